@@ -1,0 +1,85 @@
+/*
+ * rule.h: the contract every anonymisation rule implements.
+ *
+ * A rule is a `const struct rule_ops` in its own file (rule_keep.c, rule_hash.c, ...),
+ * listed once in the registry (rule_registry.c). The engine never switches on the rule
+ * kind: it parses options, asks for the output type and applies the rule through these
+ * function pointers, so adding a rule touches no engine code.
+ *
+ * Values: `apply` receives the decoded value (the PostgreSQL text output of the column
+ * under the pinned session settings, COPY escapes already removed) and writes the new
+ * decoded value into `out`; the engine does the COPY escaping. NULL is a flag, never a
+ * string.
+ */
+#ifndef RULE_H
+#define RULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "anonymise/abuf.h"
+#include "anonymise/anon_error.h"
+#include "anonymise/yopts.h"
+
+struct rule_value {
+    const char *data;
+    size_t len;
+    bool is_null;
+};
+
+struct rule_row; /* opaque: the engine's current row */
+
+/* What a rule needs at apply time besides its own options. */
+struct rule_ctx {
+    const unsigned char *key; /* the hash key (>= 32 bytes); never logged or copied */
+    size_t key_len;
+    time_t run_time; /* the run's start: "today" for age bands */
+    /* Another column of the current row, decoded (for rules with `by: column`). */
+    const struct rule_value *(*column)(const struct rule_row *row, const char *name);
+    const struct rule_row *row;
+};
+
+/* Target column type a rule produces for a given source type. */
+struct rule_output {
+    char type[128];   /* SQL type for the target DDL, e.g. "text", "bigint", or the source type */
+    bool may_be_null; /* the rule can turn a non-NULL value into NULL: target drops NOT NULL */
+};
+
+struct rule_ops {
+    const char *name;    /* the YAML word: "hash" */
+    const char *summary; /* one line for `explain` and `schema` */
+    /* The output is the input, byte for byte: the engine copies the raw COPY field
+     * without decoding it (only `keep`). */
+    bool passthrough;
+    /* Parse and validate the options. `opts` is the value written after the rule name
+     * (a mapping, a scalar, a sequence), or an empty options object when the rule is a
+     * bare word. On success *state holds the parsed options (may stay NULL). Errors are
+     * added to err as "file:line:column: key: problem". */
+    bool (*parse)(const struct yopts *opts, void **state, struct anon_error *err);
+    void (*free_state)(void *state);
+    /* Canonical description of the options, e.g. "length=32 namespace=\"\"": used by
+     * explain and the config fingerprint (a change here means a changed rule set). */
+    void (*describe)(const void *state, struct abuf *out);
+    void (*output)(const void *state, const char *source_type, struct rule_output *out);
+    /* Transform one value. Return false only on an internal error (err filled, no row
+     * value in it); a value the rule cannot handle follows the rule's documented policy
+     * (usually NULL), it is not an error. */
+    bool (*apply)(const void *state, const struct rule_ctx *ctx, const struct rule_value *in,
+                  struct abuf *out, bool *out_null, struct anon_error *err);
+};
+
+/* One configured rule: ops plus parsed state, and where it was written. */
+struct rule {
+    const struct rule_ops *ops;
+    void *state;
+    int line, column; /* 1-based position in the config file */
+};
+
+/* Registry (rule_registry.c). */
+const struct rule_ops *rule_lookup(const char *name);
+/* NULL-terminated list of every rule, in documentation order. */
+const struct rule_ops *const *rule_all(void);
+void rule_free(struct rule *r); /* frees state; r itself is owned by the caller */
+
+#endif
