@@ -1,0 +1,52 @@
+/*
+ * pgconn.h: libpq, wrapped once for both sides (after pg_dump's pg_backup_db.c).
+ *
+ * pgconn_params_build turns a config database (dsn or host/port/...) into libpq
+ * keyword/value arrays, with secrets resolved. pgconn_open connects with them, pins the
+ * session settings that make text output (and so hashes) deterministic, sets a safe
+ * search_path, and routes server notices to the logger. pgconn_exec runs one statement,
+ * checks the expected status, and on mismatch reports the server message with the SQL as
+ * detail; every PGresult is cleared.
+ */
+#ifndef PGCONN_H
+#define PGCONN_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "anonymise/abuf.h"
+#include "anonymise/config.h"
+
+#define PGCONN_MAX_PARAMS 40
+
+struct pgconn_params {
+    const char *keywords[PGCONN_MAX_PARAMS + 1]; /* NULL-terminated */
+    const char *values[PGCONN_MAX_PARAMS + 1];
+    int n;
+    struct abuf storage; /* holds the strings; wiped on free (it has the password) */
+};
+
+/* host and port as libpq will use them ("" / "5432" defaults), for messages and probes. */
+const char *pgconn_params_get(const struct pgconn_params *p, const char *keyword);
+bool pgconn_params_build(const struct cfg_db *db, const char *application_name,
+                         struct pgconn_params *p, struct anon_error *err) ANON_MUST_CHECK;
+void pgconn_params_free(struct pgconn_params *p);
+/* true when every host of the params is loopback or a unix socket (TLS not required). */
+bool pgconn_params_local(const struct pgconn_params *p);
+
+/* Connect, pin session settings. `side` is "source" or "target" (messages, logs). */
+PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error *err);
+void pgconn_close(PGconn *conn);
+
+/* Run sql (no parameters); ok when the status is `expect`. */
+bool pgconn_exec(PGconn *conn, const char *sql, ExecStatusType expect, struct anon_error *err)
+    ANON_MUST_CHECK;
+/* Run sql with text parameters and return the result (caller PQclear) or NULL. */
+PGresult *pgconn_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                       ExecStatusType expect, struct anon_error *err) ANON_MUST_CHECK;
+/* Append a quoted identifier ("schema"."name" parts quoted separately). */
+bool pgconn_quote_ident(PGconn *conn, const char *ident, struct abuf *out);
+/* The SQLSTATE of the last error reported by pgconn_exec/query on this thread ("" none). */
+const char *pgconn_last_sqlstate(void);
+
+#endif
