@@ -1,0 +1,157 @@
+/*
+ * aws_http.h: the HTTP transport for AWS calls (libcurl).
+ *
+ *   - endpoint resolution: explicit override (config aws.endpoint), else
+ *     AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL, else https://<service>.<region>.amazonaws.com;
+ *   - URL policy: https with certificate verification always; plain http only to loopback
+ *     (127.0.0.0/8, ::1, localhost), plus the link-local metadata hosts for credential
+ *     fetches (AWS_URL_METADATA);
+ *   - timeouts (connect and total per attempt), bounded attempts with jittered exponential
+ *     backoff on throttling (429, 503, Throttling, RequestLimitExceeded, ...), other 5xx and
+ *     connection errors; response body bounded (16 MiB by default);
+ *   - a signed client (aws_client): SigV4 with x-amz-date, host, content-type (form POST)
+ *     and x-amz-security-token when the credentials carry a session token.
+ *
+ * Call aws_http_global_init() once at program start (before threads) and
+ * aws_http_global_cleanup() at exit. Nothing here prints; errors go to struct infra_error
+ * and never contain keys, tokens or signatures.
+ */
+#ifndef AWS_HTTP_H
+#define AWS_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "infra/infra_error.h"
+
+struct aws_creds_provider; /* infra/aws_creds.h */
+
+#define AWS_HTTP_DEFAULT_MAX_BODY (16u * 1024 * 1024)
+#define AWS_URL_MAX 2048
+
+struct aws_http_options {
+    long connect_timeout_ms; /* 0: 5000 */
+    long total_timeout_ms;   /* per attempt; 0: 30000 */
+    int max_attempts;        /* 0: 4 (1 = no retry) */
+    long backoff_base_ms;    /* 0: 100; the n-th retry sleeps rand[0, min(max, base*2^n)] */
+    long backoff_max_ms;     /* 0: 5000 */
+    size_t max_body;         /* 0: AWS_HTTP_DEFAULT_MAX_BODY */
+    const char *ca_file;     /* NULL: the system trust store */
+};
+
+struct aws_http_response {
+    long status;     /* HTTP status of the last attempt */
+    char *body;      /* NUL-terminated (malloc), never NULL after success */
+    size_t body_len;
+    int attempts;    /* how many attempts were made */
+};
+
+void aws_http_response_free(struct aws_http_response *r);
+
+bool aws_http_global_init(struct infra_error *err) INFRA_MUST_CHECK;
+void aws_http_global_cleanup(void);
+
+enum aws_url_policy {
+    AWS_URL_API,      /* https, or http to a loopback host only */
+    AWS_URL_METADATA, /* also http to 169.254.169.254, 169.254.170.2, 169.254.170.23,
+                         fd00:ec2::254, fd00:ec2::23 (IMDS and ECS credential endpoints) */
+};
+
+/* Does url satisfy the policy? (scheme, host; no credentials in the URL). */
+bool aws_http_url_allowed(const char *url, enum aws_url_policy policy,
+                          struct infra_error *err) INFRA_MUST_CHECK;
+
+/*
+ * Resolve the endpoint URL (no trailing '/') for service ("ec2", "sts", ...) in region.
+ * override may be NULL or "". The environment names use the service upper-cased with
+ * non-alphanumerics as '_' (AWS_ENDPOINT_URL_EC2). The result passes AWS_URL_API.
+ */
+bool aws_endpoint_resolve(const char *override, const char *service, const char *region,
+                          char *out, size_t outsz, struct infra_error *err) INFRA_MUST_CHECK;
+
+/* An unsigned request (credential providers, STS AssumeRoleWithWebIdentity). */
+struct aws_http_request {
+    const char *method;          /* "GET", "PUT", "POST" */
+    const char *url;
+    const char *const *headers;  /* "Name: value" lines (may hold tokens: never reported) */
+    size_t n_headers;
+    const void *body;
+    size_t body_len;
+    enum aws_url_policy policy;
+};
+
+/*
+ * Send req with retries. Returns true when an HTTP response arrived (ANY status: the
+ * caller checks resp->status; retryable statuses are retried first, the last response is
+ * returned); false on a policy violation, a transport failure after the last attempt,
+ * or a body over the limit. opts may be NULL (defaults). On false, *resp is empty.
+ */
+bool aws_http_send(const struct aws_http_request *req, const struct aws_http_options *opts,
+                   struct aws_http_response *resp, struct infra_error *err) INFRA_MUST_CHECK;
+
+/* A form body builder (application/x-www-form-urlencoded; charset=utf-8), bounded to
+ * 256 KiB, sticky failure: add freely, check aws_form_failed() (or the post) once. */
+struct aws_form {
+    char *data;
+    size_t len, cap;
+    bool failed;
+};
+void aws_form_init(struct aws_form *f);
+void aws_form_free(struct aws_form *f);
+/* Append "&key=value" (first pair without '&'), both percent-encoded. */
+void aws_form_add(struct aws_form *f, const char *key, const char *value);
+/* Same, the key formatted from key_fmt: aws_form_addk(f, "pcx-1", "Filter.%d.Value.%d", 1, 1). */
+void aws_form_addk(struct aws_form *f, const char *value, const char *key_fmt, ...)
+    INFRA_PRINTF(3, 4);
+static inline bool aws_form_failed(const struct aws_form *f)
+{
+    return f->failed;
+}
+
+/* A SigV4-signing client for one service in one region. */
+struct aws_client;
+
+/*
+ * endpoint_override: NULL/"" or a URL (see aws_endpoint_resolve). creds is borrowed and
+ * must outlive the client. opts may be NULL. The client is not thread-safe (one per
+ * thread), the provider is.
+ */
+struct aws_client *aws_client_new(const char *service, const char *region,
+                                  const char *endpoint_override, struct aws_creds_provider *creds,
+                                  const struct aws_http_options *opts, struct infra_error *err);
+void aws_client_free(struct aws_client *c);
+/* The resolved endpoint URL, e.g. "https://ec2.eu-west-2.amazonaws.com". */
+const char *aws_client_endpoint(const struct aws_client *c);
+
+/*
+ * POST the form to the endpoint root ("/"), signed. Same return contract as
+ * aws_http_send: true with any HTTP status (parse resp->body: 200 = result XML, else
+ * an error document, see aws_http_error_code), false on credential or transport errors.
+ * Each retry is re-signed (fresh x-amz-date, refreshed credentials).
+ */
+bool aws_client_post_form(struct aws_client *c, const struct aws_form *form,
+                          struct aws_http_response *resp, struct infra_error *err) INFRA_MUST_CHECK;
+
+/* GET path_and_query ("/?Action=...&Version=..." or "/x"), signed. Same contract. */
+bool aws_client_get(struct aws_client *c, const char *path_and_query,
+                    struct aws_http_response *resp, struct infra_error *err) INFRA_MUST_CHECK;
+
+/*
+ * Extract <Code> and <Message> from an AWS error document (Query API XML: EC2's
+ * <Response><Errors><Error> and STS's <ErrorResponse><Error>), with libxml2.
+ * Returns false (and empty strings) if the body is not such a document.
+ */
+bool aws_http_error_code(const char *body, size_t len, char *code, size_t codesz, char *message,
+                         size_t messagesz);
+
+enum aws_error_kind {
+    AWS_ERR_OTHER = 0,
+    AWS_ERR_AUTH,     /* AuthFailure, SignatureDoesNotMatch, InvalidClientTokenId,
+                         IncompleteSignature, MissingAuthenticationToken, ExpiredToken, ... */
+    AWS_ERR_DENIED,   /* UnauthorizedOperation, AccessDenied, AccessDeniedException */
+    AWS_ERR_THROTTLE, /* Throttling, ThrottlingException, RequestLimitExceeded, ... */
+    AWS_ERR_NOT_FOUND /* codes ending in ".NotFound" or "NotFound" */
+};
+enum aws_error_kind aws_error_classify(const char *code);
+
+#endif
