@@ -1,0 +1,110 @@
+# tests/preflight/lib/moto.sh: start and stop a local moto server (fake AWS APIs) for the
+# preflight suites (sourced). Only loopback: moto listens on 127.0.0.1.
+#
+#   moto_find_python              -> sets MOTO_PYTHON (a python3 that can `import moto`),
+#                                    returns 1 with a message on stderr if there is none
+#   moto_start [NO_AUTH_COUNT]    -> starts moto on a free port; sets MOTO_PID, MOTO_PORT,
+#                                    MOTO_URL (http://127.0.0.1:PORT), MOTO_LOG. The first
+#                                    NO_AUTH_COUNT actions are accepted unsigned; after that
+#                                    moto checks SigV4 signatures and IAM policies (default:
+#                                    never, i.e. signature checking off)
+#   moto_set_auth_count N         -> change that count at run time and restart counting
+#                                    (POST /moto-api/reset-auth); N=0 turns checking on now
+#   moto_create_user NAME         -> IAM user + access key + an allow-all inline policy via
+#                                    botocore (3 actions: call it inside the no-auth window);
+#                                    sets MOTO_AKID and MOTO_SECRET
+#   moto_stop                     -> stops the server by its pid
+#
+# Callers usually: trap 'moto_stop' EXIT. The region used is us-east-1.
+
+MOTO_PID=
+MOTO_PORT=
+MOTO_URL=
+MOTO_LOG=
+MOTO_PYTHON=
+
+moto_find_python() {
+    local c
+    [ -n "$MOTO_PYTHON" ] && return 0
+    for c in "${PYTHON:-}" python3 "$HOME/.pyenv/shims/python3" /root/.pyenv/shims/python3 \
+        python3.11 python3.12 /usr/bin/python3; do
+        [ -n "$c" ] || continue
+        command -v "$c" >/dev/null 2>&1 || continue
+        if "$c" -c 'import moto.server, botocore' >/dev/null 2>&1; then
+            MOTO_PYTHON=$(command -v "$c")
+            return 0
+        fi
+    done
+    echo "moto.sh: no python3 with moto and botocore found (tried \$PYTHON, python3, pyenv)" >&2
+    return 1
+}
+
+_moto_free_port() {
+    "$MOTO_PYTHON" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+moto_start() {
+    local count=${1:-inf} i
+    moto_find_python || return 1
+    MOTO_PORT=$(_moto_free_port) || return 1
+    MOTO_URL="http://127.0.0.1:$MOTO_PORT"
+    MOTO_LOG=$(mktemp "${TMPDIR:-/tmp}/moto.XXXXXX.log")
+    INITIAL_NO_AUTH_ACTION_COUNT=$count \
+        "$MOTO_PYTHON" -m moto.server -H 127.0.0.1 -p "$MOTO_PORT" >"$MOTO_LOG" 2>&1 &
+    MOTO_PID=$!
+    for i in $(seq 1 150); do
+        if ! kill -0 "$MOTO_PID" 2>/dev/null; then
+            echo "moto.sh: moto exited at start; log:" >&2
+            tail -20 "$MOTO_LOG" >&2
+            MOTO_PID=
+            return 1
+        fi
+        if curl -s -o /dev/null --max-time 1 "$MOTO_URL/moto-api/data.json"; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "moto.sh: moto did not answer on $MOTO_URL within 15 s" >&2
+    moto_stop
+    return 1
+}
+
+moto_set_auth_count() {
+    curl -s -f -o /dev/null --max-time 5 -X POST --data "$1" "$MOTO_URL/moto-api/reset-auth"
+}
+
+moto_create_user() {
+    local name=${1:-anonetl-test} out
+    out=$(MOTO_URL=$MOTO_URL MOTO_USER=$name "$MOTO_PYTHON" - <<'EOF'
+import json, os
+import botocore.session
+s = botocore.session.get_session()
+iam = s.create_client("iam", region_name="us-east-1", endpoint_url=os.environ["MOTO_URL"],
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+name = os.environ["MOTO_USER"]
+iam.create_user(UserName=name)
+policy = {"Version": "2012-10-17",
+          "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+iam.put_user_policy(UserName=name, PolicyName="allow-all", PolicyDocument=json.dumps(policy))
+k = iam.create_access_key(UserName=name)["AccessKey"]
+print(k["AccessKeyId"], k["SecretAccessKey"])
+EOF
+    ) || { echo "moto.sh: could not create IAM user $name" >&2; return 1; }
+    MOTO_AKID=${out%% *}
+    MOTO_SECRET=${out#* }
+    [ -n "$MOTO_AKID" ] && [ -n "$MOTO_SECRET" ]
+}
+
+moto_stop() {
+    if [ -n "$MOTO_PID" ]; then
+        kill "$MOTO_PID" 2>/dev/null
+        wait "$MOTO_PID" 2>/dev/null
+        MOTO_PID=
+    fi
+    if [ -n "$MOTO_LOG" ]; then
+        rm -f "$MOTO_LOG"
+        MOTO_LOG=
+    fi
+    return 0
+}
