@@ -1,0 +1,773 @@
+/*
+ * ec2_xml.c: EC2 Query API response parsing (see ec2_xml.h).
+ *
+ * The body is parsed into a libxml2 tree (no network, no DTD, no error printing) and then
+ * walked by local name: libxml2 keeps the namespace apart from node->name, so the
+ * namespace date of a response never matters, and every lookup searches the children
+ * of an element, so element order never matters either. Documents with a DTD are refused
+ * outright: EC2 never sends one, and refusing it closes entity tricks.
+ */
+#include "infra/ec2_xml.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+/* ---- tree helpers ---- */
+
+static bool is_named(const xmlNode *n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && n->name &&
+           strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNode *child(const xmlNode *parent, const char *name)
+{
+    if (!parent)
+        return NULL;
+    for (xmlNode *c = parent->children; c; c = c->next)
+        if (is_named(c, name))
+            return c;
+    return NULL;
+}
+
+static size_t count_items(const xmlNode *wrapper)
+{
+    size_t n = 0;
+
+    if (!wrapper)
+        return 0;
+    for (xmlNode *c = wrapper->children; c; c = c->next)
+        if (is_named(c, "item"))
+            n++;
+    return n;
+}
+
+/* Copy the trimmed text of `node` into dst; control characters become spaces so a value
+ * always stays on one line. Returns false when it does not fit and `strict` is set. */
+static bool node_text(const xmlNode *node, const char *name, char *dst, size_t size, bool strict,
+                      struct infra_error *err)
+{
+    xmlChar *raw;
+    const char *s, *e;
+    size_t len;
+
+    dst[0] = '\0';
+    if (!node)
+        return true;
+    raw = xmlNodeGetContent(node);
+    if (!raw) {
+        infra_error_set(err, "out of memory reading <%s>", name);
+        return false;
+    }
+    s = (const char *)raw;
+    e = s + strlen(s);
+    while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        e--;
+    len = (size_t)(e - s);
+    if (len >= size) {
+        if (strict) {
+            infra_error_set(err, "<%s> value too long (%zu bytes, at most %zu)", name, len,
+                            size - 1);
+            xmlFree(raw);
+            return false;
+        }
+        len = size - 1;
+    }
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f)
+            dst[i] = ' ';
+    xmlFree(raw);
+    return true;
+}
+
+/* Text of the child element `name` of parent ("" when absent); strict length. */
+static bool get_text(const xmlNode *parent, const char *name, char *dst, size_t size,
+                     struct infra_error *err)
+{
+    return node_text(child(parent, name), name, dst, size, true, err);
+}
+
+/* Same for free text: truncated, never an error except out of memory. */
+static bool get_free_text(const xmlNode *parent, const char *name, char *dst, size_t size,
+                          struct infra_error *err)
+{
+    return node_text(child(parent, name), name, dst, size, false, err);
+}
+
+static bool get_bool(const xmlNode *parent, const char *name, bool *present, bool *val,
+                     struct infra_error *err)
+{
+    char buf[16];
+    xmlNode *n = child(parent, name);
+
+    *val = false;
+    if (present)
+        *present = n != NULL;
+    if (!n)
+        return true;
+    if (!node_text(n, name, buf, sizeof(buf), true, err))
+        return false;
+    if (strcmp(buf, "true") == 0)
+        *val = true;
+    else if (strcmp(buf, "false") != 0) {
+        infra_error_set(err, "<%s> is \"%s\", expected true or false", name, buf);
+        return false;
+    }
+    return true;
+}
+
+static bool get_int(const xmlNode *parent, const char *name, bool *present, int *val, long min,
+                    long max, struct infra_error *err)
+{
+    char buf[24], *end;
+    long v;
+    xmlNode *n = child(parent, name);
+
+    *val = 0;
+    *present = n != NULL;
+    if (!n)
+        return true;
+    if (!node_text(n, name, buf, sizeof(buf), true, err))
+        return false;
+    errno = 0;
+    v = strtol(buf, &end, 10);
+    if (buf[0] == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
+        infra_error_set(err, "<%s> is \"%s\", expected an integer in %ld..%ld", name, buf, min,
+                        max);
+        return false;
+    }
+    *val = (int)v;
+    return true;
+}
+
+/* Grow items (element size elsz) so that one more fits. */
+static bool grow(void **items, size_t *cap, size_t n, size_t elsz, struct infra_error *err)
+{
+    size_t ncap;
+    void *p;
+
+    if (n < *cap)
+        return true;
+    if (n >= EC2_LIST_MAX) {
+        infra_error_set(err, "response lists more than %u items", (unsigned)EC2_LIST_MAX);
+        return false;
+    }
+    ncap = *cap ? *cap * 2 : 8;
+    if (ncap > EC2_LIST_MAX)
+        ncap = EC2_LIST_MAX;
+    p = realloc(*items, ncap * elsz);
+    if (!p) {
+        infra_error_set(err, "out of memory");
+        return false;
+    }
+    *items = p;
+    *cap = ncap;
+    return true;
+}
+
+/* Allocate an array for the <item> children of wrapper (NULL when there are none). */
+static bool alloc_items(const xmlNode *wrapper, size_t elsz, void **out, size_t *n,
+                        struct infra_error *err)
+{
+    size_t count = count_items(wrapper);
+
+    *out = NULL;
+    *n = 0;
+    if (count == 0)
+        return true;
+    if (count > EC2_LIST_MAX) {
+        infra_error_set(err, "response lists more than %u items", (unsigned)EC2_LIST_MAX);
+        return false;
+    }
+    *out = calloc(count, elsz);
+    if (!*out) {
+        infra_error_set(err, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+static bool set_next_token(const xmlNode *root, char **token, struct infra_error *err)
+{
+    xmlNode *n = child(root, "nextToken");
+    char *copy;
+
+    free(*token);
+    *token = NULL;
+    if (!n)
+        return true;
+    copy = malloc(4096);
+    if (!copy) {
+        infra_error_set(err, "out of memory");
+        return false;
+    }
+    if (!node_text(n, "nextToken", copy, 4096, true, err)) {
+        free(copy);
+        return false;
+    }
+    if (copy[0] == '\0') {
+        free(copy);
+        return true;
+    }
+    *token = copy;
+    return true;
+}
+
+/* ---- document ---- */
+
+static bool error_from_root(const xmlNode *root, struct ec2_api_error *out)
+{
+    struct infra_error ignored;
+    xmlNode *errors, *e;
+
+    memset(out, 0, sizeof(*out));
+    if (is_named(root, "Response")) {
+        errors = child(root, "Errors");
+        e = child(errors, "Error");
+    } else if (is_named(root, "ErrorResponse")) {
+        e = child(root, "Error");
+    } else {
+        return false;
+    }
+    if (!e)
+        return false;
+    (void)get_free_text(e, "Code", out->code, sizeof(out->code), &ignored);
+    (void)get_free_text(e, "Message", out->message, sizeof(out->message), &ignored);
+    if (!get_free_text(root, "RequestID", out->request_id, sizeof(out->request_id), &ignored) ||
+        out->request_id[0] == '\0')
+        (void)get_free_text(root, "RequestId", out->request_id, sizeof(out->request_id),
+                            &ignored);
+    if (out->code[0] == '\0')
+        snprintf(out->code, sizeof(out->code), "%s", "Unknown");
+    return true;
+}
+
+static xmlDoc *read_doc(const char *buf, size_t len, struct infra_error *err)
+{
+    xmlParserCtxt *ctx;
+    xmlDoc *doc;
+
+    if (!buf || len == 0) {
+        infra_error_set(err, "empty EC2 response body");
+        return NULL;
+    }
+    if (len > EC2_XML_MAX_BYTES) {
+        infra_error_set(err, "EC2 response body too large (%zu bytes)", len);
+        return NULL;
+    }
+    ctx = xmlNewParserCtxt();
+    if (!ctx) {
+        infra_error_set(err, "out of memory");
+        return NULL;
+    }
+    doc = xmlCtxtReadMemory(ctx, buf, (int)len, "ec2-response.xml", NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc) {
+        const xmlError *e = xmlCtxtGetLastError(ctx);
+        char msg[200] = "not well-formed";
+        if (e && e->message) {
+            snprintf(msg, sizeof(msg), "%s", e->message);
+            for (char *p = msg; *p; p++)
+                if (*p == '\n' || *p == '\r')
+                    *p = ' ';
+        }
+        infra_error_set(err, "EC2 response is not valid XML (line %d): %s", e ? e->line : 0,
+                        msg);
+        xmlFreeParserCtxt(ctx);
+        return NULL;
+    }
+    xmlFreeParserCtxt(ctx);
+    if (doc->intSubset || doc->extSubset) {
+        infra_error_set(err, "EC2 response has a DTD; refused");
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* Parse and check the root element is <expect>; an error envelope becomes the message. */
+static xmlDoc *open_response(const char *buf, size_t len, const char *expect, xmlNode **root,
+                             struct infra_error *err)
+{
+    struct ec2_api_error apierr;
+    xmlDoc *doc = read_doc(buf, len, err);
+
+    if (!doc)
+        return NULL;
+    *root = xmlDocGetRootElement(doc);
+    if (*root && error_from_root(*root, &apierr)) {
+        infra_error_set(err, "EC2 error %s: %s", apierr.code, apierr.message);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    if (!*root || !is_named(*root, expect)) {
+        infra_error_set(err, "unexpected EC2 response <%.64s>, expected <%s>",
+                        *root && (*root)->name ? (const char *)(*root)->name : "", expect);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* ---- peerings ---- */
+
+static bool add_cidr(struct ec2_vpc_side *s, const xmlNode *parent, struct infra_error *err)
+{
+    char cidr[EC2_CIDR_MAX];
+
+    if (!get_text(parent, "cidrBlock", cidr, sizeof(cidr), err))
+        return false;
+    if (cidr[0] == '\0')
+        return true;
+    for (size_t i = 0; i < s->n_cidrs; i++)
+        if (strcmp(s->cidrs[i], cidr) == 0)
+            return true;
+    if (s->n_cidrs == EC2_VPC_CIDRS_MAX) {
+        infra_error_set(err, "more than %d CIDR blocks for %s", EC2_VPC_CIDRS_MAX, s->vpc_id);
+        return false;
+    }
+    memcpy(s->cidrs[s->n_cidrs++], cidr, sizeof(cidr));
+    return true;
+}
+
+static bool parse_vpc_side(const xmlNode *n, struct ec2_vpc_side *s, struct infra_error *err)
+{
+    xmlNode *opts, *set;
+
+    memset(s, 0, sizeof(*s));
+    if (!n)
+        return true;
+    if (!get_text(n, "ownerId", s->owner_id, sizeof(s->owner_id), err) ||
+        !get_text(n, "vpcId", s->vpc_id, sizeof(s->vpc_id), err) ||
+        !get_text(n, "region", s->region, sizeof(s->region), err) || !add_cidr(s, n, err))
+        return false;
+    set = child(n, "cidrBlockSet");
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next)
+        if (is_named(it, "item") && !add_cidr(s, it, err))
+            return false;
+    opts = child(n, "peeringOptions");
+    s->has_options = opts != NULL;
+    return get_bool(opts, "allowDnsResolutionFromRemoteVpc", NULL, &s->allow_dns_from_remote,
+                    err);
+}
+
+static bool parse_peering(const xmlNode *n, struct ec2_peering *p, struct infra_error *err)
+{
+    xmlNode *status = child(n, "status");
+
+    memset(p, 0, sizeof(*p));
+    return get_text(n, "vpcPeeringConnectionId", p->id, sizeof(p->id), err) &&
+           get_text(status, "code", p->status, sizeof(p->status), err) &&
+           get_free_text(status, "message", p->status_message, sizeof(p->status_message),
+                         err) &&
+           get_text(n, "expirationTime", p->expiration, sizeof(p->expiration), err) &&
+           parse_vpc_side(child(n, "requesterVpcInfo"), &p->requester, err) &&
+           parse_vpc_side(child(n, "accepterVpcInfo"), &p->accepter, err);
+}
+
+bool ec2_xml_parse_peerings(const char *buf, size_t len, struct ec2_peering_list *out,
+                            struct infra_error *err)
+{
+    xmlNode *root, *set;
+    xmlDoc *doc = open_response(buf, len, "DescribeVpcPeeringConnectionsResponse", &root, err);
+    bool ok = false;
+
+    if (!doc)
+        return false;
+    set = child(root, "vpcPeeringConnectionSet");
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
+        if (!is_named(it, "item"))
+            continue;
+        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err) ||
+            !parse_peering(it, &out->items[out->n], err))
+            goto out;
+        out->n++;
+    }
+    ok = set_next_token(root, &out->next_token, err);
+out:
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+bool ec2_xml_parse_accept_peering(const char *buf, size_t len, struct ec2_peering *out,
+                                  struct infra_error *err)
+{
+    xmlNode *root, *pcx;
+    xmlDoc *doc = open_response(buf, len, "AcceptVpcPeeringConnectionResponse", &root, err);
+    bool ok = false;
+
+    memset(out, 0, sizeof(*out));
+    if (!doc)
+        return false;
+    pcx = child(root, "vpcPeeringConnection");
+    if (!pcx)
+        infra_error_set(err, "AcceptVpcPeeringConnection response has no <vpcPeeringConnection>");
+    else
+        ok = parse_peering(pcx, out, err);
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+/* ---- route tables ---- */
+
+static const char *const route_targets[] = {
+    "vpcPeeringConnectionId", "gatewayId",        "natGatewayId",
+    "transitGatewayId",       "egressOnlyInternetGatewayId", "carrierGatewayId",
+    "localGatewayId",         "instanceId",       "networkInterfaceId",
+    "coreNetworkArn",
+};
+
+static bool parse_route(const xmlNode *n, struct ec2_route *r, struct infra_error *err)
+{
+    if (!get_text(n, "destinationCidrBlock", r->dest_cidr, sizeof(r->dest_cidr), err) ||
+        !get_text(n, "destinationIpv6CidrBlock", r->dest_ipv6_cidr, sizeof(r->dest_ipv6_cidr),
+                  err) ||
+        !get_text(n, "destinationPrefixListId", r->dest_prefix_list,
+                  sizeof(r->dest_prefix_list), err) ||
+        !get_text(n, "vpcPeeringConnectionId", r->pcx, sizeof(r->pcx), err) ||
+        !get_text(n, "state", r->state, sizeof(r->state), err) ||
+        !get_text(n, "origin", r->origin, sizeof(r->origin), err))
+        return false;
+    for (size_t i = 0; i < sizeof(route_targets) / sizeof(route_targets[0]); i++) {
+        if (!get_text(n, route_targets[i], r->target, sizeof(r->target), err))
+            return false;
+        if (r->target[0])
+            break;
+    }
+    return true;
+}
+
+static bool parse_associations(const xmlNode *set, struct ec2_route_table *t,
+                               struct infra_error *err)
+{
+    size_t cap = count_items(set);
+
+    if (cap > EC2_LIST_MAX) {
+        infra_error_set(err, "response lists more than %u items", (unsigned)EC2_LIST_MAX);
+        return false;
+    }
+    if (cap) {
+        t->subnets = calloc(cap, sizeof(*t->subnets));
+        if (!t->subnets) {
+            infra_error_set(err, "out of memory");
+            return false;
+        }
+    }
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
+        bool present, is_main;
+        if (!is_named(it, "item"))
+            continue;
+        if (!get_bool(it, "main", &present, &is_main, err))
+            return false;
+        if (is_main)
+            t->main = true;
+        if (!get_text(it, "subnetId", t->subnets[t->n_subnets], EC2_ID_MAX, err))
+            return false;
+        if (t->subnets[t->n_subnets][0])
+            t->n_subnets++;
+    }
+    return true;
+}
+
+static bool parse_route_table(const xmlNode *n, struct ec2_route_table *t,
+                              struct infra_error *err)
+{
+    xmlNode *routes = child(n, "routeSet");
+    void *p;
+
+    if (!get_text(n, "routeTableId", t->id, sizeof(t->id), err) ||
+        !get_text(n, "vpcId", t->vpc_id, sizeof(t->vpc_id), err) ||
+        !get_text(n, "ownerId", t->owner_id, sizeof(t->owner_id), err) ||
+        !alloc_items(routes, sizeof(*t->routes), &p, &t->n_routes, err))
+        return false;
+    t->routes = p;
+    for (xmlNode *it = routes ? routes->children : NULL; it; it = it->next) {
+        if (!is_named(it, "item"))
+            continue;
+        if (!parse_route(it, &t->routes[t->n_routes], err))
+            return false;
+        t->n_routes++;
+    }
+    return parse_associations(child(n, "associationSet"), t, err);
+}
+
+static void route_table_free(struct ec2_route_table *t)
+{
+    free(t->routes);
+    free(t->subnets);
+}
+
+bool ec2_xml_parse_route_tables(const char *buf, size_t len, struct ec2_route_table_list *out,
+                                struct infra_error *err)
+{
+    xmlNode *root, *set;
+    xmlDoc *doc = open_response(buf, len, "DescribeRouteTablesResponse", &root, err);
+    bool ok = false;
+
+    if (!doc)
+        return false;
+    set = child(root, "routeTableSet");
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
+        struct ec2_route_table *t;
+        if (!is_named(it, "item"))
+            continue;
+        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
+            goto out;
+        t = &out->items[out->n];
+        memset(t, 0, sizeof(*t));
+        out->n++; /* counted even when half parsed, so _free releases it */
+        if (!parse_route_table(it, t, err))
+            goto out;
+    }
+    ok = set_next_token(root, &out->next_token, err);
+out:
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+/* ---- security groups ---- */
+
+static bool parse_ranges(const xmlNode *set, const char *field, struct ec2_ip_permission *p,
+                         struct infra_error *err)
+{
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
+        if (!is_named(it, "item"))
+            continue;
+        if (!get_text(it, field, p->cidrs[p->n_cidrs], EC2_CIDR_MAX, err))
+            return false;
+        if (p->cidrs[p->n_cidrs][0])
+            p->n_cidrs++;
+    }
+    return true;
+}
+
+static bool parse_permission(const xmlNode *n, struct ec2_ip_permission *p,
+                             struct infra_error *err)
+{
+    xmlNode *v4 = child(n, "ipRanges"), *v6 = child(n, "ipv6Ranges");
+    xmlNode *groups = child(n, "groups"), *pls = child(n, "prefixListIds");
+    size_t ncidr = count_items(v4) + count_items(v6);
+    bool has_from, has_to;
+    void *g;
+
+    if (!get_text(n, "ipProtocol", p->protocol, sizeof(p->protocol), err) ||
+        !get_int(n, "fromPort", &has_from, &p->from_port, -1, 65535, err) ||
+        !get_int(n, "toPort", &has_to, &p->to_port, -1, 65535, err))
+        return false;
+    p->has_ports = has_from && has_to;
+    if (ncidr > EC2_LIST_MAX) {
+        infra_error_set(err, "response lists more than %u items", (unsigned)EC2_LIST_MAX);
+        return false;
+    }
+    if (ncidr) {
+        p->cidrs = calloc(ncidr, sizeof(*p->cidrs));
+        if (!p->cidrs) {
+            infra_error_set(err, "out of memory");
+            return false;
+        }
+    }
+    if (!parse_ranges(v4, "cidrIp", p, err) || !parse_ranges(v6, "cidrIpv6", p, err))
+        return false;
+    if (!alloc_items(groups, sizeof(*p->groups), &g, &p->n_groups, err))
+        return false;
+    p->groups = g;
+    for (xmlNode *it = groups ? groups->children : NULL; it; it = it->next) {
+        struct ec2_sg_ref *r;
+        if (!is_named(it, "item"))
+            continue;
+        r = &p->groups[p->n_groups++];
+        if (!get_text(it, "groupId", r->group_id, sizeof(r->group_id), err) ||
+            !get_text(it, "userId", r->user_id, sizeof(r->user_id), err) ||
+            !get_text(it, "vpcId", r->vpc_id, sizeof(r->vpc_id), err) ||
+            !get_text(it, "vpcPeeringConnectionId", r->pcx, sizeof(r->pcx), err) ||
+            !get_text(it, "peeringStatus", r->peering_status, sizeof(r->peering_status), err))
+            return false;
+    }
+    if (!alloc_items(pls, sizeof(*p->prefix_lists), &g, &p->n_prefix_lists, err))
+        return false;
+    p->prefix_lists = g;
+    for (xmlNode *it = pls ? pls->children : NULL; it; it = it->next) {
+        if (!is_named(it, "item"))
+            continue;
+        if (!get_text(it, "prefixListId", p->prefix_lists[p->n_prefix_lists], EC2_ID_MAX, err))
+            return false;
+        p->n_prefix_lists++;
+    }
+    return true;
+}
+
+static void permissions_free(struct ec2_ip_permission *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(p[i].cidrs);
+        free(p[i].groups);
+        free(p[i].prefix_lists);
+    }
+    free(p);
+}
+
+/* Parse the items of `set` into out and n; on failure *n counts what must be freed. */
+static bool parse_permissions(const xmlNode *set, struct ec2_ip_permission **out, size_t *n,
+                              struct infra_error *err)
+{
+    void *p;
+
+    if (!alloc_items(set, sizeof(**out), &p, n, err))
+        return false;
+    *out = p;
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
+        if (!is_named(it, "item"))
+            continue;
+        (*n)++; /* zeroed by calloc: safe to free even if parsing stops here */
+        if (!parse_permission(it, &(*out)[*n - 1], err))
+            return false;
+    }
+    return true;
+}
+
+static bool parse_security_group(const xmlNode *n, struct ec2_security_group *g,
+                                 struct infra_error *err)
+{
+    return get_text(n, "groupId", g->id, sizeof(g->id), err) &&
+           get_free_text(n, "groupName", g->name, sizeof(g->name), err) &&
+           get_text(n, "vpcId", g->vpc_id, sizeof(g->vpc_id), err) &&
+           get_text(n, "ownerId", g->owner_id, sizeof(g->owner_id), err) &&
+           parse_permissions(child(n, "ipPermissions"), &g->ingress, &g->n_ingress, err) &&
+           parse_permissions(child(n, "ipPermissionsEgress"), &g->egress, &g->n_egress, err);
+}
+
+bool ec2_xml_parse_security_groups(const char *buf, size_t len, struct ec2_sg_list *out,
+                                   struct infra_error *err)
+{
+    xmlNode *root, *set;
+    xmlDoc *doc = open_response(buf, len, "DescribeSecurityGroupsResponse", &root, err);
+    bool ok = false;
+
+    if (!doc)
+        return false;
+    set = child(root, "securityGroupInfo");
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
+        struct ec2_security_group *g;
+        if (!is_named(it, "item"))
+            continue;
+        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
+            goto out;
+        g = &out->items[out->n];
+        memset(g, 0, sizeof(*g));
+        out->n++;
+        if (!parse_security_group(it, g, err))
+            goto out;
+    }
+    ok = set_next_token(root, &out->next_token, err);
+out:
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+/* ---- small responses ---- */
+
+bool ec2_xml_parse_peering_options(const char *buf, size_t len,
+                                   struct ec2_peering_options_result *out,
+                                   struct infra_error *err)
+{
+    xmlNode *root, *req, *acc;
+    xmlDoc *doc = open_response(buf, len, "ModifyVpcPeeringConnectionOptionsResponse", &root, err);
+    bool ok;
+
+    memset(out, 0, sizeof(*out));
+    if (!doc)
+        return false;
+    req = child(root, "requesterPeeringConnectionOptions");
+    acc = child(root, "accepterPeeringConnectionOptions");
+    out->has_requester = req != NULL;
+    out->has_accepter = acc != NULL;
+    ok = get_bool(req, "allowDnsResolutionFromRemoteVpc", NULL, &out->requester_dns, err) &&
+         get_bool(acc, "allowDnsResolutionFromRemoteVpc", NULL, &out->accepter_dns, err);
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+bool ec2_xml_parse_return(const char *buf, size_t len, const char *action, bool *ret,
+                          struct infra_error *err)
+{
+    char root_name[128];
+    xmlNode *root;
+    xmlDoc *doc;
+    bool present, ok;
+
+    *ret = false;
+    snprintf(root_name, sizeof(root_name), "%sResponse", action);
+    doc = open_response(buf, len, root_name, &root, err);
+    if (!doc)
+        return false;
+    ok = get_bool(root, "return", &present, ret, err);
+    if (ok && !present) {
+        infra_error_set(err, "%s response has no <return>", action);
+        ok = false;
+    }
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+bool ec2_xml_parse_error(const char *buf, size_t len, struct ec2_api_error *out)
+{
+    struct infra_error ignored;
+    xmlDoc *doc;
+    xmlNode *root;
+    bool found;
+
+    memset(out, 0, sizeof(*out));
+    doc = read_doc(buf, len, &ignored);
+    if (!doc)
+        return false;
+    root = xmlDocGetRootElement(doc);
+    found = root && error_from_root(root, out);
+    xmlFreeDoc(doc);
+    return found;
+}
+
+/* ---- free ---- */
+
+void ec2_peering_list_free(struct ec2_peering_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    free(l->next_token);
+    memset(l, 0, sizeof(*l));
+}
+
+void ec2_route_table_list_free(struct ec2_route_table_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        route_table_free(&l->items[i]);
+    free(l->items);
+    free(l->next_token);
+    memset(l, 0, sizeof(*l));
+}
+
+void ec2_sg_list_free(struct ec2_sg_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        permissions_free(l->items[i].ingress, l->items[i].n_ingress);
+        permissions_free(l->items[i].egress, l->items[i].n_egress);
+    }
+    free(l->items);
+    free(l->next_token);
+    memset(l, 0, sizeof(*l));
+}

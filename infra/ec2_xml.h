@@ -1,0 +1,172 @@
+/*
+ * ec2_xml.h: EC2 Query API responses (XML) parsed with libxml2 into plain structs.
+ *
+ * Only what the preflight checks and repairs need is kept. Parsing matches elements by
+ * local name and ignores the namespace (responses carry 2013-10-01 ... 2016-11-15) and
+ * the order of elements; an empty list may be <x/>, <x></x> or missing. Strings are
+ * copied into bounded arrays: a value longer than its array is a parse error, never a
+ * silent truncation (free text such as status messages is truncated instead).
+ *
+ * The list parsers APPEND to the list they are given (one call per page), and replace
+ * next_token with the page's <nextToken> (NULL when the page has none). Start a list
+ * zeroed (`struct ec2_peering_list l = {0};`) and release it with its _free function.
+ *
+ * A body that is an EC2 error envelope (<Response><Errors><Error>...) makes every success
+ * parser fail with "EC2 error CODE: MESSAGE"; ec2_xml_parse_error reads it explicitly.
+ */
+#ifndef EC2_XML_H
+#define EC2_XML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "infra/infra_error.h"
+
+#define EC2_ID_MAX 64          /* ids (pcx-, rtb-, sg-, vpc-), account ids, regions, states */
+#define EC2_CIDR_MAX 48        /* an IPv4 or IPv6 CIDR in text form */
+#define EC2_TEXT_MAX 256       /* free text (status messages, names): truncated */
+#define EC2_VPC_CIDRS_MAX 50   /* AWS maximum of CIDR blocks per VPC */
+#define EC2_XML_MAX_BYTES (8u << 20) /* larger bodies are refused */
+#define EC2_LIST_MAX 100000    /* items per list (across pages) */
+
+/* ---- DescribeVpcPeeringConnections / AcceptVpcPeeringConnection ---- */
+
+struct ec2_vpc_side {
+    char owner_id[EC2_ID_MAX];
+    char vpc_id[EC2_ID_MAX];
+    char region[EC2_ID_MAX]; /* "" when the response omits it (same region) */
+    /* <cidrBlock> first, then every <cidrBlockSet> entry not already listed */
+    char cidrs[EC2_VPC_CIDRS_MAX][EC2_CIDR_MAX];
+    size_t n_cidrs;
+    bool has_options;           /* <peeringOptions> present */
+    bool allow_dns_from_remote; /* peeringOptions/allowDnsResolutionFromRemoteVpc */
+};
+
+struct ec2_peering {
+    char id[EC2_ID_MAX];
+    char status[EC2_ID_MAX]; /* "active", "pending-acceptance", "deleted", ... */
+    char status_message[EC2_TEXT_MAX];
+    char expiration[EC2_ID_MAX]; /* ISO-8601 or "" */
+    struct ec2_vpc_side requester, accepter;
+};
+
+struct ec2_peering_list {
+    struct ec2_peering *items;
+    size_t n, cap;
+    char *next_token; /* NULL = last page */
+};
+
+/* ---- DescribeRouteTables ---- */
+
+struct ec2_route {
+    char dest_cidr[EC2_CIDR_MAX];        /* destinationCidrBlock or "" */
+    char dest_ipv6_cidr[EC2_CIDR_MAX];   /* destinationIpv6CidrBlock or "" */
+    char dest_prefix_list[EC2_ID_MAX];   /* destinationPrefixListId or "" */
+    /* The route's target: vpcPeeringConnectionId, else gatewayId ("local", igw-, vgw-,
+     * vpce-), natGatewayId, transitGatewayId, egressOnlyInternetGatewayId,
+     * carrierGatewayId, localGatewayId, instanceId, networkInterfaceId, coreNetworkArn
+     * (first present); "" when none is. */
+    char target[160];
+    char pcx[EC2_ID_MAX]; /* vpcPeeringConnectionId or "" */
+    char state[EC2_ID_MAX]; /* "active", "blackhole", "filtered" */
+    char origin[EC2_ID_MAX];
+};
+
+struct ec2_route_table {
+    char id[EC2_ID_MAX];
+    char vpc_id[EC2_ID_MAX];
+    char owner_id[EC2_ID_MAX];
+    bool main; /* an association with <main>true</main> */
+    struct ec2_route *routes;
+    size_t n_routes;
+    char (*subnets)[EC2_ID_MAX]; /* associated subnet ids */
+    size_t n_subnets;
+};
+
+struct ec2_route_table_list {
+    struct ec2_route_table *items;
+    size_t n, cap;
+    char *next_token;
+};
+
+/* ---- DescribeSecurityGroups ---- */
+
+struct ec2_sg_ref { /* ipPermissions/item/groups/item */
+    char group_id[EC2_ID_MAX];
+    char user_id[EC2_ID_MAX];
+    char vpc_id[EC2_ID_MAX];
+    char pcx[EC2_ID_MAX];
+    char peering_status[EC2_ID_MAX];
+};
+
+struct ec2_ip_permission {
+    char protocol[EC2_ID_MAX]; /* "tcp", "udp", "icmp", "-1" (all) or a number */
+    bool has_ports;            /* fromPort/toPort present */
+    int from_port, to_port;    /* -1 = all (icmp: type/code) */
+    char (*cidrs)[EC2_CIDR_MAX]; /* ipRanges/item/cidrIp and ipv6Ranges/item/cidrIpv6 */
+    size_t n_cidrs;
+    struct ec2_sg_ref *groups;
+    size_t n_groups;
+    char (*prefix_lists)[EC2_ID_MAX]; /* prefixListIds/item/prefixListId */
+    size_t n_prefix_lists;
+};
+
+struct ec2_security_group {
+    char id[EC2_ID_MAX];
+    char name[EC2_TEXT_MAX];
+    char vpc_id[EC2_ID_MAX];
+    char owner_id[EC2_ID_MAX];
+    struct ec2_ip_permission *ingress; /* ipPermissions */
+    size_t n_ingress;
+    struct ec2_ip_permission *egress; /* ipPermissionsEgress */
+    size_t n_egress;
+};
+
+struct ec2_sg_list {
+    struct ec2_security_group *items;
+    size_t n, cap;
+    char *next_token;
+};
+
+/* ---- ModifyVpcPeeringConnectionOptions ---- */
+
+struct ec2_peering_options_result {
+    bool has_requester, requester_dns; /* requesterPeeringConnectionOptions */
+    bool has_accepter, accepter_dns;   /* accepterPeeringConnectionOptions */
+};
+
+/* ---- errors ---- */
+
+struct ec2_api_error {
+    char code[EC2_TEXT_MAX];    /* "UnauthorizedOperation", "AuthFailure", ... */
+    char message[768];          /* truncated */
+    char request_id[EC2_ID_MAX];
+};
+
+/* DescribeVpcPeeringConnectionsResponse: append every <vpcPeeringConnectionSet> item. */
+bool ec2_xml_parse_peerings(const char *buf, size_t len, struct ec2_peering_list *out,
+                            struct infra_error *err) INFRA_MUST_CHECK;
+/* AcceptVpcPeeringConnectionResponse: the single <vpcPeeringConnection>. */
+bool ec2_xml_parse_accept_peering(const char *buf, size_t len, struct ec2_peering *out,
+                                  struct infra_error *err) INFRA_MUST_CHECK;
+/* DescribeRouteTablesResponse: append every <routeTableSet> item. */
+bool ec2_xml_parse_route_tables(const char *buf, size_t len, struct ec2_route_table_list *out,
+                                struct infra_error *err) INFRA_MUST_CHECK;
+/* DescribeSecurityGroupsResponse: append every <securityGroupInfo> item. */
+bool ec2_xml_parse_security_groups(const char *buf, size_t len, struct ec2_sg_list *out,
+                                   struct infra_error *err) INFRA_MUST_CHECK;
+bool ec2_xml_parse_peering_options(const char *buf, size_t len,
+                                   struct ec2_peering_options_result *out,
+                                   struct infra_error *err) INFRA_MUST_CHECK;
+/* A "<{action}Response><return>true|false</return>" body (CreateRoute and the like).
+ * `action` is the expected action name, e.g. "CreateRoute". */
+bool ec2_xml_parse_return(const char *buf, size_t len, const char *action, bool *ret,
+                          struct infra_error *err) INFRA_MUST_CHECK;
+/* True when the body is an EC2 error envelope; fills *out with the first <Error>. */
+bool ec2_xml_parse_error(const char *buf, size_t len, struct ec2_api_error *out);
+
+void ec2_peering_list_free(struct ec2_peering_list *l);
+void ec2_route_table_list_free(struct ec2_route_table_list *l);
+void ec2_sg_list_free(struct ec2_sg_list *l);
+
+#endif
