@@ -19,16 +19,18 @@
 
 #define PGCONN_MAX_PARAMS 40
 
+/* libpq keyword/value arrays (NULL-terminated); the strings are owned and wiped on free,
+ * since one of them may be the password. */
 struct pgconn_params {
-    const char *keywords[PGCONN_MAX_PARAMS + 1]; /* NULL-terminated */
+    const char *keywords[PGCONN_MAX_PARAMS + 1];
     const char *values[PGCONN_MAX_PARAMS + 1];
     int n;
-    struct abuf storage; /* holds the strings; wiped on free (it has the password) */
+    bool failed; /* sticky: out of memory or too many parameters */
 };
 
 /* host and port as libpq will use them ("" / "5432" defaults), for messages and probes. */
 const char *pgconn_params_get(const struct pgconn_params *p, const char *keyword);
-bool pgconn_params_build(const struct cfg_db *db, const char *application_name,
+bool pgconn_params_build(const struct cfg_db *db, const char *what,
                          struct pgconn_params *p, struct anon_error *err) ANON_MUST_CHECK;
 void pgconn_params_free(struct pgconn_params *p);
 /* true when every host of the params is loopback or a unix socket (TLS not required). */

@@ -1,0 +1,313 @@
+/*
+ * pgconn.c: libpq wrapped once for both sides (see pgconn.h).
+ *
+ * Why the session settings are passed as startup `options` and not SET: they then hold
+ * from the first byte of the session, cost no round trip, and survive RESET ALL.
+ */
+#include "etl/pgconn.h"
+
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etl/log.h"
+#include "etl/secret.h"
+
+/* Deterministic text output: hashes depend on the text of a value. */
+static const char pinned_options[] =
+    "-c DateStyle=ISO -c TimeZone=UTC -c IntervalStyle=postgres -c extra_float_digits=3 "
+    "-c bytea_output=hex -c search_path=pg_catalog";
+
+static __thread char last_sqlstate[6];
+
+const char *pgconn_last_sqlstate(void)
+{
+    return last_sqlstate;
+}
+
+static void params_set(struct pgconn_params *p, const char *key, const char *value)
+{
+    char *v = strdup(value);
+    int i;
+
+    for (i = 0; i < p->n; i++)
+        if (strcmp(p->keywords[i], key) == 0)
+            break;
+    if (!v || i >= PGCONN_MAX_PARAMS) {
+        free(v);
+        p->failed = true;
+        return;
+    }
+    if (i == p->n) {
+        p->keywords[i] = strdup(key);
+        if (!p->keywords[i]) {
+            free(v);
+            p->failed = true;
+            return;
+        }
+        p->n++;
+    } else {
+        OPENSSL_cleanse((char *)p->values[i], strlen(p->values[i]));
+        free((char *)p->values[i]);
+    }
+    p->values[i] = v;
+    p->keywords[p->n] = NULL;
+    p->values[p->n] = NULL;
+}
+
+void pgconn_params_free(struct pgconn_params *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        OPENSSL_cleanse((char *)p->values[i], strlen(p->values[i]));
+        free((char *)p->values[i]);
+        free((char *)p->keywords[i]);
+    }
+    memset(p, 0, sizeof(*p));
+}
+
+const char *pgconn_params_get(const struct pgconn_params *p, const char *keyword)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->keywords[i], keyword) == 0)
+            return p->values[i];
+    return NULL;
+}
+
+static bool host_is_local(const char *host)
+{
+    struct in6_addr a6;
+    struct in_addr a4;
+
+    if (!host || !*host || host[0] == '/' || host[0] == '@')
+        return true; /* a unix socket (libpq's default is one too) */
+    if (strcmp(host, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return false;
+}
+
+bool pgconn_params_local(const struct pgconn_params *p)
+{
+    const char *addrs = pgconn_params_get(p, "hostaddr");
+    const char *list = addrs ? addrs : pgconn_params_get(p, "host");
+    char one[256];
+
+    while (list && *list) {
+        size_t n = strcspn(list, ",");
+        snprintf(one, sizeof(one), "%.*s", (int)n, list);
+        if (!host_is_local(one))
+            return false;
+        list += n + (list[n] == ',');
+    }
+    return true;
+}
+
+/* Copy every option set in a DSN (keyword or URI form) into p. */
+static bool params_from_dsn(struct pgconn_params *p, const char *dsn, const char *what,
+                            struct anon_error *err)
+{
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(dsn, &perr);
+
+    if (!opts) {
+        /* libpq's message names the syntax problem, never the DSN text (it may hold a password). */
+        anon_error_set(err, "%s: invalid connection string: %s", what,
+                       perr ? perr : "out of memory");
+        PQfreemem(perr);
+        return false;
+    }
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (o->val && *o->val)
+            params_set(p, o->keyword, o->val);
+    PQconninfoFree(opts);
+    return true;
+}
+
+static bool params_from_fields(struct pgconn_params *p, const struct cfg_db *db,
+                               const char *what, struct anon_error *err)
+{
+    char port[16];
+    struct abuf secret;
+
+    if (db->host)
+        params_set(p, "host", db->host);
+    if (db->port) {
+        snprintf(port, sizeof(port), "%d", db->port);
+        params_set(p, "port", port);
+    }
+    if (db->dbname)
+        params_set(p, "dbname", db->dbname);
+    if (db->user)
+        params_set(p, "user", db->user);
+    if (db->password.kind == CFG_SECRET_NONE)
+        return true;
+    abuf_init(&secret, 0);
+    if (!secret_resolve(&db->password, what, &secret, err)) {
+        abuf_free_secret(&secret);
+        return false;
+    }
+    params_set(p, "password", abuf_cstr(&secret));
+    abuf_free_secret(&secret);
+    return true;
+}
+
+/* Every connection outside loopback verifies TLS: default verify-full, refuse weaker. */
+static bool enforce_tls(struct pgconn_params *p, const char *what, struct anon_error *err)
+{
+    const char *mode = pgconn_params_get(p, "sslmode");
+
+    if (pgconn_params_local(p))
+        return true;
+    if (!mode) {
+        params_set(p, "sslmode", "verify-full");
+        return true;
+    }
+    if (strcmp(mode, "verify-full") == 0 || strcmp(mode, "verify-ca") == 0)
+        return true;
+    anon_error_set(err,
+                   "%s: sslmode=%s for a host outside loopback: anonetl requires certificate "
+                   "verification (sslmode: verify-full, with sslrootcert)",
+                   what, mode);
+    return false;
+}
+
+static bool params_add_session(struct pgconn_params *p, const struct cfg_db *db)
+{
+    char options[sizeof(pinned_options) + 64];
+
+    if (db->statement_timeout_ms > 0)
+        snprintf(options, sizeof(options), "%s -c statement_timeout=%ld", pinned_options,
+                 db->statement_timeout_ms);
+    else
+        snprintf(options, sizeof(options), "%s", pinned_options);
+    params_set(p, "application_name", "anonetl");
+    params_set(p, "client_encoding", "UTF8");
+    params_set(p, "options", options);
+    if (!pgconn_params_get(p, "connect_timeout"))
+        params_set(p, "connect_timeout", "30");
+    return !p->failed;
+}
+
+bool pgconn_params_build(const struct cfg_db *db, const char *what, struct pgconn_params *p,
+                         struct anon_error *err)
+{
+    struct abuf dsn;
+    bool ok = true;
+
+    memset(p, 0, sizeof(*p));
+    if (db->dsn.kind != CFG_SECRET_NONE) {
+        abuf_init(&dsn, 0);
+        ok = secret_resolve(&db->dsn, what, &dsn, err) &&
+             params_from_dsn(p, abuf_cstr(&dsn), what, err);
+        abuf_free_secret(&dsn);
+    }
+    ok = ok && params_from_fields(p, db, what, err);
+    if (ok && db->sslmode)
+        params_set(p, "sslmode", db->sslmode);
+    if (ok && db->sslrootcert)
+        params_set(p, "sslrootcert", db->sslrootcert);
+    ok = ok && enforce_tls(p, what, err);
+    if (ok && !params_add_session(p, db)) {
+        anon_error_set(err, "%s: too many connection parameters", what);
+        ok = false;
+    }
+    if (!ok)
+        pgconn_params_free(p);
+    return ok;
+}
+
+static void notice_to_log(void *arg, const PGresult *res)
+{
+    const char *side = arg;
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+    log_emit(LOG_DEBUG, "server_notice", NULL, (struct log_field[]){LF_STR("side", side)}, 1,
+             "%s", msg ? msg : "");
+}
+
+PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error *err)
+{
+    struct pgconn_params p;
+    PGconn *conn;
+
+    if (!pgconn_params_build(db, side, &p, err))
+        return NULL;
+    conn = PQconnectdbParams(p.keywords, p.values, 0);
+    pgconn_params_free(&p);
+    if (!conn) {
+        anon_error_set(err, "%s: out of memory connecting", side);
+        return NULL;
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        anon_error_set(err, "%s: cannot connect: %s", side, msg);
+        PQfinish(conn);
+        return NULL;
+    }
+    PQsetNoticeReceiver(conn, notice_to_log, (void *)side);
+    return conn;
+}
+
+void pgconn_close(PGconn *conn)
+{
+    if (conn)
+        PQfinish(conn);
+}
+
+/* Server message first, then the statement as detail (it holds identifiers, never values). */
+static void report(PGconn *conn, const PGresult *res, const char *sql, struct anon_error *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    char msg[1024];
+
+    snprintf(last_sqlstate, sizeof(last_sqlstate), "%s", state ? state : "");
+    snprintf(msg, sizeof(msg), "%s", primary ? primary : PQerrorMessage(conn));
+    msg[strcspn(msg, "\n")] = '\0';
+    anon_error_set(err, "%s%s%s (statement: %.300s)", msg, detail ? "; " : "",
+                   detail ? detail : "", sql);
+}
+
+PGresult *pgconn_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                       ExecStatusType expect, struct anon_error *err)
+{
+    PGresult *res = nparams > 0 ? PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)
+                                : PQexec(conn, sql);
+
+    if (res && PQresultStatus(res) == expect) {
+        last_sqlstate[0] = '\0';
+        return res;
+    }
+    report(conn, res, sql, err);
+    PQclear(res);
+    return NULL;
+}
+
+bool pgconn_exec(PGconn *conn, const char *sql, ExecStatusType expect, struct anon_error *err)
+{
+    PGresult *res = pgconn_query(conn, sql, 0, NULL, expect, err);
+
+    PQclear(res);
+    return res != NULL;
+}
+
+bool pgconn_quote_ident(PGconn *conn, const char *ident, struct abuf *out)
+{
+    char *q = PQescapeIdentifier(conn, ident, strlen(ident));
+
+    if (!q) {
+        out->failed = true;
+        return false;
+    }
+    abuf_puts(out, q);
+    PQfreemem(q);
+    return !abuf_failed(out);
+}

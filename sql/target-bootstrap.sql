@@ -1,0 +1,60 @@
+-- target-bootstrap.sql: anonetl's private state in the target database.
+--
+-- anonetl runs this itself at the start of every run (it is compiled into the binary),
+-- so it must stay idempotent. It needs a role that can create schemas in the database
+-- (sql/roles/target_writer.sql). The data team never gets access to these schemas:
+--   anonetl       run history, published versions, watermarks (state)
+--   anonetl_data  the versioned tables behind the published views, and staging
+-- Published names (schema `anonymised` by default) are views over anonetl_data tables,
+-- switched with CREATE OR REPLACE VIEW at publish time (see etl/publish.c).
+
+CREATE SCHEMA IF NOT EXISTS anonetl;
+CREATE SCHEMA IF NOT EXISTS anonetl_data;
+REVOKE ALL ON SCHEMA anonetl FROM PUBLIC;
+REVOKE ALL ON SCHEMA anonetl_data FROM PUBLIC;
+
+CREATE TABLE IF NOT EXISTS anonetl.runs (
+    run_id              bigserial PRIMARY KEY,
+    started_at          timestamptz NOT NULL DEFAULT now(),
+    finished_at         timestamptz,
+    status              text NOT NULL DEFAULT 'running'
+                        CHECK (status IN ('running', 'succeeded', 'failed', 'abandoned')),
+    exit_code           integer,
+    error               text,
+    target_schema       text NOT NULL,
+    config_fingerprint  text NOT NULL,
+    key_fingerprint     text NOT NULL,   -- first 16 hex of SHA-256(key): shows a rotation
+    key_id              text,
+    source_snapshot     text,
+    anonetl_version     text NOT NULL,
+    host                text
+);
+
+CREATE TABLE IF NOT EXISTS anonetl.run_tables (
+    run_id          bigint NOT NULL REFERENCES anonetl.runs ON DELETE CASCADE,
+    table_name      text NOT NULL,       -- source schema.table
+    mode            text NOT NULL,       -- full | incremental
+    rows_read       bigint NOT NULL DEFAULT 0,
+    rows_written    bigint NOT NULL DEFAULT 0,
+    rows_filtered   bigint NOT NULL DEFAULT 0,
+    rows_suppressed bigint NOT NULL DEFAULT 0,
+    rows_dropped    bigint NOT NULL DEFAULT 0,
+    rows_deleted    bigint NOT NULL DEFAULT 0,
+    elapsed_ms      bigint NOT NULL DEFAULT 0,
+    high_water_mark text,
+    PRIMARY KEY (run_id, table_name)
+);
+
+-- One row per published table: which versioned table the view points at.
+CREATE TABLE IF NOT EXISTS anonetl.published (
+    target_schema      text NOT NULL,
+    table_name         text NOT NULL,    -- published (view) name
+    source_table       text NOT NULL,    -- source schema.table
+    version_table      text NOT NULL,    -- table name in anonetl_data
+    run_id             bigint NOT NULL,
+    table_fingerprint  text NOT NULL,
+    key_fingerprint    text NOT NULL,
+    high_water_mark    text,             -- incremental: last watermark value copied
+    published_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (target_schema, table_name)
+);
