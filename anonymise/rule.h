@@ -29,11 +29,15 @@ struct rule_value {
 };
 
 struct rule_row; /* opaque: the engine's current row */
+struct hmac_key; /* hmac.h */
 
 /* What a rule needs at apply time besides its own options. */
 struct rule_ctx {
     const unsigned char *key; /* the hash key (>= 32 bytes); never logged or copied */
     size_t key_len;
+    /* The same key, prepared once by hmac_key_new (hmac.h): hashing rules then skip the
+     * per-value key setup. NULL = rules fall back to `key` (slower). */
+    const struct hmac_key *hmac;
     time_t run_time; /* the run's start: "today" for age bands */
     /* Another column of the current row, decoded (for rules with `by: column`). */
     const struct rule_value *(*column)(const struct rule_row *row, const char *name);
@@ -44,6 +48,9 @@ struct rule_ctx {
 struct rule_output {
     char type[128];   /* SQL type for the target DDL, e.g. "text", "bigint", or the source type */
     bool may_be_null; /* the rule can turn a non-NULL value into NULL: target drops NOT NULL */
+    /* Non-empty when the rule cannot work on this source type, e.g. "generalise needs a
+     * date or timestamp column, not text" (the engine memsets the struct to 0 first). */
+    char problem[160];
 };
 
 struct rule_ops {
@@ -81,5 +88,9 @@ const struct rule_ops *rule_lookup(const char *name);
 /* NULL-terminated list of every rule, in documentation order. */
 const struct rule_ops *const *rule_all(void);
 void rule_free(struct rule *r); /* frees state; r itself is owned by the caller */
+/* Parse a column's rule as written in the config: a bare word (`keep`) or a one-key
+ * mapping (`{ hash: { length: 16 } }`). Unknown rules get "did you mean". On success
+ * r->ops/state/line/column are set; on failure r is left empty (rule_free is safe). */
+bool rule_parse(const struct yopts *value, struct rule *r, struct anon_error *err) ANON_MUST_CHECK;
 
 #endif
