@@ -62,7 +62,7 @@ static void clear_progress(void)
 static void emit_json(enum log_level level, const char *event, const char *table,
                       const struct log_field *fields, int n_fields, const char *msg)
 {
-    char ts[40];
+    char ts[64];
     json_t *o = json_object();
     char *line;
 

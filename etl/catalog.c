@@ -1,0 +1,120 @@
+/* catalog.c: source catalog introspection (see catalog.h). Values go as parameters. */
+#include "etl/catalog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "etl/pgconn.h"
+
+static const char table_sql[] =
+    "SELECT c.oid, c.relkind, c.reltuples, "
+    "       CASE WHEN c.relkind IN ('r','m','p') THEN pg_catalog.pg_total_relation_size(c.oid) "
+    "            ELSE 0 END "
+    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','p','v','m','f')";
+
+static const char columns_sql[] =
+    "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+    "       COALESCE(pg_catalog.array_position(i.indkey::int2[], a.attnum), 0) "
+    "FROM pg_catalog.pg_attribute a "
+    "LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
+    "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
+    "ORDER BY a.attnum";
+
+void catalog_free(struct catalog_table *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n_columns; i++) {
+        free(t->columns[i].name);
+        free(t->columns[i].type);
+    }
+    free(t->columns);
+    free(t->schema);
+    free(t->name);
+    free(t);
+}
+
+const struct catalog_column *catalog_find(const struct catalog_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_columns; i++)
+        if (strcmp(t->columns[i].name, name) == 0)
+            return &t->columns[i];
+    return NULL;
+}
+
+static bool read_columns(PGconn *conn, const char *oid, struct catalog_table *t,
+                         struct anon_error *err)
+{
+    const char *params[1] = {oid};
+    PGresult *res = pgconn_query(conn, columns_sql, 1, params, PGRES_TUPLES_OK, err);
+    int n;
+
+    if (!res)
+        return false;
+    n = PQntuples(res);
+    t->columns = calloc((size_t)n + 1, sizeof(*t->columns));
+    if (!t->columns) {
+        PQclear(res);
+        anon_error_set(err, "out of memory");
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        struct catalog_column *c = &t->columns[i];
+        c->name = strdup(PQgetvalue(res, i, 0));
+        c->type = strdup(PQgetvalue(res, i, 1));
+        c->not_null = PQgetvalue(res, i, 2)[0] == 't';
+        c->pk_position = (int)strtol(PQgetvalue(res, i, 3), NULL, 10);
+        if (c->pk_position > 0)
+            t->n_pk++;
+        t->n_columns++;
+        if (!c->name || !c->type) {
+            PQclear(res);
+            anon_error_set(err, "out of memory");
+            return false;
+        }
+    }
+    PQclear(res);
+    return true;
+}
+
+bool catalog_read(PGconn *conn, const char *schema, const char *name, struct catalog_table **out,
+                  struct anon_error *err)
+{
+    const char *params[2] = {schema, name};
+    struct catalog_table *t;
+    PGresult *res;
+    bool ok;
+
+    *out = NULL;
+    res = pgconn_query(conn, table_sql, 2, params, PGRES_TUPLES_OK, err);
+    if (!res)
+        return false;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        anon_error_set(err, "table %s.%s does not exist in the source (or the source role cannot see it)",
+                       schema, name);
+        return false;
+    }
+    t = calloc(1, sizeof(*t));
+    if (!t) {
+        PQclear(res);
+        anon_error_set(err, "out of memory");
+        return false;
+    }
+    t->schema = strdup(schema);
+    t->name = strdup(name);
+    t->relkind = PQgetvalue(res, 0, 1)[0];
+    t->est_rows = strtod(PQgetvalue(res, 0, 2), NULL);
+    t->est_bytes = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    ok = t->schema && t->name && read_columns(conn, PQgetvalue(res, 0, 0), t, err);
+    PQclear(res);
+    if (!ok) {
+        if (!err->msg[0])
+            anon_error_set(err, "out of memory");
+        catalog_free(t);
+        return false;
+    }
+    *out = t;
+    return true;
+}

@@ -1,0 +1,38 @@
+/*
+ * catalog.h: what the source catalog says about a configured table: its columns in
+ * order, their SQL types (format_type), NOT NULL, and the primary key.
+ */
+#ifndef CATALOG_H
+#define CATALOG_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "anonymise/anon_error.h"
+
+struct catalog_column {
+    char *name;
+    char *type;    /* format_type(): "bigint", "character varying(80)", "text[]" */
+    bool not_null;
+    int pk_position; /* 1-based position in the primary key, 0 when not part of it */
+};
+
+struct catalog_table {
+    char *schema;
+    char *name;
+    char relkind;
+    double est_rows;     /* pg_class.reltuples (planning only) */
+    long long est_bytes; /* pg_relation_size (largest first in parallel runs) */
+    struct catalog_column *columns;
+    size_t n_columns;
+    size_t n_pk;
+};
+
+/* Read one table. A missing table is an error naming it. */
+bool catalog_read(PGconn *conn, const char *schema, const char *name, struct catalog_table **out,
+                  struct anon_error *err) ANON_MUST_CHECK;
+void catalog_free(struct catalog_table *t);
+const struct catalog_column *catalog_find(const struct catalog_table *t, const char *name);
+
+#endif

@@ -1,0 +1,111 @@
+/* plan.c: match a configured table with its source catalog (see plan.h). */
+#include "etl/plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anonymise/coverage.h"
+
+void plan_free(struct table_plan *p)
+{
+    if (!p)
+        return;
+    catalog_free(p->catalog);
+    free(p->columns);
+    free(p);
+}
+
+static enum plan_status check_coverage(const struct cfg_table *cfg, const char *config_path,
+                                       const struct catalog_table *cat, struct abuf *report)
+{
+    struct coverage_column *cols = calloc(cat->n_columns + 1, sizeof(*cols));
+    struct coverage_report cov;
+    enum plan_status st = PLAN_OK;
+
+    if (!cols)
+        return PLAN_INVALID;
+    for (size_t i = 0; i < cat->n_columns; i++) {
+        cols[i].name = cat->columns[i].name;
+        cols[i].type = cat->columns[i].type;
+        cols[i].primary_key = cat->columns[i].pk_position > 0;
+    }
+    coverage_check(cfg, config_path, cols, cat->n_columns, &cov);
+    if (cov.n_uncovered > 0) {
+        abuf_printf(report,
+                    "%s:%d:%d: tables.%s.%s: %zu source column%s without a rule (nothing is "
+                    "copied by default); add under `columns:`:\n%s",
+                    config_path, cfg->line, cfg->column, cfg->schema, cfg->name,
+                    cov.n_uncovered, cov.n_uncovered == 1 ? "" : "s", abuf_cstr(&cov.yaml));
+        st = PLAN_POLICY;
+    }
+    if (cov.n_missing > 0) {
+        abuf_append(report, cov.missing.data, cov.missing.len);
+        st = PLAN_POLICY;
+    }
+    coverage_report_free(&cov);
+    free(cols);
+    return st;
+}
+
+static bool plan_column(struct plan_column *pc, const struct catalog_column *src,
+                        const struct cfg_column *cc, const char *config_path, struct abuf *report)
+{
+    const struct rule_ops *ops = cc->rule.ops;
+
+    pc->source = src;
+    pc->rule = &cc->rule;
+    memset(&pc->output, 0, sizeof(pc->output));
+    ops->output(cc->rule.state, src->type, &pc->output);
+    if (pc->output.type[0] == '\0')
+        snprintf(pc->output.type, sizeof(pc->output.type), "%s", src->type);
+    pc->target_not_null = src->not_null && !pc->output.may_be_null;
+    if (pc->output.problem[0]) {
+        abuf_printf(report, "%s:%d:%d: columns.%s: %s: %s (source type %s)\n", config_path,
+                    cc->line, cc->column, cc->name, ops->name, pc->output.problem, src->type);
+        return false;
+    }
+    return true;
+}
+
+enum plan_status plan_build(const struct cfg_table *cfg, const char *config_path,
+                            struct catalog_table *catalog, struct table_plan **out,
+                            struct abuf *report)
+{
+    struct table_plan *p = calloc(1, sizeof(*p));
+    enum plan_status st;
+
+    *out = NULL;
+    if (!p) {
+        catalog_free(catalog);
+        return PLAN_INVALID;
+    }
+    p->cfg = cfg;
+    p->catalog = catalog;
+    snprintf(p->qualified, sizeof(p->qualified), "%s.%s", cfg->schema, cfg->name);
+    st = check_coverage(cfg, config_path, catalog, report);
+    if (st != PLAN_OK) {
+        plan_free(p);
+        return st;
+    }
+    p->columns = calloc(catalog->n_columns + 1, sizeof(*p->columns));
+    if (!p->columns) {
+        plan_free(p);
+        return PLAN_INVALID;
+    }
+    p->all_passthrough = true;
+    for (size_t i = 0; i < catalog->n_columns; i++) {
+        const struct catalog_column *src = &catalog->columns[i];
+        if (!plan_column(&p->columns[i], src, config_find_column(cfg, src->name), config_path,
+                         report))
+            st = PLAN_INVALID;
+        p->all_passthrough = p->all_passthrough && p->columns[i].rule->ops->passthrough;
+    }
+    p->n_columns = catalog->n_columns;
+    if (st != PLAN_OK) {
+        plan_free(p);
+        return st;
+    }
+    *out = p;
+    return PLAN_OK;
+}

@@ -1,0 +1,46 @@
+/*
+ * plan.h: a configured table matched against its source catalog: per column, the rule,
+ * the source type and the target type and nullability the rule produces. Built before
+ * any row moves, so an uncovered column stops the run (fail closed) and `explain` and
+ * `check --source` show exactly what `run` would do.
+ */
+#ifndef PLAN_H
+#define PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "anonymise/abuf.h"
+#include "anonymise/config.h"
+#include "etl/catalog.h"
+
+struct plan_column {
+    const struct catalog_column *source;
+    const struct rule *rule;
+    struct rule_output output; /* target type and whether NULLs can appear */
+    bool target_not_null;
+};
+
+struct table_plan {
+    const struct cfg_table *cfg;
+    struct catalog_table *catalog; /* owned */
+    struct plan_column *columns;   /* in source order */
+    size_t n_columns;
+    bool all_passthrough; /* every column is `keep`: rows go through untouched */
+    char qualified[130];  /* "schema.table", for messages */
+};
+
+enum plan_status {
+    PLAN_OK = 0,
+    PLAN_POLICY,  /* uncovered or missing columns: `violations` has the text */
+    PLAN_INVALID, /* a rule cannot handle its column's type */
+};
+
+/* Build the plan; takes ownership of catalog in every case. On PLAN_POLICY/INVALID the
+ * report (YAML to add, missing columns, type problems) is appended to `report`. */
+enum plan_status plan_build(const struct cfg_table *cfg, const char *config_path,
+                            struct catalog_table *catalog, struct table_plan **out,
+                            struct abuf *report);
+void plan_free(struct table_plan *p);
+
+#endif

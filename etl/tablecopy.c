@@ -1,0 +1,358 @@
+/*
+ * tablecopy.c: the row pipeline of one table (see tablecopy.h).
+ *
+ * The loop follows pg_dump's dumpTableData_copy: PQgetCopyData until -1, free every
+ * chunk, fail on -2 naming the table, then drain PQgetResult. libpq hands out exactly one
+ * row per PQgetCopyData call in COPY OUT, which is what makes per-row splitting possible
+ * without a reassembly buffer.
+ */
+#include "etl/tablecopy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etl/copytext.h"
+#include "etl/log.h"
+#include "etl/pgconn.h"
+
+#define BATCH_BYTES (256 * 1024)
+#define VALUE_MAX ((size_t)1 << 30) /* PostgreSQL's own limit on one field */
+
+/* Per-table working state: reused for every row, so the loop never allocates. */
+struct rule_row {
+    const struct table_plan *plan;
+    struct copytext_field *fields;
+    struct abuf *decoded;        /* one scratch buffer per column */
+    struct rule_value *values;   /* decoded values of this row, filled on demand */
+    bool *have_value;
+    struct abuf result;          /* a rule's output before encoding */
+    struct anon_error *err;
+    bool decode_failed;
+};
+
+static const struct rule_value *row_value(const struct rule_row *row, size_t i)
+{
+    struct rule_row *r = (struct rule_row *)row; /* the cache is logically const */
+    const struct copytext_field *f = &r->fields[i];
+
+    if (r->have_value[i])
+        return &r->values[i];
+    abuf_reset(&r->decoded[i]);
+    if (f->is_null) {
+        r->values[i] = (struct rule_value){.data = "", .len = 0, .is_null = true};
+    } else if (!copytext_has_escape(f->raw, f->len)) {
+        r->values[i] = (struct rule_value){.data = f->raw, .len = f->len};
+    } else {
+        if (!copytext_decode(f->raw, f->len, &r->decoded[i]))
+            r->decode_failed = true;
+        r->values[i] = (struct rule_value){.data = r->decoded[i].data ? r->decoded[i].data : "",
+                                           .len = r->decoded[i].len};
+    }
+    r->have_value[i] = true;
+    return &r->values[i];
+}
+
+/* ctx->column: another column of the current row, by name (rules with `by:`). */
+static const struct rule_value *row_column(const struct rule_row *row, const char *name)
+{
+    for (size_t i = 0; i < row->plan->n_columns; i++)
+        if (strcmp(row->plan->columns[i].source->name, name) == 0)
+            return row_value(row, i);
+    return NULL;
+}
+
+static bool row_init(struct rule_row *r, const struct table_plan *plan, struct anon_error *err)
+{
+    size_t n = plan->n_columns;
+
+    memset(r, 0, sizeof(*r));
+    r->plan = plan;
+    r->err = err;
+    r->fields = calloc(n + 1, sizeof(*r->fields));
+    r->decoded = calloc(n + 1, sizeof(*r->decoded));
+    r->values = calloc(n + 1, sizeof(*r->values));
+    r->have_value = calloc(n + 1, sizeof(*r->have_value));
+    if (!r->fields || !r->decoded || !r->values || !r->have_value)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        abuf_init(&r->decoded[i], VALUE_MAX);
+    abuf_init(&r->result, VALUE_MAX);
+    return true;
+}
+
+static void row_free(struct rule_row *r)
+{
+    if (r->decoded)
+        for (size_t i = 0; i < r->plan->n_columns; i++)
+            abuf_free(&r->decoded[i]);
+    abuf_free(&r->result);
+    free(r->fields);
+    free(r->decoded);
+    free(r->values);
+    free(r->have_value);
+}
+
+static bool apply_column(struct rule_row *r, size_t i, const struct rule_ctx *ctx,
+                         struct abuf *out)
+{
+    const struct rule *rule = r->plan->columns[i].rule;
+    const struct rule_value *in = row_value(r, i);
+    bool out_null = false;
+
+    if (r->decode_failed) {
+        anon_error_set(r->err, "%s.%s: malformed COPY field", r->plan->qualified,
+                       r->plan->columns[i].source->name);
+        return false;
+    }
+    abuf_reset(&r->result);
+    if (!rule->ops->apply(rule->state, ctx, in, &r->result, &out_null, r->err))
+        return false;
+    if (abuf_failed(&r->result)) {
+        anon_error_set(r->err, "%s.%s: rule output too large", r->plan->qualified,
+                       r->plan->columns[i].source->name);
+        return false;
+    }
+    return copytext_encode(out_null ? NULL : (r->result.data ? r->result.data : ""),
+                           r->result.len, out);
+}
+
+/* Transform one COPY row and append it (with its "\n") to out. */
+static bool transform_row(struct rule_row *r, const char *row, size_t len,
+                          const struct rule_ctx *ctx, struct abuf *out)
+{
+    const struct table_plan *plan = r->plan;
+
+    if (plan->all_passthrough)
+        return abuf_append(out, row, len);
+    if (!copytext_split_exact(row, len, r->fields, plan->n_columns, r->err))
+        return false;
+    memset(r->have_value, 0, plan->n_columns * sizeof(*r->have_value));
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        const struct copytext_field *f = &r->fields[i];
+        if (i > 0)
+            abuf_putc(out, '\t');
+        if (plan->columns[i].rule->ops->passthrough)
+            abuf_append(out, f->raw, f->len);
+        else if (!apply_column(r, i, ctx, out))
+            return false;
+    }
+    abuf_putc(out, '\n');
+    return !abuf_failed(out);
+}
+
+bool tablecopy_select_sql(PGconn *conn, const struct table_plan *plan, const char *extra_where,
+                          struct abuf *sql)
+{
+    const struct cfg_table *t = plan->cfg;
+
+    abuf_puts(sql, "SELECT ");
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        if (i > 0)
+            abuf_puts(sql, ", ");
+        pgconn_quote_ident(conn, plan->columns[i].source->name, sql);
+    }
+    abuf_puts(sql, " FROM ");
+    pgconn_quote_ident(conn, t->schema, sql);
+    abuf_putc(sql, '.');
+    pgconn_quote_ident(conn, t->name, sql);
+    if (t->where || extra_where)
+        abuf_puts(sql, " WHERE ");
+    if (t->where)
+        abuf_printf(sql, "(%s)", t->where);
+    if (t->where && extra_where)
+        abuf_puts(sql, " AND ");
+    if (extra_where)
+        abuf_printf(sql, "(%s)", extra_where);
+    return !abuf_failed(sql);
+}
+
+static bool start_copies(const struct tablecopy_request *req, enum tablecopy_status *st,
+                         struct anon_error *err)
+{
+    const struct table_plan *plan = req->plan;
+    struct abuf sql;
+    bool ok;
+
+    abuf_init(&sql, 1 << 20);
+    abuf_puts(&sql, "COPY (");
+    ok = tablecopy_select_sql(req->source, plan, req->extra_where, &sql);
+    abuf_puts(&sql, ") TO STDOUT");
+    ok = ok && !abuf_failed(&sql) &&
+         pgconn_exec(req->source, abuf_cstr(&sql), PGRES_COPY_OUT, err);
+    if (!ok) {
+        *st = TABLECOPY_SOURCE_ERROR;
+        abuf_free(&sql);
+        return false;
+    }
+    abuf_reset(&sql);
+    abuf_printf(&sql, "COPY %s (", req->dest_sql);
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        if (i > 0)
+            abuf_puts(&sql, ", ");
+        pgconn_quote_ident(req->target, plan->columns[i].source->name, &sql);
+    }
+    abuf_puts(&sql, ") FROM STDIN");
+    ok = !abuf_failed(&sql) && pgconn_exec(req->target, abuf_cstr(&sql), PGRES_COPY_IN, err);
+    abuf_free(&sql);
+    if (!ok)
+        *st = TABLECOPY_TARGET_ERROR;
+    return ok;
+}
+
+static bool send_batch(PGconn *target, struct abuf *batch, struct anon_error *err)
+{
+    if (batch->len == 0)
+        return true;
+    if (PQputCopyData(target, batch->data, (int)batch->len) != 1) {
+        anon_error_set(err, "target: sending COPY data failed: %s", PQerrorMessage(target));
+        return false;
+    }
+    abuf_reset(batch);
+    return true;
+}
+
+/* Finish the source COPY: drain results until NULL, as libpq requires. */
+static bool finish_source(PGconn *source, const char *table, struct anon_error *err)
+{
+    PGresult *res;
+    bool ok = true;
+
+    while ((res = PQgetResult(source)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && ok) {
+            anon_error_set(err, "source: COPY of %s failed: %s", table,
+                           PQresultErrorMessage(res));
+            ok = false;
+        }
+        PQclear(res);
+    }
+    return ok;
+}
+
+static bool finish_target(PGconn *target, const char *errmsg, uint64_t *rows,
+                          struct anon_error *err)
+{
+    PGresult *res;
+    bool ok = true;
+
+    if (PQputCopyEnd(target, errmsg) != 1) {
+        anon_error_set(err, "target: ending COPY failed: %s", PQerrorMessage(target));
+        return false;
+    }
+    while ((res = PQgetResult(target)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            if (ok && !errmsg) {
+                const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+                anon_error_set(err, "target: COPY failed: %s", m ? m : "unknown error");
+            }
+            ok = false;
+        } else {
+            *rows = strtoull(PQcmdTuples(res), NULL, 10);
+        }
+        PQclear(res);
+    }
+    return ok && !errmsg;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The row loop proper. Leaves *st set to the failing side on error. */
+static bool pump_rows(const struct tablecopy_request *req, struct rule_row *row,
+                      struct tablecopy_stats *stats, enum tablecopy_status *st,
+                      struct anon_error *err, double start)
+{
+    struct rule_ctx ctx = {.key = req->key, .key_len = req->key_len,
+                           .run_time = req->run_time, .column = row_column, .row = row};
+    struct abuf batch;
+    char *buf;
+    int n;
+    bool ok = true;
+
+    abuf_init(&batch, BATCH_BYTES + VALUE_MAX);
+    while (ok && (n = PQgetCopyData(req->source, &buf, 0)) > 0) {
+        ok = transform_row(row, buf, (size_t)n, &ctx, &batch);
+        PQfreemem(buf);
+        if (!ok) {
+            *st = TABLECOPY_INTERNAL_ERROR;
+            break;
+        }
+        if (++stats->rows_read % 65536 == 0)
+            log_progress(req->plan->qualified, stats->rows_read, now_s() - start);
+        if (batch.len >= BATCH_BYTES && !send_batch(req->target, &batch, err)) {
+            *st = TABLECOPY_TARGET_ERROR;
+            ok = false;
+        }
+    }
+    if (ok && n == -2) {
+        anon_error_set(err, "source: reading COPY data of %s failed: %s", req->plan->qualified,
+                       PQerrorMessage(req->source));
+        *st = TABLECOPY_SOURCE_ERROR;
+        ok = false;
+    }
+    if (ok && !send_batch(req->target, &batch, err)) {
+        *st = TABLECOPY_TARGET_ERROR;
+        ok = false;
+    }
+    abuf_free(&batch);
+    return ok;
+}
+
+/* Stop the source COPY early: cancel it, then read what is in flight until the end. */
+static void drain_cancelled(PGconn *source)
+{
+    PGcancel *cancel = PQgetCancel(source);
+    char errbuf[256];
+    char *junk;
+
+    if (cancel) {
+        PQcancel(cancel, errbuf, sizeof(errbuf));
+        PQfreeCancel(cancel);
+    }
+    while (PQgetCopyData(source, &junk, 0) > 0)
+        PQfreemem(junk);
+}
+
+enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
+                                    struct tablecopy_stats *stats, struct anon_error *err)
+{
+    enum tablecopy_status st = TABLECOPY_OK;
+    struct rule_row row;
+    double start = now_s();
+    bool ok;
+
+    memset(stats, 0, sizeof(*stats));
+    if (!row_init(&row, req->plan, err)) {
+        row_free(&row);
+        anon_error_set(err, "out of memory");
+        return TABLECOPY_INTERNAL_ERROR;
+    }
+    if (!start_copies(req, &st, err)) {
+        row_free(&row);
+        return st;
+    }
+    ok = pump_rows(req, &row, stats, &st, err, start);
+    /* On failure abort the target COPY (nothing of it stays) and drain the source. */
+    if (!ok) {
+        struct anon_error ignored;
+        finish_target(req->target, "anonetl: copy aborted", &stats->rows_written, &ignored);
+        if (st != TABLECOPY_SOURCE_ERROR)
+            drain_cancelled(req->source);
+        finish_source(req->source, req->plan->qualified, &ignored);
+    } else if (!finish_source(req->source, req->plan->qualified, err)) {
+        st = TABLECOPY_SOURCE_ERROR;
+        finish_target(req->target, "anonetl: source failed", &stats->rows_written,
+                      &(struct anon_error){0});
+    } else if (!finish_target(req->target, NULL, &stats->rows_written, err)) {
+        st = TABLECOPY_TARGET_ERROR;
+    }
+    log_progress_done();
+    stats->elapsed_s = now_s() - start;
+    row_free(&row);
+    return st;
+}

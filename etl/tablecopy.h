@@ -1,0 +1,52 @@
+/*
+ * tablecopy.h: stream one table from the source to a target table, applying the rules.
+ *
+ *   COPY (SELECT cols FROM t WHERE filter) TO STDOUT  (source, inside the run's snapshot)
+ *     -> split each COPY text row -> per column: `keep` fields pass through as raw bytes,
+ *        others are decoded, transformed by their rule, encoded
+ *     -> COPY dest (cols) FROM STDIN  (target), in batches
+ * Memory stays constant whatever the table size: one row and one output batch at a time.
+ */
+#ifndef TABLECOPY_H
+#define TABLECOPY_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "anonymise/anon_error.h"
+#include "etl/plan.h"
+
+enum tablecopy_status {
+    TABLECOPY_OK = 0,
+    TABLECOPY_SOURCE_ERROR,
+    TABLECOPY_TARGET_ERROR,
+    TABLECOPY_INTERNAL_ERROR,
+};
+
+struct tablecopy_request {
+    const struct table_plan *plan;
+    PGconn *source;            /* inside the run's snapshot transaction */
+    PGconn *target;
+    const char *dest_sql;      /* quoted, schema-qualified destination table */
+    const char *extra_where;   /* ANDed to the table's `where` (watermark range), or NULL */
+    const unsigned char *key;  /* hash key */
+    size_t key_len;
+    time_t run_time;
+};
+
+struct tablecopy_stats {
+    uint64_t rows_read;
+    uint64_t rows_written;
+    double elapsed_s;
+};
+
+enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
+                                    struct tablecopy_stats *stats, struct anon_error *err);
+
+/* Append "SELECT cols FROM t [WHERE ...]" for the source (used by COPY and preview). */
+bool tablecopy_select_sql(PGconn *conn, const struct table_plan *plan, const char *extra_where,
+                          struct abuf *sql);
+
+#endif
