@@ -1,0 +1,113 @@
+/*
+ * rule_truncate.c: `truncate: { length: N }` keeps the first N characters (not bytes);
+ * `truncate: { outward_code: true }` keeps the outward code of a UK postcode
+ * ("SW1A 1AA" -> "SW1A"), whatever the spacing or case, uppercased. A value that is not
+ * a UK postcode becomes NULL: it is never passed through, since it could be anything.
+ */
+#include "anonymise/rules_extra.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "anonymise/scrub_detectors.h"
+#include "anonymise/sqltype.h"
+#include "anonymise/utf8.h"
+
+struct truncate_state {
+    size_t length;     /* characters; used when !outward_code */
+    bool outward_code;
+};
+
+static bool truncate_parse(const struct yopts *opts, void **state, struct anon_error *err)
+{
+    static const char *const keys[] = {"length", "outward_code", NULL};
+    struct truncate_state *s;
+    long length = 0;
+    bool has_length = false, outward = false, has_outward = false;
+
+    if (!yopts_only_keys(opts, keys, err) ||
+        !yopts_get_int(opts, "length", 0, 10000000L, &length, &has_length, err) ||
+        !yopts_get_bool(opts, "outward_code", &outward, &has_outward, err))
+        return false;
+    if (has_length && outward) {
+        yopts_error(opts, "outward_code", err, "cannot be combined with length");
+        return false;
+    }
+    if (!has_length && !outward) {
+        yopts_error(opts, NULL, err, "needs length: N or outward_code: true");
+        return false;
+    }
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        yopts_error(opts, NULL, err, "out of memory");
+        return false;
+    }
+    s->length = (size_t)length;
+    s->outward_code = outward;
+    *state = s;
+    return true;
+}
+
+static void truncate_free(void *state)
+{
+    free(state);
+}
+
+static void truncate_describe(const void *state, struct abuf *out)
+{
+    const struct truncate_state *s = state;
+
+    if (s->outward_code)
+        abuf_puts(out, "outward_code=true");
+    else
+        abuf_printf(out, "length=%zu", s->length);
+}
+
+static void truncate_output(const void *state, const char *source_type, struct rule_output *out)
+{
+    const struct truncate_state *s = state;
+
+    if (sqltype_is_text(source_type))
+        snprintf(out->type, sizeof(out->type), "%s", source_type);
+    else
+        snprintf(out->type, sizeof(out->type), "text");
+    out->may_be_null = s->outward_code;
+}
+
+static bool truncate_apply(const void *state, const struct rule_ctx *ctx,
+                           const struct rule_value *in, struct abuf *out, bool *out_null,
+                           struct anon_error *err)
+{
+    const struct truncate_state *s = state;
+
+    (void)ctx;
+    *out_null = in->is_null;
+    if (in->is_null)
+        return true;
+    if (s->outward_code) {
+        char outward[5];
+        if (!scrub_postcode_outward(in->data, in->len, outward)) {
+            *out_null = true;
+            return true;
+        }
+        abuf_puts(out, outward);
+    } else {
+        abuf_append(out, in->data, utf8_offset(in->data, in->len, s->length));
+    }
+    if (abuf_failed(out)) {
+        anon_error_set(err, "truncate: output too large");
+        return false;
+    }
+    return true;
+}
+
+const struct rule_ops rule_truncate = {
+    .name = "truncate",
+    .summary = "keep the first N characters, or the outward code of a UK postcode",
+    .passthrough = false,
+    .parse = truncate_parse,
+    .free_state = truncate_free,
+    .describe = truncate_describe,
+    .output = truncate_output,
+    .apply = truncate_apply,
+};

@@ -1,0 +1,48 @@
+/*
+ * scrub_detectors.h: recognisers for personal data found in free text, shared by the
+ * scrub rule (regular expressions, then these checks in C) and truncate's UK postcode
+ * handling. The regular expressions live here too so tests and docs see one definition.
+ */
+#ifndef SCRUB_DETECTORS_H
+#define SCRUB_DETECTORS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum scrub_kind {
+    SCRUB_EMAIL,
+    SCRUB_CARD,
+    SCRUB_IBAN,
+    SCRUB_NINO,
+    SCRUB_PHONE,
+    SCRUB_POSTCODE,
+    SCRUB_NKINDS
+};
+
+struct scrub_detector {
+    enum scrub_kind kind;
+    const char *name;   /* the YAML word: "email" */
+    const char *marker; /* what replaces a match: "[EMAIL]" */
+    const char *regex;  /* PCRE2 pattern (no capture groups of its own) */
+    /* Check done in C after the regex matched (NULL = none): true keeps the match. */
+    bool (*check)(const char *s, size_t len);
+};
+
+/* The detectors in matching order (earlier wins when two match at the same place). */
+const struct scrub_detector *scrub_detector_at(enum scrub_kind kind);
+/* By YAML word; "card" and "card_number" are the same detector. NULL when unknown. */
+const struct scrub_detector *scrub_detector_find(const char *name);
+
+/* Luhn check over the digits of s (other characters ignored); 13..19 digits. */
+bool scrub_luhn_ok(const char *s, size_t len);
+/* IBAN: country letters, check digits, 11..30 alphanumerics (spaces ignored), mod 97 = 1. */
+bool scrub_iban_ok(const char *s, size_t len);
+/* Phone spelling checks: a UK national number has 10 or 11 digits; an international one
+ * 8..15 digits, not counting a "(0)" trunk prefix. */
+bool scrub_phone_ok(const char *s, size_t len);
+
+/* UK postcode, any spacing and case ("sw1a1aa", " SW1A  1AA "). On success writes the
+ * outward code uppercased, NUL-terminated, into outward[5] ("SW1A"). */
+bool scrub_postcode_outward(const char *s, size_t len, char outward[5]);
+
+#endif
