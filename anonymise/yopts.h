@@ -55,4 +55,36 @@ const char *yopts_key_at(const struct yopts *o, size_t i);
 
 void yopts_free(struct yopts *o);
 
+/* ---- Loading (config loader and tests; rules only use the getters above) ---- */
+
+/* Parse one YAML document from memory; `name` (a file name) appears in messages.
+ * Fatal problems (syntax, aliases, nesting deeper than 64, no document, a second
+ * document) return false with err filled. Duplicate mapping keys and non-scalar keys
+ * are added to err (err->count grows) but the root is still returned, so the caller
+ * can report every problem at once; lookups then see the first occurrence.
+ * The root owns the document: free it last, after every yopts taken from it. */
+bool yopts_load(const char *name, const char *text, size_t len, struct yopts **root,
+                struct anon_error *err) ANON_MUST_CHECK;
+/* 1-based position of the node (for an empty options object: where it was made). */
+void yopts_pos(const struct yopts *o, int *line, int *column);
+/* Mapping: the value for key, or NULL when absent (caller frees). */
+struct yopts *yopts_get(const struct yopts *o, const char *key);
+/* Mapping: position of the i-th key; an error positioned on the i-th key. */
+void yopts_key_pos(const struct yopts *o, size_t i, int *line, int *column);
+void yopts_error_key_at(const struct yopts *o, size_t i, struct anon_error *err, const char *fmt,
+                        ...) ANON_PRINTF(4, 5);
+/* An error at an explicit position (1-based), with o's path [.key]. */
+void yopts_error_pos(const struct yopts *o, int line, int column, const char *key,
+                     struct anon_error *err, const char *fmt, ...) ANON_PRINTF(6, 7);
+/* An empty options object at o's position, path "<o's path>.<suffix>" (used for a rule
+ * written as a bare word: `name: suppress`). Caller frees. */
+struct yopts *yopts_empty_at(const struct yopts *o, const char *suffix);
+/* Scalar written in quotes ("..." or '...'): a string even if it looks like a number. */
+bool yopts_is_quoted(const struct yopts *o);
+/* Copy user text into dst for a message: control characters become '?', text longer
+ * than 48 bytes is cut with "...". */
+void yopts_shown(char *dst, size_t cap, const char *src);
+/* The file name given to yopts_load. */
+const char *yopts_file(const struct yopts *o);
+
 #endif

@@ -1,0 +1,159 @@
+/*
+ * hmac.c: HMAC-SHA256 with the key's pads absorbed once (see hmac.h).
+ *
+ * HMAC(K, m) = H((K0 ^ opad) || H((K0 ^ ipad) || m)), K0 the key padded to the 64-byte
+ * block (hashed first when longer). The two states after absorbing K0^ipad and K0^opad
+ * depend only on the key: we keep them and copy a SHA256_CTX (a plain struct) per
+ * value. OpenSSL 3 marks the SHA256_* functions deprecated in favour of EVP, but an
+ * EVP_MD_CTX copy per value costs an allocation and locking; the low-level interface
+ * is still shipped and is what makes millions of hashes per second possible.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include "anonymise/hmac.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK 64
+
+struct hmac_key {
+    SHA256_CTX inner; /* after (K0 ^ ipad) */
+    SHA256_CTX outer; /* after (K0 ^ opad) */
+};
+
+static void key_setup(struct hmac_key *k, const unsigned char *key, size_t len)
+{
+    unsigned char k0[BLOCK], pad[BLOCK];
+
+    memset(k0, 0, sizeof(k0));
+    if (len > BLOCK)
+        SHA256(key, len, k0);
+    else if (len)
+        memcpy(k0, key, len);
+    for (size_t i = 0; i < BLOCK; i++)
+        pad[i] = k0[i] ^ 0x36;
+    SHA256_Init(&k->inner);
+    SHA256_Update(&k->inner, pad, BLOCK);
+    for (size_t i = 0; i < BLOCK; i++)
+        pad[i] = k0[i] ^ 0x5c;
+    SHA256_Init(&k->outer);
+    SHA256_Update(&k->outer, pad, BLOCK);
+    OPENSSL_cleanse(k0, sizeof(k0));
+    OPENSSL_cleanse(pad, sizeof(pad));
+}
+
+bool hmac_key_ok(size_t len, struct anon_error *err)
+{
+    if (len >= HMAC_MIN_KEY_LEN)
+        return true;
+    anon_error_set(err, "hash key is %zu bytes, at least %d are required", len,
+                   HMAC_MIN_KEY_LEN);
+    return false;
+}
+
+struct hmac_key *hmac_key_new(const unsigned char *key, size_t len, struct anon_error *err)
+{
+    struct hmac_key *k;
+
+    if (!hmac_key_ok(len, err))
+        return NULL;
+    k = malloc(sizeof(*k));
+    if (!k) {
+        anon_error_set(err, "out of memory");
+        return NULL;
+    }
+    key_setup(k, key, len);
+    return k;
+}
+
+void hmac_key_free(struct hmac_key *k)
+{
+    if (!k)
+        return;
+    OPENSSL_cleanse(k, sizeof(*k));
+    free(k);
+}
+
+void hmac_key_value(const struct hmac_key *k, const void *ns, size_t nslen, const void *value,
+                    size_t vlen, unsigned char out[HMAC_MAC_LEN])
+{
+    static const unsigned char zero = 0;
+    unsigned char ih[SHA256_DIGEST_LENGTH];
+    SHA256_CTX c = k->inner;
+
+    if (nslen)
+        SHA256_Update(&c, ns, nslen);
+    SHA256_Update(&c, &zero, 1);
+    if (vlen)
+        SHA256_Update(&c, value, vlen);
+    SHA256_Final(ih, &c);
+    c = k->outer;
+    SHA256_Update(&c, ih, sizeof(ih));
+    SHA256_Final(out, &c);
+}
+
+void hmac_value(const unsigned char *key, size_t keylen, const void *ns, size_t nslen,
+                const void *value, size_t vlen, unsigned char out[HMAC_MAC_LEN])
+{
+    struct hmac_key k;
+
+    key_setup(&k, key, keylen);
+    hmac_key_value(&k, ns, nslen, value, vlen, out);
+    OPENSSL_cleanse(&k, sizeof(k));
+}
+
+void hmac_sha256(const unsigned char *key, size_t keylen, const void *msg, size_t len,
+                 unsigned char out[HMAC_MAC_LEN])
+{
+    static const unsigned char empty = 0;
+    unsigned int outlen = HMAC_MAC_LEN;
+
+    HMAC(EVP_sha256(), keylen ? key : &empty, (int)keylen, len ? msg : &empty, len, out,
+         &outlen);
+}
+
+void hmac_hex(const unsigned char mac[HMAC_MAC_LEN], size_t nchars, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    if (nchars > 2 * HMAC_MAC_LEN)
+        nchars = 2 * HMAC_MAC_LEN;
+    for (size_t i = 0; i < nchars; i++) {
+        unsigned char b = mac[i / 2];
+        out[i] = digits[i % 2 ? b & 0x0f : b >> 4];
+    }
+    out[nchars] = '\0';
+}
+
+void hmac_base64url(const unsigned char mac[HMAC_MAC_LEN], size_t nchars, char *out)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t n = 0;
+
+    if (nchars > 43)
+        nchars = 43;
+    /* 32 bytes = 256 bits = 42 full sextets and 4 bits left (padded with zeros). */
+    for (size_t bit = 0; n < nchars; bit += 6) {
+        size_t byte = bit / 8, shift = bit % 8;
+        unsigned v = (unsigned)mac[byte] << 8;
+        if (byte + 1 < HMAC_MAC_LEN)
+            v |= mac[byte + 1];
+        out[n++] = alphabet[(v >> (10 - shift)) & 0x3f];
+    }
+    out[n] = '\0';
+}
+
+long long hmac_to_int63(const unsigned char mac[HMAC_MAC_LEN])
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | mac[i];
+    return (long long)(v & UINT64_C(0x7fffffffffffffff));
+}

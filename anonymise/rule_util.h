@@ -1,0 +1,20 @@
+/*
+ * rule_util.h: small helpers shared by the rule implementations (rule_*.c).
+ */
+#ifndef RULE_UTIL_H
+#define RULE_UTIL_H
+
+#include <stdbool.h>
+
+#include "anonymise/abuf.h"
+#include "anonymise/anon_error.h"
+#include "anonymise/yopts.h"
+
+/* A rule without options accepts a bare word or an empty mapping `{}`. */
+bool rule_no_options(const struct yopts *opts, struct anon_error *err) ANON_MUST_CHECK;
+/* Append s double-quoted, with \" \\ \n \t and \xHH escapes (for describe()). */
+void rule_describe_string(struct abuf *out, const char *s);
+/* The source type is an array ("text[]", "integer[]"). */
+bool rule_is_array_type(const char *type);
+
+#endif
