@@ -76,8 +76,25 @@ bool copytext_decode(const char *raw, size_t len, struct abuf *out) ANON_MUST_CH
  * "\r", backspace, form feed and vertical tab become \\ \t \n \r \b \f \v; every other
  * byte is copied. val == NULL appends "\N" (SQL NULL). No separator or row end is
  * added. Returns false when out fails (or had already failed).
+ *
+ * Beware: an abuf that never held a byte has data == NULL, so
+ * copytext_encode(b.data, b.len, out) on an empty value would write NULL. Encode an
+ * abuf's content with copytext_encode_abuf (below), or pass abuf_cstr(&b).
  */
 bool copytext_encode(const char *val, size_t len, struct abuf *out) ANON_MUST_CHECK;
+
+/* Append the escaped content of val (never NULL: an empty val is the empty string). */
+static inline bool ANON_MUST_CHECK copytext_encode_abuf(const struct abuf *val,
+                                                        struct abuf *out)
+{
+    return copytext_encode(val->data ? val->data : "", val->len, out);
+}
+
+/* Append "\N" (SQL NULL). */
+static inline bool ANON_MUST_CHECK copytext_encode_null(struct abuf *out)
+{
+    return copytext_encode(NULL, 0, out);
+}
 
 /* True when raw holds a backslash, i.e. copytext_decode would change it. */
 static inline bool copytext_has_escape(const char *raw, size_t len)

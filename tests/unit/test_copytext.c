@@ -159,6 +159,26 @@ static void test_encode(void **state)
                   "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
 }
 
+/* An abuf that never held a byte has data == NULL: encode_abuf must write "", not \N. */
+static void test_encode_empty_abuf(void **state)
+{
+    struct abuf val, out;
+
+    (void)state;
+    abuf_init(&val, 16);
+    abuf_init(&out, 16);
+    assert_null(val.data);
+    assert_true(copytext_encode_abuf(&val, &out));
+    assert_int_equal(out.len, 0);
+    assert_true(copytext_encode_null(&out));
+    assert_true(abuf_append(&val, "a\\n", 3)); /* a, backslash, n */
+    assert_true(copytext_encode_abuf(&val, &out));
+    assert_int_equal(out.len, 6);
+    assert_memory_equal(out.data, "\\Na\\\\n", 6);
+    abuf_free(&val);
+    abuf_free(&out);
+}
+
 static void test_round_trips(void **state)
 {
     static const char *vals[] = {
@@ -449,7 +469,7 @@ static void test_property_arbitrary_input(void **state)
             abuf_reset(&d2);
             /* A split row never leaves a lone backslash at the end of a field. */
             assert_true(copytext_decode(f[i].raw, f[i].len, &d1));
-            assert_true(copytext_encode(d1.data, d1.len, &enc));
+            assert_true(copytext_encode_abuf(&d1, &enc));
             assert_true(copytext_decode(enc.data, enc.len, &d2));
             assert_int_equal(d1.len, d2.len);
             if (d1.len)
@@ -469,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_decode_malformed),
         cmocka_unit_test(test_decode_buffer_limit),
         cmocka_unit_test(test_encode),
+        cmocka_unit_test(test_encode_empty_abuf),
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_null_vs_literal),
         cmocka_unit_test(test_split_many_fields),
