@@ -12,7 +12,7 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 PKGS    := libpq yaml-0.1 libcurl libxml-2.0 jansson libpcre2-8 openssl
 WARN    := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
-           -Wformat=2 -Wshadow -Wimplicit-fallthrough -Wno-format-nonliteral
+           -Wformat=2 -Wshadow -Wimplicit-fallthrough -Wno-format-nonliteral -Wno-format-truncation
 CPPFLAGS_PG := -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(CPPFLAGS_PG) -I. \

@@ -13,10 +13,21 @@ static const char table_sql[] =
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','p','v','m','f')";
 
+/* The type as the target can create it: built-in types as they are; a domain as its base
+ * type; enums, composites and extension types (which the target may not have) as text,
+ * whose COPY text form is the same bytes. */
 static const char columns_sql[] =
-    "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+    "SELECT a.attname, "
+    "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
+    "              THEN pg_catalog.format_type(a.atttypid, a.atttypmod) "
+    "            WHEN t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
+    "              THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) "
+    "            WHEN t.typcategory = 'A' THEN 'text[]' ELSE 'text' END, "
+    "       a.attnotnull, "
     "       COALESCE(pg_catalog.array_position(i.indkey::int2[], a.attnum), 0) "
     "FROM pg_catalog.pg_attribute a "
+    "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+    "LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype "
     "LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
     "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
     "ORDER BY a.attnum";

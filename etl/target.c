@@ -1,0 +1,230 @@
+/* target.c: target database state, lock and versioned tables (see target.h). */
+#include "etl/target.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "etl/log.h"
+#include "etl/pgconn.h"
+#include "etl/version.h"
+#include "sql_bootstrap.h" /* generated from sql/target-bootstrap.sql */
+
+bool target_bootstrap(PGconn *conn, const char *published_schema, struct anon_error *err)
+{
+    struct abuf sql;
+    bool ok;
+
+    if (!pgconn_exec(conn, "SET client_min_messages = warning", PGRES_COMMAND_OK, err) ||
+        !pgconn_exec(conn, sql_bootstrap, PGRES_COMMAND_OK, err))
+        return false;
+    abuf_init(&sql, 4096);
+    abuf_puts(&sql, "CREATE SCHEMA IF NOT EXISTS ");
+    pgconn_quote_ident(conn, published_schema, &sql);
+    ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
+    abuf_free(&sql);
+    return ok;
+}
+
+enum target_lock target_try_lock(PGconn *conn, struct anon_error *err)
+{
+    PGresult *res = pgconn_query(
+        conn, "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtextextended('anonetl', 0))",
+        0, NULL, PGRES_TUPLES_OK, err);
+    bool taken;
+
+    if (!res)
+        return TARGET_LOCK_ERROR;
+    taken = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return taken ? TARGET_LOCK_TAKEN : TARGET_LOCK_BUSY;
+}
+
+/* Tables in anonetl_data that no published view points at: leftovers of killed runs. */
+static const char orphans_sql[] =
+    "SELECT c.relname FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = '" TARGET_DATA_SCHEMA "' AND c.relkind = 'r' "
+    "AND c.relname NOT IN (SELECT version_table FROM anonetl.published)";
+
+bool target_cleanup(PGconn *conn, struct anon_error *err)
+{
+    PGresult *res;
+    bool ok = true;
+
+    if (!pgconn_exec(conn,
+                     "UPDATE anonetl.runs SET status = 'abandoned', finished_at = now() "
+                     "WHERE status = 'running'",
+                     PGRES_COMMAND_OK, err))
+        return false;
+    res = pgconn_query(conn, orphans_sql, 0, NULL, PGRES_TUPLES_OK, err);
+    if (!res)
+        return false;
+    for (int i = 0; i < PQntuples(res) && ok; i++) {
+        log_info("cleanup", NULL, "dropping %s.%s left by an interrupted run",
+                 TARGET_DATA_SCHEMA, PQgetvalue(res, i, 0));
+        ok = target_drop_version(conn, PQgetvalue(res, i, 0), err);
+    }
+    PQclear(res);
+    return ok;
+}
+
+bool target_run_begin(PGconn *conn, const struct target_run_info *info, int64_t *run_id,
+                      struct anon_error *err)
+{
+    char host[256] = "";
+    const char *params[7];
+    PGresult *res;
+
+    gethostname(host, sizeof(host) - 1);
+    params[0] = info->target_schema;
+    params[1] = info->config_fingerprint;
+    params[2] = info->key_fingerprint;
+    params[3] = info->key_id;
+    params[4] = info->snapshot;
+    params[5] = ANONETL_VERSION;
+    params[6] = host;
+    res = pgconn_query(conn,
+                       "INSERT INTO anonetl.runs (target_schema, config_fingerprint, "
+                       "key_fingerprint, key_id, source_snapshot, anonetl_version, host) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING run_id",
+                       7, params, PGRES_TUPLES_OK, err);
+    if (!res)
+        return false;
+    *run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return true;
+}
+
+void target_run_failed(PGconn *conn, int64_t run_id, int exit_code, const char *message)
+{
+    char id[32], code[16];
+    const char *params[3] = {id, code, message};
+    struct anon_error ignored;
+
+    if (!conn || run_id <= 0 || PQstatus(conn) != CONNECTION_OK)
+        return;
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    snprintf(id, sizeof(id), "%lld", (long long)run_id);
+    snprintf(code, sizeof(code), "%d", exit_code);
+    PQclear(pgconn_query(conn,
+                         "UPDATE anonetl.runs SET status = 'failed', finished_at = now(), "
+                         "exit_code = $2::int, error = $3 WHERE run_id = $1::bigint",
+                         3, params, PGRES_COMMAND_OK, &ignored));
+}
+
+void target_version_name(const struct table_plan *plan, int64_t run_id, char out[TARGET_NAME_MAX])
+{
+    char suffix[32];
+    size_t room;
+
+    snprintf(suffix, sizeof(suffix), "@r%lld", (long long)run_id);
+    room = TARGET_NAME_MAX - 1 - strlen(suffix);
+    if (strlen(plan->qualified) <= room) {
+        snprintf(out, TARGET_NAME_MAX, "%s%s", plan->qualified, suffix);
+        return;
+    }
+    /* Too long for a PostgreSQL name: keep a prefix and make it unique with a digest. */
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_Digest(plan->qualified, strlen(plan->qualified), md, &mdlen, EVP_sha256(), NULL);
+    snprintf(out, TARGET_NAME_MAX, "%.*s~%02x%02x%02x%02x%s", (int)(room - 9), plan->qualified,
+             md[0], md[1], md[2], md[3], suffix);
+}
+
+bool target_version_sql(PGconn *conn, const char *version_name, struct abuf *out)
+{
+    abuf_puts(out, TARGET_DATA_SCHEMA ".");
+    return pgconn_quote_ident(conn, version_name, out);
+}
+
+bool target_create_version(PGconn *conn, const struct table_plan *plan, const char *version_name,
+                           struct anon_error *err)
+{
+    struct abuf sql;
+    bool ok;
+
+    abuf_init(&sql, 1 << 20);
+    abuf_puts(&sql, "CREATE TABLE ");
+    target_version_sql(conn, version_name, &sql);
+    abuf_puts(&sql, " (");
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        const struct plan_column *c = &plan->columns[i];
+        if (i > 0)
+            abuf_puts(&sql, ", ");
+        pgconn_quote_ident(conn, c->source->name, &sql);
+        /* The type comes from the source catalog's format_type() or a rule's fixed
+         * list ("text", "bigint"): SQL type syntax, never user input. */
+        abuf_printf(&sql, " %s%s", c->output.type, c->target_not_null ? " NOT NULL" : "");
+    }
+    abuf_puts(&sql, ")");
+    ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
+    abuf_free(&sql);
+    return ok;
+}
+
+static void pk_columns(PGconn *conn, const struct table_plan *plan, struct abuf *sql)
+{
+    bool first = true;
+
+    for (size_t pos = 1; pos <= plan->catalog->n_pk; pos++) {
+        for (size_t i = 0; i < plan->n_columns; i++) {
+            if (plan->columns[i].source->pk_position != (int)pos)
+                continue;
+            if (!first)
+                abuf_puts(sql, ", ");
+            pgconn_quote_ident(conn, plan->columns[i].source->name, sql);
+            first = false;
+        }
+    }
+}
+
+bool target_add_primary_key(PGconn *conn, const struct table_plan *plan,
+                            const char *version_name, struct anon_error *err)
+{
+    struct abuf sql, cols;
+    bool ok;
+
+    if (plan->catalog->n_pk == 0)
+        return true;
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        if (plan->columns[i].source->pk_position > 0 && plan->columns[i].output.may_be_null) {
+            log_warn("no_primary_key", plan->qualified,
+                     "the rule of key column %s can produce NULL: published without a primary key",
+                     plan->columns[i].source->name);
+            return true;
+        }
+    }
+    abuf_init(&sql, 1 << 20);
+    abuf_init(&cols, 1 << 20);
+    pk_columns(conn, plan, &cols);
+    abuf_puts(&sql, "ALTER TABLE ");
+    target_version_sql(conn, version_name, &sql);
+    abuf_printf(&sql, " ADD PRIMARY KEY (%s)", abuf_cstr(&cols));
+    ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
+    if (!ok && strcmp(pgconn_last_sqlstate(), "23505") == 0)
+        anon_error_set(err,
+                       "%s: key collision: two different source keys became the same value of "
+                       "the primary key (%s) after anonymisation; nothing was merged. Use a "
+                       "longer hash (length) or hash_int for this key",
+                       plan->qualified, abuf_cstr(&cols));
+    abuf_free(&sql);
+    abuf_free(&cols);
+    return ok;
+}
+
+bool target_drop_version(PGconn *conn, const char *version_name, struct anon_error *err)
+{
+    struct abuf sql;
+    bool ok;
+
+    abuf_init(&sql, 4096);
+    abuf_puts(&sql, "DROP TABLE IF EXISTS ");
+    target_version_sql(conn, version_name, &sql);
+    ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
+    abuf_free(&sql);
+    return ok;
+}
