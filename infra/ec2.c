@@ -1,0 +1,459 @@
+/*
+ * ec2.c: EC2 Query API calls (see ec2.h).
+ *
+ * Every call builds its form (Action, Version, parameters flattened as Name.N), hands it
+ * to the transport, and turns a non-2xx answer into a struct ec2_error. The transport
+ * already retried throttling and 5xx with backoff, so what reaches us is final.
+ * Describe calls loop on <nextToken>; a token that repeats, or more than EC2_MAX_PAGES
+ * pages, stops the loop with an error rather than spinning.
+ */
+#include "infra/ec2.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "infra/aws_http.h"
+
+struct ec2 {
+    char region[EC2_ID_MAX];
+    ec2_send_fn send;
+    void *ctx;
+    struct aws_client *client; /* owned; NULL with a custom transport */
+};
+
+static bool client_send(void *ctx, const struct aws_form *form, struct aws_http_response *resp,
+                        struct infra_error *err)
+{
+    return aws_client_post_form(ctx, form, resp, err);
+}
+
+struct ec2 *ec2_new_with_transport(const char *region, ec2_send_fn send, void *ctx,
+                                   struct infra_error *err)
+{
+    struct ec2 *c = calloc(1, sizeof(*c));
+
+    if (!c) {
+        infra_error_set(err, "out of memory");
+        return NULL;
+    }
+    snprintf(c->region, sizeof(c->region), "%s", region ? region : "");
+    c->send = send;
+    c->ctx = ctx;
+    return c;
+}
+
+struct ec2 *ec2_new(const char *region, const char *endpoint, struct aws_creds_provider *creds,
+                    const struct aws_http_options *opts, struct infra_error *err)
+{
+    struct aws_client *client = aws_client_new("ec2", region, endpoint, creds, opts, err);
+    struct ec2 *c;
+
+    if (!client)
+        return NULL;
+    c = ec2_new_with_transport(region, client_send, client, err);
+    if (!c) {
+        aws_client_free(client);
+        return NULL;
+    }
+    c->client = client;
+    return c;
+}
+
+void ec2_free(struct ec2 *c)
+{
+    if (!c)
+        return;
+    aws_client_free(c->client);
+    free(c);
+}
+
+const char *ec2_region(const struct ec2 *c)
+{
+    return c->region;
+}
+
+const char *ec2_endpoint(const struct ec2 *c)
+{
+    return c->client ? aws_client_endpoint(c->client) : "";
+}
+
+const char *ec2_error_kind_name(enum ec2_error_kind k)
+{
+    switch (k) {
+    case EC2_OK:
+        return "ok";
+    case EC2_ERR_TRANSPORT:
+        return "transport";
+    case EC2_ERR_AUTH:
+        return "auth";
+    case EC2_ERR_DENIED:
+        return "denied";
+    case EC2_ERR_THROTTLED:
+        return "throttled";
+    case EC2_ERR_NOT_FOUND:
+        return "not-found";
+    case EC2_ERR_API:
+        return "api";
+    case EC2_ERR_PARSE:
+        return "parse";
+    }
+    return "?";
+}
+
+static void error_begin(struct ec2_error *e, const char *action)
+{
+    memset(e, 0, sizeof(*e));
+    snprintf(e->action, sizeof(e->action), "%s", action);
+}
+
+/* Classify an EC2 error answer and write the operator's message. */
+static void error_from_response(const struct aws_http_response *resp, struct ec2_error *e)
+{
+    struct ec2_api_error api;
+    const char *act = e->action;
+
+    e->http_status = resp->status;
+    if (!ec2_xml_parse_error(resp->body, resp->body_len, &api)) {
+        e->kind = resp->status == 503 || resp->status == 429 ? EC2_ERR_THROTTLED : EC2_ERR_API;
+        infra_error_set(&e->base, "%s: HTTP %ld from EC2 without an EC2 error document", act,
+                        resp->status);
+        return;
+    }
+    snprintf(e->code, sizeof(e->code), "%s", api.code);
+    if (strcmp(api.code, "RequestExpired") == 0) {
+        e->kind = EC2_ERR_AUTH;
+        infra_error_set(&e->base,
+                        "authentication failure calling %s (RequestExpired): the request "
+                        "timestamp was refused; check the system clock (NTP)",
+                        act);
+        return;
+    }
+    switch (aws_error_classify(api.code)) {
+    case AWS_ERR_AUTH:
+        e->kind = EC2_ERR_AUTH;
+        infra_error_set(&e->base, "authentication failure calling %s (%s): %s", act, api.code,
+                        api.message);
+        break;
+    case AWS_ERR_DENIED:
+        e->kind = EC2_ERR_DENIED;
+        infra_error_set(&e->base,
+                        "permission denied (%s): the IAM policy of these credentials does not "
+                        "allow ec2:%s",
+                        api.code, act);
+        break;
+    case AWS_ERR_THROTTLE:
+        e->kind = EC2_ERR_THROTTLED;
+        infra_error_set(&e->base, "%s throttled by EC2 (%s) after %d attempt(s)", act, api.code,
+                        resp->attempts);
+        break;
+    case AWS_ERR_NOT_FOUND:
+        e->kind = EC2_ERR_NOT_FOUND;
+        infra_error_set(&e->base, "%s: %s (%s)", act, api.message, api.code);
+        break;
+    case AWS_ERR_OTHER:
+    default:
+        e->kind = EC2_ERR_API;
+        infra_error_set(&e->base, "%s failed: %s: %s", act, api.code, api.message);
+        break;
+    }
+}
+
+/* Send form; true on a 2xx answer (resp filled, caller frees); false with *e otherwise. */
+static bool call(struct ec2 *c, const struct aws_form *form, struct aws_http_response *resp,
+                 struct ec2_error *e)
+{
+    struct infra_error terr = {{0}};
+
+    memset(resp, 0, sizeof(*resp));
+    if (aws_form_failed(form)) {
+        e->kind = EC2_ERR_TRANSPORT;
+        infra_error_set(&e->base, "%s: request too large or out of memory", e->action);
+        return false;
+    }
+    if (!c->send(c->ctx, form, resp, &terr)) {
+        e->kind = EC2_ERR_TRANSPORT;
+        infra_error_set(&e->base, "%s: %s", e->action, terr.msg);
+        aws_http_response_free(resp);
+        return false;
+    }
+    e->http_status = resp->status;
+    if (resp->status >= 200 && resp->status < 300 && resp->body)
+        return true;
+    error_from_response(resp, e);
+    aws_http_response_free(resp);
+    return false;
+}
+
+static void form_start(struct aws_form *f, const char *action)
+{
+    aws_form_init(f);
+    aws_form_add(f, "Action", action);
+    aws_form_add(f, "Version", EC2_API_VERSION);
+}
+
+/* ---- describe with pagination ---- */
+
+typedef bool (*page_parse_fn)(const char *buf, size_t len, void *list, struct infra_error *err);
+typedef char **(*page_token_fn)(void *list);
+
+struct describe {
+    const char *action;
+    const char *id_param; /* "VpcPeeringConnectionId" */
+    const char *const *ids;
+    size_t n_ids;
+    const struct ec2_filter *filters;
+    size_t n_filters;
+    page_parse_fn parse;
+    page_token_fn token;
+    void *list;
+};
+
+static void describe_form(struct aws_form *f, const struct describe *d, const char *next)
+{
+    form_start(f, d->action);
+    for (size_t i = 0; i < d->n_ids; i++)
+        aws_form_addk(f, d->ids[i], "%s.%zu", d->id_param, i + 1);
+    for (size_t i = 0; i < d->n_filters; i++) {
+        aws_form_addk(f, d->filters[i].name, "Filter.%zu.Name", i + 1);
+        for (size_t j = 0; j < d->filters[i].n_values; j++)
+            aws_form_addk(f, d->filters[i].values[j], "Filter.%zu.Value.%zu", i + 1, j + 1);
+    }
+    if (next)
+        aws_form_add(f, "NextToken", next);
+}
+
+static bool describe_all(struct ec2 *c, const struct describe *d, struct ec2_error *e)
+{
+    char *next = NULL;
+    bool ok = false;
+
+    error_begin(e, d->action);
+    for (int page = 0; page < EC2_MAX_PAGES; page++) {
+        struct aws_form f;
+        struct aws_http_response resp;
+        struct infra_error perr = {{0}};
+        char **tok;
+        bool sent, parsed;
+
+        describe_form(&f, d, next);
+        sent = call(c, &f, &resp, e);
+        aws_form_free(&f);
+        if (!sent)
+            goto out;
+        parsed = d->parse(resp.body, resp.body_len, d->list, &perr);
+        aws_http_response_free(&resp);
+        if (!parsed) {
+            e->kind = EC2_ERR_PARSE;
+            infra_error_set(&e->base, "%s: %s", d->action, perr.msg);
+            goto out;
+        }
+        tok = d->token(d->list);
+        if (!*tok) {
+            ok = true;
+            goto out;
+        }
+        if (next && strcmp(next, *tok) == 0) {
+            e->kind = EC2_ERR_PARSE;
+            infra_error_set(&e->base, "%s: EC2 returned the same NextToken twice", d->action);
+            goto out;
+        }
+        free(next);
+        next = strdup(*tok);
+        if (!next) {
+            e->kind = EC2_ERR_TRANSPORT;
+            infra_error_set(&e->base, "out of memory");
+            goto out;
+        }
+    }
+    e->kind = EC2_ERR_PARSE;
+    infra_error_set(&e->base, "%s: more than %d pages", d->action, EC2_MAX_PAGES);
+out:
+    free(next);
+    return ok;
+}
+
+static bool parse_peering_page(const char *buf, size_t len, void *list, struct infra_error *err)
+{
+    return ec2_xml_parse_peerings(buf, len, list, err);
+}
+
+static char **peering_token(void *list)
+{
+    return &((struct ec2_peering_list *)list)->next_token;
+}
+
+static bool parse_rtb_page(const char *buf, size_t len, void *list, struct infra_error *err)
+{
+    return ec2_xml_parse_route_tables(buf, len, list, err);
+}
+
+static char **rtb_token(void *list)
+{
+    return &((struct ec2_route_table_list *)list)->next_token;
+}
+
+static bool parse_sg_page(const char *buf, size_t len, void *list, struct infra_error *err)
+{
+    return ec2_xml_parse_security_groups(buf, len, list, err);
+}
+
+static char **sg_token(void *list)
+{
+    return &((struct ec2_sg_list *)list)->next_token;
+}
+
+bool ec2_describe_peerings(struct ec2 *c, const char *const *ids, size_t n_ids,
+                           const struct ec2_filter *filters, size_t n_filters,
+                           struct ec2_peering_list *out, struct ec2_error *e)
+{
+    const struct describe d = {"DescribeVpcPeeringConnections", "VpcPeeringConnectionId", ids,
+                               n_ids, filters, n_filters, parse_peering_page, peering_token,
+                               out};
+    return describe_all(c, &d, e);
+}
+
+bool ec2_describe_peering(struct ec2 *c, const char *id, struct ec2_peering *out, bool *found,
+                          struct ec2_error *e)
+{
+    struct ec2_peering_list l = {0};
+    const char *ids[1] = {id};
+
+    *found = false;
+    memset(out, 0, sizeof(*out));
+    if (!ec2_describe_peerings(c, ids, 1, NULL, 0, &l, e)) {
+        ec2_peering_list_free(&l);
+        if (e->kind != EC2_ERR_NOT_FOUND)
+            return false;
+        return true;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        if (strcmp(l.items[i].id, id) == 0) {
+            *out = l.items[i];
+            *found = true;
+            break;
+        }
+    }
+    ec2_peering_list_free(&l);
+    if (!*found) {
+        e->kind = EC2_ERR_NOT_FOUND;
+        infra_error_set(&e->base, "DescribeVpcPeeringConnections: peering %s not found", id);
+    }
+    return true;
+}
+
+bool ec2_describe_route_tables(struct ec2 *c, const char *const *ids, size_t n_ids,
+                               const struct ec2_filter *filters, size_t n_filters,
+                               struct ec2_route_table_list *out, struct ec2_error *e)
+{
+    const struct describe d = {"DescribeRouteTables", "RouteTableId", ids, n_ids, filters,
+                               n_filters, parse_rtb_page, rtb_token, out};
+    return describe_all(c, &d, e);
+}
+
+bool ec2_describe_security_groups(struct ec2 *c, const char *const *ids, size_t n_ids,
+                                  const struct ec2_filter *filters, size_t n_filters,
+                                  struct ec2_sg_list *out, struct ec2_error *e)
+{
+    const struct describe d = {"DescribeSecurityGroups", "GroupId", ids, n_ids, filters,
+                               n_filters, parse_sg_page, sg_token, out};
+    return describe_all(c, &d, e);
+}
+
+/* ---- mutating calls ---- */
+
+/* Send f (freed here) and hand the 2xx body to the caller in resp. */
+static bool send_form(struct ec2 *c, struct aws_form *f, struct aws_http_response *resp,
+                      struct ec2_error *e)
+{
+    bool ok = call(c, f, resp, e);
+
+    aws_form_free(f);
+    return ok;
+}
+
+static bool parse_failed(struct ec2_error *e, const struct infra_error *perr)
+{
+    e->kind = EC2_ERR_PARSE;
+    infra_error_set(&e->base, "%s: %s", e->action, perr->msg);
+    return false;
+}
+
+bool ec2_accept_peering(struct ec2 *c, const char *id, struct ec2_peering *out,
+                        struct ec2_error *e)
+{
+    struct aws_form f;
+    struct aws_http_response resp;
+    struct infra_error perr = {{0}};
+    struct ec2_peering tmp;
+    bool ok;
+
+    error_begin(e, "AcceptVpcPeeringConnection");
+    form_start(&f, e->action);
+    aws_form_add(&f, "VpcPeeringConnectionId", id);
+    if (!send_form(c, &f, &resp, e))
+        return false;
+    ok = ec2_xml_parse_accept_peering(resp.body, resp.body_len, out ? out : &tmp, &perr);
+    aws_http_response_free(&resp);
+    return ok || parse_failed(e, &perr);
+}
+
+bool ec2_enable_peering_dns(struct ec2 *c, const char *id, bool requester, bool accepter,
+                            struct ec2_peering_options_result *out, struct ec2_error *e)
+{
+    struct aws_form f;
+    struct aws_http_response resp;
+    struct infra_error perr = {{0}};
+    struct ec2_peering_options_result tmp;
+    bool ok;
+
+    error_begin(e, "ModifyVpcPeeringConnectionOptions");
+    if (!requester && !accepter) {
+        e->kind = EC2_ERR_API;
+        infra_error_set(&e->base, "%s: no side to enable", e->action);
+        return false;
+    }
+    form_start(&f, e->action);
+    aws_form_add(&f, "VpcPeeringConnectionId", id);
+    if (requester)
+        aws_form_add(&f, "RequesterPeeringConnectionOptions.AllowDnsResolutionFromRemoteVpc",
+                     "true");
+    if (accepter)
+        aws_form_add(&f, "AccepterPeeringConnectionOptions.AllowDnsResolutionFromRemoteVpc",
+                     "true");
+    if (!send_form(c, &f, &resp, e))
+        return false;
+    ok = ec2_xml_parse_peering_options(resp.body, resp.body_len, out ? out : &tmp, &perr);
+    aws_http_response_free(&resp);
+    return ok || parse_failed(e, &perr);
+}
+
+bool ec2_create_route(struct ec2 *c, const char *route_table, const char *destination_cidr,
+                      const char *pcx, struct ec2_error *e)
+{
+    struct aws_form f;
+    struct aws_http_response resp;
+    struct infra_error perr = {{0}};
+    bool ok, ret = false;
+
+    error_begin(e, "CreateRoute");
+    form_start(&f, e->action);
+    aws_form_add(&f, "RouteTableId", route_table);
+    aws_form_add(&f, strchr(destination_cidr, ':') ? "DestinationIpv6CidrBlock"
+                                                   : "DestinationCidrBlock",
+                 destination_cidr);
+    aws_form_add(&f, "VpcPeeringConnectionId", pcx);
+    if (!send_form(c, &f, &resp, e))
+        return false;
+    ok = ec2_xml_parse_return(resp.body, resp.body_len, "CreateRoute", &ret, &perr);
+    aws_http_response_free(&resp);
+    if (!ok)
+        return parse_failed(e, &perr);
+    if (!ret) {
+        e->kind = EC2_ERR_API;
+        infra_error_set(&e->base, "CreateRoute returned false for %s %s", route_table,
+                        destination_cidr);
+        return false;
+    }
+    return true;
+}
