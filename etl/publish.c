@@ -1,0 +1,304 @@
+/* publish.c: switch every published view in one transaction (see publish.h). */
+#include "etl/publish.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etl/log.h"
+#include "etl/pgconn.h"
+
+#define PUBLISH_LOCK_TIMEOUT "SET LOCAL lock_timeout = '30s'"
+
+struct old_version {
+    char name[TARGET_NAME_MAX];
+};
+
+/* "schema"."table" of the published view. */
+static void view_sql(PGconn *conn, const char *schema, const struct table_plan *plan,
+                     struct abuf *out)
+{
+    pgconn_quote_ident(conn, schema, out);
+    abuf_putc(out, '.');
+    pgconn_quote_ident(conn, plan->cfg->name, out);
+}
+
+/* A relation already at the published name must be one of our views. */
+static bool check_existing(PGconn *conn, const char *schema, const struct table_plan *plan,
+                           struct anon_error *err)
+{
+    const char *params[2] = {schema, plan->cfg->name};
+    PGresult *res = pgconn_query(conn,
+                                 "SELECT c.relkind FROM pg_catalog.pg_class c "
+                                 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                                 "WHERE n.nspname = $1 AND c.relname = $2",
+                                 2, params, PGRES_TUPLES_OK, err);
+    bool ok;
+
+    if (!res)
+        return false;
+    ok = PQntuples(res) == 0 || PQgetvalue(res, 0, 0)[0] == 'v';
+    PQclear(res);
+    if (!ok)
+        anon_error_set(err,
+                       "%s.%s exists and is not a view: anonetl publishes views there; rename "
+                       "or drop that relation",
+                       schema, plan->cfg->name);
+    return ok;
+}
+
+static bool old_version_of(PGconn *conn, const char *schema, const struct table_plan *plan,
+                           struct old_version *old, struct anon_error *err)
+{
+    const char *params[2] = {schema, plan->cfg->name};
+    PGresult *res = pgconn_query(conn,
+                                 "SELECT version_table FROM anonetl.published "
+                                 "WHERE target_schema = $1 AND table_name = $2 FOR UPDATE",
+                                 2, params, PGRES_TUPLES_OK, err);
+
+    if (!res)
+        return false;
+    old->name[0] = '\0';
+    if (PQntuples(res) == 1)
+        snprintf(old->name, sizeof(old->name), "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return true;
+}
+
+/* Names of the views that depend on the published view (the data team's). */
+static bool dependent_views(PGconn *conn, const char *view, struct abuf *names,
+                            struct anon_error *err)
+{
+    const char *params[1] = {view};
+    PGresult *res = pgconn_query(
+        conn,
+        "SELECT DISTINCT r.ev_class::pg_catalog.regclass::text FROM pg_catalog.pg_depend d "
+        "JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
+        "WHERE d.refobjid = $1::pg_catalog.regclass AND r.ev_class <> d.refobjid",
+        1, params, PGRES_TUPLES_OK, err);
+
+    if (!res)
+        return false;
+    for (int i = 0; i < PQntuples(res); i++)
+        abuf_printf(names, "%s%s", i ? ", " : "", PQgetvalue(res, i, 0));
+    PQclear(res);
+    return true;
+}
+
+static void select_list(PGconn *conn, const struct publish_table *t, struct abuf *sql)
+{
+    abuf_puts(sql, " AS SELECT ");
+    for (size_t i = 0; i < t->plan->n_columns; i++) {
+        if (i > 0)
+            abuf_puts(sql, ", ");
+        pgconn_quote_ident(conn, t->plan->columns[i].source->name, sql);
+    }
+    abuf_puts(sql, " FROM ");
+    target_version_sql(conn, t->version_name, sql);
+}
+
+/*
+ * CREATE OR REPLACE VIEW keeps the view (and so the views built on it) but cannot drop,
+ * rename or retype columns. When the column set changed that way, the view is recreated,
+ * but only if nothing depends on it: breaking the data team's views silently is worse
+ * than failing the run with their names.
+ */
+static bool switch_view(PGconn *conn, const char *schema, const struct publish_table *t,
+                        struct anon_error *err)
+{
+    struct abuf view, sql, deps;
+    bool ok;
+
+    abuf_init(&view, 4096);
+    abuf_init(&sql, 1 << 20);
+    abuf_init(&deps, 1 << 16);
+    view_sql(conn, schema, t->plan, &view);
+    abuf_printf(&sql, "CREATE OR REPLACE VIEW %s", abuf_cstr(&view));
+    select_list(conn, t, &sql);
+    ok = pgconn_exec(conn, "SAVEPOINT switch_view", PGRES_COMMAND_OK, err) &&
+         pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
+    if (!ok && strcmp(pgconn_last_sqlstate(), "42P16") == 0) {
+        ok = pgconn_exec(conn, "ROLLBACK TO SAVEPOINT switch_view", PGRES_COMMAND_OK, err) &&
+             dependent_views(conn, abuf_cstr(&view), &deps, err);
+        if (ok && deps.len > 0) {
+            anon_error_set(err,
+                           "%s: the columns changed (removed, renamed or retyped) and views "
+                           "depend on it (%s): publishing would break them; adapt or drop "
+                           "those views first",
+                           abuf_cstr(&view), abuf_cstr(&deps));
+            ok = false;
+        } else if (ok) {
+            log_warn("view_recreated", t->plan->qualified,
+                     "columns changed: recreating %s (no view depends on it)", abuf_cstr(&view));
+            abuf_reset(&sql);
+            abuf_printf(&sql, "DROP VIEW %s; CREATE VIEW %s", abuf_cstr(&view),
+                        abuf_cstr(&view));
+            select_list(conn, t, &sql);
+            ok = pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
+        }
+    }
+    abuf_free(&view);
+    abuf_free(&sql);
+    abuf_free(&deps);
+    return ok;
+}
+
+static void append_literal(PGconn *conn, struct abuf *sql, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append_literal(PGconn *conn, struct abuf *sql, const char *fmt, ...)
+{
+    char text[512];
+    char *lit;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    lit = PQescapeLiteral(conn, text, strlen(text));
+    if (!lit) {
+        sql->failed = true;
+        return;
+    }
+    abuf_puts(sql, lit);
+    PQfreemem(lit);
+}
+
+static bool grant_and_comment(PGconn *conn, const struct publish_request *req,
+                              const struct publish_table *t, struct anon_error *err)
+{
+    struct abuf sql, view;
+    bool ok = true;
+
+    abuf_init(&sql, 1 << 20);
+    abuf_init(&view, 4096);
+    view_sql(conn, req->schema, t->plan, &view);
+    for (size_t i = 0; i < req->n_grant_select_to; i++) {
+        abuf_printf(&sql, "GRANT SELECT ON %s TO ", abuf_cstr(&view));
+        pgconn_quote_ident(conn, req->grant_select_to[i], &sql);
+        abuf_puts(&sql, ";");
+    }
+    abuf_printf(&sql, "COMMENT ON VIEW %s IS ", abuf_cstr(&view));
+    append_literal(conn, &sql, "anonymised copy of %s, published by anonetl run %lld",
+                   t->plan->qualified, (long long)req->run_id);
+    ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
+    abuf_free(&sql);
+    abuf_free(&view);
+    return ok;
+}
+
+static bool record_table(PGconn *conn, const struct publish_request *req,
+                         const struct publish_table *t, struct anon_error *err)
+{
+    char run[32], read[32], written[32], filtered[32], ms[32];
+    const char *p[10];
+
+    snprintf(run, sizeof(run), "%lld", (long long)req->run_id);
+    snprintf(read, sizeof(read), "%llu", (unsigned long long)t->stats.rows_read);
+    snprintf(written, sizeof(written), "%llu", (unsigned long long)t->stats.rows_written);
+    snprintf(filtered, sizeof(filtered), "%llu", (unsigned long long)t->rows_filtered);
+    snprintf(ms, sizeof(ms), "%lld", (long long)(t->stats.elapsed_s * 1000));
+    p[0] = req->schema;
+    p[1] = t->plan->cfg->name;
+    p[2] = t->plan->qualified;
+    p[3] = t->version_name;
+    p[4] = run;
+    p[5] = t->fingerprint_hex;
+    p[6] = req->key_fingerprint;
+    {
+        PGresult *res = pgconn_query(
+            conn,
+            "INSERT INTO anonetl.published AS p (target_schema, table_name, source_table, "
+            "version_table, run_id, table_fingerprint, key_fingerprint) "
+            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7) "
+            "ON CONFLICT (target_schema, table_name) DO UPDATE SET "
+            "source_table = EXCLUDED.source_table, version_table = EXCLUDED.version_table, "
+            "run_id = EXCLUDED.run_id, table_fingerprint = EXCLUDED.table_fingerprint, "
+            "key_fingerprint = EXCLUDED.key_fingerprint, published_at = now()",
+            7, p, PGRES_COMMAND_OK, err);
+        if (!res)
+            return false;
+        PQclear(res);
+    }
+    p[0] = run;
+    p[1] = t->plan->qualified;
+    p[2] = t->plan->cfg->mode == CFG_MODE_INCREMENTAL ? "incremental" : "full";
+    p[3] = read;
+    p[4] = written;
+    p[5] = filtered;
+    p[6] = ms;
+    PGresult *res = pgconn_query(conn,
+                                 "INSERT INTO anonetl.run_tables (run_id, table_name, mode, "
+                                 "rows_read, rows_written, rows_filtered, elapsed_ms) "
+                                 "VALUES ($1::bigint, $2, $3, $4::bigint, $5::bigint, "
+                                 "$6::bigint, $7::bigint)",
+                                 7, p, PGRES_COMMAND_OK, err);
+    PQclear(res);
+    return res != NULL;
+}
+
+static bool publish_one(PGconn *conn, const struct publish_request *req,
+                        const struct publish_table *t, struct old_version *old,
+                        struct anon_error *err)
+{
+    return check_existing(conn, req->schema, t->plan, err) &&
+           old_version_of(conn, req->schema, t->plan, old, err) &&
+           switch_view(conn, req->schema, t, err) && grant_and_comment(conn, req, t, err) &&
+           record_table(conn, req, t, err);
+}
+
+static bool finish_run(PGconn *conn, int64_t run_id, struct anon_error *err)
+{
+    char id[32];
+    const char *p[1] = {id};
+    PGresult *res;
+
+    snprintf(id, sizeof(id), "%lld", (long long)run_id);
+    res = pgconn_query(conn,
+                       "UPDATE anonetl.runs SET status = 'succeeded', finished_at = now(), "
+                       "exit_code = 0 WHERE run_id = $1::bigint",
+                       1, p, PGRES_COMMAND_OK, err);
+    PQclear(res);
+    return res != NULL;
+}
+
+/* After the commit: old versions are no longer referenced. A reader still scanning one
+ * holds a lock: then leave it, the next run's cleanup drops it. */
+static void drop_old_versions(PGconn *conn, const struct old_version *old, size_t n)
+{
+    struct anon_error err;
+
+    if (!pgconn_exec(conn, "SET lock_timeout = '5s'", PGRES_COMMAND_OK, &err))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (old[i].name[0] && !target_drop_version(conn, old[i].name, &err))
+            log_warn("drop_old_version", NULL, "%s.%s kept for now (%s); the next run drops it",
+                     TARGET_DATA_SCHEMA, old[i].name, err.msg);
+    }
+    PQclear(PQexec(conn, "RESET lock_timeout"));
+}
+
+bool publish_all(PGconn *conn, const struct publish_request *req, struct anon_error *err)
+{
+    struct old_version *old = calloc(req->n_tables + 1, sizeof(*old));
+    bool ok;
+
+    if (!old) {
+        anon_error_set(err, "out of memory");
+        return false;
+    }
+    ok = pgconn_exec(conn, "BEGIN", PGRES_COMMAND_OK, err) &&
+         pgconn_exec(conn, PUBLISH_LOCK_TIMEOUT, PGRES_COMMAND_OK, err);
+    for (size_t i = 0; ok && i < req->n_tables; i++)
+        ok = publish_one(conn, req, &req->tables[i], &old[i], err);
+    ok = ok && finish_run(conn, req->run_id, err) &&
+         pgconn_exec(conn, "COMMIT", PGRES_COMMAND_OK, err);
+    if (!ok) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+        free(old);
+        return false;
+    }
+    drop_old_versions(conn, old, req->n_tables);
+    free(old);
+    return true;
+}

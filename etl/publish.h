@@ -1,0 +1,46 @@
+/*
+ * publish.h: make a run's tables visible to the data team, all at once.
+ *
+ * Published names (`<schema>.<table>`) are views over versioned tables in anonetl_data.
+ * One target transaction switches every view to its new version (CREATE OR REPLACE
+ * VIEW), records the run, and commits: readers see the previous complete state until
+ * the commit and the new one after, never a mix. Views the data team built on the
+ * published names keep working, because the published relation is never dropped; a
+ * switch only needs a short lock on the view (bounded by lock_timeout, so a long-running
+ * reader makes the publish fail cleanly instead of queueing everyone behind it). Old
+ * versions are dropped after the commit; one still in use is left for the next run.
+ */
+#ifndef PUBLISH_H
+#define PUBLISH_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "anonymise/anon_error.h"
+#include "etl/plan.h"
+#include "etl/tablecopy.h"
+#include "etl/target.h"
+
+struct publish_table {
+    const struct table_plan *plan;
+    char version_name[TARGET_NAME_MAX];
+    struct tablecopy_stats stats;
+    uint64_t rows_filtered;
+    char fingerprint_hex[65];
+};
+
+struct publish_request {
+    const char *schema;            /* published schema */
+    char *const *grant_select_to;  /* roles */
+    size_t n_grant_select_to;
+    int64_t run_id;
+    const char *key_fingerprint;
+    struct publish_table *tables;
+    size_t n_tables;
+};
+
+bool publish_all(PGconn *conn, const struct publish_request *req, struct anon_error *err)
+    ANON_MUST_CHECK;
+
+#endif
