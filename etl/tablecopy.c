@@ -268,6 +268,7 @@ static bool pump_rows(const struct tablecopy_request *req, struct rule_row *row,
                       struct anon_error *err, double start)
 {
     struct rule_ctx ctx = {.key = req->key, .key_len = req->key_len,
+                           .hmac = req->hmac,
                            .run_time = req->run_time, .column = row_column, .row = row};
     struct abuf batch;
     char *buf;

@@ -33,6 +33,7 @@ struct tablecopy_request {
     const char *extra_where;   /* ANDed to the table's `where` (watermark range), or NULL */
     const unsigned char *key;  /* hash key */
     size_t key_len;
+    const struct hmac_key *hmac; /* the same key, prepared (hmac.h) */
     time_t run_time;
 };
 

@@ -1,0 +1,334 @@
+/*
+ * run.c: one run, start to finish (see run.h).
+ *
+ * Order matters for "a failed run loses nothing": everything that can be checked
+ * without writing (config, key, lock, preflight, source catalog vs rules) is checked
+ * before the first versioned table is created, and nothing is visible to the data team
+ * until publish_all commits. A run that dies anywhere leaves only unreferenced tables in
+ * anonetl_data, which the next run drops (target_cleanup).
+ */
+#include "etl/run.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "anonymise/hmac.h"
+#include "etl/exitcode.h"
+#include "etl/log.h"
+#include "etl/pgconn.h"
+#include "etl/preflight.h"
+#include "etl/publish.h"
+#include "etl/secret.h"
+#include "etl/sourcesnap.h"
+#include "etl/target.h"
+
+struct run {
+    const struct config *cfg;
+    const struct run_options *opt;
+    struct abuf key;
+    struct hmac_key *hmac;
+    char key_fingerprint[17];
+    char config_fingerprint[65];
+    PGconn *target;
+    struct source_snapshot *source;
+    int64_t run_id;
+    struct publish_table *tables;
+    size_t n_tables;
+    time_t started;
+    struct anon_error err;
+};
+
+static void hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* The key: resolved, checked, prepared; only its fingerprint prefix ever leaves here. */
+static int load_key(struct run *r)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    abuf_init(&r->key, 0);
+    if (!secret_resolve(&r->cfg->hash_key, "secrets.hash_key", &r->key, &r->err))
+        return EXIT_USAGE;
+    r->hmac = hmac_key_new((const unsigned char *)r->key.data, r->key.len, &r->err);
+    if (!r->hmac)
+        return EXIT_USAGE;
+    EVP_Digest(r->key.data, r->key.len, md, &mdlen, EVP_sha256(), NULL);
+    hex(md, 8, r->key_fingerprint);
+    hex(r->cfg->fingerprint, 32, r->config_fingerprint);
+    return EXIT_OK;
+}
+
+static int connect_target(struct run *r)
+{
+    r->target = pgconn_open(&r->cfg->target.db, "target", &r->err);
+    if (!r->target || !target_bootstrap(r->target, r->cfg->target.schema, &r->err))
+        return EXIT_TARGET;
+    switch (target_try_lock(r->target, &r->err)) {
+    case TARGET_LOCK_TAKEN:
+        return EXIT_OK;
+    case TARGET_LOCK_BUSY:
+        anon_error_set(&r->err, "another anonetl run holds the lock on the target: skipped");
+        return EXIT_LOCKED;
+    case TARGET_LOCK_ERROR:
+        break;
+    }
+    return EXIT_TARGET;
+}
+
+/* Catalog vs rules for every table, before anything is written. */
+static int plan_tables(struct run *r)
+{
+    struct abuf report;
+    int code = EXIT_OK;
+
+    abuf_init(&report, 1 << 20);
+    r->tables = calloc(r->cfg->n_tables + 1, sizeof(*r->tables));
+    if (!r->tables) {
+        anon_error_set(&r->err, "out of memory");
+        abuf_free(&report);
+        return EXIT_INTERNAL;
+    }
+    for (size_t i = 0; i < r->cfg->n_tables; i++) {
+        const struct cfg_table *t = &r->cfg->tables[i];
+        struct catalog_table *cat;
+        struct table_plan *plan;
+        if (!catalog_read(source_snapshot_conn(r->source), t->schema, t->name, &cat, &r->err)) {
+            abuf_printf(&report, "%s:%d:%d: tables: %s\n", r->cfg->path, t->line, t->column,
+                        r->err.msg);
+            code = EXIT_POLICY;
+            continue;
+        }
+        switch (plan_build(t, r->cfg->path, cat, &plan, &report)) {
+        case PLAN_OK:
+            r->tables[r->n_tables++].plan = plan;
+            break;
+        case PLAN_POLICY:
+            code = EXIT_POLICY;
+            break;
+        case PLAN_INVALID:
+            if (code == EXIT_OK)
+                code = EXIT_USAGE;
+            break;
+        }
+    }
+    if (code != EXIT_OK)
+        anon_error_set(&r->err, "the rules do not match the source; nothing was copied:\n%s",
+                       abuf_cstr(&report));
+    abuf_free(&report);
+    return code;
+}
+
+static int copy_table(struct run *r, struct publish_table *t)
+{
+    struct tablecopy_request req = {
+        .plan = t->plan,
+        .source = source_snapshot_conn(r->source),
+        .target = r->target,
+        .key = (const unsigned char *)r->key.data,
+        .key_len = r->key.len,
+        .hmac = r->hmac,
+        .run_time = r->started,
+    };
+    struct abuf dest;
+    int code = EXIT_OK;
+
+    target_version_name(t->plan, r->run_id, t->version_name);
+    if (!target_create_version(r->target, t->plan, t->version_name, &r->err))
+        return EXIT_TARGET;
+    abuf_init(&dest, 4096);
+    target_version_sql(r->target, t->version_name, &dest);
+    req.dest_sql = abuf_cstr(&dest);
+    log_info("table_start", t->plan->qualified, "copying");
+    switch (tablecopy_run(&req, &t->stats, &r->err)) {
+    case TABLECOPY_OK:
+        break;
+    case TABLECOPY_SOURCE_ERROR:
+        code = EXIT_SOURCE;
+        break;
+    case TABLECOPY_TARGET_ERROR:
+        code = EXIT_TARGET;
+        break;
+    case TABLECOPY_INTERNAL_ERROR:
+        code = EXIT_INTERNAL;
+        break;
+    }
+    abuf_free(&dest);
+    if (code == EXIT_OK && !target_add_primary_key(r->target, t->plan, t->version_name, &r->err))
+        code = strcmp(pgconn_last_sqlstate(), "23505") == 0 ? EXIT_POLICY : EXIT_TARGET;
+    if (code == EXIT_OK &&
+        !source_snapshot_count_filtered(r->source, t->plan, &t->rows_filtered, &r->err))
+        code = EXIT_SOURCE;
+    hex(t->plan->cfg->fingerprint, 32, t->fingerprint_hex);
+    return code;
+}
+
+static void log_table_summary(const struct publish_table *t)
+{
+    struct log_field f[] = {
+        LF_INT("rows_read", t->stats.rows_read),
+        LF_INT("rows_written", t->stats.rows_written),
+        LF_INT("rows_filtered", t->rows_filtered),
+        LF_INT("elapsed_ms", (int64_t)(t->stats.elapsed_s * 1000)),
+        LF_INT("rows_per_s", t->stats.elapsed_s > 0
+                                 ? (int64_t)((double)t->stats.rows_read / t->stats.elapsed_s)
+                                 : 0),
+    };
+    log_emit(LOG_INFO, "table_done", t->plan->qualified, f, 5, "copied");
+}
+
+static int copy_and_publish(struct run *r)
+{
+    struct target_run_info info = {
+        .target_schema = r->cfg->target.schema,
+        .config_fingerprint = r->config_fingerprint,
+        .key_fingerprint = r->key_fingerprint,
+        .key_id = r->cfg->hash_key_id,
+        .snapshot = source_snapshot_id(r->source),
+    };
+    struct publish_request pub;
+    char run_label[32];
+    int code;
+
+    if (!target_run_begin(r->target, &info, &r->run_id, &r->err))
+        return EXIT_TARGET;
+    snprintf(run_label, sizeof(run_label), "%lld", (long long)r->run_id);
+    log_set_run(run_label);
+    for (size_t i = 0; i < r->n_tables; i++) {
+        code = copy_table(r, &r->tables[i]);
+        if (code != EXIT_OK)
+            return code;
+        log_table_summary(&r->tables[i]);
+    }
+    pub = (struct publish_request){
+        .schema = r->cfg->target.schema,
+        .grant_select_to = r->cfg->target.grant_select_to,
+        .n_grant_select_to = r->cfg->target.n_grant_select_to,
+        .run_id = r->run_id,
+        .key_fingerprint = r->key_fingerprint,
+        .tables = r->tables,
+        .n_tables = r->n_tables,
+    };
+    return publish_all(r->target, &pub, &r->err) ? EXIT_OK : EXIT_TARGET;
+}
+
+/* On failure: drop this run's versioned tables (best effort) and record the failure. */
+static void abandon(struct run *r, int code)
+{
+    struct anon_error ignored;
+
+    if (!r->target || PQstatus(r->target) != CONNECTION_OK)
+        return;
+    if (PQtransactionStatus(r->target) != PQTRANS_IDLE)
+        PQclear(PQexec(r->target, "ROLLBACK"));
+    for (size_t i = 0; i < r->n_tables; i++)
+        if (r->tables[i].version_name[0])
+            (void)target_drop_version(r->target, r->tables[i].version_name, &ignored);
+    target_run_failed(r->target, r->run_id, code, r->err.msg);
+}
+
+static void run_free(struct run *r)
+{
+    for (size_t i = 0; i < r->n_tables; i++)
+        plan_free((struct table_plan *)r->tables[i].plan);
+    free(r->tables);
+    source_snapshot_close(r->source);
+    pgconn_close(r->target);
+    hmac_key_free(r->hmac);
+    abuf_free_secret(&r->key);
+}
+
+/* The same checks as `anonetl preflight`, before anything is written: a FAIL is exit 3. */
+static int run_preflight(struct run *r)
+{
+    struct check_report report;
+    int code = EXIT_OK;
+
+    check_report_init(&report);
+    if (!preflight_run_checks(r->cfg, NULL, &report, &r->err)) {
+        code = EXIT_INTERNAL;
+    } else if (check_report_failed(&report)) {
+        struct abuf msg;
+        abuf_init(&msg, sizeof(r->err.msg));
+        for (size_t i = 0; i < report.n; i++) {
+            const struct check_result *c = &report.items[i];
+            if (c->status == CHECK_FAIL)
+                abuf_printf(&msg, "\n  FAIL %s %s: %s (%s)", c->group, c->subject, c->detail,
+                            c->remediation);
+        }
+        anon_error_set(&r->err, "preflight failed; the target was not touched:%s",
+                       abuf_cstr(&msg));
+        abuf_free(&msg);
+        code = EXIT_PREFLIGHT;
+    } else {
+        for (size_t i = 0; i < report.n; i++)
+            if (report.items[i].status == CHECK_WARN)
+                log_warn("preflight_warning", NULL, "%s %s: %s", report.items[i].group,
+                         report.items[i].subject, report.items[i].detail);
+    }
+    check_report_free(&report);
+    return code;
+}
+
+static int run_steps(struct run *r)
+{
+    int code;
+
+    if ((code = load_key(r)) != EXIT_OK)
+        return code;
+    /* Preflight before the target is touched (even the bootstrap), as DESIGN.md says. */
+    if (!r->opt->skip_preflight && (code = run_preflight(r)) != EXIT_OK)
+        return code;
+    if ((code = connect_target(r)) != EXIT_OK)
+        return code;
+    if (!target_cleanup(r->target, &r->err))
+        return EXIT_TARGET;
+    r->source = source_snapshot_open(&r->cfg->source, &r->err);
+    if (!r->source)
+        return EXIT_SOURCE;
+    if ((code = plan_tables(r)) != EXIT_OK)
+        return code;
+    return copy_and_publish(r);
+}
+
+int run_main(const struct config *cfg, const struct run_options *opt)
+{
+    struct run r = {.cfg = cfg, .opt = opt, .started = time(NULL)};
+    struct timespec t0, t1;
+    int code;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    anon_error_clear(&r.err);
+    log_info("run_start", NULL, "anonetl run: %zu table%s", cfg->n_tables,
+             cfg->n_tables == 1 ? "" : "s");
+    code = run_steps(&r);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (code == EXIT_OK) {
+        uint64_t rows = 0;
+        for (size_t i = 0; i < r.n_tables; i++)
+            rows += r.tables[i].stats.rows_written;
+        struct log_field f[] = {
+            LF_INT("tables", r.n_tables), LF_INT("rows_written", rows),
+            LF_INT("elapsed_ms", (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+            LF_STR("key_fingerprint", r.key_fingerprint)};
+        log_emit(LOG_INFO, "run_done", NULL, f, 4, "published");
+    } else {
+        abandon(&r, code);
+        log_emit(code == EXIT_LOCKED ? LOG_WARN : LOG_ERROR,
+                 code == EXIT_LOCKED ? "run_skipped" : "run_failed", NULL,
+                 (struct log_field[]){LF_INT("exit_code", code)}, 1, "%s", r.err.msg);
+    }
+    run_free(&r);
+    return code;
+}
