@@ -792,7 +792,7 @@ struct pq_args {
     const char *password;
 };
 
-/* Copy the caller's params, adding connect_timeout when absent. */
+/* Copy the caller's params; connect_timeout comes from the endpoint's timeout. */
 static bool pq_args_build(const struct netprobe_endpoint *ep, struct pq_args *a)
 {
     size_t n = 0;
@@ -802,18 +802,18 @@ static bool pq_args_build(const struct netprobe_endpoint *ep, struct pq_args *a)
     memset(a, 0, sizeof(*a));
     if (!ep->pq_keywords || !ep->pq_values)
         return false;
+    snprintf(a->timeout, sizeof(a->timeout), "%ld", secs < 2 ? 2 : secs);
     for (size_t i = 0; ep->pq_keywords[i]; i++) {
+        bool is_timeout = strcmp(ep->pq_keywords[i], "connect_timeout") == 0;
         if (n + 2 >= sizeof(a->kw) / sizeof(a->kw[0]))
             return false;
-        if (strcmp(ep->pq_keywords[i], "connect_timeout") == 0)
-            has_timeout = true;
+        has_timeout = has_timeout || is_timeout;
         if (strcmp(ep->pq_keywords[i], "password") == 0)
             a->password = ep->pq_values[i];
         a->kw[n] = ep->pq_keywords[i];
-        a->val[n++] = ep->pq_values[i];
+        a->val[n++] = is_timeout ? a->timeout : ep->pq_values[i];
     }
     if (!has_timeout) {
-        snprintf(a->timeout, sizeof(a->timeout), "%ld", secs < 2 ? 2 : secs);
         a->kw[n] = "connect_timeout";
         a->val[n++] = a->timeout;
     }

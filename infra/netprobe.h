@@ -36,7 +36,7 @@ struct netprobe_endpoint {
     const char *sslrootcert; /* NULL = the system trust store */
     long timeout_ms;         /* <= 0: NETPROBE_DEFAULT_TIMEOUT_MS */
     /* libpq connection parameters (NULL-terminated, password resolved) for login and
-     * privileges; connect_timeout is added from timeout_ms when absent. */
+     * privileges; connect_timeout is set from timeout_ms (whole seconds, at least 2). */
     const char *const *pq_keywords;
     const char *const *pq_values;
 };

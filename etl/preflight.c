@@ -1,0 +1,456 @@
+/*
+ * preflight.c: `anonetl preflight` (see preflight.h).
+ *
+ * This file turns the config into the plain inputs infra/ takes (endpoints, tables,
+ * schemas, roles), runs the probes in dependency order, and prints the report. The
+ * probes themselves (infra/netprobe.c, the AWS checks) never print.
+ *
+ * Order per endpoint: dns, tcp, tls for each host of the DSN, then login, then
+ * privileges. A probe whose prerequisite failed in this same run is reported as SKIP
+ * ("not checked: ...") rather than failing a second time for the same cause.
+ */
+#include "etl/preflight.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "etl/exitcode.h"
+#include "etl/pgconn.h"
+#include "infra/netprobe.h"
+
+#define MAX_HOSTS 8
+#define HOST_MAX 256
+
+enum pf_group {
+    G_DNS = 1 << 0,
+    G_TCP = 1 << 1,
+    G_TLS = 1 << 2,
+    G_LOGIN = 1 << 3,
+    G_PRIV = 1 << 4,
+    G_PEERING = 1 << 5,
+    G_DNS_OPTION = 1 << 6,
+    G_ROUTE = 1 << 7,
+    G_SG = 1 << 8,
+};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} groups[] = {
+    {"dns", G_DNS},         {"tcp", G_TCP},
+    {"tls", G_TLS},         {"login", G_LOGIN},
+    {"privileges", G_PRIV}, {"peering", G_PEERING},
+    {"dns-option", G_DNS_OPTION}, {"route", G_ROUTE},
+    {"sg", G_SG},
+};
+
+const char preflight_group_names[] = "dns,tcp,tls,login,privileges,peering,dns-option,route,sg";
+
+#define G_NETWORK (G_DNS | G_TCP | G_TLS | G_LOGIN | G_PRIV)
+#define G_AWS (G_PEERING | G_DNS_OPTION | G_ROUTE | G_SG)
+
+/* --only list into a bit set; false on an unknown name. */
+static bool parse_only(const char *only, unsigned *mask, struct anon_error *err)
+{
+    const char *p = only;
+
+    *mask = 0;
+    if (!only || !*only) {
+        *mask = G_NETWORK | G_AWS;
+        return true;
+    }
+    while (*p) {
+        size_t n = strcspn(p, ","), i;
+        const char *s = p;
+        while (n > 0 && *s == ' ')
+            s++, n--;
+        while (n > 0 && s[n - 1] == ' ')
+            n--;
+        for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+            if (strlen(groups[i].name) == n && strncmp(groups[i].name, s, n) == 0)
+                break;
+        if (i == sizeof(groups) / sizeof(groups[0])) {
+            anon_error_set(err, "--only: unknown check group \"%.*s\" (known: %s)", (int)(n > 64 ? 64 : n),
+                           s, preflight_group_names);
+            return false;
+        }
+        *mask |= groups[i].bit;
+        p = s + n;
+        while (*p == ' ')
+            p++;
+        if (*p == ',')
+            p++;
+    }
+    if (*mask == 0) {
+        anon_error_set(err, "--only: no check group named (known: %s)", preflight_group_names);
+        return false;
+    }
+    return true;
+}
+
+bool preflight_only_valid(const char *only, struct anon_error *err)
+{
+    unsigned mask;
+
+    return parse_only(only, &mask, err);
+}
+
+/* ---- building the inputs -------------------------------------------------------- */
+
+/* The n-th item of a comma list (or the only item when the list has one). */
+static bool list_item(const char *list, int index, char *out, size_t size)
+{
+    int i = 0;
+
+    out[0] = '\0';
+    if (!list)
+        return false;
+    if (!strchr(list, ',')) {
+        snprintf(out, size, "%s", list);
+        return true;
+    }
+    while (*list) {
+        size_t n = strcspn(list, ",");
+        if (i++ == index) {
+            snprintf(out, size, "%.*s", (int)n, list);
+            return true;
+        }
+        list += n + (list[n] == ',');
+    }
+    return false;
+}
+
+static int list_count(const char *list)
+{
+    int n = 1;
+
+    if (!list || !*list)
+        return 1;
+    for (; *list; list++)
+        n += *list == ',';
+    return n > MAX_HOSTS ? MAX_HOSTS : n;
+}
+
+struct pf_side {
+    const char *name;        /* "source" / "target" */
+    const char *expect_cidr; /* may be NULL */
+    const struct cfg_db *db;
+};
+
+static const struct cfg_db *side_db(const struct config *cfg, const char *name)
+{
+    if (strcmp(name, "source") == 0)
+        return &cfg->source;
+    if (strcmp(name, "target") == 0)
+        return &cfg->target.db;
+    return NULL;
+}
+
+static long timeout_ms(const struct config *cfg)
+{
+    return cfg->network && cfg->network->connect_timeout_ms > 0 ? cfg->network->connect_timeout_ms
+                                                                : NETPROBE_DEFAULT_TIMEOUT_MS;
+}
+
+/* Fill the endpoint fields common to every host of a side. */
+static void endpoint_base(const struct config *cfg, const struct pf_side *side,
+                          const struct pgconn_params *p, struct netprobe_endpoint *ep)
+{
+    memset(ep, 0, sizeof(*ep));
+    ep->name = side->name;
+    ep->expect_cidr = side->expect_cidr;
+    ep->sslmode = pgconn_params_get(p, "sslmode");
+    ep->sslrootcert = pgconn_params_get(p, "sslrootcert");
+    ep->timeout_ms = timeout_ms(cfg);
+    ep->pq_keywords = p->keywords;
+    ep->pq_values = p->values;
+}
+
+/* A FAIL for a side whose parameters cannot be built (secret missing, bad DSN). */
+static void report_params_error(struct check_report *r, unsigned mask, const char *side,
+                                const struct anon_error *e)
+{
+    const char *group = "login";
+    struct check_result *c;
+
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+        if ((mask & groups[i].bit) && (groups[i].bit & G_NETWORK) && !(mask & G_LOGIN)) {
+            group = groups[i].name;
+            break;
+        }
+    c = check_report_add(r, group, side, CHECK_FAIL);
+    check_result_detail(c, "cannot build the connection parameters: %s", e->msg);
+    check_result_fix(c, "fix the %s database settings (dsn, password secret, sslmode) in the config", side);
+}
+
+static void add_skip(struct check_report *r, const struct netprobe_endpoint *ep, const char *group,
+                     const char *why)
+{
+    char subject[sizeof(((struct check_result *)0)->subject)];
+    struct check_result *c;
+
+    netprobe_subject(ep, subject, sizeof(subject));
+    c = check_report_add(r, group, subject, CHECK_SKIP);
+    check_result_detail(c, "not checked: %s", why);
+}
+
+/* dns, tcp, tls for each host; false when no host could be reached over TCP. */
+static bool probe_hosts(const struct pgconn_params *p, const struct netprobe_endpoint *base,
+                        unsigned mask, struct check_report *r)
+{
+    const char *hosts = pgconn_params_get(p, "host");
+    const char *addrs = pgconn_params_get(p, "hostaddr");
+    const char *ports = pgconn_params_get(p, "port");
+    int n = list_count(addrs ? addrs : hosts);
+    bool any_reached = false;
+
+    for (int i = 0; i < n; i++) {
+        char host[HOST_MAX], addr[HOST_MAX], port[16];
+        struct netprobe_endpoint ep = *base;
+        bool tcp_ok = true;
+
+        ep.host = list_item(hosts, i, host, sizeof(host)) ? host : NULL;
+        ep.hostaddr = list_item(addrs, i, addr, sizeof(addr)) && addr[0] ? addr : NULL;
+        ep.port = list_item(ports, i, port, sizeof(port)) && port[0] ? port : NULL;
+        if (mask & G_DNS)
+            (void)netprobe_dns(&ep, r);
+        if (mask & G_TCP)
+            tcp_ok = netprobe_tcp(&ep, r);
+        any_reached = any_reached || tcp_ok;
+        if ((mask & G_TLS) && tcp_ok)
+            (void)netprobe_tls(&ep, r);
+        else if (mask & G_TLS)
+            add_skip(r, &ep, "tls", "no TCP connection (see tcp)");
+    }
+    return any_reached;
+}
+
+static void probe_privileges(const struct config *cfg, const struct netprobe_endpoint *ep,
+                             struct check_report *r)
+{
+    if (strcmp(ep->name, "source") == 0) {
+        struct netprobe_table *t = calloc(cfg->n_tables ? cfg->n_tables : 1, sizeof(*t));
+        if (!t) {
+            add_skip(r, ep, "privileges", "out of memory");
+            return;
+        }
+        for (size_t i = 0; i < cfg->n_tables; i++) {
+            t[i].schema = cfg->tables[i].schema;
+            t[i].name = cfg->tables[i].name;
+        }
+        (void)netprobe_source_privileges(ep, t, cfg->n_tables, r);
+        free(t);
+        return;
+    }
+    const char *create[3] = {cfg->target.schema ? cfg->target.schema : "anonymised", "anonetl",
+                             "anonetl_data"};
+    static const char *const private_schemas[2] = {"anonetl", "anonetl_data"};
+    struct netprobe_target_roles roles = {
+        .create_schemas = create,
+        .n_create_schemas = 3,
+        .private_schemas = private_schemas,
+        .n_private_schemas = 2,
+        .readers = (const char *const *)cfg->target.grant_select_to,
+        .n_readers = cfg->target.n_grant_select_to,
+    };
+    (void)netprobe_target_privileges(ep, &roles, r);
+}
+
+static void probe_side(const struct config *cfg, const struct pf_side *side, unsigned mask,
+                       struct check_report *r)
+{
+    struct pgconn_params p;
+    struct netprobe_endpoint ep;
+    struct anon_error e;
+    bool reached, login_ok = true;
+
+    anon_error_clear(&e);
+    if (!side->db) {
+        struct check_result *c = check_report_add(r, "dns", side->name, CHECK_FAIL);
+        check_result_detail(c, "unknown endpoint name (expected source or target)");
+        check_result_fix(c, "name network.endpoints entries source or target");
+        return;
+    }
+    if (!pgconn_params_build(side->db, side->name, &p, &e)) {
+        report_params_error(r, mask, side->name, &e);
+        return;
+    }
+    endpoint_base(cfg, side, &p, &ep);
+    reached = probe_hosts(&p, &ep, mask, r);
+    ep.host = pgconn_params_get(&p, "host");
+    ep.hostaddr = pgconn_params_get(&p, "hostaddr");
+    ep.port = pgconn_params_get(&p, "port");
+    if ((mask & G_LOGIN) && reached)
+        login_ok = netprobe_login(&ep, r);
+    else if (mask & G_LOGIN)
+        add_skip(r, &ep, "login", "no TCP connection (see tcp)");
+    if ((mask & G_PRIV) && reached && login_ok)
+        probe_privileges(cfg, &ep, r);
+    else if (mask & G_PRIV)
+        add_skip(r, &ep, "privileges", reached ? "login failed (see login)" : "no TCP connection (see tcp)");
+    pgconn_params_free(&p);
+}
+
+static void run_network(const struct config *cfg, unsigned mask, struct check_report *r)
+{
+    if (!(mask & G_NETWORK))
+        return;
+    if (!cfg->network) {
+        struct pf_side s = {"source", NULL, &cfg->source}, t = {"target", NULL, &cfg->target.db};
+        probe_side(cfg, &s, mask, r);
+        probe_side(cfg, &t, mask, r);
+        return;
+    }
+    for (size_t i = 0; i < cfg->network->n_endpoints; i++) {
+        const struct cfg_endpoint *e = &cfg->network->endpoints[i];
+        struct pf_side s = {e->name, e->expect_cidr, side_db(cfg, e->name)};
+        probe_side(cfg, &s, mask, r);
+    }
+}
+
+bool preflight_run_checks(const struct config *cfg, const char *only, struct check_report *out,
+                          struct anon_error *err)
+{
+    unsigned mask;
+
+    if (!parse_only(only, &mask, err))
+        return false;
+    run_network(cfg, mask, out);
+    return true;
+}
+
+/* ---- printing ------------------------------------------------------------------- */
+
+static const char *status_color(enum check_status s)
+{
+    switch (s) {
+    case CHECK_PASS:
+        return "\033[32m";
+    case CHECK_WARN:
+        return "\033[33m";
+    case CHECK_FAIL:
+        return "\033[1;31m";
+    case CHECK_SKIP:
+        return "\033[2m";
+    }
+    return "";
+}
+
+struct tally {
+    size_t pass, warn, fail, skip;
+};
+
+static struct tally count(const struct check_report *r)
+{
+    struct tally t = {0, 0, 0, 0};
+
+    for (size_t i = 0; i < r->n; i++) {
+        switch (r->items[i].status) {
+        case CHECK_PASS:
+            t.pass++;
+            break;
+        case CHECK_WARN:
+            t.warn++;
+            break;
+        case CHECK_FAIL:
+            t.fail++;
+            break;
+        case CHECK_SKIP:
+            t.skip++;
+            break;
+        }
+    }
+    return t;
+}
+
+static void print_table(const struct check_report *r, bool color)
+{
+    int gw = 5, sw = 7;
+    struct tally t = count(r);
+
+    for (size_t i = 0; i < r->n; i++) {
+        int g = (int)strlen(r->items[i].group), s = (int)strlen(r->items[i].subject);
+        gw = g > gw ? g : gw;
+        sw = s > sw ? s : sw;
+    }
+    printf("%-6s %-*s %-*s %s\n", "STATUS", gw, "CHECK", sw, "SUBJECT", "DETAIL");
+    for (size_t i = 0; i < r->n; i++) {
+        const struct check_result *c = &r->items[i];
+        if (color)
+            printf("%s%-6s\033[0m", status_color(c->status), check_status_name(c->status));
+        else
+            printf("%-6s", check_status_name(c->status));
+        printf(" %-*s %-*s %s\n", gw, c->group, sw, c->subject, c->detail);
+        if (c->remediation[0])
+            printf("%*s%s%s%s\n", 7, "", color ? "\033[2m" : "", c->remediation, color ? "\033[0m" : "");
+    }
+    printf("\n%zu passed, %zu warnings, %zu failed, %zu skipped\n", t.pass, t.warn, t.fail, t.skip);
+}
+
+static bool print_json(const struct check_report *r)
+{
+    struct tally t = count(r);
+    json_t *root = json_object(), *checks = json_array();
+    bool ok = root && checks && json_object_set_new(root, "checks", checks) == 0;
+    char *text;
+
+    for (size_t i = 0; ok && i < r->n; i++) {
+        const struct check_result *c = &r->items[i];
+        ok = json_array_append_new(
+                 checks, json_pack("{s:s, s:s, s:s, s:s, s:s}", "group", c->group, "subject",
+                                   c->subject, "status", check_status_name(c->status), "detail",
+                                   c->detail, "remediation", c->remediation)) == 0;
+    }
+    ok = ok && json_object_set_new(root, "summary",
+                                   json_pack("{s:I, s:I, s:I, s:I}", "pass", (json_int_t)t.pass,
+                                             "warn", (json_int_t)t.warn, "fail", (json_int_t)t.fail,
+                                             "skip", (json_int_t)t.skip)) == 0;
+    text = ok ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    json_decref(root);
+    return text != NULL;
+}
+
+void preflight_print(const struct check_report *r, bool json, bool color)
+{
+    if (json) {
+        if (!print_json(r))
+            fprintf(stderr, "anonetl preflight: out of memory rendering JSON\n");
+    } else {
+        print_table(r, color);
+    }
+    fflush(stdout);
+}
+
+int preflight_main(const struct config *cfg, const struct preflight_options *opt)
+{
+    struct check_report report;
+    struct anon_error err;
+    bool color = opt->color && !opt->json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+    int rc;
+
+    anon_error_clear(&err);
+    if (!preflight_only_valid(opt->only, &err)) {
+        fprintf(stderr, "anonetl preflight: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    if (opt->yes && !opt->repair) {
+        fprintf(stderr, "anonetl preflight: --yes only goes with --repair\n");
+        return EXIT_USAGE;
+    }
+    check_report_init(&report);
+    if (!preflight_run_checks(cfg, opt->only, &report, &err)) {
+        fprintf(stderr, "anonetl preflight: %s\n", err.msg);
+        check_report_free(&report);
+        return EXIT_INTERNAL;
+    }
+    preflight_print(&report, opt->json, color);
+    rc = check_report_failed(&report) ? EXIT_PREFLIGHT : EXIT_OK;
+    check_report_free(&report);
+    return rc;
+}
