@@ -1,0 +1,895 @@
+/*
+ * aws_http.c: the libcurl transport for AWS calls, see aws_http.h.
+ *
+ * One easy handle per attempt keeps each attempt independent (fresh connection after a
+ * reset, fresh signature). TLS verification is never turned off: CURLOPT_SSL_VERIFYPEER
+ * and VERIFYHOST are set explicitly; only http and https are allowed, redirects are not
+ * followed (an AWS endpoint does not redirect a Query API call; following one could send
+ * a signed request elsewhere). The URL policy is checked before every request with
+ * libcurl's URL parser, so the host that is checked is the host that is contacted.
+ */
+#include "infra/aws_http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "infra/aws_creds.h"
+#include "infra/sigv4.h"
+
+#define FORM_MAX (256u * 1024u)
+#define FORM_CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
+
+/* ---- global ---- */
+
+bool aws_http_global_init(struct infra_error *err)
+{
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    if (rc != CURLE_OK) {
+        infra_error_set(err, "libcurl initialisation failed: %s", curl_easy_strerror(rc));
+        return false;
+    }
+    xmlInitParser();
+    return true;
+}
+
+void aws_http_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+void aws_http_response_free(struct aws_http_response *r)
+{
+    if (!r)
+        return;
+    free(r->body);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- URL policy ---- */
+
+struct url_parts {
+    char scheme[8];
+    char host[256];      /* without IPv6 brackets */
+    char host_hdr[300];  /* Host header: as in the URL, with ":port" when one was given */
+    char path[1024];     /* "/" when empty */
+};
+
+static bool host_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return false;
+}
+
+static bool host_is_metadata(const char *host)
+{
+    static const char *const v4[] = {"169.254.169.254", "169.254.170.2", "169.254.170.23"};
+    static const char *const v6[] = {"fd00:ec2::254", "fd00:ec2::23"};
+    struct in_addr a4, b4;
+    struct in6_addr a6, b6;
+
+    if (inet_pton(AF_INET, host, &a4) == 1) {
+        for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++)
+            if (inet_pton(AF_INET, v4[i], &b4) == 1 && a4.s_addr == b4.s_addr)
+                return true;
+        return false;
+    }
+    if (inet_pton(AF_INET6, host, &a6) == 1) {
+        for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++)
+            if (inet_pton(AF_INET6, v6[i], &b6) == 1 && memcmp(&a6, &b6, sizeof(a6)) == 0)
+                return true;
+    }
+    return false;
+}
+
+static bool copy_part(CURLU *u, CURLUPart part, char *out, size_t outsz, bool required)
+{
+    char *v = NULL;
+    CURLUcode rc = curl_url_get(u, part, &v, 0);
+    bool ok;
+
+    if (rc != CURLUE_OK) {
+        out[0] = '\0';
+        return !required;
+    }
+    ok = strlen(v) < outsz;
+    if (ok)
+        memcpy(out, v, strlen(v) + 1);
+    curl_free(v);
+    return ok;
+}
+
+static bool has_part(CURLU *u, CURLUPart part)
+{
+    char *v = NULL;
+
+    if (curl_url_get(u, part, &v, 0) != CURLUE_OK)
+        return false;
+    curl_free(v);
+    return true;
+}
+
+static bool url_split(const char *url, struct url_parts *p, struct infra_error *err)
+{
+    CURLU *u;
+    char port[16];
+    bool ok = false;
+
+    memset(p, 0, sizeof(*p));
+    if (!url || !*url || strlen(url) >= AWS_URL_MAX) {
+        infra_error_set(err, "empty or overlong URL");
+        return false;
+    }
+    u = curl_url();
+    if (!u) {
+        infra_error_set(err, "out of memory");
+        return false;
+    }
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+        infra_error_set(err, "not a valid URL: %.200s", url);
+        goto out;
+    }
+    if (!copy_part(u, CURLUPART_SCHEME, p->scheme, sizeof(p->scheme), true) ||
+        !copy_part(u, CURLUPART_HOST, p->host, sizeof(p->host), true) ||
+        !copy_part(u, CURLUPART_PORT, port, sizeof(port), false) ||
+        !copy_part(u, CURLUPART_PATH, p->path, sizeof(p->path), false)) {
+        infra_error_set(err, "URL without scheme or host, or with an overlong part: %.200s", url);
+        goto out;
+    }
+    if (has_part(u, CURLUPART_USER) || has_part(u, CURLUPART_PASSWORD)) {
+        infra_error_set(err, "URL must not carry user credentials");
+        goto out;
+    }
+    snprintf(p->host_hdr, sizeof(p->host_hdr), "%s%s%s", p->host, port[0] ? ":" : "", port);
+    if (p->host[0] == '[') { /* IPv6 literal: keep brackets in the Host header only */
+        size_t n = strlen(p->host);
+        memmove(p->host, p->host + 1, n);
+        n--;
+        if (n > 0 && p->host[n - 1] == ']')
+            p->host[n - 1] = '\0';
+    }
+    if (!p->path[0])
+        snprintf(p->path, sizeof(p->path), "/");
+    ok = true;
+out:
+    curl_url_cleanup(u);
+    return ok;
+}
+
+static bool parts_allowed(const struct url_parts *p, enum aws_url_policy policy,
+                          struct infra_error *err)
+{
+    if (strcasecmp(p->scheme, "https") == 0)
+        return true;
+    if (strcasecmp(p->scheme, "http") != 0) {
+        infra_error_set(err, "URL scheme %s is not allowed (https only)", p->scheme);
+        return false;
+    }
+    if (host_is_loopback(p->host))
+        return true;
+    if (policy == AWS_URL_METADATA && host_is_metadata(p->host))
+        return true;
+    infra_error_set(err,
+                    "plain http to %s is not allowed: use https (http only for loopback%s)",
+                    p->host, policy == AWS_URL_METADATA ? " and the metadata endpoints" : "");
+    return false;
+}
+
+bool aws_http_url_allowed(const char *url, enum aws_url_policy policy, struct infra_error *err)
+{
+    struct url_parts p;
+
+    return url_split(url, &p, err) && parts_allowed(&p, policy, err);
+}
+
+/* ---- endpoint ---- */
+
+bool aws_endpoint_resolve(const char *override, const char *service, const char *region,
+                          char *out, size_t outsz, struct infra_error *err)
+{
+    char var[96] = "AWS_ENDPOINT_URL_";
+    const char *url = override && *override ? override : NULL;
+    const char *from = "aws.endpoint";
+    size_t n = strlen(var);
+    int w;
+
+    if (!service || !*service || strlen(service) > 48) {
+        infra_error_set(err, "endpoint: no service name");
+        return false;
+    }
+    for (const char *s = service; *s && n + 1 < sizeof(var); s++)
+        var[n++] = isalnum((unsigned char)*s) ? (char)toupper((unsigned char)*s) : '_';
+    var[n] = '\0';
+    if (!url && (url = getenv(var)) && *url)
+        from = var;
+    else if (!url && (url = getenv("AWS_ENDPOINT_URL")) && *url)
+        from = "AWS_ENDPOINT_URL";
+    else if (!url || !*url)
+        url = NULL;
+    if (url) {
+        w = snprintf(out, outsz, "%s", url);
+    } else {
+        if (!region || !*region) {
+            infra_error_set(err, "endpoint for %s: no region", service);
+            return false;
+        }
+        for (const char *r = region; *r; r++) {
+            if (!isalnum((unsigned char)*r) && *r != '-') {
+                infra_error_set(err, "endpoint for %s: invalid region name", service);
+                return false;
+            }
+        }
+        from = "default";
+        w = snprintf(out, outsz, "https://%s.%s.amazonaws.com", service, region);
+    }
+    if (w < 0 || (size_t)w >= outsz) {
+        infra_error_set(err, "endpoint for %s (%s): URL too long", service, from);
+        return false;
+    }
+    while (w > 0 && out[w - 1] == '/')
+        out[--w] = '\0';
+    if (!aws_http_url_allowed(out, AWS_URL_API, err)) {
+        char why[sizeof(err->msg)];
+        snprintf(why, sizeof(why), "%s", err->msg);
+        infra_error_set(err, "endpoint for %s (from %s): %s", service, from, why);
+        return false;
+    }
+    return true;
+}
+
+/* ---- one attempt ---- */
+
+struct body_sink {
+    char *p;
+    size_t len, cap, max;
+    bool over;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+    struct body_sink *b = ud;
+    size_t n = size * nmemb;
+
+    if (n > b->max - b->len) {
+        b->over = true;
+        return 0;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np)
+            return 0;
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return n;
+}
+
+struct opts {
+    long connect_ms, total_ms, base_ms, max_ms;
+    int attempts;
+    size_t max_body;
+    const char *ca_file;
+    bool no_proxy;
+};
+
+static void opts_fill(struct opts *o, const struct aws_http_options *in)
+{
+    o->connect_ms = in && in->connect_timeout_ms > 0 ? in->connect_timeout_ms : 5000;
+    o->total_ms = in && in->total_timeout_ms > 0 ? in->total_timeout_ms : 30000;
+    o->attempts = in && in->max_attempts > 0 ? in->max_attempts : 4;
+    if (o->attempts > 10)
+        o->attempts = 10;
+    o->base_ms = in && in->backoff_base_ms > 0 ? in->backoff_base_ms : 100;
+    o->max_ms = in && in->backoff_max_ms > 0 ? in->backoff_max_ms : 5000;
+    o->max_body = in && in->max_body > 0 ? in->max_body : AWS_HTTP_DEFAULT_MAX_BODY;
+    o->ca_file = in ? in->ca_file : NULL;
+}
+
+enum attempt_result { ATTEMPT_OK, ATTEMPT_RETRY, ATTEMPT_FATAL };
+
+/* Transport errors worth another attempt: the server may answer next time. */
+static bool curl_retryable(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static enum attempt_result perform(const char *method, const char *url,
+                                   const struct curl_slist *headers, const void *body,
+                                   size_t body_len, const struct opts *o,
+                                   struct aws_http_response *resp, struct infra_error *err)
+{
+    CURL *h = curl_easy_init();
+    struct body_sink sink = {NULL, 0, 0, o->max_body, false};
+    char curl_err[CURL_ERROR_SIZE] = "";
+    enum attempt_result res = ATTEMPT_FATAL;
+    CURLcode rc;
+
+    if (!h) {
+        infra_error_set(err, "out of memory (curl handle)");
+        return ATTEMPT_FATAL;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (o->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (o->no_proxy) /* loopback and metadata endpoints are never reached through a proxy */
+        curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->connect_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->total_ms);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "anonetl");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+    if (strcmp(method, "GET") == 0) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    rc = curl_easy_perform(h);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+        resp->body = sink.p ? sink.p : calloc(1, 1);
+        resp->body_len = sink.len;
+        sink.p = NULL;
+        res = resp->body ? ATTEMPT_OK : ATTEMPT_FATAL;
+        if (!resp->body)
+            infra_error_set(err, "out of memory");
+    } else if (sink.over) {
+        infra_error_set(err, "response body larger than %zu bytes", o->max_body);
+    } else {
+        infra_error_set(err, "%s", curl_err[0] ? curl_err : curl_easy_strerror(rc));
+        res = curl_retryable(rc) ? ATTEMPT_RETRY : ATTEMPT_FATAL;
+    }
+    free(sink.p);
+    curl_easy_cleanup(h);
+    return res;
+}
+
+/* Throttling or a server-side failure: worth another attempt. */
+static bool status_retryable(const struct aws_http_response *r)
+{
+    char code[128], msg[8];
+
+    if (r->status == 429 || r->status >= 500)
+        return true;
+    if (r->status >= 400 && r->body_len < 65536 &&
+        aws_http_error_code(r->body, r->body_len, code, sizeof(code), msg, sizeof(msg)))
+        return aws_error_classify(code) == AWS_ERR_THROTTLE;
+    return false;
+}
+
+static void backoff_sleep(const struct opts *o, int retry)
+{
+    long cap = o->base_ms;
+    uint32_t rnd = 0;
+    struct timespec ts;
+
+    for (int i = 0; i < retry && cap < o->max_ms; i++)
+        cap *= 2;
+    if (cap > o->max_ms)
+        cap = o->max_ms;
+    if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
+        rnd = (uint32_t)time(NULL);
+    long ms = (long)(rnd % (uint32_t)(cap + 1)); /* full jitter */
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* Builds the header list for one attempt (signing happens here). */
+typedef bool (*headers_fn)(void *ctx, struct curl_slist **out, struct infra_error *err);
+
+static void redact_url(const char *url, char *out, size_t outsz)
+{
+    size_t n = strcspn(url, "?#");
+
+    snprintf(out, outsz, "%.*s", (int)(n < 300 ? n : 300), url);
+}
+
+static bool send_loop(const char *method, const char *url, headers_fn make_headers, void *ctx,
+                      const void *body, size_t body_len, const struct aws_http_options *in,
+                      struct aws_http_response *resp, struct infra_error *err)
+{
+    struct opts o;
+    char shown[320];
+    struct infra_error e = {{0}};
+
+    opts_fill(&o, in);
+    {
+        struct url_parts p;
+        o.no_proxy = url_split(url, &p, &e) && (host_is_loopback(p.host) || host_is_metadata(p.host));
+    }
+    redact_url(url, shown, sizeof(shown));
+    memset(resp, 0, sizeof(*resp));
+    for (int attempt = 1; attempt <= o.attempts; attempt++) {
+        struct curl_slist *hl = NULL;
+        struct aws_http_response r = {0};
+        enum attempt_result res;
+
+        if (attempt > 1)
+            backoff_sleep(&o, attempt - 1);
+        if (!make_headers(ctx, &hl, &e)) {
+            curl_slist_free_all(hl);
+            infra_error_set(err, "%s %s: %s", method, shown, e.msg);
+            return false;
+        }
+        res = perform(method, url, hl, body, body_len, &o, &r, &e);
+        curl_slist_free_all(hl);
+        if (res == ATTEMPT_OK) {
+            r.attempts = attempt;
+            if (attempt < o.attempts && status_retryable(&r)) {
+                aws_http_response_free(&r);
+                continue;
+            }
+            *resp = r;
+            return true;
+        }
+        if (res == ATTEMPT_FATAL || attempt == o.attempts) {
+            infra_error_set(err, "%s %s: %s (after %d attempt%s)", method, shown, e.msg, attempt,
+                            attempt == 1 ? "" : "s");
+            return false;
+        }
+    }
+    infra_error_set(err, "%s %s: no attempt made", method, shown);
+    return false;
+}
+
+/* ---- unsigned requests ---- */
+
+struct plain_ctx {
+    const struct aws_http_request *req;
+};
+
+static bool plain_headers(void *ctx, struct curl_slist **out, struct infra_error *err)
+{
+    const struct aws_http_request *req = ((struct plain_ctx *)ctx)->req;
+
+    for (size_t i = 0; i < req->n_headers; i++) {
+        struct curl_slist *n = curl_slist_append(*out, req->headers[i]);
+        if (!n) {
+            infra_error_set(err, "out of memory");
+            return false;
+        }
+        *out = n;
+    }
+    struct curl_slist *n = curl_slist_append(*out, "Expect:");
+    if (!n) {
+        infra_error_set(err, "out of memory");
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+bool aws_http_send(const struct aws_http_request *req, const struct aws_http_options *opts,
+                   struct aws_http_response *resp, struct infra_error *err)
+{
+    struct plain_ctx ctx = {req};
+
+    memset(resp, 0, sizeof(*resp));
+    if (!req || !req->method || !req->url) {
+        infra_error_set(err, "http: no method or URL");
+        return false;
+    }
+    for (size_t i = 0; i < req->n_headers; i++) {
+        if (!req->headers[i] || strpbrk(req->headers[i], "\r\n")) {
+            infra_error_set(err, "http: header %zu is empty or has a line break", i);
+            return false;
+        }
+    }
+    if (!aws_http_url_allowed(req->url, req->policy, err))
+        return false;
+    return send_loop(req->method, req->url, plain_headers, &ctx, req->body, req->body_len, opts,
+                     resp, err);
+}
+
+/* ---- form builder ---- */
+
+void aws_form_init(struct aws_form *f)
+{
+    memset(f, 0, sizeof(*f));
+}
+
+void aws_form_free(struct aws_form *f)
+{
+    if (!f)
+        return;
+    free(f->data);
+    memset(f, 0, sizeof(*f));
+}
+
+static void form_raw(struct aws_form *f, const char *s, size_t n)
+{
+    if (f->failed)
+        return;
+    if (n >= FORM_MAX - f->len) {
+        f->failed = true;
+        return;
+    }
+    if (f->len + n + 1 > f->cap) {
+        size_t cap = f->cap ? f->cap : 512;
+        while (cap < f->len + n + 1)
+            cap *= 2;
+        char *np = realloc(f->data, cap);
+        if (!np) {
+            f->failed = true;
+            return;
+        }
+        f->data = np;
+        f->cap = cap;
+    }
+    memcpy(f->data + f->len, s, n);
+    f->len += n;
+    f->data[f->len] = '\0';
+}
+
+static void form_encoded(struct aws_form *f, const char *s)
+{
+    char buf[200];
+    size_t len = strlen(s);
+
+    while (len > 0 && !f->failed) {
+        size_t chunk = len < 64 ? len : 64;
+        size_t n = sigv4_uri_encode(s, chunk, false, buf, sizeof(buf));
+        form_raw(f, buf, n);
+        s += chunk;
+        len -= chunk;
+    }
+}
+
+void aws_form_add(struct aws_form *f, const char *key, const char *value)
+{
+    if (!key || !*key || !value) {
+        f->failed = true;
+        return;
+    }
+    if (f->len > 0)
+        form_raw(f, "&", 1);
+    form_encoded(f, key);
+    form_raw(f, "=", 1);
+    form_encoded(f, value);
+}
+
+void aws_form_addk(struct aws_form *f, const char *value, const char *key_fmt, ...)
+{
+    char key[256];
+    va_list ap;
+    int n;
+
+    va_start(ap, key_fmt);
+    n = vsnprintf(key, sizeof(key), key_fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(key)) {
+        f->failed = true;
+        return;
+    }
+    aws_form_add(f, key, value);
+}
+
+/* ---- signed client ---- */
+
+struct aws_client {
+    char service[64];
+    char region[64];
+    char endpoint[AWS_URL_MAX];
+    struct url_parts parts;
+    struct aws_creds_provider *creds;
+    struct aws_http_options opts;
+    bool have_opts;
+};
+
+struct aws_client *aws_client_new(const char *service, const char *region,
+                                  const char *endpoint_override, struct aws_creds_provider *creds,
+                                  const struct aws_http_options *opts, struct infra_error *err)
+{
+    struct aws_client *c;
+
+    if (!service || !*service || strlen(service) >= 64 || !region || !*region ||
+        strlen(region) >= 64 || !creds) {
+        infra_error_set(err, "aws client: service, region and credentials are required");
+        return NULL;
+    }
+    c = calloc(1, sizeof(*c));
+    if (!c) {
+        infra_error_set(err, "out of memory");
+        return NULL;
+    }
+    memcpy(c->service, service, strlen(service) + 1);
+    memcpy(c->region, region, strlen(region) + 1);
+    if (!aws_endpoint_resolve(endpoint_override, service, region, c->endpoint,
+                              sizeof(c->endpoint), err) ||
+        !url_split(c->endpoint, &c->parts, err)) {
+        free(c);
+        return NULL;
+    }
+    c->creds = creds;
+    if (opts) {
+        c->opts = *opts;
+        c->have_opts = true;
+    }
+    return c;
+}
+
+void aws_client_free(struct aws_client *c)
+{
+    free(c);
+}
+
+const char *aws_client_endpoint(const struct aws_client *c)
+{
+    return c->endpoint;
+}
+
+struct signed_ctx {
+    struct aws_client *c;
+    const char *method;
+    const char *path;  /* canonical path as sent */
+    const char *query; /* may be NULL */
+    const void *body;
+    size_t body_len;
+    bool form;
+};
+
+static bool slist_addf(struct curl_slist **l, const char *fmt, ...) INFRA_PRINTF(2, 3);
+static bool slist_addf(struct curl_slist **l, const char *fmt, ...)
+{
+    char line[6144];
+    va_list ap;
+    int n;
+    struct curl_slist *nl;
+
+    va_start(ap, fmt);
+    n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(line)) {
+        OPENSSL_cleanse(line, sizeof(line));
+        return false;
+    }
+    nl = curl_slist_append(*l, line);
+    OPENSSL_cleanse(line, (size_t)n);
+    if (!nl)
+        return false;
+    *l = nl;
+    return true;
+}
+
+static bool signed_headers(void *ctx, struct curl_slist **out, struct infra_error *err)
+{
+    struct signed_ctx *s = ctx;
+    struct aws_credentials cr;
+    struct sigv4_header h[4];
+    struct sigv4_signature sig;
+    char date[17];
+    size_t nh = 0;
+    bool ok = false;
+    time_t now = time(NULL);
+
+    if (!aws_creds_get(s->c->creds, &cr, err))
+        return false;
+    sigv4_amz_date(now, date);
+    h[nh++] = (struct sigv4_header){"host", s->c->parts.host_hdr};
+    h[nh++] = (struct sigv4_header){"x-amz-date", date};
+    if (s->form)
+        h[nh++] = (struct sigv4_header){"content-type", FORM_CONTENT_TYPE};
+    if (cr.session_token[0])
+        h[nh++] = (struct sigv4_header){"x-amz-security-token", cr.session_token};
+    struct sigv4_request req = {s->method, s->path, s->query, h, nh, s->body, s->body_len};
+    struct sigv4_key key = {cr.access_key_id, cr.secret_access_key, NULL};
+    struct sigv4_params params = {s->c->region, s->c->service, now, true, 0};
+    if (!sigv4_sign_headers(&req, &key, &params, &sig, err))
+        goto out;
+    if (!slist_addf(out, "Host: %s", s->c->parts.host_hdr) ||
+        !slist_addf(out, "X-Amz-Date: %s", date) ||
+        (s->form && !slist_addf(out, "Content-Type: %s", FORM_CONTENT_TYPE)) ||
+        (cr.session_token[0] && !slist_addf(out, "X-Amz-Security-Token: %s", cr.session_token)) ||
+        !slist_addf(out, "Authorization: %s", sig.authorization) || !slist_addf(out, "Expect:")) {
+        infra_error_set(err, "out of memory or overlong header");
+        sigv4_signature_free(&sig);
+        goto out;
+    }
+    sigv4_signature_free(&sig);
+    ok = true;
+out:
+    aws_credentials_wipe(&cr);
+    return ok;
+}
+
+bool aws_client_post_form(struct aws_client *c, const struct aws_form *form,
+                          struct aws_http_response *resp, struct infra_error *err)
+{
+    struct signed_ctx s = {c, "POST", c->parts.path, NULL, form ? form->data : NULL,
+                           form ? form->len : 0, true};
+
+    memset(resp, 0, sizeof(*resp));
+    if (!form || form->failed || form->len == 0) {
+        infra_error_set(err, "%s: empty or failed form (over %u bytes?)", c->service, FORM_MAX);
+        return false;
+    }
+    return send_loop("POST", c->endpoint, signed_headers, &s, form->data, form->len,
+                     c->have_opts ? &c->opts : NULL, resp, err);
+}
+
+bool aws_client_get(struct aws_client *c, const char *path_and_query,
+                    struct aws_http_response *resp, struct infra_error *err)
+{
+    char url[AWS_URL_MAX * 2], path[1024];
+    const char *q;
+    size_t pn;
+    struct signed_ctx s = {c, "GET", path, NULL, NULL, 0, false};
+    size_t base = strlen(c->endpoint);
+
+    memset(resp, 0, sizeof(*resp));
+    if (!path_and_query || path_and_query[0] != '/') {
+        infra_error_set(err, "%s: GET path must start with '/'", c->service);
+        return false;
+    }
+    q = strchr(path_and_query, '?');
+    pn = q ? (size_t)(q - path_and_query) : strlen(path_and_query);
+    /* The endpoint's own path (rare) prefixes the request path. */
+    if (strcmp(c->parts.path, "/") == 0) {
+        if (pn >= sizeof(path))
+            goto too_long;
+        memcpy(path, path_and_query, pn);
+        path[pn] = '\0';
+    } else {
+        size_t bp = strlen(c->parts.path);
+        if (bp + pn >= sizeof(path))
+            goto too_long;
+        memcpy(path, c->parts.path, bp);
+        memcpy(path + bp - (c->parts.path[bp - 1] == '/'), path_and_query, pn);
+        path[bp - (c->parts.path[bp - 1] == '/') + pn] = '\0';
+        base -= strlen(c->parts.path);
+        while (base > 0 && c->endpoint[base - 1] == '/')
+            base--;
+    }
+    s.query = q ? q + 1 : NULL;
+    if ((size_t)snprintf(url, sizeof(url), "%.*s%s%s%s", (int)base, c->endpoint, path,
+                         q ? "?" : "", q ? q + 1 : "") >= sizeof(url))
+        goto too_long;
+    return send_loop("GET", url, signed_headers, &s, NULL, 0, c->have_opts ? &c->opts : NULL,
+                     resp, err);
+too_long:
+    infra_error_set(err, "%s: GET path too long", c->service);
+    return false;
+}
+
+/* ---- error documents ---- */
+
+static xmlNode *find_element(xmlNode *n, const char *name, int depth)
+{
+    if (depth > 8)
+        return NULL;
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (xmlStrcmp(n->name, (const xmlChar *)name) == 0)
+            return n;
+        xmlNode *c = find_element(n->children, name, depth + 1);
+        if (c)
+            return c;
+    }
+    return NULL;
+}
+
+static void element_text(xmlNode *n, char *out, size_t outsz)
+{
+    xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
+
+    snprintf(out, outsz, "%s", t ? (const char *)t : "");
+    xmlFree(t);
+    /* one line, printable */
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
+}
+
+bool aws_http_error_code(const char *body, size_t len, char *code, size_t codesz, char *message,
+                         size_t messagesz)
+{
+    xmlDoc *doc;
+    xmlNode *err_el, *code_el;
+    bool ok = false;
+
+    if (codesz)
+        code[0] = '\0';
+    if (messagesz)
+        message[0] = '\0';
+    if (!body || len == 0 || len > 1024 * 1024)
+        return false;
+    doc = xmlReadMemory(body, (int)len, "error.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc)
+        return false;
+    err_el = find_element(xmlDocGetRootElement(doc), "Error", 0);
+    code_el = err_el ? find_element(err_el->children, "Code", 0) : NULL;
+    if (code_el) {
+        element_text(code_el, code, codesz);
+        element_text(find_element(err_el->children, "Message", 0), message, messagesz);
+        ok = code[0] != '\0';
+    }
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+enum aws_error_kind aws_error_classify(const char *code)
+{
+    static const char *const auth[] = {
+        "AuthFailure", "SignatureDoesNotMatch", "InvalidClientTokenId", "IncompleteSignature",
+        "MissingAuthenticationToken", "MissingAuthenticationTokenException", "ExpiredToken",
+        "ExpiredTokenException", "InvalidAccessKeyId", "UnrecognizedClientException",
+        "InvalidSignatureException", "RequestExpired", "InvalidToken", "MissingParameter.Token"};
+    static const char *const denied[] = {"UnauthorizedOperation", "AccessDenied",
+                                         "AccessDeniedException", "Blocked"};
+    static const char *const throttle[] = {
+        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+        "TooManyRequestsException", "ProvisionedThroughputExceededException",
+        "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
+        "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+        "EC2ThrottledException"};
+    size_t n;
+
+    if (!code || !*code)
+        return AWS_ERR_OTHER;
+    for (size_t i = 0; i < sizeof(auth) / sizeof(auth[0]); i++)
+        if (strcmp(code, auth[i]) == 0)
+            return AWS_ERR_AUTH;
+    for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+        if (strcmp(code, denied[i]) == 0)
+            return AWS_ERR_DENIED;
+    for (size_t i = 0; i < sizeof(throttle) / sizeof(throttle[0]); i++)
+        if (strcmp(code, throttle[i]) == 0)
+            return AWS_ERR_THROTTLE;
+    n = strlen(code);
+    if (n >= 8 && strcmp(code + n - 8, "NotFound") == 0)
+        return AWS_ERR_NOT_FOUND;
+    return AWS_ERR_OTHER;
+}
