@@ -48,11 +48,13 @@ $(GEN): sql/target-bootstrap.sql tests/lib/embed.sh
 
 build/rel/%.o: %.c $(GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ibuild/gen -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -Ibuild/gen -MMD -MP -c $< -o $@
 
 build/asan/%.o: %.c $(GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ibuild/gen $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC asan $<"
+	@$(CC) $(ALL_CFLAGS) -Ibuild/gen $(ASAN_FLAGS) -MMD -MP -c $< -o $@
 
 define static_libs
 build/$(1)/libanonymise.a: $(call objs,$(1),$(ANON_SRC))

@@ -1,0 +1,155 @@
+/* inspect.c: `check` and `explain` (see inspect.h). */
+#include "etl/inspect.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etl/catalog.h"
+#include "etl/exitcode.h"
+#include "etl/log.h"
+#include "etl/pgconn.h"
+#include "etl/plan.h"
+
+static size_t count_columns(const struct config *cfg)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < cfg->n_tables; i++)
+        n += cfg->tables[i].n_columns;
+    return n;
+}
+
+/* Plan every table against the source; print what is wrong. */
+static int check_against_source(const struct config *cfg, PGconn *conn)
+{
+    struct abuf report;
+    int code = EXIT_OK;
+    struct anon_error err;
+
+    abuf_init(&report, 1 << 20);
+    for (size_t i = 0; i < cfg->n_tables; i++) {
+        const struct cfg_table *t = &cfg->tables[i];
+        struct catalog_table *cat;
+        struct table_plan *plan = NULL;
+        if (!catalog_read(conn, t->schema, t->name, &cat, &err)) {
+            abuf_printf(&report, "%s:%d:%d: tables: %s\n", cfg->path, t->line, t->column, err.msg);
+            code = EXIT_POLICY;
+            continue;
+        }
+        switch (plan_build(t, cfg->path, cat, &plan, &report)) {
+        case PLAN_OK:
+            break;
+        case PLAN_POLICY:
+            code = EXIT_POLICY;
+            break;
+        case PLAN_INVALID:
+            if (code == EXIT_OK)
+                code = EXIT_USAGE;
+            break;
+        }
+        plan_free(plan);
+    }
+    if (report.len)
+        fputs(abuf_cstr(&report), stdout);
+    abuf_free(&report);
+    return code;
+}
+
+int inspect_check(const struct config *cfg, bool with_source)
+{
+    struct anon_error err;
+    PGconn *conn;
+    int code;
+
+    if (!with_source) {
+        printf("%s: ok (%zu tables, %zu columns)\n", cfg->path, cfg->n_tables,
+               count_columns(cfg));
+        return EXIT_OK;
+    }
+    conn = pgconn_open(&cfg->source, "source", &err);
+    if (!conn) {
+        fprintf(stderr, "anonetl: %s\n", err.msg);
+        return EXIT_SOURCE;
+    }
+    code = check_against_source(cfg, conn);
+    pgconn_close(conn);
+    if (code == EXIT_OK)
+        printf("%s: ok against the source (%zu tables, %zu columns, every column covered)\n",
+               cfg->path, cfg->n_tables, count_columns(cfg));
+    return code;
+}
+
+static void explain_rule(const struct rule *r, struct abuf *out)
+{
+    abuf_reset(out);
+    abuf_puts(out, r->ops->name);
+    if (r->ops->describe) {
+        size_t before = out->len;
+        abuf_putc(out, '(');
+        r->ops->describe(r->state, out);
+        if (out->len == before + 1)
+            out->len = before;
+        else
+            abuf_putc(out, ')');
+    }
+}
+
+static void explain_table(const struct config *cfg, const struct cfg_table *t, PGconn *conn)
+{
+    struct catalog_table *cat = NULL;
+    struct table_plan *plan = NULL;
+    struct anon_error err;
+    struct abuf rule, report;
+
+    abuf_init(&rule, 1 << 16);
+    abuf_init(&report, 1 << 20);
+    printf("%s.%s -> %s.%s (%s)\n", t->schema, t->name, cfg->target.schema, t->name,
+           t->mode == CFG_MODE_INCREMENTAL ? "incremental" : "full refresh");
+    if (t->where)
+        printf("  where: %s\n", t->where);
+    if (conn && catalog_read(conn, t->schema, t->name, &cat, &err) &&
+        plan_build(t, cfg->path, cat, &plan, &report) == PLAN_OK) {
+        printf("  %-24s %-36s %-26s %s\n", "COLUMN", "RULE", "SOURCE TYPE", "TARGET TYPE");
+        for (size_t i = 0; i < plan->n_columns; i++) {
+            const struct plan_column *c = &plan->columns[i];
+            explain_rule(c->rule, &rule);
+            printf("  %-24s %-36s %-26s %s%s%s\n", c->source->name, abuf_cstr(&rule),
+                   c->source->type, c->output.type, c->target_not_null ? " NOT NULL" : "",
+                   c->source->pk_position ? " (key)" : "");
+        }
+    } else {
+        if (conn)
+            printf("  (cannot match the source: %s)\n", report.len ? abuf_cstr(&report) : err.msg);
+        printf("  %-24s %s\n", "COLUMN", "RULE");
+        for (size_t i = 0; i < t->n_columns; i++) {
+            explain_rule(&t->columns[i].rule, &rule);
+            printf("  %-24s %s\n", t->columns[i].name, abuf_cstr(&rule));
+        }
+    }
+    if (t->k_anonymity)
+        printf("  k-anonymity: k=%d over %zu quasi-identifiers\n", t->k_anonymity->k,
+               t->k_anonymity->n_quasi_identifiers);
+    plan_free(plan);
+    abuf_free(&rule);
+    abuf_free(&report);
+}
+
+int inspect_explain(const struct config *cfg, bool with_source)
+{
+    struct anon_error err;
+    PGconn *conn = NULL;
+
+    if (with_source) {
+        conn = pgconn_open(&cfg->source, "source", &err);
+        if (!conn)
+            fprintf(stderr, "anonetl: %s (showing rules without source types)\n", err.msg);
+    }
+    for (size_t i = 0; i < cfg->n_tables; i++) {
+        explain_table(cfg, &cfg->tables[i], conn);
+        if (i + 1 < cfg->n_tables)
+            putchar('\n');
+    }
+    pgconn_close(conn);
+    return EXIT_OK;
+}
