@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "anonymise/rules_extra.h"
 #include "anonymise/suggest.h"
 
 extern const struct rule_ops rule_keep;
@@ -24,6 +25,13 @@ static const struct rule_ops *const all[] = {
     &rule_constant,
     &rule_hash,
     &rule_hash_int,
+    &rule_mask,
+    &rule_truncate,
+    &rule_generalise,
+    &rule_bucket,
+    &rule_round,
+    &rule_date_shift,
+    /* rules_extra.h: scrub and json join here when their files land. */
     NULL,
 };
 

@@ -660,7 +660,9 @@ bool yopts_get_int(const struct yopts *o, const char *key, long min, long max, l
         return false;
     }
     if (n < min || n > max) {
-        if (max == LONG_MAX)
+        if (min == max)
+            yopts_error(o, key, err, "must be %ld, got %ld", min, n);
+        else if (max == LONG_MAX)
             yopts_error(o, key, err, "must be at least %ld, got %ld", min, n);
         else
             yopts_error(o, key, err, "must be between %ld and %ld, got %ld", min, max, n);

@@ -1,0 +1,534 @@
+/*
+ * config_schema.c: the anonetl config file as data (see config_schema.h): one table of
+ * fields per section of ../shared/config-reference.yaml, the value checks (ids, CIDRs,
+ * regions) and the few rules that span several fields (dsn or host/..., incremental
+ * needs key and watermark, names that must be columns, duplicate tables).
+ */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "anonymise/config_schema.h"
+#include "anonymise/suggest.h"
+
+#define FIELD_END {.key = NULL}
+#define POS(type) .has_pos = true, .line_off = offsetof(type, line), .col_off = offsetof(type, column)
+#define DAY_MS 86400000L
+
+/* ---------------------------------------------------------- value checks */
+
+static bool all_hex(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return false;
+    return true;
+}
+
+/* AWS resource ids: prefix, then 8 or 17 lowercase hex digits. */
+static bool aws_id_ok(const char *s, const char *prefix)
+{
+    size_t p = strlen(prefix), n = strlen(s);
+
+    return strncmp(s, prefix, p) == 0 && (n - p == 8 || n - p == 17) && all_hex(s + p);
+}
+
+static const char *check_pcx(const char *s)
+{
+    return aws_id_ok(s, "pcx-") ? NULL : "expected a peering id such as pcx-0123456789abcdef0";
+}
+
+static const char *check_rtb(const char *s)
+{
+    return aws_id_ok(s, "rtb-") ? NULL
+                                : "expected a route table id such as rtb-0123456789abcdef0";
+}
+
+static const char *check_sg(const char *s)
+{
+    return aws_id_ok(s, "sg-") ? NULL
+                               : "expected a security group id such as sg-0123456789abcdef0";
+}
+
+/* "10.0.0.0/16" or "fd00::/8": an address, a prefix length in range, no host bits. */
+static const char *check_cidr(const char *s)
+{
+    const char *slash = strchr(s, '/');
+    unsigned char addr[16];
+    char host[64];
+    int family, bits, max, prefix = 0;
+    size_t hl;
+
+    if (!slash || (hl = (size_t)(slash - s)) == 0 || hl >= sizeof(host))
+        return "expected a CIDR block such as 10.0.0.0/16";
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    family = strchr(host, ':') ? AF_INET6 : AF_INET;
+    max = family == AF_INET ? 32 : 128;
+    if (inet_pton(family, host, addr) != 1)
+        return "expected a CIDR block such as 10.0.0.0/16";
+    if (!slash[1] || strlen(slash + 1) > 3)
+        return "expected a CIDR block such as 10.0.0.0/16";
+    for (const char *p = slash + 1; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return "expected a CIDR block such as 10.0.0.0/16";
+        prefix = prefix * 10 + (*p - '0');
+    }
+    if (prefix > max)
+        return family == AF_INET ? "prefix length must be 0..32" : "prefix length must be 0..128";
+    bits = max / 8;
+    for (int i = 0; i < bits; i++) {
+        int keep = prefix - i * 8;
+        unsigned char mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (unsigned char)(0xff << (8 - keep));
+        if (addr[i] & (unsigned char)~mask)
+            return "host bits are set after the prefix length";
+    }
+    return NULL;
+}
+
+static const char *check_cidr_or_sg(const char *s)
+{
+    if (strncmp(s, "sg-", 3) == 0)
+        return check_sg(s);
+    return check_cidr(s) ? "expected a CIDR block (10.0.0.0/16) or a security group id (sg-...)"
+                         : NULL;
+}
+
+/* "eu-west-2", "us-gov-west-1": lowercase words joined by '-', ending in a number. */
+static const char *check_region(const char *s)
+{
+    size_t n = strlen(s), dashes = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '-')
+            dashes++;
+        else if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+            dashes = 0, n = 0;
+    }
+    if (n < 6 || dashes < 2 || s[n - 1] < '0' || s[n - 1] > '9' || s[0] == '-' ||
+        strstr(s, "--"))
+        return "expected an AWS region such as eu-west-2";
+    return NULL;
+}
+
+static const char *check_url(const char *s)
+{
+    if ((strncmp(s, "https://", 8) == 0 && s[8]) || (strncmp(s, "http://", 7) == 0 && s[7]))
+        return NULL;
+    return "expected an https:// URL";
+}
+
+static const char *check_not_empty(const char *s)
+{
+    return *s ? NULL : "must not be empty";
+}
+
+static const char *check_target_schema(const char *s)
+{
+    if (!*s)
+        return "must not be empty";
+    if (strcmp(s, "anonetl") == 0)
+        return "\"anonetl\" is the private state schema: publish into another schema";
+    return NULL;
+}
+
+static const char *check_role(const char *s)
+{
+    if (strcasecmp(s, "public") == 0)
+        return "granting to PUBLIC would let every role read the data: name the roles";
+    return NULL;
+}
+
+/* ------------------------------------------------------------- databases */
+
+static const char *const sslmodes[] = {"disable", "allow",     "prefer", "require",
+                                       "verify-ca", "verify-full", NULL};
+
+static void db_check(struct load *L, const struct yopts *o, void *obj)
+{
+    struct cfg_db *db = obj;
+    bool parts = db->host || db->port || db->dbname || db->user ||
+                 db->password.kind != CFG_SECRET_NONE;
+
+    if (db->dsn.kind != CFG_SECRET_NONE && parts)
+        yopts_error(o, "dsn", L->err,
+                    "use either dsn or host/port/dbname/user/password, not both");
+    else if (db->dsn.kind == CFG_SECRET_NONE && !db->host)
+        yopts_error(o, NULL, L->err, "missing required key \"dsn\" (or host, dbname, user)");
+    if (db->iam_auth && db->password.kind != CFG_SECRET_NONE)
+        yopts_error(o, "password", L->err, "not used with iam_auth: true (remove one)");
+}
+
+static const struct field db_fields[] = {
+    {.key = "dsn", .type = F_SECRET, .off = offsetof(struct cfg_db, dsn), .flags = F_LITERAL_OK},
+    {.key = "host", .type = F_STR, .off = offsetof(struct cfg_db, host), .check = check_not_empty},
+    {.key = "port", .type = F_INT, .off = offsetof(struct cfg_db, port), .min = 1, .max = 65535},
+    {.key = "dbname", .type = F_STR, .off = offsetof(struct cfg_db, dbname), .check = check_not_empty},
+    {.key = "user", .type = F_STR, .off = offsetof(struct cfg_db, user), .check = check_not_empty},
+    {.key = "password", .type = F_SECRET, .off = offsetof(struct cfg_db, password)},
+    {.key = "iam_auth", .type = F_BOOL, .off = offsetof(struct cfg_db, iam_auth)},
+    {.key = "sslmode", .type = F_STR, .off = offsetof(struct cfg_db, sslmode), .choices = sslmodes},
+    {.key = "sslrootcert", .type = F_STR, .off = offsetof(struct cfg_db, sslrootcert), .check = check_not_empty},
+    {.key = "statement_timeout", .type = F_DURATION, .off = offsetof(struct cfg_db, statement_timeout_ms),
+     .min = 0, .max = INT_MAX},
+    FIELD_END,
+};
+
+static const struct section db_section = {
+    .fields = db_fields,
+    POS(struct cfg_db),
+    .check = db_check,
+};
+
+static void target_check(struct load *L, const struct yopts *o, void *obj)
+{
+    db_check(L, o, &((struct cfg_target *)obj)->db);
+}
+
+static const struct field target_fields[] = {
+    {.key = "schema", .type = F_STR, .off = offsetof(struct cfg_target, schema),
+     .def_str = "anonymised", .check = check_target_schema},
+    {.key = "grant_select_to", .type = F_STRLIST, .off = offsetof(struct cfg_target, grant_select_to),
+     .count_off = offsetof(struct cfg_target, n_grant_select_to), .check = check_role},
+    FIELD_END,
+};
+
+static const struct section target_section = {
+    .fields = target_fields,
+    .base = &db_section,
+    .base_off = offsetof(struct cfg_target, db),
+    .has_pos = true,
+    .line_off = offsetof(struct cfg_target, db) + offsetof(struct cfg_db, line),
+    .col_off = offsetof(struct cfg_target, db) + offsetof(struct cfg_db, column),
+    .check = target_check,
+};
+
+/* Fields of struct config itself, written under `secrets:`. */
+static const struct field secrets_fields[] = {
+    {.key = "hash_key", .type = F_SECRET, .off = offsetof(struct config, hash_key), .flags = F_REQUIRED},
+    {.key = "hash_key_id", .type = F_STR, .off = offsetof(struct config, hash_key_id), .check = check_not_empty},
+    FIELD_END,
+};
+
+static const struct section secrets_section = {.fields = secrets_fields};
+
+/* ------------------------------------------------------------------- aws */
+
+static const struct enum_word dns_words[] = {
+    {"true", CFG_DNS_BOTH},           {"false", CFG_DNS_OFF}, {"requester", CFG_DNS_REQUESTER},
+    {"accepter", CFG_DNS_ACCEPTER}, {NULL, 0},
+};
+
+static const struct field peering_fields[] = {
+    {.key = "id", .type = F_STR, .off = offsetof(struct cfg_peering, id), .flags = F_REQUIRED, .check = check_pcx},
+    {.key = "dns_resolution", .type = F_ENUM, .off = offsetof(struct cfg_peering, dns_resolution),
+     .def = CFG_DNS_NONE, .words = dns_words},
+    {.key = "required", .type = F_BOOL, .off = offsetof(struct cfg_peering, required), .def = 1},
+    FIELD_END,
+};
+
+static const struct section peering_section = {
+    .fields = peering_fields, .size = sizeof(struct cfg_peering), POS(struct cfg_peering)};
+
+static const struct field route_fields[] = {
+    {.key = "route_table", .type = F_STR, .off = offsetof(struct cfg_route, route_table), .flags = F_REQUIRED, .check = check_rtb},
+    {.key = "destination", .type = F_STR, .off = offsetof(struct cfg_route, destination), .flags = F_REQUIRED, .check = check_cidr},
+    {.key = "peering", .type = F_STR, .off = offsetof(struct cfg_route, peering), .flags = F_REQUIRED, .check = check_pcx},
+    FIELD_END,
+};
+
+static const struct section route_section = {
+    .fields = route_fields, .size = sizeof(struct cfg_route), POS(struct cfg_route)};
+
+static const struct field sg_fields[] = {
+    {.key = "group", .type = F_STR, .off = offsetof(struct cfg_security_group, group), .flags = F_REQUIRED, .check = check_sg},
+    {.key = "port", .type = F_INT, .off = offsetof(struct cfg_security_group, port), .flags = F_REQUIRED, .min = 1, .max = 65535},
+    {.key = "from", .type = F_STR, .off = offsetof(struct cfg_security_group, from), .flags = F_REQUIRED, .check = check_cidr_or_sg},
+    FIELD_END,
+};
+
+static const struct section sg_section = {
+    .fields = sg_fields, .size = sizeof(struct cfg_security_group), POS(struct cfg_security_group)};
+
+static const struct field aws_fields[] = {
+    {.key = "region", .type = F_STR, .off = offsetof(struct cfg_aws, region), .check = check_region},
+    {.key = "endpoint", .type = F_STR, .off = offsetof(struct cfg_aws, endpoint), .check = check_url},
+    {.key = "peerings", .type = F_LIST, .off = offsetof(struct cfg_aws, peerings),
+     .count_off = offsetof(struct cfg_aws, n_peerings), .sub = &peering_section},
+    {.key = "routes", .type = F_LIST, .off = offsetof(struct cfg_aws, routes),
+     .count_off = offsetof(struct cfg_aws, n_routes), .sub = &route_section},
+    {.key = "security_groups", .type = F_LIST, .off = offsetof(struct cfg_aws, security_groups),
+     .count_off = offsetof(struct cfg_aws, n_security_groups), .sub = &sg_section},
+    FIELD_END,
+};
+
+static const struct section aws_section = {.fields = aws_fields, .size = sizeof(struct cfg_aws)};
+
+/* --------------------------------------------------------------- network */
+
+static const char *const endpoint_names[] = {"source", "target", NULL};
+
+static const struct field endpoint_fields[] = {
+    {.key = "name", .type = F_STR, .off = offsetof(struct cfg_endpoint, name), .flags = F_REQUIRED, .choices = endpoint_names},
+    {.key = "expect_cidr", .type = F_STR, .off = offsetof(struct cfg_endpoint, expect_cidr), .flags = F_REQUIRED, .check = check_cidr},
+    FIELD_END,
+};
+
+static const struct section endpoint_section = {
+    .fields = endpoint_fields, .size = sizeof(struct cfg_endpoint), POS(struct cfg_endpoint)};
+
+static const struct field network_fields[] = {
+    {.key = "endpoints", .type = F_LIST, .off = offsetof(struct cfg_network, endpoints),
+     .count_off = offsetof(struct cfg_network, n_endpoints), .sub = &endpoint_section},
+    {.key = "connect_timeout", .type = F_DURATION, .off = offsetof(struct cfg_network, connect_timeout_ms),
+     .def = 5000, .min = 1, .max = 600000},
+    FIELD_END,
+};
+
+static const struct section network_section = {.fields = network_fields, .size = sizeof(struct cfg_network)};
+
+/* ------------------------------------------------------------------- run */
+
+static const struct field run_fields[] = {
+    {.key = "jobs", .type = F_INT, .off = offsetof(struct cfg_run, jobs), .def = 1, .min = 1, .max = 64},
+    {.key = "max_runtime", .type = F_DURATION, .off = offsetof(struct cfg_run, max_runtime_ms),
+     .min = 1000, .max = 30 * DAY_MS},
+    FIELD_END,
+};
+
+static const struct section run_section = {.fields = run_fields};
+
+/* ---------------------------------------------------------------- tables */
+
+static const struct enum_word mode_words[] = {
+    {"full", CFG_MODE_FULL}, {"incremental", CFG_MODE_INCREMENTAL}, {NULL, 0}};
+static const struct enum_word deletes_words[] = {
+    {"none", CFG_DELETES_NONE}, {"soft", CFG_DELETES_SOFT}, {"key_scan", CFG_DELETES_KEY_SCAN}, {NULL, 0}};
+static const struct enum_word kanon_words[] = {
+    {"suppress", CFG_KANON_SUPPRESS}, {"drop", CFG_KANON_DROP}, {"fail", CFG_KANON_FAIL}, {NULL, 0}};
+
+static const struct field kanon_fields[] = {
+    {.key = "quasi_identifiers", .type = F_STRLIST, .off = offsetof(struct cfg_kanon, quasi_identifiers),
+     .count_off = offsetof(struct cfg_kanon, n_quasi_identifiers), .flags = F_REQUIRED | F_NONEMPTY},
+    {.key = "k", .type = F_INT, .off = offsetof(struct cfg_kanon, k), .flags = F_REQUIRED, .min = 2, .max = 1000000},
+    {.key = "on_violation", .type = F_ENUM, .off = offsetof(struct cfg_kanon, on_violation),
+     .def = CFG_KANON_SUPPRESS, .words = kanon_words},
+    FIELD_END,
+};
+
+static const struct section kanon_section = {
+    .fields = kanon_fields, .size = sizeof(struct cfg_kanon), POS(struct cfg_kanon)};
+
+/* name: "schema.table" or "table" (schema public). */
+static bool table_name(struct load *L, const struct yopts *v, void *obj)
+{
+    struct cfg_table *t = obj;
+    const char *s = yopts_scalar(v), *dot;
+
+    if (!s || !*s) {
+        yopts_error(v, NULL, L->err, "expected a table name such as public.parties");
+        return false;
+    }
+    dot = strchr(s, '.');
+    if (dot && (dot == s || !dot[1] || strchr(dot + 1, '.'))) {
+        yopts_error(v, NULL, L->err, "expected schema.table or table");
+        return false;
+    }
+    t->schema = dot ? strndup(s, (size_t)(dot - s)) : strdup("public");
+    t->name = strdup(dot ? dot + 1 : s);
+    if (!t->schema || !t->name) {
+        yopts_error(v, NULL, L->err, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+static void table_name_free(void *obj)
+{
+    struct cfg_table *t = obj;
+
+    free(t->schema);
+    free(t->name);
+}
+
+/* columns: a mapping column -> rule, in config order. */
+static bool table_columns(struct load *L, const struct yopts *v, void *obj)
+{
+    struct cfg_table *t = obj;
+    size_t n = yopts_count(v);
+
+    if (yopts_kind(v) != YOPTS_MAPPING) {
+        yopts_error(v, NULL, L->err, "expected a mapping of column: rule");
+        return false;
+    }
+    t->columns = calloc(n ? n : 1, sizeof(*t->columns));
+    if (!t->columns) {
+        yopts_error(v, NULL, L->err, "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct cfg_column *c = &t->columns[t->n_columns];
+        const char *name = yopts_key_at(v, i);
+        struct yopts *value;
+
+        if (!name)
+            continue; /* a non-scalar key: reported when the document was loaded */
+        value = yopts_item(v, i);
+        if (!value || !(c->name = strdup(name))) {
+            yopts_error(v, NULL, L->err, "out of memory");
+            yopts_free(value);
+            return false;
+        }
+        yopts_key_pos(v, i, &c->line, &c->column);
+        t->n_columns++;
+        if (!rule_parse(value, &c->rule, L->err)) {
+            /* reported; keep going to report the other columns too */
+        }
+        yopts_free(value);
+    }
+    return true;
+}
+
+static void table_columns_free(void *obj)
+{
+    struct cfg_table *t = obj;
+
+    for (size_t i = 0; i < t->n_columns; i++) {
+        rule_free(&t->columns[i].rule);
+        free(t->columns[i].name);
+    }
+    free(t->columns);
+}
+
+/* Every name in list (at key in o, or the scalar key itself) must be a column. */
+static void must_be_columns(struct load *L, const struct yopts *o, const char *key,
+                            const struct cfg_table *t, char **names, size_t n)
+{
+    const char *cols[257];
+    size_t nc = 0;
+
+    for (; nc < t->n_columns && nc < 256; nc++)
+        cols[nc] = t->columns[nc].name;
+    cols[nc] = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *near;
+        char shown[64];
+        if (config_find_column(t, names[i]))
+            continue;
+        near = suggest_word(names[i], cols);
+        yopts_shown(shown, sizeof(shown), names[i]);
+        if (near)
+            config_error_item(L, o, key, i,
+                              "\"%s\" is not a column of this table (did you mean \"%s\"?)",
+                              shown, near);
+        else
+            config_error_item(L, o, key, i, "\"%s\" is not a column of this table", shown);
+    }
+}
+
+static void table_check_mode(struct load *L, const struct yopts *o, struct cfg_table *t)
+{
+    if (t->mode == CFG_MODE_INCREMENTAL) {
+        if (!t->n_key)
+            yopts_error(o, "mode", L->err, "incremental needs key: [column, ...]");
+        if (!t->watermark)
+            yopts_error(o, "mode", L->err, "incremental needs watermark: column");
+        return;
+    }
+    if (t->watermark)
+        yopts_error(o, "watermark", L->err, "only used with mode: incremental");
+    if (t->watermark_lag_ms)
+        yopts_error(o, "watermark_lag", L->err, "only used with mode: incremental");
+    if (t->deletes != CFG_DELETES_NONE)
+        yopts_error(o, "deletes", L->err,
+                    "only used with mode: incremental (a full refresh replaces the table)");
+}
+
+static void table_check(struct load *L, const struct yopts *o, void *obj)
+{
+    struct cfg_table *t = obj;
+
+    if (t->n_columns == 0) {
+        yopts_error(o, "columns", L->err, "no columns: every source column needs a rule");
+        return;
+    }
+    table_check_mode(L, o, t);
+    if (t->deletes == CFG_DELETES_SOFT && !t->deleted_column)
+        yopts_error(o, "deletes", L->err, "soft needs deleted_column: column");
+    if (t->deleted_column && t->deletes != CFG_DELETES_SOFT)
+        yopts_error(o, "deleted_column", L->err, "only used with deletes: soft");
+    must_be_columns(L, o, "key", t, t->key, t->n_key);
+    if (t->watermark)
+        must_be_columns(L, o, "watermark", t, &t->watermark, 1);
+    if (t->deleted_column)
+        must_be_columns(L, o, "deleted_column", t, &t->deleted_column, 1);
+    if (t->k_anonymity) {
+        struct yopts *k = yopts_get(o, "k_anonymity");
+        if (k)
+            must_be_columns(L, k, "quasi_identifiers", t, t->k_anonymity->quasi_identifiers,
+                            t->k_anonymity->n_quasi_identifiers);
+        yopts_free(k);
+    }
+}
+
+static const struct field table_fields[] = {
+    {.key = "name", .type = F_CUSTOM, .flags = F_REQUIRED, .custom = table_name, .release = table_name_free},
+    {.key = "mode", .type = F_ENUM, .off = offsetof(struct cfg_table, mode), .def = CFG_MODE_FULL, .words = mode_words},
+    {.key = "key", .type = F_STRLIST, .off = offsetof(struct cfg_table, key),
+     .count_off = offsetof(struct cfg_table, n_key), .flags = F_NONEMPTY},
+    {.key = "watermark", .type = F_STR, .off = offsetof(struct cfg_table, watermark), .check = check_not_empty},
+    {.key = "watermark_lag", .type = F_DURATION, .off = offsetof(struct cfg_table, watermark_lag_ms),
+     .min = 0, .max = 30 * DAY_MS},
+    {.key = "deletes", .type = F_ENUM, .off = offsetof(struct cfg_table, deletes), .def = CFG_DELETES_NONE,
+     .words = deletes_words},
+    {.key = "deleted_column", .type = F_STR, .off = offsetof(struct cfg_table, deleted_column), .check = check_not_empty},
+    {.key = "where", .type = F_STR, .off = offsetof(struct cfg_table, where), .check = check_not_empty},
+    {.key = "columns", .type = F_CUSTOM, .flags = F_REQUIRED, .custom = table_columns,
+     .release = table_columns_free},
+    {.key = "k_anonymity", .type = F_SECTION, .off = offsetof(struct cfg_table, k_anonymity),
+     .flags = F_ALLOC, .sub = &kanon_section},
+    FIELD_END,
+};
+
+static const struct section table_section = {
+    .fields = table_fields, .size = sizeof(struct cfg_table), POS(struct cfg_table), .check = table_check};
+
+/* ------------------------------------------------------------------ root */
+
+static void root_check(struct load *L, const struct yopts *o, void *obj)
+{
+    struct config *cfg = obj;
+
+    for (size_t i = 1; i < cfg->n_tables; i++) {
+        const struct cfg_table *t = &cfg->tables[i];
+        for (size_t j = 0; j < i; j++) {
+            const struct cfg_table *u = &cfg->tables[j];
+            char shown[64], full[160];
+            if (strcmp(t->schema, u->schema) != 0 || strcmp(t->name, u->name) != 0)
+                continue;
+            snprintf(full, sizeof(full), "%s.%s", t->schema, t->name);
+            yopts_shown(shown, sizeof(shown), full);
+            config_error_item(L, o, "tables", i, "duplicate table %s (first at line %d)", shown,
+                              u->line);
+            break;
+        }
+    }
+}
+
+static const struct field root_fields[] = {
+    {.key = "version", .type = F_INT, .off = offsetof(struct config, version), .flags = F_REQUIRED, .min = 1, .max = 1},
+    {.key = "source", .type = F_SECTION, .off = offsetof(struct config, source), .flags = F_REQUIRED, .sub = &db_section},
+    {.key = "target", .type = F_SECTION, .off = offsetof(struct config, target), .flags = F_REQUIRED, .sub = &target_section},
+    {.key = "secrets", .type = F_SECTION, .off = 0, .flags = F_REQUIRED, .sub = &secrets_section},
+    {.key = "aws", .type = F_SECTION, .off = offsetof(struct config, aws), .flags = F_ALLOC, .sub = &aws_section},
+    {.key = "network", .type = F_SECTION, .off = offsetof(struct config, network), .flags = F_ALLOC, .sub = &network_section},
+    {.key = "run", .type = F_SECTION, .off = offsetof(struct config, run), .sub = &run_section},
+    {.key = "tables", .type = F_LIST, .off = offsetof(struct config, tables),
+     .count_off = offsetof(struct config, n_tables), .flags = F_REQUIRED | F_NONEMPTY, .sub = &table_section},
+    FIELD_END,
+};
+
+const struct section config_root = {.fields = root_fields, .check = root_check};
