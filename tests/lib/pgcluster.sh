@@ -16,6 +16,7 @@
 # as that user. Clusters are stopped by pid, never by process name. Nothing is exported:
 # the list of started clusters lives in a file named after this shell's pid, so clusters
 # started in a subshell (e.g. inside $(...)) are still stopped by pgc_stop_all.
+# Every function is safe under `set -e`.
 
 pgc__bin() { echo "${PGC_BIN:-/usr/lib/postgresql/15/bin}"; } # PGC_BIN overrides
 
@@ -175,21 +176,21 @@ pgc_stop() { # DIR
     dir=$(cd "$dir" 2>/dev/null && pwd -P) || return 0
     reg=$(pgc__registry)
     if [ -f "$reg" ]; then
-        grep -vxF "$dir" "$reg" >"$reg.tmp" 2>/dev/null
-        mv -f "$reg.tmp" "$reg"
+        grep -vxF "$dir" "$reg" >"$reg.tmp" 2>/dev/null || true
+        mv -f "$reg.tmp" "$reg" || true
     fi
     pid=$(pgc__pid "$dir") || return 0
-    kill -INT "$pid" 2>/dev/null # fast shutdown
+    kill -INT "$pid" 2>/dev/null || true # fast shutdown
     for i in $(seq 1 300); do
         kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.1
     done
-    kill -QUIT "$pid" 2>/dev/null # immediate shutdown
+    kill -QUIT "$pid" 2>/dev/null || true # immediate shutdown
     for i in $(seq 1 100); do
         kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.1
     done
-    kill -KILL "$pid" 2>/dev/null
+    kill -KILL "$pid" 2>/dev/null || true
     pgc__die "cluster in $dir (pid $pid) did not stop; sent SIGKILL"
 }
 
