@@ -84,9 +84,10 @@ bool aws_region_resolve(const char *configured, const char *profile, char *out, 
 /*
  * The strict INI reader behind the shared files, exposed for tests and fuzzing.
  * Looks up key in [section] of text[0..len) (need not be NUL-terminated). Lines:
- * "[section]", "key = value", "# ..." / "; ..." comments, blank; indented lines continue
- * a value (nested sections, e.g. "s3 =\n  x = y", are skipped). Keys compare
- * case-insensitively. Lines over 4 KiB, a key outside a section, or a line without '='
+ * "[section]", "key = value", "# ..." / "; ..." comments, blank; indented lines (the
+ * nested sub-sections of the AWS config, "s3 =\n  x = y") are ignored. Keys compare
+ * case-insensitively; whitespace runs in section names count as one space; the first
+ * occurrence wins. Lines over 4 KiB, a key outside a section, or a line without '='
  * are errors (with the line number, never the value).
  * Returns false on a syntax error; *found says whether the key was there (out filled).
  * section_found (may be NULL) says whether the section exists.
