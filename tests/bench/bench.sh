@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# tests/bench/bench.sh: anonetl throughput against the two things it replaces, in one run.
+#
+#   (a) raw pipe:   psql -c "COPY parties TO STDOUT" | psql -c "COPY ... FROM STDIN"
+#                   (no anonymisation at all: the ceiling)
+#   (b) in-database: postgres_fdw from target to source + pgcrypto, one INSERT ... SELECT
+#                   applying the same rules as (c) in SQL
+#   (c) anonetl:    ./anonetl run -c bench.yaml --skip-preflight
+#
+# Two throwaway PostgreSQL 15 clusters (source, target) on unix sockets under a mktemp
+# dir, the same settings for both and for all three contenders (fsync stays on). The
+# source gets BENCH_ROWS rows of a realistic `parties` table. Contenders run in rotated
+# order for BENCH_ROUNDS rounds; the median time of each gives rows/s and the ratios
+# (c)/(a) and (c)/(b). anonetl's peak RSS comes from /usr/bin/time -v; with
+# BENCH_SCALE_CHECK=1 anonetl also runs at 4x the rows, to show memory stays flat.
+# After the runs, anonetl's published rows are compared with (b)'s, which computes the
+# documented hash construction in SQL: a mismatch fails the bench.
+#
+# Env: BENCH_ROWS (default 1000000; 20000 for a quick check), BENCH_ROUNDS (3),
+#      BENCH_SCALE_CHECK (0), ANONETL (./anonetl), BENCH_KEEP=1 keeps the temp dir,
+#      BENCH_SKIP_ANONETL=1 runs (a) and (b) only.
+# Exit: 0 when every contender ran and anonetl's output matched; 1 otherwise.
+set -euo pipefail
+export LC_ALL=C
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+ROWS=${BENCH_ROWS:-1000000}
+ROUNDS=${BENCH_ROUNDS:-3}
+SCALE_CHECK=${BENCH_SCALE_CHECK:-0}
+ANONETL=${ANONETL:-$root/anonetl}
+SKIP_ANONETL=${BENCH_SKIP_ANONETL:-0}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+SRC_PORT=5433
+DST_PORT=5434
+
+for v in ROWS ROUNDS; do
+    case "${!v}" in '' | *[!0-9]* | 0) echo "bench: BENCH_$v must be a positive integer" >&2; exit 2 ;; esac
+done
+[ -x "$PGBIN/initdb" ] || { echo "bench: no PostgreSQL 15 in $PGBIN" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is needed (apt-get install time)" >&2; exit 2; }
+if [ "$SKIP_ANONETL" != 1 ] && [ ! -x "$ANONETL" ]; then
+    echo "bench: $ANONETL not built (make anonetl), or set BENCH_SKIP_ANONETL=1" >&2
+    exit 2
+fi
+
+# --- clusters -------------------------------------------------------------------------
+as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/anonetl-bench.XXXXXX")
+chmod 755 "$dir"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+pids=()
+
+stop_clusters() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill -INT "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    done
+    pids=()
+}
+cleanup() {
+    stop_clusters
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $dir"; else rm -rf "$dir"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_cluster() { # name port
+    local data="$dir/$1"
+    as_pg "$PGBIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/$1-initdb.log" 2>&1 \
+        || { cat "$dir/$1-initdb.log" >&2; return 1; }
+    cat >>"$data/postgresql.conf" <<EOF
+listen_addresses = ''
+unix_socket_directories = '$dir'
+port = $2
+shared_buffers = 256MB
+max_wal_size = 4GB
+checkpoint_timeout = 30min
+maintenance_work_mem = 256MB
+wal_buffers = 16MB
+max_connections = 50
+logging_collector = off
+log_min_messages = warning
+EOF
+    as_pg "$PGBIN/pg_ctl" -D "$data" -l "$dir/$1.log" -w -t 60 start >/dev/null \
+        || { cat "$dir/$1.log" >&2; return 1; }
+    pids+=("$(head -1 "$data/postmaster.pid")")
+}
+
+psql_at() { # port, psql args...
+    local port=$1; shift
+    psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres "$@"
+}
+src() { psql_at "$SRC_PORT" -d bench "$@"; }
+dst() { psql_at "$DST_PORT" -d bench "$@"; }
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+# --- data -----------------------------------------------------------------------------
+# Deterministic (hash of the row number, no random()), so every run sees the same data.
+# Notes are 50-300 characters of claim-handling prose, some with a newline, a tab or a
+# backslash, so the COPY codec has escapes to handle.
+generate_rows() { # first last
+    src -v first="$1" -v last="$2" <<'SQL'
+INSERT INTO parties
+SELECT g,
+       1 + h1 % greatest(:last / 4, 1),
+       fn || ' ' || ln,
+       CASE WHEN h2 % 10 <> 0 THEN lower(fn) || '.' || lower(ln) || (h3 % 1000) || '@'
+            || (ARRAY['example.com','mail.example.org','example.co.uk','law.example.net'])[1 + h4 % 4] END,
+       CASE WHEN h3 % 5 <> 0 THEN '+44 7' || lpad((h5 % 1000000000)::text, 9, '0') END,
+       CASE WHEN h4 % 20 <> 0 THEN
+            (ARRAY['SW1A','EC1A','W1A','M1','B33','CR2','DN55','LS1','BS1','EH1','CF10','G1',
+                   'NE1','L1','OX1','CB2','BT1','PL1','EX4','YO1'])[1 + h1 % 20]
+            || ' ' || (h2 % 10) || chr(65 + (h3 % 26)::int) || chr(65 + (h5 % 26)::int) END,
+       CASE WHEN h5 % 8 <> 0 THEN date '1935-01-01' + (h2 % 27000)::int END,
+       ts,
+       ts + (h4 % (400 * 86400)) * interval '1 second',
+       (ARRAY['claimant','respondent','witness','solicitor','insurer','expert','mediator'])[1 + h2 % 7],
+       left(s1 || ' ' || s2 || ' ' || s3 || ' ' || s4, 50 + (h5 % 251)::int),
+       round(((h1 % 10000000) / 100.0)::numeric, 2)
+FROM generate_series(:first::bigint, :last::bigint) AS g,
+LATERAL (SELECT hashint8extended(g, 1) & 9223372036854775807 AS h1,
+                hashint8extended(g, 2) & 9223372036854775807 AS h2,
+                hashint8extended(g, 3) & 9223372036854775807 AS h3,
+                hashint8extended(g, 4) & 9223372036854775807 AS h4,
+                hashint8extended(g, 5) & 9223372036854775807 AS h5) AS h,
+LATERAL (SELECT
+    (ARRAY['Oliver','Amelia','George','Isla','Harry','Ava','Noah','Mia','Jack','Ivy','Leo',
+           'Lily','Arthur','Freya','Muhammad','Grace','Oscar','Sophia','Charlie','Florence',
+           'Jacob','Willow','Thomas','Evie','Zoë','Siân','Józef','Aoife','Mohammed','Priya'])[1 + h1 % 30] AS fn,
+    (ARRAY['Smith','Jones','Taylor','Brown','Williams','Wilson','Johnson','Davies','Patel',
+           'Robinson','Wright','Thompson','Evans','Walker','White','Roberts','Green','Hall',
+           'Wood','Jackson','O''Brien','Nowak','Kowalski','Müller','Ahmed','Khan','Singh',
+           'Murphy','MacDonald','Clarke'])[1 + h2 % 30] AS ln,
+    timestamptz '2016-01-01 00:00:00+00' + (h3 % (8 * 365 * 86400)) * interval '1 second' AS ts,
+    (ARRAY['Claimant reports the parcel arrived damaged and the seller refused a refund.',
+           'Respondent disputes the amount; photos of the item were uploaded on the portal.',
+           'Call back requested after 5pm. Prefers email for all further correspondence.',
+           E'Mediator notes:\nparties agreed to a partial refund subject to return of goods.',
+           'Invoice INV-2023-00417 attached; payment was made by card ending in the usual way.',
+           E'Witness statement received.\tAwaiting signed copy from the solicitor.',
+           'Expert report confirms the defect existed at the time of sale, see section 4.2.',
+           E'Documents saved under C:\\claims\\2023\\ by the previous case handler.',
+           'Insurer has accepted liability for the excess only; balance remains in dispute.',
+           'Hearing adjourned at the request of both parties; new date to be confirmed.'])[1 + (h1 + g) % 10] AS s1,
+    (ARRAY['No further action needed this week.','Escalated to a senior case officer.',
+           'Both parties were reminded of the deadline for evidence.',
+           'The claimant has asked for the decision to be reviewed.',
+           'Translation of the supporting letter was requested.'])[1 + h2 % 5] AS s2,
+    (ARRAY['The respondent did not reply within 14 days, so a reminder was sent by post.',
+           'A without-prejudice offer was made and rejected by the claimant on the phone.',
+           'Evidence bundle paginated and shared with the mediator and both parties today.',
+           'The amount claimed includes postage, the cost of repair and a loss of use claim.'])[1 + h3 % 4] AS s3,
+    (ARRAY['Case remains open pending the outcome of the mediation session next month.',
+           'Decision letter drafted; awaiting approval before it is sent to the parties.',
+           'Claimant confirmed receipt of the refund and asked for the case to be closed.'])[1 + h4 % 3] AS s4
+    WHERE g IS NOT NULL) AS v;
+SQL
+}
+
+TABLE_DDL='(
+    id bigint PRIMARY KEY,
+    case_id bigint NOT NULL,
+    full_name text NOT NULL,
+    email text,
+    phone text,
+    postcode text,
+    date_of_birth date,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    role text NOT NULL,
+    notes text,
+    claim_amount numeric(12,2)
+)'
+
+setup() {
+    start_cluster source "$SRC_PORT"
+    start_cluster target "$DST_PORT"
+    psql_at "$SRC_PORT" -d postgres -c "CREATE DATABASE bench"
+    psql_at "$DST_PORT" -d postgres -c "CREATE DATABASE bench"
+    src -c "CREATE TABLE parties $TABLE_DDL"
+    local t0; t0=$(now)
+    generate_rows 1 "$ROWS"
+    src -c "VACUUM ANALYZE parties"
+    echo "source: $ROWS rows, $(src -Atc "SELECT pg_size_pretty(pg_table_size('parties'))") (generated in $(elapsed "$t0" "$(now)") s)"
+
+    # Shapes for (a) and (b) in the target; anonetl makes its own schema.
+    # (b) reads the source through postgres_fdw (fetch_size raised from its default 100,
+    # as anyone running this for real would) and hashes with pgcrypto.
+    dst <<SQL
+CREATE SCHEMA raw;
+CREATE SCHEMA fdw;
+CREATE SCHEMA fdw_src;
+CREATE TABLE raw.parties $TABLE_DDL;
+CREATE TABLE fdw.parties $TABLE_DDL;
+ALTER TABLE fdw.parties ALTER COLUMN full_name DROP NOT NULL;
+CREATE EXTENSION pgcrypto;
+CREATE EXTENSION postgres_fdw;
+CREATE SERVER source_db FOREIGN DATA WRAPPER postgres_fdw
+    OPTIONS (host '$dir', port '$SRC_PORT', dbname 'bench', fetch_size '10000');
+CREATE USER MAPPING FOR postgres SERVER source_db OPTIONS (user 'postgres');
+IMPORT FOREIGN SCHEMA public LIMIT TO (parties) FROM SERVER source_db INTO fdw_src;
+SQL
+}
+
+# --- contenders -------------------------------------------------------------------------
+# Each prints nothing and returns the command's status; the caller times it.
+checkpoint_both() {
+    psql_at "$SRC_PORT" -d bench -c CHECKPOINT
+    psql_at "$DST_PORT" -d bench -c CHECKPOINT
+}
+
+run_raw() {
+    dst -c "TRUNCATE raw.parties"
+    checkpoint_both
+    local t0 t1
+    t0=$(now)
+    src -c "COPY parties TO STDOUT" | dst -c "COPY raw.parties FROM STDIN"
+    t1=$(now)
+    LAST=$(elapsed "$t0" "$t1")
+}
+
+# The documented construction: hex(HMAC-SHA256(key, namespace || 0x00 || value)) cut to
+# 32; namespace is empty, value the text of the column; NULL stays NULL.
+FDW_SQL="INSERT INTO fdw.parties
+SELECT id, case_id,
+       left(encode(hmac('\\x00'::bytea || convert_to(full_name, 'UTF8'), convert_to(:'key', 'UTF8'), 'sha256'), 'hex'), 32),
+       left(encode(hmac('\\x00'::bytea || convert_to(email, 'UTF8'), convert_to(:'key', 'UTF8'), 'sha256'), 'hex'), 32),
+       left(encode(hmac('\\x00'::bytea || convert_to(phone, 'UTF8'), convert_to(:'key', 'UTF8'), 'sha256'), 'hex'), 32),
+       postcode, NULL, created_at, updated_at, role, notes, claim_amount
+FROM fdw_src.parties"
+
+run_fdw() {
+    dst -c "TRUNCATE fdw.parties"
+    checkpoint_both
+    local t0 t1
+    t0=$(now)
+    printf '%s\n' "$FDW_SQL;" | dst -v key="$ANONETL_HASH_KEY"
+    t1=$(now)
+    LAST=$(elapsed "$t0" "$t1")
+}
+
+write_config() {
+    cat >"$dir/bench.yaml" <<EOF
+# anonetl bench config (tests/bench/bench.sh): the reference rules.
+version: 1
+source:
+  dsn: "host=$dir port=$SRC_PORT dbname=bench user=postgres"
+target:
+  dsn: "host=$dir port=$DST_PORT dbname=bench user=postgres"
+  schema: anonymised
+secrets:
+  hash_key: { env: ANONETL_HASH_KEY }
+tables:
+  - name: public.parties
+    columns:
+      id: keep
+      case_id: keep
+      full_name: { hash: { length: 32 } }
+      email: { hash: { length: 32 } }
+      phone: { hash: { length: 32 } }
+      postcode: keep
+      date_of_birth: suppress
+      created_at: keep
+      updated_at: keep
+      role: keep
+      notes: keep
+      claim_amount: keep
+EOF
+}
+
+ANON_FAILED=0
+run_anonetl() { # label
+    checkpoint_both
+    local t0 t1 rc=0 log="$dir/anonetl-$1.log"
+    t0=$(now)
+    /usr/bin/time -v -o "$dir/time-$1.txt" "$ANONETL" run -c "$dir/bench.yaml" --skip-preflight \
+        >"$log" 2>&1 || rc=$?
+    t1=$(now)
+    LAST=$(elapsed "$t0" "$t1")
+    LAST_RSS=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/time-$1.txt")
+    if [ "$rc" -ne 0 ]; then
+        echo "anonetl ($1) failed with exit $rc; last lines of its log:" >&2
+        tail -20 "$log" | sed 's/^/    /' >&2
+        ANON_FAILED=1
+        return 1
+    fi
+}
+
+# --- main -------------------------------------------------------------------------------
+ANONETL_HASH_KEY=$(openssl rand -hex 32)
+export ANONETL_HASH_KEY
+setup
+write_config
+
+contenders=(raw fdw)
+[ "$SKIP_ANONETL" = 1 ] || contenders+=(anonetl)
+declare -A times
+rss_n=""
+for ((r = 0; r < ROUNDS; r++)); do
+    n=${#contenders[@]}
+    for ((i = 0; i < n; i++)); do
+        c=${contenders[$(((i + r) % n))]}
+        case $c in
+        raw) run_raw ;;
+        fdw) run_fdw ;;
+        anonetl)
+            [ "$ANON_FAILED" = 0 ] || continue
+            run_anonetl "r$r" || continue
+            if [ -z "$rss_n" ] || [ "$LAST_RSS" -gt "$rss_n" ]; then rss_n=$LAST_RSS; fi
+            ;;
+        esac
+        times[$c]="${times[$c]:-} $LAST"
+        printf '  round %d  %-8s %8.3f s\n' $((r + 1)) "$c" "$LAST"
+    done
+done
+
+# --- correctness: anonetl's published rows against the SQL reference -------------------
+CHECK=skipped
+if [ "$SKIP_ANONETL" != 1 ] && [ "$ANON_FAILED" = 0 ]; then
+    digest() { # relation
+        dst -Atc "SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', id, case_id, full_name,
+                    email, phone, postcode, coalesce(date_of_birth::text, 'NULL'), created_at,
+                    updated_at, role, notes, claim_amount), E'\n' ORDER BY id)) FROM $1"
+    }
+    want=$(digest fdw.parties)
+    got=$(digest anonymised.parties 2>&1) || true
+    if [ "$want" = "$got" ]; then
+        CHECK="identical to the SQL reference ($ROWS rows)"
+    else
+        CHECK="MISMATCH: reference '$want', anonetl '$got'"
+        ANON_FAILED=1
+    fi
+fi
+
+# --- 4N: memory must stay flat ----------------------------------------------------------
+rss_4n="" rate_4n=""
+if [ "$SCALE_CHECK" = 1 ] && [ "$SKIP_ANONETL" != 1 ] && [ "$ANON_FAILED" = 0 ]; then
+    generate_rows $((ROWS + 1)) $((ROWS * 4))
+    src -c "VACUUM ANALYZE parties"
+    if run_anonetl 4n; then
+        rss_4n=$LAST_RSS
+        rate_4n=$(rate $((ROWS * 4)) "$LAST")
+    fi
+fi
+
+# --- report -----------------------------------------------------------------------------
+echo
+echo "anonetl bench: $ROWS rows of parties, median of $ROUNDS rounds, $(nproc) cores"
+declare -A rates
+for c in raw fdw anonetl; do
+    [ -n "${times[$c]:-}" ] || continue
+    # shellcheck disable=SC2086
+    med=$(median ${times[$c]})
+    rates[$c]=$(rate "$ROWS" "$med")
+    case $c in
+    raw) label="(a) raw COPY pipe" ;;
+    fdw) label="(b) postgres_fdw + pgcrypto" ;;
+    anonetl) label="(c) anonetl run" ;;
+    esac
+    printf '%-30s %9s rows/s  (median %.3f s; runs:%s)\n' "$label" "${rates[$c]}" "$med" "${times[$c]}"
+done
+if [ -n "${rates[anonetl]:-}" ]; then
+    echo "ratio (c)/(a): $(ratio "${rates[anonetl]}" "${rates[raw]}")   (1.00 = as fast as a raw copy)"
+    echo "ratio (c)/(b): $(ratio "${rates[anonetl]}" "${rates[fdw]}")   (> 1 = faster than doing it in the database)"
+    echo "anonetl peak RSS at N=$ROWS: $((rss_n / 1024)) MiB"
+fi
+if [ -n "$rss_4n" ]; then
+    echo "anonetl peak RSS at 4N=$((ROWS * 4)): $((rss_4n / 1024)) MiB  (4N/N = $(ratio "$rss_4n" "$rss_n"); $rate_4n rows/s)"
+fi
+echo "anonetl output check: $CHECK"
+[ "$ANON_FAILED" = 0 ]
