@@ -73,6 +73,10 @@ anonetl: build/rel/etl/main.o $(REL_LIBS)
 build/asan/anonetl: build/asan/etl/main.o $(ASAN_LIBS)
 	$(CC) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBS) $(LIBS)
 
+# tests/preflight/credentials.sh: drives the AWS credential chain and signed client.
+build/asan/aws_probe: build/asan/tests/preflight/aws_probe.o $(ASAN_LIBS)
+	$(CC) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBS) $(LIBS)
+
 build/asan/tests/%: build/asan/tests/unit/%.o $(ASAN_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBS) $(LIBS) -lcmocka
