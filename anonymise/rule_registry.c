@@ -31,7 +31,8 @@ static const struct rule_ops *const all[] = {
     &rule_bucket,
     &rule_round,
     &rule_date_shift,
-    /* rules_extra.h: scrub and json join here when their files land. */
+    &rule_scrub,
+    /* rules_extra.h: json joins here when its file lands. */
     NULL,
 };
 
