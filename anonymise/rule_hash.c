@@ -77,9 +77,10 @@ static bool hash_parse(const struct yopts *opts, void **state, struct anon_error
         return false;
     }
     st->length = 32;
+    if (!yopts_only_keys(opts, hash_keys, err))
+        return false;
     /* Check everything, so one run reports every problem of the rule. */
-    ok = yopts_only_keys(opts, hash_keys, err);
-    ok = parse_namespace(opts, st, err) && ok;
+    ok = parse_namespace(opts, st, err);
     if (!parse_format(opts, st, err))
         return false;
     if (st->format == HASH_HEX)
@@ -100,7 +101,7 @@ static bool hash_int_parse(const struct yopts *opts, void **state, struct anon_e
         yopts_error(opts, NULL, err, "out of memory");
         return false;
     }
-    return yopts_only_keys(opts, hash_int_keys, err) & parse_namespace(opts, st, err);
+    return yopts_only_keys(opts, hash_int_keys, err) && parse_namespace(opts, st, err);
 }
 
 static void hash_free(void *state)
