@@ -32,7 +32,7 @@ static const struct rule_ops *const all[] = {
     &rule_round,
     &rule_date_shift,
     &rule_scrub,
-    /* rules_extra.h: json joins here when its file lands. */
+    &rule_json,
     NULL,
 };
 
