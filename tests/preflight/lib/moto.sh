@@ -71,7 +71,8 @@ moto_start() {
 }
 
 moto_set_auth_count() {
-    curl -s -f -o /dev/null --max-time 5 -X POST --data "$1" "$MOTO_URL/moto-api/reset-auth"
+    curl -s -f -o /dev/null --max-time 5 -X POST -H "Content-Type: application/octet-stream" \
+        --data-binary "$1" "$MOTO_URL/moto-api/reset-auth"
 }
 
 moto_create_user() {
