@@ -19,6 +19,10 @@
 
 #include "etl/exitcode.h"
 #include "etl/pgconn.h"
+#include "infra/aws_checks.h"
+#include "infra/aws_creds.h"
+#include "infra/aws_http.h"
+#include "infra/ec2.h"
 #include "infra/netprobe.h"
 
 #define MAX_HOSTS 8
@@ -311,14 +315,151 @@ static void run_network(const struct config *cfg, unsigned mask, struct check_re
     }
 }
 
+/* ---- AWS ------------------------------------------------------------------------ */
+
+static unsigned group_bit(const char *name)
+{
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+        if (strcmp(groups[i].name, name) == 0)
+            return groups[i].bit;
+    return 0;
+}
+
+/* The plain input of infra/aws_checks.h, borrowing the config's strings. */
+struct aws_input_storage {
+    struct aws_check_input in;
+    struct aws_peering_spec *peerings;
+    struct aws_route_spec *routes;
+    struct aws_sg_spec *sgs;
+};
+
+static bool aws_input_build(const struct cfg_aws *a, const char *region, struct aws_input_storage *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->peerings = calloc(a->n_peerings + 1, sizeof(*s->peerings));
+    s->routes = calloc(a->n_routes + 1, sizeof(*s->routes));
+    s->sgs = calloc(a->n_security_groups + 1, sizeof(*s->sgs));
+    if (!s->peerings || !s->routes || !s->sgs)
+        return false;
+    for (size_t i = 0; i < a->n_peerings; i++) {
+        s->peerings[i].id = a->peerings[i].id;
+        s->peerings[i].dns_resolution = (enum aws_dns_want)a->peerings[i].dns_resolution;
+        s->peerings[i].required = a->peerings[i].required;
+    }
+    for (size_t i = 0; i < a->n_routes; i++) {
+        s->routes[i].route_table = a->routes[i].route_table;
+        s->routes[i].destination = a->routes[i].destination;
+        s->routes[i].peering = a->routes[i].peering;
+    }
+    for (size_t i = 0; i < a->n_security_groups; i++) {
+        s->sgs[i].group = a->security_groups[i].group;
+        s->sgs[i].port = a->security_groups[i].port;
+        s->sgs[i].from = a->security_groups[i].from;
+    }
+    s->in.region = region;
+    s->in.endpoint = a->endpoint;
+    s->in.peerings = s->peerings;
+    s->in.n_peerings = a->n_peerings;
+    s->in.routes = s->routes;
+    s->in.n_routes = a->n_routes;
+    s->in.security_groups = s->sgs;
+    s->in.n_security_groups = a->n_security_groups;
+    return true;
+}
+
+static void aws_input_free(struct aws_input_storage *s)
+{
+    free(s->peerings);
+    free(s->routes);
+    free(s->sgs);
+}
+
+static void aws_fail(struct check_report *r, const char *group, const char *why, const char *fix)
+{
+    struct check_result *c = check_report_add(r, group, "aws", CHECK_FAIL);
+
+    check_result_detail(c, "%s", why);
+    check_result_fix(c, "%s", fix);
+}
+
+/* Copy the results of the selected groups only (aws_checks_run runs every group). */
+static void merge_selected(const struct check_report *from, unsigned mask, struct check_report *to)
+{
+    for (size_t i = 0; i < from->n; i++) {
+        const struct check_result *c = &from->items[i];
+        unsigned bit = group_bit(c->group);
+        if (bit && !(bit & mask))
+            continue;
+        struct check_result *d = check_report_add(to, c->group, c->subject, c->status);
+        memcpy(d->detail, c->detail, sizeof(d->detail));
+        memcpy(d->remediation, c->remediation, sizeof(d->remediation));
+    }
+}
+
+/* Set up credentials and the EC2 client, run the checks. *ec2_out keeps the client for
+ * the repair (NULL when it could not be made). */
+static void run_aws(const struct config *cfg, unsigned mask, struct check_report *r,
+                    struct aws_creds_provider **creds_out, struct ec2 **ec2_out)
+{
+    struct infra_error ierr = {{0}};
+    struct aws_input_storage s;
+    struct check_report tmp;
+    char region[64];
+
+    *creds_out = NULL;
+    *ec2_out = NULL;
+    if (!(mask & G_AWS) || !cfg->aws)
+        return;
+    if (!aws_region_resolve(cfg->aws->region, NULL, region, sizeof(region), &ierr)) {
+        aws_fail(r, "peering", ierr.msg, "set aws.region in the config (or AWS_REGION)");
+        return;
+    }
+    *creds_out = aws_creds_chain_new(NULL, &ierr);
+    *ec2_out = *creds_out ? ec2_new(region, cfg->aws->endpoint, *creds_out, NULL, &ierr) : NULL;
+    if (!*ec2_out) {
+        aws_fail(r, "peering", ierr.msg, "check the AWS credentials and aws.endpoint");
+        return;
+    }
+    if (!aws_input_build(cfg->aws, region, &s)) {
+        aws_input_free(&s);
+        aws_fail(r, "peering", "out of memory", "retry");
+        return;
+    }
+    check_report_init(&tmp);
+    if (!aws_checks_run(*ec2_out, &s.in, &tmp, &ierr) && tmp.n == 0)
+        aws_fail(&tmp, "peering", ierr.msg, "check the AWS credentials, region and endpoint");
+    merge_selected(&tmp, mask, r);
+    check_report_free(&tmp);
+    aws_input_free(&s);
+}
+
+static void aws_free(struct aws_creds_provider *creds, struct ec2 *ec2)
+{
+    ec2_free(ec2);
+    aws_creds_provider_free(creds);
+}
+
 bool preflight_run_checks(const struct config *cfg, const char *only, struct check_report *out,
                           struct anon_error *err)
 {
     unsigned mask;
 
+    struct aws_creds_provider *creds;
+    struct ec2 *ec2;
+    struct infra_error ierr = {{0}};
+
     if (!parse_only(only, &mask, err))
         return false;
     run_network(cfg, mask, out);
+    if ((mask & G_AWS) && cfg->aws) {
+        if (!aws_http_global_init(&ierr)) {
+            anon_error_set(err, "%s", ierr.msg);
+            return false;
+        }
+        run_aws(cfg, mask, out, &creds, &ec2);
+        aws_free(creds, ec2);
+        aws_http_global_cleanup();
+    }
     return true;
 }
 

@@ -23,6 +23,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -613,6 +615,43 @@ static void tls_peer_info(SSL *ssl, struct tls_outcome *o)
     X509_free(cert);
 }
 
+/*
+ * OpenSSL writes with write(2): a server that closes mid-handshake would raise SIGPIPE
+ * and kill the process. A library must not change signal dispositions, so SIGPIPE is
+ * blocked in this thread around the handshake and a SIGPIPE raised meanwhile is consumed
+ * (the same trick libpq uses).
+ */
+struct sigpipe_guard {
+    sigset_t old;
+    bool was_pending;
+};
+
+static void sigpipe_block(struct sigpipe_guard *g)
+{
+    sigset_t set, pending;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, &g->old);
+    sigpending(&pending);
+    g->was_pending = sigismember(&pending, SIGPIPE);
+}
+
+static void sigpipe_restore(struct sigpipe_guard *g)
+{
+    sigset_t set, pending;
+    struct timespec zero = {0, 0};
+
+    sigpending(&pending);
+    if (!g->was_pending && sigismember(&pending, SIGPIPE)) {
+        sigemptyset(&set);
+        sigaddset(&set, SIGPIPE);
+        while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
 /* The handshake on a connected socket that got 'S'. */
 static bool tls_handshake(int fd, const struct netprobe_endpoint *ep, struct tls_outcome *o,
                           char *why, size_t wsize)
@@ -621,6 +660,7 @@ static bool tls_handshake(int fd, const struct netprobe_endpoint *ep, struct tls
     SSL *ssl = NULL;
     struct cidr lit;
     const char *name = ep->host && *ep->host ? ep->host : ep->hostaddr;
+    struct sigpipe_guard guard;
     bool ok = false;
 
     memset(o, 0, sizeof(*o));
@@ -642,15 +682,16 @@ static bool tls_handshake(int fd, const struct netprobe_endpoint *ep, struct tls
         }
     }
     ok = true;
-    if (SSL_connect(ssl) != 1) {
-        o->handshake_ok = false;
+    sigpipe_block(&guard);
+    if (SSL_connect(ssl) == 1) {
+        o->handshake_ok = true;
+        o->verify = SSL_get_verify_result(ssl);
+        tls_peer_info(ssl, o);
+        (void)SSL_shutdown(ssl);
+    } else {
         openssl_reason(o->reason, sizeof(o->reason));
-        goto out;
     }
-    o->handshake_ok = true;
-    o->verify = SSL_get_verify_result(ssl);
-    tls_peer_info(ssl, o);
-    (void)SSL_shutdown(ssl);
+    sigpipe_restore(&guard);
 out:
     if (!ok && !why[0])
         snprintf(why, wsize, "cannot set up TLS for host %s", name ? name : "?");
