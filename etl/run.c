@@ -188,6 +188,24 @@ static void log_table_summary(const struct publish_table *t)
     log_emit(LOG_INFO, "table_done", t->plan->qualified, f, 5, "copied");
 }
 
+/* On a terminal, a readable summary after the run (JSON logs carry table_done events). */
+static void print_summary(const struct run *r, double elapsed_s)
+{
+    if (!log_is_terminal())
+        return;
+    fprintf(stderr, "\n%-32s %12s %12s %10s %9s %12s\n", "TABLE", "READ", "WRITTEN", "FILTERED",
+            "ELAPSED", "ROWS/S");
+    for (size_t i = 0; i < r->n_tables; i++) {
+        const struct publish_table *t = &r->tables[i];
+        fprintf(stderr, "%-32s %12llu %12llu %10llu %8.2fs %12.0f\n", t->plan->qualified,
+                (unsigned long long)t->stats.rows_read, (unsigned long long)t->stats.rows_written,
+                (unsigned long long)t->rows_filtered, t->stats.elapsed_s,
+                t->stats.elapsed_s > 0 ? (double)t->stats.rows_read / t->stats.elapsed_s : 0.0);
+    }
+    fprintf(stderr, "published %zu table%s to schema %s in %.2fs (run %lld)\n", r->n_tables,
+            r->n_tables == 1 ? "" : "s", r->cfg->target.schema, elapsed_s, (long long)r->run_id);
+}
+
 static int copy_and_publish(struct run *r)
 {
     struct target_run_info info = {
@@ -323,6 +341,7 @@ int run_main(const struct config *cfg, const struct run_options *opt)
             LF_INT("elapsed_ms", (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
             LF_STR("key_fingerprint", r.key_fingerprint)};
         log_emit(LOG_INFO, "run_done", NULL, f, 4, "published");
+        print_summary(&r, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     } else {
         abandon(&r, code);
         log_emit(code == EXIT_LOCKED ? LOG_WARN : LOG_ERROR,
