@@ -6,7 +6,7 @@ set -eu
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev \
 libpq-dev libyaml-dev libssl-dev libcurl4-openssl-dev libxml2-dev \
 libjansson-dev libcmocka-dev libpcre2-dev \
-postgresql postgresql-contrib iproute2 openssl procps"
+postgresql postgresql-contrib iproute2 openssl procps time"
 
 missing=""
 for p in $PACKAGES; do
