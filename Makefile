@@ -68,10 +68,12 @@ $(eval $(call static_libs,rel))
 $(eval $(call static_libs,asan))
 
 anonetl: build/rel/etl/main.o $(REL_LIBS)
-	$(CC) $(CFLAGS) -o $@ $< $(REL_LIBS) $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(REL_LIBS) $(LIBS)
 
 build/asan/anonetl: build/asan/etl/main.o $(ASAN_LIBS)
-	$(CC) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBS) $(LIBS)
+	@echo "  LD asan $@"
+	@$(CC) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBS) $(LIBS)
 
 # tests/preflight/credentials.sh: drives the AWS credential chain and signed client.
 build/asan/aws_probe: build/asan/tests/preflight/aws_probe.o $(ASAN_LIBS)
@@ -83,7 +85,8 @@ build/asan/aws_check_probe: build/asan/tests/preflight/aws_check_probe.o $(ASAN_
 
 build/asan/tests/%: build/asan/tests/unit/%.o $(ASAN_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBS) $(LIBS) -lcmocka
+	@echo "  LD asan $@"
+	@$(CC) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBS) $(LIBS) -lcmocka
 
 test: deps
 	@$(MAKE) --no-print-directory anonetl build/asan/anonetl $(UNIT_BINS)
