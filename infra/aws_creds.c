@@ -249,8 +249,10 @@ static bool fill_creds(struct aws_credentials *c, const char *akid, const char *
         !set_field(c->secret_access_key, sizeof(c->secret_access_key), secret) ||
         (token && *token && !set_field(c->session_token, sizeof(c->session_token), token))) {
         aws_credentials_wipe(c);
-        infra_error_set(err, "credentials from %s: access key id, secret or token missing, "
-                             "overlong or with invalid characters", source);
+        infra_error_set(err,
+                        "credentials from %s: access key id, secret or token missing, "
+                        "overlong or with invalid characters",
+                        source);
         return false;
     }
     return true;
@@ -338,8 +340,7 @@ static enum src_result src_env(struct aws_creds_provider *p, struct aws_credenti
                         akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
         return SRC_ERROR;
     }
-    return fill_creds(out, akid, secret, env("AWS_SESSION_TOKEN"), "env", err) ? SRC_OK
-                                                                                : SRC_ERROR;
+    return fill_creds(out, akid, secret, env("AWS_SESSION_TOKEN"), "env", err) ? SRC_OK : SRC_ERROR;
 }
 
 /* ---- 2. web identity (STS AssumeRoleWithWebIdentity) ---- */
@@ -584,8 +585,8 @@ static enum src_result keys_from(const struct shared_file *f, const char *sectio
                   &sec, err) ||
         !file_get(f->path, f->text, f->len, section, "aws_secret_access_key", secret,
                   sizeof(secret), &fs, &sec, err) ||
-        !file_get(f->path, f->text, f->len, section, "aws_session_token", token, sizeof(token),
-                  &ft, &sec, err))
+        !file_get(f->path, f->text, f->len, section, "aws_session_token", token, sizeof(token), &ft,
+                  &sec, err))
         goto out;
     *sec_found = sec;
     if (!fa && !fs) {
@@ -639,8 +640,8 @@ static enum src_result src_shared(struct aws_creds_provider *p, struct aws_crede
         if (found) {
             char role[512], name[96];
             bool fr, fn;
-            if (!file_get(cfg.path, cfg.text, cfg.len, cfg_section, "role_arn", role,
-                          sizeof(role), &fr, &sec, err) ||
+            if (!file_get(cfg.path, cfg.text, cfg.len, cfg_section, "role_arn", role, sizeof(role),
+                          &fr, &sec, err) ||
                 !file_get(cfg.path, cfg.text, cfg.len, cfg_section, "role_session_name", name,
                           sizeof(name), &fn, &sec, err))
                 goto out;
@@ -657,8 +658,9 @@ static enum src_result src_shared(struct aws_creds_provider *p, struct aws_crede
                           &found, &sec, err))
                 goto out;
             if (found) {
-                infra_error_set(err, "%s: [%s] uses %s, which anonetl does not support: use "
-                                     "static keys, web identity, ECS or instance credentials",
+                infra_error_set(err,
+                                "%s: [%s] uses %s, which anonetl does not support: use "
+                                "static keys, web identity, ECS or instance credentials",
                                 cfg.path, cfg_section, unsupported[i]);
                 goto out;
             }
@@ -756,9 +758,8 @@ static enum src_result src_container(struct aws_creds_provider *p, struct aws_cr
         return SRC_NOT_CONFIGURED;
     if (rel) {
         const char *host = env("ANONETL_ECS_CREDENTIALS_HOST");
-        if (rel[0] != '/' ||
-            (size_t)snprintf(url, sizeof(url), "http://%s%s", host ? host : ECS_DEFAULT_HOST,
-                             rel) >= sizeof(url)) {
+        if (rel[0] != '/' || (size_t)snprintf(url, sizeof(url), "http://%s%s",
+                                              host ? host : ECS_DEFAULT_HOST, rel) >= sizeof(url)) {
             infra_error_set(err, "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be a "
                                  "path starting with '/'");
             return SRC_ERROR;
@@ -902,8 +903,7 @@ out:
 
 /* ---- the chain ---- */
 
-static const source_fn sources[] = {src_env, src_web_identity, src_shared, src_container,
-                                    src_imds};
+static const source_fn sources[] = {src_env, src_web_identity, src_shared, src_container, src_imds};
 #define N_SOURCES (int)(sizeof(sources) / sizeof(sources[0]))
 
 static struct aws_creds_provider *provider_alloc(struct infra_error *err)
@@ -959,8 +959,7 @@ struct aws_creds_provider *aws_creds_chain_new(const struct aws_creds_options *o
 
 struct aws_creds_provider *aws_creds_static_new(const char *access_key_id,
                                                 const char *secret_access_key,
-                                                const char *session_token,
-                                                struct infra_error *err)
+                                                const char *session_token, struct infra_error *err)
 {
     struct aws_creds_provider *p = provider_alloc(err);
 
@@ -1005,15 +1004,17 @@ static bool fetch(struct aws_creds_provider *p, struct aws_credentials *out,
             if (sources[i] == src_imds) {
                 char why[sizeof(err->msg)];
                 snprintf(why, sizeof(why), "%s", err->msg);
-                infra_error_set(err, "no AWS credentials found (environment, web identity, "
-                                     "shared files profile %s, container; %s)",
+                infra_error_set(err,
+                                "no AWS credentials found (environment, web identity, "
+                                "shared files profile %s, container; %s)",
                                 p->profile, why);
             }
             return false;
         }
     }
-    infra_error_set(err, "no AWS credentials found (environment, web identity, shared files "
-                         "profile %s, container; instance metadata disabled)",
+    infra_error_set(err,
+                    "no AWS credentials found (environment, web identity, shared files "
+                    "profile %s, container; instance metadata disabled)",
                     p->profile);
     return false;
 }
@@ -1074,15 +1075,16 @@ bool aws_region_resolve(const char *configured, const char *profile, char *out, 
         snprintf(section, sizeof(section), "profile %.128s", profile);
     if (!load_shared(&cfg, "AWS_CONFIG_FILE", "config", err))
         return false;
-    if (cfg.text && !file_get(cfg.path, cfg.text, cfg.len, section, "region", out, outsz, &found,
-                              &sec, err)) {
+    if (cfg.text &&
+        !file_get(cfg.path, cfg.text, cfg.len, section, "region", out, outsz, &found, &sec, err)) {
         unload_shared(&cfg);
         return false;
     }
     unload_shared(&cfg);
     if (!found || !out[0]) {
-        infra_error_set(err, "no AWS region: set aws.region, AWS_REGION or region in the "
-                             "config file profile %s",
+        infra_error_set(err,
+                        "no AWS region: set aws.region, AWS_REGION or region in the "
+                        "config file profile %s",
                         profile);
         return false;
     }

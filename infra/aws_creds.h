@@ -39,8 +39,8 @@ struct aws_credentials {
     char secret_access_key[128];
     char session_token[4096]; /* "" for long-term keys */
     time_t expiration;        /* 0: does not expire */
-    char source[32]; /* "env", "web-identity", "shared-credentials", "shared-config",
-                        "container", "imds", "static" */
+    char source[32];          /* "env", "web-identity", "shared-credentials", "shared-config",
+                                 "container", "imds", "static" */
 };
 
 /* Wipe every field (OPENSSL_cleanse). */
@@ -62,8 +62,7 @@ struct aws_creds_provider *aws_creds_chain_new(const struct aws_creds_options *o
 /* Fixed keys (token may be NULL), e.g. for tests; source "static". */
 struct aws_creds_provider *aws_creds_static_new(const char *access_key_id,
                                                 const char *secret_access_key,
-                                                const char *session_token,
-                                                struct infra_error *err);
+                                                const char *session_token, struct infra_error *err);
 void aws_creds_provider_free(struct aws_creds_provider *p);
 
 /*
@@ -92,8 +91,8 @@ bool aws_region_resolve(const char *configured, const char *profile, char *out, 
  * Returns false on a syntax error; *found says whether the key was there (out filled).
  * section_found (may be NULL) says whether the section exists.
  */
-bool aws_ini_get(const char *text, size_t len, const char *section, const char *key,
-                 char *out, size_t outsz, bool *found, bool *section_found,
+bool aws_ini_get(const char *text, size_t len, const char *section, const char *key, char *out,
+                 size_t outsz, bool *found, bool *section_found,
                  struct infra_error *err) INFRA_MUST_CHECK;
 
 #endif

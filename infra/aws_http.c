@@ -64,9 +64,9 @@ void aws_http_response_free(struct aws_http_response *r)
 
 struct url_parts {
     char scheme[8];
-    char host[256];      /* without IPv6 brackets */
-    char host_hdr[300];  /* Host header: as in the URL, with ":port" when one was given */
-    char path[1024];     /* "/" when empty */
+    char host[256];     /* without IPv6 brackets */
+    char host_hdr[300]; /* Host header: as in the URL, with ":port" when one was given */
+    char path[1024];    /* "/" when empty */
 };
 
 static bool host_is_loopback(const char *host)
@@ -191,8 +191,7 @@ static bool parts_allowed(const struct url_parts *p, enum aws_url_policy policy,
         return true;
     if (policy == AWS_URL_METADATA && host_is_metadata(p->host))
         return true;
-    infra_error_set(err,
-                    "plain http to %s is not allowed: use https (http only for loopback%s)",
+    infra_error_set(err, "plain http to %s is not allowed: use https (http only for loopback%s)",
                     p->host, policy == AWS_URL_METADATA ? " and the metadata endpoints" : "");
     return false;
 }
@@ -206,8 +205,8 @@ bool aws_http_url_allowed(const char *url, enum aws_url_policy policy, struct in
 
 /* ---- endpoint ---- */
 
-bool aws_endpoint_resolve(const char *override, const char *service, const char *region,
-                          char *out, size_t outsz, struct infra_error *err)
+bool aws_endpoint_resolve(const char *override, const char *service, const char *region, char *out,
+                          size_t outsz, struct infra_error *err)
 {
     char var[96] = "AWS_ENDPOINT_URL_";
     const char *url = override && *override ? override : NULL;
@@ -446,7 +445,8 @@ static bool send_loop(const char *method, const char *url, headers_fn make_heade
     opts_fill(&o, in);
     {
         struct url_parts p;
-        o.no_proxy = url_split(url, &p, &e) && (host_is_loopback(p.host) || host_is_metadata(p.host));
+        o.no_proxy =
+            url_split(url, &p, &e) && (host_is_loopback(p.host) || host_is_metadata(p.host));
     }
     redact_url(url, shown, sizeof(shown));
     memset(resp, 0, sizeof(*resp));
@@ -645,8 +645,8 @@ struct aws_client *aws_client_new(const char *service, const char *region,
     }
     memcpy(c->service, service, strlen(service) + 1);
     memcpy(c->region, region, strlen(region) + 1);
-    if (!aws_endpoint_resolve(endpoint_override, service, region, c->endpoint,
-                              sizeof(c->endpoint), err) ||
+    if (!aws_endpoint_resolve(endpoint_override, service, region, c->endpoint, sizeof(c->endpoint),
+                              err) ||
         !url_split(c->endpoint, &c->parts, err)) {
         free(c);
         return NULL;
@@ -746,8 +746,8 @@ out:
 bool aws_client_post_form(struct aws_client *c, const struct aws_form *form,
                           struct aws_http_response *resp, struct infra_error *err)
 {
-    struct signed_ctx s = {c, "POST", c->parts.path, NULL, form ? form->data : NULL,
-                           form ? form->len : 0, true};
+    struct signed_ctx s = {
+        c, "POST", c->parts.path, NULL, form ? form->data : NULL, form ? form->len : 0, true};
 
     memset(resp, 0, sizeof(*resp));
     if (!form || form->failed || form->len == 0) {
@@ -792,11 +792,11 @@ bool aws_client_get(struct aws_client *c, const char *path_and_query,
             base--;
     }
     s.query = q ? q + 1 : NULL;
-    if ((size_t)snprintf(url, sizeof(url), "%.*s%s%s%s", (int)base, c->endpoint, path,
-                         q ? "?" : "", q ? q + 1 : "") >= sizeof(url))
+    if ((size_t)snprintf(url, sizeof(url), "%.*s%s%s%s", (int)base, c->endpoint, path, q ? "?" : "",
+                         q ? q + 1 : "") >= sizeof(url))
         goto too_long;
-    return send_loop("GET", url, signed_headers, &s, NULL, 0, c->have_opts ? &c->opts : NULL,
-                     resp, err);
+    return send_loop("GET", url, signed_headers, &s, NULL, 0, c->have_opts ? &c->opts : NULL, resp,
+                     err);
 too_long:
     infra_error_set(err, "%s: GET path too long", c->service);
     return false;
@@ -862,19 +862,36 @@ bool aws_http_error_code(const char *body, size_t len, char *code, size_t codesz
 
 enum aws_error_kind aws_error_classify(const char *code)
 {
-    static const char *const auth[] = {
-        "AuthFailure", "SignatureDoesNotMatch", "InvalidClientTokenId", "IncompleteSignature",
-        "MissingAuthenticationToken", "MissingAuthenticationTokenException", "ExpiredToken",
-        "ExpiredTokenException", "InvalidAccessKeyId", "UnrecognizedClientException",
-        "InvalidSignatureException", "RequestExpired", "InvalidToken", "MissingParameter.Token"};
+    static const char *const auth[] = {"AuthFailure",
+                                       "SignatureDoesNotMatch",
+                                       "InvalidClientTokenId",
+                                       "IncompleteSignature",
+                                       "MissingAuthenticationToken",
+                                       "MissingAuthenticationTokenException",
+                                       "ExpiredToken",
+                                       "ExpiredTokenException",
+                                       "InvalidAccessKeyId",
+                                       "UnrecognizedClientException",
+                                       "InvalidSignatureException",
+                                       "RequestExpired",
+                                       "InvalidToken",
+                                       "MissingParameter.Token"};
     static const char *const denied[] = {"UnauthorizedOperation", "AccessDenied",
                                          "AccessDeniedException", "Blocked"};
-    static const char *const throttle[] = {
-        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-        "TooManyRequestsException", "ProvisionedThroughputExceededException",
-        "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
-        "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-        "EC2ThrottledException"};
+    static const char *const throttle[] = {"Throttling",
+                                           "ThrottlingException",
+                                           "ThrottledException",
+                                           "RequestThrottledException",
+                                           "TooManyRequestsException",
+                                           "ProvisionedThroughputExceededException",
+                                           "TransactionInProgressException",
+                                           "RequestLimitExceeded",
+                                           "BandwidthLimitExceeded",
+                                           "LimitExceededException",
+                                           "RequestThrottled",
+                                           "SlowDown",
+                                           "PriorRequestNotComplete",
+                                           "EC2ThrottledException"};
     size_t n;
 
     if (!code || !*code)

@@ -2,7 +2,8 @@
  * aws_http.h: the HTTP transport for AWS calls (libcurl).
  *
  *   - endpoint resolution: explicit override (config aws.endpoint), else
- *     AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL, else https://<service>.<region>.amazonaws.com;
+ *     AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL, else
+ * https://<service>.<region>.amazonaws.com;
  *   - URL policy: https with certificate verification always; plain http only to loopback
  *     (127.0.0.0/8, ::1, localhost), plus the link-local metadata hosts for credential
  *     fetches (AWS_URL_METADATA);
@@ -40,10 +41,10 @@ struct aws_http_options {
 };
 
 struct aws_http_response {
-    long status;     /* HTTP status of the last attempt */
-    char *body;      /* NUL-terminated (malloc), never NULL after success */
+    long status; /* HTTP status of the last attempt */
+    char *body;  /* NUL-terminated (malloc), never NULL after success */
     size_t body_len;
-    int attempts;    /* how many attempts were made */
+    int attempts; /* how many attempts were made */
 };
 
 void aws_http_response_free(struct aws_http_response *r);
@@ -66,14 +67,14 @@ bool aws_http_url_allowed(const char *url, enum aws_url_policy policy,
  * override may be NULL or "". The environment names use the service upper-cased with
  * non-alphanumerics as '_' (AWS_ENDPOINT_URL_EC2). The result passes AWS_URL_API.
  */
-bool aws_endpoint_resolve(const char *override, const char *service, const char *region,
-                          char *out, size_t outsz, struct infra_error *err) INFRA_MUST_CHECK;
+bool aws_endpoint_resolve(const char *override, const char *service, const char *region, char *out,
+                          size_t outsz, struct infra_error *err) INFRA_MUST_CHECK;
 
 /* An unsigned request (credential providers, STS AssumeRoleWithWebIdentity). */
 struct aws_http_request {
-    const char *method;          /* "GET", "PUT", "POST" */
+    const char *method; /* "GET", "PUT", "POST" */
     const char *url;
-    const char *const *headers;  /* "Name: value" lines (may hold tokens: never reported) */
+    const char *const *headers; /* "Name: value" lines (may hold tokens: never reported) */
     size_t n_headers;
     const void *body;
     size_t body_len;

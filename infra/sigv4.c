@@ -82,8 +82,8 @@ static void sb_free(struct sbuf *b)
 
 static bool is_unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
 }
 
 size_t sigv4_uri_encode(const char *s, size_t len, bool keep_slash, char *out, size_t outsz)
@@ -155,8 +155,7 @@ void sigv4_amz_date(time_t t, char out[17])
 {
     struct tm tm;
 
-    if (!gmtime_r(&t, &tm) ||
-        strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
+    if (!gmtime_r(&t, &tm) || strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
         memcpy(out, "19700101T000000Z", 17);
 }
 
@@ -249,7 +248,8 @@ static char *recode(const char *s, size_t n)
         return NULL;
     for (size_t i = 0; i < n; i++) {
         int h, l;
-        if (s[i] == '%' && i + 2 < n && (h = hexval(s[i + 1])) >= 0 && (l = hexval(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (h = hexval(s[i + 1])) >= 0 &&
+            (l = hexval(s[i + 2])) >= 0) {
             dec[m++] = (char)(h * 16 + l);
             i += 2;
         } else {
@@ -402,8 +402,8 @@ static bool canonical_headers(const struct sigv4_request *req, struct sbuf *out,
     struct sbuf sh = {0};
 
     if (req->n_headers == 0 || req->n_headers > MAX_HEADERS) {
-        infra_error_set(err, "sigv4: %zu headers to sign (need 1..%d, with host)",
-                        req->n_headers, MAX_HEADERS);
+        infra_error_set(err, "sigv4: %zu headers to sign (need 1..%d, with host)", req->n_headers,
+                        MAX_HEADERS);
         return false;
     }
     h = calloc(req->n_headers, sizeof(*h));
@@ -527,8 +527,7 @@ static bool sign_stages(struct sigv4_signature *sig, const struct sigv4_key *key
         return false;
     }
     int kn = snprintf(kseed, sizeof(kseed), "AWS4%s", key->secret_access_key);
-    if (kn > 0 && (size_t)kn < sizeof(kseed) &&
-        hmac256(kseed, (size_t)kn, sig->amz_date, 8, k1) &&
+    if (kn > 0 && (size_t)kn < sizeof(kseed) && hmac256(kseed, (size_t)kn, sig->amz_date, 8, k1) &&
         hmac256(k1, 32, p->region, strlen(p->region), k2) &&
         hmac256(k2, 32, p->service, strlen(p->service), k1) &&
         hmac256(k1, 32, "aws4_request", 12, k2) && hmac256(k2, 32, sts.p, sts.len, k1)) {
@@ -645,15 +644,15 @@ bool sigv4_presign(const struct sigv4_request *req, const struct sigv4_key *key,
     /* The signed header list is known before the canonical request: compute it once. */
     {
         struct sbuf tmp = {0};
-        bool ok = canonical_headers(req, &tmp, sig->signed_headers,
-                                    sizeof(sig->signed_headers), err);
+        bool ok =
+            canonical_headers(req, &tmp, sig->signed_headers, sizeof(sig->signed_headers), err);
         sb_free(&tmp);
         if (!ok)
             goto fail;
     }
     if (!qlist_parse(&q, req->query) || !add_param(&q, "X-Amz-Algorithm", "AWS4-HMAC-SHA256") ||
-        !add_param(&q, "X-Amz-Credential", cred) ||
-        !add_param(&q, "X-Amz-Date", sig->amz_date) || !add_param(&q, "X-Amz-Expires", expires) ||
+        !add_param(&q, "X-Amz-Credential", cred) || !add_param(&q, "X-Amz-Date", sig->amz_date) ||
+        !add_param(&q, "X-Amz-Expires", expires) ||
         !add_param(&q, "X-Amz-SignedHeaders", sig->signed_headers) ||
         (key->session_token && *key->session_token &&
          !add_param(&q, "X-Amz-Security-Token", key->session_token))) {

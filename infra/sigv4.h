@@ -58,10 +58,10 @@ struct sigv4_params {
 
 /* Every stage of one signature. Strings are heap-allocated; sigv4_signature_free frees. */
 struct sigv4_signature {
-    char amz_date[17];       /* "20150830T123600Z" */
-    char scope[128];         /* "20150830/us-east-1/service/aws4_request" */
-    char signed_headers[512];/* "host;x-amz-date" */
-    char signature[65];      /* lower-case hex */
+    char amz_date[17];        /* "20150830T123600Z" */
+    char scope[128];          /* "20150830/us-east-1/service/aws4_request" */
+    char signed_headers[512]; /* "host;x-amz-date" */
+    char signature[65];       /* lower-case hex */
     char *canonical_request;
     char *string_to_sign;
     char *authorization; /* header mode: the Authorization header value; presign: NULL */
