@@ -232,7 +232,11 @@ fi
 
 # ---- IMDSv2 ----
 if start_server imds --mode imds; then
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/latest/meta-data/iam/security-credentials/")
+    code=$("$MOTO_PYTHON" -c 'import sys, urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=2).status)
+except urllib.error.HTTPError as e:
+    print(e.code)' "http://127.0.0.1:$PORT/latest/meta-data/iam/security-credentials/")
     expect_eq "imds server: a GET without the session token gets 401" 401 "$code"
     : >"$LOG"
     AWS_EC2_METADATA_DISABLED=true AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$PORT probe creds

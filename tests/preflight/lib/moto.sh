@@ -44,6 +44,19 @@ _moto_free_port() {
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# _moto_http METHOD URL BODY: succeeds on a 2xx answer (python, so no curl binary is needed).
+_moto_http() {
+    "$MOTO_PYTHON" - "$1" "$2" "$3" <<'EOF' >/dev/null 2>&1
+import sys, urllib.request
+m, url, body = sys.argv[1], sys.argv[2], sys.argv[3]
+req = urllib.request.Request(url, method=m, data=body.encode() if m == "POST" else None,
+                             headers={"Content-Type": "application/octet-stream"})
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
+with opener.open(req, timeout=2) as r:
+    sys.exit(0 if 200 <= r.status < 300 else 1)
+EOF
+}
+
 moto_start() {
     local count=${1:-inf} i
     moto_find_python || return 1
@@ -60,7 +73,7 @@ moto_start() {
             MOTO_PID=
             return 1
         fi
-        if curl -s -o /dev/null --max-time 1 "$MOTO_URL/moto-api/data.json"; then
+        if _moto_http GET "$MOTO_URL/moto-api/data.json" ""; then
             return 0
         fi
         sleep 0.1
@@ -71,8 +84,7 @@ moto_start() {
 }
 
 moto_set_auth_count() {
-    curl -s -f -o /dev/null --max-time 5 -X POST -H "Content-Type: application/octet-stream" \
-        --data-binary "$1" "$MOTO_URL/moto-api/reset-auth"
+    _moto_http POST "$MOTO_URL/moto-api/reset-auth" "$1"
 }
 
 moto_create_user() {
