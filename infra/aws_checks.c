@@ -148,8 +148,10 @@ static void check_peering_status(struct run *r, size_t i)
     c = check_report_add(r->rep, "peering", spec->id, sev);
     if (strcmp(p->status, "pending-acceptance") == 0) {
         const char *acc_region = region_or(p->accepter.region, r);
+        /* what aws_repair can do: same account, accepter in the region we talk to */
         bool same = p->accepter.owner_id[0] &&
-                    strcmp(p->accepter.owner_id, p->requester.owner_id) == 0;
+                    strcmp(p->accepter.owner_id, p->requester.owner_id) == 0 &&
+                    strcmp(acc_region, region_or(NULL, r)) == 0;
         check_result_detail(c,
                             "pending-acceptance: account %s must accept it in region %s%s%s "
                             "(requester %s)",
