@@ -242,10 +242,12 @@ bool decimal_step_digits(long digits, struct decimal_step *step)
     return true;
 }
 
-bool decimal_step_divides_one(const struct decimal_step *step)
+bool decimal_step_keeps_integers(const struct decimal_step *step)
 {
     uint64_t p = 1 % step->m;
 
+    if (step->scale == 0)
+        return true;
     for (unsigned i = 0; i < step->scale && p != 0; i++)
         p = p * 10 % step->m;
     return p == 0;

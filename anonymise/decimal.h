@@ -46,8 +46,8 @@ bool decimal_format(const struct decimal *d, struct abuf *out);
 bool decimal_step_parse(const char *text, struct decimal_step *step);
 /* 10^-digits for `round: { digits: N }` (N may be negative, -17 .. DECIMAL_MAX_SCALE). */
 bool decimal_step_digits(long digits, struct decimal_step *step);
-/* The step divides 1 (every integer is a multiple): integer inputs give integer outputs. */
-bool decimal_step_divides_one(const struct decimal_step *step);
+/* Integer inputs give integer outputs: the step is an integer, or it divides 1 (0.25). */
+bool decimal_step_keeps_integers(const struct decimal_step *step);
 
 enum decimal_mode {
     DECIMAL_FLOOR,     /* largest multiple <= value (bucket lower bound) */

@@ -208,7 +208,7 @@ static void bucket_describe(const void *state, struct abuf *out)
 static void bucket_output(const void *state, const char *source_type, struct rule_output *out)
 {
     const struct bucket_state *s = state;
-    bool integral = s->has_width ? decimal_step_divides_one(&s->width) : s->edges_integer;
+    bool integral = s->has_width ? decimal_step_keeps_integers(&s->width) : s->edges_integer;
     const char *t = "numeric";
 
     if (s->labels)

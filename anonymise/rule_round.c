@@ -89,7 +89,7 @@ static void round_output(const void *state, const char *source_type, struct rule
     const char *t = "numeric";
 
     if (sqltype_is_float(source_type) ||
-        (sqltype_is_integer(source_type) && decimal_step_divides_one(&s->step)))
+        (sqltype_is_integer(source_type) && decimal_step_keeps_integers(&s->step)))
         t = source_type;
     snprintf(out->type, sizeof(out->type), "%s", t);
     out->may_be_null = !sqltype_is_integer(source_type) && !sqltype_is_numeric(source_type) &&

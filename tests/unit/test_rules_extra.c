@@ -581,9 +581,11 @@ static void test_decimal_compare_and_steps(void **state)
     assert_true(decimal_step_parse("0.250", &st));
     assert_int_equal(st.m, 25);
     assert_int_equal(st.scale, 2);
-    assert_true(decimal_step_divides_one(&st));
+    assert_true(decimal_step_keeps_integers(&st));
     assert_true(decimal_step_parse("0.4", &st));
-    assert_false(decimal_step_divides_one(&st));
+    assert_false(decimal_step_keeps_integers(&st));
+    assert_true(decimal_step_parse("1000", &st));
+    assert_true(decimal_step_keeps_integers(&st));
 }
 
 static void test_calendar(void **state)
