@@ -57,6 +57,23 @@ bool config_parse_duration(const char *text, long *ms)
     return false;
 }
 
+/* The largest unit that divides ms exactly: 600000 -> "10min". */
+static void format_duration(long ms, char *out, size_t cap)
+{
+    static const struct {
+        const char *unit;
+        long ms;
+    } units[] = {{"d", 86400000}, {"h", 3600000}, {"min", 60000}, {"s", 1000}};
+
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (ms != 0 && ms % units[i].ms == 0) {
+            snprintf(out, cap, "%ld%s", ms / units[i].ms, units[i].unit);
+            return;
+        }
+    }
+    snprintf(out, cap, "%ldms", ms);
+}
+
 /* ------------------------------------------------------------ messages */
 
 void config_error_item(struct load *L, const struct yopts *o, const char *key, size_t i,
@@ -152,7 +169,10 @@ static void parse_duration(struct load *L, const struct yopts *o, const struct f
         return;
     }
     if (ms < f->min || ms > f->max) {
-        yopts_error(o, f->key, L->err, "must be between %ldms and %ldms", f->min, f->max);
+        char lo[32], hi[32];
+        format_duration(f->min, lo, sizeof(lo));
+        format_duration(f->max, hi, sizeof(hi));
+        yopts_error(o, f->key, L->err, "must be between %s and %s", lo, hi);
         return;
     }
     *AT(obj, f->off, long) = ms;
@@ -636,6 +656,75 @@ static bool fingerprint(struct config *cfg, struct anon_error *err)
     return ok;
 }
 
+/* ---------------------------------------------------- error ordering */
+
+struct msg_line {
+    const char *text;
+    size_t len;
+    long line, column;
+    size_t order;
+};
+
+static int by_position(const void *a, const void *b)
+{
+    const struct msg_line *x = a, *y = b;
+
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    if (x->column != y->column)
+        return x->column < y->column ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* "name:LINE:COL: ..." -> LINE, COL; other lines sort first, in their order. */
+static void position_of(const char *name, struct msg_line *m)
+{
+    size_t nl = strlen(name);
+    const char *p = m->text + nl + 1;
+    char *end;
+
+    m->line = m->column = 0;
+    if (m->len <= nl + 1 || strncmp(m->text, name, nl) != 0 || m->text[nl] != ':')
+        return;
+    m->line = strtol(p, &end, 10);
+    if (*end == ':')
+        m->column = strtol(end + 1, NULL, 10);
+}
+
+/* Report the problems in file order, whatever order the schema found them in. */
+static void sort_messages(const char *name, struct anon_error *err)
+{
+    char sorted[ANON_ERROR_MAX];
+    struct msg_line *lines;
+    size_t n = 1, used = 0;
+    const char *p = err->msg;
+
+    for (const char *q = err->msg; *q; q++)
+        n += *q == '\n';
+    lines = calloc(n, sizeof(*lines));
+    if (!lines)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const char *nl = strchr(p, '\n');
+        lines[i].text = p;
+        lines[i].len = nl ? (size_t)(nl - p) : strlen(p);
+        lines[i].order = i;
+        position_of(name, &lines[i]);
+        p += lines[i].len + (nl ? 1 : 0);
+    }
+    qsort(lines, n, sizeof(*lines), by_position);
+    for (size_t i = 0; i < n && used + lines[i].len + 1 < sizeof(sorted); i++) {
+        memcpy(sorted + used, lines[i].text, lines[i].len);
+        used += lines[i].len;
+        sorted[used++] = '\n';
+    }
+    if (used)
+        used--; /* no newline after the last line */
+    sorted[used] = '\0';
+    memcpy(err->msg, sorted, used + 1);
+    free(lines);
+}
+
 /* ------------------------------------------------------------ the API */
 
 void config_free(struct config *cfg)
@@ -670,6 +759,7 @@ bool config_load_buffer(const char *name, const char *text, size_t len, struct c
     config_parse_section(&L, root, &config_root, cfg);
     yopts_free(root);
     if (err->count != before || !fingerprint(cfg, err)) {
+        sort_messages(name, err);
         config_free(cfg);
         return false;
     }

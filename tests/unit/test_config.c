@@ -1,0 +1,454 @@
+/*
+ * test_config.c: the config loader (anonymise/config*.c, yopts.c, suggest.c).
+ *
+ * - every file in tests/unit/configs/bad must fail with exactly the messages listed in
+ *   its trailing "# expect: LINE:COL: path: problem" lines (file name prefixed), all of
+ *   them, in file order: one test per file;
+ * - the contract ../shared/config-reference.yaml and tests/unit/configs/good load, with
+ *   the values and defaults checked field by field;
+ * - fingerprints: stable across formatting, changed by any rule or setting change;
+ * - durations, did-you-mean distance, and that secrets are references, never read.
+ * Run from the repository root.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "anonymise/config.h"
+#include "anonymise/suggest.h"
+
+#define BAD_DIR "tests/unit/configs/bad"
+#define GOOD_DIR "tests/unit/configs/good"
+#define REFERENCE "../shared/config-reference.yaml"
+
+/* ------------------------------------------------------------- helpers */
+
+static struct config *load_ok(const char *path)
+{
+    struct anon_error err;
+    struct config *cfg = NULL;
+
+    anon_error_clear(&err);
+    if (!config_load(path, &cfg, &err)) {
+        print_error("%s did not load:\n%s\n", path, err.msg);
+        fail();
+    }
+    return cfg;
+}
+
+static struct config *load_text_ok(const char *text)
+{
+    struct anon_error err;
+    struct config *cfg = NULL;
+
+    anon_error_clear(&err);
+    if (!config_load_buffer("inline.yaml", text, strlen(text), &cfg, &err)) {
+        print_error("inline config did not load:\n%s\n", err.msg);
+        fail();
+    }
+    return cfg;
+}
+
+static const char *rule_name(const struct cfg_table *t, const char *col)
+{
+    const struct cfg_column *c = config_find_column(t, col);
+    return c ? c->rule.ops->name : "(none)";
+}
+
+/* ------------------------------------------------------------ bad files */
+
+static char expected[ANON_ERROR_MAX * 2];
+static struct config *leftover;
+
+static int bad_teardown(void **state)
+{
+    (void)state;
+    config_free(leftover);
+    leftover = NULL;
+    return 0;
+}
+
+static void bad_file(void **state)
+{
+    const char *path = *state;
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    struct anon_error err;
+    size_t used = 0;
+    int n = 0;
+
+    assert_non_null(f);
+    expected[0] = '\0';
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "# expect: ", 10) != 0)
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        used += (size_t)snprintf(expected + used, sizeof(expected) - used, "%s%s:%s",
+                                 n ? "\n" : "", path, line + 10);
+        n++;
+    }
+    fclose(f);
+    assert_true(n > 0);
+    anon_error_clear(&err);
+    if (config_load(path, &leftover, &err)) {
+        print_error("%s loaded, expected:\n%s\n", path, expected);
+        fail();
+    }
+    assert_null(leftover);
+    if (strcmp(err.msg, expected) != 0) {
+        print_error("%s\n--- expected:\n%s\n--- got:\n%s\n", path, expected, err.msg);
+        fail();
+    }
+    assert_int_equal(err.count, n);
+}
+
+/* ------------------------------------------------------------ good files */
+
+static void reference_loads(void **state)
+{
+    struct config *cfg = load_ok(REFERENCE);
+    const struct cfg_table *t;
+
+    (void)state;
+    assert_int_equal(cfg->version, 1);
+    assert_int_equal(cfg->source.dsn.kind, CFG_SECRET_ENV);
+    assert_string_equal(cfg->source.dsn.ref, "SOURCE_DATABASE_URL");
+    assert_int_equal(cfg->source.dsn.line, 6);
+    assert_string_equal(cfg->source.sslmode, "verify-full");
+    assert_string_equal(cfg->source.sslrootcert, "/etc/ssl/rds-global-bundle.pem");
+    assert_int_equal(cfg->source.statement_timeout_ms, 30 * 60 * 1000);
+    assert_int_equal(cfg->target.db.dsn.kind, CFG_SECRET_ENV);
+    assert_string_equal(cfg->target.db.dsn.ref, "TARGET_DATABASE_URL");
+    assert_string_equal(cfg->target.schema, "anonymised");
+    assert_int_equal(cfg->target.n_grant_select_to, 1);
+    assert_string_equal(cfg->target.grant_select_to[0], "data_team");
+    assert_int_equal(cfg->hash_key.kind, CFG_SECRET_ENV);
+    assert_string_equal(cfg->hash_key.ref, "ANONETL_HASH_KEY");
+    assert_null(cfg->hash_key_id);
+
+    assert_non_null(cfg->aws);
+    assert_string_equal(cfg->aws->region, "eu-west-2");
+    assert_string_equal(cfg->aws->endpoint,
+                        "https://vpce-0abc.ec2.eu-west-2.vpce.amazonaws.com");
+    assert_int_equal(cfg->aws->n_peerings, 2);
+    assert_string_equal(cfg->aws->peerings[0].id, "pcx-0aaa1111bbbb2222c");
+    assert_int_equal(cfg->aws->peerings[0].dns_resolution, CFG_DNS_BOTH);
+    assert_true(cfg->aws->peerings[0].required);
+    assert_int_equal(cfg->aws->peerings[1].dns_resolution, CFG_DNS_REQUESTER);
+    assert_false(cfg->aws->peerings[1].required);
+    assert_int_equal(cfg->aws->peerings[1].line, 27);
+    assert_int_equal(cfg->aws->n_routes, 1);
+    assert_string_equal(cfg->aws->routes[0].route_table, "rtb-0123456789abcdef0");
+    assert_string_equal(cfg->aws->routes[0].destination, "10.0.0.0/16");
+    assert_string_equal(cfg->aws->routes[0].peering, "pcx-0ddd3333eeee4444f");
+    assert_int_equal(cfg->aws->n_security_groups, 1);
+    assert_string_equal(cfg->aws->security_groups[0].group, "sg-0123456789abcdef0");
+    assert_int_equal(cfg->aws->security_groups[0].port, 5432);
+    assert_string_equal(cfg->aws->security_groups[0].from, "10.20.0.0/16");
+
+    assert_non_null(cfg->network);
+    assert_int_equal(cfg->network->n_endpoints, 2);
+    assert_string_equal(cfg->network->endpoints[0].name, "source");
+    assert_string_equal(cfg->network->endpoints[0].expect_cidr, "10.10.0.0/16");
+    assert_string_equal(cfg->network->endpoints[1].name, "target");
+    assert_int_equal(cfg->network->connect_timeout_ms, 5000);
+    assert_int_equal(cfg->run.jobs, 4);
+    assert_int_equal(cfg->run.max_runtime_ms, 2 * 3600 * 1000);
+
+    assert_int_equal(cfg->n_tables, 1);
+    t = &cfg->tables[0];
+    assert_string_equal(t->schema, "public");
+    assert_string_equal(t->name, "parties");
+    assert_int_equal(t->line, 52);
+    assert_int_equal(t->mode, CFG_MODE_INCREMENTAL);
+    assert_int_equal(t->n_key, 1);
+    assert_string_equal(t->key[0], "id");
+    assert_string_equal(t->watermark, "updated_at");
+    assert_int_equal(t->watermark_lag_ms, 5 * 60 * 1000);
+    assert_int_equal(t->deletes, CFG_DELETES_KEY_SCAN);
+    assert_null(t->deleted_column);
+    assert_string_equal(t->where, "NOT is_test_account");
+    assert_int_equal(t->n_columns, 14);
+    assert_string_equal(t->columns[0].name, "id");
+    assert_string_equal(t->columns[13].name, "updated_at");
+    assert_string_equal(rule_name(t, "id"), "keep");
+    assert_string_equal(rule_name(t, "full_name"), "suppress");
+    assert_string_equal(rule_name(t, "email"), "hash");
+    assert_string_equal(rule_name(t, "user_id"), "hash_int");
+    assert_string_equal(rule_name(t, "phone"), "mask");
+    assert_string_equal(rule_name(t, "notes"), "scrub");
+    assert_null(config_find_column(t, "nope"));
+    assert_int_equal(config_find_column(t, "email")->line, 63);
+    assert_int_equal(config_find_column(t, "email")->column, 7);
+    assert_int_equal(config_find_column(t, "email")->rule.line, 63);
+    assert_non_null(t->k_anonymity);
+    assert_int_equal(t->k_anonymity->n_quasi_identifiers, 2);
+    assert_string_equal(t->k_anonymity->quasi_identifiers[1], "date_of_birth");
+    assert_int_equal(t->k_anonymity->k, 5);
+    assert_int_equal(t->k_anonymity->on_violation, CFG_KANON_SUPPRESS);
+    config_free(cfg);
+}
+
+static void minimal_defaults(void **state)
+{
+    struct config *cfg = load_ok(GOOD_DIR "/minimal.yaml");
+    const struct cfg_table *t = &cfg->tables[0];
+
+    (void)state;
+    assert_string_equal(cfg->target.schema, "anonymised");
+    assert_int_equal(cfg->target.n_grant_select_to, 0);
+    assert_null(cfg->aws);
+    assert_null(cfg->network);
+    assert_int_equal(cfg->run.jobs, 1);
+    assert_int_equal(cfg->run.max_runtime_ms, 0);
+    assert_int_equal(cfg->source.port, 0);
+    assert_null(cfg->source.sslmode);
+    assert_int_equal(cfg->source.statement_timeout_ms, 0);
+    assert_string_equal(t->schema, "public");
+    assert_string_equal(t->name, "users");
+    assert_int_equal(t->mode, CFG_MODE_FULL);
+    assert_null(t->key);
+    assert_int_equal(t->deletes, CFG_DELETES_NONE);
+    assert_null(t->k_anonymity);
+    assert_null(t->where);
+    assert_string_equal(rule_name(t, "email"), "hash");
+    config_free(cfg);
+}
+
+static void parts_and_secret_forms(void **state)
+{
+    struct config *cfg = load_ok(GOOD_DIR "/parts.yaml");
+    const struct cfg_table *t = &cfg->tables[0];
+
+    (void)state;
+    assert_int_equal(cfg->source.dsn.kind, CFG_SECRET_NONE);
+    assert_string_equal(cfg->source.host, "prod-db.internal");
+    assert_int_equal(cfg->source.port, 5433);
+    assert_string_equal(cfg->source.dbname, "app");
+    assert_string_equal(cfg->source.user, "anonetl_reader");
+    assert_int_equal(cfg->source.password.kind, CFG_SECRET_AWS);
+    assert_string_equal(cfg->source.password.ref,
+                        "arn:aws:secretsmanager:eu-west-2:123456789012:secret:db");
+    assert_string_equal(cfg->source.password.json_key, "password");
+    assert_int_equal(cfg->source.statement_timeout_ms, 500);
+    assert_int_equal(cfg->target.db.dsn.kind, CFG_SECRET_LITERAL);
+    assert_string_equal(cfg->target.db.dsn.ref, "host=/tmp dbname=anon user=writer");
+    assert_string_equal(cfg->target.schema, "published");
+    assert_int_equal(cfg->target.n_grant_select_to, 1); /* a single word is a list of one */
+    assert_int_equal(cfg->hash_key.kind, CFG_SECRET_FILE);
+    assert_string_equal(cfg->hash_key.ref, "/run/secrets/hash_key");
+    assert_string_equal(cfg->hash_key_id, "key-2024-01");
+    assert_int_equal(cfg->aws->peerings[0].dns_resolution, CFG_DNS_OFF);
+    assert_true(cfg->aws->peerings[0].required);
+    assert_string_equal(cfg->aws->security_groups[1].from, "fd00::/8");
+    assert_int_equal(cfg->aws->n_routes, 0);
+    assert_int_equal(cfg->network->n_endpoints, 0);
+    assert_int_equal(cfg->network->connect_timeout_ms, 30000);
+    assert_int_equal(cfg->run.jobs, 1);
+    assert_int_equal(cfg->run.max_runtime_ms, 90 * 60 * 1000);
+    assert_string_equal(t->schema, "app");
+    assert_string_equal(t->name, "events");
+    assert_int_equal(t->n_key, 2);
+    assert_int_equal(t->deletes, CFG_DELETES_SOFT);
+    assert_string_equal(t->deleted_column, "gone");
+    assert_string_equal(rule_name(t, "label"), "constant");
+    config_free(cfg);
+}
+
+/* The loader keeps references: a missing file or variable is etl's problem later. */
+static void secrets_are_not_read(void **state)
+{
+    struct config *cfg = load_text_ok("version: 1\n"
+                                      "source: { dsn: { file: /nonexistent/anonetl/dsn } }\n"
+                                      "target: { dsn: { env: ANONETL_TEST_UNSET_VARIABLE } }\n"
+                                      "secrets: { hash_key: { file: /nonexistent/key } }\n"
+                                      "tables: [{ name: t, columns: { id: keep } }]\n");
+
+    (void)state;
+    assert_int_equal(cfg->source.dsn.kind, CFG_SECRET_FILE);
+    assert_string_equal(cfg->hash_key.ref, "/nonexistent/key");
+    config_free(cfg);
+}
+
+static void missing_file(void **state)
+{
+    struct anon_error err;
+    struct config *cfg = (struct config *)&err; /* must be reset to NULL */
+
+    (void)state;
+    anon_error_clear(&err);
+    assert_false(config_load("tests/unit/configs/no-such-file.yaml", &cfg, &err));
+    assert_null(cfg);
+    assert_string_equal(err.msg,
+                        "tests/unit/configs/no-such-file.yaml: cannot open: No such file or directory");
+}
+
+/* ----------------------------------------------------------- fingerprints */
+
+static const char *const fp_base =
+    "version: 1\nsource: { dsn: { env: S } }\ntarget: { dsn: { env: T } }\n"
+    "secrets: { hash_key: { env: K } }\ntables:\n"
+    "  - name: a\n    columns: { id: keep, email: { hash: { length: 16 } } }\n"
+    "  - name: b\n    columns: { id: keep }\n";
+
+static void fingerprint_of(const char *text, unsigned char cfg_fp[32], unsigned char a[32],
+                           unsigned char b[32])
+{
+    struct config *cfg = load_text_ok(text);
+
+    memcpy(cfg_fp, cfg->fingerprint, 32);
+    memcpy(a, cfg->tables[0].fingerprint, 32);
+    memcpy(b, cfg->tables[1].fingerprint, 32);
+    config_free(cfg);
+}
+
+static void fingerprints(void **state)
+{
+    static const char *const changes[][2] = {
+        {"length: 16", "length: 17"},
+        {"email: { hash: { length: 16 } }", "email: { hash: { length: 16, namespace: x } }"},
+        {"email: { hash: { length: 16 } }", "email: suppress"},
+        {"id: keep, email", "id: suppress, email"},
+        {"columns: { id: keep, email: { hash: { length: 16 } } }",
+         "columns: { email: { hash: { length: 16 } }, id: keep }"}, /* column order */
+        {"  - name: a\n", "  - name: a\n    where: \"x > 1\"\n"},
+        {"  - name: a\n", "  - name: other.a\n"},
+    };
+    unsigned char c0[32], a0[32], b0[32], c1[32], a1[32], b1[32];
+    char text[2048];
+    unsigned char zero[32] = {0};
+
+    (void)state;
+    fingerprint_of(fp_base, c0, a0, b0);
+    assert_memory_not_equal(c0, zero, 32);
+    assert_memory_not_equal(a0, b0, 32);
+    /* Same settings written differently: same fingerprints. */
+    fingerprint_of("# a comment\nversion: 1\nsource: { dsn: { env: S } }\n"
+                   "target: { dsn: { env: OTHER } }\n"
+                   "secrets: { hash_key: { env: K } }\nrun: { jobs: 3 }\ntables:\n"
+                   "  - name: public.a\n    mode: full\n    columns:\n      id: keep\n"
+                   "      email: { hash: { length: 16, namespace: \"\", format: hex } }\n"
+                   "  - name: b\n    columns: { id: keep }\n",
+                   c1, a1, b1);
+    assert_memory_equal(c0, c1, 32);
+    assert_memory_equal(a0, a1, 32);
+    /* Any change of a table's policy changes its fingerprint and the config's, and
+     * leaves the other table alone. */
+    for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+        const char *at = strstr(fp_base, changes[i][0]);
+        size_t pre;
+        assert_non_null(at);
+        pre = (size_t)(at - fp_base);
+        snprintf(text, sizeof(text), "%.*s%s%s", (int)pre, fp_base, changes[i][1],
+                 at + strlen(changes[i][0]));
+        fingerprint_of(text, c1, a1, b1);
+        assert_memory_not_equal(c0, c1, 32);
+        assert_memory_not_equal(a0, a1, 32);
+        assert_memory_equal(b0, b1, 32);
+    }
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static void durations(void **state)
+{
+    static const struct {
+        const char *text;
+        long ms;
+    } ok[] = {{"500ms", 500}, {"5s", 5000},       {"30min", 1800000}, {"2h", 7200000},
+              {"1d", 86400000}, {"0s", 0},        {"0ms", 0},         {"90min", 5400000}};
+    static const char *const bad[] = {"",   "5",   "s",   "5 s",  "5m",  "-5s", "5S",
+                                      "5sec", "1.5h", "5s ", " 5s", "99999999999999999999d",
+                                      "9223372036854775807s"};
+    long ms;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        ms = -1;
+        assert_true(config_parse_duration(ok[i].text, &ms));
+        assert_int_equal(ms, ok[i].ms);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (config_parse_duration(bad[i], &ms)) {
+            print_error("\"%s\" parsed as %ld\n", bad[i], ms);
+            fail();
+        }
+    }
+}
+
+static void suggestions(void **state)
+{
+    static const char *const keys[] = {"hash", "hash_int", "keep", "suppress", NULL};
+
+    (void)state;
+    assert_int_equal(suggest_distance("hsah", "hash"), 1); /* a transposition */
+    assert_int_equal(suggest_distance("kitten", "sitting"), 3);
+    assert_int_equal(suggest_distance("", "abc"), 3);
+    assert_int_equal(suggest_distance("same", "same"), 0);
+    assert_string_equal(suggest_word("hsah", keys), "hash");
+    assert_string_equal(suggest_word("hash_itn", keys), "hash_int");
+    assert_string_equal(suggest_word("supress", keys), "suppress");
+    assert_null(suggest_word("xyz", keys));
+    assert_null(suggest_word("ab", keys));
+}
+
+/* ------------------------------------------------------------------ main */
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int main(void)
+{
+    static const struct CMUnitTest fixed[] = {
+        cmocka_unit_test(reference_loads),  cmocka_unit_test(minimal_defaults),
+        cmocka_unit_test(parts_and_secret_forms), cmocka_unit_test(secrets_are_not_read),
+        cmocka_unit_test(missing_file),     cmocka_unit_test(fingerprints),
+        cmocka_unit_test(durations),        cmocka_unit_test(suggestions),
+    };
+    enum { MAX_BAD = 120 };
+    struct CMUnitTest tests[MAX_BAD + sizeof(fixed) / sizeof(fixed[0])];
+    char *files[MAX_BAD];
+    size_t n = 0, total;
+    DIR *d = opendir(BAD_DIR);
+    struct dirent *e;
+    int rc;
+
+    if (!d) {
+        fprintf(stderr, "cannot open %s (run from the repository root)\n", BAD_DIR);
+        return 1;
+    }
+    while ((e = readdir(d)) != NULL && n < MAX_BAD) {
+        size_t l = strlen(e->d_name), sz;
+        if (l < 6 || strcmp(e->d_name + l - 5, ".yaml") != 0)
+            continue;
+        sz = sizeof(BAD_DIR) + l + 1;
+        files[n] = malloc(sz);
+        snprintf(files[n], sz, "%s/%s", BAD_DIR, e->d_name);
+        n++;
+    }
+    closedir(d);
+    qsort(files, n, sizeof(files[0]), by_name);
+    memset(tests, 0, sizeof(tests));
+    total = sizeof(fixed) / sizeof(fixed[0]);
+    memcpy(tests, fixed, sizeof(fixed));
+    for (size_t i = 0; i < n; i++) {
+        tests[total].name = files[i];
+        tests[total].test_func = bad_file;
+        tests[total].initial_state = files[i];
+        tests[total].teardown_func = bad_teardown;
+        total++;
+    }
+    rc = _cmocka_run_group_tests("config", tests, total, NULL, NULL);
+    for (size_t i = 0; i < n; i++)
+        free(files[i]);
+    return rc;
+}
