@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# tests/preflight/netns.sh: `anonetl preflight` across two network namespaces.
+#
+# "prod-$$" holds a PostgreSQL listening with TLS (a test CA made with openssl, server
+# certificate for db.prod.test) on 10.77.0.1; "iso-$$" runs the preflight. Each case
+# changes one thing (hosts file, CA, password, grant, route, server) and checks the
+# verdict and exit code. Traffic never leaves the two namespaces and the host loopback:
+# the timeout goes to an address routed into prod, which does not forward (a silent
+# drop), and names missing from the hosts file go to a resolver on iso's own loopback.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
+. tests/lib/pgcluster.sh
+. tests/preflight/lib/netns.sh
+
+PFJSON="python3 tests/preflight/lib/pfjson.py"
+PROD="prod-$$"
+ISO="iso-$$"
+WORK=""
+PORT=5432
+
+skip_all() {
+    skip "preflight in network namespaces" "$1"
+    done_testing
+    exit 0
+}
+
+why=$(ns_can_run) || skip_all "namespaces unavailable: $why"
+[ -x "$(pgc__bin)/initdb" ] || skip_all "PostgreSQL binaries not found in $(pgc__bin)"
+command -v openssl >/dev/null 2>&1 || skip_all "no openssl command"
+command -v python3 >/dev/null 2>&1 || skip_all "no python3"
+[ -x ./anonetl ] || skip_all "./anonetl not built (make anonetl)"
+
+cleanup() {
+    [ -n "$WORK" ] && pgc_stop "$WORK/pg" >/dev/null 2>&1
+    ns_teardown "$PROD" "$ISO"
+    [ -n "$WORK" ] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+WORK=$(pgc_mktemp) || skip_all "cannot make a temp dir"
+TLS="$WORK/tls"
+
+# ---- setup ------------------------------------------------------------------------
+
+make_pki() { # a CA, a server certificate for db.prod.test signed by it, an unrelated CA
+    mkdir -p "$TLS" && (
+        cd "$TLS" &&
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 400 \
+                -subj "/CN=anonetl test CA" -keyout ca.key -out ca.crt 2>/dev/null &&
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 400 \
+                -subj "/CN=some other CA" -keyout other.key -out other.crt 2>/dev/null &&
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+                -subj "/CN=db.prod.test" -keyout server.key -out server.csr 2>/dev/null &&
+            printf 'subjectAltName=DNS:db.prod.test\n' >san.ext &&
+            openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 365 \
+                -extfile san.ext -out server.crt 2>/dev/null &&
+            chown postgres: server.key server.crt && chmod 600 server.key
+    )
+}
+
+start_cluster() { # inside prod: it listens on prod's veth address
+    ip netns exec "$PROD" bash -c ". tests/lib/pgcluster.sh && pgc_start '$WORK/pg'"
+}
+
+make_cluster() {
+    pgc_init "$WORK/pg" "$PORT" || return 1
+    printf "listen_addresses = '%s'\nssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n" \
+        "$NS_PROD_ADDR" "$TLS/server.crt" "$TLS/server.key" |
+        pgc__as_owner tee -a "$WORK/pg/data/postgresql.conf" >/dev/null
+    echo "hostssl all all 10.77.0.0/16 scram-sha-256" |
+        pgc__as_owner tee -a "$WORK/pg/data/pg_hba.conf" >/dev/null
+    start_cluster
+}
+
+sql() { pgc_psql "$WORK/pg" "$@"; }
+
+make_roles() {
+    sql -c "CREATE ROLE reader LOGIN PASSWORD 'reader-pw'" \
+        -c "CREATE ROLE writer LOGIN PASSWORD 'writer-pw'" \
+        -c "CREATE ROLE data_team NOLOGIN" \
+        -c "CREATE DATABASE src" -c "CREATE DATABASE tgt OWNER writer" &&
+        sql -d src -c "CREATE TABLE public.people (id int PRIMARY KEY, email text)" \
+            -c "REVOKE ALL ON public.people FROM PUBLIC" \
+            -c "GRANT SELECT ON public.people TO reader" &&
+        sql -d tgt -c "CREATE SCHEMA anonetl AUTHORIZATION writer" \
+            -c "REVOKE ALL ON SCHEMA anonetl FROM PUBLIC"
+}
+
+# write_config HOST ROOTCERT SOURCE_CIDR [TIMEOUT]
+write_config() {
+    cat >"$WORK/anonetl.yaml" <<YAML
+version: 1
+source:
+  host: $1
+  port: $PORT
+  dbname: src
+  user: reader
+  password: { env: PF_SOURCE_PASSWORD }
+  sslmode: verify-full
+  sslrootcert: $2
+target:
+  host: $1
+  port: $PORT
+  dbname: tgt
+  user: writer
+  password: { env: PF_TARGET_PASSWORD }
+  sslmode: verify-full
+  sslrootcert: $2
+  grant_select_to: [data_team]
+secrets:
+  hash_key: { env: ANONETL_HASH_KEY }
+network:
+  endpoints:
+    - name: source
+      expect_cidr: $3
+    - name: target
+      expect_cidr: 10.77.0.0/16
+  connect_timeout: ${4:-3s}
+tables:
+  - name: public.people
+    columns:
+      id: keep
+      email: { hash: {} }
+YAML
+}
+
+OUT="$WORK/out.json"
+RC=0
+# preflight ARGS...: run in iso, JSON into $OUT, exit status into $RC
+preflight() {
+    ip netns exec "$ISO" env PF_SOURCE_PASSWORD="${SRC_PW:-reader-pw}" \
+        PF_TARGET_PASSWORD="${TGT_PW:-writer-pw}" \
+        ./anonetl preflight -c "$WORK/anonetl.yaml" --json "$@" >"$OUT" 2>"$WORK/err.txt"
+    RC=$?
+}
+status_of() { $PFJSON "$OUT" status "$1" "$2" 2>&1 | sort -u | tr '\n' ' ' | sed 's/ $//'; }
+detail_of() { $PFJSON "$OUT" detail "$1" "$2" 2>&1; }
+expect_detail() { # name group subject needle
+    local d
+    d=$(detail_of "$2" "$3")
+    case "$d" in
+    *"$4"*) ok "$1" ;;
+    *) not_ok "$1" "wanted \"$4\" in: $d$(cat "$WORK/err.txt")" ;;
+    esac
+}
+
+make_pki || skip_all "openssl could not make the test certificates"
+ns_setup "$PROD" "$ISO" || skip_all "could not set up the namespaces"
+if ! make_cluster; then
+    not_ok "start PostgreSQL in $PROD" "$(tail -20 "$WORK/pg/server.log" 2>/dev/null)"
+    done_testing
+    exit 1
+fi
+check "roles, databases and a source table" make_roles
+
+# ---- cases ------------------------------------------------------------------------
+
+ns_hosts "$ISO" "$NS_PROD_ADDR db.prod.test"
+write_config db.prod.test "$TLS/ca.crt" 10.77.0.0/16
+
+preflight --only dns
+expect_eq "dns: private address inside expect_cidr: exit 0" 0 "$RC"
+expect_eq "dns: PASS for the source" PASS "$(status_of dns source)"
+
+preflight
+expect_eq "everything in place: exit 0" 0 "$RC"
+expect_eq "everything in place: no FAIL, no WARN" "pass=11 warn=0 fail=0" "$($PFJSON "$OUT" summary)"
+expect_eq "tcp PASS" PASS "$(status_of tcp source)"
+expect_eq "tls verify-full with the right CA: PASS" PASS "$(status_of tls source)"
+expect_detail "tls names the verified certificate" tls source "db.prod.test verified"
+expect_eq "login PASS (source and target)" PASS "$(status_of login '')"
+expect_eq "privileges PASS (source and target)" PASS "$(status_of privileges '')"
+
+out=$(ip netns exec "$ISO" env PF_SOURCE_PASSWORD=reader-pw PF_TARGET_PASSWORD=writer-pw \
+    ./anonetl preflight -c "$WORK/anonetl.yaml" --only tls)
+rc=$?
+expect_eq "table output: exit 0" 0 "$rc"
+case "$out" in
+*STATUS*CHECK*SUBJECT*DETAIL*"PASS   tls"*"passed"*) ok "table output: header, rows, summary" ;;
+*) not_ok "table output: header, rows, summary" "$out" ;;
+esac
+case "$out" in
+*$'\033'*) not_ok "no colour when stdout is not a terminal" "$out" ;;
+*) ok "no colour when stdout is not a terminal" ;;
+esac
+
+write_config db.prod.test "$TLS/other.crt" 10.77.0.0/16
+preflight --only tls
+expect_eq "tls with the wrong CA: exit 3" 3 "$RC"
+expect_eq "tls with the wrong CA: FAIL" FAIL "$(status_of tls source)"
+expect_detail "tls with the wrong CA: says verification failed" tls source "certificate verification failed"
+
+write_config db.prod.test "$TLS/ca.crt" 10.77.0.0/16
+SRC_PW="not-the-password-xyzzy" preflight --only login
+expect_eq "bad password: exit 3" 3 "$RC"
+expect_eq "bad password: login FAIL for the source" FAIL "$(status_of login source)"
+expect_eq "bad password: target still PASS" PASS "$(status_of login target)"
+expect_detail "bad password: names authentication" login source "authentication failed"
+if grep -q "xyzzy" "$OUT" "$WORK/err.txt"; then
+    not_ok "the password is never printed"
+else
+    ok "the password is never printed"
+fi
+
+sql -d src -c "REVOKE SELECT ON public.people FROM reader" -c "GRANT INSERT ON public.people TO reader"
+sql -d tgt -c "GRANT USAGE ON SCHEMA anonetl TO data_team"
+preflight --only privileges
+expect_eq "privileges broken: exit 3" 3 "$RC"
+expect_detail "source role cannot read a table: FAIL" privileges source "cannot SELECT 1 table(s): public.people"
+expect_detail "source role can write: WARN" privileges source "can write"
+expect_detail "data team can use the private schema: leak path" privileges target \
+    "leak path: data team role data_team has USAGE on private schema(s) anonetl"
+sql -d src -c "GRANT SELECT ON public.people TO reader" -c "REVOKE INSERT ON public.people FROM reader"
+sql -d tgt -c "REVOKE USAGE ON SCHEMA anonetl FROM data_team"
+preflight --only privileges
+expect_eq "privileges restored: exit 0" 0 "$RC"
+
+ns_hosts "$ISO" "203.0.113.10 db.prod.test"
+preflight --only dns # dns only: nothing ever connects to that address
+expect_eq "dns: public address: exit 0 (a WARN)" 0 "$RC"
+expect_eq "dns: public address: WARN" WARN "$(status_of dns source)"
+expect_detail "dns: public address: names the peering DNS option" dns source \
+    "remote VPC DNS resolution is probably off"
+
+ns_hosts "$ISO" "$NS_PROD_ADDR db.prod.test"
+write_config db.prod.test "$TLS/ca.crt" 10.99.0.0/16
+preflight --only dns
+expect_eq "dns: private address outside expect_cidr: exit 3" 3 "$RC"
+expect_detail "dns: outside expect_cidr: FAIL names the CIDR" dns source "outside expect_cidr 10.99.0.0/16"
+
+write_config nosuch.prod.test "$TLS/ca.crt" 10.77.0.0/16
+preflight --only dns
+expect_eq "dns: unknown name: exit 3" 3 "$RC"
+expect_detail "dns: unknown name: does not resolve" dns source "does not resolve"
+
+write_config "$NS_DROP_ADDR" "$TLS/ca.crt" 10.77.0.0/16 1s
+start=$SECONDS
+preflight --only tcp
+expect_eq "tcp: dropped traffic: exit 3" 3 "$RC"
+expect_detail "tcp: dropped traffic: timeout FAIL" tcp source "no answer in 1s: routing, security group or NACL"
+if [ $((SECONDS - start)) -le 6 ]; then
+    ok "tcp: the timeout is honoured"
+else
+    not_ok "tcp: the timeout is honoured" "took $((SECONDS - start))s"
+fi
+
+write_config "$NS_NOROUTE_ADDR" "$TLS/ca.crt" 10.88.0.0/16
+preflight --only tcp
+expect_eq "tcp: no route: exit 3" 3 "$RC"
+expect_detail "tcp: no route: unreachable FAIL" tcp source "unreachable"
+
+pgc_stop "$WORK/pg"
+write_config db.prod.test "$TLS/ca.crt" 10.77.0.0/16
+preflight
+expect_eq "server stopped: exit 3" 3 "$RC"
+expect_detail "server stopped: refused FAIL" tcp source "refused: reachable but nothing listening on port $PORT"
+expect_eq "server stopped: login not attempted (SKIP)" SKIP "$(status_of login source)"
+
+preflight --only nosuchgroup
+expect_eq "unknown --only group: usage error (exit 2)" 2 "$RC"
+
+done_testing
