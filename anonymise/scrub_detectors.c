@@ -139,8 +139,9 @@ ok:
 
 static const struct scrub_detector detectors[SCRUB_NKINDS] = {
     {SCRUB_EMAIL, "email", "[EMAIL]",
-     "(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]++@(?:[A-Za-z0-9-]++\\.)+[A-Za-z]{2,63}+"
-     "(?![A-Za-z0-9-])",
+     "(?<![A-Za-z0-9._%+\\-\\x{80}-\\x{10FFFF}])[A-Za-z0-9._%+\\-\\x{80}-\\x{10FFFF}]++@"
+     "(?:[A-Za-z0-9\\-\\x{80}-\\x{10FFFF}]++\\.)+[A-Za-z\\x{80}-\\x{10FFFF}]{2,63}+"
+     "(?![A-Za-z\\-\\x{80}-\\x{10FFFF}])",
      NULL},
     {SCRUB_CARD, "card_number", "[CARD]", "(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])",
      scrub_luhn_ok},
@@ -151,8 +152,8 @@ static const struct scrub_detector detectors[SCRUB_NKINDS] = {
         " ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D])" NA,
      NULL},
     {SCRUB_PHONE, "phone", "[PHONE]",
-     "(?<![A-Za-z0-9+])(?:\\+[0-9]++(?:[ -]?\\(0\\)[ -]?[0-9]++)?(?:[ -][0-9]++){0,5}"
-     "|(?:0[0-9]++|\\(0[0-9]++\\))(?:[ -][0-9]++){0,3})" NA,
+     "(?<![0-9+])(?:\\+[0-9]++(?:[ -]?\\(0\\)[ -]?[0-9]++)?(?:[ -][0-9]++){0,5}"
+     "|(?:0[0-9]++|\\(0[0-9]++\\))(?:[ -][0-9]++){0,3})(?![0-9])",
      scrub_phone_ok},
     {SCRUB_POSTCODE, "postcode", "[POSTCODE]",
      NB "(?i:GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})" NA, NULL},
