@@ -22,6 +22,7 @@
 #include "infra/aws_checks.h"
 #include "infra/aws_creds.h"
 #include "infra/aws_http.h"
+#include "infra/aws_repair.h"
 #include "infra/ec2.h"
 #include "infra/netprobe.h"
 
@@ -396,6 +397,19 @@ static void merge_selected(const struct check_report *from, unsigned mask, struc
     }
 }
 
+/* Region, credential chain and EC2 client; false with ierr set. */
+static bool aws_open(const struct config *cfg, char *region, size_t rsize,
+                     struct aws_creds_provider **creds, struct ec2 **ec2, struct infra_error *ierr)
+{
+    *creds = NULL;
+    *ec2 = NULL;
+    if (!aws_region_resolve(cfg->aws->region, NULL, region, rsize, ierr))
+        return false;
+    *creds = aws_creds_chain_new(NULL, ierr);
+    *ec2 = *creds ? ec2_new(region, cfg->aws->endpoint, *creds, NULL, ierr) : NULL;
+    return *ec2 != NULL;
+}
+
 /* Set up credentials and the EC2 client, run the checks. *ec2_out keeps the client for
  * the repair (NULL when it could not be made). */
 static void run_aws(const struct config *cfg, unsigned mask, struct check_report *r,
@@ -410,14 +424,8 @@ static void run_aws(const struct config *cfg, unsigned mask, struct check_report
     *ec2_out = NULL;
     if (!(mask & G_AWS) || !cfg->aws)
         return;
-    if (!aws_region_resolve(cfg->aws->region, NULL, region, sizeof(region), &ierr)) {
-        aws_fail(r, "peering", ierr.msg, "set aws.region in the config (or AWS_REGION)");
-        return;
-    }
-    *creds_out = aws_creds_chain_new(NULL, &ierr);
-    *ec2_out = *creds_out ? ec2_new(region, cfg->aws->endpoint, *creds_out, NULL, &ierr) : NULL;
-    if (!*ec2_out) {
-        aws_fail(r, "peering", ierr.msg, "check the AWS credentials and aws.endpoint");
+    if (!aws_open(cfg, region, sizeof(region), creds_out, ec2_out, &ierr)) {
+        aws_fail(r, "peering", ierr.msg, "check aws.region, the AWS credentials and aws.endpoint");
         return;
     }
     if (!aws_input_build(cfg->aws, region, &s)) {
@@ -451,6 +459,10 @@ bool preflight_run_checks(const struct config *cfg, const char *only, struct che
     if (!parse_only(only, &mask, err))
         return false;
     run_network(cfg, mask, out);
+    if ((mask & G_AWS) && !cfg->aws && only && *only) {
+        struct check_result *c = check_report_add(out, "peering", "aws", CHECK_SKIP);
+        check_result_detail(c, "not checked: the config has no aws: section");
+    }
     if ((mask & G_AWS) && cfg->aws) {
         if (!aws_http_global_init(&ierr)) {
             anon_error_set(err, "%s", ierr.msg);
@@ -531,11 +543,14 @@ static void print_table(const struct check_report *r, bool color)
     printf("\n%zu passed, %zu warnings, %zu failed, %zu skipped\n", t.pass, t.warn, t.fail, t.skip);
 }
 
-static bool print_json(const struct check_report *r)
+static bool print_json(const struct check_report *r, json_t *repair)
 {
     struct tally t = count(r);
     json_t *root = json_object(), *checks = json_array();
     bool ok = root && checks && json_object_set_new(root, "checks", checks) == 0;
+
+    if (repair && root)
+        ok = ok && json_object_set(root, "repair", repair) == 0;
     char *text;
 
     for (size_t i = 0; ok && i < r->n; i++) {
@@ -557,15 +572,111 @@ static bool print_json(const struct check_report *r)
     return text != NULL;
 }
 
-void preflight_print(const struct check_report *r, bool json, bool color)
+static void print_report(const struct check_report *r, bool json, bool color, json_t *repair)
 {
     if (json) {
-        if (!print_json(r))
+        if (!print_json(r, repair))
             fprintf(stderr, "anonetl preflight: out of memory rendering JSON\n");
     } else {
         print_table(r, color);
     }
     fflush(stdout);
+}
+
+void preflight_print(const struct check_report *r, bool json, bool color)
+{
+    print_report(r, json, color, NULL);
+}
+
+/* ---- --repair -------------------------------------------------------------------- */
+
+static const char *repair_state_name(enum aws_repair_state st, bool applied)
+{
+    if (!applied)
+        return "planned";
+    return st == AWS_REPAIR_DONE ? "done" : st == AWS_REPAIR_FAILED ? "failed" : "not run";
+}
+
+/* The plan (and results) as JSON, or printed as text when json is false. */
+static json_t *repair_render(const struct aws_repair_plan *plan, bool applied, bool json, bool yes)
+{
+    json_t *doc = json ? json_object() : NULL, *actions = json ? json_array() : NULL,
+           *notes = json ? json_array() : NULL;
+
+    if (!json)
+        printf("\nRepair plan (%zu action%s):\n", plan->n_actions, plan->n_actions == 1 ? "" : "s");
+    for (size_t i = 0; i < plan->n_actions; i++) {
+        const struct aws_repair_action *a = &plan->actions[i];
+        const char *st = repair_state_name(a->state, applied);
+        if (json)
+            json_array_append_new(actions, json_pack("{s:s, s:s, s:s}", "action", a->line, "state", st,
+                                                     "result", applied ? a->result : ""));
+        else if (applied)
+            printf("  %-7s %s%s%s\n", st, a->line, a->state == AWS_REPAIR_DONE ? "" : ": ",
+                   a->state == AWS_REPAIR_DONE ? "" : a->result);
+        else
+            printf("  - %s\n", a->line);
+    }
+    for (size_t i = 0; i < plan->n_notes; i++) {
+        if (json)
+            json_array_append_new(notes, json_string(plan->notes[i]));
+        else
+            printf("  not repaired here: %s\n", plan->notes[i]);
+    }
+    if (!json) {
+        if (plan->n_actions == 0)
+            printf("  nothing to repair\n");
+        else if (!yes)
+            printf("Run again with --repair --yes to apply it.\n");
+        fflush(stdout);
+        return NULL;
+    }
+    json_object_set_new(doc, "actions", actions);
+    json_object_set_new(doc, "notes", notes);
+    json_object_set_new(doc, "applied", json_boolean(applied));
+    return doc;
+}
+
+/* Plan, print, apply with --yes. *applied says whether something was changed. */
+static bool repair(const struct config *cfg, const struct preflight_options *opt, json_t **json_out,
+                   bool *applied)
+{
+    struct aws_creds_provider *creds = NULL;
+    struct ec2 *ec2 = NULL;
+    struct aws_input_storage s;
+    struct aws_repair_plan plan;
+    struct infra_error ierr = {{0}};
+    char region[64];
+    bool ok = false;
+
+    *applied = false;
+    memset(&plan, 0, sizeof(plan));
+    memset(&s, 0, sizeof(s));
+    if (!cfg->aws) {
+        fprintf(stderr, "anonetl preflight: --repair: nothing to repair without an aws: section\n");
+        return true;
+    }
+    if (!aws_http_global_init(&ierr))
+        goto out;
+    if (!aws_open(cfg, region, sizeof(region), &creds, &ec2, &ierr) ||
+        !aws_input_build(cfg->aws, region, &s) || !aws_repair_plan_build(ec2, &s.in, &plan, &ierr))
+        goto out_http;
+    if (opt->yes && plan.n_actions > 0) {
+        *applied = true;
+        if (!aws_repair_apply(ec2, &plan, 120000, &ierr))
+            fprintf(stderr, "anonetl preflight: --repair: %s\n", ierr.msg);
+    }
+    *json_out = repair_render(&plan, *applied, opt->json, opt->yes);
+    ok = true;
+out_http:
+    aws_repair_plan_free(&plan);
+    aws_input_free(&s);
+    aws_free(creds, ec2);
+    aws_http_global_cleanup();
+out:
+    if (!ok)
+        fprintf(stderr, "anonetl preflight: --repair: %s\n", ierr.msg[0] ? ierr.msg : "out of memory");
+    return ok;
 }
 
 int preflight_main(const struct config *cfg, const struct preflight_options *opt)
@@ -590,7 +701,32 @@ int preflight_main(const struct config *cfg, const struct preflight_options *opt
         check_report_free(&report);
         return EXIT_INTERNAL;
     }
-    preflight_print(&report, opt->json, color);
+    if (!opt->json || !opt->repair)
+        print_report(&report, opt->json, color, NULL);
+    if (opt->repair) {
+        json_t *plan = NULL;
+        bool applied = false;
+        if (!repair(cfg, opt, &plan, &applied)) {
+            if (opt->json)
+                print_report(&report, true, false, NULL);
+            check_report_free(&report);
+            return EXIT_PREFLIGHT;
+        }
+        if (applied) { /* the verdict is the state after the repair */
+            check_report_free(&report);
+            check_report_init(&report);
+            if (!preflight_run_checks(cfg, opt->only, &report, &err)) {
+                json_decref(plan);
+                check_report_free(&report);
+                return EXIT_INTERNAL;
+            }
+            if (!opt->json)
+                printf("\nAfter the repair:\n");
+        }
+        if (opt->json || applied)
+            print_report(&report, opt->json, color, plan);
+        json_decref(plan);
+    }
     rc = check_report_failed(&report) ? EXIT_PREFLIGHT : EXIT_OK;
     check_report_free(&report);
     return rc;
