@@ -53,11 +53,15 @@ echo "target: $(pgc_dsn "$work/target" odr_anon)"
 step "loading the demo data (sql/demo) into the source"
 t=$SECONDS
 pgc_psql "$work/source" -d odr -f sql/demo/schema.sql -f sql/demo/data.sql
-pgc_psql "$work/source" -d odr -P footer=off -c "
-    SELECT 'cases' AS \"table\", count(*) AS rows FROM public.cases
-    UNION ALL SELECT 'parties', count(*) FROM public.parties
-    UNION ALL SELECT 'messages', count(*) FROM public.messages
-    UNION ALL SELECT 'payments', count(*) FROM public.payments"
+counts() { # DIR DB USER SCHEMA: "table rows" lines, in a fixed order
+    pgc_psql "$1" -d "$2" -U "$3" -tA -F ' ' -c "
+        SELECT t, n FROM (VALUES (1, 'cases', (SELECT count(*) FROM $4.cases)),
+                                 (2, 'parties', (SELECT count(*) FROM $4.parties)),
+                                 (3, 'messages', (SELECT count(*) FROM $4.messages)),
+                                 (4, 'payments', (SELECT count(*) FROM $4.payments))) AS v(o, t, n)
+         ORDER BY o"
+}
+counts "$work/source" odr postgres public | awk '{ printf "  %-10s %7d\n", $1, $2 }'
 elapsed "$t"; echo
 
 step "roles: anonetl_reader (source); anonetl_writer, data_team, data_analyst (target)"
@@ -87,13 +91,6 @@ fi
 elapsed "$t"; echo
 
 step "row counts: source -> anonymised (as data_analyst, a data team member)"
-counts() { # DIR DB USER SCHEMA
-    pgc_psql "$1" -d "$2" -U "$3" -tA -F ' ' -c "
-        SELECT 'cases', count(*) FROM $4.cases UNION ALL
-        SELECT 'parties', count(*) FROM $4.parties UNION ALL
-        SELECT 'messages', count(*) FROM $4.messages UNION ALL
-        SELECT 'payments', count(*) FROM $4.payments"
-}
 paste -d ' ' <(counts "$work/source" odr postgres public) \
     <(counts "$work/target" odr_anon data_analyst anonymised) |
     awk '{ printf "  %-10s %7d -> %7d\n", $1, $2, $4 }'
