@@ -115,7 +115,9 @@ static void error_from_response(const struct aws_http_response *resp, struct ec2
 
     e->http_status = resp->status;
     if (!ec2_xml_parse_error(resp->body, resp->body_len, &api)) {
-        e->kind = resp->status == 503 || resp->status == 429 ? EC2_ERR_THROTTLED : EC2_ERR_API;
+        e->kind = resp->status == 503 || resp->status == 429   ? EC2_ERR_THROTTLED
+                  : resp->status == 401 || resp->status == 403 ? EC2_ERR_AUTH
+                                                               : EC2_ERR_API;
         infra_error_set(&e->base, "%s: HTTP %ld from EC2 without an EC2 error document", act,
                         resp->status);
         return;

@@ -232,14 +232,12 @@ static bool error_from_root(const xmlNode *root, struct ec2_api_error *out)
     xmlNode *errors, *e;
 
     memset(out, 0, sizeof(*out));
-    if (is_named(root, "Response")) {
-        errors = child(root, "Errors");
-        e = child(errors, "Error");
-    } else if (is_named(root, "ErrorResponse")) {
-        e = child(root, "Error");
-    } else {
+    /* EC2: <Response><Errors><Error>; STS/Query: <ErrorResponse><Error>; moto also
+     * answers <ErrorResponse><Errors><Error>. */
+    if (!is_named(root, "Response") && !is_named(root, "ErrorResponse"))
         return false;
-    }
+    errors = child(root, "Errors");
+    e = child(errors ? errors : root, "Error");
     if (!e)
         return false;
     (void)get_free_text(e, "Code", out->code, sizeof(out->code), &ignored);

@@ -406,6 +406,27 @@ static void test_errors(void **state)
     }
 }
 
+static void test_error_variants(void **state)
+{
+    /* moto's envelope and the Query protocol's (STS) one */
+    static const char moto[] =
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ErrorResponse><Errors><Error><Code>"
+        "AuthFailure</Code><Message>AWS was not able to validate the provided access "
+        "credentials</Message><Type>Sender</Type></Error></Errors></ErrorResponse>";
+    static const char query[] =
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender"
+        "</Type><Code>InvalidClientTokenId</Code><Message>bad</Message></Error><RequestId>r1"
+        "</RequestId></ErrorResponse>";
+    struct ec2_api_error e;
+
+    (void)state;
+    assert_true(ec2_xml_parse_error(moto, sizeof(moto) - 1, &e));
+    assert_string_equal(e.code, "AuthFailure");
+    assert_true(ec2_xml_parse_error(query, sizeof(query) - 1, &e));
+    assert_string_equal(e.code, "InvalidClientTokenId");
+    assert_string_equal(e.request_id, "r1");
+}
+
 static void test_success_is_not_error(void **state)
 {
     struct ec2_api_error e;
@@ -590,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_sg_description),
         cmocka_unit_test(test_sg_botocore),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_error_variants),
         cmocka_unit_test(test_success_is_not_error),
         cmocka_unit_test(test_every_fixture),
         cmocka_unit_test(test_prefix_namespace_order),
