@@ -82,7 +82,7 @@ TARGET_DATABASE_URL=$(pgc_dsn "$work/target" odr_anon anonetl_writer)
 export ANONETL_HASH_KEY SOURCE_DATABASE_URL TARGET_DATABASE_URL
 t=$SECONDS
 rc=0
-"$anonetl" run -c deploy/demo.yaml --skip-preflight 2>&1 | tee "$work/run.log" || rc=${PIPESTATUS[0]}
+"$anonetl" run -c deploy/demo.yaml --skip-preflight --log-format text 2>&1 | tee "$work/run.log" || rc=${PIPESTATUS[0]}
 unset ANONETL_HASH_KEY
 if [ "$rc" -ne 0 ]; then
     echo "demo: anonetl run failed with exit status $rc" >&2
