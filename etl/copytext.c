@@ -39,8 +39,8 @@ static bool has_bare(const char *row, size_t len, char c)
     return false;
 }
 
-static void put_field(struct copytext_field *fields, size_t max_fields, size_t n,
-                      const char *start, const char *stop)
+static void put_field(struct copytext_field *fields, size_t max_fields, size_t n, const char *start,
+                      const char *stop)
 {
     size_t len = (size_t)(stop - start);
 
@@ -65,8 +65,7 @@ static const char *next_tab(const char *p, const char *end)
     return t ? t : end;
 }
 
-size_t copytext_split(const char *row, size_t len, struct copytext_field *fields,
-                      size_t max_fields)
+size_t copytext_split(const char *row, size_t len, struct copytext_field *fields, size_t max_fields)
 {
     static const char empty[1] = "";
     const char *p, *end, *bs, *tab;
@@ -224,7 +223,7 @@ bool copytext_decode(const char *raw, size_t len, struct abuf *out)
  * PostgreSQL's CopyAttributeOutText with a tab delimiter.
  */
 static const char escape_letter[256] = {
-    ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r',
+    ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n',  ['\r'] = 'r',
     ['\t'] = 't', ['\v'] = 'v', ['\\'] = '\\',
 };
 

@@ -84,8 +84,7 @@ bool copytext_decode(const char *raw, size_t len, struct abuf *out) ANON_MUST_CH
 bool copytext_encode(const char *val, size_t len, struct abuf *out) ANON_MUST_CHECK;
 
 /* Append the escaped content of val (never NULL: an empty val is the empty string). */
-static inline bool ANON_MUST_CHECK copytext_encode_abuf(const struct abuf *val,
-                                                        struct abuf *out)
+static inline bool ANON_MUST_CHECK copytext_encode_abuf(const struct abuf *val, struct abuf *out)
 {
     return copytext_encode(val->data ? val->data : "", val->len, out);
 }

@@ -11,8 +11,10 @@ void plan_free(struct table_plan *p)
 {
     if (!p)
         return;
-    catalog_free(p->catalog);
+    if (p->owns_catalog)
+        catalog_free(p->catalog);
     free(p->columns);
+    free(p->key_columns);
     free(p);
 }
 
@@ -68,6 +70,34 @@ static bool plan_column(struct plan_column *pc, const struct catalog_column *src
     return true;
 }
 
+/* The published key: the configured `key`, else the source primary key. */
+static bool plan_keys(struct table_plan *p, const char *config_path, struct abuf *report)
+{
+    const struct cfg_table *t = p->cfg;
+    size_t n = t->n_key ? t->n_key : p->catalog->n_pk;
+
+    p->key_columns = calloc(n + 1, sizeof(*p->key_columns));
+    if (!p->key_columns)
+        return false;
+    if (t->n_key) {
+        for (size_t k = 0; k < t->n_key; k++) {
+            size_t i = plan_column_index(p, t->key[k]);
+            if (i == (size_t)-1) {
+                abuf_printf(report, "%s:%d:%d: tables.%s.key: no column \"%s\" in the source\n",
+                            config_path, t->line, t->column, t->name, t->key[k]);
+                return false;
+            }
+            p->key_columns[p->n_key++] = i;
+        }
+        return true;
+    }
+    for (size_t pos = 1; pos <= p->catalog->n_pk; pos++)
+        for (size_t i = 0; i < p->n_columns; i++)
+            if (p->columns[i].source->pk_position == (int)pos)
+                p->key_columns[p->n_key++] = i;
+    return true;
+}
+
 enum plan_status plan_build(const struct cfg_table *cfg, const char *config_path,
                             struct catalog_table *catalog, struct table_plan **out,
                             struct abuf *report)
@@ -82,6 +112,7 @@ enum plan_status plan_build(const struct cfg_table *cfg, const char *config_path
     }
     p->cfg = cfg;
     p->catalog = catalog;
+    p->owns_catalog = true;
     snprintf(p->qualified, sizeof(p->qualified), "%s.%s", cfg->schema, cfg->name);
     st = check_coverage(cfg, config_path, catalog, report);
     if (st != PLAN_OK) {
@@ -102,10 +133,45 @@ enum plan_status plan_build(const struct cfg_table *cfg, const char *config_path
         p->all_passthrough = p->all_passthrough && p->columns[i].rule->ops->passthrough;
     }
     p->n_columns = catalog->n_columns;
+    if (st == PLAN_OK && !plan_keys(p, config_path, report))
+        st = PLAN_INVALID;
     if (st != PLAN_OK) {
         plan_free(p);
         return st;
     }
     *out = p;
     return PLAN_OK;
+}
+
+size_t plan_column_index(const struct table_plan *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_columns; i++)
+        if (strcmp(p->columns[i].source->name, name) == 0)
+            return i;
+    return (size_t)-1;
+}
+
+struct table_plan *plan_project(const struct table_plan *p, const size_t *columns, size_t n)
+{
+    struct table_plan *q = calloc(1, sizeof(*q));
+
+    if (!q)
+        return NULL;
+    *q = *p;
+    q->owns_catalog = false;
+    q->columns = calloc(n + 1, sizeof(*q->columns));
+    q->key_columns = calloc(n + 1, sizeof(*q->key_columns));
+    if (!q->columns || !q->key_columns) {
+        plan_free(q);
+        return NULL;
+    }
+    q->all_passthrough = true;
+    for (size_t i = 0; i < n; i++) {
+        q->columns[i] = p->columns[columns[i]];
+        q->key_columns[i] = i;
+        q->all_passthrough = q->all_passthrough && q->columns[i].rule->ops->passthrough;
+    }
+    q->n_columns = n;
+    q->n_key = n;
+    return q;
 }

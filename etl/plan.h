@@ -27,6 +27,11 @@ struct table_plan {
     struct plan_column *columns;   /* in source order */
     size_t n_columns;
     bool all_passthrough; /* every column is `keep`: rows go through untouched */
+    /* The key of the published table, as column indexes: the config's `key`, else the
+     * source primary key (in key order). Empty: no key (no primary key published). */
+    size_t *key_columns;
+    size_t n_key;
+    bool owns_catalog;   /* false for a projection (plan_project) */
     char qualified[130];  /* "schema.table", for messages */
 };
 
@@ -42,5 +47,10 @@ enum plan_status plan_build(const struct cfg_table *cfg, const char *config_path
                             struct catalog_table *catalog, struct table_plan **out,
                             struct abuf *report);
 void plan_free(struct table_plan *p);
+/* A plan over a subset of the columns of p (by index), sharing its catalog and rules:
+ * used to stream the key columns only (key_scan deletes). */
+struct table_plan *plan_project(const struct table_plan *p, const size_t *columns, size_t n);
+/* Index of a column by name, or (size_t)-1. */
+size_t plan_column_index(const struct table_plan *p, const char *name);
 
 #endif

@@ -190,7 +190,7 @@ static bool grant_and_comment(PGconn *conn, const struct publish_request *req,
 static bool record_table(PGconn *conn, const struct publish_request *req,
                          const struct publish_table *t, struct anon_error *err)
 {
-    char run[32], read[32], written[32], filtered[32], ms[32];
+    char run[32], read[32], written[32], filtered[32], ms[32], deleted[32];
     const char *p[10];
 
     snprintf(run, sizeof(run), "%lld", (long long)req->run_id);
@@ -198,6 +198,7 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
     snprintf(written, sizeof(written), "%llu", (unsigned long long)t->stats.rows_written);
     snprintf(filtered, sizeof(filtered), "%llu", (unsigned long long)t->rows_filtered);
     snprintf(ms, sizeof(ms), "%lld", (long long)(t->stats.elapsed_s * 1000));
+    snprintf(deleted, sizeof(deleted), "%llu", (unsigned long long)t->rows_deleted);
     p[0] = req->schema;
     p[1] = t->plan->cfg->name;
     p[2] = t->plan->qualified;
@@ -205,42 +206,190 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
     p[4] = run;
     p[5] = t->fingerprint_hex;
     p[6] = req->key_fingerprint;
+    p[7] = t->high_water_mark[0] ? t->high_water_mark : NULL;
     {
         PGresult *res = pgconn_query(
             conn,
             "INSERT INTO anonetl.published AS p (target_schema, table_name, source_table, "
-            "version_table, run_id, table_fingerprint, key_fingerprint) "
-            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7) "
+            "version_table, run_id, table_fingerprint, key_fingerprint, high_water_mark) "
+            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8) "
             "ON CONFLICT (target_schema, table_name) DO UPDATE SET "
             "source_table = EXCLUDED.source_table, version_table = EXCLUDED.version_table, "
             "run_id = EXCLUDED.run_id, table_fingerprint = EXCLUDED.table_fingerprint, "
-            "key_fingerprint = EXCLUDED.key_fingerprint, published_at = now()",
-            7, p, PGRES_COMMAND_OK, err);
+            "key_fingerprint = EXCLUDED.key_fingerprint, "
+            "high_water_mark = EXCLUDED.high_water_mark, published_at = now()",
+            8, p, PGRES_COMMAND_OK, err);
         if (!res)
             return false;
         PQclear(res);
     }
     p[0] = run;
     p[1] = t->plan->qualified;
-    p[2] = t->plan->cfg->mode == CFG_MODE_INCREMENTAL ? "incremental" : "full";
+    p[2] = t->kind == PUBLISH_MERGE ? "incremental" : "full";
     p[3] = read;
     p[4] = written;
     p[5] = filtered;
     p[6] = ms;
+    p[7] = deleted;
+    p[8] = t->high_water_mark[0] ? t->high_water_mark : NULL;
     PGresult *res = pgconn_query(conn,
                                  "INSERT INTO anonetl.run_tables (run_id, table_name, mode, "
-                                 "rows_read, rows_written, rows_filtered, elapsed_ms) "
+                                 "rows_read, rows_written, rows_filtered, elapsed_ms, "
+                                 "rows_deleted, high_water_mark) "
                                  "VALUES ($1::bigint, $2, $3, $4::bigint, $5::bigint, "
-                                 "$6::bigint, $7::bigint)",
-                                 7, p, PGRES_COMMAND_OK, err);
+                                 "$6::bigint, $7::bigint, $8::bigint, $9)",
+                                 9, p, PGRES_COMMAND_OK, err);
     PQclear(res);
     return res != NULL;
 }
 
+static long long exec_count(PGconn *conn, const char *sql, struct anon_error *err)
+{
+    PGresult *res = pgconn_query(conn, sql, 0, NULL, PGRES_COMMAND_OK, err);
+    long long n;
+
+    if (!res)
+        return -1;
+    n = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return n;
+}
+
+/* "v.k1 = s.k1 AND v.k2 = s.k2" over the key columns. */
+static void key_match(PGconn *conn, const struct table_plan *plan, const char *a, const char *b,
+                      struct abuf *sql)
+{
+    for (size_t k = 0; k < plan->n_key; k++) {
+        const char *name = plan->columns[plan->key_columns[k]].source->name;
+        abuf_printf(sql, "%s%s.", k ? " AND " : "", a);
+        pgconn_quote_ident(conn, name, sql);
+        abuf_printf(sql, " = %s.", b);
+        pgconn_quote_ident(conn, name, sql);
+    }
+}
+
+/* Soft deletes: rows of the window marked deleted leave the published table. */
+static bool merge_soft_deletes(PGconn *conn, struct publish_table *t, const char *version,
+                               const char *staging, struct anon_error *err)
+{
+    struct abuf sql;
+    long long n;
+
+    abuf_init(&sql, 1 << 20);
+    abuf_printf(&sql, "DELETE FROM %s v USING %s s WHERE ", version, staging);
+    key_match(conn, t->plan, "v", "s", &sql);
+    abuf_puts(&sql, " AND s.");
+    pgconn_quote_ident(conn, t->plan->cfg->deleted_column, &sql);
+    abuf_puts(&sql, " IS TRUE");
+    n = abuf_failed(&sql) ? -1 : exec_count(conn, abuf_cstr(&sql), err);
+    abuf_free(&sql);
+    if (n >= 0)
+        t->rows_deleted += (uint64_t)n;
+    return n >= 0;
+}
+
+/* Upsert the window's rows by key (the key after its rules: deterministic). */
+static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *version,
+                         const char *staging, struct anon_error *err)
+{
+    const struct table_plan *plan = t->plan;
+    struct abuf sql, cols;
+    bool first = true, ok;
+
+    abuf_init(&sql, 1 << 20);
+    abuf_init(&cols, 1 << 20);
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        if (i > 0)
+            abuf_puts(&cols, ", ");
+        pgconn_quote_ident(conn, plan->columns[i].source->name, &cols);
+    }
+    abuf_printf(&sql, "INSERT INTO %s (%s) SELECT %s FROM %s s", version, abuf_cstr(&cols),
+                abuf_cstr(&cols), staging);
+    if (plan->cfg->deletes == CFG_DELETES_SOFT) {
+        abuf_puts(&sql, " WHERE s.");
+        pgconn_quote_ident(conn, plan->cfg->deleted_column, &sql);
+        abuf_puts(&sql, " IS NOT TRUE");
+    }
+    abuf_puts(&sql, " ON CONFLICT (");
+    for (size_t k = 0; k < plan->n_key; k++) {
+        if (k > 0)
+            abuf_puts(&sql, ", ");
+        pgconn_quote_ident(conn, plan->columns[plan->key_columns[k]].source->name, &sql);
+    }
+    abuf_puts(&sql, plan->n_key < plan->n_columns ? ") DO UPDATE SET " : ") DO NOTHING");
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        const char *name = plan->columns[i].source->name;
+        bool is_key = false;
+        for (size_t k = 0; k < plan->n_key; k++)
+            is_key = is_key || plan->key_columns[k] == i;
+        if (is_key)
+            continue;
+        abuf_puts(&sql, first ? "" : ", ");
+        pgconn_quote_ident(conn, name, &sql);
+        abuf_puts(&sql, " = EXCLUDED.");
+        pgconn_quote_ident(conn, name, &sql);
+        first = false;
+    }
+    ok = !abuf_failed(&sql) && exec_count(conn, abuf_cstr(&sql), err) >= 0;
+    abuf_free(&sql);
+    abuf_free(&cols);
+    return ok;
+}
+
+/* key_scan: published rows whose key no longer exists in the source. */
+static bool merge_key_scan(PGconn *conn, struct publish_table *t, const char *version,
+                           const char *keys, struct anon_error *err)
+{
+    struct abuf sql;
+    long long n;
+
+    abuf_init(&sql, 1 << 20);
+    abuf_printf(&sql, "DELETE FROM %s v WHERE NOT EXISTS (SELECT 1 FROM %s k WHERE ", version,
+                keys);
+    key_match(conn, t->plan, "k", "v", &sql);
+    abuf_puts(&sql, ")");
+    n = abuf_failed(&sql) ? -1 : exec_count(conn, abuf_cstr(&sql), err);
+    abuf_free(&sql);
+    if (n >= 0)
+        t->rows_deleted += (uint64_t)n;
+    return n >= 0;
+}
+
+static bool merge_table(PGconn *conn, struct publish_table *t, struct anon_error *err)
+{
+    struct abuf version, staging, keys;
+    bool ok;
+
+    abuf_init(&version, 4096);
+    abuf_init(&staging, 4096);
+    abuf_init(&keys, 4096);
+    target_version_sql(conn, t->version_name, &version);
+    target_version_sql(conn, t->staging_name, &staging);
+    target_version_sql(conn, t->keys_name, &keys);
+    ok = !abuf_failed(&version) && !abuf_failed(&staging) && !abuf_failed(&keys);
+    if (ok && t->plan->cfg->deletes == CFG_DELETES_SOFT)
+        ok = merge_soft_deletes(conn, t, abuf_cstr(&version), abuf_cstr(&staging), err);
+    ok = ok && merge_upsert(conn, t, abuf_cstr(&version), abuf_cstr(&staging), err);
+    if (ok && t->keys_name[0])
+        ok = merge_key_scan(conn, t, abuf_cstr(&version), abuf_cstr(&keys), err);
+    abuf_free(&version);
+    abuf_free(&staging);
+    abuf_free(&keys);
+    return ok;
+}
+
 static bool publish_one(PGconn *conn, const struct publish_request *req,
-                        const struct publish_table *t, struct old_version *old,
+                        struct publish_table *t, struct old_version *old,
                         struct anon_error *err)
 {
+    if (t->kind == PUBLISH_MERGE) {
+        /* The view already points at this version: merge in place, readers see the
+         * old rows until the commit. Staging tables go after the commit. */
+        snprintf(old[0].name, sizeof(old[0].name), "%s", t->staging_name);
+        snprintf(old[1].name, sizeof(old[1].name), "%s", t->keys_name);
+        return merge_table(conn, t, err) && grant_and_comment(conn, req, t, err) &&
+               record_table(conn, req, t, err);
+    }
     return check_existing(conn, req->schema, t->plan, err) &&
            old_version_of(conn, req->schema, t->plan, old, err) &&
            switch_view(conn, req->schema, t, err) && grant_and_comment(conn, req, t, err) &&
@@ -280,7 +429,8 @@ static void drop_old_versions(PGconn *conn, const struct old_version *old, size_
 
 bool publish_all(PGconn *conn, const struct publish_request *req, struct anon_error *err)
 {
-    struct old_version *old = calloc(req->n_tables + 1, sizeof(*old));
+    /* Two slots per table: the old version (swap), or the staging tables (merge). */
+    struct old_version *old = calloc(2 * req->n_tables + 1, sizeof(*old));
     bool ok;
 
     if (!old) {
@@ -290,7 +440,7 @@ bool publish_all(PGconn *conn, const struct publish_request *req, struct anon_er
     ok = pgconn_exec(conn, "BEGIN", PGRES_COMMAND_OK, err) &&
          pgconn_exec(conn, PUBLISH_LOCK_TIMEOUT, PGRES_COMMAND_OK, err);
     for (size_t i = 0; ok && i < req->n_tables; i++)
-        ok = publish_one(conn, req, &req->tables[i], &old[i], err);
+        ok = publish_one(conn, req, &req->tables[i], &old[2 * i], err);
     ok = ok && finish_run(conn, req->run_id, err) &&
          pgconn_exec(conn, "COMMIT", PGRES_COMMAND_OK, err);
     if (!ok) {
@@ -298,7 +448,7 @@ bool publish_all(PGconn *conn, const struct publish_request *req, struct anon_er
         free(old);
         return false;
     }
-    drop_old_versions(conn, old, req->n_tables);
+    drop_old_versions(conn, old, 2 * req->n_tables);
     free(old);
     return true;
 }

@@ -22,12 +22,26 @@
 #include "etl/tablecopy.h"
 #include "etl/target.h"
 
+enum publish_kind {
+    PUBLISH_SWAP,  /* a whole new version: the view switches to it */
+    PUBLISH_MERGE, /* changed rows merged into the current version by key */
+};
+
 struct publish_table {
     const struct table_plan *plan;
-    char version_name[TARGET_NAME_MAX];
+    enum publish_kind kind;
+    char version_name[TARGET_NAME_MAX]; /* SWAP: the new version; MERGE: the current one */
+    char staging_name[TARGET_NAME_MAX]; /* MERGE: the changed rows */
+    char keys_name[TARGET_NAME_MAX];    /* key_scan deletes: every source key, or "" */
+    char high_water_mark[128];          /* incremental tables: stored with the data */
     struct tablecopy_stats stats;
     uint64_t rows_filtered;
+    uint64_t rows_deleted;  /* filled by publish (merges) */
+    uint64_t keys_streamed; /* key_scan: source keys streamed */
     char fingerprint_hex[65];
+    /* worker bookkeeping */
+    int pieces_left;
+    double first_start;
 };
 
 struct publish_request {

@@ -20,10 +20,12 @@
 #include "etl/log.h"
 #include "etl/pgconn.h"
 #include "etl/preflight.h"
+#include "etl/increment.h"
 #include "etl/publish.h"
 #include "etl/secret.h"
 #include "etl/sourcesnap.h"
 #include "etl/target.h"
+#include "etl/worker.h"
 
 struct run {
     const struct config *cfg;
@@ -36,6 +38,7 @@ struct run {
     struct source_snapshot *source;
     int64_t run_id;
     struct publish_table *tables;
+    struct table_plan **key_plans; /* key projections for key_scan, by table */
     size_t n_tables;
     time_t started;
     struct anon_error err;
@@ -113,6 +116,8 @@ static int plan_tables(struct run *r)
         switch (plan_build(t, r->cfg->path, cat, &plan, &report)) {
         case PLAN_OK:
             r->tables[r->n_tables++].plan = plan;
+            if (!increment_check_plan(plan, &report) && code == EXIT_OK)
+                code = EXIT_USAGE;
             break;
         case PLAN_POLICY:
             code = EXIT_POLICY;
@@ -127,50 +132,6 @@ static int plan_tables(struct run *r)
         anon_error_set(&r->err, "the rules do not match the source; nothing was copied:\n%s",
                        abuf_cstr(&report));
     abuf_free(&report);
-    return code;
-}
-
-static int copy_table(struct run *r, struct publish_table *t)
-{
-    struct tablecopy_request req = {
-        .plan = t->plan,
-        .source = source_snapshot_conn(r->source),
-        .target = r->target,
-        .key = (const unsigned char *)r->key.data,
-        .key_len = r->key.len,
-        .hmac = r->hmac,
-        .run_time = r->started,
-    };
-    struct abuf dest;
-    int code = EXIT_OK;
-
-    target_version_name(t->plan, r->run_id, t->version_name);
-    if (!target_create_version(r->target, t->plan, t->version_name, &r->err))
-        return EXIT_TARGET;
-    abuf_init(&dest, 4096);
-    target_version_sql(r->target, t->version_name, &dest);
-    req.dest_sql = abuf_cstr(&dest);
-    log_info("table_start", t->plan->qualified, "copying");
-    switch (tablecopy_run(&req, &t->stats, &r->err)) {
-    case TABLECOPY_OK:
-        break;
-    case TABLECOPY_SOURCE_ERROR:
-        code = EXIT_SOURCE;
-        break;
-    case TABLECOPY_TARGET_ERROR:
-        code = EXIT_TARGET;
-        break;
-    case TABLECOPY_INTERNAL_ERROR:
-        code = EXIT_INTERNAL;
-        break;
-    }
-    abuf_free(&dest);
-    if (code == EXIT_OK && !target_add_primary_key(r->target, t->plan, t->version_name, &r->err))
-        code = strcmp(pgconn_last_sqlstate(), "23505") == 0 ? EXIT_POLICY : EXIT_TARGET;
-    if (code == EXIT_OK &&
-        !source_snapshot_count_filtered(r->source, t->plan, &t->rows_filtered, &r->err))
-        code = EXIT_SOURCE;
-    hex(t->plan->cfg->fingerprint, 32, t->fingerprint_hex);
     return code;
 }
 
@@ -206,6 +167,138 @@ static void print_summary(const struct run *r, double elapsed_s)
             r->n_tables == 1 ? "" : "s", r->cfg->target.schema, elapsed_s, (long long)r->run_id);
 }
 
+/* Tables a run creates in anonetl_data, named after the table and the run. */
+static void staging_name(const struct table_plan *plan, int64_t run_id, const char *tag,
+                         char out[TARGET_NAME_MAX])
+{
+    char name[TARGET_NAME_MAX];
+
+    target_version_name(plan, run_id, name);
+    snprintf(out, TARGET_NAME_MAX, "%.*s%s", (int)(TARGET_NAME_MAX - 1 - strlen(tag)), name, tag);
+}
+
+static char *dup_sql(struct abuf *b)
+{
+    char *s = b->len && !abuf_failed(b) ? strdup(abuf_cstr(b)) : NULL;
+
+    abuf_free(b);
+    return s;
+}
+
+/* Decide swap or merge for one table and append its copy tasks. */
+static int prepare_table(struct run *r, struct publish_table *t, struct copy_task *tasks,
+                         size_t *n_tasks)
+{
+    const struct table_plan *plan = t->plan;
+    PGconn *src = source_snapshot_conn(r->source);
+    struct table_state st;
+    const char *reload;
+    struct abuf where;
+    struct copy_task *task;
+
+    hex(plan->cfg->fingerprint, 32, t->fingerprint_hex);
+    if (!increment_read_state(r->target, r->cfg->target.schema, plan, &st, &r->err))
+        return EXIT_TARGET;
+    reload = increment_reload_reason(plan, &st, t->fingerprint_hex, r->key_fingerprint,
+                                     r->opt->full_refresh);
+    if (plan->cfg->mode == CFG_MODE_INCREMENTAL &&
+        !increment_upper_bound(src, plan, t->high_water_mark, sizeof(t->high_water_mark), &r->err))
+        return EXIT_SOURCE;
+    abuf_init(&where, 1 << 16);
+    task = &tasks[(*n_tasks)++];
+    memset(task, 0, sizeof(*task));
+    task->table = t;
+    task->plan = plan;
+    task->size = plan->catalog->est_bytes;
+    t->pieces_left = 1;
+    if (reload) {
+        t->kind = PUBLISH_SWAP;
+        target_version_name(plan, r->run_id, t->version_name);
+        snprintf(task->dest, sizeof(task->dest), "%s", t->version_name);
+        if (plan->cfg->deletes == CFG_DELETES_SOFT) {
+            abuf_puts(&where, "NOT COALESCE(");
+            pgconn_quote_ident(src, plan->cfg->deleted_column, &where);
+            abuf_puts(&where, ", false)");
+        }
+        if (plan->cfg->mode == CFG_MODE_INCREMENTAL)
+            log_info("full_reload", plan->qualified, "full reload: %s", reload);
+        task->where = dup_sql(&where);
+        return target_create_version(r->target, plan, t->version_name, &r->err) ? EXIT_OK
+                                                                                 : EXIT_TARGET;
+    }
+    t->kind = PUBLISH_MERGE;
+    snprintf(t->version_name, sizeof(t->version_name), "%s", st.version_table);
+    staging_name(plan, r->run_id, "+", t->staging_name);
+    snprintf(task->dest, sizeof(task->dest), "%s", t->staging_name);
+    increment_window_sql(src, plan, st.high_water_mark, t->high_water_mark, &where);
+    task->where = dup_sql(&where);
+    log_info("incremental", plan->qualified, "changes after %s up to %s", st.high_water_mark,
+             t->high_water_mark[0] ? t->high_water_mark : "(no rows)");
+    if (!target_create_version(r->target, plan, t->staging_name, &r->err))
+        return EXIT_TARGET;
+    if (plan->cfg->deletes != CFG_DELETES_KEY_SCAN)
+        return EXIT_OK;
+    /* key_scan: every source key, after its rules, into a table of keys. */
+    task = &tasks[(*n_tasks)++];
+    memset(task, 0, sizeof(*task));
+    task->table = t;
+    task->keys_only = true;
+    task->size = plan->catalog->est_rows * 16.0;
+    task->plan = r->key_plans[t - r->tables] =
+        plan_project(plan, plan->key_columns, plan->n_key);
+    if (!task->plan) {
+        anon_error_set(&r->err, "out of memory");
+        return EXIT_INTERNAL;
+    }
+    t->pieces_left++;
+    staging_name(plan, r->run_id, "-keys", t->keys_name);
+    snprintf(task->dest, sizeof(task->dest), "%s", t->keys_name);
+    return target_create_version(r->target, task->plan, t->keys_name, &r->err) ? EXIT_OK
+                                                                                : EXIT_TARGET;
+}
+
+static void free_tasks(struct copy_task *tasks, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(tasks[i].where);
+    free(tasks);
+}
+
+static int copy_tables(struct run *r)
+{
+    struct copy_task *tasks = calloc(2 * r->n_tables + 1, sizeof(*tasks));
+    struct worker_setup ws = {
+        .cfg = r->cfg,
+        .snapshot = r->source,
+        .leader_target = r->target,
+        .key = (const unsigned char *)r->key.data,
+        .key_len = r->key.len,
+        .hmac = r->hmac,
+        .run_time = r->started,
+        .jobs = r->opt->jobs ? r->opt->jobs : r->cfg->run.jobs,
+    };
+    size_t n_tasks = 0;
+    int code = EXIT_OK;
+
+    r->key_plans = calloc(r->n_tables + 1, sizeof(*r->key_plans));
+    if (!tasks || !r->key_plans) {
+        free(tasks);
+        anon_error_set(&r->err, "out of memory");
+        return EXIT_INTERNAL;
+    }
+    for (size_t i = 0; i < r->n_tables && code == EXIT_OK; i++)
+        code = prepare_table(r, &r->tables[i], tasks, &n_tasks);
+    if (code == EXIT_OK)
+        code = worker_run_all(&ws, tasks, n_tasks, &r->err);
+    if (code == EXIT_OK)
+        for (size_t i = 0; i < r->n_tables && code == EXIT_OK; i++)
+            if (!source_snapshot_count_filtered(r->source, r->tables[i].plan,
+                                                &r->tables[i].rows_filtered, &r->err))
+                code = EXIT_SOURCE;
+    free_tasks(tasks, n_tasks);
+    return code;
+}
+
 static int copy_and_publish(struct run *r)
 {
     struct target_run_info info = {
@@ -223,12 +316,10 @@ static int copy_and_publish(struct run *r)
         return EXIT_TARGET;
     snprintf(run_label, sizeof(run_label), "%lld", (long long)r->run_id);
     log_set_run(run_label);
-    for (size_t i = 0; i < r->n_tables; i++) {
-        code = copy_table(r, &r->tables[i]);
-        if (code != EXIT_OK)
-            return code;
+    if ((code = copy_tables(r)) != EXIT_OK)
+        return code;
+    for (size_t i = 0; i < r->n_tables; i++)
         log_table_summary(&r->tables[i]);
-    }
     pub = (struct publish_request){
         .schema = r->cfg->target.schema,
         .grant_select_to = r->cfg->target.grant_select_to,
@@ -250,16 +341,26 @@ static void abandon(struct run *r, int code)
         return;
     if (PQtransactionStatus(r->target) != PQTRANS_IDLE)
         PQclear(PQexec(r->target, "ROLLBACK"));
-    for (size_t i = 0; i < r->n_tables; i++)
-        if (r->tables[i].version_name[0])
-            (void)target_drop_version(r->target, r->tables[i].version_name, &ignored);
+    for (size_t i = 0; i < r->n_tables; i++) {
+        const struct publish_table *t = &r->tables[i];
+        if (t->kind == PUBLISH_SWAP && t->version_name[0])
+            (void)target_drop_version(r->target, t->version_name, &ignored);
+        if (t->staging_name[0])
+            (void)target_drop_version(r->target, t->staging_name, &ignored);
+        if (t->keys_name[0])
+            (void)target_drop_version(r->target, t->keys_name, &ignored);
+    }
     target_run_failed(r->target, r->run_id, code, r->err.msg);
 }
 
 static void run_free(struct run *r)
 {
-    for (size_t i = 0; i < r->n_tables; i++)
+    for (size_t i = 0; i < r->n_tables; i++) {
         plan_free((struct table_plan *)r->tables[i].plan);
+        if (r->key_plans)
+            plan_free(r->key_plans[i]);
+    }
+    free(r->key_plans);
     free(r->tables);
     source_snapshot_close(r->source);
     pgconn_close(r->target);

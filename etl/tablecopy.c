@@ -283,8 +283,16 @@ static bool pump_rows(const struct tablecopy_request *req, struct rule_row *row,
             *st = TABLECOPY_INTERNAL_ERROR;
             break;
         }
-        if (++stats->rows_read % 65536 == 0)
-            log_progress(req->plan->qualified, stats->rows_read, now_s() - start);
+        if (++stats->rows_read % 4096 == 0) {
+            if (req->abort && atomic_load(req->abort)) {
+                anon_error_set(err, "%s: stopped: another worker failed", req->plan->qualified);
+                *st = TABLECOPY_INTERNAL_ERROR;
+                ok = false;
+                break;
+            }
+            if (stats->rows_read % 65536 == 0)
+                log_progress(req->plan->qualified, stats->rows_read, now_s() - start);
+        }
         if (batch.len >= BATCH_BYTES && !send_batch(req->target, &batch, err)) {
             *st = TABLECOPY_TARGET_ERROR;
             ok = false;

@@ -11,6 +11,7 @@
 #define TABLECOPY_H
 
 #include <libpq-fe.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -35,6 +36,8 @@ struct tablecopy_request {
     size_t key_len;
     const struct hmac_key *hmac; /* the same key, prepared (hmac.h) */
     time_t run_time;
+    /* Set by another worker's failure: stop at the next batch (may be NULL). */
+    const atomic_bool *abort;
 };
 
 struct tablecopy_stats {

@@ -166,19 +166,12 @@ bool target_create_version(PGconn *conn, const struct table_plan *plan, const ch
     return ok;
 }
 
-static void pk_columns(PGconn *conn, const struct table_plan *plan, struct abuf *sql)
+static void key_list(PGconn *conn, const struct table_plan *plan, struct abuf *sql)
 {
-    bool first = true;
-
-    for (size_t pos = 1; pos <= plan->catalog->n_pk; pos++) {
-        for (size_t i = 0; i < plan->n_columns; i++) {
-            if (plan->columns[i].source->pk_position != (int)pos)
-                continue;
-            if (!first)
-                abuf_puts(sql, ", ");
-            pgconn_quote_ident(conn, plan->columns[i].source->name, sql);
-            first = false;
-        }
+    for (size_t k = 0; k < plan->n_key; k++) {
+        if (k > 0)
+            abuf_puts(sql, ", ");
+        pgconn_quote_ident(conn, plan->columns[plan->key_columns[k]].source->name, sql);
     }
 }
 
@@ -188,19 +181,20 @@ bool target_add_primary_key(PGconn *conn, const struct table_plan *plan,
     struct abuf sql, cols;
     bool ok;
 
-    if (plan->catalog->n_pk == 0)
+    if (plan->n_key == 0)
         return true;
-    for (size_t i = 0; i < plan->n_columns; i++) {
-        if (plan->columns[i].source->pk_position > 0 && plan->columns[i].output.may_be_null) {
+    for (size_t k = 0; k < plan->n_key; k++) {
+        const struct plan_column *c = &plan->columns[plan->key_columns[k]];
+        if (c->output.may_be_null || !c->source->not_null) {
             log_warn("no_primary_key", plan->qualified,
-                     "the rule of key column %s can produce NULL: published without a primary key",
-                     plan->columns[i].source->name);
+                     "key column %s can be NULL after its rule: published without a primary key",
+                     c->source->name);
             return true;
         }
     }
     abuf_init(&sql, 1 << 20);
     abuf_init(&cols, 1 << 20);
-    pk_columns(conn, plan, &cols);
+    key_list(conn, plan, &cols);
     abuf_puts(&sql, "ALTER TABLE ");
     target_version_sql(conn, version_name, &sql);
     abuf_printf(&sql, " ADD PRIMARY KEY (%s)", abuf_cstr(&cols));

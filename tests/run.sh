@@ -16,6 +16,13 @@ case "${1:-}" in
 esac
 filter=${1:-}
 
+# Tests never reach beyond loopback and their own namespaces: no instance metadata
+# service, no real AWS endpoint, whatever the machine's environment says.
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI \
+    AWS_WEB_IDENTITY_TOKEN_FILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_EC2 2>/dev/null || true
+
 passed=0 failed=0 skipped=0
 failures=()
 logdir=build/test-logs

@@ -138,7 +138,7 @@ tgt_h=$(T -c "COPY (SELECT email, name FROM anonymised.people ORDER BY 1) TO STD
 if [ "$src_h" = "$tgt_h" ]; then ok "hash values equal pgcrypto's HMAC (default and namespaced, NULL stays NULL)"; else
     not_ok "hash values equal pgcrypto's HMAC" "$(diff <(echo "$src_h") <(echo "$tgt_h") | head -6)"; fi
 expect_eq "suppressed column all NULL" 0 "$(T -tAc 'SELECT count(*) FROM anonymised.people WHERE secret_note IS NOT NULL')"
-expect_eq "constant column" "42" "$(T -tAc 'SELECT string_agg(DISTINCT code::text, '+') FROM anonymised.people')"
+expect_eq "constant column" "42" "$(T -tAc 'SELECT DISTINCT code FROM anonymised.people')"
 expect_eq "suppressed NOT NULL column became nullable" "YES" "$(T -tAc "SELECT is_nullable FROM information_schema.columns WHERE table_schema='anonymised' AND table_name='people' AND column_name='secret_note'")"
 expect_eq "hash_int key is a bigint primary key in the version table" "bigint" "$(T -tAc "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) JOIN pg_class c ON c.oid = i.indrelid WHERE i.indisprimary AND c.relname LIKE 'public.people@r%'")"
 expect_eq "joins survive: cases.person_id hashes match people.id" 1999 "$(T -tAc 'SELECT count(*) FROM anonymised.cases c JOIN anonymised.people p ON p.id = c.person_id')"

@@ -1,0 +1,51 @@
+/*
+ * worker.h: run the copy tasks of a run, sequentially or on N workers.
+ *
+ * Scheme (after pg_dump -j): the leader holds the source snapshot transaction open for
+ * the whole run; each worker opens its own source connection, attaches to the snapshot
+ * (SET TRANSACTION SNAPSHOT) and its own target connection, then takes tasks from a
+ * shared list, largest first. A task copies one table, or one key range of a large
+ * table, into a table of anonetl_data created beforehand by the leader. The worker that
+ * finishes the last piece of a swapped table adds its primary key. The first failure
+ * stops every worker at its next batch; each closes its connections, and the leader
+ * drops what the run created. With one job no thread is started: the leader's own
+ * connections do the work.
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "anonymise/config.h"
+#include "etl/publish.h"
+#include "etl/sourcesnap.h"
+
+struct hmac_key;
+
+struct copy_task {
+    struct publish_table *table; /* results accumulate there */
+    const struct table_plan *plan; /* the table's plan, or its key projection (key_scan) */
+    char dest[TARGET_NAME_MAX];  /* table in anonetl_data */
+    char *where;                 /* extra SQL condition (owned), or NULL */
+    bool keys_only;              /* a key_scan stream: rows counted apart */
+    double size;                 /* for largest-first ordering */
+};
+
+struct worker_setup {
+    const struct config *cfg;
+    struct source_snapshot *snapshot;
+    PGconn *leader_target;
+    const unsigned char *key;
+    size_t key_len;
+    const struct hmac_key *hmac;
+    time_t run_time;
+    int jobs;
+};
+
+/* Returns an exit code (exitcode.h); on failure err says what failed first. */
+int worker_run_all(const struct worker_setup *ws, struct copy_task *tasks, size_t n_tasks,
+                   struct anon_error *err);
+
+#endif
