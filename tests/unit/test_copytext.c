@@ -82,15 +82,15 @@ static void test_decode_octal_hex(void **state)
     expect_decode("\\101\\x42", "AB", 2);
     expect_decode("\\1", "\001", 1);
     expect_decode("\\12x", "\nx", 2);
-    expect_decode("\\1011", "A1", 2);   /* at most 3 octal digits */
-    expect_decode("\\777", "\377", 1);  /* low 8 bits, as PostgreSQL */
-    expect_decode("\\18", "\0018", 2);  /* 8 is not octal */
+    expect_decode("\\1011", "A1", 2);  /* at most 3 octal digits */
+    expect_decode("\\777", "\377", 1); /* low 8 bits, as PostgreSQL */
+    expect_decode("\\18", "\0018", 2); /* 8 is not octal */
     expect_decode("\\x4", "\004", 1);
     expect_decode("\\x4g", "\004g", 2);
-    expect_decode("\\x414", "A4", 2);   /* at most 2 hex digits */
+    expect_decode("\\x414", "A4", 2); /* at most 2 hex digits */
     expect_decode("\\xfF", "\377", 1);
-    expect_decode("\\xg", "xg", 2);     /* \x without a hex digit is x */
-    expect_decode("\\x", "x", 1);       /* truncated at the end */
+    expect_decode("\\xg", "xg", 2); /* \x without a hex digit is x */
+    expect_decode("\\x", "x", 1);   /* truncated at the end */
     expect_decode("ab\\0cd", "ab\0cd", 5);
     expect_decode("\\000", "\0", 1);
 }
@@ -353,8 +353,8 @@ static void test_split_malformed(void **state)
  * copies so ASan catches any overread. */
 static void test_no_overread(void **state)
 {
-    static const char *inputs[] = {"\\", "\\x", "\\x4", "\\1", "\\12", "a\\", "\\\\",
-                                   "\t", "\\\t", "\n", "\\N", "\\0"};
+    static const char *inputs[] = {"\\",   "\\x", "\\x4", "\\1", "\\12", "a\\",
+                                   "\\\\", "\t",  "\\\t", "\n",  "\\N",  "\\0"};
     struct copytext_field f[4];
     struct abuf b;
     size_t i, n;
