@@ -12,15 +12,12 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "anonymise/config_schema.h"
-#include "anonymise/rule_util.h"
 #include "anonymise/suggest.h"
 
 #define CONFIG_MAX_BYTES (4L * 1024 * 1024) /* a config larger than this is a mistake */
@@ -578,84 +575,6 @@ void config_free_section(const struct section *sec, void *obj)
         config_free_section(sec->base, AT(obj, sec->base_off, char));
 }
 
-/* ---------------------------------------------------------- fingerprints */
-
-static const char *const mode_words[] = {"full", "incremental"};
-static const char *const deletes_words[] = {"none", "soft", "key_scan"};
-static const char *const kanon_words[] = {"suppress", "drop", "fail"};
-
-static void canon_list(struct abuf *b, const char *label, char **items, size_t n)
-{
-    abuf_puts(b, label);
-    for (size_t i = 0; i < n; i++) {
-        abuf_putc(b, i ? ',' : ' ');
-        rule_describe_string(b, items[i]);
-    }
-    abuf_putc(b, '\n');
-}
-
-static void canon_opt(struct abuf *b, const char *label, const char *s)
-{
-    abuf_puts(b, label);
-    if (s)
-        rule_describe_string(b, s);
-    else
-        abuf_puts(b, "-");
-    abuf_putc(b, '\n');
-}
-
-/* The canonical text of a table: every setting that changes what gets published. */
-static void table_canonical(const struct cfg_table *t, struct abuf *b)
-{
-    abuf_puts(b, "table ");
-    rule_describe_string(b, t->schema);
-    abuf_putc(b, '.');
-    rule_describe_string(b, t->name);
-    abuf_printf(b, "\nmode %s\n", mode_words[t->mode]);
-    canon_list(b, "key", t->key, t->n_key);
-    canon_opt(b, "watermark ", t->watermark);
-    abuf_printf(b, "watermark_lag %ld\ndeletes %s\n", t->watermark_lag_ms,
-                deletes_words[t->deletes]);
-    canon_opt(b, "deleted_column ", t->deleted_column);
-    canon_opt(b, "where ", t->where);
-    if (t->k_anonymity) {
-        canon_list(b, "k_anonymity", t->k_anonymity->quasi_identifiers,
-                   t->k_anonymity->n_quasi_identifiers);
-        abuf_printf(b, "k %d on_violation %s\n", t->k_anonymity->k,
-                    kanon_words[t->k_anonymity->on_violation]);
-    }
-    for (size_t i = 0; i < t->n_columns; i++) {
-        const struct rule *r = &t->columns[i].rule;
-        abuf_puts(b, "column ");
-        rule_describe_string(b, t->columns[i].name);
-        abuf_printf(b, "=%s(", r->ops->name);
-        r->ops->describe(r->state, b);
-        abuf_puts(b, ")\n");
-    }
-}
-
-static bool fingerprint(struct config *cfg, struct anon_error *err)
-{
-    EVP_MD_CTX *all = EVP_MD_CTX_new();
-    struct abuf b;
-    bool ok = all && EVP_DigestInit_ex(all, EVP_sha256(), NULL);
-
-    abuf_init(&b, 16 * 1024 * 1024);
-    for (size_t i = 0; i < cfg->n_tables && ok; i++) {
-        struct cfg_table *t = &cfg->tables[i];
-        abuf_reset(&b);
-        table_canonical(t, &b);
-        ok = !abuf_failed(&b) && SHA256((const unsigned char *)b.data, b.len, t->fingerprint) &&
-             EVP_DigestUpdate(all, t->fingerprint, sizeof(t->fingerprint));
-    }
-    ok = ok && EVP_DigestFinal_ex(all, cfg->fingerprint, NULL);
-    if (!ok)
-        anon_error_add(err, "%s: out of memory computing the fingerprint", cfg->path);
-    EVP_MD_CTX_free(all);
-    abuf_free(&b);
-    return ok;
-}
-
 /* ---------------------------------------------------- error ordering */
 
 struct msg_line {
@@ -758,7 +677,7 @@ bool config_load_buffer(const char *name, const char *text, size_t len, struct c
     }
     config_parse_section(&L, root, &config_root, cfg);
     yopts_free(root);
-    if (err->count != before || !fingerprint(cfg, err)) {
+    if (err->count != before || !config_fingerprint(cfg, err)) {
         sort_messages(name, err);
         config_free(cfg);
         return false;

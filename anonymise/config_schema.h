@@ -81,6 +81,8 @@ extern const struct section config_root;
 void config_parse_section(struct load *L, const struct yopts *o, const struct section *sec,
                           void *obj);
 void config_free_section(const struct section *sec, void *obj);
+/* Table and config fingerprints (config_fingerprint.c). */
+bool config_fingerprint(struct config *cfg, struct anon_error *err) ANON_MUST_CHECK;
 /* Position of a list item / key for messages about it. */
 void config_error_item(struct load *L, const struct yopts *o, const char *key, size_t i,
                        const char *fmt, ...) ANON_PRINTF(5, 6);
