@@ -34,8 +34,7 @@ static const char *region_or(const char *r, const struct run *run)
 
 static bool is_fatal(const struct ec2_error *e)
 {
-    return e->kind == EC2_ERR_AUTH || e->kind == EC2_ERR_TRANSPORT ||
-           e->kind == EC2_ERR_THROTTLED;
+    return e->kind == EC2_ERR_AUTH || e->kind == EC2_ERR_TRANSPORT || e->kind == EC2_ERR_THROTTLED;
 }
 
 static void report_fatal(struct run *r, const char *group, const struct ec2_error *e)
@@ -54,8 +53,9 @@ static void report_fatal(struct run *r, const char *group, const struct ec2_erro
                             "number of concurrent callers");
         break;
     default:
-        check_result_fix(c, "check the network path to the EC2 endpoint %s (VPC interface "
-                            "endpoint or NAT, proxy, security group egress to 443)",
+        check_result_fix(c,
+                         "check the network path to the EC2 endpoint %s (VPC interface "
+                         "endpoint or NAT, proxy, security group egress to 443)",
                          ec2_endpoint(r->ec2)[0] ? ec2_endpoint(r->ec2) : "of the region");
         break;
     }
@@ -76,8 +76,9 @@ static void api_problem(struct run *r, const char *group, const char *subject,
     c = check_report_add(r->rep, group, subject, sev);
     check_result_detail(c, "%s", e->base.msg);
     if (e->kind == EC2_ERR_DENIED)
-        check_result_fix(c, "allow ec2:%s in the IAM policy of the job's credentials "
-                            "(deploy/iam-policy.json)",
+        check_result_fix(c,
+                         "allow ec2:%s in the IAM policy of the job's credentials "
+                         "(deploy/iam-policy.json)",
                          e->action);
     else
         check_result_fix(c, "see the EC2 error above; re-run with the same credentials "
@@ -93,8 +94,7 @@ static int find_peering(const struct run *r, const char *id)
 }
 
 /* "vpc-a (111111111111, us-east-1, 10.0.0.0/16)" */
-static void side_text(const struct ec2_vpc_side *s, const struct run *r, char *buf,
-                      size_t size)
+static void side_text(const struct ec2_vpc_side *s, const struct run *r, char *buf, size_t size)
 {
     snprintf(buf, size, "%s (%s, %s, %s)", s->vpc_id[0] ? s->vpc_id : "?",
              s->owner_id[0] ? s->owner_id : "?", region_or(s->region, r),
@@ -115,8 +115,8 @@ static void check_peering_status(struct run *r, size_t i)
 {
     const struct aws_peering_spec *spec = &r->in->peerings[i];
     enum check_status sev = spec->required ? CHECK_FAIL : CHECK_WARN;
-    static const char *const dead[] = {"deleted", "deleting", "rejected", "failed", "expired",
-                                       NULL};
+    static const char *const dead[] = {"deleted", "deleting", "rejected",
+                                       "failed",  "expired",  NULL};
     static const char *const transient[] = {"initiating-request", "provisioning", NULL};
     const struct ec2_peering *p = &r->pcx[i];
     char req[192], acc[192];
@@ -130,10 +130,10 @@ static void check_peering_status(struct run *r, size_t i)
     }
     if (!found) {
         c = check_report_add(r->rep, "peering", spec->id, sev);
-        check_result_detail(c, "peering %s not found in region %s", spec->id,
-                            region_or(NULL, r));
-        check_result_fix(c, "check aws.peerings[].id and aws.region: the peering must be "
-                            "visible from %s with these credentials",
+        check_result_detail(c, "peering %s not found in region %s", spec->id, region_or(NULL, r));
+        check_result_fix(c,
+                         "check aws.peerings[].id and aws.region: the peering must be "
+                         "visible from %s with these credentials",
                          region_or(NULL, r));
         return;
     }
@@ -161,21 +161,23 @@ static void check_peering_status(struct run *r, size_t i)
                          "%saccount %s accepts it in %s: aws ec2 accept-vpc-peering-connection "
                          "--vpc-peering-connection-id %s --region %s",
                          same ? "anonetl preflight --repair --yes, or " : "",
-                         p->accepter.owner_id[0] ? p->accepter.owner_id : "?", acc_region,
-                         spec->id, acc_region);
+                         p->accepter.owner_id[0] ? p->accepter.owner_id : "?", acc_region, spec->id,
+                         acc_region);
     } else if (status_in(p->status, transient)) {
         check_result_detail(c, "%s: not active yet (%s)", p->status, p->status_message);
         check_result_fix(c, "wait a minute and run anonetl preflight again");
     } else if (status_in(p->status, dead)) {
         check_result_detail(c, "%s: %s", p->status,
                             p->status_message[0] ? p->status_message : "unusable");
-        check_result_fix(c, "a %s peering cannot be used again: create a new one (Terraform in "
-                            "infra/terraform) and put its id in aws.peerings",
+        check_result_fix(c,
+                         "a %s peering cannot be used again: create a new one (Terraform in "
+                         "infra/terraform) and put its id in aws.peerings",
                          p->status);
     } else {
         check_result_detail(c, "unexpected status \"%s\": %s", p->status, p->status_message);
-        check_result_fix(c, "inspect it: aws ec2 describe-vpc-peering-connections "
-                            "--vpc-peering-connection-ids %s",
+        check_result_fix(c,
+                         "inspect it: aws ec2 describe-vpc-peering-connections "
+                         "--vpc-peering-connection-ids %s",
                          spec->id);
     }
 }
@@ -187,10 +189,10 @@ static void check_dns(struct run *r, size_t i)
     const struct aws_peering_spec *spec = &r->in->peerings[i];
     enum check_status sev = spec->required ? CHECK_FAIL : CHECK_WARN;
     const struct ec2_peering *p = &r->pcx[i];
-    bool want_req = spec->dns_resolution == AWS_DNS_BOTH ||
-                    spec->dns_resolution == AWS_DNS_REQUESTER;
-    bool want_acc = spec->dns_resolution == AWS_DNS_BOTH ||
-                    spec->dns_resolution == AWS_DNS_ACCEPTER;
+    bool want_req =
+        spec->dns_resolution == AWS_DNS_BOTH || spec->dns_resolution == AWS_DNS_REQUESTER;
+    bool want_acc =
+        spec->dns_resolution == AWS_DNS_BOTH || spec->dns_resolution == AWS_DNS_ACCEPTER;
     bool off_req, off_acc;
     struct check_result *c;
 
@@ -287,11 +289,11 @@ static void route_ok(struct run *r, const struct aws_route_spec *spec,
 
     if (p && strcmp(p->status, "active") != 0) {
         c = check_report_add(r->rep, "route", subject, sev);
-        check_result_detail(c, "route %s via %s exists but the peering is %s: traffic is "
-                               "dropped (blackhole)",
+        check_result_detail(c,
+                            "route %s via %s exists but the peering is %s: traffic is "
+                            "dropped (blackhole)",
                             route_dest(m), spec->peering, p->status);
-        check_result_fix(c, "fix the peering first (see the peering check of %s)",
-                         spec->peering);
+        check_result_fix(c, "fix the peering first (see the peering check of %s)", spec->peering);
         return;
     }
     if (p && strcmp(t->vpc_id, p->requester.vpc_id) == 0)
@@ -300,8 +302,8 @@ static void route_ok(struct run *r, const struct aws_route_spec *spec,
         peer = &p->requester;
     if (p && t->vpc_id[0] && !peer) {
         c = check_report_add(r->rep, "route", subject, CHECK_WARN);
-        check_result_detail(c, "route table %s is in %s, which is on neither side of %s",
-                            t->id, t->vpc_id, spec->peering);
+        check_result_detail(c, "route table %s is in %s, which is on neither side of %s", t->id,
+                            t->vpc_id, spec->peering);
         check_result_fix(c, "check aws.routes[].route_table and .peering in the config");
         return;
     }
@@ -348,18 +350,20 @@ static void route_verdict(struct run *r, const struct aws_route_spec *spec,
     case AWS_ROUTE_MISSING:
         c = check_report_add(r->rep, "route", subject, sev);
         check_result_detail(c, "no route in %s covers %s", t->id, spec->destination);
-        check_result_fix(c, "add it: anonetl preflight --repair --yes, or aws ec2 create-route "
-                            "--route-table-id %s --destination-cidr-block %s "
-                            "--vpc-peering-connection-id %s --region %s",
+        check_result_fix(c,
+                         "add it: anonetl preflight --repair --yes, or aws ec2 create-route "
+                         "--route-table-id %s --destination-cidr-block %s "
+                         "--vpc-peering-connection-id %s --region %s",
                          t->id, spec->destination, spec->peering, reg);
         return;
     case AWS_ROUTE_BLACKHOLE:
         c = check_report_add(r->rep, "route", subject, sev);
         check_result_detail(c, "route %s via %s is %s (its target is gone or not active)",
                             route_dest(m), m->target[0] ? m->target : "?", m->state);
-        check_result_fix(c, "point it at the peering: aws ec2 replace-route --route-table-id %s "
-                            "--destination-cidr-block %s --vpc-peering-connection-id %s "
-                            "--region %s",
+        check_result_fix(c,
+                         "point it at the peering: aws ec2 replace-route --route-table-id %s "
+                         "--destination-cidr-block %s --vpc-peering-connection-id %s "
+                         "--region %s",
                          t->id, route_dest(m), spec->peering, reg);
         return;
     case AWS_ROUTE_WRONG_TARGET:
@@ -367,15 +371,17 @@ static void route_verdict(struct run *r, const struct aws_route_spec *spec,
         check_result_detail(c, "traffic to %s takes route %s via %s, not %s", spec->destination,
                             route_dest(m), m->target[0] ? m->target : "?", spec->peering);
         if (exact)
-            check_result_fix(c, "aws ec2 replace-route --route-table-id %s "
-                                "--destination-cidr-block %s --vpc-peering-connection-id %s "
-                                "--region %s",
+            check_result_fix(c,
+                             "aws ec2 replace-route --route-table-id %s "
+                             "--destination-cidr-block %s --vpc-peering-connection-id %s "
+                             "--region %s",
                              t->id, route_dest(m), spec->peering, reg);
         else
-            check_result_fix(c, "add the more specific route: anonetl preflight --repair --yes, "
-                                "or aws ec2 create-route --route-table-id %s "
-                                "--destination-cidr-block %s --vpc-peering-connection-id %s "
-                                "--region %s",
+            check_result_fix(c,
+                             "add the more specific route: anonetl preflight --repair --yes, "
+                             "or aws ec2 create-route --route-table-id %s "
+                             "--destination-cidr-block %s --vpc-peering-connection-id %s "
+                             "--region %s",
                              t->id, spec->destination, spec->peering, reg);
         return;
     }
@@ -384,8 +390,7 @@ static void route_verdict(struct run *r, const struct aws_route_spec *spec,
 static void check_route(struct run *r, const struct aws_route_spec *spec)
 {
     int j = find_peering(r, spec->peering);
-    enum check_status sev =
-        j >= 0 && !r->in->peerings[j].required ? CHECK_WARN : CHECK_FAIL;
+    enum check_status sev = j >= 0 && !r->in->peerings[j].required ? CHECK_WARN : CHECK_FAIL;
     const char *ids[1] = {spec->route_table};
     struct ec2_route_table_list l = {0};
     const struct ec2_route_table *t = NULL;
@@ -503,10 +508,11 @@ static void check_sg(struct run *r, const struct aws_sg_spec *spec)
         goto out;
     }
     c = check_report_add(r->rep, "sg", subject, CHECK_FAIL);
-    check_result_detail(c, "no ingress rule of %s allows tcp/%d from %s", spec->group,
-                        spec->port, spec->from ? spec->from : "?");
-    check_result_fix(c, "aws ec2 authorize-security-group-ingress --group-id %s --protocol tcp "
-                        "--port %d %s %s --region %s",
+    check_result_detail(c, "no ingress rule of %s allows tcp/%d from %s", spec->group, spec->port,
+                        spec->from ? spec->from : "?");
+    check_result_fix(c,
+                     "aws ec2 authorize-security-group-ingress --group-id %s --protocol tcp "
+                     "--port %d %s %s --region %s",
                      spec->group, spec->port, is_sg ? "--source-group" : "--cidr",
                      spec->from ? spec->from : "?", region_or(NULL, r));
 out:

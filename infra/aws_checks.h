@@ -84,11 +84,12 @@ bool aws_checks_run(struct ec2 *ec2, const struct aws_check_input *in, struct ch
 /* ---- building blocks, shared with infra/aws_repair.c and the tests ---- */
 
 enum aws_route_verdict {
-    AWS_ROUTE_OK = 0,    /* longest match is active and via the expected peering */
-    AWS_ROUTE_MISSING,   /* no route covers the destination */
-    AWS_ROUTE_BLACKHOLE, /* the longest match is in state blackhole (or not active) */
-    AWS_ROUTE_WRONG_TARGET, /* the longest match goes elsewhere (igw-, nat-, tgw-, another pcx, local) */
-    AWS_ROUTE_BAD_CIDR,  /* the destination in the input is not a CIDR */
+    AWS_ROUTE_OK = 0,       /* longest match is active and via the expected peering */
+    AWS_ROUTE_MISSING,      /* no route covers the destination */
+    AWS_ROUTE_BLACKHOLE,    /* the longest match is in state blackhole (or not active) */
+    AWS_ROUTE_WRONG_TARGET, /* the longest match goes elsewhere (igw-, nat-, tgw-, another pcx,
+                               local) */
+    AWS_ROUTE_BAD_CIDR,     /* the destination in the input is not a CIDR */
 };
 
 /*

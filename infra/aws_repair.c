@@ -64,8 +64,7 @@ static bool add_note(struct aws_repair_plan *p, struct infra_error *err, const c
 
 static bool fatal(const struct ec2_error *e)
 {
-    return e->kind == EC2_ERR_AUTH || e->kind == EC2_ERR_TRANSPORT ||
-           e->kind == EC2_ERR_THROTTLED;
+    return e->kind == EC2_ERR_AUTH || e->kind == EC2_ERR_TRANSPORT || e->kind == EC2_ERR_THROTTLED;
 }
 
 struct planner {
@@ -134,8 +133,7 @@ static bool in_our_region(const struct planner *pl, const struct ec2_vpc_side *s
 /* Accept: returns *will_be_active. */
 static bool plan_accept(struct planner *pl, const struct ec2_peering *p, bool *will_be_active)
 {
-    bool same = p->accepter.owner_id[0] &&
-                strcmp(p->accepter.owner_id, p->requester.owner_id) == 0;
+    bool same = p->accepter.owner_id[0] && strcmp(p->accepter.owner_id, p->requester.owner_id) == 0;
     bool mine = pl->our_account[0] && strcmp(p->accepter.owner_id, pl->our_account) == 0;
     struct aws_repair_action *a;
 
@@ -152,8 +150,7 @@ static bool plan_accept(struct planner *pl, const struct ec2_peering *p, bool *w
     snprintf(a->peering, sizeof(a->peering), "%s", p->id);
     snprintf(a->line, sizeof(a->line),
              "accept peering %s (requester %s in account %s, accepter %s in account %s)", p->id,
-             p->requester.vpc_id, p->requester.owner_id, p->accepter.vpc_id,
-             p->accepter.owner_id);
+             p->requester.vpc_id, p->requester.owner_id, p->accepter.vpc_id, p->accepter.owner_id);
     *will_be_active = true;
     return true;
 }
@@ -161,10 +158,10 @@ static bool plan_accept(struct planner *pl, const struct ec2_peering *p, bool *w
 static bool plan_dns(struct planner *pl, const struct aws_peering_spec *spec,
                      const struct ec2_peering *p)
 {
-    bool want_req = spec->dns_resolution == AWS_DNS_BOTH ||
-                    spec->dns_resolution == AWS_DNS_REQUESTER;
-    bool want_acc = spec->dns_resolution == AWS_DNS_BOTH ||
-                    spec->dns_resolution == AWS_DNS_ACCEPTER;
+    bool want_req =
+        spec->dns_resolution == AWS_DNS_BOTH || spec->dns_resolution == AWS_DNS_REQUESTER;
+    bool want_acc =
+        spec->dns_resolution == AWS_DNS_BOTH || spec->dns_resolution == AWS_DNS_ACCEPTER;
     bool off_req = want_req && !p->requester.allow_dns_from_remote;
     bool off_acc = want_acc && !p->accepter.allow_dns_from_remote;
     bool do_req = off_req && ours(pl, p, &p->requester) && in_our_region(pl, &p->requester);
@@ -219,8 +216,9 @@ static bool plan_peering(struct planner *pl, const struct aws_peering_spec *spec
         if (!plan_accept(pl, &p, &active))
             return false;
     } else if (!active) {
-        return add_note(pl->plan, pl->err, "peering %s is %s: not repairable here (create a new "
-                                           "peering)",
+        return add_note(pl->plan, pl->err,
+                        "peering %s is %s: not repairable here (create a new "
+                        "peering)",
                         spec->id, p.status);
     }
     if (!active)
@@ -366,8 +364,7 @@ static bool apply_one(struct ec2 *ec2, const struct aws_repair_plan *plan,
         }
         if (!wait_active(ec2, a->peering, acc ? wait_ms : 0, a->result, sizeof(a->result)))
             return false;
-        if (!ec2_enable_peering_dns(ec2, a->peering, a->requester_side, a->accepter_side, NULL,
-                                    &e))
+        if (!ec2_enable_peering_dns(ec2, a->peering, a->requester_side, a->accepter_side, NULL, &e))
             goto failed;
         break;
     case AWS_REPAIR_CREATE_ROUTE:

@@ -309,8 +309,14 @@ bool ec2_describe_peerings(struct ec2 *c, const char *const *ids, size_t n_ids,
                            const struct ec2_filter *filters, size_t n_filters,
                            struct ec2_peering_list *out, struct ec2_error *e)
 {
-    const struct describe d = {"DescribeVpcPeeringConnections", "VpcPeeringConnectionId", ids,
-                               n_ids, filters, n_filters, parse_peering_page, peering_token,
+    const struct describe d = {"DescribeVpcPeeringConnections",
+                               "VpcPeeringConnectionId",
+                               ids,
+                               n_ids,
+                               filters,
+                               n_filters,
+                               parse_peering_page,
+                               peering_token,
                                out};
     return describe_all(c, &d, e);
 }
@@ -348,8 +354,9 @@ bool ec2_describe_route_tables(struct ec2 *c, const char *const *ids, size_t n_i
                                const struct ec2_filter *filters, size_t n_filters,
                                struct ec2_route_table_list *out, struct ec2_error *e)
 {
-    const struct describe d = {"DescribeRouteTables", "RouteTableId", ids, n_ids, filters,
-                               n_filters, parse_rtb_page, rtb_token, out};
+    const struct describe d = {
+        "DescribeRouteTables", "RouteTableId", ids, n_ids, filters, n_filters,
+        parse_rtb_page,        rtb_token,      out};
     return describe_all(c, &d, e);
 }
 
@@ -357,8 +364,15 @@ bool ec2_describe_security_groups(struct ec2 *c, const char *const *ids, size_t 
                                   const struct ec2_filter *filters, size_t n_filters,
                                   struct ec2_sg_list *out, struct ec2_error *e)
 {
-    const struct describe d = {"DescribeSecurityGroups", "GroupId", ids, n_ids, filters,
-                               n_filters, parse_sg_page, sg_token, out};
+    const struct describe d = {"DescribeSecurityGroups",
+                               "GroupId",
+                               ids,
+                               n_ids,
+                               filters,
+                               n_filters,
+                               parse_sg_page,
+                               sg_token,
+                               out};
     return describe_all(c, &d, e);
 }
 
@@ -381,8 +395,7 @@ static bool parse_failed(struct ec2_error *e, const struct infra_error *perr)
     return false;
 }
 
-bool ec2_accept_peering(struct ec2 *c, const char *id, struct ec2_peering *out,
-                        struct ec2_error *e)
+bool ec2_accept_peering(struct ec2 *c, const char *id, struct ec2_peering *out, struct ec2_error *e)
 {
     struct aws_form f;
     struct aws_http_response resp;
@@ -441,9 +454,9 @@ bool ec2_create_route(struct ec2 *c, const char *route_table, const char *destin
     error_begin(e, "CreateRoute");
     form_start(&f, e->action);
     aws_form_add(&f, "RouteTableId", route_table);
-    aws_form_add(&f, strchr(destination_cidr, ':') ? "DestinationIpv6CidrBlock"
-                                                   : "DestinationCidrBlock",
-                 destination_cidr);
+    aws_form_add(
+        &f, strchr(destination_cidr, ':') ? "DestinationIpv6CidrBlock" : "DestinationCidrBlock",
+        destination_cidr);
     aws_form_add(&f, "VpcPeeringConnectionId", pcx);
     if (!send_form(c, &f, &resp, e))
         return false;

@@ -24,10 +24,10 @@
 #include "infra/ec2_xml.h"
 #include "infra/infra_error.h"
 
-struct aws_creds_provider;  /* infra/aws_creds.h */
-struct aws_http_options;    /* infra/aws_http.h */
-struct aws_http_response;   /* infra/aws_http.h */
-struct aws_form;            /* infra/aws_http.h */
+struct aws_creds_provider; /* infra/aws_creds.h */
+struct aws_http_options;   /* infra/aws_http.h */
+struct aws_http_response;  /* infra/aws_http.h */
+struct aws_form;           /* infra/aws_http.h */
 
 #define EC2_API_VERSION "2016-11-15"
 #define EC2_MAX_PAGES 1000
@@ -45,10 +45,10 @@ enum ec2_error_kind {
 
 struct ec2_error {
     enum ec2_error_kind kind;
-    long http_status;           /* 0 when there was no HTTP answer */
-    char action[48];            /* "DescribeRouteTables" */
-    char code[EC2_TEXT_MAX];    /* EC2 error code or "" */
-    struct infra_error base;    /* base.msg: the one-line message (no secrets) */
+    long http_status;        /* 0 when there was no HTTP answer */
+    char action[48];         /* "DescribeRouteTables" */
+    char code[EC2_TEXT_MAX]; /* EC2 error code or "" */
+    struct infra_error base; /* base.msg: the one-line message (no secrets) */
 };
 
 const char *ec2_error_kind_name(enum ec2_error_kind k); /* "auth", "denied", ... */

@@ -23,8 +23,7 @@
 
 static bool is_named(const xmlNode *n, const char *name)
 {
-    return n && n->type == XML_ELEMENT_NODE && n->name &&
-           strcmp((const char *)n->name, name) == 0;
+    return n && n->type == XML_ELEMENT_NODE && n->name && strcmp((const char *)n->name, name) == 0;
 }
 
 static xmlNode *child(const xmlNode *parent, const char *name)
@@ -244,8 +243,7 @@ static bool error_from_root(const xmlNode *root, struct ec2_api_error *out)
     (void)get_free_text(e, "Message", out->message, sizeof(out->message), &ignored);
     if (!get_free_text(root, "RequestID", out->request_id, sizeof(out->request_id), &ignored) ||
         out->request_id[0] == '\0')
-        (void)get_free_text(root, "RequestId", out->request_id, sizeof(out->request_id),
-                            &ignored);
+        (void)get_free_text(root, "RequestId", out->request_id, sizeof(out->request_id), &ignored);
     if (out->code[0] == '\0')
         snprintf(out->code, sizeof(out->code), "%s", "Unknown");
     return true;
@@ -280,8 +278,7 @@ static xmlDoc *read_doc(const char *buf, size_t len, struct infra_error *err)
                 if (*p == '\n' || *p == '\r')
                     *p = ' ';
         }
-        infra_error_set(err, "EC2 response is not valid XML (line %d): %s", e ? e->line : 0,
-                        msg);
+        infra_error_set(err, "EC2 response is not valid XML (line %d): %s", e ? e->line : 0, msg);
         xmlFreeParserCtxt(ctx);
         return NULL;
     }
@@ -356,8 +353,7 @@ static bool parse_vpc_side(const xmlNode *n, struct ec2_vpc_side *s, struct infr
             return false;
     opts = child(n, "peeringOptions");
     s->has_options = opts != NULL;
-    return get_bool(opts, "allowDnsResolutionFromRemoteVpc", NULL, &s->allow_dns_from_remote,
-                    err);
+    return get_bool(opts, "allowDnsResolutionFromRemoteVpc", NULL, &s->allow_dns_from_remote, err);
 }
 
 static bool parse_peering(const xmlNode *n, struct ec2_peering *p, struct infra_error *err)
@@ -367,8 +363,7 @@ static bool parse_peering(const xmlNode *n, struct ec2_peering *p, struct infra_
     memset(p, 0, sizeof(*p));
     return get_text(n, "vpcPeeringConnectionId", p->id, sizeof(p->id), err) &&
            get_text(status, "code", p->status, sizeof(p->status), err) &&
-           get_free_text(status, "message", p->status_message, sizeof(p->status_message),
-                         err) &&
+           get_free_text(status, "message", p->status_message, sizeof(p->status_message), err) &&
            get_text(n, "expirationTime", p->expiration, sizeof(p->expiration), err) &&
            parse_vpc_side(child(n, "requesterVpcInfo"), &p->requester, err) &&
            parse_vpc_side(child(n, "accepterVpcInfo"), &p->accepter, err);
@@ -420,10 +415,9 @@ bool ec2_xml_parse_accept_peering(const char *buf, size_t len, struct ec2_peerin
 /* ---- route tables ---- */
 
 static const char *const route_targets[] = {
-    "vpcPeeringConnectionId", "gatewayId",        "natGatewayId",
-    "transitGatewayId",       "egressOnlyInternetGatewayId", "carrierGatewayId",
-    "localGatewayId",         "instanceId",       "networkInterfaceId",
-    "coreNetworkArn",
+    "vpcPeeringConnectionId",      "gatewayId",        "natGatewayId",   "transitGatewayId",
+    "egressOnlyInternetGatewayId", "carrierGatewayId", "localGatewayId", "instanceId",
+    "networkInterfaceId",          "coreNetworkArn",
 };
 
 static bool parse_route(const xmlNode *n, struct ec2_route *r, struct infra_error *err)
@@ -431,8 +425,8 @@ static bool parse_route(const xmlNode *n, struct ec2_route *r, struct infra_erro
     if (!get_text(n, "destinationCidrBlock", r->dest_cidr, sizeof(r->dest_cidr), err) ||
         !get_text(n, "destinationIpv6CidrBlock", r->dest_ipv6_cidr, sizeof(r->dest_ipv6_cidr),
                   err) ||
-        !get_text(n, "destinationPrefixListId", r->dest_prefix_list,
-                  sizeof(r->dest_prefix_list), err) ||
+        !get_text(n, "destinationPrefixListId", r->dest_prefix_list, sizeof(r->dest_prefix_list),
+                  err) ||
         !get_text(n, "vpcPeeringConnectionId", r->pcx, sizeof(r->pcx), err) ||
         !get_text(n, "state", r->state, sizeof(r->state), err) ||
         !get_text(n, "origin", r->origin, sizeof(r->origin), err))
@@ -478,8 +472,7 @@ static bool parse_associations(const xmlNode *set, struct ec2_route_table *t,
     return true;
 }
 
-static bool parse_route_table(const xmlNode *n, struct ec2_route_table *t,
-                              struct infra_error *err)
+static bool parse_route_table(const xmlNode *n, struct ec2_route_table *t, struct infra_error *err)
 {
     xmlNode *routes = child(n, "routeSet");
     void *p;
@@ -550,8 +543,7 @@ static bool parse_ranges(const xmlNode *set, const char *field, struct ec2_ip_pe
     return true;
 }
 
-static bool parse_permission(const xmlNode *n, struct ec2_ip_permission *p,
-                             struct infra_error *err)
+static bool parse_permission(const xmlNode *n, struct ec2_ip_permission *p, struct infra_error *err)
 {
     xmlNode *v4 = child(n, "ipRanges"), *v6 = child(n, "ipv6Ranges");
     xmlNode *groups = child(n, "groups"), *pls = child(n, "prefixListIds");
@@ -676,8 +668,7 @@ out:
 /* ---- small responses ---- */
 
 bool ec2_xml_parse_peering_options(const char *buf, size_t len,
-                                   struct ec2_peering_options_result *out,
-                                   struct infra_error *err)
+                                   struct ec2_peering_options_result *out, struct infra_error *err)
 {
     xmlNode *root, *req, *acc;
     xmlDoc *doc = open_response(buf, len, "ModifyVpcPeeringConnectionOptionsResponse", &root, err);

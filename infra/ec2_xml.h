@@ -22,12 +22,12 @@
 
 #include "infra/infra_error.h"
 
-#define EC2_ID_MAX 64          /* ids (pcx-, rtb-, sg-, vpc-), account ids, regions, states */
-#define EC2_CIDR_MAX 48        /* an IPv4 or IPv6 CIDR in text form */
-#define EC2_TEXT_MAX 256       /* free text (status messages, names): truncated */
-#define EC2_VPC_CIDRS_MAX 50   /* AWS maximum of CIDR blocks per VPC */
+#define EC2_ID_MAX 64                /* ids (pcx-, rtb-, sg-, vpc-), account ids, regions, states */
+#define EC2_CIDR_MAX 48              /* an IPv4 or IPv6 CIDR in text form */
+#define EC2_TEXT_MAX 256             /* free text (status messages, names): truncated */
+#define EC2_VPC_CIDRS_MAX 50         /* AWS maximum of CIDR blocks per VPC */
 #define EC2_XML_MAX_BYTES (8u << 20) /* larger bodies are refused */
-#define EC2_LIST_MAX 100000    /* items per list (across pages) */
+#define EC2_LIST_MAX 100000          /* items per list (across pages) */
 
 /* ---- DescribeVpcPeeringConnections / AcceptVpcPeeringConnection ---- */
 
@@ -59,15 +59,15 @@ struct ec2_peering_list {
 /* ---- DescribeRouteTables ---- */
 
 struct ec2_route {
-    char dest_cidr[EC2_CIDR_MAX];        /* destinationCidrBlock or "" */
-    char dest_ipv6_cidr[EC2_CIDR_MAX];   /* destinationIpv6CidrBlock or "" */
-    char dest_prefix_list[EC2_ID_MAX];   /* destinationPrefixListId or "" */
+    char dest_cidr[EC2_CIDR_MAX];      /* destinationCidrBlock or "" */
+    char dest_ipv6_cidr[EC2_CIDR_MAX]; /* destinationIpv6CidrBlock or "" */
+    char dest_prefix_list[EC2_ID_MAX]; /* destinationPrefixListId or "" */
     /* The route's target: vpcPeeringConnectionId, else gatewayId ("local", igw-, vgw-,
      * vpce-), natGatewayId, transitGatewayId, egressOnlyInternetGatewayId,
      * carrierGatewayId, localGatewayId, instanceId, networkInterfaceId, coreNetworkArn
      * (first present); "" when none is. */
     char target[160];
-    char pcx[EC2_ID_MAX]; /* vpcPeeringConnectionId or "" */
+    char pcx[EC2_ID_MAX];   /* vpcPeeringConnectionId or "" */
     char state[EC2_ID_MAX]; /* "active", "blackhole", "filtered" */
     char origin[EC2_ID_MAX];
 };
@@ -100,9 +100,9 @@ struct ec2_sg_ref { /* ipPermissions/item/groups/item */
 };
 
 struct ec2_ip_permission {
-    char protocol[EC2_ID_MAX]; /* "tcp", "udp", "icmp", "-1" (all) or a number */
-    bool has_ports;            /* fromPort/toPort present */
-    int from_port, to_port;    /* -1 = all (icmp: type/code) */
+    char protocol[EC2_ID_MAX];   /* "tcp", "udp", "icmp", "-1" (all) or a number */
+    bool has_ports;              /* fromPort/toPort present */
+    int from_port, to_port;      /* -1 = all (icmp: type/code) */
     char (*cidrs)[EC2_CIDR_MAX]; /* ipRanges/item/cidrIp and ipv6Ranges/item/cidrIpv6 */
     size_t n_cidrs;
     struct ec2_sg_ref *groups;
@@ -138,8 +138,8 @@ struct ec2_peering_options_result {
 /* ---- errors ---- */
 
 struct ec2_api_error {
-    char code[EC2_TEXT_MAX];    /* "UnauthorizedOperation", "AuthFailure", ... */
-    char message[768];          /* truncated */
+    char code[EC2_TEXT_MAX]; /* "UnauthorizedOperation", "AuthFailure", ... */
+    char message[768];       /* truncated */
     char request_id[EC2_ID_MAX];
 };
 

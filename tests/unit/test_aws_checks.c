@@ -100,76 +100,77 @@ static bool fake_send(void *ctx, const struct aws_form *form, struct aws_http_re
 
 /* ---- inline responses ---- */
 
-#define PCX_BEGIN                                                                               \
-    "<DescribeVpcPeeringConnectionsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">" \
+#define PCX_BEGIN                                                                                  \
+    "<DescribeVpcPeeringConnectionsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"   \
     "<vpcPeeringConnectionSet><item>"
 #define PCX_END "</item></vpcPeeringConnectionSet></DescribeVpcPeeringConnectionsResponse>"
-#define SIDE(tag, owner, vpc, cidr, dns)                                                       \
-    "<" tag "><ownerId>" owner "</ownerId><vpcId>" vpc "</vpcId><cidrBlock>" cidr             \
-    "</cidrBlock><region>eu-west-2</region><peeringOptions><allowDnsResolutionFromRemoteVpc>" \
-    dns "</allowDnsResolutionFromRemoteVpc></peeringOptions></" tag ">"
+#define SIDE(tag, owner, vpc, cidr, dns)                                                           \
+    "<" tag "><ownerId>" owner "</ownerId><vpcId>" vpc "</vpcId><cidrBlock>" cidr                  \
+    "</cidrBlock><region>eu-west-2</region><peeringOptions><allowDnsResolutionFromRemoteVpc>" dns  \
+    "</allowDnsResolutionFromRemoteVpc></peeringOptions></" tag ">"
 
 /* main VPC 10.10/16 (requester) <-> isolated VPC 10.20/16 (accepter), same account */
-static const char pcx_main_active[] =
-    PCX_BEGIN "<vpcPeeringConnectionId>pcx-main</vpcPeeringConnectionId>"
+static const char pcx_main_active[] = PCX_BEGIN
+    "<vpcPeeringConnectionId>pcx-main</vpcPeeringConnectionId>"
     "<status><code>active</code><message>Active</message></status>" SIDE(
-        "requesterVpcInfo", "111111111111", "vpc-main", "10.10.0.0/16",
-        "true") SIDE("accepterVpcInfo", "111111111111", "vpc-iso", "10.20.0.0/16", "true") PCX_END;
+        "requesterVpcInfo", "111111111111", "vpc-main", "10.10.0.0/16", "true")
+        SIDE("accepterVpcInfo", "111111111111", "vpc-iso", "10.20.0.0/16", "true") PCX_END;
 
-static const char pcx_main_dns_off[] =
-    PCX_BEGIN "<vpcPeeringConnectionId>pcx-main</vpcPeeringConnectionId>"
+static const char pcx_main_dns_off[] = PCX_BEGIN
+    "<vpcPeeringConnectionId>pcx-main</vpcPeeringConnectionId>"
     "<status><code>active</code><message>Active</message></status>" SIDE(
-        "requesterVpcInfo", "111111111111", "vpc-main", "10.10.0.0/16",
-        "false") SIDE("accepterVpcInfo", "111111111111", "vpc-iso", "10.20.0.0/16", "true") PCX_END;
+        "requesterVpcInfo", "111111111111", "vpc-main", "10.10.0.0/16", "false")
+        SIDE("accepterVpcInfo", "111111111111", "vpc-iso", "10.20.0.0/16", "true") PCX_END;
 
-static const char pcx_main_pending[] =
-    PCX_BEGIN "<vpcPeeringConnectionId>pcx-main</vpcPeeringConnectionId>"
+static const char pcx_main_pending[] = PCX_BEGIN
+    "<vpcPeeringConnectionId>pcx-main</vpcPeeringConnectionId>"
     "<status><code>pending-acceptance</code><message>Pending Acceptance by 111111111111"
     "</message></status><requesterVpcInfo><ownerId>111111111111</ownerId><vpcId>vpc-main</vpcId>"
     "<cidrBlock>10.10.0.0/16</cidrBlock></requesterVpcInfo><accepterVpcInfo><ownerId>"
     "111111111111</ownerId><vpcId>vpc-iso</vpcId></accepterVpcInfo>" PCX_END;
 
-static const char pcx_main_deleted[] =
-    PCX_BEGIN "<vpcPeeringConnectionId>pcx-main</vpcPeeringConnectionId>"
+static const char pcx_main_deleted[] = PCX_BEGIN
+    "<vpcPeeringConnectionId>pcx-main</vpcPeeringConnectionId>"
     "<status><code>deleted</code><message>Deleted by 111111111111</message></status>" SIDE(
-        "requesterVpcInfo", "111111111111", "vpc-main", "10.10.0.0/16",
-        "false") SIDE("accepterVpcInfo", "111111111111", "vpc-iso", "10.20.0.0/16", "false") PCX_END;
+        "requesterVpcInfo", "111111111111", "vpc-main", "10.10.0.0/16", "false")
+        SIDE("accepterVpcInfo", "111111111111", "vpc-iso", "10.20.0.0/16", "false") PCX_END;
 
-#define RTB_BEGIN                                                                              \
-    "<DescribeRouteTablesResponse xmlns=\"http://ec2.amazonaws.com/doc/2014-06-15/\">"         \
-    "<routeTableSet><item><routeTableId>rtb-iso</routeTableId><vpcId>vpc-iso</vpcId>"        \
-    "<ownerId>111111111111</ownerId><routeSet>"                                               \
-    "<item><destinationCidrBlock>10.20.0.0/16</destinationCidrBlock><gatewayId>local"        \
+#define RTB_BEGIN                                                                                  \
+    "<DescribeRouteTablesResponse xmlns=\"http://ec2.amazonaws.com/doc/2014-06-15/\">"             \
+    "<routeTableSet><item><routeTableId>rtb-iso</routeTableId><vpcId>vpc-iso</vpcId>"              \
+    "<ownerId>111111111111</ownerId><routeSet>"                                                    \
+    "<item><destinationCidrBlock>10.20.0.0/16</destinationCidrBlock><gatewayId>local"              \
     "</gatewayId><state>active</state></item>"
 #define RTB_END "</routeSet></item></routeTableSet></DescribeRouteTablesResponse>"
 
 static const char rtb_ok[] =
     RTB_BEGIN "<item><vpcPeeringConnectionId>pcx-main</vpcPeeringConnectionId><state>active"
-    "</state><destinationCidrBlock>10.10.0.0/16</destinationCidrBlock></item>" RTB_END;
+              "</state><destinationCidrBlock>10.10.0.0/16</destinationCidrBlock></item>" RTB_END;
 static const char rtb_missing[] =
     RTB_BEGIN "<item><destinationCidrBlock>192.168.0.0/16</destinationCidrBlock><natGatewayId>"
-    "nat-1</natGatewayId><state>active</state></item>" RTB_END;
+              "nat-1</natGatewayId><state>active</state></item>" RTB_END;
 static const char rtb_nat_default[] =
     RTB_BEGIN "<item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock><natGatewayId>"
-    "nat-1</natGatewayId><state>active</state></item>" RTB_END;
+              "nat-1</natGatewayId><state>active</state></item>" RTB_END;
 static const char rtb_igw_exact[] =
     RTB_BEGIN "<item><destinationCidrBlock>10.10.0.0/16</destinationCidrBlock><gatewayId>"
-    "igw-9</gatewayId><state>active</state></item>" RTB_END;
+              "igw-9</gatewayId><state>active</state></item>" RTB_END;
 
-#define SG_BEGIN                                                                               \
-    "<DescribeSecurityGroupsResponse><securityGroupInfo><item><ownerId>111111111111</ownerId>" \
+#define SG_BEGIN                                                                                   \
+    "<DescribeSecurityGroupsResponse><securityGroupInfo><item><ownerId>111111111111</ownerId>"     \
     "<groupId>sg-db</groupId><groupName>db</groupName><vpcId>vpc-iso</vpcId><ipPermissions>"
-#define SG_END "</ipPermissions><ipPermissionsEgress/></item></securityGroupInfo>" \
-               "</DescribeSecurityGroupsResponse>"
+#define SG_END                                                                                     \
+    "</ipPermissions><ipPermissionsEgress/></item></securityGroupInfo>"                            \
+    "</DescribeSecurityGroupsResponse>"
 
-static const char sg_ok[] =
-    SG_BEGIN "<item><ipProtocol>tcp</ipProtocol><fromPort>5400</fromPort><toPort>5500</toPort>"
+static const char sg_ok[] = SG_BEGIN
+    "<item><ipProtocol>tcp</ipProtocol><fromPort>5400</fromPort><toPort>5500</toPort>"
     "<groups/><ipRanges><item><cidrIp>10.10.0.0/16</cidrIp></item></ipRanges></item>" SG_END;
 static const char sg_wrong_port[] =
     SG_BEGIN "<item><ipProtocol>tcp</ipProtocol><fromPort>22</fromPort><toPort>22</toPort>"
-    "<groups/><ipRanges><item><cidrIp>10.0.0.0/8</cidrIp></item></ipRanges></item>"
-    "<item><ipProtocol>udp</ipProtocol><fromPort>5432</fromPort><toPort>5432</toPort>"
-    "<groups/><ipRanges><item><cidrIp>10.0.0.0/8</cidrIp></item></ipRanges></item>" SG_END;
+             "<groups/><ipRanges><item><cidrIp>10.0.0.0/8</cidrIp></item></ipRanges></item>"
+             "<item><ipProtocol>udp</ipProtocol><fromPort>5432</fromPort><toPort>5432</toPort>"
+             "<groups/><ipRanges><item><cidrIp>10.0.0.0/8</cidrIp></item></ipRanges></item>" SG_END;
 
 static const struct aws_peering_spec main_peering[] = {{"pcx-main", AWS_DNS_BOTH, true}};
 static const struct aws_route_spec main_route[] = {{"rtb-iso", "10.10.0.0/16", "pcx-main"}};
@@ -228,12 +229,24 @@ static void expect(const struct outcome *o, const char *group, enum check_status
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define PCX(body) {"Action=DescribeVpcPeeringConnections", NULL, NULL, 200, NULL, body}
-#define RTB(body) {"Action=DescribeRouteTables", NULL, NULL, 200, NULL, body}
-#define SG(body) {"Action=DescribeSecurityGroups", NULL, NULL, 200, NULL, body}
+#define PCX(body)                                                                                  \
+    {                                                                                              \
+        "Action=DescribeVpcPeeringConnections", NULL, NULL, 200, NULL, body                        \
+    }
+#define RTB(body)                                                                                  \
+    {                                                                                              \
+        "Action=DescribeRouteTables", NULL, NULL, 200, NULL, body                                  \
+    }
+#define SG(body)                                                                                   \
+    {                                                                                              \
+        "Action=DescribeSecurityGroups", NULL, NULL, 200, NULL, body                               \
+    }
 /* the mixed fixture carries a nextToken: its next page is the empty fixture */
-#define NEXT_EMPTY                                                                             \
-    {"&NextToken=", NULL, NULL, 200, "synthetic_describe_vpc_peering_connections_empty.xml", NULL}
+#define NEXT_EMPTY                                                                                 \
+    {                                                                                              \
+        "&NextToken=", NULL, NULL, 200, "synthetic_describe_vpc_peering_connections_empty.xml",    \
+            NULL                                                                                   \
+    }
 
 /* ---- checks ---- */
 
@@ -437,9 +450,8 @@ static void test_routes(void **state)
 static void test_security_groups(void **state)
 {
     const struct rule wrong[] = {PCX(pcx_main_active), RTB(rtb_ok), SG(sg_wrong_port)};
-    const struct rule docs[] = {
-        {"Action=DescribeSecurityGroups", NULL, NULL, 200,
-         "awsdocs_describe_security_groups_rule_description.xml", NULL}};
+    const struct rule docs[] = {{"Action=DescribeSecurityGroups", NULL, NULL, 200,
+                                 "awsdocs_describe_security_groups_rule_description.xml", NULL}};
     const struct rule boto[] = {{"Action=DescribeSecurityGroups", NULL, NULL, 200,
                                  "botocore_describe_security_groups.xml", NULL}};
     struct aws_sg_spec sg[] = {{"sg-bcc24bcd", 3389, "203.0.113.128/25"}};
@@ -487,11 +499,10 @@ static void test_security_groups(void **state)
 
 static void test_unauthorized_names_action(void **state)
 {
-    const struct rule rules[] = {
-        PCX(pcx_main_active),
-        {"Action=DescribeRouteTables", NULL, NULL, 403, "synthetic_error_unauthorized_operation.xml",
-         NULL},
-        SG(sg_ok)};
+    const struct rule rules[] = {PCX(pcx_main_active),
+                                 {"Action=DescribeRouteTables", NULL, NULL, 403,
+                                  "synthetic_error_unauthorized_operation.xml", NULL},
+                                 SG(sg_ok)};
     struct outcome o;
     struct fake fk;
 
@@ -573,7 +584,7 @@ static void test_pagination(void **state)
     assert_string_equal(l.items[3].id, "pcx-111aaa22");
     assert_int_equal(fk.n_sent, 2);
     assert_non_null(strstr(fk.sent[0], "Filter.1.Name=status-code&Filter.1.Value.1=active&"
-                                        "Filter.1.Value.2=pending-acceptance"));
+                                       "Filter.1.Value.2=pending-acceptance"));
     ec2_peering_list_free(&l);
     ec2_free(c);
 
@@ -595,9 +606,8 @@ static void test_repair(void **state)
     /* pending same-account peering, a missing route, an exact igw route elsewhere */
     static const char pcx_after[] = PCX_BEGIN
         "<vpcPeeringConnectionId>pcx-main</vpcPeeringConnectionId><status><code>active</code>"
-        "</status>" SIDE("requesterVpcInfo", "111111111111", "vpc-main", "10.10.0.0/16",
-                         "false") SIDE("accepterVpcInfo", "111111111111", "vpc-iso",
-                                       "10.20.0.0/16", "false") PCX_END;
+        "</status>" SIDE("requesterVpcInfo", "111111111111", "vpc-main", "10.10.0.0/16", "false")
+            SIDE("accepterVpcInfo", "111111111111", "vpc-iso", "10.20.0.0/16", "false") PCX_END;
     const struct rule rules[] = {
         {"Action=DescribeVpcPeeringConnections", NULL, "Action=AcceptVpcPeeringConnection", 200,
          NULL, pcx_after},
@@ -647,8 +657,9 @@ static void test_repair(void **state)
     assert_true(was_sent(&fk, "VpcPeeringConnectionId=pcx-main&RequesterPeeringConnectionOptions."
                               "AllowDnsResolutionFromRemoteVpc=true&AccepterPeeringConnection"
                               "Options.AllowDnsResolutionFromRemoteVpc=true"));
-    assert_true(was_sent(&fk, "Action=CreateRoute&Version=2016-11-15&RouteTableId=rtb-iso&"
-                              "DestinationCidrBlock=10.10.0.0%2F16&VpcPeeringConnectionId=pcx-main"));
+    assert_true(was_sent(&fk,
+                         "Action=CreateRoute&Version=2016-11-15&RouteTableId=rtb-iso&"
+                         "DestinationCidrBlock=10.10.0.0%2F16&VpcPeeringConnectionId=pcx-main"));
     aws_repair_plan_free(&plan);
     ec2_free(c);
 }
@@ -714,17 +725,17 @@ static void test_route_lookup_fixtures(void **state)
     (void)state;
     assert_true(ec2_xml_parse_route_tables(x, len, &l, &err));
     free(x);
-    assert_int_equal(aws_route_lookup(&l.items[0], "10.20.0.0/16", "pcx-0123456789abcdef0", &m,
-                                      &exact),
-                     AWS_ROUTE_OK);
+    assert_int_equal(
+        aws_route_lookup(&l.items[0], "10.20.0.0/16", "pcx-0123456789abcdef0", &m, &exact),
+        AWS_ROUTE_OK);
     assert_true(exact);
-    assert_int_equal(aws_route_lookup(&l.items[0], "10.20.7.0/24", "pcx-0123456789abcdef0", &m,
-                                      &exact),
-                     AWS_ROUTE_OK); /* longest prefix: the /16 covers it */
+    assert_int_equal(
+        aws_route_lookup(&l.items[0], "10.20.7.0/24", "pcx-0123456789abcdef0", &m, &exact),
+        AWS_ROUTE_OK); /* longest prefix: the /16 covers it */
     assert_false(exact);
-    assert_int_equal(aws_route_lookup(&l.items[0], "10.30.0.0/16", "pcx-0fedcba9876543210", &m,
-                                      &exact),
-                     AWS_ROUTE_BLACKHOLE);
+    assert_int_equal(
+        aws_route_lookup(&l.items[0], "10.30.0.0/16", "pcx-0fedcba9876543210", &m, &exact),
+        AWS_ROUTE_BLACKHOLE);
     assert_string_equal(m->state, "blackhole");
     assert_int_equal(aws_route_lookup(&l.items[0], "10.20.0.0/16", "pcx-other", &m, &exact),
                      AWS_ROUTE_WRONG_TARGET);

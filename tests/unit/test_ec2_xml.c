@@ -365,10 +365,8 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
-    {"awsdocs_error_invalid_instance_id_not_found.xml", "InvalidInstanceID.NotFound",
-     "i-1a2b3c4d"},
-    {"botocore_error_invalid_instance_id_malformed.xml", "InvalidInstanceID.Malformed",
-     "foobar"},
+    {"awsdocs_error_invalid_instance_id_not_found.xml", "InvalidInstanceID.NotFound", "i-1a2b3c4d"},
+    {"botocore_error_invalid_instance_id_malformed.xml", "InvalidInstanceID.Malformed", "foobar"},
     {"synthetic_error_auth_failure.xml", "AuthFailure", "validate"},
     {"synthetic_error_dry_run_operation.xml", "DryRunOperation", "DryRun"},
     {"synthetic_error_invalid_pcx_not_found.xml", "InvalidVpcPeeringConnectionID.NotFound",
@@ -534,7 +532,8 @@ static void test_no_namespace_and_empty_forms(void **state)
         "<DescribeSecurityGroupsResponse><securityGroupInfo><item><groupId>sg-1</groupId>"
         "<ipPermissions><item><toPort>5432</toPort><fromPort>5432</fromPort>"
         "<ipProtocol>tcp</ipProtocol><groups></groups><ipRanges><item><cidrIp>\n 10.0.0.0/8 "
-        "</cidrIp></item></ipRanges></item></ipPermissions><ipPermissionsEgress></ipPermissionsEgress>"
+        "</cidrIp></item></ipRanges></item></ipPermissions><ipPermissionsEgress></"
+        "ipPermissionsEgress>"
         "</item></securityGroupInfo></DescribeSecurityGroupsResponse>";
     struct ec2_sg_list l = {0};
     struct infra_error err = {0};
