@@ -12,7 +12,8 @@
 #   build/fuzz/<target> build/fuzz/artifacts/<target>/crash-...
 #
 # Env: FUZZ_SECONDS (per target), FUZZ_TIMEOUT (seconds for one input, default 10),
-#      FUZZ_RSS_MB (default 2048), FUZZ_KEEP=1 keeps the scratch corpora.
+#      FUZZ_RSS_MB (default 2048), FUZZ_KEEP=1 keeps the scratch corpora,
+#      FUZZ_ARTIFACTS (default build/fuzz/artifacts) where failing inputs go.
 set -u
 cd "$(dirname "$0")/../.."
 
@@ -48,7 +49,7 @@ for bin in "$@"; do
         [ -d "$seeds" ] && cp -R "$seeds/." "$corpus/"
     done
     nseeds=$(find "$corpus" -type f | wc -l)
-    artifacts="build/fuzz/artifacts/$name"
+    artifacts="${FUZZ_ARTIFACTS:-build/fuzz/artifacts}/$name"
     rm -rf "$artifacts"
     mkdir -p "$artifacts"
     log="$artifacts/fuzz.log"
@@ -73,7 +74,8 @@ for bin in "$@"; do
             "$log" | head -1)
         printf '%-24s FAIL  exit %d: %s; input: %s, log: %s\n' "$name" "$rc" \
             "${what:-see log}" "${crash:-none}" "$log"
-        grep -E '^ *#[0-9]+ 0x' "$log" | head -6 | sed 's/^/    /'
+        grep -E '^ *#[0-9]+ 0x' "$log" | grep -vE 'fuzzer::|__sanitizer|libc\.so|pthread_kill|libc_start|_start | in (raise|abort|main) ' |
+            head -6 | sed 's/^/    /'
         failed=$((failed + 1))
     fi
 done
