@@ -3,6 +3,7 @@
  * an exit code from exitcode.h.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,9 @@
 #include "etl/log.h"
 #include "etl/preflight.h"
 #include "etl/run.h"
+#include "etl/status.h"
 #include "etl/version.h"
+#include "infra/aws_http.h"
 
 struct command {
     const char *name;
@@ -226,6 +229,38 @@ static int cmd_preflight(int argc, char **argv)
     return code;
 }
 
+static int cmd_status(int argc, char **argv)
+{
+    static const struct option longopts[] = {COMMON_LONGOPTS,
+                                             {"json", no_argument, NULL, 'J'},
+                                             {"limit", required_argument, NULL, 'n'},
+                                             {NULL, 0, NULL, 0}};
+    struct common co = {0};
+    struct config *cfg;
+    bool json = false;
+    int c, code, limit = 10;
+    char *end;
+
+    while ((c = getopt_long(argc, argv, "c:vhn:", longopts, NULL)) != -1) {
+        if (parse_common(c, &co))
+            continue;
+        if (c == 'J') {
+            json = true;
+        } else if (c == 'n') {
+            limit = (int)strtol(optarg, &end, 10);
+            if (*end || limit < 1 || limit > 1000)
+                return usage_error("status", "--limit: expected 1..1000, got '%s'", optarg);
+        } else {
+            return usage_error("status", "%s", "unknown option");
+        }
+    }
+    if ((code = load_config("status", &co, &cfg)) != EXIT_OK)
+        return code;
+    code = status_main(cfg, json, limit);
+    config_free(cfg);
+    return code;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
@@ -237,6 +272,8 @@ static const struct command commands[] = {
      "explain -c FILE [--no-source]", cmd_explain},
     {"preflight", "check the network, AWS peering, routes and database access",
      "preflight -c FILE [--json] [--only GROUP,...] [--repair [--yes]]", cmd_preflight},
+    {"status", "recent runs: outcome, rows per table, high-water marks, key fingerprint",
+     "status -c FILE [--json] [--limit N]", cmd_status},
     {"help", "show help for a command", "help [COMMAND]", cmd_help},
 };
 
@@ -281,6 +318,8 @@ static int cmd_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
     const struct command *c;
+    struct infra_error ierr;
+    int code;
 
     if (argc < 2) {
         print_usage(stderr);
@@ -300,5 +339,13 @@ int main(int argc, char **argv)
         print_usage(stderr);
         return EXIT_USAGE;
     }
-    return c->main(argc - 1, argv + 1);
+    /* A peer closing a TLS or COPY socket must be an error return, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
+    if (!aws_http_global_init(&ierr)) {
+        fprintf(stderr, "anonetl: %s\n", ierr.msg);
+        return EXIT_INTERNAL;
+    }
+    code = c->main(argc - 1, argv + 1);
+    aws_http_global_cleanup();
+    return code;
 }

@@ -185,6 +185,98 @@ static char *dup_sql(struct abuf *b)
     return s;
 }
 
+#define MAX_PIECES 16
+
+static int jobs_of(const struct run *r);
+
+/* Rows above which a swapped table is split into key ranges copied in parallel
+ * (ANONETL_SPLIT_ROWS overrides, for tests and tuning). */
+static double split_rows(void)
+{
+    const char *env = getenv("ANONETL_SPLIT_ROWS");
+    char *end;
+    double v;
+
+    if (env && *env) {
+        v = strtod(env, &end);
+        if (*end == '\0' && v > 0)
+            return v;
+    }
+    return 2e6;
+}
+
+/*
+ * Split a large table with a single integer key into key ranges, one task each, so
+ * several workers copy it at once (each range is one COPY into the same new table).
+ * The ranges come from min/max of the key in the snapshot; with a skewed key some
+ * ranges are larger, which only costs balance, never correctness.
+ */
+static int split_task(struct run *r, struct copy_task *first, struct copy_task *tasks,
+                      size_t *n_tasks, int jobs)
+{
+    const struct table_plan *plan = first->table->plan;
+    const struct plan_column *key;
+    PGconn *src = source_snapshot_conn(r->source);
+    struct abuf sql;
+    PGresult *res;
+    long long lo, hi, step;
+    char *base;
+    int pieces = jobs * 2 > MAX_PIECES ? MAX_PIECES : jobs * 2;
+
+    if (jobs < 2 || plan->n_key != 1 || plan->catalog->est_rows < split_rows())
+        return EXIT_OK;
+    key = &plan->columns[plan->key_columns[0]];
+    if (strcmp(key->source->type, "bigint") != 0 && strcmp(key->source->type, "integer") != 0)
+        return EXIT_OK;
+    abuf_init(&sql, 1 << 16);
+    abuf_puts(&sql, "SELECT pg_catalog.min(");
+    pgconn_quote_ident(src, key->source->name, &sql);
+    abuf_puts(&sql, ")::bigint, pg_catalog.max(");
+    pgconn_quote_ident(src, key->source->name, &sql);
+    abuf_puts(&sql, ")::bigint FROM ");
+    pgconn_quote_ident(src, plan->cfg->schema, &sql);
+    abuf_putc(&sql, '.');
+    pgconn_quote_ident(src, plan->cfg->name, &sql);
+    res = abuf_failed(&sql) ? NULL : pgconn_query(src, abuf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK, &r->err);
+    if (!res) {
+        abuf_free(&sql);
+        return EXIT_SOURCE;
+    }
+    if (PQgetisnull(res, 0, 0)) {
+        PQclear(res);
+        abuf_free(&sql);
+        return EXIT_OK;
+    }
+    lo = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    hi = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    PQclear(res);
+    step = (hi - lo) / pieces + 1;
+    base = first->where; /* the table's own condition, ANDed to every range */
+    first->size /= pieces;
+    for (int i = 0; i < pieces; i++) {
+        struct copy_task *t = i == 0 ? first : &tasks[(*n_tasks)++];
+        long long from = lo + i * step, to = lo + (i + 1) * step;
+        if (i > 0)
+            *t = *first;
+        abuf_reset(&sql);
+        if (base)
+            abuf_printf(&sql, "(%s) AND ", base);
+        pgconn_quote_ident(src, key->source->name, &sql);
+        abuf_printf(&sql, " >= %lld AND ", from);
+        pgconn_quote_ident(src, key->source->name, &sql);
+        if (i == pieces - 1)
+            abuf_printf(&sql, " <= %lld", hi);
+        else
+            abuf_printf(&sql, " < %lld", to);
+        t->where = strdup(abuf_cstr(&sql));
+    }
+    free(base);
+    first->table->pieces_left = pieces;
+    abuf_free(&sql);
+    log_info("split", plan->qualified, "copied in %d key ranges", pieces);
+    return EXIT_OK;
+}
+
 /* Decide swap or merge for one table and append its copy tasks. */
 static int prepare_table(struct run *r, struct publish_table *t, struct copy_task *tasks,
                          size_t *n_tasks)
@@ -223,8 +315,9 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
         if (plan->cfg->mode == CFG_MODE_INCREMENTAL)
             log_info("full_reload", plan->qualified, "full reload: %s", reload);
         task->where = dup_sql(&where);
-        return target_create_version(r->target, plan, t->version_name, &r->err) ? EXIT_OK
-                                                                                 : EXIT_TARGET;
+        if (!target_create_version(r->target, plan, t->version_name, &r->err))
+            return EXIT_TARGET;
+        return split_task(r, task, tasks, n_tasks, jobs_of(r));
     }
     t->kind = PUBLISH_MERGE;
     snprintf(t->version_name, sizeof(t->version_name), "%s", st.version_table);
@@ -257,6 +350,11 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
                                                                                 : EXIT_TARGET;
 }
 
+static int jobs_of(const struct run *r)
+{
+    return r->opt->jobs ? r->opt->jobs : (r->cfg->run.jobs ? r->cfg->run.jobs : 1);
+}
+
 static void free_tasks(struct copy_task *tasks, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -266,7 +364,7 @@ static void free_tasks(struct copy_task *tasks, size_t n)
 
 static int copy_tables(struct run *r)
 {
-    struct copy_task *tasks = calloc(2 * r->n_tables + 1, sizeof(*tasks));
+    struct copy_task *tasks = calloc((2 + MAX_PIECES) * r->n_tables + 1, sizeof(*tasks));
     struct worker_setup ws = {
         .cfg = r->cfg,
         .snapshot = r->source,
@@ -275,7 +373,7 @@ static int copy_tables(struct run *r)
         .key_len = r->key.len,
         .hmac = r->hmac,
         .run_time = r->started,
-        .jobs = r->opt->jobs ? r->opt->jobs : r->cfg->run.jobs,
+        .jobs = jobs_of(r),
     };
     size_t n_tasks = 0;
     int code = EXIT_OK;
