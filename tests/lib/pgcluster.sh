@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/pgcluster.sh: throwaway PostgreSQL clusters for tests and the demo (sourced).
 #
 #   dir=$(pgc_mktemp)            a temp dir postgres can enter (mktemp -d, chmod 755)
@@ -46,8 +47,8 @@ pgc__port_free() { # PORT: true when nothing listens on 127.0.0.1:PORT
 }
 
 pgc__pick_port() {
-    local i port
-    for i in $(seq 1 100); do
+    local port
+    for _ in $(seq 1 100); do
         port=$((20000 + RANDOM % 20000))
         if pgc__port_free "$port"; then
             echo "$port"
@@ -144,13 +145,13 @@ pgc__pid() { # DIR: the postmaster pid when it is running for DIR/data
 }
 
 pgc_start() { # DIR
-    local dir=${1:?pgc_start DIR} attempt port reg
+    local dir=${1:?pgc_start DIR} port reg
     dir=$(cd "$dir" && pwd -P) || return 1
     [ -f "$dir/port" ] || { pgc__die "$dir is not a cluster made by pgc_init"; return 1; }
     if pgc__pid "$dir" >/dev/null; then
         return 0
     fi
-    for attempt in 1 2 3; do
+    for _ in 1 2 3; do
         if (cd "$dir" && pgc__as_owner "$(pgc__bin)/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
             -w -t 60 start) >"$dir/pg_ctl.log" 2>&1; then
             reg=$(pgc__registry)
@@ -172,7 +173,7 @@ pgc_start() { # DIR
 }
 
 pgc_stop() { # DIR
-    local dir=${1:?pgc_stop DIR} pid i reg
+    local dir=${1:?pgc_stop DIR} pid reg
     dir=$(cd "$dir" 2>/dev/null && pwd -P) || return 0
     reg=$(pgc__registry)
     if [ -f "$reg" ]; then
@@ -181,12 +182,12 @@ pgc_stop() { # DIR
     fi
     pid=$(pgc__pid "$dir") || return 0
     kill -INT "$pid" 2>/dev/null || true # fast shutdown
-    for i in $(seq 1 300); do
+    for _ in $(seq 1 300); do
         kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.1
     done
     kill -QUIT "$pid" 2>/dev/null || true # immediate shutdown
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.1
     done
