@@ -14,12 +14,15 @@
 # (c)/(a) and (c)/(b). anonetl's peak RSS comes from /usr/bin/time -v; with
 # BENCH_SCALE_CHECK=1 anonetl also runs at 4x the rows, to show memory stays flat.
 # After the runs, anonetl's published rows are compared with (b)'s, which computes the
-# documented hash construction in SQL: a mismatch fails the bench.
+# documented hash construction in SQL: a mismatch fails the bench. The COPY codec alone
+# is timed on the source's real COPY output, which it must reproduce byte for byte
+# (tests/bench/codec_bench.c).
 #
 # Env: BENCH_ROWS (default 1000000; 20000 for a quick check), BENCH_ROUNDS (3),
 #      BENCH_SCALE_CHECK (0), ANONETL (./anonetl), BENCH_KEEP=1 keeps the temp dir,
 #      BENCH_SKIP_ANONETL=1 runs (a) and (b) only.
-# Exit: 0 when every contender ran and anonetl's output matched; 1 otherwise.
+# Exit: 0 when every contender ran, anonetl's output matched and the codec reproduced
+#       PostgreSQL's output; 1 otherwise.
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/../.."
@@ -298,11 +301,24 @@ run_anonetl() { # label
     fi
 }
 
+# The codec alone, on the source's real COPY output (and checked against it: every row
+# must come back byte for byte after split + decode + encode).
+CODEC_FAILED=0
+codec_check() {
+    local cc=${CC:-cc}
+    $cc -std=c11 -D_GNU_SOURCE -O2 -I. -o "$dir/codec_bench" tests/bench/codec_bench.c \
+        etl/copytext.c anonymise/abuf.c anonymise/anon_error.c -lcrypto
+    src -c "COPY parties TO STDOUT" >"$dir/parties.copy"
+    CODEC_LINE=$("$dir/codec_bench" "$dir/parties.copy" 12 2>&1) || CODEC_FAILED=1
+    rm -f "$dir/parties.copy"
+}
+
 # --- main -------------------------------------------------------------------------------
 ANONETL_HASH_KEY=$(openssl rand -hex 32)
 export ANONETL_HASH_KEY
 setup
 write_config
+codec_check
 
 contenders=(raw fdw)
 [ "$SKIP_ANONETL" = 1 ] || contenders+=(anonetl)
@@ -380,4 +396,5 @@ if [ -n "$rss_4n" ]; then
     echo "anonetl peak RSS at 4N=$((ROWS * 4)): $((rss_4n / 1024)) MiB  (4N/N = $(ratio "$rss_4n" "$rss_n"); $rate_4n rows/s)"
 fi
 echo "anonetl output check: $CHECK"
-[ "$ANON_FAILED" = 0 ]
+echo "$CODEC_LINE"
+[ "$ANON_FAILED" = 0 ] && [ "$CODEC_FAILED" = 0 ]
