@@ -47,6 +47,23 @@ check "scram over TCP: wrong password refused" fails env PGPASSWORD=wrong psql -
 check "scram over TCP: no password refused" fails env PGPASSWORD= psql -X -w -tA -c 'SELECT 1' "$tcp"
 pgc_psql "$src" -c 'DROP ROLE pw_probe' >/dev/null
 
+# A port picked at init and taken before start: pgc_start picks another one.
+pgc_init "$work/moved" >/dev/null
+taken=$(pgc_port "$work/moved")
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("listening", flush=True); time.sleep(60)' \
+    "$taken" >"$work/squatter.out" 2>&1 &
+squatter=$!
+for _ in $(seq 1 50); do grep -q listening "$work/squatter.out" 2>/dev/null && break; sleep 0.1; done
+check "pgc_start moves off an automatically picked port that got taken" pgc_start "$work/moved"
+moved=$(pgc_port "$work/moved")
+check "the cluster now listens on another port ($taken -> $moved)" test "$moved" != "$taken"
+expect_eq "and answers there" 1 "$(psql -X -tA -h "$work/moved" -p "$moved" -U postgres -d postgres -c 'SELECT 1')"
+kill "$squatter" 2>/dev/null
+wait "$squatter" 2>/dev/null
+check "pgc_stop moved cluster" pgc_stop "$work/moved"
+
 # --- demo data --------------------------------------------------------------------------
 pgc_psql "$src" -c 'CREATE DATABASE odr' -c 'CREATE DATABASE odr_again' >/dev/null
 # A second copy loads alongside, for the determinism check below.
