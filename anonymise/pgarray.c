@@ -123,8 +123,8 @@ static enum pgarray_status element(struct pgarray_parser *p)
         anon_error_set(p->err, "array element too large");
         return PGARRAY_ERROR;
     }
-    v.data = p->elem.data ? p->elem.data : "";
-    v.len = p->elem.len;
+    v.data = p->elem.data && !is_null ? p->elem.data : "";
+    v.len = is_null ? 0 : p->elem.len;
     v.is_null = is_null;
     if (!p->fn(p->arg, &v, &p->res, &out_null, p->err))
         return PGARRAY_ERROR;

