@@ -179,6 +179,7 @@ pgc_stop() { # DIR
     if [ -f "$reg" ]; then
         grep -vxF "$dir" "$reg" >"$reg.tmp" 2>/dev/null || true
         mv -f "$reg.tmp" "$reg" || true
+        [ -s "$reg" ] || rm -f "$reg"
     fi
     pid=$(pgc__pid "$dir") || return 0
     kill -INT "$pid" 2>/dev/null || true # fast shutdown
