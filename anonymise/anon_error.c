@@ -26,12 +26,14 @@ void anon_error_add(struct anon_error *err, const char *fmt, ...)
     size_t used = strnlen(err->msg, sizeof(err->msg));
     va_list ap;
 
-    if (used > 0 && used + 1 < sizeof(err->msg))
-        err->msg[used++] = '\n';
-    if (used >= sizeof(err->msg) - 1)
+    /* Count every problem, even one that no longer fits: callers compare counts to
+     * know whether something failed. */
+    err->count++;
+    if (used + 2 >= sizeof(err->msg))
         return; /* full: keep the first messages, they matter most */
+    if (used > 0)
+        err->msg[used++] = '\n';
     va_start(ap, fmt);
     vsnprintf(err->msg + used, sizeof(err->msg) - used, fmt, ap);
     va_end(ap);
-    err->count++;
 }

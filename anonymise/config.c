@@ -618,6 +618,12 @@ static void sort_messages(const char *name, struct anon_error *err)
     size_t n = 1, used = 0;
     const char *p = err->msg;
 
+    /* A full buffer ends in a message cut short: drop it rather than sort a stub. */
+    if (strnlen(err->msg, sizeof(err->msg)) >= sizeof(err->msg) - 2) {
+        char *last = strrchr(err->msg, '\n');
+        if (last)
+            *last = '\0';
+    }
     for (const char *q = err->msg; *q; q++)
         n += *q == '\n';
     lines = calloc(n, sizeof(*lines));

@@ -507,7 +507,8 @@ static void root_check(struct load *L, const struct yopts *o, void *obj)
         for (size_t j = 0; j < i; j++) {
             const struct cfg_table *u = &cfg->tables[j];
             char shown[64], full[160];
-            if (strcmp(t->schema, u->schema) != 0 || strcmp(t->name, u->name) != 0)
+            if (!t->name || !u->name || strcmp(t->schema, u->schema) != 0 ||
+                strcmp(t->name, u->name) != 0)
                 continue;
             snprintf(full, sizeof(full), "%s.%s", t->schema, t->name);
             yopts_shown(shown, sizeof(shown), full);

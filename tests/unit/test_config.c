@@ -290,6 +290,38 @@ static void missing_file(void **state)
                         "tests/unit/configs/no-such-file.yaml: cannot open: No such file or directory");
 }
 
+/* More problems than the error buffer holds: still a failure, every problem counted,
+ * the buffer full but terminated, and no check runs on half-parsed tables (a table
+ * without a name once reached the duplicate-table check: found by fuzz_config). */
+static void many_errors(void **state)
+{
+    static char text[64 * 1024];
+    struct anon_error err;
+    struct config *cfg = NULL;
+    const char *last;
+    size_t used;
+
+    (void)state;
+    used = (size_t)snprintf(text, sizeof(text),
+                            "version: 1\nsource: { dsn: { env: S } }\n"
+                            "target: { dsn: { env: T } }\nsecrets: { hash_key: { env: K } }\n"
+                            "tables:\n");
+    for (int i = 0; i < 300; i++)
+        used += (size_t)snprintf(text + used, sizeof(text) - used,
+                                 "  - { colums: { id: keep } }\n");
+    anon_error_clear(&err);
+    assert_false(config_load_buffer("many.yaml", text, used, &cfg, &err));
+    assert_null(cfg);
+    assert_true(err.count >= 600); /* an unknown key and a missing one per table */
+    assert_true(strnlen(err.msg, sizeof(err.msg)) < sizeof(err.msg));
+    assert_memory_equal(err.msg, "many.yaml:6:5: tables[0]: missing required key", 46);
+    /* the last line is a whole message, not a stub cut by the buffer's end */
+    last = strrchr(err.msg, '\n') + 1;
+    assert_memory_equal(last, "many.yaml:", 10);
+    assert_true(last[strlen(last) - 1] == '"' || last[strlen(last) - 1] == ')');
+    assert_non_null(strstr(err.msg, "many.yaml:6:7: tables[0].colums: unknown key (did you mean \"columns\"?)"));
+}
+
 /* ----------------------------------------------------------- fingerprints */
 
 static const char *const fp_base =
@@ -411,7 +443,8 @@ int main(void)
     static const struct CMUnitTest fixed[] = {
         cmocka_unit_test(reference_loads),  cmocka_unit_test(minimal_defaults),
         cmocka_unit_test(parts_and_secret_forms), cmocka_unit_test(secrets_are_not_read),
-        cmocka_unit_test(missing_file),     cmocka_unit_test(fingerprints),
+        cmocka_unit_test(missing_file),     cmocka_unit_test(many_errors),
+        cmocka_unit_test(fingerprints),
         cmocka_unit_test(durations),        cmocka_unit_test(suggestions),
     };
     enum { MAX_BAD = 120 };
