@@ -73,6 +73,21 @@ bool scrub_iban_ok(const char *s, size_t len)
     return rem == 1;
 }
 
+bool scrub_nino_ok(const char *s, size_t len)
+{
+    static const char *const never[] = {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ", NULL};
+    char p[2];
+
+    if (len < 2)
+        return false;
+    p[0] = upper(s[0]);
+    p[1] = upper(s[1]);
+    for (size_t i = 0; never[i]; i++)
+        if (p[0] == never[i][0] && p[1] == never[i][1])
+            return false;
+    return true;
+}
+
 bool scrub_phone_ok(const char *s, size_t len)
 {
     size_t digits = 0, i = 0;
@@ -133,24 +148,78 @@ ok:
     return true;
 }
 
+/* Local part: A-Z a-z 0-9 . _ % + - and any non-ASCII byte (internationalised). */
+static bool local_char(unsigned char c)
+{
+    return is_digit((char)c) || is_alpha((char)c) || c >= 0x80 || strchr("._%+-", c) != NULL;
+}
+
+/* Domain label: A-Z a-z 0-9 - and any non-ASCII byte. */
+static bool label_char(unsigned char c)
+{
+    return is_digit((char)c) || is_alpha((char)c) || c >= 0x80 || c == '-';
+}
+
+static bool tld_char(unsigned char c)
+{
+    return is_alpha((char)c) || c >= 0x80;
+}
+
+#define EMAIL_MAX_LABELS 64
+
+bool scrub_email_at(const char *s, size_t len, size_t at, size_t *start, size_t *end)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t b = at, e = at + 1, labels[EMAIL_MAX_LABELS], n = 0;
+
+    if (at >= len || s[at] != '@')
+        return false;
+    while (b > 0 && local_char(u[b - 1]))
+        b--;
+    if (b == at)
+        return false;
+    /* label starts: each label but the last is followed by a dot */
+    labels[n++] = e;
+    while (n < EMAIL_MAX_LABELS) {
+        size_t k = e;
+        while (k < len && label_char(u[k]))
+            k++;
+        if (k == e || k >= len || s[k] != '.' || k + 1 >= len || !label_char(u[k + 1]))
+            break;
+        e = k + 1;
+        labels[n++] = e;
+    }
+    /* the last label that starts with 2+ letters not followed by a letter or '-' is the
+     * top-level domain ("a@example.com.123" ends at "com") */
+    while (n-- > 1) {
+        size_t t = labels[n];
+        while (t < len && tld_char(u[t]))
+            t++;
+        if (t - labels[n] >= 2 && !(t < len && u[t] == '-')) {
+            *start = b;
+            *end = t;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Token boundaries: a match starts and ends where no letter or digit touches it. */
 #define NB "(?<![A-Za-z0-9])"
 #define NA "(?![A-Za-z0-9])"
 
 static const struct scrub_detector detectors[SCRUB_NKINDS] = {
-    {SCRUB_EMAIL, "email", "[EMAIL]",
-     "(?<![A-Za-z0-9._%+\\-\\x{80}-\\x{10FFFF}])[A-Za-z0-9._%+\\-\\x{80}-\\x{10FFFF}]++@"
-     "(?:[A-Za-z0-9\\-\\x{80}-\\x{10FFFF}]++\\.)+[A-Za-z\\x{80}-\\x{10FFFF}]{2,63}+"
-     "(?![A-Za-z\\-\\x{80}-\\x{10FFFF}])",
-     NULL},
+    /* e-mails are found in C from each '@' (scrub_email_at): much faster than a regex
+     * that must try every word as a possible local part */
+    {SCRUB_EMAIL, "email", "[EMAIL]", NULL, NULL},
     {SCRUB_CARD, "card_number", "[CARD]", "(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])",
      scrub_luhn_ok},
     {SCRUB_IBAN, "iban", "[IBAN]",
      NB "[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?" NA, scrub_iban_ok},
     {SCRUB_NINO, "nino", "[NINO]",
-     NB "(?i:(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
-        " ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D])" NA,
-     NULL},
+     NB "[A-CEGHJ-PR-TW-Za-ceghj-pr-tw-z][A-CEGHJ-NPR-TW-Za-ceghj-npr-tw-z]"
+        " ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Da-d]" NA,
+     scrub_nino_ok},
     {SCRUB_PHONE, "phone", "[PHONE]",
      "(?<![0-9+])(?:\\+[0-9]++(?:[ -]?\\(0\\)[ -]?[0-9]++)?(?:[ -][0-9]++){0,5}"
      "|(?:0[0-9]++|\\(0[0-9]++\\))(?:[ -][0-9]++){0,3})(?![0-9])",
