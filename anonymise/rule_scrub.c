@@ -12,7 +12,8 @@
  * replacement is literal text (default "[REDACTED]"); empty matches are ignored.
  *
  * Speed: it runs on the free text of every row. The selected detectors are compiled at
- * parse time into ONE alternation of named groups, JIT-compiled, so a value is scanned
+ * parse time into ONE alternation of named groups, JIT-compiled and matched on bytes
+ * (they are ASCII-only; user patterns are UTF-8), so a value is scanned
  * once whatever the number of detectors; Luhn / mod-97 / digit-count / NI-prefix checks
  * run in C from callouts (a failed check backtracks into the next detector). Every
  * regex detector needs a digit: a value without one skips the regex entirely. E-mails
