@@ -59,6 +59,9 @@ struct rule_ops {
     /* The output is the input, byte for byte: the engine copies the raw COPY field
      * without decoding it (only `keep`). */
     bool passthrough;
+    /* The rule replaces a whole array value (suppress, constant); otherwise a rule on an
+     * array column applies to each element (pgarray.h). */
+    bool whole_value;
     /* Parse and validate the options. `opts` is the value written after the rule name
      * (a mapping, a scalar, a sequence), or an empty options object when the rule is a
      * bare word. On success *state holds the parsed options (may stay NULL). Errors are

@@ -85,6 +85,7 @@ const struct rule_ops rule_constant = {
     .name = "constant",
     .summary = "replace every value, NULL included, with a fixed value",
     .passthrough = false,
+    .whole_value = true,
     .parse = constant_parse,
     .free_state = constant_free,
     .describe = constant_describe,

@@ -44,6 +44,7 @@ const struct rule_ops rule_suppress = {
     .name = "suppress",
     .summary = "replace every value with NULL",
     .passthrough = false,
+    .whole_value = true,
     .parse = suppress_parse,
     .free_state = NULL,
     .describe = suppress_describe,

@@ -55,13 +55,29 @@ static bool plan_column(struct plan_column *pc, const struct catalog_column *src
 {
     const struct rule_ops *ops = cc->rule.ops;
 
+    size_t len = strlen(src->type);
+
     pc->source = src;
     pc->rule = &cc->rule;
     memset(&pc->output, 0, sizeof(pc->output));
-    ops->output(cc->rule.state, src->type, &pc->output);
-    if (pc->output.type[0] == '\0')
-        snprintf(pc->output.type, sizeof(pc->output.type), "%s", src->type);
-    pc->target_not_null = src->not_null && !pc->output.may_be_null;
+    pc->per_element = len > 2 && strcmp(src->type + len - 2, "[]") == 0 && !ops->passthrough &&
+                      !ops->whole_value;
+    if (pc->per_element) {
+        /* The rule sees elements: ask for the element type, and the array keeps its
+         * NOT NULL (a NULL element does not make the array NULL). */
+        char element[sizeof(pc->output.type)];
+        snprintf(element, sizeof(element), "%.*s", (int)(len - 2), src->type);
+        ops->output(cc->rule.state, element, &pc->output);
+        if (pc->output.type[0] == '\0')
+            snprintf(pc->output.type, sizeof(pc->output.type), "%s", element);
+        strncat(pc->output.type, "[]", sizeof(pc->output.type) - strlen(pc->output.type) - 1);
+        pc->target_not_null = src->not_null;
+    } else {
+        ops->output(cc->rule.state, src->type, &pc->output);
+        if (pc->output.type[0] == '\0')
+            snprintf(pc->output.type, sizeof(pc->output.type), "%s", src->type);
+        pc->target_not_null = src->not_null && !pc->output.may_be_null;
+    }
     if (pc->output.problem[0]) {
         abuf_printf(report, "%s:%d:%d: columns.%s: %s: %s (source type %s)\n", config_path,
                     cc->line, cc->column, cc->name, ops->name, pc->output.problem, src->type);

@@ -19,6 +19,7 @@ struct plan_column {
     const struct rule *rule;
     struct rule_output output; /* target type and whether NULLs can appear */
     bool target_not_null;
+    bool per_element; /* an array column whose rule applies to each element */
 };
 
 struct table_plan {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anonymise/pgarray.h"
 #include "etl/copytext.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
@@ -96,7 +97,8 @@ static void row_free(struct rule_row *r)
 static bool apply_column(struct rule_row *r, size_t i, const struct rule_ctx *ctx,
                          struct abuf *out)
 {
-    const struct rule *rule = r->plan->columns[i].rule;
+    const struct plan_column *col = &r->plan->columns[i];
+    const struct rule *rule = col->rule;
     const struct rule_value *in = row_value(r, i);
     bool out_null = false;
 
@@ -106,7 +108,9 @@ static bool apply_column(struct rule_row *r, size_t i, const struct rule_ctx *ct
         return false;
     }
     abuf_reset(&r->result);
-    if (!rule->ops->apply(rule->state, ctx, in, &r->result, &out_null, r->err))
+    if (col->per_element
+            ? !pgarray_apply_rule(rule->ops, rule->state, ctx, in, &r->result, &out_null, r->err)
+            : !rule->ops->apply(rule->state, ctx, in, &r->result, &out_null, r->err))
         return false;
     if (abuf_failed(&r->result)) {
         anon_error_set(r->err, "%s.%s: rule output too large", r->plan->qualified,

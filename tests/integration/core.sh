@@ -33,6 +33,7 @@ CREATE TABLE public.people (
     secret_note text NOT NULL,
     notes       text,
     tags        text[],
+    aliases     text[],
     doc         jsonb,
     blob        bytea,
     amount      numeric(14,4),
@@ -42,13 +43,13 @@ CREATE TABLE public.people (
     is_test     boolean NOT NULL DEFAULT false
 );
 INSERT INTO public.people VALUES
- (1, 'a@example.com', 'Zoë O''Brien', 's1', E'tab\there', '{a,b}', '{"k": [1, 2]}', '\x00ff', 1.5, '2024-01-02 03:04:05+00', 'calm', 7, false),
- (2, 'b@example.com', 'Łukasz', 's2', E'new\nline and \\ backslash', '{"with space",NULL}', '{"ü": "\u00e9"}', '\x', -0.0001, '1999-12-31 23:59:59.999999+00', 'angry', NULL, false),
- (3, 'c@example.com', '', 's3', '', '{}', 'null', NULL, 123456789.1234, NULL, NULL, -1, false),
- (4, 'd@example.com', NULL, 's4', E'cr\r\nand \\N literal', NULL, NULL, '\x5c6e', NULL, 'infinity', 'calm', 0, false),
- (5, 'test@example.com', 'Test', 's5', 'filtered out', NULL, NULL, NULL, NULL, NULL, NULL, NULL, true);
+ (1, 'a@example.com', 'Zoë O''Brien', 's1', E'tab\there', '{a,b}', '{"Zoë", NULL, "x y"}', '{"k": [1, 2]}', '\x00ff', 1.5, '2024-01-02 03:04:05+00', 'calm', 7, false),
+ (2, 'b@example.com', 'Łukasz', 's2', E'new\nline and \\ backslash', '{"with space",NULL}', '{}', '{"ü": "\u00e9"}', '\x', -0.0001, '1999-12-31 23:59:59.999999+00', 'angry', NULL, false),
+ (3, 'c@example.com', '', 's3', '', '{}', NULL, 'null', NULL, 123456789.1234, NULL, NULL, -1, false),
+ (4, 'd@example.com', NULL, 's4', E'cr\r\nand \\N literal', NULL, '{"",q}', NULL, '\x5c6e', NULL, 'infinity', 'calm', 0, false),
+ (5, 'test@example.com', 'Test', 's5', 'filtered out', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true);
 INSERT INTO public.people
-SELECT g, 'user' || g || '@example.org', 'Name ' || g, 'x', 'note ' || g, ARRAY['t' || g], jsonb_build_object('n', g),
+SELECT g, 'user' || g || '@example.org', 'Name ' || g, 'x', 'note ' || g, ARRAY['t' || g], ARRAY['a' || g], jsonb_build_object('n', g),
        decode(md5(g::text), 'hex'), g / 7.0, '2020-01-01'::timestamptz + g * interval '1 minute', 'calm', g, false
 FROM generate_series(6, 3000) g;
 CREATE TABLE public.cases (case_ref text PRIMARY KEY, person_id bigint, status text);
@@ -90,6 +91,7 @@ tables:
       secret_note: suppress
       notes: keep
       tags: keep
+      aliases: { hash: {} }
       doc: keep
       blob: keep
       amount: keep
@@ -137,6 +139,10 @@ src_h=$(S -c "COPY (SELECT substr(encode(hmac(convert_to('', 'UTF8') || '\\x00':
 tgt_h=$(T -c "COPY (SELECT email, name FROM anonymised.people ORDER BY 1) TO STDOUT")
 if [ "$src_h" = "$tgt_h" ]; then ok "hash values equal pgcrypto's HMAC (default and namespaced, NULL stays NULL)"; else
     not_ok "hash values equal pgcrypto's HMAC" "$(diff <(echo "$src_h") <(echo "$tgt_h") | head -6)"; fi
+src_a=$(S -c "COPY (SELECT (SELECT array_agg(CASE WHEN e IS NULL THEN NULL ELSE substr(encode(hmac(convert_to('', 'UTF8') || '\\x00'::bytea || convert_to(e, 'UTF8'), decode('$KEY', 'escape'), 'sha256'), 'hex'), 1, 32) END ORDER BY o) FROM unnest(aliases) WITH ORDINALITY u(e, o)) AS a FROM public.people WHERE NOT is_test AND aliases IS NOT NULL AND aliases <> '{}' ORDER BY 1) TO STDOUT")
+tgt_a=$(T -c "COPY (SELECT aliases FROM anonymised.people WHERE aliases IS NOT NULL AND aliases <> '{}' ORDER BY 1) TO STDOUT")
+expect_eq "hash on a text[] column hashes each element (NULL elements stay NULL)" "$src_a" "$tgt_a"
+expect_eq "empty and NULL arrays kept as such" "1 1" "$(T -tAc "SELECT count(*) FILTER (WHERE aliases = '{}') || ' ' || count(*) FILTER (WHERE aliases IS NULL) FROM anonymised.people")"
 expect_eq "suppressed column all NULL" 0 "$(T -tAc 'SELECT count(*) FROM anonymised.people WHERE secret_note IS NOT NULL')"
 expect_eq "constant column" "42" "$(T -tAc 'SELECT DISTINCT code FROM anonymised.people')"
 expect_eq "suppressed NOT NULL column became nullable" "YES" "$(T -tAc "SELECT is_nullable FROM information_schema.columns WHERE table_schema='anonymised' AND table_name='people' AND column_name='secret_note'")"
