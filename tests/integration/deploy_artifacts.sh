@@ -22,7 +22,7 @@
 # Tools that are missing (terraform, man, systemd-analyze, ./anonetl) turn their tests
 # into TAP SKIPs with the reason. Runs in well under 20 s.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 
 ANONETL=${ANONETL:-./anonetl}
@@ -263,6 +263,7 @@ else
 fi
 if have dpkg && have pkg-config; then
     missing=""
+    # shellcheck disable=SC2013 # words, not lines
     for mod in $(sed -n 's/^PKGS *:= *//p' Makefile); do
         pc=$(pkg-config --variable=pcfiledir "$mod" 2>/dev/null)/$mod.pc
         pkg=$(dpkg -S "$pc" 2>/dev/null | head -1 | cut -d: -f1)
@@ -274,6 +275,7 @@ else
     skip "Dockerfile: build stage installs every pkg-config module of the Makefile" "needs dpkg and pkg-config"
 fi
 missing=""
+# shellcheck disable=SC2013 # words, not lines
 for src in $(grep -E '^COPY ' $df | grep -v -- '--from=' | awk '{ for (i = 2; i < NF; i++) print $i }'); do
     compgen -G "$src" >/dev/null || missing="$missing $src"
 done
@@ -369,6 +371,7 @@ if have man && have groff; then
         for c in $("$ANONETL" help 2>&1 | sed -n '/^commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }'); do
             opts="$opts $("$ANONETL" help "$c" 2>&1 | head -1 | grep -oE -- '--[a-z][a-z-]+')"
         done
+        # shellcheck disable=SC2086 # split the option list
         for o in $(printf '%s\n' $opts | sort -u); do
             printf '%s\n' "$text" | grep -qF -- "$o" || missing="$missing $o"
         done
