@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# tests/integration/kanon.sh: k_anonymity enforced on the published rows, end to end on
+# two real clusters: on_violation suppress, drop and fail. Each published table is
+# checked with a GROUP BY over the quasi-identifiers (every class has >= k rows), the
+# exact rows that were suppressed or dropped, and the run record (anonetl.run_tables
+# rows_suppressed / rows_dropped). `fail` exits 6 and publishes nothing.
+#
+# The quasi-identifiers are the published values: postcode goes through
+# `truncate: { outward_code: true }`, so "SW1A 1AA" and "sw1a 2aa" are one class.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/tap.sh
+. tests/lib/pgcluster.sh
+
+ANONETL=${ANONETL:-./anonetl}
+work=$(pgc_mktemp)
+trap 'pgc_stop_all; rm -rf "$work"' EXIT
+
+pgc_init "$work/src" >/dev/null && pgc_start "$work/src" >/dev/null
+pgc_init "$work/tgt" >/dev/null && pgc_start "$work/tgt" >/dev/null
+S() { pgc_psql "$work/src" -d postgres "$@"; }
+T() { pgc_psql "$work/tgt" -d postgres "$@"; }
+
+ANONETL_HASH_KEY=$(openssl rand -hex 32)
+export ANONETL_HASH_KEY
+SOURCE_DATABASE_URL=$(pgc_dsn "$work/src")
+TARGET_DATABASE_URL=$(pgc_dsn "$work/tgt")
+export SOURCE_DATABASE_URL TARGET_DATABASE_URL
+
+# people, k = 5 over (postcode outward code, birth_year, sex):
+#   SW1A 1980 F   6 rows   ok
+#   EC1A 1990 M   5 rows   ok (postcodes spelled differently, one class after the rule)
+#   M1   1975 F   2 rows   too small
+#   B33  1960 M   1 row    too small
+#   NULL 1985 F   3 rows   too small, with a NULL quasi-identifier (NULL-safe grouping)
+# 6 violating rows: suppressing them makes an all-NULL class of 6 >= 5.
+# birth_year is NOT NULL in the source (and so in the target): suppression must cope.
+S <<'SQL' >/dev/null
+CREATE TABLE public.people (
+    id bigint PRIMARY KEY, postcode text, birth_year integer NOT NULL, sex text, note text);
+INSERT INTO public.people
+SELECT g, 'SW1A ' || g || 'AA', 1980, 'F', 'n' || g FROM generate_series(1, 6) g;
+INSERT INTO public.people VALUES
+ (7, 'EC1A 1BB', 1990, 'M', 'x'), (8, 'ec1a 1bb', 1990, 'M', 'x'), (9, 'EC1A1BB', 1990, 'M', 'x'),
+ (10, ' EC1A 2BB ', 1990, 'M', 'x'), (11, 'EC1A 3BB', 1990, 'M', 'x'),
+ (12, 'M1 1AE', 1975, 'F', 'x'), (13, 'M1 2AE', 1975, 'F', 'x'),
+ (14, 'B33 8TH', 1960, 'M', 'x'),
+ (15, NULL, 1985, 'F', 'x'), (16, NULL, 1985, 'F', 'x'), (17, NULL, 1985, 'F', 'x');
+-- small: 2 violating rows only; suppressing them would leave an all-NULL class of 2 < 5,
+-- so they are dropped instead (the safe residual).
+CREATE TABLE public.small (id bigint PRIMARY KEY, region text, band text);
+INSERT INTO public.small SELECT g, 'north', 'a' FROM generate_series(1, 7) g;
+INSERT INTO public.small VALUES (8, 'south', 'a'), (9, 'east', 'b');
+SQL
+
+cfg=$work/anonetl.yaml
+write_config() { # ON_VIOLATION
+    cat >"$cfg" <<YAML
+version: 1
+source:
+  dsn: { env: SOURCE_DATABASE_URL }
+target:
+  dsn: { env: TARGET_DATABASE_URL }
+  schema: anonymised
+secrets:
+  hash_key: { env: ANONETL_HASH_KEY }
+tables:
+  - name: public.people
+    columns:
+      id: keep
+      postcode: { truncate: { outward_code: true } }
+      birth_year: keep
+      sex: keep
+      note: suppress
+    k_anonymity:
+      quasi_identifiers: [postcode, birth_year, sex]
+      k: 5
+      on_violation: $1
+  - name: public.small
+    columns: { id: keep, region: keep, band: keep }
+    k_anonymity:
+      quasi_identifiers: [region, band]
+      k: 5
+      on_violation: $1
+YAML
+}
+log=$work/run.log
+run() { "$ANONETL" run -c "$cfg" --skip-preflight >>"$log" 2>&1; }
+
+# Classes of the published table with fewer than k rows (must be 0).
+small_classes() { # TABLE QI-LIST K
+    T -tAc "SELECT count(*) FROM (SELECT 1 FROM anonymised.$1 GROUP BY $2 HAVING count(*) < $3) s"
+}
+last_run_counts() { # TABLE: "suppressed|dropped" of the latest succeeded run
+    T -tAc "SELECT rows_suppressed || '|' || rows_dropped FROM anonetl.run_tables
+            WHERE table_name = 'public.$1' AND run_id = (SELECT max(run_id) FROM anonetl.runs
+            WHERE status = 'succeeded')"
+}
+published_md5() {
+    T -tAc "SELECT md5(coalesce(string_agg(p::text, '|' ORDER BY p.id), '')) FROM anonymised.$1 p"
+}
+
+# --- 1. fail, first run: exit 6, nothing published -----------------------------------------
+write_config fail
+run; rc=$?
+expect_eq "fail: a violating table exits 6" 6 "$rc"
+expect_eq "fail: nothing published on the first run" "" \
+    "$(T -tAc "SELECT to_regclass('anonymised.people')::text || to_regclass('anonymised.small')::text" 2>/dev/null)"
+grep -q 'k-anonymity' "$log"
+check "fail: the log names k-anonymity" test $? -eq 0
+
+# --- 2. suppress -------------------------------------------------------------------------
+: >"$log"
+write_config suppress
+run; rc=$?
+expect_eq "suppress: run exits 0" 0 "$rc"
+expect_eq "suppress: no class below k in people (GROUP BY)" 0 "$(small_classes people 'postcode, birth_year, sex' 5)"
+expect_eq "suppress: no class below k in small (GROUP BY)" 0 "$(small_classes small 'region, band' 5)"
+expect_eq "suppress: every row kept" 17 "$(T -tAc 'SELECT count(*) FROM anonymised.people')"
+expect_eq "suppress: exactly the violating rows have all quasi-identifiers NULL" "12,13,14,15,16,17" \
+    "$(T -tAc "SELECT string_agg(id::text, ',' ORDER BY id) FROM anonymised.people WHERE postcode IS NULL AND birth_year IS NULL AND sex IS NULL")"
+expect_eq "suppress: rows in large classes untouched (outward codes)" "EC1A:5 SW1A:6" \
+    "$(T -tAc "SELECT string_agg(postcode || ':' || n, ' ' ORDER BY postcode) FROM (SELECT postcode, count(*) n FROM anonymised.people WHERE postcode IS NOT NULL GROUP BY 1) s")"
+expect_eq "suppress: run record for people (suppressed|dropped)" "6|0" "$(last_run_counts people)"
+expect_eq "suppress: residual all-NULL class of 2 < k is dropped, not kept (small)" "1,2,3,4,5,6,7" \
+    "$(T -tAc "SELECT string_agg(id::text, ',' ORDER BY id) FROM anonymised.small")"
+expect_eq "suppress: small run record says 0 suppressed, 2 dropped" "0|2" "$(last_run_counts small)"
+expect_eq "suppress: non-QI columns of suppressed rows unchanged" "x" \
+    "$(T -tAc "SELECT DISTINCT coalesce(note, 'x') FROM anonymised.people WHERE id >= 12")"
+suppressed_md5=$(published_md5 people)
+
+# --- 3. fail again: exit 6, the previous publish stays as it was ---------------------------
+: >"$log"
+write_config fail
+# Were the violation ignored, rows 12-17 would be published with their quasi-identifiers
+# (they are NULL in the suppressed version), so the checksum would change.
+run; rc=$?
+expect_eq "fail: exits 6 with published data present" 6 "$rc"
+expect_eq "fail: published people unchanged" "$suppressed_md5" "$(published_md5 people)"
+expect_eq "fail: the failed run is recorded with exit code 6" "failed|6" \
+    "$(T -tAc "SELECT status || '|' || exit_code FROM anonetl.runs ORDER BY run_id DESC LIMIT 1")"
+expect_eq "fail: no run_tables rows for the failed run" 0 \
+    "$(T -tAc "SELECT count(*) FROM anonetl.run_tables WHERE run_id = (SELECT max(run_id) FROM anonetl.runs)")"
+
+# --- 4. drop -------------------------------------------------------------------------------
+: >"$log"
+write_config drop
+run; rc=$?
+expect_eq "drop: run exits 0" 0 "$rc"
+expect_eq "drop: no class below k in people (GROUP BY)" 0 "$(small_classes people 'postcode, birth_year, sex' 5)"
+expect_eq "drop: violating rows deleted, the rest kept" "1,2,3,4,5,6,7,8,9,10,11" \
+    "$(T -tAc "SELECT string_agg(id::text, ',' ORDER BY id) FROM anonymised.people")"
+expect_eq "drop: no quasi-identifier suppressed" 0 "$(T -tAc 'SELECT count(*) FROM anonymised.people WHERE postcode IS NULL')"
+expect_eq "drop: run record for people (suppressed|dropped)" "0|6" "$(last_run_counts people)"
+expect_eq "drop: run record for small" "0|2" "$(last_run_counts small)"
+
+# --- 5. fail with data that is k-anonymous: exit 0 ------------------------------------------
+: >"$log"
+S -c "DELETE FROM public.people WHERE id >= 12; DELETE FROM public.small WHERE id >= 8" >/dev/null
+write_config fail
+run; rc=$?
+expect_eq "fail: k-anonymous data publishes (exit 0)" 0 "$rc"
+expect_eq "fail: all 11 rows published" 11 "$(T -tAc 'SELECT count(*) FROM anonymised.people')"
+expect_eq "fail: run record, nothing suppressed or dropped" "0|0" "$(last_run_counts people)"
+
+# --- 6. an all-NULL class alone below k: suppress drops it ---------------------------------
+: >"$log"
+S -c "INSERT INTO public.small VALUES (20, NULL, NULL), (21, NULL, NULL)" >/dev/null
+write_config suppress
+run; rc=$?
+expect_eq "suppress: run exits 0 with a small all-NULL class" 0 "$rc"
+expect_eq "suppress: the all-NULL class of 2 is dropped" "0|2" "$(last_run_counts small)"
+expect_eq "suppress: no class below k in small (GROUP BY, NULLs grouped)" 0 "$(small_classes small 'region, band' 5)"
+
+done_testing
