@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etl/awsauth.h"
+
 #define SECRET_MAX (64 * 1024)
 
 static bool read_secret_file(const char *path, const char *what, struct abuf *out,
@@ -59,8 +61,9 @@ bool secret_resolve(const struct cfg_secret *s, const char *what, struct abuf *o
             return false;
         break;
     case CFG_SECRET_AWS:
-        anon_error_set(err, "%s: aws_secret sources are not supported by this build yet", what);
-        return false;
+        if (!awsauth_secret(s, what, out, err))
+            return false;
+        break;
     }
     if (abuf_failed(out)) {
         anon_error_set(err, "%s: secret too large", what);

@@ -677,6 +677,8 @@ struct signed_ctx {
     const void *body;
     size_t body_len;
     bool form;
+    const char *content_type; /* JSON protocol (aws_client_post_json): its content type */
+    const char *target;       /* and its X-Amz-Target */
 };
 
 static bool slist_addf(struct curl_slist **l, const char *fmt, ...) INFRA_PRINTF(2, 3);
@@ -706,7 +708,7 @@ static bool signed_headers(void *ctx, struct curl_slist **out, struct infra_erro
 {
     struct signed_ctx *s = ctx;
     struct aws_credentials cr;
-    struct sigv4_header h[4];
+    struct sigv4_header h[6];
     struct sigv4_signature sig;
     char date[17];
     size_t nh = 0;
@@ -720,6 +722,10 @@ static bool signed_headers(void *ctx, struct curl_slist **out, struct infra_erro
     h[nh++] = (struct sigv4_header){"x-amz-date", date};
     if (s->form)
         h[nh++] = (struct sigv4_header){"content-type", FORM_CONTENT_TYPE};
+    if (s->content_type)
+        h[nh++] = (struct sigv4_header){"content-type", s->content_type};
+    if (s->target)
+        h[nh++] = (struct sigv4_header){"x-amz-target", s->target};
     if (cr.session_token[0])
         h[nh++] = (struct sigv4_header){"x-amz-security-token", cr.session_token};
     struct sigv4_request req = {s->method, s->path, s->query, h, nh, s->body, s->body_len};
@@ -730,6 +736,8 @@ static bool signed_headers(void *ctx, struct curl_slist **out, struct infra_erro
     if (!slist_addf(out, "Host: %s", s->c->parts.host_hdr) ||
         !slist_addf(out, "X-Amz-Date: %s", date) ||
         (s->form && !slist_addf(out, "Content-Type: %s", FORM_CONTENT_TYPE)) ||
+        (s->content_type && !slist_addf(out, "Content-Type: %s", s->content_type)) ||
+        (s->target && !slist_addf(out, "X-Amz-Target: %s", s->target)) ||
         (cr.session_token[0] && !slist_addf(out, "X-Amz-Security-Token: %s", cr.session_token)) ||
         !slist_addf(out, "Authorization: %s", sig.authorization) || !slist_addf(out, "Expect:")) {
         infra_error_set(err, "out of memory or overlong header");
@@ -746,8 +754,12 @@ out:
 bool aws_client_post_form(struct aws_client *c, const struct aws_form *form,
                           struct aws_http_response *resp, struct infra_error *err)
 {
-    struct signed_ctx s = {
-        c, "POST", c->parts.path, NULL, form ? form->data : NULL, form ? form->len : 0, true};
+    struct signed_ctx s = {.c = c,
+                           .method = "POST",
+                           .path = c->parts.path,
+                           .body = form ? form->data : NULL,
+                           .body_len = form ? form->len : 0,
+                           .form = true};
 
     memset(resp, 0, sizeof(*resp));
     if (!form || form->failed || form->len == 0) {
@@ -758,13 +770,35 @@ bool aws_client_post_form(struct aws_client *c, const struct aws_form *form,
                      c->have_opts ? &c->opts : NULL, resp, err);
 }
 
+bool aws_client_post_json(struct aws_client *c, const char *target, const char *json,
+                          size_t json_len, struct aws_http_response *resp, struct infra_error *err)
+{
+    struct signed_ctx s = {.c = c,
+                           .method = "POST",
+                           .path = c->parts.path,
+                           .body = json,
+                           .body_len = json_len,
+                           .content_type = AWS_JSON_CONTENT_TYPE,
+                           .target = target};
+
+    memset(resp, 0, sizeof(*resp));
+    if (!target || !*target || strpbrk(target, "\r\n") || !json || json_len == 0 ||
+        json_len > FORM_MAX) {
+        infra_error_set(err, "%s: JSON request without a target or body (or over %u bytes)",
+                        c->service, FORM_MAX);
+        return false;
+    }
+    return send_loop("POST", c->endpoint, signed_headers, &s, json, json_len,
+                     c->have_opts ? &c->opts : NULL, resp, err);
+}
+
 bool aws_client_get(struct aws_client *c, const char *path_and_query,
                     struct aws_http_response *resp, struct infra_error *err)
 {
     char url[AWS_URL_MAX * 2], path[1024];
     const char *q;
     size_t pn;
-    struct signed_ctx s = {c, "GET", path, NULL, NULL, 0, false};
+    struct signed_ctx s = {.c = c, .method = "GET", .path = path};
     size_t base = strlen(c->endpoint);
 
     memset(resp, 0, sizeof(*resp));

@@ -133,6 +133,17 @@ const char *aws_client_endpoint(const struct aws_client *c);
 bool aws_client_post_form(struct aws_client *c, const struct aws_form *form,
                           struct aws_http_response *resp, struct infra_error *err) INFRA_MUST_CHECK;
 
+/*
+ * POST a JSON-protocol request (Secrets Manager, ...): body json[0..json_len) to the
+ * endpoint root, signed, with Content-Type AWS_JSON_CONTENT_TYPE and X-Amz-Target
+ * target ("secretsmanager.GetSecretValue"); both headers are signed. Same contract as
+ * aws_client_post_form; an error answer is a JSON document {"__type", "message"}.
+ */
+#define AWS_JSON_CONTENT_TYPE "application/x-amz-json-1.1"
+bool aws_client_post_json(struct aws_client *c, const char *target, const char *json,
+                          size_t json_len, struct aws_http_response *resp,
+                          struct infra_error *err) INFRA_MUST_CHECK;
+
 /* GET path_and_query ("/?Action=...&Version=..." or "/x"), signed. Same contract. */
 bool aws_client_get(struct aws_client *c, const char *path_and_query,
                     struct aws_http_response *resp, struct infra_error *err) INFRA_MUST_CHECK;

@@ -69,18 +69,19 @@ static bool check_request(const struct rds_token_request *req, struct infra_erro
     return true;
 }
 
-/* Position of a query parameter in botocore's rendering. */
-static int param_rank(const char *piece)
-{
-    static const char *const order[] = {
-        "Action=",           "DBUser=",        "X-Amz-Algorithm=",      "X-Amz-Credential=",
-        "X-Amz-Date=",       "X-Amz-Expires=", "X-Amz-SignedHeaders=", "X-Amz-Security-Token=",
-        "X-Amz-Signature="};
+/* botocore's order of the query parameters; anything else (none today) goes last. */
+static const char *const param_order[] = {
+    "Action=",         "DBUser=",        "X-Amz-Algorithm=",     "X-Amz-Credential=",
+    "X-Amz-Date=",     "X-Amz-Expires=", "X-Amz-SignedHeaders=", "X-Amz-Security-Token=",
+    "X-Amz-Signature="};
+#define N_ORDER (sizeof(param_order) / sizeof(param_order[0]))
 
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-        if (strncmp(piece, order[i], strlen(order[i])) == 0)
-            return (int)i;
-    return (int)(sizeof(order) / sizeof(order[0]));
+static size_t param_rank(const char *piece)
+{
+    for (size_t i = 0; i < N_ORDER; i++)
+        if (strncmp(piece, param_order[i], strlen(param_order[i])) == 0)
+            return i;
+    return N_ORDER;
 }
 
 /* Append the query's '&'-separated pieces to out[*len..] in botocore's order. */
@@ -98,7 +99,7 @@ static bool render_query(const char *query, char *out, size_t outsz, size_t *len
         plen[n++] = l;
         p += l + (p[l] == '&');
     }
-    for (int rank = 0; rank <= 9; rank++) {
+    for (size_t rank = 0; rank <= N_ORDER; rank++) {
         for (size_t i = 0; i < n; i++) {
             if (param_rank(piece[i]) != rank)
                 continue;
