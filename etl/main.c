@@ -10,6 +10,7 @@
 
 #include "anonymise/config.h"
 #include "etl/exitcode.h"
+#include "etl/init.h"
 #include "etl/inspect.h"
 #include "etl/log.h"
 #include "etl/preflight.h"
@@ -274,6 +275,8 @@ static const struct command commands[] = {
      "preflight -c FILE [--json] [--only GROUP,...] [--repair [--yes]]", cmd_preflight},
     {"status", "recent runs: outcome, rows per table, high-water marks, key fingerprint",
      "status -c FILE [--json] [--limit N]", cmd_status},
+    {"init", "write a safe-by-default config for every table and column of a source schema",
+     "init [--source-dsn DSN] [--schema S] [-o FILE [--force]]", init_main},
     {"help", "show help for a command", "help [COMMAND]", cmd_help},
 };
 

@@ -1,0 +1,306 @@
+/* init.c: `anonetl init`, a starting config from the source catalog (see init.h). */
+#include "etl/init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "anonymise/coverage.h"
+#include "etl/exitcode.h"
+#include "etl/log.h"
+#include "etl/pgconn.h"
+#include "etl/version.h"
+
+#define INIT_OUT_MAX ((size_t)64 << 20)
+
+static const char usage[] = "usage: anonetl init [--source-dsn DSN] [--schema S] [-o FILE] "
+                            "[--force]\n"
+                            "  (without --source-dsn: $SOURCE_DATABASE_URL)\n";
+
+/* Every table and column of the schema, in table then column order. The type is the
+ * real one (format_type), for the comment. */
+static const char columns_sql[] =
+    "SELECT c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+    "       a.attnotnull, COALESCE(a.attnum = ANY (i.indkey), false) "
+    "FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+    "     AND NOT a.attisdropped "
+    "LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary "
+    "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+    "ORDER BY c.relname, a.attnum";
+
+/* A YAML plain scalar when that is safe, else a double-quoted one. */
+static void yaml_name(struct abuf *out, const char *s)
+{
+    bool plain = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_';
+
+    for (const char *p = s; plain && *p; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                (*p >= '0' && *p <= '9') || *p == '_';
+    /* words YAML 1.1 readers take as booleans or null */
+    if (plain && (strcasecmp(s, "y") == 0 || strcasecmp(s, "n") == 0 ||
+                  strcasecmp(s, "yes") == 0 || strcasecmp(s, "no") == 0 ||
+                  strcasecmp(s, "on") == 0 || strcasecmp(s, "off") == 0 ||
+                  strcasecmp(s, "true") == 0 || strcasecmp(s, "false") == 0 ||
+                  strcasecmp(s, "null") == 0))
+        plain = false;
+    if (plain) {
+        abuf_puts(out, s);
+        return;
+    }
+    abuf_putc(out, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            abuf_printf(out, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            abuf_printf(out, "\\x%02x", *p);
+        else
+            abuf_putc(out, (char)*p);
+    }
+    abuf_putc(out, '"');
+}
+
+/* A comment must stay on one line. */
+static void comment_text(struct abuf *out, const char *s)
+{
+    for (; *s; s++)
+        abuf_putc(out, (*s == '\n' || *s == '\r') ? ' ' : *s);
+}
+
+static void header(struct abuf *out, const char *schema, size_t n_tables)
+{
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%d", &tm);
+    abuf_printf(out,
+                "# anonetl config written by `anonetl init` (anonetl %s) on %s\n"
+                "# from the source schema \"",
+                ANONETL_VERSION, when);
+    comment_text(out, schema);
+    abuf_printf(out,
+                "\": %zu table%s.\n"
+                "#\n"
+                "# Safe by default: every column is `suppress` (published as NULL), except\n"
+                "# primary key columns, which are hashed (hash_int for integer keys, hash\n"
+                "# otherwise) so rows stay distinct and joins survive. Each column's source\n"
+                "# type is in its comment. Loosen rules one column at a time, deliberately:\n"
+                "#   anonetl explain -c FILE     what each column becomes\n"
+                "#   anonetl preview -c FILE --table T   before/after on sampled rows\n"
+                "#   anonetl check -c FILE --source      coverage and PII warnings\n"
+                "# Secrets come from the environment; set these before a run:\n"
+                "#   SOURCE_DATABASE_URL  TARGET_DATABASE_URL  ANONETL_HASH_KEY (>= 32 bytes)\n"
+                "version: 1\n"
+                "\n"
+                "source:\n"
+                "  dsn: { env: SOURCE_DATABASE_URL }      # a libpq connection string or URI\n"
+                "\n"
+                "target:\n"
+                "  dsn: { env: TARGET_DATABASE_URL }\n"
+                "  schema: anonymised\n"
+                "  # grant_select_to: [data_team]        # roles that may read the "
+                "published tables\n"
+                "\n"
+                "secrets:\n"
+                "  hash_key: { env: ANONETL_HASH_KEY }    # >= 32 bytes, e.g. openssl rand "
+                "-hex 32\n"
+                "\n"
+                "tables:\n",
+                n_tables, n_tables == 1 ? "" : "s");
+}
+
+static size_t count_tables(PGresult *res)
+{
+    size_t n = 0;
+
+    for (int r = 0; r < PQntuples(res); r++)
+        if (r == 0 || strcmp(PQgetvalue(res, r, 0), PQgetvalue(res, r - 1, 0)) != 0)
+            n++;
+    return n;
+}
+
+/* The config's table name is "schema.table", split at the one dot. */
+static bool name_expressible(const char *schema, const char *table)
+{
+    return !strchr(schema, '.') && !strchr(table, '.');
+}
+
+static void write_tables(PGresult *res, const char *schema, struct abuf *out, size_t *skipped)
+{
+    int n = PQntuples(res);
+
+    for (int r = 0; r < n;) {
+        const char *table = PQgetvalue(res, r, 0);
+        int end = r;
+        while (end < n && strcmp(PQgetvalue(res, end, 0), table) == 0)
+            end++;
+        if (!name_expressible(schema, table)) {
+            abuf_puts(out, "  # skipped: a table whose schema or name holds a dot cannot be "
+                           "named in this config: ");
+            comment_text(out, table);
+            abuf_putc(out, '\n');
+            (*skipped)++;
+            r = end;
+            continue;
+        }
+        abuf_puts(out, "\n  - name: ");
+        {
+            struct abuf full;
+            abuf_init(&full, 1024);
+            abuf_printf(&full, "%s.%s", schema, table);
+            yaml_name(out, abuf_cstr(&full));
+            abuf_free(&full);
+        }
+        abuf_puts(out, "\n    columns:\n");
+        for (; r < end; r++) {
+            struct coverage_column c = {.name = PQgetvalue(res, r, 1),
+                                        .type = PQgetvalue(res, r, 2),
+                                        .primary_key = PQgetvalue(res, r, 4)[0] == 't'};
+            abuf_puts(out, "      ");
+            yaml_name(out, c.name);
+            abuf_printf(out, ": %s   # ", coverage_default_rule(&c));
+            comment_text(out, c.type);
+            if (c.primary_key)
+                abuf_puts(out, ", primary key");
+            else if (PQgetvalue(res, r, 3)[0] == 't')
+                abuf_puts(out, ", not null");
+            abuf_putc(out, '\n');
+        }
+    }
+}
+
+/* -o FILE: created, never overwritten unless --force. */
+static int write_output(const char *path, bool force, const struct abuf *text)
+{
+    FILE *f = stdout;
+    int fd;
+
+    if (path) {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | (force ? 0 : O_EXCL), 0640);
+        if (fd < 0) {
+            fprintf(stderr, "anonetl init: %s: %s%s\n", path, strerror(errno),
+                    errno == EEXIST ? " (use --force to overwrite)" : "");
+            return EXIT_USAGE;
+        }
+        f = fdopen(fd, "w");
+        if (!f) {
+            close(fd);
+            fprintf(stderr, "anonetl init: %s: %s\n", path, strerror(errno));
+            return EXIT_INTERNAL;
+        }
+    }
+    fwrite(text->data, 1, text->len, f);
+    if (fflush(f) != 0 || ferror(f)) {
+        fprintf(stderr, "anonetl init: writing %s failed\n", path ? path : "stdout");
+        if (path)
+            fclose(f);
+        return EXIT_INTERNAL;
+    }
+    if (path && fclose(f) != 0) {
+        fprintf(stderr, "anonetl init: writing %s failed\n", path);
+        return EXIT_INTERNAL;
+    }
+    return EXIT_OK;
+}
+
+static int generate(const char *dsn, const char *schema, const char *path, bool force)
+{
+    struct cfg_db db = {.dsn = {.kind = CFG_SECRET_LITERAL, .ref = (char *)dsn}};
+    const char *params[1] = {schema};
+    struct anon_error err = {0};
+    struct abuf out;
+    PGresult *res;
+    PGconn *conn;
+    size_t skipped = 0, n_tables;
+    int code;
+
+    conn = pgconn_open(&db, "source", &err);
+    if (!conn) {
+        fprintf(stderr, "anonetl init: %s\n", err.msg);
+        return EXIT_SOURCE;
+    }
+    res = pgconn_query(conn, columns_sql, 1, params, PGRES_TUPLES_OK, &err);
+    pgconn_close(conn);
+    if (!res) {
+        fprintf(stderr, "anonetl init: %s\n", err.msg);
+        return EXIT_SOURCE;
+    }
+    n_tables = count_tables(res);
+    if (n_tables == 0) {
+        fprintf(stderr, "anonetl init: schema \"%s\" has no tables this role can see\n",
+                schema);
+        PQclear(res);
+        return EXIT_USAGE;
+    }
+    abuf_init(&out, INIT_OUT_MAX);
+    header(&out, schema, n_tables);
+    write_tables(res, schema, &out, &skipped);
+    PQclear(res);
+    if (abuf_failed(&out)) {
+        fprintf(stderr, "anonetl init: the config would be larger than %zu bytes\n",
+                INIT_OUT_MAX);
+        abuf_free(&out);
+        return EXIT_INTERNAL;
+    }
+    code = write_output(path, force, &out);
+    abuf_free(&out);
+    if (code == EXIT_OK && path)
+        fprintf(stderr, "anonetl init: wrote %s (%zu tables%s)\n", path, n_tables - skipped,
+                skipped ? ", some skipped: see the comments" : "");
+    return code;
+}
+
+int init_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"source-dsn", required_argument, NULL, 'd'},
+                                             {"schema", required_argument, NULL, 's'},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"force", no_argument, NULL, 'f'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *dsn = NULL, *schema = "public", *path = NULL;
+    bool force = false;
+    int c;
+
+    log_init(LOG_AUTO, LOG_WARN);
+    while ((c = getopt_long(argc, argv, "d:s:o:fh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            dsn = optarg;
+            break;
+        case 's':
+            schema = optarg;
+            break;
+        case 'o':
+            path = optarg;
+            break;
+        case 'f':
+            force = true;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return EXIT_OK;
+        default:
+            fputs(usage, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    /* A DSN with a password on the command line shows in `ps`: the environment is better. */
+    if (!dsn)
+        dsn = getenv("SOURCE_DATABASE_URL");
+    if (optind < argc || !dsn || !*dsn || !*schema) {
+        fprintf(stderr, "anonetl init: %s\n%s",
+                optind < argc ? "unexpected argument" : "--source-dsn DSN (or $SOURCE_DATABASE_URL) is required", usage);
+        return EXIT_USAGE;
+    }
+    return generate(dsn, schema, path, force);
+}
