@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etl/awsauth.h"
 #include "etl/log.h"
 #include "etl/secret.h"
+#include "infra/rds_token.h"
 
 /* Deterministic text output: hashes depend on the text of a value. */
 static const char pinned_options[] =
@@ -156,6 +158,33 @@ static bool params_from_fields(struct pgconn_params *p, const struct cfg_db *db,
     return true;
 }
 
+/* iam_auth: the password is a fresh RDS IAM token for the host, port and user. */
+static bool params_iam_token(struct pgconn_params *p, const char *what, struct anon_error *err)
+{
+    const char *port = pgconn_params_get(p, "port");
+    char token[RDS_TOKEN_MAX];
+    long n = port ? strtol(port, NULL, 10) : 5432;
+    bool ok = awsauth_db_token(pgconn_params_get(p, "host"), (int)n, pgconn_params_get(p, "user"),
+                               NULL, awsauth_now(), what, token, sizeof(token), err);
+
+    if (ok)
+        params_set(p, "password", token);
+    OPENSSL_cleanse(token, sizeof(token));
+    return ok;
+}
+
+/* The token is a bearer credential: outside loopback, only a verified host receives it. */
+static bool params_iam_tls(const struct pgconn_params *p, const char *what, struct anon_error *err)
+{
+    const char *mode = pgconn_params_get(p, "sslmode");
+
+    if (pgconn_params_local(p) || (mode && strcmp(mode, "verify-full") == 0))
+        return true;
+    anon_error_set(err, "%s: iam_auth sends a token as the password: sslmode must be verify-full",
+                   what);
+    return false;
+}
+
 /* Every connection outside loopback verifies TLS: default verify-full, refuse weaker. */
 static bool enforce_tls(struct pgconn_params *p, const char *what, struct anon_error *err)
 {
@@ -207,11 +236,13 @@ bool pgconn_params_build(const struct cfg_db *db, const char *what, struct pgcon
         abuf_free_secret(&dsn);
     }
     ok = ok && params_from_fields(p, db, what, err);
+    ok = ok && (!db->iam_auth || params_iam_token(p, what, err));
     if (ok && db->sslmode)
         params_set(p, "sslmode", db->sslmode);
     if (ok && db->sslrootcert)
         params_set(p, "sslrootcert", db->sslrootcert);
     ok = ok && enforce_tls(p, what, err);
+    ok = ok && (!db->iam_auth || params_iam_tls(p, what, err));
     if (ok && !params_add_session(p, db)) {
         anon_error_set(err, "%s: too many connection parameters", what);
         ok = false;
