@@ -27,7 +27,13 @@ static const char usage[] = "usage: anonetl init [--source-dsn DSN] [--schema S]
  * real one (format_type), for the comment. */
 static const char columns_sql[] =
     "SELECT c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
-    "       a.attnotnull, COALESCE(a.attnum = ANY (i.indkey), false) "
+    "       a.attnotnull, COALESCE(a.attnum = ANY (i.indkey), false), "
+    "       (SELECT f.confrelid::pg_catalog.regclass::text || '(' || fa.attname || ')' "
+    "        FROM pg_catalog.pg_constraint f JOIN pg_catalog.pg_attribute fa "
+    "          ON fa.attrelid = f.confrelid "
+    "         AND fa.attnum = f.confkey[pg_catalog.array_position(f.conkey, a.attnum)] "
+    "        WHERE f.conrelid = c.oid AND f.contype = 'f' AND a.attnum = ANY (f.conkey) "
+    "        ORDER BY f.conname LIMIT 1) "
     "FROM pg_catalog.pg_class c "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
@@ -67,6 +73,26 @@ static void yaml_name(struct abuf *out, const char *s)
     abuf_putc(out, '"');
 }
 
+/* "schema.table", plain when both parts are plain, else double-quoted as a whole. */
+static void table_name(struct abuf *out, const char *schema, const char *table)
+{
+    struct abuf a, b;
+
+    abuf_init(&a, 4096);
+    abuf_init(&b, 4096);
+    yaml_name(&a, schema);
+    yaml_name(&b, table);
+    if (a.len && b.len && a.data[0] != '"' && b.data[0] != '"') {
+        abuf_printf(out, "%s.%s", abuf_cstr(&a), abuf_cstr(&b));
+    } else {
+        abuf_reset(&a);
+        abuf_printf(&a, "%s.%s", schema, table);
+        yaml_name(out, abuf_cstr(&a));
+    }
+    abuf_free(&a);
+    abuf_free(&b);
+}
+
 /* A comment must stay on one line. */
 static void comment_text(struct abuf *out, const char *s)
 {
@@ -93,7 +119,9 @@ static void header(struct abuf *out, const char *schema, size_t n_tables)
                 "# Safe by default: every column is `suppress` (published as NULL), except\n"
                 "# primary key columns, which are hashed (hash_int for integer keys, hash\n"
                 "# otherwise) so rows stay distinct and joins survive. Each column's source\n"
-                "# type is in its comment. Loosen rules one column at a time, deliberately:\n"
+                "# type is in its comment; a column marked \"references t(k)\" joins t's key:\n"
+                "# give it the same rule as that key (hash_int, same namespace) to keep the\n"
+                "# join. Loosen rules one column at a time, deliberately:\n"
                 "#   anonetl explain -c FILE     what each column becomes\n"
                 "#   anonetl preview -c FILE --table T   before/after on sampled rows\n"
                 "#   anonetl check -c FILE --source      coverage and PII warnings\n"
@@ -134,6 +162,44 @@ static bool name_expressible(const char *schema, const char *table)
     return !strchr(schema, '.') && !strchr(table, '.');
 }
 
+/* Rows [from, to) of one table: "      name: rule" padded so the comments line up. */
+static void write_columns(PGresult *res, int from, int to, struct abuf *out)
+{
+    size_t width = 0;
+    struct abuf line;
+
+    abuf_init(&line, 1 << 16);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int r = from; r < to; r++) {
+            struct coverage_column c = {.name = PQgetvalue(res, r, 1),
+                                        .type = PQgetvalue(res, r, 2),
+                                        .primary_key = PQgetvalue(res, r, 4)[0] == 't'};
+            const char *fk = PQgetisnull(res, r, 5) ? NULL : PQgetvalue(res, r, 5);
+            abuf_reset(&line);
+            abuf_puts(&line, "      ");
+            yaml_name(&line, c.name);
+            abuf_printf(&line, ": %s", coverage_default_rule(&c));
+            if (pass == 0) {
+                width = line.len > width ? line.len : width;
+                continue;
+            }
+            abuf_append(out, line.data, line.len);
+            abuf_printf(out, "%*s# ", (int)(width - line.len + 2), "");
+            comment_text(out, c.type);
+            if (c.primary_key)
+                abuf_puts(out, ", primary key");
+            else if (PQgetvalue(res, r, 3)[0] == 't')
+                abuf_puts(out, ", not null");
+            if (fk) {
+                abuf_puts(out, ", references ");
+                comment_text(out, fk);
+            }
+            abuf_putc(out, '\n');
+        }
+    }
+    abuf_free(&line);
+}
+
 static void write_tables(PGresult *res, const char *schema, struct abuf *out, size_t *skipped)
 {
     int n = PQntuples(res);
@@ -153,28 +219,10 @@ static void write_tables(PGresult *res, const char *schema, struct abuf *out, si
             continue;
         }
         abuf_puts(out, "\n  - name: ");
-        {
-            struct abuf full;
-            abuf_init(&full, 1024);
-            abuf_printf(&full, "%s.%s", schema, table);
-            yaml_name(out, abuf_cstr(&full));
-            abuf_free(&full);
-        }
+        table_name(out, schema, table);
         abuf_puts(out, "\n    columns:\n");
-        for (; r < end; r++) {
-            struct coverage_column c = {.name = PQgetvalue(res, r, 1),
-                                        .type = PQgetvalue(res, r, 2),
-                                        .primary_key = PQgetvalue(res, r, 4)[0] == 't'};
-            abuf_puts(out, "      ");
-            yaml_name(out, c.name);
-            abuf_printf(out, ": %s   # ", coverage_default_rule(&c));
-            comment_text(out, c.type);
-            if (c.primary_key)
-                abuf_puts(out, ", primary key");
-            else if (PQgetvalue(res, r, 3)[0] == 't')
-                abuf_puts(out, ", not null");
-            abuf_putc(out, '\n');
-        }
+        write_columns(res, r, end, out);
+        r = end;
     }
 }
 
