@@ -9,10 +9,13 @@
 #include <string.h>
 
 #include "anonymise/config.h"
+#include "etl/awsauth.h"
+#include "etl/dbtoken.h"
 #include "etl/exitcode.h"
 #include "etl/init.h"
 #include "etl/inspect.h"
 #include "etl/log.h"
+#include "etl/metrics.h"
 #include "etl/preflight.h"
 #include "etl/run.h"
 #include "etl/status.h"
@@ -88,6 +91,7 @@ static int load_config(const char *cmd, struct common *co, struct config **cfg)
                 co->config);
         return EXIT_USAGE;
     }
+    awsauth_set_region((*cfg)->aws ? (*cfg)->aws->region : NULL);
     return EXIT_OK;
 }
 
@@ -102,6 +106,7 @@ static int cmd_run(int argc, char **argv)
         {"skip-preflight", no_argument, NULL, 'S'},
         {"full-refresh", no_argument, NULL, 'F'},
         {"jobs", required_argument, NULL, 'j'},
+        {"metrics", required_argument, NULL, 'M'},
         {NULL, 0, NULL, 0}};
     struct common co = {0};
     struct run_options opt = {0};
@@ -123,6 +128,11 @@ static int cmd_run(int argc, char **argv)
             opt.jobs = (int)strtol(optarg, &end, 10);
             if (*end || opt.jobs < 1 || opt.jobs > 64)
                 return usage_error("run", "--jobs: expected 1..64, got '%s'", optarg);
+            break;
+        case 'M':
+            if (strcmp(optarg, "emf") != 0)
+                return usage_error("run", "--metrics: expected emf, got '%s'", optarg);
+            metrics_enable_emf(true);
             break;
         case 'h':
             return usage_error("run", "%s", "help");
@@ -266,7 +276,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
     {"run", "copy and anonymise every configured table, then publish them at once",
-     "run -c FILE [--skip-preflight] [--full-refresh] [--jobs N]", cmd_run},
+     "run -c FILE [--skip-preflight] [--full-refresh] [--jobs N] [--metrics emf]", cmd_run},
     {"check", "validate the config (with --source: against the source catalog)",
      "check -c FILE [--source]", cmd_check},
     {"explain", "show each column's rule, source type and target type",
@@ -277,6 +287,8 @@ static const struct command commands[] = {
      "status -c FILE [--json] [--limit N]", cmd_status},
     {"init", "write a safe-by-default config for every table and column of a source schema",
      "init [--source-dsn DSN] [--schema S] [-o FILE [--force]]", init_main},
+    {"db-token", "print an RDS IAM authentication token (as aws rds generate-db-auth-token)",
+     "db-token --host HOST [--port PORT] --user USER [--region REGION]", dbtoken_main},
     {"help", "show help for a command", "help [COMMAND]", cmd_help},
 };
 
