@@ -18,6 +18,7 @@
 #include "anonymise/hmac.h"
 #include "etl/exitcode.h"
 #include "etl/log.h"
+#include "etl/metrics.h"
 #include "etl/pgconn.h"
 #include "etl/preflight.h"
 #include "etl/increment.h"
@@ -147,6 +148,8 @@ static void log_table_summary(const struct publish_table *t)
                                  : 0),
     };
     log_emit(LOG_INFO, "table_done", t->plan->qualified, f, 5, "copied");
+    metrics_table(t->plan->qualified, t->stats.rows_read, t->stats.rows_written, t->rows_filtered,
+                  t->stats.elapsed_s);
 }
 
 /* On a terminal, a readable summary after the run (JSON logs carry table_done events). */
@@ -541,11 +544,15 @@ int run_main(const struct config *cfg, const struct run_options *opt)
             LF_STR("key_fingerprint", r.key_fingerprint)};
         log_emit(LOG_INFO, "run_done", NULL, f, 4, "published");
         print_summary(&r, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        metrics_run(code, rows, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+                    r.n_tables);
     } else {
         abandon(&r, code);
         log_emit(code == EXIT_LOCKED ? LOG_WARN : LOG_ERROR,
                  code == EXIT_LOCKED ? "run_skipped" : "run_failed", NULL,
                  (struct log_field[]){LF_INT("exit_code", code)}, 1, "%s", r.err.msg);
+        metrics_run(code, 0, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+                    r.n_tables);
     }
     run_free(&r);
     return code;
