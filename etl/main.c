@@ -17,6 +17,7 @@
 #include "etl/log.h"
 #include "etl/metrics.h"
 #include "etl/preflight.h"
+#include "etl/preview.h"
 #include "etl/run.h"
 #include "etl/status.h"
 #include "etl/version.h"
@@ -287,6 +288,8 @@ static const struct command commands[] = {
      "status -c FILE [--json] [--limit N]", cmd_status},
     {"init", "write a safe-by-default config for every table and column of a source schema",
      "init [--source-dsn DSN] [--schema S] [-o FILE [--force]]", init_main},
+    {"preview", "before/after of sampled rows of one table (shows SOURCE values: PII)",
+     "preview -c FILE --table T [--limit N] [--json|--text] [--random-key]", preview_main},
     {"db-token", "print an RDS IAM authentication token (as aws rds generate-db-auth-token)",
      "db-token --host HOST [--port PORT] --user USER [--region REGION]", dbtoken_main},
     {"help", "show help for a command", "help [COMMAND]", cmd_help},
