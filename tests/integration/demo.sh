@@ -206,7 +206,8 @@ cols=$(S -tA -c "SELECT string_agg(table_schema || '.' || table_name || '.' || c
                  WHERE table_schema = 'public' AND table_name IN ('cases', 'parties', 'messages', 'payments')")
 yaml_out=$(python3 - "$cols" <<'PY' 2>&1
 import sys, yaml
-allowed = {"keep", "suppress", "constant", "hash", "hash_int"}
+allowed = {"keep", "suppress", "constant", "hash", "hash_int", "mask", "truncate", "generalise",
+           "bucket", "round", "scrub", "date_shift", "json"}
 cfg = yaml.safe_load(open("deploy/demo.yaml"))
 want = set(sys.argv[1].split())
 have, bad = set(), []
@@ -238,7 +239,7 @@ for c in sorted(have - want):
 print("\n".join(bad) if bad else "ok")
 PY
 )
-expect_eq "deploy/demo.yaml: a rule for every column, only available rules, ids hash_int, joins kept" ok "$yaml_out"
+expect_eq "deploy/demo.yaml: a rule for every column, only known rules, ids hash_int, joins kept" ok "$yaml_out"
 
 # --- pgc_stop ---------------------------------------------------------------------------
 check "pgc_stop target" pgc_stop "$tgt"
