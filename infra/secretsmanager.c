@@ -130,15 +130,20 @@ static void report_error(const struct aws_http_response *r, const char *secret_i
     const char *type = json_string_value(json_object_get(doc, "__type"));
     const char *msg = json_string_value(json_object_get(doc, "message"));
     const char *hash;
+    char code[128], text[300];
 
     if (!msg)
         msg = json_string_value(json_object_get(doc, "Message"));
     if (type && (hash = strrchr(type, '#')))
         type = hash + 1;
-    if (type)
+    if (type) {
         infra_error_set(err, "secrets manager: %s: %s%s%.300s (HTTP %ld)", secret_id, type,
                         msg ? ": " : "", msg ? msg : "", r->status);
-    else
+    } else if (aws_http_error_code(r->body, r->body_len, code, sizeof(code), text, sizeof(text))) {
+        /* an XML error document (a proxy, an older endpoint, moto's signature errors) */
+        infra_error_set(err, "secrets manager: %s: %s%s%s (HTTP %ld)", secret_id, code,
+                        text[0] ? ": " : "", text, r->status);
+    } else
         infra_error_set(err, "secrets manager: %s: HTTP %ld with no AWS error document", secret_id,
                         r->status);
     json_decref(doc);
