@@ -19,6 +19,7 @@
 #include "etl/preflight.h"
 #include "etl/preview.h"
 #include "etl/run.h"
+#include "etl/schema_cmd.h"
 #include "etl/status.h"
 #include "etl/version.h"
 #include "infra/aws_http.h"
@@ -290,6 +291,8 @@ static const struct command commands[] = {
      "init [--source-dsn DSN] [--schema S] [-o FILE [--force]]", init_main},
     {"preview", "before/after of sampled rows of one table (shows SOURCE values: PII)",
      "preview -c FILE --table T [--limit N] [--json|--text] [--random-key]", preview_main},
+    {"schema", "print the config's JSON Schema (for editors' YAML support)", "schema",
+     schema_main},
     {"db-token", "print an RDS IAM authentication token (as aws rds generate-db-auth-token)",
      "db-token --host HOST [--port PORT] --user USER [--region REGION]", dbtoken_main},
     {"help", "show help for a command", "help [COMMAND]", cmd_help},
