@@ -221,12 +221,16 @@ bool aws_endpoint_resolve(const char *override, const char *service, const char 
     for (const char *s = service; *s && n + 1 < sizeof(var); s++)
         var[n++] = isalnum((unsigned char)*s) ? (char)toupper((unsigned char)*s) : '_';
     var[n] = '\0';
-    if (!url && (url = getenv(var)) && *url)
-        from = var;
-    else if (!url && (url = getenv("AWS_ENDPOINT_URL")) && *url)
-        from = "AWS_ENDPOINT_URL";
-    else if (!url || !*url)
-        url = NULL;
+    if (!url) { /* an empty variable counts as unset, as in the SDKs */
+        const char *v = getenv(var);
+        if (v && *v) {
+            url = v;
+            from = var;
+        } else if ((v = getenv("AWS_ENDPOINT_URL")) && *v) {
+            url = v;
+            from = "AWS_ENDPOINT_URL";
+        }
+    }
     if (url) {
         w = snprintf(out, outsz, "%s", url);
     } else {
