@@ -102,6 +102,20 @@ else
     skip "terraform validate examples/complete + peering-accepter" "no provider plugin"
 fi
 
+# The whole scenario applied to moto on 127.0.0.1 and checked by anonetl preflight:
+# about two minutes, so only on request.
+if [ "${ANONETL_TF_E2E:-0}" = 1 ]; then
+    if out=$(bash infra/terraform/tests/moto_e2e.sh 2>&1); then
+        ok "infra/terraform/tests/moto_e2e.sh: apply, accept, re-apply against moto; preflight PASS"
+    else
+        not_ok "infra/terraform/tests/moto_e2e.sh: apply, accept, re-apply against moto; preflight PASS" \
+            "$(printf '%s\n' "$out" | grep -A8 '^not ok')"
+    fi
+else
+    skip "infra/terraform/tests/moto_e2e.sh (terraform apply against moto, then preflight)" \
+        "about 2 minutes: set ANONETL_TF_E2E=1"
+fi
+
 # anonetl-config needs no provider: render it for real and feed it to anonetl check.
 if have terraform && have_anonetl; then
     cfg="$work/render"

@@ -59,11 +59,10 @@ module "anonymised_db" {
 module "etl_task" {
   source = "../../modules/etl-task"
 
-  name              = var.name
-  vpc_id            = module.isolated_vpc.vpc_id
-  vpc_cidr          = module.isolated_vpc.vpc_cidr
-  subnet_ids        = values(module.isolated_vpc.private_subnet_ids)
-  s3_prefix_list_id = module.isolated_vpc.s3_prefix_list_id
+  name       = var.name
+  vpc_id     = module.isolated_vpc.vpc_id
+  vpc_cidr   = module.isolated_vpc.vpc_cidr
+  subnet_ids = values(module.isolated_vpc.private_subnet_ids)
 
   database_destinations = {
     source = { cidr = var.production_cidr, port = var.source_db_port }

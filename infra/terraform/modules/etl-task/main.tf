@@ -54,15 +54,22 @@ resource "aws_vpc_security_group_egress_rule" "endpoints" {
   cidr_ipv4         = var.vpc_cidr
 }
 
+# Looked up by name (known at plan time, unlike the endpoint's attribute).
+data "aws_prefix_list" "s3" {
+  count = var.s3_egress ? 1 : 0
+
+  name = "com.amazonaws.${local.region}.s3"
+}
+
 resource "aws_vpc_security_group_egress_rule" "s3" {
-  count = var.s3_prefix_list_id == null ? 0 : 1
+  count = var.s3_egress ? 1 : 0
 
   security_group_id = aws_security_group.task.id
   description       = "HTTPS to S3 through the gateway endpoint (ECR image layers)"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
-  prefix_list_id    = var.s3_prefix_list_id
+  prefix_list_id    = data.aws_prefix_list.s3[0].id
 }
 
 resource "aws_vpc_security_group_egress_rule" "databases" {

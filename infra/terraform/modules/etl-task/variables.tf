@@ -18,10 +18,10 @@ variable "subnet_ids" {
   type        = list(string)
 }
 
-variable "s3_prefix_list_id" {
-  description = "S3 prefix list (from the S3 gateway endpoint) for HTTPS egress to image layers; null = no such rule."
-  type        = string
-  default     = null
+variable "s3_egress" {
+  description = "HTTPS egress to the regional S3 prefix list (image layers through the S3 gateway endpoint of isolated-vpc)."
+  type        = bool
+  default     = true
 }
 
 variable "database_destinations" {
