@@ -9,6 +9,7 @@
 #include "etl/exitcode.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
+#include "etl/piicheck.h"
 #include "etl/plan.h"
 
 static size_t count_columns(const struct config *cfg)
@@ -39,6 +40,7 @@ static int check_against_source(const struct config *cfg, PGconn *conn)
         }
         switch (plan_build(t, cfg->path, cat, &plan, &report)) {
         case PLAN_OK:
+            piicheck_table(conn, plan, stdout); /* warnings only: the exit code stays */
             break;
         case PLAN_POLICY:
             code = EXIT_POLICY;
@@ -63,6 +65,7 @@ int inspect_check(const struct config *cfg, bool with_source)
     int code;
 
     if (!with_source) {
+        piicheck_config(cfg, stdout); /* names only; warnings keep the exit code */
         printf("%s: ok (%zu tables, %zu columns)\n", cfg->path, cfg->n_tables,
                count_columns(cfg));
         return EXIT_OK;
