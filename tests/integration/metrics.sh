@@ -25,9 +25,11 @@ INSERT INTO public.people SELECT g, 'u' || g || '@example.com', g % 10 = 0 FROM 
 CREATE TABLE public.cases (ref text PRIMARY KEY, status text);
 INSERT INTO public.cases SELECT 'C-' || g, 'open' FROM generate_series(1, 40) g;
 SQL
-export ANONETL_HASH_KEY=$(openssl rand -hex 32)
-export SOURCE_DATABASE_URL=$(pgc_dsn "$work/src" postgres postgres)
-export TARGET_DATABASE_URL=$(pgc_dsn "$work/tgt" postgres postgres)
+ANONETL_HASH_KEY=$(openssl rand -hex 32)
+export ANONETL_HASH_KEY
+SOURCE_DATABASE_URL=$(pgc_dsn "$work/src" postgres postgres)
+TARGET_DATABASE_URL=$(pgc_dsn "$work/tgt" postgres postgres)
+export SOURCE_DATABASE_URL TARGET_DATABASE_URL
 
 write_config() { # FILE [extra column yaml for people]
     cat >"$1" <<YAML

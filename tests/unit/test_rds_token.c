@@ -38,14 +38,33 @@ struct vector {
 };
 
 static const struct vector vectors[] = {
-    {"mydb.abc123.eu-west-2.rds.amazonaws.com", 5432, "anonetl reader+x", "eu-west-2", "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", 1700000000,
-     "mydb.abc123.eu-west-2.rds.amazonaws.com:5432/?Action=connect&DBUser=anonetl%20reader%2Bx&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20231114%2Feu-west-2%2Frds-db%2Faws4_request&X-Amz-Date=20231114T221320Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=56fa05ef83cc8284199806960bc236667d2d21fad77e080cb0c27ccb8fe0328b"},
-    {"mydb.abc123.eu-west-2.rds.amazonaws.com", 5432, "u", "eu-west-2", "ASIAEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "IQoJb3JpZ2luX2VjE/tok+en==", 1700000000,
-     "mydb.abc123.eu-west-2.rds.amazonaws.com:5432/?Action=connect&DBUser=u&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAEXAMPLE%2F20231114%2Feu-west-2%2Frds-db%2Faws4_request&X-Amz-Date=20231114T221320Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Security-Token=IQoJb3JpZ2luX2VjE%2Ftok%2Ben%3D%3D&X-Amz-Signature=683d80c890e9d620ce1180783619cbaf40ff642e3992571e30c06c93215207bc"},
+    {"mydb.abc123.eu-west-2.rds.amazonaws.com", 5432, "anonetl reader+x", "eu-west-2",
+     "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", 1700000000,
+     "mydb.abc123.eu-west-2.rds.amazonaws.com:5432/"
+     "?Action=connect&DBUser=anonetl%20reader%2Bx&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-"
+     "Credential=AKIDEXAMPLE%2F20231114%2Feu-west-2%2Frds-db%2Faws4_request&X-Amz-Date="
+     "20231114T221320Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature="
+     "56fa05ef83cc8284199806960bc236667d2d21fad77e080cb0c27ccb8fe0328b"},
+    {"mydb.abc123.eu-west-2.rds.amazonaws.com", 5432, "u", "eu-west-2", "ASIAEXAMPLE",
+     "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "IQoJb3JpZ2luX2VjE/tok+en==", 1700000000,
+     "mydb.abc123.eu-west-2.rds.amazonaws.com:5432/"
+     "?Action=connect&DBUser=u&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAEXAMPLE%"
+     "2F20231114%2Feu-west-2%2Frds-db%2Faws4_request&X-Amz-Date=20231114T221320Z&X-Amz-Expires=900&"
+     "X-Amz-SignedHeaders=host&X-Amz-Security-Token=IQoJb3JpZ2luX2VjE%2Ftok%2Ben%3D%3D&X-Amz-"
+     "Signature=683d80c890e9d620ce1180783619cbaf40ff642e3992571e30c06c93215207bc"},
     {"h.example", 443, "u", "us-east-1", "AKIDEXAMPLE", "x", "", 1700000000,
-     "h.example:443/?Action=connect&DBUser=u&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20231114%2Fus-east-1%2Frds-db%2Faws4_request&X-Amz-Date=20231114T221320Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=b2dd7aaf25b994a36ffb7f7532ed2acd6ddd054d3ed1e884607a095c69b2a86f"},
-    {"10.20.0.5", 6543, "data_team", "ap-southeast-2", "AKIAIOSFODNN7EXAMPLE", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY", "", 1262304000,
-     "10.20.0.5:6543/?Action=connect&DBUser=data_team&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20100101%2Fap-southeast-2%2Frds-db%2Faws4_request&X-Amz-Date=20100101T000000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=3fd382f792f186c3727a92824079b1ad5ff284ee3b7fe84ed35dbc67f7ed55db"},
+     "h.example:443/"
+     "?Action=connect&DBUser=u&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%"
+     "2F20231114%2Fus-east-1%2Frds-db%2Faws4_request&X-Amz-Date=20231114T221320Z&X-Amz-Expires=900&"
+     "X-Amz-SignedHeaders=host&X-Amz-Signature="
+     "b2dd7aaf25b994a36ffb7f7532ed2acd6ddd054d3ed1e884607a095c69b2a86f"},
+    {"10.20.0.5", 6543, "data_team", "ap-southeast-2", "AKIAIOSFODNN7EXAMPLE",
+     "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY", "", 1262304000,
+     "10.20.0.5:6543/"
+     "?Action=connect&DBUser=data_team&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="
+     "AKIAIOSFODNN7EXAMPLE%2F20100101%2Fap-southeast-2%2Frds-db%2Faws4_request&X-Amz-Date="
+     "20100101T000000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature="
+     "3fd382f792f186c3727a92824079b1ad5ff284ee3b7fe84ed35dbc67f7ed55db"},
 };
 
 static void test_botocore_vectors(void **state)
@@ -128,8 +147,8 @@ static void test_region_from_host(void **state)
     (void)state;
     assert_true(rds_token_region_from_host("db.abc123.eu-west-2.rds.amazonaws.com", r, sizeof(r)));
     assert_string_equal(r, "eu-west-2");
-    assert_true(rds_token_region_from_host("x.cluster-ro-abc.US-EAST-1.RDS.amazonaws.com", r,
-                                           sizeof(r)));
+    assert_true(
+        rds_token_region_from_host("x.cluster-ro-abc.US-EAST-1.RDS.amazonaws.com", r, sizeof(r)));
     assert_string_equal(r, "us-east-1");
     assert_true(rds_token_region_from_host("db.abc.cn-north-1.rds.amazonaws.com.cn", r, sizeof(r)));
     assert_string_equal(r, "cn-north-1");
