@@ -226,6 +226,8 @@ static int split_task(struct run *r, struct copy_task *first, struct copy_task *
     char *base;
     int pieces = jobs * 2 > MAX_PIECES ? MAX_PIECES : jobs * 2;
 
+    /* Unsplit: the task creates, loads and keys the table in one transaction. */
+    first->create = true;
     if (jobs < 2 || plan->n_key != 1 || plan->catalog->est_rows < split_rows())
         return EXIT_OK;
     key = &plan->columns[plan->key_columns[0]];
@@ -249,6 +251,13 @@ static int split_task(struct run *r, struct copy_task *first, struct copy_task *
         PQclear(res);
         abuf_free(&sql);
         return EXIT_OK;
+    }
+    /* Split: several connections load the table, so the leader creates it first. */
+    first->create = false;
+    if (!target_create_version(r->target, plan, first->table->version_name, &r->err)) {
+        PQclear(res);
+        abuf_free(&sql);
+        return EXIT_TARGET;
     }
     lo = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     hi = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
@@ -318,8 +327,6 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
         if (plan->cfg->mode == CFG_MODE_INCREMENTAL)
             log_info("full_reload", plan->qualified, "full reload: %s", reload);
         task->where = dup_sql(&where);
-        if (!target_create_version(r->target, plan, t->version_name, &r->err))
-            return EXIT_TARGET;
         return split_task(r, task, tasks, n_tasks, jobs_of(r));
     }
     t->kind = PUBLISH_MERGE;

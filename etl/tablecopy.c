@@ -196,7 +196,7 @@ static bool start_copies(const struct tablecopy_request *req, enum tablecopy_sta
             abuf_puts(&sql, ", ");
         pgconn_quote_ident(req->target, plan->columns[i].source->name, &sql);
     }
-    abuf_puts(&sql, ") FROM STDIN");
+    abuf_puts(&sql, req->freeze ? ") FROM STDIN WITH (FREEZE)" : ") FROM STDIN");
     ok = !abuf_failed(&sql) && pgconn_exec(req->target, abuf_cstr(&sql), PGRES_COPY_IN, err);
     abuf_free(&sql);
     if (!ok)

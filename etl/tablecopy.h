@@ -36,6 +36,9 @@ struct tablecopy_request {
     size_t key_len;
     const struct hmac_key *hmac; /* the same key, prepared (hmac.h) */
     time_t run_time;
+    /* The destination was created in the current transaction: COPY FREEZE writes the
+     * rows already frozen, sparing the hint-bit rewrite of every page on first read. */
+    bool freeze;
     /* Set by another worker's failure: stop at the next batch (may be NULL). */
     const atomic_bool *abort;
 };

@@ -110,20 +110,28 @@ static int run_task(struct pool *p, struct copy_task *task, PGconn *src, PGconn 
     double start = now_s();
     int code;
 
+    if (task->create &&
+        (!pgconn_exec(tgt, "BEGIN", PGRES_COMMAND_OK, err) ||
+         !target_create_version(tgt, task->plan, task->dest, err)))
+        return EXIT_TARGET;
+    req.freeze = task->create;
     abuf_init(&dest, 4096);
     target_version_sql(tgt, task->dest, &dest);
     req.dest_sql = abuf_cstr(&dest);
     code = status_code(tablecopy_run(&req, &stats, err));
     abuf_free(&dest);
-    if (code != EXIT_OK)
-        return code;
-    if (!piece_done(p, task, &stats, start))
-        return EXIT_OK;
-    /* The last piece of a swapped table: its primary key, once, after all rows are in. */
-    if (task->table->kind == PUBLISH_SWAP && !task->keys_only &&
+    if (code == EXIT_OK && piece_done(p, task, &stats, start) &&
+        task->table->kind == PUBLISH_SWAP && !task->keys_only &&
         !target_add_primary_key(tgt, task->table->plan, task->table->version_name, err))
-        return strcmp(pgconn_last_sqlstate(), "23505") == 0 ? EXIT_POLICY : EXIT_TARGET;
-    return EXIT_OK;
+        /* The last piece of a swapped table: its primary key, once all rows are in. */
+        code = strcmp(pgconn_last_sqlstate(), "23505") == 0 ? EXIT_POLICY : EXIT_TARGET;
+    if (task->create) {
+        if (code == EXIT_OK && !pgconn_exec(tgt, "COMMIT", PGRES_COMMAND_OK, err))
+            code = EXIT_TARGET;
+        if (code != EXIT_OK)
+            PQclear(PQexec(tgt, "ROLLBACK"));
+    }
+    return code;
 }
 
 static void drain(struct pool *p, PGconn *src, PGconn *tgt)

@@ -30,6 +30,10 @@ struct copy_task {
     char dest[TARGET_NAME_MAX];  /* table in anonetl_data */
     char *where;                 /* extra SQL condition (owned), or NULL */
     bool keys_only;              /* a key_scan stream: rows counted apart */
+    /* The task creates its destination itself, loads it and adds its key in one target
+     * transaction (a whole, unsplit table): COPY FREEZE applies, and a failure leaves
+     * nothing behind. Otherwise the leader created the destination beforehand. */
+    bool create;
     double size;                 /* for largest-first ordering */
 };
 
