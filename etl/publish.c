@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etl/kanon_apply.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
 
@@ -190,8 +191,9 @@ static bool grant_and_comment(PGconn *conn, const struct publish_request *req,
 static bool record_table(PGconn *conn, const struct publish_request *req,
                          const struct publish_table *t, struct anon_error *err)
 {
-    char run[32], read[32], written[32], filtered[32], ms[32], deleted[32];
-    const char *p[10];
+    char run[32], read[32], written[32], filtered[32], ms[32], deleted[32], suppressed[32],
+        dropped[32];
+    const char *p[11];
 
     snprintf(run, sizeof(run), "%lld", (long long)req->run_id);
     snprintf(read, sizeof(read), "%llu", (unsigned long long)t->stats.rows_read);
@@ -199,6 +201,8 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
     snprintf(filtered, sizeof(filtered), "%llu", (unsigned long long)t->rows_filtered);
     snprintf(ms, sizeof(ms), "%lld", (long long)(t->stats.elapsed_s * 1000));
     snprintf(deleted, sizeof(deleted), "%llu", (unsigned long long)t->rows_deleted);
+    snprintf(suppressed, sizeof(suppressed), "%llu", (unsigned long long)t->rows_suppressed);
+    snprintf(dropped, sizeof(dropped), "%llu", (unsigned long long)t->rows_dropped);
     p[0] = req->schema;
     p[1] = t->plan->cfg->name;
     p[2] = t->plan->qualified;
@@ -232,13 +236,15 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
     p[6] = ms;
     p[7] = deleted;
     p[8] = t->high_water_mark[0] ? t->high_water_mark : NULL;
+    p[9] = suppressed;
+    p[10] = dropped;
     PGresult *res = pgconn_query(conn,
                                  "INSERT INTO anonetl.run_tables (run_id, table_name, mode, "
                                  "rows_read, rows_written, rows_filtered, elapsed_ms, "
-                                 "rows_deleted, high_water_mark) "
+                                 "rows_deleted, high_water_mark, rows_suppressed, rows_dropped) "
                                  "VALUES ($1::bigint, $2, $3, $4::bigint, $5::bigint, "
-                                 "$6::bigint, $7::bigint, $8::bigint, $9)",
-                                 9, p, PGRES_COMMAND_OK, err);
+                                 "$6::bigint, $7::bigint, $8::bigint, $9, $10::bigint, $11::bigint)",
+                                 11, p, PGRES_COMMAND_OK, err);
     PQclear(res);
     return res != NULL;
 }
@@ -378,7 +384,33 @@ static bool merge_table(PGconn *conn, struct publish_table *t, struct anon_error
     return ok;
 }
 
-static bool publish_one(PGconn *conn, const struct publish_request *req,
+/* k-anonymity on the rows about to be published (the new version, or the merged one). */
+static bool enforce_kanon(PGconn *conn, struct publish_request *req, struct publish_table *t,
+                          struct anon_error *err)
+{
+    struct abuf table;
+    bool violated = false, ok;
+
+    if (!t->plan->cfg->k_anonymity)
+        return true;
+    abuf_init(&table, 4096);
+    target_version_sql(conn, t->version_name, &table);
+    ok = !abuf_failed(&table) &&
+         kanon_apply(conn, abuf_cstr(&table), t->plan->cfg->k_anonymity, &t->rows_suppressed,
+                     &t->rows_dropped, &violated, err);
+    abuf_free(&table);
+    if (ok && violated) {
+        req->policy_violated = true;
+        ok = false;
+    }
+    if (ok && (t->rows_suppressed || t->rows_dropped))
+        log_info("k_anonymity", t->plan->qualified, "k=%d: %llu rows suppressed, %llu dropped",
+                 t->plan->cfg->k_anonymity->k, (unsigned long long)t->rows_suppressed,
+                 (unsigned long long)t->rows_dropped);
+    return ok;
+}
+
+static bool publish_one(PGconn *conn, struct publish_request *req,
                         struct publish_table *t, struct old_version *old,
                         struct anon_error *err)
 {
@@ -387,10 +419,10 @@ static bool publish_one(PGconn *conn, const struct publish_request *req,
          * old rows until the commit. Staging tables go after the commit. */
         snprintf(old[0].name, sizeof(old[0].name), "%s", t->staging_name);
         snprintf(old[1].name, sizeof(old[1].name), "%s", t->keys_name);
-        return merge_table(conn, t, err) && grant_and_comment(conn, req, t, err) &&
-               record_table(conn, req, t, err);
+        return merge_table(conn, t, err) && enforce_kanon(conn, req, t, err) &&
+               grant_and_comment(conn, req, t, err) && record_table(conn, req, t, err);
     }
-    return check_existing(conn, req->schema, t->plan, err) &&
+    return enforce_kanon(conn, req, t, err) && check_existing(conn, req->schema, t->plan, err) &&
            old_version_of(conn, req->schema, t->plan, old, err) &&
            switch_view(conn, req->schema, t, err) && grant_and_comment(conn, req, t, err) &&
            record_table(conn, req, t, err);
@@ -427,7 +459,7 @@ static void drop_old_versions(PGconn *conn, const struct old_version *old, size_
     PQclear(PQexec(conn, "RESET lock_timeout"));
 }
 
-bool publish_all(PGconn *conn, const struct publish_request *req, struct anon_error *err)
+bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *err)
 {
     /* Two slots per table: the old version (swap), or the staging tables (merge). */
     struct old_version *old = calloc(2 * req->n_tables + 1, sizeof(*old));

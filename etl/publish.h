@@ -37,6 +37,8 @@ struct publish_table {
     struct tablecopy_stats stats;
     uint64_t rows_filtered;
     uint64_t rows_deleted;  /* filled by publish (merges) */
+    uint64_t rows_suppressed; /* filled by publish (k-anonymity) */
+    uint64_t rows_dropped;
     uint64_t keys_streamed; /* key_scan: source keys streamed */
     char fingerprint_hex[65];
     /* worker bookkeeping */
@@ -52,9 +54,10 @@ struct publish_request {
     const char *key_fingerprint;
     struct publish_table *tables;
     size_t n_tables;
+    bool policy_violated; /* out: k-anonymity with on_violation: fail (nothing published) */
 };
 
-bool publish_all(PGconn *conn, const struct publish_request *req, struct anon_error *err)
+bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *err)
     ANON_MUST_CHECK;
 
 #endif

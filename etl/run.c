@@ -437,7 +437,9 @@ static int copy_and_publish(struct run *r)
         .tables = r->tables,
         .n_tables = r->n_tables,
     };
-    return publish_all(r->target, &pub, &r->err) ? EXIT_OK : EXIT_TARGET;
+    if (publish_all(r->target, &pub, &r->err))
+        return EXIT_OK;
+    return pub.policy_violated ? EXIT_POLICY : EXIT_TARGET;
 }
 
 /* On failure: drop this run's versioned tables (best effort) and record the failure. */
