@@ -30,18 +30,18 @@ static json_t *secret_schema(bool literal_ok)
     if (literal_ok)
         json_array_append_new(any, json_pack("{s:s, s:s}", "type", "string", "description",
                                              "the value itself (no password in it)"));
-    json_array_append_new(
-        any, json_pack("{s:s, s:{s:{s:s, s:s}}, s:[s], s:b}", "type", "object", "properties",
-                       "env", "type", "string", "pattern", "^[A-Za-z_][A-Za-z0-9_]*$",
-                       "required", "env", "additionalProperties", 0));
+    json_array_append_new(any, json_pack("{s:s, s:{s:{s:s, s:s}}, s:[s], s:b}", "type", "object",
+                                         "properties", "env", "type", "string", "pattern",
+                                         "^[A-Za-z_][A-Za-z0-9_]*$", "required", "env",
+                                         "additionalProperties", 0));
     json_array_append_new(any, json_pack("{s:s, s:{s:{s:s, s:i}}, s:[s], s:b}", "type", "object",
                                          "properties", "file", "type", "string", "minLength", 1,
                                          "required", "file", "additionalProperties", 0));
-    json_array_append_new(
-        any, json_pack("{s:s, s:{s:{s:s, s:i}, s:{s:s, s:i}}, s:[s], s:b}", "type", "object",
-                       "properties", "aws_secret", "type", "string", "minLength", 1, "json_key",
-                       "type", "string", "minLength", 1, "required", "aws_secret",
-                       "additionalProperties", 0));
+    json_array_append_new(any,
+                          json_pack("{s:s, s:{s:{s:s, s:i}, s:{s:s, s:i}}, s:[s], s:b}", "type",
+                                    "object", "properties", "aws_secret", "type", "string",
+                                    "minLength", 1, "json_key", "type", "string", "minLength", 1,
+                                    "required", "aws_secret", "additionalProperties", 0));
     return json_pack("{s:o, s:s}", "oneOf", any, "description",
                      "a secret reference: { env: NAME }, { file: PATH } or "
                      "{ aws_secret: ARN, json_key: KEY }");
@@ -77,14 +77,13 @@ static json_t *rule_schema(void)
 
     for (const struct rule_ops *const *r = rule_all(); *r; r++) {
         json_array_append_new(names, json_string((*r)->name));
-        json_object_set_new(props, (*r)->name,
-                            json_pack("{s:s}", "description", (*r)->summary));
+        json_object_set_new(props, (*r)->name, json_pack("{s:s}", "description", (*r)->summary));
     }
-    return json_pack(
-        "{s:[{s:s, s:o, s:s}, {s:s, s:o, s:i, s:i, s:b}]}", "oneOf", "type", "string", "enum",
-        names, "description", "a rule written as a bare word: keep, suppress, hash, ...",
-        "type", "object", "properties", props, "minProperties", 1, "maxProperties", 1,
-        "additionalProperties", 0);
+    return json_pack("{s:[{s:s, s:o, s:s}, {s:s, s:o, s:i, s:i, s:b}]}", "oneOf", "type", "string",
+                     "enum", names, "description",
+                     "a rule written as a bare word: keep, suppress, hash, ...", "type", "object",
+                     "properties", props, "minProperties", 1, "maxProperties", 1,
+                     "additionalProperties", 0);
 }
 
 /* Custom fields are parsed in code; their shape is known here by key. */
@@ -96,8 +95,8 @@ static json_t *custom_schema(const struct field *f)
                          "every source column and its rule (a column without one stops "
                          "the run)");
     if (strcmp(f->key, "name") == 0)
-        return json_pack("{s:s, s:s, s:s}", "type", "string", "pattern",
-                         "^[^.]+(\\.[^.]+)?$", "description", "schema.table, or table (public)");
+        return json_pack("{s:s, s:s, s:s}", "type", "string", "pattern", "^[^.]+(\\.[^.]+)?$",
+                         "description", "schema.table, or table (public)");
     return json_object();
 }
 
@@ -141,9 +140,9 @@ static json_t *field_schema(const struct field *f)
     case F_SECRET:
         return secret_schema((f->flags & F_LITERAL_OK) != 0);
     case F_STRLIST: /* a single name is a list of one */
-        return json_pack("{s:[{s:s, s:{s:s}, s:i}, {s:s}]}", "anyOf", "type", "array",
-                         "items", "type", "string", "minItems",
-                         (f->flags & F_NONEMPTY) ? 1 : 0, "type", "string");
+        return json_pack("{s:[{s:s, s:{s:s}, s:i}, {s:s}]}", "anyOf", "type", "array", "items",
+                         "type", "string", "minItems", (f->flags & F_NONEMPTY) ? 1 : 0, "type",
+                         "string");
     case F_SECTION:
         return section_schema(f->sub);
     case F_LIST:
@@ -190,7 +189,8 @@ bool config_jsonschema(struct abuf *out, struct anon_error *err)
         anon_error_set(err, "schema: out of memory");
         return false;
     }
-    json_object_set_new(doc, "$schema", json_string("https://json-schema.org/draft/2020-12/schema"));
+    json_object_set_new(doc, "$schema",
+                        json_string("https://json-schema.org/draft/2020-12/schema"));
     json_object_set_new(doc, "$id", json_string(SCHEMA_ID));
     json_object_set_new(doc, "title", json_string("anonetl configuration (version 1)"));
     text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -23,45 +23,70 @@ struct pii_word {
 
 /* Whole words (after splitting) or all the words run together ("firstname"). */
 static const struct pii_word telling_words[] = {
-    {"email", "an email address"},      {"mail", "an email address"},
-    {"emailaddress", "an email address"}, {"phone", "a phone number"},
-    {"telephone", "a phone number"},    {"tel", "a phone number"},
-    {"mobile", "a phone number"},       {"msisdn", "a phone number"},
-    {"cell", "a phone number"},         {"fax", "a phone number"},
-    {"phonenumber", "a phone number"},  {"mobilenumber", "a phone number"},
-    {"name", "a person's name"},        {"firstname", "a person's name"},
-    {"lastname", "a person's name"},    {"surname", "a person's name"},
-    {"forename", "a person's name"},    {"forenames", "a person's name"},
-    {"fullname", "a person's name"},    {"middlename", "a person's name"},
-    {"maidenname", "a person's name"},  {"givenname", "a person's name"},
-    {"familyname", "a person's name"},  {"displayname", "a person's name"},
-    {"username", "a person's name"},    {"postcode", "a postcode"},
-    {"postal", "a postcode"},           {"postalcode", "a postcode"},
-    {"zip", "a postcode"},              {"zipcode", "a postcode"},
-    {"dob", "a date of birth"},         {"birth", "a date of birth"},
-    {"birthday", "a date of birth"},    {"birthdate", "a date of birth"},
-    {"dateofbirth", "a date of birth"}, {"address", "an address"},
-    {"addr", "an address"},             {"street", "an address"},
-    {"addressline", "an address"},      {"ssn", "a national identity number"},
+    {"email", "an email address"},
+    {"mail", "an email address"},
+    {"emailaddress", "an email address"},
+    {"phone", "a phone number"},
+    {"telephone", "a phone number"},
+    {"tel", "a phone number"},
+    {"mobile", "a phone number"},
+    {"msisdn", "a phone number"},
+    {"cell", "a phone number"},
+    {"fax", "a phone number"},
+    {"phonenumber", "a phone number"},
+    {"mobilenumber", "a phone number"},
+    {"name", "a person's name"},
+    {"firstname", "a person's name"},
+    {"lastname", "a person's name"},
+    {"surname", "a person's name"},
+    {"forename", "a person's name"},
+    {"forenames", "a person's name"},
+    {"fullname", "a person's name"},
+    {"middlename", "a person's name"},
+    {"maidenname", "a person's name"},
+    {"givenname", "a person's name"},
+    {"familyname", "a person's name"},
+    {"displayname", "a person's name"},
+    {"username", "a person's name"},
+    {"postcode", "a postcode"},
+    {"postal", "a postcode"},
+    {"postalcode", "a postcode"},
+    {"zip", "a postcode"},
+    {"zipcode", "a postcode"},
+    {"dob", "a date of birth"},
+    {"birth", "a date of birth"},
+    {"birthday", "a date of birth"},
+    {"birthdate", "a date of birth"},
+    {"dateofbirth", "a date of birth"},
+    {"address", "an address"},
+    {"addr", "an address"},
+    {"street", "an address"},
+    {"addressline", "an address"},
+    {"ssn", "a national identity number"},
     {"nino", "a national identity number"},
     {"nationalinsurance", "a national identity number"},
     {"ninumber", "a national identity number"},
     {"passport", "a national identity number"},
     {"nhsnumber", "a national identity number"},
-    {"iban", "a bank account"},         {"sortcode", "a bank account"},
-    {"accountnumber", "a bank account"}, {"cardnumber", "a card number"},
-    {"pan", "a card number"},           {"ip", "an IP address"},
-    {"ipaddress", "an IP address"},     {NULL, NULL},
+    {"iban", "a bank account"},
+    {"sortcode", "a bank account"},
+    {"accountnumber", "a bank account"},
+    {"cardnumber", "a card number"},
+    {"pan", "a card number"},
+    {"ip", "an IP address"},
+    {"ipaddress", "an IP address"},
+    {NULL, NULL},
 };
 
 /* "name" after these words names a thing, not a person. */
 static const char *const thing_words[] = {
-    "file",  "table",   "schema",  "column",  "host",    "domain",  "company", "product",
-    "business", "organisation", "organization", "org", "brand", "app", "role", "type",
-    "category", "status", "event", "field", "bucket", "queue", "topic", "key", "tag",
-    "object", "class", "module", "service", "server", "database", "db", "index", "step",
-    "job", "task", "country", "city", "region", "team", "group", "project",
-    "plan", "feature", "metric", "attribute", "param", "parameter", NULL,
+    "file",    "table",    "schema",       "column",       "host",   "domain",    "company",
+    "product", "business", "organisation", "organization", "org",    "brand",     "app",
+    "role",    "type",     "category",     "status",       "event",  "field",     "bucket",
+    "queue",   "topic",    "key",          "tag",          "object", "class",     "module",
+    "service", "server",   "database",     "db",           "index",  "step",      "job",
+    "task",    "country",  "city",         "region",       "team",   "group",     "project",
+    "plan",    "feature",  "metric",       "attribute",    "param",  "parameter", NULL,
 };
 
 static bool in_list(const char *w, const char *const *list)
@@ -101,8 +126,8 @@ static size_t split_words(const char *s, char words[PII_WORDS_MAX][PII_WORD_LEN]
     size_t n = 0, len = 0;
 
     for (const char *p = s;; p++) {
-        bool boundary = !*p || !is_alnum(*p) ||
-                        (len > 0 && is_upper(*p) && p > s && !is_upper(p[-1]));
+        bool boundary =
+            !*p || !is_alnum(*p) || (len > 0 && is_upper(*p) && p > s && !is_upper(p[-1]));
         if (boundary && len > 0) {
             words[n][len] = '\0';
             n++;
@@ -157,9 +182,12 @@ struct pii_marker {
 };
 
 static const struct pii_marker markers[] = {
-    {"[EMAIL]", "email addresses", true}, {"[CARD]", "card numbers", true},
-    {"[IBAN]", "IBANs", true},            {"[NINO]", "National Insurance numbers", true},
-    {"[PHONE]", "phone numbers", false},  {"[POSTCODE]", "UK postcodes", false},
+    {"[EMAIL]", "email addresses", true},
+    {"[CARD]", "card numbers", true},
+    {"[IBAN]", "IBANs", true},
+    {"[NINO]", "National Insurance numbers", true},
+    {"[PHONE]", "phone numbers", false},
+    {"[POSTCODE]", "UK postcodes", false},
 };
 #define N_MARKERS (sizeof(markers) / sizeof(markers[0]))
 
@@ -235,9 +263,8 @@ bool pii_scan_values(struct pii_detector *d, const struct rule_value *values, si
     }
     /* The first kind over its threshold, most specific first. */
     for (size_t m = 0; m < N_MARKERS; m++) {
-        bool enough = markers[m].specific
-                          ? hits[m] >= 1
-                          : hits[m] >= 2 && hits[m] * 10 >= out->non_null;
+        bool enough =
+            markers[m].specific ? hits[m] >= 1 : hits[m] >= 2 && hits[m] * 10 >= out->non_null;
         if (enough) {
             out->kind = markers[m].kind;
             out->hits = hits[m];

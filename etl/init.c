@@ -48,14 +48,13 @@ static void yaml_name(struct abuf *out, const char *s)
     bool plain = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_';
 
     for (const char *p = s; plain && *p; p++)
-        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                (*p >= '0' && *p <= '9') || *p == '_';
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                *p == '_';
     /* words YAML 1.1 readers take as booleans or null */
-    if (plain && (strcasecmp(s, "y") == 0 || strcasecmp(s, "n") == 0 ||
-                  strcasecmp(s, "yes") == 0 || strcasecmp(s, "no") == 0 ||
-                  strcasecmp(s, "on") == 0 || strcasecmp(s, "off") == 0 ||
-                  strcasecmp(s, "true") == 0 || strcasecmp(s, "false") == 0 ||
-                  strcasecmp(s, "null") == 0))
+    if (plain &&
+        (strcasecmp(s, "y") == 0 || strcasecmp(s, "n") == 0 || strcasecmp(s, "yes") == 0 ||
+         strcasecmp(s, "no") == 0 || strcasecmp(s, "on") == 0 || strcasecmp(s, "off") == 0 ||
+         strcasecmp(s, "true") == 0 || strcasecmp(s, "false") == 0 || strcasecmp(s, "null") == 0))
         plain = false;
     if (plain) {
         abuf_puts(out, s);
@@ -284,8 +283,7 @@ static int generate(const char *dsn, const char *schema, const char *path, bool 
     }
     n_tables = count_tables(res);
     if (n_tables == 0) {
-        fprintf(stderr, "anonetl init: schema \"%s\" has no tables this role can see\n",
-                schema);
+        fprintf(stderr, "anonetl init: schema \"%s\" has no tables this role can see\n", schema);
         PQclear(res);
         return EXIT_USAGE;
     }
@@ -294,8 +292,7 @@ static int generate(const char *dsn, const char *schema, const char *path, bool 
     write_tables(res, schema, &out, &skipped);
     PQclear(res);
     if (abuf_failed(&out)) {
-        fprintf(stderr, "anonetl init: the config would be larger than %zu bytes\n",
-                INIT_OUT_MAX);
+        fprintf(stderr, "anonetl init: the config would be larger than %zu bytes\n", INIT_OUT_MAX);
         abuf_free(&out);
         return EXIT_INTERNAL;
     }
@@ -347,7 +344,9 @@ int init_main(int argc, char **argv)
         dsn = getenv("SOURCE_DATABASE_URL");
     if (optind < argc || !dsn || !*dsn || !*schema) {
         fprintf(stderr, "anonetl init: %s\n%s",
-                optind < argc ? "unexpected argument" : "--source-dsn DSN (or $SOURCE_DATABASE_URL) is required", usage);
+                optind < argc ? "unexpected argument"
+                              : "--source-dsn DSN (or $SOURCE_DATABASE_URL) is required",
+                usage);
         return EXIT_USAGE;
     }
     return generate(dsn, schema, path, force);

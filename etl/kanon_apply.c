@@ -97,8 +97,7 @@ static bool allow_nulls(PGconn *conn, const char *table, const struct cfg_kanon 
             const char *name = PQgetvalue(res, r, 0);
             for (size_t i = 0; i < k->n_quasi_identifiers; i++)
                 if (strcmp(k->quasi_identifiers[i], name) == 0)
-                    abuf_printf(&sql, "%s ALTER COLUMN %s DROP NOT NULL", r ? "," : "",
-                                quoted[i]);
+                    abuf_printf(&sql, "%s ALTER COLUMN %s DROP NOT NULL", r ? "," : "", quoted[i]);
         }
         ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
     }
@@ -128,8 +127,7 @@ static bool run_step(PGconn *conn, const char *table, const struct cfg_kanon *k,
 }
 
 bool kanon_apply(PGconn *conn, const char *qualified_table_sql, const struct cfg_kanon *k,
-                 uint64_t *suppressed, uint64_t *dropped, bool *violated,
-                 struct anon_error *err)
+                 uint64_t *suppressed, uint64_t *dropped, bool *violated, struct anon_error *err)
 {
     size_t n = k->n_quasi_identifiers;
     char **quoted = calloc(n + 1, sizeof(*quoted));
@@ -152,14 +150,15 @@ bool kanon_apply(PGconn *conn, const char *qualified_table_sql, const struct cfg
     step = kanon_decide(k->on_violation, k->k, violating, null_rows);
     if (step == KANON_FAIL) {
         *violated = true;
-        anon_error_set(err,
-                       "k-anonymity (k=%d) violated: %llu rows are in classes with fewer "
-                       "than %d rows%s",
-                       k->k,
-                       (unsigned long long)(violating + (null_rows < (uint64_t)k->k ? null_rows : 0)),
-                       k->k, null_rows && null_rows < (uint64_t)k->k
-                                 ? " (counting rows whose quasi-identifiers are all NULL)"
-                                 : "");
+        anon_error_set(
+            err,
+            "k-anonymity (k=%d) violated: %llu rows are in classes with fewer "
+            "than %d rows%s",
+            k->k, (unsigned long long)(violating + (null_rows < (uint64_t)k->k ? null_rows : 0)),
+            k->k,
+            null_rows && null_rows < (uint64_t)k->k
+                ? " (counting rows whose quasi-identifiers are all NULL)"
+                : "");
     }
     ok = run_step(conn, qualified_table_sql, k, quoted, &s, step, suppressed, dropped, err);
 out:

@@ -21,8 +21,8 @@ size_t piicheck_config(const struct config *cfg, FILE *out)
         char qualified[300];
         snprintf(qualified, sizeof(qualified), "%s.%s", t->schema, t->name);
         for (size_t c = 0; c < t->n_columns; c++)
-            n += pii_warn_column(NULL, qualified, t->columns[c].name, &t->columns[c].rule,
-                                 NULL, 0, &lines, &failed, &err);
+            n += pii_warn_column(NULL, qualified, t->columns[c].name, &t->columns[c].rule, NULL, 0,
+                                 &lines, &failed, &err);
     }
     fputs(abuf_cstr(&lines), out);
     abuf_free(&lines);
@@ -55,8 +55,8 @@ static PGresult *sample(PGconn *conn, const struct table_plan *keep, double est_
     return res;
 }
 
-static size_t scan_columns(struct pii_detector *d, const struct table_plan *keep,
-                           PGresult *res, struct abuf *lines, struct anon_error *err)
+static size_t scan_columns(struct pii_detector *d, const struct table_plan *keep, PGresult *res,
+                           struct abuf *lines, struct anon_error *err)
 {
     int rows = PQntuples(res);
     struct rule_value *v = calloc((size_t)rows + 1, sizeof(*v));
@@ -75,8 +75,7 @@ static size_t scan_columns(struct pii_detector *d, const struct table_plan *keep
     }
     free(v);
     if (failed)
-        abuf_printf(lines, "warning: %s: content check stopped: %s\n", keep->qualified,
-                    err->msg);
+        abuf_printf(lines, "warning: %s: content check stopped: %s\n", keep->qualified, err->msg);
     return n;
 }
 
@@ -101,8 +100,7 @@ size_t piicheck_table(PGconn *conn, const struct table_plan *plan, FILE *out)
         abuf_printf(&lines, "warning: %s: content check not done: %s\n", plan->qualified,
                     keep ? err.msg : "out of memory");
     } else if (!(res = sample(conn, keep, plan->catalog->est_rows, &err))) {
-        abuf_printf(&lines, "warning: %s: content check not done: %s\n", plan->qualified,
-                    err.msg);
+        abuf_printf(&lines, "warning: %s: content check not done: %s\n", plan->qualified, err.msg);
     } else {
         n = scan_columns(d, keep, res, &lines, &err);
     }

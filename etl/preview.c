@@ -65,14 +65,13 @@ static bool apply_one(const struct plan_column *col, const struct rule_ctx *ctx,
     if (rule->ops->passthrough) {
         *is_null = in->is_null;
         abuf_append(out, in->data, in->len);
-    } else if (col->per_element ? !pgarray_apply_rule(rule->ops, rule->state, ctx, in, out,
-                                                       is_null, err)
-                                : !rule->ops->apply(rule->state, ctx, in, out, is_null, err)) {
+    } else if (col->per_element
+                   ? !pgarray_apply_rule(rule->ops, rule->state, ctx, in, out, is_null, err)
+                   : !rule->ops->apply(rule->state, ctx, in, out, is_null, err)) {
         return false;
     }
     if (abuf_failed(out)) {
-        anon_error_set(err, "%s.%s: rule output too large", col->source->name,
-                       rule->ops->name);
+        anon_error_set(err, "%s.%s: rule output too large", col->source->name, rule->ops->name);
         return false;
     }
     return true;
@@ -209,8 +208,9 @@ static int prepare_key(struct preview *p)
         abuf_append(&p->key, rnd, sizeof(rnd));
         OPENSSL_cleanse(rnd, sizeof(rnd));
     } else if (!secret_resolve(&p->cfg->hash_key, "secrets.hash_key", &p->key, &p->err)) {
-        fprintf(stderr, "anonetl preview: %s\n  (or --random-key: hashes then differ from "
-                        "a run's)\n",
+        fprintf(stderr,
+                "anonetl preview: %s\n  (or --random-key: hashes then differ from "
+                "a run's)\n",
                 p->err.msg);
         return EXIT_USAGE;
     }
@@ -263,9 +263,9 @@ static int fetch_rows(struct preview *p)
     if (frac < 1.0)
         abuf_printf(&sql, " WHERE pg_catalog.random() < %.9f", frac);
     abuf_printf(&sql, " LIMIT %ld", p->opt->limit);
-    p->res = abuf_failed(&sql) ? NULL
-                               : pgconn_query(p->conn, abuf_cstr(&sql), 0, NULL,
-                                              PGRES_TUPLES_OK, &p->err);
+    p->res = abuf_failed(&sql)
+                 ? NULL
+                 : pgconn_query(p->conn, abuf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK, &p->err);
     abuf_free(&sql);
     if (!p->res) {
         fprintf(stderr, "anonetl preview: %s\n", p->err.msg);
@@ -314,8 +314,7 @@ static bool walk(struct preview *p, preview_emit_fn emit, void *arg)
         load_row(&row, r);
         for (size_t c = 0; ok && c < p->plan->n_columns; c++) {
             bool is_null;
-            ok = apply_one(&p->plan->columns[c], &ctx, &row.values[c], &out, &is_null,
-                           &p->err) &&
+            ok = apply_one(&p->plan->columns[c], &ctx, &row.values[c], &out, &is_null, &p->err) &&
                  emit(arg, r, c, &row.values[c], &out, is_null);
         }
     }
@@ -364,8 +363,7 @@ static int print_json(struct preview *p)
         describe_rule(pc->rule, &rule);
         json_array_append_new(cols, json_pack("{s:s, s:s, s:s, s:s}", "name", pc->source->name,
                                               "rule", abuf_cstr(&rule), "source_type",
-                                              pc->source->type, "target_type",
-                                              pc->output.type));
+                                              pc->source->type, "target_type", pc->output.type));
     }
     abuf_free(&rule);
     json_object_set_new(doc, "table", json_string(p->plan->qualified));
@@ -419,8 +417,8 @@ static void print_text_rows(struct preview *p, struct text_state *ts, char **rul
     int n = PQntuples(p->res);
 
     for (size_t c = 0; c < p->plan->n_columns; c++) {
-        size_t a = utf8_count(p->plan->columns[c].source->name,
-                              strlen(p->plan->columns[c].source->name));
+        size_t a =
+            utf8_count(p->plan->columns[c].source->name, strlen(p->plan->columns[c].source->name));
         size_t b = utf8_count(rules[c], strlen(rules[c]));
         w[0] = a > w[0] ? a : w[0];
         w[1] = b > w[1] ? b : w[1];
@@ -430,8 +428,8 @@ static void print_text_rows(struct preview *p, struct text_state *ts, char **rul
             w[2] = d > w[2] ? d : w[2];
         }
     }
-    printf("%s: %d sampled row%s, before -> after%s\n", p->plan->qualified, n,
-           n == 1 ? "" : "s", p->opt->random_key ? " (random key: hashes differ from a run)" : "");
+    printf("%s: %d sampled row%s, before -> after%s\n", p->plan->qualified, n, n == 1 ? "" : "s",
+           p->opt->random_key ? " (random key: hashes differ from a run)" : "");
     for (int r = 0; r < n; r++) {
         printf("\nrow %d\n  ", r + 1);
         print_padded("COLUMN", w[0] + 2);
@@ -465,9 +463,8 @@ static int print_text(struct preview *p)
     }
     abuf_free(&rule);
     if (!ts.cells || !rules || ts.failed || !walk(p, text_emit, &ts)) {
-        fprintf(stderr, "anonetl preview: %s\n", ts.failed || !ts.cells || !rules
-                                                     ? "out of memory"
-                                                     : p->err.msg);
+        fprintf(stderr, "anonetl preview: %s\n",
+                ts.failed || !ts.cells || !rules ? "out of memory" : p->err.msg);
         code = EXIT_INTERNAL;
     } else {
         print_text_rows(p, &ts, rules);
@@ -487,8 +484,7 @@ static int preview_run(struct preview *p)
 
     p->table = find_table(p->cfg, p->opt->table);
     if (!p->table) {
-        fprintf(stderr, "anonetl preview: %s is not a table of %s\n", p->opt->table,
-                p->cfg->path);
+        fprintf(stderr, "anonetl preview: %s is not a table of %s\n", p->opt->table, p->cfg->path);
         return EXIT_USAGE;
     }
     if ((code = prepare_key(p)) != EXIT_OK)
@@ -498,8 +494,8 @@ static int preview_run(struct preview *p)
         fprintf(stderr, "anonetl preview: %s\n", p->err.msg);
         return EXIT_SOURCE;
     }
-    if (!pgconn_exec(p->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                     PGRES_COMMAND_OK, &p->err)) {
+    if (!pgconn_exec(p->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", PGRES_COMMAND_OK,
+                     &p->err)) {
         fprintf(stderr, "anonetl preview: %s\n", p->err.msg);
         return EXIT_SOURCE;
     }
@@ -512,14 +508,11 @@ static int preview_run(struct preview *p)
 
 static int parse_options(int argc, char **argv, struct preview_options *opt)
 {
-    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
-                                             {"table", required_argument, NULL, 't'},
-                                             {"limit", required_argument, NULL, 'n'},
-                                             {"json", no_argument, NULL, 'J'},
-                                             {"text", no_argument, NULL, 'T'},
-                                             {"random-key", no_argument, NULL, 'R'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"table", required_argument, NULL, 't'},
+        {"limit", required_argument, NULL, 'n'},  {"json", no_argument, NULL, 'J'},
+        {"text", no_argument, NULL, 'T'},         {"random-key", no_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     char *end;
     int c;
 

@@ -54,14 +54,12 @@ static void test_sql_two_columns(void **state)
         "\"anonetl_data\".\"t@r1\" AS kanon_s) AS w WHERE w.n < 5) "
         "AND NOT (kanon_t.\"postcode\" IS NULL AND kanon_t.\"dob\" IS NULL)");
     assert_string_equal(
-        s.drop,
-        "DELETE FROM \"anonetl_data\".\"t@r1\" AS kanon_t "
-        "WHERE kanon_t.ctid IN (SELECT w.ctid FROM (SELECT kanon_s.ctid, count(*) OVER "
-        "(PARTITION BY kanon_s.\"postcode\", kanon_s.\"dob\") AS n FROM "
-        "\"anonetl_data\".\"t@r1\" AS kanon_s) AS w WHERE w.n < 5)");
-    assert_string_equal(s.drop_null,
-                        "DELETE FROM \"anonetl_data\".\"t@r1\" AS kanon_t WHERE "
-                        "(kanon_t.\"postcode\" IS NULL AND kanon_t.\"dob\" IS NULL)");
+        s.drop, "DELETE FROM \"anonetl_data\".\"t@r1\" AS kanon_t "
+                "WHERE kanon_t.ctid IN (SELECT w.ctid FROM (SELECT kanon_s.ctid, count(*) OVER "
+                "(PARTITION BY kanon_s.\"postcode\", kanon_s.\"dob\") AS n FROM "
+                "\"anonetl_data\".\"t@r1\" AS kanon_s) AS w WHERE w.n < 5)");
+    assert_string_equal(s.drop_null, "DELETE FROM \"anonetl_data\".\"t@r1\" AS kanon_t WHERE "
+                                     "(kanon_t.\"postcode\" IS NULL AND kanon_t.\"dob\" IS NULL)");
     kanon_sql_free(&s);
     kanon_sql_free(&s); /* idempotent */
     kanon_sql_free(NULL);
@@ -118,7 +116,7 @@ static void test_decide(void **state)
         /* violations */
         {CFG_KANON_SUPPRESS, 5, 3, 2, KANON_SUPPRESS}, /* NULL class becomes 5: ok */
         {CFG_KANON_SUPPRESS, 5, 6, 0, KANON_SUPPRESS},
-        {CFG_KANON_SUPPRESS, 5, 3, 1, KANON_DROP},     /* NULL class would be 4 < 5 */
+        {CFG_KANON_SUPPRESS, 5, 3, 1, KANON_DROP}, /* NULL class would be 4 < 5 */
         {CFG_KANON_SUPPRESS, 5, 1, 0, KANON_DROP},
         {CFG_KANON_SUPPRESS, 5, 0, 4, KANON_DROP_NULL}, /* only the NULL class is small */
         {CFG_KANON_SUPPRESS, 2, 0, 1, KANON_DROP_NULL},

@@ -58,7 +58,7 @@ static void test_names(void **state)
         {"company_name", NULL},
         {"id", NULL},
         {"status", NULL},
-        {"hotel", NULL},      /* "tel" inside a word is not a word */
+        {"hotel", NULL}, /* "tel" inside a word is not a word */
         {"mailing_list", NULL},
         {"zipper", NULL},
         {"telemetry", NULL},
@@ -72,8 +72,7 @@ static void test_names(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *got = pii_name_kind(cases[i].column);
-        if ((got == NULL) != (cases[i].kind == NULL) ||
-            (got && strcmp(got, cases[i].kind) != 0))
+        if ((got == NULL) != (cases[i].kind == NULL) || (got && strcmp(got, cases[i].kind) != 0))
             fail_msg("%s: got %s, want %s", cases[i].column, got ? got : "(none)",
                      cases[i].kind ? cases[i].kind : "(none)");
     }
@@ -92,8 +91,14 @@ static void test_long_name(void **state)
     assert_null(pii_name_kind(name));
 }
 
-#define V(s) {.data = (s), .len = sizeof(s) - 1}
-#define VNULL {.data = "", .len = 0, .is_null = true}
+#define V(s)                                                                                       \
+    {                                                                                              \
+        .data = (s), .len = sizeof(s) - 1                                                          \
+    }
+#define VNULL                                                                                      \
+    {                                                                                              \
+        .data = "", .len = 0, .is_null = true                                                      \
+    }
 
 static void scan(struct pii_detector *d, const struct rule_value *v, size_t n,
                  struct pii_content *c)
@@ -152,8 +157,8 @@ static void test_content(void **state)
     }
     {
         /* a marker already in the text is not a match; Luhn-invalid digits are no card */
-        const struct rule_value v[] = {V("[EMAIL] redacted"), V("4111 1111 1111 1112"),
-                                       V("1234"), VNULL, V("caf\xc3\xa9 \xff\xfe")};
+        const struct rule_value v[] = {V("[EMAIL] redacted"), V("4111 1111 1111 1112"), V("1234"),
+                                       VNULL, V("caf\xc3\xa9 \xff\xfe")};
         scan(d, v, 5, &c);
         assert_null(c.kind);
         assert_int_equal(c.non_null, 4);
@@ -182,9 +187,8 @@ static void test_warn_column(void **state)
     abuf_init(&out, 1 << 16);
 
     /* name and content both: two lines, no value in them */
-    assert_int_equal(pii_warn_column(d, "public.people", "email", &keep, emails, 2, &out,
-                                     &failed, &err),
-                     2);
+    assert_int_equal(
+        pii_warn_column(d, "public.people", "email", &keep, emails, 2, &out, &failed, &err), 2);
     assert_false(failed);
     assert_non_null(strstr(abuf_cstr(&out), "warning: public.people.email: rule keep, but the "
                                             "name suggests an email address"));
@@ -193,19 +197,17 @@ static void test_warn_column(void **state)
 
     /* content only, under an innocent name */
     abuf_reset(&out);
-    assert_int_equal(pii_warn_column(d, "t", "contact", &keep, emails, 2, &out, &failed, &err),
-                     1);
+    assert_int_equal(pii_warn_column(d, "t", "contact", &keep, emails, 2, &out, &failed, &err), 1);
     /* name only (no samples, or no detector) */
     abuf_reset(&out);
-    assert_int_equal(pii_warn_column(NULL, "t", "surname", &keep, NULL, 0, &out, &failed, &err),
-                     1);
+    assert_int_equal(pii_warn_column(NULL, "t", "surname", &keep, NULL, 0, &out, &failed, &err), 1);
     assert_int_equal(pii_warn_column(d, "t", "surname", &keep, plain, 2, &out, &failed, &err), 1);
     /* nothing to say */
     abuf_reset(&out);
     assert_int_equal(pii_warn_column(d, "t", "status", &keep, plain, 2, &out, &failed, &err), 0);
     /* any rule but keep is never warned about */
-    assert_int_equal(
-        pii_warn_column(d, "t", "email", &suppress, emails, 2, &out, &failed, &err), 0);
+    assert_int_equal(pii_warn_column(d, "t", "email", &suppress, emails, 2, &out, &failed, &err),
+                     0);
     assert_int_equal(out.len, 0);
     abuf_free(&out);
     pii_detector_free(d);
