@@ -121,7 +121,7 @@ variable "schedule_expression" {
 variable "run_args" {
   description = "Extra arguments of `anonetl run`."
   type        = list(string)
-  default     = ["--jobs", "4"]
+  default     = ["--jobs", "4", "--metrics", "emf"]
 }
 
 variable "secret_arns" {
