@@ -86,6 +86,21 @@ static bool plan_column(struct plan_column *pc, const struct catalog_column *src
     return true;
 }
 
+/* k-anonymity with on_violation: suppress NULLs quasi-identifiers: their target columns
+ * are created nullable, so the publish never has to ALTER a table readers are using. */
+static void allow_kanon_nulls(struct table_plan *p)
+{
+    const struct cfg_kanon *k = p->cfg->k_anonymity;
+
+    if (!k || k->on_violation != CFG_KANON_SUPPRESS)
+        return;
+    for (size_t q = 0; q < k->n_quasi_identifiers; q++) {
+        size_t i = plan_column_index(p, k->quasi_identifiers[q]);
+        if (i != (size_t)-1)
+            p->columns[i].target_not_null = false;
+    }
+}
+
 /* The published key: the configured `key`, else the source primary key. */
 static bool plan_keys(struct table_plan *p, const char *config_path, struct abuf *report)
 {
@@ -149,6 +164,7 @@ enum plan_status plan_build(const struct cfg_table *cfg, const char *config_path
         p->all_passthrough = p->all_passthrough && p->columns[i].rule->ops->passthrough;
     }
     p->n_columns = catalog->n_columns;
+    allow_kanon_nulls(p);
     if (st == PLAN_OK && !plan_keys(p, config_path, report))
         st = PLAN_INVALID;
     if (st != PLAN_OK) {

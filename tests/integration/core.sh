@@ -182,6 +182,16 @@ check "the error prints the YAML line to add" test $? -eq 0
 expect_eq "published data unchanged after the policy failure" "$before" "$(T -tAc "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM anonymised.people t")"
 S -c "ALTER TABLE public.people DROP COLUMN phone" >/dev/null
 
+# --- 5b. preflight before the run: a FAIL exits 3 and the target is not touched ----------
+runs_before=$(T -tAc "SELECT count(*) FROM anonetl.runs")
+sed 's/grant_select_to: \[data_team\]/grant_select_to: [data_team, no_such_role]/' "$cfg" >"$work/pf.yaml"
+"$ANONETL" run -c "$work/pf.yaml" >"$work/pf.out" 2>&1; rc=$?
+expect_eq "run with a failing preflight check exits 3" 3 "$rc"
+grep -q 'no_such_role' "$work/pf.out"; check "the failing check is named" test $? -eq 0
+expect_eq "the target was not touched (no run recorded)" "$runs_before" "$(T -tAc "SELECT count(*) FROM anonetl.runs")"
+"$ANONETL" run -c "$cfg" >"$work/pf2.out" 2>&1; rc=$?
+expect_eq "run with preflight passing exits 0" 0 "$rc"
+
 # --- 6. config errors exit 2 -------------------------------------------------------------
 printf 'version: 1\nsource: { dsn: x }\ntarget: { dsn: y }\nsecrets: { hash_key: { env: K } }\ntables:\n  - name: t\n    columns: { a: hsah }\n' >"$work/bad.yaml"
 "$ANONETL" check -c "$work/bad.yaml" >"$work/bad.out" 2>&1; rc=$?
