@@ -98,6 +98,37 @@ static void explain_rule(const struct rule *r, struct abuf *out)
     }
 }
 
+static int max_width(int w, const char *s)
+{
+    int n = (int)strlen(s);
+
+    return n > w ? n : w;
+}
+
+/* COLUMN, SOURCE TYPE, TARGET TYPE, RULE: the rule last, it is the long one. */
+static void explain_columns(const struct table_plan *plan, struct abuf *rule)
+{
+    int wn = 6, ws = 11, wt = 11;
+    char target[192];
+
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        const struct plan_column *c = &plan->columns[i];
+        wn = max_width(wn, c->source->name);
+        ws = max_width(ws, c->source->type);
+        wt = max_width(wt, c->output.type) + (c->target_not_null ? 9 : 0);
+    }
+    printf("  %-*s  %-*s  %-*s  %s\n", wn, "COLUMN", ws, "SOURCE TYPE", wt, "TARGET TYPE",
+           "RULE");
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        const struct plan_column *c = &plan->columns[i];
+        explain_rule(c->rule, rule);
+        snprintf(target, sizeof(target), "%s%s", c->output.type,
+                 c->target_not_null ? " NOT NULL" : "");
+        printf("  %-*s  %-*s  %-*s  %s%s\n", wn, c->source->name, ws, c->source->type, wt,
+               target, abuf_cstr(rule), c->source->pk_position ? "  (primary key)" : "");
+    }
+}
+
 static void explain_table(const struct config *cfg, const struct cfg_table *t, PGconn *conn)
 {
     struct catalog_table *cat = NULL;
@@ -113,14 +144,7 @@ static void explain_table(const struct config *cfg, const struct cfg_table *t, P
         printf("  where: %s\n", t->where);
     if (conn && catalog_read(conn, t->schema, t->name, &cat, &err) &&
         plan_build(t, cfg->path, cat, &plan, &report) == PLAN_OK) {
-        printf("  %-24s %-36s %-26s %s\n", "COLUMN", "RULE", "SOURCE TYPE", "TARGET TYPE");
-        for (size_t i = 0; i < plan->n_columns; i++) {
-            const struct plan_column *c = &plan->columns[i];
-            explain_rule(c->rule, &rule);
-            printf("  %-24s %-36s %-26s %s%s%s\n", c->source->name, abuf_cstr(&rule),
-                   c->source->type, c->output.type, c->target_not_null ? " NOT NULL" : "",
-                   c->source->pk_position ? " (key)" : "");
-        }
+        explain_columns(plan, &rule);
     } else {
         if (conn)
             printf("  (cannot match the source: %s)\n", report.len ? abuf_cstr(&report) : err.msg);
