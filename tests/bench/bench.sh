@@ -18,17 +18,54 @@
 # is timed on the source's real COPY output, which it must reproduce byte for byte
 # (tests/bench/codec_bench.c).
 #
-# Env: BENCH_ROWS (default 1000000; 20000 for a quick check), BENCH_ROUNDS (3),
-#      BENCH_SCALE_CHECK (0), ANONETL (./anonetl), BENCH_KEEP=1 keeps the temp dir,
-#      BENCH_SKIP_ANONETL=1 runs (a) and (b) only.
+#
+# Two more parts measure issue 5, on the same clusters (each in its own database):
+#
+#   incremental: a BENCH_INC_ROWS-row `parties` (plus is_deleted, an index on
+#                updated_at) in `mode: incremental`, key [id], watermark updated_at,
+#                watermark_lag 0s. Per round and per delete mode (none, soft, key_scan):
+#                a timed `--full-refresh`, then 1% of the rows changed (UPDATE ... SET
+#                updated_at = clock_timestamp(), notes, email, claim_amount; soft marks
+#                a tenth of them deleted, key_scan deletes a tenth of them), then the
+#                timed incremental run. Ratio incremental/full of the medians (issue 5's
+#                target: <= 5%, for `none` and `soft`; key_scan streams every source
+#                key, so its figure is informative). After the last round of each mode
+#                the published table must equal a fresh full refresh (mode: full, same
+#                rules, same key) into another schema: count + md5 of the rows' md5s in
+#                key order.
+#   jobs:        four tables of BENCH_JOBS_ROWS rows each (identical content), full
+#                refresh with --jobs 1 and --jobs 2 into two schemas, in rotated order;
+#                speed-up = median(--jobs 1) / median(--jobs 2) (aim >= 1.4x on 2
+#                cores); both schemas must hold identical data.
+#
+# The machine may be shared: the load average is printed before and after each part.
+#
+# Env: BENCH_PARTS (copy,incremental,jobs: any comma-separated subset; default all),
+#      BENCH_QUICK=1 (small defaults: 20000 / 200000 / 50000 rows),
+#      BENCH_ROWS (default 1000000; 20000 for a quick check), BENCH_ROUNDS (3),
+#      BENCH_INC_ROWS (4000000), BENCH_JOBS_ROWS (1000000 per table),
+#      BENCH_SCALE_CHECK (0), ANONETL (./anonetl), BENCH_KEEP=1 keeps the temp dir and
+#      every part's databases, BENCH_SKIP_ANONETL=1 runs (a) and (b) only (and neither
+#      of the anonetl-only parts).
 # Exit: 0 when every contender ran, anonetl's output matched and the codec reproduced
-#       PostgreSQL's output; 1 otherwise.
+#       PostgreSQL's output, and the incremental and jobs parts ran and published the
+#       same data as their references; 1 otherwise. Missing a performance target is
+#       reported, not failed.
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-ROWS=${BENCH_ROWS:-1000000}
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+    ROWS=${BENCH_ROWS:-20000}
+    INC_ROWS=${BENCH_INC_ROWS:-200000}
+    JOBS_ROWS=${BENCH_JOBS_ROWS:-50000}
+else
+    ROWS=${BENCH_ROWS:-1000000}
+    INC_ROWS=${BENCH_INC_ROWS:-4000000}
+    JOBS_ROWS=${BENCH_JOBS_ROWS:-1000000}
+fi
 ROUNDS=${BENCH_ROUNDS:-3}
 SCALE_CHECK=${BENCH_SCALE_CHECK:-0}
 ANONETL=${ANONETL:-$root/anonetl}
@@ -37,9 +74,26 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 SRC_PORT=5433
 DST_PORT=5434
 
-for v in ROWS ROUNDS; do
+for v in ROWS ROUNDS INC_ROWS JOBS_ROWS; do
     case "${!v}" in '' | *[!0-9]* | 0) echo "bench: BENCH_$v must be a positive integer" >&2; exit 2 ;; esac
 done
+if [ "$INC_ROWS" -lt 1000 ]; then echo "bench: BENCH_INC_ROWS must be at least 1000" >&2; exit 2; fi
+if [ "$SKIP_ANONETL" = 1 ]; then PARTS=${BENCH_PARTS:-copy}; else PARTS=${BENCH_PARTS:-copy,incremental,jobs}; fi
+IFS=, read -ra part_list <<<"$PARTS"
+[ "${#part_list[@]}" -gt 0 ] || { echo "bench: BENCH_PARTS is empty" >&2; exit 2; }
+for p in "${part_list[@]}"; do
+    case $p in
+    copy) ;;
+    incremental | jobs)
+        if [ "$SKIP_ANONETL" = 1 ]; then
+            echo "bench: part $p needs anonetl (BENCH_SKIP_ANONETL=1)" >&2
+            exit 2
+        fi
+        ;;
+    *) echo "bench: unknown part '$p' in BENCH_PARTS (copy, incremental, jobs)" >&2; exit 2 ;;
+    esac
+done
+has_part() { case ",$PARTS," in *",$1,"*) return 0 ;; esac; return 1; }
 [ -x "$PGBIN/initdb" ] || { echo "bench: no PostgreSQL 15 in $PGBIN" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is needed (apt-get install time)" >&2; exit 2; }
 if [ "$SKIP_ANONETL" != 1 ] && [ ! -x "$ANONETL" ]; then
@@ -113,9 +167,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 # Deterministic (hash of the row number, no random()), so every run sees the same data.
 # Notes are 50-300 characters of claim-handling prose, some with a newline, a tab or a
 # backslash, so the COPY codec has escapes to handle.
-generate_rows() { # first last
-    src -v first="$1" -v last="$2" <<'SQL'
-INSERT INTO parties
+generate_rows() { # first last [database [table]]: rows first..last into table (parties)
+    psql_at "$SRC_PORT" -d "${3:-bench}" -v first="$1" -v last="$2" -v tbl="${4:-parties}" <<'SQL'
+INSERT INTO :"tbl"
 SELECT g,
        1 + h1 % greatest(:last / 4, 1),
        fn || ' ' || ln,
@@ -187,9 +241,12 @@ TABLE_DDL='(
     claim_amount numeric(12,2)
 )'
 
-setup() {
+start_clusters() {
     start_cluster source "$SRC_PORT"
     start_cluster target "$DST_PORT"
+}
+
+setup() {
     psql_at "$SRC_PORT" -d postgres -c "CREATE DATABASE bench"
     psql_at "$DST_PORT" -d postgres -c "CREATE DATABASE bench"
     src -c "CREATE TABLE parties $TABLE_DDL"
@@ -220,8 +277,8 @@ SQL
 # --- contenders -------------------------------------------------------------------------
 # Each prints nothing and returns the command's status; the caller times it.
 checkpoint_both() {
-    psql_at "$SRC_PORT" -d bench -c CHECKPOINT
-    psql_at "$DST_PORT" -d bench -c CHECKPOINT
+    psql_at "$SRC_PORT" -d postgres -c CHECKPOINT
+    psql_at "$DST_PORT" -d postgres -c CHECKPOINT
 }
 
 run_raw() {
@@ -313,88 +370,413 @@ codec_check() {
     rm -f "$dir/parties.copy"
 }
 
-# --- main -------------------------------------------------------------------------------
+# --- part: copy ((a), (b), (c)) --------------------------------------------------------------
+declare -A times
+rss_n="""" rss_4n="" rate_4n="" CHECK=skipped CODEC_LINE=""
+part_copy() {
+    setup
+    write_config
+    codec_check
+
+    contenders=(raw fdw)
+    [ "$SKIP_ANONETL" = 1 ] || contenders+=(anonetl)
+    rss_n=""
+    for ((r = 0; r < ROUNDS; r++)); do
+        n=${#contenders[@]}
+        for ((i = 0; i < n; i++)); do
+            c=${contenders[$(((i + r) % n))]}
+            case $c in
+            raw) run_raw ;;
+            fdw) run_fdw ;;
+            anonetl)
+                [ "$ANON_FAILED" = 0 ] || continue
+                run_anonetl "r$r" || continue
+                if [ -z "$rss_n" ] || [ "$LAST_RSS" -gt "$rss_n" ]; then rss_n=$LAST_RSS; fi
+                ;;
+            esac
+            times[$c]="${times[$c]:-} $LAST"
+            printf '  round %d  %-8s %8.3f s\n' $((r + 1)) "$c" "$LAST"
+        done
+    done
+
+    # --- correctness: anonetl's published rows against the SQL reference -------------------
+    CHECK=skipped
+    if [ "$SKIP_ANONETL" != 1 ] && [ "$ANON_FAILED" = 0 ]; then
+        digest() { # relation
+            dst -Atc "SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', id, case_id, full_name,
+                        email, phone, postcode, coalesce(date_of_birth::text, 'NULL'), created_at,
+                        updated_at, role, notes, claim_amount), E'\n' ORDER BY id)) FROM $1"
+        }
+        want=$(digest fdw.parties)
+        got=$(digest anonymised.parties 2>&1) || true
+        if [ "$want" = "$got" ]; then
+            CHECK="identical to the SQL reference ($ROWS rows)"
+        else
+            CHECK="MISMATCH: reference '$want', anonetl '$got'"
+            ANON_FAILED=1
+        fi
+    fi
+
+    # --- 4N: memory must stay flat ----------------------------------------------------------
+    rss_4n="" rate_4n=""
+    if [ "$SCALE_CHECK" = 1 ] && [ "$SKIP_ANONETL" != 1 ] && [ "$ANON_FAILED" = 0 ]; then
+        generate_rows $((ROWS + 1)) $((ROWS * 4))
+        src -c "VACUUM ANALYZE parties"
+        if run_anonetl 4n; then
+            rss_4n=$LAST_RSS
+            rate_4n=$(rate $((ROWS * 4)) "$LAST")
+        fi
+    fi
+}
+
+report_copy() {
+    echo
+    echo "anonetl bench: $ROWS rows of parties, median of $ROUNDS rounds, $(nproc) cores"
+    declare -A rates
+    for c in raw fdw anonetl; do
+        [ -n "${times[$c]:-}" ] || continue
+        # shellcheck disable=SC2086
+        med=$(median ${times[$c]})
+        rates[$c]=$(rate "$ROWS" "$med")
+        case $c in
+        raw) label="(a) raw COPY pipe" ;;
+        fdw) label="(b) postgres_fdw + pgcrypto" ;;
+        anonetl) label="(c) anonetl run" ;;
+        esac
+        printf '%-30s %9s rows/s  (median %.3f s; runs:%s)\n' "$label" "${rates[$c]}" "$med" "${times[$c]}"
+    done
+    if [ -n "${rates[anonetl]:-}" ]; then
+        echo "ratio (c)/(a): $(ratio "${rates[anonetl]}" "${rates[raw]}")   (1.00 = as fast as a raw copy)"
+        echo "ratio (c)/(b): $(ratio "${rates[anonetl]}" "${rates[fdw]}")   (> 1 = faster than doing it in the database)"
+        echo "anonetl peak RSS at N=$ROWS: $((rss_n / 1024)) MiB"
+    fi
+    if [ -n "$rss_4n" ]; then
+        echo "anonetl peak RSS at 4N=$((ROWS * 4)): $((rss_4n / 1024)) MiB  (4N/N = $(ratio "$rss_4n" "$rss_n"); $rate_4n rows/s)"
+    fi
+    echo "anonetl output check: $CHECK"
+    echo "$CODEC_LINE"
+}
+
+# --- shared by the incremental and jobs parts ----------------------------------------------
+load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", 100 * a / b; else print "n/a" }'; }
+
+# bench.yaml's rules for one parties-shaped table (a `tables:` item's columns).
+rules_yaml() { # extra column lines (already indented)...
+    cat <<EOF
+    columns:
+      id: keep
+      case_id: keep
+      full_name: { hash: { length: 32 } }
+      email: { hash: { length: 32 } }
+      phone: { hash: { length: 32 } }
+      postcode: keep
+      date_of_birth: suppress
+      created_at: keep
+      updated_at: keep
+      role: keep
+      notes: keep
+      claim_amount: keep
+EOF
+    local line
+    for line in "$@"; do printf '%s\n' "$line"; done
+}
+
+config_head() { # database schema
+    cat <<EOF
+# anonetl bench config (tests/bench/bench.sh)
+version: 1
+source:
+  dsn: "host=$dir port=$SRC_PORT dbname=$1 user=postgres"
+target:
+  dsn: "host=$dir port=$DST_PORT dbname=$1 user=postgres"
+  schema: $2
+secrets:
+  hash_key: { env: ANONETL_HASH_KEY }
+tables:
+EOF
+}
+
+# Runs anonetl once after a checkpoint; LAST = wall seconds, LAST_LOG = its log. Returns 1
+# (with the log's tail on stderr) when anonetl fails or its log lacks the expected event.
+time_anonetl() { # label config expected-event("" = any) [anonetl args...]
+    local label=$1 config=$2 event=$3 t0 t1 rc=0
+    shift 3
+    LAST_LOG="$dir/anonetl-$label.log"
+    checkpoint_both
+    t0=$(now)
+    "$ANONETL" run -c "$config" --skip-preflight "$@" >"$LAST_LOG" 2>&1 || rc=$?
+    t1=$(now)
+    LAST=$(elapsed "$t0" "$t1")
+    if [ "$rc" -ne 0 ]; then
+        echo "anonetl ($label) failed with exit $rc; last lines of its log:" >&2
+    elif [ -n "$event" ] && ! grep -q "\"event\":\"$event\"" "$LAST_LOG"; then
+        echo "anonetl ($label): no '$event' event in its log; last lines:" >&2
+        rc=1
+    fi
+    [ "$rc" -eq 0 ] && return 0
+    tail -20 "$LAST_LOG" | sed 's/^/    /' >&2
+    return 1
+}
+
+drop_database() { # name: on both clusters, unless BENCH_KEEP=1
+    [ "${BENCH_KEEP:-0}" = 1 ] && return 0
+    psql_at "$SRC_PORT" -d postgres -c "DROP DATABASE IF EXISTS $1"
+    psql_at "$DST_PORT" -d postgres -c "DROP DATABASE IF EXISTS $1"
+}
+
+# count + md5 over the md5 of every row in key order (a string_agg of whole rows would
+# pass PostgreSQL's 1 GB limit at 4M rows).
+digest_rows() { # port database relation
+    psql_at "$1" -d "$2" -Atc "SELECT count(*) || ' ' || md5(string_agg(md5(t::text), '' ORDER BY t.id)) FROM $3 t"
+}
+
+# --- part: incremental -----------------------------------------------------------------------
+INC_MODES=(none soft key_scan)
+declare -A inc_full inc_incr inc_check inc_changed inc_bad
+INC_FAILED=0 INC_LOAD="" INC_SIZE=""
+inc_src() { psql_at "$SRC_PORT" -d inc "$@"; }
+
+inc_config() { # file schema mode(incremental|full) deletes
+    {
+        config_head inc "$2"
+        echo "  - name: public.parties"
+        echo "    key: [id]"
+        if [ "$3" = incremental ]; then
+            echo "    mode: incremental"
+            echo "    watermark: updated_at"
+            echo "    watermark_lag: 0s"
+            echo "    deletes: $4"
+            [ "$4" = soft ] && echo "    deleted_column: is_deleted"
+        else
+            echo "    mode: full"
+            [ "$4" = soft ] && echo '    where: "NOT is_deleted"'
+        fi
+        rules_yaml "      is_deleted: keep"
+    } >"$1"
+}
+
+inc_setup() {
+    psql_at "$SRC_PORT" -d postgres -c "CREATE DATABASE inc"
+    psql_at "$DST_PORT" -d postgres -c "CREATE DATABASE inc"
+    inc_src -c "CREATE TABLE parties $TABLE_DDL"
+    inc_src -c "ALTER TABLE parties ADD COLUMN is_deleted boolean NOT NULL DEFAULT false"
+    local t0 m
+    t0=$(now)
+    generate_rows 1 "$INC_ROWS" inc
+    inc_src -c "CREATE INDEX parties_updated_at ON parties (updated_at)"
+    inc_src -c "VACUUM ANALYZE parties"
+    INC_SIZE=$(inc_src -Atc "SELECT pg_size_pretty(pg_table_size('parties'))")
+    echo "incremental source: $INC_ROWS rows, $INC_SIZE (generated in $(elapsed "$t0" "$(now)") s)"
+    for m in "${INC_MODES[@]}"; do
+        inc_config "$dir/inc-$m.yaml" inc incremental "$m"
+        inc_config "$dir/ref-$m.yaml" ref full "$m"
+    done
+}
+
+# 1% of the rows (id % 100 = slot) change: updated_at, notes, email, claim_amount. With
+# deletes: soft a tenth of them are also marked deleted; with key_scan a tenth of them
+# are deleted instead. Prints the number of rows changed.
+inc_change() { # deletes slot
+    local mark=false deleted=0 updated
+    [ "$1" = soft ] && mark="(id / 100) % 10 = 0"
+    if [ "$1" = key_scan ]; then
+        deleted=$(inc_src -Atc "WITH d AS (DELETE FROM parties WHERE id % 100 = $2 AND (id / 100) % 10 = 0 RETURNING 1)
+                                SELECT count(*) FROM d")
+    fi
+    updated=$(inc_src -Atc "WITH u AS (UPDATE parties SET updated_at = clock_timestamp(),
+                                   notes = left('Revised in change set $2. ' || coalesce(notes, ''), 300),
+                                   email = 'cs$2.' || email, claim_amount = claim_amount + 1,
+                                   is_deleted = is_deleted OR $mark
+                                 WHERE id % 100 = $2 RETURNING 1)
+                           SELECT count(*) FROM u")
+    echo $((updated + deleted))
+}
+
+# The published table against a fresh full refresh (mode: full, same rules and key; with
+# soft, `where: NOT is_deleted`) into schema ref.
+inc_verify() { # deletes
+    local want got
+    if ! "$ANONETL" run -c "$dir/ref-$1.yaml" --skip-preflight >"$dir/anonetl-ref-$1.log" 2>&1; then
+        inc_check[$1]="FAILED: the reference full refresh failed: $(tail -1 "$dir/anonetl-ref-$1.log")"
+        INC_FAILED=1
+        return
+    fi
+    got=$(digest_rows "$DST_PORT" inc inc.parties 2>&1) || true
+    want=$(digest_rows "$DST_PORT" inc ref.parties 2>&1) || true
+    if [ "$got" = "$want" ] && [ -n "$got" ]; then
+        inc_check[$1]="identical to a fresh full refresh into schema ref (${got%% *} rows, md5 ${got#* })"
+    else
+        inc_check[$1]="MISMATCH: full refresh '$want', incremental '$got'"
+        INC_FAILED=1
+    fi
+}
+
+inc_round() { # round index-in-round
+    local r=$1 m=${INC_MODES[$((($2 + $1) % ${#INC_MODES[@]}))]} slot full changed
+    [ -z "${inc_bad[$m]:-}" ] || return 0
+    slot=$(((1 + r * ${#INC_MODES[@]} + $2) % 100))
+    if ! time_anonetl "inc-$m-full-r$r" "$dir/inc-$m.yaml" full_reload --full-refresh; then
+        inc_bad[$m]=1 INC_FAILED=1 inc_check[$m]="FAILED: the full refresh failed"
+        return 0
+    fi
+    full=$LAST
+    changed=$(inc_change "$m" "$slot")
+    if ! time_anonetl "inc-$m-r$r" "$dir/inc-$m.yaml" incremental; then
+        inc_bad[$m]=1 INC_FAILED=1 inc_check[$m]="FAILED: the incremental run failed"
+        return 0
+    fi
+    if grep -q '"event":"full_reload"' "$LAST_LOG"; then
+        echo "anonetl (inc-$m-r$r): the run after the change was a full reload, not incremental" >&2
+        inc_bad[$m]=1 INC_FAILED=1 inc_check[$m]="FAILED: the second run was not incremental"
+        return 0
+    fi
+    inc_full[$m]="${inc_full[$m]:-} $full"
+    inc_incr[$m]="${inc_incr[$m]:-} $LAST"
+    inc_changed[$m]=$changed
+    printf '  round %d  deletes: %-8s  full %8.3f s  %6d rows changed  incremental %7.3f s\n' \
+        $((r + 1)) "$m" "$full" "$changed" "$LAST"
+    [ "$r" -ne $((ROUNDS - 1)) ] || inc_verify "$m"
+}
+
+part_incremental() {
+    local r k
+    INC_LOAD=$(load_avg)
+    inc_setup
+    for ((r = 0; r < ROUNDS; r++)); do
+        for ((k = 0; k < ${#INC_MODES[@]}; k++)); do inc_round "$r" "$k"; done
+    done
+    INC_LOAD="$INC_LOAD -> $(load_avg)"
+    drop_database inc
+}
+
+report_incremental() {
+    local m fm im verdict
+    echo
+    echo "incremental: $INC_ROWS rows of parties ($INC_SIZE), 1% changed before each incremental run,"
+    echo "  median of $ROUNDS rounds, $(nproc) cores, load average $INC_LOAD"
+    for m in "${INC_MODES[@]}"; do
+        if [ -z "${inc_incr[$m]:-}" ]; then
+            printf '  deletes: %-8s  %s\n' "$m" "${inc_check[$m]:-no result}"
+            continue
+        fi
+        # shellcheck disable=SC2086
+        fm=$(median ${inc_full[$m]})
+        # shellcheck disable=SC2086
+        im=$(median ${inc_incr[$m]})
+        if [ "$m" = key_scan ]; then
+            verdict="(informative: streams every source key)"
+        elif awk -v a="$im" -v b="$fm" 'BEGIN { exit !(a <= 0.05 * b) }'; then
+            verdict="(target <= 5%: met)"
+        else
+            verdict="(target <= 5%: NOT met)"
+        fi
+        printf '  deletes: %-8s  full refresh %8.3f s  incremental %7.3f s  (%s rows changed)  incremental/full %s%% %s\n' \
+            "$m" "$fm" "$im" "${inc_changed[$m]}" "$(pct "$im" "$fm")" "$verdict"
+        printf '      runs: full%s; incremental%s\n' "${inc_full[$m]}" "${inc_incr[$m]}"
+        printf '      check: %s\n' "${inc_check[$m]:-not run}"
+    done
+}
+
+# --- part: jobs ------------------------------------------------------------------------------
+declare -A jobs_times
+JOBS_FAILED=0 JOBS_LOAD="" JOBS_CHECK="not run" JOBS_SIZE=""
+
+jobs_config() { # file schema
+    local t
+    {
+        config_head jobs "$2"
+        for t in 1 2 3 4; do
+            echo "  - name: public.parties_$t"
+            rules_yaml
+        done
+    } >"$1"
+}
+
+part_jobs() {
+    local t0 t r k j order
+    JOBS_LOAD=$(load_avg)
+    psql_at "$SRC_PORT" -d postgres -c "CREATE DATABASE jobs"
+    psql_at "$DST_PORT" -d postgres -c "CREATE DATABASE jobs"
+    t0=$(now)
+    for t in 1 2 3 4; do psql_at "$SRC_PORT" -d jobs -c "CREATE TABLE parties_$t $TABLE_DDL"; done
+    generate_rows 1 "$JOBS_ROWS" jobs parties_1
+    for t in 2 3 4; do psql_at "$SRC_PORT" -d jobs -c "INSERT INTO parties_$t SELECT * FROM parties_1"; done
+    psql_at "$SRC_PORT" -d jobs -c "VACUUM ANALYZE"
+    JOBS_SIZE=$(psql_at "$SRC_PORT" -d jobs -Atc "SELECT pg_size_pretty(pg_table_size('parties_1'))")
+    echo "jobs source: 4 tables x $JOBS_ROWS rows, $JOBS_SIZE each (generated in $(elapsed "$t0" "$(now)") s)"
+    jobs_config "$dir/jobs-1.yaml" jobs1
+    jobs_config "$dir/jobs-2.yaml" jobs2
+    for ((r = 0; r < ROUNDS; r++)); do
+        if ((r % 2)); then order=(2 1); else order=(1 2); fi
+        for j in "${order[@]}"; do
+            [ "$JOBS_FAILED" = 0 ] || break 2
+            if ! time_anonetl "jobs$j-r$r" "$dir/jobs-$j.yaml" "" --jobs "$j"; then
+                JOBS_FAILED=1 JOBS_CHECK="FAILED: the --jobs $j run failed"
+                break 2
+            fi
+            jobs_times[$j]="${jobs_times[$j]:-} $LAST"
+            printf '  round %d  --jobs %d  %8.3f s\n' $((r + 1)) "$j" "$LAST"
+        done
+    done
+    if [ "$JOBS_FAILED" = 0 ]; then
+        JOBS_CHECK="--jobs 1 and --jobs 2 published identical data (4 x $JOBS_ROWS rows)"
+        for t in 1 2 3 4; do
+            k=$(digest_rows "$DST_PORT" jobs "jobs1.parties_$t" 2>&1) || true
+            j=$(digest_rows "$DST_PORT" jobs "jobs2.parties_$t" 2>&1) || true
+            if [ "$k" != "$j" ] || [ "${k%% *}" != "$JOBS_ROWS" ]; then
+                JOBS_CHECK="MISMATCH on parties_$t: --jobs 1 '$k', --jobs 2 '$j'"
+                JOBS_FAILED=1
+                break
+            fi
+        done
+    fi
+    JOBS_LOAD="$JOBS_LOAD -> $(load_avg)"
+    drop_database jobs
+}
+
+report_jobs() {
+    local m1 m2 up verdict
+    echo
+    echo "parallel: 4 tables x $JOBS_ROWS rows ($JOBS_SIZE each), full refresh, median of $ROUNDS rounds,"
+    echo "  $(nproc) cores, load average $JOBS_LOAD"
+    if [ -n "${jobs_times[1]:-}" ] && [ -n "${jobs_times[2]:-}" ]; then
+        # shellcheck disable=SC2086
+        m1=$(median ${jobs_times[1]})
+        # shellcheck disable=SC2086
+        m2=$(median ${jobs_times[2]})
+        up=$(ratio "$m1" "$m2")
+        if awk -v u="$up" 'BEGIN { exit !(u >= 1.4) }'; then verdict="aim >= 1.4x: met"; else verdict="aim >= 1.4x: NOT met"; fi
+        printf '  --jobs 1  %8.3f s  %9s rows/s  (runs:%s)\n' "$m1" "$(rate $((JOBS_ROWS * 4)) "$m1")" "${jobs_times[1]}"
+        printf '  --jobs 2  %8.3f s  %9s rows/s  (runs:%s)\n' "$m2" "$(rate $((JOBS_ROWS * 4)) "$m2")" "${jobs_times[2]}"
+        echo "  speed-up --jobs 2 / --jobs 1: ${up}x  ($verdict)"
+    fi
+    echo "  check: $JOBS_CHECK"
+}
+
+# --- main ------------------------------------------------------------------------------------
 ANONETL_HASH_KEY=$(openssl rand -hex 32)
 export ANONETL_HASH_KEY
-setup
-write_config
-codec_check
-
-contenders=(raw fdw)
-[ "$SKIP_ANONETL" = 1 ] || contenders+=(anonetl)
-declare -A times
-rss_n=""
-for ((r = 0; r < ROUNDS; r++)); do
-    n=${#contenders[@]}
-    for ((i = 0; i < n; i++)); do
-        c=${contenders[$(((i + r) % n))]}
-        case $c in
-        raw) run_raw ;;
-        fdw) run_fdw ;;
-        anonetl)
-            [ "$ANON_FAILED" = 0 ] || continue
-            run_anonetl "r$r" || continue
-            if [ -z "$rss_n" ] || [ "$LAST_RSS" -gt "$rss_n" ]; then rss_n=$LAST_RSS; fi
-            ;;
-        esac
-        times[$c]="${times[$c]:-} $LAST"
-        printf '  round %d  %-8s %8.3f s\n' $((r + 1)) "$c" "$LAST"
-    done
-done
-
-# --- correctness: anonetl's published rows against the SQL reference -------------------
-CHECK=skipped
-if [ "$SKIP_ANONETL" != 1 ] && [ "$ANON_FAILED" = 0 ]; then
-    digest() { # relation
-        dst -Atc "SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', id, case_id, full_name,
-                    email, phone, postcode, coalesce(date_of_birth::text, 'NULL'), created_at,
-                    updated_at, role, notes, claim_amount), E'\n' ORDER BY id)) FROM $1"
-    }
-    want=$(digest fdw.parties)
-    got=$(digest anonymised.parties 2>&1) || true
-    if [ "$want" = "$got" ]; then
-        CHECK="identical to the SQL reference ($ROWS rows)"
-    else
-        CHECK="MISMATCH: reference '$want', anonetl '$got'"
-        ANON_FAILED=1
-    fi
+echo "bench parts: $PARTS; $(nproc) cores; load average $(load_avg)"
+start_clusters
+if has_part copy; then
+    part_copy
+    drop_database bench
 fi
+if has_part incremental; then part_incremental; fi
+if has_part jobs; then part_jobs; fi
 
-# --- 4N: memory must stay flat ----------------------------------------------------------
-rss_4n="" rate_4n=""
-if [ "$SCALE_CHECK" = 1 ] && [ "$SKIP_ANONETL" != 1 ] && [ "$ANON_FAILED" = 0 ]; then
-    generate_rows $((ROWS + 1)) $((ROWS * 4))
-    src -c "VACUUM ANALYZE parties"
-    if run_anonetl 4n; then
-        rss_4n=$LAST_RSS
-        rate_4n=$(rate $((ROWS * 4)) "$LAST")
-    fi
+status=0
+if has_part copy; then
+    report_copy
+    [ "$ANON_FAILED" = 0 ] && [ "$CODEC_FAILED" = 0 ] || status=1
 fi
-
-# --- report -----------------------------------------------------------------------------
-echo
-echo "anonetl bench: $ROWS rows of parties, median of $ROUNDS rounds, $(nproc) cores"
-declare -A rates
-for c in raw fdw anonetl; do
-    [ -n "${times[$c]:-}" ] || continue
-    # shellcheck disable=SC2086
-    med=$(median ${times[$c]})
-    rates[$c]=$(rate "$ROWS" "$med")
-    case $c in
-    raw) label="(a) raw COPY pipe" ;;
-    fdw) label="(b) postgres_fdw + pgcrypto" ;;
-    anonetl) label="(c) anonetl run" ;;
-    esac
-    printf '%-30s %9s rows/s  (median %.3f s; runs:%s)\n' "$label" "${rates[$c]}" "$med" "${times[$c]}"
-done
-if [ -n "${rates[anonetl]:-}" ]; then
-    echo "ratio (c)/(a): $(ratio "${rates[anonetl]}" "${rates[raw]}")   (1.00 = as fast as a raw copy)"
-    echo "ratio (c)/(b): $(ratio "${rates[anonetl]}" "${rates[fdw]}")   (> 1 = faster than doing it in the database)"
-    echo "anonetl peak RSS at N=$ROWS: $((rss_n / 1024)) MiB"
+if has_part incremental; then
+    report_incremental
+    [ "$INC_FAILED" = 0 ] || status=1
 fi
-if [ -n "$rss_4n" ]; then
-    echo "anonetl peak RSS at 4N=$((ROWS * 4)): $((rss_4n / 1024)) MiB  (4N/N = $(ratio "$rss_4n" "$rss_n"); $rate_4n rows/s)"
+if has_part jobs; then
+    report_jobs
+    [ "$JOBS_FAILED" = 0 ] || status=1
 fi
-echo "anonetl output check: $CHECK"
-echo "$CODEC_LINE"
-[ "$ANON_FAILED" = 0 ] && [ "$CODEC_FAILED" = 0 ]
+[ "$status" = 0 ]
