@@ -48,6 +48,7 @@ struct rule_ctx {
 struct rule_output {
     char type[128];   /* SQL type for the target DDL, e.g. "text", "bigint", or the source type */
     bool may_be_null; /* the rule can turn a non-NULL value into NULL: target drops NOT NULL */
+    bool always_null; /* every output is NULL (suppress): the engine need not encode a value */
     /* Non-empty when the rule cannot work on this source type, e.g. "generalise needs a
      * date or timestamp column, not text" (the engine memsets the struct to 0 first). */
     char problem[160];

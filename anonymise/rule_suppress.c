@@ -25,6 +25,7 @@ static void suppress_output(const void *state, const char *source_type, struct r
     (void)state;
     snprintf(out->type, sizeof(out->type), "%s", source_type);
     out->may_be_null = true;
+    out->always_null = true;
 }
 
 static bool suppress_apply(const void *state, const struct rule_ctx *ctx,

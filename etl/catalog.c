@@ -24,6 +24,8 @@ static const char columns_sql[] =
     "              THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) "
     "            WHEN t.typcategory = 'A' THEN 'text[]' ELSE 'text' END, "
     "       a.attnotnull, "
+    "       NOT (t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR "
+    "            (t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace)), "
     "       COALESCE((SELECT k.n FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY k(attnum, n) "
     "                 WHERE k.attnum = a.attnum), 0) "
     "FROM pg_catalog.pg_attribute a "
@@ -76,7 +78,8 @@ static bool read_columns(PGconn *conn, const char *oid, struct catalog_table *t,
         c->name = strdup(PQgetvalue(res, i, 0));
         c->type = strdup(PQgetvalue(res, i, 1));
         c->not_null = PQgetvalue(res, i, 2)[0] == 't';
-        c->pk_position = (int)strtol(PQgetvalue(res, i, 3), NULL, 10);
+        c->remapped = PQgetvalue(res, i, 3)[0] == 't';
+        c->pk_position = (int)strtol(PQgetvalue(res, i, 4), NULL, 10);
         if (c->pk_position > 0)
             t->n_pk++;
         t->n_columns++;

@@ -86,6 +86,49 @@ static bool plan_column(struct plan_column *pc, const struct catalog_column *src
     return true;
 }
 
+/* How a type's binary form relates to its text: 0 = the bytes are the text (text,
+ * varchar, char), 2/4/8 = a big-endian integer, -1 = neither. */
+static int binary_kind(const char *type)
+{
+    if (strcmp(type, "text") == 0 || strncmp(type, "character varying", 17) == 0 ||
+        strncmp(type, "character(", 10) == 0 || strcmp(type, "character") == 0)
+        return 0;
+    if (strcmp(type, "smallint") == 0)
+        return 2;
+    if (strcmp(type, "integer") == 0)
+        return 4;
+    if (strcmp(type, "bigint") == 0)
+        return 8;
+    return -1;
+}
+
+/* Binary COPY applies when `keep` columns have the same type on both sides and every
+ * rule column reads and writes text or integers (see copybin.h). */
+static bool plan_binary(struct table_plan *p)
+{
+    if (getenv("ANONETL_TEXT_COPY")) /* to compare both paths (tests, benchmarks) */
+        return false;
+    for (size_t i = 0; i < p->n_columns; i++) {
+        struct plan_column *c = &p->columns[i];
+        int in, out;
+        if (c->source->remapped)
+            return false;
+        if (c->rule->ops->passthrough)
+            continue;
+        if (c->per_element)
+            return false;
+        if (c->output.always_null) /* the value is never read nor written */
+            continue;
+        in = binary_kind(c->source->type);
+        out = binary_kind(c->output.type);
+        if (in < 0 || out < 0)
+            return false;
+        c->bin_in_int_width = in;
+        c->bin_out_int_width = out;
+    }
+    return true;
+}
+
 /* k-anonymity with on_violation: suppress NULLs quasi-identifiers: their target columns
  * are created nullable, so the publish never has to ALTER a table readers are using. */
 static void allow_kanon_nulls(struct table_plan *p)
@@ -165,6 +208,7 @@ enum plan_status plan_build(const struct cfg_table *cfg, const char *config_path
     }
     p->n_columns = catalog->n_columns;
     allow_kanon_nulls(p);
+    p->binary = plan_binary(p);
     if (st == PLAN_OK && !plan_keys(p, config_path, report))
         st = PLAN_INVALID;
     if (st != PLAN_OK) {

@@ -20,6 +20,10 @@ struct plan_column {
     struct rule_output output; /* target type and whether NULLs can appear */
     bool target_not_null;
     bool per_element; /* an array column whose rule applies to each element */
+    /* Binary COPY (copybin.h): how the source bytes become the rule's text input, and
+     * how its text output becomes target bytes. Width 0 = the bytes are the text. */
+    int bin_in_int_width;
+    int bin_out_int_width;
 };
 
 struct table_plan {
@@ -28,6 +32,7 @@ struct table_plan {
     struct plan_column *columns;   /* in source order */
     size_t n_columns;
     bool all_passthrough; /* every column is `keep`: rows go through untouched */
+    bool binary;          /* COPY in binary format on both sides (see copybin.h) */
     /* The key of the published table, as column indexes: the config's `key`, else the
      * source primary key (in key order). Empty: no key (no primary key published). */
     size_t *key_columns;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "anonymise/pgarray.h"
+#include "etl/copybin.h"
 #include "etl/copytext.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
@@ -28,6 +29,9 @@ struct rule_row {
     struct rule_value *values;   /* decoded values of this row, filled on demand */
     bool *have_value;
     struct abuf result;          /* a rule's output before encoding */
+    struct copybin_field *bfields; /* binary mode: the fields of this row */
+    char (*ints)[32];            /* binary mode: integer fields as text, per column */
+    bool header_seen;            /* binary mode: the source's file header was skipped */
     struct anon_error *err;
     bool decode_failed;
 };
@@ -57,6 +61,10 @@ static const struct rule_value *row_value(const struct rule_row *row, size_t i)
 /* ctx->column: another column of the current row, by name (rules with `by:`). */
 static const struct rule_value *row_column(const struct rule_row *row, const char *name)
 {
+    /* Binary mode holds no text form of other columns; rules that read them (`by:`)
+     * produce dates, which keep a table in text mode (plan_binary). */
+    if (row->plan->binary)
+        return NULL;
     for (size_t i = 0; i < row->plan->n_columns; i++)
         if (strcmp(row->plan->columns[i].source->name, name) == 0)
             return row_value(row, i);
@@ -74,7 +82,9 @@ static bool row_init(struct rule_row *r, const struct table_plan *plan, struct a
     r->decoded = calloc(n + 1, sizeof(*r->decoded));
     r->values = calloc(n + 1, sizeof(*r->values));
     r->have_value = calloc(n + 1, sizeof(*r->have_value));
-    if (!r->fields || !r->decoded || !r->values || !r->have_value)
+    r->bfields = calloc(n + 1, sizeof(*r->bfields));
+    r->ints = calloc(n + 1, sizeof(*r->ints));
+    if (!r->fields || !r->decoded || !r->values || !r->have_value || !r->bfields || !r->ints)
         return false;
     for (size_t i = 0; i < n; i++)
         abuf_init(&r->decoded[i], VALUE_MAX);
@@ -92,33 +102,118 @@ static void row_free(struct rule_row *r)
     free(r->decoded);
     free(r->values);
     free(r->have_value);
+    free(r->bfields);
+    free(r->ints);
+}
+
+/* Run column i's rule on `in`: the output is in r->result, or *out_null. */
+static bool run_rule(struct rule_row *r, size_t i, const struct rule_ctx *ctx,
+                     const struct rule_value *in, bool *out_null)
+{
+    const struct plan_column *col = &r->plan->columns[i];
+    const struct rule *rule = col->rule;
+
+    *out_null = false;
+    abuf_reset(&r->result);
+    if (col->per_element
+            ? !pgarray_apply_rule(rule->ops, rule->state, ctx, in, &r->result, out_null, r->err)
+            : !rule->ops->apply(rule->state, ctx, in, &r->result, out_null, r->err))
+        return false;
+    if (abuf_failed(&r->result)) {
+        anon_error_set(r->err, "%s.%s: rule output too large", r->plan->qualified,
+                       col->source->name);
+        return false;
+    }
+    return true;
 }
 
 static bool apply_column(struct rule_row *r, size_t i, const struct rule_ctx *ctx,
                          struct abuf *out)
 {
-    const struct plan_column *col = &r->plan->columns[i];
-    const struct rule *rule = col->rule;
     const struct rule_value *in = row_value(r, i);
-    bool out_null = false;
+    bool out_null;
 
     if (r->decode_failed) {
         anon_error_set(r->err, "%s.%s: malformed COPY field", r->plan->qualified,
                        r->plan->columns[i].source->name);
         return false;
     }
-    abuf_reset(&r->result);
-    if (col->per_element
-            ? !pgarray_apply_rule(rule->ops, rule->state, ctx, in, &r->result, &out_null, r->err)
-            : !rule->ops->apply(rule->state, ctx, in, &r->result, &out_null, r->err))
+    if (!run_rule(r, i, ctx, in, &out_null))
         return false;
-    if (abuf_failed(&r->result)) {
-        anon_error_set(r->err, "%s.%s: rule output too large", r->plan->qualified,
-                       r->plan->columns[i].source->name);
-        return false;
-    }
     return copytext_encode(out_null ? NULL : (r->result.data ? r->result.data : ""),
                            r->result.len, out);
+}
+
+/* Binary mode: column i's rule on its text form, the output in its binary form. */
+static bool apply_column_binary(struct rule_row *r, size_t i, const struct rule_ctx *ctx,
+                                struct abuf *out)
+{
+    const struct plan_column *col = &r->plan->columns[i];
+    const struct copybin_field *f = &r->bfields[i];
+    struct rule_value in = {.data = f->data, .len = f->len, .is_null = f->is_null};
+    bool out_null;
+
+    if (!f->is_null && col->bin_in_int_width &&
+        !copybin_int_to_text(f->data, f->len, r->ints[i], sizeof(r->ints[i]), &in.len)) {
+        anon_error_set(r->err, "%s.%s: unexpected binary integer of %zu bytes", r->plan->qualified,
+                       col->source->name, f->len);
+        return false;
+    }
+    if (!f->is_null && col->bin_in_int_width)
+        in.data = r->ints[i];
+    if (!run_rule(r, i, ctx, &in, &out_null))
+        return false;
+    if (out_null) {
+        copybin_put_null(out);
+    } else if (col->bin_out_int_width == 0) {
+        copybin_put_field(out, r->result.data ? r->result.data : "", r->result.len);
+    } else if (!copybin_put_int_text(out, r->result.data ? r->result.data : "", r->result.len,
+                                     col->bin_out_int_width)) {
+        anon_error_set(r->err, "%s.%s: the rule's output is not a %s", r->plan->qualified,
+                       col->source->name, col->output.type);
+        return false;
+    }
+    return true;
+}
+
+/* Binary mode: transform one row message (the first also holds the file header, the
+ * last may be the trailer alone: *end). */
+static bool transform_row_binary(struct rule_row *r, const char *msg, size_t len,
+                                 const struct rule_ctx *ctx, struct abuf *out, bool *end)
+{
+    const struct table_plan *plan = r->plan;
+    size_t off = 0;
+
+    *end = false;
+    if (!r->header_seen) {
+        if (!copybin_skip_header(msg, len, &off, r->err))
+            return false;
+        r->header_seen = true;
+    }
+    switch (copybin_parse_row(msg, len, off, r->bfields, plan->n_columns, r->err)) {
+    case COPYBIN_END:
+        *end = true;
+        return true;
+    case COPYBIN_BAD:
+        return false;
+    case COPYBIN_ROW:
+        break;
+    }
+    if (plan->all_passthrough)
+        return abuf_append(out, msg + off, len - off);
+    copybin_put_row_start(out, plan->n_columns);
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        const struct copybin_field *f = &r->bfields[i];
+        if (!plan->columns[i].rule->ops->passthrough) {
+            if (!apply_column_binary(r, i, ctx, out))
+                return false;
+        } else if (f->is_null) {
+            copybin_put_null(out);
+        } else {
+            copybin_put_field(out, f->data, f->len);
+        }
+    }
+    return !abuf_failed(out);
 }
 
 /* Transform one COPY row and append it (with its "\n") to out. */
@@ -181,7 +276,7 @@ static bool start_copies(const struct tablecopy_request *req, enum tablecopy_sta
     abuf_init(&sql, 1 << 20);
     abuf_puts(&sql, "COPY (");
     ok = tablecopy_select_sql(req->source, plan, req->extra_where, &sql);
-    abuf_puts(&sql, ") TO STDOUT");
+    abuf_puts(&sql, plan->binary ? ") TO STDOUT (FORMAT binary)" : ") TO STDOUT");
     ok = ok && !abuf_failed(&sql) &&
          pgconn_exec(req->source, abuf_cstr(&sql), PGRES_COPY_OUT, err);
     if (!ok) {
@@ -196,7 +291,10 @@ static bool start_copies(const struct tablecopy_request *req, enum tablecopy_sta
             abuf_puts(&sql, ", ");
         pgconn_quote_ident(req->target, plan->columns[i].source->name, &sql);
     }
-    abuf_puts(&sql, req->freeze ? ") FROM STDIN WITH (FREEZE)" : ") FROM STDIN");
+    abuf_puts(&sql, ") FROM STDIN");
+    if (plan->binary || req->freeze)
+        abuf_printf(&sql, " (%s%s%s)", plan->binary ? "FORMAT binary" : "",
+                    plan->binary && req->freeze ? ", " : "", req->freeze ? "FREEZE" : "");
     ok = !abuf_failed(&sql) && pgconn_exec(req->target, abuf_cstr(&sql), PGRES_COPY_IN, err);
     abuf_free(&sql);
     if (!ok)
@@ -280,13 +378,19 @@ static bool pump_rows(const struct tablecopy_request *req, struct rule_row *row,
     bool ok = true;
 
     abuf_init(&batch, BATCH_BYTES + VALUE_MAX);
+    if (req->plan->binary)
+        copybin_put_header(&batch);
     while (ok && (n = PQgetCopyData(req->source, &buf, 0)) > 0) {
-        ok = transform_row(row, buf, (size_t)n, &ctx, &batch);
+        bool end = false;
+        ok = req->plan->binary ? transform_row_binary(row, buf, (size_t)n, &ctx, &batch, &end)
+                               : transform_row(row, buf, (size_t)n, &ctx, &batch);
         PQfreemem(buf);
         if (!ok) {
             *st = TABLECOPY_INTERNAL_ERROR;
             break;
         }
+        if (end)
+            continue;
         if (++stats->rows_read % 4096 == 0) {
             if (req->abort && atomic_load(req->abort)) {
                 anon_error_set(err, "%s: stopped: another worker failed", req->plan->qualified);
@@ -308,6 +412,8 @@ static bool pump_rows(const struct tablecopy_request *req, struct rule_row *row,
         *st = TABLECOPY_SOURCE_ERROR;
         ok = false;
     }
+    if (ok && req->plan->binary)
+        copybin_put_trailer(&batch);
     if (ok && !send_batch(req->target, &batch, err)) {
         *st = TABLECOPY_TARGET_ERROR;
         ok = false;
