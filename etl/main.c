@@ -332,7 +332,10 @@ static int cmd_help(int argc, char **argv)
         fprintf(stderr, "anonetl help: unknown command '%s'\n", argv[1]);
         return EXIT_USAGE;
     }
-    printf("usage: anonetl %s\n\n%s\n\noptions:\n%s", c->usage, c->summary, common_help);
+    printf("usage: anonetl %s\n\n%s\n", c->usage, c->summary);
+    /* The common options belong to the commands that read a config. */
+    if (strstr(c->usage, "-c FILE"))
+        printf("\noptions:\n%s", common_help);
     return EXIT_OK;
 }
 
