@@ -24,38 +24,24 @@ static size_t count_columns(const struct config *cfg)
 /* Plan every table against the source; print what is wrong. */
 static int check_against_source(const struct config *cfg, PGconn *conn)
 {
+    struct table_plan **plans = calloc(cfg->n_tables + 1, sizeof(*plans));
     struct abuf report;
-    int code = EXIT_OK;
-    struct anon_error err;
+    enum plan_status st;
 
+    if (!plans)
+        return EXIT_INTERNAL;
     abuf_init(&report, 1 << 20);
+    st = plan_all(conn, cfg, plans, &report);
     for (size_t i = 0; i < cfg->n_tables; i++) {
-        const struct cfg_table *t = &cfg->tables[i];
-        struct catalog_table *cat;
-        struct table_plan *plan = NULL;
-        if (!catalog_read(conn, t->schema, t->name, &cat, &err)) {
-            abuf_printf(&report, "%s:%d:%d: tables: %s\n", cfg->path, t->line, t->column, err.msg);
-            code = EXIT_POLICY;
-            continue;
-        }
-        switch (plan_build(t, cfg->path, cat, &plan, &report)) {
-        case PLAN_OK:
-            piicheck_table(conn, plan, stdout); /* warnings only: the exit code stays */
-            break;
-        case PLAN_POLICY:
-            code = EXIT_POLICY;
-            break;
-        case PLAN_INVALID:
-            if (code == EXIT_OK)
-                code = EXIT_USAGE;
-            break;
-        }
-        plan_free(plan);
+        if (plans[i])
+            piicheck_table(conn, plans[i], stdout); /* warnings only: the exit code stays */
+        plan_free(plans[i]);
     }
+    free(plans);
     if (report.len)
         fputs(abuf_cstr(&report), stdout);
     abuf_free(&report);
-    return code;
+    return plan_exit_code(st);
 }
 
 int inspect_check(const struct config *cfg, bool with_source)

@@ -14,6 +14,7 @@
 
 #include "etl/awsauth.h"
 #include "etl/log.h"
+#include "infra/cidr.h"
 #include "etl/secret.h"
 #include "infra/rds_token.h"
 
@@ -79,18 +80,9 @@ const char *pgconn_params_get(const struct pgconn_params *p, const char *keyword
 
 static bool host_is_local(const char *host)
 {
-    struct in6_addr a6;
-    struct in_addr a4;
-
     if (!host || !*host || host[0] == '/' || host[0] == '@')
         return true; /* a unix socket (libpq's default is one too) */
-    if (strcmp(host, "localhost") == 0)
-        return true;
-    if (inet_pton(AF_INET, host, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    if (inet_pton(AF_INET6, host, &a6) == 1)
-        return IN6_IS_ADDR_LOOPBACK(&a6);
-    return false;
+    return cidr_is_loopback_host(host);
 }
 
 bool pgconn_params_local(const struct pgconn_params *p)

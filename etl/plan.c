@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "anonymise/coverage.h"
+#include "etl/exitcode.h"
+#include "etl/increment.h"
 
 void plan_free(struct table_plan *p)
 {
@@ -250,4 +252,39 @@ struct table_plan *plan_project(const struct table_plan *p, const size_t *column
     q->n_columns = n;
     q->n_key = n;
     return q;
+}
+
+enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_plan **plans,
+                          struct abuf *report)
+{
+    bool policy = false, invalid = false;
+    struct anon_error err;
+
+    for (size_t i = 0; i < cfg->n_tables; i++) {
+        const struct cfg_table *t = &cfg->tables[i];
+        struct catalog_table *cat;
+        plans[i] = NULL;
+        if (!catalog_read(conn, t->schema, t->name, &cat, &err)) {
+            abuf_printf(report, "%s:%d:%d: tables: %s\n", cfg->path, t->line, t->column, err.msg);
+            policy = true;
+            continue;
+        }
+        switch (plan_build(t, cfg->path, cat, &plans[i], report)) {
+        case PLAN_OK:
+            invalid = !increment_check_plan(plans[i], report) || invalid;
+            break;
+        case PLAN_POLICY:
+            policy = true;
+            break;
+        case PLAN_INVALID:
+            invalid = true;
+            break;
+        }
+    }
+    return policy ? PLAN_POLICY : invalid ? PLAN_INVALID : PLAN_OK;
+}
+
+int plan_exit_code(enum plan_status st)
+{
+    return st == PLAN_OK ? EXIT_OK : st == PLAN_POLICY ? EXIT_POLICY : EXIT_USAGE;
 }

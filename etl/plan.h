@@ -14,6 +14,8 @@
 #include "anonymise/config.h"
 #include "etl/catalog.h"
 
+#include <libpq-fe.h>
+
 struct plan_column {
     const struct catalog_column *source;
     const struct rule *rule;
@@ -53,6 +55,15 @@ enum plan_status plan_build(const struct cfg_table *cfg, const char *config_path
                             struct catalog_table *catalog, struct table_plan **out,
                             struct abuf *report);
 void plan_free(struct table_plan *p);
+/* Plan every table of cfg against the source catalog (read through conn): plans[i] for
+ * cfg->tables[i], NULL where it failed; every problem is appended to report. Returns
+ * PLAN_POLICY if any table has one (uncovered/missing columns, missing table), else
+ * PLAN_INVALID if any has one (a rule that cannot handle its type, a bad incremental
+ * setting), else PLAN_OK. */
+enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_plan **plans,
+                          struct abuf *report);
+/* The exit code of a plan status: 0, 6 (policy) or 2 (config). */
+int plan_exit_code(enum plan_status st);
 /* A plan over a subset of the columns of p (by index), sharing its catalog and rules:
  * used to stream the key columns only (key_scan deletes). */
 struct table_plan *plan_project(const struct table_plan *p, const size_t *columns, size_t n);

@@ -94,46 +94,27 @@ static int connect_target(struct run *r)
 /* Catalog vs rules for every table, before anything is written. */
 static int plan_tables(struct run *r)
 {
+    struct table_plan **plans = calloc(r->cfg->n_tables + 1, sizeof(*plans));
     struct abuf report;
-    int code = EXIT_OK;
+    enum plan_status st;
 
-    abuf_init(&report, 1 << 20);
     r->tables = calloc(r->cfg->n_tables + 1, sizeof(*r->tables));
-    if (!r->tables) {
+    if (!plans || !r->tables) {
+        free(plans);
         anon_error_set(&r->err, "out of memory");
-        abuf_free(&report);
         return EXIT_INTERNAL;
     }
-    for (size_t i = 0; i < r->cfg->n_tables; i++) {
-        const struct cfg_table *t = &r->cfg->tables[i];
-        struct catalog_table *cat;
-        struct table_plan *plan;
-        if (!catalog_read(source_snapshot_conn(r->source), t->schema, t->name, &cat, &r->err)) {
-            abuf_printf(&report, "%s:%d:%d: tables: %s\n", r->cfg->path, t->line, t->column,
-                        r->err.msg);
-            code = EXIT_POLICY;
-            continue;
-        }
-        switch (plan_build(t, r->cfg->path, cat, &plan, &report)) {
-        case PLAN_OK:
-            r->tables[r->n_tables++].plan = plan;
-            if (!increment_check_plan(plan, &report) && code == EXIT_OK)
-                code = EXIT_USAGE;
-            break;
-        case PLAN_POLICY:
-            code = EXIT_POLICY;
-            break;
-        case PLAN_INVALID:
-            if (code == EXIT_OK)
-                code = EXIT_USAGE;
-            break;
-        }
-    }
-    if (code != EXIT_OK)
+    abuf_init(&report, 1 << 20);
+    st = plan_all(source_snapshot_conn(r->source), r->cfg, plans, &report);
+    for (size_t i = 0; i < r->cfg->n_tables; i++)
+        if (plans[i])
+            r->tables[r->n_tables++].plan = plans[i];
+    free(plans);
+    if (st != PLAN_OK)
         anon_error_set(&r->err, "the rules do not match the source; nothing was copied:\n%s",
                        abuf_cstr(&report));
     abuf_free(&report);
-    return code;
+    return plan_exit_code(st);
 }
 
 static void log_table_summary(const struct publish_table *t)

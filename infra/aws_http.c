@@ -9,6 +9,7 @@
  * libcurl's URL parser, so the host that is checked is the host that is contacted.
  */
 #include "infra/aws_http.h"
+#include "infra/cidr.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -68,20 +69,6 @@ struct url_parts {
     char host_hdr[300]; /* Host header: as in the URL, with ":port" when one was given */
     char path[1024];    /* "/" when empty */
 };
-
-static bool host_is_loopback(const char *host)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-
-    if (strcasecmp(host, "localhost") == 0)
-        return true;
-    if (inet_pton(AF_INET, host, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    if (inet_pton(AF_INET6, host, &a6) == 1)
-        return IN6_IS_ADDR_LOOPBACK(&a6);
-    return false;
-}
 
 static bool host_is_metadata(const char *host)
 {
@@ -187,7 +174,7 @@ static bool parts_allowed(const struct url_parts *p, enum aws_url_policy policy,
         infra_error_set(err, "URL scheme %s is not allowed (https only)", p->scheme);
         return false;
     }
-    if (host_is_loopback(p->host))
+    if (cidr_is_loopback_host(p->host))
         return true;
     if (policy == AWS_URL_METADATA && host_is_metadata(p->host))
         return true;
@@ -450,7 +437,7 @@ static bool send_loop(const char *method, const char *url, headers_fn make_heade
     {
         struct url_parts p;
         o.no_proxy =
-            url_split(url, &p, &e) && (host_is_loopback(p.host) || host_is_metadata(p.host));
+            url_split(url, &p, &e) && (cidr_is_loopback_host(p.host) || host_is_metadata(p.host));
     }
     redact_url(url, shown, sizeof(shown));
     memset(resp, 0, sizeof(*resp));

@@ -150,3 +150,17 @@ void cidr_format(const struct cidr *c, char *buf, size_t size)
         snprintf(addr, sizeof(addr), "?");
     snprintf(buf, size, "%s/%u", addr, c->prefix);
 }
+
+bool cidr_is_loopback_host(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return false;
+}

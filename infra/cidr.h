@@ -38,4 +38,8 @@ bool cidr_equal(const struct cidr *a, const struct cidr *b);
 /* "10.0.0.0/16" into buf (at least CIDR_TEXT_MAX bytes is always enough). */
 void cidr_format(const struct cidr *c, char *buf, size_t size);
 
+/* A host name or literal address that only reaches this machine: "localhost",
+ * 127.0.0.0/8 or ::1 (a name other than localhost is not resolved: false). */
+bool cidr_is_loopback_host(const char *host);
+
 #endif
