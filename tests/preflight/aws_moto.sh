@@ -1,36 +1,62 @@
 #!/usr/bin/env bash
-# tests/preflight/aws_moto.sh: the AWS preflight checks and --repair against a local moto
-# server (127.0.0.1 only) with SigV4 signature checking on, through the real transport
-# (infra/aws_http, infra/aws_creds from the environment) and build/asan/aws_check_probe.
+# tests/preflight/aws_moto.sh: the AWS preflight checks and --repair of the real command
+# line (`anonetl preflight -c CONFIG --only peering,dns-option,route,sg [--json]
+# [--repair [--yes]]`) against a local moto server (127.0.0.1 only) with SigV4 signature
+# checking on: the config's aws: section names moto as aws.endpoint, the credentials are
+# an IAM user's keys in the environment.
 #
-# Each test builds a fresh copy of the seed topology (tests/preflight/lib/aws_topology.py:
-# main VPC <-> isolated VPC accepted with DNS both ways; isolated VPC -> data team VPC in
-# another moto account and region, pending) with at most one fault, then checks the
-# report. moto never marks a route "blackhole" by itself, so the blackhole case is a route
-# whose peering was deleted (the check reads the peering's state); the cross-account
-# peering is created from our account into account 222222222222 (moto models that), but
-# its acceptance by the other account is not exercised.
+# One copy of the seed topology per case (tests/preflight/lib/aws_topology.py, all built
+# at once): main VPC <-> isolated VPC accepted with DNS both ways; isolated VPC -> data
+# team VPC in account 222222222222, region eu-west-1, pending. Each copy has at most one
+# fault: pending peering, DNS option off, missing route, blackhole route (moto never
+# marks a route blackhole itself, so it is a route whose peering was deleted), route via
+# the wrong target (internet gateway, a wider internet gateway route, the other
+# peering), missing security group ingress. Each must be a FAIL in the right group with a
+# remediation naming the fix; the healthy copy exits 0; a wrong secret key is an
+# authentication failure (exit 3). --repair prints the plan and changes nothing (the
+# state is read back with botocore); --repair --yes applies it and a second preflight
+# exits 0. The database is never tried with --only of the AWS groups (a listener on the
+# DSN's socket counts connections). Where build/asan/anonetl exists, the repair runs
+# once more under ASan+UBSan.
+#
+# No request may leave loopback: AWS_EC2_METADATA_DISABLED=true, static keys, and
+# AWS_ENDPOINT_URL(_EC2) point at a closed loopback port, so a request that ignored
+# aws.endpoint fails here instead of going anywhere.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
 . tests/preflight/lib/moto.sh
 
-PROBE=build/asan/aws_check_probe
-REGION=us-east-1
+ANONETL=${ANONETL:-./anonetl}
+ASAN_BIN=build/asan/anonetl
 TOPO=tests/preflight/lib/aws_topology.py
+AWS_GROUPS=peering,dns-option,route,sg
 
 if ! moto_find_python 2>/dev/null; then
     skip "moto" "no python3 with moto and botocore"
     done_testing
     exit 0
 fi
-if [ ! -x "$PROBE" ]; then
-    make --no-print-directory "$PROBE" >/dev/null 2>&1 || { not_ok "build $PROBE"; done_testing; exit 1; }
+if [ ! -x "$ANONETL" ]; then
+    make --no-print-directory anonetl >/dev/null 2>&1 || { not_ok "build $ANONETL"; done_testing; exit 1; }
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/aws_moto.XXXXXX")
-cleanup() { moto_stop; rm -rf "$tmp"; }
+LISTENER_PID=
+cleanup() {
+    moto_stop
+    [ -n "$LISTENER_PID" ] && kill "$LISTENER_PID" 2>/dev/null && wait "$LISTENER_PID" 2>/dev/null
+    rm -rf "$tmp"
+}
 trap cleanup EXIT
+
+for v in $(env | sed -n 's/^\(AWS_[A-Z0-9_]*\)=.*/\1/p') http_proxy https_proxy HTTP_PROXY \
+    HTTPS_PROXY ALL_PROXY all_proxy; do
+    unset "$v"
+done
+export HOME=$tmp/home AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+    AWS_CONFIG_FILE=/dev/null
+mkdir -p "$HOME"
 
 # 3 unsigned actions for our IAM user, 3 for the data team's; then signatures are checked.
 if ! moto_start 6 || ! moto_create_user anonetl; then
@@ -38,164 +64,394 @@ if ! moto_start 6 || ! moto_create_user anonetl; then
     done_testing
     exit 1
 fi
-data_user=$(MOTO_URL=$MOTO_URL "$MOTO_PYTHON" "$TOPO" data-user) || data_user=
 export AWS_ACCESS_KEY_ID=$MOTO_AKID AWS_SECRET_ACCESS_KEY=$MOTO_SECRET
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_WEB_IDENTITY_TOKEN_FILE \
-    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI
-export AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null
+DEAD_URL="http://127.0.0.1:$(_moto_free_port)" # nothing listens there
+export AWS_ENDPOINT_URL=$DEAD_URL AWS_ENDPOINT_URL_EC2=$DEAD_URL
+WRONG_SECRET=wrong-secret-key-0000000000000000000000
 
-# build FAULT: a fresh topology; sets PCX_MAIN PCX_DATA RTB_ISO RTB_MAIN SG_DB IGW
-build() {
-    local out
-    out=$(MOTO_URL=$MOTO_URL DATA_AWS_ACCESS_KEY_ID=${data_user%% *} \
-        DATA_AWS_SECRET_ACCESS_KEY=${data_user#* } "$MOTO_PYTHON" "$TOPO" "$1" 2>"$tmp/topo.err") || {
-        cat "$tmp/topo.err" >&2
-        return 1
-    }
-    eval "$out"
+LABELS="none pending dns_off missing_route blackhole igw igw_wide wrong_pcx sg_missing repairable"
+if [ -x "$ASAN_BIN" ]; then LABELS="$LABELS asan=repairable"; fi
+# shellcheck disable=SC2086 # word splitting of LABELS is wanted
+if ids=$(MOTO_URL=$MOTO_URL "$MOTO_PYTHON" "$TOPO" build --data-user $LABELS 2>"$tmp/topo.err"); then
+    eval "$ids"
+    ok "topologies built with botocore (signature checking on, data team in its own account)"
+else
+    not_ok "build the topologies" "$(cat "$tmp/topo.err")"
+    done_testing
+    exit 1
+fi
+
+# ---- the config ------------------------------------------------------------------------
+# A listener on the socket of the config's DSNs: it records every connection, so the
+# AWS-only runs can be shown never to try the database.
+mkdir -p "$tmp/pg"
+"$MOTO_PYTHON" - "$tmp/pg/.s.PGSQL.5432" "$tmp/pg/connections" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    with open(sys.argv[2], "a") as f:
+        f.write("connection\n")
+    c.close()
+PY
+LISTENER_PID=$!
+: >"$tmp/pg/connections"
+for _ in $(seq 1 50); do [ -S "$tmp/pg/.s.PGSQL.5432" ] && break; sleep 0.1; done
+[ -S "$tmp/pg/.s.PGSQL.5432" ] || not_ok "the socket listener starts"
+
+# config LABEL: $tmp/LABEL.yaml, the seed config's aws: section over LABEL's topology
+config() {
+    local l=$1
+    eval "local pm=\$${l}_PCX_MAIN pd=\$${l}_PCX_DATA ri=\$${l}_RTB_ISO rm=\$${l}_RTB_MAIN sg=\$${l}_SG_DB"
+    cat >"$tmp/$l.yaml" <<YAML
+version: 1
+source:
+  dsn: "host=$tmp/pg port=5432 dbname=src user=reader"
+target:
+  dsn: "host=$tmp/pg port=5432 dbname=tgt user=writer"
+secrets:
+  hash_key: { env: ANONETL_HASH_KEY }
+aws:
+  region: us-east-1
+  endpoint: $MOTO_URL
+  peerings:
+    - id: $pm                 # main VPC <-> isolated VPC (same account)
+      dns_resolution: true
+    - id: $pd                 # isolated VPC <-> data team VPC (other account)
+      dns_resolution: requester
+      required: false
+  routes:
+    - { route_table: $ri, destination: 10.10.0.0/16, peering: $pm }
+    - { route_table: $rm, destination: 10.20.0.0/16, peering: $pm }
+    - { route_table: $ri, destination: 10.30.0.0/16, peering: $pd }
+  security_groups:
+    - { group: $sg, port: 5432, from: 10.10.1.0/24 }
+tables:
+  - name: public.people
+    columns:
+      id: keep
+      email: { hash: {} }
+YAML
+}
+for l in $LABELS; do config "${l%%=*}"; done
+
+# use LABEL: PCX_MAIN PCX_DATA RTB_ISO RTB_MAIN SG_DB IGW of LABEL's topology
+use() {
+    local v n
+    for v in PCX_MAIN PCX_DATA RTB_ISO RTB_MAIN SG_DB IGW; do
+        n=${1}_$v
+        printf -v "$v" '%s' "${!n}"
+    done
 }
 
-# probe [extra args]: the seed config's aws: section; output in $tmp/out, status in $rc
-probe() {
-    "$PROBE" -r "$REGION" -e "$MOTO_URL" \
-        -p "$PCX_MAIN:both:required" -p "$PCX_DATA:requester:optional" \
-        -t "$RTB_ISO:10.10.0.0/16:$PCX_MAIN" -t "$RTB_MAIN:10.20.0.0/16:$PCX_MAIN" \
-        -t "$RTB_ISO:10.30.0.0/16:$PCX_DATA" \
-        -s "$SG_DB:5432:10.10.1.0/24" "$@" >"$tmp/out" 2>"$tmp/err"
+# pf LABEL [ARGS...]: `anonetl preflight` on LABEL's config, groups $ONLY (default: the
+# AWS groups); stdout in $tmp/out, stderr in $tmp/err, status in $rc; all output is kept
+# in $tmp/all for the secret check. BIN overrides the binary.
+pf() {
+    local l=$1
+    shift
+    "${BIN:-$ANONETL}" preflight -c "$tmp/$l.yaml" --only "${ONLY:-$AWS_GROUPS}" "$@" \
+        >"$tmp/out" 2>"$tmp/err"
     rc=$?
+    cat "$tmp/out" "$tmp/err" >>"$tmp/all"
 }
 
-# line STATUS GROUP SUBJECT_PART: the first result line matching
-line() { awk -F'\t' -v s="$1" -v g="$2" -v j="$3" '$1==s && $2==g && index($3,j) {print; exit}' "$tmp/out"; }
+# state LABEL: the topology's resources as botocore reads them (aws_topology.py state)
+state() {
+    use "$1"
+    MOTO_URL=$MOTO_URL "$MOTO_PYTHON" "$TOPO" state "$PCX_MAIN" "$PCX_DATA" "$RTB_ISO" \
+        "$RTB_MAIN" "$SG_DB"
+}
 
-# expect_line NAME STATUS GROUP SUBJECT_PART DETAIL_PART [FIX_PART]
-expect_line() {
-    local l
-    l=$(line "$2" "$3" "$4")
-    if [ -z "$l" ]; then
-        not_ok "$1" "no $2 $3 result for $4 in:
+# Questions about the --json report in $tmp/out:
+#   find STATUS GROUP SUBJECT_PART DETAIL_PART [FIX_PART...]   exit 0 when a check matches
+#   failing                  the groups with a FAIL, sorted, comma-separated
+#   groups                   every group reported, sorted, comma-separated
+#   repair                   "applied=BOOL", then "STATE<TAB>ACTION" and "note<TAB>NOTE"
+PFQ='
+import json, sys
+what, args = sys.argv[2], sys.argv[3:]
+try:
+    doc = json.load(open(sys.argv[1]))
+except ValueError as e:
+    sys.exit("not JSON (%s): %s" % (e, open(sys.argv[1]).read()[:2000]))
+checks = doc["checks"]
+if what == "find":
+    status, group, subject, detail, fixes = args[0], args[1], args[2], args[3], args[4:]
+    for c in checks:
+        if (c["status"] == status and c["group"] == group and subject in c["subject"]
+                and detail in c["detail"] and all(f in c["remediation"] for f in fixes)):
+            sys.exit(0)
+    print("no %s %s check for %r with detail %r and remediation %r; %s checks:" % (
+        status, group, subject, detail, fixes, group))
+    for c in checks:
+        if c["group"] == group:
+            print("  %(status)s %(subject)s: %(detail)s | %(remediation)s" % c)
+    sys.exit(1)
+elif what == "failing":
+    print(",".join(sorted({c["group"] for c in checks if c["status"] == "FAIL"})))
+elif what == "groups":
+    print(",".join(sorted({c["group"] for c in checks})))
+elif what == "repair":
+    r = doc.get("repair") or {}
+    print("applied=%s" % str(r.get("applied")).lower())
+    for a in r.get("actions", []):
+        print("%s\t%s" % (a["state"], a["action"]))
+    for n in r.get("notes", []):
+        print("note\t%s" % n)
+'
+pfq() { "$MOTO_PYTHON" -c "$PFQ" "$tmp/out" "$@"; }
+
+# expect_check NAME STATUS GROUP SUBJECT_PART DETAIL_PART [FIX_PART...]
+expect_check() {
+    local name=$1 why
+    shift
+    if why=$(pfq find "$@" 2>&1); then ok "$name"; else not_ok "$name" "$why"; fi
+}
+
+# expect_fault NAME LABEL FAILING_GROUPS: `preflight --json` exits 3 and FAILs exactly there
+expect_fault() {
+    use "$2"
+    pf "$2" --json
+    expect_eq "$1: exit 3" 3 "$rc"
+    expect_eq "$1: FAIL only in $3" "$3" "$(pfq failing 2>&1)"
+}
+
+# ---- healthy ---------------------------------------------------------------------------
+use none
+pf none --json
+expect_eq "healthy topology: exit 0" 0 "$rc"
+expect_eq "healthy topology: no FAIL" "" "$(pfq failing 2>&1)"
+expect_eq "--only the AWS groups: no database check reported" "dns-option,peering,route,sg" \
+    "$(pfq groups 2>&1)"
+expect_check "healthy: main peering active" PASS peering "$PCX_MAIN" "active: vpc-"
+expect_check "healthy: DNS both sides" PASS dns-option "$PCX_MAIN" "requester and accepter"
+expect_check "healthy: route to the main VPC via the peering" PASS route \
+    "$RTB_ISO -> 10.10.0.0/16" "via $PCX_MAIN"
+expect_check "healthy: route back via the peering" PASS route "$RTB_MAIN -> 10.20.0.0/16" \
+    "via $PCX_MAIN"
+expect_check "healthy: security group" PASS sg "$SG_DB tcp/5432 from 10.10.1.0/24" "tcp 5432-5432"
+if [ "$DATA_CROSS_ACCOUNT" = yes ]; then
+    expect_check "data team peering (other account, not required): WARN naming the accepter" \
+        WARN peering "$PCX_DATA" "account 222222222222 must accept it in region eu-west-1" \
+        "accept-vpc-peering-connection --vpc-peering-connection-id $PCX_DATA --region eu-west-1"
+else
+    expect_check "data team peering (not required): WARN" WARN peering "$PCX_DATA" \
+        "pending-acceptance"
+fi
+expect_check "route over the pending data team peering: WARN, not FAIL" WARN route \
+    "$RTB_ISO -> 10.30.0.0/16" "pending-acceptance"
+
+pf none
+if [ "$rc" = 0 ] && grep -q '^STATUS  *CHECK  *SUBJECT  *DETAIL$' "$tmp/out" &&
+    grep -q "^PASS  *peering  *$PCX_MAIN  *active" "$tmp/out" &&
+    grep -q '^[0-9]* passed, [0-9]* warnings, 0 failed' "$tmp/out" &&
+    ! grep -q $'\033' "$tmp/out"; then
+    ok "healthy topology, table output: exit 0, aligned rows, no colour off a terminal"
+else
+    not_ok "healthy topology, table output" "rc=$rc $(cat "$tmp/out" "$tmp/err")"
+fi
+
+# ---- one fault each ----------------------------------------------------------------------
+expect_fault "pending peering" pending peering,route
+expect_check "pending peering: FAIL naming the account and region that must accept" \
+    FAIL peering "$PCX_MAIN" \
+    "pending-acceptance: account 123456789012 must accept it in region us-east-1" \
+    "anonetl preflight --repair --yes" \
+    "aws ec2 accept-vpc-peering-connection --vpc-peering-connection-id $PCX_MAIN --region us-east-1"
+expect_check "pending peering: the routes over it are dropped" FAIL route \
+    "$RTB_ISO -> 10.10.0.0/16" "peering is pending-acceptance: traffic is dropped" \
+    "fix the peering first"
+
+pf pending
+if [ "$rc" = 3 ] && grep -q "^FAIL  *peering  *$PCX_MAIN  *pending-acceptance" "$tmp/out" &&
+    grep -q "^  *anonetl preflight --repair --yes, or account 123456789012 accepts" "$tmp/out" &&
+    grep -q '^[0-9]* passed, [0-9]* warnings, 3 failed' "$tmp/out"; then
+    ok "pending peering, table output: exit 3, FAIL row and its remediation line"
+else
+    not_ok "pending peering, table output" "rc=$rc $(cat "$tmp/out" "$tmp/err")"
+fi
+
+expect_fault "DNS option off" dns_off dns-option
+expect_check "DNS option off: FAIL with the repair and the aws CLI command" FAIL dns-option \
+    "$PCX_MAIN" "off on the requester and accepter sides" "anonetl preflight --repair --yes" \
+    "modify-vpc-peering-connection-options --vpc-peering-connection-id $PCX_MAIN"
+
+expect_fault "missing route" missing_route route
+expect_check "missing route: FAIL with create-route" FAIL route "$RTB_ISO -> 10.10.0.0/16" \
+    "no route in $RTB_ISO covers 10.10.0.0/16" "anonetl preflight --repair --yes" \
+    "create-route --route-table-id $RTB_ISO --destination-cidr-block 10.10.0.0/16 --vpc-peering-connection-id $PCX_MAIN"
+
+expect_fault "blackhole route" blackhole peering,route
+expect_check "route to a deleted peering: FAIL blackhole" FAIL route "$RTB_ISO -> 10.10.0.0/16" \
+    "peering is deleted: traffic is dropped (blackhole)" "fix the peering first"
+expect_check "deleted peering: FAIL, a new one is needed" FAIL peering "$PCX_MAIN" "deleted" \
+    "create a new one"
+
+expect_fault "route via the internet gateway" igw route
+expect_check "route via the internet gateway: FAIL naming it, replace-route" FAIL route \
+    "$RTB_ISO -> 10.10.0.0/16" "via $IGW, not $PCX_MAIN" \
+    "replace-route --route-table-id $RTB_ISO --destination-cidr-block 10.10.0.0/16 --vpc-peering-connection-id $PCX_MAIN"
+
+expect_fault "wider route via the internet gateway" igw_wide route
+expect_check "longest match 10.0.0.0/8 via the internet gateway: FAIL, add the specific route" \
+    FAIL route "$RTB_ISO -> 10.10.0.0/16" "takes route 10.0.0.0/8 via $IGW, not $PCX_MAIN" \
+    "add the more specific route" \
+    "create-route --route-table-id $RTB_ISO --destination-cidr-block 10.10.0.0/16 --vpc-peering-connection-id $PCX_MAIN"
+
+expect_fault "route via the other peering" wrong_pcx route
+expect_check "route via the data team peering: FAIL naming it" FAIL route \
+    "$RTB_ISO -> 10.10.0.0/16" "via $PCX_DATA, not $PCX_MAIN" "replace-route --route-table-id $RTB_ISO"
+
+expect_fault "missing security group ingress" sg_missing sg
+expect_check "missing security group ingress: FAIL with the authorize command" FAIL sg "$SG_DB" \
+    "no ingress rule of $SG_DB allows tcp/5432 from 10.10.1.0/24" \
+    "authorize-security-group-ingress --group-id $SG_DB --protocol tcp --port 5432 --cidr 10.10.1.0/24"
+
+# --only picks groups: the sg fault is not seen by --only route, and --only sg sees only it
+ONLY=route pf sg_missing --json
+expect_eq "--only route: exit 0 past the security group fault" 0 "$rc"
+expect_eq "--only route: route checks only" route "$(pfq groups 2>&1)"
+ONLY=sg pf sg_missing --json
+expect_eq "--only sg: exit 3, sg checks only" "3 sg" "$rc $(pfq groups 2>&1)"
+
+# ---- authentication ----------------------------------------------------------------------
+AWS_SECRET_ACCESS_KEY=$WRONG_SECRET pf none --json
+expect_eq "wrong secret key: exit 3" 3 "$rc"
+expect_check "wrong secret key: FAIL, authentication failure" FAIL peering "EC2 API" \
+    "authentication failure" "check the AWS credentials"
+AWS_SECRET_ACCESS_KEY=$WRONG_SECRET pf repairable --repair --yes
+if [ "$rc" = 3 ] && grep -q "authentication failure" "$tmp/err" && ! grep -q "^  done" "$tmp/out"; then
+    ok "wrong secret key: --repair --yes exits 3 with the authentication failure, nothing done"
+else
+    not_ok "wrong secret key: --repair --yes" "rc=$rc $(cat "$tmp/out" "$tmp/err")"
+fi
+
+# ---- repair ------------------------------------------------------------------------------
+before=$(state repairable)
+use repairable
+expect_fault "repairable faults (pending, DNS off, missing route)" repairable peering,route
+expect_check "repairable: missing route reported" FAIL route "$RTB_ISO -> 10.10.0.0/16" \
+    "no route in $RTB_ISO covers 10.10.0.0/16"
+
+pf repairable --repair
+plan_ok=yes
+for want in "Repair plan (3 actions):" \
+    "  - accept peering $PCX_MAIN (requester " \
+    "  - enable remote VPC DNS resolution on the requester and accepter sides of peering $PCX_MAIN" \
+    "  - create route 10.10.0.0/16 -> $PCX_MAIN in $RTB_ISO" \
+    "  not repaired here: peering $PCX_DATA: " \
+    "Run again with --repair --yes to apply it."; do
+    grep -qF -- "$want" "$tmp/out" || plan_ok="no: lacks '$want'"
+done
+if [ "$rc" = 3 ] && [ "$plan_ok" = yes ]; then
+    ok "--repair: exit 3, prints the plan (accept, DNS, route; the data team peering as a note)"
+else
+    not_ok "--repair prints the plan" "rc=$rc $plan_ok
 $(cat "$tmp/out" "$tmp/err")"
-        return
+fi
+pf repairable --repair --json
+expect_eq "--repair --json: the plan, not applied" "3 applied=false planned planned planned" \
+    "$rc $(pfq repair 2>&1 | grep -v '^note' | cut -f1 | tr '\n' ' ' | sed 's/ $//')"
+after=$(state repairable)
+if [ -n "$before" ] && [ "$before" = "$after" ]; then
+    ok "--repair without --yes changes nothing (state read back with botocore)"
+else
+    not_ok "--repair without --yes changes nothing" "$(diff <(echo "$before") <(echo "$after"))"
+fi
+
+pf repairable --repair --yes
+if [ "$rc" = 0 ] && [ "$(grep -c '^  done ' "$tmp/out")" = 3 ] &&
+    grep -q '^After the repair:' "$tmp/out" && grep -q '^[0-9]* passed, [0-9]* warnings, 0 failed' "$tmp/out"; then
+    ok "--repair --yes: three actions done, exit 0 on the state after the repair"
+else
+    not_ok "--repair --yes applies the plan" "rc=$rc $(cat "$tmp/out" "$tmp/err")"
+fi
+after=$(state repairable)
+if grep -qx "peering $PCX_MAIN active requester_dns=true accepter_dns=true" <<<"$after" &&
+    grep -qx "route $RTB_ISO 10.10.0.0/16 $PCX_MAIN active" <<<"$after"; then
+    ok "--repair --yes: peering accepted, DNS on both sides, route created (botocore)"
+else
+    not_ok "--repair --yes changed the topology" "$after"
+fi
+# nothing deleted or replaced: every route, rule and the data team peering are as before
+kept=$(comm -23 <(grep -v "^peering $PCX_MAIN " <<<"$before" | sort) <(sort <<<"$after"))
+expect_eq "--repair --yes: nothing else changed, nothing deleted" "" "$kept"
+pf repairable --json
+expect_eq "second preflight after the repair: exit 0" 0 "$rc"
+expect_eq "second preflight after the repair: no FAIL" "" "$(pfq failing 2>&1)"
+pf repairable --repair
+if [ "$rc" = 0 ] && grep -q '^  nothing to repair$' "$tmp/out"; then
+    ok "after the repair: nothing left to plan"
+else
+    not_ok "after the repair: nothing left to plan" "rc=$rc $(cat "$tmp/out")"
+fi
+
+# the route via the internet gateway is drift --repair must not touch (it would replace it)
+before=$(state igw)
+use igw
+pf igw --repair --yes --json
+after=$(state igw)
+if [ "$rc" = 3 ] && [ "$before" = "$after" ] &&
+    pfq repair | grep -q "^note	route $RTB_ISO 10.10.0.0/16 goes via $IGW .*never replaces a route" &&
+    [ "$(pfq repair | grep -vc '^note\|^applied')" = 0 ]; then
+    ok "--repair --yes never replaces a route: a note, no action, state unchanged, exit 3"
+else
+    not_ok "--repair never replaces a route" "rc=$rc $(pfq repair 2>&1)
+$(diff <(echo "$before") <(echo "$after"))"
+fi
+
+# a wider route via the internet gateway: --repair adds the more specific one (longest match)
+use igw_wide
+pf igw_wide --repair --yes
+if [ "$rc" = 0 ] && grep -qF "done    create route 10.10.0.0/16 -> $PCX_MAIN in $RTB_ISO" "$tmp/out" &&
+    state igw_wide | grep -qx "route $RTB_ISO 10.0.0.0/8 $IGW active"; then
+    ok "--repair --yes adds the more specific route, keeps the wide one, exit 0"
+else
+    not_ok "--repair --yes on a wide internet gateway route" "rc=$rc $(cat "$tmp/out" "$tmp/err")"
+fi
+
+# ---- the same under ASan+UBSan -------------------------------------------------------------
+# san NAME WANT_RC ARGS...: pf with the sanitizer build; any sanitizer report fails
+san() {
+    local name=$1 want=$2
+    shift 2
+    BIN=$ASAN_BIN ASAN_OPTIONS=detect_leaks=1:exitcode=99 \
+        UBSAN_OPTIONS=halt_on_error=1:exitcode=99:print_stacktrace=1 pf "$@"
+    if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$tmp/err"; then
+        not_ok "ASan: $name: no sanitizer report" "$(grep -E -A12 'Sanitizer|runtime error' "$tmp/err" | head -30)"
+    else
+        expect_eq "ASan: $name: exit $want, no sanitizer report" "$want" "$rc"
     fi
-    case "$l" in *"$5"*) ;; *) not_ok "$1" "detail lacks '$5': $l"; return ;; esac
-    if [ -n "${6:-}" ]; then
-        case "$l" in *"$6"*) ;; *) not_ok "$1" "remediation lacks '$6': $l"; return ;; esac
-    fi
-    ok "$1"
 }
-
-fails() { awk -F'\t' '$1=="FAIL"' "$tmp/out" | wc -l | tr -d ' '; }
-
-# ---- healthy ----
-if build none; then
-    probe
-    expect_eq "healthy topology: exit 0" 0 "$rc"
-    expect_eq "healthy topology: no FAIL" 0 "$(fails)"
-    expect_line "healthy: main peering active" PASS peering "$PCX_MAIN" "active: vpc-"
-    expect_line "healthy: DNS both sides" PASS dns-option "$PCX_MAIN" "requester and accepter"
-    expect_line "healthy: route via the peering" PASS route "$RTB_ISO -> 10.10.0.0/16" "via $PCX_MAIN"
-    expect_line "healthy: security group" PASS sg "$SG_DB" "tcp 5432-5432"
-    if [ "$DATA_CROSS_ACCOUNT" = yes ]; then
-        expect_line "data team peering (other account, not required): WARN naming the accepter" \
-            WARN peering "$PCX_DATA" "account 222222222222 must accept it in region eu-west-1" \
-            "accept-vpc-peering-connection --vpc-peering-connection-id $PCX_DATA --region eu-west-1"
-    else
-        expect_line "data team peering (not required): WARN" WARN peering "$PCX_DATA" "pending-acceptance"
-    fi
+if [ -x "$ASAN_BIN" ]; then
+    san "faults" 3 asan --json
+    san "--repair" 3 asan --repair --json
+    san "--repair --yes" 0 asan --repair --yes
+    san "preflight after the repair" 0 asan
+    san "blackhole" 3 blackhole
+    AWS_SECRET_ACCESS_KEY=$WRONG_SECRET san "wrong secret key" 3 none --json
 else
-    not_ok "build the healthy topology"
+    skip "ASan+UBSan runs" "$ASAN_BIN not built (make build/asan/anonetl)"
 fi
 
-# ---- one fault each ----
-if build pending; then
-    probe
-    expect_eq "pending peering: exit 3" 3 "$rc"
-    expect_line "pending peering: FAIL naming account and region" FAIL peering "$PCX_MAIN" \
-        "pending-acceptance: account 123456789012 must accept it in region us-east-1" \
-        "anonetl preflight --repair --yes"
-else not_ok "build pending"; fi
-
-if build dns_off; then
-    probe
-    expect_line "DNS option off: FAIL" FAIL dns-option "$PCX_MAIN" \
-        "off on the requester and accepter sides" "anonetl preflight --repair --yes"
-    expect_line "DNS option off: aws CLI remediation" FAIL dns-option "$PCX_MAIN" "off" \
-        "modify-vpc-peering-connection-options --vpc-peering-connection-id $PCX_MAIN"
-else not_ok "build dns_off"; fi
-
-if build missing_route; then
-    probe
-    expect_line "missing route: FAIL" FAIL route "$RTB_ISO -> 10.10.0.0/16" \
-        "no route in $RTB_ISO covers 10.10.0.0/16" \
-        "create-route --route-table-id $RTB_ISO --destination-cidr-block 10.10.0.0/16 --vpc-peering-connection-id $PCX_MAIN"
-else not_ok "build missing_route"; fi
-
-if build blackhole; then
-    probe
-    expect_line "route to a deleted peering: FAIL blackhole" FAIL route "$RTB_ISO -> 10.10.0.0/16" \
-        "peering is deleted: traffic is dropped (blackhole)"
-    expect_line "deleted peering: FAIL" FAIL peering "$PCX_MAIN" "deleted" "create a new one"
-else not_ok "build blackhole"; fi
-
-if build igw; then
-    probe
-    expect_line "route via the internet gateway: FAIL naming it" FAIL route "$RTB_ISO -> 10.10.0.0/16" \
-        "via $IGW, not $PCX_MAIN" "replace-route --route-table-id $RTB_ISO"
-else not_ok "build igw"; fi
-
-if build sg_missing; then
-    probe
-    expect_line "missing security group ingress: FAIL" FAIL sg "$SG_DB" \
-        "no ingress rule of $SG_DB allows tcp/5432 from 10.10.1.0/24" \
-        "authorize-security-group-ingress --group-id $SG_DB --protocol tcp --port 5432 --cidr 10.10.1.0/24"
-else not_ok "build sg_missing"; fi
-
-# ---- authentication ----
-AWS_SECRET_ACCESS_KEY=wrong-secret-key-0000000000000000000000 probe
-expect_eq "wrong secret key: exit 1 (EC2 API unusable)" 1 "$rc"
-expect_line "wrong secret key: authentication failure" FAIL peering "EC2 API" "authentication failure" \
-    "check the AWS credentials"
-if grep -q "$MOTO_SECRET\|wrong-secret-key" "$tmp/out" "$tmp/err"; then
-    not_ok "no secret in the output"
+# ---- the database is never tried -----------------------------------------------------------
+expect_eq "--only the AWS groups: no connection to the database socket" 0 \
+    "$(wc -l <"$tmp/pg/connections" | tr -d ' ')"
+ONLY=tcp pf none --json
+if [ "$(wc -l <"$tmp/pg/connections" | tr -d ' ')" -ge 1 ]; then
+    ok "the socket listener sees --only tcp connect (so it would have seen the others)"
 else
-    ok "no secret in the output"
+    not_ok "the socket listener sees --only tcp connect" "$(cat "$tmp/out" "$tmp/err")"
 fi
 
-# ---- repair ----
-if build repairable; then
-    probe
-    expect_eq "repairable faults: FAIL before repair" 3 "$rc"
-    probe --repair
-    if grep -q "^plan	accept peering $PCX_MAIN" "$tmp/out" &&
-        grep -q "^plan	enable remote VPC DNS resolution on the requester and accepter sides of peering $PCX_MAIN" "$tmp/out" &&
-        grep -q "^plan	create route 10.10.0.0/16 -> $PCX_MAIN in $RTB_ISO" "$tmp/out"; then
-        ok "--repair plans accept, DNS and route"
-    else
-        not_ok "--repair plans accept, DNS and route" "$(cat "$tmp/out" "$tmp/err")"
-    fi
-    probe
-    expect_eq "--repair without --yes changes nothing" 3 "$rc"
-    probe --repair --yes
-    expect_eq "--repair --yes applies every action" 0 "$rc"
-    expect_eq "--repair --yes: three actions done" 3 "$(grep -c '^applied	.*	done$' "$tmp/out")"
-    probe
-    expect_eq "after repair: exit 0" 0 "$rc"
-    expect_eq "after repair: no FAIL" 0 "$(fails)"
-    expect_line "after repair: DNS enabled" PASS dns-option "$PCX_MAIN" "requester and accepter"
-    probe --repair
-    expect_eq "after repair: nothing left to plan" 0 "$(grep -c '^plan' "$tmp/out")"
-else not_ok "build repairable"; fi
-
-# the igw route is drift --repair must not touch (it would replace a route)
-if build igw; then
-    probe --repair --yes
-    if grep -q "^note	route $RTB_ISO 10.10.0.0/16 goes via $IGW" "$tmp/out" && ! grep -q '^plan' "$tmp/out"; then
-        ok "--repair never replaces a route"
-    else
-        not_ok "--repair never replaces a route" "$(cat "$tmp/out")"
-    fi
-    probe
-    expect_line "igw route still reported" FAIL route "$RTB_ISO -> 10.10.0.0/16" "via $IGW"
-else not_ok "build igw (repair)"; fi
+# ---- no secret in any output ---------------------------------------------------------------
+if grep -qF -e "$MOTO_SECRET" -e "$WRONG_SECRET" "$tmp/all"; then
+    not_ok "no secret key in any output"
+else
+    ok "no secret key in any output"
+fi
 
 done_testing
