@@ -42,6 +42,7 @@ struct run {
     struct table_plan **key_plans; /* key projections for key_scan, by table */
     size_t n_tables;
     time_t started;
+    double deadline; /* run.max_runtime, CLOCK_MONOTONIC seconds; 0 = none */
     struct anon_error err;
 };
 
@@ -365,6 +366,7 @@ static int copy_tables(struct run *r)
         .hmac = r->hmac,
         .run_time = r->started,
         .jobs = jobs_of(r),
+        .deadline = r->deadline,
     };
     size_t n_tasks = 0;
     int code = EXIT_OK;
@@ -519,6 +521,9 @@ int run_main(const struct config *cfg, const struct run_options *opt)
     int code;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (cfg->run.max_runtime_ms > 0)
+        r.deadline = (double)t0.tv_sec + (double)t0.tv_nsec / 1e9 +
+                     (double)cfg->run.max_runtime_ms / 1000.0;
     anon_error_clear(&r.err);
     log_info("run_start", NULL, "anonetl run: %zu table%s", cfg->n_tables,
              cfg->n_tables == 1 ? "" : "s");

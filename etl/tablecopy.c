@@ -398,6 +398,13 @@ static bool pump_rows(const struct tablecopy_request *req, struct rule_row *row,
                 ok = false;
                 break;
             }
+            if (req->deadline > 0 && now_s() > req->deadline) {
+                anon_error_set(err, "%s: run.max_runtime exceeded: stopped, nothing published",
+                               req->plan->qualified);
+                *st = TABLECOPY_INTERNAL_ERROR;
+                ok = false;
+                break;
+            }
             if (stats->rows_read % 65536 == 0)
                 log_progress(req->plan->qualified, stats->rows_read, now_s() - start);
         }

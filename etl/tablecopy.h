@@ -41,6 +41,8 @@ struct tablecopy_request {
     bool freeze;
     /* Set by another worker's failure: stop at the next batch (may be NULL). */
     const atomic_bool *abort;
+    /* run.max_runtime: CLOCK_MONOTONIC seconds after which the copy stops (0 = none). */
+    double deadline;
 };
 
 struct tablecopy_stats {

@@ -104,6 +104,7 @@ static int run_task(struct pool *p, struct copy_task *task, PGconn *src, PGconn 
         .hmac = ws->hmac,
         .run_time = ws->run_time,
         .abort = &p->abort,
+        .deadline = ws->deadline,
     };
     struct tablecopy_stats stats;
     struct abuf dest;

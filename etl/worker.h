@@ -45,6 +45,7 @@ struct worker_setup {
     size_t key_len;
     const struct hmac_key *hmac;
     time_t run_time;
+    double deadline; /* run.max_runtime as a CLOCK_MONOTONIC time, 0 = none */
     int jobs;
 };
 

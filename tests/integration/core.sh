@@ -238,6 +238,16 @@ check "and it does not wait" test $((SECONDS - start)) -le 2
 wait $pid; rc=$?
 expect_eq "first concurrent run exits 0" 0 "$rc"
 
+# --- 8b. run.max_runtime stops a run that takes too long; nothing is published ----------
+bulk_before=$(T -tAc "SELECT count(*), md5(string_agg(payload, '' ORDER BY payload)) FROM anonymised.bulk")
+S -c "UPDATE public.bulk SET payload = 'changed' WHERE id <= 10" >/dev/null
+cp "$cfg" "$work/slow.yaml"
+printf 'run:\n  max_runtime: 1s\n' >>"$work/slow.yaml"
+"$ANONETL" run -c "$work/slow.yaml" --skip-preflight >/dev/null 2>"$work/slow.err"; rc=$?
+check "a run over run.max_runtime fails (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 7
+grep -q 'max_runtime exceeded' "$work/slow.err"; check "and says max_runtime was exceeded" test $? -eq 0
+expect_eq "published data unchanged after the timeout" "$bulk_before" "$(T -tAc "SELECT count(*), md5(string_agg(payload, '' ORDER BY payload)) FROM anonymised.bulk")"
+
 # --- 9. hash collision on a key is reported, never merged --------------------------------
 S -c "CREATE TABLE public.tiny (k text PRIMARY KEY); INSERT INTO public.tiny SELECT 'k' || g FROM generate_series(1, 200000) g; GRANT SELECT ON public.tiny TO anonetl_reader" >/dev/null
 write_config "$cfg" "  - name: public.tiny
