@@ -497,17 +497,23 @@ tables:
 EOF
 }
 
-# Runs anonetl once after a checkpoint; LAST = wall seconds, LAST_LOG = its log. Returns 1
+target_lsn() { psql_at "$DST_PORT" -d postgres -Atc "SELECT pg_current_wal_lsn()"; }
+
+# Runs anonetl once after a checkpoint; LAST = wall seconds, LAST_LOG = its log, LAST_WAL =
+# MB of WAL the target wrote meanwhile (after a checkpoint, the first change to each page
+# logs the whole page: this is what a merge spread over a big table costs). Returns 1
 # (with the log's tail on stderr) when anonetl fails or its log lacks the expected event.
 time_anonetl() { # label config expected-event("" = any) [anonetl args...]
-    local label=$1 config=$2 event=$3 t0 t1 rc=0
+    local label=$1 config=$2 event=$3 t0 t1 rc=0 lsn0
     shift 3
     LAST_LOG="$dir/anonetl-$label.log"
     checkpoint_both
+    lsn0=$(target_lsn)
     t0=$(now)
     "$ANONETL" run -c "$config" --skip-preflight "$@" >"$LAST_LOG" 2>&1 || rc=$?
     t1=$(now)
     LAST=$(elapsed "$t0" "$t1")
+    LAST_WAL=$(psql_at "$DST_PORT" -d postgres -Atc "SELECT round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn0') / 1048576)")
     if [ "$rc" -ne 0 ]; then
         echo "anonetl ($label) failed with exit $rc; last lines of its log:" >&2
     elif [ -n "$event" ] && ! grep -q "\"event\":\"$event\"" "$LAST_LOG"; then
@@ -634,8 +640,8 @@ inc_round() { # round index-in-round
     inc_full[$m]="${inc_full[$m]:-} $full"
     inc_incr[$m]="${inc_incr[$m]:-} $LAST"
     inc_changed[$m]=$changed
-    printf '  round %d  deletes: %-8s  full %8.3f s  %6d rows changed  incremental %7.3f s\n' \
-        $((r + 1)) "$m" "$full" "$changed" "$LAST"
+    printf '  round %d  deletes: %-8s  full %8.3f s  %6d rows changed  incremental %7.3f s  (target WAL %s MB)\n' \
+        $((r + 1)) "$m" "$full" "$changed" "$LAST" "$LAST_WAL"
     [ "$r" -ne $((ROUNDS - 1)) ] || inc_verify "$m"
 }
 
