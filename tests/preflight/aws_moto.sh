@@ -23,7 +23,7 @@
 # AWS_ENDPOINT_URL(_EC2) point at a closed loopback port, so a request that ignored
 # aws.endpoint fails here instead of going anywhere.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/preflight/lib/moto.sh
 
@@ -37,6 +37,8 @@ if ! moto_find_python 2>/dev/null; then
     done_testing
     exit 0
 fi
+# the interpreter itself, not a pyenv shim: it runs a few dozen times
+PY=$("$MOTO_PYTHON" -c 'import sys; print(sys.executable)') || PY=$MOTO_PYTHON
 if [ ! -x "$ANONETL" ]; then
     make --no-print-directory anonetl >/dev/null 2>&1 || { not_ok "build $ANONETL"; done_testing; exit 1; }
 fi
@@ -72,7 +74,7 @@ WRONG_SECRET=wrong-secret-key-0000000000000000000000
 LABELS="none pending dns_off missing_route blackhole igw igw_wide wrong_pcx sg_missing repairable"
 if [ -x "$ASAN_BIN" ]; then LABELS="$LABELS asan=repairable"; fi
 # shellcheck disable=SC2086 # word splitting of LABELS is wanted
-if ids=$(MOTO_URL=$MOTO_URL "$MOTO_PYTHON" "$TOPO" build --data-user $LABELS 2>"$tmp/topo.err"); then
+if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build --data-user $LABELS 2>"$tmp/topo.err"); then
     eval "$ids"
     ok "topologies built with botocore (signature checking on, data team in its own account)"
 else
@@ -85,7 +87,7 @@ fi
 # A listener on the socket of the config's DSNs: it records every connection, so the
 # AWS-only runs can be shown never to try the database.
 mkdir -p "$tmp/pg"
-"$MOTO_PYTHON" - "$tmp/pg/.s.PGSQL.5432" "$tmp/pg/connections" <<'PY' &
+"$PY" - "$tmp/pg/.s.PGSQL.5432" "$tmp/pg/connections" <<'PY' &
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
@@ -101,11 +103,19 @@ LISTENER_PID=$!
 for _ in $(seq 1 50); do [ -S "$tmp/pg/.s.PGSQL.5432" ] && break; sleep 0.1; done
 [ -S "$tmp/pg/.s.PGSQL.5432" ] || not_ok "the socket listener starts"
 
+# use LABEL: PCX_MAIN PCX_DATA RTB_ISO RTB_MAIN SG_DB IGW of LABEL's topology
+use() {
+    local v n
+    for v in PCX_MAIN PCX_DATA RTB_ISO RTB_MAIN SG_DB IGW; do
+        n=${1}_$v
+        printf -v "$v" '%s' "${!n}"
+    done
+}
+
 # config LABEL: $tmp/LABEL.yaml, the seed config's aws: section over LABEL's topology
 config() {
-    local l=$1
-    eval "local pm=\$${l}_PCX_MAIN pd=\$${l}_PCX_DATA ri=\$${l}_RTB_ISO rm=\$${l}_RTB_MAIN sg=\$${l}_SG_DB"
-    cat >"$tmp/$l.yaml" <<YAML
+    use "$1"
+    cat >"$tmp/$1.yaml" <<YAML
 version: 1
 source:
   dsn: "host=$tmp/pg port=5432 dbname=src user=reader"
@@ -117,17 +127,17 @@ aws:
   region: us-east-1
   endpoint: $MOTO_URL
   peerings:
-    - id: $pm                 # main VPC <-> isolated VPC (same account)
+    - id: $PCX_MAIN                 # main VPC <-> isolated VPC (same account)
       dns_resolution: true
-    - id: $pd                 # isolated VPC <-> data team VPC (other account)
+    - id: $PCX_DATA                 # isolated VPC <-> data team VPC (other account)
       dns_resolution: requester
       required: false
   routes:
-    - { route_table: $ri, destination: 10.10.0.0/16, peering: $pm }
-    - { route_table: $rm, destination: 10.20.0.0/16, peering: $pm }
-    - { route_table: $ri, destination: 10.30.0.0/16, peering: $pd }
+    - { route_table: $RTB_ISO, destination: 10.10.0.0/16, peering: $PCX_MAIN }
+    - { route_table: $RTB_MAIN, destination: 10.20.0.0/16, peering: $PCX_MAIN }
+    - { route_table: $RTB_ISO, destination: 10.30.0.0/16, peering: $PCX_DATA }
   security_groups:
-    - { group: $sg, port: 5432, from: 10.10.1.0/24 }
+    - { group: $SG_DB, port: 5432, from: 10.10.1.0/24 }
 tables:
   - name: public.people
     columns:
@@ -136,15 +146,6 @@ tables:
 YAML
 }
 for l in $LABELS; do config "${l%%=*}"; done
-
-# use LABEL: PCX_MAIN PCX_DATA RTB_ISO RTB_MAIN SG_DB IGW of LABEL's topology
-use() {
-    local v n
-    for v in PCX_MAIN PCX_DATA RTB_ISO RTB_MAIN SG_DB IGW; do
-        n=${1}_$v
-        printf -v "$v" '%s' "${!n}"
-    done
-}
 
 # pf LABEL [ARGS...]: `anonetl preflight` on LABEL's config, groups $ONLY (default: the
 # AWS groups); stdout in $tmp/out, stderr in $tmp/err, status in $rc; all output is kept
@@ -161,7 +162,7 @@ pf() {
 # state LABEL: the topology's resources as botocore reads them (aws_topology.py state)
 state() {
     use "$1"
-    MOTO_URL=$MOTO_URL "$MOTO_PYTHON" "$TOPO" state "$PCX_MAIN" "$PCX_DATA" "$RTB_ISO" \
+    MOTO_URL=$MOTO_URL "$PY" "$TOPO" state "$PCX_MAIN" "$PCX_DATA" "$RTB_ISO" \
         "$RTB_MAIN" "$SG_DB"
 }
 
@@ -202,7 +203,7 @@ elif what == "repair":
     for n in r.get("notes", []):
         print("note\t%s" % n)
 '
-pfq() { "$MOTO_PYTHON" -c "$PFQ" "$tmp/out" "$@"; }
+pfq() { "$PY" -c "$PFQ" "$tmp/out" "$@"; }
 
 # expect_check NAME STATUS GROUP SUBJECT_PART DETAIL_PART [FIX_PART...]
 expect_check() {
@@ -322,6 +323,10 @@ AWS_SECRET_ACCESS_KEY=$WRONG_SECRET pf none --json
 expect_eq "wrong secret key: exit 3" 3 "$rc"
 expect_check "wrong secret key: FAIL, authentication failure" FAIL peering "EC2 API" \
     "authentication failure" "check the AWS credentials"
+AWS_SECRET_ACCESS_KEY=$WRONG_SECRET ONLY=sg pf none --json
+expect_eq "wrong secret key, --only sg: exit 3 (an unusable EC2 API is never a pass)" 3 "$rc"
+expect_check "wrong secret key, --only sg: the authentication failure is reported" FAIL peering \
+    "EC2 API" "authentication failure"
 AWS_SECRET_ACCESS_KEY=$WRONG_SECRET pf repairable --repair --yes
 if [ "$rc" = 3 ] && grep -q "authentication failure" "$tmp/err" && ! grep -q "^  done" "$tmp/out"; then
     ok "wrong secret key: --repair --yes exits 3 with the authentication failure, nothing done"
@@ -394,12 +399,13 @@ before=$(state igw)
 use igw
 pf igw --repair --yes --json
 after=$(state igw)
+repair=$(pfq repair 2>&1)
 if [ "$rc" = 3 ] && [ "$before" = "$after" ] &&
-    pfq repair | grep -q "^note	route $RTB_ISO 10.10.0.0/16 goes via $IGW .*never replaces a route" &&
-    [ "$(pfq repair | grep -vc '^note\|^applied')" = 0 ]; then
+    grep -q "^note	route $RTB_ISO 10.10.0.0/16 goes via $IGW .*never replaces a route" <<<"$repair" &&
+    [ "$(grep -vc '^note\|^applied' <<<"$repair")" = 0 ]; then
     ok "--repair --yes never replaces a route: a note, no action, state unchanged, exit 3"
 else
-    not_ok "--repair never replaces a route" "rc=$rc $(pfq repair 2>&1)
+    not_ok "--repair never replaces a route" "rc=$rc $repair
 $(diff <(echo "$before") <(echo "$after"))"
 fi
 
@@ -407,7 +413,7 @@ fi
 use igw_wide
 pf igw_wide --repair --yes
 if [ "$rc" = 0 ] && grep -qF "done    create route 10.10.0.0/16 -> $PCX_MAIN in $RTB_ISO" "$tmp/out" &&
-    state igw_wide | grep -qx "route $RTB_ISO 10.0.0.0/8 $IGW active"; then
+    grep -qx "route $RTB_ISO 10.0.0.0/8 $IGW active" <<<"$(state igw_wide)"; then
     ok "--repair --yes adds the more specific route, keeps the wide one, exit 0"
 else
     not_ok "--repair --yes on a wide internet gateway route" "rc=$rc $(cat "$tmp/out" "$tmp/err")"
