@@ -383,13 +383,16 @@ static void aws_fail(struct check_report *r, const char *group, const char *why,
     check_result_fix(c, "%s", fix);
 }
 
-/* Copy the results of the selected groups only (aws_checks_run runs every group). */
-static void merge_selected(const struct check_report *from, unsigned mask, struct check_report *to)
+/* Copy the results of the selected groups only (aws_checks_run runs every group). With
+ * keep_last, the last result whatever its group: the EC2 API failure that stopped the run
+ * (reported under "peering"), so that `--only sg` cannot pass when the API is unusable. */
+static void merge_selected(const struct check_report *from, unsigned mask, bool keep_last,
+                           struct check_report *to)
 {
     for (size_t i = 0; i < from->n; i++) {
         const struct check_result *c = &from->items[i];
         unsigned bit = group_bit(c->group);
-        if (bit && !(bit & mask))
+        if (bit && !(bit & mask) && !(keep_last && i + 1 == from->n))
             continue;
         struct check_result *d = check_report_add(to, c->group, c->subject, c->status);
         memcpy(d->detail, c->detail, sizeof(d->detail));
@@ -419,6 +422,7 @@ static void run_aws(const struct config *cfg, unsigned mask, struct check_report
     struct aws_input_storage s;
     struct check_report tmp;
     char region[64];
+    bool api_ok;
 
     *creds_out = NULL;
     *ec2_out = NULL;
@@ -434,9 +438,10 @@ static void run_aws(const struct config *cfg, unsigned mask, struct check_report
         return;
     }
     check_report_init(&tmp);
-    if (!aws_checks_run(*ec2_out, &s.in, &tmp, &ierr) && tmp.n == 0)
+    api_ok = aws_checks_run(*ec2_out, &s.in, &tmp, &ierr);
+    if (!api_ok && tmp.n == 0)
         aws_fail(&tmp, "peering", ierr.msg, "check the AWS credentials, region and endpoint");
-    merge_selected(&tmp, mask, r);
+    merge_selected(&tmp, mask, !api_ok, r);
     check_report_free(&tmp);
     aws_input_free(&s);
 }
