@@ -79,10 +79,6 @@ build/asan/anonetl: build/asan/etl/main.o $(ASAN_LIBS)
 build/asan/aws_probe: build/asan/tests/preflight/aws_probe.o $(ASAN_LIBS)
 	$(CC) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBS) $(LIBS)
 
-# tests/preflight/aws_moto.sh: drives infra/aws_checks and infra/aws_repair.
-build/asan/aws_check_probe: build/asan/tests/preflight/aws_check_probe.o $(ASAN_LIBS)
-	$(CC) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBS) $(LIBS)
-
 build/asan/tests/%: build/asan/tests/unit/%.o $(ASAN_LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LD asan $@"
