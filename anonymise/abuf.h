@@ -14,10 +14,10 @@
 #include "anonymise/anon_error.h"
 
 struct abuf {
-    char *data;  /* NUL-terminated when len < cap (abuf_cstr guarantees it) */
+    char *data; /* NUL-terminated when len < cap (abuf_cstr guarantees it) */
     size_t len;
     size_t cap;
-    size_t max;  /* hard limit on len */
+    size_t max; /* hard limit on len */
     bool failed;
 };
 

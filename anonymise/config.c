@@ -99,8 +99,7 @@ static void not_one_of(struct load *L, const struct yopts *o, const char *key, c
     const char *near = suggest_word(got, words);
 
     for (size_t i = 0; words[i] && used < sizeof(list); i++)
-        used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
-                                 words[i]);
+        used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", words[i]);
     if (near)
         yopts_error(o, key, L->err, "must be one of %s (did you mean \"%s\"?)", list, near);
     else
@@ -152,8 +151,7 @@ static void parse_bool(struct load *L, const struct yopts *o, const struct field
         *AT(obj, f->off, bool) = v;
 }
 
-static void parse_duration(struct load *L, const struct yopts *o, const struct field *f,
-                           void *obj)
+static void parse_duration(struct load *L, const struct yopts *o, const struct field *f, void *obj)
 {
     const char *s;
     long ms;
@@ -161,8 +159,7 @@ static void parse_duration(struct load *L, const struct yopts *o, const struct f
     if (!yopts_get_string(o, f->key, &s, NULL, L->err))
         return;
     if (!config_parse_duration(s, &ms)) {
-        yopts_error(o, f->key, L->err,
-                    "expected a duration such as 500ms, 5s, 30min, 2h or 1d");
+        yopts_error(o, f->key, L->err, "expected a duration such as 500ms, 5s, 30min, 2h or 1d");
         return;
     }
     if (ms < f->min || ms > f->max) {
@@ -254,8 +251,7 @@ static void parse_secret_literal(struct load *L, const struct yopts *v, const st
 static void parse_secret_ref(struct load *L, const struct yopts *v, struct cfg_secret *sec)
 {
     static const char *const keys[] = {"env", "file", "aws_secret", "json_key", NULL};
-    static const enum cfg_secret_kind kinds[] = {CFG_SECRET_ENV, CFG_SECRET_FILE,
-                                                 CFG_SECRET_AWS};
+    static const enum cfg_secret_kind kinds[] = {CFG_SECRET_ENV, CFG_SECRET_FILE, CFG_SECRET_AWS};
     const char *val[4] = {NULL, NULL, NULL, NULL};
     int found = 0, which = -1;
     bool ok = yopts_only_keys(v, keys, L->err);
@@ -316,8 +312,7 @@ static void parse_secret(struct load *L, const struct yopts *o, const struct fie
 }
 
 /* A list of words; a single word is accepted as a list of one. */
-static void parse_strlist(struct load *L, const struct yopts *o, const struct field *f,
-                          void *obj)
+static void parse_strlist(struct load *L, const struct yopts *o, const struct field *f, void *obj)
 {
     struct yopts *v = yopts_get(o, f->key);
     char ***dst = AT(obj, f->off, char **);
@@ -416,8 +411,7 @@ static void parse_list(struct load *L, const struct yopts *o, const struct field
     yopts_free(v);
 }
 
-static void parse_custom(struct load *L, const struct yopts *o, const struct field *f,
-                         void *obj)
+static void parse_custom(struct load *L, const struct yopts *o, const struct field *f, void *obj)
 {
     struct yopts *v = yopts_get(o, f->key);
 
@@ -431,16 +425,15 @@ typedef void (*field_parser)(struct load *L, const struct yopts *o, const struct
                              void *obj);
 
 static const field_parser parsers[] = {
-    [F_STR] = parse_str,         [F_INT] = parse_int,         [F_BOOL] = parse_bool,
-    [F_DURATION] = parse_duration, [F_ENUM] = parse_enum,     [F_SECRET] = parse_secret,
-    [F_STRLIST] = parse_strlist, [F_SECTION] = parse_sub,     [F_LIST] = parse_list,
+    [F_STR] = parse_str,           [F_INT] = parse_int,     [F_BOOL] = parse_bool,
+    [F_DURATION] = parse_duration, [F_ENUM] = parse_enum,   [F_SECRET] = parse_secret,
+    [F_STRLIST] = parse_strlist,   [F_SECTION] = parse_sub, [F_LIST] = parse_list,
     [F_CUSTOM] = parse_custom,
 };
 
 /* ------------------------------------------------------------- sections */
 
-static void apply_default(struct load *L, const struct yopts *o, const struct field *f,
-                          void *obj)
+static void apply_default(struct load *L, const struct yopts *o, const struct field *f, void *obj)
 {
     switch (f->type) {
     case F_INT:

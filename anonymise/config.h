@@ -40,16 +40,16 @@ struct cfg_db {
     char *user;
     struct cfg_secret password;
     bool iam_auth;
-    char *sslmode;     /* NULL = libpq default */
-    char *sslrootcert; /* NULL = none */
+    char *sslmode;             /* NULL = libpq default */
+    char *sslrootcert;         /* NULL = none */
     long statement_timeout_ms; /* 0 = server default */
     int line, column;
 };
 
 struct cfg_target {
     struct cfg_db db;
-    char *schema;            /* default "anonymised" */
-    char **grant_select_to;  /* role names */
+    char *schema;           /* default "anonymised" */
+    char **grant_select_to; /* role names */
     size_t n_grant_select_to;
 };
 
@@ -91,7 +91,13 @@ struct cfg_table {
 
 struct cfg_peering {
     char *id;
-    enum { CFG_DNS_NONE = 0, CFG_DNS_BOTH, CFG_DNS_REQUESTER, CFG_DNS_ACCEPTER, CFG_DNS_OFF } dns_resolution;
+    enum {
+        CFG_DNS_NONE = 0,
+        CFG_DNS_BOTH,
+        CFG_DNS_REQUESTER,
+        CFG_DNS_ACCEPTER,
+        CFG_DNS_OFF
+    } dns_resolution;
     bool required; /* default true */
     int line, column;
 };
@@ -134,8 +140,8 @@ struct cfg_network {
 };
 
 struct cfg_run {
-    int jobs;               /* default 1 */
-    long max_runtime_ms;    /* 0 = none */
+    int jobs;            /* default 1 */
+    long max_runtime_ms; /* 0 = none */
 };
 
 struct config {
@@ -144,7 +150,7 @@ struct config {
     struct cfg_db source;
     struct cfg_target target;
     struct cfg_secret hash_key;
-    char *hash_key_id; /* optional label recorded with each run (secrets.hash_key_id) */
+    char *hash_key_id;           /* optional label recorded with each run (secrets.hash_key_id) */
     struct cfg_aws *aws;         /* NULL = no aws: section */
     struct cfg_network *network; /* NULL = no network: section */
     struct cfg_run run;

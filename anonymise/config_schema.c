@@ -14,8 +14,12 @@
 #include "anonymise/config_schema.h"
 #include "anonymise/suggest.h"
 
-#define FIELD_END {.key = NULL}
-#define POS(type) .has_pos = true, .line_off = offsetof(type, line), .col_off = offsetof(type, column)
+#define FIELD_END                                                                                  \
+    {                                                                                              \
+        .key = NULL                                                                                \
+    }
+#define POS(type)                                                                                  \
+    .has_pos = true, .line_off = offsetof(type, line), .col_off = offsetof(type, column)
 #define DAY_MS 86400000L
 
 /* ---------------------------------------------------------- value checks */
@@ -43,14 +47,12 @@ static const char *check_pcx(const char *s)
 
 static const char *check_rtb(const char *s)
 {
-    return aws_id_ok(s, "rtb-") ? NULL
-                                : "expected a route table id such as rtb-0123456789abcdef0";
+    return aws_id_ok(s, "rtb-") ? NULL : "expected a route table id such as rtb-0123456789abcdef0";
 }
 
 static const char *check_sg(const char *s)
 {
-    return aws_id_ok(s, "sg-") ? NULL
-                               : "expected a security group id such as sg-0123456789abcdef0";
+    return aws_id_ok(s, "sg-") ? NULL : "expected a security group id such as sg-0123456789abcdef0";
 }
 
 /* "10.0.0.0/16" or "fd00::/8": an address, a prefix length in range, no host bits. */
@@ -108,8 +110,7 @@ static const char *check_region(const char *s)
         else if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
             dashes = 0, n = 0;
     }
-    if (n < 6 || dashes < 2 || s[n - 1] < '0' || s[n - 1] > '9' || s[0] == '-' ||
-        strstr(s, "--"))
+    if (n < 6 || dashes < 2 || s[n - 1] < '0' || s[n - 1] > '9' || s[0] == '-' || strstr(s, "--"))
         return "expected an AWS region such as eu-west-2";
     return NULL;
 }
@@ -144,18 +145,17 @@ static const char *check_role(const char *s)
 
 /* ------------------------------------------------------------- databases */
 
-static const char *const sslmodes[] = {"disable", "allow",     "prefer", "require",
+static const char *const sslmodes[] = {"disable",   "allow",       "prefer", "require",
                                        "verify-ca", "verify-full", NULL};
 
 static void db_check(struct load *L, const struct yopts *o, void *obj)
 {
     struct cfg_db *db = obj;
-    bool parts = db->host || db->port || db->dbname || db->user ||
-                 db->password.kind != CFG_SECRET_NONE;
+    bool parts =
+        db->host || db->port || db->dbname || db->user || db->password.kind != CFG_SECRET_NONE;
 
     if (db->dsn.kind != CFG_SECRET_NONE && parts)
-        yopts_error(o, "dsn", L->err,
-                    "use either dsn or host/port/dbname/user/password, not both");
+        yopts_error(o, "dsn", L->err, "use either dsn or host/port/dbname/user/password, not both");
     else if (db->dsn.kind == CFG_SECRET_NONE && !db->host)
         yopts_error(o, NULL, L->err, "missing required key \"dsn\" (or host, dbname, user)");
     if (db->iam_auth && db->password.kind != CFG_SECRET_NONE)
@@ -166,14 +166,23 @@ static const struct field db_fields[] = {
     {.key = "dsn", .type = F_SECRET, .off = offsetof(struct cfg_db, dsn), .flags = F_LITERAL_OK},
     {.key = "host", .type = F_STR, .off = offsetof(struct cfg_db, host), .check = check_not_empty},
     {.key = "port", .type = F_INT, .off = offsetof(struct cfg_db, port), .min = 1, .max = 65535},
-    {.key = "dbname", .type = F_STR, .off = offsetof(struct cfg_db, dbname), .check = check_not_empty},
+    {.key = "dbname",
+     .type = F_STR,
+     .off = offsetof(struct cfg_db, dbname),
+     .check = check_not_empty},
     {.key = "user", .type = F_STR, .off = offsetof(struct cfg_db, user), .check = check_not_empty},
     {.key = "password", .type = F_SECRET, .off = offsetof(struct cfg_db, password)},
     {.key = "iam_auth", .type = F_BOOL, .off = offsetof(struct cfg_db, iam_auth)},
     {.key = "sslmode", .type = F_STR, .off = offsetof(struct cfg_db, sslmode), .choices = sslmodes},
-    {.key = "sslrootcert", .type = F_STR, .off = offsetof(struct cfg_db, sslrootcert), .check = check_not_empty},
-    {.key = "statement_timeout", .type = F_DURATION, .off = offsetof(struct cfg_db, statement_timeout_ms),
-     .min = 0, .max = INT_MAX},
+    {.key = "sslrootcert",
+     .type = F_STR,
+     .off = offsetof(struct cfg_db, sslrootcert),
+     .check = check_not_empty},
+    {.key = "statement_timeout",
+     .type = F_DURATION,
+     .off = offsetof(struct cfg_db, statement_timeout_ms),
+     .min = 0,
+     .max = INT_MAX},
     FIELD_END,
 };
 
@@ -189,10 +198,16 @@ static void target_check(struct load *L, const struct yopts *o, void *obj)
 }
 
 static const struct field target_fields[] = {
-    {.key = "schema", .type = F_STR, .off = offsetof(struct cfg_target, schema),
-     .def_str = "anonymised", .check = check_target_schema},
-    {.key = "grant_select_to", .type = F_STRLIST, .off = offsetof(struct cfg_target, grant_select_to),
-     .count_off = offsetof(struct cfg_target, n_grant_select_to), .check = check_role},
+    {.key = "schema",
+     .type = F_STR,
+     .off = offsetof(struct cfg_target, schema),
+     .def_str = "anonymised",
+     .check = check_target_schema},
+    {.key = "grant_select_to",
+     .type = F_STRLIST,
+     .off = offsetof(struct cfg_target, grant_select_to),
+     .count_off = offsetof(struct cfg_target, n_grant_select_to),
+     .check = check_role},
     FIELD_END,
 };
 
@@ -208,8 +223,14 @@ static const struct section target_section = {
 
 /* Fields of struct config itself, written under `secrets:`. */
 static const struct field secrets_fields[] = {
-    {.key = "hash_key", .type = F_SECRET, .off = offsetof(struct config, hash_key), .flags = F_REQUIRED},
-    {.key = "hash_key_id", .type = F_STR, .off = offsetof(struct config, hash_key_id), .check = check_not_empty},
+    {.key = "hash_key",
+     .type = F_SECRET,
+     .off = offsetof(struct config, hash_key),
+     .flags = F_REQUIRED},
+    {.key = "hash_key_id",
+     .type = F_STR,
+     .off = offsetof(struct config, hash_key_id),
+     .check = check_not_empty},
     FIELD_END,
 };
 
@@ -218,14 +239,24 @@ static const struct section secrets_section = {.fields = secrets_fields};
 /* ------------------------------------------------------------------- aws */
 
 static const struct enum_word dns_words[] = {
-    {"true", CFG_DNS_BOTH},           {"false", CFG_DNS_OFF}, {"requester", CFG_DNS_REQUESTER},
-    {"accepter", CFG_DNS_ACCEPTER}, {NULL, 0},
+    {"true", CFG_DNS_BOTH},
+    {"false", CFG_DNS_OFF},
+    {"requester", CFG_DNS_REQUESTER},
+    {"accepter", CFG_DNS_ACCEPTER},
+    {NULL, 0},
 };
 
 static const struct field peering_fields[] = {
-    {.key = "id", .type = F_STR, .off = offsetof(struct cfg_peering, id), .flags = F_REQUIRED, .check = check_pcx},
-    {.key = "dns_resolution", .type = F_ENUM, .off = offsetof(struct cfg_peering, dns_resolution),
-     .def = CFG_DNS_NONE, .words = dns_words},
+    {.key = "id",
+     .type = F_STR,
+     .off = offsetof(struct cfg_peering, id),
+     .flags = F_REQUIRED,
+     .check = check_pcx},
+    {.key = "dns_resolution",
+     .type = F_ENUM,
+     .off = offsetof(struct cfg_peering, dns_resolution),
+     .def = CFG_DNS_NONE,
+     .words = dns_words},
     {.key = "required", .type = F_BOOL, .off = offsetof(struct cfg_peering, required), .def = 1},
     FIELD_END,
 };
@@ -234,9 +265,21 @@ static const struct section peering_section = {
     .fields = peering_fields, .size = sizeof(struct cfg_peering), POS(struct cfg_peering)};
 
 static const struct field route_fields[] = {
-    {.key = "route_table", .type = F_STR, .off = offsetof(struct cfg_route, route_table), .flags = F_REQUIRED, .check = check_rtb},
-    {.key = "destination", .type = F_STR, .off = offsetof(struct cfg_route, destination), .flags = F_REQUIRED, .check = check_cidr},
-    {.key = "peering", .type = F_STR, .off = offsetof(struct cfg_route, peering), .flags = F_REQUIRED, .check = check_pcx},
+    {.key = "route_table",
+     .type = F_STR,
+     .off = offsetof(struct cfg_route, route_table),
+     .flags = F_REQUIRED,
+     .check = check_rtb},
+    {.key = "destination",
+     .type = F_STR,
+     .off = offsetof(struct cfg_route, destination),
+     .flags = F_REQUIRED,
+     .check = check_cidr},
+    {.key = "peering",
+     .type = F_STR,
+     .off = offsetof(struct cfg_route, peering),
+     .flags = F_REQUIRED,
+     .check = check_pcx},
     FIELD_END,
 };
 
@@ -244,9 +287,22 @@ static const struct section route_section = {
     .fields = route_fields, .size = sizeof(struct cfg_route), POS(struct cfg_route)};
 
 static const struct field sg_fields[] = {
-    {.key = "group", .type = F_STR, .off = offsetof(struct cfg_security_group, group), .flags = F_REQUIRED, .check = check_sg},
-    {.key = "port", .type = F_INT, .off = offsetof(struct cfg_security_group, port), .flags = F_REQUIRED, .min = 1, .max = 65535},
-    {.key = "from", .type = F_STR, .off = offsetof(struct cfg_security_group, from), .flags = F_REQUIRED, .check = check_cidr_or_sg},
+    {.key = "group",
+     .type = F_STR,
+     .off = offsetof(struct cfg_security_group, group),
+     .flags = F_REQUIRED,
+     .check = check_sg},
+    {.key = "port",
+     .type = F_INT,
+     .off = offsetof(struct cfg_security_group, port),
+     .flags = F_REQUIRED,
+     .min = 1,
+     .max = 65535},
+    {.key = "from",
+     .type = F_STR,
+     .off = offsetof(struct cfg_security_group, from),
+     .flags = F_REQUIRED,
+     .check = check_cidr_or_sg},
     FIELD_END,
 };
 
@@ -254,14 +310,29 @@ static const struct section sg_section = {
     .fields = sg_fields, .size = sizeof(struct cfg_security_group), POS(struct cfg_security_group)};
 
 static const struct field aws_fields[] = {
-    {.key = "region", .type = F_STR, .off = offsetof(struct cfg_aws, region), .check = check_region},
-    {.key = "endpoint", .type = F_STR, .off = offsetof(struct cfg_aws, endpoint), .check = check_url},
-    {.key = "peerings", .type = F_LIST, .off = offsetof(struct cfg_aws, peerings),
-     .count_off = offsetof(struct cfg_aws, n_peerings), .sub = &peering_section},
-    {.key = "routes", .type = F_LIST, .off = offsetof(struct cfg_aws, routes),
-     .count_off = offsetof(struct cfg_aws, n_routes), .sub = &route_section},
-    {.key = "security_groups", .type = F_LIST, .off = offsetof(struct cfg_aws, security_groups),
-     .count_off = offsetof(struct cfg_aws, n_security_groups), .sub = &sg_section},
+    {.key = "region",
+     .type = F_STR,
+     .off = offsetof(struct cfg_aws, region),
+     .check = check_region},
+    {.key = "endpoint",
+     .type = F_STR,
+     .off = offsetof(struct cfg_aws, endpoint),
+     .check = check_url},
+    {.key = "peerings",
+     .type = F_LIST,
+     .off = offsetof(struct cfg_aws, peerings),
+     .count_off = offsetof(struct cfg_aws, n_peerings),
+     .sub = &peering_section},
+    {.key = "routes",
+     .type = F_LIST,
+     .off = offsetof(struct cfg_aws, routes),
+     .count_off = offsetof(struct cfg_aws, n_routes),
+     .sub = &route_section},
+    {.key = "security_groups",
+     .type = F_LIST,
+     .off = offsetof(struct cfg_aws, security_groups),
+     .count_off = offsetof(struct cfg_aws, n_security_groups),
+     .sub = &sg_section},
     FIELD_END,
 };
 
@@ -272,8 +343,16 @@ static const struct section aws_section = {.fields = aws_fields, .size = sizeof(
 static const char *const endpoint_names[] = {"source", "target", NULL};
 
 static const struct field endpoint_fields[] = {
-    {.key = "name", .type = F_STR, .off = offsetof(struct cfg_endpoint, name), .flags = F_REQUIRED, .choices = endpoint_names},
-    {.key = "expect_cidr", .type = F_STR, .off = offsetof(struct cfg_endpoint, expect_cidr), .flags = F_REQUIRED, .check = check_cidr},
+    {.key = "name",
+     .type = F_STR,
+     .off = offsetof(struct cfg_endpoint, name),
+     .flags = F_REQUIRED,
+     .choices = endpoint_names},
+    {.key = "expect_cidr",
+     .type = F_STR,
+     .off = offsetof(struct cfg_endpoint, expect_cidr),
+     .flags = F_REQUIRED,
+     .check = check_cidr},
     FIELD_END,
 };
 
@@ -281,21 +360,37 @@ static const struct section endpoint_section = {
     .fields = endpoint_fields, .size = sizeof(struct cfg_endpoint), POS(struct cfg_endpoint)};
 
 static const struct field network_fields[] = {
-    {.key = "endpoints", .type = F_LIST, .off = offsetof(struct cfg_network, endpoints),
-     .count_off = offsetof(struct cfg_network, n_endpoints), .sub = &endpoint_section},
-    {.key = "connect_timeout", .type = F_DURATION, .off = offsetof(struct cfg_network, connect_timeout_ms),
-     .def = 5000, .min = 1, .max = 600000},
+    {.key = "endpoints",
+     .type = F_LIST,
+     .off = offsetof(struct cfg_network, endpoints),
+     .count_off = offsetof(struct cfg_network, n_endpoints),
+     .sub = &endpoint_section},
+    {.key = "connect_timeout",
+     .type = F_DURATION,
+     .off = offsetof(struct cfg_network, connect_timeout_ms),
+     .def = 5000,
+     .min = 1,
+     .max = 600000},
     FIELD_END,
 };
 
-static const struct section network_section = {.fields = network_fields, .size = sizeof(struct cfg_network)};
+static const struct section network_section = {.fields = network_fields,
+                                               .size = sizeof(struct cfg_network)};
 
 /* ------------------------------------------------------------------- run */
 
 static const struct field run_fields[] = {
-    {.key = "jobs", .type = F_INT, .off = offsetof(struct cfg_run, jobs), .def = 1, .min = 1, .max = 64},
-    {.key = "max_runtime", .type = F_DURATION, .off = offsetof(struct cfg_run, max_runtime_ms),
-     .min = 1000, .max = 30 * DAY_MS},
+    {.key = "jobs",
+     .type = F_INT,
+     .off = offsetof(struct cfg_run, jobs),
+     .def = 1,
+     .min = 1,
+     .max = 64},
+    {.key = "max_runtime",
+     .type = F_DURATION,
+     .off = offsetof(struct cfg_run, max_runtime_ms),
+     .min = 1000,
+     .max = 30 * DAY_MS},
     FIELD_END,
 };
 
@@ -305,17 +400,32 @@ static const struct section run_section = {.fields = run_fields};
 
 static const struct enum_word mode_words[] = {
     {"full", CFG_MODE_FULL}, {"incremental", CFG_MODE_INCREMENTAL}, {NULL, 0}};
-static const struct enum_word deletes_words[] = {
-    {"none", CFG_DELETES_NONE}, {"soft", CFG_DELETES_SOFT}, {"key_scan", CFG_DELETES_KEY_SCAN}, {NULL, 0}};
-static const struct enum_word kanon_words[] = {
-    {"suppress", CFG_KANON_SUPPRESS}, {"drop", CFG_KANON_DROP}, {"fail", CFG_KANON_FAIL}, {NULL, 0}};
+static const struct enum_word deletes_words[] = {{"none", CFG_DELETES_NONE},
+                                                 {"soft", CFG_DELETES_SOFT},
+                                                 {"key_scan", CFG_DELETES_KEY_SCAN},
+                                                 {NULL, 0}};
+static const struct enum_word kanon_words[] = {{"suppress", CFG_KANON_SUPPRESS},
+                                               {"drop", CFG_KANON_DROP},
+                                               {"fail", CFG_KANON_FAIL},
+                                               {NULL, 0}};
 
 static const struct field kanon_fields[] = {
-    {.key = "quasi_identifiers", .type = F_STRLIST, .off = offsetof(struct cfg_kanon, quasi_identifiers),
-     .count_off = offsetof(struct cfg_kanon, n_quasi_identifiers), .flags = F_REQUIRED | F_NONEMPTY},
-    {.key = "k", .type = F_INT, .off = offsetof(struct cfg_kanon, k), .flags = F_REQUIRED, .min = 2, .max = 1000000},
-    {.key = "on_violation", .type = F_ENUM, .off = offsetof(struct cfg_kanon, on_violation),
-     .def = CFG_KANON_SUPPRESS, .words = kanon_words},
+    {.key = "quasi_identifiers",
+     .type = F_STRLIST,
+     .off = offsetof(struct cfg_kanon, quasi_identifiers),
+     .count_off = offsetof(struct cfg_kanon, n_quasi_identifiers),
+     .flags = F_REQUIRED | F_NONEMPTY},
+    {.key = "k",
+     .type = F_INT,
+     .off = offsetof(struct cfg_kanon, k),
+     .flags = F_REQUIRED,
+     .min = 2,
+     .max = 1000000},
+    {.key = "on_violation",
+     .type = F_ENUM,
+     .off = offsetof(struct cfg_kanon, on_violation),
+     .def = CFG_KANON_SUPPRESS,
+     .words = kanon_words},
     FIELD_END,
 };
 
@@ -422,8 +532,8 @@ static void must_be_columns(struct load *L, const struct yopts *o, const char *k
         yopts_shown(shown, sizeof(shown), names[i]);
         if (near)
             config_error_item(L, o, key, i,
-                              "\"%s\" is not a column of this table (did you mean \"%s\"?)",
-                              shown, near);
+                              "\"%s\" is not a column of this table (did you mean \"%s\"?)", shown,
+                              near);
         else
             config_error_item(L, o, key, i, "\"%s\" is not a column of this table", shown);
     }
@@ -475,26 +585,60 @@ static void table_check(struct load *L, const struct yopts *o, void *obj)
 }
 
 static const struct field table_fields[] = {
-    {.key = "name", .type = F_CUSTOM, .flags = F_REQUIRED, .custom = table_name, .release = table_name_free},
-    {.key = "mode", .type = F_ENUM, .off = offsetof(struct cfg_table, mode), .def = CFG_MODE_FULL, .words = mode_words},
-    {.key = "key", .type = F_STRLIST, .off = offsetof(struct cfg_table, key),
-     .count_off = offsetof(struct cfg_table, n_key), .flags = F_NONEMPTY},
-    {.key = "watermark", .type = F_STR, .off = offsetof(struct cfg_table, watermark), .check = check_not_empty},
-    {.key = "watermark_lag", .type = F_DURATION, .off = offsetof(struct cfg_table, watermark_lag_ms),
-     .min = 0, .max = 30 * DAY_MS},
-    {.key = "deletes", .type = F_ENUM, .off = offsetof(struct cfg_table, deletes), .def = CFG_DELETES_NONE,
+    {.key = "name",
+     .type = F_CUSTOM,
+     .flags = F_REQUIRED,
+     .custom = table_name,
+     .release = table_name_free},
+    {.key = "mode",
+     .type = F_ENUM,
+     .off = offsetof(struct cfg_table, mode),
+     .def = CFG_MODE_FULL,
+     .words = mode_words},
+    {.key = "key",
+     .type = F_STRLIST,
+     .off = offsetof(struct cfg_table, key),
+     .count_off = offsetof(struct cfg_table, n_key),
+     .flags = F_NONEMPTY},
+    {.key = "watermark",
+     .type = F_STR,
+     .off = offsetof(struct cfg_table, watermark),
+     .check = check_not_empty},
+    {.key = "watermark_lag",
+     .type = F_DURATION,
+     .off = offsetof(struct cfg_table, watermark_lag_ms),
+     .min = 0,
+     .max = 30 * DAY_MS},
+    {.key = "deletes",
+     .type = F_ENUM,
+     .off = offsetof(struct cfg_table, deletes),
+     .def = CFG_DELETES_NONE,
      .words = deletes_words},
-    {.key = "deleted_column", .type = F_STR, .off = offsetof(struct cfg_table, deleted_column), .check = check_not_empty},
-    {.key = "where", .type = F_STR, .off = offsetof(struct cfg_table, where), .check = check_not_empty},
-    {.key = "columns", .type = F_CUSTOM, .flags = F_REQUIRED, .custom = table_columns,
+    {.key = "deleted_column",
+     .type = F_STR,
+     .off = offsetof(struct cfg_table, deleted_column),
+     .check = check_not_empty},
+    {.key = "where",
+     .type = F_STR,
+     .off = offsetof(struct cfg_table, where),
+     .check = check_not_empty},
+    {.key = "columns",
+     .type = F_CUSTOM,
+     .flags = F_REQUIRED,
+     .custom = table_columns,
      .release = table_columns_free},
-    {.key = "k_anonymity", .type = F_SECTION, .off = offsetof(struct cfg_table, k_anonymity),
-     .flags = F_ALLOC, .sub = &kanon_section},
+    {.key = "k_anonymity",
+     .type = F_SECTION,
+     .off = offsetof(struct cfg_table, k_anonymity),
+     .flags = F_ALLOC,
+     .sub = &kanon_section},
     FIELD_END,
 };
 
-static const struct section table_section = {
-    .fields = table_fields, .size = sizeof(struct cfg_table), POS(struct cfg_table), .check = table_check};
+static const struct section table_section = {.fields = table_fields,
+                                             .size = sizeof(struct cfg_table),
+                                             POS(struct cfg_table),
+                                             .check = table_check};
 
 /* ------------------------------------------------------------------ root */
 
@@ -520,15 +664,40 @@ static void root_check(struct load *L, const struct yopts *o, void *obj)
 }
 
 static const struct field root_fields[] = {
-    {.key = "version", .type = F_INT, .off = offsetof(struct config, version), .flags = F_REQUIRED, .min = 1, .max = 1},
-    {.key = "source", .type = F_SECTION, .off = offsetof(struct config, source), .flags = F_REQUIRED, .sub = &db_section},
-    {.key = "target", .type = F_SECTION, .off = offsetof(struct config, target), .flags = F_REQUIRED, .sub = &target_section},
+    {.key = "version",
+     .type = F_INT,
+     .off = offsetof(struct config, version),
+     .flags = F_REQUIRED,
+     .min = 1,
+     .max = 1},
+    {.key = "source",
+     .type = F_SECTION,
+     .off = offsetof(struct config, source),
+     .flags = F_REQUIRED,
+     .sub = &db_section},
+    {.key = "target",
+     .type = F_SECTION,
+     .off = offsetof(struct config, target),
+     .flags = F_REQUIRED,
+     .sub = &target_section},
     {.key = "secrets", .type = F_SECTION, .off = 0, .flags = F_REQUIRED, .sub = &secrets_section},
-    {.key = "aws", .type = F_SECTION, .off = offsetof(struct config, aws), .flags = F_ALLOC, .sub = &aws_section},
-    {.key = "network", .type = F_SECTION, .off = offsetof(struct config, network), .flags = F_ALLOC, .sub = &network_section},
+    {.key = "aws",
+     .type = F_SECTION,
+     .off = offsetof(struct config, aws),
+     .flags = F_ALLOC,
+     .sub = &aws_section},
+    {.key = "network",
+     .type = F_SECTION,
+     .off = offsetof(struct config, network),
+     .flags = F_ALLOC,
+     .sub = &network_section},
     {.key = "run", .type = F_SECTION, .off = offsetof(struct config, run), .sub = &run_section},
-    {.key = "tables", .type = F_LIST, .off = offsetof(struct config, tables),
-     .count_off = offsetof(struct config, n_tables), .flags = F_REQUIRED | F_NONEMPTY, .sub = &table_section},
+    {.key = "tables",
+     .type = F_LIST,
+     .off = offsetof(struct config, tables),
+     .count_off = offsetof(struct config, n_tables),
+     .flags = F_REQUIRED | F_NONEMPTY,
+     .sub = &table_section},
     FIELD_END,
 };
 

@@ -46,9 +46,9 @@ struct field {
     size_t off;
     size_t count_off;
     unsigned flags;
-    long def;            /* default of F_INT/F_BOOL/F_DURATION/F_ENUM */
-    const char *def_str; /* default of F_STR */
-    long min, max;       /* F_INT; F_DURATION in ms */
+    long def;                           /* default of F_INT/F_BOOL/F_DURATION/F_ENUM */
+    const char *def_str;                /* default of F_STR */
+    long min, max;                      /* F_INT; F_DURATION in ms */
     const struct enum_word *words;      /* F_ENUM (NULL word ends it) */
     const char *const *choices;         /* F_STR: the only values allowed */
     const char *(*check)(const char *); /* F_STR / F_STRLIST items: NULL or the problem */
@@ -62,8 +62,8 @@ struct section {
     /* Keys of an embedded struct accepted in the same mapping (target embeds a db). */
     const struct section *base;
     size_t base_off;
-    size_t size;               /* element size for F_LIST and F_ALLOC */
-    bool has_pos;              /* the struct has int line, column */
+    size_t size;  /* element size for F_LIST and F_ALLOC */
+    bool has_pos; /* the struct has int line, column */
     size_t line_off, col_off;
     /* Checks across fields, after the fields were parsed. */
     void (*check)(struct load *L, const struct yopts *o, void *obj);

@@ -17,8 +17,7 @@ const char *coverage_default_rule(const struct coverage_column *c)
 }
 
 void coverage_check(const struct cfg_table *t, const char *config_path,
-                    const struct coverage_column *cols, size_t n_cols,
-                    struct coverage_report *out)
+                    const struct coverage_column *cols, size_t n_cols, struct coverage_report *out)
 {
     memset(out, 0, sizeof(*out));
     abuf_init(&out->yaml, 1 << 20);

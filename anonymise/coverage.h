@@ -22,9 +22,9 @@ struct coverage_column {
 };
 
 struct coverage_report {
-    size_t n_uncovered; /* source columns without a rule */
-    size_t n_missing;   /* rules for columns the source does not have */
-    struct abuf yaml;   /* lines to add under `columns:` for the uncovered ones */
+    size_t n_uncovered;  /* source columns without a rule */
+    size_t n_missing;    /* rules for columns the source does not have */
+    struct abuf yaml;    /* lines to add under `columns:` for the uncovered ones */
     struct abuf missing; /* "file:line:column: name" lines for the missing ones */
 };
 
@@ -32,8 +32,7 @@ struct coverage_report {
 const char *coverage_default_rule(const struct coverage_column *c);
 
 void coverage_check(const struct cfg_table *t, const char *config_path,
-                    const struct coverage_column *cols, size_t n_cols,
-                    struct coverage_report *out);
+                    const struct coverage_column *cols, size_t n_cols, struct coverage_report *out);
 void coverage_report_free(struct coverage_report *r);
 
 #endif

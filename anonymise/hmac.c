@@ -51,8 +51,7 @@ bool hmac_key_ok(size_t len, struct anon_error *err)
 {
     if (len >= HMAC_MIN_KEY_LEN)
         return true;
-    anon_error_set(err, "hash key is %zu bytes, at least %d are required", len,
-                   HMAC_MIN_KEY_LEN);
+    anon_error_set(err, "hash key is %zu bytes, at least %d are required", len, HMAC_MIN_KEY_LEN);
     return false;
 }
 
@@ -113,8 +112,7 @@ void hmac_sha256(const unsigned char *key, size_t keylen, const void *msg, size_
     static const unsigned char empty = 0;
     unsigned int outlen = HMAC_MAC_LEN;
 
-    HMAC(EVP_sha256(), keylen ? key : &empty, (int)keylen, len ? msg : &empty, len, out,
-         &outlen);
+    HMAC(EVP_sha256(), keylen ? key : &empty, (int)keylen, len ? msg : &empty, len, out, &outlen);
 }
 
 void hmac_hex(const unsigned char mac[HMAC_MAC_LEN], size_t nchars, char *out)

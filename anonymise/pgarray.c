@@ -208,8 +208,8 @@ static bool bounds(struct pgarray_parser *p)
 enum pgarray_status pgarray_map(const char *text, size_t len, char delim, pgarray_elem_fn fn,
                                 void *arg, struct abuf *out, struct anon_error *err)
 {
-    struct pgarray_parser p = {.s = text, .len = len, .delim = delim, .fn = fn, .arg = arg,
-                               .out = out, .err = err};
+    struct pgarray_parser p = {
+        .s = text, .len = len, .delim = delim, .fn = fn, .arg = arg, .out = out, .err = err};
     enum pgarray_status st = PGARRAY_MALFORMED;
 
     abuf_init(&p.elem, out->max);

@@ -89,8 +89,7 @@ enum pgtime_status pgtime_parse(const char *s, size_t len, struct pgtime *t)
     bool bc = false;
 
     memset(t, 0, sizeof(*t));
-    if ((len == 8 && memcmp(s, "infinity", 8) == 0) ||
-        (len == 9 && memcmp(s, "-infinity", 9) == 0))
+    if ((len == 8 && memcmp(s, "infinity", 8) == 0) || (len == 9 && memcmp(s, "-infinity", 9) == 0))
         return PGTIME_INFINITY;
     while (ylen < len && is_digit(s[ylen]))
         ylen++;

@@ -32,9 +32,9 @@ struct bucket_state {
     struct decimal_step width;
     char *width_text;
     size_t n_edges;
-    char **edge_text;       /* owned copies: edges[i] points into them */
-    struct decimal *edges;  /* strictly increasing */
-    char **labels;          /* NULL or n_edges strings */
+    char **edge_text;      /* owned copies: edges[i] points into them */
+    struct decimal *edges; /* strictly increasing */
+    char **labels;         /* NULL or n_edges strings */
     bool edges_integer;
 };
 
@@ -236,9 +236,8 @@ static long find_edge(const struct bucket_state *s, const struct decimal *v)
     return (long)lo - 1;
 }
 
-static bool bucket_apply(const void *state, const struct rule_ctx *ctx,
-                         const struct rule_value *in, struct abuf *out, bool *out_null,
-                         struct anon_error *err)
+static bool bucket_apply(const void *state, const struct rule_ctx *ctx, const struct rule_value *in,
+                         struct abuf *out, bool *out_null, struct anon_error *err)
 {
     const struct bucket_state *s = state;
     struct decimal v;

@@ -94,8 +94,8 @@ static long shift_days(const struct shift_state *s, const struct rule_ctx *ctx,
     uint64_t r;
 
     if (ctx->hmac)
-        hmac_key_value(ctx->hmac, DATE_SHIFT_NS, strlen(DATE_SHIFT_NS), entity->data,
-                       entity->len, mac);
+        hmac_key_value(ctx->hmac, DATE_SHIFT_NS, strlen(DATE_SHIFT_NS), entity->data, entity->len,
+                       mac);
     else
         hmac_value(ctx->key, ctx->key_len, DATE_SHIFT_NS, strlen(DATE_SHIFT_NS), entity->data,
                    entity->len, mac);
@@ -105,9 +105,8 @@ static long shift_days(const struct shift_state *s, const struct rule_ctx *ctx,
     return (long)r < s->max_days ? (long)r - s->max_days : (long)r - s->max_days + 1;
 }
 
-static bool shift_apply(const void *state, const struct rule_ctx *ctx,
-                        const struct rule_value *in, struct abuf *out, bool *out_null,
-                        struct anon_error *err)
+static bool shift_apply(const void *state, const struct rule_ctx *ctx, const struct rule_value *in,
+                        struct abuf *out, bool *out_null, struct anon_error *err)
 {
     const struct shift_state *s = state;
     const struct rule_value *entity;
@@ -135,8 +134,7 @@ static bool shift_apply(const void *state, const struct rule_ctx *ctx,
         abuf_append(out, in->data, in->len);
         *out_null = false;
     } else if (st == PGTIME_OK) {
-        pgtime_civil(pgtime_days(t.year, t.month, t.day) + shift_days(s, ctx, entity), &y, &m,
-                     &d);
+        pgtime_civil(pgtime_days(t.year, t.month, t.day) + shift_days(s, ctx, entity), &y, &m, &d);
         if (pgtime_format(&t, y, m, d, false, out))
             *out_null = false;
     }

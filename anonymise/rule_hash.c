@@ -33,8 +33,7 @@ struct hash_state {
 static const char *const hash_keys[] = {"length", "namespace", "format", NULL};
 static const char *const hash_int_keys[] = {"namespace", NULL};
 
-static bool parse_namespace(const struct yopts *opts, struct hash_state *st,
-                            struct anon_error *err)
+static bool parse_namespace(const struct yopts *opts, struct hash_state *st, struct anon_error *err)
 {
     const char *ns = "";
 

@@ -197,8 +197,7 @@ static bool parse_paths(const struct yopts *paths, struct json_state *s, struct 
     return ok;
 }
 
-static bool parse_on_invalid(const struct yopts *opts, struct json_state *s,
-                             struct anon_error *err)
+static bool parse_on_invalid(const struct yopts *opts, struct json_state *s, struct anon_error *err)
 {
     const char *w = "null";
     size_t i;
@@ -268,8 +267,8 @@ static void json_rule_output(const void *state, const char *source_type, struct 
     snprintf(out->type, sizeof(out->type), "%s", source_type ? source_type : "jsonb");
     out->may_be_null = s->on_invalid == JSON_INVALID_NULL;
     if (source_type && !sqltype_is_json(source_type))
-        snprintf(out->problem, sizeof(out->problem),
-                 "json needs a json or jsonb column, not %s", source_type);
+        snprintf(out->problem, sizeof(out->problem), "json needs a json or jsonb column, not %s",
+                 source_type);
 }
 
 /* What apply needs while walking one document. */

@@ -20,20 +20,9 @@ extern const struct rule_ops rule_hash;
 extern const struct rule_ops rule_hash_int;
 
 static const struct rule_ops *const all[] = {
-    &rule_keep,
-    &rule_suppress,
-    &rule_constant,
-    &rule_hash,
-    &rule_hash_int,
-    &rule_mask,
-    &rule_truncate,
-    &rule_generalise,
-    &rule_bucket,
-    &rule_round,
-    &rule_date_shift,
-    &rule_scrub,
-    &rule_json,
-    NULL,
+    &rule_keep,       &rule_suppress, &rule_constant,   &rule_hash,   &rule_hash_int,
+    &rule_mask,       &rule_truncate, &rule_generalise, &rule_bucket, &rule_round,
+    &rule_date_shift, &rule_scrub,    &rule_json,       NULL,
 };
 
 #define RULE_MAX 64 /* bound for the name list used by suggestions */
@@ -76,8 +65,8 @@ static void unknown_rule(const struct yopts *at, int line, int column, const cha
     near = suggest_word(name, names);
     yopts_shown(shown, sizeof(shown), name);
     if (near)
-        yopts_error_pos(at, line, column, NULL, err,
-                        "unknown rule \"%s\" (did you mean \"%s\"?)", shown, near);
+        yopts_error_pos(at, line, column, NULL, err, "unknown rule \"%s\" (did you mean \"%s\"?)",
+                        shown, near);
     else
         yopts_error_pos(at, line, column, NULL, err, "unknown rule \"%s\"", shown);
 }
@@ -163,8 +152,7 @@ bool rule_parse(const struct yopts *value, struct rule *r, struct anon_error *er
     case YOPTS_MAPPING:
         return parse_mapping(value, r, err);
     default:
-        yopts_error(value, NULL, err,
-                    "expected a rule: a word such as keep, or { rule: options }");
+        yopts_error(value, NULL, err, "expected a rule: a word such as keep, or { rule: options }");
         return false;
     }
 }

@@ -85,8 +85,7 @@ static int detector_callout(pcre2_callout_block *b, void *data)
     (void)data;
     if (!d || !d->check)
         return 0;
-    return d->check((const char *)b->subject + b->start_match,
-                    b->current_position - b->start_match)
+    return d->check((const char *)b->subject + b->start_match, b->current_position - b->start_match)
                ? 0
                : 1; /* > 0: fail here and backtrack */
 }
@@ -96,17 +95,16 @@ static int detector_callout(pcre2_callout_block *b, void *data)
 static pcre2_code *compile(const char *regex, size_t len, bool utf, int *errcode,
                            PCRE2_SIZE *erroff)
 {
-    pcre2_code *c = pcre2_compile((PCRE2_SPTR)regex, len,
-                                  utf ? PCRE2_UTF | PCRE2_MATCH_INVALID_UTF : 0, errcode,
-                                  erroff, NULL);
+    pcre2_code *c =
+        pcre2_compile((PCRE2_SPTR)regex, len, utf ? PCRE2_UTF | PCRE2_MATCH_INVALID_UTF : 0,
+                      errcode, erroff, NULL);
 
     if (c)
         (void)pcre2_jit_compile(c, PCRE2_JIT_COMPLETE); /* no JIT: the interpreter runs */
     return c;
 }
 
-static bool build_detectors(const struct yopts *opts, struct scrub_state *s,
-                            struct anon_error *err)
+static bool build_detectors(const struct yopts *opts, struct scrub_state *s, struct anon_error *err)
 {
     struct abuf re;
     int group = 0, errcode;
@@ -143,11 +141,10 @@ static bool build_detectors(const struct yopts *opts, struct scrub_state *s,
     return true;
 }
 
-static bool enable_detector(const struct yopts *item, struct scrub_state *s,
-                            struct anon_error *err)
+static bool enable_detector(const struct yopts *item, struct scrub_state *s, struct anon_error *err)
 {
-    static const char *const names[] = {"email", "phone",  "postcode", "card_number",
-                                        "card",  "nino",   "iban",     NULL};
+    static const char *const names[] = {"email", "phone", "postcode", "card_number",
+                                        "card",  "nino",  "iban",     NULL};
     const char *name = yopts_scalar(item);
     const struct scrub_detector *d = name ? scrub_detector_find(name) : NULL;
     const char *near;
@@ -164,8 +161,7 @@ static bool enable_detector(const struct yopts *item, struct scrub_state *s,
     yopts_shown(shown, sizeof(shown), name);
     near = suggest_word(name, names);
     if (near)
-        yopts_error(item, NULL, err, "unknown detector \"%s\" (did you mean \"%s\"?)", shown,
-                    near);
+        yopts_error(item, NULL, err, "unknown detector \"%s\" (did you mean \"%s\"?)", shown, near);
     else
         yopts_error(item, NULL, err,
                     "unknown detector \"%s\" (known: email, phone, postcode, card_number, "
@@ -219,8 +215,8 @@ static bool parse_pattern(const struct yopts *p, struct scrub_pattern *pat, stru
     pat->code = compile(regex, strlen(regex), true, &errcode, &erroff);
     if (!pat->code) {
         pcre2_get_error_message(errcode, msg, sizeof(msg));
-        yopts_error(p, "regex", err, "invalid regular expression at offset %zu: %s",
-                    (size_t)erroff, (const char *)msg);
+        yopts_error(p, "regex", err, "invalid regular expression at offset %zu: %s", (size_t)erroff,
+                    (const char *)msg);
         return false;
     }
     pat->regex = strdup(regex);
@@ -355,8 +351,8 @@ static void scrub_describe(const void *state, struct abuf *out)
 static void scrub_output(const void *state, const char *source_type, struct rule_output *out)
 {
     (void)state;
-    if (source_type && (strcasecmp(source_type, "text") == 0 ||
-                        strcasecmp(source_type, "citext") == 0))
+    if (source_type &&
+        (strcasecmp(source_type, "text") == 0 || strcasecmp(source_type, "citext") == 0))
         snprintf(out->type, sizeof(out->type), "%s", source_type);
     else
         snprintf(out->type, sizeof(out->type), "text");
@@ -405,9 +401,8 @@ static const char *matched_marker(const struct scrub_state *s, const PCRE2_SIZE 
  * (replacement NULL) by the marker of the detector that matched. Returns 0, or the PCRE2
  * error code.
  */
-static int replace_all(const struct scrub_state *s, const pcre2_code *code,
-                       const char *replacement, size_t rlen, const char *subj, size_t len,
-                       struct abuf *out)
+static int replace_all(const struct scrub_state *s, const pcre2_code *code, const char *replacement,
+                       size_t rlen, const char *subj, size_t len, struct abuf *out)
 {
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
     PCRE2_SIZE start = 0, copied = 0;
@@ -485,8 +480,8 @@ static bool scrub_apply(const void *state, const struct rule_ctx *ctx, const str
     for (size_t i = 0; rc == 0 && i < s->n_patterns; i++) {
         const struct scrub_pattern *p = &s->patterns[i];
         abuf_reset(&bufs[which]);
-        rc = replace_all(s, p->code, p->replacement, p->replacement_len, cur, cur_len,
-                         &bufs[which]);
+        rc =
+            replace_all(s, p->code, p->replacement, p->replacement_len, cur, cur_len, &bufs[which]);
         cur = bufs[which].data ? bufs[which].data : "";
         cur_len = bufs[which].len;
         which ^= 1;

@@ -14,7 +14,7 @@
 #include "anonymise/utf8.h"
 
 struct truncate_state {
-    size_t length;     /* characters; used when !outward_code */
+    size_t length; /* characters; used when !outward_code */
     bool outward_code;
 };
 

@@ -36,16 +36,17 @@ static bool base_in(const char *t, const char *const *words)
 
 bool sqltype_is_text(const char *type)
 {
-    static const char *const w[] = {"text", "varchar", "character varying", "char",
-                                    "character", "bpchar", "citext", "name", NULL};
+    static const char *const w[] = {"text",   "varchar",   "character varying",
+                                    "char",   "character", "bpchar",
+                                    "citext", "name",      NULL};
     return base_in(type, w);
 }
 
 bool sqltype_is_integer(const char *type)
 {
-    static const char *const w[] = {"smallint", "integer", "bigint", "int", "int2", "int4",
-                                    "int8", "smallserial", "serial", "bigserial",
-                                    "serial2", "serial4", "serial8", NULL};
+    static const char *const w[] = {"smallint", "integer", "bigint",      "int",    "int2",
+                                    "int4",     "int8",    "smallserial", "serial", "bigserial",
+                                    "serial2",  "serial4", "serial8",     NULL};
     return base_in(type, w);
 }
 
@@ -57,8 +58,7 @@ bool sqltype_is_numeric(const char *type)
 
 bool sqltype_is_float(const char *type)
 {
-    static const char *const w[] = {"real", "double precision", "float", "float4", "float8",
-                                    NULL};
+    static const char *const w[] = {"real", "double precision", "float", "float4", "float8", NULL};
     return base_in(type, w);
 }
 

@@ -173,8 +173,7 @@ static long find_key(const struct yopts *o, const char *key)
 /* -------------------------------------------------------------- messages */
 
 static void verror_at(const struct yopts *o, int line, int column, const char *key,
-                      struct anon_error *err, const char *fmt, va_list ap)
-    ANON_PRINTF(6, 0);
+                      struct anon_error *err, const char *fmt, va_list ap) ANON_PRINTF(6, 0);
 
 static void verror_at(const struct yopts *o, int line, int column, const char *key,
                       struct anon_error *err, const char *fmt, va_list ap)
@@ -188,8 +187,7 @@ static void verror_at(const struct yopts *o, int line, int column, const char *k
     if (!o->path[0] && !key)
         anon_error_add(err, "%s:%d:%d: %s", o->d->name, line, column, msg);
     else
-        anon_error_add(err, "%s:%d:%d: %s%s%s: %s", o->d->name, line, column, o->path, sep, k,
-                       msg);
+        anon_error_add(err, "%s:%d:%d: %s%s%s: %s", o->d->name, line, column, o->path, sep, k, msg);
 }
 
 void yopts_error(const struct yopts *o, const char *key, struct anon_error *err, const char *fmt,
@@ -538,8 +536,8 @@ struct yopts *yopts_item(const struct yopts *o, size_t i)
                     path_index(o->path, i), 0, 0);
     {
         const char *k = yopts_key_at(o, i);
-        return wrap(o->d, get_node(o->d, pair_at(o, i)->value), path_join(o->path, k ? k : "?"),
-                    0, 0);
+        return wrap(o->d, get_node(o->d, pair_at(o, i)->value), path_join(o->path, k ? k : "?"), 0,
+                    0);
     }
 }
 
@@ -549,8 +547,7 @@ struct yopts *yopts_get(const struct yopts *o, const char *key)
 
     if (i < 0)
         return NULL;
-    return wrap(o->d, get_node(o->d, pair_at(o, (size_t)i)->value), path_join(o->path, key), 0,
-                0);
+    return wrap(o->d, get_node(o->d, pair_at(o, (size_t)i)->value), path_join(o->path, key), 0, 0);
 }
 
 struct yopts *yopts_empty_at(const struct yopts *o, const char *suffix)
@@ -568,8 +565,7 @@ bool yopts_only_keys(const struct yopts *o, const char *const *allowed, struct a
     if (yopts_kind(o) == YOPTS_EMPTY)
         return true;
     if (!is_mapping(o)) {
-        yopts_error(o, NULL, err, "expected a mapping of options, got %s",
-                    node_kind_name(o->node));
+        yopts_error(o, NULL, err, "expected a mapping of options, got %s", node_kind_name(o->node));
         return false;
     }
     for (size_t i = 0; i < n; i++) {
@@ -654,8 +650,8 @@ bool yopts_get_int(const struct yopts *o, const char *key, long min, long max, l
     }
     errno = 0;
     n = strtol(s, &end, 10);
-    if (end == s || *end != '\0' || errno == ERANGE || !(s[0] == '-' || s[0] == '+' ||
-                                                         (s[0] >= '0' && s[0] <= '9'))) {
+    if (end == s || *end != '\0' || errno == ERANGE ||
+        !(s[0] == '-' || s[0] == '+' || (s[0] >= '0' && s[0] <= '9'))) {
         type_error(o, key, v, "an integer", err);
         return false;
     }

@@ -107,8 +107,9 @@ bool catalog_read(PGconn *conn, const char *schema, const char *name, struct cat
         return false;
     if (PQntuples(res) != 1) {
         PQclear(res);
-        anon_error_set(err, "table %s.%s does not exist in the source (or the source role cannot see it)",
-                       schema, name);
+        anon_error_set(
+            err, "table %s.%s does not exist in the source (or the source role cannot see it)",
+            schema, name);
         return false;
     }
     t = calloc(1, sizeof(*t));

@@ -13,7 +13,7 @@
 
 struct catalog_column {
     char *name;
-    char *type;    /* format_type(): "bigint", "character varying(80)", "text[]" */
+    char *type; /* format_type(): "bigint", "character varying(80)", "text[]" */
     bool not_null;
     int pk_position; /* 1-based position in the primary key, 0 when not part of it */
     bool remapped;   /* the source type is not built in: `type` is what the target uses */

@@ -43,16 +43,18 @@ bool increment_check_plan(const struct table_plan *plan, struct abuf *report)
         return false;
     }
     if (plan->n_key == 0) {
-        abuf_printf(report, "tables.%s.%s: incremental mode needs a key (the source has no "
-                            "primary key: set `key:`)\n",
+        abuf_printf(report,
+                    "tables.%s.%s: incremental mode needs a key (the source has no "
+                    "primary key: set `key:`)\n",
                     t->schema, t->name);
         return false;
     }
     for (size_t k = 0; k < plan->n_key; k++) {
         const struct plan_column *c = &plan->columns[plan->key_columns[k]];
         if (c->output.may_be_null || !c->source->not_null) {
-            abuf_printf(report, "tables.%s.%s: key column %s can be NULL (or its rule makes "
-                                "it NULL): rows could not be merged by key\n",
+            abuf_printf(report,
+                        "tables.%s.%s: key column %s can be NULL (or its rule makes "
+                        "it NULL): rows could not be merged by key\n",
                         t->schema, t->name, c->source->name);
             return false;
         }
@@ -60,8 +62,9 @@ bool increment_check_plan(const struct table_plan *plan, struct abuf *report)
     if (t->deletes == CFG_DELETES_SOFT) {
         size_t i = plan_column_index(plan, t->deleted_column);
         if (i == (size_t)-1 || !plan->columns[i].rule->ops->passthrough) {
-            abuf_printf(report, "tables.%s.%s: deleted_column \"%s\" must be a source column "
-                                "with rule keep\n",
+            abuf_printf(report,
+                        "tables.%s.%s: deleted_column \"%s\" must be a source column "
+                        "with rule keep\n",
                         t->schema, t->name, t->deleted_column ? t->deleted_column : "");
             return false;
         }
@@ -145,8 +148,9 @@ bool increment_upper_bound(PGconn *source, const struct table_plan *plan, char *
         pgconn_quote_ident(source, plan->cfg->watermark, &sql);
         abuf_puts(&sql, ")::text FROM ");
         quote_table(source, plan->cfg, &sql);
-        res = abuf_failed(&sql) ? NULL
-                                : pgconn_query(source, abuf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK, err);
+        res = abuf_failed(&sql)
+                  ? NULL
+                  : pgconn_query(source, abuf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK, err);
     }
     abuf_free(&sql);
     if (!res)

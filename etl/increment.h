@@ -25,8 +25,8 @@
 #include "etl/plan.h"
 
 struct table_state {
-    bool present;             /* published before */
-    bool version_exists;      /* and its versioned table is still there */
+    bool present;        /* published before */
+    bool version_exists; /* and its versioned table is still there */
     char version_table[64];
     char fingerprint[65];
     char key_fingerprint[17];

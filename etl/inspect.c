@@ -52,8 +52,7 @@ int inspect_check(const struct config *cfg, bool with_source)
 
     if (!with_source) {
         piicheck_config(cfg, stdout); /* names only; warnings keep the exit code */
-        printf("%s: ok (%zu tables, %zu columns)\n", cfg->path, cfg->n_tables,
-               count_columns(cfg));
+        printf("%s: ok (%zu tables, %zu columns)\n", cfg->path, cfg->n_tables, count_columns(cfg));
         return EXIT_OK;
     }
     conn = pgconn_open(&cfg->source, "source", &err);
@@ -103,15 +102,14 @@ static void explain_columns(const struct table_plan *plan, struct abuf *rule)
         ws = max_width(ws, c->source->type);
         wt = max_width(wt, c->output.type) + (c->target_not_null ? 9 : 0);
     }
-    printf("  %-*s  %-*s  %-*s  %s\n", wn, "COLUMN", ws, "SOURCE TYPE", wt, "TARGET TYPE",
-           "RULE");
+    printf("  %-*s  %-*s  %-*s  %s\n", wn, "COLUMN", ws, "SOURCE TYPE", wt, "TARGET TYPE", "RULE");
     for (size_t i = 0; i < plan->n_columns; i++) {
         const struct plan_column *c = &plan->columns[i];
         explain_rule(c->rule, rule);
         snprintf(target, sizeof(target), "%s%s", c->output.type,
                  c->target_not_null ? " NOT NULL" : "");
-        printf("  %-*s  %-*s  %-*s  %s%s\n", wn, c->source->name, ws, c->source->type, wt,
-               target, abuf_cstr(rule), c->source->pk_position ? "  (primary key)" : "");
+        printf("  %-*s  %-*s  %-*s  %s%s\n", wn, c->source->name, ws, c->source->type, wt, target,
+               abuf_cstr(rule), c->source->pk_position ? "  (primary key)" : "");
     }
 }
 

@@ -76,7 +76,7 @@ static void emit_json(enum log_level level, const char *event, const char *table
         json_object_set_new(o, "table", json_string(table));
     for (int i = 0; i < n_fields; i++) {
         const struct log_field *f = &fields[i];
-        json_t *v = f->str ? json_string(f->str)
+        json_t *v = f->str       ? json_string(f->str)
                     : f->is_real ? json_real(f->real)
                                  : json_integer((json_int_t)f->num);
         json_object_set_new(o, f->key, v);

@@ -97,19 +97,21 @@ static int load_config(const char *cmd, struct common *co, struct config **cfg)
     return EXIT_OK;
 }
 
-#define COMMON_LONGOPTS                                                                        \
-    {"config", required_argument, NULL, 'c'}, {"log-format", required_argument, NULL, 'L'},   \
-        {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}
+#define COMMON_LONGOPTS                                                                            \
+    {"config", required_argument, NULL, 'c'}, {"log-format", required_argument, NULL, 'L'},        \
+        {"verbose", no_argument, NULL, 'v'},                                                       \
+    {                                                                                              \
+        "help", no_argument, NULL, 'h'                                                             \
+    }
 
 static int cmd_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        COMMON_LONGOPTS,
-        {"skip-preflight", no_argument, NULL, 'S'},
-        {"full-refresh", no_argument, NULL, 'F'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"metrics", required_argument, NULL, 'M'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {COMMON_LONGOPTS,
+                                             {"skip-preflight", no_argument, NULL, 'S'},
+                                             {"full-refresh", no_argument, NULL, 'F'},
+                                             {"jobs", required_argument, NULL, 'j'},
+                                             {"metrics", required_argument, NULL, 'M'},
+                                             {NULL, 0, NULL, 0}};
     struct common co = {0};
     struct run_options opt = {0};
     struct config *cfg;
@@ -291,8 +293,7 @@ static const struct command commands[] = {
      "init [--source-dsn DSN] [--schema S] [-o FILE [--force]]", init_main},
     {"preview", "before/after of sampled rows of one table (shows SOURCE values: PII)",
      "preview -c FILE --table T [--limit N] [--json|--text] [--random-key]", preview_main},
-    {"schema", "print the config's JSON Schema (for editors' YAML support)", "schema",
-     schema_main},
+    {"schema", "print the config's JSON Schema (for editors' YAML support)", "schema", schema_main},
     {"db-token", "print an RDS IAM authentication token (as aws rds generate-db-auth-token)",
      "db-token --host HOST [--port PORT] --user USER [--region REGION]", dbtoken_main},
     {"help", "show help for a command", "help [COMMAND]", cmd_help},
@@ -308,14 +309,16 @@ static const struct command *find_command(const char *name)
 
 static void print_usage(FILE *out)
 {
-    fprintf(out, "anonetl %s: copy production PostgreSQL data into an anonymised database\n\n"
-                 "usage: anonetl COMMAND [OPTIONS]\n\ncommands:\n",
+    fprintf(out,
+            "anonetl %s: copy production PostgreSQL data into an anonymised database\n\n"
+            "usage: anonetl COMMAND [OPTIONS]\n\ncommands:\n",
             ANONETL_VERSION);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\ncommon options:\n%s\nexit codes: 0 ok, 1 internal error, 2 usage or "
-                 "config error, 3 preflight failed,\n  4 source error, 5 target error, 6 "
-                 "policy violation, 7 skipped (another run holds the lock)\n",
+    fprintf(out,
+            "\ncommon options:\n%s\nexit codes: 0 ok, 1 internal error, 2 usage or "
+            "config error, 3 preflight failed,\n  4 source error, 5 target error, 6 "
+            "policy violation, 7 skipped (another run holds the lock)\n",
             common_help);
 }
 

@@ -122,8 +122,8 @@ static bool params_from_dsn(struct pgconn_params *p, const char *dsn, const char
     return true;
 }
 
-static bool params_from_fields(struct pgconn_params *p, const struct cfg_db *db,
-                               const char *what, struct anon_error *err)
+static bool params_from_fields(struct pgconn_params *p, const struct cfg_db *db, const char *what,
+                               struct anon_error *err)
 {
     char port[16];
     struct abuf secret;
@@ -249,8 +249,8 @@ static void notice_to_log(void *arg, const PGresult *res)
     const char *side = arg;
     const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
-    log_emit(LOG_DEBUG, "server_notice", NULL, (struct log_field[]){LF_STR("side", side)}, 1,
-             "%s", msg ? msg : "");
+    log_emit(LOG_DEBUG, "server_notice", NULL, (struct log_field[]){LF_STR("side", side)}, 1, "%s",
+             msg ? msg : "");
 }
 
 PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error *err)
@@ -295,8 +295,8 @@ static void report(PGconn *conn, const PGresult *res, const char *sql, struct an
     snprintf(last_sqlstate, sizeof(last_sqlstate), "%s", state ? state : "");
     snprintf(msg, sizeof(msg), "%s", primary ? primary : PQerrorMessage(conn));
     msg[strcspn(msg, "\n")] = '\0';
-    anon_error_set(err, "%s%s%s (statement: %.300s)", msg, detail ? "; " : "",
-                   detail ? detail : "", sql);
+    anon_error_set(err, "%s%s%s (statement: %.300s)", msg, detail ? "; " : "", detail ? detail : "",
+                   sql);
 }
 
 PGresult *pgconn_query(PGconn *conn, const char *sql, int nparams, const char *const *params,

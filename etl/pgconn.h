@@ -30,8 +30,8 @@ struct pgconn_params {
 
 /* host and port as libpq will use them ("" / "5432" defaults), for messages and probes. */
 const char *pgconn_params_get(const struct pgconn_params *p, const char *keyword);
-bool pgconn_params_build(const struct cfg_db *db, const char *what,
-                         struct pgconn_params *p, struct anon_error *err) ANON_MUST_CHECK;
+bool pgconn_params_build(const struct cfg_db *db, const char *what, struct pgconn_params *p,
+                         struct anon_error *err) ANON_MUST_CHECK;
 void pgconn_params_free(struct pgconn_params *p);
 /* true when every host of the params is loopback or a unix socket (TLS not required). */
 bool pgconn_params_local(const struct pgconn_params *p);
@@ -41,8 +41,8 @@ PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error
 void pgconn_close(PGconn *conn);
 
 /* Run sql (no parameters); ok when the status is `expect`. */
-bool pgconn_exec(PGconn *conn, const char *sql, ExecStatusType expect, struct anon_error *err)
-    ANON_MUST_CHECK;
+bool pgconn_exec(PGconn *conn, const char *sql, ExecStatusType expect,
+                 struct anon_error *err) ANON_MUST_CHECK;
 /* Run sql with text parameters and return the result (caller PQclear) or NULL. */
 PGresult *pgconn_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
                        ExecStatusType expect, struct anon_error *err) ANON_MUST_CHECK;

@@ -39,8 +39,8 @@ static enum plan_status check_coverage(const struct cfg_table *cfg, const char *
         abuf_printf(report,
                     "%s:%d:%d: tables.%s.%s: %zu source column%s without a rule (nothing is "
                     "copied by default); add under `columns:`:\n%s",
-                    config_path, cfg->line, cfg->column, cfg->schema, cfg->name,
-                    cov.n_uncovered, cov.n_uncovered == 1 ? "" : "s", abuf_cstr(&cov.yaml));
+                    config_path, cfg->line, cfg->column, cfg->schema, cfg->name, cov.n_uncovered,
+                    cov.n_uncovered == 1 ? "" : "s", abuf_cstr(&cov.yaml));
         st = PLAN_POLICY;
     }
     if (cov.n_missing > 0) {
@@ -62,8 +62,8 @@ static bool plan_column(struct plan_column *pc, const struct catalog_column *src
     pc->source = src;
     pc->rule = &cc->rule;
     memset(&pc->output, 0, sizeof(pc->output));
-    pc->per_element = len > 2 && strcmp(src->type + len - 2, "[]") == 0 && !ops->passthrough &&
-                      !ops->whole_value;
+    pc->per_element =
+        len > 2 && strcmp(src->type + len - 2, "[]") == 0 && !ops->passthrough && !ops->whole_value;
     if (pc->per_element) {
         /* The rule sees elements: ask for the element type, and the array keeps its
          * NOT NULL (a NULL element does not make the array NULL). */

@@ -40,7 +40,7 @@ struct table_plan {
     size_t *key_columns;
     size_t n_key;
     bool owns_catalog;   /* false for a projection (plan_project) */
-    char qualified[130];  /* "schema.table", for messages */
+    char qualified[130]; /* "schema.table", for messages */
 };
 
 enum plan_status {

@@ -45,10 +45,14 @@ static const struct {
     const char *name;
     unsigned bit;
 } groups[] = {
-    {"dns", G_DNS},         {"tcp", G_TCP},
-    {"tls", G_TLS},         {"login", G_LOGIN},
-    {"privileges", G_PRIV}, {"peering", G_PEERING},
-    {"dns-option", G_DNS_OPTION}, {"route", G_ROUTE},
+    {"dns", G_DNS},
+    {"tcp", G_TCP},
+    {"tls", G_TLS},
+    {"login", G_LOGIN},
+    {"privileges", G_PRIV},
+    {"peering", G_PEERING},
+    {"dns-option", G_DNS_OPTION},
+    {"route", G_ROUTE},
     {"sg", G_SG},
 };
 
@@ -78,8 +82,8 @@ static bool parse_only(const char *only, unsigned *mask, struct anon_error *err)
             if (strlen(groups[i].name) == n && strncmp(groups[i].name, s, n) == 0)
                 break;
         if (i == sizeof(groups) / sizeof(groups[0])) {
-            anon_error_set(err, "--only: unknown check group \"%.*s\" (known: %s)", (int)(n > 64 ? 64 : n),
-                           s, preflight_group_names);
+            anon_error_set(err, "--only: unknown check group \"%.*s\" (known: %s)",
+                           (int)(n > 64 ? 64 : n), s, preflight_group_names);
             return false;
         }
         *mask |= groups[i].bit;
@@ -188,7 +192,8 @@ static void report_params_error(struct check_report *r, unsigned mask, const cha
         }
     c = check_report_add(r, group, side, CHECK_FAIL);
     check_result_detail(c, "cannot build the connection parameters: %s", e->msg);
-    check_result_fix(c, "fix the %s database settings (dsn, password secret, sslmode) in the config", side);
+    check_result_fix(
+        c, "fix the %s database settings (dsn, password secret, sslmode) in the config", side);
 }
 
 static void add_skip(struct check_report *r, const struct netprobe_endpoint *ep, const char *group,
@@ -295,7 +300,8 @@ static void probe_side(const struct config *cfg, const struct pf_side *side, uns
     if ((mask & G_PRIV) && reached && login_ok)
         probe_privileges(cfg, &ep, r);
     else if (mask & G_PRIV)
-        add_skip(r, &ep, "privileges", reached ? "login failed (see login)" : "no TCP connection (see tcp)");
+        add_skip(r, &ep, "privileges",
+                 reached ? "login failed (see login)" : "no TCP connection (see tcp)");
     pgconn_params_free(&p);
 }
 
@@ -334,7 +340,8 @@ struct aws_input_storage {
     struct aws_sg_spec *sgs;
 };
 
-static bool aws_input_build(const struct cfg_aws *a, const char *region, struct aws_input_storage *s)
+static bool aws_input_build(const struct cfg_aws *a, const char *region,
+                            struct aws_input_storage *s)
 {
     memset(s, 0, sizeof(*s));
     s->peerings = calloc(a->n_peerings + 1, sizeof(*s->peerings));
@@ -543,7 +550,8 @@ static void print_table(const struct check_report *r, bool color)
             printf("%-6s", check_status_name(c->status));
         printf(" %-*s %-*s %s\n", gw, c->group, sw, c->subject, c->detail);
         if (c->remediation[0])
-            printf("%*s%s%s%s\n", 7, "", color ? "\033[2m" : "", c->remediation, color ? "\033[0m" : "");
+            printf("%*s%s%s%s\n", 7, "", color ? "\033[2m" : "", c->remediation,
+                   color ? "\033[0m" : "");
     }
     printf("\n%zu passed, %zu warnings, %zu failed, %zu skipped\n", t.pass, t.warn, t.fail, t.skip);
 }
@@ -614,8 +622,8 @@ static json_t *repair_render(const struct aws_repair_plan *plan, bool applied, b
         const struct aws_repair_action *a = &plan->actions[i];
         const char *st = repair_state_name(a->state, applied);
         if (json)
-            json_array_append_new(actions, json_pack("{s:s, s:s, s:s}", "action", a->line, "state", st,
-                                                     "result", applied ? a->result : ""));
+            json_array_append_new(actions, json_pack("{s:s, s:s, s:s}", "action", a->line, "state",
+                                                     st, "result", applied ? a->result : ""));
         else if (applied)
             printf("  %-7s %s%s%s\n", st, a->line, a->state == AWS_REPAIR_DONE ? "" : ": ",
                    a->state == AWS_REPAIR_DONE ? "" : a->result);
@@ -680,7 +688,8 @@ out_http:
     aws_http_global_cleanup();
 out:
     if (!ok)
-        fprintf(stderr, "anonetl preflight: --repair: %s\n", ierr.msg[0] ? ierr.msg : "out of memory");
+        fprintf(stderr, "anonetl preflight: --repair: %s\n",
+                ierr.msg[0] ? ierr.msg : "out of memory");
     return ok;
 }
 

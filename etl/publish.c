@@ -133,8 +133,7 @@ static bool switch_view(PGconn *conn, const char *schema, const struct publish_t
             log_warn("view_recreated", t->plan->qualified,
                      "columns changed: recreating %s (no view depends on it)", abuf_cstr(&view));
             abuf_reset(&sql);
-            abuf_printf(&sql, "DROP VIEW %s; CREATE VIEW %s", abuf_cstr(&view),
-                        abuf_cstr(&view));
+            abuf_printf(&sql, "DROP VIEW %s; CREATE VIEW %s", abuf_cstr(&view), abuf_cstr(&view));
             select_list(conn, t, &sql);
             ok = pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
         }
@@ -238,13 +237,14 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
     p[8] = t->high_water_mark[0] ? t->high_water_mark : NULL;
     p[9] = suppressed;
     p[10] = dropped;
-    PGresult *res = pgconn_query(conn,
-                                 "INSERT INTO anonetl.run_tables (run_id, table_name, mode, "
-                                 "rows_read, rows_written, rows_filtered, elapsed_ms, "
-                                 "rows_deleted, high_water_mark, rows_suppressed, rows_dropped) "
-                                 "VALUES ($1::bigint, $2, $3, $4::bigint, $5::bigint, "
-                                 "$6::bigint, $7::bigint, $8::bigint, $9, $10::bigint, $11::bigint)",
-                                 11, p, PGRES_COMMAND_OK, err);
+    PGresult *res =
+        pgconn_query(conn,
+                     "INSERT INTO anonetl.run_tables (run_id, table_name, mode, "
+                     "rows_read, rows_written, rows_filtered, elapsed_ms, "
+                     "rows_deleted, high_water_mark, rows_suppressed, rows_dropped) "
+                     "VALUES ($1::bigint, $2, $3, $4::bigint, $5::bigint, "
+                     "$6::bigint, $7::bigint, $8::bigint, $9, $10::bigint, $11::bigint)",
+                     11, p, PGRES_COMMAND_OK, err);
     PQclear(res);
     return res != NULL;
 }
@@ -395,9 +395,8 @@ static bool enforce_kanon(PGconn *conn, struct publish_request *req, struct publ
         return true;
     abuf_init(&table, 4096);
     target_version_sql(conn, t->version_name, &table);
-    ok = !abuf_failed(&table) &&
-         kanon_apply(conn, abuf_cstr(&table), t->plan->cfg->k_anonymity, &t->rows_suppressed,
-                     &t->rows_dropped, &violated, err);
+    ok = !abuf_failed(&table) && kanon_apply(conn, abuf_cstr(&table), t->plan->cfg->k_anonymity,
+                                             &t->rows_suppressed, &t->rows_dropped, &violated, err);
     abuf_free(&table);
     if (ok && violated) {
         req->policy_violated = true;
@@ -410,9 +409,8 @@ static bool enforce_kanon(PGconn *conn, struct publish_request *req, struct publ
     return ok;
 }
 
-static bool publish_one(PGconn *conn, struct publish_request *req,
-                        struct publish_table *t, struct old_version *old,
-                        struct anon_error *err)
+static bool publish_one(PGconn *conn, struct publish_request *req, struct publish_table *t,
+                        struct old_version *old, struct anon_error *err)
 {
     if (t->kind == PUBLISH_MERGE) {
         /* The view already points at this version: merge in place, readers see the

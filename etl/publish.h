@@ -36,7 +36,7 @@ struct publish_table {
     char high_water_mark[128];          /* incremental tables: stored with the data */
     struct tablecopy_stats stats;
     uint64_t rows_filtered;
-    uint64_t rows_deleted;  /* filled by publish (merges) */
+    uint64_t rows_deleted;    /* filled by publish (merges) */
     uint64_t rows_suppressed; /* filled by publish (k-anonymity) */
     uint64_t rows_dropped;
     uint64_t keys_streamed; /* key_scan: source keys streamed */
@@ -47,8 +47,8 @@ struct publish_table {
 };
 
 struct publish_request {
-    const char *schema;            /* published schema */
-    char *const *grant_select_to;  /* roles */
+    const char *schema;           /* published schema */
+    char *const *grant_select_to; /* roles */
     size_t n_grant_select_to;
     int64_t run_id;
     const char *key_fingerprint;
@@ -57,7 +57,6 @@ struct publish_request {
     bool policy_violated; /* out: k-anonymity with on_violation: fail (nothing published) */
 };
 
-bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *err)
-    ANON_MUST_CHECK;
+bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *err) ANON_MUST_CHECK;
 
 #endif

@@ -224,7 +224,8 @@ static int split_task(struct run *r, struct copy_task *first, struct copy_task *
     pgconn_quote_ident(src, plan->cfg->schema, &sql);
     abuf_putc(&sql, '.');
     pgconn_quote_ident(src, plan->cfg->name, &sql);
-    res = abuf_failed(&sql) ? NULL : pgconn_query(src, abuf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK, &r->err);
+    res = abuf_failed(&sql) ? NULL
+                            : pgconn_query(src, abuf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK, &r->err);
     if (!res) {
         abuf_free(&sql);
         return EXIT_SOURCE;
@@ -329,8 +330,7 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
     task->table = t;
     task->keys_only = true;
     task->size = plan->catalog->est_rows * 16.0;
-    task->plan = r->key_plans[t - r->tables] =
-        plan_project(plan, plan->key_columns, plan->n_key);
+    task->plan = r->key_plans[t - r->tables] = plan_project(plan, plan->key_columns, plan->n_key);
     if (!task->plan) {
         anon_error_set(&r->err, "out of memory");
         return EXIT_INTERNAL;
@@ -339,7 +339,7 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
     staging_name(plan, r->run_id, "-keys", t->keys_name);
     snprintf(task->dest, sizeof(task->dest), "%s", t->keys_name);
     return target_create_version(r->target, task->plan, t->keys_name, &r->err) ? EXIT_OK
-                                                                                : EXIT_TARGET;
+                                                                               : EXIT_TARGET;
 }
 
 static int jobs_of(const struct run *r)
@@ -479,8 +479,7 @@ static int run_preflight(struct run *r)
                 abuf_printf(&msg, "\n  FAIL %s %s: %s (%s)", c->group, c->subject, c->detail,
                             c->remediation);
         }
-        anon_error_set(&r->err, "preflight failed; the target was not touched:%s",
-                       abuf_cstr(&msg));
+        anon_error_set(&r->err, "preflight failed; the target was not touched:%s", abuf_cstr(&msg));
         abuf_free(&msg);
         code = EXIT_PREFLIGHT;
     } else {
@@ -522,8 +521,8 @@ int run_main(const struct config *cfg, const struct run_options *opt)
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (cfg->run.max_runtime_ms > 0)
-        r.deadline = (double)t0.tv_sec + (double)t0.tv_nsec / 1e9 +
-                     (double)cfg->run.max_runtime_ms / 1000.0;
+        r.deadline =
+            (double)t0.tv_sec + (double)t0.tv_nsec / 1e9 + (double)cfg->run.max_runtime_ms / 1000.0;
     anon_error_clear(&r.err);
     log_info("run_start", NULL, "anonetl run: %zu table%s", cfg->n_tables,
              cfg->n_tables == 1 ? "" : "s");
@@ -533,12 +532,13 @@ int run_main(const struct config *cfg, const struct run_options *opt)
         uint64_t rows = 0;
         for (size_t i = 0; i < r.n_tables; i++)
             rows += r.tables[i].stats.rows_written;
-        struct log_field f[] = {
-            LF_INT("tables", r.n_tables), LF_INT("rows_written", rows),
-            LF_INT("elapsed_ms", (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
-            LF_STR("key_fingerprint", r.key_fingerprint)};
+        struct log_field f[] = {LF_INT("tables", r.n_tables), LF_INT("rows_written", rows),
+                                LF_INT("elapsed_ms", (t1.tv_sec - t0.tv_sec) * 1000 +
+                                                         (t1.tv_nsec - t0.tv_nsec) / 1000000),
+                                LF_STR("key_fingerprint", r.key_fingerprint)};
         log_emit(LOG_INFO, "run_done", NULL, f, 4, "published");
-        print_summary(&r, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        print_summary(&r,
+                      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
         metrics_run(code, rows,
                     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
                     r.n_tables);

@@ -26,8 +26,8 @@ struct source_snapshot *source_snapshot_open(const struct cfg_db *db, struct ano
     s->conn = pgconn_open(db, "source", err);
     if (!s->conn || !pgconn_exec(s->conn, begin_sql, PGRES_COMMAND_OK, err))
         goto fail;
-    res = pgconn_query(s->conn, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL,
-                       PGRES_TUPLES_OK, err);
+    res = pgconn_query(s->conn, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL, PGRES_TUPLES_OK,
+                       err);
     if (!res)
         goto fail;
     snprintf(s->id, sizeof(s->id), "%s", PQgetvalue(res, 0, 0));

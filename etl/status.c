@@ -15,7 +15,8 @@
 
 static const char runs_sql[] =
     "SELECT r.run_id, r.started_at, "
-    "       COALESCE(pg_catalog.round(EXTRACT(epoch FROM r.finished_at - r.started_at)::numeric, 2)::text, ''), "
+    "       COALESCE(pg_catalog.round(EXTRACT(epoch FROM r.finished_at - r.started_at)::numeric, "
+    "2)::text, ''), "
     "       r.status, COALESCE(r.exit_code::text, ''), r.key_fingerprint, COALESCE(r.key_id, ''), "
     "       COALESCE(r.error, ''), r.config_fingerprint "
     "FROM anonetl.runs r WHERE r.target_schema = $1 ORDER BY r.run_id DESC LIMIT $2::int";
@@ -36,10 +37,14 @@ static json_t *table_rows(PGconn *conn, const char *run_id, struct anon_error *e
         json_object_set_new(t, "table", json_string(PQgetvalue(res, i, 0)));
         json_object_set_new(t, "mode", json_string(PQgetvalue(res, i, 1)));
         json_object_set_new(t, "rows_read", json_integer(strtoll(PQgetvalue(res, i, 2), NULL, 10)));
-        json_object_set_new(t, "rows_written", json_integer(strtoll(PQgetvalue(res, i, 3), NULL, 10)));
-        json_object_set_new(t, "rows_filtered", json_integer(strtoll(PQgetvalue(res, i, 4), NULL, 10)));
-        json_object_set_new(t, "rows_deleted", json_integer(strtoll(PQgetvalue(res, i, 5), NULL, 10)));
-        json_object_set_new(t, "elapsed_ms", json_integer(strtoll(PQgetvalue(res, i, 6), NULL, 10)));
+        json_object_set_new(t, "rows_written",
+                            json_integer(strtoll(PQgetvalue(res, i, 3), NULL, 10)));
+        json_object_set_new(t, "rows_filtered",
+                            json_integer(strtoll(PQgetvalue(res, i, 4), NULL, 10)));
+        json_object_set_new(t, "rows_deleted",
+                            json_integer(strtoll(PQgetvalue(res, i, 5), NULL, 10)));
+        json_object_set_new(t, "elapsed_ms",
+                            json_integer(strtoll(PQgetvalue(res, i, 6), NULL, 10)));
         if (PQgetvalue(res, i, 7)[0])
             json_object_set_new(t, "high_water_mark", json_string(PQgetvalue(res, i, 7)));
         json_array_append_new(list, t);
@@ -68,7 +73,8 @@ static json_t *collect(PGconn *conn, const char *schema, int limit, struct anon_
             json_object_set_new(r, "duration_s", json_real(strtod(PQgetvalue(res, i, 2), NULL)));
         json_object_set_new(r, "status", json_string(PQgetvalue(res, i, 3)));
         if (PQgetvalue(res, i, 4)[0])
-            json_object_set_new(r, "exit_code", json_integer(strtol(PQgetvalue(res, i, 4), NULL, 10)));
+            json_object_set_new(r, "exit_code",
+                                json_integer(strtol(PQgetvalue(res, i, 4), NULL, 10)));
         json_object_set_new(r, "key_fingerprint", json_string(PQgetvalue(res, i, 5)));
         if (PQgetvalue(res, i, 6)[0])
             json_object_set_new(r, "key_id", json_string(PQgetvalue(res, i, 6)));
@@ -95,11 +101,13 @@ static void print_text(json_t *runs)
     json_t *r, *t;
     const char *prev_key = NULL;
 
-    printf("%-6s %-26s %9s %-10s %-16s %s\n", "RUN", "STARTED", "DURATION", "STATUS", "KEY", "ROWS");
-    json_array_foreach(runs, i, r) {
+    printf("%-6s %-26s %9s %-10s %-16s %s\n", "RUN", "STARTED", "DURATION", "STATUS", "KEY",
+           "ROWS");
+    json_array_foreach(runs, i, r)
+    {
         long long rows = 0;
-        json_array_foreach(json_object_get(r, "tables"), j, t)
-            rows += json_integer_value(json_object_get(t, "rows_written"));
+        json_array_foreach(json_object_get(r, "tables"), j, t) rows +=
+            json_integer_value(json_object_get(t, "rows_written"));
         printf("%-6lld %-26.26s %8.2fs %-10s %-16s %lld\n",
                (long long)json_integer_value(json_object_get(r, "run_id")), str(r, "started_at"),
                json_real_value(json_object_get(r, "duration_s")), str(r, "status"),
@@ -109,7 +117,8 @@ static void print_text(json_t *runs)
         prev_key = str(r, "key_fingerprint");
         if (str(r, "error")[0])
             printf("       error: %.200s\n", str(r, "error"));
-        json_array_foreach(json_object_get(r, "tables"), j, t) {
+        json_array_foreach(json_object_get(r, "tables"), j, t)
+        {
             printf("       %-32s %-11s read %lld written %lld deleted %lld%s%s\n", str(t, "table"),
                    str(t, "mode"), (long long)json_integer_value(json_object_get(t, "rows_read")),
                    (long long)json_integer_value(json_object_get(t, "rows_written")),

@@ -25,13 +25,13 @@
 struct rule_row {
     const struct table_plan *plan;
     struct copytext_field *fields;
-    struct abuf *decoded;        /* one scratch buffer per column */
-    struct rule_value *values;   /* decoded values of this row, filled on demand */
+    struct abuf *decoded;      /* one scratch buffer per column */
+    struct rule_value *values; /* decoded values of this row, filled on demand */
     bool *have_value;
-    struct abuf result;          /* a rule's output before encoding */
+    struct abuf result;            /* a rule's output before encoding */
     struct copybin_field *bfields; /* binary mode: the fields of this row */
-    char (*ints)[32];            /* binary mode: integer fields as text, per column */
-    bool header_seen;            /* binary mode: the source's file header was skipped */
+    char (*ints)[32];              /* binary mode: integer fields as text, per column */
+    bool header_seen;              /* binary mode: the source's file header was skipped */
     struct anon_error *err;
     bool decode_failed;
 };
@@ -127,8 +127,7 @@ static bool run_rule(struct rule_row *r, size_t i, const struct rule_ctx *ctx,
     return true;
 }
 
-static bool apply_column(struct rule_row *r, size_t i, const struct rule_ctx *ctx,
-                         struct abuf *out)
+static bool apply_column(struct rule_row *r, size_t i, const struct rule_ctx *ctx, struct abuf *out)
 {
     const struct rule_value *in = row_value(r, i);
     bool out_null;
@@ -140,8 +139,8 @@ static bool apply_column(struct rule_row *r, size_t i, const struct rule_ctx *ct
     }
     if (!run_rule(r, i, ctx, in, &out_null))
         return false;
-    return copytext_encode(out_null ? NULL : (r->result.data ? r->result.data : ""),
-                           r->result.len, out);
+    return copytext_encode(out_null ? NULL : (r->result.data ? r->result.data : ""), r->result.len,
+                           out);
 }
 
 /* Binary mode: column i's rule on its text form, the output in its binary form. */
@@ -277,8 +276,7 @@ static bool start_copies(const struct tablecopy_request *req, enum tablecopy_sta
     abuf_puts(&sql, "COPY (");
     ok = tablecopy_select_sql(req->source, plan, req->extra_where, &sql);
     abuf_puts(&sql, plan->binary ? ") TO STDOUT (FORMAT binary)" : ") TO STDOUT");
-    ok = ok && !abuf_failed(&sql) &&
-         pgconn_exec(req->source, abuf_cstr(&sql), PGRES_COPY_OUT, err);
+    ok = ok && !abuf_failed(&sql) && pgconn_exec(req->source, abuf_cstr(&sql), PGRES_COPY_OUT, err);
     if (!ok) {
         *st = TABLECOPY_SOURCE_ERROR;
         abuf_free(&sql);
@@ -322,8 +320,7 @@ static bool finish_source(PGconn *source, const char *table, struct anon_error *
 
     while ((res = PQgetResult(source)) != NULL) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK && ok) {
-            anon_error_set(err, "source: COPY of %s failed: %s", table,
-                           PQresultErrorMessage(res));
+            anon_error_set(err, "source: COPY of %s failed: %s", table, PQresultErrorMessage(res));
             ok = false;
         }
         PQclear(res);
@@ -369,9 +366,12 @@ static bool pump_rows(const struct tablecopy_request *req, struct rule_row *row,
                       struct tablecopy_stats *stats, enum tablecopy_status *st,
                       struct anon_error *err, double start)
 {
-    struct rule_ctx ctx = {.key = req->key, .key_len = req->key_len,
+    struct rule_ctx ctx = {.key = req->key,
+                           .key_len = req->key_len,
                            .hmac = req->hmac,
-                           .run_time = req->run_time, .column = row_column, .row = row};
+                           .run_time = req->run_time,
+                           .column = row_column,
+                           .row = row};
     struct abuf batch;
     char *buf;
     int n;

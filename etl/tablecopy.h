@@ -28,11 +28,11 @@ enum tablecopy_status {
 
 struct tablecopy_request {
     const struct table_plan *plan;
-    PGconn *source;            /* inside the run's snapshot transaction */
+    PGconn *source; /* inside the run's snapshot transaction */
     PGconn *target;
-    const char *dest_sql;      /* quoted, schema-qualified destination table */
-    const char *extra_where;   /* ANDed to the table's `where` (watermark range), or NULL */
-    const unsigned char *key;  /* hash key */
+    const char *dest_sql;     /* quoted, schema-qualified destination table */
+    const char *extra_where;  /* ANDed to the table's `where` (watermark range), or NULL */
+    const unsigned char *key; /* hash key */
     size_t key_len;
     const struct hmac_key *hmac; /* the same key, prepared (hmac.h) */
     time_t run_time;

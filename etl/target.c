@@ -63,8 +63,8 @@ bool target_cleanup(PGconn *conn, struct anon_error *err)
     if (!res)
         return false;
     for (int i = 0; i < PQntuples(res) && ok; i++) {
-        log_info("cleanup", NULL, "dropping %s.%s left by an interrupted run",
-                 TARGET_DATA_SCHEMA, PQgetvalue(res, i, 0));
+        log_info("cleanup", NULL, "dropping %s.%s left by an interrupted run", TARGET_DATA_SCHEMA,
+                 PQgetvalue(res, i, 0));
         ok = target_drop_version(conn, PQgetvalue(res, i, 0), err);
     }
     PQclear(res);
@@ -179,8 +179,8 @@ static void key_list(PGconn *conn, const struct table_plan *plan, struct abuf *s
     }
 }
 
-bool target_add_primary_key(PGconn *conn, const struct table_plan *plan,
-                            const char *version_name, struct anon_error *err)
+bool target_add_primary_key(PGconn *conn, const struct table_plan *plan, const char *version_name,
+                            struct anon_error *err)
 {
     struct abuf sql, cols;
     bool ok;

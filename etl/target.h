@@ -27,8 +27,8 @@ struct target_run_info {
 };
 
 /* Create the private schemas and state tables (idempotent) and the published schema. */
-bool target_bootstrap(PGconn *conn, const char *published_schema, struct anon_error *err)
-    ANON_MUST_CHECK;
+bool target_bootstrap(PGconn *conn, const char *published_schema,
+                      struct anon_error *err) ANON_MUST_CHECK;
 /* Session-level advisory lock on the target: one run at a time per target database. */
 enum target_lock target_try_lock(PGconn *conn, struct anon_error *err);
 /* After taking the lock: mark runs left 'running' by a killed process as abandoned and
@@ -40,16 +40,15 @@ bool target_run_begin(PGconn *conn, const struct target_run_info *info, int64_t 
 void target_run_failed(PGconn *conn, int64_t run_id, int exit_code, const char *message);
 
 /* Name of the versioned table for a table in a run: "schema.table@r42" (<= 63 bytes). */
-void target_version_name(const struct table_plan *plan, int64_t run_id,
-                         char out[TARGET_NAME_MAX]);
+void target_version_name(const struct table_plan *plan, int64_t run_id, char out[TARGET_NAME_MAX]);
 /* "anonetl_data"."<name>", quoted. */
 bool target_version_sql(PGconn *conn, const char *version_name, struct abuf *out);
 bool target_create_version(PGconn *conn, const struct table_plan *plan, const char *version_name,
                            struct anon_error *err) ANON_MUST_CHECK;
 /* Add the primary key after the load (faster than loading into an index). A duplicate
  * means two source keys became one after their rules: reported as a collision. */
-bool target_add_primary_key(PGconn *conn, const struct table_plan *plan,
-                            const char *version_name, struct anon_error *err) ANON_MUST_CHECK;
+bool target_add_primary_key(PGconn *conn, const struct table_plan *plan, const char *version_name,
+                            struct anon_error *err) ANON_MUST_CHECK;
 bool target_drop_version(PGconn *conn, const char *version_name, struct anon_error *err);
 
 #endif

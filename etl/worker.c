@@ -111,9 +111,8 @@ static int run_task(struct pool *p, struct copy_task *task, PGconn *src, PGconn 
     double start = now_s();
     int code;
 
-    if (task->create &&
-        (!pgconn_exec(tgt, "BEGIN", PGRES_COMMAND_OK, err) ||
-         !target_create_version(tgt, task->plan, task->dest, err)))
+    if (task->create && (!pgconn_exec(tgt, "BEGIN", PGRES_COMMAND_OK, err) ||
+                         !target_create_version(tgt, task->plan, task->dest, err)))
         return EXIT_TARGET;
     req.freeze = task->create;
     abuf_init(&dest, 4096);

@@ -25,16 +25,16 @@
 struct hmac_key;
 
 struct copy_task {
-    struct publish_table *table; /* results accumulate there */
+    struct publish_table *table;   /* results accumulate there */
     const struct table_plan *plan; /* the table's plan, or its key projection (key_scan) */
-    char dest[TARGET_NAME_MAX];  /* table in anonetl_data */
-    char *where;                 /* extra SQL condition (owned), or NULL */
-    bool keys_only;              /* a key_scan stream: rows counted apart */
+    char dest[TARGET_NAME_MAX];    /* table in anonetl_data */
+    char *where;                   /* extra SQL condition (owned), or NULL */
+    bool keys_only;                /* a key_scan stream: rows counted apart */
     /* The task creates its destination itself, loads it and adds its key in one target
      * transaction (a whole, unsplit table): COPY FREEZE applies, and a failure leaves
      * nothing behind. Otherwise the leader created the destination beforehand. */
     bool create;
-    double size;                 /* for largest-first ordering */
+    double size; /* for largest-first ordering */
 };
 
 struct worker_setup {

@@ -14,8 +14,9 @@
 enum check_status { CHECK_PASS = 0, CHECK_WARN, CHECK_FAIL, CHECK_SKIP };
 
 struct check_result {
-    char group[24];        /* --only name: "peering", "dns-option", "route", "sg", "dns", "tcp", "tls", "login", "privileges" */
-    char subject[96];      /* what was checked: "pcx-0aaa...", "source db.example:5432" */
+    char group[24];   /* --only name: "peering", "dns-option", "route", "sg", "dns", "tcp", "tls",
+                         "login", "privileges" */
+    char subject[96]; /* what was checked: "pcx-0aaa...", "source db.example:5432" */
     enum check_status status;
     char detail[512];      /* one line: what was found */
     char remediation[512]; /* one line: what to do ("" on PASS) */

@@ -79,8 +79,8 @@ bool cidr_parse(const char *text, struct cidr *out, struct infra_error *err)
     memcpy(addr, text, len);
     addr[len] = '\0';
     if (!cidr_parse_addr(addr, out)) {
-        infra_error_set(err, "invalid CIDR \"%.80s\": \"%s\" is not an IPv4 or IPv6 address",
-                        text, addr);
+        infra_error_set(err, "invalid CIDR \"%.80s\": \"%s\" is not an IPv4 or IPv6 address", text,
+                        addr);
         return false;
     }
     if (slash && !parse_prefix(slash + 1, family_bits(out->family), &out->prefix)) {
@@ -121,7 +121,8 @@ bool cidr_contains_raw(const struct cidr *net, int family, const void *addr)
 bool cidr_contains_sockaddr(const struct cidr *net, const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET)
-        return cidr_contains_raw(net, AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr);
+        return cidr_contains_raw(net, AF_INET,
+                                 &((const struct sockaddr_in *)(const void *)sa)->sin_addr);
     if (sa->sa_family == AF_INET6)
         return cidr_contains_raw(net, AF_INET6,
                                  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);

@@ -19,9 +19,9 @@
 #define CIDR_TEXT_MAX 64 /* "ffff:...:ffff/128" fits */
 
 struct cidr {
-    int family;              /* AF_INET or AF_INET6 */
-    unsigned char addr[16];  /* network byte order; IPv4 uses the first 4 bytes */
-    unsigned prefix;         /* 0..32 or 0..128 */
+    int family;             /* AF_INET or AF_INET6 */
+    unsigned char addr[16]; /* network byte order; IPv4 uses the first 4 bytes */
+    unsigned prefix;        /* 0..32 or 0..128 */
 };
 
 /* "10.0.0.0/16", "fd00::/8"; a bare address is a /32 or /128. */

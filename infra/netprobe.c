@@ -133,10 +133,10 @@ enum netprobe_addr_class netprobe_addr_classify(const struct sockaddr *sa)
         const char *cidr;
         enum netprobe_addr_class cls;
     } table[] = {
-        {"127.0.0.0/8", NETPROBE_ADDR_LOOPBACK},     {"::1/128", NETPROBE_ADDR_LOOPBACK},
-        {"10.0.0.0/8", NETPROBE_ADDR_PRIVATE},       {"172.16.0.0/12", NETPROBE_ADDR_PRIVATE},
-        {"192.168.0.0/16", NETPROBE_ADDR_PRIVATE},   {"100.64.0.0/10", NETPROBE_ADDR_PRIVATE},
-        {"fc00::/7", NETPROBE_ADDR_PRIVATE},         {"169.254.0.0/16", NETPROBE_ADDR_LINK_LOCAL},
+        {"127.0.0.0/8", NETPROBE_ADDR_LOOPBACK},   {"::1/128", NETPROBE_ADDR_LOOPBACK},
+        {"10.0.0.0/8", NETPROBE_ADDR_PRIVATE},     {"172.16.0.0/12", NETPROBE_ADDR_PRIVATE},
+        {"192.168.0.0/16", NETPROBE_ADDR_PRIVATE}, {"100.64.0.0/10", NETPROBE_ADDR_PRIVATE},
+        {"fc00::/7", NETPROBE_ADDR_PRIVATE},       {"169.254.0.0/16", NETPROBE_ADDR_LINK_LOCAL},
         {"fe80::/10", NETPROBE_ADDR_LINK_LOCAL},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
@@ -214,14 +214,17 @@ static bool dns_verdict(const struct netprobe_endpoint *ep, struct check_report 
     if (t->n_outside) {
         c = add(ep, r, "dns", CHECK_FAIL);
         check_result_detail(c, "%s to %s, outside expect_cidr %s", how, t->outside, cidr);
-        check_result_fix(c, "point the DSN host at the database in %s (or correct "
-                            "network.endpoints expect_cidr)", cidr);
+        check_result_fix(c,
+                         "point the DSN host at the database in %s (or correct "
+                         "network.endpoints expect_cidr)",
+                         cidr);
         return false;
     }
     if (t->n_public) {
         c = add(ep, r, "dns", CHECK_WARN);
-        check_result_detail(c, "resolved to a public address: remote VPC DNS resolution is "
-                               "probably off on the peering (%s %s%s%s)",
+        check_result_detail(c,
+                            "resolved to a public address: remote VPC DNS resolution is "
+                            "probably off on the peering (%s %s%s%s)",
                             how, t->public_, cidr ? ", expected " : "", cidr ? cidr : "");
         check_result_fix(c, "enable DNS resolution from the remote VPC on the peering "
                             "connection (requester/accepter options), or use the private address");
@@ -251,7 +254,8 @@ bool netprobe_dns(const struct netprobe_endpoint *ep, struct check_report *r)
     if (ep->expect_cidr && !cidr_parse(ep->expect_cidr, &want, &err)) {
         c = add(ep, r, "dns", CHECK_FAIL);
         check_result_detail(c, "expect_cidr: %s", err.msg);
-        check_result_fix(c, "write network.endpoints expect_cidr as ADDRESS/PREFIX, e.g. 10.10.0.0/16");
+        check_result_fix(
+            c, "write network.endpoints expect_cidr as ADDRESS/PREFIX, e.g. 10.10.0.0/16");
         return false;
     }
     rc = resolve(ep, &res);
@@ -265,7 +269,8 @@ bool netprobe_dns(const struct netprobe_endpoint *ep, struct check_report *r)
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         bool dup = false; /* getaddrinfo may list an address once per protocol */
         for (struct addrinfo *p = res; p != ai && !dup; p = p->ai_next)
-            dup = p->ai_addrlen == ai->ai_addrlen && memcmp(p->ai_addr, ai->ai_addr, ai->ai_addrlen) == 0;
+            dup = p->ai_addrlen == ai->ai_addrlen &&
+                  memcmp(p->ai_addr, ai->ai_addr, ai->ai_addrlen) == 0;
         if (!dup)
             tally_addr(&t, ep->expect_cidr ? &want : NULL, ai->ai_addr);
     }
@@ -396,12 +401,13 @@ static bool tcp_unix(const struct netprobe_endpoint *ep, struct check_report *r)
     if (st == NETPROBE_TCP_OK) {
         close(fd);
         c = add(ep, r, "tcp", CHECK_PASS);
-        check_result_detail(c, "unix socket %s accepts connections", ep->host && *ep->host ? ep->host : "(default)");
+        check_result_detail(c, "unix socket %s accepts connections",
+                            ep->host && *ep->host ? ep->host : "(default)");
         return true;
     }
     c = add(ep, r, "tcp", CHECK_FAIL);
-    check_result_detail(c, "unix socket %s/.s.PGSQL.%s: %s", ep->host && *ep->host ? ep->host : "(default)",
-                        ep_port(ep), strerror(e));
+    check_result_detail(c, "unix socket %s/.s.PGSQL.%s: %s",
+                        ep->host && *ep->host ? ep->host : "(default)", ep_port(ep), strerror(e));
     check_result_fix(c, "start the server, or fix host (socket directory) and port in the DSN");
     return false;
 }
@@ -417,15 +423,19 @@ static void tcp_fail(const struct netprobe_endpoint *ep, struct check_report *r,
     case NETPROBE_TCP_TIMEOUT:
         check_result_detail(c, "no answer in %s: routing, security group or NACL (%s port %s)", t,
                             addr, ep_port(ep));
-        check_result_fix(c, "check the job subnet's route table has a route to %s via the peering, "
-                            "the database security group allows the job on port %s, and the "
-                            "NACLs allow the traffic both ways", addr, ep_port(ep));
+        check_result_fix(c,
+                         "check the job subnet's route table has a route to %s via the peering, "
+                         "the database security group allows the job on port %s, and the "
+                         "NACLs allow the traffic both ways",
+                         addr, ep_port(ep));
         break;
     case NETPROBE_TCP_REFUSED:
         check_result_detail(c, "refused: reachable but nothing listening on port %s (%s)",
                             ep_port(ep), addr);
-        check_result_fix(c, "check the database is running and listens on port %s "
-                            "(listen_addresses); the host may point at the wrong instance", ep_port(ep));
+        check_result_fix(c,
+                         "check the database is running and listens on port %s "
+                         "(listen_addresses); the host may point at the wrong instance",
+                         ep_port(ep));
         break;
     case NETPROBE_TCP_UNREACHABLE:
         check_result_detail(c, "%s: no route to %s", strerror(e), addr);
@@ -511,7 +521,8 @@ static bool sslmode_is(const struct netprobe_endpoint *ep, const char *mode)
 
 static bool sslmode_requires_tls(const struct netprobe_endpoint *ep)
 {
-    return sslmode_is(ep, "require") || sslmode_is(ep, "verify-ca") || sslmode_is(ep, "verify-full");
+    return sslmode_is(ep, "require") || sslmode_is(ep, "verify-ca") ||
+           sslmode_is(ep, "verify-full");
 }
 
 /* Write all, read exactly n bytes (SO_RCVTIMEO/SO_SNDTIMEO bound each call). */
@@ -567,12 +578,12 @@ static void openssl_reason(char *buf, size_t size)
 
 struct tls_outcome {
     bool handshake_ok;
-    long verify;          /* X509_V_OK or an X509_V_ERR_* */
-    char reason[256];     /* handshake failure */
-    char version[32];     /* "TLSv1.3" */
+    long verify;      /* X509_V_OK or an X509_V_ERR_* */
+    char reason[256]; /* handshake failure */
+    char version[32]; /* "TLSv1.3" */
     char cipher[64];
     char peer_cn[96];
-    int expires_days;     /* days left on the server certificate */
+    int expires_days; /* days left on the server certificate */
 };
 
 static bool tls_ctx_setup(SSL_CTX *ctx, const struct netprobe_endpoint *ep, char *why, size_t size)
@@ -711,11 +722,13 @@ static void tls_report(const struct netprobe_endpoint *ep, struct check_report *
     if (!o->handshake_ok) {
         c = add(ep, r, "tls", CHECK_FAIL);
         check_result_detail(c, "TLS handshake failed: %s", o->reason);
-        check_result_fix(c, "check the server's TLS configuration (ssl_min_protocol_version, certificate)");
+        check_result_fix(
+            c, "check the server's TLS configuration (ssl_min_protocol_version, certificate)");
         return;
     }
     if (o->verify != X509_V_OK) {
-        bool host = o->verify == X509_V_ERR_HOSTNAME_MISMATCH || o->verify == X509_V_ERR_IP_ADDRESS_MISMATCH;
+        bool host = o->verify == X509_V_ERR_HOSTNAME_MISMATCH ||
+                    o->verify == X509_V_ERR_IP_ADDRESS_MISMATCH;
         c = add(ep, r, "tls", strict ? CHECK_FAIL : CHECK_WARN);
         if (host)
             check_result_detail(c, "certificate (CN %s) does not match host name %s%s", o->peer_cn,
@@ -741,14 +754,18 @@ static void tls_report(const struct netprobe_endpoint *ep, struct check_report *
     }
     if (!strict) {
         c = add(ep, r, "tls", CHECK_WARN);
-        check_result_detail(c, "%s, certificate %s verifies against %s, but sslmode=%s does "
-                               "not check it", o->version, o->peer_cn, roots, ep_sslmode(ep));
+        check_result_detail(c,
+                            "%s, certificate %s verifies against %s, but sslmode=%s does "
+                            "not check it",
+                            o->version, o->peer_cn, roots, ep_sslmode(ep));
         check_result_fix(c, "set sslmode: verify-full (and sslrootcert) for this database");
         return;
     }
     c = add(ep, r, "tls", CHECK_PASS);
     check_result_detail(c, "%s %s, certificate %s verified against %s%s", o->version, o->cipher,
-                        o->peer_cn, roots, sslmode_is(ep, "verify-ca") ? " (host name not checked: verify-ca)" : ", host name matches");
+                        o->peer_cn, roots,
+                        sslmode_is(ep, "verify-ca") ? " (host name not checked: verify-ca)"
+                                                    : ", host name matches");
 }
 
 static bool tls_skip_reason(const struct netprobe_endpoint *ep, struct check_report *r, bool *pass)
@@ -763,7 +780,8 @@ static bool tls_skip_reason(const struct netprobe_endpoint *ep, struct check_rep
     }
     if (netprobe_is_local(ep) && !sslmode_requires_tls(ep)) {
         c = add(ep, r, "tls", CHECK_SKIP);
-        check_result_detail(c, "loopback address with sslmode=%s: TLS not required", ep_sslmode(ep));
+        check_result_detail(c, "loopback address with sslmode=%s: TLS not required",
+                            ep_sslmode(ep));
         return true;
     }
     if (sslmode_is(ep, "disable")) {
@@ -799,8 +817,10 @@ bool netprobe_tls(const struct netprobe_endpoint *ep, struct check_report *r)
     if (!ssl_request(fd, &reply) || (reply != 'S' && reply != 'N')) {
         close(fd);
         c = add(ep, r, "tls", CHECK_FAIL);
-        check_result_detail(c, "no valid answer to the PostgreSQL SSLRequest from %s: not a "
-                               "PostgreSQL server?", addr);
+        check_result_detail(c,
+                            "no valid answer to the PostgreSQL SSLRequest from %s: not a "
+                            "PostgreSQL server?",
+                            addr);
         check_result_fix(c, "check the host and port in the DSN point at PostgreSQL");
         return false;
     }
@@ -936,8 +956,8 @@ bool netprobe_login(const struct netprobe_endpoint *ep, struct check_report *r)
         return false;
     }
     c = add(ep, r, "login", CHECK_PASS);
-    check_result_detail(c, "logged in as %s to database %s (server %d.%d%s)", PQuser(conn), PQdb(conn),
-                        PQserverVersion(conn) / 10000, PQserverVersion(conn) % 100,
+    check_result_detail(c, "logged in as %s to database %s (server %d.%d%s)", PQuser(conn),
+                        PQdb(conn), PQserverVersion(conn) / 10000, PQserverVersion(conn) % 100,
                         PQsslInUse(conn) ? ", TLS" : "");
     PQfinish(conn);
     return true;
@@ -990,11 +1010,12 @@ struct role_info {
 
 static bool role_info(PGconn *conn, struct role_info *ri, char *why, size_t size)
 {
-    PGresult *res = q(conn,
-                      "SELECT r.rolname, r.rolsuper, EXISTS (SELECT 1 FROM pg_catalog.pg_roles s "
-                      "WHERE s.rolname = 'rds_superuser' AND pg_catalog.pg_has_role(r.oid, s.oid, 'MEMBER')) "
-                      "FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
-                      0, NULL, why, size);
+    PGresult *res =
+        q(conn,
+          "SELECT r.rolname, r.rolsuper, EXISTS (SELECT 1 FROM pg_catalog.pg_roles s "
+          "WHERE s.rolname = 'rds_superuser' AND pg_catalog.pg_has_role(r.oid, s.oid, 'MEMBER')) "
+          "FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
+          0, NULL, why, size);
 
     if (!res)
         return false;
@@ -1018,7 +1039,8 @@ static void warn_superuser(const struct netprobe_endpoint *ep, struct check_repo
     if (!ri->super && !ri->rds_super)
         return;
     c = add(ep, r, "privileges", CHECK_WARN);
-    check_result_detail(c, "role %s is %s", ri->name, ri->super ? "a superuser" : "a member of rds_superuser");
+    check_result_detail(c, "role %s is %s", ri->name,
+                        ri->super ? "a superuser" : "a member of rds_superuser");
     check_result_fix(c, "%s", should);
 }
 
@@ -1042,8 +1064,10 @@ static void names_add(char *buf, size_t size, size_t *count, const char *s, cons
 static const char SQL_TABLE_PRIVS[] =
     "SELECT pg_catalog.has_schema_privilege(n.oid, 'USAGE') "
     "AND pg_catalog.has_table_privilege(c.oid, 'SELECT'), "
-    "pg_catalog.has_table_privilege(c.oid, 'INSERT') OR pg_catalog.has_table_privilege(c.oid, 'UPDATE') "
-    "OR pg_catalog.has_table_privilege(c.oid, 'DELETE') OR pg_catalog.has_table_privilege(c.oid, 'TRUNCATE') "
+    "pg_catalog.has_table_privilege(c.oid, 'INSERT') OR pg_catalog.has_table_privilege(c.oid, "
+    "'UPDATE') "
+    "OR pg_catalog.has_table_privilege(c.oid, 'DELETE') OR pg_catalog.has_table_privilege(c.oid, "
+    "'TRUNCATE') "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = $1 AND c.relname = $2";
 
@@ -1084,36 +1108,45 @@ bool netprobe_source_privileges(const struct netprobe_endpoint *ep,
     }
     if (n_missing) {
         c = add(ep, r, "privileges", CHECK_FAIL);
-        check_result_detail(c, "%zu configured table(s) not found in the source: %s", n_missing, missing);
-        check_result_fix(c, "check the table names in the config (schema.name), or the database in the DSN");
+        check_result_detail(c, "%zu configured table(s) not found in the source: %s", n_missing,
+                            missing);
+        check_result_fix(
+            c, "check the table names in the config (schema.name), or the database in the DSN");
         ok = false;
     }
     if (n_unreadable) {
         c = add(ep, r, "privileges", CHECK_FAIL);
-        check_result_detail(c, "role %s cannot SELECT %zu table(s): %s", ri.name, n_unreadable, unreadable);
-        check_result_fix(c, "GRANT USAGE ON SCHEMA and GRANT SELECT ON those tables TO %s "
-                            "(sql/roles/source_reader.sql)", ri.name);
+        check_result_detail(c, "role %s cannot SELECT %zu table(s): %s", ri.name, n_unreadable,
+                            unreadable);
+        check_result_fix(c,
+                         "GRANT USAGE ON SCHEMA and GRANT SELECT ON those tables TO %s "
+                         "(sql/roles/source_reader.sql)",
+                         ri.name);
         ok = false;
     }
     if (ok) {
         c = add(ep, r, "privileges", CHECK_PASS);
         check_result_detail(c, "role %s can SELECT all %zu configured table(s)", ri.name, n_tables);
     }
-    warn_superuser(ep, r, &ri, "use a dedicated read-only role with SELECT on the configured tables only");
+    warn_superuser(ep, r, &ri,
+                   "use a dedicated read-only role with SELECT on the configured tables only");
     if (n_writable && !ri.super) {
         c = add(ep, r, "privileges", CHECK_WARN);
         check_result_detail(c, "role %s can write (INSERT/UPDATE/DELETE/TRUNCATE) %zu table(s): %s",
                             ri.name, n_writable, writable);
-        check_result_fix(c, "REVOKE INSERT, UPDATE, DELETE, TRUNCATE on them FROM %s: the source "
-                            "role should be read-only", ri.name);
+        check_result_fix(c,
+                         "REVOKE INSERT, UPDATE, DELETE, TRUNCATE on them FROM %s: the source "
+                         "role should be read-only",
+                         ri.name);
     }
     PQfinish(conn);
     return ok;
 }
 
 /* CREATE in one schema (or, when it does not exist, in the database). */
-static bool target_schema_ok(const struct netprobe_endpoint *ep, struct check_report *r, PGconn *conn,
-                             const struct role_info *ri, const char *schema, bool *query_ok)
+static bool target_schema_ok(const struct netprobe_endpoint *ep, struct check_report *r,
+                             PGconn *conn, const struct role_info *ri, const char *schema,
+                             bool *query_ok)
 {
     char why[400];
     const char *params[1] = {schema};
@@ -1144,10 +1177,14 @@ static bool target_schema_ok(const struct netprobe_endpoint *ep, struct check_re
             check_result_fix(c, "GRANT CREATE ON SCHEMA %s TO %s (or make %s its owner)", schema,
                              ri->name, ri->name);
         } else {
-            check_result_detail(c, "schema %s does not exist and role %s cannot CREATE in "
-                                   "database %s", schema, ri->name, PQgetvalue(res, 0, 3));
-            check_result_fix(c, "CREATE SCHEMA %s AUTHORIZATION %s, or GRANT CREATE ON DATABASE "
-                                "%s TO %s", schema, ri->name, PQgetvalue(res, 0, 3), ri->name);
+            check_result_detail(c,
+                                "schema %s does not exist and role %s cannot CREATE in "
+                                "database %s",
+                                schema, ri->name, PQgetvalue(res, 0, 3));
+            check_result_fix(c,
+                             "CREATE SCHEMA %s AUTHORIZATION %s, or GRANT CREATE ON DATABASE "
+                             "%s TO %s",
+                             schema, ri->name, PQgetvalue(res, 0, 3), ri->name);
         }
     }
     PQclear(res);
@@ -1176,10 +1213,14 @@ static bool reader_ok(const struct netprobe_endpoint *ep, struct check_report *r
     if (PQntuples(res) == 0) {
         PQclear(res);
         c = add(ep, r, "privileges", CHECK_FAIL);
-        check_result_detail(c, "role %s (target.grant_select_to) does not exist: the publish "
-                               "GRANT would fail", reader);
-        check_result_fix(c, "CREATE ROLE %s (sql/roles/data_team_reader.sql), or remove it from "
-                            "target.grant_select_to", reader);
+        check_result_detail(c,
+                            "role %s (target.grant_select_to) does not exist: the publish "
+                            "GRANT would fail",
+                            reader);
+        check_result_fix(c,
+                         "CREATE ROLE %s (sql/roles/data_team_reader.sql), or remove it from "
+                         "target.grant_select_to",
+                         reader);
         return false;
     }
     if (is_true(res, 0, 0) || is_true(res, 0, 1)) {
@@ -1223,8 +1264,7 @@ static bool reader_ok(const struct netprobe_endpoint *ep, struct check_report *r
 }
 
 bool netprobe_target_privileges(const struct netprobe_endpoint *ep,
-                                const struct netprobe_target_roles *roles,
-                                struct check_report *r)
+                                const struct netprobe_target_roles *roles, struct check_report *r)
 {
     char why[400], schemas[300] = "";
     size_t n_schemas = 0;
@@ -1247,10 +1287,12 @@ bool netprobe_target_privileges(const struct netprobe_endpoint *ep,
     }
     if (ok) {
         c = add(ep, r, "privileges", CHECK_PASS);
-        check_result_detail(c, "role %s can create in %s", ri.name, n_schemas ? schemas : "the database");
+        check_result_detail(c, "role %s can create in %s", ri.name,
+                            n_schemas ? schemas : "the database");
     }
-    warn_superuser(ep, r, &ri, "use a dedicated writer role that owns the anonetl schemas "
-                               "(sql/roles/target_writer.sql)");
+    warn_superuser(ep, r, &ri,
+                   "use a dedicated writer role that owns the anonetl schemas "
+                   "(sql/roles/target_writer.sql)");
     for (size_t i = 0; i < roles->n_readers && query_ok; i++)
         if (!reader_ok(ep, r, conn, &ri, roles->readers[i], roles))
             ok = false;

@@ -27,8 +27,8 @@
 #define NETPROBE_DEFAULT_TIMEOUT_MS 5000L
 
 struct netprobe_endpoint {
-    const char *name;        /* "source" / "target": the start of each subject */
-    const char *host;        /* libpq host: name, IP literal, socket directory; NULL/"" = default socket */
+    const char *name; /* "source" / "target": the start of each subject */
+    const char *host; /* libpq host: name, IP literal, socket directory; NULL/"" = default socket */
     const char *hostaddr;    /* libpq hostaddr (numeric, skips DNS) or NULL */
     const char *port;        /* NULL = "5432" */
     const char *expect_cidr; /* NULL = no expectation (any private address passes) */
@@ -103,7 +103,6 @@ struct netprobe_target_roles {
  * yet) (FAIL), not a superuser (WARN); each reader: no USAGE on a private schema, not a
  * superuser, not a member of the writer role (FAIL: a leak path). */
 bool netprobe_target_privileges(const struct netprobe_endpoint *ep,
-                                const struct netprobe_target_roles *roles,
-                                struct check_report *r);
+                                const struct netprobe_target_roles *roles, struct check_report *r);
 
 #endif

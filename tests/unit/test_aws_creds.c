@@ -32,8 +32,8 @@ static const char k_ini[] = "# top comment\n"
                             "[dev]\n"
                             "region = from-plain-dev\n";
 
-static void get(const char *text, const char *sec, const char *key, bool want_ok,
-                bool want_found, const char *want_value)
+static void get(const char *text, const char *sec, const char *key, bool want_ok, bool want_found,
+                const char *want_value)
 {
     char out[64];
     bool found = true, secf;
@@ -67,12 +67,12 @@ static void test_ini_section_found(void **state)
     struct infra_error err = {{0}};
 
     (void)state;
-    assert_true(aws_ini_get(k_ini, strlen(k_ini), "dev", "nokey", out, sizeof(out), &found, &sec,
-                            &err));
+    assert_true(
+        aws_ini_get(k_ini, strlen(k_ini), "dev", "nokey", out, sizeof(out), &found, &sec, &err));
     assert_false(found);
     assert_true(sec);
-    assert_true(aws_ini_get(k_ini, strlen(k_ini), "zzz", "nokey", out, sizeof(out), &found, &sec,
-                            &err));
+    assert_true(
+        aws_ini_get(k_ini, strlen(k_ini), "zzz", "nokey", out, sizeof(out), &found, &sec, &err));
     assert_false(sec);
 }
 
@@ -100,8 +100,9 @@ static void test_ini_errors(void **state)
     expect_error("  k = v\n", "indented line before any section");
     expect_error("[default]\n= SECRETVALUE\n", "line 2: empty key");
     /* value longer than the output buffer: an error, never a truncated secret */
-    expect_error("[default]\nk = 0123456789012345678901234567890123456789012345678901234567890123456789\n",
-                 "value of k is too long");
+    expect_error(
+        "[default]\nk = 0123456789012345678901234567890123456789012345678901234567890123456789\n",
+        "value of k is too long");
 }
 
 static void test_ini_hostile(void **state)
@@ -125,8 +126,8 @@ static void test_ini_hostile(void **state)
                             &found, &sec, &err));
     assert_true(found);
     assert_string_equal(out, "v");
-    assert_false(aws_ini_get(nul, sizeof(nul) - 1, "default", "k", out, sizeof(out), &found, &sec,
-                             &err));
+    assert_false(
+        aws_ini_get(nul, sizeof(nul) - 1, "default", "k", out, sizeof(out), &found, &sec, &err));
     assert_true(aws_ini_get("", 0, "default", "k", out, sizeof(out), &found, &sec, &err));
     assert_false(found);
     free(big);
@@ -181,13 +182,20 @@ static void test_url_policy(void **state)
 {
     struct infra_error err = {{0}};
     static const char *const api_ok[] = {"https://ec2.eu-west-2.amazonaws.com",
-                                         "http://127.0.0.1:5000", "http://127.255.0.9/",
-                                         "http://localhost:1/x", "http://[::1]:80/",
+                                         "http://127.0.0.1:5000",
+                                         "http://127.255.0.9/",
+                                         "http://localhost:1/x",
+                                         "http://[::1]:80/",
                                          "HTTPS://Sts.Amazonaws.Com"};
-    static const char *const api_bad[] = {"http://10.0.0.1", "http://169.254.169.254",
-                                          "http://128.0.0.1", "ftp://127.0.0.1",
-                                          "https://user:pw@ec2.amazonaws.com", "file:///etc/passwd",
-                                          "", "http://[::2]/", "http://localhost.example.com"};
+    static const char *const api_bad[] = {"http://10.0.0.1",
+                                          "http://169.254.169.254",
+                                          "http://128.0.0.1",
+                                          "ftp://127.0.0.1",
+                                          "https://user:pw@ec2.amazonaws.com",
+                                          "file:///etc/passwd",
+                                          "",
+                                          "http://[::2]/",
+                                          "http://localhost.example.com"};
 
     (void)state;
     for (size_t i = 0; i < sizeof(api_ok) / sizeof(api_ok[0]); i++)
@@ -219,7 +227,8 @@ static void test_endpoint(void **state)
     unsetenv("AWS_ENDPOINT_URL_RDS_DB");
     assert_false(aws_endpoint_resolve(NULL, "ec2", "eu-west-2/../x", u, sizeof(u), &err));
     assert_false(aws_endpoint_resolve(NULL, "ec2", NULL, u, sizeof(u), &err));
-    assert_false(aws_endpoint_resolve("http://192.168.1.1", "ec2", "eu-west-2", u, sizeof(u), &err));
+    assert_false(
+        aws_endpoint_resolve("http://192.168.1.1", "ec2", "eu-west-2", u, sizeof(u), &err));
     assert_non_null(strstr(err.msg, "aws.endpoint"));
 }
 
@@ -243,10 +252,11 @@ static void test_form(void **state)
 
 static void test_error_document(void **state)
 {
-    static const char ec2[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>"
-                              "<Code>RequestLimitExceeded</Code><Message>Request limit "
-                              "exceeded.</Message></Error></Errors><RequestID>x</RequestID>"
-                              "</Response>";
+    static const char ec2[] =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>"
+        "<Code>RequestLimitExceeded</Code><Message>Request limit "
+        "exceeded.</Message></Error></Errors><RequestID>x</RequestID>"
+        "</Response>";
     static const char sts[] = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
                               "<Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code>"
                               "<Message>bad\nsig</Message></Error></ErrorResponse>";
@@ -275,11 +285,16 @@ static void test_error_document(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ini_lookup),     cmocka_unit_test(test_ini_section_found),
-        cmocka_unit_test(test_ini_errors),     cmocka_unit_test(test_ini_hostile),
-        cmocka_unit_test(test_static_provider), cmocka_unit_test(test_region_env),
-        cmocka_unit_test(test_url_policy),     cmocka_unit_test(test_endpoint),
-        cmocka_unit_test(test_form),           cmocka_unit_test(test_error_document),
+        cmocka_unit_test(test_ini_lookup),
+        cmocka_unit_test(test_ini_section_found),
+        cmocka_unit_test(test_ini_errors),
+        cmocka_unit_test(test_ini_hostile),
+        cmocka_unit_test(test_static_provider),
+        cmocka_unit_test(test_region_env),
+        cmocka_unit_test(test_url_policy),
+        cmocka_unit_test(test_endpoint),
+        cmocka_unit_test(test_form),
+        cmocka_unit_test(test_error_document),
     };
     struct infra_error err = {{0}};
     int rc;

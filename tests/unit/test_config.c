@@ -90,8 +90,8 @@ static void bad_file(void **state)
         if (strncmp(line, "# expect: ", 10) != 0)
             continue;
         line[strcspn(line, "\n")] = '\0';
-        used += (size_t)snprintf(expected + used, sizeof(expected) - used, "%s%s:%s",
-                                 n ? "\n" : "", path, line + 10);
+        used += (size_t)snprintf(expected + used, sizeof(expected) - used, "%s%s:%s", n ? "\n" : "",
+                                 path, line + 10);
         n++;
     }
     fclose(f);
@@ -135,8 +135,7 @@ static void reference_loads(void **state)
 
     assert_non_null(cfg->aws);
     assert_string_equal(cfg->aws->region, "eu-west-2");
-    assert_string_equal(cfg->aws->endpoint,
-                        "https://vpce-0abc.ec2.eu-west-2.vpce.amazonaws.com");
+    assert_string_equal(cfg->aws->endpoint, "https://vpce-0abc.ec2.eu-west-2.vpce.amazonaws.com");
     assert_int_equal(cfg->aws->n_peerings, 2);
     assert_string_equal(cfg->aws->peerings[0].id, "pcx-0aaa1111bbbb2222c");
     assert_int_equal(cfg->aws->peerings[0].dns_resolution, CFG_DNS_BOTH);
@@ -286,8 +285,8 @@ static void missing_file(void **state)
     anon_error_clear(&err);
     assert_false(config_load("tests/unit/configs/no-such-file.yaml", &cfg, &err));
     assert_null(cfg);
-    assert_string_equal(err.msg,
-                        "tests/unit/configs/no-such-file.yaml: cannot open: No such file or directory");
+    assert_string_equal(
+        err.msg, "tests/unit/configs/no-such-file.yaml: cannot open: No such file or directory");
 }
 
 /* More problems than the error buffer holds: still a failure, every problem counted,
@@ -307,8 +306,8 @@ static void many_errors(void **state)
                             "target: { dsn: { env: T } }\nsecrets: { hash_key: { env: K } }\n"
                             "tables:\n");
     for (int i = 0; i < 300; i++)
-        used += (size_t)snprintf(text + used, sizeof(text) - used,
-                                 "  - { colums: { id: keep } }\n");
+        used +=
+            (size_t)snprintf(text + used, sizeof(text) - used, "  - { colums: { id: keep } }\n");
     anon_error_clear(&err);
     assert_false(config_load_buffer("many.yaml", text, used, &cfg, &err));
     assert_null(cfg);
@@ -319,7 +318,8 @@ static void many_errors(void **state)
     last = strrchr(err.msg, '\n') + 1;
     assert_memory_equal(last, "many.yaml:", 10);
     assert_true(last[strlen(last) - 1] == '"' || last[strlen(last) - 1] == ')');
-    assert_non_null(strstr(err.msg, "many.yaml:6:7: tables[0].colums: unknown key (did you mean \"columns\"?)"));
+    assert_non_null(strstr(
+        err.msg, "many.yaml:6:7: tables[0].colums: unknown key (did you mean \"columns\"?)"));
 }
 
 /* ----------------------------------------------------------- fingerprints */
@@ -394,10 +394,20 @@ static void durations(void **state)
     static const struct {
         const char *text;
         long ms;
-    } ok[] = {{"500ms", 500}, {"5s", 5000},       {"30min", 1800000}, {"2h", 7200000},
-              {"1d", 86400000}, {"0s", 0},        {"0ms", 0},         {"90min", 5400000}};
-    static const char *const bad[] = {"",   "5",   "s",   "5 s",  "5m",  "-5s", "5S",
-                                      "5sec", "1.5h", "5s ", " 5s", "99999999999999999999d",
+    } ok[] = {{"500ms", 500},   {"5s", 5000}, {"30min", 1800000}, {"2h", 7200000},
+              {"1d", 86400000}, {"0s", 0},    {"0ms", 0},         {"90min", 5400000}};
+    static const char *const bad[] = {"",
+                                      "5",
+                                      "s",
+                                      "5 s",
+                                      "5m",
+                                      "-5s",
+                                      "5S",
+                                      "5sec",
+                                      "1.5h",
+                                      "5s ",
+                                      " 5s",
+                                      "99999999999999999999d",
                                       "9223372036854775807s"};
     long ms;
 
@@ -441,11 +451,15 @@ static int by_name(const void *a, const void *b)
 int main(void)
 {
     static const struct CMUnitTest fixed[] = {
-        cmocka_unit_test(reference_loads),  cmocka_unit_test(minimal_defaults),
-        cmocka_unit_test(parts_and_secret_forms), cmocka_unit_test(secrets_are_not_read),
-        cmocka_unit_test(missing_file),     cmocka_unit_test(many_errors),
+        cmocka_unit_test(reference_loads),
+        cmocka_unit_test(minimal_defaults),
+        cmocka_unit_test(parts_and_secret_forms),
+        cmocka_unit_test(secrets_are_not_read),
+        cmocka_unit_test(missing_file),
+        cmocka_unit_test(many_errors),
         cmocka_unit_test(fingerprints),
-        cmocka_unit_test(durations),        cmocka_unit_test(suggestions),
+        cmocka_unit_test(durations),
+        cmocka_unit_test(suggestions),
     };
     enum { MAX_BAD = 120 };
     struct CMUnitTest tests[MAX_BAD + sizeof(fixed) / sizeof(fixed[0])];

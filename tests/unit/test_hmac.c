@@ -132,7 +132,7 @@ static void matches_openssl_cli(void **state)
     static const struct {
         const char *ns, *value;
     } cases[] = {
-        {"", "alice@example.com"}, {"", ""}, {"users", "42"},
+        {"", "alice@example.com"},       {"", ""},   {"users", "42"},
         {"", "Zo\xc3\xab \xe6\x9d\x8e"}, {"a", "b"}, {"ab", ""},
     };
     unsigned char key[40];
@@ -163,8 +163,8 @@ static void matches_openssl_cli(void **state)
         fputc(0, f);
         fwrite(cases[i].value, 1, strlen(cases[i].value), f);
         fclose(f);
-        snprintf(cmd, sizeof(cmd), "openssl dgst -sha256 -mac HMAC -macopt hexkey:%s < %s",
-                 keyhex, path);
+        snprintf(cmd, sizeof(cmd), "openssl dgst -sha256 -mac HMAC -macopt hexkey:%s < %s", keyhex,
+                 path);
         p = popen(cmd, "r");
         assert_non_null(p);
         assert_non_null(fgets(line, sizeof(line), p));
@@ -172,8 +172,8 @@ static void matches_openssl_cli(void **state)
         eq = strrchr(line, ' ');
         assert_non_null(eq);
         eq[1 + strcspn(eq + 1, "\r\n")] = '\0';
-        hmac_key_value(hk, cases[i].ns, strlen(cases[i].ns), cases[i].value,
-                       strlen(cases[i].value), mac);
+        hmac_key_value(hk, cases[i].ns, strlen(cases[i].ns), cases[i].value, strlen(cases[i].value),
+                       mac);
         tohex(mac, sizeof(mac), want);
         assert_string_equal(want, eq + 1);
     }

@@ -215,7 +215,8 @@ static void test_tcp_connect_statuses(void **state)
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons((uint16_t)port);
-    assert_int_equal(netprobe_tcp_connect((struct sockaddr *)&a, sizeof(a), 1000, &fd, &e), NETPROBE_TCP_OK);
+    assert_int_equal(netprobe_tcp_connect((struct sockaddr *)&a, sizeof(a), 1000, &fd, &e),
+                     NETPROBE_TCP_OK);
     assert_true(fd >= 0);
     close(fd);
     close(lfd);
@@ -267,7 +268,8 @@ static void test_tcp_probe_timeout(void **state)
     /* Fill the queue: connect until one attempt times out. */
     while (nf < 4 && !timed_out) {
         int fd = -1, e = 0;
-        enum netprobe_tcp_status st = netprobe_tcp_connect((struct sockaddr *)&a, sizeof(a), 300, &fd, &e);
+        enum netprobe_tcp_status st =
+            netprobe_tcp_connect((struct sockaddr *)&a, sizeof(a), 300, &fd, &e);
         if (st == NETPROBE_TCP_OK)
             fillers[nf++] = fd;
         else
@@ -279,7 +281,8 @@ static void test_tcp_probe_timeout(void **state)
     ep.timeout_ms = 400;
     check_report_init(&r);
     assert_false(netprobe_tcp(&ep, &r));
-    assert_status(only_result(&r, "tcp"), CHECK_FAIL, "no answer in 400ms: routing, security group or NACL");
+    assert_status(only_result(&r, "tcp"), CHECK_FAIL,
+                  "no answer in 400ms: routing, security group or NACL");
     check_report_free(&r);
     while (nf > 0)
         close(fillers[--nf]);
@@ -465,8 +468,8 @@ static void fake_pg_stop(struct fake_pg *f)
 }
 
 /* One TLS probe against a fresh fake server. */
-static struct check_result tls_probe(char reply, struct pki *pki, const char *host, const char *sslmode,
-                                     const char *rootcert, bool *got_request)
+static struct check_result tls_probe(char reply, struct pki *pki, const char *host,
+                                     const char *sslmode, const char *rootcert, bool *got_request)
 {
     struct fake_pg f;
     char port[16];

@@ -79,10 +79,18 @@ static bool decode_value(const char *s, char *out, size_t cap, size_t *len, bool
         if (c == '\\') {
             s++;
             switch (*s) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case '\\': c = '\\'; break;
-            case '"': c = '"'; break;
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case '\\':
+                c = '\\';
+                break;
+            case '"':
+                c = '"';
+                break;
             case 'x':
                 if (hexval(s[1]) < 0 || hexval(s[2]) < 0)
                     return false;
@@ -128,8 +136,7 @@ static bool block_parse(struct block *b, const char *file, struct anon_error *er
     return b->parsed;
 }
 
-static void fail_at(const char *file, int line, const char *what, const char *want,
-                    const char *got)
+static void fail_at(const char *file, int line, const char *what, const char *want, const char *got)
 {
     print_error("%s:%d: %s\n  expected: %s\n  got:      %s\n", file, line, what, want, got);
     fail();
@@ -161,8 +168,7 @@ static void check_output(struct block *b, const char *file, int line, const char
     b->r.ops->output(b->r.state, b->source_type, &out);
     if (strcmp(field, "output_type") == 0 && strcmp(out.type, want) != 0)
         fail_at(file, line, "output type", want, out.type);
-    if (strcmp(field, "may_be_null") == 0 &&
-        strcmp(out.may_be_null ? "true" : "false", want) != 0)
+    if (strcmp(field, "may_be_null") == 0 && strcmp(out.may_be_null ? "true" : "false", want) != 0)
         fail_at(file, line, "may_be_null", want, out.may_be_null ? "true" : "false");
 }
 

@@ -109,10 +109,18 @@ static bool decode_value(const char *s, char *out, size_t cap, size_t *len, bool
         if (c == '\\') {
             s++;
             switch (*s) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case '\\': c = '\\'; break;
-            case '"': c = '"'; break;
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case '\\':
+                c = '\\';
+                break;
+            case '"':
+                c = '"';
+                break;
             case 'x':
                 if (hexval(s[1]) < 0 || hexval(s[2]) < 0)
                     return false;
@@ -168,8 +176,7 @@ static bool block_parse(struct block *b, const char *file, struct anon_error *er
     return b->parsed;
 }
 
-static void fail_at(const char *file, int line, const char *what, const char *want,
-                    const char *got)
+static void fail_at(const char *file, int line, const char *what, const char *want, const char *got)
 {
     print_error("%s:%d: %s\n  expected: %s\n  got:      %s\n", file, line, what, want, got);
     fail();
@@ -247,7 +254,8 @@ static void apply_one(struct block *b, const struct rule_ctx *ctx, const char *f
     }
     if (!ok)
         fail_at(file, line, "apply failed", want, got);
-    if (is_null != want_null || (!want_null && (strlen(got) != want_len || memcmp(got, want, want_len))))
+    if (is_null != want_null ||
+        (!want_null && (strlen(got) != want_len || memcmp(got, want, want_len))))
         fail_at(file, line, "apply", want_null ? "NULL" : want, got);
 }
 
@@ -441,9 +449,8 @@ static struct rule parse_rule(const char *text, struct yopts **doc)
 
 static void test_registry_lists_extra_rules(void **state)
 {
-    const struct rule_ops *want[] = {&rule_mask,  &rule_truncate, &rule_generalise,
-                                     &rule_bucket, &rule_round,   &rule_scrub,
-                                     &rule_date_shift, &rule_json};
+    const struct rule_ops *want[] = {&rule_mask,  &rule_truncate, &rule_generalise, &rule_bucket,
+                                     &rule_round, &rule_scrub,    &rule_date_shift, &rule_json};
 
     (void)state;
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -461,9 +468,9 @@ static void test_utf8(void **state)
     assert_int_equal(utf8_count(s, strlen(s)), 6);
     assert_int_equal(utf8_offset(s, strlen(s), 3), 4);
     assert_int_equal(utf8_offset(s, strlen(s), 100), strlen(s));
-    assert_int_equal(utf8_char_len("\xe6\x9d", 2), 1);      /* cut short */
-    assert_int_equal(utf8_char_len("\xc0\xaf", 2), 1);      /* overlong */
-    assert_int_equal(utf8_char_len("\xed\xa0\x80", 3), 1);  /* surrogate */
+    assert_int_equal(utf8_char_len("\xe6\x9d", 2), 1);         /* cut short */
+    assert_int_equal(utf8_char_len("\xc0\xaf", 2), 1);         /* overlong */
+    assert_int_equal(utf8_char_len("\xed\xa0\x80", 3), 1);     /* surrogate */
     assert_int_equal(utf8_char_len("\xf4\x90\x80\x80", 4), 1); /* > U+10FFFF */
     assert_int_equal(utf8_count("\xff\xfe", 2), 2);
     assert_true(utf8_is_one_char("\xe2\x80\xa2", 3));
@@ -537,7 +544,8 @@ static void test_decimal_against_int128(void **state)
         r = ref_quant(v, m, floor_mode);
         fmt128(r, scale, want, sizeof(want));
         abuf_init(&out, 200);
-        assert_true(decimal_quantize(&d, &st, floor_mode ? DECIMAL_FLOOR : DECIMAL_HALF_AWAY, &out));
+        assert_true(
+            decimal_quantize(&d, &st, floor_mode ? DECIMAL_FLOOR : DECIMAL_HALF_AWAY, &out));
         {
             /* equal as numbers: the output has the step's own scale ("0.840" -> 2) */
             struct decimal g, w;
@@ -546,7 +554,8 @@ static void test_decimal_against_int128(void **state)
             abuf_free(&out);
             if (decimal_parse(got, strlen(got), &g) != DECIMAL_OK ||
                 decimal_parse(want, strlen(want), &w) != DECIMAL_OK || decimal_cmp(&g, &w) != 0 ||
-                strcmp(got, "-0") == 0 || (strchr(got, '.') && strlen(strchr(got, '.')) - 1 > scale))
+                strcmp(got, "-0") == 0 ||
+                (strchr(got, '.') && strlen(strchr(got, '.')) - 1 > scale))
                 fail_msg("%s by %s (%s): want %s got %s", vtext, stext,
                          floor_mode ? "floor" : "round", want, got);
         }

@@ -660,7 +660,7 @@ static size_t discover_classic(const char *dir)
     static char names[MAX_CASES][128];
     char sub[1024], req[1400];
     size_t n = list_dirs(dir, names, MAX_CASES), found = 0;
-    char (*copy)[128] = malloc(sizeof(names));
+    char(*copy)[128] = malloc(sizeof(names));
 
     assert_non_null(copy);
     memcpy(copy, names, sizeof(names));
@@ -718,8 +718,7 @@ int main(void)
                                             "aws-c-auth query", "derived"};
         static const CMUnitTestFunction fns[] = {run_classic, run_cauth_header, run_cauth_query,
                                                  run_derived_ec2};
-        snprintf(labels[i], sizeof(labels[i]), "%s: %s", kinds[g_cases[i].kind],
-                 g_cases[i].name);
+        snprintf(labels[i], sizeof(labels[i]), "%s: %s", kinds[g_cases[i].kind], g_cases[i].name);
         tests[nt].name = labels[i];
         tests[nt].test_func = fns[g_cases[i].kind];
         tests[nt].initial_state = &g_cases[i];
@@ -730,8 +729,9 @@ int main(void)
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_uri_encode);
     /* The suites must be all there: a missing fixture folder fails rather than shrinks. */
     if (n_classic != 34 || n_cauth != 38 || n_derived != 4) {
-        fprintf(stderr, "not ok - sigv4 fixtures under %s: %zu classic (want 34), %zu aws-c-auth "
-                        "(want 38), %zu derived ec2 (want 4)\n",
+        fprintf(stderr,
+                "not ok - sigv4 fixtures under %s: %zu classic (want 34), %zu aws-c-auth "
+                "(want 38), %zu derived ec2 (want 4)\n",
                 g_root, n_classic, n_cauth, n_derived);
         printf("not ok 1 - sigv4 fixtures missing under %s/sigv4\n", g_root);
         free(tests);
