@@ -498,21 +498,47 @@ EOF
 }
 
 target_lsn() { psql_at "$DST_PORT" -d postgres -Atc "SELECT pg_current_wal_lsn()"; }
+cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat; } # busy idle
+cpu_busy() { # "busy0 idle0" "busy1 idle1": % of all cores busy in between (every process)
+    awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); t = (y[1] - x[1]) + (y[2] - x[2]);
+                                    printf "%.0f", (t > 0 ? 100 * (y[1] - x[1]) / t : 0) }'
+}
+# Seconds from the start of the run to its last table_done event, and from there to
+# run_done (the publish transaction), from anonetl's JSON log.
+run_phases() { # log
+    python3 - "$1" <<'PY'
+import json, sys
+from datetime import datetime
+ts = lambda e: datetime.strptime(e["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+start = [ts(e) for e in ev if e.get("event") == "run_start"]
+copied = [ts(e) for e in ev if e.get("event") == "table_done"]
+done = [ts(e) for e in ev if e.get("event") == "run_done"]
+if start and copied and done:
+    print("copy %.2f s, publish %.2f s" % (max(copied) - start[0], done[0] - max(copied)))
+else:
+    print("phases n/a")
+PY
+}
 
-# Runs anonetl once after a checkpoint; LAST = wall seconds, LAST_LOG = its log, LAST_WAL =
+# Runs anonetl once after a checkpoint; LAST = wall seconds, LAST_LOG = its log, LAST_CPU =
+# % of the machine's CPU busy meanwhile (anything running on it), LAST_WAL =
 # MB of WAL the target wrote meanwhile (after a checkpoint, the first change to each page
 # logs the whole page: this is what a merge spread over a big table costs). Returns 1
 # (with the log's tail on stderr) when anonetl fails or its log lacks the expected event.
 time_anonetl() { # label config expected-event("" = any) [anonetl args...]
-    local label=$1 config=$2 event=$3 t0 t1 rc=0 lsn0
+    local label=$1 config=$2 event=$3 t0 t1 rc=0 lsn0 cpu0 cpu1
     shift 3
     LAST_LOG="$dir/anonetl-$label.log"
     checkpoint_both
     lsn0=$(target_lsn)
+    cpu0=$(cpu_ticks)
     t0=$(now)
     "$ANONETL" run -c "$config" --skip-preflight "$@" >"$LAST_LOG" 2>&1 || rc=$?
     t1=$(now)
+    cpu1=$(cpu_ticks)
     LAST=$(elapsed "$t0" "$t1")
+    LAST_CPU=$(cpu_busy "$cpu0" "$cpu1")
     LAST_WAL=$(psql_at "$DST_PORT" -d postgres -Atc "SELECT round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn0') / 1048576)")
     if [ "$rc" -ne 0 ]; then
         echo "anonetl ($label) failed with exit $rc; last lines of its log:" >&2
@@ -640,8 +666,8 @@ inc_round() { # round index-in-round
     inc_full[$m]="${inc_full[$m]:-} $full"
     inc_incr[$m]="${inc_incr[$m]:-} $LAST"
     inc_changed[$m]=$changed
-    printf '  round %d  deletes: %-8s  full %8.3f s  %6d rows changed  incremental %7.3f s  (target WAL %s MB)\n' \
-        $((r + 1)) "$m" "$full" "$changed" "$LAST" "$LAST_WAL"
+    printf '  round %d  deletes: %-8s  full %8.3f s  %6d rows changed  incremental %7.3f s  (%s; target WAL %s MB; CPU %s%%)\n' \
+        $((r + 1)) "$m" "$full" "$changed" "$LAST" "$(run_phases "$LAST_LOG")" "$LAST_WAL" "$LAST_CPU"
     [ "$r" -ne $((ROUNDS - 1)) ] || inc_verify "$m"
 }
 
@@ -722,7 +748,8 @@ part_jobs() {
                 break 2
             fi
             jobs_times[$j]="${jobs_times[$j]:-} $LAST"
-            printf '  round %d  --jobs %d  %8.3f s\n' $((r + 1)) "$j" "$LAST"
+            printf '  round %d  --jobs %d  %8.3f s  (%s; machine CPU busy %s%%)\n' \
+                $((r + 1)) "$j" "$LAST" "$(run_phases "$LAST_LOG")" "$LAST_CPU"
         done
     done
     if [ "$JOBS_FAILED" = 0 ]; then
