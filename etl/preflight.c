@@ -466,7 +466,6 @@ bool preflight_run_checks(const struct config *cfg, const char *only, struct che
 
     struct aws_creds_provider *creds;
     struct ec2 *ec2;
-    struct infra_error ierr = {{0}};
 
     if (!parse_only(only, &mask, err))
         return false;
@@ -475,14 +474,10 @@ bool preflight_run_checks(const struct config *cfg, const char *only, struct che
         struct check_result *c = check_report_add(out, "peering", "aws", CHECK_SKIP);
         check_result_detail(c, "not checked: the config has no aws: section");
     }
+    /* libcurl's global state is set up once by main(). */
     if ((mask & G_AWS) && cfg->aws) {
-        if (!aws_http_global_init(&ierr)) {
-            anon_error_set(err, "%s", ierr.msg);
-            return false;
-        }
         run_aws(cfg, mask, out, &creds, &ec2);
         aws_free(creds, ec2);
-        aws_http_global_cleanup();
     }
     return true;
 }
@@ -669,11 +664,9 @@ static bool repair(const struct config *cfg, const struct preflight_options *opt
         fprintf(stderr, "anonetl preflight: --repair: nothing to repair without an aws: section\n");
         return true;
     }
-    if (!aws_http_global_init(&ierr))
-        goto out;
     if (!aws_open(cfg, region, sizeof(region), &creds, &ec2, &ierr) ||
         !aws_input_build(cfg->aws, region, &s) || !aws_repair_plan_build(ec2, &s.in, &plan, &ierr))
-        goto out_http;
+        goto out;
     if (opt->yes && plan.n_actions > 0) {
         *applied = true;
         if (!aws_repair_apply(ec2, &plan, 120000, &ierr))
@@ -681,12 +674,10 @@ static bool repair(const struct config *cfg, const struct preflight_options *opt
     }
     *json_out = repair_render(&plan, *applied, opt->json, opt->yes);
     ok = true;
-out_http:
+out:
     aws_repair_plan_free(&plan);
     aws_input_free(&s);
     aws_free(creds, ec2);
-    aws_http_global_cleanup();
-out:
     if (!ok)
         fprintf(stderr, "anonetl preflight: --repair: %s\n",
                 ierr.msg[0] ? ierr.msg : "out of memory");
