@@ -38,7 +38,11 @@
 #                speed-up = median(--jobs 1) / median(--jobs 2) (aim >= 1.4x on 2
 #                cores); both schemas must hold identical data.
 #
-# The machine may be shared: the load average is printed before and after each part.
+# The machine may be shared: the load average is printed before and after each part, and
+# each timed run of these parts shows the machine's CPU use (every process) and anonetl's
+# own split between copy and publish; incremental runs also show the target's WAL volume
+# (the checkpoint before each timed run makes the merge log whole pages, as a run
+# following a checkpoint does in production).
 #
 # Env: BENCH_PARTS (copy,incremental,jobs: any comma-separated subset; default all),
 #      BENCH_QUICK=1 (small defaults: 20000 / 200000 / 50000 rows),
