@@ -18,7 +18,6 @@
 # is timed on the source's real COPY output, which it must reproduce byte for byte
 # (tests/bench/codec_bench.c).
 #
-#
 # Two more parts measure issue 5, on the same clusters (each in its own database):
 #
 #   incremental: a BENCH_INC_ROWS-row `parties` (plus is_deleted, an index on
