@@ -197,15 +197,24 @@ static bool enforce_tls(struct pgconn_params *p, const char *what, struct anon_e
     return false;
 }
 
-static bool params_add_session(struct pgconn_params *p, const struct cfg_db *db)
-{
-    char options[sizeof(pinned_options) + 64];
+/*
+ * The target commits asynchronously: everything anonetl writes there can be rebuilt from
+ * the source, and each publish is one transaction holding both the data and the
+ * high-water marks, so a server crash can only lose whole recent publishes (the next run
+ * redoes them), never leave a partial one. Not waiting for each commit's WAL flush makes
+ * loads and merges cheaper.
+ */
+static const char target_options[] = " -c synchronous_commit=off";
 
+static bool params_add_session(struct pgconn_params *p, const struct cfg_db *db, const char *what)
+{
+    char options[sizeof(pinned_options) + sizeof(target_options) + 64];
+
+    snprintf(options, sizeof(options), "%s%s", pinned_options,
+             strcmp(what, "target") == 0 ? target_options : "");
     if (db->statement_timeout_ms > 0)
-        snprintf(options, sizeof(options), "%s -c statement_timeout=%ld", pinned_options,
-                 db->statement_timeout_ms);
-    else
-        snprintf(options, sizeof(options), "%s", pinned_options);
+        snprintf(options + strlen(options), sizeof(options) - strlen(options),
+                 " -c statement_timeout=%ld", db->statement_timeout_ms);
     params_set(p, "application_name", "anonetl");
     params_set(p, "client_encoding", "UTF8");
     params_set(p, "options", options);
@@ -235,7 +244,7 @@ bool pgconn_params_build(const struct cfg_db *db, const char *what, struct pgcon
         params_set(p, "sslrootcert", db->sslrootcert);
     ok = ok && enforce_tls(p, what, err);
     ok = ok && (!db->iam_auth || params_iam_tls(p, what, err));
-    if (ok && !params_add_session(p, db)) {
+    if (ok && !params_add_session(p, db, what)) {
         anon_error_set(err, "%s: too many connection parameters", what);
         ok = false;
     }

@@ -320,7 +320,7 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
     task->where = dup_sql(&where);
     log_info("incremental", plan->qualified, "changes after %s up to %s", st.high_water_mark,
              t->high_water_mark[0] ? t->high_water_mark : "(no rows)");
-    if (!target_create_version(r->target, plan, t->staging_name, &r->err))
+    if (!target_create_staging(r->target, plan, t->staging_name, &r->err))
         return EXIT_TARGET;
     if (plan->cfg->deletes != CFG_DELETES_KEY_SCAN)
         return EXIT_OK;
@@ -338,7 +338,7 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
     t->pieces_left++;
     staging_name(plan, r->run_id, "-keys", t->keys_name);
     snprintf(task->dest, sizeof(task->dest), "%s", t->keys_name);
-    return target_create_version(r->target, task->plan, t->keys_name, &r->err) ? EXIT_OK
+    return target_create_staging(r->target, task->plan, t->keys_name, &r->err) ? EXIT_OK
                                                                                : EXIT_TARGET;
 }
 

@@ -141,14 +141,14 @@ bool target_version_sql(PGconn *conn, const char *version_name, struct abuf *out
     return pgconn_quote_ident(conn, version_name, out);
 }
 
-bool target_create_version(PGconn *conn, const struct table_plan *plan, const char *version_name,
-                           struct anon_error *err)
+static bool create_table(PGconn *conn, const struct table_plan *plan, const char *version_name,
+                         bool staging, struct anon_error *err)
 {
     struct abuf sql;
     bool ok;
 
     abuf_init(&sql, 1 << 20);
-    abuf_puts(&sql, "CREATE TABLE ");
+    abuf_puts(&sql, staging ? "CREATE UNLOGGED TABLE " : "CREATE TABLE ");
     target_version_sql(conn, version_name, &sql);
     abuf_puts(&sql, " (");
     for (size_t i = 0; i < plan->n_columns; i++) {
@@ -163,11 +163,23 @@ bool target_create_version(PGconn *conn, const struct table_plan *plan, const ch
     abuf_puts(&sql, ")");
     /* Incremental tables are updated in place by key: free space on each page lets an
      * update stay on its page (HOT), sparing a primary key entry and a page write. */
-    if (plan->cfg->mode == CFG_MODE_INCREMENTAL)
+    if (plan->cfg->mode == CFG_MODE_INCREMENTAL && !staging)
         abuf_puts(&sql, " WITH (fillfactor = 85)");
     ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
     abuf_free(&sql);
     return ok;
+}
+
+bool target_create_version(PGconn *conn, const struct table_plan *plan, const char *version_name,
+                           struct anon_error *err)
+{
+    return create_table(conn, plan, version_name, false, err);
+}
+
+bool target_create_staging(PGconn *conn, const struct table_plan *plan, const char *name,
+                           struct anon_error *err)
+{
+    return create_table(conn, plan, name, true, err);
 }
 
 static void key_list(PGconn *conn, const struct table_plan *plan, struct abuf *sql)

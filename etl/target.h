@@ -45,6 +45,11 @@ void target_version_name(const struct table_plan *plan, int64_t run_id, char out
 bool target_version_sql(PGconn *conn, const char *version_name, struct abuf *out);
 bool target_create_version(PGconn *conn, const struct table_plan *plan, const char *version_name,
                            struct anon_error *err) ANON_MUST_CHECK;
+/* A staging table (changed rows, streamed keys): UNLOGGED, since it only lives until the
+ * publish that reads it and a crash loses nothing the next run would not redo. Writing
+ * no WAL for it makes incremental runs and key scans cheaper. */
+bool target_create_staging(PGconn *conn, const struct table_plan *plan, const char *name,
+                           struct anon_error *err) ANON_MUST_CHECK;
 /* Add the primary key after the load (faster than loading into an index). A duplicate
  * means two source keys became one after their rules: reported as a collision. */
 bool target_add_primary_key(PGconn *conn, const struct table_plan *plan, const char *version_name,
