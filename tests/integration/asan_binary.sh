@@ -10,10 +10,7 @@ cd "$(dirname "$0")/../.."
 
 BIN=build/asan/anonetl
 if [ ! -x "$BIN" ]; then skip "sanitizer build" "$BIN not built (make build/asan/anonetl)"; done_testing; exit; fi
-work=$(pgc_mktemp)
-trap 'pgc_stop_all; rm -rf "$work"' EXIT
-pgc_init "$work/src" >/dev/null && pgc_start "$work/src" >/dev/null
-pgc_init "$work/tgt" >/dev/null && pgc_start "$work/tgt" >/dev/null
+pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
 pgc_psql "$work/src" -f sql/demo/schema.sql -f sql/demo/data.sql >/dev/null
 pgc_psql "$work/src" -c "DELETE FROM messages WHERE id > 5000; DELETE FROM payments WHERE id > 3000" >/dev/null
 export ANONETL_HASH_KEY=$(openssl rand -hex 32)

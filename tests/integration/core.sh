@@ -10,13 +10,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib/pgcluster.sh
 
 ANONETL=${ANONETL:-./anonetl}
-work=$(pgc_mktemp)
-trap 'pgc_stop_all; rm -rf "$work"' EXIT
-
-pgc_init "$work/src" >/dev/null && pgc_start "$work/src" >/dev/null
-pgc_init "$work/tgt" >/dev/null && pgc_start "$work/tgt" >/dev/null
-S() { pgc_psql "$work/src" -d postgres "$@"; }
-T() { pgc_psql "$work/tgt" -d postgres "$@"; }
+pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
 
 # Secrets used below; the test proves none of them leaks.
 KEY=$(openssl rand -hex 32)

@@ -13,13 +13,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/pgcluster.sh
 
 ANONETL=${ANONETL:-./anonetl}
-work=$(pgc_mktemp)
-trap 'pgc_stop_all; rm -rf "$work"' EXIT
-
-pgc_init "$work/src" >/dev/null && pgc_start "$work/src" >/dev/null
-pgc_init "$work/tgt" >/dev/null && pgc_start "$work/tgt" >/dev/null
-S() { pgc_psql "$work/src" -d postgres "$@"; }
-T() { pgc_psql "$work/tgt" -d postgres "$@"; }
+pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
 
 ANONETL_HASH_KEY=$(openssl rand -hex 32)
 export ANONETL_HASH_KEY

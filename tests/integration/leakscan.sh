@@ -9,10 +9,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib/pgcluster.sh
 
 ANONETL=${ANONETL:-./anonetl}
-work=$(pgc_mktemp)
-trap 'pgc_stop_all; rm -rf "$work"' EXIT
-pgc_init "$work/src" >/dev/null && pgc_start "$work/src" >/dev/null
-pgc_init "$work/tgt" >/dev/null && pgc_start "$work/tgt" >/dev/null
+pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
 pgc_psql "$work/src" -c 'CREATE DATABASE odr' >/dev/null
 pgc_psql "$work/tgt" -c 'CREATE DATABASE odr_anon' >/dev/null
 pgc_psql "$work/src" -d odr -f sql/demo/schema.sql -f sql/demo/data.sql >/dev/null

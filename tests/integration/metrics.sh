@@ -14,11 +14,7 @@ cd "$(dirname "$0")/../.."
 
 ANONETL=${ANONETL:-./anonetl}
 PY=${PYTHON:-python3}
-work=$(pgc_mktemp)
-trap 'pgc_stop_all; rm -rf "$work"' EXIT
-
-pgc_init "$work/src" >/dev/null && pgc_start "$work/src" >/dev/null
-pgc_init "$work/tgt" >/dev/null && pgc_start "$work/tgt" >/dev/null
+pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
 pgc_psql "$work/src" <<'SQL' >/dev/null
 CREATE TABLE public.people (id int PRIMARY KEY, email text, is_test boolean NOT NULL);
 INSERT INTO public.people SELECT g, 'u' || g || '@example.com', g % 10 = 0 FROM generate_series(1, 250) g;

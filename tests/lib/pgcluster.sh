@@ -234,3 +234,16 @@ pgc_dsn() { # DIR [db] [user]
     printf 'host=%s port=%s dbname=%s user=%s\n' "$(pgc__dsn_value "$dir")" "$port" \
         "$(pgc__dsn_value "${2:-postgres}")" "$(pgc__dsn_value "${3:-postgres}")"
 }
+
+# pgc_pair: the usual test setup. Sets $work (a temp dir, removed on exit), starts two
+# clusters, $work/src and $work/tgt, stopped on exit, and defines S and T: psql as the
+# superuser on database postgres of each. A test may redefine S and T afterwards.
+pgc_pair() {
+    work=$(pgc_mktemp) || return 1
+    # shellcheck disable=SC2064 # expand $work now: the trap must remove this very dir
+    trap "pgc_stop_all; rm -rf '$work'" EXIT
+    pgc_init "$work/src" >/dev/null && pgc_start "$work/src" >/dev/null &&
+        pgc_init "$work/tgt" >/dev/null && pgc_start "$work/tgt" >/dev/null
+}
+S() { pgc_psql "$work/src" -d postgres "$@"; }
+T() { pgc_psql "$work/tgt" -d postgres "$@"; }
