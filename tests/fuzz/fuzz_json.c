@@ -17,6 +17,7 @@
 #include "anonymise/pgarray.h"
 #include "anonymise/rule.h"
 #include "anonymise/yopts.h"
+#include "tests/fuzz/fuzz_rule.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,16 +33,9 @@ static const unsigned char key[32] = {9, 8, 7};
 static void setup(void)
 {
     struct anon_error err;
-    struct yopts *doc, *v;
 
+    fuzz_parse_rule(rule_text, &rule);
     anon_error_clear(&err);
-    if (!yopts_load("fuzz", rule_text, strlen(rule_text), &doc, &err))
-        abort();
-    v = yopts_item(doc, 0);
-    if (!rule_parse(v, &rule, &err))
-        abort();
-    yopts_free(v);
-    yopts_free(doc);
     hkey = hmac_key_new(key, sizeof(key), &err);
     if (!hkey)
         abort();

@@ -12,6 +12,7 @@
 #include "anonymise/abuf.h"
 #include "anonymise/rule.h"
 #include "anonymise/yopts.h"
+#include "tests/fuzz/fuzz_rule.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,17 +25,7 @@ static bool ready;
 
 static void setup(void)
 {
-    struct anon_error err;
-    struct yopts *doc, *v;
-
-    anon_error_clear(&err);
-    if (!yopts_load("fuzz", rule_text, strlen(rule_text), &doc, &err))
-        abort();
-    v = yopts_item(doc, 0);
-    if (!rule_parse(v, &rule, &err))
-        abort();
-    yopts_free(v);
-    yopts_free(doc);
+    fuzz_parse_rule(rule_text, &rule);
     ready = true;
 }
 

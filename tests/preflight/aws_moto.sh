@@ -52,13 +52,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for v in $(env | sed -n 's/^\(AWS_[A-Z0-9_]*\)=.*/\1/p') http_proxy https_proxy HTTP_PROXY \
-    HTTPS_PROXY ALL_PROXY all_proxy; do
-    unset "$v"
-done
-export HOME=$tmp/home AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-    AWS_CONFIG_FILE=/dev/null
-mkdir -p "$HOME"
+aws_env_isolate "$tmp"
+export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null
 
 # 3 unsigned actions for our IAM user, 3 for the data team's; then signatures are checked.
 if ! moto_start 6 || ! moto_create_user anonetl; then

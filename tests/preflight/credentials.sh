@@ -29,13 +29,7 @@ trap cleanup EXIT
 export ASAN_OPTIONS=detect_leaks=1
 
 # A clean AWS environment: nothing from the caller leaks in, IMDS off, no proxies.
-for v in $(env | sed -n 's/^\(AWS_[A-Z0-9_]*\)=.*/\1/p') ANONETL_ECS_CREDENTIALS_HOST \
-    http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy; do
-    unset "$v"
-done
-export HOME=$TMP/home
-mkdir -p "$HOME/.aws"
-export AWS_EC2_METADATA_DISABLED=true
+aws_env_isolate "$TMP"
 
 SECRET_ENV="envSecretKey/never+printed+0001"
 SECRET_FILE="fileSecretKey/never+printed+0002"

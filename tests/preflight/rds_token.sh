@@ -21,13 +21,7 @@ ANONETL=${ANONETL:-./anonetl}
 TMP=$(pgc_mktemp)
 trap 'pgc_stop_all; rm -rf "$TMP"' EXIT
 
-for v in $(env | sed -n 's/^\(AWS_[A-Z0-9_]*\)=.*/\1/p') http_proxy https_proxy HTTP_PROXY \
-    HTTPS_PROXY ALL_PROXY all_proxy; do
-    unset "$v"
-done
-export HOME=$TMP/home
-mkdir -p "$HOME"
-export AWS_EC2_METADATA_DISABLED=true
+aws_env_isolate "$TMP"
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLETOKEN01
 SECRET="tokenTestSecret/never+printed+$(openssl rand -hex 6)"
 export AWS_SECRET_ACCESS_KEY=$SECRET

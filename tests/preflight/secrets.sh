@@ -23,13 +23,7 @@ ANONETL=${ANONETL:-./anonetl}
 TMP=$(pgc_mktemp)
 trap 'moto_stop; pgc_stop_all; rm -rf "$TMP"' EXIT
 
-for v in $(env | sed -n 's/^\(AWS_[A-Z0-9_]*\)=.*/\1/p') http_proxy https_proxy HTTP_PROXY \
-    HTTPS_PROXY ALL_PROXY all_proxy; do
-    unset "$v"
-done
-export HOME=$TMP/home
-mkdir -p "$HOME"
-export AWS_EC2_METADATA_DISABLED=true
+aws_env_isolate "$TMP"
 ALL_OUT=$TMP/all-output.txt
 
 if ! moto_start 3 2>"$TMP/moto.err"; then

@@ -121,3 +121,17 @@ moto_stop() {
     fi
     return 0
 }
+
+# aws_env_isolate DIR: a clean AWS environment for a test. Nothing from the caller leaks
+# in (AWS_* variables, proxies, ~/.aws: HOME becomes DIR/home), and instance metadata is
+# off, so no credential lookup can leave loopback.
+aws_env_isolate() {
+    local v
+    for v in $(env | sed -n 's/^\(AWS_[A-Z0-9_]*\)=.*/\1/p') ANONETL_ECS_CREDENTIALS_HOST \
+        http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy; do
+        unset "$v"
+    done
+    export HOME=$1/home
+    mkdir -p "$HOME/.aws"
+    export AWS_EC2_METADATA_DISABLED=true
+}
