@@ -202,9 +202,10 @@ static bool enforce_tls(struct pgconn_params *p, const char *what, struct anon_e
  * the source, and each publish is one transaction holding both the data and the
  * high-water marks, so a server crash can only lose whole recent publishes (the next run
  * redoes them), never leave a partial one. Not waiting for each commit's WAL flush makes
- * loads and merges cheaper.
+ * loads and merges cheaper. JIT is off: anonetl's statements are bulk writes and merges
+ * by key, where compiling costs tens of milliseconds a statement and saves nothing.
  */
-static const char target_options[] = " -c synchronous_commit=off";
+static const char target_options[] = " -c synchronous_commit=off -c jit=off";
 
 static bool params_add_session(struct pgconn_params *p, const struct cfg_db *db, const char *what)
 {

@@ -294,7 +294,11 @@ static bool merge_soft_deletes(PGconn *conn, struct publish_table *t, const char
     return n >= 0;
 }
 
-/* Upsert the window's rows by key (the key after its rules: deterministic). */
+/*
+ * Upsert the window's rows by key (the key after its rules: deterministic). A row whose
+ * anonymised image did not change is left alone (`*=` compares the stored bytes, as
+ * REFRESH MATERIALIZED VIEW CONCURRENTLY does): no new row version, no WAL.
+ */
 static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *version,
                          const char *staging, struct anon_error *err)
 {
@@ -309,7 +313,7 @@ static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *vers
             abuf_puts(&cols, ", ");
         pgconn_quote_ident(conn, plan->columns[i].source->name, &cols);
     }
-    abuf_printf(&sql, "INSERT INTO %s (%s) SELECT %s FROM %s s", version, abuf_cstr(&cols),
+    abuf_printf(&sql, "INSERT INTO %s AS v (%s) SELECT %s FROM %s s", version, abuf_cstr(&cols),
                 abuf_cstr(&cols), staging);
     if (plan->cfg->deletes == CFG_DELETES_SOFT) {
         abuf_puts(&sql, " WHERE s.");
@@ -336,6 +340,8 @@ static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *vers
         pgconn_quote_ident(conn, name, &sql);
         first = false;
     }
+    if (plan->n_key < plan->n_columns)
+        abuf_puts(&sql, " WHERE NOT (v.* *= EXCLUDED.*)");
     ok = !abuf_failed(&sql) && exec_count(conn, abuf_cstr(&sql), err) >= 0;
     abuf_free(&sql);
     abuf_free(&cols);
@@ -361,25 +367,43 @@ static bool merge_key_scan(PGconn *conn, struct publish_table *t, const char *ve
     return n >= 0;
 }
 
-static bool merge_table(PGconn *conn, struct publish_table *t, struct anon_error *err)
+bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *chunk,
+                         struct anon_error *err)
 {
-    struct abuf version, staging, keys;
+    struct abuf version, staging;
     bool ok;
 
     abuf_init(&version, 4096);
     abuf_init(&staging, 4096);
-    abuf_init(&keys, 4096);
     target_version_sql(conn, t->version_name, &version);
-    target_version_sql(conn, t->staging_name, &staging);
-    target_version_sql(conn, t->keys_name, &keys);
-    ok = !abuf_failed(&version) && !abuf_failed(&staging) && !abuf_failed(&keys);
+    target_version_sql(conn, chunk, &staging);
+    ok = !abuf_failed(&version) && !abuf_failed(&staging);
     if (ok && t->plan->cfg->deletes == CFG_DELETES_SOFT)
         ok = merge_soft_deletes(conn, t, abuf_cstr(&version), abuf_cstr(&staging), err);
     ok = ok && merge_upsert(conn, t, abuf_cstr(&version), abuf_cstr(&staging), err);
-    if (ok && t->keys_name[0])
-        ok = merge_key_scan(conn, t, abuf_cstr(&version), abuf_cstr(&keys), err);
+    /* Dropped inside the transaction: a rollback keeps it, and the run's cleanup or the
+     * next run's drops it then. */
+    ok = ok && target_drop_version(conn, chunk, err);
     abuf_free(&version);
     abuf_free(&staging);
+    return ok;
+}
+
+/* After every piece is merged: key_scan deletes, once all source keys are in. */
+static bool merge_finish(PGconn *conn, struct publish_table *t, struct anon_error *err)
+{
+    struct abuf version, keys;
+    bool ok;
+
+    if (!t->keys_name[0])
+        return true;
+    abuf_init(&version, 4096);
+    abuf_init(&keys, 4096);
+    target_version_sql(conn, t->version_name, &version);
+    target_version_sql(conn, t->keys_name, &keys);
+    ok = !abuf_failed(&version) && !abuf_failed(&keys) &&
+         merge_key_scan(conn, t, abuf_cstr(&version), abuf_cstr(&keys), err);
+    abuf_free(&version);
     abuf_free(&keys);
     return ok;
 }
@@ -413,11 +437,11 @@ static bool publish_one(PGconn *conn, struct publish_request *req, struct publis
                         struct old_version *old, struct anon_error *err)
 {
     if (t->kind == PUBLISH_MERGE) {
-        /* The view already points at this version: merge in place, readers see the
-         * old rows until the commit. Staging tables go after the commit. */
-        snprintf(old[0].name, sizeof(old[0].name), "%s", t->staging_name);
-        snprintf(old[1].name, sizeof(old[1].name), "%s", t->keys_name);
-        return merge_table(conn, t, err) && enforce_kanon(conn, req, t, err) &&
+        /* The view already points at this version: its changed rows were merged in
+         * place (publish_merge_chunk), readers see the old rows until the commit. The
+         * table of keys goes after the commit. */
+        snprintf(old[0].name, sizeof(old[0].name), "%s", t->keys_name);
+        return merge_finish(conn, t, err) && enforce_kanon(conn, req, t, err) &&
                grant_and_comment(conn, req, t, err) && record_table(conn, req, t, err);
     }
     return enforce_kanon(conn, req, t, err) && check_existing(conn, req->schema, t->plan, err) &&
@@ -457,6 +481,13 @@ static void drop_old_versions(PGconn *conn, const struct old_version *old, size_
     PQclear(PQexec(conn, "RESET lock_timeout"));
 }
 
+bool publish_begin(PGconn *conn, struct publish_request *req, struct anon_error *err)
+{
+    req->begun = pgconn_exec(conn, "BEGIN", PGRES_COMMAND_OK, err) &&
+                 pgconn_exec(conn, PUBLISH_LOCK_TIMEOUT, PGRES_COMMAND_OK, err);
+    return req->begun;
+}
+
 bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *err)
 {
     /* Two slots per table: the old version (swap), or the staging tables (merge). */
@@ -467,8 +498,7 @@ bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *e
         anon_error_set(err, "out of memory");
         return false;
     }
-    ok = pgconn_exec(conn, "BEGIN", PGRES_COMMAND_OK, err) &&
-         pgconn_exec(conn, PUBLISH_LOCK_TIMEOUT, PGRES_COMMAND_OK, err);
+    ok = req->begun || publish_begin(conn, req, err);
     for (size_t i = 0; ok && i < req->n_tables; i++)
         ok = publish_one(conn, req, &req->tables[i], &old[2 * i], err);
     ok = ok && finish_run(conn, req->run_id, err) &&

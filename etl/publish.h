@@ -31,9 +31,9 @@ struct publish_table {
     const struct table_plan *plan;
     enum publish_kind kind;
     char version_name[TARGET_NAME_MAX]; /* SWAP: the new version; MERGE: the current one */
-    char staging_name[TARGET_NAME_MAX]; /* MERGE: the changed rows */
-    char keys_name[TARGET_NAME_MAX];    /* key_scan deletes: every source key, or "" */
-    char high_water_mark[128];          /* incremental tables: stored with the data */
+    unsigned n_chunks; /* MERGE: pieces of changed rows created ("…@r<run>+1" to "+n") */
+    char keys_name[TARGET_NAME_MAX]; /* key_scan deletes: every source key, or "" */
+    char high_water_mark[128];       /* incremental tables: stored with the data */
     struct tablecopy_stats stats;
     uint64_t rows_filtered;
     uint64_t rows_deleted;    /* filled by publish (merges) */
@@ -55,8 +55,20 @@ struct publish_request {
     struct publish_table *tables;
     size_t n_tables;
     bool policy_violated; /* out: k-anonymity with on_violation: fail (nothing published) */
+    bool begun;           /* publish_begin opened the transaction */
 };
 
+/*
+ * Incremental tables merge while the copy goes on: the publish transaction opens before
+ * the workers start, each piece of changed rows is merged (and dropped) as soon as a
+ * worker finishes it, and publish_all ends the same transaction. Readers still see the
+ * previous state until the commit; a failure rolls every merge back.
+ */
+bool publish_begin(PGconn *conn, struct publish_request *req,
+                   struct anon_error *err) ANON_MUST_CHECK;
+bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *chunk,
+                         struct anon_error *err) ANON_MUST_CHECK;
+/* Everything else, in the transaction publish_begin opened or in a new one; commits. */
 bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *err) ANON_MUST_CHECK;
 
 #endif

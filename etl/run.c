@@ -128,8 +128,10 @@ static void log_table_summary(const struct publish_table *t)
         LF_INT("rows_per_s", t->stats.elapsed_s > 0
                                  ? (int64_t)((double)t->stats.rows_read / t->stats.elapsed_s)
                                  : 0),
+        LF_INT("pieces", t->n_chunks), /* incremental: pieces of changed rows merged */
     };
-    log_emit(LOG_INFO, "table_done", t->plan->qualified, f, 5, "copied");
+    log_emit(LOG_INFO, "table_done", t->plan->qualified, f, t->kind == PUBLISH_MERGE ? 6 : 5,
+             t->kind == PUBLISH_MERGE ? "copied and merged" : "copied");
     metrics_table(t->plan->qualified, t->stats.rows_read, t->stats.rows_written, t->rows_filtered,
                   t->stats.elapsed_s);
 }
@@ -150,16 +152,6 @@ static void print_summary(const struct run *r, double elapsed_s)
     }
     fprintf(stderr, "published %zu table%s to schema %s in %.2fs (run %lld)\n", r->n_tables,
             r->n_tables == 1 ? "" : "s", r->cfg->target.schema, elapsed_s, (long long)r->run_id);
-}
-
-/* Tables a run creates in anonetl_data, named after the table and the run. */
-static void staging_name(const struct table_plan *plan, int64_t run_id, const char *tag,
-                         char out[TARGET_NAME_MAX])
-{
-    char name[TARGET_NAME_MAX];
-
-    target_version_name(plan, run_id, name);
-    snprintf(out, TARGET_NAME_MAX, "%.*s%s", (int)(TARGET_NAME_MAX - 1 - strlen(tag)), name, tag);
 }
 
 static char *dup_sql(struct abuf *b)
@@ -314,14 +306,11 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
     }
     t->kind = PUBLISH_MERGE;
     snprintf(t->version_name, sizeof(t->version_name), "%s", st.version_table);
-    staging_name(plan, r->run_id, "+", t->staging_name);
-    snprintf(task->dest, sizeof(task->dest), "%s", t->staging_name);
+    task->chunked = true; /* merged piece by piece while the copy goes on */
     increment_window_sql(src, plan, st.high_water_mark, t->high_water_mark, &where);
     task->where = dup_sql(&where);
     log_info("incremental", plan->qualified, "changes after %s up to %s", st.high_water_mark,
              t->high_water_mark[0] ? t->high_water_mark : "(no rows)");
-    if (!target_create_staging(r->target, plan, t->staging_name, &r->err))
-        return EXIT_TARGET;
     if (plan->cfg->deletes != CFG_DELETES_KEY_SCAN)
         return EXIT_OK;
     /* key_scan: every source key, after its rules, into a table of keys. */
@@ -336,7 +325,7 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
         return EXIT_INTERNAL;
     }
     t->pieces_left++;
-    staging_name(plan, r->run_id, "-keys", t->keys_name);
+    target_run_table_name(plan, r->run_id, "-keys", t->keys_name);
     snprintf(task->dest, sizeof(task->dest), "%s", t->keys_name);
     return target_create_staging(r->target, task->plan, t->keys_name, &r->err) ? EXIT_OK
                                                                                : EXIT_TARGET;
@@ -354,7 +343,37 @@ static void free_tasks(struct copy_task *tasks, size_t n)
     free(tasks);
 }
 
-static int copy_tables(struct run *r)
+/*
+ * With incremental tables, the leader merges their pieces of changed rows in the
+ * publish transaction while the workers copy (see worker.h); otherwise the copy simply
+ * runs to its end.
+ */
+static int copy_and_merge(struct run *r, const struct worker_setup *ws, struct copy_task *tasks,
+                          size_t n_tasks, struct publish_request *pub)
+{
+    struct worker_pool *pool;
+    struct worker_chunk chunk;
+    struct anon_error err;
+    bool merges = false;
+
+    for (size_t i = 0; i < n_tasks; i++)
+        merges = merges || tasks[i].chunked;
+    if (!merges)
+        return worker_run_all(ws, tasks, n_tasks, &r->err);
+    if (!publish_begin(r->target, pub, &r->err))
+        return EXIT_TARGET;
+    if (!(pool = worker_start(ws, tasks, n_tasks, &r->err)))
+        return EXIT_INTERNAL;
+    anon_error_clear(&err);
+    while (worker_next_chunk(pool, &chunk))
+        if (!publish_merge_chunk(r->target, chunk.table, chunk.name, &err)) {
+            worker_stop(pool, EXIT_TARGET, &err);
+            break;
+        }
+    return worker_finish(pool, &r->err);
+}
+
+static int copy_tables(struct run *r, struct publish_request *pub)
 {
     struct copy_task *tasks = calloc((2 + MAX_PIECES) * r->n_tables + 1, sizeof(*tasks));
     struct worker_setup ws = {
@@ -365,6 +384,7 @@ static int copy_tables(struct run *r)
         .key_len = r->key.len,
         .hmac = r->hmac,
         .run_time = r->started,
+        .run_id = r->run_id,
         .jobs = jobs_of(r),
         .deadline = r->deadline,
     };
@@ -380,7 +400,7 @@ static int copy_tables(struct run *r)
     for (size_t i = 0; i < r->n_tables && code == EXIT_OK; i++)
         code = prepare_table(r, &r->tables[i], tasks, &n_tasks);
     if (code == EXIT_OK)
-        code = worker_run_all(&ws, tasks, n_tasks, &r->err);
+        code = copy_and_merge(r, &ws, tasks, n_tasks, pub);
     if (code == EXIT_OK)
         for (size_t i = 0; i < r->n_tables && code == EXIT_OK; i++)
             if (!source_snapshot_count_filtered(r->source, r->tables[i].plan,
@@ -407,10 +427,6 @@ static int copy_and_publish(struct run *r)
         return EXIT_TARGET;
     snprintf(run_label, sizeof(run_label), "%lld", (long long)r->run_id);
     log_set_run(run_label);
-    if ((code = copy_tables(r)) != EXIT_OK)
-        return code;
-    for (size_t i = 0; i < r->n_tables; i++)
-        log_table_summary(&r->tables[i]);
     pub = (struct publish_request){
         .schema = r->cfg->target.schema,
         .grant_select_to = r->cfg->target.grant_select_to,
@@ -420,6 +436,10 @@ static int copy_and_publish(struct run *r)
         .tables = r->tables,
         .n_tables = r->n_tables,
     };
+    if ((code = copy_tables(r, &pub)) != EXIT_OK)
+        return code;
+    for (size_t i = 0; i < r->n_tables; i++)
+        log_table_summary(&r->tables[i]);
     if (publish_all(r->target, &pub, &r->err))
         return EXIT_OK;
     return pub.policy_violated ? EXIT_POLICY : EXIT_TARGET;
@@ -438,8 +458,11 @@ static void abandon(struct run *r, int code)
         const struct publish_table *t = &r->tables[i];
         if (t->kind == PUBLISH_SWAP && t->version_name[0])
             (void)target_drop_version(r->target, t->version_name, &ignored);
-        if (t->staging_name[0])
-            (void)target_drop_version(r->target, t->staging_name, &ignored);
+        for (unsigned n = 1; n <= t->n_chunks; n++) {
+            char chunk[TARGET_NAME_MAX];
+            target_chunk_name(t->plan, r->run_id, n, chunk);
+            (void)target_drop_version(r->target, chunk, &ignored);
+        }
         if (t->keys_name[0])
             (void)target_drop_version(r->target, t->keys_name, &ignored);
     }

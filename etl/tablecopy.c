@@ -265,7 +265,21 @@ bool tablecopy_select_sql(PGconn *conn, const struct table_plan *plan, const cha
     return !abuf_failed(sql);
 }
 
-static bool start_copies(const struct tablecopy_request *req, enum tablecopy_status *st,
+static bool start_source(const struct tablecopy_request *req, struct anon_error *err)
+{
+    struct abuf sql;
+    bool ok;
+
+    abuf_init(&sql, 1 << 20);
+    abuf_puts(&sql, "COPY (");
+    ok = tablecopy_select_sql(req->source, req->plan, req->extra_where, &sql);
+    abuf_puts(&sql, req->plan->binary ? ") TO STDOUT (FORMAT binary)" : ") TO STDOUT");
+    ok = ok && !abuf_failed(&sql) && pgconn_exec(req->source, abuf_cstr(&sql), PGRES_COPY_OUT, err);
+    abuf_free(&sql);
+    return ok;
+}
+
+static bool start_target(const struct tablecopy_request *req, const char *dest_sql,
                          struct anon_error *err)
 {
     const struct table_plan *plan = req->plan;
@@ -273,17 +287,7 @@ static bool start_copies(const struct tablecopy_request *req, enum tablecopy_sta
     bool ok;
 
     abuf_init(&sql, 1 << 20);
-    abuf_puts(&sql, "COPY (");
-    ok = tablecopy_select_sql(req->source, plan, req->extra_where, &sql);
-    abuf_puts(&sql, plan->binary ? ") TO STDOUT (FORMAT binary)" : ") TO STDOUT");
-    ok = ok && !abuf_failed(&sql) && pgconn_exec(req->source, abuf_cstr(&sql), PGRES_COPY_OUT, err);
-    if (!ok) {
-        *st = TABLECOPY_SOURCE_ERROR;
-        abuf_free(&sql);
-        return false;
-    }
-    abuf_reset(&sql);
-    abuf_printf(&sql, "COPY %s (", req->dest_sql);
+    abuf_printf(&sql, "COPY %s (", dest_sql);
     for (size_t i = 0; i < plan->n_columns; i++) {
         if (i > 0)
             abuf_puts(&sql, ", ");
@@ -295,8 +299,6 @@ static bool start_copies(const struct tablecopy_request *req, enum tablecopy_sta
                     plan->binary && req->freeze ? ", " : "", req->freeze ? "FREEZE" : "");
     ok = !abuf_failed(&sql) && pgconn_exec(req->target, abuf_cstr(&sql), PGRES_COPY_IN, err);
     abuf_free(&sql);
-    if (!ok)
-        *st = TABLECOPY_TARGET_ERROR;
     return ok;
 }
 
@@ -328,6 +330,7 @@ static bool finish_source(PGconn *source, const char *table, struct anon_error *
     return ok;
 }
 
+/* End the target COPY (aborting it with errmsg when not NULL); *rows = rows it took. */
 static bool finish_target(PGconn *target, const char *errmsg, uint64_t *rows,
                           struct anon_error *err)
 {
@@ -353,6 +356,52 @@ static bool finish_target(PGconn *target, const char *errmsg, uint64_t *rows,
     return ok && !errmsg;
 }
 
+/* Where the rows go: dest_sql, or the current piece of req->chunks. */
+struct sink {
+    const struct tablecopy_request *req;
+    struct abuf dest; /* the current piece's quoted name */
+    uint64_t left;    /* rows the current piece still takes */
+    uint64_t written; /* rows of the pieces ended so far */
+};
+
+static bool sink_open(struct sink *s, struct anon_error *err)
+{
+    const struct tablecopy_chunks *c = s->req->chunks;
+
+    if (!c) {
+        s->left = UINT64_MAX;
+        return start_target(s->req, s->req->dest_sql, err);
+    }
+    abuf_reset(&s->dest);
+    return c->open(c->ctx, s->written, &s->dest, &s->left, err) && !abuf_failed(&s->dest) &&
+           start_target(s->req, abuf_cstr(&s->dest), err);
+}
+
+/* End the current piece and hand it over. */
+static bool sink_close(struct sink *s, struct anon_error *err)
+{
+    uint64_t rows = 0;
+
+    if (!finish_target(s->req->target, NULL, &rows, err))
+        return false;
+    s->written += rows;
+    if (s->req->chunks)
+        s->req->chunks->close(s->req->chunks->ctx, rows);
+    return true;
+}
+
+/* The current piece is full: end it (with the binary trailer) and start the next. */
+static bool sink_next(struct sink *s, struct abuf *batch, struct anon_error *err)
+{
+    if (s->req->plan->binary)
+        copybin_put_trailer(batch);
+    if (!send_batch(s->req->target, batch, err) || !sink_close(s, err) || !sink_open(s, err))
+        return false;
+    if (s->req->plan->binary)
+        copybin_put_header(batch);
+    return true;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -362,7 +411,7 @@ static double now_s(void)
 }
 
 /* The row loop proper. Leaves *st set to the failing side on error. */
-static bool pump_rows(const struct tablecopy_request *req, struct rule_row *row,
+static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, struct rule_row *row,
                       struct tablecopy_stats *stats, enum tablecopy_status *st,
                       struct anon_error *err, double start)
 {
@@ -408,7 +457,8 @@ static bool pump_rows(const struct tablecopy_request *req, struct rule_row *row,
             if (stats->rows_read % 65536 == 0)
                 log_progress(req->plan->qualified, stats->rows_read, now_s() - start);
         }
-        if (batch.len >= BATCH_BYTES && !send_batch(req->target, &batch, err)) {
+        if (--sink->left == 0 ? !sink_next(sink, &batch, err)
+                              : batch.len >= BATCH_BYTES && !send_batch(req->target, &batch, err)) {
             *st = TABLECOPY_TARGET_ERROR;
             ok = false;
         }
@@ -448,37 +498,51 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
                                     struct tablecopy_stats *stats, struct anon_error *err)
 {
     enum tablecopy_status st = TABLECOPY_OK;
+    struct sink sink = {.req = req};
+    struct anon_error ignored;
+    uint64_t ignored_rows;
     struct rule_row row;
     double start = now_s();
     bool ok;
 
     memset(stats, 0, sizeof(*stats));
+    abuf_init(&sink.dest, 4096);
     if (!row_init(&row, req->plan, err)) {
         row_free(&row);
+        abuf_free(&sink.dest);
         anon_error_set(err, "out of memory");
         return TABLECOPY_INTERNAL_ERROR;
     }
-    if (!start_copies(req, &st, err)) {
+    if (!start_source(req, err))
+        st = TABLECOPY_SOURCE_ERROR;
+    else if (!sink_open(&sink, err))
+        st = TABLECOPY_TARGET_ERROR;
+    if (st != TABLECOPY_OK) {
+        if (st == TABLECOPY_TARGET_ERROR) {
+            drain_cancelled(req->source);
+            finish_source(req->source, req->plan->qualified, &ignored);
+        }
         row_free(&row);
+        abuf_free(&sink.dest);
         return st;
     }
-    ok = pump_rows(req, &row, stats, &st, err, start);
+    ok = pump_rows(req, &sink, &row, stats, &st, err, start);
     /* On failure abort the target COPY (nothing of it stays) and drain the source. */
     if (!ok) {
-        struct anon_error ignored;
-        finish_target(req->target, "anonetl: copy aborted", &stats->rows_written, &ignored);
+        finish_target(req->target, "anonetl: copy aborted", &ignored_rows, &ignored);
         if (st != TABLECOPY_SOURCE_ERROR)
             drain_cancelled(req->source);
         finish_source(req->source, req->plan->qualified, &ignored);
     } else if (!finish_source(req->source, req->plan->qualified, err)) {
         st = TABLECOPY_SOURCE_ERROR;
-        finish_target(req->target, "anonetl: source failed", &stats->rows_written,
-                      &(struct anon_error){0});
-    } else if (!finish_target(req->target, NULL, &stats->rows_written, err)) {
+        finish_target(req->target, "anonetl: source failed", &ignored_rows, &ignored);
+    } else if (!sink_close(&sink, err)) {
         st = TABLECOPY_TARGET_ERROR;
     }
+    stats->rows_written = sink.written;
     log_progress_done();
     stats->elapsed_s = now_s() - start;
     row_free(&row);
+    abuf_free(&sink.dest);
     return st;
 }

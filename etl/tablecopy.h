@@ -26,11 +26,26 @@ enum tablecopy_status {
     TABLECOPY_INTERNAL_ERROR,
 };
 
+/*
+ * A destination in pieces: instead of dest_sql, the rows go to a series of tables, each
+ * COPY ended (and so committed: the target connection is outside a transaction) after
+ * at most `limit` rows, so a consumer can use the first pieces while the copy goes on.
+ */
+struct tablecopy_chunks {
+    /* Create the next table: its quoted name into dest, the most rows it takes into limit. */
+    bool (*open)(void *ctx, uint64_t rows_so_far, struct abuf *dest, uint64_t *limit,
+                 struct anon_error *err);
+    /* The table opened last is complete: hand it over. */
+    void (*close)(void *ctx, uint64_t rows);
+    void *ctx;
+};
+
 struct tablecopy_request {
     const struct table_plan *plan;
     PGconn *source; /* inside the run's snapshot transaction */
     PGconn *target;
-    const char *dest_sql;     /* quoted, schema-qualified destination table */
+    const char *dest_sql;                  /* quoted, schema-qualified destination table */
+    const struct tablecopy_chunks *chunks; /* or NULL: everything into dest_sql */
     const char *extra_where;  /* ANDed to the table's `where` (watermark range), or NULL */
     const unsigned char *key; /* hash key */
     size_t key_len;

@@ -116,12 +116,13 @@ void target_run_failed(PGconn *conn, int64_t run_id, int exit_code, const char *
                          3, params, PGRES_COMMAND_OK, &ignored));
 }
 
-void target_version_name(const struct table_plan *plan, int64_t run_id, char out[TARGET_NAME_MAX])
+void target_run_table_name(const struct table_plan *plan, int64_t run_id, const char *tag,
+                           char out[TARGET_NAME_MAX])
 {
-    char suffix[32];
+    char suffix[TARGET_NAME_MAX];
     size_t room;
 
-    snprintf(suffix, sizeof(suffix), "@r%lld", (long long)run_id);
+    snprintf(suffix, sizeof(suffix), "@r%lld%s", (long long)run_id, tag);
     room = TARGET_NAME_MAX - 1 - strlen(suffix);
     if (strlen(plan->qualified) <= room) {
         snprintf(out, TARGET_NAME_MAX, "%s%s", plan->qualified, suffix);
@@ -133,6 +134,20 @@ void target_version_name(const struct table_plan *plan, int64_t run_id, char out
     EVP_Digest(plan->qualified, strlen(plan->qualified), md, &mdlen, EVP_sha256(), NULL);
     snprintf(out, TARGET_NAME_MAX, "%.*s~%02x%02x%02x%02x%s", (int)(room - 9), plan->qualified,
              md[0], md[1], md[2], md[3], suffix);
+}
+
+void target_version_name(const struct table_plan *plan, int64_t run_id, char out[TARGET_NAME_MAX])
+{
+    target_run_table_name(plan, run_id, "", out);
+}
+
+void target_chunk_name(const struct table_plan *plan, int64_t run_id, unsigned n,
+                       char out[TARGET_NAME_MAX])
+{
+    char tag[16];
+
+    snprintf(tag, sizeof(tag), "+%u", n);
+    target_run_table_name(plan, run_id, tag, out);
 }
 
 bool target_version_sql(PGconn *conn, const char *version_name, struct abuf *out)
@@ -226,15 +241,27 @@ bool target_add_primary_key(PGconn *conn, const struct table_plan *plan, const c
     return ok;
 }
 
-bool target_drop_version(PGconn *conn, const char *version_name, struct anon_error *err)
+/* "<command> anonetl_data.<name>". */
+static bool exec_on_table(PGconn *conn, const char *command, const char *name,
+                          struct anon_error *err)
 {
     struct abuf sql;
     bool ok;
 
     abuf_init(&sql, 4096);
-    abuf_puts(&sql, "DROP TABLE IF EXISTS ");
-    target_version_sql(conn, version_name, &sql);
+    abuf_printf(&sql, "%s ", command);
+    target_version_sql(conn, name, &sql);
     ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
     abuf_free(&sql);
     return ok;
+}
+
+bool target_drop_version(PGconn *conn, const char *version_name, struct anon_error *err)
+{
+    return exec_on_table(conn, "DROP TABLE IF EXISTS", version_name, err);
+}
+
+bool target_analyze(PGconn *conn, const char *version_name, struct anon_error *err)
+{
+    return exec_on_table(conn, "ANALYZE", version_name, err);
 }

@@ -39,8 +39,16 @@ bool target_run_begin(PGconn *conn, const struct target_run_info *info, int64_t 
 /* Record a failed run (best effort: the connection may be what failed). */
 void target_run_failed(PGconn *conn, int64_t run_id, int exit_code, const char *message);
 
-/* Name of the versioned table for a table in a run: "schema.table@r42" (<= 63 bytes). */
+/* Name of a table of a run in anonetl_data: "schema.table@r42" and a tag ("-keys"). A
+ * name too long for PostgreSQL keeps a prefix and a digest of the table's name, and
+ * always the whole suffix, so names stay unique. */
+void target_run_table_name(const struct table_plan *plan, int64_t run_id, const char *tag,
+                           char out[TARGET_NAME_MAX]);
+/* The versioned table of a table in a run: "schema.table@r42". */
 void target_version_name(const struct table_plan *plan, int64_t run_id, char out[TARGET_NAME_MAX]);
+/* The n-th piece (from 1) of a merged table's changed rows in a run: "schema.table@r42+n". */
+void target_chunk_name(const struct table_plan *plan, int64_t run_id, unsigned n,
+                       char out[TARGET_NAME_MAX]);
 /* "anonetl_data"."<name>", quoted. */
 bool target_version_sql(PGconn *conn, const char *version_name, struct abuf *out);
 bool target_create_version(PGconn *conn, const struct table_plan *plan, const char *version_name,
@@ -55,5 +63,6 @@ bool target_create_staging(PGconn *conn, const struct table_plan *plan, const ch
 bool target_add_primary_key(PGconn *conn, const struct table_plan *plan, const char *version_name,
                             struct anon_error *err) ANON_MUST_CHECK;
 bool target_drop_version(PGconn *conn, const char *version_name, struct anon_error *err);
+bool target_analyze(PGconn *conn, const char *version_name, struct anon_error *err) ANON_MUST_CHECK;
 
 #endif

@@ -12,15 +12,26 @@
 #include "etl/pgconn.h"
 #include "etl/tablecopy.h"
 
-struct pool {
+/* Pieces of changed rows a worker finished, waiting for the leader to merge them. */
+struct chunk_queue {
+    struct worker_chunk *items;
+    size_t head, len, cap;
+};
+
+struct worker_pool {
     const struct worker_setup *ws;
     struct copy_task *tasks;
     size_t n_tasks;
-    size_t next;           /* next task to hand out */
-    pthread_mutex_t mutex; /* next, table results, first error */
+    size_t next;            /* next task to hand out */
+    pthread_mutex_t mutex;  /* next, table results, first error, chunks, running */
+    pthread_cond_t changed; /* a chunk is ready, or a worker ended */
     atomic_bool abort;
     int code;              /* first failure's exit code */
     struct anon_error err; /* first failure's message */
+    struct chunk_queue chunks;
+    pthread_t *threads;
+    int started;
+    int running; /* workers not ended yet */
 };
 
 static double now_s(void)
@@ -31,18 +42,19 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void record_failure(struct pool *p, int code, const struct anon_error *err)
+static void record_failure(struct worker_pool *p, int code, const struct anon_error *err)
 {
     pthread_mutex_lock(&p->mutex);
     if (p->code == EXIT_OK) {
         p->code = code;
         p->err = *err;
     }
-    pthread_mutex_unlock(&p->mutex);
     atomic_store(&p->abort, true);
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->mutex);
 }
 
-static struct copy_task *take_task(struct pool *p)
+static struct copy_task *take_task(struct worker_pool *p)
 {
     struct copy_task *t = NULL;
 
@@ -69,8 +81,8 @@ static int status_code(enum tablecopy_status st)
 }
 
 /* Account a finished piece; true when it was the table's last one. */
-static bool piece_done(struct pool *p, struct copy_task *task, const struct tablecopy_stats *s,
-                       double start)
+static bool piece_done(struct worker_pool *p, struct copy_task *task,
+                       const struct tablecopy_stats *s, double start)
 {
     struct publish_table *t = task->table;
     bool last;
@@ -90,10 +102,82 @@ static bool piece_done(struct pool *p, struct copy_task *task, const struct tabl
     return last;
 }
 
-static int run_task(struct pool *p, struct copy_task *task, PGconn *src, PGconn *tgt,
+/* Pieces of changed rows: the first ones small so merging starts early, then an eighth
+ * of what came so far, which bounds their number (and the locks the publish transaction
+ * holds on them) to a few dozen even for millions of rows. */
+#define CHUNK_MIN_ROWS 8192
+
+struct chunk_writer {
+    struct worker_pool *pool;
+    struct copy_task *task;
+    PGconn *target;
+    unsigned n;                 /* the piece being written */
+    char name[TARGET_NAME_MAX]; /* its name */
+};
+
+static bool chunk_open(void *ctx, uint64_t rows_so_far, struct abuf *dest, uint64_t *limit,
+                       struct anon_error *err)
+{
+    struct chunk_writer *w = ctx;
+    struct publish_table *t = w->task->table;
+
+    pthread_mutex_lock(&w->pool->mutex);
+    w->n = ++t->n_chunks;
+    pthread_mutex_unlock(&w->pool->mutex);
+    target_chunk_name(t->plan, w->pool->ws->run_id, w->n, w->name);
+    *limit = rows_so_far / 8 > CHUNK_MIN_ROWS ? rows_so_far / 8 : CHUNK_MIN_ROWS;
+    return target_create_staging(w->target, w->task->plan, w->name, err) &&
+           target_version_sql(w->target, w->name, dest);
+}
+
+static void chunk_close(void *ctx, uint64_t rows)
+{
+    struct chunk_writer *w = ctx;
+    struct worker_pool *p = w->pool;
+    struct chunk_queue *q = &p->chunks;
+
+    (void)rows;
+    pthread_mutex_lock(&p->mutex);
+    if (q->head + q->len == q->cap) {
+        /* Compact, then grow: the queue stays as long as the backlog. */
+        if (q->head > 0)
+            memmove(q->items, q->items + q->head, q->len * sizeof(*q->items));
+        q->head = 0;
+        if (q->len == q->cap) {
+            size_t cap = q->cap ? 2 * q->cap : 16;
+            struct worker_chunk *items = realloc(q->items, cap * sizeof(*items));
+            if (!items) {
+                pthread_mutex_unlock(&p->mutex);
+                record_failure(p, EXIT_INTERNAL, &(struct anon_error){.msg = "out of memory"});
+                return;
+            }
+            q->items = items;
+            q->cap = cap;
+        }
+    }
+    q->items[q->head + q->len].table = w->task->table;
+    snprintf(q->items[q->head + q->len].name, TARGET_NAME_MAX, "%s", w->name);
+    q->len++;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->mutex);
+}
+
+/* The last piece of a swapped table: its primary key, once all rows are in, then its
+ * statistics, so that the data team's first queries on it are planned well (autovacuum
+ * would only analyze it some time after the publish). */
+static int finish_version(PGconn *tgt, const struct publish_table *t, struct anon_error *err)
+{
+    if (!target_add_primary_key(tgt, t->plan, t->version_name, err))
+        return strcmp(pgconn_last_sqlstate(), "23505") == 0 ? EXIT_POLICY : EXIT_TARGET;
+    return target_analyze(tgt, t->version_name, err) ? EXIT_OK : EXIT_TARGET;
+}
+
+static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, PGconn *tgt,
                     struct anon_error *err)
 {
     const struct worker_setup *ws = p->ws;
+    struct chunk_writer writer = {.pool = p, .task = task, .target = tgt};
+    struct tablecopy_chunks chunks = {.open = chunk_open, .close = chunk_close, .ctx = &writer};
     struct tablecopy_request req = {
         .plan = task->plan,
         .source = src,
@@ -115,16 +199,16 @@ static int run_task(struct pool *p, struct copy_task *task, PGconn *src, PGconn 
                          !target_create_version(tgt, task->plan, task->dest, err)))
         return EXIT_TARGET;
     req.freeze = task->create;
+    if (task->chunked)
+        req.chunks = &chunks;
     abuf_init(&dest, 4096);
     target_version_sql(tgt, task->dest, &dest);
     req.dest_sql = abuf_cstr(&dest);
     code = status_code(tablecopy_run(&req, &stats, err));
     abuf_free(&dest);
     if (code == EXIT_OK && piece_done(p, task, &stats, start) &&
-        task->table->kind == PUBLISH_SWAP && !task->keys_only &&
-        !target_add_primary_key(tgt, task->table->plan, task->table->version_name, err))
-        /* The last piece of a swapped table: its primary key, once all rows are in. */
-        code = strcmp(pgconn_last_sqlstate(), "23505") == 0 ? EXIT_POLICY : EXIT_TARGET;
+        task->table->kind == PUBLISH_SWAP && !task->keys_only)
+        code = finish_version(tgt, task->table, err);
     if (task->create) {
         if (code == EXIT_OK && !pgconn_exec(tgt, "COMMIT", PGRES_COMMAND_OK, err))
             code = EXIT_TARGET;
@@ -134,7 +218,7 @@ static int run_task(struct pool *p, struct copy_task *task, PGconn *src, PGconn 
     return code;
 }
 
-static void drain(struct pool *p, PGconn *src, PGconn *tgt)
+static void drain(struct worker_pool *p, PGconn *src, PGconn *tgt)
 {
     struct copy_task *task;
     struct anon_error err;
@@ -150,27 +234,45 @@ static void drain(struct pool *p, PGconn *src, PGconn *tgt)
     }
 }
 
+static void worker_ended(struct worker_pool *p)
+{
+    pthread_mutex_lock(&p->mutex);
+    p->running--;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->mutex);
+}
+
+/* A worker thread: its own connections, attached to the leader's snapshot. With a single
+ * worker, the leader's source connection is lent instead (the leader does not use it
+ * meanwhile), which spares a connection. */
 static void *worker_main(void *arg)
 {
-    struct pool *p = arg;
+    struct worker_pool *p = arg;
     struct anon_error err;
+    bool lent = p->ws->jobs <= 1;
     PGconn *src = NULL, *tgt = NULL;
 
     anon_error_clear(&err);
-    src = source_snapshot_attach(p->ws->snapshot, &p->ws->cfg->source, &err);
+    src = lent ? source_snapshot_conn(p->ws->snapshot)
+               : source_snapshot_attach(p->ws->snapshot, &p->ws->cfg->source, &err);
     if (!src) {
         record_failure(p, EXIT_SOURCE, &err);
+        worker_ended(p);
         return NULL;
     }
     tgt = pgconn_open(&p->ws->cfg->target.db, "target", &err);
     if (!tgt) {
-        PQfinish(src);
+        if (!lent)
+            PQfinish(src);
         record_failure(p, EXIT_TARGET, &err);
+        worker_ended(p);
         return NULL;
     }
     drain(p, src, tgt);
     PQfinish(tgt);
-    PQfinish(src);
+    if (!lent)
+        PQfinish(src);
+    worker_ended(p);
     return NULL;
 }
 
@@ -181,32 +283,95 @@ static int compare_size(const void *a, const void *b)
     return (x->size < y->size) - (x->size > y->size);
 }
 
-int worker_run_all(const struct worker_setup *ws, struct copy_task *tasks, size_t n_tasks,
-                   struct anon_error *err)
+struct worker_pool *worker_start(const struct worker_setup *ws, struct copy_task *tasks,
+                                 size_t n_tasks, struct anon_error *err)
 {
-    struct pool p = {.ws = ws, .tasks = tasks, .n_tasks = n_tasks, .code = EXIT_OK};
+    struct worker_pool *p = calloc(1, sizeof(*p));
     int jobs = ws->jobs < 1 ? 1 : ws->jobs;
-    pthread_t *threads;
-    int started = 0;
 
-    pthread_mutex_init(&p.mutex, NULL);
-    atomic_init(&p.abort, false);
+    if (!p) {
+        anon_error_set(err, "out of memory");
+        return NULL;
+    }
+    *p = (struct worker_pool){.ws = ws, .tasks = tasks, .n_tasks = n_tasks, .code = EXIT_OK};
+    pthread_mutex_init(&p->mutex, NULL);
+    pthread_cond_init(&p->changed, NULL);
+    atomic_init(&p->abort, false);
     qsort(tasks, n_tasks, sizeof(*tasks), compare_size);
     if ((size_t)jobs > n_tasks)
         jobs = n_tasks > 0 ? (int)n_tasks : 1;
-    if (jobs == 1) {
-        drain(&p, source_snapshot_conn(ws->snapshot), ws->leader_target);
-    } else {
-        threads = calloc((size_t)jobs, sizeof(*threads));
-        for (int i = 0; threads && i < jobs; i++)
-            if (pthread_create(&threads[i], NULL, worker_main, &p) == 0)
-                started++;
-        if (started == 0)
-            drain(&p, source_snapshot_conn(ws->snapshot), ws->leader_target);
-        for (int i = 0; i < started; i++)
-            pthread_join(threads[i], NULL);
-        free(threads);
+    p->threads = calloc((size_t)jobs, sizeof(*p->threads));
+    pthread_mutex_lock(&p->mutex);
+    for (int i = 0; p->threads && i < jobs; i++)
+        if (pthread_create(&p->threads[p->started], NULL, worker_main, p) == 0) {
+            p->started++;
+            p->running++;
+        }
+    pthread_mutex_unlock(&p->mutex);
+    if (p->started == 0)
+        record_failure(p, EXIT_INTERNAL, &(struct anon_error){.msg = "cannot start a worker"});
+    return p;
+}
+
+bool worker_next_chunk(struct worker_pool *p, struct worker_chunk *out)
+{
+    bool got = false;
+
+    pthread_mutex_lock(&p->mutex);
+    while (p->chunks.len == 0 && p->running > 0 && !atomic_load(&p->abort))
+        pthread_cond_wait(&p->changed, &p->mutex);
+    if (p->chunks.len > 0 && !atomic_load(&p->abort)) {
+        *out = p->chunks.items[p->chunks.head++];
+        p->chunks.len--;
+        got = true;
     }
+    pthread_mutex_unlock(&p->mutex);
+    return got;
+}
+
+void worker_stop(struct worker_pool *p, int code, const struct anon_error *err)
+{
+    record_failure(p, code, err);
+}
+
+int worker_finish(struct worker_pool *p, struct anon_error *err)
+{
+    int code;
+
+    for (int i = 0; i < p->started; i++)
+        pthread_join(p->threads[i], NULL);
+    code = p->code;
+    if (code == EXIT_OK && p->chunks.len > 0) {
+        code = EXIT_INTERNAL;
+        anon_error_set(err, "internal error: %zu pieces of changed rows were not merged",
+                       p->chunks.len);
+    } else if (code != EXIT_OK) {
+        *err = p->err;
+    }
+    pthread_cond_destroy(&p->changed);
+    pthread_mutex_destroy(&p->mutex);
+    free(p->chunks.items);
+    free(p->threads);
+    free(p);
+    return code;
+}
+
+int worker_run_all(const struct worker_setup *ws, struct copy_task *tasks, size_t n_tasks,
+                   struct anon_error *err)
+{
+    struct worker_pool p = {.ws = ws, .tasks = tasks, .n_tasks = n_tasks, .code = EXIT_OK};
+
+    if (ws->jobs > 1) {
+        struct worker_pool *pool = worker_start(ws, tasks, n_tasks, err);
+        return pool ? worker_finish(pool, err) : EXIT_INTERNAL;
+    }
+    /* One job and nothing to merge meanwhile: the leader's own connections do the work. */
+    pthread_mutex_init(&p.mutex, NULL);
+    pthread_cond_init(&p.changed, NULL);
+    atomic_init(&p.abort, false);
+    qsort(tasks, n_tasks, sizeof(*tasks), compare_size);
+    drain(&p, source_snapshot_conn(ws->snapshot), ws->leader_target);
+    pthread_cond_destroy(&p.changed);
     pthread_mutex_destroy(&p.mutex);
     if (p.code != EXIT_OK)
         *err = p.err;

@@ -8,14 +8,19 @@
  * table, into a table of anonetl_data created beforehand by the leader. The worker that
  * finishes the last piece of a swapped table adds its primary key. The first failure
  * stops every worker at its next batch; each closes its connections, and the leader
- * drops what the run created. With one job no thread is started: the leader's own
- * connections do the work.
+ * drops what the run created. With one job and nothing to merge no thread is started:
+ * the leader's own connections do the work.
+ *
+ * Incremental tables are copied in pieces (chunked tasks): each finished piece waits in
+ * a queue until the leader, in the publish transaction, merges it (worker_next_chunk),
+ * so merging overlaps reading the source instead of following it.
  */
 #ifndef WORKER_H
 #define WORKER_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "anonymise/config.h"
@@ -34,7 +39,13 @@ struct copy_task {
      * transaction (a whole, unsplit table): COPY FREEZE applies, and a failure leaves
      * nothing behind. Otherwise the leader created the destination beforehand. */
     bool create;
-    double size; /* for largest-first ordering */
+    bool chunked; /* into pieces "…@r<run>+n" handed to the leader as they are finished */
+    double size;  /* for largest-first ordering */
+};
+
+struct worker_chunk {
+    struct publish_table *table;
+    char name[TARGET_NAME_MAX];
 };
 
 struct worker_setup {
@@ -45,6 +56,7 @@ struct worker_setup {
     size_t key_len;
     const struct hmac_key *hmac;
     time_t run_time;
+    int64_t run_id;
     double deadline; /* run.max_runtime as a CLOCK_MONOTONIC time, 0 = none */
     int jobs;
 };
@@ -52,5 +64,16 @@ struct worker_setup {
 /* Returns an exit code (exitcode.h); on failure err says what failed first. */
 int worker_run_all(const struct worker_setup *ws, struct copy_task *tasks, size_t n_tasks,
                    struct anon_error *err);
+
+/* The same on worker threads while the leader consumes pieces: start (NULL when out of
+ * memory), take pieces until false (every worker ended, or one failed), then finish,
+ * which joins the workers, frees the pool and returns the exit code. worker_stop is the
+ * leader's own failure: workers stop at their next batch and finish returns `code`. */
+struct worker_pool;
+struct worker_pool *worker_start(const struct worker_setup *ws, struct copy_task *tasks,
+                                 size_t n_tasks, struct anon_error *err);
+bool worker_next_chunk(struct worker_pool *p, struct worker_chunk *out);
+void worker_stop(struct worker_pool *p, int code, const struct anon_error *err);
+int worker_finish(struct worker_pool *p, struct anon_error *err);
 
 #endif

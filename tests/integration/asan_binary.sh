@@ -36,6 +36,45 @@ san "check" 0 "$BIN" check -c "$work/demo.yaml"
 san "check --source" 0 "$BIN" check -c "$work/demo.yaml" --source
 san "explain" 0 "$BIN" explain -c "$work/demo.yaml"
 san "status --json" 0 "$BIN" status -c "$work/demo.yaml" --json
+
+# Incremental runs: pieces merged while the copy goes on (one and two workers, soft
+# deletes and key_scan), and a merge that fails midway (the workers are stopped).
+pgc_psql "$work/src" >/dev/null <<'SQL'
+CREATE TABLE ev (id bigint PRIMARY KEY, email text NOT NULL, gone boolean NOT NULL DEFAULT false,
+                 updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO ev (id, email) SELECT g, g || '@x.org' FROM generate_series(1, 30000) g;
+SQL
+for d in soft key_scan; do
+    cat >"$work/inc-$d.yaml" <<YAML
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: inc_$d }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.ev
+    mode: incremental
+    key: [id]
+    watermark: updated_at
+    watermark_lag: 0s
+    deletes: $d
+$([ $d = soft ] && echo "    deleted_column: gone")
+    columns: { id: keep, email: { hash: {} }, gone: keep, updated_at: keep }
+YAML
+    san "incremental ($d): first run, a full reload" 0 "$BIN" run -c "$work/inc-$d.yaml" --skip-preflight
+    for j in 1 2; do
+        pgc_psql "$work/src" -c "UPDATE ev SET email = 'j$j' || email, gone = (id % 7 = 0), updated_at = clock_timestamp() WHERE id % 2 = $((j - 1)); DELETE FROM ev WHERE id % 1000 = $j" >/dev/null
+        san "incremental ($d), --jobs $j: 15,000 changes merged in pieces" 0 "$BIN" run -c "$work/inc-$d.yaml" --skip-preflight --jobs $j
+    done
+done
+version=$(pgc_psql "$work/tgt" -tAc "SELECT version_table FROM anonetl.published WHERE target_schema = 'inc_soft'")
+pgc_psql "$work/tgt" >/dev/null <<SQL
+CREATE FUNCTION public.refuse() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN IF NEW.id > 20000 THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END \$\$;
+CREATE TRIGGER refuse BEFORE UPDATE ON anonetl_data."$version" FOR EACH ROW EXECUTE FUNCTION public.refuse();
+SQL
+pgc_psql "$work/src" -c "UPDATE ev SET updated_at = clock_timestamp(), email = 'x' || email" >/dev/null
+san "incremental: a merge failing midway stops the workers" 5 "$BIN" run -c "$work/inc-soft.yaml" --skip-preflight --jobs 2
+
 pgc_psql "$work/src" -c "ALTER TABLE parties ADD COLUMN nickname text" >/dev/null
 san "uncovered column" 6 "$BIN" run -c "$work/demo.yaml" --skip-preflight
 printf 'version: 1\ntables: [ { name: x, columns: { a: hsah } } ]\nbogus: 1\n' >"$work/bad.yaml"

@@ -223,6 +223,54 @@ run_inc; expect_eq "run after 20 kill -9 interruptions exits 0" 0 $?
 expect_eq "no duplicate keys" 0 "$(T -tAc "SELECT count(*) - count(DISTINCT id) FROM anonymised.ev_scan")"
 same_as_ref "after 20 interrupted runs, published equals a full refresh"
 
+# --- a large change set is merged in pieces while the copy goes on ------------------------
+# 40,000 changed rows per table: more than the first pieces (8192 rows), so several
+# pieces are merged in the publish transaction while workers still copy.
+bulk() { # N: N new rows and N/2 updated rows in every table, a few soft deletes
+    S >/dev/null <<SQL
+INSERT INTO ev_none (id, email, amount) SELECT m + g, 'n' || (m + g) || '@x.org', g FROM (SELECT max(id) AS m FROM ev_none) x, generate_series(1, $1) g;
+INSERT INTO ev_soft (id, email, amount) SELECT m + g, 's' || (m + g) || '@x.org', g FROM (SELECT max(id) AS m FROM ev_soft) x, generate_series(1, $1) g;
+INSERT INTO ev_scan (id, email, amount) SELECT m + g, 'k' || (m + g) || '@x.org', g FROM (SELECT max(id) AS m FROM ev_scan) x, generate_series(1, $1) g;
+UPDATE ev_none SET amount = amount + 7, updated_at = clock_timestamp() WHERE id % 2 = 0 AND id <= $1;
+UPDATE ev_soft SET amount = amount + 7, deleted = (id % 10 = 0), updated_at = clock_timestamp() WHERE id % 2 = 0 AND id <= $1;
+UPDATE ev_scan SET amount = amount + 7, updated_at = clock_timestamp() WHERE id % 2 = 0 AND id <= $1;
+SQL
+}
+run_inc # settles the tables after the sections above (changed configs reload them)
+for j in 1 2; do
+    bulk 40000
+    : >"$work/inc.log"
+    run_inc --jobs $j; expect_eq "large change set, --jobs $j: run exits 0" 0 $?
+    pieces=$(python3 -c 'import json,sys; print(min(json.loads(l).get("pieces", 0) for l in open(sys.argv[1]) if "\"table_done\"" in l))' "$work/inc.log")
+    check "large change set, --jobs $j: every table merged in several pieces ($pieces)" test "${pieces:-0}" -ge 3
+    same_as_ref "large change set, --jobs $j: merged in pieces, equals a full refresh"
+done
+expect_eq "no pieces left behind" 0 "$(T -tAc "SELECT count(*) FROM pg_class WHERE relnamespace = 'anonetl_data'::regnamespace AND relkind = 'r' AND relname NOT IN (SELECT version_table FROM anonetl.published)")"
+
+# A merge that fails after some pieces went in: the run fails, nothing of it is visible.
+version=$(T -tAc "SELECT version_table FROM anonetl.published WHERE target_schema = 'anonymised' AND table_name = 'ev_none'")
+T >/dev/null <<SQL
+CREATE FUNCTION public.refuse_late_rows() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN
+  IF NEW.amount > 39000 THEN RAISE EXCEPTION 'refused by test trigger'; END IF;
+  RETURN NEW;
+END \$\$;
+CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON anonetl_data."$version" FOR EACH ROW EXECUTE FUNCTION public.refuse_late_rows();
+SQL
+before=$(all_digests)
+bulk 40000
+: >"$work/inc.log"
+run_inc --jobs 2; rc=$?
+expect_eq "a merge failing midway: exit 5 (target)" 5 "$rc"
+grep -q "refused by test trigger" "$work/inc.log"; check "the failure names the target's error" test $? -eq 0
+expect_eq "a merge failing midway: published data unchanged" "$before" "$(all_digests)"
+sleep 0.3
+expect_eq "a merge failing midway: no pieces left behind" 0 "$(T -tAc "SELECT count(*) FROM pg_class WHERE relnamespace = 'anonetl_data'::regnamespace AND relkind = 'r' AND relname NOT IN (SELECT version_table FROM anonetl.published)")"
+expect_eq "a merge failing midway: no anonetl connections left" 0 "$(( $(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'") + $(T -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'") ))"
+T -c "DROP TRIGGER refuse ON anonetl_data.\"$version\"" >/dev/null
+run_inc; expect_eq "after the failed merge the next run exits 0" 0 $?
+same_as_ref "after the failed merge, published equals a full refresh"
+
 # --- status -----------------------------------------------------------------------------
 "$ANONETL" status -c "$work/inc.yaml" --json >"$work/status.json" 2>"$work/status.err"
 expect_eq "status --json exits 0" 0 $?
