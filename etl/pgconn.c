@@ -203,9 +203,13 @@ static bool enforce_tls(struct pgconn_params *p, const char *what, struct anon_e
  * high-water marks, so a server crash can only lose whole recent publishes (the next run
  * redoes them), never leave a partial one. Not waiting for each commit's WAL flush makes
  * loads and merges cheaper. JIT is off: anonetl's statements are bulk writes and merges
- * by key, where compiling costs tens of milliseconds a statement and saves nothing.
+ * by key, where compiling costs tens of milliseconds a statement and saves nothing. The
+ * publish transaction of a run with incremental tables stays open, idle between merges,
+ * while workers copy (worker.h): a server-wide idle_in_transaction_session_timeout must
+ * not end it.
  */
-static const char target_options[] = " -c synchronous_commit=off -c jit=off";
+static const char target_options[] =
+    " -c synchronous_commit=off -c jit=off -c idle_in_transaction_session_timeout=0";
 
 static bool params_add_session(struct pgconn_params *p, const struct cfg_db *db, const char *what)
 {

@@ -294,11 +294,7 @@ static bool merge_soft_deletes(PGconn *conn, struct publish_table *t, const char
     return n >= 0;
 }
 
-/*
- * Upsert the window's rows by key (the key after its rules: deterministic). A row whose
- * anonymised image did not change is left alone (`*=` compares the stored bytes, as
- * REFRESH MATERIALIZED VIEW CONCURRENTLY does): no new row version, no WAL.
- */
+/* Upsert the window's rows by key (the key after its rules: deterministic). */
 static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *version,
                          const char *staging, struct anon_error *err)
 {
@@ -313,7 +309,7 @@ static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *vers
             abuf_puts(&cols, ", ");
         pgconn_quote_ident(conn, plan->columns[i].source->name, &cols);
     }
-    abuf_printf(&sql, "INSERT INTO %s AS v (%s) SELECT %s FROM %s s", version, abuf_cstr(&cols),
+    abuf_printf(&sql, "INSERT INTO %s (%s) SELECT %s FROM %s s", version, abuf_cstr(&cols),
                 abuf_cstr(&cols), staging);
     if (plan->cfg->deletes == CFG_DELETES_SOFT) {
         abuf_puts(&sql, " WHERE s.");
@@ -340,8 +336,6 @@ static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *vers
         pgconn_quote_ident(conn, name, &sql);
         first = false;
     }
-    if (plan->n_key < plan->n_columns)
-        abuf_puts(&sql, " WHERE NOT (v.* *= EXCLUDED.*)");
     ok = !abuf_failed(&sql) && exec_count(conn, abuf_cstr(&sql), err) >= 0;
     abuf_free(&sql);
     abuf_free(&cols);

@@ -237,6 +237,8 @@ UPDATE ev_scan SET amount = amount + 7, updated_at = clock_timestamp() WHERE id 
 SQL
 }
 run_inc # settles the tables after the sections above (changed configs reload them)
+# The publish transaction waits, idle, for pieces: a server-wide idle timeout must not end it.
+T -c "ALTER DATABASE postgres SET idle_in_transaction_session_timeout = '10ms'" >/dev/null
 for j in 1 2; do
     bulk 40000
     : >"$work/inc.log"
@@ -245,6 +247,7 @@ for j in 1 2; do
     check "large change set, --jobs $j: every table merged in several pieces ($pieces)" test "${pieces:-0}" -ge 3
     same_as_ref "large change set, --jobs $j: merged in pieces, equals a full refresh"
 done
+T -c "ALTER DATABASE postgres RESET idle_in_transaction_session_timeout" >/dev/null
 expect_eq "no pieces left behind" 0 "$(T -tAc "SELECT count(*) FROM pg_class WHERE relnamespace = 'anonetl_data'::regnamespace AND relkind = 'r' AND relname NOT IN (SELECT version_table FROM anonetl.published)")"
 
 # A merge that fails after some pieces went in: the run fails, nothing of it is visible.
