@@ -386,7 +386,7 @@ static bool sink_close(struct sink *s, struct anon_error *err)
         return false;
     s->written += rows;
     if (s->req->chunks)
-        s->req->chunks->close(s->req->chunks->ctx, rows);
+        s->req->chunks->close(s->req->chunks->ctx);
     return true;
 }
 

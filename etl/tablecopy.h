@@ -36,7 +36,7 @@ struct tablecopy_chunks {
     bool (*open)(void *ctx, uint64_t rows_so_far, struct abuf *dest, uint64_t *limit,
                  struct anon_error *err);
     /* The table opened last is complete: hand it over. */
-    void (*close)(void *ctx, uint64_t rows);
+    void (*close)(void *ctx);
     void *ctx;
 };
 

@@ -130,13 +130,12 @@ static bool chunk_open(void *ctx, uint64_t rows_so_far, struct abuf *dest, uint6
            target_version_sql(w->target, w->name, dest);
 }
 
-static void chunk_close(void *ctx, uint64_t rows)
+static void chunk_close(void *ctx)
 {
     struct chunk_writer *w = ctx;
     struct worker_pool *p = w->pool;
     struct chunk_queue *q = &p->chunks;
 
-    (void)rows;
     pthread_mutex_lock(&p->mutex);
     if (q->head + q->len == q->cap) {
         /* Compact, then grow: the queue stays as long as the backlog. */

@@ -26,8 +26,9 @@
 #                a timed `--full-refresh`, then 1% of the rows changed (UPDATE ... SET
 #                updated_at = clock_timestamp(), notes, email, claim_amount; soft marks
 #                a tenth of them deleted, key_scan deletes a tenth of them), then the
-#                timed incremental run. Ratio incremental/full of the medians (issue 5's
-#                target: <= 5%, for `none` and `soft`; key_scan streams every source
+#                timed incremental run. Ratio incremental/full per round (the two runs
+#                back to back), median over the rounds (issue 5's target: <= 5%, for
+#                `none` and `soft`; key_scan streams every source
 #                key, so its figure is informative). After the last round of each mode
 #                the published table must equal a fresh full refresh (mode: full, same
 #                rules, same key) into another schema: count + md5 of the rows' md5s in
@@ -686,7 +687,7 @@ part_incremental() {
 }
 
 report_incremental() {
-    local m fm im verdict
+    local m fm im rm verdict
     echo
     echo "incremental: $INC_ROWS rows of parties ($INC_SIZE), 1% changed before each incremental run,"
     echo "  median of $ROUNDS rounds, $(nproc) cores, load average $INC_LOAD"
@@ -699,15 +700,21 @@ report_incremental() {
         fm=$(median ${inc_full[$m]})
         # shellcheck disable=SC2086
         im=$(median ${inc_incr[$m]})
+        # Each incremental run against the full refresh timed just before it, in the same
+        # round: on a shared machine whose speed drifts, the median of these ratios is the
+        # figure to judge (the medians of the two columns may come from different rounds).
+        # shellcheck disable=SC2086
+        rm=$(paste -d' ' <(printf '%s\n' ${inc_incr[$m]}) <(printf '%s\n' ${inc_full[$m]}) |
+             awk '{ printf "%.2f\n", 100 * $1 / $2 }' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
         if [ "$m" = key_scan ]; then
             verdict="(informative: streams every source key)"
-        elif awk -v a="$im" -v b="$fm" 'BEGIN { exit !(a <= 0.05 * b) }'; then
+        elif awk -v r="$rm" 'BEGIN { exit !(r <= 5) }'; then
             verdict="(target <= 5%: met)"
         else
             verdict="(target <= 5%: NOT met)"
         fi
-        printf '  deletes: %-8s  full refresh %8.3f s  incremental %7.3f s  (%s rows changed)  incremental/full %s%% %s\n' \
-            "$m" "$fm" "$im" "${inc_changed[$m]}" "$(pct "$im" "$fm")" "$verdict"
+        printf '  deletes: %-8s  full refresh %8.3f s  incremental %7.3f s  (%s rows changed)  incremental/full %s%% (median of the rounds) %s\n' \
+            "$m" "$fm" "$im" "${inc_changed[$m]}" "$rm" "$verdict"
         printf '      runs: full%s; incremental%s\n' "${inc_full[$m]}" "${inc_incr[$m]}"
         printf '      check: %s\n' "${inc_check[$m]:-not run}"
     done

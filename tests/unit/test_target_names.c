@@ -1,0 +1,101 @@
+/* test_target_names.c: names of a run's tables in anonetl_data (etl/target). Every name
+ * must fit PostgreSQL's 63 bytes, keep its whole run suffix, and stay unique between
+ * tables, runs and pieces, however long the table's name. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "etl/target.h"
+
+static void plan_named(struct table_plan *plan, const char *qualified)
+{
+    memset(plan, 0, sizeof(*plan));
+    snprintf(plan->qualified, sizeof(plan->qualified), "%s", qualified);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static void test_short_names(void **state)
+{
+    struct table_plan plan;
+    char name[TARGET_NAME_MAX];
+
+    (void)state;
+    plan_named(&plan, "public.parties");
+    target_version_name(&plan, 42, name);
+    assert_string_equal(name, "public.parties@r42");
+    target_chunk_name(&plan, 42, 3, name);
+    assert_string_equal(name, "public.parties@r42+3");
+    target_run_table_name(&plan, 42, "-keys", name);
+    assert_string_equal(name, "public.parties@r42-keys");
+}
+
+static void test_long_names_fit_and_keep_their_suffix(void **state)
+{
+    struct table_plan plan;
+    char name[TARGET_NAME_MAX];
+    char qualified[128];
+
+    (void)state;
+    memset(qualified, 'x', sizeof(qualified) - 1);
+    qualified[sizeof(qualified) - 1] = '\0';
+    memcpy(qualified, "public.", 7);
+    plan_named(&plan, qualified);
+    target_version_name(&plan, 9223372036854775807LL, name);
+    assert_true(strlen(name) <= 63);
+    assert_true(ends_with(name, "@r9223372036854775807"));
+    target_chunk_name(&plan, 123456789, 4294967295u, name);
+    assert_true(strlen(name) <= 63);
+    assert_true(ends_with(name, "@r123456789+4294967295"));
+    target_run_table_name(&plan, 7, "-keys", name);
+    assert_true(strlen(name) <= 63);
+    assert_true(ends_with(name, "@r7-keys"));
+}
+
+/* Two long names sharing everything PostgreSQL would keep differ by their digest. */
+static void test_long_names_stay_unique(void **state)
+{
+    struct table_plan a, b;
+    char na[TARGET_NAME_MAX], nb[TARGET_NAME_MAX], qa[128], qb[128];
+
+    (void)state;
+    memset(qa, 'y', sizeof(qa) - 1);
+    qa[sizeof(qa) - 1] = '\0';
+    memcpy(qb, qa, sizeof(qb));
+    qb[100] = 'z';
+    plan_named(&a, qa);
+    plan_named(&b, qb);
+    for (unsigned n = 1; n < 200; n += 37) {
+        target_chunk_name(&a, 5, n, na);
+        target_chunk_name(&b, 5, n, nb);
+        assert_string_not_equal(na, nb);
+    }
+    target_chunk_name(&a, 5, 1, na);
+    target_chunk_name(&a, 5, 11, nb);
+    assert_string_not_equal(na, nb);
+    target_version_name(&a, 5, na);
+    target_version_name(&a, 6, nb);
+    assert_string_not_equal(na, nb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_short_names),
+        cmocka_unit_test(test_long_names_fit_and_keep_their_suffix),
+        cmocka_unit_test(test_long_names_stay_unique),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
