@@ -410,6 +410,15 @@ static int copy_tables(struct run *r, struct publish_request *pub)
     return code;
 }
 
+/* run.max_runtime: the copy checks it as it goes; the publish does not start past it. */
+static bool past_deadline(const struct run *r)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return r->deadline > 0 && (double)now.tv_sec + (double)now.tv_nsec / 1e9 > r->deadline;
+}
+
 static int copy_and_publish(struct run *r)
 {
     struct target_run_info info = {
@@ -440,6 +449,11 @@ static int copy_and_publish(struct run *r)
         return code;
     for (size_t i = 0; i < r->n_tables; i++)
         log_table_summary(&r->tables[i]);
+    if (past_deadline(r)) {
+        anon_error_set(&r->err, "run.max_runtime exceeded after the copy: stopped, nothing "
+                                "published");
+        return EXIT_INTERNAL;
+    }
     if (publish_all(r->target, &pub, &r->err))
         return EXIT_OK;
     return pub.policy_violated ? EXIT_POLICY : EXIT_TARGET;
