@@ -6,9 +6,9 @@
  * (SET TRANSACTION SNAPSHOT) and its own target connection, then takes tasks from a
  * shared list, largest first. A task copies one table, or one key range of a large
  * table, into a table of anonetl_data created beforehand by the leader. The worker that
- * finishes the last piece of a swapped table adds its primary key. The first failure
- * stops every worker at its next batch; each closes its connections, and the leader
- * drops what the run created. With one job and nothing to merge no thread is started:
+ * finishes the last piece of a swapped table adds its primary key and its statistics.
+ * The first failure stops every worker at its next batch; each closes its connections,
+ * and the leader drops what the run created. With one job and nothing to merge no thread is started:
  * the leader's own connections do the work.
  *
  * Incremental tables are copied in pieces (chunked tasks): each finished piece waits in
