@@ -8,8 +8,8 @@
  * table, into a table of anonetl_data created beforehand by the leader. The worker that
  * finishes the last piece of a swapped table adds its primary key and its statistics.
  * The first failure stops every worker at its next batch; each closes its connections,
- * and the leader drops what the run created. With one job and nothing to merge no thread is started:
- * the leader's own connections do the work.
+ * and the leader drops what the run created. With one job and nothing to merge no
+ * thread is started: the leader's own connections do the work.
  *
  * Incremental tables are copied in pieces (chunked tasks): each finished piece waits in
  * a queue until the leader, in the publish transaction, merges it (worker_next_chunk),
