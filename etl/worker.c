@@ -282,11 +282,11 @@ static int compare_size(const void *a, const void *b)
     return (x->size < y->size) - (x->size > y->size);
 }
 
-struct worker_pool *worker_start(const struct worker_setup *ws, struct copy_task *tasks,
-                                 size_t n_tasks, struct anon_error *err)
+/* A pool with its tasks in largest-first order and no worker yet. */
+static struct worker_pool *pool_new(const struct worker_setup *ws, struct copy_task *tasks,
+                                    size_t n_tasks, struct anon_error *err)
 {
     struct worker_pool *p = calloc(1, sizeof(*p));
-    int jobs = ws->jobs < 1 ? 1 : ws->jobs;
 
     if (!p) {
         anon_error_set(err, "out of memory");
@@ -297,6 +297,17 @@ struct worker_pool *worker_start(const struct worker_setup *ws, struct copy_task
     pthread_cond_init(&p->changed, NULL);
     atomic_init(&p->abort, false);
     qsort(tasks, n_tasks, sizeof(*tasks), compare_size);
+    return p;
+}
+
+struct worker_pool *worker_start(const struct worker_setup *ws, struct copy_task *tasks,
+                                 size_t n_tasks, struct anon_error *err)
+{
+    struct worker_pool *p = pool_new(ws, tasks, n_tasks, err);
+    int jobs = ws->jobs < 1 ? 1 : ws->jobs;
+
+    if (!p)
+        return NULL;
     if ((size_t)jobs > n_tasks)
         jobs = n_tasks > 0 ? (int)n_tasks : 1;
     p->threads = calloc((size_t)jobs, sizeof(*p->threads));
@@ -358,21 +369,12 @@ int worker_finish(struct worker_pool *p, struct anon_error *err)
 int worker_run_all(const struct worker_setup *ws, struct copy_task *tasks, size_t n_tasks,
                    struct anon_error *err)
 {
-    struct worker_pool p = {.ws = ws, .tasks = tasks, .n_tasks = n_tasks, .code = EXIT_OK};
+    struct worker_pool *p;
 
-    if (ws->jobs > 1) {
-        struct worker_pool *pool = worker_start(ws, tasks, n_tasks, err);
-        return pool ? worker_finish(pool, err) : EXIT_INTERNAL;
-    }
-    /* One job and nothing to merge meanwhile: the leader's own connections do the work. */
-    pthread_mutex_init(&p.mutex, NULL);
-    pthread_cond_init(&p.changed, NULL);
-    atomic_init(&p.abort, false);
-    qsort(tasks, n_tasks, sizeof(*tasks), compare_size);
-    drain(&p, source_snapshot_conn(ws->snapshot), ws->leader_target);
-    pthread_cond_destroy(&p.changed);
-    pthread_mutex_destroy(&p.mutex);
-    if (p.code != EXIT_OK)
-        *err = p.err;
-    return p.code;
+    if (ws->jobs > 1)
+        p = worker_start(ws, tasks, n_tasks, err);
+    else if ((p = pool_new(ws, tasks, n_tasks, err)) != NULL)
+        /* One job and nothing to merge meanwhile: the leader's own connections work. */
+        drain(p, source_snapshot_conn(ws->snapshot), ws->leader_target);
+    return p ? worker_finish(p, err) : EXIT_INTERNAL;
 }
