@@ -1,5 +1,5 @@
 /*
- * config.h: the anonetl YAML config (../shared/config-reference.yaml is the contract),
+ * config.h: the anonetl YAML config (docs/config-reference.yaml is the contract),
  * loaded with libyaml into plain data.
  *
  * config_load validates everything that can be checked without a database: unknown

@@ -1,6 +1,6 @@
 /*
  * config_schema.c: the anonetl config file as data (see config_schema.h): one table of
- * fields per section of ../shared/config-reference.yaml, the value checks (ids, CIDRs,
+ * fields per section of docs/config-reference.yaml, the value checks (ids, CIDRs,
  * regions) and the few rules that span several fields (dsn or host/..., incremental
  * needs key and watermark, names that must be columns, duplicate tables).
  */

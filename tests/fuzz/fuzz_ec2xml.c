@@ -7,7 +7,7 @@
  * - list counts stay within their capacity and EC2_LIST_MAX;
  * - a list parser appends: parsing the same body twice into one list doubles n;
  * - ec2_xml_parse_error and the success parsers never both accept one body.
- * Seeds: tests/fuzz/corpus/fuzz_ec2xml/ (the fixtures of ../shared/testdata/ec2/).
+ * Seeds: tests/fuzz/corpus/fuzz_ec2xml/ (the fixtures of tests/data/ec2/).
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -48,7 +48,7 @@ jsonschema.Draft202012Validator.check_schema(json.load(open('$work/schema.json')
 print('valid')" 2>&1)
 expect_eq "the schema is a valid draft 2020-12 schema" "valid" "$out"
 
-for f in ../shared/config-reference.yaml deploy/demo.yaml deploy/examples/*.yaml tests/unit/configs/good/*.yaml; do
+for f in docs/config-reference.yaml deploy/demo.yaml deploy/examples/*.yaml tests/unit/configs/good/*.yaml; do
     [ -f "$f" ] || { skip "$f validates" "file not present"; continue; }
     expect_eq "$f validates against the schema" "$f ok" "$(validate "$f")"
 done

@@ -1,6 +1,6 @@
 /*
  * test_aws_checks.c: infra/ec2 + infra/aws_checks + infra/aws_repair over a fake EC2
- * transport that answers from ../shared/testdata/ec2/ fixtures and inline responses,
+ * transport that answers from tests/data/ec2/ fixtures and inline responses,
  * and records every request body (to check what would go on the wire).
  */
 #include <setjmp.h>
@@ -18,7 +18,7 @@
 #include "infra/aws_repair.h"
 #include "infra/ec2.h"
 
-#define FIXTURES "../shared/testdata/ec2/"
+#define FIXTURES "tests/data/ec2/"
 
 /* ---- fake transport ---- */
 

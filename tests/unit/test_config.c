@@ -4,7 +4,7 @@
  * - every file in tests/unit/configs/bad must fail with exactly the messages listed in
  *   its trailing "# expect: LINE:COL: path: problem" lines (file name prefixed), all of
  *   them, in file order: one test per file;
- * - the contract ../shared/config-reference.yaml and tests/unit/configs/good load, with
+ * - the contract docs/config-reference.yaml and tests/unit/configs/good load, with
  *   the values and defaults checked field by field;
  * - fingerprints: stable across formatting, changed by any rule or setting change;
  * - durations, did-you-mean distance, and that secrets are references, never read.
@@ -26,7 +26,7 @@
 
 #define BAD_DIR "tests/unit/configs/bad"
 #define GOOD_DIR "tests/unit/configs/good"
-#define REFERENCE "../shared/config-reference.yaml"
+#define REFERENCE "docs/config-reference.yaml"
 
 /* ------------------------------------------------------------- helpers */
 

@@ -1,5 +1,5 @@
 /*
- * test_ec2_xml.c: infra/ec2_xml against every fixture in ../shared/testdata/ec2/ (each
+ * test_ec2_xml.c: infra/ec2_xml against every fixture in tests/data/ec2/ (each
  * file is parsed by the parser its name implies, and the directory walk fails if a
  * fixture is not covered), plus the robustness cases: namespaces, element order,
  * empty-element forms, error envelopes, malformed input, DTDs, over-long values.
@@ -17,7 +17,7 @@
 
 #include "infra/ec2_xml.h"
 
-#define FIXTURES "../shared/testdata/ec2/"
+#define FIXTURES "tests/data/ec2/"
 
 static char *slurp(const char *name, size_t *len)
 {

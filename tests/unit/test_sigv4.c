@@ -1,6 +1,6 @@
 /*
  * test_sigv4.c: infra/sigv4 against the AWS SigV4 vector folders in
- * ../shared/testdata/sigv4/ (see its README.md), stage by stage: canonical request,
+ * tests/data/sigv4/ (see its README.md), stage by stage: canonical request,
  * string to sign, signature, Authorization header (or presigned query).
  *
  *   aws4_testsuite/  the classic suite (.req/.creq/.sts/.authz/.sreq), header signing;
@@ -16,7 +16,7 @@
  * by key then value, so those run too. The aws-c-auth sign_body cases (an S3-style
  * x-amz-content-sha256 header) are run by adding that header, as aws-c-auth does.
  *
- * Run from the repository root (fixtures are read from ../shared/testdata/, or from
+ * Run from the repository root (fixtures are read from tests/data/, or from
  * $ANONETL_TESTDATA).
  */
 #include <setjmp.h>
@@ -688,7 +688,7 @@ int main(void)
     size_t nt = 0;
     int rc;
 
-    snprintf(g_root, sizeof(g_root), "%s", env && *env ? env : "../shared/testdata");
+    snprintf(g_root, sizeof(g_root), "%s", env && *env ? env : "tests/data");
     snprintf(dir, sizeof(dir), "%s/sigv4/aws4_testsuite", g_root);
     n_classic = discover_classic(dir);
     snprintf(dir, sizeof(dir), "%s/sigv4/aws-c-auth-v4", g_root);
