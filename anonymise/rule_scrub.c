@@ -7,7 +7,9 @@
  *
  * Detectors (scrub_detectors.h): email [EMAIL], card_number (or card) [CARD], iban
  * [IBAN], nino [NINO], phone [PHONE], postcode [POSTCODE]. In the mapping form an absent
- * `detectors` means all of them (write `detectors: []` for patterns only). User patterns
+ * `detectors` means all of them (write `detectors: []` for patterns only). A rule that
+ * would change nothing (`scrub: []`, no detectors and no patterns) is a config error,
+ * and so is an empty `patterns: []`. User patterns
  * are PCRE2 regular expressions (UTF-8), applied in order after the detectors; the
  * replacement is literal text (default "[REDACTED]"); empty matches are ignored.
  *
@@ -175,8 +177,6 @@ static bool parse_detector_list(const struct yopts *seq, struct scrub_state *s,
 {
     bool ok = true;
 
-    if (yopts_kind(seq) == YOPTS_EMPTY)
-        return true; /* `detectors:` with nothing: none */
     if (yopts_kind(seq) != YOPTS_SEQUENCE) {
         yopts_error(seq, NULL, err, "expected a list of detectors");
         return false;
@@ -234,8 +234,8 @@ static bool parse_patterns(const struct yopts *seq, struct scrub_state *s, struc
     size_t n = yopts_count(seq);
     bool ok = true;
 
-    if (yopts_kind(seq) != YOPTS_SEQUENCE || n > SCRUB_MAX_PATTERNS) {
-        yopts_error(seq, NULL, err, "expected a list of at most %d { regex, replacement }",
+    if (yopts_kind(seq) != YOPTS_SEQUENCE || n == 0 || n > SCRUB_MAX_PATTERNS) {
+        yopts_error(seq, NULL, err, "expected a list of 1 to %d { regex, replacement }",
                     SCRUB_MAX_PATTERNS);
         return false;
     }
@@ -277,6 +277,16 @@ static bool parse_mapping(const struct yopts *opts, struct scrub_state *s, struc
     return ok;
 }
 
+/* An empty list of detectors and no patterns would pass the text through: a config
+ * error, never a silent `keep`. */
+static bool scrub_does_something(const struct scrub_state *s)
+{
+    for (int k = 0; k < SCRUB_NKINDS; k++)
+        if (s->enabled[k])
+            return true;
+    return s->n_patterns > 0;
+}
+
 static bool scrub_parse_into(const struct yopts *opts, struct scrub_state *s,
                              struct anon_error *err)
 {
@@ -296,6 +306,12 @@ static bool scrub_parse_into(const struct yopts *opts, struct scrub_state *s,
     default:
         yopts_error(opts, NULL, err,
                     "expected a list of detectors or { detectors: [...], patterns: [...] }");
+        return false;
+    }
+    if (ok && !scrub_does_something(s)) {
+        yopts_error(opts, NULL, err,
+                    "no detectors and no patterns: scrub would publish the text unchanged "
+                    "(write `scrub` for every detector, or name the ones to use)");
         return false;
     }
     if (!ok || !build_detectors(opts, s, err))
