@@ -21,12 +21,22 @@
 
 #define BLOCK 64
 
-struct hmac_key {
+struct hmac_pads {
     SHA256_CTX inner; /* after (K0 ^ ipad) */
     SHA256_CTX outer; /* after (K0 ^ opad) */
 };
 
-static void key_setup(struct hmac_key *k, const unsigned char *key, size_t len)
+struct hmac_key {
+    struct hmac_pads user;                         /* the hash key: hash, hash_int */
+    struct hmac_pads internal[HMAC_PURPOSE_COUNT]; /* K_p of each purpose (hmac.h) */
+};
+
+static const char *const purpose_info[HMAC_PURPOSE_COUNT] = {
+    [HMAC_PURPOSE_SHIFT_DAYS] = "anonetl/v1/date_shift/days",
+    [HMAC_PURPOSE_SHIFT_TIME] = "anonetl/v1/date_shift/time",
+};
+
+static void key_setup(struct hmac_pads *k, const unsigned char *key, size_t len)
 {
     unsigned char k0[BLOCK], pad[BLOCK];
 
@@ -55,6 +65,48 @@ bool hmac_key_ok(size_t len, struct anon_error *err)
     return false;
 }
 
+const char *hmac_purpose_info(enum hmac_purpose p)
+{
+    return (unsigned)p < HMAC_PURPOSE_COUNT ? purpose_info[p] : "";
+}
+
+void hmac_hkdf_sha256(const unsigned char *ikm, size_t ikmlen, const void *info, size_t infolen,
+                      unsigned char out[HMAC_MAC_LEN])
+{
+    static const unsigned char salt[SHA256_DIGEST_LENGTH] = {0};
+    unsigned char prk[HMAC_MAC_LEN];
+    struct hmac_pads k;
+    SHA256_CTX c;
+    unsigned char ih[SHA256_DIGEST_LENGTH], one = 1;
+
+    /* Extract: PRK = HMAC(salt, IKM). Expand, one block: T(1) = HMAC(PRK, info || 0x01). */
+    hmac_sha256(salt, sizeof(salt), ikm, ikmlen, prk);
+    key_setup(&k, prk, sizeof(prk));
+    c = k.inner;
+    if (infolen)
+        SHA256_Update(&c, info, infolen);
+    SHA256_Update(&c, &one, 1);
+    SHA256_Final(ih, &c);
+    c = k.outer;
+    SHA256_Update(&c, ih, sizeof(ih));
+    SHA256_Final(out, &c);
+    OPENSSL_cleanse(prk, sizeof(prk));
+    OPENSSL_cleanse(&k, sizeof(k));
+    OPENSSL_cleanse(&c, sizeof(c));
+}
+
+/* The pads of K_p for a raw key. */
+static void internal_setup(struct hmac_pads *k, const unsigned char *key, size_t len,
+                           enum hmac_purpose p)
+{
+    unsigned char kp[HMAC_MAC_LEN];
+    const char *info = hmac_purpose_info(p);
+
+    hmac_hkdf_sha256(key, len, info, strlen(info), kp);
+    key_setup(k, kp, sizeof(kp));
+    OPENSSL_cleanse(kp, sizeof(kp));
+}
+
 struct hmac_key *hmac_key_new(const unsigned char *key, size_t len, struct anon_error *err)
 {
     struct hmac_key *k;
@@ -66,7 +118,9 @@ struct hmac_key *hmac_key_new(const unsigned char *key, size_t len, struct anon_
         anon_error_set(err, "out of memory");
         return NULL;
     }
-    key_setup(k, key, len);
+    key_setup(&k->user, key, len);
+    for (int p = 0; p < HMAC_PURPOSE_COUNT; p++)
+        internal_setup(&k->internal[p], key, len, (enum hmac_purpose)p);
     return k;
 }
 
@@ -78,8 +132,8 @@ void hmac_key_free(struct hmac_key *k)
     free(k);
 }
 
-void hmac_key_value(const struct hmac_key *k, const void *ns, size_t nslen, const void *value,
-                    size_t vlen, unsigned char out[HMAC_MAC_LEN])
+static void pads_value(const struct hmac_pads *k, const void *ns, size_t nslen, const void *value,
+                       size_t vlen, unsigned char out[HMAC_MAC_LEN])
 {
     static const unsigned char zero = 0;
     unsigned char ih[SHA256_DIGEST_LENGTH];
@@ -96,13 +150,36 @@ void hmac_key_value(const struct hmac_key *k, const void *ns, size_t nslen, cons
     SHA256_Final(out, &c);
 }
 
+void hmac_key_value(const struct hmac_key *k, const void *ns, size_t nslen, const void *value,
+                    size_t vlen, unsigned char out[HMAC_MAC_LEN])
+{
+    pads_value(&k->user, ns, nslen, value, vlen, out);
+}
+
 void hmac_value(const unsigned char *key, size_t keylen, const void *ns, size_t nslen,
                 const void *value, size_t vlen, unsigned char out[HMAC_MAC_LEN])
 {
-    struct hmac_key k;
+    struct hmac_pads k;
 
     key_setup(&k, key, keylen);
-    hmac_key_value(&k, ns, nslen, value, vlen, out);
+    pads_value(&k, ns, nslen, value, vlen, out);
+    OPENSSL_cleanse(&k, sizeof(k));
+}
+
+void hmac_key_internal(const struct hmac_key *k, enum hmac_purpose p, const void *part1,
+                       size_t len1, const void *part2, size_t len2, unsigned char out[HMAC_MAC_LEN])
+{
+    pads_value(&k->internal[(unsigned)p < HMAC_PURPOSE_COUNT ? p : 0], part1, len1, part2, len2,
+               out);
+}
+
+void hmac_internal(const unsigned char *key, size_t keylen, enum hmac_purpose p, const void *part1,
+                   size_t len1, const void *part2, size_t len2, unsigned char out[HMAC_MAC_LEN])
+{
+    struct hmac_pads k;
+
+    internal_setup(&k, key, keylen, p);
+    pads_value(&k, part1, len1, part2, len2, out);
     OPENSSL_cleanse(&k, sizeof(k));
 }
 

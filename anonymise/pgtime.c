@@ -167,3 +167,28 @@ bool pgtime_format(const struct pgtime *t, long year, int month, int day, bool m
     }
     return !abuf_failed(out);
 }
+
+long pgtime_seconds_of_day(const struct pgtime *t)
+{
+    const char *s = t->time;
+
+    /* parse_time checked the shape: "HH:MM:SS" then an optional fraction */
+    if (!s || t->time_len < 8)
+        return 0;
+    return ((s[0] - '0') * 10 + (s[1] - '0')) * 3600L + ((s[3] - '0') * 10 + (s[4] - '0')) * 60L +
+           (s[6] - '0') * 10 + (s[7] - '0');
+}
+
+bool pgtime_format_at(const struct pgtime *t, long year, int month, int day, long seconds,
+                      struct abuf *out)
+{
+    if (year < 1 || year > PGTIME_MAX_YEAR || seconds < 0 || seconds >= 86400)
+        return false;
+    abuf_printf(out, "%04ld-%02d-%02d", year, month, day);
+    if (t->time) {
+        abuf_printf(out, " %02ld:%02ld:%02ld", seconds / 3600, seconds / 60 % 60, seconds % 60);
+        if (t->zone)
+            abuf_append(out, t->zone, t->zone_len);
+    }
+    return !abuf_failed(out);
+}

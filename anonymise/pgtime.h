@@ -44,5 +44,11 @@ void pgtime_civil(long days, long *year, int *month, int *day);
  * `midnight` is set. false when the year is out of 1..PGTIME_MAX_YEAR or out failed. */
 bool pgtime_format(const struct pgtime *t, long year, int month, int day, bool midnight,
                    struct abuf *out);
+/* Seconds since midnight of t's time of day (fractions dropped); 0 for a date. */
+long pgtime_seconds_of_day(const struct pgtime *t);
+/* Like pgtime_format, with the time of day replaced by `seconds` (0..86399) after
+ * midnight, written HH:MM:SS (no fraction); a date stays a date. */
+bool pgtime_format_at(const struct pgtime *t, long year, int month, int day, long seconds,
+                      struct abuf *out);
 
 #endif

@@ -1,19 +1,34 @@
 /*
- * rule_date_shift.c: `date_shift: { by: patient_id, max_days: 30 }` moves a date or
- * timestamp by a keyed number of days that depends only on another column of the row
- * (the entity), so every date of one entity moves together and the intervals between
+ * rule_date_shift.c: `date_shift: { by: patient_id, max_days: 30, time: truncate }` moves a
+ * date or timestamp by a keyed number of days that depends only on another column of the
+ * row (the entity), so every date of one entity moves together and the intervals between
  * them survive, while the absolute dates do not.
  *
- *   mac    = HMAC-SHA256(key, "date_shift" || 0x00 || entity)      (hmac.h)
+ *   mac    = HMAC-SHA256(K_days, entity || 0x00)      K_days: hmac.h, purpose SHIFT_DAYS
  *   u      = first 8 bytes of mac, big-endian, unsigned
  *   r      = u mod (2 * max_days)
  *   offset = r - max_days        when r <  max_days   (-max_days .. -1)
  *            r - max_days + 1    otherwise            (1 .. max_days)
  *
- * The offset is never 0: a shifted date is never the real one. Only the calendar date
- * moves; time of day and zone are kept. A NULL entity gives NULL (the shift would be the
- * same for every such row); "infinity" passes through; BC dates, malformed text and
- * results before year 1 become NULL.
+ * K_days is derived from the hash key with HKDF (hmac.h), never the hash key itself: no
+ * `hash: { namespace: ... }` on the entity column can publish the offset.
+ *
+ * The time of day of a timestamp (`time:`):
+ *   truncate (default)  becomes 00:00:00 (the zone is kept). The time of day is the most
+ *                       telling part of a timestamp: a known event time ("admitted at
+ *                       14:37:22") finds its row among the shifted ones, and with it the
+ *                       entity's offset for every other date.
+ *   jitter              moves by a keyed amount of up to jitter_minutes (default 60) either
+ *                       way, per value: HMAC-SHA256(K_time, entity || 0x00 || value), first
+ *                       8 bytes mod (2 * 60 * jitter_minutes + 1), minus 60 * jitter_minutes,
+ *                       in seconds; it wraps within the (shifted) day; fractions of a second
+ *                       are dropped. Intervals survive to the day and roughly to the hour.
+ *   keep                exactly as in the source (only with a reason to: see the threat
+ *                       model in README.md).
+ *
+ * The offset is never 0: a shifted date is never the real one. A NULL entity gives NULL
+ * (the shift would be the same for every such row); "infinity" passes through; BC dates,
+ * malformed text and results before year 1 become NULL. Dates have no time of day.
  */
 #include "anonymise/rules_extra.h"
 
@@ -26,11 +41,14 @@
 #include "anonymise/pgtime.h"
 #include "anonymise/sqltype.h"
 
-#define DATE_SHIFT_NS "date_shift"
+enum shift_time { SHIFT_TIME_TRUNCATE, SHIFT_TIME_JITTER, SHIFT_TIME_KEEP };
+static const char *const time_words[] = {"truncate", "jitter", "keep", NULL};
 
 struct shift_state {
     char *by;
     long max_days;
+    enum shift_time time;
+    long jitter_minutes;
 };
 
 static void shift_free(void *state)
@@ -43,15 +61,41 @@ static void shift_free(void *state)
     free(s);
 }
 
+static bool parse_time(const struct yopts *opts, enum shift_time *time, long *jitter,
+                       struct anon_error *err)
+{
+    const char *word = "truncate";
+    bool has_jitter = false;
+    size_t i;
+
+    if (!yopts_get_string(opts, "time", &word, NULL, err) ||
+        !yopts_get_int(opts, "jitter_minutes", 1, 720, jitter, &has_jitter, err))
+        return false;
+    for (i = 0; time_words[i] && strcmp(time_words[i], word) != 0; i++)
+        ;
+    if (!time_words[i]) {
+        yopts_error(opts, "time", err, "must be truncate, jitter or keep");
+        return false;
+    }
+    *time = (enum shift_time)i;
+    if (has_jitter && *time != SHIFT_TIME_JITTER) {
+        yopts_error(opts, "jitter_minutes", err, "only goes with time: jitter");
+        return false;
+    }
+    return true;
+}
+
 static bool shift_parse(const struct yopts *opts, void **state, struct anon_error *err)
 {
-    static const char *const keys[] = {"by", "max_days", NULL};
+    static const char *const keys[] = {"by", "max_days", "time", "jitter_minutes", NULL};
     struct shift_state *s;
     const char *by = NULL;
-    long max_days = 30;
+    long max_days = 30, jitter = 60;
+    enum shift_time time;
 
     if (!yopts_only_keys(opts, keys, err) || !yopts_get_string(opts, "by", &by, NULL, err) ||
-        !yopts_get_int(opts, "max_days", 1, 3650, &max_days, NULL, err))
+        !yopts_get_int(opts, "max_days", 1, 3650, &max_days, NULL, err) ||
+        !parse_time(opts, &time, &jitter, err))
         return false;
     if (!by || !*by) {
         yopts_error(opts, NULL, err, "needs by: <column> (the entity whose dates move together)");
@@ -64,6 +108,8 @@ static bool shift_parse(const struct yopts *opts, void **state, struct anon_erro
         return false;
     }
     s->max_days = max_days;
+    s->time = time;
+    s->jitter_minutes = jitter;
     *state = s;
     return true;
 }
@@ -72,7 +118,9 @@ static void shift_describe(const void *state, struct abuf *out)
 {
     const struct shift_state *s = state;
 
-    abuf_printf(out, "by=\"%s\" max_days=%ld", s->by, s->max_days);
+    abuf_printf(out, "by=\"%s\" max_days=%ld time=%s", s->by, s->max_days, time_words[s->time]);
+    if (s->time == SHIFT_TIME_JITTER)
+        abuf_printf(out, " jitter_minutes=%ld", s->jitter_minutes);
 }
 
 static void shift_output(const void *state, const char *source_type, struct rule_output *out)
@@ -85,24 +133,67 @@ static void shift_output(const void *state, const char *source_type, struct rule
                  "date_shift needs a date or timestamp column, not %s", source_type);
 }
 
+/* First 8 bytes, big-endian, of HMAC(K_p, part1 || 0x00 || part2). */
+static uint64_t internal_u64(const struct rule_ctx *ctx, enum hmac_purpose p,
+                             const struct rule_value *part1, const struct rule_value *part2)
+{
+    unsigned char mac[HMAC_MAC_LEN];
+    uint64_t u = 0;
+
+    if (ctx->hmac)
+        hmac_key_internal(ctx->hmac, p, part1->data, part1->len, part2 ? part2->data : "",
+                          part2 ? part2->len : 0, mac);
+    else
+        hmac_internal(ctx->key, ctx->key_len, p, part1->data, part1->len, part2 ? part2->data : "",
+                      part2 ? part2->len : 0, mac);
+    for (int i = 0; i < 8; i++)
+        u = u << 8 | mac[i];
+    return u;
+}
+
 /* The entity's offset in days (see the construction above). */
 static long shift_days(const struct shift_state *s, const struct rule_ctx *ctx,
                        const struct rule_value *entity)
 {
-    unsigned char mac[HMAC_MAC_LEN];
-    uint64_t u = 0;
-    uint64_t r;
+    uint64_t r =
+        internal_u64(ctx, HMAC_PURPOSE_SHIFT_DAYS, entity, NULL) % (uint64_t)(2 * s->max_days);
 
-    if (ctx->hmac)
-        hmac_key_value(ctx->hmac, DATE_SHIFT_NS, strlen(DATE_SHIFT_NS), entity->data, entity->len,
-                       mac);
-    else
-        hmac_value(ctx->key, ctx->key_len, DATE_SHIFT_NS, strlen(DATE_SHIFT_NS), entity->data,
-                   entity->len, mac);
-    for (int i = 0; i < 8; i++)
-        u = u << 8 | mac[i];
-    r = u % (uint64_t)(2 * s->max_days);
     return (long)r < s->max_days ? (long)r - s->max_days : (long)r - s->max_days + 1;
+}
+
+/* time: jitter: the value's new time of day, in seconds (see above). */
+static long jittered_seconds(const struct shift_state *s, const struct rule_ctx *ctx,
+                             const struct rule_value *entity, const struct rule_value *in,
+                             const struct pgtime *t)
+{
+    long w = 60 * s->jitter_minutes;
+    long j =
+        (long)(internal_u64(ctx, HMAC_PURPOSE_SHIFT_TIME, entity, in) % (uint64_t)(2 * w + 1)) - w;
+    long sec = (pgtime_seconds_of_day(t) + j) % 86400;
+
+    return sec < 0 ? sec + 86400 : sec;
+}
+
+/* The shifted value: the date moved by the entity's offset, the time as `time:` says. */
+static bool shift_one(const struct shift_state *s, const struct rule_ctx *ctx,
+                      const struct rule_value *entity, const struct rule_value *in,
+                      const struct pgtime *t, struct abuf *out)
+{
+    long y;
+    int m, d;
+
+    pgtime_civil(pgtime_days(t->year, t->month, t->day) + shift_days(s, ctx, entity), &y, &m, &d);
+    switch (s->time) {
+    case SHIFT_TIME_KEEP:
+        return pgtime_format(t, y, m, d, false, out);
+    case SHIFT_TIME_TRUNCATE:
+        return pgtime_format(t, y, m, d, true, out);
+    case SHIFT_TIME_JITTER:
+        break;
+    }
+    if (!t->time)
+        return pgtime_format(t, y, m, d, false, out);
+    return pgtime_format_at(t, y, m, d, jittered_seconds(s, ctx, entity, in, t), out);
 }
 
 static bool shift_apply(const void *state, const struct rule_ctx *ctx, const struct rule_value *in,
@@ -112,8 +203,6 @@ static bool shift_apply(const void *state, const struct rule_ctx *ctx, const str
     const struct rule_value *entity;
     struct pgtime t;
     enum pgtime_status st;
-    long y;
-    int m, d;
 
     *out_null = true;
     if (in->is_null)
@@ -133,10 +222,8 @@ static bool shift_apply(const void *state, const struct rule_ctx *ctx, const str
     if (st == PGTIME_INFINITY) {
         abuf_append(out, in->data, in->len);
         *out_null = false;
-    } else if (st == PGTIME_OK) {
-        pgtime_civil(pgtime_days(t.year, t.month, t.day) + shift_days(s, ctx, entity), &y, &m, &d);
-        if (pgtime_format(&t, y, m, d, false, out))
-            *out_null = false;
+    } else if (st == PGTIME_OK && shift_one(s, ctx, entity, in, &t, out)) {
+        *out_null = false;
     }
     if (abuf_failed(out)) {
         anon_error_set(err, "date_shift: output too large");

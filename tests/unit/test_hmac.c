@@ -254,10 +254,50 @@ static void throughput(void **state)
     hmac_key_free(hk);
 }
 
+/* HKDF-SHA256 against RFC 5869 test case 3 (empty salt and info: the first 32 bytes of
+ * its OKM), and the internal keys against Python's hmac module:
+ *   prk = hmac.new(b"\\0" * 32, key, sha256).digest()
+ *   k_p = hmac.new(prk, info + b"\\x01", sha256).digest()
+ *   hmac.new(k_p, b"42" + b"\\0", sha256).hexdigest()  (key = bytes(range(32))) */
+static void hkdf_and_internal_keys(void **state)
+{
+    unsigned char ikm[22], key[32], out[HMAC_MAC_LEN], raw[HMAC_MAC_LEN];
+    const char *info = hmac_purpose_info(HMAC_PURPOSE_SHIFT_DAYS);
+    struct anon_error err;
+    struct hmac_key *hk;
+    char hex[2 * HMAC_MAC_LEN + 1];
+
+    (void)state;
+    memset(ikm, 0x0b, sizeof(ikm));
+    hmac_hkdf_sha256(ikm, sizeof(ikm), "", 0, out);
+    tohex(out, sizeof(out), hex);
+    assert_string_equal(hex, "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d");
+    for (size_t i = 0; i < sizeof(key); i++)
+        key[i] = (unsigned char)i;
+    assert_string_equal(info, "anonetl/v1/date_shift/days");
+    hmac_hkdf_sha256(key, sizeof(key), info, strlen(info), out);
+    tohex(out, sizeof(out), hex);
+    assert_string_equal(hex, "683e6a19c97c68ca25031ea09d5b465a8efef042e8899cee0f4d8ced6eddf21f");
+    hk = hmac_key_new(key, sizeof(key), &err);
+    assert_non_null(hk);
+    hmac_key_internal(hk, HMAC_PURPOSE_SHIFT_DAYS, "42", 2, "", 0, out);
+    tohex(out, sizeof(out), hex);
+    assert_string_equal(hex, "3f598ce8868440188163815f2783f4ccd27094fecf614a32fc2a63209030ad7e");
+    hmac_internal(key, sizeof(key), HMAC_PURPOSE_SHIFT_DAYS, "42", 2, "", 0, raw);
+    assert_memory_equal(out, raw, sizeof(out));
+    /* the user MAC of the same bytes under the hash key is another value */
+    hmac_key_value(hk, "42", 2, "", 0, raw);
+    assert_memory_not_equal(out, raw, sizeof(out));
+    hmac_key_internal(hk, HMAC_PURPOSE_SHIFT_TIME, "42", 2, "", 0, raw);
+    assert_memory_not_equal(out, raw, sizeof(out));
+    hmac_key_free(hk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rfc4231),
+        cmocka_unit_test(hkdf_and_internal_keys),
         cmocka_unit_test(precomputed_matches_openssl),
         cmocka_unit_test(matches_openssl_cli),
         cmocka_unit_test(key_length_is_checked),

@@ -460,7 +460,7 @@ static const struct rule_value *who_column(const struct rule_row *row, const cha
 static void test_date_shift_offsets(void **state)
 {
     struct yopts *doc;
-    struct rule r = parse_rule("{ date_shift: { by: who, max_days: 3 } }", &doc);
+    struct rule r = parse_rule("{ date_shift: { by: who, max_days: 3, time: keep } }", &doc);
     struct rule_row row;
     unsigned char key[32];
     struct rule_ctx ctx;
@@ -511,6 +511,73 @@ static void test_date_shift_offsets(void **state)
     yopts_free(doc);
 }
 
+/*
+ * Issue 10.6 (a): the offsets must not be computable from any published pseudonym. With
+ * the old construction (HMAC(key, "date_shift" || 0x00 || entity)) a column hashed with
+ * `hash: { namespace: date_shift, length: 64 }` published the MAC the offset came from:
+ * for every entity, the offset computed from that hash equals the real shift. Now the
+ * offset comes from a key derived with HKDF, which no namespace reaches: across 64
+ * entities, the offset derived from each user-visible MAC (namespaces tried: the old
+ * one, the HKDF info strings, "") matches by chance only (about 1 in 60 each).
+ */
+static long offset_from_mac(const unsigned char *mac, long max_days)
+{
+    uint64_t u = 0, r;
+
+    for (int i = 0; i < 8; i++)
+        u = u << 8 | mac[i];
+    r = u % (uint64_t)(2 * max_days);
+    return (long)r < max_days ? (long)r - max_days : (long)r - max_days + 1;
+}
+
+static void test_date_shift_not_from_a_hash(void **state)
+{
+    static const char *const namespaces[] = {"date_shift", "anonetl/v1/date_shift/days",
+                                             "anonetl/v1/date_shift/time", ""};
+    struct yopts *doc;
+    struct rule r = parse_rule("{ date_shift: { by: who, max_days: 30 } }", &doc);
+    struct rule_row row;
+    unsigned char key[32];
+    struct rule_ctx ctx;
+    struct anon_error err;
+    struct hmac_key *hk;
+
+    (void)state;
+    for (size_t i = 0; i < 32; i++)
+        key[i] = (unsigned char)(0x5a ^ i);
+    hk = hmac_key_new(key, sizeof(key), &err);
+    assert_non_null(hk);
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.hmac = hk;
+    ctx.column = who_column;
+    ctx.row = &row;
+    for (size_t n = 0; n < sizeof(namespaces) / sizeof(namespaces[0]); n++) {
+        int same = 0;
+        for (int e = 0; e < 64; e++) {
+            struct rule_value in = {"2024-03-01", 10, false};
+            unsigned char mac[HMAC_MAC_LEN];
+            struct abuf out;
+            struct pgtime t;
+            bool is_null;
+            row.who.len = (size_t)snprintf(row.data, sizeof(row.data), "patient-%d", e);
+            row.who.data = row.data;
+            row.who.is_null = false;
+            abuf_init(&out, 256);
+            assert_true(r.ops->apply(r.state, &ctx, &in, &out, &is_null, &err));
+            assert_int_equal(pgtime_parse(out.data, out.len, &t), PGTIME_OK);
+            hmac_key_value(hk, namespaces[n], strlen(namespaces[n]), row.data, row.who.len, mac);
+            same += pgtime_days(t.year, t.month, t.day) - 19783 == offset_from_mac(mac, 30);
+            abuf_free(&out);
+        }
+        if (same > 8)
+            fail_msg("namespace \"%s\": %d of 64 offsets follow from the published hash",
+                     namespaces[n], same);
+    }
+    hmac_key_free(hk);
+    rule_free(&r);
+    yopts_free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -524,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_pgarray_round_trip),
         cmocka_unit_test(test_scrub_shared_by_threads),
         cmocka_unit_test(test_date_shift_offsets),
+        cmocka_unit_test(test_date_shift_not_from_a_hash),
     };
 
     return cmocka_run_group_tests_name("rules_extra", tests, NULL, NULL);
