@@ -5,9 +5,17 @@
  *       the first day of the period (weeks start on Monday, ISO 8601); the column keeps
  *       its type; timestamps keep their zone and become midnight:
  *       "2023-05-17 10:11:12+00" to month -> "2023-05-01 00:00:00+00"
- *   generalise: { to: age_band, width: 10 }
- *       the age in whole years on the run's date (ctx->run_time, UTC) as a text band
- *       "30-39" (width 1: "30"); a date after the run date becomes NULL
+ *   generalise: { to: age_band, width: 10, top: 90, as_of: 2024-01-01 }
+ *       the age in whole years on the reference date `as_of` as a text band "30-39"
+ *       (width 1: "30"); ages from `top` up are one band "90+" (top coding: the oldest
+ *       people are few and easy to find). `as_of` defaults to January 1 of the year the
+ *       config is loaded (UTC), so bands move once a year for everyone at once, never on
+ *       a person's birthday (a band that changes between two daily runs would publish the
+ *       birthday); the default changes the rule's description, so incremental tables
+ *       reload on the first run of a year. `top` defaults to the first multiple of width
+ *       from 90 (width 10: 90, width 7: 91) and must be a multiple of width. A date up
+ *       to one year after as_of is age 0 (born in the reference year); later ones are
+ *       NULL.
  *
  * Values are PostgreSQL ISO text (pgtime.h). "infinity" and "-infinity" pass through
  * the period forms (they identify no one) and become NULL as age bands; dates before
@@ -18,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "anonymise/pgtime.h"
 #include "anonymise/sqltype.h"
@@ -26,22 +35,76 @@ enum gen_to { GEN_YEAR, GEN_QUARTER, GEN_MONTH, GEN_WEEK, GEN_AGE_BAND };
 
 static const char *const gen_words[] = {"year", "quarter", "month", "week", "age_band", NULL};
 
+#define AGE_TOP_DEFAULT 90
+#define AGE_MAX 200
+
 struct gen_state {
     enum gen_to to;
     long width;
+    long top;
+    long as_of_year;
+    int as_of_month, as_of_day;
 };
+
+/* as_of: a date written YYYY-MM-DD; absent: January 1 of the current year (UTC). */
+static bool parse_as_of(const struct yopts *opts, struct gen_state *s, bool *present,
+                        struct anon_error *err)
+{
+    const char *text = NULL;
+    struct pgtime t;
+    time_t now = time(NULL);
+    struct tm tm;
+
+    if (!yopts_get_string(opts, "as_of", &text, present, err))
+        return false;
+    if (!*present) {
+        if (!gmtime_r(&now, &tm)) {
+            yopts_error(opts, NULL, err, "cannot read the clock");
+            return false;
+        }
+        s->as_of_year = (long)tm.tm_year + 1900;
+        s->as_of_month = 1;
+        s->as_of_day = 1;
+        return true;
+    }
+    if (pgtime_parse(text, strlen(text), &t) != PGTIME_OK || t.time) {
+        yopts_error(opts, "as_of", err, "expected a date such as 2024-01-01");
+        return false;
+    }
+    s->as_of_year = t.year;
+    s->as_of_month = t.month;
+    s->as_of_day = t.day;
+    return true;
+}
+
+/* top: a multiple of width; default the first multiple of width from 90. */
+static bool parse_top(const struct yopts *opts, struct gen_state *s, bool *present,
+                      struct anon_error *err)
+{
+    s->top = (AGE_TOP_DEFAULT + s->width - 1) / s->width * s->width;
+    if (!yopts_get_int(opts, "top", 1, AGE_MAX, &s->top, present, err))
+        return false;
+    if (*present && s->top % s->width != 0) {
+        yopts_error(opts, "top", err, "must be a multiple of width (%ld)", s->width);
+        return false;
+    }
+    return true;
+}
 
 static bool gen_parse(const struct yopts *opts, void **state, struct anon_error *err)
 {
-    static const char *const keys[] = {"to", "width", NULL};
-    struct gen_state *s;
+    static const char *const keys[] = {"to", "width", "top", "as_of", NULL};
+    struct gen_state *s, parsed = {0};
     const char *to = NULL;
     long width = 10;
-    bool has_width = false;
+    bool has_width = false, has_top = false, has_as_of = false;
     size_t i;
 
     if (!yopts_only_keys(opts, keys, err) || !yopts_get_string(opts, "to", &to, NULL, err) ||
         !yopts_get_int(opts, "width", 1, 150, &width, &has_width, err))
+        return false;
+    parsed.width = width;
+    if (!parse_top(opts, &parsed, &has_top, err) || !parse_as_of(opts, &parsed, &has_as_of, err))
         return false;
     if (!to) {
         yopts_error(opts, NULL, err, "needs to: year, quarter, month, week or age_band");
@@ -53,8 +116,12 @@ static bool gen_parse(const struct yopts *opts, void **state, struct anon_error 
         yopts_error(opts, "to", err, "must be year, quarter, month, week or age_band");
         return false;
     }
-    if (has_width && i != GEN_AGE_BAND) {
-        yopts_error(opts, "width", err, "only goes with to: age_band");
+    if ((has_width || has_top || has_as_of) && i != GEN_AGE_BAND) {
+        yopts_error(opts,
+                    has_width ? "width"
+                    : has_top ? "top"
+                              : "as_of",
+                    err, "only goes with to: age_band");
         return false;
     }
     s = calloc(1, sizeof(*s));
@@ -62,8 +129,8 @@ static bool gen_parse(const struct yopts *opts, void **state, struct anon_error 
         yopts_error(opts, NULL, err, "out of memory");
         return false;
     }
+    *s = parsed;
     s->to = (enum gen_to)i;
-    s->width = width;
     *state = s;
     return true;
 }
@@ -79,7 +146,8 @@ static void gen_describe(const void *state, struct abuf *out)
 
     abuf_printf(out, "to=%s", gen_words[s->to]);
     if (s->to == GEN_AGE_BAND)
-        abuf_printf(out, " width=%ld", s->width);
+        abuf_printf(out, " width=%ld top=%ld as_of=%04ld-%02d-%02d", s->width, s->top,
+                    s->as_of_year, s->as_of_month, s->as_of_day);
 }
 
 static void gen_output(const void *state, const char *source_type, struct rule_output *out)
@@ -96,27 +164,30 @@ static void gen_output(const void *state, const char *source_type, struct rule_o
                  "generalise needs a date or timestamp column, not %s", source_type);
 }
 
-/* Age in whole years on the run's UTC date; -1 when born after it. */
-static long age_at(const struct pgtime *t, time_t run_time)
+/* Age in whole years on the as_of date (negative when born after it). */
+static long age_at(const struct gen_state *s, const struct pgtime *t)
 {
-    struct tm now;
-    long age;
+    long age = s->as_of_year - t->year;
 
-    if (!gmtime_r(&run_time, &now))
-        return -1;
-    age = (long)now.tm_year + 1900 - t->year;
-    if (now.tm_mon + 1 < t->month || (now.tm_mon + 1 == t->month && now.tm_mday < t->day))
+    if (s->as_of_month < t->month || (s->as_of_month == t->month && s->as_of_day < t->day))
         age--;
     return age;
 }
 
-static bool age_band(const struct gen_state *s, const struct pgtime *t, time_t run_time,
-                     struct abuf *out, bool *out_null)
+static bool age_band(const struct gen_state *s, const struct pgtime *t, struct abuf *out,
+                     bool *out_null)
 {
-    long age = age_at(t, run_time), lo;
+    long age = age_at(s, t), lo;
 
+    if (age < -1)
+        return true; /* more than a year after the reference date */
     if (age < 0)
+        age = 0; /* born in the year after as_of */
+    if (age >= s->top) {
+        abuf_printf(out, "%ld+", s->top);
+        *out_null = false;
         return true;
+    }
     lo = age / s->width * s->width;
     if (s->width == 1)
         abuf_printf(out, "%ld", lo);
@@ -162,6 +233,7 @@ static bool gen_apply(const void *state, const struct rule_ctx *ctx, const struc
     struct pgtime t;
     enum pgtime_status st;
 
+    (void)ctx;
     *out_null = true;
     if (in->is_null)
         return true;
@@ -171,7 +243,7 @@ static bool gen_apply(const void *state, const struct rule_ctx *ctx, const struc
         *out_null = false;
     } else if (st == PGTIME_OK) {
         if (s->to == GEN_AGE_BAND)
-            age_band(s, &t, ctx->run_time, out, out_null);
+            age_band(s, &t, out, out_null);
         else
             period(s, &t, out, out_null);
     }

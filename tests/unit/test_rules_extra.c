@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -578,6 +579,28 @@ static void test_date_shift_not_from_a_hash(void **state)
     yopts_free(doc);
 }
 
+/* Issue 10.7: the default reference date of age bands is January 1 of the current year
+ * (UTC), whatever day the run is: describe() shows it. */
+static void test_age_band_default_as_of(void **state)
+{
+    struct yopts *doc;
+    struct rule r = parse_rule("{ generalise: { to: age_band } }", &doc);
+    time_t now = time(NULL);
+    struct tm tm;
+    struct abuf d;
+    char want[64];
+
+    (void)state;
+    assert_non_null(gmtime_r(&now, &tm));
+    snprintf(want, sizeof(want), "to=age_band width=10 top=90 as_of=%04d-01-01", tm.tm_year + 1900);
+    abuf_init(&d, 256);
+    r.ops->describe(r.state, &d);
+    assert_string_equal(abuf_cstr(&d), want);
+    abuf_free(&d);
+    rule_free(&r);
+    yopts_free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_scrub_shared_by_threads),
         cmocka_unit_test(test_date_shift_offsets),
         cmocka_unit_test(test_date_shift_not_from_a_hash),
+        cmocka_unit_test(test_age_band_default_as_of),
     };
 
     return cmocka_run_group_tests_name("rules_extra", tests, NULL, NULL);
