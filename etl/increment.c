@@ -72,6 +72,50 @@ bool increment_check_plan(const struct table_plan *plan, struct abuf *report)
     return true;
 }
 
+/*
+ * The columns of the published version against the plan: a source column whose type
+ * changed (int -> numeric(10,2), varchar(5) -> text) would otherwise be merged into the
+ * old type (1.75 rounded to 2, or every run failing on a too long value). The types are
+ * both format_type() text, of the source catalog (or a rule's fixed type) and of the
+ * target's column: the same text for the same type.
+ */
+static bool compare_layout(PGconn *target, const struct table_plan *plan, struct table_state *st,
+                           struct anon_error *err)
+{
+    const char *params[1] = {st->version_table};
+    PGresult *res = pgconn_query(
+        target,
+        "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
+        "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+        "WHERE c.relnamespace = '" TARGET_DATA_SCHEMA "'::pg_catalog.regnamespace "
+        "  AND c.relname = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        1, params, PGRES_TUPLES_OK, err);
+    int n;
+
+    if (!res)
+        return false;
+    n = PQntuples(res);
+    for (size_t i = 0; i < plan->n_columns && !st->layout_change[0]; i++) {
+        const struct plan_column *c = &plan->columns[i];
+        int r = 0;
+        while (r < n && strcmp(PQgetvalue(res, r, 0), c->source->name) != 0)
+            r++;
+        if (r == n)
+            snprintf(st->layout_change, sizeof(st->layout_change),
+                     "column %s is not in the published table", c->source->name);
+        else if (strcmp(PQgetvalue(res, r, 1), c->output.type) != 0)
+            snprintf(st->layout_change, sizeof(st->layout_change),
+                     "column %s changed type (published as %s, now %s)", c->source->name,
+                     PQgetvalue(res, r, 1), c->output.type);
+    }
+    if (!st->layout_change[0] && (size_t)n != plan->n_columns)
+        snprintf(st->layout_change, sizeof(st->layout_change),
+                 "the published table has %d columns, the rules now produce %zu", n,
+                 plan->n_columns);
+    PQclear(res);
+    return true;
+}
+
 bool increment_read_state(PGconn *target, const char *schema, const struct table_plan *plan,
                           struct table_state *st, struct anon_error *err)
 {
@@ -98,7 +142,7 @@ bool increment_read_state(PGconn *target, const char *schema, const struct table
         st->version_exists = PQgetvalue(res, 0, 4)[0] == 't';
     }
     PQclear(res);
-    return true;
+    return !st->version_exists || compare_layout(target, plan, st, err);
 }
 
 const char *increment_reload_reason(const struct table_plan *plan, const struct table_state *st,
@@ -115,6 +159,8 @@ const char *increment_reload_reason(const struct table_plan *plan, const struct 
         return "the table's rules changed";
     if (strcmp(st->key_fingerprint, key_fingerprint) != 0)
         return "the hash key changed";
+    if (st->layout_change[0])
+        return st->layout_change;
     if (!st->high_water_mark[0])
         return "no high-water mark";
     return NULL;

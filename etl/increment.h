@@ -31,8 +31,12 @@ struct table_state {
     char fingerprint[65];
     char key_fingerprint[17];
     char high_water_mark[128]; /* "" = none */
+    /* The published version's columns differ from what the rules produce now (a source
+     * column changed type, ...): why, or "" when they match. */
+    char layout_change[256];
 };
 
+/* The state of a table (and its version's column types, to catch layout changes). */
 bool increment_read_state(PGconn *target, const char *schema, const struct table_plan *plan,
                           struct table_state *st, struct anon_error *err) ANON_MUST_CHECK;
 
