@@ -373,3 +373,47 @@ bool decimal_quantize(const struct decimal *v, const struct decimal_step *step,
     free(buf);
     return !abuf_failed(out);
 }
+
+const char *decimal_int_min(int bits)
+{
+    return bits == 16 ? "-32768" : bits == 32 ? "-2147483648" : "-9223372036854775808";
+}
+
+const char *decimal_int_max(int bits)
+{
+    return bits == 16 ? "32767" : bits == 32 ? "2147483647" : "9223372036854775807";
+}
+
+bool decimal_int_clamp(struct abuf *out, size_t start, int bits, const struct decimal_step *step,
+                       enum decimal_edge edge)
+{
+    const char *lo_text = decimal_int_min(bits), *hi_text = decimal_int_max(bits);
+    struct decimal v, lo, hi, magnitude;
+    size_t mark;
+
+    if (abuf_failed(out) || out->len < start ||
+        decimal_parse(out->data + start, out->len - start, &v) != DECIMAL_OK ||
+        decimal_parse(lo_text, strlen(lo_text), &lo) != DECIMAL_OK ||
+        decimal_parse(hi_text, strlen(hi_text), &hi) != DECIMAL_OK)
+        return !abuf_failed(out);
+    if (decimal_cmp(&v, &hi) > 0) {
+        out->len = start;
+        return decimal_quantize(&hi, step, DECIMAL_FLOOR, out);
+    }
+    if (decimal_cmp(&v, &lo) >= 0)
+        return true;
+    out->len = start;
+    if (edge == DECIMAL_EDGE_TYPE_MIN)
+        return abuf_puts(out, lo_text);
+    /* the smallest multiple >= min is minus the largest multiple <= |min| */
+    (void)decimal_parse(lo_text + 1, strlen(lo_text) - 1, &magnitude);
+    abuf_putc(out, '-');
+    mark = out->len;
+    if (!decimal_quantize(&magnitude, step, DECIMAL_FLOOR, out))
+        return false;
+    if (out->len == mark + 1 && out->data[mark] == '0') { /* "-0" */
+        out->data[mark - 1] = '0';
+        out->len = mark;
+    }
+    return true;
+}

@@ -58,4 +58,20 @@ enum decimal_mode {
 bool decimal_quantize(const struct decimal *v, const struct decimal_step *step,
                       enum decimal_mode mode, struct abuf *out);
 
+/* The smallest and largest value of a `bits`-bit signed integer (16, 32, 64) as text. */
+const char *decimal_int_min(int bits);
+const char *decimal_int_max(int bits);
+enum decimal_edge {
+    DECIMAL_EDGE_MULTIPLE, /* the nearest multiple of the step inside the range */
+    DECIMAL_EDGE_TYPE_MIN, /* below the range: the minimum itself (a bucket's lower bound) */
+};
+/*
+ * Keep the number written in out from byte `start` inside a `bits`-bit signed integer:
+ * a value above the maximum becomes the largest multiple of step <= the maximum; one
+ * below the minimum the smallest multiple >= the minimum (EDGE_MULTIPLE) or the minimum
+ * (EDGE_TYPE_MIN). 2147483650 by 10 in 32 bits -> 2147483640. false when out failed.
+ */
+bool decimal_int_clamp(struct abuf *out, size_t start, int bits, const struct decimal_step *step,
+                       enum decimal_edge edge);
+
 #endif

@@ -38,7 +38,12 @@ struct rule_ctx {
     /* The same key, prepared once by hmac_key_new (hmac.h): hashing rules then skip the
      * per-value key setup. NULL = rules fall back to `key` (slower). */
     const struct hmac_key *hmac;
-    time_t run_time; /* the run's start: "today" for age bands */
+    time_t run_time; /* the run's start */
+    /* The SQL type of the value being transformed: the column's source type, or the
+     * element type for an array column (catalog spelling, "integer"); NULL when unknown
+     * (json paths, tests). Rules whose results can leave a type's range (round, bucket
+     * on integers) keep them inside it. */
+    const char *type;
     /* Another column of the current row, decoded (for rules with `by: column`). */
     const struct rule_value *(*column)(const struct rule_row *row, const char *name);
     const struct rule_row *row;

@@ -9,6 +9,11 @@
  * Output type: the source type, except numeric(p,s) -> numeric (rounding up can need
  * one more digit than p: 999.99 to digits -1 is 1000) and integer sources with a
  * multiple such as 0.4 whose results are not integers -> numeric.
+ *
+ * An integer column keeps its type, so its edges are defined: a result beyond the
+ * type's range becomes the nearest multiple inside it (integer 2147483647 to a multiple
+ * of 10 is 2147483640, -2147483648 is -2147483640; smallint 32767 by 10 is 32760). Both
+ * COPY paths (text and binary) apply the same rule, so they publish the same values.
  */
 #include "anonymise/rules_extra.h"
 
@@ -94,6 +99,10 @@ static void round_output(const void *state, const char *source_type, struct rule
     snprintf(out->type, sizeof(out->type), "%s", t);
     out->may_be_null = !sqltype_is_integer(source_type) && !sqltype_is_numeric(source_type) &&
                        !sqltype_is_float(source_type);
+    if (source_type && out->may_be_null)
+        snprintf(out->problem, sizeof(out->problem),
+                 "round needs a number column (integer, numeric, real, double precision), not %s",
+                 source_type);
 }
 
 static bool round_apply(const void *state, const struct rule_ctx *ctx, const struct rule_value *in,
@@ -102,7 +111,6 @@ static bool round_apply(const void *state, const struct rule_ctx *ctx, const str
     const struct round_state *s = state;
     struct decimal v;
 
-    (void)ctx;
     *out_null = true;
     if (in->is_null)
         return true;
@@ -112,9 +120,15 @@ static bool round_apply(const void *state, const struct rule_ctx *ctx, const str
     case DECIMAL_SPECIAL:
         abuf_append(out, in->data, in->len);
         break;
-    case DECIMAL_OK:
+    case DECIMAL_OK: {
+        size_t start = out->len;
+        int bits = sqltype_int_bits(ctx->type);
         decimal_quantize(&v, &s->step, DECIMAL_HALF_AWAY, out);
+        /* an integer column keeps its type: stay inside its range (see above) */
+        if (bits && decimal_step_keeps_integers(&s->step))
+            decimal_int_clamp(out, start, bits, &s->step, DECIMAL_EDGE_MULTIPLE);
         break;
+    }
     }
     if (abuf_failed(out)) {
         anon_error_set(err, "round: output too large");

@@ -50,6 +50,16 @@ bool sqltype_is_integer(const char *type)
     return base_in(type, w);
 }
 
+int sqltype_int_bits(const char *type)
+{
+    static const char *const w16[] = {"smallint", "int2", "smallserial", "serial2", NULL};
+    static const char *const w64[] = {"bigint", "int8", "bigserial", "serial8", NULL};
+
+    if (!sqltype_is_integer(type))
+        return 0;
+    return base_in(type, w16) ? 16 : base_in(type, w64) ? 64 : 32;
+}
+
 bool sqltype_is_numeric(const char *type)
 {
     static const char *const w[] = {"numeric", "decimal", NULL};

@@ -14,6 +14,8 @@
 bool sqltype_is_text(const char *type);
 /* smallint, integer, bigint and their int2/int4/int8/int/serial spellings */
 bool sqltype_is_integer(const char *type);
+/* 16, 32 or 64 for the integer types above, 0 for any other type (or NULL). */
+int sqltype_int_bits(const char *type);
 /* numeric, numeric(p,s), decimal(p,s) */
 bool sqltype_is_numeric(const char *type);
 /* real, double precision, float4, float8, float(n) */

@@ -69,12 +69,14 @@ static bool plan_column(struct plan_column *pc, const struct catalog_column *src
          * NOT NULL (a NULL element does not make the array NULL). */
         char element[sizeof(pc->output.type)];
         snprintf(element, sizeof(element), "%.*s", (int)(len - 2), src->type);
+        snprintf(pc->rule_type, sizeof(pc->rule_type), "%s", element);
         ops->output(cc->rule.state, element, &pc->output);
         if (pc->output.type[0] == '\0')
             snprintf(pc->output.type, sizeof(pc->output.type), "%s", element);
         strncat(pc->output.type, "[]", sizeof(pc->output.type) - strlen(pc->output.type) - 1);
         pc->target_not_null = src->not_null;
     } else {
+        snprintf(pc->rule_type, sizeof(pc->rule_type), "%s", src->type);
         ops->output(cc->rule.state, src->type, &pc->output);
         if (pc->output.type[0] == '\0')
             snprintf(pc->output.type, sizeof(pc->output.type), "%s", src->type);

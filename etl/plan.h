@@ -21,7 +21,8 @@ struct plan_column {
     const struct rule *rule;
     struct rule_output output; /* target type and whether NULLs can appear */
     bool target_not_null;
-    bool per_element; /* an array column whose rule applies to each element */
+    bool per_element;    /* an array column whose rule applies to each element */
+    char rule_type[128]; /* the type the rule sees: the source type, or its element type */
     /* Binary COPY (copybin.h): how the source bytes become the rule's text input, and
      * how its text output becomes target bytes. Width 0 = the bytes are the text. */
     int bin_in_int_width;

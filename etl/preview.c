@@ -59,15 +59,17 @@ static bool apply_one(const struct plan_column *col, const struct rule_ctx *ctx,
                       struct anon_error *err)
 {
     const struct rule *rule = col->rule;
+    struct rule_ctx c = *ctx;
 
+    c.type = col->rule_type;
     abuf_reset(out);
     *is_null = false;
     if (rule->ops->passthrough) {
         *is_null = in->is_null;
         abuf_append(out, in->data, in->len);
     } else if (col->per_element
-                   ? !pgarray_apply_rule(rule->ops, rule->state, ctx, in, out, is_null, err)
-                   : !rule->ops->apply(rule->state, ctx, in, out, is_null, err)) {
+                   ? !pgarray_apply_rule(rule->ops, rule->state, &c, in, out, is_null, err)
+                   : !rule->ops->apply(rule->state, &c, in, out, is_null, err)) {
         return false;
     }
     if (abuf_failed(out)) {

@@ -112,12 +112,14 @@ static bool run_rule(struct rule_row *r, size_t i, const struct rule_ctx *ctx,
 {
     const struct plan_column *col = &r->plan->columns[i];
     const struct rule *rule = col->rule;
+    struct rule_ctx c = *ctx;
 
+    c.type = col->rule_type;
     *out_null = false;
     abuf_reset(&r->result);
     if (col->per_element
-            ? !pgarray_apply_rule(rule->ops, rule->state, ctx, in, &r->result, out_null, r->err)
-            : !rule->ops->apply(rule->state, ctx, in, &r->result, out_null, r->err))
+            ? !pgarray_apply_rule(rule->ops, rule->state, &c, in, &r->result, out_null, r->err)
+            : !rule->ops->apply(rule->state, &c, in, &r->result, out_null, r->err))
         return false;
     if (abuf_failed(&r->result)) {
         anon_error_set(r->err, "%s.%s: rule output too large", r->plan->qualified,

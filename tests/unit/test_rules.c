@@ -9,7 +9,8 @@
  *   error: 1:24: col.hash.length: ...  after rule:, parse must fail with exactly this
  *   error: { bucket: {} } => needs     parse of the rule before " => " must fail with
  *                            a message CONTAINING the text after it
- *   source_type: integer     output() is asked for this source type (default text) ...
+ *   source_type: integer     output() is asked for this source type (default text), and
+ *                            apply() gets it as ctx->type ...
  *   output_type: text        ... and must give this type
  *   may_be_null: true        ... and this flag
  *   problem: "needs a date"  ... and a problem containing this ("" = no problem)
@@ -279,6 +280,7 @@ static void check_apply(struct block *b, const char *file, int line, const char 
     ctx.key = b->key;
     ctx.key_len = b->key_len;
     ctx.run_time = b->run_time;
+    ctx.type = b->source_type; /* the element type for array: true blocks */
     ctx.column = row_column;
     ctx.row = &b->row;
     apply_one(b, &ctx, file, line, &in, want, want_len, want_null, want_fail);
