@@ -5,9 +5,12 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "anonymise/utf8.h"
 
 static struct {
     enum log_format format;
@@ -59,6 +62,36 @@ static void clear_progress(void)
     }
 }
 
+/* A JSON string even when s is not valid UTF-8 (jansson refuses it, and the line would
+ * lose its message): each stray byte becomes U+FFFD. */
+static json_t *json_text(const char *s)
+{
+    json_t *j = json_string(s);
+    size_t len = strlen(s), o = 0;
+    char *fixed;
+
+    if (j)
+        return j;
+    fixed = malloc(len * 3 + 1);
+    if (!fixed)
+        return json_string("?");
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_char_len(s + i, len - i);
+        if (n == 1 && (unsigned char)s[i] >= 0x80) {
+            memcpy(fixed + o, "\xef\xbf\xbd", 3);
+            o += 3;
+        } else {
+            memcpy(fixed + o, s + i, n);
+            o += n;
+        }
+        i += n;
+    }
+    fixed[o] = '\0';
+    j = json_string(fixed);
+    free(fixed);
+    return j ? j : json_string("?");
+}
+
 static void emit_json(enum log_level level, const char *event, const char *table,
                       const struct log_field *fields, int n_fields, const char *msg)
 {
@@ -73,16 +106,16 @@ static void emit_json(enum log_level level, const char *event, const char *table
     if (lg.run_id[0])
         json_object_set_new(o, "run", json_string(lg.run_id));
     if (table)
-        json_object_set_new(o, "table", json_string(table));
+        json_object_set_new(o, "table", json_text(table));
     for (int i = 0; i < n_fields; i++) {
         const struct log_field *f = &fields[i];
-        json_t *v = f->str       ? json_string(f->str)
+        json_t *v = f->str       ? json_text(f->str)
                     : f->is_real ? json_real(f->real)
                                  : json_integer((json_int_t)f->num);
         json_object_set_new(o, f->key, v);
     }
     if (msg[0])
-        json_object_set_new(o, "msg", json_string(msg));
+        json_object_set_new(o, "msg", json_text(msg));
     line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (line) {
         fprintf(stderr, "%s\n", line);

@@ -14,6 +14,7 @@
 
 #include "etl/awsauth.h"
 #include "etl/log.h"
+#include "etl/pgerror.h"
 #include "infra/cidr.h"
 #include "etl/secret.h"
 #include "infra/rds_token.h"
@@ -258,13 +259,15 @@ bool pgconn_params_build(const struct cfg_db *db, const char *what, struct pgcon
     return ok;
 }
 
+/* A notice can quote values (a trigger's RAISE NOTICE with NEW.email): redacted too. */
 static void notice_to_log(void *arg, const PGresult *res)
 {
     const char *side = arg;
-    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    char msg[1024];
 
+    pgerror_describe(res, NULL, msg, sizeof(msg));
     log_emit(LOG_DEBUG, "server_notice", NULL, (struct log_field[]){LF_STR("side", side)}, 1, "%s",
-             msg ? msg : "");
+             msg);
 }
 
 PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error *err)
@@ -281,6 +284,7 @@ PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error
         return NULL;
     }
     if (PQstatus(conn) != CONNECTION_OK) {
+        /* Connection errors name hosts and roles, never row values: libpq's first line. */
         char msg[1024];
         snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
         msg[strcspn(msg, "\n")] = '\0';
@@ -298,26 +302,41 @@ void pgconn_close(PGconn *conn)
         PQfinish(conn);
 }
 
-/* Server message first, then the statement as detail (it holds identifiers, never values). */
+/* The statement's leading keywords ("COPY", "INSERT INTO"): which statement failed,
+ * without its identifiers or literals (a range bound or a watermark is a source value). */
+static void statement_verb(const char *sql, char *out, size_t size)
+{
+    size_t n = 0;
+
+    while (sql[n] && n + 1 < size && ((sql[n] >= 'A' && sql[n] <= 'Z') || sql[n] == ' '))
+        n++;
+    while (n > 0 && sql[n - 1] == ' ')
+        n--;
+    memcpy(out, sql, n);
+    out[n] = '\0';
+}
+
+/* The redacted server message (pgerror.h) and the statement's kind, never its text. */
 static void report(PGconn *conn, const PGresult *res, const char *sql, struct anon_error *err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
-    char msg[1024];
+    char msg[1024], verb[48];
 
     snprintf(last_sqlstate, sizeof(last_sqlstate), "%s", state ? state : "");
-    snprintf(msg, sizeof(msg), "%s", primary ? primary : PQerrorMessage(conn));
-    msg[strcspn(msg, "\n")] = '\0';
-    anon_error_set(err, "%s%s%s (statement: %.300s)", msg, detail ? "; " : "", detail ? detail : "",
-                   sql);
+    pgerror_describe(res, conn, msg, sizeof(msg));
+    statement_verb(sql, verb, sizeof(verb));
+    anon_error_set(err, "%s%s%s%s", msg, verb[0] ? " (in " : "", verb, verb[0] ? ")" : "");
 }
 
+/*
+ * Every statement goes through the extended protocol (PQexecParams, with or without
+ * parameters): the server takes exactly one statement per call, so text built into a
+ * statement (a table's `where:`) can never end it and start another.
+ */
 PGresult *pgconn_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
                        ExecStatusType expect, struct anon_error *err)
 {
-    PGresult *res = nparams > 0 ? PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)
-                                : PQexec(conn, sql);
+    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 
     if (res && PQresultStatus(res) == expect) {
         last_sqlstate[0] = '\0';
@@ -334,6 +353,19 @@ bool pgconn_exec(PGconn *conn, const char *sql, ExecStatusType expect, struct an
 
     PQclear(res);
     return res != NULL;
+}
+
+bool pgconn_exec_script(PGconn *conn, const char *script, struct anon_error *err)
+{
+    PGresult *res = PQexec(conn, script);
+    bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+
+    if (ok)
+        last_sqlstate[0] = '\0';
+    else
+        report(conn, res, script, err);
+    PQclear(res);
+    return ok;
 }
 
 bool pgconn_quote_ident(PGconn *conn, const char *ident, struct abuf *out)

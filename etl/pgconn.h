@@ -4,9 +4,10 @@
  * pgconn_params_build turns a config database (dsn or host/port/...) into libpq
  * keyword/value arrays, with secrets resolved. pgconn_open connects with them, pins the
  * session settings that make text output (and so hashes) deterministic, sets a safe
- * search_path, and routes server notices to the logger. pgconn_exec runs one statement,
- * checks the expected status, and on mismatch reports the server message with the SQL as
- * detail; every PGresult is cleared.
+ * search_path, and routes server notices to the logger. pgconn_exec runs one statement
+ * (extended protocol: never more than one), checks the expected status, and on mismatch
+ * reports the server message redacted (pgerror.h: no value, no DETAIL, no SQL text) with
+ * the statement's kind; every PGresult is cleared.
  */
 #ifndef PGCONN_H
 #define PGCONN_H
@@ -40,12 +41,15 @@ bool pgconn_params_local(const struct pgconn_params *p);
 PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error *err);
 void pgconn_close(PGconn *conn);
 
-/* Run sql (no parameters); ok when the status is `expect`. */
+/* Run one statement (no parameters); ok when the status is `expect`. */
 bool pgconn_exec(PGconn *conn, const char *sql, ExecStatusType expect,
                  struct anon_error *err) ANON_MUST_CHECK;
-/* Run sql with text parameters and return the result (caller PQclear) or NULL. */
+/* Run one statement with text parameters; the result (caller PQclear) or NULL. */
 PGresult *pgconn_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
                        ExecStatusType expect, struct anon_error *err) ANON_MUST_CHECK;
+/* Run a script of several statements compiled into anonetl (the target bootstrap): the
+ * simple protocol. Never for text that holds anything from the config. */
+bool pgconn_exec_script(PGconn *conn, const char *script, struct anon_error *err) ANON_MUST_CHECK;
 /* Append a quoted identifier ("schema"."name" parts quoted separately). */
 bool pgconn_quote_ident(PGconn *conn, const char *ident, struct abuf *out);
 /* The SQLSTATE of the last error reported by pgconn_exec/query on this thread ("" none). */

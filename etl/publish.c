@@ -133,9 +133,13 @@ static bool switch_view(PGconn *conn, const char *schema, const struct publish_t
             log_warn("view_recreated", t->plan->qualified,
                      "columns changed: recreating %s (no view depends on it)", abuf_cstr(&view));
             abuf_reset(&sql);
-            abuf_printf(&sql, "DROP VIEW %s; CREATE VIEW %s", abuf_cstr(&view), abuf_cstr(&view));
+            abuf_printf(&sql, "DROP VIEW %s", abuf_cstr(&view));
+            ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
+            abuf_reset(&sql);
+            abuf_printf(&sql, "CREATE VIEW %s", abuf_cstr(&view));
             select_list(conn, t, &sql);
-            ok = pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
+            ok = ok && !abuf_failed(&sql) &&
+                 pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
         }
     }
     abuf_free(&view);
@@ -173,15 +177,17 @@ static bool grant_and_comment(PGconn *conn, const struct publish_request *req,
     abuf_init(&sql, 1 << 20);
     abuf_init(&view, 4096);
     view_sql(conn, req->schema, t->plan, &view);
-    for (size_t i = 0; i < req->n_grant_select_to; i++) {
+    for (size_t i = 0; ok && i < req->n_grant_select_to; i++) {
+        abuf_reset(&sql);
         abuf_printf(&sql, "GRANT SELECT ON %s TO ", abuf_cstr(&view));
         pgconn_quote_ident(conn, req->grant_select_to[i], &sql);
-        abuf_puts(&sql, ";");
+        ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
     }
+    abuf_reset(&sql);
     abuf_printf(&sql, "COMMENT ON VIEW %s IS ", abuf_cstr(&view));
     append_literal(conn, &sql, "anonymised copy of %s, published by anonetl run %lld",
                    t->plan->qualified, (long long)req->run_id);
-    ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
+    ok = ok && !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
     abuf_free(&sql);
     abuf_free(&view);
     return ok;

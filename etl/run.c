@@ -75,21 +75,23 @@ static int load_key(struct run *r)
     return EXIT_OK;
 }
 
+/* The lock first: two runs bootstrapping a fresh target at once would race on its
+ * catalog ("tuple concurrently updated"); the second must be a clean skip (exit 7). */
 static int connect_target(struct run *r)
 {
     r->target = pgconn_open(&r->cfg->target.db, "target", &r->err);
-    if (!r->target || !target_bootstrap(r->target, r->cfg->target.schema, &r->err))
+    if (!r->target)
         return EXIT_TARGET;
     switch (target_try_lock(r->target, &r->err)) {
     case TARGET_LOCK_TAKEN:
-        return EXIT_OK;
+        break;
     case TARGET_LOCK_BUSY:
         anon_error_set(&r->err, "another anonetl run holds the lock on the target: skipped");
         return EXIT_LOCKED;
     case TARGET_LOCK_ERROR:
-        break;
+        return EXIT_TARGET;
     }
-    return EXIT_TARGET;
+    return target_bootstrap(r->target, r->cfg->target.schema, &r->err) ? EXIT_OK : EXIT_TARGET;
 }
 
 /* Catalog vs rules for every table, before anything is written. */

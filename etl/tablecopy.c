@@ -17,6 +17,7 @@
 #include "etl/copytext.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
+#include "etl/pgerror.h"
 
 #define BATCH_BYTES (256 * 1024)
 #define VALUE_MAX ((size_t)1 << 30) /* PostgreSQL's own limit on one field */
@@ -309,7 +310,9 @@ static bool send_batch(PGconn *target, struct abuf *batch, struct anon_error *er
     if (batch->len == 0)
         return true;
     if (PQputCopyData(target, batch->data, (int)batch->len) != 1) {
-        anon_error_set(err, "target: sending COPY data failed: %s", PQerrorMessage(target));
+        char msg[512];
+        pgerror_describe(NULL, target, msg, sizeof(msg));
+        anon_error_set(err, "target: sending COPY data failed: %s", msg);
         return false;
     }
     abuf_reset(batch);
@@ -324,7 +327,9 @@ static bool finish_source(PGconn *source, const char *table, struct anon_error *
 
     while ((res = PQgetResult(source)) != NULL) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK && ok) {
-            anon_error_set(err, "source: COPY of %s failed: %s", table, PQresultErrorMessage(res));
+            char msg[512];
+            pgerror_describe(res, source, msg, sizeof(msg));
+            anon_error_set(err, "source: COPY of %s failed: %s", table, msg);
             ok = false;
         }
         PQclear(res);
@@ -339,15 +344,18 @@ static bool finish_target(PGconn *target, const char *errmsg, uint64_t *rows,
     PGresult *res;
     bool ok = true;
 
+    char msg[512];
+
     if (PQputCopyEnd(target, errmsg) != 1) {
-        anon_error_set(err, "target: ending COPY failed: %s", PQerrorMessage(target));
+        pgerror_describe(NULL, target, msg, sizeof(msg));
+        anon_error_set(err, "target: ending COPY failed: %s", msg);
         return false;
     }
     while ((res = PQgetResult(target)) != NULL) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             if (ok && !errmsg) {
-                const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-                anon_error_set(err, "target: COPY failed: %s", m ? m : "unknown error");
+                pgerror_describe(res, target, msg, sizeof(msg));
+                anon_error_set(err, "target: COPY failed: %s", msg);
             }
             ok = false;
         } else {
@@ -466,8 +474,10 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
         }
     }
     if (ok && n == -2) {
+        char msg[512];
+        pgerror_describe(NULL, req->source, msg, sizeof(msg));
         anon_error_set(err, "source: reading COPY data of %s failed: %s", req->plan->qualified,
-                       PQerrorMessage(req->source));
+                       msg);
         *st = TABLECOPY_SOURCE_ERROR;
         ok = false;
     }

@@ -18,7 +18,7 @@ bool target_bootstrap(PGconn *conn, const char *published_schema, struct anon_er
     bool ok;
 
     if (!pgconn_exec(conn, "SET client_min_messages = warning", PGRES_COMMAND_OK, err) ||
-        !pgconn_exec(conn, sql_bootstrap, PGRES_COMMAND_OK, err))
+        !pgconn_exec_script(conn, sql_bootstrap, err))
         return false;
     abuf_init(&sql, 4096);
     abuf_puts(&sql, "CREATE SCHEMA IF NOT EXISTS ");

@@ -1,0 +1,145 @@
+/*
+ * pgerror.c: redacted PostgreSQL errors (see pgerror.h).
+ *
+ * Why cut at the first unknown quote instead of removing each quoted part: the server
+ * does not escape quotes inside the values it quotes, so a value holding `"` would end
+ * its quoted part early and leave the rest of the value outside. Cutting there is the
+ * only rule a value cannot steer.
+ */
+#include "etl/pgerror.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "anonymise/utf8.h"
+
+/* out[*o..] += s[0..n) when it fits whole (the terminating NUL is reserved). */
+static void put(char *out, size_t size, size_t *o, const char *s, size_t n)
+{
+    if (*o + n >= size)
+        return;
+    memcpy(out + *o, s, n);
+    *o += n;
+}
+
+/* The known name that msg[0..] starts with, followed by the closing quote q. */
+static size_t known_at(const char *msg, char q, const char *const *known, size_t n_known)
+{
+    for (size_t k = 0; k < n_known; k++) {
+        size_t n = known[k] ? strlen(known[k]) : 0;
+        if (n > 0 && strncmp(msg, known[k], n) == 0 && msg[n] == q)
+            return n;
+    }
+    return 0;
+}
+
+void pgerror_redact(const char *msg, const char *const *known, size_t n_known, char *out,
+                    size_t size)
+{
+    size_t o = 0, i = 0, len;
+
+    if (size == 0)
+        return;
+    len = msg ? strcspn(msg, "\r\n") : 0; /* one line: DETAIL and the rest never */
+    while (i < len && o + 1 < size) {
+        unsigned char c = (unsigned char)msg[i];
+        size_t n;
+        if (c == '"' || c == '\'') {
+            n = known_at(msg + i + 1, (char)c, known, n_known);
+            if (n == 0 || i + 1 + n >= len) {
+                char cut[] = {(char)c, '\xe2', '\x80', '\xa6', (char)c};
+                put(out, size, &o, cut, sizeof(cut));
+                break;
+            }
+            if (o + n + 2 >= size)
+                break; /* never cut a name */
+            put(out, size, &o, msg + i, n + 2);
+            i += n + 2;
+            continue;
+        }
+        n = utf8_char_len(msg + i, len - i);
+        if (c < 0x20 || c == 0x7f)
+            put(out, size, &o, " ", 1);
+        else if (n == 1 && c >= 0x80) /* not UTF-8: never pass a stray byte on */
+            put(out, size, &o, "?", 1);
+        else if (o + n < size)
+            put(out, size, &o, msg + i, n);
+        else
+            break; /* never cut a character */
+        i += n;
+    }
+    out[o] = '\0';
+}
+
+/* "ERROR:  " and friends, as libpq prefixes the connection's message. */
+static const char *skip_severity(const char *m)
+{
+    static const char *const prefixes[] = {"ERROR:  ", "FATAL:  ", "PANIC:  ", "WARNING:  "};
+
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncmp(m, prefixes[i], strlen(prefixes[i])) == 0)
+            return m + strlen(prefixes[i]);
+    return m;
+}
+
+/* A message written by PL code (RAISE in a trigger or function): free text. */
+static bool raised_by_pl(const PGresult *res)
+{
+    const char *file = PQresultErrorField(res, PG_DIAG_SOURCE_FILE);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    return (file && strncmp(file, "pl", 2) == 0) || (state && strncmp(state, "P0", 2) == 0);
+}
+
+static void add_field(char *out, size_t size, size_t *o, const char *label, const char *a,
+                      const char *b)
+{
+    char part[512];
+    int n;
+
+    if (!b || !*b)
+        return;
+    n = snprintf(part, sizeof(part), ", %s %s%s%s", label, a ? a : "", a ? "." : "", b);
+    if (n > 0)
+        put(out, size, o, part, (size_t)n < sizeof(part) ? (size_t)n : sizeof(part) - 1);
+}
+
+void pgerror_describe(const PGresult *res, const PGconn *conn, char *out, size_t size)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *schema = res ? PQresultErrorField(res, PG_DIAG_SCHEMA_NAME) : NULL;
+    const char *table = res ? PQresultErrorField(res, PG_DIAG_TABLE_NAME) : NULL;
+    const char *column = res ? PQresultErrorField(res, PG_DIAG_COLUMN_NAME) : NULL;
+    const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    const char *type = res ? PQresultErrorField(res, PG_DIAG_DATATYPE_NAME) : NULL;
+    const char *known[] = {schema, table, column, constraint, type};
+    char fields[600];
+    size_t o = 0, m;
+
+    if (size == 0)
+        return;
+    if (res && raised_by_pl(res))
+        snprintf(out, size,
+                 "raised by a trigger or function (message withheld: it may hold "
+                 "row values)");
+    else if (primary)
+        pgerror_redact(primary, known, sizeof(known) / sizeof(known[0]), out, size);
+    else if (res && PQresultErrorMessage(res)[0])
+        pgerror_redact(skip_severity(PQresultErrorMessage(res)), NULL, 0, out, size);
+    else
+        pgerror_redact(conn ? skip_severity(PQerrorMessage(conn)) : "no connection", NULL, 0, out,
+                       size);
+    if (!state || !*state)
+        return;
+    fields[0] = '\0';
+    add_field(fields, sizeof(fields), &o, "table", schema, table);
+    add_field(fields, sizeof(fields), &o, "column", NULL, column);
+    add_field(fields, sizeof(fields), &o, "constraint", NULL, constraint);
+    add_field(fields, sizeof(fields), &o, "type", NULL, type);
+    fields[o] = '\0';
+    m = strlen(out);
+    if (m + 1 < size)
+        snprintf(out + m, size - m, " (SQLSTATE %.5s%s)", state, fields);
+}

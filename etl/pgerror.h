@@ -1,0 +1,30 @@
+/*
+ * pgerror.h: what anonetl may say about a PostgreSQL error.
+ *
+ * Server errors quote the values that caused them: `invalid input syntax for type
+ * integer: "open"`, a unique violation's DETAIL `Key (email)=(a@b.c) already exists`,
+ * a check constraint's `Failing row contains (...)`, a trigger's RAISE with NEW.email in
+ * its text, a CONTEXT quoting the statement. Every message anonetl logs or stores in
+ * anonetl.runs.error goes through here, so none of that reaches a log line or the
+ * target: kept are the SQLSTATE, the primary message with quoted text removed (names
+ * the server also reports as fields - table, column, constraint, type - survive), and
+ * those names. DETAIL, HINT, CONTEXT and the statement are never used, and a message
+ * raised by PL code (a trigger's RAISE) is withheld whole: its text is free-form.
+ */
+#ifndef PGERROR_H
+#define PGERROR_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+/* Redact one server message into out (always NUL-terminated, one line, valid UTF-8).
+ * Quoted text ("..." or '...') is kept only when it is exactly one of `known` (names
+ * from the error's own fields); the first other quote ends the message with "…". */
+void pgerror_redact(const char *msg, const char *const *known, size_t n_known, char *out,
+                    size_t size);
+
+/* Describe a failed result, or (res NULL) the connection's last error:
+ * "<redacted message> (SQLSTATE 23505, table public.t, constraint t_pkey)". */
+void pgerror_describe(const PGresult *res, const PGconn *conn, char *out, size_t size);
+
+#endif

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# tests/integration/redaction.sh: no source value in any error (issue 10.4).
+#
+# Every failure below is one whose server message, DETAIL or CONTEXT quotes a row value:
+# a cast error while reading the source, a trigger or function that RAISEs with a value,
+# a notice quoting one, a check constraint or unique index on the target refusing a
+# merged row (DETAIL "Failing row contains", "Key (...)=(...)"), a trigger on the target,
+# bytes of a SQL_ASCII database that are not UTF-8. Each planted value is a needle: it must
+# not appear in the log (JSON, debug level), in anonetl.runs.error (a dump of the target)
+# nor in `status`; the SQLSTATE and the names (table, column, constraint) must.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
+. tests/lib/pgcluster.sh
+
+ANONETL=${ANONETL:-./anonetl}
+pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
+export ANONETL_HASH_KEY=$(openssl rand -hex 32)
+export SOURCE_DATABASE_URL="$(pgc_dsn "$work/src" postgres postgres)"
+export TARGET_DATABASE_URL="$(pgc_dsn "$work/tgt" postgres postgres)"
+N=leakval$(openssl rand -hex 4) # every needle starts with it
+
+S >/dev/null <<SQL
+CREATE TABLE tickets (id bigint PRIMARY KEY, email text NOT NULL, status text,
+                      updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO tickets (id, email, status) SELECT g, 'u' || g || '@x.org', (g % 7)::text FROM generate_series(1, 200) g;
+INSERT INTO tickets (id, email, status) VALUES (201, '${N}-mail@x.org', '${N}-cast');
+-- a view whose cast fails on a value while the COPY reads it
+CREATE VIEW v_cast AS SELECT id, status::int AS code FROM tickets;
+-- a view whose function RAISEs with the value in its text (no quotes to find)
+CREATE FUNCTION check_status(s text) RETURNS text LANGUAGE plpgsql AS \$\$
+BEGIN
+    IF s LIKE '${N}%' THEN RAISE EXCEPTION 'bad status % for this ticket', s; END IF;
+    RETURN s;
+END \$\$;
+CREATE VIEW v_raise AS SELECT id, check_status(status) AS status FROM tickets;
+-- a notice quoting a value (logged at debug level)
+CREATE FUNCTION note_status(s text) RETURNS text LANGUAGE plpgsql AS \$\$
+BEGIN
+    IF s LIKE '${N}%' THEN RAISE NOTICE 'saw status %', s; END IF;
+    RETURN s;
+END \$\$;
+CREATE VIEW v_notice AS SELECT id, note_status(status) AS status FROM tickets;
+SQL
+S -c "CREATE DATABASE legacy ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null
+pgc_psql "$work/src" -d legacy >/dev/null <<SQL
+CREATE TABLE names (id int PRIMARY KEY, name text);
+INSERT INTO names VALUES (1, 'plain'), (2, E'Jos\\351 ${N}-latin1');
+SQL
+
+config() { # FILE SCHEMA TABLE COLUMNS-YAML [MODE-YAML] [DSN-ENV]
+    cat >"$1" <<YAML
+version: 1
+source: { dsn: { env: ${6:-SOURCE_DATABASE_URL} } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: $2 }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: $3
+${5:-}
+    columns: $4
+YAML
+}
+all_out=$work/all.out # everything anonetl printed, for the final scan
+runlog() { # NAME CONFIG [args]: run at debug level, JSON logs; output kept per case
+    local name=$1 cfg=$2
+    shift 2
+    "$ANONETL" run -c "$cfg" --skip-preflight --log-format json -v "$@" >"$work/$name.log" 2>&1
+    local rc=$?
+    cat "$work/$name.log" >>"$all_out"
+    return $rc
+}
+no_needle() { # NAME FILE...: none of the files holds a needle
+    if grep -q "$N" "$@" 2>/dev/null; then
+        not_ok "$1" "$(grep -ho "[^\"]\{0,60\}$N[^\"]\{0,20\}" "${@:2}" | head -3)"
+    else
+        ok "$1"
+    fi
+}
+
+# --- source: a cast fails on a value while reading ------------------------------------
+config "$work/cast.yaml" a_cast public.v_cast "{ id: keep, code: keep }"
+runlog cast "$work/cast.yaml"; rc=$?
+expect_eq "a cast error while reading the source exits 4" 4 "$rc"
+no_needle "cast error: no value in the log" "$work/cast.log"
+check "cast error: the log keeps the SQLSTATE (22P02)" grep -q '22P02' "$work/cast.log"
+check "cast error: and the message without its value" grep -q 'invalid input syntax for type integer' "$work/cast.log"
+
+# --- source: a function RAISEs with a value (free text: withheld whole) -----------------
+config "$work/raise.yaml" a_raise public.v_raise "{ id: keep, status: keep }"
+runlog raise "$work/raise.yaml"; rc=$?
+expect_eq "a RAISE while reading the source exits 4" 4 "$rc"
+no_needle "RAISE with a value: not in the log" "$work/raise.log"
+check "RAISE: the log says a function raised it (P0001)" grep -q 'P0001' "$work/raise.log"
+
+# --- source: a notice quoting a value, at debug level ----------------------------------
+config "$work/notice.yaml" a_notice public.v_notice "{ id: keep, status: { hash: {} } }"
+runlog notice "$work/notice.yaml"; rc=$?
+expect_eq "a run whose source raises notices exits 0" 0 "$rc"
+check "the notice is logged (debug)" grep -q 'server_notice' "$work/notice.log"
+no_needle "notice with a value: not in the debug log" "$work/notice.log"
+
+# --- source: bytes that are not UTF-8 (a SQL_ASCII database) --------------------------
+export LEGACY_URL="$(pgc_dsn "$work/src" legacy postgres)"
+config "$work/latin.yaml" a_latin public.names "{ id: keep, name: keep }" "" LEGACY_URL
+runlog latin "$work/latin.yaml"; rc=$?
+expect_eq "bytes that are not UTF-8 in the source exit 4" 4 "$rc"
+if grep -qi '0xe9\|Jos' "$work/latin.log"; then
+    not_ok "invalid byte sequence: no byte of the value in the log" "$(grep -o 'msg":"[^"]*' "$work/latin.log" | tail -2)"
+else ok "invalid byte sequence: no byte of the value in the log"; fi
+
+# --- target: an incremental merge refused by a check, a unique index, a trigger ----------
+inc="    mode: incremental
+    key: [id]
+    watermark: updated_at
+    watermark_lag: 0s
+    deletes: none"
+config "$work/inc.yaml" a_inc public.tickets "{ id: keep, email: keep, status: keep, updated_at: keep }" "$inc"
+runlog inc0 "$work/inc.yaml"; expect_eq "incremental first run exits 0" 0 $?
+version=$(T -tAc "SELECT version_table FROM anonetl.published WHERE target_schema = 'a_inc'")
+V="anonetl_data.\"$version\""
+
+T -c "ALTER TABLE $V ADD CONSTRAINT status_short CHECK (length(status) < 20) NOT VALID" >/dev/null
+S -c "UPDATE tickets SET status = '${N}-check-long-enough', email = '${N}-check@x.org', updated_at = clock_timestamp() WHERE id = 5" >/dev/null
+runlog check "$work/inc.yaml"; rc=$?
+expect_eq "a merged row failing a check constraint exits 5" 5 "$rc"
+no_needle "check constraint: no row in the log (DETAIL: Failing row contains)" "$work/check.log"
+check "check constraint: SQLSTATE, table and constraint named" grep -q '23514.*constraint status_short' "$work/check.log"
+T -c "ALTER TABLE $V DROP CONSTRAINT status_short" >/dev/null
+
+T -c "CREATE UNIQUE INDEX status_once ON $V (status) WHERE id IN (7, 8)" >/dev/null
+S -c "UPDATE tickets SET status = '${N}-dup', updated_at = clock_timestamp() WHERE id IN (7, 8)" >/dev/null
+runlog unique "$work/inc.yaml"; rc=$?
+expect_eq "a merge violating a unique index exits 5" 5 "$rc"
+no_needle "unique violation: no key value in the log (DETAIL: Key (...)=(...))" "$work/unique.log"
+check "unique violation: SQLSTATE 23505 and the index named" grep -q '23505.*status_once' "$work/unique.log"
+T -c "DROP INDEX anonetl_data.status_once" >/dev/null
+
+T >/dev/null <<SQL
+CREATE FUNCTION anonetl_data.refuse() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN RAISE EXCEPTION 'refusing row with email %', NEW.email; END \$\$;
+CREATE TRIGGER refuse BEFORE UPDATE ON $V FOR EACH ROW WHEN (NEW.email LIKE '${N}%') EXECUTE FUNCTION anonetl_data.refuse();
+SQL
+S -c "UPDATE tickets SET email = '${N}-trigger@x.org', updated_at = clock_timestamp() WHERE id = 9" >/dev/null
+runlog trigger "$work/inc.yaml"; rc=$?
+expect_eq "a target trigger refusing a row exits 5" 5 "$rc"
+no_needle "trigger RAISE on the target: no value in the log" "$work/trigger.log"
+
+# --- everything the target keeps, and what status shows --------------------------------
+"$ANONETL" status -c "$work/inc.yaml" --json >"$work/status.json" 2>&1
+"$ANONETL" status -c "$work/inc.yaml" >"$work/status.txt" 2>&1
+expect_eq "failed runs recorded with their error" 3 "$(T -tAc "SELECT count(*) FROM anonetl.runs WHERE status = 'failed' AND error <> '' AND target_schema = 'a_inc'")"
+runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_dump -h "$work/tgt" -p "$(pgc_port "$work/tgt")" \
+    -d postgres -n anonetl >"$work/target.sql" 2>/dev/null
+check "target dump of anonetl (run history) taken" grep -q 'anonetl.runs' "$work/target.sql"
+no_needle "no value in anonetl.runs.error (target dump)" "$work/target.sql"
+no_needle "no value in status (text and JSON)" "$work/status.json" "$work/status.txt"
+no_needle "no value anywhere in anonetl's output" "$all_out"
+done_testing
