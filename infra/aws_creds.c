@@ -26,9 +26,10 @@
 #include <openssl/crypto.h>
 
 #include "infra/aws_http.h"
+#include "infra/aws_process.h"
+#include "infra/aws_profile.h"
+#include "infra/aws_sts.h"
 
-#define INI_LINE_MAX 4096
-#define FILE_MAX (1024 * 1024)
 #define TOKEN_FILE_MAX (16 * 1024)
 #define ECS_DEFAULT_HOST "169.254.170.2"
 #define IMDS_DEFAULT "http://169.254.169.254"
@@ -37,136 +38,6 @@ void aws_credentials_wipe(struct aws_credentials *c)
 {
     if (c)
         OPENSSL_cleanse(c, sizeof(*c));
-}
-
-/* ---- INI ---- */
-
-static bool ini_ws(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/* Trim [*b, *e) of blanks. */
-static void trim(const char **b, const char **e)
-{
-    while (*b < *e && ini_ws(**b))
-        (*b)++;
-    while (*e > *b && ini_ws((*e)[-1]))
-        (*e)--;
-}
-
-/* Does the section text [b, e) equal want, with whitespace runs counting as one space? */
-static bool section_matches(const char *b, const char *e, const char *want)
-{
-    while (b < e && *want) {
-        if (ini_ws(*b)) {
-            if (*want != ' ')
-                return false;
-            while (b < e && ini_ws(*b))
-                b++;
-            want++;
-            continue;
-        }
-        if (*b != *want)
-            return false;
-        b++;
-        want++;
-    }
-    return b == e && *want == '\0';
-}
-
-bool aws_ini_get(const char *text, size_t len, const char *section, const char *key, char *out,
-                 size_t outsz, bool *found, bool *section_found, struct infra_error *err)
-{
-    size_t pos = 0, lineno = 0;
-    bool in_section = false, have_section = false, got = false;
-    size_t keylen = strlen(key);
-
-    *found = false;
-    if (section_found)
-        *section_found = false;
-    if (outsz)
-        out[0] = '\0';
-    if (memchr(text, '\0', len)) {
-        infra_error_set(err, "line 1: file contains a NUL byte");
-        return false;
-    }
-    while (pos < len) {
-        const char *b = text + pos, *nl = memchr(b, '\n', len - pos);
-        const char *e = nl ? nl : text + len;
-        lineno++;
-        pos = (size_t)(e - text) + 1;
-        if (e - b > INI_LINE_MAX) {
-            infra_error_set(err, "line %zu: longer than %d bytes", lineno, INI_LINE_MAX);
-            return false;
-        }
-        if (e > b && e[-1] == '\r')
-            e--;
-        bool indented = b < e && ini_ws(*b);
-        trim(&b, &e);
-        if (b == e || *b == '#' || *b == ';')
-            continue;
-        if (indented) { /* a nested sub-section line ("s3 =\n  x = y"): not looked up */
-            if (!have_section) {
-                infra_error_set(err, "line %zu: indented line before any section", lineno);
-                return false;
-            }
-            continue;
-        }
-        if (*b == '[') {
-            const char *close = memchr(b, ']', (size_t)(e - b));
-            if (!close) {
-                infra_error_set(err, "line %zu: section header without ']'", lineno);
-                return false;
-            }
-            const char *rest = close + 1;
-            trim(&rest, &e);
-            if (rest < e && *rest != '#' && *rest != ';') {
-                infra_error_set(err, "line %zu: text after the section header", lineno);
-                return false;
-            }
-            const char *sb = b + 1, *se = close;
-            trim(&sb, &se);
-            if (sb == se) {
-                infra_error_set(err, "line %zu: empty section name", lineno);
-                return false;
-            }
-            have_section = true;
-            in_section = section_matches(sb, se, section);
-            if (in_section && section_found)
-                *section_found = true;
-            continue;
-        }
-        const char *eq = memchr(b, '=', (size_t)(e - b));
-        if (!eq) {
-            infra_error_set(err, "line %zu: expected 'key = value'", lineno);
-            return false;
-        }
-        if (!have_section) {
-            infra_error_set(err, "line %zu: key outside any [section]", lineno);
-            return false;
-        }
-        const char *kb = b, *ke = eq, *vb = eq + 1, *ve = e;
-        trim(&kb, &ke);
-        trim(&vb, &ve);
-        if (kb == ke) {
-            infra_error_set(err, "line %zu: empty key", lineno);
-            return false;
-        }
-        if (in_section && !got && (size_t)(ke - kb) == keylen &&
-            strncasecmp(kb, key, keylen) == 0) {
-            size_t vn = (size_t)(ve - vb);
-            if (vn >= outsz) {
-                infra_error_set(err, "line %zu: value of %s is too long", lineno, key);
-                return false;
-            }
-            memcpy(out, vb, vn);
-            out[vn] = '\0';
-            got = true;
-        }
-    }
-    *found = got;
-    return true;
 }
 
 /* ---- small helpers ---- */
@@ -180,51 +51,6 @@ static const char *env(const char *name)
 
 enum src_result { SRC_NOT_CONFIGURED, SRC_OK, SRC_ERROR };
 
-/* Read a whole file (bounded) into a NUL-terminated buffer; *missing when it does not exist. */
-static char *read_file(const char *path, size_t max, size_t *len, bool *missing,
-                       struct infra_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    size_t n;
-
-    *missing = false;
-    if (!f) {
-        if (errno == ENOENT) {
-            *missing = true;
-            infra_error_set(err, "%s: no such file", path);
-        } else {
-            infra_error_set(err, "%s: %s", path, strerror(errno));
-        }
-        return NULL;
-    }
-    buf = malloc(max + 1);
-    if (!buf) {
-        fclose(f);
-        infra_error_set(err, "out of memory");
-        return NULL;
-    }
-    n = fread(buf, 1, max + 1, f);
-    if (ferror(f) || n > max) {
-        infra_error_set(err, "%s: %s", path, ferror(f) ? "read error" : "file too large");
-        fclose(f);
-        OPENSSL_cleanse(buf, max + 1);
-        free(buf);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
-static void free_secret(char *p, size_t n)
-{
-    if (p) {
-        OPENSSL_cleanse(p, n);
-        free(p);
-    }
-}
 
 static bool set_field(char *dst, size_t dstsz, const char *v)
 {
@@ -240,7 +66,7 @@ static bool set_field(char *dst, size_t dstsz, const char *v)
 }
 
 /* Fill c from three strings; false (no values in the message) if one is bad. */
-static bool fill_creds(struct aws_credentials *c, const char *akid, const char *secret,
+bool aws_credentials_fill(struct aws_credentials *c, const char *akid, const char *secret,
                        const char *token, const char *source, struct infra_error *err)
 {
     memset(c, 0, sizeof(*c));
@@ -259,7 +85,7 @@ static bool fill_creds(struct aws_credentials *c, const char *akid, const char *
 }
 
 /* ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|-HH:MM)" to time_t. */
-static bool parse_iso8601(const char *s, time_t *out)
+bool aws_iso8601_parse(const char *s, time_t *out)
 {
     static const int widths[] = {4, 2, 2, 2, 2, 2};
     static const char seps[] = {'-', '-', 'T', ':', ':', '\0'};
@@ -340,156 +166,38 @@ static enum src_result src_env(struct aws_creds_provider *p, struct aws_credenti
                         akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
         return SRC_ERROR;
     }
-    return fill_creds(out, akid, secret, env("AWS_SESSION_TOKEN"), "env", err) ? SRC_OK : SRC_ERROR;
+    return aws_credentials_fill(out, akid, secret, env("AWS_SESSION_TOKEN"), "env", err) ? SRC_OK : SRC_ERROR;
 }
 
 /* ---- 2. web identity (STS AssumeRoleWithWebIdentity) ---- */
 
-static xmlNode *xml_child(xmlNode *n, const char *name)
-{
-    for (n = n ? n->children : NULL; n; n = n->next)
-        if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)name) == 0)
-            return n;
-    return NULL;
-}
-
-static bool parse_sts_credentials(const char *body, size_t len, struct aws_credentials *out,
-                                  const char *source, struct infra_error *err)
-{
-    xmlDoc *doc;
-    xmlNode *c;
-    xmlChar *v[4] = {NULL, NULL, NULL, NULL};
-    static const char *const names[] = {"AccessKeyId", "SecretAccessKey", "SessionToken",
-                                        "Expiration"};
-    bool ok = false;
-
-    if (len > 1024 * 1024) {
-        infra_error_set(err, "%s: STS response too large", source);
-        return false;
-    }
-    doc = xmlReadMemory(body, (int)len, "sts.xml", NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        infra_error_set(err, "%s: STS response is not XML", source);
-        return false;
-    }
-    c = xmlDocGetRootElement(doc);
-    c = xml_child(xml_child(c, "AssumeRoleWithWebIdentityResult"), "Credentials");
-    if (!c) {
-        infra_error_set(err, "%s: STS response has no Credentials", source);
-        goto out;
-    }
-    for (int i = 0; i < 4; i++)
-        v[i] = xmlNodeGetContent(xml_child(c, names[i]));
-    if (!fill_creds(out, (const char *)v[0], (const char *)v[1], (const char *)v[2], source, err))
-        goto out;
-    if (!parse_iso8601((const char *)v[3], &out->expiration)) {
-        aws_credentials_wipe(out);
-        infra_error_set(err, "%s: STS Expiration is missing or not an ISO 8601 time", source);
-        goto out;
-    }
-    ok = true;
-out:
-    for (int i = 0; i < 4; i++) {
-        if (v[i]) {
-            OPENSSL_cleanse(v[i], (size_t)xmlStrlen(v[i]));
-            xmlFree(v[i]);
-        }
-    }
-    xmlFreeDoc(doc);
-    return ok;
-}
-
-static bool creds_region(struct aws_creds_provider *p, char *out, size_t outsz)
+static void sts_target(struct aws_creds_provider *p, struct aws_sts_target *t, char *region,
+                       size_t regionsz)
 {
     struct infra_error e;
 
-    if (p->region[0]) {
-        snprintf(out, outsz, "%s", p->region);
-        return true;
-    }
-    if (!aws_region_resolve(NULL, p->profile, out, outsz, &e))
-        snprintf(out, outsz, "us-east-1");
-    return true;
+    if (p->region[0])
+        snprintf(region, regionsz, "%s", p->region);
+    else if (!aws_region_resolve(NULL, p->profile, region, regionsz, &e))
+        snprintf(region, regionsz, "us-east-1");
+    t->region = region;
+    t->endpoint = p->sts_endpoint[0] ? p->sts_endpoint : NULL;
+    t->profile = p->profile;
+    t->http = &p->http;
 }
 
-static enum src_result assume_web_identity(struct aws_creds_provider *p, const char *token_file,
-                                           const char *role_arn, const char *session_name,
-                                           const char *source, struct aws_credentials *out,
-                                           struct infra_error *err)
+static enum src_result web_identity(struct aws_creds_provider *p, const char *token_file,
+                                    const char *role_arn, const char *session,
+                                    const char *source, struct aws_credentials *out,
+                                    struct infra_error *err)
 {
-    char region[64], url[AWS_URL_MAX], sess[96];
-    char *token = NULL;
-    size_t tlen = 0;
-    bool missing;
-    struct aws_form form;
-    struct aws_http_response resp = {0};
-    struct infra_error e = {{0}};
-    enum src_result res = SRC_ERROR;
-    static const char *const hdrs[] = {
-        "Content-Type: application/x-www-form-urlencoded; charset=utf-8",
-        "Accept: application/xml"};
+    char region[64];
+    struct aws_sts_target t;
+    struct aws_sts_role role = {role_arn, session, NULL, 0};
 
-    token = read_file(token_file, TOKEN_FILE_MAX, &tlen, &missing, &e);
-    if (!token) {
-        infra_error_set(err, "%s: token file: %s", source, e.msg);
-        return SRC_ERROR;
-    }
-    while (tlen > 0 && isspace((unsigned char)token[tlen - 1]))
-        token[--tlen] = '\0';
-    if (tlen == 0) {
-        infra_error_set(err, "%s: token file %s is empty", source, token_file);
-        goto out_token;
-    }
-    if (session_name)
-        snprintf(sess, sizeof(sess), "%.64s", session_name);
-    else
-        snprintf(sess, sizeof(sess), "anonetl-%ld", (long)time(NULL));
-    creds_region(p, region, sizeof(region));
-    if (p->sts_endpoint[0])
-        snprintf(url, sizeof(url), "%s", p->sts_endpoint);
-    else if (!aws_endpoint_resolve(NULL, "sts", region, url, sizeof(url), &e)) {
-        infra_error_set(err, "%s: %s", source, e.msg);
-        goto out_token;
-    }
-    if (!aws_http_url_allowed(url, AWS_URL_API, &e)) {
-        infra_error_set(err, "%s: STS endpoint: %s", source, e.msg);
-        goto out_token;
-    }
-    aws_form_init(&form);
-    aws_form_add(&form, "Action", "AssumeRoleWithWebIdentity");
-    aws_form_add(&form, "Version", "2011-06-15");
-    aws_form_add(&form, "RoleArn", role_arn);
-    aws_form_add(&form, "RoleSessionName", sess);
-    aws_form_add(&form, "WebIdentityToken", token);
-    if (aws_form_failed(&form)) {
-        infra_error_set(err, "%s: request too large", source);
-        goto out_form;
-    }
-    struct aws_http_request req = {"POST", url, hdrs, 2, form.data, form.len, AWS_URL_API};
-    if (!aws_http_send(&req, &p->http, &resp, &e)) {
-        infra_error_set(err, "%s: STS AssumeRoleWithWebIdentity: %s", source, e.msg);
-        goto out_form;
-    }
-    if (resp.status != 200) {
-        char code[128], msg[256];
-        aws_http_error_code(resp.body, resp.body_len, code, sizeof(code), msg, sizeof(msg));
-        infra_error_set(err, "%s: STS AssumeRoleWithWebIdentity for %.200s: HTTP %ld %s%s%s",
-                        source, role_arn, resp.status, code, msg[0] ? ": " : "", msg);
-        goto out_form;
-    }
-    if (parse_sts_credentials(resp.body, resp.body_len, out, source, err))
-        res = SRC_OK;
-out_form:
-    if (resp.body)
-        OPENSSL_cleanse(resp.body, resp.body_len);
-    aws_http_response_free(&resp);
-    if (form.data)
-        OPENSSL_cleanse(form.data, form.len);
-    aws_form_free(&form);
-out_token:
-    free_secret(token, TOKEN_FILE_MAX + 1);
-    return res;
+    sts_target(p, &t, region, sizeof(region));
+    return aws_sts_assume_role_web_identity(&t, token_file, &role, source, out, err) ? SRC_OK
+                                                                                    : SRC_ERROR;
 }
 
 static enum src_result src_web_identity(struct aws_creds_provider *p, struct aws_credentials *out,
@@ -505,179 +213,7 @@ static enum src_result src_web_identity(struct aws_creds_provider *p, struct aws
                         file ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE");
         return SRC_ERROR;
     }
-    return assume_web_identity(p, file, role, env("AWS_ROLE_SESSION_NAME"), "web-identity", out,
-                               err);
-}
-
-/* ---- 3. shared files ---- */
-
-static bool shared_path(const char *var, const char *leaf, char *out, size_t outsz)
-{
-    const char *v = env(var), *home = env("HOME");
-
-    if (v)
-        return (size_t)snprintf(out, outsz, "%s", v) < outsz;
-    if (!home)
-        return false;
-    return (size_t)snprintf(out, outsz, "%s/.aws/%s", home, leaf) < outsz;
-}
-
-/* Look key up in a file already read; errors name the file and line. */
-static bool file_get(const char *path, const char *text, size_t len, const char *section,
-                     const char *key, char *out, size_t outsz, bool *found, bool *sec,
-                     struct infra_error *err)
-{
-    struct infra_error e = {{0}};
-
-    if (!aws_ini_get(text, len, section, key, out, outsz, found, sec, &e)) {
-        infra_error_set(err, "%s: %s", path, e.msg);
-        return false;
-    }
-    return true;
-}
-
-struct shared_file {
-    char path[1024];
-    char *text;
-    size_t len;
-};
-
-static bool load_shared(struct shared_file *f, const char *var, const char *leaf,
-                        struct infra_error *err)
-{
-    bool missing;
-    struct infra_error e = {{0}};
-
-    f->text = NULL;
-    f->len = 0;
-    if (!shared_path(var, leaf, f->path, sizeof(f->path))) {
-        f->path[0] = '\0';
-        return true;
-    }
-    f->text = read_file(f->path, FILE_MAX, &f->len, &missing, &e);
-    if (!f->text && !missing) {
-        infra_error_set(err, "shared files: %s", e.msg);
-        return false;
-    }
-    return true;
-}
-
-static void unload_shared(struct shared_file *f)
-{
-    if (f->text)
-        free_secret(f->text, f->len);
-    f->text = NULL;
-}
-
-/* Static keys in [section] of one file: NOT_CONFIGURED when the section has none. */
-static enum src_result keys_from(const struct shared_file *f, const char *section,
-                                 const char *source, bool *sec_found, struct aws_credentials *out,
-                                 struct infra_error *err)
-{
-    char akid[128], secret[128], token[4096];
-    bool fa, fs, ft, sec;
-    enum src_result res = SRC_ERROR;
-
-    *sec_found = false;
-    if (!f->text)
-        return SRC_NOT_CONFIGURED;
-    if (!file_get(f->path, f->text, f->len, section, "aws_access_key_id", akid, sizeof(akid), &fa,
-                  &sec, err) ||
-        !file_get(f->path, f->text, f->len, section, "aws_secret_access_key", secret,
-                  sizeof(secret), &fs, &sec, err) ||
-        !file_get(f->path, f->text, f->len, section, "aws_session_token", token, sizeof(token), &ft,
-                  &sec, err))
-        goto out;
-    *sec_found = sec;
-    if (!fa && !fs) {
-        res = SRC_NOT_CONFIGURED;
-        goto out;
-    }
-    if (!fa || !fs) {
-        infra_error_set(err, "%s: [%s] has %s but not %s", f->path, section,
-                        fa ? "aws_access_key_id" : "aws_secret_access_key",
-                        fa ? "aws_secret_access_key" : "aws_access_key_id");
-        goto out;
-    }
-    if (fill_creds(out, akid, secret, ft ? token : NULL, source, err))
-        res = SRC_OK;
-out:
-    OPENSSL_cleanse(akid, sizeof(akid));
-    OPENSSL_cleanse(secret, sizeof(secret));
-    OPENSSL_cleanse(token, sizeof(token));
-    return res;
-}
-
-static enum src_result src_shared(struct aws_creds_provider *p, struct aws_credentials *out,
-                                  struct infra_error *err)
-{
-    struct shared_file cf = {{0}, NULL, 0}, cfg = {{0}, NULL, 0};
-    char cfg_section[160], v[1024], file[1024];
-    bool sec1 = false, sec2 = false, found, sec;
-    enum src_result res = SRC_ERROR;
-    static const char *const unsupported[] = {"credential_process", "source_profile",
-                                              "sso_start_url", "sso_session", "role_arn"};
-
-    if (!load_shared(&cf, "AWS_SHARED_CREDENTIALS_FILE", "credentials", err) ||
-        !load_shared(&cfg, "AWS_CONFIG_FILE", "config", err))
-        goto out;
-    if (strcmp(p->profile, "default") == 0)
-        snprintf(cfg_section, sizeof(cfg_section), "default");
-    else
-        snprintf(cfg_section, sizeof(cfg_section), "profile %s", p->profile);
-    res = keys_from(&cf, p->profile, "shared-credentials", &sec1, out, err);
-    if (res != SRC_NOT_CONFIGURED)
-        goto out;
-    res = keys_from(&cfg, cfg_section, "shared-config", &sec2, out, err);
-    if (res != SRC_NOT_CONFIGURED)
-        goto out;
-    res = SRC_ERROR;
-    /* A config profile for web identity: role_arn + web_identity_token_file. */
-    if (cfg.text && sec2) {
-        if (!file_get(cfg.path, cfg.text, cfg.len, cfg_section, "web_identity_token_file", file,
-                      sizeof(file), &found, &sec, err))
-            goto out;
-        if (found) {
-            char role[512], name[96];
-            bool fr, fn;
-            if (!file_get(cfg.path, cfg.text, cfg.len, cfg_section, "role_arn", role, sizeof(role),
-                          &fr, &sec, err) ||
-                !file_get(cfg.path, cfg.text, cfg.len, cfg_section, "role_session_name", name,
-                          sizeof(name), &fn, &sec, err))
-                goto out;
-            if (!fr) {
-                infra_error_set(err, "%s: [%s] has web_identity_token_file but no role_arn",
-                                cfg.path, cfg_section);
-                goto out;
-            }
-            res = assume_web_identity(p, file, role, fn ? name : NULL, "shared-config", out, err);
-            goto out;
-        }
-        for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
-            if (!file_get(cfg.path, cfg.text, cfg.len, cfg_section, unsupported[i], v, sizeof(v),
-                          &found, &sec, err))
-                goto out;
-            if (found) {
-                infra_error_set(err,
-                                "%s: [%s] uses %s, which anonetl does not support: use "
-                                "static keys, web identity, ECS or instance credentials",
-                                cfg.path, cfg_section, unsupported[i]);
-                goto out;
-            }
-        }
-    }
-    if (p->profile_explicit) {
-        infra_error_set(err, "profile %s: %s in %s%s%s", p->profile,
-                        sec1 || sec2 ? "no credentials" : "not found",
-                        cf.path[0] ? cf.path : "(no credentials file)", cfg.path[0] ? " or " : "",
-                        cfg.path);
-        goto out;
-    }
-    res = SRC_NOT_CONFIGURED;
-out:
-    unload_shared(&cf);
-    unload_shared(&cfg);
-    return res;
+    return web_identity(p, file, role, env("AWS_ROLE_SESSION_NAME"), "web-identity", out, err);
 }
 
 /* ---- 4 and 5: JSON credentials from the ECS and IMDS endpoints ---- */
@@ -705,12 +241,12 @@ static bool parse_json_credentials(const char *body, size_t len, const char *sou
         infra_error_set(err, "%s: credentials Code is %.64s", source, code);
         goto out;
     }
-    if (!fill_creds(out, json_string_value(json_object_get(root, "AccessKeyId")),
+    if (!aws_credentials_fill(out, json_string_value(json_object_get(root, "AccessKeyId")),
                     json_string_value(json_object_get(root, "SecretAccessKey")),
                     json_string_value(json_object_get(root, "Token")), source, err))
         goto out;
     const char *exp = json_string_value(json_object_get(root, "Expiration"));
-    if (exp && !parse_iso8601(exp, &out->expiration)) {
+    if (exp && !aws_iso8601_parse(exp, &out->expiration)) {
         aws_credentials_wipe(out);
         infra_error_set(err, "%s: Expiration is not an ISO 8601 time", source);
         goto out;
@@ -773,7 +309,7 @@ static enum src_result src_container(struct aws_creds_provider *p, struct aws_cr
         return SRC_ERROR;
     }
     if (tfile) {
-        ftok = read_file(tfile, 4096, &flen, &missing, &e);
+        ftok = aws_profile_read_file(tfile, 4096, &flen, &missing, &e);
         if (!ftok) {
             infra_error_set(err, "container: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: %s", e.msg);
             return SRC_ERROR;
@@ -806,7 +342,7 @@ static enum src_result src_container(struct aws_creds_provider *p, struct aws_cr
 out:
     wipe_response(&resp);
     OPENSSL_cleanse(hdr, sizeof(hdr));
-    free_secret(ftok, 4097);
+    aws_profile_free_secret(ftok, 4097);
     return res;
 }
 
@@ -901,9 +437,354 @@ out:
     return res;
 }
 
+/* ---- 3. a profile of the shared files, resolved as the AWS CLI resolves it ---- */
+
+/*
+ * One profile's own order (botocore's, within one profile): role_arn (with
+ * web_identity_token_file, source_profile or credential_source: STS AssumeRole on top of
+ * the source's credentials, recursively), then a kind anonetl does not support (SSO) as
+ * an error, then static keys of the credentials file, credential_process, static keys of
+ * the config file. A chain of source profiles is followed to PROFILE_CHAIN_MAX links; a
+ * profile met twice is a loop (an error naming the chain), except the AWS CLI's one
+ * allowed case: source_profile naming the profile itself, which then uses its own keys.
+ */
+#define PROFILE_CHAIN_MAX 8
+
+struct walk {
+    struct aws_creds_provider *p;
+    struct aws_profile_files files;
+    char chain[PROFILE_CHAIN_MAX][AWS_PROFILE_NAME_MAX];
+    int depth;
+};
+
+static const char *const k_sso_keys[] = {"sso_session", "sso_start_url", "sso_account_id",
+                                         "sso_role_name", "sso_region"};
+
+static bool pget(struct walk *w, const char *name, const char *key, char *out, size_t outsz,
+                 bool *found, struct infra_error *err)
+{
+    return aws_profile_get(&w->files, name, key, out, outsz, found, NULL, err);
+}
+
+/* "a -> b -> c" for messages. */
+static void chain_text(const struct walk *w, const char *last, char *out, size_t outsz)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (int i = 0; i < w->depth && n < outsz; i++)
+        n += (size_t)snprintf(out + n, outsz - n, "%s -> ", w->chain[i]);
+    if (n < outsz)
+        snprintf(out + n, outsz - n, "%s", last);
+}
+
+/* SSO and the other kinds anonetl cannot use: an error naming the profile and the key,
+ * never a silent fall-through to the next source (the instance role). */
+static enum src_result unsupported_kind(struct walk *w, const char *name, struct infra_error *err)
+{
+    char v[512];
+    bool found;
+
+    for (size_t i = 0; i < sizeof(k_sso_keys) / sizeof(k_sso_keys[0]); i++) {
+        if (!pget(w, name, k_sso_keys[i], v, sizeof(v), &found, err))
+            return SRC_ERROR;
+        if (found) {
+            infra_error_set(err,
+                            "profile %s uses %s (AWS IAM Identity Center / SSO), which anonetl "
+                            "does not support: use a role (role_arn with source_profile or "
+                            "credential_source), credential_process, web identity, static keys, "
+                            "or the ECS task / instance role with no profile",
+                            name, k_sso_keys[i]);
+            return SRC_ERROR;
+        }
+    }
+    return SRC_NOT_CONFIGURED;
+}
+
+/* Static keys of one file's section for the profile. */
+static enum src_result static_keys(struct walk *w, const char *name, bool credentials_file,
+                                   struct aws_credentials *out, struct infra_error *err)
+{
+    const struct aws_shared_file *f = credentials_file ? &w->files.credentials : &w->files.config;
+    char akid[128], secret[128], token[4096], section[AWS_PROFILE_NAME_MAX + 16];
+    bool fa, fs, ft, sec;
+    enum src_result res = SRC_ERROR;
+    struct infra_error e = {{0}};
+
+    if (!f->text)
+        return SRC_NOT_CONFIGURED;
+    if (credentials_file || strcmp(name, "default") == 0)
+        snprintf(section, sizeof(section), "%s", name);
+    else
+        snprintf(section, sizeof(section), "profile %s", name);
+    if (!aws_ini_get(f->text, f->len, section, "aws_access_key_id", akid, sizeof(akid), &fa, &sec,
+                     &e) ||
+        !aws_ini_get(f->text, f->len, section, "aws_secret_access_key", secret, sizeof(secret),
+                     &fs, &sec, &e) ||
+        !aws_ini_get(f->text, f->len, section, "aws_session_token", token, sizeof(token), &ft,
+                     &sec, &e)) {
+        infra_error_set(err, "%s: %s", f->path, e.msg);
+        goto out;
+    }
+    if (!fa && !fs) {
+        res = SRC_NOT_CONFIGURED;
+        goto out;
+    }
+    if (!fa || !fs) {
+        infra_error_set(err, "%s: [%s] has %s but not %s", f->path, section,
+                        fa ? "aws_access_key_id" : "aws_secret_access_key",
+                        fa ? "aws_secret_access_key" : "aws_access_key_id");
+        goto out;
+    }
+    if (aws_credentials_fill(out, akid, secret, ft ? token : NULL,
+                             credentials_file ? "shared-credentials" : "shared-config", err))
+        res = SRC_OK;
+out:
+    OPENSSL_cleanse(akid, sizeof(akid));
+    OPENSSL_cleanse(secret, sizeof(secret));
+    OPENSSL_cleanse(token, sizeof(token));
+    return res;
+}
+
+static enum src_result profile_creds(struct walk *w, const char *name, bool as_source,
+                                     struct aws_credentials *out, struct infra_error *err);
+
+/* credential_source = Environment | Ec2InstanceMetadata | EcsContainer. */
+static enum src_result credential_source(struct walk *w, const char *name, const char *kind,
+                                         struct aws_credentials *out, struct infra_error *err)
+{
+    enum src_result r;
+
+    if (strcmp(kind, "Environment") == 0)
+        r = src_env(w->p, out, err);
+    else if (strcmp(kind, "Ec2InstanceMetadata") == 0)
+        r = src_imds(w->p, out, err);
+    else if (strcmp(kind, "EcsContainer") == 0)
+        r = src_container(w->p, out, err);
+    else {
+        infra_error_set(err,
+                        "profile %s: credential_source %.64s is not one of Environment, "
+                        "Ec2InstanceMetadata, EcsContainer",
+                        name, kind);
+        return SRC_ERROR;
+    }
+    if (r == SRC_NOT_CONFIGURED)
+        infra_error_set(err, "profile %s: credential_source %s has no credentials%s", name, kind,
+                        strcmp(kind, "Ec2InstanceMetadata") == 0
+                            ? " (instance metadata disabled: AWS_EC2_METADATA_DISABLED)"
+                            : "");
+    return r == SRC_OK ? SRC_OK : SRC_ERROR;
+}
+
+/* The credentials a role profile assumes the role with. */
+static enum src_result role_source(struct walk *w, const char *name, struct aws_credentials *src,
+                                   struct infra_error *err)
+{
+    char sp[AWS_PROFILE_NAME_MAX], cs[64], path[640];
+    bool has_sp, has_cs;
+    enum src_result r;
+
+    if (!pget(w, name, "source_profile", sp, sizeof(sp), &has_sp, err) ||
+        !pget(w, name, "credential_source", cs, sizeof(cs), &has_cs, err))
+        return SRC_ERROR;
+    if (has_sp && has_cs) {
+        infra_error_set(err, "profile %s has both source_profile and credential_source: keep one",
+                        name);
+        return SRC_ERROR;
+    }
+    if (has_cs)
+        return credential_source(w, name, cs, src, err);
+    if (!has_sp) {
+        infra_error_set(err,
+                        "profile %s has role_arn but neither source_profile, credential_source "
+                        "nor web_identity_token_file",
+                        name);
+        return SRC_ERROR;
+    }
+    if (strcmp(sp, name) == 0) { /* the AWS CLI's self-reference: the profile's own keys */
+        r = static_keys(w, name, true, src, err);
+        if (r == SRC_NOT_CONFIGURED)
+            r = static_keys(w, name, false, src, err);
+        if (r == SRC_NOT_CONFIGURED)
+            infra_error_set(err, "profile %s is its own source_profile but has no static keys",
+                            name);
+        return r == SRC_OK ? SRC_OK : SRC_ERROR;
+    }
+    for (int i = 0; i < w->depth; i++) {
+        if (strcmp(w->chain[i], sp) == 0) {
+            chain_text(w, sp, path, sizeof(path));
+            infra_error_set(err, "source_profile loop: %s", path);
+            return SRC_ERROR;
+        }
+    }
+    if (w->depth + 1 >= PROFILE_CHAIN_MAX) {
+        chain_text(w, sp, path, sizeof(path));
+        infra_error_set(err, "source_profile chain longer than %d profiles: %s",
+                        PROFILE_CHAIN_MAX - 1, path);
+        return SRC_ERROR;
+    }
+    r = profile_creds(w, sp, true, src, err);
+    if (r == SRC_NOT_CONFIGURED)
+        infra_error_set(err, "profile %s (source_profile of %s) has no credentials", sp, name);
+    return r == SRC_OK ? SRC_OK : SRC_ERROR;
+}
+
+/* role_arn in the profile: NOT_CONFIGURED without one. */
+static enum src_result profile_role(struct walk *w, const char *name, struct aws_credentials *out,
+                                    struct infra_error *err)
+{
+    char arn[512], sess[96], ext[256], dur[16], mfa[256], token_file[1024], region[64];
+    bool has_arn, has_sess, has_ext, has_dur, has_mfa, has_wi;
+    struct aws_credentials src;
+    struct aws_sts_target t;
+    struct aws_sts_role role;
+    enum src_result r;
+    char *end;
+    long d = 0;
+
+    if (!pget(w, name, "role_arn", arn, sizeof(arn), &has_arn, err))
+        return SRC_ERROR;
+    if (!has_arn)
+        return SRC_NOT_CONFIGURED;
+    if (!pget(w, name, "role_session_name", sess, sizeof(sess), &has_sess, err) ||
+        !pget(w, name, "external_id", ext, sizeof(ext), &has_ext, err) ||
+        !pget(w, name, "duration_seconds", dur, sizeof(dur), &has_dur, err) ||
+        !pget(w, name, "mfa_serial", mfa, sizeof(mfa), &has_mfa, err) ||
+        !pget(w, name, "web_identity_token_file", token_file, sizeof(token_file), &has_wi, err))
+        return SRC_ERROR;
+    if (has_mfa) {
+        infra_error_set(err,
+                        "profile %s sets mfa_serial: an MFA code cannot be entered in an "
+                        "unattended run; use a role that needs no MFA",
+                        name);
+        return SRC_ERROR;
+    }
+    if (has_dur) {
+        errno = 0;
+        d = strtol(dur, &end, 10);
+        if (errno || *end || d < 900 || d > 43200) {
+            infra_error_set(err, "profile %s: duration_seconds must be 900..43200", name);
+            return SRC_ERROR;
+        }
+    }
+    role = (struct aws_sts_role){arn, has_sess ? sess : NULL, has_ext ? ext : NULL, (int)d};
+    sts_target(w->p, &t, region, sizeof(region));
+    if (has_wi)
+        return aws_sts_assume_role_web_identity(&t, token_file, &role, "web-identity", out, err)
+                   ? SRC_OK
+                   : SRC_ERROR;
+    snprintf(w->chain[w->depth++], AWS_PROFILE_NAME_MAX, "%s", name);
+    memset(&src, 0, sizeof(src));
+    r = role_source(w, name, &src, err);
+    w->depth--;
+    if (r == SRC_OK)
+        r = aws_sts_assume_role(&t, &src, &role, out, err) ? SRC_OK : SRC_ERROR;
+    aws_credentials_wipe(&src);
+    return r;
+}
+
+/* Everything but role_arn: SSO (an error), static keys, credential_process. */
+static enum src_result profile_rest(struct walk *w, const char *name, struct aws_credentials *out,
+                                    struct infra_error *err)
+{
+    char cmd[4096];
+    bool has_cmd;
+    enum src_result r = unsupported_kind(w, name, err);
+
+    if (r == SRC_NOT_CONFIGURED)
+        r = static_keys(w, name, true, out, err);
+    if (r != SRC_NOT_CONFIGURED)
+        return r;
+    if (!pget(w, name, "credential_process", cmd, sizeof(cmd), &has_cmd, err))
+        return SRC_ERROR;
+    if (has_cmd)
+        return aws_process_credentials(cmd, out, err) ? SRC_OK : SRC_ERROR;
+    return static_keys(w, name, false, out, err);
+}
+
+static enum src_result profile_creds(struct walk *w, const char *name, bool as_source,
+                                     struct aws_credentials *out, struct infra_error *err)
+{
+    bool exists;
+    enum src_result r;
+
+    if (!aws_profile_exists(&w->files, name, &exists, err))
+        return SRC_ERROR;
+    if (!exists) {
+        if (!as_source)
+            return SRC_NOT_CONFIGURED;
+        infra_error_set(err, "profile %s (a source_profile) not found in %s or %s", name,
+                        w->files.credentials.path[0] ? w->files.credentials.path : "(none)",
+                        w->files.config.path[0] ? w->files.config.path : "(none)");
+        return SRC_ERROR;
+    }
+    r = profile_role(w, name, out, err);
+    if (r == SRC_NOT_CONFIGURED)
+        r = profile_rest(w, name, out, err);
+    return r;
+}
+
+static bool walk_begin(struct walk *w, struct aws_creds_provider *p, struct infra_error *err)
+{
+    memset(w, 0, sizeof(*w));
+    w->p = p;
+    return aws_profile_files_load(&w->files, err);
+}
+
+/* The profile's role (role_arn), before the web identity of the environment (botocore's
+ * order: AssumeRoleProvider comes before AssumeRoleWithWebIdentityProvider). */
+static enum src_result src_profile_role(struct aws_creds_provider *p, struct aws_credentials *out,
+                                        struct infra_error *err)
+{
+    struct walk w;
+    bool exists;
+    enum src_result r = SRC_ERROR;
+
+    if (!walk_begin(&w, p, err))
+        return SRC_ERROR;
+    if (!aws_profile_exists(&w.files, p->profile, &exists, err))
+        goto out;
+    if (!exists && p->profile_explicit) {
+        infra_error_set(err, "profile %s: not found in %s%s%s", p->profile,
+                        w.files.credentials.path[0] ? w.files.credentials.path
+                                                    : "(no credentials file)",
+                        w.files.config.path[0] ? " or " : "", w.files.config.path);
+        goto out;
+    }
+    r = exists ? profile_role(&w, p->profile, out, err) : SRC_NOT_CONFIGURED;
+out:
+    aws_profile_files_free(&w.files);
+    return r;
+}
+
+/* The rest of the profile (after the environment's web identity). */
+static enum src_result src_profile(struct aws_creds_provider *p, struct aws_credentials *out,
+                                   struct infra_error *err)
+{
+    struct walk w;
+    bool exists;
+    enum src_result r = SRC_ERROR;
+
+    if (!walk_begin(&w, p, err))
+        return SRC_ERROR;
+    if (!aws_profile_exists(&w.files, p->profile, &exists, err))
+        goto out;
+    r = exists ? profile_rest(&w, p->profile, out, err) : SRC_NOT_CONFIGURED;
+    if (r == SRC_NOT_CONFIGURED && exists && p->profile_explicit) {
+        infra_error_set(err, "profile %s: no credentials in %s%s%s", p->profile,
+                        w.files.credentials.path, w.files.config.path[0] ? " or " : "",
+                        w.files.config.path);
+        r = SRC_ERROR;
+    }
+out:
+    aws_profile_files_free(&w.files);
+    return r;
+}
+
 /* ---- the chain ---- */
 
-static const source_fn sources[] = {src_env, src_web_identity, src_shared, src_container, src_imds};
+static const source_fn sources[] = {src_env,     src_profile_role, src_web_identity,
+                                    src_profile, src_container,    src_imds};
 #define N_SOURCES (int)(sizeof(sources) / sizeof(sources[0]))
 
 static struct aws_creds_provider *provider_alloc(struct infra_error *err)
@@ -966,7 +847,7 @@ struct aws_creds_provider *aws_creds_static_new(const char *access_key_id,
     if (!p)
         return NULL;
     p->is_static = true;
-    if (!fill_creds(&p->cached, access_key_id, secret_access_key, session_token, "static", err)) {
+    if (!aws_credentials_fill(&p->cached, access_key_id, secret_access_key, session_token, "static", err)) {
         aws_creds_provider_free(p);
         return NULL;
     }
@@ -1050,9 +931,8 @@ bool aws_region_resolve(const char *configured, const char *profile, char *out, 
                         struct infra_error *err)
 {
     const char *r = configured && *configured ? configured : NULL;
-    struct shared_file cfg = {{0}, NULL, 0};
-    char section[160];
-    bool found = false, sec;
+    struct aws_profile_files files;
+    bool found = false, ok;
 
     if (!r)
         r = env("AWS_REGION");
@@ -1065,22 +945,13 @@ bool aws_region_resolve(const char *configured, const char *profile, char *out, 
         }
         return true;
     }
-    if (!profile || !*profile)
-        profile = env("AWS_PROFILE");
-    if (!profile)
-        profile = "default";
-    if (strcmp(profile, "default") == 0)
-        snprintf(section, sizeof(section), "default");
-    else
-        snprintf(section, sizeof(section), "profile %.128s", profile);
-    if (!load_shared(&cfg, "AWS_CONFIG_FILE", "config", err))
+    profile = aws_profile_name(profile);
+    if (!aws_profile_files_load(&files, err))
         return false;
-    if (cfg.text &&
-        !file_get(cfg.path, cfg.text, cfg.len, section, "region", out, outsz, &found, &sec, err)) {
-        unload_shared(&cfg);
+    ok = aws_profile_get(&files, profile, "region", out, outsz, &found, NULL, err);
+    aws_profile_files_free(&files);
+    if (!ok)
         return false;
-    }
-    unload_shared(&cfg);
     if (!found || !out[0]) {
         infra_error_set(err,
                         "no AWS region: set aws.region, AWS_REGION or region in the "

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "infra/aws_profile.h" /* aws_ini_get, for the tests and the fuzz target */
 #include "infra/infra_error.h"
 
 struct aws_http_options; /* infra/aws_http.h */
@@ -45,6 +46,16 @@ struct aws_credentials {
 
 /* Wipe every field (OPENSSL_cleanse). */
 void aws_credentials_wipe(struct aws_credentials *c);
+
+/* Fill c from the three strings (token may be NULL or ""); false, with a message that
+ * holds no value, when the key id or secret is missing or a string is overlong or has a
+ * control character or blank. */
+bool aws_credentials_fill(struct aws_credentials *c, const char *akid, const char *secret,
+                          const char *token, const char *source,
+                          struct infra_error *err) INFRA_MUST_CHECK;
+
+/* ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|-HH:MM)" to time_t. */
+bool aws_iso8601_parse(const char *s, time_t *out) INFRA_MUST_CHECK;
 
 struct aws_creds_options {
     const char *profile;                 /* NULL: AWS_PROFILE, else "default" */
@@ -79,20 +90,5 @@ bool aws_creds_get(struct aws_creds_provider *p, struct aws_credentials *out,
  */
 bool aws_region_resolve(const char *configured, const char *profile, char *out, size_t outsz,
                         struct infra_error *err) INFRA_MUST_CHECK;
-
-/*
- * The strict INI reader behind the shared files, exposed for tests and fuzzing.
- * Looks up key in [section] of text[0..len) (need not be NUL-terminated). Lines:
- * "[section]", "key = value", "# ..." / "; ..." comments, blank; indented lines (the
- * nested sub-sections of the AWS config, "s3 =\n  x = y") are ignored. Keys compare
- * case-insensitively; whitespace runs in section names count as one space; the first
- * occurrence wins. Lines over 4 KiB, a key outside a section, or a line without '='
- * are errors (with the line number, never the value).
- * Returns false on a syntax error; *found says whether the key was there (out filled).
- * section_found (may be NULL) says whether the section exists.
- */
-bool aws_ini_get(const char *text, size_t len, const char *section, const char *key, char *out,
-                 size_t outsz, bool *found, bool *section_found,
-                 struct infra_error *err) INFRA_MUST_CHECK;
 
 #endif

@@ -29,6 +29,7 @@
 #include <openssl/rand.h>
 
 #include "infra/aws_creds.h"
+#include "infra/aws_profile.h"
 #include "infra/sigv4.h"
 
 #define FORM_MAX (256u * 1024u)
@@ -192,34 +193,97 @@ bool aws_http_url_allowed(const char *url, enum aws_url_policy policy, struct in
 
 /* ---- endpoint ---- */
 
+/* The SDKs' service id for the configured-endpoint settings ("secretsmanager" is
+ * "Secrets Manager" there: AWS_ENDPOINT_URL_SECRETS_MANAGER, services key secrets_manager). */
+static void service_id(const char *service, char *out, size_t outsz)
+{
+    size_t n = 0;
+
+    if (strcmp(service, "secretsmanager") == 0)
+        service = "secrets_manager";
+    for (const char *s = service; *s && n + 1 < outsz; s++)
+        out[n++] = isalnum((unsigned char)*s) ? (char)tolower((unsigned char)*s) : '_';
+    out[n] = '\0';
+}
+
+static bool env_true(const char *name)
+{
+    const char *v = getenv(name);
+
+    return v && strcasecmp(v, "true") == 0;
+}
+
+/* A configured endpoint (environment, then the profile), as the SDKs look it up:
+ * AWS_ENDPOINT_URL_<ID>, the services section, AWS_ENDPOINT_URL, the profile's
+ * endpoint_url; none when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true. */
+static bool configured_endpoint(const char *service, const char *profile, char *out, size_t outsz,
+                                char *from, size_t fromsz, bool *found, struct infra_error *err)
+{
+    char id[64], var[96];
+    const char *v;
+    struct aws_profile_files files;
+    bool ok;
+
+    *found = false;
+    if (env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))
+        return true;
+    service_id(service, id, sizeof(id));
+    snprintf(var, sizeof(var), "AWS_ENDPOINT_URL_%s", id);
+    for (char *c = var; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+    /* an empty variable counts as unset, as in the SDKs */
+    if (((v = getenv(var)) && *v) ||
+        (strcmp(service, "secretsmanager") == 0 && (v = getenv("AWS_ENDPOINT_URL_SECRETSMANAGER")) &&
+         *v)) {
+        snprintf(from, fromsz, "%s", strcmp(service, "secretsmanager") == 0 && !getenv(var)
+                                         ? "AWS_ENDPOINT_URL_SECRETSMANAGER"
+                                         : var);
+        *found = true;
+        return (size_t)snprintf(out, outsz, "%s", v) < outsz;
+    }
+    profile = aws_profile_name(profile);
+    if (!aws_profile_files_load(&files, err))
+        return false;
+    ok = aws_profile_service_endpoint(&files, profile, id, out, outsz, found, err);
+    if (ok && *found) {
+        snprintf(from, fromsz, "the services section of profile %s", profile);
+    } else if (ok && (v = getenv("AWS_ENDPOINT_URL")) && *v) {
+        snprintf(from, fromsz, "AWS_ENDPOINT_URL");
+        *found = (size_t)snprintf(out, outsz, "%s", v) < outsz;
+    } else if (ok) {
+        ok = aws_profile_get(&files, profile, "endpoint_url", out, outsz, found, NULL, err);
+        if (ok && *found)
+            snprintf(from, fromsz, "endpoint_url of profile %s", profile);
+    }
+    aws_profile_files_free(&files);
+    return ok;
+}
+
 bool aws_endpoint_resolve(const char *override, const char *service, const char *region, char *out,
                           size_t outsz, struct infra_error *err)
 {
-    char var[96] = "AWS_ENDPOINT_URL_";
-    const char *url = override && *override ? override : NULL;
-    const char *from = "aws.endpoint";
-    size_t n = strlen(var);
+    return aws_endpoint_resolve_profile(override, service, region, NULL, out, outsz, err);
+}
+
+bool aws_endpoint_resolve_profile(const char *override, const char *service, const char *region,
+                                  const char *profile, char *out, size_t outsz,
+                                  struct infra_error *err)
+{
+    char from[200] = "aws.endpoint";
+    bool found = false;
     int w;
 
     if (!service || !*service || strlen(service) > 48) {
         infra_error_set(err, "endpoint: no service name");
         return false;
     }
-    for (const char *s = service; *s && n + 1 < sizeof(var); s++)
-        var[n++] = isalnum((unsigned char)*s) ? (char)toupper((unsigned char)*s) : '_';
-    var[n] = '\0';
-    if (!url) { /* an empty variable counts as unset, as in the SDKs */
-        const char *v = getenv(var);
-        if (v && *v) {
-            url = v;
-            from = var;
-        } else if ((v = getenv("AWS_ENDPOINT_URL")) && *v) {
-            url = v;
-            from = "AWS_ENDPOINT_URL";
-        }
-    }
-    if (url) {
-        w = snprintf(out, outsz, "%s", url);
+    if (override && *override) {
+        w = snprintf(out, outsz, "%s", override);
+    } else if (!configured_endpoint(service, profile, out, outsz, from, sizeof(from), &found,
+                                    err)) {
+        return false;
+    } else if (found) {
+        w = (int)strlen(out);
     } else {
         if (!region || !*region) {
             infra_error_set(err, "endpoint for %s: no region", service);
@@ -231,7 +295,7 @@ bool aws_endpoint_resolve(const char *override, const char *service, const char 
                 return false;
             }
         }
-        from = "default";
+        snprintf(from, sizeof(from), "default");
         w = snprintf(out, outsz, "https://%s.%s.amazonaws.com", service, region);
     }
     if (w < 0 || (size_t)w >= outsz) {

@@ -1,9 +1,10 @@
 /*
  * aws_http.h: the HTTP transport for AWS calls (libcurl).
  *
- *   - endpoint resolution: explicit override (config aws.endpoint), else
- *     AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL, else
- * https://<service>.<region>.amazonaws.com;
+ *   - endpoint resolution: explicit override (config aws.endpoint), else the configured
+ *     endpoints of the SDKs (AWS_ENDPOINT_URL_<SERVICE>, the profile's services section,
+ *     AWS_ENDPOINT_URL, the profile's endpoint_url), else
+ *     https://<service>.<region>.amazonaws.com;
  *   - URL policy: https with certificate verification always; plain http only to loopback
  *     (127.0.0.0/8, ::1, localhost), plus the link-local metadata hosts for credential
  *     fetches (AWS_URL_METADATA);
@@ -69,6 +70,18 @@ bool aws_http_url_allowed(const char *url, enum aws_url_policy policy,
  */
 bool aws_endpoint_resolve(const char *override, const char *service, const char *region, char *out,
                           size_t outsz, struct infra_error *err) INFRA_MUST_CHECK;
+/*
+ * The same for a named profile of the shared config file (NULL: AWS_PROFILE, else
+ * "default"). The full order, as the SDKs: override; AWS_ENDPOINT_URL_<ID> (ID the SDK
+ * service id upper-cased, SECRETS_MANAGER for secretsmanager, which also accepts
+ * AWS_ENDPOINT_URL_SECRETSMANAGER); the profile's services section ("services = NAME",
+ * [services NAME] "<id> =" / "  endpoint_url = URL"); AWS_ENDPOINT_URL; the profile's
+ * endpoint_url; https://<service>.<region>.amazonaws.com. With
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true only the override and the default count.
+ */
+bool aws_endpoint_resolve_profile(const char *override, const char *service, const char *region,
+                                  const char *profile, char *out, size_t outsz,
+                                  struct infra_error *err) INFRA_MUST_CHECK;
 
 /* An unsigned request (credential providers, STS AssumeRoleWithWebIdentity). */
 struct aws_http_request {
