@@ -34,7 +34,8 @@ static const char *region_or(const char *r, const struct run *run)
 
 static bool is_fatal(const struct ec2_error *e)
 {
-    return e->kind == EC2_ERR_AUTH || e->kind == EC2_ERR_TRANSPORT || e->kind == EC2_ERR_THROTTLED;
+    return e->kind == EC2_ERR_AUTH || e->kind == EC2_ERR_TRANSPORT ||
+           e->kind == EC2_ERR_THROTTLED || e->kind == EC2_ERR_CLOCK_SKEW;
 }
 
 static void report_fatal(struct run *r, const char *group, const struct ec2_error *e)
@@ -51,6 +52,10 @@ static void report_fatal(struct run *r, const char *group, const struct ec2_erro
     case EC2_ERR_THROTTLED:
         check_result_fix(c, "EC2 is throttling this account: retry later or reduce the "
                             "number of concurrent callers");
+        break;
+    case EC2_ERR_CLOCK_SKEW:
+        check_result_fix(c, "synchronise the system clock (chrony/NTP; on EC2 the Amazon Time "
+                            "Sync Service, 169.254.169.123)");
         break;
     default:
         check_result_fix(c,

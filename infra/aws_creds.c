@@ -51,7 +51,6 @@ static const char *env(const char *name)
 
 enum src_result { SRC_NOT_CONFIGURED, SRC_OK, SRC_ERROR };
 
-
 static bool set_field(char *dst, size_t dstsz, const char *v)
 {
     size_t n = v ? strlen(v) : 0;
@@ -67,7 +66,7 @@ static bool set_field(char *dst, size_t dstsz, const char *v)
 
 /* Fill c from three strings; false (no values in the message) if one is bad. */
 bool aws_credentials_fill(struct aws_credentials *c, const char *akid, const char *secret,
-                       const char *token, const char *source, struct infra_error *err)
+                          const char *token, const char *source, struct infra_error *err)
 {
     memset(c, 0, sizeof(*c));
     snprintf(c->source, sizeof(c->source), "%s", source);
@@ -166,7 +165,9 @@ static enum src_result src_env(struct aws_creds_provider *p, struct aws_credenti
                         akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
         return SRC_ERROR;
     }
-    return aws_credentials_fill(out, akid, secret, env("AWS_SESSION_TOKEN"), "env", err) ? SRC_OK : SRC_ERROR;
+    return aws_credentials_fill(out, akid, secret, env("AWS_SESSION_TOKEN"), "env", err)
+               ? SRC_OK
+               : SRC_ERROR;
 }
 
 /* ---- 2. web identity (STS AssumeRoleWithWebIdentity) ---- */
@@ -187,9 +188,8 @@ static void sts_target(struct aws_creds_provider *p, struct aws_sts_target *t, c
 }
 
 static enum src_result web_identity(struct aws_creds_provider *p, const char *token_file,
-                                    const char *role_arn, const char *session,
-                                    const char *source, struct aws_credentials *out,
-                                    struct infra_error *err)
+                                    const char *role_arn, const char *session, const char *source,
+                                    struct aws_credentials *out, struct infra_error *err)
 {
     char region[64];
     struct aws_sts_target t;
@@ -197,7 +197,7 @@ static enum src_result web_identity(struct aws_creds_provider *p, const char *to
 
     sts_target(p, &t, region, sizeof(region));
     return aws_sts_assume_role_web_identity(&t, token_file, &role, source, out, err) ? SRC_OK
-                                                                                    : SRC_ERROR;
+                                                                                     : SRC_ERROR;
 }
 
 static enum src_result src_web_identity(struct aws_creds_provider *p, struct aws_credentials *out,
@@ -242,8 +242,8 @@ static bool parse_json_credentials(const char *body, size_t len, const char *sou
         goto out;
     }
     if (!aws_credentials_fill(out, json_string_value(json_object_get(root, "AccessKeyId")),
-                    json_string_value(json_object_get(root, "SecretAccessKey")),
-                    json_string_value(json_object_get(root, "Token")), source, err))
+                              json_string_value(json_object_get(root, "SecretAccessKey")),
+                              json_string_value(json_object_get(root, "Token")), source, err))
         goto out;
     const char *exp = json_string_value(json_object_get(root, "Expiration"));
     if (exp && !aws_iso8601_parse(exp, &out->expiration)) {
@@ -519,10 +519,10 @@ static enum src_result static_keys(struct walk *w, const char *name, bool creden
         snprintf(section, sizeof(section), "profile %s", name);
     if (!aws_ini_get(f->text, f->len, section, "aws_access_key_id", akid, sizeof(akid), &fa, &sec,
                      &e) ||
-        !aws_ini_get(f->text, f->len, section, "aws_secret_access_key", secret, sizeof(secret),
-                     &fs, &sec, &e) ||
-        !aws_ini_get(f->text, f->len, section, "aws_session_token", token, sizeof(token), &ft,
-                     &sec, &e)) {
+        !aws_ini_get(f->text, f->len, section, "aws_secret_access_key", secret, sizeof(secret), &fs,
+                     &sec, &e) ||
+        !aws_ini_get(f->text, f->len, section, "aws_session_token", token, sizeof(token), &ft, &sec,
+                     &e)) {
         infra_error_set(err, "%s: %s", f->path, e.msg);
         goto out;
     }
@@ -833,7 +833,7 @@ struct aws_creds_provider *aws_creds_chain_new(const struct aws_creds_options *o
     } else {
         p->http.connect_timeout_ms = 1000;
         p->http.total_timeout_ms = 5000;
-        p->http.max_attempts = 3;
+        p->http.max_attempts = 0; /* AWS_MAX_ATTEMPTS, the profile, else 3 */
     }
     return p;
 }
@@ -847,7 +847,8 @@ struct aws_creds_provider *aws_creds_static_new(const char *access_key_id,
     if (!p)
         return NULL;
     p->is_static = true;
-    if (!aws_credentials_fill(&p->cached, access_key_id, secret_access_key, session_token, "static", err)) {
+    if (!aws_credentials_fill(&p->cached, access_key_id, secret_access_key, session_token, "static",
+                              err)) {
         aws_creds_provider_free(p);
         return NULL;
     }

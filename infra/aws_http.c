@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <openssl/crypto.h>
@@ -30,6 +31,7 @@
 
 #include "infra/aws_creds.h"
 #include "infra/aws_profile.h"
+#include "infra/aws_retry.h"
 #include "infra/sigv4.h"
 
 #define FORM_MAX (256u * 1024u)
@@ -59,6 +61,7 @@ void aws_http_response_free(struct aws_http_response *r)
     if (!r)
         return;
     free(r->body);
+    free(r->headers);
     memset(r, 0, sizeof(*r));
 }
 
@@ -232,12 +235,12 @@ static bool configured_endpoint(const char *service, const char *profile, char *
     for (char *c = var; *c; c++)
         *c = (char)toupper((unsigned char)*c);
     /* an empty variable counts as unset, as in the SDKs */
-    if (((v = getenv(var)) && *v) ||
-        (strcmp(service, "secretsmanager") == 0 && (v = getenv("AWS_ENDPOINT_URL_SECRETSMANAGER")) &&
-         *v)) {
-        snprintf(from, fromsz, "%s", strcmp(service, "secretsmanager") == 0 && !getenv(var)
-                                         ? "AWS_ENDPOINT_URL_SECRETSMANAGER"
-                                         : var);
+    if (((v = getenv(var)) && *v) || (strcmp(service, "secretsmanager") == 0 &&
+                                      (v = getenv("AWS_ENDPOINT_URL_SECRETSMANAGER")) && *v)) {
+        snprintf(from, fromsz, "%s",
+                 strcmp(service, "secretsmanager") == 0 && !getenv(var)
+                     ? "AWS_ENDPOINT_URL_SECRETSMANAGER"
+                     : var);
         *found = true;
         return (size_t)snprintf(out, outsz, "%s", v) < outsz;
     }
@@ -315,20 +318,19 @@ bool aws_endpoint_resolve_profile(const char *override, const char *service, con
 
 /* ---- one attempt ---- */
 
+#define HEADERS_MAX (32u * 1024u)
+
 struct body_sink {
     char *p;
     size_t len, cap, max;
     bool over;
 };
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+static bool sink_append(struct body_sink *b, const char *data, size_t n)
 {
-    struct body_sink *b = ud;
-    size_t n = size * nmemb;
-
     if (n > b->max - b->len) {
         b->over = true;
-        return 0;
+        return false;
     }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
@@ -336,72 +338,167 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
             cap *= 2;
         char *np = realloc(b->p, cap);
         if (!np)
-            return 0;
+            return false;
         b->p = np;
         b->cap = cap;
     }
     memcpy(b->p + b->len, data, n);
     b->len += n;
     b->p[b->len] = '\0';
+    return true;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+    size_t n = size * nmemb;
+
+    return sink_append(ud, data, n) ? n : 0;
+}
+
+/* Header lines of the last answer only: a status line starts the set again (a 100
+ * Continue or a proxy's answer comes first). Overlong header sets are cut, not failed:
+ * only a few headers are ever read. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+    struct body_sink *h = ud;
+    size_t n = size * nmemb;
+
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        h->len = 0;
+    if (!h->over)
+        (void)sink_append(h, data, n);
     return n;
 }
 
+bool aws_http_response_header(const struct aws_http_response *r, const char *name, char *out,
+                              size_t outsz)
+{
+    size_t nl = strlen(name);
+    const char *p = r ? r->headers : NULL, *end = p ? p + r->headers_len : NULL;
+
+    if (outsz)
+        out[0] = '\0';
+    while (p && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *e = eol ? eol : end;
+        if ((size_t)(e - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (v < e && (*v == ' ' || *v == '\t'))
+                v++;
+            while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            if ((size_t)(e - v) >= outsz)
+                return false;
+            memcpy(out, v, (size_t)(e - v));
+            out[e - v] = '\0';
+            return true;
+        }
+        p = e + 1;
+    }
+    return false;
+}
+
+const char *aws_http_failure_name(enum aws_http_failure f)
+{
+    switch (f) {
+    case AWS_HTTP_OK:
+        return "ok";
+    case AWS_HTTP_UNREACHABLE:
+        return "unreachable";
+    case AWS_HTTP_TIMEOUT:
+        return "timeout";
+    case AWS_HTTP_TLS:
+        return "tls";
+    case AWS_HTTP_FAIL_CREDENTIALS:
+        return "credentials";
+    case AWS_HTTP_FAIL_REQUEST:
+        return "request";
+    }
+    return "?";
+}
+
 struct opts {
-    long connect_ms, total_ms, base_ms, max_ms;
-    int attempts;
+    long connect_ms, total_ms;
+    struct aws_retry_config retry;
     size_t max_body;
     const char *ca_file;
+    long deadline_ms;
     bool no_proxy;
 };
 
-static void opts_fill(struct opts *o, const struct aws_http_options *in)
+static bool opts_fill(struct opts *o, const struct aws_http_options *in, struct infra_error *err)
 {
+    memset(o, 0, sizeof(*o));
     o->connect_ms = in && in->connect_timeout_ms > 0 ? in->connect_timeout_ms : 5000;
     o->total_ms = in && in->total_timeout_ms > 0 ? in->total_timeout_ms : 30000;
-    o->attempts = in && in->max_attempts > 0 ? in->max_attempts : 4;
-    if (o->attempts > 10)
-        o->attempts = 10;
-    o->base_ms = in && in->backoff_base_ms > 0 ? in->backoff_base_ms : 100;
-    o->max_ms = in && in->backoff_max_ms > 0 ? in->backoff_max_ms : 5000;
+    if (!aws_retry_config_resolve(in ? in->max_attempts : 0, NULL, &o->retry, err))
+        return false;
+    if (in && in->backoff_base_ms > 0)
+        o->retry.base_ms = in->backoff_base_ms;
+    if (in && in->backoff_max_ms > 0)
+        o->retry.max_backoff_ms = in->backoff_max_ms;
     o->max_body = in && in->max_body > 0 ? in->max_body : AWS_HTTP_DEFAULT_MAX_BODY;
     o->ca_file = in ? in->ca_file : NULL;
+    o->deadline_ms = in && in->deadline_ms > 0 ? in->deadline_ms : 0;
+    return true;
 }
 
-enum attempt_result { ATTEMPT_OK, ATTEMPT_RETRY, ATTEMPT_FATAL };
+/* What one attempt gave: an answer, or a failure of some kind. */
+struct attempt {
+    enum aws_http_failure failure;
+    enum aws_retry_kind retry; /* for failures: whether another attempt may help */
+};
 
-/* Transport errors worth another attempt: the server may answer next time. */
-static bool curl_retryable(CURLcode rc)
+/* Transport errors: what kind, and whether the server may answer next time. */
+static void classify_curl(CURLcode rc, struct attempt *a)
 {
     switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-        return true;
+        a->failure = AWS_HTTP_UNREACHABLE;
+        a->retry = AWS_RETRY_TRANSIENT;
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        a->failure = AWS_HTTP_TIMEOUT;
+        a->retry = AWS_RETRY_TIMEOUT;
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CIPHER:
+        a->failure = AWS_HTTP_TLS;
+        a->retry = AWS_RETRY_NO;
+        break;
     default:
-        return false;
+        a->failure = AWS_HTTP_FAIL_REQUEST;
+        a->retry = AWS_RETRY_NO;
+        break;
     }
 }
 
-static enum attempt_result perform(const char *method, const char *url,
-                                   const struct curl_slist *headers, const void *body,
-                                   size_t body_len, const struct opts *o,
-                                   struct aws_http_response *resp, struct infra_error *err)
+static void perform(const char *method, const char *url, const struct curl_slist *headers,
+                    const void *body, size_t body_len, const struct opts *o, long connect_ms,
+                    long total_ms, struct aws_http_response *resp, struct attempt *a,
+                    struct infra_error *err)
 {
     CURL *h = curl_easy_init();
     struct body_sink sink = {NULL, 0, 0, o->max_body, false};
+    struct body_sink hdrs = {NULL, 0, 0, HEADERS_MAX, false};
     char curl_err[CURL_ERROR_SIZE] = "";
-    enum attempt_result res = ATTEMPT_FATAL;
     CURLcode rc;
 
+    a->failure = AWS_HTTP_FAIL_REQUEST;
+    a->retry = AWS_RETRY_NO;
     if (!h) {
         infra_error_set(err, "out of memory (curl handle)");
-        return ATTEMPT_FATAL;
+        return;
     }
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -413,15 +510,19 @@ static enum attempt_result perform(const char *method, const char *url,
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     if (o->no_proxy) /* loopback and metadata endpoints are never reached through a proxy */
         curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->connect_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->total_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "anonetl");
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &hdrs);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
     if (strcmp(method, "GET") == 0) {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
@@ -432,55 +533,35 @@ static enum attempt_result perform(const char *method, const char *url,
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
         resp->body = sink.p ? sink.p : calloc(1, 1);
         resp->body_len = sink.len;
-        sink.p = NULL;
-        res = resp->body ? ATTEMPT_OK : ATTEMPT_FATAL;
-        if (!resp->body)
+        resp->headers = hdrs.p ? hdrs.p : calloc(1, 1);
+        resp->headers_len = hdrs.len;
+        sink.p = hdrs.p = NULL;
+        if (resp->body && resp->headers)
+            a->failure = AWS_HTTP_OK;
+        else
             infra_error_set(err, "out of memory");
     } else if (sink.over) {
         infra_error_set(err, "response body larger than %zu bytes", o->max_body);
     } else {
         infra_error_set(err, "%s", curl_err[0] ? curl_err : curl_easy_strerror(rc));
-        res = curl_retryable(rc) ? ATTEMPT_RETRY : ATTEMPT_FATAL;
+        classify_curl(rc, a);
     }
     free(sink.p);
+    free(hdrs.p);
     curl_easy_cleanup(h);
-    return res;
 }
 
-/* Throttling or a server-side failure: worth another attempt. */
-static bool status_retryable(const struct aws_http_response *r)
-{
-    char code[128], msg[8];
+/* ---- the retry loop ---- */
 
-    if (r->status == 429 || r->status >= 500)
-        return true;
-    if (r->status >= 400 && r->body_len < 65536 &&
-        aws_http_error_code(r->body, r->body_len, code, sizeof(code), msg, sizeof(msg)))
-        return aws_error_classify(code) == AWS_ERR_THROTTLE;
-    return false;
-}
-
-static void backoff_sleep(const struct opts *o, int retry)
-{
-    long cap = o->base_ms;
-    uint32_t rnd = 0;
-    struct timespec ts;
-
-    for (int i = 0; i < retry && cap < o->max_ms; i++)
-        cap *= 2;
-    if (cap > o->max_ms)
-        cap = o->max_ms;
-    if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
-        rnd = (uint32_t)time(NULL);
-    long ms = (long)(rnd % (uint32_t)(cap + 1)); /* full jitter */
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-/* Builds the header list for one attempt (signing happens here). */
+/* Builds the header list for one attempt (signing happens here, so each attempt has a
+ * fresh signature at the client's corrected time). */
 typedef bool (*headers_fn)(void *ctx, struct curl_slist **out, struct infra_error *err);
+
+/* The retry state one call shares with its client: the quota and the clock offset. */
+struct retry_ctx {
+    struct aws_retry_quota *quota; /* NULL: a private one for this call */
+    long *clock_offset;            /* NULL: unsigned, no clock to correct */
+};
 
 static void redact_url(const char *url, char *out, size_t outsz)
 {
@@ -489,53 +570,209 @@ static void redact_url(const char *url, char *out, size_t outsz)
     snprintf(out, outsz, "%.*s", (int)(n < 300 ? n : 300), url);
 }
 
+static long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* The error code of a JSON-protocol answer: {"__type": "[namespace#]Code", ...}. */
+static void json_protocol_error_code(const char *body, size_t len, char *code, size_t codesz)
+{
+    json_t *doc = json_loadb(body, len, 0, NULL);
+    const char *t = json_string_value(json_object_get(doc, "__type"));
+
+    if (!t)
+        t = json_string_value(json_object_get(doc, "code"));
+    if (t) {
+        const char *hash = strrchr(t, '#');
+        snprintf(code, codesz, "%s", hash ? hash + 1 : t);
+    }
+    json_decref(doc);
+}
+
+/* The kind of retry an answer calls for (reads the error code of small error bodies,
+ * XML of the Query protocols or JSON of the JSON protocols). */
+static enum aws_retry_kind answer_kind(const struct aws_http_response *r)
+{
+    char code[128] = "", msg[8];
+
+    if (r->status >= 200 && r->status < 300)
+        return AWS_RETRY_NO;
+    if (r->body_len > 0 && r->body_len < 65536) {
+        if (r->body[0] == '{')
+            json_protocol_error_code(r->body, r->body_len, code, sizeof(code));
+        else
+            aws_http_error_code(r->body, r->body_len, code, sizeof(code), msg, sizeof(msg));
+    }
+    return aws_retry_classify(r->status, code);
+}
+
+/* Measure the server's clock from the Date header; on a clock-skew refusal, correct the
+ * client's offset. True when the request should be re-signed and sent again. */
+static bool clock_check(struct aws_http_response *r, enum aws_retry_kind kind, long *offset)
+{
+    char date[64];
+    time_t server, local = time(NULL);
+    long corrected;
+
+    if (!aws_http_response_header(r, "Date", date, sizeof(date)) ||
+        !aws_http_date_parse(date, &server))
+        return false;
+    r->clock_skew_s = (long)(server - local);
+    if (kind != AWS_RETRY_CLOCK_SKEW || !offset ||
+        !aws_clock_skew_correct(server, local, *offset, &corrected))
+        return false;
+    *offset = corrected;
+    return true;
+}
+
+/* Decide whether to retry after attempt `attempt`; sets *delay, or r->gave_up. */
+static bool may_retry(const struct opts *o, struct aws_retry_quota *q, enum aws_retry_kind kind,
+                      int attempt, long start, int *acquired, long *delay, const char **gave_up)
+{
+    int cost = kind == AWS_RETRY_TIMEOUT ? AWS_RETRY_TIMEOUT_COST : AWS_RETRY_COST;
+
+    *gave_up = NULL;
+    if (kind == AWS_RETRY_NO || kind == AWS_RETRY_CLOCK_SKEW)
+        return false;
+    if (attempt >= o->retry.max_attempts) {
+        *gave_up = "max attempts";
+        return false;
+    }
+    *delay = aws_retry_backoff_ms(&o->retry, attempt);
+    if (o->deadline_ms && now_ms() + *delay >= start + o->deadline_ms) {
+        *gave_up = "deadline";
+        return false;
+    }
+    if (o->retry.mode != AWS_RETRY_LEGACY) {
+        if (!aws_retry_quota_acquire(q, cost)) {
+            *gave_up = "retry quota";
+            return false;
+        }
+        *acquired = cost;
+    }
+    return true;
+}
+
+/* Per-attempt timeouts within the deadline; false when no time is left. */
+static bool attempt_timeouts(const struct opts *o, long start, long *connect_ms, long *total_ms)
+{
+    long left;
+
+    *connect_ms = o->connect_ms;
+    *total_ms = o->total_ms;
+    if (!o->deadline_ms)
+        return true;
+    left = start + o->deadline_ms - now_ms();
+    if (left <= 0)
+        return false;
+    if (*connect_ms > left)
+        *connect_ms = left;
+    if (*total_ms > left)
+        *total_ms = left;
+    return true;
+}
+
+static void failure_message(struct infra_error *err, const char *method, const char *shown,
+                            const char *why, int attempt, const char *gave_up)
+{
+    infra_error_set(err, "%s %s: %s (after %d attempt%s%s%s)", method, shown, why, attempt,
+                    attempt == 1 ? "" : "s", gave_up ? "; gave up: " : "", gave_up ? gave_up : "");
+}
+
 static bool send_loop(const char *method, const char *url, headers_fn make_headers, void *ctx,
                       const void *body, size_t body_len, const struct aws_http_options *in,
-                      struct aws_http_response *resp, struct infra_error *err)
+                      struct retry_ctx *rc, struct aws_http_response *resp, struct infra_error *err)
 {
     struct opts o;
+    struct aws_retry_quota own_quota;
+    struct aws_retry_quota *q = rc && rc->quota ? rc->quota : &own_quota;
     char shown[320];
     struct infra_error e = {{0}};
+    long start = now_ms(), delay = 0;
+    int acquired = 0;
+    bool corrected = false;
 
-    opts_fill(&o, in);
+    memset(resp, 0, sizeof(*resp));
+    aws_retry_quota_init(&own_quota);
+    redact_url(url, shown, sizeof(shown));
+    if (!opts_fill(&o, in, &e)) {
+        resp->failure = AWS_HTTP_FAIL_REQUEST;
+        infra_error_set(err, "%s %s: %s", method, shown, e.msg);
+        return false;
+    }
     {
         struct url_parts p;
         o.no_proxy =
             url_split(url, &p, &e) && (cidr_is_loopback_host(p.host) || host_is_metadata(p.host));
     }
-    redact_url(url, shown, sizeof(shown));
-    memset(resp, 0, sizeof(*resp));
-    for (int attempt = 1; attempt <= o.attempts; attempt++) {
+    for (int attempt = 1;; attempt++) {
         struct curl_slist *hl = NULL;
         struct aws_http_response r = {0};
-        enum attempt_result res;
+        struct attempt a;
+        enum aws_retry_kind kind;
+        const char *gave_up;
+        long connect_ms, total_ms;
 
         if (attempt > 1)
-            backoff_sleep(&o, attempt - 1);
+            sleep_ms(delay);
+        if (!attempt_timeouts(&o, start, &connect_ms, &total_ms)) {
+            resp->failure = AWS_HTTP_TIMEOUT;
+            resp->attempts = attempt - 1;
+            resp->gave_up = "deadline";
+            failure_message(err, method, shown, "no time left in the deadline", attempt - 1,
+                            "deadline");
+            return false;
+        }
         if (!make_headers(ctx, &hl, &e)) {
             curl_slist_free_all(hl);
+            resp->failure = AWS_HTTP_FAIL_CREDENTIALS;
+            resp->attempts = attempt - 1;
             infra_error_set(err, "%s %s: %s", method, shown, e.msg);
             return false;
         }
-        res = perform(method, url, hl, body, body_len, &o, &r, &e);
+        perform(method, url, hl, body, body_len, &o, connect_ms, total_ms, &r, &a, &e);
         curl_slist_free_all(hl);
-        if (res == ATTEMPT_OK) {
+        if (a.failure == AWS_HTTP_OK) {
             r.attempts = attempt;
-            if (attempt < o.attempts && status_retryable(&r)) {
+            r.clock_corrected = corrected;
+            kind = answer_kind(&r);
+            if (clock_check(&r, kind, rc ? rc->clock_offset : NULL) &&
+                attempt < o.retry.max_attempts) {
+                corrected = true; /* re-signed with the server's time, at once, no quota */
+                delay = 0;
                 aws_http_response_free(&r);
                 continue;
             }
+            if (may_retry(&o, q, kind, attempt, start, &acquired, &delay, &gave_up)) {
+                aws_http_response_free(&r);
+                continue;
+            }
+            if (kind == AWS_RETRY_NO && r.status >= 200 && r.status < 300)
+                aws_retry_quota_release(q, acquired ? acquired : AWS_RETRY_NO_RETRY_INCREMENT);
+            r.gave_up = gave_up;
             *resp = r;
             return true;
         }
-        if (res == ATTEMPT_FATAL || attempt == o.attempts) {
-            infra_error_set(err, "%s %s: %s (after %d attempt%s)", method, shown, e.msg, attempt,
-                            attempt == 1 ? "" : "s");
+        if (!may_retry(&o, q, a.retry, attempt, start, &acquired, &delay, &gave_up)) {
+            resp->failure = a.failure;
+            resp->attempts = attempt;
+            resp->gave_up = gave_up;
+            failure_message(err, method, shown, e.msg, attempt, gave_up);
             return false;
         }
     }
-    infra_error_set(err, "%s %s: no attempt made", method, shown);
-    return false;
 }
 
 /* ---- unsigned requests ---- */
@@ -581,10 +818,12 @@ bool aws_http_send(const struct aws_http_request *req, const struct aws_http_opt
             return false;
         }
     }
-    if (!aws_http_url_allowed(req->url, req->policy, err))
+    if (!aws_http_url_allowed(req->url, req->policy, err)) {
+        resp->failure = AWS_HTTP_FAIL_REQUEST;
         return false;
+    }
     return send_loop(req->method, req->url, plain_headers, &ctx, req->body, req->body_len, opts,
-                     resp, err);
+                     NULL, resp, err);
 }
 
 /* ---- form builder ---- */
@@ -680,6 +919,8 @@ struct aws_client {
     struct aws_creds_provider *creds;
     struct aws_http_options opts;
     bool have_opts;
+    struct aws_retry_quota quota; /* shared by every call of this client, as in the SDKs */
+    long clock_offset;            /* seconds to add to the local clock when signing */
 };
 
 struct aws_client *aws_client_new(const char *service, const char *region,
@@ -711,6 +952,14 @@ struct aws_client *aws_client_new(const char *service, const char *region,
         c->opts = *opts;
         c->have_opts = true;
     }
+    aws_retry_quota_init(&c->quota);
+    { /* a bad AWS_MAX_ATTEMPTS / AWS_RETRY_MODE is reported here, before any call */
+        struct aws_retry_config rc;
+        if (!aws_retry_config_resolve(opts ? opts->max_attempts : 0, NULL, &rc, err)) {
+            free(c);
+            return NULL;
+        }
+    }
     return c;
 }
 
@@ -722,6 +971,11 @@ void aws_client_free(struct aws_client *c)
 const char *aws_client_endpoint(const struct aws_client *c)
 {
     return c->endpoint;
+}
+
+long aws_client_clock_offset(const struct aws_client *c)
+{
+    return c->clock_offset;
 }
 
 struct signed_ctx {
@@ -768,7 +1022,7 @@ static bool signed_headers(void *ctx, struct curl_slist **out, struct infra_erro
     char date[17];
     size_t nh = 0;
     bool ok = false;
-    time_t now = time(NULL);
+    time_t now = time(NULL) + s->c->clock_offset;
 
     if (!aws_creds_get(s->c->creds, &cr, err))
         return false;
@@ -822,7 +1076,8 @@ bool aws_client_post_form(struct aws_client *c, const struct aws_form *form,
         return false;
     }
     return send_loop("POST", c->endpoint, signed_headers, &s, form->data, form->len,
-                     c->have_opts ? &c->opts : NULL, resp, err);
+                     c->have_opts ? &c->opts : NULL,
+                     &(struct retry_ctx){&c->quota, &c->clock_offset}, resp, err);
 }
 
 bool aws_client_post_json(struct aws_client *c, const char *target, const char *json,
@@ -844,7 +1099,8 @@ bool aws_client_post_json(struct aws_client *c, const char *target, const char *
         return false;
     }
     return send_loop("POST", c->endpoint, signed_headers, &s, json, json_len,
-                     c->have_opts ? &c->opts : NULL, resp, err);
+                     c->have_opts ? &c->opts : NULL,
+                     &(struct retry_ctx){&c->quota, &c->clock_offset}, resp, err);
 }
 
 bool aws_client_get(struct aws_client *c, const char *path_and_query,
@@ -884,8 +1140,8 @@ bool aws_client_get(struct aws_client *c, const char *path_and_query,
     if ((size_t)snprintf(url, sizeof(url), "%.*s%s%s%s", (int)base, c->endpoint, path, q ? "?" : "",
                          q ? q + 1 : "") >= sizeof(url))
         goto too_long;
-    return send_loop("GET", url, signed_headers, &s, NULL, 0, c->have_opts ? &c->opts : NULL, resp,
-                     err);
+    return send_loop("GET", url, signed_headers, &s, NULL, 0, c->have_opts ? &c->opts : NULL,
+                     &(struct retry_ctx){&c->quota, &c->clock_offset}, resp, err);
 too_long:
     infra_error_set(err, "%s: GET path too long", c->service);
     return false;

@@ -8,9 +8,11 @@
  *   - URL policy: https with certificate verification always; plain http only to loopback
  *     (127.0.0.0/8, ::1, localhost), plus the link-local metadata hosts for credential
  *     fetches (AWS_URL_METADATA);
- *   - timeouts (connect and total per attempt), bounded attempts with jittered exponential
- *     backoff on throttling (429, 503, Throttling, RequestLimitExceeded, ...), other 5xx and
- *     connection errors; response body bounded (16 MiB by default);
+ *   - timeouts (connect and total per attempt, and an optional deadline for the whole
+ *     call); the retry behaviour of the SDKs (infra/aws_retry.h: AWS_RETRY_MODE,
+ *     AWS_MAX_ATTEMPTS, full-jitter backoff, a retry quota per client, clock-skew
+ *     correction from the Date header for signed requests); response body bounded (16 MiB
+ *     by default);
  *   - a signed client (aws_client): SigV4 with x-amz-date, host, content-type (form POST)
  *     and x-amz-security-token when the credentials carry a session token.
  *
@@ -34,19 +36,47 @@ struct aws_creds_provider; /* infra/aws_creds.h */
 struct aws_http_options {
     long connect_timeout_ms; /* 0: 5000 */
     long total_timeout_ms;   /* per attempt; 0: 30000 */
-    int max_attempts;        /* 0: 4 (1 = no retry) */
-    long backoff_base_ms;    /* 0: 100; the n-th retry sleeps rand[0, min(max, base*2^n)] */
-    long backoff_max_ms;     /* 0: 5000 */
+    int max_attempts;        /* 0: AWS_MAX_ATTEMPTS, else the profile's max_attempts, else the
+                                mode's default (3; legacy 5); 1 = no retry (aws_retry.h) */
+    long backoff_base_ms;    /* 0: 1000; retry n sleeps rand[0,1) * min(base*2^(n-1), max) */
+    long backoff_max_ms;     /* 0: 20000 */
     size_t max_body;         /* 0: AWS_HTTP_DEFAULT_MAX_BODY */
     const char *ca_file;     /* NULL: the system trust store */
+    long deadline_ms;        /* 0: none; else the whole call (every attempt, every sleep)
+                                ends within this budget: attempts get what is left as their
+                                timeouts, and no retry starts that cannot finish in it */
 };
+
+/* Why no usable HTTP answer came back (aws_http_response.failure). */
+enum aws_http_failure {
+    AWS_HTTP_OK = 0,           /* an HTTP answer arrived (any status) */
+    AWS_HTTP_UNREACHABLE,      /* name resolution, connection refused or reset, no route */
+    AWS_HTTP_TIMEOUT,          /* connect or answer timeout, or the deadline passed */
+    AWS_HTTP_TLS,              /* TLS handshake or certificate verification */
+    AWS_HTTP_FAIL_CREDENTIALS, /* no credentials to sign with */
+    AWS_HTTP_FAIL_REQUEST,     /* refused URL, bad header, body over the limit, no memory */
+};
+const char *aws_http_failure_name(enum aws_http_failure f); /* "unreachable", "timeout", ... */
 
 struct aws_http_response {
     long status; /* HTTP status of the last attempt */
     char *body;  /* NUL-terminated (malloc), never NULL after success */
     size_t body_len;
-    int attempts; /* how many attempts were made */
+    int attempts;                  /* how many attempts were made (also on failure) */
+    enum aws_http_failure failure; /* AWS_HTTP_OK when an answer arrived */
+    const char *gave_up;           /* why retrying stopped with a retryable answer or failure:
+                                      "max attempts", "retry quota", "deadline"; else NULL */
+    long clock_skew_s;             /* server Date minus the local clock at the last answer
+                                      (0 without a Date header) */
+    bool clock_corrected;          /* a clock-skew refusal was re-signed with the server's time */
+    char *headers;                 /* the last answer's header lines (malloc, bounded) */
+    size_t headers_len;
 };
+
+/* Value of response header name (case-insensitive), trimmed; false when absent or longer
+ * than outsz - 1. */
+bool aws_http_response_header(const struct aws_http_response *r, const char *name, char *out,
+                              size_t outsz);
 
 void aws_http_response_free(struct aws_http_response *r);
 
@@ -98,7 +128,8 @@ struct aws_http_request {
  * Send req with retries. Returns true when an HTTP response arrived (ANY status: the
  * caller checks resp->status; retryable statuses are retried first, the last response is
  * returned); false on a policy violation, a transport failure after the last attempt,
- * or a body over the limit. opts may be NULL (defaults). On false, *resp is empty.
+ * or a body over the limit. opts may be NULL (defaults). On false, resp has no body;
+ * resp->failure, resp->attempts and resp->gave_up say what happened.
  */
 bool aws_http_send(const struct aws_http_request *req, const struct aws_http_options *opts,
                    struct aws_http_response *resp, struct infra_error *err) INFRA_MUST_CHECK;
@@ -136,6 +167,8 @@ struct aws_client *aws_client_new(const char *service, const char *region,
 void aws_client_free(struct aws_client *c);
 /* The resolved endpoint URL, e.g. "https://ec2.eu-west-2.amazonaws.com". */
 const char *aws_client_endpoint(const struct aws_client *c);
+/* Seconds added to the local clock when signing (learnt from a clock-skew refusal). */
+long aws_client_clock_offset(const struct aws_client *c);
 
 /*
  * POST the form to the endpoint root ("/"), signed. Same return contract as

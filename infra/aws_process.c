@@ -118,8 +118,8 @@ bool aws_process_parse(const char *json, size_t len, struct aws_credentials *out
     }
     if (!aws_credentials_fill(out, json_string_value(json_object_get(root, "AccessKeyId")),
                               json_string_value(json_object_get(root, "SecretAccessKey")),
-                              json_string_value(json_object_get(root, "SessionToken")),
-                              "process", err))
+                              json_string_value(json_object_get(root, "SessionToken")), "process",
+                              err))
         goto out;
     exp = json_string_value(json_object_get(root, "Expiration"));
     if (exp && !aws_iso8601_parse(exp, &out->expiration)) {
@@ -144,8 +144,7 @@ static long ms_left(const struct timespec *deadline)
 }
 
 /* Read the child's stdout until EOF, the size limit or the deadline. */
-static bool read_output(int fd, char *buf, size_t *len, const char *name,
-                        struct infra_error *err)
+static bool read_output(int fd, char *buf, size_t *len, const char *name, struct infra_error *err)
 {
     struct timespec deadline;
 

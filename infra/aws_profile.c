@@ -411,8 +411,8 @@ bool aws_profile_service_endpoint(const struct aws_profile_files *f, const char 
     if (!have || !f->config.text)
         return true;
     snprintf(section, sizeof(section), "services %s", services);
-    if (!aws_ini_get_nested(f->config.text, f->config.len, section, service_id, "endpoint_url",
-                            out, outsz, found, &e)) {
+    if (!aws_ini_get_nested(f->config.text, f->config.len, section, service_id, "endpoint_url", out,
+                            outsz, found, &e)) {
         infra_error_set(err, "%s: %s", f->config.path, e.msg);
         return false;
     }

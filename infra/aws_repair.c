@@ -64,7 +64,8 @@ static bool add_note(struct aws_repair_plan *p, struct infra_error *err, const c
 
 static bool fatal(const struct ec2_error *e)
 {
-    return e->kind == EC2_ERR_AUTH || e->kind == EC2_ERR_TRANSPORT || e->kind == EC2_ERR_THROTTLED;
+    return e->kind == EC2_ERR_AUTH || e->kind == EC2_ERR_TRANSPORT ||
+           e->kind == EC2_ERR_THROTTLED || e->kind == EC2_ERR_CLOCK_SKEW;
 }
 
 struct planner {

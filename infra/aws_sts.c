@@ -33,9 +33,8 @@ static xmlNode *xml_child(xmlNode *n, const char *name)
     return NULL;
 }
 
-bool aws_sts_parse_credentials(const char *body, size_t len, const char *action,
-                               const char *source, struct aws_credentials *out,
-                               struct infra_error *err)
+bool aws_sts_parse_credentials(const char *body, size_t len, const char *action, const char *source,
+                               struct aws_credentials *out, struct infra_error *err)
 {
     static const char *const names[] = {"AccessKeyId", "SecretAccessKey", "SessionToken",
                                         "Expiration"};
@@ -99,8 +98,7 @@ static bool sts_url(const struct aws_sts_target *t, char *url, size_t urlsz,
         infra_error_set(err, "STS: no region");
         return false;
     }
-    return aws_endpoint_resolve_profile(t->endpoint, "sts", t->region, t->profile, url, urlsz,
-                                        err);
+    return aws_endpoint_resolve_profile(t->endpoint, "sts", t->region, t->profile, url, urlsz, err);
 }
 
 /* An STS error answer as "HTTP 403 AccessDenied: message". */
@@ -176,8 +174,7 @@ bool aws_sts_assume_role(const struct aws_sts_target *t, const struct aws_creden
                         role->role_arn, source->source, why);
         goto out;
     }
-    ok = aws_sts_parse_credentials(resp.body, resp.body_len, "AssumeRole", "assume-role", out,
-                                   err);
+    ok = aws_sts_parse_credentials(resp.body, resp.body_len, "AssumeRole", "assume-role", out, err);
 out:
     wipe_response(&resp);
     wipe_form(&form);

@@ -50,8 +50,8 @@ bool aws_sts_assume_role_web_identity(const struct aws_sts_target *t, const char
                                       struct infra_error *err) INFRA_MUST_CHECK;
 
 /* The <Credentials> of an <ACTION>Response/<ACTION>Result document (exposed for tests). */
-bool aws_sts_parse_credentials(const char *body, size_t len, const char *action,
-                               const char *source, struct aws_credentials *out,
+bool aws_sts_parse_credentials(const char *body, size_t len, const char *action, const char *source,
+                               struct aws_credentials *out,
                                struct infra_error *err) INFRA_MUST_CHECK;
 
 #endif

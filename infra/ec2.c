@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "infra/aws_http.h"
+#include "infra/aws_retry.h"
 
 struct ec2 {
     char region[EC2_ID_MAX];
@@ -97,6 +98,8 @@ const char *ec2_error_kind_name(enum ec2_error_kind k)
         return "api";
     case EC2_ERR_PARSE:
         return "parse";
+    case EC2_ERR_CLOCK_SKEW:
+        return "clock-skew";
     }
     return "?";
 }
@@ -114,6 +117,8 @@ static void error_from_response(const struct aws_http_response *resp, struct ec2
     const char *act = e->action;
 
     e->http_status = resp->status;
+    e->attempts = resp->attempts;
+    e->clock_skew_s = resp->clock_skew_s;
     if (!ec2_xml_parse_error(resp->body, resp->body_len, &api)) {
         e->kind = resp->status == 503 || resp->status == 429   ? EC2_ERR_THROTTLED
                   : resp->status == 401 || resp->status == 403 ? EC2_ERR_AUTH
@@ -123,12 +128,16 @@ static void error_from_response(const struct aws_http_response *resp, struct ec2
         return;
     }
     snprintf(e->code, sizeof(e->code), "%s", api.code);
-    if (strcmp(api.code, "RequestExpired") == 0) {
-        e->kind = EC2_ERR_AUTH;
+    if (strcmp(api.code, "RequestExpired") == 0 ||
+        (aws_retry_is_skew_code(api.code) &&
+         (resp->clock_corrected || labs(resp->clock_skew_s) >= AWS_CLOCK_SKEW_MIN_S))) {
+        e->kind = EC2_ERR_CLOCK_SKEW;
         infra_error_set(&e->base,
-                        "authentication failure calling %s (RequestExpired): the request "
-                        "timestamp was refused; check the system clock (NTP)",
-                        act);
+                        "clock skew: EC2 refused the request time of %s (%s); its clock is %+ld s "
+                        "from ours%s; check the system clock (NTP)",
+                        act, api.code, resp->clock_skew_s,
+                        resp->clock_corrected ? ", still refused after re-signing with its time"
+                                              : "");
         return;
     }
     switch (aws_error_classify(api.code)) {
@@ -146,8 +155,9 @@ static void error_from_response(const struct aws_http_response *resp, struct ec2
         break;
     case AWS_ERR_THROTTLE:
         e->kind = EC2_ERR_THROTTLED;
-        infra_error_set(&e->base, "%s throttled by EC2 (%s) after %d attempt(s)", act, api.code,
-                        resp->attempts);
+        infra_error_set(&e->base, "%s throttled by EC2 (%s) after %d attempt(s)%s%s", act, api.code,
+                        resp->attempts, resp->gave_up ? "; gave up: " : "",
+                        resp->gave_up ? resp->gave_up : "");
         break;
     case AWS_ERR_NOT_FOUND:
         e->kind = EC2_ERR_NOT_FOUND;
@@ -175,7 +185,10 @@ static bool call(struct ec2 *c, const struct aws_form *form, struct aws_http_res
     }
     if (!c->send(c->ctx, form, resp, &terr)) {
         e->kind = EC2_ERR_TRANSPORT;
-        infra_error_set(&e->base, "%s: %s", e->action, terr.msg);
+        e->transport = resp->failure;
+        e->attempts = resp->attempts;
+        infra_error_set(&e->base, "%s: EC2 API %s: %s", e->action,
+                        aws_http_failure_name(resp->failure), terr.msg);
         aws_http_response_free(resp);
         return false;
     }

@@ -10,8 +10,12 @@
  *     EC2_ERR_AUTH ("authentication failure");
  *   - RequestLimitExceeded / Throttling -> EC2_ERR_THROTTLED (the transport has retried
  *     with backoff already; this is what is left after the last attempt);
+ *   - RequestExpired, or another time-related refusal (RequestTimeTooSkewed,
+ *     SignatureDoesNotMatch ...) where the answer's Date shows a clock skew ->
+ *     EC2_ERR_CLOCK_SKEW (the transport corrected its clock and re-signed once already);
  *   - *.NotFound -> EC2_ERR_NOT_FOUND; anything else -> EC2_ERR_API.
- * Transport failures (DNS, TCP, TLS, timeouts, credentials) are EC2_ERR_TRANSPORT.
+ * Transport failures (DNS, TCP, TLS, timeouts, credentials) are EC2_ERR_TRANSPORT, with
+ * ec2_error.transport saying which (unreachable, timeout, tls, credentials, request).
  *
  * The client is not thread-safe: one per thread.
  */
@@ -34,18 +38,22 @@ struct aws_form;           /* infra/aws_http.h */
 
 enum ec2_error_kind {
     EC2_OK = 0,
-    EC2_ERR_TRANSPORT, /* no HTTP answer (network, TLS, credentials), or a body too large */
-    EC2_ERR_AUTH,      /* the request's authentication was refused */
-    EC2_ERR_DENIED,    /* authenticated, but the IAM policy does not allow the action */
-    EC2_ERR_THROTTLED, /* still throttled after the transport's retries */
-    EC2_ERR_NOT_FOUND, /* the resource does not exist (in this account and region) */
-    EC2_ERR_API,       /* any other EC2 error code */
-    EC2_ERR_PARSE,     /* a response that is not the expected XML */
+    EC2_ERR_TRANSPORT,  /* no HTTP answer (network, TLS, credentials), or a body too large */
+    EC2_ERR_AUTH,       /* the request's authentication was refused */
+    EC2_ERR_DENIED,     /* authenticated, but the IAM policy does not allow the action */
+    EC2_ERR_THROTTLED,  /* still throttled after the transport's retries */
+    EC2_ERR_NOT_FOUND,  /* the resource does not exist (in this account and region) */
+    EC2_ERR_API,        /* any other EC2 error code */
+    EC2_ERR_PARSE,      /* a response that is not the expected XML */
+    EC2_ERR_CLOCK_SKEW, /* the request time was refused: the local clock is off */
 };
 
 struct ec2_error {
     enum ec2_error_kind kind;
     long http_status;        /* 0 when there was no HTTP answer */
+    int attempts;            /* attempts the transport made */
+    int transport;           /* EC2_ERR_TRANSPORT: an enum aws_http_failure (infra/aws_http.h) */
+    long clock_skew_s;       /* the endpoint's clock minus ours, when its answer had a Date */
     char action[48];         /* "DescribeRouteTables" */
     char code[EC2_TEXT_MAX]; /* EC2 error code or "" */
     struct infra_error base; /* base.msg: the one-line message (no secrets) */

@@ -5,9 +5,13 @@
  *   aws_probe creds [-p PROFILE] [-n TIMES]
  *       resolve credentials through the chain TIMES times (default 1); each time print
  *       "source=SRC access_key_id=AKID token=yes|no expires=EPOCH|never"
- *   aws_probe sts [-p PROFILE] [-r REGION] [-e ENDPOINT]
- *       resolve credentials, then send a signed STS GetCallerIdentity (form POST);
- *       print "status=HTTP" and either "arn=..." or "error=CODE kind=auth|denied|other"
+ *   aws_probe sts [-p PROFILE] [-r REGION] [-e ENDPOINT] [-n TIMES] [-a ATTEMPTS]
+ *                 [-b BACKOFF_BASE_MS] [-M BACKOFF_MAX_MS] [-c CONNECT_MS] [-T TOTAL_MS]
+ *                 [-D DEADLINE_MS]
+ *       resolve credentials, then send a signed STS GetCallerIdentity (form POST) TIMES
+ *       times on one client; print "attempts=N elapsed_ms=N clock_offset=S [gave_up=WHY]"
+ *       and "status=HTTP clock_corrected=yes|no" with "arn=..." or
+ *       "error=CODE kind=auth|denied|throttle|other", or "failure=KIND" (no answer)
  *   aws_probe region [-p PROFILE]      print the resolved region
  *   aws_probe endpoint SERVICE REGION [OVERRIDE]   print the resolved endpoint
  *
@@ -16,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -49,11 +54,11 @@ static int cmd_creds(const char *profile, int times)
             break;
         }
         if (c.expiration)
-            printf("source=%s access_key_id=%s token=%s expires=%lld\n", c.source,
-                   c.access_key_id, c.session_token[0] ? "yes" : "no", (long long)c.expiration);
+            printf("source=%s access_key_id=%s token=%s expires=%lld\n", c.source, c.access_key_id,
+                   c.session_token[0] ? "yes" : "no", (long long)c.expiration);
         else
-            printf("source=%s access_key_id=%s token=%s expires=never\n", c.source,
-                   c.access_key_id, c.session_token[0] ? "yes" : "no");
+            printf("source=%s access_key_id=%s token=%s expires=never\n", c.source, c.access_key_id,
+                   c.session_token[0] ? "yes" : "no");
         aws_credentials_wipe(&c);
     }
     aws_creds_provider_free(p);
@@ -86,30 +91,40 @@ static void print_arn(const char *body, size_t len)
     xmlFreeDoc(doc);
 }
 
-static int cmd_sts(const char *profile, const char *region, const char *endpoint)
+static long elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000L + (t1.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
+/* One GetCallerIdentity on client c; prints one block of key=value lines. */
+static int sts_call(struct aws_client *c)
 {
     struct infra_error err = {{0}};
-    struct aws_creds_options o = {profile, region, NULL, NULL};
-    struct aws_creds_provider *p = aws_creds_chain_new(&o, &err);
-    struct aws_client *c = NULL;
     struct aws_form f;
     struct aws_http_response r = {0};
-    struct aws_http_options ho = {2000, 10000, 2, 50, 200, 0, NULL};
-    char reg[64], code[128], msg[512];
+    struct timespec t0;
+    char code[128], msg[512];
     int rc = 1;
+    bool sent;
 
     aws_form_init(&f);
-    if (!p || !aws_region_resolve(region, profile, reg, sizeof(reg), &err))
-        goto out;
-    c = aws_client_new("sts", reg, endpoint, p, &ho, &err);
-    if (!c)
-        goto out;
     aws_form_add(&f, "Action", "GetCallerIdentity");
     aws_form_add(&f, "Version", "2011-06-15");
-    if (!aws_client_post_form(c, &f, &r, &err))
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sent = aws_client_post_form(c, &f, &r, &err);
+    printf("endpoint=%s\nattempts=%d\nelapsed_ms=%ld\nclock_offset=%ld\n", aws_client_endpoint(c),
+           r.attempts, elapsed_ms(&t0), aws_client_clock_offset(c));
+    if (r.gave_up)
+        printf("gave_up=%s\n", r.gave_up);
+    if (!sent) {
+        printf("failure=%s\n", aws_http_failure_name(r.failure));
+        fprintf(stderr, "aws_probe: %s\n", err.msg);
         goto out;
-    printf("endpoint=%s\nstatus=%ld\nattempts=%d\n", aws_client_endpoint(c), r.status,
-           r.attempts);
+    }
+    printf("status=%ld\nclock_corrected=%s\n", r.status, r.clock_corrected ? "yes" : "no");
     if (r.status == 200) {
         print_arn(r.body, r.body_len);
         rc = 0;
@@ -118,17 +133,51 @@ static int cmd_sts(const char *profile, const char *region, const char *endpoint
         aws_http_error_code(r.body, r.body_len, code, sizeof(code), msg, sizeof(msg));
         k = aws_error_classify(code);
         printf("error=%s kind=%s\n", code[0] ? code : "-",
-               k == AWS_ERR_AUTH ? "auth" : k == AWS_ERR_DENIED ? "denied" : "other");
+               k == AWS_ERR_AUTH       ? "auth"
+               : k == AWS_ERR_DENIED   ? "denied"
+               : k == AWS_ERR_THROTTLE ? "throttle"
+                                       : "other");
         rc = k == AWS_ERR_AUTH ? 3 : 1;
     }
 out:
-    if (rc == 1 && err.msg[0])
-        fprintf(stderr, "aws_probe: %s\n", err.msg);
     aws_http_response_free(&r);
     aws_form_free(&f);
+    return rc;
+}
+
+/* GetCallerIdentity `times` times on one client (the retry quota is the client's). */
+static int cmd_sts(const char *profile, const char *region, const char *endpoint,
+                   const struct aws_http_options *ho, int times)
+{
+    struct infra_error err = {{0}};
+    struct aws_creds_options o = {profile, region, NULL, NULL};
+    struct aws_creds_provider *p = aws_creds_chain_new(&o, &err);
+    struct aws_client *c = NULL;
+    char reg[64];
+    int rc = 1;
+
+    if (!p || !aws_region_resolve(region, profile, reg, sizeof(reg), &err))
+        goto out;
+    c = aws_client_new("sts", reg, endpoint, p, ho, &err);
+    if (!c)
+        goto out;
+    for (int i = 0; i < times; i++) {
+        if (times > 1)
+            printf("call=%d\n", i + 1);
+        rc = sts_call(c);
+    }
+    err.msg[0] = '\0';
+out:
+    if (rc == 1 && err.msg[0])
+        fprintf(stderr, "aws_probe: %s\n", err.msg);
     aws_client_free(c);
     aws_creds_provider_free(p);
     return rc;
+}
+
+static long num(const char *s)
+{
+    return strtol(s, NULL, 10);
 }
 
 int main(int argc, char **argv)
@@ -136,12 +185,15 @@ int main(int argc, char **argv)
     const char *profile = NULL, *region = NULL, *endpoint = NULL, *cmd;
     int times = 1, opt, rc;
     struct infra_error err = {{0}};
+    /* sts: 2 s connect, 10 s per attempt; attempts and backoff as the environment says
+     * unless -a/-b/-M; -D a deadline for the whole call */
+    struct aws_http_options ho = {.connect_timeout_ms = 2000, .total_timeout_ms = 10000};
 
     if (argc < 2)
         return usage();
     cmd = argv[1];
     optind = 2;
-    while ((opt = getopt(argc, argv, "p:r:e:n:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:r:e:n:a:b:M:c:T:D:")) != -1) {
         switch (opt) {
         case 'p':
             profile = optarg;
@@ -153,7 +205,25 @@ int main(int argc, char **argv)
             endpoint = optarg;
             break;
         case 'n':
-            times = (int)strtol(optarg, NULL, 10);
+            times = (int)num(optarg);
+            break;
+        case 'a':
+            ho.max_attempts = (int)num(optarg);
+            break;
+        case 'b':
+            ho.backoff_base_ms = num(optarg);
+            break;
+        case 'M':
+            ho.backoff_max_ms = num(optarg);
+            break;
+        case 'c':
+            ho.connect_timeout_ms = num(optarg);
+            break;
+        case 'T':
+            ho.total_timeout_ms = num(optarg);
+            break;
+        case 'D':
+            ho.deadline_ms = num(optarg);
             break;
         default:
             return usage();
@@ -166,7 +236,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "creds") == 0) {
         rc = cmd_creds(profile, times < 1 ? 1 : times);
     } else if (strcmp(cmd, "sts") == 0) {
-        rc = cmd_sts(profile, region, endpoint);
+        rc = cmd_sts(profile, region, endpoint, &ho, times < 1 ? 1 : times);
     } else if (strcmp(cmd, "region") == 0) {
         char r[64];
         rc = aws_region_resolve(region, profile, r, sizeof(r), &err) ? 0 : 1;

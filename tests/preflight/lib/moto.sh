@@ -2,7 +2,10 @@
 # preflight suites (sourced). Only loopback: moto listens on 127.0.0.1.
 #
 #   moto_find_python              -> sets MOTO_PYTHON (a python3 that can `import moto`),
-#                                    returns 1 with a message on stderr if there is none
+#                                    returns 1 with a message on stderr if there is none;
+#                                    MOTO_PYTHON set by the caller is the only one tried
+#   moto_skip_reason              -> the SKIP reason: moto missing, and the one command
+#                                    that installs it (./deploy/install-deps.sh)
 #   moto_start [NO_AUTH_COUNT]    -> starts moto on a free port; sets MOTO_PID, MOTO_PORT,
 #                                    MOTO_URL (http://127.0.0.1:PORT), MOTO_LOG. The first
 #                                    NO_AUTH_COUNT actions are accepted unsigned; after that
@@ -21,22 +24,40 @@ MOTO_PID=
 MOTO_PORT=
 MOTO_URL=
 MOTO_LOG=
-MOTO_PYTHON=
+MOTO_PYTHON=${MOTO_PYTHON:-} # set by the caller: the only interpreter tried
+MOTO_FOUND=
+ANONETL_VENV=${ANONETL_VENV:-/opt/anonetl-venv}
+# The one command that makes moto available (see deploy/install-deps.sh).
+MOTO_ENABLE_CMD="./deploy/install-deps.sh"
 
 moto_find_python() {
     local c
-    [ -n "$MOTO_PYTHON" ] && return 0
-    for c in "${PYTHON:-}" python3 "$HOME/.pyenv/shims/python3" /root/.pyenv/shims/python3 \
-        python3.11 python3.12 /usr/bin/python3; do
+    [ -n "$MOTO_FOUND" ] && return 0
+    if [ -n "$MOTO_PYTHON" ]; then
+        if "$MOTO_PYTHON" -c 'import moto.server, botocore' >/dev/null 2>&1; then
+            MOTO_FOUND=1
+            return 0
+        fi
+        echo "moto.sh: MOTO_PYTHON=$MOTO_PYTHON cannot import moto and botocore" >&2
+        return 1
+    fi
+    for c in "${PYTHON:-}" python3 "$ANONETL_VENV/bin/python3" "$HOME/.pyenv/shims/python3" \
+        /root/.pyenv/shims/python3 python3.11 python3.12 /usr/bin/python3; do
         [ -n "$c" ] || continue
         command -v "$c" >/dev/null 2>&1 || continue
         if "$c" -c 'import moto.server, botocore' >/dev/null 2>&1; then
             MOTO_PYTHON=$(command -v "$c")
+            MOTO_FOUND=1
             return 0
         fi
     done
-    echo "moto.sh: no python3 with moto and botocore found (tried \$PYTHON, python3, pyenv)" >&2
+    echo "moto.sh: no python3 with moto and botocore found (tried \$PYTHON, python3, $ANONETL_VENV, pyenv)" >&2
     return 1
+}
+
+# The reason a suite gives when it skips for want of moto, with the command that fixes it.
+moto_skip_reason() {
+    echo "moto not installed (no python3 that imports moto and botocore${MOTO_PYTHON:+; MOTO_PYTHON=$MOTO_PYTHON}); to run these tests: $MOTO_ENABLE_CMD"
 }
 
 _moto_free_port() {
