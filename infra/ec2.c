@@ -21,6 +21,7 @@ struct ec2 {
     ec2_send_fn send;
     void *ctx;
     struct aws_client *client; /* owned; NULL with a custom transport */
+    unsigned long calls;       /* requests handed to the transport */
 };
 
 static bool client_send(void *ctx, const struct aws_form *form, struct aws_http_response *resp,
@@ -72,6 +73,11 @@ void ec2_free(struct ec2 *c)
 const char *ec2_region(const struct ec2 *c)
 {
     return c->region;
+}
+
+unsigned long ec2_call_count(const struct ec2 *c)
+{
+    return c ? c->calls : 0;
 }
 
 const char *ec2_endpoint(const struct ec2 *c)
@@ -183,6 +189,7 @@ static bool call(struct ec2 *c, const struct aws_form *form, struct aws_http_res
         infra_error_set(&e->base, "%s: request too large or out of memory", e->action);
         return false;
     }
+    c->calls++;
     if (!c->send(c->ctx, form, resp, &terr)) {
         e->kind = EC2_ERR_TRANSPORT;
         e->transport = resp->failure;
@@ -215,6 +222,8 @@ typedef char **(*page_token_fn)(void *list);
 struct describe {
     const char *action;
     const char *id_param; /* "VpcPeeringConnectionId" */
+    /* a single-valued parameter (GetManagedPrefixListEntries' PrefixListId) or NULL */
+    const char *single_name, *single_value;
     const char *const *ids;
     size_t n_ids;
     const struct ec2_filter *filters;
@@ -227,6 +236,8 @@ struct describe {
 static void describe_form(struct aws_form *f, const struct describe *d, const char *next)
 {
     form_start(f, d->action);
+    if (d->single_name)
+        aws_form_add(f, d->single_name, d->single_value);
     for (size_t i = 0; i < d->n_ids; i++)
         aws_form_addk(f, d->ids[i], "%s.%zu", d->id_param, i + 1);
     for (size_t i = 0; i < d->n_filters; i++) {
@@ -322,15 +333,15 @@ bool ec2_describe_peerings(struct ec2 *c, const char *const *ids, size_t n_ids,
                            const struct ec2_filter *filters, size_t n_filters,
                            struct ec2_peering_list *out, struct ec2_error *e)
 {
-    const struct describe d = {"DescribeVpcPeeringConnections",
-                               "VpcPeeringConnectionId",
-                               ids,
-                               n_ids,
-                               filters,
-                               n_filters,
-                               parse_peering_page,
-                               peering_token,
-                               out};
+    const struct describe d = {.action = "DescribeVpcPeeringConnections",
+                               .id_param = "VpcPeeringConnectionId",
+                               .ids = ids,
+                               .n_ids = n_ids,
+                               .filters = filters,
+                               .n_filters = n_filters,
+                               .parse = parse_peering_page,
+                               .token = peering_token,
+                               .list = out};
     return describe_all(c, &d, e);
 }
 
@@ -367,9 +378,15 @@ bool ec2_describe_route_tables(struct ec2 *c, const char *const *ids, size_t n_i
                                const struct ec2_filter *filters, size_t n_filters,
                                struct ec2_route_table_list *out, struct ec2_error *e)
 {
-    const struct describe d = {
-        "DescribeRouteTables", "RouteTableId", ids, n_ids, filters, n_filters,
-        parse_rtb_page,        rtb_token,      out};
+    const struct describe d = {.action = "DescribeRouteTables",
+                               .id_param = "RouteTableId",
+                               .ids = ids,
+                               .n_ids = n_ids,
+                               .filters = filters,
+                               .n_filters = n_filters,
+                               .parse = parse_rtb_page,
+                               .token = rtb_token,
+                               .list = out};
     return describe_all(c, &d, e);
 }
 
@@ -377,15 +394,119 @@ bool ec2_describe_security_groups(struct ec2 *c, const char *const *ids, size_t 
                                   const struct ec2_filter *filters, size_t n_filters,
                                   struct ec2_sg_list *out, struct ec2_error *e)
 {
-    const struct describe d = {"DescribeSecurityGroups",
-                               "GroupId",
-                               ids,
-                               n_ids,
-                               filters,
-                               n_filters,
-                               parse_sg_page,
-                               sg_token,
-                               out};
+    const struct describe d = {.action = "DescribeSecurityGroups",
+                               .id_param = "GroupId",
+                               .ids = ids,
+                               .n_ids = n_ids,
+                               .filters = filters,
+                               .n_filters = n_filters,
+                               .parse = parse_sg_page,
+                               .token = sg_token,
+                               .list = out};
+    return describe_all(c, &d, e);
+}
+
+static bool parse_eni_page(const char *buf, size_t len, void *list, struct infra_error *err)
+{
+    return ec2_xml_parse_network_interfaces(buf, len, list, err);
+}
+
+static char **eni_token(void *list)
+{
+    return &((struct ec2_eni_list *)list)->next_token;
+}
+
+static bool parse_acl_page(const char *buf, size_t len, void *list, struct infra_error *err)
+{
+    return ec2_xml_parse_network_acls(buf, len, list, err);
+}
+
+static char **acl_token(void *list)
+{
+    return &((struct ec2_acl_list *)list)->next_token;
+}
+
+static bool parse_pl_page(const char *buf, size_t len, void *list, struct infra_error *err)
+{
+    return ec2_xml_parse_prefix_entries(buf, len, list, err);
+}
+
+static char **pl_token(void *list)
+{
+    return &((struct ec2_prefix_entries *)list)->next_token;
+}
+
+static bool parse_tgw_page(const char *buf, size_t len, void *list, struct infra_error *err)
+{
+    return ec2_xml_parse_tgw_attachments(buf, len, list, err);
+}
+
+static char **tgw_token(void *list)
+{
+    return &((struct ec2_tgw_attachment_list *)list)->next_token;
+}
+
+bool ec2_describe_network_interfaces(struct ec2 *c, const char *const *ids, size_t n_ids,
+                                     const struct ec2_filter *filters, size_t n_filters,
+                                     struct ec2_eni_list *out, struct ec2_error *e)
+{
+    const struct describe d = {.action = "DescribeNetworkInterfaces",
+                               .id_param = "NetworkInterfaceId",
+                               .ids = ids,
+                               .n_ids = n_ids,
+                               .filters = filters,
+                               .n_filters = n_filters,
+                               .parse = parse_eni_page,
+                               .token = eni_token,
+                               .list = out};
+    return describe_all(c, &d, e);
+}
+
+bool ec2_describe_network_acls(struct ec2 *c, const char *const *ids, size_t n_ids,
+                               const struct ec2_filter *filters, size_t n_filters,
+                               struct ec2_acl_list *out, struct ec2_error *e)
+{
+    const struct describe d = {.action = "DescribeNetworkAcls",
+                               .id_param = "NetworkAclId",
+                               .ids = ids,
+                               .n_ids = n_ids,
+                               .filters = filters,
+                               .n_filters = n_filters,
+                               .parse = parse_acl_page,
+                               .token = acl_token,
+                               .list = out};
+    return describe_all(c, &d, e);
+}
+
+bool ec2_get_prefix_list_entries(struct ec2 *c, const char *prefix_list,
+                                 struct ec2_prefix_entries *out, struct ec2_error *e)
+{
+    const struct describe d = {.action = "GetManagedPrefixListEntries",
+                               .single_name = "PrefixListId",
+                               .single_value = prefix_list,
+                               .id_param = NULL,
+                               .ids = NULL,
+                               .n_ids = 0,
+                               .filters = NULL,
+                               .n_filters = 0,
+                               .parse = parse_pl_page,
+                               .token = pl_token,
+                               .list = out};
+    return describe_all(c, &d, e);
+}
+
+bool ec2_describe_tgw_attachments(struct ec2 *c, const struct ec2_filter *filters, size_t n_filters,
+                                  struct ec2_tgw_attachment_list *out, struct ec2_error *e)
+{
+    const struct describe d = {.action = "DescribeTransitGatewayAttachments",
+                               .id_param = "TransitGatewayAttachmentIds",
+                               .ids = NULL,
+                               .n_ids = 0,
+                               .filters = filters,
+                               .n_filters = n_filters,
+                               .parse = parse_tgw_page,
+                               .token = tgw_token,
+                               .list = out};
     return describe_all(c, &d, e);
 }
 

@@ -81,6 +81,9 @@ struct ec2 *ec2_new_with_transport(const char *region, ec2_send_fn send, void *c
                                    struct infra_error *err);
 void ec2_free(struct ec2 *c);
 const char *ec2_region(const struct ec2 *c);
+/* How many requests the client has sent (each page of a Describe call is one; the
+ * transport's retries of one request are not counted again). */
+unsigned long ec2_call_count(const struct ec2 *c);
 /* The endpoint URL in use ("" for a custom transport). */
 const char *ec2_endpoint(const struct ec2 *c);
 
@@ -109,6 +112,24 @@ bool ec2_describe_route_tables(struct ec2 *c, const char *const *ids, size_t n_i
 bool ec2_describe_security_groups(struct ec2 *c, const char *const *ids, size_t n_ids,
                                   const struct ec2_filter *filters, size_t n_filters,
                                   struct ec2_sg_list *out, struct ec2_error *e) INFRA_MUST_CHECK;
+/* DescribeNetworkInterfaces (NetworkInterfaceId.N and/or filters, e.g.
+ * addresses.private-ip-address). Appends to *out. */
+bool ec2_describe_network_interfaces(struct ec2 *c, const char *const *ids, size_t n_ids,
+                                     const struct ec2_filter *filters, size_t n_filters,
+                                     struct ec2_eni_list *out,
+                                     struct ec2_error *e) INFRA_MUST_CHECK;
+/* DescribeNetworkAcls (NetworkAclId.N and/or filters, e.g. vpc-id). Appends to *out. */
+bool ec2_describe_network_acls(struct ec2 *c, const char *const *ids, size_t n_ids,
+                               const struct ec2_filter *filters, size_t n_filters,
+                               struct ec2_acl_list *out, struct ec2_error *e) INFRA_MUST_CHECK;
+/* GetManagedPrefixListEntries of one prefix list (the action takes a single id). */
+bool ec2_get_prefix_list_entries(struct ec2 *c, const char *prefix_list,
+                                 struct ec2_prefix_entries *out,
+                                 struct ec2_error *e) INFRA_MUST_CHECK;
+/* DescribeTransitGatewayAttachments (filters, e.g. transit-gateway-id, resource-id). */
+bool ec2_describe_tgw_attachments(struct ec2 *c, const struct ec2_filter *filters, size_t n_filters,
+                                  struct ec2_tgw_attachment_list *out,
+                                  struct ec2_error *e) INFRA_MUST_CHECK;
 /* AcceptVpcPeeringConnection; *out (may be NULL) receives the peering as returned. */
 bool ec2_accept_peering(struct ec2 *c, const char *id, struct ec2_peering *out,
                         struct ec2_error *e) INFRA_MUST_CHECK;

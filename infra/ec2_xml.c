@@ -665,6 +665,225 @@ out:
     return ok;
 }
 
+/* ---- network interfaces ---- */
+
+/* The <field> text of every <item> of set into a new array of EC2_ID_MAX or EC2_CIDR_MAX
+ * strings (elsz); empty values are skipped. */
+static bool parse_string_items(const xmlNode *set, const char *field, size_t elsz, void **out,
+                               size_t *n, struct infra_error *err)
+{
+    char *arr;
+
+    if (!alloc_items(set, elsz, out, n, err))
+        return false;
+    arr = *out;
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
+        if (!is_named(it, "item"))
+            continue;
+        if (!get_text(it, field, arr + *n * elsz, elsz, err))
+            return false;
+        if (arr[*n * elsz])
+            (*n)++;
+    }
+    return true;
+}
+
+static bool parse_eni(const xmlNode *n, struct ec2_network_interface *e, struct infra_error *err)
+{
+    if (!get_text(n, "networkInterfaceId", e->id, sizeof(e->id), err) ||
+        !get_text(n, "subnetId", e->subnet_id, sizeof(e->subnet_id), err) ||
+        !get_text(n, "vpcId", e->vpc_id, sizeof(e->vpc_id), err) ||
+        !get_text(n, "ownerId", e->owner_id, sizeof(e->owner_id), err) ||
+        !get_text(n, "status", e->status, sizeof(e->status), err) ||
+        !get_text(n, "interfaceType", e->interface_type, sizeof(e->interface_type), err) ||
+        !get_text(n, "requesterId", e->requester_id, sizeof(e->requester_id), err) ||
+        !get_bool(n, "requesterManaged", NULL, &e->requester_managed, err) ||
+        !get_free_text(n, "description", e->description, sizeof(e->description), err) ||
+        !get_text(child(n, "attachment"), "instanceId", e->instance_id, sizeof(e->instance_id),
+                  err) ||
+        !get_text(n, "privateIpAddress", e->private_ip, sizeof(e->private_ip), err))
+        return false;
+    /* the arrays are stored at once, so that a failure half way leaves them to _free */
+    return parse_string_items(child(n, "privateIpAddressesSet"), "privateIpAddress",
+                              sizeof(*e->ips), (void **)&e->ips, &e->n_ips, err) &&
+           parse_string_items(child(n, "groupSet"), "groupId", sizeof(*e->groups),
+                              (void **)&e->groups, &e->n_groups, err);
+}
+
+bool ec2_xml_parse_network_interfaces(const char *buf, size_t len, struct ec2_eni_list *out,
+                                      struct infra_error *err)
+{
+    xmlNode *root, *set;
+    xmlDoc *doc = open_response(buf, len, "DescribeNetworkInterfacesResponse", &root, err);
+    bool ok = false;
+
+    if (!doc)
+        return false;
+    set = child(root, "networkInterfaceSet");
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
+        struct ec2_network_interface *e;
+        if (!is_named(it, "item"))
+            continue;
+        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
+            goto out;
+        e = &out->items[out->n];
+        memset(e, 0, sizeof(*e));
+        out->n++;
+        if (!parse_eni(it, e, err))
+            goto out;
+    }
+    ok = set_next_token(root, &out->next_token, err);
+out:
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+/* ---- network ACLs ---- */
+
+static bool parse_acl_entry(const xmlNode *n, struct ec2_acl_entry *a, struct infra_error *err)
+{
+    char action[16];
+    bool has_rule, has_from, has_to;
+    xmlNode *range = child(n, "portRange");
+
+    if (!get_int(n, "ruleNumber", &has_rule, &a->rule_number, 0, 32767, err) ||
+        !get_text(n, "protocol", a->protocol, sizeof(a->protocol), err) ||
+        !get_text(n, "ruleAction", action, sizeof(action), err) ||
+        !get_bool(n, "egress", NULL, &a->egress, err) ||
+        !get_text(n, "cidrBlock", a->cidr, sizeof(a->cidr), err) ||
+        (!a->cidr[0] && !get_text(n, "ipv6CidrBlock", a->cidr, sizeof(a->cidr), err)) ||
+        !get_int(range, "from", &has_from, &a->from_port, 0, 65535, err) ||
+        !get_int(range, "to", &has_to, &a->to_port, 0, 65535, err))
+        return false;
+    if (!has_rule) {
+        infra_error_set(err, "network ACL entry without <ruleNumber>");
+        return false;
+    }
+    if (strcmp(action, "allow") != 0 && strcmp(action, "deny") != 0) {
+        infra_error_set(err, "<ruleAction> is \"%s\", expected allow or deny", action);
+        return false;
+    }
+    a->allow = action[0] == 'a';
+    a->has_ports = has_from && has_to;
+    return true;
+}
+
+static bool parse_acl(const xmlNode *n, struct ec2_network_acl *a, struct infra_error *err)
+{
+    xmlNode *entries = child(n, "entrySet");
+    void *p;
+
+    if (!get_text(n, "networkAclId", a->id, sizeof(a->id), err) ||
+        !get_text(n, "vpcId", a->vpc_id, sizeof(a->vpc_id), err) ||
+        !get_text(n, "ownerId", a->owner_id, sizeof(a->owner_id), err) ||
+        !get_bool(n, "default", NULL, &a->is_default, err) ||
+        !alloc_items(entries, sizeof(*a->entries), &p, &a->n_entries, err))
+        return false;
+    a->entries = p;
+    for (xmlNode *it = entries ? entries->children : NULL; it; it = it->next) {
+        if (!is_named(it, "item"))
+            continue;
+        if (!parse_acl_entry(it, &a->entries[a->n_entries++], err))
+            return false;
+    }
+    return parse_string_items(child(n, "associationSet"), "subnetId", sizeof(*a->subnets),
+                              (void **)&a->subnets, &a->n_subnets, err);
+}
+
+bool ec2_xml_parse_network_acls(const char *buf, size_t len, struct ec2_acl_list *out,
+                                struct infra_error *err)
+{
+    xmlNode *root, *set;
+    xmlDoc *doc = open_response(buf, len, "DescribeNetworkAclsResponse", &root, err);
+    bool ok = false;
+
+    if (!doc)
+        return false;
+    set = child(root, "networkAclSet");
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
+        struct ec2_network_acl *a;
+        if (!is_named(it, "item"))
+            continue;
+        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
+            goto out;
+        a = &out->items[out->n];
+        memset(a, 0, sizeof(*a));
+        out->n++;
+        if (!parse_acl(it, a, err))
+            goto out;
+    }
+    ok = set_next_token(root, &out->next_token, err);
+out:
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+/* ---- managed prefix list entries ---- */
+
+bool ec2_xml_parse_prefix_entries(const char *buf, size_t len, struct ec2_prefix_entries *out,
+                                  struct infra_error *err)
+{
+    xmlNode *root, *set;
+    xmlDoc *doc = open_response(buf, len, "GetManagedPrefixListEntriesResponse", &root, err);
+    bool ok = false;
+
+    if (!doc)
+        return false;
+    set = child(root, "entrySet");
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
+        if (!is_named(it, "item"))
+            continue;
+        if (!grow((void **)&out->cidrs, &out->cap, out->n, sizeof(*out->cidrs), err) ||
+            !get_text(it, "cidr", out->cidrs[out->n], sizeof(*out->cidrs), err))
+            goto out;
+        if (out->cidrs[out->n][0])
+            out->n++;
+    }
+    ok = set_next_token(root, &out->next_token, err);
+out:
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+/* ---- transit gateway attachments ---- */
+
+static bool parse_tgw_attachment(const xmlNode *n, struct ec2_tgw_attachment *a,
+                                 struct infra_error *err)
+{
+    return get_text(n, "transitGatewayAttachmentId", a->id, sizeof(a->id), err) &&
+           get_text(n, "transitGatewayId", a->tgw_id, sizeof(a->tgw_id), err) &&
+           get_text(n, "resourceType", a->resource_type, sizeof(a->resource_type), err) &&
+           get_text(n, "resourceId", a->resource_id, sizeof(a->resource_id), err) &&
+           get_text(n, "resourceOwnerId", a->resource_owner, sizeof(a->resource_owner), err) &&
+           get_text(n, "state", a->state, sizeof(a->state), err);
+}
+
+bool ec2_xml_parse_tgw_attachments(const char *buf, size_t len, struct ec2_tgw_attachment_list *out,
+                                   struct infra_error *err)
+{
+    xmlNode *root, *set;
+    xmlDoc *doc = open_response(buf, len, "DescribeTransitGatewayAttachmentsResponse", &root, err);
+    bool ok = false;
+
+    if (!doc)
+        return false;
+    set = child(root, "transitGatewayAttachments");
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
+        if (!is_named(it, "item"))
+            continue;
+        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
+            goto out;
+        memset(&out->items[out->n], 0, sizeof(out->items[0]));
+        if (!parse_tgw_attachment(it, &out->items[out->n], err))
+            goto out;
+        out->n++;
+    }
+    ok = set_next_token(root, &out->next_token, err);
+out:
+    xmlFreeDoc(doc);
+    return ok;
+}
+
 /* ---- small responses ---- */
 
 bool ec2_xml_parse_peering_options(const char *buf, size_t len,
@@ -756,6 +975,50 @@ void ec2_sg_list_free(struct ec2_sg_list *l)
         permissions_free(l->items[i].ingress, l->items[i].n_ingress);
         permissions_free(l->items[i].egress, l->items[i].n_egress);
     }
+    free(l->items);
+    free(l->next_token);
+    memset(l, 0, sizeof(*l));
+}
+
+void ec2_eni_list_free(struct ec2_eni_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].ips);
+        free(l->items[i].groups);
+    }
+    free(l->items);
+    free(l->next_token);
+    memset(l, 0, sizeof(*l));
+}
+
+void ec2_acl_list_free(struct ec2_acl_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].entries);
+        free(l->items[i].subnets);
+    }
+    free(l->items);
+    free(l->next_token);
+    memset(l, 0, sizeof(*l));
+}
+
+void ec2_prefix_entries_free(struct ec2_prefix_entries *l)
+{
+    if (!l)
+        return;
+    free(l->cidrs);
+    free(l->next_token);
+    memset(l, 0, sizeof(*l));
+}
+
+void ec2_tgw_attachment_list_free(struct ec2_tgw_attachment_list *l)
+{
+    if (!l)
+        return;
     free(l->items);
     free(l->next_token);
     memset(l, 0, sizeof(*l));

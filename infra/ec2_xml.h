@@ -1,8 +1,8 @@
 /*
  * ec2_xml.h: EC2 Query API responses (XML) parsed with libxml2 into plain structs.
  *
- * Only what the preflight checks and repairs need is kept. Parsing matches elements by
- * local name and ignores the namespace (responses carry 2013-10-01 ... 2016-11-15) and
+ * Only what the preflight checks, the path analysis and the repairs need is kept. Parsing matches
+ * elements by local name and ignores the namespace (responses carry 2013-10-01 ... 2016-11-15) and
  * the order of elements; an empty list may be <x/>, <x></x> or missing. Strings are
  * copied into bounded arrays: a value longer than its array is a parse error, never a
  * silent truncation (free text such as status messages is truncated instead).
@@ -128,6 +128,86 @@ struct ec2_sg_list {
     char *next_token;
 };
 
+/* ---- DescribeNetworkInterfaces ---- */
+
+struct ec2_network_interface {
+    char id[EC2_ID_MAX];
+    char subnet_id[EC2_ID_MAX];
+    char vpc_id[EC2_ID_MAX];
+    char owner_id[EC2_ID_MAX];
+    char status[EC2_ID_MAX];         /* "in-use", "available", ... */
+    char interface_type[EC2_ID_MAX]; /* "interface", "lambda", "nat_gateway", ... or "" */
+    char requester_id[EC2_ID_MAX];   /* "amazon-rds" for an RDS instance, or "" */
+    bool requester_managed;
+    char description[EC2_TEXT_MAX]; /* "RDSNetworkInterface", ...: truncated */
+    char instance_id[EC2_ID_MAX];   /* attachment/instanceId or "" */
+    char private_ip[EC2_CIDR_MAX];  /* the primary private IPv4 address */
+    char (*ips)[EC2_CIDR_MAX];      /* every private IPv4 (privateIpAddressesSet) */
+    size_t n_ips;
+    char (*groups)[EC2_ID_MAX]; /* groupSet/item/groupId */
+    size_t n_groups;
+};
+
+struct ec2_eni_list {
+    struct ec2_network_interface *items;
+    size_t n, cap;
+    char *next_token;
+};
+
+/* ---- DescribeNetworkAcls ---- */
+
+struct ec2_acl_entry {
+    int rule_number;           /* 1..32766; 32767 is the final "*" rule */
+    char protocol[EC2_ID_MAX]; /* "-1" (all), "6" (tcp), "17", "1", ... as sent */
+    bool allow;                /* ruleAction allow (else deny) */
+    bool egress;               /* an outbound rule */
+    char cidr[EC2_CIDR_MAX];   /* cidrBlock, else ipv6CidrBlock */
+    bool has_ports;            /* portRange present */
+    int from_port, to_port;
+};
+
+struct ec2_network_acl {
+    char id[EC2_ID_MAX];
+    char vpc_id[EC2_ID_MAX];
+    char owner_id[EC2_ID_MAX];
+    bool is_default; /* <default>: the VPC's default ACL */
+    struct ec2_acl_entry *entries;
+    size_t n_entries;
+    char (*subnets)[EC2_ID_MAX]; /* associationSet/item/subnetId */
+    size_t n_subnets;
+};
+
+struct ec2_acl_list {
+    struct ec2_network_acl *items;
+    size_t n, cap;
+    char *next_token;
+};
+
+/* ---- GetManagedPrefixListEntries ---- */
+
+struct ec2_prefix_entries {
+    char (*cidrs)[EC2_CIDR_MAX];
+    size_t n, cap;
+    char *next_token;
+};
+
+/* ---- DescribeTransitGatewayAttachments ---- */
+
+struct ec2_tgw_attachment {
+    char id[EC2_ID_MAX];
+    char tgw_id[EC2_ID_MAX];
+    char resource_type[EC2_ID_MAX]; /* "vpc", "vpn", "peering", ... */
+    char resource_id[EC2_ID_MAX];   /* the VPC id for a VPC attachment */
+    char resource_owner[EC2_ID_MAX];
+    char state[EC2_ID_MAX]; /* "available", "pending", "deleted", ... */
+};
+
+struct ec2_tgw_attachment_list {
+    struct ec2_tgw_attachment *items;
+    size_t n, cap;
+    char *next_token;
+};
+
 /* ---- ModifyVpcPeeringConnectionOptions ---- */
 
 struct ec2_peering_options_result {
@@ -155,6 +235,18 @@ bool ec2_xml_parse_route_tables(const char *buf, size_t len, struct ec2_route_ta
 /* DescribeSecurityGroupsResponse: append every <securityGroupInfo> item. */
 bool ec2_xml_parse_security_groups(const char *buf, size_t len, struct ec2_sg_list *out,
                                    struct infra_error *err) INFRA_MUST_CHECK;
+/* DescribeNetworkInterfacesResponse: append every <networkInterfaceSet> item. */
+bool ec2_xml_parse_network_interfaces(const char *buf, size_t len, struct ec2_eni_list *out,
+                                      struct infra_error *err) INFRA_MUST_CHECK;
+/* DescribeNetworkAclsResponse: append every <networkAclSet> item. */
+bool ec2_xml_parse_network_acls(const char *buf, size_t len, struct ec2_acl_list *out,
+                                struct infra_error *err) INFRA_MUST_CHECK;
+/* GetManagedPrefixListEntriesResponse: append every <entrySet> cidr. */
+bool ec2_xml_parse_prefix_entries(const char *buf, size_t len, struct ec2_prefix_entries *out,
+                                  struct infra_error *err) INFRA_MUST_CHECK;
+/* DescribeTransitGatewayAttachmentsResponse: append every <transitGatewayAttachments> item. */
+bool ec2_xml_parse_tgw_attachments(const char *buf, size_t len, struct ec2_tgw_attachment_list *out,
+                                   struct infra_error *err) INFRA_MUST_CHECK;
 bool ec2_xml_parse_peering_options(const char *buf, size_t len,
                                    struct ec2_peering_options_result *out,
                                    struct infra_error *err) INFRA_MUST_CHECK;
@@ -168,5 +260,9 @@ bool ec2_xml_parse_error(const char *buf, size_t len, struct ec2_api_error *out)
 void ec2_peering_list_free(struct ec2_peering_list *l);
 void ec2_route_table_list_free(struct ec2_route_table_list *l);
 void ec2_sg_list_free(struct ec2_sg_list *l);
+void ec2_eni_list_free(struct ec2_eni_list *l);
+void ec2_acl_list_free(struct ec2_acl_list *l);
+void ec2_prefix_entries_free(struct ec2_prefix_entries *l);
+void ec2_tgw_attachment_list_free(struct ec2_tgw_attachment_list *l);
 
 #endif

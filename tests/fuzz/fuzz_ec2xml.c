@@ -7,7 +7,9 @@
  * - list counts stay within their capacity and EC2_LIST_MAX;
  * - a list parser appends: parsing the same body twice into one list doubles n;
  * - ec2_xml_parse_error and the success parsers never both accept one body.
- * Seeds: tests/fuzz/corpus/fuzz_ec2xml/ (the fixtures of tests/data/ec2/).
+ * Seeds: tests/fuzz/corpus/fuzz_ec2xml/ (the fixtures of tests/data/ec2/). Every parser:
+ * peerings, route tables, security groups, network interfaces, network ACLs, prefix list
+ * entries, transit gateway attachments, and the small answers.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -118,6 +120,91 @@ static int security_groups(const char *b, size_t n)
     return ok;
 }
 
+static int enis(const char *b, size_t n)
+{
+    struct ec2_eni_list l = {0};
+    struct infra_error err;
+    int ok = ec2_xml_parse_network_interfaces(b, n, &l, &err);
+
+    if (ok) {
+        require(l.n <= l.cap && l.n <= EC2_LIST_MAX);
+        for (size_t i = 0; i < l.n; i++) {
+            const struct ec2_network_interface *e = &l.items[i];
+            TERMINATED(e->id);
+            TERMINATED(e->subnet_id);
+            TERMINATED(e->vpc_id);
+            TERMINATED(e->description);
+            TERMINATED(e->private_ip);
+            for (size_t j = 0; j < e->n_ips; j++)
+                TERMINATED(e->ips[j]);
+            for (size_t j = 0; j < e->n_groups; j++)
+                TERMINATED(e->groups[j]);
+        }
+    }
+    ec2_eni_list_free(&l);
+    return ok;
+}
+
+static int acls(const char *b, size_t n)
+{
+    struct ec2_acl_list l = {0};
+    struct infra_error err;
+    int ok = ec2_xml_parse_network_acls(b, n, &l, &err);
+
+    if (ok) {
+        require(l.n <= l.cap);
+        for (size_t i = 0; i < l.n; i++) {
+            const struct ec2_network_acl *a = &l.items[i];
+            TERMINATED(a->id);
+            for (size_t j = 0; j < a->n_entries; j++) {
+                const struct ec2_acl_entry *e = &a->entries[j];
+                TERMINATED(e->protocol);
+                TERMINATED(e->cidr);
+                require(e->rule_number >= 0 && e->rule_number <= 32767);
+                require(!e->has_ports || (e->from_port >= 0 && e->to_port <= 65535));
+            }
+            for (size_t j = 0; j < a->n_subnets; j++)
+                TERMINATED(a->subnets[j]);
+        }
+    }
+    ec2_acl_list_free(&l);
+    return ok;
+}
+
+static int prefix_entries(const char *b, size_t n)
+{
+    struct ec2_prefix_entries l = {0};
+    struct infra_error err;
+    int ok = ec2_xml_parse_prefix_entries(b, n, &l, &err);
+
+    if (ok) {
+        require(l.n <= l.cap);
+        for (size_t i = 0; i < l.n; i++)
+            TERMINATED(l.cidrs[i]);
+    }
+    ec2_prefix_entries_free(&l);
+    return ok;
+}
+
+static int tgw_attachments(const char *b, size_t n)
+{
+    struct ec2_tgw_attachment_list l = {0};
+    struct infra_error err;
+    int ok = ec2_xml_parse_tgw_attachments(b, n, &l, &err);
+
+    if (ok) {
+        require(l.n <= l.cap);
+        for (size_t i = 0; i < l.n; i++) {
+            TERMINATED(l.items[i].id);
+            TERMINATED(l.items[i].tgw_id);
+            TERMINATED(l.items[i].resource_id);
+            TERMINATED(l.items[i].state);
+        }
+    }
+    ec2_tgw_attachment_list_free(&l);
+    return ok;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -133,6 +220,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     accepted += peerings(b, size);
     accepted += route_tables(b, size);
     accepted += security_groups(b, size);
+    accepted += enis(b, size);
+    accepted += acls(b, size);
+    accepted += prefix_entries(b, size);
+    accepted += tgw_attachments(b, size);
     if (ec2_xml_parse_accept_peering(b, size, &p, &err)) {
         check_peering(&p);
         accepted++;

@@ -481,6 +481,22 @@ static void test_every_fixture(void **state)
         } else if (strstr(n, "create_route")) {
             bool ret;
             ok = ec2_xml_parse_return(x, len, "CreateRoute", &ret, &err) && ret;
+        } else if (strstr(n, "describe_network_interfaces")) {
+            struct ec2_eni_list l = {0};
+            ok = ec2_xml_parse_network_interfaces(x, len, &l, &err) && l.n > 0;
+            ec2_eni_list_free(&l);
+        } else if (strstr(n, "describe_network_acls")) {
+            struct ec2_acl_list l = {0};
+            ok = ec2_xml_parse_network_acls(x, len, &l, &err) && l.n > 0;
+            ec2_acl_list_free(&l);
+        } else if (strstr(n, "get_managed_prefix_list_entries")) {
+            struct ec2_prefix_entries l = {0};
+            ok = ec2_xml_parse_prefix_entries(x, len, &l, &err) && l.n > 0;
+            ec2_prefix_entries_free(&l);
+        } else if (strstr(n, "describe_transit_gateway_attachments")) {
+            struct ec2_tgw_attachment_list l = {0};
+            ok = ec2_xml_parse_tgw_attachments(x, len, &l, &err) && l.n > 0;
+            ec2_tgw_attachment_list_free(&l);
         } else {
             fail_msg("fixture %s is not covered by this test", n);
         }
@@ -490,7 +506,203 @@ static void test_every_fixture(void **state)
         seen++;
     }
     closedir(d);
-    assert_true(seen >= 24); /* the 24 fixtures of the README at the time of writing */
+    assert_true(seen >= 33); /* the 33 fixtures of the README at the time of writing */
+}
+
+/* ---- network interfaces, ACLs, prefix lists, transit gateway attachments ---- */
+
+static void test_enis(void **state)
+{
+    struct ec2_eni_list l = {0};
+    struct infra_error err = {0};
+    size_t len;
+    char *x = slurp("awsdocs_describe_network_interfaces.xml", &len);
+
+    (void)state;
+    assert_true(ec2_xml_parse_network_interfaces(x, len, &l, &err));
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.items[0].id, "eni-0f62d866");
+    assert_string_equal(l.items[0].subnet_id, "subnet-c53c87ac");
+    assert_string_equal(l.items[0].vpc_id, "vpc-cc3c87a5");
+    assert_string_equal(l.items[0].owner_id, "053230519467");
+    assert_string_equal(l.items[0].status, "in-use");
+    assert_string_equal(l.items[0].private_ip, "10.0.0.146");
+    assert_int_equal(l.items[0].n_ips, 3);
+    assert_string_equal(l.items[0].ips[2], "10.0.0.150");
+    assert_int_equal(l.items[0].n_groups, 1);
+    assert_string_equal(l.items[0].groups[0], "sg-3f4b5653");
+    assert_string_equal(l.items[0].instance_id, "i-1234567890abcdef0");
+    assert_false(l.items[0].requester_managed);
+    assert_string_equal(l.items[1].description, "Primary network interface");
+    assert_int_equal(l.items[1].n_ips, 2); /* IPv6 addresses are not private IPv4 ones */
+    ec2_eni_list_free(&l);
+    free(x);
+
+    x = slurp("moto_describe_network_interfaces.xml", &len);
+    assert_true(ec2_xml_parse_network_interfaces(x, len, &l, &err));
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.items[1].private_ip, "10.10.5.20");
+    assert_string_equal(l.items[1].description, "RDSNetworkInterface");
+    assert_string_equal(l.items[1].interface_type, "interface");
+    assert_int_equal(l.items[1].n_groups, 1);
+    assert_null(l.next_token);
+    ec2_eni_list_free(&l);
+    free(x);
+}
+
+static void test_acls(void **state)
+{
+    struct ec2_acl_list l = {0};
+    struct infra_error err = {0};
+    const struct ec2_network_acl *a;
+    size_t len;
+    char *x = slurp("awsdocs_describe_network_acls.xml", &len);
+
+    (void)state;
+    assert_true(ec2_xml_parse_network_acls(x, len, &l, &err));
+    assert_int_equal(l.n, 2);
+    a = &l.items[0];
+    assert_string_equal(a->id, "acl-0ea1f54ca7EXAMPLE");
+    assert_true(a->is_default);
+    assert_int_equal(a->n_entries, 4);
+    assert_int_equal(a->entries[1].rule_number, 32767);
+    assert_false(a->entries[1].allow);
+    assert_true(a->entries[1].egress);
+    assert_string_equal(a->entries[0].protocol, "-1");
+    assert_false(a->entries[0].has_ports);
+    assert_int_equal(a->n_subnets, 1);
+    assert_string_equal(a->subnets[0], "subnet-0931fc2fa5EXAMPLE");
+    assert_int_equal(l.items[1].n_subnets, 0);
+    ec2_acl_list_free(&l);
+    free(x);
+
+    /* moto: a custom ACL with port ranges, associated with a subnet, no "*" rule listed */
+    x = slurp("moto_describe_network_acls.xml", &len);
+    assert_true(ec2_xml_parse_network_acls(x, len, &l, &err));
+    assert_int_equal(l.n, 2);
+    a = l.items[0].is_default ? &l.items[1] : &l.items[0];
+    assert_false(a->is_default);
+    assert_int_equal(a->n_entries, 3);
+    assert_int_equal(a->n_subnets, 1);
+    for (size_t i = 0; i < a->n_entries; i++) {
+        assert_true(a->entries[i].has_ports);
+        assert_string_equal(a->entries[i].protocol, "6");
+        assert_string_equal(a->entries[i].cidr, "10.20.0.0/16");
+    }
+    ec2_acl_list_free(&l);
+    free(x);
+}
+
+static void test_acl_bad_values(void **state)
+{
+    static const char bad_action[] =
+        "<DescribeNetworkAclsResponse><networkAclSet><item><networkAclId>acl-1</networkAclId>"
+        "<entrySet><item><ruleNumber>1</ruleNumber><protocol>6</protocol><ruleAction>maybe"
+        "</ruleAction><egress>false</egress><cidrBlock>0.0.0.0/0</cidrBlock></item></entrySet>"
+        "</item></networkAclSet></DescribeNetworkAclsResponse>";
+    static const char no_rule[] =
+        "<DescribeNetworkAclsResponse><networkAclSet><item><networkAclId>acl-1</networkAclId>"
+        "<entrySet><item><protocol>6</protocol><ruleAction>allow</ruleAction></item>"
+        "</entrySet></item></networkAclSet></DescribeNetworkAclsResponse>";
+    static const char bad_port[] =
+        "<DescribeNetworkAclsResponse><networkAclSet><item><networkAclId>acl-1</networkAclId>"
+        "<entrySet><item><ruleNumber>1</ruleNumber><protocol>6</protocol><ruleAction>allow"
+        "</ruleAction><portRange><from>1</from><to>70000</to></portRange></item></entrySet>"
+        "</item></networkAclSet></DescribeNetworkAclsResponse>";
+    struct ec2_acl_list l = {0};
+    struct infra_error err = {0};
+
+    (void)state;
+    assert_false(ec2_xml_parse_network_acls(bad_action, sizeof(bad_action) - 1, &l, &err));
+    assert_non_null(strstr(err.msg, "ruleAction"));
+    ec2_acl_list_free(&l);
+    assert_false(ec2_xml_parse_network_acls(no_rule, sizeof(no_rule) - 1, &l, &err));
+    assert_non_null(strstr(err.msg, "ruleNumber"));
+    ec2_acl_list_free(&l);
+    assert_false(ec2_xml_parse_network_acls(bad_port, sizeof(bad_port) - 1, &l, &err));
+    assert_non_null(strstr(err.msg, "<to>"));
+    ec2_acl_list_free(&l);
+}
+
+static void test_prefix_entries_and_tgw(void **state)
+{
+    struct ec2_prefix_entries pe = {0};
+    struct ec2_tgw_attachment_list tl = {0};
+    struct infra_error err = {0};
+    size_t len;
+    char *x = slurp("awsdocs_get_managed_prefix_list_entries.xml", &len);
+
+    (void)state;
+    assert_true(ec2_xml_parse_prefix_entries(x, len, &pe, &err));
+    assert_int_equal(pe.n, 2);
+    assert_string_equal(pe.cidrs[0], "10.0.0.0/16");
+    assert_string_equal(pe.cidrs[1], "10.2.0.0/16");
+    assert_true(ec2_xml_parse_prefix_entries(x, len, &pe, &err)); /* appends */
+    assert_int_equal(pe.n, 4);
+    ec2_prefix_entries_free(&pe);
+    free(x);
+
+    x = slurp("moto_describe_transit_gateway_attachments.xml", &len);
+    assert_true(ec2_xml_parse_tgw_attachments(x, len, &tl, &err));
+    assert_int_equal(tl.n, 1);
+    assert_string_equal(tl.items[0].resource_type, "vpc");
+    assert_string_equal(tl.items[0].state, "available");
+    assert_int_equal(strncmp(tl.items[0].tgw_id, "tgw-", 4), 0);
+    assert_int_equal(strncmp(tl.items[0].resource_id, "vpc-", 4), 0);
+    ec2_tgw_attachment_list_free(&tl);
+    free(x);
+}
+
+static void test_route_tables_pl_tgw(void **state)
+{
+    struct ec2_route_table_list l = {0};
+    struct infra_error err = {0};
+    const struct ec2_route_table *t = NULL;
+    bool pl = false, tgw = false;
+    size_t len;
+    char *x = slurp("moto_describe_route_tables_pl_tgw.xml", &len);
+
+    (void)state;
+    assert_true(ec2_xml_parse_route_tables(x, len, &l, &err));
+    assert_int_equal(l.n, 2);
+    for (size_t i = 0; i < l.n; i++)
+        if (l.items[i].n_subnets == 1)
+            t = &l.items[i];
+    assert_non_null(t);
+    assert_false(t->main);
+    for (size_t i = 0; i < t->n_routes; i++) {
+        if (t->routes[i].dest_prefix_list[0]) {
+            pl = true;
+            assert_string_equal(t->routes[i].dest_cidr, "");
+            assert_int_equal(strncmp(t->routes[i].pcx, "pcx-", 4), 0);
+        }
+        if (strncmp(t->routes[i].target, "tgw-", 4) == 0)
+            tgw = true;
+    }
+    assert_true(pl && tgw);
+    ec2_route_table_list_free(&l);
+    free(x);
+}
+
+static void test_sg_peer_ref_prefix_list(void **state)
+{
+    struct ec2_sg_list l = {0};
+    struct infra_error err = {0};
+    const struct ec2_ip_permission *p;
+    size_t len;
+    char *x = slurp("moto_describe_security_groups_peer_ref_prefix_list.xml", &len);
+
+    (void)state;
+    assert_true(ec2_xml_parse_security_groups(x, len, &l, &err));
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.items[0].n_ingress, 1); /* moto merges the two authorizations */
+    p = &l.items[0].ingress[0];
+    assert_int_equal(p->n_groups, 1);
+    assert_int_equal(strncmp(p->groups[0].pcx, "pcx-", 4), 0);
+    assert_string_equal(p->groups[0].peering_status, ""); /* moto leaves it out */
+    assert_int_equal(p->n_prefix_lists, 1);
+    ec2_sg_list_free(&l);
+    free(x);
 }
 
 /* ---- robustness ---- */
@@ -609,6 +821,12 @@ int main(void)
         cmocka_unit_test(test_sg_peered_ref),
         cmocka_unit_test(test_sg_description),
         cmocka_unit_test(test_sg_botocore),
+        cmocka_unit_test(test_enis),
+        cmocka_unit_test(test_acls),
+        cmocka_unit_test(test_acl_bad_values),
+        cmocka_unit_test(test_prefix_entries_and_tgw),
+        cmocka_unit_test(test_route_tables_pl_tgw),
+        cmocka_unit_test(test_sg_peer_ref_prefix_list),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_error_variants),
         cmocka_unit_test(test_success_is_not_error),
