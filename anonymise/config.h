@@ -78,7 +78,7 @@ struct cfg_table {
     char **key; /* NULL = the source primary key */
     size_t n_key;
     char *watermark;
-    long watermark_lag_ms;
+    long watermark_lag_ms; /* -1 = not set: cfg_watermark_lag_ms() gives the default */
     enum cfg_deletes deletes;
     char *deleted_column;
     char *where; /* SQL boolean expression, or NULL */
@@ -88,6 +88,26 @@ struct cfg_table {
     unsigned char fingerprint[32]; /* SHA-256 of the table's canonical settings and rules */
     int line, column;
 };
+
+/*
+ * The default watermark_lag: 15 minutes. A row stamped at T by a transaction that commits
+ * after a run's snapshot is only read by a later run if the mark the run leaves is below
+ * T (etl/increment.h): the lag is how long after its stamp a write may still commit,
+ * plus the skew of stamps an application computes with its own clock. Runs also stop
+ * their mark before the oldest transaction still writing the table when the source role
+ * can see it (pg_read_all_stats), so the lag is the guarantee for what it cannot see.
+ * The lag costs no freshness (a run publishes everything its snapshot shows) but the
+ * rows changed within it are read again by the next run: 15 minutes covers ordinary
+ * transactions, batch statements of several minutes and skewed application clocks, at
+ * the cost of re-reading a quarter of an hour of changes.
+ */
+#define CFG_DEFAULT_WATERMARK_LAG_MS (15 * 60 * 1000L)
+
+/* The table's watermark_lag in ms: the configured one, else the default. */
+static inline long cfg_watermark_lag_ms(const struct cfg_table *t)
+{
+    return t->watermark_lag_ms >= 0 ? t->watermark_lag_ms : CFG_DEFAULT_WATERMARK_LAG_MS;
+}
 
 struct cfg_peering {
     char *id;

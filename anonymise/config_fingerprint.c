@@ -45,7 +45,8 @@ static void table_canonical(const struct cfg_table *t, struct abuf *b)
     abuf_printf(b, "\nmode %s\n", mode_words[t->mode]);
     canon_list(b, "key", t->key, t->n_key);
     canon_opt(b, "watermark ", t->watermark);
-    abuf_printf(b, "watermark_lag %ld\ndeletes %s\n", t->watermark_lag_ms,
+    abuf_printf(b, "watermark_lag %ld\ndeletes %s\n",
+                t->mode == CFG_MODE_INCREMENTAL ? cfg_watermark_lag_ms(t) : 0,
                 deletes_words[t->deletes]);
     canon_opt(b, "deleted_column ", t->deleted_column);
     canon_opt(b, "where ", t->where);

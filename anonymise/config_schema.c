@@ -550,7 +550,7 @@ static void table_check_mode(struct load *L, const struct yopts *o, struct cfg_t
     }
     if (t->watermark)
         yopts_error(o, "watermark", L->err, "only used with mode: incremental");
-    if (t->watermark_lag_ms)
+    if (t->watermark_lag_ms >= 0)
         yopts_error(o, "watermark_lag", L->err, "only used with mode: incremental");
     if (t->deletes != CFG_DELETES_NONE)
         yopts_error(o, "deletes", L->err,
@@ -607,6 +607,7 @@ static const struct field table_fields[] = {
     {.key = "watermark_lag",
      .type = F_DURATION,
      .off = offsetof(struct cfg_table, watermark_lag_ms),
+     .def = -1, /* not set: CFG_DEFAULT_WATERMARK_LAG_MS */
      .min = 0,
      .max = 30 * DAY_MS},
     {.key = "deletes",

@@ -6,23 +6,44 @@
  * the same rules (table fingerprint) and the same key (key fingerprint); otherwise, on
  * the first run, or with --full-refresh, it is reloaded whole and swapped in.
  *
- * The window read from the source is  previous_hwm < watermark <= upper, where upper is
- * `now() - watermark_lag` evaluated in the run's snapshot (now() is the snapshot
- * transaction's start). The lag is what saves late commits: a row whose watermark was
- * set at T but committed after the snapshot is not visible now, yet T > upper as long
- * as the row commits within `lag` of T, so the next run still reads it. For integer
- * watermarks (sequences) upper is the largest value in the snapshot, and the lag does
- * not apply. The new high-water mark is `upper`, stored in the same transaction as the
- * merged rows.
+ * A run reads every row of its snapshot whose watermark is above the previous high-water
+ * mark, and stores a new mark, in the same target transaction as the merged rows, for the
+ * next run to start from. A row whose transaction commits after a run's snapshot is
+ * invisible to that run: the new mark must stay below every value such a row can carry,
+ * or no later run would read it. So the mark is not "the newest value read" but a bound
+ * computed on the source, in the snapshot, in the watermark's own type (the rows between
+ * it and the newest value are read again next time, which the merge by key makes
+ * harmless; a run still publishes everything its snapshot shows):
+ *
+ *   date / timestamp / timestamptz   now() - watermark_lag (the source's clock at the
+ *       snapshot), and no later than the start of the oldest transaction that held a
+ *       write lock on the table at the snapshot when the source role can see it
+ *       (pg_read_all_stats); then floored to the column's precision minus one unit
+ *       (timestamp(0): the current second is read again next time), for `timestamp`
+ *       in the source's default time zone, the lowest local time of the next 3 hours
+ *       (a clock going back repeats an hour), and for `date` the day before (a date
+ *       watermark re-reads the current day every run).
+ *   integer (ids from a sequence)    the largest id in the snapshot when no other session
+ *       held a write lock on the table or its sequence; otherwise the largest id an
+ *       earlier run saw before the oldest such transaction began (before now() - lag
+ *       when its start is not visible): earlier runs' (time, largest id) marks are kept
+ *       in anonetl.published.
+ *
+ * The lag (default CFG_DEFAULT_WATERMARK_LAG_MS) is what covers the rest: transactions
+ * the source role cannot see, and stamps the application computes with its own clock.
  */
 #ifndef INCREMENT_H
 #define INCREMENT_H
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "anonymise/abuf.h"
 #include "etl/plan.h"
+#include "etl/sourcesnap.h"
+
+#define INCREMENT_MARKS_MAX 2048
 
 struct table_state {
     bool present;        /* published before */
@@ -30,7 +51,8 @@ struct table_state {
     char version_table[64];
     char fingerprint[65];
     char key_fingerprint[17];
-    char high_water_mark[128]; /* "" = none */
+    char high_water_mark[128];       /* "" = none */
+    char marks[INCREMENT_MARKS_MAX]; /* integer watermarks: earlier runs' (time, max) marks */
     /* The published version's columns differ from what the rules produce now (a source
      * column changed type, ...): why, or "" when they match. */
     char layout_change[256];
@@ -45,15 +67,43 @@ const char *increment_reload_reason(const struct table_plan *plan, const struct 
                                     const char *fingerprint_hex, const char *key_fingerprint,
                                     bool full_refresh);
 
-/* The new high-water mark (text of the watermark column's type), in the snapshot. */
-bool increment_upper_bound(PGconn *source, const struct table_plan *plan, char *upper,
-                           size_t upper_len, struct anon_error *err) ANON_MUST_CHECK;
+/* What a run knows of the source's clock: its snapshot, and the source's default time zone
+ * (read once, when a `timestamp` or `date` watermark needs it). */
+struct increment_clock {
+    const struct source_snapshot *snapshot;
+    const struct cfg_db *db;
+    char zone[128];
+};
 
-/* The SQL condition of the window: lower may be NULL (no lower bound). */
+struct increment_bound {
+    char upper[128];                 /* the new high-water mark ("" = none: reload next run) */
+    char marks[INCREMENT_MARKS_MAX]; /* integer watermarks: the marks to store */
+    char held[256];                  /* why the bound stops short of now() - lag, or "" */
+};
+
+/* The new high-water mark (text of the watermark column's type), in the snapshot. */
+bool increment_upper_bound(struct increment_clock *clk, const struct table_plan *plan,
+                           const struct table_state *st, struct increment_bound *out,
+                           struct anon_error *err) ANON_MUST_CHECK;
+/* Does the table's watermark need the source's time zone (timestamp, date)? */
+bool increment_needs_zone(const struct table_plan *plan);
+
+/* The SQL condition of a window: lower and upper may be NULL (no bound). */
 bool increment_window_sql(PGconn *conn, const struct table_plan *plan, const char *lower,
                           const char *upper, struct abuf *out);
 
 /* Is the watermark column usable (exists, date/timestamp/integer type)? Message if not. */
 bool increment_check_plan(const struct table_plan *plan, struct abuf *report);
+
+/* Config errors only the source shows (an integer watermark's sequence caching ids):
+ * appended to report. False only when the source cannot be asked. */
+bool increment_check_source(PGconn *conn, const struct table_plan *plan, struct abuf *report,
+                            struct anon_error *err) ANON_MUST_CHECK;
+/* `check --source` warnings: no index on the watermark (with what a run then costs), a
+ * local-time watermark, a source role that cannot see other sessions' transactions. */
+void increment_warn_source(PGconn *conn, const struct cfg_db *db, const struct table_plan *plan,
+                           FILE *out);
+/* `check` warnings from the config alone: where: with deletes: none. */
+void increment_warn_config(const struct config *cfg, FILE *out);
 
 #endif

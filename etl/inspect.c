@@ -7,6 +7,7 @@
 
 #include "etl/catalog.h"
 #include "etl/exitcode.h"
+#include "etl/increment.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
 #include "etl/piicheck.h"
@@ -33,8 +34,10 @@ static int check_against_source(const struct config *cfg, PGconn *conn)
     abuf_init(&report, 1 << 20);
     st = plan_all(conn, cfg, plans, &report);
     for (size_t i = 0; i < cfg->n_tables; i++) {
-        if (plans[i])
+        if (plans[i]) {
             piicheck_table(conn, plans[i], stdout); /* warnings only: the exit code stays */
+            increment_warn_source(conn, &cfg->source, plans[i], stdout);
+        }
         plan_free(plans[i]);
     }
     free(plans);
@@ -50,6 +53,7 @@ int inspect_check(const struct config *cfg, bool with_source)
     PGconn *conn;
     int code;
 
+    increment_warn_config(cfg, stdout);
     if (!with_source) {
         piicheck_config(cfg, stdout); /* names only; warnings keep the exit code */
         printf("%s: ok (%zu tables, %zu columns)\n", cfg->path, cfg->n_tables, count_columns(cfg));

@@ -296,6 +296,37 @@ PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error
     return conn;
 }
 
+bool pgconn_default_setting(const struct cfg_db *db, const char *side, const char *name, char *out,
+                            size_t out_len, struct anon_error *err)
+{
+    struct pgconn_params p;
+    const char *params[1] = {name};
+    PGconn *conn;
+    PGresult *res;
+
+    if (!pgconn_params_build(db, side, &p, err))
+        return false;
+    /* Only the search path pinned: every other setting as the server, database and role
+     * give it to any new session. */
+    params_set(&p, "options", "-c search_path=pg_catalog");
+    conn = p.failed ? NULL : PQconnectdbParams(p.keywords, p.values, 0);
+    pgconn_params_free(&p);
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        anon_error_set(err, "%s: cannot connect: %s", side,
+                       conn ? PQerrorMessage(conn) : "out of memory");
+        err->msg[strcspn(err->msg, "\n")] = '\0';
+        PQfinish(conn);
+        return false;
+    }
+    res = pgconn_query(conn, "SELECT pg_catalog.current_setting($1)", 1, params, PGRES_TUPLES_OK,
+                       err);
+    if (res)
+        snprintf(out, out_len, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    PQfinish(conn);
+    return res != NULL;
+}
+
 void pgconn_close(PGconn *conn)
 {
     if (conn)

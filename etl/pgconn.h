@@ -40,6 +40,11 @@ bool pgconn_params_local(const struct pgconn_params *p);
 /* Connect, pin session settings. `side` is "source" or "target" (messages, logs). */
 PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error *err);
 void pgconn_close(PGconn *conn);
+/* A setting as a new session gets it without anonetl's pinned options (the server's,
+ * database's and role's defaults): e.g. the source's TimeZone, the zone its writers stamp
+ * `timestamp without time zone` values in. Opens and closes a connection. */
+bool pgconn_default_setting(const struct cfg_db *db, const char *side, const char *name, char *out,
+                            size_t out_len, struct anon_error *err) ANON_MUST_CHECK;
 
 /* Run one statement (no parameters); ok when the status is `expect`. */
 bool pgconn_exec(PGconn *conn, const char *sql, ExecStatusType expect,

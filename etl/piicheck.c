@@ -42,7 +42,7 @@ static PGresult *sample(PGconn *conn, const struct table_plan *keep, double est_
         frac = 10.0 * PIICHECK_SAMPLE_ROWS / est_rows;
     abuf_init(&sql, 1 << 20);
     abuf_puts(&sql, "SELECT * FROM (");
-    tablecopy_select_sql(conn, keep, NULL, &sql);
+    tablecopy_select_sql(conn, keep, NULL, false, &sql);
     abuf_puts(&sql, ") AS pii_sample");
     if (frac < 1.0)
         abuf_printf(&sql, " WHERE pg_catalog.random() < %.9f", frac);

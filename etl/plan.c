@@ -261,6 +261,7 @@ enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_p
 {
     bool policy = false, invalid = false;
     struct anon_error err;
+    size_t before;
 
     for (size_t i = 0; i < cfg->n_tables; i++) {
         const struct cfg_table *t = &cfg->tables[i];
@@ -274,6 +275,11 @@ enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_p
         switch (plan_build(t, cfg->path, cat, &plans[i], report)) {
         case PLAN_OK:
             invalid = !increment_check_plan(plans[i], report) || invalid;
+            before = report->len;
+            if (!increment_check_source(conn, plans[i], report, &err))
+                abuf_printf(report, "%s:%d:%d: tables: %s\n", cfg->path, t->line, t->column,
+                            err.msg);
+            invalid = invalid || report->len != before;
             break;
         case PLAN_POLICY:
             policy = true;

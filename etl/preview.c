@@ -256,7 +256,7 @@ static int fetch_rows(struct preview *p)
         frac = 10.0 * (double)p->opt->limit / est;
     abuf_init(&sql, 1 << 20);
     abuf_puts(&sql, "SELECT * FROM (");
-    if (!tablecopy_select_sql(p->conn, p->plan, NULL, &sql)) {
+    if (!tablecopy_select_sql(p->conn, p->plan, NULL, false, &sql)) {
         abuf_free(&sql);
         fprintf(stderr, "anonetl preview: out of memory\n");
         return EXIT_INTERNAL;

@@ -199,6 +199,7 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
     char run[32], read[32], written[32], filtered[32], ms[32], deleted[32], suppressed[32],
         dropped[32];
     const char *p[11];
+    const char *marks = t->watermark_marks[0] ? t->watermark_marks : NULL;
 
     snprintf(run, sizeof(run), "%lld", (long long)req->run_id);
     snprintf(read, sizeof(read), "%llu", (unsigned long long)t->stats.rows_read);
@@ -216,18 +217,21 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
     p[5] = t->fingerprint_hex;
     p[6] = req->key_fingerprint;
     p[7] = t->high_water_mark[0] ? t->high_water_mark : NULL;
+    p[8] = marks;
     {
         PGresult *res = pgconn_query(
             conn,
             "INSERT INTO anonetl.published AS p (target_schema, table_name, source_table, "
-            "version_table, run_id, table_fingerprint, key_fingerprint, high_water_mark) "
-            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8) "
+            "version_table, run_id, table_fingerprint, key_fingerprint, high_water_mark, "
+            "watermark_marks) "
+            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9) "
             "ON CONFLICT (target_schema, table_name) DO UPDATE SET "
             "source_table = EXCLUDED.source_table, version_table = EXCLUDED.version_table, "
             "run_id = EXCLUDED.run_id, table_fingerprint = EXCLUDED.table_fingerprint, "
             "key_fingerprint = EXCLUDED.key_fingerprint, "
-            "high_water_mark = EXCLUDED.high_water_mark, published_at = now()",
-            8, p, PGRES_COMMAND_OK, err);
+            "high_water_mark = EXCLUDED.high_water_mark, "
+            "watermark_marks = EXCLUDED.watermark_marks, published_at = now()",
+            9, p, PGRES_COMMAND_OK, err);
         if (!res)
             return false;
         PQclear(res);
@@ -389,22 +393,44 @@ bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *chun
     return ok;
 }
 
-/* After every piece is merged: key_scan deletes, once all source keys are in. */
+/* Rows whose changed source row no longer passes `where:` leave the published table. */
+static bool merge_gone(PGconn *conn, struct publish_table *t, const char *version, const char *gone,
+                       struct anon_error *err)
+{
+    struct abuf sql;
+    long long n;
+
+    abuf_init(&sql, 1 << 20);
+    abuf_printf(&sql, "DELETE FROM %s v USING %s g WHERE ", version, gone);
+    key_match(conn, t->plan, "v", "g", &sql);
+    n = abuf_failed(&sql) ? -1 : exec_count(conn, abuf_cstr(&sql), err);
+    abuf_free(&sql);
+    if (n >= 0)
+        t->rows_deleted += (uint64_t)n;
+    return n >= 0;
+}
+
+/* After every piece is merged: rows now failing `where:`, then key_scan deletes, once
+ * all source keys are in. */
 static bool merge_finish(PGconn *conn, struct publish_table *t, struct anon_error *err)
 {
-    struct abuf version, keys;
+    struct abuf version, keys, gone;
     bool ok;
 
-    if (!t->keys_name[0])
-        return true;
     abuf_init(&version, 4096);
     abuf_init(&keys, 4096);
+    abuf_init(&gone, 4096);
     target_version_sql(conn, t->version_name, &version);
     target_version_sql(conn, t->keys_name, &keys);
-    ok = !abuf_failed(&version) && !abuf_failed(&keys) &&
-         merge_key_scan(conn, t, abuf_cstr(&version), abuf_cstr(&keys), err);
+    target_version_sql(conn, t->gone_name, &gone);
+    ok = !abuf_failed(&version) && !abuf_failed(&keys) && !abuf_failed(&gone);
+    if (ok && t->gone_name[0])
+        ok = merge_gone(conn, t, abuf_cstr(&version), abuf_cstr(&gone), err);
+    if (ok && t->keys_name[0])
+        ok = merge_key_scan(conn, t, abuf_cstr(&version), abuf_cstr(&keys), err);
     abuf_free(&version);
     abuf_free(&keys);
+    abuf_free(&gone);
     return ok;
 }
 
@@ -439,8 +465,9 @@ static bool publish_one(PGconn *conn, struct publish_request *req, struct publis
     if (t->kind == PUBLISH_MERGE) {
         /* The view already points at this version: its changed rows were merged in
          * place (publish_merge_chunk), readers see the old rows until the commit. The
-         * table of keys goes after the commit. */
+         * tables of keys go after the commit. */
         snprintf(old[0].name, sizeof(old[0].name), "%s", t->keys_name);
+        snprintf(old[1].name, sizeof(old[1].name), "%s", t->gone_name);
         return merge_finish(conn, t, err) && enforce_kanon(conn, req, t, err) &&
                grant_and_comment(conn, req, t, err) && record_table(conn, req, t, err);
     }
@@ -490,7 +517,7 @@ bool publish_begin(PGconn *conn, struct publish_request *req, struct anon_error 
 
 bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *err)
 {
-    /* Two slots per table: the old version (swap), or the staging tables (merge). */
+    /* Two slots per table: the old version (swap), or the tables of keys (merge). */
     struct old_version *old = calloc(2 * req->n_tables + 1, sizeof(*old));
     bool ok;
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "anonymise/anon_error.h"
+#include "etl/increment.h"
 #include "etl/plan.h"
 #include "etl/tablecopy.h"
 #include "etl/target.h"
@@ -32,8 +33,10 @@ struct publish_table {
     enum publish_kind kind;
     char version_name[TARGET_NAME_MAX]; /* SWAP: the new version; MERGE: the current one */
     unsigned n_chunks; /* MERGE: pieces of changed rows created ("…@r<run>+1" to "+n") */
-    char keys_name[TARGET_NAME_MAX]; /* key_scan deletes: every source key, or "" */
-    char high_water_mark[128];       /* incremental tables: stored with the data */
+    char keys_name[TARGET_NAME_MAX];           /* key_scan deletes: every source key, or "" */
+    char gone_name[TARGET_NAME_MAX]; /* merges with where: keys of rows now failing it */
+    char high_water_mark[128];                 /* incremental tables: stored with the data */
+    char watermark_marks[INCREMENT_MARKS_MAX]; /* integer watermarks: marks for later runs */
     struct tablecopy_stats stats;
     uint64_t rows_filtered;
     uint64_t rows_deleted;    /* filled by publish (merges) */

@@ -37,6 +37,7 @@ struct run {
     char config_fingerprint[65];
     PGconn *target;
     struct source_snapshot *source;
+    struct increment_clock clock; /* incremental windows: the source's clock */
     int64_t run_id;
     struct publish_table *tables;
     struct table_plan **key_plans; /* key projections for key_scan, by table */
@@ -266,6 +267,42 @@ static int split_task(struct run *r, struct copy_task *first, struct copy_task *
     return EXIT_OK;
 }
 
+/*
+ * A stream of keys (after their rules) into a staging table `name`: every source key
+ * (key_scan deletes, window NULL), or the keys of the window's rows that fail `where:`.
+ */
+static int add_keys_task(struct run *r, struct publish_table *t, struct copy_task *tasks,
+                         size_t *n_tasks, const char *tag, char name[TARGET_NAME_MAX],
+                         struct abuf *window)
+{
+    const struct table_plan *plan = t->plan;
+    struct table_plan **keys = &r->key_plans[t - r->tables];
+    struct copy_task *task = &tasks[(*n_tasks)++];
+
+    memset(task, 0, sizeof(*task));
+    task->table = t;
+    task->keys_only = true;
+    task->size = plan->catalog->est_rows * 16.0;
+    if (!*keys)
+        *keys = plan_project(plan, plan->key_columns, plan->n_key);
+    if (!(task->plan = *keys)) {
+        anon_error_set(&r->err, "out of memory");
+        return EXIT_INTERNAL;
+    }
+    if (window) {
+        task->failing_where = true;
+        task->where = window->len ? strdup(abuf_cstr(window)) : NULL;
+        if (window->len && !task->where) {
+            anon_error_set(&r->err, "out of memory");
+            return EXIT_INTERNAL;
+        }
+    }
+    t->pieces_left++;
+    target_run_table_name(plan, r->run_id, tag, name);
+    snprintf(task->dest, sizeof(task->dest), "%s", name);
+    return target_create_staging(r->target, task->plan, name, &r->err) ? EXIT_OK : EXIT_TARGET;
+}
+
 /* Decide swap or merge for one table and append its copy tasks. */
 static int prepare_table(struct run *r, struct publish_table *t, struct copy_task *tasks,
                          size_t *n_tasks)
@@ -276,15 +313,22 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
     const char *reload;
     struct abuf where;
     struct copy_task *task;
+    int code;
 
     hex(plan->cfg->fingerprint, 32, t->fingerprint_hex);
     if (!increment_read_state(r->target, r->cfg->target.schema, plan, &st, &r->err))
         return EXIT_TARGET;
     reload = increment_reload_reason(plan, &st, t->fingerprint_hex, r->key_fingerprint,
                                      r->opt->full_refresh);
-    if (plan->cfg->mode == CFG_MODE_INCREMENTAL &&
-        !increment_upper_bound(src, plan, t->high_water_mark, sizeof(t->high_water_mark), &r->err))
-        return EXIT_SOURCE;
+    if (plan->cfg->mode == CFG_MODE_INCREMENTAL) {
+        struct increment_bound bound;
+        if (!increment_upper_bound(&r->clock, plan, &st, &bound, &r->err))
+            return EXIT_SOURCE;
+        snprintf(t->high_water_mark, sizeof(t->high_water_mark), "%s", bound.upper);
+        snprintf(t->watermark_marks, sizeof(t->watermark_marks), "%s", bound.marks);
+        if (bound.held[0])
+            log_info("window_held", plan->qualified, "%s", bound.held);
+    }
     abuf_init(&where, 1 << 16);
     task = &tasks[(*n_tasks)++];
     memset(task, 0, sizeof(*task));
@@ -309,28 +353,22 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
     t->kind = PUBLISH_MERGE;
     snprintf(t->version_name, sizeof(t->version_name), "%s", st.version_table);
     task->chunked = true; /* merged piece by piece while the copy goes on */
-    increment_window_sql(src, plan, st.high_water_mark, t->high_water_mark, &where);
-    task->where = dup_sql(&where);
-    log_info("incremental", plan->qualified, "changes after %s up to %s", st.high_water_mark,
-             t->high_water_mark[0] ? t->high_water_mark : "(no rows)");
-    if (plan->cfg->deletes != CFG_DELETES_KEY_SCAN)
-        return EXIT_OK;
+    /* Every change in the snapshot after the previous mark: the new mark only says where
+     * the next run starts again (increment.h). */
+    increment_window_sql(src, plan, st.high_water_mark, NULL, &where);
+    task->where = where.len && !abuf_failed(&where) ? strdup(abuf_cstr(&where)) : NULL;
+    log_info("incremental", plan->qualified, "changes after %s (the next run reads after %s)",
+             st.high_water_mark, t->high_water_mark[0] ? t->high_water_mark : "(no mark)");
+    /* Rows of the window that no longer pass `where:` (they carry a new watermark, since
+     * the change that made them fail it): their keys, to take them out of the published
+     * table in the publish transaction. */
+    code = plan->cfg->where ? add_keys_task(r, t, tasks, n_tasks, "-gone", t->gone_name, &where)
+                            : EXIT_OK;
+    abuf_free(&where);
     /* key_scan: every source key, after its rules, into a table of keys. */
-    task = &tasks[(*n_tasks)++];
-    memset(task, 0, sizeof(*task));
-    task->table = t;
-    task->keys_only = true;
-    task->size = plan->catalog->est_rows * 16.0;
-    task->plan = r->key_plans[t - r->tables] = plan_project(plan, plan->key_columns, plan->n_key);
-    if (!task->plan) {
-        anon_error_set(&r->err, "out of memory");
-        return EXIT_INTERNAL;
-    }
-    t->pieces_left++;
-    target_run_table_name(plan, r->run_id, "-keys", t->keys_name);
-    snprintf(task->dest, sizeof(task->dest), "%s", t->keys_name);
-    return target_create_staging(r->target, task->plan, t->keys_name, &r->err) ? EXIT_OK
-                                                                               : EXIT_TARGET;
+    if (code == EXIT_OK && plan->cfg->deletes == CFG_DELETES_KEY_SCAN)
+        code = add_keys_task(r, t, tasks, n_tasks, "-keys", t->keys_name, NULL);
+    return code;
 }
 
 static int jobs_of(const struct run *r)
@@ -481,6 +519,8 @@ static void abandon(struct run *r, int code)
         }
         if (t->keys_name[0])
             (void)target_drop_version(r->target, t->keys_name, &ignored);
+        if (t->gone_name[0])
+            (void)target_drop_version(r->target, t->gone_name, &ignored);
     }
     target_run_failed(r->target, r->run_id, code, r->err.msg);
 }
@@ -547,6 +587,7 @@ static int run_steps(struct run *r)
     r->source = source_snapshot_open(&r->cfg->source, &r->err);
     if (!r->source)
         return EXIT_SOURCE;
+    r->clock = (struct increment_clock){.snapshot = r->source, .db = &r->cfg->source};
     if ((code = plan_tables(r)) != EXIT_OK)
         return code;
     return copy_and_publish(r);

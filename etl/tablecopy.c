@@ -243,7 +243,7 @@ static bool transform_row(struct rule_row *r, const char *row, size_t len,
 }
 
 bool tablecopy_select_sql(PGconn *conn, const struct table_plan *plan, const char *extra_where,
-                          struct abuf *sql)
+                          bool failing, struct abuf *sql)
 {
     const struct cfg_table *t = plan->cfg;
 
@@ -260,7 +260,7 @@ bool tablecopy_select_sql(PGconn *conn, const struct table_plan *plan, const cha
     if (t->where || extra_where)
         abuf_puts(sql, " WHERE ");
     if (t->where)
-        abuf_printf(sql, "(%s)", t->where);
+        abuf_printf(sql, failing ? "NOT COALESCE((%s), false)" : "(%s)", t->where);
     if (t->where && extra_where)
         abuf_puts(sql, " AND ");
     if (extra_where)
@@ -275,7 +275,7 @@ static bool start_source(const struct tablecopy_request *req, struct anon_error 
 
     abuf_init(&sql, 1 << 20);
     abuf_puts(&sql, "COPY (");
-    ok = tablecopy_select_sql(req->source, req->plan, req->extra_where, &sql);
+    ok = tablecopy_select_sql(req->source, req->plan, req->extra_where, req->failing_where, &sql);
     abuf_puts(&sql, req->plan->binary ? ") TO STDOUT (FORMAT binary)" : ") TO STDOUT");
     ok = ok && !abuf_failed(&sql) && pgconn_exec(req->source, abuf_cstr(&sql), PGRES_COPY_OUT, err);
     abuf_free(&sql);

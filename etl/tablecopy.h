@@ -47,6 +47,7 @@ struct tablecopy_request {
     const char *dest_sql;                  /* quoted, schema-qualified destination table */
     const struct tablecopy_chunks *chunks; /* or NULL: everything into dest_sql */
     const char *extra_where;  /* ANDed to the table's `where` (watermark range), or NULL */
+    bool failing_where;       /* select the rows that FAIL the table's `where` instead */
     const unsigned char *key; /* hash key */
     size_t key_len;
     const struct hmac_key *hmac; /* the same key, prepared (hmac.h) */
@@ -69,8 +70,10 @@ struct tablecopy_stats {
 enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
                                     struct tablecopy_stats *stats, struct anon_error *err);
 
-/* Append "SELECT cols FROM t [WHERE ...]" for the source (used by COPY and preview). */
+/* Append "SELECT cols FROM t [WHERE ...]" for the source (used by COPY and preview): the
+ * rows that pass the table's `where` and extra_where, or with `failing` the rows of
+ * extra_where that do not pass `where` (NULL counts as not passing). */
 bool tablecopy_select_sql(PGconn *conn, const struct table_plan *plan, const char *extra_where,
-                          struct abuf *sql);
+                          bool failing, struct abuf *sql);
 
 #endif

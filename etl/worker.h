@@ -34,7 +34,8 @@ struct copy_task {
     const struct table_plan *plan; /* the table's plan, or its key projection (key_scan) */
     char dest[TARGET_NAME_MAX];    /* table in anonetl_data */
     char *where;                   /* extra SQL condition (owned), or NULL */
-    bool keys_only;                /* a key_scan stream: rows counted apart */
+    bool keys_only;     /* a stream of keys (key_scan, or failing_where): counted apart */
+    bool failing_where; /* the rows that FAIL the table's `where:` (merges) */
     /* The task creates its destination itself, loads it and adds its key in one target
      * transaction (a whole, unsplit table): COPY FREEZE applies, and a failure leaves
      * nothing behind. Otherwise the leader created the destination beforehand. */

@@ -58,3 +58,5 @@ CREATE TABLE IF NOT EXISTS anonetl.published (
     published_at       timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (target_schema, table_name)
 );
+-- integer watermarks: "time=largest id;..." seen by earlier runs (etl/increment.h)
+ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS watermark_marks text;

@@ -82,4 +82,50 @@ logged typed '"event":"incremental"'
 check "unchanged types: the next run merges again" test $? -eq 0
 same_as_full typed typed "after the reloads, merges equal a full refresh"
 
+# --- 10.3: rows that leave the `where:` filter leave the published table ----------------
+S >/dev/null <<'SQL'
+CREATE TABLE consent (id bigint PRIMARY KEY, email text NOT NULL, consent boolean, deleted boolean NOT NULL DEFAULT false,
+                      updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO consent (id, email, consent) SELECT g, 'p' || g || '@x.org', g % 10 <> 0 FROM generate_series(1, 500) g;
+SQL
+for deletes in none soft; do
+    soft=""
+    [ "$deletes" = soft ] && soft="
+    deleted_column: deleted"
+    body="  - name: public.consent
+    mode: incremental
+    key: [id]
+    watermark: updated_at
+    watermark_lag: 0s
+    deletes: $deletes$soft
+    where: \"consent\"
+    columns: { id: { hash_int: {} }, email: { hash: {} }, consent: keep, deleted: keep, updated_at: keep }"
+    config "where_$deletes" "where_$deletes" incremental "$body"
+    ref_where=consent
+    [ "$deletes" = soft ] && ref_where="consent AND NOT deleted"
+    config "ref_where_$deletes" "ref_where_$deletes" full "$(printf '%s\n' "$body" | sed "s/where: .*/where: \"$ref_where\"/")"
+    run "where_$deletes"; expect_eq "where + deletes: $deletes: first run exits 0" 0 $?
+    S -c "UPDATE consent SET consent = false, updated_at = clock_timestamp() WHERE id % 7 = 1" >/dev/null   # withdrawn
+    S -c "UPDATE consent SET consent = NULL, updated_at = clock_timestamp() WHERE id % 11 = 2" >/dev/null   # unknown
+    S -c "UPDATE consent SET consent = true, updated_at = clock_timestamp() WHERE id IN (10, 20)" >/dev/null # given
+    S -c "UPDATE consent SET deleted = true, updated_at = clock_timestamp() WHERE id % 13 = 3" >/dev/null
+    run "where_$deletes"; expect_eq "where + deletes: $deletes: incremental run exits 0" 0 $?
+    logged "where_$deletes" '"event":"incremental"'
+    check "where + deletes: $deletes: the run merged" test $? -eq 0
+    expect_eq "where + deletes: $deletes: no withdrawn or unknown consent stays published" \
+        "$(S -tAc "SELECT count(*) FROM consent WHERE $ref_where")" "$(T -tAc "SELECT count(*) FROM where_$deletes.consent")"
+    same_as_full "where_$deletes" consent "where + deletes: $deletes: equals a full refresh with the same where"
+    deleted=$(T -tAc "SELECT rows_deleted FROM anonetl.run_tables t JOIN anonetl.runs r USING (run_id) WHERE r.target_schema = 'where_$deletes' ORDER BY run_id DESC LIMIT 1")
+    check "where + deletes: $deletes: the rows taken out are counted as deleted ($deleted)" test "$deleted" -ge 100
+    # back to the start for the next delete mode
+    S -c "UPDATE consent SET consent = id % 10 <> 0, deleted = false, updated_at = clock_timestamp()" >/dev/null
+done
+"$ANONETL" check -c "$work/where_none.yaml" >"$work/check_where.out" 2>&1
+expect_eq "check: where with deletes: none is a warning (exit 0)" 0 $?
+grep -q "public.consent: incremental with where: and deletes: none: .*deleted from the source stays published" "$work/check_where.out"
+check "check warns that deleted rows stay published with where + deletes: none" test $? -eq 0
+"$ANONETL" check -c "$work/where_soft.yaml" >"$work/check_soft.out" 2>&1
+grep -q "incremental with where:" "$work/check_soft.out"
+check "no such warning with deletes: soft" test $? -ne 0
+
 done_testing
