@@ -170,7 +170,8 @@ static void reference_loads(void **state)
     assert_int_equal(t->n_key, 1);
     assert_string_equal(t->key[0], "id");
     assert_string_equal(t->watermark, "updated_at");
-    assert_int_equal(t->watermark_lag_ms, 5 * 60 * 1000);
+    assert_int_equal(t->watermark_lag_ms, 15 * 60 * 1000);
+    assert_int_equal(cfg_watermark_lag_ms(t), CFG_DEFAULT_WATERMARK_LAG_MS);
     assert_int_equal(t->deletes, CFG_DELETES_KEY_SCAN);
     assert_null(t->deleted_column);
     assert_string_equal(t->where, "NOT is_test_account");
