@@ -539,6 +539,54 @@ static void must_be_columns(struct load *L, const struct yopts *o, const char *k
     }
 }
 
+static void not_a_column(struct load *L, const struct yopts *o, int line, int column,
+                         const char *key, const struct cfg_table *t, const char *name)
+{
+    const char *cols[257], *near;
+    char shown[64];
+    size_t nc = 0;
+
+    for (; nc < t->n_columns && nc < 256; nc++)
+        cols[nc] = t->columns[nc].name;
+    cols[nc] = NULL;
+    near = suggest_word(name, cols);
+    yopts_shown(shown, sizeof(shown), name);
+    if (strchr(name, '.'))
+        yopts_error_pos(o, line, column, key, L->err,
+                        "\"%s\" is not a column of this table (a rule reads the columns of its "
+                        "own row only)",
+                        shown);
+    else if (near)
+        yopts_error_pos(o, line, column, key, L->err,
+                        "\"%s\" is not a column of this table (did you mean \"%s\"?)", shown, near);
+    else
+        yopts_error_pos(o, line, column, key, L->err, "\"%s\" is not a column of this table",
+                        shown);
+}
+
+/* Columns a rule reads from the row (date_shift `by:`, scrub `row_values:`): other columns
+ * of this table, named as they are under `columns:`. */
+static void check_rule_columns(struct load *L, const struct yopts *o, const struct cfg_table *t,
+                               const struct cfg_column *c)
+{
+    const struct rule_column_ref *refs;
+    size_t n = 0;
+    char key[300], shown[64];
+
+    if (!c->rule.ops || !c->rule.ops->columns || !(refs = c->rule.ops->columns(c->rule.state, &n)))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = refs[i].name;
+        snprintf(key, sizeof(key), "columns.%s.%s", c->name, refs[i].key);
+        yopts_shown(shown, sizeof(shown), name);
+        if (strcmp(name, c->name) == 0)
+            yopts_error_pos(o, refs[i].line, refs[i].column, key, L->err,
+                            "\"%s\" is this column itself: name another column of the row", shown);
+        else if (!config_find_column(t, name))
+            not_a_column(L, o, refs[i].line, refs[i].column, key, t, name);
+    }
+}
+
 static void table_check_mode(struct load *L, const struct yopts *o, struct cfg_table *t)
 {
     if (t->mode == CFG_MODE_INCREMENTAL) {
@@ -570,6 +618,8 @@ static void table_check(struct load *L, const struct yopts *o, void *obj)
         yopts_error(o, "deletes", L->err, "soft needs deleted_column: column");
     if (t->deleted_column && t->deletes != CFG_DELETES_SOFT)
         yopts_error(o, "deleted_column", L->err, "only used with deletes: soft");
+    for (size_t i = 0; i < t->n_columns; i++)
+        check_rule_columns(L, o, t, &t->columns[i]);
     must_be_columns(L, o, "key", t, t->key, t->n_key);
     if (t->watermark)
         must_be_columns(L, o, "watermark", t, &t->watermark, 1);

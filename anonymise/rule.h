@@ -57,6 +57,18 @@ struct rule_output {
     /* Non-empty when the rule cannot work on this source type, e.g. "generalise needs a
      * date or timestamp column, not text" (the engine memsets the struct to 0 first). */
     char problem[160];
+    /* Non-NULL when every output is this fixed text (constant): the engine has the source
+     * server check, before any row moves, that the target type accepts it. Points into
+     * the rule's state. */
+    const char *literal;
+};
+
+/* A column of the same row that a rule reads besides its own (date_shift `by:`, scrub
+ * `row_values:`), and where its name was written. */
+struct rule_column_ref {
+    char *name;
+    const char *key; /* the option naming it, from the rule's name: "date_shift.by" */
+    int line, column;
 };
 
 struct rule_ops {
@@ -83,6 +95,10 @@ struct rule_ops {
      * (usually NULL), it is not an error. */
     bool (*apply)(const void *state, const struct rule_ctx *ctx, const struct rule_value *in,
                   struct abuf *out, bool *out_null, struct anon_error *err);
+    /* The other columns of the row the rule reads (NULL, or *n = 0: none). The config
+     * loader checks that each is another column of the same table (file:line:column);
+     * the engine hands their SOURCE values to apply through ctx->column. */
+    const struct rule_column_ref *(*columns)(const void *state, size_t *n);
 };
 
 /* One configured rule: ops plus parsed state, and where it was written. */
@@ -91,6 +107,11 @@ struct rule {
     void *state;
     int line, column; /* 1-based position in the config file */
 };
+
+/* Fill a reference to the column named by the string option `key` of opts (the option
+ * must be present: call after reading it). `rule_key` is "date_shift.by". */
+bool rule_column_ref_set(struct rule_column_ref *ref, const struct yopts *opts, const char *key,
+                         const char *rule_key, const char *name);
 
 /* Registry (rule_registry.c). */
 const struct rule_ops *rule_lookup(const char *name);

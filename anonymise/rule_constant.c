@@ -3,7 +3,9 @@
  *
  * NULL is replaced too: a constant column says nothing about the source, not even
  * whether a value was present (use `suppress` for NULL). The target keeps the source
- * type, so VALUE must be valid text input for it; the target rejects it otherwise.
+ * type, so VALUE must be valid text input for it: the engine has the source server check
+ * it (output.literal) before any row moves, and a value the type rejects is a config
+ * error at `check --source` and `run` (exit 2, file:line:column).
  */
 #include "anonymise/rule.h"
 
@@ -60,9 +62,11 @@ static void constant_describe(const void *state, struct abuf *out)
 
 static void constant_output(const void *state, const char *source_type, struct rule_output *out)
 {
-    (void)state;
-    snprintf(out->type, sizeof(out->type), "%s", source_type);
+    const struct constant_state *st = state;
+
+    snprintf(out->type, sizeof(out->type), "%s", source_type ? source_type : "text");
     out->may_be_null = false;
+    out->literal = st->value;
 }
 
 static bool constant_apply(const void *state, const struct rule_ctx *ctx,

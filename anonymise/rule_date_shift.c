@@ -45,6 +45,7 @@ enum shift_time { SHIFT_TIME_TRUNCATE, SHIFT_TIME_JITTER, SHIFT_TIME_KEEP };
 static const char *const time_words[] = {"truncate", "jitter", "keep", NULL};
 
 struct shift_state {
+    struct rule_column_ref by_ref; /* by_ref.name == by */
     char *by;
     long max_days;
     enum shift_time time;
@@ -57,7 +58,7 @@ static void shift_free(void *state)
 
     if (!s)
         return;
-    free(s->by);
+    free(s->by_ref.name);
     free(s);
 }
 
@@ -102,11 +103,12 @@ static bool shift_parse(const struct yopts *opts, void **state, struct anon_erro
         return false;
     }
     s = calloc(1, sizeof(*s));
-    if (!s || !(s->by = strdup(by))) {
-        free(s);
+    if (!s || !rule_column_ref_set(&s->by_ref, opts, "by", "date_shift.by", by)) {
+        shift_free(s);
         yopts_error(opts, NULL, err, "out of memory");
         return false;
     }
+    s->by = s->by_ref.name;
     s->max_days = max_days;
     s->time = time;
     s->jitter_minutes = jitter;
@@ -232,6 +234,14 @@ static bool shift_apply(const void *state, const struct rule_ctx *ctx, const str
     return true;
 }
 
+static const struct rule_column_ref *shift_columns(const void *state, size_t *n)
+{
+    const struct shift_state *s = state;
+
+    *n = 1;
+    return &s->by_ref;
+}
+
 const struct rule_ops rule_date_shift = {
     .name = "date_shift",
     .summary = "dates moved by a keyed per-entity number of days (intervals survive)",
@@ -241,4 +251,5 @@ const struct rule_ops rule_date_shift = {
     .describe = shift_describe,
     .output = shift_output,
     .apply = shift_apply,
+    .columns = shift_columns,
 };

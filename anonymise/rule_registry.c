@@ -156,3 +156,15 @@ bool rule_parse(const struct yopts *value, struct rule *r, struct anon_error *er
         return false;
     }
 }
+
+bool rule_column_ref_set(struct rule_column_ref *ref, const struct yopts *opts, const char *key,
+                         const char *rule_key, const char *name)
+{
+    struct yopts *v = key && yopts_kind(opts) == YOPTS_MAPPING ? yopts_get(opts, key) : NULL;
+
+    ref->key = rule_key;
+    ref->name = strdup(name);
+    yopts_pos(v ? v : opts, &ref->line, &ref->column);
+    yopts_free(v);
+    return ref->name != NULL;
+}

@@ -26,7 +26,8 @@
  *
  * A value on which PCRE2 fails (a user pattern exceeding the match limit) becomes NULL,
  * never passed through. Output type: text and citext stay; other types become text
- * (markers can be longer than what they replace, which varchar(n) would reject).
+ * (markers can be longer than what they replace, which varchar(n) would reject). Only
+ * text-like and json columns can be scrubbed: any other type is a config error.
  */
 #include "anonymise/rules_extra.h"
 
@@ -40,6 +41,7 @@
 
 #include "anonymise/rule_util.h"
 #include "anonymise/scrub_detectors.h"
+#include "anonymise/sqltype.h"
 #include "anonymise/suggest.h"
 #include "anonymise/utf8.h"
 
@@ -373,6 +375,12 @@ static void scrub_output(const void *state, const char *source_type, struct rule
     else
         snprintf(out->type, sizeof(out->type), "text");
     out->may_be_null = true;
+    /* Free text is text; a number, a date or a uuid is not (scrubbing its text form
+     * would publish it unchanged): use hash, bucket, generalise or suppress there. */
+    if (source_type && !sqltype_is_text(source_type) && !sqltype_is_json(source_type))
+        snprintf(out->problem, sizeof(out->problem),
+                 "scrub needs a text column (text, varchar, char, json, jsonb), not %s",
+                 source_type);
 }
 
 /* Can the regex detectors match anywhere? Every one of them needs a digit. */

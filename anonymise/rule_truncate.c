@@ -72,6 +72,10 @@ static void truncate_output(const void *state, const char *source_type, struct r
     else
         snprintf(out->type, sizeof(out->type), "text");
     out->may_be_null = s->outward_code;
+    if (s->outward_code && source_type && !sqltype_is_text(source_type))
+        snprintf(out->problem, sizeof(out->problem),
+                 "truncate: { outward_code: true } needs a text column (a postcode), not %s",
+                 source_type);
 }
 
 static bool truncate_apply(const void *state, const struct rule_ctx *ctx,

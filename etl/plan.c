@@ -114,6 +114,7 @@ static bool plan_binary(struct table_plan *p)
         return false;
     for (size_t i = 0; i < p->n_columns; i++) {
         struct plan_column *c = &p->columns[i];
+        size_t nref = 0;
         int in, out;
         if (c->source->remapped)
             return false;
@@ -123,6 +124,9 @@ static bool plan_binary(struct table_plan *p)
             return false;
         if (c->output.always_null) /* the value is never read nor written */
             continue;
+        /* rules reading other columns (by:, row_values:) get their text forms */
+        if (c->rule->ops->columns && c->rule->ops->columns(c->rule->state, &nref) && nref)
+            return false;
         in = binary_kind(c->source->type);
         out = binary_kind(c->output.type);
         if (in < 0 || out < 0)
@@ -256,6 +260,98 @@ struct table_plan *plan_project(const struct table_plan *p, const size_t *column
     return q;
 }
 
+/* Characters of a UTF-8 string (bytes that start no character are not counted). */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* "character varying(20)" / "character(5)": the length limit, else 0. An explicit CAST
+ * cuts such values silently where COPY into the column refuses them. */
+static long char_limit(const char *type, bool *pads)
+{
+    const char *p = NULL;
+
+    *pads = false;
+    if (strncmp(type, "character varying(", 18) == 0)
+        p = type + 18;
+    else if (strncmp(type, "character(", 10) == 0) {
+        p = type + 10;
+        *pads = true;
+    }
+    return p && strchr(type, '[') == NULL ? strtol(p, NULL, 10) : 0;
+}
+
+/* The server's verdict on a constant for its column's type: NULL when it takes it, else
+ * the server's message (in msg). In a transaction (the run's snapshot) the check runs
+ * under a savepoint, so a refusal leaves the transaction usable. */
+static const char *literal_problem(PGconn *conn, const struct plan_column *pc, char *msg,
+                                   size_t cap)
+{
+    const char *value = pc->output.literal;
+    bool in_tx = PQtransactionStatus(conn) == PQTRANS_INTRANS, pads;
+    long limit = char_limit(pc->output.type, &pads);
+    PGresult *res;
+    struct abuf sql;
+    size_t len = strlen(value);
+
+    if (limit > 0) {
+        while (pads && len > 0 && value[len - 1] == ' ')
+            len--;
+        if ((long)utf8_chars(value) - (long)(strlen(value) - len) > limit) {
+            snprintf(msg, cap, "longer than the %ld characters of %s", limit, pc->output.type);
+            return msg;
+        }
+    }
+    abuf_init(&sql, 4096);
+    /* the type is the catalog's own spelling (format_type quotes what needs it) */
+    abuf_printf(&sql, "SELECT CAST($1 AS %s)", pc->output.type);
+    if (in_tx)
+        PQclear(PQexec(conn, "SAVEPOINT anonetl_literal"));
+    res = PQexecParams(conn, abuf_cstr(&sql), 1, NULL, &value, NULL, NULL, 0);
+    abuf_free(&sql);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        msg = NULL;
+    } else {
+        const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        snprintf(msg, cap, "%s", primary ? primary : "rejected by the server");
+    }
+    PQclear(res);
+    if (in_tx)
+        PQclear(PQexec(conn, msg ? "ROLLBACK TO SAVEPOINT anonetl_literal"
+                                 : "RELEASE SAVEPOINT anonetl_literal"));
+    return msg;
+}
+
+/* Every fixed output (constant) of a plan, checked by the server against its type. */
+static bool check_literals(PGconn *conn, const struct table_plan *p, const char *config_path,
+                           struct abuf *report)
+{
+    bool ok = true;
+
+    for (size_t i = 0; i < p->n_columns; i++) {
+        const struct plan_column *pc = &p->columns[i];
+        const struct cfg_column *cc = config_find_column(p->cfg, pc->source->name);
+        char msg[300], shown[64];
+        const char *problem;
+        if (!pc->output.literal || !cc)
+            continue;
+        problem = literal_problem(conn, pc, msg, sizeof(msg));
+        if (!problem)
+            continue;
+        yopts_shown(shown, sizeof(shown), pc->output.literal);
+        abuf_printf(report, "%s:%d:%d: columns.%s: %s: \"%s\" is not a valid %s: %s\n", config_path,
+                    cc->line, cc->column, cc->name, pc->rule->ops->name, shown, pc->output.type,
+                    problem);
+        ok = false;
+    }
+    return ok;
+}
+
 enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_plan **plans,
                           struct abuf *report)
 {
@@ -280,6 +376,7 @@ enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_p
                 abuf_printf(report, "%s:%d:%d: tables: %s\n", cfg->path, t->line, t->column,
                             err.msg);
             invalid = invalid || report->len != before;
+            invalid = !check_literals(conn, plans[i], cfg->path, report) || invalid;
             break;
         case PLAN_POLICY:
             policy = true;

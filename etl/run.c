@@ -114,9 +114,18 @@ static int plan_tables(struct run *r)
         if (plans[i])
             r->tables[r->n_tables++].plan = plans[i];
     free(plans);
-    if (st != PLAN_OK)
+    if (st != PLAN_OK) {
+        /* one event per problem: the whole report, however long (the error keeps what fits) */
+        const char *line = abuf_cstr(&report), *nl;
+        for (; *line; line = *nl ? nl + 1 : nl) {
+            nl = strchr(line, '\n');
+            if (!nl)
+                nl = line + strlen(line);
+            log_error("config_problem", NULL, "%.*s", (int)(nl - line), line);
+        }
         anon_error_set(&r->err, "the rules do not match the source; nothing was copied:\n%s",
                        abuf_cstr(&report));
+    }
     abuf_free(&report);
     return plan_exit_code(st);
 }

@@ -62,8 +62,8 @@ static const struct rule_value *row_value(const struct rule_row *row, size_t i)
 /* ctx->column: another column of the current row, by name (rules with `by:`). */
 static const struct rule_value *row_column(const struct rule_row *row, const char *name)
 {
-    /* Binary mode holds no text form of other columns; rules that read them (`by:`)
-     * produce dates, which keep a table in text mode (plan_binary). */
+    /* Binary mode holds no text form of other columns: a table with a rule that reads
+     * them (`by:`, `row_values:`) is copied in text mode (plan_binary). */
     if (row->plan->binary)
         return NULL;
     for (size_t i = 0; i < row->plan->n_columns; i++)

@@ -5,6 +5,13 @@
 #  1. Integer edges (issue 11.9): round and bucket on smallint/integer/bigint columns
 #     holding their types' extremes publish values inside the type, the same on the
 #     binary COPY path and the text one (ANONETL_TEXT_COPY=1); numeric edges widen.
+#  2. Every rule x every family of source types (issue 11.8): text, varchar, char,
+#     int2/4/8, numeric, float, real, bool, date, timestamp, timestamptz, time, interval,
+#     uuid, json, jsonb, bytea, arrays, a domain and an enum. For each rule, the types it
+#     cannot work on are a config error at `check --source` AND at `run` before anything
+#     is copied: exit 2 and one line per column naming file:line:column; the types it can
+#     work on pass check, run (exit 0) and publish values (not a column of NULLs).
+#     The source database's time zone is not UTC: timestamps still shift by whole days.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
@@ -104,5 +111,182 @@ expect_eq "edges: numeric rounds past the integer edges exactly" \
 expect_eq "edges: integer columns keep their types" "smallint integer bigint" \
     "$(T -tAc "SELECT string_agg(data_type, ' ' ORDER BY ordinal_position) FROM information_schema.columns
                WHERE table_schema = 'anonymised' AND table_name = 'edges' AND column_name <> 'id'")"
+
+# --- 2. every rule x every family of source types -------------------------------------------
+S <<'SQL' >/dev/null
+ALTER DATABASE postgres SET timezone = 'America/New_York';
+CREATE TYPE mood AS ENUM ('calm', 'angry');
+CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+CREATE TABLE public.matrix (
+    id integer PRIMARY KEY,
+    t_text text, t_varchar varchar(40), t_code varchar(3), t_char char(10),
+    t_int2 smallint, t_int4 integer, t_int8 bigint, t_numeric numeric(10,2),
+    t_float double precision, t_real real, t_bool boolean,
+    t_date date, t_ts timestamp, t_tstz timestamptz, t_time time, t_interval interval,
+    t_uuid uuid, t_json json, t_jsonb jsonb, t_bytea bytea,
+    t_text_arr text[], t_int_arr integer[], t_date_arr date[],
+    t_domain posint, t_enum mood);
+INSERT INTO public.matrix VALUES
+ (1, 'mail alice@example.com or 07700 900123', 'EC1A 1BB', 'abc', 'SW1A 1AA',
+  12, 1234, 123456789012, 1234.56, 1234.5, 12.5, true,
+  '1984-07-23', '2024-03-10 08:15:00', '2024-03-10 08:15:00+00', '08:15:00', '1 day 02:00',
+  'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"email": "a@example.com", "n": 1}',
+  '{"email": "b@example.com", "n": 2}', '\x00ff',
+  '{"call 07700 900123",b}', '{1,2}', '{2024-01-01,NULL}', 7, 'calm'),
+ (2, 'SW1A 2AA', 'plain text', 'xy', 'M1 1AE',
+  -5, -2147483648, -9, -0.5, -1e-3, 0, false,
+  '2001-02-03', '1999-12-31 23:59:59.5', '1999-12-31 23:59:59.5+00', '23:59:59', '-3 mons',
+  '00000000-0000-0000-0000-000000000000', '[1, 2]', '{"a": {"email": "c@example.com"}}', '\x',
+  '{}', '{NULL,5}', '{2000-02-29}', 1, 'angry'),
+ (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+SQL
+types="t_text t_varchar t_code t_char t_int2 t_int4 t_int8 t_numeric t_float t_real t_bool t_date
+t_ts t_tstz t_time t_interval t_uuid t_json t_jsonb t_bytea t_text_arr t_int_arr t_date_arr
+t_domain t_enum"
+text_like="t_text t_varchar t_code t_char t_enum"
+numbers="t_int2 t_int4 t_int8 t_numeric t_float t_real t_int_arr t_domain"
+dates="t_date t_ts t_tstz t_date_arr"
+# rule name | the rule as written | the columns it works on ("all": every one)
+rules=(
+    "keep|keep|all"
+    "suppress|suppress|all"
+    "constant_abc|{ constant: abc }|t_text t_varchar t_code t_char t_bytea t_enum"
+    "constant_date|{ constant: 2024-01-01 }|t_text t_varchar t_char t_date t_ts t_tstz t_bytea t_enum"
+    "constant_not_a_date|{ constant: not-a-date }|t_text t_varchar t_char t_bytea t_enum"
+    "hash|{ hash: { length: 16 } }|all"
+    "hash_int|hash_int|all"
+    "mask|{ mask: { keep_last: 2 } }|all"
+    "truncate|{ truncate: { length: 4 } }|all"
+    "outward_code|{ truncate: { outward_code: true } }|$text_like t_text_arr"
+    "generalise|{ generalise: { to: year } }|$dates"
+    "age_band|{ generalise: { to: age_band, width: 10 } }|$dates"
+    "bucket|{ bucket: { width: 10 } }|$numbers"
+    "bucket_top|{ bucket: { width: 10, max: 1000 } }|$numbers"
+    "round|{ round: { multiple: 10 } }|$numbers"
+    "scrub|scrub|$text_like t_json t_jsonb t_text_arr"
+    "date_shift|{ date_shift: { by: id } }|$dates"
+    "json|{ json: { paths: { \"\$.email\": hash } } }|t_json t_jsonb"
+)
+# Columns an ok rule may leave all NULL: its documented policy for values it does not
+# recognise (a mood is no postcode).
+all_null_ok="outward_code:t_enum outward_code:t_code outward_code:t_text_arr"
+works_on() { # RULE-COLUMNS COLUMN
+    [ "$1" = all ] && return 0
+    case " $1 " in *" $2 "*) return 0 ;; esac
+    return 1
+}
+matrix_config() { # FILE RULE COLUMNS...: COLUMNS get RULE, the others suppress
+    local file=$1 rule=$2 c
+    shift 2
+    { header
+      echo "  - name: public.matrix"
+      echo "    columns:"
+      echo "      id: keep"
+      for c in $types; do
+          if case " $* " in *" $c "*) true ;; *) false ;; esac; then
+              echo "      $c: $rule"
+          else
+              echo "      $c: suppress"
+          fi
+      done
+    } >"$file"
+}
+nonnull() { # COLUMN: non-NULL published values of the column
+    T -tAc "SELECT count($1) FROM anonymised.matrix"
+}
+for entry in "${rules[@]}"; do
+    IFS='|' read -r name rule on <<<"$entry"
+    good="" bad=""
+    for c in $types; do
+        if works_on "$on" "$c"; then good="$good $c"; else bad="$bad $c"; fi
+    done
+    # the types the rule cannot work on: exit 2, one file:line:column per column
+    if [ -n "$bad" ]; then
+        cfg=$work/bad-$name.yaml
+        matrix_config "$cfg" "$rule" $bad
+        for cmd in "check --source" "run --skip-preflight"; do
+            out=$("$ANONETL" ${cmd% *} -c "$cfg" ${cmd#* } 2>&1); rc=$?
+            missing=""
+            for c in $bad; do
+                line=$(grep -n "^      $c: " "$cfg" | cut -d: -f1)
+                # check prints the lines; run logs one config_problem event per line
+                printf '%s\n' "$out" | grep -q "^$cfg:$line:7: columns\.$c: \|\"msg\":\"$cfg:$line:7: columns\.$c: " ||
+                    missing="$missing $c"
+            done
+            extra=$(printf '%s\n' "$out" | grep -o "$cfg:[0-9]*:[0-9]*: columns\.[a-z_0-9]*" |
+                    sed 's/.*columns\.//' | while read -r c; do works_on "$on" "$c" && echo "$c"; done)
+            if [ "$rc" -eq 2 ] && [ -z "$missing" ] && [ -z "$extra" ]; then
+                ok "$name: ${cmd%% *} refuses $(echo "$bad" | wc -w | tr -d ' ') column types with exit 2 and file:line:column"
+            else
+                not_ok "$name: ${cmd%% *} refuses what it cannot work on (exit 2, file:line:column)" \
+                    "exit $rc; not named:$missing; named but fine: $extra
+$(printf '%s\n' "$out" | head -8)"
+            fi
+        done
+    fi
+    # the types it can work on: check passes, the run publishes values
+    cfg=$work/good-$name.yaml
+    matrix_config "$cfg" "$rule" $good
+    out=$("$ANONETL" check -c "$cfg" --source 2>&1); rc=$?
+    expect_eq "$name: check --source accepts $(echo "$good" | wc -w | tr -d ' ') column types" 0 "$rc"
+    [ "$rc" -eq 0 ] || printf '%s\n' "$out" | head -5 | sed 's/^/#   /'
+    "$ANONETL" run -c "$cfg" --skip-preflight >"$log" 2>&1; rc=$?
+    expect_eq "$name: run exits 0" 0 "$rc"
+    [ "$rc" -eq 0 ] || tail -5 "$log" | sed 's/^/#   /'
+    empty=""
+    for c in $good; do
+        n=$(nonnull "$c")
+        case "$name" in
+        suppress) [ "$n" = 0 ] || empty="$empty $c(not NULL)" ;;
+        constant_*) [ "$n" = 3 ] || empty="$empty $c($n)" ;;
+        *) [ "$n" -ge 1 ] || case " $all_null_ok " in *" $name:$c "*) ;; *) empty="$empty $c" ;; esac ;;
+        esac
+    done
+    expect_eq "$name: every column it works on publishes values" "" "$empty"
+done
+
+# date_shift on a source whose time zone is not UTC: whole days, midnight (time: truncate)
+matrix_config "$work/shift.yaml" "{ date_shift: { by: id } }" t_ts t_tstz t_date
+"$ANONETL" run -c "$work/shift.yaml" --skip-preflight >"$log" 2>&1
+expect_eq "date_shift: run exits 0" 0 "$?"
+expect_eq "date_shift: timestamps become midnight, timestamptz midnight UTC" "00:00:00 00:00:00|00:00:00 00:00:00" \
+    "$(T -tAc "SET timezone = 'UTC'; SELECT string_agg(t_ts::time::text || ' ' || t_tstz::time::text, '|' ORDER BY id)
+               FROM anonymised.matrix WHERE id < 3")"
+expect_eq "date_shift: one entity's dates move together (same offset for each type)" "t" \
+    "$(S -tAc "SELECT 1" >/dev/null; T -tAc "SET timezone = 'UTC';
+       SELECT bool_and(d_ts = d_tstz) FROM (SELECT m.id, (m.t_ts::date - s.ts::date) AS d_ts,
+              (m.t_tstz AT TIME ZONE 'UTC')::date - s.tstz::date AS d_tstz
+              FROM anonymised.matrix m JOIN (VALUES (1, '2024-03-10'::date, '2024-03-10'::date),
+                   (2, '1999-12-31', '1999-12-31')) s(id, ts, tstz) USING (id)) x")"
+
+# the reproductions of the issue, by name
+repro() { # NAME RULE COLUMN WANT-IN-MESSAGE
+    matrix_config "$work/repro.yaml" "$2" "$3"
+    out=$("$ANONETL" check -c "$work/repro.yaml" --source 2>&1); rc=$?
+    line=$(grep -n "^      $3: " "$work/repro.yaml" | cut -d: -f1)
+    if [ "$rc" -eq 2 ] && printf '%s\n' "$out" | grep -q "^$work/repro.yaml:$line:7: columns\.$3: .*$4"; then
+        ok "$1: exit 2 at check --source, file:line:column"
+    else
+        not_ok "$1: exit 2 at check --source, file:line:column" "exit $rc: $out"
+    fi
+}
+repro "round on text" "{ round: { digits: 0 } }" t_text "round needs a number column"
+repro "bucket on a date" "{ bucket: { width: 10 } }" t_date "bucket needs a number column"
+repro "constant abc on an int" "{ constant: abc }" t_int4 'constant: "abc" is not a valid integer'
+repro "constant not-a-date on a date" "{ constant: not-a-date }" t_date 'is not a valid date'
+repro "constant too long for varchar(3)" "{ constant: abcd }" t_code "longer than the 3 characters"
+{ header; cat <<'YAML'; } >"$work/by.yaml"
+  - name: public.matrix
+    columns:
+      id: keep
+      t_date: { date_shift: { by: nosuch } }
+YAML
+out=$("$ANONETL" check -c "$work/by.yaml" --source 2>&1); rc=$?
+if [ "$rc" -eq 2 ] && printf '%s\n' "$out" | grep -q "^$work/by.yaml:13:35: tables\[0\].columns.t_date.date_shift.by: \"nosuch\" is not a column"; then
+    ok "date_shift by: nosuch: exit 2, file:line:column"
+else
+    not_ok "date_shift by: nosuch: exit 2, file:line:column" "exit $rc: $out"
+fi
 
 done_testing
