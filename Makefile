@@ -96,7 +96,8 @@ integration: deps
 	@$(MAKE) --no-print-directory anonetl build/asan/anonetl
 	@./tests/run.sh --integration
 
-demo: deps
+demo:
+	@./deploy/install-deps.sh --no-moto
 	@$(MAKE) --no-print-directory anonetl
 	@./deploy/demo.sh
 

@@ -136,7 +136,8 @@ bool aws_iso8601_parse(const char *s, time_t *out)
 struct aws_creds_provider {
     bool is_static;
     char profile[128];
-    bool profile_explicit;
+    bool profile_explicit;  /* named by the caller or AWS_PROFILE */
+    bool profile_by_caller; /* named by the caller: environment keys are not used */
     char region[64];
     char sts_endpoint[AWS_URL_MAX];
     struct aws_http_options http;
@@ -151,12 +152,11 @@ typedef enum src_result (*source_fn)(struct aws_creds_provider *p, struct aws_cr
 
 /* ---- 1. environment ---- */
 
-static enum src_result src_env(struct aws_creds_provider *p, struct aws_credentials *out,
-                               struct infra_error *err)
+/* The environment's keys, whoever asks (the chain, or credential_source = Environment). */
+static enum src_result env_keys(struct aws_credentials *out, struct infra_error *err)
 {
     const char *akid = env("AWS_ACCESS_KEY_ID"), *secret = env("AWS_SECRET_ACCESS_KEY");
 
-    (void)p;
     if (!akid && !secret)
         return SRC_NOT_CONFIGURED;
     if (!akid || !secret) {
@@ -168,6 +168,14 @@ static enum src_result src_env(struct aws_creds_provider *p, struct aws_credenti
     return aws_credentials_fill(out, akid, secret, env("AWS_SESSION_TOKEN"), "env", err)
                ? SRC_OK
                : SRC_ERROR;
+}
+
+static enum src_result src_env(struct aws_creds_provider *p, struct aws_credentials *out,
+                               struct infra_error *err)
+{
+    if (p->profile_by_caller) /* as botocore with an explicit profile: the profile decides */
+        return SRC_NOT_CONFIGURED;
+    return env_keys(out, err);
 }
 
 /* ---- 2. web identity (STS AssumeRoleWithWebIdentity) ---- */
@@ -556,7 +564,7 @@ static enum src_result credential_source(struct walk *w, const char *name, const
     enum src_result r;
 
     if (strcmp(kind, "Environment") == 0)
-        r = src_env(w->p, out, err);
+        r = env_keys(out, err);
     else if (strcmp(kind, "Ec2InstanceMetadata") == 0)
         r = src_imds(w->p, out, err);
     else if (strcmp(kind, "EcsContainer") == 0)
@@ -814,6 +822,7 @@ struct aws_creds_provider *aws_creds_chain_new(const struct aws_creds_options *o
         return NULL;
     profile = opts && opts->profile && *opts->profile ? opts->profile : env("AWS_PROFILE");
     p->profile_explicit = profile != NULL;
+    p->profile_by_caller = opts && opts->profile && *opts->profile;
     if (!profile)
         profile = "default";
     if (strlen(profile) >= sizeof(p->profile) ||

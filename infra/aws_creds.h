@@ -58,7 +58,9 @@ bool aws_credentials_fill(struct aws_credentials *c, const char *akid, const cha
 bool aws_iso8601_parse(const char *s, time_t *out) INFRA_MUST_CHECK;
 
 struct aws_creds_options {
-    const char *profile;                 /* NULL: AWS_PROFILE, else "default" */
+    const char *profile;                 /* NULL: AWS_PROFILE, else "default"; a profile named
+                                            here (like the CLI's --profile) also passes over
+                                            the environment's keys, as botocore does */
     const char *region;                  /* for STS (web identity); NULL: aws_region_resolve,
                                             else us-east-1 */
     const char *sts_endpoint;            /* NULL: aws_endpoint_resolve("sts") */

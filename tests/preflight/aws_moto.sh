@@ -33,7 +33,7 @@ TOPO=tests/preflight/lib/aws_topology.py
 AWS_GROUPS=peering,dns-option,route,sg
 
 if ! moto_find_python 2>/dev/null; then
-    skip "moto" "no python3 with moto and botocore"
+    skip "preflight against moto" "$(moto_skip_reason)"
     done_testing
     exit 0
 fi

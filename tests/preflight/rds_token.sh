@@ -28,7 +28,7 @@ export AWS_SECRET_ACCESS_KEY=$SECRET
 ALL_OUT=$TMP/all-output.txt
 
 if ! moto_find_python 2>"$TMP/py.err"; then
-    skip "botocore comparisons" "$(cat "$TMP/py.err")"
+    skip "botocore comparisons" "$(moto_skip_reason)"
     done_testing
     exit 0
 fi

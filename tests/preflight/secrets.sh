@@ -26,8 +26,13 @@ trap 'moto_stop; pgc_stop_all; rm -rf "$TMP"' EXIT
 aws_env_isolate "$TMP"
 ALL_OUT=$TMP/all-output.txt
 
+if ! moto_find_python 2>/dev/null; then
+    skip "Secrets Manager tests" "$(moto_skip_reason)"
+    done_testing
+    exit 0
+fi
 if ! moto_start 3 2>"$TMP/moto.err"; then
-    skip "Secrets Manager tests" "moto unavailable: $(tail -3 "$TMP/moto.err")"
+    not_ok "start moto" "$(tail -3 "$TMP/moto.err")"
     done_testing
     exit 0
 fi
