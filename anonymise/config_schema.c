@@ -12,7 +12,9 @@
 #include <strings.h>
 
 #include "anonymise/config_schema.h"
+#include "anonymise/sqlexpr.h"
 #include "anonymise/suggest.h"
+#include "anonymise/utf8.h"
 
 #define FIELD_END                                                                                  \
     {                                                                                              \
@@ -125,6 +127,23 @@ static const char *check_url(const char *s)
 static const char *check_not_empty(const char *s)
 {
     return *s ? NULL : "must not be empty";
+}
+
+/* where: one expression that cannot leave its parentheses (sqlexpr.h); the server
+ * checks later that it is a boolean expression over the table (etl/plan.c). */
+static const char *check_where(const char *s)
+{
+    static __thread char why[200];
+    const char *problem;
+    size_t at = 0;
+
+    if (!*s)
+        return "must not be empty";
+    problem = sqlexpr_check(s, strlen(s), &at);
+    if (!problem)
+        return NULL;
+    snprintf(why, sizeof(why), "%s (at character %zu)", problem, utf8_count(s, at) + 1);
+    return why;
 }
 
 static const char *check_target_schema(const char *s)
@@ -669,10 +688,7 @@ static const struct field table_fields[] = {
      .type = F_STR,
      .off = offsetof(struct cfg_table, deleted_column),
      .check = check_not_empty},
-    {.key = "where",
-     .type = F_STR,
-     .off = offsetof(struct cfg_table, where),
-     .check = check_not_empty},
+    {.key = "where", .type = F_STR, .off = offsetof(struct cfg_table, where), .check = check_where},
     {.key = "columns",
      .type = F_CUSTOM,
      .flags = F_REQUIRED,

@@ -60,8 +60,11 @@ int inspect_check(const struct config *cfg, bool with_source)
         return EXIT_OK;
     }
     conn = pgconn_open(&cfg->source, "source", &err);
-    if (!conn) {
+    /* Read only, as a run reads: the content check samples rows through `where:`. */
+    if (!conn || !pgconn_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                              PGRES_COMMAND_OK, &err)) {
         fprintf(stderr, "anonetl: %s\n", err.msg);
+        pgconn_close(conn);
         return EXIT_SOURCE;
     }
     code = check_against_source(cfg, conn);

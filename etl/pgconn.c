@@ -19,10 +19,12 @@
 #include "etl/secret.h"
 #include "infra/rds_token.h"
 
-/* Deterministic text output: hashes depend on the text of a value. */
+/* Deterministic text output: hashes depend on the text of a value. Standard strings
+ * (backslash is a plain character in '...'): the `where:` check (sqlexpr.h) reads
+ * quotes that way, so the server must too, whatever its configuration. */
 static const char pinned_options[] =
     "-c DateStyle=ISO -c TimeZone=UTC -c IntervalStyle=postgres -c extra_float_digits=3 "
-    "-c bytea_output=hex -c search_path=pg_catalog";
+    "-c bytea_output=hex -c search_path=pg_catalog -c standard_conforming_strings=on";
 
 static __thread char last_sqlstate[6];
 

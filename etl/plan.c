@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "anonymise/coverage.h"
+#include "anonymise/utf8.h"
 #include "etl/exitcode.h"
 #include "etl/increment.h"
+#include "etl/pgconn.h"
 
 void plan_free(struct table_plan *p)
 {
@@ -352,6 +354,62 @@ static bool check_literals(PGconn *conn, const struct table_plan *p, const char 
     return ok;
 }
 
+/*
+ * The server's half of checking `where:` (the lexical half is anonymise/sqlexpr.h):
+ * prepared, never run, as `SELECT 1 FROM t WHERE (expr)`, it must be an expression over
+ * the table's columns the server accepts as boolean. Preparing only parses: no function
+ * of the expression runs and no row is read, so the server's message (about the config's
+ * own text) is shown as it is, with where in the text it points.
+ */
+static bool check_where(PGconn *conn, const struct config *cfg, const struct cfg_table *t,
+                        struct abuf *report)
+{
+    bool in_tx = PQtransactionStatus(conn) == PQTRANS_INTRANS;
+    struct abuf sql;
+    PGresult *res = NULL;
+    size_t prefix;
+    bool ok = false;
+
+    abuf_init(&sql, 1 << 20);
+    abuf_puts(&sql, "SELECT 1 FROM ");
+    pgconn_quote_ident(conn, t->schema, &sql);
+    abuf_putc(&sql, '.');
+    pgconn_quote_ident(conn, t->name, &sql);
+    abuf_puts(&sql, " WHERE (");
+    prefix = utf8_count(sql.data, sql.len);
+    abuf_printf(&sql, "%s)", t->where);
+    /* In a transaction (the run's snapshot, check --source) under a savepoint, so a
+     * refusal leaves the transaction usable for the other tables' checks. */
+    if (in_tx)
+        PQclear(PQexec(conn, "SAVEPOINT anonetl_where"));
+    if (!abuf_failed(&sql))
+        res = PQprepare(conn, "", abuf_cstr(&sql), 0, NULL);
+    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        ok = true;
+    } else {
+        const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
+        long at = pos ? strtol(pos, NULL, 10) - (long)prefix : 0;
+        char line[512];
+        snprintf(line, sizeof(line), "%s", msg ? msg : PQerrorMessage(conn));
+        line[strcspn(line, "\n")] = '\0';
+        abuf_printf(report, "%s:%d:%d: tables.%s.%s.where: the source refuses it: %s", cfg->path,
+                    t->line, t->column, t->schema, t->name, line);
+        if (state)
+            abuf_printf(report, " (SQLSTATE %s", state);
+        if (state && at > 0 && (size_t)at <= utf8_count(t->where, strlen(t->where)))
+            abuf_printf(report, ", at character %ld of where:", at);
+        abuf_puts(report, state ? ")\n" : "\n");
+    }
+    PQclear(res);
+    if (in_tx)
+        PQclear(PQexec(conn, ok ? "RELEASE SAVEPOINT anonetl_where"
+                                : "ROLLBACK TO SAVEPOINT anonetl_where"));
+    abuf_free(&sql);
+    return ok;
+}
+
 enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_plan **plans,
                           struct abuf *report)
 {
@@ -368,6 +426,8 @@ enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_p
             policy = true;
             continue;
         }
+        if (t->where && !check_where(conn, cfg, t, report))
+            invalid = true;
         switch (plan_build(t, cfg->path, cat, &plans[i], report)) {
         case PLAN_OK:
             invalid = !increment_check_plan(plans[i], report) || invalid;

@@ -1,0 +1,151 @@
+/*
+ * sqlexpr.c: one SQL expression, lexically (see sqlexpr.h).
+ *
+ * A small scanner after PostgreSQL's scan.l: it only has to know where quoted text
+ * starts and ends; everything outside is checked byte by byte. Every way in which it
+ * could disagree with the server about what is quoted is refused, so the text it
+ * accepts is read the same way by both.
+ */
+#include "anonymise/sqlexpr.h"
+
+#include <string.h>
+
+/* Characters that continue an identifier or a number (scan.l ident_cont, digits). */
+static bool word_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$' || c >= 0x80;
+}
+
+/* A dollar-quote delimiter at s: "$$" or "$tag$" (tag: a letter, _ or high byte, then
+ * those and digits). Its length, or 0. */
+static size_t dollar_tag(const char *s, size_t len)
+{
+    size_t n = 1;
+
+    if (len < 2 || s[0] != '$')
+        return 0;
+    if (s[1] == '$')
+        return 2;
+    if ((s[1] >= '0' && s[1] <= '9') || !word_char((unsigned char)s[1]))
+        return 0; /* $1 is a parameter */
+    while (n < len && word_char((unsigned char)s[n]) && s[n] != '$')
+        n++;
+    return n < len && s[n] == '$' ? n + 1 : 0;
+}
+
+/* End (one past the closing quote) of a quoted part opening at s[i] with quote q;
+ * backslash escapes when `escapes` (E strings). 0 when it does not close. */
+static size_t quoted_end(const char *s, size_t len, size_t i, char q, bool escapes)
+{
+    for (size_t j = i + 1; j < len; j++) {
+        if (escapes && s[j] == '\\') {
+            j++;
+            continue;
+        }
+        if (s[j] == q) {
+            if (j + 1 < len && s[j + 1] == q) {
+                j++; /* '' or "" inside */
+                continue;
+            }
+            return j + 1;
+        }
+    }
+    return 0;
+}
+
+/* How many letters before the quote at s[i] make it a special literal: 1 for E'..',
+ * B'..', X'..', N'..' (and E"..", harmless), 2 for U&'..' and U&"..", else 0. */
+static size_t quote_prefix(const char *s, size_t i)
+{
+    if (i >= 2 && s[i - 1] == '&' && (s[i - 2] == 'u' || s[i - 2] == 'U'))
+        return 2;
+    if (i >= 1 && s[i - 1] != '\0' && strchr("eEbBxXnN", s[i - 1]))
+        return 1;
+    return 0;
+}
+
+/* Quoted text may only open a token: after nothing, a space or punctuation other than
+ * '.' (after a name or a number the server may read the quote differently). */
+static bool opens_token(const char *s, size_t i)
+{
+    return i == 0 || (!word_char((unsigned char)s[i - 1]) && s[i - 1] != '.');
+}
+
+/* A quoted part opening at s[i]: its end in *end, or the problem. */
+static const char *quoted_part(const char *s, size_t len, size_t i, size_t *end)
+{
+    char q = s[i];
+    size_t pre = quote_prefix(s, i);
+
+    if (!opens_token(s, i - pre))
+        return "a quote right after a name or number: put a space before it";
+    *end = quoted_end(s, len, i, q, q == '\'' && pre == 1 && (s[i - 1] == 'e' || s[i - 1] == 'E'));
+    if (*end == 0)
+        return q == '\'' ? "a string without its closing quote"
+                         : "a quoted name without its closing quote";
+    return NULL;
+}
+
+/* A dollar-quoted part at s[i] ('$'): its end in *end (0: not a dollar quote here). */
+static const char *dollar_part(const char *s, size_t len, size_t i, size_t *end)
+{
+    size_t tag, start = i;
+
+    *end = 0;
+    if (i > 0 && word_char((unsigned char)s[i - 1])) {
+        while (start > 0 && word_char((unsigned char)s[start - 1]))
+            start--;
+        /* In a name, '$' is part of it; after a number the server may open a quote. */
+        if (s[start] >= '0' && s[start] <= '9' && dollar_tag(s + i, len - i) > 0)
+            return "a `$` right after a number: put a space before it";
+        return NULL;
+    }
+    if ((tag = dollar_tag(s + i, len - i)) == 0)
+        return NULL;
+    if (!opens_token(s, i))
+        return "a dollar quote right after a `.`: put a space before it";
+    for (size_t j = i + tag; j + tag <= len; j++)
+        if (memcmp(s + j, s + i, tag) == 0) {
+            *end = j + tag;
+            return NULL;
+        }
+    return "a dollar-quoted string without its closing delimiter";
+}
+
+const char *sqlexpr_check(const char *s, size_t len, size_t *offset)
+{
+    const char *why = NULL;
+    const char *nul = memchr(s, '\0', len);
+    int depth = 0;
+    size_t i = 0, end;
+
+    if (nul) { /* the server never sees past it: refuse it anywhere */
+        *offset = (size_t)(nul - s);
+        return "a NUL byte";
+    }
+    while (i < len && !why) {
+        unsigned char c = (unsigned char)s[i];
+        *offset = i;
+        end = 0;
+        if (c == ';')
+            why = "`;` outside quotes: where: is one expression, not statements";
+        else if ((c == '-' && i + 1 < len && s[i + 1] == '-') ||
+                 (c == '/' && i + 1 < len && s[i + 1] == '*'))
+            why = "a comment outside quotes: where: may not contain `--` or `/*`";
+        else if (c == '(')
+            depth++;
+        else if (c == ')' && --depth < 0)
+            why = "a `)` without its `(`: where: must stay inside its parentheses";
+        else if (c == '\'' || c == '"')
+            why = quoted_part(s, len, i, &end);
+        else if (c == '$')
+            why = dollar_part(s, len, i, &end);
+        i = end > 0 ? end : i + 1;
+    }
+    if (!why && depth > 0) {
+        *offset = len;
+        why = "a `(` without its `)`";
+    }
+    return why;
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# tests/integration/where.sh: a table's `where:` is one boolean expression, nothing more
+# (issue 10.2).
+#
+# The text is pasted into several statements as `WHERE (...)`. The attack of the issue
+# ends the COPY and writes to the source; its neighbours leave the parentheses without a
+# `;` (a UNION that publishes another table through this table's rules), hide the rest
+# in a comment, or call functions with side effects. Refused lexically at `check` (no
+# source needed) and by the server at `check --source` and `run` (prepared, never run,
+# in the read-only snapshot transaction); what stays allowed is quoted text holding `;`,
+# `--` and parentheses, in every quoting style. What the read-only transaction blocks
+# by itself (nextval) and what the role's privileges bound (pg_terminate_backend) is
+# shown too.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
+. tests/lib/pgcluster.sh
+
+ANONETL=${ANONETL:-./anonetl}
+pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
+export ANONETL_HASH_KEY=$(openssl rand -hex 32)
+# A source role that could write (the worst case the issue describes): postgres.
+export SOURCE_DATABASE_URL="$(pgc_dsn "$work/src" postgres postgres)"
+export TARGET_DATABASE_URL="$(pgc_dsn "$work/tgt" postgres postgres)"
+
+S >/dev/null <<'SQL'
+CREATE TABLE people (id bigint PRIMARY KEY, email text NOT NULL, note text, is_test boolean NOT NULL DEFAULT false);
+INSERT INTO people SELECT g, 'u' || g || '@x.org', 'note ' || g, g % 10 = 0 FROM generate_series(1, 100) g;
+UPDATE people SET note = 'a ; -- ) b' WHERE id = 1;
+UPDATE people SET note = 'it''s; -- (' WHERE id = 2;
+CREATE TABLE secrets (id bigint PRIMARY KEY, email text NOT NULL, note text, is_test boolean NOT NULL DEFAULT false);
+INSERT INTO secrets VALUES (1001, 'secret@x.org', 'SECRET-NOTE', false);
+CREATE TABLE victim (what text);
+CREATE SEQUENCE seq;
+SQL
+
+config() { # FILE WHERE-TEXT [SOURCE-ENV] [SCHEMA]: where: as a literal block (no escapes)
+    cat >"$1" <<YAML
+version: 1
+source: { dsn: { env: ${3:-SOURCE_DATABASE_URL} } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: ${4:-anonymised} }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.people
+    where: |-
+      $2
+    columns: { id: { hash_int: {} }, email: { hash: {} }, note: keep, is_test: keep }
+YAML
+}
+run() { "$ANONETL" run -c "$1" --skip-preflight >"$work/run.out" 2>&1; }
+victims() { S -tAc "SELECT count(*) FROM victim"; }
+
+# --- a filter that works, quoted specials in every style ---------------------------------
+config "$work/ok.yaml" "NOT is_test AND note <> 'a ; -- ) b' AND note <> E'it\\'s; -- (' AND note <> \$q\$ ; /* \$q\$ AND \"note\" IS NOT NULL"
+"$ANONETL" check -c "$work/ok.yaml" >"$work/ok.check" 2>&1; rc=$?
+expect_eq "quoted ';', '--', '/*' and parentheses (standard, E, dollar, identifier) pass check" 0 "$rc"
+"$ANONETL" check -c "$work/ok.yaml" --source >"$work/ok.check" 2>&1; rc=$?
+expect_eq "and check --source" 0 "$rc"
+run "$work/ok.yaml"; rc=$?
+expect_eq "a run with that filter exits 0" 0 "$rc"
+expect_eq "the filter filtered as written (100 - 10 test - 2 quoted notes)" 88 "$(T -tAc 'SELECT count(*) FROM anonymised.people')"
+published=$(T -tAc "SELECT count(*) || ':' || md5(string_agg(t::text, '|' ORDER BY t::text)) FROM anonymised.people t")
+
+# --- the attack of the issue: end the COPY, commit, write --------------------------------
+config "$work/attack.yaml" "true)) TO STDOUT; COMMIT; BEGIN READ WRITE; INSERT INTO public.victim VALUES ('pwned'); COMMIT; --"
+"$ANONETL" check -c "$work/attack.yaml" >"$work/attack.check" 2>&1; rc=$?
+expect_eq "the attack: check exits 2" 2 "$rc"
+check "the attack: the error names file:line:col and where:" grep -q 'attack.yaml:7:[0-9]*: tables\[0\].where: ' "$work/attack.check"
+run "$work/attack.yaml"; rc=$?
+expect_eq "the attack: run exits 2" 2 "$rc"
+expect_eq "the attack: nothing written to the source" 0 "$(victims)"
+
+# --- neighbours: leave the parentheses without ';', hide the rest in a comment -------------
+config "$work/union.yaml" "true) UNION ALL SELECT id, email, note, is_test FROM public.secrets WHERE (true"
+"$ANONETL" check -c "$work/union.yaml" >"$work/union.check" 2>&1; rc=$?
+expect_eq "a UNION out of the parentheses: check exits 2" 2 "$rc"
+run "$work/union.yaml"; rc=$?
+expect_eq "a UNION out of the parentheses: run exits 2" 2 "$rc"
+expect_eq "another table's rows were not published" 0 "$(T -tAc "SELECT count(*) FROM anonymised.people WHERE note = 'SECRET-NOTE'")"
+for w in "NOT is_test -- and more" "NOT is_test /* x */" "NOT is_test; DELETE FROM public.victim" "(NOT is_test" "note = 'open" "note = \$a\$ x" "note = 1E'x'"; do
+    config "$work/n.yaml" "$w"
+    "$ANONETL" check -c "$work/n.yaml" >"$work/n.check" 2>&1; rc=$?
+    expect_eq "refused at check (exit 2): where: $w" 2 "$rc"
+done
+
+# --- the server's half: a boolean expression over the table --------------------------------
+config "$work/int.yaml" "id + 1"
+"$ANONETL" check -c "$work/int.yaml" >/dev/null 2>&1; rc=$?
+expect_eq "not boolean: check (no source) exits 0, the text is one expression" 0 "$rc"
+"$ANONETL" check -c "$work/int.yaml" --source >"$work/int.check" 2>&1; rc=$?
+expect_eq "not boolean: check --source exits 2" 2 "$rc"
+check "not boolean: the server's reason, file:line:col" grep -q 'int.yaml:6:[0-9]*: tables.public.people.where: .*must be type boolean' "$work/int.check"
+run "$work/int.yaml"; rc=$?
+expect_eq "not boolean: run exits 2 before copying" 2 "$rc"
+config "$work/col.yaml" "nosuch = 1"
+"$ANONETL" check -c "$work/col.yaml" --source >"$work/col.check" 2>&1; rc=$?
+expect_eq "unknown column: check --source exits 2" 2 "$rc"
+check "unknown column: named, with where in where: it is" grep -q 'column "nosuch" does not exist (SQLSTATE 42703, at character 1 of where:)' "$work/col.check"
+cat "$work/int.yaml" - >"$work/two.yaml" <<'YAML'
+  - name: public.secrets
+    columns: { id: { hash_int: {} }, email: { hash: {} }, note: suppress, is_test: keep }
+YAML
+"$ANONETL" check -c "$work/two.yaml" --source >"$work/two.check" 2>&1; rc=$?
+expect_eq "a refused where: then another table: check --source exits 2 (not 6)" 2 "$rc"
+if grep -q 'aborted\|does not exist in the source' "$work/two.check"; then
+    not_ok "the next table is still checked normally" "$(head -3 "$work/two.check")"
+else ok "the next table is still checked normally"; fi
+config "$work/cte.yaml" "EXISTS (WITH x AS (INSERT INTO public.victim VALUES ('cte') RETURNING 1) SELECT 1 FROM x)"
+"$ANONETL" check -c "$work/cte.yaml" --source >"$work/cte.check" 2>&1; rc=$?
+expect_eq "a data-modifying WITH in a subquery: check --source exits 2" 2 "$rc"
+run "$work/cte.yaml"; rc=$?
+expect_eq "a data-modifying WITH in a subquery: run exits 2, nothing written" "2 0" "$rc $(victims)"
+expect_eq "published data unchanged after every refusal" "$published" "$(T -tAc "SELECT count(*) || ':' || md5(string_agg(t::text, '|' ORDER BY t::text)) FROM anonymised.people t")"
+
+# --- side effects: what the read-only snapshot transaction blocks -------------------------
+config "$work/seq.yaml" "nextval('public.seq') > 0"
+"$ANONETL" check -c "$work/seq.yaml" --source >/dev/null 2>&1; rc=$?
+expect_eq "nextval(): a valid boolean expression (check --source exits 0)" 0 "$rc"
+run "$work/seq.yaml"; rc=$?
+expect_eq "nextval(): the run's read-only transaction refuses it (exit 4)" 4 "$rc"
+check "nextval(): the reason is the read-only transaction" grep -q 'read-only transaction' "$work/run.out"
+expect_eq "nextval(): the sequence did not move" f "$(S -tAc 'SELECT is_called FROM seq')"
+
+# --- and what the source role's privileges bound: the least-privilege reader --------------
+S -v tables='public.people' -f sql/roles/source_reader.sql >/dev/null
+export READER_URL="$(pgc_dsn "$work/src" postgres anonetl_reader)"
+pgc_psql "$work/src" -c "SET application_name = 'victim_session'; SELECT pg_sleep(60)" >/dev/null 2>&1 &
+sleeper=$!
+for _ in $(seq 1 50); do
+    pid=$(S -tAc "SELECT pid FROM pg_stat_activity WHERE application_name = 'victim_session'")
+    [ -n "$pid" ] && break
+    sleep 0.1
+done
+config "$work/kill.yaml" "pg_terminate_backend($pid) IS NOT NULL" READER_URL reader_view
+run "$work/kill.yaml"; rc=$?
+expect_eq "pg_terminate_backend() of another role's session: the run fails (exit 4)" 4 "$rc"
+check "pg_terminate_backend(): refused for lack of privilege (42501)" grep -q '42501' "$work/run.out"
+expect_eq "the other session is still alive" 1 "$(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE pid = $pid")"
+kill "$sleeper" 2>/dev/null; wait "$sleeper" 2>/dev/null
+
+done_testing
