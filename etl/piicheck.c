@@ -47,10 +47,17 @@ static PGresult *sample(PGconn *conn, const struct table_plan *keep, double est_
     if (frac < 1.0)
         abuf_printf(&sql, " WHERE pg_catalog.random() < %.9f", frac);
     abuf_printf(&sql, " LIMIT %d", PIICHECK_SAMPLE_ROWS);
+    /* `check --source` reads in one transaction: a sample that fails (a where: the
+     * server refuses) must not stop the next table's check. */
+    if (PQtransactionStatus(conn) == PQTRANS_INTRANS)
+        PQclear(PQexec(conn, "SAVEPOINT anonetl_sample"));
     if (abuf_failed(&sql))
         anon_error_set(err, "out of memory");
     else
         res = pgconn_query(conn, abuf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK, err);
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+        PQclear(PQexec(conn, res ? "RELEASE SAVEPOINT anonetl_sample"
+                                 : "ROLLBACK TO SAVEPOINT anonetl_sample"));
     abuf_free(&sql);
     return res;
 }
