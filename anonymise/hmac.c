@@ -34,6 +34,7 @@ struct hmac_key {
 static const char *const purpose_info[HMAC_PURPOSE_COUNT] = {
     [HMAC_PURPOSE_SHIFT_DAYS] = "anonetl/v1/date_shift/days",
     [HMAC_PURPOSE_SHIFT_TIME] = "anonetl/v1/date_shift/time",
+    [HMAC_PURPOSE_KEY_DIGEST] = "anonetl/v1/key_digest",
 };
 
 static void key_setup(struct hmac_pads *k, const unsigned char *key, size_t len)

@@ -54,6 +54,7 @@ void hmac_value(const unsigned char *key, size_t keylen, const void *ns, size_t 
 enum hmac_purpose {
     HMAC_PURPOSE_SHIFT_DAYS, /* date_shift: the entity's offset in days */
     HMAC_PURPOSE_SHIFT_TIME, /* date_shift time: jitter: a value's time of day */
+    HMAC_PURPOSE_KEY_DIGEST, /* incremental merges: which source key a published key is */
     HMAC_PURPOSE_COUNT,
 };
 /* The info string of a purpose: "anonetl/v1/date_shift/days", ... */

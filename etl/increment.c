@@ -126,6 +126,7 @@ static bool compare_layout(PGconn *target, const struct table_plan *plan, struct
         "WHERE c.relnamespace = '" TARGET_DATA_SCHEMA "'::pg_catalog.regnamespace "
         "  AND c.relname = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         1, params, PGRES_TUPLES_OK, err);
+    bool digest = false;
     int n;
 
     if (!res)
@@ -144,7 +145,14 @@ static bool compare_layout(PGconn *target, const struct table_plan *plan, struct
                      "column %s changed type (published as %s, now %s)", c->source->name,
                      PQgetvalue(res, r, 1), c->output.type);
     }
-    if (!st->layout_change[0] && (size_t)n != plan->n_columns)
+    for (int r = 0; r < n; r++)
+        digest = digest || strcmp(PQgetvalue(res, r, 0), PLAN_KEY_DIGEST_COLUMN) == 0;
+    if (!st->layout_change[0] && digest != plan->key_digest)
+        snprintf(st->layout_change, sizeof(st->layout_change),
+                 digest ? "the key no longer needs a digest of the source key"
+                        : "the published table has no digest of the source key (needed to "
+                          "tell a hash collision from a changed row)");
+    if (!st->layout_change[0] && (size_t)n != plan->n_columns + (digest ? 1 : 0))
         snprintf(st->layout_change, sizeof(st->layout_change),
                  "the published table has %d columns, the rules now produce %zu", n,
                  plan->n_columns);

@@ -8,6 +8,7 @@
 #include "etl/catalog.h"
 #include "etl/exitcode.h"
 #include "etl/increment.h"
+#include "etl/keycheck.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
 #include "etl/piicheck.h"
@@ -20,6 +21,24 @@ static size_t count_columns(const struct config *cfg)
     for (size_t i = 0; i < cfg->n_tables; i++)
         n += cfg->tables[i].n_columns;
     return n;
+}
+
+/* A `key:` no unique index guarantees: a repeated value would stop runs (keycheck.h). */
+static void warn_key_not_unique(PGconn *conn, const struct table_plan *plan)
+{
+    struct anon_error err;
+    bool unique = true;
+
+    if (plan->n_key == 0 || !keycheck_key_indexed(conn, plan, &unique, &err) || unique)
+        return;
+    printf("warning: %s: no unique index on the source covers the key (", plan->qualified);
+    for (size_t k = 0; k < plan->n_key; k++)
+        printf("%s%s", k ? ", " : "", plan->columns[plan->key_columns[k]].source->name);
+    printf("): a value found in two rows stops the run (exit 6)%s\n",
+           plan->cfg->mode == CFG_MODE_INCREMENTAL
+               ? ", and every incremental run looks for repeats of the changed keys in the "
+                 "whole table"
+               : "");
 }
 
 /* Plan every table against the source; print what is wrong. */
@@ -37,6 +56,7 @@ static int check_against_source(const struct config *cfg, PGconn *conn)
         if (plans[i]) {
             piicheck_table(conn, plans[i], stdout); /* warnings only: the exit code stays */
             increment_warn_source(conn, &cfg->source, plans[i], stdout);
+            warn_key_not_unique(conn, plans[i]);
         }
         plan_free(plans[i]);
     }

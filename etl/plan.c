@@ -182,6 +182,26 @@ static bool plan_keys(struct table_plan *p, const char *config_path, struct abuf
     return true;
 }
 
+/* Whether the table carries a key digest (plan.h), and its column name is free. */
+static bool plan_key_digest(struct table_plan *p, const char *config_path, struct abuf *report)
+{
+    if (plan_column_index(p, PLAN_KEY_DIGEST_COLUMN) != (size_t)-1) {
+        abuf_printf(report,
+                    "%s:%d:%d: tables.%s: the source has a column named %s, a name anonetl "
+                    "keeps for itself\n",
+                    config_path, p->cfg->line, p->cfg->column, p->cfg->name,
+                    PLAN_KEY_DIGEST_COLUMN);
+        return false;
+    }
+    p->key_digest = false;
+    for (size_t k = 0; k < p->n_key && p->cfg->mode == CFG_MODE_INCREMENTAL; k++)
+        if (!p->columns[p->key_columns[k]].rule->ops->passthrough)
+            p->key_digest = true;
+    if (p->key_digest)
+        p->all_passthrough = false;
+    return true;
+}
+
 enum plan_status plan_build(const struct cfg_table *cfg, const char *config_path,
                             struct catalog_table *catalog, struct table_plan **out,
                             struct abuf *report)
@@ -221,6 +241,8 @@ enum plan_status plan_build(const struct cfg_table *cfg, const char *config_path
     p->binary = plan_binary(p);
     if (st == PLAN_OK && !plan_keys(p, config_path, report))
         st = PLAN_INVALID;
+    if (st == PLAN_OK && !plan_key_digest(p, config_path, report))
+        st = PLAN_INVALID;
     if (st != PLAN_OK) {
         plan_free(p);
         return st;
@@ -259,6 +281,9 @@ struct table_plan *plan_project(const struct table_plan *p, const size_t *column
     }
     q->n_columns = n;
     q->n_key = n;
+    /* Streams of keys carry the key digest too: deletes by key then match the source key,
+     * not only the published one. */
+    q->all_passthrough = q->all_passthrough && !q->key_digest;
     return q;
 }
 

@@ -40,9 +40,17 @@ struct table_plan {
      * source primary key (in key order). Empty: no key (no primary key published). */
     size_t *key_columns;
     size_t n_key;
+    /* Incremental tables whose key goes through a rule that can map two source keys to
+     * one (hash, ...): their tables carry one more column, PLAN_KEY_DIGEST_COLUMN, a
+     * keyed digest of the source key (of the key rules' inputs), never published (the
+     * view does not select it). A merge compares it to tell a changed row (same source
+     * key) from a collision (another source key, the same published key). */
+    bool key_digest;
     bool owns_catalog;   /* false for a projection (plan_project) */
     char qualified[130]; /* "schema.table", for messages */
 };
+
+#define PLAN_KEY_DIGEST_COLUMN "_anonetl_key_digest"
 
 enum plan_status {
     PLAN_OK = 0,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "etl/kanon_apply.h"
+#include "etl/keycheck.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
 
@@ -284,6 +285,15 @@ static void key_match(PGconn *conn, const struct table_plan *plan, const char *a
     }
 }
 
+/* The key match, and the same source key where the table carries its digest. */
+static void source_key_match(PGconn *conn, const struct table_plan *plan, const char *a,
+                             const char *b, struct abuf *sql)
+{
+    key_match(conn, plan, a, b, sql);
+    if (plan->key_digest)
+        abuf_printf(sql, " AND %s." PLAN_KEY_DIGEST_COLUMN " = %s." PLAN_KEY_DIGEST_COLUMN, a, b);
+}
+
 /* Soft deletes: rows of the window marked deleted leave the published table. */
 static bool merge_soft_deletes(PGconn *conn, struct publish_table *t, const char *version,
                                const char *staging, struct anon_error *err)
@@ -293,7 +303,7 @@ static bool merge_soft_deletes(PGconn *conn, struct publish_table *t, const char
 
     abuf_init(&sql, 1 << 20);
     abuf_printf(&sql, "DELETE FROM %s v USING %s s WHERE ", version, staging);
-    key_match(conn, t->plan, "v", "s", &sql);
+    source_key_match(conn, t->plan, "v", "s", &sql);
     abuf_puts(&sql, " AND s.");
     pgconn_quote_ident(conn, t->plan->cfg->deleted_column, &sql);
     abuf_puts(&sql, " IS TRUE");
@@ -304,9 +314,13 @@ static bool merge_soft_deletes(PGconn *conn, struct publish_table *t, const char
     return n >= 0;
 }
 
-/* Upsert the window's rows by key (the key after its rules: deterministic). */
+/*
+ * Upsert the window's rows by key (the key after its rules: deterministic). With a key
+ * digest, a published row is only updated by the same source key: a row of another
+ * source key with the same published key (a collision) is left alone and counted.
+ */
 static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *version,
-                         const char *staging, struct anon_error *err)
+                         const char *staging, long long *merged, struct anon_error *err)
 {
     const struct table_plan *plan = t->plan;
     struct abuf sql, cols;
@@ -319,7 +333,9 @@ static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *vers
             abuf_puts(&cols, ", ");
         pgconn_quote_ident(conn, plan->columns[i].source->name, &cols);
     }
-    abuf_printf(&sql, "INSERT INTO %s (%s) SELECT %s FROM %s s", version, abuf_cstr(&cols),
+    if (plan->key_digest)
+        abuf_puts(&cols, ", " PLAN_KEY_DIGEST_COLUMN);
+    abuf_printf(&sql, "INSERT INTO %s AS v (%s) SELECT %s FROM %s s", version, abuf_cstr(&cols),
                 abuf_cstr(&cols), staging);
     if (plan->cfg->deletes == CFG_DELETES_SOFT) {
         abuf_puts(&sql, " WHERE s.");
@@ -332,7 +348,8 @@ static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *vers
             abuf_puts(&sql, ", ");
         pgconn_quote_ident(conn, plan->columns[plan->key_columns[k]].source->name, &sql);
     }
-    abuf_puts(&sql, plan->n_key < plan->n_columns ? ") DO UPDATE SET " : ") DO NOTHING");
+    abuf_puts(&sql, plan->n_key < plan->n_columns || plan->key_digest ? ") DO UPDATE SET "
+                                                                      : ") DO NOTHING");
     for (size_t i = 0; i < plan->n_columns; i++) {
         const char *name = plan->columns[i].source->name;
         bool is_key = false;
@@ -346,7 +363,12 @@ static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *vers
         pgconn_quote_ident(conn, name, &sql);
         first = false;
     }
-    ok = !abuf_failed(&sql) && exec_count(conn, abuf_cstr(&sql), err) >= 0;
+    if (plan->key_digest)
+        abuf_printf(&sql,
+                    "%s" PLAN_KEY_DIGEST_COLUMN " = EXCLUDED." PLAN_KEY_DIGEST_COLUMN
+                    " WHERE v." PLAN_KEY_DIGEST_COLUMN " = EXCLUDED." PLAN_KEY_DIGEST_COLUMN,
+                    first ? "" : ", ");
+    ok = !abuf_failed(&sql) && (*merged = exec_count(conn, abuf_cstr(&sql), err)) >= 0;
     abuf_free(&sql);
     abuf_free(&cols);
     return ok;
@@ -362,7 +384,7 @@ static bool merge_key_scan(PGconn *conn, struct publish_table *t, const char *ve
     abuf_init(&sql, 1 << 20);
     abuf_printf(&sql, "DELETE FROM %s v WHERE NOT EXISTS (SELECT 1 FROM %s k WHERE ", version,
                 keys);
-    key_match(conn, t->plan, "k", "v", &sql);
+    source_key_match(conn, t->plan, "k", "v", &sql);
     abuf_puts(&sql, ")");
     n = abuf_failed(&sql) ? -1 : exec_count(conn, abuf_cstr(&sql), err);
     abuf_free(&sql);
@@ -375,6 +397,8 @@ bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *chun
                          struct anon_error *err)
 {
     struct abuf version, staging;
+    uint64_t mergeable = 0;
+    long long merged = 0;
     bool ok;
 
     abuf_init(&version, 4096);
@@ -382,9 +406,29 @@ bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *chun
     target_version_sql(conn, t->version_name, &version);
     target_version_sql(conn, chunk, &staging);
     ok = !abuf_failed(&version) && !abuf_failed(&staging);
+    /* A key repeated inside the piece: the source key is not unique, or two source keys
+     * collide after their rules (keycheck.h); then ON CONFLICT could not merge it. */
+    if (ok) {
+        switch (keycheck_piece(conn, t->plan, abuf_cstr(&staging), &mergeable, err)) {
+        case KEYCHECK_OK:
+            break;
+        case KEYCHECK_DUPLICATE:
+            t->duplicate_keys = true;
+            ok = false;
+            break;
+        case KEYCHECK_ERROR:
+            ok = false;
+            break;
+        }
+    }
     if (ok && t->plan->cfg->deletes == CFG_DELETES_SOFT)
         ok = merge_soft_deletes(conn, t, abuf_cstr(&version), abuf_cstr(&staging), err);
-    ok = ok && merge_upsert(conn, t, abuf_cstr(&version), abuf_cstr(&staging), err);
+    ok = ok && merge_upsert(conn, t, abuf_cstr(&version), abuf_cstr(&staging), &merged, err);
+    if (ok && t->plan->key_digest && (uint64_t)merged < mergeable) {
+        keycheck_collisions(t->plan, mergeable - (uint64_t)merged, err);
+        t->duplicate_keys = true;
+        ok = false;
+    }
     /* Dropped inside the transaction: a rollback keeps it, and the run's cleanup or the
      * next run's drops it then. */
     ok = ok && target_drop_version(conn, chunk, err);
@@ -402,7 +446,7 @@ static bool merge_gone(PGconn *conn, struct publish_table *t, const char *versio
 
     abuf_init(&sql, 1 << 20);
     abuf_printf(&sql, "DELETE FROM %s v USING %s g WHERE ", version, gone);
-    key_match(conn, t->plan, "v", "g", &sql);
+    source_key_match(conn, t->plan, "v", "g", &sql);
     n = abuf_failed(&sql) ? -1 : exec_count(conn, abuf_cstr(&sql), err);
     abuf_free(&sql);
     if (n >= 0)

@@ -34,7 +34,7 @@ struct publish_table {
     char version_name[TARGET_NAME_MAX]; /* SWAP: the new version; MERGE: the current one */
     unsigned n_chunks; /* MERGE: pieces of changed rows created ("…@r<run>+1" to "+n") */
     char keys_name[TARGET_NAME_MAX];           /* key_scan deletes: every source key, or "" */
-    char gone_name[TARGET_NAME_MAX]; /* merges with where: keys of rows now failing it */
+    char gone_name[TARGET_NAME_MAX];           /* merges with where: keys of rows now failing it */
     char high_water_mark[128];                 /* incremental tables: stored with the data */
     char watermark_marks[INCREMENT_MARKS_MAX]; /* integer watermarks: marks for later runs */
     struct tablecopy_stats stats;
@@ -44,6 +44,7 @@ struct publish_table {
     uint64_t rows_dropped;
     uint64_t keys_streamed; /* key_scan: source keys streamed */
     char fingerprint_hex[65];
+    bool duplicate_keys; /* a merge found repeated or colliding keys (exit 6) */
     /* worker bookkeeping */
     int pieces_left;
     double first_start;

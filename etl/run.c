@@ -22,6 +22,7 @@
 #include "etl/pgconn.h"
 #include "etl/preflight.h"
 #include "etl/increment.h"
+#include "etl/keycheck.h"
 #include "etl/publish.h"
 #include "etl/secret.h"
 #include "etl/sourcesnap.h"
@@ -366,6 +367,16 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
      * the next run starts again (increment.h). */
     increment_window_sql(src, plan, st.high_water_mark, NULL, &where);
     task->where = where.len && !abuf_failed(&where) ? strdup(abuf_cstr(&where)) : NULL;
+    switch (keycheck_window(src, plan, task->where, &r->err)) {
+    case KEYCHECK_OK:
+        break;
+    case KEYCHECK_DUPLICATE:
+        abuf_free(&where);
+        return EXIT_POLICY;
+    case KEYCHECK_ERROR:
+        abuf_free(&where);
+        return EXIT_SOURCE;
+    }
     log_info("incremental", plan->qualified, "changes after %s (the next run reads after %s)",
              st.high_water_mark, t->high_water_mark[0] ? t->high_water_mark : "(no mark)");
     /* Rows of the window that no longer pass `where:` (they carry a new watermark, since
@@ -416,7 +427,7 @@ static int copy_and_merge(struct run *r, const struct worker_setup *ws, struct c
     anon_error_clear(&err);
     while (worker_next_chunk(pool, &chunk))
         if (!publish_merge_chunk(r->target, chunk.table, chunk.name, &err)) {
-            worker_stop(pool, EXIT_TARGET, &err);
+            worker_stop(pool, chunk.table->duplicate_keys ? EXIT_POLICY : EXIT_TARGET, &err);
             break;
         }
     return worker_finish(pool, &r->err);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anonymise/hmac.h"
 #include "anonymise/pgarray.h"
 #include "etl/copybin.h"
 #include "etl/copytext.h"
@@ -35,6 +36,7 @@ struct rule_row {
     bool header_seen;              /* binary mode: the source's file header was skipped */
     struct anon_error *err;
     bool decode_failed;
+    struct abuf key_in; /* the key rules' inputs of this row, for the key digest */
 };
 
 static const struct rule_value *row_value(const struct rule_row *row, size_t i)
@@ -90,6 +92,7 @@ static bool row_init(struct rule_row *r, const struct table_plan *plan, struct a
     for (size_t i = 0; i < n; i++)
         abuf_init(&r->decoded[i], VALUE_MAX);
     abuf_init(&r->result, VALUE_MAX);
+    abuf_init(&r->key_in, VALUE_MAX);
     return true;
 }
 
@@ -99,6 +102,7 @@ static void row_free(struct rule_row *r)
         for (size_t i = 0; i < r->plan->n_columns; i++)
             abuf_free(&r->decoded[i]);
     abuf_free(&r->result);
+    abuf_free(&r->key_in);
     free(r->fields);
     free(r->decoded);
     free(r->values);
@@ -163,6 +167,7 @@ static bool apply_column_binary(struct rule_row *r, size_t i, const struct rule_
     }
     if (!f->is_null && col->bin_in_int_width)
         in.data = r->ints[i];
+    r->values[i] = in; /* kept for the key digest */
     if (!run_rule(r, i, ctx, &in, &out_null))
         return false;
     if (out_null) {
@@ -174,6 +179,53 @@ static bool apply_column_binary(struct rule_row *r, size_t i, const struct rule_
         anon_error_set(r->err, "%s.%s: the rule's output is not a %s", r->plan->qualified,
                        col->source->name, col->output.type);
         return false;
+    }
+    return true;
+}
+
+/*
+ * The key digest field (plan.h): HMAC under a key derived for this purpose only, over the
+ * inputs of the key columns that go through a rule (length-prefixed), so two source keys
+ * differ exactly when their digests do (up to 2^-63). The inputs are what the rules read,
+ * the same text on both COPY paths.
+ */
+static bool put_key_digest(struct rule_row *r, const struct rule_ctx *ctx, struct abuf *out)
+{
+    const struct table_plan *plan = r->plan;
+    unsigned char mac[HMAC_MAC_LEN], be[8];
+    long long d;
+
+    if (!ctx->hmac) {
+        anon_error_set(r->err, "%s: no hash key for the key digest", plan->qualified);
+        return false;
+    }
+    abuf_reset(&r->key_in);
+    for (size_t k = 0; k < plan->n_key; k++) {
+        size_t i = plan->key_columns[k];
+        const struct rule_value *v;
+        unsigned char len[4];
+        if (plan->columns[i].rule->ops->passthrough)
+            continue;
+        v = plan->binary ? &r->values[i] : row_value(r, i);
+        for (int b = 0; b < 4; b++)
+            len[b] = v->is_null ? 0xff : (unsigned char)(v->len >> (24 - 8 * b));
+        abuf_append(&r->key_in, len, 4);
+        if (!v->is_null)
+            abuf_append(&r->key_in, v->data, v->len);
+    }
+    if (abuf_failed(&r->key_in)) {
+        anon_error_set(r->err, "%s: key too large", plan->qualified);
+        return false;
+    }
+    hmac_key_internal(ctx->hmac, HMAC_PURPOSE_KEY_DIGEST, r->key_in.data ? r->key_in.data : "",
+                      r->key_in.len, "", 0, mac);
+    d = hmac_to_int63(mac);
+    if (plan->binary) {
+        for (int b = 0; b < 8; b++)
+            be[b] = (unsigned char)((unsigned long long)d >> (56 - 8 * b));
+        copybin_put_field(out, (const char *)be, 8);
+    } else {
+        abuf_printf(out, "\t%lld", d);
     }
     return true;
 }
@@ -203,7 +255,7 @@ static bool transform_row_binary(struct rule_row *r, const char *msg, size_t len
     }
     if (plan->all_passthrough)
         return abuf_append(out, msg + off, len - off);
-    copybin_put_row_start(out, plan->n_columns);
+    copybin_put_row_start(out, plan->n_columns + (plan->key_digest ? 1 : 0));
     for (size_t i = 0; i < plan->n_columns; i++) {
         const struct copybin_field *f = &r->bfields[i];
         if (!plan->columns[i].rule->ops->passthrough) {
@@ -215,6 +267,8 @@ static bool transform_row_binary(struct rule_row *r, const char *msg, size_t len
             copybin_put_field(out, f->data, f->len);
         }
     }
+    if (plan->key_digest && !put_key_digest(r, ctx, out))
+        return false;
     return !abuf_failed(out);
 }
 
@@ -238,6 +292,8 @@ static bool transform_row(struct rule_row *r, const char *row, size_t len,
         else if (!apply_column(r, i, ctx, out))
             return false;
     }
+    if (plan->key_digest && !put_key_digest(r, ctx, out))
+        return false;
     abuf_putc(out, '\n');
     return !abuf_failed(out);
 }
@@ -296,6 +352,8 @@ static bool start_target(const struct tablecopy_request *req, const char *dest_s
             abuf_puts(&sql, ", ");
         pgconn_quote_ident(req->target, plan->columns[i].source->name, &sql);
     }
+    if (plan->key_digest)
+        abuf_puts(&sql, ", " PLAN_KEY_DIGEST_COLUMN);
     abuf_puts(&sql, ") FROM STDIN");
     if (plan->binary || req->freeze)
         abuf_printf(&sql, " (%s%s%s)", plan->binary ? "FORMAT binary" : "",

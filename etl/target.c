@@ -175,6 +175,8 @@ static bool create_table(PGconn *conn, const struct table_plan *plan, const char
          * list ("text", "bigint"): SQL type syntax, never user input. */
         abuf_printf(&sql, " %s%s", c->output.type, c->target_not_null ? " NOT NULL" : "");
     }
+    if (plan->key_digest)
+        abuf_puts(&sql, ", " PLAN_KEY_DIGEST_COLUMN " bigint NOT NULL");
     abuf_puts(&sql, ")");
     /* Incremental tables are updated in place by key: free space on each page lets an
      * update stay on its page (HOT), sparing a primary key entry and a page write. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "etl/exitcode.h"
+#include "etl/keycheck.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
 #include "etl/tablecopy.h"
@@ -164,11 +165,30 @@ static void chunk_close(void *ctx)
 /* The last piece of a swapped table: its primary key, once all rows are in, then its
  * statistics, so that the data team's first queries on it are planned well (autovacuum
  * would only analyze it some time after the publish). */
-static int finish_version(PGconn *tgt, const struct publish_table *t, struct anon_error *err)
+static int finish_version(PGconn *src, PGconn *tgt, const struct publish_table *t,
+                          struct anon_error *err)
 {
-    if (!target_add_primary_key(tgt, t->plan, t->version_name, err))
-        return strcmp(pgconn_last_sqlstate(), "23505") == 0 ? EXIT_POLICY : EXIT_TARGET;
-    return target_analyze(tgt, t->version_name, err) ? EXIT_OK : EXIT_TARGET;
+    bool savepoint = PQtransactionStatus(tgt) == PQTRANS_INTRANS;
+    struct abuf table;
+    int code;
+
+    /* In the loading transaction, a savepoint keeps the rows for keycheck_loaded. */
+    if (savepoint && !pgconn_exec(tgt, "SAVEPOINT primary_key", PGRES_COMMAND_OK, err))
+        return EXIT_TARGET;
+    if (target_add_primary_key(tgt, t->plan, t->version_name, err))
+        return target_analyze(tgt, t->version_name, err) ? EXIT_OK : EXIT_TARGET;
+    if (strcmp(pgconn_last_sqlstate(), "23505") != 0)
+        return EXIT_TARGET;
+    /* Two rows with one key: a source key that repeats, or a collision (keycheck.h). */
+    if (savepoint && !pgconn_exec(tgt, "ROLLBACK TO SAVEPOINT primary_key", PGRES_COMMAND_OK, err))
+        return EXIT_TARGET;
+    abuf_init(&table, 4096);
+    target_version_sql(tgt, t->version_name, &table);
+    code = keycheck_loaded(src, tgt, t->plan, abuf_cstr(&table), err) == KEYCHECK_DUPLICATE
+               ? EXIT_POLICY
+               : EXIT_TARGET;
+    abuf_free(&table);
+    return code;
 }
 
 static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, PGconn *tgt,
@@ -208,7 +228,7 @@ static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, 
     abuf_free(&dest);
     if (code == EXIT_OK && piece_done(p, task, &stats, start) &&
         task->table->kind == PUBLISH_SWAP && !task->keys_only)
-        code = finish_version(tgt, task->table, err);
+        code = finish_version(src, tgt, task->table, err);
     if (task->create) {
         if (code == EXIT_OK && !pgconn_exec(tgt, "COMMIT", PGRES_COMMAND_OK, err))
             code = EXIT_TARGET;

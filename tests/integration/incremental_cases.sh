@@ -128,4 +128,74 @@ check "check warns that deleted rows stay published with where + deletes: none" 
 grep -q "incremental with where:" "$work/check_soft.out"
 check "no such warning with deletes: soft" test $? -ne 0
 
+# --- 11.3 / 11.15: colliding published keys, and source keys that repeat ------------------
+# With this hash key, `hash: { length: 8 }` maps the source keys k4621 and k39067 to the
+# same published key (8f5c6d16): found by a birthday search over k0..k400000.
+COLLIDING_KEY=5f1c0b7e9a2d4c6e8b1a3d5f7c9e0b2d4f6a8c1e3b5d7f9a0c2e4b6d8f1a3c5e
+S >/dev/null <<'SQL'
+CREATE TABLE coded (code text PRIMARY KEY, v int NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO coded (code, v) SELECT 'k' || g, g FROM generate_series(1, 300) g;
+INSERT INTO coded (code, v) VALUES ('k4621', 4621);
+CREATE TABLE people (id bigint PRIMARY KEY, email text NOT NULL, v int NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO people (id, email, v) SELECT g, 'p' || g || '@x.org', g FROM generate_series(1, 300) g;
+SQL
+coded='  - name: public.coded
+    mode: incremental
+    key: [code]
+    watermark: updated_at
+    watermark_lag: 0s
+    columns: { code: { hash: { length: 8 } }, v: keep, updated_at: keep }'
+config coded coded incremental "$coded"
+config ref_coded ref_coded full "$coded"
+ANONETL_HASH_KEY=$COLLIDING_KEY run coded; expect_eq "collision: first run exits 0" 0 $?
+expect_eq "the colliding pair hashes to one published key" 8f5c6d16 \
+    "$(T -tAc "SELECT code FROM coded.coded WHERE v = 4621")"
+before=$(digest coded.coded code)
+S -c "INSERT INTO coded (code, v) VALUES ('k39067', 39067)" >/dev/null
+ANONETL_HASH_KEY=$COLLIDING_KEY run coded; expect_eq "11.3: a new key colliding with a published one: exit 6" 6 $?
+logged coded 'key collision: 1 pair of different source keys became the same value of the published key (code) after anonymisation, with rows published before'
+check "11.3: the merge names the collision and the key" test $? -eq 0
+expect_eq "11.3: nothing published: the colliding row did not replace the other" "$before" "$(digest coded.coded code)"
+ANONETL_HASH_KEY=$COLLIDING_KEY run ref_coded; expect_eq "full refresh of the same source: exit 6 too" 6 $?
+logged ref_coded 'key collision: 1 pair of different source keys became the same value of the published key (code)'
+check "full refresh: reported as a collision" test $? -eq 0
+ANONETL_HASH_KEY=$COLLIDING_KEY run coded --full-refresh; expect_eq "11.3: an incremental table reloaded with both keys: exit 6" 6 $?
+logged coded 'key collision'
+check "11.3: the reload names the collision" test $? -eq 0
+S -c "DELETE FROM coded WHERE code = 'k39067'; UPDATE coded SET v = v + 1, updated_at = clock_timestamp() WHERE code IN ('k1', 'k4621')" >/dev/null
+ANONETL_HASH_KEY=$COLLIDING_KEY run coded; expect_eq "without the colliding key, merges go on (exit 0)" 0 $?
+ANONETL_HASH_KEY=$COLLIDING_KEY same_as_full coded coded "after the collision, merges equal a full refresh"
+
+people='  - name: public.people
+    mode: incremental
+    key: [email]
+    watermark: updated_at
+    watermark_lag: 0s
+    columns: { id: { hash_int: {} }, email: { hash: {} }, v: keep, updated_at: keep }'
+config people people incremental "$people"
+config ref_people ref_people full "$people"
+run people; expect_eq "key: [email], unique so far: exit 0" 0 $?
+S -c "UPDATE people SET email = 'p1@x.org', updated_at = clock_timestamp() WHERE id IN (2, 3)" >/dev/null
+before=$(digest people.people email)
+run people; expect_eq "11.15: incremental, the key repeats in the changed rows: exit 6" 6 $?
+logged people 'the source key (email) is not unique: 1 key value appears in more than one row'
+check "11.15: incremental: says the source key is not unique and names it" test $? -eq 0
+logged people 'longer hash'
+check "11.15: incremental: no advice to lengthen the hash" test $? -ne 0
+expect_eq "11.15: nothing published" "$before" "$(digest people.people email)"
+S -c "UPDATE people SET email = 'p' || id || '@x.org', updated_at = clock_timestamp() WHERE id IN (2, 3)" >/dev/null
+run people; expect_eq "unique again: exit 0" 0 $?
+S -c "UPDATE people SET email = 'p5@x.org', updated_at = clock_timestamp() WHERE id = 3" >/dev/null
+run people; expect_eq "11.15: incremental, a changed row repeats the key of an unchanged one: exit 6" 6 $?
+logged people 'the source key (email) is not unique'
+check "11.15: the repeat with a published row is found in the source" test $? -eq 0
+run ref_people; expect_eq "11.15: full refresh with a repeated key: exit 6" 6 $?
+logged ref_people 'the source key (email) is not unique: 1 key value appears in more than one row'
+check "11.15: full refresh: says the source key is not unique and names it" test $? -eq 0
+logged ref_people 'longer hash'
+check "11.15: full refresh: no advice to lengthen the hash" test $? -ne 0
+"$ANONETL" check -c "$work/people.yaml" --source >"$work/check_people.out" 2>&1
+grep -q "public.people: no unique index on the source covers the key (email)" "$work/check_people.out"
+check "check --source warns that no unique index covers key: [email]" test $? -eq 0
+
 done_testing
