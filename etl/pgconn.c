@@ -208,11 +208,10 @@ static bool enforce_tls(struct pgconn_params *p, const char *what, struct anon_e
  * loads and merges cheaper. JIT is off: anonetl's statements are bulk writes and merges
  * by key, where compiling costs tens of milliseconds a statement and saves nothing. The
  * publish transaction of a run with incremental tables stays open, idle between merges,
- * while workers copy (worker.h): a server-wide idle_in_transaction_session_timeout must
- * not end it.
+ * while workers copy (worker.h): session_timeouts_off keeps a server's idle timeouts
+ * from ending it.
  */
-static const char target_options[] =
-    " -c synchronous_commit=off -c jit=off -c idle_in_transaction_session_timeout=0";
+static const char target_options[] = " -c synchronous_commit=off -c jit=off";
 
 static bool params_add_session(struct pgconn_params *p, const struct cfg_db *db, const char *what)
 {
@@ -228,6 +227,10 @@ static bool params_add_session(struct pgconn_params *p, const struct cfg_db *db,
     params_set(p, "options", options);
     if (!pgconn_params_get(p, "connect_timeout"))
         params_set(p, "connect_timeout", "30");
+    /* A leader idle for the whole copy must not look dead to a firewall or NAT on the
+     * way (the OS default is 2 hours before the first probe). */
+    if (!pgconn_params_get(p, "keepalives_idle"))
+        params_set(p, "keepalives_idle", "60");
     return !p->failed;
 }
 
@@ -272,6 +275,32 @@ static void notice_to_log(void *arg, const PGresult *res)
              msg);
 }
 
+/*
+ * A run's sessions sit idle for as long as the copy takes: the source leader holds the
+ * snapshot every worker attaches to (idle in transaction), the target leader waits
+ * between statements (idle, or idle in the publish transaction). A server's or role's
+ * idle_in_transaction_session_timeout, idle_session_timeout (PostgreSQL 14) or
+ * transaction_timeout (17) would end them after the copy did all the work. Each is set
+ * off for these sessions only, where the server has it (so any version connects).
+ */
+static bool session_timeouts_off(PGconn *conn, const char *side, struct anon_error *err)
+{
+    struct anon_error e;
+    PGresult *res = pgconn_query(
+        conn,
+        "SELECT pg_catalog.set_config(name, '0', false) FROM pg_catalog.pg_settings "
+        "WHERE name IN ('idle_in_transaction_session_timeout', 'idle_session_timeout', "
+        "'transaction_timeout')",
+        0, NULL, PGRES_TUPLES_OK, &e);
+
+    if (!res) {
+        anon_error_set(err, "%s: cannot set the session's idle timeouts off: %s", side, e.msg);
+        return false;
+    }
+    PQclear(res);
+    return true;
+}
+
 PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error *err)
 {
     struct pgconn_params p;
@@ -295,6 +324,10 @@ PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error
         return NULL;
     }
     PQsetNoticeReceiver(conn, notice_to_log, (void *)side);
+    if (!session_timeouts_off(conn, side, err)) {
+        PQfinish(conn);
+        return NULL;
+    }
     return conn;
 }
 

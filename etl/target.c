@@ -128,12 +128,17 @@ void target_run_table_name(const struct table_plan *plan, int64_t run_id, const 
         snprintf(out, TARGET_NAME_MAX, "%s%s", plan->qualified, suffix);
         return;
     }
-    /* Too long for a PostgreSQL name: keep a prefix and make it unique with a digest. */
+    /* Too long for a PostgreSQL name: keep a prefix and make it unique with a digest.
+     * The prefix ends on a character boundary: half a UTF-8 character is not a name
+     * the server accepts. */
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
+    size_t keep = room - 9;
+    while (keep > 0 && ((unsigned char)plan->qualified[keep] & 0xc0) == 0x80)
+        keep--;
     EVP_Digest(plan->qualified, strlen(plan->qualified), md, &mdlen, EVP_sha256(), NULL);
-    snprintf(out, TARGET_NAME_MAX, "%.*s~%02x%02x%02x%02x%s", (int)(room - 9), plan->qualified,
-             md[0], md[1], md[2], md[3], suffix);
+    snprintf(out, TARGET_NAME_MAX, "%.*s~%02x%02x%02x%02x%s", (int)keep, plan->qualified, md[0],
+             md[1], md[2], md[3], suffix);
 }
 
 void target_version_name(const struct table_plan *plan, int64_t run_id, char out[TARGET_NAME_MAX])

@@ -3,6 +3,12 @@
 #   - two runs at once on a target that is still being bootstrapped: one runs, the other
 #     is a clean skip (exit 7), never a catalog race (exit 5) nor a dump of the bootstrap
 #     SQL (issue 11.12)
+#   - servers that end idle sessions (idle_in_transaction_session_timeout,
+#     idle_session_timeout of 1 s): the leader's snapshot and the target leader, idle
+#     while workers copy, survive (issue 11.13)
+#   - a table whose name is long and not ASCII ("a" + 30 x "é", 61 bytes) publishes, full
+#     and incremental (versions, pieces, key tables): internal names are cut on character
+#     boundaries and stay unique (issue 11.14)
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
@@ -52,5 +58,64 @@ expect_eq "two runs at once on a fresh target: one runs, the other exits 7 (6 tr
 if grep -q 'CREATE TABLE\|CREATE SCHEMA\|target-bootstrap\|statement:' "$work"/a*.log "$work"/b*.log; then
     not_ok "no SQL text in the messages of concurrent runs"
 else ok "no SQL text in the messages of concurrent runs"; fi
+
+# --- 11.14: a long non-ASCII table name ---------------------------------------------------
+long=a$(printf 'é%.0s' $(seq 1 30))
+long2=a$(printf 'é%.0s' $(seq 1 29))è
+S >/dev/null <<SQL
+CREATE TABLE "$long" (id bigint PRIMARY KEY, email text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE "$long2" (id bigint PRIMARY KEY, email text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+INSERT INTO "$long" (id, email) SELECT g, 'u' || g FROM generate_series(1, 500) g;
+INSERT INTO "$long2" (id, email) SELECT g, 'v' || g FROM generate_series(1, 500) g;
+SQL
+export TARGET_DATABASE_URL="$(pgc_dsn "$work/tgt" postgres postgres)"
+config "$work/long.yaml" TARGET_DATABASE_URL "  - name: public.$long
+    columns: { id: keep, email: { hash: {} }, updated_at: keep }
+  - name: public.$long2
+    mode: incremental
+    key: [id]
+    watermark: updated_at
+    watermark_lag: 0s
+    deletes: key_scan
+    columns: { id: keep, email: { hash: {} }, updated_at: keep }"
+"$ANONETL" run -c "$work/long.yaml" --skip-preflight --log-format json >"$work/long.log" 2>&1; rc=$?
+expect_eq "a 61-byte non-ASCII table name: full and incremental first run exit 0" 0 "$rc"
+[ "$rc" -eq 0 ] || sed 's/^/# /' "$work/long.log" | tail -3
+S -c "UPDATE \"$long2\" SET email = 'w', updated_at = now() WHERE id <= 10; DELETE FROM \"$long2\" WHERE id = 500" >/dev/null
+"$ANONETL" run -c "$work/long.yaml" --skip-preflight --log-format json >>"$work/long.log" 2>&1; rc=$?
+expect_eq "an incremental run (pieces, key scan) on it exits 0" 0 "$rc"
+expect_eq "both published" "500 499" "$(T -tAc "SELECT (SELECT count(*) FROM anonymised.\"$long\") || chr(32) || (SELECT count(*) FROM anonymised.\"$long2\")")"
+check "every log line is valid JSON with its message" python3 -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    if line.startswith("{"):
+        assert json.loads(line).get("msg"), line
+' "$work/long.log"
+
+# --- 11.13: idle timeouts on both servers, --jobs 2 --------------------------------------
+# Each row passes through pg_sleep in where:, so the workers copy for ~1.5 s while both
+# leaders sit idle (the source one in its snapshot transaction).
+S -c "CREATE TABLE slow_a (id int PRIMARY KEY); CREATE TABLE slow_b (id int PRIMARY KEY);
+      INSERT INTO slow_a SELECT generate_series(1, 30); INSERT INTO slow_b SELECT generate_series(1, 30)" >/dev/null
+for side in S T; do
+    $side -c "ALTER SYSTEM SET idle_in_transaction_session_timeout = '1s'" -c "ALTER SYSTEM SET idle_session_timeout = '1s'" -c "SELECT pg_reload_conf()" >/dev/null
+done
+export TARGET_DATABASE_URL="$(pgc_dsn "$work/tgt" postgres postgres)"
+config "$work/idle.yaml" TARGET_DATABASE_URL "  - name: public.slow_a
+    where: pg_sleep(0.05) IS NOT NULL
+    columns: { id: keep }
+  - name: public.slow_b
+    where: pg_sleep(0.05) IS NOT NULL
+    columns: { id: keep }"
+sleep 0.2
+start=$SECONDS
+"$ANONETL" run -c "$work/idle.yaml" --skip-preflight --jobs 2 >"$work/idle.log" 2>&1; rc=$?
+expect_eq "1 s idle timeouts on both servers, --jobs 2: the run exits 0" 0 "$rc"
+[ "$rc" -eq 0 ] || sed 's/^/# /' "$work/idle.log" | tail -3
+check "and the copy did outlast the timeouts ($((SECONDS - start)) s)" test $((SECONDS - start)) -ge 2
+expect_eq "every table published" "1000 30 30" "$(T -tAc 'SELECT (SELECT count(*) FROM anonymised.people) || chr(32) || (SELECT count(*) FROM anonymised.slow_a) || chr(32) || (SELECT count(*) FROM anonymised.slow_b)')"
+for side in S T; do
+    $side -c "ALTER SYSTEM RESET idle_in_transaction_session_timeout" -c "ALTER SYSTEM RESET idle_session_timeout" -c "SELECT pg_reload_conf()" >/dev/null
+done
 
 done_testing

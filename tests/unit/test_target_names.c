@@ -89,12 +89,73 @@ static void test_long_names_stay_unique(void **state)
     assert_string_not_equal(na, nb);
 }
 
+/* Valid UTF-8 throughout: a name cut inside a character is refused by the server. */
+static bool valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        size_t n = *p < 0x80             ? 1
+                   : (*p & 0xe0) == 0xc0 ? 2
+                   : (*p & 0xf0) == 0xe0 ? 3
+                   : (*p & 0xf8) == 0xf0 ? 4
+                                         : 0;
+        if (n == 0)
+            return false;
+        for (size_t i = 1; i < n; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+        p += n;
+    }
+    return true;
+}
+
+/* "a" + 30 x "é" (issue 11.14), and every other cut position of 2-, 3- and 4-byte
+ * characters: each name is valid UTF-8, fits, and stays unique. */
+static void test_long_non_ascii_names_cut_on_characters(void **state)
+{
+    static const char *const chars[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+    struct table_plan plan, other;
+    char name[TARGET_NAME_MAX], name2[TARGET_NAME_MAX], qualified[128];
+
+    (void)state;
+    for (size_t c = 0; c < 3; c++)
+        for (size_t lead = 0; lead < 4; lead++) {
+            size_t o =
+                (size_t)snprintf(qualified, sizeof(qualified), "public.%.*s", (int)lead, "aaaa");
+            while (o + strlen(chars[c]) < 7 + 64)
+                o += (size_t)snprintf(qualified + o, sizeof(qualified) - o, "%s", chars[c]);
+            plan_named(&plan, qualified);
+            target_version_name(&plan, 42, name);
+            assert_true(valid_utf8(name));
+            assert_true(strlen(name) <= 63);
+            assert_true(ends_with(name, "@r42"));
+            target_chunk_name(&plan, 42, 3, name);
+            assert_true(valid_utf8(name));
+            target_run_table_name(&plan, 42, "-keys", name);
+            assert_true(valid_utf8(name));
+            /* the same prefix, another table: another name */
+            qualified[strlen(qualified) - 1] ^= 1;
+            plan_named(&other, qualified);
+            target_run_table_name(&other, 42, "-keys", name2);
+            assert_string_not_equal(name, name2);
+        }
+    plan_named(
+        &plan,
+        "public.a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+    target_version_name(&plan, 1, name);
+    assert_true(valid_utf8(name));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_short_names),
         cmocka_unit_test(test_long_names_fit_and_keep_their_suffix),
         cmocka_unit_test(test_long_names_stay_unique),
+        cmocka_unit_test(test_long_non_ascii_names_cut_on_characters),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
