@@ -136,6 +136,13 @@ struct cfg_security_group {
     int line, column;
 };
 
+/* aws.job: where the job runs, when the metadata services cannot tell (ip or interface). */
+struct cfg_job {
+    char *ip;                /* the job's private IPv4 address */
+    char *network_interface; /* eni-... */
+    int line, column;
+};
+
 struct cfg_aws {
     char *region;
     char *endpoint; /* NULL = standard endpoint / AWS_ENDPOINT_URL* */
@@ -145,11 +152,15 @@ struct cfg_aws {
     size_t n_routes;
     struct cfg_security_group *security_groups;
     size_t n_security_groups;
+    struct cfg_job *job;     /* NULL = ask ECS task metadata, then IMDSv2 */
+    char **transit_gateways; /* tgw-... a route to a database may use */
+    size_t n_transit_gateways;
 };
 
 struct cfg_endpoint {
     char *name; /* "source" or "target" */
     char *expect_cidr;
+    char *ip; /* the database's private address, pinned (NULL = resolve the DSN host) */
     int line, column;
 };
 

@@ -52,6 +52,26 @@ static const char *check_rtb(const char *s)
     return aws_id_ok(s, "rtb-") ? NULL : "expected a route table id such as rtb-0123456789abcdef0";
 }
 
+static const char *check_eni(const char *s)
+{
+    return aws_id_ok(s, "eni-") ? NULL
+                                : "expected a network interface id such as eni-0123456789abcdef0";
+}
+
+static const char *check_tgw(const char *s)
+{
+    return aws_id_ok(s, "tgw-") ? NULL
+                                : "expected a transit gateway id such as tgw-0123456789abcdef0";
+}
+
+/* A bare IPv4 address (the path analysis judges IPv4 paths). */
+static const char *check_ipv4(const char *s)
+{
+    unsigned char addr[4];
+
+    return inet_pton(AF_INET, s, addr) == 1 ? NULL : "expected an IPv4 address such as 10.10.5.20";
+}
+
 static const char *check_sg(const char *s)
 {
     return aws_id_ok(s, "sg-") ? NULL : "expected a security group id such as sg-0123456789abcdef0";
@@ -328,6 +348,26 @@ static const struct field sg_fields[] = {
 static const struct section sg_section = {
     .fields = sg_fields, .size = sizeof(struct cfg_security_group), POS(struct cfg_security_group)};
 
+static void job_check(struct load *L, const struct yopts *o, void *obj)
+{
+    const struct cfg_job *j = obj;
+
+    if (!j->ip && !j->network_interface)
+        yopts_error(o, NULL, L->err, "missing required key \"ip\" (or network_interface)");
+}
+
+static const struct field job_fields[] = {
+    {.key = "ip", .type = F_STR, .off = offsetof(struct cfg_job, ip), .check = check_ipv4},
+    {.key = "network_interface",
+     .type = F_STR,
+     .off = offsetof(struct cfg_job, network_interface),
+     .check = check_eni},
+    FIELD_END,
+};
+
+static const struct section job_section = {
+    .fields = job_fields, .size = sizeof(struct cfg_job), POS(struct cfg_job), .check = job_check};
+
 static const struct field aws_fields[] = {
     {.key = "region",
      .type = F_STR,
@@ -352,6 +392,16 @@ static const struct field aws_fields[] = {
      .off = offsetof(struct cfg_aws, security_groups),
      .count_off = offsetof(struct cfg_aws, n_security_groups),
      .sub = &sg_section},
+    {.key = "job",
+     .type = F_SECTION,
+     .off = offsetof(struct cfg_aws, job),
+     .flags = F_ALLOC,
+     .sub = &job_section},
+    {.key = "transit_gateways",
+     .type = F_STRLIST,
+     .off = offsetof(struct cfg_aws, transit_gateways),
+     .count_off = offsetof(struct cfg_aws, n_transit_gateways),
+     .check = check_tgw},
     FIELD_END,
 };
 
@@ -372,6 +422,7 @@ static const struct field endpoint_fields[] = {
      .off = offsetof(struct cfg_endpoint, expect_cidr),
      .flags = F_REQUIRED,
      .check = check_cidr},
+    {.key = "ip", .type = F_STR, .off = offsetof(struct cfg_endpoint, ip), .check = check_ipv4},
     FIELD_END,
 };
 

@@ -118,3 +118,11 @@ void metrics_run(int exit_code, uint64_t rows, double elapsed_s, size_t tables)
     emit("Outcome", metrics_outcome(exit_code), m, sizeof(m) / sizeof(m[0]), "ExitCode",
          json_integer(exit_code));
 }
+
+void metrics_preflight_disagreement(const char *check, const char *subject)
+{
+    if (!emf_on)
+        return;
+    struct metric m[] = {{"PreflightDisagreements", "Count", json_integer(1)}};
+    emit("Check", check, m, 1, "Subject", json_string(subject ? subject : ""));
+}

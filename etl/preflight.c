@@ -19,6 +19,7 @@
 
 #include "etl/exitcode.h"
 #include "etl/pgconn.h"
+#include "etl/preflight_aws.h"
 #include "infra/aws_checks.h"
 #include "infra/aws_creds.h"
 #include "infra/aws_http.h"
@@ -39,6 +40,7 @@ enum pf_group {
     G_DNS_OPTION = 1 << 6,
     G_ROUTE = 1 << 7,
     G_SG = 1 << 8,
+    G_PATH = 1 << 9,
 };
 
 static const struct {
@@ -54,12 +56,31 @@ static const struct {
     {"dns-option", G_DNS_OPTION},
     {"route", G_ROUTE},
     {"sg", G_SG},
+    {"path", G_PATH},
 };
 
-const char preflight_group_names[] = "dns,tcp,tls,login,privileges,peering,dns-option,route,sg";
+const char preflight_group_names[] =
+    "dns,tcp,tls,login,privileges,peering,dns-option,route,sg,path";
 
 #define G_NETWORK (G_DNS | G_TCP | G_TLS | G_LOGIN | G_PRIV)
-#define G_AWS (G_PEERING | G_DNS_OPTION | G_ROUTE | G_SG)
+#define G_CONFIGURED (G_PEERING | G_DNS_OPTION | G_ROUTE | G_SG)
+#define G_AWS (G_CONFIGURED | G_PATH)
+
+/* The bit of a group name; "path.route" and the other hops belong to "path". */
+static unsigned group_bit_n(const char *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+        if (strlen(groups[i].name) == n && strncmp(groups[i].name, name, n) == 0)
+            return groups[i].bit;
+    if (n > 5 && strncmp(name, "path.", 5) == 0)
+        return G_PATH;
+    return 0;
+}
+
+static unsigned group_bit(const char *name)
+{
+    return group_bit_n(name, strlen(name));
+}
 
 /* --only list into a bit set; false on an unknown name. */
 static bool parse_only(const char *only, unsigned *mask, struct anon_error *err)
@@ -78,15 +99,13 @@ static bool parse_only(const char *only, unsigned *mask, struct anon_error *err)
             s++, n--;
         while (n > 0 && s[n - 1] == ' ')
             n--;
-        for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-            if (strlen(groups[i].name) == n && strncmp(groups[i].name, s, n) == 0)
-                break;
-        if (i == sizeof(groups) / sizeof(groups[0])) {
+        i = group_bit_n(s, n);
+        if (!i) {
             anon_error_set(err, "--only: unknown check group \"%.*s\" (known: %s)",
                            (int)(n > 64 ? 64 : n), s, preflight_group_names);
             return false;
         }
-        *mask |= groups[i].bit;
+        *mask |= (unsigned)i;
         p = s + n;
         while (*p == ' ')
             p++;
@@ -324,73 +343,7 @@ static void run_network(const struct config *cfg, unsigned mask, struct check_re
 
 /* ---- AWS ------------------------------------------------------------------------ */
 
-static unsigned group_bit(const char *name)
-{
-    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-        if (strcmp(groups[i].name, name) == 0)
-            return groups[i].bit;
-    return 0;
-}
-
-/* The plain input of infra/aws_checks.h, borrowing the config's strings. */
-struct aws_input_storage {
-    struct aws_check_input in;
-    struct aws_peering_spec *peerings;
-    struct aws_route_spec *routes;
-    struct aws_sg_spec *sgs;
-};
-
-static bool aws_input_build(const struct cfg_aws *a, const char *region,
-                            struct aws_input_storage *s)
-{
-    memset(s, 0, sizeof(*s));
-    s->peerings = calloc(a->n_peerings + 1, sizeof(*s->peerings));
-    s->routes = calloc(a->n_routes + 1, sizeof(*s->routes));
-    s->sgs = calloc(a->n_security_groups + 1, sizeof(*s->sgs));
-    if (!s->peerings || !s->routes || !s->sgs)
-        return false;
-    for (size_t i = 0; i < a->n_peerings; i++) {
-        s->peerings[i].id = a->peerings[i].id;
-        s->peerings[i].dns_resolution = (enum aws_dns_want)a->peerings[i].dns_resolution;
-        s->peerings[i].required = a->peerings[i].required;
-    }
-    for (size_t i = 0; i < a->n_routes; i++) {
-        s->routes[i].route_table = a->routes[i].route_table;
-        s->routes[i].destination = a->routes[i].destination;
-        s->routes[i].peering = a->routes[i].peering;
-    }
-    for (size_t i = 0; i < a->n_security_groups; i++) {
-        s->sgs[i].group = a->security_groups[i].group;
-        s->sgs[i].port = a->security_groups[i].port;
-        s->sgs[i].from = a->security_groups[i].from;
-    }
-    s->in.region = region;
-    s->in.endpoint = a->endpoint;
-    s->in.peerings = s->peerings;
-    s->in.n_peerings = a->n_peerings;
-    s->in.routes = s->routes;
-    s->in.n_routes = a->n_routes;
-    s->in.security_groups = s->sgs;
-    s->in.n_security_groups = a->n_security_groups;
-    return true;
-}
-
-static void aws_input_free(struct aws_input_storage *s)
-{
-    free(s->peerings);
-    free(s->routes);
-    free(s->sgs);
-}
-
-static void aws_fail(struct check_report *r, const char *group, const char *why, const char *fix)
-{
-    struct check_result *c = check_report_add(r, group, "aws", CHECK_FAIL);
-
-    check_result_detail(c, "%s", why);
-    check_result_fix(c, "%s", fix);
-}
-
-/* Copy the results of the selected groups only (aws_checks_run runs every group). With
+/* Copy the results of the selected groups only (the AWS checks run every group). With
  * keep_last, the last result whatever its group: the EC2 API failure that stopped the run
  * (reported under "peering"), so that `--only sg` cannot pass when the API is unusable. */
 static void merge_selected(const struct check_report *from, unsigned mask, bool keep_last,
@@ -404,68 +357,129 @@ static void merge_selected(const struct check_report *from, unsigned mask, bool 
         struct check_result *d = check_report_add(to, c->group, c->subject, c->status);
         memcpy(d->detail, c->detail, sizeof(d->detail));
         memcpy(d->remediation, c->remediation, sizeof(d->remediation));
+        d->flags = c->flags;
     }
 }
 
-/* Region, credential chain and EC2 client; false with ierr set. */
-static bool aws_open(const struct config *cfg, char *region, size_t rsize,
-                     struct aws_creds_provider **creds, struct ec2 **ec2, struct infra_error *ierr)
+static void run_aws(const struct config *cfg, unsigned mask, struct check_report *r)
 {
-    *creds = NULL;
-    *ec2 = NULL;
-    if (!aws_region_resolve(cfg->aws->region, NULL, region, rsize, ierr))
-        return false;
-    *creds = aws_creds_chain_new(NULL, ierr);
-    *ec2 = *creds ? ec2_new(region, cfg->aws->endpoint, *creds, NULL, ierr) : NULL;
-    return *ec2 != NULL;
-}
-
-/* Set up credentials and the EC2 client, run the checks. *ec2_out keeps the client for
- * the repair (NULL when it could not be made). */
-static void run_aws(const struct config *cfg, unsigned mask, struct check_report *r,
-                    struct aws_creds_provider **creds_out, struct ec2 **ec2_out)
-{
-    struct infra_error ierr = {{0}};
-    struct aws_input_storage s;
+    const struct pfaws_options opt = {
+        .resolve_names = (mask & G_DNS) != 0,
+        .want_identity = (mask & (G_PATH | G_SG | G_ROUTE)) != 0,
+        .run_path = (mask & G_PATH) != 0,
+        .skip_configured = !(mask & G_CONFIGURED),
+    };
     struct check_report tmp;
-    char region[64];
+    unsigned long calls;
     bool api_ok;
 
-    *creds_out = NULL;
-    *ec2_out = NULL;
-    if (!(mask & G_AWS) || !cfg->aws)
-        return;
-    if (!aws_open(cfg, region, sizeof(region), creds_out, ec2_out, &ierr)) {
-        aws_fail(r, "peering", ierr.msg, "check aws.region, the AWS credentials and aws.endpoint");
-        return;
-    }
-    if (!aws_input_build(cfg->aws, region, &s)) {
-        aws_input_free(&s);
-        aws_fail(r, "peering", "out of memory", "retry");
-        return;
-    }
     check_report_init(&tmp);
-    api_ok = aws_checks_run(*ec2_out, &s.in, &tmp, &ierr);
-    if (!api_ok && tmp.n == 0)
-        aws_fail(&tmp, "peering", ierr.msg, "check the AWS credentials, region and endpoint");
+    api_ok = pfaws_run(cfg, &opt, &tmp, &calls);
     merge_selected(&tmp, mask, !api_ok, r);
+    r->ec2_api_calls = (long)calls;
     check_report_free(&tmp);
-    aws_input_free(&s);
 }
 
-static void aws_free(struct aws_creds_provider *creds, struct ec2 *ec2)
+/* ---- the verdict: live probes decide ---------------------------------------------- */
+
+static bool is_live(const struct check_result *c)
 {
-    ec2_free(ec2);
-    aws_creds_provider_free(creds);
+    return (group_bit(c->group) & G_NETWORK) != 0;
+}
+
+static bool is_api(const struct check_result *c)
+{
+    return (group_bit(c->group) & G_AWS) != 0;
+}
+
+/* The endpoint a result is about: the first word of its subject ("source", "target"). */
+static bool about(const struct check_result *c, const char *endpoint)
+{
+    size_t n = strlen(endpoint);
+
+    return strncmp(c->subject, endpoint, n) == 0 && (c->subject[n] == ' ' || !c->subject[n]);
+}
+
+/* The first path hop (packet order) that blocks the endpoint, or NULL. */
+static const struct check_result *first_blocking_hop(const struct check_report *r,
+                                                     const char *endpoint)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const struct check_result *c = &r->items[i];
+        if (strncmp(c->group, "path.", 5) == 0 && c->status == CHECK_FAIL && about(c, endpoint))
+            return c;
+    }
+    return NULL;
+}
+
+static bool path_ran_for(const struct check_report *r, const char *endpoint)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strncmp(r->items[i].group, "path.", 5) == 0 && about(&r->items[i], endpoint))
+            return true;
+    return false;
+}
+
+/* A TCP probe failed: name the hop of the path analysis that explains it. */
+static void explain_tcp_failures(struct check_report *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        struct check_result *c = &r->items[i];
+        const struct check_result *h;
+        char endpoint[16], more[sizeof(c->detail)];
+        size_t len = strlen(c->detail);
+        if (strcmp(c->group, "tcp") != 0 || c->status != CHECK_FAIL)
+            continue;
+        snprintf(endpoint, sizeof(endpoint), "%.*s", (int)strcspn(c->subject, " "), c->subject);
+        if (!path_ran_for(r, endpoint))
+            continue;
+        h = first_blocking_hop(r, endpoint);
+        if (h)
+            snprintf(more, sizeof(more), "; path analysis: first blocking hop %s %s: %s", h->group,
+                     h->subject + strlen(endpoint) + 1, h->detail);
+        else
+            snprintf(more, sizeof(more),
+                     "; path analysis: no hop blocks it in the EC2 view "
+                     "(look at what the API does not show: the database's "
+                     "listen address, a host firewall)");
+        snprintf(c->detail + len, sizeof(c->detail) - len, "%s", more);
+    }
+}
+
+/*
+ * The verdict rule. When every live probe ran (dns, tcp, tls, login, privileges) and none
+ * failed, the packets got through whatever the EC2 API says: its FAILs (and an API that
+ * cannot be reached) become WARNs flagged CHECK_FLAG_OVERRULED. When a live probe failed,
+ * the API results stay as they are and the path analysis names the first blocking hop.
+ */
+static void apply_verdict(struct check_report *r, unsigned mask)
+{
+    bool live_failed = false;
+
+    for (size_t i = 0; i < r->n; i++)
+        live_failed = live_failed || (is_live(&r->items[i]) && r->items[i].status == CHECK_FAIL);
+    if (live_failed) {
+        explain_tcp_failures(r);
+        return;
+    }
+    if ((mask & G_NETWORK) != G_NETWORK)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        struct check_result *c = &r->items[i];
+        char was[sizeof(c->detail)];
+        if (!is_api(c) || c->status != CHECK_FAIL)
+            continue;
+        memcpy(was, c->detail, sizeof(was));
+        c->status = CHECK_WARN;
+        c->flags |= CHECK_FLAG_OVERRULED;
+        snprintf(c->detail, sizeof(c->detail), "the live probes pass; the EC2 API says: %s", was);
+    }
 }
 
 bool preflight_run_checks(const struct config *cfg, const char *only, struct check_report *out,
                           struct anon_error *err)
 {
     unsigned mask;
-
-    struct aws_creds_provider *creds;
-    struct ec2 *ec2;
 
     if (!parse_only(only, &mask, err))
         return false;
@@ -475,10 +489,9 @@ bool preflight_run_checks(const struct config *cfg, const char *only, struct che
         check_result_detail(c, "not checked: the config has no aws: section");
     }
     /* libcurl's global state is set up once by main(). */
-    if ((mask & G_AWS) && cfg->aws) {
-        run_aws(cfg, mask, out, &creds, &ec2);
-        aws_free(creds, ec2);
-    }
+    if ((mask & G_AWS) && cfg->aws)
+        run_aws(cfg, mask, out);
+    apply_verdict(out, mask);
     return true;
 }
 
@@ -495,17 +508,19 @@ static const char *status_color(enum check_status s)
         return "\033[1;31m";
     case CHECK_SKIP:
         return "\033[2m";
+    case CHECK_INFO:
+        return "\033[36m";
     }
     return "";
 }
 
 struct tally {
-    size_t pass, warn, fail, skip;
+    size_t pass, warn, fail, skip, info;
 };
 
 static struct tally count(const struct check_report *r)
 {
-    struct tally t = {0, 0, 0, 0};
+    struct tally t = {0, 0, 0, 0, 0};
 
     for (size_t i = 0; i < r->n; i++) {
         switch (r->items[i].status) {
@@ -520,6 +535,9 @@ static struct tally count(const struct check_report *r)
             break;
         case CHECK_SKIP:
             t.skip++;
+            break;
+        case CHECK_INFO:
+            t.info++;
             break;
         }
     }
@@ -548,7 +566,12 @@ static void print_table(const struct check_report *r, bool color)
             printf("%*s%s%s%s\n", 7, "", color ? "\033[2m" : "", c->remediation,
                    color ? "\033[0m" : "");
     }
-    printf("\n%zu passed, %zu warnings, %zu failed, %zu skipped\n", t.pass, t.warn, t.fail, t.skip);
+    printf("\n%zu passed, %zu warnings, %zu failed, %zu skipped", t.pass, t.warn, t.fail, t.skip);
+    if (t.info)
+        printf(", %zu info", t.info);
+    if (r->ec2_api_calls >= 0)
+        printf("; %ld EC2 API call%s", r->ec2_api_calls, r->ec2_api_calls == 1 ? "" : "s");
+    printf("\n");
 }
 
 static bool print_json(const struct check_report *r, json_t *repair)
@@ -563,15 +586,20 @@ static bool print_json(const struct check_report *r, json_t *repair)
 
     for (size_t i = 0; ok && i < r->n; i++) {
         const struct check_result *c = &r->items[i];
-        ok = json_array_append_new(
-                 checks, json_pack("{s:s, s:s, s:s, s:s, s:s}", "group", c->group, "subject",
-                                   c->subject, "status", check_status_name(c->status), "detail",
-                                   c->detail, "remediation", c->remediation)) == 0;
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "group", c->group, "subject", c->subject,
+                              "status", check_status_name(c->status), "detail", c->detail,
+                              "remediation", c->remediation);
+        if (o && (c->flags & CHECK_FLAG_OVERRULED))
+            json_object_set_new(o, "overruled", json_true());
+        ok = json_array_append_new(checks, o) == 0;
     }
     ok = ok && json_object_set_new(root, "summary",
-                                   json_pack("{s:I, s:I, s:I, s:I}", "pass", (json_int_t)t.pass,
-                                             "warn", (json_int_t)t.warn, "fail", (json_int_t)t.fail,
-                                             "skip", (json_int_t)t.skip)) == 0;
+                                   json_pack("{s:I, s:I, s:I, s:I, s:I}", "pass",
+                                             (json_int_t)t.pass, "warn", (json_int_t)t.warn, "fail",
+                                             (json_int_t)t.fail, "skip", (json_int_t)t.skip, "info",
+                                             (json_int_t)t.info)) == 0;
+    if (ok && r->ec2_api_calls >= 0)
+        ok = json_object_set_new(root, "ec2_api_calls", json_integer(r->ec2_api_calls)) == 0;
     text = ok ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     if (text)
         printf("%s\n", text);
@@ -651,7 +679,7 @@ static bool repair(const struct config *cfg, const struct preflight_options *opt
 {
     struct aws_creds_provider *creds = NULL;
     struct ec2 *ec2 = NULL;
-    struct aws_input_storage s;
+    struct pfaws_input *s = NULL;
     struct aws_repair_plan plan;
     struct infra_error ierr = {{0}};
     char region[64];
@@ -659,13 +687,13 @@ static bool repair(const struct config *cfg, const struct preflight_options *opt
 
     *applied = false;
     memset(&plan, 0, sizeof(plan));
-    memset(&s, 0, sizeof(s));
     if (!cfg->aws) {
         fprintf(stderr, "anonetl preflight: --repair: nothing to repair without an aws: section\n");
         return true;
     }
-    if (!aws_open(cfg, region, sizeof(region), &creds, &ec2, &ierr) ||
-        !aws_input_build(cfg->aws, region, &s) || !aws_repair_plan_build(ec2, &s.in, &plan, &ierr))
+    if (!pfaws_open(cfg, region, sizeof(region), &creds, &ec2, &ierr) ||
+        !(s = pfaws_input_new(cfg, region, NULL)) ||
+        !aws_repair_plan_build(ec2, pfaws_input_get(s), &plan, &ierr))
         goto out;
     if (opt->yes && plan.n_actions > 0) {
         *applied = true;
@@ -676,8 +704,8 @@ static bool repair(const struct config *cfg, const struct preflight_options *opt
     ok = true;
 out:
     aws_repair_plan_free(&plan);
-    aws_input_free(&s);
-    aws_free(creds, ec2);
+    pfaws_input_free(s);
+    pfaws_close(creds, ec2);
     if (!ok)
         fprintf(stderr, "anonetl preflight: --repair: %s\n",
                 ierr.msg[0] ? ierr.msg : "out of memory");

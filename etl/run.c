@@ -560,7 +560,9 @@ static void run_free(struct run *r)
     abuf_free_secret(&r->key);
 }
 
-/* The same checks as `anonetl preflight`, before anything is written: a FAIL is exit 3. */
+/* The same checks as `anonetl preflight`, before anything is written: a FAIL is exit 3.
+ * Only a live probe can fail the run: with the live probes passing, preflight has turned
+ * the EC2 API's FAILs into WARNs (preflight.h, "the verdict"). */
 static int run_preflight(struct run *r)
 {
     struct check_report report;
@@ -582,10 +584,16 @@ static int run_preflight(struct run *r)
         abuf_free(&msg);
         code = EXIT_PREFLIGHT;
     } else {
-        for (size_t i = 0; i < report.n; i++)
-            if (report.items[i].status == CHECK_WARN)
-                log_warn("preflight_warning", NULL, "%s %s: %s", report.items[i].group,
-                         report.items[i].subject, report.items[i].detail);
+        /* the live probes passed: a WARN flagged overruled is the EC2 API disagreeing with
+         * them (or unreachable); it is also a metric, so an alarm can watch for drift */
+        for (size_t i = 0; i < report.n; i++) {
+            const struct check_result *c = &report.items[i];
+            if (c->status != CHECK_WARN)
+                continue;
+            log_warn("preflight_warning", NULL, "%s %s: %s", c->group, c->subject, c->detail);
+            if (c->flags & CHECK_FLAG_OVERRULED)
+                metrics_preflight_disagreement(c->group, c->subject);
+        }
     }
     check_report_free(&report);
     return code;

@@ -1,10 +1,12 @@
 /*
  * aws_checks.c: the AWS preflight checks (see aws_checks.h).
  *
- * Peerings are described first (one call per id, so one bad id cannot hide the others)
- * and kept: the DNS option check reads them, and the route check uses them to catch a
- * route whose peering is no longer active (real EC2 then shows the route as blackhole;
- * simulators may not) and to check the destination lies inside the peer VPC's CIDRs.
+ * Everything is judged on one aws_view fetched first with batched Describe calls (so a
+ * bad id cannot hide the others: filters skip it, and the check says "not found"). The
+ * configured expectations (aws.peerings, aws.routes, aws.security_groups) are checked
+ * against what the packets meet when the job's identity is known: a security group is
+ * judged on the job's real address and groups, a route table that the job's subnet does
+ * not use is flagged. The path analysis itself is infra/aws_path.c.
  * Errors that make every call fail (authentication, no network path, throttling) stop
  * the run with one FAIL; other errors are the FAIL of the check concerned.
  */
@@ -14,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "infra/aws_eval.h"
+#include "infra/aws_view.h"
 #include "infra/cidr.h"
 #include "infra/ec2.h"
 
@@ -21,10 +25,8 @@ struct run {
     struct ec2 *ec2;
     const struct aws_check_input *in;
     struct check_report *rep;
-    struct ec2_peering *pcx; /* per configured peering */
-    bool *found;             /* described and found */
-    bool fatal;
-    struct infra_error *err;
+    struct aws_view v;
+    const struct ec2_network_interface *job_eni;
 };
 
 static const char *region_or(const char *r, const struct run *run)
@@ -32,15 +34,9 @@ static const char *region_or(const char *r, const struct run *run)
     return r && r[0] ? r : run->in->region ? run->in->region : "";
 }
 
-static bool is_fatal(const struct ec2_error *e)
+static void report_fatal(struct run *r, const struct ec2_error *e)
 {
-    return e->kind == EC2_ERR_AUTH || e->kind == EC2_ERR_TRANSPORT ||
-           e->kind == EC2_ERR_THROTTLED || e->kind == EC2_ERR_CLOCK_SKEW;
-}
-
-static void report_fatal(struct run *r, const char *group, const struct ec2_error *e)
-{
-    struct check_result *c = check_report_add(r->rep, group, "EC2 API", CHECK_FAIL);
+    struct check_result *c = check_report_add(r->rep, "peering", "EC2 API", CHECK_FAIL);
 
     check_result_detail(c, "%s", e->base.msg);
     switch (e->kind) {
@@ -64,21 +60,14 @@ static void report_fatal(struct run *r, const char *group, const struct ec2_erro
                          ec2_endpoint(r->ec2)[0] ? ec2_endpoint(r->ec2) : "of the region");
         break;
     }
-    infra_error_set(r->err, "%s", e->base.msg);
-    r->fatal = true;
 }
 
-/* A per-check API failure: fatal ones stop the run, the others are this check's result. */
+/* A kind of object could not be described (not fatal): this check's result says so. */
 static void api_problem(struct run *r, const char *group, const char *subject,
                         enum check_status sev, const struct ec2_error *e)
 {
-    struct check_result *c;
+    struct check_result *c = check_report_add(r->rep, group, subject, sev);
 
-    if (is_fatal(e)) {
-        report_fatal(r, group, e);
-        return;
-    }
-    c = check_report_add(r->rep, group, subject, sev);
     check_result_detail(c, "%s", e->base.msg);
     if (e->kind == EC2_ERR_DENIED)
         check_result_fix(c,
@@ -116,41 +105,14 @@ static bool status_in(const char *s, const char *const *list)
     return false;
 }
 
-static void check_peering_status(struct run *r, size_t i)
+static void peering_not_active(struct run *r, const struct aws_peering_spec *spec,
+                               const struct ec2_peering *p, enum check_status sev, const char *req)
 {
-    const struct aws_peering_spec *spec = &r->in->peerings[i];
-    enum check_status sev = spec->required ? CHECK_FAIL : CHECK_WARN;
     static const char *const dead[] = {"deleted", "deleting", "rejected",
                                        "failed",  "expired",  NULL};
     static const char *const transient[] = {"initiating-request", "provisioning", NULL};
-    const struct ec2_peering *p = &r->pcx[i];
-    char req[192], acc[192];
-    struct check_result *c;
-    struct ec2_error e;
-    bool found;
+    struct check_result *c = check_report_add(r->rep, "peering", spec->id, sev);
 
-    if (!ec2_describe_peering(r->ec2, spec->id, &r->pcx[i], &found, &e)) {
-        api_problem(r, "peering", spec->id, sev, &e);
-        return;
-    }
-    if (!found) {
-        c = check_report_add(r->rep, "peering", spec->id, sev);
-        check_result_detail(c, "peering %s not found in region %s", spec->id, region_or(NULL, r));
-        check_result_fix(c,
-                         "check aws.peerings[].id and aws.region: the peering must be "
-                         "visible from %s with these credentials",
-                         region_or(NULL, r));
-        return;
-    }
-    r->found[i] = true;
-    side_text(&p->requester, r, req, sizeof(req));
-    side_text(&p->accepter, r, acc, sizeof(acc));
-    if (strcmp(p->status, "active") == 0) {
-        c = check_report_add(r->rep, "peering", spec->id, CHECK_PASS);
-        check_result_detail(c, "active: %s <-> %s", req, acc);
-        return;
-    }
-    c = check_report_add(r->rep, "peering", spec->id, sev);
     if (strcmp(p->status, "pending-acceptance") == 0) {
         const char *acc_region = region_or(p->accepter.region, r);
         /* what aws_repair can do: same account, accepter in the region we talk to */
@@ -187,26 +149,111 @@ static void check_peering_status(struct run *r, size_t i)
     }
 }
 
+static void check_peering_status(struct run *r, const struct aws_peering_spec *spec)
+{
+    enum check_status sev = spec->required ? CHECK_FAIL : CHECK_WARN;
+    const struct ec2_peering *p = aws_view_peering(&r->v, spec->id);
+    char req[192], acc[192];
+    struct check_result *c;
+
+    if (r->v.f_peerings.failed) {
+        api_problem(r, "peering", spec->id, sev, &r->v.f_peerings.err);
+        return;
+    }
+    if (!p) {
+        c = check_report_add(r->rep, "peering", spec->id, sev);
+        check_result_detail(c, "peering %s not found in region %s", spec->id, region_or(NULL, r));
+        check_result_fix(c,
+                         "check aws.peerings[].id and aws.region: the peering must be "
+                         "visible from %s with these credentials",
+                         region_or(NULL, r));
+        return;
+    }
+    side_text(&p->requester, r, req, sizeof(req));
+    side_text(&p->accepter, r, acc, sizeof(acc));
+    if (strcmp(p->status, "active") != 0) {
+        peering_not_active(r, spec, p, sev, req);
+        return;
+    }
+    c = check_report_add(r->rep, "peering", spec->id, CHECK_PASS);
+    check_result_detail(c, "active: %s <-> %s", req, acc);
+}
+
 /* ---- DNS resolution option ---- */
 
-static void check_dns(struct run *r, size_t i)
+static bool side_holds(const struct ec2_vpc_side *s, const struct cidr *addr)
 {
-    const struct aws_peering_spec *spec = &r->in->peerings[i];
+    struct infra_error ignored;
+    struct cidr c;
+
+    for (size_t i = 0; i < s->n_cidrs; i++)
+        if (cidr_parse(s->cidrs[i], &c, &ignored) && cidr_covers(&c, addr))
+            return true;
+    return false;
+}
+
+/* Does expect_cidr (or, without one, nothing) put the endpoint on either side of p? */
+static bool endpoint_over(const struct aws_path_endpoint *ep, const struct ec2_peering *p)
+{
+    struct infra_error ignored;
+    struct cidr want;
+
+    if (!ep->expect_cidr || !cidr_parse(ep->expect_cidr, &want, &ignored))
+        return true;
+    return side_holds(&p->requester, &want) || side_holds(&p->accepter, &want);
+}
+
+struct dns_evidence {
+    const struct aws_path_endpoint *needed, *fine; /* an endpoint of each kind */
+    const char *needed_addr, *fine_addr;
+};
+
+/* How the databases' names resolve, as evidence about this peering's DNS option: a name
+ * resolving to a public address over it needs the option; a name already resolving to a
+ * private address on either side of it does not. */
+static void dns_evidence(const struct run *r, const struct ec2_peering *p, struct dns_evidence *ev)
+{
+    const struct aws_path_input *pi = r->in->path;
+
+    memset(ev, 0, sizeof(*ev));
+    for (size_t i = 0; pi && i < pi->n_endpoints; i++) {
+        const struct aws_path_endpoint *ep = &pi->endpoints[i];
+        if (!ep->host_is_name || !ep->addr_source || strcmp(ep->addr_source, "resolved") != 0)
+            continue;
+        for (size_t j = 0; j < ep->n_addrs; j++) {
+            struct cidr a;
+            if (!cidr_parse_addr(ep->addrs[j], &a))
+                continue;
+            if (aws_addr_is_public(ep->addrs[j]) && endpoint_over(ep, p) && !ev->needed) {
+                ev->needed = ep;
+                ev->needed_addr = ep->addrs[j];
+            } else if ((side_holds(&p->requester, &a) || side_holds(&p->accepter, &a)) &&
+                       !ev->fine) {
+                ev->fine = ep;
+                ev->fine_addr = ep->addrs[j];
+            }
+        }
+    }
+}
+
+static void check_dns(struct run *r, const struct aws_peering_spec *spec)
+{
     enum check_status sev = spec->required ? CHECK_FAIL : CHECK_WARN;
-    const struct ec2_peering *p = &r->pcx[i];
+    const struct ec2_peering *p = aws_view_peering(&r->v, spec->id);
     bool want_req =
         spec->dns_resolution == AWS_DNS_BOTH || spec->dns_resolution == AWS_DNS_REQUESTER;
     bool want_acc =
         spec->dns_resolution == AWS_DNS_BOTH || spec->dns_resolution == AWS_DNS_ACCEPTER;
     bool off_req, off_acc;
+    const char *sides;
+    struct dns_evidence ev;
     struct check_result *c;
 
     if (!want_req && !want_acc)
         return;
-    if (!r->found[i] || strcmp(p->status, "active") != 0) {
+    if (!p || strcmp(p->status, "active") != 0) {
         c = check_report_add(r->rep, "dns-option", spec->id, CHECK_SKIP);
-        check_result_detail(c, "not checked: the peering is %s",
-                            r->found[i] ? p->status : "not available");
+        check_result_detail(c, "not checked: the peering is %s", p ? p->status : "not available");
         return;
     }
     off_req = want_req && !p->requester.allow_dns_from_remote;
@@ -219,13 +266,31 @@ static void check_dns(struct run *r, size_t i)
                                                  : "accepter side");
         return;
     }
+    sides = off_req && off_acc ? "requester and accepter sides"
+            : off_req          ? "requester side"
+                               : "accepter side";
+    dns_evidence(r, p, &ev);
+    if (!ev.needed && ev.fine) {
+        c = check_report_add(r->rep, "dns-option", spec->id, CHECK_INFO);
+        check_result_detail(c,
+                            "remote VPC DNS resolution is off on the %s, but not needed: %s "
+                            "(%s) already resolves to the private address %s in the peer VPC",
+                            sides, ev.fine->host ? ev.fine->host : "?", ev.fine->name,
+                            ev.fine_addr);
+        return;
+    }
     c = check_report_add(r->rep, "dns-option", spec->id, sev);
-    check_result_detail(c,
-                        "remote VPC DNS resolution is off on the %s (host names of the peer "
-                        "resolve to public addresses)",
-                        off_req && off_acc ? "requester and accepter sides"
-                        : off_req          ? "requester side"
-                                           : "accepter side");
+    if (ev.needed)
+        check_result_detail(c,
+                            "remote VPC DNS resolution is off on the %s and %s (%s) resolves to "
+                            "the public address %s: traffic would not take the peering",
+                            sides, ev.needed->host ? ev.needed->host : "?", ev.needed->name,
+                            ev.needed_addr);
+    else
+        check_result_detail(c,
+                            "remote VPC DNS resolution is off on the %s (host names of the peer "
+                            "resolve to public addresses)",
+                            sides);
     check_result_fix(c,
                      "enable DNS resolution: anonetl preflight --repair --yes, or aws ec2 "
                      "modify-vpc-peering-connection-options --vpc-peering-connection-id %s%s%s "
@@ -282,14 +347,25 @@ enum aws_route_verdict aws_route_lookup(const struct ec2_route_table *table,
     return AWS_ROUTE_OK;
 }
 
-/* The route is fine in the table: check the peering behind it and the peer's CIDRs. */
-static void route_ok(struct run *r, const struct aws_route_spec *spec,
-                     const struct ec2_route_table *t, const struct ec2_route *m,
-                     enum check_status sev, const char *subject)
+static bool tgw_allowed(const struct run *r, const char *tgw)
 {
-    int j = find_peering(r, spec->peering);
-    const struct ec2_peering *p = j >= 0 && r->found[j] ? &r->pcx[j] : NULL;
-    const struct ec2_vpc_side *peer = NULL;
+    const struct aws_path_input *pi = r->in->path;
+
+    for (size_t i = 0; pi && i < pi->n_transit_gateways; i++)
+        if (pi->transit_gateways[i] && strcmp(pi->transit_gateways[i], tgw) == 0)
+            return true;
+    return false;
+}
+
+/* The route is via the expected peering: check the peering behind it, the peer's CIDRs,
+ * and that no more specific route sends part of the destination elsewhere. */
+static void route_ok(struct run *r, const struct aws_route_spec *spec,
+                     const struct ec2_route_table *t, const struct aws_route_hit *h,
+                     const struct cidr *want, enum check_status sev, const char *subject)
+{
+    const struct ec2_peering *p = aws_view_peering(&r->v, spec->peering);
+    const struct ec2_vpc_side *peer = p ? aws_peer_side(p, t->vpc_id) : NULL;
+    const struct ec2_route *inner = aws_route_inner_conflict(t, want, h->route);
     struct check_result *c;
 
     if (p && strcmp(p->status, "active") != 0) {
@@ -297,14 +373,10 @@ static void route_ok(struct run *r, const struct aws_route_spec *spec,
         check_result_detail(c,
                             "route %s via %s exists but the peering is %s: traffic is "
                             "dropped (blackhole)",
-                            route_dest(m), spec->peering, p->status);
+                            aws_route_dest_text(h->route), spec->peering, p->status);
         check_result_fix(c, "fix the peering first (see the peering check of %s)", spec->peering);
         return;
     }
-    if (p && strcmp(t->vpc_id, p->requester.vpc_id) == 0)
-        peer = &p->accepter;
-    else if (p && strcmp(t->vpc_id, p->accepter.vpc_id) == 0)
-        peer = &p->requester;
     if (p && t->vpc_id[0] && !peer) {
         c = check_report_add(r->rep, "route", subject, CHECK_WARN);
         check_result_detail(c, "route table %s is in %s, which is on neither side of %s", t->id,
@@ -312,129 +384,189 @@ static void route_ok(struct run *r, const struct aws_route_spec *spec,
         check_result_fix(c, "check aws.routes[].route_table and .peering in the config");
         return;
     }
-    if (peer && peer->n_cidrs) {
-        struct cidr want, pc;
-        struct infra_error ignored;
-        bool inside = false;
-        if (cidr_parse(spec->destination, &want, &ignored))
-            for (size_t k = 0; k < peer->n_cidrs && !inside; k++)
-                inside = cidr_parse(peer->cidrs[k], &pc, &ignored) && cidr_covers(&pc, &want);
-        if (!inside) {
-            c = check_report_add(r->rep, "route", subject, CHECK_WARN);
-            check_result_detail(c, "%s is outside the CIDRs of the peer VPC %s (%s%s)",
-                                spec->destination, peer->vpc_id, peer->cidrs[0],
-                                peer->n_cidrs > 1 ? ", ..." : "");
-            check_result_fix(c, "check aws.routes[].destination: it should be (inside) the "
-                                "peer VPC's CIDR");
-            return;
-        }
+    if (peer && peer->n_cidrs && !side_holds(peer, want)) {
+        c = check_report_add(r->rep, "route", subject, CHECK_WARN);
+        check_result_detail(c, "%s is outside the CIDRs of the peer VPC %s (%s%s)",
+                            spec->destination, peer->vpc_id, peer->cidrs[0],
+                            peer->n_cidrs > 1 ? ", ..." : "");
+        check_result_fix(c, "check aws.routes[].destination: it should be (inside) the "
+                            "peer VPC's CIDR");
+        return;
+    }
+    if (inner) {
+        c = check_report_add(r->rep, "route", subject, sev);
+        check_result_detail(c,
+                            "%s goes via %s, but the more specific route %s goes via %s (%s): "
+                            "that part of %s does not take the peering",
+                            spec->destination, spec->peering, aws_route_dest_text(inner),
+                            inner->target[0] ? inner->target : "?",
+                            inner->state[0] ? inner->state : "active", spec->destination);
+        check_result_fix(c,
+                         "aws ec2 replace-route --route-table-id %s --destination-cidr-block %s "
+                         "--vpc-peering-connection-id %s --region %s (or delete that route)",
+                         t->id, aws_route_dest_text(inner), spec->peering, region_or(NULL, r));
+        return;
     }
     c = check_report_add(r->rep, "route", subject, CHECK_PASS);
-    check_result_detail(c, "%s via %s (route %s, %s)", spec->destination, spec->peering,
-                        route_dest(m), m->state[0] ? m->state : "active");
+    if (h->via_prefix_list)
+        check_result_detail(c, "%s via %s (prefix list route %s, %s)", spec->destination,
+                            spec->peering, h->route->dest_prefix_list,
+                            h->route->state[0] ? h->route->state : "active");
+    else
+        check_result_detail(c, "%s via %s (route %s, %s)", spec->destination, spec->peering,
+                            aws_route_dest_text(h->route),
+                            h->route->state[0] ? h->route->state : "active");
+}
+
+/* A route via a transit gateway the config allows, with its attachment available. */
+static bool route_via_allowed_tgw(struct run *r, const struct ec2_route_table *t,
+                                  const struct aws_route_hit *h, const char *subject)
+{
+    const struct ec2_tgw_attachment *a;
+    struct check_result *c;
+
+    if (strncmp(h->route->target, "tgw-", 4) != 0 || !tgw_allowed(r, h->route->target))
+        return false;
+    a = aws_view_tgw_attachment(&r->v, h->route->target, t->vpc_id);
+    c = check_report_add(r->rep, "route", subject,
+                         a && strcmp(a->state, "available") == 0 ? CHECK_PASS : CHECK_WARN);
+    check_result_detail(c,
+                        "via %s, a transit gateway aws.transit_gateways allows (route %s; "
+                        "attachment %s %s)",
+                        h->route->target, aws_route_dest_text(h->route), a ? a->id : "of this VPC",
+                        a ? a->state : "not visible");
+    if (!a || strcmp(a->state, "available") != 0)
+        check_result_fix(c, "check the attachment of %s to %s", h->route->target, t->vpc_id);
+    return true;
 }
 
 static void route_verdict(struct run *r, const struct aws_route_spec *spec,
                           const struct ec2_route_table *t, enum check_status sev,
                           const char *subject)
 {
-    const struct ec2_route *m;
-    bool exact;
     const char *reg = region_or(NULL, r);
+    struct aws_route_hit h;
+    struct infra_error ignored;
     struct check_result *c;
+    struct cidr want;
+    bool exact;
 
-    switch (aws_route_lookup(t, spec->destination, spec->peering, &m, &exact)) {
-    case AWS_ROUTE_OK:
-        route_ok(r, spec, t, m, sev, subject);
-        return;
-    case AWS_ROUTE_BAD_CIDR:
+    if (!spec->destination || !cidr_parse(spec->destination, &want, &ignored)) {
         c = check_report_add(r->rep, "route", subject, CHECK_FAIL);
         check_result_detail(c, "destination \"%s\" is not a CIDR", spec->destination);
         check_result_fix(c, "fix aws.routes[].destination in the config");
         return;
-    case AWS_ROUTE_MISSING:
+    }
+    aws_route_match(&r->v, t, &want, &h);
+    if (!h.route) {
         c = check_report_add(r->rep, "route", subject, sev);
-        check_result_detail(c, "no route in %s covers %s", t->id, spec->destination);
+        check_result_detail(c, "no route in %s covers %s%s%s", t->id, spec->destination,
+                            h.unknown_prefix_list[0] ? " (unknown: the entries of " : "",
+                            h.unknown_prefix_list[0] ? h.unknown_prefix_list : "");
         check_result_fix(c,
                          "add it: anonetl preflight --repair --yes, or aws ec2 create-route "
                          "--route-table-id %s --destination-cidr-block %s "
                          "--vpc-peering-connection-id %s --region %s",
                          t->id, spec->destination, spec->peering, reg);
         return;
-    case AWS_ROUTE_BLACKHOLE:
+    }
+    exact = !h.via_prefix_list && cidr_equal(&h.dest, &want);
+    if (!aws_route_active(h.route)) {
         c = check_report_add(r->rep, "route", subject, sev);
         check_result_detail(c, "route %s via %s is %s (its target is gone or not active)",
-                            route_dest(m), m->target[0] ? m->target : "?", m->state);
+                            aws_route_dest_text(h.route),
+                            h.route->target[0] ? h.route->target : "?", h.route->state);
         check_result_fix(c,
                          "point it at the peering: aws ec2 replace-route --route-table-id %s "
                          "--destination-cidr-block %s --vpc-peering-connection-id %s "
                          "--region %s",
-                         t->id, route_dest(m), spec->peering, reg);
-        return;
-    case AWS_ROUTE_WRONG_TARGET:
-        c = check_report_add(r->rep, "route", subject, sev);
-        check_result_detail(c, "traffic to %s takes route %s via %s, not %s", spec->destination,
-                            route_dest(m), m->target[0] ? m->target : "?", spec->peering);
-        if (exact)
-            check_result_fix(c,
-                             "aws ec2 replace-route --route-table-id %s "
-                             "--destination-cidr-block %s --vpc-peering-connection-id %s "
-                             "--region %s",
-                             t->id, route_dest(m), spec->peering, reg);
-        else
-            check_result_fix(c,
-                             "add the more specific route: anonetl preflight --repair --yes, "
-                             "or aws ec2 create-route --route-table-id %s "
-                             "--destination-cidr-block %s --vpc-peering-connection-id %s "
-                             "--region %s",
-                             t->id, spec->destination, spec->peering, reg);
+                         t->id, aws_route_dest_text(h.route), spec->peering, reg);
         return;
     }
+    if (spec->peering && strcmp(h.route->pcx, spec->peering) == 0) {
+        route_ok(r, spec, t, &h, &want, sev, subject);
+        return;
+    }
+    if (route_via_allowed_tgw(r, t, &h, subject))
+        return;
+    c = check_report_add(r->rep, "route", subject, sev);
+    check_result_detail(c, "traffic to %s takes route %s via %s, not %s", spec->destination,
+                        aws_route_dest_text(h.route), h.route->target[0] ? h.route->target : "?",
+                        spec->peering);
+    if (exact)
+        check_result_fix(c,
+                         "aws ec2 replace-route --route-table-id %s "
+                         "--destination-cidr-block %s --vpc-peering-connection-id %s "
+                         "--region %s",
+                         t->id, aws_route_dest_text(h.route), spec->peering, reg);
+    else
+        check_result_fix(c,
+                         "add the more specific route: anonetl preflight --repair --yes, "
+                         "or aws ec2 create-route --route-table-id %s "
+                         "--destination-cidr-block %s --vpc-peering-connection-id %s "
+                         "--region %s",
+                         t->id, spec->destination, spec->peering, reg);
+}
+
+/* A configured table in the job's (or a database's) VPC that its subnet does not use. */
+static bool route_table_unused(struct run *r, const struct ec2_route_table *t, const char *subject)
+{
+    const struct ec2_network_interface *who[1 + AWS_VIEW_MAX_IPS];
+    size_t n = 0;
+
+    if (r->job_eni)
+        who[n++] = r->job_eni;
+    for (size_t i = 0; i < r->v.enis.n && n < sizeof(who) / sizeof(who[0]); i++)
+        if (&r->v.enis.items[i] != r->job_eni)
+            who[n++] = &r->v.enis.items[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct ec2_route_table *used;
+        struct check_result *c;
+        bool explicit_assoc;
+        if (strcmp(who[i]->vpc_id, t->vpc_id) != 0 || !aws_view_has_vpc(&r->v, t->vpc_id))
+            continue;
+        used = aws_view_subnet_table(&r->v, who[i]->vpc_id, who[i]->subnet_id, &explicit_assoc);
+        if (!used || used == t)
+            return false;
+        c = check_report_add(r->rep, "route", subject, CHECK_WARN);
+        check_result_detail(c,
+                            "%s is not the table of %s's subnet %s, which uses %s (%s): no "
+                            "packet of %s takes this table (see path.route)",
+                            t->id, who[i] == r->job_eni ? "the job" : "the database",
+                            who[i]->subnet_id, used->id,
+                            explicit_assoc ? "explicit association" : "the VPC's main table",
+                            who[i] == r->job_eni ? "the job" : "the database");
+        check_result_fix(c, "point aws.routes[].route_table at %s, or associate %s with %s",
+                         used->id, who[i]->subnet_id, t->id);
+        return true;
+    }
+    return false;
 }
 
 static void check_route(struct run *r, const struct aws_route_spec *spec)
 {
     int j = find_peering(r, spec->peering);
     enum check_status sev = j >= 0 && !r->in->peerings[j].required ? CHECK_WARN : CHECK_FAIL;
-    const char *ids[1] = {spec->route_table};
-    struct ec2_route_table_list l = {0};
-    const struct ec2_route_table *t = NULL;
+    const struct ec2_route_table *t = aws_view_table(&r->v, spec->route_table);
     char subject[96];
-    struct ec2_error e;
 
     snprintf(subject, sizeof(subject), "%s -> %s", spec->route_table, spec->destination);
-    if (!ec2_describe_route_tables(r->ec2, ids, 1, NULL, 0, &l, &e) &&
-        e.kind != EC2_ERR_NOT_FOUND) {
-        api_problem(r, "route", subject, sev, &e);
-        goto out;
+    if (!t && r->v.f_tables.failed) {
+        api_problem(r, "route", subject, sev, &r->v.f_tables.err);
+        return;
     }
-    for (size_t i = 0; i < l.n && !t; i++)
-        if (strcmp(l.items[i].id, spec->route_table) == 0)
-            t = &l.items[i];
     if (!t) {
         struct check_result *c = check_report_add(r->rep, "route", subject, sev);
         check_result_detail(c, "route table %s not found in region %s", spec->route_table,
                             region_or(NULL, r));
         check_result_fix(c, "check aws.routes[].route_table and aws.region in the config");
-        goto out;
+        return;
     }
     route_verdict(r, spec, t, sev, subject);
-out:
-    ec2_route_table_list_free(&l);
+    (void)route_table_unused(r, t, subject);
 }
 
 /* ---- security groups ---- */
-
-static bool perm_covers_port(const struct ec2_ip_permission *p, int port)
-{
-    if (strcmp(p->protocol, "-1") == 0)
-        return true;
-    if (strcmp(p->protocol, "tcp") != 0 && strcmp(p->protocol, "6") != 0)
-        return false;
-    if (!p->has_ports || p->from_port == -1)
-        return true;
-    return p->from_port <= port && port <= p->to_port;
-}
 
 static bool perm_covers_source(const struct ec2_ip_permission *p, const char *from)
 {
@@ -464,7 +596,7 @@ bool aws_sg_allows(const struct ec2_security_group *g, int port, const char *fro
         return false;
     for (size_t i = 0; i < g->n_ingress; i++) {
         const struct ec2_ip_permission *p = &g->ingress[i];
-        if (perm_covers_port(p, port) && perm_covers_source(p, from)) {
+        if (aws_perm_covers_tcp_port(p, port) && perm_covers_source(p, from)) {
             if (rule)
                 *rule = p;
             return true;
@@ -473,85 +605,239 @@ bool aws_sg_allows(const struct ec2_security_group *g, int port, const char *fro
     return false;
 }
 
-static void check_sg(struct run *r, const struct aws_sg_spec *spec)
-{
-    const char *ids[1] = {spec->group};
-    struct ec2_sg_list l = {0};
-    const struct ec2_security_group *g = NULL;
-    const struct ec2_ip_permission *rule;
-    bool is_sg = spec->from && strncmp(spec->from, "sg-", 3) == 0;
-    struct check_result *c;
-    char subject[96];
-    struct ec2_error e;
+#define SG_BLOCKS_MAX 512
 
-    snprintf(subject, sizeof(subject), "%s tcp/%d from %s", spec->group, spec->port,
-             spec->from ? spec->from : "?");
-    if (!ec2_describe_security_groups(r->ec2, ids, 1, NULL, 0, &l, &e) &&
-        e.kind != EC2_ERR_NOT_FOUND) {
-        api_problem(r, "sg", subject, CHECK_FAIL, &e);
-        goto out;
+/* Every CIDR the group's ingress rules for `port` admit (prefix lists expanded) into
+ * blocks; the rules together cover `from` when their union does. */
+static size_t sg_blocks(const struct run *r, const struct ec2_security_group *g, int port,
+                        struct cidr *blocks, size_t max)
+{
+    struct infra_error ignored;
+    size_t n = 0;
+
+    for (size_t i = 0; i < g->n_ingress; i++) {
+        const struct ec2_ip_permission *p = &g->ingress[i];
+        if (!aws_perm_covers_tcp_port(p, port))
+            continue;
+        for (size_t k = 0; k < p->n_cidrs && n < max; k++)
+            if (cidr_parse(p->cidrs[k], &blocks[n], &ignored))
+                n++;
+        for (size_t k = 0; k < p->n_prefix_lists; k++) {
+            const struct aws_prefix_list *pl = aws_view_prefix_list(&r->v, p->prefix_lists[k]);
+            for (size_t e = 0; pl && !pl->fetch.failed && e < pl->entries.n && n < max; e++)
+                if (cidr_parse(pl->entries.cidrs[e], &blocks[n], &ignored))
+                    n++;
+        }
     }
-    for (size_t i = 0; i < l.n && !g; i++)
-        if (strcmp(l.items[i].id, spec->group) == 0)
-            g = &l.items[i];
-    if (!g) {
-        c = check_report_add(r->rep, "sg", subject, CHECK_FAIL);
-        check_result_detail(c, "security group %s not found in region %s", spec->group,
-                            region_or(NULL, r));
-        check_result_fix(c, "check aws.security_groups[].group and aws.region in the config");
-        goto out;
-    }
-    if (aws_sg_allows(g, spec->port, spec->from, &rule)) {
-        c = check_report_add(r->rep, "sg", subject, CHECK_PASS);
-        if (rule->has_ports && rule->from_port != -1)
-            check_result_detail(c, "allowed by an ingress rule %s %d-%d", rule->protocol,
-                                rule->from_port, rule->to_port);
-        else
-            check_result_detail(c, "allowed by an ingress rule %s (all ports)",
-                                strcmp(rule->protocol, "-1") == 0 ? "all protocols"
-                                                                  : rule->protocol);
-        goto out;
-    }
-    c = check_report_add(r->rep, "sg", subject, CHECK_FAIL);
-    check_result_detail(c, "no ingress rule of %s allows tcp/%d from %s", spec->group, spec->port,
-                        spec->from ? spec->from : "?");
+    return n;
+}
+
+static void sg_fix(struct run *r, struct check_result *c, const struct aws_sg_spec *spec)
+{
+    bool is_sg = spec->from && strncmp(spec->from, "sg-", 3) == 0;
+
     check_result_fix(c,
                      "aws ec2 authorize-security-group-ingress --group-id %s --protocol tcp "
                      "--port %d %s %s --region %s",
                      spec->group, spec->port, is_sg ? "--source-group" : "--cidr",
                      spec->from ? spec->from : "?", region_or(NULL, r));
-out:
-    ec2_sg_list_free(&l);
+}
+
+static void sg_for_from(struct run *r, const struct aws_sg_spec *spec,
+                        const struct ec2_security_group *g, const char *subject);
+
+/* The job's identity is known: the rules must let its address or one of its groups in. */
+static void sg_for_job(struct run *r, const struct aws_sg_spec *spec,
+                       const struct ec2_security_group *g, const char *subject)
+{
+    const struct aws_path_job *job = &r->in->path->job;
+    const char *groups[16];
+    struct aws_party party = {.groups = groups};
+    const char *ip = r->job_eni ? (job->ip ? job->ip : r->job_eni->private_ip) : job->ip;
+    struct aws_sg_verdict vd;
+    char perm[64];
+    struct check_result *c;
+
+    if (r->job_eni)
+        for (size_t i = 0; i < r->job_eni->n_groups && party.n_groups < 16; i++)
+            groups[party.n_groups++] = r->job_eni->groups[i];
+    else
+        for (size_t i = 0; i < job->n_groups && party.n_groups < 16; i++)
+            groups[party.n_groups++] = job->groups[i];
+    if (!ip || !cidr_parse_addr(ip, &party.addr)) {
+        sg_for_from(r, spec, g, subject);
+        return;
+    }
+    aws_sg_judge(&r->v, &g, 1, false, spec->port, &party, &vd);
+    if (vd.allowed) {
+        aws_perm_text(vd.rule, perm, sizeof(perm));
+        c = check_report_add(r->rep, "sg", subject, CHECK_PASS);
+        check_result_detail(c, "lets the job in (%s%s%s) by an ingress rule %s from %s", ip,
+                            party.n_groups ? ", group " : "", party.n_groups ? groups[0] : "", perm,
+                            vd.matched);
+        return;
+    }
+    c = check_report_add(r->rep, "sg", subject,
+                         vd.unknown_prefix_list[0] ? CHECK_WARN : CHECK_FAIL);
+    check_result_detail(
+        c, "no ingress rule of %s allows tcp/%d from the job (%s%s%s)%s%s%s%s", spec->group,
+        spec->port, ip, party.n_groups ? ", group " : "", party.n_groups ? groups[0] : "",
+        vd.stale_reference[0] ? "; stale reference " : "", vd.stale_reference,
+        vd.unknown_prefix_list[0] ? "; unknown: the entries of " : "", vd.unknown_prefix_list);
+    sg_fix(r, c, spec);
+}
+
+/* The job is unknown: the rules together must cover the configured source. */
+static void sg_for_from(struct run *r, const struct aws_sg_spec *spec,
+                        const struct ec2_security_group *g, const char *subject)
+{
+    const struct ec2_ip_permission *rule;
+    struct infra_error ignored;
+    struct check_result *c;
+    struct cidr want;
+    char perm[64];
+    bool overlap = false;
+    size_t n;
+
+    if (aws_sg_allows(g, spec->port, spec->from, &rule)) {
+        aws_perm_text(rule, perm, sizeof(perm));
+        c = check_report_add(r->rep, "sg", subject, CHECK_PASS);
+        check_result_detail(c, "allowed by an ingress rule %s", perm);
+        return;
+    }
+    if (spec->from && strncmp(spec->from, "sg-", 3) != 0 &&
+        cidr_parse(spec->from, &want, &ignored)) {
+        struct cidr *blocks = calloc(SG_BLOCKS_MAX, sizeof(*blocks));
+        bool covered;
+        n = blocks ? sg_blocks(r, g, spec->port, blocks, SG_BLOCKS_MAX) : 0;
+        covered = blocks && aws_cidrs_cover(&want, blocks, n, &overlap);
+        free(blocks);
+        if (covered) {
+            c = check_report_add(r->rep, "sg", subject, CHECK_PASS);
+            check_result_detail(c,
+                                "allowed by the ingress rules for tcp/%d together (%zu "
+                                "blocks cover %s)",
+                                spec->port, n, spec->from);
+            return;
+        }
+    }
+    if (overlap) {
+        c = check_report_add(r->rep, "sg", subject, CHECK_WARN);
+        check_result_detail(c,
+                            "the ingress rules of %s for tcp/%d cover only part of %s; whether "
+                            "they cover the job is unknown (its address is not known)",
+                            spec->group, spec->port, spec->from);
+        check_result_fix(c, "set aws.job (or run where ECS task metadata or IMDSv2 answers) so "
+                            "the job's real address is judged, or narrow "
+                            "aws.security_groups[].from");
+        return;
+    }
+    c = check_report_add(r->rep, "sg", subject, CHECK_FAIL);
+    check_result_detail(c, "no ingress rule of %s allows tcp/%d from %s", spec->group, spec->port,
+                        spec->from ? spec->from : "?");
+    sg_fix(r, c, spec);
+}
+
+static bool job_known(const struct run *r)
+{
+    const struct aws_path_input *pi = r->in->path;
+
+    return r->job_eni || (pi && pi->job.ip && pi->job.subnet && pi->job.vpc);
+}
+
+static void check_sg(struct run *r, const struct aws_sg_spec *spec)
+{
+    const struct ec2_security_group *g = aws_view_group(&r->v, spec->group);
+    char subject[96];
+
+    snprintf(subject, sizeof(subject), "%s tcp/%d from %s", spec->group, spec->port,
+             spec->from ? spec->from : "?");
+    if (!g && r->v.f_groups.failed) {
+        api_problem(r, "sg", subject, CHECK_FAIL, &r->v.f_groups.err);
+        return;
+    }
+    if (!g) {
+        struct check_result *c = check_report_add(r->rep, "sg", subject, CHECK_FAIL);
+        check_result_detail(c, "security group %s not found in region %s", spec->group,
+                            region_or(NULL, r));
+        check_result_fix(c, "check aws.security_groups[].group and aws.region in the config");
+        return;
+    }
+    if (job_known(r))
+        sg_for_job(r, spec, g, subject);
+    else
+        sg_for_from(r, spec, g, subject);
 }
 
 /* ---- run ---- */
 
+struct request_store {
+    const char **pcx, **rtb, **sg;
+    const char *ips[AWS_VIEW_MAX_IPS];
+};
+
+static bool build_request(const struct aws_check_input *in, struct request_store *s,
+                          struct aws_view_request *req)
+{
+    memset(req, 0, sizeof(*req));
+    s->pcx = calloc(in->n_peerings + 1, sizeof(*s->pcx));
+    s->rtb = calloc(in->n_routes + 1, sizeof(*s->rtb));
+    s->sg = calloc(in->n_security_groups + 1, sizeof(*s->sg));
+    if (!s->pcx || !s->rtb || !s->sg)
+        return false;
+    for (size_t i = 0; i < in->n_peerings; i++)
+        s->pcx[i] = in->peerings[i].id;
+    for (size_t i = 0; i < in->n_routes; i++)
+        s->rtb[i] = in->routes[i].route_table;
+    for (size_t i = 0; i < in->n_security_groups; i++)
+        s->sg[i] = in->security_groups[i].group;
+    if (in->path && (in->run_path || in->path->job.ip || in->path->job.eni))
+        aws_path_request(in->path, s->ips, AWS_VIEW_MAX_IPS, req);
+    if (!in->skip_configured) {
+        req->peerings = s->pcx;
+        req->n_peerings = in->n_peerings;
+        req->route_tables = s->rtb;
+        req->n_route_tables = in->n_routes;
+        req->security_groups = s->sg;
+        req->n_security_groups = in->n_security_groups;
+    }
+    return true;
+}
+
 bool aws_checks_run(struct ec2 *ec2, const struct aws_check_input *in, struct check_report *rep,
                     struct infra_error *err)
 {
-    struct run r = {ec2, in, rep, NULL, NULL, false, err};
+    struct run r = {.ec2 = ec2, .in = in, .rep = rep};
+    struct request_store s = {0};
+    struct aws_view_request req;
     bool ok = false;
 
-    if (in->n_peerings) {
-        r.pcx = calloc(in->n_peerings, sizeof(*r.pcx));
-        r.found = calloc(in->n_peerings, sizeof(*r.found));
-        if (!r.pcx || !r.found) {
-            infra_error_set(err, "out of memory");
-            goto out;
-        }
+    if (!build_request(in, &s, &req)) {
+        infra_error_set(err, "out of memory");
+        goto out;
     }
-    for (size_t i = 0; i < in->n_peerings && !r.fatal; i++) {
-        check_peering_status(&r, i);
-        if (!r.fatal)
-            check_dns(&r, i);
+    if (!aws_view_fetch(ec2, &req, &r.v, err)) {
+        if (r.v.fatal)
+            report_fatal(&r, &r.v.fatal_err);
+        goto out;
     }
-    for (size_t i = 0; i < in->n_routes && !r.fatal; i++)
+    if (in->path)
+        r.job_eni = aws_path_job_eni(&r.v, &in->path->job);
+    for (size_t i = 0; !in->skip_configured && i < in->n_peerings; i++) {
+        check_peering_status(&r, &in->peerings[i]);
+        check_dns(&r, &in->peerings[i]);
+    }
+    for (size_t i = 0; !in->skip_configured && i < in->n_routes; i++)
         check_route(&r, &in->routes[i]);
-    for (size_t i = 0; i < in->n_security_groups && !r.fatal; i++)
+    for (size_t i = 0; !in->skip_configured && i < in->n_security_groups; i++)
         check_sg(&r, &in->security_groups[i]);
-    ok = !r.fatal;
+    if (in->run_path && in->path)
+        aws_path_run(&r.v, in->path, rep);
+    ok = true;
 out:
-    free(r.pcx);
-    free(r.found);
+    aws_view_free(&r.v);
+    free(s.pcx);
+    free(s.rtb);
+    free(s.sg);
     return ok;
 }

@@ -1,7 +1,8 @@
 /*
- * aws_checks.h: the AWS half of the preflight: VPC peerings, their DNS resolution
- * options, the routes over them and the database security groups, checked through the
- * EC2 API (infra/ec2.h) into a struct check_report (infra/check_report.h).
+ * aws_checks.h: the AWS half of the preflight: the configured expectations (VPC
+ * peerings, their DNS resolution options, routes, security groups) and the path analysis
+ * (infra/aws_path.h), judged on one aws_view (infra/aws_view.h) fetched through the EC2 API
+ * (infra/ec2.h) with a fixed number of batched calls, into a struct check_report.
  *
  * infra/ does not include the config loader (anonymise/config.h), so the checks take
  * their own plain input, which mirrors `aws:` of the config (struct cfg_aws); etl/ copies
@@ -9,9 +10,19 @@
  *
  * Groups and subjects of the results:
  *   "peering"    pcx-...                 active / pending-acceptance / deleted ... / not found
- *   "dns-option" pcx-...                 allowDnsResolutionFromRemoteVpc on the sides expected
- *   "route"      rtb-... -> CIDR         longest-prefix match is active and via the peering
- *   "sg"         sg-... tcp/PORT from X  an ingress rule covers the port and the source
+ *   "dns-option" pcx-...                 allowDnsResolutionFromRemoteVpc on the sides expected;
+ *                                        off is a FAIL only when a database name resolves to a
+ *                                        public address over this peering (or nothing says how
+ *                                        the names resolve); a name that already resolves to a
+ *                                        private address in the peer VPC makes it INFO
+ *   "route"      rtb-... -> CIDR         longest-prefix match (prefix-list routes expanded) is
+ *                                        active and via the peering, or via a transit gateway
+ *                                        of aws.transit_gateways; no more specific route sends
+ *                                        part of the CIDR elsewhere; WARN when the job's (or
+ *                                        the database's) subnet uses another table
+ *   "sg"         sg-... tcp/PORT from X  the group's rules together let the job in (its real
+ *                                        address or groups, when known), else cover X
+ *   "path.*"     see infra/aws_path.h
  * A problem with a peering marked required: false (the data team's) is a WARN, not a FAIL;
  * so is a problem with a route via such a peering.
  */
@@ -21,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "infra/aws_path.h"
 #include "infra/check_report.h"
 #include "infra/ec2_xml.h"
 #include "infra/infra_error.h"
@@ -67,10 +79,17 @@ struct aws_check_input {
      * side of a peering is ours. When unset, the owner of the configured route tables or
      * security groups is taken as ours. */
     const char *account_id;
+    /* Where the job runs, the databases' addresses and the transit gateways allowed (NULL:
+     * none known). The configured checks use them too: a security group is judged on the
+     * job's real address and groups, the DNS option on how the names resolve. */
+    const struct aws_path_input *path;
+    bool run_path;        /* add the path.* results */
+    bool skip_configured; /* only the path (--only path) */
 };
 
 /*
- * Run every AWS check and append one result per check to rep.
+ * Run every AWS check and append one result per check to rep (ec2_call_count tells how
+ * many EC2 requests it made).
  * Returns true when every check could run (the report may still hold FAILs: test with
  * check_report_failed). Returns false when the EC2 API cannot be used at all
  * (authentication failure, no network path, still throttled after retries): a FAIL result

@@ -10,6 +10,7 @@ void check_report_init(struct check_report *r)
 {
     r->items = NULL;
     r->n = r->cap = 0;
+    r->ec2_api_calls = -1;
 }
 
 void check_report_free(struct check_report *r)
@@ -77,6 +78,8 @@ const char *check_status_name(enum check_status s)
         return "FAIL";
     case CHECK_SKIP:
         return "SKIP";
+    case CHECK_INFO:
+        return "INFO";
     }
     return "?";
 }

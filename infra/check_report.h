@@ -11,20 +11,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum check_status { CHECK_PASS = 0, CHECK_WARN, CHECK_FAIL, CHECK_SKIP };
+/* INFO: a finding that needs no action (a disabled option the path does not need). */
+enum check_status { CHECK_PASS = 0, CHECK_WARN, CHECK_FAIL, CHECK_SKIP, CHECK_INFO };
+
+/* check_result.flags */
+#define CHECK_FLAG_OVERRULED 1u /* a FAIL of the API view made a WARN: the live probes pass */
 
 struct check_result {
     char group[24];   /* --only name: "peering", "dns-option", "route", "sg", "dns", "tcp", "tls",
-                         "login", "privileges" */
+                         "login", "privileges", or "path.<hop>" (--only path) */
     char subject[96]; /* what was checked: "pcx-0aaa...", "source db.example:5432" */
     enum check_status status;
     char detail[512];      /* one line: what was found */
     char remediation[512]; /* one line: what to do ("" on PASS) */
+    unsigned flags;        /* CHECK_FLAG_* */
 };
 
 struct check_report {
     struct check_result *items;
     size_t n, cap;
+    long ec2_api_calls; /* EC2 requests the AWS checks made; -1 = they did not run */
 };
 
 void check_report_init(struct check_report *r);
@@ -37,6 +43,6 @@ void check_result_detail(struct check_result *c, const char *fmt, ...)
 void check_result_fix(struct check_result *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 bool check_report_failed(const struct check_report *r);
-const char *check_status_name(enum check_status s); /* "PASS", "WARN", "FAIL", "SKIP" */
+const char *check_status_name(enum check_status s); /* "PASS", "WARN", "FAIL", "SKIP", "INFO" */
 
 #endif

@@ -220,6 +220,18 @@ static bool dns_verdict(const struct netprobe_endpoint *ep, struct check_report 
                          cidr);
         return false;
     }
+    if (t->n_public && cidr) {
+        /* the job would leave through an internet or NAT gateway, never the peering */
+        c = add(ep, r, "dns", CHECK_FAIL);
+        check_result_detail(c,
+                            "%s to the public address %s, outside expect_cidr %s: traffic would "
+                            "leave through an internet or NAT gateway, not the peering",
+                            how, t->public_, cidr);
+        check_result_fix(c, "enable DNS resolution from the remote VPC on the peering (so the "
+                            "name resolves to its private address), or point the DSN host at the "
+                            "private address");
+        return false;
+    }
     if (t->n_public) {
         c = add(ep, r, "dns", CHECK_WARN);
         check_result_detail(c,

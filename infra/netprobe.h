@@ -4,7 +4,9 @@
  * For one database endpoint (source or target), each probe adds results to a
  * check_report, in its group:
  *   "dns"        the host name resolves, every address inside the expected CIDR
- *                (a public address: remote VPC DNS resolution is off on the peering);
+ *                (a public address outside it is a FAIL: traffic would leave through an
+ *                internet or NAT gateway; without expect_cidr, a public address is a WARN:
+ *                remote VPC DNS resolution is probably off on the peering);
  *   "tcp"        a connection opens within the timeout (timeout: routing, security
  *                group or NACL; refused: reachable, nothing listening);
  *   "tls"        PostgreSQL SSLRequest, then an OpenSSL handshake verified against

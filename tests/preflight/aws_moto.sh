@@ -47,6 +47,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/aws_moto.XXXXXX")
 LISTENER_PID=
 cleanup() {
     moto_stop
+    [ -n "${MD_PID:-}" ] && kill "$MD_PID" 2>/dev/null
     [ -n "$LISTENER_PID" ] && kill "$LISTENER_PID" 2>/dev/null && wait "$LISTENER_PID" 2>/dev/null
     rm -rf "$tmp"
 }
@@ -68,8 +69,14 @@ WRONG_SECRET=wrong-secret-key-0000000000000000000000
 
 LABELS="none pending dns_off missing_route blackhole igw igw_wide wrong_pcx sg_missing repairable"
 if [ -x "$ASAN_BIN" ]; then LABELS="$LABELS asan=repairable"; fi
+# the path analysis layouts (issue 12), one region each: tests/preflight/lib/aws_path_topology.py
+PATH_LABELS="p_ok p_sg_group p_sg_cidr_cfg_group p_sg_prefix_list p_sg_wrong_subnet
+ p_route_specific_pcx p_route_specific_blackhole p_route_other_table p_route_pl p_tgw_allowed
+ p_tgw_denied p_no_return p_nacl_no_ephemeral p_nacl_linux_only p_nacl_deny_first p_sg_egress
+ p_cross_account p_many"
 # shellcheck disable=SC2086 # word splitting of LABELS is wanted
-if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build --data-user $LABELS 2>"$tmp/topo.err"); then
+if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build --data-user $LABELS $PATH_LABELS \
+    2>"$tmp/topo.err"); then
     eval "$ids"
     ok "topologies built with botocore (signature checking on, data team in its own account)"
 else
@@ -190,6 +197,14 @@ elif what == "failing":
     print(",".join(sorted({c["group"] for c in checks if c["status"] == "FAIL"})))
 elif what == "groups":
     print(",".join(sorted({c["group"] for c in checks})))
+elif what == "calls":
+    print(doc.get("ec2_api_calls", "none"))
+elif what == "status":
+    group, subject = args[0], args[1]
+    print(" ".join(c["status"] for c in checks if c["group"] == group and subject in c["subject"]))
+elif what == "path":
+    print(",".join("%s=%s" % (c["group"][5:], c["status"]) for c in checks
+                   if c["group"].startswith("path.") and args[0] in c["subject"]))
 elif what == "repair":
     r = doc.get("repair") or {}
     print("applied=%s" % str(r.get("applied")).lower())
@@ -414,6 +429,296 @@ else
     not_ok "--repair --yes on a wide internet gateway route" "rc=$rc $(cat "$tmp/out" "$tmp/err")"
 fi
 
+# ---- the path analysis (issue 12) --------------------------------------------------------
+# Layouts of tests/preflight/lib/aws_path_topology.py, one region each, with the addresses of
+# the config reference: the job at 10.20.2.15 (job subnet b of 10.20.0.0/16), the source
+# database's interface at 10.10.5.20 (RDS-like, peer VPC 10.10.0.0/16), the target's at
+# 10.20.3.30 (the job's VPC). `--only path` makes no live probe: the job comes from aws.job
+# (or the fake metadata server), the databases from network.endpoints[].ip.
+
+# pconfig LABEL: $tmp/LABEL.yaml over LABEL's path layout. Env: NOJOB=1 (no aws.job),
+# FROM (aws.security_groups[].from, default 10.20.0.0/16), TGWS (aws.transit_gateways),
+# DNSOPT (the peering's dns_resolution), NODB=1 (no configured route/group of the database
+# side: another account's).
+pconfig() {
+    local v n
+    for v in REGION PCX RTB_JOB RTB_DB SG_DB SG_JOB TGW RTB_OTHER ACL_DB ACL_JOB PL_JOBS PL_DBS \
+        PCX_OTHER SUBNET_B JOB_ENI DB_ENI; do
+        n=${1}_$v
+        printf -v "$v" '%s' "${!n:-}"
+    done
+    {
+        cat <<YAML
+version: 1
+source:
+  dsn: "host=db.path.test port=5432 dbname=src user=reader"
+target:
+  dsn: "host=tgt.path.test port=5432 dbname=tgt user=writer"
+secrets:
+  hash_key: { env: ANONETL_HASH_KEY }
+aws:
+  region: $REGION
+  endpoint: $MOTO_URL
+YAML
+        [ -n "${NOJOB:-}" ] || echo "  job: { ip: 10.20.2.15 }"
+        [ -z "${TGWS:-}" ] || echo "  transit_gateways: [$TGWS]"
+        echo "  peerings:"
+        echo "    - { id: $PCX${DNSOPT:+, dns_resolution: $DNSOPT} }"
+        echo "  routes:"
+        echo "    - { route_table: $RTB_JOB, destination: 10.10.0.0/16, peering: $PCX }"
+        [ -n "${NODB:-}" ] ||
+            echo "    - { route_table: $RTB_DB, destination: 10.20.0.0/16, peering: $PCX }"
+        if [ -z "${NODB:-}" ]; then
+            echo "  security_groups:"
+            echo "    - { group: $SG_DB, port: 5432, from: ${FROM:-10.20.0.0/16} }"
+        fi
+        cat <<YAML
+network:
+  endpoints:
+    - { name: source, expect_cidr: 10.10.0.0/16, ip: 10.10.5.20 }
+    - { name: target, expect_cidr: 10.20.0.0/16, ip: 10.20.3.30 }
+tables:
+  - name: public.people
+    columns:
+      id: keep
+YAML
+    } >"$tmp/$1.yaml"
+}
+for l in $PATH_LABELS; do pconfig "$l"; done
+
+# expect_path NAME LABEL ONLY WANT_RC WANT_FAILING: `preflight --only ONLY --json` on LABEL
+expect_path() {
+    pconfig "$2"
+    ONLY=$3 pf "$2" --json
+    if [ "$rc" = "$4" ] && [ "$(pfq failing 2>&1)" = "$5" ]; then
+        ok "$1: exit $4, FAIL in '${5:-nothing}'"
+    else
+        not_ok "$1: exit $4, FAIL in '${5:-nothing}'" "rc=$rc failing=$(pfq failing 2>&1)
+$(pfq path source 2>&1) $(head -c 3000 "$tmp/out") $(cat "$tmp/err")"
+    fi
+}
+
+# -- healthy: every hop, both directions, both databases
+expect_path "path, healthy layout" p_ok path 0 ""
+pconfig p_ok
+ONLY=path pf p_ok --json
+expect_eq "path, healthy: every hop of the source PASSes, in packet order" \
+    "database=PASS,route=PASS,sg-egress=PASS,job-nacl-out=PASS,db-nacl-in=PASS,sg-ingress=PASS,db-nacl-out=PASS,route-back=PASS,job-nacl-in=PASS" \
+    "$(pfq path source 2>&1)"
+expect_eq "path, healthy: the target in the job's VPC too (local route, group reference)" \
+    "database=PASS,route=PASS,sg-egress=PASS,job-nacl-out=PASS,db-nacl-in=PASS,sg-ingress=PASS,db-nacl-out=PASS,route-back=PASS,job-nacl-in=PASS" \
+    "$(pfq path target 2>&1)"
+expect_eq "--only path: only path.* checks" \
+    "path.database,path.db-nacl-in,path.db-nacl-out,path.job,path.job-nacl-in,path.job-nacl-out,path.route,path.route-back,path.sg-egress,path.sg-ingress" \
+    "$(pfq groups 2>&1)"
+expect_check "path.job: where the job runs, from aws.job" PASS path.job "job 10.20.2.15" \
+    "10.20.2.15 on $p_ok_JOB_ENI in $p_ok_SUBNET_B"
+expect_check "path.database: the RDS-like interface that owns 10.10.5.20" PASS path.database \
+    "source $p_ok_DB_ENI" "\"RDSNetworkInterface\""
+expect_check "path.route: the job subnet's table, longest match on the database address" PASS \
+    path.route "source $p_ok_RTB_JOB" "to 10.10.5.20 takes route 10.10.0.0/16 via $p_ok_PCX (active"
+expect_check "path.job-nacl-out: the ACL rule that decided" PASS path.job-nacl-out \
+    "source $p_ok_ACL_JOB" "rule 100 allow tcp 5432 to 10.10.0.0/16"
+expect_check "path.db-nacl-out: replies on the ephemeral ports" PASS path.db-nacl-out \
+    "source $p_ok_ACL_DB" "tcp 1024-65535 to 10.20.2.15"
+expect_check "path.route-back: the database subnet routes the job back via the peering" PASS \
+    path.route-back "source $p_ok_RTB_DB" "to 10.20.2.15 takes route 10.20.0.0/16 via $p_ok_PCX"
+calls_ok=$(pfq calls 2>&1)
+case "$calls_ok" in [1-9] | [1-9][0-9]) ok "--json reports the EC2 API calls ($calls_ok)" ;;
+*) not_ok "--json reports the EC2 API calls" "$calls_ok" ;; esac
+
+# -- false FAIL: the group allows each job subnet, the config says 10.20.0.0/16
+expect_path "SG allows each job subnet, config says the /16" p_ok sg 0 ""
+expect_check "SG judged on the job's real address" PASS sg "$p_ok_SG_DB tcp/5432 from 10.20.0.0/16" \
+    "by an ingress rule tcp 5432-5432 from 10.20.2.0/24"
+NOJOB=1 expect_path "SG per job subnet, job unknown: a WARN (part of the /16), not a FAIL" p_ok sg 0 ""
+expect_check "job unknown: the rules cover only part of from" WARN sg "$p_ok_SG_DB" \
+    "cover only part of 10.20.0.0/16" "set aws.job"
+expect_path "SG rule names the job's group (peer VPC, over the peering)" p_sg_group sg,path 0 ""
+expect_check "SG by group reference" PASS sg "$p_sg_group_SG_DB" \
+    "from $p_sg_group_SG_JOB (peer VPC, $p_sg_group_PCX)"
+pconfig p_sg_cidr_cfg_group
+FROM=$p_sg_cidr_cfg_group_SG_JOB expect_path "SG allows the job's CIDR, config names its group" \
+    p_sg_cidr_cfg_group sg 0 ""
+expect_path "SG rule is a managed prefix list of the job subnets" p_sg_prefix_list sg,path 0 ""
+expect_check "SG by prefix list, expanded with GetManagedPrefixListEntries" PASS path.sg-ingress \
+    "source" "$p_sg_prefix_list_PL_JOBS (10.20.2.0/24)"
+expect_path "SG allows subnet a, the job runs in b: still a FAIL" p_sg_wrong_subnet sg,path 3 \
+    "path.sg-ingress,sg"
+expect_check "SG FAIL names the job's address" FAIL sg "$p_sg_wrong_subnet_SG_DB" \
+    "from the job (10.20.2.15" "authorize-security-group-ingress"
+
+# -- false PASS: a more specific route sends the database subnet elsewhere
+expect_path "10.10.5.0/24 via another peering" p_route_specific_pcx route,path 3 "path.route,route"
+expect_check "route check sees the more specific route" FAIL route "$p_route_specific_pcx_RTB_JOB -> 10.10.0.0/16" \
+    "more specific route 10.10.5.0/24 goes via $p_route_specific_pcx_PCX_OTHER"
+expect_check "path.route: the longest match leads to another VPC" FAIL path.route "source" \
+    "takes route 10.10.5.0/24 via $p_route_specific_pcx_PCX_OTHER, which leads to"
+expect_path "10.10.5.0/24 via a deleted peering (blackhole)" p_route_specific_blackhole \
+    route,path 3 "path.route,route"
+expect_check "path.route: blackhole" FAIL path.route "source" "whose peering is deleted"
+
+# -- false PASS: the job's subnet uses another table than the configured one
+expect_path "job subnet associated with another table" p_route_other_table route,path 3 "path.route"
+expect_check "configured table: WARN, no packet of the job uses it" WARN route \
+    "$p_route_other_table_RTB_JOB -> 10.10.0.0/16" \
+    "not the table of the job's subnet $p_route_other_table_SUBNET_B, which uses $p_route_other_table_RTB_OTHER"
+expect_check "path.route judges the table the packets use" FAIL path.route \
+    "source $p_route_other_table_RTB_OTHER" "no route in $p_route_other_table_RTB_OTHER"
+
+# -- not checked before: prefix-list routes, transit gateways, return route, ACLs, egress
+expect_path "prefix-list route to the database VPC" p_route_pl route,path 0 ""
+expect_check "prefix-list route: PASS (was reported missing)" PASS route \
+    "$p_route_pl_RTB_JOB -> 10.10.0.0/16" "prefix list route $p_route_pl_PL_DBS"
+TGWS=$p_tgw_allowed_TGW expect_path "route via an allowed transit gateway" p_tgw_allowed route,path 0 ""
+TGWS=$p_tgw_allowed_TGW pconfig p_tgw_allowed
+ONLY=route,path pf p_tgw_allowed --json
+expect_check "allowed transit gateway: attachment available" PASS path.route "source" \
+    "via $p_tgw_allowed_TGW (allowed transit gateway), attachment tgw-attach-"
+expect_check "configured route via an allowed transit gateway: PASS (was a wrong target)" PASS route \
+    "$p_tgw_allowed_RTB_JOB" "via $p_tgw_allowed_TGW, a transit gateway aws.transit_gateways allows"
+expect_path "route via a transit gateway the config does not allow" p_tgw_denied route,path 3 \
+    "path.route,route"
+expect_check "transit gateway not allowed: names it" FAIL path.route "source" \
+    "a transit gateway the config does not allow" "aws.transit_gateways"
+expect_path "no route back from the database subnet" p_no_return path 3 "path.route-back"
+expect_check "path.route-back: missing, create-route via the peering" FAIL path.route-back \
+    "source $p_no_return_RTB_DB" "no route in $p_no_return_RTB_DB" \
+    "create-route --route-table-id $p_no_return_RTB_DB --destination-cidr-block 10.20.0.0/16 --vpc-peering-connection-id $p_no_return_PCX"
+expect_path "database ACL lets 5432 in, no reply out" p_nacl_no_ephemeral path 3 "path.db-nacl-out"
+expect_check "ACL without the ephemeral range: the final * rule denies" FAIL path.db-nacl-out \
+    "source $p_nacl_no_ephemeral_ACL_DB" "1024-65535 by rule * deny"
+expect_path "job ACL lets replies in on 32768-65535 only: a WARN" p_nacl_linux_only path 0 ""
+expect_check "ephemeral ports: the Linux client range passes" WARN path.job-nacl-in "source" \
+    "pass for ports 32768-60999"
+expect_path "database ACL denies subnet b (rule 90) before allowing (rule 100)" p_nacl_deny_first \
+    path 3 "path.db-nacl-in"
+expect_check "ACL rule order: rule 90 decides" FAIL path.db-nacl-in "source" \
+    "5432 by rule 90 deny tcp 5432 from 10.20.2.0/24"
+expect_path "job's group lets only 443 out" p_sg_egress path 3 "path.sg-egress"
+expect_check "egress FAIL with the authorize command" FAIL path.sg-egress "source" \
+    "no egress rule of $p_sg_egress_SG_JOB allows tcp/5432 to 10.10.5.20" "authorize-security-group-egress"
+
+# -- the database in another account: not visible, never guessed
+if [ "$DATA_CROSS_ACCOUNT" = yes ]; then
+    NODB=1 expect_path "database in the data team's account" p_cross_account path 0 ""
+    expect_check "not visible from this account: WARN with what to check by hand" WARN \
+        path.database "source 10.10.5.20" "not visible from this account" "check by hand"
+    expect_eq "the database side is not judged (SKIP), the job side is" \
+        "database=WARN,route=PASS,sg-egress=PASS,job-nacl-out=PASS,db-nacl-in=SKIP,sg-ingress=SKIP,db-nacl-out=SKIP,route-back=SKIP,job-nacl-in=PASS" \
+        "$(pfq path source 2>&1)"
+else
+    skip "database in another account" "moto without a second account"
+fi
+
+# -- the number of EC2 API calls does not grow with routes and rules
+pconfig p_ok
+ONLY=peering,route,sg,path pf p_ok --json
+calls_ok=$(pfq calls 2>&1)
+pconfig p_many
+ONLY=peering,route,sg,path pf p_many --json
+calls_many=$(pfq calls 2>&1)
+expect_eq "150 more routes, 50 more SG rules, 40 more ACL rules: exit 0" 0 "$rc"
+expect_eq "same number of EC2 API calls with many routes and rules ($calls_ok)" "$calls_ok" "$calls_many"
+
+# -- a healthy topology: the whole AWS preflight under 5 s against moto
+pconfig p_ok
+start=$(date +%s%N)
+ONLY=peering,dns-option,route,sg,path pf p_ok --json
+ms=$((($(date +%s%N) - start) / 1000000))
+if [ "$rc" = 0 ] && [ "$ms" -lt 5000 ]; then
+    ok "healthy topology: every AWS check in ${ms} ms (< 5 s), $(pfq calls) EC2 API calls"
+else
+    not_ok "healthy topology: every AWS check under 5 s" "rc=$rc ${ms} ms"
+fi
+
+# -- where the job runs: ECS task metadata v4, IMDSv2, or nobody says
+JOBMD=tests/preflight/lib/fake_job_metadata.py
+MD_PID=
+md_start() { # MODE ARGS...: the fake metadata server; sets MD_PORT
+    local mode=$1
+    shift
+    rm -f "$tmp/md.port"
+    "$PY" "$JOBMD" --mode "$mode" --port-file "$tmp/md.port" --log "$tmp/md.log" "$@" &
+    MD_PID=$!
+    for _ in $(seq 1 50); do [ -s "$tmp/md.port" ] && break; sleep 0.1; done
+    MD_PORT=$(cat "$tmp/md.port" 2>/dev/null)
+}
+md_stop() { [ -n "$MD_PID" ] && kill "$MD_PID" 2>/dev/null && wait "$MD_PID" 2>/dev/null; MD_PID=; }
+
+NOJOB=1 pconfig p_ok
+md_start ecs --ip 10.20.2.15
+ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$MD_PORT/v4/0123abcd" ONLY=path pf p_ok --json
+expect_eq "job from ECS task metadata v4: exit 0" 0 "$rc"
+expect_check "job from ECS task metadata v4 (awsvpc address, interface by DescribeNetworkInterfaces)" \
+    PASS path.job "job 10.20.2.15" "groups $p_ok_SG_JOB; from ECS task metadata v4"
+grep -q "^GET /v4/0123abcd/task 200" "$tmp/md.log" && ok "the task document was read" ||
+    not_ok "the task document was read" "$(cat "$tmp/md.log")"
+md_stop
+# a task in bridge mode uses the instance's interface: on to IMDSv2
+md_start ecs --ip 172.17.0.2 --network-mode bridge
+md_pid_ecs=$MD_PID ecs_port=$MD_PORT
+MD_PID=
+md_start imds --ip 10.20.2.15 --eni "$p_ok_JOB_ENI" --subnet "$p_ok_SUBNET_B" \
+    --vpc "$p_ok_JOB_VPC" --groups "$p_ok_SG_JOB"
+ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$ecs_port/v4/x" AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$MD_PORT" \
+    ONLY=path pf p_ok --json
+expect_check "job from IMDSv2 (local-ipv4, then the interface by MAC)" PASS path.job \
+    "job 10.20.2.15" "10.20.2.15 on $p_ok_JOB_ENI in $p_ok_SUBNET_B"
+expect_check "job from IMDSv2: named as the source" PASS path.job "job 10.20.2.15" "; from IMDSv2"
+if grep -q "^PUT /latest/api/token 200" "$tmp/md.log" &&
+    grep -q "^GET /latest/meta-data/local-ipv4 200" "$tmp/md.log"; then
+    ok "IMDSv2: a session token first, then local-ipv4"
+else
+    not_ok "IMDSv2: a session token first, then local-ipv4" "$(cat "$tmp/md.log")"
+fi
+md_stop
+MD_PID=$md_pid_ecs
+md_stop
+ONLY=path pf p_ok --json
+expect_eq "nobody says where the job runs: exit 0 (a WARN, nothing guessed)" 0 "$rc"
+expect_check "job unknown: WARN naming aws.job" WARN path.job "job" \
+    "where the job runs is unknown" "set aws.job.ip"
+pconfig p_ok
+
+# -- the DNS option (names resolved from a private hosts file, no packet sent)
+if unshare -m true 2>/dev/null; then
+    # pfns HOSTS_LINE LABEL ARGS...: pf with /etc/hosts replaced in a private mount namespace
+    pfns() {
+        local line=$1 l=$2
+        shift 2
+        printf '127.0.0.1 localhost\n%s\n10.20.3.30 tgt.path.test\n' "$line" >"$tmp/hosts"
+        unshare -m sh -c 'mount --bind "$1" /etc/hosts && shift && exec "$@"' sh "$tmp/hosts" \
+            "${BIN:-$ANONETL}" preflight -c "$tmp/$l.yaml" --only "$ONLY" "$@" >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        cat "$tmp/out" "$tmp/err" >>"$tmp/all"
+    }
+    DNSOPT=true pconfig p_ok
+    ONLY=dns,dns-option pfns "10.10.5.20 db.path.test" p_ok --json
+    expect_eq "DNS option off, the name already resolves to its private address: exit 0" 0 "$rc"
+    expect_check "DNS option off but not needed: INFO" INFO dns-option "$p_ok_PCX" \
+        "not needed: db.path.test (source) already resolves to the private address 10.10.5.20"
+    ONLY=dns,dns-option pfns "203.0.113.20 db.path.test" p_ok --json
+    expect_eq "the name resolves to a public address: exit 3" 3 "$rc"
+    expect_check "public address outside expect_cidr: dns FAIL" FAIL dns "source" \
+        "public address 203.0.113.20, outside expect_cidr 10.10.0.0/16"
+    expect_check "DNS option off and needed: FAIL" FAIL dns-option "$p_ok_PCX" \
+        "resolves to the public address 203.0.113.20"
+    ONLY=dns,path pfns "10.10.5.20 db.path.test" p_ok --json
+    expect_check "with the dns check, the path takes the resolved address" PASS path.database \
+        "source" "10.10.5.20:5432 (resolved)"
+    pconfig p_ok
+else
+    skip "DNS option scenarios" "unshare -m unavailable"
+fi
+
+# -- the EC2 API cannot be reached: an unusable API is never a pass without live probes
+sed "s#endpoint: $MOTO_URL#endpoint: $DEAD_URL#" "$tmp/p_ok.yaml" >"$tmp/p_dead.yaml"
+ONLY=path pf p_dead --json
+expect_eq "--only path, no EC2 endpoint: exit 3" 3 "$rc"
+expect_check "no EC2 endpoint: FAIL naming the API" FAIL peering "EC2 API" "DescribeNetworkInterfaces"
+
+
 # ---- the same under ASan+UBSan -------------------------------------------------------------
 # san NAME WANT_RC ARGS...: pf with the sanitizer build; any sanitizer report fails
 san() {
@@ -433,6 +738,11 @@ if [ -x "$ASAN_BIN" ]; then
     san "--repair --yes" 0 asan --repair --yes
     san "preflight after the repair" 0 asan
     san "blackhole" 3 blackhole
+    ONLY=peering,route,sg,path san "path analysis, every hop" 0 p_ok --json
+    TGWS=$p_tgw_allowed_TGW pconfig p_tgw_allowed
+    ONLY=route,path san "path analysis, prefix list and transit gateway" 0 p_tgw_allowed --json
+    NODB=1 pconfig p_cross_account
+    ONLY=path san "path analysis, cross account" 0 p_cross_account --json
     AWS_SECRET_ACCESS_KEY=$WRONG_SECRET san "wrong secret key" 3 none --json
 else
     skip "ASan+UBSan runs" "$ASAN_BIN not built (make build/asan/anonetl)"

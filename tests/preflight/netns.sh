@@ -218,10 +218,12 @@ expect_eq "privileges restored: exit 0" 0 "$RC"
 
 ns_hosts "$ISO" "203.0.113.10 db.prod.test"
 preflight --only dns # dns only: nothing ever connects to that address
-expect_eq "dns: public address: exit 0 (a WARN)" 0 "$RC"
-expect_eq "dns: public address: WARN" WARN "$(status_of dns source)"
-expect_detail "dns: public address: names the peering DNS option" dns source \
-    "remote VPC DNS resolution is probably off"
+# issue 12: a public address outside expect_cidr means the traffic would leave through an
+# internet or NAT gateway, not the peering: a FAIL (it was a WARN)
+expect_eq "dns: public address outside expect_cidr: exit 3" 3 "$RC"
+expect_eq "dns: public address outside expect_cidr: FAIL" FAIL "$(status_of dns source)"
+expect_detail "dns: public address: says the traffic would not take the peering" dns source \
+    "outside expect_cidr 10.77.0.0/16: traffic would leave through an internet or NAT gateway"
 
 ns_hosts "$ISO" "$NS_PROD_ADDR db.prod.test"
 write_config db.prod.test "$TLS/ca.crt" 10.99.0.0/16
@@ -249,6 +251,174 @@ write_config "$NS_NOROUTE_ADDR" "$TLS/ca.crt" 10.88.0.0/16
 preflight --only tcp
 expect_eq "tcp: no route: exit 3" 3 "$RC"
 expect_detail "tcp: no route: unreachable FAIL" tcp source "unreachable"
+
+# ---- live probes decide; the API explains (issue 12) ------------------------------------
+# The same PostgreSQL, now also at 10.77.5.20 (prod), seen from the job at 10.77.18.15 (iso),
+# and an EC2 API on iso's own loopback: moto with the path layouts of
+# tests/preflight/lib/aws_path_topology.py on these addresses (n_*), or the fault server of
+# tests/preflight/lib/fault_server.py. `anonetl run` goes on when the live probes pass,
+# whatever the API says (each disagreement a WARN in the log and an EMF metric), and
+# stops with exit 3 naming the first blocking hop when a live probe fails.
+live_probes_decide() {
+    local py ids port=4566 md_pid= fs_pid= moto_pid= l
+    py=$(command -v python3)
+    "$py" -c 'import moto.server, botocore' 2>/dev/null || {
+        skip "live probes decide" "no python3 with moto and botocore"
+        return 0
+    }
+    ip -n "$PROD" addr add 10.77.5.20/24 dev "vp$$" &&
+        ip -n "$ISO" addr add 10.77.18.15/24 dev "vi$$" &&
+        ip -n "$ISO" route add 10.77.5.0/24 dev "vi$$" src 10.77.18.15 &&
+        ip -n "$PROD" route add 10.77.18.0/24 dev "vp$$" || {
+        not_ok "second addresses in the namespaces"
+        return 1
+    }
+    printf "listen_addresses = '%s,10.77.5.20'\n" "$NS_PROD_ADDR" |
+        pgc__as_owner tee -a "$WORK/pg/data/postgresql.conf" >/dev/null
+    pgc_stop "$WORK/pg" && start_cluster || { not_ok "restart PostgreSQL on 10.77.5.20"; return 1; }
+    ns_hosts "$ISO" "10.77.5.20 db.prod.test"
+
+    ip netns exec "$ISO" env INITIAL_NO_AUTH_ACTION_COUNT=inf "$py" -m moto.server \
+        -H 127.0.0.1 -p $port >"$WORK/moto.log" 2>&1 &
+    moto_pid=$!
+    for _ in $(seq 1 150); do
+        ip netns exec "$ISO" "$py" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/data.json', timeout=1)" 2>/dev/null && break
+        sleep 0.1
+    done
+    if ! ids=$(ip netns exec "$ISO" env MOTO_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=testing \
+        AWS_SECRET_ACCESS_KEY=testing "$py" tests/preflight/lib/aws_topology.py build \
+        n_ok n_no_return n_sg_wrong_subnet 2>"$WORK/topo.err"); then
+        not_ok "path layouts in moto (inside $ISO)" "$(cat "$WORK/topo.err")"
+        kill "$moto_pid"
+        return 1
+    fi
+    eval "$ids"
+
+    # run_config LABEL ENDPOINT [NOJOB]: the netns config plus an aws: section over LABEL
+    run_config() {
+        local v n
+        for v in REGION PCX RTB_JOB RTB_DB SG_DB; do
+            n=${1}_$v
+            printf -v "$v" '%s' "${!n}"
+        done
+        write_config db.prod.test "$TLS/ca.crt" 10.77.4.0/22 2s
+        "$py" - "$WORK/anonetl.yaml" "$REGION" "$2" "${3:-}" "$PCX" "$RTB_JOB" "$RTB_DB" "$SG_DB" <<'PY'
+import sys
+path, region, endpoint, nojob, pcx, rtb_job, rtb_db, sg_db = sys.argv[1:]
+text = open(path).read().replace("expect_cidr: 10.77.0.0/16", "expect_cidr: 10.77.4.0/22")
+aws = ["aws:", "  region: " + region, "  endpoint: " + endpoint]
+if not nojob:
+    aws.append("  job: { ip: 10.77.18.15 }")
+aws += ["  peerings:", "    - { id: %s }" % pcx, "  routes:",
+        "    - { route_table: %s, destination: 10.77.4.0/22, peering: %s }" % (rtb_job, pcx),
+        "    - { route_table: %s, destination: 10.77.16.0/20, peering: %s }" % (rtb_db, pcx),
+        "  security_groups:", "    - { group: %s, port: 5432, from: 10.77.16.0/20 }" % sg_db]
+text = text.replace("network:\n", "\n".join(aws) + "\nnetwork:\n", 1)
+open(path, "w").write(text)
+PY
+    }
+    # run_in_iso ENV...: `anonetl run --metrics emf` in iso; EMF on $WORK/emf, log on
+    # $WORK/run.err, status in RC
+    run_in_iso() {
+        ip netns exec "$ISO" env -i PATH="$PATH" HOME="$WORK" PF_SOURCE_PASSWORD=reader-pw \
+            PF_TARGET_PASSWORD=writer-pw ANONETL_HASH_KEY=netns-test-hash-key-0123456789abcdef \
+            AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true \
+            AWS_MAX_ATTEMPTS=2 "$@" ./anonetl run -c "$WORK/anonetl.yaml" --metrics emf \
+            >"$WORK/emf" 2>"$WORK/run.err"
+        RC=$?
+    }
+    has_emf() { # CHECK: an EMF line PreflightDisagreements with Check=CHECK
+        "$py" - "$WORK/emf" "$1" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if "PreflightDisagreements" in d and d.get("Check") == sys.argv[2]:
+        sys.exit(0)
+sys.exit(1)
+PY
+    }
+
+    # -- the API disagrees (the job's subnet is not in the database group), the path works;
+    #    the job's identity from the ECS task metadata endpoint (fake, on iso's loopback)
+    ip netns exec "$ISO" "$py" tests/preflight/lib/fake_job_metadata.py --mode ecs \
+        --ip 10.77.18.15 --port-file "$WORK/md.port" --log "$WORK/md.log" &
+    md_pid=$!
+    for _ in $(seq 1 50); do [ -s "$WORK/md.port" ] && break; sleep 0.1; done
+    run_config n_sg_wrong_subnet "http://127.0.0.1:$port" nojob
+    run_in_iso ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$(cat "$WORK/md.port")/v4/t1"
+    expect_eq "API says the group blocks the job, the live probes pass: the run goes on (exit 0)" 0 "$RC"
+    if grep -q '"preflight_warning"' "$WORK/run.err" &&
+        grep -q 'path.sg-ingress.*the live probes pass; the EC2 API says: no ingress rule' "$WORK/run.err"; then
+        ok "the disagreement is a WARN in the log, naming the hop"
+    else
+        not_ok "the disagreement is a WARN in the log" "$(head -c 3000 "$WORK/run.err")"
+    fi
+    if has_emf path.sg-ingress && has_emf sg; then
+        ok "the disagreement is in --metrics emf (PreflightDisagreements, Check=path.sg-ingress)"
+    else
+        not_ok "the disagreement is in --metrics emf" "$(cat "$WORK/emf")"
+    fi
+    grep -q "^GET /v4/t1/task 200" "$WORK/md.log" && ok "the job's address came from ECS task metadata" ||
+        not_ok "the job's address came from ECS task metadata" "$(cat "$WORK/md.log")"
+    kill "$md_pid" 2>/dev/null
+    wait "$md_pid" 2>/dev/null
+
+    # -- the API cannot be reached: no endpoint, throttled, clock skewed
+    run_config n_ok "http://127.0.0.1:1"
+    run_in_iso
+    expect_eq "no EC2 endpoint, live probes pass: exit 0" 0 "$RC"
+    if grep -q 'EC2 API: the live probes pass' "$WORK/run.err" && has_emf peering; then
+        ok "no EC2 endpoint: a WARN in the log and in EMF"
+    else
+        not_ok "no EC2 endpoint: a WARN in the log and in EMF" "$(head -c 2000 "$WORK/run.err") $(cat "$WORK/emf")"
+    fi
+    for script in limit expired; do
+        rm -f "$WORK/fs.port"
+        ip netns exec "$ISO" "$py" tests/preflight/lib/fault_server.py --port-file "$WORK/fs.port" \
+            --log "$WORK/fs.log" --script "$script" --skew 3600 --lifetime 60 &
+        fs_pid=$!
+        for _ in $(seq 1 50); do [ -s "$WORK/fs.port" ] && break; sleep 0.1; done
+        run_config n_ok "http://127.0.0.1:$(cat "$WORK/fs.port")"
+        run_in_iso
+        if [ "$RC" = 0 ] && grep -q 'EC2 API: the live probes pass' "$WORK/run.err"; then
+            ok "EC2 API $script (throttled / clock skew), live probes pass: exit 0 with a WARN"
+        else
+            not_ok "EC2 API $script, live probes pass: exit 0 with a WARN" "rc=$RC $(head -c 2000 "$WORK/run.err")"
+        fi
+        kill "$fs_pid" 2>/dev/null
+        wait "$fs_pid" 2>/dev/null
+    done
+
+    # -- the API answers, the path is dropped: replies to the job are blackholed in prod
+    ip -n "$PROD" route add blackhole 10.77.18.15/32
+    run_config n_no_return "http://127.0.0.1:$port"
+    start=$SECONDS
+    run_in_iso
+    expect_eq "dropped path, the API shows the missing return route: exit 3" 3 "$RC"
+    if grep -q 'FAIL tcp source.*path analysis: first blocking hop path.route-back' "$WORK/run.err"; then
+        ok "the failed live probe names the first blocking hop (path.route-back)"
+    else
+        not_ok "the failed live probe names the first blocking hop" "$(head -c 3000 "$WORK/run.err")"
+    fi
+    [ $((SECONDS - start)) -le 20 ] && ok "dropped path: the run stops within the timeouts" ||
+        not_ok "dropped path: the run stops within the timeouts" "$((SECONDS - start)) s"
+    run_config n_ok "http://127.0.0.1:$port"
+    run_in_iso
+    expect_eq "dropped path, healthy API view: exit 3" 3 "$RC"
+    grep -q 'path analysis: no hop blocks it in the EC2 view' "$WORK/run.err" &&
+        ok "healthy API view: says no hop blocks it (look elsewhere)" ||
+        not_ok "healthy API view: says no hop blocks it" "$(head -c 3000 "$WORK/run.err")"
+    ip -n "$PROD" route del blackhole 10.77.18.15/32
+
+    run_config n_ok "http://127.0.0.1:$port"
+    run_in_iso
+    expect_eq "path restored, healthy API: the run succeeds" 0 "$RC"
+    kill "$moto_pid" 2>/dev/null
+    wait "$moto_pid" 2>/dev/null
+    ns_hosts "$ISO" "$NS_PROD_ADDR db.prod.test"
+    return 0
+}
+live_probes_decide
 
 pgc_stop "$WORK/pg"
 write_config db.prod.test "$TLS/ca.crt" 10.77.0.0/16

@@ -177,7 +177,7 @@ static const struct aws_route_spec main_route[] = {{"rtb-iso", "10.10.0.0/16", "
 static const struct aws_sg_spec main_sg[] = {{"sg-db", 5432, "10.10.1.0/24"}};
 
 static const struct aws_check_input main_input = {
-    "eu-west-2", NULL, main_peering, 1, main_route, 1, main_sg, 1, NULL,
+    "eu-west-2", NULL, main_peering, 1, main_route, 1, main_sg, 1, NULL, NULL, false, false,
 };
 
 /* ---- helpers ---- */
@@ -265,11 +265,13 @@ static void test_healthy(void **state)
     expect(&o, "route", CHECK_PASS, "10.10.0.0/16 via pcx-main", NULL);
     expect(&o, "sg", CHECK_PASS, "tcp 5400-5500", NULL);
     assert_false(check_report_failed(&o.rep));
-    /* one call per resource, by id, with the API version */
+    /* one batched call per kind, by filter (a missing id is absent, not an error), with the
+     * API version */
+    assert_int_equal(fk.n_sent, 3);
     assert_true(was_sent(&fk, "Action=DescribeVpcPeeringConnections&Version=2016-11-15&"
-                              "VpcPeeringConnectionId.1=pcx-main"));
-    assert_true(was_sent(&fk, "RouteTableId.1=rtb-iso"));
-    assert_true(was_sent(&fk, "GroupId.1=sg-db"));
+                              "Filter.1.Name=vpc-peering-connection-id&Filter.1.Value.1=pcx-main"));
+    assert_true(was_sent(&fk, "Filter.1.Name=route-table-id&Filter.1.Value.1=rtb-iso"));
+    assert_true(was_sent(&fk, "Filter.1.Name=group-id&Filter.1.Value.1=sg-db"));
     check_report_free(&o.rep);
 }
 
@@ -298,7 +300,8 @@ static void test_pending_cross_account(void **state)
          "synthetic_describe_vpc_peering_connections_mixed.xml", NULL},
     };
     struct aws_peering_spec p[] = {{"pcx-0fedcba9876543210", AWS_DNS_REQUESTER, true}};
-    struct aws_check_input in = {"eu-west-2", NULL, p, 1, NULL, 0, NULL, 0, NULL};
+    struct aws_check_input in = {"eu-west-2", NULL, p,    1,    NULL,  0,
+                                 NULL,        0,    NULL, NULL, false, false};
     struct outcome o;
     struct fake fk;
 
@@ -331,7 +334,8 @@ static void test_dead_and_missing_peerings(void **state)
     const struct aws_peering_spec p[] = {{"pcx-00000000000000bad", AWS_DNS_UNSET, true},
                                          {"pcx-0000000000000dead", AWS_DNS_UNSET, true},
                                          {"pcx-empty", AWS_DNS_UNSET, false}};
-    struct aws_check_input in = {"eu-west-2", NULL, p, 3, NULL, 0, NULL, 0, NULL};
+    struct aws_check_input in = {"eu-west-2", NULL, p,    3,    NULL,  0,
+                                 NULL,        0,    NULL, NULL, false, false};
     struct outcome o;
     struct fake fk;
 
@@ -455,7 +459,8 @@ static void test_security_groups(void **state)
     const struct rule boto[] = {{"Action=DescribeSecurityGroups", NULL, NULL, 200,
                                  "botocore_describe_security_groups.xml", NULL}};
     struct aws_sg_spec sg[] = {{"sg-bcc24bcd", 3389, "203.0.113.128/25"}};
-    struct aws_check_input in = {"eu-west-2", NULL, NULL, 0, NULL, 0, sg, 1, NULL};
+    struct aws_check_input in = {"eu-west-2", NULL, NULL, 0,    NULL,  0,
+                                 sg,          1,    NULL, NULL, false, false};
     struct outcome o;
     struct fake fk;
 
@@ -469,9 +474,14 @@ static void test_security_groups(void **state)
     run_checks(docs, N(docs), &in, &o, &fk); /* the /24 rule contains the /25 */
     expect(&o, "sg", CHECK_PASS, "tcp 3389-3389", NULL);
     check_report_free(&o.rep);
-    sg[0].from = "203.0.112.0/23"; /* wider than the rule: not allowed */
+    sg[0].from = "203.0.112.0/23"; /* wider than the rule: half of it is allowed; with the
+                                      job's address unknown, that is a WARN, not a FAIL */
     run_checks(docs, N(docs), &in, &o, &fk);
-    expect(&o, "sg", CHECK_FAIL, NULL, "--cidr 203.0.112.0/23");
+    expect(&o, "sg", CHECK_WARN, "cover only part of 203.0.112.0/23", "set aws.job");
+    check_report_free(&o.rep);
+    sg[0].from = "198.51.100.0/24"; /* no rule meets it: a FAIL */
+    run_checks(docs, N(docs), &in, &o, &fk);
+    expect(&o, "sg", CHECK_FAIL, NULL, "--cidr 198.51.100.0/24");
     check_report_free(&o.rep);
     sg[0].port = 5432; /* the self-reference, all protocols */
     sg[0].from = "sg-bcc24bcd";
@@ -680,7 +690,8 @@ static void test_repair_not_ours(void **state)
     const struct aws_peering_spec p[] = {{"pcx-0fedcba9876543210", AWS_DNS_REQUESTER, false},
                                          {"pcx-0123456789abcdef0", AWS_DNS_BOTH, true}};
     const struct aws_route_spec routes[] = {{"rtb-iso", "10.10.0.0/16", "pcx-main"}};
-    struct aws_check_input in = {"us-east-1", NULL, p, 2, routes, 1, NULL, 0, "111111111111"};
+    struct aws_check_input in = {"us-east-1", NULL,           p,    2,     routes, 1, NULL,
+                                 0,           "111111111111", NULL, false, false};
     struct aws_repair_plan plan = {0};
     struct infra_error err = {{0}};
     struct fake fk = {0};

@@ -151,11 +151,18 @@ static void reference_loads(void **state)
     assert_string_equal(cfg->aws->security_groups[0].group, "sg-0123456789abcdef0");
     assert_int_equal(cfg->aws->security_groups[0].port, 5432);
     assert_string_equal(cfg->aws->security_groups[0].from, "10.20.0.0/16");
+    assert_int_equal(cfg->aws->n_transit_gateways, 1);
+    assert_string_equal(cfg->aws->transit_gateways[0], "tgw-0123456789abcdef0");
+    assert_non_null(cfg->aws->job);
+    assert_string_equal(cfg->aws->job->ip, "10.20.1.15");
+    assert_null(cfg->aws->job->network_interface);
 
     assert_non_null(cfg->network);
     assert_int_equal(cfg->network->n_endpoints, 2);
     assert_string_equal(cfg->network->endpoints[0].name, "source");
     assert_string_equal(cfg->network->endpoints[0].expect_cidr, "10.10.0.0/16");
+    assert_string_equal(cfg->network->endpoints[0].ip, "10.10.5.20");
+    assert_null(cfg->network->endpoints[1].ip);
     assert_string_equal(cfg->network->endpoints[1].name, "target");
     assert_int_equal(cfg->network->connect_timeout_ms, 5000);
     assert_int_equal(cfg->run.jobs, 4);
@@ -165,7 +172,7 @@ static void reference_loads(void **state)
     t = &cfg->tables[0];
     assert_string_equal(t->schema, "public");
     assert_string_equal(t->name, "parties");
-    assert_int_equal(t->line, 52);
+    assert_int_equal(t->line, 56);
     assert_int_equal(t->mode, CFG_MODE_INCREMENTAL);
     assert_int_equal(t->n_key, 1);
     assert_string_equal(t->key[0], "id");
@@ -185,9 +192,9 @@ static void reference_loads(void **state)
     assert_string_equal(rule_name(t, "phone"), "mask");
     assert_string_equal(rule_name(t, "notes"), "scrub");
     assert_null(config_find_column(t, "nope"));
-    assert_int_equal(config_find_column(t, "email")->line, 63);
+    assert_int_equal(config_find_column(t, "email")->line, 67);
     assert_int_equal(config_find_column(t, "email")->column, 7);
-    assert_int_equal(config_find_column(t, "email")->rule.line, 63);
+    assert_int_equal(config_find_column(t, "email")->rule.line, 67);
     assert_non_null(t->k_anonymity);
     assert_int_equal(t->k_anonymity->n_quasi_identifiers, 2);
     assert_string_equal(t->k_anonymity->quasi_identifiers[1], "date_of_birth");

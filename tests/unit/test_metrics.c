@@ -80,6 +80,34 @@ static void emit_runs(void)
     metrics_run(EXIT_POLICY, 0, 0.2, 2);
 }
 
+static void emit_disagreement(void)
+{
+    metrics_preflight_disagreement("path.route", "source rtb-0123456789abcdef0");
+}
+
+/* A preflight result the live probes overruled: one line per check (issue 12). */
+static void test_disagreement_line(void **state)
+{
+    static const char *const names[] = {"PreflightDisagreements"};
+    json_t *lines, *doc;
+
+    (void)state;
+    metrics_enable_emf(true);
+    lines = capture(emit_disagreement);
+    metrics_enable_emf(false);
+    assert_int_equal(json_array_size(lines), 1);
+    doc = json_array_get(lines, 0);
+    check_doc(doc, "Check", names, 1);
+    assert_string_equal(json_string_value(json_object_get(doc, "Check")), "path.route");
+    assert_string_equal(json_string_value(json_object_get(doc, "Subject")),
+                        "source rtb-0123456789abcdef0");
+    assert_int_equal(json_integer_value(json_object_get(doc, "PreflightDisagreements")), 1);
+    json_decref(lines);
+    lines = capture(emit_disagreement); /* off: nothing */
+    assert_int_equal(json_array_size(lines), 0);
+    json_decref(lines);
+}
+
 static void test_table_line(void **state)
 {
     static const char *const names[] = {"RowsRead", "RowsWritten", "RowsFiltered", "Duration"};
@@ -151,9 +179,8 @@ static void test_outcomes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table_line),
-        cmocka_unit_test(test_run_lines),
-        cmocka_unit_test(test_disabled),
+        cmocka_unit_test(test_table_line), cmocka_unit_test(test_disagreement_line),
+        cmocka_unit_test(test_run_lines),  cmocka_unit_test(test_disabled),
         cmocka_unit_test(test_outcomes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

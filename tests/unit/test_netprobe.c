@@ -192,8 +192,11 @@ static void test_dns(void **state)
     assert_non_null(strstr(d, "10.10.3.4"));
     assert_int_equal(dns_status("10.11.3.4", "10.10.0.0/16", d, sizeof(d)), CHECK_FAIL);
     assert_non_null(strstr(d, "outside expect_cidr 10.10.0.0/16"));
-    assert_int_equal(dns_status("203.0.113.10", "10.10.0.0/16", d, sizeof(d)), CHECK_WARN);
-    assert_non_null(strstr(d, "public address"));
+    /* a public address outside expect_cidr: traffic would not take the peering (issue 12) */
+    assert_int_equal(dns_status("203.0.113.10", "10.10.0.0/16", d, sizeof(d)), CHECK_FAIL);
+    assert_non_null(strstr(d, "public address 203.0.113.10, outside expect_cidr 10.10.0.0/16"));
+    /* a public range named as expected is what the config asks for */
+    assert_int_equal(dns_status("203.0.113.10", "203.0.113.0/24", d, sizeof(d)), CHECK_PASS);
     assert_int_equal(dns_status("203.0.113.10", NULL, d, sizeof(d)), CHECK_WARN);
     assert_int_equal(dns_status("10.11.3.4", NULL, d, sizeof(d)), CHECK_PASS);
     assert_int_equal(dns_status("127.0.0.1", "10.10.0.0/16", d, sizeof(d)), CHECK_FAIL);

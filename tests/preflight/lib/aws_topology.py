@@ -30,6 +30,9 @@ Topology (region us-east-1, our account = the IAM user's):
   rtb_main (main VPC): 10.20.0.0/16 -> pcx_main; an internet gateway on the isolated VPC;
   sg_db (isolated VPC): tcp 5432 from 10.10.0.0/16 and from 10.30.0.0/16.
 
+FAULT p_*: the path analysis layouts of aws_path_topology.py (one region each; printed as
+LABEL_JOB_VPC, LABEL_PCX, LABEL_RTB_JOB, LABEL_SG_DB, LABEL_REGION, ...).
+
 FAULT: none, pending (pcx_main never accepted), dns_off (accepted, no DNS options),
 missing_route (no 10.10.0.0/16 route in rtb_iso), blackhole (pcx_main deleted after the
 routes were made: moto never marks a route blackhole itself, the check reads the
@@ -43,6 +46,8 @@ import os
 import sys
 
 import botocore.session
+
+import aws_path_topology
 
 REGION = "us-east-1"
 DATA_REGION = "eu-west-1"
@@ -138,20 +143,30 @@ def build(ec2, data, fault):
 
 def cmd_build(args):
     data = None
+    data_keys = None
     if args and args[0] == "--data-user":
         args = args[1:]
         try:
             akid, secret = data_user()
+            data_keys = (akid, secret)
             data = client(DATA_REGION, DATA_ACCOUNT, "ec2", akid, secret)
         except Exception as e:  # an older moto: the data VPCs go into our account
             print("aws_topology.py: no data team account (%s)" % e, file=sys.stderr)
     ec2 = client(REGION)
+    regions = iter(aws_path_topology.REGIONS)
     for arg in args:
         label, _, fault = arg.rpartition("=")
         label = label or fault
-        if fault not in FAULTS or not label.isidentifier():
+        if aws_path_topology.is_fault(fault) and label.isidentifier():
+            region = next(regions)
+            dc = client(region, DATA_ACCOUNT, "ec2", data_keys[0], data_keys[1]) \
+                if data_keys else None
+            ids = aws_path_topology.build(client(region), fault, dc)
+        elif fault in FAULTS and label.isidentifier():
+            ids = build(ec2, data, fault)
+        else:
             sys.exit("aws_topology.py: unknown fault or bad label %r" % arg)
-        for k, v in build(ec2, data, fault).items():
+        for k, v in ids.items():
             print("%s_%s=%s" % (label, k, v))
     print("DATA_CROSS_ACCOUNT=%s" % ("yes" if data else "no"))
 

@@ -149,6 +149,7 @@ moto_stop() {
 aws_env_isolate() {
     local v
     for v in $(env | sed -n 's/^\(AWS_[A-Z0-9_]*\)=.*/\1/p') ANONETL_ECS_CREDENTIALS_HOST \
+        ECS_CONTAINER_METADATA_URI_V4 ECS_CONTAINER_METADATA_URI \
         http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy; do
         unset "$v"
     done

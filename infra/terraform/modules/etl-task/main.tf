@@ -181,8 +181,17 @@ data "aws_iam_policy_document" "task" {
       "ec2:DescribeVpcPeeringConnections",
       "ec2:DescribeRouteTables",
       "ec2:DescribeSecurityGroups",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeNetworkAcls",
+      "ec2:DescribeTransitGatewayAttachments",
     ]
     resources = ["*"] # Describe* calls support no resource-level permissions
+  }
+
+  statement {
+    sid       = "PreflightReadPrefixLists" # entries of the prefix lists routes and rules name
+    actions   = ["ec2:GetManagedPrefixListEntries"]
+    resources = ["arn:aws:ec2:*:*:prefix-list/*"]
   }
 
   dynamic "statement" {

@@ -1,0 +1,351 @@
+/*
+ * preflight_aws.c: the AWS half of the preflight (see preflight_aws.h).
+ */
+#include "etl/preflight_aws.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "etl/pgconn.h"
+#include "infra/aws_metadata.h"
+#include "infra/cidr.h"
+
+#define PF_ADDRS 8
+#define PF_ENDPOINTS 8
+
+struct endpoint_store {
+    char host[256];
+    char addrs[PF_ADDRS][64];
+    const char *addr_ptrs[PF_ADDRS];
+    char skip[200];
+};
+
+struct pfaws_input {
+    struct aws_check_input in;
+    struct aws_peering_spec *peerings;
+    struct aws_route_spec *routes;
+    struct aws_sg_spec *sgs;
+    struct aws_path_input path;
+    struct aws_path_endpoint eps[PF_ENDPOINTS];
+    struct endpoint_store store[PF_ENDPOINTS];
+    struct aws_job_identity ident;
+    const char *ident_groups[AWS_METADATA_GROUPS_MAX];
+    char job_why[300];
+};
+
+/* ---- endpoints ---- */
+
+/* The first item of a libpq comma list into out. */
+static void first_item(const char *list, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (list)
+        snprintf(out, size, "%.*s", (int)strcspn(list, ","), list);
+}
+
+static bool is_socket_host(const char *h)
+{
+    return !h || !*h || h[0] == '/' || h[0] == '@';
+}
+
+/* Resolve a host name as the job does (getaddrinfo), distinct addresses into st. */
+static size_t resolve_into(const char *host, struct endpoint_store *st)
+{
+    struct addrinfo hints, *res = NULL;
+    size_t n = 0;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0)
+        return 0;
+    for (struct addrinfo *ai = res; ai && n < PF_ADDRS; ai = ai->ai_next) {
+        char text[64];
+        bool dup = false;
+        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, text, sizeof(text), NULL, 0, NI_NUMERICHOST) !=
+            0)
+            continue;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = strcmp(st->addrs[i], text) == 0;
+        if (!dup)
+            snprintf(st->addrs[n++], sizeof(st->addrs[0]), "%s", text);
+    }
+    freeaddrinfo(res);
+    return n;
+}
+
+static int port_of(const char *text, int fallback)
+{
+    char *end;
+    long v;
+
+    if (!text || !*text)
+        return fallback;
+    errno = 0;
+    v = strtol(text, &end, 10);
+    return errno || *end || v < 1 || v > 65535 ? fallback : (int)v;
+}
+
+struct endpoint_src {
+    const char *name;
+    const struct cfg_db *db;
+    const char *expect_cidr;
+    const char *pinned_ip;
+};
+
+static void endpoint_build(const struct endpoint_src *src, bool resolve,
+                           struct aws_path_endpoint *ep, struct endpoint_store *st)
+{
+    struct pgconn_params p;
+    struct anon_error e;
+    char addr[256], port[16];
+    struct cidr lit;
+    size_t n = 0;
+    bool have;
+
+    memset(ep, 0, sizeof(*ep));
+    memset(st, 0, sizeof(*st));
+    ep->name = src->name;
+    ep->expect_cidr = src->expect_cidr;
+    ep->host = st->host;
+    anon_error_clear(&e);
+    have = src->db && pgconn_params_build(src->db, src->name, &p, &e);
+    first_item(have      ? pgconn_params_get(&p, "host")
+               : src->db ? src->db->host
+                         : NULL,
+               st->host, sizeof(st->host));
+    first_item(have ? pgconn_params_get(&p, "hostaddr") : NULL, addr, sizeof(addr));
+    first_item(have ? pgconn_params_get(&p, "port") : NULL, port, sizeof(port));
+    ep->port = port_of(port, src->db && src->db->port ? src->db->port : 5432);
+    if (have)
+        pgconn_params_free(&p);
+    ep->host_is_name = !is_socket_host(st->host) && !cidr_parse_addr(st->host, &lit);
+    if (!addr[0] && !is_socket_host(st->host) && cidr_parse_addr(st->host, &lit))
+        snprintf(addr, sizeof(addr), "%s", st->host);
+    if (addr[0]) {
+        snprintf(st->addrs[n++], sizeof(st->addrs[0]), "%s", addr);
+        ep->addr_source = "literal address";
+    } else if (ep->host_is_name && resolve && (n = resolve_into(st->host, st)) > 0) {
+        ep->addr_source = "resolved";
+    } else if (src->pinned_ip) {
+        snprintf(st->addrs[n++], sizeof(st->addrs[0]), "%s", src->pinned_ip);
+        ep->addr_source = "network.endpoints[].ip";
+    }
+    if (n == 0) {
+        if (!have && !st->host[0])
+            snprintf(st->skip, sizeof(st->skip), "cannot read the connection settings: %s", e.msg);
+        else if (is_socket_host(st->host))
+            snprintf(st->skip, sizeof(st->skip), "a unix socket has no VPC path");
+        else if (resolve)
+            snprintf(st->skip, sizeof(st->skip), "%s does not resolve (see dns)", st->host);
+        else
+            snprintf(st->skip, sizeof(st->skip),
+                     "no address: pin it with network.endpoints[].ip (or run the dns check)");
+        ep->skip_why = st->skip;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        st->addr_ptrs[i] = st->addrs[i];
+        if (cidr_is_loopback_host(st->addrs[i])) {
+            snprintf(st->skip, sizeof(st->skip), "%s is loopback: no VPC path", st->addrs[i]);
+            ep->skip_why = st->skip;
+        }
+    }
+    ep->addrs = st->addr_ptrs;
+    ep->n_addrs = n;
+}
+
+static const struct cfg_db *side_db(const struct config *cfg, const char *name)
+{
+    if (strcmp(name, "source") == 0)
+        return &cfg->source;
+    if (strcmp(name, "target") == 0)
+        return &cfg->target.db;
+    return NULL;
+}
+
+static void endpoints_build(const struct config *cfg, bool resolve, struct pfaws_input *s)
+{
+    size_t n = 0;
+
+    if (!cfg->network) {
+        const struct endpoint_src src[2] = {{"source", &cfg->source, NULL, NULL},
+                                            {"target", &cfg->target.db, NULL, NULL}};
+        for (; n < 2; n++)
+            endpoint_build(&src[n], resolve, &s->eps[n], &s->store[n]);
+    } else {
+        for (size_t i = 0; i < cfg->network->n_endpoints && n < PF_ENDPOINTS; i++, n++) {
+            const struct cfg_endpoint *e = &cfg->network->endpoints[i];
+            const struct endpoint_src src = {e->name, side_db(cfg, e->name), e->expect_cidr, e->ip};
+            endpoint_build(&src, resolve, &s->eps[n], &s->store[n]);
+        }
+    }
+    s->path.endpoints = s->eps;
+    s->path.n_endpoints = n;
+}
+
+/* ---- the job ---- */
+
+static void job_build(const struct config *cfg, bool want, struct pfaws_input *s)
+{
+    struct aws_path_job *j = &s->path.job;
+    const struct cfg_job *cj = cfg->aws->job;
+    struct infra_error e = {{0}};
+    struct aws_job_identity *id = &s->ident;
+
+    memset(j, 0, sizeof(*j));
+    if (cj) {
+        j->ip = cj->ip;
+        j->eni = cj->network_interface;
+        j->source = "aws.job";
+        return;
+    }
+    if (!want) {
+        j->unknown_why = "not looked up";
+        return;
+    }
+    if (!aws_metadata_job_identity(id, &e)) {
+        snprintf(s->job_why, sizeof(s->job_why), "no aws.job; %s", e.msg);
+        j->unknown_why = s->job_why;
+        return;
+    }
+    j->ip = id->ip;
+    j->eni = id->eni[0] ? id->eni : NULL;
+    j->subnet = id->subnet[0] ? id->subnet : NULL;
+    j->vpc = id->vpc[0] ? id->vpc : NULL;
+    for (size_t i = 0; i < id->n_groups; i++)
+        s->ident_groups[i] = id->groups[i];
+    j->groups = s->ident_groups;
+    j->n_groups = id->n_groups;
+    j->source = id->source;
+}
+
+/* ---- the input ---- */
+
+struct pfaws_input *pfaws_input_new(const struct config *cfg, const char *region,
+                                    const struct pfaws_options *opt)
+{
+    const struct cfg_aws *a = cfg->aws;
+    struct pfaws_input *s = calloc(1, sizeof(*s));
+
+    if (!s)
+        return NULL;
+    s->peerings = calloc(a->n_peerings + 1, sizeof(*s->peerings));
+    s->routes = calloc(a->n_routes + 1, sizeof(*s->routes));
+    s->sgs = calloc(a->n_security_groups + 1, sizeof(*s->sgs));
+    if (!s->peerings || !s->routes || !s->sgs) {
+        pfaws_input_free(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < a->n_peerings; i++) {
+        s->peerings[i].id = a->peerings[i].id;
+        s->peerings[i].dns_resolution = (enum aws_dns_want)a->peerings[i].dns_resolution;
+        s->peerings[i].required = a->peerings[i].required;
+    }
+    for (size_t i = 0; i < a->n_routes; i++) {
+        s->routes[i].route_table = a->routes[i].route_table;
+        s->routes[i].destination = a->routes[i].destination;
+        s->routes[i].peering = a->routes[i].peering;
+    }
+    for (size_t i = 0; i < a->n_security_groups; i++) {
+        s->sgs[i].group = a->security_groups[i].group;
+        s->sgs[i].port = a->security_groups[i].port;
+        s->sgs[i].from = a->security_groups[i].from;
+    }
+    s->in.region = region;
+    s->in.endpoint = a->endpoint;
+    s->in.peerings = s->peerings;
+    s->in.n_peerings = a->n_peerings;
+    s->in.routes = s->routes;
+    s->in.n_routes = a->n_routes;
+    s->in.security_groups = s->sgs;
+    s->in.n_security_groups = a->n_security_groups;
+    if (opt) {
+        s->path.region = region;
+        s->path.transit_gateways = (const char *const *)a->transit_gateways;
+        s->path.n_transit_gateways = a->n_transit_gateways;
+        endpoints_build(cfg, opt->resolve_names, s);
+        job_build(cfg, opt->want_identity, s);
+        s->in.path = &s->path;
+        s->in.run_path = opt->run_path;
+        s->in.skip_configured = opt->skip_configured;
+    }
+    return s;
+}
+
+const struct aws_check_input *pfaws_input_get(const struct pfaws_input *s)
+{
+    return &s->in;
+}
+
+void pfaws_input_free(struct pfaws_input *s)
+{
+    if (!s)
+        return;
+    free(s->peerings);
+    free(s->routes);
+    free(s->sgs);
+    free(s);
+}
+
+/* ---- client ---- */
+
+bool pfaws_open(const struct config *cfg, char *region, size_t rsize,
+                struct aws_creds_provider **creds, struct ec2 **ec2, struct infra_error *ierr)
+{
+    *creds = NULL;
+    *ec2 = NULL;
+    if (!aws_region_resolve(cfg->aws->region, NULL, region, rsize, ierr))
+        return false;
+    *creds = aws_creds_chain_new(NULL, ierr);
+    *ec2 = *creds ? ec2_new(region, cfg->aws->endpoint, *creds, NULL, ierr) : NULL;
+    return *ec2 != NULL;
+}
+
+void pfaws_close(struct aws_creds_provider *creds, struct ec2 *ec2)
+{
+    ec2_free(ec2);
+    aws_creds_provider_free(creds);
+}
+
+static void aws_fail(struct check_report *r, const char *why, const char *fix)
+{
+    struct check_result *c = check_report_add(r, "peering", "aws", CHECK_FAIL);
+
+    check_result_detail(c, "%s", why);
+    check_result_fix(c, "%s", fix);
+}
+
+bool pfaws_run(const struct config *cfg, const struct pfaws_options *opt, struct check_report *r,
+               unsigned long *calls)
+{
+    struct aws_creds_provider *creds;
+    struct ec2 *ec2;
+    struct infra_error ierr = {{0}};
+    struct pfaws_input *s = NULL;
+    char region[64];
+    bool ok = false;
+
+    *calls = 0;
+    if (!pfaws_open(cfg, region, sizeof(region), &creds, &ec2, &ierr)) {
+        aws_fail(r, ierr.msg, "check aws.region, the AWS credentials and aws.endpoint");
+        goto out;
+    }
+    s = pfaws_input_new(cfg, region, opt);
+    if (!s) {
+        aws_fail(r, "out of memory", "retry");
+        goto out;
+    }
+    ok = aws_checks_run(ec2, pfaws_input_get(s), r, &ierr);
+    if (!ok && (r->n == 0 || r->items[r->n - 1].status != CHECK_FAIL))
+        aws_fail(r, ierr.msg, "check the AWS credentials, region and endpoint");
+    *calls = ec2_call_count(ec2);
+out:
+    pfaws_input_free(s);
+    pfaws_close(creds, ec2);
+    return ok;
+}

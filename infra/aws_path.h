@@ -1,0 +1,89 @@
+/*
+ * aws_path.h: the path a database connection of the job really takes, hop by hop in both
+ * directions, judged on the EC2 objects the packets meet (as AWS Reachability Analyzer
+ * does), from an aws_view.
+ *
+ * One result per hop, in packet order, group "path.<hop>", subject "<endpoint> <object>":
+ *   path.job           where the job runs: its address, interface, subnet, VPC, groups
+ *   path.database      the interface that owns the database address (WARN "not visible
+ *                      from this account" when it cannot be described)
+ *   path.route         the job subnet's route table (explicit association, else the VPC's
+ *                      main table), longest prefix match on the database address: an
+ *                      active route via the peering that leads to the database's VPC, the
+ *                      local route, or a transit gateway the config allows (attachment
+ *                      available)
+ *   path.sg-egress     the job's security groups let TCP out to the database address:port
+ *   path.job-nacl-out  the job subnet's network ACL, outbound, the database port
+ *   path.db-nacl-in    the database subnet's network ACL, inbound, the database port
+ *   path.sg-ingress    the database interface's groups let the job in (its address, one of
+ *                      its groups, a prefix list holding its address)
+ *   path.db-nacl-out   the database subnet's ACL, outbound replies to ports 1024-65535
+ *   path.route-back    the database subnet's route table routes the job's address back
+ *   path.job-nacl-in   the job subnet's ACL, inbound replies to ports 1024-65535
+ * Each line says what decided (the route or the rule) and, when it is not a PASS, the
+ * one-line fix. Ephemeral ports: a reply range that only passes for 32768-60999 (the
+ * Linux client ports) is a WARN, not a FAIL.
+ */
+#ifndef AWS_PATH_H
+#define AWS_PATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "infra/aws_view.h"
+#include "infra/check_report.h"
+
+#define AWS_EPHEMERAL_FROM 1024
+#define AWS_EPHEMERAL_TO 65535
+#define AWS_LINUX_EPHEMERAL_FROM 32768
+#define AWS_LINUX_EPHEMERAL_TO 60999
+
+/* Where the job runs. ip or eni identifies it; subnet, vpc and groups are what the
+ * metadata service said (used when the interface cannot be described). */
+struct aws_path_job {
+    const char *ip;
+    const char *eni;
+    const char *source; /* "aws.job", "ECS task metadata v4", "IMDSv2" */
+    const char *subnet;
+    const char *vpc;
+    const char *const *groups;
+    size_t n_groups;
+    const char *unknown_why; /* when neither ip nor eni is known: why */
+};
+
+/* One database endpoint. */
+struct aws_path_endpoint {
+    const char *name;         /* "source" / "target" */
+    const char *host;         /* the DSN host as written, for messages */
+    bool host_is_name;        /* a DNS name (not an address literal or a socket) */
+    const char *const *addrs; /* the addresses the job connects to */
+    size_t n_addrs;
+    const char *addr_source; /* "resolved", "network.endpoints[].ip", "literal address" */
+    int port;
+    const char *expect_cidr; /* may be NULL */
+    const char *skip_why;    /* not analysed: why (unix socket, no address known) */
+};
+
+struct aws_path_input {
+    const char *region;
+    struct aws_path_job job;
+    const struct aws_path_endpoint *endpoints;
+    size_t n_endpoints;
+    const char *const *transit_gateways; /* aws.transit_gateways: gateways a route may use */
+    size_t n_transit_gateways;
+};
+
+/* What aws_view_request needs for the path (the job's and databases' addresses). The
+ * arrays point into `in` and `store` (at least AWS_VIEW_MAX_IPS entries). */
+void aws_path_request(const struct aws_path_input *in, const char **store, size_t store_n,
+                      struct aws_view_request *req);
+
+/* Append the path.* results for every endpoint to rep. */
+void aws_path_run(const struct aws_view *v, const struct aws_path_input *in,
+                  struct check_report *rep);
+
+/* The job's interface in the view (by id, else by address), or NULL. */
+const struct ec2_network_interface *aws_path_job_eni(const struct aws_view *v,
+                                                     const struct aws_path_job *job);
+
+#endif

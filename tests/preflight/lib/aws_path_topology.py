@@ -1,0 +1,264 @@
+"""tests/preflight/lib/aws_path_topology.py: the layouts of the path analysis scenarios
+(tests/preflight/aws_moto.sh, issue 12), built in moto with botocore; imported by
+aws_topology.py (`build ... p_FAULT`).
+
+Each scenario gets its own region, so every copy keeps the addresses of the config
+reference (DescribeNetworkInterfaces by private IP must find one interface per address):
+
+  job VPC 10.20.0.0/16 (ours)                      database VPC 10.10.0.0/16 (ours)
+    subnet a 10.20.1.0/24  -- rtb_job                subnet db 10.10.5.0/24 -- rtb_db
+    subnet b 10.20.2.0/24  -- rtb_job                  ENI 10.10.5.20 "RDSNetworkInterface", sg_db
+      ENI 10.20.2.15 (the job), sg_job               acl_db: in tcp 5432 from 10.20.0.0/16,
+    subnet t 10.20.3.0/24 (main table)                       out tcp 1024-65535 to 10.20.0.0/16
+      ENI 10.20.3.30 (the target database), sg_tgt
+    acl_job on a and b: out tcp 5432 to 10.10.0.0/16, in tcp 1024-65535 from 10.10.0.0/16
+  pcx (job <-> database, active, DNS resolution off)
+  rtb_job: 10.10.0.0/16 -> pcx;  rtb_db: 10.20.0.0/16 -> pcx
+  sg_db: tcp 5432 from 10.20.1.0/24 and 10.20.2.0/24 (each job subnet; the config says
+         from: 10.20.0.0/16);  sg_tgt: tcp 5432 from sg_job;  sg_job: egress all.
+
+FAULT (one per copy): see FAULTS below. A fault named n_X is fault p_X on the addresses of
+the network namespaces of tests/preflight/netns.sh (PLANS["netns"]): the job at 10.77.18.15
+in 10.77.16.0/20, the database at 10.77.5.20 in 10.77.4.0/22. Moto quirks worked around: moto's RDS makes no
+network interface, so the database is a plain interface described the way RDS describes
+its own; moto never marks a route blackhole, so a blackhole is a route over a deleted
+peering (the checks read the peering's state).
+"""
+
+REGIONS = ["us-east-2", "us-west-1", "us-west-2", "eu-west-2", "eu-west-3", "eu-central-1",
+           "eu-north-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1",
+           "ap-northeast-2", "ap-northeast-3", "ca-central-1", "sa-east-1", "eu-south-1",
+           "af-south-1", "me-south-1", "ap-east-1", "eu-central-2", "ap-south-2",
+           "ap-southeast-3", "il-central-1", "me-central-1"]
+
+PLANS = {
+    "reference": {"JOB_VPC": "10.20.0.0/16", "SUBNET_A": "10.20.1.0/24",
+                  "SUBNET_B": "10.20.2.0/24", "SUBNET_T": "10.20.3.0/24",
+                  "JOB_IP": "10.20.2.15", "TGT_IP": "10.20.3.30", "DB_VPC": "10.10.0.0/16",
+                  "SUBNET_DB": "10.10.5.0/24", "DB_IP": "10.10.5.20",
+                  "OTHER_VPC": "10.30.0.0/16"},
+    "netns": {"JOB_VPC": "10.77.16.0/20", "SUBNET_A": "10.77.17.0/24",
+              "SUBNET_B": "10.77.18.0/24", "SUBNET_T": "10.77.19.0/24",
+              "JOB_IP": "10.77.18.15", "TGT_IP": "10.77.19.30", "DB_VPC": "10.77.4.0/22",
+              "SUBNET_DB": "10.77.5.0/24", "DB_IP": "10.77.5.20", "OTHER_VPC": "10.78.0.0/16"},
+}
+
+P = PLANS["reference"]
+
+FAULTS = {
+    "p_ok": "healthy: the SG allows each job subnet, the config says 10.20.0.0/16",
+    "p_sg_group": "the SG rule names the job's group (in the peer VPC, over the peering)",
+    "p_sg_cidr_cfg_group": "the SG allows 10.20.0.0/16, the config names the job's group",
+    "p_sg_prefix_list": "the SG rule is a managed prefix list of the job subnets",
+    "p_sg_wrong_subnet": "the SG allows subnet a only; the job runs in subnet b",
+    "p_route_specific_pcx": "10.10.5.0/24 (the database subnet) goes via another peering",
+    "p_route_specific_blackhole": "10.10.5.0/24 goes via a deleted peering (blackhole)",
+    "p_route_other_table": "the job's subnet b is associated with another table",
+    "p_route_pl": "the job's table reaches the database VPC through a prefix-list route",
+    "p_tgw_allowed": "the job's table sends 10.10.0.0/16 to a transit gateway (allowed)",
+    "p_tgw_denied": "the same, with a transit gateway the config does not allow",
+    "p_no_return": "the database subnet's table has no route back to the job",
+    "p_nacl_no_ephemeral": "the database ACL lets 5432 in but no reply out",
+    "p_nacl_linux_only": "the job ACL lets replies in on 32768-65535 only",
+    "p_nacl_deny_first": "the database ACL denies subnet b (rule 90) before allowing (rule 100)",
+    "p_sg_egress": "the job's group only lets 443 out",
+    "p_cross_account": "the database is in the data team's account (not visible)",
+    "p_many": "healthy, with 150 extra routes, 50 extra SG rules and 40 extra ACL rules",
+}
+
+
+def _tag(ec2, rid, name):
+    ec2.create_tags(Resources=[rid], Tags=[{"Key": "Name", "Value": name}])
+
+
+def _acl(ec2, vpc, subnets, rules):
+    """A custom network ACL with rules [(number, egress, cidr, from, to, action)], made the
+    ACL of each subnet; its id."""
+    acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+    for num, egress, cidr, lo, hi, action in rules:
+        ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=num, Protocol="6",
+                                     RuleAction=action, Egress=egress, CidrBlock=cidr,
+                                     PortRange={"From": lo, "To": hi})
+    for sn in subnets:
+        cur = ec2.describe_network_acls(
+            Filters=[{"Name": "association.subnet-id", "Values": [sn]}])["NetworkAcls"]
+        assoc = [a for a in cur[0]["Associations"] if a["SubnetId"] == sn][0]
+        ec2.replace_network_acl_association(AssociationId=assoc["NetworkAclAssociationId"],
+                                            NetworkAclId=acl)
+    return acl
+
+
+def _pcx(ec2, vpc, peer, accepter=None, **kw):
+    pcx = ec2.create_vpc_peering_connection(VpcId=vpc, PeerVpcId=peer, **kw)[
+        "VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    (accepter or ec2).accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    return pcx
+
+
+def _job_side(ec2, f):
+    """The job VPC; a dict of ids."""
+    ids = {}
+    vpc = ec2.create_vpc(CidrBlock=P["JOB_VPC"])["Vpc"]["VpcId"]
+    sa = ec2.create_subnet(VpcId=vpc, CidrBlock=P["SUBNET_A"])["Subnet"]["SubnetId"]
+    sb = ec2.create_subnet(VpcId=vpc, CidrBlock=P["SUBNET_B"])["Subnet"]["SubnetId"]
+    st = ec2.create_subnet(VpcId=vpc, CidrBlock=P["SUBNET_T"])["Subnet"]["SubnetId"]
+    sg_job = ec2.create_security_group(GroupName="job", Description="anonetl job",
+                                       VpcId=vpc)["GroupId"]
+    if f == "p_sg_egress":
+        ec2.revoke_security_group_egress(GroupId=sg_job, IpPermissions=[
+            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        ec2.authorize_security_group_egress(GroupId=sg_job, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+             "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    sg_tgt = ec2.create_security_group(GroupName="target", Description="target database",
+                                       VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg_tgt, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+         "UserIdGroupPairs": [{"GroupId": sg_job}]}])
+    ids.update(JOB_VPC=vpc, SUBNET_A=sa, SUBNET_B=sb, SG_JOB=sg_job, SG_TGT=sg_tgt)
+    ids["JOB_ENI"] = ec2.create_network_interface(
+        SubnetId=sb, PrivateIpAddress=P["JOB_IP"], Groups=[sg_job],
+        Description="anonetl task")["NetworkInterface"]["NetworkInterfaceId"]
+    ec2.create_network_interface(SubnetId=st, PrivateIpAddress=P["TGT_IP"], Groups=[sg_tgt],
+                                 Description="RDSNetworkInterface")
+    job_in = (32768 if f == "p_nacl_linux_only" else 1024, 65535)
+    ids["ACL_JOB"] = _acl(ec2, vpc, [sa, sb], [
+        (100, True, P["DB_VPC"], 5432, 5432, "allow"),
+        (110, True, P["JOB_VPC"], 5432, 5432, "allow"),
+        (100, False, P["DB_VPC"], job_in[0], job_in[1], "allow"),
+        (110, False, P["JOB_VPC"], 1024, 65535, "allow")])
+    return ids
+
+
+def _db_side(ec2, f, owner=None):
+    ids = {}
+    vpc = ec2.create_vpc(CidrBlock=P["DB_VPC"])["Vpc"]["VpcId"]
+    sd = ec2.create_subnet(VpcId=vpc, CidrBlock=P["SUBNET_DB"])["Subnet"]["SubnetId"]
+    sg_db = ec2.create_security_group(GroupName="db", Description="source database",
+                                      VpcId=vpc)["GroupId"]
+    ids.update(DB_VPC=vpc, SUBNET_DB=sd, SG_DB=sg_db)
+    ids["DB_ENI"] = ec2.create_network_interface(
+        SubnetId=sd, PrivateIpAddress=P["DB_IP"], Groups=[sg_db],
+        Description="RDSNetworkInterface")["NetworkInterface"]["NetworkInterfaceId"]
+    rules = [(100, False, P["JOB_VPC"], 5432, 5432, "allow")]
+    if f == "p_nacl_deny_first":
+        rules.insert(0, (90, False, P["SUBNET_B"], 5432, 5432, "deny"))
+    if f != "p_nacl_no_ephemeral":
+        rules.append((100, True, P["JOB_VPC"], 1024, 65535, "allow"))
+    ids["ACL_DB"] = _acl(ec2, vpc, [sd], rules)
+    return ids
+
+
+def _db_ingress(ec2, f, ids):
+    """The database group's rule for the job, in the scenario's form."""
+    perm = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432}
+    if f == "p_sg_group":
+        perm["UserIdGroupPairs"] = [{"GroupId": ids["SG_JOB"], "UserId": ids["OWNER"],
+                                     "VpcPeeringConnectionId": ids["PCX"]}]
+    elif f == "p_sg_cidr_cfg_group":
+        perm["IpRanges"] = [{"CidrIp": P["JOB_VPC"]}]
+    elif f == "p_sg_prefix_list":
+        perm["PrefixListIds"] = [{"PrefixListId": ids["PL_JOBS"]}]
+    elif f == "p_sg_wrong_subnet":
+        perm["IpRanges"] = [{"CidrIp": P["SUBNET_A"]}]
+    else:
+        perm["IpRanges"] = [{"CidrIp": P["SUBNET_A"]}, {"CidrIp": P["SUBNET_B"]}]
+    return perm
+
+
+def _route_job(ec2, f, ids, rtb):
+    pcx = ids["PCX"]
+    if f in ("p_tgw_allowed", "p_tgw_denied"):
+        tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
+        ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=ids["JOB_VPC"],
+                                                  SubnetIds=[ids["SUBNET_A"]])
+        ec2.create_route(RouteTableId=rtb, DestinationCidrBlock=P["DB_VPC"],
+                         TransitGatewayId=tgw)
+        ids["TGW"] = tgw
+        return
+    if f == "p_route_pl":
+        pl = ec2.create_managed_prefix_list(PrefixListName="databases", MaxEntries=5,
+                                            AddressFamily="IPv4",
+                                            Entries=[{"Cidr": P["DB_VPC"]}])["PrefixList"]
+        ec2.create_route(RouteTableId=rtb, DestinationPrefixListId=pl["PrefixListId"],
+                         VpcPeeringConnectionId=pcx)
+        ids["PL_DBS"] = pl["PrefixListId"]
+        return
+    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock=P["DB_VPC"],
+                     VpcPeeringConnectionId=pcx)
+    if f in ("p_route_specific_pcx", "p_route_specific_blackhole"):
+        other = ec2.create_vpc(CidrBlock=P["OTHER_VPC"])["Vpc"]["VpcId"]
+        pcx2 = _pcx(ec2, ids["JOB_VPC"], other)
+        ec2.create_route(RouteTableId=rtb, DestinationCidrBlock=P["SUBNET_DB"],
+                         VpcPeeringConnectionId=pcx2)
+        if f == "p_route_specific_blackhole":
+            ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=pcx2)
+        ids["PCX_OTHER"] = pcx2
+
+
+def _many(ec2, ids):
+    """Bulk: routes to unrelated /24s, SG rules and ACL rules that decide nothing."""
+    for i in range(150):
+        ec2.create_route(RouteTableId=ids["RTB_JOB"],
+                         DestinationCidrBlock="172.%d.%d.0/24" % (16 + i // 200, i % 200),
+                         VpcPeeringConnectionId=ids["PCX"])
+    ec2.authorize_security_group_ingress(GroupId=ids["SG_DB"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 6000 + i, "ToPort": 6000 + i,
+         "IpRanges": [{"CidrIp": "192.168.%d.0/24" % i}]} for i in range(50)])
+    for i in range(40):
+        ec2.create_network_acl_entry(NetworkAclId=ids["ACL_DB"], RuleNumber=200 + i,
+                                     Protocol="6", RuleAction="deny", Egress=False,
+                                     CidrBlock="192.168.%d.0/24" % i,
+                                     PortRange={"From": 22, "To": 22})
+
+
+def is_fault(name):
+    return name in FAULTS or (name.startswith("n_") and "p_" + name[2:] in FAULTS)
+
+
+def build(client, f, data_client=None):
+    """One path layout with fault f; a dict of its ids (shell names)."""
+    global P
+    P = PLANS["netns"] if f.startswith("n_") else PLANS["reference"]
+    f = "p_" + f[2:]
+    region = client.meta.region_name
+    ec2 = client
+    ids = _job_side(ec2, f)
+    ids["REGION"] = region
+    ids["OWNER"] = ec2.describe_security_groups(GroupIds=[ids["SG_JOB"]])[
+        "SecurityGroups"][0]["OwnerId"]
+    dbc = data_client if f == "p_cross_account" and data_client else ec2
+    ids.update(_db_side(dbc, f))
+    if dbc is ec2:
+        ids["PCX"] = _pcx(ec2, ids["JOB_VPC"], ids["DB_VPC"])
+    else:
+        owner = dbc.describe_security_groups(GroupIds=[ids["SG_DB"]])["SecurityGroups"][0][
+            "OwnerId"]
+        ids["PCX"] = _pcx(ec2, ids["JOB_VPC"], ids["DB_VPC"], accepter=dbc, PeerOwnerId=owner)
+    ids["PL_JOBS"] = ec2.create_managed_prefix_list(
+        PrefixListName="jobs", MaxEntries=5, AddressFamily="IPv4",
+        Entries=[{"Cidr": P["SUBNET_A"]}, {"Cidr": P["SUBNET_B"]}])["PrefixList"][
+            "PrefixListId"]
+    dbc.authorize_security_group_ingress(GroupId=ids["SG_DB"],
+                                         IpPermissions=[_db_ingress(ec2, f, ids)])
+    rtb = ec2.create_route_table(VpcId=ids["JOB_VPC"])["RouteTable"]["RouteTableId"]
+    ids["RTB_JOB"] = rtb
+    ec2.associate_route_table(RouteTableId=rtb, SubnetId=ids["SUBNET_A"])
+    if f == "p_route_other_table":
+        other = ec2.create_route_table(VpcId=ids["JOB_VPC"])["RouteTable"]["RouteTableId"]
+        ec2.associate_route_table(RouteTableId=other, SubnetId=ids["SUBNET_B"])
+        ids["RTB_OTHER"] = other
+    else:
+        ec2.associate_route_table(RouteTableId=rtb, SubnetId=ids["SUBNET_B"])
+    _route_job(ec2, f, ids, rtb)
+    rtb_db = dbc.create_route_table(VpcId=ids["DB_VPC"])["RouteTable"]["RouteTableId"]
+    dbc.associate_route_table(RouteTableId=rtb_db, SubnetId=ids["SUBNET_DB"])
+    if f != "p_no_return":
+        dbc.create_route(RouteTableId=rtb_db, DestinationCidrBlock=P["JOB_VPC"],
+                         VpcPeeringConnectionId=ids["PCX"])
+    ids["RTB_DB"] = rtb_db
+    if f == "p_many":
+        _many(ec2, ids)
+    ids.setdefault("TGW", "tgw-00000000")
+    ids.setdefault("RTB_OTHER", "rtb-00000000")
+    return ids
