@@ -19,6 +19,15 @@
 # DSN's socket counts connections). Where build/asan/anonetl exists, the repair runs
 # once more under ASan+UBSan.
 #
+# The path analysis (issue 12): one layout per reproduction of the issue, each in its own
+# region of the same moto (tests/preflight/lib/aws_path_topology.py: two job subnets, an
+# RDS-like interface in the peer VPC, custom network ACLs, a managed prefix list, a transit
+# gateway, a database in the data team's account), each with its expected verdict; the job's
+# identity from aws.job or the fake ECS v4 / IMDSv2 server (lib/fake_job_metadata.py); the
+# number of EC2 API calls compared between a healthy layout and one with many routes and
+# rules; the time of a whole AWS preflight of a healthy layout (< 5 s); the DNS option with
+# names resolved from a private hosts file (unshare -m, no packet sent).
+#
 # No request may leave loopback: AWS_EC2_METADATA_DISABLED=true, static keys, and
 # AWS_ENDPOINT_URL(_EC2) point at a closed loopback port, so a request that ignored
 # aws.endpoint fails here instead of going anywhere.

@@ -7,6 +7,10 @@
 # verdict and exit code. Traffic never leaves the two namespaces and the host loopback:
 # the timeout goes to an address routed into prod, which does not forward (a silent
 # drop), and names missing from the hosts file go to a resolver on iso's own loopback.
+# "Live probes decide" (issue 12): moto, the fault server and the fake ECS task metadata
+# endpoint run on iso's loopback; `anonetl run` goes on with a WARN (log and EMF) when the
+# EC2 API disagrees or cannot be reached, and exits 3 naming the first blocking hop when
+# prod blackholes the replies to the job.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
