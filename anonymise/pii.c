@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anonymise/rule_json.h"
 #include "anonymise/yopts.h"
 
 #define PII_WORDS_MAX 16
@@ -274,6 +275,35 @@ bool pii_scan_values(struct pii_detector *d, const struct rule_value *values, si
     return true;
 }
 
+/* A json rule: `others: keep` publishes every key no path names; `keep` at a path whose
+ * last key looks personal is a keep on a personal-looking column. */
+static size_t warn_json(const char *table, const char *column, const struct rule *rule,
+                        struct abuf *out)
+{
+    const struct rule *sub;
+    const char *path, *last, *kind;
+    size_t added = 0;
+
+    if (rule_json_keeps_others(rule)) {
+        abuf_printf(out,
+                    "warning: %s.%s: json others: keep publishes every key no path names, as "
+                    "it is: name the keys to publish instead (others: drop is the default)\n",
+                    table, column);
+        added++;
+    }
+    for (size_t i = 0; (path = rule_json_path(rule, i, &sub, &last)) != NULL; i++) {
+        if (!sub->ops || strcmp(sub->ops->name, "keep") != 0 || !last ||
+            !(kind = pii_name_kind(last)))
+            continue;
+        abuf_printf(out,
+                    "warning: %s.%s: json path %s: rule keep, but the name suggests %s: "
+                    "consider hash, mask or suppress\n",
+                    table, column, path, kind);
+        added++;
+    }
+    return added;
+}
+
 size_t pii_warn_column(struct pii_detector *d, const char *table, const char *column,
                        const struct rule *rule, const struct rule_value *values, size_t n,
                        struct abuf *out, bool *failed, struct anon_error *err)
@@ -283,6 +313,8 @@ size_t pii_warn_column(struct pii_detector *d, const char *table, const char *co
     size_t added = 0;
 
     *failed = false;
+    if (rule->ops && rule_json_n_paths(rule) > 0)
+        return warn_json(table, column, rule, out);
     if (!rule->ops || strcmp(rule->ops->name, "keep") != 0)
         return 0;
     kind = pii_name_kind(column);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "anonymise/pii.h"
+#include "anonymise/rule_json.h"
 #include "etl/pgconn.h"
 #include "etl/tablecopy.h"
 
@@ -86,6 +87,103 @@ static size_t scan_columns(struct pii_detector *d, const struct table_plan *keep
     return n;
 }
 
+#define PIICHECK_SHOWN_PATHS 25
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The lines of seen ("a\nb\n"), sorted, as ", "-separated text (at most
+ * PIICHECK_SHOWN_PATHS, then "and N more"). */
+static void list_sorted(struct abuf *seen, struct abuf *lines)
+{
+    size_t n = 0, k = 0;
+    char **v;
+
+    for (size_t i = 0; i < seen->len; i++)
+        n += seen->data[i] == '\n';
+    v = calloc(n + 1, sizeof(*v));
+    if (!v) {
+        abuf_puts(lines, "(out of memory)");
+        return;
+    }
+    for (char *p = seen->data, *nl; k < n; p = nl + 1) {
+        nl = memchr(p, '\n', (size_t)(seen->data + seen->len - p));
+        *nl = '\0';
+        v[k++] = p;
+    }
+    qsort(v, n, sizeof(*v), cmp_str);
+    for (k = 0; k < n && k < PIICHECK_SHOWN_PATHS; k++)
+        abuf_printf(lines, "%s%s", k ? ", " : "", v[k]);
+    if (n > k)
+        abuf_printf(lines, " and %zu more", n - k);
+    free(v);
+}
+
+/* One json column over the sampled documents: what no path names (paths and plain key
+ * names only, never a value). */
+static void survey_column(const struct plan_column *col, const char *table, PGresult *res, int c,
+                          struct abuf *lines)
+{
+    struct anon_error err = {0};
+    struct abuf seen;
+    size_t docs = 0;
+    bool ok = true;
+
+    abuf_init(&seen, 1 << 20);
+    for (int r = 0; ok && r < PQntuples(res); r++) {
+        if (PQgetisnull(res, r, c))
+            continue;
+        docs++;
+        ok = rule_json_unnamed(col->rule, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c),
+                               &seen, &err);
+    }
+    if (!ok || abuf_failed(&seen)) {
+        abuf_printf(lines, "warning: %s.%s: json survey stopped: %s\n", table, col->source->name,
+                    err.msg[0] ? err.msg : "out of memory");
+    } else if (seen.len > 0) {
+        abuf_printf(lines, "%s: %s.%s: in %zu sampled documents, no json path names ",
+                    rule_json_keeps_others(col->rule) ? "warning" : "note", table,
+                    col->source->name, docs);
+        list_sorted(&seen, lines);
+        abuf_puts(lines, rule_json_keeps_others(col->rule)
+                             ? ": published as they are (others: keep)\n"
+                             : ": dropped (others: drop)\n");
+    }
+    abuf_free(&seen);
+}
+
+/* The json columns of plan: the names-only warnings, then the survey of a sample. */
+static size_t survey_json(PGconn *conn, const struct table_plan *plan, struct abuf *lines)
+{
+    size_t *idx = calloc(plan->n_columns + 1, sizeof(*idx)), n = 0, warned = 0;
+    struct table_plan *js = NULL;
+    struct anon_error err = {0};
+    PGresult *res = NULL;
+    bool failed;
+
+    for (size_t c = 0; idx && c < plan->n_columns; c++) {
+        if (rule_json_n_paths(plan->columns[c].rule) == 0)
+            continue;
+        warned += pii_warn_column(NULL, plan->qualified, plan->columns[c].source->name,
+                                  plan->columns[c].rule, NULL, 0, lines, &failed, &err);
+        if (!plan->columns[c].per_element) /* arrays of json: not surveyed */
+            idx[n++] = c;
+    }
+    if (n > 0 && (js = plan_project(plan, idx, n)) != NULL &&
+        (res = sample(conn, js, plan->catalog->est_rows, &err)) != NULL)
+        for (size_t i = 0; i < n; i++)
+            survey_column(&js->columns[i], plan->qualified, res, (int)i, lines);
+    else if (n > 0)
+        abuf_printf(lines, "warning: %s: json survey not done: %s\n", plan->qualified,
+                    err.msg[0] ? err.msg : "out of memory");
+    PQclear(res);
+    plan_free(js);
+    free(idx);
+    return warned;
+}
+
 size_t piicheck_table(PGconn *conn, const struct table_plan *plan, FILE *out)
 {
     struct anon_error err = {0};
@@ -118,6 +216,7 @@ size_t piicheck_table(PGconn *conn, const struct table_plan *plan, FILE *out)
                                  keep->columns[i].rule, NULL, 0, &lines, &failed, &err);
         }
 out:
+    n += survey_json(conn, plan, &lines);
     fputs(abuf_cstr(&lines), out);
     PQclear(res);
     pii_detector_free(d);

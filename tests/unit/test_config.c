@@ -182,7 +182,7 @@ static void reference_loads(void **state)
     assert_int_equal(t->deletes, CFG_DELETES_KEY_SCAN);
     assert_null(t->deleted_column);
     assert_string_equal(t->where, "NOT is_test_account");
-    assert_int_equal(t->n_columns, 14);
+    assert_int_equal(t->n_columns, 15);
     assert_string_equal(t->columns[0].name, "id");
     assert_string_equal(t->columns[13].name, "updated_at");
     assert_string_equal(rule_name(t, "id"), "keep");
@@ -191,6 +191,7 @@ static void reference_loads(void **state)
     assert_string_equal(rule_name(t, "user_id"), "hash_int");
     assert_string_equal(rule_name(t, "phone"), "mask");
     assert_string_equal(rule_name(t, "notes"), "scrub");
+    assert_string_equal(rule_name(t, "profile"), "json");
     assert_null(config_find_column(t, "nope"));
     assert_int_equal(config_find_column(t, "email")->line, 67);
     assert_int_equal(config_find_column(t, "email")->column, 7);

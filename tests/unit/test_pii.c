@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "anonymise/pii.h"
+#include "anonymise/yopts.h"
 
 struct name_case {
     const char *column;
@@ -213,13 +214,56 @@ static void test_warn_column(void **state)
     pii_detector_free(d);
 }
 
+static void parse_json_rule(const char *text, struct rule *r, struct yopts **doc)
+{
+    struct anon_error err = {0};
+    struct yopts *v;
+
+    if (!yopts_load("t", text, strlen(text), doc, &err) || !(v = yopts_item(*doc, 0)))
+        fail_msg("%s", err.msg);
+    if (!rule_parse(v, r, &err))
+        fail_msg("%s", err.msg);
+    yopts_free(v);
+}
+
+/* json: others: keep is warned about like a keep; so is keep at a personal-looking key */
+static void test_warn_json(void **state)
+{
+    struct anon_error err = {0};
+    struct rule open = {0}, closed = {0};
+    struct yopts *d1, *d2;
+    struct abuf out;
+    bool failed;
+
+    (void)state;
+    parse_json_rule("c: { json: { paths: { \"$.contact.email\": keep, \"$.id\": keep }, "
+                    "others: keep } }\n",
+                    &open, &d1);
+    parse_json_rule("c: { json: { paths: { \"$.contact.email\": { hash: {} }, \"$.tags[0]\": keep, "
+                    "\"$.status\": keep } } }\n",
+                    &closed, &d2);
+    abuf_init(&out, 1 << 16);
+    assert_int_equal(pii_warn_column(NULL, "t", "doc", &open, NULL, 0, &out, &failed, &err), 2);
+    assert_non_null(strstr(abuf_cstr(&out), "warning: t.doc: json others: keep publishes every "
+                                            "key no path names"));
+    assert_non_null(strstr(abuf_cstr(&out), "warning: t.doc: json path $.contact.email: rule "
+                                            "keep, but the name suggests an email address"));
+    abuf_reset(&out);
+    assert_int_equal(pii_warn_column(NULL, "t", "doc", &closed, NULL, 0, &out, &failed, &err), 0);
+    assert_int_equal(out.len, 0);
+    abuf_free(&out);
+    rule_free(&open);
+    rule_free(&closed);
+    yopts_free(d1);
+    yopts_free(d2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_long_name),
-        cmocka_unit_test(test_content),
-        cmocka_unit_test(test_warn_column),
+        cmocka_unit_test(test_names),     cmocka_unit_test(test_long_name),
+        cmocka_unit_test(test_content),   cmocka_unit_test(test_warn_column),
+        cmocka_unit_test(test_warn_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
