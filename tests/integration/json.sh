@@ -99,6 +99,9 @@ UPDATE docs SET raw = '{"u": "lone \ud800", "id": 2, "esc": "PLANTED-dup", "esc"
 -- the same strings in text columns, hashed by a column rule
 UPDATE docs SET email = doc->'customer'->>'email', u = doc->>'u';
 UPDATE docs SET u = raw->>'u' WHERE id = 1;
+-- back in id order: check --source samples the first rows of a heap scan, and the
+-- updates above moved some shapes to the end
+CLUSTER docs USING docs_pkey;
 CREATE TABLE docs_min AS SELECT * FROM docs;
 CREATE TABLE docs_wild AS SELECT * FROM docs;
 CREATE TABLE docs_keep AS SELECT * FROM docs;
@@ -227,8 +230,8 @@ check "check --source lists what no path names, dropped (docs_min.doc)" \
     grep -qE '^note: public\.docs_min\.doc: in [0-9]+ sampled documents, no json path names \$, \$\.[a-z].*: dropped \(others: drop\)$' "$work/check-src.out"
 check "check --source: keys kept by others: keep are a warning" \
     grep -qE '^warning: public\.docs_keep\.doc: in [0-9]+ sampled documents, .*\$\.customer\.phone, .*published as they are \(others: keep\)$' "$work/check-src.out"
-check "check --source: escaped or odd keys are not shown; no value is" \
-    sh -c "grep -q '\[?\]' '$work/check-src.out' && ! grep -vE 'PLANTED-custom-key' '$work/check-src.out' | grep -qE 'PLANTED|example|07700'"
+expect_eq "check --source: no value in its output (only the plain key PLANTED-custom-key)" "" \
+    "$(sed 's/PLANTED-custom-key//g' "$work/check-src.out" | grep -E 'PLANTED|example|07700')"
 "$ANONETL" explain -c "$work/json.yaml" >"$work/explain.out" 2>&1
 check "explain shows others=drop and others=keep" \
     sh -c "grep -q 'others=drop' '$work/explain.out' && grep -q 'others=keep' '$work/explain.out'"

@@ -18,6 +18,7 @@
 #include "anonymise/hmac.h"
 #include "anonymise/jsontext.h"
 #include "anonymise/rule.h"
+#include "anonymise/rule_json.h"
 #include "anonymise/yopts.h"
 
 static bool valid(const char *s)
@@ -325,6 +326,34 @@ static void test_rule_on_many_paths(void **state)
     yopts_free(y);
 }
 
+/* check --source's survey: the places no path names, once each, as paths; keys that
+ * are not plain names (data, perhaps) as [?]; nothing from an invalid document. */
+static void test_unnamed_survey(void **state)
+{
+    struct rule r = parse_rule("{ json: { paths: { \"$.c.email\": { hash: {} }, "
+                               "\"$.items[*].sku\": keep, \"$.tags[0]\": keep } } }");
+    static const char *const docs[] = {
+        "{\"c\": {\"email\": \"a@b\", \"phone\": \"0770\"}, \"items\": [{\"sku\": 1, "
+        "\"note\": \"x\"}, 5], \"tags\": [\"a\", \"b\"], \"alice@example.com\": 1, "
+        "\"caf\\u00e9\": 2, \"\": 3, \"ok_key-2\": 4}",
+        "{\"c\": {\"phone\": \"0771\"}, \"items\": [{\"note\": \"y\"}]}",
+        "[1, 2]",
+        "{\"broken\": ",
+    };
+    struct anon_error err;
+    struct abuf seen;
+
+    (void)state;
+    anon_error_clear(&err);
+    abuf_init(&seen, 1 << 16);
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+        assert_true(rule_json_unnamed(&r, docs[i], strlen(docs[i]), &seen, &err));
+    assert_string_equal(abuf_cstr(&seen), "$.c.phone\n$.items[*].note\n$.items[*]\n$.tags[1]\n"
+                                          "$[?]\n$.ok_key-2\n$\n");
+    abuf_free(&seen);
+    rule_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_encode),
         cmocka_unit_test(test_rule_on_deep_documents),
         cmocka_unit_test(test_rule_on_many_paths),
+        cmocka_unit_test(test_unnamed_survey),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
