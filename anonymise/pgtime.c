@@ -1,7 +1,9 @@
 /*
- * pgtime.c: PostgreSQL ISO date/timestamp text (see pgtime.h). The day-number
- * conversions are Howard Hinnant's days_from_civil / civil_from_days, exact for the
- * whole proleptic Gregorian range PostgreSQL supports.
+ * pgtime.c: PostgreSQL ISO date/timestamp text <-> day number and time of day (see
+ * pgtime.h). The day-number conversions are Howard Hinnant's days_from_civil /
+ * civil_from_days, exact for the whole proleptic Gregorian range PostgreSQL supports.
+ * The formatter follows the server's EncodeDateOnly / EncodeDateTime (ISO style) and
+ * EncodeTimezone; it writes digits by hand because it runs once per value.
  */
 #include "anonymise/pgtime.h"
 
@@ -45,10 +47,10 @@ static int days_in_month(long y, int m)
     return m == 2 && leap ? 29 : dm[m - 1];
 }
 
-/* "HH:MM:SS[.f{1,6}]" */
-static bool parse_time(const char *s, size_t len, size_t *i)
+/* "HH:MM:SS[.f{1,6}]" into microseconds since midnight. */
+bool pgtime_parse_time_of_day(const char *s, size_t len, size_t *i, int64_t *usec)
 {
-    long h, m, sec, f;
+    long h, m, sec, f = 0;
     size_t n = 0;
 
     if (!digits(s, len, i, 2, &h) || !lit(s, len, i, ':') || !digits(s, len, i, 2, &m) ||
@@ -60,25 +62,32 @@ static bool parse_time(const char *s, size_t len, size_t *i)
             n++;
         if (n < 1 || n > 6 || !digits(s, len, i, n, &f))
             return false;
+        for (; n < 6; n++)
+            f *= 10;
     }
+    *usec = ((int64_t)(h * 60 + m) * 60 + sec) * 1000000 + f;
     return true;
 }
 
-/* "+HH", "-HH:MM", "+HH:MM:SS" */
-static bool parse_zone(const char *s, size_t len, size_t *i)
+/* "+HH", "-HH:MM", "+HH:MM:SS" into seconds east of UTC. */
+bool pgtime_parse_zone(const char *s, size_t len, size_t *i, int32_t *zone)
 {
-    long v;
+    long v, secs;
+    bool neg;
 
     if (*i >= len || (s[*i] != '+' && s[*i] != '-'))
         return false;
-    (*i)++;
+    neg = s[(*i)++] == '-';
     if (!digits(s, len, i, 2, &v) || v > 15)
         return false;
+    secs = v * 3600;
     for (int k = 0; k < 2 && *i < len && s[*i] == ':'; k++) {
         (*i)++;
         if (!digits(s, len, i, 2, &v) || v > 59)
             return false;
+        secs += k == 0 ? v * 60 : v;
     }
+    *zone = (int32_t)(neg ? -secs : secs);
     return true;
 }
 
@@ -89,24 +98,29 @@ enum pgtime_status pgtime_parse(const char *s, size_t len, struct pgtime *t)
     bool bc = false;
 
     memset(t, 0, sizeof(*t));
-    if ((len == 8 && memcmp(s, "infinity", 8) == 0) || (len == 9 && memcmp(s, "-infinity", 9) == 0))
+    if (len == 8 && memcmp(s, "infinity", 8) == 0) {
+        t->infinite = 1;
         return PGTIME_INFINITY;
+    }
+    if (len == 9 && memcmp(s, "-infinity", 9) == 0) {
+        t->infinite = -1;
+        return PGTIME_INFINITY;
+    }
     while (ylen < len && is_digit(s[ylen]))
         ylen++;
     if (ylen < 4 || ylen > 7 || !digits(s, len, &i, ylen, &y) || !lit(s, len, &i, '-') ||
         !digits(s, len, &i, 2, &mo) || !lit(s, len, &i, '-') || !digits(s, len, &i, 2, &d))
         return PGTIME_MALFORMED;
+    t->kind = PGTIME_DATE;
     if (i < len && s[i] == ' ' && i + 1 < len && is_digit(s[i + 1])) {
         i++;
-        t->time = s + i;
-        if (!parse_time(s, len, &i))
+        t->kind = PGTIME_TIMESTAMP;
+        if (!pgtime_parse_time_of_day(s, len, &i, &t->usec))
             return PGTIME_MALFORMED;
-        t->time_len = (size_t)(s + i - t->time);
         if (i < len && (s[i] == '+' || s[i] == '-')) {
-            t->zone = s + i;
-            if (!parse_zone(s, len, &i))
+            t->kind = PGTIME_TIMESTAMPTZ;
+            if (!pgtime_parse_zone(s, len, &i, &t->zone))
                 return PGTIME_MALFORMED;
-            t->zone_len = (size_t)(s + i - t->zone);
         }
     }
     if (len - i == 3 && memcmp(s + i, " BC", 3) == 0) {
@@ -114,11 +128,9 @@ enum pgtime_status pgtime_parse(const char *s, size_t len, struct pgtime *t)
         i += 3;
     }
     if (i != len || y < 1 || y > PGTIME_MAX_YEAR || mo < 1 || mo > 12 || d < 1 ||
-        d > days_in_month(y, (int)mo))
+        d > days_in_month(bc ? 1 - y : y, (int)mo))
         return PGTIME_MALFORMED;
-    t->year = y;
-    t->month = (int)mo;
-    t->day = (int)d;
+    t->days = pgtime_days(bc ? 1 - y : y, (int)mo, (int)d);
     return bc ? PGTIME_BC : PGTIME_OK;
 }
 
@@ -150,45 +162,127 @@ void pgtime_civil(long z, long *year, int *month, int *day)
     *year = y + (*month <= 2);
 }
 
-bool pgtime_format(const struct pgtime *t, long year, int month, int day, bool midnight,
-                   struct abuf *out)
+long pgtime_year(const struct pgtime *t)
 {
-    if (year < 1 || year > PGTIME_MAX_YEAR)
-        return false;
-    abuf_printf(out, "%04ld-%02d-%02d", year, month, day);
-    if (t->time) {
-        abuf_putc(out, ' ');
-        if (midnight)
-            abuf_puts(out, "00:00:00");
-        else
-            abuf_append(out, t->time, t->time_len);
-        if (t->zone)
-            abuf_append(out, t->zone, t->zone_len);
-    }
-    return !abuf_failed(out);
+    long y;
+    int m, d;
+
+    pgtime_civil((long)t->days, &y, &m, &d);
+    return y;
 }
 
-long pgtime_seconds_of_day(const struct pgtime *t)
+enum pgtime_status pgtime_status_of(const struct pgtime *t)
 {
-    const char *s = t->time;
-
-    /* parse_time checked the shape: "HH:MM:SS" then an optional fraction */
-    if (!s || t->time_len < 8)
-        return 0;
-    return ((s[0] - '0') * 10 + (s[1] - '0')) * 3600L + ((s[3] - '0') * 10 + (s[4] - '0')) * 60L +
-           (s[6] - '0') * 10 + (s[7] - '0');
+    if (t->infinite)
+        return PGTIME_INFINITY;
+    return t->days < pgtime_days(1, 1, 1) ? PGTIME_BC : PGTIME_OK;
 }
 
-bool pgtime_format_at(const struct pgtime *t, long year, int month, int day, long seconds,
-                      struct abuf *out)
+/* v (>= 0) in at least `width` digits, zero-padded, at p; returns the end. */
+static char *put_digits(char *p, unsigned long v, int width)
 {
-    if (year < 1 || year > PGTIME_MAX_YEAR || seconds < 0 || seconds >= 86400)
-        return false;
-    abuf_printf(out, "%04ld-%02d-%02d", year, month, day);
-    if (t->time) {
-        abuf_printf(out, " %02ld:%02ld:%02ld", seconds / 3600, seconds / 60 % 60, seconds % 60);
-        if (t->zone)
-            abuf_append(out, t->zone, t->zone_len);
+    char tmp[24];
+    int n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n < width)
+        tmp[n++] = '0';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* ".ffffff" without trailing zeros (nothing for a whole second), as AppendSeconds. */
+static char *put_fraction(char *p, long frac)
+{
+    int width = 6;
+
+    if (frac == 0)
+        return p;
+    while (frac % 10 == 0) {
+        frac /= 10;
+        width--;
     }
-    return !abuf_failed(out);
+    *p++ = '.';
+    return put_digits(p, (unsigned long)frac, width);
+}
+
+/* "+HH", "+HH:MM" or "+HH:MM:SS", as EncodeTimezone (zone in seconds east). */
+static char *put_zone(char *p, long zone)
+{
+    long a = zone < 0 ? -zone : zone;
+    long h = a / 3600, m = a / 60 % 60, s = a % 60;
+
+    *p++ = zone < 0 ? '-' : '+';
+    p = put_digits(p, (unsigned long)h, 2);
+    if (m != 0 || s != 0) {
+        *p++ = ':';
+        p = put_digits(p, (unsigned long)m, 2);
+    }
+    if (s != 0) {
+        *p++ = ':';
+        p = put_digits(p, (unsigned long)s, 2);
+    }
+    return p;
+}
+
+/* "HH:MM:SS[.f]" at p. */
+static char *put_time_of_day(char *p, int64_t usec)
+{
+    long secs = (long)(usec / 1000000);
+
+    p = put_digits(p, (unsigned long)(secs / 3600), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned long)(secs / 60 % 60), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned long)(secs % 60), 2);
+    return put_fraction(p, (long)(usec % 1000000));
+}
+
+bool pgtime_format_time_of_day(int64_t usec, struct abuf *out)
+{
+    char buf[32];
+
+    if (usec < 0 || usec >= PGTIME_USEC_PER_DAY)
+        return false;
+    return abuf_append(out, buf, (size_t)(put_time_of_day(buf, usec) - buf));
+}
+
+bool pgtime_format_zone(int32_t zone, struct abuf *out)
+{
+    char buf[16];
+
+    return abuf_append(out, buf, (size_t)(put_zone(buf, zone) - buf));
+}
+
+bool pgtime_format(const struct pgtime *t, struct abuf *out)
+{
+    char buf[64], *p = buf;
+    long y;
+    int m, d;
+
+    if (t->infinite)
+        return abuf_puts(out, t->infinite > 0 ? "infinity" : "-infinity");
+    if (t->usec < 0 || t->usec >= PGTIME_USEC_PER_DAY)
+        return false;
+    pgtime_civil((long)t->days, &y, &m, &d);
+    p = put_digits(p, (unsigned long)(y > 0 ? y : 1 - y), 4);
+    *p++ = '-';
+    p = put_digits(p, (unsigned long)m, 2);
+    *p++ = '-';
+    p = put_digits(p, (unsigned long)d, 2);
+    if (t->kind != PGTIME_DATE) {
+        *p++ = ' ';
+        p = put_time_of_day(p, t->usec);
+        if (t->kind == PGTIME_TIMESTAMPTZ)
+            p = put_zone(p, t->zone);
+    }
+    if (y <= 0) {
+        memcpy(p, " BC", 3);
+        p += 3;
+    }
+    return abuf_append(out, buf, (size_t)(p - buf));
 }

@@ -10,6 +10,13 @@
  * under the pinned session settings, COPY escapes already removed) and writes the new
  * decoded value into `out`; the engine does the COPY escaping. NULL is a flag, never a
  * string.
+ *
+ * Direct forms: a rule on dates and timestamps may also implement `apply_time`, which
+ * works on the day number and microseconds (pgtime.h). The engine calls it for columns
+ * that travel in binary COPY, so no text is formatted by the source, parsed here,
+ * formatted again and parsed by the target. Such a rule implements `apply` through the
+ * same function (rule_apply_time_text, rule_util.h): one semantics, two entry points,
+ * and the text and binary paths give the same output by construction.
  */
 #ifndef RULE_H
 #define RULE_H
@@ -30,6 +37,14 @@ struct rule_value {
 
 struct rule_row; /* opaque: the engine's current row */
 struct hmac_key; /* hmac.h */
+struct pgtime;   /* pgtime.h */
+
+/* What apply_time produced. */
+enum rule_time_result {
+    RULE_TIME_NULL,  /* SQL NULL */
+    RULE_TIME_VALUE, /* a date/timestamp in *out */
+    RULE_TIME_TEXT,  /* text appended to `text` (e.g. an age band) */
+};
 
 /* What a rule needs at apply time besides its own options. */
 struct rule_ctx {
@@ -99,6 +114,14 @@ struct rule_ops {
      * loader checks that each is another column of the same table (file:line:column);
      * the engine hands their SOURCE values to apply through ctx->column. */
     const struct rule_column_ref *(*columns)(const void *state, size_t *n);
+    /* Optional: `apply` on a non-NULL date or timestamp in its direct form (see above).
+     * NULL inputs always go through `apply`. Return false only on an internal error. */
+    bool (*apply_time)(const void *state, const struct rule_ctx *ctx, const struct pgtime *in,
+                       struct pgtime *out, struct abuf *text, enum rule_time_result *result,
+                       struct anon_error *err);
+    /* Optional: the rule's output when it is the same for every value (constant), else
+     * NULL: the engine converts it once into the target's binary form. */
+    const char *(*fixed_output)(const void *state, size_t *len);
 };
 
 /* One configured rule: ops plus parsed state, and where it was written. */

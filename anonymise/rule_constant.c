@@ -85,6 +85,14 @@ static bool constant_apply(const void *state, const struct rule_ctx *ctx,
     return true;
 }
 
+static const char *constant_fixed(const void *state, size_t *len)
+{
+    const struct constant_state *st = state;
+
+    *len = st->len;
+    return st->value;
+}
+
 const struct rule_ops rule_constant = {
     .name = "constant",
     .summary = "replace every value, NULL included, with a fixed value",
@@ -95,4 +103,5 @@ const struct rule_ops rule_constant = {
     .describe = constant_describe,
     .output = constant_output,
     .apply = constant_apply,
+    .fixed_output = constant_fixed,
 };

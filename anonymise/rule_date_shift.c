@@ -39,6 +39,7 @@
 
 #include "anonymise/hmac.h"
 #include "anonymise/pgtime.h"
+#include "anonymise/rule_util.h"
 #include "anonymise/sqltype.h"
 
 enum shift_time { SHIFT_TIME_TRUNCATE, SHIFT_TIME_JITTER, SHIFT_TIME_KEEP };
@@ -163,52 +164,37 @@ static long shift_days(const struct shift_state *s, const struct rule_ctx *ctx,
     return (long)r < s->max_days ? (long)r - s->max_days : (long)r - s->max_days + 1;
 }
 
-/* time: jitter: the value's new time of day, in seconds (see above). */
+/* time: jitter: the value's new time of day, in seconds (see above). The value enters
+ * the MAC as its PostgreSQL text, whichever COPY format brought it. */
 static long jittered_seconds(const struct shift_state *s, const struct rule_ctx *ctx,
-                             const struct rule_value *entity, const struct rule_value *in,
-                             const struct pgtime *t)
+                             const struct rule_value *entity, const struct pgtime *t,
+                             struct abuf *scratch)
 {
-    long w = 60 * s->jitter_minutes;
-    long j =
-        (long)(internal_u64(ctx, HMAC_PURPOSE_SHIFT_TIME, entity, in) % (uint64_t)(2 * w + 1)) - w;
-    long sec = (pgtime_seconds_of_day(t) + j) % 86400;
+    long w = 60 * s->jitter_minutes, j, sec;
+    struct rule_value text;
+    size_t start = scratch->len;
 
+    pgtime_format(t, scratch);
+    text = (struct rule_value){.data = scratch->data ? scratch->data + start : "",
+                               .len = scratch->len - start};
+    j = (long)(internal_u64(ctx, HMAC_PURPOSE_SHIFT_TIME, entity, &text) % (uint64_t)(2 * w + 1)) -
+        w;
+    scratch->len = start;
+    sec = (long)(t->usec / 1000000 + j) % 86400;
     return sec < 0 ? sec + 86400 : sec;
 }
 
-/* The shifted value: the date moved by the entity's offset, the time as `time:` says. */
-static bool shift_one(const struct shift_state *s, const struct rule_ctx *ctx,
-                      const struct rule_value *entity, const struct rule_value *in,
-                      const struct pgtime *t, struct abuf *out)
-{
-    long y;
-    int m, d;
-
-    pgtime_civil(pgtime_days(t->year, t->month, t->day) + shift_days(s, ctx, entity), &y, &m, &d);
-    switch (s->time) {
-    case SHIFT_TIME_KEEP:
-        return pgtime_format(t, y, m, d, false, out);
-    case SHIFT_TIME_TRUNCATE:
-        return pgtime_format(t, y, m, d, true, out);
-    case SHIFT_TIME_JITTER:
-        break;
-    }
-    if (!t->time)
-        return pgtime_format(t, y, m, d, false, out);
-    return pgtime_format_at(t, y, m, d, jittered_seconds(s, ctx, entity, in, t), out);
-}
-
-static bool shift_apply(const void *state, const struct rule_ctx *ctx, const struct rule_value *in,
-                        struct abuf *out, bool *out_null, struct anon_error *err)
+/* The rule on the direct form (rule.h): the date moved by the entity's offset, the time
+ * as `time:` says. `apply` goes through it too. */
+static bool shift_time(const void *state, const struct rule_ctx *ctx, const struct pgtime *in,
+                       struct pgtime *out, struct abuf *text, enum rule_time_result *result,
+                       struct anon_error *err)
 {
     const struct shift_state *s = state;
     const struct rule_value *entity;
-    struct pgtime t;
-    enum pgtime_status st;
+    long year;
 
-    *out_null = true;
-    if (in->is_null)
-        return true;
+    *result = RULE_TIME_NULL;
     if (!ctx->column || (!ctx->hmac && !ctx->key)) {
         anon_error_set(err, "date_shift: no row context or hash key");
         return false;
@@ -220,18 +206,37 @@ static bool shift_apply(const void *state, const struct rule_ctx *ctx, const str
     }
     if (entity->is_null)
         return true;
-    st = pgtime_parse(in->data, in->len, &t);
-    if (st == PGTIME_INFINITY) {
-        abuf_append(out, in->data, in->len);
-        *out_null = false;
-    } else if (st == PGTIME_OK && shift_one(s, ctx, entity, in, &t, out)) {
-        *out_null = false;
+    switch (pgtime_status_of(in)) {
+    case PGTIME_INFINITY:
+        *out = *in;
+        *result = RULE_TIME_VALUE;
+        return true;
+    case PGTIME_OK:
+        break;
+    case PGTIME_BC:
+    case PGTIME_MALFORMED:
+        return true;
     }
-    if (abuf_failed(out)) {
+    *out = *in;
+    if (in->kind != PGTIME_DATE && s->time == SHIFT_TIME_TRUNCATE)
+        out->usec = 0;
+    else if (in->kind != PGTIME_DATE && s->time == SHIFT_TIME_JITTER)
+        out->usec = (int64_t)jittered_seconds(s, ctx, entity, in, text) * 1000000;
+    out->days += shift_days(s, ctx, entity);
+    year = pgtime_year(out);
+    if (year >= 1 && year <= PGTIME_MAX_YEAR)
+        *result = RULE_TIME_VALUE;
+    if (abuf_failed(text)) {
         anon_error_set(err, "date_shift: output too large");
         return false;
     }
     return true;
+}
+
+static bool shift_apply(const void *state, const struct rule_ctx *ctx, const struct rule_value *in,
+                        struct abuf *out, bool *out_null, struct anon_error *err)
+{
+    return rule_apply_time_text(&rule_date_shift, state, ctx, in, out, out_null, err);
 }
 
 static const struct rule_column_ref *shift_columns(const void *state, size_t *n)
@@ -251,5 +256,6 @@ const struct rule_ops rule_date_shift = {
     .describe = shift_describe,
     .output = shift_output,
     .apply = shift_apply,
+    .apply_time = shift_time,
     .columns = shift_columns,
 };

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "anonymise/pgtime.h"
+#include "anonymise/rule_util.h"
 #include "anonymise/sqltype.h"
 
 enum gen_to { GEN_YEAR, GEN_QUARTER, GEN_MONTH, GEN_WEEK, GEN_AGE_BAND };
@@ -67,13 +68,11 @@ static bool parse_as_of(const struct yopts *opts, struct gen_state *s, bool *pre
         s->as_of_day = 1;
         return true;
     }
-    if (pgtime_parse(text, strlen(text), &t) != PGTIME_OK || t.time) {
+    if (pgtime_parse(text, strlen(text), &t) != PGTIME_OK || t.kind != PGTIME_DATE) {
         yopts_error(opts, "as_of", err, "expected a date such as 2024-01-01");
         return false;
     }
-    s->as_of_year = t.year;
-    s->as_of_month = t.month;
-    s->as_of_day = t.day;
+    pgtime_civil((long)t.days, &s->as_of_year, &s->as_of_month, &s->as_of_day);
     return true;
 }
 
@@ -167,91 +166,106 @@ static void gen_output(const void *state, const char *source_type, struct rule_o
 /* Age in whole years on the as_of date (negative when born after it). */
 static long age_at(const struct gen_state *s, const struct pgtime *t)
 {
-    long age = s->as_of_year - t->year;
+    long y, age;
+    int m, d;
 
-    if (s->as_of_month < t->month || (s->as_of_month == t->month && s->as_of_day < t->day))
+    pgtime_civil((long)t->days, &y, &m, &d);
+    age = s->as_of_year - y;
+    if (s->as_of_month < m || (s->as_of_month == m && s->as_of_day < d))
         age--;
     return age;
 }
 
-static bool age_band(const struct gen_state *s, const struct pgtime *t, struct abuf *out,
-                     bool *out_null)
+static void age_band(const struct gen_state *s, const struct pgtime *t, struct abuf *text,
+                     enum rule_time_result *result)
 {
     long age = age_at(s, t), lo;
 
     if (age < -1)
-        return true; /* more than a year after the reference date */
+        return; /* more than a year after the reference date */
     if (age < 0)
         age = 0; /* born in the year after as_of */
+    *result = RULE_TIME_TEXT;
     if (age >= s->top) {
-        abuf_printf(out, "%ld+", s->top);
-        *out_null = false;
-        return true;
+        abuf_printf(text, "%ld+", s->top);
+        return;
     }
     lo = age / s->width * s->width;
     if (s->width == 1)
-        abuf_printf(out, "%ld", lo);
+        abuf_printf(text, "%ld", lo);
     else
-        abuf_printf(out, "%ld-%ld", lo, lo + s->width - 1);
-    *out_null = false;
-    return true;
+        abuf_printf(text, "%ld-%ld", lo, lo + s->width - 1);
 }
 
-static bool period(const struct gen_state *s, const struct pgtime *t, struct abuf *out,
-                   bool *out_null)
+/* The first day of the period, at midnight (the zone is kept). */
+static void period(const struct gen_state *s, const struct pgtime *t, struct pgtime *out,
+                   enum rule_time_result *result)
 {
-    long y = t->year;
-    int m = t->month, d = 1;
+    long y, days = (long)t->days;
+    int m, d;
 
+    pgtime_civil(days, &y, &m, &d);
     switch (s->to) {
     case GEN_YEAR:
-        m = 1;
+        days = pgtime_days(y, 1, 1);
         break;
     case GEN_QUARTER:
-        m = (m - 1) / 3 * 3 + 1;
+        days = pgtime_days(y, (m - 1) / 3 * 3 + 1, 1);
         break;
     case GEN_MONTH:
+        days = pgtime_days(y, m, 1);
         break;
-    case GEN_WEEK: {
-        long days = pgtime_days(t->year, t->month, t->day);
-        long monday = days - ((days % 7 + 7 + 3) % 7); /* 1970-01-01 was a Thursday */
-        pgtime_civil(monday, &y, &m, &d);
+    case GEN_WEEK:
+        days -= (days % 7 + 7 + 3) % 7; /* back to Monday: 1970-01-01 was a Thursday */
         break;
-    }
     case GEN_AGE_BAND:
-        return true;
+        return;
     }
-    if (pgtime_format(t, y, m, d, true, out))
-        *out_null = false;
+    *out = *t;
+    out->days = days;
+    out->usec = 0;
+    y = pgtime_year(out);
+    if (y >= 1 && y <= PGTIME_MAX_YEAR)
+        *result = RULE_TIME_VALUE;
+}
+
+/* The rule on the direct form (rule.h); `apply` goes through it too. */
+static bool gen_time(const void *state, const struct rule_ctx *ctx, const struct pgtime *in,
+                     struct pgtime *out, struct abuf *text, enum rule_time_result *result,
+                     struct anon_error *err)
+{
+    const struct gen_state *s = state;
+
+    (void)ctx;
+    *result = RULE_TIME_NULL;
+    switch (pgtime_status_of(in)) {
+    case PGTIME_INFINITY:
+        if (s->to != GEN_AGE_BAND) {
+            *out = *in;
+            *result = RULE_TIME_VALUE;
+        }
+        break;
+    case PGTIME_OK:
+        if (s->to == GEN_AGE_BAND)
+            age_band(s, in, text, result);
+        else
+            period(s, in, out, result);
+        break;
+    case PGTIME_BC:
+    case PGTIME_MALFORMED:
+        break;
+    }
+    if (abuf_failed(text)) {
+        anon_error_set(err, "generalise: output too large");
+        return false;
+    }
     return true;
 }
 
 static bool gen_apply(const void *state, const struct rule_ctx *ctx, const struct rule_value *in,
                       struct abuf *out, bool *out_null, struct anon_error *err)
 {
-    const struct gen_state *s = state;
-    struct pgtime t;
-    enum pgtime_status st;
-
-    (void)ctx;
-    *out_null = true;
-    if (in->is_null)
-        return true;
-    st = pgtime_parse(in->data, in->len, &t);
-    if (st == PGTIME_INFINITY && s->to != GEN_AGE_BAND) {
-        abuf_append(out, in->data, in->len);
-        *out_null = false;
-    } else if (st == PGTIME_OK) {
-        if (s->to == GEN_AGE_BAND)
-            age_band(s, &t, out, out_null);
-        else
-            period(s, &t, out, out_null);
-    }
-    if (abuf_failed(out)) {
-        anon_error_set(err, "generalise: output too large");
-        return false;
-    }
-    return true;
+    return rule_apply_time_text(&rule_generalise, state, ctx, in, out, out_null, err);
 }
 
 const struct rule_ops rule_generalise = {
@@ -263,4 +277,5 @@ const struct rule_ops rule_generalise = {
     .describe = gen_describe,
     .output = gen_output,
     .apply = gen_apply,
+    .apply_time = gen_time,
 };

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "anonymise/pgtime.h"
+
 bool rule_no_options(const struct yopts *opts, struct anon_error *err)
 {
     if (yopts_kind(opts) == YOPTS_EMPTY ||
@@ -38,4 +40,24 @@ bool rule_is_array_type(const char *type)
     size_t n = strlen(type);
 
     return n >= 2 && type[n - 2] == '[' && type[n - 1] == ']';
+}
+
+bool rule_apply_time_text(const struct rule_ops *ops, const void *state, const struct rule_ctx *ctx,
+                          const struct rule_value *in, struct abuf *out, bool *out_null,
+                          struct anon_error *err)
+{
+    enum rule_time_result res = RULE_TIME_NULL;
+    struct pgtime t, o;
+
+    *out_null = true;
+    if (in->is_null || pgtime_parse(in->data, in->len, &t) == PGTIME_MALFORMED)
+        return true;
+    if (!ops->apply_time(state, ctx, &t, &o, out, &res, err))
+        return false;
+    if (res == RULE_TIME_VALUE && !pgtime_format(&o, out)) {
+        anon_error_set(err, "%s: output too large", ops->name);
+        return false;
+    }
+    *out_null = res == RULE_TIME_NULL;
+    return true;
 }

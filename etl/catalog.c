@@ -15,7 +15,12 @@ static const char table_sql[] =
 
 /* The type as the target can create it: built-in types as they are; a domain as its base
  * type; enums, composites and extension types (which the target may not have) as text,
- * whose COPY text form is the same bytes. */
+ * whose COPY text form is the same bytes.
+ * The wire type: the built-in type whose binary form the source sends for the column,
+ * when there is one (binary COPY, codec.h): the type itself for built-ins and domains
+ * over them, text for enums (their label), and for arrays of enums or of domains over
+ * built-ins an array of text or of the base type, whose element OIDs differ from the
+ * target's (so not `exact`: the engine rewrites the array header). */
 static const char columns_sql[] =
     "SELECT a.attname, "
     "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
@@ -27,10 +32,24 @@ static const char columns_sql[] =
     "       NOT (t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR "
     "            (t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace)), "
     "       COALESCE((SELECT k.n FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY k(attnum, n) "
-    "                 WHERE k.attnum = a.attnum), 0) "
+    "                 WHERE k.attnum = a.attnum), 0), "
+    "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
+    "              THEN pg_catalog.format_type(a.atttypid, a.atttypmod) "
+    "            WHEN t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
+    "              THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) "
+    "            WHEN t.typtype = 'e' OR (t.typtype = 'd' AND bt.typtype = 'e') THEN 'text' "
+    "            WHEN et.typtype = 'e' THEN 'text[]' "
+    "            WHEN et.typtype = 'd' AND "
+    "                 ebt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
+    "              THEN pg_catalog.format_type(et.typbasetype, et.typtypmod) || '[]' END, "
+    "       t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR t.typtype = 'e' OR "
+    "       (t.typtype = 'd' AND (bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR "
+    "                             bt.typtype = 'e')) "
     "FROM pg_catalog.pg_attribute a "
     "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype "
+    "LEFT JOIN pg_catalog.pg_type et ON et.oid = t.typelem AND t.typcategory = 'A' "
+    "LEFT JOIN pg_catalog.pg_type ebt ON ebt.oid = et.typbasetype "
     "LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
     "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
     "ORDER BY a.attnum";
@@ -42,6 +61,7 @@ void catalog_free(struct catalog_table *t)
     for (size_t i = 0; i < t->n_columns; i++) {
         free(t->columns[i].name);
         free(t->columns[i].type);
+        free(t->columns[i].wire_type);
     }
     free(t->columns);
     free(t->schema);
@@ -80,10 +100,12 @@ static bool read_columns(PGconn *conn, const char *oid, struct catalog_table *t,
         c->not_null = PQgetvalue(res, i, 2)[0] == 't';
         c->remapped = PQgetvalue(res, i, 3)[0] == 't';
         c->pk_position = (int)strtol(PQgetvalue(res, i, 4), NULL, 10);
+        c->wire_type = PQgetisnull(res, i, 5) ? NULL : strdup(PQgetvalue(res, i, 5));
+        c->wire_exact = PQgetvalue(res, i, 6)[0] == 't';
         if (c->pk_position > 0)
             t->n_pk++;
         t->n_columns++;
-        if (!c->name || !c->type) {
+        if (!c->name || !c->type || (!PQgetisnull(res, i, 5) && !c->wire_type)) {
             PQclear(res);
             anon_error_set(err, "out of memory");
             return false;

@@ -17,6 +17,10 @@ struct catalog_column {
     bool not_null;
     int pk_position; /* 1-based position in the primary key, 0 when not part of it */
     bool remapped;   /* the source type is not built in: `type` is what the target uses */
+    /* The built-in type whose binary form the source sends (enums: "text"), or NULL when
+     * none is known (composites, extension types): see catalog.c. */
+    char *wire_type;
+    bool wire_exact; /* that binary form is valid binary input for `type` as it is */
 };
 
 struct catalog_table {

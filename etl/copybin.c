@@ -1,10 +1,8 @@
 /* copybin.c: COPY binary format reader and writer (see copybin.h). */
 #include "etl/copybin.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char signature[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n', '\0'};
@@ -133,47 +131,4 @@ void copybin_put_null(struct abuf *out)
 void copybin_put_trailer(struct abuf *out)
 {
     put16(out, 0xFFFFu);
-}
-
-bool copybin_int_to_text(const char *data, size_t len, char *out, size_t outsz, size_t *outlen)
-{
-    int64_t v;
-    int n;
-
-    if (len == 2)
-        v = (int16_t)get16(data);
-    else if (len == 4)
-        v = (int32_t)get32(data);
-    else if (len == 8)
-        v = (int64_t)((uint64_t)get32(data) << 32 | get32(data + 4));
-    else
-        return false;
-    n = snprintf(out, outsz, "%" PRId64, v);
-    if (n < 0 || (size_t)n >= outsz)
-        return false;
-    *outlen = (size_t)n;
-    return true;
-}
-
-bool copybin_put_int_text(struct abuf *out, const char *text, size_t len, int width)
-{
-    char buf[32], *end;
-    long long v;
-    char b[8];
-
-    if (len == 0 || len >= sizeof(buf))
-        return false;
-    memcpy(buf, text, len);
-    buf[len] = '\0';
-    errno = 0;
-    v = strtoll(buf, &end, 10);
-    if (errno || *end != '\0')
-        return false;
-    if ((width == 2 && (v < INT16_MIN || v > INT16_MAX)) ||
-        (width == 4 && (v < INT32_MIN || v > INT32_MAX)))
-        return false;
-    for (int i = 0; i < width; i++)
-        b[i] = (char)((unsigned long long)v >> (8 * (width - 1 - i)));
-    copybin_put_field(out, b, (size_t)width);
-    return !abuf_failed(out);
 }

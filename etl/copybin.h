@@ -10,9 +10,8 @@
  * Why: `keep` columns then travel in their binary form end to end. Neither the source
  * (timestamp_out, numeric_out) nor the target (timestamptz_in, numeric_in) spends time
  * formatting and parsing text, which is most of a COPY's cost; the raw bytes are never
- * looked at here. Rules still work on text: binary mode is used only when every rule
- * column's source bytes are text (text, varchar, char) or an integer, whose text form is
- * computed exactly as PostgreSQL prints it, and its output is text or an integer.
+ * looked at here. Rule columns go through the type codecs (anonymise/codec.h, driven by
+ * etl/bincol.c): a table uses binary COPY when every column has a way through.
  * libpq returns one row per CopyData message; the server puts the header in the first
  * one, and the trailer may come alone.
  */
@@ -52,11 +51,5 @@ void copybin_put_row_start(struct abuf *out, size_t nfields);
 void copybin_put_field(struct abuf *out, const char *data, size_t len);
 void copybin_put_null(struct abuf *out);
 void copybin_put_trailer(struct abuf *out);
-
-/* Integers: binary (2, 4 or 8 bytes) <-> decimal text exactly as int2/4/8out print. */
-bool copybin_int_to_text(const char *data, size_t len, char *out, size_t outsz, size_t *outlen);
-/* Append the binary field (length + bytes) of decimal text for an integer of `width`
- * bytes; false when the text is not an integer in range. */
-bool copybin_put_int_text(struct abuf *out, const char *text, size_t len, int width);
 
 #endif

@@ -156,6 +156,10 @@ static void explain_table(const struct config *cfg, const struct cfg_table *t, P
     if (conn && catalog_read(conn, t->schema, t->name, &cat, &err) &&
         plan_build(t, cfg->path, cat, &plan, &report) == PLAN_OK) {
         explain_columns(plan, &rule);
+        if (plan->binary)
+            printf("  copy: binary\n");
+        else
+            printf("  copy: text (%s)\n", plan->text_reason);
     } else {
         if (conn)
             printf("  (cannot match the source: %s)\n", report.len ? abuf_cstr(&report) : err.msg);

@@ -15,8 +15,11 @@ void plan_free(struct table_plan *p)
 {
     if (!p)
         return;
-    if (p->owns_catalog)
+    if (p->owns_catalog) {
         catalog_free(p->catalog);
+        for (size_t i = 0; p->columns && i < p->n_columns; i++)
+            free(p->columns[i].bin_fixed);
+    }
     free(p->columns);
     free(p->key_columns);
     free(p);
@@ -92,51 +95,105 @@ static bool plan_column(struct plan_column *pc, const struct catalog_column *src
     return true;
 }
 
-/* How a type's binary form relates to its text: 0 = the bytes are the text (text,
- * varchar, char), 2/4/8 = a big-endian integer, -1 = neither. */
-static int binary_kind(const char *type)
+/* Text COPY for the table, and why (explain shows it). */
+static bool text_copy(struct table_plan *p, const char *fmt, const char *column, const char *type)
 {
-    if (strcmp(type, "text") == 0 || strncmp(type, "character varying", 17) == 0 ||
-        strncmp(type, "character(", 10) == 0 || strcmp(type, "character") == 0)
-        return 0;
-    if (strcmp(type, "smallint") == 0)
-        return 2;
-    if (strcmp(type, "integer") == 0)
-        return 4;
-    if (strcmp(type, "bigint") == 0)
-        return 8;
-    return -1;
+    snprintf(p->text_reason, sizeof(p->text_reason), fmt, column, type ? type : "");
+    return false;
 }
 
-/* Binary COPY applies when `keep` columns have the same type on both sides and every
- * rule column reads and writes text or integers (see copybin.h). */
-static bool plan_binary(struct table_plan *p)
+/* The rule's output is the same for every row: its binary form, computed once. */
+static bool plan_fixed(struct table_plan *p, struct plan_column *c, const char *text, size_t len)
 {
-    if (getenv("ANONETL_TEXT_COPY")) /* to compare both paths (tests, benchmarks) */
-        return false;
-    for (size_t i = 0; i < p->n_columns; i++) {
-        struct plan_column *c = &p->columns[i];
-        size_t nref = 0;
-        int in, out;
-        if (c->source->remapped)
-            return false;
-        if (c->rule->ops->passthrough)
-            continue;
-        if (c->per_element)
-            return false;
-        if (c->output.always_null) /* the value is never read nor written */
-            continue;
-        /* rules reading other columns (by:, row_values:) get their text forms */
-        if (c->rule->ops->columns && c->rule->ops->columns(c->rule->state, &nref) && nref)
-            return false;
-        in = binary_kind(c->source->type);
-        out = binary_kind(c->output.type);
-        if (in < 0 || out < 0)
-            return false;
-        c->bin_in_int_width = in;
-        c->bin_out_int_width = out;
+    bool array;
+    const struct codec *out = codec_find(c->output.type, &array);
+    struct abuf b;
+
+    if (!out || array)
+        return text_copy(p, "column %s: constant of type %s", c->source->name, c->output.type);
+    abuf_init(&b, (size_t)1 << 30);
+    if (!out->from_text(text, len, &b) || !(c->bin_fixed = malloc(b.len + 1))) {
+        abuf_free(&b);
+        return text_copy(p, "column %s: constant not in the canonical form of %s", c->source->name,
+                         c->output.type);
+    }
+    memcpy(c->bin_fixed, b.data ? b.data : "", b.len);
+    c->bin_fixed_len = b.len;
+    c->bin = PLAN_BIN_FIXED;
+    abuf_free(&b);
+    return true;
+}
+
+/* How column c travels in binary COPY; false (with the reason) when it cannot. */
+static bool plan_binary_column(struct table_plan *p, struct plan_column *c)
+{
+    const struct rule_ops *ops = c->rule->ops;
+    const char *fixed;
+    bool out_array;
+    size_t len;
+
+    /* the source's codec, also for rules that read this column from the row */
+    c->bin_in = c->source->wire_type ? codec_find(c->source->wire_type, &c->bin_array) : NULL;
+    c->bin = PLAN_BIN_CONVERT;
+    if (ops->passthrough && c->source->wire_exact && strcmp(c->output.type, c->source->type) == 0) {
+        c->bin = PLAN_BIN_COPY; /* keep: the bytes as they are, codec or not */
+        return true;
+    }
+    if (c->output.always_null) {
+        c->bin = PLAN_BIN_NULL;
+        return true;
+    }
+    if (ops->fixed_output && (fixed = ops->fixed_output(c->rule->state, &len)) != NULL)
+        return plan_fixed(p, c, fixed, len);
+    if (!c->bin_in)
+        return text_copy(p, "column %s: type %s", c->source->name,
+                         c->source->remapped ? "not built in" : c->source->type);
+    c->bin_out = codec_find(c->output.type, &out_array);
+    if (!c->bin_out || out_array != c->bin_array)
+        return text_copy(p, "column %s: target type %s", c->source->name, c->output.type);
+    /* an array column's rule applies to each element, as in text (plan_column) */
+    if (c->bin_array && !c->per_element && !ops->passthrough)
+        return text_copy(p, "column %s: rule on a whole array of %s", c->source->name,
+                         c->source->type);
+    c->bin_time = ops->apply_time && c->bin_in->to_time;
+    return true;
+}
+
+/* Columns that rules read from the row (`by:`, `row_values:`) must be readable as text. */
+static bool plan_binary_reads(struct table_plan *p, const struct plan_column *c)
+{
+    size_t n = 0;
+    const struct rule_column_ref *refs =
+        c->rule->ops->columns ? c->rule->ops->columns(c->rule->state, &n) : NULL;
+
+    for (size_t k = 0; refs && k < n; k++) {
+        size_t i = plan_column_index(p, refs[k].name);
+        const struct catalog_column *r = i == (size_t)-1 ? NULL : p->columns[i].source;
+        bool array;
+        if (r && (!r->wire_type || !codec_find(r->wire_type, &array)))
+            return text_copy(p, "column %s: type %s", r->name,
+                             r->remapped ? "not built in" : r->type);
     }
     return true;
+}
+
+/* Binary COPY applies when every column has a way through (plan_binary_column). */
+static bool plan_binary(struct table_plan *p)
+{
+    if (getenv("ANONETL_TEXT_COPY")) { /* to compare both paths (tests, benchmarks) */
+        snprintf(p->text_reason, sizeof(p->text_reason), "ANONETL_TEXT_COPY is set");
+        return false;
+    }
+    for (size_t i = 0; i < p->n_columns; i++)
+        if (!plan_binary_column(p, &p->columns[i]) || !plan_binary_reads(p, &p->columns[i]))
+            return false;
+    return true;
+}
+
+/* The column's field goes through as it is in the table's COPY format. */
+static bool untouched(const struct table_plan *p, const struct plan_column *c)
+{
+    return c->rule->ops->passthrough && (!p->binary || c->bin == PLAN_BIN_COPY);
 }
 
 /* k-anonymity with on_violation: suppress NULLs quasi-identifiers: their target columns
@@ -234,11 +291,12 @@ enum plan_status plan_build(const struct cfg_table *cfg, const char *config_path
         if (!plan_column(&p->columns[i], src, config_find_column(cfg, src->name), config_path,
                          report))
             st = PLAN_INVALID;
-        p->all_passthrough = p->all_passthrough && p->columns[i].rule->ops->passthrough;
     }
     p->n_columns = catalog->n_columns;
     allow_kanon_nulls(p);
     p->binary = plan_binary(p);
+    for (size_t i = 0; i < p->n_columns; i++)
+        p->all_passthrough = p->all_passthrough && untouched(p, &p->columns[i]);
     if (st == PLAN_OK && !plan_keys(p, config_path, report))
         st = PLAN_INVALID;
     if (st == PLAN_OK && !plan_key_digest(p, config_path, report))
@@ -277,7 +335,7 @@ struct table_plan *plan_project(const struct table_plan *p, const size_t *column
     for (size_t i = 0; i < n; i++) {
         q->columns[i] = p->columns[columns[i]];
         q->key_columns[i] = i;
-        q->all_passthrough = q->all_passthrough && q->columns[i].rule->ops->passthrough;
+        q->all_passthrough = q->all_passthrough && untouched(q, &q->columns[i]);
     }
     q->n_columns = n;
     q->n_key = n;

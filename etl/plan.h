@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "anonymise/abuf.h"
+#include "anonymise/codec.h"
 #include "anonymise/config.h"
 #include "etl/catalog.h"
 
@@ -23,10 +24,19 @@ struct plan_column {
     bool target_not_null;
     bool per_element;    /* an array column whose rule applies to each element */
     char rule_type[128]; /* the type the rule sees: the source type, or its element type */
-    /* Binary COPY (copybin.h): how the source bytes become the rule's text input, and
-     * how its text output becomes target bytes. Width 0 = the bytes are the text. */
-    int bin_in_int_width;
-    int bin_out_int_width;
+    /* Binary COPY (bincol.h), when the table uses it: */
+    enum plan_bin {
+        PLAN_BIN_COPY,    /* the source bytes are the target's: passed as they are */
+        PLAN_BIN_NULL,    /* always NULL (suppress): nothing is read */
+        PLAN_BIN_FIXED,   /* the same bytes for every row (constant): bin_fixed */
+        PLAN_BIN_CONVERT, /* source bytes -> the rule's form -> rule -> target bytes */
+    } bin;
+    const struct codec *bin_in;  /* the source's wire type (element type for arrays) */
+    const struct codec *bin_out; /* the target type (element type for arrays) */
+    bool bin_array;              /* both are arrays: the rule applies to each element */
+    bool bin_time;               /* the rule reads the direct date/time form (pgtime.h) */
+    char *bin_fixed;             /* PLAN_BIN_FIXED: the target's binary form (owned) */
+    size_t bin_fixed_len;
 };
 
 struct table_plan {
@@ -34,8 +44,10 @@ struct table_plan {
     struct catalog_table *catalog; /* owned */
     struct plan_column *columns;   /* in source order */
     size_t n_columns;
-    bool all_passthrough; /* every column is `keep`: rows go through untouched */
+    bool all_passthrough; /* every column is `keep` and rows go through untouched */
     bool binary;          /* COPY in binary format on both sides (see copybin.h) */
+    /* Why not binary: "column X: type Y" (for explain), "" when binary. */
+    char text_reason[192];
     /* The key of the published table, as column indexes: the config's `key`, else the
      * source primary key (in key order). Empty: no key (no primary key published). */
     size_t *key_columns;

@@ -14,6 +14,7 @@
 
 #include "anonymise/hmac.h"
 #include "anonymise/pgarray.h"
+#include "etl/bincol.h"
 #include "etl/copybin.h"
 #include "etl/copytext.h"
 #include "etl/log.h"
@@ -32,12 +33,30 @@ struct rule_row {
     bool *have_value;
     struct abuf result;            /* a rule's output before encoding */
     struct copybin_field *bfields; /* binary mode: the fields of this row */
-    char (*ints)[32];              /* binary mode: integer fields as text, per column */
+    struct bincol_scratch scratch; /* binary mode: conversions (bincol.h) */
     bool header_seen;              /* binary mode: the source's file header was skipped */
     struct anon_error *err;
     bool decode_failed;
-    struct abuf key_in; /* the key rules' inputs of this row, for the key digest */
+    struct abuf key_in;  /* the key rules' inputs of this row, for the key digest */
+    bool target_rejects; /* a rule's output is not a value of the target type */
 };
+
+/* Binary mode: column i's text form, decoded by its codec (bincol_text). */
+static const struct rule_value *row_value_binary(struct rule_row *r, size_t i)
+{
+    bool is_null;
+
+    abuf_reset(&r->decoded[i]);
+    if (!bincol_text(&r->plan->columns[i], &r->bfields[i], &r->decoded[i], &is_null)) {
+        r->decode_failed = true;
+        return NULL;
+    }
+    r->values[i] = (struct rule_value){.data = r->decoded[i].data ? r->decoded[i].data : "",
+                                       .len = r->decoded[i].len,
+                                       .is_null = is_null};
+    r->have_value[i] = true;
+    return &r->values[i];
+}
 
 static const struct rule_value *row_value(const struct rule_row *row, size_t i)
 {
@@ -46,6 +65,8 @@ static const struct rule_value *row_value(const struct rule_row *row, size_t i)
 
     if (r->have_value[i])
         return &r->values[i];
+    if (r->plan->binary)
+        return row_value_binary(r, i);
     abuf_reset(&r->decoded[i]);
     if (f->is_null) {
         r->values[i] = (struct rule_value){.data = "", .len = 0, .is_null = true};
@@ -64,10 +85,6 @@ static const struct rule_value *row_value(const struct rule_row *row, size_t i)
 /* ctx->column: another column of the current row, by name (rules with `by:`). */
 static const struct rule_value *row_column(const struct rule_row *row, const char *name)
 {
-    /* Binary mode holds no text form of other columns: a table with a rule that reads
-     * them (`by:`, `row_values:`) is copied in text mode (plan_binary). */
-    if (row->plan->binary)
-        return NULL;
     for (size_t i = 0; i < row->plan->n_columns; i++)
         if (strcmp(row->plan->columns[i].source->name, name) == 0)
             return row_value(row, i);
@@ -86,8 +103,8 @@ static bool row_init(struct rule_row *r, const struct table_plan *plan, struct a
     r->values = calloc(n + 1, sizeof(*r->values));
     r->have_value = calloc(n + 1, sizeof(*r->have_value));
     r->bfields = calloc(n + 1, sizeof(*r->bfields));
-    r->ints = calloc(n + 1, sizeof(*r->ints));
-    if (!r->fields || !r->decoded || !r->values || !r->have_value || !r->bfields || !r->ints)
+    bincol_scratch_init(&r->scratch);
+    if (!r->fields || !r->decoded || !r->values || !r->have_value || !r->bfields)
         return false;
     for (size_t i = 0; i < n; i++)
         abuf_init(&r->decoded[i], VALUE_MAX);
@@ -108,7 +125,7 @@ static void row_free(struct rule_row *r)
     free(r->values);
     free(r->have_value);
     free(r->bfields);
-    free(r->ints);
+    bincol_scratch_free(&r->scratch);
 }
 
 /* Run column i's rule on `in`: the output is in r->result, or *out_null. */
@@ -150,39 +167,6 @@ static bool apply_column(struct rule_row *r, size_t i, const struct rule_ctx *ct
                            out);
 }
 
-/* Binary mode: column i's rule on its text form, the output in its binary form. */
-static bool apply_column_binary(struct rule_row *r, size_t i, const struct rule_ctx *ctx,
-                                struct abuf *out)
-{
-    const struct plan_column *col = &r->plan->columns[i];
-    const struct copybin_field *f = &r->bfields[i];
-    struct rule_value in = {.data = f->data, .len = f->len, .is_null = f->is_null};
-    bool out_null;
-
-    if (!f->is_null && col->bin_in_int_width &&
-        !copybin_int_to_text(f->data, f->len, r->ints[i], sizeof(r->ints[i]), &in.len)) {
-        anon_error_set(r->err, "%s.%s: unexpected binary integer of %zu bytes", r->plan->qualified,
-                       col->source->name, f->len);
-        return false;
-    }
-    if (!f->is_null && col->bin_in_int_width)
-        in.data = r->ints[i];
-    r->values[i] = in; /* kept for the key digest */
-    if (!run_rule(r, i, ctx, &in, &out_null))
-        return false;
-    if (out_null) {
-        copybin_put_null(out);
-    } else if (col->bin_out_int_width == 0) {
-        copybin_put_field(out, r->result.data ? r->result.data : "", r->result.len);
-    } else if (!copybin_put_int_text(out, r->result.data ? r->result.data : "", r->result.len,
-                                     col->bin_out_int_width)) {
-        anon_error_set(r->err, "%s.%s: the rule's output is not a %s", r->plan->qualified,
-                       col->source->name, col->output.type);
-        return false;
-    }
-    return true;
-}
-
 /*
  * The key digest field (plan.h): HMAC under a key derived for this purpose only, over the
  * inputs of the key columns that go through a rule (length-prefixed), so two source keys
@@ -206,7 +190,11 @@ static bool put_key_digest(struct rule_row *r, const struct rule_ctx *ctx, struc
         unsigned char len[4];
         if (plan->columns[i].rule->ops->passthrough)
             continue;
-        v = plan->binary ? &r->values[i] : row_value(r, i);
+        v = row_value(r, i); /* binary: the text its codec gives, as on the text path */
+        if (!v) {
+            anon_error_set(r->err, "%s: malformed binary value from the source", plan->qualified);
+            return false;
+        }
         for (int b = 0; b < 4; b++)
             len[b] = v->is_null ? 0xff : (unsigned char)(v->len >> (24 - 8 * b));
         abuf_append(&r->key_in, len, 4);
@@ -255,16 +243,18 @@ static bool transform_row_binary(struct rule_row *r, const char *msg, size_t len
     }
     if (plan->all_passthrough)
         return abuf_append(out, msg + off, len - off);
+    memset(r->have_value, 0, plan->n_columns * sizeof(*r->have_value));
     copybin_put_row_start(out, plan->n_columns + (plan->key_digest ? 1 : 0));
     for (size_t i = 0; i < plan->n_columns; i++) {
-        const struct copybin_field *f = &r->bfields[i];
-        if (!plan->columns[i].rule->ops->passthrough) {
-            if (!apply_column_binary(r, i, ctx, out))
-                return false;
-        } else if (f->is_null) {
-            copybin_put_null(out);
-        } else {
-            copybin_put_field(out, f->data, f->len);
+        enum bincol_status st =
+            bincol_apply(plan, i, ctx, &r->bfields[i], &r->scratch, out, r->err);
+        if (st != BINCOL_OK) {
+            r->target_rejects = st == BINCOL_TARGET;
+            return false;
+        }
+        if (r->decode_failed) {
+            anon_error_set(r->err, "%s: malformed binary value from the source", plan->qualified);
+            return false;
         }
     }
     if (plan->key_digest && !put_key_digest(r, ctx, out))
@@ -503,7 +493,7 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
                                : transform_row(row, buf, (size_t)n, &ctx, &batch);
         PQfreemem(buf);
         if (!ok) {
-            *st = TABLECOPY_INTERNAL_ERROR;
+            *st = row->target_rejects ? TABLECOPY_TARGET_ERROR : TABLECOPY_INTERNAL_ERROR;
             break;
         }
         if (end)

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# tests/integration/codecs.sh: binary COPY for every built-in type a rule reads or writes
+# (anonymise/codec*.c, etl/bincol.c) gives exactly what text COPY gives.
+#
+# The same source and config are published twice: once as anonetl chooses (binary COPY,
+# `explain` says so per table) and once with ANONETL_TEXT_COPY=1 (text on both sides);
+# every published table must hold the same rows. The values are the awkward ones: ±infinity
+# dates and timestamps, BC dates, NaN and ±Infinity numerics and floats, -0, numerics with
+# many digits and negative scales, intervals with months and days, timestamptz on servers
+# whose TimeZone is not UTC, jsonb with big numbers and unicode escapes, arrays with NULLs,
+# several dimensions and lower bounds, domains, enums and arrays of them. Every rule runs
+# on the types it accepts. Also: the codec vectors in tests/unit/vectors/codecs are what
+# this PostgreSQL prints today, and a table with a type without a codec says why it is
+# copied as text.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
+. tests/lib/pgcluster.sh
+
+ANONETL=${ANONETL:-./anonetl}
+pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
+export ANONETL_HASH_KEY=$(openssl rand -hex 32)
+
+# --- the unit vectors are this server's answers --------------------------------------
+tests/unit/vectors/codecs/generate.sh "$work/server.vec" >/dev/null 2>&1
+if diff <(grep -v '^#' tests/unit/vectors/codecs/server.vec) <(grep -v '^#' "$work/server.vec") >"$work/vec.diff"; then
+    ok "codec vectors: tests/unit/vectors/codecs/server.vec is what this PostgreSQL prints"
+else
+    not_ok "codec vectors: tests/unit/vectors/codecs/server.vec is what this PostgreSQL prints" "$(head -20 "$work/vec.diff")"
+fi
+
+# Source and target sessions default to other time zones than anonetl's pinned UTC.
+S -c "ALTER DATABASE postgres SET timezone = 'America/New_York'" >/dev/null
+T -c "ALTER DATABASE postgres SET timezone = 'Asia/Kolkata'" >/dev/null
+S <<'SQL' >/dev/null
+CREATE TYPE mood AS ENUM ('calm', 'angry', 'a "quoted", label');
+CREATE DOMAIN birthday AS date CHECK (VALUE > '1800-01-01');
+CREATE DOMAIN money_amount AS numeric(12,2);
+CREATE DOMAIN short_code AS varchar(8);
+CREATE TABLE kinds (
+    id        bigint PRIMARY KEY,
+    entity    text,
+    i2        smallint, i4 integer, i8 bigint,
+    f4        real, f8 double precision,
+    n         numeric, n2 numeric(12,2), nneg numeric(7,-3),
+    d         date, ts timestamp, ts3 timestamp(3), tstz timestamptz, t time, ttz timetz,
+    iv        interval,
+    b         boolean, u uuid, by bytea,
+    tx        text, vc varchar(20), ch char(5),
+    js        json, jb jsonb,
+    dom_d     birthday, dom_n money_amount, dom_s short_code,
+    en        mood,
+    a_int     integer[], a_txt text[], a_date date[], a_ts timestamptz[], a_num numeric[],
+    a_f8      float8[], a_en mood[], a_dom birthday[]
+);
+INSERT INTO kinds VALUES
+ (1, 'e1', 0, 0, 0, 0, 0, 0, 0, 0, '2000-01-01', '2000-01-01 00:00', '2000-01-01 00:00', '2000-01-01 00:00+00',
+  '00:00', '00:00+00', '0', false, '00000000-0000-0000-0000-000000000000', '\x', '', '', '',
+  '{}', '{}', '1900-01-01', 0, '', 'calm', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}'),
+ (2, 'e2', 32767, 2147483647, 9223372036854775807, 'Infinity', 'Infinity', 'Infinity', 9999999999.99, 9999999000,
+  'infinity', 'infinity', 'infinity', 'infinity', '24:00:00', '23:59:59.999999-15:59', '178956970 years 7 mons',
+  true, 'ffffffff-ffff-ffff-ffff-ffffffffffff', '\xff00', 'Zoë O''Brien', 'naïve café', 'x',
+  '{"n": 123456789012345678901234567890, "e": "\u00e9\ud83d\ude00"}',
+  '{"n": 123456789012345678901234567890, "f": 1e-20, "e": "\u00e9\ud83d\ude00", "nested": {"a": [1, null, true]}}',
+  '9999-12-31', 1234567890.12, 'ABCDEFGH', 'angry',
+  '{{1,2},{3,NULL}}', '{"a b",NULL,"","NULL","x\"y","back\\slash"}', '{2024-02-29,NULL,infinity,-infinity}',
+  '{"2024-01-02 03:04:05.5+00",NULL,-infinity}', '{1.50,NaN,-Infinity,NULL,1e-20}', '{0.1,-0,NaN,1e300,-Infinity}',
+  '{calm,NULL,"a \"quoted\", label"}', '{1999-12-31,NULL}'),
+ (3, 'e3', -32768, -2147483648, -9223372036854775808, '-Infinity', '-Infinity', '-Infinity', -0.01, -1000,
+  '-infinity', '-infinity', '-infinity', '-infinity', '12:34:56.789', '12:34:56.789+05:30', '-1 year -2 mons +3 days -04:05:06.5',
+  NULL, NULL, NULL, NULL, NULL, NULL, 'null', 'null', NULL, NULL, NULL, NULL,
+  '[0:1]={5,6}', '[2:3]={Zoë,Łukasz}', '[-1:0]={2000-01-01,2000-01-02}', NULL, '{{1,2},{3,4}}', NULL, NULL, NULL),
+ (4, 'e1', 1, 1, 1, 'NaN', 'NaN', 'NaN', 0.5, 500, '0044-03-15 BC', '0044-03-15 10:00:00 BC', '0001-01-01 00:00:00.123',
+  '0044-03-15 10:00:00+00 BC', '00:00:00.000001', '00:00:00.000001-03:30', '-00:00:00.000001', NULL, NULL, '\x5c6e',
+  E'tab\there\nnew line \\ backslash', 'x', 'é', '  [1, 2.50, -0]  ', '[1, 2.50, -0, 1e400]', NULL, NULL, NULL, NULL,
+  '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}', '{NULL}'),
+ (5, NULL, -1, -1, -1, '-0', '-0', '123456789012345678901234567890.123456789012345678901234567890', -0.00, -499,
+  '2023-05-31', '2023-05-31 23:30:00', '2023-05-31 23:30:00.5', '2023-05-31 23:30:00-05', '23:59:59', '23:59:59+14',
+  '1 mon -1 day', true, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\x0a0d09', 'Łukasz 李小龍', NULL, NULL,
+  '{"a": 1, "a": 2}', '{"big": 1e400, "neg": -0.000000000000000000001}', '2024-02-29', -0.01, '', 'calm',
+  '{{{1},{2}},{{3},{4}}}', '{{a,b},{c,d}}', '{{2024-01-01,2024-06-30},{2025-12-31,NULL}}', '{"2000-01-01 00:00:00+00"}',
+  '{123456789012345678901234567890.5}', '{1e-310,5e-324}', '{angry,calm}', '{2024-02-29}');
+INSERT INTO kinds (id, entity, i2, i4, i8, f4, f8, n, n2, nneg, d, ts, ts3, tstz, t, iv, tx, jb, a_date, a_num)
+SELECT g, 'e' || (g % 17), (g % 30000)::int2, g * 7919, g * 104729, g / 7.0, g / 3.0, g / 7.0, (g % 100000) / 100.0,
+       g * 37, date '1900-01-01' + g * 11, timestamp '1970-01-01' + g * interval '97 minutes 13.123456 seconds',
+       timestamp '1970-01-01' + g * interval '97 minutes 13.123456 seconds',
+       timestamptz '1999-12-31 20:00:00-05' + g * interval '1 hour 1.5 seconds', time '00:00' + g * interval '13.37 seconds',
+       make_interval(months => g % 25 - 12, days => g % 61 - 30, secs => g * 1.5), 'row ' || g,
+       jsonb_build_object('k', g, 'email', 'user' || g || '@example.com', 'f', g / 3.0),
+       ARRAY[date '2000-01-01' + g, NULL], ARRAY[g / 7.0, -g]
+FROM generate_series(6, 3000) g;
+CREATE TABLE nocodec (id bigint PRIMARY KEY, pos point, label text);
+INSERT INTO nocodec VALUES (1, '(1,2)', 'a'), (2, NULL, 'b');
+SQL
+
+# One copy of the table per group of rules (a column has one rule per table).
+for t in k_hash k_time k_age k_num k_misc k_const; do
+    S -c "CREATE TABLE $t (LIKE kinds INCLUDING ALL); INSERT INTO $t SELECT * FROM kinds" >/dev/null
+done
+
+KINDS="id entity i2 i4 i8 f4 f8 n n2 nneg d ts ts3 tstz t ttz iv b u by tx vc ch js jb dom_d dom_n dom_s en
+       a_int a_txt a_date a_ts a_num a_f8 a_en a_dom"
+# table NAME, then "column: rule" lines; every other column of kinds is kept
+table() {
+    local name=$1 col line found
+    shift
+    echo "  - name: public.$name"
+    echo "    columns:"
+    for col in $KINDS; do
+        found=""
+        for line in "$@"; do
+            [ "${line%%:*}" = "$col" ] && found=$line
+        done
+        echo "      ${found:-$col: keep}"
+    done
+}
+
+config() { # FILE SCHEMA
+    {
+        cat <<YAML
+version: 1
+source:
+  dsn: "$(pgc_dsn "$work/src" postgres postgres)"
+target:
+  dsn: "$(pgc_dsn "$work/tgt" postgres postgres)"
+  schema: $2
+secrets:
+  hash_key: { env: ANONETL_HASH_KEY }
+tables:
+YAML
+        table kinds
+        table k_hash "entity: { hash: {} }" "i2: { hash: {} }" "i4: { hash_int: {} }" "i8: { hash: { length: 64 } }" \
+            "f4: { hash: {} }" "f8: { hash: {} }" "n: { hash: {} }" "n2: { hash: {} }" "nneg: { hash: {} }" \
+            "d: { hash: {} }" "ts: { hash: {} }" "ts3: { hash: {} }" "tstz: { hash: {} }" "t: { hash: {} }" \
+            "ttz: { hash: {} }" "iv: { hash: {} }" "b: { hash: {} }" "u: { hash: {} }" "by: { hash: {} }" \
+            "tx: { mask: { keep_first: 2 } }" "vc: { truncate: { length: 3 } }" "ch: { hash: {} }" "js: { hash: {} }" \
+            'jb: { json: { paths: { "$.k": { hash: {} }, "$.email": { mask: { keep_first: 1 } } } } }' \
+            "dom_d: { hash: {} }" "dom_n: { hash: {} }" "dom_s: { mask: { keep_last: 1 } }" "en: { hash: {} }" \
+            "a_int: { hash: {} }" "a_txt: { mask: { keep_first: 1 } }" "a_date: { hash: {} }" "a_ts: { hash: {} }" \
+            "a_num: { hash: {} }" "a_f8: { hash: {} }" "a_en: { hash: {} }" "a_dom: { hash: {} }"
+        table k_time "d: { generalise: { to: month } }" "ts: { generalise: { to: week } }" \
+            "ts3: { date_shift: { by: entity, time: keep } }" "tstz: { generalise: { to: month } }" \
+            "dom_d: { date_shift: { by: id, max_days: 365 } }" "a_date: { generalise: { to: year } }" \
+            "a_ts: { date_shift: { by: u, time: jitter, jitter_minutes: 90 } }"
+        table k_age "d: { generalise: { to: age_band, width: 5 } }" "ts: { generalise: { to: quarter } }" \
+            "tstz: { date_shift: { by: i8, max_days: 3650 } }" "ts3: { generalise: { to: year } }" \
+            "a_date: { date_shift: { by: b } }" "dom_d: { generalise: { to: age_band } }"
+        table k_num "i2: { bucket: { width: 128 } }" "i4: { bucket: { width: 8 } }" \
+            "i8: { bucket: { edges: [-9223372036854775808, 0, 100] } }" "f4: { round: { digits: 1 } }" \
+            "f8: { bucket: { width: 0.5 } }" "n: { round: { digits: 3 } }" \
+            "n2: { bucket: { edges: [-100, 0, 1000000], labels: [neg, small, big] } }" "nneg: { round: { digits: -4 } }" \
+            "dom_n: { bucket: { width: 1000 } }" "a_num: { round: { digits: 1 } }" "a_f8: { bucket: { width: 10 } }" \
+            "a_int: { round: { multiple: 2 } }"
+        table k_misc "d: { constant: '2000-01-01' }" "i4: { constant: '  42 ' }" "n: { constant: '1.50' }" \
+            "tstz: { constant: '2024-01-01 00:00:00+00' }" "iv: { constant: '1 day' }" "b: { constant: 'yes' }" \
+            "u: suppress" "tx: { scrub: { detectors: [email, phone] } }" "a_txt: suppress" "en: { mask: {} }"
+        table k_const "ts: { constant: 'Jan 1 2024 10:00' }"
+        echo "  - name: public.nocodec"
+        echo "    columns: { id: keep, pos: { hash: {} }, label: keep }"
+    } >"$1"
+}
+
+config "$work/bin.yaml" bin
+config "$work/txt.yaml" txt
+
+# --- explain: binary where every column has a way through, and why not elsewhere -----
+"$ANONETL" explain -c "$work/bin.yaml" >"$work/explain.txt" 2>&1
+for t in kinds k_hash k_time k_age k_num k_misc; do
+    got=$(awk -v t="public.$t " 'index($0, t) == 1 { on = 1; next } /^[^ ]/ { on = 0 } on && /copy:/ { print; exit }' "$work/explain.txt")
+    expect_eq "explain: public.$t is copied in binary" "  copy: binary" "$got"
+done
+got=$(awk 'index($0, "public.k_const ") == 1 { on = 1; next } /^[^ ]/ { on = 0 } on && /copy:/ { print; exit }' "$work/explain.txt")
+expect_eq "explain: a constant not in canonical form keeps its table in text" \
+    "  copy: text (column ts: constant not in the canonical form of timestamp without time zone)" "$got"
+got=$(awk 'index($0, "public.nocodec ") == 1 { on = 1; next } /^[^ ]/ { on = 0 } on && /copy:/ { print; exit }' "$work/explain.txt")
+expect_eq "explain: a rule on a type without a codec keeps its table in text" "  copy: text (column pos: type point)" "$got"
+got=$(ANONETL_TEXT_COPY=1 "$ANONETL" explain -c "$work/bin.yaml" 2>&1 | grep -c "copy: text (ANONETL_TEXT_COPY is set)")
+expect_eq "explain: ANONETL_TEXT_COPY sends every table to text" 8 "$got"
+
+# --- the same data both ways ------------------------------------------------------------
+rc=0
+"$ANONETL" run -c "$work/bin.yaml" --skip-preflight >"$work/bin.log" 2>&1 || rc=$?
+expect_eq "binary run succeeds" 0 "$rc"
+[ "$rc" = 0 ] || tail -5 "$work/bin.log" | sed 's/^/#   /'
+rc=0
+ANONETL_TEXT_COPY=1 "$ANONETL" run -c "$work/txt.yaml" --skip-preflight >"$work/txt.log" 2>&1 || rc=$?
+expect_eq "text run succeeds" 0 "$rc"
+[ "$rc" = 0 ] || tail -5 "$work/txt.log" | sed 's/^/#   /'
+
+# Both servers' sessions in UTC with full float precision, so their texts compare.
+utc() { # cluster query
+    pgc_psql "$work/$1" -d postgres -At -c "SET timezone = UTC" -c "SET extra_float_digits = 3" -c "$2"
+}
+dump() { utc "$1" "COPY (SELECT * FROM $2 ORDER BY id) TO STDOUT"; }
+for t in kinds k_hash k_time k_age k_num k_misc k_const nocodec; do
+    b=$(dump tgt "bin.$t" | md5sum)
+    x=$(dump tgt "txt.$t" | md5sum)
+    rows=$(T -Atc "SELECT count(*) FROM bin.$t")
+    if [ "$b" = "$x" ] && [ "$rows" -gt 0 ]; then
+        ok "$t: binary and text publish identical rows ($rows)"
+    else
+        not_ok "$t: binary and text publish identical rows" "$(diff <(dump tgt "bin.$t") <(dump tgt "txt.$t") | head -10)"
+    fi
+done
+expect_eq "kept table: every value of every type arrives unchanged" "$(dump src kinds | md5sum)" "$(dump tgt bin.kinds | md5sum)"
+
+# --- spot checks: the rules really ran, in UTC whatever the servers' zones --------------
+expect_eq "generalise month of a timestamptz is computed in UTC (23:30-05 is 04:30 UTC next day)" \
+    "2023-06-01 00:00:00+00" "$(utc tgt "SELECT tstz FROM bin.k_time WHERE id = 5")"
+expect_eq "infinity passes generalise, BC becomes NULL" "infinity|-infinity|" \
+    "$(T -Atc "SELECT string_agg(coalesce(d::text, ''), '|' ORDER BY id) FROM bin.k_time WHERE id IN (2, 3, 4)")"
+expect_eq "bucket labels, round of -0 and NaN" "small|0|NaN" \
+    "$(T -Atc "SELECT n2 || '|' || (SELECT f4 FROM bin.k_num WHERE id = 5) || '|' || (SELECT f4 FROM bin.k_num WHERE id = 4) FROM bin.k_num WHERE id = 4")"
+expect_eq "a non-canonical constant reaches the target as the server reads it" "2024-01-01 10:00:00" \
+    "$(T -Atc "SELECT DISTINCT ts FROM bin.k_const")"
+shifted=$(T -Atc "SELECT count(*) FROM bin.k_time k JOIN bin.kinds o USING (id)
+                  WHERE o.ts3 BETWEEN '0002-01-01' AND '9999-01-01' AND k.ts3 <> o.ts3
+                    AND k.ts3::time = o.ts3::time")
+expect_eq "date_shift moved every timestamp by whole days" \
+    "$(T -Atc "SELECT count(*) FROM bin.kinds WHERE ts3 BETWEEN '0002-01-01' AND '9999-01-01' AND entity IS NOT NULL")" \
+    "$shifted"
+
+done_testing
