@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +11,13 @@
 #include <unistd.h>
 
 #include "anonymise/coverage.h"
+#include "etl/cli.h"
 #include "etl/exitcode.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
 #include "etl/version.h"
 
 #define INIT_OUT_MAX ((size_t)64 << 20)
-
-static const char usage[] = "usage: anonetl init [--source-dsn DSN] [--schema S] [-o FILE] "
-                            "[--force]\n"
-                            "  (without --source-dsn: $SOURCE_DATABASE_URL)\n";
 
 /* Every table and column of the schema, in table then column order. The type is the
  * real one (format_type), for the comment. */
@@ -306,48 +302,36 @@ static int generate(const char *dsn, const char *schema, const char *path, bool 
 
 int init_main(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"source-dsn", required_argument, NULL, 'd'},
-                                             {"schema", required_argument, NULL, 's'},
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"force", no_argument, NULL, 'f'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    const char *dsn = NULL, *schema = "public", *path = NULL;
+    const char *dsn = NULL, *schema = "public", *path = NULL, *v;
+    struct cli_parser p;
     bool force = false;
     int c;
 
     log_init(LOG_AUTO, LOG_WARN);
-    while ((c = getopt_long(argc, argv, "d:s:o:fh", longopts, NULL)) != -1) {
+    cli_parser_init(&p, "init", argc, argv);
+    while ((c = cli_next(&p, &v)) > 0) {
         switch (c) {
         case 'd':
-            dsn = optarg;
+            dsn = v;
             break;
         case 's':
-            schema = optarg;
+            schema = v;
             break;
         case 'o':
-            path = optarg;
+            path = v;
             break;
         case 'f':
             force = true;
             break;
-        case 'h':
-            fputs(usage, stdout);
-            return EXIT_OK;
-        default:
-            fputs(usage, stderr);
-            return EXIT_USAGE;
         }
     }
+    if (c != CLI_DONE)
+        return c == CLI_SHOWN_HELP ? EXIT_OK : EXIT_USAGE;
     /* A DSN with a password on the command line shows in `ps`: the environment is better. */
     if (!dsn)
         dsn = getenv("SOURCE_DATABASE_URL");
-    if (optind < argc || !dsn || !*dsn || !*schema) {
-        fprintf(stderr, "anonetl init: %s\n%s",
-                optind < argc ? "unexpected argument"
-                              : "--source-dsn DSN (or $SOURCE_DATABASE_URL) is required",
-                usage);
-        return EXIT_USAGE;
-    }
+    if (!dsn || !*dsn || !*schema)
+        return cli_usage_error("init", "%s",
+                               "--source-dsn DSN (or $SOURCE_DATABASE_URL) is required");
     return generate(dsn, schema, path, force);
 }

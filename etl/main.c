@@ -2,7 +2,6 @@
  * main.c: the anonetl command line. The only place that exits; every command returns
  * an exit code from exitcode.h.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 
 #include "anonymise/config.h"
 #include "etl/awsauth.h"
+#include "etl/cli.h"
 #include "etl/dbtoken.h"
 #include "etl/exitcode.h"
 #include "etl/init.h"
@@ -24,19 +24,12 @@
 #include "etl/version.h"
 #include "infra/aws_http.h"
 
+/* The commands' names, summaries, usages and options are in etl/cli.c (one table for
+ * the parser and the help); here, what each one runs. */
 struct command {
     const char *name;
-    const char *summary;
-    const char *usage;
     int (*main)(int argc, char **argv);
 };
-
-static const struct command *find_command(const char *name);
-
-static const char common_help[] =
-    "  -c, --config FILE   the config (default: $ANONETL_CONFIG)\n"
-    "      --log-format F  text or json (default: text on a terminal, json otherwise)\n"
-    "  -v, --verbose       debug messages\n";
 
 /* Options shared by every command that reads a config. */
 struct common {
@@ -45,35 +38,34 @@ struct common {
     enum log_level level;
 };
 
-static bool parse_common(int c, struct common *co)
+/* A common option (true when c was one); a bad value is reported, *code = 2. */
+static bool parse_common(const char *cmd, int c, const char *value, struct common *co, int *code)
 {
     switch (c) {
-    case 'c':
-        co->config = optarg;
+    case CLI_CONFIG:
+        co->config = value;
         return true;
-    case 'L':
-        if (strcmp(optarg, "json") == 0)
+    case CLI_LOG_FORMAT:
+        if (strcmp(value, "json") == 0)
             co->log_format = LOG_JSON;
-        else if (strcmp(optarg, "text") == 0)
+        else if (strcmp(value, "text") == 0)
             co->log_format = LOG_TEXT;
         else
-            return false;
+            *code = cli_usage_error(cmd, "unknown log format '%s' (known: text, json)", value);
         return true;
-    case 'v':
+    case CLI_VERBOSE:
         co->level = LOG_DEBUG;
         return true;
     }
     return false;
 }
 
-static int usage_error(const char *cmd, const char *fmt, const char *arg)
+/* The end of a command's option loop: 0 to go on, else the exit code. */
+static int parse_end(int c, int code)
 {
-    const struct command *c = find_command(cmd);
-
-    fprintf(stderr, "anonetl %s: ", cmd);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nusage: anonetl %s\n", c ? c->usage : "");
-    return EXIT_USAGE;
+    if (code != EXIT_OK)
+        return code;
+    return c == CLI_SHOWN_HELP ? -1 : c == CLI_FAILED ? EXIT_USAGE : EXIT_OK;
 }
 
 /* Load the config named by -c or $ANONETL_CONFIG; errors go to stderr, all of them. */
@@ -85,7 +77,7 @@ static int load_config(const char *cmd, struct common *co, struct config **cfg)
     if (!co->config)
         co->config = getenv("ANONETL_CONFIG");
     if (!co->config)
-        return usage_error(cmd, "%s", "no config: give -c FILE (or set ANONETL_CONFIG)");
+        return cli_usage_error(cmd, "%s", "no config: give -c FILE (or set ANONETL_CONFIG)");
     anon_error_clear(&err);
     if (!config_load(co->config, cfg, &err)) {
         fprintf(stderr, "%s\n", err.msg);
@@ -97,29 +89,19 @@ static int load_config(const char *cmd, struct common *co, struct config **cfg)
     return EXIT_OK;
 }
 
-#define COMMON_LONGOPTS                                                                            \
-    {"config", required_argument, NULL, 'c'}, {"log-format", required_argument, NULL, 'L'},        \
-        {"verbose", no_argument, NULL, 'v'},                                                       \
-    {                                                                                              \
-        "help", no_argument, NULL, 'h'                                                             \
-    }
-
 static int cmd_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {COMMON_LONGOPTS,
-                                             {"skip-preflight", no_argument, NULL, 'S'},
-                                             {"full-refresh", no_argument, NULL, 'F'},
-                                             {"jobs", required_argument, NULL, 'j'},
-                                             {"metrics", required_argument, NULL, 'M'},
-                                             {NULL, 0, NULL, 0}};
     struct common co = {0};
     struct run_options opt = {0};
+    struct cli_parser p;
     struct config *cfg;
+    const char *v;
     char *end;
-    int c, code;
+    int c = CLI_DONE, code = EXIT_OK;
 
-    while ((c = getopt_long(argc, argv, "c:vhj:", longopts, NULL)) != -1) {
-        if (parse_common(c, &co))
+    cli_parser_init(&p, "run", argc, argv);
+    while (code == EXIT_OK && (c = cli_next(&p, &v)) > 0) {
+        if (parse_common("run", c, v, &co, &code))
             continue;
         switch (c) {
         case 'S':
@@ -129,21 +111,20 @@ static int cmd_run(int argc, char **argv)
             opt.full_refresh = true;
             break;
         case 'j':
-            opt.jobs = (int)strtol(optarg, &end, 10);
-            if (*end || opt.jobs < 1 || opt.jobs > 64)
-                return usage_error("run", "--jobs: expected 1..64, got '%s'", optarg);
+            opt.jobs = (int)strtol(v, &end, 10);
+            if (*end || end == v || opt.jobs < 1 || opt.jobs > 64)
+                code = cli_usage_error("run", "--jobs: expected 1..64, got '%s'", v);
             break;
         case 'M':
-            if (strcmp(optarg, "emf") != 0)
-                return usage_error("run", "--metrics: expected emf, got '%s'", optarg);
-            metrics_enable_emf(true);
+            if (strcmp(v, "emf") != 0)
+                code = cli_usage_error("run", "--metrics: expected emf, got '%s'", v);
+            else
+                metrics_enable_emf(true);
             break;
-        case 'h':
-            return usage_error("run", "%s", "help");
-        default:
-            return usage_error("run", "%s", "unknown option");
         }
     }
+    if ((code = parse_end(c, code)) != EXIT_OK)
+        return code < 0 ? EXIT_OK : code;
     if ((code = load_config("run", &co, &cfg)) != EXIT_OK)
         return code;
     code = run_main(cfg, &opt);
@@ -153,21 +134,19 @@ static int cmd_run(int argc, char **argv)
 
 static int cmd_check(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        COMMON_LONGOPTS, {"source", no_argument, NULL, 's'}, {NULL, 0, NULL, 0}};
     struct common co = {0};
+    struct cli_parser p;
     struct config *cfg;
     bool with_source = false;
-    int c, code;
+    const char *v;
+    int c = CLI_DONE, code = EXIT_OK;
 
-    while ((c = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-        if (parse_common(c, &co))
-            continue;
-        if (c == 's')
+    cli_parser_init(&p, "check", argc, argv);
+    while (code == EXIT_OK && (c = cli_next(&p, &v)) > 0)
+        if (!parse_common("check", c, v, &co, &code) && c == 's')
             with_source = true;
-        else
-            return usage_error("check", "%s", "unknown option");
-    }
+    if ((code = parse_end(c, code)) != EXIT_OK)
+        return code < 0 ? EXIT_OK : code;
     if ((code = load_config("check", &co, &cfg)) != EXIT_OK)
         return code;
     code = inspect_check(cfg, with_source);
@@ -177,21 +156,19 @@ static int cmd_check(int argc, char **argv)
 
 static int cmd_explain(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        COMMON_LONGOPTS, {"no-source", no_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
     struct common co = {0};
+    struct cli_parser p;
     struct config *cfg;
     bool with_source = true;
-    int c, code;
+    const char *v;
+    int c = CLI_DONE, code = EXIT_OK;
 
-    while ((c = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-        if (parse_common(c, &co))
-            continue;
-        if (c == 'n')
+    cli_parser_init(&p, "explain", argc, argv);
+    while (code == EXIT_OK && (c = cli_next(&p, &v)) > 0)
+        if (!parse_common("explain", c, v, &co, &code) && c == 'n')
             with_source = false;
-        else
-            return usage_error("explain", "%s", "unknown option");
-    }
+    if ((code = parse_end(c, code)) != EXIT_OK)
+        return code < 0 ? EXIT_OK : code;
     if ((code = load_config("explain", &co, &cfg)) != EXIT_OK)
         return code;
     code = inspect_explain(cfg, with_source);
@@ -201,27 +178,24 @@ static int cmd_explain(int argc, char **argv)
 
 static int cmd_preflight(int argc, char **argv)
 {
-    static const struct option longopts[] = {COMMON_LONGOPTS,
-                                             {"json", no_argument, NULL, 'J'},
-                                             {"only", required_argument, NULL, 'o'},
-                                             {"repair", no_argument, NULL, 'R'},
-                                             {"yes", no_argument, NULL, 'y'},
-                                             {NULL, 0, NULL, 0}};
     struct common co = {0};
     struct preflight_options opt = {.color = true};
     struct anon_error err;
+    struct cli_parser p;
     struct config *cfg;
-    int c, code;
+    const char *v;
+    int c = CLI_DONE, code = EXIT_OK;
 
-    while ((c = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-        if (parse_common(c, &co))
+    cli_parser_init(&p, "preflight", argc, argv);
+    while (code == EXIT_OK && (c = cli_next(&p, &v)) > 0) {
+        if (parse_common("preflight", c, v, &co, &code))
             continue;
         switch (c) {
         case 'J':
             opt.json = true;
             break;
         case 'o':
-            opt.only = optarg;
+            opt.only = v;
             break;
         case 'R':
             opt.repair = true;
@@ -229,14 +203,14 @@ static int cmd_preflight(int argc, char **argv)
         case 'y':
             opt.yes = true;
             break;
-        default:
-            return usage_error("preflight", "%s", "unknown option");
         }
     }
+    if ((code = parse_end(c, code)) != EXIT_OK)
+        return code < 0 ? EXIT_OK : code;
     if (opt.yes && !opt.repair)
-        return usage_error("preflight", "%s", "--yes only applies with --repair");
+        return cli_usage_error("preflight", "%s", "--yes only applies with --repair");
     if (!preflight_only_valid(opt.only, &err))
-        return usage_error("preflight", "%s", err.msg);
+        return cli_usage_error("preflight", "%s", err.msg);
     if ((code = load_config("preflight", &co, &cfg)) != EXIT_OK)
         return code;
     code = preflight_main(cfg, &opt);
@@ -246,29 +220,28 @@ static int cmd_preflight(int argc, char **argv)
 
 static int cmd_status(int argc, char **argv)
 {
-    static const struct option longopts[] = {COMMON_LONGOPTS,
-                                             {"json", no_argument, NULL, 'J'},
-                                             {"limit", required_argument, NULL, 'n'},
-                                             {NULL, 0, NULL, 0}};
     struct common co = {0};
+    struct cli_parser p;
     struct config *cfg;
     bool json = false;
-    int c, code, limit = 10;
+    int c = CLI_DONE, code = EXIT_OK, limit = 10;
+    const char *v;
     char *end;
 
-    while ((c = getopt_long(argc, argv, "c:vhn:", longopts, NULL)) != -1) {
-        if (parse_common(c, &co))
+    cli_parser_init(&p, "status", argc, argv);
+    while (code == EXIT_OK && (c = cli_next(&p, &v)) > 0) {
+        if (parse_common("status", c, v, &co, &code))
             continue;
         if (c == 'J') {
             json = true;
         } else if (c == 'n') {
-            limit = (int)strtol(optarg, &end, 10);
-            if (*end || limit < 1 || limit > 1000)
-                return usage_error("status", "--limit: expected 1..1000, got '%s'", optarg);
-        } else {
-            return usage_error("status", "%s", "unknown option");
+            limit = (int)strtol(v, &end, 10);
+            if (*end || end == v || limit < 1 || limit > 1000)
+                code = cli_usage_error("status", "--limit: expected 1..1000, got '%s'", v);
         }
     }
+    if ((code = parse_end(c, code)) != EXIT_OK)
+        return code < 0 ? EXIT_OK : code;
     if ((code = load_config("status", &co, &cfg)) != EXIT_OK)
         return code;
     code = status_main(cfg, json, limit);
@@ -279,24 +252,11 @@ static int cmd_status(int argc, char **argv)
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
-    {"run", "copy and anonymise every configured table, then publish them at once",
-     "run -c FILE [--skip-preflight] [--full-refresh] [--jobs N] [--metrics emf]", cmd_run},
-    {"check", "validate the config (with --source: against the source catalog)",
-     "check -c FILE [--source]", cmd_check},
-    {"explain", "show each column's rule, source type and target type",
-     "explain -c FILE [--no-source]", cmd_explain},
-    {"preflight", "check the network, AWS peering, routes and database access",
-     "preflight -c FILE [--json] [--only GROUP,...] [--repair [--yes]]", cmd_preflight},
-    {"status", "recent runs: outcome, rows per table, high-water marks, key fingerprint",
-     "status -c FILE [--json] [--limit N]", cmd_status},
-    {"init", "write a safe-by-default config for every table and column of a source schema",
-     "init [--source-dsn DSN] [--schema S] [-o FILE [--force]]", init_main},
-    {"preview", "before/after of sampled rows of one table (shows SOURCE values: PII)",
-     "preview -c FILE --table T [--limit N] [--json|--text] [--random-key]", preview_main},
-    {"schema", "print the config's JSON Schema (for editors' YAML support)", "schema", schema_main},
-    {"db-token", "print an RDS IAM authentication token (as aws rds generate-db-auth-token)",
-     "db-token --host HOST [--port PORT] --user USER [--region REGION]", dbtoken_main},
-    {"help", "show help for a command", "help [COMMAND]", cmd_help},
+    {"run", cmd_run},           {"check", cmd_check},
+    {"explain", cmd_explain},   {"preflight", cmd_preflight},
+    {"status", cmd_status},     {"init", init_main},
+    {"preview", preview_main},  {"schema", schema_main},
+    {"db-token", dbtoken_main}, {"help", cmd_help},
 };
 
 static const struct command *find_command(const char *name)
@@ -313,32 +273,35 @@ static void print_usage(FILE *out)
             "anonetl %s: copy production PostgreSQL data into an anonymised database\n\n"
             "usage: anonetl COMMAND [OPTIONS]\n\ncommands:\n",
             ANONETL_VERSION);
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out,
-            "\ncommon options:\n%s\nexit codes: 0 ok, 1 internal error, 2 usage or "
-            "config error, 3 preflight failed,\n  4 source error, 5 target error, 6 "
-            "policy violation, 7 skipped (another run holds the lock)\n",
-            common_help);
+    for (size_t i = 0; i < cli_n_commands; i++)
+        fprintf(out, "  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
+    fputs("\ncommon options (commands that read a config):\n", out);
+    for (const struct cli_option *o = cli_common_options; o->name; o++)
+        fprintf(out, "  %s%c%s--%s%s%s  %s\n", o->short_name ? "-" : " ",
+                o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
+                o->arg ? " " : "", o->arg ? o->arg : "", o->help);
+    fprintf(out, "\n`anonetl help COMMAND` lists every option of a command.\n"
+                 "exit codes: 0 ok, 1 internal error, 2 usage or config error, 3 preflight "
+                 "failed,\n  4 source error, 5 target error, 6 policy violation, 7 skipped "
+                 "(another run holds the lock)\n");
 }
 
 static int cmd_help(int argc, char **argv)
 {
-    const struct command *c;
+    const struct cli_command *c;
 
     if (argc < 2) {
         print_usage(stdout);
         return EXIT_OK;
     }
-    c = find_command(argv[1]);
+    if (argc > 2)
+        return cli_usage_error("help", "unexpected argument '%s'", argv[2]);
+    c = cli_find(argv[1]);
     if (!c) {
         fprintf(stderr, "anonetl help: unknown command '%s'\n", argv[1]);
         return EXIT_USAGE;
     }
-    printf("usage: anonetl %s\n\n%s\n", c->usage, c->summary);
-    /* The common options belong to the commands that read a config. */
-    if (strstr(c->usage, "-c FILE"))
-        printf("\noptions:\n%s", common_help);
+    cli_help(c, stdout);
     return EXIT_OK;
 }
 
@@ -346,18 +309,23 @@ int main(int argc, char **argv)
 {
     const struct command *c;
     struct infra_error ierr;
+    bool help;
     int code;
 
     if (argc < 2) {
         print_usage(stderr);
         return EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("anonetl %s\n", ANONETL_VERSION);
-        return EXIT_OK;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        print_usage(stdout);
+    help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+    if (help || strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        if (argc > 2) {
+            fprintf(stderr, "anonetl %s: unexpected argument '%s'\n", argv[1], argv[2]);
+            return EXIT_USAGE;
+        }
+        if (help)
+            print_usage(stdout);
+        else
+            printf("anonetl %s\n", ANONETL_VERSION);
         return EXIT_OK;
     }
     c = find_command(argv[1]);

@@ -1,7 +1,6 @@
 /* preview.c: `anonetl preview`, before/after of sampled rows (see preview.h). */
 #include "etl/preview.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -16,6 +15,7 @@
 #include "anonymise/pgarray.h"
 #include "anonymise/utf8.h"
 #include "etl/catalog.h"
+#include "etl/cli.h"
 #include "etl/exitcode.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
@@ -25,10 +25,6 @@
 
 #define PREVIEW_VALUE_MAX ((size_t)1 << 30)
 #define PREVIEW_CELL_CHARS 40 /* terminal: longer values are cut */
-
-static const char usage[] =
-    "usage: anonetl preview -c FILE --table T [--limit N] [--json|--text] [--random-key]\n"
-    "  prints SOURCE values (personal data): for engineers with source access; do not share\n";
 
 struct preview_options {
     const char *config;
@@ -510,28 +506,24 @@ static int preview_run(struct preview *p)
 
 static int parse_options(int argc, char **argv, struct preview_options *opt)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"table", required_argument, NULL, 't'},
-        {"limit", required_argument, NULL, 'n'},  {"json", no_argument, NULL, 'J'},
-        {"text", no_argument, NULL, 'T'},         {"random-key", no_argument, NULL, 'R'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    struct cli_parser p;
+    const char *v;
     char *end;
     int c;
 
-    while ((c = getopt_long(argc, argv, "c:t:n:h", longopts, NULL)) != -1) {
+    cli_parser_init(&p, "preview", argc, argv);
+    while ((c = cli_next(&p, &v)) > 0) {
         switch (c) {
-        case 'c':
-            opt->config = optarg;
+        case CLI_CONFIG:
+            opt->config = v;
             break;
         case 't':
-            opt->table = optarg;
+            opt->table = v;
             break;
         case 'n':
-            opt->limit = strtol(optarg, &end, 10);
-            if (*end || end == optarg || opt->limit < 1 || opt->limit > 1000) {
-                fprintf(stderr, "anonetl preview: --limit: expected 1..1000\n%s", usage);
-                return EXIT_USAGE;
-            }
+            opt->limit = strtol(v, &end, 10);
+            if (*end || end == v || opt->limit < 1 || opt->limit > 1000)
+                return cli_usage_error("preview", "--limit: expected 1..1000, got '%s'", v);
             break;
         case 'J':
             opt->format = 2;
@@ -542,22 +534,14 @@ static int parse_options(int argc, char **argv, struct preview_options *opt)
         case 'R':
             opt->random_key = true;
             break;
-        case 'h':
-            fputs(usage, stdout);
-            return -1;
-        default:
-            fputs(usage, stderr);
-            return EXIT_USAGE;
         }
     }
+    if (c != CLI_DONE)
+        return c == CLI_SHOWN_HELP ? -1 : EXIT_USAGE;
     if (!opt->config)
         opt->config = getenv("ANONETL_CONFIG");
-    if (optind < argc || !opt->config || !opt->table) {
-        fprintf(stderr, "anonetl preview: %s\n%s",
-                optind < argc ? "unexpected argument" : "-c FILE and --table T are required",
-                usage);
-        return EXIT_USAGE;
-    }
+    if (!opt->config || !opt->table)
+        return cli_usage_error("preview", "%s", "-c FILE and --table T are required");
     return EXIT_OK;
 }
 

@@ -5,23 +5,22 @@
 #include <string.h>
 
 #include "anonymise/config_jsonschema.h"
+#include "etl/cli.h"
 #include "etl/exitcode.h"
 
 int schema_main(int argc, char **argv)
 {
     struct anon_error err = {0};
+    struct cli_parser p;
     struct abuf out;
-    int code = EXIT_OK;
+    const char *v;
+    int c, code = EXIT_OK;
 
-    (void)argv;
-    if (argc > 1) {
-        if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-            puts("usage: anonetl schema   (prints the config's JSON Schema)");
-            return EXIT_OK;
-        }
-        fprintf(stderr, "anonetl schema: takes no arguments\nusage: anonetl schema\n");
-        return EXIT_USAGE;
-    }
+    cli_parser_init(&p, "schema", argc, argv);
+    while ((c = cli_next(&p, &v)) > 0)
+        ;
+    if (c != CLI_DONE)
+        return c == CLI_SHOWN_HELP ? EXIT_OK : EXIT_USAGE;
     abuf_init(&out, 1 << 24);
     if (!config_jsonschema(&out, &err)) {
         fprintf(stderr, "anonetl schema: %s\n", err.msg);

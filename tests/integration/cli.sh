@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# tests/integration/cli.sh: the command line, as a user meets it (issues 11.17, 14).
+#   - `anonetl help COMMAND` lists every option of the command, and every option it
+#     lists is one the command accepts (tests/unit/test_cli.c checks the same from the
+#     parser's own table);
+#   - a bad value of a closed list says so (`--log-format xml`: unknown log format,
+#     known: text, json), an option without its value says so, an unknown option says
+#     so; a stray argument (`run -c f.yaml extra`) is refused: exit 2 for every command.
+# No database is needed: every case stops before connecting.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
+
+ANONETL=${ANONETL:-./anonetl}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat >"$work/f.yaml" <<'YAML'
+version: 1
+source: { dsn: "host=/nonexistent dbname=x" }
+target: { dsn: "host=/nonexistent dbname=y" }
+secrets: { hash_key: { env: ANONETL_TEST_NO_SUCH_KEY } }
+tables:
+  - name: public.t
+    columns: { a: keep }
+YAML
+
+commands=$("$ANONETL" help | awk '/^commands:/ {on=1; next} /^$/ {on=0} on {print $1}')
+check "anonetl help lists the commands" test -n "$commands"
+
+# --- 14: help preflight lists every option ---------------------------------------------
+"$ANONETL" help preflight >"$work/pf.help" 2>&1
+for o in --json "--only GROUP" --repair --yes --config --log-format --verbose; do
+    check "help preflight lists $o" grep -q -- "$o" "$work/pf.help"
+done
+check "help preflight lists the --only groups" grep -q 'dns,tcp,tls,login' "$work/pf.help"
+
+# --- every option a help lists is accepted by its command ------------------------------
+bad=""
+for cmd in $commands; do
+    [ "$cmd" = help ] && continue
+    "$ANONETL" help "$cmd" >"$work/$cmd.help" 2>&1 || bad="$bad [help $cmd failed]"
+    "$ANONETL" "$cmd" --help >"$work/$cmd.help2" 2>&1 || bad="$bad [$cmd --help failed]"
+    cmp -s "$work/$cmd.help" "$work/$cmd.help2" || bad="$bad [$cmd --help differs from help $cmd]"
+    # "  -c, --config FILE   ..." / "      --json   ...": the option and its value name
+    while read -r opt arg; do
+        [ "$opt" = --help ] && continue
+        if [ -n "$arg" ]; then set -- "$opt" VALUE; else set -- "$opt"; fi
+        "$ANONETL" "$cmd" "$@" >"$work/out" 2>&1
+        if grep -q "unknown option\|needs a value\|unexpected argument" "$work/out"; then
+            bad="$bad [$cmd $*: $(head -1 "$work/out")]"
+        fi
+    done < <(sed -n 's/^  \(-., \|    \)\(--[a-z-]*\)\( [A-Z.,]*\)\?  .*/\2\3/p' "$work/$cmd.help")
+done
+expect_eq "every option listed by a command's help is accepted by it" "" "$bad"
+check "run's help lists --jobs N" grep -q -- '-j, --jobs N' "$work/run.help"
+check "preview's help lists --random-key" grep -q -- '--random-key' "$work/preview.help"
+
+# --- 11.17: bad values, missing values, unknown options, stray arguments ---------------
+"$ANONETL" run -c "$work/f.yaml" --log-format xml >"$work/lf" 2>&1; rc=$?
+expect_eq "--log-format xml exits 2" 2 "$rc"
+check "and says: unknown log format, known: text, json" grep -q "unknown log format 'xml' (known: text, json)" "$work/lf"
+"$ANONETL" run --jobs >"$work/mv" 2>&1; rc=$?
+expect_eq "--jobs without a value exits 2" 2 "$rc"
+check "and says the option needs a value" grep -q "option '--jobs' needs a value" "$work/mv"
+"$ANONETL" check --bogus >"$work/uo" 2>&1; rc=$?
+expect_eq "an unknown option exits 2" 2 "$rc"
+check "and names it" grep -q "unknown option '--bogus'" "$work/uo"
+bad=""
+for cmd in $commands; do
+    case "$cmd" in
+    help) args=(run extra) ;;
+    init) args=(--source-dsn "host=/nonexistent" extra) ;;
+    preview) args=(-c "$work/f.yaml" --table public.t extra) ;;
+    db-token) args=(--host h --user u extra) ;;
+    schema) args=(extra) ;;
+    *) args=(-c "$work/f.yaml" extra) ;;
+    esac
+    "$ANONETL" "$cmd" "${args[@]}" >"$work/out" 2>&1; rc=$?
+    [ "$rc" -eq 2 ] && grep -q "unexpected argument 'extra'" "$work/out" || bad="$bad [$cmd: exit $rc: $(head -1 "$work/out")]"
+done
+expect_eq "a stray argument is refused (exit 2, named) by every command" "" "$bad"
+"$ANONETL" version extra >"$work/ve" 2>&1; rc=$?
+expect_eq "version with a stray argument exits 2" 2 "$rc"
+done_testing
