@@ -23,6 +23,8 @@
 #include "etl/tablecopy.h"
 #include "etl/target.h"
 
+struct shared_load; /* worker.c */
+
 enum publish_kind {
     PUBLISH_SWAP,  /* a whole new version: the view switches to it */
     PUBLISH_MERGE, /* changed rows merged into the current version by key */
@@ -46,6 +48,7 @@ struct publish_table {
     char fingerprint_hex[65];
     bool duplicate_keys; /* a merge found repeated or colliding keys (exit 6) */
     /* worker bookkeeping */
+    struct shared_load *load; /* split tables: the one COPY every key range goes into */
     int pieces_left;
     double first_start;
 };

@@ -240,13 +240,13 @@ static int split_task(struct run *r, struct copy_task *first, struct copy_task *
         abuf_free(&sql);
         return EXIT_OK;
     }
-    /* Split: several connections load the table, so the leader creates it first. */
+    /* Split: the pieces are read in parallel but written through one target connection,
+     * in the transaction that creates the table (worker.c, shared loads): COPY FREEZE
+     * then makes every row visible to snapshots older than the publish, as for an
+     * unsplit table. Rows loaded by other transactions would be invisible to them: a
+     * reader whose snapshot predates the publish would find the new version empty. */
     first->create = false;
-    if (!target_create_version(r->target, plan, first->table->version_name, &r->err)) {
-        PQclear(res);
-        abuf_free(&sql);
-        return EXIT_TARGET;
-    }
+    first->shared = true;
     lo = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     hi = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
     PQclear(res);

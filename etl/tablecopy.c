@@ -328,10 +328,9 @@ static bool start_source(const struct tablecopy_request *req, struct anon_error 
     return ok;
 }
 
-static bool start_target(const struct tablecopy_request *req, const char *dest_sql,
-                         struct anon_error *err)
+bool tablecopy_copy_in(PGconn *target, const struct table_plan *plan, const char *dest_sql,
+                       bool freeze, struct anon_error *err)
 {
-    const struct table_plan *plan = req->plan;
     struct abuf sql;
     bool ok;
 
@@ -340,17 +339,33 @@ static bool start_target(const struct tablecopy_request *req, const char *dest_s
     for (size_t i = 0; i < plan->n_columns; i++) {
         if (i > 0)
             abuf_puts(&sql, ", ");
-        pgconn_quote_ident(req->target, plan->columns[i].source->name, &sql);
+        pgconn_quote_ident(target, plan->columns[i].source->name, &sql);
     }
     if (plan->key_digest)
         abuf_puts(&sql, ", " PLAN_KEY_DIGEST_COLUMN);
     abuf_puts(&sql, ") FROM STDIN");
-    if (plan->binary || req->freeze)
+    if (plan->binary || freeze)
         abuf_printf(&sql, " (%s%s%s)", plan->binary ? "FORMAT binary" : "",
-                    plan->binary && req->freeze ? ", " : "", req->freeze ? "FREEZE" : "");
-    ok = !abuf_failed(&sql) && pgconn_exec(req->target, abuf_cstr(&sql), PGRES_COPY_IN, err);
+                    plan->binary && freeze ? ", " : "", freeze ? "FREEZE" : "");
+    ok = !abuf_failed(&sql) && pgconn_exec(target, abuf_cstr(&sql), PGRES_COPY_IN, err);
     abuf_free(&sql);
+    if (ok && plan->binary) {
+        /* The file header, sent once for the whole COPY. */
+        struct abuf header;
+        abuf_init(&header, 64);
+        copybin_put_header(&header);
+        ok = PQputCopyData(target, header.data, (int)header.len) == 1;
+        abuf_free(&header);
+        if (!ok)
+            anon_error_set(err, "target: sending COPY data failed");
+    }
     return ok;
+}
+
+static bool start_target(const struct tablecopy_request *req, const char *dest_sql,
+                         struct anon_error *err)
+{
+    return tablecopy_copy_in(req->target, req->plan, dest_sql, req->freeze, err);
 }
 
 static bool send_batch(PGconn *target, struct abuf *batch, struct anon_error *err)
@@ -426,6 +441,10 @@ static bool sink_open(struct sink *s, struct anon_error *err)
 {
     const struct tablecopy_chunks *c = s->req->chunks;
 
+    if (s->req->shared) {
+        s->left = UINT64_MAX;
+        return true;
+    }
     if (!c) {
         s->left = UINT64_MAX;
         return start_target(s->req, s->req->dest_sql, err);
@@ -440,6 +459,10 @@ static bool sink_close(struct sink *s, struct anon_error *err)
 {
     uint64_t rows = 0;
 
+    if (s->req->shared) {
+        s->written = UINT64_MAX - s->left; /* every row handed over */
+        return true;
+    }
     if (!finish_target(s->req->target, NULL, &rows, err))
         return false;
     s->written += rows;
@@ -448,16 +471,40 @@ static bool sink_close(struct sink *s, struct anon_error *err)
     return true;
 }
 
+static bool sink_send(struct sink *s, struct abuf *batch, struct anon_error *err)
+{
+    const struct tablecopy_shared *sh = s->req->shared;
+
+    if (!sh)
+        return send_batch(s->req->target, batch, err);
+    if (batch->len > 0 && !sh->send(sh->ctx, batch->data, batch->len, err))
+        return false;
+    abuf_reset(batch);
+    return true;
+}
+
+bool tablecopy_copy_in_end(PGconn *target, const struct table_plan *plan, const char *abort_msg,
+                           uint64_t *rows, struct anon_error *err)
+{
+    if (!abort_msg && plan->binary) {
+        struct abuf trailer;
+        bool ok;
+        abuf_init(&trailer, 64);
+        copybin_put_trailer(&trailer);
+        ok = send_batch(target, &trailer, err);
+        abuf_free(&trailer);
+        if (!ok)
+            return false;
+    }
+    return finish_target(target, abort_msg, rows, err);
+}
+
 /* The current piece is full: end it (with the binary trailer) and start the next. */
 static bool sink_next(struct sink *s, struct abuf *batch, struct anon_error *err)
 {
     if (s->req->plan->binary)
         copybin_put_trailer(batch);
-    if (!send_batch(s->req->target, batch, err) || !sink_close(s, err) || !sink_open(s, err))
-        return false;
-    if (s->req->plan->binary)
-        copybin_put_header(batch);
-    return true;
+    return send_batch(s->req->target, batch, err) && sink_close(s, err) && sink_open(s, err);
 }
 
 static double now_s(void)
@@ -485,8 +532,6 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
     bool ok = true;
 
     abuf_init(&batch, BATCH_BYTES + VALUE_MAX);
-    if (req->plan->binary)
-        copybin_put_header(&batch);
     while (ok && (n = PQgetCopyData(req->source, &buf, 0)) > 0) {
         bool end = false;
         ok = req->plan->binary ? transform_row_binary(row, buf, (size_t)n, &ctx, &batch, &end)
@@ -516,7 +561,7 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
                 log_progress(req->plan->qualified, stats->rows_read, now_s() - start);
         }
         if (--sink->left == 0 ? !sink_next(sink, &batch, err)
-                              : batch.len >= BATCH_BYTES && !send_batch(req->target, &batch, err)) {
+                              : batch.len >= BATCH_BYTES && !sink_send(sink, &batch, err)) {
             *st = TABLECOPY_TARGET_ERROR;
             ok = false;
         }
@@ -529,9 +574,9 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
         *st = TABLECOPY_SOURCE_ERROR;
         ok = false;
     }
-    if (ok && req->plan->binary)
+    if (ok && req->plan->binary && !req->shared)
         copybin_put_trailer(&batch);
-    if (ok && !send_batch(req->target, &batch, err)) {
+    if (ok && !sink_send(sink, &batch, err)) {
         *st = TABLECOPY_TARGET_ERROR;
         ok = false;
     }
@@ -587,15 +632,18 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
         return st;
     }
     ok = pump_rows(req, &sink, &row, stats, &st, err, start);
-    /* On failure abort the target COPY (nothing of it stays) and drain the source. */
+    /* On failure abort the target COPY (nothing of it stays; a shared one is ended by its
+     * owner) and drain the source. */
     if (!ok) {
-        finish_target(req->target, "anonetl: copy aborted", &ignored_rows, &ignored);
+        if (!req->shared)
+            finish_target(req->target, "anonetl: copy aborted", &ignored_rows, &ignored);
         if (st != TABLECOPY_SOURCE_ERROR)
             drain_cancelled(req->source);
         finish_source(req->source, req->plan->qualified, &ignored);
     } else if (!finish_source(req->source, req->plan->qualified, err)) {
         st = TABLECOPY_SOURCE_ERROR;
-        finish_target(req->target, "anonetl: source failed", &ignored_rows, &ignored);
+        if (!req->shared)
+            finish_target(req->target, "anonetl: source failed", &ignored_rows, &ignored);
     } else if (!sink_close(&sink, err)) {
         st = TABLECOPY_TARGET_ERROR;
     }

@@ -40,12 +40,25 @@ struct tablecopy_chunks {
     void *ctx;
 };
 
+/*
+ * A destination shared by several copies at once: one connection, one COPY, in the
+ * transaction that created the table (so COPY FREEZE applies to every piece of a table
+ * split into key ranges). Each copy hands its whole-row batches to send(), which
+ * serialises them; the owner of the connection starts and ends the COPY
+ * (tablecopy_copy_in / tablecopy_copy_in_end).
+ */
+struct tablecopy_shared {
+    bool (*send)(void *ctx, const char *data, size_t len, struct anon_error *err);
+    void *ctx;
+};
+
 struct tablecopy_request {
     const struct table_plan *plan;
     PGconn *source; /* inside the run's snapshot transaction */
     PGconn *target;
     const char *dest_sql;                  /* quoted, schema-qualified destination table */
     const struct tablecopy_chunks *chunks; /* or NULL: everything into dest_sql */
+    const struct tablecopy_shared *shared; /* or NULL: a COPY of its own */
     const char *extra_where;  /* ANDed to the table's `where` (watermark range), or NULL */
     bool failing_where;       /* select the rows that FAIL the table's `where` instead */
     const unsigned char *key; /* hash key */
@@ -69,6 +82,15 @@ struct tablecopy_stats {
 
 enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
                                     struct tablecopy_stats *stats, struct anon_error *err);
+
+/* Start `COPY dest (the plan's columns) FROM STDIN` on target (FREEZE: the table was
+ * created in the current transaction), with the binary header when the plan is binary. */
+bool tablecopy_copy_in(PGconn *target, const struct table_plan *plan, const char *dest_sql,
+                       bool freeze, struct anon_error *err) ANON_MUST_CHECK;
+/* End it: the binary trailer and the end of the COPY, or abort it with abort_msg;
+ * *rows = rows it took. */
+bool tablecopy_copy_in_end(PGconn *target, const struct table_plan *plan, const char *abort_msg,
+                           uint64_t *rows, struct anon_error *err);
 
 /* Append "SELECT cols FROM t [WHERE ...]" for the source (used by COPY and preview): the
  * rows that pass the table's `where` and extra_where, or with `failing` the rows of

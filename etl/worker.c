@@ -191,6 +191,108 @@ static int finish_version(PGconn *src, PGconn *tgt, const struct publish_table *
     return code;
 }
 
+/*
+ * A split table's shared load: one target connection, in the transaction that creates the
+ * table, running one COPY FREEZE that every key range's copy feeds with whole-row batches
+ * (tablecopy_shared). The first range to start opens it; the last to finish ends the
+ * COPY, adds the primary key and statistics and commits. Ranges are still read and
+ * transformed in parallel; the target takes the rows through one backend.
+ */
+struct shared_load {
+    pthread_mutex_t lock; /* the connection: one batch at a time */
+    PGconn *conn;
+    bool failed; /* could not be opened: the other ranges stop too */
+    bool done;   /* committed, or rolled back */
+};
+
+static bool shared_send(void *ctx, const char *data, size_t len, struct anon_error *err)
+{
+    struct shared_load *l = ctx;
+    bool ok;
+
+    pthread_mutex_lock(&l->lock);
+    ok = PQputCopyData(l->conn, data, (int)len) == 1;
+    pthread_mutex_unlock(&l->lock);
+    if (!ok)
+        anon_error_set(err, "target: sending COPY data failed: connection lost");
+    return ok;
+}
+
+/* The table's shared load, opened by the first range (under the pool's lock). */
+static struct shared_load *shared_open(struct worker_pool *p, struct copy_task *task,
+                                       struct anon_error *err)
+{
+    struct publish_table *t = task->table;
+    struct shared_load *l;
+    struct abuf dest;
+    bool ok;
+
+    pthread_mutex_lock(&p->mutex);
+    if ((l = t->load) != NULL) {
+        pthread_mutex_unlock(&p->mutex);
+        if (l->failed)
+            anon_error_set(err, "%s: the load of the table failed", t->plan->qualified);
+        return l->failed ? NULL : l;
+    }
+    l = calloc(1, sizeof(*l));
+    if (!l) {
+        pthread_mutex_unlock(&p->mutex);
+        anon_error_set(err, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&l->lock, NULL);
+    t->load = l;
+    abuf_init(&dest, 4096);
+    target_version_sql(p->ws->leader_target, task->dest, &dest);
+    ok = !abuf_failed(&dest) &&
+         (l->conn = pgconn_open(&p->ws->cfg->target.db, "target", err)) != NULL &&
+         pgconn_exec(l->conn, "BEGIN", PGRES_COMMAND_OK, err) &&
+         target_create_version(l->conn, t->plan, task->dest, err) &&
+         tablecopy_copy_in(l->conn, t->plan, abuf_cstr(&dest), true, err);
+    abuf_free(&dest);
+    l->failed = !ok;
+    pthread_mutex_unlock(&p->mutex);
+    return ok ? l : NULL;
+}
+
+/* The last range finished: end the COPY, key, analyze, commit. */
+static int shared_finish(struct shared_load *l, PGconn *src, const struct publish_table *t,
+                         struct anon_error *err)
+{
+    uint64_t rows = 0;
+    int code = EXIT_TARGET;
+
+    if (tablecopy_copy_in_end(l->conn, t->plan, NULL, &rows, err)) {
+        code = finish_version(src, l->conn, t, err);
+        if (code == EXIT_OK && !pgconn_exec(l->conn, "COMMIT", PGRES_COMMAND_OK, err))
+            code = EXIT_TARGET;
+    }
+    if (code != EXIT_OK)
+        PQclear(PQexec(l->conn, "ROLLBACK"));
+    l->done = true;
+    return code;
+}
+
+/* After the workers: a load left open by a failure is abandoned (nothing of it stays). */
+static void shared_free(struct publish_table *t)
+{
+    struct shared_load *l = t->load;
+    uint64_t rows;
+    struct anon_error ignored;
+
+    if (!l)
+        return;
+    if (l->conn && !l->done) {
+        if (PQtransactionStatus(l->conn) == PQTRANS_ACTIVE)
+            tablecopy_copy_in_end(l->conn, t->plan, "anonetl: copy aborted", &rows, &ignored);
+        PQclear(PQexec(l->conn, "ROLLBACK"));
+    }
+    PQfinish(l->conn);
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+    t->load = NULL;
+}
+
 static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, PGconn *tgt,
                     struct anon_error *err)
 {
@@ -210,6 +312,8 @@ static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, 
         .abort = &p->abort,
         .deadline = ws->deadline,
     };
+    struct tablecopy_shared shared;
+    struct shared_load *load = NULL;
     struct tablecopy_stats stats;
     struct abuf dest;
     double start = now_s();
@@ -221,6 +325,12 @@ static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, 
     req.freeze = task->create;
     if (task->chunked)
         req.chunks = &chunks;
+    if (task->shared) {
+        if (!(load = shared_open(p, task, err)))
+            return EXIT_TARGET;
+        shared = (struct tablecopy_shared){.send = shared_send, .ctx = load};
+        req.shared = &shared;
+    }
     abuf_init(&dest, 4096);
     target_version_sql(tgt, task->dest, &dest);
     req.dest_sql = abuf_cstr(&dest);
@@ -228,7 +338,8 @@ static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, 
     abuf_free(&dest);
     if (code == EXIT_OK && piece_done(p, task, &stats, start) &&
         task->table->kind == PUBLISH_SWAP && !task->keys_only)
-        code = finish_version(src, tgt, task->table, err);
+        code = load ? shared_finish(load, src, task->table, err)
+                    : finish_version(src, tgt, task->table, err);
     if (task->create) {
         if (code == EXIT_OK && !pgconn_exec(tgt, "COMMIT", PGRES_COMMAND_OK, err))
             code = EXIT_TARGET;
@@ -371,6 +482,8 @@ int worker_finish(struct worker_pool *p, struct anon_error *err)
 
     for (int i = 0; i < p->started; i++)
         pthread_join(p->threads[i], NULL);
+    for (size_t i = 0; i < p->n_tasks; i++)
+        shared_free(p->tasks[i].table);
     code = p->code;
     if (code == EXIT_OK && p->chunks.len > 0) {
         code = EXIT_INTERNAL;

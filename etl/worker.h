@@ -41,7 +41,10 @@ struct copy_task {
      * nothing behind. Otherwise the leader created the destination beforehand. */
     bool create;
     bool chunked; /* into pieces "…@r<run>+n" handed to the leader as they are finished */
-    double size;  /* for largest-first ordering */
+    /* A key range of a split table: its rows go into the table's shared load (worker.c),
+     * one COPY FREEZE in the transaction that creates the table. */
+    bool shared;
+    double size; /* for largest-first ordering */
 };
 
 struct worker_chunk {
