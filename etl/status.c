@@ -139,6 +139,11 @@ int status_main(const struct config *cfg, bool json, int limit)
         return EXIT_TARGET;
     }
     runs = collect(conn, cfg->target.schema, limit, &err);
+    /* A target no run has bootstrapped yet has no anonetl schema (3F000) or no runs table
+     * (42P01): that is a state, not an error. */
+    if (!runs && (strcmp(pgconn_last_sqlstate(), "3F000") == 0 ||
+                  strcmp(pgconn_last_sqlstate(), "42P01") == 0))
+        runs = json_array();
     pgconn_close(conn);
     if (!runs) {
         fprintf(stderr, "anonetl: cannot read the run history: %s\n", err.msg);
@@ -146,9 +151,14 @@ int status_main(const struct config *cfg, bool json, int limit)
     }
     if (json) {
         doc = json_pack("{s:s, s:o}", "schema", cfg->target.schema, "runs", runs);
+        if (json_array_size(runs) == 0)
+            json_object_set_new(doc, "note", json_string("no runs yet"));
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         putchar('\n');
         json_decref(doc);
+    } else if (json_array_size(runs) == 0) {
+        printf("no runs yet for schema %s\n", cfg->target.schema);
+        json_decref(runs);
     } else {
         print_text(runs);
         json_decref(runs);

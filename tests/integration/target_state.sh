@@ -6,6 +6,7 @@
 #   - servers that end idle sessions (idle_in_transaction_session_timeout,
 #     idle_session_timeout of 1 s): the leader's snapshot and the target leader, idle
 #     while workers copy, survive (issue 11.13)
+#   - `status` before any run: "no runs yet", exit 0, valid JSON (issue 11.16)
 #   - a table whose name is long and not ASCII ("a" + 30 x "é", 61 bytes) publishes, full
 #     and incremental (versions, pieces, key tables): internal names are cut on character
 #     boundaries and stay unique (issue 11.14)
@@ -36,6 +37,30 @@ tables:
 ${3:-}
 YAML
 }
+
+# --- 11.16: status before any run ----------------------------------------------------------
+T -c "CREATE DATABASE norun" >/dev/null
+export NORUN_URL="$(pgc_dsn "$work/tgt" norun postgres)"
+config "$work/norun.yaml" NORUN_URL
+"$ANONETL" status -c "$work/norun.yaml" --json >"$work/st.json" 2>"$work/st.err"; rc=$?
+expect_eq "status --json before any run exits 0" 0 "$rc"
+check "and prints valid JSON: no runs, says so" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["runs"] == [] and d["note"] == "no runs yet" and d["schema"] == "anonymised", d
+' "$work/st.json"
+"$ANONETL" status -c "$work/norun.yaml" >"$work/st.txt" 2>&1; rc=$?
+expect_eq "status (text) before any run exits 0" 0 "$rc"
+check "and says no runs yet" grep -q 'no runs yet' "$work/st.txt"
+"$ANONETL" run -c "$work/norun.yaml" --skip-preflight >/dev/null 2>&1
+sed 's/schema: anonymised/schema: other_schema/' "$work/norun.yaml" >"$work/other.yaml"
+"$ANONETL" status -c "$work/other.yaml" >"$work/st2.txt" 2>&1; rc=$?
+expect_eq "status of a schema no run published to: exit 0, no runs yet" "0 1" "$rc $(grep -c 'no runs yet' "$work/st2.txt")"
+T -d norun -c "CREATE ROLE outsider LOGIN" >/dev/null
+export OUTSIDER_URL="$(pgc_dsn "$work/tgt" norun outsider)"
+config "$work/outsider.yaml" OUTSIDER_URL
+"$ANONETL" status -c "$work/outsider.yaml" >"$work/st3.txt" 2>&1; rc=$?
+expect_eq "status as a role that cannot read the history is still an error (exit 5)" 5 "$rc"
 
 # --- 11.12: concurrent runs on a fresh target -------------------------------------------
 bad=""
