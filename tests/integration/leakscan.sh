@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/integration/leakscan.sh: after a demo run, no personal value of the source can be
 # found anywhere in a dump of the target database: names, e-mails, phones, postcodes,
-# dates of birth, addresses, IBANs (every column whose rule is not keep), and every
-# e-mail or phone number that appears inside free text (subjects, bodies, descriptions).
+# dates of birth, addresses, IBANs (every column whose rule is not keep), the client IPs
+# in payments.metadata (a json key no path names), and every e-mail or phone number that
+# appears inside free text (subjects, bodies, descriptions).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
@@ -35,6 +36,7 @@ pgc_psql "$work/src" -d odr -c "COPY (
     UNION ALL SELECT 'dob', date_of_birth::text FROM parties
     UNION ALL SELECT 'address', address_line FROM parties
     UNION ALL SELECT 'iban', iban FROM payments
+    UNION ALL SELECT 'json key no path names', metadata->>'ip' FROM payments
     UNION ALL SELECT 'reference', reference FROM cases
     UNION ALL SELECT 'text', subject || ' ' || body FROM messages
     UNION ALL SELECT 'text', description FROM cases) TO STDOUT" >"$work/secrets.tsv"
