@@ -244,10 +244,15 @@ static enum skip_state after_member(const char *s, size_t len, size_t *i, struct
 
 bool jsontext_skip(const char *s, size_t len, size_t *pos)
 {
-    struct nest n = {.depth = 0};
+    struct nest n;
     enum skip_state st = EXPECT_VALUE;
     size_t i = *pos;
     bool ok = true;
+
+    if (i < len && s[i] != '{' && s[i] != '[')
+        return skip_scalar(s, len, pos); /* most values: no state machine */
+    n.depth = n.cap = 0;
+    n.heap = NULL;
 
     while (ok) {
         if (st == EXPECT_KEY) {

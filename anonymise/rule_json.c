@@ -775,7 +775,8 @@ static bool apply_doc(const struct json_state *s, const struct rule_ctx *ctx,
     abuf_init(&w.text, out->max);
     abuf_init(&w.res, out->max);
     abuf_init(&w.where, 1 << 16);
-    abuf_putc(&w.where, '$');
+    if (seen)
+        abuf_putc(&w.where, '$');
     ok = walk_document(&w);
     if (ok && abuf_failed(out)) {
         anon_error_set(err, "json: output too large");

@@ -37,6 +37,8 @@
 #                refresh with --jobs 1 and --jobs 2 into two schemas, in rotated order;
 #                speed-up = median(--jobs 1) / median(--jobs 2) (aim >= 1.4x on 2
 #                cores); both schemas must hold identical data.
+#   json:        the json rule alone on PostgreSQL-written jsonb documents, three path
+#                sets, ns per document (tests/bench/json_bench.sh, its own cluster).
 #
 # The machine may be shared: the load average is printed before and after each part, and
 # each timed run of these parts shows the machine's CPU use (every process) and anonetl's
@@ -44,7 +46,7 @@
 # (the checkpoint before each timed run makes the merge log whole pages, as a run
 # following a checkpoint does in production).
 #
-# Env: BENCH_PARTS (copy,incremental,jobs: any comma-separated subset; default all),
+# Env: BENCH_PARTS (copy,incremental,jobs,json: any comma-separated subset; default all),
 #      BENCH_QUICK=1 (small defaults: 20000 / 200000 / 50000 rows),
 #      BENCH_ROWS (default 1000000; 20000 for a quick check), BENCH_ROUNDS (3),
 #      BENCH_INC_ROWS (4000000), BENCH_JOBS_ROWS (1000000 per table),
@@ -82,19 +84,19 @@ for v in ROWS ROUNDS INC_ROWS JOBS_ROWS; do
     case "${!v}" in '' | *[!0-9]* | 0) echo "bench: BENCH_$v must be a positive integer" >&2; exit 2 ;; esac
 done
 if [ "$INC_ROWS" -lt 1000 ]; then echo "bench: BENCH_INC_ROWS must be at least 1000" >&2; exit 2; fi
-if [ "$SKIP_ANONETL" = 1 ]; then PARTS=${BENCH_PARTS:-copy}; else PARTS=${BENCH_PARTS:-copy,incremental,jobs}; fi
+if [ "$SKIP_ANONETL" = 1 ]; then PARTS=${BENCH_PARTS:-copy}; else PARTS=${BENCH_PARTS:-copy,incremental,jobs,json}; fi
 IFS=, read -ra part_list <<<"$PARTS"
 [ "${#part_list[@]}" -gt 0 ] || { echo "bench: BENCH_PARTS is empty" >&2; exit 2; }
 for p in "${part_list[@]}"; do
     case $p in
-    copy) ;;
+    copy | json) ;;
     incremental | jobs)
         if [ "$SKIP_ANONETL" = 1 ]; then
             echo "bench: part $p needs anonetl (BENCH_SKIP_ANONETL=1)" >&2
             exit 2
         fi
         ;;
-    *) echo "bench: unknown part '$p' in BENCH_PARTS (copy, incremental, jobs)" >&2; exit 2 ;;
+    *) echo "bench: unknown part '$p' in BENCH_PARTS (copy, incremental, jobs, json)" >&2; exit 2 ;;
     esac
 done
 has_part() { case ",$PARTS," in *",$1,"*) return 0 ;; esac; return 1; }
@@ -821,5 +823,10 @@ fi
 if has_part jobs; then
     report_jobs
     [ "$JOBS_FAILED" = 0 ] || status=1
+fi
+if has_part json; then
+    echo
+    echo "json rule alone, ns per document (tests/bench/json_bench.sh):"
+    "$root/tests/bench/json_bench.sh" || status=1
 fi
 [ "$status" = 0 ]

@@ -124,27 +124,28 @@ static void test_route_longest_match(void **state)
 static void test_route_priority_and_prefix_lists(void **state)
 {
     /* same /16 three ways: propagated (vgw), prefix list, static; the static one wins */
-    static const char xml[] = RTB(ROUTE(
-        "10.10.0.0/16", "<gatewayId>vgw-1</gatewayId>", "active",
-        "EnableVgwRoutePropagation") "<item><destinationPrefixListId>pl-dbs</"
-                                     "destinationPrefixListId>" PCX("pcx-pl") "<state>active</"
-                                                                              "state><origin>"
-                                                                              "CreateRoute</"
-                                                                              "origin></"
-                                                                              "item>" ROUTE("10.10."
-                                                                                            "0.0/"
-                                                                                            "16",
-                                                                                            PCX("pc"
-                                                                                                "x-"
-                                                                                                "st"
-                                                                                                "at"
-                                                                                                "i"
-                                                                                                "c"),
-                                                                                            "activ"
-                                                                                            "e",
-                                                                                            "Create"
-                                                                                            "Rout"
-                                                                                            "e"));
+    static const char xml[] =
+        RTB(ROUTE("10.10.0.0/16", "<gatewayId>vgw-1</gatewayId>", "active",
+                  "EnableVgwRoutePropagation") "<item><destinationPrefixListId>pl-dbs</"
+                                               "destinationPrefixListId>" PCX(
+                                                   "pcx-pl") "<state>active</"
+                                                             "state><origin>"
+                                                             "CreateRoute</"
+                                                             "origin></"
+                                                             "item>" ROUTE("10.10."
+                                                                           "0.0/"
+                                                                           "16",
+                                                                           PCX("pc"
+                                                                               "x-"
+                                                                               "st"
+                                                                               "at"
+                                                                               "i"
+                                                                               "c"),
+                                                                           "activ"
+                                                                           "e",
+                                                                           "Create"
+                                                                           "Rout"
+                                                                           "e"));
     static const char only_pl[] = RTB(ROUTE(
         "10.10.0.0/16", "<gatewayId>vgw-1</gatewayId>", "active",
         "EnableVgwRoutePropagation") "<item><destinationPrefixListId>pl-dbs"
