@@ -79,6 +79,10 @@ int inspect_check(const struct config *cfg, bool with_source)
         printf("%s: ok (%zu tables, %zu columns)\n", cfg->path, cfg->n_tables, count_columns(cfg));
         return EXIT_OK;
     }
+    if (!pgconn_params_check(&cfg->source, "source", &err)) {
+        fprintf(stderr, "anonetl: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
     conn = pgconn_open(&cfg->source, "source", &err);
     /* Read only, as a run reads: the content check samples rows through `where:`. */
     if (!conn || !pgconn_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",

@@ -88,20 +88,87 @@ static bool host_is_local(const char *host)
     return cidr_is_loopback_host(host);
 }
 
-bool pgconn_params_local(const struct pgconn_params *p)
+/* Every item of a comma-separated host or hostaddr list is local; else *first names the
+ * first one that is not. */
+static bool list_local(const char *list, char *first, size_t size)
 {
-    const char *addrs = pgconn_params_get(p, "hostaddr");
-    const char *list = addrs ? addrs : pgconn_params_get(p, "host");
     char one[256];
 
     while (list && *list) {
         size_t n = strcspn(list, ",");
         snprintf(one, sizeof(one), "%.*s", (int)n, list);
-        if (!host_is_local(one))
+        if (!host_is_local(one)) {
+            snprintf(first, size, "%s", one);
             return false;
+        }
         list += n + (list[n] == ',');
     }
     return true;
+}
+
+/* libpq's defaults for host and hostaddr: PGHOST, PGHOSTADDR, the service PGSERVICE
+ * names (in PGSERVICEFILE, ~/.pg_service.conf or the system's pg_service.conf), else
+ * the compiled-in socket directory. */
+static void libpq_defaults(char *host, char *hostaddr, size_t size)
+{
+    PQconninfoOption *d = PQconndefaults();
+
+    host[0] = hostaddr[0] = '\0';
+    for (PQconninfoOption *o = d; o && o->keyword; o++) {
+        if (strcmp(o->keyword, "host") == 0 && o->val)
+            snprintf(host, size, "%s", o->val);
+        else if (strcmp(o->keyword, "hostaddr") == 0 && o->val)
+            snprintf(hostaddr, size, "%s", o->val);
+    }
+    PQconninfoFree(d);
+}
+
+/*
+ * Where libpq will connect, decided before connecting: the parameters' own hostaddr, else
+ * their host, with libpq's defaults (environment, PGSERVICE) for what they leave out:
+ * hostaddr, when set, is where the connection goes, whatever host says. A service named
+ * in the parameters themselves may set both from a file anonetl does not read: fail
+ * closed, not local. True when every address is loopback or a unix socket; else `why`
+ * says which host and where it came from.
+ */
+static bool params_target_local(const struct pgconn_params *p, char *why, size_t size)
+{
+    const char *host = pgconn_params_get(p, "host"), *addr = pgconn_params_get(p, "hostaddr");
+    const char *label, *list;
+    char dhost[256], daddr[256], first[256];
+
+    if (!addr && pgconn_params_get(p, "service")) {
+        snprintf(why, size,
+                 "the service \"%s\" named in the connection string (its host is not known "
+                 "before connecting: set hostaddr there)",
+                 pgconn_params_get(p, "service"));
+        return false;
+    }
+    libpq_defaults(dhost, daddr, sizeof(dhost));
+    if (addr) {
+        list = addr;
+        label = "hostaddr %s";
+    } else if (daddr[0]) {
+        list = daddr;
+        label = "hostaddr %s (from PGHOSTADDR or the PGSERVICE service)";
+    } else if (host) {
+        list = host;
+        label = "host %s";
+    } else {
+        list = dhost;
+        label = "host %s (from PGHOST or the PGSERVICE service)";
+    }
+    if (list_local(list, first, sizeof(first)))
+        return true;
+    snprintf(why, size, label, first);
+    return false;
+}
+
+bool pgconn_params_local(const struct pgconn_params *p)
+{
+    char why[512];
+
+    return params_target_local(p, why, sizeof(why));
 }
 
 /* Copy every option set in a DSN (keyword or URI form) into p. */
@@ -172,11 +239,14 @@ static bool params_iam_token(struct pgconn_params *p, const char *what, struct a
 static bool params_iam_tls(const struct pgconn_params *p, const char *what, struct anon_error *err)
 {
     const char *mode = pgconn_params_get(p, "sslmode");
+    char why[512];
 
-    if (pgconn_params_local(p) || (mode && strcmp(mode, "verify-full") == 0))
+    if (params_target_local(p, why, sizeof(why)) || (mode && strcmp(mode, "verify-full") == 0))
         return true;
-    anon_error_set(err, "%s: iam_auth sends a token as the password: sslmode must be verify-full",
-                   what);
+    anon_error_set(err,
+                   "%s: iam_auth sends a token as the password to %s: sslmode must be "
+                   "verify-full",
+                   what, why);
     return false;
 }
 
@@ -184,8 +254,9 @@ static bool params_iam_tls(const struct pgconn_params *p, const char *what, stru
 static bool enforce_tls(struct pgconn_params *p, const char *what, struct anon_error *err)
 {
     const char *mode = pgconn_params_get(p, "sslmode");
+    char why[512];
 
-    if (pgconn_params_local(p))
+    if (params_target_local(p, why, sizeof(why)))
         return true;
     if (!mode) {
         params_set(p, "sslmode", "verify-full");
@@ -194,9 +265,9 @@ static bool enforce_tls(struct pgconn_params *p, const char *what, struct anon_e
     if (strcmp(mode, "verify-full") == 0 || strcmp(mode, "verify-ca") == 0)
         return true;
     anon_error_set(err,
-                   "%s: sslmode=%s for a host outside loopback: anonetl requires certificate "
+                   "%s: sslmode=%s for %s, outside loopback: anonetl requires certificate "
                    "verification (sslmode: verify-full, with sslrootcert)",
-                   what, mode);
+                   what, mode, why);
     return false;
 }
 
@@ -234,8 +305,9 @@ static bool params_add_session(struct pgconn_params *p, const struct cfg_db *db,
     return !p->failed;
 }
 
-bool pgconn_params_build(const struct cfg_db *db, const char *what, struct pgconn_params *p,
-                         struct anon_error *err)
+/* with_token: iam_auth gets its token (AWS credentials); without, the rest is checked. */
+static bool params_build(const struct cfg_db *db, const char *what, struct pgconn_params *p,
+                         bool with_token, struct anon_error *err)
 {
     struct abuf dsn;
     bool ok = true;
@@ -248,7 +320,7 @@ bool pgconn_params_build(const struct cfg_db *db, const char *what, struct pgcon
         abuf_free_secret(&dsn);
     }
     ok = ok && params_from_fields(p, db, what, err);
-    ok = ok && (!db->iam_auth || params_iam_token(p, what, err));
+    ok = ok && (!db->iam_auth || !with_token || params_iam_token(p, what, err));
     if (ok && db->sslmode)
         params_set(p, "sslmode", db->sslmode);
     if (ok && db->sslrootcert)
@@ -262,6 +334,22 @@ bool pgconn_params_build(const struct cfg_db *db, const char *what, struct pgcon
     if (!ok)
         pgconn_params_free(p);
     return ok;
+}
+
+bool pgconn_params_build(const struct cfg_db *db, const char *what, struct pgconn_params *p,
+                         struct anon_error *err)
+{
+    return params_build(db, what, p, true, err);
+}
+
+bool pgconn_params_check(const struct cfg_db *db, const char *what, struct anon_error *err)
+{
+    struct pgconn_params p;
+
+    if (!params_build(db, what, &p, false, err))
+        return false;
+    pgconn_params_free(&p);
+    return true;
 }
 
 /* A notice can quote values (a trigger's RAISE NOTICE with NEW.email): redacted too. */
@@ -304,10 +392,16 @@ static bool session_timeouts_off(PGconn *conn, const char *side, struct anon_err
 PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error *err)
 {
     struct pgconn_params p;
+    char why[512];
     PGconn *conn;
 
     if (!pgconn_params_build(db, side, &p, err))
         return NULL;
+    if (params_target_local(&p, why, sizeof(why)))
+        snprintf(why, sizeof(why), "loopback or a unix socket");
+    log_debug("connect", NULL, "%s: connecting to %s, sslmode %s", side, why,
+              pgconn_params_get(&p, "sslmode") ? pgconn_params_get(&p, "sslmode")
+                                               : "(libpq's default)");
     conn = PQconnectdbParams(p.keywords, p.values, 0);
     pgconn_params_free(&p);
     if (!conn) {

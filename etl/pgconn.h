@@ -34,7 +34,15 @@ const char *pgconn_params_get(const struct pgconn_params *p, const char *keyword
 bool pgconn_params_build(const struct cfg_db *db, const char *what, struct pgconn_params *p,
                          struct anon_error *err) ANON_MUST_CHECK;
 void pgconn_params_free(struct pgconn_params *p);
-/* true when every host of the params is loopback or a unix socket (TLS not required). */
+/* Everything pgconn_params_build checks, without connecting nor fetching an IAM token:
+ * every secret reference resolves (a missing variable, file or secret is named, never
+ * its value) and the TLS requirement holds. Before the preflight: these are config
+ * errors (exit 2), not network ones. */
+bool pgconn_params_check(const struct cfg_db *db, const char *what,
+                         struct anon_error *err) ANON_MUST_CHECK;
+/* true when every address libpq will connect to with these params is loopback or a unix
+ * socket (TLS not required): their hostaddr or host, else libpq's defaults (PGHOSTADDR,
+ * PGHOST, the PGSERVICE service); a service named in the params is not local. */
 bool pgconn_params_local(const struct pgconn_params *p);
 
 /* Connect, pin session settings. `side` is "source" or "target" (messages, logs). */

@@ -487,6 +487,10 @@ static int preview_run(struct preview *p)
     }
     if ((code = prepare_key(p)) != EXIT_OK)
         return code;
+    if (!pgconn_params_check(&p->cfg->source, "source", &p->err)) {
+        fprintf(stderr, "anonetl preview: %s\n", p->err.msg);
+        return EXIT_USAGE;
+    }
     p->conn = pgconn_open(&p->cfg->source, "source", &p->err);
     if (!p->conn) {
         fprintf(stderr, "anonetl preview: %s\n", p->err.msg);

@@ -605,6 +605,11 @@ static int run_steps(struct run *r)
 
     if ((code = load_key(r)) != EXIT_OK)
         return code;
+    /* Every secret reference and the TLS requirement, before the preflight: a missing
+     * variable is a config error for the rule authors (2), not a network one (3). */
+    if (!pgconn_params_check(&r->cfg->source, "source", &r->err) ||
+        !pgconn_params_check(&r->cfg->target.db, "target", &r->err))
+        return EXIT_USAGE;
     /* Preflight before the target is touched (even the bootstrap), as DESIGN.md says. */
     if (!r->opt->skip_preflight && (code = run_preflight(r)) != EXIT_OK)
         return code;

@@ -131,9 +131,14 @@ static void print_text(json_t *runs)
 int status_main(const struct config *cfg, bool json, int limit)
 {
     struct anon_error err;
-    PGconn *conn = pgconn_open(&cfg->target.db, "target", &err);
+    PGconn *conn;
     json_t *runs, *doc;
 
+    if (!pgconn_params_check(&cfg->target.db, "target", &err)) {
+        fprintf(stderr, "anonetl: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    conn = pgconn_open(&cfg->target.db, "target", &err);
     if (!conn) {
         fprintf(stderr, "anonetl: %s\n", err.msg);
         return EXIT_TARGET;
