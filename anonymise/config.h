@@ -170,9 +170,16 @@ struct cfg_network {
     long connect_timeout_ms; /* default 5000 */
 };
 
+/* run.audit: the leak audit inside every run (etl/audit.h). */
+struct cfg_audit {
+    int sample; /* source rows sampled per table */
+    int line, column;
+};
+
 struct cfg_run {
-    int jobs;            /* default 1 */
-    long max_runtime_ms; /* 0 = none */
+    int jobs;                /* default 1 */
+    long max_runtime_ms;     /* 0 = none */
+    struct cfg_audit *audit; /* NULL = no audit */
 };
 
 struct config {

@@ -449,6 +449,19 @@ static const struct section network_section = {.fields = network_fields,
 
 /* ------------------------------------------------------------------- run */
 
+static const struct field audit_fields[] = {
+    {.key = "sample",
+     .type = F_INT,
+     .off = offsetof(struct cfg_audit, sample),
+     .def = 1000,
+     .min = 1,
+     .max = 1000000},
+    FIELD_END,
+};
+
+static const struct section audit_section = {
+    .fields = audit_fields, .size = sizeof(struct cfg_audit), POS(struct cfg_audit)};
+
 static const struct field run_fields[] = {
     {.key = "jobs",
      .type = F_INT,
@@ -461,6 +474,11 @@ static const struct field run_fields[] = {
      .off = offsetof(struct cfg_run, max_runtime_ms),
      .min = 1000,
      .max = 30 * DAY_MS},
+    {.key = "audit",
+     .type = F_SECTION,
+     .off = offsetof(struct cfg_run, audit),
+     .flags = F_ALLOC,
+     .sub = &audit_section},
     FIELD_END,
 };
 

@@ -95,6 +95,9 @@ struct rule_ops {
     /* The rule replaces a whole array value (suppress, constant); otherwise a rule on an
      * array column applies to each element (pgarray.h). */
     bool whole_value;
+    /* The output never holds the input's text (a keyed pseudonym, NULL, a fixed value):
+     * the leak audit (etl/audit.c) does not search the columns it produces. */
+    bool hides_input;
     /* Parse and validate the options. `opts` is the value written after the rule name
      * (a mapping, a scalar, a sequence), or an empty options object when the rule is a
      * bare word. On success *state holds the parsed options (may stay NULL). Errors are

@@ -98,6 +98,7 @@ const struct rule_ops rule_constant = {
     .summary = "replace every value, NULL included, with a fixed value",
     .passthrough = false,
     .whole_value = true,
+    .hides_input = true,
     .parse = constant_parse,
     .free_state = constant_free,
     .describe = constant_describe,

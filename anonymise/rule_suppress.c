@@ -46,6 +46,7 @@ const struct rule_ops rule_suppress = {
     .summary = "replace every value with NULL",
     .passthrough = false,
     .whole_value = true,
+    .hides_input = true,
     .parse = suppress_parse,
     .free_state = NULL,
     .describe = suppress_describe,

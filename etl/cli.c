@@ -58,6 +58,12 @@ static const struct cli_option status_options[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
+static const struct cli_option audit_options[] = {
+    {"sample", 'n', "N",
+     "source rows sampled per table, 1..1000000 (default: run.audit.sample, else 1000)", 'n', NULL},
+    {NULL, 0, NULL, NULL, 0, NULL},
+};
+
 static const struct cli_option init_options[] = {
     {"source-dsn", 'd', "DSN", "the source (default: $SOURCE_DATABASE_URL)", 'd', NULL},
     {"schema", 's', "S", "the source schema to describe (default: public)", 's', NULL},
@@ -101,6 +107,8 @@ const struct cli_command cli_commands[] = {
      "preflight -c FILE [--json] [--only GROUP,...] [--repair [--yes]]", preflight_options, true},
     {"status", "recent runs: outcome, rows per table, high-water marks, key fingerprint",
      "status -c FILE [--json] [--limit N]", status_options, true},
+    {"audit", "search the published tables for sampled source values that rules should hide",
+     "audit -c FILE [--sample N]", audit_options, true},
     {"init", "write a safe-by-default config for every table and column of a source schema",
      "init [--source-dsn DSN] [--schema S] [-o FILE [--force]]", init_options, false},
     {"preview", "before/after of sampled rows of one table (shows SOURCE values: PII)",

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "anonymise/config.h"
+#include "etl/audit.h"
 #include "etl/awsauth.h"
 #include "etl/cli.h"
 #include "etl/dbtoken.h"
@@ -249,14 +250,44 @@ static int cmd_status(int argc, char **argv)
     return code;
 }
 
+static int cmd_audit(int argc, char **argv)
+{
+    struct common co = {0};
+    struct cli_parser p;
+    struct config *cfg;
+    long sample = 0;
+    const char *v;
+    char *end;
+    int c = CLI_DONE, code = EXIT_OK;
+
+    cli_parser_init(&p, "audit", argc, argv);
+    while (code == EXIT_OK && (c = cli_next(&p, &v)) > 0) {
+        if (parse_common("audit", c, v, &co, &code) || c != 'n')
+            continue;
+        sample = strtol(v, &end, 10);
+        if (*end || end == v || sample < 1 || sample > 1000000)
+            code = cli_usage_error("audit", "--sample: expected 1..1000000, got '%s'", v);
+    }
+    if ((code = parse_end(c, code)) != EXIT_OK)
+        return code < 0 ? EXIT_OK : code;
+    if ((code = load_config("audit", &co, &cfg)) != EXIT_OK)
+        return code;
+    if (sample == 0)
+        sample = cfg->run.audit ? cfg->run.audit->sample : AUDIT_DEFAULT_SAMPLE;
+    code = audit_main(cfg, (int)sample);
+    config_free(cfg);
+    return code;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
-    {"run", cmd_run},           {"check", cmd_check},
-    {"explain", cmd_explain},   {"preflight", cmd_preflight},
-    {"status", cmd_status},     {"init", init_main},
-    {"preview", preview_main},  {"schema", schema_main},
-    {"db-token", dbtoken_main}, {"help", cmd_help},
+    {"run", cmd_run},         {"check", cmd_check},
+    {"explain", cmd_explain}, {"preflight", cmd_preflight},
+    {"status", cmd_status},   {"audit", cmd_audit},
+    {"init", init_main},      {"preview", preview_main},
+    {"schema", schema_main},  {"db-token", dbtoken_main},
+    {"help", cmd_help},
 };
 
 static const struct command *find_command(const char *name)

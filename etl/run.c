@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "anonymise/hmac.h"
+#include "etl/audit.h"
 #include "etl/exitcode.h"
 #include "etl/log.h"
 #include "etl/metrics.h"
@@ -44,7 +45,8 @@ struct run {
     struct table_plan **key_plans; /* key projections for key_scan, by table */
     size_t n_tables;
     time_t started;
-    double deadline; /* run.max_runtime, CLOCK_MONOTONIC seconds; 0 = none */
+    double deadline;     /* run.max_runtime, CLOCK_MONOTONIC seconds; 0 = none */
+    struct audit *audit; /* run.audit: the leak audit, or NULL */
     struct anon_error err;
 };
 
@@ -433,6 +435,49 @@ static int copy_and_merge(struct run *r, const struct worker_setup *ws, struct c
     return worker_finish(pool, &r->err);
 }
 
+/* run.audit: sample the source in the run's snapshot, before any row moves (audit.h). */
+static int start_audit(struct run *r)
+{
+    const struct table_plan **plans = calloc(r->n_tables + 1, sizeof(*plans));
+    struct rule_ctx ctx = {.key = (const unsigned char *)r->key.data,
+                           .key_len = r->key.len,
+                           .hmac = r->hmac,
+                           .run_time = r->started};
+
+    for (size_t i = 0; plans && i < r->n_tables; i++)
+        plans[i] = r->tables[i].plan;
+    r->audit = plans ? audit_new(plans, r->n_tables, r->cfg->run.audit->sample) : NULL;
+    free(plans);
+    if (!r->audit) {
+        anon_error_set(&r->err, "out of memory");
+        return EXIT_INTERNAL;
+    }
+    if (!audit_sample(r->audit, source_snapshot_conn(r->source), &ctx, &r->err))
+        return EXIT_SOURCE;
+    log_emit(LOG_INFO, "audit_sampled", NULL,
+             (struct log_field[]){LF_INT("sampled", audit_sampled(r->audit))}, 1,
+             "leak audit: %llu source values sampled", (unsigned long long)audit_sampled(r->audit));
+    return EXIT_OK;
+}
+
+/* After the copy, before the publish: a sampled value in the new data stops the run. */
+static int finish_audit(struct run *r)
+{
+    struct abuf report;
+    uint64_t hits = audit_hits(r->audit);
+
+    log_emit(hits ? LOG_ERROR : LOG_INFO, "audit_done", NULL,
+             (struct log_field[]){LF_INT("sampled", audit_sampled(r->audit)), LF_INT("hits", hits)},
+             2, "leak audit: %llu hit%s", (unsigned long long)hits, hits == 1 ? "" : "s");
+    if (hits == 0)
+        return audit_record(r->target, r->run_id, r->audit, &r->err) ? EXIT_OK : EXIT_TARGET;
+    abuf_init(&report, sizeof(r->err.msg));
+    audit_report(r->audit, &report);
+    anon_error_set(&r->err, "%s; nothing was published", abuf_cstr(&report));
+    abuf_free(&report);
+    return EXIT_POLICY;
+}
+
 static int copy_tables(struct run *r, struct publish_request *pub)
 {
     struct copy_task *tasks = calloc((2 + MAX_PIECES) * r->n_tables + 1, sizeof(*tasks));
@@ -459,6 +504,9 @@ static int copy_tables(struct run *r, struct publish_request *pub)
     }
     for (size_t i = 0; i < r->n_tables && code == EXIT_OK; i++)
         code = prepare_table(r, &r->tables[i], tasks, &n_tasks);
+    if (code == EXIT_OK && r->cfg->run.audit)
+        code = start_audit(r);
+    ws.audit = r->audit;
     if (code == EXIT_OK)
         code = copy_and_merge(r, &ws, tasks, n_tasks, pub);
     if (code == EXIT_OK)
@@ -514,6 +562,8 @@ static int copy_and_publish(struct run *r)
                                 "published");
         return EXIT_INTERNAL;
     }
+    if (r->audit && (code = finish_audit(r)) != EXIT_OK)
+        return code;
     if (publish_all(r->target, &pub, &r->err))
         return EXIT_OK;
     return pub.policy_violated ? EXIT_POLICY : EXIT_TARGET;
@@ -543,6 +593,8 @@ static void abandon(struct run *r, int code)
             (void)target_drop_version(r->target, t->gone_name, &ignored);
     }
     target_run_failed(r->target, r->run_id, code, r->err.msg);
+    if (r->audit && r->run_id > 0 && !audit_record(r->target, r->run_id, r->audit, &ignored))
+        log_warn("audit_record", NULL, "the audit counts were not recorded: %s", ignored.msg);
 }
 
 static void run_free(struct run *r)
@@ -553,6 +605,7 @@ static void run_free(struct run *r)
             plan_free(r->key_plans[i]);
     }
     free(r->key_plans);
+    audit_free(r->audit);
     free(r->tables);
     source_snapshot_close(r->source);
     pgconn_close(r->target);

@@ -14,6 +14,7 @@
 
 #include "anonymise/hmac.h"
 #include "anonymise/pgarray.h"
+#include "etl/audit.h"
 #include "etl/bincol.h"
 #include "etl/copybin.h"
 #include "etl/copytext.h"
@@ -534,6 +535,7 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
     abuf_init(&batch, BATCH_BYTES + VALUE_MAX);
     while (ok && (n = PQgetCopyData(req->source, &buf, 0)) > 0) {
         bool end = false;
+        size_t row_start = batch.len;
         ok = req->plan->binary ? transform_row_binary(row, buf, (size_t)n, &ctx, &batch, &end)
                                : transform_row(row, buf, (size_t)n, &ctx, &batch);
         PQfreemem(buf);
@@ -543,6 +545,8 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
         }
         if (end)
             continue;
+        if (req->audit)
+            audit_scan_row(req->audit, batch.data + row_start, batch.len - row_start);
         if (++stats->rows_read % 4096 == 0) {
             if (req->abort && atomic_load(req->abort)) {
                 anon_error_set(err, "%s: stopped: another worker failed", req->plan->qualified);

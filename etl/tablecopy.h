@@ -19,6 +19,8 @@
 #include "anonymise/anon_error.h"
 #include "etl/plan.h"
 
+struct audit_scanner; /* audit.h */
+
 enum tablecopy_status {
     TABLECOPY_OK = 0,
     TABLECOPY_SOURCE_ERROR,
@@ -72,6 +74,8 @@ struct tablecopy_request {
     const atomic_bool *abort;
     /* run.max_runtime: CLOCK_MONOTONIC seconds after which the copy stops (0 = none). */
     double deadline;
+    /* The leak audit: every row written goes through it (NULL = no audit). */
+    struct audit_scanner *audit;
 };
 
 struct tablecopy_stats {

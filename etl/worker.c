@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etl/audit.h"
 #include "etl/exitcode.h"
 #include "etl/keycheck.h"
 #include "etl/log.h"
@@ -319,9 +320,16 @@ static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, 
     double start = now_s();
     int code;
 
+    /* The leak audit scans the rows of the table (not the key_scan key streams). */
+    if (ws->audit && !task->keys_only && !(req.audit = audit_scanner_new(ws->audit, task->plan))) {
+        anon_error_set(err, "out of memory");
+        return EXIT_INTERNAL;
+    }
     if (task->create && (!pgconn_exec(tgt, "BEGIN", PGRES_COMMAND_OK, err) ||
-                         !target_create_version(tgt, task->plan, task->dest, err)))
+                         !target_create_version(tgt, task->plan, task->dest, err))) {
+        audit_scanner_free(req.audit);
         return EXIT_TARGET;
+    }
     req.freeze = task->create;
     if (task->chunked)
         req.chunks = &chunks;
@@ -335,6 +343,7 @@ static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, 
     target_version_sql(tgt, task->dest, &dest);
     req.dest_sql = abuf_cstr(&dest);
     code = status_code(tablecopy_run(&req, &stats, err));
+    audit_scanner_free(req.audit);
     abuf_free(&dest);
     if (code == EXIT_OK && piece_done(p, task, &stats, start) &&
         task->table->kind == PUBLISH_SWAP && !task->keys_only)

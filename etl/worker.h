@@ -28,6 +28,7 @@
 #include "etl/sourcesnap.h"
 
 struct hmac_key;
+struct audit;
 
 struct copy_task {
     struct publish_table *table;   /* results accumulate there */
@@ -63,6 +64,7 @@ struct worker_setup {
     int64_t run_id;
     double deadline; /* run.max_runtime as a CLOCK_MONOTONIC time, 0 = none */
     int jobs;
+    struct audit *audit; /* the leak audit: every task's rows are scanned (NULL = none) */
 };
 
 /* Returns an exit code (exitcode.h); on failure err says what failed first. */

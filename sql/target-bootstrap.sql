@@ -30,6 +30,11 @@ CREATE TABLE IF NOT EXISTS anonetl.runs (
     host                text
 );
 
+-- The leak audit (run.audit): distinct source values searched, and published values
+-- found holding one (the run then failed with exit 6). NULL: no audit in that run.
+ALTER TABLE anonetl.runs ADD COLUMN IF NOT EXISTS audit_sampled bigint;
+ALTER TABLE anonetl.runs ADD COLUMN IF NOT EXISTS audit_hits bigint;
+
 CREATE TABLE IF NOT EXISTS anonetl.run_tables (
     run_id          bigint NOT NULL REFERENCES anonetl.runs ON DELETE CASCADE,
     table_name      text NOT NULL,       -- source schema.table

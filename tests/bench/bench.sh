@@ -40,13 +40,22 @@
 #   json:        the json rule alone on PostgreSQL-written jsonb documents, three path
 #                sets, ns per document (tests/bench/json_bench.sh, its own cluster).
 #
+# One more part measures the leak audit (issue 10), in its own database:
+#
+#   audit:       a BENCH_AUDIT_ROWS-row `parties` (default BENCH_ROWS), the reference
+#                rules, full refresh with and without `run.audit` at its default sample
+#                size, back to back in rotated order per round; cost = audited/plain - 1
+#                per round, median over the rounds (issue 10's target: under 10%). The
+#                audited run must log 0 hits and publish the same rows as the plain one.
+#
 # The machine may be shared: the load average is printed before and after each part, and
 # each timed run of these parts shows the machine's CPU use (every process) and anonetl's
 # own split between copy and publish; incremental runs also show the target's WAL volume
 # (the checkpoint before each timed run makes the merge log whole pages, as a run
 # following a checkpoint does in production).
 #
-# Env: BENCH_PARTS (copy,incremental,jobs,json: any comma-separated subset; default all),
+# Env: BENCH_PARTS (copy,incremental,jobs,json,audit: any comma-separated subset; default all),
+#      BENCH_AUDIT_ROWS (default BENCH_ROWS),
 #      BENCH_QUICK=1 (small defaults: 20000 / 200000 / 50000 rows),
 #      BENCH_ROWS (default 1000000; 20000 for a quick check), BENCH_ROUNDS (3),
 #      BENCH_INC_ROWS (4000000), BENCH_JOBS_ROWS (1000000 per table),
@@ -84,19 +93,20 @@ for v in ROWS ROUNDS INC_ROWS JOBS_ROWS; do
     case "${!v}" in '' | *[!0-9]* | 0) echo "bench: BENCH_$v must be a positive integer" >&2; exit 2 ;; esac
 done
 if [ "$INC_ROWS" -lt 1000 ]; then echo "bench: BENCH_INC_ROWS must be at least 1000" >&2; exit 2; fi
-if [ "$SKIP_ANONETL" = 1 ]; then PARTS=${BENCH_PARTS:-copy}; else PARTS=${BENCH_PARTS:-copy,incremental,jobs,json}; fi
+if [ "$SKIP_ANONETL" = 1 ]; then PARTS=${BENCH_PARTS:-copy}; else PARTS=${BENCH_PARTS:-copy,incremental,jobs,json,audit}; fi
+AUDIT_ROWS=${BENCH_AUDIT_ROWS:-$ROWS}
 IFS=, read -ra part_list <<<"$PARTS"
 [ "${#part_list[@]}" -gt 0 ] || { echo "bench: BENCH_PARTS is empty" >&2; exit 2; }
 for p in "${part_list[@]}"; do
     case $p in
     copy | json) ;;
-    incremental | jobs)
+    incremental | jobs | audit)
         if [ "$SKIP_ANONETL" = 1 ]; then
             echo "bench: part $p needs anonetl (BENCH_SKIP_ANONETL=1)" >&2
             exit 2
         fi
         ;;
-    *) echo "bench: unknown part '$p' in BENCH_PARTS (copy, incremental, jobs, json)" >&2; exit 2 ;;
+    *) echo "bench: unknown part '$p' in BENCH_PARTS (copy, incremental, jobs, json, audit)" >&2; exit 2 ;;
     esac
 done
 has_part() { case ",$PARTS," in *",$1,"*) return 0 ;; esac; return 1; }
@@ -799,6 +809,86 @@ report_jobs() {
     echo "  check: $JOBS_CHECK"
 }
 
+# --- part: audit -----------------------------------------------------------------------------
+declare -A audit_times
+AUDIT_FAILED=0 AUDIT_LOAD="" AUDIT_CHECK="not run" AUDIT_RATIOS="" AUDIT_SAMPLED=""
+
+audit_config() { # file schema with-audit(0|1)
+    {
+        config_head audit "$2"
+        echo "  - name: public.parties"
+        rules_yaml
+        if [ "$3" = 1 ]; then printf 'run:\n  audit: {}\n'; fi
+    } >"$1"
+}
+
+part_audit() {
+    local t0 r k c ratio got want
+    AUDIT_LOAD=$(load_avg)
+    psql_at "$SRC_PORT" -d postgres -c "CREATE DATABASE audit"
+    psql_at "$DST_PORT" -d postgres -c "CREATE DATABASE audit"
+    t0=$(now)
+    psql_at "$SRC_PORT" -d audit -c "CREATE TABLE parties $TABLE_DDL"
+    generate_rows 1 "$AUDIT_ROWS" audit
+    psql_at "$SRC_PORT" -d audit -c "VACUUM ANALYZE parties"
+    echo "audit source: $AUDIT_ROWS rows (generated in $(elapsed "$t0" "$(now)") s)"
+    audit_config "$dir/audit-0.yaml" plain 0
+    audit_config "$dir/audit-1.yaml" audited 1
+    for ((r = 0; r < ROUNDS; r++)); do
+        local -A this=()
+        for ((k = 0; k < 2; k++)); do
+            c=$(((k + r) % 2))
+            if ! time_anonetl "audit$c-r$r" "$dir/audit-$c.yaml" run_done; then
+                AUDIT_FAILED=1 AUDIT_CHECK="FAILED: the run $([ $c = 1 ] && echo with || echo without) the audit failed"
+                break 2
+            fi
+            if [ "$c" = 1 ] && ! grep -q '"event":"audit_done".*"hits":0' "$LAST_LOG"; then
+                AUDIT_FAILED=1 AUDIT_CHECK="FAILED: the audited run did not log audit_done with 0 hits"
+                break 2
+            fi
+            [ "$c" = 1 ] && AUDIT_SAMPLED=$(sed -n 's/.*"event":"audit_sampled".*"sampled":\([0-9]*\).*/\1/p' "$LAST_LOG")
+            this[$c]=$LAST
+            audit_times[$c]="${audit_times[$c]:-} $LAST"
+            printf '  round %d  %-9s %8.3f s  (%s; machine CPU busy %s%%)\n' $((r + 1)) \
+                "$([ $c = 1 ] && echo audited || echo plain)" "$LAST" "$(run_phases "$LAST_LOG")" "$LAST_CPU"
+        done
+        ratio=$(awk -v a="${this[1]}" -v b="${this[0]}" 'BEGIN { printf "%.1f", 100 * (a / b - 1) }')
+        AUDIT_RATIOS="$AUDIT_RATIOS $ratio"
+    done
+    if [ "$AUDIT_FAILED" = 0 ]; then
+        got=$(digest_rows "$DST_PORT" audit audited.parties 2>&1) || true
+        want=$(digest_rows "$DST_PORT" audit plain.parties 2>&1) || true
+        if [ "$got" = "$want" ] && [ "${got%% *}" = "$AUDIT_ROWS" ]; then
+            AUDIT_CHECK="0 hits; the audited run published the same rows ($AUDIT_ROWS) as the plain one"
+        else
+            AUDIT_CHECK="MISMATCH: plain '$want', audited '$got'"
+            AUDIT_FAILED=1
+        fi
+    fi
+    AUDIT_LOAD="$AUDIT_LOAD -> $(load_avg)"
+    drop_database audit
+}
+
+report_audit() {
+    local m0 m1 cost verdict
+    echo
+    echo "leak audit: $AUDIT_ROWS rows of parties, reference rules, full refresh, default sample size"
+    echo "  (${AUDIT_SAMPLED:-?} values searched), median of $ROUNDS rounds, $(nproc) cores, load average $AUDIT_LOAD"
+    if [ -n "${audit_times[0]:-}" ] && [ -n "${audit_times[1]:-}" ]; then
+        # shellcheck disable=SC2086
+        m0=$(median ${audit_times[0]})
+        # shellcheck disable=SC2086
+        m1=$(median ${audit_times[1]})
+        # shellcheck disable=SC2086
+        cost=$(median $AUDIT_RATIOS)
+        if awk -v c="$cost" 'BEGIN { exit !(c < 10) }'; then verdict="target < 10%: met"; else verdict="target < 10%: NOT met"; fi
+        printf '  plain    %8.3f s  (runs:%s)\n' "$m0" "${audit_times[0]}"
+        printf '  audited  %8.3f s  (runs:%s)\n' "$m1" "${audit_times[1]}"
+        echo "  audit cost: ${cost}% of the run (median of the per-round ratios:$AUDIT_RATIOS) ($verdict)"
+    fi
+    echo "  check: $AUDIT_CHECK"
+}
+
 # --- main ------------------------------------------------------------------------------------
 ANONETL_HASH_KEY=$(openssl rand -hex 32)
 export ANONETL_HASH_KEY
@@ -810,6 +900,7 @@ if has_part copy; then
 fi
 if has_part incremental; then part_incremental; fi
 if has_part jobs; then part_jobs; fi
+if has_part audit; then part_audit; fi
 
 status=0
 if has_part copy; then
@@ -819,6 +910,10 @@ fi
 if has_part incremental; then
     report_incremental
     [ "$INC_FAILED" = 0 ] || status=1
+fi
+if has_part audit; then
+    report_audit
+    [ "$AUDIT_FAILED" = 0 ] || status=1
 fi
 if has_part jobs; then
     report_jobs

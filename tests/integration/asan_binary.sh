@@ -36,6 +36,12 @@ san "check" 0 "$BIN" check -c "$work/demo.yaml"
 san "check --source" 0 "$BIN" check -c "$work/demo.yaml" --source
 san "explain" 0 "$BIN" explain -c "$work/demo.yaml"
 san "status --json" 0 "$BIN" status -c "$work/demo.yaml" --json
+# The leak audit: a clean run on two workers, a planted leak (exit 6), the command.
+sed 's/^tables:/run:\n  audit: { sample: 200 }\n\ntables:/' "$work/demo.yaml" >"$work/audit.yaml"
+san "run with the leak audit, --jobs 2" 0 "$BIN" run -c "$work/audit.yaml" --skip-preflight --jobs 2
+sed 's/^\(      body:\) .*/\1 keep/' "$work/audit.yaml" >"$work/leak.yaml"
+san "run with a planted leak: the audit stops it" 6 "$BIN" run -c "$work/leak.yaml" --skip-preflight
+san "audit" 0 "$BIN" audit -c "$work/audit.yaml" --sample 100
 
 # Incremental runs: pieces merged while the copy goes on (one and two workers, soft
 # deletes and key_scan), and a merge that fails midway (the workers are stopped).
@@ -50,6 +56,7 @@ version: 1
 source: { dsn: { env: SOURCE_DATABASE_URL } }
 target: { dsn: { env: TARGET_DATABASE_URL }, schema: inc_$d }
 secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+$([ $d = key_scan ] && echo "run: { audit: { sample: 500 } }")
 tables:
   - name: public.ev
     mode: incremental

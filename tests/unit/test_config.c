@@ -167,12 +167,14 @@ static void reference_loads(void **state)
     assert_int_equal(cfg->network->connect_timeout_ms, 5000);
     assert_int_equal(cfg->run.jobs, 4);
     assert_int_equal(cfg->run.max_runtime_ms, 2 * 3600 * 1000);
+    assert_non_null(cfg->run.audit);
+    assert_int_equal(cfg->run.audit->sample, 1000);
 
     assert_int_equal(cfg->n_tables, 1);
     t = &cfg->tables[0];
     assert_string_equal(t->schema, "public");
     assert_string_equal(t->name, "parties");
-    assert_int_equal(t->line, 56);
+    assert_int_equal(t->line, 57);
     assert_int_equal(t->mode, CFG_MODE_INCREMENTAL);
     assert_int_equal(t->n_key, 1);
     assert_string_equal(t->key[0], "id");
@@ -193,9 +195,9 @@ static void reference_loads(void **state)
     assert_string_equal(rule_name(t, "notes"), "scrub");
     assert_string_equal(rule_name(t, "profile"), "json");
     assert_null(config_find_column(t, "nope"));
-    assert_int_equal(config_find_column(t, "email")->line, 67);
+    assert_int_equal(config_find_column(t, "email")->line, 68);
     assert_int_equal(config_find_column(t, "email")->column, 7);
-    assert_int_equal(config_find_column(t, "email")->rule.line, 67);
+    assert_int_equal(config_find_column(t, "email")->rule.line, 68);
     assert_non_null(t->k_anonymity);
     assert_int_equal(t->k_anonymity->n_quasi_identifiers, 2);
     assert_string_equal(t->k_anonymity->quasi_identifiers[1], "date_of_birth");
@@ -216,6 +218,7 @@ static void minimal_defaults(void **state)
     assert_null(cfg->network);
     assert_int_equal(cfg->run.jobs, 1);
     assert_int_equal(cfg->run.max_runtime_ms, 0);
+    assert_null(cfg->run.audit); /* no audit unless asked for */
     assert_int_equal(cfg->source.port, 0);
     assert_null(cfg->source.sslmode);
     assert_int_equal(cfg->source.statement_timeout_ms, 0);

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# tests/integration/audit.sh: the leak audit on the demo data, on real clusters.
+#
+# A clean demo run with `run.audit` finds nothing (exit 0, counts in anonetl.runs), and
+# `anonetl audit` agrees. Then leaks are planted one at a time by changing one rule of
+# deploy/demo.yaml to `keep` (a column whose values also sit, hidden by another rule,
+# elsewhere: e-mails and phones quoted in message bodies, case references in subjects):
+# each run must stop with exit 6 before the publish, name the table, the column and the
+# rule that let the values through, leave the published data as it was, and put no
+# source value in its log or in anonetl.runs. The same with --jobs 2. Finally a leak
+# published without the audit is found by `anonetl audit` afterwards.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
+. tests/lib/pgcluster.sh
+
+ANONETL=${ANONETL:-./anonetl}
+pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
+pgc_psql "$work/src" -c 'CREATE DATABASE odr' >/dev/null
+pgc_psql "$work/tgt" -c 'CREATE DATABASE odr_anon' >/dev/null
+pgc_psql "$work/src" -d odr -f sql/demo/schema.sql -f sql/demo/data.sql >/dev/null
+pgc_psql "$work/src" -d odr -f sql/roles/source_reader.sql >/dev/null
+pgc_psql "$work/tgt" -d odr_anon -f sql/roles/target_writer.sql >/dev/null
+pgc_psql "$work/tgt" -d odr_anon -f sql/roles/data_team_reader.sql >/dev/null
+TD() { pgc_psql "$work/tgt" -d odr_anon -At "$@"; }
+
+export ANONETL_HASH_KEY=$(openssl rand -hex 32)
+export SOURCE_DATABASE_URL="$(pgc_dsn "$work/src" odr anonetl_reader)"
+export TARGET_DATABASE_URL="$(pgc_dsn "$work/tgt" odr_anon anonetl_writer)"
+
+# The demo config with the audit on (300 rows per table: quick, and enough to catch the
+# leaks below, whose values fill whole columns).
+sed 's/^tables:/run:\n  audit: { sample: 300 }\n\ntables:/' deploy/demo.yaml >"$work/clean.yaml"
+
+# Needles: every e-mail, phone and name of the source, and every e-mail/phone found in
+# free text, for the "no value in any output" checks.
+pgc_psql "$work/src" -d odr -Atc "COPY (SELECT email FROM parties UNION SELECT phone FROM parties
+    UNION SELECT full_name FROM parties UNION SELECT reference FROM cases) TO STDOUT" |
+    awk 'length($0) >= 8' >"$work/needles.txt"
+no_needle_in() { # file
+    ! LC_ALL=C grep -F -q -f "$work/needles.txt" "$1"
+}
+head -1 "$work/needles.txt" >"$work/needle-probe.txt"
+if [ -s "$work/needle-probe.txt" ] && ! no_needle_in "$work/needle-probe.txt"; then
+    ok "the needle check finds a planted source value"
+else
+    not_ok "the needle check finds a planted source value" "$(wc -l <"$work/needles.txt") needles"
+fi
+published_digest() {
+    TD -c "SELECT md5(string_agg(d, ',' ORDER BY d)) FROM (
+             SELECT md5(string_agg(t::text, '' ORDER BY t::text)) AS d FROM anonymised.cases t
+             UNION ALL SELECT md5(string_agg(t::text, '' ORDER BY t::text)) FROM anonymised.parties t
+             UNION ALL SELECT md5(string_agg(t::text, '' ORDER BY t::text)) FROM anonymised.messages t
+             UNION ALL SELECT md5(string_agg(t::text, '' ORDER BY t::text)) FROM anonymised.payments t) s"
+}
+
+# --- a clean run -----------------------------------------------------------------------
+"$ANONETL" run -c "$work/clean.yaml" --skip-preflight --log-format json >"$work/clean.log" 2>&1
+rc=$?
+expect_eq "clean demo run with the audit exits 0" 0 "$rc"
+[ "$rc" -eq 0 ] || tail -5 "$work/clean.log" | sed 's/^/# /'
+check "the log says the audit found nothing" grep -q '"event":"audit_done".*"hits":0' "$work/clean.log"
+row=$(TD -c "SELECT status, audit_sampled > 100, audit_hits FROM anonetl.runs ORDER BY run_id DESC LIMIT 1")
+expect_eq "anonetl.runs records the audit (sampled > 100, hits 0)" "succeeded|t|0" "$row"
+before=$(published_digest)
+
+out=$("$ANONETL" audit -c "$work/clean.yaml" 2>&1)
+rc=$?
+expect_eq "anonetl audit on the clean publish exits 0" 0 "$rc"
+check "anonetl audit says nothing was found" grep -q "no sampled value was found" <<<"$out"
+check "anonetl audit searched every published table" test "$(grep -c 'rows searched' <<<"$out")" -eq 4
+
+# --- planted leaks: one rule changed to keep --------------------------------------------
+# keep_form: `keep: { reviewed: ... }` when this build knows it (the guard against keep on
+# a personal-looking column would stop the run first otherwise), else a plain keep.
+keep_form=keep
+printf 'version: 1\nsource: { dsn: "x" }\ntarget: { dsn: "y" }\nsecrets: { hash_key: { env: K } }\ntables:\n  - name: t\n    columns: { a: { keep: { reviewed: "test" } } }\n' >"$work/reviewed.yaml"
+if "$ANONETL" check -c "$work/reviewed.yaml" >/dev/null 2>&1; then
+    keep_form='{ keep: { reviewed: "planted leak (test)" } }'
+fi
+
+plant() { # name column-regex (a line of clean.yaml) extra-run-args...
+    local name=$1 re=$2
+    shift 2
+    sed "s/^\( *$re:\) .*/\1 $keep_form/" "$work/clean.yaml" >"$work/$name.yaml"
+    if cmp -s "$work/clean.yaml" "$work/$name.yaml"; then
+        not_ok "$name: the leak was planted" "no line matches $re"
+        return 1
+    fi
+    "$ANONETL" run -c "$work/$name.yaml" --skip-preflight --log-format json "$@" >"$work/$name.log" 2>&1
+    echo $? >"$work/$name.rc"
+}
+
+expect_caught() { # name table column
+    local name=$1 table=$2 column=$3 rc msg row
+    rc=$(cat "$work/$name.rc")
+    expect_eq "$name: the run stops with exit 6" 6 "$rc"
+    msg=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    if l.startswith("{") and json.loads(l).get("event") == "run_failed": print(json.loads(l)["msg"])' "$work/$name.log")
+    check "$name: the audit names $table.$column and its rule keep" \
+        grep -q "leak audit: .*$table\.$column (rule keep" <<<"$(tr '\n' ' ' <<<"$msg")"
+    expect_eq "$name: the published data is unchanged" "$before" "$(published_digest)"
+    row=$(TD -c "SELECT status, exit_code, audit_hits > 0 FROM anonetl.runs ORDER BY run_id DESC LIMIT 1")
+    expect_eq "$name: anonetl.runs: failed, exit 6, hits recorded" "failed|6|t" "$row"
+    TD -c "SELECT error FROM anonetl.runs ORDER BY run_id DESC LIMIT 1" >"$work/$name.error"
+    check "$name: no source value in the log" no_needle_in "$work/$name.log"
+    check "$name: no source value in anonetl.runs.error" no_needle_in "$work/$name.error"
+    check "$name: nothing left in anonetl_data but the published versions" \
+        test "$(TD -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'anonetl_data'")" -eq 4
+}
+
+plant body_keep body && expect_caught body_keep public.messages body
+plant email_keep email && expect_caught email_keep public.parties email
+plant phone_keep phone && expect_caught phone_keep public.parties phone
+plant reference_keep reference && expect_caught reference_keep public.cases reference
+plant subject_keep subject --jobs 2 && expect_caught subject_keep public.messages subject
+plant body_keep_jobs body --jobs 2 && expect_caught body_keep_jobs public.messages body
+
+# --- a leak published without the audit, found afterwards ---------------------------------
+sed '/^run:/,/^$/d' "$work/body_keep.yaml" >"$work/body_keep_noaudit.yaml"
+"$ANONETL" run -c "$work/body_keep_noaudit.yaml" --skip-preflight >"$work/noaudit.log" 2>&1
+rc=$?
+expect_eq "without the audit the planted leak is published (exit 0)" 0 "$rc"
+out=$("$ANONETL" audit -c "$work/clean.yaml" --sample 300 2>&1)
+rc=$?
+expect_eq "anonetl audit finds the published leak: exit 6" 6 "$rc"
+check "anonetl audit names public.messages.body" grep -q "public.messages.body (rule scrub" <<<"$out"
+printf '%s\n' "$out" >"$work/audit-cmd.out"
+check "anonetl audit prints no source value" no_needle_in "$work/audit-cmd.out"
+done_testing
