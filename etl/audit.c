@@ -22,6 +22,7 @@
 #include "anonymise/hmac.h"
 #include "anonymise/leakset.h"
 #include "anonymise/pgarray.h"
+#include "anonymise/rule_json.h"
 #include "etl/copybin.h"
 #include "etl/copytext.h"
 #include "etl/exitcode.h"
@@ -350,6 +351,99 @@ static bool parse_leaves(const char *s, size_t n, struct strlist *out)
     return ok;
 }
 
+/* A key rule_json_unnamed shows by name (its "plain" keys); others are "[?]". */
+static bool plain_key(const char *k, size_t n)
+{
+    if (n == 0 || n > 40 ||
+        !((k[0] >= 'a' && k[0] <= 'z') || (k[0] >= 'A' && k[0] <= 'Z') || k[0] == '_'))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || k[i] == '_' ||
+              (k[i] >= '0' && k[i] <= '9') || k[i] == '-'))
+            return false;
+    return true;
+}
+
+/* The string leaves under the place `path` ("$.a.b", "[?]", "[*]", "[3]" steps, as
+ * rule_json_unnamed writes them) of j. */
+static bool leaves_at(const json_t *j, const char *path, struct strlist *out, int depth)
+{
+    const char *key, *end;
+    json_t *v;
+    size_t i;
+
+    if (depth > 64)
+        return true;
+    if (*path == '\0')
+        return json_leaves(j, out, depth);
+    if (path[0] == '.') {
+        end = path + 1 + strcspn(path + 1, ".[");
+        v = json_is_object(j) ? json_object_getn(j, path + 1, (size_t)(end - path - 1)) : NULL;
+        return !v || leaves_at(v, end, out, depth + 1);
+    }
+    if (path[0] != '[' || !(end = strchr(path, ']')))
+        return true;
+    if (strncmp(path, "[?]", 3) == 0 && json_is_object(j)) {
+        json_object_foreach((json_t *)j, key, v)
+        {
+            if (!plain_key(key, strlen(key)) && !leaves_at(v, end + 1, out, depth + 1))
+                return false;
+        }
+    } else if (strncmp(path, "[*]", 3) == 0 && json_is_array(j)) {
+        json_array_foreach(j, i, v)
+        {
+            if (!leaves_at(v, end + 1, out, depth + 1))
+                return false;
+        }
+    } else if (json_is_array(j) && path[1] >= '0' && path[1] <= '9') {
+        v = json_array_get(j, strtoul(path + 1, NULL, 10));
+        return !v || leaves_at(v, end + 1, out, depth + 1);
+    }
+    return true;
+}
+
+/*
+ * A json rule with `others: keep` publishes what no path names as it is. The audit
+ * treats those values as hidden all the same: a path left out is the leak it must see,
+ * and a key that may be published is named (`"$.status": keep`).
+ */
+static bool add_unnamed_leaves(struct audit *a, const struct rule *rule,
+                               const struct rule_value *in, uint32_t origin, struct anon_error *err)
+{
+    struct abuf seen;
+    struct strlist leaves = {0};
+    json_error_t jerr;
+    json_t *doc;
+    bool ok = true;
+
+    if (!rule_json_keeps_others(rule))
+        return true;
+    abuf_init(&seen, AUDIT_VALUE_MAX);
+    doc = json_loadb(in->data, in->len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
+                     &jerr);
+    if (doc && rule_json_unnamed(rule, in->data, in->len, &seen, err)) {
+        const char *p = abuf_cstr(&seen), *nl;
+        for (; ok && (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+            char place[4096];
+            size_t n = (size_t)(nl - p);
+            if (n == 0 || n >= sizeof(place) || p[0] != '$')
+                continue;
+            memcpy(place, p + 1, n - 1);
+            place[n - 1] = '\0';
+            ok = leaves_at(doc, place, &leaves, 0);
+        }
+        for (size_t i = 0; ok && i < leaves.n; i++)
+            ok = leakset_add(a->set, leaves.items[i], strlen(leaves.items[i]), LEAKSET_TEXT, origin,
+                             err);
+    } else if (doc) {
+        ok = false;
+    }
+    json_decref(doc);
+    strlist_free(&leaves);
+    abuf_free_secret(&seen);
+    return ok;
+}
+
 static bool collect_element(void *arg, const struct rule_value *elem, struct abuf *out,
                             bool *out_null, struct anon_error *err)
 {
@@ -413,9 +507,9 @@ static bool add_removed_parts(struct audit *a, const char *in, size_t n, const c
 }
 
 /* What the rule hid of one value: see audit.h. */
-static bool add_hidden(struct audit *a, enum sample_form form, enum leakset_class cls,
-                       const struct rule_value *in, const struct abuf *out, bool out_null,
-                       uint32_t origin, struct anon_error *err)
+static bool add_hidden(struct audit *a, const struct rule *rule, enum sample_form form,
+                       enum leakset_class cls, const struct rule_value *in, const struct abuf *out,
+                       bool out_null, uint32_t origin, struct anon_error *err)
 {
     const char *o = out->data ? out->data : "";
     struct strlist ins = {0}, outs = {0};
@@ -428,7 +522,8 @@ static bool add_hidden(struct audit *a, enum sample_form form, enum leakset_clas
         else
             ok = parse_elements(in->data, in->len, &ins, err) &&
                  (out_null || parse_elements(o, out->len, &outs, err));
-        ok = ok && add_missing(a, &ins, &outs, cls, origin, err);
+        ok = ok && add_missing(a, &ins, &outs, cls, origin, err) &&
+             (form != SAMPLE_JSON || add_unnamed_leaves(a, rule, in, origin, err));
         strlist_free(&ins);
         strlist_free(&outs);
         return ok;
@@ -542,7 +637,7 @@ static bool sample_table(struct audit *a, size_t t, PGconn *src, const struct ru
             if (col->rule->ops->passthrough || form == SAMPLE_NONE || row.values[c].is_null)
                 continue;
             ok = apply_rule(col, &ctx, &row.values[c], &out, &out_null, err) &&
-                 add_hidden(a, form, cls, &row.values[c], &out, out_null,
+                 add_hidden(a, col->rule, form, cls, &row.values[c], &out, out_null,
                             (uint32_t)(a->origin_base[t] + c), err);
         }
     }

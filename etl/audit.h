@@ -12,7 +12,9 @@
  *      sampled value (anonymise/leakset.h says which values are searched):
  *        - a value the rule changed: the whole value, plus the parts of it the output
  *          no longer holds (what scrub replaced, what mask hid);
- *        - json/jsonb: each string leaf the output no longer holds;
+ *        - json/jsonb: each string leaf the output no longer holds, and with
+ *          `others: keep` each string leaf no path names (published as it is, but
+ *          nothing decided it may be);
  *        - arrays: each element the output no longer holds;
  *      a value its own rule publishes unchanged (a short value under truncate, a text
  *      with nothing to scrub) is not hidden by that rule and is not sampled.

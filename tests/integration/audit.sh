@@ -7,8 +7,9 @@
 # elsewhere: e-mails and phones quoted in message bodies, case references in subjects):
 # each run must stop with exit 6 before the publish, name the table, the column and the
 # rule that let the values through, leave the published data as it was, and put no
-# source value in its log or in anonetl.runs. The same with --jobs 2. Finally a leak
-# published without the audit is found by `anonetl audit` afterwards.
+# source value in its log or in anonetl.runs. The same with --jobs 2, and for a json path
+# left out (payments.metadata with `others: keep` publishes the client IP no path names).
+# Finally a leak published without the audit is found by `anonetl audit` afterwards.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
@@ -91,15 +92,15 @@ plant() { # name column-regex (a line of clean.yaml) extra-run-args...
     echo $? >"$work/$name.rc"
 }
 
-expect_caught() { # name table column
-    local name=$1 table=$2 column=$3 rc msg row
+expect_caught() { # name table column [rule]
+    local name=$1 table=$2 column=$3 rule=${4:-keep} rc msg row
     rc=$(cat "$work/$name.rc")
     expect_eq "$name: the run stops with exit 6" 6 "$rc"
     msg=$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     if l.startswith("{") and json.loads(l).get("event") == "run_failed": print(json.loads(l)["msg"])' "$work/$name.log")
-    check "$name: the audit names $table.$column and its rule keep" \
-        grep -q "leak audit: .*$table\.$column (rule keep" <<<"$(tr '\n' ' ' <<<"$msg")"
+    check "$name: the audit names $table.$column and its rule $rule" \
+        grep -q "leak audit: .*$table\.$column (rule $rule" <<<"$(tr '\n' ' ' <<<"$msg")"
     expect_eq "$name: the published data is unchanged" "$before" "$(published_digest)"
     row=$(TD -c "SELECT status, exit_code, audit_hits > 0 FROM anonetl.runs ORDER BY run_id DESC LIMIT 1")
     expect_eq "$name: anonetl.runs: failed, exit 6, hits recorded" "failed|6|t" "$row"
@@ -116,6 +117,18 @@ plant phone_keep phone && expect_caught phone_keep public.parties phone
 plant reference_keep reference && expect_caught reference_keep public.cases reference
 plant subject_keep subject --jobs 2 && expect_caught subject_keep public.messages subject
 plant body_keep_jobs body --jobs 2 && expect_caught body_keep_jobs public.messages body
+
+# --- a json path left out: payments.metadata with `others: keep` publishes the client IP
+# that no path names
+sed 's/^\( *on_invalid: fail.*\)/\1\n          others: keep/' "$work/clean.yaml" >"$work/json_others.yaml"
+if grep -q '^          others: keep' "$work/json_others.yaml"; then
+    "$ANONETL" run -c "$work/json_others.yaml" --skip-preflight --log-format json >"$work/json_others.log" 2>&1
+    echo $? >"$work/json_others.rc"
+    pgc_psql "$work/src" -d odr -Atc "SELECT DISTINCT metadata->>'ip' FROM payments" >>"$work/needles.txt"
+    expect_caught json_others public.payments metadata json
+else
+    not_ok "json_others: the leak was planted" "no on_invalid line under payments.metadata"
+fi
 
 # --- a leak published without the audit, found afterwards ---------------------------------
 sed '/^run:/,/^$/d' "$work/body_keep.yaml" >"$work/body_keep_noaudit.yaml"
