@@ -264,10 +264,13 @@ stage_pkgs() { # stage name -> packages its apt-get install names
 run_pkgs=$(stage_pkgs runtime)
 build_pkgs=$(stage_pkgs build)
 expect_eq "Dockerfile: no -dev package in the runtime stage" "" "$(printf '%s\n' "$run_pkgs" | grep -- '-dev$')"
-if have_anonetl && have dpkg && have readelf; then
+if have_anonetl && have dpkg && have readelf && have ldd; then
     missing=""
     for lib in $(readelf -d "$ANONETL" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
-        pkg=$(dpkg -S "*/$lib" 2>/dev/null | head -1 | cut -d: -f1)
+        # The copy the loader really uses (ldd), not any file of that name: libc6-i386
+        # also ships a libm.so.6, under /lib32.
+        path=$(ldd "$ANONETL" | awk -v l="$lib" '$1 == l && $3 ~ /^\// { print $3 }')
+        pkg=$(dpkg -S "${path:-*/$lib}" 2>/dev/null | head -1 | cut -d: -f1)
         case "$pkg" in libc6 | '') continue ;; esac # libc6 is in every Debian image
         printf '%s\n' "$run_pkgs" | grep -qx "$pkg" || missing="$missing $lib($pkg)"
     done
