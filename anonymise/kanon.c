@@ -13,6 +13,7 @@
 #include <string.h>
 
 #define KANON_SQL_MAX (1 << 20)
+#define KANON_MAX_COLUMNS 1600 /* PostgreSQL's own limit */
 
 bool kanon_quote_ident(const char *name, struct abuf *out)
 {
@@ -145,4 +146,55 @@ enum kanon_step kanon_decide(enum cfg_kanon_action action, int k, uint64_t viola
         return violating + null_rows < kk ? KANON_DROP : KANON_SUPPRESS;
     }
     return KANON_FAIL;
+}
+
+bool kanon_select_build(const char *table_sql, const char *const *cols, const bool *is_qi,
+                        size_t n_cols, int k, enum kanon_step step, struct abuf *out,
+                        struct anon_error *err)
+{
+    const char *qi[KANON_MAX_COLUMNS];
+    size_t n_qi = 0;
+
+    if (!table_sql || !*table_sql || n_cols == 0 || n_cols > KANON_MAX_COLUMNS || k < 2 ||
+        step == KANON_FAIL) {
+        anon_error_set(err, "k-anonymity: needs a table, columns, k >= 2 and a step to apply");
+        return false;
+    }
+    for (size_t i = 0; i < n_cols; i++)
+        if (is_qi[i])
+            qi[n_qi++] = cols[i];
+    if (n_qi == 0) {
+        anon_error_set(err, "k-anonymity: no quasi-identifier among the columns");
+        return false;
+    }
+    abuf_puts(out, "SELECT ");
+    if (step == KANON_NOTHING) {
+        for (size_t i = 0; i < n_cols; i++)
+            abuf_printf(out, "%s%s", i ? ", " : "", cols[i]);
+        abuf_printf(out, " FROM %s", table_sql);
+        goto out;
+    }
+    for (size_t i = 0; i < n_cols; i++) {
+        abuf_puts(out, i ? ", " : "");
+        if (is_qi[i] && step == KANON_SUPPRESS)
+            abuf_printf(out, "CASE WHEN w.kanon_n < %d AND NOT w.kanon_z THEN NULL ELSE w.%s END",
+                        k, cols[i]);
+        else
+            abuf_printf(out, "w.%s", cols[i]);
+    }
+    abuf_puts(out, " FROM (SELECT kanon_s.*, ");
+    all_null(out, "kanon_s", qi, n_qi);
+    abuf_puts(out, " AS kanon_z, count(*) OVER (PARTITION BY ");
+    qi_list(out, "kanon_s", qi, n_qi);
+    abuf_printf(out, ") AS kanon_n FROM %s AS kanon_s) AS w", table_sql);
+    if (step == KANON_DROP)
+        abuf_printf(out, " WHERE w.kanon_n >= %d", k);
+    else if (step == KANON_DROP_NULL)
+        abuf_puts(out, " WHERE NOT w.kanon_z");
+out:
+    if (abuf_failed(out)) {
+        anon_error_set(err, "k-anonymity: statement too large or out of memory");
+        return false;
+    }
+    return true;
 }

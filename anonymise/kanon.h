@@ -71,4 +71,15 @@ enum kanon_step {
 enum kanon_step kanon_decide(enum cfg_kanon_action action, int k, uint64_t violating,
                              uint64_t null_rows);
 
+/*
+ * The same outcome as a SELECT instead of changes in place: the rows of table_sql as
+ * they are to be published, every column of cols (quoted, in order; is_qi marks the
+ * quasi-identifiers) with the step applied: suppressed rows with NULL quasi-identifiers,
+ * dropped rows left out. For tables whose published version is written once, from
+ * another table (etl/kanon_apply.h says why). step KANON_FAIL is refused.
+ */
+bool kanon_select_build(const char *table_sql, const char *const *cols, const bool *is_qi,
+                        size_t n_cols, int k, enum kanon_step step, struct abuf *out,
+                        struct anon_error *err) ANON_MUST_CHECK;
+
 #endif

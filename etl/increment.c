@@ -118,7 +118,7 @@ bool increment_check_plan(const struct table_plan *plan, struct abuf *report)
 static bool compare_layout(PGconn *target, const struct table_plan *plan, struct table_state *st,
                            struct anon_error *err)
 {
-    const char *params[1] = {st->version_table};
+    const char *params[1] = {st->base_table[0] ? st->base_table : st->version_table};
     PGresult *res = pgconn_query(
         target,
         "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
@@ -170,7 +170,8 @@ bool increment_read_state(PGconn *target, const char *schema, const struct table
         "       COALESCE(p.high_water_mark, ''), COALESCE(p.watermark_marks, ''), "
         "       EXISTS (SELECT 1 FROM pg_catalog.pg_class c "
         "               WHERE c.relnamespace = '" TARGET_DATA_SCHEMA "'::pg_catalog.regnamespace "
-        "                 AND c.relname = p.version_table) "
+        "                 AND c.relname = COALESCE(p.base_table, p.version_table)), "
+        "       COALESCE(p.base_table, '') "
         "FROM anonetl.published p WHERE p.target_schema = $1 AND p.table_name = $2",
         2, params, PGRES_TUPLES_OK, err);
 
@@ -185,6 +186,7 @@ bool increment_read_state(PGconn *target, const char *schema, const struct table
         snprintf(st->high_water_mark, sizeof(st->high_water_mark), "%s", PQgetvalue(res, 0, 3));
         snprintf(st->marks, sizeof(st->marks), "%s", PQgetvalue(res, 0, 4));
         st->version_exists = PQgetvalue(res, 0, 5)[0] == 't';
+        snprintf(st->base_table, sizeof(st->base_table), "%s", PQgetvalue(res, 0, 6));
     }
     PQclear(res);
     return !st->version_exists || compare_layout(target, plan, st, err);
@@ -206,6 +208,10 @@ const char *increment_reload_reason(const struct table_plan *plan, const struct 
         return "the hash key changed";
     if (st->layout_change[0])
         return st->layout_change;
+    if (plan->cfg->k_anonymity && !st->base_table[0])
+        return "k-anonymity now keeps the rows as the rules make them in a base table";
+    if (!plan->cfg->k_anonymity && st->base_table[0])
+        return "the table no longer has k-anonymity";
     if (!st->high_water_mark[0])
         return "no high-water mark";
     return NULL;

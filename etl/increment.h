@@ -49,6 +49,7 @@ struct table_state {
     bool present;        /* published before */
     bool version_exists; /* and its versioned table is still there */
     char version_table[64];
+    char base_table[64]; /* k-anonymity: the table merges go into ("" = version_table) */
     char fingerprint[65];
     char key_fingerprint[17];
     char high_water_mark[128];       /* "" = none */

@@ -1,4 +1,4 @@
-/* kanon_apply.c: run the k-anonymity statements of anonymise/kanon.h (see kanon_apply.h). */
+/* kanon_apply.c: a k-anonymous version written from a base table (see kanon_apply.h). */
 #include "etl/kanon_apply.h"
 
 #include <stdlib.h>
@@ -7,6 +7,8 @@
 #include "anonymise/abuf.h"
 #include "anonymise/kanon.h"
 #include "etl/pgconn.h"
+#include "etl/pgerror.h"
+#include "etl/target.h"
 
 /* Quote every quasi-identifier (PQescapeIdentifier: one name, never split on dots). */
 static bool quote_names(PGconn *conn, const struct cfg_kanon *k, char **quoted,
@@ -16,137 +18,168 @@ static bool quote_names(PGconn *conn, const struct cfg_kanon *k, char **quoted,
         const char *name = k->quasi_identifiers[i];
         quoted[i] = PQescapeIdentifier(conn, name, strlen(name));
         if (!quoted[i]) {
-            anon_error_set(err, "k-anonymity: cannot quote a quasi-identifier: %s",
-                           PQerrorMessage(conn));
+            anon_error_set(err, "k-anonymity: cannot quote a quasi-identifier");
             return false;
         }
     }
     return true;
 }
 
-static bool measure(PGconn *conn, const char *sql, uint64_t *violating, uint64_t *null_rows,
-                    struct anon_error *err)
-{
-    PGresult *res = pgconn_query(conn, sql, 0, NULL, PGRES_TUPLES_OK, err);
-
-    if (!res)
-        return false;
-    *violating = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-    *null_rows = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
-    PQclear(res);
-    return true;
-}
-
-static bool exec_count(PGconn *conn, const char *sql, uint64_t *n, struct anon_error *err)
-{
-    PGresult *res = pgconn_query(conn, sql, 0, NULL, PGRES_COMMAND_OK, err);
-
-    if (!res)
-        return false;
-    *n = strtoull(PQcmdTuples(res), NULL, 10);
-    PQclear(res);
-    return true;
-}
-
-/*
- * Suppression writes NULL: a quasi-identifier column the rules kept NOT NULL must lose
- * it. Only the columns that have it are altered, so a table that needs nothing takes no
- * ACCESS EXCLUSIVE lock (a merged table is the one the data team is reading).
- */
-static bool allow_nulls(PGconn *conn, const char *table, const struct cfg_kanon *k,
-                        char *const *quoted, struct anon_error *err)
-{
-    const char *params[2] = {table, NULL};
-    struct abuf sql, names;
-    PGresult *res;
-    bool ok = true;
-
-    abuf_init(&names, 1 << 20);
-    abuf_init(&sql, 1 << 20);
-    /* a text[] literal of the names, quoted for the array parser */
-    abuf_putc(&names, '{');
-    for (size_t i = 0; i < k->n_quasi_identifiers; i++) {
-        abuf_puts(&names, i ? ",\"" : "\"");
-        for (const char *p = k->quasi_identifiers[i]; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                abuf_putc(&names, '\\');
-            abuf_putc(&names, *p);
-        }
-        abuf_putc(&names, '"');
-    }
-    abuf_putc(&names, '}');
-    params[1] = abuf_cstr(&names);
-    res = abuf_failed(&names)
-              ? NULL
-              : pgconn_query(conn,
-                             "SELECT a.attname FROM pg_catalog.pg_attribute a "
-                             "WHERE a.attrelid = $1::pg_catalog.regclass AND a.attnum > 0 "
-                             "AND NOT a.attisdropped AND a.attnotnull "
-                             "AND a.attname = ANY ($2::pg_catalog.text[]) ORDER BY a.attnum",
-                             2, params, PGRES_TUPLES_OK, err);
-    if (!res) {
-        if (abuf_failed(&names))
-            anon_error_set(err, "k-anonymity: out of memory");
-        abuf_free(&names);
-        abuf_free(&sql);
-        return false;
-    }
-    if (PQntuples(res) > 0) {
-        abuf_printf(&sql, "ALTER TABLE %s", table);
-        for (int r = 0; r < PQntuples(res); r++) {
-            const char *name = PQgetvalue(res, r, 0);
-            for (size_t i = 0; i < k->n_quasi_identifiers; i++)
-                if (strcmp(k->quasi_identifiers[i], name) == 0)
-                    abuf_printf(&sql, "%s ALTER COLUMN %s DROP NOT NULL", r ? "," : "", quoted[i]);
-        }
-        ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
-    }
-    PQclear(res);
-    abuf_free(&names);
-    abuf_free(&sql);
-    return ok;
-}
-
-static bool run_step(PGconn *conn, const char *table, const struct cfg_kanon *k,
-                     char *const *quoted, const struct kanon_sql *s, enum kanon_step step,
-                     uint64_t *suppressed, uint64_t *dropped, struct anon_error *err)
-{
-    switch (step) {
-    case KANON_NOTHING:
-    case KANON_FAIL:
-        return true;
-    case KANON_SUPPRESS:
-        return allow_nulls(conn, table, k, quoted, err) &&
-               exec_count(conn, s->suppress, suppressed, err);
-    case KANON_DROP:
-        return exec_count(conn, s->drop, dropped, err);
-    case KANON_DROP_NULL:
-        return exec_count(conn, s->drop_null, dropped, err);
-    }
-    return true;
-}
-
-bool kanon_apply(PGconn *conn, const char *qualified_table_sql, const struct cfg_kanon *k,
-                 uint64_t *suppressed, uint64_t *dropped, bool *violated, struct anon_error *err)
+/* The two numbers of kanon.h's `measure` on the base table. */
+static bool measure(PGconn *conn, const char *base_sql, const struct cfg_kanon *k,
+                    uint64_t *violating, uint64_t *null_rows, struct anon_error *err)
 {
     size_t n = k->n_quasi_identifiers;
     char **quoted = calloc(n + 1, sizeof(*quoted));
     struct kanon_sql s = {0};
-    uint64_t violating = 0, null_rows = 0;
-    enum kanon_step step = KANON_NOTHING;
-    bool ok = false;
+    PGresult *res = NULL;
 
-    *suppressed = *dropped = 0;
-    *violated = false;
     if (!quoted) {
         anon_error_set(err, "out of memory");
         return false;
     }
-    if (!quote_names(conn, k, quoted, err) ||
-        !kanon_sql_build(qualified_table_sql, (const char *const *)quoted, n, k->k, &s, err))
-        goto out;
-    if (!measure(conn, s.measure, &violating, &null_rows, err))
-        goto out;
+    if (quote_names(conn, k, quoted, err) &&
+        kanon_sql_build(base_sql, (const char *const *)quoted, n, k->k, &s, err))
+        res = pgconn_query(conn, s.measure, 0, NULL, PGRES_TUPLES_OK, err);
+    if (res) {
+        *violating = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        *null_rows = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+        PQclear(res);
+    }
+    for (size_t i = 0; i < n; i++)
+        PQfreemem(quoted[i]);
+    free(quoted);
+    kanon_sql_free(&s);
+    return res != NULL;
+}
+
+/* "COPY (SELECT <the plan's columns, the step applied> FROM base) TO STDOUT (binary)" */
+static bool select_sql(PGconn *conn, const struct table_plan *plan, const char *base_sql,
+                       enum kanon_step step, struct abuf *sql, struct anon_error *err)
+{
+    const struct cfg_kanon *k = plan->cfg->k_anonymity;
+    char **cols = calloc(plan->n_columns + 1, sizeof(*cols));
+    bool *is_qi = calloc(plan->n_columns + 1, sizeof(*is_qi));
+    bool ok = cols && is_qi;
+
+    for (size_t i = 0; ok && i < plan->n_columns; i++) {
+        const char *name = plan->columns[i].source->name;
+        cols[i] = PQescapeIdentifier(conn, name, strlen(name));
+        ok = cols[i] != NULL;
+        for (size_t q = 0; q < k->n_quasi_identifiers; q++)
+            is_qi[i] = is_qi[i] || strcmp(k->quasi_identifiers[q], name) == 0;
+    }
+    if (!ok)
+        anon_error_set(err, "out of memory");
+    abuf_puts(sql, "COPY (");
+    ok = ok && kanon_select_build(base_sql, (const char *const *)cols, is_qi, plan->n_columns, k->k,
+                                  step, sql, err);
+    abuf_puts(sql, ") TO STDOUT (FORMAT binary)");
+    for (size_t i = 0; cols && i < plan->n_columns; i++)
+        PQfreemem(cols[i]);
+    free(cols);
+    free(is_qi);
+    return ok && !abuf_failed(sql);
+}
+
+/* "COPY version (the plan's columns) FROM STDIN (FORMAT binary, FREEZE)" */
+static bool copy_in_sql(PGconn *writer, const struct table_plan *plan, const char *version_name,
+                        struct abuf *sql)
+{
+    abuf_puts(sql, "COPY ");
+    target_version_sql(writer, version_name, sql);
+    abuf_puts(sql, " (");
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        if (i > 0)
+            abuf_puts(sql, ", ");
+        pgconn_quote_ident(writer, plan->columns[i].source->name, sql);
+    }
+    abuf_puts(sql, ") FROM STDIN (FORMAT binary, FREEZE)");
+    return !abuf_failed(sql);
+}
+
+/* Rows from conn's COPY OUT into writer's COPY IN, as they come (both binary). */
+static bool pipe_rows(PGconn *conn, PGconn *writer, uint64_t *rows, struct anon_error *err)
+{
+    char *buf, msg[512];
+    int n;
+    bool ok = true;
+    PGresult *res;
+
+    while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
+        ok = ok && PQputCopyData(writer, buf, n) == 1;
+        PQfreemem(buf);
+    }
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && ok) {
+            pgerror_describe(res, conn, msg, sizeof(msg));
+            anon_error_set(err, "target: reading the base table failed: %s", msg);
+            ok = false;
+        }
+        PQclear(res);
+    }
+    if (PQputCopyEnd(writer, ok ? NULL : "anonetl: read failed") != 1)
+        ok = false;
+    while ((res = PQgetResult(writer)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            if (ok) {
+                pgerror_describe(res, writer, msg, sizeof(msg));
+                anon_error_set(err, "target: writing the k-anonymous version failed: %s", msg);
+            }
+            ok = false;
+        } else {
+            *rows = strtoull(PQcmdTuples(res), NULL, 10);
+        }
+        PQclear(res);
+    }
+    return ok;
+}
+
+/* The version (the plan's columns, no key digest: it is never merged), written and
+ * committed through writer. */
+static bool write_version(PGconn *conn, PGconn *writer, const struct table_plan *plan,
+                          const char *version_name, const char *select, struct anon_error *err)
+{
+    struct table_plan published = *plan;
+    struct abuf sql;
+    uint64_t rows = 0;
+    bool ok;
+
+    published.key_digest = false;
+    abuf_init(&sql, 1 << 20);
+    ok = copy_in_sql(writer, &published, version_name, &sql) &&
+         pgconn_exec(writer, "BEGIN", PGRES_COMMAND_OK, err) &&
+         target_create_version(writer, &published, version_name, err) &&
+         pgconn_exec(writer, abuf_cstr(&sql), PGRES_COPY_IN, err);
+    abuf_free(&sql);
+    if (ok && !pgconn_exec(conn, select, PGRES_COPY_OUT, err)) {
+        PQputCopyEnd(writer, "anonetl: read failed");
+        PQclear(PQgetResult(writer));
+        ok = false;
+    }
+    ok = ok && pipe_rows(conn, writer, &rows, err) &&
+         target_add_primary_key(writer, &published, version_name, err) &&
+         target_analyze(writer, version_name, err) &&
+         pgconn_exec(writer, "COMMIT", PGRES_COMMAND_OK, err);
+    if (!ok && PQtransactionStatus(writer) != PQTRANS_IDLE)
+        PQclear(PQexec(writer, "ROLLBACK"));
+    return ok;
+}
+
+bool kanon_publish(PGconn *conn, PGconn *writer, const struct table_plan *plan,
+                   const char *base_sql, const char *version_name, uint64_t *suppressed,
+                   uint64_t *dropped, bool *violated, struct anon_error *err)
+{
+    const struct cfg_kanon *k = plan->cfg->k_anonymity;
+    uint64_t violating = 0, null_rows = 0;
+    enum kanon_step step;
+    struct abuf select;
+    bool ok;
+
+    *suppressed = *dropped = 0;
+    *violated = false;
+    if (!measure(conn, base_sql, k, &violating, &null_rows, err))
+        return false;
     step = kanon_decide(k->on_violation, k->k, violating, null_rows);
     if (step == KANON_FAIL) {
         *violated = true;
@@ -159,12 +192,19 @@ bool kanon_apply(PGconn *conn, const char *qualified_table_sql, const struct cfg
             null_rows && null_rows < (uint64_t)k->k
                 ? " (counting rows whose quasi-identifiers are all NULL)"
                 : "");
+        return false;
     }
-    ok = run_step(conn, qualified_table_sql, k, quoted, &s, step, suppressed, dropped, err);
-out:
-    for (size_t i = 0; i < n; i++)
-        PQfreemem(quoted[i]);
-    free(quoted);
-    kanon_sql_free(&s);
-    return ok;
+    abuf_init(&select, 1 << 20);
+    ok = select_sql(conn, plan, base_sql, step, &select, err) &&
+         write_version(conn, writer, plan, version_name, abuf_cstr(&select), err);
+    abuf_free(&select);
+    if (!ok)
+        return false;
+    if (step == KANON_SUPPRESS)
+        *suppressed = violating;
+    else if (step == KANON_DROP)
+        *dropped = violating + (null_rows < (uint64_t)k->k ? null_rows : 0);
+    else if (step == KANON_DROP_NULL)
+        *dropped = null_rows;
+    return true;
 }

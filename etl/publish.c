@@ -16,6 +16,7 @@
 struct old_version {
     char name[TARGET_NAME_MAX];
 };
+#define PUBLISH_OLD_SLOTS 4
 
 /* "schema"."table" of the published view. */
 static void view_sql(PGconn *conn, const char *schema, const struct table_plan *plan,
@@ -50,22 +51,34 @@ static bool check_existing(PGconn *conn, const char *schema, const struct table_
     return ok;
 }
 
-static bool old_version_of(PGconn *conn, const char *schema, const struct table_plan *plan,
+/* The version the view shows now (old[0]) and its base table, if any (old[1]): dropped
+ * after the commit unless this publish keeps using them. */
+static bool old_version_of(PGconn *conn, const char *schema, const struct publish_table *t,
                            struct old_version *old, struct anon_error *err)
 {
-    const char *params[2] = {schema, plan->cfg->name};
+    const char *params[2] = {schema, t->plan->cfg->name};
     PGresult *res = pgconn_query(conn,
-                                 "SELECT version_table FROM anonetl.published "
+                                 "SELECT version_table, COALESCE(base_table, '') "
+                                 "FROM anonetl.published "
                                  "WHERE target_schema = $1 AND table_name = $2 FOR UPDATE",
                                  2, params, PGRES_TUPLES_OK, err);
 
     if (!res)
         return false;
-    old->name[0] = '\0';
-    if (PQntuples(res) == 1)
-        snprintf(old->name, sizeof(old->name), "%s", PQgetvalue(res, 0, 0));
+    old[0].name[0] = old[1].name[0] = '\0';
+    if (PQntuples(res) == 1) {
+        snprintf(old[0].name, sizeof(old[0].name), "%s", PQgetvalue(res, 0, 0));
+        if (strcmp(PQgetvalue(res, 0, 1), t->version_name) != 0)
+            snprintf(old[1].name, sizeof(old[1].name), "%s", PQgetvalue(res, 0, 1));
+    }
     PQclear(res);
     return true;
+}
+
+/* The table the view shows after this publish. */
+static const char *shown_table(const struct publish_table *t)
+{
+    return t->published_name[0] ? t->published_name : t->version_name;
 }
 
 /* Names of the views that depend on the published view (the data team's). */
@@ -97,7 +110,7 @@ static void select_list(PGconn *conn, const struct publish_table *t, struct abuf
         pgconn_quote_ident(conn, t->plan->columns[i].source->name, sql);
     }
     abuf_puts(sql, " FROM ");
-    target_version_sql(conn, t->version_name, sql);
+    target_version_sql(conn, shown_table(t), sql);
 }
 
 /*
@@ -201,6 +214,9 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
         dropped[32];
     const char *p[11];
     const char *marks = t->watermark_marks[0] ? t->watermark_marks : NULL;
+    /* an incremental table's base stays for its next merges */
+    const char *base =
+        t->published_name[0] && t->plan->cfg->mode == CFG_MODE_INCREMENTAL ? t->version_name : NULL;
 
     snprintf(run, sizeof(run), "%lld", (long long)req->run_id);
     snprintf(read, sizeof(read), "%llu", (unsigned long long)t->stats.rows_read);
@@ -213,26 +229,28 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
     p[0] = req->schema;
     p[1] = t->plan->cfg->name;
     p[2] = t->plan->qualified;
-    p[3] = t->version_name;
+    p[3] = shown_table(t);
     p[4] = run;
     p[5] = t->fingerprint_hex;
     p[6] = req->key_fingerprint;
     p[7] = t->high_water_mark[0] ? t->high_water_mark : NULL;
     p[8] = marks;
+    p[9] = base;
     {
         PGresult *res = pgconn_query(
             conn,
             "INSERT INTO anonetl.published AS p (target_schema, table_name, source_table, "
             "version_table, run_id, table_fingerprint, key_fingerprint, high_water_mark, "
-            "watermark_marks) "
-            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9) "
+            "watermark_marks, base_table) "
+            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10) "
             "ON CONFLICT (target_schema, table_name) DO UPDATE SET "
             "source_table = EXCLUDED.source_table, version_table = EXCLUDED.version_table, "
             "run_id = EXCLUDED.run_id, table_fingerprint = EXCLUDED.table_fingerprint, "
             "key_fingerprint = EXCLUDED.key_fingerprint, "
             "high_water_mark = EXCLUDED.high_water_mark, "
-            "watermark_marks = EXCLUDED.watermark_marks, published_at = now()",
-            9, p, PGRES_COMMAND_OK, err);
+            "watermark_marks = EXCLUDED.watermark_marks, base_table = EXCLUDED.base_table, "
+            "published_at = now()",
+            10, p, PGRES_COMMAND_OK, err);
         if (!res)
             return false;
         PQclear(res);
@@ -478,45 +496,63 @@ static bool merge_finish(PGconn *conn, struct publish_table *t, struct anon_erro
     return ok;
 }
 
-/* k-anonymity on the rows about to be published (the new version, or the merged one). */
-static bool enforce_kanon(PGconn *conn, struct publish_request *req, struct publish_table *t,
-                          struct anon_error *err)
+/*
+ * A table with k-anonymity: a new version written, already k-anonymous, from the base
+ * its rows were loaded or merged into (kanon_apply.h), then the view switched to it.
+ * Old slots: the previous version and base, and this run's tables of keys (or its base,
+ * for a full refresh, whose base is only this run's load).
+ */
+static bool publish_kanon(PGconn *conn, struct publish_request *req, struct publish_table *t,
+                          struct old_version *old, struct anon_error *err)
 {
-    struct abuf table;
+    struct abuf base;
     bool violated = false, ok;
 
-    if (!t->plan->cfg->k_anonymity)
-        return true;
-    abuf_init(&table, 4096);
-    target_version_sql(conn, t->version_name, &table);
-    ok = !abuf_failed(&table) && kanon_apply(conn, abuf_cstr(&table), t->plan->cfg->k_anonymity,
-                                             &t->rows_suppressed, &t->rows_dropped, &violated, err);
-    abuf_free(&table);
-    if (ok && violated) {
+    if (t->kind == PUBLISH_MERGE && !merge_finish(conn, t, err))
+        return false;
+    snprintf(old[2].name, sizeof(old[2].name), "%s", t->keys_name);
+    snprintf(old[3].name, sizeof(old[3].name), "%s", t->gone_name);
+    if (t->plan->cfg->mode != CFG_MODE_INCREMENTAL)
+        snprintf(old[2].name, sizeof(old[2].name), "%s", t->version_name);
+    if (!req->writer && !(req->writer = pgconn_open(req->target_db, "target", err)))
+        return false;
+    target_version_name(t->plan, req->run_id, t->published_name);
+    abuf_init(&base, 4096);
+    target_version_sql(conn, t->version_name, &base);
+    ok = !abuf_failed(&base) &&
+         kanon_publish(conn, req->writer, t->plan, abuf_cstr(&base), t->published_name,
+                       &t->rows_suppressed, &t->rows_dropped, &violated, err);
+    abuf_free(&base);
+    if (violated)
         req->policy_violated = true;
-        ok = false;
-    }
-    if (ok && (t->rows_suppressed || t->rows_dropped))
+    if (!ok)
+        return false;
+    if (t->rows_suppressed || t->rows_dropped)
         log_info("k_anonymity", t->plan->qualified, "k=%d: %llu rows suppressed, %llu dropped",
                  t->plan->cfg->k_anonymity->k, (unsigned long long)t->rows_suppressed,
                  (unsigned long long)t->rows_dropped);
-    return ok;
+    return check_existing(conn, req->schema, t->plan, err) &&
+           old_version_of(conn, req->schema, t, old, err) &&
+           switch_view(conn, req->schema, t, err) && grant_and_comment(conn, req, t, err) &&
+           record_table(conn, req, t, err);
 }
 
 static bool publish_one(PGconn *conn, struct publish_request *req, struct publish_table *t,
                         struct old_version *old, struct anon_error *err)
 {
+    if (t->plan->cfg->k_anonymity)
+        return publish_kanon(conn, req, t, old, err);
     if (t->kind == PUBLISH_MERGE) {
         /* The view already points at this version: its changed rows were merged in
          * place (publish_merge_chunk), readers see the old rows until the commit. The
          * tables of keys go after the commit. */
-        snprintf(old[0].name, sizeof(old[0].name), "%s", t->keys_name);
-        snprintf(old[1].name, sizeof(old[1].name), "%s", t->gone_name);
-        return merge_finish(conn, t, err) && enforce_kanon(conn, req, t, err) &&
-               grant_and_comment(conn, req, t, err) && record_table(conn, req, t, err);
+        snprintf(old[2].name, sizeof(old[2].name), "%s", t->keys_name);
+        snprintf(old[3].name, sizeof(old[3].name), "%s", t->gone_name);
+        return merge_finish(conn, t, err) && grant_and_comment(conn, req, t, err) &&
+               record_table(conn, req, t, err);
     }
-    return enforce_kanon(conn, req, t, err) && check_existing(conn, req->schema, t->plan, err) &&
-           old_version_of(conn, req->schema, t->plan, old, err) &&
+    return check_existing(conn, req->schema, t->plan, err) &&
+           old_version_of(conn, req->schema, t, old, err) &&
            switch_view(conn, req->schema, t, err) && grant_and_comment(conn, req, t, err) &&
            record_table(conn, req, t, err);
 }
@@ -561,8 +597,9 @@ bool publish_begin(PGconn *conn, struct publish_request *req, struct anon_error 
 
 bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *err)
 {
-    /* Two slots per table: the old version (swap), or the tables of keys (merge). */
-    struct old_version *old = calloc(2 * req->n_tables + 1, sizeof(*old));
+    /* Slots per table: the old version and base, the tables of keys (old_version_of,
+     * publish_kanon). */
+    struct old_version *old = calloc(PUBLISH_OLD_SLOTS * req->n_tables + 1, sizeof(*old));
     bool ok;
 
     if (!old) {
@@ -571,15 +608,17 @@ bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *e
     }
     ok = req->begun || publish_begin(conn, req, err);
     for (size_t i = 0; ok && i < req->n_tables; i++)
-        ok = publish_one(conn, req, &req->tables[i], &old[2 * i], err);
+        ok = publish_one(conn, req, &req->tables[i], &old[PUBLISH_OLD_SLOTS * i], err);
     ok = ok && finish_run(conn, req->run_id, err) &&
          pgconn_exec(conn, "COMMIT", PGRES_COMMAND_OK, err);
+    pgconn_close(req->writer);
+    req->writer = NULL;
     if (!ok) {
         PQclear(PQexec(conn, "ROLLBACK"));
         free(old);
         return false;
     }
-    drop_old_versions(conn, old, 2 * req->n_tables);
+    drop_old_versions(conn, old, PUBLISH_OLD_SLOTS * req->n_tables);
     free(old);
     return true;
 }

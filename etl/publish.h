@@ -34,6 +34,9 @@ struct publish_table {
     const struct table_plan *plan;
     enum publish_kind kind;
     char version_name[TARGET_NAME_MAX]; /* SWAP: the new version; MERGE: the current one */
+    /* k-anonymity: version_name is the base the rows were loaded or merged into, and the
+     * publish writes this new version from it (kanon_apply.h); "" otherwise. */
+    char published_name[TARGET_NAME_MAX];
     unsigned n_chunks; /* MERGE: pieces of changed rows created ("…@r<run>+1" to "+n") */
     char keys_name[TARGET_NAME_MAX];           /* key_scan deletes: every source key, or "" */
     char gone_name[TARGET_NAME_MAX];           /* merges with where: keys of rows now failing it */
@@ -63,6 +66,8 @@ struct publish_request {
     size_t n_tables;
     bool policy_violated; /* out: k-anonymity with on_violation: fail (nothing published) */
     bool begun;           /* publish_begin opened the transaction */
+    const struct cfg_db *target_db; /* for the writer of k-anonymous versions */
+    PGconn *writer;                 /* opened when a table needs it, closed by publish_all */
 };
 
 /*

@@ -350,7 +350,14 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
     t->pieces_left = 1;
     if (reload) {
         t->kind = PUBLISH_SWAP;
-        target_version_name(plan, r->run_id, t->version_name);
+        if (plan->cfg->k_anonymity) {
+            /* Loaded into a base, the published version is written from it
+             * (kanon_apply.h); a full refresh's base only lives for this run. */
+            target_run_table_name(plan, r->run_id, "-base", t->version_name);
+            task->unlogged = plan->cfg->mode != CFG_MODE_INCREMENTAL;
+        } else {
+            target_version_name(plan, r->run_id, t->version_name);
+        }
         snprintf(task->dest, sizeof(task->dest), "%s", t->version_name);
         if (plan->cfg->deletes == CFG_DELETES_SOFT) {
             abuf_puts(&where, "NOT COALESCE(");
@@ -363,7 +370,9 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
         return split_task(r, task, tasks, n_tasks, jobs_of(r));
     }
     t->kind = PUBLISH_MERGE;
-    snprintf(t->version_name, sizeof(t->version_name), "%s", st.version_table);
+    /* merged into the published version, or with k-anonymity into its base */
+    snprintf(t->version_name, sizeof(t->version_name), "%s",
+             st.base_table[0] ? st.base_table : st.version_table);
     task->chunked = true; /* merged piece by piece while the copy goes on */
     /* Every change in the snapshot after the previous mark: the new mark only says where
      * the next run starts again (increment.h). */
@@ -552,6 +561,7 @@ static int copy_and_publish(struct run *r)
         .key_fingerprint = r->key_fingerprint,
         .tables = r->tables,
         .n_tables = r->n_tables,
+        .target_db = &r->cfg->target.db,
     };
     if ((code = copy_tables(r, &pub)) != EXIT_OK)
         return code;
@@ -582,6 +592,8 @@ static void abandon(struct run *r, int code)
         const struct publish_table *t = &r->tables[i];
         if (t->kind == PUBLISH_SWAP && t->version_name[0])
             (void)target_drop_version(r->target, t->version_name, &ignored);
+        if (t->published_name[0]) /* a k-anonymous version written for a failed publish */
+            (void)target_drop_version(r->target, t->published_name, &ignored);
         for (unsigned n = 1; n <= t->n_chunks; n++) {
             char chunk[TARGET_NAME_MAX];
             target_chunk_name(t->plan, r->run_id, n, chunk);

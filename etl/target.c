@@ -47,7 +47,8 @@ static const char orphans_sql[] =
     "SELECT c.relname FROM pg_catalog.pg_class c "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = '" TARGET_DATA_SCHEMA "' AND c.relkind = 'r' "
-    "AND c.relname NOT IN (SELECT version_table FROM anonetl.published)";
+    "AND c.relname NOT IN (SELECT version_table FROM anonetl.published UNION ALL "
+    "SELECT base_table FROM anonetl.published WHERE base_table IS NOT NULL)";
 
 bool target_cleanup(PGconn *conn, struct anon_error *err)
 {

@@ -192,6 +192,12 @@ static int finish_version(PGconn *src, PGconn *tgt, const struct publish_table *
     return code;
 }
 
+static bool create_destination(PGconn *tgt, const struct copy_task *task, struct anon_error *err)
+{
+    return task->unlogged ? target_create_staging(tgt, task->plan, task->dest, err)
+                          : target_create_version(tgt, task->plan, task->dest, err);
+}
+
 /*
  * A split table's shared load: one target connection, in the transaction that creates the
  * table, running one COPY FREEZE that every key range's copy feeds with whole-row batches
@@ -248,7 +254,7 @@ static struct shared_load *shared_open(struct worker_pool *p, struct copy_task *
     ok = !abuf_failed(&dest) &&
          (l->conn = pgconn_open(&p->ws->cfg->target.db, "target", err)) != NULL &&
          pgconn_exec(l->conn, "BEGIN", PGRES_COMMAND_OK, err) &&
-         target_create_version(l->conn, t->plan, task->dest, err) &&
+         create_destination(l->conn, task, err) &&
          tablecopy_copy_in(l->conn, t->plan, abuf_cstr(&dest), true, err);
     abuf_free(&dest);
     l->failed = !ok;
@@ -326,7 +332,7 @@ static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, 
         return EXIT_INTERNAL;
     }
     if (task->create && (!pgconn_exec(tgt, "BEGIN", PGRES_COMMAND_OK, err) ||
-                         !target_create_version(tgt, task->plan, task->dest, err))) {
+                         !create_destination(tgt, task, err))) {
         audit_scanner_free(req.audit);
         return EXIT_TARGET;
     }
@@ -334,8 +340,10 @@ static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, 
     if (task->chunked)
         req.chunks = &chunks;
     if (task->shared) {
-        if (!(load = shared_open(p, task, err)))
+        if (!(load = shared_open(p, task, err))) {
+            audit_scanner_free(req.audit);
             return EXIT_TARGET;
+        }
         shared = (struct tablecopy_shared){.send = shared_send, .ctx = load};
         req.shared = &shared;
     }

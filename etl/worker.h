@@ -41,7 +41,8 @@ struct copy_task {
      * transaction (a whole, unsplit table): COPY FREEZE applies, and a failure leaves
      * nothing behind. Otherwise the leader created the destination beforehand. */
     bool create;
-    bool chunked; /* into pieces "…@r<run>+n" handed to the leader as they are finished */
+    bool unlogged; /* the destination only lives for this run (a full refresh's base) */
+    bool chunked;  /* into pieces "…@r<run>+n" handed to the leader as they are finished */
     /* A key range of a split table: its rows go into the table's shared load (worker.c),
      * one COPY FREEZE in the transaction that creates the table. */
     bool shared;

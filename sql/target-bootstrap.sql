@@ -65,3 +65,6 @@ CREATE TABLE IF NOT EXISTS anonetl.published (
 );
 -- integer watermarks: "time=largest id;..." seen by earlier runs (etl/increment.h)
 ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS watermark_marks text;
+-- incremental tables with k-anonymity: the table changes are merged into, every row as
+-- the rules made it; each publish writes version_table from it (etl/kanon_apply.h)
+ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS base_table text;

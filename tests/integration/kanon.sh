@@ -166,4 +166,69 @@ expect_eq "suppress: run exits 0 with a small all-NULL class" 0 "$rc"
 expect_eq "suppress: the all-NULL class of 2 is dropped" "0|2" "$(last_run_counts small)"
 expect_eq "suppress: no class below k in small (GROUP BY, NULLs grouped)" 0 "$(small_classes small 'region, band' 5)"
 
+# --- 7. incremental tables publish what a full refresh publishes (issue 11.6) -------------
+# Rows suppressed or dropped while their class is small come back when it grows, and rows
+# whose class shrinks are suppressed, as a full refresh of the same source would do.
+S >/dev/null <<'SQL'
+CREATE TABLE public.visits (id bigint PRIMARY KEY, region text, band text NOT NULL, note text,
+                            updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO public.visits (id, region, band, note)
+SELECT g, CASE WHEN g <= 10 THEN 'north' WHEN g <= 14 THEN 'south' ELSE 'east' END,
+       CASE WHEN g <= 14 THEN 'a' ELSE 'b' END, 'n' || g FROM generate_series(1, 16) g;
+SQL
+visits_config() { # FILE SCHEMA MODE ON_VIOLATION
+    cat >"$1" <<YAML
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: $2 }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.visits
+    mode: $3
+    key: [id]
+$([ "$3" = incremental ] && printf '    watermark: updated_at\n    watermark_lag: 0s\n    deletes: key_scan\n')
+    columns: { id: { hash_int: {} }, region: keep, band: keep, note: { hash: {} }, updated_at: keep }
+    k_anonymity: { quasi_identifiers: [region, band], k: 5, on_violation: $4 }
+YAML
+}
+digest_of() { T -tAc "SELECT count(*) || ':' || md5(coalesce(string_agg(v::text, '|' ORDER BY v.id), '')) FROM $1.visits v"; }
+for action in suppress drop; do
+    visits_config "$work/vinc.yaml" "vinc_$action" incremental "$action"
+    visits_config "$work/vref.yaml" "vref_$action" full "$action"
+    bad=""
+    for step in 1 2 3 4 5; do
+        case $step in
+        2) S -c "INSERT INTO public.visits (id, region, band, note) SELECT 100 + g, 'south', 'a', 'grown' FROM generate_series(1, 2) g" >/dev/null ;; # south/a: 4 -> 6 rows
+        3) S -c "UPDATE public.visits SET band = 'c', updated_at = clock_timestamp() WHERE id IN (1, 2, 3, 4, 5, 6)" >/dev/null ;;        # north/a: 10 -> 4
+        4) S -c "DELETE FROM public.visits WHERE id IN (101, 102)" >/dev/null ;;                                                          # south/a back to 4
+        5) S -c "UPDATE public.visits SET note = 'late', updated_at = clock_timestamp() WHERE id = 12" >/dev/null ;;                     # a change inside a small class
+        esac
+        "$ANONETL" run -c "$work/vinc.yaml" --skip-preflight >"$work/vinc.log" 2>&1 || bad="$bad step$step:exit$?"
+        "$ANONETL" run -c "$work/vref.yaml" --skip-preflight >"$work/vref.log" 2>&1 || bad="$bad step$step:ref-exit$?"
+        [ "$step" -gt 1 ] && ! grep -q '"event":"incremental"' "$work/vinc.log" && bad="$bad step$step:not-incremental"
+        [ "$(digest_of "vinc_$action")" = "$(digest_of "vref_$action")" ] || bad="$bad step$step"
+    done
+    expect_eq "incremental with $action: after every change, equals a full refresh (classes grow and shrink)" "" "$bad"
+    expect_eq "incremental with $action: no class below k" 0 \
+        "$(T -tAc "SELECT count(*) FROM (SELECT 1 FROM vinc_$action.visits GROUP BY region, band HAVING count(*) < 5) s")"
+done
+
+# --- 8. a reader whose snapshot predates the publish never sees rows before k-anonymity ----
+# The new version is written already k-anonymous (COPY FREEZE): a change made after the
+# frozen load would be invisible to that reader, who would see the rows unprotected.
+S -c "UPDATE public.visits SET band = 'a', updated_at = clock_timestamp() WHERE id IN (1, 2, 3, 4, 5, 6)" >/dev/null
+for mode in full incremental; do
+    visits_config "$work/vsnap.yaml" "vsnap_$mode" "$mode" suppress
+    "$ANONETL" run -c "$work/vsnap.yaml" --skip-preflight >"$work/vsnap.log" 2>&1
+    printf "BEGIN ISOLATION LEVEL REPEATABLE READ;\nSELECT 1;\nSELECT pg_sleep(2.5);\nSELECT 'small=' || count(*) FROM (SELECT 1 FROM vsnap_%s.visits GROUP BY region, band HAVING count(*) < 5) s;\nSELECT 'rows=' || count(*) FROM vsnap_%s.visits;\nCOMMIT;\n" "$mode" "$mode" |
+        T -tA -q >"$work/vsnap.reader" 2>&1 &
+    rd=$!
+    sleep 0.7
+    "$ANONETL" run -c "$work/vsnap.yaml" --skip-preflight --full-refresh >>"$work/vsnap.log" 2>&1
+    expect_eq "$mode: republish with a reader holding an older snapshot exits 0" 0 $?
+    wait $rd
+    expect_eq "$mode: that reader sees no class below k ($(grep '^rows=' "$work/vsnap.reader"))" small=0 \
+        "$(grep '^small=' "$work/vsnap.reader")"
+done
+
 done_testing
