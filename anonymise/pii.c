@@ -275,8 +275,9 @@ bool pii_scan_values(struct pii_detector *d, const struct rule_value *values, si
     return true;
 }
 
-/* A json rule: `others: keep` publishes every key no path names; `keep` at a path whose
- * last key looks personal is a keep on a personal-looking column. */
+/* A json rule: `others: keep` publishes every key no path names (a warning line, not
+ * counted: it is the rule's explicit choice); `keep` without `reviewed:` at a path whose
+ * last key looks personal is a keep on a personal-looking column (counted: refused). */
 static size_t warn_json(const char *table, const char *column, const struct rule *rule,
                         struct abuf *out)
 {
@@ -284,15 +285,13 @@ static size_t warn_json(const char *table, const char *column, const struct rule
     const char *path, *last, *kind;
     size_t added = 0;
 
-    if (rule_json_keeps_others(rule)) {
+    if (rule_json_keeps_others(rule))
         abuf_printf(out,
                     "warning: %s.%s: json others: keep publishes every key no path names, as "
                     "it is: name the keys to publish instead (others: drop is the default)\n",
                     table, column);
-        added++;
-    }
     for (size_t i = 0; (path = rule_json_path(rule, i, &sub, &last)) != NULL; i++) {
-        if (!sub->ops || strcmp(sub->ops->name, "keep") != 0 || !last ||
+        if (!sub->ops || strcmp(sub->ops->name, "keep") != 0 || rule_keep_reviewed(sub) || !last ||
             !(kind = pii_name_kind(last)))
             continue;
         abuf_printf(out,
@@ -315,7 +314,8 @@ size_t pii_warn_column(struct pii_detector *d, const char *table, const char *co
     *failed = false;
     if (rule->ops && rule_json_n_paths(rule) > 0)
         return warn_json(table, column, rule, out);
-    if (!rule->ops || strcmp(rule->ops->name, "keep") != 0)
+    /* a reviewed keep records why it is not personal data: nothing to say */
+    if (!rule->ops || strcmp(rule->ops->name, "keep") != 0 || rule_keep_reviewed(rule))
         return 0;
     kind = pii_name_kind(column);
     if (kind) {

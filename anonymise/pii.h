@@ -1,6 +1,7 @@
 /*
- * pii.h: does a column kept as is (`keep`) look like personal data? Used by `anonetl
- * check` to warn, never to fail: a warning does not change the exit code.
+ * pii.h: does a column kept as is (`keep`) look like personal data? `anonetl check` and
+ * `anonetl run` refuse such a column (exit 6) unless its rule records a review
+ * (`keep: { reviewed: "why" }`, rule_keep.c).
  *
  * Two signals:
  *  - the column name: split into lowercase words (snake_case, camelCase, digits), each
@@ -43,10 +44,10 @@ struct pii_content {
 bool pii_scan_values(struct pii_detector *d, const struct rule_value *values, size_t n,
                      struct pii_content *out, struct anon_error *err) ANON_MUST_CHECK;
 
-/* When rule is `keep` and the name (or, when d and values are given, the content)
- * looks like personal data, append one "warning: table.column: ..." line per signal to
- * out and return the number of lines added (0: nothing to say). *failed is set on an
- * internal error of the detectors (err filled). */
+/* When rule is `keep` without `reviewed:` and the name (or, when d and values are given,
+ * the content) looks like personal data, append one "warning: table.column: ..." line
+ * per signal to out and return the number of lines added (0: nothing to say). *failed
+ * is set on an internal error of the detectors (err filled). */
 size_t pii_warn_column(struct pii_detector *d, const char *table, const char *column,
                        const struct rule *rule, const struct rule_value *values, size_t n,
                        struct abuf *out, bool *failed, struct anon_error *err);

@@ -139,6 +139,9 @@ struct rule {
 bool rule_column_ref_set(struct rule_column_ref *ref, const struct yopts *opts, const char *key,
                          const char *rule_key, const char *name);
 
+/* The reason recorded by `keep: { reviewed: "..." }`, or NULL (rule_keep.c). */
+const char *rule_keep_reviewed(const struct rule *r);
+
 /* Registry (rule_registry.c). */
 const struct rule_ops *rule_lookup(const char *name);
 /* NULL-terminated list of every rule, in documentation order. */

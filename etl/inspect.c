@@ -41,30 +41,47 @@ static void warn_key_not_unique(PGconn *conn, const struct table_plan *plan)
                : "");
 }
 
+/* keep columns that look personal: what `run` refuses (exit 6), said the same way. */
+static int report_keeps(size_t n, struct abuf *lines)
+{
+    fputs(abuf_cstr(lines), stdout);
+    if (n == 0)
+        return EXIT_OK;
+    printf("anonetl: %zu keep column%s look%s like personal data: %s; `run` refuses "
+           "them (exit 6)\n",
+           n, n == 1 ? "" : "s", n == 1 ? "s" : "", PIICHECK_ADVICE);
+    return EXIT_POLICY;
+}
+
 /* Plan every table against the source; print what is wrong. */
 static int check_against_source(const struct config *cfg, PGconn *conn)
 {
     struct table_plan **plans = calloc(cfg->n_tables + 1, sizeof(*plans));
-    struct abuf report;
+    struct abuf report, keeps;
     enum plan_status st;
+    size_t n_keeps = 0;
+    int code;
 
     if (!plans)
         return EXIT_INTERNAL;
     abuf_init(&report, 1 << 20);
+    abuf_init(&keeps, 1 << 20);
     st = plan_all(conn, cfg, plans, &report);
     for (size_t i = 0; i < cfg->n_tables; i++) {
         if (plans[i]) {
-            piicheck_table(conn, plans[i], stdout); /* warnings only: the exit code stays */
+            n_keeps += piicheck_table(conn, plans[i], &keeps);
             increment_warn_source(conn, &cfg->source, plans[i], stdout);
             warn_key_not_unique(conn, plans[i]);
         }
         plan_free(plans[i]);
     }
     free(plans);
+    code = report_keeps(n_keeps, &keeps);
     if (report.len)
         fputs(abuf_cstr(&report), stdout);
     abuf_free(&report);
-    return plan_exit_code(st);
+    abuf_free(&keeps);
+    return st != PLAN_OK ? plan_exit_code(st) : code;
 }
 
 int inspect_check(const struct config *cfg, bool with_source)
@@ -75,9 +92,14 @@ int inspect_check(const struct config *cfg, bool with_source)
 
     increment_warn_config(cfg, stdout);
     if (!with_source) {
-        piicheck_config(cfg, stdout); /* names only; warnings keep the exit code */
-        printf("%s: ok (%zu tables, %zu columns)\n", cfg->path, cfg->n_tables, count_columns(cfg));
-        return EXIT_OK;
+        struct abuf keeps;
+        abuf_init(&keeps, 1 << 20);
+        code = report_keeps(piicheck_config(cfg, &keeps), &keeps); /* names only */
+        abuf_free(&keeps);
+        if (code == EXIT_OK)
+            printf("%s: ok (%zu tables, %zu columns)\n", cfg->path, cfg->n_tables,
+                   count_columns(cfg));
+        return code;
     }
     if (!pgconn_params_check(&cfg->source, "source", &err)) {
         fprintf(stderr, "anonetl: %s\n", err.msg);
@@ -112,6 +134,8 @@ static void explain_rule(const struct rule *r, struct abuf *out)
         else
             abuf_putc(out, ')');
     }
+    if (rule_keep_reviewed(r))
+        abuf_printf(out, " (reviewed: %s)", rule_keep_reviewed(r));
 }
 
 static int max_width(int w, const char *s)

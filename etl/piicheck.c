@@ -9,24 +9,20 @@
 #include "etl/pgconn.h"
 #include "etl/tablecopy.h"
 
-size_t piicheck_config(const struct config *cfg, FILE *out)
+size_t piicheck_config(const struct config *cfg, struct abuf *lines)
 {
     struct anon_error err = {0};
-    struct abuf lines;
     size_t n = 0;
     bool failed;
 
-    abuf_init(&lines, 1 << 20);
     for (size_t i = 0; i < cfg->n_tables; i++) {
         const struct cfg_table *t = &cfg->tables[i];
         char qualified[300];
         snprintf(qualified, sizeof(qualified), "%s.%s", t->schema, t->name);
         for (size_t c = 0; c < t->n_columns; c++)
             n += pii_warn_column(NULL, qualified, t->columns[c].name, &t->columns[c].rule, NULL, 0,
-                                 &lines, &failed, &err);
+                                 lines, &failed, &err);
     }
-    fputs(abuf_cstr(&lines), out);
-    abuf_free(&lines);
     return n;
 }
 
@@ -184,44 +180,41 @@ static size_t survey_json(PGconn *conn, const struct table_plan *plan, struct ab
     return warned;
 }
 
-size_t piicheck_table(PGconn *conn, const struct table_plan *plan, FILE *out)
+size_t piicheck_table(PGconn *conn, const struct table_plan *plan, struct abuf *lines)
 {
     struct anon_error err = {0};
     struct pii_detector *d = NULL;
     struct table_plan *keep = NULL;
     size_t *idx = calloc(plan->n_columns + 1, sizeof(*idx)), n_keep = 0, n = 0;
-    struct abuf lines;
     PGresult *res = NULL;
 
-    abuf_init(&lines, 1 << 20);
     for (size_t c = 0; idx && c < plan->n_columns; c++)
-        if (strcmp(plan->columns[c].rule->ops->name, "keep") == 0)
+        if (strcmp(plan->columns[c].rule->ops->name, "keep") == 0 &&
+            !rule_keep_reviewed(plan->columns[c].rule))
             idx[n_keep++] = c;
     if (n_keep == 0)
         goto out;
     keep = plan_project(plan, idx, n_keep);
     d = pii_detector_new(&err);
     if (!keep || !d) {
-        abuf_printf(&lines, "warning: %s: content check not done: %s\n", plan->qualified,
+        abuf_printf(lines, "warning: %s: content check not done: %s\n", plan->qualified,
                     keep ? err.msg : "out of memory");
     } else if (!(res = sample(conn, keep, plan->catalog->est_rows, &err))) {
-        abuf_printf(&lines, "warning: %s: content check not done: %s\n", plan->qualified, err.msg);
+        abuf_printf(lines, "warning: %s: content check not done: %s\n", plan->qualified, err.msg);
     } else {
-        n = scan_columns(d, keep, res, &lines, &err);
+        n = scan_columns(d, keep, res, lines, &err);
     }
     if (!res) /* names at least */
         for (size_t i = 0; keep && i < keep->n_columns; i++) {
             bool failed;
             n += pii_warn_column(NULL, plan->qualified, keep->columns[i].source->name,
-                                 keep->columns[i].rule, NULL, 0, &lines, &failed, &err);
+                                 keep->columns[i].rule, NULL, 0, lines, &failed, &err);
         }
 out:
-    n += survey_json(conn, plan, &lines);
-    fputs(abuf_cstr(&lines), out);
+    n += survey_json(conn, plan, lines);
     PQclear(res);
     pii_detector_free(d);
     plan_free(keep);
     free(idx);
-    abuf_free(&lines);
     return n;
 }

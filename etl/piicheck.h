@@ -1,9 +1,9 @@
 /*
- * piicheck.h: the personal-data warnings of `anonetl check` (anonymise/pii.h): a column
- * whose rule is `keep` but whose name, or (with --source) sampled content, looks like
- * personal data. Warnings go to the given stream as "warning: ..." lines and never
- * change the exit code. Sampled values are only scanned in memory: never printed or
- * logged.
+ * piicheck.h: `keep` columns that look like personal data (anonymise/pii.h): the name, or
+ * (with a source connection) sampled content. Each signal is a "warning: ..." line;
+ * `check` and `run` refuse a config with any (exit 6, PIICHECK_ADVICE) unless the keep
+ * records its review (`keep: { reviewed: "why" }`), which silences it. Sampled values
+ * are only scanned in memory: never printed or logged.
  */
 #ifndef PIICHECK_H
 #define PIICHECK_H
@@ -17,10 +17,15 @@
 
 #define PIICHECK_SAMPLE_ROWS 200
 
-/* Names only, every table of the config (no database). Returns the number of warnings. */
-size_t piicheck_config(const struct config *cfg, FILE *out);
+#define PIICHECK_ADVICE                                                                            \
+    "keep publishes these columns as they are: review each one and record why it is not "          \
+    "personal data (keep: { reviewed: \"why\" }), or hash, mask, scrub or suppress it"
+
+/* Names only, every table of the config (no database). Appends the warning lines to out
+ * and returns their number. */
+size_t piicheck_config(const struct config *cfg, struct abuf *out);
 /* Names and the content of up to PIICHECK_SAMPLE_ROWS sampled rows of one planned
- * table (conn: the source). Returns the number of warnings. */
-size_t piicheck_table(PGconn *conn, const struct table_plan *plan, FILE *out);
+ * table (conn: the source). Appends the warning lines to out, returns their number. */
+size_t piicheck_table(PGconn *conn, const struct table_plan *plan, struct abuf *out);
 
 #endif

@@ -21,6 +21,7 @@
 #include "etl/log.h"
 #include "etl/metrics.h"
 #include "etl/pgconn.h"
+#include "etl/piicheck.h"
 #include "etl/preflight.h"
 #include "etl/increment.h"
 #include "etl/keycheck.h"
@@ -131,6 +132,41 @@ static int plan_tables(struct run *r)
     }
     abuf_free(&report);
     return plan_exit_code(st);
+}
+
+/* keep columns that look like personal data stop the run unless reviewed (piicheck.h). */
+static int review_keeps(struct run *r)
+{
+    PGconn *src = source_snapshot_conn(r->source);
+    struct abuf lines;
+    size_t n = 0;
+
+    abuf_init(&lines, 1 << 20);
+    for (size_t i = 0; i < r->n_tables; i++)
+        n += piicheck_table(src, r->tables[i].plan, &lines);
+    /* refused: errors; otherwise what remains are warnings (json others: keep, notes) */
+    for (const char *line = abuf_cstr(&lines), *nl; *line; line = *nl ? nl + 1 : nl) {
+        nl = strchr(line, '\n');
+        if (!nl)
+            nl = line + strlen(line);
+        log_emit(n > 0 ? LOG_ERROR : LOG_WARN, n > 0 ? "keep_not_reviewed" : "keep_warning", NULL,
+                 NULL, 0, "%.*s", (int)(nl - line), line);
+    }
+    if (n > 0) {
+        anon_error_set(&r->err,
+                       "%zu keep column%s look%s like personal data; %s; nothing was "
+                       "copied:\n%s",
+                       n, n == 1 ? "" : "s", n == 1 ? "s" : "", PIICHECK_ADVICE, abuf_cstr(&lines));
+    }
+    abuf_free(&lines);
+    for (size_t i = 0; n == 0 && i < r->cfg->n_tables; i++) {
+        const struct cfg_table *t = &r->cfg->tables[i];
+        for (size_t c = 0; c < t->n_columns; c++)
+            if (rule_keep_reviewed(&t->columns[c].rule))
+                log_info("keep_reviewed", NULL, "%s.%s.%s kept as is, reviewed: %s", t->schema,
+                         t->name, t->columns[c].name, rule_keep_reviewed(&t->columns[c].rule));
+    }
+    return n > 0 ? EXIT_POLICY : EXIT_OK;
 }
 
 static void log_table_summary(const struct publish_table *t)
@@ -549,7 +585,8 @@ static int copy_and_publish(struct run *r)
     char run_label[32];
     int code;
 
-    if (!target_run_begin(r->target, &info, &r->run_id, &r->err))
+    if (!target_run_begin(r->target, &info, &r->run_id, &r->err) ||
+        !target_run_reviews(r->target, r->run_id, r->cfg, &r->err))
         return EXIT_TARGET;
     snprintf(run_label, sizeof(run_label), "%lld", (long long)r->run_id);
     log_set_run(run_label);
@@ -686,7 +723,7 @@ static int run_steps(struct run *r)
     if (!r->source)
         return EXIT_SOURCE;
     r->clock = (struct increment_clock){.snapshot = r->source, .db = &r->cfg->source};
-    if ((code = plan_tables(r)) != EXIT_OK)
+    if ((code = plan_tables(r)) != EXIT_OK || (code = review_keeps(r)) != EXIT_OK)
         return code;
     return copy_and_publish(r);
 }

@@ -36,6 +36,9 @@ enum target_lock target_try_lock(PGconn *conn, struct anon_error *err);
 bool target_cleanup(PGconn *conn, struct anon_error *err) ANON_MUST_CHECK;
 bool target_run_begin(PGconn *conn, const struct target_run_info *info, int64_t *run_id,
                       struct anon_error *err) ANON_MUST_CHECK;
+/* Record the reviewed keeps of the config (keep: { reviewed: ... }) with the run. */
+bool target_run_reviews(PGconn *conn, int64_t run_id, const struct config *cfg,
+                        struct anon_error *err) ANON_MUST_CHECK;
 /* Record a failed run (best effort: the connection may be what failed). */
 void target_run_failed(PGconn *conn, int64_t run_id, int exit_code, const char *message);
 

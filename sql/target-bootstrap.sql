@@ -50,6 +50,16 @@ CREATE TABLE IF NOT EXISTS anonetl.run_tables (
     PRIMARY KEY (run_id, table_name)
 );
 
+-- Columns published as they are although they look like personal data: the reason the
+-- config records for each (`keep: { reviewed: "..." }`), per run.
+CREATE TABLE IF NOT EXISTS anonetl.run_reviews (
+    run_id       bigint NOT NULL REFERENCES anonetl.runs ON DELETE CASCADE,
+    table_name   text NOT NULL,          -- source schema.table
+    column_name  text NOT NULL,
+    reviewed     text NOT NULL,          -- the reason written in the config
+    PRIMARY KEY (run_id, table_name, column_name)
+);
+
 -- One row per published table: which versioned table the view points at.
 CREATE TABLE IF NOT EXISTS anonetl.published (
     target_schema      text NOT NULL,

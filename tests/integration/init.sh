@@ -3,7 +3,7 @@
 # database (sql/demo) with zero manual edits: the generated config's placeholders are
 # filled from the environment variables it names. Then: nothing is copied in clear
 # (every column suppressed except hashed keys), `preview` shows exactly what `run`
-# published, and `check` warns (exit code unchanged) once columns are switched to keep.
+# published, and `check` refuses (exit 6, as `run` would) keep on personal-looking columns.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
@@ -117,10 +117,10 @@ check "preview --text: an aligned table with the rules" grep -qE '^  full_name +
 "$ANONETL" preview -c "$cfg" --table public.nope >/dev/null 2>&1; rc=$?
 expect_eq "preview of a table not in the config exits 2" 2 "$rc"
 
-# --- 6. check warns about keep on personal data, exit code unchanged ------------------------
+# --- 6. check refuses keep on personal data (exit 6, as run would) --------------------------
 sed -E 's/^(      (email|body|role)): suppress/\1: keep/' "$cfg" >"$work/keep.yaml"
 "$ANONETL" check -c "$work/keep.yaml" --source >"$work/keep.out" 2>&1; rc=$?
-expect_eq "check --source with keep on personal data still exits 0" 0 "$rc"
+expect_eq "check --source with keep on personal data exits 6 (run refuses it too)" 6 "$rc"
 check "warns: parties.email by name" grep -q '^warning: public.parties.email: rule keep, but the name suggests an email address' "$work/keep.out"
 check "warns: parties.email by content" grep -qE '^warning: public.parties.email: rule keep, but [0-9]+ of [0-9]+ sampled values contain email addresses' "$work/keep.out"
 check "warns: messages.body by content (emails inside free text)" grep -qE '^warning: public.messages.body: rule keep, but [0-9]+ of [0-9]+ sampled values contain' "$work/keep.out"
@@ -128,7 +128,7 @@ expect_eq "no warning for an innocent keep column (parties.role)" 0 "$(grep -c '
 leaked=$(S -tAc "SELECT count(*) FROM public.parties WHERE length(email) > 3 AND position(email IN \$\$$(cat "$work/keep.out")\$\$) > 0")
 expect_eq "warnings hold no sampled value" 0 "$leaked"
 "$ANONETL" check -c "$work/keep.yaml" >"$work/keep_static.out" 2>&1; rc=$?
-expect_eq "check without --source: exit 0, name warnings only" "0 1 0" \
+expect_eq "check without --source: exit 6, name warnings only" "6 1 0" \
     "$rc $(grep -c '^warning: public.parties.email' "$work/keep_static.out") $(grep -c 'sampled' "$work/keep_static.out")"
 
 done_testing

@@ -63,7 +63,7 @@ tables:
     columns:
       id: keep
       postcode: { truncate: { outward_code: true } }
-      birth_year: keep
+      birth_year: { keep: { reviewed: "a year, a quasi-identifier k-anonymity covers" } }
       sex: keep
       note: suppress
     k_anonymity:

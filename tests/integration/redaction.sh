@@ -101,7 +101,7 @@ no_needle "notice with a value: not in the debug log" "$work/notice.log"
 
 # --- source: bytes that are not UTF-8 (a SQL_ASCII database) --------------------------
 export LEGACY_URL="$(pgc_dsn "$work/src" legacy postgres)"
-config "$work/latin.yaml" a_latin public.names "{ id: keep, name: keep }" "" LEGACY_URL
+config "$work/latin.yaml" a_latin public.names "{ id: keep, name: { keep: { reviewed: \"test values that must not leak into errors\" } } }" "" LEGACY_URL
 runlog latin "$work/latin.yaml"; rc=$?
 expect_eq "bytes that are not UTF-8 in the source exit 4" 4 "$rc"
 if grep -qi '0xe9\|Jos' "$work/latin.log"; then
@@ -114,7 +114,7 @@ inc="    mode: incremental
     watermark: updated_at
     watermark_lag: 0s
     deletes: none"
-config "$work/inc.yaml" a_inc public.tickets "{ id: keep, email: keep, status: keep, updated_at: keep }" "$inc"
+config "$work/inc.yaml" a_inc public.tickets "{ id: keep, email: { keep: { reviewed: \"test values that must not leak into errors\" } }, status: keep, updated_at: keep }" "$inc"
 runlog inc0 "$work/inc.yaml"; expect_eq "incremental first run exits 0" 0 $?
 version=$(T -tAc "SELECT version_table FROM anonetl.published WHERE target_schema = 'a_inc'")
 V="anonetl_data.\"$version\""

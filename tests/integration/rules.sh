@@ -12,6 +12,10 @@
 #     is copied: exit 2 and one line per column naming file:line:column; the types it can
 #     work on pass check, run (exit 0) and publish values (not a column of NULLs).
 #     The source database's time zone is not UTC: timestamps still shift by whole days.
+#  3. keep on personal-looking columns (issue 10.8): a keep whose name or sampled content
+#     looks like personal data stops `run` with exit 6 (nothing published) and makes
+#     `check` exit 6, unless the rule records its review (keep: { reviewed: "why" }); the
+#     reason is logged and stored with the run (anonetl.run_reviews).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
@@ -149,7 +153,7 @@ numbers="t_int2 t_int4 t_int8 t_numeric t_float t_real t_int_arr t_domain"
 dates="t_date t_ts t_tstz t_date_arr"
 # rule name | the rule as written | the columns it works on ("all": every one)
 rules=(
-    "keep|keep|all"
+    "keep|{ keep: { reviewed: \"made-up test values\" } }|all"
     "suppress|suppress|all"
     "constant_abc|{ constant: abc }|t_text t_varchar t_code t_char t_bytea t_enum"
     "constant_date|{ constant: 2024-01-01 }|t_text t_varchar t_char t_date t_ts t_tstz t_bytea t_enum"
@@ -288,5 +292,58 @@ if [ "$rc" -eq 2 ] && printf '%s\n' "$out" | grep -q "^$work/by.yaml:13:35: tabl
 else
     not_ok "date_shift by: nosuch: exit 2, file:line:column" "exit $rc: $out"
 fi
+
+# --- 3. keep on columns that look personal ------------------------------------------------
+S <<'SQL' >/dev/null
+CREATE TABLE public.contacts (id integer PRIMARY KEY, email text, status text, remarks text);
+INSERT INTO public.contacts
+SELECT g, 'user' || g || '@example.org', 'open', CASE WHEN g % 3 = 0 THEN 'ring 07700 900' || (100 + g) ELSE 'fine' END
+FROM generate_series(1, 60) g;
+SQL
+contacts_config() { # FILE EMAIL-RULE REMARKS-RULE
+    { header; cat <<YAML; } >"$1"
+  - name: public.contacts
+    columns:
+      id: keep
+      email: $2
+      status: keep
+      remarks: $3
+YAML
+}
+published_contacts() { T -tAc "SELECT count(*) FROM anonymised.contacts" 2>/dev/null; }
+# by name (email) and by content (phone numbers in remarks): run refuses, check too
+contacts_config "$work/keep.yaml" keep keep
+out=$("$ANONETL" run -c "$work/keep.yaml" --skip-preflight 2>&1); rc=$?
+expect_eq "keep: run refuses personal-looking keep columns (exit 6)" 6 "$rc"
+expect_eq "keep: nothing published" "" "$(published_contacts)"
+check "keep: the run names contacts.email (by its name)" \
+    grep -q 'public.contacts.email: rule keep, but the name suggests an email address' <<<"$out"
+check "keep: the run names contacts.remarks (by sampled content)" \
+    grep -q 'public.contacts.remarks: rule keep, but [0-9]* of [0-9]* sampled values contain phone numbers' <<<"$out"
+expect_eq "keep: status (not personal) is not named" 0 "$(grep -c 'contacts.status' <<<"$out")"
+expect_eq "keep: no sampled value in the output" 0 "$(grep -c '@example.org\|07700' <<<"$out")"
+"$ANONETL" check -c "$work/keep.yaml" --source >"$work/check.out" 2>&1
+expect_eq "keep: check --source exits 6 as run would" 6 "$?"
+"$ANONETL" check -c "$work/keep.yaml" >"$work/check.out" 2>&1
+expect_eq "keep: check (names only) exits 6 for the email column" 6 "$?"
+# reviewed: the run publishes and records why
+contacts_config "$work/keep.yaml" '{ keep: { reviewed: "test addresses only, generated" } }' \
+    '{ keep: { reviewed: "phone numbers of our own offices" } }'
+"$ANONETL" check -c "$work/keep.yaml" --source >"$work/check.out" 2>&1
+expect_eq "reviewed: check --source exits 0" 0 "$?"
+"$ANONETL" run -c "$work/keep.yaml" --skip-preflight >"$log" 2>&1
+expect_eq "reviewed: run exits 0" 0 "$?"
+expect_eq "reviewed: published" 60 "$(published_contacts)"
+expect_eq "reviewed: the reasons are in the run record" \
+    "email:test addresses only, generated|remarks:phone numbers of our own offices" \
+    "$(T -tAc "SELECT string_agg(column_name || ':' || reviewed, '|' ORDER BY column_name)
+               FROM anonetl.run_reviews WHERE table_name = 'public.contacts'
+               AND run_id = (SELECT max(run_id) FROM anonetl.runs WHERE status = 'succeeded')")"
+check "reviewed: the run log says why each column is kept" \
+    grep -q 'public.contacts.email kept as is, reviewed: test addresses only, generated' "$log"
+# a keep the detectors do not flag needs no review
+contacts_config "$work/keep.yaml" hash '{ scrub: [phone] }'
+"$ANONETL" run -c "$work/keep.yaml" --skip-preflight >"$log" 2>&1
+expect_eq "keep: an innocent keep (status) runs without a review" 0 "$?"
 
 done_testing
