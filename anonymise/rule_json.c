@@ -396,9 +396,10 @@ struct walk {
     uint16_t *sets;        /* (max_steps + 1) * n_paths */
     struct anon_error *err;
     bool bad; /* the document is not JSON */
-    /* Survey (rule_json_unnamed): no rule runs; each place no path names is added to
-     * `seen` as a path, `where` being the path of the current value. */
-    struct abuf *seen, where;
+    /* Survey (rule_json_survey): no rule runs; each place no path names is added to
+     * `seen` as a path, each object or array a keep copies whole to `whole`; `where`
+     * is the path of the current value. */
+    struct abuf *seen, *whole, where;
 };
 
 enum reach { REACH_NONE, REACH_LEAF, REACH_INTO };
@@ -461,6 +462,32 @@ static void emit_result(struct walk *w, bool is_null)
         abuf_append(w->out, "null", 4);
 }
 
+/* Survey: seen (lines, each ending in '\n') holds line[0..n) already. */
+static bool seen_has(const struct abuf *seen, const char *line, size_t n)
+{
+    const char *p = seen->data, *end = p ? p + seen->len : NULL, *nl;
+
+    for (; p && p < end; p = nl + 1) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return false;
+        if ((size_t)(nl + 1 - p) == n && memcmp(p, line, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Survey: the current path, once, in list. */
+static void note_path(struct walk *w, struct abuf *list)
+{
+    size_t n = w->where.len;
+
+    abuf_putc(&w->where, '\n');
+    if (!abuf_failed(&w->where) && !seen_has(list, w->where.data, n + 1))
+        abuf_append(list, w->where.data, n + 1);
+    w->where.len = n;
+}
+
 /* The value at *pos is where path p ends: apply its rule. */
 static bool emit_leaf(struct walk *w, size_t *pos, const struct json_path *p)
 {
@@ -472,6 +499,8 @@ static bool emit_leaf(struct walk *w, size_t *pos, const struct json_path *p)
     if (kind == JSONTEXT_STRING ? !jsontext_skip_string(w->doc, w->len, pos, &escaped)
                                 : !jsontext_skip(w->doc, w->len, pos))
         return not_json(w);
+    if (w->seen && p->rule.ops->passthrough && (kind == JSONTEXT_OBJECT || kind == JSONTEXT_ARRAY))
+        note_path(w, w->whole);
     if (p->rule.ops->passthrough || w->seen) {
         copy_raw(w, start, *pos);
         return true;
@@ -542,32 +571,6 @@ static size_t match_index(const struct walk *w, const uint16_t *set, size_t n, s
     return found;
 }
 
-/* Survey: seen (lines, each ending in '\n') holds line[0..n) already. */
-static bool seen_has(const struct abuf *seen, const char *line, size_t n)
-{
-    const char *p = seen->data, *end = p ? p + seen->len : NULL, *nl;
-
-    for (; p && p < end; p = nl + 1) {
-        nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl)
-            return false;
-        if ((size_t)(nl + 1 - p) == n && memcmp(p, line, n) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* Survey: the path of a place no path names, once. */
-static void note_unnamed(struct walk *w)
-{
-    size_t n = w->where.len;
-
-    abuf_putc(&w->where, '\n');
-    if (!abuf_failed(&w->where) && !seen_has(w->seen, w->where.data, n + 1))
-        abuf_append(w->seen, w->where.data, n + 1);
-    w->where.len = n;
-}
-
 /* Survey: ".key" (a plain word, else "[?]": a key is data too, only names are shown)
  * or "[*]" / "[N]" after the current path. */
 static void push_where(struct walk *w, const char *key, size_t key_len, const char *index)
@@ -603,7 +606,7 @@ static bool walk_member(struct walk *w, size_t *pos, const char *key, size_t key
     if (w->seen) {
         push_where(w, key, key_len, index);
         if (r == REACH_NONE)
-            note_unnamed(w);
+            note_path(w, w->seen);
     }
     if (r == REACH_NONE && !w->s->keep_others) {
         ok = pass_other(w, pos);
@@ -729,7 +732,7 @@ static bool walk_document(struct walk *w)
             return false;
     } else {
         if (w->seen)
-            note_unnamed(w);
+            note_path(w, w->seen);
         if (!w->s->keep_others)
             abuf_append(w->out, "null", 4);
         if (!pass_other(w, &pos))
@@ -752,16 +755,22 @@ static bool invalid(const struct json_state *s, bool *out_null, struct anon_erro
 
 #define JSON_SMALL_SETS 512
 
-/* apply, or with seen a survey of what no path names (rule_json_unnamed). */
+/* apply, or with seen (and whole) a survey (rule_json_survey). */
 static bool apply_doc(const struct json_state *s, const struct rule_ctx *ctx,
                       const struct rule_value *in, struct abuf *out, bool *out_null,
-                      struct abuf *seen, struct anon_error *err)
+                      struct abuf *seen, struct abuf *whole, struct anon_error *err)
 {
     uint16_t small[JSON_SMALL_SETS];
     size_t n_sets = (s->max_steps + 1) * s->n_paths, mark = out->len;
-    struct walk w = {
-        .s = s, .ctx = ctx, .doc = in->data, .len = in->len, .out = out, .err = err, .seen = seen};
-    size_t seen_mark = seen ? seen->len : 0;
+    struct walk w = {.s = s,
+                     .ctx = ctx,
+                     .doc = in->data,
+                     .len = in->len,
+                     .out = out,
+                     .err = err,
+                     .seen = seen,
+                     .whole = whole};
+    size_t seen_mark = seen ? seen->len : 0, whole_mark = whole ? whole->len : 0;
     bool ok;
 
     *out_null = in->is_null;
@@ -792,6 +801,8 @@ static bool apply_doc(const struct json_state *s, const struct rule_ctx *ctx,
             out->len = mark;
         if (seen && !abuf_failed(seen))
             seen->len = seen_mark;
+        if (whole && !abuf_failed(whole))
+            whole->len = whole_mark;
         return invalid(s, out_null, err);
     }
     if (ok)
@@ -805,11 +816,11 @@ static bool json_rule_apply(const void *state, const struct rule_ctx *ctx,
                             const struct rule_value *in, struct abuf *out, bool *out_null,
                             struct anon_error *err)
 {
-    return apply_doc(state, ctx, in, out, out_null, NULL, err);
+    return apply_doc(state, ctx, in, out, out_null, NULL, NULL, err);
 }
 
-bool rule_json_unnamed(const struct rule *r, const char *doc, size_t len, struct abuf *seen,
-                       struct anon_error *err)
+bool rule_json_survey(const struct rule *r, const char *doc, size_t len, struct abuf *unnamed,
+                      struct abuf *kept_whole, struct anon_error *err)
 {
     struct rule_value in = {.data = doc, .len = len};
     struct abuf discard;
@@ -818,7 +829,7 @@ bool rule_json_unnamed(const struct rule *r, const char *doc, size_t len, struct
     if (rule_json_n_paths(r) == 0)
         return true;
     abuf_init(&discard, (size_t)1 << 30);
-    ok = apply_doc(r->state, NULL, &in, &discard, &is_null, seen, err);
+    ok = apply_doc(r->state, NULL, &in, &discard, &is_null, unnamed, kept_whole, err);
     abuf_free(&discard);
     return ok;
 }

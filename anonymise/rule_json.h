@@ -20,13 +20,15 @@ size_t rule_json_n_paths(const struct rule *r);
 const char *rule_json_path(const struct rule *r, size_t i, const struct rule **sub,
                            const char **last_key);
 
-/* The places of the document doc[0..len) that no path of r names (what others: drop
- * drops, others: keep publishes), as paths, each added once to seen as a line
- * ("$.customer.phone\n", "$.items[*].note\n", "$.tags[1]\n", "$" for a root no path
- * reaches). Only plain keys (a letter or _, then letters, digits, _ or -, up to 40) are
- * shown; any other key, which may be data, is "[?]". No rule is applied. A document
- * that is not JSON adds nothing. False only on an internal error (err filled). */
-bool rule_json_unnamed(const struct rule *r, const char *doc, size_t len, struct abuf *seen,
-                       struct anon_error *err) ANON_MUST_CHECK;
+/* A survey of the document doc[0..len) (for `check --source`), as paths, each added
+ * once as a line ("$.customer.phone\n", "$.items[*].note\n", "$.tags[1]\n", "$" for the
+ * root): to unnamed, the places no path of r names (what others: drop drops, others:
+ * keep publishes); to kept_whole, the objects and arrays a `keep` path publishes whole
+ * (with every key inside, also those added later). Only plain keys (a letter or _, then
+ * letters, digits, _ or -, up to 40) are shown; any other key, which may be data, is
+ * "[?]". No rule is applied. A document that is not JSON adds nothing. False only on
+ * an internal error (err filled). */
+bool rule_json_survey(const struct rule *r, const char *doc, size_t len, struct abuf *unnamed,
+                      struct abuf *kept_whole, struct anon_error *err) ANON_MUST_CHECK;
 
 #endif

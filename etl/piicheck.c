@@ -117,28 +117,31 @@ static void list_sorted(struct abuf *seen, struct abuf *lines)
     free(v);
 }
 
-/* One json column over the sampled documents: what no path names (paths and plain key
- * names only, never a value). */
+/* One json column over the sampled documents: what no path names, and what a keep
+ * publishes whole (paths and plain key names only, never a value). */
 static void survey_column(const struct plan_column *col, const char *table, PGresult *res, int c,
                           struct abuf *lines)
 {
     struct anon_error err = {0};
-    struct abuf seen;
+    struct abuf seen, whole;
     size_t docs = 0;
     bool ok = true;
 
     abuf_init(&seen, 1 << 20);
+    abuf_init(&whole, 1 << 20);
     for (int r = 0; ok && r < PQntuples(res); r++) {
         if (PQgetisnull(res, r, c))
             continue;
         docs++;
-        ok = rule_json_unnamed(col->rule, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c),
-                               &seen, &err);
+        ok = rule_json_survey(col->rule, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c),
+                              &seen, &whole, &err);
     }
-    if (!ok || abuf_failed(&seen)) {
+    if (!ok || abuf_failed(&seen) || abuf_failed(&whole)) {
         abuf_printf(lines, "warning: %s.%s: json survey stopped: %s\n", table, col->source->name,
                     err.msg[0] ? err.msg : "out of memory");
-    } else if (seen.len > 0) {
+        goto out;
+    }
+    if (seen.len > 0) {
         abuf_printf(lines, "%s: %s.%s: in %zu sampled documents, no json path names ",
                     rule_json_keeps_others(col->rule) ? "warning" : "note", table,
                     col->source->name, docs);
@@ -147,7 +150,15 @@ static void survey_column(const struct plan_column *col, const char *table, PGre
                              ? ": published as they are (others: keep)\n"
                              : ": dropped (others: drop)\n");
     }
+    if (whole.len > 0) {
+        abuf_printf(lines, "warning: %s.%s: json keep publishes whole objects or arrays at ", table,
+                    col->source->name);
+        list_sorted(&whole, lines);
+        abuf_puts(lines, ": every key inside, also keys added later; name the keys instead\n");
+    }
+out:
     abuf_free(&seen);
+    abuf_free(&whole);
 }
 
 /* The json columns of plan: the names-only warnings, then the survey of a sample. */

@@ -230,6 +230,8 @@ check "check --source lists what no path names, dropped (docs_min.doc)" \
     grep -qE '^note: public\.docs_min\.doc: in [0-9]+ sampled documents, no json path names \$, \$\.[a-z].*: dropped \(others: drop\)$' "$work/check-src.out"
 check "check --source: keys kept by others: keep are a warning" \
     grep -qE '^warning: public\.docs_keep\.doc: in [0-9]+ sampled documents, .*\$\.customer\.phone, .*published as they are \(others: keep\)$' "$work/check-src.out"
+check "check --source: a keep on an object or array is a warning (every key inside is published)" \
+    grep -qE '^warning: public\.docs\.doc: json keep publishes whole objects or arrays at .*\$\.attributes\.locale' "$work/check-src.out"
 expect_eq "check --source: no value in its output (only the plain key PLANTED-custom-key)" "" \
     "$(sed 's/PLANTED-custom-key//g' "$work/check-src.out" | grep -E 'PLANTED|example|07700')"
 "$ANONETL" explain -c "$work/json.yaml" >"$work/explain.out" 2>&1

@@ -327,30 +327,36 @@ static void test_rule_on_many_paths(void **state)
 }
 
 /* check --source's survey: the places no path names, once each, as paths; keys that
- * are not plain names (data, perhaps) as [?]; nothing from an invalid document. */
-static void test_unnamed_survey(void **state)
+ * are not plain names (data, perhaps) as [?]; containers a keep publishes whole; nothing
+ * from an invalid document. */
+static void test_survey(void **state)
 {
-    struct rule r = parse_rule("{ json: { paths: { \"$.c.email\": { hash: {} }, "
-                               "\"$.items[*].sku\": keep, \"$.tags[0]\": keep } } }");
+    struct rule r =
+        parse_rule("{ json: { paths: { \"$.c.email\": { hash: {} }, "
+                   "\"$.items[*].sku\": keep, \"$.tags[0]\": keep, \"$.m\": keep } } }");
     static const char *const docs[] = {
         "{\"c\": {\"email\": \"a@b\", \"phone\": \"0770\"}, \"items\": [{\"sku\": 1, "
         "\"note\": \"x\"}, 5], \"tags\": [\"a\", \"b\"], \"alice@example.com\": 1, "
-        "\"caf\\u00e9\": 2, \"\": 3, \"ok_key-2\": 4}",
-        "{\"c\": {\"phone\": \"0771\"}, \"items\": [{\"note\": \"y\"}]}",
+        "\"caf\\u00e9\": 2, \"\": 3, \"ok_key-2\": 4, \"m\": 1}",
+        "{\"c\": {\"phone\": \"0771\"}, \"items\": [{\"note\": \"y\", \"sku\": [1]}], "
+        "\"tags\": [{\"x\": 1}], \"m\": {\"ip\": \"192.0.2.1\"}}",
         "[1, 2]",
-        "{\"broken\": ",
+        "{\"broken\": {\"m\": {}",
     };
     struct anon_error err;
-    struct abuf seen;
+    struct abuf seen, whole;
 
     (void)state;
     anon_error_clear(&err);
     abuf_init(&seen, 1 << 16);
+    abuf_init(&whole, 1 << 16);
     for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
-        assert_true(rule_json_unnamed(&r, docs[i], strlen(docs[i]), &seen, &err));
+        assert_true(rule_json_survey(&r, docs[i], strlen(docs[i]), &seen, &whole, &err));
     assert_string_equal(abuf_cstr(&seen), "$.c.phone\n$.items[*].note\n$.items[*]\n$.tags[1]\n"
                                           "$[?]\n$.ok_key-2\n$\n");
+    assert_string_equal(abuf_cstr(&whole), "$.items[*].sku\n$.tags[0]\n$.m\n");
     abuf_free(&seen);
+    abuf_free(&whole);
     rule_free(&r);
 }
 
@@ -364,7 +370,7 @@ int main(void)
         cmocka_unit_test(test_encode),
         cmocka_unit_test(test_rule_on_deep_documents),
         cmocka_unit_test(test_rule_on_many_paths),
-        cmocka_unit_test(test_unnamed_survey),
+        cmocka_unit_test(test_survey),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
