@@ -13,7 +13,8 @@
 #include "etl/preflight.h"
 
 const struct cli_option cli_common_options[] = {
-    {"config", 'c', "FILE", "the config (default: $ANONETL_CONFIG)", CLI_CONFIG, NULL},
+    {"config", 'c', "FILE", "the config: a file or s3://BUCKET/KEY (default: $ANONETL_CONFIG)",
+     CLI_CONFIG, NULL},
     {"log-format", 0, "F", "log format (default: text on a terminal, json otherwise)",
      CLI_LOG_FORMAT, "text, json"},
     {"verbose", 'v', NULL, "debug messages", CLI_VERBOSE, NULL},
@@ -73,7 +74,8 @@ static const struct cli_option init_options[] = {
 };
 
 static const struct cli_option preview_options[] = {
-    {"config", 'c', "FILE", "the config (default: $ANONETL_CONFIG)", CLI_CONFIG, NULL},
+    {"config", 'c', "FILE", "the config: a file or s3://BUCKET/KEY (default: $ANONETL_CONFIG)",
+     CLI_CONFIG, NULL},
     {"table", 't', "T", "the configured table (schema.table)", 't', NULL},
     {"limit", 'n', "N", "sampled rows, 1..1000 (default 10)", 'n', NULL},
     {"json", 0, NULL, "JSON output (default when stdout is not a terminal)", 'J', NULL},

@@ -11,6 +11,7 @@
 #include "etl/audit.h"
 #include "etl/awsauth.h"
 #include "etl/cli.h"
+#include "etl/configsrc.h"
 #include "etl/dbtoken.h"
 #include "etl/exitcode.h"
 #include "etl/init.h"
@@ -80,7 +81,7 @@ static int load_config(const char *cmd, struct common *co, struct config **cfg)
     if (!co->config)
         return cli_usage_error(cmd, "%s", "no config: give -c FILE (or set ANONETL_CONFIG)");
     anon_error_clear(&err);
-    if (!config_load(co->config, cfg, &err)) {
+    if (!configsrc_load(co->config, cfg, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         fprintf(stderr, "anonetl: %d problem%s in %s\n", err.count, err.count == 1 ? "" : "s",
                 co->config);

@@ -17,6 +17,7 @@
 
 #include "anonymise/hmac.h"
 #include "etl/audit.h"
+#include "etl/configsrc.h"
 #include "etl/exitcode.h"
 #include "etl/log.h"
 #include "etl/metrics.h"
@@ -577,6 +578,8 @@ static int copy_and_publish(struct run *r)
     struct target_run_info info = {
         .target_schema = r->cfg->target.schema,
         .config_fingerprint = r->config_fingerprint,
+        .config_source =
+            configsrc_origin()->description[0] ? configsrc_origin()->description : NULL,
         .key_fingerprint = r->key_fingerprint,
         .key_id = r->cfg->hash_key_id,
         .snapshot = source_snapshot_id(r->source),

@@ -76,7 +76,7 @@ bool target_run_begin(PGconn *conn, const struct target_run_info *info, int64_t 
                       struct anon_error *err)
 {
     char host[256] = "";
-    const char *params[7];
+    const char *params[8];
     PGresult *res;
 
     gethostname(host, sizeof(host) - 1);
@@ -87,11 +87,13 @@ bool target_run_begin(PGconn *conn, const struct target_run_info *info, int64_t 
     params[4] = info->snapshot;
     params[5] = ANONETL_VERSION;
     params[6] = host;
+    params[7] = info->config_source;
     res = pgconn_query(conn,
                        "INSERT INTO anonetl.runs (target_schema, config_fingerprint, "
-                       "key_fingerprint, key_id, source_snapshot, anonetl_version, host) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING run_id",
-                       7, params, PGRES_TUPLES_OK, err);
+                       "key_fingerprint, key_id, source_snapshot, anonetl_version, host, "
+                       "config_source) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING run_id",
+                       8, params, PGRES_TUPLES_OK, err);
     if (!res)
         return false;
     *run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);

@@ -21,6 +21,7 @@ enum target_lock { TARGET_LOCK_TAKEN, TARGET_LOCK_BUSY, TARGET_LOCK_ERROR };
 struct target_run_info {
     const char *target_schema;
     const char *config_fingerprint; /* hex */
+    const char *config_source;      /* the path, or "s3://b/k version_id=... etag=..." */
     const char *key_fingerprint;    /* hex prefix */
     const char *key_id;             /* may be NULL */
     const char *snapshot;           /* may be NULL */

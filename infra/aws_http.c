@@ -503,6 +503,7 @@ static void perform(const char *method, const char *url, const struct curl_slist
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L); /* the path signed is the path sent */
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (o->ca_file)
@@ -919,6 +920,7 @@ struct aws_client {
     struct aws_creds_provider *creds;
     struct aws_http_options opts;
     bool have_opts;
+    bool s3;                      /* S3's signing rules (x-amz-content-sha256, path as sent) */
     struct aws_retry_quota quota; /* shared by every call of this client, as in the SDKs */
     long clock_offset;            /* seconds to add to the local clock when signing */
 };
@@ -948,6 +950,7 @@ struct aws_client *aws_client_new(const char *service, const char *region,
         return NULL;
     }
     c->creds = creds;
+    c->s3 = strcmp(service, "s3") == 0;
     if (opts) {
         c->opts = *opts;
         c->have_opts = true;
@@ -1017,9 +1020,9 @@ static bool signed_headers(void *ctx, struct curl_slist **out, struct infra_erro
 {
     struct signed_ctx *s = ctx;
     struct aws_credentials cr;
-    struct sigv4_header h[6];
+    struct sigv4_header h[7];
     struct sigv4_signature sig;
-    char date[17];
+    char date[17], payload[65];
     size_t nh = 0;
     bool ok = false;
     time_t now = time(NULL) + s->c->clock_offset;
@@ -1037,9 +1040,13 @@ static bool signed_headers(void *ctx, struct curl_slist **out, struct infra_erro
         h[nh++] = (struct sigv4_header){"x-amz-target", s->target};
     if (cr.session_token[0])
         h[nh++] = (struct sigv4_header){"x-amz-security-token", cr.session_token};
+    if (s->c->s3) { /* S3 wants the payload hash as a header, and signs it */
+        sigv4_sha256_hex(s->body, s->body_len, payload);
+        h[nh++] = (struct sigv4_header){"x-amz-content-sha256", payload};
+    }
     struct sigv4_request req = {s->method, s->path, s->query, h, nh, s->body, s->body_len};
     struct sigv4_key key = {cr.access_key_id, cr.secret_access_key, NULL};
-    struct sigv4_params params = {s->c->region, s->c->service, now, true, 0};
+    struct sigv4_params params = {s->c->region, s->c->service, now, !s->c->s3, 0, s->c->s3};
     if (!sigv4_sign_headers(&req, &key, &params, &sig, err))
         goto out;
     if (!slist_addf(out, "Host: %s", s->c->parts.host_hdr) ||
@@ -1048,6 +1055,7 @@ static bool signed_headers(void *ctx, struct curl_slist **out, struct infra_erro
         (s->content_type && !slist_addf(out, "Content-Type: %s", s->content_type)) ||
         (s->target && !slist_addf(out, "X-Amz-Target: %s", s->target)) ||
         (cr.session_token[0] && !slist_addf(out, "X-Amz-Security-Token: %s", cr.session_token)) ||
+        (s->c->s3 && !slist_addf(out, "X-Amz-Content-SHA256: %s", payload)) ||
         !slist_addf(out, "Authorization: %s", sig.authorization) || !slist_addf(out, "Expect:")) {
         infra_error_set(err, "out of memory or overlong header");
         sigv4_signature_free(&sig);

@@ -133,7 +133,7 @@ bool rds_token_build(const struct rds_token_request *req, const struct sigv4_key
 
     struct sigv4_header host = {"host", req->port == 443 ? req->host : hostport};
     struct sigv4_request r = {"GET", "/", query, &host, 1, NULL, 0};
-    struct sigv4_params params = {req->region, "rds-db", req->when, true, RDS_TOKEN_EXPIRES};
+    struct sigv4_params params = {req->region, "rds-db", req->when, true, RDS_TOKEN_EXPIRES, false};
     if (!sigv4_presign(&r, key, &params, &sig, err))
         return false;
     n = snprintf(out, outsz, "%s/?", hostport);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -545,6 +546,20 @@ static bool sign_stages(struct sigv4_signature *sig, const struct sigv4_key *key
     return ok;
 }
 
+/* The x-amz-content-sha256 header's value (the payload hash the server will use). */
+static bool content_sha256(const struct sigv4_request *req, char *out, size_t outsz)
+{
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const struct sigv4_header *h = &req->headers[i];
+        if (h->name && h->value && strcasecmp(h->name, "x-amz-content-sha256") == 0 &&
+            strlen(h->value) < outsz) {
+            snprintf(out, outsz, "%s", h->value);
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool build_canonical(const struct sigv4_request *req, const struct sigv4_params *p,
                             const struct qlist *q, struct sigv4_signature *sig,
                             struct infra_error *err)
@@ -554,7 +569,10 @@ static bool build_canonical(const struct sigv4_request *req, const struct sigv4_
 
     sb_puts(&cr, req->method);
     sb_putc(&cr, '\n');
-    canonical_uri(&cr, req->path, p->normalize_path);
+    if (p->s3) /* S3: the path as sent, encoded once by the caller */
+        sb_puts(&cr, req->path && *req->path ? req->path : "/");
+    else
+        canonical_uri(&cr, req->path, p->normalize_path);
     sb_putc(&cr, '\n');
     qlist_render(q, &cr);
     sb_putc(&cr, '\n');
@@ -565,7 +583,8 @@ static bool build_canonical(const struct sigv4_request *req, const struct sigv4_
     sb_putc(&cr, '\n');
     sb_puts(&cr, sig->signed_headers);
     sb_putc(&cr, '\n');
-    sigv4_sha256_hex(req->body, req->body_len, hash);
+    if (!content_sha256(req, hash, sizeof(hash)))
+        sigv4_sha256_hex(req->body, req->body_len, hash);
     sb_puts(&cr, hash);
     if (cr.failed) {
         infra_error_set(err, "sigv4: request too large to sign");

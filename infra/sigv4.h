@@ -6,6 +6,10 @@
  *     -Date, -Expires, -SignedHeaders[, -Security-Token] and -Signature (a presigned URL,
  *     an RDS IAM auth token).
  *
+ * The payload hash is the value of an x-amz-content-sha256 header when the request has
+ * one (S3 requires the header; the value may be UNSIGNED-PAYLOAD), else the hex SHA-256
+ * of the body.
+ *
  * The signer signs exactly the headers it is given (names are lower-cased, values trimmed
  * and inner whitespace runs folded, duplicates joined with ','): the caller adds "host",
  * "x-amz-date" (sigv4_amz_date), "content-type" for a form POST and, when the key has a
@@ -54,6 +58,8 @@ struct sigv4_params {
     time_t when;         /* signing time (UTC seconds) */
     bool normalize_path; /* remove "." / ".." / empty segments: true for every service but S3 */
     unsigned expires;    /* sigv4_presign only: X-Amz-Expires, 1..SIGV4_MAX_EXPIRES */
+    bool s3;             /* S3's rules: the path is taken as sent, already percent-encoded
+                            once, and is not encoded again (normalize_path must be false) */
 };
 
 /* Every stage of one signature. Strings are heap-allocated; sigv4_signature_free frees. */

@@ -78,3 +78,5 @@ ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS watermark_marks text;
 -- incremental tables with k-anonymity: the table changes are merged into, every row as
 -- the rules made it; each publish writes version_table from it (etl/kanon_apply.h)
 ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS base_table text;
+-- Where the config came from: its path, or "s3://bucket/key version_id=... etag=...".
+ALTER TABLE anonetl.runs ADD COLUMN IF NOT EXISTS config_source text;

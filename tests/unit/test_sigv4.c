@@ -354,7 +354,7 @@ static void run_classic(void **state)
     struct sigv4_signature sig;
     struct infra_error err = {{0}};
     struct sigv4_key key = {SUITE_AKID, SUITE_SECRET, NULL};
-    struct sigv4_params params = {"us-east-1", "service", SUITE_TIME, true, 0};
+    struct sigv4_params params = {"us-east-1", "service", SUITE_TIME, true, 0, false};
     const char *extra[3] = {NULL, NULL, NULL};
     char *creq;
 
@@ -452,7 +452,7 @@ static void run_cauth_header(void **state)
         extra[ne++] = body_hash;
     }
     struct sigv4_key key = {c.akid, c.secret, c.token};
-    struct sigv4_params params = {"us-east-1", "service", SUITE_TIME, c.normalize, 0};
+    struct sigv4_params params = {"us-east-1", "service", SUITE_TIME, c.normalize, 0, false};
     struct sigv4_request v = req_view(&r, extra);
     if (!sigv4_sign_headers(&v, &key, &params, &sig, &err))
         fail_msg("sign %s: %s", tc->name, err.msg);
@@ -479,7 +479,8 @@ static void run_cauth_query(void **state)
     req_parse_file(&r, path);
     /* omit_session_token: the token is appended after signing, unsigned. */
     struct sigv4_key key = {c.akid, c.secret, c.omit_token ? NULL : c.token};
-    struct sigv4_params params = {"us-east-1", "service", SUITE_TIME, c.normalize, c.expires};
+    struct sigv4_params params = {"us-east-1", "service", SUITE_TIME,
+                                  c.normalize, c.expires, false};
     struct sigv4_request v = req_view(&r, NULL);
     if (!sigv4_presign(&v, &key, &params, &sig, &err))
         fail_msg("presign %s: %s", tc->name, err.msg);
@@ -514,7 +515,7 @@ static void run_derived_ec2(void **state)
     struct sigv4_signature sig;
     struct infra_error err = {{0}};
     struct sigv4_key key = {SUITE_AKID, SUITE_SECRET, NULL};
-    struct sigv4_params params = {"us-east-1", "ec2", SUITE_TIME, true, 0};
+    struct sigv4_params params = {"us-east-1", "ec2", SUITE_TIME, true, 0, false};
     char *body;
 
     snprintf(path, sizeof(path), "%s/signed-request.txt", tc->dir);
@@ -541,7 +542,7 @@ static void test_rds_iam_token(void **state)
     struct sigv4_request v = {"GET", "/", "Action=connect&DBUser=someusername", h, 1, NULL, 0};
     struct sigv4_key key = {"akid", "skid", NULL};
     struct sigv4_params params = {"us-east-1", "rds-db", 1478540373 /* 2016-11-07T17:39:33Z */,
-                                  true, 900};
+                                  true,        900,      false};
     struct sigv4_signature sig;
     struct infra_error err = {{0}};
     char *want;
@@ -562,6 +563,45 @@ static void test_rds_iam_token(void **state)
     sigv4_signature_free(&sig);
 }
 
+/* S3: the path as sent (encoded once), x-amz-content-sha256 signed and used as the
+ * payload hash; against botocore's S3SigV4Auth (derived/s3-get-object/README). */
+static void test_s3_get_object(void **state)
+{
+    char dir[1100], hash[65];
+    struct sigv4_header h[3] = {{"host", "127.0.0.1:5000"},
+                                {"x-amz-content-sha256", hash},
+                                {"x-amz-date", "20150830T123600Z"}};
+    const char *path = "/anonetl-config/prod/anon%20etl%2Bv%C3%A9.yaml";
+    struct sigv4_request v = {"GET", path, NULL, h, 3, NULL, 0};
+    struct sigv4_key key = {SUITE_AKID, SUITE_SECRET, NULL};
+    struct sigv4_params params = {"eu-west-2", "s3", SUITE_TIME, false, 0, true};
+    struct sigv4_signature sig;
+    struct infra_error err = {{0}};
+
+    (void)state;
+    sigv4_sha256_hex(NULL, 0, hash);
+    snprintf(dir, sizeof(dir), "%s/sigv4/derived/s3-get-object", g_root);
+    if (!sigv4_sign_headers(&v, &key, &params, &sig, &err))
+        fail_msg("sign: %s", err.msg);
+    expect_text(dir, "canonical-request.txt", sig.canonical_request);
+    expect_text(dir, "string-to-sign.txt", sig.string_to_sign);
+    expect_text(dir, "authorization.txt", sig.authorization);
+    sigv4_signature_free(&sig);
+    /* Without the S3 rule the encoded path would be encoded again ("%2520"). */
+    params.s3 = false;
+    if (!sigv4_sign_headers(&v, &key, &params, &sig, &err))
+        fail_msg("sign: %s", err.msg);
+    assert_non_null(strstr(sig.canonical_request, "anon%2520etl"));
+    sigv4_signature_free(&sig);
+    /* UNSIGNED-PAYLOAD is taken as the payload hash, as S3 does. */
+    h[1].value = "UNSIGNED-PAYLOAD";
+    params.s3 = true;
+    if (!sigv4_sign_headers(&v, &key, &params, &sig, &err))
+        fail_msg("sign: %s", err.msg);
+    assert_non_null(strstr(sig.canonical_request, "x-amz-date\nUNSIGNED-PAYLOAD"));
+    sigv4_signature_free(&sig);
+}
+
 /* ---- API edges ---- */
 
 static void test_errors(void **state)
@@ -570,7 +610,7 @@ static void test_errors(void **state)
     struct sigv4_header host[] = {{"host", "example.amazonaws.com"}};
     struct sigv4_request v = {"GET", "/", NULL, nohost, 1, NULL, 0};
     struct sigv4_key key = {SUITE_AKID, SUITE_SECRET, NULL};
-    struct sigv4_params params = {"us-east-1", "service", SUITE_TIME, true, 0};
+    struct sigv4_params params = {"us-east-1", "service", SUITE_TIME, true, 0, false};
     struct sigv4_signature sig;
     struct infra_error err = {{0}};
 
@@ -725,6 +765,7 @@ int main(void)
         nt++;
     }
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_rds_iam_token);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_s3_get_object);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_errors);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_uri_encode);
     /* The suites must be all there: a missing fixture folder fails rather than shrinks. */
