@@ -2,7 +2,8 @@
 # tests/integration/deploy_artifacts.sh: checks the provisioning and deployment files
 # (infra/terraform, deploy/) without a cloud account or a container engine.
 #
-#   terraform   fmt -check; validate against a local provider mirror when there is one
+#   terraform   fmt -check; validate against a local provider mirror when there is one;
+#               terraform test of each module's tests/ (validations, planned resources)
 #               (ANONETL_TF_PLUGIN_DIR, default /opt/tf-plugins: nothing is downloaded);
 #               the anonetl-config module rendered with fixed ids, appended to an
 #               example config, accepted by `anonetl check` (and a wrong id refused)
@@ -100,6 +101,27 @@ EOF
 else
     skip "terraform init -backend=false" "no hashicorp/aws provider in $TF_PLUGIN_DIR (set ANONETL_TF_PLUGIN_DIR); providers cannot be downloaded here"
     skip "terraform validate examples/complete + peering-accepter" "no provider plugin"
+fi
+
+# terraform test (plan with a mocked provider, Terraform >= 1.7): each module's tests/
+# check what its validation blocks refuse (CIDRs malformed or overlapping, Fargate
+# cpu/memory pairs, retention values, ...) and what it plans (alerts, log groups, the
+# config bucket, the rendered aws: section).
+if have terraform && [ -s "$tfrc" ]; then
+    for t in infra/terraform/modules/*/tests infra/terraform/examples/*/tests; do
+        [ -d "$t" ] || continue
+        d=${t%/tests}
+        rm -rf "$work/tt" && cp -r infra/terraform "$work/tt"
+        dd="$work/tt/${d#infra/terraform/}"
+        if out=$(cd "$dd" && terraform init -backend=false -input=false -no-color 2>&1 &&
+            terraform test -no-color 2>&1); then
+            ok "terraform test ${d#infra/terraform/}: $(printf '%s\n' "$out" | grep -E '^Success!' | tail -1)"
+        else
+            not_ok "terraform test ${d#infra/terraform/}" "$(printf '%s\n' "$out" | tail -30)"
+        fi
+    done
+else
+    skip "terraform test of the modules" "no terraform or no hashicorp/aws provider in $TF_PLUGIN_DIR"
 fi
 
 # The whole scenario applied to moto on 127.0.0.1 and checked by anonetl preflight:

@@ -4,10 +4,16 @@
 #
 #   1. moto_server on a free loopback port; the production VPC (two route tables, the
 #      source database security group) and the data team VPC (eu-west-1) made with boto3
-#   2. examples/complete: terraform apply (data team peering pending-acceptance)
+#   2. examples/complete: terraform apply (data team peering pending-acceptance), with
+#      config_file: the config bucket (versioned, encrypted) and the object; then the
+#      new resources read back with boto3: the EventBridge rule on task exit codes
+#      (moto's pattern matcher: exit 1 and 3 and a task that failed to start match, exit
+#      0 and 7 and another cluster's task do not) and its SNS target, the alarm on Runs{Outcome=failed}, the RDS log
+#      groups with their retention, the bucket's versioning and encryption; anonetl
+#      reads its config from the bucket (`check -c s3://...`, signed GetObject)
 #   3. its anonetl_aws_network_yaml appended to deploy/examples/minimal.yaml;
 #      anonetl preflight --only peering,dns-option,route,sg: no FAIL, the pending
-#      peering and its routes are WARN
+#      peering and its routes are WARN (the return routes on the production side PASS)
 #   4. examples/data-team-accepter applied in eu-west-1 (accept, route, DNS option)
 #   5. examples/complete applied again with data_team_peering_accepted=true
 #   6. preflight again: every check PASS
@@ -93,6 +99,14 @@ image                       = "$account.dkr.ecr.eu-west-2.amazonaws.com/anonetl@
 secret_arns                 = ["arn:aws:secretsmanager:eu-west-2:$account:secret:anonetl/source-reader-AbCdEf"]
 container_secrets           = [{ name = "ANONETL_HASH_KEY", secret_arn = "arn:aws:secretsmanager:eu-west-2:$account:secret:anonetl/hash-key-AbCdEf" }]
 allow_repair                = true
+config_file                 = "$work/config.yaml"
+TF
+cp deploy/examples/minimal.yaml "$work/config.yaml"
+# moto serves plain HTTP on loopback: the bucket's TLS-only policy would refuse the upload.
+cat >"$complete/moto_override.tf" <<TF
+module "config" {
+  require_tls = false
+}
 TF
 
 tf() { (cd "$1" && shift && terraform "$@" -input=false -no-color) >>"$work/terraform.log" 2>&1; }
@@ -107,6 +121,63 @@ else
     exit 1
 fi
 (cd "$complete" && terraform output -raw anonetl_aws_network_yaml) >"$work/sections.yaml" 2>>"$work/terraform.log"
+
+# The alerting, logging and config resources, read back from moto.
+s3_url=$(cd "$complete" && terraform output -raw config_s3_url 2>>"$work/terraform.log")
+check "new resources: EventBridge rule on exit codes, SNS target, failed-run alarm, RDS log groups, config bucket" \
+    python3 - "$s3_url" <<'PY'
+import json, sys
+import boto3
+events = boto3.client("events", region_name="eu-west-2")
+(rule,) = [r for r in events.list_rules()["Rules"] if r["Name"].endswith("-task-failed")]
+pattern = rule["EventPattern"]
+# moto implements neither TestEventPattern nor SNS targets: its own EventBridge pattern
+# matcher (the one its PutEvents uses) judges the pattern as applied. That matcher does
+# not descend into arrays of objects, which AWS flattens (containers[].exitCode is the
+# array of the containers' exit codes); for this one-container task the flattened values
+# are those of the container object itself, so the event carries that object.
+from moto.events.models import EventPattern
+def matches(**detail):
+    d = {"clusterArn": json.loads(pattern)["detail"]["clusterArn"][0], "lastStatus": "STOPPED"}
+    d.update(detail)
+    if isinstance(d.get("containers"), list) and len(d["containers"]) == 1:
+        d["containers"] = d["containers"][0]
+    return EventPattern.load(pattern).matches_event(
+        {"source": "aws.ecs", "detail-type": "ECS Task State Change", "detail": d})
+assert matches(containers=[{"name": "anonetl", "exitCode": 1}]), "exit 1 must alert"
+assert matches(containers=[{"name": "anonetl", "exitCode": 3}]), "exit 3 must alert"
+assert not matches(containers=[{"name": "anonetl", "exitCode": 0}]), "exit 0 must not alert"
+assert not matches(containers=[{"name": "anonetl", "exitCode": 7}]), "exit 7 (skipped) must not alert"
+assert matches(stopCode="TaskFailedToStart", containers=[{"name": "anonetl"}]), "a task that failed to start must alert"
+assert not matches(clusterArn="arn:aws:ecs:eu-west-2:123456789012:cluster/other",
+                   containers=[{"name": "anonetl", "exitCode": 1}]), "another cluster's task must not alert"
+(target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+sns = boto3.client("sns", region_name="eu-west-2")
+topics = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+assert target["Arn"] in topics, (target, topics)
+cw = boto3.client("cloudwatch", region_name="eu-west-2")
+(alarm,) = [a for a in cw.describe_alarms()["MetricAlarms"] if a["AlarmName"].endswith("-run-failed")]
+assert (alarm["Namespace"], alarm["MetricName"]) == ("anonetl", "Runs"), alarm
+assert alarm["Dimensions"] == [{"Name": "Outcome", "Value": "failed"}], alarm["Dimensions"]
+assert alarm["AlarmActions"] == [target["Arn"]], alarm["AlarmActions"]
+logs = boto3.client("logs", region_name="eu-west-2")
+groups = {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_log_groups(logGroupNamePrefix="/aws/rds/instance/")["logGroups"]}
+assert any(n.endswith("/postgresql") and r == 30 for n, r in groups.items()), groups
+assert any(n.endswith("/upgrade") and r == 30 for n, r in groups.items()), groups
+s3 = boto3.client("s3", region_name="eu-west-2")
+bucket = sys.argv[1][5:].split("/", 1)[0]
+assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", rules
+PY
+s3_version=$(cd "$complete" && terraform output -raw config_s3_version_id 2>>"$work/terraform.log")
+if out=$("$ANONETL" check -c "$s3_url" --log-format json 2>&1) &&
+    printf '%s' "$out" | grep -q "\"event\":\"config_loaded\".*\"version_id\":\"$s3_version\""; then
+    ok "anonetl check -c s3://...: the config Terraform uploaded, at the version it reported"
+else
+    not_ok "anonetl check -c s3://...: the config Terraform uploaded, at the version it reported" \
+        "version=$s3_version $out"
+fi
 cat deploy/examples/minimal.yaml "$work/sections.yaml" >"$work/anonetl.yaml"
 check "rendered config: anonetl check" "$ANONETL" check -c "$work/anonetl.yaml"
 
@@ -128,7 +199,7 @@ check "examples/complete: second apply with data_team_peering_accepted=true" \
 
 preflight
 expect_eq "preflight after the accepter: no FAIL, no WARN" "0 0" "$(count FAIL) $(count WARN)"
-expect_eq "preflight after the accepter: 10 PASS (2 peerings, 2 DNS options, 4 routes, 2 security groups)" \
-    "10" "$(count PASS)"
+expect_eq "preflight after the accepter: 12 PASS (2 peerings, 2 DNS options, 4 routes, 2 return routes, 2 security groups)" \
+    "12" "$(count PASS)"
 
 done_testing

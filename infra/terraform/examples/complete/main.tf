@@ -56,8 +56,19 @@ module "anonymised_db" {
   data_team_cidrs       = [var.data_team_cidr]
 }
 
+# The config in S3 (optional): a rule change is an upload of a new object version.
+module "config" {
+  source = "../../modules/config-bucket"
+  count  = var.config_file == null ? 0 : 1
+
+  name        = var.name
+  config_file = var.config_file
+}
+
 module "etl_task" {
   source = "../../modules/etl-task"
+
+  config_s3 = var.config_file == null ? null : module.config[0].config_s3
 
   name       = var.name
   vpc_id     = module.isolated_vpc.vpc_id
@@ -119,6 +130,15 @@ module "anonetl_config" {
     [for k, r in module.peering_production.requester_routes : merge(r, { peering = module.peering_production.id })],
     [for k, r in module.peering_data_team.requester_routes : merge(r, { peering = module.peering_data_team.id })],
   )
+
+  # The way back: the production database subnets' route tables to the isolated VPC. (The
+  # data team's side is in another account: not visible to the job's role.)
+  return_routes = [
+    for k, r in module.peering_production.accepter_routes : merge(r, { peering = module.peering_production.id })
+  ]
+
+  # aws.job stays unset: the ECS task reads its own address, subnet and security groups
+  # from the task metadata endpoint at run time.
 
   security_groups = concat(
     [{ group = module.anonymised_db.security_group_id, port = module.anonymised_db.port, from = module.etl_task.security_group_id }],

@@ -52,3 +52,18 @@ output "log_group_name" {
   description = "Where the job logs."
   value       = module.etl_task.log_group_name
 }
+
+output "alarm_topic_arn" {
+  description = "SNS topic of the alerts (a task exiting other than 0/7, the failed-run metric): subscribe the on-call address."
+  value       = module.etl_task.alarm_topic_arn
+}
+
+output "config_s3_url" {
+  description = "Where the task reads its config (null: the config is in the image)."
+  value       = var.config_file == null ? null : module.config[0].s3_url
+}
+
+output "config_s3_version_id" {
+  description = "Version id of the config object this apply uploaded (null: the config is in the image)."
+  value       = var.config_file == null ? null : module.config[0].version_id
+}

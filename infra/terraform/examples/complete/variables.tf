@@ -20,6 +20,11 @@ variable "production_vpc_id" {
 variable "production_cidr" {
   description = "CIDR of the production VPC."
   type        = string
+
+  validation {
+    condition     = can(cidrhost(var.production_cidr, 0)) && can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", var.production_cidr)) && try(cidrhost(var.production_cidr, 0) == split("/", var.production_cidr)[0], false)
+    error_message = "production_cidr must be an IPv4 network in CIDR form with no host bits set, such as 10.10.0.0/16."
+  }
 }
 
 variable "production_route_table_ids" {
@@ -37,6 +42,11 @@ variable "source_db_port" {
   description = "Port of the production database."
   type        = number
   default     = 5432
+
+  validation {
+    condition     = var.source_db_port >= 1 && var.source_db_port <= 65535 && floor(var.source_db_port) == var.source_db_port
+    error_message = "source_db_port must be a TCP port (1-65535)."
+  }
 }
 
 variable "source_db_resource_id" {
@@ -54,9 +64,24 @@ variable "source_db_user" {
 # ---- isolated VPC (created here)
 
 variable "isolated_cidr" {
-  description = "CIDR of the isolated VPC."
+  description = "CIDR of the isolated VPC: must overlap neither the production VPC nor the data team VPC (a peering between overlapping CIDRs is refused)."
   type        = string
   default     = "10.20.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.isolated_cidr, 0)) && can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", var.isolated_cidr)) && try(cidrhost(var.isolated_cidr, 0) == split("/", var.isolated_cidr)[0], false)
+    error_message = "isolated_cidr must be an IPv4 network in CIDR form with no host bits set, such as 10.20.0.0/16."
+  }
+
+  validation {
+    condition     = try(cidrhost("${cidrhost(var.isolated_cidr, 0)}/${min(tonumber(split("/", var.isolated_cidr)[1]), tonumber(split("/", var.production_cidr)[1]))}", 0) != cidrhost("${cidrhost(var.production_cidr, 0)}/${min(tonumber(split("/", var.isolated_cidr)[1]), tonumber(split("/", var.production_cidr)[1]))}", 0), false)
+    error_message = "isolated_cidr overlaps production_cidr: the peering would be refused."
+  }
+
+  validation {
+    condition     = try(cidrhost("${cidrhost(var.isolated_cidr, 0)}/${min(tonumber(split("/", var.isolated_cidr)[1]), tonumber(split("/", var.data_team_cidr)[1]))}", 0) != cidrhost("${cidrhost(var.data_team_cidr, 0)}/${min(tonumber(split("/", var.isolated_cidr)[1]), tonumber(split("/", var.data_team_cidr)[1]))}", 0), false)
+    error_message = "isolated_cidr overlaps data_team_cidr: the peering would be refused."
+  }
 }
 
 variable "isolated_subnets" {
@@ -97,6 +122,18 @@ variable "data_team_vpc_id" {
 variable "data_team_cidr" {
   description = "CIDR of the data team VPC: the only outside CIDR the anonymised database admits."
   type        = string
+
+  validation {
+    condition     = can(cidrhost(var.data_team_cidr, 0)) && can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", var.data_team_cidr)) && try(cidrhost(var.data_team_cidr, 0) == split("/", var.data_team_cidr)[0], false)
+    error_message = "data_team_cidr must be an IPv4 network in CIDR form with no host bits set, such as 10.30.0.0/16."
+  }
+
+  # Peering is not transitive, but the anonymised database's security group admits
+  # data_team_cidr: overlapping production would admit production addresses too.
+  validation {
+    condition     = try(cidrhost("${cidrhost(var.data_team_cidr, 0)}/${min(tonumber(split("/", var.data_team_cidr)[1]), tonumber(split("/", var.production_cidr)[1]))}", 0) != cidrhost("${cidrhost(var.production_cidr, 0)}/${min(tonumber(split("/", var.data_team_cidr)[1]), tonumber(split("/", var.production_cidr)[1]))}", 0), false)
+    error_message = "data_team_cidr overlaps production_cidr."
+  }
 }
 
 variable "data_team_peering_accepted" {
@@ -119,9 +156,15 @@ variable "schedule_expression" {
 }
 
 variable "run_args" {
-  description = "Extra arguments of `anonetl run`."
+  description = "Extra arguments of `anonetl run` (`--metrics emf` is always there: the failed-run alarm reads it)."
   type        = list(string)
-  default     = ["--jobs", "4", "--metrics", "emf"]
+  default     = ["--jobs", "4"]
+}
+
+variable "config_file" {
+  description = "Optional path of the complete anonetl config to keep in S3 (a versioned, encrypted bucket made here): the task then runs `anonetl run -c s3://...` and may read that one object. null: the config is in the image."
+  type        = string
+  default     = null
 }
 
 variable "secret_arns" {

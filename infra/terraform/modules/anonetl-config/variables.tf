@@ -32,6 +32,61 @@ variable "routes" {
     peering     = string
   }))
   default = []
+
+  validation {
+    condition     = alltrue([for r in var.routes : can(cidrhost(r.destination, 0)) && can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", r.destination)) && try(cidrhost(r.destination, 0) == split("/", r.destination)[0], false)])
+    error_message = "Each routes[*].destination must be an IPv4 network in CIDR form with no host bits set."
+  }
+}
+
+variable "return_routes" {
+  description = "The routes back to the job on the database side (aws.routes too): { route_table = the database subnet's table, destination = the job's CIDR, peering }. Use the peering module's accepter_routes (same account; a peer account's tables are checked by hand)."
+  type = list(object({
+    route_table = string
+    destination = string
+    peering     = string
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for r in var.return_routes : can(cidrhost(r.destination, 0)) && can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", r.destination)) && try(cidrhost(r.destination, 0) == split("/", r.destination)[0], false)])
+    error_message = "Each return_routes[*].destination must be an IPv4 network in CIDR form with no host bits set."
+  }
+}
+
+variable "job" {
+  description = "aws.job: where the job runs, when it is fixed (a VM): { network_interface = \"eni-...\" } or { ip = \"10.20.1.15\" }. null for an ECS task: it reads its own from the task metadata endpoint at run time."
+  type = object({
+    ip                = optional(string)
+    network_interface = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.job == null || try((var.job.ip == null) != (var.job.network_interface == null), false)
+    error_message = "job takes exactly one of ip and network_interface."
+  }
+
+  validation {
+    condition     = var.job == null || try(var.job.ip == null || can(cidrhost("${var.job.ip}/32", 0)), false)
+    error_message = "job.ip must be an IPv4 address."
+  }
+
+  validation {
+    condition     = var.job == null || try(var.job.network_interface == null || can(regex("^eni-[0-9a-f]{8,17}$", var.job.network_interface)), false)
+    error_message = "job.network_interface must be a network interface id (eni-...)."
+  }
+}
+
+variable "transit_gateways" {
+  description = "aws.transit_gateways: transit gateways (tgw-...) a route to a database may go through."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for t in var.transit_gateways : can(regex("^tgw-[0-9a-f]{8,17}$", t))])
+    error_message = "transit_gateways holds transit gateway ids (tgw-...)."
+  }
 }
 
 variable "security_groups" {
@@ -45,12 +100,23 @@ variable "security_groups" {
 }
 
 variable "endpoints" {
-  description = "network.endpoints: { name = \"source\" | \"target\", expect_cidr = CIDR } - the CIDR each database host name must resolve into."
+  description = "network.endpoints: { name = \"source\" | \"target\", expect_cidr = CIDR, ip = optional pinned private address } - the CIDR each database host name must resolve into."
   type = list(object({
     name        = string
     expect_cidr = string
+    ip          = optional(string)
   }))
   default = []
+
+  validation {
+    condition     = alltrue([for e in var.endpoints : contains(["source", "target"], e.name) && can(cidrhost(e.expect_cidr, 0)) && can(regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", e.expect_cidr)) && try(cidrhost(e.expect_cidr, 0) == split("/", e.expect_cidr)[0], false)])
+    error_message = "Each endpoint is named source or target and its expect_cidr is an IPv4 network in CIDR form with no host bits set."
+  }
+
+  validation {
+    condition     = alltrue([for e in var.endpoints : e.ip == null || try(cidrhost("${e.expect_cidr}", 0) == cidrhost("${e.ip}/${split("/", e.expect_cidr)[1]}", 0), false)])
+    error_message = "An endpoint's ip must be an IPv4 address inside its expect_cidr."
+  }
 }
 
 variable "connect_timeout" {

@@ -4,7 +4,8 @@
 # token instead of a stored password), TLS required by the server (rds.force_ssl = 1,
 # so even a client that asks for sslmode=disable is refused), no public address, and a
 # security group that admits the database port from two places only: the anonetl
-# task's security group and the data team CIDR(s) across the peering.
+# task's security group and the data team CIDR(s) across the peering. The log groups RDS
+# exports to are created here first, with a retention (RDS would make them without one).
 
 locals {
   major = split(".", var.engine_version)[0]
@@ -77,6 +78,18 @@ resource "aws_vpc_security_group_ingress_rule" "from_data_team" {
   cidr_ipv4         = each.value
 }
 
+# The log groups RDS exports to, managed here so that they have a retention and are
+# deleted with the instance.
+resource "aws_cloudwatch_log_group" "rds" {
+  for_each = toset(var.log_exports)
+
+  name              = "/aws/rds/instance/${var.name}/${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+
+  tags = var.tags
+}
+
 resource "aws_db_instance" "this" {
   identifier     = var.name
   engine         = "postgres"
@@ -108,7 +121,11 @@ resource "aws_db_instance" "this" {
   final_snapshot_identifier = var.skip_final_snapshot ? null : "${var.name}-final"
 
   auto_minor_version_upgrade      = true
-  enabled_cloudwatch_logs_exports = ["postgresql"]
+  enabled_cloudwatch_logs_exports = var.log_exports
+
+  # RDS would create the log groups itself, without a retention (kept for ever): they
+  # are made first, here, with one.
+  depends_on = [aws_cloudwatch_log_group.rds]
 
   tags = var.tags
 }

@@ -32,3 +32,8 @@ output "master_user_secret_arn" {
   description = "Secrets Manager secret RDS keeps the master password in (for the one-off role setup, not for anonetl)."
   value       = try(aws_db_instance.this.master_user_secret[0].secret_arn, null)
 }
+
+output "log_group_names" {
+  description = "The CloudWatch log groups of the instance's exported logs (managed, with a retention)."
+  value       = [for g in aws_cloudwatch_log_group.rds : g.name]
+}

@@ -96,6 +96,34 @@ variable "extra_parameters" {
   default     = {}
 }
 
+variable "log_exports" {
+  description = "PostgreSQL logs exported to CloudWatch Logs (postgresql, upgrade); their log groups are managed here with log_retention_days."
+  type        = list(string)
+  default     = ["postgresql", "upgrade"]
+
+  validation {
+    condition     = alltrue([for l in var.log_exports : contains(["postgresql", "upgrade", "iam-db-auth-error"], l)])
+    error_message = "log_exports may hold postgresql, upgrade and iam-db-auth-error."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the RDS log groups, in days (a CloudWatch Logs value; 0 = never expire)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention: 0 (never expire), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "log_kms_key_arn" {
+  description = "KMS key for the RDS log groups; null = CloudWatch Logs default encryption."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

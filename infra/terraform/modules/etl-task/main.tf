@@ -12,9 +12,14 @@
 # * The task's security group: HTTPS to the VPC endpoints (and S3), PostgreSQL to the
 #   named databases; no inbound rule at all.
 #
+# * The config from S3 when config_s3 is set: `run -c s3://bucket/key`, and the task
+#   role may read that one key (s3:GetObject, s3:GetObjectVersion).
+# * Alerts to an SNS topic: an EventBridge rule on the task stopping with an exit code
+#   other than 0 and 7 (or failing to start), and a CloudWatch alarm on the EMF metric
+#   Runs{Outcome=failed} (namespace anonetl, from `--metrics emf`).
+#
 # Exit codes: a run that finds another run holding the lock exits 7 ("skipped"); ECS
-# records it as the container's exit code. Alarm on exit codes other than 0 and 7
-# (see docs/operations.md).
+# records it as the container's exit code; 0 and 7 raise no alert (docs/operations.md).
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -29,6 +34,9 @@ locals {
   ec2_arn = "arn:${local.partition}:ec2:${local.region}:${local.account}"
 
   log_group_name = "/ecs/${var.name}"
+
+  config_ref = var.config_s3 == null ? var.config_path : "s3://${var.config_s3.bucket}/${var.config_s3.key}"
+  command    = concat(["run", "-c", local.config_ref], var.emf_metrics ? ["--metrics", "emf"] : [], var.run_args)
 }
 
 # ---------------------------------------------------------------- network
@@ -242,6 +250,29 @@ data "aws_iam_policy_document" "task" {
   }
 
   dynamic "statement" {
+    for_each = var.config_s3 == null ? [] : [1]
+    content {
+      sid       = "ReadTheConfigObject"
+      actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+      resources = ["arn:${local.partition}:s3:::${var.config_s3.bucket}/${var.config_s3.key}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = try(var.config_s3.kms_key_arn, null) == null ? [] : [1]
+    content {
+      sid       = "DecryptTheConfigObject"
+      actions   = ["kms:Decrypt"]
+      resources = [var.config_s3.kms_key_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
     for_each = length(var.rds_iam_users) > 0 ? [1] : []
     content {
       sid     = "RdsIamAuthentication"
@@ -288,7 +319,7 @@ resource "aws_ecs_task_definition" "this" {
       name                   = local.container
       image                  = var.image
       essential              = true
-      command                = concat(["run", "-c", var.config_path], var.run_args)
+      command                = local.command
       user                   = "10001:10001" # the anonetl user of deploy/Dockerfile
       readonlyRootFilesystem = true
       privileged             = false
@@ -409,4 +440,99 @@ resource "aws_scheduler_schedule" "this" {
       maximum_event_age_in_seconds = 3600
     }
   }
+}
+
+# ---------------------------------------------------------------- alerts
+
+resource "aws_sns_topic" "alerts" {
+  count = var.alarm_topic_arn == null ? 1 : 0
+
+  name              = "${var.name}-alerts"
+  kms_master_key_id = var.alarm_kms_key_id
+
+  tags = var.tags
+}
+
+locals {
+  alarm_topic_arn = var.alarm_topic_arn == null ? aws_sns_topic.alerts[0].arn : var.alarm_topic_arn
+}
+
+data "aws_iam_policy_document" "alerts" {
+  count = var.alarm_topic_arn == null ? 1 : 0
+
+  statement {
+    sid       = "EventBridgeAndCloudWatchPublish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts[0].arn]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com", "cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alerts" {
+  count = var.alarm_topic_arn == null ? 1 : 0
+
+  arn    = aws_sns_topic.alerts[0].arn
+  policy = data.aws_iam_policy_document.alerts[0].json
+}
+
+# A task of this cluster stopped with an exit code other than 0 (published) and 7
+# (skipped: another run holds the lock), or did not start at all (image pull, secrets,
+# no capacity: no exit code then).
+resource "aws_cloudwatch_event_rule" "task_failed" {
+  name        = "${var.name}-task-failed"
+  description = "anonetl task stopped with an exit code other than 0 and 7, or failed to start"
+  event_pattern = jsonencode({
+    source        = ["aws.ecs"]
+    "detail-type" = ["ECS Task State Change"]
+    detail = {
+      clusterArn = [aws_ecs_cluster.this.arn]
+      lastStatus = ["STOPPED"]
+      "$or" = [
+        { containers = { name = [local.container], exitCode = [{ "anything-but" = [0, 7] }] } },
+        { stopCode = ["TaskFailedToStart"] },
+      ]
+    }
+  })
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "task_failed" {
+  rule = aws_cloudwatch_event_rule.task_failed.name
+  arn  = local.alarm_topic_arn
+
+  input_transformer {
+    input_paths = {
+      task   = "$.detail.taskArn"
+      code   = "$.detail.containers[0].exitCode"
+      reason = "$.detail.stoppedReason"
+    }
+    input_template = "\"anonetl task <task> stopped: exit code <code> (0 = published, 7 = skipped; 2 config, 3 preflight, 4 source, 5 target, 6 policy). <reason>\""
+  }
+}
+
+# The EMF line each run writes: Runs{Outcome=failed} counts every run that failed.
+resource "aws_cloudwatch_metric_alarm" "run_failed" {
+  alarm_name          = "${var.name}-run-failed"
+  alarm_description   = "anonetl: a run failed (EMF metric Runs, Outcome=failed; see the task's log group ${local.log_group_name})"
+  namespace           = "anonetl"
+  metric_name         = "Runs"
+  dimensions          = { Outcome = "failed" }
+  statistic           = "Sum"
+  period              = var.failure_alarm_period
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.alarm_topic_arn]
+
+  tags = var.tags
 }

@@ -48,3 +48,18 @@ output "run_task_command" {
     "--network-configuration 'awsvpcConfiguration={subnets=[${join(",", var.subnet_ids)}],securityGroups=[${aws_security_group.task.id}],assignPublicIp=DISABLED}'",
   ])
 }
+
+output "alarm_topic_arn" {
+  description = "The SNS topic the alerts go to (subscribe the on-call address to it)."
+  value       = local.alarm_topic_arn
+}
+
+output "task_failed_rule_name" {
+  description = "The EventBridge rule on the task stopping with an exit code other than 0 and 7."
+  value       = aws_cloudwatch_event_rule.task_failed.name
+}
+
+output "run_failed_alarm_name" {
+  description = "The CloudWatch alarm on the EMF metric Runs{Outcome=failed}."
+  value       = aws_cloudwatch_metric_alarm.run_failed.alarm_name
+}

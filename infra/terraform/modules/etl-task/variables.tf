@@ -38,9 +38,24 @@ variable "image" {
 }
 
 variable "config_path" {
-  description = "Path of the anonetl config inside the image."
+  description = "Path of the anonetl config inside the image (used when config_s3 is null)."
   type        = string
   default     = "/etc/anonetl/anonetl.yaml"
+}
+
+variable "config_s3" {
+  description = "The config in S3 (the config-bucket module's outputs): the task runs `run -c s3://bucket/key`, and its role may s3:GetObject and s3:GetObjectVersion on that one key (kms:Decrypt through S3 when kms_key_arn is set). null: the config is in the image (config_path)."
+  type = object({
+    bucket      = string
+    key         = string
+    kms_key_arn = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.config_s3 == null || try(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.config_s3.bucket)) && length(var.config_s3.key) > 0, false)
+    error_message = "config_s3.bucket must be an S3 bucket name and config_s3.key non-empty."
+  }
 }
 
 variable "run_args" {
@@ -50,21 +65,46 @@ variable "run_args" {
 }
 
 variable "cpu" {
-  description = "Fargate task CPU units."
+  description = "Fargate task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384."
   type        = number
   default     = 1024
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.cpu)
+    error_message = "cpu must be a Fargate CPU value: 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  }
 }
 
 variable "memory" {
-  description = "Fargate task memory in MiB (anonetl streams rows: memory does not grow with table size)."
+  description = "Fargate task memory in MiB, one Fargate allows with cpu (anonetl streams rows: memory does not grow with table size)."
   type        = number
   default     = 2048
+
+  # The pairs Fargate accepts (AWS documentation, "Task CPU and memory").
+  validation {
+    condition = (
+      var.cpu == 256 ? contains([512, 1024, 2048], var.memory) :
+      var.cpu == 512 ? var.memory >= 1024 && var.memory <= 4096 && var.memory % 1024 == 0 :
+      var.cpu == 1024 ? var.memory >= 2048 && var.memory <= 8192 && var.memory % 1024 == 0 :
+      var.cpu == 2048 ? var.memory >= 4096 && var.memory <= 16384 && var.memory % 1024 == 0 :
+      var.cpu == 4096 ? var.memory >= 8192 && var.memory <= 30720 && var.memory % 1024 == 0 :
+      var.cpu == 8192 ? var.memory >= 16384 && var.memory <= 61440 && var.memory % 4096 == 0 :
+      var.cpu == 16384 ? var.memory >= 32768 && var.memory <= 122880 && var.memory % 8192 == 0 :
+      false
+    )
+    error_message = "memory is not one Fargate allows with this cpu: 256 -> 512, 1024, 2048; 512 -> 1024-4096; 1024 -> 2048-8192; 2048 -> 4096-16384 (steps of 1024); 4096 -> 8192-30720 (1024); 8192 -> 16384-61440 (4096); 16384 -> 32768-122880 (8192)."
+  }
 }
 
 variable "cpu_architecture" {
   description = "X86_64 or ARM64: must match the image."
   type        = string
   default     = "X86_64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
+  }
 }
 
 variable "environment" {
@@ -147,9 +187,43 @@ variable "schedule_enabled" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the task's CloudWatch log group."
+  description = "Retention of the task's CloudWatch log group, in days (a CloudWatch Logs value)."
   type        = number
   default     = 90
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention: 0 (never expire), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "emf_metrics" {
+  description = "Run with `--metrics emf`: the run metrics (namespace anonetl) reach CloudWatch through the log driver; the failed-run alarm watches them."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic for the alerts (a run that exits other than 0 or 7, the failed-run metric); null: the module creates one (output alarm_topic_arn) to subscribe to."
+  type        = string
+  default     = null
+}
+
+variable "alarm_kms_key_id" {
+  description = "KMS key for the SNS topic the module creates (its key policy must let events.amazonaws.com and cloudwatch.amazonaws.com use it); null: no encryption at rest."
+  type        = string
+  default     = null
+}
+
+variable "failure_alarm_period" {
+  description = "Seconds over which the failed-run alarm sums Runs{Outcome=failed}."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = contains([60, 300, 900, 3600, 21600, 86400], var.failure_alarm_period)
+    error_message = "failure_alarm_period must be 60, 300, 900, 3600, 21600 or 86400 seconds."
+  }
 }
 
 variable "log_kms_key_arn" {
