@@ -241,9 +241,10 @@ static void test_warn_json(void **state)
     parse_json_rule("c: { json: { paths: { \"$.contact.email\": keep, \"$.id\": keep }, "
                     "others: keep } }\n",
                     &open, &d1);
-    parse_json_rule("c: { json: { paths: { \"$.contact.email\": { hash: {} }, \"$.tags[0]\": keep, "
-                    "\"$.status\": keep, \"$.phone\": { keep: { reviewed: \"office line\" } } } } }\n",
-                    &closed, &d2);
+    parse_json_rule(
+        "c: { json: { paths: { \"$.contact.email\": { hash: {} }, \"$.tags[0]\": keep, "
+        "\"$.status\": keep, \"$.phone\": { keep: { reviewed: \"office line\" } } } } }\n",
+        &closed, &d2);
     abuf_init(&out, 1 << 16);
     assert_int_equal(pii_warn_column(NULL, "t", "doc", &open, NULL, 0, &out, &failed, &err), 1);
     assert_non_null(strstr(abuf_cstr(&out), "warning: t.doc: json others: keep publishes every "
