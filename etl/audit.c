@@ -351,7 +351,7 @@ static bool parse_leaves(const char *s, size_t n, struct strlist *out)
     return ok;
 }
 
-/* A key rule_json_unnamed shows by name (its "plain" keys); others are "[?]". */
+/* A key rule_json_survey shows by name (its "plain" keys); others are "[?]". */
 static bool plain_key(const char *k, size_t n)
 {
     if (n == 0 || n > 40 ||
@@ -365,7 +365,7 @@ static bool plain_key(const char *k, size_t n)
 }
 
 /* The string leaves under the place `path` ("$.a.b", "[?]", "[*]", "[3]" steps, as
- * rule_json_unnamed writes them) of j. */
+ * rule_json_survey writes them) of j. */
 static bool leaves_at(const json_t *j, const char *path, struct strlist *out, int depth)
 {
     const char *key, *end;
@@ -410,7 +410,7 @@ static bool leaves_at(const json_t *j, const char *path, struct strlist *out, in
 static bool add_unnamed_leaves(struct audit *a, const struct rule *rule,
                                const struct rule_value *in, uint32_t origin, struct anon_error *err)
 {
-    struct abuf seen;
+    struct abuf seen, whole;
     struct strlist leaves = {0};
     json_error_t jerr;
     json_t *doc;
@@ -419,9 +419,10 @@ static bool add_unnamed_leaves(struct audit *a, const struct rule *rule,
     if (!rule_json_keeps_others(rule))
         return true;
     abuf_init(&seen, AUDIT_VALUE_MAX);
+    abuf_init(&whole, AUDIT_VALUE_MAX);
     doc = json_loadb(in->data, in->len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
                      &jerr);
-    if (doc && rule_json_unnamed(rule, in->data, in->len, &seen, err)) {
+    if (doc && rule_json_survey(rule, in->data, in->len, &seen, &whole, err)) {
         const char *p = abuf_cstr(&seen), *nl;
         for (; ok && (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
             char place[4096];
@@ -441,6 +442,7 @@ static bool add_unnamed_leaves(struct audit *a, const struct rule *rule,
     json_decref(doc);
     strlist_free(&leaves);
     abuf_free_secret(&seen);
+    abuf_free_secret(&whole);
     return ok;
 }
 
