@@ -51,6 +51,7 @@ struct cfg_target {
     char *schema;           /* default "anonymised" */
     char **grant_select_to; /* role names */
     size_t n_grant_select_to;
+    bool retain_unconfigured; /* keep published tables no longer configured (said each run) */
 };
 
 enum cfg_mode { CFG_MODE_FULL = 0, CFG_MODE_INCREMENTAL };
@@ -81,7 +82,8 @@ struct cfg_table {
     long watermark_lag_ms; /* -1 = not set: cfg_watermark_lag_ms() gives the default */
     enum cfg_deletes deletes;
     char *deleted_column;
-    char *where; /* SQL boolean expression, or NULL */
+    char *where;      /* SQL boolean expression, or NULL */
+    char *publish_as; /* the published name, or NULL: the table's own name */
     struct cfg_column *columns;
     size_t n_columns;
     struct cfg_kanon *k_anonymity; /* NULL = none */
@@ -107,6 +109,12 @@ struct cfg_table {
 static inline long cfg_watermark_lag_ms(const struct cfg_table *t)
 {
     return t->watermark_lag_ms >= 0 ? t->watermark_lag_ms : CFG_DEFAULT_WATERMARK_LAG_MS;
+}
+
+/* The name the table is published under in the target schema. */
+static inline const char *cfg_published_name(const struct cfg_table *t)
+{
+    return t->publish_as ? t->publish_as : t->name;
 }
 
 struct cfg_peering {

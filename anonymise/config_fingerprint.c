@@ -50,6 +50,8 @@ static void table_canonical(const struct cfg_table *t, struct abuf *b)
                 deletes_words[t->deletes]);
     canon_opt(b, "deleted_column ", t->deleted_column);
     canon_opt(b, "where ", t->where);
+    if (t->publish_as) /* only when set: fingerprints from before the key stay the same */
+        canon_opt(b, "publish_as ", t->publish_as);
     if (t->k_anonymity) {
         canon_list(b, "k_anonymity", t->k_anonymity->quasi_identifiers,
                    t->k_anonymity->n_quasi_identifiers);

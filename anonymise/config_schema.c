@@ -170,8 +170,19 @@ static const char *check_target_schema(const char *s)
 {
     if (!*s)
         return "must not be empty";
-    if (strcmp(s, "anonetl") == 0)
-        return "\"anonetl\" is the private state schema: publish into another schema";
+    if (strcmp(s, "anonetl") == 0 || strcmp(s, "anonetl_data") == 0)
+        return "anonetl and anonetl_data are anonetl's private schemas: publish into another "
+               "schema";
+    return NULL;
+}
+
+/* A published name: one PostgreSQL identifier (quoted when used). */
+static const char *check_published_name(const char *s)
+{
+    if (!*s)
+        return "must not be empty";
+    if (strlen(s) > 63)
+        return "longer than PostgreSQL's 63 bytes for a name";
     return NULL;
 }
 
@@ -247,6 +258,9 @@ static const struct field target_fields[] = {
      .off = offsetof(struct cfg_target, grant_select_to),
      .count_off = offsetof(struct cfg_target, n_grant_select_to),
      .check = check_role},
+    {.key = "retain_unconfigured",
+     .type = F_BOOL,
+     .off = offsetof(struct cfg_target, retain_unconfigured)},
     FIELD_END,
 };
 
@@ -758,6 +772,10 @@ static const struct field table_fields[] = {
      .off = offsetof(struct cfg_table, deleted_column),
      .check = check_not_empty},
     {.key = "where", .type = F_STR, .off = offsetof(struct cfg_table, where), .check = check_where},
+    {.key = "publish_as",
+     .type = F_STR,
+     .off = offsetof(struct cfg_table, publish_as),
+     .check = check_published_name},
     {.key = "columns",
      .type = F_CUSTOM,
      .flags = F_REQUIRED,
@@ -778,6 +796,25 @@ static const struct section table_section = {.fields = table_fields,
 
 /* ------------------------------------------------------------------ root */
 
+/* Two tables, the same published name: one would overwrite the other in the target. */
+static void published_clash(struct load *L, const struct yopts *o, const struct config *cfg,
+                            size_t i, const struct cfg_table *u)
+{
+    const struct cfg_table *t = &cfg->tables[i];
+    char a[160], b[160], shown_a[64], shown_b[64], name[64];
+
+    snprintf(a, sizeof(a), "%s.%s", t->schema, t->name);
+    snprintf(b, sizeof(b), "%s.%s", u->schema, u->name);
+    yopts_shown(shown_a, sizeof(shown_a), a);
+    yopts_shown(shown_b, sizeof(shown_b), b);
+    yopts_shown(name, sizeof(name), cfg_published_name(t));
+    config_error_item(L, o, "tables", i,
+                      "%s and %s (line %d:%d) would both publish as %s.%s: give one of them "
+                      "`publish_as: <another name>`",
+                      shown_a, shown_b, u->line, u->column,
+                      cfg->target.schema ? cfg->target.schema : "anonymised", name);
+}
+
 static void root_check(struct load *L, const struct yopts *o, void *obj)
 {
     struct config *cfg = obj;
@@ -787,14 +824,19 @@ static void root_check(struct load *L, const struct yopts *o, void *obj)
         for (size_t j = 0; j < i; j++) {
             const struct cfg_table *u = &cfg->tables[j];
             char shown[64], full[160];
-            if (!t->name || !u->name || strcmp(t->schema, u->schema) != 0 ||
-                strcmp(t->name, u->name) != 0)
+            if (!t->name || !u->name)
                 continue;
-            snprintf(full, sizeof(full), "%s.%s", t->schema, t->name);
-            yopts_shown(shown, sizeof(shown), full);
-            config_error_item(L, o, "tables", i, "duplicate table %s (first at line %d)", shown,
-                              u->line);
-            break;
+            if (strcmp(t->schema, u->schema) == 0 && strcmp(t->name, u->name) == 0) {
+                snprintf(full, sizeof(full), "%s.%s", t->schema, t->name);
+                yopts_shown(shown, sizeof(shown), full);
+                config_error_item(L, o, "tables", i, "duplicate table %s (first at line %d)", shown,
+                                  u->line);
+                break;
+            }
+            if (strcmp(cfg_published_name(t), cfg_published_name(u)) == 0) {
+                published_clash(L, o, cfg, i, u);
+                break;
+            }
         }
     }
 }

@@ -163,7 +163,7 @@ static bool compare_layout(PGconn *target, const struct table_plan *plan, struct
 bool increment_read_state(PGconn *target, const char *schema, const struct table_plan *plan,
                           struct table_state *st, struct anon_error *err)
 {
-    const char *params[2] = {schema, plan->cfg->name};
+    const char *params[2] = {schema, cfg_published_name(plan->cfg)};
     PGresult *res = pgconn_query(
         target,
         "SELECT p.version_table, p.table_fingerprint, p.key_fingerprint, "

@@ -177,7 +177,7 @@ static void explain_table(const struct config *cfg, const struct cfg_table *t, P
 
     abuf_init(&rule, 1 << 16);
     abuf_init(&report, 1 << 20);
-    printf("%s.%s -> %s.%s (%s)\n", t->schema, t->name, cfg->target.schema, t->name,
+    printf("%s.%s -> %s.%s (%s)\n", t->schema, t->name, cfg->target.schema, cfg_published_name(t),
            t->mode == CFG_MODE_INCREMENTAL ? "incremental" : "full refresh");
     if (t->where)
         printf("  where: %s\n", t->where);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etl/grants.h"
 #include "etl/kanon_apply.h"
 #include "etl/keycheck.h"
 #include "etl/log.h"
@@ -24,14 +25,14 @@ static void view_sql(PGconn *conn, const char *schema, const struct table_plan *
 {
     pgconn_quote_ident(conn, schema, out);
     abuf_putc(out, '.');
-    pgconn_quote_ident(conn, plan->cfg->name, out);
+    pgconn_quote_ident(conn, cfg_published_name(plan->cfg), out);
 }
 
 /* A relation already at the published name must be one of our views. */
 static bool check_existing(PGconn *conn, const char *schema, const struct table_plan *plan,
                            struct anon_error *err)
 {
-    const char *params[2] = {schema, plan->cfg->name};
+    const char *params[2] = {schema, cfg_published_name(plan->cfg)};
     PGresult *res = pgconn_query(conn,
                                  "SELECT c.relkind FROM pg_catalog.pg_class c "
                                  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
@@ -47,7 +48,7 @@ static bool check_existing(PGconn *conn, const char *schema, const struct table_
         anon_error_set(err,
                        "%s.%s exists and is not a view: anonetl publishes views there; rename "
                        "or drop that relation",
-                       schema, plan->cfg->name);
+                       schema, cfg_published_name(plan->cfg));
     return ok;
 }
 
@@ -56,7 +57,7 @@ static bool check_existing(PGconn *conn, const char *schema, const struct table_
 static bool old_version_of(PGconn *conn, const char *schema, const struct publish_table *t,
                            struct old_version *old, struct anon_error *err)
 {
-    const char *params[2] = {schema, t->plan->cfg->name};
+    const char *params[2] = {schema, cfg_published_name(t->plan->cfg)};
     PGresult *res = pgconn_query(conn,
                                  "SELECT version_table, COALESCE(base_table, '') "
                                  "FROM anonetl.published "
@@ -191,13 +192,8 @@ static bool grant_and_comment(PGconn *conn, const struct publish_request *req,
     abuf_init(&sql, 1 << 20);
     abuf_init(&view, 4096);
     view_sql(conn, req->schema, t->plan, &view);
-    for (size_t i = 0; ok && i < req->n_grant_select_to; i++) {
-        abuf_reset(&sql);
-        abuf_printf(&sql, "GRANT SELECT ON %s TO ", abuf_cstr(&view));
-        pgconn_quote_ident(conn, req->grant_select_to[i], &sql);
-        ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
-    }
-    abuf_reset(&sql);
+    ok = !abuf_failed(&view) && grants_sync_relation(conn, abuf_cstr(&view), req->grant_select_to,
+                                                     req->n_grant_select_to, err);
     abuf_printf(&sql, "COMMENT ON VIEW %s IS ", abuf_cstr(&view));
     append_literal(conn, &sql, "anonymised copy of %s, published by anonetl run %lld",
                    t->plan->qualified, (long long)req->run_id);
@@ -227,7 +223,7 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
     snprintf(suppressed, sizeof(suppressed), "%llu", (unsigned long long)t->rows_suppressed);
     snprintf(dropped, sizeof(dropped), "%llu", (unsigned long long)t->rows_dropped);
     p[0] = req->schema;
-    p[1] = t->plan->cfg->name;
+    p[1] = cfg_published_name(t->plan->cfg);
     p[2] = t->plan->qualified;
     p[3] = shown_table(t);
     p[4] = run;
@@ -588,6 +584,121 @@ static void drop_old_versions(PGconn *conn, const struct old_version *old, size_
     PQclear(PQexec(conn, "RESET lock_timeout"));
 }
 
+static bool configured(const struct publish_request *req, const char *published_name)
+{
+    for (size_t i = 0; i < req->n_tables; i++)
+        if (strcmp(cfg_published_name(req->tables[i].plan->cfg), published_name) == 0)
+            return true;
+    return false;
+}
+
+/* Take one table the config no longer has off the published schema: its view (unless
+ * views of the data team depend on it: then fail, naming them), its record; its version
+ * and base table (k-anonymity) go after the commit (into old[0], old[1]). */
+static bool unpublish(PGconn *conn, const struct publish_request *req, const char *name,
+                      const char *source, struct old_version *old, struct anon_error *err)
+{
+    const char *params[2] = {req->schema, name};
+    struct abuf view, deps, sql;
+    PGresult *res;
+    bool ok, is_view;
+
+    abuf_init(&view, 4096);
+    abuf_init(&deps, 1 << 16);
+    abuf_init(&sql, 4096);
+    pgconn_quote_ident(conn, req->schema, &view);
+    abuf_putc(&view, '.');
+    pgconn_quote_ident(conn, name, &view);
+    res = pgconn_query(conn,
+                       "SELECT c.relkind = 'v' FROM pg_catalog.pg_class c "
+                       "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                       "WHERE n.nspname = $1 AND c.relname = $2",
+                       2, params, PGRES_TUPLES_OK, err);
+    ok = res != NULL;
+    is_view = ok && PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (ok && is_view) { /* something else at that name is not ours to drop */
+        ok = dependent_views(conn, abuf_cstr(&view), &deps, err);
+        if (ok && deps.len > 0) {
+            anon_error_set(err,
+                           "%s (%s) is no longer configured, but views depend on it (%s): drop "
+                           "or adapt them, or keep it with target.retain_unconfigured: true",
+                           abuf_cstr(&view), source, abuf_cstr(&deps));
+            ok = false;
+        }
+        abuf_printf(&sql, "DROP VIEW %s", abuf_cstr(&view));
+        ok = ok && !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
+    }
+    res = ok ? pgconn_query(conn,
+                            "DELETE FROM anonetl.published WHERE target_schema = $1 AND "
+                            "table_name = $2 RETURNING version_table, COALESCE(base_table, '')",
+                            2, params, PGRES_TUPLES_OK, err)
+             : NULL;
+    if (res && PQntuples(res) == 1) {
+        snprintf(old[0].name, sizeof(old[0].name), "%s", PQgetvalue(res, 0, 0));
+        snprintf(old[1].name, sizeof(old[1].name), "%s", PQgetvalue(res, 0, 1));
+    }
+    ok = ok && res != NULL;
+    PQclear(res);
+    if (ok)
+        log_info("unpublished", source,
+                 "no longer configured: %s dropped from the published schema", abuf_cstr(&view));
+    abuf_free(&view);
+    abuf_free(&deps);
+    abuf_free(&sql);
+    return ok;
+}
+
+/*
+ * Published tables the config no longer has (removed, or renamed with publish_as):
+ * unpublished, so what the data team can read is what the config says. With
+ * target.retain_unconfigured they stay, said in every run's log, and their grants follow
+ * grant_select_to like every other view. *old gets their versions (dropped after the
+ * commit); *n_old how many.
+ */
+static bool unpublish_unconfigured(PGconn *conn, const struct publish_request *req,
+                                   struct old_version **old, size_t *n_old, struct anon_error *err)
+{
+    const char *params[1] = {req->schema};
+    PGresult *res = pgconn_query(conn,
+                                 "SELECT table_name, source_table FROM anonetl.published "
+                                 "WHERE target_schema = $1 ORDER BY table_name FOR UPDATE",
+                                 1, params, PGRES_TUPLES_OK, err);
+    bool ok = res != NULL;
+
+    *n_old = 0;
+    *old = res ? calloc(2 * (size_t)PQntuples(res) + 1, sizeof(**old)) : NULL;
+    if (res && !*old) {
+        anon_error_set(err, "out of memory");
+        ok = false;
+    }
+    for (int i = 0; ok && i < PQntuples(res); i++) {
+        const char *name = PQgetvalue(res, i, 0), *source = PQgetvalue(res, i, 1);
+        struct abuf view;
+        if (configured(req, name))
+            continue;
+        if (!req->retain_unconfigured) {
+            ok = unpublish(conn, req, name, source, &(*old)[*n_old], err);
+            *n_old += 2;
+            continue;
+        }
+        log_warn("unconfigured_retained", source,
+                 "%s.%s is no longer configured and stays published "
+                 "(target.retain_unconfigured: true)",
+                 req->schema, name);
+        abuf_init(&view, 4096);
+        pgconn_quote_ident(conn, req->schema, &view);
+        abuf_putc(&view, '.');
+        pgconn_quote_ident(conn, name, &view);
+        ok = !abuf_failed(&view) &&
+             grants_sync_relation(conn, abuf_cstr(&view), req->grant_select_to,
+                                  req->n_grant_select_to, err);
+        abuf_free(&view);
+    }
+    PQclear(res);
+    return ok;
+}
+
 bool publish_begin(PGconn *conn, struct publish_request *req, struct anon_error *err)
 {
     req->begun = pgconn_exec(conn, "BEGIN", PGRES_COMMAND_OK, err) &&
@@ -598,8 +709,10 @@ bool publish_begin(PGconn *conn, struct publish_request *req, struct anon_error 
 bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *err)
 {
     /* Slots per table: the old version and base, the tables of keys (old_version_of,
-     * publish_kanon). */
-    struct old_version *old = calloc(PUBLISH_OLD_SLOTS * req->n_tables + 1, sizeof(*old));
+     * publish_kanon); tables no longer configured in `gone`. */
+    struct old_version *old = calloc(PUBLISH_OLD_SLOTS * req->n_tables + 1, sizeof(*old)),
+                       *gone = NULL;
+    size_t n_gone = 0;
     bool ok;
 
     if (!old) {
@@ -609,6 +722,8 @@ bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *e
     ok = req->begun || publish_begin(conn, req, err);
     for (size_t i = 0; ok && i < req->n_tables; i++)
         ok = publish_one(conn, req, &req->tables[i], &old[PUBLISH_OLD_SLOTS * i], err);
+    ok = ok && unpublish_unconfigured(conn, req, &gone, &n_gone, err) &&
+         grants_sync_schema(conn, req->schema, req->grant_select_to, req->n_grant_select_to, err);
     ok = ok && finish_run(conn, req->run_id, err) &&
          pgconn_exec(conn, "COMMIT", PGRES_COMMAND_OK, err);
     pgconn_close(req->writer);
@@ -616,9 +731,12 @@ bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *e
     if (!ok) {
         PQclear(PQexec(conn, "ROLLBACK"));
         free(old);
+        free(gone);
         return false;
     }
     drop_old_versions(conn, old, PUBLISH_OLD_SLOTS * req->n_tables);
+    drop_old_versions(conn, gone, n_gone);
     free(old);
+    free(gone);
     return true;
 }

@@ -58,8 +58,9 @@ struct publish_table {
 
 struct publish_request {
     const char *schema;           /* published schema */
-    char *const *grant_select_to; /* roles */
+    char *const *grant_select_to; /* roles: exactly these read the schema (grants.h) */
     size_t n_grant_select_to;
+    bool retain_unconfigured; /* keep published tables the config no longer has */
     int64_t run_id;
     const char *key_fingerprint;
     struct publish_table *tables;

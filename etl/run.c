@@ -597,6 +597,7 @@ static int copy_and_publish(struct run *r)
         .schema = r->cfg->target.schema,
         .grant_select_to = r->cfg->target.grant_select_to,
         .n_grant_select_to = r->cfg->target.n_grant_select_to,
+        .retain_unconfigured = r->cfg->target.retain_unconfigured,
         .run_id = r->run_id,
         .key_fingerprint = r->key_fingerprint,
         .tables = r->tables,

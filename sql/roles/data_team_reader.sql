@@ -2,7 +2,8 @@
 --
 --   data_team          NOLOGIN group role: CONNECT, USAGE on the published schema, and
 --                      SELECT on each published view, granted by anonetl itself at
---                      every publish (config: target.grant_select_to: [data_team]);
+--                      every publish (config: target.grant_select_to: [data_team];
+--                      anonetl also revokes there what that list does not give);
 --                      CREATE and USAGE on its own sandbox schema, data_team_sandbox,
 --                      for its own views (a publish never breaks them).
 --   data_analyst       a LOGIN member of data_team (optional, see member_role).

@@ -142,7 +142,7 @@ static void reference_loads(void **state)
     assert_true(cfg->aws->peerings[0].required);
     assert_int_equal(cfg->aws->peerings[1].dns_resolution, CFG_DNS_REQUESTER);
     assert_false(cfg->aws->peerings[1].required);
-    assert_int_equal(cfg->aws->peerings[1].line, 27);
+    assert_int_equal(cfg->aws->peerings[1].line, 28);
     assert_int_equal(cfg->aws->n_routes, 1);
     assert_string_equal(cfg->aws->routes[0].route_table, "rtb-0123456789abcdef0");
     assert_string_equal(cfg->aws->routes[0].destination, "10.0.0.0/16");
@@ -174,7 +174,7 @@ static void reference_loads(void **state)
     t = &cfg->tables[0];
     assert_string_equal(t->schema, "public");
     assert_string_equal(t->name, "parties");
-    assert_int_equal(t->line, 57);
+    assert_int_equal(t->line, 58);
     assert_int_equal(t->mode, CFG_MODE_INCREMENTAL);
     assert_int_equal(t->n_key, 1);
     assert_string_equal(t->key[0], "id");
@@ -195,9 +195,9 @@ static void reference_loads(void **state)
     assert_string_equal(rule_name(t, "notes"), "scrub");
     assert_string_equal(rule_name(t, "profile"), "json");
     assert_null(config_find_column(t, "nope"));
-    assert_int_equal(config_find_column(t, "email")->line, 68);
+    assert_int_equal(config_find_column(t, "email")->line, 69);
     assert_int_equal(config_find_column(t, "email")->column, 7);
-    assert_int_equal(config_find_column(t, "email")->rule.line, 68);
+    assert_int_equal(config_find_column(t, "email")->rule.line, 69);
     assert_non_null(t->k_anonymity);
     assert_int_equal(t->k_anonymity->n_quasi_identifiers, 2);
     assert_string_equal(t->k_anonymity->quasi_identifiers[1], "date_of_birth");

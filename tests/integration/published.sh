@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# tests/integration/published.sh: what the published schema holds and who can read it is
+# what the config says, after every publish.
+#   - grant_select_to lets the data team read: USAGE on the published schema comes with
+#     SELECT on the views (issue 14), tested as a login member of the role; nothing on
+#     anonetl / anonetl_data;
+#   - a role removed from grant_select_to stops reading at the next publish, and grants
+#     nobody configured (a DBA's, PUBLIC's, INSERT on a view) are revoked (issue 11.10);
+#   - a table removed from the config is unpublished (view, record, version), unless
+#     target.retain_unconfigured (then kept, said in every run's log); views of the data
+#     team on it make the run fail, naming them, with nothing changed (issue 11.10);
+#   - two tables with one name in different schemas are refused at check, naming both;
+#     publish_as publishes them side by side (issue 11.4);
+#   - a writer that does not own the published schema cannot set its grants: exit 5,
+#     said, instead of a data team that silently cannot read.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
+. tests/lib/pgcluster.sh
+
+ANONETL=${ANONETL:-./anonetl}
+pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
+export ANONETL_HASH_KEY=$(openssl rand -hex 32)
+W_PW="W-$(openssl rand -hex 8)"
+
+S >/dev/null <<'SQL'
+CREATE SCHEMA billing;
+CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL);
+CREATE TABLE billing.users (id bigint PRIMARY KEY, email text NOT NULL, plan text);
+CREATE TABLE public.cases (id bigint PRIMARY KEY, status text);
+CREATE TABLE public.orders (id bigint PRIMARY KEY, amount int);
+INSERT INTO public.users SELECT g, 'u' || g || '@x.org' FROM generate_series(1, 100) g;
+INSERT INTO billing.users SELECT g, 'b' || g || '@x.org', 'gold' FROM generate_series(1, 40) g;
+INSERT INTO public.cases SELECT g, 'open' FROM generate_series(1, 30) g;
+INSERT INTO public.orders SELECT g, g FROM generate_series(1, 20) g;
+SQL
+# The target as in production: the writer owns the schemas (sql/roles/target_writer.sql);
+# the data team is a group role with a login member, and NOTHING granted to it by hand.
+T -v writer_password="$W_PW" -f sql/roles/target_writer.sql >/dev/null
+T >/dev/null <<'SQL'
+CREATE ROLE data_team NOLOGIN;
+CREATE ROLE auditors NOLOGIN;
+CREATE ROLE analyst LOGIN IN ROLE data_team;
+CREATE ROLE auditor LOGIN IN ROLE auditors;
+CREATE ROLE intruder LOGIN;
+CREATE SCHEMA sandbox AUTHORIZATION data_team;
+SQL
+export SOURCE_DATABASE_URL="$(pgc_dsn "$work/src" postgres postgres)"
+export TARGET_DATABASE_URL="$(pgc_dsn "$work/tgt" postgres anonetl_writer)"
+as() { pgc_psql "$work/tgt" -U "$1" -tA -c "$2" 2>&1; } # ROLE SQL
+
+config() { # FILE GRANTS TABLES-YAML [TARGET-EXTRA]
+    cat >"$1" <<YAML
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target:
+  dsn: { env: TARGET_DATABASE_URL }
+  schema: anonymised
+  grant_select_to: [$2]
+${4:-}
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+$3
+YAML
+}
+USERS="  - name: public.users
+    columns: { id: { hash_int: {} }, email: { hash: {} } }"
+BILLING="  - name: billing.users
+    columns: { id: { hash_int: {} }, email: { hash: {} }, plan: keep }"
+CASES="  - name: public.cases
+    columns: { id: keep, status: keep }"
+ORDERS="  - name: public.orders
+    columns: { id: keep, amount: keep }"
+run() { "$ANONETL" run -c "$1" --skip-preflight --log-format json >"$work/run.log" 2>&1; }
+
+# --- 14: the data team reads, through USAGE on the schema ----------------------------------
+config "$work/a.yaml" "data_team, auditors" "$USERS
+$CASES
+$ORDERS"
+run "$work/a.yaml"; expect_eq "first run exits 0" 0 $?
+expect_eq "a login member of data_team reads the published table" 100 "$(as analyst 'SELECT count(*) FROM anonymised.users')"
+expect_eq "a login member of auditors too" 30 "$(as auditor 'SELECT count(*) FROM anonymised.cases')"
+expect_eq "data_team has USAGE on the published schema, nothing on anonetl, anonetl_data" "t f f f" \
+    "$(T -tA -F" " -c "SELECT has_schema_privilege('data_team', 'anonymised', 'USAGE'), has_schema_privilege('data_team', 'anonymised', 'CREATE'), has_schema_privilege('data_team', 'anonetl', 'USAGE'), has_schema_privilege('data_team', 'anonetl_data', 'USAGE')")"
+as analyst 'SELECT count(*) FROM anonetl.runs' | grep -q 'permission denied'
+check "the data team cannot read the run history" test $? -eq 0
+
+# --- 11.10: grants are the config's after every publish ------------------------------------
+T -c "GRANT SELECT ON anonymised.users TO intruder; GRANT SELECT ON anonymised.cases TO PUBLIC; GRANT USAGE ON SCHEMA anonymised TO intruder" >/dev/null
+T -c "GRANT INSERT ON anonymised.orders TO data_team" >/dev/null
+# as sql/roles/data_team_reader.sql does for a team: USAGE by hand, outside the config
+T -c "GRANT USAGE ON SCHEMA anonymised TO auditors" >/dev/null
+expect_eq "(a DBA's grant lets intruder read, before the next publish)" 100 "$(as intruder 'SELECT count(*) FROM anonymised.users')"
+config "$work/b.yaml" "data_team" "$USERS
+$CASES
+$ORDERS"
+run "$work/b.yaml"; expect_eq "run without auditors in grant_select_to exits 0" 0 $?
+as auditor 'SELECT count(*) FROM anonymised.cases' | grep -q 'permission denied'
+check "a role removed from grant_select_to no longer reads" test $? -eq 0
+as intruder 'SELECT count(*) FROM anonymised.users' | grep -q 'permission denied'
+check "a grant nobody configured (a DBA's) is revoked" test $? -eq 0
+expect_eq "nobody but the owner and data_team holds anything on the views or the schema" "" \
+    "$(T -tAc "SELECT string_agg(DISTINCT coalesce(r.rolname, 'PUBLIC') || ':' || a.privilege_type, ' ') FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee WHERE c.relnamespace = 'anonymised'::regnamespace AND a.grantee <> c.relowner AND NOT (r.rolname = 'data_team' AND a.privilege_type = 'SELECT')")$(T -tAc "SELECT string_agg(coalesce(r.rolname, 'PUBLIC') || ':' || a.privilege_type, ' ') FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee WHERE n.nspname = 'anonymised' AND a.grantee <> n.nspowner AND NOT (r.rolname = 'data_team' AND a.privilege_type = 'USAGE')")"
+as analyst "INSERT INTO anonymised.orders VALUES (999, 1)" | grep -q 'permission denied'
+check "INSERT granted on a (writable) view is revoked: only SELECT" test $? -eq 0
+expect_eq "the data team still reads" 100 "$(as analyst 'SELECT count(*) FROM anonymised.users')"
+
+# --- 11.10: a table removed from the config is unpublished ----------------------------------
+orders_version=$(T -tAc "SELECT version_table FROM anonetl.published WHERE table_name = 'orders'")
+config "$work/c.yaml" "data_team" "$USERS
+$CASES"
+run "$work/c.yaml"; expect_eq "run without public.orders exits 0" 0 $?
+expect_eq "its view is gone" "" "$(T -tAc "SELECT to_regclass('anonymised.orders')")"
+expect_eq "its record is gone" 0 "$(T -tAc "SELECT count(*) FROM anonetl.published WHERE table_name = 'orders'")"
+expect_eq "its version table is dropped" "" "$(T -tAc "SELECT to_regclass('anonetl_data.\"$orders_version\"')")"
+check "the log says it was unpublished" grep -q '"event":"unpublished".*public.orders' "$work/run.log"
+expect_eq "the configured tables are still there" "100 30" "$(T -tAc "SELECT (SELECT count(*) FROM anonymised.users) || ' ' || (SELECT count(*) FROM anonymised.cases)")"
+
+# views of the data team on a table removed from the config: the run fails, naming them
+as analyst "CREATE VIEW sandbox.open_cases AS SELECT count(*) AS n FROM anonymised.cases" >/dev/null
+config "$work/d.yaml" "data_team" "$USERS"
+before=$(T -tAc "SELECT count(*) FROM anonymised.cases")
+run "$work/d.yaml"; rc=$?
+expect_eq "removing a table the data team's views use: exit 5" 5 "$rc"
+check "and the views are named" grep -q 'sandbox.open_cases' "$work/run.log"
+expect_eq "nothing was unpublished" "$before 30" "$(T -tAc "SELECT count(*) FROM anonymised.cases") $(as analyst 'SELECT n FROM sandbox.open_cases')"
+
+# retain_unconfigured: kept, said in every run, grants still the config's
+config "$work/e.yaml" "data_team" "$USERS" "  retain_unconfigured: true"
+run "$work/e.yaml"; expect_eq "with retain_unconfigured: true the run exits 0" 0 $?
+check "the kept table is said in the log" grep -q '"event":"unconfigured_retained".*anonymised.cases is no longer configured' "$work/run.log"
+run "$work/e.yaml"
+check "and again in the next run's log" grep -q '"event":"unconfigured_retained"' "$work/run.log"
+expect_eq "the kept table is still readable by the data team" 30 "$(as analyst 'SELECT count(*) FROM anonymised.cases')"
+config "$work/f.yaml" "auditors" "$USERS" "  retain_unconfigured: true"
+run "$work/f.yaml"
+as analyst 'SELECT n FROM sandbox.open_cases' | grep -q 'permission denied'
+check "grants on kept tables follow grant_select_to too" test $? -eq 0
+expect_eq "(and the new list reads it)" 30 "$(as auditor 'SELECT count(*) FROM anonymised.cases')"
+
+# --- 11.4: one name in two schemas ------------------------------------------------------------
+as analyst "DROP VIEW sandbox.open_cases" >/dev/null
+config "$work/g.yaml" "data_team" "$USERS
+$BILLING"
+"$ANONETL" check -c "$work/g.yaml" >"$work/g.out" 2>&1; rc=$?
+expect_eq "public.users and billing.users: check exits 2" 2 "$rc"
+check "the error names both, file:line:col, and suggests publish_as" \
+    grep -q 'g.yaml:[0-9]*:[0-9]*: tables\[1\]: billing.users and public.users (line [0-9]*:[0-9]*) would both publish as anonymised.users: .*publish_as' "$work/g.out"
+run "$work/g.yaml"; expect_eq "run refuses it too (exit 2)" 2 $?
+config "$work/h.yaml" "data_team" "$USERS
+$BILLING
+    publish_as: billing_users"
+run "$work/h.yaml"; expect_eq "with publish_as: billing_users the run exits 0" 0 $?
+expect_eq "both published, side by side" "100 40" "$(as analyst 'SELECT (SELECT count(*) FROM anonymised.users) || chr(32) || (SELECT count(*) FROM anonymised.billing_users)')"
+expect_eq "each recorded with its source" "billing_users=billing.users users=public.users" \
+    "$(T -tAc "SELECT string_agg(table_name || '=' || source_table, ' ' ORDER BY table_name) FROM anonetl.published WHERE target_schema = 'anonymised' AND table_name LIKE '%users'")"
+"$ANONETL" explain -c "$work/h.yaml" --no-source >"$work/explain.out" 2>&1
+check "explain shows the published name" grep -q 'billing.users -> anonymised.billing_users' "$work/explain.out"
+config "$work/i.yaml" "data_team" "$USERS
+$BILLING
+    publish_as: invoice_users"
+run "$work/i.yaml"; expect_eq "renamed with publish_as: exit 0" 0 $?
+expect_eq "the new name is published, the old one is gone" "40 " "$(as analyst 'SELECT count(*) FROM anonymised.invoice_users') $(T -tAc "SELECT to_regclass('anonymised.billing_users')")"
+printf 'version: 1\nsource: { dsn: x }\ntarget: { dsn: y }\nsecrets: { hash_key: { env: K } }\ntables:\n  - name: public.a\n    publish_as: b\n    columns: { x: keep }\n  - name: public.b\n    columns: { x: keep }\n' >"$work/j.yaml"
+"$ANONETL" check -c "$work/j.yaml" >"$work/j.out" 2>&1; rc=$?
+expect_eq "a publish_as equal to another table's name: check exits 2" 2 "$rc"
+
+# --- a writer that does not own the published schema ------------------------------------------
+T -c "CREATE SCHEMA not_owned; GRANT USAGE, CREATE ON SCHEMA not_owned TO anonetl_writer" >/dev/null
+sed 's/schema: anonymised/schema: not_owned/' "$work/h.yaml" >"$work/k.yaml"
+run "$work/k.yaml"; rc=$?
+expect_eq "USAGE the writer cannot grant (not the schema's owner): exit 5" 5 "$rc"
+check "and it says who must run it" grep -q 'not_owned: USAGE could not be granted to data_team.*owner' "$work/run.log"
+done_testing
