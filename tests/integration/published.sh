@@ -29,6 +29,8 @@ CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL);
 CREATE TABLE billing.users (id bigint PRIMARY KEY, email text NOT NULL, plan text);
 CREATE TABLE public.cases (id bigint PRIMARY KEY, status text);
 CREATE TABLE public.orders (id bigint PRIMARY KEY, amount int);
+CREATE TABLE public.visits (id bigint PRIMARY KEY, region text, updated_at timestamptz NOT NULL DEFAULT now());
+INSERT INTO public.visits (id, region) SELECT g, 'r' || (g % 3) FROM generate_series(1, 60) g;
 INSERT INTO public.users SELECT g, 'u' || g || '@x.org' FROM generate_series(1, 100) g;
 INSERT INTO billing.users SELECT g, 'b' || g || '@x.org', 'gold' FROM generate_series(1, 40) g;
 INSERT INTO public.cases SELECT g, 'open' FROM generate_series(1, 30) g;
@@ -70,7 +72,13 @@ BILLING="  - name: billing.users
 CASES="  - name: public.cases
     columns: { id: keep, status: keep }"
 ORDERS="  - name: public.orders
-    columns: { id: keep, amount: keep }"
+    columns: { id: keep, amount: keep }
+  - name: public.visits
+    mode: incremental
+    key: [id]
+    watermark: updated_at
+    columns: { id: keep, region: keep, updated_at: keep }
+    k_anonymity: { quasi_identifiers: [region], k: 5, on_violation: suppress }"
 run() { "$ANONETL" run -c "$1" --skip-preflight --log-format json >"$work/run.log" 2>&1; }
 
 # --- 14: the data team reads, through USAGE on the schema ----------------------------------
@@ -107,12 +115,16 @@ expect_eq "the data team still reads" 100 "$(as analyst 'SELECT count(*) FROM an
 
 # --- 11.10: a table removed from the config is unpublished ----------------------------------
 orders_version=$(T -tAc "SELECT version_table FROM anonetl.published WHERE table_name = 'orders'")
+visits_tables=$(T -tAc "SELECT version_table || ' ' || coalesce(base_table, '') FROM anonetl.published WHERE table_name = 'visits'")
 config "$work/c.yaml" "data_team" "$USERS
 $CASES"
 run "$work/c.yaml"; expect_eq "run without public.orders exits 0" 0 $?
 expect_eq "its view is gone" "" "$(T -tAc "SELECT to_regclass('anonymised.orders')")"
 expect_eq "its record is gone" 0 "$(T -tAc "SELECT count(*) FROM anonetl.published WHERE table_name = 'orders'")"
 expect_eq "its version table is dropped" "" "$(T -tAc "SELECT to_regclass('anonetl_data.\"$orders_version\"')")"
+left=""
+for v in $visits_tables; do left="$left$(T -tAc "SELECT to_regclass('anonetl_data.\"$v\"')")"; done
+expect_eq "an incremental k-anonymous table: its version and base tables are dropped ($visits_tables)" "" "$left"
 check "the log says it was unpublished" grep -q '"event":"unpublished".*public.orders' "$work/run.log"
 expect_eq "the configured tables are still there" "100 30" "$(T -tAc "SELECT (SELECT count(*) FROM anonymised.users) || ' ' || (SELECT count(*) FROM anonymised.cases)")"
 
