@@ -3,8 +3,8 @@
 #
 # Every failure below is one whose server message, DETAIL or CONTEXT quotes a row value:
 # a cast error while reading the source, a trigger or function that RAISEs with a value,
-# a notice quoting one, a check constraint or unique index on the target refusing a
-# merged row (DETAIL "Failing row contains", "Key (...)=(...)"), a trigger on the target,
+# a notice quoting one, a check constraint refusing the COPY into a new version, a check
+# constraint or unique index on the target refusing a merged row (DETAIL "Failing row contains", "Key (...)=(...)"), a trigger on the target,
 # bytes of a SQL_ASCII database that are not UTF-8. Each planted value is a needle: it must
 # not appear in the log (JSON, debug level), in anonetl.runs.error (a dump of the target)
 # nor in `status`; the SQLSTATE and the names (table, column, constraint) must.
@@ -107,6 +107,30 @@ expect_eq "bytes that are not UTF-8 in the source exit 4" 4 "$rc"
 if grep -qi '0xe9\|Jos' "$work/latin.log"; then
     not_ok "invalid byte sequence: no byte of the value in the log" "$(grep -o 'msg":"[^"]*' "$work/latin.log" | tail -2)"
 else ok "invalid byte sequence: no byte of the value in the log"; fi
+
+# --- target: the COPY into a new version refused by a check constraint -------------------
+# An event trigger adds a CHECK to every table created in anonetl_data: the server's
+# error carries the failing row (DETAIL) and the COPY line (CONTEXT).
+T >/dev/null <<SQL
+CREATE FUNCTION public.add_check() RETURNS event_trigger LANGUAGE plpgsql AS \$\$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT * FROM pg_event_trigger_ddl_commands()
+             WHERE command_tag = 'CREATE TABLE' AND schema_name = 'anonetl_data' LOOP
+        IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = r.objid AND attname = 'email') THEN
+            EXECUTE format('ALTER TABLE %s ADD CONSTRAINT no_needle CHECK (email NOT LIKE %L)',
+                           r.objid::regclass, '${N}%');
+        END IF;
+    END LOOP;
+END \$\$;
+CREATE EVENT TRIGGER add_check ON ddl_command_end EXECUTE FUNCTION public.add_check();
+SQL
+config "$work/copy.yaml" a_copy public.tickets "{ id: keep, email: { keep: { reviewed: \"test addresses\" } }, status: { hash: {} }, updated_at: keep }"
+runlog copy "$work/copy.yaml"; rc=$?
+expect_eq "the target COPY refused by a check constraint exits 5" 5 "$rc"
+no_needle "target COPY: no row or line of it in the log" "$work/copy.log"
+check "target COPY: SQLSTATE 23514 and the constraint named" grep -q '23514.*constraint no_needle' "$work/copy.log"
+T -c "DROP EVENT TRIGGER add_check" >/dev/null
 
 # --- target: an incremental merge refused by a check, a unique index, a trigger ----------
 inc="    mode: incremental
