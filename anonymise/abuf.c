@@ -13,12 +13,16 @@ void abuf_init(struct abuf *b, size_t max)
     b->cap = 0;
     b->max = max;
     b->failed = false;
+    b->secret = false;
 }
 
 void abuf_free(struct abuf *b)
 {
+    bool secret = b->secret;
+
     free(b->data);
     abuf_init(b, b->max);
+    b->secret = secret;
 }
 
 void abuf_free_secret(struct abuf *b)
@@ -26,6 +30,21 @@ void abuf_free_secret(struct abuf *b)
     if (b->data)
         OPENSSL_cleanse(b->data, b->cap);
     abuf_free(b);
+}
+
+/* realloc for a secret: a new block, the content copied, the old block wiped. */
+static char *grow_secret(char *old, size_t old_cap, size_t len, size_t cap)
+{
+    char *p = malloc(cap);
+
+    if (!p)
+        return NULL;
+    if (old) {
+        memcpy(p, old, len);
+        OPENSSL_cleanse(old, old_cap);
+        free(old);
+    }
+    return p;
 }
 
 bool abuf_grow(struct abuf *b, size_t extra)
@@ -48,7 +67,7 @@ bool abuf_grow(struct abuf *b, size_t extra)
         cap *= 2;
     if (cap > b->max + 1)
         cap = b->max + 1;
-    p = realloc(b->data, cap);
+    p = b->secret ? grow_secret(b->data, b->cap, b->len, cap) : realloc(b->data, cap);
     if (!p) {
         b->failed = true;
         return false;

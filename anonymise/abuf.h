@@ -19,6 +19,9 @@ struct abuf {
     size_t cap;
     size_t max; /* hard limit on len */
     bool failed;
+    /* Holds a secret: growing moves it to new memory and wipes the old block (no copy is
+     * left behind by realloc); free it with abuf_free_secret. */
+    bool secret;
 };
 
 void abuf_init(struct abuf *b, size_t max);

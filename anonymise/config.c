@@ -11,7 +11,9 @@
 #include "anonymise/config.h"
 
 #include <errno.h>
+#include <libpq-fe.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,20 +204,33 @@ static bool env_name_ok(const char *s)
     return true;
 }
 
-/* A DSN written in the file must not carry a password: "password=" in a keyword
- * string, or "user:password@" in a URI. The text is never quoted back. */
-static bool dsn_has_password(const char *dsn)
+/* A DSN written in the file must not carry a password: parsed the way libpq will parse
+ * it (PQconninfoParse: "password = x", quotes, URIs with user:password@ or ?password=),
+ * so no spelling slips through. sslpassword (a client key's passphrase) is a secret
+ * too. A DSN libpq cannot parse is refused as well (it would not connect). The text is
+ * never quoted back. */
+static const char *dsn_problem(const char *dsn)
 {
-    const char *scheme = strstr(dsn, "://");
-    const char *at, *colon;
+    char *errmsg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(dsn, &errmsg);
+    const char *problem = NULL;
 
-    if (strcasestr(dsn, "password="))
-        return true;
-    if (!scheme)
-        return false;
-    at = strchr(scheme + 3, '@');
-    colon = strchr(scheme + 3, ':');
-    return at && colon && colon < at;
+    if (!opts) {
+        PQfreemem(errmsg);
+        return "not a connection string libpq can read (keyword=value pairs or a "
+               "postgresql:// URI)";
+    }
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (o->val && *o->val &&
+            (strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0))
+            problem = "a DSN written in the file must not contain a password: use "
+                      "{ env: NAME }, { file: PATH } or { aws_secret: ARN }";
+    /* the option values may hold the password: wipe them before libpq frees them */
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (o->val)
+            OPENSSL_cleanse(o->val, strlen(o->val));
+    PQconninfoFree(opts);
+    return problem;
 }
 
 static bool dup_into(struct load *L, const struct yopts *v, char **dst, const char *s)
@@ -230,7 +245,7 @@ static bool dup_into(struct load *L, const struct yopts *v, char **dst, const ch
 static void parse_secret_literal(struct load *L, const struct yopts *v, const struct field *f,
                                  struct cfg_secret *sec)
 {
-    const char *s = yopts_scalar(v);
+    const char *s = yopts_scalar(v), *problem;
 
     if (!(f->flags & F_LITERAL_OK)) {
         yopts_error(v, NULL, L->err,
@@ -238,10 +253,9 @@ static void parse_secret_literal(struct load *L, const struct yopts *v, const st
                     "{ file: PATH } or { aws_secret: ARN }");
         return;
     }
-    if (dsn_has_password(s)) {
-        yopts_error(v, NULL, L->err,
-                    "a DSN written in the file must not contain a password: use "
-                    "{ env: NAME }, { file: PATH } or { aws_secret: ARN }");
+    problem = dsn_problem(s);
+    if (problem) {
+        yopts_error(v, NULL, L->err, "%s", problem);
         return;
     }
     if (dup_into(L, v, &sec->ref, s))

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "anonymise/hmac.h"
+#include "anonymise/keystrength.h"
 #include "anonymise/leakset.h"
 #include "anonymise/pgarray.h"
 #include "anonymise/rule_json.h"
@@ -903,8 +904,14 @@ static int cmd_prepare(struct audit_cmd *c, int sample)
 
     abuf_init(&c->key, 0);
     if (!secret_resolve(&c->cfg->hash_key, "secrets.hash_key", &c->key, &c->err) ||
-        !(c->hmac = hmac_key_new((const unsigned char *)c->key.data, c->key.len, &c->err)))
+        !keystrength_ok((const unsigned char *)c->key.data, c->key.len, "secrets.hash_key",
+                        &c->err) ||
+        !(c->hmac = hmac_key_new((const unsigned char *)c->key.data, c->key.len, &c->err))) {
+        abuf_free_secret(&c->key);
         return EXIT_USAGE;
+    }
+    abuf_free_secret(&c->key); /* only the prepared states stay (run.c load_key) */
+    secret_forget_env(&c->cfg->hash_key);
     if (!(c->source = source_snapshot_open(&c->cfg->source, &c->err)))
         return EXIT_SOURCE;
     c->plans = calloc(c->cfg->n_tables + 1, sizeof(*c->plans));
@@ -926,8 +933,6 @@ static int cmd_prepare(struct audit_cmd *c, int sample)
         anon_error_set(&c->err, "out of memory");
         return EXIT_INTERNAL;
     }
-    ctx.key = (const unsigned char *)c->key.data;
-    ctx.key_len = c->key.len;
     ctx.hmac = c->hmac;
     ctx.run_time = time(NULL);
     if (!audit_sample(c->audit, source_snapshot_conn(c->source), &ctx, &c->err))

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "anonymise/config.h"
 #include "etl/audit.h"
@@ -32,6 +34,24 @@ struct command {
     const char *name;
     int (*main)(int argc, char **argv);
 };
+
+/*
+ * The process holds the hash key's HMAC states and database passwords: no core file may
+ * carry them to disk, and no other process of the same user may read its memory or
+ * environment (a non-dumpable process is also closed to ptrace and /proc/PID/mem,
+ * environ). Under AddressSanitizer the leak checker must ptrace the process, so the
+ * test build keeps it dumpable; the core size limit applies to every build.
+ */
+static void no_core_dumps(void)
+{
+    struct rlimit none = {0, 0}, now;
+
+    if (getrlimit(RLIMIT_CORE, &now) != 0 || now.rlim_cur != 0 || now.rlim_max != 0)
+        (void)setrlimit(RLIMIT_CORE, &none);
+#if !defined(__SANITIZE_ADDRESS__)
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
 
 /* Options shared by every command that reads a config. */
 struct common {
@@ -368,6 +388,7 @@ int main(int argc, char **argv)
     }
     /* A peer closing a TLS or COPY socket must be an error return, not a silent death. */
     signal(SIGPIPE, SIG_IGN);
+    no_core_dumps();
     if (!aws_http_global_init(&ierr)) {
         fprintf(stderr, "anonetl: %s\n", ierr.msg);
         return EXIT_INTERNAL;

@@ -12,6 +12,7 @@
 
 #include "anonymise/config.h"
 #include "anonymise/hmac.h"
+#include "anonymise/keystrength.h"
 #include "anonymise/pgarray.h"
 #include "anonymise/utf8.h"
 #include "etl/catalog.h"
@@ -205,14 +206,19 @@ static int prepare_key(struct preview *p)
         }
         abuf_append(&p->key, rnd, sizeof(rnd));
         OPENSSL_cleanse(rnd, sizeof(rnd));
-    } else if (!secret_resolve(&p->cfg->hash_key, "secrets.hash_key", &p->key, &p->err)) {
+    } else if (!secret_resolve(&p->cfg->hash_key, "secrets.hash_key", &p->key, &p->err) ||
+               !keystrength_ok((const unsigned char *)p->key.data, p->key.len, "secrets.hash_key",
+                               &p->err)) {
         fprintf(stderr,
                 "anonetl preview: %s\n  (or --random-key: hashes then differ from "
                 "a run's)\n",
                 p->err.msg);
+        abuf_free_secret(&p->key);
         return EXIT_USAGE;
     }
+    secret_forget_env(&p->cfg->hash_key);
     p->hmac = hmac_key_new((const unsigned char *)p->key.data, p->key.len, &p->err);
+    abuf_free_secret(&p->key); /* only the prepared states stay */
     if (!p->hmac) {
         fprintf(stderr, "anonetl preview: secrets.hash_key: %s\n", p->err.msg);
         return EXIT_USAGE;
@@ -293,8 +299,8 @@ typedef bool (*preview_emit_fn)(void *arg, int r, size_t c, const struct rule_va
 static bool walk(struct preview *p, preview_emit_fn emit, void *arg)
 {
     struct rule_row row = {.plan = p->plan, .res = p->res};
-    struct rule_ctx ctx = {.key = (const unsigned char *)p->key.data,
-                           .key_len = p->key.len,
+    struct rule_ctx ctx = {.key = NULL,
+                           .key_len = 0,
                            .hmac = p->hmac,
                            .run_time = time(NULL),
                            .column = row_column,

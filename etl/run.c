@@ -9,6 +9,7 @@
  */
 #include "etl/run.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 
 #include "anonymise/hmac.h"
+#include "anonymise/keystrength.h"
 #include "etl/audit.h"
 #include "etl/configsrc.h"
 #include "etl/exitcode.h"
@@ -63,22 +65,34 @@ static void hex(const unsigned char *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-/* The key: resolved, checked, prepared; only its fingerprint prefix ever leaves here. */
+/* The key: resolved, checked (keystrength.h), prepared; only its fingerprint prefix ever
+ * leaves here. The raw key lives only until the end of load_key: once the HMAC states
+ * are prepared, its bytes are wiped, and a key read from the environment is wiped from
+ * the process environment too (it would otherwise stay in /proc/self/environ). */
 static int load_key(struct run *r)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
+    int code = EXIT_USAGE;
 
     abuf_init(&r->key, 0);
     if (!secret_resolve(&r->cfg->hash_key, "secrets.hash_key", &r->key, &r->err))
-        return EXIT_USAGE;
+        goto out;
+    if (!keystrength_ok((const unsigned char *)r->key.data, r->key.len, "secrets.hash_key",
+                        &r->err))
+        goto out;
     r->hmac = hmac_key_new((const unsigned char *)r->key.data, r->key.len, &r->err);
     if (!r->hmac)
-        return EXIT_USAGE;
+        goto out;
     EVP_Digest(r->key.data, r->key.len, md, &mdlen, EVP_sha256(), NULL);
     hex(md, 8, r->key_fingerprint);
+    OPENSSL_cleanse(md, sizeof(md));
     hex(r->cfg->fingerprint, 32, r->config_fingerprint);
-    return EXIT_OK;
+    code = EXIT_OK;
+out:
+    abuf_free_secret(&r->key);
+    secret_forget_env(&r->cfg->hash_key);
+    return code;
 }
 
 /* The lock first: two runs bootstrapping a fresh target at once would race on its
@@ -485,8 +499,8 @@ static int copy_and_merge(struct run *r, const struct worker_setup *ws, struct c
 static int start_audit(struct run *r)
 {
     const struct table_plan **plans = calloc(r->n_tables + 1, sizeof(*plans));
-    struct rule_ctx ctx = {.key = (const unsigned char *)r->key.data,
-                           .key_len = r->key.len,
+    struct rule_ctx ctx = {.key = NULL, /* wiped: the prepared states only */
+                           .key_len = 0,
                            .hmac = r->hmac,
                            .run_time = r->started};
 
@@ -531,8 +545,8 @@ static int copy_tables(struct run *r, struct publish_request *pub)
         .cfg = r->cfg,
         .snapshot = r->source,
         .leader_target = r->target,
-        .key = (const unsigned char *)r->key.data,
-        .key_len = r->key.len,
+        .key = NULL, /* wiped: the rules use the prepared states (hmac) only */
+        .key_len = 0,
         .hmac = r->hmac,
         .run_time = r->started,
         .run_id = r->run_id,

@@ -2,28 +2,72 @@
 #include "etl/secret.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "etl/awsauth.h"
 
 #define SECRET_MAX (64 * 1024)
 
+/* As ssh does for a private key: a regular file, owned by us or root, that no group or
+ * other user may read or write. Checked on the open descriptor (no race with a rename). */
+static bool secret_file_private(int fd, const char *path, const char *what, struct anon_error *err)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) != 0) {
+        anon_error_set(err, "%s: cannot stat secret file %s: %s", what, path, strerror(errno));
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        anon_error_set(err, "%s: secret file %s is not a regular file", what, path);
+        return false;
+    }
+    if (st.st_uid != geteuid() && st.st_uid != 0) {
+        anon_error_set(err,
+                       "%s: secret file %s belongs to another user (uid %u): it must be ours "
+                       "(uid %u) or root's",
+                       what, path, (unsigned)st.st_uid, (unsigned)geteuid());
+        return false;
+    }
+    if (st.st_mode & 077) {
+        anon_error_set(err,
+                       "%s: secret file %s is open to group or others (mode %04o): "
+                       "chmod 600 %s",
+                       what, path, (unsigned)(st.st_mode & 07777), path);
+        return false;
+    }
+    return true;
+}
+
 static bool read_secret_file(const char *path, const char *what, struct abuf *out,
                              struct anon_error *err)
 {
     char chunk[4096];
-    size_t n;
-    FILE *f = fopen(path, "rb");
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-    if (!f) {
+    if (fd < 0) {
         anon_error_set(err, "%s: cannot open secret file %s: %s", what, path, strerror(errno));
         return false;
     }
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        abuf_append(out, chunk, n);
-    fclose(f);
+    if (!secret_file_private(fd, path, what, err)) {
+        close(fd);
+        return false;
+    }
+    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+        abuf_append(out, chunk, (size_t)n);
+    OPENSSL_cleanse(chunk, sizeof(chunk));
+    close(fd);
+    if (n < 0) {
+        anon_error_set(err, "%s: cannot read secret file %s: %s", what, path, strerror(errno));
+        return false;
+    }
     if (abuf_failed(out)) {
         anon_error_set(err, "%s: secret file %s is larger than %d bytes", what, path, SECRET_MAX);
         return false;
@@ -41,6 +85,7 @@ bool secret_resolve(const struct cfg_secret *s, const char *what, struct abuf *o
 
     abuf_reset(out);
     out->max = SECRET_MAX;
+    out->secret = true;
     switch (s->kind) {
     case CFG_SECRET_NONE:
         anon_error_set(err, "%s: no value configured", what);
@@ -71,4 +116,14 @@ bool secret_resolve(const struct cfg_secret *s, const char *what, struct abuf *o
     }
     abuf_cstr(out);
     return true;
+}
+
+void secret_forget_env(const struct cfg_secret *s)
+{
+    char *v;
+
+    if (s->kind != CFG_SECRET_ENV || !(v = getenv(s->ref)))
+        return;
+    OPENSSL_cleanse(v, strlen(v));
+    unsetenv(s->ref);
 }

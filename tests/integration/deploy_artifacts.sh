@@ -331,7 +331,7 @@ svc=deploy/anonetl.service
 for want in 'Type=oneshot' 'SuccessExitStatus=7' 'ProtectSystem=strict' 'NoNewPrivileges=yes' \
     'PrivateTmp=yes' 'ProtectHome=yes' 'CapabilityBoundingSet=' \
     'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' 'DynamicUser=yes' \
-    'EnvironmentFile=/etc/anonetl/anonetl.env'; do
+    'EnvironmentFile=/etc/anonetl/anonetl.env' 'LimitCORE=0' 'SystemCallErrorNumber=EPERM'; do
     check "anonetl.service: $want" grep -qxF "$want" $svc
 done
 for want in 'Persistent=true' 'Unit=anonetl.service'; do

@@ -288,6 +288,75 @@ static void secrets_are_not_read(void **state)
     config_free(cfg);
 }
 
+/* Issue 10.9: a password in a literal DSN is found however it is written, because the DSN
+ * is parsed the way libpq parses it (PQconninfoParse), not searched for "password=". The
+ * message never quotes the DSN. */
+static void dsn_passwords(void **state)
+{
+    static const char *const refused[] = {
+        "host=db dbname=anon password=hunter2",
+        "host=db dbname=anon password = hunter2",
+        "host=db dbname=anon password  =hunter2",
+        "host=db dbname=anon password= 'hunter 2'",
+        "host=db\tpassword\t=\thunter2",
+        "host=db sslpassword=hunter2",
+        "postgresql://reader:hunter2@db.internal/app",
+        "postgres://reader:hunter2@db.internal:5432/app?sslmode=verify-full",
+        "postgresql://reader@db.internal/app?password=hunter2",
+        "postgresql://db.internal/app?sslmode=require&password=hunter2",
+        "postgresql://reader:hunter2@/app?host=/var/run/postgresql",
+    };
+    static const char *const accepted[] = {
+        "host=db dbname=anon user=reader",
+        "host=db dbname=anon user=reader passfile=/etc/anonetl/pgpass",
+        "postgresql://reader@db.internal/app?sslmode=verify-full",
+        "host=db dbname='my password=x'",
+        "",
+    };
+    char text[1024];
+    struct anon_error err;
+    struct config *cfg;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        snprintf(
+            text, sizeof(text),
+            "version: 1\nsource: { dsn: \"%s\" }\ntarget: { dsn: { env: T } }\n"
+            "secrets: { hash_key: { env: K } }\ntables: [{ name: t, columns: { id: keep } }]\n",
+            refused[i]);
+        anon_error_clear(&err);
+        cfg = NULL;
+        if (config_load_buffer("dsn.yaml", text, strlen(text), &cfg, &err)) {
+            config_free(cfg);
+            fail_msg("accepted a DSN with a password: %s", refused[i]);
+        }
+        if (!strstr(err.msg, "must not contain a password") || strstr(err.msg, "hunter"))
+            fail_msg("%s -> %s", refused[i], err.msg);
+    }
+    for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+        snprintf(
+            text, sizeof(text),
+            "version: 1\nsource: { dsn: \"%s\" }\ntarget: { dsn: { env: T } }\n"
+            "secrets: { hash_key: { env: K } }\ntables: [{ name: t, columns: { id: keep } }]\n",
+            accepted[i]);
+        anon_error_clear(&err);
+        cfg = NULL;
+        if (!config_load_buffer("dsn.yaml", text, strlen(text), &cfg, &err))
+            fail_msg("refused %s: %s", accepted[i], err.msg);
+        config_free(cfg);
+    }
+    /* not a DSN at all: refused without quoting it */
+    snprintf(text, sizeof(text),
+             "version: 1\nsource: { dsn: \"host=db PASSWORD=hunter2\" }\n"
+             "target: { dsn: { env: T } }\nsecrets: { hash_key: { env: K } }\n"
+             "tables: [{ name: t, columns: { id: keep } }]\n");
+    anon_error_clear(&err);
+    cfg = NULL;
+    assert_false(config_load_buffer("dsn.yaml", text, strlen(text), &cfg, &err));
+    assert_non_null(strstr(err.msg, "not a connection string libpq can read"));
+    assert_null(strstr(err.msg, "hunter"));
+}
+
 static void missing_file(void **state)
 {
     struct anon_error err;
@@ -472,6 +541,7 @@ int main(void)
         cmocka_unit_test(fingerprints),
         cmocka_unit_test(durations),
         cmocka_unit_test(suggestions),
+        cmocka_unit_test(dsn_passwords),
     };
     enum { MAX_BAD = 120 };
     struct CMUnitTest tests[MAX_BAD + sizeof(fixed) / sizeof(fixed[0])];
