@@ -39,8 +39,9 @@ san "status --json" 0 "$BIN" status -c "$work/demo.yaml" --json
 # The leak audit: a clean run on two workers, a planted leak (exit 6), the command.
 sed 's/^tables:/run:\n  audit: { sample: 200 }\n\ntables:/' "$work/demo.yaml" >"$work/audit.yaml"
 san "run with the leak audit, --jobs 2" 0 "$BIN" run -c "$work/audit.yaml" --skip-preflight --jobs 2
-sed 's/^\(      body:\) .*/\1 keep/' "$work/audit.yaml" >"$work/leak.yaml"
+sed 's/^\(      body:\) .*/\1 { keep: { reviewed: "planted leak (test)" } }/' "$work/audit.yaml" >"$work/leak.yaml"
 san "run with a planted leak: the audit stops it" 6 "$BIN" run -c "$work/leak.yaml" --skip-preflight
+check "the planted leak was stopped by the audit" grep -q "leak audit" "$work/err"
 san "audit" 0 "$BIN" audit -c "$work/audit.yaml" --sample 100
 
 # Incremental runs: pieces merged while the copy goes on (one and two workers, soft
