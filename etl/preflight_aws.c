@@ -215,6 +215,7 @@ static void job_build(const struct config *cfg, bool want, struct pfaws_input *s
     }
     j->ip = id->ip;
     j->eni = id->eni[0] ? id->eni : NULL;
+    j->mac = id->mac[0] ? id->mac : NULL;
     j->subnet = id->subnet[0] ? id->subnet : NULL;
     j->vpc = id->vpc[0] ? id->vpc : NULL;
     for (size_t i = 0; i < id->n_groups; i++)

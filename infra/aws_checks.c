@@ -365,7 +365,9 @@ static void route_ok(struct run *r, const struct aws_route_spec *spec,
 {
     const struct ec2_peering *p = aws_view_peering(&r->v, spec->peering);
     const struct ec2_vpc_side *peer = p ? aws_peer_side(p, t->vpc_id) : NULL;
-    const struct ec2_route *inner = aws_route_inner_conflict(t, want, h->route);
+    struct aws_route_conflict inner;
+    bool has_inner = aws_route_inner_conflict(&r->v, t, want, h->route, &inner);
+    char part[CIDR_TEXT_MAX], args[96], what[128];
     struct check_result *c;
 
     if (p && strcmp(p->status, "active") != 0) {
@@ -393,18 +395,43 @@ static void route_ok(struct run *r, const struct aws_route_spec *spec,
                             "peer VPC's CIDR");
         return;
     }
-    if (inner) {
-        c = check_report_add(r->rep, "route", subject, sev);
-        check_result_detail(c,
-                            "%s goes via %s, but the more specific route %s goes via %s (%s): "
-                            "that part of %s does not take the peering",
-                            spec->destination, spec->peering, aws_route_dest_text(inner),
-                            inner->target[0] ? inner->target : "?",
-                            inner->state[0] ? inner->state : "active", spec->destination);
-        check_result_fix(c,
-                         "aws ec2 replace-route --route-table-id %s --destination-cidr-block %s "
-                         "--vpc-peering-connection-id %s --region %s (or delete that route)",
-                         t->id, aws_route_dest_text(inner), spec->peering, region_or(NULL, r));
+    if (has_inner) {
+        bool appliance = aws_route_target_kind(inner.route) == AWS_TARGET_APPLIANCE &&
+                         aws_route_active(inner.route);
+        cidr_format(&inner.dest, part, sizeof(part));
+        snprintf(what, sizeof(what), "%s%s%s%s", aws_route_dest_text(inner.route),
+                 inner.via_prefix_list ? " (entry " : "", inner.via_prefix_list ? part : "",
+                 inner.via_prefix_list ? ")" : "");
+        c = check_report_add(r->rep, "route", subject, appliance ? CHECK_WARN : sev);
+        if (appliance)
+            check_result_detail(c,
+                                "%s goes via %s, but the more specific route %s goes via %s (%s): "
+                                "that part of %s goes through it, and the analysis does not "
+                                "follow it",
+                                spec->destination, spec->peering, what, inner.route->target,
+                                aws_route_target_what(inner.route), spec->destination);
+        else
+            check_result_detail(c,
+                                "%s goes via %s, but the more specific route %s goes via %s "
+                                "(%s): that part of %s does not take the peering",
+                                spec->destination, spec->peering, what,
+                                inner.route->target[0] ? inner.route->target : "?",
+                                inner.route->state[0] ? inner.route->state : "active",
+                                spec->destination);
+        if (inner.via_prefix_list) /* a static route wins over a prefix list's entry */
+            check_result_fix(c,
+                             "%saws ec2 create-route --route-table-id %s --destination-cidr-block "
+                             "%s --vpc-peering-connection-id %s --region %s",
+                             appliance ? "if that part must not go through it: " : "", t->id, part,
+                             spec->peering, region_or(NULL, r));
+        else {
+            aws_route_dest_args(inner.route, args, sizeof(args));
+            check_result_fix(c,
+                             "%saws ec2 replace-route --route-table-id %s %s "
+                             "--vpc-peering-connection-id %s --region %s (or delete that route)",
+                             appliance ? "if that part must not go through it: " : "", t->id, args,
+                             spec->peering, region_or(NULL, r));
+        }
         return;
     }
     c = check_report_add(r->rep, "route", subject, CHECK_PASS);
@@ -449,7 +476,8 @@ static void route_verdict(struct run *r, const struct aws_route_spec *spec,
     struct infra_error ignored;
     struct check_result *c;
     struct cidr want;
-    bool exact;
+    bool exact, appliance;
+    char args[96];
 
     if (!spec->destination || !cidr_parse(spec->destination, &want, &ignored)) {
         c = check_report_add(r->rep, "route", subject, CHECK_FAIL);
@@ -471,75 +499,125 @@ static void route_verdict(struct run *r, const struct aws_route_spec *spec,
         return;
     }
     exact = !h.via_prefix_list && cidr_equal(&h.dest, &want);
-    if (!aws_route_active(h.route)) {
-        c = check_report_add(r->rep, "route", subject, sev);
-        check_result_detail(c, "route %s via %s is %s (its target is gone or not active)",
-                            aws_route_dest_text(h.route),
-                            h.route->target[0] ? h.route->target : "?", h.route->state);
-        check_result_fix(c,
-                         "point it at the peering: aws ec2 replace-route --route-table-id %s "
-                         "--destination-cidr-block %s --vpc-peering-connection-id %s "
-                         "--region %s",
-                         t->id, aws_route_dest_text(h.route), spec->peering, reg);
-        return;
-    }
-    if (spec->peering && strcmp(h.route->pcx, spec->peering) == 0) {
+    if (spec->peering && strcmp(h.route->pcx, spec->peering) == 0 && aws_route_active(h.route)) {
         route_ok(r, spec, t, &h, &want, sev, subject);
         return;
     }
-    if (route_via_allowed_tgw(r, t, &h, subject))
+    if (aws_route_active(h.route) && route_via_allowed_tgw(r, t, &h, subject))
         return;
-    c = check_report_add(r->rep, "route", subject, sev);
-    check_result_detail(c, "traffic to %s takes route %s via %s, not %s", spec->destination,
-                        aws_route_dest_text(h.route), h.route->target[0] ? h.route->target : "?",
-                        spec->peering);
+    appliance = aws_route_active(h.route) && aws_route_target_kind(h.route) == AWS_TARGET_APPLIANCE;
+    c = check_report_add(r->rep, "route", subject, appliance ? CHECK_WARN : sev);
+    if (!aws_route_active(h.route))
+        check_result_detail(c, "route %s via %s is %s (its target is gone or not active)",
+                            aws_route_dest_text(h.route),
+                            h.route->target[0] ? h.route->target : "?", h.route->state);
+    else if (appliance)
+        check_result_detail(c,
+                            "traffic to %s takes route %s via %s (%s), not %s: the analysis "
+                            "does not follow it",
+                            spec->destination, aws_route_dest_text(h.route), h.route->target,
+                            aws_route_target_what(h.route), spec->peering);
+    else
+        check_result_detail(c, "traffic to %s takes route %s via %s, not %s", spec->destination,
+                            aws_route_dest_text(h.route),
+                            h.route->target[0] ? h.route->target : "?", spec->peering);
+    /* the route for exactly this block is replaced; a wider one, or a prefix list's entry,
+     * is beaten by a route for the block itself (longest match, then static first) */
+    aws_route_dest_args(h.route, args, sizeof(args));
     if (exact)
         check_result_fix(c,
-                         "aws ec2 replace-route --route-table-id %s "
-                         "--destination-cidr-block %s --vpc-peering-connection-id %s "
-                         "--region %s",
-                         t->id, aws_route_dest_text(h.route), spec->peering, reg);
+                         "%saws ec2 replace-route --route-table-id %s %s "
+                         "--vpc-peering-connection-id %s --region %s",
+                         appliance ? "if it must not go through it: " : "", t->id, args,
+                         spec->peering, reg);
     else
         check_result_fix(c,
-                         "add the more specific route: anonetl preflight --repair --yes, "
-                         "or aws ec2 create-route --route-table-id %s "
+                         "%sadd the more specific route: anonetl preflight --repair "
+                         "--yes, or aws ec2 create-route --route-table-id %s "
                          "--destination-cidr-block %s --vpc-peering-connection-id %s "
                          "--region %s",
-                         t->id, spec->destination, spec->peering, reg);
+                         appliance ? "if it must not go through it, " : "", t->id,
+                         spec->destination, spec->peering, reg);
 }
 
-/* A configured table in the job's (or a database's) VPC that its subnet does not use. */
-static bool route_table_unused(struct run *r, const struct ec2_route_table *t, const char *subject)
+/* Does any database address of the path input lie in dest? *known: any address at all. */
+static bool db_addr_in(const struct aws_path_input *pi, const struct cidr *dest, bool *known)
 {
-    const struct ec2_network_interface *who[1 + AWS_VIEW_MAX_IPS];
-    size_t n = 0;
+    struct cidr a;
 
-    if (r->job_eni)
-        who[n++] = r->job_eni;
-    for (size_t i = 0; i < r->v.enis.n && n < sizeof(who) / sizeof(who[0]); i++)
-        if (&r->v.enis.items[i] != r->job_eni)
-            who[n++] = &r->v.enis.items[i];
-    for (size_t i = 0; i < n; i++) {
-        const struct ec2_route_table *used;
-        struct check_result *c;
-        bool explicit_assoc;
-        if (strcmp(who[i]->vpc_id, t->vpc_id) != 0 || !aws_view_has_vpc(&r->v, t->vpc_id))
-            continue;
-        used = aws_view_subnet_table(&r->v, who[i]->vpc_id, who[i]->subnet_id, &explicit_assoc);
-        if (!used || used == t)
-            return false;
-        c = check_report_add(r->rep, "route", subject, CHECK_WARN);
-        check_result_detail(c,
-                            "%s is not the table of %s's subnet %s, which uses %s (%s): no "
-                            "packet of %s takes this table (see path.route)",
-                            t->id, who[i] == r->job_eni ? "the job" : "the database",
-                            who[i]->subnet_id, used->id,
-                            explicit_assoc ? "explicit association" : "the VPC's main table",
-                            who[i] == r->job_eni ? "the job" : "the database");
-        check_result_fix(c, "point aws.routes[].route_table at %s, or associate %s with %s",
-                         used->id, who[i]->subnet_id, t->id);
-        return true;
-    }
+    *known = false;
+    for (size_t i = 0; pi && i < pi->n_endpoints; i++)
+        for (size_t j = 0; j < pi->endpoints[i].n_addrs; j++) {
+            if (!cidr_parse_addr(pi->endpoints[i].addrs[j], &a))
+                continue;
+            *known = true;
+            if (cidr_covers(dest, &a))
+                return true;
+        }
+    return false;
+}
+
+/* WARN when the subnet of `who` uses another table than t; true when it said so. */
+static bool table_not_used_by(struct run *r, const struct ec2_route_table *t,
+                              const struct ec2_network_interface *who, bool is_job,
+                              const char *subject)
+{
+    bool explicit_assoc;
+    const struct ec2_route_table *used =
+        aws_view_subnet_table(&r->v, who->vpc_id, who->subnet_id, &explicit_assoc);
+    struct check_result *c;
+
+    if (!used || used == t)
+        return false;
+    c = check_report_add(r->rep, "route", subject, CHECK_WARN);
+    check_result_detail(c,
+                        "%s is not the table of %s's subnet %s, which uses %s (%s): no packet "
+                        "of %s takes this table (see path.route)",
+                        t->id, is_job ? "the job" : "the database", who->subnet_id, used->id,
+                        explicit_assoc ? "explicit association" : "the VPC's main table",
+                        is_job ? "the job" : "the database");
+    check_result_fix(c, "point aws.routes[].route_table at %s, or associate %s with %s", used->id,
+                     who->subnet_id, t->id);
+    return true;
+}
+
+/*
+ * A configured table (in a VPC whose tables are all in the view) that no packet of this
+ * route takes. The route's senders are the job, when it is in the table's VPC and sends to
+ * the destination (a database address inside it, or no address known), and a database in
+ * the table's VPC when it replies to the job inside the destination. A database beside the
+ * job (the target in the job's VPC) sends nothing to a peer VPC's range: it is no sender.
+ */
+static bool route_table_unused(struct run *r, const struct ec2_route_table *t,
+                               const struct aws_route_spec *spec, const char *subject)
+{
+    const struct aws_path_input *pi = r->in->path;
+    const struct ec2_network_interface *job = r->job_eni;
+    const char *job_ip = job && pi && pi->job.ip ? pi->job.ip
+                         : job                   ? job->private_ip
+                         : pi                    ? pi->job.ip
+                                                 : NULL;
+    const char *job_vpc = job ? job->vpc_id : pi ? pi->job.vpc : NULL;
+    const char *job_subnet = job ? job->subnet_id : pi ? pi->job.subnet : NULL;
+    struct infra_error ignored;
+    struct cidr dest, ja;
+    bool any_db, to_db;
+
+    if (!aws_view_has_vpc(&r->v, t->vpc_id) || !spec->destination ||
+        !cidr_parse(spec->destination, &dest, &ignored))
+        return false;
+    to_db = db_addr_in(pi, &dest, &any_db);
+    if (job && strcmp(job->vpc_id, t->vpc_id) == 0 && (to_db || !any_db))
+        return table_not_used_by(r, t, job, true, subject);
+    if (!job_ip || !cidr_parse_addr(job_ip, &ja) || !cidr_covers(&dest, &ja))
+        return false;
+    for (size_t i = 0; pi && i < pi->n_endpoints; i++)
+        for (size_t j = 0; j < pi->endpoints[i].n_addrs; j++) {
+            const struct ec2_network_interface *db =
+                aws_path_db_eni(&r->v, job_vpc, job_subnet, pi->endpoints[i].addrs[j], NULL);
+            if (db && strcmp(db->vpc_id, t->vpc_id) == 0)
+                return table_not_used_by(r, t, db, false, subject);
+        }
     return false;
 }
 
@@ -563,7 +641,7 @@ static void check_route(struct run *r, const struct aws_route_spec *spec)
         return;
     }
     route_verdict(r, spec, t, sev, subject);
-    (void)route_table_unused(r, t, subject);
+    (void)route_table_unused(r, t, spec, subject);
 }
 
 /* ---- security groups ---- */
@@ -822,7 +900,7 @@ bool aws_checks_run(struct ec2 *ec2, const struct aws_check_input *in, struct ch
         goto out;
     }
     if (in->path)
-        r.job_eni = aws_path_job_eni(&r.v, &in->path->job);
+        r.job_eni = aws_path_job_eni(&r.v, &in->path->job, NULL);
     for (size_t i = 0; !in->skip_configured && i < in->n_peerings; i++) {
         check_peering_status(&r, &in->peerings[i]);
         check_dns(&r, &in->peerings[i]);

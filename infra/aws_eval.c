@@ -88,24 +88,101 @@ void aws_route_match(const struct aws_view *v, const struct ec2_route_table *t,
     }
 }
 
-const struct ec2_route *aws_route_inner_conflict(const struct ec2_route_table *t,
-                                                 const struct cidr *outer,
-                                                 const struct ec2_route *via)
+static bool conflicts(const struct ec2_route *r, const struct ec2_route *via)
+{
+    return !aws_route_active(r) || strcmp(r->target, via->target) != 0;
+}
+
+bool aws_route_inner_conflict(const struct aws_view *v, const struct ec2_route_table *t,
+                              const struct cidr *outer, const struct ec2_route *via,
+                              struct aws_route_conflict *out)
 {
     struct infra_error ignored;
 
+    memset(out, 0, sizeof(*out));
     for (size_t i = 0; via && i < t->n_routes; i++) {
         const struct ec2_route *r = &t->routes[i];
+        const struct aws_prefix_list *pl;
         struct cidr c;
-        if (r == via || !(r->dest_cidr[0] || r->dest_ipv6_cidr[0]) ||
-            !cidr_parse(aws_route_dest_text(r), &c, &ignored))
+        if (r == via || !conflicts(r, via))
             continue;
-        if (c.prefix <= outer->prefix || !cidr_covers(outer, &c))
-            continue;
-        if (!aws_route_active(r) || strcmp(r->target, via->target) != 0)
-            return r;
+        if (r->dest_cidr[0] || r->dest_ipv6_cidr[0]) {
+            if (!cidr_parse(aws_route_dest_text(r), &c, &ignored) || c.prefix <= outer->prefix ||
+                !cidr_covers(outer, &c))
+                continue;
+            *out = (struct aws_route_conflict){r, c, false};
+            return true;
+        }
+        pl = v && r->dest_prefix_list[0] ? aws_view_prefix_list(v, r->dest_prefix_list) : NULL;
+        for (size_t j = 0; pl && !pl->fetch.failed && j < pl->entries.n; j++)
+            if (cidr_parse(pl->entries.cidrs[j], &c, &ignored) && c.prefix > outer->prefix &&
+                cidr_covers(outer, &c)) {
+                *out = (struct aws_route_conflict){r, c, true};
+                return true;
+            }
     }
-    return NULL;
+    return false;
+}
+
+void aws_route_dest_args(const struct ec2_route *r, char *buf, size_t size)
+{
+    if (r->dest_cidr[0])
+        snprintf(buf, size, "--destination-cidr-block %s", r->dest_cidr);
+    else if (r->dest_ipv6_cidr[0])
+        snprintf(buf, size, "--destination-ipv6-cidr-block %s", r->dest_ipv6_cidr);
+    else
+        snprintf(buf, size, "--destination-prefix-list-id %s", r->dest_prefix_list);
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+enum aws_target_kind aws_route_target_kind(const struct ec2_route *r)
+{
+    static const char *const exits[] = {"igw-", "eigw-", "nat-", "vgw-", "lgw-", "cagw-", NULL};
+    static const char *const appliances[] = {"eni-", "i-", "vpce-", "arn:", NULL};
+
+    if (strcmp(r->target, "local") == 0)
+        return AWS_TARGET_LOCAL;
+    if (r->pcx[0] || starts(r->target, "pcx-"))
+        return AWS_TARGET_PEERING;
+    if (starts(r->target, "tgw-"))
+        return AWS_TARGET_TGW;
+    for (size_t i = 0; exits[i]; i++)
+        if (starts(r->target, exits[i]))
+            return AWS_TARGET_EXIT;
+    for (size_t i = 0; appliances[i]; i++)
+        if (starts(r->target, appliances[i]))
+            return AWS_TARGET_APPLIANCE;
+    return r->target[0] ? AWS_TARGET_APPLIANCE : AWS_TARGET_NONE;
+}
+
+const char *aws_route_target_what(const struct ec2_route *r)
+{
+    static const struct {
+        const char *prefix, *what;
+    } names[] = {
+        {"local", "the VPC itself"},
+        {"pcx-", "a VPC peering"},
+        {"tgw-", "a transit gateway"},
+        {"igw-", "an internet gateway"},
+        {"eigw-", "an egress-only internet gateway"},
+        {"nat-", "a NAT gateway"},
+        {"vgw-", "a VPN gateway"},
+        {"lgw-", "a local gateway"},
+        {"cagw-", "a carrier gateway"},
+        {"eni-", "a network interface (an appliance: firewall, proxy)"},
+        {"i-", "an instance (an appliance: firewall, proxy)"},
+        {"vpce-", "a Gateway Load Balancer or Network Firewall endpoint"},
+        {"arn:", "a Cloud WAN core network"},
+    };
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (starts(r->target, names[i].prefix))
+            return names[i].what;
+    return r->target[0] ? "another target" : "no target";
 }
 
 /* ---- security groups ---- */
@@ -168,6 +245,8 @@ static bool perm_allows(const struct aws_view *v, const struct ec2_ip_permission
     for (size_t i = 0; i < p->n_groups; i++) {
         const struct ec2_sg_ref *ref = &p->groups[i];
         const char *st;
+        if (party->groups_unknown && !out->unknown_group[0])
+            snprintf(out->unknown_group, sizeof(out->unknown_group), "%s", ref->group_id);
         if (!party_has_group(party, ref->group_id))
             continue;
         st = ref_peering_status(v, ref);

@@ -39,15 +39,40 @@ struct aws_route_hit {
  * for the route that covers all of it). */
 void aws_route_match(const struct aws_view *v, const struct ec2_route_table *t,
                      const struct cidr *dest, struct aws_route_hit *hit);
-/* A route strictly inside `outer` (more specific than it) that does not go where `via`
- * goes, or is not active: part of the block is routed elsewhere. NULL when none. */
-const struct ec2_route *aws_route_inner_conflict(const struct ec2_route_table *t,
-                                                 const struct cidr *outer,
-                                                 const struct ec2_route *via);
+/* A route (or a prefix-list route's entry) strictly inside `outer` (more specific than it)
+ * that does not go where `via` goes, or is not active: part of the block is routed
+ * elsewhere. False when there is none. */
+struct aws_route_conflict {
+    const struct ec2_route *route;
+    struct cidr dest;     /* the route's block, or its prefix list's entry */
+    bool via_prefix_list; /* dest is an entry of route->dest_prefix_list */
+};
+bool aws_route_inner_conflict(const struct aws_view *v, const struct ec2_route_table *t,
+                              const struct cidr *outer, const struct ec2_route *via,
+                              struct aws_route_conflict *out);
 /* The route's destination as text: CIDR, IPv6 CIDR or prefix list id. */
 const char *aws_route_dest_text(const struct ec2_route *r);
+/* The route's destination as aws CLI arguments: "--destination-cidr-block 10.0.0.0/16",
+ * "--destination-ipv6-cidr-block ...", "--destination-prefix-list-id pl-..." */
+void aws_route_dest_args(const struct ec2_route *r, char *buf, size_t size);
 /* "active" unless the route says otherwise. */
 bool aws_route_active(const struct ec2_route *r);
+
+/* Where a route's target sends a packet, for the path: */
+enum aws_target_kind {
+    AWS_TARGET_NONE = 0,  /* no target */
+    AWS_TARGET_LOCAL,     /* the VPC itself */
+    AWS_TARGET_PEERING,   /* a VPC peering (route->pcx) */
+    AWS_TARGET_TGW,       /* a transit gateway */
+    AWS_TARGET_APPLIANCE, /* a hop the analysis cannot follow: an interface or instance (a
+                             firewall, a proxy), a Gateway Load Balancer or Network Firewall
+                             endpoint (vpce-), a Cloud WAN core network */
+    AWS_TARGET_EXIT,      /* out of the VPCs: internet, egress-only, NAT, VPN, local and
+                             carrier gateways */
+};
+enum aws_target_kind aws_route_target_kind(const struct ec2_route *r);
+/* "an internet gateway", "a network interface (an appliance)", ... */
+const char *aws_route_target_what(const struct ec2_route *r);
 
 /* ---- security groups ---- */
 
@@ -56,6 +81,7 @@ struct aws_party {
     struct cidr addr; /* the host address */
     const char *const *groups;
     size_t n_groups;
+    bool groups_unknown; /* its groups cannot be known (an interface not visible) */
 };
 
 struct aws_sg_verdict {
@@ -67,6 +93,9 @@ struct aws_sg_verdict {
      * reference to one of the party's groups over a peering that is not active */
     char unknown_prefix_list[EC2_ID_MAX];
     char stale_reference[96];
+    /* when not allowed and the party's groups are unknown: a group a rule for the port
+     * references, which the party may belong to */
+    char unknown_group[EC2_ID_MAX];
 };
 
 /* Do the groups (inbound rules when !egress) allow TCP `port` with the party? */

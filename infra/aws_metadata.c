@@ -50,6 +50,27 @@ static bool is_aws_id(const char *s, size_t n, const char *prefix)
     return true;
 }
 
+/* "0a:1b:2c:3d:4e:5f" */
+static bool is_mac(const char *s)
+{
+    if (!s || strlen(s) != 17)
+        return false;
+    for (size_t i = 0; i < 17; i++)
+        if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* A MAC into out, lowercase (as EC2 writes macAddress). */
+static void set_mac(char *out, size_t size, const char *mac)
+{
+    size_t i;
+
+    for (i = 0; mac[i] && i + 1 < size; i++)
+        out[i] = (char)tolower((unsigned char)mac[i]);
+    out[i] = '\0';
+}
+
 static struct aws_http_options metadata_options(void)
 {
     struct aws_http_options o;
@@ -90,6 +111,8 @@ static char *fetch(const char *method, const char *url, const char *const *hdrs,
 
 /* ---- ECS task metadata v4 ---- */
 
+/* The first container network in awsvpc mode with an IPv4 address; its MAC from any
+ * network with that address (Fargate lists it on the pause container's network only). */
 static bool first_awsvpc_ip(json_t *containers, struct aws_job_identity *out, bool *other_mode)
 {
     size_t i, j;
@@ -102,17 +125,19 @@ static bool first_awsvpc_ip(json_t *containers, struct aws_job_identity *out, bo
             const char *mode = json_string_value(json_object_get(net, "NetworkMode"));
             const char *ip =
                 json_string_value(json_array_get(json_object_get(net, "IPv4Addresses"), 0));
+            const char *mac = json_string_value(json_object_get(net, "MACAddress"));
             if (mode && strcmp(mode, "awsvpc") != 0) {
                 *other_mode = true;
                 continue;
             }
-            if (!is_ipv4(ip))
+            if (!is_ipv4(ip) || (out->ip[0] && strcmp(out->ip, ip) != 0))
                 continue;
             snprintf(out->ip, sizeof(out->ip), "%s", ip);
-            return true;
+            if (is_mac(mac) && !out->mac[0])
+                set_mac(out->mac, sizeof(out->mac), mac);
         }
     }
-    return false;
+    return out->ip[0] != '\0';
 }
 
 bool aws_metadata_parse_ecs_task(const char *json, size_t len, struct aws_job_identity *out,
@@ -254,9 +279,9 @@ static bool imds_identity(struct imds *m, struct aws_job_identity *out, struct i
     }
     snprintf(out->source, sizeof(out->source), "IMDSv2");
     /* the rest refines the identity; the address alone is enough to go on */
-    if (!imds_get(m, "mac", mac, sizeof(mac), false, err) ||
-        strspn(mac, "0123456789abcdef:") != strlen(mac))
+    if (!imds_get(m, "mac", mac, sizeof(mac), false, err) || !is_mac(mac))
         return true;
+    set_mac(out->mac, sizeof(out->mac), mac);
     snprintf(path, sizeof(path), "network/interfaces/macs/%s/interface-id", mac);
     if (imds_get(m, path, val, sizeof(val), false, err) && is_aws_id(val, strlen(val), "eni-"))
         snprintf(out->eni, sizeof(out->eni), "%s", val);

@@ -3,7 +3,8 @@
  * find them, for the path analysis (infra/aws_path.h):
  *
  *   1. the ECS task metadata endpoint v4 (ECS_CONTAINER_METADATA_URI_V4): GET {uri}/task,
- *      the private IPv4 of a container network in awsvpc mode (Fargate, or EC2 with awsvpc);
+ *      the private IPv4 (and MAC) of a container network in awsvpc mode (Fargate, or EC2
+ *      with awsvpc);
  *      a task in bridge or host mode uses the instance's interface, so the search goes on;
  *   2. IMDSv2, unless AWS_EC2_METADATA_DISABLED=true: PUT /latest/api/token, then
  *      local-ipv4, mac, and by MAC network/interfaces/macs/MAC/{interface-id, subnet-id,
@@ -26,6 +27,8 @@
 struct aws_job_identity {
     char ip[64];
     char eni[64];    /* "" when the source does not say */
+    char mac[64];    /* the interface's MAC ("0a:1b:..."): tells apart interfaces that share
+                        the address in different VPCs; "" when the source does not say */
     char subnet[64]; /* IMDS only */
     char vpc[64];    /* IMDS only */
     char groups[AWS_METADATA_GROUPS_MAX][64];

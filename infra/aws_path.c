@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "infra/aws_eval.h"
 #include "infra/cidr.h"
@@ -70,12 +71,133 @@ static void side_groups_from_eni(struct side *s, const struct ec2_network_interf
         s->groups[s->n_groups++] = e->groups[i];
 }
 
-const struct ec2_network_interface *aws_path_job_eni(const struct aws_view *v,
-                                                     const struct aws_path_job *job)
+static bool eni_has_ip(const struct ec2_network_interface *e, const char *ip)
+{
+    if (strcmp(e->private_ip, ip) == 0)
+        return true;
+    for (size_t j = 0; j < e->n_ips; j++)
+        if (strcmp(e->ips[j], ip) == 0)
+            return true;
+    return false;
+}
+
+/* Does the interface agree with what the metadata said about the job's? */
+static bool eni_fits_job(const struct ec2_network_interface *e, const struct aws_path_job *job)
+{
+    if (job->mac && job->mac[0] && e->mac[0] && strcasecmp(e->mac, job->mac) != 0)
+        return false;
+    if (job->subnet && job->subnet[0] && strcmp(e->subnet_id, job->subnet) != 0)
+        return false;
+    return !(job->vpc && job->vpc[0] && strcmp(e->vpc_id, job->vpc) != 0);
+}
+
+const struct ec2_network_interface *
+aws_path_job_eni(const struct aws_view *v, const struct aws_path_job *job, size_t *n_candidates)
 {
     const struct ec2_network_interface *e = job->eni ? aws_view_eni_by_id(v, job->eni) : NULL;
+    const struct ec2_network_interface *found = NULL;
+    size_t n = 0;
 
-    return e ? e : aws_view_eni_by_ip(v, job->ip);
+    if (!e && job->ip)
+        for (size_t i = 0; i < v->enis.n; i++)
+            if (eni_has_ip(&v->enis.items[i], job->ip) && eni_fits_job(&v->enis.items[i], job)) {
+                found = &v->enis.items[i];
+                n++;
+            }
+    if (e) {
+        found = e;
+        n = 1;
+    }
+    if (n_candidates)
+        *n_candidates = n;
+    return n == 1 ? found : NULL;
+}
+
+static bool side_holds(const struct ec2_vpc_side *s, const struct cidr *addr)
+{
+    struct infra_error ignored;
+    struct cidr c;
+
+    for (size_t i = 0; i < s->n_cidrs; i++)
+        if (cidr_parse(s->cidrs[i], &c, &ignored) && cidr_covers(&c, addr))
+            return true;
+    return false;
+}
+
+/* Where the route of vpc/subnet's table for addr leads: *to_vpc (the local route, or the
+ * other side of a peering in the view whose CIDRs hold addr) or *tgw (a transit gateway).
+ * False when the route names no VPC (no route, another target, a peering not in the view
+ * or to a VPC that cannot hold the address: a wrong route, which path.route reports). */
+static bool route_leads_to(const struct aws_view *v, const char *vpc, const char *subnet,
+                           const struct cidr *addr, const char **to_vpc, const char **tgw)
+{
+    bool explicit_assoc;
+    const struct ec2_route_table *t = aws_view_subnet_table(v, vpc, subnet, &explicit_assoc);
+    const struct ec2_vpc_side *side;
+    struct aws_route_hit h;
+
+    *to_vpc = *tgw = NULL;
+    if (!t)
+        return false;
+    aws_route_match(v, t, addr, &h);
+    if (!h.route)
+        return false;
+    if (strcmp(h.route->target, "local") == 0)
+        *to_vpc = vpc;
+    else if (h.route->pcx[0] && (side = aws_peer_side(aws_view_peering(v, h.route->pcx), vpc)) &&
+             side_holds(side, addr)) /* a VPC that cannot hold the address names no one */
+        *to_vpc = side->vpc_id[0] ? side->vpc_id : NULL;
+    else if (strncmp(h.route->target, "tgw-", 4) == 0)
+        *tgw = h.route->target;
+    return *to_vpc || *tgw;
+}
+
+const struct ec2_network_interface *aws_path_db_eni(const struct aws_view *v, const char *job_vpc,
+                                                    const char *job_subnet, const char *ip,
+                                                    size_t *n_candidates)
+{
+    const struct ec2_network_interface *any = NULL, *on_path = NULL;
+    const char *to_vpc = NULL, *tgw = NULL;
+    size_t n = 0, m = 0;
+    struct cidr addr;
+    bool known;
+
+    for (size_t i = 0; ip && i < v->enis.n; i++)
+        if (eni_has_ip(&v->enis.items[i], ip)) {
+            any = &v->enis.items[i];
+            n++;
+        }
+    if (n_candidates)
+        *n_candidates = n;
+    if (n == 0)
+        return NULL;
+    known = job_vpc && cidr_parse_addr(ip, &addr) &&
+            route_leads_to(v, job_vpc, job_subnet, &addr, &to_vpc, &tgw);
+    if (!known)
+        return n == 1 ? any : NULL;
+    for (size_t i = 0; i < v->enis.n; i++) {
+        const struct ec2_network_interface *e = &v->enis.items[i];
+        if (!eni_has_ip(e, ip))
+            continue;
+        if (to_vpc ? strcmp(e->vpc_id, to_vpc) == 0
+                   : aws_view_tgw_attachment(v, tgw, e->vpc_id) != NULL) {
+            on_path = e;
+            m++;
+        }
+    }
+    return m == 1 ? on_path : NULL;
+}
+
+/* "eni-a in vpc-x, eni-b in vpc-y" for the interfaces holding ip */
+static void holders_text(const struct aws_view *v, const char *ip, char *buf, size_t size)
+{
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < v->enis.n && len < size; i++)
+        if (eni_has_ip(&v->enis.items[i], ip))
+            len += (size_t)snprintf(buf + len, size - len, "%s%s in %s", len ? ", " : "",
+                                    v->enis.items[i].id, v->enis.items[i].vpc_id);
 }
 
 void aws_path_request(const struct aws_path_input *in, const char **store, size_t store_n,
@@ -109,9 +231,10 @@ static bool job_hop(const struct aws_view *v, const struct aws_path_input *in, s
                     struct check_report *rep)
 {
     const struct aws_path_job *job = &in->job;
-    const struct ec2_network_interface *e = aws_path_job_eni(v, job);
+    size_t n_candidates;
+    const struct ec2_network_interface *e = aws_path_job_eni(v, job, &n_candidates);
     const char *who = job->ip ? job->ip : job->eni;
-    char subject[96], groups[256];
+    char subject[96], groups[256], holders[300];
     struct check_result *c;
 
     snprintf(subject, sizeof(subject), "job %s", who ? who : "?");
@@ -123,6 +246,17 @@ static bool job_hop(const struct aws_view *v, const struct aws_path_input *in, s
                                                                     : "no metadata");
         check_result_fix(c, "set aws.job.ip (or aws.job.network_interface) in the config, or "
                             "run where ECS task metadata v4 or IMDSv2 answers");
+        return false;
+    }
+    if (!e && n_candidates > 1) {
+        holders_text(v, job->ip, holders, sizeof(holders));
+        c = check_report_add(rep, "path.job", subject, CHECK_WARN);
+        check_result_detail(c,
+                            "%zu network interfaces in region %s hold %s (%s): which one is the "
+                            "job's is unknown, so the path is not judged",
+                            n_candidates, in->region ? in->region : "?", job->ip, holders);
+        check_result_fix(c, "set aws.job.network_interface to the job's interface (or run where "
+                            "ECS task metadata v4 or IMDSv2 gives its MAC)");
         return false;
     }
     if (e) {
@@ -169,9 +303,12 @@ static bool job_hop(const struct aws_view *v, const struct aws_path_input *in, s
 
 static bool database_hop(struct leg *L)
 {
-    const struct ec2_network_interface *e = aws_view_eni_by_ip(L->v, L->db.ip);
+    size_t n_candidates;
+    const struct ec2_network_interface *e =
+        aws_path_db_eni(L->v, L->job.vpc, L->job.subnet, L->db.ip, &n_candidates);
+    const char *to_vpc, *tgw;
     struct check_result *c;
-    char groups[256];
+    char groups[256], holders[300];
 
     if (e) {
         L->db.eni = e;
@@ -188,15 +325,30 @@ static bool database_hop(struct leg *L)
         return true;
     }
     c = hop(L, "database", L->db.ip, CHECK_WARN);
+    holders_text(L->v, L->db.ip, holders, sizeof(holders));
     if (fetch_problem(&L->v->f_enis))
         check_result_detail(c, "cannot describe the interface of %s: %s", L->db.ip,
                             fetch_problem(&L->v->f_enis));
-    else
+    else if (n_candidates == 0)
         check_result_detail(c,
                             "%s:%d (%s): not visible from this account (no network interface "
                             "with this address: a peer VPC of another account, or a wrong "
                             "address)",
                             L->db.ip, L->port, L->ep->addr_source ? L->ep->addr_source : "address");
+    else if (route_leads_to(L->v, L->job.vpc, L->job.subnet, &L->db.addr, &to_vpc, &tgw))
+        check_result_detail(c,
+                            "%s:%d (%s): not visible from this account in %s%s, where the job's "
+                            "route leads; %s, holding the same address, %s not on the path",
+                            L->db.ip, L->port, L->ep->addr_source ? L->ep->addr_source : "address",
+                            to_vpc ? to_vpc : "the VPCs attached to ", to_vpc ? "" : tgw, holders,
+                            n_candidates == 1 ? "is" : "are");
+    else
+        check_result_detail(c,
+                            "%s:%d (%s): %zu network interfaces hold this address (%s) and the "
+                            "job's route leads to none of their VPCs (see path.route): which "
+                            "one is the database is unknown",
+                            L->db.ip, L->port, L->ep->addr_source ? L->ep->addr_source : "address",
+                            n_candidates, holders);
     check_result_fix(c,
                      "check by hand in the database's account: its security groups allow "
                      "tcp/%d from %s, its subnet's network ACL allows tcp/%d in and "
@@ -216,17 +368,6 @@ static struct check_result *skip_db_side(struct leg *L, const char *name)
 }
 
 /* ---- routes ---- */
-
-static bool side_holds(const struct ec2_vpc_side *s, const struct cidr *addr)
-{
-    struct infra_error ignored;
-    struct cidr c;
-
-    for (size_t i = 0; i < s->n_cidrs; i++)
-        if (cidr_parse(s->cidrs[i], &c, &ignored) && cidr_covers(&c, addr))
-            return true;
-    return false;
-}
 
 static const char *side_cidr_for(const struct ec2_vpc_side *s, const struct cidr *addr)
 {
@@ -283,24 +424,154 @@ struct route_leg {
     const struct cidr *to;
 };
 
-/* The fix for a route that does not reach: create (or replace) it via the peering. */
+/*
+ * The fix for a route that does not reach: a route via the peering that wins the longest
+ * match for the address. With no route, or a matched route wider than the peer VPC's
+ * block, a route for that block; else the matched route itself is replaced (a CIDR
+ * route), or beaten by a static route for its prefix list entry (static before prefix
+ * list at the same length). `prefix` goes before the command ("if ...: ").
+ */
 static void route_fix(struct leg *L, struct check_result *c, const struct route_leg *R,
-                      const struct aws_route_hit *h, bool replace)
+                      const struct aws_route_hit *h, const char *prefix)
 {
     const struct ec2_peering *p = expected_peering(L->v, R->from_vpc, R->to_vpc, R->to);
     const struct ec2_vpc_side *other = p ? aws_peer_side(p, R->from_vpc) : NULL;
-    const char *dest = other ? side_cidr_for(other, R->to) : NULL;
-    char exact[CIDR_TEXT_MAX];
+    const char *block = other ? side_cidr_for(other, R->to) : NULL;
+    char dest[CIDR_TEXT_MAX + 48], args[96];
+    struct infra_error ignored;
+    struct cidr bc;
+    bool replace = false;
 
-    if (replace && h->route && !h->via_prefix_list) {
-        cidr_format(&h->dest, exact, sizeof(exact));
-        dest = exact;
+    if (!p && R->to_vpc) {
+        check_result_fix(c,
+                         "%sno peering between %s and %s is visible: create and accept one "
+                         "(aws ec2 create-vpc-peering-connection --vpc-id %s --peer-vpc-id %s "
+                         "--region %s), then route %s via it in %s",
+                         prefix, R->from_vpc, R->to_vpc, R->from_vpc, R->to_vpc, region(L),
+                         R->to_ip, R->t->id);
+        return;
     }
-    check_result_fix(c,
-                     "aws ec2 %s-route --route-table-id %s --destination-cidr-block %s%s "
-                     "--vpc-peering-connection-id %s --region %s",
-                     replace ? "replace" : "create", R->t->id, dest ? dest : R->to_ip,
-                     dest ? "" : "/32", p ? p->id : "PCX", region(L));
+    if (block && (!h->route || (cidr_parse(block, &bc, &ignored) && bc.prefix > h->dest.prefix)))
+        snprintf(dest, sizeof(dest), "--destination-cidr-block %s", block);
+    else if (h->route && !h->via_prefix_list) {
+        aws_route_dest_args(h->route, args, sizeof(args));
+        snprintf(dest, sizeof(dest), "%s", args);
+        replace = true;
+    } else if (h->route) {
+        cidr_format(&h->dest, args, sizeof(args));
+        snprintf(dest, sizeof(dest), "--destination-cidr-block %s", args);
+    } else {
+        snprintf(dest, sizeof(dest), "--destination-cidr-block %s/32", R->to_ip);
+    }
+    if (p)
+        check_result_fix(c,
+                         "%saws ec2 %s-route --route-table-id %s %s --vpc-peering-connection-id "
+                         "%s --region %s%s",
+                         prefix, replace ? "replace" : "create", R->t->id, dest, p->id, region(L),
+                         replace && aws_route_active(h->route)
+                             ? " (that route's other traffic then takes the peering too)"
+                             : "");
+    else
+        check_result_fix(c,
+                         "%saws ec2 %s-route --route-table-id %s %s --vpc-peering-connection-id "
+                         "<the peering to the database's VPC> --region %s",
+                         prefix, replace ? "replace" : "create", R->t->id, dest, region(L));
+}
+
+/* The local route: the address must be in this VPC. */
+static void judge_local(struct leg *L, const char *name, const struct route_leg *R,
+                        const char *assoc, const struct aws_route_hit *h, const char *rt)
+{
+    bool same = !R->to_vpc || strcmp(R->to_vpc, R->from_vpc) == 0;
+    struct check_result *c = hop(L, name, R->t->id, same ? CHECK_PASS : CHECK_FAIL);
+
+    check_result_detail(c, "%s (%s): %s to %s takes the local %s%s", R->t->id, assoc, R->from_vpc,
+                        R->to_ip, rt, same ? "" : ", but it is in another VPC");
+    if (!same)
+        route_fix(L, c, R, h, "");
+}
+
+/* A route via a peering: active, and leading to the VPC of the address. */
+static void judge_peering(struct leg *L, const char *name, const struct route_leg *R,
+                          const char *assoc, const struct aws_route_hit *h, const char *rt)
+{
+    const struct ec2_route *r = h->route;
+    const struct ec2_peering *p = aws_view_peering(L->v, r->pcx);
+    const struct ec2_vpc_side *other = p ? aws_peer_side(p, R->from_vpc) : NULL;
+    struct check_result *c;
+
+    if (!p) {
+        c = hop(L, name, R->t->id, CHECK_WARN);
+        check_result_detail(
+            c, "%s (%s): %s to %s takes %s, a peering not visible here%s%s", R->t->id, assoc,
+            R->from_vpc, R->to_ip, rt, fetch_problem(&L->v->f_peerings) ? ": " : "",
+            fetch_problem(&L->v->f_peerings) ? fetch_problem(&L->v->f_peerings) : "");
+        check_result_fix(c,
+                         "check %s by hand: aws ec2 describe-vpc-peering-connections "
+                         "--vpc-peering-connection-ids %s --region %s (active, between %s and "
+                         "the database's VPC)",
+                         r->pcx, r->pcx, region(L), R->from_vpc);
+        return;
+    }
+    if (strcmp(p->status, "active") != 0) {
+        c = hop(L, name, R->t->id, CHECK_FAIL);
+        check_result_detail(c,
+                            "%s (%s): %s to %s takes %s, whose peering is %s: packets are "
+                            "dropped",
+                            R->t->id, assoc, R->from_vpc, R->to_ip, rt, p->status);
+        check_result_fix(c, "fix the peering %s first (see the peering check)", p->id);
+        return;
+    }
+    if (!other || (R->to_vpc ? strcmp(other->vpc_id, R->to_vpc) != 0 : !side_holds(other, R->to))) {
+        c = hop(L, name, R->t->id, CHECK_FAIL);
+        check_result_detail(c, "%s (%s): %s to %s takes %s, which leads to %s (%s), not to %s%s",
+                            R->t->id, assoc, R->from_vpc, R->to_ip, rt,
+                            other ? other->vpc_id : "another VPC",
+                            other && other->n_cidrs ? other->cidrs[0] : "?",
+                            R->to_vpc ? R->to_vpc : "the VPC holding ", R->to_vpc ? "" : R->to_ip);
+        route_fix(L, c, R, h, "");
+        return;
+    }
+    c = hop(L, name, R->t->id, CHECK_PASS);
+    check_result_detail(c, "%s (%s): %s to %s takes %s (active, to %s %s)", R->t->id, assoc,
+                        R->from_vpc, R->to_ip, rt, other->vpc_id,
+                        other->owner_id[0] ? other->owner_id : "");
+}
+
+/* A route via a transit gateway: one the config allows, attached to this VPC. */
+static void judge_tgw(struct leg *L, const char *name, const struct route_leg *R, const char *assoc,
+                      const struct aws_route_hit *h, const char *rt)
+{
+    const struct ec2_route *r = h->route;
+    const struct ec2_tgw_attachment *a = aws_view_tgw_attachment(L->v, r->target, R->from_vpc);
+    struct check_result *c;
+    char prefix[160];
+
+    if (!tgw_allowed(L->in, r->target)) {
+        c = hop(L, name, R->t->id, CHECK_FAIL);
+        check_result_detail(c,
+                            "%s (%s): %s to %s takes %s, a transit gateway the config does not "
+                            "allow",
+                            R->t->id, assoc, R->from_vpc, R->to_ip, rt);
+        snprintf(prefix, sizeof(prefix),
+                 "if %s is the intended path, add it to aws.transit_gateways; else ", r->target);
+        route_fix(L, c, R, h, prefix);
+        return;
+    }
+    c = hop(L, name, R->t->id,
+            a && strcmp(a->state, "available") == 0 ? CHECK_PASS
+            : a                                     ? CHECK_FAIL
+                                                    : CHECK_WARN);
+    check_result_detail(c, "%s (%s): %s to %s takes %s (allowed transit gateway), attachment %s %s",
+                        R->t->id, assoc, R->from_vpc, R->to_ip, rt, a ? a->id : "of this VPC",
+                        a ? a->state : "not visible");
+    if (!a || strcmp(a->state, "available") != 0)
+        check_result_fix(
+            c,
+            "check the attachment of %s to %s (aws ec2 "
+            "describe-transit-gateway-attachments --filters "
+            "Name=transit-gateway-id,Values=%s Name=resource-id,Values=%s --region %s)",
+            r->target, R->from_vpc, r->target, R->from_vpc, region(L));
 }
 
 /* Judge where the matched route sends the packet; one result. */
@@ -309,7 +580,7 @@ static void judge_route(struct leg *L, const char *name, const struct route_leg 
 {
     struct aws_route_hit h;
     const struct ec2_route *r;
-    char rt[160];
+    char rt[160], prefix[256];
     struct check_result *c;
 
     aws_route_match(L->v, R->t, R->to, &h);
@@ -319,7 +590,7 @@ static void judge_route(struct leg *L, const char *name, const struct route_leg 
         check_result_detail(
             c, "no route in %s (%s) covers %s%s%s: packets are dropped", R->t->id, assoc, R->to_ip,
             h.unknown_prefix_list[0] ? "; unknown: the entries of " : "", h.unknown_prefix_list);
-        route_fix(L, c, R, &h, false);
+        route_fix(L, c, R, &h, "");
         return;
     }
     route_text(&h, rt, sizeof(rt));
@@ -327,95 +598,39 @@ static void judge_route(struct leg *L, const char *name, const struct route_leg 
         c = hop(L, name, R->t->id, CHECK_FAIL);
         check_result_detail(c, "%s to %s takes %s, which is %s: packets are dropped", R->t->id,
                             R->to_ip, rt, r->state);
-        route_fix(L, c, R, &h, true);
+        route_fix(L, c, R, &h, "");
         return;
     }
-    if (strcmp(r->target, "local") == 0) {
-        bool same = !R->to_vpc || strcmp(R->to_vpc, R->from_vpc) == 0;
-        c = hop(L, name, R->t->id, same ? CHECK_PASS : CHECK_FAIL);
-        check_result_detail(c, "%s (%s): %s to %s takes the local %s%s", R->t->id, assoc,
-                            R->from_vpc, R->to_ip, rt, same ? "" : ", but it is in another VPC");
-        if (!same)
-            route_fix(L, c, R, &h, false);
+    switch (aws_route_target_kind(r)) {
+    case AWS_TARGET_LOCAL:
+        judge_local(L, name, R, assoc, &h, rt);
         return;
-    }
-    if (r->pcx[0]) {
-        const struct ec2_peering *p = aws_view_peering(L->v, r->pcx);
-        const struct ec2_vpc_side *other = p ? aws_peer_side(p, R->from_vpc) : NULL;
-        if (!p) {
-            c = hop(L, name, R->t->id, CHECK_WARN);
-            check_result_detail(
-                c, "%s (%s): %s to %s takes %s, a peering not visible here%s%s", R->t->id, assoc,
-                R->from_vpc, R->to_ip, rt, fetch_problem(&L->v->f_peerings) ? ": " : "",
-                fetch_problem(&L->v->f_peerings) ? fetch_problem(&L->v->f_peerings) : "");
-            check_result_fix(c, "check %s by hand: active, and between %s and the database's VPC",
-                             r->pcx, R->from_vpc);
-            return;
-        }
-        if (strcmp(p->status, "active") != 0) {
-            c = hop(L, name, R->t->id, CHECK_FAIL);
-            check_result_detail(c,
-                                "%s (%s): %s to %s takes %s, whose peering is %s: packets are "
-                                "dropped",
-                                R->t->id, assoc, R->from_vpc, R->to_ip, rt, p->status);
-            check_result_fix(c, "fix the peering %s first (see the peering check)", p->id);
-            return;
-        }
-        if (!other ||
-            (R->to_vpc ? strcmp(other->vpc_id, R->to_vpc) != 0 : !side_holds(other, R->to))) {
-            c = hop(L, name, R->t->id, CHECK_FAIL);
-            check_result_detail(
-                c, "%s (%s): %s to %s takes %s, which leads to %s (%s), not to %s%s", R->t->id,
-                assoc, R->from_vpc, R->to_ip, rt, other ? other->vpc_id : "another VPC",
-                other && other->n_cidrs ? other->cidrs[0] : "?",
-                R->to_vpc ? R->to_vpc : "the VPC holding ", R->to_vpc ? "" : R->to_ip);
-            route_fix(L, c, R, &h, !h.via_prefix_list && h.dest.prefix == R->to->prefix);
-            return;
-        }
-        c = hop(L, name, R->t->id, CHECK_PASS);
-        check_result_detail(c, "%s (%s): %s to %s takes %s (active, to %s %s)", R->t->id, assoc,
-                            R->from_vpc, R->to_ip, rt, other->vpc_id,
-                            other->owner_id[0] ? other->owner_id : "");
+    case AWS_TARGET_PEERING:
+        judge_peering(L, name, R, assoc, &h, rt);
         return;
-    }
-    if (strncmp(r->target, "tgw-", 4) == 0) {
-        const struct ec2_tgw_attachment *a = aws_view_tgw_attachment(L->v, r->target, R->from_vpc);
-        if (!tgw_allowed(L->in, r->target)) {
-            c = hop(L, name, R->t->id, CHECK_FAIL);
-            check_result_detail(c,
-                                "%s (%s): %s to %s takes %s, a transit gateway the config "
-                                "does not allow",
-                                R->t->id, assoc, R->from_vpc, R->to_ip, rt);
-            check_result_fix(c,
-                             "if %s is the intended path, add it to aws.transit_gateways; "
-                             "else route the database via the peering",
-                             r->target);
-            return;
-        }
-        c = hop(L, name, R->t->id,
-                a && strcmp(a->state, "available") == 0 ? CHECK_PASS
-                : a                                     ? CHECK_FAIL
-                                                        : CHECK_WARN);
+    case AWS_TARGET_TGW:
+        judge_tgw(L, name, R, assoc, &h, rt);
+        return;
+    case AWS_TARGET_APPLIANCE:
+        c = hop(L, name, R->t->id, CHECK_WARN);
         check_result_detail(c,
-                            "%s (%s): %s to %s takes %s (allowed transit gateway), attachment "
-                            "%s %s",
-                            R->t->id, assoc, R->from_vpc, R->to_ip, rt, a ? a->id : "of this VPC",
-                            a ? a->state : "not visible");
-        if (!a || strcmp(a->state, "available") != 0)
-            check_result_fix(c,
-                             "check the attachment of %s to %s (aws ec2 "
-                             "describe-transit-gateway-attachments --region %s)",
-                             r->target, R->from_vpc, region(L));
+                            "%s (%s): %s to %s takes %s, through %s: the analysis does not "
+                            "follow the packets past it",
+                            R->t->id, assoc, R->from_vpc, R->to_ip, rt, aws_route_target_what(r));
+        snprintf(prefix, sizeof(prefix),
+                 "check by hand that %s sends tcp/%d for %s on to the peering (its subnet's "
+                 "route table, its own rules); if the packets must not go through it: ",
+                 r->target, L->port, R->to_ip);
+        route_fix(L, c, R, &h, prefix);
         return;
+    case AWS_TARGET_EXIT:
+    case AWS_TARGET_NONE:
+        break;
     }
     c = hop(L, name, R->t->id, CHECK_FAIL);
     check_result_detail(c, "%s (%s): %s to %s takes %s, which leaves through %s, not a peering",
-                        R->t->id, assoc, R->from_vpc, R->to_ip, rt,
-                        strncmp(r->target, "igw-", 4) == 0   ? "an internet gateway"
-                        : strncmp(r->target, "nat-", 4) == 0 ? "a NAT gateway"
-                        : strncmp(r->target, "vgw-", 4) == 0 ? "a VPN gateway"
-                                                             : "another target");
-    route_fix(L, c, R, &h, !h.via_prefix_list && h.dest.prefix == R->to->prefix);
+                        R->t->id, assoc, R->from_vpc, R->to_ip, rt, aws_route_target_what(r));
+    route_fix(L, c, R, &h, "");
 }
 
 /* The route hop from one side's subnet to the other side's address. */
@@ -456,7 +671,10 @@ static void sg_hop(struct leg *L, const char *name, const struct side *owner,
     const struct ec2_security_group *gs[SIDE_GROUPS];
     const char *missing = NULL;
     size_t n = 0;
-    struct aws_party party = {other->addr, other->groups, other->n_groups};
+    /* an interface not visible (the database in another account, the job without one)
+     * has groups nobody knows: a rule naming a group may or may not let it through */
+    struct aws_party party = {other->addr, other->groups, other->n_groups,
+                              !other->eni && other->n_groups == 0};
     struct aws_sg_verdict vd;
     char groups[256], perm[64], object[96];
     struct check_result *c;
@@ -493,13 +711,22 @@ static void sg_hop(struct leg *L, const char *name, const struct side *owner,
                          egress ? "egress" : "ingress", L->port, egress ? "to" : "from", other->ip);
         return;
     }
-    c = hop(L, name, object, vd.unknown_prefix_list[0] ? CHECK_WARN : CHECK_FAIL);
+    c = hop(L, name, object,
+            vd.unknown_prefix_list[0] || vd.unknown_group[0] ? CHECK_WARN : CHECK_FAIL);
     check_result_detail(
-        c, "no %s rule of %s allows tcp/%d %s %s%s%s%s%s", egress ? "egress" : "ingress", groups,
-        L->port, egress ? "to" : "from", other->ip,
+        c, "no %s rule of %s allows tcp/%d %s %s%s%s%s%s%s%s%s%s", egress ? "egress" : "ingress",
+        groups, L->port, egress ? "to" : "from", other->ip,
         vd.stale_reference[0] ? "; stale reference " : "", vd.stale_reference,
-        vd.unknown_prefix_list[0] ? "; unknown: the entries of " : "", vd.unknown_prefix_list);
-    if (egress)
+        vd.unknown_prefix_list[0] ? "; unknown: the entries of " : "", vd.unknown_prefix_list,
+        vd.unknown_group[0] ? "; unknown: whether " : "", vd.unknown_group[0] ? other->ip : "",
+        vd.unknown_group[0] ? " is in " : "", vd.unknown_group);
+    if (vd.unknown_group[0] && !vd.unknown_prefix_list[0])
+        check_result_fix(c,
+                         "check by hand whether %s belongs to %s (the rule naming it then "
+                         "allows it); if not, allow %s tcp/%d %s %s/32 in %s",
+                         other->ip, vd.unknown_group, egress ? "egress" : "ingress", L->port,
+                         egress ? "to" : "from", other->ip, owner->groups[0]);
+    else if (egress)
         check_result_fix(c,
                          "aws ec2 authorize-security-group-egress --group-id %s --ip-permissions "
                          "IpProtocol=tcp,FromPort=%d,ToPort=%d,IpRanges=[{CidrIp=%s/32}] "
@@ -541,6 +768,31 @@ static void pieces_text(const struct aws_acl_verdict *vd, bool denied, char *buf
     }
 }
 
+/* Is every refused part refused by a deny rule (none by the final "*" rule)? */
+static bool only_deny_rules(const struct aws_acl_verdict *vd)
+{
+    for (size_t i = 0; i < vd->n_pieces; i++)
+        if (!vd->pieces[i].allow && !vd->pieces[i].rule)
+            return false;
+    return !vd->more;
+}
+
+/* The first refused part that meets lo..hi, clipped to it, into *out; false when none. */
+static bool first_refused(const struct aws_acl_verdict *vd, int lo, int hi,
+                          struct aws_acl_piece *out)
+{
+    for (size_t i = 0; i < vd->n_pieces; i++) {
+        const struct aws_acl_piece *p = &vd->pieces[i];
+        if (p->allow || p->to < lo || p->from > hi)
+            continue;
+        *out = *p;
+        out->from = p->from > lo ? p->from : lo;
+        out->to = p->to < hi ? p->to : hi;
+        return true;
+    }
+    return false;
+}
+
 /* One ACL hop: the ACL of `at`'s subnet, direction egress, remote = the other side's
  * address, ports from..to (the database port, or the reply range). */
 static void acl_hop(struct leg *L, const char *name, const struct side *at,
@@ -548,8 +800,9 @@ static void acl_hop(struct leg *L, const char *name, const struct side *at,
 {
     const struct ec2_network_acl *acl = aws_view_subnet_acl(L->v, at->vpc, at->subnet);
     struct aws_acl_verdict vd;
-    char object[96], text[400], ports[24];
-    bool reply = from != to;
+    struct aws_acl_piece d;
+    char object[96], text[400], ports[24], number[80];
+    bool reply = from != to, client_ports_pass, have_d;
     struct check_result *c;
 
     if (L->db_known && strcmp(L->job.subnet, L->db.subnet) == 0) {
@@ -581,11 +834,24 @@ static void acl_hop(struct leg *L, const char *name, const struct side *at,
         return;
     }
     pieces_text(&vd, true, text, sizeof(text));
-    if (reply && aws_acl_allows(&vd, AWS_LINUX_EPHEMERAL_FROM, AWS_LINUX_EPHEMERAL_TO)) {
+    client_ports_pass =
+        reply && aws_acl_allows(&vd, AWS_LINUX_EPHEMERAL_FROM, AWS_LINUX_EPHEMERAL_TO);
+    if (client_ports_pass && only_deny_rules(&vd)) {
+        /* a rule that denies some port on purpose (CIS: 22, 3389 from 0.0.0.0/0) outside
+         * the job's client ports does not touch its replies */
+        c = hop(L, name, object, CHECK_PASS);
+        check_result_detail(c,
+                            "%s %s replies %s %s pass for ports %d-%d (the job's Linux client "
+                            "ports); deny rules keep out others: %s",
+                            acl->id, egress ? "outbound" : "inbound", egress ? "to" : "from",
+                            remote->ip, AWS_LINUX_EPHEMERAL_FROM, AWS_LINUX_EPHEMERAL_TO, text);
+        return;
+    }
+    if (client_ports_pass) {
         c = hop(L, name, object, CHECK_WARN);
         check_result_detail(c,
                             "%s %s replies %s %s pass for ports %d-%d (the job's Linux "
-                            "client ports), but these are denied: %s",
+                            "client ports), but nothing allows these: %s",
                             acl->id, egress ? "outbound" : "inbound", egress ? "to" : "from",
                             remote->ip, AWS_LINUX_EPHEMERAL_FROM, AWS_LINUX_EPHEMERAL_TO, text);
     } else {
@@ -594,12 +860,20 @@ static void acl_hop(struct leg *L, const char *name, const struct side *at,
                             egress ? "outbound" : "inbound", ports, egress ? "to" : "from",
                             remote->ip, text);
     }
+    have_d = client_ports_pass || !reply
+                 ? first_refused(&vd, from, to, &d)
+                 : first_refused(&vd, AWS_LINUX_EPHEMERAL_FROM, AWS_LINUX_EPHEMERAL_TO, &d);
+    if (have_d && d.rule)
+        snprintf(number, sizeof(number), "N below %d (rule %d denies it: check why first)",
+                 d.rule->rule_number, d.rule->rule_number);
+    else
+        snprintf(number, sizeof(number), "N any free number (no rule matches it now)");
     check_result_fix(c,
                      "aws ec2 create-network-acl-entry --network-acl-id %s %s--rule-number N "
                      "--protocol tcp --port-range From=%d,To=%d --cidr-block %s/32 "
-                     "--rule-action allow --region %s (N below the rule that denies; a wider "
-                     "CIDR for several hosts)",
-                     acl->id, egress ? "--egress " : "--ingress ", from, to, remote->ip, region(L));
+                     "--rule-action allow --region %s (%s; a wider CIDR for several hosts)",
+                     acl->id, egress ? "--egress " : "--ingress ", have_d ? d.from : from,
+                     have_d ? d.to : to, remote->ip, region(L), number);
 }
 
 /* ---- one leg ---- */

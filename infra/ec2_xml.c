@@ -701,6 +701,7 @@ static bool parse_eni(const xmlNode *n, struct ec2_network_interface *e, struct 
         !get_free_text(n, "description", e->description, sizeof(e->description), err) ||
         !get_text(child(n, "attachment"), "instanceId", e->instance_id, sizeof(e->instance_id),
                   err) ||
+        !get_text(n, "macAddress", e->mac, sizeof(e->mac), err) ||
         !get_text(n, "privateIpAddress", e->private_ip, sizeof(e->private_ip), err))
         return false;
     /* the arrays are stored at once, so that a failure half way leaves them to _free */

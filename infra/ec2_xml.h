@@ -141,6 +141,7 @@ struct ec2_network_interface {
     bool requester_managed;
     char description[EC2_TEXT_MAX]; /* "RDSNetworkInterface", ...: truncated */
     char instance_id[EC2_ID_MAX];   /* attachment/instanceId or "" */
+    char mac[EC2_ID_MAX];           /* macAddress ("0a:1b:..."), or "" */
     char private_ip[EC2_CIDR_MAX];  /* the primary private IPv4 address */
     char (*ips)[EC2_CIDR_MAX];      /* every private IPv4 (privateIpAddressesSet) */
     size_t n_ips;

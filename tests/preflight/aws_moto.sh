@@ -82,7 +82,8 @@ if [ -x "$ASAN_BIN" ]; then LABELS="$LABELS asan=repairable"; fi
 PATH_LABELS="p_ok p_sg_group p_sg_cidr_cfg_group p_sg_prefix_list p_sg_wrong_subnet
  p_route_specific_pcx p_route_specific_blackhole p_route_other_table p_route_pl p_tgw_allowed
  p_tgw_denied p_no_return p_nacl_no_ephemeral p_nacl_linux_only p_nacl_deny_first p_sg_egress
- p_cross_account p_many"
+ p_cross_account p_many p_overlap_db p_overlap_job p_xacct_overlap p_route_pl_inner p_appliance
+ p_egress_ref_hidden p_nacl_cis"
 # shellcheck disable=SC2086 # word splitting of LABELS is wanted
 if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build --data-user $LABELS $PATH_LABELS \
     2>"$tmp/topo.err"); then
@@ -452,7 +453,7 @@ fi
 pconfig() {
     local v n
     for v in REGION PCX RTB_JOB RTB_DB SG_DB SG_JOB TGW RTB_OTHER ACL_DB ACL_JOB PL_JOBS PL_DBS \
-        PCX_OTHER SUBNET_B JOB_ENI DB_ENI; do
+        PCX_OTHER SUBNET_B JOB_ENI DB_ENI DB_VPC SG_TGT FW_ENI; do
         n=${1}_$v
         printf -v "$v" '%s' "${!n:-}"
     done
@@ -563,6 +564,10 @@ expect_check "route check sees the more specific route" FAIL route "$p_route_spe
     "more specific route 10.10.5.0/24 goes via $p_route_specific_pcx_PCX_OTHER"
 expect_check "path.route: the longest match leads to another VPC" FAIL path.route "source" \
     "takes route 10.10.5.0/24 via $p_route_specific_pcx_PCX_OTHER, which leads to"
+# the /16 via the peering exists: creating it again fails (RouteAlreadyExists); the /24 must go
+expect_check "path.route: the fix replaces the more specific route, not the /16 that exists" FAIL \
+    path.route "source" "takes route 10.10.5.0/24" \
+    "aws ec2 replace-route --route-table-id $p_route_specific_pcx_RTB_JOB --destination-cidr-block 10.10.5.0/24 --vpc-peering-connection-id $p_route_specific_pcx_PCX"
 expect_path "10.10.5.0/24 via a deleted peering (blackhole)" p_route_specific_blackhole \
     route,path 3 "path.route,route"
 expect_check "path.route: blackhole" FAIL path.route "source" "whose peering is deleted"
@@ -600,6 +605,15 @@ expect_check "ACL without the ephemeral range: the final * rule denies" FAIL pat
 expect_path "job ACL lets replies in on 32768-65535 only: a WARN" p_nacl_linux_only path 0 ""
 expect_check "ephemeral ports: the Linux client range passes" WARN path.job-nacl-in "source" \
     "pass for ports 32768-60999"
+expect_check "... the fix allows what nothing allows (1024-32767), not the whole range" WARN \
+    path.job-nacl-in "source" "pass for ports 32768-60999" "--port-range From=1024,To=32767" \
+    "any free number"
+expect_path "both ACLs deny 22 and 3389 in from anywhere first (CIS)" p_nacl_cis path 0 ""
+expect_eq "CIS deny rules outside the job's client ports: replies PASS, no WARN" \
+    "database=PASS,route=PASS,sg-egress=PASS,job-nacl-out=PASS,db-nacl-in=PASS,sg-ingress=PASS,db-nacl-out=PASS,route-back=PASS,job-nacl-in=PASS" \
+    "$(pfq path source 2>&1)"
+expect_check "the deny rules are named" PASS path.job-nacl-in "source" \
+    "deny rules keep out others: 3389 by rule 60 deny tcp 3389 from 0.0.0.0/0"
 expect_path "database ACL denies subnet b (rule 90) before allowing (rule 100)" p_nacl_deny_first \
     path 3 "path.db-nacl-in"
 expect_check "ACL rule order: rule 90 decides" FAIL path.db-nacl-in "source" \
@@ -618,6 +632,65 @@ if [ "$DATA_CROSS_ACCOUNT" = yes ]; then
         "$(pfq path source 2>&1)"
 else
     skip "database in another account" "moto without a second account"
+fi
+
+# ---- second shift: neighbours of the issue's reproductions ----------------------------------
+# -- VPCs of one region reuse private ranges: an address alone does not name an interface
+expect_path "an unrelated VPC holds the database's address too (listed first)" p_overlap_db \
+    route,sg,path 0 ""
+expect_check "the database: the interface where the job's route leads" PASS path.database \
+    "source $p_overlap_db_DB_ENI" "($p_overlap_db_DB_VPC)"
+expect_path "an unrelated VPC holds the job's address too, aws.job.ip only" p_overlap_job \
+    route,sg,path 0 ""
+expect_check "the job's address names two interfaces: a WARN, no guess" WARN path.job \
+    "job 10.20.2.15" "2 network interfaces in region $p_overlap_job_REGION hold 10.20.2.15" \
+    "set aws.job.network_interface"
+expect_eq "... and no hop is judged on the other VPC's interface" "" "$(pfq path source 2>&1)"
+# (with ECS task metadata the MAC tells them apart: see "where the job runs" below)
+
+# -- the route's more specific part through a prefix list; an appliance on the way
+expect_path "a prefix-list route sends the database subnet to an internet gateway" \
+    p_route_pl_inner route,path 3 "path.route,route"
+expect_check "route check sees the prefix list's entry inside the /16 (was a PASS)" FAIL route \
+    "$p_route_pl_inner_RTB_JOB -> 10.10.0.0/16" \
+    "more specific route $p_route_pl_inner_PL_DBS (entry 10.10.5.0/24) goes via igw-" \
+    "aws ec2 create-route --route-table-id $p_route_pl_inner_RTB_JOB --destination-cidr-block 10.10.5.0/24 --vpc-peering-connection-id $p_route_pl_inner_PCX"
+expect_check "path.route: a static route for the entry beats the prefix list (the /16 exists)" \
+    FAIL path.route "source" "entry 10.10.5.0/24) via igw-" \
+    "create-route --route-table-id $p_route_pl_inner_RTB_JOB --destination-cidr-block 10.10.5.0/24"
+expect_path "the database subnet goes through a firewall appliance: not followed, WARN" \
+    p_appliance route,path 0 ""
+expect_check "path.route: through an appliance, what to check by hand" WARN path.route "source" \
+    "via $p_appliance_FW_ENI, through a network interface (an appliance" \
+    "check by hand that $p_appliance_FW_ENI sends tcp/5432 for 10.10.5.20 on to the peering"
+expect_check "route check: the appliance route is a WARN" WARN route \
+    "$p_appliance_RTB_JOB -> 10.10.0.0/16" "10.10.5.0/24 goes via $p_appliance_FW_ENI"
+
+# -- a configured table only matters to those whose packets take it
+NOJOB=1 pconfig p_ok
+ONLY=route,path pf p_ok --json
+expect_eq "job unknown: the target beside the job does not send to the peer's /16: no WARN" \
+    "PASS" "$(pfq status route "$p_ok_RTB_JOB" 2>&1)"
+pconfig p_ok
+
+if [ "$DATA_CROSS_ACCOUNT" = yes ]; then
+    NODB=1 expect_path "database in the data team's account, its address reused in ours" \
+        p_xacct_overlap path 0 ""
+    expect_check "not visible where the route leads; the look-alike is not on the path" WARN \
+        path.database "source 10.10.5.20" "not visible from this account in vpc-" \
+        "check by hand in the database's account"
+    expect_check "... and its groups are not judged as the database's" SKIP path.sg-ingress \
+        "source 10.10.5.20" "not checked"
+    NODB=1 expect_path "egress only to named groups, the database's groups unknown" \
+        p_egress_ref_hidden path 0 ""
+    expect_check "egress by group reference, database not visible: WARN, not FAIL" WARN \
+        path.sg-egress "source" "unknown: whether 10.10.5.20 is in $p_egress_ref_hidden_SG_TGT" \
+        "check by hand whether 10.10.5.20 belongs to $p_egress_ref_hidden_SG_TGT"
+    expect_check "the same rule lets the job reach the target, a member of the group" PASS \
+        path.sg-egress "target" "to $p_egress_ref_hidden_SG_TGT allows tcp/5432"
+else
+    skip "database in another account, address reused / egress by reference" \
+        "moto without a second account"
 fi
 
 # -- the number of EC2 API calls does not grow with routes and rules
@@ -656,13 +729,21 @@ md_start() { # MODE ARGS...: the fake metadata server; sets MD_PORT
 md_stop() { [ -n "$MD_PID" ] && kill "$MD_PID" 2>/dev/null && wait "$MD_PID" 2>/dev/null; MD_PID=; }
 
 NOJOB=1 pconfig p_ok
-md_start ecs --ip 10.20.2.15
+md_start ecs --ip 10.20.2.15 --mac "$p_ok_JOB_MAC"
 ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$MD_PORT/v4/0123abcd" ONLY=path pf p_ok --json
 expect_eq "job from ECS task metadata v4: exit 0" 0 "$rc"
 expect_check "job from ECS task metadata v4 (awsvpc address, interface by DescribeNetworkInterfaces)" \
     PASS path.job "job 10.20.2.15" "groups $p_ok_SG_JOB; from ECS task metadata v4"
 grep -q "^GET /v4/0123abcd/task 200" "$tmp/md.log" && ok "the task document was read" ||
     not_ok "the task document was read" "$(cat "$tmp/md.log")"
+md_stop
+# another VPC holds the task's address too: the task's MAC names its interface
+NOJOB=1 pconfig p_overlap_job
+md_start ecs --ip 10.20.2.15 --mac "$p_overlap_job_JOB_MAC"
+ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$MD_PORT/v4/0123abcd" ONLY=path pf p_overlap_job --json
+expect_eq "address reused by another VPC, ECS task metadata v4: exit 0" 0 "$rc"
+expect_check "the task's MAC names its own interface among the two" PASS path.job "job 10.20.2.15" \
+    "10.20.2.15 on $p_overlap_job_JOB_ENI in $p_overlap_job_SUBNET_B"
 md_stop
 # a task in bridge mode uses the instance's interface: on to IMDSv2
 md_start ecs --ip 172.17.0.2 --network-mode bridge

@@ -345,7 +345,8 @@ PY
     # -- the API disagrees (the job's subnet is not in the database group), the path works;
     #    the job's identity from the ECS task metadata endpoint (fake, on iso's loopback)
     ip netns exec "$ISO" "$py" tests/preflight/lib/fake_job_metadata.py --mode ecs \
-        --ip 10.77.18.15 --port-file "$WORK/md.port" --log "$WORK/md.log" &
+        --ip 10.77.18.15 --mac "$n_sg_wrong_subnet_JOB_MAC" --port-file "$WORK/md.port" \
+        --log "$WORK/md.log" &
     md_pid=$!
     for _ in $(seq 1 50); do [ -s "$WORK/md.port" ] && break; sleep 0.1; done
     run_config n_sg_wrong_subnet "http://127.0.0.1:$port" nojob

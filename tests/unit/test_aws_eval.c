@@ -88,6 +88,7 @@ static void test_route_longest_match(void **state)
             ROUTE("10.10.5.0/24", PCX("pcx-other"), "blackhole", "CreateRoute")
                 ROUTE("0.0.0.0/0", "<natGatewayId>nat-1</natGatewayId>", "active", "CreateRoute"));
     struct ec2_route_table_list l;
+    struct aws_route_conflict conflict;
     struct aws_route_hit h;
     struct cidr d;
 
@@ -112,12 +113,12 @@ static void test_route_longest_match(void **state)
     aws_route_match(NULL, &l.items[0], &d, &h);
     assert_string_equal(h.route->pcx, "pcx-main");
     /* ... and the /24 inside goes elsewhere */
-    assert_non_null(aws_route_inner_conflict(&l.items[0], &d, h.route));
-    assert_string_equal(aws_route_inner_conflict(&l.items[0], &d, h.route)->dest_cidr,
-                        "10.10.5.0/24");
+    assert_true(aws_route_inner_conflict(NULL, &l.items[0], &d, h.route, &conflict));
+    assert_string_equal(conflict.route->dest_cidr, "10.10.5.0/24");
+    assert_false(conflict.via_prefix_list);
     d = block("10.10.6.0/24");
     aws_route_match(NULL, &l.items[0], &d, &h);
-    assert_null(aws_route_inner_conflict(&l.items[0], &d, h.route));
+    assert_false(aws_route_inner_conflict(NULL, &l.items[0], &d, h.route, &conflict));
     ec2_route_table_list_free(&l);
 }
 
@@ -156,6 +157,7 @@ static void test_route_priority_and_prefix_lists(void **state)
     char cidrs[2][EC2_CIDR_MAX] = {"10.10.0.0/16", "10.10.5.0/25"};
     struct aws_view v;
     struct ec2_route_table_list l;
+    struct aws_route_conflict conflict;
     struct aws_route_hit h;
     struct cidr d = host("10.10.9.9");
 
@@ -173,6 +175,14 @@ static void test_route_priority_and_prefix_lists(void **state)
     assert_string_equal(h.route->pcx, "pcx-pl");
     assert_true(h.via_prefix_list);
     assert_int_equal(h.dest.prefix, 25);
+    /* the /16 takes the static route, but an entry of the list takes part of it elsewhere */
+    d = block("10.10.0.0/16");
+    aws_route_match(&v, &l.items[0], &d, &h);
+    assert_string_equal(h.route->pcx, "pcx-static");
+    assert_true(aws_route_inner_conflict(&v, &l.items[0], &d, h.route, &conflict));
+    assert_true(conflict.via_prefix_list);
+    assert_string_equal(conflict.route->pcx, "pcx-pl");
+    assert_int_equal(conflict.dest.prefix, 25);
     ec2_route_table_list_free(&l);
 
     parse_rtb(only_pl, &l); /* prefix list over a propagated route of the same length */

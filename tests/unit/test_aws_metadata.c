@@ -41,8 +41,11 @@ static void test_ecs_task_document(void **state)
     assert_string_equal(id.ip, "10.0.2.106");
     assert_string_equal(id.source, "ECS task metadata v4");
     assert_string_equal(id.subnet, "");
+    /* the MAC tells the task's interface from others with the same address elsewhere */
+    assert_string_equal(id.mac, "07:3b:75:18:c7:29");
     assert_true(aws_metadata_parse_ecs_task(no_mode, strlen(no_mode), &id, &err));
     assert_string_equal(id.ip, "10.1.2.3");
+    assert_string_equal(id.mac, "");
     /* bridge mode: the container's address is not the one the database sees */
     assert_false(aws_metadata_parse_ecs_task(bridge, strlen(bridge), &id, &err));
     assert_non_null(strstr(err.msg, "not in awsvpc mode"));

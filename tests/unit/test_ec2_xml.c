@@ -532,6 +532,7 @@ static void test_enis(void **state)
     assert_int_equal(l.items[0].n_groups, 1);
     assert_string_equal(l.items[0].groups[0], "sg-3f4b5653");
     assert_string_equal(l.items[0].instance_id, "i-1234567890abcdef0");
+    assert_string_equal(l.items[0].mac, "02:81:60:cb:27:37");
     assert_false(l.items[0].requester_managed);
     assert_string_equal(l.items[1].description, "Primary network interface");
     assert_int_equal(l.items[1].n_ips, 2); /* IPv6 addresses are not private IPv4 ones */
@@ -544,6 +545,7 @@ static void test_enis(void **state)
     assert_string_equal(l.items[1].private_ip, "10.10.5.20");
     assert_string_equal(l.items[1].description, "RDSNetworkInterface");
     assert_string_equal(l.items[1].interface_type, "interface");
+    assert_string_equal(l.items[1].mac, "02:00:00:58:e3:24");
     assert_int_equal(l.items[1].n_groups, 1);
     assert_null(l.next_token);
     ec2_eni_list_free(&l);

@@ -29,7 +29,9 @@ REGIONS = ["us-east-2", "us-west-1", "us-west-2", "eu-west-2", "eu-west-3", "eu-
            "eu-north-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1",
            "ap-northeast-2", "ap-northeast-3", "ca-central-1", "sa-east-1", "eu-south-1",
            "af-south-1", "me-south-1", "ap-east-1", "eu-central-2", "ap-south-2",
-           "ap-southeast-3", "il-central-1", "me-central-1"]
+           "ap-southeast-3", "il-central-1", "me-central-1", "ap-east-2", "ap-southeast-4",
+           "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-west-1", "eu-south-2",
+           "mx-central-1", "us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1"]
 
 PLANS = {
     "reference": {"JOB_VPC": "10.20.0.0/16", "SUBNET_A": "10.20.1.0/24",
@@ -64,6 +66,20 @@ FAULTS = {
     "p_sg_egress": "the job's group only lets 443 out",
     "p_cross_account": "the database is in the data team's account (not visible)",
     "p_many": "healthy, with 150 extra routes, 50 extra SG rules and 40 extra ACL rules",
+    # second shift: neighbours of the issue's reproductions
+    "p_overlap_db": "an unrelated VPC of the region reuses the database's CIDR and address "
+                    "(its interface listed first)",
+    "p_overlap_job": "an unrelated VPC of the region reuses the job's CIDR and address "
+                     "(its interface listed first)",
+    "p_xacct_overlap": "the database is in the data team's account; an unrelated VPC of ours "
+                       "holds the same address",
+    "p_route_pl_inner": "10.10.0.0/16 via the peering, a prefix-list route sends 10.10.5.0/24 "
+                        "to an internet gateway",
+    "p_appliance": "10.10.5.0/24 goes through a firewall appliance's interface",
+    "p_egress_ref_hidden": "the job may only reach groups it names; the database is in the "
+                           "data team's account (its groups unknown)",
+    "p_nacl_cis": "both ACLs deny 22 and 3389 in from 0.0.0.0/0 first (CIS 5.1), as "
+                  "regulated teams do",
 }
 
 
@@ -212,6 +228,49 @@ def _many(ec2, ids):
                                      PortRange={"From": 22, "To": 22})
 
 
+def _unrelated(ec2, vpc_cidr, subnet_cidr, ip):
+    """An unrelated VPC (staging, another team) reusing a block and an address."""
+    vpc = ec2.create_vpc(CidrBlock=vpc_cidr)["Vpc"]["VpcId"]
+    sn = ec2.create_subnet(VpcId=vpc, CidrBlock=subnet_cidr)["Subnet"]["SubnetId"]
+    ec2.create_network_interface(SubnetId=sn, PrivateIpAddress=ip, Description="staging")
+    return vpc
+
+
+def _second_shift(ec2, f, ids):
+    """The faults added after the first layouts, on a built healthy layout."""
+    if f == "p_route_pl_inner":
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=ids["JOB_VPC"])
+        pl = ec2.create_managed_prefix_list(PrefixListName="public-services", MaxEntries=5,
+                                            AddressFamily="IPv4",
+                                            Entries=[{"Cidr": P["SUBNET_DB"]}])["PrefixList"]
+        ec2.create_route(RouteTableId=ids["RTB_JOB"], DestinationPrefixListId=pl["PrefixListId"],
+                         GatewayId=igw)
+        ids["PL_DBS"] = pl["PrefixListId"]
+    elif f == "p_appliance":
+        sn = ec2.create_subnet(VpcId=ids["JOB_VPC"], CidrBlock="10.20.9.0/24")["Subnet"]["SubnetId"]
+        eni = ec2.create_network_interface(SubnetId=sn, PrivateIpAddress="10.20.9.9",
+                                           Description="firewall")["NetworkInterface"]
+        ec2.create_route(RouteTableId=ids["RTB_JOB"], DestinationCidrBlock=P["SUBNET_DB"],
+                         NetworkInterfaceId=eni["NetworkInterfaceId"])
+        ids["FW_ENI"] = eni["NetworkInterfaceId"]
+    elif f == "p_egress_ref_hidden":
+        ec2.revoke_security_group_egress(GroupId=ids["SG_JOB"], IpPermissions=[
+            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        ec2.authorize_security_group_egress(GroupId=ids["SG_JOB"], IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+             "UserIdGroupPairs": [{"GroupId": ids["SG_TGT"]}]}])
+    elif f == "p_nacl_cis":
+        for acl in (ids["ACL_JOB"], ids["ACL_DB"]):
+            for num, port in ((50, 22), (60, 3389)):
+                ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=num, Protocol="6",
+                                             RuleAction="deny", Egress=False,
+                                             CidrBlock="0.0.0.0/0",
+                                             PortRange={"From": port, "To": port})
+    elif f == "p_xacct_overlap":
+        ids["STAGING_VPC"] = _unrelated(ec2, P["DB_VPC"], P["SUBNET_DB"], P["DB_IP"])
+
+
 def is_fault(name):
     return name in FAULTS or (name.startswith("n_") and "p_" + name[2:] in FAULTS)
 
@@ -223,11 +282,16 @@ def build(client, f, data_client=None):
     f = "p_" + f[2:]
     region = client.meta.region_name
     ec2 = client
+    if f == "p_overlap_job":  # first, so that a lookup by address meets it first
+        _unrelated(ec2, P["JOB_VPC"], P["SUBNET_B"], P["JOB_IP"])
+    if f == "p_overlap_db":
+        _unrelated(ec2, P["DB_VPC"], P["SUBNET_DB"], P["DB_IP"])
     ids = _job_side(ec2, f)
     ids["REGION"] = region
     ids["OWNER"] = ec2.describe_security_groups(GroupIds=[ids["SG_JOB"]])[
         "SecurityGroups"][0]["OwnerId"]
-    dbc = data_client if f == "p_cross_account" and data_client else ec2
+    cross = f in ("p_cross_account", "p_xacct_overlap", "p_egress_ref_hidden")
+    dbc = data_client if cross and data_client else ec2
     ids.update(_db_side(dbc, f))
     if dbc is ec2:
         ids["PCX"] = _pcx(ec2, ids["JOB_VPC"], ids["DB_VPC"])
@@ -259,6 +323,9 @@ def build(client, f, data_client=None):
     ids["RTB_DB"] = rtb_db
     if f == "p_many":
         _many(ec2, ids)
+    _second_shift(ec2, f, ids)
+    ids["JOB_MAC"] = ec2.describe_network_interfaces(NetworkInterfaceIds=[ids["JOB_ENI"]])[
+        "NetworkInterfaces"][0]["MacAddress"]
     ids.setdefault("TGW", "tgw-00000000")
     ids.setdefault("RTB_OTHER", "rtb-00000000")
     return ids

@@ -6,7 +6,7 @@ tests/preflight/netns.sh). Listens on --host (default 127.0.0.1) on a free port 
 
   --mode ecs   the ECS task metadata endpoint v4: GET /v4/<id>/task answers a task document
                whose container has --ip in a network of mode --network-mode (default
-               awsvpc), as Fargate does; GET /v4/<id> the container document.
+               awsvpc) and --mac, as Fargate does; GET /v4/<id> the container document.
                ECS_CONTAINER_METADATA_URI_V4=http://HOST:PORT/v4/<id>
   --mode imds  IMDSv2: PUT /latest/api/token (needs X-aws-ec2-metadata-token-ttl-seconds)
                gives a session token; every GET without it is 401. Answers local-ipv4,
@@ -34,11 +34,13 @@ def main():
     ap.add_argument("--subnet", default="")
     ap.add_argument("--vpc", default="")
     ap.add_argument("--groups", default="", help="comma-separated security group ids")
+    ap.add_argument("--mac", default=MAC, help="the interface's MAC (moto's, to tell it apart)")
     args = ap.parse_args()
+    mac = args.mac
 
     def task_doc():
         net = {"NetworkMode": args.network_mode, "IPv4Addresses": [args.ip],
-               "AttachmentIndex": 0, "MACAddress": MAC, "IPv4SubnetCIDRBlock": "",
+               "AttachmentIndex": 0, "MACAddress": mac, "IPv4SubnetCIDRBlock": "",
                "PrivateDNSName": "ip-fake.ec2.internal"}
         container = {"DockerId": "cafe", "Name": "anonetl", "Networks": [net]}
         return {"Cluster": "anonetl", "TaskARN": "arn:aws:ecs:us-east-1:123456789012:task/x",
@@ -47,11 +49,11 @@ def main():
 
     imds = {
         "/latest/meta-data/local-ipv4": args.ip,
-        "/latest/meta-data/mac": MAC,
-        "/latest/meta-data/network/interfaces/macs/%s/interface-id" % MAC: args.eni,
-        "/latest/meta-data/network/interfaces/macs/%s/subnet-id" % MAC: args.subnet,
-        "/latest/meta-data/network/interfaces/macs/%s/vpc-id" % MAC: args.vpc,
-        "/latest/meta-data/network/interfaces/macs/%s/security-group-ids" % MAC:
+        "/latest/meta-data/mac": mac,
+        "/latest/meta-data/network/interfaces/macs/%s/interface-id" % mac: args.eni,
+        "/latest/meta-data/network/interfaces/macs/%s/subnet-id" % mac: args.subnet,
+        "/latest/meta-data/network/interfaces/macs/%s/vpc-id" % mac: args.vpc,
+        "/latest/meta-data/network/interfaces/macs/%s/security-group-ids" % mac:
             "\n".join(g for g in args.groups.split(",") if g),
     }
 
