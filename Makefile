@@ -102,8 +102,13 @@ demo:
 	@./deploy/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory anonetl
+	@$(MAKE) --no-print-directory anonetl build/rel/rule_bench
 	@./tests/bench/bench.sh
+
+# Per-rule costs on real values, text and binary paths (make bench, part rules).
+build/rel/rule_bench: tests/bench/rule_bench.c $(REL_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -Ibuild/gen -o $@ $< $(REL_LIBS) $(LIBS)
 
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 build/fuzz/%: tests/fuzz/%.c $(ANON_SRC) $(INFRA_SRC) $(ETL_SRC) $(GEN)

@@ -18,6 +18,7 @@
  */
 #include "anonymise/codec.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -29,18 +30,18 @@
 #define SIGN_NINF 0xF000
 #define MAX_DSCALE 0x3FFF /* NUMERIC_DSCALE_MASK */
 
+/* A base-10000 digit as 4 decimal digits (pad) or without leading zeros (at least one). */
 static char *put4(char *p, unsigned v, bool pad)
 {
-    static const unsigned pow10[] = {1000, 100, 10, 1};
-    bool started = pad;
+    unsigned hi = v / 100, lo = v % 100;
 
-    for (int i = 0; i < 4; i++) {
-        unsigned d = v / pow10[i] % 10;
-        if (d || started || i == 3) {
-            *p++ = (char)('0' + d);
-            started = true;
-        }
-    }
+    if (pad || v >= 1000)
+        *p++ = (char)('0' + hi / 10);
+    if (pad || v >= 100)
+        *p++ = (char)('0' + hi % 10);
+    if (pad || v >= 10)
+        *p++ = (char)('0' + lo / 10);
+    *p++ = (char)('0' + lo % 10);
     return p;
 }
 
@@ -139,6 +140,9 @@ static bool put_special(const char *s, size_t n, struct abuf *out)
                  {"-Infinity", SIGN_NINF}, {"inf", SIGN_PINF},      {"+inf", SIGN_PINF},
                  {"-inf", SIGN_NINF}};
 
+    if (n < 3 || (s[0] >= '0' && s[0] <= '9') || s[0] == '.' ||
+        ((s[0] == '-' || s[0] == '+') && s[1] != 'i' && s[1] != 'I'))
+        return false; /* a plain number: most values */
     /* numeric_send's dscale of a special value is what its header bits read as: 32 for
      * the infinities, 0 for NaN (numeric_recv ignores it; the same bytes keep tests
      * exact) */
@@ -149,17 +153,11 @@ static bool put_special(const char *s, size_t n, struct abuf *out)
     return false;
 }
 
-/* The digits of a number as written: the integer digits then the fraction digits,
- * read in place (a bucket or round result can be any length). */
+/* The digits of a number as written: the integer digits then the fraction digits. */
 struct written {
     const char *int_p, *frac_p;
     long int_n, frac_n;
 };
-
-static char digit_k(const struct written *w, long k)
-{
-    return k < w->int_n ? w->int_p[k] : w->frac_p[k - w->int_n];
-}
 
 /* Parse "[sign]digits[.digits][e[sign]digits]" (blanks already trimmed). */
 static bool parse_written(const char *s, size_t len, bool *neg, struct written *w, long *exp)
@@ -210,8 +208,9 @@ static bool numeric_from_text(const char *text, size_t len, struct abuf *out)
 {
     struct written w;
     long exp, n, first, last, top, dscale, w_hi, w_lo;
+    char small[128], *d;
     size_t i = 0;
-    bool neg;
+    bool neg, ok;
 
     while (i < len && is_blank(text[i]))
         i++;
@@ -225,31 +224,38 @@ static bool numeric_from_text(const char *text, size_t len, struct abuf *out)
     dscale = w.frac_n - exp > 0 ? w.frac_n - exp : 0;
     if (dscale > MAX_DSCALE)
         return false;
-    for (first = 0; first < n && digit_k(&w, first) == '0'; first++)
+    /* the digits in one run, without the point (on the stack for the usual sizes) */
+    d = (size_t)n <= sizeof(small) ? small : malloc((size_t)n);
+    if (!d)
+        return false;
+    memcpy(d, w.int_p, (size_t)w.int_n);
+    memcpy(d + w.int_n, w.frac_p, (size_t)w.frac_n);
+    for (first = 0; first < n && d[first] == '0'; first++)
         ;
-    if (first == n) /* zero: positive, weight 0, no digits (make_result) */
-        return codec_put16(out, 0) && codec_put16(out, 0) && codec_put16(out, SIGN_POS) &&
-               codec_put16(out, (uint16_t)dscale);
-    for (last = n - 1; digit_k(&w, last) == '0'; last--)
+    if (first == n) { /* zero: positive, weight 0, no digits (make_result) */
+        ok = codec_put16(out, 0) && codec_put16(out, 0) && codec_put16(out, SIGN_POS) &&
+             codec_put16(out, (uint16_t)dscale);
+        goto done;
+    }
+    for (last = n - 1; d[last] == '0'; last--)
         ;
-    top = w.int_n - 1 + exp; /* the decimal position of digit 0 */
+    top = w.int_n - 1 + exp; /* the decimal position (10^top) of d[0] */
     w_hi = group_of(top - first);
     w_lo = group_of(top - last);
-    if (w_hi > INT16_MAX || w_lo < INT16_MIN || w_hi - w_lo + 1 > INT16_MAX)
-        return false;
-    codec_put16(out, (uint16_t)(w_hi - w_lo + 1));
-    codec_put16(out, (uint16_t)(int16_t)w_hi);
-    codec_put16(out, neg ? SIGN_NEG : SIGN_POS);
-    codec_put16(out, (uint16_t)dscale);
-    for (long g = w_hi; g >= w_lo; g--) {
+    ok = w_hi <= INT16_MAX && w_lo >= INT16_MIN && w_hi - w_lo + 1 <= INT16_MAX;
+    ok = ok && codec_put16(out, (uint16_t)(w_hi - w_lo + 1)) &&
+         codec_put16(out, (uint16_t)(int16_t)w_hi) && codec_put16(out, neg ? SIGN_NEG : SIGN_POS) &&
+         codec_put16(out, (uint16_t)dscale);
+    for (long g = w_hi; ok && g >= w_lo; g--) {
         unsigned v = 0;
-        for (long pos = 4 * g + 3; pos >= 4 * g; pos--) {
-            long k = top - pos;
-            v = v * 10 + (k >= first && k <= last ? (unsigned)(digit_k(&w, k) - '0') : 0);
-        }
-        codec_put16(out, (uint16_t)v);
+        for (long k = top - (4 * g + 3); k <= top - 4 * g; k++) /* 10^(4g+3) .. 10^(4g) */
+            v = v * 10 + (k >= first && k <= last ? (unsigned)(d[k] - '0') : 0);
+        ok = codec_put16(out, (uint16_t)v);
     }
-    return !abuf_failed(out);
+done:
+    if (d != small)
+        free(d);
+    return ok && !abuf_failed(out);
 }
 
 const struct codec codec_numeric = {

@@ -52,6 +52,9 @@ struct cfg_target {
     char **grant_select_to; /* role names */
     size_t n_grant_select_to;
     bool retain_unconfigured; /* keep published tables no longer configured (said each run) */
+    /* ANALYZE of a freshly loaded table samples 300 x this many rows (PostgreSQL's
+     * default_statistics_target for that statement); default 10 (etl/target.c). */
+    int statistics_target;
 };
 
 enum cfg_mode { CFG_MODE_FULL = 0, CFG_MODE_INCREMENTAL };

@@ -261,6 +261,12 @@ static const struct field target_fields[] = {
     {.key = "retain_unconfigured",
      .type = F_BOOL,
      .off = offsetof(struct cfg_target, retain_unconfigured)},
+    {.key = "statistics_target",
+     .type = F_INT,
+     .off = offsetof(struct cfg_target, statistics_target),
+     .def = 10,
+     .min = 1,
+     .max = 10000},
     FIELD_END,
 };
 

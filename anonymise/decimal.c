@@ -35,6 +35,10 @@ static bool is_special(const char *s, size_t len)
 {
     static const char *const words[] = {"nan", "infinity", "+infinity", "-infinity", NULL};
 
+    /* every value goes through here: most are plain numbers, which start otherwise */
+    if (len < 3 || (s[0] >= '0' && s[0] <= '9') || s[0] == '.' ||
+        ((s[0] == '-' || s[0] == '+') && len > 1 && s[1] != 'i' && s[1] != 'I'))
+        return false;
     for (size_t i = 0; words[i]; i++)
         if (strlen(words[i]) == len && strncasecmp(s, words[i], len) == 0)
             return true;
@@ -331,7 +335,7 @@ bool decimal_quantize(const struct decimal *v, const struct decimal_step *step,
     long s = 0, e = 0, units, nlen;
     uint64_t r = 0;
     bool rest_nonzero, up;
-    char first_rest, *buf, *x;
+    char first_rest, *buf, *x, small[256];
     size_t n;
 
     if (!sig_range(v, &s, &e))
@@ -345,7 +349,8 @@ bool decimal_quantize(const struct decimal *v, const struct decimal_step *step,
         out->failed = true;
         return false;
     }
-    buf = malloc((size_t)nlen + HEADROOM);
+    /* most values are short: their digits on the stack, no allocation per value */
+    buf = (size_t)nlen + HEADROOM <= sizeof(small) ? small : malloc((size_t)nlen + HEADROOM);
     if (!buf) {
         out->failed = true;
         return false;
@@ -370,7 +375,8 @@ bool decimal_quantize(const struct decimal *v, const struct decimal_step *step,
     if (up)
         x = add_small(x, &n, step->m);
     emit(v->neg, x, n, step->scale, out);
-    free(buf);
+    if (buf != small)
+        free(buf);
     return !abuf_failed(out);
 }
 

@@ -196,13 +196,16 @@ void hmac_sha256(const unsigned char *key, size_t keylen, const void *msg, size_
 void hmac_hex(const unsigned char mac[HMAC_MAC_LEN], size_t nchars, char *out)
 {
     static const char digits[] = "0123456789abcdef";
+    size_t i = 0;
 
     if (nchars > 2 * HMAC_MAC_LEN)
         nchars = 2 * HMAC_MAC_LEN;
-    for (size_t i = 0; i < nchars; i++) {
-        unsigned char b = mac[i / 2];
-        out[i] = digits[i % 2 ? b & 0x0f : b >> 4];
+    for (; i + 1 < nchars; i += 2) { /* a byte at a time: this runs for every hashed value */
+        out[i] = digits[mac[i / 2] >> 4];
+        out[i + 1] = digits[mac[i / 2] & 0x0f];
     }
+    if (i < nchars)
+        out[i] = digits[mac[i / 2] >> 4];
     out[nchars] = '\0';
 }
 

@@ -28,8 +28,9 @@ static bool base_in(const char *t, const char *const *words)
     if (!t || is_array(t))
         return false;
     n = base_len(t);
-    for (size_t i = 0; words[i]; i++)
-        if (strlen(words[i]) == n && strncasecmp(t, words[i], n) == 0)
+    for (size_t i = 0; words[i]; i++) /* first letters first: rules ask per value */
+        if ((t[0] | 0x20) == words[i][0] && strlen(words[i]) == n &&
+            strncasecmp(t, words[i], n) == 0)
             return true;
     return false;
 }

@@ -171,7 +171,7 @@ enum bincol_status bincol_apply(const struct table_plan *plan, size_t i, const s
                                 struct abuf *out, struct anon_error *err)
 {
     const struct plan_column *c = &plan->columns[i];
-    struct rule_ctx typed = *ctx;
+    struct rule_ctx typed;
     struct one o = {.plan = plan, .col = c, .ctx = &typed, .s = s, .err = err};
     enum bincol_status st;
     bool out_null = false;
@@ -193,6 +193,7 @@ enum bincol_status bincol_apply(const struct table_plan *plan, size_t i, const s
     case PLAN_BIN_CONVERT:
         break;
     }
+    typed = *ctx;
     typed.type = c->rule_type; /* as run_rule does on the text path */
     at = begin_field(out);
     if (c->bin_array && !f->is_null)

@@ -138,7 +138,8 @@ static bool pipe_rows(PGconn *conn, PGconn *writer, uint64_t *rows, struct anon_
 /* The version (the plan's columns, no key digest: it is never merged), written and
  * committed through writer. */
 static bool write_version(PGconn *conn, PGconn *writer, const struct table_plan *plan,
-                          const char *version_name, const char *select, struct anon_error *err)
+                          const char *version_name, const char *select, int statistics_target,
+                          struct anon_error *err)
 {
     struct table_plan published = *plan;
     struct abuf sql;
@@ -159,7 +160,7 @@ static bool write_version(PGconn *conn, PGconn *writer, const struct table_plan 
     }
     ok = ok && pipe_rows(conn, writer, &rows, err) &&
          target_add_primary_key(writer, &published, version_name, err) &&
-         target_analyze(writer, version_name, err) &&
+         target_analyze(writer, version_name, statistics_target, err) &&
          pgconn_exec(writer, "COMMIT", PGRES_COMMAND_OK, err);
     if (!ok && PQtransactionStatus(writer) != PQTRANS_IDLE)
         PQclear(PQexec(writer, "ROLLBACK"));
@@ -167,8 +168,8 @@ static bool write_version(PGconn *conn, PGconn *writer, const struct table_plan 
 }
 
 bool kanon_publish(PGconn *conn, PGconn *writer, const struct table_plan *plan,
-                   const char *base_sql, const char *version_name, uint64_t *suppressed,
-                   uint64_t *dropped, bool *violated, struct anon_error *err)
+                   const char *base_sql, const char *version_name, int statistics_target,
+                   uint64_t *suppressed, uint64_t *dropped, bool *violated, struct anon_error *err)
 {
     const struct cfg_kanon *k = plan->cfg->k_anonymity;
     uint64_t violating = 0, null_rows = 0;
@@ -195,8 +196,9 @@ bool kanon_publish(PGconn *conn, PGconn *writer, const struct table_plan *plan,
         return false;
     }
     abuf_init(&select, 1 << 20);
-    ok = select_sql(conn, plan, base_sql, step, &select, err) &&
-         write_version(conn, writer, plan, version_name, abuf_cstr(&select), err);
+    ok =
+        select_sql(conn, plan, base_sql, step, &select, err) &&
+        write_version(conn, writer, plan, version_name, abuf_cstr(&select), statistics_target, err);
     abuf_free(&select);
     if (!ok)
         return false;

@@ -45,7 +45,8 @@
  *                suppress when it would hold fewer than k rows)
  */
 bool kanon_publish(PGconn *conn, PGconn *writer, const struct table_plan *plan,
-                   const char *base_sql, const char *version_name, uint64_t *suppressed,
-                   uint64_t *dropped, bool *violated, struct anon_error *err) ANON_MUST_CHECK;
+                   const char *base_sql, const char *version_name, int statistics_target,
+                   uint64_t *suppressed, uint64_t *dropped, bool *violated,
+                   struct anon_error *err) ANON_MUST_CHECK;
 
 #endif

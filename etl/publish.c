@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "etl/grants.h"
 #include "etl/kanon_apply.h"
@@ -203,12 +204,20 @@ static bool grant_and_comment(PGconn *conn, const struct publish_request *req,
     return ok;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static bool record_table(PGconn *conn, const struct publish_request *req,
                          const struct publish_table *t, struct anon_error *err)
 {
     char run[32], read[32], written[32], filtered[32], ms[32], deleted[32], suppressed[32],
-        dropped[32];
-    const char *p[11];
+        dropped[32], index_ms[32], analyze_ms[32], publish_ms[32];
+    const char *p[14];
     const char *marks = t->watermark_marks[0] ? t->watermark_marks : NULL;
     /* an incremental table's base stays for its next merges */
     const char *base =
@@ -222,6 +231,10 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
     snprintf(deleted, sizeof(deleted), "%llu", (unsigned long long)t->rows_deleted);
     snprintf(suppressed, sizeof(suppressed), "%llu", (unsigned long long)t->rows_suppressed);
     snprintf(dropped, sizeof(dropped), "%llu", (unsigned long long)t->rows_dropped);
+    snprintf(index_ms, sizeof(index_ms), "%lld", (long long)(t->index_s * 1000));
+    snprintf(analyze_ms, sizeof(analyze_ms), "%lld", (long long)(t->analyze_s * 1000));
+    snprintf(publish_ms, sizeof(publish_ms), "%lld",
+             (long long)((now_s() - t->publish_start) * 1000));
     p[0] = req->schema;
     p[1] = cfg_published_name(t->plan->cfg);
     p[2] = t->plan->qualified;
@@ -262,14 +275,19 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
     p[8] = t->high_water_mark[0] ? t->high_water_mark : NULL;
     p[9] = suppressed;
     p[10] = dropped;
+    p[11] = index_ms;
+    p[12] = analyze_ms;
+    p[13] = publish_ms;
     PGresult *res =
         pgconn_query(conn,
                      "INSERT INTO anonetl.run_tables (run_id, table_name, mode, "
                      "rows_read, rows_written, rows_filtered, elapsed_ms, "
-                     "rows_deleted, high_water_mark, rows_suppressed, rows_dropped) "
+                     "rows_deleted, high_water_mark, rows_suppressed, rows_dropped, "
+                     "copy_ms, index_ms, analyze_ms, publish_ms) "
                      "VALUES ($1::bigint, $2, $3, $4::bigint, $5::bigint, "
-                     "$6::bigint, $7::bigint, $8::bigint, $9, $10::bigint, $11::bigint)",
-                     11, p, PGRES_COMMAND_OK, err);
+                     "$6::bigint, $7::bigint, $8::bigint, $9, $10::bigint, $11::bigint, "
+                     "$7::bigint, $12::bigint, $13::bigint, $14::bigint)",
+                     14, p, PGRES_COMMAND_OK, err);
     PQclear(res);
     return res != NULL;
 }
@@ -515,9 +533,10 @@ static bool publish_kanon(PGconn *conn, struct publish_request *req, struct publ
     target_version_name(t->plan, req->run_id, t->published_name);
     abuf_init(&base, 4096);
     target_version_sql(conn, t->version_name, &base);
-    ok = !abuf_failed(&base) &&
-         kanon_publish(conn, req->writer, t->plan, abuf_cstr(&base), t->published_name,
-                       &t->rows_suppressed, &t->rows_dropped, &violated, err);
+    ok =
+        !abuf_failed(&base) && kanon_publish(conn, req->writer, t->plan, abuf_cstr(&base),
+                                             t->published_name, req->statistics_target,
+                                             &t->rows_suppressed, &t->rows_dropped, &violated, err);
     abuf_free(&base);
     if (violated)
         req->policy_violated = true;
@@ -533,9 +552,11 @@ static bool publish_kanon(PGconn *conn, struct publish_request *req, struct publ
            record_table(conn, req, t, err);
 }
 
+/* The table's publish steps; record_table, last, stores how long they took. */
 static bool publish_one(PGconn *conn, struct publish_request *req, struct publish_table *t,
                         struct old_version *old, struct anon_error *err)
 {
+    t->publish_start = now_s();
     if (t->plan->cfg->k_anonymity)
         return publish_kanon(conn, req, t, old, err);
     if (t->kind == PUBLISH_MERGE) {

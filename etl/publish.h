@@ -50,6 +50,9 @@ struct publish_table {
     uint64_t keys_streamed; /* key_scan: source keys streamed */
     char fingerprint_hex[65];
     bool duplicate_keys; /* a merge found repeated or colliding keys (exit 6) */
+    /* Where the time went after the copy (stats.elapsed_s): the primary key build and
+     * ANALYZE (workers), and when its part of the publish transaction began. */
+    double index_s, analyze_s, publish_start;
     /* worker bookkeeping */
     struct shared_load *load; /* split tables: the one COPY every key range goes into */
     int pieces_left;
@@ -69,6 +72,7 @@ struct publish_request {
     bool begun;           /* publish_begin opened the transaction */
     const struct cfg_db *target_db; /* for the writer of k-anonymous versions */
     PGconn *writer;                 /* opened when a table needs it, closed by publish_all */
+    int statistics_target;          /* target.statistics_target, for versions built here */
 };
 
 /*

@@ -194,9 +194,12 @@ static void log_table_summary(const struct publish_table *t)
         LF_INT("rows_per_s", t->stats.elapsed_s > 0
                                  ? (int64_t)((double)t->stats.rows_read / t->stats.elapsed_s)
                                  : 0),
+        LF_INT("copy_ms", (int64_t)(t->stats.elapsed_s * 1000)),
+        LF_INT("index_ms", (int64_t)(t->index_s * 1000)),
+        LF_INT("analyze_ms", (int64_t)(t->analyze_s * 1000)),
         LF_INT("pieces", t->n_chunks), /* incremental: pieces of changed rows merged */
     };
-    log_emit(LOG_INFO, "table_done", t->plan->qualified, f, t->kind == PUBLISH_MERGE ? 6 : 5,
+    log_emit(LOG_INFO, "table_done", t->plan->qualified, f, t->kind == PUBLISH_MERGE ? 9 : 8,
              t->kind == PUBLISH_MERGE ? "copied and merged" : "copied");
     metrics_table(t->plan->qualified, t->stats.rows_read, t->stats.rows_written, t->rows_filtered,
                   t->stats.elapsed_s);
@@ -617,6 +620,7 @@ static int copy_and_publish(struct run *r)
         .tables = r->tables,
         .n_tables = r->n_tables,
         .target_db = &r->cfg->target.db,
+        .statistics_target = r->cfg->target.statistics_target,
     };
     if ((code = copy_tables(r, &pub)) != EXIT_OK)
         return code;

@@ -23,7 +23,9 @@ static const char runs_sql[] =
 
 static const char tables_sql[] =
     "SELECT table_name, mode, rows_read, rows_written, rows_filtered, rows_deleted, "
-    "       elapsed_ms, COALESCE(high_water_mark, '') "
+    "       elapsed_ms, COALESCE(high_water_mark, ''), "
+    "       COALESCE(copy_ms, -1), COALESCE(index_ms, -1), COALESCE(analyze_ms, -1), "
+    "       COALESCE(publish_ms, -1) "
     "FROM anonetl.run_tables WHERE run_id = $1::bigint ORDER BY table_name";
 
 static json_t *table_rows(PGconn *conn, const char *run_id, struct anon_error *err)
@@ -47,6 +49,13 @@ static json_t *table_rows(PGconn *conn, const char *run_id, struct anon_error *e
                             json_integer(strtoll(PQgetvalue(res, i, 6), NULL, 10)));
         if (PQgetvalue(res, i, 7)[0])
             json_object_set_new(t, "high_water_mark", json_string(PQgetvalue(res, i, 7)));
+        /* where the time went (runs recorded before these columns have none) */
+        for (int k = 0; k < 4; k++) {
+            static const char *const phase[] = {"copy_ms", "index_ms", "analyze_ms", "publish_ms"};
+            long long v = strtoll(PQgetvalue(res, i, 8 + k), NULL, 10);
+            if (v >= 0)
+                json_object_set_new(t, phase[k], json_integer(v));
+        }
         json_array_append_new(list, t);
     }
     PQclear(res);

@@ -299,7 +299,24 @@ bool target_drop_version(PGconn *conn, const char *version_name, struct anon_err
     return exec_on_table(conn, "DROP TABLE IF EXISTS", version_name, err);
 }
 
-bool target_analyze(PGconn *conn, const char *version_name, struct anon_error *err)
+/*
+ * ANALYZE reads a sample of 300 x default_statistics_target rows and computes every
+ * column's statistics from it: the sample is the cost. On 1 M rows of 540 bytes (the
+ * bench's realistic table, PostgreSQL 15, target backend CPU): 100 (the server default)
+ * 0.50 s, 30: 0.12 s, 10: 0.03 s, against 3.0 s for the COPY and 0.45 s for the primary
+ * key. 10 (PostgreSQL's default until 8.4) gives 10-bucket histograms and 10 most common
+ * values per column, enough to plan the data team's queries well; target.statistics_target
+ * raises it. A later ANALYZE by the data team or autovacuum uses the server's own setting.
+ */
+bool target_analyze(PGconn *conn, const char *version_name, int statistics_target,
+                    struct anon_error *err)
 {
-    return exec_on_table(conn, "ANALYZE", version_name, err);
+    char set[64];
+    bool ok;
+
+    snprintf(set, sizeof(set), "SET default_statistics_target = %d", statistics_target);
+    ok = pgconn_exec(conn, set, PGRES_COMMAND_OK, err) &&
+         exec_on_table(conn, "ANALYZE", version_name, err);
+    PQclear(PQexec(conn, "RESET default_statistics_target"));
+    return ok;
 }

@@ -67,6 +67,9 @@ bool target_create_staging(PGconn *conn, const struct table_plan *plan, const ch
 bool target_add_primary_key(PGconn *conn, const struct table_plan *plan, const char *version_name,
                             struct anon_error *err) ANON_MUST_CHECK;
 bool target_drop_version(PGconn *conn, const char *version_name, struct anon_error *err);
-bool target_analyze(PGconn *conn, const char *version_name, struct anon_error *err) ANON_MUST_CHECK;
+/* ANALYZE a loaded version with default_statistics_target set to statistics_target for
+ * the statement (a sample of 300 x that many rows; see target.c for the figures). */
+bool target_analyze(PGconn *conn, const char *version_name, int statistics_target,
+                    struct anon_error *err) ANON_MUST_CHECK;
 
 #endif

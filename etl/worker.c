@@ -166,18 +166,25 @@ static void chunk_close(void *ctx)
 /* The last piece of a swapped table: its primary key, once all rows are in, then its
  * statistics, so that the data team's first queries on it are planned well (autovacuum
  * would only analyze it some time after the publish). */
-static int finish_version(PGconn *src, PGconn *tgt, const struct publish_table *t,
+static int finish_version(PGconn *src, PGconn *tgt, struct publish_table *t, int statistics_target,
                           struct anon_error *err)
 {
     bool savepoint = PQtransactionStatus(tgt) == PQTRANS_INTRANS;
+    double start = now_s();
     struct abuf table;
     int code;
 
     /* In the loading transaction, a savepoint keeps the rows for keycheck_loaded. */
     if (savepoint && !pgconn_exec(tgt, "SAVEPOINT primary_key", PGRES_COMMAND_OK, err))
         return EXIT_TARGET;
-    if (target_add_primary_key(tgt, t->plan, t->version_name, err))
-        return target_analyze(tgt, t->version_name, err) ? EXIT_OK : EXIT_TARGET;
+    if (target_add_primary_key(tgt, t->plan, t->version_name, err)) {
+        bool ok;
+        t->index_s = now_s() - start;
+        start = now_s();
+        ok = target_analyze(tgt, t->version_name, statistics_target, err);
+        t->analyze_s = now_s() - start;
+        return ok ? EXIT_OK : EXIT_TARGET;
+    }
     if (strcmp(pgconn_last_sqlstate(), "23505") != 0)
         return EXIT_TARGET;
     /* Two rows with one key: a source key that repeats, or a collision (keycheck.h). */
@@ -263,14 +270,14 @@ static struct shared_load *shared_open(struct worker_pool *p, struct copy_task *
 }
 
 /* The last range finished: end the COPY, key, analyze, commit. */
-static int shared_finish(struct shared_load *l, PGconn *src, const struct publish_table *t,
-                         struct anon_error *err)
+static int shared_finish(struct shared_load *l, PGconn *src, struct publish_table *t,
+                         int statistics_target, struct anon_error *err)
 {
     uint64_t rows = 0;
     int code = EXIT_TARGET;
 
     if (tablecopy_copy_in_end(l->conn, t->plan, NULL, &rows, err)) {
-        code = finish_version(src, l->conn, t, err);
+        code = finish_version(src, l->conn, t, statistics_target, err);
         if (code == EXIT_OK && !pgconn_exec(l->conn, "COMMIT", PGRES_COMMAND_OK, err))
             code = EXIT_TARGET;
     }
@@ -355,8 +362,8 @@ static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, 
     abuf_free(&dest);
     if (code == EXIT_OK && piece_done(p, task, &stats, start) &&
         task->table->kind == PUBLISH_SWAP && !task->keys_only)
-        code = load ? shared_finish(load, src, task->table, err)
-                    : finish_version(src, tgt, task->table, err);
+        code = load ? shared_finish(load, src, task->table, ws->cfg->target.statistics_target, err)
+                    : finish_version(src, tgt, task->table, ws->cfg->target.statistics_target, err);
     if (task->create) {
         if (code == EXIT_OK && !pgconn_exec(tgt, "COMMIT", PGRES_COMMAND_OK, err))
             code = EXIT_TARGET;

@@ -49,6 +49,14 @@ CREATE TABLE IF NOT EXISTS anonetl.run_tables (
     high_water_mark text,
     PRIMARY KEY (run_id, table_name)
 );
+-- Where a table's time went (added in place: the bootstrap runs on existing targets too):
+-- the copy, the primary key build, ANALYZE, and its part of the publish transaction.
+-- elapsed_ms is copy_ms (kept for readers of older runs).
+ALTER TABLE anonetl.run_tables
+    ADD COLUMN IF NOT EXISTS copy_ms bigint,
+    ADD COLUMN IF NOT EXISTS index_ms bigint,
+    ADD COLUMN IF NOT EXISTS analyze_ms bigint,
+    ADD COLUMN IF NOT EXISTS publish_ms bigint;
 
 -- Columns published as they are although they look like personal data: the reason the
 -- config records for each (`keep: { reviewed: "..." }`), per run.

@@ -48,14 +48,35 @@
 #                per round, median over the rounds (issue 10's target: under 10%). The
 #                audited run must log 0 hits and publish the same rows as the plain one.
 #
+# Two more parts measure issue 13 (binary COPY for every rule, the phases after the copy):
+#
+#   realistic:   a BENCH_REAL_ROWS-row `parties` shaped as a real policy sees it (id,
+#                case_id, full_name and email to 64-hex digests, postcode to its outward
+#                code, date of birth to its month, created_at timestamptz date-shifted by
+#                case, claim_amount numeric bucketed, a jsonb with one path hashed, free
+#                text kept), three methods in rotated order per round: (a) the raw text
+#                pipe (psql COPY TO | psql COPY FROM, no anonymisation), (c) the ceiling:
+#                the target alone loading the already-anonymised rows from a file
+#                (binary COPY FREEZE into a new table, primary key, ANALYZE, with
+#                anonetl's session settings and statistics target: the same end state
+#                as an anonetl run, without the source or anonetl), and
+#                (r) anonetl. Reports (r)/(a) and (r)/(c) as rates, medians of the rounds
+#                (issue 13's targets: >= 1.0 and >= 0.9), anonetl's peak RSS (< 50 MB) and
+#                its phases from the run record (copy, index, analyze, publish).
+#   rules:       every rule's cost per value on the realistic table's own values, on the
+#                text form (COPY text field decoded, rule, encoded) and on the binary form
+#                (codec to the rule's form, rule, codec to the target's), in ns per value
+#                (tests/bench/rule_bench.c).
+#
 # The machine may be shared: the load average is printed before and after each part, and
 # each timed run of these parts shows the machine's CPU use (every process) and anonetl's
 # own split between copy and publish; incremental runs also show the target's WAL volume
 # (the checkpoint before each timed run makes the merge log whole pages, as a run
 # following a checkpoint does in production).
 #
-# Env: BENCH_PARTS (copy,incremental,jobs,json,audit: any comma-separated subset; default all),
-#      BENCH_AUDIT_ROWS (default BENCH_ROWS),
+# Env: BENCH_PARTS (copy,incremental,jobs,json,audit,realistic,rules: any comma-separated
+#      subset; default all), BENCH_AUDIT_ROWS (default BENCH_ROWS), BENCH_REAL_ROWS (default
+#      BENCH_ROWS),
 #      BENCH_QUICK=1 (small defaults: 20000 / 200000 / 50000 rows),
 #      BENCH_ROWS (default 1000000; 20000 for a quick check), BENCH_ROUNDS (3),
 #      BENCH_INC_ROWS (4000000), BENCH_JOBS_ROWS (1000000 per table),
@@ -93,20 +114,21 @@ for v in ROWS ROUNDS INC_ROWS JOBS_ROWS; do
     case "${!v}" in '' | *[!0-9]* | 0) echo "bench: BENCH_$v must be a positive integer" >&2; exit 2 ;; esac
 done
 if [ "$INC_ROWS" -lt 1000 ]; then echo "bench: BENCH_INC_ROWS must be at least 1000" >&2; exit 2; fi
-if [ "$SKIP_ANONETL" = 1 ]; then PARTS=${BENCH_PARTS:-copy}; else PARTS=${BENCH_PARTS:-copy,incremental,jobs,json,audit}; fi
+if [ "$SKIP_ANONETL" = 1 ]; then PARTS=${BENCH_PARTS:-copy}; else PARTS=${BENCH_PARTS:-copy,incremental,jobs,json,audit,realistic,rules}; fi
 AUDIT_ROWS=${BENCH_AUDIT_ROWS:-$ROWS}
+REAL_ROWS=${BENCH_REAL_ROWS:-$ROWS}
 IFS=, read -ra part_list <<<"$PARTS"
 [ "${#part_list[@]}" -gt 0 ] || { echo "bench: BENCH_PARTS is empty" >&2; exit 2; }
 for p in "${part_list[@]}"; do
     case $p in
     copy | json) ;;
-    incremental | jobs | audit)
+    incremental | jobs | audit | realistic | rules)
         if [ "$SKIP_ANONETL" = 1 ]; then
             echo "bench: part $p needs anonetl (BENCH_SKIP_ANONETL=1)" >&2
             exit 2
         fi
         ;;
-    *) echo "bench: unknown part '$p' in BENCH_PARTS (copy, incremental, jobs, json, audit)" >&2; exit 2 ;;
+    *) echo "bench: unknown part '$p' in BENCH_PARTS (copy, incremental, jobs, json, audit, realistic, rules)" >&2; exit 2 ;;
     esac
 done
 has_part() { case ",$PARTS," in *",$1,"*) return 0 ;; esac; return 1; }
@@ -889,6 +911,223 @@ report_audit() {
     echo "  check: $AUDIT_CHECK"
 }
 
+# --- part: realistic (issue 13) -------------------------------------------------------------
+declare -A real_times
+REAL_FAILED=0 REAL_LOAD="" REAL_CHECK="not run" REAL_SIZE="" REAL_RSS="" REAL_PHASES=""
+real_src() { psql_at "$SRC_PORT" -d real "$@"; }
+real_dst() { psql_at "$DST_PORT" -d real "$@"; }
+
+REAL_DDL='(
+    id bigint PRIMARY KEY,
+    case_id bigint NOT NULL,
+    full_name text NOT NULL,
+    email text,
+    postcode text,
+    date_of_birth date,
+    created_at timestamptz NOT NULL,
+    claim_amount numeric(12,2),
+    details jsonb,
+    notes text
+)'
+
+real_config() { # file
+    {
+        config_head real anonymised
+        cat <<'EOF'
+  - name: public.parties
+    columns:
+      id: keep
+      case_id: keep
+      full_name: { hash: { length: 64 } }
+      email: { hash: { length: 64 } }
+      postcode: { truncate: { outward_code: true } }
+      date_of_birth: { generalise: { to: month } }
+      created_at: { date_shift: { by: case_id } }
+      claim_amount: { bucket: { width: 100 } }
+      details: { json: { paths: { "$.phone": { hash: {} } }, others: keep } }
+      notes: keep
+EOF
+    } >"$1"
+}
+
+# The parties of the copy part, reshaped: the phone, role and last update go into a jsonb
+# document, as a case system keeps them. Once for both parts (realistic, rules).
+REAL_READY=0
+real_setup() {
+    local t0
+    [ "$REAL_READY" = 0 ] || return 0
+    REAL_READY=1
+    psql_at "$SRC_PORT" -d postgres -c "CREATE DATABASE real"
+    psql_at "$DST_PORT" -d postgres -c "CREATE DATABASE real"
+    t0=$(now)
+    real_src -c "CREATE TABLE gen $TABLE_DDL"
+    generate_rows 1 "$REAL_ROWS" real gen
+    real_src <<SQL
+CREATE TABLE parties $REAL_DDL;
+INSERT INTO parties
+SELECT id, case_id, full_name, email, postcode, date_of_birth, created_at, claim_amount,
+       jsonb_build_object('phone', phone, 'role', role, 'channel',
+                          (ARRAY['portal', 'phone', 'letter', 'email'])[1 + id % 4],
+                          'updated_at', updated_at, 'flags', jsonb_build_array(id % 3 = 0, id % 7)),
+       notes
+FROM gen ORDER BY id;
+DROP TABLE gen;
+VACUUM ANALYZE parties;
+SQL
+    REAL_SIZE=$(real_src -Atc "SELECT pg_size_pretty(pg_table_size('parties')) || ', ' ||
+                                      round(pg_table_size('parties')::numeric / count(*)) || ' bytes a row' FROM parties")
+    echo "realistic source: $REAL_ROWS rows, $REAL_SIZE (generated in $(elapsed "$t0" "$(now)") s)"
+    real_dst -c "CREATE SCHEMA raw; CREATE TABLE raw.parties $REAL_DDL; CREATE SCHEMA ceiling"
+    real_config "$dir/real.yaml"
+}
+
+real_raw() {
+    real_dst -c "TRUNCATE raw.parties"
+    checkpoint_both
+    local t0
+    t0=$(now)
+    real_src -c "COPY parties TO STDOUT" | real_dst -c "COPY raw.parties FROM STDIN"
+    LAST=$(elapsed "$t0" "$(now)")
+}
+
+# What anonetl's target does, alone: the same table, the rows already anonymised (in the
+# binary COPY file written from anonetl's first result), the same session settings and
+# statistics target (target.statistics_target's default, 10).
+real_ceiling() {
+    real_dst -c "DROP TABLE IF EXISTS ceiling.parties"
+    checkpoint_both
+    local t0
+    t0=$(now)
+    PGOPTIONS="-c synchronous_commit=off -c jit=off" real_dst <<SQL
+BEGIN;
+CREATE TABLE ceiling.parties (LIKE anonymised.parties);
+COPY ceiling.parties FROM '$dir/real-anonymised.bin' (FORMAT binary, FREEZE);
+ALTER TABLE ceiling.parties ADD PRIMARY KEY (id);
+SET default_statistics_target = 10;
+ANALYZE ceiling.parties;
+COMMIT;
+SQL
+    LAST=$(elapsed "$t0" "$(now)")
+}
+
+real_anonetl() { # label
+    checkpoint_both
+    local t0 rc=0 log="$dir/anonetl-real-$1.log"
+    t0=$(now)
+    /usr/bin/time -v -o "$dir/time-real.txt" "$ANONETL" run -c "$dir/real.yaml" --skip-preflight >"$log" 2>&1 || rc=$?
+    LAST=$(elapsed "$t0" "$(now)")
+    if [ "$rc" -ne 0 ]; then
+        echo "anonetl (realistic, $1) failed with exit $rc; last lines of its log:" >&2
+        tail -20 "$log" | sed 's/^/    /' >&2
+        return 1
+    fi
+    LAST_RSS=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/time-real.txt")
+    # where the time went, from the run record
+    LAST_PHASES=$(real_dst -Atc "SELECT format('copy %s ms, index %s ms, analyze %s ms, publish %s ms',
+                                              copy_ms, index_ms, analyze_ms, publish_ms)
+                                 FROM anonetl.run_tables ORDER BY run_id DESC LIMIT 1")
+}
+
+part_realistic() {
+    local r i n c methods=(raw ceiling anonetl) got want copy
+    REAL_LOAD=$(load_avg)
+    real_setup
+    copy=$("$ANONETL" explain -c "$dir/real.yaml" 2>&1 | grep 'copy:' | sed 's/^ *//')
+    # anonetl once, untimed: its result is the ceiling's input (and warms both servers)
+    if ! real_anonetl warmup; then
+        REAL_FAILED=1 REAL_CHECK="FAILED: anonetl failed"
+        return
+    fi
+    real_dst -c "COPY (SELECT * FROM anonymised.parties) TO '$dir/real-anonymised.bin' (FORMAT binary)"
+    n=${#methods[@]}
+    for ((r = 0; r < ROUNDS; r++)); do
+        for ((i = 0; i < n; i++)); do
+            c=${methods[$(((i + r) % n))]}
+            case $c in
+            raw) real_raw ;;
+            ceiling) real_ceiling ;;
+            anonetl)
+                if ! real_anonetl "r$r"; then
+                    REAL_FAILED=1 REAL_CHECK="FAILED: anonetl failed"
+                    break 2
+                fi
+                if [ -z "$REAL_RSS" ] || [ "$LAST_RSS" -gt "$REAL_RSS" ]; then REAL_RSS=$LAST_RSS; fi
+                REAL_PHASES="$REAL_PHASES
+      round $((r + 1)): $LAST_PHASES"
+                ;;
+            esac
+            real_times[$c]="${real_times[$c]:-} $LAST"
+            printf '  round %d  %-8s %8.3f s%s\n' $((r + 1)) "$c" "$LAST" \
+                "$([ "$c" = anonetl ] && echo "  ($LAST_PHASES; peak RSS $((LAST_RSS / 1024)) MiB)")"
+        done
+    done
+    if [ "$REAL_FAILED" = 0 ]; then
+        got=$(digest_rows "$DST_PORT" real anonymised.parties 2>&1) || true
+        want=$(digest_rows "$DST_PORT" real ceiling.parties 2>&1) || true
+        if [ "$got" = "$want" ] && [ "${got%% *}" = "$REAL_ROWS" ]; then
+            REAL_CHECK="anonetl's last run published the ceiling's rows ($REAL_ROWS); $copy"
+        else
+            REAL_CHECK="MISMATCH: ceiling '$want', anonetl '$got'"
+            REAL_FAILED=1
+        fi
+    fi
+    REAL_LOAD="$REAL_LOAD -> $(load_avg)"
+}
+
+report_realistic() {
+    local c med ra rc verdict label
+    declare -A rates
+    echo
+    echo "realistic policy: $REAL_ROWS rows of parties ($REAL_SIZE), median of $ROUNDS rounds,"
+    echo "  $(nproc) cores, load average $REAL_LOAD"
+    for c in raw ceiling anonetl; do
+        [ -n "${real_times[$c]:-}" ] || continue
+        # shellcheck disable=SC2086
+        med=$(median ${real_times[$c]})
+        rates[$c]=$(rate "$REAL_ROWS" "$med")
+        case $c in
+        raw) label="(a) raw text pipe" ;;
+        ceiling) label="(c) ceiling (target alone)" ;;
+        anonetl) label="(r) anonetl run" ;;
+        esac
+        printf '  %-28s %9s rows/s  (median %.3f s; runs:%s)\n' "$label" "${rates[$c]}" "$med" "${real_times[$c]}"
+    done
+    if [ -n "${rates[anonetl]:-}" ] && [ -n "${rates[raw]:-}" ] && [ -n "${rates[ceiling]:-}" ]; then
+        ra=$(ratio "${rates[anonetl]}" "${rates[raw]}")
+        rc=$(ratio "${rates[anonetl]}" "${rates[ceiling]}")
+        verdict=$(awk -v a="$ra" -v c="$rc" 'BEGIN { print (a >= 1.0 ? "met" : "NOT met") ", " (c >= 0.9 ? "met" : "NOT met") }')
+        echo "  (r)/(a): $ra   (r)/(c): $rc   (targets >= 1.00 and >= 0.90: $verdict)"
+        echo "  anonetl peak RSS: $((REAL_RSS / 1024)) MiB (target < 50 MiB)"
+        echo "  anonetl phases (run record):$REAL_PHASES"
+    fi
+    echo "  check: $REAL_CHECK"
+}
+
+# --- part: rules (issue 13) -------------------------------------------------------------------
+RULES_FAILED=0 RULES_OUT="" RULES_LOAD=""
+part_rules() {
+    local n
+    RULES_LOAD=$(load_avg)
+    real_setup
+    n=$((REAL_ROWS < 200000 ? REAL_ROWS : 200000))
+    real_src -c "COPY (SELECT * FROM parties ORDER BY id LIMIT $n) TO STDOUT" >"$dir/rules.txt"
+    real_src -c "COPY (SELECT * FROM parties ORDER BY id LIMIT $n) TO STDOUT (FORMAT binary)" >"$dir/rules.bin"
+    if [ ! -x "$root/build/rel/rule_bench" ]; then
+        RULES_OUT="rule_bench not built (make build/rel/rule_bench)"
+        RULES_FAILED=1
+    elif ! RULES_OUT=$("$root/build/rel/rule_bench" "$dir/rules.txt" "$dir/rules.bin" "$n" 2>&1); then
+        RULES_FAILED=1
+    fi
+    rm -f "$dir/rules.txt" "$dir/rules.bin"
+    RULES_LOAD="$RULES_LOAD -> $(load_avg)"
+}
+
+report_rules() {
+    echo
+    echo "rules: CPU per value, load average $RULES_LOAD"
+    printf '%s\n' "$RULES_OUT" | sed 's/^rules: /  /'
+}
+
 # --- main ------------------------------------------------------------------------------------
 ANONETL_HASH_KEY=$(openssl rand -hex 32)
 export ANONETL_HASH_KEY
@@ -901,6 +1140,9 @@ fi
 if has_part incremental; then part_incremental; fi
 if has_part jobs; then part_jobs; fi
 if has_part audit; then part_audit; fi
+if has_part realistic; then part_realistic; fi
+if has_part rules; then part_rules; fi
+if has_part realistic || has_part rules; then drop_database real; fi
 
 status=0
 if has_part copy; then
@@ -923,5 +1165,13 @@ if has_part json; then
     echo
     echo "json rule alone, ns per document (tests/bench/json_bench.sh):"
     "$root/tests/bench/json_bench.sh" || status=1
+fi
+if has_part realistic; then
+    report_realistic
+    [ "$REAL_FAILED" = 0 ] || status=1
+fi
+if has_part rules; then
+    report_rules
+    [ "$RULES_FAILED" = 0 ] || status=1
 fi
 [ "$status" = 0 ]

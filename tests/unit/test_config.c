@@ -129,6 +129,7 @@ static void reference_loads(void **state)
     assert_string_equal(cfg->target.schema, "anonymised");
     assert_int_equal(cfg->target.n_grant_select_to, 1);
     assert_string_equal(cfg->target.grant_select_to[0], "data_team");
+    assert_int_equal(cfg->target.statistics_target, 10);
     assert_int_equal(cfg->hash_key.kind, CFG_SECRET_ENV);
     assert_string_equal(cfg->hash_key.ref, "ANONETL_HASH_KEY");
     assert_null(cfg->hash_key_id);
@@ -142,7 +143,7 @@ static void reference_loads(void **state)
     assert_true(cfg->aws->peerings[0].required);
     assert_int_equal(cfg->aws->peerings[1].dns_resolution, CFG_DNS_REQUESTER);
     assert_false(cfg->aws->peerings[1].required);
-    assert_int_equal(cfg->aws->peerings[1].line, 28);
+    assert_int_equal(cfg->aws->peerings[1].line, 29);
     assert_int_equal(cfg->aws->n_routes, 1);
     assert_string_equal(cfg->aws->routes[0].route_table, "rtb-0123456789abcdef0");
     assert_string_equal(cfg->aws->routes[0].destination, "10.0.0.0/16");
@@ -174,7 +175,7 @@ static void reference_loads(void **state)
     t = &cfg->tables[0];
     assert_string_equal(t->schema, "public");
     assert_string_equal(t->name, "parties");
-    assert_int_equal(t->line, 58);
+    assert_int_equal(t->line, 59);
     assert_int_equal(t->mode, CFG_MODE_INCREMENTAL);
     assert_int_equal(t->n_key, 1);
     assert_string_equal(t->key[0], "id");
@@ -195,9 +196,9 @@ static void reference_loads(void **state)
     assert_string_equal(rule_name(t, "notes"), "scrub");
     assert_string_equal(rule_name(t, "profile"), "json");
     assert_null(config_find_column(t, "nope"));
-    assert_int_equal(config_find_column(t, "email")->line, 69);
+    assert_int_equal(config_find_column(t, "email")->line, 70);
     assert_int_equal(config_find_column(t, "email")->column, 7);
-    assert_int_equal(config_find_column(t, "email")->rule.line, 69);
+    assert_int_equal(config_find_column(t, "email")->rule.line, 70);
     assert_non_null(t->k_anonymity);
     assert_int_equal(t->k_anonymity->n_quasi_identifiers, 2);
     assert_string_equal(t->k_anonymity->quasi_identifiers[1], "date_of_birth");
