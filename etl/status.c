@@ -18,7 +18,11 @@ static const char runs_sql[] =
     "       COALESCE(pg_catalog.round(EXTRACT(epoch FROM r.finished_at - r.started_at)::numeric, "
     "2)::text, ''), "
     "       r.status, COALESCE(r.exit_code::text, ''), r.key_fingerprint, COALESCE(r.key_id, ''), "
-    "       COALESCE(r.error, ''), r.config_fingerprint "
+    "       COALESCE(r.error, ''), r.config_fingerprint, "
+    /* through to_jsonb: a target not yet migrated by a run of this version has no such
+     * columns */
+    "       COALESCE(pg_catalog.to_jsonb(r)->>'audit_sampled', ''), "
+    "       COALESCE(pg_catalog.to_jsonb(r)->>'audit_hits', '') "
     "FROM anonetl.runs r WHERE r.target_schema = $1 ORDER BY r.run_id DESC LIMIT $2::int";
 
 static const char tables_sql[] =
@@ -90,6 +94,12 @@ static json_t *collect(PGconn *conn, const char *schema, int limit, struct anon_
         if (PQgetvalue(res, i, 7)[0])
             json_object_set_new(r, "error", json_string(PQgetvalue(res, i, 7)));
         json_object_set_new(r, "config_fingerprint", json_string(PQgetvalue(res, i, 8)));
+        if (PQgetvalue(res, i, 9)[0]) /* the run had a leak audit */
+            json_object_set_new(r, "audit",
+                                json_pack("{s:I, s:I}", "sampled",
+                                          (json_int_t)strtoll(PQgetvalue(res, i, 9), NULL, 10),
+                                          "hits",
+                                          (json_int_t)strtoll(PQgetvalue(res, i, 10), NULL, 10)));
         json_object_set_new(r, "tables", table_rows(conn, PQgetvalue(res, i, 0), err));
         json_array_append_new(runs, r);
     }
@@ -126,6 +136,12 @@ static void print_text(json_t *runs)
         prev_key = str(r, "key_fingerprint");
         if (str(r, "error")[0])
             printf("       error: %.200s\n", str(r, "error"));
+        if (json_object_get(r, "audit"))
+            printf("       leak audit: %lld values sampled, %lld hits\n",
+                   (long long)json_integer_value(
+                       json_object_get(json_object_get(r, "audit"), "sampled")),
+                   (long long)json_integer_value(
+                       json_object_get(json_object_get(r, "audit"), "hits")));
         json_array_foreach(json_object_get(r, "tables"), j, t)
         {
             printf("       %-32s %-11s read %lld written %lld deleted %lld%s%s\n", str(t, "table"),

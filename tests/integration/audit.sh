@@ -63,6 +63,11 @@ expect_eq "clean demo run with the audit exits 0" 0 "$rc"
 check "the log says the audit found nothing" grep -q '"event":"audit_done".*"hits":0' "$work/clean.log"
 row=$(TD -c "SELECT status, audit_sampled > 100, audit_hits FROM anonetl.runs ORDER BY run_id DESC LIMIT 1")
 expect_eq "anonetl.runs records the audit (sampled > 100, hits 0)" "succeeded|t|0" "$row"
+status=$("$ANONETL" status -c "$work/clean.yaml" --json --limit 1 2>/dev/null |
+    python3 -c 'import json,sys; a=json.load(sys.stdin)["runs"][0]["audit"]; print(a["sampled"] > 100, a["hits"])' 2>&1)
+expect_eq "anonetl status --json shows the audit of the run" "True 0" "$status"
+check "anonetl status shows it as text" grep -q "leak audit: [0-9]* values sampled, 0 hits" \
+    <<<"$("$ANONETL" status -c "$work/clean.yaml" --limit 1 2>&1)"
 before=$(published_digest)
 
 out=$("$ANONETL" audit -c "$work/clean.yaml" 2>&1)
