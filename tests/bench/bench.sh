@@ -368,7 +368,7 @@ tables:
       full_name: { hash: { length: 32 } }
       email: { hash: { length: 32 } }
       phone: { hash: { length: 32 } }
-      postcode: keep
+      postcode: { keep: { reviewed: "bench: generated postcodes, no one lives there" } }
       date_of_birth: suppress
       created_at: keep
       updated_at: keep
@@ -508,7 +508,7 @@ rules_yaml() { # extra column lines (already indented)...
       full_name: { hash: { length: 32 } }
       email: { hash: { length: 32 } }
       phone: { hash: { length: 32 } }
-      postcode: keep
+      postcode: { keep: { reviewed: "bench: generated postcodes, no one lives there" } }
       date_of_birth: suppress
       created_at: keep
       updated_at: keep
