@@ -150,24 +150,26 @@ AWS_REGION=us-east-1 run_anonetl check -c "$TMP/name.yaml" --source
 expect_ok "a secret name (not an ARN) with AWS_REGION" "ok against the source"
 
 # --- errors --------------------------------------------------------------------------------
+# A secret reference that does not resolve is a config error (exit 2), found before any
+# connection (etl/pgconn.h pgconn_params_check), like a missing variable or file.
 config "$TMP/gone.yaml" "  dsn: { aws_secret: $ARN_GONE }" "$KEY_ENV"
 run_anonetl check -c "$TMP/gone.yaml" --source
-expect_err "unknown ARN: exit 4, names the ARN and the AWS error" 4 "$ARN_GONE" "ResourceNotFoundException"
+expect_err "unknown ARN: exit 2, names the ARN and the AWS error" 2 "$ARN_GONE" "ResourceNotFoundException"
 
 config "$TMP/nokey.yaml" "  dsn: { aws_secret: $ARN_RDS, json_key: dsn }" "$KEY_ENV"
 run_anonetl check -c "$TMP/nokey.yaml" --source
-expect_err "missing json_key: names the key and the ARN" 4 "json_key dsn: no such key" "$ARN_RDS"
+expect_err "missing json_key: names the key and the ARN" 2 "json_key dsn: no such key" "$ARN_RDS"
 
 config "$TMP/notjson.yaml" "  dsn: { aws_secret: $ARN_DSN, json_key: password }" "$KEY_ENV"
 run_anonetl check -c "$TMP/notjson.yaml" --source
-expect_err "json_key on a secret that is not JSON" 4 "not a JSON object"
+expect_err "json_key on a secret that is not JSON" 2 "not a JSON object"
 
 config "$TMP/binkey.yaml" "  dsn: { aws_secret: $ARN_BIN, json_key: password }" "$KEY_ENV"
 run_anonetl check -c "$TMP/binkey.yaml" --source
-expect_err "json_key on a binary secret" 4 "the secret is binary"
+expect_err "json_key on a binary secret" 2 "the secret is binary"
 
 AWS_SECRET_ACCESS_KEY="wrong/secret+key/never+printed" run_anonetl check -c "$TMP/rds.yaml" --source
-expect_err "wrong secret access key: the signature is refused" 4 "SignatureDoesNotMatch" "$ARN_RDS"
+expect_err "wrong secret access key: the signature is refused" 2 "SignatureDoesNotMatch" "$ARN_RDS"
 if printf '%s' "$OUT" | grep -qF "wrong/secret+key"; then
     not_ok "the access key is not in the error"
 else
@@ -175,7 +177,7 @@ else
 fi
 
 AWS_ENDPOINT_URL_SECRETSMANAGER=http://127.0.0.1:1 run_anonetl check -c "$TMP/rds.yaml" --source
-expect_err "endpoint down: a transport error naming the ARN" 4 "$ARN_RDS" "after"
+expect_err "endpoint down: a transport error naming the ARN" 2 "$ARN_RDS" "after"
 
 # --- the hash key of a real run ----------------------------------------------------------
 # expected_hash KEYFILE VALUE -> HMAC-SHA256(key, "" || 0x00 || value), 32 hex characters
