@@ -249,8 +249,8 @@ static void test_sg_union_and_refs(void **state)
                             "<prefixListIds><item><prefixListId>pl-jobs</prefixListId></item>"
                             "</prefixListIds>")));
     const char *job_groups[] = {"sg-job"};
-    struct aws_party job = {host("10.20.2.15"), job_groups, 1};
-    struct aws_party other = {host("10.20.3.15"), job_groups, 1};
+    struct aws_party job = {host("10.20.2.15"), job_groups, 1, false};
+    struct aws_party other = {host("10.20.3.15"), job_groups, 1, false};
     struct ec2_sg_list l = {0};
     const struct ec2_security_group *gs[2];
     struct aws_sg_verdict vd;
@@ -291,6 +291,15 @@ static void test_sg_union_and_refs(void **state)
     assert_false(vd.allowed);
     aws_sg_judge(&v, gs, 2, true, 5432, &job, &vd);
     assert_false(vd.allowed);
+    /* an end whose interface is not visible: its groups are unknown, so a rule naming a
+     * group may let it in; nobody can tell */
+    other = (struct aws_party){host("10.99.0.9"), NULL, 0, true};
+    aws_sg_judge(&v, gs + 1, 1, false, 5432, &other, &vd);
+    assert_false(vd.allowed);
+    assert_string_equal(vd.unknown_group, "sg-job");
+    other.groups_unknown = false;
+    aws_sg_judge(&v, gs + 1, 1, false, 5432, &other, &vd);
+    assert_string_equal(vd.unknown_group, "");
     ec2_sg_list_free(&l);
 }
 
@@ -309,7 +318,7 @@ static void test_sg_fixture_peer_ref(void **state)
     assert_true(ec2_xml_parse_security_groups(x, len, &l, &err));
     g = &l.items[0];
     groups[0] = g->ingress[0].groups[0].group_id;
-    job = (struct aws_party){host("10.99.0.1"), groups, 1};
+    job = (struct aws_party){host("10.99.0.1"), groups, 1, false};
     aws_sg_judge(NULL, &g, 1, false, 5432, &job, &vd);
     assert_true(vd.allowed); /* the peering is not in the view and moto gives no status */
     assert_non_null(strstr(vd.matched, "(peer VPC, pcx-"));
