@@ -34,6 +34,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@
 
 #include "anonymise/rule_util.h"
 #include "anonymise/scrub_detectors.h"
+#include "anonymise/scrub_rowvals.h"
 #include "anonymise/sqltype.h"
 #include "anonymise/suggest.h"
 #include "anonymise/utf8.h"
@@ -62,6 +64,7 @@ struct scrub_state {
     pcre2_match_context *mctx;
     struct scrub_pattern *patterns;
     size_t n_patterns;
+    struct scrub_rowvals *rowvals; /* NULL: no row_values */
 };
 
 static void scrub_free(void *state)
@@ -76,6 +79,7 @@ static void scrub_free(void *state)
         free(s->patterns[i].replacement);
     }
     free(s->patterns);
+    scrub_rowvals_free(s->rowvals);
     pcre2_code_free(s->detect);
     pcre2_match_context_free(s->mctx);
     free(s);
@@ -261,21 +265,25 @@ static bool parse_patterns(const struct yopts *seq, struct scrub_state *s, struc
 
 static bool parse_mapping(const struct yopts *opts, struct scrub_state *s, struct anon_error *err)
 {
-    static const char *const keys[] = {"detectors", "patterns", NULL};
-    struct yopts *det = NULL, *pats = NULL;
-    bool has_det = false, has_pats = false, ok;
+    static const char *const keys[] = {"detectors", "patterns", "row_values", NULL};
+    struct yopts *det = NULL, *pats = NULL, *rows = NULL;
+    bool has_det = false, has_pats = false, has_rows = false, ok;
 
     ok = yopts_only_keys(opts, keys, err) &&
          yopts_get_sub(opts, "detectors", &det, &has_det, err) &&
-         yopts_get_sub(opts, "patterns", &pats, &has_pats, err);
+         yopts_get_sub(opts, "patterns", &pats, &has_pats, err) &&
+         yopts_get_sub(opts, "row_values", &rows, &has_rows, err);
     if (ok && has_det)
         ok = parse_detector_list(det, s, err);
     else if (ok)
         memset(s->enabled, 1, sizeof(s->enabled));
     if (ok && has_pats)
         ok = parse_patterns(pats, s, err);
+    if (ok && has_rows)
+        ok = scrub_rowvals_parse(rows, &s->rowvals, err);
     yopts_free(det);
     yopts_free(pats);
+    yopts_free(rows);
     return ok;
 }
 
@@ -286,7 +294,7 @@ static bool scrub_does_something(const struct scrub_state *s)
     for (int k = 0; k < SCRUB_NKINDS; k++)
         if (s->enabled[k])
             return true;
-    return s->n_patterns > 0;
+    return s->n_patterns > 0 || s->rowvals;
 }
 
 static bool scrub_parse_into(const struct yopts *opts, struct scrub_state *s,
@@ -364,6 +372,8 @@ static void scrub_describe(const void *state, struct abuf *out)
         abuf_putc(out, '}');
     }
     abuf_putc(out, ']');
+    if (s->rowvals)
+        scrub_rowvals_describe(s->rowvals, out);
 }
 
 static void scrub_output(const void *state, const char *source_type, struct rule_output *out)
@@ -383,10 +393,22 @@ static void scrub_output(const void *state, const char *source_type, struct rule
                  source_type);
 }
 
-/* Can the regex detectors match anywhere? Every one of them needs a digit. */
+/* Can the regex detectors match anywhere? Every one of them needs a digit. Eight bytes
+ * at a time: a byte is a digit when, its high bit clear, it is >= '0' and not > '9'. */
 static bool has_digit(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
+    const uint64_t high = UINT64_C(0x8080808080808080), low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w, h;
+        memcpy(&w, s + i, 8);
+        h = w & low7;
+        if (((h + UINT64_C(0x5050505050505050)) & ~(h + UINT64_C(0x4646464646464646)) & ~w &
+             high) != 0)
+            return true;
+    }
+    for (; i < len; i++)
         if ((unsigned char)(s[i] - '0') < 10)
             return true;
     return false;
@@ -409,6 +431,24 @@ static void replace_emails(const char *subj, size_t len, struct abuf *out)
         }
     }
     abuf_append(out, subj + copied, len - copied);
+}
+
+/* Addresses spelled out ("alice at example dot com", scrub_email_spelled) replaced:
+ * false when there is none (out untouched). */
+static bool replace_spelled(const char *subj, size_t len, struct abuf *out)
+{
+    size_t from = 0, copied = 0, start, end;
+    bool any = false;
+
+    while (from < len && scrub_email_spelled(subj, len, from, &start, &end)) {
+        abuf_append(out, subj + copied, start - copied);
+        abuf_puts(out, scrub_detector_at(SCRUB_EMAIL)->marker);
+        copied = from = end;
+        any = true;
+    }
+    if (any)
+        abuf_append(out, subj + copied, len - copied);
+    return any;
 }
 
 /* Marker for the detector whose group matched. */
@@ -482,21 +522,42 @@ static bool scrub_apply(const void *state, const struct rule_ctx *ctx, const str
     int rc = 0, which = 0;
     bool overflow;
 
-    (void)ctx;
     *out_null = in->is_null;
     if (in->is_null)
         return true;
     abuf_init(&bufs[0], out->max);
     abuf_init(&bufs[1], out->max);
     if (s->enabled[SCRUB_EMAIL] && memchr(cur, '@', cur_len)) {
+        abuf_reset(&bufs[which]);
         replace_emails(cur, cur_len, &bufs[which]);
         cur = bufs[which].data ? bufs[which].data : "";
         cur_len = bufs[which].len;
         which ^= 1;
     }
+    if (s->enabled[SCRUB_EMAIL]) {
+        abuf_reset(&bufs[which]);
+        if (replace_spelled(cur, cur_len, &bufs[which])) {
+            cur = bufs[which].data ? bufs[which].data : "";
+            cur_len = bufs[which].len;
+            which ^= 1;
+        }
+    }
     if (s->detect && has_digit(cur, cur_len)) {
         abuf_reset(&bufs[which]);
         rc = replace_all(s, s->detect, NULL, 0, cur, cur_len, &bufs[which]);
+        cur = bufs[which].data ? bufs[which].data : "";
+        cur_len = bufs[which].len;
+        which ^= 1;
+    }
+    /* the row's own values after the detectors, so an address goes as a whole before a
+     * name inside it ("o'brien@example.ie") could cut it */
+    if (rc == 0 && s->rowvals) {
+        abuf_reset(&bufs[which]);
+        if (!scrub_rowvals_apply(s->rowvals, ctx, cur, cur_len, &bufs[which], err)) {
+            abuf_free(&bufs[0]);
+            abuf_free(&bufs[1]);
+            return false;
+        }
         cur = bufs[which].data ? bufs[which].data : "";
         cur_len = bufs[which].len;
         which ^= 1;
@@ -523,6 +584,13 @@ static bool scrub_apply(const void *state, const struct rule_ctx *ctx, const str
     return true;
 }
 
+static const struct rule_column_ref *scrub_columns(const void *state, size_t *n)
+{
+    const struct scrub_state *s = state;
+
+    return scrub_rowvals_refs(s->rowvals, n);
+}
+
 const struct rule_ops rule_scrub = {
     .name = "scrub",
     .summary = "replace e-mails, phones, postcodes, cards, NI numbers, IBANs and regexes "
@@ -533,4 +601,5 @@ const struct rule_ops rule_scrub = {
     .describe = scrub_describe,
     .output = scrub_output,
     .apply = scrub_apply,
+    .columns = scrub_columns,
 };

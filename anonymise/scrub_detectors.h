@@ -38,6 +38,12 @@ const struct scrub_detector *scrub_detector_find(const char *name);
  * top-level domain of 2+ letters not followed by a letter or '-'. */
 bool scrub_email_at(const char *s, size_t len, size_t at, size_t *start, size_t *end);
 
+/* The first address spelled out to dodge filters at or after `from`: "alice at example
+ * dot com", "alice (at) example [dot] co [dot] uk", "alice@example dot com": a local
+ * part, "at" as a word (or "(at)", "[at]", "{at}", "<at>", "@"), then labels joined by
+ * "dot" or "." ending with a known top-level domain, at least one of them spelled. */
+bool scrub_email_spelled(const char *s, size_t len, size_t from, size_t *start, size_t *end);
+
 /* Luhn check over the digits of s (other characters ignored); 13..19 digits. */
 bool scrub_luhn_ok(const char *s, size_t len);
 /* IBAN: country letters, check digits, 11..30 alphanumerics (spaces ignored), mod 97 = 1. */

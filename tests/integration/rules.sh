@@ -16,6 +16,11 @@
 #     looks like personal data stops `run` with exit 6 (nothing published) and makes
 #     `check` exit 6, unless the rule records its review (keep: { reviewed: "why" }); the
 #     reason is logged and stored with the run (anonetl.run_reviews).
+#  4. scrub on real free text (issue 10.11): the spellings that used to slip through are
+#     gone from the published text, look-alikes (dates, amounts, order numbers) survive,
+#     and `row_values` removes the row's own name, e-mail and phone from its message
+#     (source values, whatever those columns publish); naming a column that is not in
+#     the table is exit 2 with file:line:column at check.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
@@ -345,5 +350,56 @@ check "reviewed: the run log says why each column is kept" \
 contacts_config "$work/keep.yaml" hash '{ scrub: [phone] }'
 "$ANONETL" run -c "$work/keep.yaml" --skip-preflight >"$log" 2>&1
 expect_eq "keep: an innocent keep (status) runs without a review" 0 "$?"
+
+# --- 4. scrub: widened detectors and the row's own values ----------------------------------
+S <<'SQL' >/dev/null
+CREATE TABLE public.tickets (id integer PRIMARY KEY, full_name text, email text, phone text,
+                             message text);
+INSERT INTO public.tickets VALUES
+ (1, 'Zoë O''Brien', 'zoe.obrien@example.com', '07700 900123',
+  'Hi, Zoe O''Brien here (ZOE). Ring 0044 20 7946 0958 or 07700.900.123; write to o''brien@example.ie or zoe at example dot com. Order ODR-2024-000871 of 2024-03-01, £1,234.56.'),
+ (2, 'Łukasz Wiśniewski', NULL, '+1 (202) 555-0143',
+  'Lukasz Wisniewski writing: my US number is +1 (202) 555-0143, card 4111  1111  1111  1111, IBAN gb82-west-1234-5698-7654-32, NI AB123456, postcode SW1A  1AA. Ref 17.05.2023 at 10:30.'),
+ (3, 'Ann Lee', 'ann@example.org', NULL,
+  'Planning a visit: "bob"@example.com asked Ann to call. Version 10.0.19045.2965, 3 items.'),
+ (4, NULL, NULL, NULL, 'No name here, just text and order 2025550143.');
+SQL
+tickets_config() { # FILE MESSAGE-RULE
+    { header; cat <<YAML; } >"$1"
+  - name: public.tickets
+    columns:
+      id: keep
+      full_name: hash
+      email: hash
+      phone: suppress
+      message: $2
+YAML
+}
+tickets_config "$work/tickets.yaml" '{ scrub: { detectors: [email, phone, postcode, card_number, nino, iban], row_values: [full_name, email, phone] } }'
+"$ANONETL" run -c "$work/tickets.yaml" --skip-preflight >"$log" 2>&1
+expect_eq "scrub: run exits 0" 0 "$?"
+msg() { T -tAc "SELECT message FROM anonymised.tickets WHERE id = $1"; }
+expect_eq "scrub: row 1 (name by accent-free word, 00 phone, dotted phone, apostrophe and spelled e-mails)" \
+    "Hi, [FULL_NAME] here ([FULL_NAME]). Ring [PHONE] or [PHONE]; write to [EMAIL] or [EMAIL]. Order ODR-2024-000871 of 2024-03-01, £1,234.56." "$(msg 1)"
+expect_eq "scrub: row 2 (NANP phone, double-spaced card and postcode, dashed lower-case IBAN, NI without suffix)" \
+    "[FULL_NAME] writing: my US number is [PHONE], card [CARD], IBAN [IBAN], NI [NINO], postcode [POSTCODE]. Ref 17.05.2023 at 10:30." "$(msg 2)"
+expect_eq "scrub: row 3 (quoted local part; the name as a word, not inside Planning)" \
+    "Planning a visit: [EMAIL] asked [FULL_NAME] to call. Version 10.0.19045.2965, 3 items." "$(msg 3)"
+expect_eq "scrub: row 4 (nothing of its own, look-alikes kept)" \
+    "No name here, just text and order 2025550143." "$(msg 4)"
+expect_eq "scrub: no published message holds a word of its row's source name" 0 \
+    "$(S -tAc "SELECT count(*) FROM public.tickets s, regexp_split_to_table(lower(s.full_name), '[^[:alpha:]]+') w
+               WHERE length(w) >= 3" >/dev/null; T -tAc "SELECT count(*) FROM anonymised.tickets
+               WHERE lower(message) ~ '(zo[eë]|brien|[lł]ukasz|wi[sś]niewski|\\mann\\M|\\mlee\\M)'")"
+tickets_config "$work/tickets_bad.yaml" '{ scrub: { row_values: [full_name, e_mail, public.parties.email] } }'
+out=$("$ANONETL" check -c "$work/tickets_bad.yaml" 2>&1); rc=$?
+line=$(grep -n "^      message: " "$work/tickets_bad.yaml" | cut -d: -f1)
+if [ "$rc" -eq 2 ] &&
+    grep -q "^$work/tickets_bad.yaml:$line:[0-9]*: tables\[0\].columns.message.scrub.row_values: \"e_mail\" is not a column of this table (did you mean \"email\"?)" <<<"$out" &&
+    grep -q "\"public.parties.email\" is not a column of this table (a rule reads the columns of its own row only)" <<<"$out"; then
+    ok "scrub row_values naming no column of the table: exit 2, file:line:column"
+else
+    not_ok "scrub row_values naming no column of the table: exit 2, file:line:column" "exit $rc: $out"
+fi
 
 done_testing

@@ -24,6 +24,7 @@
 #include "anonymise/rule.h"
 #include "anonymise/rules_extra.h"
 #include "anonymise/scrub_detectors.h"
+#include "anonymise/textfold.h"
 #include "anonymise/utf8.h"
 #include "anonymise/yopts.h"
 
@@ -606,6 +607,38 @@ static void test_age_band_default_as_of(void **state)
     yopts_free(doc);
 }
 
+/* textfold (scrub row_values): case and Latin accents folded, offsets back to the source,
+ * other scripts kept; the ASCII fast path (eight bytes at a time) against the byte rule. */
+static void test_textfold(void **state)
+{
+    struct textfold f;
+    char ascii[200];
+
+    (void)state;
+    textfold_init(&f);
+    assert_true(textfold_set(&f,
+                             "Zo\xc3\xab O'Brien, \xc5\x81ukasz, STRA\xc3\x9f"
+                             "E",
+                             30));
+    assert_string_equal(f.text, "zoe o'brien, lukasz, strasse");
+    assert_false(f.identity);
+    assert_int_equal(textfold_source(&f, 2), 2);   /* "e" <- "ë" at byte 2 */
+    assert_int_equal(textfold_source(&f, 3), 4);   /* " " after the 2-byte "ë" */
+    assert_int_equal(textfold_source(&f, 13), 14); /* "l" <- "Ł" */
+    assert_int_equal(textfold_source(&f, f.len), 30);
+    assert_true(textfold_set(&f, "\xe6\x9d\x8e \xce\x91", 6)); /* CJK, Greek: as they are */
+    assert_memory_equal(f.text, "\xe6\x9d\x8e \xce\x91", 6);
+    for (size_t i = 0; i < sizeof(ascii); i++)
+        ascii[i] = (char)(1 + i % 127);
+    assert_true(textfold_set(&f, ascii, sizeof(ascii)));
+    assert_true(f.identity);
+    for (size_t i = 0; i < sizeof(ascii); i++) {
+        char c = ascii[i];
+        assert_int_equal(f.text[i], c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    textfold_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -621,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_date_shift_offsets),
         cmocka_unit_test(test_date_shift_not_from_a_hash),
         cmocka_unit_test(test_age_band_default_as_of),
+        cmocka_unit_test(test_textfold),
     };
 
     return cmocka_run_group_tests_name("rules_extra", tests, NULL, NULL);
