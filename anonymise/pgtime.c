@@ -171,11 +171,17 @@ long pgtime_year(const struct pgtime *t)
     return y;
 }
 
+bool pgtime_in_years(const struct pgtime *t)
+{
+    /* pgtime_days(1, 1, 1) and pgtime_days(PGTIME_MAX_YEAR, 12, 31) */
+    return t->days >= -719162 && t->days <= 2145042905;
+}
+
 enum pgtime_status pgtime_status_of(const struct pgtime *t)
 {
     if (t->infinite)
         return PGTIME_INFINITY;
-    return t->days < pgtime_days(1, 1, 1) ? PGTIME_BC : PGTIME_OK;
+    return t->days < -719162 /* pgtime_days(1, 1, 1) */ ? PGTIME_BC : PGTIME_OK;
 }
 
 /* v (>= 0) in at least `width` digits, zero-padded, at p; returns the end. */

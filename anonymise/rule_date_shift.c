@@ -192,8 +192,6 @@ static bool shift_time(const void *state, const struct rule_ctx *ctx, const stru
 {
     const struct shift_state *s = state;
     const struct rule_value *entity;
-    long year;
-
     *result = RULE_TIME_NULL;
     if (!ctx->column || (!ctx->hmac && !ctx->key)) {
         anon_error_set(err, "date_shift: no row context or hash key");
@@ -223,8 +221,7 @@ static bool shift_time(const void *state, const struct rule_ctx *ctx, const stru
     else if (in->kind != PGTIME_DATE && s->time == SHIFT_TIME_JITTER)
         out->usec = (int64_t)jittered_seconds(s, ctx, entity, in, text) * 1000000;
     out->days += shift_days(s, ctx, entity);
-    year = pgtime_year(out);
-    if (year >= 1 && year <= PGTIME_MAX_YEAR)
+    if (pgtime_in_years(out))
         *result = RULE_TIME_VALUE;
     if (abuf_failed(text)) {
         anon_error_set(err, "date_shift: output too large");

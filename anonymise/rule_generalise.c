@@ -224,8 +224,7 @@ static void period(const struct gen_state *s, const struct pgtime *t, struct pgt
     *out = *t;
     out->days = days;
     out->usec = 0;
-    y = pgtime_year(out);
-    if (y >= 1 && y <= PGTIME_MAX_YEAR)
+    if (pgtime_in_years(out))
         *result = RULE_TIME_VALUE;
 }
 

@@ -102,7 +102,7 @@ const struct cli_command cli_commands[] = {
      true},
     {"check", "validate the config (with --source: against the source catalog)",
      "check -c FILE [--source]", check_options, true},
-    {"explain", "show each column's rule, source type and target type",
+    {"explain", "show each column's rule, source and target types, and each table's COPY format",
      "explain -c FILE [--no-source]", explain_options, true},
     {"preflight",
      "check the network, the AWS path (peering, routes, groups, ACLs) and database access",
