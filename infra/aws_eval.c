@@ -185,6 +185,33 @@ const char *aws_route_target_what(const struct ec2_route *r)
     return r->target[0] ? "another target" : "no target";
 }
 
+const struct ec2_tgw_route *aws_tgw_route_match(const struct ec2_tgw_route_list *l,
+                                                const struct cidr *dest, bool *unknown_pl)
+{
+    const struct ec2_tgw_route *best = NULL;
+    struct infra_error ignored;
+    struct cidr c, bc = {0};
+
+    if (unknown_pl)
+        *unknown_pl = false;
+    for (size_t i = 0; l && i < l->n; i++) {
+        const struct ec2_tgw_route *r = &l->items[i];
+        if (!r->dest_cidr[0]) {
+            if (r->prefix_list[0] && unknown_pl)
+                *unknown_pl = true;
+            continue;
+        }
+        if (!cidr_parse(r->dest_cidr, &c, &ignored) || !cidr_covers(&c, dest))
+            continue;
+        if (best &&
+            (c.prefix < bc.prefix || (c.prefix == bc.prefix && strcmp(best->type, "static") == 0)))
+            continue;
+        best = r;
+        bc = c;
+    }
+    return best;
+}
+
 /* ---- security groups ---- */
 
 bool aws_perm_covers_tcp_port(const struct ec2_ip_permission *p, int port)

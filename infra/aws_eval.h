@@ -74,6 +74,13 @@ enum aws_target_kind aws_route_target_kind(const struct ec2_route *r);
 /* "an internet gateway", "a network interface (an appliance)", ... */
 const char *aws_route_target_what(const struct ec2_route *r);
 
+/* The route of a transit gateway route table that carries packets to dest: longest
+ * prefix, a static route before a propagated one of the same length; NULL when none.
+ * *unknown_pl (may be NULL): a prefix-list route was skipped (its entries are not
+ * fetched), so the match may be wrong. */
+const struct ec2_tgw_route *aws_tgw_route_match(const struct ec2_tgw_route_list *l,
+                                                const struct cidr *dest, bool *unknown_pl);
+
 /* ---- security groups ---- */
 
 /* One end of the connection, as a security group sees it. */

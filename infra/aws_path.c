@@ -124,6 +124,22 @@ static bool side_holds(const struct ec2_vpc_side *s, const struct cidr *addr)
     return false;
 }
 
+/* The VPC a transit gateway sends addr to from vpc's attachment (its route table's match),
+ * or NULL with *tgw set when the table does not say (any VPC attached may hold it). */
+static const char *tgw_route_vpc(const struct aws_view *v, const char *tgw, const char *vpc,
+                                 const struct cidr *addr, const char **tgw_out)
+{
+    const struct ec2_tgw_attachment *a = aws_view_tgw_attachment(v, tgw, vpc);
+    const struct aws_tgw_table *T = a ? aws_view_tgw_table(v, a->assoc_table) : NULL;
+    const struct ec2_tgw_route *m =
+        T && !T->fetch.failed ? aws_tgw_route_match(&T->routes, addr, NULL) : NULL;
+
+    if (m && strcmp(m->resource_type, "vpc") == 0 && m->resource_id[0])
+        return m->resource_id;
+    *tgw_out = tgw;
+    return NULL;
+}
+
 /* Where the route of vpc/subnet's table for addr leads: *to_vpc (the local route, or the
  * other side of a peering in the view whose CIDRs hold addr) or *tgw (a transit gateway).
  * False when the route names no VPC (no route, another target, a peering not in the view
@@ -148,7 +164,7 @@ static bool route_leads_to(const struct aws_view *v, const char *vpc, const char
              side_holds(side, addr)) /* a VPC that cannot hold the address names no one */
         *to_vpc = side->vpc_id[0] ? side->vpc_id : NULL;
     else if (strncmp(h.route->target, "tgw-", 4) == 0)
-        *tgw = h.route->target;
+        *to_vpc = tgw_route_vpc(v, h.route->target, vpc, addr, tgw);
     return *to_vpc || *tgw;
 }
 
@@ -175,6 +191,8 @@ const struct ec2_network_interface *aws_path_db_eni(const struct aws_view *v, co
             route_leads_to(v, job_vpc, job_subnet, &addr, &to_vpc, &tgw);
     if (!known)
         return n == 1 ? any : NULL;
+    /* a transit gateway whose table does not say: a VPC attached to it, else the only one
+     * (path.route tells the route is wrong); a VPC named by the route: that one or none */
     for (size_t i = 0; i < v->enis.n; i++) {
         const struct ec2_network_interface *e = &v->enis.items[i];
         if (!eni_has_ip(e, ip))
@@ -185,6 +203,8 @@ const struct ec2_network_interface *aws_path_db_eni(const struct aws_view *v, co
             m++;
         }
     }
+    if (!to_vpc && m == 0 && n == 1)
+        return any;
     return m == 1 ? on_path : NULL;
 }
 
@@ -335,13 +355,12 @@ static bool database_hop(struct leg *L)
                             "with this address: a peer VPC of another account, or a wrong "
                             "address)",
                             L->db.ip, L->port, L->ep->addr_source ? L->ep->addr_source : "address");
-    else if (route_leads_to(L->v, L->job.vpc, L->job.subnet, &L->db.addr, &to_vpc, &tgw))
+    else if (route_leads_to(L->v, L->job.vpc, L->job.subnet, &L->db.addr, &to_vpc, &tgw) && to_vpc)
         check_result_detail(c,
-                            "%s:%d (%s): not visible from this account in %s%s, where the job's "
+                            "%s:%d (%s): not visible from this account in %s, where the job's "
                             "route leads; %s, holding the same address, %s not on the path",
                             L->db.ip, L->port, L->ep->addr_source ? L->ep->addr_source : "address",
-                            to_vpc ? to_vpc : "the VPCs attached to ", to_vpc ? "" : tgw, holders,
-                            n_candidates == 1 ? "is" : "are");
+                            to_vpc, holders, n_candidates == 1 ? "is" : "are");
     else
         check_result_detail(c,
                             "%s:%d (%s): %zu network interfaces hold this address (%s) and the "
@@ -538,7 +557,156 @@ static void judge_peering(struct leg *L, const char *name, const struct route_le
                         other->owner_id[0] ? other->owner_id : "");
 }
 
-/* A route via a transit gateway: one the config allows, attached to this VPC. */
+/* The id of the attachment of tgw to vpc for a fix ("<the attachment of vpc-x>" when not
+ * in the view). */
+static const char *attachment_for(const struct aws_view *v, const char *tgw, const char *vpc,
+                                  char *buf, size_t size)
+{
+    const struct ec2_tgw_attachment *a = vpc ? aws_view_tgw_attachment(v, tgw, vpc) : NULL;
+
+    if (a)
+        return a->id;
+    snprintf(buf, size, "<the attachment of %s>", vpc ? vpc : "the database's VPC");
+    return buf;
+}
+
+/* Past the attachment: the transit gateway's route table associated with it must send the
+ * address to the attachment of the VPC that holds it. One result. */
+static void judge_tgw_table(struct leg *L, const char *name, const struct route_leg *R,
+                            const char *rt, const struct ec2_tgw_attachment *a)
+{
+    const struct aws_tgw_table *T = aws_view_tgw_table(L->v, a->assoc_table);
+    const char *tgw = a->tgw_id;
+    const struct ec2_tgw_route *m;
+    const struct ec2_tgw_attachment *to;
+    char att[96], search[300], attach_first[300] = "";
+    struct check_result *c;
+    bool unknown_pl;
+
+    snprintf(search, sizeof(search),
+             "aws ec2 search-transit-gateway-routes --transit-gateway-route-table-id %s "
+             "--filters Name=route-search.longest-prefix-match,Values=%s/32 --region %s",
+             a->assoc_table[0] ? a->assoc_table : "TABLE", R->to_ip, region(L));
+    if (!a->assoc_table[0] || (a->assoc_state[0] && strcmp(a->assoc_state, "associated") != 0)) {
+        c = hop(L, name, R->t->id, CHECK_FAIL);
+        check_result_detail(c,
+                            "%s: %s to %s takes %s; attachment %s is associated with no route "
+                            "table of %s%s%s: the transit gateway drops the packets",
+                            R->t->id, R->from_vpc, R->to_ip, rt, a->id, tgw,
+                            a->assoc_state[0] ? ", association " : "", a->assoc_state);
+        check_result_fix(c,
+                         "aws ec2 associate-transit-gateway-route-table "
+                         "--transit-gateway-route-table-id <a route table of %s> "
+                         "--transit-gateway-attachment-id %s --region %s",
+                         tgw, a->id, region(L));
+        return;
+    }
+    if (!T || T->fetch.failed) {
+        c = hop(L, name, R->t->id, CHECK_WARN);
+        check_result_detail(c,
+                            "%s: %s to %s takes %s, attachment %s available; its route table %s "
+                            "cannot be read%s%s (a transit gateway of another account?)",
+                            R->t->id, R->from_vpc, R->to_ip, rt, a->id, a->assoc_table,
+                            T ? ": " : "", T ? T->fetch.err.base.msg : "");
+        check_result_fix(c,
+                         "check by hand in the transit gateway's account that %s leads to %s: %s",
+                         R->to_ip, R->to_vpc ? R->to_vpc : "the database's VPC", search);
+        return;
+    }
+    m = aws_tgw_route_match(&T->routes, R->to, &unknown_pl);
+    if (!m || strcmp(m->state, "active") != 0) {
+        c = hop(L, name, R->t->id, !m && (unknown_pl || T->routes.more) ? CHECK_WARN : CHECK_FAIL);
+        if (m)
+            check_result_detail(c,
+                                "%s: %s to %s takes %s; in %s (the table of %s) route %s is %s: "
+                                "the transit gateway drops the packets",
+                                R->t->id, R->from_vpc, R->to_ip, rt, T->id, a->id, m->dest_cidr,
+                                m->state);
+        else
+            check_result_detail(c,
+                                "%s: %s to %s takes %s; no route of %s (the table of %s) covers "
+                                "%s%s: the transit gateway drops the packets",
+                                R->t->id, R->from_vpc, R->to_ip, rt, T->id, a->id, R->to_ip,
+                                unknown_pl || T->routes.more
+                                    ? " (unknown: its prefix-list routes, or routes it held back)"
+                                    : "");
+        to = R->to_vpc ? aws_view_tgw_attachment(L->v, tgw, R->to_vpc) : NULL;
+        if (R->to_vpc && !to)
+            snprintf(attach_first, sizeof(attach_first),
+                     "attach %s first (aws ec2 create-transit-gateway-vpc-attachment "
+                     "--transit-gateway-id %s --vpc-id %s --subnet-ids <one subnet per AZ>), "
+                     "then ",
+                     R->to_vpc, tgw, R->to_vpc);
+        check_result_fix(
+            c,
+            "%saws ec2 %s-transit-gateway-route --transit-gateway-route-table-id %s "
+            "--destination-cidr-block %s --transit-gateway-attachment-id %s "
+            "--region %s",
+            attach_first, m ? "replace" : "create", T->id,
+            m ? m->dest_cidr
+              : (R->to_vpc ? "<the CIDR of the database's VPC>" : "<the database's CIDR>"),
+            attachment_for(L->v, tgw, R->to_vpc, att, sizeof(att)), region(L));
+        return;
+    }
+    if (m->n_attachments == 0 || !m->resource_id[0]) {
+        c = hop(L, name, R->t->id, CHECK_WARN);
+        check_result_detail(c,
+                            "%s: %s to %s takes %s; %s (the table of %s) has route %s (%s, "
+                            "active), but it names no attachment: where it leads is unknown",
+                            R->t->id, R->from_vpc, R->to_ip, rt, T->id, a->id, m->dest_cidr,
+                            m->type);
+        check_result_fix(c, "check by hand that it leads to %s: %s",
+                         R->to_vpc ? R->to_vpc : "the database's VPC", search);
+        return;
+    }
+    if (strcmp(m->resource_type, "vpc") != 0) {
+        c = hop(L, name, R->t->id, CHECK_WARN);
+        check_result_detail(c,
+                            "%s: %s to %s takes %s; %s sends it by route %s to %s (a %s "
+                            "attachment, %s): the analysis does not follow it",
+                            R->t->id, R->from_vpc, R->to_ip, rt, T->id, m->dest_cidr, m->attachment,
+                            m->resource_type, m->resource_id);
+        check_result_fix(c, "check by hand that %s reaches %s through %s", R->to_ip,
+                         R->to_vpc ? R->to_vpc : "the database's VPC", m->attachment);
+        return;
+    }
+    if (R->to_vpc && strcmp(m->resource_id, R->to_vpc) != 0) {
+        c = hop(L, name, R->t->id, CHECK_FAIL);
+        check_result_detail(c,
+                            "%s: %s to %s takes %s; %s sends it by route %s to %s (%s), not to %s",
+                            R->t->id, R->from_vpc, R->to_ip, rt, T->id, m->dest_cidr, m->attachment,
+                            m->resource_id, R->to_vpc);
+        check_result_fix(c,
+                         "aws ec2 %s-transit-gateway-route --transit-gateway-route-table-id %s "
+                         "--destination-cidr-block %s --transit-gateway-attachment-id %s "
+                         "--region %s",
+                         "replace", T->id, m->dest_cidr,
+                         attachment_for(L->v, tgw, R->to_vpc, att, sizeof(att)), region(L));
+        return;
+    }
+    to = aws_view_tgw_attachment(L->v, tgw, m->resource_id);
+    if (to && strcmp(to->state, "available") != 0) {
+        c = hop(L, name, R->t->id, CHECK_FAIL);
+        check_result_detail(c, "%s: %s to %s takes %s; %s sends it to %s (%s), which is %s",
+                            R->t->id, R->from_vpc, R->to_ip, rt, T->id, to->id, to->resource_id,
+                            to->state);
+        check_result_fix(c,
+                         "check the attachment %s of %s (aws ec2 "
+                         "describe-transit-gateway-attachments --transit-gateway-attachment-ids "
+                         "%s --region %s)",
+                         to->id, to->resource_id, to->id, region(L));
+        return;
+    }
+    c = hop(L, name, R->t->id, CHECK_PASS);
+    check_result_detail(c,
+                        "%s: %s to %s takes %s (allowed), attachment %s available; its table %s "
+                        "sends it by route %s (%s) to %s (%s)",
+                        R->t->id, R->from_vpc, R->to_ip, rt, a->id, T->id, m->dest_cidr, m->type,
+                        m->attachment, m->resource_id);
+}
+
+/* A route via a transit gateway: one the config allows, attached to this VPC, whose route
+ * table sends the address on to the VPC that holds it. */
 static void judge_tgw(struct leg *L, const char *name, const struct route_leg *R, const char *assoc,
                       const struct aws_route_hit *h, const char *rt)
 {
@@ -558,20 +726,19 @@ static void judge_tgw(struct leg *L, const char *name, const struct route_leg *R
         route_fix(L, c, R, h, prefix);
         return;
     }
-    c = hop(L, name, R->t->id,
-            a && strcmp(a->state, "available") == 0 ? CHECK_PASS
-            : a                                     ? CHECK_FAIL
-                                                    : CHECK_WARN);
+    if (a && strcmp(a->state, "available") == 0) {
+        judge_tgw_table(L, name, R, rt, a);
+        return;
+    }
+    c = hop(L, name, R->t->id, a ? CHECK_FAIL : CHECK_WARN);
     check_result_detail(c, "%s (%s): %s to %s takes %s (allowed transit gateway), attachment %s %s",
                         R->t->id, assoc, R->from_vpc, R->to_ip, rt, a ? a->id : "of this VPC",
                         a ? a->state : "not visible");
-    if (!a || strcmp(a->state, "available") != 0)
-        check_result_fix(
-            c,
-            "check the attachment of %s to %s (aws ec2 "
-            "describe-transit-gateway-attachments --filters "
-            "Name=transit-gateway-id,Values=%s Name=resource-id,Values=%s --region %s)",
-            r->target, R->from_vpc, r->target, R->from_vpc, region(L));
+    check_result_fix(c,
+                     "check the attachment of %s to %s (aws ec2 "
+                     "describe-transit-gateway-attachments --filters "
+                     "Name=transit-gateway-id,Values=%s Name=resource-id,Values=%s --region %s)",
+                     r->target, R->from_vpc, r->target, R->from_vpc, region(L));
 }
 
 /* Judge where the matched route sends the packet; one result. */

@@ -329,6 +329,27 @@ static bool fetch_tgw(struct fetch *F)
     return ok;
 }
 
+static bool fetch_tgw_tables(struct fetch *F)
+{
+    struct aws_view *v = F->v;
+    struct idset tables = {0};
+    bool go = true;
+
+    for (size_t i = 0; i < v->tgw_attachments.n; i++)
+        idset_add(&tables, v->tgw_attachments.items[i].assoc_table);
+    F->oom = F->oom || tables.oom;
+    if (tables.n && !(v->tgw_tables = calloc(tables.n, sizeof(*v->tgw_tables))))
+        F->oom = true;
+    for (size_t i = 0; go && v->tgw_tables && i < tables.n; i++) {
+        struct aws_tgw_table *t = &v->tgw_tables[v->n_tgw_tables++];
+        struct ec2_error e;
+        memcpy(t->id, tables.v[i], sizeof(t->id));
+        go = settle(v, &t->fetch, ec2_search_tgw_routes(F->ec2, t->id, &t->routes, &e), &e);
+    }
+    idset_free(&tables);
+    return go;
+}
+
 bool aws_view_fetch(struct ec2 *ec2, const struct aws_view_request *req, struct aws_view *v,
                     struct infra_error *err)
 {
@@ -338,7 +359,7 @@ bool aws_view_fetch(struct ec2 *ec2, const struct aws_view_request *req, struct 
 
     memset(v, 0, sizeof(*v));
     go = (!req->path || fetch_enis(&F)) && fetch_tables(&F) && fetch_acls(&F) && fetch_groups(&F) &&
-         fetch_peerings(&F) && fetch_prefix_lists(&F) && fetch_tgw(&F);
+         fetch_peerings(&F) && fetch_prefix_lists(&F) && fetch_tgw(&F) && fetch_tgw_tables(&F);
     (void)go; /* v->fatal says whether it stopped early */
     if (req->path && F.vpcs.n && !F.vpcs.oom) {
         v->vpcs = F.vpcs.v; /* handed over */
@@ -376,6 +397,9 @@ void aws_view_free(struct aws_view *v)
     for (size_t i = 0; i < v->n_prefix_lists; i++)
         ec2_prefix_entries_free(&v->prefix_lists[i].entries);
     free(v->prefix_lists);
+    for (size_t i = 0; i < v->n_tgw_tables; i++)
+        ec2_tgw_route_list_free(&v->tgw_tables[i].routes);
+    free(v->tgw_tables);
     free(v->vpcs);
     memset(v, 0, sizeof(*v));
 }
@@ -484,6 +508,14 @@ const struct ec2_tgw_attachment *aws_view_tgw_attachment(const struct aws_view *
         if (strcmp(a->tgw_id, tgw) == 0 && strcmp(a->resource_id, vpc) == 0)
             return a;
     }
+    return NULL;
+}
+
+const struct aws_tgw_table *aws_view_tgw_table(const struct aws_view *v, const char *id)
+{
+    for (size_t i = 0; id && i < v->n_tgw_tables; i++)
+        if (strcmp(v->tgw_tables[i].id, id) == 0)
+            return &v->tgw_tables[i];
     return NULL;
 }
 

@@ -16,7 +16,9 @@
  *   6. the entries of every managed prefix list a fetched route or rule names (one call
  *      per prefix list: the API takes one id);
  *   7. transit gateway attachments of the gateways fetched routes point at, in the VPCs
- *      of step 1 (transit-gateway-id, resource-id).
+ *      of step 1 (transit-gateway-id, resource-id);
+ *   8. the routes of the transit gateway route tables those attachments are associated
+ *      with (SearchTransitGatewayRoutes, one call per table: the API takes one).
  * Filters never fail on an id that does not exist: a missing object is simply absent.
  *
  * An error that makes every call fail (authentication, no network path, throttling after
@@ -67,6 +69,12 @@ struct aws_prefix_list {
     struct aws_fetch fetch;
 };
 
+struct aws_tgw_table {
+    char id[EC2_ID_MAX];
+    struct ec2_tgw_route_list routes;
+    struct aws_fetch fetch;
+};
+
 struct aws_view {
     struct ec2_eni_list enis;
     struct ec2_route_table_list tables;
@@ -76,6 +84,8 @@ struct aws_view {
     struct ec2_tgw_attachment_list tgw_attachments;
     struct aws_prefix_list *prefix_lists;
     size_t n_prefix_lists;
+    struct aws_tgw_table *tgw_tables;
+    size_t n_tgw_tables;
     char (*vpcs)[EC2_ID_MAX]; /* the VPCs whose tables and ACLs were fetched whole */
     size_t n_vpcs;
     struct aws_fetch f_enis, f_tables, f_acls, f_groups, f_peerings, f_tgw;
@@ -109,6 +119,8 @@ const struct aws_prefix_list *aws_view_prefix_list(const struct aws_view *v, con
 /* The attachment of tgw to vpc, or NULL. */
 const struct ec2_tgw_attachment *aws_view_tgw_attachment(const struct aws_view *v, const char *tgw,
                                                          const char *vpc);
+/* A transit gateway route table (fetched or failed), or NULL when it was never asked for. */
+const struct aws_tgw_table *aws_view_tgw_table(const struct aws_view *v, const char *id);
 /* Is the VPC's table set complete in the view (its tables were fetched by vpc-id)? */
 bool aws_view_has_vpc(const struct aws_view *v, const char *vpc);
 

@@ -222,8 +222,9 @@ typedef char **(*page_token_fn)(void *list);
 struct describe {
     const char *action;
     const char *id_param; /* "VpcPeeringConnectionId" */
-    /* a single-valued parameter (GetManagedPrefixListEntries' PrefixListId) or NULL */
+    /* single-valued parameters (GetManagedPrefixListEntries' PrefixListId) or NULL */
     const char *single_name, *single_value;
+    const char *single2_name, *single2_value;
     const char *const *ids;
     size_t n_ids;
     const struct ec2_filter *filters;
@@ -238,6 +239,8 @@ static void describe_form(struct aws_form *f, const struct describe *d, const ch
     form_start(f, d->action);
     if (d->single_name)
         aws_form_add(f, d->single_name, d->single_value);
+    if (d->single2_name)
+        aws_form_add(f, d->single2_name, d->single2_value);
     for (size_t i = 0; i < d->n_ids; i++)
         aws_form_addk(f, d->ids[i], "%s.%zu", d->id_param, i + 1);
     for (size_t i = 0; i < d->n_filters; i++) {
@@ -506,6 +509,32 @@ bool ec2_describe_tgw_attachments(struct ec2 *c, const struct ec2_filter *filter
                                .n_filters = n_filters,
                                .parse = parse_tgw_page,
                                .token = tgw_token,
+                               .list = out};
+    return describe_all(c, &d, e);
+}
+
+static bool parse_tgw_route_page(const char *buf, size_t len, void *list, struct infra_error *err)
+{
+    return ec2_xml_parse_tgw_routes(buf, len, list, err);
+}
+
+static char **tgw_route_token(void *list)
+{
+    return &((struct ec2_tgw_route_list *)list)->next_token;
+}
+
+bool ec2_search_tgw_routes(struct ec2 *c, const char *route_table, struct ec2_tgw_route_list *out,
+                           struct ec2_error *e)
+{
+    static const char *const states[] = {"active", "blackhole"};
+    const struct ec2_filter state = {"state", states, 2};
+    const struct describe d = {.action = "SearchTransitGatewayRoutes",
+                               .single_name = "TransitGatewayRouteTableId",
+                               .single_value = route_table,
+                               .filters = &state,
+                               .n_filters = 1,
+                               .parse = parse_tgw_route_page,
+                               .token = tgw_route_token,
                                .list = out};
     return describe_all(c, &d, e);
 }

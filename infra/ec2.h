@@ -130,6 +130,11 @@ bool ec2_get_prefix_list_entries(struct ec2 *c, const char *prefix_list,
 bool ec2_describe_tgw_attachments(struct ec2 *c, const struct ec2_filter *filters, size_t n_filters,
                                   struct ec2_tgw_attachment_list *out,
                                   struct ec2_error *e) INFRA_MUST_CHECK;
+/* SearchTransitGatewayRoutes of one transit gateway route table: every route in state
+ * active or blackhole (the API wants a filter; without MaxResults it answers up to 1000);
+ * out->more says when the gateway held back some (additionalRoutesAvailable). */
+bool ec2_search_tgw_routes(struct ec2 *c, const char *route_table, struct ec2_tgw_route_list *out,
+                           struct ec2_error *e) INFRA_MUST_CHECK;
 /* AcceptVpcPeeringConnection; *out (may be NULL) receives the peering as returned. */
 bool ec2_accept_peering(struct ec2 *c, const char *id, struct ec2_peering *out,
                         struct ec2_error *e) INFRA_MUST_CHECK;

@@ -856,7 +856,10 @@ static bool parse_tgw_attachment(const xmlNode *n, struct ec2_tgw_attachment *a,
            get_text(n, "resourceType", a->resource_type, sizeof(a->resource_type), err) &&
            get_text(n, "resourceId", a->resource_id, sizeof(a->resource_id), err) &&
            get_text(n, "resourceOwnerId", a->resource_owner, sizeof(a->resource_owner), err) &&
-           get_text(n, "state", a->state, sizeof(a->state), err);
+           get_text(n, "state", a->state, sizeof(a->state), err) &&
+           get_text(child(n, "association"), "transitGatewayRouteTableId", a->assoc_table,
+                    sizeof(a->assoc_table), err) &&
+           get_text(child(n, "association"), "state", a->assoc_state, sizeof(a->assoc_state), err);
 }
 
 bool ec2_xml_parse_tgw_attachments(const char *buf, size_t len, struct ec2_tgw_attachment_list *out,
@@ -879,6 +882,60 @@ bool ec2_xml_parse_tgw_attachments(const char *buf, size_t len, struct ec2_tgw_a
             goto out;
         out->n++;
     }
+    ok = set_next_token(root, &out->next_token, err);
+out:
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+/* ---- transit gateway routes ---- */
+
+static bool parse_tgw_route(const xmlNode *n, struct ec2_tgw_route *r, struct infra_error *err)
+{
+    const xmlNode *atts = child(n, "transitGatewayAttachments");
+
+    if (!get_text(n, "destinationCidrBlock", r->dest_cidr, sizeof(r->dest_cidr), err) ||
+        !get_text(n, "prefixListId", r->prefix_list, sizeof(r->prefix_list), err) ||
+        !get_text(n, "type", r->type, sizeof(r->type), err) ||
+        !get_text(n, "state", r->state, sizeof(r->state), err))
+        return false;
+    for (const xmlNode *it = atts ? atts->children : NULL; it; it = it->next) {
+        if (!is_named(it, "item"))
+            continue;
+        if (r->n_attachments++ > 0)
+            continue;
+        if (!get_text(it, "transitGatewayAttachmentId", r->attachment, sizeof(r->attachment),
+                      err) ||
+            !get_text(it, "resourceId", r->resource_id, sizeof(r->resource_id), err) ||
+            !get_text(it, "resourceType", r->resource_type, sizeof(r->resource_type), err))
+            return false;
+    }
+    return true;
+}
+
+bool ec2_xml_parse_tgw_routes(const char *buf, size_t len, struct ec2_tgw_route_list *out,
+                              struct infra_error *err)
+{
+    xmlNode *root, *set;
+    xmlDoc *doc = open_response(buf, len, "SearchTransitGatewayRoutesResponse", &root, err);
+    bool ok = false, more = false;
+
+    if (!doc)
+        return false;
+    set = child(root, "routeSet");
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
+        if (!is_named(it, "item"))
+            continue;
+        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
+            goto out;
+        memset(&out->items[out->n], 0, sizeof(out->items[0]));
+        if (!parse_tgw_route(it, &out->items[out->n], err))
+            goto out;
+        out->n++;
+    }
+    if (!get_bool(root, "additionalRoutesAvailable", NULL, &more, err))
+        goto out;
+    out->more = out->more || more;
     ok = set_next_token(root, &out->next_token, err);
 out:
     xmlFreeDoc(doc);
@@ -1012,6 +1069,15 @@ void ec2_prefix_entries_free(struct ec2_prefix_entries *l)
     if (!l)
         return;
     free(l->cidrs);
+    free(l->next_token);
+    memset(l, 0, sizeof(*l));
+}
+
+void ec2_tgw_route_list_free(struct ec2_tgw_route_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
     free(l->next_token);
     memset(l, 0, sizeof(*l));
 }

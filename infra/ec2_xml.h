@@ -200,13 +200,36 @@ struct ec2_tgw_attachment {
     char resource_type[EC2_ID_MAX]; /* "vpc", "vpn", "peering", ... */
     char resource_id[EC2_ID_MAX];   /* the VPC id for a VPC attachment */
     char resource_owner[EC2_ID_MAX];
-    char state[EC2_ID_MAX]; /* "available", "pending", "deleted", ... */
+    char state[EC2_ID_MAX];       /* "available", "pending", "deleted", ... */
+    char assoc_table[EC2_ID_MAX]; /* association/transitGatewayRouteTableId or "" */
+    char assoc_state[EC2_ID_MAX]; /* association/state: "associated", ... or "" */
 };
 
 struct ec2_tgw_attachment_list {
     struct ec2_tgw_attachment *items;
     size_t n, cap;
     char *next_token;
+};
+
+/* ---- SearchTransitGatewayRoutes ---- */
+
+struct ec2_tgw_route {
+    char dest_cidr[EC2_CIDR_MAX]; /* destinationCidrBlock or "" */
+    char prefix_list[EC2_ID_MAX]; /* prefixListId or "" */
+    char type[EC2_ID_MAX];        /* "static", "propagated" */
+    char state[EC2_ID_MAX];       /* "active", "blackhole" */
+    /* the first of transitGatewayAttachments (several: equal-cost paths) */
+    char attachment[EC2_ID_MAX];    /* transitGatewayAttachmentId or "" */
+    char resource_id[EC2_ID_MAX];   /* resourceId: "vpc-...", "vpn-...", or "" */
+    char resource_type[EC2_ID_MAX]; /* "vpc", "vpn", "peering", "connect", ... */
+    size_t n_attachments;
+};
+
+struct ec2_tgw_route_list {
+    struct ec2_tgw_route *items;
+    size_t n, cap;
+    char *next_token;
+    bool more; /* additionalRoutesAvailable: the answer is not every route */
 };
 
 /* ---- ModifyVpcPeeringConnectionOptions ---- */
@@ -248,6 +271,9 @@ bool ec2_xml_parse_prefix_entries(const char *buf, size_t len, struct ec2_prefix
 /* DescribeTransitGatewayAttachmentsResponse: append every <transitGatewayAttachments> item. */
 bool ec2_xml_parse_tgw_attachments(const char *buf, size_t len, struct ec2_tgw_attachment_list *out,
                                    struct infra_error *err) INFRA_MUST_CHECK;
+/* SearchTransitGatewayRoutesResponse: append every <routeSet> item. */
+bool ec2_xml_parse_tgw_routes(const char *buf, size_t len, struct ec2_tgw_route_list *out,
+                              struct infra_error *err) INFRA_MUST_CHECK;
 bool ec2_xml_parse_peering_options(const char *buf, size_t len,
                                    struct ec2_peering_options_result *out,
                                    struct infra_error *err) INFRA_MUST_CHECK;
@@ -265,5 +291,6 @@ void ec2_eni_list_free(struct ec2_eni_list *l);
 void ec2_acl_list_free(struct ec2_acl_list *l);
 void ec2_prefix_entries_free(struct ec2_prefix_entries *l);
 void ec2_tgw_attachment_list_free(struct ec2_tgw_attachment_list *l);
+void ec2_tgw_route_list_free(struct ec2_tgw_route_list *l);
 
 #endif

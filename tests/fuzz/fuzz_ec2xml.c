@@ -9,7 +9,7 @@
  * - ec2_xml_parse_error and the success parsers never both accept one body.
  * Seeds: tests/fuzz/corpus/fuzz_ec2xml/ (the fixtures of tests/data/ec2/). Every parser:
  * peerings, route tables, security groups, network interfaces, network ACLs, prefix list
- * entries, transit gateway attachments, and the small answers.
+ * entries, transit gateway attachments and routes, and the small answers.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -199,9 +199,36 @@ static int tgw_attachments(const char *b, size_t n)
             TERMINATED(l.items[i].tgw_id);
             TERMINATED(l.items[i].resource_id);
             TERMINATED(l.items[i].state);
+            TERMINATED(l.items[i].assoc_table);
+            TERMINATED(l.items[i].assoc_state);
         }
     }
     ec2_tgw_attachment_list_free(&l);
+    return ok;
+}
+
+static int tgw_routes(const char *b, size_t n)
+{
+    struct ec2_tgw_route_list l = {0};
+    struct infra_error err;
+    size_t first;
+    int ok = ec2_xml_parse_tgw_routes(b, n, &l, &err);
+
+    if (ok) {
+        first = l.n;
+        require(l.n <= l.cap && l.n <= EC2_LIST_MAX);
+        for (size_t i = 0; i < l.n; i++) {
+            TERMINATED(l.items[i].dest_cidr);
+            TERMINATED(l.items[i].prefix_list);
+            TERMINATED(l.items[i].state);
+            TERMINATED(l.items[i].attachment);
+            TERMINATED(l.items[i].resource_id);
+            TERMINATED(l.items[i].resource_type);
+        }
+        if (ec2_xml_parse_tgw_routes(b, n, &l, &err))
+            require(l.n == 2 * first);
+    }
+    ec2_tgw_route_list_free(&l);
     return ok;
 }
 
@@ -224,6 +251,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     accepted += acls(b, size);
     accepted += prefix_entries(b, size);
     accepted += tgw_attachments(b, size);
+    accepted += tgw_routes(b, size);
     if (ec2_xml_parse_accept_peering(b, size, &p, &err)) {
         check_peering(&p);
         accepted++;

@@ -83,7 +83,7 @@ PATH_LABELS="p_ok p_sg_group p_sg_cidr_cfg_group p_sg_prefix_list p_sg_wrong_sub
  p_route_specific_pcx p_route_specific_blackhole p_route_other_table p_route_pl p_tgw_allowed
  p_tgw_denied p_no_return p_nacl_no_ephemeral p_nacl_linux_only p_nacl_deny_first p_sg_egress
  p_cross_account p_many p_overlap_db p_overlap_job p_xacct_overlap p_route_pl_inner p_appliance
- p_egress_ref_hidden p_nacl_cis"
+ p_egress_ref_hidden p_nacl_cis p_tgw_no_route p_tgw_blackhole"
 # shellcheck disable=SC2086 # word splitting of LABELS is wanted
 if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build --data-user $LABELS $PATH_LABELS \
     2>"$tmp/topo.err"); then
@@ -453,7 +453,7 @@ fi
 pconfig() {
     local v n
     for v in REGION PCX RTB_JOB RTB_DB SG_DB SG_JOB TGW RTB_OTHER ACL_DB ACL_JOB PL_JOBS PL_DBS \
-        PCX_OTHER SUBNET_B JOB_ENI DB_ENI DB_VPC SG_TGT FW_ENI; do
+        PCX_OTHER SUBNET_B JOB_ENI DB_ENI DB_VPC SG_TGT FW_ENI TGW_RTB TGW_ATT_DB; do
         n=${1}_$v
         printf -v "$v" '%s' "${!n:-}"
     done
@@ -584,13 +584,33 @@ expect_check "path.route judges the table the packets use" FAIL path.route \
 expect_path "prefix-list route to the database VPC" p_route_pl route,path 0 ""
 expect_check "prefix-list route: PASS (was reported missing)" PASS route \
     "$p_route_pl_RTB_JOB -> 10.10.0.0/16" "prefix list route $p_route_pl_PL_DBS"
+# The transit gateway hop goes on into the gateway's own route table (SearchTransitGatewayRoutes
+# on the table the attachment is associated with). moto 5.2.1 lists no attachment for a
+# gateway route (AWS does), so a healthy hub is "route found, destination unknown": a WARN.
 TGWS=$p_tgw_allowed_TGW expect_path "route via an allowed transit gateway" p_tgw_allowed route,path 0 ""
 TGWS=$p_tgw_allowed_TGW pconfig p_tgw_allowed
 ONLY=route,path pf p_tgw_allowed --json
-expect_check "allowed transit gateway: attachment available" PASS path.route "source" \
-    "via $p_tgw_allowed_TGW (allowed transit gateway), attachment tgw-attach-"
+expect_check "allowed transit gateway: attachment available, the gateway's route found" WARN \
+    path.route "source" \
+    "$p_tgw_allowed_TGW_RTB (the table of tgw-attach-" \
+    "search-transit-gateway-routes --transit-gateway-route-table-id $p_tgw_allowed_TGW_RTB"
+expect_check "... whose destination moto does not list" WARN path.route "source" \
+    "has route 10.10.0.0/16 (static, active), but it names no attachment"
+expect_check "... and back: the database VPC's attachment, the same table" WARN path.route-back \
+    "source" "$p_tgw_allowed_TGW_RTB (the table of tgw-attach-"
 expect_check "configured route via an allowed transit gateway: PASS (was a wrong target)" PASS route \
     "$p_tgw_allowed_RTB_JOB" "via $p_tgw_allowed_TGW, a transit gateway aws.transit_gateways allows"
+TGWS=$p_tgw_no_route_TGW expect_path "the gateway's table has no route to the database" \
+    p_tgw_no_route route,path 3 "path.route"
+expect_check "no route in the transit gateway's table: FAIL (was a PASS), attach and route" FAIL \
+    path.route "source" "covers 10.10.5.20: the transit gateway drops" \
+    "aws ec2 create-transit-gateway-vpc-attachment --transit-gateway-id $p_tgw_no_route_TGW" \
+    "aws ec2 create-transit-gateway-route --transit-gateway-route-table-id tgw-rtb-"
+TGWS=$p_tgw_blackhole_TGW expect_path "the gateway's route to the database is a blackhole" \
+    p_tgw_blackhole route,path 3 "path.route"
+expect_check "blackhole in the transit gateway's table: FAIL (was a PASS)" FAIL path.route \
+    "source" "route 10.10.0.0/16 is blackhole" \
+    "aws ec2 replace-transit-gateway-route --transit-gateway-route-table-id $p_tgw_blackhole_TGW_RTB --destination-cidr-block 10.10.0.0/16 --transit-gateway-attachment-id $p_tgw_blackhole_TGW_ATT_DB"
 expect_path "route via a transit gateway the config does not allow" p_tgw_denied route,path 3 \
     "path.route,route"
 expect_check "transit gateway not allowed: names it" FAIL path.route "source" \

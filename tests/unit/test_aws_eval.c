@@ -233,6 +233,33 @@ static void test_route_fixture_pl_tgw(void **state)
     "<item><ipProtocol>" proto "</ipProtocol><fromPort>" from "</fromPort><toPort>" to             \
     "</toPort>" body "</item>"
 
+static void test_tgw_route_match(void **state)
+{
+    struct ec2_tgw_route_list l = {0};
+    const struct ec2_tgw_route *m;
+    struct infra_error err;
+    struct cidr d = host("10.10.7.7");
+    bool unknown_pl;
+    size_t len;
+    char *x = slurp("synthetic_search_transit_gateway_routes.xml", &len);
+
+    (void)state;
+    assert_true(ec2_xml_parse_tgw_routes(x, len, &l, &err));
+    m = aws_tgw_route_match(&l, &d, &unknown_pl); /* same /16: static before propagated */
+    assert_string_equal(m->type, "static");
+    assert_string_equal(m->resource_id, "vpc-0other000000000001");
+    assert_true(unknown_pl); /* a prefix-list route was not judged */
+    d = host("10.10.5.20");  /* the longer prefix wins */
+    m = aws_tgw_route_match(&l, &d, NULL);
+    assert_string_equal(m->resource_type, "vpn");
+    d = host("10.10.9.9");
+    assert_string_equal(aws_tgw_route_match(&l, &d, NULL)->state, "blackhole");
+    d = host("10.99.0.1");
+    assert_null(aws_tgw_route_match(&l, &d, NULL));
+    ec2_tgw_route_list_free(&l);
+    free(x);
+}
+
 static void test_sg_union_and_refs(void **state)
 {
     static const char xml[] = SGS(
@@ -500,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_route_longest_match),
         cmocka_unit_test(test_route_priority_and_prefix_lists),
         cmocka_unit_test(test_route_fixture_pl_tgw),
+        cmocka_unit_test(test_tgw_route_match),
         cmocka_unit_test(test_sg_union_and_refs),
         cmocka_unit_test(test_sg_fixture_peer_ref),
         cmocka_unit_test(test_cidrs_cover),

@@ -497,6 +497,10 @@ static void test_every_fixture(void **state)
             struct ec2_tgw_attachment_list l = {0};
             ok = ec2_xml_parse_tgw_attachments(x, len, &l, &err) && l.n > 0;
             ec2_tgw_attachment_list_free(&l);
+        } else if (strstr(n, "search_transit_gateway_routes")) {
+            struct ec2_tgw_route_list l = {0};
+            ok = ec2_xml_parse_tgw_routes(x, len, &l, &err) && l.n > 0;
+            ec2_tgw_route_list_free(&l);
         } else {
             fail_msg("fixture %s is not covered by this test", n);
         }
@@ -651,7 +655,45 @@ static void test_prefix_entries_and_tgw(void **state)
     assert_string_equal(tl.items[0].state, "available");
     assert_int_equal(strncmp(tl.items[0].tgw_id, "tgw-", 4), 0);
     assert_int_equal(strncmp(tl.items[0].resource_id, "vpc-", 4), 0);
+    assert_string_equal(tl.items[0].assoc_table, "tgw-rtb-40ca8f1f1bc5a4828");
+    assert_string_equal(tl.items[0].assoc_state, "associated");
     ec2_tgw_attachment_list_free(&tl);
+    free(x);
+}
+
+static void test_tgw_routes(void **state)
+{
+    struct ec2_tgw_route_list l = {0};
+    struct infra_error err = {0};
+    size_t len;
+    char *x = slurp("synthetic_search_transit_gateway_routes.xml", &len);
+
+    (void)state;
+    assert_true(ec2_xml_parse_tgw_routes(x, len, &l, &err));
+    assert_int_equal(l.n, 5);
+    assert_true(l.more); /* additionalRoutesAvailable */
+    assert_string_equal(l.items[0].dest_cidr, "10.10.0.0/16");
+    assert_string_equal(l.items[0].type, "propagated");
+    assert_string_equal(l.items[0].attachment, "tgw-attach-0db0000000000001");
+    assert_string_equal(l.items[0].resource_id, "vpc-0db00000000000001");
+    assert_string_equal(l.items[0].resource_type, "vpc");
+    assert_int_equal(l.items[1].n_attachments, 2); /* equal-cost: the first is kept */
+    assert_string_equal(l.items[1].resource_type, "vpn");
+    assert_string_equal(l.items[2].state, "blackhole");
+    assert_int_equal(l.items[2].n_attachments, 0);
+    assert_string_equal(l.items[3].prefix_list, "pl-0shared00000000001");
+    assert_string_equal(l.items[3].dest_cidr, "");
+    assert_null(l.next_token);
+    ec2_tgw_route_list_free(&l);
+    free(x);
+
+    x = slurp("moto_search_transit_gateway_routes.xml", &len);
+    assert_true(ec2_xml_parse_tgw_routes(x, len, &l, &err));
+    assert_int_equal(l.n, 2);
+    assert_false(l.more);
+    assert_int_equal(l.items[0].n_attachments, 0); /* moto names none */
+    assert_string_equal(l.items[1].state, "active");
+    ec2_tgw_route_list_free(&l);
     free(x);
 }
 
@@ -833,6 +875,7 @@ int main(void)
         cmocka_unit_test(test_error_variants),
         cmocka_unit_test(test_success_is_not_error),
         cmocka_unit_test(test_every_fixture),
+        cmocka_unit_test(test_tgw_routes),
         cmocka_unit_test(test_prefix_namespace_order),
         cmocka_unit_test(test_no_namespace_and_empty_forms),
         cmocka_unit_test(test_bad_input),

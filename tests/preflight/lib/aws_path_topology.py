@@ -57,8 +57,14 @@ FAULTS = {
     "p_route_specific_blackhole": "10.10.5.0/24 goes via a deleted peering (blackhole)",
     "p_route_other_table": "the job's subnet b is associated with another table",
     "p_route_pl": "the job's table reaches the database VPC through a prefix-list route",
-    "p_tgw_allowed": "the job's table sends 10.10.0.0/16 to a transit gateway (allowed)",
-    "p_tgw_denied": "the same, with a transit gateway the config does not allow",
+    "p_tgw_allowed": "both VPCs attached to a transit gateway (allowed) whose table routes "
+                     "each to the other; the subnets' tables send the other's /16 to it",
+    "p_tgw_denied": "the job's table sends 10.10.0.0/16 to a transit gateway the config does "
+                    "not allow",
+    "p_tgw_no_route": "the job's table sends 10.10.0.0/16 to an allowed transit gateway whose "
+                      "route table has no route to it (the database VPC is not attached)",
+    "p_tgw_blackhole": "as p_tgw_allowed, but the gateway's route to 10.10.0.0/16 is a "
+                       "blackhole",
     "p_no_return": "the database subnet's table has no route back to the job",
     "p_nacl_no_ephemeral": "the database ACL lets 5432 in but no reply out",
     "p_nacl_linux_only": "the job ACL lets replies in on 32768-65535 only",
@@ -184,13 +190,27 @@ def _db_ingress(ec2, f, ids):
 
 def _route_job(ec2, f, ids, rtb):
     pcx = ids["PCX"]
-    if f in ("p_tgw_allowed", "p_tgw_denied"):
-        tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
-        ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=ids["JOB_VPC"],
-                                                  SubnetIds=[ids["SUBNET_A"]])
+    if f.startswith("p_tgw_"):
+        tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]
+        a_job = ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=tgw["TransitGatewayId"], VpcId=ids["JOB_VPC"],
+            SubnetIds=[ids["SUBNET_A"]])["TransitGatewayVpcAttachment"]
         ec2.create_route(RouteTableId=rtb, DestinationCidrBlock=P["DB_VPC"],
-                         TransitGatewayId=tgw)
-        ids["TGW"] = tgw
+                         TransitGatewayId=tgw["TransitGatewayId"])
+        ids["TGW"] = tgw["TransitGatewayId"]
+        if f in ("p_tgw_allowed", "p_tgw_blackhole"):  # the whole hub: both ways
+            table = tgw["Options"]["AssociationDefaultRouteTableId"]
+            a_db = ec2.create_transit_gateway_vpc_attachment(
+                TransitGatewayId=tgw["TransitGatewayId"], VpcId=ids["DB_VPC"],
+                SubnetIds=[ids["SUBNET_DB"]])["TransitGatewayVpcAttachment"]
+            ec2.create_transit_gateway_route(
+                TransitGatewayRouteTableId=table, DestinationCidrBlock=P["DB_VPC"],
+                **({"Blackhole": True} if f == "p_tgw_blackhole" else
+                   {"TransitGatewayAttachmentId": a_db["TransitGatewayAttachmentId"]}))
+            ec2.create_transit_gateway_route(
+                TransitGatewayRouteTableId=table, DestinationCidrBlock=P["JOB_VPC"],
+                TransitGatewayAttachmentId=a_job["TransitGatewayAttachmentId"])
+            ids.update(TGW_RTB=table, TGW_ATT_DB=a_db["TransitGatewayAttachmentId"])
         return
     if f == "p_route_pl":
         pl = ec2.create_managed_prefix_list(PrefixListName="databases", MaxEntries=5,
@@ -317,7 +337,10 @@ def build(client, f, data_client=None):
     _route_job(ec2, f, ids, rtb)
     rtb_db = dbc.create_route_table(VpcId=ids["DB_VPC"])["RouteTable"]["RouteTableId"]
     dbc.associate_route_table(RouteTableId=rtb_db, SubnetId=ids["SUBNET_DB"])
-    if f != "p_no_return":
+    if f in ("p_tgw_allowed", "p_tgw_blackhole"):
+        dbc.create_route(RouteTableId=rtb_db, DestinationCidrBlock=P["JOB_VPC"],
+                         TransitGatewayId=ids["TGW"])
+    elif f != "p_no_return":
         dbc.create_route(RouteTableId=rtb_db, DestinationCidrBlock=P["JOB_VPC"],
                          VpcPeeringConnectionId=ids["PCX"])
     ids["RTB_DB"] = rtb_db
@@ -327,5 +350,6 @@ def build(client, f, data_client=None):
     ids["JOB_MAC"] = ec2.describe_network_interfaces(NetworkInterfaceIds=[ids["JOB_ENI"]])[
         "NetworkInterfaces"][0]["MacAddress"]
     ids.setdefault("TGW", "tgw-00000000")
+    ids.setdefault("TGW_RTB", "tgw-rtb-00000000")
     ids.setdefault("RTB_OTHER", "rtb-00000000")
     return ids

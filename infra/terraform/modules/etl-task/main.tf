@@ -202,6 +202,12 @@ data "aws_iam_policy_document" "task" {
     resources = ["arn:aws:ec2:*:*:prefix-list/*"]
   }
 
+  statement {
+    sid       = "PreflightReadTransitGatewayRoutes" # the route tables of attachments on the path
+    actions   = ["ec2:SearchTransitGatewayRoutes"]
+    resources = ["arn:aws:ec2:*:*:transit-gateway-route-table/*"]
+  }
+
   dynamic "statement" {
     for_each = var.allow_repair && length(var.repair_peering_ids) > 0 ? [1] : []
     content {
