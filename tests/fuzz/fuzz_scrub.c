@@ -1,8 +1,9 @@
 /*
  * fuzz_scrub.c: libFuzzer target for the scrub rule over arbitrary text (invalid UTF-8
  * included): every built-in detector plus user patterns, one of which can match the
- * empty string. Checks: no crash, leak, overflow or PCRE2 error (the output is never
- * NULL); text without digits, '@' or 'x' comes out unchanged.
+ * empty string; and row_values, the row's value being the input's first line. Checks:
+ * no crash, leak, overflow or PCRE2 error (the output is never NULL); text without
+ * digits, '@', 'x', "dot" or a bracket comes out of the detectors unchanged.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -20,21 +21,62 @@ static const char rule_text[] =
     "col: { scrub: { patterns: [{ regex: \"CASE-[0-9]+\", replacement: \"[CASE]\" }, "
     "{ regex: \"x*\", replacement: \"X\" }] } }\n";
 
-static struct rule rule;
+static const char rows_text[] = "col: { scrub: { detectors: [], row_values: [name] } }\n";
+
+static struct rule rule, rows;
 static bool ready;
+
+struct rule_row {
+    struct rule_value name;
+};
+
+static const struct rule_value *row_column(const struct rule_row *row, const char *name)
+{
+    return strcmp(name, "name") == 0 ? &row->name : NULL;
+}
 
 static void setup(void)
 {
     fuzz_parse_rule(rule_text, &rule);
+    fuzz_parse_rule(rows_text, &rows);
     ready = true;
 }
 
+/* Nothing a detector starts from: digits, '@', 'x' (a user pattern), "dot" or a bracket
+ * (spelled addresses). */
 static bool plain(const uint8_t *d, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if ((d[i] >= '0' && d[i] <= '9') || d[i] == '@' || d[i] == 'x')
+    for (size_t i = 0; i < n; i++) {
+        if ((d[i] >= '0' && d[i] <= '9') || d[i] == '@' || d[i] == 'x' ||
+            (d[i] && strchr("([{<", d[i])))
             return false;
+        if (i + 2 < n && (d[i] | 0x20) == 'd' && (d[i + 1] | 0x20) == 'o' && (d[i + 2] | 0x20) == 't')
+            return false;
+    }
     return true;
+}
+
+/* row_values: the first line is the row's value, the rest the text. */
+static void fuzz_rows(const uint8_t *data, size_t size)
+{
+    const uint8_t *nl = memchr(data, '\n', size);
+    size_t vlen = nl ? (size_t)(nl - data) : 0;
+    struct rule_row row = {{(const char *)data, vlen, vlen == 0}};
+    struct rule_value in = {nl ? (const char *)nl + 1 : (const char *)data,
+                            nl ? size - vlen - 1 : size, false};
+    struct rule_ctx ctx;
+    struct anon_error err;
+    struct abuf out;
+    bool is_null = true;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.column = row_column;
+    ctx.row = &row;
+    anon_error_clear(&err);
+    abuf_init(&out, 1 << 22);
+    if (!rows.ops->apply(rows.state, &ctx, &in, &out, &is_null, &err) || is_null)
+        abort();
+    abuf_free(&out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -57,5 +99,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (plain(data, size) && (out.len != size || memcmp(out.data ? out.data : "", data, size)))
         abort();
     abuf_free(&out);
+    fuzz_rows(data, size);
     return 0;
 }
