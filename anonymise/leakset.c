@@ -11,7 +11,7 @@
 #define GRAM_OFFSETS 5                  /* LEAKSET_MIN_CONTAIN bytes - 4 + 1 */
 #define BITMAP_BITS 18                  /* 32 KiB: stays in the L1 cache during a scan */
 #define EQUAL_BITS 16                   /* equality prefilter: 8 KiB */
-#define BUCKET_BITS 16
+#define PREFIX_BITS 16                  /* prefix prefilter: 8 KiB */
 #define MAX_ORIGIN (1u << 24)
 
 struct entry {
@@ -21,12 +21,6 @@ struct entry {
     uint32_t count; /* times added */
     uint8_t use;    /* enum leakset_use */
     bool dropped;   /* a category (see leakset.h) */
-};
-
-struct gram_ref {
-    uint32_t gram;
-    uint32_t entry;
-    uint32_t offset;
 };
 
 struct chunk {
@@ -45,45 +39,67 @@ struct leakset {
     uint32_t *origin_total; /* values added per origin, repetitions included */
     uint32_t *origin_kept;  /* distinct values searched per origin (after build) */
     size_t n_origins;
-    uint64_t *bitmap;       /* containment: grams present, by hash */
-    uint32_t *bucket_start; /* containment: grams sorted by bucket */
-    struct gram_ref *grams;
-    size_t n_grams;
+    /* Containment: the 4-byte grams at offsets 0..4 of each value (a bitmap, by hash),
+     * then the values by their first 8 bytes (chains, with a bitmap in front). */
+    uint64_t *bitmap;
+    uint64_t *prefix_bits;
+    uint32_t *prefix_head; /* entry index + 1, 0 = empty */
+    uint32_t *prefix_next; /* per entry */
+    size_t n_prefix;       /* chains, a power of 2 */
+    size_t n_contain;
     size_t n_kept;
     bool built;
 };
-
-static inline unsigned char lower(unsigned char c)
-{
-    return (unsigned char)(c + ((unsigned)(c - 'A') < 26u ? 32 : 0));
-}
 
 static bool is_space(unsigned char c)
 {
     return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-/* Equality hash: the length, the first 16 and the last 8 bytes (ASCII case folded).
- * Constant time whatever the length, so long published texts cost nothing here;
- * values that share these bytes are told apart by the comparison. */
+/* 8 bytes with ASCII upper case folded, all at once (see gram_at). */
+static inline uint64_t lower8(uint64_t x)
+{
+    uint64_t low = x & 0x7f7f7f7f7f7f7f7full;
+    uint64_t upper = ((low + 0x3f3f3f3f3f3f3f3full) ^ (low + 0x2525252525252525ull)) & ~x &
+                     0x8080808080808080ull;
+
+    return x | upper >> 2;
+}
+
+static inline uint64_t load8(const char *p, size_t n) /* n <= 8 bytes, zero padded */
+{
+    uint64_t x = 0;
+
+    memcpy(&x, p, n);
+    return lower8(x);
+}
+
+/* Equality hash: the length, the first 16 and the last 8 bytes (ASCII case folded), read
+ * as words. Constant time whatever the length, so long published texts cost nothing
+ * here; values that share these bytes are told apart by the comparison. */
 static uint32_t hash_ci(const char *p, size_t n)
 {
-    uint64_t h = 1469598103934665603ull ^ n;
-    size_t head = n < 16 ? n : 16, tail = n - head < 8 ? n - head : 8;
+    uint64_t a = load8(p, n < 8 ? n : 8), b = 0, c = 0, h;
 
-    for (size_t i = 0; i < head; i++)
-        h = (h ^ lower((unsigned char)p[i])) * 1099511628211ull;
-    for (size_t i = n - tail; i < n; i++)
-        h = (h ^ lower((unsigned char)p[i])) * 1099511628211ull;
-    return (uint32_t)(h ^ (h >> 32));
+    if (n > 8)
+        b = load8(p + 8, n < 16 ? n - 8 : 8);
+    if (n > 16)
+        c = load8(p + n - 8, 8);
+    h = (a * 0x9E3779B97F4A7C15ull) ^ ((b * 0xC2B2AE3D27D4EB4Full) >> 7) ^
+        (c * 0x165667B19E3779F9ull) ^ (uint64_t)n;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    return (uint32_t)(h >> 32);
 }
 
 static bool equal_ci(const char *a, const char *b, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8)
+        if (load8(a + i, 8) != load8(b + i, 8))
             return false;
-    return true;
+    return i == n || load8(a + i, n - i) == load8(b + i, n - i);
 }
 
 /* The 4 bytes at p, ASCII upper case folded, all at once: a byte gets 0x20 when it is
@@ -174,6 +190,8 @@ enum leakset_use leakset_classify(const char *v, size_t len, enum leakset_class 
         b = a + LEAKSET_MAX_VALUE;
         while (b > a && ((unsigned char)v[b] & 0xC0) == 0x80) /* not inside a character */
             b--;
+        while (b > a && is_space((unsigned char)v[b - 1])) /* as the search trims */
+            b--;
     }
     *start = a;
     *n = b - a;
@@ -218,8 +236,9 @@ void leakset_free(struct leakset *s)
     free(s->origin_total);
     free(s->origin_kept);
     free(s->bitmap);
-    free(s->bucket_start);
-    free(s->grams);
+    free(s->prefix_bits);
+    free(s->prefix_head);
+    free(s->prefix_next);
     free(s);
 }
 
@@ -360,29 +379,52 @@ oom:
 
 /* ------------------------------------------------------------ the index */
 
-static int by_bucket(const void *a, const void *b)
-{
-    uint32_t x = gram_hash(((const struct gram_ref *)a)->gram) >> (32 - BUCKET_BITS);
-    uint32_t y = gram_hash(((const struct gram_ref *)b)->gram) >> (32 - BUCKET_BITS);
-
-    return x < y ? -1 : x > y;
-}
-
 /* A value repeated in its column's sample is a category (leakset.h). */
 static bool is_category(const struct leakset *s, const struct entry *e)
 {
     return e->count >= 3 && (uint64_t)e->count * 100 > s->origin_total[e->origin];
 }
 
+static inline uint32_t prefix_hash(uint64_t p8)
+{
+    return (uint32_t)((p8 * 0x9E3779B97F4A7C15ull) >> 32);
+}
+
+/* The containment index over the values searched inside text (see find_inside). */
+static bool build_index(struct leakset *s)
+{
+    s->n_prefix = 256;
+    while (s->n_prefix < 2 * s->n_contain)
+        s->n_prefix *= 2;
+    s->prefix_head = calloc(s->n_prefix, sizeof(uint32_t));
+    s->prefix_next = calloc(s->n + 1, sizeof(uint32_t));
+    if (!s->prefix_head || !s->prefix_next)
+        return false;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct entry *e = &s->entries[i];
+        uint32_t h, bit;
+        if (e->dropped || e->use != LEAKSET_CONTAIN)
+            continue;
+        for (uint32_t o = 0; o < GRAM_OFFSETS; o++) {
+            bit = gram_hash(gram_at(e->data + o)) >> (32 - BITMAP_BITS);
+            s->bitmap[bit / 64] |= 1ull << (bit % 64);
+        }
+        h = prefix_hash(load8(e->data, 8));
+        bit = h >> (32 - PREFIX_BITS);
+        s->prefix_bits[bit / 64] |= 1ull << (bit % 64);
+        s->prefix_next[i] = s->prefix_head[h & (s->n_prefix - 1)];
+        s->prefix_head[h & (s->n_prefix - 1)] = (uint32_t)i + 1;
+    }
+    return true;
+}
+
 bool leakset_build(struct leakset *s, struct anon_error *err)
 {
-    size_t nb = (size_t)1 << BUCKET_BITS, k = 0;
-
     s->bitmap = calloc(((size_t)1 << BITMAP_BITS) / 64, sizeof(uint64_t));
-    s->bucket_start = calloc(nb + 1, sizeof(uint32_t));
+    s->prefix_bits = calloc(((size_t)1 << PREFIX_BITS) / 64, sizeof(uint64_t));
     s->origin_kept = calloc(s->n_origins + 1, sizeof(uint32_t));
     s->equal_bits = calloc(((size_t)1 << EQUAL_BITS) / 64, sizeof(uint64_t));
-    if (!s->bitmap || !s->bucket_start || !s->origin_kept || !s->equal_bits ||
+    if (!s->bitmap || !s->prefix_bits || !s->origin_kept || !s->equal_bits ||
         (s->n_slots == 0 && !grow_slots(s)))
         goto oom;
     for (size_t i = 0; i < s->n; i++) {
@@ -395,27 +437,10 @@ bool leakset_build(struct leakset *s, struct anon_error *err)
         s->equal_bits[eq / 64] |= 1ull << (eq % 64);
         s->n_kept++;
         s->origin_kept[e->origin]++;
-        if (e->use == LEAKSET_CONTAIN)
-            s->n_grams += GRAM_OFFSETS;
+        s->n_contain += e->use == LEAKSET_CONTAIN;
     }
-    s->grams = calloc(s->n_grams + 1, sizeof(*s->grams));
-    if (!s->grams)
+    if (!build_index(s))
         goto oom;
-    for (size_t i = 0; i < s->n; i++) {
-        const struct entry *e = &s->entries[i];
-        if (e->dropped || e->use != LEAKSET_CONTAIN)
-            continue;
-        for (uint32_t o = 0; o < GRAM_OFFSETS; o++) {
-            uint32_t g = gram_at(e->data + o), h = gram_hash(g);
-            s->grams[k++] = (struct gram_ref){.gram = g, .entry = (uint32_t)i, .offset = o};
-            s->bitmap[(h >> (32 - BITMAP_BITS)) / 64] |= 1ull << ((h >> (32 - BITMAP_BITS)) % 64);
-        }
-    }
-    qsort(s->grams, s->n_grams, sizeof(*s->grams), by_bucket);
-    for (size_t i = 0; i < s->n_grams; i++)
-        s->bucket_start[(gram_hash(s->grams[i].gram) >> (32 - BUCKET_BITS)) + 1]++;
-    for (size_t b = 0; b < nb; b++)
-        s->bucket_start[b + 1] += s->bucket_start[b];
     s->built = true;
     return true;
 oom:
@@ -457,26 +482,42 @@ static bool find_equal(const struct leakset *s, const char *v, size_t n, uint32_
     return false;
 }
 
+/* Values that start at text[t..]: the chain of their first 8 bytes. */
+static bool find_at(const struct leakset *s, const char *v, size_t n, size_t t, uint32_t *origin)
+{
+    uint64_t p8 = load8(v + t, 8);
+    uint32_t h = prefix_hash(p8), bit = h >> (32 - PREFIX_BITS);
+
+    if (!(s->prefix_bits[bit / 64] >> (bit % 64) & 1))
+        return false;
+    for (uint32_t i = s->prefix_head[h & (s->n_prefix - 1)]; i; i = s->prefix_next[i - 1]) {
+        const struct entry *e = &s->entries[i - 1];
+        if (e->len <= n - t && load8(e->data, 8) == p8 && equal_ci(v + t, e->data, e->len)) {
+            *origin = e->origin;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Every value searched inside text has 8 bytes or more, and its grams at offsets 0..4
+ * are in the bitmap. An occurrence starting at t covers the positions t..t+4, one of
+ * which is a multiple of 5: looking at every 5th position q finds it, with a gram of the
+ * value at offset q - t. On a bit hit the value may start at q - 0 .. q - 4: the values
+ * with the text's 8 bytes at that start, if any, are compared.
+ */
 static bool find_inside(const struct leakset *s, const char *v, size_t n, uint32_t *origin)
 {
-    if (s->n_grams == 0)
+    if (s->n_contain == 0)
         return false;
     for (size_t q = 0; q + 4 <= n; q += GRAM_OFFSETS) {
-        uint32_t g = gram_at(v + q), h = gram_hash(g), bit = h >> (32 - BITMAP_BITS);
+        uint32_t bit = gram_hash(gram_at(v + q)) >> (32 - BITMAP_BITS);
         if (!(s->bitmap[bit / 64] >> (bit % 64) & 1))
             continue;
-        for (uint32_t i = s->bucket_start[h >> (32 - BUCKET_BITS)],
-                      end = s->bucket_start[(h >> (32 - BUCKET_BITS)) + 1];
-             i < end; i++) {
-            const struct gram_ref *r = &s->grams[i];
-            const struct entry *e = &s->entries[r->entry];
-            if (r->gram != g || q < r->offset || q - r->offset + e->len > n)
-                continue;
-            if (equal_ci(v + q - r->offset, e->data, e->len)) {
-                *origin = e->origin;
+        for (size_t o = 0; o < GRAM_OFFSETS && o <= q; o++)
+            if (q - o + 8 <= n && find_at(s, v, n, q - o, origin))
                 return true;
-            }
-        }
     }
     return false;
 }

@@ -25,10 +25,13 @@
  * takes inside JSON and array text.
  *
  * Containment: every value of LEAKSET_MIN_CONTAIN characters or more (so at least 8
- * bytes) is indexed by its 4-byte grams at offsets 0..4. Any occurrence of such a value
- * in a text covers 5 consecutive start positions, one of which is a multiple of 5: the
- * search looks up only every 5th position of the text (a bit test, then a short bucket),
- * one pass whatever the number of values.
+ * bytes) puts its 4-byte grams at offsets 0..4 in a bitmap, and itself in a table by its
+ * first 8 bytes. Any occurrence of such a value in a text covers 5 consecutive positions
+ * from its start, one of which is a multiple of 5: the search looks at every 5th position
+ * of the text only (a bit test); on a hit, the value may start 0..4 bytes earlier, and the
+ * table gives the values with those 8 bytes. One pass, whatever the number of values.
+ * (Measured: ~1,300 instructions per row of the bench's 175-byte notes with 2,400
+ * values; common English grams such as "ence" hit often, the 8-byte table rarely.)
  */
 #ifndef LEAKSET_H
 #define LEAKSET_H

@@ -587,6 +587,10 @@ static PGresult *sample_rows(PGconn *src, const struct table_plan *plan, int n,
     struct abuf sql;
     PGresult *res = NULL;
 
+    /* Never analyzed (reltuples -1): guess from its size, at 64 bytes a row (too many
+     * rows guessed only means a second, larger sample below). */
+    if (est <= 0 && plan->catalog->est_bytes > 0)
+        est = (double)plan->catalog->est_bytes / 64;
     if (est > SAMPLE_OVER * 4 * n)
         pct = 100.0 * SAMPLE_OVER * n / est;
     abuf_init(&sql, 1 << 20);
