@@ -233,15 +233,16 @@ static bool unique_in_source(PGconn *source, const struct table_plan *plan, bool
 }
 
 enum keycheck_result keycheck_window(PGconn *source, const struct table_plan *plan,
-                                     const char *window, struct anon_error *err)
+                                     const char *window, bool *unique, struct anon_error *err)
 {
     struct abuf sql, table, keys;
     uint64_t groups = 0, unused;
-    bool unique = false, ok;
+    bool ok;
 
-    if (!unique_in_source(source, plan, &unique, err))
+    *unique = false;
+    if (!unique_in_source(source, plan, unique, err))
         return KEYCHECK_ERROR;
-    if (unique)
+    if (*unique)
         return KEYCHECK_OK;
     abuf_init(&sql, 1 << 20);
     abuf_init(&table, 4096);

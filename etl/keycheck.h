@@ -46,10 +46,11 @@ enum keycheck_result keycheck_loaded(PGconn *source, PGconn *target, const struc
 /*
  * Incremental merges: does a key of the window's rows also belong to another source row
  * (passing `where:`)? A full refresh would refuse such a key; a merge would silently
- * let one row replace the other. Skipped (no query) when a unique index covers the key.
+ * let one row replace the other. Skipped (no query) when a unique index covers the key:
+ * then *unique is set.
  */
 enum keycheck_result keycheck_window(PGconn *source, const struct table_plan *plan,
-                                     const char *window, struct anon_error *err);
+                                     const char *window, bool *unique, struct anon_error *err);
 /* Whether a unique index (or the primary key) on the source covers exactly the key. */
 bool keycheck_key_indexed(PGconn *source, const struct table_plan *plan, bool *unique,
                           struct anon_error *err) ANON_MUST_CHECK;

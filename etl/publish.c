@@ -374,6 +374,9 @@ static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *vers
         pgconn_quote_ident(conn, plan->cfg->deleted_column, &sql);
         abuf_puts(&sql, " IS NOT TRUE");
     }
+    /* No ORDER BY: the piece holds its rows in the order the source read them, the order
+     * of the source's pages (tablecopy.h, physical_order), which is the order a full
+     * refresh wrote the published table in: the merge visits its pages in order. */
     abuf_puts(&sql, " ON CONFLICT (");
     for (size_t k = 0; k < plan->n_key; k++) {
         if (k > 0)
@@ -439,8 +442,10 @@ bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *chun
     target_version_sql(conn, chunk, &staging);
     ok = !abuf_failed(&version) && !abuf_failed(&staging);
     /* A key repeated inside the piece: the source key is not unique, or two source keys
-     * collide after their rules (keycheck.h); then ON CONFLICT could not merge it. */
-    if (ok) {
+     * collide after their rules (keycheck.h); then ON CONFLICT could not merge it. Not
+     * possible when a unique index covers the source key and the key has no rule that
+     * could merge two of them. */
+    if (ok && (t->plan->key_digest || !t->source_key_unique)) {
         switch (keycheck_piece(conn, t->plan, abuf_cstr(&staging), &mergeable, err)) {
         case KEYCHECK_OK:
             break;
@@ -722,8 +727,11 @@ static bool unpublish_unconfigured(PGconn *conn, const struct publish_request *r
 
 bool publish_begin(PGconn *conn, struct publish_request *req, struct anon_error *err)
 {
+    /* work_mem: a piece's check for repeated keys (keycheck.h) groups it by key, in memory
+     * up to a few hundred thousand rows (the default 4MB spills a few thousand). */
     req->begun = pgconn_exec(conn, "BEGIN", PGRES_COMMAND_OK, err) &&
-                 pgconn_exec(conn, PUBLISH_LOCK_TIMEOUT, PGRES_COMMAND_OK, err);
+                 pgconn_exec(conn, PUBLISH_LOCK_TIMEOUT, PGRES_COMMAND_OK, err) &&
+                 pgconn_exec(conn, "SET LOCAL work_mem = '64MB'", PGRES_COMMAND_OK, err);
     return req->begun;
 }
 

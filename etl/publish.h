@@ -49,7 +49,8 @@ struct publish_table {
     uint64_t rows_dropped;
     uint64_t keys_streamed; /* key_scan: source keys streamed */
     char fingerprint_hex[65];
-    bool duplicate_keys; /* a merge found repeated or colliding keys (exit 6) */
+    bool duplicate_keys;    /* a merge found repeated or colliding keys (exit 6) */
+    bool source_key_unique; /* a unique index on the source covers the key */
     /* Where the time went after the copy (stats.elapsed_s): the primary key build and
      * ANALYZE (workers), and when its part of the publish transaction began. */
     double index_s, analyze_s, publish_start;

@@ -432,7 +432,7 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
      * the next run starts again (increment.h). */
     increment_window_sql(src, plan, st.high_water_mark, NULL, &where);
     task->where = where.len && !abuf_failed(&where) ? strdup(abuf_cstr(&where)) : NULL;
-    switch (keycheck_window(src, plan, task->where, &r->err)) {
+    switch (keycheck_window(src, plan, task->where, &t->source_key_unique, &r->err)) {
     case KEYCHECK_OK:
         break;
     case KEYCHECK_DUPLICATE:

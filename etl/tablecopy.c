@@ -315,6 +315,33 @@ bool tablecopy_select_sql(PGconn *conn, const struct table_plan *plan, const cha
     return !abuf_failed(sql);
 }
 
+/*
+ * A window of changed rows is read in the table's physical order: with plain index scans
+ * off for the statement, the planner uses a bitmap scan of the watermark's index, which
+ * visits each heap page once and in order, instead of one random page per row in
+ * watermark order. The rows then also come in the order a full refresh wrote them, which
+ * is the order of the published table's pages for the merge.
+ */
+static bool index_scans_off(PGconn *source, bool *was_on, struct anon_error *err)
+{
+    PGresult *res = pgconn_query(source,
+                                 "SELECT pg_catalog.current_setting('enable_indexscan'), "
+                                 "pg_catalog.set_config('enable_indexscan', 'off', true)",
+                                 0, NULL, PGRES_TUPLES_OK, err);
+
+    *was_on = res && strcmp(PQgetvalue(res, 0, 0), "on") == 0;
+    PQclear(res);
+    return res != NULL;
+}
+
+static void index_scans_on(PGconn *source)
+{
+    struct anon_error ignored;
+
+    PQclear(pgconn_query(source, "SELECT pg_catalog.set_config('enable_indexscan', 'on', true)", 0,
+                         NULL, PGRES_TUPLES_OK, &ignored));
+}
+
 static bool start_source(const struct tablecopy_request *req, struct anon_error *err)
 {
     struct abuf sql;
@@ -612,7 +639,7 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
     uint64_t ignored_rows;
     struct rule_row row;
     double start = now_s();
-    bool ok;
+    bool ok, index_scans = false;
 
     memset(stats, 0, sizeof(*stats));
     abuf_init(&sink.dest, 4096);
@@ -622,7 +649,8 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
         anon_error_set(err, "out of memory");
         return TABLECOPY_INTERNAL_ERROR;
     }
-    if (!start_source(req, err))
+    if ((req->physical_order && !index_scans_off(req->source, &index_scans, err)) ||
+        !start_source(req, err))
         st = TABLECOPY_SOURCE_ERROR;
     else if (!sink_open(&sink, err))
         st = TABLECOPY_TARGET_ERROR;
@@ -631,6 +659,8 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
             drain_cancelled(req->source);
             finish_source(req->source, req->plan->qualified, &ignored);
         }
+        if (index_scans && st != TABLECOPY_SOURCE_ERROR)
+            index_scans_on(req->source);
         row_free(&row);
         abuf_free(&sink.dest);
         return st;
@@ -651,6 +681,8 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
     } else if (!sink_close(&sink, err)) {
         st = TABLECOPY_TARGET_ERROR;
     }
+    if (index_scans)
+        index_scans_on(req->source);
     stats->rows_written = sink.written;
     log_progress_done();
     stats->elapsed_s = now_s() - start;

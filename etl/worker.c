@@ -104,9 +104,12 @@ static bool piece_done(struct worker_pool *p, struct copy_task *task,
     return last;
 }
 
-/* Pieces of changed rows: the first ones small so merging starts early, then an eighth
- * of what came so far, which bounds their number (and the locks the publish transaction
- * holds on them) to a few dozen even for millions of rows. */
+/* Pieces of changed rows: the first one small so merging starts early (the merge, not
+ * the copy, is the slower side: while it works on a piece, the next one fills), each
+ * next one twice as large up to CHUNK_MIN_ROWS, then an eighth of what came so far,
+ * which bounds their number (and the locks the publish transaction holds on them) to a
+ * few dozen even for millions of rows. */
+#define CHUNK_FIRST_ROWS 1024
 #define CHUNK_MIN_ROWS 8192
 
 struct chunk_writer {
@@ -115,6 +118,7 @@ struct chunk_writer {
     PGconn *target;
     unsigned n;                 /* the piece being written */
     char name[TARGET_NAME_MAX]; /* its name */
+    uint64_t last_limit;        /* rows the previous piece took at most */
 };
 
 static bool chunk_open(void *ctx, uint64_t rows_so_far, struct abuf *dest, uint64_t *limit,
@@ -128,6 +132,9 @@ static bool chunk_open(void *ctx, uint64_t rows_so_far, struct abuf *dest, uint6
     pthread_mutex_unlock(&w->pool->mutex);
     target_chunk_name(t->plan, w->pool->ws->run_id, w->n, w->name);
     *limit = rows_so_far / 8 > CHUNK_MIN_ROWS ? rows_so_far / 8 : CHUNK_MIN_ROWS;
+    if (*limit > 2 * w->last_limit)
+        *limit = w->last_limit ? 2 * w->last_limit : CHUNK_FIRST_ROWS;
+    w->last_limit = *limit;
     return target_create_staging(w->target, w->task->plan, w->name, err) &&
            target_version_sql(w->target, w->name, dest);
 }
@@ -319,6 +326,7 @@ static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, 
         .target = tgt,
         .extra_where = task->where,
         .failing_where = task->failing_where,
+        .physical_order = task->chunked || task->failing_where,
         .key = ws->key,
         .key_len = ws->key_len,
         .hmac = ws->hmac,

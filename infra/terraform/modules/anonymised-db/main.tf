@@ -30,6 +30,13 @@ resource "aws_db_parameter_group" "this" {
     apply_method = "pending-reboot"
   }
 
+  # Incremental merges and WAL: see the README's "WAL compression" (measured trade-off).
+  parameter {
+    name         = "wal_compression"
+    value        = var.wal_compression
+    apply_method = "immediate"
+  }
+
   dynamic "parameter" {
     for_each = var.extra_parameters
     content {

@@ -90,6 +90,17 @@ variable "skip_final_snapshot" {
   default     = false
 }
 
+variable "wal_compression" {
+  description = "wal_compression of the target (off, pglz, lz4, zstd). Incremental merges after a checkpoint write whole pages to the WAL; measured on 20,000 scattered rows (README): lz4 writes 25% less WAL for 1.5-2x the merge's CPU, zstd 45% less for 5x. Off: runs are faster; lz4 when WAL volume (Multi-AZ, replicas, backups) is the constraint."
+  type        = string
+  default     = "off"
+
+  validation {
+    condition     = contains(["off", "pglz", "lz4", "zstd"], var.wal_compression)
+    error_message = "wal_compression must be off, pglz, lz4 or zstd."
+  }
+}
+
 variable "extra_parameters" {
   description = "More DB parameters ({ name = value }) besides rds.force_ssl = 1."
   type        = map(string)
