@@ -593,6 +593,10 @@ static PGresult *sample_rows(PGconn *src, const struct table_plan *plan, int n,
         est = (double)plan->catalog->est_bytes / 64;
     if (est > SAMPLE_OVER * 4 * n)
         pct = 100.0 * SAMPLE_OVER * n / est;
+    /* No size known (a partitioned table's parent): start with 1% of its pages. Views and
+     * foreign tables have no TABLESAMPLE: they are read whole (ORDER BY random()). */
+    if (est <= 0 && strchr("rmp", plan->catalog->relkind))
+        pct = 1;
     abuf_init(&sql, 1 << 20);
     for (;;) {
         if (!sample_sql(src, plan, pct, n, &sql)) {
