@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "anonymise/kanon.h"
@@ -140,12 +141,55 @@ static void test_decide(void **state)
     }
 }
 
+/* The published rows as one SELECT: each step, and what is refused. */
+static void test_select(void **state)
+{
+    const char *cols[] = {"\"id\"", "\"pc\"", "\"yr\""};
+    const bool qi[] = {false, true, true};
+    struct anon_error err = {0};
+    struct abuf b;
+    const char *window = " FROM (SELECT kanon_s.*, (kanon_s.\"pc\" IS NULL AND kanon_s.\"yr\" "
+                         "IS NULL) AS kanon_z, count(*) OVER (PARTITION BY kanon_s.\"pc\", "
+                         "kanon_s.\"yr\") AS kanon_n FROM t AS kanon_s) AS w";
+    char want[1024];
+
+    (void)state;
+    abuf_init(&b, 1 << 16);
+    assert_true(kanon_select_build("t", cols, qi, 3, 5, KANON_NOTHING, &b, &err));
+    assert_string_equal(abuf_cstr(&b), "SELECT \"id\", \"pc\", \"yr\" FROM t");
+    abuf_reset(&b);
+    assert_true(kanon_select_build("t", cols, qi, 3, 5, KANON_SUPPRESS, &b, &err));
+    snprintf(want, sizeof(want),
+             "SELECT w.\"id\", CASE WHEN w.kanon_n < 5 AND NOT w.kanon_z THEN NULL ELSE "
+             "w.\"pc\" END, CASE WHEN w.kanon_n < 5 AND NOT w.kanon_z THEN NULL ELSE w.\"yr\" "
+             "END%s",
+             window);
+    assert_string_equal(abuf_cstr(&b), want);
+    abuf_reset(&b);
+    assert_true(kanon_select_build("t", cols, qi, 3, 5, KANON_DROP, &b, &err));
+    snprintf(want, sizeof(want), "SELECT w.\"id\", w.\"pc\", w.\"yr\"%s WHERE w.kanon_n >= 5",
+             window);
+    assert_string_equal(abuf_cstr(&b), want);
+    abuf_reset(&b);
+    assert_true(kanon_select_build("t", cols, qi, 3, 5, KANON_DROP_NULL, &b, &err));
+    snprintf(want, sizeof(want), "SELECT w.\"id\", w.\"pc\", w.\"yr\"%s WHERE NOT w.kanon_z",
+             window);
+    assert_string_equal(abuf_cstr(&b), want);
+    abuf_reset(&b);
+    assert_false(kanon_select_build("t", cols, qi, 3, 5, KANON_FAIL, &b, &err));
+    assert_false(kanon_select_build("t", cols, (const bool[]){false, false, false}, 3, 5,
+                                    KANON_SUPPRESS, &b, &err));
+    assert_false(kanon_select_build("", cols, qi, 3, 5, KANON_SUPPRESS, &b, &err));
+    assert_false(kanon_select_build("t", cols, qi, 3, 1, KANON_SUPPRESS, &b, &err));
+    abuf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quote_ident),    cmocka_unit_test(test_sql_two_columns),
         cmocka_unit_test(test_sql_one_column), cmocka_unit_test(test_sql_bad_input),
-        cmocka_unit_test(test_decide),
+        cmocka_unit_test(test_decide),         cmocka_unit_test(test_select),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
