@@ -906,17 +906,18 @@ struct audit_cmd {
 
 static int cmd_prepare(struct audit_cmd *c, int sample)
 {
+    enum secret_failure why = SECRET_FAIL_CONFIG;
     struct rule_ctx ctx = {0};
     struct abuf report;
     enum plan_status st;
 
     abuf_init(&c->key, 0);
-    if (!secret_resolve(&c->cfg->hash_key, "secrets.hash_key", &c->key, &c->err) ||
+    if (!secret_resolve(&c->cfg->hash_key, "secrets.hash_key", &c->key, &why, &c->err) ||
         !keystrength_ok((const unsigned char *)c->key.data, c->key.len, "secrets.hash_key",
                         &c->err) ||
         !(c->hmac = hmac_key_new((const unsigned char *)c->key.data, c->key.len, &c->err))) {
         abuf_free_secret(&c->key);
-        return EXIT_USAGE;
+        return secret_failure_exit(why);
     }
     abuf_free_secret(&c->key); /* only the prepared states stay (run.c load_key) */
     secret_forget_env(&c->cfg->hash_key);

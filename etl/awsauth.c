@@ -78,9 +78,16 @@ static bool pick_value(const struct cfg_secret *s, const char *what, const char 
     return true;
 }
 
-bool awsauth_secret(const struct cfg_secret *s, const char *what, struct abuf *out,
-                    struct anon_error *err)
+/* A Secrets Manager error: the config's (the secret, its policy, its content) or not. */
+static enum secret_failure secret_failure_of(enum secretsmanager_error_kind k)
 {
+    return secretsmanager_error_is_config(k) ? SECRET_FAIL_CONFIG : SECRET_FAIL_UNAVAILABLE;
+}
+
+bool awsauth_secret(const struct cfg_secret *s, const char *what, struct abuf *out,
+                    enum secret_failure *why, struct anon_error *err)
+{
+    enum secretsmanager_error_kind kind = SECRETSMANAGER_ERR_REQUEST;
     struct infra_error ie = {{0}};
     struct aws_creds_provider *creds = NULL;
     struct aws_client *client = NULL;
@@ -88,6 +95,7 @@ bool awsauth_secret(const struct cfg_secret *s, const char *what, struct abuf *o
     size_t len = 0;
     bool binary = false, ok = false;
 
+    *why = SECRET_FAIL_CONFIG; /* no region, a bad endpoint URL or profile: the config's */
     if (!secretsmanager_arn_region(s->ref, region, sizeof(region)) &&
         !default_region(region, sizeof(region), &ie)) {
         anon_error_set(err, "%s: aws_secret %s: no region in the ARN and none configured: %s", what,
@@ -97,8 +105,13 @@ bool awsauth_secret(const struct cfg_secret *s, const char *what, struct abuf *o
     creds = chain_for(region, &ie);
     if (creds)
         client = aws_client_new(SECRETSMANAGER_SERVICE, region, NULL, creds, NULL, &ie);
-    if (!client || !secretsmanager_get(client, s->ref, &value, &len, &binary, &ie)) {
+    if (!client) {
+        anon_error_set(err, "%s: aws_secret %s: %s", what, s->ref, ie.msg);
+        goto out;
+    }
+    if (!secretsmanager_get(client, s->ref, &value, &len, &binary, &kind, &ie)) {
         anon_error_set(err, "%s: %s", what, ie.msg);
+        *why = secret_failure_of(kind);
         goto out;
     }
     ok = pick_value(s, what, value, len, binary, out, err);

@@ -24,6 +24,7 @@
 
 #include "anonymise/abuf.h"
 #include "anonymise/config.h"
+#include "etl/secret.h"
 
 /* The config's aws.region (NULL: none); copied. Call before any thread starts. */
 void awsauth_set_region(const char *configured);
@@ -31,9 +32,12 @@ void awsauth_set_region(const char *configured);
 /* time(NULL), or ANONETL_FIXED_TIME when set (see above). */
 time_t awsauth_now(void);
 
-/* Resolve a CFG_SECRET_AWS reference into out (reset first). `what` names it in errors. */
+/* Resolve a CFG_SECRET_AWS reference into out (reset first). `what` names it in errors.
+ * On false, *why says whose problem it is (etl/secret.h): the secret named, the IAM
+ * policy on it and its content are the config's; the endpoint, the credentials, the
+ * clock, throttling and AWS's own failures are the environment's. */
 bool awsauth_secret(const struct cfg_secret *s, const char *what, struct abuf *out,
-                    struct anon_error *err) ANON_MUST_CHECK;
+                    enum secret_failure *why, struct anon_error *err) ANON_MUST_CHECK;
 
 /*
  * An RDS IAM token for user@host:port, signed at `when` with credentials from the chain.

@@ -86,6 +86,7 @@ static int check_against_source(const struct config *cfg, PGconn *conn)
 
 int inspect_check(const struct config *cfg, bool with_source)
 {
+    enum secret_failure why;
     struct anon_error err;
     PGconn *conn;
     int code;
@@ -101,9 +102,9 @@ int inspect_check(const struct config *cfg, bool with_source)
                    count_columns(cfg));
         return code;
     }
-    if (!pgconn_params_check(&cfg->source, "source", &err)) {
+    if (!pgconn_params_check(&cfg->source, "source", &why, &err)) {
         fprintf(stderr, "anonetl: %s\n", err.msg);
-        return EXIT_USAGE;
+        return secret_failure_exit(why);
     }
     conn = pgconn_open(&cfg->source, "source", &err);
     /* Read only, as a run reads: the content check samples rows through `where:`. */

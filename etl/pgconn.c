@@ -193,7 +193,7 @@ static bool params_from_dsn(struct pgconn_params *p, const char *dsn, const char
 }
 
 static bool params_from_fields(struct pgconn_params *p, const struct cfg_db *db, const char *what,
-                               struct anon_error *err)
+                               enum secret_failure *why, struct anon_error *err)
 {
     char port[16];
     struct abuf secret;
@@ -211,7 +211,7 @@ static bool params_from_fields(struct pgconn_params *p, const struct cfg_db *db,
     if (db->password.kind == CFG_SECRET_NONE)
         return true;
     abuf_init(&secret, 0);
-    if (!secret_resolve(&db->password, what, &secret, err)) {
+    if (!secret_resolve(&db->password, what, &secret, why, err)) {
         abuf_free_secret(&secret);
         return false;
     }
@@ -305,21 +305,23 @@ static bool params_add_session(struct pgconn_params *p, const struct cfg_db *db,
     return !p->failed;
 }
 
-/* with_token: iam_auth gets its token (AWS credentials); without, the rest is checked. */
+/* with_token: iam_auth gets its token (AWS credentials); without, the rest is checked.
+ * *why: whose problem a failure is (a secret that could not be fetched, or the config). */
 static bool params_build(const struct cfg_db *db, const char *what, struct pgconn_params *p,
-                         bool with_token, struct anon_error *err)
+                         bool with_token, enum secret_failure *why, struct anon_error *err)
 {
     struct abuf dsn;
     bool ok = true;
 
     memset(p, 0, sizeof(*p));
+    *why = SECRET_FAIL_CONFIG;
     if (db->dsn.kind != CFG_SECRET_NONE) {
         abuf_init(&dsn, 0);
-        ok = secret_resolve(&db->dsn, what, &dsn, err) &&
+        ok = secret_resolve(&db->dsn, what, &dsn, why, err) &&
              params_from_dsn(p, abuf_cstr(&dsn), what, err);
         abuf_free_secret(&dsn);
     }
-    ok = ok && params_from_fields(p, db, what, err);
+    ok = ok && params_from_fields(p, db, what, why, err);
     ok = ok && (!db->iam_auth || !with_token || params_iam_token(p, what, err));
     if (ok && db->sslmode)
         params_set(p, "sslmode", db->sslmode);
@@ -339,14 +341,17 @@ static bool params_build(const struct cfg_db *db, const char *what, struct pgcon
 bool pgconn_params_build(const struct cfg_db *db, const char *what, struct pgconn_params *p,
                          struct anon_error *err)
 {
-    return params_build(db, what, p, true, err);
+    enum secret_failure why;
+
+    return params_build(db, what, p, true, &why, err);
 }
 
-bool pgconn_params_check(const struct cfg_db *db, const char *what, struct anon_error *err)
+bool pgconn_params_check(const struct cfg_db *db, const char *what, enum secret_failure *why,
+                         struct anon_error *err)
 {
     struct pgconn_params p;
 
-    if (!params_build(db, what, &p, false, err))
+    if (!params_build(db, what, &p, false, why, err))
         return false;
     pgconn_params_free(&p);
     return true;

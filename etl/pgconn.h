@@ -17,6 +17,7 @@
 
 #include "anonymise/abuf.h"
 #include "anonymise/config.h"
+#include "etl/secret.h"
 
 #define PGCONN_MAX_PARAMS 40
 
@@ -36,9 +37,11 @@ bool pgconn_params_build(const struct cfg_db *db, const char *what, struct pgcon
 void pgconn_params_free(struct pgconn_params *p);
 /* Everything pgconn_params_build checks, without connecting nor fetching an IAM token:
  * every secret reference resolves (a missing variable, file or secret is named, never
- * its value) and the TLS requirement holds. Before the preflight: these are config
- * errors (exit 2), not network ones. */
-bool pgconn_params_check(const struct cfg_db *db, const char *what,
+ * its value) and the TLS requirement holds. Before the preflight: a failure is a config
+ * error (exit 2), unless a secret could not be fetched for a reason that is not the
+ * config's (Secrets Manager unreachable, credentials refused: exit 3); *why says which
+ * (secret_failure_exit). */
+bool pgconn_params_check(const struct cfg_db *db, const char *what, enum secret_failure *why,
                          struct anon_error *err) ANON_MUST_CHECK;
 /* true when every address libpq will connect to with these params is loopback or a unix
  * socket (TLS not required): their hostaddr or host, else libpq's defaults (PGHOSTADDR,

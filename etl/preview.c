@@ -196,6 +196,7 @@ static const struct cfg_table *find_table(const struct config *cfg, const char *
 
 static int prepare_key(struct preview *p)
 {
+    enum secret_failure why = SECRET_FAIL_CONFIG;
     unsigned char rnd[32];
 
     abuf_init(&p->key, 1 << 16);
@@ -206,7 +207,7 @@ static int prepare_key(struct preview *p)
         }
         abuf_append(&p->key, rnd, sizeof(rnd));
         OPENSSL_cleanse(rnd, sizeof(rnd));
-    } else if (!secret_resolve(&p->cfg->hash_key, "secrets.hash_key", &p->key, &p->err) ||
+    } else if (!secret_resolve(&p->cfg->hash_key, "secrets.hash_key", &p->key, &why, &p->err) ||
                !keystrength_ok((const unsigned char *)p->key.data, p->key.len, "secrets.hash_key",
                                &p->err)) {
         fprintf(stderr,
@@ -214,7 +215,7 @@ static int prepare_key(struct preview *p)
                 "a run's)\n",
                 p->err.msg);
         abuf_free_secret(&p->key);
-        return EXIT_USAGE;
+        return secret_failure_exit(why);
     }
     secret_forget_env(&p->cfg->hash_key);
     p->hmac = hmac_key_new((const unsigned char *)p->key.data, p->key.len, &p->err);
@@ -484,6 +485,7 @@ static int print_text(struct preview *p)
 
 static int preview_run(struct preview *p)
 {
+    enum secret_failure why;
     int code;
 
     p->table = find_table(p->cfg, p->opt->table);
@@ -493,9 +495,9 @@ static int preview_run(struct preview *p)
     }
     if ((code = prepare_key(p)) != EXIT_OK)
         return code;
-    if (!pgconn_params_check(&p->cfg->source, "source", &p->err)) {
+    if (!pgconn_params_check(&p->cfg->source, "source", &why, &p->err)) {
         fprintf(stderr, "anonetl preview: %s\n", p->err.msg);
-        return EXIT_USAGE;
+        return secret_failure_exit(why);
     }
     p->conn = pgconn_open(&p->cfg->source, "source", &p->err);
     if (!p->conn) {

@@ -74,10 +74,13 @@ static int load_key(struct run *r)
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     int code = EXIT_USAGE;
+    enum secret_failure why;
 
     abuf_init(&r->key, 0);
-    if (!secret_resolve(&r->cfg->hash_key, "secrets.hash_key", &r->key, &r->err))
+    if (!secret_resolve(&r->cfg->hash_key, "secrets.hash_key", &r->key, &why, &r->err)) {
+        code = secret_failure_exit(why);
         goto out;
+    }
     if (!keystrength_ok((const unsigned char *)r->key.data, r->key.len, "secrets.hash_key",
                         &r->err))
         goto out;
@@ -725,15 +728,17 @@ static int run_preflight(struct run *r)
 
 static int run_steps(struct run *r)
 {
+    enum secret_failure why;
     int code;
 
     if ((code = load_key(r)) != EXIT_OK)
         return code;
     /* Every secret reference and the TLS requirement, before the preflight: a missing
-     * variable is a config error for the rule authors (2), not a network one (3). */
-    if (!pgconn_params_check(&r->cfg->source, "source", &r->err) ||
-        !pgconn_params_check(&r->cfg->target.db, "target", &r->err))
-        return EXIT_USAGE;
+     * variable is a config error for whoever deploys the job (2), an unreachable
+     * Secrets Manager a problem for ops (3): etl/secret.h. */
+    if (!pgconn_params_check(&r->cfg->source, "source", &why, &r->err) ||
+        !pgconn_params_check(&r->cfg->target.db, "target", &why, &r->err))
+        return secret_failure_exit(why);
     /* Preflight before the target is touched (even the bootstrap), as DESIGN.md says. */
     if (!r->opt->skip_preflight && (code = run_preflight(r)) != EXIT_OK)
         return code;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "etl/awsauth.h"
+#include "etl/exitcode.h"
 
 #define SECRET_MAX (64 * 1024)
 
@@ -78,11 +79,20 @@ static bool read_secret_file(const char *path, const char *what, struct abuf *ou
     return true;
 }
 
-bool secret_resolve(const struct cfg_secret *s, const char *what, struct abuf *out,
-                    struct anon_error *err)
+int secret_failure_exit(enum secret_failure f)
 {
+    return f == SECRET_FAIL_UNAVAILABLE ? EXIT_PREFLIGHT : EXIT_USAGE;
+}
+
+bool secret_resolve(const struct cfg_secret *s, const char *what, struct abuf *out,
+                    enum secret_failure *why, struct anon_error *err)
+{
+    enum secret_failure why_unused;
     const char *v;
 
+    if (!why)
+        why = &why_unused;
+    *why = SECRET_FAIL_CONFIG;
     abuf_reset(out);
     out->max = SECRET_MAX;
     out->secret = true;
@@ -106,7 +116,7 @@ bool secret_resolve(const struct cfg_secret *s, const char *what, struct abuf *o
             return false;
         break;
     case CFG_SECRET_AWS:
-        if (!awsauth_secret(s, what, out, err))
+        if (!awsauth_secret(s, what, out, why, err))
             return false;
         break;
     }

@@ -155,13 +155,14 @@ static void print_text(json_t *runs)
 
 int status_main(const struct config *cfg, bool json, int limit)
 {
+    enum secret_failure why;
     struct anon_error err;
     PGconn *conn;
     json_t *runs, *doc;
 
-    if (!pgconn_params_check(&cfg->target.db, "target", &err)) {
+    if (!pgconn_params_check(&cfg->target.db, "target", &why, &err)) {
         fprintf(stderr, "anonetl: %s\n", err.msg);
-        return EXIT_USAGE;
+        return secret_failure_exit(why);
     }
     conn = pgconn_open(&cfg->target.db, "target", &err);
     if (!conn) {

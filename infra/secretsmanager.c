@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "infra/aws_http.h"
+#include "infra/aws_retry.h"
 
 #define SECRET_MAX (64 * 1024) /* Secrets Manager's own limit is 64 KiB */
 
@@ -122,36 +123,137 @@ static bool base64_decode(const char *in, size_t inlen, char **out, size_t *outl
     return true;
 }
 
-/* An error answer: {"__type": "[ns#]Code", "message"|"Message": "..."}. */
-static void report_error(const struct aws_http_response *r, const char *secret_id,
-                         struct infra_error *err)
+const char *secretsmanager_error_kind_name(enum secretsmanager_error_kind k)
+{
+    switch (k) {
+    case SECRETSMANAGER_OK:
+        return "ok";
+    case SECRETSMANAGER_ERR_NOT_FOUND:
+        return "not-found";
+    case SECRETSMANAGER_ERR_DENIED:
+        return "denied";
+    case SECRETSMANAGER_ERR_REFUSED:
+        return "refused";
+    case SECRETSMANAGER_ERR_VALUE:
+        return "value";
+    case SECRETSMANAGER_ERR_REQUEST:
+        return "request";
+    case SECRETSMANAGER_ERR_AUTH:
+        return "auth";
+    case SECRETSMANAGER_ERR_CLOCK_SKEW:
+        return "clock-skew";
+    case SECRETSMANAGER_ERR_THROTTLED:
+        return "throttled";
+    case SECRETSMANAGER_ERR_SERVER:
+        return "server";
+    case SECRETSMANAGER_ERR_TRANSPORT:
+        return "transport";
+    }
+    return "?";
+}
+
+bool secretsmanager_error_is_config(enum secretsmanager_error_kind k)
+{
+    return k == SECRETSMANAGER_ERR_NOT_FOUND || k == SECRETSMANAGER_ERR_DENIED ||
+           k == SECRETSMANAGER_ERR_REFUSED || k == SECRETSMANAGER_ERR_VALUE ||
+           k == SECRETSMANAGER_ERR_REQUEST;
+}
+
+enum secretsmanager_error_kind secretsmanager_classify(long status, const char *code,
+                                                       bool clock_skewed)
+{
+    if (!code || !*code) /* not an AWS error document: a proxy, a broken endpoint */
+        return status == 429 ? SECRETSMANAGER_ERR_THROTTLED : SECRETSMANAGER_ERR_SERVER;
+    if (clock_skewed && (aws_retry_is_skew_code(code) || strcmp(code, "RequestExpired") == 0))
+        return SECRETSMANAGER_ERR_CLOCK_SKEW;
+    if (strcmp(code, "ResourceNotFoundException") == 0)
+        return SECRETSMANAGER_ERR_NOT_FOUND;
+    switch (aws_error_classify(code)) {
+    case AWS_ERR_AUTH:
+        return SECRETSMANAGER_ERR_AUTH;
+    case AWS_ERR_DENIED:
+        return SECRETSMANAGER_ERR_DENIED;
+    case AWS_ERR_THROTTLE:
+        return SECRETSMANAGER_ERR_THROTTLED;
+    case AWS_ERR_NOT_FOUND:
+        return SECRETSMANAGER_ERR_NOT_FOUND;
+    case AWS_ERR_OTHER:
+    default:
+        break;
+    }
+    if (status >= 500 || status == 429)
+        return status == 429 ? SECRETSMANAGER_ERR_THROTTLED : SECRETSMANAGER_ERR_SERVER;
+    return SECRETSMANAGER_ERR_REFUSED;
+}
+
+/* What to do about an error answer of this kind (appended to the message). */
+static const char *error_advice(enum secretsmanager_error_kind k)
+{
+    switch (k) {
+    case SECRETSMANAGER_ERR_NOT_FOUND:
+        return "check the ARN or name and its region";
+    case SECRETSMANAGER_ERR_DENIED:
+        return "the IAM policy of the job's credentials must allow secretsmanager:GetSecretValue "
+               "on this secret (and kms:Decrypt on its KMS key when it is a customer managed key)";
+    case SECRETSMANAGER_ERR_AUTH:
+        return "the AWS credentials were refused: check the job's role or keys";
+    case SECRETSMANAGER_ERR_CLOCK_SKEW:
+        return "the request time was refused: check the system clock (NTP)";
+    case SECRETSMANAGER_ERR_THROTTLED:
+        return "still throttled after the retries";
+    case SECRETSMANAGER_ERR_SERVER:
+        return "Secrets Manager (or what answers for it) failed after the retries";
+    default:
+        return NULL;
+    }
+}
+
+/* An error answer: {"__type": "[ns#]Code", "message"|"Message": "..."}, or an XML one. */
+static enum secretsmanager_error_kind report_error(const struct aws_http_response *r,
+                                                   const char *secret_id, struct infra_error *err)
 {
     json_t *doc = json_loadb(r->body, r->body_len, 0, NULL);
     const char *type = json_string_value(json_object_get(doc, "__type"));
     const char *msg = json_string_value(json_object_get(doc, "message"));
-    const char *hash;
-    char code[128], text[300];
+    const char *hash, *advice;
+    char code[128] = "", text[300] = "", attempts[64] = "";
+    bool skewed = r->clock_corrected || labs(r->clock_skew_s) >= AWS_CLOCK_SKEW_MIN_S;
+    enum secretsmanager_error_kind kind;
 
     if (!msg)
         msg = json_string_value(json_object_get(doc, "Message"));
     if (type && (hash = strrchr(type, '#')))
         type = hash + 1;
     if (type) {
-        infra_error_set(err, "secrets manager: %s: %s%s%.300s (HTTP %ld)", secret_id, type,
-                        msg ? ": " : "", msg ? msg : "", r->status);
-    } else if (aws_http_error_code(r->body, r->body_len, code, sizeof(code), text, sizeof(text))) {
-        /* an XML error document (a proxy, an older endpoint, moto's signature errors) */
-        infra_error_set(err, "secrets manager: %s: %s%s%s (HTTP %ld)", secret_id, code,
-                        text[0] ? ": " : "", text, r->status);
-    } else
-        infra_error_set(err, "secrets manager: %s: HTTP %ld with no AWS error document", secret_id,
-                        r->status);
+        snprintf(code, sizeof(code), "%s", type);
+        snprintf(text, sizeof(text), "%s", msg ? msg : "");
+    } else if (!aws_http_error_code(r->body, r->body_len, code, sizeof(code), text, sizeof(text))) {
+        code[0] = text[0] = '\0'; /* no document: a proxy, an older endpoint */
+    }
     json_decref(doc);
+    kind = secretsmanager_classify(r->status, code, skewed);
+    advice = error_advice(kind);
+    if (r->attempts > 1)
+        snprintf(attempts, sizeof(attempts), ", %d attempts%s%s", r->attempts,
+                 r->gave_up ? ", gave up: " : "", r->gave_up ? r->gave_up : "");
+    if (kind == SECRETSMANAGER_ERR_CLOCK_SKEW)
+        infra_error_set(err,
+                        "secrets manager: %s: %s (HTTP %ld%s): its clock is %+ld s from ours; %s",
+                        secret_id, code, r->status, attempts, r->clock_skew_s, advice);
+    else if (code[0])
+        infra_error_set(err, "secrets manager: %s: %s%s%.300s (HTTP %ld%s)%s%s", secret_id, code,
+                        text[0] ? ": " : "", text, r->status, attempts, advice ? "; " : "",
+                        advice ? advice : "");
+    else
+        infra_error_set(err, "secrets manager: %s: HTTP %ld with no AWS error document%s%s%s",
+                        secret_id, r->status, attempts, advice ? "; " : "", advice ? advice : "");
+    return kind;
 }
 
 /* The SecretString or decoded SecretBinary of a 200 answer. */
 static bool extract_value(const struct aws_http_response *r, const char *secret_id, char **value,
-                          size_t *len, bool *is_binary, struct infra_error *err)
+                          size_t *len, bool *is_binary, enum secretsmanager_error_kind *kind,
+                          struct infra_error *err)
 {
     json_error_t jerr;
     json_t *doc = json_loadb(r->body, r->body_len, 0, &jerr);
@@ -159,7 +261,9 @@ static bool extract_value(const struct aws_http_response *r, const char *secret_
     json_t *b = json_object_get(doc, "SecretBinary");
     bool ok = false;
 
-    if (!doc) {
+    *kind = SECRETSMANAGER_ERR_VALUE;
+    if (!doc) { /* not Secrets Manager answering (a proxy's page?) */
+        *kind = SECRETSMANAGER_ERR_SERVER;
         infra_error_set(err, "secrets manager: %s: the answer is not JSON (line %d, column %d)",
                         secret_id, jerr.line, jerr.column);
         return false;
@@ -195,13 +299,18 @@ static bool extract_value(const struct aws_http_response *r, const char *secret_
 }
 
 bool secretsmanager_get(struct aws_client *c, const char *secret_id, char **value, size_t *len,
-                        bool *is_binary, struct infra_error *err)
+                        bool *is_binary, enum secretsmanager_error_kind *kind,
+                        struct infra_error *err)
 {
+    enum secretsmanager_error_kind k_unused;
     struct aws_http_response r;
     json_t *req;
     char *body;
     bool ok;
 
+    if (!kind)
+        kind = &k_unused;
+    *kind = SECRETSMANAGER_ERR_REQUEST;
     *value = NULL;
     *len = 0;
     if (!secret_id || !*secret_id || strlen(secret_id) > 2048) {
@@ -222,15 +331,20 @@ bool secretsmanager_get(struct aws_client *c, const char *secret_id, char **valu
     if (!ok) {
         char why[sizeof(err->msg)];
         snprintf(why, sizeof(why), "%s", err->msg);
-        infra_error_set(err, "secrets manager: %s: %s", secret_id, why);
+        infra_error_set(err, "secrets manager: %s: %s: %s", secret_id,
+                        aws_http_failure_name(r.failure), why);
+        *kind = r.failure == AWS_HTTP_FAIL_REQUEST ? SECRETSMANAGER_ERR_REQUEST
+                                                   : SECRETSMANAGER_ERR_TRANSPORT;
         return false;
     }
     if (r.status == 200) {
-        ok = extract_value(&r, secret_id, value, len, is_binary, err);
+        ok = extract_value(&r, secret_id, value, len, is_binary, kind, err);
     } else {
-        report_error(&r, secret_id, err);
+        *kind = report_error(&r, secret_id, err);
         ok = false;
     }
+    if (ok)
+        *kind = SECRETSMANAGER_OK;
     OPENSSL_cleanse(r.body, r.body_len);
     aws_http_response_free(&r);
     return ok;

@@ -7,8 +7,12 @@
 #     --source` (which connects to a throwaway cluster with them);
 #   - the hash key of a real `anonetl run` (two clusters): the published hash equals
 #     HMAC-SHA256 under the secret's exact bytes, for a SecretString and a SecretBinary;
-#   - errors: unknown ARN (named; the value never is), missing json_key, json_key on a
-#     non-JSON or binary secret, a wrong secret access key (SignatureDoesNotMatch);
+#   - errors, with the exit code that says whose problem each is: the config's (2: unknown
+#     ARN, named, the value never is; missing json_key; json_key on a non-JSON or binary
+#     secret; an IAM policy without GetSecretValue) or the environment's (3: a wrong
+#     secret access key, an unknown key id, a refused session token, no credentials, the
+#     endpoint down, throttling and 5xx after the retries, a clock an hour off), the
+#     misbehaving endpoint played by tests/preflight/lib/fault_server.py;
 #   - endpoint from AWS_ENDPOINT_URL_SECRETSMANAGER or AWS_ENDPOINT_URL; a plain secret
 #     name takes its region from AWS_REGION;
 #   - no secret value, password or key in any output.
@@ -149,9 +153,11 @@ config "$TMP/name.yaml" "  dsn: { aws_secret: anonetl/source-dsn }" "$KEY_ENV"
 AWS_REGION=us-east-1 run_anonetl check -c "$TMP/name.yaml" --source
 expect_ok "a secret name (not an ARN) with AWS_REGION" "ok against the source"
 
-# --- errors --------------------------------------------------------------------------------
-# A secret reference that does not resolve is a config error (exit 2), found before any
-# connection (etl/pgconn.h pgconn_params_check), like a missing variable or file.
+# --- errors: whose problem is it? ----------------------------------------------------------
+# A secret reference that does not resolve is found before any connection (etl/pgconn.h
+# pgconn_params_check). What the config names wrongly, or a secret whose content cannot be
+# used, is exit 2 (for whoever deploys the job); the state of the network, of AWS or of the
+# credentials is exit 3 (for ops): etl/secret.h.
 config "$TMP/gone.yaml" "  dsn: { aws_secret: $ARN_GONE }" "$KEY_ENV"
 run_anonetl check -c "$TMP/gone.yaml" --source
 expect_err "unknown ARN: exit 2, names the ARN and the AWS error" 2 "$ARN_GONE" "ResourceNotFoundException"
@@ -168,16 +174,89 @@ config "$TMP/binkey.yaml" "  dsn: { aws_secret: $ARN_BIN, json_key: password }" 
 run_anonetl check -c "$TMP/binkey.yaml" --source
 expect_err "json_key on a binary secret" 2 "the secret is binary"
 
+# An IAM user whose policy does not allow secretsmanager:GetSecretValue (moto enforces it).
+RO_KEYS=$(MOTO_URL=$MOTO_URL "$MOTO_PYTHON" - <<'PY'
+import json, os
+import botocore.session
+iam = botocore.session.get_session().create_client(
+    "iam", region_name="us-east-1", endpoint_url=os.environ["MOTO_URL"],
+    aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+    aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
+iam.create_user(UserName="no-secrets")
+iam.put_user_policy(UserName="no-secrets", PolicyName="identity-only", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17",
+     "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}]}))
+k = iam.create_access_key(UserName="no-secrets")["AccessKey"]
+print(k["AccessKeyId"], k["SecretAccessKey"])
+PY
+)
+AWS_ACCESS_KEY_ID=${RO_KEYS%% *} AWS_SECRET_ACCESS_KEY=${RO_KEYS#* } \
+    run_anonetl check -c "$TMP/rds.yaml" --source
+expect_err "IAM policy without GetSecretValue: exit 2 (the role's config), names the ARN and the action" \
+    2 "$ARN_RDS" "AccessDenied" "the IAM policy of the job's credentials must allow secretsmanager:GetSecretValue"
+
 AWS_SECRET_ACCESS_KEY="wrong/secret+key/never+printed" run_anonetl check -c "$TMP/rds.yaml" --source
-expect_err "wrong secret access key: the signature is refused" 2 "SignatureDoesNotMatch" "$ARN_RDS"
+expect_err "wrong secret access key (SignatureDoesNotMatch): exit 3, credentials refused" 3 \
+    "SignatureDoesNotMatch" "$ARN_RDS" "credentials were refused"
 if printf '%s' "$OUT" | grep -qF "wrong/secret+key"; then
     not_ok "the access key is not in the error"
 else
     ok "the access key is not in the error"
 fi
+AWS_ACCESS_KEY_ID=AKIAUNKNOWNKEY000000 run_anonetl check -c "$TMP/rds.yaml" --source
+expect_err "unknown access key id (InvalidClientTokenId): exit 3" 3 "InvalidClientTokenId" "$ARN_RDS"
+AWS_SESSION_TOKEN=expired-session-token run_anonetl check -c "$TMP/rds.yaml" --source
+expect_err "a session token the endpoint refuses: exit 3" 3 "$ARN_RDS" "credentials were refused"
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$ANONETL" check -c "$TMP/rds.yaml" --source \
+    >"$TMP/nocreds.out" 2>&1
+RC=$?; OUT=$(cat "$TMP/nocreds.out"); printf '%s\n' "$OUT" >>"$ALL_OUT"
+expect_err "no AWS credentials anywhere (metadata off): exit 3" 3 "$ARN_RDS" "credentials"
 
 AWS_ENDPOINT_URL_SECRETSMANAGER=http://127.0.0.1:1 run_anonetl check -c "$TMP/rds.yaml" --source
-expect_err "endpoint down: a transport error naming the ARN" 2 "$ARN_RDS" "after"
+expect_err "endpoint down: exit 3, a transport error naming the ARN" 3 "$ARN_RDS" "after" "unreachable"
+
+# A loopback endpoint that misbehaves on cue (tests/preflight/lib/fault_server.py); its
+# "ok" steps go on to moto.
+FAULT_PIDS=()
+trap 'for p in "${FAULT_PIDS[@]}"; do kill "$p" 2>/dev/null; done; moto_stop; pgc_stop_all; rm -rf "$TMP"' EXIT
+serve() { # NAME SCRIPT [options] -> FAULT_URL
+    local name=$1 script=$2
+    shift 2
+    "$MOTO_PYTHON" tests/preflight/lib/fault_server.py --port-file "$TMP/$name.port" \
+        --log "$TMP/$name.log" --script "$script" --upstream "$MOTO_URL" --lifetime 120 "$@" \
+        2>"$TMP/$name.err" &
+    FAULT_PIDS+=($!)
+    for _ in $(seq 1 100); do [ -s "$TMP/$name.port" ] && break; sleep 0.05; done
+    FAULT_URL="http://127.0.0.1:$(cat "$TMP/$name.port" 2>/dev/null)"
+}
+serve throttled throttle-json
+AWS_MAX_ATTEMPTS=2 AWS_ENDPOINT_URL_SECRETSMANAGER=$FAULT_URL run_anonetl check -c "$TMP/rds.yaml" --source
+expect_err "throttled after the retries: exit 3" 3 "$ARN_RDS" "ThrottlingException" "2 attempts"
+serve e503 e503
+AWS_MAX_ATTEMPTS=2 AWS_ENDPOINT_URL_SECRETSMANAGER=$FAULT_URL run_anonetl check -c "$TMP/rds.yaml" --source
+expect_err "HTTP 503 after the retries: exit 3" 3 "$ARN_RDS" "HTTP 503"
+serve skewed expired --skew 3600 --skew-code InvalidSignatureException
+AWS_ENDPOINT_URL_SECRETSMANAGER=$FAULT_URL run_anonetl check -c "$TMP/rds.yaml" --source
+expect_err "request time refused, the endpoint's clock an hour ahead: exit 3 naming the clock" 3 \
+    "$ARN_RDS" "InvalidSignatureException" "s from ours" "NTP"
+serve later "e503,ok"
+AWS_ENDPOINT_URL_SECRETSMANAGER=$FAULT_URL run_anonetl check -c "$TMP/rds.yaml" --source
+expect_ok "one 503, then the answer: the retry resolves it" "ok against the source"
+
+config "$TMP/keydown.yaml" "  dsn: { aws_secret: $ARN_DSN }" "{ aws_secret: $ARN_KEY }"
+AWS_ENDPOINT_URL_SECRETSMANAGER=http://127.0.0.1:1 \
+    run_anonetl run -c "$TMP/keydown.yaml" --skip-preflight --log-format json
+expect_err "run, the hash key's endpoint down: exit 3 before anything is touched" 3 \
+    "secrets.hash_key" "$ARN_KEY"
+ANONETL_HASH_KEY=$HASH_KEY AWS_ENDPOINT_URL_SECRETSMANAGER=http://127.0.0.1:1 \
+    run_anonetl run -c "$TMP/dsn.yaml" --skip-preflight --log-format json
+expect_err "run, the source DSN's endpoint down: exit 3" 3 "$ARN_DSN" "unreachable"
+config "$TMP/tgtgone.yaml" "  dsn: { aws_secret: $ARN_DSN }" "$KEY_ENV"
+sed -i "s|^  dsn: \"host=$TMP/tgt.*|  dsn: { aws_secret: $ARN_GONE }|" "$TMP/tgtgone.yaml"
+run_anonetl status -c "$TMP/tgtgone.yaml"
+expect_err "status, the target's secret does not exist: exit 2" 2 "target" "$ARN_GONE"
+AWS_ENDPOINT_URL_SECRETSMANAGER=http://127.0.0.1:1 run_anonetl status -c "$TMP/tgtgone.yaml"
+expect_err "status, its endpoint down: exit 3" 3 "target" "$ARN_GONE" "unreachable"
 
 # --- the hash key of a real run ----------------------------------------------------------
 # expected_hash KEYFILE VALUE -> HMAC-SHA256(key, "" || 0x00 || value), 32 hex characters

@@ -156,24 +156,30 @@ static void test_service_files(void **state)
 static void test_secrets_resolved_and_named(void **state)
 {
     struct cfg_db db = {.dsn = {.kind = CFG_SECRET_ENV, .ref = "ANONETL_TEST_UNSET_DSN"}};
+    enum secret_failure why = SECRET_FAIL_UNAVAILABLE;
     struct anon_error err;
 
     (void)state;
     clean_env();
     unsetenv("ANONETL_TEST_UNSET_DSN");
-    assert_false(pgconn_params_check(&db, "source", &err));
+    assert_false(pgconn_params_check(&db, "source", &why, &err));
     assert_non_null(strstr(err.msg, "environment variable ANONETL_TEST_UNSET_DSN is not set"));
+    assert_int_equal(why, SECRET_FAIL_CONFIG);
+    assert_int_equal(secret_failure_exit(why), 2);
+    why = SECRET_FAIL_UNAVAILABLE;
     db.dsn = (struct cfg_secret){.kind = CFG_SECRET_LITERAL, .ref = "host=/tmp dbname=x"};
     db.password = (struct cfg_secret){.kind = CFG_SECRET_FILE, .ref = "/nonexistent/pw"};
-    assert_false(pgconn_params_check(&db, "target", &err));
+    assert_false(pgconn_params_check(&db, "target", &why, &err));
     assert_non_null(strstr(err.msg, "/nonexistent/pw"));
+    assert_int_equal(why, SECRET_FAIL_CONFIG);
     /* refused for TLS: the message never holds the DSN's password */
     db.dsn = (struct cfg_secret){.kind = CFG_SECRET_ENV, .ref = "ANONETL_TEST_SET_DSN"};
     db.password = (struct cfg_secret){.kind = CFG_SECRET_NONE};
     setenv("PGHOST", "db.internal", 1);
     setenv("ANONETL_TEST_SET_DSN", "dbname=x sslmode=disable password=Secret-Value-42", 1);
-    assert_false(pgconn_params_check(&db, "target", &err));
+    assert_false(pgconn_params_check(&db, "target", &why, &err));
     assert_null(strstr(err.msg, "Secret-Value-42"));
+    assert_int_equal(why, SECRET_FAIL_CONFIG);
     unsetenv("ANONETL_TEST_SET_DSN");
 }
 

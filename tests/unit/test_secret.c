@@ -35,7 +35,7 @@ static bool resolve_file(const char *path, struct abuf *out, struct anon_error *
     struct cfg_secret s = {.kind = CFG_SECRET_FILE, .ref = (char *)path};
 
     anon_error_clear(err);
-    return secret_resolve(&s, "secrets.hash_key", out, err);
+    return secret_resolve(&s, "secrets.hash_key", out, NULL, err);
 }
 
 static void file_modes(void **state)
@@ -111,7 +111,7 @@ static void env_forgotten(void **state)
     assert_int_equal(setenv("TEST_SECRET_KEY_VAR", "0123456789-secret", 1), 0);
     raw = getenv("TEST_SECRET_KEY_VAR");
     abuf_init(&out, 0);
-    assert_true(secret_resolve(&s, "k", &out, &err));
+    assert_true(secret_resolve(&s, "k", &out, NULL, &err));
     assert_true(out.secret);
     secret_forget_env(&s);
     assert_null(getenv("TEST_SECRET_KEY_VAR"));

@@ -102,12 +102,61 @@ static void test_value_free_null(void **state)
     secretsmanager_value_free(NULL, 10);
 }
 
+/* Whose problem an error answer is: the config's (exit 2) or the environment's (exit 3). */
+static void test_classify(void **state)
+{
+    static const struct {
+        long status;
+        const char *code;
+        bool skewed;
+        enum secretsmanager_error_kind want;
+        bool config;
+    } cases[] = {
+        {400, "ResourceNotFoundException", false, SECRETSMANAGER_ERR_NOT_FOUND, true},
+        {400, "AccessDeniedException", false, SECRETSMANAGER_ERR_DENIED, true},
+        {403, "AccessDenied", false, SECRETSMANAGER_ERR_DENIED, true},
+        {400, "InvalidRequestException", false, SECRETSMANAGER_ERR_REFUSED, true},
+        {400, "DecryptionFailure", false, SECRETSMANAGER_ERR_REFUSED, true},
+        {400, "InvalidParameterException", false, SECRETSMANAGER_ERR_REFUSED, true},
+        {400, "UnrecognizedClientException", false, SECRETSMANAGER_ERR_AUTH, false},
+        {403, "SignatureDoesNotMatch", false, SECRETSMANAGER_ERR_AUTH, false},
+        {403, "InvalidClientTokenId", false, SECRETSMANAGER_ERR_AUTH, false},
+        {400, "ExpiredTokenException", false, SECRETSMANAGER_ERR_AUTH, false},
+        {403, "SignatureDoesNotMatch", true, SECRETSMANAGER_ERR_CLOCK_SKEW, false},
+        {400, "InvalidSignatureException", true, SECRETSMANAGER_ERR_CLOCK_SKEW, false},
+        {400, "RequestExpired", true, SECRETSMANAGER_ERR_CLOCK_SKEW, false},
+        {400, "ThrottlingException", false, SECRETSMANAGER_ERR_THROTTLED, false},
+        {500, "InternalServiceError", false, SECRETSMANAGER_ERR_SERVER, false},
+        {503, "ServiceUnavailable", false, SECRETSMANAGER_ERR_SERVER, false},
+        {503, "", false, SECRETSMANAGER_ERR_SERVER, false},
+        {429, "", false, SECRETSMANAGER_ERR_THROTTLED, false},
+        {403, "", false, SECRETSMANAGER_ERR_SERVER, false}, /* a proxy's page, not AWS */
+        {400, NULL, false, SECRETSMANAGER_ERR_SERVER, false},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum secretsmanager_error_kind k =
+            secretsmanager_classify(cases[i].status, cases[i].code, cases[i].skewed);
+        if (k != cases[i].want || secretsmanager_error_is_config(k) != cases[i].config)
+            fail_msg("HTTP %ld %s%s: %s, want %s", cases[i].status,
+                     cases[i].code ? cases[i].code : "(null)", cases[i].skewed ? " skewed" : "",
+                     secretsmanager_error_kind_name(k),
+                     secretsmanager_error_kind_name(cases[i].want));
+    }
+    assert_false(secretsmanager_error_is_config(SECRETSMANAGER_ERR_TRANSPORT));
+    assert_true(secretsmanager_error_is_config(SECRETSMANAGER_ERR_VALUE));
+    assert_true(secretsmanager_error_is_config(SECRETSMANAGER_ERR_REQUEST));
+    assert_false(secretsmanager_error_is_config(SECRETSMANAGER_OK));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arn_region),
         cmocka_unit_test(test_json_key),
         cmocka_unit_test(test_value_free_null),
+        cmocka_unit_test(test_classify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
