@@ -712,6 +712,27 @@ out:
     return ok;
 }
 
+/* Every secret reference first, as `run` does: a variable not set, a secret that does not
+ * exist or a weak sslmode is the config's problem (exit 2, naming it), not a FAIL of the
+ * network checks. A secret that could not be fetched (Secrets Manager unreachable,
+ * credentials refused) is left to the checks: the report shows it as a FAIL (exit 3). */
+static int check_config_secrets(const struct config *cfg)
+{
+    const struct cfg_db *dbs[] = {&cfg->source, &cfg->target.db};
+    const char *names[] = {"source", "target"};
+    enum secret_failure why;
+    struct anon_error err;
+
+    for (size_t i = 0; i < 2; i++) {
+        anon_error_clear(&err);
+        if (!pgconn_params_check(dbs[i], names[i], &why, &err) && why == SECRET_FAIL_CONFIG) {
+            fprintf(stderr, "anonetl preflight: %s\n", err.msg);
+            return EXIT_USAGE;
+        }
+    }
+    return EXIT_OK;
+}
+
 int preflight_main(const struct config *cfg, const struct preflight_options *opt)
 {
     struct check_report report;
@@ -728,6 +749,8 @@ int preflight_main(const struct config *cfg, const struct preflight_options *opt
         fprintf(stderr, "anonetl preflight: --yes only goes with --repair\n");
         return EXIT_USAGE;
     }
+    if ((rc = check_config_secrets(cfg)) != EXIT_OK)
+        return rc;
     check_report_init(&report);
     if (!preflight_run_checks(cfg, opt->only, &report, &err)) {
         fprintf(stderr, "anonetl preflight: %s\n", err.msg);

@@ -102,6 +102,17 @@ TGT_URL="host=127.0.0.1 port=$(pgc_port "$work/tgt") dbname=postgres user=tls_us
 expect_eq "a missing environment variable for the source DSN: exit 2 (not 3)" 2 "$rc"
 check "the variable is named" grep -q 'ANONETL_TEST_MISSING_SOURCE_URL is not set' "$work/m.log"
 if grep -q -- "$PW" "$work/m.log"; then not_ok "no secret value in the output"; else ok "no secret value in the output"; fi
+# preflight too: exit 2 naming the variable before any probe (it used to be one of its
+# own FAIL lines: exit 3, which pages ops for a config problem)
+TGT_URL="host=127.0.0.1 port=$(pgc_port "$work/tgt") dbname=postgres user=tls_user password=$PW" \
+    "$ANONETL" preflight -c "$work/m.yaml" >"$work/pf.log" 2>&1; rc=$?
+expect_eq "preflight with the source DSN's variable missing: exit 2 (not 3)" 2 "$rc"
+check "preflight names the variable" grep -q 'ANONETL_TEST_MISSING_SOURCE_URL is not set' "$work/pf.log"
+check "before any probe (no PASS, FAIL or SKIP line, the target not probed)" \
+    bash -c "! grep -Eq '(^|[^a-z])(PASS|FAIL|SKIP)' '$work/pf.log'"
+TGT_URL="host=127.0.0.1 port=$(pgc_port "$work/tgt") dbname=postgres user=tls_user password=$PW" \
+    "$ANONETL" preflight -c "$work/m.yaml" --json --only tcp >"$work/pfj.log" 2>&1; rc=$?
+expect_eq "preflight --json --only tcp: exit 2 as well" 2 "$rc"
 sed -i 's/source: { dsn: { env: ANONETL_TEST_MISSING_SOURCE_URL } }/source: { host: 127.0.0.1, dbname: postgres, user: tls_user, password: { file: \/nonexistent\/anonetl-pw } }/' "$work/m.yaml"
 TGT_URL="host=127.0.0.1 port=$(pgc_port "$work/tgt") dbname=postgres user=tls_user password=$PW" \
     "$ANONETL" run -c "$work/m.yaml" >"$work/f.log" 2>&1; rc=$?
