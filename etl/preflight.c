@@ -670,6 +670,7 @@ static json_t *repair_render(const struct aws_repair_plan *plan, bool applied, b
     json_object_set_new(doc, "actions", actions);
     json_object_set_new(doc, "notes", notes);
     json_object_set_new(doc, "applied", json_boolean(applied));
+    json_object_set_new(doc, "ec2_api_calls", json_integer((json_int_t)plan->ec2_calls));
     return doc;
 }
 

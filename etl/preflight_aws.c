@@ -265,13 +265,14 @@ struct pfaws_input *pfaws_input_new(const struct config *cfg, const char *region
     s->in.n_routes = a->n_routes;
     s->in.security_groups = s->sgs;
     s->in.n_security_groups = a->n_security_groups;
+    /* the gateways routes may use, for the path and for --repair (which plans no path) */
+    s->path.region = region;
+    s->path.transit_gateways = (const char *const *)a->transit_gateways;
+    s->path.n_transit_gateways = a->n_transit_gateways;
+    s->in.path = &s->path;
     if (opt) {
-        s->path.region = region;
-        s->path.transit_gateways = (const char *const *)a->transit_gateways;
-        s->path.n_transit_gateways = a->n_transit_gateways;
         endpoints_build(cfg, opt->resolve_names, s);
         job_build(cfg, opt->want_identity, s);
-        s->in.path = &s->path;
         s->in.run_path = opt->run_path;
         s->in.skip_configured = opt->skip_configured;
     }

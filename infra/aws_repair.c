@@ -1,10 +1,12 @@
 /*
  * aws_repair.c: the --repair plan and its application (see aws_repair.h).
  *
- * The plan re-describes what it needs rather than reusing the check results, so it can
- * run on its own and always acts on the current state. Route decisions go through
- * aws_route_lookup, the same function the route check uses, so "missing" means the same
- * thing in both places.
+ * The plan fetches its own aws_view (the same batched Describe calls the checks make: one
+ * per kind of object, whatever the number of peerings and routes configured) rather than
+ * reusing the check results, so it can run on its own and always acts on the current
+ * state. Route decisions go through aws_route_match and aws_route_inner_conflict, as the
+ * route check's do (prefix-list routes expanded, allowed transit gateways accepted), so
+ * "missing" means the same thing in both places.
  */
 #include "infra/aws_repair.h"
 
@@ -14,6 +16,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "infra/aws_eval.h"
+#include "infra/aws_view.h"
+#include "infra/cidr.h"
 #include "infra/ec2.h"
 
 /* ---- plan building blocks ---- */
@@ -62,55 +67,31 @@ static bool add_note(struct aws_repair_plan *p, struct infra_error *err, const c
     return true;
 }
 
-static bool fatal(const struct ec2_error *e)
-{
-    return e->kind == EC2_ERR_AUTH || e->kind == EC2_ERR_TRANSPORT ||
-           e->kind == EC2_ERR_THROTTLED || e->kind == EC2_ERR_CLOCK_SKEW;
-}
-
 struct planner {
-    struct ec2 *ec2;
     const struct aws_check_input *in;
+    const struct aws_view *v;
     struct aws_repair_plan *plan;
     struct infra_error *err;
     char our_account[EC2_ID_MAX]; /* "" = unknown */
 };
 
-/* Our account: given, else the owner of a configured route table or security group. */
-static bool learn_account(struct planner *pl)
+/* Our account: given, else the owner of a configured security group or route table. */
+static void learn_account(struct planner *pl)
 {
     const struct aws_check_input *in = pl->in;
-    struct ec2_error e;
+    const char *owner = NULL;
 
-    if (in->account_id && in->account_id[0]) {
-        snprintf(pl->our_account, sizeof(pl->our_account), "%s", in->account_id);
-        return true;
+    if (in->account_id && in->account_id[0])
+        owner = in->account_id;
+    for (size_t i = 0; !owner && i < in->n_security_groups; i++) {
+        const struct ec2_security_group *g = aws_view_group(pl->v, in->security_groups[i].group);
+        owner = g && g->owner_id[0] ? g->owner_id : NULL;
     }
-    for (size_t i = 0; i < in->n_security_groups && !pl->our_account[0]; i++) {
-        const char *ids[1] = {in->security_groups[i].group};
-        struct ec2_sg_list l = {0};
-        if (!ec2_describe_security_groups(pl->ec2, ids, 1, NULL, 0, &l, &e) && fatal(&e)) {
-            infra_error_set(pl->err, "%s", e.base.msg);
-            ec2_sg_list_free(&l);
-            return false;
-        }
-        if (l.n)
-            snprintf(pl->our_account, sizeof(pl->our_account), "%s", l.items[0].owner_id);
-        ec2_sg_list_free(&l);
+    for (size_t i = 0; !owner && i < in->n_routes; i++) {
+        const struct ec2_route_table *t = aws_view_table(pl->v, in->routes[i].route_table);
+        owner = t && t->owner_id[0] ? t->owner_id : NULL;
     }
-    for (size_t i = 0; i < in->n_routes && !pl->our_account[0]; i++) {
-        const char *ids[1] = {in->routes[i].route_table};
-        struct ec2_route_table_list l = {0};
-        if (!ec2_describe_route_tables(pl->ec2, ids, 1, NULL, 0, &l, &e) && fatal(&e)) {
-            infra_error_set(pl->err, "%s", e.base.msg);
-            ec2_route_table_list_free(&l);
-            return false;
-        }
-        if (l.n)
-            snprintf(pl->our_account, sizeof(pl->our_account), "%s", l.items[0].owner_id);
-        ec2_route_table_list_free(&l);
-    }
-    return true;
+    snprintf(pl->our_account, sizeof(pl->our_account), "%s", owner ? owner : "");
 }
 
 static bool ours(const struct planner *pl, const struct ec2_peering *p,
@@ -199,32 +180,27 @@ static bool plan_dns(struct planner *pl, const struct aws_peering_spec *spec,
 
 static bool plan_peering(struct planner *pl, const struct aws_peering_spec *spec)
 {
-    struct ec2_peering p;
-    struct ec2_error e;
-    bool found, active;
+    const struct ec2_peering *p = aws_view_peering(pl->v, spec->id);
+    bool active;
 
-    if (!ec2_describe_peering(pl->ec2, spec->id, &p, &found, &e)) {
-        if (fatal(&e)) {
-            infra_error_set(pl->err, "%s", e.base.msg);
-            return false;
-        }
-        return add_note(pl->plan, pl->err, "peering %s: %s", spec->id, e.base.msg);
-    }
-    if (!found)
+    if (!p && pl->v->f_peerings.failed)
+        return add_note(pl->plan, pl->err, "peering %s: %s", spec->id,
+                        pl->v->f_peerings.err.base.msg);
+    if (!p)
         return add_note(pl->plan, pl->err, "peering %s: not found (fix aws.peerings)", spec->id);
-    active = strcmp(p.status, "active") == 0;
-    if (strcmp(p.status, "pending-acceptance") == 0) {
-        if (!plan_accept(pl, &p, &active))
+    active = strcmp(p->status, "active") == 0;
+    if (strcmp(p->status, "pending-acceptance") == 0) {
+        if (!plan_accept(pl, p, &active))
             return false;
     } else if (!active) {
         return add_note(pl->plan, pl->err,
                         "peering %s is %s: not repairable here (create a new "
                         "peering)",
-                        spec->id, p.status);
+                        spec->id, p->status);
     }
     if (!active)
         return true;
-    return plan_dns(pl, spec, &p);
+    return plan_dns(pl, spec, p);
 }
 
 static bool route_planned(const struct aws_repair_plan *plan, const struct aws_route_spec *spec)
@@ -238,72 +214,131 @@ static bool route_planned(const struct aws_repair_plan *plan, const struct aws_r
     return false;
 }
 
+static bool tgw_allowed(const struct planner *pl, const char *tgw)
+{
+    const struct aws_path_input *pi = pl->in->path;
+
+    for (size_t i = 0; pi && i < pi->n_transit_gateways; i++)
+        if (pi->transit_gateways[i] && strcmp(pi->transit_gateways[i], tgw) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * The route check's verdict (aws_checks.c), repaired only where a new route is enough:
+ * nothing covers the block, or what covers it is wider or a prefix list's entry (a route
+ * for the block itself wins the longest match, and a static route wins over a prefix
+ * list's entry of the same length). A route of exactly this block that goes elsewhere,
+ * and a more specific route inside the block, would need a replace or a delete: a note.
+ */
 static bool plan_route(struct planner *pl, const struct aws_route_spec *spec)
 {
-    const char *ids[1] = {spec->route_table};
-    struct ec2_route_table_list l = {0};
-    const struct ec2_route *m = NULL;
+    const struct ec2_route_table *t = aws_view_table(pl->v, spec->route_table);
+    struct aws_route_conflict inner;
     struct aws_repair_action *a;
-    enum aws_route_verdict v;
-    struct ec2_error e;
-    bool exact, ok = true;
+    struct infra_error ignored;
+    struct aws_route_hit h;
+    struct cidr want;
+    char part[CIDR_TEXT_MAX];
 
-    if (!ec2_describe_route_tables(pl->ec2, ids, 1, NULL, 0, &l, &e) || l.n == 0) {
-        if (l.n == 0 && e.kind == EC2_OK)
-            ok = add_note(pl->plan, pl->err, "route table %s: not found", spec->route_table);
-        else if (fatal(&e)) {
-            infra_error_set(pl->err, "%s", e.base.msg);
-            ok = false;
-        } else
-            ok = add_note(pl->plan, pl->err, "route table %s: %s", spec->route_table, e.base.msg);
-        goto out;
+    if (!t && pl->v->f_tables.failed)
+        return add_note(pl->plan, pl->err, "route table %s: %s", spec->route_table,
+                        pl->v->f_tables.err.base.msg);
+    if (!t)
+        return add_note(pl->plan, pl->err, "route table %s: not found", spec->route_table);
+    if (!cidr_parse(spec->destination, &want, &ignored))
+        return add_note(pl->plan, pl->err, "route %s: destination %s is not a CIDR",
+                        spec->route_table, spec->destination);
+    if (route_planned(pl->plan, spec))
+        return true;
+    aws_route_match(pl->v, t, &want, &h);
+    if (h.route && aws_route_active(h.route) &&
+        (strcmp(h.route->pcx, spec->peering) == 0 ||
+         (strncmp(h.route->target, "tgw-", 4) == 0 && tgw_allowed(pl, h.route->target)))) {
+        if (!aws_route_inner_conflict(pl->v, t, &want, h.route, &inner))
+            return true;
+        cidr_format(&inner.dest, part, sizeof(part));
+        return add_note(pl->plan, pl->err,
+                        "route %s %s: the more specific %s goes via %s: replace or delete it "
+                        "by hand, --repair never replaces a route",
+                        spec->route_table, spec->destination, part,
+                        inner.route->target[0] ? inner.route->target : "?");
     }
-    v = aws_route_lookup(&l.items[0], spec->destination, spec->peering, &m, &exact);
-    if (v == AWS_ROUTE_OK || route_planned(pl->plan, spec))
-        goto out;
-    if (v == AWS_ROUTE_BAD_CIDR) {
-        ok = add_note(pl->plan, pl->err, "route %s: destination %s is not a CIDR",
-                      spec->route_table, spec->destination);
-        goto out;
-    }
-    if (v != AWS_ROUTE_MISSING && exact) {
-        ok = add_note(pl->plan, pl->err,
-                      "route %s %s goes via %s (%s): replace it by hand, --repair never "
-                      "replaces a route",
-                      spec->route_table, m->dest_cidr[0] ? m->dest_cidr : m->dest_ipv6_cidr,
-                      m->target[0] ? m->target : "?", m->state[0] ? m->state : "active");
-        goto out;
-    }
+    if (!h.route && h.unknown_prefix_list[0])
+        return add_note(pl->plan, pl->err,
+                        "route %s %s: the entries of %s cannot be read: nothing planned",
+                        spec->route_table, spec->destination, h.unknown_prefix_list);
+    if (h.route && !h.via_prefix_list && cidr_equal(&h.dest, &want))
+        return add_note(pl->plan, pl->err,
+                        "route %s %s goes via %s (%s): replace it by hand, --repair never "
+                        "replaces a route",
+                        spec->route_table, aws_route_dest_text(h.route),
+                        h.route->target[0] ? h.route->target : "?",
+                        h.route->state[0] ? h.route->state : "active");
     a = add_action(pl->plan, AWS_REPAIR_CREATE_ROUTE, pl->err);
-    if (!a) {
-        ok = false;
-        goto out;
-    }
+    if (!a)
+        return false;
     snprintf(a->route_table, sizeof(a->route_table), "%s", spec->route_table);
     snprintf(a->destination, sizeof(a->destination), "%s", spec->destination);
     snprintf(a->peering, sizeof(a->peering), "%s", spec->peering);
     snprintf(a->line, sizeof(a->line), "create route %s -> %s in %s", spec->destination,
              spec->peering, spec->route_table);
+    return true;
+}
+
+/* One batched fetch of what the configured checks name (the same view they judge). */
+static bool fetch_view(struct ec2 *ec2, const struct aws_check_input *in, struct aws_view *v,
+                       struct infra_error *err)
+{
+    const char **pcx = calloc(in->n_peerings + 1, sizeof(*pcx));
+    const char **rtb = calloc(in->n_routes + 1, sizeof(*rtb));
+    const char **sg = calloc(in->n_security_groups + 1, sizeof(*sg));
+    struct aws_view_request req;
+    bool ok = false;
+
+    memset(v, 0, sizeof(*v));
+    memset(&req, 0, sizeof(req));
+    if (!pcx || !rtb || !sg) {
+        infra_error_set(err, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < in->n_peerings; i++)
+        pcx[i] = in->peerings[i].id;
+    for (size_t i = 0; i < in->n_routes; i++)
+        rtb[i] = in->routes[i].route_table;
+    for (size_t i = 0; i < in->n_security_groups; i++)
+        sg[i] = in->security_groups[i].group;
+    req.peerings = pcx;
+    req.n_peerings = in->n_peerings;
+    req.route_tables = rtb;
+    req.n_route_tables = in->n_routes;
+    req.security_groups = sg;
+    req.n_security_groups = in->n_security_groups;
+    ok = aws_view_fetch(ec2, &req, v, err);
 out:
-    ec2_route_table_list_free(&l);
+    free(pcx);
+    free(rtb);
+    free(sg);
     return ok;
 }
 
 bool aws_repair_plan_build(struct ec2 *ec2, const struct aws_check_input *in,
                            struct aws_repair_plan *plan, struct infra_error *err)
 {
-    struct planner pl = {ec2, in, plan, err, ""};
+    struct aws_view v;
+    struct planner pl = {in, &v, plan, err, ""};
+    bool ok = fetch_view(ec2, in, &v, err);
 
-    if (!learn_account(&pl))
-        return false;
-    for (size_t i = 0; i < in->n_peerings; i++)
-        if (!plan_peering(&pl, &in->peerings[i]))
-            return false;
-    for (size_t i = 0; i < in->n_routes; i++)
-        if (in->routes[i].route_table && in->routes[i].peering && in->routes[i].destination &&
-            !plan_route(&pl, &in->routes[i]))
-            return false;
-    return true;
+    if (ok)
+        learn_account(&pl);
+    for (size_t i = 0; ok && i < in->n_peerings; i++)
+        ok = plan_peering(&pl, &in->peerings[i]);
+    for (size_t i = 0; ok && i < in->n_routes; i++)
+        if (in->routes[i].route_table && in->routes[i].peering && in->routes[i].destination)
+            ok = plan_route(&pl, &in->routes[i]);
+    plan->ec2_calls = v.calls;
+    aws_view_free(&v);
+    return ok;
 }
 
 /* ---- apply ---- */

@@ -7,8 +7,8 @@
  *     the requester's account, or the caller's account) in our region;
  *   - enable remote VPC DNS resolution on the sides of a peering that our account owns,
  *     once the peering is active (or will be, after an accept in the same plan);
- *   - create a missing route (no route with exactly that destination exists) to the
- *     configured peering.
+ *   - create a route to the configured peering where a new route is enough: nothing covers
+ *     the destination, or only a wider route or a prefix list's entry does.
  * Anything else found wrong goes into the plan's notes (one line each, what a human
  * must do), not into its actions.
  */
@@ -50,13 +50,15 @@ struct aws_repair_plan {
     char (*notes)[512]; /* drift seen but not repairable here */
     size_t n_notes;
     size_t cap_actions, cap_notes;
+    unsigned long ec2_calls; /* EC2 requests the planning made */
 };
 
 /*
- * Describe the current state and build the plan (actions in the order they must run:
- * accepts, DNS options, routes). An empty plan (n_actions 0) means nothing to repair.
- * Returns false on an API error that prevents planning (err filled). Start with a zeroed
- * plan; free it with aws_repair_plan_free.
+ * Describe the current state (one aws_view: a fixed number of batched calls) and build
+ * the plan (actions in the order they must run: accepts, DNS options, routes). An empty
+ * plan (n_actions 0) means nothing to repair. Returns false when the EC2 API cannot be
+ * used (err filled); a kind of object that cannot be described is a note. Start with a
+ * zeroed plan; free it with aws_repair_plan_free.
  */
 bool aws_repair_plan_build(struct ec2 *ec2, const struct aws_check_input *in,
                            struct aws_repair_plan *plan, struct infra_error *err) INFRA_MUST_CHECK;

@@ -215,6 +215,8 @@ elif what == "status":
 elif what == "path":
     print(",".join("%s=%s" % (c["group"][5:], c["status"]) for c in checks
                    if c["group"].startswith("path.") and args[0] in c["subject"]))
+elif what == "repair_calls":
+    print((doc.get("repair") or {}).get("ec2_api_calls", "none"))
 elif what == "repair":
     r = doc.get("repair") or {}
     print("applied=%s" % str(r.get("applied")).lower())
@@ -439,6 +441,22 @@ else
     not_ok "--repair --yes on a wide internet gateway route" "rc=$rc $(cat "$tmp/out" "$tmp/err")"
 fi
 
+# --repair plans from one batched fetch, like the checks: the number of EC2 calls does not
+# grow with the peerings and routes configured (it was one call per peering, per route and
+# per group)
+use none
+pf none --repair --json
+calls_few=$(pfq repair_calls 2>&1)
+awk -v rtb="$RTB_ISO" -v pcx="$PCX_MAIN" '{ print }
+    /^  routes:$/ { for (i = 1; i <= 6; i++)
+        printf "    - { route_table: %s, destination: 10.10.%d.0/24, peering: %s }\n", rtb, i, pcx }' \
+    "$tmp/none.yaml" >"$tmp/none_many.yaml"
+pf none_many --repair --json
+expect_eq "--repair: 9 routes and 2 peerings planned with as many EC2 calls as 3 routes" \
+    "3 3" "$calls_few $(pfq repair_calls 2>&1)"
+expect_eq "... and the 6 more routes, inside the /16 via the peering, need nothing" \
+    "applied=false" "$(pfq repair 2>&1 | grep -v '^note')"
+
 # ---- the path analysis (issue 12) --------------------------------------------------------
 # Layouts of tests/preflight/lib/aws_path_topology.py, one region each, with the addresses of
 # the config reference: the job at 10.20.2.15 (job subnet b of 10.20.0.0/16), the source
@@ -600,6 +618,16 @@ expect_check "... and back: the database VPC's attachment, the same table" WARN 
     "source" "$p_tgw_allowed_TGW_RTB (the table of tgw-attach-"
 expect_check "configured route via an allowed transit gateway: PASS (was a wrong target)" PASS route \
     "$p_tgw_allowed_RTB_JOB" "via $p_tgw_allowed_TGW, a transit gateway aws.transit_gateways allows"
+# --repair judges routes as the route check does: a prefix-list route or an allowed transit
+# gateway is not drift (it planned a duplicate route, or told to replace the gateway's)
+pconfig p_route_pl
+ONLY=route pf p_route_pl --repair --json
+expect_eq "--repair: the prefix-list route to the database VPC needs nothing" \
+    "applied=false" "$(pfq repair 2>&1)"
+TGWS=$p_tgw_allowed_TGW pconfig p_tgw_allowed
+ONLY=route pf p_tgw_allowed --repair --json
+expect_eq "--repair: a route via an allowed transit gateway needs nothing" \
+    "applied=false" "$(pfq repair 2>&1)"
 TGWS=$p_tgw_no_route_TGW expect_path "the gateway's table has no route to the database" \
     p_tgw_no_route route,path 3 "path.route"
 expect_check "no route in the transit gateway's table: FAIL (was a PASS), attach and route" FAIL \

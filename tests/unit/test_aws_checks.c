@@ -69,6 +69,15 @@ static bool was_sent(const struct fake *f, const char *part)
     return false;
 }
 
+static size_t sent_count(const struct fake *f, const char *part)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < f->n_sent; i++)
+        n += strstr(f->sent[i], part) != NULL;
+    return n;
+}
+
 static bool fake_send(void *ctx, const struct aws_form *form, struct aws_http_response *resp,
                       struct infra_error *err)
 {
@@ -155,6 +164,14 @@ static const char rtb_nat_default[] =
 static const char rtb_igw_exact[] =
     RTB_BEGIN "<item><destinationCidrBlock>10.10.0.0/16</destinationCidrBlock><gatewayId>"
               "igw-9</gatewayId><state>active</state></item>" RTB_END;
+/* rtb-iso without a route to the main VPC and rtb-igw sending it to an internet gateway,
+ * in one answer (the tables are asked for with one filter) */
+static const char rtb_missing_and_igw[] = RTB_BEGIN
+    "<item><destinationCidrBlock>192.168.0.0/16</destinationCidrBlock><natGatewayId>"
+    "nat-1</natGatewayId><state>active</state></item></routeSet></item>"
+    "<item><routeTableId>rtb-igw</routeTableId><vpcId>vpc-iso</vpcId><ownerId>"
+    "111111111111</ownerId><routeSet><item><destinationCidrBlock>10.10.0.0/16"
+    "</destinationCidrBlock><gatewayId>igw-9</gatewayId><state>active</state></item>" RTB_END;
 
 #define SG_BEGIN                                                                                   \
     "<DescribeSecurityGroupsResponse><securityGroupInfo><item><ownerId>111111111111</ownerId>"     \
@@ -622,8 +639,7 @@ static void test_repair(void **state)
         {"Action=DescribeVpcPeeringConnections", NULL, "Action=AcceptVpcPeeringConnection", 200,
          NULL, pcx_after},
         PCX(pcx_main_pending),
-        {"Action=DescribeRouteTables", "rtb-iso", NULL, 200, NULL, rtb_missing},
-        {"Action=DescribeRouteTables", "rtb-igw", NULL, 200, NULL, rtb_igw_exact},
+        {"Action=DescribeRouteTables", "rtb-igw", NULL, 200, NULL, rtb_missing_and_igw},
         SG(sg_ok),
         {"Action=AcceptVpcPeeringConnection", NULL, NULL, 200,
          "awsdocs_accept_vpc_peering_connection.xml", NULL},
@@ -656,6 +672,12 @@ static void test_repair(void **state)
     assert_int_equal(plan.n_notes, 1); /* the igw route is not replaced */
     assert_non_null(strstr(plan.notes[0], "never replaces"));
     assert_false(was_sent(&fk, "Action=AcceptVpcPeeringConnection")); /* planning is read-only */
+    /* one batched call per kind, not one per route or peering */
+    assert_int_equal(sent_count(&fk, "Action=DescribeRouteTables"), 1);
+    assert_true(was_sent(&fk, "Filter.1.Name=route-table-id&Filter.1.Value.1=rtb-iso&"
+                              "Filter.1.Value.2=rtb-igw"));
+    assert_int_equal(sent_count(&fk, "Action=DescribeVpcPeeringConnections"), 1);
+    assert_int_equal(plan.ec2_calls, 3);
 
     assert_true(aws_repair_apply(c, &plan, 2000, &err));
     for (size_t i = 0; i < plan.n_actions; i++) {
