@@ -10,8 +10,9 @@
  *      local-ipv4, mac, and by MAC network/interfaces/macs/MAC/{interface-id, subnet-id,
  *      vpc-id, security-group-ids}. The endpoint is AWS_EC2_METADATA_SERVICE_ENDPOINT, else
  *      http://169.254.169.254 (http://[fd00:ec2::254] with
- *      AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6). Short timeouts (1 s connect, 2 s per
- *      request, 2 attempts), like the SDKs, so a machine outside AWS is not held up.
+ *      AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6). Short timeouts (1 s per request, one
+ *      attempt), like botocore's, so a machine outside AWS, or a container whose IMDSv2
+ *      answers are dropped by the hop limit, is not held up.
  * The IMDS session token never leaves this file. Nothing here prints.
  */
 #ifndef AWS_METADATA_H

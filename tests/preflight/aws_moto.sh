@@ -817,6 +817,34 @@ ONLY=path pf p_ok --json
 expect_eq "nobody says where the job runs: exit 0 (a WARN, nothing guessed)" 0 "$rc"
 expect_check "job unknown: WARN naming aws.job" WARN path.job "job" \
     "where the job runs is unknown" "set aws.job.ip"
+# IMDSv2 whose token answer never comes back (a container behind a hop limit of 1): one
+# second, as botocore waits, then the WARN (it took four: 2 s x 2 attempts)
+md_start imds --ip 10.20.2.15 --token hang
+start=$(date +%s%N)
+AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$MD_PORT" \
+    ONLY=path pf p_ok --json
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_check "IMDSv2 token never answered: WARN, the job unknown" WARN path.job "job" \
+    "instance metadata (IMDSv2)" "set aws.job.ip"
+if [ "$rc" = 0 ] && [ "$ms" -lt 2500 ]; then
+    ok "IMDSv2 token never answered: the preflight waits about a second (${ms} ms in all)"
+else
+    not_ok "IMDSv2 token never answered: about a second" "rc=$rc ${ms} ms"
+fi
+md_stop
+md_start imds --ip 10.20.2.15 --token 403
+AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$MD_PORT" \
+    ONLY=path pf p_ok --json
+expect_check "IMDSv2 refused (HTTP 403): WARN naming it" WARN path.job "job" "answered HTTP 403"
+md_stop
+# IMDSv2 without interface-id nor security-group-ids (404 each): the interface by its address
+# and MAC, the groups from it
+md_start imds --ip 10.20.2.15 --mac "$p_ok_JOB_MAC" --subnet "$p_ok_SUBNET_B" --vpc "$p_ok_JOB_VPC"
+AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$MD_PORT" \
+    ONLY=path pf p_ok --json
+expect_check "IMDSv2 404 on interface-id and security-group-ids: groups from the interface" PASS \
+    path.job "job 10.20.2.15" "on $p_ok_JOB_ENI in $p_ok_SUBNET_B ($p_ok_JOB_VPC), groups $p_ok_SG_JOB; from IMDSv2"
+md_stop
 pconfig p_ok
 
 # -- the DNS option (names resolved from a private hosts file, no packet sent)

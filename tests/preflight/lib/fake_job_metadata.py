@@ -9,14 +9,16 @@ tests/preflight/netns.sh). Listens on --host (default 127.0.0.1) on a free port 
                awsvpc) and --mac, as Fargate does; GET /v4/<id> the container document.
                ECS_CONTAINER_METADATA_URI_V4=http://HOST:PORT/v4/<id>
   --mode imds  IMDSv2: PUT /latest/api/token (needs X-aws-ec2-metadata-token-ttl-seconds)
-               gives a session token; every GET without it is 401. Answers local-ipv4,
+               gives a session token (--token hang: never answers; 403: refused); every
+               GET without it is 401. Answers local-ipv4,
                mac, and network/interfaces/macs/<mac>/{interface-id, subnet-id, vpc-id,
                security-group-ids}. AWS_EC2_METADATA_SERVICE_ENDPOINT=http://HOST:PORT
 """
 import argparse
 import json
 import os
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOKEN = "imds-job-token-0123456789"
 MAC = "0a:1b:2c:3d:4e:5f"
@@ -35,6 +37,9 @@ def main():
     ap.add_argument("--vpc", default="")
     ap.add_argument("--groups", default="", help="comma-separated security group ids")
     ap.add_argument("--mac", default=MAC, help="the interface's MAC (moto's, to tell it apart)")
+    ap.add_argument("--token", choices=["ok", "hang", "403"], default="ok",
+                    help="the IMDSv2 token: given, never answered (a hop limit drops the "
+                         "answer), or refused")
     args = ap.parse_args()
     mac = args.mac
 
@@ -93,6 +98,13 @@ def main():
             if self.command == "PUT" and self.path == "/latest/api/token":
                 if not self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
                     return self.reply(400)
+                if args.token == "hang":
+                    with open(args.log, "a") as f:
+                        f.write("PUT /latest/api/token hang\n")
+                    time.sleep(30)
+                    return None
+                if args.token == "403":
+                    return self.reply(403)
                 return self.reply(200, TOKEN.encode())
             if self.command != "GET":
                 return self.reply(405)
@@ -105,7 +117,8 @@ def main():
 
         do_GET = do_PUT = do_POST = handle_any
 
-    srv = HTTPServer((args.host, 0), Handler)
+    srv = ThreadingHTTPServer((args.host, 0), Handler)
+    srv.daemon_threads = True
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     os.replace(args.port_file + ".tmp", args.port_file)
