@@ -48,6 +48,7 @@ struct leakset {
     size_t n_prefix;       /* chains, a power of 2 */
     size_t n_contain;
     size_t n_kept;
+    size_t max_len; /* of the values searched: a longer published value equals none */
     bool built;
 };
 
@@ -437,6 +438,7 @@ bool leakset_build(struct leakset *s, struct anon_error *err)
         s->equal_bits[eq / 64] |= 1ull << (eq % 64);
         s->n_kept++;
         s->origin_kept[e->origin]++;
+        s->max_len = e->len > s->max_len ? e->len : s->max_len;
         s->n_contain += e->use == LEAKSET_CONTAIN;
     }
     if (!build_index(s))
@@ -465,7 +467,7 @@ static bool find_equal(const struct leakset *s, const char *v, size_t n, uint32_
     uint32_t h, eq;
     size_t j;
 
-    if (n < LEAKSET_MIN_EQUAL || n > 2 * LEAKSET_MAX_VALUE)
+    if (n < LEAKSET_MIN_EQUAL || n > s->max_len)
         return false;
     h = hash_ci(v, n);
     eq = h >> (32 - EQUAL_BITS);

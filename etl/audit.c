@@ -24,7 +24,6 @@
 #include "anonymise/leakset.h"
 #include "anonymise/pgarray.h"
 #include "anonymise/rule_json.h"
-#include "etl/copybin.h"
 #include "etl/copytext.h"
 #include "etl/exitcode.h"
 #include "etl/log.h"
@@ -81,7 +80,6 @@ struct audit_scanner {
     struct audit *a;
     struct audit_table *t;
     struct copytext_field *fields;
-    struct copybin_field *bfields;
     struct abuf scratch;
     uint64_t rows;
 };
@@ -690,9 +688,8 @@ static struct audit_scanner *scanner_new(struct audit *a, struct audit_table *t)
     s->a = a;
     s->t = t;
     s->fields = calloc(t->n_columns + 1, sizeof(*s->fields));
-    s->bfields = calloc(t->n_columns + 1, sizeof(*s->bfields));
     abuf_init(&s->scratch, AUDIT_VALUE_MAX);
-    if (!s->fields || !s->bfields) {
+    if (!s->fields) {
         audit_scanner_free(s);
         return NULL;
     }
@@ -714,7 +711,6 @@ void audit_scanner_free(struct audit_scanner *s)
     atomic_fetch_add(&s->t->rows, s->rows);
     abuf_free_secret(&s->scratch);
     free(s->fields);
-    free(s->bfields);
     free(s);
 }
 
@@ -745,6 +741,7 @@ static const char *binary_text(enum bin_form form, const char *data, size_t len,
                                size_t size, size_t *n)
 {
     const unsigned char *u = (const unsigned char *)data;
+    long long i;
     int k = -1;
 
     switch (form) {
@@ -756,10 +753,12 @@ static const char *binary_text(enum bin_form form, const char *data, size_t len,
             return NULL;
         *n = len - 1;
         return data + 1;
-    case BIN_INT: /* below 7 digits no sampled value can be equal (leakset.h) */
-        if ((len == 2 || len == 4 || len == 8) &&
-            (be_int(u, len) >= 10000000LL || be_int(u, len) <= -10000000LL))
-            k = snprintf(buf, size, "%lld", be_int(u, len));
+    case BIN_INT: /* below 8 digits no sampled value can be equal (leakset.h) */
+        if (len == 8 || len == 4) {
+            i = be_int(u, len);
+            if (i >= 10000000LL || i <= -10000000LL)
+                k = snprintf(buf, size, "%lld", i);
+        }
         break;
     case BIN_UUID:
         if (len == 16)
@@ -780,22 +779,35 @@ static const char *binary_text(enum bin_form form, const char *data, size_t len,
     return buf;
 }
 
+/* A row as written in binary COPY: a 16-bit field count, then per field a 32-bit length
+ * (-1: NULL) and the bytes, all big-endian. Walked here directly (this runs for every
+ * row; the writer just built it): a row that does not add up is skipped, never read past
+ * its end. */
 static void scan_binary(struct audit_scanner *s, const char *row, size_t len)
 {
     struct audit_table *t = s->t;
-    struct anon_error ignored;
+    const unsigned char *p = (const unsigned char *)row, *end = p + len;
     char buf[64];
 
-    if (copybin_parse_row(row, len, 0, s->bfields, t->n_columns, &ignored) != COPYBIN_ROW)
+    if (len < 2 || ((size_t)p[0] << 8 | p[1]) != t->n_columns)
         return;
+    p += 2;
     for (size_t i = 0; i < t->n_columns; i++) {
-        const struct copybin_field *f = &s->bfields[i];
+        uint32_t flen;
         const char *v;
         size_t n;
-        if (t->columns[i].mode == SCAN_SKIP || f->is_null)
+        if (end - p < 4)
+            return;
+        flen = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        p += 4;
+        if (flen == 0xFFFFFFFFu) /* NULL */
             continue;
-        if ((v = binary_text(t->columns[i].bin, f->data, f->len, buf, sizeof(buf), &n)) != NULL)
+        if (flen > (size_t)(end - p))
+            return;
+        if (t->columns[i].mode != SCAN_SKIP &&
+            (v = binary_text(t->columns[i].bin, (const char *)p, flen, buf, sizeof(buf), &n)))
             look_up(s, &t->columns[i], v, n);
+        p += flen;
     }
 }
 
