@@ -834,18 +834,6 @@ bool rule_json_survey(const struct rule *r, const char *doc, size_t len, struct 
     return ok;
 }
 
-bool rule_json_unnamed(const struct rule *r, const char *doc, size_t len, struct abuf *unnamed,
-                       struct anon_error *err)
-{
-    struct abuf whole;
-    bool ok;
-
-    abuf_init(&whole, (size_t)1 << 20);
-    ok = rule_json_survey(r, doc, len, unnamed, &whole, err);
-    abuf_free(&whole);
-    return ok;
-}
-
 bool rule_json_keeps_others(const struct rule *r)
 {
     return r->ops == &rule_json && r->state && ((const struct json_state *)r->state)->keep_others;

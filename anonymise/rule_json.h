@@ -31,8 +31,4 @@ const char *rule_json_path(const struct rule *r, size_t i, const struct rule **s
 bool rule_json_survey(const struct rule *r, const char *doc, size_t len, struct abuf *unnamed,
                       struct abuf *kept_whole, struct anon_error *err) ANON_MUST_CHECK;
 
-/* rule_json_survey without kept_whole (etl/audit.c). */
-bool rule_json_unnamed(const struct rule *r, const char *doc, size_t len, struct abuf *unnamed,
-                       struct anon_error *err) ANON_MUST_CHECK;
-
 #endif

@@ -164,13 +164,6 @@ static bool params_target_local(const struct pgconn_params *p, char *why, size_t
     return false;
 }
 
-bool pgconn_params_local(const struct pgconn_params *p)
-{
-    char why[512];
-
-    return params_target_local(p, why, sizeof(why));
-}
-
 /* Copy every option set in a DSN (keyword or URI form) into p. */
 static bool params_from_dsn(struct pgconn_params *p, const char *dsn, const char *what,
                             struct anon_error *err)

@@ -43,10 +43,6 @@ void pgconn_params_free(struct pgconn_params *p);
  * (secret_failure_exit). */
 bool pgconn_params_check(const struct cfg_db *db, const char *what, enum secret_failure *why,
                          struct anon_error *err) ANON_MUST_CHECK;
-/* true when every address libpq will connect to with these params is loopback or a unix
- * socket (TLS not required): their hostaddr or host, else libpq's defaults (PGHOSTADDR,
- * PGHOST, the PGSERVICE service); a service named in the params is not local. */
-bool pgconn_params_local(const struct pgconn_params *p);
 
 /* Connect, pin session settings. `side` is "source" or "target" (messages, logs). */
 PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error *err);

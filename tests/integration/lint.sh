@@ -5,6 +5,7 @@
 #   - libraries never print, log or exit (only etl/ does)
 #   - no strcpy/sprintf/strtok/atoi/sscanf/gets anywhere in the program
 #   - files stay under ~1,500 lines
+#   - no function a header declares goes uncalled (tests/lib/unused_functions.py)
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
@@ -31,4 +32,24 @@ expect_eq "no strcpy/sprintf/strtok/atoi/sscanf/gets" "" "$bad"
 
 long=$(wc -l anonymise/*.c infra/*.c etl/*.c | awk '$2 != "total" && $1 > 1500 {print $2 " (" $1 " lines)"}')
 expect_eq "no source file over 1,500 lines" "" "$long"
+# Dead functions found when the check came in, in files their owners were still editing:
+# each is to be removed (or called) by them, then dropped from this list. Nothing new may
+# join it.
+KNOWN_UNUSED="anonymise/pgtime.h: pgtime_year
+anonymise/yopts.h: yopts_path
+anonymise/yopts.h: yopts_get_double
+anonymise/yopts.h: yopts_is_quoted
+anonymise/yopts.h: yopts_file
+etl/catalog.h: catalog_find
+etl/increment.h: increment_needs_zone
+etl/preflight.h: preflight_print
+infra/aws_view.h: aws_view_eni_by_ip
+infra/ec2.h: ec2_error_kind_name
+infra/ec2.h: ec2_region"
+if command -v python3 >/dev/null; then
+    unused=$(python3 tests/lib/unused_functions.py | grep -vxF "$KNOWN_UNUSED")
+    expect_eq "every function a header declares is called by the program or a test" "" "$unused"
+else
+    skip "unused functions" "no python3"
+fi
 done_testing
