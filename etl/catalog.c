@@ -18,9 +18,10 @@ static const char table_sql[] =
  * whose COPY text form is the same bytes.
  * The wire type: the built-in type whose binary form the source sends for the column,
  * when there is one (binary COPY, codec.h): the type itself for built-ins and domains
- * over them, text for enums (their label), and for arrays of enums or of domains over
- * built-ins an array of text or of the base type, whose element OIDs differ from the
- * target's (so not `exact`: the engine rewrites the array header). */
+ * over them, text for enums (their label) and citext (whose send function is text's),
+ * and for arrays of those or of domains over built-ins an array of text or of the base
+ * type, whose element OIDs differ from the target's (so not `exact`: the engine rewrites
+ * the array header). */
 static const char columns_sql[] =
     "SELECT a.attname, "
     "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
@@ -37,12 +38,15 @@ static const char columns_sql[] =
     "              THEN pg_catalog.format_type(a.atttypid, a.atttypmod) "
     "            WHEN t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
     "              THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) "
-    "            WHEN t.typtype = 'e' OR (t.typtype = 'd' AND bt.typtype = 'e') THEN 'text' "
-    "            WHEN et.typtype = 'e' THEN 'text[]' "
+    "            WHEN t.typtype = 'e' OR (t.typtype = 'd' AND bt.typtype = 'e') OR "
+    "                 t.typsend::pg_catalog.text ~ '(^|[.])citextsend$' THEN 'text' "
+    "            WHEN et.typtype = 'e' OR "
+    "                 et.typsend::pg_catalog.text ~ '(^|[.])citextsend$' THEN 'text[]' "
     "            WHEN et.typtype = 'd' AND "
     "                 ebt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
     "              THEN pg_catalog.format_type(et.typbasetype, et.typtypmod) || '[]' END, "
     "       t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR t.typtype = 'e' OR "
+    "       t.typsend::pg_catalog.text ~ '(^|[.])citextsend$' OR "
     "       (t.typtype = 'd' AND (bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR "
     "                             bt.typtype = 'e')) "
     "FROM pg_catalog.pg_attribute a "

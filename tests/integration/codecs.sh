@@ -8,7 +8,7 @@
 # dates and timestamps, BC dates, NaN and ±Infinity numerics and floats, -0, numerics with
 # many digits and negative scales, intervals with months and days, timestamptz on servers
 # whose TimeZone is not UTC, jsonb with big numbers and unicode escapes, arrays with NULLs,
-# several dimensions and lower bounds, domains, enums and arrays of them. Every rule runs
+# several dimensions and lower bounds, domains, enums, citext and arrays of them. Every rule runs
 # on the types it accepts. Also: the codec vectors in tests/unit/vectors/codecs are what
 # this PostgreSQL prints today, and a table with a type without a codec says why it is
 # copied as text.
@@ -89,6 +89,10 @@ SELECT g, 'e' || (g % 17), (g % 30000)::int2, g * 7919, g * 104729, g / 7.0, g /
        jsonb_build_object('k', g, 'email', 'user' || g || '@example.com', 'f', g / 3.0),
        ARRAY[date '2000-01-01' + g, NULL], ARRAY[g / 7.0, -g]
 FROM generate_series(6, 3000) g;
+-- citext (an extension type the target may not have: published as text, sent as text)
+CREATE EXTENSION citext;
+ALTER TABLE kinds ADD COLUMN ci citext, ADD COLUMN a_ci citext[];
+UPDATE kinds SET ci = 'Mixed.Case' || id || '@Example.com', a_ci = ARRAY['A' || id, NULL, 'b c'] WHERE id % 3 <> 0;
 CREATE TABLE nocodec (id bigint PRIMARY KEY, pos point, label text);
 INSERT INTO nocodec VALUES (1, '(1,2)', 'a'), (2, NULL, 'b');
 SQL
@@ -99,7 +103,7 @@ for t in k_hash k_time k_age k_num k_misc k_const; do
 done
 
 KINDS="id entity i2 i4 i8 f4 f8 n n2 nneg d ts ts3 tstz t ttz iv b u by tx vc ch js jb dom_d dom_n dom_s en
-       a_int a_txt a_date a_ts a_num a_f8 a_en a_dom"
+       a_int a_txt a_date a_ts a_num a_f8 a_en a_dom ci a_ci"
 # table NAME, then "column: rule" lines; every other column of kinds is kept
 table() {
     local name=$1 col line found
@@ -139,7 +143,8 @@ YAML
             'jb: { json: { paths: { "$.k": { hash: {} }, "$.email": { mask: { keep_first: 1 } } } } }' \
             "dom_d: { hash: {} }" "dom_n: { hash: {} }" "dom_s: { mask: { keep_last: 1 } }" "en: { hash: {} }" \
             "a_int: { hash: {} }" "a_txt: { mask: { keep_first: 1 } }" "a_date: { hash: {} }" "a_ts: { hash: {} }" \
-            "a_num: { hash: {} }" "a_f8: { hash: {} }" "a_en: { hash: {} }" "a_dom: { hash: {} }"
+            "a_num: { hash: {} }" "a_f8: { hash: {} }" "a_en: { hash: {} }" "a_dom: { hash: {} }" \
+            "ci: { hash: {} }" "a_ci: { mask: { keep_first: 1 } }"
         table k_time "d: { generalise: { to: month } }" "ts: { generalise: { to: week } }" \
             "ts3: { date_shift: { by: entity, time: keep } }" "tstz: { generalise: { to: month } }" \
             "dom_d: { date_shift: { by: id, max_days: 365 } }" "a_date: { generalise: { to: year } }" \
