@@ -952,8 +952,9 @@ report_audit() {
 }
 
 # --- part: realistic (issue 13) -------------------------------------------------------------
-declare -A real_times
+declare -A real_times real_cpus
 REAL_FAILED=0 REAL_LOAD="" REAL_CHECK="not run" REAL_SIZE="" REAL_RSS="" REAL_PHASES=""
+REAL_RATIO_RAW="" REAL_RATIO_CEIL=""
 real_src() { psql_at "$SRC_PORT" -d real "$@"; }
 real_dst() { psql_at "$DST_PORT" -d real "$@"; }
 
@@ -1021,13 +1022,43 @@ SQL
     real_config "$dir/real.yaml"
 }
 
+# CPU seconds a cluster has used so far: its postmaster's reaped children plus the live
+# ones (backends, parallel workers, walwriter...). Read from /proc: robust to a shared
+# machine's load, unlike wall times.
+cluster_cpu() { # name
+    local pm hz c
+    pm=$(head -1 "$dir/$1/postmaster.pid") hz=$(getconf CLK_TCK)
+    { awk '{ print $16 + $17 }' "/proc/$pm/stat"
+      for c in $(pgrep -P "$pm"); do awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null; done; } |
+        awk -v hz="$hz" '{ s += $1 } END { printf "%.2f", s / hz }'
+}
+cpu_begin() { CPU0="$(cluster_cpu source) $(cluster_cpu target)"; }
+cpu_end() { # client CPU seconds: LAST_CPU = "source client target"
+    sleep 1 # exited backends are reaped, their time accounted
+    LAST_CPU=$(awk -v a="$CPU0" -v s="$(cluster_cpu source)" -v t="$(cluster_cpu target)" -v c="$1" \
+        'BEGIN { split(a, x, " "); printf "%.2f %.2f %.2f", s - x[1], c, t - x[2] }')
+}
+cpu_medians() { # "s c t,s c t,...": the median of each of the three
+    local k out=""
+    for k in 1 2 3; do
+        # shellcheck disable=SC2046
+        out="$out $(median $(printf '%s\n' "$1" | tr ',' '\n' | cut -d' ' -f"$k"))"
+    done
+    echo "$out"
+}
+cpu_text() { awk -v c="$1" 'BEGIN { split(c, x, " "); printf "CPU source %.2f s, client %.2f s, target %.2f s", x[1], x[2], x[3] }'; }
+
 real_raw() {
     real_dst -c "TRUNCATE raw.parties"
     checkpoint_both
     local t0
+    cpu_begin
     t0=$(now)
-    real_src -c "COPY parties TO STDOUT" | real_dst -c "COPY raw.parties FROM STDIN"
+    /usr/bin/time -f "%U %S" -o "$dir/time-raw.txt" bash -c \
+        "psql -X -q -h '$dir' -p $SRC_PORT -U postgres -d real -c 'COPY parties TO STDOUT' |
+         psql -X -q -h '$dir' -p $DST_PORT -U postgres -d real -c 'COPY raw.parties FROM STDIN'"
     LAST=$(elapsed "$t0" "$(now)")
+    cpu_end "$(awk '{ print $1 + $2 }' "$dir/time-raw.txt")"
 }
 
 # What anonetl's target does, alone: the same table, the rows already anonymised (in the
@@ -1037,6 +1068,7 @@ real_ceiling() {
     real_dst -c "DROP TABLE IF EXISTS ceiling.parties"
     checkpoint_both
     local t0
+    cpu_begin
     t0=$(now)
     PGOPTIONS="-c synchronous_commit=off -c jit=off" real_dst <<SQL
 BEGIN;
@@ -1048,14 +1080,17 @@ ANALYZE ceiling.parties;
 COMMIT;
 SQL
     LAST=$(elapsed "$t0" "$(now)")
+    cpu_end 0
 }
 
 real_anonetl() { # label
     checkpoint_both
     local t0 rc=0 log="$dir/anonetl-real-$1.log"
+    cpu_begin
     t0=$(now)
     /usr/bin/time -v -o "$dir/time-real.txt" "$ANONETL" run -c "$dir/real.yaml" --skip-preflight >"$log" 2>&1 || rc=$?
     LAST=$(elapsed "$t0" "$(now)")
+    cpu_end "$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$dir/time-real.txt")"
     if [ "$rc" -ne 0 ]; then
         echo "anonetl (realistic, $1) failed with exit $rc; last lines of its log:" >&2
         tail -20 "$log" | sed 's/^/    /' >&2
@@ -1069,7 +1104,7 @@ real_anonetl() { # label
 }
 
 part_realistic() {
-    local r i n c methods=(raw ceiling anonetl) got want copy
+    local r i n c methods=(raw ceiling anonetl) got want copy this_raw this_ceiling this_anonetl
     REAL_LOAD=$(load_avg)
     real_setup
     copy=$("$ANONETL" explain -c "$dir/real.yaml" 2>&1 | grep 'copy:' | sed 's/^ *//')
@@ -1097,9 +1132,15 @@ part_realistic() {
                 ;;
             esac
             real_times[$c]="${real_times[$c]:-} $LAST"
-            printf '  round %d  %-8s %8.3f s%s\n' $((r + 1)) "$c" "$LAST" \
-                "$([ "$c" = anonetl ] && echo "  ($LAST_PHASES; peak RSS $((LAST_RSS / 1024)) MiB)")"
+            real_cpus[$c]="${real_cpus[$c]:-}${real_cpus[$c]:+,}$LAST_CPU"
+            eval "this_$c=\$LAST"
+            printf '  round %d  %-8s %8.3f s  (%s)%s\n' $((r + 1)) "$c" "$LAST" "$(cpu_text "$LAST_CPU")" \
+                "$([ "$c" = anonetl ] && echo "
+                      ($LAST_PHASES; peak RSS $((LAST_RSS / 1024)) MiB)")"
         done
+        # the same round's times against each other: drift of a shared machine cancels
+        REAL_RATIO_RAW="$REAL_RATIO_RAW $(ratio "$this_raw" "$this_anonetl")"
+        REAL_RATIO_CEIL="$REAL_RATIO_CEIL $(ratio "$this_ceiling" "$this_anonetl")"
     done
     if [ "$REAL_FAILED" = 0 ]; then
         got=$(digest_rows "$DST_PORT" real anonymised.parties 2>&1) || true
@@ -1116,7 +1157,7 @@ part_realistic() {
 
 report_realistic() {
     local c med ra rc verdict label
-    declare -A rates
+    declare -A rates floors
     echo
     echo "realistic policy: $REAL_ROWS rows of parties ($REAL_SIZE), median of $ROUNDS rounds,"
     echo "  $(nproc) cores, load average $REAL_LOAD"
@@ -1131,12 +1172,23 @@ report_realistic() {
         anonetl) label="(r) anonetl run" ;;
         esac
         printf '  %-28s %9s rows/s  (median %.3f s; runs:%s)\n' "$label" "${rates[$c]}" "$med" "${real_times[$c]}"
+        # median CPU split over the rounds: the work each method makes every process do
+        floors[$c]=$(cpu_medians "${real_cpus[$c]}")
+        printf '  %-28s %s (medians)\n' "" "$(cpu_text "${floors[$c]}")"
+        # the least wall time that work allows on this machine's cores, if they were free:
+        # each process runs on one core at a time, and all of them share the cores
+        floors[$c]=$(awk -v c="${floors[$c]}" -v n="$(nproc)" 'BEGIN { split(c, x, " ");
+            f = (x[1] + x[2] + x[3]) / n; for (k = 1; k <= 3; k++) if (x[k] > f) f = x[k]; print f }')
     done
     if [ -n "${rates[anonetl]:-}" ] && [ -n "${rates[raw]:-}" ] && [ -n "${rates[ceiling]:-}" ]; then
         ra=$(ratio "${rates[anonetl]}" "${rates[raw]}")
         rc=$(ratio "${rates[anonetl]}" "${rates[ceiling]}")
         verdict=$(awk -v a="$ra" -v c="$rc" 'BEGIN { print (a >= 1.0 ? "met" : "NOT met") ", " (c >= 0.9 ? "met" : "NOT met") }')
         echo "  (r)/(a): $ra   (r)/(c): $rc   (targets >= 1.00 and >= 0.90: $verdict)"
+        # shellcheck disable=SC2086
+        echo "  same-round ratios: (r)/(a)$REAL_RATIO_RAW (median $(median $REAL_RATIO_RAW)); (r)/(c)$REAL_RATIO_CEIL (median $(median $REAL_RATIO_CEIL))"
+        echo "  on free cores, from the CPU each method used (floor = max(busiest process, total / $(nproc) cores)):"
+        echo "    (r)/(a) $(ratio "${floors[raw]}" "${floors[anonetl]}")   (r)/(c) $(ratio "${floors[ceiling]}" "${floors[anonetl]}")   (the figures a quiet machine approaches)"
         echo "  anonetl peak RSS: $((REAL_RSS / 1024)) MiB (target < 50 MiB)"
         echo "  anonetl phases (run record):$REAL_PHASES"
     fi
