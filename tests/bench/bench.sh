@@ -328,10 +328,14 @@ run_raw() {
     dst -c "TRUNCATE raw.parties"
     checkpoint_both
     local t0 t1
+    cpu_begin
     t0=$(now)
-    src -c "COPY parties TO STDOUT" | dst -c "COPY raw.parties FROM STDIN"
+    /usr/bin/time -f "%U %S" -o "$dir/time-raw.txt" bash -c \
+        "psql -X -q -h '$dir' -p $SRC_PORT -U postgres -d bench -c 'COPY parties TO STDOUT' |
+         psql -X -q -h '$dir' -p $DST_PORT -U postgres -d bench -c 'COPY raw.parties FROM STDIN'"
     t1=$(now)
     LAST=$(elapsed "$t0" "$t1")
+    cpu_end "$(awk '{ print $1 + $2 }' "$dir/time-raw.txt")"
 }
 
 # The documented construction: hex(HMAC-SHA256(key, namespace || 0x00 || value)) cut to
@@ -348,10 +352,12 @@ run_fdw() {
     dst -c "TRUNCATE fdw.parties"
     checkpoint_both
     local t0 t1
+    cpu_begin
     t0=$(now)
     printf '%s\n' "$FDW_SQL;" | dst -v key="$ANONETL_HASH_KEY"
     t1=$(now)
     LAST=$(elapsed "$t0" "$t1")
+    cpu_end 0
 }
 
 write_config() {
@@ -387,11 +393,13 @@ ANON_FAILED=0
 run_anonetl() { # label
     checkpoint_both
     local t0 t1 rc=0 log="$dir/anonetl-$1.log"
+    cpu_begin
     t0=$(now)
     /usr/bin/time -v -o "$dir/time-$1.txt" "$ANONETL" run -c "$dir/bench.yaml" --skip-preflight \
         >"$log" 2>&1 || rc=$?
     t1=$(now)
     LAST=$(elapsed "$t0" "$t1")
+    cpu_end "$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$dir/time-$1.txt")"
     LAST_RSS=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/time-$1.txt")
     if [ "$rc" -ne 0 ]; then
         echo "anonetl ($1) failed with exit $rc; last lines of its log:" >&2
@@ -414,7 +422,7 @@ codec_check() {
 }
 
 # --- part: copy ((a), (b), (c)) --------------------------------------------------------------
-declare -A times
+declare -A times copy_cpus
 rss_n="""" rss_4n="" rate_4n="" CHECK=skipped CODEC_LINE=""
 part_copy() {
     setup
@@ -438,6 +446,7 @@ part_copy() {
                 ;;
             esac
             times[$c]="${times[$c]:-} $LAST"
+            copy_cpus[$c]="${copy_cpus[$c]:-}${copy_cpus[$c]:+,}$LAST_CPU"
             printf '  round %d  %-8s %8.3f s\n' $((r + 1)) "$c" "$LAST"
         done
     done
@@ -473,6 +482,7 @@ part_copy() {
 }
 
 report_copy() {
+    declare -A floor
     echo
     echo "anonetl bench: $ROWS rows of parties, median of $ROUNDS rounds, $(nproc) cores"
     declare -A rates
@@ -487,9 +497,14 @@ report_copy() {
         anonetl) label="(c) anonetl run" ;;
         esac
         printf '%-30s %9s rows/s  (median %.3f s; runs:%s)\n' "$label" "${rates[$c]}" "$med" "${times[$c]}"
+        floor[$c]=$(cpu_medians "${copy_cpus[$c]}")
+        printf '%-30s %s (medians)\n' "" "$(cpu_text "${floor[$c]}")"
+        floor[$c]=$(awk -v c="${floor[$c]}" -v n="$(nproc)" 'BEGIN { split(c, x, " ");
+            f = (x[1] + x[2] + x[3]) / n; for (k = 1; k <= 3; k++) if (x[k] > f) f = x[k]; print f }')
     done
     if [ -n "${rates[anonetl]:-}" ]; then
         echo "ratio (c)/(a): $(ratio "${rates[anonetl]}" "${rates[raw]}")   (1.00 = as fast as a raw copy)"
+        echo "  on free cores, from the CPU used (max(busiest process, total / $(nproc) cores)): (c)/(a) $(ratio "${floor[raw]}" "${floor[anonetl]}")"
         echo "ratio (c)/(b): $(ratio "${rates[anonetl]}" "${rates[fdw]}")   (> 1 = faster than doing it in the database)"
         echo "anonetl peak RSS at N=$ROWS: $((rss_n / 1024)) MiB"
     fi
