@@ -18,9 +18,13 @@
 #define PF_ENDPOINTS 8
 
 struct endpoint_store {
-    char host[256];
+    char host[256]; /* the DSN's host list, for messages */
+    char hosts[PF_ADDRS][256];
     char addrs[PF_ADDRS][64];
     const char *addr_ptrs[PF_ADDRS];
+    const char *addr_sources[PF_ADDRS];
+    const char *addr_hosts[PF_ADDRS];
+    size_t n;
     char skip[200];
 };
 
@@ -39,12 +43,27 @@ struct pfaws_input {
 
 /* ---- endpoints ---- */
 
-/* The first item of a libpq comma list into out. */
-static void first_item(const char *list, char *out, size_t size)
+/* The index-th item of a libpq comma list into out ("" when there is none). */
+static void list_item(const char *list, size_t index, char *out, size_t size)
 {
     out[0] = '\0';
-    if (list)
-        snprintf(out, size, "%.*s", (int)strcspn(list, ","), list);
+    for (size_t i = 0; list && *list; i++) {
+        size_t n = strcspn(list, ",");
+        if (i == index) {
+            snprintf(out, size, "%.*s", (int)n, list);
+            return;
+        }
+        list += n + (list[n] == ',');
+    }
+}
+
+static size_t list_len(const char *list)
+{
+    size_t n = 1;
+
+    for (; list && *list; list++)
+        n += *list == ',';
+    return n;
 }
 
 static bool is_socket_host(const char *h)
@@ -52,30 +71,40 @@ static bool is_socket_host(const char *h)
     return !h || !*h || h[0] == '/' || h[0] == '@';
 }
 
-/* Resolve a host name as the job does (getaddrinfo), distinct addresses into st. */
-static size_t resolve_into(const char *host, struct endpoint_store *st)
+/* Add an address (once) with where it came from. */
+static void add_addr(struct endpoint_store *st, const char *addr, const char *source,
+                     const char *host)
+{
+    for (size_t i = 0; i < st->n; i++)
+        if (strcmp(st->addrs[i], addr) == 0)
+            return;
+    if (st->n == PF_ADDRS)
+        return;
+    snprintf(st->addrs[st->n], sizeof(st->addrs[0]), "%s", addr);
+    snprintf(st->hosts[st->n], sizeof(st->hosts[0]), "%s", host);
+    st->addr_sources[st->n] = source;
+    st->n++;
+}
+
+/* Resolve a host name as the job does (getaddrinfo), distinct addresses into st; false
+ * when it does not resolve. */
+static bool resolve_into(const char *host, struct endpoint_store *st)
 {
     struct addrinfo hints, *res = NULL;
-    size_t n = 0;
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     if (getaddrinfo(host, NULL, &hints, &res) != 0)
-        return 0;
-    for (struct addrinfo *ai = res; ai && n < PF_ADDRS; ai = ai->ai_next) {
+        return false;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         char text[64];
-        bool dup = false;
-        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, text, sizeof(text), NULL, 0, NI_NUMERICHOST) !=
+        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, text, sizeof(text), NULL, 0, NI_NUMERICHOST) ==
             0)
-            continue;
-        for (size_t i = 0; i < n && !dup; i++)
-            dup = strcmp(st->addrs[i], text) == 0;
-        if (!dup)
-            snprintf(st->addrs[n++], sizeof(st->addrs[0]), "%s", text);
+            add_addr(st, text, "resolved", host);
     }
     freeaddrinfo(res);
-    return n;
+    return true;
 }
 
 static int port_of(const char *text, int fallback)
@@ -97,15 +126,42 @@ struct endpoint_src {
     const char *pinned_ip;
 };
 
+/* The addresses of the index-th host of the DSN, as libpq would use them: its hostaddr,
+ * the host itself when it is an address, else the name resolved (when resolve), else the
+ * pinned address (for the first host). False when the host has none. */
+static bool host_addrs(const char *host, const char *hostaddr, size_t index, bool resolve,
+                       const char *pinned, struct endpoint_store *st)
+{
+    struct cidr lit;
+
+    if (hostaddr[0]) {
+        add_addr(st, hostaddr, "literal address", host[0] ? host : hostaddr);
+        return true;
+    }
+    if (is_socket_host(host))
+        return false;
+    if (cidr_parse_addr(host, &lit)) {
+        add_addr(st, host, "literal address", host);
+        return true;
+    }
+    if (resolve)
+        return resolve_into(host, st);
+    if (index == 0 && pinned) {
+        add_addr(st, pinned, "network.endpoints[].ip", host);
+        return true;
+    }
+    return false;
+}
+
 static void endpoint_build(const struct endpoint_src *src, bool resolve,
                            struct aws_path_endpoint *ep, struct endpoint_store *st)
 {
+    const char *hosts = NULL, *hostaddrs = NULL;
     struct pgconn_params p;
     struct anon_error e;
-    char addr[256], port[16];
-    struct cidr lit;
-    size_t n = 0;
-    bool have;
+    char host[256], addr[256], port[16];
+    bool have, any_name = false, socket_only = true;
+    size_t n_hosts;
 
     memset(ep, 0, sizeof(*ep));
     memset(st, 0, sizeof(*st));
@@ -114,31 +170,28 @@ static void endpoint_build(const struct endpoint_src *src, bool resolve,
     ep->host = st->host;
     anon_error_clear(&e);
     have = src->db && pgconn_params_build(src->db, src->name, &p, &e);
-    first_item(have      ? pgconn_params_get(&p, "host")
-               : src->db ? src->db->host
-                         : NULL,
-               st->host, sizeof(st->host));
-    first_item(have ? pgconn_params_get(&p, "hostaddr") : NULL, addr, sizeof(addr));
-    first_item(have ? pgconn_params_get(&p, "port") : NULL, port, sizeof(port));
+    hosts = have ? pgconn_params_get(&p, "host") : src->db ? src->db->host : NULL;
+    hostaddrs = have ? pgconn_params_get(&p, "hostaddr") : NULL;
+    snprintf(st->host, sizeof(st->host), "%s", hosts ? hosts : "");
+    list_item(have ? pgconn_params_get(&p, "port") : NULL, 0, port, sizeof(port));
     ep->port = port_of(port, src->db && src->db->port ? src->db->port : 5432);
+    n_hosts = list_len(hostaddrs && *hostaddrs ? hostaddrs : hosts);
+    for (size_t i = 0; i < n_hosts && st->n < PF_ADDRS; i++) {
+        struct cidr lit;
+        list_item(hosts, list_len(hosts) == 1 ? 0 : i, host, sizeof(host));
+        list_item(hostaddrs, i, addr, sizeof(addr));
+        socket_only = socket_only && !addr[0] && is_socket_host(host);
+        if (!addr[0] && !is_socket_host(host) && !cidr_parse_addr(host, &lit))
+            any_name = true;
+        (void)host_addrs(host, addr, i, resolve, src->pinned_ip, st); /* none: dns says */
+    }
     if (have)
         pgconn_params_free(&p);
-    ep->host_is_name = !is_socket_host(st->host) && !cidr_parse_addr(st->host, &lit);
-    if (!addr[0] && !is_socket_host(st->host) && cidr_parse_addr(st->host, &lit))
-        snprintf(addr, sizeof(addr), "%s", st->host);
-    if (addr[0]) {
-        snprintf(st->addrs[n++], sizeof(st->addrs[0]), "%s", addr);
-        ep->addr_source = "literal address";
-    } else if (ep->host_is_name && resolve && (n = resolve_into(st->host, st)) > 0) {
-        ep->addr_source = "resolved";
-    } else if (src->pinned_ip) {
-        snprintf(st->addrs[n++], sizeof(st->addrs[0]), "%s", src->pinned_ip);
-        ep->addr_source = "network.endpoints[].ip";
-    }
-    if (n == 0) {
+    ep->host_is_name = any_name;
+    if (st->n == 0) {
         if (!have && !st->host[0])
             snprintf(st->skip, sizeof(st->skip), "cannot read the connection settings: %s", e.msg);
-        else if (is_socket_host(st->host))
+        else if (socket_only)
             snprintf(st->skip, sizeof(st->skip), "a unix socket has no VPC path");
         else if (resolve)
             snprintf(st->skip, sizeof(st->skip), "%s does not resolve (see dns)", st->host);
@@ -148,15 +201,19 @@ static void endpoint_build(const struct endpoint_src *src, bool resolve,
         ep->skip_why = st->skip;
         return;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < st->n; i++) {
         st->addr_ptrs[i] = st->addrs[i];
+        st->addr_hosts[i] = st->hosts[i];
         if (cidr_is_loopback_host(st->addrs[i])) {
             snprintf(st->skip, sizeof(st->skip), "%s is loopback: no VPC path", st->addrs[i]);
             ep->skip_why = st->skip;
         }
     }
     ep->addrs = st->addr_ptrs;
-    ep->n_addrs = n;
+    ep->addr_sources = st->addr_sources;
+    ep->addr_hosts = st->addr_hosts;
+    ep->addr_source = st->addr_sources[0];
+    ep->n_addrs = st->n;
 }
 
 static const struct cfg_db *side_db(const struct config *cfg, const char *name)

@@ -206,7 +206,18 @@ static bool endpoint_over(const struct aws_path_endpoint *ep, const struct ec2_p
 struct dns_evidence {
     const struct aws_path_endpoint *needed, *fine; /* an endpoint of each kind */
     const char *needed_addr, *fine_addr;
+    const char *needed_host, *fine_host; /* the DSN host that resolved to it */
 };
+
+static const char *addr_source(const struct aws_path_endpoint *ep, size_t j)
+{
+    return ep->addr_sources && ep->addr_sources[j] ? ep->addr_sources[j] : ep->addr_source;
+}
+
+static const char *addr_host(const struct aws_path_endpoint *ep, size_t j)
+{
+    return ep->addr_hosts && ep->addr_hosts[j] ? ep->addr_hosts[j] : ep->host;
+}
 
 /* How the databases' names resolve, as evidence about this peering's DNS option: a name
  * resolving to a public address over it needs the option; a name already resolving to a
@@ -218,19 +229,20 @@ static void dns_evidence(const struct run *r, const struct ec2_peering *p, struc
     memset(ev, 0, sizeof(*ev));
     for (size_t i = 0; pi && i < pi->n_endpoints; i++) {
         const struct aws_path_endpoint *ep = &pi->endpoints[i];
-        if (!ep->host_is_name || !ep->addr_source || strcmp(ep->addr_source, "resolved") != 0)
-            continue;
         for (size_t j = 0; j < ep->n_addrs; j++) {
+            const char *src = addr_source(ep, j);
             struct cidr a;
-            if (!cidr_parse_addr(ep->addrs[j], &a))
+            if (!src || strcmp(src, "resolved") != 0 || !cidr_parse_addr(ep->addrs[j], &a))
                 continue;
             if (aws_addr_is_public(ep->addrs[j]) && endpoint_over(ep, p) && !ev->needed) {
                 ev->needed = ep;
                 ev->needed_addr = ep->addrs[j];
+                ev->needed_host = addr_host(ep, j);
             } else if ((side_holds(&p->requester, &a) || side_holds(&p->accepter, &a)) &&
                        !ev->fine) {
                 ev->fine = ep;
                 ev->fine_addr = ep->addrs[j];
+                ev->fine_host = addr_host(ep, j);
             }
         }
     }
@@ -275,8 +287,7 @@ static void check_dns(struct run *r, const struct aws_peering_spec *spec)
         check_result_detail(c,
                             "remote VPC DNS resolution is off on the %s, but not needed: %s "
                             "(%s) already resolves to the private address %s in the peer VPC",
-                            sides, ev.fine->host ? ev.fine->host : "?", ev.fine->name,
-                            ev.fine_addr);
+                            sides, ev.fine_host ? ev.fine_host : "?", ev.fine->name, ev.fine_addr);
         return;
     }
     c = check_report_add(r->rep, "dns-option", spec->id, sev);
@@ -284,7 +295,7 @@ static void check_dns(struct run *r, const struct aws_peering_spec *spec)
         check_result_detail(c,
                             "remote VPC DNS resolution is off on the %s and %s (%s) resolves to "
                             "the public address %s: traffic would not take the peering",
-                            sides, ev.needed->host ? ev.needed->host : "?", ev.needed->name,
+                            sides, ev.needed_host ? ev.needed_host : "?", ev.needed->name,
                             ev.needed_addr);
     else
         check_result_detail(c,

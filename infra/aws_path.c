@@ -33,7 +33,8 @@ struct leg {
     const struct aws_path_endpoint *ep;
     struct check_report *rep;
     struct side job, db;
-    bool db_known; /* the database's interface is in the view */
+    bool db_known;   /* the database's interface is in the view */
+    const char *src; /* where the address came from ("resolved", ...) */
     int port;
 };
 
@@ -339,8 +340,7 @@ static bool database_hop(struct leg *L)
         groups_text(L->db.groups, L->db.n_groups, groups, sizeof(groups));
         c = hop(L, "database", e->id, CHECK_PASS);
         check_result_detail(c, "%s:%d (%s) on %s%s%s%s in %s (%s), groups %s", L->db.ip, L->port,
-                            L->ep->addr_source ? L->ep->addr_source : "address", e->id,
-                            e->description[0] ? " \"" : "", e->description,
+                            L->src, e->id, e->description[0] ? " \"" : "", e->description,
                             e->description[0] ? "\"" : "", e->subnet_id, e->vpc_id, groups);
         return true;
     }
@@ -354,20 +354,19 @@ static bool database_hop(struct leg *L)
                             "%s:%d (%s): not visible from this account (no network interface "
                             "with this address: a peer VPC of another account, or a wrong "
                             "address)",
-                            L->db.ip, L->port, L->ep->addr_source ? L->ep->addr_source : "address");
+                            L->db.ip, L->port, L->src);
     else if (route_leads_to(L->v, L->job.vpc, L->job.subnet, &L->db.addr, &to_vpc, &tgw) && to_vpc)
         check_result_detail(c,
                             "%s:%d (%s): not visible from this account in %s, where the job's "
                             "route leads; %s, holding the same address, %s not on the path",
-                            L->db.ip, L->port, L->ep->addr_source ? L->ep->addr_source : "address",
-                            to_vpc, holders, n_candidates == 1 ? "is" : "are");
+                            L->db.ip, L->port, L->src, to_vpc, holders,
+                            n_candidates == 1 ? "is" : "are");
     else
         check_result_detail(c,
                             "%s:%d (%s): %zu network interfaces hold this address (%s) and the "
                             "job's route leads to none of their VPCs (see path.route): which "
                             "one is the database is unknown",
-                            L->db.ip, L->port, L->ep->addr_source ? L->ep->addr_source : "address",
-                            n_candidates, holders);
+                            L->db.ip, L->port, L->src, n_candidates, holders);
     check_result_fix(c,
                      "check by hand in the database's account: its security groups allow "
                      "tcp/%d from %s, its subnet's network ACL allows tcp/%d in and "
@@ -1100,6 +1099,9 @@ void aws_path_run(const struct aws_view *v, const struct aws_path_input *in,
             if (!cidr_parse_addr(ep->addrs[j], &L.db.addr) || L.db.addr.family != AF_INET)
                 continue; /* the path of an IPv6 address is not analysed */
             L.db.ip = ep->addrs[j];
+            L.src = ep->addr_sources && ep->addr_sources[j] ? ep->addr_sources[j]
+                    : ep->addr_source                       ? ep->addr_source
+                                                            : "address";
             run_leg(&L);
             analysed++;
         }

@@ -55,11 +55,13 @@ struct aws_path_job {
 /* One database endpoint. */
 struct aws_path_endpoint {
     const char *name;         /* "source" / "target" */
-    const char *host;         /* the DSN host as written, for messages */
+    const char *host;         /* the DSN host (list) as written, for messages */
     bool host_is_name;        /* a DNS name (not an address literal or a socket) */
-    const char *const *addrs; /* the addresses the job connects to */
+    const char *const *addrs; /* the addresses the job connects to (every host of the DSN) */
     size_t n_addrs;
-    const char *addr_source; /* "resolved", "network.endpoints[].ip", "literal address" */
+    const char *addr_source;         /* "resolved", "network.endpoints[].ip", "literal address" */
+    const char *const *addr_sources; /* per address, or NULL: addr_source for all */
+    const char *const *addr_hosts;   /* per address: its DSN host, or NULL: host */
     int port;
     const char *expect_cidr; /* may be NULL */
     const char *skip_why;    /* not analysed: why (unix socket, no address known) */

@@ -83,7 +83,7 @@ PATH_LABELS="p_ok p_sg_group p_sg_cidr_cfg_group p_sg_prefix_list p_sg_wrong_sub
  p_route_specific_pcx p_route_specific_blackhole p_route_other_table p_route_pl p_tgw_allowed
  p_tgw_denied p_no_return p_nacl_no_ephemeral p_nacl_linux_only p_nacl_deny_first p_sg_egress
  p_cross_account p_many p_overlap_db p_overlap_job p_xacct_overlap p_route_pl_inner p_appliance
- p_egress_ref_hidden p_nacl_cis p_tgw_no_route p_tgw_blackhole"
+ p_egress_ref_hidden p_nacl_cis p_tgw_no_route p_tgw_blackhole p_standby"
 # shellcheck disable=SC2086 # word splitting of LABELS is wanted
 if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build --data-user $LABELS $PATH_LABELS \
     2>"$tmp/topo.err"); then
@@ -471,7 +471,8 @@ expect_eq "... and the 6 more routes, inside the /16 via the peering, need nothi
 pconfig() {
     local v n
     for v in REGION PCX RTB_JOB RTB_DB SG_DB SG_JOB TGW RTB_OTHER ACL_DB ACL_JOB PL_JOBS PL_DBS \
-        PCX_OTHER SUBNET_B JOB_ENI DB_ENI DB_VPC SG_TGT FW_ENI TGW_RTB TGW_ATT_DB; do
+        PCX_OTHER SUBNET_B JOB_ENI DB_ENI DB_VPC SG_TGT FW_ENI TGW_RTB TGW_ATT_DB STANDBY_ENI \
+        SUBNET_STANDBY; do
         n=${1}_$v
         printf -v "$v" '%s' "${!n:-}"
     done
@@ -479,7 +480,7 @@ pconfig() {
         cat <<YAML
 version: 1
 source:
-  dsn: "host=db.path.test port=5432 dbname=src user=reader"
+  dsn: "host=${SRCHOST:-db.path.test} port=5432 dbname=src user=reader"
 target:
   dsn: "host=tgt.path.test port=5432 dbname=tgt user=writer"
 secrets:
@@ -873,6 +874,18 @@ if unshare -m true 2>/dev/null; then
     ONLY=dns,path pfns "10.10.5.20 db.path.test" p_ok --json
     expect_check "with the dns check, the path takes the resolved address" PASS path.database \
         "source" "10.10.5.20:5432 (resolved)"
+    # a DSN host list (primary,standby): libpq tries each, so each one's path is analysed
+    SRCHOST=db.path.test,db2.path.test pconfig p_standby
+    ONLY=dns,path pfns "10.10.5.20 db.path.test
+10.10.6.20 db2.path.test" p_standby --json
+    expect_eq "DSN host list, the standby's subnet has no route back: exit 3" \
+        "3 path.route-back" "$rc $(pfq failing 2>&1)"
+    expect_check "the standby (second host) is analysed too" PASS path.database \
+        "source $p_standby_STANDBY_ENI" "10.10.6.20:5432 (resolved)"
+    expect_check "... and its missing route back named" FAIL path.route-back "source" \
+        "main table: $p_standby_SUBNET_STANDBY has no association" \
+        "create-route --route-table-id rtb-"
+    pconfig p_standby
     pconfig p_ok
 else
     skip "DNS option scenarios" "unshare -m unavailable"

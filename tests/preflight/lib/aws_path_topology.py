@@ -86,6 +86,8 @@ FAULTS = {
                            "data team's account (its groups unknown)",
     "p_nacl_cis": "both ACLs deny 22 and 3389 in from 0.0.0.0/0 first (CIS 5.1), as "
                   "regulated teams do",
+    "p_standby": "a standby of the database at 10.10.6.20, in a subnet on the VPC's main "
+                 "table, which has no route back to the job (DSN host list: primary,standby)",
 }
 
 
@@ -280,6 +282,12 @@ def _second_shift(ec2, f, ids):
         ec2.authorize_security_group_egress(GroupId=ids["SG_JOB"], IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
              "UserIdGroupPairs": [{"GroupId": ids["SG_TGT"]}]}])
+    elif f == "p_standby":
+        sn = ec2.create_subnet(VpcId=ids["DB_VPC"], CidrBlock="10.10.6.0/24")["Subnet"]["SubnetId"]
+        ids["STANDBY_ENI"] = ec2.create_network_interface(
+            SubnetId=sn, PrivateIpAddress="10.10.6.20", Groups=[ids["SG_DB"]],
+            Description="RDSNetworkInterface")["NetworkInterface"]["NetworkInterfaceId"]
+        ids["SUBNET_STANDBY"] = sn
     elif f == "p_nacl_cis":
         for acl in (ids["ACL_JOB"], ids["ACL_DB"]):
             for num, port in ((50, 22), (60, 3389)):
