@@ -87,6 +87,7 @@ static enum secret_failure secret_failure_of(enum secretsmanager_error_kind k)
 bool awsauth_secret(const struct cfg_secret *s, const char *what, struct abuf *out,
                     enum secret_failure *why, struct anon_error *err)
 {
+    const struct aws_http_options bounded = AWS_HTTP_OPTIONS_BOUNDED;
     enum secretsmanager_error_kind kind = SECRETSMANAGER_ERR_REQUEST;
     struct infra_error ie = {{0}};
     struct aws_creds_provider *creds = NULL;
@@ -104,7 +105,7 @@ bool awsauth_secret(const struct cfg_secret *s, const char *what, struct abuf *o
     }
     creds = chain_for(region, &ie);
     if (creds)
-        client = aws_client_new(SECRETSMANAGER_SERVICE, region, NULL, creds, NULL, &ie);
+        client = aws_client_new(SECRETSMANAGER_SERVICE, region, NULL, creds, &bounded, &ie);
     if (!client) {
         anon_error_set(err, "%s: aws_secret %s: %s", what, s->ref, ie.msg);
         goto out;

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "etl/pgconn.h"
+#include "infra/aws_http.h"
 #include "infra/aws_metadata.h"
 #include "infra/cidr.h"
 
@@ -356,12 +357,14 @@ void pfaws_input_free(struct pfaws_input *s)
 bool pfaws_open(const struct config *cfg, char *region, size_t rsize,
                 struct aws_creds_provider **creds, struct ec2 **ec2, struct infra_error *ierr)
 {
+    const struct aws_http_options bounded = AWS_HTTP_OPTIONS_BOUNDED; /* each EC2 call */
+
     *creds = NULL;
     *ec2 = NULL;
     if (!aws_region_resolve(cfg->aws->region, NULL, region, rsize, ierr))
         return false;
     *creds = aws_creds_chain_new(NULL, ierr);
-    *ec2 = *creds ? ec2_new(region, cfg->aws->endpoint, *creds, NULL, ierr) : NULL;
+    *ec2 = *creds ? ec2_new(region, cfg->aws->endpoint, *creds, &bounded, ierr) : NULL;
     return *ec2 != NULL;
 }
 

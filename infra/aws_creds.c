@@ -842,7 +842,8 @@ struct aws_creds_provider *aws_creds_chain_new(const struct aws_creds_options *o
     } else {
         p->http.connect_timeout_ms = 1000;
         p->http.total_timeout_ms = 5000;
-        p->http.max_attempts = 0; /* AWS_MAX_ATTEMPTS, the profile, else 3 */
+        p->http.max_attempts = 0;                   /* AWS_MAX_ATTEMPTS, the profile, else 3 */
+        p->http.deadline_ms = AWS_CALL_DEADLINE_MS; /* each STS or container call */
     }
     return p;
 }

@@ -64,7 +64,8 @@ struct aws_creds_options {
     const char *region;                  /* for STS (web identity); NULL: aws_region_resolve,
                                             else us-east-1 */
     const char *sts_endpoint;            /* NULL: aws_endpoint_resolve("sts") */
-    const struct aws_http_options *http; /* NULL: 1 s connect, 5 s total, 3 attempts */
+    const struct aws_http_options *http; /* NULL: 1 s connect, 5 s an attempt, 3 attempts,
+                                            AWS_CALL_DEADLINE_MS for the whole call */
 };
 
 struct aws_creds_provider;

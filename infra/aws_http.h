@@ -47,6 +47,22 @@ struct aws_http_options {
                                 timeouts, and no retry starts that cannot finish in it */
 };
 
+/*
+ * The bound anonetl puts on each AWS call it makes (EC2, STS, Secrets Manager, S3, the
+ * credential chain): 3 s to connect, 10 s an attempt, 20 s for the whole call with its
+ * retries and backoff sleeps. A blackholed or silent endpoint then costs 20 s, not
+ * attempts x (connect + answer) timeouts plus backoff (over 90 s with the defaults above,
+ * minutes with AWS_MAX_ATTEMPTS=10). AWS answers these calls in well under a second.
+ */
+#define AWS_CALL_CONNECT_TIMEOUT_MS 3000
+#define AWS_CALL_ATTEMPT_TIMEOUT_MS 10000
+#define AWS_CALL_DEADLINE_MS 20000
+#define AWS_HTTP_OPTIONS_BOUNDED                                                                   \
+    {                                                                                              \
+        .connect_timeout_ms = AWS_CALL_CONNECT_TIMEOUT_MS,                                         \
+        .total_timeout_ms = AWS_CALL_ATTEMPT_TIMEOUT_MS, .deadline_ms = AWS_CALL_DEADLINE_MS,      \
+    }
+
 /* Why no usable HTTP answer came back (aws_http_response.failure). */
 enum aws_http_failure {
     AWS_HTTP_OK = 0,           /* an HTTP answer arrived (any status) */

@@ -193,12 +193,13 @@ static bool get_once(const char *bucket, const char *key, const char *region,
                      enum s3_error_kind *kind, char *moved, size_t movedsz, struct infra_error *err)
 {
     char endpoint[AWS_URL_MAX], path[3 * S3_KEY_MAX + 80], code[128], msg[256];
-    struct aws_http_options o = {.max_body = S3_OBJECT_MAX, .connect_timeout_ms = 5000};
+    struct aws_http_options o = AWS_HTTP_OPTIONS_BOUNDED;
     struct aws_client *c = NULL;
     struct aws_http_response r = {0};
     struct infra_error e = {{0}};
     bool ok = false;
 
+    o.max_body = S3_OBJECT_MAX;
     moved[0] = '\0';
     *kind = S3_ERR_OTHER;
     if (!locate(bucket, key, region, endpoint, sizeof(endpoint), path, sizeof(path), err))
