@@ -357,6 +357,8 @@ static void merge_selected(const struct check_report *from, unsigned mask, bool 
         struct check_result *d = check_report_add(to, c->group, c->subject, c->status);
         memcpy(d->detail, c->detail, sizeof(d->detail));
         memcpy(d->remediation, c->remediation, sizeof(d->remediation));
+        memcpy(d->object, c->object, sizeof(d->object));
+        memcpy(d->rule, c->rule, sizeof(d->rule));
         d->flags = c->flags;
     }
 }
@@ -591,6 +593,12 @@ static bool print_json(const struct check_report *r, json_t *repair)
                               "remediation", c->remediation);
         if (o && (c->flags & CHECK_FLAG_OVERRULED))
             json_object_set_new(o, "overruled", json_true());
+        if (o && strncmp(c->group, "path.", 5) == 0) {
+            /* the hop for machines: which endpoint, the object, the rule that decided */
+            json_object_set_new(o, "endpoint", json_stringn(c->subject, strcspn(c->subject, " ")));
+            json_object_set_new(o, "object", json_string(c->object));
+            json_object_set_new(o, "rule", json_string(c->rule));
+        }
         ok = json_array_append_new(checks, o) == 0;
     }
     ok = ok && json_object_set_new(root, "summary",

@@ -43,9 +43,16 @@ static struct check_result *hop(struct leg *L, const char *name, const char *obj
 {
     char group[24], subject[96];
 
+    struct check_result *c;
+
     snprintf(group, sizeof(group), "path.%s", name);
     snprintf(subject, sizeof(subject), "%s %s", L->ep->name, object);
-    return check_report_add(L->rep, group, subject, st);
+    c = check_report_add(L->rep, group, subject, st);
+    /* the object without what follows it in parentheses ("acl-1 (subnet-2)": acl-1) */
+    snprintf(c->object, sizeof(c->object), "%.*s", (int)strcspn(object, "("), object);
+    for (size_t n = strlen(c->object); n > 0 && c->object[n - 1] == ' ';)
+        c->object[--n] = '\0';
+    return c;
 }
 
 static const char *region(const struct leg *L)
@@ -314,6 +321,7 @@ static bool job_hop(const struct aws_view *v, const struct aws_path_input *in, s
     }
     groups_text(s->groups, s->n_groups, groups, sizeof(groups));
     c = check_report_add(rep, "path.job", subject, CHECK_PASS);
+    snprintf(c->object, sizeof(c->object), "%s", e ? e->id : s->ip);
     check_result_detail(c, "%s on %s in %s (%s), groups %s; from %s", s->ip,
                         e ? e->id : "an interface not described", s->subnet, s->vpc, groups,
                         job->source && job->source[0] ? job->source : "?");
@@ -702,6 +710,7 @@ static void judge_tgw_table(struct leg *L, const char *name, const struct route_
                         "sends it by route %s (%s) to %s (%s)",
                         R->t->id, R->from_vpc, R->to_ip, rt, a->id, T->id, m->dest_cidr, m->type,
                         m->attachment, m->resource_id);
+    check_result_rule(c, "%s; %s route %s to %s", rt, T->id, m->dest_cidr, m->attachment);
 }
 
 /* A route via a transit gateway: one the config allows, attached to this VPC, whose route
@@ -799,6 +808,23 @@ static void judge_route(struct leg *L, const char *name, const struct route_leg 
     route_fix(L, c, R, &h, "");
 }
 
+/* The route that decided, on the hop just added (a transit gateway's hop has set its own,
+ * with the gateway's route). */
+static void route_rule(struct leg *L, const struct route_leg *R)
+{
+    struct check_result *c = L->rep->n ? &L->rep->items[L->rep->n - 1] : NULL;
+    struct aws_route_hit h;
+    char rt[160];
+
+    if (!c || c->rule[0])
+        return;
+    aws_route_match(L->v, R->t, R->to, &h);
+    if (!h.route)
+        return;
+    route_text(&h, rt, sizeof(rt));
+    check_result_rule(c, "%s", rt);
+}
+
 /* The route hop from one side's subnet to the other side's address. */
 static void route_hop(struct leg *L, const char *name, const struct side *from,
                       const struct side *to, bool to_known)
@@ -827,6 +853,7 @@ static void route_hop(struct leg *L, const char *name, const struct side *from,
         snprintf(assoc, sizeof(assoc), "main table: %s has no association", from->subnet);
     const struct route_leg R = {t, from->vpc, to_known ? to->vpc : NULL, to->ip, &to->addr};
     judge_route(L, name, &R, assoc);
+    route_rule(L, &R);
 }
 
 /* ---- security groups ---- */
@@ -861,6 +888,8 @@ static void sg_hop(struct leg *L, const char *name, const struct side *owner,
         check_result_detail(c, "%s %s rule %s %s %s allows tcp/%d %s %s", vd.group->id,
                             egress ? "egress" : "ingress", perm, egress ? "to" : "from", vd.matched,
                             L->port, egress ? "to" : "from", other->ip);
+        check_result_rule(c, "%s %s rule %s %s %s", vd.group->id, egress ? "egress" : "ingress",
+                          perm, egress ? "to" : "from", vd.matched);
         return;
     }
     if (missing || owner->n_groups == 0) {
@@ -997,6 +1026,7 @@ static void acl_hop(struct leg *L, const char *name, const struct side *at,
         c = hop(L, name, object, CHECK_PASS);
         check_result_detail(c, "%s %s tcp %s %s %s: %s", acl->id, egress ? "outbound" : "inbound",
                             ports, egress ? "to" : "from", remote->ip, text);
+        check_result_rule(c, "%s", text);
         return;
     }
     pieces_text(&vd, true, text, sizeof(text));
@@ -1011,6 +1041,8 @@ static void acl_hop(struct leg *L, const char *name, const struct side *at,
                             "ports); deny rules keep out others: %s",
                             acl->id, egress ? "outbound" : "inbound", egress ? "to" : "from",
                             remote->ip, AWS_LINUX_EPHEMERAL_FROM, AWS_LINUX_EPHEMERAL_TO, text);
+        pieces_text(&vd, false, text, sizeof(text));
+        check_result_rule(c, "%s", text);
         return;
     }
     if (client_ports_pass) {
@@ -1026,6 +1058,7 @@ static void acl_hop(struct leg *L, const char *name, const struct side *at,
                             egress ? "outbound" : "inbound", ports, egress ? "to" : "from",
                             remote->ip, text);
     }
+    check_result_rule(c, "%s", text); /* what refuses */
     have_d = client_ports_pass || !reply
                  ? first_refused(&vd, from, to, &d)
                  : first_refused(&vd, AWS_LINUX_EPHEMERAL_FROM, AWS_LINUX_EPHEMERAL_TO, &d);

@@ -59,6 +59,15 @@ void check_result_fix(struct check_result *c, const char *fmt, ...)
     va_end(ap);
 }
 
+void check_result_rule(struct check_result *c, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(c->rule, sizeof(c->rule), fmt, ap);
+    va_end(ap);
+}
+
 bool check_report_failed(const struct check_report *r)
 {
     for (size_t i = 0; i < r->n; i++)

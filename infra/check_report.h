@@ -25,6 +25,11 @@ struct check_result {
     char detail[512];      /* one line: what was found */
     char remediation[512]; /* one line: what to do ("" on PASS) */
     unsigned flags;        /* CHECK_FLAG_* */
+    /* path.* hops, for machines (--json): the object judged (rtb-, sg-, acl-, eni-, or the
+     * address when no object is visible) and the route or rule that decided ("" when none
+     * did: nothing matched, or the hop was not judged) */
+    char object[96];
+    char rule[256];
 };
 
 struct check_report {
@@ -41,6 +46,8 @@ struct check_result *check_report_add(struct check_report *r, const char *group,
 void check_result_detail(struct check_result *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void check_result_fix(struct check_result *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void check_result_rule(struct check_result *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 bool check_report_failed(const struct check_report *r);
 const char *check_status_name(enum check_status s); /* "PASS", "WARN", "FAIL", "SKIP", "INFO" */

@@ -215,6 +215,25 @@ elif what == "status":
 elif what == "path":
     print(",".join("%s=%s" % (c["group"][5:], c["status"]) for c in checks
                    if c["group"].startswith("path.") and args[0] in c["subject"]))
+elif what == "schema":
+    # every path.* check: endpoint (first word of the subject), object, rule, status, fix
+    bad = []
+    for c in checks:
+        if not c["group"].startswith("path."):
+            continue
+        where = "%(status)s %(group)s %(subject)s" % c
+        for k in ("group", "subject", "status", "detail", "remediation", "endpoint", "object",
+                  "rule"):
+            if k not in c:
+                bad.append("%s: no %s" % (where, k))
+        if c.get("endpoint") != c["subject"].split(" ")[0] or not c.get("object"):
+            bad.append("%s: endpoint %r object %r" % (where, c.get("endpoint"), c.get("object")))
+        if c["status"] not in ("PASS", "SKIP", "INFO") and not c["remediation"]:
+            bad.append("%s: no fix" % where)
+        decided = c["status"] == "PASS" and c["group"] not in ("path.job", "path.database")
+        if (decided or ("nacl" in c["group"] and c["status"] != "SKIP")) and not c.get("rule"):
+            bad.append("%s: no deciding rule" % where)
+    print("\n".join(bad) if bad else "ok")
 elif what == "repair_calls":
     print((doc.get("repair") or {}).get("ec2_api_calls", "none"))
 elif what == "repair":
@@ -741,6 +760,17 @@ else
     skip "database in another account, address reused / egress by reference" \
         "moto without a second account"
 fi
+
+# -- --json: every path.* check names its endpoint, object and deciding rule, and a fix when
+#    it is not a PASS (here on layouts with a FAIL or a WARN in each kind of hop)
+schema_all=
+for l in p_ok p_nacl_deny_first p_sg_wrong_subnet p_no_return p_sg_egress p_appliance \
+    p_nacl_linux_only; do
+    pconfig "$l"
+    ONLY=path pf "$l" --json
+    schema_all="$schema_all$(pfq schema 2>&1 | grep -v '^ok$')"
+done
+expect_eq "--json path.* checks: endpoint, object, rule and fix on every hop" "" "$schema_all"
 
 # -- the number of EC2 API calls does not grow with routes and rules
 pconfig p_ok
