@@ -1077,8 +1077,46 @@ static void acl_hop(struct leg *L, const char *name, const struct side *at,
 
 /* ---- one leg ---- */
 
+/* A public address the config does not expect (outside expect_cidr, or none given): the
+ * packets leave through an internet or NAT gateway, never the peering, so no route or
+ * rule of the peering path is worth judging, nor any fix that would route it there. */
+static bool public_leg(struct leg *L)
+{
+    static const char *const hops[] = {"route",      "sg-egress",   "job-nacl-out", "db-nacl-in",
+                                       "sg-ingress", "db-nacl-out", "route-back",   "job-nacl-in"};
+    struct infra_error ignored;
+    struct check_result *c;
+    struct cidr want;
+
+    if (!aws_addr_is_public(L->db.ip) ||
+        (L->ep->expect_cidr && cidr_parse(L->ep->expect_cidr, &want, &ignored) &&
+         cidr_covers(&want, &L->db.addr)))
+        return false;
+    c = hop(L, "database", L->db.ip, CHECK_FAIL);
+    check_result_detail(c,
+                        "%s:%d (%s) is a public address%s%s: the packets leave the VPC through "
+                        "an internet or NAT gateway, never the peering",
+                        L->db.ip, L->port, L->src,
+                        L->ep->expect_cidr ? ", outside expect_cidr " : "",
+                        L->ep->expect_cidr ? L->ep->expect_cidr : "");
+    check_result_fix(c,
+                     "make %s resolve to the database's private address: enable remote VPC DNS "
+                     "resolution on the database VPC's side of the peering (aws.peerings[]."
+                     "dns_resolution, then anonetl preflight --repair --yes), or put the private "
+                     "address in the DSN (hostaddr=)",
+                     L->ep->host && L->ep->host[0] ? L->ep->host : "the host");
+    for (size_t i = 0; i < sizeof(hops) / sizeof(hops[0]); i++) {
+        c = hop(L, hops[i], L->db.ip, CHECK_SKIP);
+        check_result_detail(c, "not checked: a public address does not take the peering (see "
+                               "path.database)");
+    }
+    return true;
+}
+
 static void run_leg(struct leg *L)
 {
+    if (public_leg(L))
+        return;
     if (!database_hop(L)) {
         route_hop(L, "route", &L->job, &L->db, false);
         sg_hop(L, "sg-egress", &L->job, &L->db, true);

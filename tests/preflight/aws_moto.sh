@@ -904,6 +904,19 @@ if unshare -m true 2>/dev/null; then
     ONLY=dns,path pfns "10.10.5.20 db.path.test" p_ok --json
     expect_check "with the dns check, the path takes the resolved address" PASS path.database \
         "source" "10.10.5.20:5432 (resolved)"
+    # a name with two addresses, one private in the peer VPC, one public: the private one's
+    # path is judged; the public one FAILs at path.database, and no fix routes a public
+    # address over the peering or opens the ACLs to it (it did: create-route .../32)
+    ONLY=dns,path pfns "10.10.5.20 db.path.test
+203.0.113.20 db.path.test" p_ok --json
+    expect_eq "private and public address: exit 3, FAIL in dns and path.database only" \
+        "3 dns,path.database" "$rc $(pfq failing 2>&1)"
+    expect_check "the public address: FAIL, make the name resolve privately" FAIL path.database \
+        "source 203.0.113.20" "is a public address, outside expect_cidr 10.10.0.0/16" \
+        "resolve to the database's private address"
+    expect_eq "no fix names the public address" 0 "$(grep -c '203.0.113.20/32' "$tmp/out")"
+    expect_check "the private address: its path is judged" PASS path.route-back "source" \
+        "to 10.20.2.15 takes route 10.20.0.0/16 via $p_ok_PCX"
     # a DSN host list (primary,standby): libpq tries each, so each one's path is analysed
     SRCHOST=db.path.test,db2.path.test pconfig p_standby
     ONLY=dns,path pfns "10.10.5.20 db.path.test
