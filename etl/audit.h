@@ -18,7 +18,8 @@
  *        - arrays: each element the output no longer holds;
  *      a value its own rule publishes unchanged (a short value under truncate, a text
  *      with nothing to scrub) is not hidden by that rule and is not sampled.
- *   2. Each copy task scans the rows it writes (audit_scanner, one per task): every
+ *   2. Each copy task scans the rows it writes (audit_scanner, one per task; in an
+ *      incremental run, the changed rows): every
  *      published column that can hold source text (any rule but hash, hash_int,
  *      suppress, constant; text, json, uuid, inet, integer types and text arrays) is
  *      compared with the sampled values, and text is searched for them. No extra query:
