@@ -83,7 +83,7 @@ PATH_LABELS="p_ok p_sg_group p_sg_cidr_cfg_group p_sg_prefix_list p_sg_wrong_sub
  p_route_specific_pcx p_route_specific_blackhole p_route_other_table p_route_pl p_tgw_allowed
  p_tgw_denied p_no_return p_nacl_no_ephemeral p_nacl_linux_only p_nacl_deny_first p_sg_egress
  p_cross_account p_many p_overlap_db p_overlap_job p_xacct_overlap p_route_pl_inner p_appliance
- p_egress_ref_hidden p_nacl_cis p_tgw_no_route p_tgw_blackhole p_standby"
+ p_egress_ref_hidden p_nacl_cis p_tgw_no_route p_tgw_blackhole p_standby p_route_main_table"
 # shellcheck disable=SC2086 # word splitting of LABELS is wanted
 if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build --data-user $LABELS $PATH_LABELS \
     2>"$tmp/topo.err"); then
@@ -617,6 +617,15 @@ expect_check "configured table: WARN, no packet of the job uses it" WARN route \
     "not the table of the job's subnet $p_route_other_table_SUBNET_B, which uses $p_route_other_table_RTB_OTHER"
 expect_check "path.route judges the table the packets use" FAIL path.route \
     "source $p_route_other_table_RTB_OTHER" "no route in $p_route_other_table_RTB_OTHER"
+
+# ... or, with no association at all, the VPC's main table
+expect_path "job subnet without an association: the main table" p_route_main_table route,path 3 \
+    "path.route"
+expect_check "configured table: WARN naming the main table the subnet uses" WARN route \
+    "$p_route_main_table_RTB_JOB -> 10.10.0.0/16" \
+    "uses $p_route_main_table_RTB_OTHER (the VPC's main table)"
+expect_check "path.route judges the main table" FAIL path.route \
+    "source $p_route_main_table_RTB_OTHER" "main table: $p_route_main_table_SUBNET_B has no association"
 
 # -- not checked before: prefix-list routes, transit gateways, return route, ACLs, egress
 expect_path "prefix-list route to the database VPC" p_route_pl route,path 0 ""

@@ -86,6 +86,8 @@ FAULTS = {
                            "data team's account (its groups unknown)",
     "p_nacl_cis": "both ACLs deny 22 and 3389 in from 0.0.0.0/0 first (CIS 5.1), as "
                   "regulated teams do",
+    "p_route_main_table": "the job's subnet b has no association: it uses the VPC's main "
+                          "table (no route to the database), not the configured one",
     "p_standby": "a standby of the database at 10.10.6.20, in a subnet on the VPC's main "
                  "table, which has no route back to the job (DSN host list: primary,standby)",
 }
@@ -336,7 +338,11 @@ def build(client, f, data_client=None):
     rtb = ec2.create_route_table(VpcId=ids["JOB_VPC"])["RouteTable"]["RouteTableId"]
     ids["RTB_JOB"] = rtb
     ec2.associate_route_table(RouteTableId=rtb, SubnetId=ids["SUBNET_A"])
-    if f == "p_route_other_table":
+    if f == "p_route_main_table":
+        ids["RTB_OTHER"] = ec2.describe_route_tables(Filters=[
+            {"Name": "vpc-id", "Values": [ids["JOB_VPC"]]},
+            {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
+    elif f == "p_route_other_table":
         other = ec2.create_route_table(VpcId=ids["JOB_VPC"])["RouteTable"]["RouteTableId"]
         ec2.associate_route_table(RouteTableId=other, SubnetId=ids["SUBNET_B"])
         ids["RTB_OTHER"] = other
