@@ -753,6 +753,9 @@ static void sg_for_job(struct run *r, const struct aws_sg_spec *spec,
     else
         for (size_t i = 0; i < job->n_groups && party.n_groups < 16; i++)
             groups[party.n_groups++] = job->groups[i];
+    /* the address without an interface (not visible, or several hold it): its groups are
+     * unknown, so a rule naming a group might let it in */
+    party.groups_unknown = !r->job_eni && party.n_groups == 0;
     if (!ip || !cidr_parse_addr(ip, &party.addr)) {
         sg_for_from(r, spec, g, subject);
         return;
@@ -767,12 +770,14 @@ static void sg_for_job(struct run *r, const struct aws_sg_spec *spec,
         return;
     }
     c = check_report_add(r->rep, "sg", subject,
-                         vd.unknown_prefix_list[0] ? CHECK_WARN : CHECK_FAIL);
+                         vd.unknown_prefix_list[0] || vd.unknown_group[0] ? CHECK_WARN
+                                                                          : CHECK_FAIL);
     check_result_detail(
-        c, "no ingress rule of %s allows tcp/%d from the job (%s%s%s)%s%s%s%s", spec->group,
+        c, "no ingress rule of %s allows tcp/%d from the job (%s%s%s)%s%s%s%s%s%s", spec->group,
         spec->port, ip, party.n_groups ? ", group " : "", party.n_groups ? groups[0] : "",
         vd.stale_reference[0] ? "; stale reference " : "", vd.stale_reference,
-        vd.unknown_prefix_list[0] ? "; unknown: the entries of " : "", vd.unknown_prefix_list);
+        vd.unknown_prefix_list[0] ? "; unknown: the entries of " : "", vd.unknown_prefix_list,
+        vd.unknown_group[0] ? "; unknown: whether the job is in " : "", vd.unknown_group);
     sg_fix(r, c, spec);
 }
 
@@ -831,7 +836,7 @@ static bool job_known(const struct run *r)
 {
     const struct aws_path_input *pi = r->in->path;
 
-    return r->job_eni || (pi && pi->job.ip && pi->job.subnet && pi->job.vpc);
+    return r->job_eni || (pi && pi->job.ip);
 }
 
 static void check_sg(struct run *r, const struct aws_sg_spec *spec)

@@ -723,6 +723,8 @@ expect_check "the job's address names two interfaces: a WARN, no guess" WARN pat
     "job 10.20.2.15" "2 network interfaces in region $p_overlap_job_REGION hold 10.20.2.15" \
     "set aws.job.network_interface"
 expect_eq "... and no hop is judged on the other VPC's interface" "" "$(pfq path source 2>&1)"
+expect_check "... while the group is still judged on the job's address (aws.job.ip)" PASS sg \
+    "$p_overlap_job_SG_DB" "lets the job in (10.20.2.15) by an ingress rule tcp 5432-5432 from 10.20.2.0/24"
 # (with ECS task metadata the MAC tells them apart: see "where the job runs" below)
 
 # -- the route's more specific part through a prefix list; an appliance on the way
