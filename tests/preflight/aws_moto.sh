@@ -57,6 +57,7 @@ LISTENER_PID=
 cleanup() {
     moto_stop
     [ -n "${MD_PID:-}" ] && kill "$MD_PID" 2>/dev/null
+    [ -n "${FS_PID:-}" ] && kill "$FS_PID" 2>/dev/null
     [ -n "$LISTENER_PID" ] && kill "$LISTENER_PID" 2>/dev/null && wait "$LISTENER_PID" 2>/dev/null
     rm -rf "$tmp"
 }
@@ -792,6 +793,33 @@ ONLY=peering,route,sg,path pf p_many --json
 calls_many=$(pfq calls 2>&1)
 expect_eq "150 more routes, 50 more SG rules, 40 more ACL rules: exit 0" 0 "$rc"
 expect_eq "same number of EC2 API calls with many routes and rules ($calls_ok)" "$calls_ok" "$calls_many"
+
+# -- pagination: moto pages none of these Describe calls, so a proxy (lib/fault_server.py
+#    --script page, the requests unchanged upstream) cuts each answer into pages of one
+#    item with a nextToken: the same verdicts, every page followed, one call per page
+pconfig p_ok
+ONLY=path,route,sg,peering pf p_ok --json
+direct_calls=$(pfq calls 2>&1)
+direct_verdicts=$(pfq path source 2>&1; pfq path target 2>&1; pfq failing 2>&1)
+rm -f "$tmp/fs.port" "$tmp/fs.log"
+"$PY" tests/preflight/lib/fault_server.py --port-file "$tmp/fs.port" --log "$tmp/fs.log" \
+    --script page --upstream "$MOTO_URL" --lifetime 120 &
+FS_PID=$!
+for _ in $(seq 1 50); do [ -s "$tmp/fs.port" ] && break; sleep 0.1; done
+sed "s#endpoint: $MOTO_URL#endpoint: http://127.0.0.1:$(cat "$tmp/fs.port")#" "$tmp/p_ok.yaml" \
+    >"$tmp/p_paged.yaml"
+ONLY=path,route,sg,peering pf p_paged --json
+paged_calls=$(pfq calls 2>&1)
+expect_eq "answers in pages of one item: the same verdicts" "$direct_verdicts" \
+    "$(pfq path source 2>&1; pfq path target 2>&1; pfq failing 2>&1)"
+if [ "$paged_calls" = "$(wc -l <"$tmp/fs.log" | tr -d ' ')" ] && [ "$paged_calls" -gt "$direct_calls" ]; then
+    ok "every nextToken followed: ec2_api_calls counts each page ($direct_calls calls, $paged_calls in pages of one)"
+else
+    not_ok "every nextToken followed, each page counted" "direct $direct_calls, paged $paged_calls, proxy saw $(wc -l <"$tmp/fs.log")"
+fi
+kill "$FS_PID" 2>/dev/null
+wait "$FS_PID" 2>/dev/null
+FS_PID=
 
 # -- a healthy topology: the whole AWS preflight under 5 s against moto
 pconfig p_ok

@@ -21,6 +21,10 @@ Each request takes the next step of --script, a comma-separated list of KIND or 
                 clock in the Date header; otherwise it is forwarded as `ok`
   expired       HTTP 400 --skew-code whatever the request time (with the skewed Date)
   badsig        HTTP 403 SignatureDoesNotMatch with the true Date (a wrong secret, no skew)
+  page          forward as `ok`, then cut a Describe answer's list into pages of one item:
+                the request's NextToken (absent: 0) picks the item, and <nextToken> names
+                the next one (moto paginates none of the calls the path analysis makes; the
+                request goes upstream unchanged, so its signature still verifies)
 
 Every answer carries a Date header from the server's clock (real time + --skew). One line
 per request is appended to --log:
@@ -33,8 +37,41 @@ import json
 import socket
 import threading
 import time
+import urllib.parse
+import xml.etree.ElementTree as ET
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+# the list wrappers of the Describe answers the preflight reads (children of the root)
+PAGED = ("networkInterfaceSet", "routeTableSet", "networkAclSet", "securityGroupInfo",
+         "vpcPeeringConnectionSet", "entrySet", "transitGatewayAttachments", "routeSet")
+
+
+def one_page(data, form):
+    """data with only the item the form's NextToken names, and the next token."""
+    token = urllib.parse.parse_qs(form.decode("utf-8", "replace")).get("NextToken", ["0"])[0]
+    index = int(token) if token.isdigit() else 0
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        return data
+    ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    for wrapper in list(root):
+        if wrapper.tag[len(ns):] not in PAGED:
+            continue
+        items = list(wrapper)
+        if len(items) < 2:
+            return data
+        for i, item in enumerate(items):
+            if i != index:
+                wrapper.remove(item)
+        for old in root.findall(ns + "nextToken"):
+            root.remove(old)
+        if index + 1 < len(items):
+            ET.SubElement(root, ns + "nextToken").text = str(index + 1)
+        return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data
 
 
 def parse_steps(script):
@@ -104,7 +141,7 @@ def main():
             if self.command != "HEAD":
                 self.wfile.write(body)
 
-        def forward(self, body):
+        def forward(self, body, paged=False):
             if not args.upstream:
                 self.answer(200, b"<ok/>")
                 return 200
@@ -122,6 +159,8 @@ def main():
             extra = [(k, v) for k, v in r.getheaders()
                      if k.lower() not in ("content-length", "date", "content-type",
                                           "connection", "server", "transfer-encoding")]
+            if paged and r.status == 200:
+                data = one_page(data, body)
             self.answer(r.status, data, r.getheader("Content-Type", "text/xml"), extra)
             conn.close()
             return r.status
@@ -140,6 +179,8 @@ def main():
             status = 0
             if kind == "ok" or (kind == "clock" and not self.request_skewed()):
                 status = self.forward(body)
+            elif kind == "page":
+                status = self.forward(body, paged=True)
             elif kind in ("clock", "expired"):
                 status = 403 if args.skew_code in ("SignatureDoesNotMatch", "AuthFailure",
                                                    "RequestTimeTooSkewed") else 400
