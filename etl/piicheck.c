@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anonymise/codec.h"
 #include "anonymise/pii.h"
 #include "anonymise/rule_json.h"
-#include "etl/pgconn.h"
-#include "etl/tablecopy.h"
+#include "anonymise/utf8.h"
+#include "etl/rowsample.h"
 
 size_t piicheck_config(const struct config *cfg, struct abuf *lines)
 {
@@ -26,37 +27,59 @@ size_t piicheck_config(const struct config *cfg, struct abuf *lines)
     return n;
 }
 
-/* The keep columns of plan, sampled: the run's SELECT over them, a Bernoulli filter sized
- * from the row estimate (the scan stops at the limit, spread over the table). */
-static PGresult *sample(PGconn *conn, const struct table_plan *keep, double est_rows,
-                        struct anon_error *err)
+/* A bytea's text form is a backslash, x and hex digits: the detectors would read card or phone
+ * numbers in the digit runs of any binary data, and never the text a bytea may hold. The
+ * bytes themselves are scanned instead when they are text (well-formed UTF-8, no NUL);
+ * other binary values are not scanned (the column's name still is). */
+static bool bytea_as_text(const struct codec *bytea, const char *hex, size_t len, struct abuf *out)
 {
-    struct abuf sql;
-    PGresult *res = NULL;
-    double frac = 1.0;
+    size_t start = out->len;
 
-    if (est_rows > 0 && 10.0 * PIICHECK_SAMPLE_ROWS < est_rows)
-        frac = 10.0 * PIICHECK_SAMPLE_ROWS / est_rows;
-    abuf_init(&sql, 1 << 20);
-    abuf_puts(&sql, "SELECT * FROM (");
-    tablecopy_select_sql(conn, keep, NULL, false, &sql);
-    abuf_puts(&sql, ") AS pii_sample");
-    if (frac < 1.0)
-        abuf_printf(&sql, " WHERE pg_catalog.random() < %.9f", frac);
-    abuf_printf(&sql, " LIMIT %d", PIICHECK_SAMPLE_ROWS);
-    /* `check --source` reads in one transaction: a sample that fails (a where: the
-     * server refuses) must not stop the next table's check. */
-    if (PQtransactionStatus(conn) == PQTRANS_INTRANS)
-        PQclear(PQexec(conn, "SAVEPOINT anonetl_sample"));
-    if (abuf_failed(&sql))
-        anon_error_set(err, "out of memory");
-    else
-        res = pgconn_query(conn, abuf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK, err);
-    if (PQtransactionStatus(conn) != PQTRANS_IDLE)
-        PQclear(PQexec(conn, res ? "RELEASE SAVEPOINT anonetl_sample"
-                                 : "ROLLBACK TO SAVEPOINT anonetl_sample"));
-    abuf_free(&sql);
-    return res;
+    if (!bytea->from_text(hex, len, out))
+        return false;
+    for (size_t i = start; i < out->len;) {
+        size_t n = utf8_char_len(out->data + i, out->len - i);
+        if (out->data[i] == '\0' || ((unsigned char)out->data[i] >= 0x80 && n == 1))
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+/* The sampled values of column c as the detectors read them (bytea: see above); the bytes
+ * of decoded values live in text, which must outlive v. */
+static void column_values(const struct plan_column *col, PGresult *res, int c, struct rule_value *v,
+                          struct abuf *text)
+{
+    int rows = PQntuples(res);
+    bool is_array, is_bytea = strcmp(col->source->type, "bytea") == 0;
+    const struct codec *bytea = is_bytea ? codec_find("bytea", &is_array) : NULL;
+    size_t *start = bytea ? calloc((size_t)rows + 1, sizeof(*start)) : NULL;
+
+    abuf_reset(text);
+    for (int r = 0; r < rows; r++) {
+        v[r] = (struct rule_value){.data = PQgetvalue(res, r, c),
+                                   .len = (size_t)PQgetlength(res, r, c),
+                                   .is_null = PQgetisnull(res, r, c) != 0};
+        if (!is_bytea || v[r].is_null)
+            continue;
+        if (!start) { /* no memory (or no codec): not scanned rather than read as hex */
+            v[r] = (struct rule_value){.is_null = true};
+            continue;
+        }
+        start[r] = text->len;
+        if (!bytea_as_text(bytea, v[r].data, v[r].len, text)) {
+            text->len = start[r];
+            v[r] = (struct rule_value){.is_null = true}; /* binary: not scanned */
+        } else
+            v[r].len = text->len - start[r];
+    }
+    for (int r = 0; start && r < rows; r++)
+        if (!v[r].is_null && is_bytea)
+            v[r] = abuf_failed(text)
+                       ? (struct rule_value){.is_null = true}
+                       : (struct rule_value){.data = text->data + start[r], .len = v[r].len};
+    free(start);
 }
 
 static size_t scan_columns(struct pii_detector *d, const struct table_plan *keep, PGresult *res,
@@ -64,19 +87,19 @@ static size_t scan_columns(struct pii_detector *d, const struct table_plan *keep
 {
     int rows = PQntuples(res);
     struct rule_value *v = calloc((size_t)rows + 1, sizeof(*v));
+    struct abuf text;
     size_t n = 0;
     bool failed = false;
 
     if (!v)
         return 0;
+    abuf_init(&text, (size_t)1 << 28);
     for (size_t c = 0; c < keep->n_columns && !failed; c++) {
-        for (int r = 0; r < rows; r++)
-            v[r] = (struct rule_value){.data = PQgetvalue(res, r, (int)c),
-                                       .len = (size_t)PQgetlength(res, r, (int)c),
-                                       .is_null = PQgetisnull(res, r, (int)c) != 0};
+        column_values(&keep->columns[c], res, (int)c, v, &text);
         n += pii_warn_column(d, keep->qualified, keep->columns[c].source->name,
                              keep->columns[c].rule, v, (size_t)rows, lines, &failed, err);
     }
+    abuf_free(&text);
     free(v);
     if (failed)
         abuf_printf(lines, "warning: %s: content check stopped: %s\n", keep->qualified, err->msg);
@@ -179,7 +202,7 @@ static size_t survey_json(PGconn *conn, const struct table_plan *plan, struct ab
             idx[n++] = c;
     }
     if (n > 0 && (js = plan_project(plan, idx, n)) != NULL &&
-        (res = sample(conn, js, plan->catalog->est_rows, &err)) != NULL)
+        (res = rowsample_read(conn, js, PIICHECK_SAMPLE_ROWS, &err)) != NULL)
         for (size_t i = 0; i < n; i++)
             survey_column(&js->columns[i], plan->qualified, res, (int)i, lines);
     else if (n > 0)
@@ -210,7 +233,7 @@ size_t piicheck_table(PGconn *conn, const struct table_plan *plan, struct abuf *
     if (!keep || !d) {
         abuf_printf(lines, "warning: %s: content check not done: %s\n", plan->qualified,
                     keep ? err.msg : "out of memory");
-    } else if (!(res = sample(conn, keep, plan->catalog->est_rows, &err))) {
+    } else if (!(res = rowsample_read(conn, keep, PIICHECK_SAMPLE_ROWS, &err))) {
         abuf_printf(lines, "warning: %s: content check not done: %s\n", plan->qualified, err.msg);
     } else {
         n = scan_columns(d, keep, res, lines, &err);

@@ -24,8 +24,9 @@
 /* Names only, every table of the config (no database). Appends the warning lines to out
  * and returns their number. */
 size_t piicheck_config(const struct config *cfg, struct abuf *out);
-/* Names and the content of up to PIICHECK_SAMPLE_ROWS sampled rows of one planned
- * table (conn: the source). Appends the warning lines to out, returns their number. */
+/* Names and the content of up to PIICHECK_SAMPLE_ROWS rows, sampled over the whole table
+ * (etl/rowsample.h), of one planned table (conn: the source). Appends the warning lines
+ * to out, returns their number. */
 size_t piicheck_table(PGconn *conn, const struct table_plan *plan, struct abuf *out);
 
 #endif

@@ -21,8 +21,8 @@
 #include "etl/log.h"
 #include "etl/pgconn.h"
 #include "etl/plan.h"
+#include "etl/rowsample.h"
 #include "etl/secret.h"
-#include "etl/tablecopy.h"
 
 #define PREVIEW_VALUE_MAX ((size_t)1 << 30)
 #define PREVIEW_CELL_CHARS 40 /* terminal: longer values are cut */
@@ -248,30 +248,11 @@ static int build_plan(struct preview *p)
     return EXIT_OK;
 }
 
-/* SELECT ... of run, sampled: a Bernoulli filter sized from the row estimate, then
- * LIMIT, so a large table is not read whole and the rows are spread over it. */
+/* The rows shown: the run's columns through its where:, sampled over the whole table
+ * (rowsample.h), not the first rows of a scan. */
 static int fetch_rows(struct preview *p)
 {
-    struct abuf sql;
-    double frac = 1.0, est = p->plan->catalog->est_rows;
-
-    if (est > 0 && 10.0 * (double)p->opt->limit < est)
-        frac = 10.0 * (double)p->opt->limit / est;
-    abuf_init(&sql, 1 << 20);
-    abuf_puts(&sql, "SELECT * FROM (");
-    if (!tablecopy_select_sql(p->conn, p->plan, NULL, false, &sql)) {
-        abuf_free(&sql);
-        fprintf(stderr, "anonetl preview: out of memory\n");
-        return EXIT_INTERNAL;
-    }
-    abuf_puts(&sql, ") AS preview_rows");
-    if (frac < 1.0)
-        abuf_printf(&sql, " WHERE pg_catalog.random() < %.9f", frac);
-    abuf_printf(&sql, " LIMIT %ld", p->opt->limit);
-    p->res = abuf_failed(&sql)
-                 ? NULL
-                 : pgconn_query(p->conn, abuf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK, &p->err);
-    abuf_free(&sql);
+    p->res = rowsample_read(p->conn, p->plan, (int)p->opt->limit, &p->err);
     if (!p->res) {
         fprintf(stderr, "anonetl preview: %s\n", p->err.msg);
         return EXIT_SOURCE;
