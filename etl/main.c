@@ -57,7 +57,7 @@ static void no_core_dumps(void)
 struct common {
     const char *config;
     enum log_format log_format;
-    enum log_level level;
+    bool verbose; /* -v: debug events too; else info and above */
 };
 
 /* A common option (true when c was one); a bad value is reported, *code = 2. */
@@ -76,7 +76,7 @@ static bool parse_common(const char *cmd, int c, const char *value, struct commo
             *code = cli_usage_error(cmd, "unknown log format '%s' (known: text, json)", value);
         return true;
     case CLI_VERBOSE:
-        co->level = LOG_DEBUG;
+        co->verbose = true;
         return true;
     }
     return false;
@@ -95,7 +95,7 @@ static int load_config(const char *cmd, struct common *co, struct config **cfg)
 {
     struct anon_error err;
 
-    log_init(co->log_format, co->level);
+    log_init(co->log_format, co->verbose ? LOG_DEBUG : LOG_INFO);
     if (!co->config)
         co->config = getenv("ANONETL_CONFIG");
     if (!co->config)

@@ -81,4 +81,10 @@ done
 expect_eq "a stray argument is refused (exit 2, named) by every command" "" "$bad"
 "$ANONETL" version extra >"$work/ve" 2>&1; rc=$?
 expect_eq "version with a stray argument exits 2" 2 "$rc"
+
+# --- -v: debug events only when asked (every command used to log at debug level) -------
+"$ANONETL" status -c "$work/f.yaml" --log-format json >"$work/quiet" 2>&1
+check "without -v: no debug event (status)" bash -c "! grep -q '\"level\":\"debug\"' '$work/quiet'"
+"$ANONETL" status -c "$work/f.yaml" --log-format json -v >"$work/verbose" 2>&1
+check "with -v: the debug event of the connection" grep -q '"level":"debug","event":"connect"' "$work/verbose"
 done_testing
