@@ -368,15 +368,20 @@ static void notice_to_log(void *arg, const PGresult *res)
  * idle_in_transaction_session_timeout, idle_session_timeout (PostgreSQL 14) or
  * transaction_timeout (17) would end them after the copy did all the work. Each is set
  * off for these sessions only, where the server has it (so any version connects).
+ * client_connection_check_interval (14) goes the other way: a job killed mid-statement
+ * (kill -9, OOM, a stopped task) leaves backends running its merge or holding the run
+ * lock until the statement ends, which blocks the next run with exit 7; checking the
+ * client every second ends them within a second of its death.
  */
 static bool session_timeouts_off(PGconn *conn, const char *side, struct anon_error *err)
 {
     struct anon_error e;
     PGresult *res = pgconn_query(
         conn,
-        "SELECT pg_catalog.set_config(name, '0', false) FROM pg_catalog.pg_settings "
+        "SELECT pg_catalog.set_config(name, CASE name WHEN 'client_connection_check_interval' "
+        "THEN '1s' ELSE '0' END, false) FROM pg_catalog.pg_settings "
         "WHERE name IN ('idle_in_transaction_session_timeout', 'idle_session_timeout', "
-        "'transaction_timeout')",
+        "'transaction_timeout', 'client_connection_check_interval')",
         0, NULL, PGRES_TUPLES_OK, &e);
 
     if (!res) {

@@ -213,10 +213,42 @@ sleep 0.3
 kill -9 $pid; wait $pid 2>/dev/null
 expect_eq "after kill -9: published people unchanged" "$before" "$(T -tAc "SELECT count(*), md5(string_agg(email, '' ORDER BY email)) FROM anonymised.people")"
 expect_eq "after kill -9: published bulk unchanged" "$bulk_before" "$(T -tAc "SELECT count(*) FROM anonymised.bulk")"
+# the killed job's backends end on their own (they read EOF, or check the client every
+# second): the next scheduled run is not refused with exit 7 by a dead job's lock
+anonetl_backends_gone() { # SECONDS: wait up to that long for no anonetl session on the target
+    local i
+    for i in $(seq 1 $(($1 * 10))); do
+        [ "$(T -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'")" = 0 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "after kill -9: the job's target sessions end within 3 s" anonetl_backends_gone 3
 run; rc=$?
 expect_eq "next run after kill -9 succeeds" 0 "$rc"
 expect_eq "no leftover staging after recovery" 3 "$(T -tAc "SELECT count(*) FROM pg_class WHERE relnamespace = 'anonetl_data'::regnamespace AND relkind = 'r'")"
 expect_eq "killed run marked abandoned" 1 "$(T -tAc "SELECT count(*) FROM anonetl.runs WHERE status = 'abandoned'")"
+
+# --- 7b. kill -9 while a target statement runs (not reading from the client): the backend
+# checks its client every second (client_connection_check_interval) and ends, releasing the
+# run lock; before, it held it until the statement ended (here 60 s) and the next run
+# exited 7. A DDL event trigger on the target makes anonetl's CREATE TABLE slow.
+T -c "CREATE FUNCTION public.slow_ddl() RETURNS event_trigger LANGUAGE plpgsql AS
+      \$\$BEGIN IF current_setting('application_name') = 'anonetl' THEN PERFORM pg_sleep(60); END IF; END\$\$" \
+  -c "CREATE EVENT TRIGGER slow_ddl ON ddl_command_end EXECUTE FUNCTION public.slow_ddl()" >/dev/null
+"$ANONETL" run -c "$cfg" --skip-preflight >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do
+    [ "$(T -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl' AND wait_event = 'PgSleep'")" -ge 1 ] && break
+    sleep 0.05
+done
+expect_eq "a run sits in a slow target statement" 1 \
+    "$(T -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl' AND wait_event = 'PgSleep'")"
+kill -9 $pid; wait $pid 2>/dev/null
+check "kill -9 mid-statement: the job's target sessions end within 3 s (the lock with them)" anonetl_backends_gone 3
+T -c "DROP EVENT TRIGGER slow_ddl" -c "DROP FUNCTION public.slow_ddl()" >/dev/null
+run; rc=$?
+expect_eq "the next run after it succeeds (not exit 7)" 0 "$rc"
 
 # --- 8. two runs at once: one exits 7 at once ----------------------------------------------
 "$ANONETL" run -c "$cfg" --skip-preflight >/dev/null 2>&1 &
