@@ -275,9 +275,11 @@ bool pii_scan_values(struct pii_detector *d, const struct rule_value *values, si
     return true;
 }
 
-/* A json rule: `others: keep` publishes every key no path names (a warning line, not
- * counted: it is the rule's explicit choice); `keep` without `reviewed:` at a path whose
- * last key looks personal is a keep on a personal-looking column (counted: refused). */
+/* A json rule: `others: keep` without its review publishes every key no path names, those
+ * added later included, unseen: refused like a keep on a personal-looking column
+ * (counted), until `others: { keep: { reviewed: "why" } }`; `keep` without `reviewed:`
+ * at a path whose last key looks personal is a keep on a personal-looking column
+ * (counted: refused). */
 static size_t warn_json(const char *table, const char *column, const struct rule *rule,
                         struct abuf *out)
 {
@@ -285,11 +287,15 @@ static size_t warn_json(const char *table, const char *column, const struct rule
     const char *path, *last, *kind;
     size_t added = 0;
 
-    if (rule_json_keeps_others(rule))
+    if (rule_json_keeps_others(rule) && !rule_json_others_reviewed(rule)) {
         abuf_printf(out,
                     "warning: %s.%s: json others: keep publishes every key no path names, as "
-                    "it is: name the keys to publish instead (others: drop is the default)\n",
+                    "it is, also keys added later: name the keys to publish instead "
+                    "(others: drop is the default), or record why none of them is personal "
+                    "data: others: { keep: { reviewed: \"why\" } }\n",
                     table, column);
+        added++;
+    }
     for (size_t i = 0; (path = rule_json_path(rule, i, &sub, &last)) != NULL; i++) {
         if (!sub->ops || strcmp(sub->ops->name, "keep") != 0 || rule_keep_reviewed(sub) || !last ||
             !(kind = pii_name_kind(last)))
@@ -339,4 +345,27 @@ size_t pii_warn_column(struct pii_detector *d, const char *table, const char *co
         added++;
     }
     return added;
+}
+
+const char *pii_next_review(const struct rule *rule, size_t *pos, const char **place)
+{
+    size_t n = rule_json_n_paths(rule);
+    const char *path, *last, *why = NULL;
+    const struct rule *sub;
+
+    /* 0: the column's keep; 1..n: the json paths; n + 1: others */
+    for (; !why && *pos <= n + 1; (*pos)++) {
+        if (*pos == 0) {
+            *place = NULL;
+            why = rule_keep_reviewed(rule);
+        } else if (*pos <= n) {
+            path = rule_json_path(rule, *pos - 1, &sub, &last);
+            *place = path;
+            why = path ? rule_keep_reviewed(sub) : NULL;
+        } else {
+            *place = "others";
+            why = rule_json_others_reviewed(rule);
+        }
+    }
+    return why;
 }

@@ -52,4 +52,10 @@ size_t pii_warn_column(struct pii_detector *d, const char *table, const char *co
                        const struct rule *rule, const struct rule_value *values, size_t n,
                        struct abuf *out, bool *failed, struct anon_error *err);
 
+/* The reviews rule records, one per call: *pos starts at 0 and moves on; returns the
+ * reason and sets *place (NULL for the column's own `keep: { reviewed: }`, the path as
+ * written for a json path's keep, "others" for a json rule's `others: { keep: {
+ * reviewed: } }`), or NULL when there is no more. */
+const char *pii_next_review(const struct rule *rule, size_t *pos, const char **place);
+
 #endif

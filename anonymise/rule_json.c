@@ -7,7 +7,7 @@
  *       "$.contact.email": { hash: {} }
  *       "$.items[*].sku": keep
  *       "$.tags[0]": { mask: { keep_first: 1 } }
- *     others: drop            # drop (default) | keep
+ *     others: drop            # drop (default) | keep | { keep: { reviewed: "why" } }
  *     on_invalid: null        # null (default) | fail
  *
  * Paths: "$" then ".key", "['key']" / "[\"key\"]" (any key, the empty one included; \'
@@ -16,7 +16,11 @@
  * Fail closed: the output holds only what a path names. An object reached by a path
  * keeps the members whose key a path names; an array keeps the elements a path names
  * ([N] or [*]); everything else is dropped, key and value, unless `others: keep` (then
- * it is copied as it is, which `check` flags). A value where a path needs an object or
+ * it is copied as it is). `others: keep` is a keep of everything no path names, keys
+ * added to the documents later included: `check` and `run` refuse it (exit 6) unless it
+ * records its review the way a column's keep does, `others: { keep: { reviewed: "why" }
+ * }` (the reason is logged and stored with the run; like keep's, it is not part of
+ * describe()). A value where a path needs an object or
  * an array and finds something else is not reached: dropped too. A document root no
  * path reaches becomes JSON null. Every duplicate of a key (json, not jsonb, keeps
  * them) is handled like the first.
@@ -58,6 +62,7 @@
 enum json_on_invalid { JSON_INVALID_NULL, JSON_INVALID_FAIL };
 static const char *const invalid_words[] = {"null", "fail", NULL};
 static const char *const others_words[] = {"drop", "keep", NULL};
+#define OTHERS_EXPECTED "drop, keep or { keep: { reviewed: \"why\" } }"
 
 enum step_kind { STEP_KEY, STEP_INDEX, STEP_ALL };
 
@@ -81,6 +86,7 @@ struct json_state {
     size_t max_steps;
     enum json_on_invalid on_invalid;
     bool keep_others;
+    struct rule others; /* others: keep, as a keep rule (its review); ops NULL: drop */
 };
 
 static void path_free(struct json_path *p)
@@ -101,6 +107,7 @@ static void json_rule_free(void *state)
     for (size_t i = 0; i < s->n_paths; i++)
         path_free(&s->paths[i]);
     free(s->paths);
+    rule_free(&s->others);
     free(s);
 }
 
@@ -319,13 +326,46 @@ static int parse_word(const struct yopts *opts, const char *key, const char *con
     return -1;
 }
 
+/* others: drop | keep | { keep: { reviewed: "why" } }, the last two parsed as the keep
+ * rule they are (rule_keep.c: its review). */
+static bool parse_others(const struct yopts *opts, struct json_state *s, struct anon_error *err)
+{
+    struct yopts *v = yopts_get(opts, "others");
+    bool ok = true;
+
+    if (!v)
+        return true;
+    if (yopts_kind(v) == YOPTS_SCALAR && strcmp(yopts_scalar(v), others_words[0]) == 0) {
+        yopts_free(v);
+        return true;
+    }
+    if (yopts_kind(v) == YOPTS_SCALAR || yopts_kind(v) == YOPTS_MAPPING) {
+        /* a mapping's own errors (unknown rule, keep's options) are the useful ones */
+        struct anon_error ignored = {0};
+        int before = err->count;
+        ok = rule_parse(v, &s->others, yopts_kind(v) == YOPTS_MAPPING ? err : &ignored);
+        if (ok && s->others.ops != rule_lookup("keep")) {
+            rule_free(&s->others);
+            ok = false;
+        }
+        if (!ok && err->count == before)
+            yopts_error(opts, "others", err, "must be " OTHERS_EXPECTED);
+    } else {
+        yopts_error(opts, "others", err, "must be " OTHERS_EXPECTED);
+        ok = false;
+    }
+    yopts_free(v);
+    s->keep_others = ok;
+    return ok;
+}
+
 static bool json_rule_parse(const struct yopts *opts, void **state, struct anon_error *err)
 {
     static const char *const keys[] = {"paths", "others", "on_invalid", NULL};
     struct json_state *s = calloc(1, sizeof(*s));
     struct yopts *paths = NULL;
     bool has_paths = false, ok;
-    int inv = -1, oth = -1;
+    int inv = -1;
 
     if (!s) {
         yopts_error(opts, NULL, err, "out of memory");
@@ -333,7 +373,7 @@ static bool json_rule_parse(const struct yopts *opts, void **state, struct anon_
     }
     ok = yopts_only_keys(opts, keys, err) &&
          (inv = parse_word(opts, "on_invalid", invalid_words, "null or fail", err)) >= 0 &&
-         (oth = parse_word(opts, "others", others_words, "drop or keep", err)) >= 0 &&
+         parse_others(opts, s, err) &&
          yopts_get_sub(opts, "paths", &paths, &has_paths, err);
     if (ok && !has_paths) {
         yopts_error(opts, NULL, err, "needs paths: { \"$.a.b\": rule, ... }");
@@ -347,7 +387,6 @@ static bool json_rule_parse(const struct yopts *opts, void **state, struct anon_
         return false;
     }
     s->on_invalid = (enum json_on_invalid)inv;
-    s->keep_others = oth == 1;
     *state = s;
     return true;
 }
@@ -837,6 +876,13 @@ bool rule_json_survey(const struct rule *r, const char *doc, size_t len, struct 
 bool rule_json_keeps_others(const struct rule *r)
 {
     return r->ops == &rule_json && r->state && ((const struct json_state *)r->state)->keep_others;
+}
+
+const char *rule_json_others_reviewed(const struct rule *r)
+{
+    return rule_json_keeps_others(r)
+               ? rule_keep_reviewed(&((const struct json_state *)r->state)->others)
+               : NULL;
 }
 
 size_t rule_json_n_paths(const struct rule *r)

@@ -11,8 +11,11 @@
 
 #include "anonymise/rule.h"
 
-/* r is a json rule with `others: keep`. */
+/* r is a json rule with `others: keep` (reviewed or not). */
 bool rule_json_keeps_others(const struct rule *r);
+/* The reason `others: { keep: { reviewed: "why" } }` records, or NULL (no review, or
+ * others: drop). */
+const char *rule_json_others_reviewed(const struct rule *r);
 /* Number of paths of r (0 when r is not a json rule). */
 size_t rule_json_n_paths(const struct rule *r);
 /* The i-th path as written, its rule (*sub) and the last key it names (*last_key,

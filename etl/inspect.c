@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anonymise/pii.h"
 #include "etl/catalog.h"
 #include "etl/exitcode.h"
 #include "etl/increment.h"
@@ -124,6 +125,8 @@ int inspect_check(const struct config *cfg, bool with_source)
 
 static void explain_rule(const struct rule *r, struct abuf *out)
 {
+    const char *place, *why;
+
     abuf_reset(out);
     abuf_puts(out, r->ops->name);
     if (r->ops->describe) {
@@ -135,8 +138,9 @@ static void explain_rule(const struct rule *r, struct abuf *out)
         else
             abuf_putc(out, ')');
     }
-    if (rule_keep_reviewed(r))
-        abuf_printf(out, " (reviewed: %s)", rule_keep_reviewed(r));
+    /* the column's keep, json paths' keeps, json others: keep */
+    for (size_t pos = 0; (why = pii_next_review(r, &pos, &place)) != NULL;)
+        abuf_printf(out, " (reviewed%s%s: %s)", place ? " " : "", place ? place : "", why);
 }
 
 static int max_width(int w, const char *s)

@@ -18,6 +18,7 @@
 
 #include "anonymise/hmac.h"
 #include "anonymise/keystrength.h"
+#include "anonymise/pii.h"
 #include "etl/audit.h"
 #include "etl/configsrc.h"
 #include "etl/exitcode.h"
@@ -179,10 +180,14 @@ static int review_keeps(struct run *r)
     abuf_free(&lines);
     for (size_t i = 0; n == 0 && i < r->cfg->n_tables; i++) {
         const struct cfg_table *t = &r->cfg->tables[i];
-        for (size_t c = 0; c < t->n_columns; c++)
-            if (rule_keep_reviewed(&t->columns[c].rule))
-                log_info("keep_reviewed", NULL, "%s.%s.%s kept as is, reviewed: %s", t->schema,
-                         t->name, t->columns[c].name, rule_keep_reviewed(&t->columns[c].rule));
+        for (size_t c = 0; c < t->n_columns; c++) {
+            size_t pos = 0;
+            const char *place, *why;
+            while ((why = pii_next_review(&t->columns[c].rule, &pos, &place)) != NULL)
+                log_info("keep_reviewed", NULL, "%s.%s.%s%s%s kept as is, reviewed: %s",
+                         t->schema, t->name, t->columns[c].name, place ? " json " : "",
+                         place ? place : "", why);
+        }
     }
     return n > 0 ? EXIT_POLICY : EXIT_OK;
 }

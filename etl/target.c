@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "anonymise/pii.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
 #include "etl/version.h"
@@ -105,25 +106,28 @@ bool target_run_reviews(PGconn *conn, int64_t run_id, const struct config *cfg,
                         struct anon_error *err)
 {
     char id[32], table[300];
-    const char *params[4] = {id, table, NULL, NULL};
+    const char *params[5] = {id, table, NULL, NULL, NULL};
 
     snprintf(id, sizeof(id), "%lld", (long long)run_id);
     for (size_t i = 0; i < cfg->n_tables; i++) {
         const struct cfg_table *t = &cfg->tables[i];
         snprintf(table, sizeof(table), "%s.%s", t->schema, t->name);
         for (size_t c = 0; c < t->n_columns; c++) {
-            PGresult *res;
+            size_t pos = 0;
+            const char *place;
             params[2] = t->columns[c].name;
-            params[3] = rule_keep_reviewed(&t->columns[c].rule);
-            if (!params[3])
-                continue;
-            res = pgconn_query(conn,
-                               "INSERT INTO anonetl.run_reviews (run_id, table_name, column_name, "
-                               "reviewed) VALUES ($1::bigint, $2, $3, $4)",
-                               4, params, PGRES_COMMAND_OK, err);
-            if (!res)
-                return false;
-            PQclear(res);
+            while ((params[4] = pii_next_review(&t->columns[c].rule, &pos, &place)) != NULL) {
+                PGresult *res;
+                params[3] = place ? place : "";
+                res = pgconn_query(conn,
+                                   "INSERT INTO anonetl.run_reviews (run_id, table_name, "
+                                   "column_name, json_path, reviewed) VALUES ($1::bigint, $2, "
+                                   "$3, $4, $5)",
+                                   5, params, PGRES_COMMAND_OK, err);
+                if (!res)
+                    return false;
+                PQclear(res);
+            }
         }
     }
     return true;

@@ -59,14 +59,28 @@ ALTER TABLE anonetl.run_tables
     ADD COLUMN IF NOT EXISTS publish_ms bigint;
 
 -- Columns published as they are although they look like personal data: the reason the
--- config records for each (`keep: { reviewed: "..." }`), per run.
+-- config records for each (`keep: { reviewed: "..." }`), per run. In a json column, the
+-- keep at a path (json_path: the path as written) and `others: { keep: { reviewed: } }`
+-- (json_path: others) are reviewed too; json_path is '' for the column's own keep.
 CREATE TABLE IF NOT EXISTS anonetl.run_reviews (
     run_id       bigint NOT NULL REFERENCES anonetl.runs ON DELETE CASCADE,
     table_name   text NOT NULL,          -- source schema.table
     column_name  text NOT NULL,
+    json_path    text NOT NULL DEFAULT '',
     reviewed     text NOT NULL,          -- the reason written in the config
-    PRIMARY KEY (run_id, table_name, column_name)
+    PRIMARY KEY (run_id, table_name, column_name, json_path)
 );
+-- targets bootstrapped before json reviews were recorded
+ALTER TABLE anonetl.run_reviews ADD COLUMN IF NOT EXISTS json_path text NOT NULL DEFAULT '';
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint
+                   WHERE conrelid = 'anonetl.run_reviews'::regclass AND contype = 'p'
+                     AND pg_catalog.array_length(conkey, 1) = 4) THEN
+        ALTER TABLE anonetl.run_reviews DROP CONSTRAINT IF EXISTS run_reviews_pkey;
+        ALTER TABLE anonetl.run_reviews ADD PRIMARY KEY (run_id, table_name, column_name, json_path);
+    END IF;
+END $$;
 
 -- One row per published table: which versioned table the view points at.
 CREATE TABLE IF NOT EXISTS anonetl.published (

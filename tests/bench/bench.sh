@@ -1000,7 +1000,7 @@ real_config() { # file
       date_of_birth: { generalise: { to: month } }
       created_at: { date_shift: { by: case_id } }
       claim_amount: { bucket: { width: 100 } }
-      details: { json: { paths: { "$.phone": { hash: {} } }, others: keep } }
+      details: { json: { paths: { "$.phone": { hash: {} } }, others: { keep: { reviewed: "bench: a json rule that copies the rest" } } } }
       notes: keep
 EOF
     } >"$1"

@@ -14,9 +14,10 @@
 #   2. the same documents pretty-printed in a json column give the same result;
 #      duplicate keys all get the rule.
 #   3. a minimal path set, and wildcard/index paths: still nothing PLANTED.
-#   4. others: keep: the PLANTED values are there (the search finds what it looks
-#      for), the documents are copied byte for byte where no path goes, and `check`
-#      warns about it.
+#   4. others: keep: `check` and `run` refuse it (exit 6) until it records its review
+#      (others: { keep: { reviewed: } }, stored in anonetl.run_reviews); then the
+#      PLANTED values are there (the search finds what it looks for) and the documents
+#      are copied byte for byte where no path goes.
 #   5. on_invalid: keep is refused with file:line:column.
 set -u
 cd "$(dirname "$0")/../.."
@@ -212,18 +213,27 @@ $(json_rule '"$.customer": { hash: {} }
       doc:
 $(json_rule '"$.customer.email": { hash: {} }' 'others: keep')
       raw:
-$(json_rule '"$.customer.email": { hash: {} }' 'others: keep')
+$(json_rule '"$.customer.email": { hash: {} }' 'others: { keep: { reviewed: "test: the positive control of the search" } }')
       many: suppress
       email: suppress
       u: suppress
 YAML
 
 "$ANONETL" check -c "$work/json.yaml" >"$work/check.out" 2>&1; rc=$?
-expect_eq "check accepts the config" 0 "$rc"
-check "check warns about others: keep (docs_keep.doc and .raw)" \
-    test "$(grep -c 'docs_keep\.\(doc\|raw\).*others: keep' "$work/check.out")" -eq 2
+expect_eq "check refuses others: keep without its review, like a keep on a personal column" 6 "$rc"
+check "check names docs_keep.doc (others: keep) and not docs_keep.raw (reviewed)" \
+    sh -c "grep -q 'docs_keep\.doc: json others: keep publishes every key' '$work/check.out' &&
+           ! grep -q 'docs_keep\.raw.*others' '$work/check.out' &&
+           grep -q 'others: { keep: { reviewed:' '$work/check.out'"
 check "check says nothing about others on the fail-closed tables" \
     sh -c "! grep -E 'docs(_min|_wild)?\\.(doc|raw).*others' '$work/check.out'"
+"$ANONETL" run -c "$work/json.yaml" --skip-preflight >"$work/run-unreviewed.out" 2>&1; rc=$?
+expect_eq "run refuses others: keep without its review (exit 6), nothing published" "6 f" \
+    "$rc $(T -tAc "SELECT to_regclass('anonymised.docs_keep') IS NOT NULL")"
+check "run names docs_keep.doc's others: keep" grep -q 'docs_keep\.doc: json others: keep' "$work/run-unreviewed.out"
+sed -i 's/^          others: keep$/          others: { keep: { reviewed: "test: the positive control" } }/' "$work/json.yaml"
+"$ANONETL" check -c "$work/json.yaml" >"$work/check.out" 2>&1; rc=$?
+expect_eq "check accepts others: keep once reviewed" 0 "$rc"
 "$ANONETL" check -c "$work/json.yaml" --source >"$work/check-src.out" 2>&1; rc=$?
 expect_eq "check --source accepts the config" 0 "$rc"
 check "check --source lists what no path names, dropped (docs_min.doc)" \
@@ -237,6 +247,8 @@ expect_eq "check --source: no value in its output (only the plain key PLANTED-cu
 "$ANONETL" explain -c "$work/json.yaml" >"$work/explain.out" 2>&1
 check "explain shows others=drop and others=keep" \
     sh -c "grep -q 'others=drop' '$work/explain.out' && grep -q 'others=keep' '$work/explain.out'"
+check "explain shows the review of others: keep" \
+    grep -q '(reviewed others: test: the positive control of the search)' "$work/explain.out"
 
 "$ANONETL" run -c "$work/json.yaml" --skip-preflight >"$work/run.out" 2>&1; rc=$?
 expect_eq "the run publishes (the target accepts every output)" 0 "$rc"
@@ -244,6 +256,12 @@ expect_eq "the run publishes (the target accepts every output)" 0 "$rc"
 for t in docs docs_min docs_wild docs_keep; do
     expect_eq "anonymised.$t has every row" 6002 "$(T -tAc "SELECT count(*) FROM anonymised.$t")"
 done
+expect_eq "the reviews of others: keep are stored with the run (json_path others)" \
+    "doc:others:test: the positive control|raw:others:test: the positive control of the search" \
+    "$(T -tAc "SELECT string_agg(column_name || ':' || json_path || ':' || reviewed, '|' ORDER BY column_name)
+               FROM anonetl.run_reviews WHERE table_name = 'public.docs_keep'")"
+check "the run logs each review of others: keep" \
+    sh -c "grep -q 'public.docs_keep.doc json others kept as is, reviewed: test: the positive control' '$work/run.out'"
 expect_eq "target column types follow the source" "jsonb json jsonb[]" \
     "$(T -tAc "SELECT string_agg(format_type(atttypid, atttypmod), ' ' ORDER BY attnum) FROM pg_attribute
                WHERE attrelid = 'anonymised.docs'::regclass AND attname IN ('doc', 'raw', 'many')")"
@@ -386,6 +404,12 @@ check "others: keep: documents no path reaches are identical (deep nesting, big 
 T -c "COPY (SELECT id, raw::jsonb FROM anonymised.docs_keep WHERE id > 2 AND id % 10 <> 0 ORDER BY id) TO STDOUT" >"$work/r.t"
 S -c "COPY (SELECT id, raw::jsonb FROM docs_keep WHERE id > 2 AND id % 10 <> 0 ORDER BY id) TO STDOUT" >"$work/r.s"
 check "others: keep: json documents are the same documents" cmp "$work/r.t" "$work/r.s"
+# a target bootstrapped before json reviews were recorded (run_reviews without json_path)
+T -c "DELETE FROM anonetl.run_reviews" -c "ALTER TABLE anonetl.run_reviews DROP CONSTRAINT run_reviews_pkey,
+      DROP COLUMN json_path, ADD PRIMARY KEY (run_id, table_name, column_name)" >/dev/null
+"$ANONETL" run -c "$work/json.yaml" --skip-preflight >"$work/run2.out" 2>&1; rc=$?
+expect_eq "an older anonetl.run_reviews is migrated: the run records both reviews" "0 2" \
+    "$rc $(T -tAc "SELECT count(*) FROM anonetl.run_reviews WHERE json_path = 'others'")"
 
 # ------------------------------------------------------- 5: on_invalid: keep refused
 cat >"$work/keep.yaml" <<'YAML'

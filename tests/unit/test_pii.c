@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "anonymise/pii.h"
+#include "anonymise/rule_json.h"
 #include "anonymise/yopts.h"
 
 struct name_case {
@@ -226,14 +227,14 @@ static void parse_json_rule(const char *text, struct rule *r, struct yopts **doc
     yopts_free(v);
 }
 
-/* json: others: keep is warned about (a line, not counted: not refused); keep at a
- * personal-looking key is counted (refused by check and run, issue 10.8) unless the keep
- * records its review */
+/* json: others: keep is a keep of every key no path names: counted (refused by check and
+ * run) unless it records its review (others: { keep: { reviewed: } }); keep at a
+ * personal-looking key is counted (issue 10.8) unless the keep records its review */
 static void test_warn_json(void **state)
 {
     struct anon_error err = {0};
-    struct rule open = {0}, closed = {0};
-    struct yopts *d1, *d2;
+    struct rule open = {0}, closed = {0}, reviewed = {0};
+    struct yopts *d1, *d2, *d3;
     struct abuf out;
     bool failed;
 
@@ -245,8 +246,11 @@ static void test_warn_json(void **state)
         "c: { json: { paths: { \"$.contact.email\": { hash: {} }, \"$.tags[0]\": keep, "
         "\"$.status\": keep, \"$.phone\": { keep: { reviewed: \"office line\" } } } } }\n",
         &closed, &d2);
+    parse_json_rule("c: { json: { paths: { \"$.id\": keep }, others: { keep: { reviewed: "
+                    "\"ids and flags only\" } } } }\n",
+                    &reviewed, &d3);
     abuf_init(&out, 1 << 16);
-    assert_int_equal(pii_warn_column(NULL, "t", "doc", &open, NULL, 0, &out, &failed, &err), 1);
+    assert_int_equal(pii_warn_column(NULL, "t", "doc", &open, NULL, 0, &out, &failed, &err), 2);
     assert_non_null(strstr(abuf_cstr(&out), "warning: t.doc: json others: keep publishes every "
                                             "key no path names"));
     assert_non_null(strstr(abuf_cstr(&out), "warning: t.doc: json path $.contact.email: rule "
@@ -254,11 +258,19 @@ static void test_warn_json(void **state)
     abuf_reset(&out);
     assert_int_equal(pii_warn_column(NULL, "t", "doc", &closed, NULL, 0, &out, &failed, &err), 0);
     assert_int_equal(out.len, 0);
+    assert_true(rule_json_keeps_others(&reviewed));
+    assert_string_equal(rule_json_others_reviewed(&reviewed), "ids and flags only");
+    assert_null(rule_json_others_reviewed(&open));
+    assert_int_equal(pii_warn_column(NULL, "t", "doc", &reviewed, NULL, 0, &out, &failed, &err),
+                     0);
+    assert_int_equal(out.len, 0);
     abuf_free(&out);
     rule_free(&open);
     rule_free(&closed);
+    rule_free(&reviewed);
     yopts_free(d1);
     yopts_free(d2);
+    yopts_free(d3);
 }
 
 int main(void)
