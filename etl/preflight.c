@@ -367,7 +367,8 @@ static void run_aws(const struct config *cfg, unsigned mask, struct check_report
 {
     const struct pfaws_options opt = {
         .resolve_names = (mask & G_DNS) != 0,
-        .want_identity = (mask & (G_PATH | G_SG | G_ROUTE)) != 0,
+        /* the DNS option looks at the peering's far side from the job */
+        .want_identity = (mask & (G_PATH | G_SG | G_ROUTE | G_DNS_OPTION)) != 0,
         .run_path = (mask & G_PATH) != 0,
         .skip_configured = !(mask & G_CONFIGURED),
     };

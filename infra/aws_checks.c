@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "infra/aws_dnsopt.h"
 #include "infra/aws_eval.h"
 #include "infra/aws_view.h"
 #include "infra/cidr.h"
@@ -179,141 +180,45 @@ static void check_peering_status(struct run *r, const struct aws_peering_spec *s
     check_result_detail(c, "active: %s <-> %s", req, acc);
 }
 
-/* ---- DNS resolution option ---- */
+/* ---- DNS resolution option (infra/aws_dnsopt.c) ---- */
 
-static bool side_holds(const struct ec2_vpc_side *s, const struct cidr *addr)
+/* The caller's account: given, else the owner of the job's interface, else of a
+ * configured security group or route table (NULL when none says). */
+static const char *our_account(const struct run *r)
 {
-    struct infra_error ignored;
-    struct cidr c;
+    const struct aws_check_input *in = r->in;
 
-    for (size_t i = 0; i < s->n_cidrs; i++)
-        if (cidr_parse(s->cidrs[i], &c, &ignored) && cidr_covers(&c, addr))
-            return true;
-    return false;
-}
-
-/* Does expect_cidr (or, without one, nothing) put the endpoint on either side of p? */
-static bool endpoint_over(const struct aws_path_endpoint *ep, const struct ec2_peering *p)
-{
-    struct infra_error ignored;
-    struct cidr want;
-
-    if (!ep->expect_cidr || !cidr_parse(ep->expect_cidr, &want, &ignored))
-        return true;
-    return side_holds(&p->requester, &want) || side_holds(&p->accepter, &want);
-}
-
-struct dns_evidence {
-    const struct aws_path_endpoint *needed, *fine; /* an endpoint of each kind */
-    const char *needed_addr, *fine_addr;
-    const char *needed_host, *fine_host; /* the DSN host that resolved to it */
-};
-
-static const char *addr_source(const struct aws_path_endpoint *ep, size_t j)
-{
-    return ep->addr_sources && ep->addr_sources[j] ? ep->addr_sources[j] : ep->addr_source;
-}
-
-static const char *addr_host(const struct aws_path_endpoint *ep, size_t j)
-{
-    return ep->addr_hosts && ep->addr_hosts[j] ? ep->addr_hosts[j] : ep->host;
-}
-
-/* How the databases' names resolve, as evidence about this peering's DNS option: a name
- * resolving to a public address over it needs the option; a name already resolving to a
- * private address on either side of it does not. */
-static void dns_evidence(const struct run *r, const struct ec2_peering *p, struct dns_evidence *ev)
-{
-    const struct aws_path_input *pi = r->in->path;
-
-    memset(ev, 0, sizeof(*ev));
-    for (size_t i = 0; pi && i < pi->n_endpoints; i++) {
-        const struct aws_path_endpoint *ep = &pi->endpoints[i];
-        for (size_t j = 0; j < ep->n_addrs; j++) {
-            const char *src = addr_source(ep, j);
-            struct cidr a;
-            if (!src || strcmp(src, "resolved") != 0 || !cidr_parse_addr(ep->addrs[j], &a))
-                continue;
-            if (aws_addr_is_public(ep->addrs[j]) && endpoint_over(ep, p) && !ev->needed) {
-                ev->needed = ep;
-                ev->needed_addr = ep->addrs[j];
-                ev->needed_host = addr_host(ep, j);
-            } else if ((side_holds(&p->requester, &a) || side_holds(&p->accepter, &a)) &&
-                       !ev->fine) {
-                ev->fine = ep;
-                ev->fine_addr = ep->addrs[j];
-                ev->fine_host = addr_host(ep, j);
-            }
-        }
+    if (in->account_id && in->account_id[0])
+        return in->account_id;
+    if (r->job_eni && r->job_eni->owner_id[0])
+        return r->job_eni->owner_id;
+    for (size_t i = 0; i < in->n_security_groups; i++) {
+        const struct ec2_security_group *g = aws_view_group(&r->v, in->security_groups[i].group);
+        if (g && g->owner_id[0])
+            return g->owner_id;
     }
+    for (size_t i = 0; i < in->n_routes; i++) {
+        const struct ec2_route_table *t = aws_view_table(&r->v, in->routes[i].route_table);
+        if (t && t->owner_id[0])
+            return t->owner_id;
+    }
+    return NULL;
 }
 
 static void check_dns(struct run *r, const struct aws_peering_spec *spec)
 {
-    enum check_status sev = spec->required ? CHECK_FAIL : CHECK_WARN;
-    const struct ec2_peering *p = aws_view_peering(&r->v, spec->id);
-    bool want_req =
-        spec->dns_resolution == AWS_DNS_BOTH || spec->dns_resolution == AWS_DNS_REQUESTER;
-    bool want_acc =
-        spec->dns_resolution == AWS_DNS_BOTH || spec->dns_resolution == AWS_DNS_ACCEPTER;
-    bool off_req, off_acc;
-    const char *sides;
-    struct dns_evidence ev;
-    struct check_result *c;
+    const struct aws_path_input *pi = r->in->path;
+    const struct aws_dnsopt_context ctx = {
+        .v = &r->v,
+        .path = pi,
+        .job_vpc = r->job_eni ? r->job_eni->vpc_id
+                   : pi       ? pi->job.vpc
+                              : NULL,
+        .our_account = our_account(r),
+        .region = region_or(NULL, r),
+    };
 
-    if (!want_req && !want_acc)
-        return;
-    if (!p || strcmp(p->status, "active") != 0) {
-        c = check_report_add(r->rep, "dns-option", spec->id, CHECK_SKIP);
-        check_result_detail(c, "not checked: the peering is %s", p ? p->status : "not available");
-        return;
-    }
-    off_req = want_req && !p->requester.allow_dns_from_remote;
-    off_acc = want_acc && !p->accepter.allow_dns_from_remote;
-    if (!off_req && !off_acc) {
-        c = check_report_add(r->rep, "dns-option", spec->id, CHECK_PASS);
-        check_result_detail(c, "remote VPC DNS resolution enabled on the %s",
-                            want_req && want_acc ? "requester and accepter sides"
-                            : want_req           ? "requester side"
-                                                 : "accepter side");
-        return;
-    }
-    sides = off_req && off_acc ? "requester and accepter sides"
-            : off_req          ? "requester side"
-                               : "accepter side";
-    dns_evidence(r, p, &ev);
-    if (!ev.needed && ev.fine) {
-        c = check_report_add(r->rep, "dns-option", spec->id, CHECK_INFO);
-        check_result_detail(c,
-                            "remote VPC DNS resolution is off on the %s, but not needed: %s "
-                            "(%s) already resolves to the private address %s in the peer VPC",
-                            sides, ev.fine_host ? ev.fine_host : "?", ev.fine->name, ev.fine_addr);
-        return;
-    }
-    c = check_report_add(r->rep, "dns-option", spec->id, sev);
-    if (ev.needed)
-        check_result_detail(c,
-                            "remote VPC DNS resolution is off on the %s and %s (%s) resolves to "
-                            "the public address %s: traffic would not take the peering",
-                            sides, ev.needed_host ? ev.needed_host : "?", ev.needed->name,
-                            ev.needed_addr);
-    else
-        check_result_detail(c,
-                            "remote VPC DNS resolution is off on the %s (host names of the peer "
-                            "resolve to public addresses)",
-                            sides);
-    check_result_fix(c,
-                     "enable DNS resolution: anonetl preflight --repair --yes, or aws ec2 "
-                     "modify-vpc-peering-connection-options --vpc-peering-connection-id %s%s%s "
-                     "--region %s",
-                     spec->id,
-                     off_req ? " --requester-peering-connection-options "
-                               "AllowDnsResolutionFromRemoteVpc=true"
-                             : "",
-                     off_acc ? " --accepter-peering-connection-options "
-                               "AllowDnsResolutionFromRemoteVpc=true"
-                             : "",
-                     region_or(off_req ? p->requester.region : p->accepter.region, r));
+    aws_dnsopt_check(&ctx, spec, r->rep);
 }
 
 /* ---- routes ---- */
@@ -397,7 +302,7 @@ static void route_ok(struct run *r, const struct aws_route_spec *spec,
         check_result_fix(c, "check aws.routes[].route_table and .peering in the config");
         return;
     }
-    if (peer && peer->n_cidrs && !side_holds(peer, want)) {
+    if (peer && peer->n_cidrs && !aws_view_side_holds(&r->v, peer, want, NULL, 0)) {
         c = check_report_add(r->rep, "route", subject, CHECK_WARN);
         check_result_detail(c, "%s is outside the CIDRs of the peer VPC %s (%s%s)",
                             spec->destination, peer->vpc_id, peer->cidrs[0],

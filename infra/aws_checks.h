@@ -10,11 +10,13 @@
  *
  * Groups and subjects of the results:
  *   "peering"    pcx-...                 active / pending-acceptance / deleted ... / not found
- *   "dns-option" pcx-...                 allowDnsResolutionFromRemoteVpc on the sides expected;
- *                                        off is a FAIL only when a database name resolves to a
- *                                        public address over this peering (or nothing says how
- *                                        the names resolve); a name that already resolves to a
- *                                        private address in the peer VPC makes it INFO
+ *   "dns-option" pcx-...                 allowDnsResolutionFromRemoteVpc on the sides expected,
+ *                                        each judged on its own (infra/aws_dnsopt.h): off is a
+ *                                        FAIL only when the name of a database in that side's
+ *                                        VPC resolves to a public address (or nothing says how
+ *                                        it resolves); INFO when the job runs on that side, no
+ *                                        database of it is there, or each one there is reached
+ *                                        by address or already resolves privately
  *   "route"      rtb-... -> CIDR         longest-prefix match (prefix-list routes expanded) is
  *                                        active and via the peering, or via a transit gateway
  *                                        of aws.transit_gateways; no more specific route sends

@@ -8,6 +8,7 @@
  */
 #include "infra/aws_view.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -536,4 +537,42 @@ const struct ec2_vpc_side *aws_peer_side(const struct ec2_peering *p, const char
     if (strcmp(p->accepter.vpc_id, vpc) == 0)
         return &p->requester;
     return NULL;
+}
+
+/* A route a VPC gets for each of its blocks (its target may have been replaced by a
+ * middlebox's interface: the block is still the VPC's). */
+static bool is_vpc_block_route(const struct ec2_route *r)
+{
+    return r->dest_cidr[0] &&
+           (strcmp(r->target, "local") == 0 || strcmp(r->origin, "CreateRouteTable") == 0);
+}
+
+static bool held_by(const char *text, const struct cidr *addr, char *block, size_t size)
+{
+    struct infra_error ignored;
+    struct cidr c;
+
+    if (!cidr_parse(text, &c, &ignored) || !cidr_covers(&c, addr))
+        return false;
+    if (block)
+        snprintf(block, size, "%s", text);
+    return true;
+}
+
+bool aws_view_side_holds(const struct aws_view *v, const struct ec2_vpc_side *s,
+                         const struct cidr *addr, char *block, size_t size)
+{
+    for (size_t i = 0; i < s->n_cidrs; i++)
+        if (held_by(s->cidrs[i], addr, block, size))
+            return true;
+    for (size_t i = 0; v && s->vpc_id[0] && i < v->tables.n; i++) {
+        const struct ec2_route_table *t = &v->tables.items[i];
+        if (strcmp(t->vpc_id, s->vpc_id) != 0)
+            continue;
+        for (size_t j = 0; j < t->n_routes; j++)
+            if (is_vpc_block_route(&t->routes[j]) &&
+                held_by(t->routes[j].dest_cidr, addr, block, size))
+                return true;
+    }
+    return false;
 }

@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "infra/cidr.h"
 #include "infra/ec2.h"
 #include "infra/ec2_xml.h"
 #include "infra/infra_error.h"
@@ -126,5 +127,12 @@ bool aws_view_has_vpc(const struct aws_view *v, const char *vpc);
 
 /* The side of peering p that is not `vpc` (NULL when vpc is on neither side). */
 const struct ec2_vpc_side *aws_peer_side(const struct ec2_peering *p, const char *vpc);
+
+/* Does the VPC on side s of a peering hold addr (a host or a block)? Its blocks are those
+ * the peering lists for it and, when its route tables are in the view, the destinations of
+ * their local routes: a VPC has one per IPv4 block, secondary blocks included, which a
+ * peering's description may lack. block (may be NULL) receives the block that holds addr. */
+bool aws_view_side_holds(const struct aws_view *v, const struct ec2_vpc_side *s,
+                         const struct cidr *addr, char *block, size_t size);
 
 #endif

@@ -84,7 +84,8 @@ PATH_LABELS="p_ok p_sg_group p_sg_cidr_cfg_group p_sg_prefix_list p_sg_wrong_sub
  p_route_specific_pcx p_route_specific_blackhole p_route_other_table p_route_pl p_tgw_allowed
  p_tgw_denied p_no_return p_nacl_no_ephemeral p_nacl_linux_only p_nacl_deny_first p_sg_egress
  p_cross_account p_many p_overlap_db p_overlap_job p_xacct_overlap p_route_pl_inner p_appliance
- p_egress_ref_hidden p_nacl_cis p_tgw_no_route p_tgw_blackhole p_standby p_route_main_table"
+ p_egress_ref_hidden p_nacl_cis p_tgw_no_route p_tgw_blackhole p_standby p_route_main_table
+ p_sglab"
 # shellcheck disable=SC2086 # word splitting of LABELS is wanted
 if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build --data-user $LABELS $PATH_LABELS \
     2>"$tmp/topo.err"); then
@@ -210,6 +211,12 @@ elif what == "groups":
     print(",".join(sorted({c["group"] for c in checks})))
 elif what == "calls":
     print(doc.get("ec2_api_calls", "none"))
+elif what == "fix":
+    group, subject = args[0], args[1]
+    print("\n".join(c["remediation"] for c in checks if c["group"] == group and subject in c["subject"]))
+elif what == "detail":
+    group, subject = args[0], args[1]
+    print("\n".join(c["detail"] for c in checks if c["group"] == group and subject in c["subject"]))
 elif what == "status":
     group, subject = args[0], args[1]
     print(" ".join(c["status"] for c in checks if c["group"] == group and subject in c["subject"]))
@@ -484,7 +491,8 @@ expect_eq "... and the 6 more routes, inside the /16 via the peering, need nothi
 # 10.20.3.30 (the job's VPC). `--only path` makes no live probe: the job comes from aws.job
 # (or the fake metadata server), the databases from network.endpoints[].ip.
 
-# pconfig LABEL: $tmp/LABEL.yaml over LABEL's path layout. Env: NOJOB=1 (no aws.job),
+# pconfig LABEL: $tmp/LABEL.yaml over LABEL's path layout. Env: NOJOB=1 (no aws.job), JOBIP
+# (aws.job.ip, default 10.20.2.15), SRCHOST / TGTHOST (the DSNs' host, a list allowed),
 # FROM (aws.security_groups[].from, default 10.20.0.0/16), TGWS (aws.transit_gateways),
 # DNSOPT (the peering's dns_resolution), NODB=1 (no configured route/group of the database
 # side: another account's).
@@ -502,14 +510,14 @@ version: 1
 source:
   dsn: "host=${SRCHOST:-db.path.test} port=5432 dbname=src user=reader"
 target:
-  dsn: "host=tgt.path.test port=5432 dbname=tgt user=writer"
+  dsn: "host=${TGTHOST:-tgt.path.test} port=5432 dbname=tgt user=writer"
 secrets:
   hash_key: { env: ANONETL_HASH_KEY }
 aws:
   region: $REGION
   endpoint: $MOTO_URL
 YAML
-        [ -n "${NOJOB:-}" ] || echo "  job: { ip: 10.20.2.15 }"
+        [ -n "${NOJOB:-}" ] || echo "  job: { ip: ${JOBIP:-10.20.2.15} }"
         [ -z "${TGWS:-}" ] || echo "  transit_gateways: [$TGWS]"
         echo "  peerings:"
         echo "    - { id: $PCX${DNSOPT:+, dns_resolution: $DNSOPT} }"
@@ -917,6 +925,16 @@ expect_check "IMDSv2 404 on interface-id and security-group-ids: groups from the
 md_stop
 pconfig p_ok
 
+# -- the DNS option, one side at a time: a side's option lets the peer resolve that side's
+#    names; the job only resolves its databases' names, in the VPC across the peering
+DNSOPT=true pconfig p_sglab
+ONLY=dns-option pf p_sglab --json
+expect_eq "DNS option off on the job's side only (on for the database VPC): exit 0" 0 "$rc"
+expect_check "the job's own side: not needed (INFO; it was a FAIL without the dns check)" INFO \
+    dns-option "$p_sglab_PCX" \
+    "off on the requester side ($p_sglab_JOB_VPC, account $p_sglab_OWNER), but not needed: the job runs in this VPC"
+pconfig p_sglab
+
 # -- the DNS option (names resolved from a private hosts file, no packet sent)
 if unshare -m true 2>/dev/null; then
     # pfns HOSTS_LINE LABEL ARGS...: pf with /etc/hosts replaced in a private mount namespace
@@ -940,6 +958,34 @@ if unshare -m true 2>/dev/null; then
         "public address 203.0.113.20, outside expect_cidr 10.10.0.0/16"
     expect_check "DNS option off and needed: FAIL" FAIL dns-option "$p_ok_PCX" \
         "resolves to the public address 203.0.113.20"
+    # the target beside the job resolving privately says nothing of the peer's names (the
+    # source's name does not resolve here): not an INFO (it was)
+    ONLY=dns,dns-option pfns "" p_ok --json
+    expect_check "a name of the job's own VPC is no evidence for the peer's: dns-option FAIL" \
+        FAIL dns-option "$p_ok_PCX" "remote VPC DNS resolution is off"
+    # the source reached by address (a literal host): no name resolved, the option cannot
+    # matter (it was a FAIL: "host names of the peer resolve to public addresses")
+    SRCHOST=10.10.5.20 DNSOPT=true pconfig p_ok
+    ONLY=dns,dns-option pfns "" p_ok --json
+    expect_eq "database reached by address, DNS option off: exit 0" 0 "$rc"
+    expect_check "by address: the DNS option is not needed (INFO)" INFO dns-option "$p_ok_PCX" \
+        "the job reaches source at 10.10.5.20 by address"
+    # the data team's side (accepter, another account): only that account can enable it,
+    #    in its region; our side (the job's VPC) does not matter to the job
+    if [ "$DATA_CROSS_ACCOUNT" = yes ]; then
+        NODB=1 DNSOPT=true pconfig p_cross_account
+        ONLY=dns,dns-option pfns "203.0.113.20 db.path.test" p_cross_account --json
+        expect_check "the data team's side off, its name public: FAIL, run by that account" FAIL \
+            dns-option "$p_cross_account_PCX" "accepter side" \
+            "account 222222222222 runs: aws ec2 modify-vpc-peering-connection-options --vpc-peering-connection-id $p_cross_account_PCX --accepter-peering-connection-options AllowDnsResolutionFromRemoteVpc=true --region $p_cross_account_REGION (each account changes its own side)"
+        expect_eq "... never --repair, never our side's option (the job's VPC)" 0 \
+            "$(pfq fix dns-option "$p_cross_account_PCX" | grep -c -e '--repair' -e '--requester')"
+        ONLY=dns,dns-option pfns "10.10.5.20 db.path.test" p_cross_account --json
+        expect_check "the data team's name resolves privately: INFO" INFO dns-option \
+            "$p_cross_account_PCX" "not needed: db.path.test (source) already resolves to the private address 10.10.5.20"
+        NODB=1 pconfig p_cross_account
+    fi
+    DNSOPT=true pconfig p_ok
     ONLY=dns,path pfns "10.10.5.20 db.path.test" p_ok --json
     expect_check "with the dns check, the path takes the resolved address" PASS path.database \
         "source" "10.10.5.20:5432 (resolved)"

@@ -90,6 +90,15 @@ FAULTS = {
                           "table (no route to the database), not the configured one",
     "p_standby": "a standby of the database at 10.10.6.20, in a subnet on the VPC's main "
                  "table, which has no route back to the job (DSN host list: primary,standby)",
+    # session 3: more layouts per region (extra job and database interfaces at addresses of
+    # their own, picked by aws.job.ip and DSN host lists), see _labs
+    "p_sglab": "healthy; remote DNS resolution on the database VPC's side only; security "
+               "group variants: databases 10.10.5.21 (a self-referencing group only), .22 "
+               "(that group and the one allowing the job), .23 (all protocols from the job's "
+               "subnet), .24 (ICMP and ssh only); jobs 10.20.2.16 (egress to a prefix list "
+               "of the database VPC), .17 (egress to a prefix list of another block), .18 "
+               "(two groups, one allowing 443 only), .19 (egress to its own group only), an "
+               "instance interface 10.20.2.30 with secondary address 10.20.2.31",
 }
 
 
@@ -301,6 +310,79 @@ def _second_shift(ec2, f, ids):
         ids["STAGING_VPC"] = _unrelated(ec2, P["DB_VPC"], P["SUBNET_DB"], P["DB_IP"])
 
 
+def _eni(ec2, subnet, ip, groups, description="anonetl task", secondary=None):
+    if secondary:
+        kw = {"PrivateIpAddresses": [{"PrivateIpAddress": ip, "Primary": True},
+                                     {"PrivateIpAddress": secondary, "Primary": False}]}
+    else:
+        kw = {"PrivateIpAddress": ip}
+    return ec2.create_network_interface(SubnetId=subnet, Groups=groups, Description=description,
+                                        **kw)["NetworkInterface"]["NetworkInterfaceId"]
+
+
+def _sg(ec2, vpc, name, ingress=(), egress=None):
+    """A group with these ingress permissions; egress replaces the default allow-all."""
+    g = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+    perms = [dict(p, **({"UserIdGroupPairs": [{"GroupId": g}]} if p.pop("self", False) else {}))
+             for p in (dict(x) for x in ingress)]
+    if perms:
+        ec2.authorize_security_group_ingress(GroupId=g, IpPermissions=perms)
+    if egress is not None:
+        ec2.revoke_security_group_egress(GroupId=g, IpPermissions=[
+            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        perms = [dict(p, **({"UserIdGroupPairs": [{"GroupId": g}]} if p.pop("self", False)
+                            else {})) for p in (dict(x) for x in egress)]
+        if perms:
+            ec2.authorize_security_group_egress(GroupId=g, IpPermissions=perms)
+    return g
+
+
+def _pl(ec2, name, cidrs):
+    return ec2.create_managed_prefix_list(PrefixListName=name, MaxEntries=5, AddressFamily="IPv4",
+                                          Entries=[{"Cidr": c} for c in cidrs])["PrefixList"][
+                                              "PrefixListId"]
+
+
+def _sglab(ec2, ids):
+    ec2.modify_vpc_peering_connection_options(
+        VpcPeeringConnectionId=ids["PCX"],
+        AccepterPeeringConnectionOptions={"AllowDnsResolutionFromRemoteVpc": True})
+    tcp = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432}
+    dbv, jv = ids["DB_VPC"], ids["JOB_VPC"]
+    sg_self = _sg(ec2, dbv, "self", [{"IpProtocol": "-1", "self": True}])
+    sg_all = _sg(ec2, dbv, "all", [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": P["SUBNET_B"]}]}])
+    sg_icmp = _sg(ec2, dbv, "icmp", [
+        {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1,
+         "IpRanges": [{"CidrIp": P["JOB_VPC"]}]},
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": P["JOB_VPC"]}]}])
+    sd = ids["SUBNET_DB"]
+    ids["DB_SELF"] = _eni(ec2, sd, "10.10.5.21", [sg_self], "RDSNetworkInterface")
+    ids["DB_MULTI"] = _eni(ec2, sd, "10.10.5.22", [sg_self, ids["SG_DB"]], "RDSNetworkInterface")
+    ids["DB_ALL"] = _eni(ec2, sd, "10.10.5.23", [sg_all], "RDSNetworkInterface")
+    ids["DB_ICMP"] = _eni(ec2, sd, "10.10.5.24", [sg_icmp], "RDSNetworkInterface")
+    ids.update(SG_SELF=sg_self, SG_ALL=sg_all, SG_ICMP=sg_icmp)
+    pl_db, pl_other = _pl(ec2, "dbs", [P["DB_VPC"]]), _pl(ec2, "others", [P["OTHER_VPC"]])
+    sn = ids["SUBNET_B"]
+    sg_pl = _sg(ec2, jv, "egress-pl", egress=[dict(tcp, PrefixListIds=[{"PrefixListId": pl_db}])])
+    sg_pl2 = _sg(ec2, jv, "egress-pl2", egress=[dict(tcp, PrefixListIds=[{"PrefixListId": pl_other}])])
+    sg_443 = _sg(ec2, jv, "egress-443", egress=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    sg_jself = _sg(ec2, jv, "egress-self", egress=[{"IpProtocol": "-1", "self": True}])
+    ids["JOB_PL"] = _eni(ec2, sn, "10.20.2.16", [sg_pl])
+    ids["JOB_PL2"] = _eni(ec2, sn, "10.20.2.17", [sg_pl2])
+    ids["JOB_TWO"] = _eni(ec2, sn, "10.20.2.18", [sg_443, ids["SG_JOB"]])
+    ids["JOB_SELF"] = _eni(ec2, sn, "10.20.2.19", [sg_jself])
+    ids["JOB_EC2"] = _eni(ec2, sn, "10.20.2.30", [ids["SG_JOB"]], "instance", "10.20.2.31")
+    ids.update(PL_DBS=pl_db, PL_OTHER=pl_other, SG_PL=sg_pl, SG_PL2=sg_pl2, SG_443=sg_443,
+               SG_JSELF=sg_jself)
+
+
+def _labs(ec2, f, ids):
+    """Session 3 layouts: several variants side by side in one region."""
+    if f == "p_sglab":
+        _sglab(ec2, ids)
+
+
 def is_fault(name):
     return name in FAULTS or (name.startswith("n_") and "p_" + name[2:] in FAULTS)
 
@@ -361,6 +443,7 @@ def build(client, f, data_client=None):
     if f == "p_many":
         _many(ec2, ids)
     _second_shift(ec2, f, ids)
+    _labs(ec2, f, ids)
     ids["JOB_MAC"] = ec2.describe_network_interfaces(NetworkInterfaceIds=[ids["JOB_ENI"]])[
         "NetworkInterfaces"][0]["MacAddress"]
     ids.setdefault("TGW", "tgw-00000000")
