@@ -73,20 +73,23 @@ static bool two_counts(PGconn *conn, const char *sql, uint64_t *a, uint64_t *b,
     return true;
 }
 
-/* Repeated keys of a target table: groups, and groups whose digests differ. */
+/* Repeated keys of a target table: groups, and groups whose digests differ. With `live`,
+ * among the rows it selects only (a soft-deleted row only takes its own key out of the
+ * published table: it repeats no key), and their number second. */
 static void repeated_sql(PGconn *conn, const struct table_plan *plan, const char *table,
                          const char *live, struct abuf *sql)
 {
     abuf_puts(sql, "SELECT count(*) FILTER (WHERE g.n > 1), ");
     if (live)
-        abuf_puts(sql, "COALESCE(sum(g.live), 0), ");
+        abuf_puts(sql, "COALESCE(sum(g.n), 0), ");
     abuf_puts(sql, "count(*) FILTER (WHERE g.n > 1 AND g.lo <> g.hi) FROM (SELECT count(*) AS n, ");
-    if (live)
-        abuf_printf(sql, "count(*) FILTER (WHERE %s) AS live, ", live);
     abuf_puts(sql, plan->key_digest ? "min(" PLAN_KEY_DIGEST_COLUMN
                                       ") AS lo, max(" PLAN_KEY_DIGEST_COLUMN ") AS hi"
                                     : "0 AS lo, 0 AS hi");
-    abuf_printf(sql, " FROM %s GROUP BY ", table);
+    abuf_printf(sql, " FROM %s", table);
+    if (live)
+        abuf_printf(sql, " WHERE %s", live);
+    abuf_puts(sql, " GROUP BY ");
     key_list(conn, plan, sql);
     abuf_puts(sql, ") g");
 }

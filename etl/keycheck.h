@@ -28,7 +28,8 @@ enum keycheck_result {
 };
 
 /*
- * A piece of changed rows (staging, quoted) before it is merged: keys repeated inside it.
+ * A piece of changed rows (staging, quoted) before it is merged: keys repeated among the
+ * rows it merges (soft-deleted rows only take their key out: they repeat none).
  * *mergeable: how many of its rows the merge must insert or update (soft-deleted rows
  * excluded).
  */

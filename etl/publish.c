@@ -351,6 +351,28 @@ static bool merge_soft_deletes(PGconn *conn, struct publish_table *t, const char
  * digest, a published row is only updated by the same source key: a row of another
  * source key with the same published key (a collision) is left alone and counted.
  */
+/* Every column of the table, quoted, with the key digest when it has one. */
+static void column_list(PGconn *conn, const struct table_plan *plan, struct abuf *cols)
+{
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        if (i > 0)
+            abuf_puts(cols, ", ");
+        pgconn_quote_ident(conn, plan->columns[i].source->name, cols);
+    }
+    if (plan->key_digest)
+        abuf_puts(cols, ", " PLAN_KEY_DIGEST_COLUMN);
+}
+
+/* " WHERE s.<deleted_column> IS NOT TRUE" for soft deletes: the rows to merge. */
+static void live_rows(PGconn *conn, const struct table_plan *plan, struct abuf *sql)
+{
+    if (plan->cfg->deletes != CFG_DELETES_SOFT)
+        return;
+    abuf_puts(sql, " WHERE s.");
+    pgconn_quote_ident(conn, plan->cfg->deleted_column, sql);
+    abuf_puts(sql, " IS NOT TRUE");
+}
+
 static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *version,
                          const char *staging, long long *merged, struct anon_error *err)
 {
@@ -360,20 +382,10 @@ static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *vers
 
     abuf_init(&sql, 1 << 20);
     abuf_init(&cols, 1 << 20);
-    for (size_t i = 0; i < plan->n_columns; i++) {
-        if (i > 0)
-            abuf_puts(&cols, ", ");
-        pgconn_quote_ident(conn, plan->columns[i].source->name, &cols);
-    }
-    if (plan->key_digest)
-        abuf_puts(&cols, ", " PLAN_KEY_DIGEST_COLUMN);
+    column_list(conn, plan, &cols);
     abuf_printf(&sql, "INSERT INTO %s AS v (%s) SELECT %s FROM %s s", version, abuf_cstr(&cols),
                 abuf_cstr(&cols), staging);
-    if (plan->cfg->deletes == CFG_DELETES_SOFT) {
-        abuf_puts(&sql, " WHERE s.");
-        pgconn_quote_ident(conn, plan->cfg->deleted_column, &sql);
-        abuf_puts(&sql, " IS NOT TRUE");
-    }
+    live_rows(conn, plan, &sql);
     /* No ORDER BY: the piece holds its rows in the order the source read them, the order
      * of the source's pages (tablecopy.h, physical_order), which is the order a full
      * refresh wrote the published table in: the merge visits its pages in order. */
@@ -428,6 +440,89 @@ static bool merge_key_scan(PGconn *conn, struct publish_table *t, const char *ve
     return n >= 0;
 }
 
+/*
+ * Rows of a piece that met a published row of another source key with the same published
+ * key (merge_upsert left them). Not a collision yet: that row may leave in this very run
+ * (soft-deleted or out of `where:` in a later piece, deleted from the source: key_scan),
+ * and then a full refresh of the snapshot would publish these rows. They wait in the
+ * table's pending table; merge_pending inserts them once every removal is done.
+ */
+static bool hold_unmerged(PGconn *conn, struct publish_table *t, const char *version,
+                          const char *staging, uint64_t expected, struct anon_error *err)
+{
+    struct abuf sql, pending, cols;
+    long long n;
+
+    if (!t->pending_name[0]) { /* a run that did not name one: a collision at once */
+        keycheck_collisions(t->plan, expected, err);
+        t->duplicate_keys = true;
+        return false;
+    }
+    if (t->rows_pending == 0 && !target_create_staging(conn, t->plan, t->pending_name, err))
+        return false;
+    abuf_init(&sql, 1 << 20);
+    abuf_init(&pending, 4096);
+    abuf_init(&cols, 1 << 20);
+    target_version_sql(conn, t->pending_name, &pending);
+    column_list(conn, t->plan, &cols);
+    abuf_printf(&sql, "INSERT INTO %s (%s) SELECT %s FROM %s s", abuf_cstr(&pending),
+                abuf_cstr(&cols), abuf_cstr(&cols), staging);
+    live_rows(conn, t->plan, &sql);
+    abuf_printf(&sql, "%s NOT EXISTS (SELECT 1 FROM %s v WHERE ",
+                t->plan->cfg->deletes == CFG_DELETES_SOFT ? " AND" : " WHERE", version);
+    source_key_match(conn, t->plan, "v", "s", &sql);
+    abuf_puts(&sql, ")");
+    n = abuf_failed(&sql) || abuf_failed(&pending) || abuf_failed(&cols)
+            ? -1
+            : exec_count(conn, abuf_cstr(&sql), err);
+    abuf_free(&sql);
+    abuf_free(&pending);
+    abuf_free(&cols);
+    if (n < 0)
+        return false;
+    t->rows_pending += (uint64_t)n;
+    if ((uint64_t)n != expected) { /* cannot happen: say it as the collision it was */
+        keycheck_collisions(t->plan, expected, err);
+        t->duplicate_keys = true;
+        return false;
+    }
+    return true;
+}
+
+/* The held rows, after every removal of the run: a row whose published key is still
+ * taken by another source key is a collision (exit 6), as in a full refresh. */
+static bool merge_pending(PGconn *conn, struct publish_table *t, const char *version,
+                          struct anon_error *err)
+{
+    struct abuf sql, pending, cols;
+    long long n;
+
+    if (t->rows_pending == 0)
+        return true;
+    abuf_init(&sql, 1 << 20);
+    abuf_init(&pending, 4096);
+    abuf_init(&cols, 1 << 20);
+    target_version_sql(conn, t->pending_name, &pending);
+    column_list(conn, t->plan, &cols);
+    abuf_printf(&sql, "INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT DO NOTHING", version,
+                abuf_cstr(&cols), abuf_cstr(&cols), abuf_cstr(&pending));
+    n = abuf_failed(&sql) || abuf_failed(&pending) || abuf_failed(&cols)
+            ? -1
+            : exec_count(conn, abuf_cstr(&sql), err);
+    abuf_free(&sql);
+    abuf_free(&pending);
+    abuf_free(&cols);
+    if (n < 0)
+        return false;
+    if ((uint64_t)n < t->rows_pending) {
+        keycheck_collisions(t->plan, t->rows_pending - (uint64_t)n, err);
+        t->duplicate_keys = true;
+        return false;
+    }
+    /* created in this transaction: dropped with it */
+    return target_drop_version(conn, t->pending_name, err);
+}
+
 bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *chunk,
                          struct anon_error *err)
 {
@@ -461,11 +556,9 @@ bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *chun
     if (ok && t->plan->cfg->deletes == CFG_DELETES_SOFT)
         ok = merge_soft_deletes(conn, t, abuf_cstr(&version), abuf_cstr(&staging), err);
     ok = ok && merge_upsert(conn, t, abuf_cstr(&version), abuf_cstr(&staging), &merged, err);
-    if (ok && t->plan->key_digest && (uint64_t)merged < mergeable) {
-        keycheck_collisions(t->plan, mergeable - (uint64_t)merged, err);
-        t->duplicate_keys = true;
-        ok = false;
-    }
+    if (ok && t->plan->key_digest && (uint64_t)merged < mergeable)
+        ok = hold_unmerged(conn, t, abuf_cstr(&version), abuf_cstr(&staging),
+                           mergeable - (uint64_t)merged, err);
     /* Dropped inside the transaction: a rollback keeps it, and the run's cleanup or the
      * next run's drops it then. */
     ok = ok && target_drop_version(conn, chunk, err);
@@ -492,7 +585,7 @@ static bool merge_gone(PGconn *conn, struct publish_table *t, const char *versio
 }
 
 /* After every piece is merged: rows now failing `where:`, then key_scan deletes, once
- * all source keys are in. */
+ * all source keys are in, then the rows held for a removal (merge_pending). */
 static bool merge_finish(PGconn *conn, struct publish_table *t, struct anon_error *err)
 {
     struct abuf version, keys, gone;
@@ -509,6 +602,7 @@ static bool merge_finish(PGconn *conn, struct publish_table *t, struct anon_erro
         ok = merge_gone(conn, t, abuf_cstr(&version), abuf_cstr(&gone), err);
     if (ok && t->keys_name[0])
         ok = merge_key_scan(conn, t, abuf_cstr(&version), abuf_cstr(&keys), err);
+    ok = ok && merge_pending(conn, t, abuf_cstr(&version), err);
     abuf_free(&version);
     abuf_free(&keys);
     abuf_free(&gone);
@@ -749,8 +843,10 @@ bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *e
         return false;
     }
     ok = req->begun || publish_begin(conn, req, err);
-    for (size_t i = 0; ok && i < req->n_tables; i++)
+    for (size_t i = 0; ok && i < req->n_tables; i++) {
         ok = publish_one(conn, req, &req->tables[i], &old[PUBLISH_OLD_SLOTS * i], err);
+        req->policy_violated = req->policy_violated || req->tables[i].duplicate_keys;
+    }
     ok = ok && unpublish_unconfigured(conn, req, &gone, &n_gone, err) &&
          grants_sync_schema(conn, req->schema, req->grant_select_to, req->n_grant_select_to, err);
     ok = ok && finish_run(conn, req->run_id, err) &&

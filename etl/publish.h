@@ -38,8 +38,12 @@ struct publish_table {
      * publish writes this new version from it (kanon_apply.h); "" otherwise. */
     char published_name[TARGET_NAME_MAX];
     unsigned n_chunks; /* MERGE: pieces of changed rows created ("…@r<run>+1" to "+n") */
-    char keys_name[TARGET_NAME_MAX];           /* key_scan deletes: every source key, or "" */
-    char gone_name[TARGET_NAME_MAX];           /* merges with where: keys of rows now failing it */
+    char keys_name[TARGET_NAME_MAX]; /* key_scan deletes: every source key, or "" */
+    char gone_name[TARGET_NAME_MAX]; /* merges with where: keys of rows now failing it */
+    /* Merges with a key digest: changed rows that met a published row of another source
+     * key, held until every removal of the run is done (publish.c, hold_unmerged). */
+    char pending_name[TARGET_NAME_MAX];
+    uint64_t rows_pending;                     /* rows held there (created with the first) */
     char high_water_mark[128];                 /* incremental tables: stored with the data */
     char watermark_marks[INCREMENT_MARKS_MAX]; /* integer watermarks: marks for later runs */
     struct tablecopy_stats stats;
@@ -69,8 +73,9 @@ struct publish_request {
     const char *key_fingerprint;
     struct publish_table *tables;
     size_t n_tables;
-    bool policy_violated; /* out: k-anonymity with on_violation: fail (nothing published) */
-    bool begun;           /* publish_begin opened the transaction */
+    /* out: k-anonymity with on_violation: fail, or colliding keys (nothing published) */
+    bool policy_violated;
+    bool begun;                     /* publish_begin opened the transaction */
     const struct cfg_db *target_db; /* for the writer of k-anonymous versions */
     PGconn *writer;                 /* opened when a table needs it, closed by publish_all */
     int statistics_target;          /* target.statistics_target, for versions built here */

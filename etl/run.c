@@ -432,6 +432,8 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
         return split_task(r, task, tasks, n_tasks, jobs_of(r));
     }
     t->kind = PUBLISH_MERGE;
+    if (plan->key_digest)
+        target_run_table_name(plan, r->run_id, "-pending", t->pending_name);
     /* merged into the published version, or with k-anonymity into its base */
     snprintf(t->version_name, sizeof(t->version_name), "%s",
              st.base_table[0] ? st.base_table : st.version_table);
@@ -670,6 +672,8 @@ static void abandon(struct run *r, int code)
             (void)target_drop_version(r->target, t->keys_name, &ignored);
         if (t->gone_name[0])
             (void)target_drop_version(r->target, t->gone_name, &ignored);
+        if (t->pending_name[0])
+            (void)target_drop_version(r->target, t->pending_name, &ignored);
     }
     target_run_failed(r->target, r->run_id, code, r->err.msg);
     if (r->audit && r->run_id > 0 && !audit_record(r->target, r->run_id, r->audit, &ignored))
