@@ -48,7 +48,8 @@ static const char columns_sql[] =
     "       t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR t.typtype = 'e' OR "
     "       t.typsend::pg_catalog.text ~ '(^|[.])citextsend$' OR "
     "       (t.typtype = 'd' AND (bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR "
-    "                             bt.typtype = 'e')) "
+    "                             bt.typtype = 'e')), "
+    "       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnum "
     "FROM pg_catalog.pg_attribute a "
     "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype "
@@ -66,6 +67,7 @@ void catalog_free(struct catalog_table *t)
         free(t->columns[i].name);
         free(t->columns[i].type);
         free(t->columns[i].wire_type);
+        free(t->columns[i].declared_type);
     }
     free(t->columns);
     free(t->schema);
@@ -106,10 +108,13 @@ static bool read_columns(PGconn *conn, const char *oid, struct catalog_table *t,
         c->pk_position = (int)strtol(PQgetvalue(res, i, 4), NULL, 10);
         c->wire_type = PQgetisnull(res, i, 5) ? NULL : strdup(PQgetvalue(res, i, 5));
         c->wire_exact = PQgetvalue(res, i, 6)[0] == 't';
+        c->declared_type = strdup(PQgetvalue(res, i, 7));
+        c->attnum = (int)strtol(PQgetvalue(res, i, 8), NULL, 10);
         if (c->pk_position > 0)
             t->n_pk++;
         t->n_columns++;
-        if (!c->name || !c->type || (!PQgetisnull(res, i, 5) && !c->wire_type)) {
+        if (!c->name || !c->type || !c->declared_type ||
+            (!PQgetisnull(res, i, 5) && !c->wire_type)) {
             PQclear(res);
             anon_error_set(err, "out of memory");
             return false;

@@ -21,6 +21,11 @@ struct catalog_column {
      * none is known (composites, extension types): see catalog.c. */
     char *wire_type;
     bool wire_exact; /* that binary form is valid binary input for `type` as it is */
+    /* The column as the source declares it (format_type, domains and enums by name) and
+     * its number: a column dropped and added again, or retyped, is a changed column even
+     * when `type` reads the same (increment.h, source layout). */
+    char *declared_type;
+    int attnum;
 };
 
 struct catalog_table {

@@ -1,6 +1,7 @@
 /* increment.c: incremental windows and reload decisions (see increment.h). */
 #include "etl/increment.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +122,7 @@ static bool compare_layout(PGconn *target, const struct table_plan *plan, struct
     const char *params[1] = {st->base_table[0] ? st->base_table : st->version_table};
     PGresult *res = pgconn_query(
         target,
-        "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
+        "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull "
         "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
         "WHERE c.relnamespace = '" TARGET_DATA_SCHEMA "'::pg_catalog.regnamespace "
         "  AND c.relname = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
@@ -144,6 +145,9 @@ static bool compare_layout(PGconn *target, const struct table_plan *plan, struct
             snprintf(st->layout_change, sizeof(st->layout_change),
                      "column %s changed type (published as %s, now %s)", c->source->name,
                      PQgetvalue(res, r, 1), c->output.type);
+        else if (PQgetvalue(res, r, 2)[0] == 't' && !c->target_not_null)
+            snprintf(st->layout_change, sizeof(st->layout_change),
+                     "column %s can be NULL now (published NOT NULL)", c->source->name);
     }
     for (int r = 0; r < n; r++)
         digest = digest || strcmp(PQgetvalue(res, r, 0), PLAN_KEY_DIGEST_COLUMN) == 0;
@@ -160,6 +164,67 @@ static bool compare_layout(PGconn *target, const struct table_plan *plan, struct
     return true;
 }
 
+char *increment_source_layout(const struct table_plan *plan)
+{
+    json_t *list = json_array();
+    char *text;
+
+    for (size_t i = 0; list && i < plan->n_columns; i++) {
+        const struct catalog_column *c = plan->columns[i].source;
+        json_array_append_new(list, json_pack("[sis]", c->name, c->attnum,
+                                              c->declared_type ? c->declared_type : c->type));
+    }
+    text = list ? json_dumps(list, JSON_COMPACT) : NULL;
+    json_decref(list);
+    return text;
+}
+
+/*
+ * The source's columns against those recorded when the version was published: a rule's
+ * output type does not show every change of its input (a hash of a numeric(10,1) and of
+ * a numeric(10,3) are both text, but of "1.5" and "1.500"), and a column dropped and
+ * added again has new values (all NULL, or its default) with no row's watermark moved.
+ * Either way the published rows are not what the rules make of the source any more.
+ */
+static void compare_source(const struct table_plan *plan, const char *recorded,
+                           struct table_state *st)
+{
+    json_t *old = recorded ? json_loads(recorded, 0, NULL) : NULL;
+
+    if (!json_is_array(old)) {
+        snprintf(st->layout_change, sizeof(st->layout_change),
+                 "the published version does not record the source's column types "
+                 "(published by an earlier anonetl)");
+        json_decref(old);
+        return;
+    }
+    for (size_t i = 0; i < plan->n_columns && !st->layout_change[0]; i++) {
+        const struct catalog_column *c = plan->columns[i].source;
+        const char *type = c->declared_type ? c->declared_type : c->type;
+        const char *name = NULL, *was = "";
+        json_int_t attnum = 0;
+        size_t k;
+        json_t *item;
+        json_array_foreach(old, k, item)
+        {
+            if (json_unpack(item, "[sIs]", &name, &attnum, &was) == 0 && strcmp(name, c->name) == 0)
+                break;
+            name = NULL;
+        }
+        if (!name)
+            snprintf(st->layout_change, sizeof(st->layout_change), "column %s is new in the source",
+                     c->name);
+        else if (attnum != c->attnum)
+            snprintf(st->layout_change, sizeof(st->layout_change),
+                     "column %s was dropped and added again in the source: its values are new",
+                     c->name);
+        else if (strcmp(was, type) != 0)
+            snprintf(st->layout_change, sizeof(st->layout_change),
+                     "column %s changed type in the source (was %s, now %s)", c->name, was, type);
+    }
+    json_decref(old);
+}
+
 bool increment_read_state(PGconn *target, const char *schema, const struct table_plan *plan,
                           struct table_state *st, struct anon_error *err)
 {
@@ -171,9 +236,10 @@ bool increment_read_state(PGconn *target, const char *schema, const struct table
         "       EXISTS (SELECT 1 FROM pg_catalog.pg_class c "
         "               WHERE c.relnamespace = '" TARGET_DATA_SCHEMA "'::pg_catalog.regnamespace "
         "                 AND c.relname = COALESCE(p.base_table, p.version_table)), "
-        "       COALESCE(p.base_table, '') "
+        "       COALESCE(p.base_table, ''), p.source_layout "
         "FROM anonetl.published p WHERE p.target_schema = $1 AND p.table_name = $2",
         2, params, PGRES_TUPLES_OK, err);
+    bool ok;
 
     memset(st, 0, sizeof(*st));
     if (!res)
@@ -188,8 +254,11 @@ bool increment_read_state(PGconn *target, const char *schema, const struct table
         st->version_exists = PQgetvalue(res, 0, 5)[0] == 't';
         snprintf(st->base_table, sizeof(st->base_table), "%s", PQgetvalue(res, 0, 6));
     }
+    ok = !st->version_exists || compare_layout(target, plan, st, err);
+    if (ok && st->version_exists && !st->layout_change[0])
+        compare_source(plan, PQgetisnull(res, 0, 7) ? NULL : PQgetvalue(res, 0, 7), st);
     PQclear(res);
-    return !st->version_exists || compare_layout(target, plan, st, err);
+    return ok;
 }
 
 const char *increment_reload_reason(const struct table_plan *plan, const struct table_state *st,

@@ -54,10 +54,16 @@ struct table_state {
     char key_fingerprint[17];
     char high_water_mark[128];       /* "" = none */
     char marks[INCREMENT_MARKS_MAX]; /* integer watermarks: earlier runs' (time, max) marks */
-    /* The published version's columns differ from what the rules produce now (a source
-     * column changed type, ...): why, or "" when they match. */
+    /* The published version's columns differ from what the rules produce now, or the
+     * source's columns from those it was published from (a column retyped, dropped and
+     * added again, NOT NULL dropped, ...): why, or "" when they match. */
     char layout_change[256];
 };
+
+/* The source's columns as the published version records them (anonetl.published
+ * source_layout): JSON [[name, attnum, declared type], ...]; malloc'd, NULL when out of
+ * memory. A run whose source differs reloads the table (increment_reload_reason). */
+char *increment_source_layout(const struct table_plan *plan);
 
 /* The state of a table (and its version's column types, to catch layout changes). */
 bool increment_read_state(PGconn *target, const char *schema, const struct table_plan *plan,

@@ -246,20 +246,28 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
     p[8] = marks;
     p[9] = base;
     {
-        PGresult *res = pgconn_query(
+        char *layout = increment_source_layout(t->plan);
+        PGresult *res;
+        if (!layout) {
+            anon_error_set(err, "out of memory");
+            return false;
+        }
+        p[10] = layout;
+        res = pgconn_query(
             conn,
             "INSERT INTO anonetl.published AS p (target_schema, table_name, source_table, "
             "version_table, run_id, table_fingerprint, key_fingerprint, high_water_mark, "
-            "watermark_marks, base_table) "
-            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10) "
+            "watermark_marks, base_table, source_layout) "
+            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10, $11) "
             "ON CONFLICT (target_schema, table_name) DO UPDATE SET "
             "source_table = EXCLUDED.source_table, version_table = EXCLUDED.version_table, "
             "run_id = EXCLUDED.run_id, table_fingerprint = EXCLUDED.table_fingerprint, "
             "key_fingerprint = EXCLUDED.key_fingerprint, "
             "high_water_mark = EXCLUDED.high_water_mark, "
             "watermark_marks = EXCLUDED.watermark_marks, base_table = EXCLUDED.base_table, "
-            "published_at = now()",
-            10, p, PGRES_COMMAND_OK, err);
+            "source_layout = EXCLUDED.source_layout, published_at = now()",
+            11, p, PGRES_COMMAND_OK, err);
+        free(layout);
         if (!res)
             return false;
         PQclear(res);

@@ -100,5 +100,8 @@ ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS watermark_marks text;
 -- incremental tables with k-anonymity: the table changes are merged into, every row as
 -- the rules made it; each publish writes version_table from it (etl/kanon_apply.h)
 ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS base_table text;
+-- the source's columns the version was published from, JSON [[name, attnum, type], ...]:
+-- an incremental table whose source columns changed is reloaded (etl/increment.h)
+ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS source_layout text;
 -- Where the config came from: its path, or "s3://bucket/key version_id=... etag=...".
 ALTER TABLE anonetl.runs ADD COLUMN IF NOT EXISTS config_source text;

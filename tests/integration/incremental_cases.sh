@@ -56,15 +56,16 @@ logged() { grep -q "$2" "$work/$1.log"; }
 
 # --- 11.5: a source column changes type between incremental runs ------------------------
 S >/dev/null <<'SQL'
-CREATE TABLE typed (id bigint PRIMARY KEY, amount int, code varchar(5), updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
-INSERT INTO typed (id, amount, code) SELECT g, g, 'c' || g FROM generate_series(1, 20) g;
+CREATE TABLE typed (id bigint PRIMARY KEY, amount int, code varchar(5), updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                    price numeric(10,1), note text, tag text NOT NULL DEFAULT 't');
+INSERT INTO typed (id, amount, code, price, note) SELECT g, g, 'c' || g, g + 0.5, 'n' || g FROM generate_series(1, 20) g;
 SQL
 typed='  - name: public.typed
     mode: incremental
     key: [id]
     watermark: updated_at
     watermark_lag: 0s
-    columns: { id: keep, amount: keep, code: keep, updated_at: keep }'
+    columns: { id: keep, amount: keep, code: keep, updated_at: keep, price: { hash: {} }, note: keep, tag: keep }'
 config typed typed incremental "$typed"
 config ref_typed ref_typed full "$typed"
 run typed; expect_eq "types: first run exits 0" 0 $?
@@ -84,6 +85,30 @@ run typed; expect_eq "unchanged types: run exits 0" 0 $?
 logged typed '"event":"incremental"'
 check "unchanged types: the next run merges again" test $? -eq 0
 same_as_full typed typed "after the reloads, merges equal a full refresh"
+# Changes the published column types do not show: the hash of a numeric(10,1) and of a
+# numeric(10,3) are both text, but of "1.5" and of "1.500"; a column dropped and added
+# again has new values (NULL) in rows whose watermark did not move; a column that may be
+# NULL now would not fit the published NOT NULL.
+S -c "ALTER TABLE typed ALTER price TYPE numeric(10,3); UPDATE typed SET updated_at = clock_timestamp() WHERE id = 1" >/dev/null
+run typed; expect_eq "11.5: numeric(10,1) -> numeric(10,3) under hash: exit 0" 0 $?
+logged typed '"event":"full_reload".*column price changed type in the source (was numeric(10,1), now numeric(10,3))'
+check "11.5: a retyped column under a rule whose output type stays: reloaded, said why" test $? -eq 0
+same_as_full typed typed "11.5: ... every row hashed from the new type, as a full refresh"
+S -c "ALTER TABLE typed DROP COLUMN note; ALTER TABLE typed ADD COLUMN note text; UPDATE typed SET updated_at = clock_timestamp() WHERE id = 1" >/dev/null
+run typed; expect_eq "11.5: a column dropped and added again: exit 0" 0 $?
+logged typed 'column note was dropped and added again in the source'
+check "11.5: a column dropped and added again: reloaded, said why" test $? -eq 0
+same_as_full typed typed "11.5: ... no old value of the dropped column stays published"
+S -c "ALTER TABLE typed ALTER tag DROP NOT NULL; UPDATE typed SET tag = NULL, updated_at = clock_timestamp() WHERE id = 2" >/dev/null
+run typed; expect_eq "11.5: NOT NULL dropped in the source, a NULL written: exit 0" 0 $?
+logged typed 'column tag can be NULL now (published NOT NULL)'
+check "11.5: NOT NULL dropped: reloaded, said why" test $? -eq 0
+same_as_full typed typed "11.5: ... the NULL published"
+T -c "UPDATE anonetl.published SET source_layout = NULL WHERE target_schema = 'typed'" >/dev/null
+S -c "UPDATE typed SET updated_at = clock_timestamp() WHERE id = 3" >/dev/null
+run typed; expect_eq "a version published before the source layout was recorded: exit 0" 0 $?
+logged typed 'full reload: the published version does not record the source.s column types'
+check "... reloaded once, said why" test $? -eq 0
 
 # --- 10.3: rows that leave the `where:` filter leave the published table ----------------
 S >/dev/null <<'SQL'
