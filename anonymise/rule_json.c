@@ -373,8 +373,7 @@ static bool json_rule_parse(const struct yopts *opts, void **state, struct anon_
     }
     ok = yopts_only_keys(opts, keys, err) &&
          (inv = parse_word(opts, "on_invalid", invalid_words, "null or fail", err)) >= 0 &&
-         parse_others(opts, s, err) &&
-         yopts_get_sub(opts, "paths", &paths, &has_paths, err);
+         parse_others(opts, s, err) && yopts_get_sub(opts, "paths", &paths, &has_paths, err);
     if (ok && !has_paths) {
         yopts_error(opts, NULL, err, "needs paths: { \"$.a.b\": rule, ... }");
         ok = false;

@@ -184,9 +184,9 @@ static int review_keeps(struct run *r)
             size_t pos = 0;
             const char *place, *why;
             while ((why = pii_next_review(&t->columns[c].rule, &pos, &place)) != NULL)
-                log_info("keep_reviewed", NULL, "%s.%s.%s%s%s kept as is, reviewed: %s",
-                         t->schema, t->name, t->columns[c].name, place ? " json " : "",
-                         place ? place : "", why);
+                log_info("keep_reviewed", NULL, "%s.%s.%s%s%s kept as is, reviewed: %s", t->schema,
+                         t->name, t->columns[c].name, place ? " json " : "", place ? place : "",
+                         why);
         }
     }
     return n > 0 ? EXIT_POLICY : EXIT_OK;

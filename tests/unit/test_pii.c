@@ -261,8 +261,7 @@ static void test_warn_json(void **state)
     assert_true(rule_json_keeps_others(&reviewed));
     assert_string_equal(rule_json_others_reviewed(&reviewed), "ids and flags only");
     assert_null(rule_json_others_reviewed(&open));
-    assert_int_equal(pii_warn_column(NULL, "t", "doc", &reviewed, NULL, 0, &out, &failed, &err),
-                     0);
+    assert_int_equal(pii_warn_column(NULL, "t", "doc", &reviewed, NULL, 0, &out, &failed, &err), 0);
     assert_int_equal(out.len, 0);
     abuf_free(&out);
     rule_free(&open);
