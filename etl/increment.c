@@ -25,27 +25,35 @@ struct watermark {
     bool not_null;
 };
 
+/* The kind of a format_type() text, and a timestamp's fractional digits. */
+static enum wm_kind kind_of_type(const char *type, int *precision)
+{
+    const char *paren;
+
+    if (strncmp(type, "timestamp", 9) == 0) {
+        if (precision && (paren = strchr(type, '(')) != NULL && paren[1] >= '0' && paren[1] <= '6')
+            *precision = paren[1] - '0';
+        return strstr(type, "with time zone") && !strstr(type, "without") ? WM_TIMESTAMPTZ
+                                                                          : WM_TIMESTAMP;
+    }
+    if (strcmp(type, "date") == 0)
+        return WM_DATE;
+    if (strcmp(type, "bigint") == 0 || strcmp(type, "integer") == 0 ||
+        strcmp(type, "smallint") == 0)
+        return WM_INTEGER;
+    return WM_NONE;
+}
+
 static struct watermark watermark_of(const struct table_plan *plan)
 {
     struct watermark w = {.kind = WM_NONE, .type = "", .precision = 6};
-    const char *paren;
     size_t i;
 
     if (!plan->cfg->watermark || (i = plan_column_index(plan, plan->cfg->watermark)) == (size_t)-1)
         return w;
     w.type = plan->columns[i].source->type;
     w.not_null = plan->columns[i].source->not_null;
-    if (strncmp(w.type, "timestamp", 9) == 0) {
-        w.kind = strstr(w.type, "with time zone") && !strstr(w.type, "without") ? WM_TIMESTAMPTZ
-                                                                                : WM_TIMESTAMP;
-        if ((paren = strchr(w.type, '(')) != NULL && paren[1] >= '0' && paren[1] <= '6')
-            w.precision = paren[1] - '0';
-    } else if (strcmp(w.type, "date") == 0) {
-        w.kind = WM_DATE;
-    } else if (strcmp(w.type, "bigint") == 0 || strcmp(w.type, "integer") == 0 ||
-               strcmp(w.type, "smallint") == 0) {
-        w.kind = WM_INTEGER;
-    }
+    w.kind = kind_of_type(w.type, &w.precision);
     return w;
 }
 
@@ -287,53 +295,126 @@ const char *increment_reload_reason(const struct table_plan *plan, const struct 
 }
 
 /* "1 hour 3 milliseconds"-free: the lag as an interval literal parameter. */
-static void lag_text(const struct table_plan *plan, char *out, size_t len)
+static void lag_text(long lag_ms, char *out, size_t len)
 {
-    snprintf(out, len, "%ld milliseconds", cfg_watermark_lag_ms(plan->cfg));
+    snprintf(out, len, "%ld milliseconds", lag_ms);
 }
 
-/* Oldest writer's transaction start (or "") of the relations, and whether any writer's
- * start is unknown. Returns the number of writing sessions. */
-static int writers_of(const struct source_snapshot *snap, const unsigned long long *rel, size_t n,
-                      char *oldest, size_t oldest_len, bool *unknown)
-{
-    int sessions = 0;
+/*
+ * The relations whose writers can change what a table shows: the table, its partitions
+ * and inheritance children (a write into a partition need not lock its parent), for a
+ * view the relations it reads (recursively); and the sequences that fill the watermark
+ * column: its serial or identity sequence and those its default calls (nextval() locks
+ * the sequence until the transaction ends, before any row is written). $1 the table
+ * (quoted, qualified), $2 the watermark column.
+ */
+#define FAMILY_SQL                                                                                 \
+    "WITH RECURSIVE fam(oid) AS ("                                                                 \
+    "  SELECT $1::pg_catalog.regclass::pg_catalog.oid UNION "                                      \
+    "  SELECT e.child FROM fam JOIN ("                                                             \
+    "    SELECT i.inhparent AS parent, i.inhrelid AS child FROM pg_catalog.pg_inherits i "         \
+    "    UNION ALL "                                                                               \
+    "    SELECT w.ev_class, d.refobjid FROM pg_catalog.pg_rewrite w "                              \
+    "    JOIN pg_catalog.pg_depend d "                                                             \
+    "      ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid "       \
+    "     AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "                          \
+    "     AND d.refobjid <> w.ev_class) e ON e.parent = fam.oid), "                                \
+    "col AS (SELECT a.attrelid, a.attnum FROM fam JOIN pg_catalog.pg_attribute a "                 \
+    "  ON a.attrelid = fam.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped), "      \
+    "seqs(oid) AS (SELECT s.oid FROM pg_catalog.pg_class s WHERE s.relkind = 'S' AND s.oid IN ("   \
+    "  SELECT d.objid FROM col JOIN pg_catalog.pg_depend d "                                       \
+    "    ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "                               \
+    "   AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "                            \
+    "   AND d.refobjid = col.attrelid AND d.refobjsubid = col.attnum "                             \
+    "   AND d.deptype IN ('a', 'i') "                                                              \
+    "  UNION ALL "                                                                                 \
+    "  SELECT d.refobjid FROM col JOIN pg_catalog.pg_attrdef ad "                                  \
+    "    ON ad.adrelid = col.attrelid AND ad.adnum = col.attnum "                                  \
+    "  JOIN pg_catalog.pg_depend d "                                                               \
+    "    ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid = ad.oid "        \
+    "   AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass)) "
 
-    oldest[0] = '\0';
-    *unknown = false;
-    for (size_t i = 0; i < n; i++) {
-        const struct source_writers *w = rel[i] ? source_snapshot_writers(snap, rel[i]) : NULL;
-        if (!w)
-            continue;
-        sessions += w->sessions;
-        *unknown = *unknown || !w->start_known;
-        /* Both are timestamptz text of the same session (ISO, UTC): text order is time
-         * order. */
-        if (w->oldest_start[0] && (!oldest[0] || strcmp(w->oldest_start, oldest) < 0))
-            snprintf(oldest, oldest_len, "%s", w->oldest_start);
-    }
-    return sessions;
-}
+static const char family_sql[] =
+    FAMILY_SQL "SELECT pg_catalog.string_agg(x.oid::pg_catalog.text, ',') "
+               "FROM (SELECT fam.oid FROM fam UNION SELECT seqs.oid FROM seqs) x";
 
-static bool table_oid(PGconn *conn, const struct table_plan *plan, unsigned long long *oid,
-                      struct anon_error *err)
+/* A one-row query with the table (quoted, qualified) and watermark as $1, $2. */
+static PGresult *watermark_query(PGconn *conn, const struct table_plan *plan, const char *sql,
+                                 struct anon_error *err)
 {
     struct abuf name;
-    const char *params[1];
+    const char *params[2];
     PGresult *res;
 
     abuf_init(&name, 4096);
     quote_table(conn, plan->cfg, &name);
     params[0] = abuf_cstr(&name);
-    res = abuf_failed(&name) ? NULL
-                             : pgconn_query(conn, "SELECT $1::pg_catalog.regclass::pg_catalog.oid",
-                                            1, params, PGRES_TUPLES_OK, err);
+    params[1] = plan->cfg->watermark;
+    res = abuf_failed(&name) ? NULL : pgconn_query(conn, sql, 2, params, PGRES_TUPLES_OK, err);
     abuf_free(&name);
+    return res;
+}
+
+/* The transactions that held a write lock on one of the table's relations before the
+ * snapshot (sourcesnap.h), one entry each. */
+struct holders {
+    const struct source_writer **w;
+    size_t n;
+    bool unknown_start; /* some holder's start is not visible to the source role */
+    bool prepared;      /* some holder is a prepared transaction */
+    const char *oldest; /* the oldest known start, "" when none is known */
+};
+
+static bool holders_of(const struct source_snapshot *snap, PGconn *src,
+                       const struct table_plan *plan, struct holders *h, struct anon_error *err)
+{
+    size_t n_all, n_rel = 0;
+    const struct source_writer *all = source_snapshot_writers(snap, &n_all);
+    long long oldest_us = 0;
+    unsigned long long *rel;
+    PGresult *res = watermark_query(src, plan, family_sql, err);
+    const char *p;
+
+    memset(h, 0, sizeof(*h));
+    h->oldest = "";
     if (!res)
         return false;
-    *oid = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    p = PQgetvalue(res, 0, 0);
+    rel = calloc(strlen(p) / 2 + 2, sizeof(*rel));
+    h->w = calloc(n_all + 1, sizeof(*h->w));
+    if (!rel || !h->w) {
+        free(rel);
+        PQclear(res);
+        anon_error_set(err, "out of memory");
+        return false;
+    }
+    for (char *end; *p; p = *end ? end + 1 : end)
+        rel[n_rel++] = strtoull(p, &end, 10);
     PQclear(res);
+    for (size_t i = 0; i < n_all; i++) {
+        bool watched = false, listed = false;
+        for (size_t r = 0; r < n_rel && !watched; r++)
+            watched = all[i].relation == rel[r];
+        for (size_t k = 0; k < h->n && watched && !listed; k++)
+            listed = strcmp(h->w[k]->vxid, all[i].vxid) == 0;
+        if (!watched || listed)
+            continue;
+        h->w[h->n++] = &all[i];
+        h->unknown_start = h->unknown_start || !all[i].start_us;
+        h->prepared = h->prepared || !all[i].live;
+        if (all[i].start_us && (!oldest_us || all[i].start_us < oldest_us)) {
+            oldest_us = all[i].start_us;
+            h->oldest = all[i].start;
+        }
+    }
+    free(rel);
     return true;
+}
+
+static void holders_free(struct holders *h)
+{
+    free(h->w);
+    h->w = NULL;
 }
 
 /*
@@ -362,7 +443,7 @@ static bool time_upper(PGconn *src, const struct table_plan *plan, struct waterm
     struct abuf sql;
     PGresult *res;
 
-    lag_text(plan, lag, sizeof(lag));
+    lag_text(cfg_watermark_lag_ms(plan->cfg), lag, sizeof(lag));
     for (int i = w.precision; i < 6; i++)
         unit *= 10;
     abuf_init(&sql, 1 << 16);
@@ -396,108 +477,335 @@ static bool time_upper(PGconn *src, const struct table_plan *plan, struct waterm
     return true;
 }
 
-/* Marks "S=M;S=M": at source time S, M was the largest watermark value committed. */
-static void choose_mark(const char *marks, const char *before, const char *fallback, char *upper,
-                        size_t len)
-{
-    const char *p = marks;
+/*
+ * Integer watermarks (ids from a sequence), in three reads on the source, in this order:
+ *
+ *   t1  the premark (increment_read_premarks): M, the largest id committed, read in
+ *       autocommit, and T, the source's clock_timestamp() after it;
+ *   t1' the transactions holding a write lock on the table or its sequence (sourcesnap.c);
+ *   t2  the run's snapshot.
+ *
+ * An id x <= M was taken before the transaction that took M committed (ids increase:
+ * CACHE 1, checked), so before t1. If the snapshot does not show x's row, x's transaction
+ * was still open at t2, so it was open at t1' holding the lock nextval() (or its insert)
+ * took (locks are released only after a transaction leaves the snapshots' list of running
+ * transactions): it is a holder. So with no holder, M is an exact bound for the snapshot.
+ * With holders, M is still exact when each of them began after T (its ids are above M);
+ * otherwise an earlier run's premark (T_k, M_k, and the transactions V_k that held a
+ * lock then) serves, when each holder began after T_k, or is a live session's transaction
+ * that was not in V_k (one that took an id <= M_k and is still open held a lock at run
+ * k's t1'). That needs no pg_read_all_stats: a holder whose start is hidden is judged by
+ * the V_k test alone. A prepared transaction's vxid changed at PREPARE: only its start
+ * could clear it, and it is not known, so the bound stays where it was until it ends.
+ * The previous bound is always exact (a row a snapshot shows, a later one shows) and the
+ * bound never goes below it. The ids between the bound and the newest read are read
+ * again by the next run (the merge makes that harmless).
+ *
+ * On a standby, pg_locks shows none of the primary's transactions: a premark serves only
+ * once it is watermark_lag old (default CFG_DEFAULT_WATERMARK_LAG_MS there). On a primary,
+ * watermark_lag is 0 unless set; set, a premark serves once it is that old as well: it
+ * also covers ids an application takes in one transaction and inserts in a later one,
+ * within the lag (which no lock shows). A first run has no mark that old: it takes the
+ * exact bound (a standby's, none: runs reload until a mark is old enough).
+ *
+ * The premise: ids increase in the order they are taken, and each is taken while its
+ * transaction holds a lock that is watched: nextval() of the column's sequence (serial,
+ * identity, OWNED BY, or the column default's: FAMILY_SQL) anywhere in the inserting
+ * transaction, or any id the inserting statement itself chooses (it locks the table
+ * before). check --source refuses sequences that break the order and warns when no
+ * sequence is watched.
+ *
+ * Marks are stored "T|M|V;...", T in microseconds of the source's clock, V the vxids
+ * joined by ',' ("*" when there were more than MARK_VXIDS_MAX, or on a standby).
+ */
+#define MARK_VXIDS_MAX 16
+#define INCREMENT_MARKS_KEEP 24
 
-    snprintf(upper, len, "%s", fallback);
-    while (p && *p) {
-        const char *eq = strchr(p, '='), *end = strchr(p, ';');
-        size_t slen = eq ? (size_t)(eq - p) : 0;
-        if (!end)
-            end = p + strlen(p);
-        if (eq && eq < end && strncmp(p, before, slen) < 0 && (size_t)(end - eq - 1) < len)
-            snprintf(upper, len, "%.*s", (int)(end - eq - 1), eq + 1);
-        p = *end ? end + 1 : NULL;
-    }
+struct mark {
+    long long time_us;
+    long long max;
+    const char *vxids; /* within the marks text: up to ';' or its end */
+    size_t vxids_len;
+};
+
+/* One mark from p (up to ';' or the end), false when it is not one (older formats). */
+static bool parse_mark(const char *p, struct mark *m, const char **next)
+{
+    const char *end = strchr(p, ';');
+    char *q;
+
+    if (!end)
+        end = p + strlen(p);
+    *next = *end ? end + 1 : end;
+    m->time_us = strtoll(p, &q, 10);
+    if (q == p || q >= end || *q != '|')
+        return false;
+    p = q + 1;
+    m->max = strtoll(p, &q, 10);
+    if (q == p || q >= end || *q != '|')
+        return false;
+    m->vxids = q + 1;
+    m->vxids_len = (size_t)(end - m->vxids);
+    return true;
 }
 
-/* The marks kept for later runs: the last INCREMENT_MARKS_KEEP, then this run's. */
-#define INCREMENT_MARKS_KEEP 24
-static void add_mark(const char *marks, const char *now, const char *max, char *out, size_t len)
+static bool mark_lists(const struct mark *m, const char *vxid)
 {
-    const char *p = marks;
-    int n = 0;
+    size_t len = strlen(vxid);
 
-    for (const char *q = marks; *q; q++)
-        n += *q == ';';
-    n += marks[0] != '\0';
-    while (n >= INCREMENT_MARKS_KEEP && p) {
-        p = strchr(p, ';');
-        p = p ? p + 1 : NULL;
-        n--;
+    for (const char *p = m->vxids, *end = m->vxids + m->vxids_len; p < end;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        size_t n = comma ? (size_t)(comma - p) : (size_t)(end - p);
+        if (n == len && memcmp(p, vxid, len) == 0)
+            return true;
+        p += n + 1;
     }
+    return false;
+}
+
+/* Can the bound be the mark's id (the reasoning above)? cut: only marks that old. */
+static bool mark_usable(const struct mark *m, const struct holders *h, bool cut, long long cut_us)
+{
+    bool all_listed = m->vxids_len == 1 && m->vxids[0] == '*';
+
+    if (cut && m->time_us > cut_us)
+        return false;
+    for (size_t i = 0; i < h->n; i++) {
+        const struct source_writer *w = h->w[i];
+        if (w->start_us && w->start_us > m->time_us)
+            continue; /* began after the mark: every id it took is above the mark's */
+        if (w->live && !all_listed && !mark_lists(m, w->vxid))
+            continue; /* took no id up to the mark's, or it would have held a lock then */
+        return false;
+    }
+    return true;
+}
+
+/* This run's mark: its premark and the vxids of the holders ("*" when not all kept). */
+static void own_mark(const struct increment_premark *pre, const struct holders *h, bool standby,
+                     char *out, size_t len)
+{
+    size_t used;
+
+    used = (size_t)snprintf(out, len, "%lld|%s|", pre->time_us, pre->max);
+    if (standby || h->n > MARK_VXIDS_MAX) {
+        snprintf(out + used, len - used, "*");
+        return;
+    }
+    for (size_t i = 0; i < h->n && used < len; i++)
+        used += (size_t)snprintf(out + used, len - used, "%s%s", i ? "," : "", h->w[i]->vxid);
+}
+
+/* The marks kept for later runs: the newest earlier ones that fit, then this run's. */
+static void add_mark(const char *marks, const char *own, char *out, size_t len)
+{
+    const char *starts[INCREMENT_MARKS_KEEP], *p = marks, *next;
+    size_t lens[INCREMENT_MARKS_KEEP], n = 0, first = 0, total = strlen(own) + 1;
+    struct mark m;
+
+    for (; *p; p = next) {
+        const char *end = strchr(p, ';');
+        if (!parse_mark(p, &m, &next))
+            continue;                        /* an older format: dropped */
+        if (n == INCREMENT_MARKS_KEEP - 1) { /* keep the newest */
+            memmove(starts, starts + 1, (n - 1) * sizeof(*starts));
+            memmove(lens, lens + 1, (n - 1) * sizeof(*lens));
+            n--;
+        }
+        starts[n] = p;
+        lens[n++] = end ? (size_t)(end - p) : strlen(p);
+    }
+    for (size_t i = 0; i < n; i++)
+        total += lens[i] + 1;
+    while (first < n && total > len)
+        total -= lens[first++] + 1;
     out[0] = '\0';
-    if (p && *p && strlen(p) + strlen(now) + strlen(max) + 3 < len)
-        snprintf(out, len, "%s;", p);
-    if (max[0])
-        snprintf(out + strlen(out), len - strlen(out), "%s=%s", now, max);
-    else if (out[0])
+    if (strlen(own) + 1 > len)
+        return;
+    for (size_t i = first, used = 0; i < n; i++)
+        used += (size_t)snprintf(out + used, len - used, "%.*s;", (int)lens[i], starts[i]);
+    snprintf(out + strlen(out), len - strlen(out), "%s", own);
+    if (!own[0] && out[0])
         out[strlen(out) - 1] = '\0';
 }
 
-/*
- * Integer watermarks (ids from a sequence): every id up to the largest committed one is
- * in the snapshot unless a transaction that took an id is still open. nextval() holds a
- * lock on the sequence until its transaction ends, an insert one on the table: with no
- * other session holding either at the snapshot, the largest id in the snapshot is the
- * bound. Otherwise the bound is the largest id seen by an earlier run at a time before the
- * oldest of those transactions began (or, when the source role cannot see when they
- * began, before now() - lag): ids are taken in increasing order, so every id up to it was
- * taken before that time and its transaction has ended. Each run leaves its own mark.
- */
+static const struct increment_premark *premark_of(const struct increment_clock *clk,
+                                                  const struct table_plan *plan)
+{
+    for (size_t i = 0; clk->premarks && i < clk->cfg->n_tables; i++)
+        if (&clk->cfg->tables[i] == plan->cfg)
+            return clk->premarks[i].read ? &clk->premarks[i] : NULL;
+    return NULL;
+}
+
+/* now() - lag on the source's clock, in microseconds. */
+static bool source_now_us(PGconn *src, long lag_ms, long long *out, struct anon_error *err)
+{
+    char lag[48];
+    const char *params[1] = {lag};
+    PGresult *res;
+
+    lag_text(lag_ms, lag, sizeof(lag));
+    res = pgconn_query(src,
+                       "SELECT (EXTRACT(EPOCH FROM pg_catalog.now() - $1::pg_catalog.interval) "
+                       "* 1000000)::pg_catalog.int8",
+                       1, params, PGRES_TUPLES_OK, err);
+    if (!res)
+        return false;
+    *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return true;
+}
+
+/* Why the bound stops below this run's premark. */
+static void integer_held(const struct holders *h, bool standby, long lag_ms, const char *upper,
+                         char *out, size_t len)
+{
+    const char *from = upper[0] ? upper : "(none: the next run reloads)";
+
+    if (standby)
+        snprintf(out, len,
+                 "the next run starts again after id %s: the source is a standby, whose "
+                 "pg_locks shows none of the primary's transactions; ids are taken as "
+                 "committed only watermark_lag (%ld s) after a run saw them",
+                 from, lag_ms / 1000);
+    else if (h->n == 0)
+        snprintf(out, len,
+                 "the next run starts again after id %s, the largest id an earlier run "
+                 "saw at least watermark_lag (%ld s) before this one",
+                 from, lag_ms / 1000);
+    else
+        snprintf(out, len,
+                 "the next run starts again after id %s: %zu transaction%s writing the table "
+                 "or holding ids of its sequence %s open when the run started (%s%s%s%s)",
+                 from, h->n, h->n == 1 ? "" : "s", h->n == 1 ? "was" : "were",
+                 h->oldest[0] ? "the oldest known began at " : "", h->oldest,
+                 h->unknown_start ? (h->oldest[0] ? "; some starts are not visible to the "
+                                                    "source role"
+                                                  : "their start is not visible to the "
+                                                    "source role")
+                                  : "",
+                 h->prepared ? "; a prepared transaction" : "");
+}
+
 static bool integer_upper(struct increment_clock *clk, const struct table_plan *plan,
                           const struct table_state *st, struct increment_bound *out,
                           struct anon_error *err)
 {
-    PGconn *src = source_snapshot_conn(clk->snapshot);
-    unsigned long long rel[2] = {0, 0};
-    char lag[48], oldest[64];
-    const char *params[3];
-    struct abuf sql, name;
-    PGresult *res;
-    bool unknown;
+    const struct increment_premark *pre = premark_of(clk, plan);
+    bool standby = source_snapshot_standby(clk->snapshot);
+    long lag_ms = plan->cfg->watermark_lag_ms >= 0 ? plan->cfg->watermark_lag_ms
+                  : standby                        ? CFG_DEFAULT_WATERMARK_LAG_MS
+                                                   : 0;
+    bool cut = standby || lag_ms > 0, have = st->high_water_mark[0] != '\0', own_ok = false;
+    long long cut_us = 0, best = have ? strtoll(st->high_water_mark, NULL, 10) : 0;
+    char own[INCREMENT_MARKS_MAX] = "";
+    const char *p = st->marks, *next;
+    struct holders h;
+    struct mark m;
 
-    lag_text(plan, lag, sizeof(lag));
-    abuf_init(&sql, 1 << 16);
-    abuf_init(&name, 4096);
-    quote_table(src, plan->cfg, &name);
-    abuf_puts(&sql, "SELECT $1::pg_catalog.regclass::pg_catalog.oid, "
-                    "pg_catalog.pg_get_serial_sequence($1::pg_catalog.text, $2::pg_catalog.text)"
-                    "::pg_catalog.regclass::pg_catalog.oid, "
-                    "pg_catalog.now()::pg_catalog.text, "
-                    "(pg_catalog.now() - $3::pg_catalog.interval)::pg_catalog.text, "
-                    "pg_catalog.max(");
-    pgconn_quote_ident(src, plan->cfg->watermark, &sql);
-    abuf_printf(&sql, ")::pg_catalog.text FROM %s", abuf_cstr(&name));
-    params[0] = abuf_cstr(&name);
-    params[1] = plan->cfg->watermark;
-    params[2] = lag;
-    res = abuf_failed(&sql) || abuf_failed(&name)
-              ? NULL
-              : pgconn_query(src, abuf_cstr(&sql), 3, params, PGRES_TUPLES_OK, err);
-    abuf_free(&sql);
-    abuf_free(&name);
-    if (!res)
+    if (!holders_of(clk->snapshot, source_snapshot_conn(clk->snapshot), plan, &h, err))
         return false;
-    rel[0] = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-    rel[1] = PQgetisnull(res, 0, 1) ? 0 : strtoull(PQgetvalue(res, 0, 1), NULL, 10);
-    add_mark(st->marks, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 4), out->marks,
-             sizeof(out->marks));
-    if (writers_of(clk->snapshot, rel, 2, oldest, sizeof(oldest), &unknown) == 0) {
-        snprintf(out->upper, sizeof(out->upper), "%s", PQgetvalue(res, 0, 4));
-    } else {
-        const char *before = unknown || !oldest[0] ? PQgetvalue(res, 0, 3) : oldest;
-        choose_mark(st->marks, before, st->high_water_mark, out->upper, sizeof(out->upper));
-        snprintf(out->held, sizeof(out->held),
-                 "the next run starts again at the largest id committed before %s: "
-                 "transactions writing the table or taking ids were open at the snapshot",
-                 before);
+    if (cut && !source_now_us(source_snapshot_conn(clk->snapshot), lag_ms, &cut_us, err)) {
+        holders_free(&h);
+        return false;
+    }
+    for (; *p; p = next)
+        if (parse_mark(p, &m, &next) && mark_usable(&m, &h, cut, cut_us) && (!have || m.max > best))
+            best = m.max, have = true;
+    if (pre && pre->max[0]) {
+        own_mark(pre, &h, standby, own, sizeof(own));
+        if (parse_mark(own, &m, &next) && mark_usable(&m, &h, cut, cut_us)) {
+            own_ok = true;
+            if (!have || m.max > best)
+                best = m.max, have = true;
+        } else if (!have && !standby && mark_usable(&m, &h, false, 0)) {
+            /* A first run (or a reload after one) with a lag has no mark that old yet:
+             * the exact bound, rather than none (every run would reload until one is). */
+            own_ok = true;
+            best = m.max, have = true;
+            snprintf(out->held, sizeof(out->held),
+                     "no earlier mark is watermark_lag (%ld s) old yet: the next run starts "
+                     "again after id %lld, the largest id no transaction in flight holds an "
+                     "id below; the lag applies from the next run",
+                     lag_ms / 1000, best);
+        }
+    }
+    add_mark(st->marks, own, out->marks, sizeof(out->marks));
+    if (have)
+        snprintf(out->upper, sizeof(out->upper), "%lld", best);
+    if (pre && pre->max[0] && !own_ok)
+        integer_held(&h, standby, lag_ms, out->upper, out->held, sizeof(out->held));
+    holders_free(&h);
+    return true;
+}
+
+/* The type of a configured table's watermark column, "" when there is no such column. */
+static const char premark_type_sql[] =
+    "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a "
+    "WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attname = $2 AND a.attnum > 0 "
+    "  AND NOT a.attisdropped";
+
+static void read_premark(PGconn *conn, const struct cfg_table *t, struct increment_premark *pre)
+{
+    struct anon_error err;
+    struct abuf name, sql;
+    const char *params[2];
+    PGresult *res;
+
+    abuf_init(&name, 4096);
+    abuf_init(&sql, 8192);
+    pgconn_quote_ident(conn, t->schema, &name);
+    abuf_putc(&name, '.');
+    pgconn_quote_ident(conn, t->name, &name);
+    params[0] = abuf_cstr(&name);
+    params[1] = t->watermark;
+    res = abuf_failed(&name)
+              ? NULL
+              : pgconn_query(conn, premark_type_sql, 2, params, PGRES_TUPLES_OK, &err);
+    if (res && PQntuples(res) == 1 && kind_of_type(PQgetvalue(res, 0, 0), NULL) == WM_INTEGER) {
+        abuf_puts(&sql, "SELECT pg_catalog.max(");
+        pgconn_quote_ident(conn, t->watermark, &sql);
+        abuf_printf(&sql,
+                    ")::pg_catalog.text, (EXTRACT(EPOCH FROM pg_catalog.clock_timestamp()) * "
+                    "1000000)::pg_catalog.int8 FROM %s",
+                    abuf_cstr(&name));
+        PQclear(res);
+        /* A failure (no such table any more, no privilege) leaves no premark: the bound
+         * then stays at an earlier one, and planning the table says what is wrong. */
+        res = abuf_failed(&sql)
+                  ? NULL
+                  : pgconn_query(conn, abuf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK, &err);
+        if (res) {
+            pre->read = true;
+            snprintf(pre->max, sizeof(pre->max), "%s", PQgetvalue(res, 0, 0));
+            pre->time_us = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        }
     }
     PQclear(res);
+    abuf_free(&name);
+    abuf_free(&sql);
+}
+
+bool increment_read_premarks(struct increment_clock *clk, PGconn *conn, const struct config *cfg,
+                             struct anon_error *err)
+{
+    clk->cfg = cfg;
+    clk->premarks = calloc(cfg->n_tables + 1, sizeof(*clk->premarks));
+    if (!clk->premarks) {
+        anon_error_set(err, "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < cfg->n_tables; i++)
+        if (cfg->tables[i].mode == CFG_MODE_INCREMENTAL && cfg->tables[i].watermark)
+            read_premark(conn, &cfg->tables[i], &clk->premarks[i]);
     return true;
+}
+
+void increment_clock_free(struct increment_clock *clk)
+{
+    free(clk->premarks);
+    clk->premarks = NULL;
 }
 
 bool increment_upper_bound(struct increment_clock *clk, const struct table_plan *plan,
@@ -506,9 +814,8 @@ bool increment_upper_bound(struct increment_clock *clk, const struct table_plan 
 {
     struct watermark w = watermark_of(plan);
     PGconn *src = source_snapshot_conn(clk->snapshot);
-    unsigned long long rel = 0;
-    char oldest[64] = "";
-    bool unknown = false;
+    struct holders h;
+    bool ok;
 
     memset(out, 0, sizeof(*out));
     if (w.kind == WM_INTEGER)
@@ -516,14 +823,23 @@ bool increment_upper_bound(struct increment_clock *clk, const struct table_plan 
     if ((w.kind == WM_TIMESTAMP || w.kind == WM_DATE) && !clk->zone[0] &&
         !pgconn_default_setting(clk->db, "source", "TimeZone", clk->zone, sizeof(clk->zone), err))
         return false;
-    if (!table_oid(src, plan, &rel, err))
+    if (!holders_of(clk->snapshot, src, plan, &h, err))
         return false;
-    if (writers_of(clk->snapshot, &rel, 1, oldest, sizeof(oldest), &unknown) > 0 && oldest[0])
+    if (source_snapshot_standby(clk->snapshot))
+        snprintf(out->held, sizeof(out->held),
+                 "the source is a standby, whose pg_locks shows none of the primary's "
+                 "transactions: only watermark_lag (%ld s) keeps the window below what they "
+                 "may still commit",
+                 cfg_watermark_lag_ms(plan->cfg) / 1000);
+    else if (h.n > 0 && h.oldest[0])
         snprintf(out->held, sizeof(out->held),
                  "the next run starts again before %s, when the oldest transaction writing "
-                 "the table at the snapshot began%s",
-                 oldest, unknown ? " (some writers' start is not visible to the source role)" : "");
-    return time_upper(src, plan, w, oldest, clk->zone, out->upper, sizeof(out->upper), err);
+                 "the table when the run started began%s",
+                 h.oldest,
+                 h.unknown_start ? " (some writers' start is not visible to the source role)" : "");
+    ok = time_upper(src, plan, w, h.oldest, clk->zone, out->upper, sizeof(out->upper), err);
+    holders_free(&h);
+    return ok;
 }
 
 static void append_literal(PGconn *conn, const char *value, struct abuf *out)
@@ -560,48 +876,60 @@ bool increment_window_sql(PGconn *conn, const struct table_plan *plan, const cha
     return !abuf_failed(out);
 }
 
-/* A one-row, one-column query with the table (quoted, qualified) and watermark as $1, $2. */
-static PGresult *watermark_query(PGconn *conn, const struct table_plan *plan, const char *sql,
-                                 struct anon_error *err)
-{
-    struct abuf name;
-    const char *params[2];
-    PGresult *res;
-
-    abuf_init(&name, 4096);
-    quote_table(conn, plan->cfg, &name);
-    params[0] = abuf_cstr(&name);
-    params[1] = plan->cfg->watermark;
-    res = abuf_failed(&name) ? NULL : pgconn_query(conn, sql, 2, params, PGRES_TUPLES_OK, err);
-    abuf_free(&name);
-    return res;
-}
-
-/* The cache size of the sequence that fills the column, 0 when none does. */
-static const char sequence_cache_sql[] =
-    "SELECT COALESCE((SELECT s.seqcache FROM pg_catalog.pg_sequence s WHERE s.seqrelid = "
-    "pg_catalog.pg_get_serial_sequence($1::pg_catalog.text, $2::pg_catalog.text)"
-    "::pg_catalog.regclass), 0)";
+/* The sequences that fill the watermark column (FAMILY_SQL), with what makes ids go out
+ * of order. */
+static const char sequences_sql[] =
+    FAMILY_SQL "SELECT s.oid::pg_catalog.regclass::pg_catalog.text, q.seqcache, q.seqincrement, "
+               "       q.seqcycle FROM seqs s JOIN pg_catalog.pg_sequence q ON q.seqrelid = s.oid "
+               "ORDER BY 1";
 
 bool increment_check_source(PGconn *conn, const struct table_plan *plan, struct abuf *report,
                             struct anon_error *err)
 {
+    const struct cfg_table *t = plan->cfg;
     PGresult *res;
-    long cache;
+    int n;
 
-    if (plan->cfg->mode != CFG_MODE_INCREMENTAL || watermark_of(plan).kind != WM_INTEGER)
+    if (t->mode != CFG_MODE_INCREMENTAL || watermark_of(plan).kind != WM_INTEGER)
         return true;
-    if (!(res = watermark_query(conn, plan, sequence_cache_sql, err)))
+    if (!(res = watermark_query(conn, plan, sequences_sql, err)))
         return false;
-    cache = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    if (cache > 1)
+    n = PQntuples(res);
+    if (n > 1)
         abuf_printf(report,
-                    "tables.%s.%s: watermark \"%s\" comes from a sequence with CACHE %ld: each "
-                    "session takes ids in blocks, so ids are not taken in time order across "
-                    "sessions and a run could move past an id another session commits later "
-                    "(ALTER SEQUENCE ... CACHE 1, or use a timestamptz watermark)\n",
-                    plan->cfg->schema, plan->cfg->name, plan->cfg->watermark, cache);
+                    "tables.%s.%s: watermark \"%s\" is filled from %d sequences (%s, %s%s): "
+                    "ids of different sequences are not taken in one order, so a run could "
+                    "move past an id another sequence hands out later (use one sequence, or "
+                    "a timestamptz watermark)\n",
+                    t->schema, t->name, t->watermark, n, PQgetvalue(res, 0, 0),
+                    PQgetvalue(res, 1, 0), n > 2 ? ", ..." : "");
+    for (int i = 0; i < n; i++) {
+        const char *seq = PQgetvalue(res, i, 0);
+        long cache = strtol(PQgetvalue(res, i, 1), NULL, 10);
+        long long step = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        if (cache > 1)
+            abuf_printf(report,
+                        "tables.%s.%s: watermark \"%s\" comes from a sequence with CACHE %ld "
+                        "(%s): each session takes ids in blocks, so ids are not taken in time "
+                        "order across sessions and a run could move past an id another "
+                        "session commits later (ALTER SEQUENCE %s CACHE 1, or use a "
+                        "timestamptz watermark)\n",
+                        t->schema, t->name, t->watermark, cache, seq, seq);
+        if (step < 0)
+            abuf_printf(report,
+                        "tables.%s.%s: watermark \"%s\" comes from a sequence with INCREMENT "
+                        "BY %lld (%s): ids decrease, so every new row is below the mark of the "
+                        "run before (use a timestamptz watermark)\n",
+                        t->schema, t->name, t->watermark, step, seq);
+        if (PQgetvalue(res, i, 3)[0] == 't')
+            abuf_printf(report,
+                        "tables.%s.%s: watermark \"%s\" comes from a sequence that CYCLEs "
+                        "(%s): once it reaches its MAXVALUE, ids start again from its "
+                        "MINVALUE, below every mark, and no run would read those rows "
+                        "(ALTER SEQUENCE %s NO CYCLE)\n",
+                        t->schema, t->name, t->watermark, seq, seq);
+    }
+    PQclear(res);
     return true;
 }
 
@@ -639,14 +967,45 @@ void increment_warn_source(PGconn *conn, const struct cfg_db *db, const struct t
                     t->watermark);
         PQclear(res);
     }
-    if (w.kind == WM_INTEGER && (res = watermark_query(conn, plan, sequence_cache_sql, &err))) {
-        if (strtol(PQgetvalue(res, 0, 0), NULL, 10) == 0)
+    if (w.kind == WM_INTEGER && (res = watermark_query(conn, plan, sequences_sql, &err))) {
+        if (PQntuples(res) == 0)
             fprintf(out,
-                    "warning: %s: the integer watermark %s is not filled by a sequence of its "
-                    "own (serial or identity): runs see the transactions writing the table, "
-                    "but not ids an application took elsewhere and inserts later, out of "
-                    "order: prefer a timestamptz watermark\n",
+                    "warning: %s: the integer watermark %s is not filled by a sequence runs "
+                    "can watch (serial, identity, OWNED BY, or a default calling nextval()): "
+                    "an id an application takes before its transaction writes the table (from "
+                    "another sequence, an external counter, an ORM's block of ids) is not seen "
+                    "in flight, and a run can move past it for good: safe only if ids are "
+                    "chosen in increasing order by the statement that inserts them (e.g. "
+                    "max(id) + 1); otherwise make the sequence the column's default, set "
+                    "watermark_lag above the longest wait between taking an id and "
+                    "committing it, or use a timestamptz watermark\n",
                     plan->qualified, t->watermark);
+        for (int i = 0; i < PQntuples(res); i++)
+            if (strtoll(PQgetvalue(res, i, 2), NULL, 10) > 1)
+                fprintf(out,
+                        "warning: %s: the watermark %s comes from %s, with INCREMENT BY %s: "
+                        "often a block of ids an application hands out itself (an ORM's "
+                        "pooled or hi/lo allocator), out of order across sessions: safe only "
+                        "if every id is taken by nextval() in the transaction that inserts "
+                        "it; otherwise set watermark_lag above the longest time an id waits "
+                        "before its row commits, or use a timestamptz watermark\n",
+                        plan->qualified, t->watermark, PQgetvalue(res, i, 0),
+                        PQgetvalue(res, i, 2));
+        PQclear(res);
+    }
+    if ((res = pgconn_query(conn, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, PGRES_TUPLES_OK,
+                            &err)) != NULL) {
+        if (PQgetvalue(res, 0, 0)[0] == 't')
+            fprintf(out,
+                    "warning: %s: the source is a standby: the primary's transactions hold "
+                    "no lock it can see, so runs cannot tell which writes are still in "
+                    "flight: only watermark_lag (%ld s) protects rows that commit (and "
+                    "replay) later than that after their watermark%s\n",
+                    plan->qualified,
+                    (w.kind == WM_INTEGER && t->watermark_lag_ms < 0 ? CFG_DEFAULT_WATERMARK_LAG_MS
+                                                                     : cfg_watermark_lag_ms(t)) /
+                        1000,
+                    w.kind == WM_INTEGER ? " (for ids: after a larger id committed)" : "");
         PQclear(res);
     }
     if (w.kind == WM_TIMESTAMP || w.kind == WM_DATE) {
@@ -661,7 +1020,8 @@ void increment_warn_source(PGconn *conn, const struct cfg_db *db, const struct t
                                     "every run)"
                                   : "");
     }
-    if ((res = pgconn_query(conn, stats_sql, 0, NULL, PGRES_TUPLES_OK, &err)) != NULL) {
+    if (w.kind != WM_INTEGER &&
+        (res = pgconn_query(conn, stats_sql, 0, NULL, PGRES_TUPLES_OK, &err)) != NULL) {
         if (PQgetvalue(res, 0, 0)[0] != 't')
             fprintf(out,
                     "warning: %s: the source role cannot see when other sessions' "

@@ -17,20 +17,28 @@
  *
  *   date / timestamp / timestamptz   now() - watermark_lag (the source's clock at the
  *       snapshot), and no later than the start of the oldest transaction that held a
- *       write lock on the table at the snapshot when the source role can see it
- *       (pg_read_all_stats); then floored to the column's precision minus one unit
- *       (timestamp(0): the current second is read again next time), for `timestamp`
- *       in the source's default time zone, the lowest local time of the next 3 hours
- *       (a clock going back repeats an hour), and for `date` the day before (a date
- *       watermark re-reads the current day every run).
- *   integer (ids from a sequence)    the largest id in the snapshot when no other session
- *       held a write lock on the table or its sequence; otherwise the largest id an
- *       earlier run saw before the oldest such transaction began (before now() - lag
- *       when its start is not visible): earlier runs' (time, largest id) marks are kept
- *       in anonetl.published.
+ *       write lock on the table (a partition of it, a table a view reads) just before
+ *       the snapshot, when the source role can see it (pg_read_all_stats); then floored to the
+ * column's precision minus one unit (timestamp(0): the current second is read again next time), for
+ * `timestamp` in the source's default time zone, the lowest local time of the next 3 hours (a clock
+ * going back repeats an hour), and for `date` the day before (a date watermark re-reads the current
+ * day every run). integer (ids from a sequence)    the largest id committed just before the run
+ * read the transactions writing the table or holding ids of its sequence (its premark, read in
+ * autocommit before that list and before the snapshot, in that order), when none of them can hold
+ * an id up to it; otherwise the largest earlier premark none of them can hold an id up to (judged
+ * by their start, or by not having been in flight at that premark), never below the previous mark.
+ * Exact for ids taken by nextval() of the column's sequence (CACHE 1, increasing, no CYCLE: check
+ * --source refuses the rest) in the transaction that inserts them; the proof is above
+ * integer_upper() in increment.c.
  *
- * The lag (default CFG_DEFAULT_WATERMARK_LAG_MS) is what covers the rest: transactions
- * the source role cannot see, and stamps the application computes with its own clock.
+ * The writers are read from pg_locks BEFORE the snapshot: a transaction the snapshot does
+ * not show that held its lock by then is still listed (read after it, one committing in
+ * between was neither, and its rows were lost). The lag (default
+ * CFG_DEFAULT_WATERMARK_LAG_MS; integer watermarks: 0 on a primary unless set) covers the
+ * rest: writers the source role cannot see (their start), a transaction's first write to
+ * the table after the run started with a stamp taken before, stamps the application
+ * computes with its own clock, ids taken before the inserting transaction, and every
+ * writer on a standby source (the primary's locks are not visible there).
  */
 #ifndef INCREMENT_H
 #define INCREMENT_H
@@ -43,7 +51,7 @@
 #include "etl/plan.h"
 #include "etl/sourcesnap.h"
 
-#define INCREMENT_MARKS_MAX 2048
+#define INCREMENT_MARKS_MAX 4096
 
 struct table_state {
     bool present;        /* published before */
@@ -74,13 +82,29 @@ const char *increment_reload_reason(const struct table_plan *plan, const struct 
                                     const char *fingerprint_hex, const char *key_fingerprint,
                                     bool full_refresh);
 
-/* What a run knows of the source's clock: its snapshot, and the source's default time zone
- * (read once, when a `timestamp` or `date` watermark needs it). */
+/* The largest id of an integer-watermark table, read before the snapshot (increment.c). */
+struct increment_premark {
+    bool read;         /* read (the table exists and its watermark is an integer) */
+    char max[32];      /* "" when the table had no row */
+    long long time_us; /* the source's clock_timestamp() after it, microseconds */
+};
+
+/* What a run knows of the source's clock: its snapshot, the source's default time zone
+ * (read once, when a `timestamp` or `date` watermark needs it), and the premarks. */
 struct increment_clock {
     const struct source_snapshot *snapshot;
     const struct cfg_db *db;
     char zone[128];
+    const struct config *cfg;
+    struct increment_premark *premarks; /* premarks[i] is cfg->tables[i]'s */
 };
+
+/* Before the writers and the snapshot (source_snapshot_begin), on the source connection in
+ * autocommit: the premark of every incremental table with an integer watermark. A table
+ * that cannot be read gets none (its bound stays at an earlier one). */
+bool increment_read_premarks(struct increment_clock *clk, PGconn *conn, const struct config *cfg,
+                             struct anon_error *err) ANON_MUST_CHECK;
+void increment_clock_free(struct increment_clock *clk);
 
 struct increment_bound {
     char upper[128];                 /* the new high-water mark ("" = none: reload next run) */
@@ -102,7 +126,8 @@ bool increment_window_sql(PGconn *conn, const struct table_plan *plan, const cha
 /* Is the watermark column usable (exists, date/timestamp/integer type)? Message if not. */
 bool increment_check_plan(const struct table_plan *plan, struct abuf *report);
 
-/* Config errors only the source shows (an integer watermark's sequence caching ids):
+/* Config errors only the source shows (an integer watermark's sequence caching ids,
+ * counting down or cycling, or more than one sequence filling it):
  * appended to report. False only when the source cannot be asked. */
 bool increment_check_source(PGconn *conn, const struct table_plan *plan, struct abuf *report,
                             struct anon_error *err) ANON_MUST_CHECK;

@@ -691,6 +691,7 @@ static void run_free(struct run *r)
     audit_free(r->audit);
     free(r->tables);
     source_snapshot_close(r->source);
+    increment_clock_free(&r->clock);
     pgconn_close(r->target);
     hmac_key_free(r->hmac);
     abuf_free_secret(&r->key);
@@ -755,10 +756,15 @@ static int run_steps(struct run *r)
         return code;
     if (!target_cleanup(r->target, &r->err))
         return EXIT_TARGET;
-    r->source = source_snapshot_open(&r->cfg->source, &r->err);
+    /* Premarks of integer watermarks, then the writers, then the snapshot: in that order
+     * (increment.h). */
+    r->source = source_snapshot_connect(&r->cfg->source, &r->err);
     if (!r->source)
         return EXIT_SOURCE;
     r->clock = (struct increment_clock){.snapshot = r->source, .db = &r->cfg->source};
+    if (!increment_read_premarks(&r->clock, source_snapshot_conn(r->source), r->cfg, &r->err) ||
+        !source_snapshot_begin(r->source, &r->err))
+        return EXIT_SOURCE;
     if ((code = plan_tables(r)) != EXIT_OK || (code = review_keeps(r)) != EXIT_OK)
         return code;
     return copy_and_publish(r);

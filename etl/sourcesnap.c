@@ -10,81 +10,108 @@
 struct source_snapshot {
     PGconn *conn;
     char id[64];
-    struct source_writers *writers; /* relations other sessions could write, at the snapshot */
+    struct source_writer *writers; /* every writer of the database, before the snapshot */
     size_t n_writers;
+    bool standby;
 };
 
 static const char begin_sql[] = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
 /*
- * The snapshot, and in the same statement (so within microseconds of it) the relations
- * that other sessions hold a lock on that lets them write rows (an INSERT, UPDATE or
- * DELETE, or a nextval() on a sequence, holds RowExclusiveLock until its transaction
- * ends), with the start of the oldest such transaction when pg_stat_activity shows it
- * (other roles' sessions need pg_read_all_stats). Incremental windows stop below what
- * those transactions may still commit (increment.h).
+ * The transactions that hold a lock letting them write a relation (RowExclusiveLock or
+ * stronger: INSERT, UPDATE, DELETE, nextval() on a sequence, held until the transaction
+ * ends; fast-path locks are listed too), with their start when pg_stat_activity shows it
+ * (other roles' sessions need pg_read_all_stats). Read in its own statement BEFORE the
+ * snapshot: a transaction the snapshot does not show that had taken such a lock by then
+ * still holds it (a backend releases its locks after it leaves the snapshot's list of
+ * running transactions), so it is listed. Read after the snapshot (as before), one that
+ * committed in between was neither shown nor listed, and a window could move past its
+ * rows for good (increment.h).
  */
-static const char open_sql[] =
-    "SELECT s.id, w.relation, w.sessions, w.oldest, w.known "
-    "FROM (SELECT pg_catalog.pg_export_snapshot() AS id) s LEFT JOIN ("
-    "  SELECT l.relation::pg_catalog.int8 AS relation, pg_catalog.count(*) AS sessions, "
-    "         pg_catalog.min(a.xact_start)::pg_catalog.text AS oldest, "
-    "         pg_catalog.bool_and(a.xact_start IS NOT NULL) AS known "
+static const char writers_sql[] =
+    "SELECT r.standby, w.relation, w.vxid, w.start, w.start_us, w.live "
+    "FROM (SELECT pg_catalog.pg_is_in_recovery() AS standby) r LEFT JOIN ("
+    "  SELECT DISTINCT l.relation::pg_catalog.int8 AS relation, l.virtualtransaction AS vxid, "
+    "         a.xact_start::pg_catalog.text AS start, "
+    "         (EXTRACT(EPOCH FROM a.xact_start) * 1000000)::pg_catalog.int8 AS start_us, "
+    "         l.pid IS NOT NULL AS live "
     "  FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
     "  WHERE l.locktype = 'relation' AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid() "
     "    AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d "
     "                      WHERE d.datname = pg_catalog.current_database()) "
     "    AND l.mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock', "
-    "                   'AccessExclusiveLock') "
-    "  GROUP BY l.relation) w ON true";
+    "                   'AccessExclusiveLock')) w ON true";
 
-static bool read_writers(struct source_snapshot *s, PGresult *res, struct anon_error *err)
+static bool read_writers(struct source_snapshot *s, struct anon_error *err)
 {
-    int n = PQntuples(res);
+    PGresult *res = pgconn_query(s->conn, writers_sql, 0, NULL, PGRES_TUPLES_OK, err);
+    int n;
 
+    if (!res)
+        return false;
+    n = PQntuples(res);
     s->writers = calloc((size_t)n + 1, sizeof(*s->writers));
     if (!s->writers) {
+        PQclear(res);
         anon_error_set(err, "out of memory");
         return false;
     }
+    s->standby = n > 0 && PQgetvalue(res, 0, 0)[0] == 't';
     for (int i = 0; i < n; i++) {
-        struct source_writers *w = &s->writers[s->n_writers];
+        struct source_writer *w = &s->writers[s->n_writers];
         if (PQgetisnull(res, i, 1))
             continue;
         w->relation = strtoull(PQgetvalue(res, i, 1), NULL, 10);
-        w->sessions = (int)strtol(PQgetvalue(res, i, 2), NULL, 10);
-        w->start_known = PQgetvalue(res, i, 4)[0] == 't';
-        snprintf(w->oldest_start, sizeof(w->oldest_start), "%s", PQgetvalue(res, i, 3));
+        snprintf(w->vxid, sizeof(w->vxid), "%s", PQgetvalue(res, i, 2));
+        snprintf(w->start, sizeof(w->start), "%s", PQgetvalue(res, i, 3));
+        w->start_us = PQgetisnull(res, i, 4) ? 0 : strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        w->live = PQgetvalue(res, i, 5)[0] == 't';
         s->n_writers++;
     }
+    PQclear(res);
     return true;
 }
 
-struct source_snapshot *source_snapshot_open(const struct cfg_db *db, struct anon_error *err)
+struct source_snapshot *source_snapshot_connect(const struct cfg_db *db, struct anon_error *err)
 {
     struct source_snapshot *s = calloc(1, sizeof(*s));
-    PGresult *res;
 
     if (!s) {
         anon_error_set(err, "out of memory");
         return NULL;
     }
     s->conn = pgconn_open(db, "source", err);
-    if (!s->conn || !pgconn_exec(s->conn, begin_sql, PGRES_COMMAND_OK, err))
-        goto fail;
-    res = pgconn_query(s->conn, open_sql, 0, NULL, PGRES_TUPLES_OK, err);
-    if (!res)
-        goto fail;
-    snprintf(s->id, sizeof(s->id), "%s", PQgetvalue(res, 0, 0));
-    if (!read_writers(s, res, err)) {
-        PQclear(res);
-        goto fail;
+    if (!s->conn) {
+        free(s);
+        return NULL;
     }
-    PQclear(res);
     return s;
-fail:
-    source_snapshot_close(s);
-    return NULL;
+}
+
+bool source_snapshot_begin(struct source_snapshot *s, struct anon_error *err)
+{
+    PGresult *res;
+
+    if (!read_writers(s, err) || !pgconn_exec(s->conn, begin_sql, PGRES_COMMAND_OK, err))
+        return false;
+    res = pgconn_query(s->conn, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL, PGRES_TUPLES_OK,
+                       err);
+    if (!res)
+        return false;
+    snprintf(s->id, sizeof(s->id), "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return true;
+}
+
+struct source_snapshot *source_snapshot_open(const struct cfg_db *db, struct anon_error *err)
+{
+    struct source_snapshot *s = source_snapshot_connect(db, err);
+
+    if (s && !source_snapshot_begin(s, err)) {
+        source_snapshot_close(s);
+        return NULL;
+    }
+    return s;
 }
 
 PGconn *source_snapshot_attach(const struct source_snapshot *s, const struct cfg_db *db,
@@ -115,13 +142,15 @@ PGconn *source_snapshot_conn(const struct source_snapshot *s)
     return s->conn;
 }
 
-const struct source_writers *source_snapshot_writers(const struct source_snapshot *s,
-                                                     unsigned long long relation)
+const struct source_writer *source_snapshot_writers(const struct source_snapshot *s, size_t *n)
 {
-    for (size_t i = 0; s && i < s->n_writers; i++)
-        if (s->writers[i].relation == relation)
-            return &s->writers[i];
-    return NULL;
+    *n = s ? s->n_writers : 0;
+    return s ? s->writers : NULL;
+}
+
+bool source_snapshot_standby(const struct source_snapshot *s)
+{
+    return s && s->standby;
 }
 
 const char *source_snapshot_id(const struct source_snapshot *s)

@@ -15,25 +15,41 @@
 
 struct source_snapshot;
 
-/* Other sessions that held a lock letting them write a relation when the snapshot was
- * taken: their number and the start of the oldest one's transaction (source clock,
- * timestamptz text), when the source role may see it. */
-struct source_writers {
+/*
+ * A transaction that held a lock letting it write a relation (an INSERT, UPDATE or DELETE
+ * holds RowExclusiveLock on the table, nextval() on the sequence, until the transaction
+ * ends) when the run read pg_locks, just BEFORE it took the snapshot: a transaction whose
+ * writes the snapshot does not show and that had taken its locks by then is in the list
+ * (increment.h says why that order matters).
+ */
+struct source_writer {
     unsigned long long relation; /* pg_class oid */
-    int sessions;
-    bool start_known;
-    char oldest_start[64];
+    char vxid[32];               /* pg_locks.virtualtransaction */
+    char start[48];              /* its xact_start (timestamptz text, UTC), "" when unknown */
+    long long start_us;          /* the same in microseconds since the epoch, 0 when unknown */
+    /* A session's transaction (false: a prepared one, whose vxid is not the one it had
+     * before PREPARE TRANSACTION) */
+    bool live;
 };
 
+/* Connect, read the writers, then begin the snapshot (source_snapshot_connect and
+ * source_snapshot_begin in one). */
 struct source_snapshot *source_snapshot_open(const struct cfg_db *db, struct anon_error *err);
+/* A connection in autocommit: what must be read before the writers and the snapshot
+ * (increment.h: the premarks of integer watermarks) is read on it. */
+struct source_snapshot *source_snapshot_connect(const struct cfg_db *db, struct anon_error *err);
+/* Read the writers (pg_locks), then take and export the snapshot: in that order. */
+bool source_snapshot_begin(struct source_snapshot *s, struct anon_error *err) ANON_MUST_CHECK;
 /* A worker connection attached to the leader's snapshot. */
 PGconn *source_snapshot_attach(const struct source_snapshot *s, const struct cfg_db *db,
                                struct anon_error *err);
 PGconn *source_snapshot_conn(const struct source_snapshot *s);
 const char *source_snapshot_id(const struct source_snapshot *s);
-/* The writers of a relation at the snapshot, or NULL when no other session could write it. */
-const struct source_writers *source_snapshot_writers(const struct source_snapshot *s,
-                                                     unsigned long long relation);
+/* Every writer of every relation of the database (one entry per relation and transaction). */
+const struct source_writer *source_snapshot_writers(const struct source_snapshot *s, size_t *n);
+/* The source is a standby (pg_is_in_recovery()): the primary's transactions hold no lock
+ * it can see, so the writers are unknown, not absent. */
+bool source_snapshot_standby(const struct source_snapshot *s);
 /* Rows the table's `where` filters out (0 without a where), in the snapshot. */
 bool source_snapshot_count_filtered(const struct source_snapshot *s, const struct table_plan *plan,
                                     uint64_t *filtered, struct anon_error *err) ANON_MUST_CHECK;
