@@ -1008,6 +1008,14 @@ void increment_warn_source(PGconn *conn, const struct cfg_db *db, const struct t
                     w.kind == WM_INTEGER ? " (for ids: after a larger id committed)" : "");
         PQclear(res);
     }
+    if (w.kind != WM_INTEGER && t->watermark_lag_ms == 0)
+        fprintf(out,
+                "warning: %s: watermark_lag is 0 on the watermark %s: a run sees the "
+                "transactions already writing the table when it starts, but a transaction "
+                "that stamps a row before a run and writes the table only after the run "
+                "started is missed for good if it commits after that run's snapshot: set the "
+                "lag above your longest write transaction\n",
+                plan->qualified, t->watermark);
     if (w.kind == WM_TIMESTAMP || w.kind == WM_DATE) {
         if (!pgconn_default_setting(db, "source", "TimeZone", zone, sizeof(zone), &err))
             snprintf(zone, sizeof(zone), "unknown: %s", err.msg);

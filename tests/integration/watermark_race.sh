@@ -295,7 +295,8 @@ secrets: { hash_key: { env: ANONETL_HASH_KEY } }
 tables:
   - { name: public.r_loose, mode: incremental, key: [id], watermark: id, columns: { id: keep, v: keep } }
   - { name: public.s_block, mode: incremental, key: [id], watermark: id, columns: { id: keep, v: keep } }
-  - { name: public.s_app, mode: incremental, key: [id], watermark: id, columns: { id: keep, v: keep } }
+  - { name: public.s_app, mode: incremental, key: [id], watermark: id, watermark_lag: 0s, columns: { id: keep, v: keep } }
+  - { name: public.r_tstz, mode: incremental, key: [id], watermark: wm, watermark_lag: 0s, columns: { id: keep, v: keep, wm: keep } }
 YAML
 "$ANONETL" check -c "$work/warn.yaml" --source >"$work/warn.out" 2>&1
 expect_eq "check --source: warnings keep exit 0" 0 $?
@@ -305,5 +306,9 @@ grep -q 's_block: the watermark id comes from public.block_ids, with INCREMENT B
 check "a sequence stepping by 50 (an ORM's id blocks) is warned about" test $? -eq 0
 grep -q 's_app: the integer watermark id is not filled by a sequence runs can watch' "$work/warn.out"
 check "application-assigned ids are warned about, with what is safe" test $? -eq 0
+grep -q 'r_tstz: watermark_lag is 0 on the watermark wm: .* writes the table only after the run started is missed' "$work/warn.out"
+check "a time watermark with no lag is warned about, with the writers it misses" test $? -eq 0
+grep -q 's_app: watermark_lag is 0' "$work/warn.out"
+check "an integer watermark needs no lag (no such warning)" test $? -ne 0
 
 done_testing
