@@ -20,6 +20,7 @@
 #include "etl/inspect.h"
 #include "etl/log.h"
 #include "etl/metrics.h"
+#include "etl/pgconn.h"
 #include "etl/preflight.h"
 #include "etl/preview.h"
 #include "etl/run.h"
@@ -388,6 +389,7 @@ int main(int argc, char **argv)
     }
     /* A peer closing a TLS or COPY socket must be an error return, not a silent death. */
     signal(SIGPIPE, SIG_IGN);
+    pgconn_pin_environment();
     no_core_dumps();
     if (!aws_http_global_init(&ierr)) {
         fprintf(stderr, "anonetl: %s\n", ierr.msg);

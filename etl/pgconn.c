@@ -28,6 +28,23 @@ static const char pinned_options[] =
 
 static __thread char last_sqlstate[6];
 
+/* libpq's environment variables that become session settings (fe-connect.c,
+ * EnvironmentOptions), and those pgconn_pin_environment found set. */
+static const char *const session_env[] = {"PGTZ", "PGDATESTYLE", "PGGEQO", NULL};
+static char ignored_env[64];
+static int ignored_logged;
+
+void pgconn_pin_environment(void)
+{
+    for (const char *const *v = session_env; *v; v++) {
+        if (!getenv(*v))
+            continue;
+        snprintf(ignored_env + strlen(ignored_env), sizeof(ignored_env) - strlen(ignored_env),
+                 "%s%s", ignored_env[0] ? ", " : "", *v);
+        unsetenv(*v);
+    }
+}
+
 const char *pgconn_last_sqlstate(void)
 {
     return last_sqlstate;
@@ -405,6 +422,11 @@ PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error
     log_debug("connect", NULL, "%s: connecting to %s, sslmode %s", side, why,
               pgconn_params_get(&p, "sslmode") ? pgconn_params_get(&p, "sslmode")
                                                : "(libpq's default)");
+    if (ignored_env[0] && !__atomic_exchange_n(&ignored_logged, 1, __ATOMIC_RELAXED))
+        log_warn("environment", NULL,
+                 "%s ignored: anonetl's sessions keep TimeZone=UTC and DateStyle=ISO, and "
+                 "read the source's own time zone from the server",
+                 ignored_env);
     conn = PQconnectdbParams(p.keywords, p.values, 0);
     pgconn_params_free(&p);
     if (!conn) {

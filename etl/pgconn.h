@@ -44,6 +44,13 @@ void pgconn_params_free(struct pgconn_params *p);
 bool pgconn_params_check(const struct cfg_db *db, const char *what, enum secret_failure *why,
                          struct anon_error *err) ANON_MUST_CHECK;
 
+/* Once, at start-up, before any thread: take out of the process environment the variables
+ * libpq sends as session settings (PGTZ, PGDATESTYLE, PGGEQO). The server applies them
+ * after the startup options, so they would override the pinned TimeZone and DateStyle:
+ * the source's time zone misread (incremental windows), dates in another text form
+ * (pseudonyms). The first connection logs which were ignored. */
+void pgconn_pin_environment(void);
+
 /* Connect, pin session settings. `side` is "source" or "target" (messages, logs). */
 PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error *err);
 void pgconn_close(PGconn *conn);

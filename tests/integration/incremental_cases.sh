@@ -110,6 +110,50 @@ run typed; expect_eq "a version published before the source layout was recorded:
 logged typed 'full reload: the published version does not record the source.s column types'
 check "... reloaded once, said why" test $? -eq 0
 
+# --- clocks: the job's environment does not move the source's clock or the text of values --
+# libpq sends PGTZ and PGDATESTYLE as session settings, after anonetl's pinned ones: a
+# source in New York read by a job with PGTZ set to UTC+14 (and TZ, which libpq ignores)
+# must still store its `timestamp` mark in New York time, and a date hashed through text
+# COPY must hash as "2024-02-03" whatever PGDATESTYLE says.
+S -c "CREATE DATABASE ny" >/dev/null
+S -c "ALTER DATABASE ny SET timezone = 'America/New_York'" >/dev/null
+pgc_psql "$work/src" -d ny >/dev/null <<'SQL'
+CREATE TABLE local (id bigint PRIMARY KEY, born date NOT NULL, v int NOT NULL, updated_at timestamp NOT NULL DEFAULT now());
+INSERT INTO local (id, born, v) SELECT g, date '2024-02-03' + g, g FROM generate_series(1, 30) g;
+SQL
+NY() { pgc_psql "$work/src" -d ny "$@"; }
+export NY_DATABASE_URL="$(pgc_dsn "$work/src" ny postgres)"
+for name in clock ref_clock; do
+    cat >"$work/$name.yaml" <<YAML
+version: 1
+source: { dsn: { env: NY_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: $name }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.local
+    mode: incremental
+    key: [id]
+    watermark: updated_at
+    watermark_lag: 0s
+    columns: { id: keep, born: { hash: {} }, v: keep, updated_at: keep }
+YAML
+done
+sed -i -e 's/mode: incremental/mode: full/' -e '/watermark/d' "$work/ref_clock.yaml"
+run clock; expect_eq "clock: first run exits 0" 0 $?
+NY -c "UPDATE local SET v = v + 1, updated_at = now() WHERE id % 3 = 0" >/dev/null
+PGTZ=Pacific/Kiritimati TZ=Pacific/Kiritimati run clock; expect_eq "clock: a run with PGTZ and TZ set exits 0" 0 $?
+logged clock '"event":"environment".*PGTZ ignored'
+check "clock: the run says which variable it ignored" test $? -eq 0
+mark=$(T -tAc "SELECT high_water_mark FROM anonetl.published WHERE target_schema = 'clock'")
+check "clock: the mark is still a New York time in ISO form ($mark)" \
+    test "$(NY -tAc "SELECT '$mark' ~ '^[0-9]{4}-' AND abs(extract(epoch FROM now()::timestamp - '$mark'::timestamp)) < 600")" = t
+NY -c "UPDATE local SET v = v + 100, updated_at = now() WHERE id = 1" >/dev/null
+run clock; expect_eq "clock: the next run exits 0" 0 $?
+same_as_full clock local "clock: no change after the run with PGTZ was skipped"
+before=$(digest ref_clock.local)
+ANONETL_TEXT_COPY=1 PGDATESTYLE=German run ref_clock; expect_eq "clock: text COPY with PGDATESTYLE=German exits 0" 0 $?
+expect_eq "clock: ... dates hash as without it" "$before" "$(digest ref_clock.local)"
+
 # --- 10.3: rows that leave the `where:` filter leave the published table ----------------
 S >/dev/null <<'SQL'
 CREATE TABLE consent (id bigint PRIMARY KEY, email text NOT NULL, consent boolean, deleted boolean NOT NULL DEFAULT false,
