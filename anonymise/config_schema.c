@@ -166,13 +166,23 @@ static const char *check_where(const char *s)
     return why;
 }
 
+/* PostgreSQL cuts a longer name to its first 63 bytes without an error: two configs
+ * publishing into "…_a" and "…_b" would share one schema, and overwrite each other's
+ * views; a role named so would be another role. */
+#define NAME_MAX_BYTES 63
+#define NAME_TOO_LONG "longer than PostgreSQL's 63 bytes for a name (the server would cut it)"
+
 static const char *check_target_schema(const char *s)
 {
     if (!*s)
         return "must not be empty";
+    if (strlen(s) > NAME_MAX_BYTES)
+        return NAME_TOO_LONG;
     if (strcmp(s, "anonetl") == 0 || strcmp(s, "anonetl_data") == 0)
         return "anonetl and anonetl_data are anonetl's private schemas: publish into another "
                "schema";
+    if (strncmp(s, "pg_", 3) == 0 || strcmp(s, "information_schema") == 0)
+        return "a system schema (pg_*, information_schema): publish into another schema";
     return NULL;
 }
 
@@ -181,13 +191,15 @@ static const char *check_published_name(const char *s)
 {
     if (!*s)
         return "must not be empty";
-    if (strlen(s) > 63)
-        return "longer than PostgreSQL's 63 bytes for a name";
+    if (strlen(s) > NAME_MAX_BYTES)
+        return NAME_TOO_LONG;
     return NULL;
 }
 
 static const char *check_role(const char *s)
 {
+    if (strlen(s) > NAME_MAX_BYTES)
+        return NAME_TOO_LONG;
     if (strcasecmp(s, "public") == 0)
         return "granting to PUBLIC would let every role read the data: name the roles";
     return NULL;
