@@ -181,6 +181,60 @@ static bool params_target_local(const struct pgconn_params *p, char *why, size_t
     return false;
 }
 
+/* One item of a host or hostaddr list: a socket directory ('/...'), an abstract socket
+ * ('@...'), or a name or address (letters, digits and . - _ : % of IPv6 zones). */
+static bool host_item_plausible(const char *s, size_t n)
+{
+    if (n == 0 || s[0] == '/' || s[0] == '@')
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || strchr(".-_:%", s[i])))
+            return false;
+    return true;
+}
+
+static bool list_plausible(const char *list, bool digits_only)
+{
+    while (list && *list) {
+        size_t n = strcspn(list, ",");
+        for (size_t i = 0; digits_only && i < n; i++)
+            if (list[i] < '0' || list[i] > '9')
+                return false;
+        if (!digits_only && !host_item_plausible(list, n))
+            return false;
+        list += n + (list[n] == ',');
+    }
+    return true;
+}
+
+/*
+ * libpq splits a postgresql:// URI at the first '@' and the first ':' and '/': a password
+ * holding one of them, not percent-encoded, ends up in host or port, which messages,
+ * logs and the preflight show (`could not translate host name "ss@db"`). Such a host or
+ * port is refused without showing it.
+ */
+static bool params_plausible(const struct pgconn_params *p, const char *what,
+                             struct anon_error *err)
+{
+    static const char *const hosts[] = {"host", "hostaddr"};
+    const char *bad = NULL;
+
+    for (size_t i = 0; i < 2 && !bad; i++)
+        if (!list_plausible(pgconn_params_get(p, hosts[i]), false))
+            bad = hosts[i];
+    if (!bad && !list_plausible(pgconn_params_get(p, "port"), true))
+        bad = "port";
+    if (!bad)
+        return true;
+    anon_error_set(err,
+                   "%s: the connection's %s is not a host name, address, socket directory or "
+                   "port number (not shown: it may hold part of a password). In a "
+                   "postgresql:// URI, write @ : / ? # in the password as %%40 %%3A %%2F %%3F %%23",
+                   what, bad);
+    return false;
+}
+
 /* Copy every option set in a DSN (keyword or URI form) into p. */
 static bool params_from_dsn(struct pgconn_params *p, const char *dsn, const char *what,
                             struct anon_error *err)
@@ -189,9 +243,14 @@ static bool params_from_dsn(struct pgconn_params *p, const char *dsn, const char
     PQconninfoOption *opts = PQconninfoParse(dsn, &perr);
 
     if (!opts) {
-        /* libpq's message names the syntax problem, never the DSN text (it may hold a password). */
-        anon_error_set(err, "%s: invalid connection string: %s", what,
-                       perr ? perr : "out of memory");
+        /* libpq's message quotes parts of the DSN (`invalid percent-encoded token:
+         * "<password>"`, `missing "=" after "<word of a password>"`): cut at its first
+         * quote, like a server message (pgerror.h). */
+        char why[256];
+        pgerror_redact(perr ? perr : "out of memory", NULL, 0, why, sizeof(why));
+        anon_error_set(err, "%s: invalid connection string: %s", what, why);
+        if (perr)
+            OPENSSL_cleanse(perr, strlen(perr));
         PQfreemem(perr);
         return false;
     }
@@ -260,7 +319,12 @@ static bool params_iam_tls(const struct pgconn_params *p, const char *what, stru
     return false;
 }
 
-/* Every connection outside loopback verifies TLS: default verify-full, refuse weaker. */
+/*
+ * Every connection outside loopback verifies TLS: default verify-full, refuse weaker.
+ * verify-ca is weaker too: it accepts any server whose certificate the CA signed, so
+ * another database of the same CA (every RDS instance of a region shares one) could
+ * receive the password and the rows.
+ */
 static bool enforce_tls(struct pgconn_params *p, const char *what, struct anon_error *err)
 {
     const char *mode = pgconn_params_get(p, "sslmode");
@@ -272,11 +336,11 @@ static bool enforce_tls(struct pgconn_params *p, const char *what, struct anon_e
         params_set(p, "sslmode", "verify-full");
         return true;
     }
-    if (strcmp(mode, "verify-full") == 0 || strcmp(mode, "verify-ca") == 0)
+    if (strcmp(mode, "verify-full") == 0)
         return true;
     anon_error_set(err,
-                   "%s: sslmode=%s for %s, outside loopback: anonetl requires certificate "
-                   "verification (sslmode: verify-full, with sslrootcert)",
+                   "%s: sslmode=%s for %s, outside loopback: anonetl requires the server's "
+                   "certificate and host name verified (sslmode: verify-full, with sslrootcert)",
                    what, mode, why);
     return false;
 }
@@ -337,6 +401,7 @@ static bool params_build(const struct cfg_db *db, const char *what, struct pgcon
         params_set(p, "sslmode", db->sslmode);
     if (ok && db->sslrootcert)
         params_set(p, "sslrootcert", db->sslrootcert);
+    ok = ok && params_plausible(p, what, err);
     ok = ok && enforce_tls(p, what, err);
     ok = ok && (!db->iam_auth || params_iam_tls(p, what, err));
     if (ok && !params_add_session(p, db, what)) {

@@ -5,9 +5,10 @@
 # A DSN without host used to count as local, so PGHOST=db.internal, PGHOSTADDR or a
 # service file (PGSERVICE) sent the run to another host without TLS. Now the host comes
 # from libpq's own defaults, and anything that is not loopback or a unix socket needs
-# verify-full (or verify-ca): a weaker sslmode is refused before connecting (exit 2). The
-# remote cases run in a network namespace of their own (unshare -n: no interface but a
-# downed loopback), so nothing leaves this machine even on a build that would connect;
+# verify-full (verify-ca, which skips the host name, is weaker): anything less is refused
+# before connecting (exit 2). The remote cases run in a network namespace of their own
+# (unshare -n: no interface but a downed loopback), so nothing leaves this machine even on
+# a build that would connect;
 # the positive controls connect to the two loopback clusters through PGHOST (socket and
 # 127.0.0.1) and PGHOSTADDR.
 set -u
@@ -80,6 +81,11 @@ refused "service=prod in the DSN, sslmode=disable" 'prod.\{0,3\} named in the co
 config "$work/r.yaml" "dbname=postgres user=postgres sslmode=disable" "$(pgc_dsn "$work/tgt" postgres postgres)"
 refused "source: PGHOST=db.internal, sslmode=disable" "source: sslmode=disable for host db.internal" PGHOST=db.internal
 
+# verify-ca checks the CA, not the host name: any server holding a certificate of that CA
+# (every RDS instance of a region shares one) would get the password and the rows.
+config "$work/r.yaml" "$SRC" "host=db.internal dbname=postgres user=postgres sslmode=verify-ca"
+refused "host=db.internal, sslmode=verify-ca" "sslmode=verify-ca for host db.internal"
+
 # --- no sslmode: verify-full is chosen for the host from PGHOST ---------------------------
 config "$work/v.yaml" "$SRC" "dbname=postgres user=postgres"
 isolated env PGHOST=db.internal "$ANONETL" run -c "$work/v.yaml" --skip-preflight -v --log-format text >"$work/v.log" 2>&1
@@ -123,4 +129,27 @@ expect_eq "check --source with a missing password file: exit 2" 2 "$rc"
 "$ANONETL" status -c "$work/m.yaml" >"$work/st.log" 2>&1; rc=$?
 expect_eq "status with the target's variable missing: exit 2" 2 "$rc"
 check "and names it" grep -q 'TGT_URL is not set' "$work/st.log"
+# --- a password in a DSN that libpq cannot read, or reads into the host: never printed -----
+# libpq's parse errors quote the part they choke on (`invalid percent-encoded token:
+# "<password>"`), and a URI's first '@' ends the user info, so p@ss... puts the rest of
+# the password in the host, which connection errors and the TLS check name. Every command
+# that runs unattended, and the preflight's report.
+SECRETPW="pw$(openssl rand -hex 6)"
+bad_dsn() { # NAME DSN: run, check --source, status, preflight: exit 2, the secret never shown
+    local name=$1
+    : >"$work/bad.out"
+    for cmd in "run --skip-preflight" "check --source" "status" "preflight"; do
+        # shellcheck disable=SC2086 # the command and its option are two words
+        BAD_URL="$2" isolated "$ANONETL" $cmd -c "$work/bad.yaml" >>"$work/bad.out" 2>&1
+        expect_eq "$name: $cmd exits 2" 2 $?
+    done
+    if grep -q "${SECRETPW:4}" "$work/bad.out"; then not_ok "$name: no part of the password in any output" "$(grep "${SECRETPW:4}" "$work/bad.out" | head -2)"
+    else ok "$name: no part of the password in any output"; fi
+}
+sed -e 's/source: { dsn: "[^"]*" }/source: { dsn: { env: BAD_URL } }/' \
+    -e 's/target: { dsn: "[^"]*",/target: { dsn: { env: BAD_URL },/' "$work/v.yaml" >"$work/bad.yaml"
+bad_dsn "a '%' not followed by hex in the password" "postgresql://app:${SECRETPW:0:4}%zz${SECRETPW:4}@127.0.0.1/postgres"
+bad_dsn "an '@' in the password of a URI" "postgresql://app:${SECRETPW:0:2}@${SECRETPW:2}@db.internal/postgres"
+bad_dsn "a '/' in the password of a URI" "postgresql://app:${SECRETPW:0:2}/${SECRETPW:2}@db.internal/postgres"
+bad_dsn "a password without quotes around its space (keyword form)" "host=127.0.0.1 dbname=postgres password=${SECRETPW:0:2} ${SECRETPW:2}"
 done_testing

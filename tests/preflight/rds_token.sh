@@ -168,7 +168,7 @@ fi
 sed -i 's/^  iam_auth: true/  iam_auth: true\n  sslmode: verify-ca/; s/^  host: 127.0.0.1/  host: db.example.invalid/' "$TMP/iam.yaml"
 OUT=$("$ANONETL" check -c "$TMP/iam.yaml" --source 2>&1)
 RC=$?
-if [ "$RC" -ne 0 ] && printf '%s' "$OUT" | grep -q "iam_auth sends a token as the password.*: sslmode must be verify-full"; then
+if [ "$RC" -ne 0 ] && printf '%s' "$OUT" | grep -q "sslmode=verify-ca for host db.example.invalid.*verify-full"; then
     ok "iam_auth outside loopback needs verify-full"
 else
     not_ok "iam_auth outside loopback needs verify-full" "rc=$RC $OUT"

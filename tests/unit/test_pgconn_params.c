@@ -105,7 +105,10 @@ static void test_host_from_the_environment(void **state)
     assert_string_equal(sslmode_for("dbname=x", &err), "verify-full");
     assert_null(sslmode_for("dbname=x sslmode=prefer", &err));
     assert_non_null(strstr(err.msg, "sslmode=prefer for host db.internal (from PGHOST"));
-    assert_string_equal(sslmode_for("dbname=x sslmode=verify-ca", &err), "verify-ca");
+    /* verify-ca does not check the host name: refused outside loopback */
+    assert_null(sslmode_for("dbname=x sslmode=verify-ca", &err));
+    assert_non_null(strstr(err.msg, "sslmode=verify-ca for host db.internal"));
+    assert_string_equal(sslmode_for("dbname=x sslmode=verify-full", &err), "verify-full");
     /* a list with one remote host is remote */
     setenv("PGHOST", "localhost,db.internal", 1);
     assert_null(sslmode_for("dbname=x sslmode=disable", &err));
@@ -183,6 +186,34 @@ static void test_secrets_resolved_and_named(void **state)
     unsetenv("ANONETL_TEST_SET_DSN");
 }
 
+/* A DSN libpq cannot read, or reads with part of the password in the host or port: the
+ * message never holds any of it. */
+static void test_password_never_in_dsn_errors(void **state)
+{
+    static const char *const dsns[] = {
+        "postgresql://app:pw%zzSecretTail@127.0.0.1/db", /* a % not followed by hex */
+        "postgresql://app:pw@SecretTail@db.internal/db", /* '@': the rest is the host */
+        "postgresql://app:pw/SecretTail@db.internal/db", /* '/': "pw" is the port */
+        "host=127.0.0.1 password=pw SecretTail",         /* no quotes around a space */
+        "host=127.0.0.1,SecretTail@x dbname=db",         "hostaddr=127.0.0.1 port=5432x dbname=db",
+    };
+    struct anon_error err;
+
+    (void)state;
+    clean_env();
+    for (size_t i = 0; i < sizeof(dsns) / sizeof(dsns[0]); i++) {
+        if (sslmode_for(dsns[i], &err))
+            fail_msg("accepted %s", dsns[i]);
+        if (strstr(err.msg, "SecretTail") || strstr(err.msg, "5432x"))
+            fail_msg("%s: %s", dsns[i], err.msg);
+    }
+    /* what is a host stays one: names, addresses, IPv6 with a zone, socket paths */
+    assert_non_null(sslmode_for("host=db-1.internal_x,/tmp,@abstract,::1 port=5432,5433,5434,5435 "
+                                "sslmode=verify-full dbname=x",
+                                &err));
+    assert_non_null(sslmode_for("hostaddr=fe80::1%eth0 sslmode=verify-full dbname=x", &err));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_hostaddr_from_the_environment),
         cmocka_unit_test(test_service_files),
         cmocka_unit_test(test_secrets_resolved_and_named),
+        cmocka_unit_test(test_password_never_in_dsn_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
