@@ -28,6 +28,7 @@
 #include "etl/exitcode.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
+#include "etl/pgerror.h"
 #include "etl/secret.h"
 #include "etl/sourcesnap.h"
 
@@ -1020,8 +1021,10 @@ static int scan_view(struct audit_cmd *c, size_t t)
         PQfreemem(buf);
     }
     if (ok && n == -2) {
+        char msg[512];
+        pgerror_describe(NULL, c->target, msg, sizeof(msg));
         anon_error_set(&c->err, "target: reading %s.%s failed: %s", c->cfg->target.schema,
-                       c->plans[t]->cfg->name, PQerrorMessage(c->target));
+                       c->plans[t]->cfg->name, msg);
         ok = false;
     }
     while (ok && (res = PQgetResult(c->target)) != NULL) {

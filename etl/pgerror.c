@@ -72,6 +72,51 @@ void pgerror_redact(const char *msg, const char *const *known, size_t n_known, c
     out[o] = '\0';
 }
 
+static bool value_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("_.+-", c) != NULL);
+}
+
+void pgerror_mask_unquoted(char *msg)
+{
+    char *colon = strstr(msg, ": "), *w = msg;
+
+    if (colon && strlen(colon) >= 3)
+        memcpy(colon, "\xe2\x80\xa6", 4); /* "…" and its NUL fit where ": x" was */
+    else if (colon)
+        *colon = '\0';
+    for (const char *r = msg; *r;) {
+        size_t n = 0;
+        bool digit = false;
+        for (; value_char(r[n]); n++)
+            digit = digit || (r[n] >= '0' && r[n] <= '9');
+        if (n == 0) {
+            *w++ = *r++;
+        } else if (digit) {
+            *w++ = '#';
+            r += n;
+        } else {
+            memmove(w, r, n);
+            w += n;
+            r += n;
+        }
+    }
+    *w = '\0';
+}
+
+/* SQLSTATE classes whose messages name no value: left whole (see pgerror.h). */
+static bool names_no_value(const char *state)
+{
+    static const char *const classes[] = {"08", "0A", "25", "3D", "3F", "40",
+                                          "42", "53", "55", "57", "58", "XX"};
+
+    for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+        if (strncmp(state, classes[i], 2) == 0)
+            return true;
+    return false;
+}
+
 /* "ERROR:  " and friends, as libpq prefixes the connection's message. */
 static const char *skip_severity(const char *m)
 {
@@ -133,6 +178,8 @@ void pgerror_describe(const PGresult *res, const PGconn *conn, char *out, size_t
                        size);
     if (!state || !*state)
         return;
+    if (!names_no_value(state) && !(res && raised_by_pl(res)))
+        pgerror_mask_unquoted(out);
     fields[0] = '\0';
     add_field(fields, sizeof(fields), &o, "table", schema, table);
     add_field(fields, sizeof(fields), &o, "column", NULL, column);

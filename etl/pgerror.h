@@ -23,6 +23,16 @@
 void pgerror_redact(const char *msg, const char *const *known, size_t n_known, char *out,
                     size_t size);
 
+/* A redacted message, in place: kept up to its first ": " (where PostgreSQL puts the
+ * value it is about) and every word holding a digit masked as "#". Some values are
+ * printed without quotes: `date field value out of range: 2024-13-45` (22008),
+ * `requested character too large for encoding: 1114112` (54000), `character with byte
+ * sequence 0xe2 0x82 0xac in encoding ...` (22P05). pgerror_describe applies it to every
+ * SQLSTATE class but those whose messages only name the session, the transaction or
+ * objects (connection, transaction state and rollback, syntax and access, resources,
+ * operator intervention, system and internal errors). */
+void pgerror_mask_unquoted(char *msg);
+
 /* Describe a failed result, or (res NULL) the connection's last error:
  * "<redacted message> (SQLSTATE 23505, table public.t, constraint t_pkey)". */
 void pgerror_describe(const PGresult *res, const PGconn *conn, char *out, size_t size);

@@ -7,7 +7,9 @@
  *   and valid UTF-8 (never half a character, never a stray byte);
  * - every quote in the output opens either a known name closed by the same quote, or
  *   the cut mark (quote, U+2026, quote) that ends the output: no other quoted text of
- *   the input survives.
+ *   the input survives;
+ * - masked (pgerror_mask_unquoted), it is no longer, still valid UTF-8, and holds no
+ *   digit and no ": ".
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +36,23 @@ static size_t known_len(const char *s, char q)
     return 0;
 }
 
+static void check_masked(const char *redacted)
+{
+    char out[512];
+    size_t len, i = 0;
+
+    memcpy(out, redacted, strlen(redacted) + 1);
+    pgerror_mask_unquoted(out);
+    len = strlen(out);
+    require(len <= strlen(redacted) && strstr(out, ": ") == NULL);
+    while (i < len) {
+        size_t n = utf8_char_len(out + i, len - i);
+        require(!(out[i] >= '0' && out[i] <= '9'));
+        require(n > 1 || (unsigned char)out[i] < 0x80);
+        i += n;
+    }
+}
+
 static void check(const char *msg, size_t size)
 {
     char out[512];
@@ -43,6 +62,7 @@ static void check(const char *msg, size_t size)
     pgerror_redact(msg, known, sizeof(known) / sizeof(known[0]), out, size);
     len = strnlen(out, size);
     require(len < size);
+    check_masked(out);
     while (i < len) {
         unsigned char c = (unsigned char)out[i];
         size_t n = utf8_char_len(out + i, len - i);

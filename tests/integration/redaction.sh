@@ -169,6 +169,42 @@ runlog trigger "$work/inc.yaml"; rc=$?
 expect_eq "a target trigger refusing a row exits 5" 5 "$rc"
 no_needle "trigger RAISE on the target: no value in the log" "$work/trigger.log"
 
+# --- values PostgreSQL prints without quotes (data exceptions, SQLSTATE class 22) --------
+# make_date and chr print the numbers they refuse as they are, an encoding conversion the
+# bytes of the character: no quote to cut at. A birth date from three columns, a code
+# point, a euro sign bound for a LATIN1 target.
+S >/dev/null <<SQL
+CREATE TABLE births (id int PRIMARY KEY, y int, m int, d int, code int, note text);
+INSERT INTO births VALUES (1, 1990, 1, 1, 65, 'plain'), (2, 1987, 6, 31, 1234567, 'Zoë €${N}');
+CREATE VIEW v_date AS SELECT id, make_date(y, m, d) AS born FROM births;
+CREATE VIEW v_chr AS SELECT id, chr(code) AS c FROM births;
+SQL
+config "$work/date.yaml" a_date public.v_date "{ id: keep, born: { generalise: { to: year } } }"
+runlog date "$work/date.yaml"; rc=$?
+expect_eq "make_date refusing a row's date exits 4" 4 "$rc"
+if grep -q '1987' "$work/date.log"; then not_ok "make_date: the date is not in the log" "$(grep -o '[^"]*1987[^"]*' "$work/date.log" | head -2)"
+else ok "make_date: the date is not in the log"; fi
+check "make_date: the SQLSTATE and the kind of error stay" grep -q 'date field value out of range.*22008' "$work/date.log"
+config "$work/chr.yaml" a_chr public.v_chr "{ id: keep, c: { hash: {} } }"
+runlog chr "$work/chr.yaml"; rc=$?
+expect_eq "chr refusing a row's code point exits 4" 4 "$rc"
+if grep -q '1234567' "$work/chr.log"; then not_ok "chr: the code point is not in the log"; else ok "chr: the code point is not in the log"; fi
+T -c "CREATE DATABASE latin ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null
+export LATIN_URL="$(pgc_dsn "$work/tgt" latin postgres)"
+cat >"$work/latin1.yaml" <<YAML
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: LATIN_URL }, schema: a_latin1 }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.births
+    columns: { id: keep, y: suppress, m: suppress, d: suppress, code: suppress, note: { keep: { reviewed: "test values that must not leak into errors" } } }
+YAML
+runlog latin1 "$work/latin1.yaml"; rc=$?
+expect_eq "a character the LATIN1 target cannot store exits 5" 5 "$rc"
+if grep -qi '0xe2\|0x82\|0xac' "$work/latin1.log"; then not_ok "encoding conversion: no byte of the value in the log" "$(grep -o 'msg":"[^"]*' "$work/latin1.log" | tail -2)"
+else ok "encoding conversion: no byte of the value in the log"; fi
+
 # --- everything the target keeps, and what status shows --------------------------------
 "$ANONETL" status -c "$work/inc.yaml" --json >"$work/status.json" 2>&1
 "$ANONETL" status -c "$work/inc.yaml" >"$work/status.txt" 2>&1

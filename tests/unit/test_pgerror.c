@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "etl/pgerror.h"
@@ -81,6 +82,38 @@ static void test_bounded(void **state)
     assert_string_equal(small, "");
 }
 
+static const char *masked(const char *msg)
+{
+    static char out[256];
+
+    snprintf(out, sizeof(out), "%s", msg);
+    pgerror_mask_unquoted(out);
+    return out;
+}
+
+/* Data exceptions PostgreSQL prints with the value unquoted (make_date, chr, encoding
+ * conversion, setseed): no digit of it survives, the message up to its colon does. */
+static void test_unquoted_values_are_masked(void **state)
+{
+    (void)state;
+    assert_string_equal(masked("date field value out of range: 1987-13-05"),
+                        "date field value out of range\xe2\x80\xa6");
+    assert_string_equal(masked("time field value out of range: 25:61:07"),
+                        "time field value out of range\xe2\x80\xa6");
+    assert_string_equal(masked("requested character too large for encoding: 1114112"),
+                        "requested character too large for encoding\xe2\x80\xa6");
+    assert_string_equal(masked("character with byte sequence 0xe2 0x82 0xac in encoding "
+                               "\"\xe2\x80\xa6\""),
+                        "character with byte sequence # # # in encoding \"\xe2\x80\xa6\"");
+    assert_string_equal(masked("setseed parameter 4.25 is out of allowed range [-1,1]"),
+                        "setseed parameter # is out of allowed range [#,#]");
+    assert_string_equal(masked("value too long for type character varying(5)"),
+                        "value too long for type character varying(#)");
+    assert_string_equal(masked("integer out of range"), "integer out of range");
+    assert_string_equal(masked("cut: "), "cut");
+    assert_string_equal(masked(""), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -88,6 +121,7 @@ int main(void)
         cmocka_unit_test(test_known_names_survive),
         cmocka_unit_test(test_one_line_valid_utf8),
         cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_unquoted_values_are_masked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
