@@ -487,6 +487,12 @@ static bool pass_other(struct walk *w, size_t *pos)
     return true;
 }
 
+/* The value at *pos, withheld whatever `others` says. */
+static bool skip_value(struct walk *w, size_t *pos)
+{
+    return jsontext_skip(w->doc, w->len, pos) || not_json(w);
+}
+
 static bool too_large(struct walk *w)
 {
     anon_error_set(w->err, "json: value too large");
@@ -632,7 +638,9 @@ static void push_where(struct walk *w, const char *key, size_t key_len, const ch
 
 /* A member (key token key[0..key_len)) or element (key NULL, index its "[N]" or "[*]")
  * at *pos, reached by child[0..nc) at depth d: written with its separator and key when
- * a path names it or others: keep, else skipped. */
+ * a path names it or others: keep, else skipped. A value a path goes through that has
+ * not the shape the path needs ("contact": "alice@example.com" for $.contact.email) is
+ * skipped even with others: keep: what the path protects may be that very value. */
 static bool walk_member(struct walk *w, size_t *pos, const char *key, size_t key_len,
                         const char *index, bool *first, const uint16_t *child, size_t nc, size_t d)
 {
@@ -646,7 +654,9 @@ static bool walk_member(struct walk *w, size_t *pos, const char *key, size_t key
         if (r == REACH_NONE)
             note_path(w, w->seen);
     }
-    if (r == REACH_NONE && !w->s->keep_others) {
+    if (r == REACH_NONE && nc > 0) {
+        ok = skip_value(w, pos);
+    } else if (r == REACH_NONE && !w->s->keep_others) {
         ok = pass_other(w, pos);
     } else {
         if (!*first)
@@ -769,11 +779,12 @@ static bool walk_document(struct walk *w)
         if (!walk_value(w, &pos, w->sets, n, 0))
             return false;
     } else {
+        /* Every path starts here: a root of another shape (an array where they name
+         * keys) is withheld, even with others: keep. */
         if (w->seen)
             note_path(w, w->seen);
-        if (!w->s->keep_others)
-            abuf_append(w->out, "null", 4);
-        if (!pass_other(w, &pos))
+        abuf_append(w->out, "null", 4);
+        if (!skip_value(w, &pos))
             return false;
     }
     if (jsontext_ws(w->doc, w->len, pos) != w->len)
