@@ -1,6 +1,7 @@
 /* piicheck.c: personal-data warnings for `check` (see piicheck.h). */
 #include "etl/piicheck.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,11 +114,11 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The lines of seen ("a\nb\n"), sorted, as ", "-separated text (at most
+/* The lines of seen ("a\nb\n"), sorted and each once, as ", "-separated text (at most
  * PIICHECK_SHOWN_PATHS, then "and N more"). */
 static void list_sorted(struct abuf *seen, struct abuf *lines)
 {
-    size_t n = 0, k = 0;
+    size_t n = 0, k = 0, shown = 0, unique = 0;
     char **v;
 
     for (size_t i = 0; i < seen->len; i++)
@@ -133,32 +134,178 @@ static void list_sorted(struct abuf *seen, struct abuf *lines)
         v[k++] = p;
     }
     qsort(v, n, sizeof(*v), cmp_str);
-    for (k = 0; k < n && k < PIICHECK_SHOWN_PATHS; k++)
-        abuf_printf(lines, "%s%s", k ? ", " : "", v[k]);
-    if (n > k)
-        abuf_printf(lines, " and %zu more", n - k);
+    for (k = 0; k < n; k++) {
+        if (k > 0 && strcmp(v[k], v[k - 1]) == 0)
+            continue;
+        unique++;
+        if (shown < PIICHECK_SHOWN_PATHS)
+            abuf_printf(lines, "%s%s", shown++ ? ", " : "", v[k]);
+    }
+    if (unique > shown)
+        abuf_printf(lines, " and %zu more", unique - shown);
     free(v);
 }
 
+/*
+ * A key name is shown only when at least PIICHECK_KEY_DOCS of the sampled documents hold
+ * it. A key found in fewer may be data: a map keyed by user name, person or e-mail
+ * ({"guardians": {"Alice": ...}}) is all plain words, and `check` prints no value. The
+ * survey runs twice over the sample: once to count in how many documents each key
+ * appears, once to write the paths with the rare keys as "[?]".
+ */
+#define PIICHECK_KEY_DOCS 5
+#define KEY_SLOTS 65536 /* keys beyond 3/4 of it are not counted: shown as [?] */
+
+struct key_slot {
+    char *key;
+    size_t len;
+    unsigned docs, last_doc; /* last_doc: 1 + the document that counted it last */
+};
+
+struct key_counts {
+    struct key_slot *slots;
+    size_t used;
+    unsigned doc; /* 1 + the document being counted */
+};
+
+static uint32_t key_hash(const char *k, size_t n)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h;
+}
+
+/* The slot of k[0..n), added when `add` and there is room; NULL otherwise. */
+static struct key_slot *key_slot(struct key_counts *kc, const char *k, size_t n, bool add)
+{
+    size_t h = key_hash(k, n) & (KEY_SLOTS - 1);
+
+    for (size_t probe = 0; probe < KEY_SLOTS; probe++, h = (h + 1) & (KEY_SLOTS - 1)) {
+        struct key_slot *s = &kc->slots[h];
+        if (s->key && s->len == n && memcmp(s->key, k, n) == 0)
+            return s;
+        if (s->key)
+            continue;
+        if (!add || kc->used >= KEY_SLOTS / 4 * 3 || !(s->key = malloc(n + 1)))
+            return NULL;
+        memcpy(s->key, k, n);
+        s->key[n] = '\0';
+        s->len = n;
+        kc->used++;
+        return s;
+    }
+    return NULL;
+}
+
+static void key_counts_free(struct key_counts *kc)
+{
+    for (size_t i = 0; kc->slots && i < KEY_SLOTS; i++)
+        free(kc->slots[i].key);
+    free(kc->slots);
+}
+
+/* Length of the key of a ".key" segment whose name starts at p (before end). */
+static size_t key_len(const char *p, const char *end)
+{
+    size_t n = 0;
+
+    while (p + n < end && p[n] != '.' && p[n] != '[' && p[n] != '\n')
+        n++;
+    return n;
+}
+
+/* Pass 1: every key of the survey lines lines[0..len), counted once for this document. */
+static void count_keys(struct key_counts *kc, const char *lines, size_t len)
+{
+    const char *end = lines + len;
+
+    for (const char *p = lines; p < end; p++) {
+        struct key_slot *s;
+        size_t n;
+        if (*p != '.')
+            continue;
+        n = key_len(p + 1, end);
+        s = key_slot(kc, p + 1, n, true);
+        if (s && s->last_doc != kc->doc) {
+            s->docs++;
+            s->last_doc = kc->doc;
+        }
+        p += n;
+    }
+}
+
+/* Pass 2: the lines lines[0..len) appended to out, rare keys written as "[?]". */
+static void mask_rare_keys(struct key_counts *kc, const char *lines, size_t len, struct abuf *out)
+{
+    const char *end = lines + len;
+
+    for (const char *p = lines; p < end; p++) {
+        struct key_slot *s;
+        size_t n;
+        if (*p != '.') {
+            abuf_putc(out, *p);
+            continue;
+        }
+        n = key_len(p + 1, end);
+        s = key_slot(kc, p + 1, n, false);
+        if (s && s->docs >= PIICHECK_KEY_DOCS)
+            abuf_append(out, p, n + 1);
+        else
+            abuf_puts(out, "[?]");
+        p += n;
+    }
+}
+
+/* The survey of one document into seen and whole (pass 2) or into the counts (pass 1). */
+static bool survey_doc(const struct plan_column *col, const char *doc, size_t len,
+                       struct key_counts *kc, bool counting, struct abuf *seen, struct abuf *whole,
+                       struct anon_error *err)
+{
+    struct abuf s, w;
+    bool ok;
+
+    abuf_init(&s, 1 << 20);
+    abuf_init(&w, 1 << 20);
+    ok = rule_json_survey(col->rule, doc, len, &s, &w, err) && !abuf_failed(&s) && !abuf_failed(&w);
+    if (ok && counting) {
+        count_keys(kc, s.data ? s.data : "", s.len);
+        count_keys(kc, w.data ? w.data : "", w.len);
+    } else if (ok) {
+        mask_rare_keys(kc, s.data ? s.data : "", s.len, seen);
+        mask_rare_keys(kc, w.data ? w.data : "", w.len, whole);
+    }
+    if (!ok && !err->msg[0])
+        anon_error_set(err, "out of memory");
+    abuf_free(&s);
+    abuf_free(&w);
+    return ok;
+}
+
 /* One json column over the sampled documents: what no path names, and what a keep
- * publishes whole (paths and plain key names only, never a value). */
+ * publishes whole (paths and key names common to the sample only, never a value). */
 static void survey_column(const struct plan_column *col, const char *table, PGresult *res, int c,
                           struct abuf *lines)
 {
     struct anon_error err = {0};
+    struct key_counts kc = {.slots = calloc(KEY_SLOTS, sizeof(struct key_slot))};
     struct abuf seen, whole;
     size_t docs = 0;
-    bool ok = true;
+    bool ok = kc.slots != NULL;
 
     abuf_init(&seen, 1 << 20);
     abuf_init(&whole, 1 << 20);
-    for (int r = 0; ok && r < PQntuples(res); r++) {
-        if (PQgetisnull(res, r, c))
-            continue;
-        docs++;
-        ok = rule_json_survey(col->rule, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c),
-                              &seen, &whole, &err);
-    }
+    for (int pass = 0; pass < 2; pass++)
+        for (int r = 0; ok && r < PQntuples(res); r++) {
+            if (PQgetisnull(res, r, c))
+                continue;
+            if (pass == 1)
+                docs++;
+            kc.doc = (unsigned)r + 1;
+            ok = survey_doc(col, PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c), &kc,
+                            pass == 0, &seen, &whole, &err);
+        }
     if (!ok || abuf_failed(&seen) || abuf_failed(&whole)) {
         abuf_printf(lines, "warning: %s.%s: json survey stopped: %s\n", table, col->source->name,
                     err.msg[0] ? err.msg : "out of memory");
@@ -180,6 +327,7 @@ static void survey_column(const struct plan_column *col, const char *table, PGre
         abuf_puts(lines, ": every key inside, also keys added later; name the keys instead\n");
     }
 out:
+    key_counts_free(&kc);
     abuf_free(&seen);
     abuf_free(&whole);
 }

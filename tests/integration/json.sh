@@ -244,6 +244,32 @@ check "check --source: a keep on an object or array is a warning (every key insi
     grep -qE '^warning: public\.docs\.doc: json keep publishes whole objects or arrays at .*\$\.attributes\.locale' "$work/check-src.out"
 expect_eq "check --source: no value in its output (only the plain key PLANTED-custom-key)" "" \
     "$(sed 's/PLANTED-custom-key//g' "$work/check-src.out" | grep -E 'PLANTED|example|07700')"
+# Keys can be data: a map keyed by people's names or logins is all plain words. The
+# survey shows a key only when at least 5 sampled documents hold it; rarer ones are [?].
+S >/dev/null <<'SQL'
+CREATE TABLE family (id int PRIMARY KEY, doc jsonb);
+INSERT INTO family SELECT g, jsonb_build_object('guardians', jsonb_build_object(
+    'primary', jsonb_build_object('phone', '07700 900' || g, 'relation', 'parent'),
+    'Plantedname' || chr(65 + g % 26) || chr(65 + g / 26), jsonb_build_object('phone', '07700 901' || g, 'relation', 'aunt')),
+    'login_' || md5(g::text), true) FROM generate_series(1, 60) g;
+SQL
+cat >"$work/family.yaml" <<'YAML'
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL } }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.family
+    columns:
+      id: keep
+      doc: { json: { paths: { "$.guardians.primary.phone": { hash: {} } } } }
+YAML
+"$ANONETL" check -c "$work/family.yaml" --source >"$work/family.out" 2>&1
+expect_eq "check --source: a key held by fewer than 5 sampled documents is not shown (names, logins)" "" \
+    "$(grep -oE 'Plantedname[A-Z]*|login_[0-9a-f]+' "$work/family.out" | head -3)"
+check "a key common to the sample is shown, the rare ones as [?]" \
+    grep -qE 'no json path names .*\$\.guardians\.primary\.relation.*\$\.guardians\[\?\]' "$work/family.out"
+
 "$ANONETL" explain -c "$work/json.yaml" >"$work/explain.out" 2>&1
 check "explain shows others=drop and others=keep" \
     sh -c "grep -q 'others=drop' '$work/explain.out' && grep -q 'others=keep' '$work/explain.out'"
