@@ -8,7 +8,9 @@
  */
 #include "anonymise/sqlexpr.h"
 
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 /* Characters that continue an identifier or a number (scan.l ident_cont, digits). */
 static bool word_char(unsigned char c)
@@ -148,4 +150,147 @@ const char *sqlexpr_check(const char *s, size_t len, size_t *offset)
         why = "a `(` without its `)`";
     }
     return why;
+}
+
+/* ---- words ---------------------------------------------------------------------- */
+
+static bool ident_start(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* The first byte after s[i..] that is not a space, or '\0' at the end. */
+static char next_char(const char *s, size_t len, size_t i)
+{
+    while (i < len && is_space(s[i]))
+        i++;
+    return i < len ? s[i] : '\0';
+}
+
+/* The last byte before s[i] that is not a space, or '\0' at the start. */
+static char prev_char(const char *s, size_t i)
+{
+    while (i > 0 && is_space(s[i - 1]))
+        i--;
+    return i > 0 ? s[i - 1] : '\0';
+}
+
+/* A word of s[0..n) (letters only around it) that the date/time input reads as now. */
+static bool has_clock_word(const char *s, size_t n)
+{
+    static const char *const words[] = {"now", "today", "tomorrow", "yesterday"};
+
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && isalpha((unsigned char)s[i - 1]))
+            continue;
+        for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+            size_t k = strlen(words[w]);
+            if (i + k <= n && strncasecmp(s + i, words[w], k) == 0 &&
+                (i + k == n || !isalpha((unsigned char)s[i + k])))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* A string constant s[from..to) (quotes included): may it read as the current time? */
+static bool clock_string(const char *s, size_t from, size_t to, bool escapes)
+{
+    return has_clock_word(s + from, to - from) ||
+           (escapes && memchr(s + from, '\\', to - from) != NULL);
+}
+
+struct words {
+    const char *s;
+    size_t len, n, max;
+    struct sqlexpr_word *out;
+    bool in_type; /* after "::", through the parts of a qualified type name */
+};
+
+static void add_word(struct words *w, size_t at, size_t end, bool quoted, bool escaped)
+{
+    struct sqlexpr_word word = {.offset = at,
+                                .len = end - at,
+                                .quoted = quoted,
+                                .escaped = escaped,
+                                .call = next_char(w->s, w->len, end) == '(',
+                                .after_dot = prev_char(w->s, at - (escaped ? 2 : 0)) == '.',
+                                .before_dot = next_char(w->s, w->len, end) == '.',
+                                .type = w->in_type};
+
+    w->in_type = w->in_type && word.before_dot;
+    if (w->n < w->max)
+        w->out[w->n] = word;
+    w->n++;
+}
+
+/* A word starting at s[i] (an identifier start): added, or the prefix of a special
+ * string (E'', B'', X'', N'', U&'' / U&""). Returns where scanning goes on. */
+static size_t scan_word(struct words *w, size_t i, bool *clock)
+{
+    const char *s = w->s;
+    size_t j = i, end;
+
+    while (j < w->len && word_char((unsigned char)s[j]))
+        j++;
+    if (j - i == 1 && j < w->len && s[j] == '\'' && strchr("eEbBxXnN", s[i])) {
+        bool esc = s[i] == 'e' || s[i] == 'E';
+        end = quoted_end(s, w->len, j, '\'', esc);
+        *clock = *clock || (end && clock_string(s, j, end, esc));
+        return end ? end : w->len;
+    }
+    if (j - i == 1 && (s[i] == 'u' || s[i] == 'U') && j + 1 < w->len && s[j] == '&' &&
+        (s[j + 1] == '\'' || s[j + 1] == '"')) {
+        end = quoted_end(s, w->len, j + 1, s[j + 1], false);
+        if (end && s[j + 1] == '"')
+            add_word(w, j + 1, end, true, true);
+        else if (end)
+            *clock = *clock || clock_string(s, j + 1, end, true);
+        return end ? end : w->len;
+    }
+    add_word(w, i, j, false, false);
+    return j;
+}
+
+size_t sqlexpr_words(const char *s, size_t len, struct sqlexpr_word *out, size_t max, bool *clock)
+{
+    struct words w = {.s = s, .len = len, .out = out, .max = out ? max : 0};
+    size_t i = 0, end;
+
+    *clock = false;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        if (ident_start(c)) {
+            i = scan_word(&w, i, clock);
+        } else if (c == '"') {
+            end = quoted_end(s, len, i, '"', false);
+            if (end)
+                add_word(&w, i, end, true, false);
+            i = end ? end : len;
+        } else if (c == '\'') {
+            end = quoted_end(s, len, i, '\'', false);
+            *clock = *clock || (end && clock_string(s, i, end, false));
+            i = end ? end : len;
+        } else if (c == '$' && dollar_part(s, len, i, &end) == NULL && end > 0) {
+            *clock = *clock || clock_string(s, i, end, false);
+            i = end;
+        } else if (c >= '0' && c <= '9') {
+            while (i < len && (word_char((unsigned char)s[i]) || s[i] == '.'))
+                i++;
+        } else {
+            if (c == ':' && i + 1 < len && s[i + 1] == ':') {
+                w.in_type = true;
+                i++;
+            } else if (!is_space((char)c) && c != '.') {
+                w.in_type = false;
+            }
+            i++;
+        }
+    }
+    return w.n;
 }

@@ -22,4 +22,26 @@
  * *offset its byte offset in text. */
 const char *sqlexpr_check(const char *text, size_t len, size_t *offset);
 
+/* A word of an accepted expression, outside quoted text: a keyword, a name or part of
+ * one. Numbers and the letter before a quote (E'..', U&'..') are not words. */
+struct sqlexpr_word {
+    size_t offset, len; /* in the text; a quoted name includes its quotes */
+    bool quoted;        /* "Name" (U&"..." too, with `escaped`) */
+    bool escaped;       /* U&"...": the name has escapes, it cannot be read here */
+    bool call;          /* followed by "(": a function, or a keyword like IN or EXISTS */
+    bool after_dot;     /* after ".": a later part of a qualified name */
+    bool before_dot;    /* followed by ".": a schema or table part of one */
+    bool type;          /* a type name after "::" (each part of a qualified one) */
+};
+
+/*
+ * The words of text[0..len) (an expression sqlexpr_check accepted), in order: up to max
+ * into out (out may be NULL when max is 0); returns how many there are. *clock is set
+ * when a string constant may read as the current time: 'now', 'today', 'tomorrow' or
+ * 'yesterday' as a word in it (PostgreSQL reads them in any date/time input), or an E''
+ * or U&'' string with escapes (which could spell them).
+ */
+size_t sqlexpr_words(const char *text, size_t len, struct sqlexpr_word *out, size_t max,
+                     bool *clock);
+
 #endif

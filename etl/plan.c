@@ -10,6 +10,7 @@
 #include "etl/exitcode.h"
 #include "etl/increment.h"
 #include "etl/pgconn.h"
+#include "etl/wherecheck.h"
 
 void plan_free(struct table_plan *p)
 {
@@ -503,14 +504,16 @@ enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_p
     for (size_t i = 0; i < cfg->n_tables; i++) {
         const struct cfg_table *t = &cfg->tables[i];
         struct catalog_table *cat;
+        bool where_refused;
         plans[i] = NULL;
         if (!catalog_read(conn, t->schema, t->name, &cat, &err)) {
             abuf_printf(report, "%s:%d:%d: tables: %s\n", cfg->path, t->line, t->column, err.msg);
             policy = true;
             continue;
         }
-        if (t->where && !check_where(conn, cfg, t, report))
-            invalid = true;
+        where_refused = t->where && (!check_where(conn, cfg, t, report) ||
+                                     !wherecheck_table(conn, cfg, t, cat, report));
+        invalid = invalid || where_refused;
         switch (plan_build(t, cfg->path, cat, &plans[i], report)) {
         case PLAN_OK:
             invalid = !increment_check_plan(plans[i], report) || invalid;
@@ -527,6 +530,12 @@ enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_p
         case PLAN_INVALID:
             invalid = true;
             break;
+        }
+        /* No plan for a table whose where: is refused: nothing may read rows through it
+         * (check --source samples the rows of a planned table). */
+        if (where_refused) {
+            plan_free(plans[i]);
+            plans[i] = NULL;
         }
     }
     return policy ? PLAN_POLICY : invalid ? PLAN_INVALID : PLAN_OK;

@@ -5,7 +5,9 @@
  * - the scan stays inside the text (ASan) and a refusal's offset is inside it;
  * - accepted text ends outside every quote at depth 0: appending ")", ";", " --" or
  *   " slash-star" makes it refused, and "(" text ")" is accepted too;
- * - accepted text never holds a NUL byte.
+ * - accepted text never holds a NUL byte;
+ * - its words (sqlexpr_words) lie inside it, in order, never overlapping, and their
+ *   count does not depend on how many are asked for.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +28,21 @@ static bool accepted(const char *s, size_t len)
 
     require(why == NULL || at <= len);
     return why == NULL;
+}
+
+static void words_in_bounds(const char *s, size_t len)
+{
+    bool clock, again;
+    size_t n = sqlexpr_words(s, len, NULL, 0, &clock), end = 0;
+    struct sqlexpr_word *w = calloc(n + 1, sizeof(*w));
+
+    require(w != NULL);
+    require(sqlexpr_words(s, len, w, n, &again) == n && again == clock);
+    for (size_t i = 0; i < n; i++) {
+        require(w[i].len > 0 && w[i].offset >= end && w[i].offset + w[i].len <= len);
+        end = w[i].offset + w[i].len;
+    }
+    free(w);
 }
 
 static bool accepted_with(const char *pre, const char *s, size_t len, const char *post)
@@ -52,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!accepted(s, size))
         return 0;
     require(memchr(s, '\0', size) == NULL);
+    words_in_bounds(s, size);
     require(!accepted_with("", s, size, ")"));
     require(!accepted_with("", s, size, ";"));
     require(!accepted_with("", s, size, " --"));

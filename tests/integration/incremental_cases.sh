@@ -200,6 +200,50 @@ check "check warns that deleted rows stay published with where + deletes: none" 
 grep -q "incremental with where:" "$work/check_soft.out"
 check "no such warning with deletes: soft" test $? -ne 0
 
+# --- a where: that reads more than the row: another table, the clock -----------------------
+# An incremental run re-reads only rows whose watermark moved. A consent withdrawn in
+# another table (the member row untouched) or a filter on the clock never moves it: with
+# deletes: none or soft such a where: is refused (it would keep the row published for
+# good); deletes: key_scan re-reads every key that passes where: and takes it out.
+S >/dev/null <<'SQL'
+CREATE TABLE member (id bigint PRIMARY KEY, email text NOT NULL, joined date NOT NULL DEFAULT '2020-01-01',
+                     updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+CREATE TABLE optin (member_id bigint PRIMARY KEY, granted boolean NOT NULL);
+INSERT INTO member (id, email) SELECT g, 'm' || g || '@x.org' FROM generate_series(1, 50) g;
+INSERT INTO optin SELECT g, true FROM generate_series(1, 50) g;
+SQL
+member() { # NAME DELETES WHERE
+    config "$1" "$1" incremental "  - name: public.member
+    mode: incremental
+    key: [id]
+    watermark: updated_at
+    watermark_lag: 0s
+    deletes: $2
+    where: \"$3\"
+    columns: { id: { hash_int: {} }, email: { hash: {} }, joined: keep, updated_at: keep }"
+}
+sub='EXISTS (SELECT 1 FROM public.optin o WHERE o.member_id = member.id AND o.granted)'
+member sub_none none "$sub"
+"$ANONETL" check -c "$work/sub_none.yaml" --source >"$work/sub_none.check" 2>&1
+expect_eq "where: reading another table, deletes: none: check --source exits 2" 2 $?
+check "it says why and what to do" grep -q 'tables.public.member.where: the table is incremental with deletes: none, and where: uses exists.*deletes: key_scan' "$work/sub_none.check"
+run sub_none
+expect_eq "and run exits 2 before publishing" "2 t" "$? $(T -tAc "SELECT to_regclass('sub_none.member') IS NULL")"
+for where in "joined > current_date - 365" "age(joined) < interval '5 years'" "joined > 'today'::date - 365" \
+    "email IN (SELECT email FROM public.member m2)" "joined > (now() - interval '1 year')::date"; do
+    member clock none "$where"
+    "$ANONETL" check -c "$work/clock.yaml" --source >"$work/clock.check" 2>&1
+    expect_eq "where: $where: check --source exits 2, saying why" "2 1" "$? $(grep -c 'the table is incremental with deletes: none, and where: ' "$work/clock.check")"
+done
+member rowonly none "lower(email) LIKE '%@x.org' AND joined >= DATE '2019-06-01' AND member.id > 0 AND CAST(id AS text) <> ''"
+"$ANONETL" check -c "$work/rowonly.yaml" --source >"$work/rowonly.check" 2>&1
+expect_eq "a where: over the row alone (immutable functions) passes check --source" 0 $?
+member sub_keys key_scan "$sub"
+run sub_keys; expect_eq "the same where: with deletes: key_scan: run exits 0" 0 $?
+S -c "UPDATE optin SET granted = false WHERE member_id <= 5" >/dev/null # the member rows stay as they are
+run sub_keys; expect_eq "consents withdrawn in the other table: run exits 0" 0 $?
+expect_eq "deletes: key_scan: the 5 withdrawn members are unpublished" 45 "$(T -tAc 'SELECT count(*) FROM sub_keys.member')"
+
 # --- 11.3 / 11.15: colliding published keys, and source keys that repeat ------------------
 # With this hash key, `hash: { length: 8 }` maps the source keys k4621 and k39067 to the
 # same published key (8f5c6d16): found by a birthday search over k0..k400000.

@@ -47,7 +47,6 @@ anonymise/yopts.h: yopts_path
 anonymise/yopts.h: yopts_get_double
 anonymise/yopts.h: yopts_is_quoted
 anonymise/yopts.h: yopts_file
-etl/catalog.h: catalog_find
 etl/increment.h: increment_needs_zone
 etl/preflight.h: preflight_print
 infra/aws_view.h: aws_view_eni_by_ip

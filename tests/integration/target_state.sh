@@ -118,19 +118,20 @@ for line in open(sys.argv[1], encoding="utf-8"):
 ' "$work/long.log"
 
 # --- 11.13: idle timeouts on both servers, --jobs 2 --------------------------------------
-# Each row passes through pg_sleep in where:, so the workers copy for ~1.5 s while both
-# leaders sit idle (the source one in its snapshot transaction).
-S -c "CREATE TABLE slow_a (id int PRIMARY KEY); CREATE TABLE slow_b (id int PRIMARY KEY);
-      INSERT INTO slow_a SELECT generate_series(1, 30); INSERT INTO slow_b SELECT generate_series(1, 30)" >/dev/null
+# Each row passes through pg_sleep in a view (where: may not call a volatile function),
+# so the workers copy for ~1.5 s while both leaders sit idle (the source one in its
+# snapshot transaction).
+S -c "CREATE TABLE slow_a_rows (id int PRIMARY KEY); CREATE TABLE slow_b_rows (id int PRIMARY KEY);
+      INSERT INTO slow_a_rows SELECT generate_series(1, 30); INSERT INTO slow_b_rows SELECT generate_series(1, 30);
+      CREATE VIEW slow_a AS SELECT id FROM slow_a_rows WHERE pg_sleep(0.05) IS NOT NULL;
+      CREATE VIEW slow_b AS SELECT id FROM slow_b_rows WHERE pg_sleep(0.05) IS NOT NULL" >/dev/null
 for side in S T; do
     $side -c "ALTER SYSTEM SET idle_in_transaction_session_timeout = '1s'" -c "ALTER SYSTEM SET idle_session_timeout = '1s'" -c "SELECT pg_reload_conf()" >/dev/null
 done
 export TARGET_DATABASE_URL="$(pgc_dsn "$work/tgt" postgres postgres)"
 config "$work/idle.yaml" TARGET_DATABASE_URL "  - name: public.slow_a
-    where: pg_sleep(0.05) IS NOT NULL
     columns: { id: keep }
   - name: public.slow_b
-    where: pg_sleep(0.05) IS NOT NULL
     columns: { id: keep }"
 sleep 0.2
 start=$SECONDS

@@ -8,9 +8,8 @@
 # in a comment, or call functions with side effects. Refused lexically at `check` (no
 # source needed) and by the server at `check --source` and `run` (prepared, never run,
 # in the read-only snapshot transaction); what stays allowed is quoted text holding `;`,
-# `--` and parentheses, in every quoting style. What the read-only transaction blocks
-# by itself (nextval) and what the role's privileges bound (pg_terminate_backend) is
-# shown too.
+# `--` and parentheses, in every quoting style. A volatile function (dblink, pg_notify,
+# large objects, nextval, pg_terminate_backend...) is refused before any row is read.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
@@ -112,14 +111,35 @@ run "$work/cte.yaml"; rc=$?
 expect_eq "a data-modifying WITH in a subquery: run exits 2, nothing written" "2 0" "$rc $(victims)"
 expect_eq "published data unchanged after every refusal" "$published" "$(T -tAc "SELECT count(*) || ':' || md5(string_agg(t::text, '|' ORDER BY t::text)) FROM anonymised.people t")"
 
-# --- side effects: what the read-only snapshot transaction blocks -------------------------
-config "$work/seq.yaml" "nextval('public.seq') > 0"
-"$ANONETL" check -c "$work/seq.yaml" --source >/dev/null 2>&1; rc=$?
-expect_eq "nextval(): a valid boolean expression (check --source exits 0)" 0 "$rc"
-run "$work/seq.yaml"; rc=$?
-expect_eq "nextval(): the run's read-only transaction refuses it (exit 4)" 4 "$rc"
-check "nextval(): the reason is the read-only transaction" grep -q 'read-only transaction' "$work/run.out"
-expect_eq "nextval(): the sequence did not move" f "$(S -tAc 'SELECT is_called FROM seq')"
+# --- side effects: a volatile function is refused before any row is read -----------------
+# The snapshot is read only, yet functions with effects outside tables still run there:
+# dblink sends row values to another server, pg_notify to any listener, lo_from_bytea
+# into a large object. Every volatile function is refused, at check --source and run,
+# however it is spelled (qualified, upper case, a quoted name).
+S -c "CREATE EXTENSION dblink" >/dev/null
+T -c "CREATE TABLE public.exfil (v text)" >/dev/null
+TGT_CONNINFO="$(pgc_dsn "$work/tgt" postgres postgres)"
+config "$work/dblink.yaml" "CASE WHEN id <= 3 THEN public.dblink_exec('$TGT_CONNINFO', 'INSERT INTO public.exfil VALUES (' || quote_literal(email) || ')') IS NOT NULL ELSE true END"
+"$ANONETL" check -c "$work/dblink.yaml" --source >"$work/dblink.check" 2>&1; rc=$?
+expect_eq "dblink_exec() with row values: check --source exits 2" 2 "$rc"
+check "and names the volatile function" grep -q 'calls public.dblink_exec, a volatile function' "$work/dblink.check"
+run "$work/dblink.yaml"; rc=$?
+expect_eq "dblink_exec() with row values: run exits 2, no value sent to the other server" "2 0" "$rc $(T -tAc 'SELECT count(*) FROM public.exfil')"
+for expr in "nextval('public.seq') > 0" "pg_notify('ch', email) IS NOT NULL" \
+    "PG_CATALOG.PG_NOTIFY('ch', email) IS NOT NULL" "\"pg_sleep\"(0) IS NOT NULL" \
+    "lo_from_bytea(0, convert_to(email, 'UTF8')) > 0" "set_config('x.y', email, false) <> ''" \
+    "random() < 0.5" "EXISTS (SELECT 1 FROM public.secrets s WHERE pg_advisory_lock(s.id) IS NOT NULL)"; do
+    config "$work/vol.yaml" "$expr"
+    "$ANONETL" check -c "$work/vol.yaml" --source >"$work/vol.check" 2>&1; rc=$?
+    expect_eq "volatile in where: refused at check --source (exit 2): $expr" 2 "$rc"
+done
+run "$work/vol.yaml"; rc=$?
+expect_eq "run refuses it too (exit 2)" 2 "$rc"
+expect_eq "nothing happened: the sequence did not move, no large object" "f 0" \
+    "$(S -tAc "SELECT is_called FROM seq") $(S -tAc 'SELECT count(*) FROM pg_largeobject_metadata')"
+config "$work/stable.yaml" "lower(email) LIKE '%@x.org' AND length(note) > 0 AND to_char(id, 'FM999') <> ''"
+"$ANONETL" check -c "$work/stable.yaml" --source >"$work/stable.check" 2>&1; rc=$?
+expect_eq "immutable and stable functions stay allowed (check --source exits 0)" 0 "$rc"
 
 # --- and what the source role's privileges bound: the least-privilege reader --------------
 S -v tables='public.people' -f sql/roles/source_reader.sql >/dev/null
@@ -133,8 +153,7 @@ for _ in $(seq 1 50); do
 done
 config "$work/kill.yaml" "pg_terminate_backend($pid) IS NOT NULL" READER_URL reader_view
 run "$work/kill.yaml"; rc=$?
-expect_eq "pg_terminate_backend() of another role's session: the run fails (exit 4)" 4 "$rc"
-check "pg_terminate_backend(): refused for lack of privilege (42501)" grep -q '42501' "$work/run.out"
+expect_eq "pg_terminate_backend() of another session: refused before reading (exit 2)" 2 "$rc"
 expect_eq "the other session is still alive" 1 "$(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE pid = $pid")"
 kill "$sleeper" 2>/dev/null; wait "$sleeper" 2>/dev/null
 

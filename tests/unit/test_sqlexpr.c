@@ -106,12 +106,57 @@ static void test_nul_and_bounds(void **state)
     assert_non_null(sqlexpr_check("a = '", 5, &at));
 }
 
+/* The words of an expression, one letter per flag: c call, q quoted, e escaped, a after
+ * a dot, b before a dot, t type; "word/flags word/flags ..." */
+static const char *words(const char *expr, bool *clock)
+{
+    static char out[1024];
+    struct sqlexpr_word w[64];
+    size_t n = sqlexpr_words(expr, strlen(expr), w, 64, clock), o = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < n && i < 64; i++)
+        o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%.*s/%s%s%s%s%s%s", i ? " " : "",
+                              (int)w[i].len, expr + w[i].offset, w[i].call ? "c" : "",
+                              w[i].quoted ? "q" : "", w[i].escaped ? "e" : "",
+                              w[i].after_dot ? "a" : "", w[i].before_dot ? "b" : "",
+                              w[i].type ? "t" : "");
+    return out;
+}
+
+static void test_words(void **state)
+{
+    bool clock;
+
+    (void)state;
+    assert_string_equal(words("NOT is_test AND lower(email) LIKE '%now%'", &clock),
+                        "NOT/ is_test/ AND/ lower/c email/ LIKE/");
+    assert_true(clock); /* "now" between non-letters: counted, though a LIKE pattern (it
+                         * only costs an incremental table its deletes: key_scan) */
+    assert_string_equal(words("PG_CATALOG . PG_NOTIFY ('c', x) AND \"pg_sleep\"(1)", &clock),
+                        "PG_CATALOG/b PG_NOTIFY/ca x/ AND/ \"pg_sleep\"/cq");
+    assert_string_equal(words("t.col::public.my_type > 1.5e3 AND x::varchar(5) = E'a' AND "
+                              "U&\"d\\0061t\"(1) AND $q$ now $q$ <> B'1'",
+                              &clock),
+                        "t/b col/a public/bt my_type/at AND/ x/ varchar/ct AND/ "
+                        "\"d\\0061t\"/cqe AND/");
+    assert_true(clock); /* the dollar-quoted " now " */
+    words("created > 'Today'::date", &clock);
+    assert_true(clock);
+    words("note = 'snowy tomorrowland'", &clock);
+    assert_false(clock);
+    words("note = E'\\x6eow'", &clock); /* an escape could spell now */
+    assert_true(clock);
+    assert_int_equal(sqlexpr_words("", 0, NULL, 0, &clock), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accepted),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_nul_and_bounds),
+        cmocka_unit_test(test_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

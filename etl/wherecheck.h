@@ -1,0 +1,33 @@
+/*
+ * wherecheck.h: what a table's `where:` calls and reads, asked of the source after the
+ * server accepted it (plan.c) and from its words (anonymise/sqlexpr.h).
+ *
+ * Every table: no volatile function. The snapshot is read only, yet pg_notify, dblink,
+ * lo_from_bytea, set_config, pg_advisory_lock, pg_sleep or pg_terminate_backend still
+ * run there, and a function handed row values can send them anywhere; random() makes
+ * the published set change by chance.
+ *
+ * Incremental tables that do not read every key again (deletes: none or soft): the
+ * filter must depend on the row alone. Such a run only re-reads rows whose watermark
+ * moved, so a row that stops matching because of something else - another table
+ * (EXISTS (SELECT ... FROM consents)), the clock (now(), current_date, age(...),
+ * 'today'), a function that is not immutable - would stay published for good. Allowed:
+ * the table's own columns, constants, operators, immutable functions and the words of
+ * expressions (AND, CASE, IN, CAST, ...); anything else needs deletes: key_scan.
+ */
+#ifndef WHERECHECK_H
+#define WHERECHECK_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "anonymise/abuf.h"
+#include "anonymise/config.h"
+#include "etl/catalog.h"
+
+/* False (the reasons appended to report as "file:line:col: tables.S.T.where: ...") when
+ * the where: of t breaks a rule above; also when the source cannot be asked. */
+bool wherecheck_table(PGconn *conn, const struct config *cfg, const struct cfg_table *t,
+                      const struct catalog_table *cat, struct abuf *report);
+
+#endif
