@@ -21,13 +21,21 @@ static const char table_sql[] =
  * over them, text for enums (their label) and citext (whose send function is text's),
  * and for arrays of those or of domains over built-ins an array of text or of the base
  * type, whose element OIDs differ from the target's (so not `exact`: the engine rewrites
- * the array header). */
+ * the array header). A domain over a domain is its innermost base type (with the typmod
+ * the innermost domain declares): an integer for `age AS posint`, `posint AS integer`. */
+#define BASE_OF_DOMAIN(type, alias)                                                                \
+    "LEFT JOIN LATERAL (WITH RECURSIVE chain(base, mod, depth) AS ("                               \
+    "  SELECT " type ".typbasetype, " type ".typtypmod, 1 WHERE " type ".typtype = 'd' "           \
+    "  UNION ALL SELECT b.typbasetype, CASE WHEN c.mod = -1 THEN b.typtypmod ELSE c.mod END, "     \
+    "    c.depth + 1 FROM chain c JOIN pg_catalog.pg_type b ON b.oid = c.base "                    \
+    "    WHERE b.typtype = 'd') "                                                                  \
+    "  SELECT c.base, c.mod FROM chain c ORDER BY c.depth DESC LIMIT 1) " alias " ON true "
 static const char columns_sql[] =
     "SELECT a.attname, "
     "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
     "              THEN pg_catalog.format_type(a.atttypid, a.atttypmod) "
     "            WHEN t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
-    "              THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) "
+    "              THEN pg_catalog.format_type(dom.base, dom.mod) "
     "            WHEN t.typcategory = 'A' THEN 'text[]' ELSE 'text' END, "
     "       a.attnotnull, "
     "       NOT (t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR "
@@ -37,27 +45,30 @@ static const char columns_sql[] =
     "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
     "              THEN pg_catalog.format_type(a.atttypid, a.atttypmod) "
     "            WHEN t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
-    "              THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) "
+    "              THEN pg_catalog.format_type(dom.base, dom.mod) "
     "            WHEN t.typtype = 'e' OR (t.typtype = 'd' AND bt.typtype = 'e') OR "
     "                 t.typsend::pg_catalog.text ~ '(^|[.])citextsend$' THEN 'text' "
     "            WHEN et.typtype = 'e' OR "
     "                 et.typsend::pg_catalog.text ~ '(^|[.])citextsend$' THEN 'text[]' "
     "            WHEN et.typtype = 'd' AND "
     "                 ebt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
-    "              THEN pg_catalog.format_type(et.typbasetype, et.typtypmod) || '[]' END, "
+    "              THEN pg_catalog.format_type(edom.base, edom.mod) || '[]' END, "
     "       t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR t.typtype = 'e' OR "
     "       t.typsend::pg_catalog.text ~ '(^|[.])citextsend$' OR "
     "       (t.typtype = 'd' AND (bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR "
     "                             bt.typtype = 'e')), "
     "       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnum "
     "FROM pg_catalog.pg_attribute a "
-    "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
-    "LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype "
-    "LEFT JOIN pg_catalog.pg_type et ON et.oid = t.typelem AND t.typcategory = 'A' "
-    "LEFT JOIN pg_catalog.pg_type ebt ON ebt.oid = et.typbasetype "
-    "LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
-    "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
-    "ORDER BY a.attnum";
+    "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid " BASE_OF_DOMAIN(
+        "t", "dom") "LEFT JOIN pg_catalog.pg_type bt ON bt.oid = dom.base "
+                    "LEFT JOIN pg_catalog.pg_type et ON et.oid = t.typelem AND t.typcategory = "
+                    "'A' " BASE_OF_DOMAIN(
+                        "et", "edom") "LEFT JOIN pg_catalog.pg_type ebt ON ebt.oid = edom.base "
+                                      "LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid "
+                                      "AND i.indisprimary "
+                                      "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND "
+                                      "NOT a.attisdropped "
+                                      "ORDER BY a.attnum";
 
 void catalog_free(struct catalog_table *t)
 {

@@ -7,7 +7,7 @@
 #     binary COPY path and the text one (ANONETL_TEXT_COPY=1); numeric edges widen.
 #  2. Every rule x every family of source types (issue 11.8): text, varchar, char,
 #     int2/4/8, numeric, float, real, bool, date, timestamp, timestamptz, time, interval,
-#     uuid, json, jsonb, bytea, arrays, a domain and an enum. For each rule, the types it
+#     uuid, json, jsonb, bytea, arrays, a domain, a domain over a domain and an enum. For each rule, the types it
 #     cannot work on are a config error at `check --source` AND at `run` before anything
 #     is copied: exit 2 and one line per column naming file:line:column; the types it can
 #     work on pass check, run (exit 0) and publish values (not a column of NULLs).
@@ -126,6 +126,7 @@ S <<'SQL' >/dev/null
 ALTER DATABASE postgres SET timezone = 'America/New_York';
 CREATE TYPE mood AS ENUM ('calm', 'angry');
 CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+CREATE DOMAIN age AS posint CHECK (VALUE < 200);
 CREATE TABLE public.matrix (
     id integer PRIMARY KEY,
     t_text text, t_varchar varchar(40), t_code varchar(3), t_char char(10),
@@ -134,27 +135,27 @@ CREATE TABLE public.matrix (
     t_date date, t_ts timestamp, t_tstz timestamptz, t_time time, t_interval interval,
     t_uuid uuid, t_json json, t_jsonb jsonb, t_bytea bytea,
     t_text_arr text[], t_int_arr integer[], t_date_arr date[],
-    t_domain posint, t_enum mood);
+    t_domain posint, t_enum mood, t_nested age);
 INSERT INTO public.matrix VALUES
  (1, 'mail alice@example.com or 07700 900123', 'EC1A 1BB', 'abc', 'SW1A 1AA',
   12, 1234, 123456789012, 1234.56, 1234.5, 12.5, true,
   '1984-07-23', '2024-03-10 08:15:00', '2024-03-10 08:15:00+00', '08:15:00', '1 day 02:00',
   'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"email": "a@example.com", "n": 1}',
   '{"email": "b@example.com", "n": 2}', '\x00ff',
-  '{"call 07700 900123",b}', '{1,2}', '{2024-01-01,NULL}', 7, 'calm'),
+  '{"call 07700 900123",b}', '{1,2}', '{2024-01-01,NULL}', 7, 'calm', 42),
  (2, 'SW1A 2AA', 'plain text', 'xy', 'M1 1AE',
   -5, -2147483648, -9, -0.5, -1e-3, 0, false,
   '2001-02-03', '1999-12-31 23:59:59.5', '1999-12-31 23:59:59.5+00', '23:59:59', '-3 mons',
   '00000000-0000-0000-0000-000000000000', '[1, 2]', '{"a": {"email": "c@example.com"}}', '\x',
-  '{}', '{NULL,5}', '{2000-02-29}', 1, 'angry'),
+  '{}', '{NULL,5}', '{2000-02-29}', 1, 'angry', 1),
  (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 SQL
 types="t_text t_varchar t_code t_char t_int2 t_int4 t_int8 t_numeric t_float t_real t_bool t_date
 t_ts t_tstz t_time t_interval t_uuid t_json t_jsonb t_bytea t_text_arr t_int_arr t_date_arr
-t_domain t_enum"
+t_domain t_enum t_nested"
 text_like="t_text t_varchar t_code t_char t_enum"
-numbers="t_int2 t_int4 t_int8 t_numeric t_float t_real t_int_arr t_domain"
+numbers="t_int2 t_int4 t_int8 t_numeric t_float t_real t_int_arr t_domain t_nested"
 dates="t_date t_ts t_tstz t_date_arr"
 # rule name | the rule as written | the columns it works on ("all": every one)
 rules=(
@@ -254,6 +255,11 @@ $(printf '%s\n' "$out" | head -8)"
     done
     expect_eq "$name: every column it works on publishes values" "" "$empty"
 done
+
+# A domain over a domain over integer is an integer (its innermost base type): number rules
+# take it, scrub does not (the loop above), and it is published as one.
+expect_eq "a domain over a domain over integer is published as integer" integer \
+    "$(T -tAc "SELECT data_type FROM information_schema.columns WHERE table_schema = 'anonymised' AND table_name = 'matrix' AND column_name = 't_nested'")"
 
 # date_shift on a source whose time zone is not UTC: whole days, midnight (time: truncate)
 matrix_config "$work/shift.yaml" "{ date_shift: { by: id } }" t_ts t_tstz t_date
