@@ -513,7 +513,7 @@ enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_p
         }
         where_refused = t->where && (!check_where(conn, cfg, t, report) ||
                                      !wherecheck_table(conn, cfg, t, cat, report));
-        invalid = invalid || where_refused;
+        invalid = invalid || where_refused || !wherecheck_relation(cfg, t, cat, report);
         switch (plan_build(t, cfg->path, cat, &plans[i], report)) {
         case PLAN_OK:
             invalid = !increment_check_plan(plans[i], report) || invalid;

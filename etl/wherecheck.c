@@ -168,6 +168,26 @@ static void report_nonlocal(struct where_scan *ws)
                 ws->prefix, ws->t->deletes == CFG_DELETES_SOFT ? "soft" : "none", ws->nonlocal);
 }
 
+bool wherecheck_relation(const struct config *cfg, const struct cfg_table *t,
+                         const struct catalog_table *cat, struct abuf *report)
+{
+    const char *kind = cat->relkind == 'v'   ? "a view"
+                       : cat->relkind == 'm' ? "a materialized view"
+                       : cat->relkind == 'f' ? "a foreign table"
+                                             : NULL;
+
+    if (!kind || t->mode != CFG_MODE_INCREMENTAL || t->deletes == CFG_DELETES_KEY_SCAN)
+        return true;
+    abuf_printf(report,
+                "%s:%d:%d: tables.%s.%s: %s, incremental with deletes: %s: its rows can leave "
+                "it through tables anonetl does not watch (a join, a filter, a refresh), with "
+                "no watermark moving, and would stay published. Use deletes: key_scan (each "
+                "run reads every key it holds), or mode: full\n",
+                cfg->path, t->line, t->column, t->schema, t->name, kind,
+                t->deletes == CFG_DELETES_SOFT ? "soft" : "none");
+    return false;
+}
+
 bool wherecheck_table(PGconn *conn, const struct config *cfg, const struct cfg_table *t,
                       const struct catalog_table *cat, struct abuf *report)
 {

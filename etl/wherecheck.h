@@ -30,4 +30,11 @@
 bool wherecheck_table(PGconn *conn, const struct config *cfg, const struct cfg_table *t,
                       const struct catalog_table *cat, struct abuf *report);
 
+/* The same rule for what the source relation is: a view, materialized view or foreign
+ * table is a filter of its own over tables anonetl does not watch (a view joining a
+ * consents table drops a member when the consent is withdrawn, the member row
+ * untouched). Incremental with deletes: none or soft: false, the reason in report. */
+bool wherecheck_relation(const struct config *cfg, const struct cfg_table *t,
+                         const struct catalog_table *cat, struct abuf *report);
+
 #endif

@@ -238,6 +238,17 @@ done
 member rowonly none "lower(email) LIKE '%@x.org' AND joined >= DATE '2019-06-01' AND member.id > 0 AND CAST(id AS text) <> ''"
 "$ANONETL" check -c "$work/rowonly.yaml" --source >"$work/rowonly.check" 2>&1
 expect_eq "a where: over the row alone (immutable functions) passes check --source" 0 $?
+# a view is a filter of its own: the same rule
+S -c "CREATE VIEW consenting AS SELECT m.* FROM member m JOIN optin o ON o.member_id = m.id WHERE o.granted" >/dev/null
+config view_none view_none incremental "  - name: public.consenting
+    mode: incremental
+    key: [id]
+    watermark: updated_at
+    watermark_lag: 0s
+    columns: { id: { hash_int: {} }, email: { hash: {} }, joined: keep, updated_at: keep }"
+"$ANONETL" check -c "$work/view_none.yaml" --source >"$work/view_none.check" 2>&1
+expect_eq "an incremental view (a join with the consents), deletes: none: check --source exits 2" "2 1" \
+    "$? $(grep -c 'tables.public.consenting: a view, incremental with deletes: none: .*deletes: key_scan' "$work/view_none.check")"
 member sub_keys key_scan "$sub"
 run sub_keys; expect_eq "the same where: with deletes: key_scan: run exits 0" 0 $?
 S -c "UPDATE optin SET granted = false WHERE member_id <= 5" >/dev/null # the member rows stay as they are
