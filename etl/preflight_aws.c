@@ -189,6 +189,9 @@ static void endpoint_build(const struct endpoint_src *src, bool resolve,
     if (have)
         pgconn_params_free(&p);
     ep->host_is_name = any_name;
+    if (resolve && src->pinned_ip && st->n && st->addr_sources[0] &&
+        strcmp(st->addr_sources[0], "resolved") == 0)
+        ep->pinned_ip = src->pinned_ip; /* compared with what the name resolves to now */
     if (st->n == 0) {
         if (!have && !st->host[0])
             snprintf(st->skip, sizeof(st->skip), "cannot read the connection settings: %s", e.msg);
@@ -247,6 +250,32 @@ static void endpoints_build(const struct config *cfg, bool resolve, struct pfaws
 }
 
 /* ---- the job ---- */
+
+/* The job's client ports: the kernel of the host the preflight runs on (the job's own
+ * task or instance, as in `anonetl run`) picks each connection's source port from
+ * net.ipv4.ip_local_port_range; the replies come back to it. Unknown (0) when it cannot
+ * be read. */
+static void client_ports(struct aws_path_input *path)
+{
+    static const char file[] = "/proc/sys/net/ipv4/ip_local_port_range";
+    FILE *f = fopen(file, "r");
+    char line[64], *end;
+    long lo, hi;
+
+    if (!f)
+        return;
+    if (fgets(line, sizeof(line), f)) {
+        errno = 0;
+        lo = strtol(line, &end, 10);
+        hi = strtol(end, &end, 10);
+        if (!errno && lo >= 1 && lo <= hi && hi <= 65535) {
+            path->client_from = (int)lo;
+            path->client_to = (int)hi;
+            path->client_source = "net.ipv4.ip_local_port_range where the preflight runs";
+        }
+    }
+    fclose(f);
+}
 
 static void job_build(const struct config *cfg, bool want, struct pfaws_input *s)
 {
@@ -331,6 +360,7 @@ struct pfaws_input *pfaws_input_new(const struct config *cfg, const char *region
     if (opt) {
         endpoints_build(cfg, opt->resolve_names, s);
         job_build(cfg, opt->want_identity, s);
+        client_ports(&s->path);
         s->in.run_path = opt->run_path;
         s->in.skip_configured = opt->skip_configured;
     }

@@ -257,6 +257,16 @@ static const char *ref_peering_status(const struct aws_view *v, const struct ec2
     return p ? p->status : "";
 }
 
+/* Does the reference go over a peering between two regions? AWS only lets a rule
+ * reference a group of the peer VPC over a peering in one region. */
+static bool ref_inter_region(const struct aws_view *v, const struct ec2_sg_ref *ref)
+{
+    const struct ec2_peering *p = v && ref->pcx[0] ? aws_view_peering(v, ref->pcx) : NULL;
+
+    return p && p->requester.region[0] && p->accepter.region[0] &&
+           strcmp(p->requester.region, p->accepter.region) != 0;
+}
+
 /* Does one permission allow the party? Fills out->matched (and the unknown/stale notes). */
 static bool perm_allows(const struct aws_view *v, const struct ec2_ip_permission *p,
                         const struct aws_party *party, struct aws_sg_verdict *out)
@@ -271,17 +281,27 @@ static bool perm_allows(const struct aws_view *v, const struct ec2_ip_permission
         }
     for (size_t i = 0; i < p->n_groups; i++) {
         const struct ec2_sg_ref *ref = &p->groups[i];
-        const char *st;
+        const char *st = ref_peering_status(v, ref);
+        bool may_be_member = party->groups_unknown || party_has_group(party, ref->group_id);
+        /* a reference over a peering that is not active, or between two regions, lets
+         * nobody in: it is no unknown either */
+        if (st[0] && strcmp(st, "active") != 0) {
+            if (may_be_member)
+                snprintf(out->stale_reference, sizeof(out->stale_reference), "%s over %s (%s)",
+                         ref->group_id, ref->pcx, st);
+            continue;
+        }
+        if (ref_inter_region(v, ref)) {
+            if (may_be_member)
+                snprintf(out->stale_reference, sizeof(out->stale_reference),
+                         "%s over %s (inter-region: group references do not cross regions)",
+                         ref->group_id, ref->pcx);
+            continue;
+        }
         if (party->groups_unknown && !out->unknown_group[0])
             snprintf(out->unknown_group, sizeof(out->unknown_group), "%s", ref->group_id);
         if (!party_has_group(party, ref->group_id))
             continue;
-        st = ref_peering_status(v, ref);
-        if (st[0] && strcmp(st, "active") != 0) {
-            snprintf(out->stale_reference, sizeof(out->stale_reference), "%s over %s (%s)",
-                     ref->group_id, ref->pcx, st);
-            continue;
-        }
         if (ref->pcx[0])
             snprintf(out->matched, sizeof(out->matched), "%s (peer VPC, %s)", ref->group_id,
                      ref->pcx);
@@ -493,8 +513,11 @@ void aws_acl_judge(const struct ec2_network_acl *acl, bool egress, const struct 
         out->n_pieces = 1;
         goto out;
     }
+    /* rule 32767 is how DescribeNetworkAcls shows the final "*" rule (deny everything):
+     * it is the default below, so it is left out (an ACL described without it, as moto
+     * describes a custom one, is judged the same) */
     for (size_t i = 0; i < n; i++)
-        if (acl->entries[i].egress == egress)
+        if (acl->entries[i].egress == egress && acl->entries[i].rule_number < AWS_ACL_RULE_ANY)
             order[k++] = &acl->entries[i];
     qsort(order, k, sizeof(*order), entry_order);
     c.open[c.n_open++] = (struct aws_acl_piece){from, to, false, NULL};

@@ -10,7 +10,8 @@
  *                 other end's groups, over an active peering when the group is in a peer
  *                 VPC, or a managed prefix list holding the address);
  *   network ACLs  stateless: rules in rule-number order, the first that matches the
- *                 protocol, the address and the port decides; nothing matching = deny.
+ *                 protocol (tcp, or -1: all; ICMP and others never match), the address and
+ *                 the port decides; nothing matching = deny (the "*" rule, 32767).
  *                 Judged over a port range (the replies' ephemeral ports), each port by the
  *                 first rule that matches it.
  */
@@ -121,6 +122,7 @@ bool aws_cidrs_cover(const struct cidr *target, const struct cidr *blocks, size_
 /* ---- network ACLs ---- */
 
 #define AWS_ACL_PIECES 16
+#define AWS_ACL_RULE_ANY 32767 /* the number DescribeNetworkAcls gives the final "*" rule */
 
 struct aws_acl_piece {
     int from, to;

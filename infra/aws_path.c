@@ -121,15 +121,11 @@ aws_path_job_eni(const struct aws_view *v, const struct aws_path_job *job, size_
     return n == 1 ? found : NULL;
 }
 
-static bool side_holds(const struct ec2_vpc_side *s, const struct cidr *addr)
+/* Does the VPC on side s of a peering hold addr (its secondary blocks too)? */
+static bool side_holds(const struct aws_view *v, const struct ec2_vpc_side *s,
+                       const struct cidr *addr)
 {
-    struct infra_error ignored;
-    struct cidr c;
-
-    for (size_t i = 0; i < s->n_cidrs; i++)
-        if (cidr_parse(s->cidrs[i], &c, &ignored) && cidr_covers(&c, addr))
-            return true;
-    return false;
+    return aws_view_side_holds(v, s, addr, NULL, 0);
 }
 
 /* The VPC a transit gateway sends addr to from vpc's attachment (its route table's match),
@@ -169,7 +165,7 @@ static bool route_leads_to(const struct aws_view *v, const char *vpc, const char
     if (strcmp(h.route->target, "local") == 0)
         *to_vpc = vpc;
     else if (h.route->pcx[0] && (side = aws_peer_side(aws_view_peering(v, h.route->pcx), vpc)) &&
-             side_holds(side, addr)) /* a VPC that cannot hold the address names no one */
+             side_holds(v, side, addr)) /* a VPC that cannot hold the address names no one */
         *to_vpc = side->vpc_id[0] ? side->vpc_id : NULL;
     else if (strncmp(h.route->target, "tgw-", 4) == 0)
         *to_vpc = tgw_route_vpc(v, h.route->target, vpc, addr, tgw);
@@ -330,14 +326,43 @@ static bool job_hop(const struct aws_view *v, const struct aws_path_input *in, s
 
 /* ---- the database ---- */
 
+/* The side of the peering the job's route sends the database address over (*pcx), or
+ * NULL when the route takes no peering in the view. */
+static const struct ec2_vpc_side *route_far_side(const struct leg *L,
+                                                 const struct ec2_peering **pcx)
+{
+    bool explicit_assoc;
+    const struct ec2_route_table *t =
+        aws_view_subnet_table(L->v, L->job.vpc, L->job.subnet, &explicit_assoc);
+    struct aws_route_hit h;
+
+    if (!t)
+        return NULL;
+    aws_route_match(L->v, t, &L->db.addr, &h);
+    if (!h.route || !h.route->pcx[0] || !(*pcx = aws_view_peering(L->v, h.route->pcx)))
+        return NULL;
+    return aws_peer_side(*pcx, L->job.vpc);
+}
+
+/* The ports the replies go to: the job's client ports when known, else 1024-65535. */
+static void client_range(const struct leg *L, int *lo, int *hi)
+{
+    *lo = L->in->client_from > 0 ? L->in->client_from : AWS_EPHEMERAL_FROM;
+    *hi = L->in->client_from > 0 ? L->in->client_to : AWS_EPHEMERAL_TO;
+}
+
 static bool database_hop(struct leg *L)
 {
     size_t n_candidates;
     const struct ec2_network_interface *e =
         aws_path_db_eni(L->v, L->job.vpc, L->job.subnet, L->db.ip, &n_candidates);
     const char *to_vpc, *tgw;
+    const struct ec2_peering *pcx = NULL;
+    const struct ec2_vpc_side *far;
     struct check_result *c;
-    char groups[256], holders[300];
+    char groups[256], holders[300], where[200];
+    bool other_region, other_account;
+    int lo, hi;
 
     if (e) {
         L->db.eni = e;
@@ -354,9 +379,25 @@ static bool database_hop(struct leg *L)
     }
     c = hop(L, "database", L->db.ip, CHECK_WARN);
     holders_text(L->v, L->db.ip, holders, sizeof(holders));
+    far = route_far_side(L, &pcx);
+    other_region = far && far->region[0] && L->in->region && strcmp(far->region, L->in->region);
+    other_account = far && far->owner_id[0] && L->job.eni && L->job.eni->owner_id[0] &&
+                    strcmp(far->owner_id, L->job.eni->owner_id) != 0;
     if (fetch_problem(&L->v->f_enis))
         check_result_detail(c, "cannot describe the interface of %s: %s", L->db.ip,
                             fetch_problem(&L->v->f_enis));
+    else if (n_candidates == 0 && other_region)
+        check_result_detail(c,
+                            "%s:%d (%s): not visible from region %s: the job's route leads over "
+                            "%s to %s (account %s) in region %s, which this preflight does not "
+                            "describe",
+                            L->db.ip, L->port, L->src, L->in->region, pcx->id, far->vpc_id,
+                            far->owner_id[0] ? far->owner_id : "?", far->region);
+    else if (n_candidates == 0 && other_account)
+        check_result_detail(c,
+                            "%s:%d (%s): not visible from this account: the job's route leads "
+                            "over %s to %s of account %s",
+                            L->db.ip, L->port, L->src, pcx->id, far->vpc_id, far->owner_id);
     else if (n_candidates == 0)
         check_result_detail(c,
                             "%s:%d (%s): not visible from this account (no network interface "
@@ -375,12 +416,21 @@ static bool database_hop(struct leg *L)
                             "job's route leads to none of their VPCs (see path.route): which "
                             "one is the database is unknown",
                             L->db.ip, L->port, L->src, n_candidates, holders);
+    if (other_region && n_candidates == 0)
+        snprintf(where, sizeof(where),
+                 "region %s (aws ec2 describe-network-interfaces --region %s --filters "
+                 "Name=addresses.private-ip-address,Values=%s)",
+                 far->region, far->region, L->db.ip);
+    else if (other_account && n_candidates == 0)
+        snprintf(where, sizeof(where), "account (%s)", far->owner_id);
+    else
+        snprintf(where, sizeof(where), "account");
+    client_range(L, &lo, &hi);
     check_result_fix(c,
-                     "check by hand in the database's account: its security groups allow "
-                     "tcp/%d from %s, its subnet's network ACL allows tcp/%d in and "
-                     "%d-%d out to %s, and its route table sends %s back over the peering",
-                     L->port, L->job.ip, L->port, AWS_EPHEMERAL_FROM, AWS_EPHEMERAL_TO, L->job.ip,
-                     L->job.ip);
+                     "check by hand in the database's %s: its security groups allow tcp/%d from "
+                     "%s, its subnet's network ACL allows tcp/%d in and %d-%d out to %s, and its "
+                     "route table sends %s back over the peering",
+                     where, L->port, L->job.ip, L->port, lo, hi, L->job.ip, L->job.ip);
     return false;
 }
 
@@ -395,30 +445,23 @@ static struct check_result *skip_db_side(struct leg *L, const char *name)
 
 /* ---- routes ---- */
 
-static const char *side_cidr_for(const struct ec2_vpc_side *s, const struct cidr *addr)
-{
-    struct infra_error ignored;
-    struct cidr c;
-
-    for (size_t i = 0; i < s->n_cidrs; i++)
-        if (cidr_parse(s->cidrs[i], &c, &ignored) && cidr_covers(&c, addr))
-            return s->cidrs[i];
-    return s->n_cidrs ? s->cidrs[0] : NULL;
-}
-
-/* A peering in the view between from_vpc and the VPC holding addr (to_vpc when known). */
+/* A peering in the view between from_vpc and the VPC holding addr (to_vpc when known): an
+ * active one first (a deleted one of the same two VPCs may still be listed). */
 static const struct ec2_peering *expected_peering(const struct aws_view *v, const char *from_vpc,
                                                   const char *to_vpc, const struct cidr *addr)
 {
+    const struct ec2_peering *any = NULL;
+
     for (size_t i = 0; i < v->peerings.n; i++) {
         const struct ec2_peering *p = &v->peerings.items[i];
         const struct ec2_vpc_side *other = aws_peer_side(p, from_vpc);
-        if (!other)
+        if (!other || !(to_vpc ? strcmp(other->vpc_id, to_vpc) == 0 : side_holds(v, other, addr)))
             continue;
-        if (to_vpc ? strcmp(other->vpc_id, to_vpc) == 0 : side_holds(other, addr))
+        if (strcmp(p->status, "active") == 0)
             return p;
+        any = any ? any : p;
     }
-    return NULL;
+    return any;
 }
 
 static bool tgw_allowed(const struct aws_path_input *in, const char *tgw)
@@ -451,23 +494,58 @@ struct route_leg {
 };
 
 /*
+ * The fix for an address of the table's own VPC that a route more specific than the local
+ * one sends elsewhere (allowed since 2021, for middleboxes): without that route the local
+ * route carries it again. A VPC block's own route whose target was replaced is restored.
+ */
+static void own_vpc_fix(struct leg *L, struct check_result *c, const struct route_leg *R,
+                        const struct aws_route_hit *h, const char *prefix)
+{
+    char args[96];
+
+    if (!h->route) {
+        check_result_fix(c, "%scheck by hand why no local route of %s covers %s", prefix, R->t->id,
+                         R->to_ip);
+        return;
+    }
+    aws_route_dest_args(h->route, args, sizeof(args));
+    if (strcmp(h->route->origin, "CreateRouteTable") == 0)
+        check_result_fix(c,
+                         "%saws ec2 replace-route --route-table-id %s %s --local-target "
+                         "--region %s (the VPC's own route back to its local target)",
+                         prefix, R->t->id, args, region(L));
+    else
+        check_result_fix(c,
+                         "%saws ec2 delete-route --route-table-id %s %s --region %s (%s is in %s: "
+                         "the local route then carries it)%s%s",
+                         prefix, R->t->id, args, region(L), R->to_ip, R->from_vpc,
+                         h->via_prefix_list ? "; or remove the entry from " : "",
+                         h->via_prefix_list ? h->route->dest_prefix_list : "");
+}
+
+/*
  * The fix for a route that does not reach: a route via the peering that wins the longest
- * match for the address. With no route, or a matched route wider than the peer VPC's
- * block, a route for that block; else the matched route itself is replaced (a CIDR
- * route), or beaten by a static route for its prefix list entry (static before prefix
- * list at the same length). `prefix` goes before the command ("if ...: ").
+ * match for the address. With no route, or a matched route wider than the block of the
+ * peer VPC that holds the address (secondary blocks too), a route for that block; else
+ * the matched route itself is replaced (a CIDR route), or beaten by a static route for
+ * its prefix list entry (static before prefix list at the same length). `prefix` goes
+ * before the command ("if ...: ").
  */
 static void route_fix(struct leg *L, struct check_result *c, const struct route_leg *R,
                       const struct aws_route_hit *h, const char *prefix)
 {
     const struct ec2_peering *p = expected_peering(L->v, R->from_vpc, R->to_vpc, R->to);
     const struct ec2_vpc_side *other = p ? aws_peer_side(p, R->from_vpc) : NULL;
-    const char *block = other ? side_cidr_for(other, R->to) : NULL;
-    char dest[CIDR_TEXT_MAX + 48], args[96];
+    char block[CIDR_TEXT_MAX] = "", dest[CIDR_TEXT_MAX + 96], args[96];
+    bool have_block = other && aws_view_side_holds(L->v, other, R->to, block, sizeof(block));
     struct infra_error ignored;
     struct cidr bc;
     bool replace = false;
 
+    if (R->to_vpc && strcmp(R->to_vpc, R->from_vpc) == 0) {
+        own_vpc_fix(L, c, R, h, prefix);
+        return;
+    }
     if (!p && R->to_vpc) {
         check_result_fix(c,
                          "%sno peering between %s and %s is visible: create and accept one "
@@ -477,7 +555,8 @@ static void route_fix(struct leg *L, struct check_result *c, const struct route_
                          R->to_ip, R->t->id);
         return;
     }
-    if (block && (!h->route || (cidr_parse(block, &bc, &ignored) && bc.prefix > h->dest.prefix)))
+    if (have_block &&
+        (!h->route || (cidr_parse(block, &bc, &ignored) && bc.prefix > h->dest.prefix)))
         snprintf(dest, sizeof(dest), "--destination-cidr-block %s", block);
     else if (h->route && !h->via_prefix_list) {
         aws_route_dest_args(h->route, args, sizeof(args));
@@ -486,6 +565,9 @@ static void route_fix(struct leg *L, struct check_result *c, const struct route_
     } else if (h->route) {
         cidr_format(&h->dest, args, sizeof(args));
         snprintf(dest, sizeof(dest), "--destination-cidr-block %s", args);
+    } else if (other) {
+        snprintf(dest, sizeof(dest), "--destination-cidr-block <the block of %s that holds %s>",
+                 other->vpc_id[0] ? other->vpc_id : "the database's VPC", R->to_ip);
     } else {
         snprintf(dest, sizeof(dest), "--destination-cidr-block %s/32", R->to_ip);
     }
@@ -548,7 +630,8 @@ static void judge_peering(struct leg *L, const char *name, const struct route_le
         check_result_fix(c, "fix the peering %s first (see the peering check)", p->id);
         return;
     }
-    if (!other || (R->to_vpc ? strcmp(other->vpc_id, R->to_vpc) != 0 : !side_holds(other, R->to))) {
+    if (!other ||
+        (R->to_vpc ? strcmp(other->vpc_id, R->to_vpc) != 0 : !side_holds(L->v, other, R->to))) {
         c = hop(L, name, R->t->id, CHECK_FAIL);
         check_result_detail(c, "%s (%s): %s to %s takes %s, which leads to %s (%s), not to %s%s",
                             R->t->id, assoc, R->from_vpc, R->to_ip, rt,
@@ -988,6 +1071,78 @@ static bool first_refused(const struct aws_acl_verdict *vd, int lo, int hi,
     return false;
 }
 
+/* Ports of from..to that vd refuses. */
+static long refused_ports(const struct aws_acl_verdict *vd, int from, int to)
+{
+    long n = 0;
+
+    for (size_t i = 0; i < vd->n_pieces; i++) {
+        const struct aws_acl_piece *p = &vd->pieces[i];
+        int lo = p->from > from ? p->from : from, hi = p->to < to ? p->to : to;
+        if (!p->allow && lo <= hi)
+            n += hi - lo + 1;
+    }
+    return n;
+}
+
+/* The fix for the first part of lo..hi that vd refuses (the whole lo..hi when none). */
+static void acl_fix(struct leg *L, struct check_result *c, const struct ec2_network_acl *acl,
+                    const struct side *remote, bool egress, const struct aws_acl_verdict *vd,
+                    int lo, int hi)
+{
+    struct aws_acl_piece d;
+    bool have_d = first_refused(vd, lo, hi, &d);
+    char number[80];
+
+    if (have_d && d.rule)
+        snprintf(number, sizeof(number), "N below %d (rule %d denies it: check why first)",
+                 d.rule->rule_number, d.rule->rule_number);
+    else
+        snprintf(number, sizeof(number), "N any free number (no rule matches it now)");
+    check_result_fix(c,
+                     "aws ec2 create-network-acl-entry --network-acl-id %s %s--rule-number N "
+                     "--protocol tcp --port-range From=%d,To=%d --cidr-block %s/32 "
+                     "--rule-action allow --region %s (%s; a wider CIDR for several hosts)",
+                     acl->id, egress ? "--egress " : "--ingress ", have_d ? d.from : lo,
+                     have_d ? d.to : hi, remote->ip, region(L), number);
+}
+
+/* Replies when the job's client ports are known: exactly those must pass. */
+static void reply_hop_known(struct leg *L, const char *name, const char *object,
+                            const struct ec2_network_acl *acl, const struct side *remote,
+                            bool egress)
+{
+    const struct aws_path_input *in = L->in;
+    int lo = in->client_from, hi = in->client_to;
+    struct aws_acl_verdict vd;
+    struct check_result *c;
+    char text[400];
+    long refused;
+
+    aws_acl_judge(acl, egress, &remote->addr, lo, hi, &vd);
+    if (vd.all_allowed) {
+        pieces_text(&vd, false, text, sizeof(text));
+        c = hop(L, name, object, CHECK_PASS);
+        check_result_detail(c, "%s %s replies %s %s pass on the job's client ports %d-%d (%s): %s",
+                            acl->id, egress ? "outbound" : "inbound", egress ? "to" : "from",
+                            remote->ip, lo, hi, in->client_source ? in->client_source : "?", text);
+        check_result_rule(c, "%s", text);
+        return;
+    }
+    refused = refused_ports(&vd, lo, hi);
+    pieces_text(&vd, true, text, sizeof(text));
+    c = hop(L, name, object, CHECK_FAIL);
+    check_result_detail(c,
+                        "%s %s replies %s %s: %ld of the job's %d client ports (%d-%d, %s) are "
+                        "refused, so about %ld%% of its connections get no answer: %s",
+                        acl->id, egress ? "outbound" : "inbound", egress ? "to" : "from",
+                        remote->ip, refused, hi - lo + 1, lo, hi,
+                        in->client_source ? in->client_source : "?",
+                        (refused * 100 + (hi - lo + 1) / 2) / (hi - lo + 1), text);
+    check_result_rule(c, "%s", text);
+    acl_fix(L, c, acl, remote, egress, &vd, lo, hi);
+}
+
 /* One ACL hop: the ACL of `at`'s subnet, direction egress, remote = the other side's
  * address, ports from..to (the database port, or the reply range). */
 static void acl_hop(struct leg *L, const char *name, const struct side *at,
@@ -995,9 +1150,8 @@ static void acl_hop(struct leg *L, const char *name, const struct side *at,
 {
     const struct ec2_network_acl *acl = aws_view_subnet_acl(L->v, at->vpc, at->subnet);
     struct aws_acl_verdict vd;
-    struct aws_acl_piece d;
-    char object[96], text[400], ports[24], number[80];
-    bool reply = from != to, client_ports_pass, have_d;
+    char object[96], text[400], ports[24];
+    bool reply = from != to, client_ports_pass;
     struct check_result *c;
 
     if (L->db_known && strcmp(L->job.subnet, L->db.subnet) == 0) {
@@ -1016,6 +1170,10 @@ static void acl_hop(struct leg *L, const char *name, const struct side *at,
         return;
     }
     snprintf(object, sizeof(object), "%s (%s)", acl->id, at->subnet);
+    if (reply && L->in->client_from > 0) {
+        reply_hop_known(L, name, object, acl, remote, egress);
+        return;
+    }
     if (from == to)
         snprintf(ports, sizeof(ports), "%d", from);
     else
@@ -1037,8 +1195,9 @@ static void acl_hop(struct leg *L, const char *name, const struct side *at,
          * the job's client ports does not touch its replies */
         c = hop(L, name, object, CHECK_PASS);
         check_result_detail(c,
-                            "%s %s replies %s %s pass for ports %d-%d (the job's Linux client "
-                            "ports); deny rules keep out others: %s",
+                            "%s %s replies %s %s pass for ports %d-%d (Linux's default client "
+                            "ports; the job's range was not read); deny rules keep out others: "
+                            "%s",
                             acl->id, egress ? "outbound" : "inbound", egress ? "to" : "from",
                             remote->ip, AWS_LINUX_EPHEMERAL_FROM, AWS_LINUX_EPHEMERAL_TO, text);
         pieces_text(&vd, false, text, sizeof(text));
@@ -1048,8 +1207,8 @@ static void acl_hop(struct leg *L, const char *name, const struct side *at,
     if (client_ports_pass) {
         c = hop(L, name, object, CHECK_WARN);
         check_result_detail(c,
-                            "%s %s replies %s %s pass for ports %d-%d (the job's Linux "
-                            "client ports), but nothing allows these: %s",
+                            "%s %s replies %s %s pass for ports %d-%d (Linux's default client "
+                            "ports; the job's range was not read), but nothing allows these: %s",
                             acl->id, egress ? "outbound" : "inbound", egress ? "to" : "from",
                             remote->ip, AWS_LINUX_EPHEMERAL_FROM, AWS_LINUX_EPHEMERAL_TO, text);
     } else {
@@ -1059,20 +1218,10 @@ static void acl_hop(struct leg *L, const char *name, const struct side *at,
                             remote->ip, text);
     }
     check_result_rule(c, "%s", text); /* what refuses */
-    have_d = client_ports_pass || !reply
-                 ? first_refused(&vd, from, to, &d)
-                 : first_refused(&vd, AWS_LINUX_EPHEMERAL_FROM, AWS_LINUX_EPHEMERAL_TO, &d);
-    if (have_d && d.rule)
-        snprintf(number, sizeof(number), "N below %d (rule %d denies it: check why first)",
-                 d.rule->rule_number, d.rule->rule_number);
+    if (client_ports_pass || !reply)
+        acl_fix(L, c, acl, remote, egress, &vd, from, to);
     else
-        snprintf(number, sizeof(number), "N any free number (no rule matches it now)");
-    check_result_fix(c,
-                     "aws ec2 create-network-acl-entry --network-acl-id %s %s--rule-number N "
-                     "--protocol tcp --port-range From=%d,To=%d --cidr-block %s/32 "
-                     "--rule-action allow --region %s (%s; a wider CIDR for several hosts)",
-                     acl->id, egress ? "--egress " : "--ingress ", have_d ? d.from : from,
-                     have_d ? d.to : to, remote->ip, region(L), number);
+        acl_fix(L, c, acl, remote, egress, &vd, AWS_LINUX_EPHEMERAL_FROM, AWS_LINUX_EPHEMERAL_TO);
 }
 
 /* ---- one leg ---- */
@@ -1146,6 +1295,38 @@ static void endpoint_skip(const struct aws_path_endpoint *ep, struct check_repor
     check_result_detail(c, "not analysed: %s", why);
 }
 
+/* A pinned address the name no longer resolves to: this run follows the name, but a
+ * `--only path` run (no dns check) would judge the pin. */
+static void stale_pin(const struct aws_path_endpoint *ep, struct check_report *rep)
+{
+    char subject[96], now[200] = "";
+    struct check_result *c;
+    size_t len = 0;
+
+    if (!ep->pinned_ip)
+        return;
+    for (size_t j = 0; j < ep->n_addrs; j++) {
+        if (strcmp(ep->addrs[j], ep->pinned_ip) == 0)
+            return;
+        if (len < sizeof(now))
+            len +=
+                (size_t)snprintf(now + len, sizeof(now) - len, "%s%s", j ? ", " : "", ep->addrs[j]);
+    }
+    snprintf(subject, sizeof(subject), "%s %s", ep->name, ep->pinned_ip);
+    c = check_report_add(rep, "path.database", subject, CHECK_WARN);
+    snprintf(c->object, sizeof(c->object), "%s", ep->pinned_ip);
+    check_result_detail(c,
+                        "network.endpoints[].ip %s is not an address %s resolves to now (%s): "
+                        "this analysis follows the name, but `preflight --only path`, which "
+                        "resolves nothing, judges the pinned address (an RDS Multi-AZ "
+                        "failover, or a new instance, moves it)",
+                        ep->pinned_ip, ep->host && ep->host[0] ? ep->host : "the host", now);
+    check_result_fix(c,
+                     "set network.endpoints[].ip of %s to %s, or remove it (the dns check "
+                     "resolves the name)",
+                     ep->name, ep->n_addrs ? ep->addrs[0] : "the address it resolves to");
+}
+
 void aws_path_run(const struct aws_view *v, const struct aws_path_input *in,
                   struct check_report *rep)
 {
@@ -1178,5 +1359,6 @@ void aws_path_run(const struct aws_view *v, const struct aws_path_input *in,
         }
         if (analysed == 0)
             endpoint_skip(ep, rep, "no IPv4 address (give network.endpoints[].ip)");
+        stale_pin(ep, rep);
     }
 }

@@ -19,10 +19,14 @@
  *                      its groups, a prefix list holding its address)
  *   path.db-nacl-out   the database subnet's ACL, outbound replies to ports 1024-65535
  *   path.route-back    the database subnet's route table routes the job's address back
- *   path.job-nacl-in   the job subnet's ACL, inbound replies to ports 1024-65535
+ *   path.job-nacl-in   the job subnet's ACL, inbound replies to the job's client ports
  * Each line says what decided (the route or the rule) and, when it is not a PASS, the
- * one-line fix. Ephemeral ports: a reply range that only passes for 32768-60999 (the
- * Linux client ports) is a WARN, not a FAIL.
+ * one-line fix. Replies go to the port the job's kernel picked as the connection's source,
+ * from its ephemeral range (no NAT on a peering or transit gateway changes it), so that
+ * range is what both ACLs must let through, nothing more: judged on it when it is known
+ * (client_from), a FAIL when part of it is refused; when it is not known, the reply hops
+ * judge 1024-65535 and a range that only passes for Linux's default 32768-60999 is a
+ * WARN.
  */
 #ifndef AWS_PATH_H
 #define AWS_PATH_H
@@ -65,6 +69,9 @@ struct aws_path_endpoint {
     int port;
     const char *expect_cidr; /* may be NULL */
     const char *skip_why;    /* not analysed: why (unix socket, no address known) */
+    /* network.endpoints[].ip when the host was resolved as well (the addresses above are
+     * the resolved ones); a WARN when it is not one of them: `--only path` judges it */
+    const char *pinned_ip;
 };
 
 struct aws_path_input {
@@ -74,6 +81,12 @@ struct aws_path_input {
     size_t n_endpoints;
     const char *const *transit_gateways; /* aws.transit_gateways: gateways a route may use */
     size_t n_transit_gateways;
+    /* The job's client ports, where the replies go: its kernel picks the source port of
+     * each connection from its ephemeral range (net.ipv4.ip_local_port_range). 0 when
+     * unknown: Linux's default 32768-60999 is assumed, and replies that pass only there
+     * are a WARN. client_source names where the range was read. */
+    int client_from, client_to;
+    const char *client_source;
 };
 
 /* What aws_view_request needs for the path (the job's and databases' addresses). The

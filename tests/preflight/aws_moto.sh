@@ -85,7 +85,7 @@ PATH_LABELS="p_ok p_sg_group p_sg_cidr_cfg_group p_sg_prefix_list p_sg_wrong_sub
  p_tgw_denied p_no_return p_nacl_no_ephemeral p_nacl_linux_only p_nacl_deny_first p_sg_egress
  p_cross_account p_many p_overlap_db p_overlap_job p_xacct_overlap p_route_pl_inner p_appliance
  p_egress_ref_hidden p_nacl_cis p_tgw_no_route p_tgw_blackhole p_standby p_route_main_table
- p_sglab"
+ p_lab p_rtlab p_xregion"
 # shellcheck disable=SC2086 # word splitting of LABELS is wanted
 if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build --data-user $LABELS $PATH_LABELS \
     2>"$tmp/topo.err"); then
@@ -493,6 +493,7 @@ expect_eq "... and the 6 more routes, inside the /16 via the peering, need nothi
 
 # pconfig LABEL: $tmp/LABEL.yaml over LABEL's path layout. Env: NOJOB=1 (no aws.job), JOBIP
 # (aws.job.ip, default 10.20.2.15), SRCHOST / TGTHOST (the DSNs' host, a list allowed),
+# SRCCIDR (the source's expect_cidr), ROUTE (one more aws.routes entry, its inner text),
 # FROM (aws.security_groups[].from, default 10.20.0.0/16), TGWS (aws.transit_gateways),
 # DNSOPT (the peering's dns_resolution), NODB=1 (no configured route/group of the database
 # side: another account's).
@@ -525,6 +526,7 @@ YAML
         echo "    - { route_table: $RTB_JOB, destination: 10.10.0.0/16, peering: $PCX }"
         [ -n "${NODB:-}" ] ||
             echo "    - { route_table: $RTB_DB, destination: 10.20.0.0/16, peering: $PCX }"
+        [ -z "${ROUTE:-}" ] || echo "    - { $ROUTE }"
         if [ -z "${NODB:-}" ]; then
             echo "  security_groups:"
             echo "    - { group: $SG_DB, port: 5432, from: ${FROM:-10.20.0.0/16} }"
@@ -532,7 +534,7 @@ YAML
         cat <<YAML
 network:
   endpoints:
-    - { name: source, expect_cidr: 10.10.0.0/16, ip: 10.10.5.20 }
+    - { name: source, expect_cidr: ${SRCCIDR:-10.10.0.0/16}, ip: 10.10.5.20 }
     - { name: target, expect_cidr: 10.20.0.0/16, ip: 10.20.3.30 }
 tables:
   - name: public.people
@@ -542,6 +544,30 @@ YAML
     } >"$tmp/$1.yaml"
 }
 for l in $PATH_LABELS; do pconfig "$l"; done
+
+# pfns HOSTS_LINE LABEL ARGS...: pf with /etc/hosts replaced in a private mount namespace
+# (no packet sent to resolve a name); PORTRANGE="LO HI" also replaces this host's
+# net.ipv4.ip_local_port_range, the job's client ports as the preflight reads them
+# (PORTRANGE=none: an empty file, the range unknown). Only where `unshare -m` works.
+HAVE_UNSHARE=
+if unshare -m sh -c 'mount --bind /dev/null /proc/sys/net/ipv4/ip_local_port_range' 2>/dev/null; then
+    HAVE_UNSHARE=1
+fi
+pfns() {
+    local line=$1 l=$2 range=
+    shift 2
+    printf '127.0.0.1 localhost\n%s\n10.20.3.30 tgt.path.test\n' "$line" >"$tmp/hosts"
+    if [ -n "${PORTRANGE:-}" ]; then
+        range=$tmp/portrange
+        if [ "$PORTRANGE" = none ]; then : >"$range"; else printf '%s\n' "$PORTRANGE" >"$range"; fi
+    fi
+    unshare -m sh -c 'mount --bind "$1" /etc/hosts && { [ -z "$2" ] ||
+        mount --bind "$2" /proc/sys/net/ipv4/ip_local_port_range; } && shift 2 && exec "$@"' \
+        sh "$tmp/hosts" "$range" "${BIN:-$ANONETL}" preflight -c "$tmp/$l.yaml" --only "$ONLY" "$@" \
+        >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    cat "$tmp/out" "$tmp/err" >>"$tmp/all"
+}
 
 # expect_path NAME LABEL ONLY WANT_RC WANT_FAILING: `preflight --only ONLY --json` on LABEL
 expect_path() {
@@ -576,8 +602,8 @@ expect_check "path.route: the job subnet's table, longest match on the database 
     path.route "source $p_ok_RTB_JOB" "to 10.10.5.20 takes route 10.10.0.0/16 via $p_ok_PCX (active"
 expect_check "path.job-nacl-out: the ACL rule that decided" PASS path.job-nacl-out \
     "source $p_ok_ACL_JOB" "rule 100 allow tcp 5432 to 10.10.0.0/16"
-expect_check "path.db-nacl-out: replies on the ephemeral ports" PASS path.db-nacl-out \
-    "source $p_ok_ACL_DB" "tcp 1024-65535 to 10.20.2.15"
+expect_check "path.db-nacl-out: replies on the job's client ports" PASS path.db-nacl-out \
+    "source $p_ok_ACL_DB" "replies to 10.20.2.15 pass on the job's client ports"
 expect_check "path.route-back: the database subnet routes the job back via the peering" PASS \
     path.route-back "source $p_ok_RTB_DB" "to 10.20.2.15 takes route 10.20.0.0/16 via $p_ok_PCX"
 calls_ok=$(pfq calls 2>&1)
@@ -687,19 +713,40 @@ expect_check "path.route-back: missing, create-route via the peering" FAIL path.
     "create-route --route-table-id $p_no_return_RTB_DB --destination-cidr-block 10.20.0.0/16 --vpc-peering-connection-id $p_no_return_PCX"
 expect_path "database ACL lets 5432 in, no reply out" p_nacl_no_ephemeral path 3 "path.db-nacl-out"
 expect_check "ACL without the ephemeral range: the final * rule denies" FAIL path.db-nacl-out \
-    "source $p_nacl_no_ephemeral_ACL_DB" "1024-65535 by rule * deny"
-expect_path "job ACL lets replies in on 32768-65535 only: a WARN" p_nacl_linux_only path 0 ""
-expect_check "ephemeral ports: the Linux client range passes" WARN path.job-nacl-in "source" \
-    "pass for ports 32768-60999"
-expect_check "... the fix allows what nothing allows (1024-32767), not the whole range" WARN \
-    path.job-nacl-in "source" "pass for ports 32768-60999" "--port-range From=1024,To=32767" \
-    "any free number"
-expect_path "both ACLs deny 22 and 3389 in from anywhere first (CIS)" p_nacl_cis path 0 ""
-expect_eq "CIS deny rules outside the job's client ports: replies PASS, no WARN" \
-    "database=PASS,route=PASS,sg-egress=PASS,job-nacl-out=PASS,db-nacl-in=PASS,sg-ingress=PASS,db-nacl-out=PASS,route-back=PASS,job-nacl-in=PASS" \
-    "$(pfq path source 2>&1)"
-expect_check "the deny rules are named" PASS path.job-nacl-in "source" \
-    "deny rules keep out others: 3389 by rule 60 deny tcp 3389 from 0.0.0.0/0"
+    "source $p_nacl_no_ephemeral_ACL_DB" "by rule * deny"
+# Replies go to the port the job's kernel picked as the connection's source, from its
+# ephemeral range (net.ipv4.ip_local_port_range; no NAT on a peering changes it): exactly
+# that range must pass, known where the preflight runs as the job (a task may set it with
+# ECS systemControls). Unknown, the reply hops judge 1024-65535 with Linux's default.
+if [ -n "$HAVE_UNSHARE" ]; then
+    pconfig p_nacl_linux_only
+    ONLY=path PORTRANGE="32768 60999" pfns "" p_nacl_linux_only --json
+    expect_eq "job ACL lets replies in on 32768-65535, the job's ports 32768-60999: exit 0, no WARN (it was one)" \
+        "0 PASS" "$rc $(pfq status path.job-nacl-in source 2>&1)"
+    expect_check "... judged on the job's client ports, read where it runs" PASS path.job-nacl-in \
+        "source" "pass on the job's client ports 32768-60999 (net.ipv4.ip_local_port_range"
+    ONLY=path PORTRANGE="1024 65535" pfns "" p_nacl_linux_only --json
+    expect_eq "the same ACL, the job's ports 1024-65535 (a task's systemControls): exit 3 (it was a WARN)" \
+        "3 path.job-nacl-in" "$rc $(pfq failing 2>&1)"
+    expect_check "... half of its connections get no answer, the fix opens what is refused" FAIL \
+        path.job-nacl-in "source" "31744 of the job's 64512 client ports (1024-65535" \
+        "--port-range From=1024,To=32767" "any free number"
+    ONLY=path PORTRANGE=none pfns "" p_nacl_linux_only --json
+    expect_check "the job's range unknown: Linux's default passes, a WARN (as before)" WARN \
+        path.job-nacl-in "source" "pass for ports 32768-60999 (Linux's default client ports" \
+        "--port-range From=1024,To=32767" "any free number"
+    pconfig p_nacl_cis
+    ONLY=path PORTRANGE="32768 60999" pfns "" p_nacl_cis --json
+    expect_eq "both ACLs deny 22 and 3389 in from anywhere first (CIS): exit 0" 0 "$rc"
+    expect_eq "CIS deny rules outside the job's client ports: replies PASS, no WARN" \
+        "database=PASS,route=PASS,sg-egress=PASS,job-nacl-out=PASS,db-nacl-in=PASS,sg-ingress=PASS,db-nacl-out=PASS,route-back=PASS,job-nacl-in=PASS" \
+        "$(pfq path source 2>&1)"
+    ONLY=path PORTRANGE=none pfns "" p_nacl_cis --json
+    expect_check "the job's range unknown: the deny rules are named" PASS path.job-nacl-in "source" \
+        "deny rules keep out others: 3389 by rule 60 deny tcp 3389 from 0.0.0.0/0"
+else
+    skip "reply ports judged on the job's range" "unshare -m unavailable"
+fi
 expect_path "database ACL denies subnet b (rule 90) before allowing (rule 100)" p_nacl_deny_first \
     path 3 "path.db-nacl-in"
 expect_check "ACL rule order: rule 90 decides" FAIL path.db-nacl-in "source" \
@@ -927,26 +974,16 @@ pconfig p_ok
 
 # -- the DNS option, one side at a time: a side's option lets the peer resolve that side's
 #    names; the job only resolves its databases' names, in the VPC across the peering
-DNSOPT=true pconfig p_sglab
-ONLY=dns-option pf p_sglab --json
+DNSOPT=true pconfig p_lab
+ONLY=dns-option pf p_lab --json
 expect_eq "DNS option off on the job's side only (on for the database VPC): exit 0" 0 "$rc"
 expect_check "the job's own side: not needed (INFO; it was a FAIL without the dns check)" INFO \
-    dns-option "$p_sglab_PCX" \
-    "off on the requester side ($p_sglab_JOB_VPC, account $p_sglab_OWNER), but not needed: the job runs in this VPC"
-pconfig p_sglab
+    dns-option "$p_lab_PCX" \
+    "off on the requester side ($p_lab_JOB_VPC, account $p_lab_OWNER), but not needed: the job runs in this VPC"
+pconfig p_lab
 
 # -- the DNS option (names resolved from a private hosts file, no packet sent)
-if unshare -m true 2>/dev/null; then
-    # pfns HOSTS_LINE LABEL ARGS...: pf with /etc/hosts replaced in a private mount namespace
-    pfns() {
-        local line=$1 l=$2
-        shift 2
-        printf '127.0.0.1 localhost\n%s\n10.20.3.30 tgt.path.test\n' "$line" >"$tmp/hosts"
-        unshare -m sh -c 'mount --bind "$1" /etc/hosts && shift && exec "$@"' sh "$tmp/hosts" \
-            "${BIN:-$ANONETL}" preflight -c "$tmp/$l.yaml" --only "$ONLY" "$@" >"$tmp/out" 2>"$tmp/err"
-        rc=$?
-        cat "$tmp/out" "$tmp/err" >>"$tmp/all"
-    }
+if [ -n "$HAVE_UNSHARE" ]; then
     DNSOPT=true pconfig p_ok
     ONLY=dns,dns-option pfns "10.10.5.20 db.path.test" p_ok --json
     expect_eq "DNS option off, the name already resolves to its private address: exit 0" 0 "$rc"
@@ -1017,6 +1054,175 @@ if unshare -m true 2>/dev/null; then
     pconfig p_ok
 else
     skip "DNS option scenarios" "unshare -m unavailable"
+fi
+
+# ---- session 3: layouts AWS users run, several side by side per region ----------------------
+# (tests/preflight/lib/aws_path_topology.py p_lab, p_xregion, p_secondary, p_rtlab,
+# p_lab, p_lab: extra job and database interfaces picked by aws.job.ip and DSN host
+# lists of addresses; each finding's test failed with the binary before its fix)
+
+# -- an inter-region peering of our account: the database's region is not described here
+NODB=1 expect_path "the database VPC in another region of our account" p_xregion path 0 ""
+expect_check "not visible from the job's region, named as such (it said: another account)" WARN \
+    path.database "source 10.10.5.20" \
+    "not visible from region $p_xregion_REGION: the job's route leads over $p_xregion_PCX to $p_xregion_DB_VPC (account $p_xregion_OWNER) in region $p_xregion_DB_REGION" \
+    "check by hand in the database's region $p_xregion_DB_REGION (aws ec2 describe-network-interfaces --region $p_xregion_DB_REGION"
+expect_check "path.route: the inter-region peering, active, leads to the database's VPC" PASS \
+    path.route "source" "takes route 10.10.0.0/16 via $p_xregion_PCX (active, to $p_xregion_DB_VPC"
+
+# -- secondary blocks: the peer VPC's (the database), the job VPC's (the job)
+JOBIP=10.20.2.15 SRCHOST=10.11.5.20 pconfig p_rtlab
+ONLY=path pf p_rtlab --json
+expect_check "database in the peer's secondary block, routes for the primary only: route its block" \
+    FAIL path.route "source" "no route in $p_rtlab_RTB_JOB" \
+    "create-route --route-table-id $p_rtlab_RTB_JOB --destination-cidr-block 10.11.0.0/16 --vpc-peering-connection-id $p_rtlab_PCX"
+expect_eq "... never the primary block, whose route exists (it was)" 0 \
+    "$(pfq fix path.route source | grep -c 'destination-cidr-block 10.10.0.0/16')"
+JOBIP=10.20.5.15 SRCHOST=10.11.5.20 \
+    ROUTE="route_table: $p_rtlab_RTB_FULL, destination: 10.11.0.0/16, peering: $p_rtlab_PCX" \
+    pconfig p_rtlab
+ONLY=route,path pf p_rtlab --json
+expect_eq "a table routing both blocks: every hop PASSes, exit 0" \
+    "0 database=PASS,route=PASS,sg-egress=PASS,job-nacl-out=PASS,db-nacl-in=PASS,sg-ingress=PASS,db-nacl-out=PASS,route-back=PASS,job-nacl-in=PASS" \
+    "$rc $(pfq path source 2>&1)"
+expect_check "configured route to the secondary block: PASS (was outside the peer's CIDRs)" PASS \
+    route "$p_rtlab_RTB_FULL -> 10.11.0.0/16" "via $p_rtlab_PCX"
+JOBIP=100.64.2.15 pconfig p_rtlab
+ONLY=path pf p_rtlab --json
+expect_check "the job in its VPC's secondary block, no route back for it: route that block" FAIL \
+    path.route-back "source $p_rtlab_RTB_DB2" "covers 100.64.2.15: packets are dropped" \
+    "create-route --route-table-id $p_rtlab_RTB_DB2 --destination-cidr-block 100.64.0.0/16 --vpc-peering-connection-id $p_rtlab_PCX"
+pconfig p_rtlab
+
+# -- route tables: an association replaced, routes more specific than local
+ONLY=route,path pf p_rtlab --json
+expect_check "the database subnet's association replaced: the route back on the new table" FAIL \
+    path.route-back "source $p_rtlab_RTB_DB2" "covers 10.20.2.15: packets are dropped" \
+    "create-route --route-table-id $p_rtlab_RTB_DB2 --destination-cidr-block 10.20.0.0/16"
+expect_check "... the configured table of the route back: WARN, the subnet left it" WARN route \
+    "$p_rtlab_RTB_DB -> 10.20.0.0/16" "uses $p_rtlab_RTB_DB2 (explicit association)"
+expect_check "the target's subnet over the peering, more specific than local: FAIL, delete it" \
+    FAIL path.route "target" "takes route 10.20.3.0/24 via $p_rtlab_PCX" \
+    "aws ec2 delete-route --route-table-id $p_rtlab_RTB_JOB --destination-cidr-block 10.20.3.0/24"
+expect_eq "... no fix asks for a peering of the job's VPC with itself (it did)" 0 \
+    "$(pfq fix path.route target | grep -c 'create-vpc-peering-connection')"
+JOBIP=10.20.4.15 pconfig p_rtlab
+ONLY=path pf p_rtlab --json
+expect_check "the target's subnet through a firewall (middlebox routing): WARN, the route named" \
+    WARN path.route "target" "takes route 10.20.3.0/24 via $p_rtlab_FW_ENI" \
+    "if the packets must not go through it: aws ec2 delete-route --route-table-id $p_rtlab_RTB_FW --destination-cidr-block 10.20.3.0/24"
+pconfig p_rtlab
+
+# -- security groups: self references, several groups, all protocols, prefix-list egress
+SRCHOST=10.10.5.21,10.10.5.22,10.10.5.23,10.10.5.24 pconfig p_lab
+ONLY=path pf p_lab --json
+expect_check "a self-referencing group only: the job is no member, FAIL" FAIL path.sg-ingress \
+    "source $p_lab_SG_SELF" "no ingress rule of $p_lab_SG_SELF allows tcp/5432 from 10.20.2.15"
+expect_check "two groups, one allows: PASS" PASS path.sg-ingress "source $p_lab_SG_DB" \
+    "$p_lab_SG_DB ingress rule tcp 5432-5432 from 10.20.2.0/24"
+expect_check "all protocols (-1) from the job's subnet: PASS" PASS path.sg-ingress \
+    "source $p_lab_SG_ALL" "ingress rule all protocols from 10.20.2.0/24"
+expect_check "ICMP and ssh only: FAIL" FAIL path.sg-ingress "source $p_lab_SG_ICMP" \
+    "no ingress rule of $p_lab_SG_ICMP allows tcp/5432"
+sg_lab() { # JOBIP: the source's sg-egress status
+    JOBIP=$1 pconfig p_lab
+    ONLY=path pf p_lab --json
+    pfq status path.sg-egress source 2>&1
+}
+expect_eq "job egress: a prefix list holding the database VPC passes, one of another block fails, two groups where one allows pass, its own group only fails" \
+    "PASS FAIL PASS FAIL" \
+    "$(sg_lab 10.20.2.16) $(sg_lab 10.20.2.17) $(sg_lab 10.20.2.18) $(sg_lab 10.20.2.19)"
+# an EC2 instance's interface with a secondary address (the job's), named by IMDSv2
+NOJOB=1 pconfig p_lab
+md_start imds --ip 10.20.2.31 --eni "$p_lab_JOB_EC2" --subnet "$p_lab_SUBNET_B" \
+    --vpc "$p_lab_JOB_VPC" --groups "$p_lab_SG_JOB"
+AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$MD_PORT" \
+    ONLY=path pf p_lab --json
+md_stop
+expect_check "the job on an instance interface's secondary address (IMDSv2)" PASS path.job \
+    "job 10.20.2.31" "10.20.2.31 on $p_lab_JOB_EC2"
+expect_eq "... every hop of the source PASSes" \
+    "database=PASS,route=PASS,sg-egress=PASS,job-nacl-out=PASS,db-nacl-in=PASS,sg-ingress=PASS,db-nacl-out=PASS,route-back=PASS,job-nacl-in=PASS" \
+    "$(pfq path source 2>&1)"
+pconfig p_lab
+
+# -- peering states on the route, a group reference over a deleted peering
+SRCHOST=10.41.5.20,10.42.5.20,10.43.5.20,10.10.5.25 pconfig p_lab
+ONLY=path pf p_lab --json
+for st in pending-acceptance:41 rejected:42 deleted:43; do
+    pcx_var=p_lab_PCX${st##*:}
+    expect_check "a route over a ${st%%:*} peering: FAIL, dropped" FAIL path.route "source" \
+        "to 10.${st##*:}.5.20 takes route 10.${st##*:}.0.0/16 via ${!pcx_var}, whose peering is ${st%%:*}: packets are dropped" \
+        "fix the peering"
+done
+expect_check "a group referencing the job's group over a deleted peering: FAIL, stale" FAIL \
+    path.sg-ingress "source $p_lab_SG_STALE" \
+    "stale reference $p_lab_SG_JOB over $p_lab_PCX_OLD (deleted)"
+pconfig p_lab
+
+# -- network ACLs: the same rules with or without rule 32767 listed, all protocols, ICMP,
+#    port ranges, the reply range of another OS
+if [ -n "$HAVE_UNSHARE" ]; then
+    SRCHOST=10.10.6.20,10.10.7.20,10.10.8.20,10.10.9.20 TGTHOST=10.10.10.20,10.10.11.20 \
+        pconfig p_lab
+    acl_lab() { # RANGE ADDRESS HOP: the hop's status for that database address
+        ONLY=path PORTRANGE=$1 pfns "" p_lab --json
+        "$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(c["status"] for c in d["checks"] if c["group"] == "path." + sys.argv[3]
+               and sys.argv[2] in c["detail"]))' "$tmp/out" "$2" "$3"
+    }
+    expect_eq "replies 32768-60999 only, rule 32767 listed (AWS) or not (moto's custom ACL): PASS both (it was PASS, WARN)" \
+        "PASS PASS" "$(acl_lab "32768 60999" 10.20.2.15 db-nacl-out | cut -d' ' -f1-2)"
+    expect_eq "... the job's range unknown: WARN both (it was PASS, WARN)" \
+        "WARN WARN" "$(acl_lab none 10.20.2.15 db-nacl-out | cut -d' ' -f1-2)"
+    ONLY=path PORTRANGE="32768 60999" pfns "" p_lab --json
+    expect_check "all protocols (-1) in and out, an ICMP rule first: PASS" PASS path.db-nacl-in \
+        "source $p_lab_N8_ACL" "5432 by rule 100 allow all from 10.20.0.0/16"
+    expect_check "ICMP and ssh only: tcp 5432 meets the * rule, FAIL" FAIL path.db-nacl-in \
+        "source $p_lab_N9_ACL" "5432 by rule * deny"
+    expect_check "a port range 5400-5500: PASS" PASS path.db-nacl-in "target $p_lab_N10_ACL" \
+        "5432 by rule 100 allow tcp 5400-5500 from 10.20.0.0/16"
+    expect_check "replies 49152-65535 only (another OS's range): most of the job's refused, FAIL" \
+        FAIL path.db-nacl-out "target $p_lab_N10_ACL" \
+        "16384 of the job's 28232 client ports (32768-60999" "--port-range From=32768,To=49151"
+    expect_check "rule 90 denies all protocols from the job's subnet before 100 allows tcp: FAIL" \
+        FAIL path.db-nacl-in "target $p_lab_N11_ACL" "5432 by rule 90 deny all from 10.20.2.0/24"
+    pconfig p_lab
+else
+    skip "network ACL lab" "unshare -m unavailable"
+fi
+
+# -- the DNS option on the layouts above, and a Multi-AZ failover
+if [ -n "$HAVE_UNSHARE" ]; then
+    NODB=1 DNSOPT=true pconfig p_xregion
+    ONLY=dns,dns-option pfns "203.0.113.20 db.path.test" p_xregion --json
+    expect_check "inter-region: the accepter's side is changed in its region, never by --repair" \
+        FAIL dns-option "$p_xregion_PCX" "accepter side ($p_xregion_DB_VPC, account $p_xregion_OWNER, region $p_xregion_DB_REGION)" \
+        "in region $p_xregion_DB_REGION: aws ec2 modify-vpc-peering-connection-options --vpc-peering-connection-id $p_xregion_PCX --accepter-peering-connection-options AllowDnsResolutionFromRemoteVpc=true --region $p_xregion_DB_REGION"
+    expect_eq "... no --repair, no requester option" 0 \
+        "$(pfq fix dns-option "$p_xregion_PCX" | grep -c -e '--repair' -e '--requester')"
+    NODB=1 pconfig p_xregion
+    JOBIP=10.20.5.15 SRCCIDR=10.11.0.0/16 DNSOPT=true pconfig p_rtlab
+    ONLY=dns,dns-option pfns "10.11.5.20 db.path.test" p_rtlab --json
+    expect_check "a name resolving privately into the peer's secondary block: INFO (was a FAIL)" \
+        INFO dns-option "$p_rtlab_PCX" \
+        "not needed: db.path.test (source) already resolves to the private address 10.11.5.20"
+    pconfig p_rtlab
+    # RDS Multi-AZ failover: the name now resolves to the standby's address, in a subnet with
+    # another route table; the pinned address is the old primary's
+    pconfig p_standby
+    ONLY=dns,path pfns "10.10.6.20 db.path.test" p_standby --json
+    expect_check "after a failover the analysis follows the address the name resolves to now" \
+        PASS path.database "source $p_standby_STANDBY_ENI" "10.10.6.20:5432 (resolved)"
+    expect_check "... and judges its subnet's table" FAIL path.route-back "source" \
+        "main table: $p_standby_SUBNET_STANDBY has no association"
+    expect_check "... and says the pinned address is stale (--only path would judge it)" WARN \
+        path.database "source 10.10.5.20" \
+        "network.endpoints[].ip 10.10.5.20 is not an address db.path.test resolves to now (10.10.6.20)" \
+        "set network.endpoints[].ip of source to 10.10.6.20"
+else
+    skip "DNS option on the session 3 layouts, failover" "unshare -m unavailable"
 fi
 
 # -- the EC2 API cannot be reached: an unusable API is never a pass without live probes

@@ -370,6 +370,39 @@ static void test_dead_and_missing_peerings(void **state)
     check_report_free(&o.rep);
 }
 
+static const char pcx_main_expired[] = PCX_BEGIN
+    "<vpcPeeringConnectionId>pcx-main</vpcPeeringConnectionId>"
+    "<status><code>expired</code><message>Expired</message></status>" SIDE(
+        "requesterVpcInfo", "111111111111", "vpc-main", "10.10.0.0/16", "false")
+        SIDE("accepterVpcInfo", "111111111111", "vpc-iso", "10.20.0.0/16", "false") PCX_END;
+
+static const char pcx_main_provisioning[] = PCX_BEGIN
+    "<vpcPeeringConnectionId>pcx-main</vpcPeeringConnectionId>"
+    "<status><code>provisioning</code><message>Provisioning</message></status>" SIDE(
+        "requesterVpcInfo", "111111111111", "vpc-main", "10.10.0.0/16", "false")
+        SIDE("accepterVpcInfo", "111111111111", "vpc-iso", "10.20.0.0/16", "false") PCX_END;
+
+/* States moto cannot produce: an expired request needs a new peering, a provisioning one
+ * a minute; routes over either are dropped meanwhile, and the DNS option is not judged. */
+static void test_expired_and_provisioning_peerings(void **state)
+{
+    const struct rule expired[] = {PCX(pcx_main_expired), RTB(rtb_ok), SG(sg_ok)};
+    const struct rule provisioning[] = {PCX(pcx_main_provisioning), RTB(rtb_ok), SG(sg_ok)};
+    struct outcome o;
+    struct fake fk;
+
+    (void)state;
+    run_checks(expired, N(expired), &main_input, &o, &fk);
+    expect(&o, "peering", CHECK_FAIL, "expired: Expired", "create a new one");
+    expect(&o, "route", CHECK_FAIL, "peering is expired", "fix the peering first");
+    expect(&o, "dns-option", CHECK_SKIP, "the peering is expired", NULL);
+    check_report_free(&o.rep);
+    run_checks(provisioning, N(provisioning), &main_input, &o, &fk);
+    expect(&o, "peering", CHECK_FAIL, "provisioning: not active yet", "wait a minute");
+    expect(&o, "route", CHECK_FAIL, "peering is provisioning", "fix the peering first");
+    check_report_free(&o.rep);
+}
+
 static void test_deleted_peering_route_is_blackhole(void **state)
 {
     const struct rule rules[] = {PCX(pcx_main_deleted), RTB(rtb_ok), SG(sg_ok)};
@@ -813,6 +846,7 @@ int main(void)
         cmocka_unit_test(test_dead_and_missing_peerings),
         cmocka_unit_test(test_deleted_peering_route_is_blackhole),
         cmocka_unit_test(test_dns_sides),
+        cmocka_unit_test(test_expired_and_provisioning_peerings),
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_security_groups),
         cmocka_unit_test(test_unauthorized_names_action),

@@ -362,15 +362,69 @@ static void test_sg_union_and_refs(void **state)
     assert_false(vd.allowed);
     aws_sg_judge(&v, gs, 2, true, 5432, &job, &vd);
     assert_false(vd.allowed);
-    /* an end whose interface is not visible: its groups are unknown, so a rule naming a
-     * group may let it in; nobody can tell */
+    /* an end whose interface is not visible: its groups are unknown, but the only rule
+     * naming a group goes over a deleted peering, which lets nobody in (see
+     * test_sg_ref_inter_region for a live reference) */
     other = (struct aws_party){host("10.99.0.9"), NULL, 0, true};
     aws_sg_judge(&v, gs + 1, 1, false, 5432, &other, &vd);
     assert_false(vd.allowed);
-    assert_string_equal(vd.unknown_group, "sg-job");
+    assert_string_equal(vd.unknown_group, "");
+    assert_non_null(strstr(vd.stale_reference, "sg-job over pcx-dead (deleted)"));
     other.groups_unknown = false;
     aws_sg_judge(&v, gs + 1, 1, false, 5432, &other, &vd);
     assert_string_equal(vd.unknown_group, "");
+    ec2_sg_list_free(&l);
+}
+
+/* A reference to a peer VPC's group only works over an active peering in one region:
+ * over an inter-region one it lets nobody in, and it is no unknown either (a party whose
+ * groups are unknown is not "maybe in it"). */
+static void test_sg_ref_inter_region(void **state)
+{
+    static const char xml[] =
+        SGS(SG("sg-db", PERM("tcp", "5432", "5432",
+                             "<groups><item><groupId>sg-job</groupId><vpcPeeringConnectionId>pcx-x"
+                             "</vpcPeeringConnectionId></item></groups>")));
+    const char *job_groups[] = {"sg-job"};
+    struct aws_party job = {host("10.20.2.15"), job_groups, 1, false};
+    struct aws_party hidden = {host("10.20.2.15"), NULL, 0, true};
+    struct ec2_peering pcx = {.id = "pcx-x", .status = "active"};
+    struct ec2_sg_list l = {0};
+    const struct ec2_security_group *g;
+    struct aws_sg_verdict vd;
+    struct infra_error err;
+    struct aws_view v;
+
+    (void)state;
+    memset(&v, 0, sizeof(v));
+    snprintf(pcx.requester.vpc_id, sizeof(pcx.requester.vpc_id), "vpc-job");
+    snprintf(pcx.accepter.vpc_id, sizeof(pcx.accepter.vpc_id), "vpc-db");
+    snprintf(pcx.requester.region, sizeof(pcx.requester.region), "eu-west-2");
+    snprintf(pcx.accepter.region, sizeof(pcx.accepter.region), "eu-west-2");
+    v.peerings.items = &pcx;
+    v.peerings.n = 1;
+    assert_true(ec2_xml_parse_security_groups(xml, sizeof(xml) - 1, &l, &err));
+    g = &l.items[0];
+    aws_sg_judge(&v, &g, 1, false, 5432, &job, &vd); /* one region, active: allowed */
+    assert_true(vd.allowed);
+    assert_string_equal(vd.matched, "sg-job (peer VPC, pcx-x)");
+    aws_sg_judge(&v, &g, 1, false, 5432, &hidden, &vd); /* groups unknown: may be in it */
+    assert_false(vd.allowed);
+    assert_string_equal(vd.unknown_group, "sg-job");
+    snprintf(pcx.accepter.region, sizeof(pcx.accepter.region), "us-east-1");
+    aws_sg_judge(&v, &g, 1, false, 5432, &job, &vd);
+    assert_false(vd.allowed);
+    assert_non_null(strstr(vd.stale_reference, "sg-job over pcx-x (inter-region"));
+    aws_sg_judge(&v, &g, 1, false, 5432, &hidden, &vd);
+    assert_false(vd.allowed);
+    assert_string_equal(vd.unknown_group, "");
+    assert_non_null(strstr(vd.stale_reference, "inter-region"));
+    /* a stale reference (the peering deleted) is no unknown for a hidden party either */
+    snprintf(pcx.accepter.region, sizeof(pcx.accepter.region), "eu-west-2");
+    snprintf(pcx.status, sizeof(pcx.status), "deleted");
+    aws_sg_judge(&v, &g, 1, false, 5432, &hidden, &vd);
+    assert_string_equal(vd.unknown_group, "");
+    assert_non_null(strstr(vd.stale_reference, "sg-job over pcx-x (deleted)"));
     ec2_sg_list_free(&l);
 }
 
@@ -463,9 +517,11 @@ static void test_acl_rule_order(void **state)
     aws_acl_judge(&l.items[0], false, &other, 5432, 5432, &vd);
     assert_true(vd.all_allowed);
     assert_int_equal(vd.pieces[0].rule->rule_number, 100);
+    /* rule 32767 is how the API lists the final "*" rule: judged as it, whether listed (AWS)
+     * or not (moto's custom ACLs) */
     aws_acl_judge(&l.items[0], false, &far, 5432, 5432, &vd);
     assert_true(vd.none_allowed);
-    assert_int_equal(vd.pieces[0].rule->rule_number, 32767);
+    assert_null(vd.pieces[0].rule);
     aws_acl_judge(&l.items[0], true, &other, 5432, 5432, &vd); /* no outbound rule at all */
     assert_true(vd.none_allowed);
     assert_null(vd.pieces[0].rule);
@@ -574,6 +630,7 @@ int main(void)
         cmocka_unit_test(test_tgw_route_match),
         cmocka_unit_test(test_path_interfaces),
         cmocka_unit_test(test_sg_union_and_refs),
+        cmocka_unit_test(test_sg_ref_inter_region),
         cmocka_unit_test(test_sg_fixture_peer_ref),
         cmocka_unit_test(test_cidrs_cover),
         cmocka_unit_test(test_acl_rule_order),

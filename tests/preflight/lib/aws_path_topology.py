@@ -31,7 +31,10 @@ REGIONS = ["us-east-2", "us-west-1", "us-west-2", "eu-west-2", "eu-west-3", "eu-
            "af-south-1", "me-south-1", "ap-east-1", "eu-central-2", "ap-south-2",
            "ap-southeast-3", "il-central-1", "me-central-1", "ap-east-2", "ap-southeast-4",
            "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-west-1", "eu-south-2",
-           "mx-central-1", "us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1"]
+           "mx-central-1"]
+# (every region of moto's aws partition but us-east-1, the seed's, and eu-west-1, the data
+# team's: the IAM user does not exist in the other partitions, us-gov and cn; more layouts
+# go side by side in one region, as p_lab and p_rtlab do)
 
 PLANS = {
     "reference": {"JOB_VPC": "10.20.0.0/16", "SUBNET_A": "10.20.1.0/24",
@@ -92,13 +95,32 @@ FAULTS = {
                  "table, which has no route back to the job (DSN host list: primary,standby)",
     # session 3: more layouts per region (extra job and database interfaces at addresses of
     # their own, picked by aws.job.ip and DSN host lists), see _labs
-    "p_sglab": "healthy; remote DNS resolution on the database VPC's side only; security "
-               "group variants: databases 10.10.5.21 (a self-referencing group only), .22 "
-               "(that group and the one allowing the job), .23 (all protocols from the job's "
-               "subnet), .24 (ICMP and ssh only); jobs 10.20.2.16 (egress to a prefix list "
-               "of the database VPC), .17 (egress to a prefix list of another block), .18 "
-               "(two groups, one allowing 443 only), .19 (egress to its own group only), an "
-               "instance interface 10.20.2.30 with secondary address 10.20.2.31",
+    "p_lab": "healthy base; remote DNS resolution on the database VPC's side only; beside it "
+             "(_sglab) databases 10.10.5.21 (a self-referencing group only), .22 (that group "
+             "and the one allowing the job), .23 (all protocols from the job's subnet), .24 "
+             "(ICMP and ssh only), jobs 10.20.2.16 (egress to a prefix list of the database "
+             "VPC), .17 (egress to a prefix list of another block), .18 (two groups, one "
+             "allowing 443 only), .19 (egress to its own group only), an instance interface "
+             "10.20.2.30 with secondary address 10.20.2.31; (_nacllab) network ACLs, one "
+             "database subnet each: 10.10.6.20 (the VPC's default ACL, its rules 100 replaced: "
+             "replies 32768-60999 only, rule 32767 listed), 10.10.7.20 (a custom ACL, the same "
+             "rules), 10.10.8.20 (all protocols in and out, an ICMP rule first), 10.10.9.20 "
+             "(ICMP and ssh only in), 10.10.10.20 (5400-5500 in, replies 49152-65535 only), "
+             "10.10.11.20 (rule 90 denies all protocols from the job's subnet); (_pcxlab) the "
+             "job's table routes 10.41/16 (pending-acceptance), 10.42/16 (rejected) and "
+             "10.43/16 (deleted) to peerings of their own, each with a database at .5.20; a "
+             "database 10.10.5.25 whose group references the job's group over an older, "
+             "deleted peering of the same two VPCs",
+    "p_xregion": "the database VPC is in another region (eu-west-1) of our account, over an "
+                 "inter-region peering: nothing of it is described from the job's region",
+    "p_rtlab": "route tables (_rtlab): the database subnet's association replaced by a table "
+               "without the route back; the job's table sends the target's subnet "
+               "10.20.3.0/24 (more specific than local) over the peering; a job 10.20.4.15 "
+               "whose table sends it through a firewall's interface; secondary blocks "
+               "(_secondary): the database VPC's 10.11.0.0/16 (database 10.11.5.20, its own "
+               "group), the job VPC's 100.64.0.0/16 (job 100.64.2.15); the job's table and the "
+               "database's route only the primary blocks; a job 10.20.5.15 whose table routes "
+               "both database blocks",
 }
 
 
@@ -377,10 +399,149 @@ def _sglab(ec2, ids):
                SG_JSELF=sg_jself)
 
 
+def _subnet(ec2, vpc, cidr, rtb=None, acl_from=None):
+    """A subnet, associated with rtb; with the network ACL of subnet acl_from when given."""
+    sn = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr)["Subnet"]["SubnetId"]
+    if rtb:
+        ec2.associate_route_table(RouteTableId=rtb, SubnetId=sn)
+    if acl_from:
+        acl = ec2.describe_network_acls(Filters=[
+            {"Name": "association.subnet-id", "Values": [acl_from]}])["NetworkAcls"][0]
+        _associate_acl(ec2, acl["NetworkAclId"], sn)
+    return sn
+
+
+def _associate_acl(ec2, acl, sn):
+    cur = ec2.describe_network_acls(
+        Filters=[{"Name": "association.subnet-id", "Values": [sn]}])["NetworkAcls"]
+    assoc = [a for a in cur[0]["Associations"] if a["SubnetId"] == sn][0]
+    ec2.replace_network_acl_association(AssociationId=assoc["NetworkAclAssociationId"],
+                                        NetworkAclId=acl)
+
+
+def _entries(ec2, acl, rules):
+    """rules: (number, egress, protocol, cidr, from, to, action); from None: no ports."""
+    for num, egress, proto, cidr, lo, hi, action in rules:
+        kw = {"PortRange": {"From": lo, "To": hi}} if lo is not None else {}
+        if proto == "1":
+            kw["IcmpTypeCode"] = {"Type": -1, "Code": -1}
+        ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=num, Protocol=proto,
+                                     RuleAction=action, Egress=egress, CidrBlock=cidr, **kw)
+
+
+def _secondary(ec2, ids):
+    dbv, jv = ids["DB_VPC"], ids["JOB_VPC"]
+    ec2.associate_vpc_cidr_block(VpcId=dbv, CidrBlock="10.11.0.0/16")
+    ec2.associate_vpc_cidr_block(VpcId=jv, CidrBlock="100.64.0.0/16")
+    sd2 = _subnet(ec2, dbv, "10.11.5.0/24", ids["RTB_DB"], ids["SUBNET_DB"])
+    sg_db2 = _sg(ec2, dbv, "db2", [{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+                                    "IpRanges": [{"CidrIp": P["JOB_VPC"]}]}])
+    ids["DB2_ENI"] = _eni(ec2, sd2, "10.11.5.20", [sg_db2], "RDSNetworkInterface")
+    sj2 = _subnet(ec2, jv, "100.64.2.0/24", ids["RTB_JOB"], ids["SUBNET_B"])
+    ids["JOB2_ENI"] = _eni(ec2, sj2, "100.64.2.15", [ids["SG_JOB"]])
+    rtb_full = ec2.create_route_table(VpcId=jv)["RouteTable"]["RouteTableId"]
+    for cidr in (P["DB_VPC"], "10.11.0.0/16"):
+        ec2.create_route(RouteTableId=rtb_full, DestinationCidrBlock=cidr,
+                         VpcPeeringConnectionId=ids["PCX"])
+    sj3 = _subnet(ec2, jv, "10.20.5.0/24", rtb_full)  # the VPC's default ACL: allow all
+    ids["JOB3_ENI"] = _eni(ec2, sj3, "10.20.5.15", [ids["SG_JOB"]])
+    ids.update(SUBNET_DB2=sd2, SG_DB2=sg_db2, SUBNET_JOB2=sj2, RTB_FULL=rtb_full)
+
+
+def _rtlab(ec2, ids):
+    dbv, jv = ids["DB_VPC"], ids["JOB_VPC"]
+    rtb_db2 = ec2.create_route_table(VpcId=dbv)["RouteTable"]["RouteTableId"]
+    assoc = [a for a in ec2.describe_route_tables(RouteTableIds=[ids["RTB_DB"]])[
+        "RouteTables"][0]["Associations"] if a.get("SubnetId") == ids["SUBNET_DB"]][0]
+    ec2.replace_route_table_association(AssociationId=assoc["RouteTableAssociationId"],
+                                       RouteTableId=rtb_db2)
+    ec2.create_route(RouteTableId=ids["RTB_JOB"], DestinationCidrBlock=P["SUBNET_T"],
+                     VpcPeeringConnectionId=ids["PCX"])
+    fw_sn = _subnet(ec2, jv, "10.20.9.0/24")
+    fw = _eni(ec2, fw_sn, "10.20.9.9", [ids["SG_JOB"]], "firewall")
+    rtb_fw = ec2.create_route_table(VpcId=jv)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=rtb_fw, DestinationCidrBlock=P["DB_VPC"],
+                     VpcPeeringConnectionId=ids["PCX"])
+    ec2.create_route(RouteTableId=rtb_fw, DestinationCidrBlock=P["SUBNET_T"],
+                     NetworkInterfaceId=fw)
+    sj2 = _subnet(ec2, jv, "10.20.4.0/24", rtb_fw)
+    ids["JOB2_ENI"] = _eni(ec2, sj2, "10.20.4.15", [ids["SG_JOB"]])
+    ids.update(RTB_DB2=rtb_db2, FW_ENI=fw, RTB_FW=rtb_fw)
+
+
+def _nacllab(ec2, ids):
+    dbv, job = ids["DB_VPC"], P["JOB_VPC"]
+    default = ec2.describe_network_acls(Filters=[
+        {"Name": "vpc-id", "Values": [dbv]}, {"Name": "default", "Values": ["true"]}])[
+            "NetworkAcls"][0]["NetworkAclId"]
+    linux = [(100, False, "6", job, 5432, 5432, "allow"),
+             (100, True, "6", job, 32768, 60999, "allow")]
+    for egress in (False, True):  # tightened: no more "100 allow all" (32767 stays)
+        ec2.delete_network_acl_entry(NetworkAclId=default, RuleNumber=100, Egress=egress)
+    _entries(ec2, default, linux)
+    plans = [  # (ip, subnet, rules): a custom ACL each, None: the default one
+        ("10.10.6.20", "10.10.6.0/24", None),
+        ("10.10.7.20", "10.10.7.0/24", linux),
+        ("10.10.8.20", "10.10.8.0/24", [(50, False, "1", "0.0.0.0/0", None, None, "allow"),
+                                        (100, False, "-1", job, None, None, "allow"),
+                                        (100, True, "-1", "0.0.0.0/0", None, None, "allow")]),
+        ("10.10.9.20", "10.10.9.0/24", [(100, False, "1", job, None, None, "allow"),
+                                        (110, False, "6", job, 22, 22, "allow"),
+                                        (100, True, "-1", job, None, None, "allow")]),
+        ("10.10.10.20", "10.10.10.0/24", [(100, False, "6", job, 5400, 5500, "allow"),
+                                          (100, True, "6", "0.0.0.0/0", 49152, 65535, "allow")]),
+        ("10.10.11.20", "10.10.11.0/24", [(90, False, "-1", P["SUBNET_B"], None, None, "deny"),
+                                          (100, False, "6", job, 5432, 5432, "allow"),
+                                          (100, True, "6", job, 1024, 65535, "allow")]),
+    ]
+    for ip, cidr, rules in plans:
+        sn = _subnet(ec2, dbv, cidr, ids["RTB_DB"])
+        if rules is not None:
+            acl = ec2.create_network_acl(VpcId=dbv)["NetworkAcl"]["NetworkAclId"]
+            _entries(ec2, acl, rules)
+            _associate_acl(ec2, acl, sn)
+        else:
+            acl = default
+        key = "N%s" % ip.split(".")[2]
+        ids[key + "_ENI"] = _eni(ec2, sn, ip, [ids["SG_DB"]], "RDSNetworkInterface")
+        ids[key + "_ACL"] = acl
+
+
+def _pcxlab(ec2, ids):
+    jv = ids["JOB_VPC"]
+    old = ec2.create_vpc_peering_connection(VpcId=jv, PeerVpcId=ids["DB_VPC"])[
+        "VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=old)
+    sg_stale = _sg(ec2, ids["DB_VPC"], "stale", [
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+         "UserIdGroupPairs": [{"GroupId": ids["SG_JOB"], "UserId": ids["OWNER"],
+                               "VpcPeeringConnectionId": old}]}])
+    ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=old)
+    ids["STALE_ENI"] = _eni(ec2, ids["SUBNET_DB"], "10.10.5.25", [sg_stale],
+                            "RDSNetworkInterface")
+    ids.update(PCX_OLD=old, SG_STALE=sg_stale)
+    for n, state in ((41, "pending"), (42, "rejected"), (43, "deleted")):
+        vpc = ec2.create_vpc(CidrBlock="10.%d.0.0/16" % n)["Vpc"]["VpcId"]
+        sn = _subnet(ec2, vpc, "10.%d.5.0/24" % n)
+        sg = _sg(ec2, vpc, "db%d" % n, [{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+                                         "IpRanges": [{"CidrIp": P["JOB_VPC"]}]}])
+        _eni(ec2, sn, "10.%d.5.20" % n, [sg], "RDSNetworkInterface")
+        pcx = ec2.create_vpc_peering_connection(VpcId=jv, PeerVpcId=vpc)[
+            "VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        ec2.create_route(RouteTableId=ids["RTB_JOB"], DestinationCidrBlock="10.%d.0.0/16" % n,
+                         VpcPeeringConnectionId=pcx)
+        if state == "rejected":
+            ec2.reject_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+        elif state == "deleted":
+            ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+        ids["PCX%d" % n] = pcx
+
+
 def _labs(ec2, f, ids):
     """Session 3 layouts: several variants side by side in one region."""
-    if f == "p_sglab":
-        _sglab(ec2, ids)
+    labs = {"p_lab": (_sglab, _nacllab, _pcxlab), "p_rtlab": (_rtlab, _secondary)}
+    for lab in labs.get(f, ()):
+        lab(ec2, ids)
 
 
 def is_fault(name):
@@ -402,11 +563,15 @@ def build(client, f, data_client=None):
     ids["REGION"] = region
     ids["OWNER"] = ec2.describe_security_groups(GroupIds=[ids["SG_JOB"]])[
         "SecurityGroups"][0]["OwnerId"]
-    cross = f in ("p_cross_account", "p_xacct_overlap", "p_egress_ref_hidden")
+    cross = f in ("p_cross_account", "p_xacct_overlap", "p_egress_ref_hidden", "p_xregion")
     dbc = data_client if cross and data_client else ec2
     ids.update(_db_side(dbc, f))
     if dbc is ec2:
         ids["PCX"] = _pcx(ec2, ids["JOB_VPC"], ids["DB_VPC"])
+    elif f == "p_xregion":  # our account, the database's region: accepted there
+        ids["PCX"] = _pcx(ec2, ids["JOB_VPC"], ids["DB_VPC"], accepter=dbc,
+                          PeerRegion=dbc.meta.region_name)
+        ids["DB_REGION"] = dbc.meta.region_name
     else:
         owner = dbc.describe_security_groups(GroupIds=[ids["SG_DB"]])["SecurityGroups"][0][
             "OwnerId"]

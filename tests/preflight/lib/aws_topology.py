@@ -161,6 +161,8 @@ def cmd_build(args):
             region = next(regions)
             dc = client(region, DATA_ACCOUNT, "ec2", data_keys[0], data_keys[1]) \
                 if data_keys else None
+            if fault == "p_xregion":  # our account, another region
+                dc = client(DATA_REGION)
             ids = aws_path_topology.build(client(region), fault, dc)
         elif fault in FAULTS and label.isidentifier():
             ids = build(ec2, data, fault)
