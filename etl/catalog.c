@@ -57,7 +57,10 @@ static const char columns_sql[] =
     "       t.typsend::pg_catalog.text ~ '(^|[.])citextsend$' OR "
     "       (t.typtype = 'd' AND (bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR "
     "                             bt.typtype = 'e')), "
-    "       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnum "
+    "       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnum, "
+    "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace THEN a.atttypmod "
+    "            WHEN t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
+    "              THEN dom.mod ELSE -1 END "
     "FROM pg_catalog.pg_attribute a "
     "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid " BASE_OF_DOMAIN(
         "t", "dom") "LEFT JOIN pg_catalog.pg_type bt ON bt.oid = dom.base "
@@ -121,6 +124,7 @@ static bool read_columns(PGconn *conn, const char *oid, struct catalog_table *t,
         c->wire_exact = PQgetvalue(res, i, 6)[0] == 't';
         c->declared_type = strdup(PQgetvalue(res, i, 7));
         c->attnum = (int)strtol(PQgetvalue(res, i, 8), NULL, 10);
+        c->typmod = (int)strtol(PQgetvalue(res, i, 9), NULL, 10);
         if (c->pk_position > 0)
             t->n_pk++;
         t->n_columns++;

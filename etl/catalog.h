@@ -26,6 +26,7 @@ struct catalog_column {
      * when `type` reads the same (increment.h, source layout). */
     char *declared_type;
     int attnum;
+    int typmod; /* of `type` (varchar(5): 9), -1 when it has none */
 };
 
 struct catalog_table {

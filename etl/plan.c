@@ -372,6 +372,33 @@ static long char_limit(const char *type, bool *pads)
     return p && strchr(type, '[') == NULL ? strtol(p, NULL, 10) : 0;
 }
 
+/*
+ * "SELECT <the literal $1 read as the column reads it>". COPY reads a value with the
+ * type's input function and the column's typmod; a CAST applies a typmod as an explicit
+ * cast does, padding or cutting what COPY refuses (bit(3) from "1", varchar(2)[] from
+ * "{abc}"): with a typmod, the input function itself is called. The type and function
+ * names are the catalog's own spelling (format_type, regproc), never user input.
+ */
+static void input_sql(PGconn *conn, const struct plan_column *pc, struct abuf *sql)
+{
+    const char *type = pc->output.type;
+    int typmod = strcmp(type, pc->source->type) == 0 ? pc->source->typmod : -1;
+    PGresult *res = NULL;
+
+    if (typmod >= 0)
+        res = PQexecParams(conn,
+                           "SELECT t.typinput::pg_catalog.text, "
+                           "CASE WHEN t.typelem <> 0 THEN t.typelem ELSE t.oid END "
+                           "FROM pg_catalog.pg_type t WHERE t.oid = $1::pg_catalog.regtype",
+                           1, NULL, &type, NULL, NULL, 0);
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        abuf_printf(sql, "SELECT %s($1::pg_catalog.cstring, %s::pg_catalog.oid, %d)",
+                    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), typmod);
+    else
+        abuf_printf(sql, "SELECT CAST($1 AS %s)", type);
+    PQclear(res);
+}
+
 /* The server's verdict on a constant for its column's type: NULL when it takes it, else
  * the server's message (in msg). In a transaction (the run's snapshot) the check runs
  * under a savepoint, so a refusal leaves the transaction usable. */
@@ -394,10 +421,9 @@ static const char *literal_problem(PGconn *conn, const struct plan_column *pc, c
         }
     }
     abuf_init(&sql, 4096);
-    /* the type is the catalog's own spelling (format_type quotes what needs it) */
-    abuf_printf(&sql, "SELECT CAST($1 AS %s)", pc->output.type);
     if (in_tx)
         PQclear(PQexec(conn, "SAVEPOINT anonetl_literal"));
+    input_sql(conn, pc, &sql);
     res = PQexecParams(conn, abuf_cstr(&sql), 1, NULL, &value, NULL, NULL, 0);
     abuf_free(&sql);
     if (PQresultStatus(res) == PGRES_TUPLES_OK) {

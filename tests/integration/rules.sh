@@ -261,6 +261,29 @@ done
 expect_eq "a domain over a domain over integer is published as integer" integer \
     "$(T -tAc "SELECT data_type FROM information_schema.columns WHERE table_schema = 'anonymised' AND table_name = 'matrix' AND column_name = 't_nested'")"
 
+# A constant is read as COPY reads it into its column: the type's input function with the
+# column's length (a CAST pads "1" to a bit(3) and cuts "{abc}" to a varchar(2)[], where
+# COPY refuses them: check passed and every run failed with exit 5).
+S -c "CREATE TABLE public.sized (id integer PRIMARY KEY, b bit(3), vb varbit(2), va varchar(2)[], ca char(2)[])" >/dev/null
+S -c "INSERT INTO public.sized VALUES (1, '101', '1', '{ab}', '{ab}')" >/dev/null
+sized_config() { # FILE B VB VA CA: the constants
+    { header; cat <<YAML; } >"$1"
+  - name: public.sized
+    columns: { id: keep, b: { constant: "$2" }, vb: { constant: "$3" }, va: { constant: "$4" }, ca: { constant: "$5" } }
+YAML
+}
+sized_config "$work/sized_bad.yaml" 1 x1 '{abc}' '{abc}'
+"$ANONETL" check -c "$work/sized_bad.yaml" --source >"$work/sized.out" 2>&1
+expect_eq "constants longer or shorter than their column's length: check --source exit 2" 2 $?
+expect_eq "... each named with file:line:column" "b vb va ca" \
+    "$(grep -o "sized_bad.yaml:[0-9]*:[0-9]*: columns\.[a-z]*: constant" "$work/sized.out" | sed 's/.*columns\.\([a-z]*\).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
+"$ANONETL" run -c "$work/sized_bad.yaml" --skip-preflight >"$log" 2>&1
+expect_eq "... and run refuses them before copying (exit 2)" 2 $?
+sized_config "$work/sized_ok.yaml" 010 10 '{ab,c}' '{a}'
+"$ANONETL" run -c "$work/sized_ok.yaml" --skip-preflight >"$log" 2>&1
+expect_eq "constants COPY takes (exact bit length, short char padded): run exits 0" 0 $?
+expect_eq "... published as COPY reads them" '010|10|{ab,c}|{"a "}' "$(T -tAc "SELECT b, vb, va, ca FROM anonymised.sized")"
+
 # date_shift on a source whose time zone is not UTC: whole days, midnight (time: truncate)
 matrix_config "$work/shift.yaml" "{ date_shift: { by: id } }" t_ts t_tstz t_date
 "$ANONETL" run -c "$work/shift.yaml" --skip-preflight >"$log" 2>&1
