@@ -17,6 +17,7 @@
 #include "etl/audit.h"
 #include "etl/bincol.h"
 #include "etl/copybin.h"
+#include "etl/copysend.h"
 #include "etl/copytext.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
@@ -396,16 +397,21 @@ static bool start_target(const struct tablecopy_request *req, const char *dest_s
     return tablecopy_copy_in(req->target, req->plan, dest_sql, req->freeze, err);
 }
 
-static bool send_batch(PGconn *target, struct abuf *batch, struct anon_error *err)
+static bool put_copy_data(PGconn *target, const char *data, size_t len, struct anon_error *err)
 {
-    if (batch->len == 0)
-        return true;
-    if (PQputCopyData(target, batch->data, (int)batch->len) != 1) {
+    if (len > 0 && PQputCopyData(target, data, (int)len) != 1) {
         char msg[512];
         pgerror_describe(NULL, target, msg, sizeof(msg));
         anon_error_set(err, "target: sending COPY data failed: %s", msg);
         return false;
     }
+    return true;
+}
+
+static bool send_batch(PGconn *target, struct abuf *batch, struct anon_error *err)
+{
+    if (!put_copy_data(target, batch->data, batch->len, err))
+        return false;
     abuf_reset(batch);
     return true;
 }
@@ -499,16 +505,14 @@ static bool sink_close(struct sink *s, struct anon_error *err)
     return true;
 }
 
-static bool sink_send(struct sink *s, struct abuf *batch, struct anon_error *err)
+/* The sender thread's writer (copysend.h): a batch of whole rows to the target's COPY, or
+ * to the shared load. */
+static bool sink_write(void *ctx, const char *data, size_t len, struct anon_error *err)
 {
+    const struct sink *s = ctx;
     const struct tablecopy_shared *sh = s->req->shared;
 
-    if (!sh)
-        return send_batch(s->req->target, batch, err);
-    if (batch->len > 0 && !sh->send(sh->ctx, batch->data, batch->len, err))
-        return false;
-    abuf_reset(batch);
-    return true;
+    return sh ? sh->send(sh->ctx, data, len, err) : put_copy_data(s->req->target, data, len, err);
 }
 
 bool tablecopy_copy_in_end(PGconn *target, const struct table_plan *plan, const char *abort_msg,
@@ -527,12 +531,14 @@ bool tablecopy_copy_in_end(PGconn *target, const struct table_plan *plan, const 
     return finish_target(target, abort_msg, rows, err);
 }
 
-/* The current piece is full: end it (with the binary trailer) and start the next. */
-static bool sink_next(struct sink *s, struct abuf *batch, struct anon_error *err)
+/* The current piece is full: end it (with the binary trailer) and start the next, once
+ * the sender has written every batch (the connection is then this thread's again). */
+static bool sink_next(struct sink *s, struct copysend *out, struct anon_error *err)
 {
     if (s->req->plan->binary)
-        copybin_put_trailer(batch);
-    return send_batch(s->req->target, batch, err) && sink_close(s, err) && sink_open(s, err);
+        copybin_put_trailer(copysend_buffer(out));
+    return copysend_push(out, err) && copysend_sync(out, err) && sink_close(s, err) &&
+           sink_open(s, err);
 }
 
 static double now_s(void)
@@ -554,17 +560,22 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
                            .run_time = req->run_time,
                            .column = row_column,
                            .row = row};
-    struct abuf batch;
+    struct copysend *out;
+    struct abuf *batch;
     char *buf;
     int n;
     bool ok = true;
 
-    abuf_init(&batch, BATCH_BYTES + VALUE_MAX);
+    if (!(out = copysend_start(sink_write, sink, BATCH_BYTES + VALUE_MAX, err))) {
+        *st = TABLECOPY_INTERNAL_ERROR;
+        return false;
+    }
+    batch = copysend_buffer(out);
     while (ok && (n = PQgetCopyData(req->source, &buf, 0)) > 0) {
-        bool end = false;
-        size_t row_start = batch.len;
-        ok = req->plan->binary ? transform_row_binary(row, buf, (size_t)n, &ctx, &batch, &end)
-                               : transform_row(row, buf, (size_t)n, &ctx, &batch);
+        bool end = false, piece_full;
+        size_t row_start = batch->len;
+        ok = req->plan->binary ? transform_row_binary(row, buf, (size_t)n, &ctx, batch, &end)
+                               : transform_row(row, buf, (size_t)n, &ctx, batch);
         PQfreemem(buf);
         if (!ok) {
             *st = row->target_rejects ? TABLECOPY_TARGET_ERROR : TABLECOPY_INTERNAL_ERROR;
@@ -573,7 +584,7 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
         if (end)
             continue;
         if (req->audit)
-            audit_scan_row(req->audit, batch.data + row_start, batch.len - row_start);
+            audit_scan_row(req->audit, batch->data + row_start, batch->len - row_start);
         if (++stats->rows_read % 4096 == 0) {
             if (req->abort && atomic_load(req->abort)) {
                 anon_error_set(err, "%s: stopped: another worker failed", req->plan->qualified);
@@ -591,10 +602,13 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
             if (stats->rows_read % 65536 == 0)
                 log_progress(req->plan->qualified, stats->rows_read, now_s() - start);
         }
-        if (--sink->left == 0 ? !sink_next(sink, &batch, err)
-                              : batch.len >= BATCH_BYTES && !sink_send(sink, &batch, err)) {
-            *st = TABLECOPY_TARGET_ERROR;
-            ok = false;
+        piece_full = --sink->left == 0;
+        if (piece_full || batch->len >= BATCH_BYTES) {
+            if (piece_full ? !sink_next(sink, out, err) : !copysend_push(out, err)) {
+                *st = TABLECOPY_TARGET_ERROR;
+                ok = false;
+            }
+            batch = copysend_buffer(out);
         }
     }
     if (ok && n == -2) {
@@ -606,12 +620,13 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
         ok = false;
     }
     if (ok && req->plan->binary && !req->shared)
-        copybin_put_trailer(&batch);
-    if (ok && !sink_send(sink, &batch, err)) {
+        copybin_put_trailer(batch);
+    if (ok && !(copysend_push(out, err) && copysend_sync(out, err))) {
         *st = TABLECOPY_TARGET_ERROR;
         ok = false;
     }
-    abuf_free(&batch);
+    /* On failure the batches not sent yet are dropped (the caller aborts the COPY). */
+    copysend_end(out);
     return ok;
 }
 

@@ -4,8 +4,10 @@
  *   COPY (SELECT cols FROM t WHERE filter) TO STDOUT  (source, inside the run's snapshot)
  *     -> split each COPY text row -> per column: `keep` fields pass through as raw bytes,
  *        others are decoded, transformed by their rule, encoded
- *     -> COPY dest (cols) FROM STDIN  (target), in batches
- * Memory stays constant whatever the table size: one row and one output batch at a time.
+ *     -> COPY dest (cols) FROM STDIN  (target), in batches written by a sender thread
+ *        (copysend.h) while the next batch is filled, so the source, anonetl and the
+ *        target work at the same time instead of taking turns
+ * Memory stays constant whatever the table size: one row and a ring of a few batches.
  */
 #ifndef TABLECOPY_H
 #define TABLECOPY_H

@@ -1,0 +1,192 @@
+/*
+ * copysend.c: a sender thread and its ring of batches (see copysend.h).
+ *
+ * The ring: buffers head .. head+queued-1 (mod COPYSEND_BUFFERS) are handed over, in
+ * order; the sender writes buffer `head` outside the lock (`sending`) and frees it after.
+ * The buffer after the queued ones is the one being filled. A push waits while all the
+ * others are queued (queued == COPYSEND_BUFFERS - 1 before it), which is what bounds the
+ * memory and lets a slow target hold the row loop back.
+ */
+#include "etl/copysend.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+/* A buffer that grew past this for one huge row gives its memory back once sent. */
+#define KEEP_BYTES ((size_t)4 << 20)
+
+struct copysend {
+    copysend_fn send;
+    void *ctx;
+    size_t max_len;
+    bool threaded; /* false: pushes send in the caller's thread */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed; /* a batch was queued or sent, or the sender stopped */
+    struct abuf bufs[COPYSEND_BUFFERS];
+    unsigned head;   /* oldest batch handed over */
+    unsigned queued; /* batches handed over, not sent yet (the one being sent included) */
+    bool sending;    /* the sender is writing bufs[head], outside the lock */
+    bool stopping;   /* copysend_end: no more batches */
+    bool failed;     /* a send failed: err holds why */
+    struct anon_error err;
+};
+
+static unsigned filling(const struct copysend *s)
+{
+    return (s->head + s->queued) % COPYSEND_BUFFERS;
+}
+
+static void buffer_sent(struct copysend *s, struct abuf *b)
+{
+    abuf_reset(b);
+    if (b->cap > KEEP_BYTES) {
+        abuf_free(b);
+        abuf_init(b, s->max_len);
+    }
+}
+
+static void *sender_main(void *arg)
+{
+    struct copysend *s = arg;
+    struct anon_error err;
+
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        struct abuf *b;
+        bool ok;
+        while (s->queued == 0 && !s->stopping)
+            pthread_cond_wait(&s->changed, &s->lock);
+        if (s->queued == 0)
+            break; /* stopping, nothing left */
+        b = &s->bufs[s->head];
+        s->sending = true;
+        pthread_mutex_unlock(&s->lock);
+        anon_error_clear(&err);
+        ok = s->send(s->ctx, b->data, b->len, &err);
+        pthread_mutex_lock(&s->lock);
+        s->sending = false;
+        buffer_sent(s, b);
+        s->head = (s->head + 1) % COPYSEND_BUFFERS;
+        s->queued--;
+        if (!ok && !s->failed) {
+            s->failed = true;
+            s->err = err;
+        }
+        if (s->failed) { /* what is queued will not go anywhere */
+            while (s->queued > 0) {
+                buffer_sent(s, &s->bufs[s->head]);
+                s->head = (s->head + 1) % COPYSEND_BUFFERS;
+                s->queued--;
+            }
+        }
+        pthread_cond_broadcast(&s->changed);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+struct copysend *copysend_start(copysend_fn send, void *ctx, size_t max_len, struct anon_error *err)
+{
+    struct copysend *s = calloc(1, sizeof(*s));
+
+    if (!s) {
+        anon_error_set(err, "out of memory");
+        return NULL;
+    }
+    s->send = send;
+    s->ctx = ctx;
+    s->max_len = max_len;
+    for (size_t i = 0; i < COPYSEND_BUFFERS; i++)
+        abuf_init(&s->bufs[i], max_len);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->changed, NULL);
+    s->threaded = pthread_create(&s->thread, NULL, sender_main, s) == 0;
+    return s;
+}
+
+struct abuf *copysend_buffer(struct copysend *s)
+{
+    /* Only the caller changes head+queued's sum (the sender moves both together). */
+    unsigned i;
+
+    pthread_mutex_lock(&s->lock);
+    i = filling(s);
+    pthread_mutex_unlock(&s->lock);
+    return &s->bufs[i];
+}
+
+/* No thread: send in place, keep the same buffer. */
+static bool push_inline(struct copysend *s, struct abuf *b, struct anon_error *err)
+{
+    if (!s->failed && b->len > 0 && !s->send(s->ctx, b->data, b->len, &s->err))
+        s->failed = true;
+    buffer_sent(s, b);
+    if (s->failed)
+        *err = s->err;
+    return !s->failed;
+}
+
+bool copysend_push(struct copysend *s, struct anon_error *err)
+{
+    struct abuf *b = copysend_buffer(s);
+    bool ok;
+
+    if (!s->threaded)
+        return push_inline(s, b, err);
+    pthread_mutex_lock(&s->lock);
+    if (s->failed) {
+        abuf_reset(b);
+    } else if (b->len > 0) {
+        s->queued++;
+        pthread_cond_broadcast(&s->changed);
+        while (s->queued == COPYSEND_BUFFERS && !s->failed)
+            pthread_cond_wait(&s->changed, &s->lock);
+    }
+    ok = !s->failed;
+    if (!ok)
+        *err = s->err;
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+bool copysend_sync(struct copysend *s, struct anon_error *err)
+{
+    bool ok;
+
+    pthread_mutex_lock(&s->lock);
+    while (s->queued > 0 && !s->failed)
+        pthread_cond_wait(&s->changed, &s->lock);
+    /* A failure drops the queue, but the batch being sent may still be in flight. */
+    while (s->sending)
+        pthread_cond_wait(&s->changed, &s->lock);
+    ok = !s->failed;
+    if (!ok)
+        *err = s->err;
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+void copysend_end(struct copysend *s)
+{
+    if (!s)
+        return;
+    if (s->threaded) {
+        pthread_mutex_lock(&s->lock);
+        /* Drop what waits (not the batch being sent: the sender frees it). */
+        while (s->queued > (s->sending ? 1u : 0u)) {
+            unsigned last = (s->head + s->queued - 1) % COPYSEND_BUFFERS;
+            abuf_reset(&s->bufs[last]);
+            s->queued--;
+        }
+        s->stopping = true;
+        pthread_cond_broadcast(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->thread, NULL);
+    }
+    for (size_t i = 0; i < COPYSEND_BUFFERS; i++)
+        abuf_free(&s->bufs[i]);
+    pthread_cond_destroy(&s->changed);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# tests/integration/copy_failures.sh: a copy's failures while its sender thread is blocked
+# on a stalled target (etl/copysend.h). The target backend of the COPY is stopped
+# (SIGSTOP) until anonetl stops reading the source (the source backend waits in
+# ClientWrite and anonetl's CPU time stands still: the ring of batches is full, the
+# sender is blocked in a write, the row loop waits for a free batch). Then, each time:
+#   - the target backend is terminated: exit 5 (target), no hang;
+#   - the source backend is terminated, then the target resumes: exit 4 (source);
+#   - run.max_runtime passes, then the target resumes: the run stops (max_runtime);
+#   - with --jobs 2, one worker's target backend is terminated: the other worker stops
+#     too, exit 5;
+#   - an incremental run (pieces merged as they come, worker.h): a piece's COPY backend
+#     is terminated: exit 5.
+# Every time the published data stays as it was, no anonetl session is left on either
+# server and the next run succeeds. Run with the ASan+UBSan binary when it is built (a
+# leak or a sanitizer report fails the exit-code check), else ./anonetl.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
+. tests/lib/pgcluster.sh
+
+if [ -n "${ANONETL:-}" ]; then BIN=$ANONETL
+elif [ -x build/asan/anonetl ]; then BIN=build/asan/anonetl
+else BIN=./anonetl; fi
+export ASAN_OPTIONS=detect_leaks=1:exitcode=99 UBSAN_OPTIONS=halt_on_error=1:exitcode=99:print_stacktrace=1
+pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
+echo "# binary: $BIN"
+
+S >/dev/null <<'SQL'
+CREATE TABLE big (id bigint PRIMARY KEY, email text NOT NULL, payload text NOT NULL,
+                  updated_at timestamptz NOT NULL DEFAULT '2024-01-01');
+INSERT INTO big (id, email, payload)
+SELECT g, 'user' || g || '@example.org', repeat(md5(g::text), 3) FROM generate_series(1, 300000) g;
+CREATE TABLE other (id bigint PRIMARY KEY, payload text NOT NULL);
+INSERT INTO other SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, 300000) g;
+ANALYZE;
+SQL
+export ANONETL_HASH_KEY=$(openssl rand -hex 32)
+export SOURCE_DATABASE_URL="$(pgc_dsn "$work/src" postgres postgres)"
+export TARGET_DATABASE_URL="$(pgc_dsn "$work/tgt" postgres postgres)"
+
+config() { # FILE [run: yaml] [mode]
+    cat >"$1" <<YAML
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: anonymised }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+${2:-}
+tables:
+  - name: public.big
+    ${3:-}
+    columns: { id: keep, email: { hash: {} }, payload: { keep: { reviewed: "md5 digests" } }, updated_at: keep }
+  - name: public.other
+    columns: { id: keep, payload: { hash: {} } }
+YAML
+}
+config "$work/run.yaml"
+digest() { T -tAc "SELECT count(*), md5(string_agg(md5(t::text), '' ORDER BY t.id)) FROM anonymised.$1 t"; }
+
+"$BIN" run -c "$work/run.yaml" --skip-preflight >"$work/first.log" 2>&1
+expect_eq "first run exits 0" 0 $?
+S -c "UPDATE big SET email = 'changed' || email WHERE id <= 100; UPDATE other SET payload = 'x' WHERE id <= 100" >/dev/null
+
+# The target backend loading table $1 (COPY anonetl_data...), once it is active.
+copy_backend() {
+    local pid
+    for _ in $(seq 1 600); do
+        pid=$(T -tAc "SELECT pid FROM pg_stat_activity WHERE application_name = 'anonetl'
+                      AND query LIKE 'COPY anonetl_data.%$1%FROM STDIN%' AND state = 'active' LIMIT 1")
+        [ -n "$pid" ] && { echo "$pid"; return 0; }
+        sleep 0.05
+    done
+    return 1
+}
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+# anonetl ($1) blocked behind the stopped target: the source backend reading table $2
+# waits to write (anonetl reads no more) and anonetl's CPU time stands still.
+wait_blocked() {
+    local w a b
+    for _ in $(seq 1 300); do
+        w=$(S -tAc "SELECT wait_event FROM pg_stat_activity WHERE application_name = 'anonetl'
+                    AND query LIKE 'COPY (SELECT%$2%' AND state = 'active' LIMIT 1")
+        a=$(cpu_ticks "$1"); sleep 0.3; b=$(cpu_ticks "$1")
+        [ "$w" = ClientWrite ] && [ -n "$a" ] && [ "$a" = "$b" ] && return 0
+    done
+    return 1
+}
+# Start a run ($1: config, $2: log, more args to anonetl), stop the target backend of
+# table $3's COPY and wait until anonetl is blocked: sets RUN_PID, TGT_PID.
+start_blocked() {
+    local cfg=$1 log=$2 table=$3
+    shift 3
+    "$BIN" run -c "$cfg" --skip-preflight "$@" >"$log" 2>&1 &
+    RUN_PID=$!
+    TGT_PID=$(copy_backend "$table") || { TGT_PID=""; return 1; }
+    sleep 0.2 # some batches in flight
+    kill -STOP "$TGT_PID"
+    wait_blocked "$RUN_PID" "$table"
+}
+# Wait for the run, 60 s at most (a hang is a failure, not a stuck suite): RC = its exit
+# code, or "hang".
+wait_run() {
+    for _ in $(seq 1 600); do
+        kill -0 "$RUN_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$RUN_PID" 2>/dev/null; then
+        kill -9 "$RUN_PID"; wait "$RUN_PID" 2>/dev/null; RC=hang; return
+    fi
+    wait "$RUN_PID"; RC=$?
+}
+sessions_left() {
+    sleep 0.3
+    echo "$(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'") $(T -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'")"
+}
+before_big=$(digest big) before_other=$(digest other)
+intact() { # NAME
+    expect_eq "$1: published data intact" "$before_big / $before_other" "$(digest big) / $(digest other)"
+    expect_eq "$1: no anonetl session left on either server" "0 0" "$(sessions_left)"
+}
+
+# --- 1. the target backend dies while the sender is blocked writing to it ---------------
+if start_blocked "$work/run.yaml" "$work/t1.log" big; then
+    ok "target stalled: anonetl blocked (source backend in ClientWrite, no CPU used)"
+    check "the sender thread is there (2 threads or more)" test "$(ls "/proc/$RUN_PID/task" | wc -l)" -ge 2
+    T -tAc "SELECT pg_terminate_backend($TGT_PID)" >/dev/null
+    kill -CONT "$TGT_PID"
+    wait_run; expect_eq "target terminated mid-stream: exit 5" 5 "$RC"
+    grep -q 'target' "$work/t1.log"; check "the error names the target" test $? -eq 0
+else
+    not_ok "target stalled: anonetl blocked" "$(tail -5 "$work/t1.log")"
+    [ -n "$TGT_PID" ] && kill -CONT "$TGT_PID"; wait_run
+fi
+intact "target terminated"
+
+# --- 2. the source backend dies while the sender is blocked; then the target resumes ---
+if start_blocked "$work/run.yaml" "$work/t2.log" big; then
+    S -tAc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'anonetl' AND query LIKE 'COPY (SELECT%big%'" >/dev/null
+    sleep 0.5
+    kill -CONT "$TGT_PID"
+    wait_run; expect_eq "source terminated while the target stalled: exit 4" 4 "$RC"
+    grep -q 'source' "$work/t2.log"; check "the error names the source" test $? -eq 0
+else
+    not_ok "source terminated while the target stalled: blocked first" "$(tail -5 "$work/t2.log")"
+    [ -n "$TGT_PID" ] && kill -CONT "$TGT_PID"; wait_run
+fi
+intact "source terminated"
+
+# --- 3. run.max_runtime passes while blocked; the target resumes afterwards ------------
+config "$work/slow.yaml" "run: { max_runtime: 3s }"
+if start_blocked "$work/slow.yaml" "$work/t3.log" big; then
+    sleep 3.5
+    kill -CONT "$TGT_PID"
+    wait_run
+    check "max_runtime passed while blocked: the run fails (exit $RC)" test "$RC" != hang -a "$RC" != 0 -a "$RC" != 99
+    grep -q 'max_runtime exceeded' "$work/t3.log"; check "and says max_runtime was exceeded" test $? -eq 0
+else
+    not_ok "max_runtime while blocked: blocked first" "$(tail -5 "$work/t3.log")"
+    [ -n "$TGT_PID" ] && kill -CONT "$TGT_PID"; wait_run
+fi
+intact "max_runtime"
+
+# --- 4. --jobs 2: one worker's target dies; the other worker stops too -----------------
+if start_blocked "$work/run.yaml" "$work/t4.log" other --jobs 2; then
+    T -tAc "SELECT pg_terminate_backend($TGT_PID)" >/dev/null
+    kill -CONT "$TGT_PID"
+    wait_run; expect_eq "--jobs 2, one worker's target terminated: exit 5" 5 "$RC"
+else
+    not_ok "--jobs 2: blocked first" "$(tail -5 "$work/t4.log")"
+    [ -n "$TGT_PID" ] && kill -CONT "$TGT_PID"; wait_run
+fi
+intact "--jobs 2"
+
+# --- 5. incremental: a piece's COPY backend dies while the sender is blocked ------------
+config "$work/inc.yaml" "" "mode: incremental
+    key: [id]
+    watermark: updated_at
+    watermark_lag: 0s"
+"$BIN" run -c "$work/inc.yaml" --skip-preflight --full-refresh >"$work/inc0.log" 2>&1
+expect_eq "incremental: full refresh exits 0" 0 $?
+before_big=$(digest big) before_other=$(digest other)
+S -c "UPDATE big SET updated_at = clock_timestamp(), email = 'new' || email WHERE id % 2 = 0" >/dev/null
+if start_blocked "$work/inc.yaml" "$work/t5.log" big; then
+    T -tAc "SELECT pg_terminate_backend($TGT_PID)" >/dev/null
+    kill -CONT "$TGT_PID"
+    wait_run; expect_eq "incremental piece's target terminated: exit 5" 5 "$RC"
+else
+    not_ok "incremental: blocked first" "$(tail -5 "$work/t5.log")"
+    [ -n "$TGT_PID" ] && kill -CONT "$TGT_PID"; wait_run
+fi
+intact "incremental"
+
+# --- every failure left a state the next run works from ---------------------------------
+"$BIN" run -c "$work/inc.yaml" --skip-preflight >"$work/last.log" 2>&1
+expect_eq "the next run succeeds" 0 $?
+expect_eq "and publishes the changed rows" 150000 "$(T -tAc "SELECT count(*) FROM anonymised.big WHERE updated_at > '2025-01-01'")"
+
+done_testing
