@@ -261,6 +261,11 @@ enum keycheck_result keycheck_window(PGconn *source, const struct table_plan *pl
     abuf_puts(&sql, ")");
     if (plan->cfg->where)
         abuf_printf(&sql, " AND (%s)", plan->cfg->where);
+    if (plan->cfg->deletes == CFG_DELETES_SOFT) { /* as a full refresh: rows not deleted */
+        abuf_puts(&sql, " AND NOT COALESCE(");
+        pgconn_quote_ident(source, plan->cfg->deleted_column, &sql);
+        abuf_puts(&sql, ", false)");
+    }
     abuf_printf(&sql, " GROUP BY %s HAVING count(*) > 1) g", abuf_cstr(&keys));
     ok = !abuf_failed(&sql) && !abuf_failed(&table) && !abuf_failed(&keys) &&
          two_counts(source, abuf_cstr(&sql), &groups, &unused, err);

@@ -377,6 +377,67 @@ static int add_keys_task(struct run *r, struct publish_table *t, struct copy_tas
     return target_create_staging(r->target, task->plan, name, &r->err) ? EXIT_OK : EXIT_TARGET;
 }
 
+/*
+ * " AND NOT EXISTS (a row that publishes holds this row's key)": for the rows of a window
+ * that take their key out of the published table (soft-deleted, or failing `where:`).
+ * When the source key is not unique over every row (`key: [email]`, unique only among
+ * rows not deleted: a partial index), a deleted account's e-mail may belong to a new
+ * one: its row touched again must not take the new account's published row out. Inside
+ * the subquery the table's columns (and `where:`) are the other row's, x.
+ */
+static void unless_key_published(PGconn *src, const struct table_plan *plan, struct abuf *out)
+{
+    const struct cfg_table *t = plan->cfg;
+    struct abuf table;
+
+    abuf_init(&table, 4096);
+    pgconn_quote_ident(src, t->schema, &table);
+    abuf_putc(&table, '.');
+    pgconn_quote_ident(src, t->name, &table);
+    abuf_printf(out, " AND NOT EXISTS (SELECT 1 FROM %s x WHERE ", abuf_cstr(&table));
+    for (size_t k = 0; k < plan->n_key; k++) {
+        const char *name = plan->columns[plan->key_columns[k]].source->name;
+        abuf_puts(out, k ? " AND x." : "x.");
+        pgconn_quote_ident(src, name, out);
+        abuf_printf(out, " = %s.", abuf_cstr(&table));
+        pgconn_quote_ident(src, name, out);
+    }
+    if (t->where)
+        abuf_printf(out, " AND (%s)", t->where);
+    if (t->deletes == CFG_DELETES_SOFT) {
+        abuf_puts(out, " AND NOT COALESCE(x.");
+        pgconn_quote_ident(src, t->deleted_column, out);
+        abuf_puts(out, ", false)");
+    }
+    abuf_putc(out, ')');
+    if (abuf_failed(&table))
+        out->failed = true;
+    abuf_free(&table);
+}
+
+/* The window's read for a merge: every changed row, but a soft-deleted one only when no
+ * row that publishes holds its key (unless_key_published). */
+static char *merge_window(PGconn *src, const struct publish_table *t, struct abuf *window)
+{
+    const struct cfg_table *c = t->plan->cfg;
+    struct abuf sql;
+    char *out;
+
+    if (t->source_key_unique || c->deletes != CFG_DELETES_SOFT)
+        return window->len && !abuf_failed(window) ? strdup(abuf_cstr(window)) : NULL;
+    abuf_init(&sql, 1 << 20);
+    if (window->len)
+        abuf_printf(&sql, "(%s) AND ", abuf_cstr(window));
+    abuf_puts(&sql, "(NOT COALESCE(");
+    pgconn_quote_ident(src, c->deleted_column, &sql);
+    abuf_puts(&sql, ", false) OR (true");
+    unless_key_published(src, t->plan, &sql);
+    abuf_puts(&sql, "))");
+    out = abuf_failed(&sql) ? NULL : strdup(abuf_cstr(&sql));
+    abuf_free(&sql);
+    return out;
+}
+
 /* Decide swap or merge for one table and append its copy tasks. */
 static int prepare_table(struct run *r, struct publish_table *t, struct copy_task *tasks,
                          size_t *n_tasks)
@@ -452,6 +513,11 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
         abuf_free(&where);
         return EXIT_SOURCE;
     }
+    free(task->where);
+    task->where = merge_window(src, t, &where);
+    /* rows leaving `where:` take their key out unless a row that publishes holds it */
+    if (!t->source_key_unique && where.len)
+        unless_key_published(src, plan, &where);
     log_info("incremental", plan->qualified, "changes after %s (the next run reads after %s)",
              st.high_water_mark, t->high_water_mark[0] ? t->high_water_mark : "(no mark)");
     /* Rows of the window that no longer pass `where:` (they carry a new watermark, since

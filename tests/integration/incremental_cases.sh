@@ -400,6 +400,46 @@ check "11.15: full refresh: no advice to lengthen the hash" test $? -ne 0
 grep -q "public.people: no unique index on the source covers the key (email)" "$work/check_people.out"
 check "check --source warns that no unique index covers key: [email]" test $? -eq 0
 
+# A key unique only among the rows that publish (`key: [email]`, a partial unique index
+# WHERE NOT deleted): an e-mail soft-deleted, or whose consent was withdrawn, comes back
+# with a new account. A full refresh publishes the new account; so must the merges, and a
+# later change to the old row must not take the new account's row out.
+S >/dev/null <<'SQL'
+CREATE TABLE acct (id bigint PRIMARY KEY, email text NOT NULL, v int NOT NULL, consent boolean NOT NULL DEFAULT true,
+                   deleted boolean NOT NULL DEFAULT false, updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+CREATE UNIQUE INDEX ON acct (email) WHERE NOT deleted AND consent;
+INSERT INTO acct (id, email, v) SELECT g, 'u' || g || '@x.org', g FROM generate_series(1, 50) g;
+SQL
+acct() { # DELETES [deleted_column]
+    printf '  - name: public.acct
+    mode: incremental
+    key: [email]
+    watermark: updated_at
+    watermark_lag: 0s
+    where: "consent"
+    deletes: %s%s
+    columns: { id: { hash_int: {} }, email: { hash: {} }, v: keep, consent: keep, deleted: keep, updated_at: keep }' "$1" "${2:+
+    deleted_column: $2}"
+}
+config acct_soft acct_soft incremental "$(acct soft deleted)"
+config ref_acct_soft ref_acct_soft full "$(acct soft deleted | sed 's/where: "consent"/where: "consent AND NOT deleted"/')"
+config acct_scan acct_scan incremental "$(acct key_scan | sed 's/where: "consent"/where: "consent AND NOT deleted"/')"
+config ref_acct_scan ref_acct_scan full "$(acct key_scan | sed 's/where: "consent"/where: "consent AND NOT deleted"/')"
+run acct_soft; expect_eq "key reused: first run (soft) exits 0" 0 $?
+run acct_scan; expect_eq "key reused: first run (key_scan, where:) exits 0" 0 $?
+S -c "UPDATE acct SET deleted = true, updated_at = clock_timestamp() WHERE id = 1;
+      UPDATE acct SET consent = false, updated_at = clock_timestamp() WHERE id = 2;
+      INSERT INTO acct (id, email, v) VALUES (101, 'u1@x.org', 101), (102, 'u2@x.org', 102)" >/dev/null
+run acct_soft; expect_eq "11.15: an e-mail soft-deleted then reused: exit 0" 0 $?
+same_as_full acct_soft acct "11.15: ... equals a full refresh" email
+run acct_scan; expect_eq "11.15: e-mails out of where: (deleted, consent withdrawn) then reused: exit 0" 0 $?
+same_as_full acct_scan acct "11.15: ... equals a full refresh" email
+S -c "UPDATE acct SET v = -1, updated_at = clock_timestamp() WHERE id IN (1, 2)" >/dev/null
+run acct_soft; expect_eq "the old rows touched again: exit 0" 0 $?
+same_as_full acct_soft acct "... the new account stays published (soft)" email
+run acct_scan; expect_eq "the old rows touched again: exit 0 (where:)" 0 $?
+same_as_full acct_scan acct "... the new account stays published (where:)" email
+
 # --- 11.7: a reader whose snapshot predates the publish never sees an empty table -------
 # A REPEATABLE READ transaction takes its snapshot, then reads the published view only
 # after a run published a new version: it must see the old version or the new one, for a
