@@ -29,9 +29,29 @@ else
     not_ok "codec vectors: tests/unit/vectors/codecs/server.vec is what this PostgreSQL prints" "$(head -20 "$work/vec.diff")"
 fi
 
-# Source and target sessions default to other time zones than anonetl's pinned UTC.
+# Source and target sessions default to other settings than the ones anonetl pins: time
+# zones, date, interval, float and bytea styles; money in a locale whose text the other
+# server cannot read (a throwaway locale "xx_EUR": "1.234,56 €"); a target whose array
+# input reads an unquoted NULL as the string "NULL" (array_nulls) and whose xml input
+# refuses fragments (xmloption). Text COPY goes through those texts, binary does not.
 S -c "ALTER DATABASE postgres SET timezone = 'America/New_York'" >/dev/null
 T -c "ALTER DATABASE postgres SET timezone = 'Asia/Kolkata'" >/dev/null
+S -c "ALTER DATABASE postgres SET DateStyle = 'SQL, DMY'" -c "ALTER DATABASE postgres SET IntervalStyle = sql_standard" \
+  -c "ALTER DATABASE postgres SET extra_float_digits = -15" -c "ALTER ROLE postgres SET bytea_output = escape" >/dev/null
+T -c "ALTER DATABASE postgres SET array_nulls = off" -c "ALTER DATABASE postgres SET xmloption = document" \
+  -c "ALTER ROLE postgres SET IntervalStyle = iso_8601" -c "ALTER DATABASE postgres SET extra_float_digits = 0" >/dev/null
+monetary=""
+if printf '%s\n' 'comment_char %' 'escape_char /' 'LC_CTYPE' 'copy "POSIX"' 'END LC_CTYPE' \
+    'LC_MONETARY' 'int_curr_symbol "<U0045><U0055><U0052><U0020>"' 'currency_symbol "<U20AC>"' \
+    'mon_decimal_point "<U002C>"' 'mon_thousands_sep "<U002E>"' 'mon_grouping 3;3' 'positive_sign ""' \
+    'negative_sign "<U002D>"' 'int_frac_digits 2' 'frac_digits 2' 'p_cs_precedes 0' 'p_sep_by_space 1' \
+    'n_cs_precedes 0' 'n_sep_by_space 1' 'p_sign_posn 1' 'n_sign_posn 1' 'END LC_MONETARY' >"$work/eur.def" &&
+    mkdir -p "$work/locale" && { localedef -c -i "$work/eur.def" -f UTF-8 "$work/locale/xx_EUR.UTF-8" >/dev/null 2>&1
+    [ -d "$work/locale/xx_EUR.UTF-8" ]; }; then # exit 1: categories copied from nothing (warnings)
+    chmod -R a+rX "$work/locale"
+    pgc_stop "$work/src" >/dev/null && LOCPATH="$work/locale" pgc_start "$work/src" >/dev/null &&
+        S -c "ALTER DATABASE postgres SET lc_monetary = 'xx_EUR.UTF-8'" >/dev/null && monetary=xx_EUR
+fi
 S <<'SQL' >/dev/null
 CREATE TYPE mood AS ENUM ('calm', 'angry', 'a "quoted", label');
 CREATE DOMAIN birthday AS date CHECK (VALUE > '1800-01-01');
@@ -93,8 +113,12 @@ FROM generate_series(6, 3000) g;
 CREATE EXTENSION citext;
 ALTER TABLE kinds ADD COLUMN ci citext, ADD COLUMN a_ci citext[];
 UPDATE kinds SET ci = 'Mixed.Case' || id || '@Example.com', a_ci = ARRAY['A' || id, NULL, 'b c'] WHERE id % 3 <> 0;
-CREATE TABLE nocodec (id bigint PRIMARY KEY, pos point, label text);
-INSERT INTO nocodec VALUES (1, '(1,2)', 'a'), (2, NULL, 'b');
+-- money (no codec: kept in binary as its integer, hashed in text) and xml fragments
+ALTER TABLE kinds ADD COLUMN m money, ADD COLUMN x xml;
+UPDATE kinds SET m = (id * 1234.5)::numeric::money, x = ('frag <b>' || id || '</b> tail')::xml WHERE id > 1;
+UPDATE kinds SET m = '-0.01'::numeric::money, x = '<?xml version="1.0"?><doc/>' WHERE id = 1;
+CREATE TABLE nocodec (id bigint PRIMARY KEY, pos point, label text, m money);
+INSERT INTO nocodec VALUES (1, '(1,2)', 'a', '1234.5'::numeric::money), (2, NULL, 'b', NULL);
 SQL
 
 # One copy of the table per group of rules (a column has one rule per table).
@@ -103,7 +127,7 @@ for t in k_hash k_time k_age k_num k_misc k_const; do
 done
 
 KINDS="id entity i2 i4 i8 f4 f8 n n2 nneg d ts ts3 tstz t ttz iv b u by tx vc ch js jb dom_d dom_n dom_s en
-       a_int a_txt a_date a_ts a_num a_f8 a_en a_dom ci a_ci"
+       a_int a_txt a_date a_ts a_num a_f8 a_en a_dom ci a_ci m x"
 # table NAME, then "column: rule" lines; every other column of kinds is kept
 table() {
     local name=$1 col line found
@@ -163,7 +187,7 @@ YAML
             "u: suppress" "tx: { scrub: { detectors: [email, phone] } }" "a_txt: suppress" "en: { mask: {} }"
         table k_const "ts: { constant: 'Jan 1 2024 10:00' }"
         echo "  - name: public.nocodec"
-        echo "    columns: { id: keep, pos: { hash: {} }, label: keep }"
+        echo "    columns: { id: keep, pos: { hash: {} }, label: keep, m: { hash: {} } }"
     } >"$1"
 }
 
@@ -196,7 +220,9 @@ expect_eq "text run succeeds" 0 "$rc"
 
 # Both servers' sessions in UTC with full float precision, so their texts compare.
 utc() { # cluster query
-    pgc_psql "$work/$1" -d postgres -At -c "SET timezone = UTC" -c "SET extra_float_digits = 3" -c "$2"
+    pgc_psql "$work/$1" -d postgres -At -c "SET timezone = UTC" -c "SET extra_float_digits = 3" \
+        -c "SET DateStyle = ISO" -c "SET IntervalStyle = postgres" -c "SET bytea_output = hex" \
+        -c "SET lc_monetary = 'C'" -c "$2"
 }
 dump() { utc "$1" "COPY (SELECT * FROM $2 ORDER BY id) TO STDOUT"; }
 for t in kinds k_hash k_time k_age k_num k_misc k_const nocodec; do
@@ -220,6 +246,21 @@ expect_eq "bucket labels, round of -0 and NaN" "small|0|NaN" \
     "$(T -Atc "SELECT n2 || '|' || (SELECT f4 FROM bin.k_num WHERE id = 5) || '|' || (SELECT f4 FROM bin.k_num WHERE id = 4) FROM bin.k_num WHERE id = 4")"
 expect_eq "a non-canonical constant reaches the target as the server reads it" "2024-01-01 10:00:00" \
     "$(T -Atc "SELECT DISTINCT ts FROM bin.k_const")"
+expect_eq "text path: a NULL array element stays NULL on a target with array_nulls off" "true|NULL|true" \
+    "$(T -Atc "SELECT (a_txt[2] IS NULL) || '|' || a_txt[4] || '|' || (a_num[4] IS NULL) FROM txt.kinds WHERE id = 2")"
+expect_eq "text path: xml fragments reach a target whose xmloption is document" "frag <b>7</b> tail" \
+    "$(T -Atc "SELECT x FROM txt.kinds WHERE id = 7")"
+if [ -n "$monetary" ]; then
+    expect_eq "source in $monetary: money prints in it (the probe is real)" "1.234,50 €" \
+        "$(S -Atc "SELECT '1234.5'::numeric::money")"
+    expect_eq "money kept on both paths is the source's amount" "\$8,641.50|\$8,641.50" \
+        "$(utc tgt "SELECT b.m || '|' || t.m FROM bin.kinds b JOIN txt.kinds t USING (id) WHERE id = 7")"
+    want=$(printf '\000$1,234.50' | openssl dgst -sha256 -mac HMAC -macopt "key:$ANONETL_HASH_KEY" -r | cut -c1-32)
+    expect_eq "hash of money is the hash of its text under lc_monetary=C, whatever the source's locale" \
+        "$want|$want" "$(T -Atc "SELECT b.m || '|' || t.m FROM bin.nocodec b JOIN txt.nocodec t USING (id) WHERE id = 1")"
+else
+    skip "money in another locale" "localedef failed"
+fi
 shifted=$(T -Atc "SELECT count(*) FROM bin.k_time k JOIN bin.kinds o USING (id)
                   WHERE o.ts3 BETWEEN '0002-01-01' AND '9999-01-01' AND k.ts3 <> o.ts3
                     AND k.ts3::time = o.ts3::time")
