@@ -531,19 +531,31 @@ static bool merge_pending(PGconn *conn, struct publish_table *t, const char *ver
     return target_drop_version(conn, t->pending_name, err);
 }
 
-bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *chunk,
+/* Load a piece's rows into the table pieces pass through (created at the first piece). */
+static bool load_piece(PGconn *conn, struct publish_table *t, const char *pieces, const char *data,
+                       size_t len, struct anon_error *err)
+{
+    if (!t->pieces_created && !target_create_pieces(conn, t->plan, t->pieces_name, err))
+        return false;
+    t->pieces_created = true;
+    return tablecopy_copy_buffer(conn, t->plan, pieces, data, len, err);
+}
+
+bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *data, size_t len,
                          struct anon_error *err)
 {
-    struct abuf version, staging;
+    struct abuf version, staging, sql;
     uint64_t mergeable = 0;
     long long merged = 0;
     bool ok;
 
     abuf_init(&version, 4096);
     abuf_init(&staging, 4096);
+    abuf_init(&sql, 4096);
     target_version_sql(conn, t->version_name, &version);
-    target_version_sql(conn, chunk, &staging);
-    ok = !abuf_failed(&version) && !abuf_failed(&staging);
+    target_pieces_sql(conn, t->pieces_name, &staging);
+    ok = !abuf_failed(&version) && !abuf_failed(&staging) &&
+         load_piece(conn, t, abuf_cstr(&staging), data, len, err);
     /* A key repeated inside the piece: the source key is not unique, or two source keys
      * collide after their rules (keycheck.h); then ON CONFLICT could not merge it. Not
      * possible when a unique index covers the source key and the key has no rule that
@@ -567,11 +579,12 @@ bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *chun
     if (ok && t->plan->key_digest && (uint64_t)merged < mergeable)
         ok = hold_unmerged(conn, t, abuf_cstr(&version), abuf_cstr(&staging),
                            mergeable - (uint64_t)merged, err);
-    /* Dropped inside the transaction: a rollback keeps it, and the run's cleanup or the
-     * next run's drops it then. */
-    ok = ok && target_drop_version(conn, chunk, err);
+    /* Emptied for the next piece: created in this transaction, it is truncated in place. */
+    abuf_printf(&sql, "TRUNCATE %s", abuf_cstr(&staging));
+    ok = ok && !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
     abuf_free(&version);
     abuf_free(&staging);
+    abuf_free(&sql);
     return ok;
 }
 

@@ -37,7 +37,11 @@ struct publish_table {
     /* k-anonymity: version_name is the base the rows were loaded or merged into, and the
      * publish writes this new version from it (kanon_apply.h); "" otherwise. */
     char published_name[TARGET_NAME_MAX];
-    unsigned n_chunks; /* MERGE: pieces of changed rows created ("…@r<run>+1" to "+n") */
+    unsigned n_chunks; /* MERGE: pieces of changed rows handed over */
+    /* MERGE: the temporary table the pieces pass through (target_create_pieces), created
+     * at the first piece */
+    char pieces_name[TARGET_NAME_MAX];
+    bool pieces_created;
     char keys_name[TARGET_NAME_MAX]; /* key_scan deletes: every source key, or "" */
     char gone_name[TARGET_NAME_MAX]; /* merges with where: keys of rows now failing it */
     /* Merges with a key digest: changed rows that met a published row of another source
@@ -83,13 +87,14 @@ struct publish_request {
 
 /*
  * Incremental tables merge while the copy goes on: the publish transaction opens before
- * the workers start, each piece of changed rows is merged (and dropped) as soon as a
- * worker finishes it, and publish_all ends the same transaction. Readers still see the
- * previous state until the commit; a failure rolls every merge back.
+ * the workers start, each piece of changed rows (COPY data of the table's plan, handed
+ * over in memory) is loaded into the table's temporary pieces table and merged as soon
+ * as a worker finishes it, and publish_all ends the same transaction. Readers still see
+ * the previous state until the commit; a failure rolls every merge back.
  */
 bool publish_begin(PGconn *conn, struct publish_request *req,
                    struct anon_error *err) ANON_MUST_CHECK;
-bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *chunk,
+bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *data, size_t len,
                          struct anon_error *err) ANON_MUST_CHECK;
 /* Everything else, in the transaction publish_begin opened or in a new one; commits. */
 bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *err) ANON_MUST_CHECK;

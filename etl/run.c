@@ -499,6 +499,7 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
     snprintf(t->version_name, sizeof(t->version_name), "%s",
              st.base_table[0] ? st.base_table : st.version_table);
     task->chunked = true; /* merged piece by piece while the copy goes on */
+    target_pieces_name(plan, r->run_id, t->pieces_name);
     /* Every change in the snapshot after the previous mark: the new mark only says where
      * the next run starts again (increment.h). */
     increment_window_sql(src, plan, st.high_water_mark, NULL, &where);
@@ -566,11 +567,14 @@ static int copy_and_merge(struct run *r, const struct worker_setup *ws, struct c
     if (!(pool = worker_start(ws, tasks, n_tasks, &r->err)))
         return EXIT_INTERNAL;
     anon_error_clear(&err);
-    while (worker_next_chunk(pool, &chunk))
-        if (!publish_merge_chunk(r->target, chunk.table, chunk.name, &err)) {
+    while (worker_next_chunk(pool, &chunk)) {
+        bool ok = publish_merge_chunk(r->target, chunk.table, chunk.data, chunk.len, &err);
+        worker_chunk_free(&chunk);
+        if (!ok) {
             worker_stop(pool, chunk.table->duplicate_keys ? EXIT_POLICY : EXIT_TARGET, &err);
             break;
         }
+    }
     return worker_finish(pool, &r->err);
 }
 
@@ -729,11 +733,6 @@ static void abandon(struct run *r, int code)
             (void)target_drop_version(r->target, t->version_name, &ignored);
         if (t->published_name[0]) /* a k-anonymous version written for a failed publish */
             (void)target_drop_version(r->target, t->published_name, &ignored);
-        for (unsigned n = 1; n <= t->n_chunks; n++) {
-            char chunk[TARGET_NAME_MAX];
-            target_chunk_name(t->plan, r->run_id, n, chunk);
-            (void)target_drop_version(r->target, chunk, &ignored);
-        }
         if (t->keys_name[0])
             (void)target_drop_version(r->target, t->keys_name, &ignored);
         if (t->gone_name[0])

@@ -391,6 +391,30 @@ bool tablecopy_copy_in(PGconn *target, const struct table_plan *plan, const char
     return ok;
 }
 
+bool tablecopy_copy_buffer(PGconn *target, const struct table_plan *plan, const char *dest_sql,
+                           const char *data, size_t len, struct anon_error *err)
+{
+    struct anon_error ignored;
+    uint64_t rows = 0;
+    bool ok;
+
+    if (!tablecopy_copy_in(target, plan, dest_sql, false, err))
+        return false;
+    ok = true;
+    for (size_t off = 0, n; ok && off < len; off += n) {
+        n = len - off < ((size_t)1 << 20) ? len - off : (size_t)1 << 20;
+        ok = PQputCopyData(target, data + off, (int)n) == 1;
+    }
+    if (!ok) {
+        char msg[512];
+        pgerror_describe(NULL, target, msg, sizeof(msg));
+        anon_error_set(err, "target: sending COPY data failed: %s", msg);
+        tablecopy_copy_in_end(target, plan, "anonetl: copy aborted", &rows, &ignored);
+        return false;
+    }
+    return tablecopy_copy_in_end(target, plan, NULL, &rows, err);
+}
+
 static bool start_target(const struct tablecopy_request *req, const char *dest_sql,
                          struct anon_error *err)
 {
@@ -463,12 +487,14 @@ static bool finish_target(PGconn *target, const char *errmsg, uint64_t *rows,
     return ok && !errmsg;
 }
 
-/* Where the rows go: dest_sql, or the current piece of req->chunks. */
+/* Where the rows go: dest_sql, the shared load, or the current piece of req->chunks. */
 struct sink {
     const struct tablecopy_request *req;
-    struct abuf dest; /* the current piece's quoted name */
-    uint64_t left;    /* rows the current piece still takes */
-    uint64_t written; /* rows of the pieces ended so far */
+    struct abuf piece;  /* chunks: the current piece's rows */
+    uint64_t limit;     /* rows the current piece takes at most */
+    uint64_t left;      /* rows it still takes */
+    size_t piece_bytes; /* bytes of the rows it took (counted as the rows are made) */
+    uint64_t written;   /* rows of the pieces ended so far */
 };
 
 static bool sink_open(struct sink *s, struct anon_error *err)
@@ -483,35 +509,53 @@ static bool sink_open(struct sink *s, struct anon_error *err)
         s->left = UINT64_MAX;
         return start_target(s->req, s->req->dest_sql, err);
     }
-    abuf_reset(&s->dest);
-    return c->open(c->ctx, s->written, &s->dest, &s->left, err) && !abuf_failed(&s->dest) &&
-           start_target(s->req, abuf_cstr(&s->dest), err);
+    s->limit = s->left = c->limit(c->ctx, s->written);
+    s->piece_bytes = 0;
+    return true;
 }
 
-/* End the current piece and hand it over. */
+/* End the current piece and hand it over (every batch of it written: copysend_sync). */
 static bool sink_close(struct sink *s, struct anon_error *err)
 {
+    const struct tablecopy_chunks *c = s->req->chunks;
     uint64_t rows = 0;
 
     if (s->req->shared) {
         s->written = UINT64_MAX - s->left; /* every row handed over */
         return true;
     }
+    if (c) {
+        rows = s->limit - s->left;
+        if (abuf_failed(&s->piece)) {
+            anon_error_set(err, "out of memory");
+            return false;
+        }
+        if (rows > 0 && !c->close(c->ctx, s->piece.data, s->piece.len, rows, err))
+            return false;
+        abuf_reset(&s->piece);
+        s->written += rows;
+        return true;
+    }
     if (!finish_target(s->req->target, NULL, &rows, err))
         return false;
     s->written += rows;
-    if (s->req->chunks)
-        s->req->chunks->close(s->req->chunks->ctx);
     return true;
 }
 
-/* The sender thread's writer (copysend.h): a batch of whole rows to the target's COPY, or
- * to the shared load. */
+/* The sender thread's writer (copysend.h): a batch of whole rows to the target's COPY, to
+ * the shared load, or to the current piece in memory. */
 static bool sink_write(void *ctx, const char *data, size_t len, struct anon_error *err)
 {
-    const struct sink *s = ctx;
+    struct sink *s = ctx;
     const struct tablecopy_shared *sh = s->req->shared;
 
+    if (s->req->chunks) {
+        if (!abuf_append(&s->piece, data, len)) {
+            anon_error_set(err, "out of memory");
+            return false;
+        }
+        return true;
+    }
     return sh ? sh->send(sh->ctx, data, len, err) : put_copy_data(s->req->target, data, len, err);
 }
 
@@ -531,12 +575,10 @@ bool tablecopy_copy_in_end(PGconn *target, const struct table_plan *plan, const 
     return finish_target(target, abort_msg, rows, err);
 }
 
-/* The current piece is full: end it (with the binary trailer) and start the next, once
- * the sender has written every batch (the connection is then this thread's again). */
+/* The current piece is full: end it and start the next, once the sender has written
+ * every batch of it. */
 static bool sink_next(struct sink *s, struct copysend *out, struct anon_error *err)
 {
-    if (s->req->plan->binary)
-        copybin_put_trailer(copysend_buffer(out));
     return copysend_push(out, err) && copysend_sync(out, err) && sink_close(s, err) &&
            sink_open(s, err);
 }
@@ -602,10 +644,12 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
             if (stats->rows_read % 65536 == 0)
                 log_progress(req->plan->qualified, stats->rows_read, now_s() - start);
         }
-        piece_full = --sink->left == 0;
+        sink->piece_bytes += batch->len - row_start;
+        piece_full =
+            --sink->left == 0 || (req->chunks && sink->piece_bytes >= TABLECOPY_PIECE_BYTES);
         if (piece_full || batch->len >= BATCH_BYTES) {
             if (piece_full ? !sink_next(sink, out, err) : !copysend_push(out, err)) {
-                *st = TABLECOPY_TARGET_ERROR;
+                *st = req->chunks ? TABLECOPY_INTERNAL_ERROR : TABLECOPY_TARGET_ERROR;
                 ok = false;
             }
             batch = copysend_buffer(out);
@@ -619,7 +663,7 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
         *st = TABLECOPY_SOURCE_ERROR;
         ok = false;
     }
-    if (ok && req->plan->binary && !req->shared)
+    if (ok && req->plan->binary && !req->shared && !req->chunks)
         copybin_put_trailer(batch);
     if (ok && !(copysend_push(out, err) && copysend_sync(out, err))) {
         *st = TABLECOPY_TARGET_ERROR;
@@ -657,10 +701,10 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
     bool ok, index_scans = false;
 
     memset(stats, 0, sizeof(*stats));
-    abuf_init(&sink.dest, 4096);
+    abuf_init(&sink.piece, TABLECOPY_PIECE_BYTES + VALUE_MAX);
     if (!row_init(&row, req->plan, err)) {
         row_free(&row);
-        abuf_free(&sink.dest);
+        abuf_free(&sink.piece);
         anon_error_set(err, "out of memory");
         return TABLECOPY_INTERNAL_ERROR;
     }
@@ -677,24 +721,24 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
         if (index_scans && st != TABLECOPY_SOURCE_ERROR)
             index_scans_on(req->source);
         row_free(&row);
-        abuf_free(&sink.dest);
+        abuf_free(&sink.piece);
         return st;
     }
     ok = pump_rows(req, &sink, &row, stats, &st, err, start);
     /* On failure abort the target COPY (nothing of it stays; a shared one is ended by its
-     * owner) and drain the source. */
+     * owner; pieces in memory have none) and drain the source. */
     if (!ok) {
-        if (!req->shared)
+        if (!req->shared && !req->chunks)
             finish_target(req->target, "anonetl: copy aborted", &ignored_rows, &ignored);
         if (st != TABLECOPY_SOURCE_ERROR)
             drain_cancelled(req->source);
         finish_source(req->source, req->plan->qualified, &ignored);
     } else if (!finish_source(req->source, req->plan->qualified, err)) {
         st = TABLECOPY_SOURCE_ERROR;
-        if (!req->shared)
+        if (!req->shared && !req->chunks)
             finish_target(req->target, "anonetl: source failed", &ignored_rows, &ignored);
     } else if (!sink_close(&sink, err)) {
-        st = TABLECOPY_TARGET_ERROR;
+        st = req->chunks ? TABLECOPY_INTERNAL_ERROR : TABLECOPY_TARGET_ERROR;
     }
     if (index_scans)
         index_scans_on(req->source);
@@ -702,6 +746,6 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
     log_progress_done();
     stats->elapsed_s = now_s() - start;
     row_free(&row);
-    abuf_free(&sink.dest);
+    abuf_free(&sink.piece);
     return st;
 }

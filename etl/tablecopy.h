@@ -31,16 +31,18 @@ enum tablecopy_status {
 };
 
 /*
- * A destination in pieces: instead of dest_sql, the rows go to a series of tables, each
- * COPY ended (and so committed: the target connection is outside a transaction) after
- * at most `limit` rows, so a consumer can use the first pieces while the copy goes on.
+ * A destination in pieces held in memory: no target connection is used; the rows (COPY
+ * data, without the binary header and trailer: tablecopy_copy_in and _end add them) are
+ * gathered into a piece of at most limit() rows and about TABLECOPY_PIECE_BYTES, then
+ * handed to close(), so a consumer can merge the first pieces while the copy goes on.
+ * An empty window hands over nothing.
  */
+#define TABLECOPY_PIECE_BYTES ((size_t)4 << 20)
 struct tablecopy_chunks {
-    /* Create the next table: its quoted name into dest, the most rows it takes into limit. */
-    bool (*open)(void *ctx, uint64_t rows_so_far, struct abuf *dest, uint64_t *limit,
-                 struct anon_error *err);
-    /* The table opened last is complete: hand it over. */
-    void (*close)(void *ctx);
+    /* The most rows the next piece takes (rows_so_far: in the pieces before it). */
+    uint64_t (*limit)(void *ctx, uint64_t rows_so_far);
+    /* A piece is complete: its rows, copied or consumed before returning. */
+    bool (*close)(void *ctx, const char *data, size_t len, uint64_t rows, struct anon_error *err);
     void *ctx;
 };
 
@@ -58,8 +60,8 @@ struct tablecopy_shared {
 
 struct tablecopy_request {
     const struct table_plan *plan;
-    PGconn *source; /* inside the run's snapshot transaction */
-    PGconn *target;
+    PGconn *source;                        /* inside the run's snapshot transaction */
+    PGconn *target;                        /* NULL with chunks */
     const char *dest_sql;                  /* quoted, schema-qualified destination table */
     const struct tablecopy_chunks *chunks; /* or NULL: everything into dest_sql */
     const struct tablecopy_shared *shared; /* or NULL: a COPY of its own */
@@ -98,6 +100,11 @@ bool tablecopy_copy_in(PGconn *target, const struct table_plan *plan, const char
  * *rows = rows it took. */
 bool tablecopy_copy_in_end(PGconn *target, const struct table_plan *plan, const char *abort_msg,
                            uint64_t *rows, struct anon_error *err);
+
+/* A whole COPY of rows held in memory (COPY data of the plan, without the binary header
+ * and trailer: a piece of tablecopy_chunks) into dest_sql. */
+bool tablecopy_copy_buffer(PGconn *target, const struct table_plan *plan, const char *dest_sql,
+                           const char *data, size_t len, struct anon_error *err) ANON_MUST_CHECK;
 
 /* Append "SELECT cols FROM t [WHERE ...]" for the source (used by COPY and preview): the
  * rows that pass the table's `where` and extra_where, or with `failing` the rows of

@@ -181,13 +181,9 @@ void target_version_name(const struct table_plan *plan, int64_t run_id, char out
     target_run_table_name(plan, run_id, "", out);
 }
 
-void target_chunk_name(const struct table_plan *plan, int64_t run_id, unsigned n,
-                       char out[TARGET_NAME_MAX])
+void target_pieces_name(const struct table_plan *plan, int64_t run_id, char out[TARGET_NAME_MAX])
 {
-    char tag[16];
-
-    snprintf(tag, sizeof(tag), "+%u", n);
-    target_run_table_name(plan, run_id, tag, out);
+    target_run_table_name(plan, run_id, "+pieces", out);
 }
 
 bool target_version_sql(PGconn *conn, const char *version_name, struct abuf *out)
@@ -196,15 +192,28 @@ bool target_version_sql(PGconn *conn, const char *version_name, struct abuf *out
     return pgconn_quote_ident(conn, version_name, out);
 }
 
+bool target_pieces_sql(PGconn *conn, const char *name, struct abuf *out)
+{
+    abuf_puts(out, "pg_temp.");
+    return pgconn_quote_ident(conn, name, out);
+}
+
+enum table_kind { TABLE_VERSION, TABLE_STAGING, TABLE_PIECES };
+
 static bool create_table(PGconn *conn, const struct table_plan *plan, const char *version_name,
-                         bool staging, struct anon_error *err)
+                         enum table_kind kind, struct anon_error *err)
 {
     struct abuf sql;
     bool ok;
 
     abuf_init(&sql, 1 << 20);
-    abuf_puts(&sql, staging ? "CREATE UNLOGGED TABLE " : "CREATE TABLE ");
-    target_version_sql(conn, version_name, &sql);
+    if (kind == TABLE_PIECES) {
+        abuf_puts(&sql, "CREATE TEMPORARY TABLE ");
+        target_pieces_sql(conn, version_name, &sql);
+    } else {
+        abuf_puts(&sql, kind == TABLE_STAGING ? "CREATE UNLOGGED TABLE " : "CREATE TABLE ");
+        target_version_sql(conn, version_name, &sql);
+    }
     abuf_puts(&sql, " (");
     for (size_t i = 0; i < plan->n_columns; i++) {
         const struct plan_column *c = &plan->columns[i];
@@ -220,8 +229,10 @@ static bool create_table(PGconn *conn, const struct table_plan *plan, const char
     abuf_puts(&sql, ")");
     /* Incremental tables are updated in place by key: free space on each page lets an
      * update stay on its page (HOT), sparing a primary key entry and a page write. */
-    if (plan->cfg->mode == CFG_MODE_INCREMENTAL && !staging)
+    if (plan->cfg->mode == CFG_MODE_INCREMENTAL && kind == TABLE_VERSION)
         abuf_puts(&sql, " WITH (fillfactor = 85)");
+    if (kind == TABLE_PIECES)
+        abuf_puts(&sql, " ON COMMIT DROP");
     ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
     abuf_free(&sql);
     return ok;
@@ -230,13 +241,19 @@ static bool create_table(PGconn *conn, const struct table_plan *plan, const char
 bool target_create_version(PGconn *conn, const struct table_plan *plan, const char *version_name,
                            struct anon_error *err)
 {
-    return create_table(conn, plan, version_name, false, err);
+    return create_table(conn, plan, version_name, TABLE_VERSION, err);
 }
 
 bool target_create_staging(PGconn *conn, const struct table_plan *plan, const char *name,
                            struct anon_error *err)
 {
-    return create_table(conn, plan, name, true, err);
+    return create_table(conn, plan, name, TABLE_STAGING, err);
+}
+
+bool target_create_pieces(PGconn *conn, const struct table_plan *plan, const char *name,
+                          struct anon_error *err)
+{
+    return create_table(conn, plan, name, TABLE_PIECES, err);
 }
 
 static void key_list(PGconn *conn, const struct table_plan *plan, struct abuf *sql)

@@ -50,11 +50,13 @@ void target_run_table_name(const struct table_plan *plan, int64_t run_id, const 
                            char out[TARGET_NAME_MAX]);
 /* The versioned table of a table in a run: "schema.table@r42". */
 void target_version_name(const struct table_plan *plan, int64_t run_id, char out[TARGET_NAME_MAX]);
-/* The n-th piece (from 1) of a merged table's changed rows in a run: "schema.table@r42+n". */
-void target_chunk_name(const struct table_plan *plan, int64_t run_id, unsigned n,
-                       char out[TARGET_NAME_MAX]);
+/* The table the pieces of a merged table's changed rows pass through in a run:
+ * "schema.table@r42+pieces" (target_create_pieces). */
+void target_pieces_name(const struct table_plan *plan, int64_t run_id, char out[TARGET_NAME_MAX]);
 /* "anonetl_data"."<name>", quoted. */
 bool target_version_sql(PGconn *conn, const char *version_name, struct abuf *out);
+/* "pg_temp"."<name>", quoted. */
+bool target_pieces_sql(PGconn *conn, const char *name, struct abuf *out);
 bool target_create_version(PGconn *conn, const struct table_plan *plan, const char *version_name,
                            struct anon_error *err) ANON_MUST_CHECK;
 /* A staging table (changed rows, streamed keys): UNLOGGED, since it only lives until the
@@ -62,6 +64,13 @@ bool target_create_version(PGconn *conn, const struct table_plan *plan, const ch
  * no WAL for it makes incremental runs and key scans cheaper. */
 bool target_create_staging(PGconn *conn, const struct table_plan *plan, const char *name,
                            struct anon_error *err) ANON_MUST_CHECK;
+/* The table pieces of changed rows are loaded into, one at a time, to be merged in the
+ * publish transaction (publish_merge_chunk): TEMPORARY, in that transaction, ON COMMIT
+ * DROP. Unlike an UNLOGGED table, creating it syncs no file (an unlogged table's init
+ * fork is fsync'd at once) and commits nothing; dropping it does not make the publish
+ * commit wait for its WAL flush (a dropped permanent or unlogged table does). */
+bool target_create_pieces(PGconn *conn, const struct table_plan *plan, const char *name,
+                          struct anon_error *err) ANON_MUST_CHECK;
 /* Add the primary key after the load (faster than loading into an index). A duplicate
  * means two source keys became one after their rules: reported as a collision. */
 bool target_add_primary_key(PGconn *conn, const struct table_plan *plan, const char *version_name,

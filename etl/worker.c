@@ -104,70 +104,109 @@ static bool piece_done(struct worker_pool *p, struct copy_task *task,
     return last;
 }
 
+/* A worker's connections: the source (attached to the snapshot, or lent), and the target,
+ * opened at the first task that writes there (pieces in memory do not). */
+struct worker_conns {
+    PGconn *source;
+    PGconn *target;
+    bool owns_target;
+};
+
+static PGconn *worker_target(const struct worker_pool *p, struct worker_conns *c,
+                             struct anon_error *err)
+{
+    if (!c->target && (c->target = pgconn_open(&p->ws->cfg->target.db, "target", err)) != NULL)
+        c->owns_target = true;
+    return c->target;
+}
+
 /* Pieces of changed rows: the first one small so merging starts early (the merge, not
  * the copy, is the slower side: while it works on a piece, the next one fills), each
- * next one twice as large up to CHUNK_MIN_ROWS, then an eighth of what came so far,
- * which bounds their number (and the locks the publish transaction holds on them) to a
- * few dozen even for millions of rows. */
+ * next one twice as large up to CHUNK_MIN_ROWS, then an eighth of what came so far
+ * (TABLECOPY_PIECE_BYTES also ends a piece: its memory stays bounded). */
 #define CHUNK_FIRST_ROWS 1024
 #define CHUNK_MIN_ROWS 8192
+/* Pieces waiting for the leader at most: with the one being filled and the one being
+ * merged, a few TABLECOPY_PIECE_BYTES of memory. */
+#define WORKER_QUEUED_PIECES 2
 
 struct chunk_writer {
     struct worker_pool *pool;
     struct copy_task *task;
-    PGconn *target;
-    unsigned n;                 /* the piece being written */
-    char name[TARGET_NAME_MAX]; /* its name */
-    uint64_t last_limit;        /* rows the previous piece took at most */
+    uint64_t last_limit; /* rows the previous piece took at most */
 };
 
-static bool chunk_open(void *ctx, uint64_t rows_so_far, struct abuf *dest, uint64_t *limit,
-                       struct anon_error *err)
+static uint64_t chunk_limit(void *ctx, uint64_t rows_so_far)
 {
     struct chunk_writer *w = ctx;
-    struct publish_table *t = w->task->table;
+    uint64_t limit = rows_so_far / 8 > CHUNK_MIN_ROWS ? rows_so_far / 8 : CHUNK_MIN_ROWS;
 
-    pthread_mutex_lock(&w->pool->mutex);
-    w->n = ++t->n_chunks;
-    pthread_mutex_unlock(&w->pool->mutex);
-    target_chunk_name(t->plan, w->pool->ws->run_id, w->n, w->name);
-    *limit = rows_so_far / 8 > CHUNK_MIN_ROWS ? rows_so_far / 8 : CHUNK_MIN_ROWS;
-    if (*limit > 2 * w->last_limit)
-        *limit = w->last_limit ? 2 * w->last_limit : CHUNK_FIRST_ROWS;
-    w->last_limit = *limit;
-    return target_create_staging(w->target, w->task->plan, w->name, err) &&
-           target_version_sql(w->target, w->name, dest);
+    if (limit > 2 * w->last_limit)
+        limit = w->last_limit ? 2 * w->last_limit : CHUNK_FIRST_ROWS;
+    w->last_limit = limit;
+    return limit;
 }
 
-static void chunk_close(void *ctx)
+/* Room for one more piece at the queue's end (under the pool's lock). */
+static bool queue_room(struct chunk_queue *q)
+{
+    if (q->head + q->len < q->cap)
+        return true;
+    /* Compact, then grow: the queue stays as long as the backlog. */
+    if (q->head > 0)
+        memmove(q->items, q->items + q->head, q->len * sizeof(*q->items));
+    q->head = 0;
+    if (q->len == q->cap) {
+        size_t cap = q->cap ? 2 * q->cap : 16;
+        struct worker_chunk *items = realloc(q->items, cap * sizeof(*items));
+        if (!items)
+            return false;
+        q->items = items;
+        q->cap = cap;
+    }
+    return true;
+}
+
+/* A piece is complete: a copy of its rows joins the queue, once there is room. */
+static bool chunk_close(void *ctx, const char *data, size_t len, uint64_t rows,
+                        struct anon_error *err)
 {
     struct chunk_writer *w = ctx;
     struct worker_pool *p = w->pool;
     struct chunk_queue *q = &p->chunks;
+    char *copy = malloc(len + 1);
+    bool ok;
 
-    pthread_mutex_lock(&p->mutex);
-    if (q->head + q->len == q->cap) {
-        /* Compact, then grow: the queue stays as long as the backlog. */
-        if (q->head > 0)
-            memmove(q->items, q->items + q->head, q->len * sizeof(*q->items));
-        q->head = 0;
-        if (q->len == q->cap) {
-            size_t cap = q->cap ? 2 * q->cap : 16;
-            struct worker_chunk *items = realloc(q->items, cap * sizeof(*items));
-            if (!items) {
-                pthread_mutex_unlock(&p->mutex);
-                record_failure(p, EXIT_INTERNAL, &(struct anon_error){.msg = "out of memory"});
-                return;
-            }
-            q->items = items;
-            q->cap = cap;
-        }
+    if (!copy) {
+        anon_error_set(err, "out of memory");
+        return false;
     }
-    q->items[q->head + q->len].table = w->task->table;
-    snprintf(q->items[q->head + q->len].name, TARGET_NAME_MAX, "%s", w->name);
-    q->len++;
-    pthread_cond_broadcast(&p->changed);
+    memcpy(copy, data, len);
+    pthread_mutex_lock(&p->mutex);
+    while (q->len >= WORKER_QUEUED_PIECES && !atomic_load(&p->abort))
+        pthread_cond_wait(&p->changed, &p->mutex);
+    ok = !atomic_load(&p->abort) && queue_room(q);
+    if (ok) {
+        q->items[q->head + q->len++] =
+            (struct worker_chunk){.table = w->task->table, .data = copy, .len = len, .rows = rows};
+        w->task->table->n_chunks++;
+        pthread_cond_broadcast(&p->changed);
+    } else if (atomic_load(&p->abort)) {
+        anon_error_set(err, "%s: stopped: another worker failed", w->task->plan->qualified);
+    } else {
+        anon_error_set(err, "out of memory");
+    }
     pthread_mutex_unlock(&p->mutex);
+    if (!ok)
+        free(copy);
+    return ok;
+}
+
+void worker_chunk_free(struct worker_chunk *c)
+{
+    free(c->data);
+    c->data = NULL;
+    c->len = 0;
 }
 
 /* The last piece of a swapped table: its primary key, once all rows are in, then its
@@ -314,16 +353,16 @@ static void shared_free(struct publish_table *t)
     t->load = NULL;
 }
 
-static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, PGconn *tgt,
+static int run_task(struct worker_pool *p, struct copy_task *task, struct worker_conns *conns,
                     struct anon_error *err)
 {
     const struct worker_setup *ws = p->ws;
-    struct chunk_writer writer = {.pool = p, .task = task, .target = tgt};
-    struct tablecopy_chunks chunks = {.open = chunk_open, .close = chunk_close, .ctx = &writer};
+    PGconn *src = conns->source, *tgt = NULL;
+    struct chunk_writer writer = {.pool = p, .task = task};
+    struct tablecopy_chunks chunks = {.limit = chunk_limit, .close = chunk_close, .ctx = &writer};
     struct tablecopy_request req = {
         .plan = task->plan,
         .source = src,
-        .target = tgt,
         .extra_where = task->where,
         .failing_where = task->failing_where,
         .physical_order = task->chunked || task->failing_where,
@@ -341,6 +380,9 @@ static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, 
     double start = now_s();
     int code;
 
+    if (!task->chunked && !(tgt = worker_target(p, conns, err)))
+        return EXIT_TARGET;
+    req.target = tgt;
     /* The leak audit scans the rows of the table (not the key_scan key streams). */
     if (ws->audit && !task->keys_only && !(req.audit = audit_scanner_new(ws->audit, task->plan))) {
         anon_error_set(err, "out of memory");
@@ -363,7 +405,8 @@ static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, 
         req.shared = &shared;
     }
     abuf_init(&dest, 4096);
-    target_version_sql(tgt, task->dest, &dest);
+    if (tgt)
+        target_version_sql(tgt, task->dest, &dest);
     req.dest_sql = abuf_cstr(&dest);
     code = status_code(tablecopy_run(&req, &stats, err));
     audit_scanner_free(req.audit);
@@ -381,7 +424,7 @@ static int run_task(struct worker_pool *p, struct copy_task *task, PGconn *src, 
     return code;
 }
 
-static void drain(struct worker_pool *p, PGconn *src, PGconn *tgt)
+static void drain(struct worker_pool *p, struct worker_conns *conns)
 {
     struct copy_task *task;
     struct anon_error err;
@@ -389,7 +432,7 @@ static void drain(struct worker_pool *p, PGconn *src, PGconn *tgt)
     while ((task = take_task(p)) != NULL) {
         int code;
         anon_error_clear(&err);
-        code = run_task(p, task, src, tgt, &err);
+        code = run_task(p, task, conns, &err);
         if (code != EXIT_OK) {
             record_failure(p, code, &err);
             return;
@@ -413,28 +456,21 @@ static void *worker_main(void *arg)
     struct worker_pool *p = arg;
     struct anon_error err;
     bool lent = p->ws->jobs <= 1;
-    PGconn *src = NULL, *tgt = NULL;
+    struct worker_conns conns = {0};
 
     anon_error_clear(&err);
-    src = lent ? source_snapshot_conn(p->ws->snapshot)
-               : source_snapshot_attach(p->ws->snapshot, &p->ws->cfg->source, &err);
-    if (!src) {
+    conns.source = lent ? source_snapshot_conn(p->ws->snapshot)
+                        : source_snapshot_attach(p->ws->snapshot, &p->ws->cfg->source, &err);
+    if (!conns.source) {
         record_failure(p, EXIT_SOURCE, &err);
         worker_ended(p);
         return NULL;
     }
-    tgt = pgconn_open(&p->ws->cfg->target.db, "target", &err);
-    if (!tgt) {
-        if (!lent)
-            PQfinish(src);
-        record_failure(p, EXIT_TARGET, &err);
-        worker_ended(p);
-        return NULL;
-    }
-    drain(p, src, tgt);
-    PQfinish(tgt);
+    drain(p, &conns);
+    if (conns.owns_target)
+        PQfinish(conns.target);
     if (!lent)
-        PQfinish(src);
+        PQfinish(conns.source);
     worker_ended(p);
     return NULL;
 }
@@ -498,6 +534,7 @@ bool worker_next_chunk(struct worker_pool *p, struct worker_chunk *out)
         *out = p->chunks.items[p->chunks.head++];
         p->chunks.len--;
         got = true;
+        pthread_cond_broadcast(&p->changed); /* room in the queue */
     }
     pthread_mutex_unlock(&p->mutex);
     return got;
@@ -524,6 +561,8 @@ int worker_finish(struct worker_pool *p, struct anon_error *err)
     } else if (code != EXIT_OK) {
         *err = p->err;
     }
+    for (size_t i = 0; i < p->chunks.len; i++)
+        worker_chunk_free(&p->chunks.items[p->chunks.head + i]);
     pthread_cond_destroy(&p->changed);
     pthread_mutex_destroy(&p->mutex);
     free(p->chunks.items);
@@ -535,12 +574,14 @@ int worker_finish(struct worker_pool *p, struct anon_error *err)
 int worker_run_all(const struct worker_setup *ws, struct copy_task *tasks, size_t n_tasks,
                    struct anon_error *err)
 {
+    /* One job and nothing to merge meanwhile: the leader's own connections work. */
+    struct worker_conns conns = {.source = source_snapshot_conn(ws->snapshot),
+                                 .target = ws->leader_target};
     struct worker_pool *p;
 
     if (ws->jobs > 1)
         p = worker_start(ws, tasks, n_tasks, err);
     else if ((p = pool_new(ws, tasks, n_tasks, err)) != NULL)
-        /* One job and nothing to merge meanwhile: the leader's own connections work. */
-        drain(p, source_snapshot_conn(ws->snapshot), ws->leader_target);
+        drain(p, &conns);
     return p ? worker_finish(p, err) : EXIT_INTERNAL;
 }

@@ -12,8 +12,11 @@
  * thread is started: the leader's own connections do the work.
  *
  * Incremental tables are copied in pieces (chunked tasks): each finished piece waits in
- * a queue until the leader, in the publish transaction, merges it (worker_next_chunk),
- * so merging overlaps reading the source instead of following it.
+ * memory, in a queue, until the leader, in the publish transaction, merges it
+ * (worker_next_chunk), so merging overlaps reading the source instead of following it.
+ * The queue holds at most WORKER_QUEUED_PIECES pieces: a worker that runs ahead of the
+ * merges waits, which bounds memory. A worker opens its target connection only for a
+ * task that writes there (not for pieces).
  */
 #ifndef WORKER_H
 #define WORKER_H
@@ -42,16 +45,20 @@ struct copy_task {
      * nothing behind. Otherwise the leader created the destination beforehand. */
     bool create;
     bool unlogged; /* the destination only lives for this run (a full refresh's base) */
-    bool chunked;  /* into pieces "…@r<run>+n" handed to the leader as they are finished */
+    bool chunked;  /* into pieces in memory, handed to the leader as they are finished */
     /* A key range of a split table: its rows go into the table's shared load (worker.c),
      * one COPY FREEZE in the transaction that creates the table. */
     bool shared;
     double size; /* for largest-first ordering */
 };
 
+/* A piece of changed rows: COPY data of the table's plan (no binary header or trailer),
+ * owned by whoever holds it (worker_chunk_free). */
 struct worker_chunk {
     struct publish_table *table;
-    char name[TARGET_NAME_MAX];
+    char *data;
+    size_t len;
+    uint64_t rows;
 };
 
 struct worker_setup {
@@ -80,6 +87,7 @@ struct worker_pool;
 struct worker_pool *worker_start(const struct worker_setup *ws, struct copy_task *tasks,
                                  size_t n_tasks, struct anon_error *err);
 bool worker_next_chunk(struct worker_pool *p, struct worker_chunk *out);
+void worker_chunk_free(struct worker_chunk *c);
 void worker_stop(struct worker_pool *p, int code, const struct anon_error *err);
 int worker_finish(struct worker_pool *p, struct anon_error *err);
 

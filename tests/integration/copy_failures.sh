@@ -9,8 +9,9 @@
 #   - run.max_runtime passes, then the target resumes: the run stops (max_runtime);
 #   - with --jobs 2, one worker's target backend is terminated: the other worker stops
 #     too, exit 5;
-#   - an incremental run (pieces merged as they come, worker.h): a piece's COPY backend
-#     is terminated: exit 5.
+#   - an incremental run (pieces merged as they come, worker.h): the backend merging them
+#     is stopped until the queue of pieces is full and the source waits, then terminated:
+#     exit 5.
 # Every time the published data stays as it was, no anonetl session is left on either
 # server and the next run succeeds. Run with the ASan+UBSan binary when it is built (a
 # leak or a sanitizer report fails the exit-code check), else ./anonetl.
@@ -61,12 +62,15 @@ digest() { T -tAc "SELECT count(*), md5(string_agg(md5(t::text), '' ORDER BY t.i
 expect_eq "first run exits 0" 0 $?
 S -c "UPDATE big SET email = 'changed' || email WHERE id <= 100; UPDATE other SET payload = 'x' WHERE id <= 100" >/dev/null
 
-# The target backend loading table $1 (COPY anonetl_data...), once it is active.
+# The target backend loading table $1 (COPY anonetl_data...), once it is active; with
+# PIECES=1 the backend merging its pieces of changed rows (COPY into, INSERT from and
+# TRUNCATE of its temporary pieces table: publish.c).
 copy_backend() {
-    local pid
+    local pid like="COPY anonetl_data.%$1%FROM STDIN%"
+    [ "${PIECES:-0}" = 1 ] && like="%$1@r%+pieces%"
     for _ in $(seq 1 600); do
         pid=$(T -tAc "SELECT pid FROM pg_stat_activity WHERE application_name = 'anonetl'
-                      AND query LIKE 'COPY anonetl_data.%$1%FROM STDIN%' AND state = 'active' LIMIT 1")
+                      AND query LIKE '$like' AND state = 'active' LIMIT 1")
         [ -n "$pid" ] && { echo "$pid"; return 0; }
         sleep 0.05
     done
@@ -171,7 +175,9 @@ else
 fi
 intact "--jobs 2"
 
-# --- 5. incremental: a piece's COPY backend dies while the sender is blocked ------------
+# --- 5. incremental: the backend merging the pieces dies while they wait for it ---------
+# (pieces wait in memory, at most two queued: the worker waits for room, the source
+# backend waits to write, as above)
 config "$work/inc.yaml" "" "mode: incremental
     key: [id]
     watermark: updated_at
@@ -180,10 +186,10 @@ config "$work/inc.yaml" "" "mode: incremental
 expect_eq "incremental: full refresh exits 0" 0 $?
 before_big=$(digest big) before_other=$(digest other)
 S -c "UPDATE big SET updated_at = clock_timestamp(), email = 'new' || email WHERE id % 2 = 0" >/dev/null
-if start_blocked "$work/inc.yaml" "$work/t5.log" big; then
+if PIECES=1 start_blocked "$work/inc.yaml" "$work/t5.log" big; then
     T -tAc "SELECT pg_terminate_backend($TGT_PID)" >/dev/null
     kill -CONT "$TGT_PID"
-    wait_run; expect_eq "incremental piece's target terminated: exit 5" 5 "$RC"
+    wait_run; expect_eq "incremental: the merging target backend terminated: exit 5" 5 "$RC"
 else
     not_ok "incremental: blocked first" "$(tail -5 "$work/t5.log")"
     [ -n "$TGT_PID" ] && kill -CONT "$TGT_PID"; wait_run

@@ -1,6 +1,7 @@
 /* test_target_names.c: names of a run's tables in anonetl_data (etl/target). Every name
  * must fit PostgreSQL's 63 bytes, keep its whole run suffix, and stay unique between
- * tables, runs and pieces, however long the table's name. */
+ * tables and runs, and from each other (version, pieces, keys), however long the table's
+ * name. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,8 +36,8 @@ static void test_short_names(void **state)
     plan_named(&plan, "public.parties");
     target_version_name(&plan, 42, name);
     assert_string_equal(name, "public.parties@r42");
-    target_chunk_name(&plan, 42, 3, name);
-    assert_string_equal(name, "public.parties@r42+3");
+    target_pieces_name(&plan, 42, name);
+    assert_string_equal(name, "public.parties@r42+pieces");
     target_run_table_name(&plan, 42, "-keys", name);
     assert_string_equal(name, "public.parties@r42-keys");
 }
@@ -55,9 +56,9 @@ static void test_long_names_fit_and_keep_their_suffix(void **state)
     target_version_name(&plan, 9223372036854775807LL, name);
     assert_true(strlen(name) <= 63);
     assert_true(ends_with(name, "@r9223372036854775807"));
-    target_chunk_name(&plan, 123456789, 4294967295u, name);
+    target_pieces_name(&plan, 9223372036854775807LL, name);
     assert_true(strlen(name) <= 63);
-    assert_true(ends_with(name, "@r123456789+4294967295"));
+    assert_true(ends_with(name, "@r9223372036854775807+pieces"));
     target_run_table_name(&plan, 7, "-keys", name);
     assert_true(strlen(name) <= 63);
     assert_true(ends_with(name, "@r7-keys"));
@@ -76,13 +77,13 @@ static void test_long_names_stay_unique(void **state)
     qb[100] = 'z';
     plan_named(&a, qa);
     plan_named(&b, qb);
-    for (unsigned n = 1; n < 200; n += 37) {
-        target_chunk_name(&a, 5, n, na);
-        target_chunk_name(&b, 5, n, nb);
+    for (int64_t run = 1; run < 2000000; run = run * 7 + 1) {
+        target_pieces_name(&a, run, na);
+        target_pieces_name(&b, run, nb);
         assert_string_not_equal(na, nb);
     }
-    target_chunk_name(&a, 5, 1, na);
-    target_chunk_name(&a, 5, 11, nb);
+    target_pieces_name(&a, 5, na);
+    target_version_name(&a, 5, nb);
     assert_string_not_equal(na, nb);
     target_version_name(&a, 5, na);
     target_version_name(&a, 6, nb);
@@ -130,7 +131,7 @@ static void test_long_non_ascii_names_cut_on_characters(void **state)
             assert_true(valid_utf8(name));
             assert_true(strlen(name) <= 63);
             assert_true(ends_with(name, "@r42"));
-            target_chunk_name(&plan, 42, 3, name);
+            target_pieces_name(&plan, 42, name);
             assert_true(valid_utf8(name));
             target_run_table_name(&plan, 42, "-keys", name);
             assert_true(valid_utf8(name));
