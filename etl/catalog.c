@@ -97,6 +97,39 @@ const struct catalog_column *catalog_find(const struct catalog_table *t, const c
     return NULL;
 }
 
+/* The types whose value is a reference into the source's catalog (an OID): their binary
+ * form is that OID, which names nothing, or another object, on the target; their text
+ * is the object's name (schema-qualified under the pinned search_path). */
+static const char *const catalog_refs[] = {
+    "regclass",    "regcollation", "regconfig",    "regdictionary", "regnamespace", "regoper",
+    "regoperator", "regproc",      "regprocedure", "regrole",       "regtype",      NULL,
+};
+
+/* A column of a catalog reference type (a domain over one, an array of either) is
+ * published as text: its name, on both COPY paths (no binary form carries it). */
+static bool publish_reference_as_text(struct catalog_column *c)
+{
+    size_t len = strlen(c->type);
+    bool array = len > 2 && strcmp(c->type + len - 2, "[]") == 0;
+    char *text;
+
+    for (const char *const *r = catalog_refs; *r; r++) {
+        if (strlen(*r) != len - (array ? 2 : 0) || strncmp(c->type, *r, strlen(*r)) != 0)
+            continue;
+        if (!(text = strdup(array ? "text[]" : "text")))
+            return false;
+        free(c->type);
+        free(c->wire_type);
+        c->type = text;
+        c->wire_type = NULL;
+        c->wire_exact = false;
+        c->remapped = true;
+        c->typmod = -1;
+        return true;
+    }
+    return true;
+}
+
 static bool read_columns(PGconn *conn, const char *oid, struct catalog_table *t,
                          struct anon_error *err)
 {
@@ -129,7 +162,7 @@ static bool read_columns(PGconn *conn, const char *oid, struct catalog_table *t,
             t->n_pk++;
         t->n_columns++;
         if (!c->name || !c->type || !c->declared_type ||
-            (!PQgetisnull(res, i, 5) && !c->wire_type)) {
+            (!PQgetisnull(res, i, 5) && !c->wire_type) || !publish_reference_as_text(c)) {
             PQclear(res);
             anon_error_set(err, "out of memory");
             return false;

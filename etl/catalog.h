@@ -16,7 +16,9 @@ struct catalog_column {
     char *type; /* format_type(): "bigint", "character varying(80)", "text[]" */
     bool not_null;
     int pk_position; /* 1-based position in the primary key, 0 when not part of it */
-    bool remapped;   /* the source type is not built in: `type` is what the target uses */
+    /* the source type is not built in, or is a catalog reference (regclass, ...):
+     * `type` is what the target uses (text), `declared_type` names the source's */
+    bool remapped;
     /* The built-in type whose binary form the source sends (enums: "text"), or NULL when
      * none is known (composites, extension types): see catalog.c. */
     char *wire_type;

@@ -148,7 +148,7 @@ static bool plan_binary_column(struct table_plan *p, struct plan_column *c)
         return plan_fixed(p, c, fixed, len);
     if (!c->bin_in)
         return text_copy(p, "column %s: type %s", c->source->name,
-                         c->source->remapped ? "not built in" : c->source->type);
+                         c->source->remapped ? c->source->declared_type : c->source->type);
     c->bin_out = codec_find(c->output.type, &out_array);
     if (!c->bin_out || out_array != c->bin_array)
         return text_copy(p, "column %s: target type %s", c->source->name, c->output.type);
@@ -173,7 +173,7 @@ static bool plan_binary_reads(struct table_plan *p, const struct plan_column *c)
         bool array;
         if (r && (!r->wire_type || !codec_find(r->wire_type, &array)))
             return text_copy(p, "column %s: type %s", r->name,
-                             r->remapped ? "not built in" : r->type);
+                             r->remapped ? r->declared_type : r->type);
     }
     return true;
 }

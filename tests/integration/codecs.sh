@@ -119,6 +119,14 @@ UPDATE kinds SET m = (id * 1234.5)::numeric::money, x = ('frag <b>' || id || '</
 UPDATE kinds SET m = '-0.01'::numeric::money, x = '<?xml version="1.0"?><doc/>' WHERE id = 1;
 CREATE TABLE nocodec (id bigint PRIMARY KEY, pos point, label text, m money);
 INSERT INTO nocodec VALUES (1, '(1,2)', 'a', '1234.5'::numeric::money), (2, NULL, 'b', NULL);
+-- references into the source's catalog: their binary form is an OID of the source, which
+-- means nothing (or another object) on the target; their text is the object's name
+CREATE DOMAIN tabref AS regclass;
+CREATE TABLE catrefs (id bigint PRIMARY KEY, c regclass, t regtype, r regrole, n regnamespace,
+                      p regprocedure, cs regconfig, d tabref, a regclass[], label text);
+INSERT INTO catrefs VALUES
+ (1, 'kinds', 'mood', 'pg_monitor', 'public', 'lower(text)', 'english', 'nocodec', '{kinds,pg_class}', 'x'),
+ (2, 'pg_class', 'integer[]', 'postgres', 'pg_catalog', 'now()', 'simple', 'catrefs', NULL, 'y');
 SQL
 
 # One copy of the table per group of rules (a column has one rule per table).
@@ -186,6 +194,10 @@ YAML
             "tstz: { constant: '2024-01-01 00:00:00+00' }" "iv: { constant: '1 day' }" "b: { constant: 'yes' }" \
             "u: suppress" "tx: { scrub: { detectors: [email, phone] } }" "a_txt: suppress" "en: { mask: {} }"
         table k_const "ts: { constant: 'Jan 1 2024 10:00' }"
+        echo "  - name: public.catrefs"
+        echo "    columns: { id: keep, c: { keep: { reviewed: x } }, t: { keep: { reviewed: x } }, r: { keep: { reviewed: x } },"
+        echo "               n: { keep: { reviewed: x } }, p: { keep: { reviewed: x } }, cs: { keep: { reviewed: x } },"
+        echo "               d: { keep: { reviewed: x } }, a: { keep: { reviewed: x } }, label: { hash: {} } }"
         echo "  - name: public.nocodec"
         echo "    columns: { id: keep, pos: { hash: {} }, label: keep, m: { hash: {} } }"
     } >"$1"
@@ -205,8 +217,12 @@ expect_eq "explain: a constant not in canonical form keeps its table in text" \
     "  copy: text (column ts: constant not in the canonical form of timestamp without time zone)" "$got"
 got=$(awk 'index($0, "public.nocodec ") == 1 { on = 1; next } /^[^ ]/ { on = 0 } on && /copy:/ { print; exit }' "$work/explain.txt")
 expect_eq "explain: a rule on a type without a codec keeps its table in text" "  copy: text (column pos: type point)" "$got"
+got=$(awk 'index($0, "public.catrefs ") == 1 { on = 1; next } /^[^ ]/ { on = 0 } on && /copy:|^  [a-z]+ +reg/ { print }' "$work/explain.txt")
+expect_eq "explain: catalog references (regclass, ...) are published as their names, in text" \
+    "  copy: text (column c: type regclass)" "$(echo "$got" | grep copy:)"
+expect_eq "explain: regclass columns become text on the target" "" "$(echo "$got" | grep -v copy: | grep -v ' text ')"
 got=$(ANONETL_TEXT_COPY=1 "$ANONETL" explain -c "$work/bin.yaml" 2>&1 | grep -c "copy: text (ANONETL_TEXT_COPY is set)")
-expect_eq "explain: ANONETL_TEXT_COPY sends every table to text" 8 "$got"
+expect_eq "explain: ANONETL_TEXT_COPY sends every table to text" 9 "$got"
 
 # --- the same data both ways ------------------------------------------------------------
 rc=0
@@ -225,7 +241,7 @@ utc() { # cluster query
         -c "SET lc_monetary = 'C'" -c "$2"
 }
 dump() { utc "$1" "COPY (SELECT * FROM $2 ORDER BY id) TO STDOUT"; }
-for t in kinds k_hash k_time k_age k_num k_misc k_const nocodec; do
+for t in kinds k_hash k_time k_age k_num k_misc k_const nocodec catrefs; do
     b=$(dump tgt "bin.$t" | md5sum)
     x=$(dump tgt "txt.$t" | md5sum)
     rows=$(T -Atc "SELECT count(*) FROM bin.$t")
@@ -250,6 +266,9 @@ expect_eq "text path: a NULL array element stays NULL on a target with array_nul
     "$(T -Atc "SELECT (a_txt[2] IS NULL) || '|' || a_txt[4] || '|' || (a_num[4] IS NULL) FROM txt.kinds WHERE id = 2")"
 expect_eq "text path: xml fragments reach a target whose xmloption is document" "frag <b>7</b> tail" \
     "$(T -Atc "SELECT x FROM txt.kinds WHERE id = 7")"
+expect_eq "catalog references arrive as names (schema-qualified outside pg_catalog), on both paths" \
+    "public.kinds|public.mood|pg_monitor|public|lower(text)|english|public.nocodec|{public.kinds,pg_class}" \
+    "$(T -Atc "SELECT concat_ws('|', c, t, r, n, p, cs, d, a) FROM bin.catrefs WHERE id = 1")"
 if [ -n "$monetary" ]; then
     expect_eq "source in $monetary: money prints in it (the probe is real)" "1.234,50 €" \
         "$(S -Atc "SELECT '1234.5'::numeric::money")"
