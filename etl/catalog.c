@@ -60,7 +60,11 @@ static const char columns_sql[] =
     "       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnum, "
     "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace THEN a.atttypmod "
     "            WHEN t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
-    "              THEN dom.mod ELSE -1 END "
+    "              THEN dom.mod ELSE -1 END, "
+    /* binary I/O exists for the type and its elements (aclitem has none) */
+    "       t.typsend::pg_catalog.oid <> 0 AND t.typreceive::pg_catalog.oid <> 0 AND "
+    "       (et.oid IS NULL OR (et.typsend::pg_catalog.oid <> 0 AND "
+    "                           et.typreceive::pg_catalog.oid <> 0)) "
     "FROM pg_catalog.pg_attribute a "
     "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid " BASE_OF_DOMAIN(
         "t", "dom") "LEFT JOIN pg_catalog.pg_type bt ON bt.oid = dom.base "
@@ -166,6 +170,11 @@ static bool read_columns(PGconn *conn, const char *oid, struct catalog_table *t,
             PQclear(res);
             anon_error_set(err, "out of memory");
             return false;
+        }
+        if (PQgetvalue(res, i, 10)[0] != 't') { /* no binary form: text COPY (plan.c) */
+            free(c->wire_type);
+            c->wire_type = NULL;
+            c->wire_exact = false;
         }
     }
     PQclear(res);

@@ -53,7 +53,8 @@ static bool measure(PGconn *conn, const char *base_sql, const struct cfg_kanon *
     return res != NULL;
 }
 
-/* "COPY (SELECT <the plan's columns, the step applied> FROM base) TO STDOUT (binary)" */
+/* "COPY (SELECT <the plan's columns, the step applied> FROM base) TO STDOUT (binary)",
+ * in the table's COPY format */
 static bool select_sql(PGconn *conn, const struct table_plan *plan, const char *base_sql,
                        enum kanon_step step, struct abuf *sql, struct anon_error *err)
 {
@@ -74,7 +75,8 @@ static bool select_sql(PGconn *conn, const struct table_plan *plan, const char *
     abuf_puts(sql, "COPY (");
     ok = ok && kanon_select_build(base_sql, (const char *const *)cols, is_qi, plan->n_columns, k->k,
                                   step, sql, err);
-    abuf_puts(sql, ") TO STDOUT (FORMAT binary)");
+    /* text when a column has no binary form (aclitem): one server, exact either way */
+    abuf_puts(sql, plan->binary ? ") TO STDOUT (FORMAT binary)" : ") TO STDOUT");
     for (size_t i = 0; cols && i < plan->n_columns; i++)
         PQfreemem(cols[i]);
     free(cols);
@@ -94,11 +96,11 @@ static bool copy_in_sql(PGconn *writer, const struct table_plan *plan, const cha
             abuf_puts(sql, ", ");
         pgconn_quote_ident(writer, plan->columns[i].source->name, sql);
     }
-    abuf_puts(sql, ") FROM STDIN (FORMAT binary, FREEZE)");
+    abuf_puts(sql, plan->binary ? ") FROM STDIN (FORMAT binary, FREEZE)" : ") FROM STDIN (FREEZE)");
     return !abuf_failed(sql);
 }
 
-/* Rows from conn's COPY OUT into writer's COPY IN, as they come (both binary). */
+/* Rows from conn's COPY OUT into writer's COPY IN, as they come (one format). */
 static bool pipe_rows(PGconn *conn, PGconn *writer, uint64_t *rows, struct anon_error *err)
 {
     char *buf, msg[512];

@@ -121,6 +121,11 @@ CREATE TABLE nocodec (id bigint PRIMARY KEY, pos point, label text, m money);
 INSERT INTO nocodec VALUES (1, '(1,2)', 'a', '1234.5'::numeric::money), (2, NULL, 'b', NULL);
 -- references into the source's catalog: their binary form is an OID of the source, which
 -- means nothing (or another object) on the target; their text is the object's name
+-- aclitem has no binary form at all (no send/receive): text COPY, also for k-anonymity
+CREATE TABLE acls (id bigint PRIMARY KEY, grp text, a aclitem[], b aclitem);
+INSERT INTO acls SELECT g, 'g' || (g % 3), '{postgres=arwdDxt/postgres,=r/postgres}', 'postgres=r/postgres'
+FROM generate_series(1, 10) g;
+INSERT INTO acls VALUES (11, 'alone', NULL, NULL);
 CREATE DOMAIN tabref AS regclass;
 CREATE TABLE catrefs (id bigint PRIMARY KEY, c regclass, t regtype, r regrole, n regnamespace,
                       p regprocedure, cs regconfig, d tabref, a regclass[], label text);
@@ -194,6 +199,9 @@ YAML
             "tstz: { constant: '2024-01-01 00:00:00+00' }" "iv: { constant: '1 day' }" "b: { constant: 'yes' }" \
             "u: suppress" "tx: { scrub: { detectors: [email, phone] } }" "a_txt: suppress" "en: { mask: {} }"
         table k_const "ts: { constant: 'Jan 1 2024 10:00' }"
+        echo "  - name: public.acls"
+        echo "    columns: { id: keep, grp: { keep: { reviewed: x } }, a: { keep: { reviewed: x } }, b: { keep: { reviewed: x } } }"
+        echo "    k_anonymity: { quasi_identifiers: [grp], k: 2, on_violation: suppress }"
         echo "  - name: public.catrefs"
         echo "    columns: { id: keep, c: { keep: { reviewed: x } }, t: { keep: { reviewed: x } }, r: { keep: { reviewed: x } },"
         echo "               n: { keep: { reviewed: x } }, p: { keep: { reviewed: x } }, cs: { keep: { reviewed: x } },"
@@ -221,8 +229,10 @@ got=$(awk 'index($0, "public.catrefs ") == 1 { on = 1; next } /^[^ ]/ { on = 0 }
 expect_eq "explain: catalog references (regclass, ...) are published as their names, in text" \
     "  copy: text (column c: type regclass)" "$(echo "$got" | grep copy:)"
 expect_eq "explain: regclass columns become text on the target" "" "$(echo "$got" | grep -v copy: | grep -v ' text ')"
+got=$(awk 'index($0, "public.acls ") == 1 { on = 1; next } /^[^ ]/ { on = 0 } on && /copy:/ { print; exit }' "$work/explain.txt")
+expect_eq "explain: a type without binary I/O (aclitem) keeps its table in text" "  copy: text (column a: type aclitem[])" "$got"
 got=$(ANONETL_TEXT_COPY=1 "$ANONETL" explain -c "$work/bin.yaml" 2>&1 | grep -c "copy: text (ANONETL_TEXT_COPY is set)")
-expect_eq "explain: ANONETL_TEXT_COPY sends every table to text" 9 "$got"
+expect_eq "explain: ANONETL_TEXT_COPY sends every table to text" 10 "$got"
 
 # --- the same data both ways ------------------------------------------------------------
 rc=0
@@ -241,7 +251,7 @@ utc() { # cluster query
         -c "SET lc_monetary = 'C'" -c "$2"
 }
 dump() { utc "$1" "COPY (SELECT * FROM $2 ORDER BY id) TO STDOUT"; }
-for t in kinds k_hash k_time k_age k_num k_misc k_const nocodec catrefs; do
+for t in kinds k_hash k_time k_age k_num k_misc k_const nocodec catrefs acls; do
     b=$(dump tgt "bin.$t" | md5sum)
     x=$(dump tgt "txt.$t" | md5sum)
     rows=$(T -Atc "SELECT count(*) FROM bin.$t")
@@ -269,6 +279,8 @@ expect_eq "text path: xml fragments reach a target whose xmloption is document" 
 expect_eq "catalog references arrive as names (schema-qualified outside pg_catalog), on both paths" \
     "public.kinds|public.mood|pg_monitor|public|lower(text)|english|public.nocodec|{public.kinds,pg_class}" \
     "$(T -Atc "SELECT concat_ws('|', c, t, r, n, p, cs, d, a) FROM bin.catrefs WHERE id = 1")"
+expect_eq "aclitem kept, k-anonymity applied (the lone group suppressed)" "10|{postgres=arwdDxt/postgres,=r/postgres}|" \
+    "$(T -Atc "SELECT count(b) || '|' || (SELECT a::text FROM bin.acls WHERE id = 1) || '|' || coalesce((SELECT grp FROM bin.acls WHERE id = 11), '') FROM bin.acls")"
 if [ -n "$monetary" ]; then
     expect_eq "source in $monetary: money prints in it (the probe is real)" "1.234,50 €" \
         "$(S -Atc "SELECT '1234.5'::numeric::money")"
