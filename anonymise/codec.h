@@ -3,7 +3,8 @@
  * send/recv functions exchange, what COPY ... (FORMAT binary) carries) and their text
  * output under anonetl's pinned session settings (DateStyle=ISO, TimeZone=UTC,
  * IntervalStyle=postgres, extra_float_digits=3, bytea_output=hex, lc_monetary=C,
- * array_nulls=on, xmloption=content, client_encoding UTF8; see etl/pgconn.c).
+ * array_nulls=on, xmloption=content, quote_all_identifiers=off, client_encoding UTF8;
+ * see etl/pgconn.c).
  *
  * Why: the copy moves every table in binary COPY when each of its columns has a codec,
  * so neither server formats or parses text for columns that are kept, and a rule column

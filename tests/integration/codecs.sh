@@ -34,11 +34,15 @@ fi
 # server cannot read (a throwaway locale "xx_EUR": "1.234,56 €"); a target whose array
 # input reads an unquoted NULL as the string "NULL" (array_nulls) and whose xml input
 # refuses fragments (xmloption). Text COPY goes through those texts, binary does not.
+# quote_all_identifiers: format_type() then spells "date", "jsonb" (rules refused them,
+# codecs were not found) and regclass prints "public"."kinds".
 S -c "ALTER DATABASE postgres SET timezone = 'America/New_York'" >/dev/null
 T -c "ALTER DATABASE postgres SET timezone = 'Asia/Kolkata'" >/dev/null
 S -c "ALTER DATABASE postgres SET DateStyle = 'SQL, DMY'" -c "ALTER DATABASE postgres SET IntervalStyle = sql_standard" \
-  -c "ALTER DATABASE postgres SET extra_float_digits = -15" -c "ALTER ROLE postgres SET bytea_output = escape" >/dev/null
+  -c "ALTER DATABASE postgres SET extra_float_digits = -15" -c "ALTER ROLE postgres SET bytea_output = escape" \
+  -c "ALTER ROLE postgres SET quote_all_identifiers = on" >/dev/null
 T -c "ALTER DATABASE postgres SET array_nulls = off" -c "ALTER DATABASE postgres SET xmloption = document" \
+  -c "ALTER DATABASE postgres SET quote_all_identifiers = on" \
   -c "ALTER ROLE postgres SET IntervalStyle = iso_8601" -c "ALTER DATABASE postgres SET extra_float_digits = 0" >/dev/null
 monetary=""
 if printf '%s\n' 'comment_char %' 'escape_char /' 'LC_CTYPE' 'copy "POSIX"' 'END LC_CTYPE' \
