@@ -4,6 +4,7 @@
 #include "etl/configsrc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -65,7 +66,12 @@ bool configsrc_load(const char *ref, struct config **out, struct anon_error *err
 
     memset(&g_origin, 0, sizeof(g_origin));
     snprintf(g_origin.ref, sizeof(g_origin.ref), "%s", ref);
+    snprintf(g_origin.identity, sizeof(g_origin.identity), "%s", ref);
     if (!s3_is_url(ref)) {
+        char *abs = realpath(ref, NULL);
+        if (abs && strlen(abs) < sizeof(g_origin.identity))
+            snprintf(g_origin.identity, sizeof(g_origin.identity), "%s", abs);
+        free(abs);
         ok = config_load(ref, out, err);
         snprintf(g_origin.description, sizeof(g_origin.description), "%s", ref);
     } else {

@@ -26,6 +26,10 @@ struct config_origin {
     char etag[130];         /* S3 */
     char fingerprint[65];   /* hex SHA-256 of the parsed config */
     char description[2600]; /* "s3://b/k version_id=... etag=..." or the path */
+    /* Which config this is, whatever its version: the s3:// URL, or the file's absolute
+     * path with symbolic links resolved (the path as given when it cannot be). The
+     * tables a run publishes are recorded with it (anonetl.published.config_source). */
+    char identity[1200];
 };
 
 /* Load ref (a path or an s3:// URL). Every problem is in err (as config_load). */

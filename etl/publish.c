@@ -253,20 +253,22 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
             return false;
         }
         p[10] = layout;
+        p[11] = req->config_identity;
         res = pgconn_query(
             conn,
             "INSERT INTO anonetl.published AS p (target_schema, table_name, source_table, "
             "version_table, run_id, table_fingerprint, key_fingerprint, high_water_mark, "
-            "watermark_marks, base_table, source_layout) "
-            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10, $11) "
+            "watermark_marks, base_table, source_layout, config_source) "
+            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10, $11, $12) "
             "ON CONFLICT (target_schema, table_name) DO UPDATE SET "
             "source_table = EXCLUDED.source_table, version_table = EXCLUDED.version_table, "
             "run_id = EXCLUDED.run_id, table_fingerprint = EXCLUDED.table_fingerprint, "
             "key_fingerprint = EXCLUDED.key_fingerprint, "
             "high_water_mark = EXCLUDED.high_water_mark, "
             "watermark_marks = EXCLUDED.watermark_marks, base_table = EXCLUDED.base_table, "
-            "source_layout = EXCLUDED.source_layout, published_at = now()",
-            11, p, PGRES_COMMAND_OK, err);
+            "source_layout = EXCLUDED.source_layout, config_source = EXCLUDED.config_source, "
+            "published_at = now()",
+            12, p, PGRES_COMMAND_OK, err);
         free(layout);
         if (!res)
             return false;
@@ -733,6 +735,12 @@ static bool configured(const struct publish_request *req, const char *published_
     return false;
 }
 
+/* A table last published by another config (owner), which this run would unpublish. */
+static bool foreign(const struct publish_request *req, const char *owner)
+{
+    return owner && req->config_identity && strcmp(owner, req->config_identity) != 0;
+}
+
 /* Take one table the config no longer has off the published schema: its view (unless
  * views of the data team depend on it: then fail, naming them), its record; its version
  * and base table (k-anonymity) go after the commit (into old[0], old[1]). */
@@ -802,7 +810,8 @@ static bool unpublish_unconfigured(PGconn *conn, const struct publish_request *r
 {
     const char *params[1] = {req->schema};
     PGresult *res = pgconn_query(conn,
-                                 "SELECT table_name, source_table FROM anonetl.published "
+                                 "SELECT table_name, source_table, config_source "
+                                 "FROM anonetl.published "
                                  "WHERE target_schema = $1 ORDER BY table_name FOR UPDATE",
                                  1, params, PGRES_TUPLES_OK, err);
     bool ok = res != NULL;
@@ -816,8 +825,20 @@ static bool unpublish_unconfigured(PGconn *conn, const struct publish_request *r
     for (int i = 0; ok && i < PQntuples(res); i++) {
         const char *name = PQgetvalue(res, i, 0), *source = PQgetvalue(res, i, 1);
         struct abuf view;
+        const char *owner = PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2);
         if (configured(req, name))
             continue;
+        if (foreign(req, owner)) {
+            /* another job sharing this schema (its table, its grants), or this config's
+             * former place: not this run's to take away */
+            log_warn("unconfigured_foreign", source,
+                     "%s.%s is not in this config and was published by another one (%s), not "
+                     "this one (%s): left as it is. One published schema belongs to one job: "
+                     "give each config its own target.schema; if this config replaces that "
+                     "one, drop the view and the next run unpublishes the rest",
+                     req->schema, name, owner, req->config_identity);
+            continue;
+        }
         if (!req->retain_unconfigured) {
             ok = unpublish(conn, req, name, source, &(*old)[*n_old], err);
             *n_old += 2;

@@ -73,6 +73,10 @@ struct publish_request {
     char *const *grant_select_to; /* roles: exactly these read the schema (grants.h) */
     size_t n_grant_select_to;
     bool retain_unconfigured; /* keep published tables the config no longer has */
+    /* The config's identity (configsrc.h): recorded with each table it publishes; a table
+     * another config published last is not this one's to unpublish (left, said in the
+     * log). NULL: none. */
+    const char *config_identity;
     int64_t run_id;
     const char *key_fingerprint;
     struct publish_table *tables;

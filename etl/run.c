@@ -695,6 +695,7 @@ static int copy_and_publish(struct run *r)
         .grant_select_to = r->cfg->target.grant_select_to,
         .n_grant_select_to = r->cfg->target.n_grant_select_to,
         .retain_unconfigured = r->cfg->target.retain_unconfigured,
+        .config_identity = configsrc_origin()->identity[0] ? configsrc_origin()->identity : NULL,
         .run_id = r->run_id,
         .key_fingerprint = r->key_fingerprint,
         .tables = r->tables,

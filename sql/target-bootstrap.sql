@@ -103,5 +103,8 @@ ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS base_table text;
 -- the source's columns the version was published from, JSON [[name, attnum, type], ...]:
 -- an incremental table whose source columns changed is reloaded (etl/increment.h)
 ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS source_layout text;
+-- the config that published the table last (its absolute path or s3:// URL): a run does
+-- not unpublish another config's table (etl/publish.c, unpublish)
+ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS config_source text;
 -- Where the config came from: its path, or "s3://bucket/key version_id=... etag=...".
 ALTER TABLE anonetl.runs ADD COLUMN IF NOT EXISTS config_source text;

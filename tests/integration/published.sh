@@ -79,7 +79,11 @@ ORDERS="  - name: public.orders
     watermark: updated_at
     columns: { id: keep, region: keep, updated_at: keep }
     k_anonymity: { quasi_identifiers: [region], k: 5, on_violation: suppress }"
-run() { "$ANONETL" run -c "$1" --skip-preflight --log-format json >"$work/run.log" 2>&1; }
+# The job's config is one file, edited between runs: each version is copied there.
+run() {
+    cp "$1" "$work/anonetl.yaml"
+    "$ANONETL" run -c "$work/anonetl.yaml" --skip-preflight --log-format json >"$work/run.log" 2>&1
+}
 
 # --- 14: the data team reads, through USAGE on the schema ----------------------------------
 config "$work/a.yaml" "data_team, auditors" "$USERS
@@ -176,6 +180,19 @@ expect_eq "the new name is published, the old one is gone" "40 " "$(as analyst '
 printf 'version: 1\nsource: { dsn: x }\ntarget: { dsn: y }\nsecrets: { hash_key: { env: K } }\ntables:\n  - name: public.a\n    publish_as: b\n    columns: { x: keep }\n  - name: public.b\n    columns: { x: keep }\n' >"$work/j.yaml"
 "$ANONETL" check -c "$work/j.yaml" >"$work/j.out" 2>&1; rc=$?
 expect_eq "a publish_as equal to another table's name: check exits 2" 2 "$rc"
+
+# --- two jobs, one published schema: a run never unpublishes another config's table --------
+# Another config (another file: another job) whose tables differ would take this job's
+# tables off the schema, and this job its own, every run: it leaves them, said in its log.
+cp "$work/i.yaml" "$work/other.yaml"
+sed -i '/name: billing.users/,$d' "$work/other.yaml"
+"$ANONETL" run -c "$work/other.yaml" --skip-preflight >"$work/other.log" 2>&1
+expect_eq "another config on the same schema, without invoice_users: exit 0" 0 $?
+expect_eq "invoice_users is still published" 40 "$(as analyst 'SELECT count(*) FROM anonymised.invoice_users')"
+check "its log names the table and both configs" \
+    grep -q '"event":"unconfigured_foreign".*anonymised.invoice_users is not in this config and was published by another one (.*/anonetl.yaml), not this one (.*/other.yaml)' "$work/other.log"
+run "$work/i.yaml"; expect_eq "the first job's next run: exit 0" 0 $?
+expect_eq "both configs' tables published" "40 100" "$(as analyst 'SELECT (SELECT count(*) FROM anonymised.invoice_users) || chr(32) || (SELECT count(*) FROM anonymised.users)')"
 
 # --- a writer that does not own the published schema ------------------------------------------
 T -c "CREATE SCHEMA not_owned; GRANT USAGE, CREATE ON SCHEMA not_owned TO anonetl_writer" >/dev/null
