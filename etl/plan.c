@@ -103,6 +103,11 @@ static bool text_copy(struct table_plan *p, const char *fmt, const char *column,
     return false;
 }
 
+/* A name holds at most 63 bytes. Its text input cuts a longer value (at a character of
+ * the target's encoding), its binary input refuses it: a rule that writes names (mask
+ * with a multi-byte char, a constant) goes in text, where the target cuts as it would. */
+#define NAME_BYTES 64
+
 /* The rule's output is the same for every row: its binary form, computed once. */
 static bool plan_fixed(struct table_plan *p, struct plan_column *c, const char *text, size_t len)
 {
@@ -110,7 +115,7 @@ static bool plan_fixed(struct table_plan *p, struct plan_column *c, const char *
     const struct codec *out = codec_find(c->output.type, &array);
     struct abuf b;
 
-    if (!out || array)
+    if (!out || array || (out == &codec_name && len >= NAME_BYTES))
         return text_copy(p, "column %s: constant of type %s", c->source->name, c->output.type);
     abuf_init(&b, (size_t)1 << 30);
     if (!out->from_text(text, len, &b) || !(c->bin_fixed = malloc(b.len + 1))) {
@@ -150,7 +155,8 @@ static bool plan_binary_column(struct table_plan *p, struct plan_column *c)
         return text_copy(p, "column %s: type %s", c->source->name,
                          c->source->remapped ? c->source->declared_type : c->source->type);
     c->bin_out = codec_find(c->output.type, &out_array);
-    if (!c->bin_out || out_array != c->bin_array)
+    if (!c->bin_out || out_array != c->bin_array ||
+        (c->bin_out == &codec_name && !ops->passthrough))
         return text_copy(p, "column %s: target type %s", c->source->name, c->output.type);
     /* an array column's rule applies to each element, as in text (plan_column) */
     if (c->bin_array && !c->per_element && !ops->passthrough)

@@ -130,6 +130,10 @@ CREATE TABLE acls (id bigint PRIMARY KEY, grp text, a aclitem[], b aclitem);
 INSERT INTO acls SELECT g, 'g' || (g % 3), '{postgres=arwdDxt/postgres,=r/postgres}', 'postgres=r/postgres'
 FROM generate_series(1, 10) g;
 INSERT INTO acls VALUES (11, 'alone', NULL, NULL);
+-- name: its text input cuts a value over 63 bytes, its binary input refuses it
+CREATE TABLE names (id bigint PRIMARY KEY, nm name, a_nm name[], c name);
+INSERT INTO names VALUES (1, 'abcdefghijklmnopqrstuvwxyz0123', '{abcdefghijklmnopqrstuvwxyz0123,NULL,ab}', 'x'),
+                         (2, 'short', NULL, NULL);
 CREATE DOMAIN tabref AS regclass;
 CREATE TABLE catrefs (id bigint PRIMARY KEY, c regclass, t regtype, r regrole, n regnamespace,
                       p regprocedure, cs regconfig, d tabref, a regclass[], label text);
@@ -206,6 +210,9 @@ YAML
         echo "  - name: public.acls"
         echo "    columns: { id: keep, grp: { keep: { reviewed: x } }, a: { keep: { reviewed: x } }, b: { keep: { reviewed: x } } }"
         echo "    k_anonymity: { quasi_identifiers: [grp], k: 2, on_violation: suppress }"
+        echo "  - name: public.names"
+        echo "    columns: { id: keep, nm: { mask: { keep_first: 1, char: '€' } }, a_nm: { mask: { keep_first: 1, char: '€' } },"
+        echo "               c: { constant: '$(printf 'c%.0s' $(seq 70))' } }"
         echo "  - name: public.catrefs"
         echo "    columns: { id: keep, c: { keep: { reviewed: x } }, t: { keep: { reviewed: x } }, r: { keep: { reviewed: x } },"
         echo "               n: { keep: { reviewed: x } }, p: { keep: { reviewed: x } }, cs: { keep: { reviewed: x } },"
@@ -235,8 +242,11 @@ expect_eq "explain: catalog references (regclass, ...) are published as their na
 expect_eq "explain: regclass columns become text on the target" "" "$(echo "$got" | grep -v copy: | grep -v ' text ')"
 got=$(awk 'index($0, "public.acls ") == 1 { on = 1; next } /^[^ ]/ { on = 0 } on && /copy:/ { print; exit }' "$work/explain.txt")
 expect_eq "explain: a type without binary I/O (aclitem) keeps its table in text" "  copy: text (column a: type aclitem[])" "$got"
+got=$(awk 'index($0, "public.names ") == 1 { on = 1; next } /^[^ ]/ { on = 0 } on && /copy:/ { print; exit }' "$work/explain.txt")
+expect_eq "explain: a rule writing names (cut at 63 bytes by text input only) keeps its table in text" \
+    "  copy: text (column nm: target type name)" "$got"
 got=$(ANONETL_TEXT_COPY=1 "$ANONETL" explain -c "$work/bin.yaml" 2>&1 | grep -c "copy: text (ANONETL_TEXT_COPY is set)")
-expect_eq "explain: ANONETL_TEXT_COPY sends every table to text" 10 "$got"
+expect_eq "explain: ANONETL_TEXT_COPY sends every table to text" 11 "$got"
 
 # --- the same data both ways ------------------------------------------------------------
 rc=0
@@ -255,7 +265,7 @@ utc() { # cluster query
         -c "SET lc_monetary = 'C'" -c "$2"
 }
 dump() { utc "$1" "COPY (SELECT * FROM $2 ORDER BY id) TO STDOUT"; }
-for t in kinds k_hash k_time k_age k_num k_misc k_const nocodec catrefs acls; do
+for t in kinds k_hash k_time k_age k_num k_misc k_const nocodec catrefs acls names; do
     b=$(dump tgt "bin.$t" | md5sum)
     x=$(dump tgt "txt.$t" | md5sum)
     rows=$(T -Atc "SELECT count(*) FROM bin.$t")
@@ -285,6 +295,9 @@ expect_eq "catalog references arrive as names (schema-qualified outside pg_catal
     "$(T -Atc "SELECT concat_ws('|', c, t, r, n, p, cs, d, a) FROM bin.catrefs WHERE id = 1")"
 expect_eq "aclitem kept, k-anonymity applied (the lone group suppressed)" "10|{postgres=arwdDxt/postgres,=r/postgres}|" \
     "$(T -Atc "SELECT count(b) || '|' || (SELECT a::text FROM bin.acls WHERE id = 1) || '|' || coalesce((SELECT grp FROM bin.acls WHERE id = 11), '') FROM bin.acls")"
+expect_eq "a masked name longer than 63 bytes is cut as the server cuts names" \
+    "a$(printf '€%.0s' $(seq 20))|61|{a$(printf '€%.0s' $(seq 20)),NULL,a€}|63" \
+    "$(T -Atc "SELECT concat_ws('|', nm, octet_length(nm::text), a_nm::text, octet_length(c::text)) FROM bin.names WHERE id = 1")"
 if [ -n "$monetary" ]; then
     expect_eq "source in $monetary: money prints in it (the probe is real)" "1.234,50 €" \
         "$(S -Atc "SELECT '1234.5'::numeric::money")"
