@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "etl/pgconn.h"
@@ -21,10 +22,12 @@
 struct endpoint_store {
     char host[256]; /* the DSN's host list, for messages */
     char hosts[PF_ADDRS][256];
+    char canons[PF_ADDRS][256]; /* the name a resolved host is an alias of, or "" */
     char addrs[PF_ADDRS][64];
     const char *addr_ptrs[PF_ADDRS];
     const char *addr_sources[PF_ADDRS];
     const char *addr_hosts[PF_ADDRS];
+    const char *addr_canons[PF_ADDRS];
     size_t n;
     char skip[200];
 };
@@ -72,9 +75,10 @@ static bool is_socket_host(const char *h)
     return !h || !*h || h[0] == '/' || h[0] == '@';
 }
 
-/* Add an address (once) with where it came from. */
+/* Add an address (once) with where it came from (canon: the name host is an alias of, a
+ * CNAME chain's end, or NULL). */
 static void add_addr(struct endpoint_store *st, const char *addr, const char *source,
-                     const char *host)
+                     const char *host, const char *canon)
 {
     for (size_t i = 0; i < st->n; i++)
         if (strcmp(st->addrs[i], addr) == 0)
@@ -83,6 +87,8 @@ static void add_addr(struct endpoint_store *st, const char *addr, const char *so
         return;
     snprintf(st->addrs[st->n], sizeof(st->addrs[0]), "%s", addr);
     snprintf(st->hosts[st->n], sizeof(st->hosts[0]), "%s", host);
+    snprintf(st->canons[st->n], sizeof(st->canons[0]), "%s",
+             canon && strcasecmp(canon, host) != 0 ? canon : "");
     st->addr_sources[st->n] = source;
     st->n++;
 }
@@ -96,13 +102,14 @@ static bool resolve_into(const char *host, struct endpoint_store *st)
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_CANONNAME; /* an RDS endpoint is a CNAME chain: name its end */
     if (getaddrinfo(host, NULL, &hints, &res) != 0)
         return false;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         char text[64];
         if (getnameinfo(ai->ai_addr, ai->ai_addrlen, text, sizeof(text), NULL, 0, NI_NUMERICHOST) ==
             0)
-            add_addr(st, text, "resolved", host);
+            add_addr(st, text, "resolved", host, res->ai_canonname);
     }
     freeaddrinfo(res);
     return true;
@@ -136,19 +143,19 @@ static bool host_addrs(const char *host, const char *hostaddr, size_t index, boo
     struct cidr lit;
 
     if (hostaddr[0]) {
-        add_addr(st, hostaddr, "literal address", host[0] ? host : hostaddr);
+        add_addr(st, hostaddr, "literal address", host[0] ? host : hostaddr, NULL);
         return true;
     }
     if (is_socket_host(host))
         return false;
     if (cidr_parse_addr(host, &lit)) {
-        add_addr(st, host, "literal address", host);
+        add_addr(st, host, "literal address", host, NULL);
         return true;
     }
     if (resolve)
         return resolve_into(host, st);
     if (index == 0 && pinned) {
-        add_addr(st, pinned, "network.endpoints[].ip", host);
+        add_addr(st, pinned, "network.endpoints[].ip", host, NULL);
         return true;
     }
     return false;
@@ -208,6 +215,7 @@ static void endpoint_build(const struct endpoint_src *src, bool resolve,
     for (size_t i = 0; i < st->n; i++) {
         st->addr_ptrs[i] = st->addrs[i];
         st->addr_hosts[i] = st->hosts[i];
+        st->addr_canons[i] = st->canons[i][0] ? st->canons[i] : NULL;
         if (cidr_is_loopback_host(st->addrs[i])) {
             snprintf(st->skip, sizeof(st->skip), "%s is loopback: no VPC path", st->addrs[i]);
             ep->skip_why = st->skip;
@@ -216,6 +224,7 @@ static void endpoint_build(const struct endpoint_src *src, bool resolve,
     ep->addrs = st->addr_ptrs;
     ep->addr_sources = st->addr_sources;
     ep->addr_hosts = st->addr_hosts;
+    ep->addr_canonicals = st->addr_canons;
     ep->addr_source = st->addr_sources[0];
     ep->n_addrs = st->n;
 }

@@ -33,8 +33,9 @@ struct leg {
     const struct aws_path_endpoint *ep;
     struct check_report *rep;
     struct side job, db;
-    bool db_known;   /* the database's interface is in the view */
-    const char *src; /* where the address came from ("resolved", ...) */
+    bool db_known;     /* the database's interface is in the view */
+    const char *src;   /* where the address came from ("resolved", ...) */
+    char src_via[300]; /* "resolved via NAME" when the host is an alias (CNAME) of NAME */
     int port;
 };
 
@@ -1354,6 +1355,10 @@ void aws_path_run(const struct aws_view *v, const struct aws_path_input *in,
             L.src = ep->addr_sources && ep->addr_sources[j] ? ep->addr_sources[j]
                     : ep->addr_source                       ? ep->addr_source
                                                             : "address";
+            if (ep->addr_canonicals && ep->addr_canonicals[j]) {
+                snprintf(L.src_via, sizeof(L.src_via), "%s via %s", L.src, ep->addr_canonicals[j]);
+                L.src = L.src_via;
+            }
             run_leg(&L);
             analysed++;
         }

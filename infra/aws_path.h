@@ -66,6 +66,9 @@ struct aws_path_endpoint {
     const char *addr_source;         /* "resolved", "network.endpoints[].ip", "literal address" */
     const char *const *addr_sources; /* per address, or NULL: addr_source for all */
     const char *const *addr_hosts;   /* per address: its DSN host, or NULL: host */
+    /* per address (or NULL): the name its host is an alias of, where a CNAME chain ends (an
+     * RDS cluster endpoint's current instance), when it differs from the host */
+    const char *const *addr_canonicals;
     int port;
     const char *expect_cidr; /* may be NULL */
     const char *skip_why;    /* not analysed: why (unix socket, no address known) */

@@ -10,7 +10,8 @@
 # "Live probes decide" (issue 12): moto, the fault server and the fake ECS task metadata
 # endpoint run on iso's loopback; `anonetl run` goes on with a WARN (log and EMF) when the
 # EC2 API disagrees or cannot be reached, and exits 3 naming the first blocking hop when
-# prod blackholes the replies to the job.
+# prod blackholes the replies to the job. An RDS-like endpoint name, a chain of CNAMEs
+# served by a DNS server on iso's loopback (lib/fake_dns.py), is followed to its address.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
@@ -418,6 +419,33 @@ PY
     run_config n_ok "http://127.0.0.1:$port"
     run_in_iso
     expect_eq "path restored, healthy API: the run succeeds" 0 "$RC"
+
+    # -- an RDS endpoint: the DSN's name is a chain of CNAMEs (the cluster endpoint, then the
+    #    current instance's) that a DNS server on iso's loopback answers (the hosts file no
+    #    longer has it): the live probes and the path analysis follow it to the address
+    rm -f "$WORK/dns.port"
+    ip netns exec "$ISO" "$py" tests/preflight/lib/fake_dns.py --listen 127.0.0.1 --port 53 \
+        --log "$WORK/dns.log" --port-file "$WORK/dns.port" \
+        db.prod.test=CNAME:anon.cluster-c1.eu-west-2.rds.amazonaws.test \
+        anon.cluster-c1.eu-west-2.rds.amazonaws.test=CNAME:anon-1.c1.eu-west-2.rds.amazonaws.test \
+        anon-1.c1.eu-west-2.rds.amazonaws.test=A:10.77.5.20 &
+    dns_pid=$!
+    for _ in $(seq 1 50); do [ -s "$WORK/dns.port" ] && break; sleep 0.1; done
+    ns_hosts "$ISO" "127.0.0.1 localhost"
+    ip netns exec "$ISO" env -i PATH="$PATH" HOME="$WORK" PF_SOURCE_PASSWORD=reader-pw \
+        PF_TARGET_PASSWORD=writer-pw AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+        AWS_EC2_METADATA_DISABLED=true ./anonetl preflight -c "$WORK/anonetl.yaml" --json \
+        >"$OUT" 2>"$WORK/err.txt"
+    RC=$?
+    expect_eq "RDS-like CNAME chain: the whole preflight passes (dns, tcp, tls verify-full, login, path)" \
+        "0 pass" "$RC $(status_of tls source | tr 'A-Z' 'a-z')"
+    expect_detail "the path analysis takes the chain's address and names its end" path.database \
+        source "10.77.5.20:5432 (resolved via anon-1.c1.eu-west-2.rds.amazonaws.test)"
+    grep -q "^A db.prod.test 0" "$WORK/dns.log" && ok "the name was asked of the DNS server" ||
+        not_ok "the name was asked of the DNS server" "$(cat "$WORK/dns.log" 2>/dev/null)"
+    kill "$dns_pid" 2>/dev/null
+    wait "$dns_pid" 2>/dev/null
+    ns_hosts "$ISO" "10.77.5.20 db.prod.test"
     kill "$moto_pid" 2>/dev/null
     wait "$moto_pid" 2>/dev/null
     ns_hosts "$ISO" "$NS_PROD_ADDR db.prod.test"
