@@ -4,8 +4,10 @@
  * The ring: buffers head .. head+queued-1 (mod COPYSEND_BUFFERS) are handed over, in
  * order; the sender writes buffer `head` outside the lock (`sending`) and frees it after.
  * The buffer after the queued ones is the one being filled. A push waits while all the
- * others are queued (queued == COPYSEND_BUFFERS - 1 before it), which is what bounds the
- * memory and lets a slow target hold the row loop back.
+ * others are queued (queued == COPYSEND_BUFFERS - 1 before it), or while what is queued
+ * passes COPYSEND_BUFFERS batches' worth of bytes (rows of hundreds of megabytes make
+ * batches that large: then one is sent while the next is filled, as many as before the
+ * ring plus one). That bounds the memory and lets a slow target hold the row loop back.
  */
 #include "etl/copysend.h"
 
@@ -19,16 +21,18 @@ struct copysend {
     copysend_fn send;
     void *ctx;
     size_t max_len;
-    bool threaded; /* false: pushes send in the caller's thread */
+    size_t queue_limit; /* bytes queued beyond which a push waits for a second batch */
+    bool threaded;      /* false: pushes send in the caller's thread */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed; /* a batch was queued or sent, or the sender stopped */
     struct abuf bufs[COPYSEND_BUFFERS];
     unsigned head;   /* oldest batch handed over */
     unsigned queued; /* batches handed over, not sent yet (the one being sent included) */
-    bool sending;    /* the sender is writing bufs[head], outside the lock */
-    bool stopping;   /* copysend_end: no more batches */
-    bool failed;     /* a send failed: err holds why */
+    size_t queued_bytes;
+    bool sending;  /* the sender is writing bufs[head], outside the lock */
+    bool stopping; /* copysend_end: no more batches */
+    bool failed;   /* a send failed: err holds why */
     struct anon_error err;
 };
 
@@ -44,6 +48,15 @@ static void buffer_sent(struct copysend *s, struct abuf *b)
         abuf_free(b);
         abuf_init(b, s->max_len);
     }
+}
+
+/* The oldest batch is sent (or dropped): free it for the row loop. */
+static void dequeue_head(struct copysend *s)
+{
+    s->queued_bytes -= s->bufs[s->head].len;
+    buffer_sent(s, &s->bufs[s->head]);
+    s->head = (s->head + 1) % COPYSEND_BUFFERS;
+    s->queued--;
 }
 
 static void *sender_main(void *arg)
@@ -66,27 +79,21 @@ static void *sender_main(void *arg)
         ok = s->send(s->ctx, b->data, b->len, &err);
         pthread_mutex_lock(&s->lock);
         s->sending = false;
-        buffer_sent(s, b);
-        s->head = (s->head + 1) % COPYSEND_BUFFERS;
-        s->queued--;
+        dequeue_head(s);
         if (!ok && !s->failed) {
             s->failed = true;
             s->err = err;
         }
-        if (s->failed) { /* what is queued will not go anywhere */
-            while (s->queued > 0) {
-                buffer_sent(s, &s->bufs[s->head]);
-                s->head = (s->head + 1) % COPYSEND_BUFFERS;
-                s->queued--;
-            }
-        }
+        while (s->failed && s->queued > 0) /* what is queued will not go anywhere */
+            dequeue_head(s);
         pthread_cond_broadcast(&s->changed);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
 }
 
-struct copysend *copysend_start(copysend_fn send, void *ctx, size_t max_len, struct anon_error *err)
+struct copysend *copysend_start(copysend_fn send, void *ctx, size_t batch_bytes, size_t max_len,
+                                struct anon_error *err)
 {
     struct copysend *s = calloc(1, sizeof(*s));
 
@@ -97,6 +104,7 @@ struct copysend *copysend_start(copysend_fn send, void *ctx, size_t max_len, str
     s->send = send;
     s->ctx = ctx;
     s->max_len = max_len;
+    s->queue_limit = COPYSEND_BUFFERS * batch_bytes;
     for (size_t i = 0; i < COPYSEND_BUFFERS; i++)
         abuf_init(&s->bufs[i], max_len);
     pthread_mutex_init(&s->lock, NULL);
@@ -139,8 +147,10 @@ bool copysend_push(struct copysend *s, struct anon_error *err)
         abuf_reset(b);
     } else if (b->len > 0) {
         s->queued++;
+        s->queued_bytes += b->len;
         pthread_cond_broadcast(&s->changed);
-        while (s->queued == COPYSEND_BUFFERS && !s->failed)
+        while (!s->failed && (s->queued == COPYSEND_BUFFERS ||
+                              (s->queued > 1 && s->queued_bytes > s->queue_limit)))
             pthread_cond_wait(&s->changed, &s->lock);
     }
     ok = !s->failed;
@@ -176,6 +186,7 @@ void copysend_end(struct copysend *s)
         /* Drop what waits (not the batch being sent: the sender frees it). */
         while (s->queued > (s->sending ? 1u : 0u)) {
             unsigned last = (s->head + s->queued - 1) % COPYSEND_BUFFERS;
+            s->queued_bytes -= s->bufs[last].len;
             abuf_reset(&s->bufs[last]);
             s->queued--;
         }

@@ -31,10 +31,10 @@ typedef bool (*copysend_fn)(void *ctx, const char *data, size_t len, struct anon
 
 struct copysend;
 
-/* A sender calling send(ctx, ...) for each batch; buffers grow up to max_len (one batch
- * plus the largest row). NULL when out of memory. Without a thread (it cannot be
- * started) each push sends in the caller's thread, as a copy did before. */
-struct copysend *copysend_start(copysend_fn send, void *ctx, size_t max_len,
+/* A sender calling send(ctx, ...) for each batch of about batch_bytes; a buffer grows up
+ * to max_len (a batch plus the largest row). NULL when out of memory. Without a thread
+ * (it cannot be started) each push sends in the caller's thread, as a copy did before. */
+struct copysend *copysend_start(copysend_fn send, void *ctx, size_t batch_bytes, size_t max_len,
                                 struct anon_error *err);
 /* The batch being filled (another one after each push). */
 struct abuf *copysend_buffer(struct copysend *s);

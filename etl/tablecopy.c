@@ -608,7 +608,7 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
     int n;
     bool ok = true;
 
-    if (!(out = copysend_start(sink_write, sink, BATCH_BYTES + VALUE_MAX, err))) {
+    if (!(out = copysend_start(sink_write, sink, BATCH_BYTES, BATCH_BYTES + VALUE_MAX, err))) {
         *st = TABLECOPY_INTERNAL_ERROR;
         return false;
     }

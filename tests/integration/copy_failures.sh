@@ -12,6 +12,7 @@
 #   - an incremental run (pieces merged as they come, worker.h): the backend merging them
 #     is stopped until the queue of pieces is full and the source waits, then terminated:
 #     exit 5.
+# Rows larger than a batch (24 MB each) travel intact.
 # Every time the published data stays as it was, no anonetl session is left on either
 # server and the next run succeeds. Run with the ASan+UBSan binary when it is built (a
 # leak or a sanitizer report fails the exit-code check), else ./anonetl.
@@ -195,6 +196,26 @@ else
     [ -n "$TGT_PID" ] && kill -CONT "$TGT_PID"; wait_run
 fi
 intact "incremental"
+
+# --- rows larger than a batch (each one a batch of its own, the ring bounded by bytes) ---
+S >/dev/null <<'SQL'
+CREATE TABLE docs (id int PRIMARY KEY, body text NOT NULL);
+ALTER TABLE docs ALTER body SET STORAGE EXTERNAL;
+INSERT INTO docs SELECT g, repeat(md5(g::text), 750000 + g) FROM generate_series(1, 8) g;
+SQL
+cat >"$work/docs.yaml" <<YAML
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: docs }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.docs
+    columns: { id: keep, body: { keep: { reviewed: "md5 digests" } } }
+YAML
+"$BIN" run -c "$work/docs.yaml" --skip-preflight >"$work/docs.log" 2>&1
+expect_eq "8 rows of 24 MB: the run exits 0" 0 $?
+expect_eq "and publishes them intact" "$(S -tAc "SELECT string_agg(md5(body), ',' ORDER BY id) FROM docs")" \
+    "$(T -tAc "SELECT string_agg(md5(body), ',' ORDER BY id) FROM docs.docs")"
 
 # --- every failure left a state the next run works from ---------------------------------
 "$BIN" run -c "$work/inc.yaml" --skip-preflight >"$work/last.log" 2>&1
