@@ -298,6 +298,9 @@ expect_eq "aclitem kept, k-anonymity applied (the lone group suppressed)" "10|{p
 expect_eq "a masked name longer than 63 bytes is cut as the server cuts names" \
     "a$(printf '€%.0s' $(seq 20))|61|{a$(printf '€%.0s' $(seq 20)),NULL,a€}|63" \
     "$(T -Atc "SELECT concat_ws('|', nm, octet_length(nm::text), a_nm::text, octet_length(c::text)) FROM bin.names WHERE id = 1")"
+want=$(printf '\000x    ' | openssl dgst -sha256 -mac HMAC -macopt "key:$ANONETL_HASH_KEY" -r | cut -c1-32)
+expect_eq "hash of char(5) 'x' is the hash of its output with the padding ('x    '), both paths" "$want|$want" \
+    "$(T -Atc "SELECT b.ch || '|' || t.ch FROM bin.k_hash b JOIN txt.k_hash t USING (id) WHERE id = 2")"
 if [ -n "$monetary" ]; then
     expect_eq "source in $monetary: money prints in it (the probe is real)" "1.234,50 €" \
         "$(S -Atc "SELECT '1234.5'::numeric::money")"
