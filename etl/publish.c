@@ -29,28 +29,43 @@ static void view_sql(PGconn *conn, const char *schema, const struct table_plan *
     pgconn_quote_ident(conn, cfg_published_name(plan->cfg), out);
 }
 
-/* A relation already at the published name must be one of our views. */
+/* A relation already at the published name must be one of our views: a view anonetl did
+ * not publish (a report a DBA made there) would be replaced, or dropped and recreated. */
 static bool check_existing(PGconn *conn, const char *schema, const struct table_plan *plan,
                            struct anon_error *err)
 {
     const char *params[2] = {schema, cfg_published_name(plan->cfg)};
     PGresult *res = pgconn_query(conn,
-                                 "SELECT c.relkind FROM pg_catalog.pg_class c "
+                                 "SELECT c.relkind, EXISTS (SELECT 1 FROM anonetl.published p "
+                                 "  WHERE p.target_schema = $1 AND p.table_name = $2) "
+                                 "FROM pg_catalog.pg_class c "
                                  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
                                  "WHERE n.nspname = $1 AND c.relname = $2",
                                  2, params, PGRES_TUPLES_OK, err);
-    bool ok;
+    const char *why = NULL;
 
     if (!res)
         return false;
-    ok = PQntuples(res) == 0 || PQgetvalue(res, 0, 0)[0] == 'v';
+    if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] != 'v')
+        why = "is not a view: anonetl publishes views there";
+    else if (PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] != 't')
+        why = "is a view anonetl did not publish (no record in anonetl.published): publishing "
+              "would replace it";
     PQclear(res);
-    if (!ok)
+    if (why)
         anon_error_set(err,
-                       "%s.%s exists and is not a view: anonetl publishes views there; rename "
-                       "or drop that relation",
-                       schema, cfg_published_name(plan->cfg));
-    return ok;
+                       "%s.%s exists and %s; rename or drop that relation, or publish the "
+                       "table under another name (publish_as)",
+                       schema, cfg_published_name(plan->cfg), why);
+    return why == NULL;
+}
+
+bool publish_check_names(PGconn *conn, const struct publish_request *req, struct anon_error *err)
+{
+    for (size_t i = 0; i < req->n_tables; i++)
+        if (!check_existing(conn, req->schema, req->tables[i].plan, err))
+            return false;
+    return true;
 }
 
 /* The version the view shows now (old[0]) and its base table, if any (old[1]): dropped

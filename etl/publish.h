@@ -100,6 +100,10 @@ bool publish_begin(PGconn *conn, struct publish_request *req,
                    struct anon_error *err) ANON_MUST_CHECK;
 bool publish_merge_chunk(PGconn *conn, struct publish_table *t, const char *data, size_t len,
                          struct anon_error *err) ANON_MUST_CHECK;
+/* Before anything is copied: every published name is free or one of anonetl's views
+ * (not a table, not a view anonetl did not publish); else false, err naming it (exit 5). */
+bool publish_check_names(PGconn *conn, const struct publish_request *req,
+                         struct anon_error *err) ANON_MUST_CHECK;
 /* Everything else, in the transaction publish_begin opened or in a new one; commits. */
 bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *err) ANON_MUST_CHECK;
 

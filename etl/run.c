@@ -703,6 +703,8 @@ static int copy_and_publish(struct run *r)
         .target_db = &r->cfg->target.db,
         .statistics_target = r->cfg->target.statistics_target,
     };
+    if (!publish_check_names(r->target, &pub, &r->err))
+        return EXIT_TARGET;
     if ((code = copy_tables(r, &pub)) != EXIT_OK)
         return code;
     for (size_t i = 0; i < r->n_tables; i++)

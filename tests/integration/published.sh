@@ -194,6 +194,20 @@ check "its log names the table and both configs" \
 run "$work/i.yaml"; expect_eq "the first job's next run: exit 0" 0 $?
 expect_eq "both configs' tables published" "40 100" "$(as analyst 'SELECT (SELECT count(*) FROM anonymised.invoice_users) || chr(32) || (SELECT count(*) FROM anonymised.users)')"
 
+# --- a view at the published name that anonetl did not publish --------------------------------
+# A report someone made in the published schema (as the writer, who owns it): publishing
+# over it would replace it, or drop and recreate it with other columns. The run stops
+# before copying, naming it; it is intact.
+as anonetl_writer "CREATE VIEW anonymised.report AS SELECT 42 AS n" >/dev/null
+config "$work/report.yaml" "data_team" "$USERS
+    publish_as: report"
+run "$work/report.yaml"; expect_eq "publish_as onto a view anonetl did not publish: exit 5" 5 $?
+check "it says whose view it is" grep -q 'anonymised.report exists and is a view anonetl did not publish' "$work/run.log"
+expect_eq "the view is intact" 42 "$(T -tAc 'SELECT n FROM anonymised.report')"
+grep -q '"event":"table_done"' "$work/run.log"
+check "nothing was copied" test $? -ne 0
+T -c "DROP VIEW anonymised.report" >/dev/null
+
 # --- a writer that does not own the published schema ------------------------------------------
 T -c "CREATE SCHEMA not_owned; GRANT USAGE, CREATE ON SCHEMA not_owned TO anonetl_writer" >/dev/null
 sed 's/schema: anonymised/schema: not_owned/' "$work/h.yaml" >"$work/k.yaml"
