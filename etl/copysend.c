@@ -11,15 +11,16 @@
  */
 #include "etl/copysend.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* A buffer that grew past this for one huge row gives its memory back once sent. */
 #define KEEP_BYTES ((size_t)4 << 20)
 
 struct copysend {
-    copysend_fn send;
-    void *ctx;
+    struct copysend_hooks hooks;
     size_t max_len;
     size_t queue_limit; /* bytes queued beyond which a push waits for a second batch */
     bool threaded;      /* false: pushes send in the caller's thread */
@@ -30,9 +31,10 @@ struct copysend {
     unsigned head;   /* oldest batch handed over */
     unsigned queued; /* batches handed over, not sent yet (the one being sent included) */
     size_t queued_bytes;
-    bool sending;  /* the sender is writing bufs[head], outside the lock */
-    bool stopping; /* copysend_end: no more batches */
-    bool failed;   /* a send failed: err holds why */
+    bool sending;   /* the sender is writing bufs[head], outside the lock */
+    bool stopping;  /* copysend_end: no more batches */
+    bool failed;    /* a send failed, or interrupted(): err holds why */
+    bool cancelled; /* interrupted() said stop: cancel() was called */
     struct anon_error err;
 };
 
@@ -59,6 +61,46 @@ static void dequeue_head(struct copysend *s)
     s->queued--;
 }
 
+/* Under the lock: drop the batches waiting to be sent (not the one being sent). */
+static void drop_waiting(struct copysend *s)
+{
+    while (s->queued > (s->sending ? 1u : 0u)) {
+        unsigned last = (s->head + s->queued - 1) % COPYSEND_BUFFERS;
+        s->queued_bytes -= s->bufs[last].len;
+        buffer_sent(s, &s->bufs[last]);
+        s->queued--;
+    }
+}
+
+/* Under the lock: wait for the sender, at most COPYSEND_POLL_MS; then ask interrupted()
+ * and, when it says stop, fail with its error and cancel the send in flight. */
+static void wait_sender(struct copysend *s)
+{
+    struct anon_error e;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += COPYSEND_POLL_MS * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    if (pthread_cond_timedwait(&s->changed, &s->lock, &ts) != ETIMEDOUT || s->cancelled ||
+        !s->hooks.interrupted)
+        return;
+    anon_error_clear(&e);
+    if (!s->hooks.interrupted(s->hooks.ctx, &e))
+        return;
+    s->cancelled = true;
+    if (!s->failed) {
+        s->failed = true;
+        s->err = e;
+    }
+    drop_waiting(s);
+    if (s->sending && s->hooks.cancel)
+        s->hooks.cancel(s->hooks.ctx);
+}
+
 static void *sender_main(void *arg)
 {
     struct copysend *s = arg;
@@ -76,7 +118,7 @@ static void *sender_main(void *arg)
         s->sending = true;
         pthread_mutex_unlock(&s->lock);
         anon_error_clear(&err);
-        ok = s->send(s->ctx, b->data, b->len, &err);
+        ok = s->hooks.send(s->hooks.ctx, b->data, b->len, &err);
         pthread_mutex_lock(&s->lock);
         s->sending = false;
         dequeue_head(s);
@@ -84,31 +126,34 @@ static void *sender_main(void *arg)
             s->failed = true;
             s->err = err;
         }
-        while (s->failed && s->queued > 0) /* what is queued will not go anywhere */
-            dequeue_head(s);
+        if (s->failed) /* what is queued will not go anywhere */
+            drop_waiting(s);
         pthread_cond_broadcast(&s->changed);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
 }
 
-struct copysend *copysend_start(copysend_fn send, void *ctx, size_t batch_bytes, size_t max_len,
-                                struct anon_error *err)
+struct copysend *copysend_start(const struct copysend_hooks *hooks, size_t batch_bytes,
+                                size_t max_len, struct anon_error *err)
 {
     struct copysend *s = calloc(1, sizeof(*s));
+    pthread_condattr_t attr;
 
     if (!s) {
         anon_error_set(err, "out of memory");
         return NULL;
     }
-    s->send = send;
-    s->ctx = ctx;
+    s->hooks = *hooks;
     s->max_len = max_len;
     s->queue_limit = COPYSEND_BUFFERS * batch_bytes;
     for (size_t i = 0; i < COPYSEND_BUFFERS; i++)
         abuf_init(&s->bufs[i], max_len);
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->changed, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* the polls ignore clock changes */
+    pthread_cond_init(&s->changed, &attr);
+    pthread_condattr_destroy(&attr);
     s->threaded = pthread_create(&s->thread, NULL, sender_main, s) == 0;
     return s;
 }
@@ -127,7 +172,7 @@ struct abuf *copysend_buffer(struct copysend *s)
 /* No thread: send in place, keep the same buffer. */
 static bool push_inline(struct copysend *s, struct abuf *b, struct anon_error *err)
 {
-    if (!s->failed && b->len > 0 && !s->send(s->ctx, b->data, b->len, &s->err))
+    if (!s->failed && b->len > 0 && !s->hooks.send(s->hooks.ctx, b->data, b->len, &s->err))
         s->failed = true;
     buffer_sent(s, b);
     if (s->failed)
@@ -151,7 +196,7 @@ bool copysend_push(struct copysend *s, struct anon_error *err)
         pthread_cond_broadcast(&s->changed);
         while (!s->failed && (s->queued == COPYSEND_BUFFERS ||
                               (s->queued > 1 && s->queued_bytes > s->queue_limit)))
-            pthread_cond_wait(&s->changed, &s->lock);
+            wait_sender(s);
     }
     ok = !s->failed;
     if (!ok)
@@ -166,10 +211,10 @@ bool copysend_sync(struct copysend *s, struct anon_error *err)
 
     pthread_mutex_lock(&s->lock);
     while (s->queued > 0 && !s->failed)
-        pthread_cond_wait(&s->changed, &s->lock);
+        wait_sender(s);
     /* A failure drops the queue, but the batch being sent may still be in flight. */
     while (s->sending)
-        pthread_cond_wait(&s->changed, &s->lock);
+        wait_sender(s);
     ok = !s->failed;
     if (!ok)
         *err = s->err;
@@ -183,15 +228,11 @@ void copysend_end(struct copysend *s)
         return;
     if (s->threaded) {
         pthread_mutex_lock(&s->lock);
-        /* Drop what waits (not the batch being sent: the sender frees it). */
-        while (s->queued > (s->sending ? 1u : 0u)) {
-            unsigned last = (s->head + s->queued - 1) % COPYSEND_BUFFERS;
-            s->queued_bytes -= s->bufs[last].len;
-            abuf_reset(&s->bufs[last]);
-            s->queued--;
-        }
+        drop_waiting(s);
         s->stopping = true;
         pthread_cond_broadcast(&s->changed);
+        while (s->sending)
+            wait_sender(s);
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->thread, NULL);
     }

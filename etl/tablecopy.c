@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "anonymise/hmac.h"
 #include "anonymise/pgarray.h"
@@ -487,6 +489,14 @@ static bool finish_target(PGconn *target, const char *errmsg, uint64_t *rows,
     return ok && !errmsg;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Where the rows go: dest_sql, the shared load, or the current piece of req->chunks. */
 struct sink {
     const struct tablecopy_request *req;
@@ -495,6 +505,8 @@ struct sink {
     uint64_t left;      /* rows it still takes */
     size_t piece_bytes; /* bytes of the rows it took (counted as the rows are made) */
     uint64_t written;   /* rows of the pieces ended so far */
+    int cancel_fd;      /* the target's socket (a dup: libpq may close its own), or -1 */
+    bool stopped;       /* copy_stopped() ended the copy while the sender was waited for */
 };
 
 static bool sink_open(struct sink *s, struct anon_error *err)
@@ -542,6 +554,42 @@ static bool sink_close(struct sink *s, struct anon_error *err)
     return true;
 }
 
+/* run.max_runtime passed, or another worker failed: the copy stops (err says which). */
+static bool copy_stopped(const struct tablecopy_request *req, struct anon_error *err)
+{
+    if (req->abort && atomic_load(req->abort)) {
+        anon_error_set(err, "%s: stopped: another worker failed", req->plan->qualified);
+        return true;
+    }
+    if (req->deadline > 0 && now_s() > req->deadline) {
+        anon_error_set(err, "%s: run.max_runtime exceeded: stopped, nothing published",
+                       req->plan->qualified);
+        return true;
+    }
+    return false;
+}
+
+/* copysend's interrupted(): asked while the row loop waits for a stalled target. */
+static bool sink_interrupted(void *ctx, struct anon_error *err)
+{
+    struct sink *s = ctx;
+
+    return (s->stopped = copy_stopped(s->req, err));
+}
+
+/* copysend's cancel(): the write blocked on a stalled target fails at once (the
+ * connection is lost: the COPY and the transaction that created its table go with it). */
+static void sink_cancel(void *ctx)
+{
+    struct sink *s = ctx;
+    const struct tablecopy_shared *sh = s->req->shared;
+
+    if (sh)
+        sh->cancel(sh->ctx);
+    else if (s->cancel_fd >= 0)
+        shutdown(s->cancel_fd, SHUT_RDWR);
+}
+
 /* The sender thread's writer (copysend.h): a batch of whole rows to the target's COPY, to
  * the shared load, or to the current piece in memory. */
 static bool sink_write(void *ctx, const char *data, size_t len, struct anon_error *err)
@@ -583,14 +631,6 @@ static bool sink_next(struct sink *s, struct copysend *out, struct anon_error *e
            sink_open(s, err);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The row loop proper. Leaves *st set to the failing side on error. */
 static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, struct rule_row *row,
                       struct tablecopy_stats *stats, enum tablecopy_status *st,
@@ -602,13 +642,20 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
                            .run_time = req->run_time,
                            .column = row_column,
                            .row = row};
+    struct copysend_hooks hooks = {.send = sink_write,
+                                   .cancel = req->chunks ? NULL : sink_cancel,
+                                   .interrupted = sink_interrupted,
+                                   .ctx = sink};
     struct copysend *out;
     struct abuf *batch;
     char *buf;
     int n;
     bool ok = true;
 
-    if (!(out = copysend_start(sink_write, sink, BATCH_BYTES, BATCH_BYTES + VALUE_MAX, err))) {
+    sink->cancel_fd = req->shared || req->chunks ? -1 : dup(PQsocket(req->target));
+    if (!(out = copysend_start(&hooks, BATCH_BYTES, BATCH_BYTES + VALUE_MAX, err))) {
+        if (sink->cancel_fd >= 0)
+            close(sink->cancel_fd);
         *st = TABLECOPY_INTERNAL_ERROR;
         return false;
     }
@@ -628,15 +675,7 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
         if (req->audit)
             audit_scan_row(req->audit, batch->data + row_start, batch->len - row_start);
         if (++stats->rows_read % 4096 == 0) {
-            if (req->abort && atomic_load(req->abort)) {
-                anon_error_set(err, "%s: stopped: another worker failed", req->plan->qualified);
-                *st = TABLECOPY_INTERNAL_ERROR;
-                ok = false;
-                break;
-            }
-            if (req->deadline > 0 && now_s() > req->deadline) {
-                anon_error_set(err, "%s: run.max_runtime exceeded: stopped, nothing published",
-                               req->plan->qualified);
+            if (copy_stopped(req, err)) {
                 *st = TABLECOPY_INTERNAL_ERROR;
                 ok = false;
                 break;
@@ -649,7 +688,8 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
             --sink->left == 0 || (req->chunks && sink->piece_bytes >= TABLECOPY_PIECE_BYTES);
         if (piece_full || batch->len >= BATCH_BYTES) {
             if (piece_full ? !sink_next(sink, out, err) : !copysend_push(out, err)) {
-                *st = req->chunks ? TABLECOPY_INTERNAL_ERROR : TABLECOPY_TARGET_ERROR;
+                *st = req->chunks || sink->stopped ? TABLECOPY_INTERNAL_ERROR
+                                                   : TABLECOPY_TARGET_ERROR;
                 ok = false;
             }
             batch = copysend_buffer(out);
@@ -666,11 +706,13 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
     if (ok && req->plan->binary && !req->shared && !req->chunks)
         copybin_put_trailer(batch);
     if (ok && !(copysend_push(out, err) && copysend_sync(out, err))) {
-        *st = TABLECOPY_TARGET_ERROR;
+        *st = sink->stopped ? TABLECOPY_INTERNAL_ERROR : TABLECOPY_TARGET_ERROR;
         ok = false;
     }
     /* On failure the batches not sent yet are dropped (the caller aborts the COPY). */
     copysend_end(out);
+    if (sink->cancel_fd >= 0)
+        close(sink->cancel_fd);
     return ok;
 }
 

@@ -55,6 +55,9 @@ struct tablecopy_chunks {
  */
 struct tablecopy_shared {
     bool (*send)(void *ctx, const char *data, size_t len, struct anon_error *err);
+    /* A send blocked on a stalled target fails at once (the load is lost): run.max_runtime
+     * or another worker's failure while it waits (copysend.h). */
+    void (*cancel)(void *ctx);
     void *ctx;
 };
 

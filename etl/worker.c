@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "etl/audit.h"
 #include "etl/exitcode.h"
@@ -261,8 +263,9 @@ static bool create_destination(PGconn *tgt, const struct copy_task *task, struct
 struct shared_load {
     pthread_mutex_t lock; /* the connection: one batch at a time */
     PGconn *conn;
-    bool failed; /* could not be opened: the other ranges stop too */
-    bool done;   /* committed, or rolled back */
+    int cancel_fd; /* its socket (a dup: libpq may close its own), or -1 */
+    bool failed;   /* could not be opened: the other ranges stop too */
+    bool done;     /* committed, or rolled back */
 };
 
 static bool shared_send(void *ctx, const char *data, size_t len, struct anon_error *err)
@@ -276,6 +279,16 @@ static bool shared_send(void *ctx, const char *data, size_t len, struct anon_err
     if (!ok)
         anon_error_set(err, "target: sending COPY data failed: connection lost");
     return ok;
+}
+
+/* A range's send blocked on a stalled target (run.max_runtime, another worker failed):
+ * the load's connection is shut, every range's send fails, nothing of the load stays. */
+static void shared_cancel(void *ctx)
+{
+    struct shared_load *l = ctx;
+
+    if (l->cancel_fd >= 0)
+        shutdown(l->cancel_fd, SHUT_RDWR);
 }
 
 /* The table's shared load, opened by the first range (under the pool's lock). */
@@ -301,6 +314,7 @@ static struct shared_load *shared_open(struct worker_pool *p, struct copy_task *
         return NULL;
     }
     pthread_mutex_init(&l->lock, NULL);
+    l->cancel_fd = -1;
     t->load = l;
     abuf_init(&dest, 4096);
     target_version_sql(p->ws->leader_target, task->dest, &dest);
@@ -310,6 +324,8 @@ static struct shared_load *shared_open(struct worker_pool *p, struct copy_task *
          create_destination(l->conn, task, err) &&
          tablecopy_copy_in(l->conn, t->plan, abuf_cstr(&dest), true, err);
     abuf_free(&dest);
+    if (ok)
+        l->cancel_fd = dup(PQsocket(l->conn));
     l->failed = !ok;
     pthread_mutex_unlock(&p->mutex);
     return ok ? l : NULL;
@@ -348,6 +364,8 @@ static void shared_free(struct publish_table *t)
         PQclear(PQexec(l->conn, "ROLLBACK"));
     }
     PQfinish(l->conn);
+    if (l->cancel_fd >= 0)
+        close(l->cancel_fd);
     pthread_mutex_destroy(&l->lock);
     free(l);
     t->load = NULL;
@@ -401,7 +419,8 @@ static int run_task(struct worker_pool *p, struct copy_task *task, struct worker
             audit_scanner_free(req.audit);
             return EXIT_TARGET;
         }
-        shared = (struct tablecopy_shared){.send = shared_send, .ctx = load};
+        shared =
+            (struct tablecopy_shared){.send = shared_send, .cancel = shared_cancel, .ctx = load};
         req.shared = &shared;
     }
     abuf_init(&dest, 4096);

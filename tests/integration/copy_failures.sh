@@ -6,9 +6,10 @@
 # sender is blocked in a write, the row loop waits for a free batch). Then, each time:
 #   - the target backend is terminated: exit 5 (target), no hang;
 #   - the source backend is terminated, then the target resumes: exit 4 (source);
-#   - run.max_runtime passes, then the target resumes: the run stops (max_runtime);
+#   - run.max_runtime passes while the target stays stopped: the run stops by itself;
 #   - with --jobs 2, one worker's target backend is terminated: the other worker stops
-#     too, exit 5;
+#     too, exit 5; one worker fails (its source terminated) while the other is blocked
+#     on its stopped target: that one stops by itself, exit 4;
 #   - an incremental run (pieces merged as they come, worker.h): the backend merging them
 #     is stopped until the queue of pieces is full and the source waits, then terminated:
 #     exit 5.
@@ -151,13 +152,15 @@ else
 fi
 intact "source terminated"
 
-# --- 3. run.max_runtime passes while blocked; the target resumes afterwards ------------
-config "$work/slow.yaml" "run: { max_runtime: 3s }"
+# --- 3. run.max_runtime passes while the target stays stalled: the run stops by itself --
+config "$work/slow.yaml" "run: { max_runtime: 5s }"
+start=$SECONDS
 if start_blocked "$work/slow.yaml" "$work/t3.log" big; then
-    sleep 3.5
+    wait_run # the target backend stays stopped
+    took=$((SECONDS - start))
     kill -CONT "$TGT_PID"
-    wait_run
-    check "max_runtime passed while blocked: the run fails (exit $RC)" test "$RC" != hang -a "$RC" != 0 -a "$RC" != 99
+    check "max_runtime passed, the target still stalled: the run stops by itself (exit $RC, ${took}s)" \
+        test "$RC" != hang -a "$RC" != 0 -a "$RC" != 99 -a "$took" -le 15
     grep -q 'max_runtime exceeded' "$work/t3.log"; check "and says max_runtime was exceeded" test $? -eq 0
 else
     not_ok "max_runtime while blocked: blocked first" "$(tail -5 "$work/t3.log")"
@@ -175,6 +178,33 @@ else
     [ -n "$TGT_PID" ] && kill -CONT "$TGT_PID"; wait_run
 fi
 intact "--jobs 2"
+
+# --- 4b. --jobs 2: a worker fails while the other is blocked on its stalled target -------
+# Both target backends stopped; the source backend of `other` terminated and its target
+# resumed: that worker fails (exit 4) and the one on `big` stops by itself, its target
+# still stopped.
+"$BIN" run -c "$work/run.yaml" --skip-preflight --jobs 2 >"$work/t4b.log" 2>&1 &
+RUN_PID=$!
+big_pid=$(copy_backend big) other_pid=$(copy_backend other)
+if [ -n "$big_pid" ] && [ -n "$other_pid" ]; then
+    sleep 0.2
+    kill -STOP "$big_pid" "$other_pid"
+    if wait_blocked "$RUN_PID" big && wait_blocked "$RUN_PID" other; then
+        S -tAc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'anonetl' AND query LIKE 'COPY (SELECT%other%'" >/dev/null
+        kill -CONT "$other_pid"
+        wait_run # big's target backend stays stopped
+        kill -CONT "$big_pid"
+        expect_eq "--jobs 2, a worker failed while the other was blocked: exit 4, no hang" 4 "$RC"
+    else
+        kill -CONT "$big_pid" "$other_pid"; wait_run
+        not_ok "--jobs 2, both blocked first" "$(tail -5 "$work/t4b.log")"
+    fi
+else
+    [ -n "$big_pid" ] && kill -CONT "$big_pid"; [ -n "$other_pid" ] && kill -CONT "$other_pid"
+    wait_run
+    not_ok "--jobs 2: both copies seen" "$(tail -5 "$work/t4b.log")"
+fi
+intact "--jobs 2, a worker failed"
 
 # --- 5. incremental: the backend merging the pieces dies while they wait for it ---------
 # (pieces wait in memory, at most two queued: the worker waits for room, the source
