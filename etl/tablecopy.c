@@ -584,10 +584,12 @@ static void sink_cancel(void *ctx)
     struct sink *s = ctx;
     const struct tablecopy_shared *sh = s->req->shared;
 
-    if (sh)
-        sh->cancel(sh->ctx);
-    else if (s->cancel_fd >= 0)
+    if (sh) {
+        if (sh->cancel)
+            sh->cancel(sh->ctx);
+    } else if (s->cancel_fd >= 0) {
         shutdown(s->cancel_fd, SHUT_RDWR);
+    }
 }
 
 /* The sender thread's writer (copysend.h): a batch of whole rows to the target's COPY, to

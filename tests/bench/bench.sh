@@ -1087,7 +1087,7 @@ real_ceiling() {
     local t0 like
     like=$(real_dst -Atc "SELECT format('anonetl_data.%I', version_table) FROM anonetl.published
                           WHERE target_schema = 'anonymised' AND table_name = 'parties'")
-    real_dst -c "CREATE TABLE IF NOT EXISTS ceiling.parties (LIKE $like)"
+    real_dst -c "SET client_min_messages = warning" -c "CREATE TABLE IF NOT EXISTS ceiling.parties (LIKE $like)"
     checkpoint_both
     cpu_begin
     t0=$(now)
