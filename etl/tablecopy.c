@@ -8,6 +8,8 @@
  */
 #include "etl/tablecopy.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,13 +502,14 @@ static double now_s(void)
 /* Where the rows go: dest_sql, the shared load, or the current piece of req->chunks. */
 struct sink {
     const struct tablecopy_request *req;
-    struct abuf piece;  /* chunks: the current piece's rows */
-    uint64_t limit;     /* rows the current piece takes at most */
-    uint64_t left;      /* rows it still takes */
-    size_t piece_bytes; /* bytes of the rows it took (counted as the rows are made) */
-    uint64_t written;   /* rows of the pieces ended so far */
-    int cancel_fd;      /* the target's socket (a dup: libpq may close its own), or -1 */
-    bool stopped;       /* copy_stopped() ended the copy while the sender was waited for */
+    struct abuf piece;   /* chunks: the current piece's rows */
+    uint64_t limit;      /* rows the current piece takes at most */
+    uint64_t left;       /* rows it still takes */
+    size_t piece_bytes;  /* bytes of the rows it took (counted as the rows are made) */
+    uint64_t written;    /* rows of the pieces ended so far */
+    int cancel_fd;       /* the target's socket (a dup: libpq may close its own), or -1 */
+    bool stopped;        /* copy_stopped() ended the copy while the sender was waited for */
+    bool source_stalled; /* copy_stopped() ended it while the source sent nothing */
 };
 
 static bool sink_open(struct sink *s, struct anon_error *err)
@@ -592,6 +595,48 @@ static void sink_cancel(void *ctx)
     }
 }
 
+/*
+ * The next COPY message from the source (PQgetCopyData's result), or 0 when the copy must
+ * stop while the source sends nothing (err set, *stalled). Buffered rows come at once;
+ * otherwise the socket is waited for COPYSEND_POLL_MS at a time, so that run.max_runtime
+ * and another worker's failure stop a copy whose source stalls (a stopped server, a
+ * network that drops everything) instead of blocking until it moves.
+ */
+static int next_row(const struct tablecopy_request *req, char **buf, bool *stalled,
+                    struct anon_error *err)
+{
+    int n;
+
+    while ((n = PQgetCopyData(req->source, buf, 1)) == 0) {
+        struct pollfd p = {.fd = PQsocket(req->source), .events = POLLIN};
+        int r = poll(&p, 1, COPYSEND_POLL_MS);
+        if (r < 0 && errno != EINTR)
+            return -2;
+        if (r == 0 && copy_stopped(req, err)) {
+            *stalled = true;
+            return 0;
+        }
+        if (r > 0 && !PQconsumeInput(req->source))
+            return -2;
+    }
+    return n;
+}
+
+/* The source stalled mid-COPY: reading it to its end would wait for it. Shut the
+ * connection's socket and let libpq read what was queued up to the end it then sees
+ * (the connection is lost; the snapshot's transaction ends with it). */
+static void give_up_source(PGconn *source)
+{
+    char *junk;
+    int n;
+
+    if (shutdown(PQsocket(source), SHUT_RDWR) != 0)
+        return;
+    while ((n = PQgetCopyData(source, &junk, 1)) > 0 || (n == 0 && PQconsumeInput(source)))
+        if (n > 0)
+            PQfreemem(junk);
+}
+
 /* The sender thread's writer (copysend.h): a batch of whole rows to the target's COPY, to
  * the shared load, or to the current piece in memory. */
 static bool sink_write(void *ctx, const char *data, size_t len, struct anon_error *err)
@@ -662,7 +707,7 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
         return false;
     }
     batch = copysend_buffer(out);
-    while (ok && (n = PQgetCopyData(req->source, &buf, 0)) > 0) {
+    while (ok && (n = next_row(req, &buf, &sink->source_stalled, err)) > 0) {
         bool end = false, piece_full;
         size_t row_start = batch->len;
         ok = req->plan->binary ? transform_row_binary(row, buf, (size_t)n, &ctx, batch, &end)
@@ -696,6 +741,10 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
             }
             batch = copysend_buffer(out);
         }
+    }
+    if (ok && sink->source_stalled) {
+        *st = TABLECOPY_INTERNAL_ERROR;
+        ok = false;
     }
     if (ok && n == -2) {
         char msg[512];
@@ -774,7 +823,9 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
     if (!ok) {
         if (!req->shared && !req->chunks)
             finish_target(req->target, "anonetl: copy aborted", &ignored_rows, &ignored);
-        if (st != TABLECOPY_SOURCE_ERROR)
+        if (sink.source_stalled)
+            give_up_source(req->source);
+        else if (st != TABLECOPY_SOURCE_ERROR)
             drain_cancelled(req->source);
         finish_source(req->source, req->plan->qualified, &ignored);
     } else if (!finish_source(req->source, req->plan->qualified, err)) {

@@ -7,6 +7,7 @@
 #   - the target backend is terminated: exit 5 (target), no hang;
 #   - the source backend is terminated, then the target resumes: exit 4 (source);
 #   - run.max_runtime passes while the target stays stopped: the run stops by itself;
+#     the same with the source backend stopped instead;
 #   - with --jobs 2, one worker's target backend is terminated: the other worker stops
 #     too, exit 5; one worker fails (its source terminated) while the other is blocked
 #     on its stopped target: that one stops by itself, exit 4;
@@ -167,6 +168,32 @@ else
     [ -n "$TGT_PID" ] && kill -CONT "$TGT_PID"; wait_run
 fi
 intact "max_runtime"
+
+# --- 3b. run.max_runtime passes while the source stays stalled: the run stops by itself --
+start=$SECONDS
+"$BIN" run -c "$work/slow.yaml" --skip-preflight >"$work/t3b.log" 2>&1 &
+RUN_PID=$!
+src_pid=""
+for _ in $(seq 1 600); do
+    src_pid=$(S -tAc "SELECT pid FROM pg_stat_activity WHERE application_name = 'anonetl'
+                      AND query LIKE 'COPY (SELECT%big%' AND state = 'active' LIMIT 1")
+    [ -n "$src_pid" ] && break
+    sleep 0.05
+done
+if [ -n "$src_pid" ]; then
+    sleep 0.2
+    kill -STOP "$src_pid"
+    wait_run # the source backend stays stopped
+    took=$((SECONDS - start))
+    kill -CONT "$src_pid"
+    check "max_runtime passed, the source still stalled: the run stops by itself (exit $RC, ${took}s)" \
+        test "$RC" != hang -a "$RC" != 0 -a "$RC" != 99 -a "$took" -le 15
+    grep -q 'max_runtime exceeded' "$work/t3b.log"; check "and says max_runtime was exceeded" test $? -eq 0
+else
+    wait_run
+    not_ok "max_runtime while the source stalls: its COPY seen" "$(tail -5 "$work/t3b.log")"
+fi
+intact "source stalled"
 
 # --- 4. --jobs 2: one worker's target dies; the other worker stops too -----------------
 if start_blocked "$work/run.yaml" "$work/t4.log" other --jobs 2; then
