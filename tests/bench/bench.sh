@@ -86,7 +86,10 @@
 #      (wide,narrow), BENCH_INC_MODES (none,soft,key_scan), BENCH_JOBS_ROWS (1000000 per table),
 #      BENCH_SCALE_CHECK (0), ANONETL (./anonetl), BENCH_KEEP=1 keeps the temp dir and
 #      every part's databases, BENCH_SKIP_ANONETL=1 runs (a) and (b) only (and neither
-#      of the anonetl-only parts).
+#      of the anonetl-only parts), BENCH_HUGE_PAGES (auto: the clusters' shared memory in
+#      2 MB pages, as RDS for PostgreSQL runs every instance class above medium; as root,
+#      the pages are reserved for the bench (vm.nr_hugepages) and given back at its end;
+#      off: 4 kB pages, a new session then faults on every shared buffer it touches).
 # Exit: 0 when every contender ran, anonetl's output matched and the codec reproduced
 #       PostgreSQL's output, and the incremental and jobs parts ran and published the
 #       same data as their references; 1 otherwise. Missing a performance target is
@@ -116,6 +119,7 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 SRC_PORT=5433
 DST_PORT=5434
 
+case ${BENCH_HUGE_PAGES:-auto} in auto | off) ;; *) echo "bench: BENCH_HUGE_PAGES must be auto or off" >&2; exit 2 ;; esac
 for v in ROWS ROUNDS INC_ROWS INC_NARROW_ROWS JOBS_ROWS; do
     case "${!v}" in '' | *[!0-9]* | 0) echo "bench: BENCH_$v must be a positive integer" >&2; exit 2 ;; esac
 done
@@ -155,6 +159,41 @@ chmod 755 "$dir"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
 pids=()
 
+# Huge pages for the clusters' shared memory (BENCH_HUGE_PAGES): HUGE_PAGES = on|off, what
+# the clusters run with; HUGE_RESERVED = pages this bench added to vm.nr_hugepages.
+HUGE_PAGES=off HUGE_RESERVED=0 HUGE_WHY=""
+reserve_huge_pages() { # pages wanted by both clusters
+    local want=$1 free total
+    free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+    [ "${free:-0}" -ge "$want" ] && { HUGE_PAGES=on; return 0; }
+    if [ "$(id -u)" -ne 0 ] || [ ! -w /proc/sys/vm/nr_hugepages ]; then
+        HUGE_WHY="not root: $free of the $want huge pages free (sysctl vm.nr_hugepages)"
+        return 0
+    fi
+    total=$(cat /proc/sys/vm/nr_hugepages)
+    echo $((total + want - free)) >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+    HUGE_RESERVED=$(($(cat /proc/sys/vm/nr_hugepages) - total))
+    free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+    if [ "${free:-0}" -ge "$want" ]; then
+        HUGE_PAGES=on
+    else
+        HUGE_WHY="the kernel found $free of the $want huge pages asked for"
+        release_huge_pages
+    fi
+}
+release_huge_pages() {
+    [ "$HUGE_RESERVED" -gt 0 ] || return 0
+    echo $(($(cat /proc/sys/vm/nr_hugepages) - HUGE_RESERVED)) >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+    HUGE_RESERVED=0
+}
+huge_pages_text() {
+    if [ "$HUGE_PAGES" = on ]; then
+        echo "huge pages: on (2 MB pages for shared memory, as RDS runs instance classes above medium)"
+    else
+        echo "huge pages: off (${HUGE_WHY:-BENCH_HUGE_PAGES=off}; a new session faults on every 4 kB of shared buffers it touches, which incremental merges feel most)"
+    fi
+}
+
 stop_clusters() {
     local pid
     for pid in "${pids[@]}"; do
@@ -167,12 +206,13 @@ stop_clusters() {
 }
 cleanup() {
     stop_clusters
+    release_huge_pages
     if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-start_cluster() { # name port
+init_cluster() { # name port
     local data="$dir/$1"
     as_pg "$PGBIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/$1-initdb.log" 2>&1 \
         || { cat "$dir/$1-initdb.log" >&2; return 1; }
@@ -189,6 +229,13 @@ max_connections = 50
 logging_collector = off
 log_min_messages = warning
 EOF
+}
+huge_pages_needed() { # name: 2 MB pages the cluster's shared memory takes (PostgreSQL 15+)
+    as_pg "$PGBIN/postgres" -D "$dir/$1" -C shared_memory_size_in_huge_pages 2>/dev/null | grep -E '^[0-9]+$' || echo 0
+}
+start_cluster() { # name
+    local data="$dir/$1"
+    echo "huge_pages = $HUGE_PAGES" >>"$data/postgresql.conf"
     as_pg "$PGBIN/pg_ctl" -D "$data" -l "$dir/$1.log" -w -t 60 start >/dev/null \
         || { cat "$dir/$1.log" >&2; return 1; }
     pids+=("$(head -1 "$data/postmaster.pid")")
@@ -286,8 +333,19 @@ TABLE_DDL='(
 )'
 
 start_clusters() {
-    start_cluster source "$SRC_PORT"
-    start_cluster target "$DST_PORT"
+    local want
+    init_cluster source "$SRC_PORT"
+    init_cluster target "$DST_PORT"
+    case ${BENCH_HUGE_PAGES:-auto} in
+    off) ;;
+    auto)
+        want=$(($(huge_pages_needed source) + $(huge_pages_needed target)))
+        if [ "$want" -gt 0 ]; then reserve_huge_pages "$want"; else HUGE_WHY="no huge page size known"; fi
+        ;;
+    esac
+    start_cluster source
+    start_cluster target
+    huge_pages_text
 }
 
 setup() {
@@ -1260,6 +1318,8 @@ if has_part rules; then part_rules; fi
 if has_part realistic || has_part rules; then drop_database real; fi
 
 status=0
+echo
+echo "servers: PostgreSQL 15, both on this machine; $(huge_pages_text)"
 if has_part copy; then
     report_copy
     [ "$ANON_FAILED" = 0 ] && [ "$CODEC_FAILED" = 0 ] || status=1
