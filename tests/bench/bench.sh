@@ -186,11 +186,11 @@ release_huge_pages() {
     echo $(($(cat /proc/sys/vm/nr_hugepages) - HUGE_RESERVED)) >/proc/sys/vm/nr_hugepages 2>/dev/null || true
     HUGE_RESERVED=0
 }
-huge_pages_text() {
+server_settings_text() {
     if [ "$HUGE_PAGES" = on ]; then
-        echo "huge pages: on (2 MB pages for shared memory, as RDS runs instance classes above medium)"
+        echo "huge pages: on (2 MB pages for shared memory, as RDS runs instance classes above medium); target wal_buffers 128 MB (the anonymised-db module's)"
     else
-        echo "huge pages: off (${HUGE_WHY:-BENCH_HUGE_PAGES=off}; a new session faults on every 4 kB of shared buffers it touches, which incremental merges feel most)"
+        echo "huge pages: off (${HUGE_WHY:-BENCH_HUGE_PAGES=off}; a new session faults on every 4 kB of shared buffers it touches, which incremental merges feel most); target wal_buffers 128 MB (the anonymised-db module's)"
     fi
 }
 
@@ -336,6 +336,9 @@ start_clusters() {
     local want
     init_cluster source "$SRC_PORT"
     init_cluster target "$DST_PORT"
+    # The target as the anonymised-db Terraform module sets it up (wal_buffers_mb); the
+    # source keeps RDS's default (16 MB): it is production's server, not ours to tune.
+    echo "wal_buffers = 128MB" >>"$dir/target/postgresql.conf"
     case ${BENCH_HUGE_PAGES:-auto} in
     off) ;;
     auto)
@@ -345,7 +348,7 @@ start_clusters() {
     esac
     start_cluster source
     start_cluster target
-    huge_pages_text
+    server_settings_text
 }
 
 setup() {
@@ -1319,7 +1322,7 @@ if has_part realistic || has_part rules; then drop_database real; fi
 
 status=0
 echo
-echo "servers: PostgreSQL 15, both on this machine; $(huge_pages_text)"
+echo "servers: PostgreSQL 15, both on this machine; $(server_settings_text)"
 if has_part copy; then
     report_copy
     [ "$ANON_FAILED" = 0 ] && [ "$CODEC_FAILED" = 0 ] || status=1

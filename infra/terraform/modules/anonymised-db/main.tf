@@ -37,6 +37,15 @@ resource "aws_db_parameter_group" "this" {
     apply_method = "immediate"
   }
 
+  # WAL buffers large enough for a merge's page images: the WAL writer, not the backend
+  # that merges (the run's serial path), then writes them out. In 8 kB pages, PostgreSQL's
+  # unit for wal_buffers. Read at server start only.
+  parameter {
+    name         = "wal_buffers"
+    value        = tostring(var.wal_buffers_mb * 128)
+    apply_method = "pending-reboot"
+  }
+
   dynamic "parameter" {
     for_each = var.extra_parameters
     content {

@@ -33,3 +33,22 @@ run "retention_refused" {
   }
   expect_failures = [var.log_retention_days]
 }
+
+run "wal_buffers" {
+  command = plan
+  variables {
+    wal_buffers_mb = 256
+  }
+  assert {
+    condition     = one([for p in aws_db_parameter_group.this.parameter : p.value if p.name == "wal_buffers"]) == "32768"
+    error_message = "wal_buffers is set in 8 kB pages (256 MB = 32768)"
+  }
+}
+
+run "wal_buffers_refused" {
+  command = plan
+  variables {
+    wal_buffers_mb = 8
+  }
+  expect_failures = [var.wal_buffers_mb]
+}
