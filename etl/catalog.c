@@ -9,7 +9,15 @@
 static const char table_sql[] =
     "SELECT c.oid, c.relkind, c.reltuples, "
     "       CASE WHEN c.relkind IN ('r','m','p') THEN pg_catalog.pg_total_relation_size(c.oid) "
-    "            ELSE 0 END "
+    "            ELSE 0 END, "
+    /* The first of the relation, its partitions and inheritance children whose row level
+     * security applies to this role (row_security_active: not a superuser nor BYPASSRLS,
+     * not the owner unless FORCE), or NULL: see rls_relation in catalog.h. */
+    "       (WITH RECURSIVE fam(oid, depth) AS (SELECT c.oid, 0 UNION ALL "
+    "          SELECT i.inhrelid, fam.depth + 1 FROM pg_catalog.pg_inherits i "
+    "          JOIN fam ON i.inhparent = fam.oid) "
+    "        SELECT fam.oid::pg_catalog.regclass::pg_catalog.text FROM fam "
+    "        WHERE pg_catalog.row_security_active(fam.oid) ORDER BY fam.depth, fam.oid LIMIT 1) "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','p','v','m','f')";
 
@@ -90,6 +98,7 @@ void catalog_free(struct catalog_table *t)
     free(t->columns);
     free(t->schema);
     free(t->name);
+    free(t->rls_relation);
     free(t);
 }
 
@@ -211,7 +220,10 @@ bool catalog_read(PGconn *conn, const char *schema, const char *name, struct cat
     t->relkind = PQgetvalue(res, 0, 1)[0];
     t->est_rows = strtod(PQgetvalue(res, 0, 2), NULL);
     t->est_bytes = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
-    ok = t->schema && t->name && read_columns(conn, PQgetvalue(res, 0, 0), t, err);
+    if (!PQgetisnull(res, 0, 4))
+        t->rls_relation = strdup(PQgetvalue(res, 0, 4));
+    ok = t->schema && t->name && (PQgetisnull(res, 0, 4) || t->rls_relation) &&
+         read_columns(conn, PQgetvalue(res, 0, 0), t, err);
     PQclear(res);
     if (!ok) {
         if (!err->msg[0])

@@ -176,7 +176,21 @@ bool wherecheck_relation(const struct config *cfg, const struct cfg_table *t,
                        : cat->relkind == 'f' ? "a foreign table"
                                              : NULL;
 
-    if (!kind || t->mode != CFG_MODE_INCREMENTAL || t->deletes == CFG_DELETES_KEY_SCAN)
+    if (t->mode != CFG_MODE_INCREMENTAL || t->deletes == CFG_DELETES_KEY_SCAN)
+        return true;
+    if (!kind && cat->rls_relation) {
+        abuf_printf(report,
+                    "%s:%d:%d: tables.%s.%s: row level security applies to the source role "
+                    "(policies on %s), incremental with deletes: %s: the policies decide which "
+                    "rows the job reads, and a row they withdraw (a policy changed, a row of "
+                    "another table they read, the role, the clock or a setting) leaves with no "
+                    "watermark moving, and would stay published. Use deletes: key_scan (each "
+                    "run reads every key the policies let through), or mode: full\n",
+                    cfg->path, t->line, t->column, t->schema, t->name, cat->rls_relation,
+                    t->deletes == CFG_DELETES_SOFT ? "soft" : "none");
+        return false;
+    }
+    if (!kind)
         return true;
     abuf_printf(report,
                 "%s:%d:%d: tables.%s.%s: %s, incremental with deletes: %s: its rows can leave "

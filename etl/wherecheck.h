@@ -33,7 +33,10 @@ bool wherecheck_table(PGconn *conn, const struct config *cfg, const struct cfg_t
 /* The same rule for what the source relation is: a view, materialized view or foreign
  * table is a filter of its own over tables anonetl does not watch (a view joining a
  * consents table drops a member when the consent is withdrawn, the member row
- * untouched). Incremental with deletes: none or soft: false, the reason in report. */
+ * untouched). So is a table whose row level security applies to the source role (its
+ * own, a partition's or an inheritance child's: catalog.h, rls_relation): a policy may
+ * read another table, current_user, now() or a setting. Incremental with deletes: none
+ * or soft: false, the reason in report. */
 bool wherecheck_relation(const struct config *cfg, const struct cfg_table *t,
                          const struct catalog_table *cat, struct abuf *report);
 

@@ -255,6 +255,86 @@ S -c "UPDATE optin SET granted = false WHERE member_id <= 5" >/dev/null # the me
 run sub_keys; expect_eq "consents withdrawn in the other table: run exits 0" 0 $?
 expect_eq "deletes: key_scan: the 5 withdrawn members are unpublished" 45 "$(T -tAc 'SELECT count(*) FROM sub_keys.member')"
 
+# --- row level security: policies are a filter of their own ------------------------------
+# A table whose RLS applies to the source role (not its owner, or FORCEd; no BYPASSRLS) shows
+# the rows its policies let through: a policy reading a consent table withdraws a party
+# without touching its row. Incremental with deletes: none or soft it is refused like a view
+# (check --source and run, exit 2); deletes: key_scan re-reads every key the policies let
+# through. The owner without FORCE reads every row: nothing to refuse. A partitioned source
+# is checked partition by partition.
+S >/dev/null <<'SQL'
+CREATE ROLE rls_reader LOGIN;
+CREATE ROLE rls_owner LOGIN;
+CREATE TABLE party (id bigint PRIMARY KEY, email text NOT NULL, deleted boolean NOT NULL DEFAULT false,
+                    updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+CREATE TABLE party_consent (party_id bigint PRIMARY KEY, granted boolean NOT NULL);
+INSERT INTO party (id, email) SELECT g, 'p' || g || '@x.org' FROM generate_series(1, 40) g;
+INSERT INTO party_consent SELECT g, true FROM generate_series(1, 40) g;
+ALTER TABLE party ENABLE ROW LEVEL SECURITY;
+CREATE POLICY consenting ON party FOR SELECT
+    USING (EXISTS (SELECT 1 FROM party_consent c WHERE c.party_id = party.id AND c.granted));
+GRANT SELECT ON party, party_consent TO rls_reader, rls_owner;
+CREATE TABLE party_part (id bigint PRIMARY KEY, email text NOT NULL, deleted boolean NOT NULL DEFAULT false,
+                         updated_at timestamptz NOT NULL DEFAULT clock_timestamp()) PARTITION BY RANGE (id);
+CREATE TABLE party_part_lo PARTITION OF party_part FOR VALUES FROM (0) TO (100);
+CREATE TABLE party_part_hi PARTITION OF party_part FOR VALUES FROM (100) TO (MAXVALUE);
+ALTER TABLE party_part_hi ENABLE ROW LEVEL SECURITY;
+GRANT SELECT ON party_part, party_part_lo, party_part_hi TO rls_reader;
+SQL
+reader_dsn=$(pgc_dsn "$work/src" postgres rls_reader)
+owner_dsn=$(pgc_dsn "$work/src" postgres rls_owner)
+party() { # NAME MODE DELETES [TABLE]
+    config "$1" "$1" "$2" "  - name: public.${4:-party}
+    mode: incremental
+    key: [id]
+    watermark: updated_at
+    watermark_lag: 0s
+    deletes: $3$([ "$3" = soft ] && printf '\n    deleted_column: deleted')
+    columns: { id: { hash_int: {} }, email: { hash: {} }, deleted: keep, updated_at: keep }"
+}
+rls_check() { # NAME DSN: exit code of check --source as that role; its output in NAME.check
+    SOURCE_DATABASE_URL=$2 "$ANONETL" check -c "$work/$1.yaml" --source >"$work/$1.check" 2>&1
+}
+refused='tables.public.party: row level security applies to the source role (policies on public.party), incremental with deletes: none: .*deletes: key_scan.*mode: full'
+party rls_none incremental none
+rls_check rls_none "$reader_dsn"
+expect_eq "RLS reading a consent table, a non-owner role, deletes: none: check --source exits 2, saying why" "2 1" \
+    "$? $(grep -c "$refused" "$work/rls_none.check")"
+SOURCE_DATABASE_URL=$reader_dsn run rls_none
+expect_eq "and run exits 2 before publishing, saying why" "2 t said" \
+    "$? $(T -tAc "SELECT to_regclass('rls_none.party') IS NULL") $(grep -q "$refused" "$work/rls_none.log" && echo said)"
+party rls_soft incremental soft
+rls_check rls_soft "$reader_dsn"
+expect_eq "deletes: soft: check --source exits 2 too" "2 1" \
+    "$? $(grep -c 'row level security applies to the source role (policies on public.party), incremental with deletes: soft' "$work/rls_soft.check")"
+party rls_part incremental none party_part
+rls_check rls_part "$reader_dsn"
+expect_eq "a partitioned source with RLS on one partition: check --source exits 2, naming the partition" "2 1" \
+    "$? $(grep -c 'tables.public.party_part: row level security applies to the source role (policies on public.party_part_hi)' "$work/rls_part.check")"
+party rls_keys incremental key_scan
+party ref_rls_keys full key_scan
+rls_check rls_keys "$reader_dsn"
+expect_eq "deletes: key_scan: check --source exits 0" 0 $?
+SOURCE_DATABASE_URL=$reader_dsn run rls_keys
+expect_eq "deletes: key_scan: run exits 0, publishing the 40 consenting parties" "0 40" \
+    "$? $(T -tAc 'SELECT count(*) FROM rls_keys.party')"
+S -c "UPDATE party_consent SET granted = false WHERE party_id IN (3, 17)" >/dev/null # party rows untouched
+SOURCE_DATABASE_URL=$reader_dsn run rls_keys
+expect_eq "consent withdrawn in the table the policy reads: the next run exits 0, 38 published" "0 38" \
+    "$? $(T -tAc 'SELECT count(*) FROM rls_keys.party')"
+SOURCE_DATABASE_URL=$reader_dsn same_as_full rls_keys party "and it publishes what a fresh full refresh does"
+S -c "ALTER TABLE party OWNER TO rls_owner" >/dev/null
+rls_check rls_none "$owner_dsn"
+expect_eq "the owner without FORCE ROW LEVEL SECURITY (policies do not apply): check --source exits 0" 0 $?
+S -c "ALTER TABLE party FORCE ROW LEVEL SECURITY" >/dev/null
+rls_check rls_none "$owner_dsn"
+expect_eq "the owner with FORCE ROW LEVEL SECURITY: check --source exits 2" "2 1" \
+    "$? $(grep -c "$refused" "$work/rls_none.check")"
+SOURCE_DATABASE_URL=$owner_dsn run rls_none
+expect_eq "and run exits 2" 2 $?
+rls_check rls_none "$SOURCE_DATABASE_URL"
+expect_eq "a superuser (RLS never applies): check --source exits 0" 0 $?
+
 # --- 11.3 / 11.15: colliding published keys, and source keys that repeat ------------------
 # With this hash key, `hash: { length: 8 }` maps the source keys k4621 and k39067 to the
 # same published key (8f5c6d16): found by a birthday search over k0..k400000.
