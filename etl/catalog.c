@@ -10,14 +10,12 @@ static const char table_sql[] =
     "SELECT c.oid, c.relkind, c.reltuples, "
     "       CASE WHEN c.relkind IN ('r','m','p') THEN pg_catalog.pg_total_relation_size(c.oid) "
     "            ELSE 0 END, "
-    /* The first of the relation, its partitions and inheritance children whose row level
-     * security applies to this role (row_security_active: not a superuser nor BYPASSRLS,
-     * not the owner unless FORCE), or NULL: see rls_relation in catalog.h. */
-    "       (WITH RECURSIVE fam(oid, depth) AS (SELECT c.oid, 0 UNION ALL "
-    "          SELECT i.inhrelid, fam.depth + 1 FROM pg_catalog.pg_inherits i "
-    "          JOIN fam ON i.inhparent = fam.oid) "
-    "        SELECT fam.oid::pg_catalog.regclass::pg_catalog.text FROM fam "
-    "        WHERE pg_catalog.row_security_active(fam.oid) ORDER BY fam.depth, fam.oid LIMIT 1) "
+    /* The relation itself when its row level security applies to this role
+     * (row_security_active: not a superuser nor BYPASSRLS, not the owner unless FORCE),
+     * or NULL: see rls_relation in catalog.h. Only the queried table's policies filter
+     * a query: a partition's or an inheritance child's own apply when it is read alone. */
+    "       CASE WHEN pg_catalog.row_security_active(c.oid) "
+    "            THEN c.oid::pg_catalog.regclass::pg_catalog.text END "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','p','v','m','f')";
 

@@ -37,10 +37,10 @@ struct catalog_table {
     char relkind;
     double est_rows;     /* pg_class.reltuples (planning only) */
     long long est_bytes; /* pg_relation_size (largest first in parallel runs) */
-    /* Row level security decides which rows this role reads: the first relation (the
-     * table, else a partition or inheritance child) whose policies apply to it, quoted
-     * and qualified as regclass prints it; NULL when none do (no RLS, or the role is a
-     * superuser, has BYPASSRLS, or owns the relation and it is not FORCEd). */
+    /* Row level security decides which rows this role reads: the table as regclass
+     * prints it (quoted, qualified) when its policies apply to the role; NULL when they
+     * do not (no RLS, or the role is a superuser, has BYPASSRLS, or owns the table and it
+     * is not FORCEd). A partition's own policies do not filter a read of its parent. */
     char *rls_relation;
     struct catalog_column *columns;
     size_t n_columns;
