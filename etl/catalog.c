@@ -20,8 +20,8 @@ static const char table_sql[] =
     "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','p','v','m','f')";
 
 /* The type as the target can create it: built-in types as they are; a domain as its base
- * type; enums, composites and extension types (which the target may not have) as text,
- * whose COPY text form is the same bytes.
+ * type, an array of such domains as an array of it; enums, composites and extension types
+ * (which the target may not have) as text, whose COPY text form is the same bytes.
  * The wire type: the built-in type whose binary form the source sends for the column,
  * when there is one (binary COPY, codec.h): the type itself for built-ins and domains
  * over them, text for enums (their label) and citext (whose send function is text's),
@@ -36,16 +36,23 @@ static const char table_sql[] =
     "    c.depth + 1 FROM chain c JOIN pg_catalog.pg_type b ON b.oid = c.base "                    \
     "    WHERE b.typtype = 'd') "                                                                  \
     "  SELECT c.base, c.mod FROM chain c ORDER BY c.depth DESC LIMIT 1) " alias " ON true "
+/* An array of a domain over a built-in type (posint[], age[] with age AS posint): published
+ * as an array of the innermost base type, as the domain itself is (integer[]). */
+#define ARRAY_OF_BUILTIN_DOMAIN                                                                    \
+    "(et.typtype = 'd' AND ebt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace)"
 static const char columns_sql[] =
     "SELECT a.attname, "
     "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
     "              THEN pg_catalog.format_type(a.atttypid, a.atttypmod) "
     "            WHEN t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
     "              THEN pg_catalog.format_type(dom.base, dom.mod) "
+    "            WHEN " ARRAY_OF_BUILTIN_DOMAIN
+    "              THEN pg_catalog.format_type(edom.base, edom.mod) || '[]' "
     "            WHEN t.typcategory = 'A' THEN 'text[]' ELSE 'text' END, "
     "       a.attnotnull, "
     "       NOT (t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR "
-    "            (t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace)), "
+    "            (t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace) OR "
+    "            " ARRAY_OF_BUILTIN_DOMAIN "), "
     "       COALESCE((SELECT k.n FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY k(attnum, n) "
     "                 WHERE k.attnum = a.attnum), 0), "
     "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
@@ -56,8 +63,7 @@ static const char columns_sql[] =
     "                 t.typsend::pg_catalog.text ~ '(^|[.])citextsend$' THEN 'text' "
     "            WHEN et.typtype = 'e' OR "
     "                 et.typsend::pg_catalog.text ~ '(^|[.])citextsend$' THEN 'text[]' "
-    "            WHEN et.typtype = 'd' AND "
-    "                 ebt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
+    "            WHEN " ARRAY_OF_BUILTIN_DOMAIN
     "              THEN pg_catalog.format_type(edom.base, edom.mod) || '[]' END, "
     "       t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR t.typtype = 'e' OR "
     "       t.typsend::pg_catalog.text ~ '(^|[.])citextsend$' OR "
@@ -66,7 +72,8 @@ static const char columns_sql[] =
     "       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnum, "
     "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace THEN a.atttypmod "
     "            WHEN t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
-    "              THEN dom.mod ELSE -1 END, "
+    "              THEN dom.mod "
+    "            WHEN " ARRAY_OF_BUILTIN_DOMAIN " THEN edom.mod ELSE -1 END, "
     /* binary I/O exists for the type and its elements (aclitem has none) */
     "       t.typsend::pg_catalog.oid <> 0 AND t.typreceive::pg_catalog.oid <> 0 AND "
     "       (et.oid IS NULL OR (et.typsend::pg_catalog.oid <> 0 AND "

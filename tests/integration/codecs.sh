@@ -134,6 +134,12 @@ INSERT INTO acls VALUES (11, 'alone', NULL, NULL);
 CREATE TABLE names (id bigint PRIMARY KEY, nm name, a_nm name[], c name);
 INSERT INTO names VALUES (1, 'abcdefghijklmnopqrstuvwxyz0123', '{abcdefghijklmnopqrstuvwxyz0123,NULL,ab}', 'x'),
                          (2, 'short', NULL, NULL);
+-- arrays of domains: arrays of the innermost base type, with the domain's typmod
+CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+CREATE DOMAIN age AS posint CHECK (VALUE < 200);
+CREATE TABLE domarr (id bigint PRIMARY KEY, p posint[], a age[], s short_code[], n money_amount[], d birthday[], r money_amount[]);
+INSERT INTO domarr VALUES (1, '{1,NULL,3}', '{{42,7},{1,199}}', '{ab,"c d",NULL}', '{1.50,-2}', '[0:1]={2024-02-29,NULL}', '{1.50,-2}'),
+                          (2, '{}', NULL, '{""}', '{NULL}', '{}', '{NULL}'), (3, NULL, '{5}', NULL, NULL, NULL, NULL);
 CREATE DOMAIN tabref AS regclass;
 CREATE TABLE catrefs (id bigint PRIMARY KEY, c regclass, t regtype, r regrole, n regnamespace,
                       p regprocedure, cs regconfig, d tabref, a regclass[], label text);
@@ -217,6 +223,9 @@ YAML
         echo "    columns: { id: keep, c: { keep: { reviewed: x } }, t: { keep: { reviewed: x } }, r: { keep: { reviewed: x } },"
         echo "               n: { keep: { reviewed: x } }, p: { keep: { reviewed: x } }, cs: { keep: { reviewed: x } },"
         echo "               d: { keep: { reviewed: x } }, a: { keep: { reviewed: x } }, label: { hash: {} } }"
+        echo "  - name: public.domarr"
+        echo "    columns: { id: keep, p: { keep: { reviewed: x } }, a: { keep: { reviewed: x } }, s: { keep: { reviewed: x } },"
+        echo "               n: { keep: { reviewed: x } }, d: { keep: { reviewed: x } }, r: { round: { digits: 0 } } }"
         echo "  - name: public.nocodec"
         echo "    columns: { id: keep, pos: { hash: {} }, label: keep, m: { hash: {} } }"
     } >"$1"
@@ -227,7 +236,7 @@ config "$work/txt.yaml" txt
 
 # --- explain: binary where every column has a way through, and why not elsewhere -----
 "$ANONETL" explain -c "$work/bin.yaml" >"$work/explain.txt" 2>&1
-for t in kinds k_hash k_time k_age k_num k_misc; do
+for t in kinds k_hash k_time k_age k_num k_misc domarr; do
     got=$(awk -v t="public.$t " 'index($0, t) == 1 { on = 1; next } /^[^ ]/ { on = 0 } on && /copy:/ { print; exit }' "$work/explain.txt")
     expect_eq "explain: public.$t is copied in binary" "  copy: binary" "$got"
 done
@@ -246,7 +255,7 @@ got=$(awk 'index($0, "public.names ") == 1 { on = 1; next } /^[^ ]/ { on = 0 } o
 expect_eq "explain: a rule writing names (cut at 63 bytes by text input only) keeps its table in text" \
     "  copy: text (column nm: target type name)" "$got"
 got=$(ANONETL_TEXT_COPY=1 "$ANONETL" explain -c "$work/bin.yaml" 2>&1 | grep -c "copy: text (ANONETL_TEXT_COPY is set)")
-expect_eq "explain: ANONETL_TEXT_COPY sends every table to text" 11 "$got"
+expect_eq "explain: ANONETL_TEXT_COPY sends every table to text" 12 "$got"
 
 # --- the same data both ways ------------------------------------------------------------
 rc=0
@@ -265,7 +274,7 @@ utc() { # cluster query
         -c "SET lc_monetary = 'C'" -c "$2"
 }
 dump() { utc "$1" "COPY (SELECT * FROM $2 ORDER BY id) TO STDOUT"; }
-for t in kinds k_hash k_time k_age k_num k_misc k_const nocodec catrefs acls names; do
+for t in kinds k_hash k_time k_age k_num k_misc k_const nocodec catrefs acls names domarr; do
     b=$(dump tgt "bin.$t" | md5sum)
     x=$(dump tgt "txt.$t" | md5sum)
     rows=$(T -Atc "SELECT count(*) FROM bin.$t")
@@ -276,6 +285,20 @@ for t in kinds k_hash k_time k_age k_num k_misc k_const nocodec catrefs acls nam
     fi
 done
 expect_eq "kept table: every value of every type arrives unchanged" "$(dump src kinds | md5sum)" "$(dump tgt bin.kinds | md5sum)"
+coltypes() { # schema table columns...
+    local s=$1 t=$2
+    shift 2
+    T -Atc "SET quote_all_identifiers = off" -c "SELECT string_agg(format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM pg_attribute
+            WHERE attrelid = '$s.$t'::regclass AND attname IN ($(printf "'%s'," "$@" | sed 's/,$//'))"
+}
+for s in bin txt; do
+    expect_eq "$s: arrays of domains are published as arrays of their innermost base type" \
+        "integer[], integer[], character varying(8)[], numeric(12,2)[], date[]" "$(coltypes $s domarr p a s n d)"
+done
+expect_eq "kept arrays of domains arrive unchanged" \
+    "$(dump src "(SELECT id, p, a, s, n, d FROM domarr) x" | md5sum)" "$(dump tgt "(SELECT id, p, a, s, n, d FROM bin.domarr) x" | md5sum)"
+expect_eq "a rule on an array of domains works on the base type" "{2,-2}|{NULL}" \
+    "$(T -Atc "SELECT string_agg(r::text, '|' ORDER BY id) FROM bin.domarr WHERE r IS NOT NULL")"
 
 # --- spot checks: the rules really ran, in UTC whatever the servers' zones --------------
 expect_eq "generalise month of a timestamptz is computed in UTC (23:30-05 is 04:30 UTC next day)" \
