@@ -233,8 +233,55 @@ static void compare_source(const struct table_plan *plan, const char *recorded,
     json_decref(old);
 }
 
+/* The name of a relation recorded in old (increment_source_storage) whose storage is
+ * another one in now, or NULL. A relation new in now is not a rewrite (a new partition: its
+ * rows carry their own watermarks). */
+static const char *rewritten(json_t *old, json_t *now)
+{
+    json_int_t oid, node, was_oid, was_node;
+    const char *name;
+    json_t *a, *b;
+    size_t i, k;
+
+    json_array_foreach(now, i, a)
+    {
+        if (json_unpack(a, "[IIs]", &oid, &node, &name) != 0)
+            continue;
+        json_array_foreach(old, k, b)
+        {
+            if (json_unpack(b, "[II]", &was_oid, &was_node) == 0 && was_oid == oid &&
+                was_node != node)
+                return name;
+        }
+    }
+    return NULL;
+}
+
+/* The source's storage now against that recorded with the published version. A version
+ * published before the record existed is merged as before (and records it). */
+static void compare_storage(const char *recorded, const char *current, struct table_state *st)
+{
+    json_t *old, *now;
+    const char *name;
+
+    if (!recorded)
+        return;
+    old = json_loads(recorded, 0, NULL);
+    now = json_loads(current, 0, NULL);
+    if (!json_is_array(old) || !json_is_array(now)) /* reload rather than guess */
+        snprintf(st->storage_change, sizeof(st->storage_change),
+                 "the source's storage recorded with the published version is unreadable");
+    else if ((name = rewritten(old, now)) != NULL)
+        snprintf(st->storage_change, sizeof(st->storage_change),
+                 "the source table %s was rewritten (ALTER TABLE ... TYPE, VACUUM FULL, "
+                 "CLUSTER, TRUNCATE): values may have changed without the watermark",
+                 name);
+    json_decref(old);
+    json_decref(now);
+}
+
 bool increment_read_state(PGconn *target, const char *schema, const struct table_plan *plan,
-                          struct table_state *st, struct anon_error *err)
+                          const char *storage, struct table_state *st, struct anon_error *err)
 {
     const char *params[2] = {schema, cfg_published_name(plan->cfg)};
     PGresult *res = pgconn_query(
@@ -244,7 +291,7 @@ bool increment_read_state(PGconn *target, const char *schema, const struct table
         "       EXISTS (SELECT 1 FROM pg_catalog.pg_class c "
         "               WHERE c.relnamespace = '" TARGET_DATA_SCHEMA "'::pg_catalog.regnamespace "
         "                 AND c.relname = COALESCE(p.base_table, p.version_table)), "
-        "       COALESCE(p.base_table, ''), p.source_layout "
+        "       COALESCE(p.base_table, ''), p.source_layout, p.source_storage "
         "FROM anonetl.published p WHERE p.target_schema = $1 AND p.table_name = $2",
         2, params, PGRES_TUPLES_OK, err);
     bool ok;
@@ -265,6 +312,8 @@ bool increment_read_state(PGconn *target, const char *schema, const struct table
     ok = !st->version_exists || compare_layout(target, plan, st, err);
     if (ok && st->version_exists && !st->layout_change[0])
         compare_source(plan, PQgetisnull(res, 0, 7) ? NULL : PQgetvalue(res, 0, 7), st);
+    if (ok && st->version_exists && storage)
+        compare_storage(PQgetisnull(res, 0, 8) ? NULL : PQgetvalue(res, 0, 8), storage, st);
     PQclear(res);
     return ok;
 }
@@ -285,6 +334,8 @@ const char *increment_reload_reason(const struct table_plan *plan, const struct 
         return "the hash key changed";
     if (st->layout_change[0])
         return st->layout_change;
+    if (st->storage_change[0])
+        return st->storage_change;
     if (plan->cfg->k_anonymity && !st->base_table[0])
         return "k-anonymity now keeps the rows as the rules make them in a base table";
     if (!plan->cfg->k_anonymity && st->base_table[0])
@@ -353,6 +404,29 @@ static PGresult *watermark_query(PGconn *conn, const struct table_plan *plan, co
     res = abuf_failed(&name) ? NULL : pgconn_query(conn, sql, 2, params, PGRES_TUPLES_OK, err);
     abuf_free(&name);
     return res;
+}
+
+static const char storage_sql[] =
+    FAMILY_SQL "SELECT pg_catalog.json_agg(pg_catalog.json_build_array(c.oid::pg_catalog.int8, "
+               "  c.relfilenode::pg_catalog.int8, "
+               "  c.oid::pg_catalog.regclass::pg_catalog.text) ORDER BY c.oid) "
+               "FROM fam JOIN pg_catalog.pg_class c ON c.oid = fam.oid "
+               "WHERE c.relkind IN ('r', 'm')";
+
+bool increment_source_storage(PGconn *src, const struct table_plan *plan, char **out,
+                              struct anon_error *err)
+{
+    PGresult *res = watermark_query(src, plan, storage_sql, err);
+
+    *out = NULL;
+    if (!res)
+        return false;
+    /* no relation with storage (a view of foreign tables): nothing to compare */
+    *out = strdup(PQgetisnull(res, 0, 0) ? "[]" : PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (!*out)
+        anon_error_set(err, "out of memory");
+    return *out != NULL;
 }
 
 /* The transactions that held a write lock on one of the table's relations before the

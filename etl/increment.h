@@ -66,6 +66,10 @@ struct table_state {
      * source's columns from those it was published from (a column retyped, dropped and
      * added again, NOT NULL dropped, ...): why, or "" when they match. */
     char layout_change[256];
+    /* A relation of the source table was rewritten since the version was published (its
+     * relfilenode changed: ALTER TABLE ... TYPE, VACUUM FULL, CLUSTER, TRUNCATE): why,
+     * or "" when not (or when the version does not record it). */
+    char storage_change[256];
 };
 
 /* The source's columns as the published version records them (anonetl.published
@@ -73,9 +77,20 @@ struct table_state {
  * memory. A run whose source differs reloads the table (increment_reload_reason). */
 char *increment_source_layout(const struct table_plan *plan);
 
-/* The state of a table (and its version's column types, to catch layout changes). */
+/* Where the source table's rows are stored, as the run's snapshot shows it (anonetl.published
+ * source_storage): JSON [[oid, relfilenode, name], ...] of the table, its partitions and
+ * inheritance children, for a view the tables it reads (those with storage). A rewrite
+ * (ALTER TABLE ... TYPE ... USING, VACUUM FULL, CLUSTER, TRUNCATE) gives a relation a new
+ * relfilenode and can change every value without moving a watermark. *out is malloc'd. */
+bool increment_source_storage(PGconn *src, const struct table_plan *plan, char **out,
+                              struct anon_error *err) ANON_MUST_CHECK;
+
+/* The state of a table (and its version's column types, to catch layout changes), and
+ * whether the source was rewritten since: storage is increment_source_storage's, or NULL
+ * (not compared). */
 bool increment_read_state(PGconn *target, const char *schema, const struct table_plan *plan,
-                          struct table_state *st, struct anon_error *err) ANON_MUST_CHECK;
+                          const char *storage, struct table_state *st,
+                          struct anon_error *err) ANON_MUST_CHECK;
 
 /* Why a reload is needed, or NULL when the table can be merged incrementally. */
 const char *increment_reload_reason(const struct table_plan *plan, const struct table_state *st,

@@ -269,12 +269,13 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
         }
         p[10] = layout;
         p[11] = req->config_identity;
+        p[12] = t->source_storage;
         res = pgconn_query(
             conn,
             "INSERT INTO anonetl.published AS p (target_schema, table_name, source_table, "
             "version_table, run_id, table_fingerprint, key_fingerprint, high_water_mark, "
-            "watermark_marks, base_table, source_layout, config_source) "
-            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10, $11, $12) "
+            "watermark_marks, base_table, source_layout, config_source, source_storage) "
+            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10, $11, $12, $13) "
             "ON CONFLICT (target_schema, table_name) DO UPDATE SET "
             "source_table = EXCLUDED.source_table, version_table = EXCLUDED.version_table, "
             "run_id = EXCLUDED.run_id, table_fingerprint = EXCLUDED.table_fingerprint, "
@@ -282,8 +283,8 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
             "high_water_mark = EXCLUDED.high_water_mark, "
             "watermark_marks = EXCLUDED.watermark_marks, base_table = EXCLUDED.base_table, "
             "source_layout = EXCLUDED.source_layout, config_source = EXCLUDED.config_source, "
-            "published_at = now()",
-            12, p, PGRES_COMMAND_OK, err);
+            "source_storage = EXCLUDED.source_storage, published_at = now()",
+            13, p, PGRES_COMMAND_OK, err);
         free(layout);
         if (!res)
             return false;

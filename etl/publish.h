@@ -50,6 +50,7 @@ struct publish_table {
     uint64_t rows_pending;                     /* rows held there (created with the first) */
     char high_water_mark[128];                 /* incremental tables: stored with the data */
     char watermark_marks[INCREMENT_MARKS_MAX]; /* integer watermarks: marks for later runs */
+    char *source_storage; /* incremental tables: increment_source_storage, malloc'd */
     struct tablecopy_stats stats;
     uint64_t rows_filtered;
     uint64_t rows_deleted;    /* filled by publish (merges) */

@@ -451,7 +451,12 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
     int code;
 
     hex(plan->cfg->fingerprint, 32, t->fingerprint_hex);
-    if (!increment_read_state(r->target, r->cfg->target.schema, plan, &st, &r->err))
+    /* in the snapshot: a rewrite committed after it is seen by the next run */
+    if (plan->cfg->mode == CFG_MODE_INCREMENTAL &&
+        !increment_source_storage(src, plan, &t->source_storage, &r->err))
+        return EXIT_SOURCE;
+    if (!increment_read_state(r->target, r->cfg->target.schema, plan, t->source_storage, &st,
+                              &r->err))
         return EXIT_TARGET;
     reload = increment_reload_reason(plan, &st, t->fingerprint_hex, r->key_fingerprint,
                                      r->opt->full_refresh);
@@ -752,6 +757,7 @@ static void run_free(struct run *r)
 {
     for (size_t i = 0; i < r->n_tables; i++) {
         plan_free((struct table_plan *)r->tables[i].plan);
+        free(r->tables[i].source_storage);
         if (r->key_plans)
             plan_free(r->key_plans[i]);
     }

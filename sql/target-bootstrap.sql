@@ -103,6 +103,10 @@ ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS base_table text;
 -- the source's columns the version was published from, JSON [[name, attnum, type], ...]:
 -- an incremental table whose source columns changed is reloaded (etl/increment.h)
 ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS source_layout text;
+-- incremental tables: the source's storage the version was published from, JSON
+-- [[oid, relfilenode, name], ...]: a source relation rewritten since (ALTER TABLE ... TYPE,
+-- VACUUM FULL, CLUSTER, TRUNCATE) reloads the table (etl/increment.h)
+ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS source_storage text;
 -- the config that published the table last (its absolute path or s3:// URL): a run does
 -- not unpublish another config's table (etl/publish.c, unpublish)
 ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS config_source text;

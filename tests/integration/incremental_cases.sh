@@ -110,6 +110,74 @@ run typed; expect_eq "a version published before the source layout was recorded:
 logged typed 'full reload: the published version does not record the source.s column types'
 check "... reloaded once, said why" test $? -eq 0
 
+# --- a source rewritten without its watermark moving ------------------------------------
+# ALTER TABLE ... TYPE ... USING changes every value and no updated_at: the published
+# version records the relfilenode of each source relation (anonetl.published
+# source_storage), and a run that finds one changed reloads the table. VACUUM FULL and
+# CLUSTER give a new relfilenode too (same values): a reload, the same result.
+S >/dev/null <<'SQL'
+CREATE TABLE rewritten (id bigint PRIMARY KEY, name text NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO rewritten (id, name) SELECT g, 'name ' || g FROM generate_series(1, 50) g;
+CREATE TABLE parted (id bigint NOT NULL, name text NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                     PRIMARY KEY (id)) PARTITION BY RANGE (id);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (1) TO (100);
+CREATE TABLE parted_2 PARTITION OF parted FOR VALUES FROM (100) TO (200);
+INSERT INTO parted (id, name) SELECT g, 'name ' || g FROM generate_series(1, 199) g;
+SQL
+for t in rewritten parted; do
+    yaml="  - name: public.$t
+    mode: incremental
+    key: [id]
+    watermark: updated_at
+    watermark_lag: 0s
+    columns: { id: keep, name: { keep: { reviewed: made-up test values } }, updated_at: keep }"
+    config "rw_$t" "rw_$t" incremental "$yaml"
+    config "ref_rw_$t" "ref_rw_$t" full "$yaml"
+    run "rw_$t"; expect_eq "rewrite: $t: first run exits 0" 0 $?
+done
+S -c "ALTER TABLE rewritten ALTER name TYPE text USING upper(name)" >/dev/null
+run rw_rewritten; expect_eq "rewrite: ALTER TYPE text USING upper(): run exits 0" 0 $?
+logged rw_rewritten '"event":"full_reload".*the source table public.rewritten was rewritten (ALTER TABLE ... TYPE, VACUUM FULL, CLUSTER, TRUNCATE): values may have changed without the watermark'
+check "rewrite: ALTER TYPE same type USING upper(): reloaded, the log says why" test $? -eq 0
+same_as_full rw_rewritten rewritten "rewrite: ALTER TYPE same type USING upper(): equals a full refresh"
+expect_eq "rewrite: the new values are published" "NAME 7" "$(T -tAc "SELECT name FROM rw_rewritten.rewritten WHERE id = 7")"
+S -c "UPDATE rewritten SET name = 'changed', updated_at = clock_timestamp() WHERE id = 3" >/dev/null
+run rw_rewritten; expect_eq "rewrite: next run exits 0" 0 $?
+logged rw_rewritten '"event":"incremental"'
+check "rewrite: the run after the reload merges again" test $? -eq 0
+same_as_full rw_rewritten rewritten "rewrite: ... and equals a full refresh"
+S -c "VACUUM FULL rewritten" >/dev/null
+run rw_rewritten; expect_eq "rewrite: VACUUM FULL: run exits 0" 0 $?
+logged rw_rewritten '"event":"full_reload".*public.rewritten was rewritten'
+check "rewrite: VACUUM FULL: reloaded" test $? -eq 0
+same_as_full rw_rewritten rewritten "rewrite: VACUUM FULL: equals a full refresh"
+# partitions: each one's storage is recorded; a new partition is not a rewrite
+S -c "CREATE TABLE parted_3 PARTITION OF parted FOR VALUES FROM (200) TO (300)" \
+  -c "INSERT INTO parted (id, name) SELECT g, 'name ' || g FROM generate_series(200, 210) g" >/dev/null
+run rw_parted; expect_eq "rewrite: partitioned: a new partition: run exits 0" 0 $?
+logged rw_parted '"event":"incremental"'
+check "rewrite: partitioned: a new partition is merged, not reloaded" test $? -eq 0
+same_as_full rw_parted parted "rewrite: partitioned: a new partition: equals a full refresh"
+S -c "ALTER TABLE parted ALTER name TYPE text USING upper(name)" >/dev/null
+run rw_parted; expect_eq "rewrite: partitioned: ALTER TYPE USING upper(): run exits 0" 0 $?
+logged rw_parted '"event":"full_reload".*the source table public.parted_1 was rewritten'
+check "rewrite: partitioned: ALTER TYPE USING upper(): reloaded, naming a partition" test $? -eq 0
+same_as_full rw_parted parted "rewrite: partitioned: ALTER TYPE USING upper(): equals a full refresh"
+S -c "CLUSTER parted_2 USING parted_2_pkey" >/dev/null
+run rw_parted; expect_eq "rewrite: partitioned: CLUSTER of one partition: run exits 0" 0 $?
+logged rw_parted '"event":"full_reload".*the source table public.parted_2 was rewritten'
+check "rewrite: partitioned: CLUSTER of one partition: reloaded, naming it" test $? -eq 0
+same_as_full rw_parted parted "rewrite: partitioned: CLUSTER of one partition: equals a full refresh"
+# a version published before the storage was recorded: merged as before, then recorded
+T -c "UPDATE anonetl.published SET source_storage = NULL WHERE target_schema = 'rw_rewritten'" >/dev/null
+S -c "UPDATE rewritten SET name = 'again', updated_at = clock_timestamp() WHERE id = 4" >/dev/null
+run rw_rewritten; expect_eq "rewrite: a version without a recorded storage: run exits 0" 0 $?
+logged rw_rewritten '"event":"incremental"'
+check "rewrite: a version without a recorded storage is merged" test $? -eq 0
+expect_eq "rewrite: ... and records it" 1 \
+    "$(T -tAc "SELECT count(*) FROM anonetl.published WHERE target_schema = 'rw_rewritten' AND source_storage IS NOT NULL")"
+same_as_full rw_rewritten rewritten "rewrite: a version without a recorded storage: equals a full refresh"
+
 # --- clocks: the job's environment does not move the source's clock or the text of values --
 # libpq sends PGTZ and PGDATESTYLE as session settings, after anonetl's pinned ones: a
 # source in New York read by a job with PGTZ set to UTC+14 (and TZ, which libpq ignores)
@@ -489,6 +557,9 @@ CLUSTER later USING later_v_idx;
 UPDATE later SET v = v + 1, updated_at = clock_timestamp() WHERE code IN (SELECT 'f' || g FROM generate_series(200, 1400) g);
 UPDATE later SET gone = true, updated_at = clock_timestamp() WHERE code = 'k4621';
 SQL
+# CLUSTER gives the table a new relfilenode, which reloads it: forget the recorded storage,
+# so that the run merges as after a version published before it was recorded
+T -c "UPDATE anonetl.published SET source_storage = NULL WHERE target_schema IN ('later', 'later_k')" >/dev/null
 expect_eq "the new key is on the first page, the soft-deleted one far after" "0 true" \
     "$(S -tAc "SELECT (SELECT (ctid::text::point)[0] FROM later WHERE code = 'k39067') || ' ' || (SELECT (ctid::text::point)[0] > 20 FROM later WHERE code = 'k4621')")"
 for name in later later_k; do
