@@ -233,49 +233,75 @@ static void compare_source(const struct table_plan *plan, const char *recorded,
     json_decref(old);
 }
 
-/* The name of a relation recorded in old (increment_source_storage) whose storage is
- * another one in now, or NULL. A relation new in now is not a rewrite (a new partition: its
- * rows carry their own watermarks). */
-static const char *rewritten(json_t *old, json_t *now)
+/* Every entry of a storage record is [oid, relfilenode, name]: one that is not cannot say
+ * whether its relation was rewritten or is new, so the record is unreadable (a reload). */
+static bool storage_readable(json_t *list)
 {
-    json_int_t oid, node, was_oid, was_node;
+    json_int_t oid, node;
     const char *name;
-    json_t *a, *b;
-    size_t i, k;
+    json_t *a;
+    size_t i;
 
-    json_array_foreach(now, i, a)
+    if (!json_is_array(list))
+        return false;
+    json_array_foreach(list, i, a)
     {
         if (json_unpack(a, "[IIs]", &oid, &node, &name) != 0)
-            continue;
-        json_array_foreach(old, k, b)
-        {
-            if (json_unpack(b, "[II]", &was_oid, &was_node) == 0 && was_oid == oid &&
-                was_node != node)
-                return name;
-        }
+            return false;
     }
-    return NULL;
+    return true;
 }
 
-/* The source's storage now against that recorded with the published version. A version
- * published before the record existed is merged as before (and records it). */
+/* The relfilenode recorded in old for oid, or -1 when old does not record it. */
+static json_int_t recorded_node(json_t *old, json_int_t oid)
+{
+    json_int_t was_oid, was_node;
+    const char *name;
+    json_t *b;
+    size_t k;
+
+    json_array_foreach(old, k, b)
+    {
+        if (json_unpack(b, "[IIs]", &was_oid, &was_node, &name) == 0 && was_oid == oid)
+            return was_node;
+    }
+    return -1;
+}
+
+/* The source's storage now against that recorded with the published version: a relation
+ * recorded with another relfilenode was rewritten; those not recorded (new partitions,
+ * children) are listed in st for increment_check_new_relations. A version published before
+ * the record existed is merged as before (and records it). */
 static void compare_storage(const char *recorded, const char *current, struct table_state *st)
 {
-    json_t *old, *now;
+    json_int_t oid, node, was;
     const char *name;
+    json_t *old, *now, *a;
+    size_t i;
 
     if (!recorded)
         return;
     old = json_loads(recorded, 0, NULL);
     now = json_loads(current, 0, NULL);
-    if (!json_is_array(old) || !json_is_array(now)) /* reload rather than guess */
+    if (!storage_readable(old) || !storage_readable(now)) /* reload rather than guess */
         snprintf(st->storage_change, sizeof(st->storage_change),
                  "the source's storage recorded with the published version is unreadable");
-    else if ((name = rewritten(old, now)) != NULL)
-        snprintf(st->storage_change, sizeof(st->storage_change),
-                 "the source table %s was rewritten (ALTER TABLE ... TYPE, VACUUM FULL, "
-                 "CLUSTER, TRUNCATE): values may have changed without the watermark",
-                 name);
+    json_array_foreach(now, i, a)
+    {
+        if (st->storage_change[0] || json_unpack(a, "[IIs]", &oid, &node, &name) != 0)
+            break;
+        if ((was = recorded_node(old, oid)) >= 0 && was != node)
+            snprintf(st->storage_change, sizeof(st->storage_change),
+                     "the source table %s was rewritten (ALTER TABLE ... TYPE, VACUUM FULL, "
+                     "CLUSTER, TRUNCATE): values may have changed without the watermark",
+                     name);
+        else if (was < 0 && st->n_new < INCREMENT_NEW_MAX)
+            st->new_oids[st->n_new++] = (unsigned int)oid;
+        else if (was < 0) /* too many to check one by one */
+            snprintf(st->storage_change, sizeof(st->storage_change),
+                     "more than %d relations are new in the source since the last run",
+                     INCREMENT_NEW_MAX);
+    }
     json_decref(old);
     json_decref(now);
 }
@@ -427,6 +453,73 @@ bool increment_source_storage(PGconn *src, const struct table_plan *plan, char *
     if (!*out)
         anon_error_set(err, "out of memory");
     return *out != NULL;
+}
+
+static const char new_relation_sql[] =
+    "SELECT c.oid::pg_catalog.regclass::pg_catalog.text, n.nspname, c.relname, "
+    "  CASE WHEN c.relispartition THEN 'partition' WHEN EXISTS (SELECT 1 "
+    "    FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) THEN 'inheritance child' "
+    "  ELSE 'table' END, EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
+    "    WHERE a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped) "
+    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.oid = $1::pg_catalog.oid";
+
+/* Does the relation of new_relation_sql's row hold a row at or below the previous mark, in
+ * the run's snapshot? The mark is a parameter of the watermark's type, as in the window. */
+static bool holds_old_rows(PGconn *src, const struct table_plan *plan, PGresult *rel,
+                           const char *mark, bool *old_rows, struct anon_error *err)
+{
+    const char *params[1] = {mark};
+    struct abuf sql;
+    PGresult *res;
+
+    abuf_init(&sql, 4096);
+    abuf_puts(&sql, "SELECT EXISTS (SELECT 1 FROM ONLY ");
+    pgconn_quote_ident(src, PQgetvalue(rel, 0, 1), &sql);
+    abuf_putc(&sql, '.');
+    pgconn_quote_ident(src, PQgetvalue(rel, 0, 2), &sql);
+    abuf_puts(&sql, " WHERE ");
+    pgconn_quote_ident(src, plan->cfg->watermark, &sql);
+    abuf_printf(&sql, " <= $1::%s)", watermark_of(plan).type);
+    res = abuf_failed(&sql) ? NULL
+                            : pgconn_query(src, abuf_cstr(&sql), 1, params, PGRES_TUPLES_OK, err);
+    if (abuf_failed(&sql))
+        anon_error_set(err, "out of memory");
+    abuf_free(&sql);
+    if (!res)
+        return false;
+    *old_rows = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return true;
+}
+
+bool increment_check_new_relations(PGconn *src, const struct table_plan *plan,
+                                   struct table_state *st, struct anon_error *err)
+{
+    for (size_t i = 0; i < st->n_new && !st->storage_change[0] && st->high_water_mark[0]; i++) {
+        char oid[16];
+        const char *params[2] = {oid, plan->cfg->watermark};
+        bool old_rows = false;
+        PGresult *rel;
+
+        snprintf(oid, sizeof(oid), "%u", st->new_oids[i]);
+        if (!(rel = pgconn_query(src, new_relation_sql, 2, params, PGRES_TUPLES_OK, err)))
+            return false;
+        if (PQntuples(rel) != 1 || PQgetvalue(rel, 0, 4)[0] != 't') /* cannot tell: reload */
+            snprintf(st->storage_change, sizeof(st->storage_change),
+                     "relation %s is new in the source, without a column %s to compare with "
+                     "the last run's mark",
+                     PQntuples(rel) == 1 ? PQgetvalue(rel, 0, 0) : oid, plan->cfg->watermark);
+        else if (!holds_old_rows(src, plan, rel, st->high_water_mark, &old_rows, err)) {
+            PQclear(rel);
+            return false;
+        } else if (old_rows)
+            snprintf(st->storage_change, sizeof(st->storage_change),
+                     "%s %s was attached with rows older than the last run's mark",
+                     PQgetvalue(rel, 0, 3), PQgetvalue(rel, 0, 0));
+        PQclear(rel);
+    }
+    return true;
 }
 
 /* The transactions that held a write lock on one of the table's relations before the

@@ -52,6 +52,7 @@
 #include "etl/sourcesnap.h"
 
 #define INCREMENT_MARKS_MAX 4096
+#define INCREMENT_NEW_MAX 16
 
 struct table_state {
     bool present;        /* published before */
@@ -70,6 +71,10 @@ struct table_state {
      * relfilenode changed: ALTER TABLE ... TYPE, VACUUM FULL, CLUSTER, TRUNCATE): why,
      * or "" when not (or when the version does not record it). */
     char storage_change[256];
+    /* Relations of the source the recorded storage does not list (a partition attached or
+     * created, an inheritance child added): increment_check_new_relations. */
+    unsigned int new_oids[INCREMENT_NEW_MAX];
+    size_t n_new;
 };
 
 /* The source's columns as the published version records them (anonetl.published
@@ -91,6 +96,13 @@ bool increment_source_storage(PGconn *src, const struct table_plan *plan, char *
 bool increment_read_state(PGconn *target, const char *schema, const struct table_plan *plan,
                           const char *storage, struct table_state *st,
                           struct anon_error *err) ANON_MUST_CHECK;
+
+/* On the run's snapshot: does a relation new in the source since the published version
+ * (st->new_oids: ATTACH PARTITION of a filled table, INHERIT) hold a row whose watermark is at
+ * or below the previous mark? No window reads those rows again: if so, why to reload in
+ * st->storage_change; a partition created empty and filled since is merged. */
+bool increment_check_new_relations(PGconn *src, const struct table_plan *plan,
+                                   struct table_state *st, struct anon_error *err) ANON_MUST_CHECK;
 
 /* Why a reload is needed, or NULL when the table can be merged incrementally. */
 const char *increment_reload_reason(const struct table_plan *plan, const struct table_state *st,

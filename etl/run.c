@@ -460,6 +460,12 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
         return EXIT_TARGET;
     reload = increment_reload_reason(plan, &st, t->fingerprint_hex, r->key_fingerprint,
                                      r->opt->full_refresh);
+    if (!reload && plan->cfg->mode == CFG_MODE_INCREMENTAL) { /* else no need to look */
+        if (!increment_check_new_relations(src, plan, &st, &r->err))
+            return EXIT_SOURCE;
+        reload = increment_reload_reason(plan, &st, t->fingerprint_hex, r->key_fingerprint,
+                                         r->opt->full_refresh);
+    }
     if (plan->cfg->mode == CFG_MODE_INCREMENTAL) {
         struct increment_bound bound;
         if (!increment_upper_bound(&r->clock, plan, &st, &bound, &r->err))
