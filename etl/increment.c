@@ -460,7 +460,10 @@ static const char new_relation_sql[] =
     "  CASE WHEN c.relispartition THEN 'partition' WHEN EXISTS (SELECT 1 "
     "    FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) THEN 'inheritance child' "
     "  ELSE 'table' END, EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
-    "    WHERE a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped) "
+    "    WHERE a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped), "
+    /* read alone it needs its own grant, and its own policies would filter it */
+    "  pg_catalog.has_table_privilege(c.oid, 'SELECT') "
+    "    AND NOT pg_catalog.row_security_active(c.oid) "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.oid = $1::pg_catalog.oid";
 
@@ -510,6 +513,12 @@ bool increment_check_new_relations(PGconn *src, const struct table_plan *plan,
                      "relation %s is new in the source, without a column %s to compare with "
                      "the last run's mark",
                      PQntuples(rel) == 1 ? PQgetvalue(rel, 0, 0) : oid, plan->cfg->watermark);
+        else if (PQgetvalue(rel, 0, 5)[0] != 't') /* cannot look: reload */
+            snprintf(st->storage_change, sizeof(st->storage_change),
+                     "%s %s is new in the source, and the source role cannot read it alone "
+                     "(no SELECT on it, or its own row level security) to compare its rows "
+                     "with the last run's mark",
+                     PQgetvalue(rel, 0, 3), PQgetvalue(rel, 0, 0));
         else if (!holds_old_rows(src, plan, rel, st->high_water_mark, &old_rows, err)) {
             PQclear(rel);
             return false;

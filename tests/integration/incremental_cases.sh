@@ -234,6 +234,22 @@ run at_attached; expect_eq "attach: a corrupted entry of the stored storage reco
 logged at_attached '"event":"full_reload".*the source.s storage recorded with the published version is unreadable'
 check "attach: a corrupted entry of the stored storage record: reloaded, said why" test $? -eq 0
 same_as_full at_attached attached "attach: a corrupted stored entry: equals a full refresh"
+# a role granted the parent only reads a new partition through it, not alone: the run
+# cannot look for old rows in it, so it reloads (once: the new partition is then recorded)
+S -c "CREATE ROLE attach_reader LOGIN" -c "GRANT USAGE ON SCHEMA public TO attach_reader" \
+  -c "GRANT SELECT ON attached TO attach_reader" \
+  -c "CREATE TABLE attached_4 PARTITION OF attached FOR VALUES FROM (300) TO (400)" \
+  -c "INSERT INTO attached (id, name) SELECT g, 'late ' || g FROM generate_series(300, 305) g" >/dev/null
+attach_dsn=$(pgc_dsn "$work/src" postgres attach_reader)
+SOURCE_DATABASE_URL=$attach_dsn run at_attached
+expect_eq "attach: a new partition the source role may not read alone: run exits 0" 0 $?
+logged at_attached '"event":"full_reload".*partition public.attached_4 is new in the source, and the source role cannot read it alone'
+check "attach: ... reloaded, said why (it failed every run before)" test $? -eq 0
+same_as_full at_attached attached "attach: a new partition the role may not read alone: equals a full refresh"
+S -c "UPDATE attached SET name = 'again', updated_at = clock_timestamp() WHERE id = 301" >/dev/null
+SOURCE_DATABASE_URL=$attach_dsn run at_attached
+logged at_attached '"event":"incremental"' && ! logged at_attached '"event":"full_reload"'
+check "attach: the next run merges (the partition is recorded)" test $? -eq 0
 
 # --- clocks: the job's environment does not move the source's clock or the text of values --
 # libpq sends PGTZ and PGDATESTYLE as session settings, after anonetl's pinned ones: a
