@@ -4,7 +4,8 @@
  *
  * On each published view: SELECT for the listed roles, every other privilege of every
  * other role (PUBLIC included) revoked, so a role removed from the list stops reading
- * at the publish that follows. On the published schema: USAGE for the listed roles
+ * at the publish that follows. On the published schema: USAGE for the listed roles (the
+ * union of the lists of the configs with tables there: publish.c, schema_readers)
  * (without it SELECT on the views is useless: "permission denied for schema"), every
  * other grant revoked. Nothing is granted on anonetl or anonetl_data: the views read
  * those with their owner's rights. Only the owner of an object can change its grants

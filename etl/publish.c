@@ -227,6 +227,24 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* grant_select_to as a text[] literal ({"a","b"}: every element quoted, " and \\ escaped),
+ * recorded with each table (anonetl.published.grant_select_to): the schema's USAGE is
+ * the union of the lists of the configs with tables in it (schema_readers). */
+static void roles_literal(char *const *roles, size_t n, struct abuf *out)
+{
+    abuf_putc(out, '{');
+    for (size_t i = 0; i < n; i++) {
+        abuf_puts(out, i ? ",\"" : "\"");
+        for (const char *c = roles[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                abuf_putc(out, '\\');
+            abuf_putc(out, *c);
+        }
+        abuf_putc(out, '"');
+    }
+    abuf_putc(out, '}');
+}
+
 static bool record_table(PGconn *conn, const struct publish_request *req,
                          const struct publish_table *t, struct anon_error *err)
 {
@@ -263,6 +281,7 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
     {
         char *layout = increment_source_layout(t->plan);
         PGresult *res;
+        struct abuf roles;
         if (!layout) {
             anon_error_set(err, "out of memory");
             return false;
@@ -270,12 +289,23 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
         p[10] = layout;
         p[11] = req->config_identity;
         p[12] = t->source_storage;
+        abuf_init(&roles, 256);
+        roles_literal(req->grant_select_to, req->n_grant_select_to, &roles);
+        if (abuf_failed(&roles)) {
+            free(layout);
+            abuf_free(&roles);
+            anon_error_set(err, "out of memory");
+            return false;
+        }
+        p[13] = abuf_cstr(&roles);
         res = pgconn_query(
             conn,
             "INSERT INTO anonetl.published AS p (target_schema, table_name, source_table, "
             "version_table, run_id, table_fingerprint, key_fingerprint, high_water_mark, "
-            "watermark_marks, base_table, source_layout, config_source, source_storage) "
-            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10, $11, $12, $13) "
+            "watermark_marks, base_table, source_layout, config_source, source_storage, "
+            "grant_select_to) "
+            "VALUES ($1, $2, $3, $4, $5::bigint, $6, $7, $8, $9, $10, $11, $12, $13, "
+            "$14::text[]) "
             "ON CONFLICT (target_schema, table_name) DO UPDATE SET "
             "source_table = EXCLUDED.source_table, version_table = EXCLUDED.version_table, "
             "run_id = EXCLUDED.run_id, table_fingerprint = EXCLUDED.table_fingerprint, "
@@ -283,9 +313,11 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
             "high_water_mark = EXCLUDED.high_water_mark, "
             "watermark_marks = EXCLUDED.watermark_marks, base_table = EXCLUDED.base_table, "
             "source_layout = EXCLUDED.source_layout, config_source = EXCLUDED.config_source, "
-            "source_storage = EXCLUDED.source_storage, published_at = now()",
-            13, p, PGRES_COMMAND_OK, err);
+            "source_storage = EXCLUDED.source_storage, "
+            "grant_select_to = EXCLUDED.grant_select_to, published_at = now()",
+            14, p, PGRES_COMMAND_OK, err);
         free(layout);
+        abuf_free(&roles);
         if (!res)
             return false;
         PQclear(res);
@@ -814,6 +846,30 @@ static bool unpublish(PGconn *conn, const struct publish_request *req, const cha
     return ok;
 }
 
+/* A table kept with retain_unconfigured is read by this config's roles: recorded for the
+ * schema's USAGE (schema_readers), as publishing it would. */
+static bool record_readers(PGconn *conn, const struct publish_request *req, const char *name,
+                           struct anon_error *err)
+{
+    struct abuf roles;
+    PGresult *res = NULL;
+
+    abuf_init(&roles, 256);
+    roles_literal(req->grant_select_to, req->n_grant_select_to, &roles);
+    if (abuf_failed(&roles))
+        anon_error_set(err, "out of memory");
+    else {
+        const char *p[3] = {req->schema, name, abuf_cstr(&roles)};
+        res = pgconn_query(conn,
+                           "UPDATE anonetl.published SET grant_select_to = $3::text[] "
+                           "WHERE target_schema = $1 AND table_name = $2",
+                           3, p, PGRES_COMMAND_OK, err);
+    }
+    abuf_free(&roles);
+    PQclear(res);
+    return res != NULL;
+}
+
 /*
  * Published tables the config no longer has (removed, or renamed with publish_as):
  * unpublished, so what the data team can read is what the config says. With
@@ -870,9 +926,57 @@ static bool unpublish_unconfigured(PGconn *conn, const struct publish_request *r
         pgconn_quote_ident(conn, name, &view);
         ok = !abuf_failed(&view) &&
              grants_sync_relation(conn, abuf_cstr(&view), req->grant_select_to,
-                                  req->n_grant_select_to, err);
+                                  req->n_grant_select_to, err) &&
+             record_readers(conn, req, name, err);
         abuf_free(&view);
     }
+    PQclear(res);
+    return ok;
+}
+
+/*
+ * USAGE on the schema: this config's grant_select_to and the lists recorded with the
+ * tables other configs published there (foreign: two jobs sharing one schema). Giving it
+ * to this config's roles alone would take it from the other job's at every run, and back
+ * at its next (flip-flop). A role in no such list is revoked; SELECT stays per view. A
+ * table recorded before the lists were (NULL) gives no one: its config's next run
+ * records its list. A role dropped since is skipped: the other job's stale list must not
+ * fail this one's publish (it cannot hold USAGE anyway).
+ */
+static bool schema_readers(PGconn *conn, const struct publish_request *req, struct anon_error *err)
+{
+    const char *params[2] = {req->schema, req->config_identity};
+    PGresult *res =
+        pgconn_query(conn,
+                     "SELECT DISTINCT r FROM anonetl.published p "
+                     "CROSS JOIN LATERAL pg_catalog.unnest(p.grant_select_to) r "
+                     "WHERE p.target_schema = $1 AND p.config_source <> $2 AND r IS NOT NULL "
+                     "AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) ORDER BY 1",
+                     2, params, PGRES_TUPLES_OK, err);
+    char **roles;
+    size_t n = 0;
+    bool ok;
+
+    if (!res)
+        return false;
+    roles = calloc(req->n_grant_select_to + (size_t)PQntuples(res) + 1, sizeof(*roles));
+    if (!roles) {
+        PQclear(res);
+        anon_error_set(err, "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < req->n_grant_select_to; i++)
+        roles[n++] = req->grant_select_to[i];
+    for (int i = 0; i < PQntuples(res); i++) {
+        char *role = PQgetvalue(res, i, 0);
+        bool seen = false;
+        for (size_t j = 0; j < req->n_grant_select_to && !seen; j++)
+            seen = strcmp(roles[j], role) == 0;
+        if (!seen)
+            roles[n++] = role;
+    }
+    ok = grants_sync_schema(conn, req->schema, roles, n, err);
+    free(roles);
     PQclear(res);
     return ok;
 }
@@ -906,7 +1010,7 @@ bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *e
         req->policy_violated = req->policy_violated || req->tables[i].duplicate_keys;
     }
     ok = ok && unpublish_unconfigured(conn, req, &gone, &n_gone, err) &&
-         grants_sync_schema(conn, req->schema, req->grant_select_to, req->n_grant_select_to, err);
+         schema_readers(conn, req, err);
     ok = ok && finish_run(conn, req->run_id, err) &&
          pgconn_exec(conn, "COMMIT", PGRES_COMMAND_OK, err);
     pgconn_close(req->writer);

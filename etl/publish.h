@@ -71,7 +71,7 @@ struct publish_table {
 
 struct publish_request {
     const char *schema;           /* published schema */
-    char *const *grant_select_to; /* roles: exactly these read the schema (grants.h) */
+    char *const *grant_select_to; /* roles: exactly these read its views (grants.h) */
     size_t n_grant_select_to;
     bool retain_unconfigured; /* keep published tables the config no longer has */
     /* The config's identity (configsrc.h): recorded with each table it publishes; a table

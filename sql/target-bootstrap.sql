@@ -110,5 +110,10 @@ ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS source_storage text;
 -- the config that published the table last (its absolute path or s3:// URL): a run does
 -- not unpublish another config's table (etl/publish.c, unpublish)
 ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS config_source text;
+-- the grant_select_to of the config that published the table last: the schema's USAGE
+-- is the union of the lists of the configs with tables in it (etl/publish.c,
+-- schema_readers); NULL (published before it was recorded): no one, until that config's
+-- next run records it
+ALTER TABLE anonetl.published ADD COLUMN IF NOT EXISTS grant_select_to text[];
 -- Where the config came from: its path, or "s3://bucket/key version_id=... etag=...".
 ALTER TABLE anonetl.runs ADD COLUMN IF NOT EXISTS config_source text;

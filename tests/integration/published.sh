@@ -208,6 +208,66 @@ grep -q '"event":"table_done"' "$work/run.log"
 check "nothing was copied" test $? -ne 0
 T -c "DROP VIEW anonymised.report" >/dev/null
 
+# --- two jobs, one published schema, different grant_select_to: USAGE is the union -------
+# Each run used to revoke USAGE from every role not in its own list: team_a lost A's tables
+# whenever B ran, and team_b B's whenever A ran. USAGE is the union of the lists recorded
+# with the tables of the configs in the schema; SELECT stays per view.
+T >/dev/null <<'SQL'
+CREATE ROLE team_a NOLOGIN;
+CREATE ROLE team_b NOLOGIN;
+CREATE ROLE team_c NOLOGIN;
+CREATE ROLE reader_a LOGIN IN ROLE team_a;
+CREATE ROLE reader_b LOGIN IN ROLE team_b;
+CREATE ROLE reader_c LOGIN IN ROLE team_c;
+SQL
+shared() { # FILE GRANTS TABLES-YAML
+    config "$1" "$2" "$3"
+    sed -i 's/schema: anonymised/schema: shared/' "$1"
+}
+job() { "$ANONETL" run -c "$1" --skip-preflight --log-format json >"$work/job.log" 2>&1; }
+usage_on_shared() {
+    T -tAc "SELECT string_agg(coalesce(r.rolname, 'PUBLIC') || ':' || a.privilege_type, ' ' ORDER BY r.rolname) FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee WHERE n.nspname = 'shared' AND a.grantee <> n.nspowner"
+}
+shared "$work/job_a.yaml" "team_a, team_c" "$USERS"
+shared "$work/job_b.yaml" "team_b" "$CASES"
+job "$work/job_a.yaml"; expect_eq "shared schema: job A exits 0" 0 $?
+job "$work/job_b.yaml"; expect_eq "shared schema: job B exits 0" 0 $?
+expect_eq "after B: team_a still reads A's table" 100 "$(as reader_a 'SELECT count(*) FROM shared.users')"
+expect_eq "after B: team_b reads B's table" 30 "$(as reader_b 'SELECT count(*) FROM shared.cases')"
+job "$work/job_a.yaml"; expect_eq "shared schema: job A again exits 0" 0 $?
+expect_eq "after A, B, A: team_a reads A's table" 100 "$(as reader_a 'SELECT count(*) FROM shared.users')"
+expect_eq "after A, B, A: team_b reads B's table" 30 "$(as reader_b 'SELECT count(*) FROM shared.cases')"
+as reader_a 'SELECT count(*) FROM shared.cases' | grep -q 'permission denied for view cases'
+check "team_a does not read B's table" test $? -eq 0
+as reader_b 'SELECT count(*) FROM shared.users' | grep -q 'permission denied for view users'
+check "team_b does not read A's table" test $? -eq 0
+expect_eq "USAGE on the shared schema: the union of both lists, nothing for PUBLIC" \
+    "team_a:USAGE team_b:USAGE team_c:USAGE" "$(usage_on_shared)"
+as intruder 'SELECT count(*) FROM shared.users' | grep -q 'permission denied for schema shared'
+check "another role has no USAGE" test $? -eq 0
+shared "$work/job_a.yaml" "team_a" "$USERS"
+job "$work/job_a.yaml"; expect_eq "job A without team_c exits 0" 0 $?
+expect_eq "a role dropped from A's list, in no other, loses USAGE" \
+    "team_a:USAGE team_b:USAGE" "$(usage_on_shared)"
+as reader_c 'SELECT count(*) FROM shared.users' | grep -q 'permission denied for schema shared'
+check "and no longer reads" test $? -eq 0
+job "$work/job_b.yaml"; expect_eq "job B again exits 0" 0 $?
+expect_eq "B's run keeps A's roles' USAGE" "team_a:USAGE team_b:USAGE" "$(usage_on_shared)"
+# a role of A's list dropped since (A has not run again): B's run skips it instead of failing
+T -c "CREATE ROLE team_d NOLOGIN" >/dev/null
+shared "$work/job_a.yaml" "team_a, team_d" "$USERS"
+job "$work/job_a.yaml"; expect_eq "job A with team_d exits 0" 0 $?
+T -c "DROP OWNED BY team_d; DROP ROLE team_d" >/dev/null
+job "$work/job_b.yaml"; expect_eq "job B with a dropped role in A's recorded list exits 0" 0 $?
+expect_eq "USAGE: A's and B's existing roles" "team_a:USAGE team_b:USAGE" "$(usage_on_shared)"
+shared "$work/job_a.yaml" "team_a" "$USERS"
+# a table recorded before the lists were (NULL): no one from it; its config's run records it
+T -c "UPDATE anonetl.published SET grant_select_to = NULL WHERE target_schema = 'shared' AND table_name = 'users'" >/dev/null
+job "$work/job_b.yaml"; expect_eq "job B with A's list not recorded exits 0" 0 $?
+expect_eq "an unrecorded list gives no USAGE (fail-safe)" "team_b:USAGE" "$(usage_on_shared)"
+job "$work/job_a.yaml"; expect_eq "A's next run exits 0" 0 $?
+expect_eq "A's next run records its list" "team_a:USAGE team_b:USAGE" "$(usage_on_shared)"
+
 # --- a writer that does not own the published schema ------------------------------------------
 T -c "CREATE SCHEMA not_owned; GRANT USAGE, CREATE ON SCHEMA not_owned TO anonetl_writer" >/dev/null
 sed 's/schema: anonymised/schema: not_owned/' "$work/h.yaml" >"$work/k.yaml"
