@@ -55,6 +55,17 @@ void pgarray_encode_elem(const char *s, size_t len, bool is_null, char delim, st
     abuf_putc(out, '"');
 }
 
+void pgarray_encode_strings(const char *const *items, size_t n, struct abuf *out)
+{
+    abuf_putc(out, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            abuf_putc(out, ',');
+        pgarray_encode_elem(items[i], strlen(items[i]), false, ',', out);
+    }
+    abuf_putc(out, '}');
+}
+
 /* Quoted element: p->i is on the opening quote. */
 static bool read_quoted(struct pgarray_parser *p)
 {

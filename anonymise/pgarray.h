@@ -44,6 +44,8 @@ enum pgarray_status pgarray_map(const char *text, size_t len, char delim, pgarra
 
 /* Append one element in array-literal form: NULL, a bare word, or a quoted string. */
 void pgarray_encode_elem(const char *s, size_t len, bool is_null, char delim, struct abuf *out);
+/* Append a one-dimensional array literal of strings ({a,"b c"}), for a text[] parameter. */
+void pgarray_encode_strings(const char *const *items, size_t n, struct abuf *out);
 
 /* A rule applied to each element of an array value (see above). Returns false only on an
  * internal error. */

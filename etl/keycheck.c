@@ -1,6 +1,8 @@
 /* keycheck.c: duplicate published keys explained (see keycheck.h). */
 #include "etl/keycheck.h"
 
+#include "anonymise/pgarray.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -201,13 +203,10 @@ static bool unique_in_source(PGconn *source, const struct table_plan *plan, bool
     /* a text[] literal of the names, quoted for the array parser */
     abuf_putc(&names, '{');
     for (size_t k = 0; k < plan->n_key; k++) {
-        abuf_puts(&names, k ? ",\"" : "\"");
-        for (const char *c = plan->columns[plan->key_columns[k]].source->name; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                abuf_putc(&names, '\\');
-            abuf_putc(&names, *c);
-        }
-        abuf_putc(&names, '"');
+        const char *name = plan->columns[plan->key_columns[k]].source->name;
+        if (k)
+            abuf_putc(&names, ',');
+        pgarray_encode_elem(name, strlen(name), false, ',', &names);
     }
     abuf_putc(&names, '}');
     params[0] = abuf_cstr(&table);

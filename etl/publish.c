@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "anonymise/pgarray.h"
 #include "etl/grants.h"
 #include "etl/kanon_apply.h"
 #include "etl/keycheck.h"
@@ -227,22 +228,12 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* grant_select_to as a text[] literal ({"a","b"}: every element quoted, " and \\ escaped),
- * recorded with each table (anonetl.published.grant_select_to): the schema's USAGE is
- * the union of the lists of the configs with tables in it (schema_readers). */
-static void roles_literal(char *const *roles, size_t n, struct abuf *out)
+/* This config's grant_select_to as a text[] literal, recorded with each table it
+ * publishes or keeps (anonetl.published.grant_select_to): the schema's USAGE is the union
+ * of the lists of the configs with tables in it (schema_readers). */
+static void readers_literal(const struct publish_request *req, struct abuf *out)
 {
-    abuf_putc(out, '{');
-    for (size_t i = 0; i < n; i++) {
-        abuf_puts(out, i ? ",\"" : "\"");
-        for (const char *c = roles[i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                abuf_putc(out, '\\');
-            abuf_putc(out, *c);
-        }
-        abuf_putc(out, '"');
-    }
-    abuf_putc(out, '}');
+    pgarray_encode_strings((const char *const *)req->grant_select_to, req->n_grant_select_to, out);
 }
 
 static bool record_table(PGconn *conn, const struct publish_request *req,
@@ -290,7 +281,7 @@ static bool record_table(PGconn *conn, const struct publish_request *req,
         p[11] = req->config_identity;
         p[12] = t->source_storage;
         abuf_init(&roles, 256);
-        roles_literal(req->grant_select_to, req->n_grant_select_to, &roles);
+        readers_literal(req, &roles);
         if (abuf_failed(&roles)) {
             free(layout);
             abuf_free(&roles);
@@ -855,7 +846,7 @@ static bool record_readers(PGconn *conn, const struct publish_request *req, cons
     PGresult *res = NULL;
 
     abuf_init(&roles, 256);
-    roles_literal(req->grant_select_to, req->n_grant_select_to, &roles);
+    readers_literal(req, &roles);
     if (abuf_failed(&roles))
         anon_error_set(err, "out of memory");
     else {
