@@ -110,6 +110,24 @@ run typed; expect_eq "a version published before the source layout was recorded:
 logged typed 'full reload: the published version does not record the source.s column types'
 check "... reloaded once, said why" test $? -eq 0
 
+# For each TABLE (id, name, updated_at): an incremental config PREFIX_TABLE and its full
+# refresh reference ref_PREFIX_TABLE, then the first run ("LABEL: TABLE: first run exits 0").
+first_incremental() { # PREFIX LABEL TABLE...
+    local prefix=$1 label=$2 t yaml
+    shift 2
+    for t in "$@"; do
+        yaml="  - name: public.$t
+    mode: incremental
+    key: [id]
+    watermark: updated_at
+    watermark_lag: 0s
+    columns: { id: keep, name: { keep: { reviewed: made-up test values } }, updated_at: keep }"
+        config "${prefix}_$t" "${prefix}_$t" incremental "$yaml"
+        config "ref_${prefix}_$t" "ref_${prefix}_$t" full "$yaml"
+        run "${prefix}_$t"; expect_eq "$label: $t: first run exits 0" 0 $?
+    done
+}
+
 # --- a source rewritten without its watermark moving ------------------------------------
 # ALTER TABLE ... TYPE ... USING changes every value and no updated_at: the published
 # version records the relfilenode of each source relation (anonetl.published
@@ -124,17 +142,7 @@ CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (1) TO (100);
 CREATE TABLE parted_2 PARTITION OF parted FOR VALUES FROM (100) TO (200);
 INSERT INTO parted (id, name) SELECT g, 'name ' || g FROM generate_series(1, 199) g;
 SQL
-for t in rewritten parted; do
-    yaml="  - name: public.$t
-    mode: incremental
-    key: [id]
-    watermark: updated_at
-    watermark_lag: 0s
-    columns: { id: keep, name: { keep: { reviewed: made-up test values } }, updated_at: keep }"
-    config "rw_$t" "rw_$t" incremental "$yaml"
-    config "ref_rw_$t" "ref_rw_$t" full "$yaml"
-    run "rw_$t"; expect_eq "rewrite: $t: first run exits 0" 0 $?
-done
+first_incremental rw rewrite rewritten parted
 S -c "ALTER TABLE rewritten ALTER name TYPE text USING upper(name)" >/dev/null
 run rw_rewritten; expect_eq "rewrite: ALTER TYPE text USING upper(): run exits 0" 0 $?
 logged rw_rewritten '"event":"full_reload".*the source table public.rewritten was rewritten (ALTER TABLE ... TYPE, VACUUM FULL, CLUSTER, TRUNCATE): values may have changed without the watermark'
@@ -191,17 +199,7 @@ INSERT INTO attached (id, name) SELECT g, 'name ' || g FROM generate_series(1, 9
 CREATE TABLE inherited (id bigint PRIMARY KEY, name text NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
 INSERT INTO inherited (id, name) SELECT g, 'name ' || g FROM generate_series(1, 20) g;
 SQL
-for t in attached inherited; do
-    yaml="  - name: public.$t
-    mode: incremental
-    key: [id]
-    watermark: updated_at
-    watermark_lag: 0s
-    columns: { id: keep, name: { keep: { reviewed: made-up test values } }, updated_at: keep }"
-    config "at_$t" "at_$t" incremental "$yaml"
-    config "ref_at_$t" "ref_at_$t" full "$yaml"
-    run "at_$t"; expect_eq "attach: $t: first run exits 0" 0 $?
-done
+first_incremental at attach attached inherited
 S >/dev/null <<'SQL'
 CREATE TABLE attached_2 (id bigint NOT NULL, name text NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (id));
 INSERT INTO attached_2 (id, name, updated_at) SELECT g, 'old ' || g, now() - interval '1 day' FROM generate_series(100, 149) g;
