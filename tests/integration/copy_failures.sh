@@ -153,16 +153,24 @@ else
 fi
 intact "source terminated"
 
+# The run is waited for while the backend PID stays stopped (SIGSTOP), then PID resumes:
+# the run must have stopped by itself within 15 s of START, saying so in LOG.
+expect_runtime_stop() { # target|source PID START LOG
+    local took
+    wait_run
+    took=$((SECONDS - $3))
+    kill -CONT "$2"
+    check "max_runtime passed, the $1 still stalled: the run stops by itself (exit $RC, ${took}s)" \
+        test "$RC" != hang -a "$RC" != 0 -a "$RC" != 99 -a "$took" -le 15
+    grep -q 'max_runtime exceeded' "$4"
+    check "and says max_runtime was exceeded" test $? -eq 0
+}
+
 # --- 3. run.max_runtime passes while the target stays stalled: the run stops by itself --
 config "$work/slow.yaml" "run: { max_runtime: 5s }"
 start=$SECONDS
 if start_blocked "$work/slow.yaml" "$work/t3.log" big; then
-    wait_run # the target backend stays stopped
-    took=$((SECONDS - start))
-    kill -CONT "$TGT_PID"
-    check "max_runtime passed, the target still stalled: the run stops by itself (exit $RC, ${took}s)" \
-        test "$RC" != hang -a "$RC" != 0 -a "$RC" != 99 -a "$took" -le 15
-    grep -q 'max_runtime exceeded' "$work/t3.log"; check "and says max_runtime was exceeded" test $? -eq 0
+    expect_runtime_stop target "$TGT_PID" "$start" "$work/t3.log"
 else
     not_ok "max_runtime while blocked: blocked first" "$(tail -5 "$work/t3.log")"
     [ -n "$TGT_PID" ] && kill -CONT "$TGT_PID"; wait_run
@@ -183,12 +191,7 @@ done
 if [ -n "$src_pid" ]; then
     sleep 0.2
     kill -STOP "$src_pid"
-    wait_run # the source backend stays stopped
-    took=$((SECONDS - start))
-    kill -CONT "$src_pid"
-    check "max_runtime passed, the source still stalled: the run stops by itself (exit $RC, ${took}s)" \
-        test "$RC" != hang -a "$RC" != 0 -a "$RC" != 99 -a "$took" -le 15
-    grep -q 'max_runtime exceeded' "$work/t3b.log"; check "and says max_runtime was exceeded" test $? -eq 0
+    expect_runtime_stop source "$src_pid" "$start" "$work/t3b.log"
 else
     wait_run
     not_ok "max_runtime while the source stalls: its COPY seen" "$(tail -5 "$work/t3b.log")"
