@@ -29,6 +29,15 @@ else BIN=./anonetl; fi
 export ASAN_OPTIONS=detect_leaks=1:exitcode=99 UBSAN_OPTIONS=halt_on_error=1:exitcode=99:print_stacktrace=1
 pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
 echo "# binary: $BIN"
+# A backend stopped while it holds the WAL write lock (writing out full WAL buffers, or
+# creating a segment: WALInitWrite) stops every other backend that writes WAL: with
+# --jobs 2 the other worker's target then never moves again, whatever anonetl does (seen:
+# 4b's resumed backend waiting on LWLock WALWrite behind the stopped one). With
+# wal_level = minimal a COPY into a table created in its own transaction, as every copy
+# here is, writes no WAL, so a stopped COPY backend holds nothing the other one needs.
+T -c "ALTER SYSTEM SET wal_level = minimal" -c "ALTER SYSTEM SET max_wal_senders = 0" >/dev/null &&
+    pgc_stop "$work/tgt" && pgc_start "$work/tgt" >/dev/null &&
+    [ "$(T -tAc 'SHOW wal_level')" = minimal ] || { echo "not ok 1 - target restarted with wal_level = minimal"; exit 1; }
 
 S >/dev/null <<'SQL'
 CREATE TABLE big (id bigint PRIMARY KEY, email text NOT NULL, payload text NOT NULL,
