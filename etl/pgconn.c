@@ -328,6 +328,31 @@ static bool params_iam_tls(const struct pgconn_params *p, const char *what, stru
 }
 
 /*
+ * libpq tries GSSAPI encryption before TLS whenever a Kerberos ticket is at hand
+ * (gssencmode prefer, its default, or PGGSSENCMODE), and a GSSAPI-encrypted session
+ * never starts TLS: sslmode=verify-full is then not applied at all. Outside loopback
+ * anonetl turns it off, and refuses a connection string that asks for it.
+ */
+static bool enforce_no_gssenc(struct pgconn_params *p, const char *what, const char *why,
+                              struct anon_error *err)
+{
+    const char *mode = pgconn_params_get(p, "gssencmode");
+
+    if (!mode) {
+        params_set(p, "gssencmode", "disable");
+        return true;
+    }
+    if (strcmp(mode, "disable") == 0)
+        return true;
+    anon_error_set(err,
+                   "%s: gssencmode=%s for %s, outside loopback: a GSSAPI-encrypted session "
+                   "skips TLS and its certificate check; anonetl requires TLS "
+                   "(gssencmode: disable, sslmode: verify-full)",
+                   what, mode, why);
+    return false;
+}
+
+/*
  * Every connection outside loopback verifies TLS: default verify-full, refuse weaker.
  * verify-ca is weaker too: it accepts any server whose certificate the CA signed, so
  * another database of the same CA (every RDS instance of a region shares one) could
@@ -340,6 +365,8 @@ static bool enforce_tls(struct pgconn_params *p, const char *what, struct anon_e
 
     if (params_target_local(p, why, sizeof(why)))
         return true;
+    if (!enforce_no_gssenc(p, what, why, err))
+        return false;
     if (!mode) {
         params_set(p, "sslmode", "verify-full");
         return true;
@@ -492,9 +519,11 @@ PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error
         return NULL;
     if (params_target_local(&p, why, sizeof(why)))
         snprintf(why, sizeof(why), "loopback or a unix socket");
-    log_debug("connect", NULL, "%s: connecting to %s, sslmode %s", side, why,
+    log_debug("connect", NULL, "%s: connecting to %s, sslmode %s, gssencmode %s", side, why,
               pgconn_params_get(&p, "sslmode") ? pgconn_params_get(&p, "sslmode")
-                                               : "(libpq's default)");
+                                               : "(libpq's default)",
+              pgconn_params_get(&p, "gssencmode") ? pgconn_params_get(&p, "gssencmode")
+                                                  : "(libpq's default)");
     if (ignored_env[0] && !__atomic_exchange_n(&ignored_logged, 1, __ATOMIC_RELAXED))
         log_warn("environment", NULL,
                  "%s ignored: anonetl's sessions keep TimeZone=UTC and DateStyle=ISO, and "

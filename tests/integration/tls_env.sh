@@ -85,6 +85,14 @@ refused "source: PGHOST=db.internal, sslmode=disable" "source: sslmode=disable f
 # (every RDS instance of a region shares one) would get the password and the rows.
 config "$work/r.yaml" "$SRC" "host=db.internal dbname=postgres user=postgres sslmode=verify-ca"
 refused "host=db.internal, sslmode=verify-ca" "sslmode=verify-ca for host db.internal"
+# GSSAPI encryption, when libpq gets it (a Kerberos ticket at hand), replaces TLS and its
+# certificate check whatever sslmode says: asked for outside loopback, it is refused.
+for mode in prefer require; do
+    config "$work/r.yaml" "$SRC" "host=db.internal dbname=postgres user=postgres sslmode=verify-full gssencmode=$mode"
+    refused "host=db.internal, sslmode=verify-full, gssencmode=$mode" "gssencmode=$mode for host db.internal"
+done
+config "$work/r.yaml" "host=db.internal dbname=postgres user=postgres gssencmode=prefer" "$(pgc_dsn "$work/tgt" postgres postgres)"
+refused "source: host=db.internal, gssencmode=prefer" "source: gssencmode=prefer for host db.internal"
 
 # --- no sslmode: verify-full is chosen for the host from PGHOST ---------------------------
 config "$work/v.yaml" "$SRC" "dbname=postgres user=postgres"
@@ -92,6 +100,10 @@ isolated env PGHOST=db.internal "$ANONETL" run -c "$work/v.yaml" --skip-prefligh
 rc=$?
 check "PGHOST=db.internal without sslmode: the run fails (exit $rc: nothing to reach)" test "$rc" -ne 0
 check "and it connects with sslmode verify-full to the host PGHOST names" grep -q 'target: connecting to host db.internal (from PGHOST.*sslmode verify-full' "$work/v.log"
+# PGGSSENCMODE=require (or a ticket with libpq's default, prefer) would have libpq skip TLS
+isolated env PGHOST=db.internal PGGSSENCMODE=require "$ANONETL" run -c "$work/v.yaml" --skip-preflight -v --log-format text >"$work/g.log" 2>&1
+check "PGGSSENCMODE=require: the remote host is still reached with verify-full and gssencmode disable" \
+    grep -q 'target: connecting to host db.internal (from PGHOST.*sslmode verify-full, gssencmode disable' "$work/g.log"
 
 # --- 14: a missing variable or file is a config error (exit 2), before the preflight --------
 cat >"$work/m.yaml" <<YAML
