@@ -78,14 +78,22 @@ static bool value_char(char c)
            (c != '\0' && strchr("_.+-", c) != NULL);
 }
 
-void pgerror_mask_unquoted(char *msg)
+/* The message up to its first ": ", where PostgreSQL puts the value it is about. */
+static void cut_at_colon(char *msg)
 {
-    char *colon = strstr(msg, ": "), *w = msg;
+    char *colon = strstr(msg, ": ");
 
     if (colon && strlen(colon) >= 3)
         memcpy(colon, "\xe2\x80\xa6", 4); /* "…" and its NUL fit where ": x" was */
     else if (colon)
         *colon = '\0';
+}
+
+void pgerror_mask_unquoted(char *msg)
+{
+    char *w = msg;
+
+    cut_at_colon(msg);
     for (const char *r = msg; *r;) {
         size_t n = 0;
         bool digit = false;
@@ -105,8 +113,9 @@ void pgerror_mask_unquoted(char *msg)
     *w = '\0';
 }
 
-/* SQLSTATE classes whose messages name no value: left whole (see pgerror.h). */
-static bool names_no_value(const char *state)
+/* SQLSTATE classes whose messages hold no value before their colon: digits kept there
+ * (see pgerror.h). */
+static bool digits_name_no_value(const char *state)
 {
     static const char *const classes[] = {"08", "0A", "25", "3D", "3F", "40",
                                           "42", "53", "55", "57", "58", "XX"};
@@ -128,13 +137,18 @@ static const char *skip_severity(const char *m)
     return m;
 }
 
-/* A message written by PL code (RAISE in a trigger or function): free text. */
+/* A message written by PL code (RAISE in a trigger or function): free text. Or one of a
+ * statement PL code ran (its CONTEXT names the function): SQL a function builds may hold
+ * row values as names (EXECUTE format('SELECT %s', v) gives `column l.alice does not
+ * exist`, unquoted, in a class whose messages otherwise name objects only). */
 static bool raised_by_pl(const PGresult *res)
 {
     const char *file = PQresultErrorField(res, PG_DIAG_SOURCE_FILE);
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
 
-    return (file && strncmp(file, "pl", 2) == 0) || (state && strncmp(state, "P0", 2) == 0);
+    return (file && strncmp(file, "pl", 2) == 0) || (state && strncmp(state, "P0", 2) == 0) ||
+           (context && strstr(context, "PL/") != NULL);
 }
 
 static void add_field(char *out, size_t size, size_t *o, const char *label, const char *a,
@@ -162,10 +176,11 @@ void pgerror_describe(const PGresult *res, const PGconn *conn, char *out, size_t
     const char *known[] = {schema, table, column, constraint, type};
     char fields[600];
     size_t o = 0, m;
+    bool pl = res && raised_by_pl(res);
 
     if (size == 0)
         return;
-    if (res && raised_by_pl(res))
+    if (pl)
         snprintf(out, size,
                  "raised by a trigger or function (message withheld: it may hold "
                  "row values)");
@@ -178,7 +193,12 @@ void pgerror_describe(const PGresult *res, const PGconn *conn, char *out, size_t
                        size);
     if (!state || !*state)
         return;
-    if (!names_no_value(state) && !(res && raised_by_pl(res)))
+    /* Cut at the colon in every class: a name cast from a value (to_regclass(v),
+     * v::regtype) is printed there unquoted (`improper relation name (too many dotted
+     * names): a.b.c.d`, 42601). */
+    if (!pl && digits_name_no_value(state))
+        cut_at_colon(out);
+    else if (!pl)
         pgerror_mask_unquoted(out);
     fields[0] = '\0';
     add_field(fields, sizeof(fields), &o, "table", schema, table);

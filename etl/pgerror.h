@@ -9,7 +9,9 @@
  * target: kept are the SQLSTATE, the primary message with quoted text removed (names
  * the server also reports as fields - table, column, constraint, type - survive), and
  * those names. DETAIL, HINT, CONTEXT and the statement are never used, and a message
- * raised by PL code (a trigger's RAISE) is withheld whole: its text is free-form.
+ * raised by PL code (a trigger's RAISE) is withheld whole: its text is free-form. So is
+ * one raised by a statement PL code ran (CONTEXT names a PL function): SQL built from a
+ * value makes it a name the message prints unquoted (`column l.alice does not exist`).
  */
 #ifndef PGERROR_H
 #define PGERROR_H
@@ -30,7 +32,9 @@ void pgerror_redact(const char *msg, const char *const *known, size_t n_known, c
  * sequence 0xe2 0x82 0xac in encoding ...` (22P05). pgerror_describe applies it to every
  * SQLSTATE class but those whose messages only name the session, the transaction or
  * objects (connection, transaction state and rollback, syntax and access, resources,
- * operator intervention, system and internal errors). */
+ * operator intervention, system and internal errors); those are still cut at their first
+ * ": ", where a name cast from a value goes (to_regclass(v): `improper relation name (too
+ * many dotted names): a.b.c.d`, 42601). */
 void pgerror_mask_unquoted(char *msg);
 
 /* Describe a failed result, or (res NULL) the connection's last error:

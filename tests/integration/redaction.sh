@@ -5,7 +5,8 @@
 # a cast error while reading the source, a trigger or function that RAISEs with a value,
 # a notice quoting one, a check constraint refusing the COPY into a new version, a check
 # constraint or unique index on the target refusing a merged row (DETAIL "Failing row contains", "Key (...)=(...)"), a trigger on the target,
-# bytes of a SQL_ASCII database that are not UTF-8. Each planted value is a needle: it must
+# bytes of a SQL_ASCII database that are not UTF-8, a value become a name (to_regclass, SQL a
+# function builds from it: printed unquoted). Each planted value is a needle: it must
 # not appear in the log (JSON, debug level), in anonetl.runs.error (a dump of the target)
 # nor in `status`; the SQLSTATE and the names (table, column, constraint) must.
 set -u
@@ -204,6 +205,61 @@ runlog latin1 "$work/latin1.yaml"; rc=$?
 expect_eq "a character the LATIN1 target cannot store exits 5" 5 "$rc"
 if grep -qi '0xe2\|0x82\|0xac' "$work/latin1.log"; then not_ok "encoding conversion: no byte of the value in the log" "$(grep -o 'msg":"[^"]*' "$work/latin1.log" | tail -2)"
 else ok "encoding conversion: no byte of the value in the log"; fi
+
+# --- values that become names: printed without quotes in syntax-class messages -----------
+# A value cast to a name (to_regclass, ::regtype, ::regproc) that has too many dots is
+# printed after the colon without quotes (42601, a class whose messages otherwise name
+# objects only); SQL a function builds from a value (EXECUTE format('SELECT %s', v))
+# makes the value a column the server names unquoted (42703), on the source (a view) and
+# on the target (a trigger the COPY into a new version fires).
+S >/dev/null <<SQL
+CREATE TABLE objs (id int PRIMARY KEY, obj text);
+INSERT INTO objs VALUES (1, 'public.objs'), (2, 'l.${N}_alice.smith.example');
+CREATE VIEW v_regclass AS SELECT id, to_regclass(obj)::text AS obj FROM objs;
+CREATE VIEW v_regtype AS SELECT id, obj::regtype::text AS obj FROM objs;
+CREATE VIEW v_regproc AS SELECT id, to_regproc(obj)::text AS obj FROM objs;
+CREATE FUNCTION pick(v text) RETURNS text LANGUAGE plpgsql STABLE AS \$\$
+DECLARE r text;
+BEGIN
+    IF v NOT LIKE 'l.%' THEN RETURN v; END IF;
+    EXECUTE format('SELECT %s FROM public.objs l LIMIT 1', split_part(v, '.', 1) || '.' || split_part(v, '.', 2)) INTO r;
+    RETURN r;
+END \$\$;
+CREATE VIEW v_execute AS SELECT id, pick(obj) AS obj FROM objs;
+SQL
+for v in regclass regtype regproc execute; do
+    config "$work/name_$v.yaml" "a_name_$v" "public.v_$v" "{ id: keep, obj: { hash: {} } }"
+    runlog "name_$v" "$work/name_$v.yaml"; rc=$?
+    expect_eq "a value as a name ($v) refused while reading the source exits 4" 4 "$rc"
+    no_needle "a value as a name ($v): not in the log" "$work/name_$v.log"
+done
+check "to_regclass: the SQLSTATE and the kind of error stay" grep -q 'improper relation name (too many dotted names)… (SQLSTATE 42601)' "$work/name_regclass.log"
+check "a statement a function ran: withheld, its SQLSTATE stays" grep -q 'message withheld.*42703' "$work/name_execute.log"
+T >/dev/null <<SQL
+CREATE FUNCTION public.pick_row() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN
+    EXECUTE format('SELECT %s FROM (SELECT 1) l', split_part(NEW.obj, '.', 1) || '.' || split_part(NEW.obj, '.', 2));
+    RETURN NEW;
+END \$\$;
+CREATE FUNCTION public.add_pick() RETURNS event_trigger LANGUAGE plpgsql AS \$\$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT * FROM pg_event_trigger_ddl_commands()
+             WHERE command_tag = 'CREATE TABLE' AND schema_name = 'anonetl_data' LOOP
+        IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = r.objid AND attname = 'obj') THEN
+            EXECUTE format('CREATE TRIGGER pick BEFORE INSERT ON %s FOR EACH ROW WHEN (NEW.obj LIKE %L) EXECUTE FUNCTION public.pick_row()',
+                           r.objid::regclass, 'l.%');
+        END IF;
+    END LOOP;
+END \$\$;
+CREATE EVENT TRIGGER add_pick ON ddl_command_end EXECUTE FUNCTION public.add_pick();
+SQL
+config "$work/name_target.yaml" a_name_target public.objs "{ id: keep, obj: { keep: { reviewed: \"test values that must not leak into errors\" } } }"
+runlog name_target "$work/name_target.yaml"; rc=$?
+expect_eq "a target trigger running SQL built from a value exits 5" 5 "$rc"
+no_needle "a value as a name on the target: not in the log" "$work/name_target.log"
+check "target trigger: withheld, its SQLSTATE stays" grep -q 'message withheld.*42703' "$work/name_target.log"
+T -c "DROP EVENT TRIGGER add_pick" >/dev/null
 
 # --- everything the target keeps, and what status shows --------------------------------
 "$ANONETL" status -c "$work/inc.yaml" --json >"$work/status.json" 2>&1
