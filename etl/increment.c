@@ -1109,11 +1109,17 @@ bool increment_check_source(PGconn *conn, const struct table_plan *plan, struct 
     return true;
 }
 
+/* An index the window's `watermark > mark` can use: valid, not partial, the watermark its
+ * first column, and its operator class able to search by `>` (btree, BRIN, btree_gist...;
+ * not hash or bloom, which only find equal values). */
 static const char index_sql[] =
     "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
     "  ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+    "  JOIN pg_catalog.pg_opclass oc ON oc.oid = i.indclass[0] "
     "  WHERE i.indrelid = $1::pg_catalog.regclass AND a.attname = $2 AND i.indisvalid "
-    "    AND i.indpred IS NULL)";
+    "    AND i.indpred IS NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_amop ao "
+    "      JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr "
+    "      WHERE ao.amopfamily = oc.opcfamily AND ao.amoppurpose = 's' AND o.oprname = '>'))";
 
 /* Whether the source role sees other sessions' transaction starts (increment.h). */
 static const char stats_sql[] =

@@ -198,6 +198,20 @@ CREATE TABLE w_cached (id bigint PRIMARY KEY DEFAULT nextval('cached_ids'), v in
 ALTER SEQUENCE cached_ids OWNED BY w_cached.id;
 CREATE TABLE w_nullable (id bigint PRIMARY KEY, v int, wm timestamptz);
 CREATE TABLE w_noindex (id bigint PRIMARY KEY, v int, wm timestamptz NOT NULL);
+-- indexes a `wm > mark` scan cannot use: hash (equality only), wm not first, partial
+CREATE TABLE w_hashidx (id bigint PRIMARY KEY, v int, wm timestamptz NOT NULL);
+CREATE INDEX ON w_hashidx USING hash (wm);
+CREATE TABLE w_second (id bigint PRIMARY KEY, v int, wm timestamptz NOT NULL);
+CREATE INDEX ON w_second (v, wm);
+CREATE TABLE w_partial (id bigint PRIMARY KEY, v int, wm timestamptz NOT NULL);
+CREATE INDEX ON w_partial (wm) WHERE v > 0;
+-- and ones it can: BRIN, and a btree on a domain over timestamptz
+CREATE TABLE w_brin (id bigint PRIMARY KEY, v int, wm timestamptz NOT NULL);
+CREATE INDEX ON w_brin USING brin (wm);
+-- (a domain's own NOT NULL does not count: an empty scalar sub-SELECT inserts NULL into it)
+CREATE DOMAIN changed_at AS timestamptz;
+CREATE TABLE w_domain (id bigint PRIMARY KEY, v int, wm changed_at NOT NULL);
+CREATE INDEX ON w_domain (wm);
 SQL
 cat >"$work/bad.yaml" <<YAML
 version: 1
@@ -225,10 +239,21 @@ tables:
   - { name: public.w_noindex, mode: incremental, key: [id], watermark: wm, columns: { id: keep, v: keep, wm: keep } }
   - { name: public.w_ts, mode: incremental, key: [id], watermark: wm, columns: { id: keep, v: keep, wm: keep } }
 YAML
+for t in w_hashidx w_second w_partial w_brin w_domain; do
+    echo "  - { name: public.$t, mode: incremental, key: [id], watermark: wm, columns: { id: keep, v: keep, wm: keep } }" >>"$work/warn.yaml"
+done
 "$ANONETL" check -c "$work/warn.yaml" --source >"$work/warn.out" 2>&1
 expect_eq "check --source: warnings keep exit 0" 0 $?
 grep -q 'w_noindex: no index on the source leads with the watermark wm: every incremental run scans the whole table' "$work/warn.out"
 check "check warns about a watermark without an index, with the cost" test $? -eq 0
+for t in w_hashidx w_second w_partial; do
+    grep -q "$t: no index on the source leads with the watermark wm" "$work/warn.out"
+    check "check warns about $t: its index cannot find wm > mark" test $? -eq 0
+done
+for t in w_brin w_domain; do
+    grep -q "$t: no index on the source" "$work/warn.out"
+    check "no warning for $t: its index finds wm > mark" test $? -ne 0
+done
 grep -q 'w_ts: the watermark wm is timestamp without time zone: .*(America/New_York)' "$work/warn.out"
 check "check says a local-time watermark is read in the source's time zone (America/New_York)" test $? -eq 0
 
