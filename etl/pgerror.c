@@ -138,9 +138,10 @@ static const char *skip_severity(const char *m)
 }
 
 /* A message written by PL code (RAISE in a trigger or function): free text. Or one of a
- * statement PL code ran (its CONTEXT names the function): SQL a function builds may hold
- * row values as names (EXECUTE format('SELECT %s', v) gives `column l.alice does not
- * exist`, unquoted, in a class whose messages otherwise name objects only). */
+ * statement PL code ran (its CONTEXT names the function) or a function ran for the query
+ * (an internal query: query_to_xml, ts_stat): SQL built from row values makes them names
+ * (EXECUTE format('SELECT %s', v) gives `column l.alice does not exist`, unquoted, in a
+ * class whose messages otherwise name objects only). */
 static bool raised_by_pl(const PGresult *res)
 {
     const char *file = PQresultErrorField(res, PG_DIAG_SOURCE_FILE);
@@ -148,7 +149,8 @@ static bool raised_by_pl(const PGresult *res)
     const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
 
     return (file && strncmp(file, "pl", 2) == 0) || (state && strncmp(state, "P0", 2) == 0) ||
-           (context && strstr(context, "PL/") != NULL);
+           (context && strstr(context, "PL/") != NULL) ||
+           PQresultErrorField(res, PG_DIAG_INTERNAL_QUERY) != NULL;
 }
 
 static void add_field(char *out, size_t size, size_t *o, const char *label, const char *a,

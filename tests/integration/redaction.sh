@@ -6,7 +6,7 @@
 # a notice quoting one, a check constraint refusing the COPY into a new version, a check
 # constraint or unique index on the target refusing a merged row (DETAIL "Failing row contains", "Key (...)=(...)"), a trigger on the target,
 # bytes of a SQL_ASCII database that are not UTF-8, a value become a name (to_regclass, SQL a
-# function builds from it: printed unquoted). Each planted value is a needle: it must
+# function or query_to_xml builds from it: printed unquoted). Each planted value is a needle: it must
 # not appear in the log (JSON, debug level), in anonetl.runs.error (a dump of the target)
 # nor in `status`; the SQLSTATE and the names (table, column, constraint) must.
 set -u
@@ -226,15 +226,21 @@ BEGIN
     RETURN r;
 END \$\$;
 CREATE VIEW v_execute AS SELECT id, pick(obj) AS obj FROM objs;
+CREATE VIEW v_xml AS SELECT id, CASE WHEN obj LIKE 'l.%' THEN query_to_xml(format('SELECT %s FROM public.objs l',
+    split_part(obj, '.', 1) || '.' || split_part(obj, '.', 2)), true, false, '')::text END AS obj FROM objs;
+CREATE VIEW v_tsstat AS SELECT o.id, s.word AS obj FROM objs o, ts_stat(format('SELECT %s FROM public.objs l',
+    split_part(o.obj, '.', 1) || '.' || split_part(o.obj, '.', 2))) s WHERE o.obj LIKE 'l.%';
 SQL
-for v in regclass regtype regproc execute; do
+for v in regclass regtype regproc execute xml tsstat; do
     config "$work/name_$v.yaml" "a_name_$v" "public.v_$v" "{ id: keep, obj: { hash: {} } }"
     runlog "name_$v" "$work/name_$v.yaml"; rc=$?
     expect_eq "a value as a name ($v) refused while reading the source exits 4" 4 "$rc"
     no_needle "a value as a name ($v): not in the log" "$work/name_$v.log"
 done
 check "to_regclass: the SQLSTATE and the kind of error stay" grep -q 'improper relation name (too many dotted names)… (SQLSTATE 42601)' "$work/name_regclass.log"
-check "a statement a function ran: withheld, its SQLSTATE stays" grep -q 'message withheld.*42703' "$work/name_execute.log"
+for v in execute xml tsstat; do
+    check "a statement a function ran ($v): withheld, its SQLSTATE stays" grep -q 'message withheld.*42703' "$work/name_$v.log"
+done
 T >/dev/null <<SQL
 CREATE FUNCTION public.pick_row() RETURNS trigger LANGUAGE plpgsql AS \$\$
 BEGIN
