@@ -137,20 +137,33 @@ static const char *skip_severity(const char *m)
     return m;
 }
 
-/* A message written by PL code (RAISE in a trigger or function): free text. Or one of a
- * statement PL code ran (its CONTEXT names the function) or a function ran for the query
- * (an internal query: query_to_xml, ts_stat): SQL built from row values makes them names
- * (EXECUTE format('SELECT %s', v) gives `column l.alice does not exist`, unquoted, in a
- * class whose messages otherwise name objects only). */
-static bool raised_by_pl(const PGresult *res)
+/* A message written by PL code (RAISE in a trigger or function): free text, and so are
+ * the names it may attach (RAISE ... USING COLUMN = NEW.email, TABLE = ..., SCHEMA,
+ * CONSTRAINT, DATATYPE). */
+static bool written_by_pl(const PGresult *res)
 {
     const char *file = PQresultErrorField(res, PG_DIAG_SOURCE_FILE);
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    return (file && strncmp(file, "pl", 2) == 0) || (state && strncmp(state, "P0", 2) == 0);
+}
+
+/* A message of a statement PL code ran (its CONTEXT names the function) or a function ran
+ * for the query (an internal query: query_to_xml, ts_stat): SQL built from row values
+ * makes them names (EXECUTE format('SELECT %s', v) gives `column l.alice does not
+ * exist`, unquoted, in a class whose messages otherwise name objects only). */
+static bool run_by_code(const PGresult *res)
+{
     const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
 
-    return (file && strncmp(file, "pl", 2) == 0) || (state && strncmp(state, "P0", 2) == 0) ||
-           (context && strstr(context, "PL/") != NULL) ||
+    return (context && strstr(context, "PL/") != NULL) ||
            PQresultErrorField(res, PG_DIAG_INTERNAL_QUERY) != NULL;
+}
+
+/* A name the error reports (table, column...), unless PL code wrote it. */
+static const char *name_field(const PGresult *res, bool by_pl, int code)
+{
+    return res && !by_pl ? PQresultErrorField(res, code) : NULL;
 }
 
 static void add_field(char *out, size_t size, size_t *o, const char *label, const char *a,
@@ -170,15 +183,15 @@ void pgerror_describe(const PGresult *res, const PGconn *conn, char *out, size_t
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    const char *schema = res ? PQresultErrorField(res, PG_DIAG_SCHEMA_NAME) : NULL;
-    const char *table = res ? PQresultErrorField(res, PG_DIAG_TABLE_NAME) : NULL;
-    const char *column = res ? PQresultErrorField(res, PG_DIAG_COLUMN_NAME) : NULL;
-    const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
-    const char *type = res ? PQresultErrorField(res, PG_DIAG_DATATYPE_NAME) : NULL;
+    bool written = res && written_by_pl(res), pl = written || (res && run_by_code(res));
+    const char *schema = name_field(res, written, PG_DIAG_SCHEMA_NAME);
+    const char *table = name_field(res, written, PG_DIAG_TABLE_NAME);
+    const char *column = name_field(res, written, PG_DIAG_COLUMN_NAME);
+    const char *constraint = name_field(res, written, PG_DIAG_CONSTRAINT_NAME);
+    const char *type = name_field(res, written, PG_DIAG_DATATYPE_NAME);
     const char *known[] = {schema, table, column, constraint, type};
     char fields[600];
     size_t o = 0, m;
-    bool pl = res && raised_by_pl(res);
 
     if (size == 0)
         return;

@@ -9,7 +9,8 @@
  * target: kept are the SQLSTATE, the primary message with quoted text removed (names
  * the server also reports as fields - table, column, constraint, type - survive), and
  * those names. DETAIL, HINT, CONTEXT and the statement are never used, and a message
- * raised by PL code (a trigger's RAISE) is withheld whole: its text is free-form. So is
+ * raised by PL code (a trigger's RAISE) is withheld whole: its text is free-form, and so
+ * are the names it may attach (RAISE ... USING COLUMN = NEW.email): not shown. So is
  * one raised by a statement PL code ran (CONTEXT names a PL function) or a function ran
  * for the query (an internal query: query_to_xml, ts_stat): SQL built from a value makes
  * it a name the message prints unquoted (`column l.alice does not exist`).

@@ -6,7 +6,8 @@
 # a notice quoting one, a check constraint refusing the COPY into a new version, a check
 # constraint or unique index on the target refusing a merged row (DETAIL "Failing row contains", "Key (...)=(...)"), a trigger on the target,
 # bytes of a SQL_ASCII database that are not UTF-8, a value become a name (to_regclass, SQL a
-# function or query_to_xml builds from it: printed unquoted). Each planted value is a needle: it must
+# function or query_to_xml builds from it: printed unquoted), names a RAISE attaches (USING
+# COLUMN = v). Each planted value is a needle: it must
 # not appear in the log (JSON, debug level), in anonetl.runs.error (a dump of the target)
 # nor in `status`; the SQLSTATE and the names (table, column, constraint) must.
 set -u
@@ -266,6 +267,33 @@ expect_eq "a target trigger running SQL built from a value exits 5" 5 "$rc"
 no_needle "a value as a name on the target: not in the log" "$work/name_target.log"
 check "target trigger: withheld, its SQLSTATE stays" grep -q 'message withheld.*42703' "$work/name_target.log"
 T -c "DROP EVENT TRIGGER add_pick" >/dev/null
+
+# --- names a RAISE attaches: USING COLUMN = v, TABLE, SCHEMA, CONSTRAINT, DATATYPE -----------
+# Free text like the message (any ERRCODE), in an error and in a notice (debug level).
+S >/dev/null <<SQL
+CREATE FUNCTION tag(v text, loud boolean) RETURNS text LANGUAGE plpgsql STABLE AS \$\$
+BEGIN
+    IF v LIKE 'l.%' AND loud THEN
+        RAISE EXCEPTION 'bad value' USING ERRCODE = '23514', COLUMN = v, TABLE = v || '-t',
+            SCHEMA = 's-' || v, CONSTRAINT = 'c-' || v, DATATYPE = 'd-' || v;
+    ELSIF v LIKE 'l.%' THEN
+        RAISE NOTICE 'seen' USING COLUMN = v, TABLE = v || '-t', CONSTRAINT = 'c-' || v;
+    END IF;
+    RETURN v;
+END \$\$;
+CREATE VIEW v_tagged AS SELECT id, tag(obj, true) AS obj FROM objs;
+CREATE VIEW v_tagnote AS SELECT id, tag(obj, false) AS obj FROM objs;
+SQL
+config "$work/tagged.yaml" a_tagged public.v_tagged "{ id: keep, obj: { hash: {} } }"
+runlog tagged "$work/tagged.yaml"; rc=$?
+expect_eq "a RAISE with names attached exits 4" 4 "$rc"
+no_needle "names a RAISE attaches: not in the log" "$work/tagged.log"
+check "names a RAISE attaches: the SQLSTATE stays" grep -q 'message withheld.*(SQLSTATE 23514)' "$work/tagged.log"
+config "$work/tagnote.yaml" a_tagnote public.v_tagnote "{ id: keep, obj: { hash: {} } }"
+runlog tagnote "$work/tagnote.yaml"; rc=$?
+expect_eq "a notice with names attached: the run exits 0" 0 "$rc"
+check "the notice is logged (debug)" grep -q 'server_notice' "$work/tagnote.log"
+no_needle "names a notice attaches: not in the debug log" "$work/tagnote.log"
 
 # --- everything the target keeps, and what status shows --------------------------------
 "$ANONETL" status -c "$work/inc.yaml" --json >"$work/status.json" 2>&1
