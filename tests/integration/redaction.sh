@@ -7,7 +7,7 @@
 # constraint or unique index on the target refusing a merged row (DETAIL "Failing row contains", "Key (...)=(...)"), a trigger on the target,
 # bytes of a SQL_ASCII database that are not UTF-8, a value become a name (to_regclass, SQL a
 # function or query_to_xml builds from it: printed unquoted), names a RAISE attaches (USING
-# COLUMN = v). Each planted value is a needle: it must
+# COLUMN = v), a remote RAISE a foreign table relays. Each planted value is a needle: it must
 # not appear in the log (JSON, debug level), in anonetl.runs.error (a dump of the target)
 # nor in `status`; the SQLSTATE and the names (table, column, constraint) must.
 set -u
@@ -294,6 +294,35 @@ runlog tagnote "$work/tagnote.yaml"; rc=$?
 expect_eq "a notice with names attached: the run exits 0" 0 "$rc"
 check "the notice is logged (debug)" grep -q 'server_notice' "$work/tagnote.log"
 no_needle "names a notice attaches: not in the debug log" "$work/tagnote.log"
+
+# --- a foreign table: another server's RAISE with its own ERRCODE, relayed ------------------
+# postgres_fdw re-raises the remote error under its SQLSTATE (22023, a data exception) with
+# the remote message as its own: free text with no quote, colon or digit to cut at.
+S -c "CREATE DATABASE remote" >/dev/null
+pgc_psql "$work/src" -d remote >/dev/null <<SQL
+CREATE TABLE people (id int PRIMARY KEY, name text);
+INSERT INTO people VALUES (1, 'plain'), (2, 'alice ${N} smith');
+CREATE FUNCTION shout(v text) RETURNS text LANGUAGE plpgsql AS \$\$
+BEGIN
+    IF v LIKE '%${N}%' THEN RAISE EXCEPTION 'bad name % here', v USING ERRCODE = '22023'; END IF;
+    RETURN v;
+END \$\$;
+CREATE VIEW people_v AS SELECT id, shout(name) AS name FROM people;
+SQL
+S >/dev/null <<SQL
+CREATE EXTENSION postgres_fdw;
+CREATE SERVER remote FOREIGN DATA WRAPPER postgres_fdw
+    OPTIONS (host '$(cd "$work/src" && pwd -P)', port '$(pgc_port "$work/src")', dbname 'remote');
+CREATE USER MAPPING FOR postgres SERVER remote OPTIONS (user 'postgres');
+CREATE FOREIGN TABLE rpeople (id int, name text) SERVER remote OPTIONS (table_name 'people_v');
+SQL
+config "$work/fdw.yaml" a_fdw public.rpeople "{ id: keep, name: { hash: {} } }"
+runlog fdw "$work/fdw.yaml"; rc=$?
+expect_eq "a remote RAISE through a foreign table exits 4" 4 "$rc"
+no_needle "a remote RAISE relayed by postgres_fdw: not in the log" "$work/fdw.log"
+if grep -q 'alice\|smith' "$work/fdw.log"; then not_ok "a remote RAISE: no word of the value (no digit to mask) in the log" "$(grep -o 'msg":"[^"]*' "$work/fdw.log" | tail -1)"
+else ok "a remote RAISE: no word of the value (no digit to mask) in the log"; fi
+check "a remote RAISE: withheld, its SQLSTATE stays" grep -q 'message withheld.*(SQLSTATE 22023)' "$work/fdw.log"
 
 # --- everything the target keeps, and what status shows --------------------------------
 "$ANONETL" status -c "$work/inc.yaml" --json >"$work/status.json" 2>&1
