@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "infra/aws_eval.h"
 #include "infra/cidr.h"
@@ -37,6 +38,7 @@ struct leg {
     const char *src;   /* where the address came from ("resolved", ...) */
     char src_via[300]; /* "resolved via NAME" when the host is an alias (CNAME) of NAME */
     int port;
+    char db_at[64]; /* "10.10.5.20:5432", "[2600:1f18::5]:5432" */
 };
 
 static struct check_result *hop(struct leg *L, const char *name, const char *object,
@@ -87,7 +89,22 @@ static bool eni_has_ip(const struct ec2_network_interface *e, const char *ip)
     for (size_t j = 0; j < e->n_ips; j++)
         if (strcmp(e->ips[j], ip) == 0)
             return true;
+    for (size_t j = 0; j < e->n_ipv6s; j++)
+        if (strcmp(e->ipv6s[j], ip) == 0)
+            return true;
     return false;
+}
+
+/* An address as a host block for a fix: "10.1.2.3/32", "2600:1f18::5/128". */
+static const char *host_len(const struct cidr *c)
+{
+    return c->family == AF_INET6 ? "/128" : "/32";
+}
+
+/* The aws CLI option of a route destination of c's family. */
+static const char *dest_flag(const struct cidr *c)
+{
+    return c->family == AF_INET6 ? "--destination-ipv6-cidr-block" : "--destination-cidr-block";
 }
 
 /* Does the interface agree with what the metadata said about the job's? */
@@ -363,6 +380,9 @@ static bool database_hop(struct leg *L)
     struct check_result *c;
     char groups[256], holders[300], where[200];
     bool other_region, other_account;
+    /* an IPv6 address's interface is looked up by another call */
+    const struct aws_fetch *enis_fetch =
+        L->db.addr.family == AF_INET6 ? &L->v->f_enis6 : &L->v->f_enis;
     int lo, hi;
 
     if (e) {
@@ -373,8 +393,8 @@ static bool database_hop(struct leg *L)
         L->db_known = true;
         groups_text(L->db.groups, L->db.n_groups, groups, sizeof(groups));
         c = hop(L, "database", e->id, CHECK_PASS);
-        check_result_detail(c, "%s:%d (%s) on %s%s%s%s in %s (%s), groups %s", L->db.ip, L->port,
-                            L->src, e->id, e->description[0] ? " \"" : "", e->description,
+        check_result_detail(c, "%s (%s) on %s%s%s%s in %s (%s), groups %s", L->db_at, L->src, e->id,
+                            e->description[0] ? " \"" : "", e->description,
                             e->description[0] ? "\"" : "", e->subnet_id, e->vpc_id, groups);
         return true;
     }
@@ -384,39 +404,38 @@ static bool database_hop(struct leg *L)
     other_region = far && far->region[0] && L->in->region && strcmp(far->region, L->in->region);
     other_account = far && far->owner_id[0] && L->job.eni && L->job.eni->owner_id[0] &&
                     strcmp(far->owner_id, L->job.eni->owner_id) != 0;
-    if (fetch_problem(&L->v->f_enis))
+    if (fetch_problem(enis_fetch))
         check_result_detail(c, "cannot describe the interface of %s: %s", L->db.ip,
-                            fetch_problem(&L->v->f_enis));
+                            fetch_problem(enis_fetch));
     else if (n_candidates == 0 && other_region)
         check_result_detail(c,
-                            "%s:%d (%s): not visible from region %s: the job's route leads over "
+                            "%s (%s): not visible from region %s: the job's route leads over "
                             "%s to %s (account %s) in region %s, which this preflight does not "
                             "describe",
-                            L->db.ip, L->port, L->src, L->in->region, pcx->id, far->vpc_id,
+                            L->db_at, L->src, L->in->region, pcx->id, far->vpc_id,
                             far->owner_id[0] ? far->owner_id : "?", far->region);
     else if (n_candidates == 0 && other_account)
         check_result_detail(c,
-                            "%s:%d (%s): not visible from this account: the job's route leads "
+                            "%s (%s): not visible from this account: the job's route leads "
                             "over %s to %s of account %s",
-                            L->db.ip, L->port, L->src, pcx->id, far->vpc_id, far->owner_id);
+                            L->db_at, L->src, pcx->id, far->vpc_id, far->owner_id);
     else if (n_candidates == 0)
         check_result_detail(c,
-                            "%s:%d (%s): not visible from this account (no network interface "
+                            "%s (%s): not visible from this account (no network interface "
                             "with this address: a peer VPC of another account, or a wrong "
                             "address)",
-                            L->db.ip, L->port, L->src);
+                            L->db_at, L->src);
     else if (route_leads_to(L->v, L->job.vpc, L->job.subnet, &L->db.addr, &to_vpc, &tgw) && to_vpc)
         check_result_detail(c,
-                            "%s:%d (%s): not visible from this account in %s, where the job's "
+                            "%s (%s): not visible from this account in %s, where the job's "
                             "route leads; %s, holding the same address, %s not on the path",
-                            L->db.ip, L->port, L->src, to_vpc, holders,
-                            n_candidates == 1 ? "is" : "are");
+                            L->db_at, L->src, to_vpc, holders, n_candidates == 1 ? "is" : "are");
     else
         check_result_detail(c,
-                            "%s:%d (%s): %zu network interfaces hold this address (%s) and the "
+                            "%s (%s): %zu network interfaces hold this address (%s) and the "
                             "job's route leads to none of their VPCs (see path.route): which "
                             "one is the database is unknown",
-                            L->db.ip, L->port, L->src, n_candidates, holders);
+                            L->db_at, L->src, n_candidates, holders);
     if (other_region && n_candidates == 0)
         snprintf(where, sizeof(where),
                  "region %s (aws ec2 describe-network-interfaces --region %s --filters "
@@ -558,19 +577,19 @@ static void route_fix(struct leg *L, struct check_result *c, const struct route_
     }
     if (have_block &&
         (!h->route || (cidr_parse(block, &bc, &ignored) && bc.prefix > h->dest.prefix)))
-        snprintf(dest, sizeof(dest), "--destination-cidr-block %s", block);
+        snprintf(dest, sizeof(dest), "%s %s", dest_flag(R->to), block);
     else if (h->route && !h->via_prefix_list) {
         aws_route_dest_args(h->route, args, sizeof(args));
         snprintf(dest, sizeof(dest), "%s", args);
         replace = true;
     } else if (h->route) {
         cidr_format(&h->dest, args, sizeof(args));
-        snprintf(dest, sizeof(dest), "--destination-cidr-block %s", args);
+        snprintf(dest, sizeof(dest), "%s %s", dest_flag(R->to), args);
     } else if (other) {
-        snprintf(dest, sizeof(dest), "--destination-cidr-block <the block of %s that holds %s>",
+        snprintf(dest, sizeof(dest), "%s <the block of %s that holds %s>", dest_flag(R->to),
                  other->vpc_id[0] ? other->vpc_id : "the database's VPC", R->to_ip);
     } else {
-        snprintf(dest, sizeof(dest), "--destination-cidr-block %s/32", R->to_ip);
+        snprintf(dest, sizeof(dest), "%s %s%s", dest_flag(R->to), R->to_ip, host_len(R->to));
     }
     if (p)
         check_result_fix(c,
@@ -676,8 +695,8 @@ static void judge_tgw_table(struct leg *L, const char *name, const struct route_
 
     snprintf(search, sizeof(search),
              "aws ec2 search-transit-gateway-routes --transit-gateway-route-table-id %s "
-             "--filters Name=route-search.longest-prefix-match,Values=%s/32 --region %s",
-             a->assoc_table[0] ? a->assoc_table : "TABLE", R->to_ip, region(L));
+             "--filters Name=route-search.longest-prefix-match,Values=%s%s --region %s",
+             a->assoc_table[0] ? a->assoc_table : "TABLE", R->to_ip, host_len(R->to), region(L));
     if (!a->assoc_table[0] || (a->assoc_state[0] && strcmp(a->assoc_state, "associated") != 0)) {
         c = hop(L, name, R->t->id, CHECK_FAIL);
         check_result_detail(c,
@@ -1002,15 +1021,19 @@ static void sg_hop(struct leg *L, const char *name, const struct side *owner,
     if (vd.unknown_group[0] && !vd.unknown_prefix_list[0])
         check_result_fix(c,
                          "check by hand whether %s belongs to %s (the rule naming it then "
-                         "allows it); if not, allow %s tcp/%d %s %s/32 in %s",
+                         "allows it); if not, allow %s tcp/%d %s %s%s in %s",
                          other->ip, vd.unknown_group, egress ? "egress" : "ingress", L->port,
-                         egress ? "to" : "from", other->ip, owner->groups[0]);
+                         egress ? "to" : "from", other->ip, host_len(&other->addr),
+                         owner->groups[0]);
     else if (egress)
         check_result_fix(c,
                          "aws ec2 authorize-security-group-egress --group-id %s --ip-permissions "
-                         "IpProtocol=tcp,FromPort=%d,ToPort=%d,IpRanges=[{CidrIp=%s/32}] "
+                         "IpProtocol=tcp,FromPort=%d,ToPort=%d,%s=[{%s=%s%s}] "
                          "--region %s",
-                         owner->groups[0], L->port, L->port, other->ip, region(L));
+                         owner->groups[0], L->port, L->port,
+                         other->addr.family == AF_INET6 ? "Ipv6Ranges" : "IpRanges",
+                         other->addr.family == AF_INET6 ? "CidrIpv6" : "CidrIp", other->ip,
+                         host_len(&other->addr), region(L));
     else if (other->n_groups)
         check_result_fix(c,
                          "allow the job's group: aws ec2 authorize-security-group-ingress "
@@ -1018,6 +1041,12 @@ static void sg_hop(struct leg *L, const char *name, const struct side *owner,
                          "(a group in a peer VPC needs an active peering in the same region), "
                          "or --cidr with the job subnets",
                          owner->groups[0], L->port, other->groups[0], region(L));
+    else if (other->addr.family == AF_INET6) /* --cidr takes IPv4 only */
+        check_result_fix(c,
+                         "aws ec2 authorize-security-group-ingress --group-id %s --ip-permissions "
+                         "IpProtocol=tcp,FromPort=%d,ToPort=%d,Ipv6Ranges=[{CidrIpv6=%s/128}] "
+                         "--region %s",
+                         owner->groups[0], L->port, L->port, other->ip, region(L));
     else
         check_result_fix(c,
                          "aws ec2 authorize-security-group-ingress --group-id %s --protocol tcp "
@@ -1102,10 +1131,11 @@ static void acl_fix(struct leg *L, struct check_result *c, const struct ec2_netw
         snprintf(number, sizeof(number), "N any free number (no rule matches it now)");
     check_result_fix(c,
                      "aws ec2 create-network-acl-entry --network-acl-id %s %s--rule-number N "
-                     "--protocol tcp --port-range From=%d,To=%d --cidr-block %s/32 "
+                     "--protocol tcp --port-range From=%d,To=%d --%scidr-block %s%s "
                      "--rule-action allow --region %s (%s; a wider CIDR for several hosts)",
                      acl->id, egress ? "--egress " : "--ingress ", have_d ? d.from : lo,
-                     have_d ? d.to : hi, remote->ip, region(L), number);
+                     have_d ? d.to : hi, remote->addr.family == AF_INET6 ? "ipv6-" : "", remote->ip,
+                     host_len(&remote->addr), region(L), number);
 }
 
 /* Replies when the job's client ports are known: exactly those must pass. */
@@ -1238,16 +1268,17 @@ static bool public_leg(struct leg *L)
     struct check_result *c;
     struct cidr want;
 
-    if (!aws_addr_is_public(L->db.ip) ||
+    /* every IPv6 address of a VPC is a global one: its route table decides, as for any
+     * address of the VPC */
+    if (L->db.addr.family == AF_INET6 || !aws_addr_is_public(L->db.ip) ||
         (L->ep->expect_cidr && cidr_parse(L->ep->expect_cidr, &want, &ignored) &&
          cidr_covers(&want, &L->db.addr)))
         return false;
     c = hop(L, "database", L->db.ip, CHECK_FAIL);
     check_result_detail(c,
-                        "%s:%d (%s) is a public address%s%s: the packets leave the VPC through "
+                        "%s (%s) is a public address%s%s: the packets leave the VPC through "
                         "an internet or NAT gateway, never the peering",
-                        L->db.ip, L->port, L->src,
-                        L->ep->expect_cidr ? ", outside expect_cidr " : "",
+                        L->db_at, L->src, L->ep->expect_cidr ? ", outside expect_cidr " : "",
                         L->ep->expect_cidr ? L->ep->expect_cidr : "");
     check_result_fix(c,
                      "make %s resolve to the database's private address: enable remote VPC DNS "
@@ -1286,6 +1317,73 @@ static void run_leg(struct leg *L)
     acl_hop(L, "db-nacl-out", &L->db, &L->job, true, AWS_EPHEMERAL_FROM, AWS_EPHEMERAL_TO);
     route_hop(L, "route-back", &L->db, &L->job, true);
     acl_hop(L, "job-nacl-in", &L->job, &L->db, false, AWS_EPHEMERAL_FROM, AWS_EPHEMERAL_TO);
+}
+
+/* Does the endpoint have an address of the family that is not `family`? */
+static bool has_other_family(const struct aws_path_endpoint *ep, int family)
+{
+    struct cidr c;
+
+    for (size_t j = 0; j < ep->n_addrs; j++)
+        if (cidr_parse_addr(ep->addrs[j], &c) && c.family != family)
+            return true;
+    return false;
+}
+
+/*
+ * The job's address of the database address's family: the packets to an IPv6 address
+ * leave from the job's IPv6 address (its interface's), to an IPv4 one from its private
+ * IPv4 address. An interface without an IPv6 address gives the job no IPv6 route: its
+ * connect fails at once and libpq tries the DSN's next address. False when the leg is
+ * not analysed (its path.database result added).
+ */
+static bool job_for_family(struct leg *L)
+{
+    const struct ec2_network_interface *e = L->job.eni;
+    int family = L->db.addr.family;
+    const char *ip = NULL;
+    struct check_result *c;
+
+    if (L->job.addr.family == family)
+        return true;
+    if (e && family == AF_INET6 && e->n_ipv6s)
+        ip = e->ipv6s[0];
+    else if (e && family == AF_INET && e->private_ip[0])
+        ip = e->private_ip;
+    if (ip && cidr_parse_addr(ip, &L->job.addr) && L->job.addr.family == family) {
+        L->job.ip = ip;
+        return true;
+    }
+    if (!e) {
+        c = hop(L, "database", L->db.ip, CHECK_WARN);
+        check_result_detail(c,
+                            "%s (%s): the job's IPv%d address is not known (its interface is "
+                            "not described): this path is not analysed",
+                            L->db_at, L->src, family == AF_INET6 ? 6 : 4);
+        check_result_fix(c, "set aws.job.network_interface to the job's interface, or give the "
+                            "database's address in network.endpoints[].ip");
+        return false;
+    }
+    if (has_other_family(L->ep, family)) {
+        c = hop(L, "database", L->db.ip, CHECK_INFO);
+        check_result_detail(c,
+                            "%s (%s): not used: the job's interface %s has no IPv%d address, "
+                            "so connecting there fails at once and libpq tries the next address",
+                            L->db_at, L->src, e->id, family == AF_INET6 ? 6 : 4);
+        return false;
+    }
+    c = hop(L, "database", L->db.ip, CHECK_FAIL);
+    check_result_detail(c,
+                        "%s (%s): the job cannot reach it: its interface %s has no IPv%d "
+                        "address (no route of that family)",
+                        L->db_at, L->src, e->id, family == AF_INET6 ? 6 : 4);
+    check_result_fix(c,
+                     "give the job an address of that family (aws ec2 assign-ipv6-addresses "
+                     "--network-interface-id %s --ipv6-address-count 1 --region %s, in a subnet "
+                     "with an IPv6 block), or make the DSN host resolve to the database's "
+                     "address of the job's family",
+                     e->id, region(L));
+    return false;
 }
 
 static void endpoint_skip(const struct aws_path_endpoint *ep, struct check_report *rep,
@@ -1349,9 +1447,11 @@ void aws_path_run(const struct aws_view *v, const struct aws_path_input *in,
                             .rep = rep,
                             .job = job,
                             .port = ep->port > 0 ? ep->port : 5432};
-            if (!cidr_parse_addr(ep->addrs[j], &L.db.addr) || L.db.addr.family != AF_INET)
-                continue; /* the path of an IPv6 address is not analysed */
+            if (!cidr_parse_addr(ep->addrs[j], &L.db.addr))
+                continue;
             L.db.ip = ep->addrs[j];
+            snprintf(L.db_at, sizeof(L.db_at), L.db.addr.family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+                     L.db.ip, L.port);
             L.src = ep->addr_sources && ep->addr_sources[j] ? ep->addr_sources[j]
                     : ep->addr_source                       ? ep->addr_source
                                                             : "address";
@@ -1359,11 +1459,12 @@ void aws_path_run(const struct aws_view *v, const struct aws_path_input *in,
                 snprintf(L.src_via, sizeof(L.src_via), "%s via %s", L.src, ep->addr_canonicals[j]);
                 L.src = L.src_via;
             }
-            run_leg(&L);
+            if (job_for_family(&L))
+                run_leg(&L);
             analysed++;
         }
         if (analysed == 0)
-            endpoint_skip(ep, rep, "no IPv4 address (give network.endpoints[].ip)");
+            endpoint_skip(ep, rep, "no IP address (give network.endpoints[].ip)");
         stale_pin(ep, rep);
     }
 }

@@ -20,6 +20,9 @@
  *   path.db-nacl-out   the database subnet's ACL, outbound replies to ports 1024-65535
  *   path.route-back    the database subnet's route table routes the job's address back
  *   path.job-nacl-in   the job subnet's ACL, inbound replies to the job's client ports
+ * Every address of an endpoint is judged (libpq tries each in turn), an IPv6 one from the
+ * job interface's IPv6 address (INFO "not used" when it has none and the endpoint has an
+ * IPv4 address too, else a FAIL: the job has no IPv6 route).
  * Each line says what decided (the route or the rule) and, when it is not a PASS, the
  * one-line fix. Replies go to the port the job's kernel picked as the connection's source,
  * from its ephemeral range (no NAT on a peering or transit gateway changes it), so that

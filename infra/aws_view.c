@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* ---- a set of ids ---- */
 
@@ -156,16 +157,74 @@ struct fetch {
 
 /* ---- steps ---- */
 
+static bool is_ipv6(const char *ip)
+{
+    struct cidr c;
+
+    return ip && cidr_parse_addr(ip, &c) && c.family == AF_INET6;
+}
+
+/* Move the interfaces of `from` not in `to` yet (by id) into `to`; from is emptied. */
+static bool merge_enis(struct ec2_eni_list *to, struct ec2_eni_list *from)
+{
+    bool ok = true;
+
+    for (size_t i = 0; i < from->n; i++) {
+        struct ec2_network_interface *e = &from->items[i];
+        bool have = false;
+        for (size_t j = 0; j < to->n && !have; j++)
+            have = strcmp(to->items[j].id, e->id) == 0;
+        if (!have && to->n == to->cap) {
+            size_t cap = to->cap ? to->cap * 2 : 8;
+            void *p = realloc(to->items, cap * sizeof(*to->items));
+            if (p) {
+                to->items = p;
+                to->cap = cap;
+            }
+        }
+        if (!have && to->n < to->cap) {
+            to->items[to->n++] = *e; /* its arrays move with it */
+            memset(e, 0, sizeof(*e));
+        } else if (!have) {
+            ok = false;
+        }
+    }
+    ec2_eni_list_free(from);
+    return ok;
+}
+
+/* The interfaces holding the databases' IPv6 addresses: another filter than the private
+ * IPv4 addresses' (which never matches an IPv6 address). Recorded in f_enis6 only. */
+static void fetch_enis6(struct fetch *F, const struct idset *ips6)
+{
+    struct ec2_eni_list got = {0};
+    struct ec2_error e;
+    bool ok;
+
+    if (!ips6->n)
+        return;
+    ok = describe_by(F->ec2, d_enis, "ipv6-addresses.ipv6-address", ips6, NULL, &got, &e, &F->oom);
+    F->v->f_enis6.tried = true;
+    if (!ok) {
+        F->v->f_enis6.failed = true;
+        F->v->f_enis6.err = e;
+        ec2_eni_list_free(&got);
+        return;
+    }
+    if (!merge_enis(&F->v->enis, &got))
+        F->oom = true;
+}
+
 static bool fetch_enis(struct fetch *F)
 {
     const struct aws_view_request *r = F->req;
-    struct idset ips = {0}, ids = {0};
+    struct idset ips = {0}, ips6 = {0}, ids = {0};
     struct ec2_error e;
     bool go = true;
 
     idset_add(&ips, r->job_ip);
     for (size_t i = 0; i < r->n_db_ips && i < AWS_VIEW_MAX_IPS; i++)
-        idset_add(&ips, r->db_ips[i]);
+        idset_add(is_ipv6(r->db_ips[i]) ? &ips6 : &ips, r->db_ips[i]);
     idset_add(&ids, r->job_eni);
     if (ips.n)
         go = settle(F->v, &F->v->f_enis,
@@ -177,8 +236,11 @@ static bool fetch_enis(struct fetch *F)
                     describe_by(F->ec2, d_enis, "network-interface-id", &ids, NULL, &F->v->enis, &e,
                                 &F->oom),
                     &e);
-    F->oom = F->oom || ips.oom || ids.oom;
+    if (go)
+        fetch_enis6(F, &ips6);
+    F->oom = F->oom || ips.oom || ips6.oom || ids.oom;
     idset_free(&ips);
+    idset_free(&ips6);
     idset_free(&ids);
     for (size_t i = 0; i < F->v->enis.n; i++) {
         idset_add(&F->vpcs, F->v->enis.items[i].vpc_id);
@@ -418,6 +480,9 @@ const struct ec2_network_interface *aws_view_eni_by_ip(const struct aws_view *v,
         for (size_t j = 0; j < e->n_ips; j++)
             if (strcmp(e->ips[j], ip) == 0)
                 return e;
+        for (size_t j = 0; j < e->n_ipv6s; j++)
+            if (strcmp(e->ipv6s[j], ip) == 0)
+                return e;
     }
     return NULL;
 }
@@ -543,7 +608,7 @@ const struct ec2_vpc_side *aws_peer_side(const struct ec2_peering *p, const char
  * middlebox's interface: the block is still the VPC's). */
 static bool is_vpc_block_route(const struct ec2_route *r)
 {
-    return r->dest_cidr[0] &&
+    return (r->dest_cidr[0] || r->dest_ipv6_cidr[0]) &&
            (strcmp(r->target, "local") == 0 || strcmp(r->origin, "CreateRouteTable") == 0);
 }
 
@@ -571,7 +636,9 @@ bool aws_view_side_holds(const struct aws_view *v, const struct ec2_vpc_side *s,
             continue;
         for (size_t j = 0; j < t->n_routes; j++)
             if (is_vpc_block_route(&t->routes[j]) &&
-                held_by(t->routes[j].dest_cidr, addr, block, size))
+                held_by(t->routes[j].dest_cidr[0] ? t->routes[j].dest_cidr
+                                                  : t->routes[j].dest_ipv6_cidr,
+                        addr, block, size))
                 return true;
     }
     return false;

@@ -90,6 +90,9 @@ struct aws_view {
     char (*vpcs)[EC2_ID_MAX]; /* the VPCs whose tables and ACLs were fetched whole */
     size_t n_vpcs;
     struct aws_fetch f_enis, f_tables, f_acls, f_groups, f_peerings, f_tgw;
+    /* the interfaces of the databases' IPv6 addresses (filter ipv6-addresses.ipv6-address):
+     * a failure there leaves the IPv4 analysis whole */
+    struct aws_fetch f_enis6;
     bool fatal;
     struct ec2_error fatal_err;
     unsigned long calls; /* EC2 requests made for this view */

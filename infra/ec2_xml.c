@@ -317,11 +317,12 @@ static xmlDoc *open_response(const char *buf, size_t len, const char *expect, xm
 
 /* ---- peerings ---- */
 
-static bool add_cidr(struct ec2_vpc_side *s, const xmlNode *parent, struct infra_error *err)
+static bool add_cidr(struct ec2_vpc_side *s, const xmlNode *parent, const char *field,
+                     struct infra_error *err)
 {
     char cidr[EC2_CIDR_MAX];
 
-    if (!get_text(parent, "cidrBlock", cidr, sizeof(cidr), err))
+    if (!get_text(parent, field, cidr, sizeof(cidr), err))
         return false;
     if (cidr[0] == '\0')
         return true;
@@ -345,11 +346,17 @@ static bool parse_vpc_side(const xmlNode *n, struct ec2_vpc_side *s, struct infr
         return true;
     if (!get_text(n, "ownerId", s->owner_id, sizeof(s->owner_id), err) ||
         !get_text(n, "vpcId", s->vpc_id, sizeof(s->vpc_id), err) ||
-        !get_text(n, "region", s->region, sizeof(s->region), err) || !add_cidr(s, n, err))
+        !get_text(n, "region", s->region, sizeof(s->region), err) ||
+        !add_cidr(s, n, "cidrBlock", err))
         return false;
     set = child(n, "cidrBlockSet");
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next)
-        if (is_named(it, "item") && !add_cidr(s, it, err))
+        if (is_named(it, "item") && !add_cidr(s, it, "cidrBlock", err))
+            return false;
+    /* a dual-stack VPC: packets to its IPv6 addresses take the peering too */
+    set = child(n, "ipv6CidrBlockSet");
+    for (xmlNode *it = set ? set->children : NULL; it; it = it->next)
+        if (is_named(it, "item") && !add_cidr(s, it, "ipv6CidrBlock", err))
             return false;
     opts = child(n, "peeringOptions");
     s->has_options = opts != NULL;
@@ -707,6 +714,8 @@ static bool parse_eni(const xmlNode *n, struct ec2_network_interface *e, struct 
     /* the arrays are stored at once, so that a failure half way leaves them to _free */
     return parse_string_items(child(n, "privateIpAddressesSet"), "privateIpAddress",
                               sizeof(*e->ips), (void **)&e->ips, &e->n_ips, err) &&
+           parse_string_items(child(n, "ipv6AddressesSet"), "ipv6Address", sizeof(*e->ipv6s),
+                              (void **)&e->ipv6s, &e->n_ipv6s, err) &&
            parse_string_items(child(n, "groupSet"), "groupId", sizeof(*e->groups),
                               (void **)&e->groups, &e->n_groups, err);
 }
@@ -1044,6 +1053,7 @@ void ec2_eni_list_free(struct ec2_eni_list *l)
         return;
     for (size_t i = 0; i < l->n; i++) {
         free(l->items[i].ips);
+        free(l->items[i].ipv6s);
         free(l->items[i].groups);
     }
     free(l->items);

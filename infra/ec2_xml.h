@@ -25,7 +25,7 @@
 #define EC2_ID_MAX 64                /* ids (pcx-, rtb-, sg-, vpc-), account ids, regions, states */
 #define EC2_CIDR_MAX 48              /* an IPv4 or IPv6 CIDR in text form */
 #define EC2_TEXT_MAX 256             /* free text (status messages, names): truncated */
-#define EC2_VPC_CIDRS_MAX 50         /* AWS maximum of CIDR blocks per VPC */
+#define EC2_VPC_CIDRS_MAX 55         /* AWS maximum of CIDR blocks per VPC: 50 IPv4 and 5 IPv6 */
 #define EC2_XML_MAX_BYTES (8u << 20) /* larger bodies are refused */
 #define EC2_LIST_MAX 100000          /* items per list (across pages) */
 
@@ -35,7 +35,8 @@ struct ec2_vpc_side {
     char owner_id[EC2_ID_MAX];
     char vpc_id[EC2_ID_MAX];
     char region[EC2_ID_MAX]; /* "" when the response omits it (same region) */
-    /* <cidrBlock> first, then every <cidrBlockSet> entry not already listed */
+    /* <cidrBlock> first, then every <cidrBlockSet> entry not already listed, then the
+     * IPv6 blocks (<ipv6CidrBlockSet>) */
     char cidrs[EC2_VPC_CIDRS_MAX][EC2_CIDR_MAX];
     size_t n_cidrs;
     bool has_options;           /* <peeringOptions> present */
@@ -145,6 +146,8 @@ struct ec2_network_interface {
     char private_ip[EC2_CIDR_MAX];  /* the primary private IPv4 address */
     char (*ips)[EC2_CIDR_MAX];      /* every private IPv4 (privateIpAddressesSet) */
     size_t n_ips;
+    char (*ipv6s)[EC2_CIDR_MAX]; /* every IPv6 address (ipv6AddressesSet/item/ipv6Address) */
+    size_t n_ipv6s;
     char (*groups)[EC2_ID_MAX]; /* groupSet/item/groupId */
     size_t n_groups;
 };

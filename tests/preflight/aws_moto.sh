@@ -1113,6 +1113,61 @@ expect_check "the target's subnet through a firewall (middlebox routing): WARN, 
     "if the packets must not go through it: aws ec2 delete-route --route-table-id $p_rtlab_RTB_FW --destination-cidr-block 10.20.3.0/24"
 pconfig p_rtlab
 
+# -- dual-stack (p_rtlab, _v6lab): the DSN's IPv6 address is judged like its IPv4 one, from the
+#    job interface's IPv6 address (it was left out: a database resolving to AAAA and A records
+#    was judged on the A record alone, while libpq tries every address, often the IPv6 first)
+JOBIP=10.20.6.15 SRCHOST=$p_rtlab_V6DB_IP6,10.10.12.20 pconfig p_rtlab
+ONLY=path pf p_rtlab --json
+expect_eq "dual-stack database: both addresses judged, the IPv6 one first (DSN order)" \
+    "3 database=PASS,route=FAIL,sg-egress=FAIL,job-nacl-out=PASS,db-nacl-in=PASS,sg-ingress=PASS,db-nacl-out=PASS,route-back=FAIL,job-nacl-in=PASS,database=PASS,route=PASS,sg-egress=PASS,job-nacl-out=PASS,db-nacl-in=PASS,sg-ingress=PASS,db-nacl-out=PASS,route-back=PASS,job-nacl-in=PASS" \
+    "$rc $(pfq path source 2>&1)"
+expect_check "IPv6: ::/0 to an egress-only gateway: FAIL, route the database VPC's IPv6 block" \
+    FAIL path.route "source" "to $p_rtlab_V6DB_IP6 takes route ::/0 via $p_rtlab_EIGW" \
+    "create-route --route-table-id $p_rtlab_RTB_V6 --destination-ipv6-cidr-block $p_rtlab_DB_V6 --vpc-peering-connection-id $p_rtlab_PCX"
+expect_check "IPv6: the job's group lets tcp 5432 out to 10.10.0.0/16 only: FAIL, an IPv6 rule" \
+    FAIL path.sg-egress "source $p_rtlab_SG_V4EG" "allows tcp/5432 to $p_rtlab_V6DB_IP6" \
+    "Ipv6Ranges=[{CidrIpv6=$p_rtlab_V6DB_IP6/128}]"
+expect_check "IPv6: the database's group allows the job subnet's /64, judged on the job's IPv6" \
+    PASS path.sg-ingress "source $p_rtlab_SG_DB6" \
+    "from $p_rtlab_SUBNET_V6JOB64 allows tcp/5432 from $p_rtlab_V6JOB_IP6"
+expect_check "IPv6: ACL rule 101 ::/0 lets the database port in" PASS path.db-nacl-in "source" \
+    "tcp 5432 from $p_rtlab_V6JOB_IP6: 5432 by rule 101 allow all from ::/0"
+expect_check "IPv6: no IPv6 route back to the job: FAIL, route the job VPC's IPv6 block" \
+    FAIL path.route-back "source $p_rtlab_RTB_DB" "covers $p_rtlab_V6JOB_IP6" \
+    "--destination-ipv6-cidr-block $p_rtlab_JOB_V6 --vpc-peering-connection-id $p_rtlab_PCX"
+expect_check "the IPv4 address of the same database: its route PASSes" PASS path.route "source" \
+    "to 10.10.12.20 takes route 10.10.0.0/16 via $p_rtlab_PCX"
+expect_check "... and its egress rule" PASS path.sg-egress "source $p_rtlab_SG_V4EG" \
+    "allows tcp/5432 to 10.10.12.20"
+# a rule for ::/0 alone lets no IPv4 packet in, and the IPv6 one
+JOBIP=10.20.6.16 SRCHOST=$p_rtlab_V6DB2_IP6,10.10.12.21 pconfig p_rtlab
+ONLY=path pf p_rtlab --json
+expect_check "IPv4: the database's group allows ::/0 only: FAIL" FAIL path.sg-ingress \
+    "source $p_rtlab_SG_DB6ONLY" "no ingress rule of $p_rtlab_SG_DB6ONLY allows tcp/5432 from 10.20.6.16"
+expect_check "IPv6: the same rule allows the job's IPv6 address" PASS path.sg-ingress \
+    "source $p_rtlab_SG_DB6ONLY" "from ::/0 allows tcp/5432 from $p_rtlab_V6JOB2_IP6"
+expect_check "IPv6: the job's group made before the VPC's IPv6 block (0.0.0.0/0 only): FAIL" \
+    FAIL path.sg-egress "source $p_rtlab_SG_JOB" \
+    "no egress rule of $p_rtlab_SG_JOB allows tcp/5432 to $p_rtlab_V6DB2_IP6" \
+    "Ipv6Ranges=[{CidrIpv6=$p_rtlab_V6DB2_IP6/128}]"
+expect_check "... and its IPv4 rule lets the IPv4 packets out" PASS path.sg-egress \
+    "source $p_rtlab_SG_JOB" "all protocols to 0.0.0.0/0 allows tcp/5432 to 10.10.12.21"
+# a job without an IPv6 address never uses the IPv6 address: its connect fails at once
+JOBIP=10.20.6.17 SRCHOST=$p_rtlab_V6DB_IP6,10.10.12.20 pconfig p_rtlab
+ONLY=path pf p_rtlab --json
+expect_check "a job without IPv6, the database's IPv6 and IPv4 addresses: the IPv6 one not used" \
+    INFO path.database "source $p_rtlab_V6DB_IP6" \
+    "not used: the job's interface $p_rtlab_V4JOB_ENI has no IPv6 address"
+expect_eq "... judged on the IPv4 address: the route PASSes" "PASS" \
+    "$(pfq status path.route source 2>&1)"
+JOBIP=10.20.6.17 SRCHOST=$p_rtlab_V6DB_IP6 pconfig p_rtlab
+ONLY=path pf p_rtlab --json
+expect_check "a job without IPv6, the database's IPv6 address only: FAIL (it was a SKIP)" FAIL \
+    path.database "source $p_rtlab_V6DB_IP6" \
+    "the job cannot reach it: its interface $p_rtlab_V4JOB_ENI has no IPv6 address" \
+    "assign-ipv6-addresses --network-interface-id $p_rtlab_V4JOB_ENI"
+pconfig p_rtlab
+
 # -- security groups: self references, several groups, all protocols, prefix-list egress
 SRCHOST=10.10.5.21,10.10.5.22,10.10.5.23,10.10.5.24 pconfig p_lab
 ONLY=path pf p_lab --json

@@ -15,7 +15,9 @@
 
 #include "infra/aws_checks.h"
 #include "infra/aws_http.h"
+#include "infra/aws_path.h"
 #include "infra/aws_repair.h"
+#include "infra/aws_view.h"
 #include "infra/ec2.h"
 
 #define FIXTURES "tests/data/ec2/"
@@ -837,6 +839,95 @@ static void test_route_lookup_fixtures(void **state)
     ec2_route_table_list_free(&b);
 }
 
+/* ---- the path's view: interfaces of IPv6 addresses ---- */
+
+#define ENIS_BEGIN                                                                                 \
+    "<DescribeNetworkInterfacesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"       \
+    "<networkInterfaceSet>"
+#define ENIS_END "</networkInterfaceSet></DescribeNetworkInterfacesResponse>"
+#define ENI6(id, subnet, vpc, ip, ip6)                                                             \
+    "<item><networkInterfaceId>" id "</networkInterfaceId><subnetId>" subnet                       \
+    "</subnetId><vpcId>" vpc "</vpcId><ownerId>111111111111</ownerId><status>in-use</status>"      \
+    "<privateIpAddress>" ip "</privateIpAddress><groupSet><item><groupId>sg-1</groupId></item>"    \
+    "</groupSet><privateIpAddressesSet><item><privateIpAddress>" ip "</privateIpAddress>"          \
+    "<primary>true</primary></item></privateIpAddressesSet><ipv6AddressesSet><item>"               \
+    "<ipv6Address>" ip6 "</ipv6Address><isPrimaryIpv6>false</isPrimaryIpv6></item>"                \
+    "</ipv6AddressesSet></item>"
+#define ENI_JOB6 ENI6("eni-job", "subnet-j", "vpc-j", "10.20.6.15", "2600:1f16:0:6::15")
+#define ENI_DB6 ENI6("eni-db", "subnet-d", "vpc-d", "10.10.12.20", "2600:1f18:0:c::20")
+#define EMPTY(action, set) "<" action "Response><" set "/></" action "Response>"
+
+static const struct rule view6_rules[] = {
+    {"Name=ipv6-addresses.ipv6-address", NULL, NULL, 200, NULL, ENIS_BEGIN ENI_DB6 ENIS_END},
+    {"Name=addresses.private-ip-address", NULL, NULL, 200, NULL,
+     ENIS_BEGIN ENI_JOB6 ENI_DB6 ENIS_END},
+    {"Action=DescribeRouteTables", NULL, NULL, 200, NULL,
+     EMPTY("DescribeRouteTables", "routeTableSet")},
+    {"Action=DescribeNetworkAcls", NULL, NULL, 200, NULL,
+     EMPTY("DescribeNetworkAcls", "networkAclSet")},
+    {"Action=DescribeSecurityGroups", NULL, NULL, 200, NULL,
+     EMPTY("DescribeSecurityGroups", "securityGroupInfo")},
+    {"Action=DescribeVpcPeeringConnections", NULL, NULL, 200, NULL,
+     EMPTY("DescribeVpcPeeringConnections", "vpcPeeringConnectionSet")},
+};
+
+/* The interface of a database's IPv6 address is looked up by the IPv6 filter (the private
+ * IPv4 one never matches it), listed once when the IPv4 lookup found it too; a failure of
+ * that lookup leaves the IPv4 view whole. */
+static void test_view_ipv6_interfaces(void **state)
+{
+    static const char *const db_ips[] = {"2600:1f18:0:c::20", "10.10.12.20"};
+    const struct aws_view_request req = {
+        .job_ip = "10.20.6.15", .db_ips = db_ips, .n_db_ips = 2, .path = true};
+    struct rule failing[sizeof(view6_rules) / sizeof(view6_rules[0])];
+    struct infra_error err = {{0}};
+    const struct ec2_network_interface *e;
+    struct aws_view v;
+    struct fake fk;
+    struct ec2 *c;
+    size_t n;
+
+    (void)state;
+    memset(&fk, 0, sizeof(fk));
+    fk.rules = view6_rules;
+    fk.n_rules = sizeof(view6_rules) / sizeof(view6_rules[0]);
+    c = ec2_new_with_transport("us-east-1", fake_send, &fk, &err);
+    assert_non_null(c);
+    assert_true(aws_view_fetch(c, &req, &v, &err));
+    assert_int_equal(sent_count(&fk, "Name=ipv6-addresses.ipv6-address"), 1);
+    assert_true(was_sent(&fk, "Value.1=2600%3A1f18%3A0%3Ac%3A%3A20"));
+    assert_int_equal(v.enis.n, 2); /* eni-db once, though both lookups found it */
+    assert_true(v.f_enis6.tried);
+    assert_false(v.f_enis6.failed);
+    e = aws_view_eni_by_ip(&v, "2600:1f18:0:c::20");
+    assert_non_null(e);
+    assert_string_equal(e->id, "eni-db");
+    assert_int_equal(e->n_ipv6s, 1);
+    e = aws_path_db_eni(&v, NULL, NULL, "2600:1f18:0:c::20", &n);
+    assert_non_null(e);
+    assert_int_equal(n, 1);
+    aws_view_free(&v);
+    ec2_free(c);
+
+    /* the IPv6 lookup refused (an endpoint without the filter): recorded apart */
+    memcpy(failing, view6_rules, sizeof(failing));
+    failing[0].status = 400;
+    failing[0].body = "<Response><Errors><Error><Code>InvalidParameterValue</Code><Message>"
+                      "unknown filter</Message></Error></Errors></Response>";
+    memset(&fk, 0, sizeof(fk));
+    fk.rules = failing;
+    fk.n_rules = sizeof(failing) / sizeof(failing[0]);
+    c = ec2_new_with_transport("us-east-1", fake_send, &fk, &err);
+    assert_non_null(c);
+    assert_true(aws_view_fetch(c, &req, &v, &err));
+    assert_false(v.fatal);
+    assert_true(v.f_enis6.failed);
+    assert_false(v.f_enis.failed);
+    assert_int_equal(v.enis.n, 2);
+    aws_view_free(&v);
+    ec2_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -856,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_repair),
         cmocka_unit_test(test_repair_not_ours),
         cmocka_unit_test(test_route_lookup_fixtures),
+        cmocka_unit_test(test_view_ipv6_interfaces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,8 @@ its own; moto never marks a route blackhole, so a blackhole is a route over a de
 peering (the checks read the peering's state).
 """
 
+import ipaddress
+
 REGIONS = ["us-east-2", "us-west-1", "us-west-2", "eu-west-2", "eu-west-3", "eu-central-1",
            "eu-north-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1",
            "ap-northeast-2", "ap-northeast-3", "ca-central-1", "sa-east-1", "eu-south-1",
@@ -120,7 +122,15 @@ FAULTS = {
                "(_secondary): the database VPC's 10.11.0.0/16 (database 10.11.5.20, its own "
                "group), the job VPC's 100.64.0.0/16 (job 100.64.2.15); the job's table and the "
                "database's route only the primary blocks; a job 10.20.5.15 whose table routes "
-               "both database blocks",
+               "both database blocks; dual-stack (_v6lab): both VPCs get an IPv6 /56, the "
+               "job subnet 10.20.6.0/24 and the database subnet 10.10.12.0/24 an IPv6 /64 "
+               "each (ACLs allowing both families); the job subnet's table routes "
+               "10.10.0.0/16 via the peering and ::/0 to an egress-only internet gateway (no "
+               "IPv6 route to the database); jobs 10.20.6.15 (IPv6 too, egress tcp 5432 to "
+               "10.10.0.0/16 only), 10.20.6.16 (IPv6 too, the job's group: all IPv4 out, no "
+               "IPv6 rule, as a group made before its VPC had an IPv6 block), 10.20.6.17 (no "
+               "IPv6 address); databases 10.10.12.20 (IPv6 too, 5432 from the job subnets' IPv4 "
+               "and IPv6 blocks), 10.10.12.21 (IPv6 too, 5432 from ::/0 only)",
 }
 
 
@@ -537,9 +547,72 @@ def _pcxlab(ec2, ids):
         ids["PCX%d" % n] = pcx
 
 
+def _v6_block(ec2, vpc):
+    """Associate an Amazon-provided IPv6 /56 with vpc; the block."""
+    return ec2.associate_vpc_cidr_block(VpcId=vpc, AmazonProvidedIpv6CidrBlock=True)[
+        "Ipv6CidrBlockAssociation"]["Ipv6CidrBlock"]
+
+
+def _v6_subnet(ec2, vpc, cidr, v6_56, n, rtb):
+    """A dual-stack subnet: IPv4 cidr, the n-th /64 of the /56, on rtb, with a custom ACL
+    allowing everything of both families (as a VPC's default ACL does once it has an IPv6
+    block: moto's default ACL has no IPv6 rule)."""
+    v6_64 = str(list(ipaddress.ip_network(v6_56).subnets(new_prefix=64))[n])
+    sn = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, Ipv6CidrBlock=v6_64)["Subnet"]["SubnetId"]
+    ec2.associate_route_table(RouteTableId=rtb, SubnetId=sn)
+    acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+    for egress in (False, True):
+        ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="-1",
+                                     RuleAction="allow", Egress=egress, CidrBlock="0.0.0.0/0")
+        ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=101, Protocol="-1",
+                                     RuleAction="allow", Egress=egress, Ipv6CidrBlock="::/0")
+    _associate_acl(ec2, acl, sn)
+    return sn, v6_64
+
+
+def _eni6(ec2, subnet, ip, groups, description, v6):
+    kw = {"Ipv6AddressCount": 1} if v6 else {}
+    e = ec2.create_network_interface(SubnetId=subnet, PrivateIpAddress=ip, Groups=groups,
+                                     Description=description, **kw)["NetworkInterface"]
+    return e["NetworkInterfaceId"], (e.get("Ipv6Addresses") or [{}])[0].get("Ipv6Address", "")
+
+
+def _v6lab(ec2, ids):
+    dbv, jv = ids["DB_VPC"], ids["JOB_VPC"]
+    job56, db56 = _v6_block(ec2, jv), _v6_block(ec2, dbv)
+    rtb = ec2.create_route_table(VpcId=jv)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock=P["DB_VPC"],
+                     VpcPeeringConnectionId=ids["PCX"])
+    eigw = ec2.create_egress_only_internet_gateway(VpcId=jv)["EgressOnlyInternetGateway"][
+        "EgressOnlyInternetGatewayId"]
+    ec2.create_route(RouteTableId=rtb, DestinationIpv6CidrBlock="::/0",
+                     EgressOnlyInternetGatewayId=eigw)
+    sj, sj64 = _v6_subnet(ec2, jv, "10.20.6.0/24", job56, 6, rtb)
+    sd, sd64 = _v6_subnet(ec2, dbv, "10.10.12.0/24", db56, 12, ids["RTB_DB"])
+    tcp = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432}
+    sg_v4eg = _sg(ec2, jv, "egress-v4", egress=[dict(tcp, IpRanges=[{"CidrIp": P["DB_VPC"]}])])
+    ec2.revoke_security_group_egress(GroupId=sg_v4eg, IpPermissions=[
+        {"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])  # made in an IPv6 VPC
+    sg_db6 = _sg(ec2, dbv, "db6", [dict(tcp, IpRanges=[{"CidrIp": "10.20.6.0/24"}],
+                                        Ipv6Ranges=[{"CidrIpv6": sj64}])])
+    sg_db6only = _sg(ec2, dbv, "db6only", [dict(tcp, Ipv6Ranges=[{"CidrIpv6": "::/0"}])])
+    ids["V6JOB_ENI"], ids["V6JOB_IP6"] = _eni6(ec2, sj, "10.20.6.15", [sg_v4eg], "anonetl task",
+                                              True)
+    ids["V6JOB2_ENI"], ids["V6JOB2_IP6"] = _eni6(ec2, sj, "10.20.6.16", [ids["SG_JOB"]],
+                                                "anonetl task", True)
+    ids["V4JOB_ENI"], _ = _eni6(ec2, sj, "10.20.6.17", [ids["SG_JOB"]], "anonetl task", False)
+    ids["V6DB_ENI"], ids["V6DB_IP6"] = _eni6(ec2, sd, "10.10.12.20", [sg_db6],
+                                            "RDSNetworkInterface", True)
+    ids["V6DB2_ENI"], ids["V6DB2_IP6"] = _eni6(ec2, sd, "10.10.12.21", [sg_db6only],
+                                              "RDSNetworkInterface", True)
+    ids.update(JOB_V6=job56, DB_V6=db56, RTB_V6=rtb, EIGW=eigw, SUBNET_V6JOB=sj,
+               SUBNET_V6DB=sd, SUBNET_V6JOB64=sj64, SG_V4EG=sg_v4eg, SG_DB6=sg_db6,
+               SG_DB6ONLY=sg_db6only)
+
+
 def _labs(ec2, f, ids):
     """Session 3 layouts: several variants side by side in one region."""
-    labs = {"p_lab": (_sglab, _nacllab, _pcxlab), "p_rtlab": (_rtlab, _secondary)}
+    labs = {"p_lab": (_sglab, _nacllab, _pcxlab), "p_rtlab": (_rtlab, _secondary, _v6lab)}
     for lab in labs.get(f, ()):
         lab(ec2, ids)
 
