@@ -187,17 +187,29 @@ static void list_append(char *buf, size_t size, size_t *count, const char *item)
 }
 
 struct dns_tally {
-    char inside[160], public_[160], outside[160];
-    size_t n_inside, n_public, n_outside;
+    char inside[160], public_[160], outside[160], other[160];
+    size_t n_inside, n_public, n_outside, n_other;
 };
+
+/* Is sa an address expect_cidr (want) does not judge: of the other family, or, with no
+ * expect_cidr, an IPv6 one? Every IPv6 address of a VPC is a global one, the same whoever
+ * asks, so it says nothing about the peering's DNS option; the path analysis follows it. */
+static bool other_family(const struct cidr *want, const struct sockaddr *sa)
+{
+    if (want)
+        return (want->family == AF_INET6) != (sa->sa_family == AF_INET6);
+    return sa->sa_family == AF_INET6 && netprobe_addr_classify(sa) == NETPROBE_ADDR_PUBLIC;
+}
 
 static void tally_addr(struct dns_tally *t, const struct cidr *want, const struct sockaddr *sa)
 {
     char text[INET6_ADDRSTRLEN];
 
     sockaddr_text(sa, text, sizeof(text));
-    if (want ? cidr_contains_sockaddr(want, sa)
-             : netprobe_addr_classify(sa) != NETPROBE_ADDR_PUBLIC)
+    if (other_family(want, sa))
+        list_append(t->other, sizeof(t->other), &t->n_other, text);
+    else if (want ? cidr_contains_sockaddr(want, sa)
+                  : netprobe_addr_classify(sa) != NETPROBE_ADDR_PUBLIC)
         list_append(t->inside, sizeof(t->inside), &t->n_inside, text);
     else if (netprobe_addr_classify(sa) == NETPROBE_ADDR_PUBLIC)
         list_append(t->public_, sizeof(t->public_), &t->n_public, text);
@@ -206,10 +218,29 @@ static void tally_addr(struct dns_tally *t, const struct cidr *want, const struc
 }
 
 static bool dns_verdict(const struct netprobe_endpoint *ep, struct check_report *r,
-                        const struct dns_tally *t, const char *how)
+                        struct dns_tally *t, const char *how)
 {
     const char *cidr = ep->expect_cidr;
     struct check_result *c;
+    char also[220] = "";
+
+    if (t->n_other && !t->n_inside && !t->n_public && !t->n_outside && cidr) {
+        /* nothing of the family expect_cidr judges: the job connects outside it */
+        memcpy(t->outside, t->other, sizeof(t->outside));
+        t->n_outside = t->n_other;
+        t->n_other = 0;
+    }
+    if (t->n_other && !t->n_inside && !t->n_public && !t->n_outside) {
+        c = add(ep, r, "dns", CHECK_PASS);
+        check_result_detail(c,
+                            "%s to %s (IPv6: a VPC's addresses are global, whoever asks; "
+                            "see path.*)",
+                            how, t->other);
+        return true;
+    }
+    if (t->n_other)
+        snprintf(also, sizeof(also), "; also %s (not judged by %s: see path.*)", t->other,
+                 cidr ? "expect_cidr, of the other family" : "this check, IPv6");
 
     if (t->n_outside) {
         c = add(ep, r, "dns", CHECK_FAIL);
@@ -243,8 +274,8 @@ static bool dns_verdict(const struct netprobe_endpoint *ep, struct check_report 
         return true;
     }
     c = add(ep, r, "dns", CHECK_PASS);
-    check_result_detail(c, "%s to %s%s%s", how, t->inside, cidr ? ", inside " : " (not public)",
-                        cidr ? cidr : "");
+    check_result_detail(c, "%s to %s%s%s%s", how, t->inside, cidr ? ", inside " : " (not public)",
+                        cidr ? cidr : "", also);
     return true;
 }
 

@@ -1168,6 +1168,24 @@ expect_check "a job without IPv6, the database's IPv6 address only: FAIL (it was
     "assign-ipv6-addresses --network-interface-id $p_rtlab_V4JOB_ENI"
 pconfig p_rtlab
 
+# a name with A and AAAA records (a dual-stack RDS endpoint): the IPv6 address, global
+# whoever resolves it, is no sign of the peering's DNS option and not for expect_cidr to judge
+if [ -n "$HAVE_UNSHARE" ]; then
+    JOBIP=10.20.6.16 pconfig p_rtlab
+    ONLY=dns,path pfns "10.10.12.21 db.path.test
+$p_rtlab_V6DB2_IP6 db.path.test" p_rtlab --json
+    expect_check "dns: A and AAAA records, expect_cidr 10.10.0.0/16: PASS (was a FAIL: public)" \
+        PASS dns "source" "to 10.10.12.21, inside 10.10.0.0/16; also $p_rtlab_V6DB2_IP6 (not judged by expect_cidr"
+    expect_check "... the path judges the resolved IPv6 address" PASS path.sg-ingress \
+        "source $p_rtlab_SG_DB6ONLY" "from ::/0 allows tcp/5432 from $p_rtlab_V6JOB2_IP6"
+    ONLY=dns pfns "$p_rtlab_V6DB2_IP6 db.path.test" p_rtlab --json
+    expect_check "dns: the AAAA record alone, expect_cidr 10.10.0.0/16: FAIL" FAIL dns "source" \
+        "to $p_rtlab_V6DB2_IP6, outside expect_cidr 10.10.0.0/16"
+    pconfig p_rtlab
+else
+    skip "dns of a dual-stack name" "unshare -m unavailable"
+fi
+
 # -- security groups: self references, several groups, all protocols, prefix-list egress
 SRCHOST=10.10.5.21,10.10.5.22,10.10.5.23,10.10.5.24 pconfig p_lab
 ONLY=path pf p_lab --json

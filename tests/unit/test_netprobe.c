@@ -201,6 +201,13 @@ static void test_dns(void **state)
     assert_int_equal(dns_status("10.11.3.4", NULL, d, sizeof(d)), CHECK_PASS);
     assert_int_equal(dns_status("127.0.0.1", "10.10.0.0/16", d, sizeof(d)), CHECK_FAIL);
     assert_int_equal(dns_status("fd00:10::4", "fd00:10::/32", d, sizeof(d)), CHECK_PASS);
+    /* a VPC's IPv6 addresses are global ones, the same whoever resolves the name: no sign
+     * of the peering's DNS option (it was a WARN: public); an IPv4 expect_cidr it misses */
+    assert_int_equal(dns_status("2600:1f18:0:c::20", NULL, d, sizeof(d)), CHECK_PASS);
+    assert_non_null(strstr(d, "2600:1f18:0:c::20 (IPv6"));
+    assert_int_equal(dns_status("2600:1f18:0:c::20", "10.10.0.0/16", d, sizeof(d)), CHECK_FAIL);
+    assert_non_null(strstr(d, "to 2600:1f18:0:c::20, outside expect_cidr 10.10.0.0/16"));
+    assert_int_equal(dns_status("10.10.3.4", "2600:1f18::/56", d, sizeof(d)), CHECK_FAIL);
     assert_int_equal(dns_status("/tmp", "10.10.0.0/16", d, sizeof(d)), CHECK_SKIP);
     assert_int_equal(dns_status("10.10.3.4", "10.10.0.0/99", d, sizeof(d)), CHECK_FAIL);
     assert_non_null(strstr(d, "expect_cidr"));
