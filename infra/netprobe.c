@@ -492,9 +492,19 @@ static void tcp_fail(const struct netprobe_endpoint *ep, struct check_report *r,
     }
 }
 
-/* Connect to the first address that answers; on failure report the first failure. */
+/* An address tried before the one that answered and timed out: libpq tries the addresses
+ * in the same order, so each connection of the job waits as long first. */
+struct tcp_waited {
+    char addr[INET6_ADDRSTRLEN];
+    long ms;
+    size_t n; /* how many timed out before */
+};
+
+/* Connect to the first address that answers (*waited: those that timed out before it);
+ * on failure report the first failure. */
 static bool connect_any(const struct netprobe_endpoint *ep, int *fd_out, char *addr, size_t asize,
-                        enum netprobe_tcp_status *st_out, int *e_out, long *ms_out)
+                        enum netprobe_tcp_status *st_out, int *e_out, long *ms_out,
+                        struct tcp_waited *waited)
 {
     struct addrinfo *res = NULL;
     bool ok = false, first = true;
@@ -523,6 +533,10 @@ static bool connect_any(const struct netprobe_endpoint *ep, int *fd_out, char *a
             first = false;
         }
         ok = st == NETPROBE_TCP_OK;
+        if (st == NETPROBE_TCP_TIMEOUT && waited->n++ == 0) {
+            snprintf(waited->addr, sizeof(waited->addr), "%s", text);
+            waited->ms = elapsed_ms(&start);
+        }
     }
     freeaddrinfo(res);
     return ok;
@@ -530,11 +544,12 @@ static bool connect_any(const struct netprobe_endpoint *ep, int *fd_out, char *a
 
 bool netprobe_tcp(const struct netprobe_endpoint *ep, struct check_report *r)
 {
-    char addr[INET6_ADDRSTRLEN + 8];
+    char addr[INET6_ADDRSTRLEN + 8], t[32];
     enum netprobe_tcp_status st;
     int fd = -1, e = 0;
     long ms = 0;
     struct addrinfo *res = NULL;
+    struct tcp_waited waited = {"", 0, 0};
 
     if (netprobe_is_unix(ep))
         return tcp_unix(ep, r);
@@ -545,10 +560,24 @@ bool netprobe_tcp(const struct netprobe_endpoint *ep, struct check_report *r)
         return false;
     }
     freeaddrinfo(res);
-    if (connect_any(ep, &fd, addr, sizeof(addr), &st, &e, &ms)) {
-        struct check_result *c = add(ep, r, "tcp", CHECK_PASS);
+    if (connect_any(ep, &fd, addr, sizeof(addr), &st, &e, &ms, &waited)) {
+        struct check_result *c = add(ep, r, "tcp", waited.n ? CHECK_WARN : CHECK_PASS);
         close(fd);
-        check_result_detail(c, "connected to %s port %s in %ld ms", addr, ep_port(ep), ms);
+        if (!waited.n) {
+            check_result_detail(c, "connected to %s port %s in %ld ms", addr, ep_port(ep), ms);
+            return true;
+        }
+        format_timeout(ep_timeout(ep), t, sizeof(t));
+        check_result_detail(c,
+                            "connected to %s port %s in %ld ms, but only after %s%s did not "
+                            "answer in %s: the job tries the addresses in this order too, so "
+                            "each of its connections waits that long first",
+                            addr, ep_port(ep), ms, waited.addr, waited.n > 1 ? " (and others)" : "",
+                            t);
+        check_result_fix(c,
+                         "fix the path to %s port %s (see path.* for it: an IPv6 address needs "
+                         "IPv6 routes and rules), or make %s resolve to addresses that answer",
+                         waited.addr, ep_port(ep), ep_connect_host(ep));
         return true;
     }
     tcp_fail(ep, r, st, e, addr);
@@ -846,10 +875,11 @@ bool netprobe_tls(const struct netprobe_endpoint *ep, struct check_report *r)
     long ms = 0;
     char reply = 0;
     bool pass;
+    struct tcp_waited waited = {"", 0, 0}; /* the tcp check tells */
 
     if (tls_skip_reason(ep, r, &pass))
         return pass;
-    if (!connect_any(ep, &fd, addr, sizeof(addr), &st, &e, &ms)) {
+    if (!connect_any(ep, &fd, addr, sizeof(addr), &st, &e, &ms, &waited)) {
         c = add(ep, r, "tls", CHECK_FAIL);
         check_result_detail(c, "not checked: cannot connect to %s (%s)", addr,
                             st == NETPROBE_TCP_TIMEOUT ? "timeout" : strerror(e));
