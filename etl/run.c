@@ -153,7 +153,39 @@ static int plan_tables(struct run *r)
     return plan_exit_code(st);
 }
 
-/* keep columns that look like personal data stop the run unless reviewed (piicheck.h). */
+/* Reviewed keeps of columns retyped since their review (target_review_retyped): one line
+ * each into lines, counted in *n. */
+static bool review_types(struct run *r, const struct table_plan *plan, struct abuf *lines,
+                         size_t *n)
+{
+    for (size_t c = 0; c < plan->n_columns; c++) {
+        const struct plan_column *col = &plan->columns[c];
+        size_t pos = 0;
+        const char *place, *why;
+        char was[128];
+        int retyped;
+        while (col->rule && (why = pii_next_review(col->rule, &pos, &place)) != NULL) {
+            if (place) /* a json path's review: the column stays json */
+                continue;
+            retyped = target_review_retyped(r->target, r->cfg->target.schema, plan, col, why, was,
+                                            sizeof(was), &r->err);
+            if (retyped < 0)
+                return false;
+            if (retyped) {
+                abuf_printf(lines,
+                            "warning: %s.%s: keep reviewed when the column was %s; it is %s "
+                            "now, and may hold values of another kind: review it again (a new "
+                            "`reviewed:` text) or choose another rule\n",
+                            plan->qualified, col->source->name, was, col->source->type);
+                (*n)++;
+            }
+        }
+    }
+    return true;
+}
+
+/* keep columns that look like personal data stop the run unless reviewed (piicheck.h),
+ * and so do reviewed ones retyped since (review_types). */
 static int review_keeps(struct run *r)
 {
     PGconn *src = source_snapshot_conn(r->source);
@@ -163,6 +195,12 @@ static int review_keeps(struct run *r)
     abuf_init(&lines, 1 << 20);
     for (size_t i = 0; i < r->n_tables; i++)
         n += piicheck_table(src, r->tables[i].plan, &lines);
+    for (size_t i = 0; i < r->n_tables; i++) {
+        if (!review_types(r, r->tables[i].plan, &lines, &n)) {
+            abuf_free(&lines);
+            return EXIT_TARGET;
+        }
+    }
     /* refused: errors; otherwise what remains are warnings (json others: keep, notes) */
     for (const char *line = abuf_cstr(&lines), *nl; *line; line = *nl ? nl + 1 : nl) {
         nl = strchr(line, '\n');
@@ -173,8 +211,8 @@ static int review_keeps(struct run *r)
     }
     if (n > 0) {
         anon_error_set(&r->err,
-                       "%zu keep column%s look%s like personal data; %s; nothing was "
-                       "copied:\n%s",
+                       "%zu keep column%s need%s a review (personal-looking, or retyped "
+                       "since reviewed); %s; nothing was copied:\n%s",
                        n, n == 1 ? "" : "s", n == 1 ? "s" : "", PIICHECK_ADVICE, abuf_cstr(&lines));
     }
     abuf_free(&lines);
@@ -696,9 +734,11 @@ static int copy_and_publish(struct run *r)
     char run_label[32];
     int code;
 
-    if (!target_run_begin(r->target, &info, &r->run_id, &r->err) ||
-        !target_run_reviews(r->target, r->run_id, r->cfg, &r->err))
+    if (!target_run_begin(r->target, &info, &r->run_id, &r->err))
         return EXIT_TARGET;
+    for (size_t i = 0; i < r->n_tables; i++)
+        if (!target_run_reviews(r->target, r->run_id, r->tables[i].plan, &r->err))
+            return EXIT_TARGET;
     snprintf(run_label, sizeof(run_label), "%lld", (long long)r->run_id);
     log_set_run(run_label);
     pub = (struct publish_request){

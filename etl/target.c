@@ -102,35 +102,68 @@ bool target_run_begin(PGconn *conn, const struct target_run_info *info, int64_t 
     return true;
 }
 
-bool target_run_reviews(PGconn *conn, int64_t run_id, const struct config *cfg,
+bool target_run_reviews(PGconn *conn, int64_t run_id, const struct table_plan *plan,
                         struct anon_error *err)
 {
     char id[32], table[300];
-    const char *params[5] = {id, table, NULL, NULL, NULL};
+    const char *params[6] = {id, table};
 
     snprintf(id, sizeof(id), "%lld", (long long)run_id);
-    for (size_t i = 0; i < cfg->n_tables; i++) {
-        const struct cfg_table *t = &cfg->tables[i];
-        snprintf(table, sizeof(table), "%s.%s", t->schema, t->name);
-        for (size_t c = 0; c < t->n_columns; c++) {
-            size_t pos = 0;
-            const char *place;
-            params[2] = t->columns[c].name;
-            while ((params[4] = pii_next_review(&t->columns[c].rule, &pos, &place)) != NULL) {
-                PGresult *res;
-                params[3] = place ? place : "";
-                res = pgconn_query(conn,
-                                   "INSERT INTO anonetl.run_reviews (run_id, table_name, "
-                                   "column_name, json_path, reviewed) VALUES ($1::bigint, $2, "
-                                   "$3, $4, $5)",
-                                   5, params, PGRES_COMMAND_OK, err);
-                if (!res)
-                    return false;
-                PQclear(res);
-            }
+    snprintf(table, sizeof(table), "%s.%s", plan->cfg->schema, plan->cfg->name);
+    for (size_t c = 0; c < plan->n_columns; c++) {
+        const struct plan_column *col = &plan->columns[c];
+        size_t pos = 0;
+        const char *place;
+        params[2] = col->source->name;
+        params[5] = col->source->type;
+        while (col->rule && (params[4] = pii_next_review(col->rule, &pos, &place)) != NULL) {
+            PGresult *res;
+            params[3] = place ? place : "";
+            res = pgconn_query(conn,
+                               "INSERT INTO anonetl.run_reviews (run_id, table_name, "
+                               "column_name, json_path, reviewed, source_type) VALUES "
+                               "($1::bigint, $2, $3, $4, $5, $6)",
+                               6, params, PGRES_COMMAND_OK, err);
+            if (!res)
+                return false;
+            PQclear(res);
         }
     }
     return true;
+}
+
+/* The kind of a type name: its pg_type category, an array's followed by its elements'. */
+#define TYPE_KIND(name)                                                                            \
+    "(SELECT t.typcategory::text || COALESCE(e.typcategory::text, '') FROM pg_catalog.pg_type t "  \
+    "LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "                 \
+    "WHERE t.oid = pg_catalog.to_regtype(" name "))"
+
+int target_review_retyped(PGconn *conn, const char *schema, const struct table_plan *plan,
+                          const struct plan_column *col, const char *reviewed, char *was,
+                          size_t was_len, struct anon_error *err)
+{
+    char table[300];
+    const char *params[5] = {schema, table, col->source->name, reviewed, col->source->type};
+    PGresult *res;
+    int retyped;
+
+    snprintf(table, sizeof(table), "%s.%s", plan->cfg->schema, plan->cfg->name);
+    res = pgconn_query(conn,
+                       "SELECT last.source_type FROM (SELECT rr.reviewed, rr.source_type "
+                       "FROM anonetl.run_reviews rr JOIN anonetl.runs r ON r.run_id = rr.run_id "
+                       "WHERE r.status = 'succeeded' AND r.target_schema = $1 "
+                       "AND rr.table_name = $2 AND rr.column_name = $3 AND rr.json_path = '' "
+                       "ORDER BY rr.run_id DESC LIMIT 1) last "
+                       "WHERE last.reviewed = $4 AND last.source_type IS NOT NULL "
+                       "AND " TYPE_KIND("last.source_type") " IS DISTINCT FROM " TYPE_KIND("$5"),
+                       5, params, PGRES_TUPLES_OK, err);
+    if (!res)
+        return -1;
+    retyped = PQntuples(res) > 0;
+    if (retyped)
+        snprintf(was, was_len, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return retyped;
 }
 
 void target_run_failed(PGconn *conn, int64_t run_id, int exit_code, const char *message)

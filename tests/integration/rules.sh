@@ -15,7 +15,8 @@
 #  3. keep on personal-looking columns (issue 10.8): a keep whose name or sampled content
 #     looks like personal data stops `run` with exit 6 (nothing published) and makes
 #     `check` exit 6, unless the rule records its review (keep: { reviewed: "why" }); the
-#     reason is logged and stored with the run (anonetl.run_reviews).
+#     reason is logged and stored with the run (anonetl.run_reviews), with the column's
+#     type: a reviewed column retyped to another kind of values needs a new review.
 #  4. scrub on real free text (issue 10.11): the spellings that used to slip through are
 #     gone from the published text, look-alikes (dates, amounts, order numbers) survive,
 #     and `row_values` removes the row's own name, e-mail and phone from its message
@@ -379,6 +380,54 @@ check "reviewed: the run log says why each column is kept" \
 contacts_config "$work/keep.yaml" hash '{ scrub: [phone] }'
 "$ANONETL" run -c "$work/keep.yaml" --skip-preflight >"$log" 2>&1
 expect_eq "keep: an innocent keep (status) runs without a review" 0 "$?"
+
+# A review covers the values it saw: a reviewed keep whose column is retyped to another
+# kind of values (integer codes become text: names, which no detector flags) stops the
+# run until it is reviewed again (a new reviewed: text); a retype within one kind
+# (integer -> bigint, date -> timestamptz) does not. Arrays by their elements.
+S <<'SQL' >/dev/null
+CREATE TABLE public.codes (id integer PRIMARY KEY, code integer, tags integer[], seen date);
+INSERT INTO public.codes SELECT g, g % 7, ARRAY[g % 3, g % 5], DATE '2020-01-01' + g FROM generate_series(1, 40) g;
+SQL
+codes_config() { # CODE-REVIEW
+    { header; cat <<YAML; } >"$work/codes.yaml"
+  - name: public.codes
+    columns:
+      id: keep
+      code: { keep: { reviewed: "$1" } }
+      tags: { keep: { reviewed: "numeric tags of a fixed list" } }
+      seen: { keep: { reviewed: "day of the last visit, not a birth date" } }
+YAML
+}
+codes_run() { "$ANONETL" run -c "$work/codes.yaml" --skip-preflight >"$log" 2>&1; }
+codes_config "status codes 0-6"
+codes_run; expect_eq "reviewed keeps: the first run exits 0" 0 "$?"
+expect_eq "reviewed keeps: each review is recorded with the column's type" \
+    "code:integer|seen:date|tags:integer[]" \
+    "$(T -tAc "SELECT string_agg(column_name || ':' || source_type, '|' ORDER BY column_name)
+               FROM anonetl.run_reviews WHERE table_name = 'public.codes'
+               AND run_id = (SELECT max(run_id) FROM anonetl.runs WHERE status = 'succeeded')")"
+S -c "ALTER TABLE public.codes ALTER code TYPE bigint, ALTER seen TYPE timestamptz" >/dev/null
+codes_run; expect_eq "retyped within one kind (integer -> bigint, date -> timestamptz): run exits 0" 0 "$?"
+S -c "ALTER TABLE public.codes ALTER code TYPE text USING 'Alice Smith ' || code,
+      ALTER tags TYPE text[] USING ARRAY['Bob Jones']" >/dev/null
+codes_run; rc=$?
+expect_eq "retyped to another kind (bigint -> text, integer[] -> text[]): run exits 6" 6 "$rc"
+check "it names codes.code, the type reviewed and the type now" \
+    grep -q 'public.codes.code: keep reviewed when the column was bigint; it is text now' "$log"
+check "and codes.tags by its elements" grep -q 'public.codes.tags: keep reviewed when the column was integer\[\]; it is text\[\] now' "$log"
+expect_eq "nothing published: the codes are still numbers, no name" "0 0" \
+    "$(T -tAc "SELECT count(*) FILTER (WHERE code::text !~ '^[0-6]$') || ' ' || count(*) FILTER (WHERE tags::text LIKE '%Bob%') FROM anonymised.codes")"
+expect_eq "no value in the output" 0 "$(grep -c 'Alice\|Bob' "$log")"
+sed -i 's/numeric tags of a fixed list/tags: labels of a fixed list/' "$work/codes.yaml"
+codes_run; expect_eq "tags reviewed again, code not: still exit 6" 6 "$?"
+codes_config "labels of a fixed list, checked after the migration"
+sed -i 's/numeric tags of a fixed list/tags: labels of a fixed list/' "$work/codes.yaml"
+codes_run; expect_eq "both reviewed again (new reviewed: texts): run exits 0" 0 "$?"
+expect_eq "the new reviews are recorded with the new types" "code:text|tags:text[]" \
+    "$(T -tAc "SELECT string_agg(column_name || ':' || source_type, '|' ORDER BY column_name)
+               FROM anonetl.run_reviews WHERE table_name = 'public.codes' AND column_name <> 'seen'
+               AND run_id = (SELECT max(run_id) FROM anonetl.runs WHERE status = 'succeeded')")"
 
 # --- 4. scrub: widened detectors and the row's own values ----------------------------------
 S <<'SQL' >/dev/null
