@@ -239,3 +239,33 @@ bool catalog_read(PGconn *conn, const char *schema, const char *name, struct cat
     *out = t;
     return true;
 }
+
+const char *catalog_column_type(const struct catalog_column *c)
+{
+    return c->declared_type ? c->declared_type : c->type;
+}
+
+/* The kind of a type name: its category, an array's followed by its elements'. */
+#define TYPE_KIND(name)                                                                            \
+    "(SELECT t.typcategory::text || COALESCE(e.typcategory::text, '') FROM pg_catalog.pg_type t "  \
+    "LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "                 \
+    "WHERE t.oid = pg_catalog.to_regtype(" name "))"
+
+int catalog_same_kind(PGconn *conn, const char *a, const char *b, struct anon_error *err)
+{
+    const char *params[2] = {a, b};
+    PGresult *res;
+    int same;
+
+    if (strcmp(a, b) == 0)
+        return 1;
+    res = pgconn_query(conn,
+                       "SELECT " TYPE_KIND("$1") " IS NOT DISTINCT FROM " TYPE_KIND(
+                           "$2") " AND pg_catalog.to_regtype($1) IS NOT NULL",
+                       2, params, PGRES_TUPLES_OK, err);
+    if (!res)
+        return -1;
+    same = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return same;
+}

@@ -52,5 +52,13 @@ bool catalog_read(PGconn *conn, const char *schema, const char *name, struct cat
                   struct anon_error *err) ANON_MUST_CHECK;
 void catalog_free(struct catalog_table *t);
 const struct catalog_column *catalog_find(const struct catalog_table *t, const char *name);
+/* The column's type as the source declares it (domains and enums by name). */
+const char *catalog_column_type(const struct catalog_column *c);
+/* Whether two type names (format_type) hold the same kind of values on the source: the
+ * same pg_type category (numbers, strings, dates and times, booleans, json and other user
+ * types...), an array's followed by its elements'. integer and bigint are one kind,
+ * integer and text two; a name the source no longer knows is a kind of its own.
+ * Returns 1, 0, or -1 on a source error. */
+int catalog_same_kind(PGconn *conn, const char *a, const char *b, struct anon_error *err);
 
 #endif

@@ -153,33 +153,41 @@ static int plan_tables(struct run *r)
     return plan_exit_code(st);
 }
 
-/* Reviewed keeps of columns retyped since their review (target_review_retyped): one line
- * each into lines, counted in *n. */
+/*
+ * A keep covers the kind of values it saw. Retyped to another kind since (integer codes
+ * become text, where names can be: no detector flags them), it needs a review: one with
+ * a reviewed: text the last successful run did not record, as the column's type when that
+ * text was recorded, or for a keep without one, as the type it was last published with.
+ * One line into lines for each, counted in *n.
+ */
 static bool review_types(struct run *r, const struct table_plan *plan, struct abuf *lines,
                          size_t *n)
 {
+    PGconn *src = source_snapshot_conn(r->source);
+
     for (size_t c = 0; c < plan->n_columns; c++) {
         const struct plan_column *col = &plan->columns[c];
-        size_t pos = 0;
-        const char *place, *why;
-        char was[128];
-        int retyped;
-        while (col->rule && (why = pii_next_review(col->rule, &pos, &place)) != NULL) {
-            if (place) /* a json path's review: the column stays json */
-                continue;
-            retyped = target_review_retyped(r->target, r->cfg->target.schema, plan, col, why, was,
-                                            sizeof(was), &r->err);
-            if (retyped < 0)
-                return false;
-            if (retyped) {
-                abuf_printf(lines,
-                            "warning: %s.%s: keep reviewed when the column was %s; it is %s "
-                            "now, and may hold values of another kind: review it again (a new "
-                            "`reviewed:` text) or choose another rule\n",
-                            plan->qualified, col->source->name, was, col->source->type);
-                (*n)++;
-            }
-        }
+        const char *why = col->rule ? rule_keep_reviewed(col->rule) : NULL;
+        const char *now = catalog_column_type(col->source);
+        char was[256];
+        int same;
+        if (!col->rule || strcmp(col->rule->ops->name, "keep") != 0)
+            continue;
+        if (!(why ? target_reviewed_type(r->target, r->cfg->target.schema, plan, col, why, was,
+                                         sizeof(was), &r->err)
+                  : target_published_type(r->target, r->cfg->target.schema, plan, col, was,
+                                          sizeof(was), &r->err)))
+            return false;
+        if (!was[0] || (same = catalog_same_kind(src, was, now, &r->err)) == 1)
+            continue;
+        if (same < 0)
+            return false;
+        abuf_printf(lines,
+                    "warning: %s.%s: rule keep%s when the column was %s; it is %s now, and may "
+                    "hold values of another kind: review it%s or choose another rule\n",
+                    plan->qualified, col->source->name, why ? " reviewed" : ", published", was, now,
+                    why ? " again (a new `reviewed:` text)" : " (keep: { reviewed: \"why\" })");
+        (*n)++;
     }
     return true;
 }

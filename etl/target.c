@@ -115,7 +115,7 @@ bool target_run_reviews(PGconn *conn, int64_t run_id, const struct table_plan *p
         size_t pos = 0;
         const char *place;
         params[2] = col->source->name;
-        params[5] = col->source->type;
+        params[5] = catalog_column_type(col->source);
         while (col->rule && (params[4] = pii_next_review(col->rule, &pos, &place)) != NULL) {
             PGresult *res;
             params[3] = place ? place : "";
@@ -132,38 +132,48 @@ bool target_run_reviews(PGconn *conn, int64_t run_id, const struct table_plan *p
     return true;
 }
 
-/* The kind of a type name: its pg_type category, an array's followed by its elements'. */
-#define TYPE_KIND(name)                                                                            \
-    "(SELECT t.typcategory::text || COALESCE(e.typcategory::text, '') FROM pg_catalog.pg_type t "  \
-    "LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "                 \
-    "WHERE t.oid = pg_catalog.to_regtype(" name "))"
+/* The single text value of a one-row query, or "" when it has no row or a NULL. */
+static bool query_text(PGconn *conn, const char *sql, int n, const char *const *params, char *out,
+                       size_t out_len, struct anon_error *err)
+{
+    PGresult *res = pgconn_query(conn, sql, n, params, PGRES_TUPLES_OK, err);
 
-int target_review_retyped(PGconn *conn, const char *schema, const struct table_plan *plan,
-                          const struct plan_column *col, const char *reviewed, char *was,
-                          size_t was_len, struct anon_error *err)
+    if (!res)
+        return false;
+    snprintf(out, out_len, "%s", PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    return true;
+}
+
+bool target_reviewed_type(PGconn *conn, const char *schema, const struct table_plan *plan,
+                          const struct plan_column *col, const char *reviewed, char *type,
+                          size_t type_len, struct anon_error *err)
 {
     char table[300];
-    const char *params[5] = {schema, table, col->source->name, reviewed, col->source->type};
-    PGresult *res;
-    int retyped;
+    const char *params[4] = {schema, table, col->source->name, reviewed};
 
     snprintf(table, sizeof(table), "%s.%s", plan->cfg->schema, plan->cfg->name);
-    res = pgconn_query(conn,
-                       "SELECT last.source_type FROM (SELECT rr.reviewed, rr.source_type "
-                       "FROM anonetl.run_reviews rr JOIN anonetl.runs r ON r.run_id = rr.run_id "
-                       "WHERE r.status = 'succeeded' AND r.target_schema = $1 "
-                       "AND rr.table_name = $2 AND rr.column_name = $3 AND rr.json_path = '' "
-                       "ORDER BY rr.run_id DESC LIMIT 1) last "
-                       "WHERE last.reviewed = $4 AND last.source_type IS NOT NULL "
-                       "AND " TYPE_KIND("last.source_type") " IS DISTINCT FROM " TYPE_KIND("$5"),
-                       5, params, PGRES_TUPLES_OK, err);
-    if (!res)
-        return -1;
-    retyped = PQntuples(res) > 0;
-    if (retyped)
-        snprintf(was, was_len, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return retyped;
+    return query_text(conn,
+                      "SELECT last.source_type FROM (SELECT rr.reviewed, rr.source_type "
+                      "FROM anonetl.run_reviews rr JOIN anonetl.runs r ON r.run_id = rr.run_id "
+                      "WHERE r.status = 'succeeded' AND r.target_schema = $1 "
+                      "AND rr.table_name = $2 AND rr.column_name = $3 AND rr.json_path = '' "
+                      "ORDER BY rr.run_id DESC LIMIT 1) last WHERE last.reviewed = $4",
+                      4, params, type, type_len, err);
+}
+
+bool target_published_type(PGconn *conn, const char *schema, const struct table_plan *plan,
+                           const struct plan_column *col, char *type, size_t type_len,
+                           struct anon_error *err)
+{
+    const char *params[3] = {schema, cfg_published_name(plan->cfg), col->source->name};
+
+    /* source_layout: [[name, attnum, type], ...] (increment_source_layout) */
+    return query_text(conn,
+                      "SELECT c->>2 FROM anonetl.published p, "
+                      "pg_catalog.jsonb_array_elements(p.source_layout::jsonb) c "
+                      "WHERE p.target_schema = $1 AND p.table_name = $2 AND c->>0 = $3",
+                      3, params, type, type_len, err);
 }
 
 void target_run_failed(PGconn *conn, int64_t run_id, int exit_code, const char *message)

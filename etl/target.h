@@ -38,19 +38,20 @@ bool target_cleanup(PGconn *conn, struct anon_error *err) ANON_MUST_CHECK;
 bool target_run_begin(PGconn *conn, const struct target_run_info *info, int64_t *run_id,
                       struct anon_error *err) ANON_MUST_CHECK;
 /* Record the reviewed keeps of one table (keep: { reviewed: ... }) with the run, each
- * with the column's type: what the review covered (target_review_retyped). */
+ * with the column's type: what the review covered (target_reviewed_type). */
 bool target_run_reviews(PGconn *conn, int64_t run_id, const struct table_plan *plan,
                         struct anon_error *err) ANON_MUST_CHECK;
-/* A column's own reviewed keep whose review was made for values of another kind: the
- * last successful run into `schema` recorded this very `reviewed` text with a type of
- * another PostgreSQL category (numbers, strings, dates, booleans, json...; for arrays,
- * their elements') than the column has now, `integer` then, `text` now. A review names
- * the values it saw; retyped, the column may hold others (e-mail addresses where codes
- * were). Returns 1 and the type it had in *was, 0 (not retyped, never reviewed, or
- * reviewed again: another text), or -1 on a target error. */
-int target_review_retyped(PGconn *conn, const char *schema, const struct table_plan *plan,
-                          const struct plan_column *col, const char *reviewed, char *was,
-                          size_t was_len, struct anon_error *err) ANON_MUST_CHECK;
+/* The type recorded with the last successful review of col in `schema` when that review
+ * had this very `reviewed` text, else "" (never reviewed, reviewed again since, or
+ * recorded before types were). */
+bool target_reviewed_type(PGconn *conn, const char *schema, const struct table_plan *plan,
+                          const struct plan_column *col, const char *reviewed, char *type,
+                          size_t type_len, struct anon_error *err) ANON_MUST_CHECK;
+/* The source type of col when plan's table was last published into `schema`
+ * (anonetl.published.source_layout), else "". */
+bool target_published_type(PGconn *conn, const char *schema, const struct table_plan *plan,
+                           const struct plan_column *col, char *type, size_t type_len,
+                           struct anon_error *err) ANON_MUST_CHECK;
 /* Record a failed run (best effort: the connection may be what failed). */
 void target_run_failed(PGconn *conn, int64_t run_id, int exit_code, const char *message);
 

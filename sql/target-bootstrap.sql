@@ -72,8 +72,8 @@ CREATE TABLE IF NOT EXISTS anonetl.run_reviews (
 );
 -- targets bootstrapped before json reviews were recorded
 ALTER TABLE anonetl.run_reviews ADD COLUMN IF NOT EXISTS json_path text NOT NULL DEFAULT '';
--- The column's type when the review was recorded (what it covered: a column retyped to
--- another kind of values needs a new review); NULL before types were recorded.
+-- The column's source type when the review was recorded (what it covered: a column
+-- retyped to another kind of values needs a new review); NULL before types were recorded.
 ALTER TABLE anonetl.run_reviews ADD COLUMN IF NOT EXISTS source_type text;
 DO $$
 BEGIN

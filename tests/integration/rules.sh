@@ -16,7 +16,7 @@
 #     looks like personal data stops `run` with exit 6 (nothing published) and makes
 #     `check` exit 6, unless the rule records its review (keep: { reviewed: "why" }); the
 #     reason is logged and stored with the run (anonetl.run_reviews), with the column's
-#     type: a reviewed column retyped to another kind of values needs a new review.
+#     type: a kept column retyped to another kind of values needs a (new) review.
 #  4. scrub on real free text (issue 10.11): the spellings that used to slip through are
 #     gone from the published text, look-alikes (dates, amounts, order numbers) survive,
 #     and `row_values` removes the row's own name, e-mail and phone from its message
@@ -381,50 +381,55 @@ contacts_config "$work/keep.yaml" hash '{ scrub: [phone] }'
 "$ANONETL" run -c "$work/keep.yaml" --skip-preflight >"$log" 2>&1
 expect_eq "keep: an innocent keep (status) runs without a review" 0 "$?"
 
-# A review covers the values it saw: a reviewed keep whose column is retyped to another
-# kind of values (integer codes become text: names, which no detector flags) stops the
-# run until it is reviewed again (a new reviewed: text); a retype within one kind
-# (integer -> bigint, date -> timestamptz) does not. Arrays by their elements.
+# A keep covers the kind of values it saw: a kept column retyped to another kind (integer
+# codes become text: names, which no detector flags) stops the run until it is reviewed
+# (again: a new reviewed: text); a retype within one kind (integer -> bigint, date ->
+# timestamptz) does not. Arrays by their elements; a keep without a review by the type it
+# was last published with.
 S <<'SQL' >/dev/null
-CREATE TABLE public.codes (id integer PRIMARY KEY, code integer, tags integer[], seen date);
-INSERT INTO public.codes SELECT g, g % 7, ARRAY[g % 3, g % 5], DATE '2020-01-01' + g FROM generate_series(1, 40) g;
+CREATE TABLE public.codes (id integer PRIMARY KEY, code integer, tags integer[], seen date, level smallint);
+INSERT INTO public.codes SELECT g, g % 7, ARRAY[g % 3, g % 5], DATE '2020-01-01' + g, g % 4 FROM generate_series(1, 40) g;
 SQL
-codes_config() { # CODE-REVIEW
+codes_config() { # CODE-REVIEW TAGS-REVIEW [LEVEL-RULE]
     { header; cat <<YAML; } >"$work/codes.yaml"
   - name: public.codes
     columns:
       id: keep
       code: { keep: { reviewed: "$1" } }
-      tags: { keep: { reviewed: "numeric tags of a fixed list" } }
+      tags: { keep: { reviewed: "$2" } }
       seen: { keep: { reviewed: "day of the last visit, not a birth date" } }
+      level: ${3:-keep}
 YAML
 }
 codes_run() { "$ANONETL" run -c "$work/codes.yaml" --skip-preflight >"$log" 2>&1; }
-codes_config "status codes 0-6"
-codes_run; expect_eq "reviewed keeps: the first run exits 0" 0 "$?"
-expect_eq "reviewed keeps: each review is recorded with the column's type" \
+codes_config "status codes 0-6" "numeric tags of a fixed list"
+codes_run; expect_eq "kept columns: the first run exits 0" 0 "$?"
+expect_eq "kept columns: each review is recorded with the column's type" \
     "code:integer|seen:date|tags:integer[]" \
     "$(T -tAc "SELECT string_agg(column_name || ':' || source_type, '|' ORDER BY column_name)
                FROM anonetl.run_reviews WHERE table_name = 'public.codes'
                AND run_id = (SELECT max(run_id) FROM anonetl.runs WHERE status = 'succeeded')")"
-S -c "ALTER TABLE public.codes ALTER code TYPE bigint, ALTER seen TYPE timestamptz" >/dev/null
-codes_run; expect_eq "retyped within one kind (integer -> bigint, date -> timestamptz): run exits 0" 0 "$?"
+S -c "ALTER TABLE public.codes ALTER code TYPE bigint, ALTER seen TYPE timestamptz, ALTER level TYPE integer" >/dev/null
+codes_run; expect_eq "retyped within one kind (integer -> bigint, date -> timestamptz, smallint -> integer): run exits 0" 0 "$?"
 S -c "ALTER TABLE public.codes ALTER code TYPE text USING 'Alice Smith ' || code,
-      ALTER tags TYPE text[] USING ARRAY['Bob Jones']" >/dev/null
+      ALTER tags TYPE text[] USING ARRAY['Bob Jones'], ALTER level TYPE text USING 'Carol King'" >/dev/null
 codes_run; rc=$?
-expect_eq "retyped to another kind (bigint -> text, integer[] -> text[]): run exits 6" 6 "$rc"
+expect_eq "retyped to another kind (bigint -> text, integer[] -> text[], integer -> text): run exits 6" 6 "$rc"
 check "it names codes.code, the type reviewed and the type now" \
-    grep -q 'public.codes.code: keep reviewed when the column was bigint; it is text now' "$log"
-check "and codes.tags by its elements" grep -q 'public.codes.tags: keep reviewed when the column was integer\[\]; it is text\[\] now' "$log"
-expect_eq "nothing published: the codes are still numbers, no name" "0 0" \
-    "$(T -tAc "SELECT count(*) FILTER (WHERE code::text !~ '^[0-6]$') || ' ' || count(*) FILTER (WHERE tags::text LIKE '%Bob%') FROM anonymised.codes")"
-expect_eq "no value in the output" 0 "$(grep -c 'Alice\|Bob' "$log")"
-sed -i 's/numeric tags of a fixed list/tags: labels of a fixed list/' "$work/codes.yaml"
-codes_run; expect_eq "tags reviewed again, code not: still exit 6" 6 "$?"
-codes_config "labels of a fixed list, checked after the migration"
-sed -i 's/numeric tags of a fixed list/tags: labels of a fixed list/' "$work/codes.yaml"
-codes_run; expect_eq "both reviewed again (new reviewed: texts): run exits 0" 0 "$?"
-expect_eq "the new reviews are recorded with the new types" "code:text|tags:text[]" \
+    grep -q 'public.codes.code: rule keep reviewed when the column was bigint; it is text now' "$log"
+check "codes.tags by its elements" grep -q 'public.codes.tags: rule keep reviewed when the column was integer\[\]; it is text\[\] now' "$log"
+check "and codes.level, a keep without a review, by the type it was published with" \
+    grep -q 'public.codes.level: rule keep, published when the column was integer; it is text now.*keep: { reviewed' "$log"
+expect_eq "nothing published: the codes are still numbers, no name" "0 0 0" \
+    "$(T -tAc "SELECT count(*) FILTER (WHERE code::text !~ '^[0-6]$') || ' ' || count(*) FILTER (WHERE tags::text LIKE '%Bob%')
+               || ' ' || count(*) FILTER (WHERE level::text !~ '^[0-3]$') FROM anonymised.codes")"
+expect_eq "no value in the output" 0 "$(grep -c 'Alice\|Bob\|Carol' "$log")"
+codes_config "status codes 0-6" "tags: labels of a fixed list" '{ keep: { reviewed: "levels: labels of a fixed list" } }'
+codes_run; expect_eq "tags and level reviewed (again), code not: still exit 6, for code only" "6 0 yes" \
+    "$? $(grep -c 'codes\.tags: rule keep\|codes\.level: rule keep' "$log") $(grep -q 'codes\.code: rule keep' "$log" && echo yes)"
+codes_config "labels of a fixed list, checked after the migration" "tags: labels of a fixed list" '{ keep: { reviewed: "levels: labels of a fixed list" } }'
+codes_run; expect_eq "all three reviewed (new reviewed: texts): run exits 0" 0 "$?"
+expect_eq "the new reviews are recorded with the new types" "code:text|level:text|tags:text[]" \
     "$(T -tAc "SELECT string_agg(column_name || ':' || source_type, '|' ORDER BY column_name)
                FROM anonetl.run_reviews WHERE table_name = 'public.codes' AND column_name <> 'seen'
                AND run_id = (SELECT max(run_id) FROM anonetl.runs WHERE status = 'succeeded')")"
