@@ -69,7 +69,14 @@ static const char columns_sql[] =
     "       t.typsend::pg_catalog.text ~ '(^|[.])citextsend$' OR "
     "       (t.typtype = 'd' AND (bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace OR "
     "                             bt.typtype = 'e')), "
-    "       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnum, "
+    /* a composite's (or an array of composites') attributes with its name: one added
+     * changes what a keep publishes (catalog_same_kind) and every value (increment.h) */
+    "       pg_catalog.format_type(a.atttypid, a.atttypmod) || COALESCE((SELECT ' {' || "
+    "         pg_catalog.string_agg(pg_catalog.quote_ident(ca.attname::pg_catalog.text) || ' ' || "
+    "           pg_catalog.format_type(ca.atttypid, ca.atttypmod), ', ' ORDER BY ca.attnum) || '}' "
+    "         FROM pg_catalog.pg_attribute ca "
+    "         WHERE ca.attrelid = COALESCE(NULLIF(t.typrelid, 0), et.typrelid) "
+    "           AND ca.attnum > 0 AND NOT ca.attisdropped), ''), a.attnum, "
     "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace THEN a.atttypmod "
     "            WHEN t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
     "              THEN dom.mod "
@@ -251,14 +258,27 @@ const char *catalog_column_type(const struct catalog_column *c)
     "LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "                 \
     "WHERE t.oid = pg_catalog.to_regtype(" name "))"
 
+/* The length of a type name without a composite's attributes (" {...}"). */
+static size_t type_name_len(const char *type)
+{
+    const char *attributes = strstr(type, " {");
+
+    return attributes ? (size_t)(attributes - type) : strlen(type);
+}
+
 int catalog_same_kind(PGconn *conn, const char *a, const char *b, struct anon_error *err)
 {
     const char *params[2] = {a, b};
+    size_t na = type_name_len(a), nb = type_name_len(b);
     PGresult *res;
     int same;
 
     if (strcmp(a, b) == 0)
         return 1;
+    /* Composites: attributes changed (both list theirs), or one was recorded before they
+     * were (an earlier anonetl) and the name decides. */
+    if (a[na] || b[nb])
+        return !(a[na] && b[nb]) && na == nb && strncmp(a, b, na) == 0;
     res = pgconn_query(conn,
                        "SELECT " TYPE_KIND("$1") " IS NOT DISTINCT FROM " TYPE_KIND(
                            "$2") " AND pg_catalog.to_regtype($1) IS NOT NULL",

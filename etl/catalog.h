@@ -23,9 +23,11 @@ struct catalog_column {
      * none is known (composites, extension types): see catalog.c. */
     char *wire_type;
     bool wire_exact; /* that binary form is valid binary input for `type` as it is */
-    /* The column as the source declares it (format_type, domains and enums by name) and
-     * its number: a column dropped and added again, or retyped, is a changed column even
-     * when `type` reads the same (increment.h, source layout). */
+    /* The column as the source declares it (format_type, domains and enums by name; a
+     * composite, or an array of composites, followed by its attributes: "public.addr
+     * {city text, owner text}") and its number: a column dropped and added again, or
+     * retyped, is a changed column even when `type` reads the same (increment.h, source
+     * layout). */
     char *declared_type;
     int attnum;
     int typmod; /* of `type` (varchar(5): 9), -1 when it has none */
@@ -57,7 +59,8 @@ const char *catalog_column_type(const struct catalog_column *c);
 /* Whether two type names (format_type) hold the same kind of values on the source: the
  * same pg_type category (numbers, strings, dates and times, booleans, json and other user
  * types...), an array's followed by its elements'. integer and bigint are one kind,
- * integer and text two; a name the source no longer knows is a kind of its own.
+ * integer and text two; a name the source no longer knows is a kind of its own, and so
+ * is a composite whose attributes changed (catalog_column.declared_type).
  * Returns 1, 0, or -1 on a source error. */
 int catalog_same_kind(PGconn *conn, const char *a, const char *b, struct anon_error *err);
 

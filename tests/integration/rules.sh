@@ -16,7 +16,8 @@
 #     looks like personal data stops `run` with exit 6 (nothing published) and makes
 #     `check` exit 6, unless the rule records its review (keep: { reviewed: "why" }); the
 #     reason is logged and stored with the run (anonetl.run_reviews), with the column's
-#     type: a kept column retyped to another kind of values needs a (new) review.
+#     type: a kept column retyped to another kind of values (a composite given an
+#     attribute too) needs a (new) review.
 #  4. scrub on real free text (issue 10.11): the spellings that used to slip through are
 #     gone from the published text, look-alikes (dates, amounts, order numbers) survive,
 #     and `row_values` removes the row's own name, e-mail and phone from its message
@@ -433,6 +434,38 @@ expect_eq "the new reviews are recorded with the new types" "code:text|level:tex
     "$(T -tAc "SELECT string_agg(column_name || ':' || source_type, '|' ORDER BY column_name)
                FROM anonetl.run_reviews WHERE table_name = 'public.codes' AND column_name <> 'seen'
                AND run_id = (SELECT max(run_id) FROM anonetl.runs WHERE status = 'succeeded')")"
+
+# A composite's attributes are part of its kind: one added (ALTER TYPE ... ADD ATTRIBUTE)
+# is published by a keep of the column, or of an array of them, as soon as it is filled.
+S <<'SQL' >/dev/null
+CREATE TYPE public.place AS (city text);
+CREATE TABLE public.homes (id integer PRIMARY KEY, home public.place, past public.place[]);
+INSERT INTO public.homes SELECT g, '(Leeds)', ARRAY['(York)'::public.place] FROM generate_series(1, 20) g;
+SQL
+homes_config() { # HOME-RULE PAST-RULE
+    { header; cat <<YAML; } >"$work/homes.yaml"
+  - name: public.homes
+    columns: { id: keep, home: $1, past: $2 }
+YAML
+}
+homes_run() { "$ANONETL" run -c "$work/homes.yaml" --skip-preflight >"$log" 2>&1; }
+homes_config keep keep
+homes_run; expect_eq "composites kept: the first run exits 0, 20 rows" "0 20" "$? $(T -tAc 'SELECT count(*) FROM anonymised.homes')"
+# as an earlier anonetl recorded them: the type's name only; the name decides once
+T -c "UPDATE anonetl.published SET source_layout = regexp_replace(source_layout, ' \{[^}]*\}', '', 'g')
+      WHERE table_name = 'homes'" >/dev/null
+homes_run; expect_eq "composites recorded without their attributes (an earlier anonetl): run exits 0" 0 "$?"
+S -c "ALTER TYPE public.place ADD ATTRIBUTE owner text;
+      UPDATE public.homes SET home.owner = 'Dana Leigh', past = ARRAY['(York,Dana Leigh)'::public.place]" >/dev/null
+homes_run; rc=$?
+expect_eq "an attribute added to the composite: run exits 6" 6 "$rc"
+check "it names homes.home with both attribute lists" \
+    grep -q 'public.homes.home: rule keep, published when the column was public.place {city text}; it is public.place {city text, owner text} now' "$log"
+check "and homes.past (an array of them)" grep -q 'public.homes.past: rule keep, published when the column was public.place\[\] {city text}' "$log"
+expect_eq "nothing published: no owner" 0 "$(T -tAc "SELECT count(*) FROM anonymised.homes WHERE home::text LIKE '%Dana%' OR past::text LIKE '%Dana%'")"
+homes_config '{ keep: { reviewed: "owners are companies" } }' '{ keep: { reviewed: "owners are companies" } }'
+homes_run; expect_eq "reviewed: run exits 0, the owners published" "0 20" \
+    "$? $(T -tAc "SELECT count(*) FROM anonymised.homes WHERE home::text LIKE '%Dana%' AND past::text LIKE '%Dana%'")"
 
 # --- 4. scrub: widened detectors and the row's own values ----------------------------------
 S <<'SQL' >/dev/null
