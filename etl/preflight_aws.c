@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "etl/pgconn.h"
 #include "infra/aws_http.h"
@@ -28,6 +29,8 @@ struct endpoint_store {
     const char *addr_sources[PF_ADDRS];
     const char *addr_hosts[PF_ADDRS];
     const char *addr_canons[PF_ADDRS];
+    char srcs[PF_ADDRS][64]; /* the job's source address for each, when it is another */
+    const char *src_ptrs[PF_ADDRS];
     size_t n;
     char skip[200];
 };
@@ -321,6 +324,61 @@ static void job_build(const struct config *cfg, bool want, struct pfaws_input *s
     j->source = id->source;
 }
 
+/* The address this host's kernel sends from to ip:port, into out: the source of a UDP
+ * socket connected there (connect only picks the route and the address: nothing is
+ * sent). False when there is no route. */
+static bool kernel_source(const char *ip, int port, char *out, size_t size)
+{
+    struct addrinfo hints, *res = NULL;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char service[16];
+    bool ok = false;
+    int fd;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    snprintf(service, sizeof(service), "%d", port);
+    if (getaddrinfo(ip, service, &hints, &res) != 0)
+        return false;
+    fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) == 0 &&
+        getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        ok = getnameinfo((struct sockaddr *)&ss, len, out, (socklen_t)size, NULL, 0,
+                         NI_NUMERICHOST) == 0;
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(res);
+    return ok;
+}
+
+/* Where the preflight runs as the job (its identity from the job's metadata), the address
+ * its kernel sends from to each database address, when it is not the metadata's: the path
+ * judges the interface that holds it (infra/aws_path.h job_ips). */
+static void job_sources(struct pfaws_input *s)
+{
+    const struct aws_path_job *j = &s->path.job;
+
+    if (!j->ip || !j->source || strcmp(j->source, "aws.job") == 0)
+        return;
+    for (size_t i = 0; i < s->path.n_endpoints; i++) {
+        struct endpoint_store *st = &s->store[i];
+        bool any = false;
+        if (s->eps[i].skip_why)
+            continue;
+        for (size_t k = 0; k < st->n; k++) {
+            st->src_ptrs[k] = NULL;
+            if (kernel_source(st->addrs[k], s->eps[i].port, st->srcs[k], sizeof(st->srcs[k])) &&
+                strcmp(st->srcs[k], j->ip) != 0) {
+                st->src_ptrs[k] = st->srcs[k];
+                any = true;
+            }
+        }
+        s->eps[i].job_ips = any ? st->src_ptrs : NULL;
+    }
+}
+
 /* ---- the input ---- */
 
 struct pfaws_input *pfaws_input_new(const struct config *cfg, const char *region,
@@ -369,6 +427,7 @@ struct pfaws_input *pfaws_input_new(const struct config *cfg, const char *region
     if (opt) {
         endpoints_build(cfg, opt->resolve_names, s);
         job_build(cfg, opt->want_identity, s);
+        job_sources(s);
         client_ports(&s->path);
         s->in.run_path = opt->run_path;
         s->in.skip_configured = opt->skip_configured;

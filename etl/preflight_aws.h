@@ -9,6 +9,9 @@
  * the way the job resolves it (only when the dns check runs: `--only path` makes no live
  * probe); a unix socket or a loopback host has no VPC path.
  * Where the job runs: aws.job; else ECS task metadata v4; else IMDSv2 (infra/aws_metadata.h).
+ * From metadata (the preflight runs as the job), each database address is also asked of
+ * this host's kernel: the address it sends from there (a second interface of the instance,
+ * when its routes say so) is where the packets leave (infra/aws_path.h job_ips).
  */
 #ifndef PREFLIGHT_AWS_H
 #define PREFLIGHT_AWS_H

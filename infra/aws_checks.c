@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "infra/aws_dnsopt.h"
+#include "infra/aws_ends.h"
 #include "infra/aws_eval.h"
 #include "infra/aws_view.h"
 #include "infra/cidr.h"
@@ -530,7 +531,7 @@ static bool route_table_unused(struct run *r, const struct ec2_route_table *t,
     for (size_t i = 0; pi && i < pi->n_endpoints; i++)
         for (size_t j = 0; j < pi->endpoints[i].n_addrs; j++) {
             const struct ec2_network_interface *db =
-                aws_path_db_eni(&r->v, job_vpc, job_subnet, pi->endpoints[i].addrs[j], NULL);
+                aws_ends_db_eni(&r->v, job_vpc, job_subnet, pi->endpoints[i].addrs[j], NULL);
             if (db && strcmp(db->vpc_id, t->vpc_id) == 0)
                 return table_not_used_by(r, t, db, false, subject);
         }
@@ -821,7 +822,7 @@ bool aws_checks_run(struct ec2 *ec2, const struct aws_check_input *in, struct ch
         goto out;
     }
     if (in->path)
-        r.job_eni = aws_path_job_eni(&r.v, &in->path->job, NULL);
+        r.job_eni = aws_ends_job_eni(&r.v, &in->path->job, NULL);
     for (size_t i = 0; !in->skip_configured && i < in->n_peerings; i++) {
         check_peering_status(&r, &in->peerings[i]);
         check_dns(&r, &in->peerings[i]);

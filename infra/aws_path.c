@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "infra/aws_ends.h"
 #include "infra/aws_eval.h"
 #include "infra/cidr.h"
 
@@ -82,19 +83,6 @@ static void side_groups_from_eni(struct side *s, const struct ec2_network_interf
         s->groups[s->n_groups++] = e->groups[i];
 }
 
-static bool eni_has_ip(const struct ec2_network_interface *e, const char *ip)
-{
-    if (strcmp(e->private_ip, ip) == 0)
-        return true;
-    for (size_t j = 0; j < e->n_ips; j++)
-        if (strcmp(e->ips[j], ip) == 0)
-            return true;
-    for (size_t j = 0; j < e->n_ipv6s; j++)
-        if (strcmp(e->ipv6s[j], ip) == 0)
-            return true;
-    return false;
-}
-
 /* An address as a host block for a fix: "10.1.2.3/32", "2600:1f18::5/128". */
 static const char *host_len(const struct cidr *c)
 {
@@ -107,139 +95,11 @@ static const char *dest_flag(const struct cidr *c)
     return c->family == AF_INET6 ? "--destination-ipv6-cidr-block" : "--destination-cidr-block";
 }
 
-/* Does the interface agree with what the metadata said about the job's? */
-static bool eni_fits_job(const struct ec2_network_interface *e, const struct aws_path_job *job)
-{
-    if (job->mac && job->mac[0] && e->mac[0] && strcasecmp(e->mac, job->mac) != 0)
-        return false;
-    if (job->subnet && job->subnet[0] && strcmp(e->subnet_id, job->subnet) != 0)
-        return false;
-    return !(job->vpc && job->vpc[0] && strcmp(e->vpc_id, job->vpc) != 0);
-}
-
-const struct ec2_network_interface *
-aws_path_job_eni(const struct aws_view *v, const struct aws_path_job *job, size_t *n_candidates)
-{
-    const struct ec2_network_interface *e = job->eni ? aws_view_eni_by_id(v, job->eni) : NULL;
-    const struct ec2_network_interface *found = NULL;
-    size_t n = 0;
-
-    if (!e && job->ip)
-        for (size_t i = 0; i < v->enis.n; i++)
-            if (eni_has_ip(&v->enis.items[i], job->ip) && eni_fits_job(&v->enis.items[i], job)) {
-                found = &v->enis.items[i];
-                n++;
-            }
-    if (e) {
-        found = e;
-        n = 1;
-    }
-    if (n_candidates)
-        *n_candidates = n;
-    return n == 1 ? found : NULL;
-}
-
 /* Does the VPC on side s of a peering hold addr (its secondary blocks too)? */
 static bool side_holds(const struct aws_view *v, const struct ec2_vpc_side *s,
                        const struct cidr *addr)
 {
     return aws_view_side_holds(v, s, addr, NULL, 0);
-}
-
-/* The VPC a transit gateway sends addr to from vpc's attachment (its route table's match),
- * or NULL with *tgw set when the table does not say (any VPC attached may hold it). */
-static const char *tgw_route_vpc(const struct aws_view *v, const char *tgw, const char *vpc,
-                                 const struct cidr *addr, const char **tgw_out)
-{
-    const struct ec2_tgw_attachment *a = aws_view_tgw_attachment(v, tgw, vpc);
-    const struct aws_tgw_table *T = a ? aws_view_tgw_table(v, a->assoc_table) : NULL;
-    const struct ec2_tgw_route *m =
-        T && !T->fetch.failed ? aws_tgw_route_match(&T->routes, addr, NULL) : NULL;
-
-    if (m && strcmp(m->resource_type, "vpc") == 0 && m->resource_id[0])
-        return m->resource_id;
-    *tgw_out = tgw;
-    return NULL;
-}
-
-/* Where the route of vpc/subnet's table for addr leads: *to_vpc (the local route, or the
- * other side of a peering in the view whose CIDRs hold addr) or *tgw (a transit gateway).
- * False when the route names no VPC (no route, another target, a peering not in the view
- * or to a VPC that cannot hold the address: a wrong route, which path.route reports). */
-static bool route_leads_to(const struct aws_view *v, const char *vpc, const char *subnet,
-                           const struct cidr *addr, const char **to_vpc, const char **tgw)
-{
-    bool explicit_assoc;
-    const struct ec2_route_table *t = aws_view_subnet_table(v, vpc, subnet, &explicit_assoc);
-    const struct ec2_vpc_side *side;
-    struct aws_route_hit h;
-
-    *to_vpc = *tgw = NULL;
-    if (!t)
-        return false;
-    aws_route_match(v, t, addr, &h);
-    if (!h.route)
-        return false;
-    if (strcmp(h.route->target, "local") == 0)
-        *to_vpc = vpc;
-    else if (h.route->pcx[0] && (side = aws_peer_side(aws_view_peering(v, h.route->pcx), vpc)) &&
-             side_holds(v, side, addr)) /* a VPC that cannot hold the address names no one */
-        *to_vpc = side->vpc_id[0] ? side->vpc_id : NULL;
-    else if (strncmp(h.route->target, "tgw-", 4) == 0)
-        *to_vpc = tgw_route_vpc(v, h.route->target, vpc, addr, tgw);
-    return *to_vpc || *tgw;
-}
-
-const struct ec2_network_interface *aws_path_db_eni(const struct aws_view *v, const char *job_vpc,
-                                                    const char *job_subnet, const char *ip,
-                                                    size_t *n_candidates)
-{
-    const struct ec2_network_interface *any = NULL, *on_path = NULL;
-    const char *to_vpc = NULL, *tgw = NULL;
-    size_t n = 0, m = 0;
-    struct cidr addr;
-    bool known;
-
-    for (size_t i = 0; ip && i < v->enis.n; i++)
-        if (eni_has_ip(&v->enis.items[i], ip)) {
-            any = &v->enis.items[i];
-            n++;
-        }
-    if (n_candidates)
-        *n_candidates = n;
-    if (n == 0)
-        return NULL;
-    known = job_vpc && cidr_parse_addr(ip, &addr) &&
-            route_leads_to(v, job_vpc, job_subnet, &addr, &to_vpc, &tgw);
-    if (!known)
-        return n == 1 ? any : NULL;
-    /* a transit gateway whose table does not say: a VPC attached to it, else the only one
-     * (path.route tells the route is wrong); a VPC named by the route: that one or none */
-    for (size_t i = 0; i < v->enis.n; i++) {
-        const struct ec2_network_interface *e = &v->enis.items[i];
-        if (!eni_has_ip(e, ip))
-            continue;
-        if (to_vpc ? strcmp(e->vpc_id, to_vpc) == 0
-                   : aws_view_tgw_attachment(v, tgw, e->vpc_id) != NULL) {
-            on_path = e;
-            m++;
-        }
-    }
-    if (!to_vpc && m == 0 && n == 1)
-        return any;
-    return m == 1 ? on_path : NULL;
-}
-
-/* "eni-a in vpc-x, eni-b in vpc-y" for the interfaces holding ip */
-static void holders_text(const struct aws_view *v, const char *ip, char *buf, size_t size)
-{
-    size_t len = 0;
-
-    buf[0] = '\0';
-    for (size_t i = 0; i < v->enis.n && len < size; i++)
-        if (eni_has_ip(&v->enis.items[i], ip))
-            len += (size_t)snprintf(buf + len, size - len, "%s%s in %s", len ? ", " : "",
-                                    v->enis.items[i].id, v->enis.items[i].vpc_id);
 }
 
 void aws_path_request(const struct aws_path_input *in, const char **store, size_t store_n,
@@ -251,8 +111,11 @@ void aws_path_request(const struct aws_path_input *in, const char **store, size_
     req->job_ip = in->job.ip;
     req->job_eni = in->job.eni;
     for (size_t i = 0; i < in->n_endpoints; i++)
-        for (size_t j = 0; j < in->endpoints[i].n_addrs && n < store_n; j++)
+        for (size_t j = 0; j < in->endpoints[i].n_addrs && n < store_n; j++) {
             store[n++] = in->endpoints[i].addrs[j];
+            if (in->endpoints[i].job_ips && in->endpoints[i].job_ips[j] && n < store_n)
+                store[n++] = in->endpoints[i].job_ips[j]; /* its interface too */
+        }
     req->db_ips = store;
     req->n_db_ips = n;
     req->job_vpcs = in->job.vpc ? &in->job.vpc : NULL;
@@ -274,7 +137,7 @@ static bool job_hop(const struct aws_view *v, const struct aws_path_input *in, s
 {
     const struct aws_path_job *job = &in->job;
     size_t n_candidates;
-    const struct ec2_network_interface *e = aws_path_job_eni(v, job, &n_candidates);
+    const struct ec2_network_interface *e = aws_ends_job_eni(v, job, &n_candidates);
     const char *who = job->ip ? job->ip : job->eni;
     char subject[96], groups[256], holders[300];
     struct check_result *c;
@@ -291,7 +154,7 @@ static bool job_hop(const struct aws_view *v, const struct aws_path_input *in, s
         return false;
     }
     if (!e && n_candidates > 1) {
-        holders_text(v, job->ip, holders, sizeof(holders));
+        aws_ends_holders_text(v, job->ip, holders, sizeof(holders));
         c = check_report_add(rep, "path.job", subject, CHECK_WARN);
         check_result_detail(c,
                             "%zu network interfaces in region %s hold %s (%s): which one is the "
@@ -373,7 +236,7 @@ static bool database_hop(struct leg *L)
 {
     size_t n_candidates;
     const struct ec2_network_interface *e =
-        aws_path_db_eni(L->v, L->job.vpc, L->job.subnet, L->db.ip, &n_candidates);
+        aws_ends_db_eni(L->v, L->job.vpc, L->job.subnet, L->db.ip, &n_candidates);
     const char *to_vpc, *tgw;
     const struct ec2_peering *pcx = NULL;
     const struct ec2_vpc_side *far;
@@ -399,7 +262,7 @@ static bool database_hop(struct leg *L)
         return true;
     }
     c = hop(L, "database", L->db.ip, CHECK_WARN);
-    holders_text(L->v, L->db.ip, holders, sizeof(holders));
+    aws_ends_holders_text(L->v, L->db.ip, holders, sizeof(holders));
     far = route_far_side(L, &pcx);
     other_region = far && far->region[0] && L->in->region && strcmp(far->region, L->in->region);
     other_account = far && far->owner_id[0] && L->job.eni && L->job.eni->owner_id[0] &&
@@ -425,7 +288,8 @@ static bool database_hop(struct leg *L)
                             "with this address: a peer VPC of another account, or a wrong "
                             "address)",
                             L->db_at, L->src);
-    else if (route_leads_to(L->v, L->job.vpc, L->job.subnet, &L->db.addr, &to_vpc, &tgw) && to_vpc)
+    else if (aws_ends_route_leads_to(L->v, L->job.vpc, L->job.subnet, &L->db.addr, &to_vpc, &tgw) &&
+             to_vpc)
         check_result_detail(c,
                             "%s (%s): not visible from this account in %s, where the job's "
                             "route leads; %s, holding the same address, %s not on the path",
@@ -1319,6 +1183,47 @@ static void run_leg(struct leg *L)
     acl_hop(L, "job-nacl-in", &L->job, &L->db, false, AWS_EPHEMERAL_FROM, AWS_EPHEMERAL_TO);
 }
 
+/*
+ * The job's side for this leg when the kernel sends from src, not the metadata's address:
+ * the interface of the job's instance that holds src (the metadata's own, or another one
+ * attached to the instance), with a path.job line saying so. An address no interface of
+ * the instance holds (a container bridge, NAT) leaves the side as it is.
+ */
+static void job_from_source(struct leg *L, const char *src)
+{
+    const struct ec2_network_interface *job_eni = L->job.eni, *e = NULL;
+    char groups[256];
+    struct check_result *c;
+    struct cidr addr;
+
+    if (!job_eni || !job_eni->instance_id[0] || !cidr_parse_addr(src, &addr))
+        return;
+    for (size_t i = 0; i < L->v->enis.n && !e; i++) {
+        const struct ec2_network_interface *x = &L->v->enis.items[i];
+        if (aws_ends_eni_has_ip(x, src) &&
+            (x == job_eni || strcmp(x->instance_id, job_eni->instance_id) == 0))
+            e = x;
+    }
+    if (!e || (e == job_eni && cidr_equal(&addr, &L->job.addr)))
+        return;
+    L->job.eni = e;
+    L->job.ip = src;
+    L->job.addr = addr;
+    L->job.vpc = e->vpc_id;
+    L->job.subnet = e->subnet_id;
+    side_groups_from_eni(&L->job, e);
+    if (e == job_eni)
+        return;
+    groups_text(L->job.groups, L->job.n_groups, groups, sizeof(groups));
+    c = hop(L, "job", e->id, CHECK_PASS);
+    check_result_detail(c,
+                        "to %s the job's packets leave from %s on %s in %s (%s), groups %s: the "
+                        "address this host's kernel sends from, on another interface of %s than "
+                        "the metadata's %s",
+                        L->db_at, src, e->id, e->subnet_id, e->vpc_id, groups, e->instance_id,
+                        job_eni->id);
+}
+
 /* Does the endpoint have an address of the family that is not `family`? */
 static bool has_other_family(const struct aws_path_endpoint *ep, int family)
 {
@@ -1459,6 +1364,8 @@ void aws_path_run(const struct aws_view *v, const struct aws_path_input *in,
                 snprintf(L.src_via, sizeof(L.src_via), "%s via %s", L.src, ep->addr_canonicals[j]);
                 L.src = L.src_via;
             }
+            if (ep->job_ips && ep->job_ips[j])
+                job_from_source(&L, ep->job_ips[j]);
             if (job_for_family(&L))
                 run_leg(&L);
             analysed++;

@@ -78,6 +78,13 @@ struct aws_path_endpoint {
     /* network.endpoints[].ip when the host was resolved as well (the addresses above are
      * the resolved ones); a WARN when it is not one of them: `--only path` judges it */
     const char *pinned_ip;
+    /* per address (or NULL; an entry may be NULL): the address the kernel of the host the
+     * preflight runs on sends from to it, when the job's identity came from its metadata
+     * (the preflight runs as the job) and it is not job.ip. Another interface of the job's
+     * instance holding it (a second ENI, a connected route on it) is where the packets
+     * leave; an address no interface of the instance holds is a NAT's inside (a container
+     * bridge), and the metadata's interface stays the job's. */
+    const char *const *job_ips;
 };
 
 struct aws_path_input {
@@ -103,23 +110,5 @@ void aws_path_request(const struct aws_path_input *in, const char **store, size_
 /* Append the path.* results for every endpoint to rep. */
 void aws_path_run(const struct aws_view *v, const struct aws_path_input *in,
                   struct check_report *rep);
-
-/* The job's interface in the view: by id; else the one interface holding its address
- * that agrees with what the metadata said (MAC, subnet, VPC): VPCs of one region often
- * reuse the same private ranges, so an address alone may name several interfaces. NULL
- * when none or several do; *n_candidates (may be NULL) says how many. */
-const struct ec2_network_interface *
-aws_path_job_eni(const struct aws_view *v, const struct aws_path_job *job, size_t *n_candidates);
-
-/* The interface of a database address as the job's packets find it: of the interfaces
- * holding the address, the one in the VPC the job subnet's route leads to (the local
- * route: the job's VPC; a peering: its other side; a transit gateway: a VPC attached to
- * it). When that VPC is known and holds none of them, NULL: the database is not visible
- * (another account), whatever else reuses the address. When the route names no VPC (or
- * job_vpc is NULL), only a single interface holding the address counts. *n_candidates
- * (may be NULL): how many interfaces hold the address. */
-const struct ec2_network_interface *aws_path_db_eni(const struct aws_view *v, const char *job_vpc,
-                                                    const char *job_subnet, const char *ip,
-                                                    size_t *n_candidates);
 
 #endif

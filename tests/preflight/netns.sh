@@ -369,6 +369,33 @@ PY
     kill "$md_pid" 2>/dev/null
     wait "$md_pid" 2>/dev/null
 
+    # -- an instance with two interfaces: IMDSv2 names the primary, 10.77.0.2 (iso's first
+    #    address; its group lets only 443 out, its subnet has no route to the database), but
+    #    this host's kernel sends to the database from 10.77.18.15, the second interface's:
+    #    the path is judged from that one (it was judged from the primary: two false FAILs,
+    #    overruled to WARNs by the live probes)
+    rm -f "$WORK/md.port"
+    ip netns exec "$ISO" "$py" tests/preflight/lib/fake_job_metadata.py --mode imds \
+        --ip 10.77.0.2 --mac "$n_ok_PRIMARY_MAC" --eni "$n_ok_PRIMARY_ENI" \
+        --subnet "$n_ok_SUBNET_PRIMARY" --vpc "$n_ok_JOB_VPC" --groups "$n_ok_SG_PRIMARY" \
+        --port-file "$WORK/md.port" --log "$WORK/md.log" &
+    md_pid=$!
+    for _ in $(seq 1 50); do [ -s "$WORK/md.port" ] && break; sleep 0.1; done
+    run_config n_ok "http://127.0.0.1:$port" nojob
+    ip netns exec "$ISO" env -i PATH="$PATH" HOME="$WORK" PF_SOURCE_PASSWORD=reader-pw \
+        PF_TARGET_PASSWORD=writer-pw AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+        AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$(cat "$WORK/md.port")" \
+        ./anonetl preflight -c "$WORK/anonetl.yaml" --json >"$OUT" 2>"$WORK/err.txt"
+    RC=$?
+    expect_eq "second interface: exit 0, the job's hops PASS (were WARNs: the primary's)" \
+        "0 PASS PASS" "$RC $(status_of path.route source) $(status_of path.sg-egress source)"
+    expect_detail "path.job names the interface the packets leave from" path.job \
+        "source $n_ok_JOB_ENI" "leave from 10.77.18.15 on $n_ok_JOB_ENI"
+    expect_detail "... the metadata's primary still says where the job runs" path.job "job" \
+        "10.77.0.2 on $n_ok_PRIMARY_ENI"
+    kill "$md_pid" 2>/dev/null
+    wait "$md_pid" 2>/dev/null
+
     # -- the API cannot be reached: no endpoint, throttled, clock skewed
     run_config n_ok "http://127.0.0.1:1"
     run_in_iso

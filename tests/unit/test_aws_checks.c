@@ -15,6 +15,7 @@
 
 #include "infra/aws_checks.h"
 #include "infra/aws_http.h"
+#include "infra/aws_ends.h"
 #include "infra/aws_path.h"
 #include "infra/aws_repair.h"
 #include "infra/aws_view.h"
@@ -903,7 +904,7 @@ static void test_view_ipv6_interfaces(void **state)
     assert_non_null(e);
     assert_string_equal(e->id, "eni-db");
     assert_int_equal(e->n_ipv6s, 1);
-    e = aws_path_db_eni(&v, NULL, NULL, "2600:1f18:0:c::20", &n);
+    e = aws_ends_db_eni(&v, NULL, NULL, "2600:1f18:0:c::20", &n);
     assert_non_null(e);
     assert_int_equal(n, 1);
     aws_view_free(&v);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "infra/aws_eval.h"
+#include "infra/aws_ends.h"
 #include "infra/aws_path.h"
 
 #define FIXTURES "tests/data/ec2/"
@@ -275,14 +276,14 @@ static void test_path_interfaces(void **state)
     (void)state;
     memset(&v, 0, sizeof(v));
     assert_true(ec2_xml_parse_network_interfaces(x, len, &v.enis, &err));
-    e = aws_path_db_eni(&v, NULL, NULL, "10.0.0.150", &n); /* a secondary address */
+    e = aws_ends_db_eni(&v, NULL, NULL, "10.0.0.150", &n); /* a secondary address */
     assert_non_null(e);
     assert_string_equal(e->id, "eni-0f62d866");
     assert_int_equal(n, 1);
     job.mac = "02:81:60:CB:27:37"; /* case does not matter */
-    assert_non_null(aws_path_job_eni(&v, &job, &n));
+    assert_non_null(aws_ends_job_eni(&v, &job, &n));
     job.mac = "02:00:00:00:00:01"; /* another interface's MAC: not the job's */
-    assert_null(aws_path_job_eni(&v, &job, &n));
+    assert_null(aws_ends_job_eni(&v, &job, &n));
     assert_int_equal(n, 0);
     /* the same interfaces again, as if another VPC reused the addresses */
     assert_true(ec2_xml_parse_network_interfaces(x, len, &v.enis, &err));
@@ -290,15 +291,15 @@ static void test_path_interfaces(void **state)
     snprintf(v.enis.items[2].vpc_id, sizeof(v.enis.items[2].vpc_id), "vpc-staging");
     snprintf(v.enis.items[2].mac, sizeof(v.enis.items[2].mac), "02:00:00:00:00:02");
     job.mac = NULL;
-    assert_null(aws_path_job_eni(&v, &job, &n)); /* which one: unknown */
+    assert_null(aws_ends_job_eni(&v, &job, &n)); /* which one: unknown */
     assert_int_equal(n, 2);
     job.vpc = "vpc-staging";
-    assert_string_equal(aws_path_job_eni(&v, &job, &n)->id, "eni-staging");
+    assert_string_equal(aws_ends_job_eni(&v, &job, &n)->id, "eni-staging");
     job.vpc = NULL;
     job.mac = "02:81:60:cb:27:37";
-    assert_string_equal(aws_path_job_eni(&v, &job, &n)->id, "eni-0f62d866");
+    assert_string_equal(aws_ends_job_eni(&v, &job, &n)->id, "eni-0f62d866");
     /* no route table in the view says where 10.0.0.150 is: two holders, none taken */
-    assert_null(aws_path_db_eni(&v, "vpc-cc3c87a5", "subnet-c53c87ac", "10.0.0.150", &n));
+    assert_null(aws_ends_db_eni(&v, "vpc-cc3c87a5", "subnet-c53c87ac", "10.0.0.150", &n));
     assert_int_equal(n, 2);
     ec2_eni_list_free(&v.enis);
     free(x);

@@ -53,7 +53,8 @@ PLANS = {
 P = PLANS["reference"]
 
 FAULTS = {
-    "p_ok": "healthy: the SG allows each job subnet, the config says 10.20.0.0/16",
+    "p_ok": "healthy: the SG allows each job subnet, the config says 10.20.0.0/16 (n_ok: the "
+            "job's interface is the second one of an instance, see _instance_lab)",
     "p_sg_group": "the SG rule names the job's group (in the peer VPC, over the peering)",
     "p_sg_cidr_cfg_group": "the SG allows 10.20.0.0/16, the config names the job's group",
     "p_sg_prefix_list": "the SG rule is a managed prefix list of the job subnets",
@@ -610,11 +611,33 @@ def _v6lab(ec2, ids):
                SG_DB6ONLY=sg_db6only)
 
 
+def _instance_lab(ec2, ids):
+    """n_ok only (the netns addresses): the job's interface (10.77.18.15) is the second one
+    of an instance whose primary, 10.77.0.2 (iso's first address), is in a subnet of the
+    job VPC's secondary block 10.77.0.0/24 on the VPC's main table (no route to the
+    database), with a group letting only 443 out."""
+    jv = ids["JOB_VPC"]
+    ec2.associate_vpc_cidr_block(VpcId=jv, CidrBlock="10.77.0.0/24")
+    sn = ec2.create_subnet(VpcId=jv, CidrBlock="10.77.0.0/24")["Subnet"]["SubnetId"]
+    sg = _sg(ec2, jv, "primary-443", egress=[{"IpProtocol": "tcp", "FromPort": 443,
+                                              "ToPort": 443,
+                                              "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    inst = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=sn,
+                             PrivateIpAddress="10.77.0.2", SecurityGroupIds=[sg])["Instances"][0]
+    ec2.attach_network_interface(NetworkInterfaceId=ids["JOB_ENI"], InstanceId=inst["InstanceId"],
+                                 DeviceIndex=1)
+    primary = inst["NetworkInterfaces"][0]
+    ids.update(PRIMARY_ENI=primary["NetworkInterfaceId"], PRIMARY_MAC=primary["MacAddress"],
+               SUBNET_PRIMARY=sn, SG_PRIMARY=sg, INSTANCE=inst["InstanceId"])
+
+
 def _labs(ec2, f, ids):
     """Session 3 layouts: several variants side by side in one region."""
     labs = {"p_lab": (_sglab, _nacllab, _pcxlab), "p_rtlab": (_rtlab, _secondary, _v6lab)}
     for lab in labs.get(f, ()):
         lab(ec2, ids)
+    if f == "p_ok" and P is PLANS["netns"]:
+        _instance_lab(ec2, ids)
 
 
 def is_fault(name):
