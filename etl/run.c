@@ -164,30 +164,34 @@ static bool review_types(struct run *r, const struct table_plan *plan, struct ab
                          size_t *n)
 {
     PGconn *src = source_snapshot_conn(r->source);
+    const char *schema = r->cfg->target.schema;
 
     for (size_t c = 0; c < plan->n_columns; c++) {
         const struct plan_column *col = &plan->columns[c];
         const char *why = col->rule ? rule_keep_reviewed(col->rule) : NULL;
         const char *now = catalog_column_type(col->source);
-        char was[256];
-        int same;
+        char *was;
+        int same = 1;
+        bool failed;
         if (!col->rule || strcmp(col->rule->ops->name, "keep") != 0)
             continue;
-        if (!(why ? target_reviewed_type(r->target, r->cfg->target.schema, plan, col, why, was,
-                                         sizeof(was), &r->err)
-                  : target_published_type(r->target, r->cfg->target.schema, plan, col, was,
-                                          sizeof(was), &r->err)))
+        was = why ? target_reviewed_type(r->target, schema, plan, col, why, &r->err)
+                  : target_published_type(r->target, schema, plan, col, &r->err);
+        if (was && was[0])
+            same = catalog_same_kind(src, was, now, &r->err);
+        if (was && same == 0) {
+            abuf_printf(lines,
+                        "warning: %s.%s: rule keep%s when the column was %s; it is %s now, and "
+                        "may hold values of another kind: review it%s or choose another rule\n",
+                        plan->qualified, col->source->name, why ? " reviewed" : ", published", was,
+                        now,
+                        why ? " again (a new `reviewed:` text)" : " (keep: { reviewed: \"why\" })");
+            (*n)++;
+        }
+        failed = !was || same < 0;
+        free(was);
+        if (failed)
             return false;
-        if (!was[0] || (same = catalog_same_kind(src, was, now, &r->err)) == 1)
-            continue;
-        if (same < 0)
-            return false;
-        abuf_printf(lines,
-                    "warning: %s.%s: rule keep%s when the column was %s; it is %s now, and may "
-                    "hold values of another kind: review it%s or choose another rule\n",
-                    plan->qualified, col->source->name, why ? " reviewed" : ", published", was, now,
-                    why ? " again (a new `reviewed:` text)" : " (keep: { reviewed: \"why\" })");
-        (*n)++;
     }
     return true;
 }

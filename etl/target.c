@@ -132,22 +132,26 @@ bool target_run_reviews(PGconn *conn, int64_t run_id, const struct table_plan *p
     return true;
 }
 
-/* The single text value of a one-row query, or "" when it has no row or a NULL. */
-static bool query_text(PGconn *conn, const char *sql, int n, const char *const *params, char *out,
-                       size_t out_len, struct anon_error *err)
+/* The single text value of a one-row query (allocated), or "" when it has no row or a
+ * NULL; NULL on an error. */
+static char *query_text(PGconn *conn, const char *sql, int n, const char *const *params,
+                        struct anon_error *err)
 {
     PGresult *res = pgconn_query(conn, sql, n, params, PGRES_TUPLES_OK, err);
+    char *out;
 
     if (!res)
-        return false;
-    snprintf(out, out_len, "%s", PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
+        return NULL;
+    out = strdup(PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
     PQclear(res);
-    return true;
+    if (!out)
+        anon_error_set(err, "out of memory");
+    return out;
 }
 
-bool target_reviewed_type(PGconn *conn, const char *schema, const struct table_plan *plan,
-                          const struct plan_column *col, const char *reviewed, char *type,
-                          size_t type_len, struct anon_error *err)
+char *target_reviewed_type(PGconn *conn, const char *schema, const struct table_plan *plan,
+                           const struct plan_column *col, const char *reviewed,
+                           struct anon_error *err)
 {
     char table[300];
     const char *params[4] = {schema, table, col->source->name, reviewed};
@@ -159,12 +163,11 @@ bool target_reviewed_type(PGconn *conn, const char *schema, const struct table_p
                       "WHERE r.status = 'succeeded' AND r.target_schema = $1 "
                       "AND rr.table_name = $2 AND rr.column_name = $3 AND rr.json_path = '' "
                       "ORDER BY rr.run_id DESC LIMIT 1) last WHERE last.reviewed = $4",
-                      4, params, type, type_len, err);
+                      4, params, err);
 }
 
-bool target_published_type(PGconn *conn, const char *schema, const struct table_plan *plan,
-                           const struct plan_column *col, char *type, size_t type_len,
-                           struct anon_error *err)
+char *target_published_type(PGconn *conn, const char *schema, const struct table_plan *plan,
+                            const struct plan_column *col, struct anon_error *err)
 {
     const char *params[3] = {schema, cfg_published_name(plan->cfg), col->source->name};
 
@@ -173,7 +176,7 @@ bool target_published_type(PGconn *conn, const char *schema, const struct table_
                       "SELECT c->>2 FROM anonetl.published p, "
                       "pg_catalog.jsonb_array_elements(p.source_layout::jsonb) c "
                       "WHERE p.target_schema = $1 AND p.table_name = $2 AND c->>0 = $3",
-                      3, params, type, type_len, err);
+                      3, params, err);
 }
 
 void target_run_failed(PGconn *conn, int64_t run_id, int exit_code, const char *message)

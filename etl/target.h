@@ -43,15 +43,14 @@ bool target_run_reviews(PGconn *conn, int64_t run_id, const struct table_plan *p
                         struct anon_error *err) ANON_MUST_CHECK;
 /* The type recorded with the last successful review of col in `schema` when that review
  * had this very `reviewed` text, else "" (never reviewed, reviewed again since, or
- * recorded before types were). */
-bool target_reviewed_type(PGconn *conn, const char *schema, const struct table_plan *plan,
-                          const struct plan_column *col, const char *reviewed, char *type,
-                          size_t type_len, struct anon_error *err) ANON_MUST_CHECK;
-/* The source type of col when plan's table was last published into `schema`
- * (anonetl.published.source_layout), else "". */
-bool target_published_type(PGconn *conn, const char *schema, const struct table_plan *plan,
-                           const struct plan_column *col, char *type, size_t type_len,
+ * recorded before types were). Allocated; NULL on a target error. */
+char *target_reviewed_type(PGconn *conn, const char *schema, const struct table_plan *plan,
+                           const struct plan_column *col, const char *reviewed,
                            struct anon_error *err) ANON_MUST_CHECK;
+/* The source type of col when plan's table was last published into `schema`
+ * (anonetl.published.source_layout), else "". Allocated; NULL on a target error. */
+char *target_published_type(PGconn *conn, const char *schema, const struct table_plan *plan,
+                            const struct plan_column *col, struct anon_error *err) ANON_MUST_CHECK;
 /* Record a failed run (best effort: the connection may be what failed). */
 void target_run_failed(PGconn *conn, int64_t run_id, int exit_code, const char *message);
 
