@@ -362,6 +362,8 @@ const char *increment_reload_reason(const struct table_plan *plan, const struct 
         return st->layout_change;
     if (st->storage_change[0])
         return st->storage_change;
+    if (st->zone_change[0])
+        return st->zone_change;
     if (plan->cfg->k_anonymity && !st->base_table[0])
         return "k-anonymity now keeps the rows as the rules make them in a base table";
     if (!plan->cfg->k_anonymity && st->base_table[0])
@@ -984,6 +986,36 @@ void increment_clock_free(struct increment_clock *clk)
     clk->premarks = NULL;
 }
 
+/* The source's default time zone (a new session's TimeZone), read once per run. */
+static bool source_zone(struct increment_clock *clk, struct anon_error *err)
+{
+    return clk->zone[0] ||
+           pgconn_default_setting(clk->db, "source", "TimeZone", clk->zone, sizeof(clk->zone), err);
+}
+
+/* What a `timestamp` or `date` watermark's published version records in watermark_marks:
+ * the zone its mark is a local time of. */
+#define ZONE_RECORD "TimeZone="
+
+bool increment_check_zone(struct increment_clock *clk, const struct table_plan *plan,
+                          struct table_state *st, struct anon_error *err)
+{
+    const char *was = st->marks + strlen(ZONE_RECORD);
+
+    /* a version published before the zone was recorded is merged (and records it) */
+    if (!increment_needs_zone(plan) || strncmp(st->marks, ZONE_RECORD, strlen(ZONE_RECORD)) != 0)
+        return true;
+    if (!source_zone(clk, err))
+        return false;
+    if (strcmp(was, clk->zone) != 0)
+        snprintf(st->zone_change, sizeof(st->zone_change),
+                 "the source's default time zone changed (was %s, now %s): the last run's mark "
+                 "is a local time of the old zone, and rows stamped in the new one can be "
+                 "below it",
+                 was, clk->zone);
+    return true;
+}
+
 bool increment_upper_bound(struct increment_clock *clk, const struct table_plan *plan,
                            const struct table_state *st, struct increment_bound *out,
                            struct anon_error *err)
@@ -996,9 +1028,11 @@ bool increment_upper_bound(struct increment_clock *clk, const struct table_plan 
     memset(out, 0, sizeof(*out));
     if (w.kind == WM_INTEGER)
         return integer_upper(clk, plan, st, out, err);
-    if ((w.kind == WM_TIMESTAMP || w.kind == WM_DATE) && !clk->zone[0] &&
-        !pgconn_default_setting(clk->db, "source", "TimeZone", clk->zone, sizeof(clk->zone), err))
-        return false;
+    if (w.kind == WM_TIMESTAMP || w.kind == WM_DATE) {
+        if (!source_zone(clk, err))
+            return false;
+        snprintf(out->marks, sizeof(out->marks), ZONE_RECORD "%s", clk->zone);
+    }
     if (!holders_of(clk->snapshot, src, plan, &h, err))
         return false;
     if (source_snapshot_standby(clk->snapshot))

@@ -61,8 +61,9 @@ struct table_state {
     char base_table[64]; /* k-anonymity: the table merges go into ("" = version_table) */
     char fingerprint[65];
     char key_fingerprint[17];
-    char high_water_mark[128];       /* "" = none */
-    char marks[INCREMENT_MARKS_MAX]; /* integer watermarks: earlier runs' (time, max) marks */
+    char high_water_mark[128]; /* "" = none */
+    /* integer watermarks: earlier runs' (time, max) marks; timestamp and date: the zone */
+    char marks[INCREMENT_MARKS_MAX];
     /* The published version's columns differ from what the rules produce now, or the
      * source's columns from those it was published from (a column retyped, dropped and
      * added again, NOT NULL dropped, ...): why, or "" when they match. */
@@ -75,6 +76,9 @@ struct table_state {
      * created, an inheritance child added): increment_check_new_relations. */
     unsigned int new_oids[INCREMENT_NEW_MAX];
     size_t n_new;
+    /* A `timestamp` or `date` mark is a local time: the source's default time zone is not
+     * the one recorded with it (increment_check_zone): why, or "". */
+    char zone_change[256];
 };
 
 /* The source's columns as the published version records them (anonetl.published
@@ -133,9 +137,16 @@ bool increment_read_premarks(struct increment_clock *clk, PGconn *conn, const st
                              struct anon_error *err) ANON_MUST_CHECK;
 void increment_clock_free(struct increment_clock *clk);
 
+/* A `timestamp` or `date` watermark's mark is a local time of the source's default time
+ * zone, recorded with it: when that zone changed (ALTER DATABASE/ROLE ... SET timezone),
+ * rows stamped in the new zone can be below the mark for good (New York is 5 hours behind
+ * UTC): why to reload in st->zone_change. */
+bool increment_check_zone(struct increment_clock *clk, const struct table_plan *plan,
+                          struct table_state *st, struct anon_error *err) ANON_MUST_CHECK;
+
 struct increment_bound {
     char upper[128];                 /* the new high-water mark ("" = none: reload next run) */
-    char marks[INCREMENT_MARKS_MAX]; /* integer watermarks: the marks to store */
+    char marks[INCREMENT_MARKS_MAX]; /* integer: the marks to store; timestamp, date: the zone */
     char held[256];                  /* why the bound stops short of now() - lag, or "" */
 };
 

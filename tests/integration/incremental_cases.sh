@@ -293,6 +293,55 @@ before=$(digest ref_clock.local)
 ANONETL_TEXT_COPY=1 PGDATESTYLE=German run ref_clock; expect_eq "clock: text COPY with PGDATESTYLE=German exits 0" 0 $?
 expect_eq "clock: ... dates hash as without it" "$before" "$(digest ref_clock.local)"
 
+# --- the source's default time zone changes between runs ---------------------------------
+# A `timestamp` or `date` mark is a local time of the zone new sessions get (server,
+# database or role setting). Moved west (Kiritimati UTC+14 -> Pago Pago UTC-11), the next
+# stamps are up to 25 hours below the last mark: a run that merged after the change read
+# none of them, and its own mark, in the new zone, was above them for good. The zone is
+# recorded with the mark; a run that finds another one reloads, said why.
+S -c "CREATE DATABASE tz" >/dev/null
+S -c "ALTER DATABASE tz SET timezone = 'Pacific/Kiritimati'" >/dev/null
+TZDB() { pgc_psql "$work/src" -d tz "$@"; }
+TZDB >/dev/null <<'SQL'
+CREATE TABLE stamped (id bigint PRIMARY KEY, v int NOT NULL, updated_at timestamp NOT NULL DEFAULT now());
+CREATE TABLE dated (id bigint PRIMARY KEY, v int NOT NULL, updated_at date NOT NULL DEFAULT current_date);
+INSERT INTO stamped (id, v) SELECT g, g FROM generate_series(1, 10) g;
+INSERT INTO dated (id, v) SELECT g, g FROM generate_series(1, 10) g;
+SQL
+export TZ_DATABASE_URL="$(pgc_dsn "$work/src" tz postgres)"
+for t in stamped dated; do
+    for name in "zone_$t" "ref_zone_$t"; do
+        cat >"$work/$name.yaml" <<YAML
+version: 1
+source: { dsn: { env: TZ_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: $name }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - { name: public.$t, mode: incremental, key: [id], watermark: updated_at, watermark_lag: 0s, columns: { id: keep, v: keep, updated_at: keep } }
+YAML
+    done
+    sed -i -e 's/mode: incremental/mode: full/' -e 's/, watermark: updated_at, watermark_lag: 0s//' "$work/ref_zone_$t.yaml"
+    run "zone_$t"; expect_eq "zone: $t: first run exits 0" 0 $?
+    TZDB -c "UPDATE $t SET v = v + 1, updated_at = now() WHERE id = 1" >/dev/null
+    run "zone_$t"; expect_eq "zone: $t: a run in the same zone exits 0" 0 $?
+    logged "zone_$t" '"event":"incremental"'; check "zone: $t: ... merges" test $? -eq 0
+done
+# west, by the database's setting; then east and back by the role's
+TZDB -c "ALTER DATABASE tz SET timezone = 'Pacific/Pago_Pago'" >/dev/null
+for step in database role-east role-reset; do
+    case $step in
+    role-east) TZDB -c "ALTER ROLE postgres IN DATABASE tz SET timezone = 'Pacific/Kiritimati'" >/dev/null ;;
+    role-reset) TZDB -c "ALTER ROLE postgres IN DATABASE tz RESET timezone" >/dev/null ;;
+    esac
+    for t in stamped dated; do
+        TZDB -c "INSERT INTO $t (id, v) SELECT max(id) + 1, 0 FROM $t; UPDATE $t SET v = v + 1, updated_at = now() WHERE id = 2" >/dev/null
+        run "zone_$t"; expect_eq "zone: $t: $step: the run after the change exits 0" 0 $?
+        logged "zone_$t" "full reload: the source's default time zone changed"
+        check "zone: $t: $step: ... reloads, said why" test $? -eq 0
+        same_as_full "zone_$t" "$t" "zone: $t: $step: equals a full refresh (no row stamped in the new zone missed)"
+    done
+done
+
 # --- 10.3: rows that leave the `where:` filter leave the published table ----------------
 S >/dev/null <<'SQL'
 CREATE TABLE consent (id bigint PRIMARY KEY, email text NOT NULL, consent boolean, deleted boolean NOT NULL DEFAULT false,
