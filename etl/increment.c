@@ -918,11 +918,18 @@ static bool integer_upper(struct increment_clock *clk, const struct table_plan *
     return true;
 }
 
-/* The type of a configured table's watermark column, "" when there is no such column. */
+/* The type of a configured table's watermark column, no row when there is no such column;
+ * a domain's innermost base type, as the plan sees it (catalog.c): a bigint domain's ids
+ * need their premark too, or the bound never exists and every run reloads. */
 static const char premark_type_sql[] =
-    "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a "
-    "WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attname = $2 AND a.attnum > 0 "
-    "  AND NOT a.attisdropped";
+    "WITH RECURSIVE chain(t) AS ("
+    "  SELECT a.atttypid FROM pg_catalog.pg_attribute a "
+    "  WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attname = $2 AND a.attnum > 0 "
+    "    AND NOT a.attisdropped "
+    "  UNION ALL SELECT y.typbasetype FROM chain JOIN pg_catalog.pg_type y ON y.oid = chain.t "
+    "  WHERE y.typtype = 'd') "
+    "SELECT pg_catalog.format_type(chain.t, NULL) FROM chain "
+    "JOIN pg_catalog.pg_type y ON y.oid = chain.t WHERE y.typtype <> 'd'";
 
 static void read_premark(PGconn *conn, const struct cfg_table *t, struct increment_premark *pre)
 {
