@@ -275,6 +275,7 @@ static json_int_t recorded_node(json_t *old, json_int_t oid)
 static void compare_storage(const char *recorded, const char *current, struct table_state *st)
 {
     json_int_t oid, node, was;
+    bool sequence;
     const char *name;
     json_t *old, *now, *a;
     size_t i;
@@ -290,11 +291,20 @@ static void compare_storage(const char *recorded, const char *current, struct ta
     {
         if (st->storage_change[0] || json_unpack(a, "[IIs]", &oid, &node, &name) != 0)
             break;
-        if ((was = recorded_node(old, oid)) >= 0 && was != node)
+        sequence = json_array_size(a) > 3;
+        if ((was = recorded_node(old, oid)) >= 0 && was != node && sequence)
+            snprintf(st->storage_change, sizeof(st->storage_change),
+                     "the sequence %s of the watermark was reset (ALTER SEQUENCE ... RESTART, "
+                     "or another change of its parameters): it can hand out ids at or below the "
+                     "last run's mark again, which no window would read",
+                     name);
+        else if (was >= 0 && was != node)
             snprintf(st->storage_change, sizeof(st->storage_change),
                      "the source table %s was rewritten (ALTER TABLE ... TYPE, VACUUM FULL, "
                      "CLUSTER, TRUNCATE): values may have changed without the watermark",
                      name);
+        else if (was < 0 && sequence)
+            continue; /* recorded from now on (a version recorded before sequences were) */
         else if (was < 0 && st->n_new < INCREMENT_NEW_MAX)
             st->new_oids[st->n_new++] = (unsigned int)oid;
         else if (was < 0) /* too many to check one by one */
@@ -434,12 +444,19 @@ static PGresult *watermark_query(PGconn *conn, const struct table_plan *plan, co
     return res;
 }
 
+/* The sequences that fill an integer watermark too, with a fourth item "sequence":
+ * ALTER SEQUENCE ... RESTART (an identity's: ALTER TABLE ... ALTER ... RESTART) gives one
+ * a new relfilenode, and it hands out ids at or below the last run's mark again. */
 static const char storage_sql[] =
-    FAMILY_SQL "SELECT pg_catalog.json_agg(pg_catalog.json_build_array(c.oid::pg_catalog.int8, "
-               "  c.relfilenode::pg_catalog.int8, "
-               "  c.oid::pg_catalog.regclass::pg_catalog.text) ORDER BY c.oid) "
-               "FROM fam JOIN pg_catalog.pg_class c ON c.oid = fam.oid "
-               "WHERE c.relkind IN ('r', 'm')";
+    FAMILY_SQL "SELECT pg_catalog.json_agg(CASE WHEN c.relkind = 'S' "
+               "  THEN pg_catalog.json_build_array(c.oid::pg_catalog.int8, "
+               "    c.relfilenode::pg_catalog.int8, c.oid::pg_catalog.regclass::pg_catalog.text, "
+               "    'sequence') "
+               "  ELSE pg_catalog.json_build_array(c.oid::pg_catalog.int8, "
+               "    c.relfilenode::pg_catalog.int8, c.oid::pg_catalog.regclass::pg_catalog.text) "
+               "  END ORDER BY c.oid) "
+               "FROM (SELECT fam.oid FROM fam UNION SELECT seqs.oid FROM seqs) f "
+               "JOIN pg_catalog.pg_class c ON c.oid = f.oid WHERE c.relkind IN ('r', 'm', 'S')";
 
 bool increment_source_storage(PGconn *src, const struct table_plan *plan, char **out,
                               struct anon_error *err)

@@ -88,9 +88,11 @@ char *increment_source_layout(const struct table_plan *plan);
 
 /* Where the source table's rows are stored, as the run's snapshot shows it (anonetl.published
  * source_storage): JSON [[oid, relfilenode, name], ...] of the table, its partitions and
- * inheritance children, for a view the tables it reads (those with storage). A rewrite
+ * inheritance children, for a view the tables it reads (those with storage), and the
+ * sequences filling an integer watermark ([oid, relfilenode, name, "sequence"]). A rewrite
  * (ALTER TABLE ... TYPE ... USING, VACUUM FULL, CLUSTER, TRUNCATE) gives a relation a new
- * relfilenode and can change every value without moving a watermark. *out is malloc'd. */
+ * relfilenode and can change every value without moving a watermark; a sequence reset
+ * (ALTER SEQUENCE ... RESTART) hands out ids below the mark again. *out is malloc'd. */
 bool increment_source_storage(PGconn *src, const struct table_plan *plan, char **out,
                               struct anon_error *err) ANON_MUST_CHECK;
 

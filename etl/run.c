@@ -517,6 +517,14 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
         reload = increment_reload_reason(plan, &st, t->fingerprint_hex, r->key_fingerprint,
                                          r->opt->full_refresh);
     }
+    /* A rewritten or truncated source, a reset sequence, or --full-refresh: the reload starts
+     * the marks afresh. Earlier runs' ids describe what it replaces: after TRUNCATE ...
+     * RESTART IDENTITY or ALTER SEQUENCE ... RESTART, ids below them are handed out again,
+     * and a bound kept at them would never read those rows. */
+    if (reload && (st.storage_change[0] || r->opt->full_refresh)) {
+        st.high_water_mark[0] = '\0';
+        st.marks[0] = '\0';
+    }
     if (plan->cfg->mode == CFG_MODE_INCREMENTAL) {
         struct increment_bound bound;
         if (!increment_upper_bound(&r->clock, plan, &st, &bound, &r->err))

@@ -249,6 +249,58 @@ SOURCE_DATABASE_URL=$attach_dsn run at_attached
 logged at_attached '"event":"incremental"' && ! logged at_attached '"event":"full_reload"'
 check "attach: the next run merges (the partition is recorded)" test $? -eq 0
 
+# --- an integer watermark's sequence starts again -----------------------------------------
+# TRUNCATE ... RESTART IDENTITY, ALTER SEQUENCE ... RESTART (an identity's: ALTER TABLE ...
+# ALTER ... RESTART) hand out ids at or below the last run's mark again: no window would
+# read those rows (and with `deletes: none` the old rows' values stay under their ids). The
+# published version records the sequence's relfilenode with the table's: a reset one
+# reloads, and the reload's bound starts afresh (kept at the old mark, the ids between
+# the new rows and it were skipped for good). A setval() back leaves no trace: after it,
+# --full-refresh starts afresh too.
+S >/dev/null <<'SQL'
+CREATE TABLE seq_trunc (id bigserial PRIMARY KEY, v int NOT NULL);
+CREATE TABLE seq_restart (id bigserial PRIMARY KEY, v int NOT NULL);
+CREATE TABLE seq_ident (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v int NOT NULL);
+CREATE TABLE seq_setval (id bigserial PRIMARY KEY, v int NOT NULL);
+SQL
+for t in seq_trunc seq_restart seq_ident seq_setval; do
+    yaml="  - { name: public.$t, mode: incremental, key: [id], watermark: id, columns: { id: keep, v: keep } }"
+    config "$t" "$t" incremental "$yaml"
+    config "ref_$t" "ref_$t" full "$(echo "$yaml" | sed -e 's/, watermark: id//')"
+    S -c "INSERT INTO $t (v) SELECT g FROM generate_series(1, 10) g" >/dev/null
+    run "$t"; expect_eq "sequence: $t: first run exits 0" 0 $?
+done
+S >/dev/null <<'SQL'
+TRUNCATE seq_trunc RESTART IDENTITY;
+DELETE FROM seq_restart WHERE id > 3;
+ALTER SEQUENCE seq_restart_id_seq RESTART WITH 4;
+DELETE FROM seq_ident WHERE id > 3;
+ALTER TABLE seq_ident ALTER id RESTART WITH 4;
+SQL
+for t in seq_trunc seq_restart seq_ident; do
+    S -c "INSERT INTO $t (v) SELECT -g FROM generate_series(1, 3) g" >/dev/null
+    run "$t"; expect_eq "sequence: $t: the run after the reset exits 0" 0 $?
+    logged "$t" '"event":"full_reload".*the sequence public.'"$t"'_id_seq of the watermark was reset'
+    check "sequence: $t: ... reloads, naming the sequence" test $? -eq 0
+    same_as_full "$t" "$t" "sequence: $t: ... equals a full refresh"
+    S -c "INSERT INTO $t (v) SELECT -g FROM generate_series(4, 6) g" >/dev/null
+    run "$t"; expect_eq "sequence: $t: the next run exits 0" 0 $?
+    logged "$t" '"event":"incremental"'; check "sequence: $t: ... merges" test $? -eq 0
+    same_as_full "$t" "$t" "sequence: $t: ... equals a full refresh (ids below the old mark read)"
+done
+S -c "DELETE FROM seq_setval WHERE id > 3; SELECT setval('seq_setval_id_seq', 3); INSERT INTO seq_setval (v) VALUES (-4)" >/dev/null
+run seq_setval --full-refresh; expect_eq "sequence: setval back, then --full-refresh: exits 0" 0 $?
+S -c "INSERT INTO seq_setval (v) SELECT -g FROM generate_series(5, 7) g" >/dev/null
+run seq_setval; expect_eq "sequence: seq_setval: the next run exits 0" 0 $?
+same_as_full seq_setval seq_setval "sequence: seq_setval: ... equals a full refresh (the reload's bound started afresh)"
+# a version recorded before sequences were: merged, and the sequence recorded
+T -c "UPDATE anonetl.published SET source_storage = (SELECT json_agg(e)::text FROM json_array_elements(source_storage::json) e WHERE json_array_length(e) = 3) WHERE target_schema = 'seq_trunc'" >/dev/null
+S -c "INSERT INTO seq_trunc (v) VALUES (-7)" >/dev/null
+run seq_trunc; expect_eq "sequence: a version recorded without its sequence: exits 0" 0 $?
+logged seq_trunc '"event":"incremental"'; check "sequence: ... merges" test $? -eq 0
+expect_eq "sequence: ... and records the sequence" 1 \
+    "$(T -tAc "SELECT count(*) FROM anonetl.published p, json_array_elements(p.source_storage::json) e WHERE p.target_schema = 'seq_trunc' AND e->>3 = 'sequence'")"
+
 # --- clocks: the job's environment does not move the source's clock or the text of values --
 # libpq sends PGTZ and PGDATESTYLE as session settings, after anonetl's pinned ones: a
 # source in New York read by a job with PGTZ set to UTC+14 (and TZ, which libpq ignores)
