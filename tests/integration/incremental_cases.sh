@@ -430,6 +430,40 @@ for step in database role-east role-reset; do
     done
 done
 
+# --- the source's clocks go back an hour (end of daylight saving time) ---------------------
+# Local times repeat for an hour: a `timestamp` stamp taken after the change is below one
+# taken before it. A mark set before the change takes the lowest local time of the next 3
+# hours, so the repeated hour is read again. The database's zone is a POSIX rule whose
+# daylight saving time (UTC+1) ends 8 seconds from now: a run before, rows stamped after.
+fold_at=$(date -u -d '+1 hour +8 seconds' '+%j %H:%M:%S') # in daylight time (UTC+1)
+S -c "CREATE DATABASE fold" >/dev/null
+S -c "ALTER DATABASE fold SET timezone = 'AAA0BBB-1,0/0,$((10#${fold_at% *} - 1))/${fold_at#* }'" >/dev/null
+FOLD() { pgc_psql "$work/src" -d fold "$@"; }
+FOLD >/dev/null <<'SQL'
+CREATE TABLE folded (id bigint PRIMARY KEY, v int NOT NULL, updated_at timestamp NOT NULL DEFAULT now());
+INSERT INTO folded (id, v) SELECT g, g FROM generate_series(1, 10) g;
+SQL
+export FOLD_DATABASE_URL="$(pgc_dsn "$work/src" fold postgres)"
+for name in fold ref_fold; do
+    cat >"$work/$name.yaml" <<YAML
+version: 1
+source: { dsn: { env: FOLD_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: $name }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - { name: public.folded, mode: incremental, key: [id], watermark: updated_at, watermark_lag: 0s, columns: { id: keep, v: keep, updated_at: keep } }
+YAML
+done
+sed -i -e 's/mode: incremental/mode: full/' -e 's/, watermark: updated_at, watermark_lag: 0s//' "$work/ref_fold.yaml"
+run fold; expect_eq "fold: a run before the clocks go back exits 0" 0 $?
+before=$(FOLD -tAc "SELECT now()::timestamp")
+while [ "$(FOLD -tAc "SELECT now()::timestamp < '$before'")" != t ]; do sleep 0.5; done
+FOLD -c "INSERT INTO folded (id, v) VALUES (11, 11); UPDATE folded SET v = -v, updated_at = now() WHERE id <= 3" >/dev/null
+check "fold: the rows stamped after the change are below the local time before it" \
+    test "$(FOLD -tAc "SELECT updated_at < '$before' FROM folded WHERE id = 11")" = t
+run fold; expect_eq "fold: the run after it exits 0" 0 $?
+same_as_full fold folded "fold: equals a full refresh (the repeated hour read again)"
+
 # --- 10.3: rows that leave the `where:` filter leave the published table ----------------
 S >/dev/null <<'SQL'
 CREATE TABLE consent (id bigint PRIMARY KEY, email text NOT NULL, consent boolean, deleted boolean NOT NULL DEFAULT false,
