@@ -301,6 +301,29 @@ logged seq_trunc '"event":"incremental"'; check "sequence: ... merges" test $? -
 expect_eq "sequence: ... and records the sequence" 1 \
     "$(T -tAc "SELECT count(*) FROM anonetl.published p, json_array_elements(p.source_storage::json) e WHERE p.target_schema = 'seq_trunc' AND e->>3 = 'sequence'")"
 
+# --- the watermark moves to another column --------------------------------------------------
+# The rules changed: a reload, whose bound must not start from the old column's marks: a
+# timestamptz mark read as an id ("2026-12-07 ..." as 2026), or a larger id of another
+# column, put the bound above every id to come for a long while.
+S >/dev/null <<'SQL'
+CREATE TABLE switched (id bigserial PRIMARY KEY, v int NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), batch bigint NOT NULL DEFAULT 5000);
+SQL
+for from in updated_at batch; do
+    S -c "TRUNCATE switched; INSERT INTO switched (v) SELECT g FROM generate_series(1, 10) g" >/dev/null
+    yaml="  - { name: public.switched, mode: incremental, key: [id], watermark: $from, columns: { id: keep, v: keep, updated_at: keep, batch: keep } }"
+    config "switch_$from" "switch_$from" incremental "$yaml"
+    config "ref_switch_$from" "ref_switch_$from" full "$(echo "$yaml" | sed -e "s/, watermark: $from//")"
+    run "switch_$from"; expect_eq "switch: $from: first run exits 0" 0 $?
+    config "switch_$from" "switch_$from" incremental "$(echo "$yaml" | sed -e "s/watermark: $from/watermark: id/")"
+    run "switch_$from"; expect_eq "switch: $from -> id: the run exits 0" 0 $?
+    logged "switch_$from" "full reload: the table's rules changed"; check "switch: $from -> id: ... reloads" test $? -eq 0
+    expect_eq "switch: $from -> id: ... the mark is the largest id" "$(S -tAc "SELECT max(id) FROM switched")" \
+        "$(T -tAc "SELECT high_water_mark FROM anonetl.published WHERE target_schema = 'switch_$from'")"
+    S -c "INSERT INTO switched (v) SELECT -g FROM generate_series(1, 3) g" >/dev/null
+    run "switch_$from"; expect_eq "switch: $from -> id: the next run exits 0" 0 $?
+    same_as_full "switch_$from" switched "switch: $from -> id: ... equals a full refresh"
+done
+
 # --- clocks: the job's environment does not move the source's clock or the text of values --
 # libpq sends PGTZ and PGDATESTYLE as session settings, after anonetl's pinned ones: a
 # source in New York read by a job with PGTZ set to UTC+14 (and TZ, which libpq ignores)
