@@ -550,6 +550,68 @@ bool increment_check_new_relations(PGconn *src, const struct table_plan *plan,
     return true;
 }
 
+/* The sequences filling an integer watermark that the source role may read, with their
+ * step (to read one, SELECT on it is needed). */
+static const char readable_sequences_sql[] =
+    FAMILY_SQL "SELECT n.nspname, c.relname, q.seqincrement, "
+               "  c.oid::pg_catalog.regclass::pg_catalog.text "
+               "FROM seqs s JOIN pg_catalog.pg_class c ON c.oid = s.oid "
+               "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+               "JOIN pg_catalog.pg_sequence q ON q.seqrelid = s.oid "
+               "WHERE pg_catalog.has_sequence_privilege(s.oid, 'SELECT')";
+
+/* Is the next id row i of readable_sequences_sql hands out at or below the mark? */
+static bool sequence_behind(PGconn *src, PGresult *seqs, int i, const char *mark, bool *behind,
+                            struct anon_error *err)
+{
+    const char *params[2] = {PQgetvalue(seqs, i, 2), mark};
+    struct abuf sql;
+    PGresult *res;
+
+    abuf_init(&sql, 1024);
+    /* numeric: last_value + step can pass the largest bigint */
+    abuf_puts(&sql, "SELECT CASE WHEN is_called THEN last_value::pg_catalog.numeric + $1 "
+                    "ELSE last_value END <= $2::pg_catalog.numeric FROM ");
+    pgconn_quote_ident(src, PQgetvalue(seqs, i, 0), &sql);
+    abuf_putc(&sql, '.');
+    pgconn_quote_ident(src, PQgetvalue(seqs, i, 1), &sql);
+    res = abuf_failed(&sql) ? NULL
+                            : pgconn_query(src, abuf_cstr(&sql), 2, params, PGRES_TUPLES_OK, err);
+    if (abuf_failed(&sql))
+        anon_error_set(err, "out of memory");
+    abuf_free(&sql);
+    if (!res)
+        return false;
+    *behind = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return true;
+}
+
+bool increment_check_sequences(PGconn *src, const struct table_plan *plan, struct table_state *st,
+                               struct anon_error *err)
+{
+    PGresult *seqs;
+    bool behind = false;
+
+    if (watermark_of(plan).kind != WM_INTEGER || !st->high_water_mark[0] || st->storage_change[0])
+        return true;
+    if (!(seqs = watermark_query(src, plan, readable_sequences_sql, err)))
+        return false;
+    for (int i = 0; i < PQntuples(seqs) && !behind; i++) {
+        if (!sequence_behind(src, seqs, i, st->high_water_mark, &behind, err)) {
+            PQclear(seqs);
+            return false;
+        }
+        if (behind)
+            snprintf(st->storage_change, sizeof(st->storage_change),
+                     "the sequence %s of the watermark hands out ids at or below the last run's "
+                     "mark (%s) again (moved back with setval()): no window would read their rows",
+                     PQgetvalue(seqs, i, 3), st->high_water_mark);
+    }
+    PQclear(seqs);
+    return true;
+}
+
 /* The transactions that held a write lock on one of the table's relations before the
  * snapshot (sourcesnap.h), one entry each. */
 struct holders {

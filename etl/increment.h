@@ -110,6 +110,14 @@ bool increment_read_state(PGconn *target, const char *schema, const struct table
 bool increment_check_new_relations(PGconn *src, const struct table_plan *plan,
                                    struct table_state *st, struct anon_error *err) ANON_MUST_CHECK;
 
+/* On the run's snapshot, for an integer watermark: does one of its sequences the source
+ * role may read (SELECT) hand out an id at or below the previous mark next? Ids only grow
+ * past every mark, unless a setval() moved it back (a RESTART changes its relfilenode:
+ * compare_storage): the rows of those ids would be in no window; if so, why to reload in
+ * st->storage_change. */
+bool increment_check_sequences(PGconn *src, const struct table_plan *plan, struct table_state *st,
+                               struct anon_error *err) ANON_MUST_CHECK;
+
 /* Why a reload is needed, or NULL when the table can be merged incrementally. */
 const char *increment_reload_reason(const struct table_plan *plan, const struct table_state *st,
                                     const char *fingerprint_hex, const char *key_fingerprint,

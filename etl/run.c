@@ -512,6 +512,7 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
                                      r->opt->full_refresh);
     if (!reload && plan->cfg->mode == CFG_MODE_INCREMENTAL) { /* else no need to look */
         if (!increment_check_new_relations(src, plan, &st, &r->err) ||
+            !increment_check_sequences(src, plan, &st, &r->err) ||
             !increment_check_zone(&r->clock, plan, &st, &r->err))
             return EXIT_SOURCE;
         reload = increment_reload_reason(plan, &st, t->fingerprint_hex, r->key_fingerprint,

@@ -255,20 +255,26 @@ check "attach: the next run merges (the partition is recorded)" test $? -eq 0
 # read those rows (and with `deletes: none` the old rows' values stay under their ids). The
 # published version records the sequence's relfilenode with the table's: a reset one
 # reloads, and the reload's bound starts afresh (kept at the old mark, the ids between
-# the new rows and it were skipped for good). A setval() back leaves no trace: after it,
-# --full-refresh starts afresh too.
+# the new rows and it were skipped for good). A setval() back keeps the relfilenode: a run
+# reads the sequence (when the source role may: SELECT on it) and reloads when its next id
+# is at or below the mark; a role that may not see it: --full-refresh starts afresh too.
 S >/dev/null <<'SQL'
 CREATE TABLE seq_trunc (id bigserial PRIMARY KEY, v int NOT NULL);
 CREATE TABLE seq_restart (id bigserial PRIMARY KEY, v int NOT NULL);
 CREATE TABLE seq_ident (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v int NOT NULL);
 CREATE TABLE seq_setval (id bigserial PRIMARY KEY, v int NOT NULL);
+CREATE TABLE seq_blind (id bigserial PRIMARY KEY, v int NOT NULL);
+CREATE ROLE seqblind LOGIN;
+GRANT SELECT ON seq_blind TO seqblind;
 SQL
-for t in seq_trunc seq_restart seq_ident seq_setval; do
+for t in seq_trunc seq_restart seq_ident seq_setval seq_blind; do
     yaml="  - { name: public.$t, mode: incremental, key: [id], watermark: id, columns: { id: keep, v: keep } }"
     config "$t" "$t" incremental "$yaml"
     config "ref_$t" "ref_$t" full "$(echo "$yaml" | sed -e 's/, watermark: id//')"
     S -c "INSERT INTO $t (v) SELECT g FROM generate_series(1, 10) g" >/dev/null
-    run "$t"; expect_eq "sequence: $t: first run exits 0" 0 $?
+    [ $t = seq_blind ] && sed -i -e 's/SOURCE_DATABASE_URL/BLIND_DATABASE_URL/' "$work/$t.yaml"
+    BLIND_DATABASE_URL="$(pgc_dsn "$work/src" postgres seqblind)" run "$t"
+    expect_eq "sequence: $t: first run exits 0" 0 $?
 done
 S >/dev/null <<'SQL'
 TRUNCATE seq_trunc RESTART IDENTITY;
@@ -289,10 +295,24 @@ for t in seq_trunc seq_restart seq_ident; do
     same_as_full "$t" "$t" "sequence: $t: ... equals a full refresh (ids below the old mark read)"
 done
 S -c "DELETE FROM seq_setval WHERE id > 3; SELECT setval('seq_setval_id_seq', 3); INSERT INTO seq_setval (v) VALUES (-4)" >/dev/null
-run seq_setval --full-refresh; expect_eq "sequence: setval back, then --full-refresh: exits 0" 0 $?
-S -c "INSERT INTO seq_setval (v) SELECT -g FROM generate_series(5, 7) g" >/dev/null
+run seq_setval; expect_eq "sequence: setval back: the run exits 0" 0 $?
+logged seq_setval '"event":"full_reload".*the sequence public.seq_setval_id_seq of the watermark hands out ids at or below the last run.s mark (10) again'
+check "sequence: setval back: ... reloads, saying why" test $? -eq 0
+S -c "DELETE FROM seq_setval WHERE id = 4; SELECT setval('seq_setval_id_seq', 4, false)" >/dev/null
+run seq_setval; expect_eq "sequence: setval back (is_called false): the run exits 0" 0 $?
+logged seq_setval '"event":"full_reload".*hands out ids at or below the last run.s mark (4) again'
+check "sequence: setval back (is_called false): ... reloads, saying why" test $? -eq 0
+S -c "INSERT INTO seq_setval (v) SELECT -g FROM generate_series(1, 3) g" >/dev/null
 run seq_setval; expect_eq "sequence: seq_setval: the next run exits 0" 0 $?
 same_as_full seq_setval seq_setval "sequence: seq_setval: ... equals a full refresh (the reload's bound started afresh)"
+export BLIND_DATABASE_URL="$(pgc_dsn "$work/src" postgres seqblind)"
+S -c "DELETE FROM seq_blind WHERE id > 3; SELECT setval('seq_blind_id_seq', 3); INSERT INTO seq_blind (v) VALUES (-4)" >/dev/null
+run seq_blind; expect_eq "sequence: setval back, a role without SELECT on the sequence: exits 0" 0 $?
+logged seq_blind '"event":"incremental"'; check "sequence: ... cannot see it: merges" test $? -eq 0
+run seq_blind --full-refresh; expect_eq "sequence: ... then --full-refresh: exits 0" 0 $?
+S -c "INSERT INTO seq_blind (v) SELECT -g FROM generate_series(5, 7) g" >/dev/null
+run seq_blind; expect_eq "sequence: seq_blind: the next run exits 0" 0 $?
+same_as_full seq_blind seq_blind "sequence: seq_blind: ... equals a full refresh (--full-refresh started the bound afresh)"
 # a version recorded before sequences were: merged, and the sequence recorded
 T -c "UPDATE anonetl.published SET source_storage = (SELECT json_agg(e)::text FROM json_array_elements(source_storage::json) e WHERE json_array_length(e) = 3) WHERE target_schema = 'seq_trunc'" >/dev/null
 S -c "INSERT INTO seq_trunc (v) VALUES (-7)" >/dev/null
