@@ -646,6 +646,50 @@ static bool merge_gone(PGconn *conn, struct publish_table *t, const char *versio
     return n >= 0;
 }
 
+/*
+ * key_scan read every key the source shows through the table's filter (`where:`, a view's
+ * joins, row level security): once the merge is done, one the table lacks is a row that
+ * came in without its watermark moving past the last mark (a consent given in another
+ * table, a view's join or refresh, a stamp at or below the mark), which no window reads.
+ * A full refresh would publish it: the table is published without a high-water mark, so
+ * that the next run reloads it, and the log says why.
+ */
+static bool check_missing_keys(PGconn *conn, struct publish_table *t, const char *version,
+                               const char *keys, struct anon_error *err)
+{
+    struct abuf sql;
+    PGresult *res;
+    long long n;
+
+    abuf_init(&sql, 1 << 20);
+    abuf_printf(&sql,
+                "SELECT pg_catalog.count(*) FROM %s k WHERE NOT EXISTS (SELECT 1 FROM %s v "
+                "WHERE ",
+                keys, version);
+    source_key_match(conn, t->plan, "k", "v", &sql);
+    abuf_puts(&sql, ")");
+    res = abuf_failed(&sql) ? NULL
+                            : pgconn_query(conn, abuf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK, err);
+    if (abuf_failed(&sql))
+        anon_error_set(err, "out of memory");
+    abuf_free(&sql);
+    if (!res)
+        return false;
+    n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    if (n > 0) {
+        log_warn("rows_missing", t->plan->qualified,
+                 "%lld row%s the source shows %s not published: %s in without %s watermark "
+                 "moving past the last mark (through where:, a view or row level security, or "
+                 "stamped at or below the mark), so no window read %s; published without a "
+                 "high-water mark: the next run reloads the table",
+                 n, n == 1 ? "" : "s", n == 1 ? "is" : "are", n == 1 ? "it came" : "they came",
+                 n == 1 ? "its" : "their", n == 1 ? "it" : "them");
+        t->high_water_mark[0] = '\0';
+    }
+    return true;
+}
+
 /* After every piece is merged: rows now failing `where:`, then key_scan deletes, once
  * all source keys are in, then the rows held for a removal (merge_pending). */
 static bool merge_finish(PGconn *conn, struct publish_table *t, struct anon_error *err)
@@ -665,6 +709,8 @@ static bool merge_finish(PGconn *conn, struct publish_table *t, struct anon_erro
     if (ok && t->keys_name[0])
         ok = merge_key_scan(conn, t, abuf_cstr(&version), abuf_cstr(&keys), err);
     ok = ok && merge_pending(conn, t, abuf_cstr(&version), err);
+    if (ok && t->keys_name[0])
+        ok = check_missing_keys(conn, t, abuf_cstr(&version), abuf_cstr(&keys), err);
     abuf_free(&version);
     abuf_free(&keys);
     abuf_free(&gone);

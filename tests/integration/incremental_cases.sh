@@ -565,8 +565,8 @@ CREATE TABLE optin (member_id bigint PRIMARY KEY, granted boolean NOT NULL);
 INSERT INTO member (id, email) SELECT g, 'm' || g || '@x.org' FROM generate_series(1, 50) g;
 INSERT INTO optin SELECT g, true FROM generate_series(1, 50) g;
 SQL
-member() { # NAME DELETES WHERE
-    config "$1" "$1" incremental "  - name: public.member
+member() { # NAME DELETES WHERE [MODE]
+    config "$1" "$1" "${4:-incremental}" "  - name: public.member
     mode: incremental
     key: [id]
     watermark: updated_at
@@ -607,6 +607,23 @@ run sub_keys; expect_eq "the same where: with deletes: key_scan: run exits 0" 0 
 S -c "UPDATE optin SET granted = false WHERE member_id <= 5" >/dev/null # the member rows stay as they are
 run sub_keys; expect_eq "consents withdrawn in the other table: run exits 0" 0 $?
 expect_eq "deletes: key_scan: the 5 withdrawn members are unpublished" 45 "$(T -tAc 'SELECT count(*) FROM sub_keys.member')"
+# Rows come in the same way: a consent given again (the member row untouched) lets a row
+# pass where: with its watermark below the mark, and no window reads it. key_scan read its
+# key: the run says so and publishes no mark, and the next run reloads. So for a member
+# stamped at or below the mark (an application's own old stamp).
+member ref_sub_keys key_scan "$sub" full
+S -c "UPDATE optin SET granted = true WHERE member_id <= 3" >/dev/null
+run sub_keys; expect_eq "consents given again in the other table: run exits 0" 0 $?
+logged sub_keys '"event":"rows_missing".*"msg":"3 rows the source shows are not published'
+check "... the run says 3 rows came in without their watermark moving" test $? -eq 0
+expect_eq "... and publishes no mark" "" "$(T -tAc "SELECT high_water_mark FROM anonetl.published WHERE target_schema = 'sub_keys'")"
+run sub_keys; expect_eq "... the next run exits 0" 0 $?
+logged sub_keys '"event":"full_reload".*no high-water mark'; check "... reloads" test $? -eq 0
+same_as_full sub_keys member "... equals a full refresh (the members whose consent came back are published)"
+S -c "INSERT INTO member (id, email, updated_at) VALUES (51, 'm51@x.org', '2000-01-01'), (52, 'm52@x.org', '-infinity'); INSERT INTO optin VALUES (51, true), (52, true)" >/dev/null
+run sub_keys; logged sub_keys '"event":"rows_missing".*"msg":"2 rows the source shows are not published'
+check "rows stamped below the mark (2000-01-01, -infinity): the run says so" test $? -eq 0
+run sub_keys; same_as_full sub_keys member "... the next run reloads: equals a full refresh"
 
 # --- row level security: policies are a filter of their own ------------------------------
 # A table whose RLS applies to the source role (not its owner, or FORCEd; no BYPASSRLS) shows
