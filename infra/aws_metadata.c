@@ -109,7 +109,8 @@ static char *fetch(const char *method, const char *url, const char *const *hdrs,
         aws_http_response_free(&resp);
         return NULL;
     }
-    return resp.body; /* handed over */
+    free(resp.headers); /* only the body is handed over */
+    return resp.body;
 }
 
 /* ---- ECS task metadata v4 ---- */

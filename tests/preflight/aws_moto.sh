@@ -905,6 +905,11 @@ NOJOB=1 pconfig p_ok
 md_start ecs --ip 10.20.2.15 --mac "$p_ok_JOB_MAC"
 ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$MD_PORT/v4/0123abcd" ONLY=path pf p_ok --json
 expect_eq "job from ECS task metadata v4: exit 0" 0 "$rc"
+if [ -x "$ASAN_BIN" ]; then
+    ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$MD_PORT/v4/0123abcd" ONLY=path BIN=$ASAN_BIN \
+        pf p_ok --json
+    expect_eq "... under ASan+UBSan: exit 0 (each metadata answer's headers leaked)" 0 "$rc"
+fi
 expect_check "job from ECS task metadata v4 (awsvpc address, interface by DescribeNetworkInterfaces)" \
     PASS path.job "job 10.20.2.15" "groups $p_ok_SG_JOB; from ECS task metadata v4"
 grep -q "^GET /v4/0123abcd/task 200" "$tmp/md.log" && ok "the task document was read" ||
@@ -934,6 +939,11 @@ if grep -q "^PUT /latest/api/token 200" "$tmp/md.log" &&
     ok "IMDSv2: a session token first, then local-ipv4"
 else
     not_ok "IMDSv2: a session token first, then local-ipv4" "$(cat "$tmp/md.log")"
+fi
+if [ -x "$ASAN_BIN" ]; then
+    ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$ecs_port/v4/x" AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$MD_PORT" \
+        ONLY=path BIN=$ASAN_BIN pf p_ok --json
+    expect_eq "job from IMDSv2 under ASan+UBSan: exit 0" 0 "$rc"
 fi
 md_stop
 MD_PID=$md_pid_ecs
