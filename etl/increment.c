@@ -1121,6 +1121,20 @@ bool increment_upper_bound(struct increment_clock *clk, const struct table_plan 
     }
     if (!holders_of(clk->snapshot, src, plan, &h, err))
         return false;
+    if (h.prepared) {
+        /* A prepared transaction's start is known to no one (pg_stat_activity does not list
+         * it): the rows it stamped while it ran commit at COMMIT PREPARED, maybe hours
+         * later, under any older stamp. The bound stays where it was until it ends (none
+         * on a first run or a reload: the next run reloads), as for integer watermarks. */
+        snprintf(out->upper, sizeof(out->upper), "%s", st->high_water_mark);
+        snprintf(out->held, sizeof(out->held),
+                 "the next run starts again after %s: a prepared transaction writing the "
+                 "table was open when the run started (its start is not known): the mark "
+                 "stays until it is committed or rolled back",
+                 st->high_water_mark[0] ? st->high_water_mark : "(none: the next run reloads)");
+        holders_free(&h);
+        return true;
+    }
     if (source_snapshot_standby(clk->snapshot))
         snprintf(out->held, sizeof(out->held),
                  "the source is a standby, whose pg_locks shows none of the primary's "

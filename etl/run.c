@@ -521,11 +521,11 @@ static int prepare_table(struct run *r, struct publish_table *t, struct copy_tas
     /* A reload starts the marks afresh unless they come from this same watermark of an
      * unchanged source (a reload for want of a mark, a new hash key): earlier runs' marks
      * describe what it replaces. Of another watermark column, a timestamp read as an id
-     * ("2026-12-07" as 2026); after TRUNCATE ... RESTART IDENTITY or ALTER SEQUENCE ...
-     * RESTART, ids below them are handed out again: a bound kept at them never reads those
-     * rows. --full-refresh too, the way out after a setval() back. */
+     * ("2026-12-07" as 2026); a local time of the old zone; after TRUNCATE ... RESTART IDENTITY or
+     * ALTER SEQUENCE ... RESTART, ids below them are handed out again: a bound kept at them never
+     * reads those rows. --full-refresh too, the way out after a setval() back. */
     if (reload && (strcmp(st.fingerprint, t->fingerprint_hex) != 0 || st.layout_change[0] ||
-                   st.storage_change[0] || r->opt->full_refresh)) {
+                   st.storage_change[0] || st.zone_change[0] || r->opt->full_refresh)) {
         st.high_water_mark[0] = '\0';
         st.marks[0] = '\0';
     }

@@ -220,12 +220,21 @@ sess_do w_int "BEGIN; INSERT INTO r_prep (v) VALUES (-5);"
 S -c "INSERT INTO r_prep (v) VALUES (5)" >/dev/null
 run inc; expect_eq "run 1 with the writer open exits 0" 0 $?
 sess_do w_int "PREPARE TRANSACTION 'w5';"
+# and one stamping rows of every time type: no one sees when it began
+sess_do w_int "BEGIN;
+UPDATE r_tstz SET v = -55, wm = now() WHERE id = 6;
+UPDATE r_ts SET v = -55, wm = now() WHERE id = 6;
+UPDATE r_ts0 SET v = -55, wm = now() WHERE id = 6;
+UPDATE r_date SET v = -55, wm = current_date WHERE id = 6;
+PREPARE TRANSACTION 'w5t';"
 S -c "INSERT INTO r_prep (v) VALUES (6)" >/dev/null
+sleep 1.1 # the stamps are below now() - lag, even for timestamp(0)
 run inc; expect_eq "run 2 with the writer prepared exits 0" 0 $?
 check "run 2 says a prepared transaction holds the mark" grep -q '"event":"window_held".*r_prep.*a prepared transaction' "$work/inc.last"
-S -c "COMMIT PREPARED 'w5'" >/dev/null
+check "run 2 says a prepared transaction holds the timestamptz mark too" grep -q '"event":"window_held".*r_tstz.*a prepared transaction' "$work/inc.last"
+S -c "COMMIT PREPARED 'w5'" -c "COMMIT PREPARED 'w5t'" >/dev/null
 run inc; expect_eq "run 3 exits 0" 0 $?
-expect_eq "a prepared transaction committed after two runs: equals a full refresh" "" "$(differs inc r_prep)"
+expect_eq "prepared transactions committed after two runs: equals a full refresh" "" "$(differs inc r_prep r_tstz r_ts r_ts0 r_date)"
 
 # --- 6. no writer: the mark is the largest id, exactly ----------------------------------
 sess_close w_int
