@@ -2,7 +2,9 @@
 --
 -- 10,000 cases, 25,000 parties, 50,000 messages, 15,000 payments (100,000 rows) plus
 -- 500 internal staff notes. setseed() and a serial plan make every load identical, so
--- hashes in the anonymised copy are reproducible for a given key. Names, streets and
+-- hashes in the anonymised copy are reproducible for a given key. One transaction: the
+-- plans, and so the order random() is called in, must not depend on when autovacuum
+-- analyzes a table loaded a moment before (two loads at once differed that way). Names, streets and
 -- postcodes look real but are invented; phone numbers use Ofcom's drama ranges
 -- (07700 900xxx, 020 7946 0xxx), e-mail domains are the reserved example.* ones, IPs
 -- are TEST-NET-1. A few nasty values (apostrophes, non-ASCII letters, an emoji, tab,
@@ -11,6 +13,7 @@
 SET client_min_messages = warning;
 SET max_parallel_workers_per_gather = 0; -- one process evaluates random(): deterministic
 SET TimeZone = 'UTC';
+BEGIN;
 SELECT setseed(0.20240701) \g /dev/null
 
 TRUNCATE public.staff_notes, public.payments, public.messages, public.parties, public.cases
@@ -294,3 +297,4 @@ FROM (VALUES ('cases', 10000), ('parties', 25000), ('messages', 50000), ('paymen
              ('staff_notes', 500)) AS v(t, n) \g /dev/null
 
 ANALYZE public.cases, public.parties, public.messages, public.payments, public.staff_notes;
+COMMIT;

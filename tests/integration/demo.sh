@@ -81,11 +81,11 @@ total=$(S -tA -c 'SELECT (SELECT count(*) FROM cases) + (SELECT count(*) FROM pa
 check "at least 100,000 rows in the four tables ($total)" test "${total:-0}" -ge 100000
 
 digest() { # DB: one md5 over every row of the four tables
-    pgc_psql "$src" -d "$1" -tA -c "SELECT md5(string_agg(x, '|'))
-        FROM (SELECT (SELECT md5(string_agg(c::text, ',' ORDER BY id)) FROM cases c) AS x
-              UNION ALL SELECT md5(string_agg(p::text, ',' ORDER BY id)) FROM parties p
-              UNION ALL SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM messages m
-              UNION ALL SELECT md5(string_agg(y::text, ',' ORDER BY id)) FROM payments y) AS d"
+    pgc_psql "$src" -d "$1" -tA -c "SELECT md5(string_agg(x, '|' ORDER BY n))
+        FROM (SELECT 1 AS n, (SELECT md5(string_agg(c::text, ',' ORDER BY id)) FROM cases c) AS x
+              UNION ALL SELECT 2, md5(string_agg(p::text, ',' ORDER BY id)) FROM parties p
+              UNION ALL SELECT 3, md5(string_agg(m::text, ',' ORDER BY id)) FROM messages m
+              UNION ALL SELECT 4, md5(string_agg(y::text, ',' ORDER BY id)) FROM payments y) AS d"
 }
 wait "$again_pid"
 again_rc=$?
