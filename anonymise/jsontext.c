@@ -360,3 +360,19 @@ void jsontext_compact(const char *v, size_t n, struct abuf *out)
         abuf_append(out, v + start, i - start);
     }
 }
+
+bool jsontext_holds_object(const char *v, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        if (v[i] == '{')
+            return true;
+        if (v[i] != '"') {
+            i++;
+        } else if (!jsontext_skip_string(v, n, &i, NULL)) {
+            return false; /* not reached: v was validated */
+        }
+    }
+    return false;
+}

@@ -56,5 +56,8 @@ bool jsontext_encode_string(const char *s, size_t n, struct abuf *out);
 /* The validated value v[0..n) appended without the whitespace between its tokens
  * (strings and numbers as written). */
 void jsontext_compact(const char *v, size_t n, struct abuf *out);
+/* The validated value v[0..n) is an object or holds one, at any depth (strings skipped:
+ * a '{' inside one is text). */
+bool jsontext_holds_object(const char *v, size_t n);
 
 #endif

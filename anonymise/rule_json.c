@@ -32,7 +32,10 @@
  * without whitespace, JSON null as NULL. The result goes back as a JSON string, or JSON
  * null (a NULL, a string that cannot be decoded (a lone \uD800, valid in json only), an
  * output that is not UTF-8 or holds U+0000). `keep` copies the value as it is (a number
- * stays a number, an object stays whole). Paths may not overlap at a value one of them
+ * stays a number, an array of values stays whole). An object, or an array holding one,
+ * found at a plain `keep` becomes JSON null: its keys are named by no path, keys added
+ * to the documents later included, like what `others: keep` publishes; a reviewed keep
+ * (`keep: { reviewed: "why" }`) copies it whole. Paths may not overlap at a value one of them
  * ends on ("$.a" with "$.a.b", "$.x[0]" with "$.x[*]"): the config says which rule
  * applies, or it is refused.
  *
@@ -435,8 +438,8 @@ struct walk {
     struct anon_error *err;
     bool bad; /* the document is not JSON */
     /* Survey (rule_json_survey): no rule runs; each place no path names is added to
-     * `seen` as a path, each object or array a keep copies whole to `whole`; `where`
-     * is the path of the current value. */
+     * `seen` as a path, each object a plain keep meets (published as null) to `whole`;
+     * `where` is the path of the current value. */
     struct abuf *seen, *whole, where;
 };
 
@@ -533,6 +536,15 @@ static void note_path(struct walk *w, struct abuf *list)
 }
 
 /* The value at *pos is where path p ends: apply its rule. */
+/* Whether a keep at path p publishes the value v[0..n) of this kind: a plain keep
+ * publishes values and arrays of values, a reviewed one anything (see the top). */
+static bool keeps_whole(const struct json_path *p, const char *v, size_t n, enum jsontext_kind kind)
+{
+    if (kind != JSONTEXT_OBJECT && kind != JSONTEXT_ARRAY)
+        return true;
+    return rule_keep_reviewed(&p->rule) != NULL || !jsontext_holds_object(v, n);
+}
+
 static bool emit_leaf(struct walk *w, size_t *pos, const struct json_path *p)
 {
     enum jsontext_kind kind = jsontext_kind_at(w->doc, w->len, *pos);
@@ -543,8 +555,12 @@ static bool emit_leaf(struct walk *w, size_t *pos, const struct json_path *p)
     if (kind == JSONTEXT_STRING ? !jsontext_skip_string(w->doc, w->len, pos, &escaped)
                                 : !jsontext_skip(w->doc, w->len, pos))
         return not_json(w);
-    if (w->seen && p->rule.ops->passthrough && (kind == JSONTEXT_OBJECT || kind == JSONTEXT_ARRAY))
-        note_path(w, w->whole);
+    if (p->rule.ops->passthrough && !keeps_whole(p, w->doc + start, *pos - start, kind)) {
+        if (w->seen)
+            note_path(w, w->whole);
+        abuf_puts(w->out, "null");
+        return true;
+    }
     if (p->rule.ops->passthrough || w->seen) {
         copy_raw(w, start, *pos);
         return true;

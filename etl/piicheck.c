@@ -283,8 +283,8 @@ static bool survey_doc(const struct plan_column *col, const char *doc, size_t le
     return ok;
 }
 
-/* One json column over the sampled documents: what no path names, and what a keep
- * publishes whole (paths and key names common to the sample only, never a value). */
+/* One json column over the sampled documents: what no path names, and the objects a plain
+ * keep meets (paths and key names common to the sample only, never a value). */
 static void survey_column(const struct plan_column *col, const char *table, PGresult *res, int c,
                           struct abuf *lines)
 {
@@ -321,10 +321,11 @@ static void survey_column(const struct plan_column *col, const char *table, PGre
                              : ": dropped (others: drop)\n");
     }
     if (whole.len > 0) {
-        abuf_printf(lines, "warning: %s.%s: json keep publishes whole objects or arrays at ", table,
-                    col->source->name);
+        abuf_printf(lines, "warning: %s.%s: json keep finds objects at ", table, col->source->name);
         list_sorted(&whole, lines);
-        abuf_puts(lines, ": every key inside, also keys added later; name the keys instead\n");
+        abuf_puts(lines, ": published as null (a keep publishes values and arrays of values; "
+                         "name the keys inside, or review the keep, keep: { reviewed: \"why\" }, "
+                         "to publish every key, also keys added later)\n");
     }
 out:
     key_counts_free(&kc);

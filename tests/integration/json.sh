@@ -240,8 +240,10 @@ check "check --source lists what no path names, dropped (docs_min.doc)" \
     grep -qE '^note: public\.docs_min\.doc: in [0-9]+ sampled documents, no json path names \$, \$\.[a-z].*: dropped \(others: drop\)$' "$work/check-src.out"
 check "check --source: keys kept by others: keep are a warning" \
     grep -qE '^warning: public\.docs_keep\.doc: in [0-9]+ sampled documents, .*\$\.customer\.phone, .*published as they are \(others: keep\)$' "$work/check-src.out"
-check "check --source: a keep on an object or array is a warning (every key inside is published)" \
-    grep -qE '^warning: public\.docs\.doc: json keep publishes whole objects or arrays at .*\$\.attributes\.locale' "$work/check-src.out"
+check "check --source: a plain keep meeting an object is a warning (published as null)" \
+    grep -qE '^warning: public\.docs\.doc: json keep finds objects at .*\$\.empty.*: published as null' "$work/check-src.out"
+check "check --source: a keep on an array of values ($.attributes.locale) is no warning" \
+    bash -c "! grep -E 'json keep finds objects at .*attributes' '$work/check-src.out'"
 expect_eq "check --source: no value in its output (only the plain key PLANTED-custom-key)" "" \
     "$(sed 's/PLANTED-custom-key//g' "$work/check-src.out" | grep -E 'PLANTED|example|07700')"
 # Keys can be data: a map keyed by people's names or logins is all plain words. The
@@ -326,9 +328,12 @@ def copy_field(s):
 def hmac_hex(text):
     return hmac.new(key, b"\x00" + text.encode(), hashlib.sha256).hexdigest()[:32]
 
+def holds_object(v):
+    return isinstance(v, dict) or (isinstance(v, list) and any(holds_object(x) for x in v))
+
 def apply(rule, v):
-    if rule == "keep":
-        return v
+    if rule == "keep":  # a plain keep: values and arrays of values
+        return None if holds_object(v) else v
     if rule == "suppress" or v is None:
         return None
     text = v if isinstance(v, str) else json.dumps(v)
@@ -444,6 +449,49 @@ T -c "DELETE FROM anonetl.run_reviews" -c "ALTER TABLE anonetl.run_reviews DROP 
 "$ANONETL" run -c "$work/json.yaml" --skip-preflight >"$work/run2.out" 2>&1; rc=$?
 expect_eq "an older anonetl.run_reviews is migrated: the run records both reviews" "0 2" \
     "$rc $(T -tAc "SELECT count(*) FROM anonetl.run_reviews WHERE json_path = 'others'")"
+
+# ------------------------------------------- keep at a path: values, not objects
+# A plain keep publishes a value or an array of values. An object (or an array holding
+# one) holds keys no path names, keys added later too: null, like what others: drop
+# withholds; a reviewed keep publishes it whole.
+S >/dev/null <<'SQL'
+CREATE TABLE prefs (id int PRIMARY KEY, doc jsonb);
+INSERT INTO prefs SELECT g, jsonb_build_object(
+    'settings', jsonb_build_object('theme', 'dark', 'size', g % 3),
+    'contact', jsonb_build_object('phone', 'PLANTED 07700 900' || g),
+    'tags', jsonb_build_array('t' || g % 5, jsonb_build_object('owner', 'PLANTED owner ' || g)),
+    'langs', jsonb_build_array('en', 'cy'),
+    'note', '{"not": "an object"}') FROM generate_series(1, 50) g;
+SQL
+cat >"$work/prefs.yaml" <<'YAML'
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: prefs }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.prefs
+    columns:
+      id: keep
+      doc:
+        json:
+          paths:
+            "$.settings": { keep: { reviewed: "test: display settings, no personal data" } }
+            "$.contact": keep
+            "$.tags[*]": keep
+            "$.langs": keep
+            "$.note": keep
+YAML
+"$ANONETL" check -c "$work/prefs.yaml" --source >"$work/prefs-check.out" 2>&1
+check "check --source: the plain keeps meeting objects are named (\$.contact, \$.tags[*]), not the reviewed one" \
+    bash -c "grep -qE 'public\.prefs\.doc: json keep finds objects at \\\$\.contact, \\\$\.tags\[\*\]: published as null' '$work/prefs-check.out' &&
+             ! grep -q 'finds objects at .*settings' '$work/prefs-check.out'"
+"$ANONETL" run -c "$work/prefs.yaml" --skip-preflight >"$work/prefs-run.out" 2>&1
+expect_eq "the run with keeps at objects exits 0" 0 $?
+expect_eq "no PLANTED value published (objects under a plain keep are null)" 0 \
+    "$(T -tAc "SELECT count(*) FROM prefs.prefs WHERE doc::text LIKE '%PLANTED%'")"
+expect_eq "plain keep: an object is null, values and arrays of values as they are; reviewed keep: the object whole" \
+    '{"note": "{\"not\": \"an object\"}", "tags": ["t2", null], "langs": ["en", "cy"], "contact": null, "settings": {"size": 1, "theme": "dark"}}' \
+    "$(T -tAc "SELECT doc FROM prefs.prefs WHERE id = 7")"
 
 # ------------------------------------------------------- 5: on_invalid: keep refused
 cat >"$work/keep.yaml" <<'YAML'
