@@ -503,11 +503,7 @@ static bool holds_old_rows(PGconn *src, const struct table_plan *plan, PGresult 
     abuf_puts(&sql, " WHERE ");
     pgconn_quote_ident(src, plan->cfg->watermark, &sql);
     abuf_printf(&sql, " <= $1::%s)", watermark_of(plan).type);
-    res = abuf_failed(&sql) ? NULL
-                            : pgconn_query(src, abuf_cstr(&sql), 1, params, PGRES_TUPLES_OK, err);
-    if (abuf_failed(&sql))
-        anon_error_set(err, "out of memory");
-    abuf_free(&sql);
+    res = pgconn_query_built(src, &sql, 1, params, PGRES_TUPLES_OK, err);
     if (!res)
         return false;
     *old_rows = PQgetvalue(res, 0, 0)[0] == 't';
@@ -575,11 +571,7 @@ static bool sequence_behind(PGconn *src, PGresult *seqs, int i, const char *mark
     pgconn_quote_ident(src, PQgetvalue(seqs, i, 0), &sql);
     abuf_putc(&sql, '.');
     pgconn_quote_ident(src, PQgetvalue(seqs, i, 1), &sql);
-    res = abuf_failed(&sql) ? NULL
-                            : pgconn_query(src, abuf_cstr(&sql), 2, params, PGRES_TUPLES_OK, err);
-    if (abuf_failed(&sql))
-        anon_error_set(err, "out of memory");
-    abuf_free(&sql);
+    res = pgconn_query_built(src, &sql, 2, params, PGRES_TUPLES_OK, err);
     if (!res)
         return false;
     *behind = PQgetvalue(res, 0, 0)[0] == 't';
@@ -723,10 +715,8 @@ static bool time_upper(PGconn *src, const struct table_plan *plan, struct waterm
             "%ld) * %ld - %ld) * '1 microsecond'::pg_catalog.interval)::%s::pg_catalog.text "
             "FROM x",
             unit, unit, unit, w.type);
-    res = abuf_failed(&sql) ? NULL
-                            : pgconn_query(src, abuf_cstr(&sql), w.kind == WM_TIMESTAMPTZ ? 2 : 3,
-                                           params, PGRES_TUPLES_OK, err);
-    abuf_free(&sql);
+    res = pgconn_query_built(src, &sql, w.kind == WM_TIMESTAMPTZ ? 2 : 3, params, PGRES_TUPLES_OK,
+                             err);
     if (!res)
         return false;
     snprintf(upper, len, "%s", PQgetvalue(res, 0, 0));

@@ -327,57 +327,48 @@ static bool params_iam_tls(const struct pgconn_params *p, const char *what, stru
     return false;
 }
 
-/*
- * libpq tries GSSAPI encryption before TLS whenever a Kerberos ticket is at hand
- * (gssencmode prefer, its default, or PGGSSENCMODE), and a GSSAPI-encrypted session
- * never starts TLS: sslmode=verify-full is then not applied at all. Outside loopback
- * anonetl turns it off, and refuses a connection string that asks for it.
- */
-static bool enforce_no_gssenc(struct pgconn_params *p, const char *what, const char *why,
-                              struct anon_error *err)
+/* The connection parameter `key` is `only`, or unset and then set to it. */
+static bool param_only(struct pgconn_params *p, const char *key, const char *only)
 {
-    const char *mode = pgconn_params_get(p, "gssencmode");
+    const char *v = pgconn_params_get(p, key);
 
-    if (!mode) {
-        params_set(p, "gssencmode", "disable");
-        return true;
-    }
-    if (strcmp(mode, "disable") == 0)
-        return true;
-    anon_error_set(err,
-                   "%s: gssencmode=%s for %s, outside loopback: a GSSAPI-encrypted session "
-                   "skips TLS and its certificate check; anonetl requires TLS "
-                   "(gssencmode: disable, sslmode: verify-full)",
-                   what, mode, why);
-    return false;
+    if (!v)
+        params_set(p, key, only);
+    return !v || strcmp(v, only) == 0;
 }
 
 /*
  * Every connection outside loopback verifies TLS: default verify-full, refuse weaker.
  * verify-ca is weaker too: it accepts any server whose certificate the CA signed, so
  * another database of the same CA (every RDS instance of a region shares one) could
- * receive the password and the rows.
+ * receive the password and the rows. libpq tries GSSAPI encryption before TLS whenever
+ * a Kerberos ticket is at hand (gssencmode prefer, its default, or PGGSSENCMODE), and a
+ * GSSAPI-encrypted session never starts TLS, so verify-full would not apply at all: it
+ * is turned off, and refused when the connection string asks for it.
  */
 static bool enforce_tls(struct pgconn_params *p, const char *what, struct anon_error *err)
 {
-    const char *mode = pgconn_params_get(p, "sslmode");
     char why[512];
 
     if (params_target_local(p, why, sizeof(why)))
         return true;
-    if (!enforce_no_gssenc(p, what, why, err))
+    if (!param_only(p, "gssencmode", "disable")) {
+        anon_error_set(err,
+                       "%s: gssencmode=%s for %s, outside loopback: a GSSAPI-encrypted session "
+                       "skips TLS and its certificate check; anonetl requires TLS "
+                       "(gssencmode: disable, sslmode: verify-full)",
+                       what, pgconn_params_get(p, "gssencmode"), why);
         return false;
-    if (!mode) {
-        params_set(p, "sslmode", "verify-full");
-        return true;
     }
-    if (strcmp(mode, "verify-full") == 0)
-        return true;
-    anon_error_set(err,
-                   "%s: sslmode=%s for %s, outside loopback: anonetl requires the server's "
-                   "certificate and host name verified (sslmode: verify-full, with sslrootcert)",
-                   what, mode, why);
-    return false;
+    if (!param_only(p, "sslmode", "verify-full")) {
+        anon_error_set(err,
+                       "%s: sslmode=%s for %s, outside loopback: anonetl requires the server's "
+                       "certificate and host name verified (sslmode: verify-full, with "
+                       "sslrootcert)",
+                       what, pgconn_params_get(p, "sslmode"), why);
+        return false;
+    }
+    return true;
 }
 
 /*
@@ -632,6 +623,19 @@ PGresult *pgconn_query(PGconn *conn, const char *sql, int nparams, const char *c
     report(conn, res, sql, err);
     PQclear(res);
     return NULL;
+}
+
+PGresult *pgconn_query_built(PGconn *conn, struct abuf *sql, int nparams, const char *const *params,
+                             ExecStatusType expect, struct anon_error *err)
+{
+    PGresult *res = NULL;
+
+    if (abuf_failed(sql))
+        anon_error_set(err, "out of memory");
+    else
+        res = pgconn_query(conn, abuf_cstr(sql), nparams, params, expect, err);
+    abuf_free(sql);
+    return res;
 }
 
 bool pgconn_exec(PGconn *conn, const char *sql, ExecStatusType expect, struct anon_error *err)

@@ -66,6 +66,10 @@ bool pgconn_exec(PGconn *conn, const char *sql, ExecStatusType expect,
 /* Run one statement with text parameters; the result (caller PQclear) or NULL. */
 PGresult *pgconn_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
                        ExecStatusType expect, struct anon_error *err) ANON_MUST_CHECK;
+/* The same for a statement built in *sql, which it frees: NULL with "out of memory" when
+ * building it ran out. */
+PGresult *pgconn_query_built(PGconn *conn, struct abuf *sql, int nparams, const char *const *params,
+                             ExecStatusType expect, struct anon_error *err) ANON_MUST_CHECK;
 /* Run a script of several statements compiled into anonetl (the target bootstrap): the
  * simple protocol. Never for text that holds anything from the config. */
 bool pgconn_exec_script(PGconn *conn, const char *script, struct anon_error *err) ANON_MUST_CHECK;

@@ -668,11 +668,7 @@ static bool check_missing_keys(PGconn *conn, struct publish_table *t, const char
                 keys, version);
     source_key_match(conn, t->plan, "k", "v", &sql);
     abuf_puts(&sql, ")");
-    res = abuf_failed(&sql) ? NULL
-                            : pgconn_query(conn, abuf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK, err);
-    if (abuf_failed(&sql))
-        anon_error_set(err, "out of memory");
-    abuf_free(&sql);
+    res = pgconn_query_built(conn, &sql, 0, NULL, PGRES_TUPLES_OK, err);
     if (!res)
         return false;
     n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);

@@ -173,9 +173,7 @@ bool source_snapshot_count_filtered(const struct source_snapshot *s, const struc
     abuf_putc(&sql, '.');
     pgconn_quote_ident(s->conn, plan->cfg->name, &sql);
     abuf_printf(&sql, " WHERE NOT COALESCE((%s), false)", plan->cfg->where);
-    res = abuf_failed(&sql) ? NULL
-                            : pgconn_query(s->conn, abuf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK, err);
-    abuf_free(&sql);
+    res = pgconn_query_built(s->conn, &sql, 0, NULL, PGRES_TUPLES_OK, err);
     if (!res)
         return false;
     *filtered = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
