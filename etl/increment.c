@@ -474,6 +474,37 @@ bool increment_source_storage(PGconn *src, const struct table_plan *plan, char *
     return *out != NULL;
 }
 
+/* The foreign tables among the relations the table reads (FAMILY_SQL: partitions,
+ * inheritance children, a view's tables): their count and the first by name. */
+static const char foreign_sql[] =
+    FAMILY_SQL "SELECT pg_catalog.count(*), "
+               "  pg_catalog.min(c.oid::pg_catalog.regclass::pg_catalog.text) "
+               "FROM fam JOIN pg_catalog.pg_class c ON c.oid = fam.oid WHERE c.relkind = 'f'";
+
+/*
+ * A foreign table in the family is written on another server too, by transactions that
+ * hold no lock this source shows and may take ids from their own sequence: like a
+ * standby, only watermark_lag protects the rows they commit late. out: "" when there is
+ * none; otherwise its name, with how many others.
+ */
+static bool foreign_member(PGconn *conn, const struct table_plan *plan, char *out, size_t len,
+                           struct anon_error *err)
+{
+    PGresult *res = watermark_query(conn, plan, foreign_sql, err);
+    long n;
+
+    out[0] = '\0';
+    if (!res)
+        return false;
+    n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    if (n == 1)
+        snprintf(out, len, "%s", PQgetvalue(res, 0, 1));
+    else if (n > 1)
+        snprintf(out, len, "%s (and %ld more)", PQgetvalue(res, 0, 1), n - 1);
+    PQclear(res);
+    return true;
+}
+
 static const char new_relation_sql[] =
     "SELECT c.oid::pg_catalog.regclass::pg_catalog.text, n.nspname, c.relname, "
     "  CASE WHEN c.relispartition THEN 'partition' WHEN EXISTS (SELECT 1 "
@@ -755,6 +786,12 @@ static bool time_upper(PGconn *src, const struct table_plan *plan, struct waterm
  * within the lag (which no lock shows). A first run has no mark that old: it takes the
  * exact bound (a standby's, none: runs reload until a mark is old enough).
  *
+ * A foreign table among the relations read (a partition, the table itself) is written on
+ * its server by transactions no lock here shows, with ids maybe from their own sequence:
+ * as on a standby, the lag defaults to CFG_DEFAULT_WATERMARK_LAG_MS and a first run takes
+ * no exact bound. The local writers' locks are still watched (vxids kept). An explicit
+ * lag of 0 trusts those alone (every write goes through this source).
+ *
  * The premise: ids increase in the order they are taken, and each is taken while its
  * transaction holds a lock that is watched: nextval() of the column's sequence (serial,
  * identity, OWNED BY, or the column default's: FAMILY_SQL) anywhere in the inserting
@@ -904,9 +941,20 @@ static bool source_now_us(PGconn *src, long lag_ms, long long *out, struct anon_
     return true;
 }
 
+/* An integer watermark's lag: the config's; unset, 0 where every writer's locks are seen,
+ * CFG_DEFAULT_WATERMARK_LAG_MS where some are not (blind: a standby source, or a foreign
+ * table among the relations read). An explicit 0 there trusts the locks this source
+ * shows alone: right only when every write goes through it. */
+static long integer_lag_ms(const struct cfg_table *t, bool blind)
+{
+    return t->watermark_lag_ms >= 0 ? t->watermark_lag_ms
+           : blind                  ? CFG_DEFAULT_WATERMARK_LAG_MS
+                                    : 0;
+}
+
 /* Why the bound stops below this run's premark. */
-static void integer_held(const struct holders *h, bool standby, long lag_ms, const char *upper,
-                         char *out, size_t len)
+static void integer_held(const struct holders *h, bool standby, const char *foreign, long lag_ms,
+                         const char *upper, char *out, size_t len)
 {
     const char *from = upper[0] ? upper : "(none: the next run reloads)";
 
@@ -916,6 +964,12 @@ static void integer_held(const struct holders *h, bool standby, long lag_ms, con
                  "pg_locks shows none of the primary's transactions; ids are taken as "
                  "committed only watermark_lag (%ld s) after a run saw them",
                  from, lag_ms / 1000);
+    else if (foreign[0] && h->n == 0)
+        snprintf(out, len,
+                 "the next run starts again after id %s: %s is a foreign table, whose "
+                 "server's transactions hold no lock this source shows; ids are taken as "
+                 "committed only watermark_lag (%ld s) after a run saw them",
+                 from, foreign, lag_ms / 1000);
     else if (h->n == 0)
         snprintf(out, len,
                  "the next run starts again after id %s, the largest id an earlier run "
@@ -941,16 +995,19 @@ static bool integer_upper(struct increment_clock *clk, const struct table_plan *
 {
     const struct increment_premark *pre = premark_of(clk, plan);
     bool standby = source_snapshot_standby(clk->snapshot);
-    long lag_ms = plan->cfg->watermark_lag_ms >= 0 ? plan->cfg->watermark_lag_ms
-                  : standby                        ? CFG_DEFAULT_WATERMARK_LAG_MS
-                                                   : 0;
-    bool cut = standby || lag_ms > 0, have = st->high_water_mark[0] != '\0', own_ok = false;
+    char foreign[256];
+    long lag_ms;
+    bool cut, have = st->high_water_mark[0] != '\0', own_ok = false;
     long long cut_us = 0, best = have ? strtoll(st->high_water_mark, NULL, 10) : 0;
     char own[INCREMENT_MARKS_MAX] = "";
     const char *p = st->marks, *next;
     struct holders h;
     struct mark m;
 
+    if (!foreign_member(source_snapshot_conn(clk->snapshot), plan, foreign, sizeof(foreign), err))
+        return false;
+    lag_ms = integer_lag_ms(plan->cfg, standby || foreign[0]);
+    cut = standby || lag_ms > 0;
     if (!holders_of(clk->snapshot, source_snapshot_conn(clk->snapshot), plan, &h, err))
         return false;
     if (cut && !source_now_us(source_snapshot_conn(clk->snapshot), lag_ms, &cut_us, err)) {
@@ -966,9 +1023,11 @@ static bool integer_upper(struct increment_clock *clk, const struct table_plan *
             own_ok = true;
             if (!have || m.max > best)
                 best = m.max, have = true;
-        } else if (!have && !standby && mark_usable(&m, &h, false, 0)) {
+        } else if (!have && !standby && !foreign[0] && mark_usable(&m, &h, false, 0)) {
             /* A first run (or a reload after one) with a lag has no mark that old yet:
-             * the exact bound, rather than none (every run would reload until one is). */
+             * the exact bound, rather than none (every run would reload until one is).
+             * Not when a foreign table is read: its server's writers may hold ids below
+             * it from the first run on (a standby's, the primary's). */
             own_ok = true;
             best = m.max, have = true;
             snprintf(out->held, sizeof(out->held),
@@ -982,7 +1041,7 @@ static bool integer_upper(struct increment_clock *clk, const struct table_plan *
     if (have)
         snprintf(out->upper, sizeof(out->upper), "%lld", best);
     if (pre && pre->max[0] && !own_ok)
-        integer_held(&h, standby, lag_ms, out->upper, out->held, sizeof(out->held));
+        integer_held(&h, standby, foreign, lag_ms, out->upper, out->held, sizeof(out->held));
     holders_free(&h);
     return true;
 }
@@ -1098,6 +1157,7 @@ bool increment_upper_bound(struct increment_clock *clk, const struct table_plan 
 {
     struct watermark w = watermark_of(plan);
     PGconn *src = source_snapshot_conn(clk->snapshot);
+    char foreign[256];
     struct holders h;
     bool ok;
 
@@ -1109,7 +1169,8 @@ bool increment_upper_bound(struct increment_clock *clk, const struct table_plan 
             return false;
         snprintf(out->marks, sizeof(out->marks), ZONE_RECORD "%s", clk->zone);
     }
-    if (!holders_of(clk->snapshot, src, plan, &h, err))
+    if (!foreign_member(src, plan, foreign, sizeof(foreign), err) ||
+        !holders_of(clk->snapshot, src, plan, &h, err))
         return false;
     if (h.prepared) {
         /* A prepared transaction's start is known to no one (pg_stat_activity does not list
@@ -1131,6 +1192,12 @@ bool increment_upper_bound(struct increment_clock *clk, const struct table_plan 
                  "transactions: only watermark_lag (%ld s) keeps the window below what they "
                  "may still commit",
                  cfg_watermark_lag_ms(plan->cfg) / 1000);
+    else if (foreign[0])
+        snprintf(out->held, sizeof(out->held),
+                 "%s is a foreign table, whose server's transactions hold no lock this "
+                 "source shows: only watermark_lag (%ld s) keeps the window below what they "
+                 "may still commit",
+                 foreign, cfg_watermark_lag_ms(plan->cfg) / 1000);
     else if (h.n > 0 && h.oldest[0])
         snprintf(out->held, sizeof(out->held),
                  "the next run starts again before %s, when the oldest transaction writing "
@@ -1250,6 +1317,42 @@ static const char stats_sql[] =
     "SELECT pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE') OR "
     "(SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)";
 
+/* A foreign table among the relations read: what protects its server's late writes. */
+static void warn_foreign(PGconn *conn, const struct table_plan *plan, struct watermark w, FILE *out)
+{
+    const struct cfg_table *t = plan->cfg;
+    long lag_ms = w.kind == WM_INTEGER ? integer_lag_ms(t, true) : cfg_watermark_lag_ms(t);
+    struct anon_error err;
+    char foreign[256];
+
+    if (!foreign_member(conn, plan, foreign, sizeof(foreign), &err) || !foreign[0])
+        return;
+    if (lag_ms == 0)
+        fprintf(out,
+                "warning: %s: reads the foreign table %s, and watermark_lag is 0: runs trust "
+                "the locks this source shows alone, but writers on the foreign table's server "
+                "hold none of them (and may take ids from their own sequence): a row they "
+                "commit after a run read past its watermark %s (safe only if every write goes "
+                "through this source; otherwise remove watermark_lag: the default is %ld s "
+                "here)\n",
+                plan->qualified, foreign,
+                t->deletes == CFG_DELETES_KEY_SCAN ? "is published a run later (key_scan: "
+                                                     "rows_missing, a reload)"
+                                                   : "is missed for good",
+                CFG_DEFAULT_WATERMARK_LAG_MS / 1000);
+    else
+        fprintf(out,
+                "warning: %s: reads the foreign table %s: writers on its server hold no lock "
+                "this source shows, so runs cannot tell which of their writes are still in "
+                "flight: only watermark_lag (%ld s%s) protects rows they commit later than "
+                "that after their watermark%s\n",
+                plan->qualified, foreign, lag_ms / 1000,
+                t->watermark_lag_ms < 0 ? ", the default here" : "",
+                w.kind == WM_INTEGER ? " (for ids: after a larger id committed; the first runs "
+                                       "reload until a mark is that old)"
+                                     : "");
+}
+
 void increment_warn_source(PGconn *conn, const struct cfg_db *db, const struct table_plan *plan,
                            FILE *out)
 {
@@ -1308,12 +1411,12 @@ void increment_warn_source(PGconn *conn, const struct cfg_db *db, const struct t
                     "flight: only watermark_lag (%ld s) protects rows that commit (and "
                     "replay) later than that after their watermark%s\n",
                     plan->qualified,
-                    (w.kind == WM_INTEGER && t->watermark_lag_ms < 0 ? CFG_DEFAULT_WATERMARK_LAG_MS
-                                                                     : cfg_watermark_lag_ms(t)) /
+                    (w.kind == WM_INTEGER ? integer_lag_ms(t, true) : cfg_watermark_lag_ms(t)) /
                         1000,
                     w.kind == WM_INTEGER ? " (for ids: after a larger id committed)" : "");
         PQclear(res);
     }
+    warn_foreign(conn, plan, w, out);
     if (w.kind != WM_INTEGER && t->watermark_lag_ms == 0)
         fprintf(out,
                 "warning: %s: watermark_lag is 0 on the watermark %s: a run sees the "

@@ -38,7 +38,8 @@
  * rest: writers the source role cannot see (their start), a transaction's first write to
  * the table after the run started with a stamp taken before, stamps the application
  * computes with its own clock, ids taken before the inserting transaction, and every
- * writer on a standby source (the primary's locks are not visible there).
+ * writer on a standby source (the primary's locks are not visible there) or on the server
+ * of a foreign table the table reads (integer watermarks: the default lag there too).
  */
 #ifndef INCREMENT_H
 #define INCREMENT_H
@@ -157,7 +158,7 @@ bool increment_check_zone(struct increment_clock *clk, const struct table_plan *
 struct increment_bound {
     char upper[128];                 /* the new high-water mark ("" = none: reload next run) */
     char marks[INCREMENT_MARKS_MAX]; /* integer: the marks to store; timestamp, date: the zone */
-    char held[256];                  /* why the bound stops short of now() - lag, or "" */
+    char held[512];                  /* why the bound stops short of now() - lag, or "" */
 };
 
 /* The new high-water mark (text of the watermark column's type), in the snapshot. */
