@@ -61,6 +61,7 @@ YAML
 config inc inc id ""
 config zero zero id ", watermark_lag: 0s"
 config tinc tinc wm ""
+config lag2 lag2 id ", watermark_lag: 2s"
 run() { # NAME: one run, its log in NAME.last
     "$ANONETL" run -c "$work/$1.yaml" --skip-preflight >"$work/$1.last" 2>&1 && return
     local rc=$?
@@ -109,6 +110,14 @@ expect_eq "a remote id committed after a run read past it is published (foreign 
 expect_eq "a remote id committed after a run read past it is published (foreign partition)" 1 "$(published inc.pev 1011)"
 expect_eq "every row of both tables is published" "22|22" \
     "$(T -tAc "SELECT count(*) FROM inc.ev")|$(T -tAc "SELECT count(*) FROM inc.pev")"
+
+# --- an explicit lag: a run's premark serves once it is that old ---------------------------
+run lag2; expect_eq "a first run with watermark_lag: 2s exits 0" 0 $?
+expect_eq "a first run takes no exact bound (remote writers may hold ids below it)" "|" \
+    "$(mark lag2 ev)|$(mark lag2 pev)"
+sleep 2.2
+run lag2; expect_eq "a run 2 s later exits 0" 0 $?
+expect_eq "then the first run's largest ids are the marks" "22|1012" "$(mark lag2 ev)|$(mark lag2 pev)"
 
 # --- a time watermark on a foreign table: the lag applied, and said -----------------------
 run tinc; expect_eq "a run of a timestamptz watermark on a foreign table exits 0" 0 $?
