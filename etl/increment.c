@@ -1300,17 +1300,47 @@ bool increment_check_source(PGconn *conn, const struct table_plan *plan, struct 
     return true;
 }
 
-/* An index the window's `watermark > mark` can use: valid, not partial, the watermark its
- * first column, and its operator class able to search by `>` (btree, BRIN, btree_gist...;
- * not hash or bloom, which only find equal values). */
+/* The access methods of the indexes the window's `watermark > mark` can use: valid, not
+ * partial, the watermark their first column, their operator class able to search by `>`
+ * (btree, BRIN, btree_gist...; not hash or bloom, which only find equal values). */
 static const char index_sql[] =
-    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
+    "SELECT am.amname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
     "  ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
     "  JOIN pg_catalog.pg_opclass oc ON oc.oid = i.indclass[0] "
+    "  JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod "
     "  WHERE i.indrelid = $1::pg_catalog.regclass AND a.attname = $2 AND i.indisvalid "
     "    AND i.indpred IS NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_amop ao "
     "      JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr "
-    "      WHERE ao.amopfamily = oc.opcfamily AND ao.amoppurpose = 's' AND o.oprname = '>'))";
+    "      WHERE ao.amopfamily = oc.opcfamily AND ao.amoppurpose = 's' AND o.oprname = '>')";
+
+/* A sequence behind the table's ids: every run reloads (increment_check_sequences). Asked
+ * with a btree on the watermark (max() is one index entry); the id is never shown. */
+static void warn_sequence_behind(PGconn *conn, const struct table_plan *plan, FILE *out)
+{
+    PGresult *seqs = NULL, *top;
+    struct anon_error err;
+    struct abuf sql;
+    bool behind = false;
+
+    abuf_init(&sql, 4096);
+    abuf_puts(&sql, "SELECT pg_catalog.max(");
+    pgconn_quote_ident(conn, plan->cfg->watermark, &sql);
+    abuf_puts(&sql, ")::pg_catalog.text FROM ");
+    quote_table(conn, plan->cfg, &sql);
+    top = pgconn_query_built(conn, &sql, 0, NULL, PGRES_TUPLES_OK, &err);
+    if (top && !PQgetisnull(top, 0, 0))
+        seqs = watermark_query(conn, plan, readable_sequences_sql, &err);
+    for (int i = 0; seqs && i < PQntuples(seqs) && !behind; i++)
+        if (sequence_behind(conn, seqs, i, PQgetvalue(top, 0, 0), &behind, &err) && behind)
+            fprintf(out,
+                    "warning: %s: the sequence %s of the watermark %s is behind the ids in "
+                    "the table (ids inserted above it, a partition with its own): its rows "
+                    "would fall below the mark, so every run reloads the whole table; "
+                    "setval() it past them, or use a timestamptz watermark\n",
+                    plan->qualified, PQgetvalue(seqs, i, 3), plan->cfg->watermark);
+    PQclear(top);
+    PQclear(seqs);
+}
 
 /* Whether the source role sees other sessions' transaction starts (increment.h). */
 static const char stats_sql[] =
@@ -1361,11 +1391,14 @@ void increment_warn_source(PGconn *conn, const struct cfg_db *db, const struct t
     struct anon_error err;
     char zone[128] = "";
     PGresult *res;
+    bool btree = false;
 
     if (t->mode != CFG_MODE_INCREMENTAL || w.kind == WM_NONE)
         return;
     if ((res = watermark_query(conn, plan, index_sql, &err)) != NULL) {
-        if (PQgetvalue(res, 0, 0)[0] != 't')
+        for (int i = 0; i < PQntuples(res); i++)
+            btree = btree || strcmp(PQgetvalue(res, i, 0), "btree") == 0;
+        if (PQntuples(res) == 0)
             fprintf(out,
                     "warning: %s: no index on the source leads with the watermark %s: every "
                     "incremental run scans the whole table (%.0f MB, about %.0f rows) to find "
@@ -1401,6 +1434,8 @@ void increment_warn_source(PGconn *conn, const struct cfg_db *db, const struct t
                         plan->qualified, t->watermark, PQgetvalue(res, i, 0),
                         PQgetvalue(res, i, 2));
         PQclear(res);
+        if (btree && w.kind == WM_INTEGER)
+            warn_sequence_behind(conn, plan, out);
     }
     if ((res = pgconn_query(conn, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, PGRES_TUPLES_OK,
                             &err)) != NULL) {

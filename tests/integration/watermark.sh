@@ -212,6 +212,10 @@ CREATE INDEX ON w_brin USING brin (wm);
 CREATE DOMAIN changed_at AS timestamptz;
 CREATE TABLE w_domain (id bigint PRIMARY KEY, v int, wm changed_at NOT NULL);
 CREATE INDEX ON w_domain (wm);
+-- ids inserted by hand above the sequence: the rows it numbers next fall below the mark
+CREATE TABLE w_seqbehind (id bigserial PRIMARY KEY, v int);
+INSERT INTO w_seqbehind (v) SELECT g FROM generate_series(1, 5) g;
+INSERT INTO w_seqbehind (id, v) VALUES (1000000, 0);
 SQL
 cat >"$work/bad.yaml" <<YAML
 version: 1
@@ -242,6 +246,9 @@ YAML
 for t in w_hashidx w_second w_partial w_brin w_domain; do
     echo "  - { name: public.$t, mode: incremental, key: [id], watermark: wm, columns: { id: keep, v: keep, wm: keep } }" >>"$work/warn.yaml"
 done
+for t in w_seqbehind w_int; do
+    echo "  - { name: public.$t, mode: incremental, key: [id], watermark: id, columns: { id: keep, v: keep } }" >>"$work/warn.yaml"
+done
 "$ANONETL" check -c "$work/warn.yaml" --source >"$work/warn.out" 2>&1
 expect_eq "check --source: warnings keep exit 0" 0 $?
 grep -q 'w_noindex: no index on the source leads with the watermark wm: every incremental run scans the whole table' "$work/warn.out"
@@ -254,6 +261,11 @@ for t in w_brin w_domain; do
     grep -q "$t: no index on the source" "$work/warn.out"
     check "no warning for $t: its index finds wm > mark" test $? -ne 0
 done
+grep -q 'w_seqbehind: the sequence public.w_seqbehind_id_seq of the watermark id is behind the ids in the table' "$work/warn.out"
+check "check warns about a sequence behind the ids already in the table (every run would reload)" test $? -eq 0
+check "and does not show the largest id" bash -c "! grep -q 1000000 '$work/warn.out'"
+grep -q 'w_int: the sequence' "$work/warn.out"
+check "no such warning for a sequence ahead of its ids (w_int)" test $? -ne 0
 grep -q 'w_ts: the watermark wm is timestamp without time zone: .*(America/New_York)' "$work/warn.out"
 check "check says a local-time watermark is read in the source's time zone (America/New_York)" test $? -eq 0
 
