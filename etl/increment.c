@@ -423,9 +423,14 @@ static void lag_text(long lag_ms, char *out, size_t len)
     "    ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid = ad.oid "        \
     "   AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass)) "
 
+/* The relations whose write locks are watched, then the foreign tables among those the
+ * table reads (partitions, inheritance children, a view's tables): their count and the
+ * first by name. */
 static const char family_sql[] =
-    FAMILY_SQL "SELECT pg_catalog.string_agg(x.oid::pg_catalog.text, ',') "
-               "FROM (SELECT fam.oid FROM fam UNION SELECT seqs.oid FROM seqs) x";
+    FAMILY_SQL "SELECT (SELECT pg_catalog.string_agg(x.oid::pg_catalog.text, ',') "
+               "  FROM (SELECT fam.oid FROM fam UNION SELECT seqs.oid FROM seqs) x), "
+               "  pg_catalog.count(*), pg_catalog.min(c.oid::pg_catalog.regclass::pg_catalog.text) "
+               "FROM fam JOIN pg_catalog.pg_class c ON c.oid = fam.oid AND c.relkind = 'f'";
 
 /* A one-row query with the table (quoted, qualified) and watermark as $1, $2. */
 static PGresult *watermark_query(PGconn *conn, const struct table_plan *plan, const char *sql,
@@ -474,35 +479,21 @@ bool increment_source_storage(PGconn *src, const struct table_plan *plan, char *
     return *out != NULL;
 }
 
-/* The foreign tables among the relations the table reads (FAMILY_SQL: partitions,
- * inheritance children, a view's tables): their count and the first by name. */
-static const char foreign_sql[] =
-    FAMILY_SQL "SELECT pg_catalog.count(*), "
-               "  pg_catalog.min(c.oid::pg_catalog.regclass::pg_catalog.text) "
-               "FROM fam JOIN pg_catalog.pg_class c ON c.oid = fam.oid WHERE c.relkind = 'f'";
-
 /*
  * A foreign table in the family is written on another server too, by transactions that
  * hold no lock this source shows and may take ids from their own sequence: like a
- * standby, only watermark_lag protects the rows they commit late. out: "" when there is
- * none; otherwise its name, with how many others.
+ * standby, only watermark_lag protects the rows they commit late. From a family_sql
+ * result: "" when there is none; otherwise its name, with how many others.
  */
-static bool foreign_member(PGconn *conn, const struct table_plan *plan, char *out, size_t len,
-                           struct anon_error *err)
+static void foreign_member(const PGresult *fam, char *out, size_t len)
 {
-    PGresult *res = watermark_query(conn, plan, foreign_sql, err);
-    long n;
+    long n = strtol(PQgetvalue(fam, 0, 1), NULL, 10);
 
     out[0] = '\0';
-    if (!res)
-        return false;
-    n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
     if (n == 1)
-        snprintf(out, len, "%s", PQgetvalue(res, 0, 1));
+        snprintf(out, len, "%s", PQgetvalue(fam, 0, 2));
     else if (n > 1)
-        snprintf(out, len, "%s (and %ld more)", PQgetvalue(res, 0, 1), n - 1);
-    PQclear(res);
-    return true;
+        snprintf(out, len, "%s (and %ld more)", PQgetvalue(fam, 0, 2), n - 1);
 }
 
 static const char new_relation_sql[] =
@@ -643,6 +634,7 @@ struct holders {
     bool unknown_start; /* some holder's start is not visible to the source role */
     bool prepared;      /* some holder is a prepared transaction */
     const char *oldest; /* the oldest known start, "" when none is known */
+    char foreign[256];  /* a foreign table the table reads (foreign_member), or "" */
 };
 
 static bool holders_of(const struct source_snapshot *snap, PGconn *src,
@@ -659,6 +651,7 @@ static bool holders_of(const struct source_snapshot *snap, PGconn *src,
     h->oldest = "";
     if (!res)
         return false;
+    foreign_member(res, h->foreign, sizeof(h->foreign));
     p = PQgetvalue(res, 0, 0);
     rel = calloc(strlen(p) / 2 + 2, sizeof(*rel));
     h->w = calloc(n_all + 1, sizeof(*h->w));
@@ -995,7 +988,6 @@ static bool integer_upper(struct increment_clock *clk, const struct table_plan *
 {
     const struct increment_premark *pre = premark_of(clk, plan);
     bool standby = source_snapshot_standby(clk->snapshot);
-    char foreign[256];
     long lag_ms;
     bool cut, have = st->high_water_mark[0] != '\0', own_ok = false;
     long long cut_us = 0, best = have ? strtoll(st->high_water_mark, NULL, 10) : 0;
@@ -1004,12 +996,10 @@ static bool integer_upper(struct increment_clock *clk, const struct table_plan *
     struct holders h;
     struct mark m;
 
-    if (!foreign_member(source_snapshot_conn(clk->snapshot), plan, foreign, sizeof(foreign), err))
-        return false;
-    lag_ms = integer_lag_ms(plan->cfg, standby || foreign[0]);
-    cut = standby || lag_ms > 0;
     if (!holders_of(clk->snapshot, source_snapshot_conn(clk->snapshot), plan, &h, err))
         return false;
+    lag_ms = integer_lag_ms(plan->cfg, standby || h.foreign[0]);
+    cut = standby || lag_ms > 0;
     if (cut && !source_now_us(source_snapshot_conn(clk->snapshot), lag_ms, &cut_us, err)) {
         holders_free(&h);
         return false;
@@ -1023,7 +1013,7 @@ static bool integer_upper(struct increment_clock *clk, const struct table_plan *
             own_ok = true;
             if (!have || m.max > best)
                 best = m.max, have = true;
-        } else if (!have && !standby && !foreign[0] && mark_usable(&m, &h, false, 0)) {
+        } else if (!have && !standby && !h.foreign[0] && mark_usable(&m, &h, false, 0)) {
             /* A first run (or a reload after one) with a lag has no mark that old yet:
              * the exact bound, rather than none (every run would reload until one is).
              * Not when a foreign table is read: its server's writers may hold ids below
@@ -1041,7 +1031,7 @@ static bool integer_upper(struct increment_clock *clk, const struct table_plan *
     if (have)
         snprintf(out->upper, sizeof(out->upper), "%lld", best);
     if (pre && pre->max[0] && !own_ok)
-        integer_held(&h, standby, foreign, lag_ms, out->upper, out->held, sizeof(out->held));
+        integer_held(&h, standby, h.foreign, lag_ms, out->upper, out->held, sizeof(out->held));
     holders_free(&h);
     return true;
 }
@@ -1157,7 +1147,6 @@ bool increment_upper_bound(struct increment_clock *clk, const struct table_plan 
 {
     struct watermark w = watermark_of(plan);
     PGconn *src = source_snapshot_conn(clk->snapshot);
-    char foreign[256];
     struct holders h;
     bool ok;
 
@@ -1169,8 +1158,7 @@ bool increment_upper_bound(struct increment_clock *clk, const struct table_plan 
             return false;
         snprintf(out->marks, sizeof(out->marks), ZONE_RECORD "%s", clk->zone);
     }
-    if (!foreign_member(src, plan, foreign, sizeof(foreign), err) ||
-        !holders_of(clk->snapshot, src, plan, &h, err))
+    if (!holders_of(clk->snapshot, src, plan, &h, err))
         return false;
     if (h.prepared) {
         /* A prepared transaction's start is known to no one (pg_stat_activity does not list
@@ -1192,12 +1180,12 @@ bool increment_upper_bound(struct increment_clock *clk, const struct table_plan 
                  "transactions: only watermark_lag (%ld s) keeps the window below what they "
                  "may still commit",
                  cfg_watermark_lag_ms(plan->cfg) / 1000);
-    else if (foreign[0])
+    else if (h.foreign[0])
         snprintf(out->held, sizeof(out->held),
                  "%s is a foreign table, whose server's transactions hold no lock this "
                  "source shows: only watermark_lag (%ld s) keeps the window below what they "
                  "may still commit",
-                 foreign, cfg_watermark_lag_ms(plan->cfg) / 1000);
+                 h.foreign, cfg_watermark_lag_ms(plan->cfg) / 1000);
     else if (h.n > 0 && h.oldest[0])
         snprintf(out->held, sizeof(out->held),
                  "the next run starts again before %s, when the oldest transaction writing "
@@ -1353,9 +1341,13 @@ static void warn_foreign(PGconn *conn, const struct table_plan *plan, struct wat
     const struct cfg_table *t = plan->cfg;
     long lag_ms = w.kind == WM_INTEGER ? integer_lag_ms(t, true) : cfg_watermark_lag_ms(t);
     struct anon_error err;
-    char foreign[256];
+    PGresult *fam = watermark_query(conn, plan, family_sql, &err);
+    char foreign[256] = "";
 
-    if (!foreign_member(conn, plan, foreign, sizeof(foreign), &err) || !foreign[0])
+    if (fam)
+        foreign_member(fam, foreign, sizeof(foreign));
+    PQclear(fam);
+    if (!foreign[0])
         return;
     if (lag_ms == 0)
         fprintf(out,
