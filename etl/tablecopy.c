@@ -688,6 +688,15 @@ static bool sink_next(struct sink *s, struct copysend *out, struct anon_error *e
            sink_open(s, err);
 }
 
+/* A piece in memory ends before its limit when it reaches TABLECOPY_PIECE_BYTES, or when
+ * the consumer waits for one (tablecopy_chunks.idle). */
+static bool piece_ends(const struct tablecopy_chunks *c, const struct sink *s)
+{
+    if (s->piece_bytes >= TABLECOPY_PIECE_BYTES)
+        return true;
+    return c->idle && s->limit - s->left >= TABLECOPY_EARLY_ROWS && c->idle(c->ctx);
+}
+
 /* The row loop proper. Leaves *st set to the failing side on error. */
 static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, struct rule_row *row,
                       struct tablecopy_stats *stats, enum tablecopy_status *st,
@@ -741,8 +750,7 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
                 log_progress(req->plan->qualified, stats->rows_read, now_s() - start);
         }
         sink->piece_bytes += batch->len - row_start;
-        piece_full =
-            --sink->left == 0 || (req->chunks && sink->piece_bytes >= TABLECOPY_PIECE_BYTES);
+        piece_full = --sink->left == 0 || (req->chunks && piece_ends(req->chunks, sink));
         if (piece_full || batch->len >= BATCH_BYTES) {
             if (piece_full ? !sink_next(sink, out, err) : !copysend_push(out, err)) {
                 *st = req->chunks || sink->stopped ? TABLECOPY_INTERNAL_ERROR

@@ -43,8 +43,13 @@ struct tablecopy_chunks {
     uint64_t (*limit)(void *ctx, uint64_t rows_so_far);
     /* A piece is complete: its rows, copied or consumed before returning. */
     bool (*close)(void *ctx, const char *data, size_t len, uint64_t rows, struct anon_error *err);
+    /* Optional: the consumer waits for a piece. The current one then ends early, once it
+     * holds TABLECOPY_EARLY_ROWS, so that the consumer follows the copy closely and what
+     * is left to merge after the source's last row is a small piece, not a large one. */
+    bool (*idle)(void *ctx);
     void *ctx;
 };
+#define TABLECOPY_EARLY_ROWS 512
 
 /*
  * A destination shared by several copies at once: one connection, one COPY, in the

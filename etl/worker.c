@@ -30,8 +30,9 @@ struct worker_pool {
     pthread_mutex_t mutex;  /* next, table results, first error, chunks, running */
     pthread_cond_t changed; /* a chunk is ready, or a worker ended */
     atomic_bool abort;
-    int code;              /* first failure's exit code */
-    struct anon_error err; /* first failure's message */
+    atomic_bool leader_waits; /* the leader waits for a piece to merge */
+    int code;                 /* first failure's exit code */
+    struct anon_error err;    /* first failure's message */
     struct chunk_queue chunks;
     pthread_t *threads;
     int started;
@@ -122,10 +123,13 @@ static PGconn *worker_target(const struct worker_pool *p, struct worker_conns *c
     return c->target;
 }
 
-/* Pieces of changed rows: the first one small so merging starts early (the merge, not
- * the copy, is the slower side: while it works on a piece, the next one fills), each
- * next one twice as large up to CHUNK_MIN_ROWS, then an eighth of what came so far
- * (TABLECOPY_PIECE_BYTES also ends a piece: its memory stays bounded). */
+/* Pieces of changed rows: the first one small so merging starts early, each next one at
+ * most twice as large up to CHUNK_MIN_ROWS, then at most an eighth of what came so far
+ * (TABLECOPY_PIECE_BYTES also ends a piece: its memory stays bounded). A piece ends
+ * before its limit when the leader waits for one (chunk_idle): when the source is the
+ * slower side, the merge then follows it piece by piece and the run ends a small piece
+ * after the source's last row; when the merge is slower, pieces grow to the limit and
+ * each statement merges more rows. */
 #define CHUNK_FIRST_ROWS 1024
 #define CHUNK_MIN_ROWS 8192
 /* Pieces waiting for the leader at most: with the one being filled and the one being
@@ -147,6 +151,14 @@ static uint64_t chunk_limit(void *ctx, uint64_t rows_so_far)
         limit = w->last_limit ? 2 * w->last_limit : CHUNK_FIRST_ROWS;
     w->last_limit = limit;
     return limit;
+}
+
+/* The leader has nothing to merge: the piece being filled should end now. */
+static bool chunk_idle(void *ctx)
+{
+    struct chunk_writer *w = ctx;
+
+    return atomic_load_explicit(&w->pool->leader_waits, memory_order_relaxed);
 }
 
 /* Room for one more piece at the queue's end (under the pool's lock). */
@@ -191,6 +203,7 @@ static bool chunk_close(void *ctx, const char *data, size_t len, uint64_t rows,
     if (ok) {
         q->items[q->head + q->len++] =
             (struct worker_chunk){.table = w->task->table, .data = copy, .len = len, .rows = rows};
+        atomic_store(&p->leader_waits, false); /* it has this one now */
         w->task->table->n_chunks++;
         pthread_cond_broadcast(&p->changed);
     } else if (atomic_load(&p->abort)) {
@@ -377,7 +390,8 @@ static int run_task(struct worker_pool *p, struct copy_task *task, struct worker
     const struct worker_setup *ws = p->ws;
     PGconn *src = conns->source, *tgt = NULL;
     struct chunk_writer writer = {.pool = p, .task = task};
-    struct tablecopy_chunks chunks = {.limit = chunk_limit, .close = chunk_close, .ctx = &writer};
+    struct tablecopy_chunks chunks = {
+        .limit = chunk_limit, .close = chunk_close, .idle = chunk_idle, .ctx = &writer};
     struct tablecopy_request req = {
         .plan = task->plan,
         .source = src,
@@ -515,6 +529,7 @@ static struct worker_pool *pool_new(const struct worker_setup *ws, struct copy_t
     pthread_mutex_init(&p->mutex, NULL);
     pthread_cond_init(&p->changed, NULL);
     atomic_init(&p->abort, false);
+    atomic_init(&p->leader_waits, false);
     qsort(tasks, n_tasks, sizeof(*tasks), compare_size);
     return p;
 }
@@ -547,8 +562,11 @@ bool worker_next_chunk(struct worker_pool *p, struct worker_chunk *out)
     bool got = false;
 
     pthread_mutex_lock(&p->mutex);
-    while (p->chunks.len == 0 && p->running > 0 && !atomic_load(&p->abort))
+    while (p->chunks.len == 0 && p->running > 0 && !atomic_load(&p->abort)) {
+        atomic_store(&p->leader_waits, true);
         pthread_cond_wait(&p->changed, &p->mutex);
+    }
+    atomic_store(&p->leader_waits, false);
     if (p->chunks.len > 0 && !atomic_load(&p->abort)) {
         *out = p->chunks.items[p->chunks.head++];
         p->chunks.len--;

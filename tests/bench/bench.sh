@@ -617,7 +617,9 @@ tables:
 EOF
 }
 
-target_lsn() { psql_at "$DST_PORT" -d postgres -Atc "SELECT pg_current_wal_lsn()"; }
+# Where WAL is inserted, not where it was written up to: anonetl's target sessions commit
+# asynchronously, so at a run's end much of its WAL may still wait in wal_buffers.
+target_lsn() { psql_at "$DST_PORT" -d postgres -Atc "SELECT pg_current_wal_insert_lsn()"; }
 cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat; } # busy idle
 cpu_busy() { # "busy0 idle0" "busy1 idle1": % of all cores busy in between (every process)
     awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); t = (y[1] - x[1]) + (y[2] - x[2]);
@@ -659,7 +661,7 @@ time_anonetl() { # label config expected-event("" = any) [anonetl args...]
     cpu1=$(cpu_ticks)
     LAST=$(elapsed "$t0" "$t1")
     LAST_CPU=$(cpu_busy "$cpu0" "$cpu1")
-    LAST_WAL=$(psql_at "$DST_PORT" -d postgres -Atc "SELECT round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn0') / 1048576)")
+    LAST_WAL=$(psql_at "$DST_PORT" -d postgres -Atc "SELECT round(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$lsn0') / 1048576)")
     if [ "$rc" -ne 0 ]; then
         echo "anonetl ($label) failed with exit $rc; last lines of its log:" >&2
     elif [ -n "$event" ] && ! grep -q "\"event\":\"$event\"" "$LAST_LOG"; then

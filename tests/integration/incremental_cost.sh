@@ -138,6 +138,47 @@ expect_eq "nothing of it left in the target" 0 \
 run ref; expect_eq "reference full refresh exits 0" 0 $?
 expect_eq "the merged table equals a full refresh" "$(digest ref.parties)" "$(digest inc.parties)"
 
+# --- pieces follow a slow source ---------------------------------------------------------
+# When the source is the slower side, the leader waits for pieces; the piece being filled
+# then ends at once (from 512 rows) instead of growing to 1,024, 2,048, 4,096 rows: the
+# merge follows the source, and what is left after its last row is a small piece. The
+# source here is a foreign table (postgres_fdw, back into the same server: a table or
+# view cannot be made slow to read) over a view that sleeps 1 ms on every 6th changed
+# row: 3,000 rows in about 0.6 s, where merging 512 rows takes a few ms. The old limits
+# alone made 3 pieces of them.
+S >/dev/null <<SQL
+CREATE TABLE slow_base (id bigint PRIMARY KEY, note text NOT NULL,
+                        updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO slow_base (id, note) SELECT g, 'fast' FROM generate_series(1, 20000) g;
+CREATE INDEX ON slow_base (updated_at);
+CREATE VIEW slow_v AS SELECT * FROM slow_base
+WHERE CASE WHEN note = 'slow' AND id % 40 = 0 THEN pg_sleep(0.001) IS NOT NULL ELSE true END;
+CREATE EXTENSION postgres_fdw;
+CREATE SERVER loop FOREIGN DATA WRAPPER postgres_fdw
+    OPTIONS (host '$(cd "$work/src" && pwd -P)', port '$(pgc_port "$work/src")', dbname 'postgres');
+CREATE USER MAPPING FOR postgres SERVER loop OPTIONS (user 'postgres');
+CREATE FOREIGN TABLE slow (id bigint NOT NULL, note text NOT NULL, updated_at timestamptz NOT NULL)
+    SERVER loop OPTIONS (table_name 'slow_v');
+SQL
+for n in slow slowref; do
+    {
+        printf 'version: 1\nsource: { dsn: { env: SOURCE_DATABASE_URL } }\n'
+        printf 'target: { dsn: { env: TARGET_DATABASE_URL }, schema: %s }\n' "$n"
+        printf 'secrets: { hash_key: { env: ANONETL_HASH_KEY } }\ntables:\n  - name: public.slow\n    key: [id]\n'
+        [ "$n" = slow ] && printf '    mode: incremental\n    watermark: updated_at\n    watermark_lag: 0s\n    deletes: key_scan\n'
+        printf '    columns:\n      id: keep\n      note: keep\n      updated_at: keep\n'
+    } >"$work/$n.yaml"
+done
+run slow; expect_eq "slow source: first run exits 0" 0 $?
+S -c "UPDATE slow_base SET note = 'slow', updated_at = clock_timestamp() WHERE id % 20 IN (0, 1, 2)" >/dev/null
+run slow; expect_eq "slow source: incremental run over 3,000 changed rows exits 0" 0 $?
+check "it was incremental" grep -q '"event":"incremental"' "$work/slow.log"
+pieces=$(python3 -c 'import json,sys; print(max(json.loads(l).get("pieces", 0) for l in open(sys.argv[1]) if "\"table_done\"" in l))' "$work/slow.log")
+check "pieces end when the leader waits for one: 3,000 rows in 5 or more pieces ($pieces)" \
+    test "${pieces:-0}" -ge 5
+run slowref; expect_eq "reference full refresh exits 0" 0 $?
+expect_eq "the merged table equals a full refresh" "$(digest slowref.slow)" "$(digest slow.slow)"
+
 # --- memory: pieces wait in a bounded queue ------------------------------------------------
 # 400,000 changed rows of about 200 bytes (an 80 MB window): were every piece kept until
 # its merge, the run would hold most of it; the queue holds two pieces of at most 4 MB.
