@@ -148,16 +148,36 @@ enum kanon_step kanon_decide(enum cfg_kanon_action action, int k, uint64_t viola
     return KANON_FAIL;
 }
 
+/* " ORDER BY" the published columns order[] (1-based output positions: a suppressed
+ * quasi-identifier is ordered as published, NULL), then random() where those leave ties
+ * whose order would be the window's (kanon.h). */
+static void order_by(const bool *is_qi, const size_t *order, size_t n_order, struct abuf *out)
+{
+    bool tie_break = n_order == 0;
+
+    abuf_puts(out, " ORDER BY ");
+    for (size_t i = 0; i < n_order; i++) {
+        abuf_printf(out, "%s%zu", i ? ", " : "", order[i] + 1);
+        tie_break = tie_break || is_qi[order[i]];
+    }
+    if (tie_break)
+        abuf_puts(out, n_order ? ", pg_catalog.random()" : "pg_catalog.random()");
+}
+
 bool kanon_select_build(const char *table_sql, const char *const *cols, const bool *is_qi,
-                        size_t n_cols, int k, enum kanon_step step, struct abuf *out,
-                        struct anon_error *err)
+                        size_t n_cols, const size_t *order, size_t n_order, int k,
+                        enum kanon_step step, struct abuf *out, struct anon_error *err)
 {
     const char *qi[KANON_MAX_COLUMNS];
     size_t n_qi = 0;
+    bool order_ok = true;
 
+    for (size_t i = 0; i < n_order; i++)
+        order_ok = order_ok && order[i] < n_cols;
     if (!table_sql || !*table_sql || n_cols == 0 || n_cols > KANON_MAX_COLUMNS || k < 2 ||
-        step == KANON_FAIL) {
-        anon_error_set(err, "k-anonymity: needs a table, columns, k >= 2 and a step to apply");
+        step == KANON_FAIL || !order_ok) {
+        anon_error_set(err, "k-anonymity: needs a table, columns, k >= 2, a step to apply and "
+                            "key columns among the columns");
         return false;
     }
     for (size_t i = 0; i < n_cols; i++)
@@ -172,6 +192,7 @@ bool kanon_select_build(const char *table_sql, const char *const *cols, const bo
         for (size_t i = 0; i < n_cols; i++)
             abuf_printf(out, "%s%s", i ? ", " : "", cols[i]);
         abuf_printf(out, " FROM %s", table_sql);
+        order_by(is_qi, order, n_order, out);
         goto out;
     }
     for (size_t i = 0; i < n_cols; i++) {
@@ -191,6 +212,7 @@ bool kanon_select_build(const char *table_sql, const char *const *cols, const bo
         abuf_printf(out, " WHERE w.kanon_n >= %d", k);
     else if (step == KANON_DROP_NULL)
         abuf_puts(out, " WHERE NOT w.kanon_z");
+    order_by(is_qi, order, n_order, out);
 out:
     if (abuf_failed(out)) {
         anon_error_set(err, "k-anonymity: statement too large or out of memory");

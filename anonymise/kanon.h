@@ -77,9 +77,16 @@ enum kanon_step kanon_decide(enum cfg_kanon_action action, int k, uint64_t viola
  * quasi-identifiers) with the step applied: suppressed rows with NULL quasi-identifiers,
  * dropped rows left out. For tables whose published version is written once, from
  * another table (etl/kanon_apply.h says why). step KANON_FAIL is refused.
+ *
+ * The rows come ORDER BY the published columns order[0..n_order) (the published key),
+ * then random() when there is no key or a key column is a quasi-identifier: the version
+ * is written in this order and read back in it. Without it the window's sort laid the
+ * rows out by their quasi-identifiers, and a suppressed row sat between the classes its
+ * own values fall between (the HIV patient's NULL postcode between AB1 and CD2).
  */
 bool kanon_select_build(const char *table_sql, const char *const *cols, const bool *is_qi,
-                        size_t n_cols, int k, enum kanon_step step, struct abuf *out,
+                        size_t n_cols, const size_t *order, size_t n_order, int k,
+                        enum kanon_step step, struct abuf *out,
                         struct anon_error *err) ANON_MUST_CHECK;
 
 #endif

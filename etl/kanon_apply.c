@@ -73,8 +73,9 @@ static bool select_sql(PGconn *conn, const struct table_plan *plan, const char *
     if (!ok)
         anon_error_set(err, "out of memory");
     abuf_puts(sql, "COPY (");
-    ok = ok && kanon_select_build(base_sql, (const char *const *)cols, is_qi, plan->n_columns, k->k,
-                                  step, sql, err);
+    /* in the published key's order, never the base's or the window's (kanon.h) */
+    ok = ok && kanon_select_build(base_sql, (const char *const *)cols, is_qi, plan->n_columns,
+                                  plan->key_columns, plan->n_key, k->k, step, sql, err);
     /* text when a column has no binary form (aclitem): one server, exact either way */
     abuf_puts(sql, plan->binary ? ") TO STDOUT (FORMAT binary)" : ") TO STDOUT");
     for (size_t i = 0; cols && i < plan->n_columns; i++)

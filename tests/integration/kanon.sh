@@ -3,7 +3,8 @@
 # two real clusters: on_violation suppress, drop and fail. Each published table is
 # checked with a GROUP BY over the quasi-identifiers (every class has >= k rows), the
 # exact rows that were suppressed or dropped, and the run record (anonetl.run_tables
-# rows_suppressed / rows_dropped). `fail` exits 6 and publishes nothing.
+# rows_suppressed / rows_dropped). `fail` exits 6 and publishes nothing. The published rows lie
+# in the published key's order (or a random one), never by quasi-identifier (9).
 #
 # The quasi-identifiers are the published values: postcode goes through
 # `truncate: { outward_code: true }`, so "SW1A 1AA" and "sw1a 2aa" are one class.
@@ -229,6 +230,59 @@ for mode in full incremental; do
     wait $rd
     expect_eq "$mode: that reader sees no class below k ($(grep '^rows=' "$work/vsnap.reader"))" small=0 \
         "$(grep '^small=' "$work/vsnap.reader")"
+done
+
+# --- 9. the published rows' physical order says nothing of a suppressed value -------------
+# The data team reads a view over the version, in its physical order when a query has no
+# ORDER BY. That version was written in the window's order (sorted by the quasi-
+# identifiers): a suppressed row sat between the classes its own values fall between
+# (the HIV patient's NULL postcode between AB1 and CD2: BZ9). It is now written in the
+# published key's order (a hashed id: no order of the source), or a random one without
+# a key. Ten patients in each of AB1, CD2, EF3; one each in BZ9, DX7, GZ5 (suppressed).
+S >/dev/null <<'SQL'
+CREATE TABLE public.patients (id serial PRIMARY KEY, full_name text, postcode text, diagnosis text);
+INSERT INTO public.patients (full_name, postcode, diagnosis)
+SELECT 'Patient ' || g || pc, pc || ' ' || (g % 10) || 'AA', 'flu'
+  FROM generate_series(1, 10) g, unnest(ARRAY['EF3', 'AB1', 'CD2']) pc;
+INSERT INTO public.patients (full_name, postcode, diagnosis)
+VALUES ('Zoe Rare', 'BZ9 4QQ', 'HIV'), ('Yan Rare', 'GZ5 1AB', 'TB'), ('Xia Rare', 'DX7 9ZZ', 'flu');
+CREATE TABLE public.patients_nokey AS SELECT full_name, postcode, diagnosis FROM public.patients;
+SQL
+cat >"$work/order.yaml" <<'YAML'
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: ordered }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.patients
+    columns:
+      id: { hash_int: {} }
+      full_name: { hash: {} }
+      postcode: { truncate: { outward_code: true } }
+      diagnosis: { keep: { reviewed: "coarse categories" } }
+    k_anonymity: { quasi_identifiers: [postcode], k: 3, on_violation: suppress }
+  - name: public.patients_nokey
+    columns:
+      full_name: { hash: {} }
+      postcode: { truncate: { outward_code: true } }
+      diagnosis: { keep: { reviewed: "coarse categories" } }
+    k_anonymity: { quasi_identifiers: [postcode], k: 3, on_violation: suppress }
+YAML
+"$ANONETL" run -c "$work/order.yaml" --skip-preflight >"$work/order.log" 2>&1
+expect_eq "order: run exits 0" 0 $?
+expect_eq "order: the 3 rare postcodes are suppressed" 3 \
+    "$(T -tAc "SELECT count(*) FROM ordered.patients WHERE postcode IS NULL")"
+# scan order, as a reader without ORDER BY gets it
+expect_eq "order: the published rows lie in the published key's order" \
+    "$(T -tAc "SELECT string_agg(id::text, ',' ORDER BY id) FROM ordered.patients")" \
+    "$(T -tAc "SELECT string_agg(id::text, ',') FROM ordered.patients")"
+changes() { # TABLE: neighbours in scan order with another postcode (laid out by class: 5)
+    T -tAc "SELECT count(*) FILTER (WHERE p IS DISTINCT FROM lag) FROM (SELECT postcode p,
+            lag(postcode, 1, 'start') OVER () FROM $1) s"
+}
+for t in patients patients_nokey; do
+    n=$(changes "ordered.$t")
+    check "order: $t is not laid out by class ($n changes of postcode along 33 rows)" test "$n" -gt 10
 done
 
 done_testing

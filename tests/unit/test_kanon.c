@@ -146,6 +146,7 @@ static void test_select(void **state)
 {
     const char *cols[] = {"\"id\"", "\"pc\"", "\"yr\""};
     const bool qi[] = {false, true, true};
+    const size_t key[] = {0}, qi_key[] = {1, 0};
     struct anon_error err = {0};
     struct abuf b;
     const char *window = " FROM (SELECT kanon_s.*, (kanon_s.\"pc\" IS NULL AND kanon_s.\"yr\" "
@@ -155,32 +156,47 @@ static void test_select(void **state)
 
     (void)state;
     abuf_init(&b, 1 << 16);
-    assert_true(kanon_select_build("t", cols, qi, 3, 5, KANON_NOTHING, &b, &err));
-    assert_string_equal(abuf_cstr(&b), "SELECT \"id\", \"pc\", \"yr\" FROM t");
+    assert_true(kanon_select_build("t", cols, qi, 3, key, 1, 5, KANON_NOTHING, &b, &err));
+    assert_string_equal(abuf_cstr(&b), "SELECT \"id\", \"pc\", \"yr\" FROM t ORDER BY 1");
     abuf_reset(&b);
-    assert_true(kanon_select_build("t", cols, qi, 3, 5, KANON_SUPPRESS, &b, &err));
+    assert_true(kanon_select_build("t", cols, qi, 3, key, 1, 5, KANON_SUPPRESS, &b, &err));
     snprintf(want, sizeof(want),
              "SELECT w.\"id\", CASE WHEN w.kanon_n < 5 AND NOT w.kanon_z THEN NULL ELSE "
              "w.\"pc\" END, CASE WHEN w.kanon_n < 5 AND NOT w.kanon_z THEN NULL ELSE w.\"yr\" "
-             "END%s",
+             "END%s ORDER BY 1",
              window);
     assert_string_equal(abuf_cstr(&b), want);
     abuf_reset(&b);
-    assert_true(kanon_select_build("t", cols, qi, 3, 5, KANON_DROP, &b, &err));
-    snprintf(want, sizeof(want), "SELECT w.\"id\", w.\"pc\", w.\"yr\"%s WHERE w.kanon_n >= 5",
-             window);
+    assert_true(kanon_select_build("t", cols, qi, 3, key, 1, 5, KANON_DROP, &b, &err));
+    snprintf(want, sizeof(want),
+             "SELECT w.\"id\", w.\"pc\", w.\"yr\"%s WHERE w.kanon_n >= 5 ORDER BY 1", window);
     assert_string_equal(abuf_cstr(&b), want);
     abuf_reset(&b);
-    assert_true(kanon_select_build("t", cols, qi, 3, 5, KANON_DROP_NULL, &b, &err));
-    snprintf(want, sizeof(want), "SELECT w.\"id\", w.\"pc\", w.\"yr\"%s WHERE NOT w.kanon_z",
-             window);
+    assert_true(kanon_select_build("t", cols, qi, 3, key, 1, 5, KANON_DROP_NULL, &b, &err));
+    snprintf(want, sizeof(want),
+             "SELECT w.\"id\", w.\"pc\", w.\"yr\"%s WHERE NOT w.kanon_z ORDER BY 1", window);
     assert_string_equal(abuf_cstr(&b), want);
     abuf_reset(&b);
-    assert_false(kanon_select_build("t", cols, qi, 3, 5, KANON_FAIL, &b, &err));
-    assert_false(kanon_select_build("t", cols, (const bool[]){false, false, false}, 3, 5,
+    /* no key: random(); a key holding a quasi-identifier (NULL when suppressed): random()
+     * breaks the ties the window's order would fill */
+    abuf_reset(&b);
+    assert_true(kanon_select_build("t", cols, qi, 3, NULL, 0, 5, KANON_NOTHING, &b, &err));
+    assert_string_equal(abuf_cstr(&b),
+                        "SELECT \"id\", \"pc\", \"yr\" FROM t ORDER BY pg_catalog.random()");
+    abuf_reset(&b);
+    assert_true(kanon_select_build("t", cols, qi, 3, qi_key, 2, 5, KANON_DROP, &b, &err));
+    snprintf(want, sizeof(want),
+             "SELECT w.\"id\", w.\"pc\", w.\"yr\"%s WHERE w.kanon_n >= 5 ORDER BY 2, 1, "
+             "pg_catalog.random()",
+             window);
+    assert_string_equal(abuf_cstr(&b), want);
+    assert_false(
+        kanon_select_build("t", cols, qi, 3, (const size_t[]){3}, 1, 5, KANON_DROP, &b, &err));
+    assert_false(kanon_select_build("t", cols, qi, 3, key, 1, 5, KANON_FAIL, &b, &err));
+    assert_false(kanon_select_build("t", cols, (const bool[]){false, false, false}, 3, key, 1, 5,
                                     KANON_SUPPRESS, &b, &err));
-    assert_false(kanon_select_build("", cols, qi, 3, 5, KANON_SUPPRESS, &b, &err));
-    assert_false(kanon_select_build("t", cols, qi, 3, 1, KANON_SUPPRESS, &b, &err));
+    assert_false(kanon_select_build("", cols, qi, 3, key, 1, 5, KANON_SUPPRESS, &b, &err));
+    assert_false(kanon_select_build("t", cols, qi, 3, key, 1, 1, KANON_SUPPRESS, &b, &err));
     abuf_free(&b);
 }
 
