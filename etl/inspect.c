@@ -42,6 +42,89 @@ static void warn_key_not_unique(PGconn *conn, const struct table_plan *plan)
                : "");
 }
 
+/*
+ * Foreign keys into a table with `where:`: the referencing columns of each, one row per
+ * column (top constraints only: a partition's copy of its parent's is the same key).
+ */
+static const char *const REFERENCING_SQL =
+    "SELECT f.oid, n.nspname, c.relname, f.conname, a.attname "
+    "FROM pg_catalog.pg_constraint f "
+    "JOIN pg_catalog.pg_class c ON c.oid = f.conrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "CROSS JOIN LATERAL pg_catalog.unnest(f.conkey) WITH ORDINALITY k(attnum, ord) "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.attnum "
+    "WHERE f.contype = 'f' AND f.conparentid = 0 AND f.confrelid = (SELECT r.oid "
+    "  FROM pg_catalog.pg_class r JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace "
+    "  WHERE rn.nspname = $1 AND r.relname = $2) "
+    "ORDER BY f.oid, k.ord";
+
+static struct table_plan *plan_of(struct table_plan **plans, size_t n, const char *schema,
+                                  const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (plans[i] && strcmp(plans[i]->cfg->schema, schema) == 0 &&
+            strcmp(plans[i]->cfg->name, name) == 0)
+            return plans[i];
+    return NULL;
+}
+
+/* Whether a rule publishes something of the value (a pseudonym, a prefix...). */
+static bool publishes_value(const struct table_plan *plan, const char *column)
+{
+    size_t i = plan_column_index(plan, column);
+    const char *rule = i == (size_t)-1 ? "suppress" : plan->columns[i].rule->ops->name;
+
+    return strcmp(rule, "suppress") != 0 && strcmp(rule, "constant") != 0;
+}
+
+/*
+ * A configured table without `where:` whose foreign key into a table with `where:`
+ * publishes its columns: the rows that `where:` leaves out are referenced there, under
+ * pseudonyms no published row of the filtered table has, so the data team can list who
+ * was left out and read their rows (docs/operations.md, "Rows where: leaves out").
+ * Names only: what the catalog says, never a row.
+ */
+static void warn_where_referenced(PGconn *conn, struct table_plan **plans, size_t n)
+{
+    for (size_t t = 0; t < n; t++) {
+        const struct cfg_table *filtered = plans[t] ? plans[t]->cfg : NULL;
+        const char *params[2];
+        struct anon_error err;
+        PGresult *res;
+        if (!filtered || !filtered->where)
+            continue;
+        params[0] = filtered->schema;
+        params[1] = filtered->name;
+        if (!(res = pgconn_query(conn, REFERENCING_SQL, 2, params, PGRES_TUPLES_OK, &err)))
+            continue; /* a warning only: the run does not depend on it */
+        for (int r = 0, end; r < PQntuples(res); r = end) {
+            struct table_plan *ref =
+                plan_of(plans, n, PQgetvalue(res, r, 1), PQgetvalue(res, r, 2));
+            int shown = 0;
+            for (end = r; end < PQntuples(res) &&
+                          strcmp(PQgetvalue(res, end, 0), PQgetvalue(res, r, 0)) == 0;)
+                end++;
+            if (!ref || ref->cfg->where)
+                continue;
+            for (int c = r; c < end; c++) {
+                if (!publishes_value(ref, PQgetvalue(res, c, 4)))
+                    continue;
+                if (shown++ == 0)
+                    printf("warning: %s: the rows of %s that its where: leaves out are still "
+                           "referenced here (foreign key %s: ",
+                           ref->qualified, plans[t]->qualified, PQgetvalue(res, r, 3));
+                printf("%s%s", shown > 1 ? ", " : "", PQgetvalue(res, c, 4));
+            }
+            if (shown)
+                printf(" published): their pseudonyms, found in no row of %s, tell the data "
+                       "team who was left out, and these rows are theirs; give %s the same "
+                       "filter (where: over %s) or suppress the column\n",
+                       plans[t]->qualified, ref->qualified, plans[t]->qualified);
+        }
+        PQclear(res);
+    }
+}
+
 /* keep columns that look personal: what `run` refuses (exit 6), said the same way. */
 static int report_keeps(size_t n, struct abuf *lines)
 {
@@ -74,8 +157,10 @@ static int check_against_source(const struct config *cfg, PGconn *conn)
             increment_warn_source(conn, &cfg->source, plans[i], stdout);
             warn_key_not_unique(conn, plans[i]);
         }
-        plan_free(plans[i]);
     }
+    warn_where_referenced(conn, plans, cfg->n_tables);
+    for (size_t i = 0; i < cfg->n_tables; i++)
+        plan_free(plans[i]);
     free(plans);
     code = report_keeps(n_keeps, &keeps);
     if (report.len)

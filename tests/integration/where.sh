@@ -10,6 +10,8 @@
 # in the read-only snapshot transaction); what stays allowed is quoted text holding `;`,
 # `--` and parentheses, in every quoting style. A volatile function (dblink, pg_notify,
 # large objects, nextval, pg_terminate_backend...) is refused before any row is read.
+# A foreign key into a table with where: from a table that publishes the referencing
+# columns unfiltered is warned about at check --source (the left-out rows are seen there).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
@@ -156,5 +158,51 @@ run "$work/kill.yaml"; rc=$?
 expect_eq "pg_terminate_backend() of another session: refused before reading (exit 2)" 2 "$rc"
 expect_eq "the other session is still alive" 1 "$(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE pid = $pid")"
 kill "$sleeper" 2>/dev/null; wait "$sleeper" 2>/dev/null
+
+# --- rows where: leaves out, referenced from another table --------------------------------
+# parties publishes the consenting parties only; cases references every party and
+# publishes party_id hashed: the left-out parties' pseudonyms are in cases and in no row of
+# parties, which lists who was left out (and their cases) for the data team. check
+# --source says so, naming the foreign key (names only); not for a referencing column
+# that is suppressed, nor a referencing table with a where: of its own.
+S >/dev/null <<'SQL'
+CREATE TABLE parties (id bigint PRIMARY KEY, name text, consent boolean NOT NULL);
+CREATE TABLE cases (id bigint PRIMARY KEY, party_id bigint REFERENCES parties, summary text);
+CREATE TABLE case_notes (id bigint PRIMARY KEY, party_id bigint REFERENCES parties, body text);
+INSERT INTO parties SELECT g, 'Party ' || g, g % 5 <> 0 FROM generate_series(1, 50) g;
+INSERT INTO cases SELECT g, 1 + g % 50, 'case ' || g FROM generate_series(1, 100) g;
+INSERT INTO case_notes SELECT g, 1 + g % 50, 'note ' || g FROM generate_series(1, 100) g;
+SQL
+refs_config() { # FILE CASES-WHERE-LINE
+    cat >"$1" <<YAML
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: refs }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.parties
+    where: consent
+    columns: { id: { hash_int: {} }, name: { hash: {} }, consent: suppress }
+  - name: public.cases
+$2
+    columns: { id: { hash_int: {} }, party_id: { hash_int: {} }, summary: suppress }
+  - name: public.case_notes
+    columns: { id: { hash_int: {} }, party_id: suppress, body: suppress }
+YAML
+}
+refs_config "$work/refs.yaml" ""
+"$ANONETL" check -c "$work/refs.yaml" --source >"$work/refs.check" 2>&1; rc=$?
+expect_eq "referenced where: check --source exits 0 (a warning)" 0 "$rc"
+grep -q "^warning: public.cases: the rows of public.parties that its where: leaves out are still referenced here (foreign key cases_party_id_fkey: party_id published)" "$work/refs.check"
+check "check --source warns: cases publishes the keys of the parties where: leaves out" test $? -eq 0
+grep -q "warning: public.case_notes" "$work/refs.check"
+check "no warning for a referencing column that is suppressed" test $? -ne 0
+run "$work/refs.yaml"
+expect_eq "(what the warning is about: the left-out parties' pseudonyms are in cases alone)" 10 \
+    "$(T -tAc "SELECT count(DISTINCT c.party_id) FROM refs.cases c LEFT JOIN refs.parties p ON p.id = c.party_id WHERE p.id IS NULL")"
+refs_config "$work/refs2.yaml" "    where: party_id IN (SELECT id FROM parties WHERE consent)"
+"$ANONETL" check -c "$work/refs2.yaml" --source >"$work/refs2.check" 2>&1
+grep -q "warning: public.cases" "$work/refs2.check"
+check "no warning once cases has a where: of its own" test $? -ne 0
 
 done_testing
