@@ -275,6 +275,27 @@ bool pii_scan_values(struct pii_detector *d, const struct rule_value *values, si
     return true;
 }
 
+bool pii_text_holds(struct pii_detector *d, const char *s, size_t len, bool *holds,
+                    struct anon_error *err)
+{
+    static const struct rule_ctx ctx = {0};
+    const struct rule_value v = {.data = s, .len = len};
+    bool is_null = false;
+
+    *holds = false;
+    abuf_reset(&d->out);
+    if (!d->scrub.ops->apply(d->scrub.state, &ctx, &v, &d->out, &is_null, err))
+        return false;
+    if (abuf_failed(&d->out)) {
+        anon_error_set(err, "out of memory");
+        return false;
+    }
+    for (size_t m = 0; m < N_MARKERS && !is_null; m++)
+        *holds = *holds || count_of(d->out.data ? d->out.data : "", d->out.len, markers[m].marker) >
+                               count_of(s, len, markers[m].marker);
+    return true;
+}
+
 /* A json rule: `others: keep` without its review publishes every key no path names, those
  * added later included, unseen: refused like a keep on a personal-looking column
  * (counted), until `others: { keep: { reviewed: "why" } }`; `keep` without `reviewed:`

@@ -44,6 +44,12 @@ struct pii_content {
 bool pii_scan_values(struct pii_detector *d, const struct rule_value *values, size_t n,
                      struct pii_content *out, struct anon_error *err) ANON_MUST_CHECK;
 
+/* Whether any detector finds something in s[0..len) (a json key that is an e-mail
+ * address, a postcode, a National Insurance number...): *holds. False only on an
+ * internal error. */
+bool pii_text_holds(struct pii_detector *d, const char *s, size_t len, bool *holds,
+                    struct anon_error *err) ANON_MUST_CHECK;
+
 /* When rule is `keep` without `reviewed:` and the name (or, when d and values are given,
  * the content) looks like personal data, append one "warning: table.column: ..." line
  * per signal to out and return the number of lines added (0: nothing to say). *failed

@@ -160,12 +160,14 @@ struct key_slot {
     char *key;
     size_t len;
     unsigned docs, last_doc; /* last_doc: 1 + the document that counted it last */
+    int personal;            /* the detectors find something in it: 1, not: 0, unknown: -1 */
 };
 
 struct key_counts {
     struct key_slot *slots;
     size_t used;
-    unsigned doc; /* 1 + the document being counted */
+    unsigned doc;                  /* 1 + the document being counted */
+    struct pii_detector *detector; /* NULL: every key is taken for data */
 };
 
 static uint32_t key_hash(const char *k, size_t n)
@@ -193,6 +195,7 @@ static struct key_slot *key_slot(struct key_counts *kc, const char *k, size_t n,
         memcpy(s->key, k, n);
         s->key[n] = '\0';
         s->len = n;
+        s->personal = -1;
         kc->used++;
         return s;
     }
@@ -204,6 +207,7 @@ static void key_counts_free(struct key_counts *kc)
     for (size_t i = 0; kc->slots && i < KEY_SLOTS; i++)
         free(kc->slots[i].key);
     free(kc->slots);
+    pii_detector_free(kc->detector);
 }
 
 /* Length of the key of a ".key" segment whose name starts at p (before end). */
@@ -236,7 +240,26 @@ static void count_keys(struct key_counts *kc, const char *lines, size_t len)
     }
 }
 
-/* Pass 2: the lines lines[0..len) appended to out, rare keys written as "[?]". */
+/*
+ * Whether a key common to the sample is shown all the same as "[?]": a value the
+ * detectors recognise (an e-mail address, a postcode, a National Insurance number, an
+ * IBAN) is data whatever its count: one person's records keyed by their own number
+ * ({"claims": {"QQ123456C": ...}}) are several documents. Asked once per key; a
+ * detector that cannot answer hides the key.
+ */
+static bool key_personal(struct key_counts *kc, struct key_slot *s)
+{
+    struct anon_error err;
+    bool holds = true;
+
+    if (s->personal < 0)
+        s->personal =
+            !kc->detector || !pii_text_holds(kc->detector, s->key, s->len, &holds, &err) || holds;
+    return s->personal != 0;
+}
+
+/* Pass 2: the lines lines[0..len) appended to out, rare keys and keys that are values
+ * the detectors recognise written as "[?]". */
 static void mask_rare_keys(struct key_counts *kc, const char *lines, size_t len, struct abuf *out)
 {
     const char *end = lines + len;
@@ -250,7 +273,7 @@ static void mask_rare_keys(struct key_counts *kc, const char *lines, size_t len,
         }
         n = key_len(p + 1, end);
         s = key_slot(kc, p + 1, n, false);
-        if (s && s->docs >= PIICHECK_KEY_DOCS)
+        if (s && s->docs >= PIICHECK_KEY_DOCS && !key_personal(kc, s))
             abuf_append(out, p, n + 1);
         else
             abuf_puts(out, "[?]");
@@ -289,7 +312,9 @@ static void survey_column(const struct plan_column *col, const char *table, PGre
                           struct abuf *lines)
 {
     struct anon_error err = {0};
-    struct key_counts kc = {.slots = calloc(KEY_SLOTS, sizeof(struct key_slot))};
+    struct anon_error detector_err;
+    struct key_counts kc = {.slots = calloc(KEY_SLOTS, sizeof(struct key_slot)),
+                            .detector = pii_detector_new(&detector_err)}; /* NULL: keys hidden */
     struct abuf seen, whole;
     size_t docs = 0;
     bool ok = kc.slots != NULL;

@@ -271,6 +271,20 @@ expect_eq "check --source: a key held by fewer than 5 sampled documents is not s
     "$(grep -oE 'Plantedname[A-Z]*|login_[0-9a-f]+' "$work/family.out" | head -3)"
 check "a key common to the sample is shown, the rare ones as [?]" \
     grep -qE 'no json path names .*\$\.guardians\.primary\.relation.*\$\.guardians\[\?\]' "$work/family.out"
+# A key common to the sample can be data too: one person's records keyed by their own
+# National Insurance number, postcode, IBAN or phone. What the detectors recognise is [?]
+# whatever its count; plain names of fields (status_code, and M1, no whole postcode) show.
+S >/dev/null <<'SQL'
+CREATE TABLE claims (id int PRIMARY KEY, doc jsonb);
+INSERT INTO claims SELECT g, jsonb_build_object('by', jsonb_build_object('SW1A1AA', g, 'AB123456C', g,
+    'GB82WEST12345698765432', g, 'tel-07700900123', g, 'status_code', g, 'M1', g)) FROM generate_series(1, 40) g;
+SQL
+sed 's/public.family/public.claims/; s/guardians.primary.phone/by.none/' "$work/family.yaml" >"$work/claims.yaml"
+"$ANONETL" check -c "$work/claims.yaml" --source >"$work/claims.out" 2>&1
+expect_eq "check --source: a key the detectors recognise is not shown, in every document or not" "" \
+    "$(grep -oE 'SW1A1AA|AB123456C|GB82WEST|07700900123' "$work/claims.out" | sort -u | tr '\n' ' ')"
+check "plain keys of the same documents are shown, the others as [?]" \
+    grep -qE 'no json path names \$\.by\.M1, \$\.by\.status_code, \$\.by\[\?\]' "$work/claims.out"
 
 "$ANONETL" explain -c "$work/json.yaml" >"$work/explain.out" 2>&1
 check "explain shows others=drop and others=keep" \

@@ -272,12 +272,40 @@ static void test_warn_json(void **state)
     yopts_free(d3);
 }
 
+/* One text, as a json key is asked: any detector's find, whatever the thresholds of
+ * pii_scan_values (a postcode or phone number is enough once). */
+static void test_text_holds(void **state)
+{
+    struct anon_error err = {0};
+    struct pii_detector *d = pii_detector_new(&err);
+    const char *personal[] = {"SW1A1AA", "AB123456C", "GB82WEST12345698765432", "tel-07700900123",
+                              "alice@example.com"};
+    const char *plain[] = {"status_code", "M1", "guardians", "[EMAIL]"};
+    bool holds;
+
+    (void)state;
+    assert_non_null(d);
+    for (size_t i = 0; i < sizeof(personal) / sizeof(personal[0]); i++) {
+        holds = false;
+        assert_true(pii_text_holds(d, personal[i], strlen(personal[i]), &holds, &err));
+        if (!holds)
+            fail_msg("not recognised: %s", personal[i]);
+    }
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        holds = true;
+        assert_true(pii_text_holds(d, plain[i], strlen(plain[i]), &holds, &err));
+        if (holds)
+            fail_msg("taken for data: %s", plain[i]);
+    }
+    pii_detector_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),     cmocka_unit_test(test_long_name),
         cmocka_unit_test(test_content),   cmocka_unit_test(test_warn_column),
-        cmocka_unit_test(test_warn_json),
+        cmocka_unit_test(test_warn_json), cmocka_unit_test(test_text_holds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
