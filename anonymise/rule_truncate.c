@@ -1,5 +1,10 @@
 /*
- * rule_truncate.c: `truncate: { length: N }` keeps the first N characters (not bytes);
+ * rule_truncate.c: `truncate: { length: N }` keeps the first N characters (not bytes),
+ * and publishes "" for a value of fewer than N: kept, it would be published whole, and
+ * its being shorter than every other output would single it out (a surname "Li" under
+ * length: 3, while "Lin" stands for Lin, Lindqvist, Linton...). As a mask never
+ * reveals a whole value, a truncate never does. A value of exactly N is published: it
+ * looks like the prefix of every longer value;
  * `truncate: { outward_code: true }` keeps the outward code of a UK postcode
  * ("SW1A 1AA" -> "SW1A"), whatever the spacing or case, uppercased. A value that is not
  * a UK postcode becomes NULL: it is never passed through, since it could be anything.
@@ -95,9 +100,9 @@ static bool truncate_apply(const void *state, const struct rule_ctx *ctx,
             return true;
         }
         abuf_puts(out, outward);
-    } else {
+    } else if (utf8_count(in->data, in->len) >= s->length) {
         abuf_append(out, in->data, utf8_offset(in->data, in->len, s->length));
-    }
+    } /* else "": shorter than the prefix, it would be published whole */
     if (abuf_failed(out)) {
         anon_error_set(err, "truncate: output too large");
         return false;

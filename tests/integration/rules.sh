@@ -525,4 +525,35 @@ else
     not_ok "scrub row_values naming no column of the table: exit 2, file:line:column" "exit $rc: $out"
 fi
 
+# --- truncate never publishes a whole value shorter than its prefix ----------------------
+# Under length: 3 a surname "Li" was published whole, and its being shorter than every
+# other output singled it out; it is "" now (as a mask never reveals a whole value). A
+# value of exactly 3 characters looks like the prefix of every longer one: published.
+# Both COPY paths, a text column and a json string leaf.
+S <<'SQL' >/dev/null
+CREATE TABLE public.surnames (id integer PRIMARY KEY, surname varchar(40) NOT NULL, doc jsonb);
+INSERT INTO public.surnames VALUES (1, 'Li', '{"family": "Ng"}'), (2, 'Lin', '{"family": "Lin"}'),
+  (3, 'Lindqvist', '{"family": "Okafor"}'), (4, 'Zoë', '{"family": "Wu"}'), (5, 'Ö', '{"family": "Ö"}');
+SQL
+{ header
+  cat <<'YAML'
+  - name: public.surnames
+    columns:
+      id: keep
+      surname: { truncate: { length: 3 } }
+      doc: { json: { paths: { "$.family": { truncate: { length: 3 } } } } }
+YAML
+} >"$work/surnames.yaml"
+for copy in binary text; do
+    if [ $copy = text ]; then
+        ANONETL_TEXT_COPY=1 "$ANONETL" run -c "$work/surnames.yaml" --skip-preflight >"$log" 2>&1
+    else
+        "$ANONETL" run -c "$work/surnames.yaml" --skip-preflight >"$log" 2>&1
+    fi
+    expect_eq "truncate ($copy COPY): the run exits 0" 0 $?
+    expect_eq "truncate ($copy COPY): a value shorter than the prefix is \"\", never whole" \
+        "1:[]:[] 2:[Lin]:[Lin] 3:[Lin]:[Oka] 4:[Zoë]:[] 5:[]:[]" \
+        "$(T -tAc "SELECT string_agg(id || ':[' || surname || ']:[' || coalesce(doc->>'family', '?') || ']', ' ' ORDER BY id) FROM anonymised.surnames")"
+done
+
 done_testing
