@@ -28,11 +28,25 @@
  * format_type() spells "date" and "jsonb" (rules refused the column, no codec was found)
  * and regclass prints "public"."t". Standard strings (backslash
  * is a plain character in '...'): the `where:` check (sqlexpr.h) reads quotes that
- * way, so the server must too. */
+ * way, so the server must too.
+ *
+ * A `where:` is read under these settings too, so whatever changes what it selects is
+ * pinned as well (settings.sh): DateStyle's field order (a bare "ISO" kept the order of
+ * the server's postgresql.conf, where initdb writes DMY under an en_GB or de_DE locale:
+ * '01/02/2000' was 1 February there and 2 January elsewhere; MDY is PostgreSQL's own
+ * default), transform_null_equals (`x = NULL` read as `x IS NULL`),
+ * timezone_abbreviations ('IST' is Israel in Default, India in the India set) and
+ * gin_fuzzy_search_limit (a GIN index answering a where: returned a random subset of
+ * its rows). exit_on_error would end a session at an error anonetl recovers from (the
+ * savepoints of plan.c, rowsample.c and publish.c's switch_view). Settings a role may
+ * not set at connect (session_replication_role, lc_messages: superuser only) are not
+ * named here: see docs/operations.md, "Server settings". */
 static const char pinned_options[] =
-    "-c DateStyle=ISO -c TimeZone=UTC -c IntervalStyle=postgres -c extra_float_digits=3 "
+    "-c DateStyle=ISO,MDY -c TimeZone=UTC -c IntervalStyle=postgres -c extra_float_digits=3 "
     "-c bytea_output=hex -c search_path=pg_catalog -c standard_conforming_strings=on "
-    "-c lc_monetary=C -c array_nulls=on -c xmloption=content -c quote_all_identifiers=off";
+    "-c lc_monetary=C -c array_nulls=on -c xmloption=content -c quote_all_identifiers=off "
+    "-c transform_null_equals=off -c timezone_abbreviations=Default "
+    "-c gin_fuzzy_search_limit=0 -c exit_on_error=off";
 
 static __thread char last_sqlstate[6];
 
