@@ -37,16 +37,19 @@
  * default), transform_null_equals (`x = NULL` read as `x IS NULL`),
  * timezone_abbreviations ('IST' is Israel in Default, India in the India set) and
  * gin_fuzzy_search_limit (a GIN index answering a where: returned a random subset of
- * its rows). exit_on_error would end a session at an error anonetl recovers from (the
- * savepoints of plan.c, rowsample.c and publish.c's switch_view). Settings a role may
- * not set at connect (session_replication_role, lc_messages: superuser only) are not
- * named here: see docs/operations.md, "Server settings". */
+ * its rows), lc_numeric and lc_time (to_char's D, G and TM), default_text_search_config
+ * (to_tsvector(text) stems by it; initdb writes its locale's: english for C and en_*,
+ * the most common, pinned). exit_on_error would end a session at an error anonetl recovers from
+ * (the savepoints of plan.c, rowsample.c and publish.c's switch_view). Settings a role may not set
+ * at connect (session_replication_role, lc_messages: superuser only) are not named here: see
+ * docs/operations.md, "Server settings". */
 static const char pinned_options[] =
     "-c DateStyle=ISO,MDY -c TimeZone=UTC -c IntervalStyle=postgres -c extra_float_digits=3 "
     "-c bytea_output=hex -c search_path=pg_catalog -c standard_conforming_strings=on "
     "-c lc_monetary=C -c array_nulls=on -c xmloption=content -c quote_all_identifiers=off "
     "-c transform_null_equals=off -c timezone_abbreviations=Default "
-    "-c gin_fuzzy_search_limit=0 -c exit_on_error=off";
+    "-c gin_fuzzy_search_limit=0 -c exit_on_error=off -c lc_numeric=C -c lc_time=C "
+    "-c default_text_search_config=pg_catalog.english";
 
 static __thread char last_sqlstate[6];
 

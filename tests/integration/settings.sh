@@ -12,6 +12,7 @@
 #   transform_null_equals: a where: `x = NULL` (always NULL) became `x IS NULL`
 #   timezone_abbreviations: 'IST' in a where: is Israel (Default) or India
 #   gin_fuzzy_search_limit: a where: answered by a GIN index returned a random subset
+#   default_text_search_config, lc_numeric, lc_time: to_tsvector, to_char in a where:
 #   exit_on_error (target): the view of a table whose columns changed is recreated after
 #     the server refused CREATE OR REPLACE VIEW; the setting ended the session there
 set -u
@@ -114,6 +115,34 @@ same_as_defaults timezone_abbreviations "seen < '2024-01-01 00:00 IST'" S \
 same_as_defaults gin_fuzzy_search_limit "tags @> '{even}'" S \
     "ALTER ROLE app SET gin_fuzzy_search_limit = 10; ALTER ROLE app SET enable_seqscan = off" \
     "ALTER ROLE app RESET gin_fuzzy_search_limit; ALTER ROLE app RESET enable_seqscan"
+
+# default_text_search_config: initdb writes the one of its locale (english for C and en_*,
+# german, simple for a locale it does not know...) to postgresql.conf; a where: with
+# to_tsvector(text) stems by it ('persons' matched 'person 12' in english, nothing in
+# simple). Pinned to english, what most servers have.
+same_as_defaults text_search "to_tsvector(name) @@ to_tsquery('persons') OR id <= 5" S \
+    "ALTER ROLE app SET default_text_search_config = 'pg_catalog.simple'" \
+    "ALTER ROLE app RESET default_text_search_config"
+
+# lc_numeric and lc_time: to_char's D, G and TM read them (a throwaway locale xx_NUM:
+# decimal comma, month names of its own). The source restarts once to find it.
+if printf '%s\n' 'comment_char %' 'escape_char /' 'LC_CTYPE' 'copy "POSIX"' 'END LC_CTYPE' \
+    'LC_NUMERIC' 'decimal_point "<U002C>"' 'thousands_sep "<U002E>"' 'grouping 3;3' 'END LC_NUMERIC' \
+    'LC_TIME' 'abday "Su";"Mo";"Tu";"We";"Th";"Fr";"Sa"' 'day "Sun";"Mon";"Tue";"Wed";"Thu";"Fri";"Sat"' \
+    'abmon "M1";"M2";"M3";"M4";"M5";"M6";"M7";"M8";"M9";"M10";"M11";"M12"' \
+    'mon "Mon1";"Mon2";"Mon3";"Mon4";"Mon5";"Mon6";"Mon7";"Mon8";"Mon9";"Mon10";"Mon11";"Mon12"' \
+    'd_t_fmt "%a %b %e %H:%M:%S %Y"' 'd_fmt "%m//%d//%y"' 't_fmt "%H:%M:%S"' 'am_pm "AM";"PM"' \
+    't_fmt_ampm "%I:%M:%S %p"' 'END LC_TIME' >"$work/num.def" &&
+    mkdir -p "$work/locale" && { localedef -c -i "$work/num.def" -f UTF-8 "$work/locale/xx_NUM.UTF-8" >/dev/null 2>&1
+    [ -d "$work/locale/xx_NUM.UTF-8" ]; } && chmod -R a+rX "$work/locale" &&
+    pgc_stop "$work/src" >/dev/null && LOCPATH="$work/locale" pgc_start "$work/src" >/dev/null; then
+    same_as_defaults lc_numeric "to_char(id, 'FM9G999D0') LIKE '1,%' OR id <= 5" S \
+        "ALTER ROLE app SET lc_numeric = 'xx_NUM.UTF-8'" "ALTER ROLE app RESET lc_numeric"
+    same_as_defaults lc_time "to_char(born, 'TMMonth') = 'January' OR id <= 5" S \
+        "ALTER ROLE app SET lc_time = 'xx_NUM.UTF-8'" "ALTER ROLE app RESET lc_time"
+else
+    skip "lc_numeric, lc_time" "no throwaway locale (localedef)"
+fi
 
 # Neighbours that held already: the target's session_replication_role (anonetl creates
 # no trigger or foreign key there); row_security off on the source role turns a full
