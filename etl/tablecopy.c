@@ -444,21 +444,80 @@ static bool send_batch(PGconn *target, struct abuf *batch, struct anon_error *er
     return true;
 }
 
+/* Valid UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF) as a
+ * regular expression over a SQL_ASCII database's characters, which are its bytes. */
+static const char utf8_pattern[] =
+    "^([\\x01-\\x7f]|[\\xc2-\\xdf][\\x80-\\xbf]|\\xe0[\\xa0-\\xbf][\\x80-\\xbf]|"
+    "[\\xe1-\\xec\\xee\\xef][\\x80-\\xbf]{2}|\\xed[\\x80-\\x9f][\\x80-\\xbf]|"
+    "\\xf0[\\x90-\\xbf][\\x80-\\xbf]{2}|[\\xf1-\\xf3][\\x80-\\xbf]{3}|"
+    "\\xf4[\\x80-\\x8f][\\x80-\\xbf]{2})*$";
+
+/*
+ * A SQL_ASCII source stores whatever bytes its clients wrote and sends them as they are;
+ * a value that is not UTF-8 makes its server refuse the COPY (22021) without naming the
+ * column. The run stops there, so the failed snapshot transaction is ended and the
+ * server is asked which column holds one (the first, in the table's order, read with
+ * the table's where:); the bytes never leave it. Appends the column to err, or nothing.
+ */
+static void name_column_not_utf8(PGconn *source, const struct table_plan *plan,
+                                 struct anon_error *err)
+{
+    const char *encoding = PQparameterStatus(source, "server_encoding");
+    const char *params[1] = {utf8_pattern};
+    struct anon_error ignored;
+    struct abuf sql;
+    PGresult *res;
+
+    if (!encoding || strcmp(encoding, "SQL_ASCII") != 0 || plan->n_columns == 0)
+        return;
+    PQclear(PQexec(source, "ROLLBACK"));
+    abuf_init(&sql, 4096);
+    abuf_puts(&sql, "SELECT CASE");
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        abuf_printf(&sql, " WHEN pg_catalog.bool_or(NOT (");
+        pgconn_quote_ident(source, plan->columns[i].source->name, &sql);
+        abuf_printf(&sql, "::pg_catalog.text OPERATOR(pg_catalog.~) $1)) THEN %zu", i);
+    }
+    abuf_puts(&sql, " END FROM ");
+    pgconn_quote_ident(source, plan->cfg->schema, &sql);
+    abuf_putc(&sql, '.');
+    pgconn_quote_ident(source, plan->cfg->name, &sql);
+    if (plan->cfg->where)
+        abuf_printf(&sql, " WHERE (%s)", plan->cfg->where);
+    res = abuf_failed(&sql)
+              ? NULL
+              : pgconn_query(source, abuf_cstr(&sql), 1, params, PGRES_TUPLES_OK, &ignored);
+    abuf_free(&sql);
+    if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        size_t i = strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+        if (i < plan->n_columns)
+            snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
+                     "; column %s holds bytes that are not UTF-8 (the source database is "
+                     "SQL_ASCII: docs/operations.md, Server settings)",
+                     plan->columns[i].source->name);
+    }
+    PQclear(res);
+}
+
 /* Finish the source COPY: drain results until NULL, as libpq requires. */
-static bool finish_source(PGconn *source, const char *table, struct anon_error *err)
+static bool finish_source(PGconn *source, const struct table_plan *plan, struct anon_error *err)
 {
     PGresult *res;
-    bool ok = true;
+    bool ok = true, not_utf8 = false;
 
     while ((res = PQgetResult(source)) != NULL) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK && ok) {
+            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
             char msg[512];
             pgerror_describe(res, source, msg, sizeof(msg));
-            anon_error_set(err, "source: COPY of %s failed: %s", table, msg);
+            anon_error_set(err, "source: COPY of %s failed: %s", plan->qualified, msg);
+            not_utf8 = state && strcmp(state, "22021") == 0;
             ok = false;
         }
         PQclear(res);
     }
+    if (not_utf8)
+        name_column_not_utf8(source, plan, err);
     return ok;
 }
 
@@ -827,7 +886,7 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
     if (st != TABLECOPY_OK) {
         if (st == TABLECOPY_TARGET_ERROR) {
             drain_cancelled(req->source);
-            finish_source(req->source, req->plan->qualified, &ignored);
+            finish_source(req->source, req->plan, &ignored);
         }
         if (index_scans && st != TABLECOPY_SOURCE_ERROR)
             index_scans_on(req->source);
@@ -845,8 +904,8 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
             give_up_source(req->source);
         else if (st != TABLECOPY_SOURCE_ERROR)
             drain_cancelled(req->source);
-        finish_source(req->source, req->plan->qualified, &ignored);
-    } else if (!finish_source(req->source, req->plan->qualified, err)) {
+        finish_source(req->source, req->plan, &ignored);
+    } else if (!finish_source(req->source, req->plan, err)) {
         st = TABLECOPY_SOURCE_ERROR;
         if (!req->shared && !req->chunks)
             finish_target(req->target, "anonetl: source failed", &ignored_rows, &ignored);

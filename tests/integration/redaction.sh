@@ -48,6 +48,10 @@ S -c "CREATE DATABASE legacy ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TE
 pgc_psql "$work/src" -d legacy >/dev/null <<SQL
 CREATE TABLE names (id int PRIMARY KEY, name text);
 INSERT INTO names VALUES (1, 'plain'), (2, E'Jos\\351 ${N}-latin1');
+-- valid UTF-8 in every column but one element of an array, in a row where: keeps
+CREATE TABLE wide (id int PRIMARY KEY, a text, tags text[], b text);
+INSERT INTO wide VALUES (1, E'Zo\\303\\253', '{x}', 'y'), (2, 'Z', ARRAY['ok', E'\\351${N}'], 'z'),
+                        (3, E'\\377${N}', '{x}', 'w');
 SQL
 
 config() { # FILE SCHEMA TABLE COLUMNS-YAML [MODE-YAML] [DSN-ENV]
@@ -109,6 +113,18 @@ expect_eq "bytes that are not UTF-8 in the source exit 4" 4 "$rc"
 if grep -qi '0xe9\|Jos' "$work/latin.log"; then
     not_ok "invalid byte sequence: no byte of the value in the log" "$(grep -o 'msg":"[^"]*' "$work/latin.log" | tail -2)"
 else ok "invalid byte sequence: no byte of the value in the log"; fi
+check "invalid byte sequence: the column is named" grep -q 'column name holds bytes that are not UTF-8' "$work/latin.log"
+# The first column holding one among the rows where: keeps (row 3's a is filtered out),
+# whatever the rule, on both COPY paths.
+for path in binary text; do
+    config "$work/wide.yaml" a_wide public.wide "{ id: keep, a: { hash: {} }, tags: { hash: {} }, b: keep }" "    where: id < 3" LEGACY_URL
+    if [ $path = text ]; then ANONETL_TEXT_COPY=1 runlog "wide-$path" "$work/wide.yaml"; else runlog "wide-$path" "$work/wide.yaml"; fi
+    rc=$?
+    expect_eq "not UTF-8 in an array ($path COPY): exit 4" 4 "$rc"
+    check "not UTF-8 in an array ($path COPY): column tags named" grep -q 'column tags holds bytes that are not UTF-8' "$work/wide-$path.log"
+    if grep -qi '0xe9\|0xff' "$work/wide-$path.log"; then not_ok "not UTF-8 in an array ($path COPY): no byte in the log"
+    else ok "not UTF-8 in an array ($path COPY): no byte in the log"; fi
+done
 
 # --- target: the COPY into a new version refused by a check constraint -------------------
 # An event trigger adds a CHECK to every table created in anonetl_data: the server's
