@@ -78,7 +78,8 @@ enum kanon_step kanon_decide(enum cfg_kanon_action action, int k, uint64_t viola
  * dropped rows left out. For tables whose published version is written once, from
  * another table (etl/kanon_apply.h says why). step KANON_FAIL is refused.
  *
- * The rows come ORDER BY the published columns order[0..n_order) (the published key),
+ * The rows come ORDER BY the published columns order[0..n_order) (the published key
+ * when it is the primary key: types with an order),
  * then random() when there is no key or a key column is a quasi-identifier: the version
  * is written in this order and read back in it. Without it the window's sort laid the
  * rows out by their quasi-identifiers, and a suppressed row sat between the classes its

@@ -53,6 +53,19 @@ static bool measure(PGconn *conn, const char *base_sql, const struct cfg_kanon *
     return res != NULL;
 }
 
+/* The key columns the version is ordered by: the published key when it becomes the
+ * primary key (target_add_primary_key: then its types sort), else none (random order:
+ * a key that can be NULL may be a type without an order, a suppressed point). */
+static size_t order_key(const struct table_plan *plan)
+{
+    for (size_t k = 0; k < plan->n_key; k++) {
+        const struct plan_column *c = &plan->columns[plan->key_columns[k]];
+        if (c->output.may_be_null || !c->source->not_null)
+            return 0;
+    }
+    return plan->n_key;
+}
+
 /* "COPY (SELECT <the plan's columns, the step applied> FROM base) TO STDOUT (binary)",
  * in the table's COPY format */
 static bool select_sql(PGconn *conn, const struct table_plan *plan, const char *base_sql,
@@ -75,7 +88,7 @@ static bool select_sql(PGconn *conn, const struct table_plan *plan, const char *
     abuf_puts(sql, "COPY (");
     /* in the published key's order, never the base's or the window's (kanon.h) */
     ok = ok && kanon_select_build(base_sql, (const char *const *)cols, is_qi, plan->n_columns,
-                                  plan->key_columns, plan->n_key, k->k, step, sql, err);
+                                  plan->key_columns, order_key(plan), k->k, step, sql, err);
     /* text when a column has no binary form (aclitem): one server, exact either way */
     abuf_puts(sql, plan->binary ? ") TO STDOUT (FORMAT binary)" : ") TO STDOUT");
     for (size_t i = 0; cols && i < plan->n_columns; i++)
