@@ -155,6 +155,29 @@ static bool publish_reference_as_text(struct catalog_column *c)
     return true;
 }
 
+/*
+ * A `name` column (a domain over one, an array of either) is published as text. A name
+ * holds at most 63 bytes in the source's encoding, which are more in UTF-8 (60 "é" of a
+ * LATIN1 source are 120 bytes): the target's name input cut such a value silently on
+ * the text COPY path (31 characters published) and refused it on the binary one. Its
+ * binary form is its text's, so it still travels in binary (wire type name, converted).
+ */
+static bool publish_name_as_text(struct catalog_column *c)
+{
+    bool array = strcmp(c->type, "name[]") == 0;
+    char *text;
+
+    if (!array && strcmp(c->type, "name") != 0)
+        return true;
+    if (!(text = strdup(array ? "text[]" : "text")))
+        return false;
+    free(c->type);
+    c->type = text;
+    c->wire_exact = false;
+    c->remapped = true;
+    return true;
+}
+
 static bool read_columns(PGconn *conn, const char *oid, struct catalog_table *t,
                          struct anon_error *err)
 {
@@ -187,7 +210,8 @@ static bool read_columns(PGconn *conn, const char *oid, struct catalog_table *t,
             t->n_pk++;
         t->n_columns++;
         if (!c->name || !c->type || !c->declared_type ||
-            (!PQgetisnull(res, i, 5) && !c->wire_type) || !publish_reference_as_text(c)) {
+            (!PQgetisnull(res, i, 5) && !c->wire_type) || !publish_reference_as_text(c) ||
+            !publish_name_as_text(c)) {
             PQclear(res);
             anon_error_set(err, "out of memory");
             return false;

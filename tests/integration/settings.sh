@@ -180,4 +180,44 @@ expect_eq "exit_on_error (target): the view's born is text" "text" \
     "$(T -tAc "SELECT atttypid::regtype FROM pg_attribute WHERE attrelid = 'pub.people'::regclass AND attname = 'born'")"
 T -c "ALTER ROLE pub RESET exit_on_error" >/dev/null
 
+# --- encodings: the rules see UTF-8 whatever the source's encoding ----------------------
+# A LATIN1 source publishes what a UTF-8 one holding the same text does (pseudonyms join).
+# A `name` holds 63 bytes of the source's encoding, more in UTF-8: published as text,
+# whole, on both paths (the target's name input cut 60 "é" to 31 on the text path and
+# refused them on the binary one, exit 5).
+S -c "CREATE DATABASE lat ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null
+for db in postgres lat; do
+    PGCLIENTENCODING=UTF8 pgc_psql "$work/src" -d "$db" >/dev/null <<'SQL'
+CREATE TABLE names (id int PRIMARY KEY, who text, nm name, nms name[]);
+INSERT INTO names VALUES (1, 'Zoë Müller', 'Zoë', ARRAY['Ødegård', NULL]), (2, 'plain', 'plain', '{a}');
+SQL
+done
+PGCLIENTENCODING=UTF8 pgc_psql "$work/src" -d lat -c "INSERT INTO names VALUES (3, 'long', repeat('é', 60), ARRAY[repeat('ü', 40)])" >/dev/null
+cat >"$work/names.yaml" <<YAML
+version: 1
+source: { dsn: { env: NAMES_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: names }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.names
+    columns: { id: keep, who: { hash: {} }, nm: { keep: { reviewed: "test names" } }, nms: { keep: { reviewed: "test names" } } }
+YAML
+names() { PGCLIENTENCODING=UTF8 T -tAc "SELECT string_agg(id || ' ' || who || ' ' || nm || ' ' || nms::text, '|' ORDER BY id) FROM names.names WHERE id < 3"; }
+long() { T -tAc "SELECT octet_length(nm) || ' ' || length(nm) || ' ' || length(nms[1]) FROM names.names WHERE id = 3"; }
+for db in postgres lat; do
+    for path in binary text; do
+        set -- NAMES_URL="$(pgc_dsn "$work/src" "$db" postgres)"
+        [ $path = text ] && set -- "$@" ANONETL_TEXT_COPY=1
+        run "names-$db-$path" "$work/names.yaml" "$@"
+        rc=$?
+        got=$(names)
+        [ "$db" = postgres ] && [ $path = binary ] && utf8_names=$got
+        expect_eq "source $db, $path COPY: exit 0" 0 "$rc"
+        expect_eq "source $db, $path COPY: the names as from a UTF-8 source" "$utf8_names" "$got"
+        [ "$db" = lat ] && expect_eq "source LATIN1, $path COPY: a name of 60 'é' is published whole" "120 60 40" "$(long)"
+    done
+done
+expect_eq "names are published as text" "text text[]" \
+    "$(T -tAc "SELECT string_agg(atttypid::regtype::text, ' ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'names.names'::regclass AND attname IN ('nm', 'nms')")"
+
 done_testing
