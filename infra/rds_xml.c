@@ -1,0 +1,357 @@
+/*
+ * rds_xml.c: RDS Query API response parsing (see rds_xml.h).
+ *
+ * As infra/ec2_xml.c: the body is parsed into a libxml2 tree (no network, no DTD, no
+ * error printing) and walked by local name, so neither the namespace date nor the order
+ * of elements matters. RDS lists name their items after the type (<DBClusters><DBCluster>,
+ * <Subnets><Subnet>), plain string lists use <member>.
+ */
+#include "infra/rds_xml.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "infra/ec2_xml.h"
+
+#define RDS_XML_MAX_BYTES (8u << 20) /* larger bodies are refused */
+
+static bool is_named(const xmlNode *n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && n->name && strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNode *child(const xmlNode *parent, const char *name)
+{
+    for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
+        if (is_named(c, name))
+            return c;
+    return NULL;
+}
+
+/* The trimmed text of element n (named name) into dst ("" when n is NULL); control
+ * characters become spaces. False (err set) when it does not fit. */
+static bool node_text(const xmlNode *n, const char *name, char *dst, size_t size,
+                      struct infra_error *err)
+{
+    xmlChar *raw;
+    const char *s, *e;
+    size_t len;
+
+    dst[0] = '\0';
+    if (!n)
+        return true;
+    raw = xmlNodeGetContent(n);
+    if (!raw) {
+        infra_error_set(err, "out of memory reading <%s>", name);
+        return false;
+    }
+    s = (const char *)raw;
+    e = s + strlen(s);
+    while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        e--;
+    len = (size_t)(e - s);
+    if (len >= size) {
+        infra_error_set(err, "<%s> value too long (%zu bytes, at most %zu)", name, len, size - 1);
+        xmlFree(raw);
+        return false;
+    }
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f)
+            dst[i] = ' ';
+    xmlFree(raw);
+    return true;
+}
+
+/* The text of parent's child `name` ("" when absent). */
+static bool get_text(const xmlNode *parent, const char *name, char *dst, size_t size,
+                     struct infra_error *err)
+{
+    return node_text(child(parent, name), name, dst, size, err);
+}
+
+static bool get_bool(const xmlNode *parent, const char *name, bool *val, struct infra_error *err)
+{
+    char buf[16];
+
+    if (!get_text(parent, name, buf, sizeof(buf), err))
+        return false;
+    *val = strcmp(buf, "true") == 0;
+    if (buf[0] && !*val && strcmp(buf, "false") != 0) {
+        infra_error_set(err, "<%s> is not a boolean", name);
+        return false;
+    }
+    return true;
+}
+
+/* Room for one more item in *items (n used, *cap allocated). */
+static bool grow(void **items, size_t *cap, size_t n, size_t elsz, struct infra_error *err)
+{
+    size_t ncap;
+    void *p;
+
+    if (n >= RDS_LIST_MAX) {
+        infra_error_set(err, "more than %d items in one RDS list", RDS_LIST_MAX);
+        return false;
+    }
+    if (n < *cap)
+        return true;
+    ncap = *cap ? *cap * 2 : 8;
+    p = realloc(*items, ncap * elsz);
+    if (!p) {
+        infra_error_set(err, "out of memory");
+        return false;
+    }
+    memset((char *)p + *cap * elsz, 0, (ncap - *cap) * elsz);
+    *items = p;
+    *cap = ncap;
+    return true;
+}
+
+static bool set_marker(const xmlNode *result, char **marker, struct infra_error *err)
+{
+    char buf[1024];
+
+    free(*marker);
+    *marker = NULL;
+    if (!get_text(result, "Marker", buf, sizeof(buf), err))
+        return false;
+    if (!buf[0])
+        return true;
+    *marker = strdup(buf);
+    if (!*marker) {
+        infra_error_set(err, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+/* The document's <ACTIONResult> under <ACTIONResponse>; an error document becomes the
+ * message. *doc is freed by the caller. */
+static xmlNode *open_result(const char *buf, size_t len, const char *action, xmlDoc **doc,
+                            struct infra_error *err)
+{
+    struct ec2_api_error apierr;
+    char want[80];
+    xmlNode *root;
+
+    *doc = NULL;
+    if (!buf || len == 0 || len > RDS_XML_MAX_BYTES) {
+        infra_error_set(err, "RDS response body %s", len ? "too large" : "empty");
+        return NULL;
+    }
+    if (ec2_xml_parse_error(buf, len, &apierr)) {
+        infra_error_set(err, "RDS error %s: %s", apierr.code, apierr.message);
+        return NULL;
+    }
+    *doc = xmlReadMemory(buf, (int)len, "rds-response.xml", NULL,
+                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!*doc) {
+        infra_error_set(err, "RDS response is not valid XML");
+        return NULL;
+    }
+    if ((*doc)->intSubset || (*doc)->extSubset) {
+        infra_error_set(err, "RDS response has a DTD; refused");
+        return NULL;
+    }
+    root = xmlDocGetRootElement(*doc);
+    snprintf(want, sizeof(want), "%sResponse", action);
+    if (!is_named(root, want)) {
+        infra_error_set(err, "unexpected RDS response <%.64s>, expected <%s>",
+                        root && root->name ? (const char *)root->name : "", want);
+        return NULL;
+    }
+    snprintf(want, sizeof(want), "%sResult", action);
+    if (!child(root, want)) {
+        infra_error_set(err, "RDS response without <%s>", want);
+        return NULL;
+    }
+    return child(root, want);
+}
+
+/* ---- clusters ---- */
+
+static bool parse_members(const xmlNode *set, struct rds_cluster *c, struct infra_error *err)
+{
+    for (xmlNode *m = set ? set->children : NULL; m; m = m->next) {
+        if (!is_named(m, "DBClusterMember"))
+            continue;
+        if (c->n_members == RDS_MEMBERS_MAX) {
+            infra_error_set(err, "cluster %s: more than %d members", c->id, RDS_MEMBERS_MAX);
+            return false;
+        }
+        if (!get_text(m, "DBInstanceIdentifier", c->members[c->n_members].instance, RDS_ID_MAX,
+                      err) ||
+            !get_bool(m, "IsClusterWriter", &c->members[c->n_members].writer, err))
+            return false;
+        c->n_members++;
+    }
+    return true;
+}
+
+static bool parse_custom(const xmlNode *set, struct rds_cluster *c, struct infra_error *err)
+{
+    for (xmlNode *m = set ? set->children : NULL; m; m = m->next) {
+        if (!is_named(m, "member"))
+            continue;
+        if (c->n_custom == RDS_CUSTOM_MAX) {
+            infra_error_set(err, "cluster %s: more than %d custom endpoints", c->id,
+                            RDS_CUSTOM_MAX);
+            return false;
+        }
+        if (!node_text(m, "member", c->custom[c->n_custom], RDS_HOST_MAX, err))
+            return false;
+        c->n_custom++;
+    }
+    return true;
+}
+
+static bool parse_cluster(const xmlNode *n, struct rds_cluster *c, struct infra_error *err)
+{
+    if (!get_text(n, "DBClusterIdentifier", c->id, sizeof(c->id), err) ||
+        !get_text(n, "Endpoint", c->endpoint, sizeof(c->endpoint), err) ||
+        !get_text(n, "ReaderEndpoint", c->reader_endpoint, sizeof(c->reader_endpoint), err) ||
+        !parse_custom(child(n, "CustomEndpoints"), c, err) ||
+        !parse_members(child(n, "DBClusterMembers"), c, err))
+        return false;
+    if (!c->id[0]) {
+        infra_error_set(err, "a <DBCluster> without <DBClusterIdentifier>");
+        return false;
+    }
+    return true;
+}
+
+bool rds_xml_parse_clusters(const char *buf, size_t len, struct rds_cluster_list *out,
+                            struct infra_error *err)
+{
+    xmlDoc *doc;
+    xmlNode *res = open_result(buf, len, "DescribeDBClusters", &doc, err);
+    bool ok = res != NULL;
+
+    for (xmlNode *n = ok ? child(child(res, "DBClusters"), "DBCluster") : NULL; ok && n;
+         n = n->next) {
+        if (!is_named(n, "DBCluster"))
+            continue;
+        ok = grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err) &&
+             parse_cluster(n, &out->items[out->n], err);
+        if (ok)
+            out->n++;
+        else if (out->n < out->cap)
+            memset(&out->items[out->n], 0, sizeof(out->items[0]));
+    }
+    ok = ok && set_marker(res, &out->marker, err);
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+/* ---- instances ---- */
+
+static bool parse_subnets(const xmlNode *set, struct rds_instance *i, struct infra_error *err)
+{
+    for (xmlNode *s = set ? set->children : NULL; s; s = s->next) {
+        if (!is_named(s, "Subnet"))
+            continue;
+        if (i->n_subnets == RDS_SUBNETS_MAX) {
+            infra_error_set(err, "instance %s: more than %d subnets", i->id, RDS_SUBNETS_MAX);
+            return false;
+        }
+        if (!get_text(s, "SubnetIdentifier", i->subnets[i->n_subnets].id, RDS_ID_MAX, err) ||
+            !get_text(child(s, "SubnetAvailabilityZone"), "Name", i->subnets[i->n_subnets].az,
+                      RDS_ID_MAX, err))
+            return false;
+        i->n_subnets++;
+    }
+    return true;
+}
+
+static bool parse_groups(const xmlNode *set, struct rds_instance *i, struct infra_error *err)
+{
+    for (xmlNode *g = set ? set->children : NULL; g; g = g->next) {
+        if (!is_named(g, "VpcSecurityGroupMembership"))
+            continue;
+        if (i->n_groups == RDS_GROUPS_MAX) {
+            infra_error_set(err, "instance %s: more than %d security groups", i->id,
+                            RDS_GROUPS_MAX);
+            return false;
+        }
+        if (!get_text(g, "VpcSecurityGroupId", i->groups[i->n_groups], RDS_ID_MAX, err))
+            return false;
+        if (i->groups[i->n_groups][0])
+            i->n_groups++;
+    }
+    return true;
+}
+
+static bool parse_instance(const xmlNode *n, struct rds_instance *i, struct infra_error *err)
+{
+    const xmlNode *sg = child(n, "DBSubnetGroup");
+
+    if (!get_text(n, "DBInstanceIdentifier", i->id, sizeof(i->id), err) ||
+        !get_text(n, "DBClusterIdentifier", i->cluster, sizeof(i->cluster), err) ||
+        !get_text(n, "DBInstanceStatus", i->status, sizeof(i->status), err) ||
+        !get_text(child(n, "Endpoint"), "Address", i->address, sizeof(i->address), err) ||
+        !get_text(n, "AvailabilityZone", i->az, sizeof(i->az), err) ||
+        !get_text(n, "SecondaryAvailabilityZone", i->secondary_az, sizeof(i->secondary_az), err) ||
+        !get_bool(n, "MultiAZ", &i->multi_az, err) ||
+        !get_text(sg, "VpcId", i->vpc, sizeof(i->vpc), err) ||
+        !parse_subnets(child(sg, "Subnets"), i, err) ||
+        !parse_groups(child(n, "VpcSecurityGroups"), i, err))
+        return false;
+    if (!i->id[0]) {
+        infra_error_set(err, "a <DBInstance> without <DBInstanceIdentifier>");
+        return false;
+    }
+    return true;
+}
+
+bool rds_xml_parse_instances(const char *buf, size_t len, struct rds_instance_list *out,
+                             struct infra_error *err)
+{
+    xmlDoc *doc;
+    xmlNode *res = open_result(buf, len, "DescribeDBInstances", &doc, err);
+    bool ok = res != NULL;
+
+    for (xmlNode *n = ok ? child(child(res, "DBInstances"), "DBInstance") : NULL; ok && n;
+         n = n->next) {
+        if (!is_named(n, "DBInstance"))
+            continue;
+        ok = grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err) &&
+             parse_instance(n, &out->items[out->n], err);
+        if (ok)
+            out->n++;
+        else if (out->n < out->cap)
+            memset(&out->items[out->n], 0, sizeof(out->items[0]));
+    }
+    ok = ok && set_marker(res, &out->marker, err);
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+void rds_cluster_list_free(struct rds_cluster_list *l)
+{
+    free(l->items);
+    free(l->marker);
+    memset(l, 0, sizeof(*l));
+}
+
+void rds_instance_list_free(struct rds_instance_list *l)
+{
+    free(l->items);
+    free(l->marker);
+    memset(l, 0, sizeof(*l));
+}
+
+const struct rds_subnet *rds_instance_subnet_in(const struct rds_instance *i, const char *az)
+{
+    for (size_t k = 0; az && az[0] && k < i->n_subnets; k++)
+        if (strcmp(i->subnets[k].az, az) == 0)
+            return &i->subnets[k];
+    return NULL;
+}
