@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "etl/pgconn.h"
+#include "etl/preflight_rds.h"
 #include "infra/aws_http.h"
 #include "infra/aws_metadata.h"
 #include "infra/cidr.h"
+#include "infra/rds.h"
 
 #define PF_ADDRS 8
 #define PF_ENDPOINTS 8
@@ -43,6 +45,7 @@ struct pfaws_input {
     struct aws_path_input path;
     struct aws_path_endpoint eps[PF_ENDPOINTS];
     struct endpoint_store store[PF_ENDPOINTS];
+    struct pfrds_store *rds[PF_ENDPOINTS]; /* the RDS endpoints' instances */
     struct aws_job_identity ident;
     const char *ident_groups[AWS_METADATA_GROUPS_MAX];
     char job_why[300];
@@ -447,6 +450,8 @@ void pfaws_input_free(struct pfaws_input *s)
     free(s->peerings);
     free(s->routes);
     free(s->sgs);
+    for (size_t i = 0; i < PF_ENDPOINTS; i++)
+        pfrds_store_free(s->rds[i]);
     free(s);
 }
 
@@ -470,6 +475,23 @@ void pfaws_close(struct aws_creds_provider *creds, struct ec2 *ec2)
 {
     ec2_free(ec2);
     aws_creds_provider_free(creds);
+}
+
+/* The instances each RDS endpoint of the DSNs can point to (etl/preflight_rds.h). */
+static void rds_members(const struct config *cfg, const char *region,
+                        struct aws_creds_provider *creds, bool resolve, struct pfaws_input *s)
+{
+    const struct aws_http_options bounded = AWS_HTTP_OPTIONS_BOUNDED;
+    struct infra_error ierr = {{0}};
+    struct rds *rds = NULL;
+
+    for (size_t i = 0; i < s->path.n_endpoints; i++) {
+        if (s->eps[i].skip_why || !s->eps[i].host || !strcasestr(s->eps[i].host, ".rds.") ||
+            (!rds && !(rds = rds_new(region, cfg->aws->endpoint, creds, &bounded, &ierr))))
+            continue;
+        s->rds[i] = pfrds_lookup(rds, region, resolve, &s->eps[i]);
+    }
+    rds_free(rds);
 }
 
 static void aws_fail(struct check_report *r, const char *why, const char *fix)
@@ -500,6 +522,8 @@ bool pfaws_run(const struct config *cfg, const struct pfaws_options *opt, struct
         aws_fail(r, "out of memory", "retry");
         goto out;
     }
+    if (opt && opt->run_path)
+        rds_members(cfg, region, creds, opt->resolve_names, s);
     ok = aws_checks_run(ec2, pfaws_input_get(s), r, &ierr);
     if (!ok && (r->n == 0 || r->items[r->n - 1].status != CHECK_FAIL))
         aws_fail(r, ierr.msg, "check the AWS credentials, region and endpoint");

@@ -774,6 +774,7 @@ static void check_sg(struct run *r, const struct aws_sg_spec *spec)
 struct request_store {
     const char **pcx, **rtb, **sg;
     const char *ips[AWS_VIEW_MAX_IPS];
+    const char *ids[AWS_VIEW_MAX_IPS * 4]; /* the RDS members' VPCs and groups */
 };
 
 static bool build_request(const struct aws_check_input *in, struct request_store *s,
@@ -792,7 +793,8 @@ static bool build_request(const struct aws_check_input *in, struct request_store
     for (size_t i = 0; i < in->n_security_groups; i++)
         s->sg[i] = in->security_groups[i].group;
     if (in->path && (in->run_path || in->path->job.ip || in->path->job.eni))
-        aws_path_request(in->path, s->ips, AWS_VIEW_MAX_IPS, req);
+        aws_path_request(in->path, s->ips, AWS_VIEW_MAX_IPS, s->ids,
+                         sizeof(s->ids) / sizeof(s->ids[0]), req);
     if (!in->skip_configured) {
         req->peerings = s->pcx;
         req->n_peerings = in->n_peerings;

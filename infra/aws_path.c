@@ -16,6 +16,7 @@
 
 #include "infra/aws_ends.h"
 #include "infra/aws_eval.h"
+#include "infra/aws_failover.h"
 #include "infra/cidr.h"
 
 #define SIDE_GROUPS 16
@@ -102,8 +103,34 @@ static bool side_holds(const struct aws_view *v, const struct ec2_vpc_side *s,
     return aws_view_side_holds(v, s, addr, NULL, 0);
 }
 
+/* The RDS members' addresses into store (after n), their VPCs then groups into ids. */
+static size_t member_request(const struct aws_path_input *in, const char **store, size_t n,
+                             size_t store_n, const char **ids, size_t ids_n,
+                             struct aws_view_request *req)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < in->n_endpoints; i++)
+        for (size_t j = 0; j < in->endpoints[i].n_members; j++) {
+            const struct aws_path_member *m = &in->endpoints[i].members[j];
+            if (m->ip && n < store_n)
+                store[n++] = m->ip;
+            if (m->vpc && k < ids_n)
+                ids[k++] = m->vpc;
+        }
+    req->db_vpcs = ids;
+    req->n_db_vpcs = k;
+    for (size_t i = 0; i < in->n_endpoints; i++)
+        for (size_t j = 0; j < in->endpoints[i].n_members; j++)
+            for (size_t g = 0; g < in->endpoints[i].members[j].n_groups && k < ids_n; g++)
+                ids[k++] = in->endpoints[i].members[j].groups[g];
+    req->db_groups = ids + req->n_db_vpcs;
+    req->n_db_groups = k - req->n_db_vpcs;
+    return n;
+}
+
 void aws_path_request(const struct aws_path_input *in, const char **store, size_t store_n,
-                      struct aws_view_request *req)
+                      const char **ids, size_t ids_n, struct aws_view_request *req)
 {
     size_t n = 0;
 
@@ -116,6 +143,7 @@ void aws_path_request(const struct aws_path_input *in, const char **store, size_
             if (in->endpoints[i].job_ips && in->endpoints[i].job_ips[j] && n < store_n)
                 store[n++] = in->endpoints[i].job_ips[j]; /* its interface too */
         }
+    n = member_request(in, store, n, store_n, ids, ids_n, req);
     req->db_ips = store;
     req->n_db_ips = n;
     req->job_vpcs = in->job.vpc ? &in->job.vpc : NULL;
@@ -1331,6 +1359,77 @@ static void stale_pin(const struct aws_path_endpoint *ep, struct check_report *r
                      ep->name, ep->n_addrs ? ep->addrs[0] : "the address it resolves to");
 }
 
+/*
+ * The hops of a leg to member m of an RDS endpoint, as if the name pointed at it, into out
+ * (a scratch report infra/aws_failover.c sums up). Its side is the interface holding its
+ * address when one is visible, else its subnet and groups from the RDS API. Without an
+ * address (a Multi-AZ standby has none of its own, or its endpoint did not resolve) only
+ * the database's side of the path is judged: its ACL, groups and route back to the job.
+ */
+static void member_hops(const struct aws_view *v, const struct aws_path_input *in,
+                        const struct aws_path_endpoint *ep, const struct side *job,
+                        const struct aws_path_member *m, struct check_report *out)
+{
+    struct leg L = {.v = v,
+                    .in = in,
+                    .ep = ep,
+                    .rep = out,
+                    .job = *job,
+                    .port = ep->port > 0 ? ep->port : 5432,
+                    .src = "its instance endpoint"};
+    const struct ec2_network_interface *e = NULL;
+    bool have_ip = m->ip && cidr_parse_addr(m->ip, &L.db.addr);
+
+    L.db.ip = have_ip ? m->ip : m->instance;
+    snprintf(L.db_at, sizeof(L.db_at), L.db.addr.family == AF_INET6 ? "[%s]:%d" : "%s:%d", L.db.ip,
+             L.port);
+    if (have_ip)
+        e = aws_ends_db_eni(v, job->vpc, job->subnet, m->ip, NULL);
+    if (e) {
+        L.db.eni = e;
+        L.db.vpc = e->vpc_id;
+        L.db.subnet = e->subnet_id;
+        side_groups_from_eni(&L.db, e);
+    } else {
+        L.db.vpc = m->vpc;
+        L.db.subnet = m->subnet;
+        for (size_t i = 0; i < m->n_groups && i < SIDE_GROUPS; i++)
+            L.db.groups[L.db.n_groups++] = m->groups[i];
+    }
+    L.db_known = true;
+    have_ip = have_ip && job_for_family(&L);
+    if (have_ip) {
+        route_hop(&L, "route", &L.job, &L.db, true);
+        sg_hop(&L, "sg-egress", &L.job, &L.db, true);
+        acl_hop(&L, "job-nacl-out", &L.job, &L.db, true, L.port, L.port);
+    }
+    acl_hop(&L, "db-nacl-in", &L.db, &L.job, false, L.port, L.port);
+    sg_hop(&L, "sg-ingress", &L.db, &L.job, false);
+    acl_hop(&L, "db-nacl-out", &L.db, &L.job, true, AWS_EPHEMERAL_FROM, AWS_EPHEMERAL_TO);
+    route_hop(&L, "route-back", &L.db, &L.job, true);
+    if (have_ip)
+        acl_hop(&L, "job-nacl-in", &L.job, &L.db, false, AWS_EPHEMERAL_FROM, AWS_EPHEMERAL_TO);
+}
+
+/* Every other instance an RDS endpoint can point to, one path.failover line each. */
+static void members_run(const struct aws_view *v, const struct aws_path_input *in,
+                        const struct aws_path_endpoint *ep, const struct side *job,
+                        struct check_report *rep)
+{
+    for (size_t k = 0; k < ep->n_members; k++) {
+        const struct aws_path_member *m = &ep->members[k];
+        struct check_report hops;
+        if (m->current)
+            continue;
+        check_report_init(&hops);
+        if (m->subnet || m->ip)
+            member_hops(v, in, ep, job, m, &hops);
+        aws_failover_member(ep, m, &hops, rep);
+        check_report_free(&hops);
+    }
+    aws_failover_summary(ep, rep);
+}
+
 void aws_path_run(const struct aws_view *v, const struct aws_path_input *in,
                   struct check_report *rep)
 {
@@ -1373,5 +1472,7 @@ void aws_path_run(const struct aws_view *v, const struct aws_path_input *in,
         if (analysed == 0)
             endpoint_skip(ep, rep, "no IP address (give network.endpoints[].ip)");
         stale_pin(ep, rep);
+        if (ep->rds_kind)
+            members_run(v, in, ep, &job, rep);
     }
 }

@@ -59,6 +59,21 @@ struct aws_path_job {
     const char *unknown_why; /* when neither ip nor eni is known: why */
 };
 
+/* An instance an RDS endpoint name can point to (an Aurora cluster's writer, reader or
+ * custom endpoint, a Multi-AZ instance's standby), from the RDS API (infra/aws_failover.h). */
+struct aws_path_member {
+    const char *instance; /* "orders-2", "orders (standby)" */
+    const char *role;     /* "writer", "reader", "standby" */
+    const char *ip;       /* the address its instance endpoint resolves to, or NULL */
+    const char *az;       /* its availability zone, or NULL */
+    /* its DB subnet group's VPC and the group's subnet in its zone (NULL: unknown): where
+     * its interface is when none holding ip is visible */
+    const char *vpc, *subnet;
+    const char *const *groups; /* its VPC security groups */
+    size_t n_groups;
+    bool current; /* the name points at it now: the path.* lines judge it */
+};
+
 /* One database endpoint. */
 struct aws_path_endpoint {
     const char *name;         /* "source" / "target" */
@@ -85,6 +100,13 @@ struct aws_path_endpoint {
      * leave; an address no interface of the instance holds is a NAT's inside (a container
      * bridge), and the metadata's interface stays the job's. */
     const char *const *job_ips;
+    /* An RDS endpoint looked up in the RDS API (NULL: not one, or not looked up): what it
+     * is ("Aurora cluster endpoint", ...), the instances it can point to, and when the API
+     * could not say, why and what to do (a WARN). */
+    const char *rds_kind;
+    const struct aws_path_member *members;
+    size_t n_members;
+    const char *members_problem, *members_fix;
 };
 
 struct aws_path_input {
@@ -102,10 +124,11 @@ struct aws_path_input {
     const char *client_source;
 };
 
-/* What aws_view_request needs for the path (the job's and databases' addresses). The
- * arrays point into `in` and `store` (at least AWS_VIEW_MAX_IPS entries). */
+/* What aws_view_request needs for the path (the job's and databases' addresses, the RDS
+ * members' addresses, VPCs and groups). The arrays point into `in`, `store` (at least
+ * AWS_VIEW_MAX_IPS entries) and `ids` (VPCs and groups, ids_n entries). */
 void aws_path_request(const struct aws_path_input *in, const char **store, size_t store_n,
-                      struct aws_view_request *req);
+                      const char **ids, size_t ids_n, struct aws_view_request *req);
 
 /* Append the path.* results for every endpoint to rep. */
 void aws_path_run(const struct aws_view *v, const struct aws_path_input *in,

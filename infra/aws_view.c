@@ -251,6 +251,10 @@ static bool fetch_enis(struct fetch *F)
         idset_add(&F->vpcs, r->job_vpcs[i]);
     for (size_t i = 0; i < r->n_job_groups; i++)
         idset_add(&F->groups, r->job_groups[i]);
+    for (size_t i = 0; i < r->n_db_vpcs; i++)
+        idset_add(&F->vpcs, r->db_vpcs[i]);
+    for (size_t i = 0; i < r->n_db_groups; i++)
+        idset_add(&F->groups, r->db_groups[i]);
     return go;
 }
 

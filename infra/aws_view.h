@@ -54,6 +54,11 @@ struct aws_view_request {
     size_t n_job_vpcs;
     const char *const *job_groups; /* groups known without an interface (IMDS) */
     size_t n_job_groups;
+    /* VPCs and groups of RDS instances known without an interface (the RDS API) */
+    const char *const *db_vpcs;
+    size_t n_db_vpcs;
+    const char *const *db_groups;
+    size_t n_db_groups;
     bool path; /* fetch what the path analysis needs (interfaces, ACLs, whole VPCs) */
 };
 

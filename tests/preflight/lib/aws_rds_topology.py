@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""tests/preflight/lib/aws_rds_topology.py: RDS layouts for tests/preflight/aws_rds.sh, built
+with botocore in a moto server (MOTO_URL, signature checking on: the caller's keys).
+
+  aws_rds_topology.py build LABEL...   one layout per label, each in its own region;
+                                       prints shell assignments LABEL_NAME=value
+  aws_rds_topology.py deny-user NAME   an IAM user allowed ec2:* and nothing of RDS;
+                                       prints "AKID SECRET"
+
+Every layout: the job (10.20.2.15, its interface in subnet 10.20.2.0/24, a route table
+sending 10.10.0.0/16 over an accepted peering) and the database VPC 10.10.0.0/16 with two
+subnets in two zones, 10.10.5.0/24 (zone a) and 10.10.6.0/24 (zone b), in a DB subnet group;
+the database group lets tcp/5432 in from 10.20.0.0/16. Zone a's subnet has its own route
+table with the route back over the peering. The RDS interface of the instance the name
+points at now (10.10.5.20, zone a) is made by hand (moto makes none for RDS), a reader's
+is not (its subnet and groups come from the RDS API).
+
+  r_reader_unrouted  Aurora cluster orders: writer orders-1 (zone a), reader orders-2 (zone b);
+                     zone b's subnet has a route table of its own without the peering route
+  r_all_routed       the same cluster, zone b's subnet on zone a's table (the route back)
+  r_instance         a single-AZ PostgreSQL instance solo in zone a, no cluster, and a
+                     Multi-AZ one, duo (moto gives it no SecondaryAvailabilityZone)
+"""
+import json
+import os
+import sys
+
+import botocore.session
+
+REGIONS = {"r_reader_unrouted": "us-east-1", "r_all_routed": "us-west-2",
+           "r_instance": "eu-west-1"}
+
+
+def client(service, region, akid=None, secret=None):
+    s = botocore.session.get_session()
+    return s.create_client(service, region_name=region, endpoint_url=os.environ["MOTO_URL"],
+                           aws_access_key_id=akid or os.environ["AWS_ACCESS_KEY_ID"],
+                           aws_secret_access_key=secret or os.environ["AWS_SECRET_ACCESS_KEY"])
+
+
+def network(ec2, region):
+    ids = {"REGION": region}
+    job = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    db = ec2.create_vpc(CidrBlock="10.10.0.0/16")["Vpc"]["VpcId"]
+    sjob = ec2.create_subnet(VpcId=job, CidrBlock="10.20.2.0/24",
+                             AvailabilityZone=region + "a")["Subnet"]["SubnetId"]
+    sa = ec2.create_subnet(VpcId=db, CidrBlock="10.10.5.0/24",
+                           AvailabilityZone=region + "a")["Subnet"]["SubnetId"]
+    sb = ec2.create_subnet(VpcId=db, CidrBlock="10.10.6.0/24",
+                           AvailabilityZone=region + "b")["Subnet"]["SubnetId"]
+    pcx = ec2.create_vpc_peering_connection(VpcId=job, PeerVpcId=db)["VpcPeeringConnection"][
+        "VpcPeeringConnectionId"]
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    sg_job = ec2.create_security_group(GroupName="job", Description="job", VpcId=job)["GroupId"]
+    sg_db = ec2.create_security_group(GroupName="db", Description="db", VpcId=db)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg_db, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+         "IpRanges": [{"CidrIp": "10.20.0.0/16"}]}])
+    rtb_job = ec2.create_route_table(VpcId=job)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=rtb_job, SubnetId=sjob)
+    ec2.create_route(RouteTableId=rtb_job, DestinationCidrBlock="10.10.0.0/16",
+                     VpcPeeringConnectionId=pcx)
+    rtb_a = ec2.create_route_table(VpcId=db)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=rtb_a, SubnetId=sa)
+    ec2.create_route(RouteTableId=rtb_a, DestinationCidrBlock="10.20.0.0/16",
+                     VpcPeeringConnectionId=pcx)
+    ec2.create_network_interface(SubnetId=sjob, PrivateIpAddress="10.20.2.15", Groups=[sg_job],
+                                 Description="anonetl task")
+    ec2.create_network_interface(SubnetId=sa, PrivateIpAddress="10.10.5.20", Groups=[sg_db],
+                                 Description="RDSNetworkInterface")
+    ids.update(JOB_VPC=job, DB_VPC=db, SUBNET_A=sa, SUBNET_B=sb, PCX=pcx, SG_DB=sg_db,
+               RTB_A=rtb_a)
+    return ids
+
+
+def build(label):
+    region = REGIONS[label]
+    ec2, rds = client("ec2", region), client("rds", region)
+    ids = network(ec2, region)
+    if label == "r_reader_unrouted":  # zone b: a table of its own, the route back forgotten
+        rtb_b = ec2.create_route_table(VpcId=ids["DB_VPC"])["RouteTable"]["RouteTableId"]
+        ec2.associate_route_table(RouteTableId=rtb_b, SubnetId=ids["SUBNET_B"])
+        ids["RTB_B"] = rtb_b
+    else:
+        ec2.associate_route_table(RouteTableId=ids["RTB_A"], SubnetId=ids["SUBNET_B"])
+    rds.create_db_subnet_group(DBSubnetGroupName="dbs", DBSubnetGroupDescription="databases",
+                               SubnetIds=[ids["SUBNET_A"], ids["SUBNET_B"]])
+    if label == "r_instance":
+        i = rds.create_db_instance(DBInstanceIdentifier="solo", Engine="postgres",
+                                   DBInstanceClass="db.t3.micro", AllocatedStorage=20,
+                                   MasterUsername="u", MasterUserPassword="password1",
+                                   DBSubnetGroupName="dbs", VpcSecurityGroupIds=[ids["SG_DB"]],
+                                   AvailabilityZone=region + "a")["DBInstance"]
+        ids["INSTANCE_HOST"] = i["Endpoint"]["Address"]
+        i = rds.create_db_instance(DBInstanceIdentifier="duo", Engine="postgres",
+                                   DBInstanceClass="db.t3.micro", AllocatedStorage=20,
+                                   MasterUsername="u", MasterUserPassword="password1",
+                                   DBSubnetGroupName="dbs", VpcSecurityGroupIds=[ids["SG_DB"]],
+                                   MultiAZ=True)["DBInstance"]
+        ids["MULTI_AZ_HOST"] = i["Endpoint"]["Address"]
+        return ids
+    c = rds.create_db_cluster(DBClusterIdentifier="orders", Engine="aurora-postgresql",
+                              MasterUsername="u", MasterUserPassword="password1",
+                              DBSubnetGroupName="dbs",
+                              VpcSecurityGroupIds=[ids["SG_DB"]])["DBCluster"]
+    ids.update(CLUSTER_HOST=c["Endpoint"], READER_HOST=c["ReaderEndpoint"])
+    for n, (name, zone) in enumerate((("orders-1", "a"), ("orders-2", "b")), 1):
+        i = rds.create_db_instance(DBInstanceIdentifier=name, DBClusterIdentifier="orders",
+                                   Engine="aurora-postgresql", DBInstanceClass="db.r6g.large",
+                                   AvailabilityZone=region + zone,
+                                   DBSubnetGroupName="dbs")["DBInstance"]
+        ids["HOST_%d" % n] = i["Endpoint"]["Address"]
+    return ids
+
+
+def deny_user(name):
+    iam = client("iam", "us-east-1")
+    iam.create_user(UserName=name)
+    policy = {"Version": "2012-10-17",
+              "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]}
+    iam.put_user_policy(UserName=name, PolicyName="ec2-only", PolicyDocument=json.dumps(policy))
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    print(k["AccessKeyId"], k["SecretAccessKey"])
+
+
+def main():
+    if sys.argv[1] == "deny-user":
+        deny_user(sys.argv[2])
+        return 0
+    for label in sys.argv[2:]:
+        for k, v in build(label).items():
+            print("%s_%s=%s" % (label, k, v))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
