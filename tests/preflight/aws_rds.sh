@@ -136,6 +136,8 @@ elif what == "schema":  # every path.failover line: endpoint, object; a fix unle
         c.get("endpoint") != c["subject"].split(" ")[0] or not c.get("object")
         or (c["status"] in ("WARN", "FAIL") and not c["remediation"])
         or (c["status"] == "PASS" and not c.get("rule")))]
+    if not any(c["group"] == "path.failover" for c in checks):
+        bad = ["no path.failover line"]
     print("\n".join(bad) if bad else "ok")
 elif what == "path":
     print(",".join("%s=%s" % (c["group"][5:], c["status"]) for c in checks

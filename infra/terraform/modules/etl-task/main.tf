@@ -208,6 +208,14 @@ data "aws_iam_policy_document" "task" {
     resources = ["arn:aws:ec2:*:*:transit-gateway-route-table/*"]
   }
 
+  statement {
+    # the instances an Aurora cluster / reader / custom endpoint or a Multi-AZ instance can
+    # point to after a failover: the path analysis judges each one's subnet and groups
+    sid       = "PreflightReadRdsMembers"
+    actions   = ["rds:DescribeDBClusters", "rds:DescribeDBInstances"]
+    resources = ["arn:aws:rds:*:*:cluster:*", "arn:aws:rds:*:*:db:*"]
+  }
+
   dynamic "statement" {
     for_each = var.allow_repair && length(var.repair_peering_ids) > 0 ? [1] : []
     content {

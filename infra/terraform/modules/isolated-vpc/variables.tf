@@ -73,9 +73,9 @@ variable "private_subnets" {
 }
 
 variable "interface_endpoints" {
-  description = "AWS services reached through VPC interface endpoints (private DNS on), so the job needs no internet: ec2 (preflight), sts (web identity), secretsmanager (aws_secret), logs (awslogs), ecr.api and ecr.dkr (image pull)."
+  description = "AWS services reached through VPC interface endpoints (private DNS on), so the job needs no internet: ec2 and rds (preflight), sts (web identity), secretsmanager (aws_secret), logs (awslogs), ecr.api and ecr.dkr (image pull)."
   type        = list(string)
-  default     = ["ec2", "sts", "secretsmanager", "logs", "ecr.api", "ecr.dkr"]
+  default     = ["ec2", "rds", "sts", "secretsmanager", "logs", "ecr.api", "ecr.dkr"]
 }
 
 variable "s3_gateway_endpoint" {
