@@ -294,3 +294,79 @@ size_t sqlexpr_words(const char *s, size_t len, struct sqlexpr_word *out, size_t
     }
     return w.n;
 }
+
+/* ---- dates written in numbers ------------------------------------------------------ */
+
+/* s[0..n) (a string constant's content) starts with a date whose order DateStyle decides:
+ * 1-2 digits, a separator (/ . -), 1-2 digits, the same separator, 2-4 digits, then the
+ * end or a space or T (a time). A year first (2000-01-02) is ISO and read one way. */
+static bool numeric_date(const char *s, size_t n)
+{
+    size_t i = 0, d;
+    char sep;
+
+    while (i < n && is_space(s[i]))
+        i++;
+    for (d = 0; i < n && d < 3 && isdigit((unsigned char)s[i]); d++)
+        i++;
+    if (d < 1 || d > 2 || i >= n || !strchr("/.-", s[i]))
+        return false;
+    sep = s[i++];
+    for (d = 0; i < n && d < 3 && isdigit((unsigned char)s[i]); d++)
+        i++;
+    if (d < 1 || d > 2 || i >= n || s[i] != sep)
+        return false;
+    for (i++, d = 0; i < n && d < 5 && isdigit((unsigned char)s[i]); d++)
+        i++;
+    return d >= 2 && d <= 4 && (i == n || is_space(s[i]) || s[i] == 'T' || s[i] == 't');
+}
+
+bool sqlexpr_numeric_date(const char *s, size_t len, size_t *offset, size_t *n)
+{
+    size_t i = 0, j, end, from;
+
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        from = len;
+        end = 0;
+        if (ident_start(c)) {
+            for (j = i; j < len && word_char((unsigned char)s[j]);)
+                j++;
+            if (j - i == 1 && j < len && s[j] == '\'' && strchr("eEnN", s[i])) {
+                from = j;
+                end = quoted_end(s, len, j, '\'', s[i] == 'e' || s[i] == 'E');
+            } else if (j - i == 1 && j < len && s[j] == '\'') {
+                end = quoted_end(s, len, j, '\'', false); /* B'', X'': bits */
+            } else if (j - i == 1 && (s[i] == 'u' || s[i] == 'U') && j + 1 < len && s[j] == '&' &&
+                       (s[j + 1] == '\'' || s[j + 1] == '"')) {
+                end = quoted_end(s, len, j + 1, s[j + 1], false);
+            } else {
+                i = j;
+                continue;
+            }
+        } else if (c == '"') {
+            end = quoted_end(s, len, i, '"', false);
+        } else if (c == '\'') {
+            from = i;
+            end = quoted_end(s, len, i, '\'', false);
+        } else if (c == '$' && dollar_part(s, len, i, &end) == NULL && end > 0) {
+            /* a dollar-quoted constant: its tag is not its text; not looked into */
+        } else if (c >= '0' && c <= '9') {
+            while (i < len && (word_char((unsigned char)s[i]) || s[i] == '.'))
+                i++;
+            continue;
+        } else {
+            i++;
+            continue;
+        }
+        if (!end)
+            return false;
+        if (from < len && numeric_date(s + from + 1, end - from - 2)) {
+            *offset = from;
+            *n = end - from;
+            return true;
+        }
+        i = end;
+    }
+    return false;
+}

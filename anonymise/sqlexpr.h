@@ -44,4 +44,13 @@ struct sqlexpr_word {
 size_t sqlexpr_words(const char *text, size_t len, struct sqlexpr_word *out, size_t max,
                      bool *clock);
 
+/*
+ * A string constant of text[0..len) (an accepted expression) holding a date written in
+ * numbers whose order DateStyle decides ('01/02/2000', '1.2.00', '01-02-2000 10:00'):
+ * true with its offset and length, quotes included. anonetl's sessions read it month
+ * first (DateStyle ISO, MDY): `check` warns, since a server or an author may mean
+ * otherwise (etl/inspect.c).
+ */
+bool sqlexpr_numeric_date(const char *text, size_t len, size_t *offset, size_t *n);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "anonymise/pii.h"
+#include "anonymise/sqlexpr.h"
 #include "etl/catalog.h"
 #include "etl/exitcode.h"
 #include "etl/increment.h"
@@ -137,6 +138,22 @@ static int report_keeps(size_t n, struct abuf *lines)
     return EXIT_POLICY;
 }
 
+/* A where: holding a date written in numbers ('01/02/2000'): anonetl's sessions read it
+ * month first whatever the server's DateStyle says (pgconn.c), which may not be what its
+ * author meant (a server whose postgresql.conf says DMY read it day first before). */
+static void warn_where_dates(const struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_tables; i++) {
+        const struct cfg_table *t = &cfg->tables[i];
+        size_t offset, n;
+        if (t->where && sqlexpr_numeric_date(t->where, strlen(t->where), &offset, &n))
+            printf("warning: %s:%d:%d: tables.%s.%s.where: %.*s is a date written in numbers: "
+                   "anonetl's sessions read it month first (DateStyle ISO, MDY, whatever the "
+                   "server says); write it as YYYY-MM-DD\n",
+                   cfg->path, t->line, t->column, t->schema, t->name, (int)n, t->where + offset);
+    }
+}
+
 /* Plan every table against the source; print what is wrong. */
 static int check_against_source(const struct config *cfg, PGconn *conn)
 {
@@ -178,6 +195,7 @@ int inspect_check(const struct config *cfg, bool with_source)
     int code;
 
     increment_warn_config(cfg, stdout);
+    warn_where_dates(cfg);
     if (!with_source) {
         struct abuf keeps;
         abuf_init(&keeps, 1 << 20);

@@ -99,6 +99,11 @@ same_as_defaults datestyle_order "born = '01/02/2000' OR born = '02/03/2000'" S 
 expect_eq "datestyle_order: '01/02/2000' is 2 January (MDY)" \
     "$(S -tAc "SELECT count(*) FROM people WHERE born IN ('2000-01-02', '2000-02-03')")" "$(digest | cut -d' ' -f1)"
 S -c "ALTER SYSTEM RESET DateStyle" -c "SELECT pg_reload_conf()" >/dev/null
+check "check warns about a where: date written in numbers, naming it" \
+    grep -q "datestyle_order.yaml:[0-9]*:[0-9]*: tables.public.people.where: '01/02/2000' is a date written in numbers" \
+    <("$ANONETL" check -c "$work/datestyle_order.yaml" 2>&1)
+config "$work/iso.yaml" "born = '2000-01-02'"
+expect_eq "check: no such warning for an ISO date" "" "$("$ANONETL" check -c "$work/iso.yaml" 2>&1 | grep 'written in numbers')"
 # A database's or role's DateStyle never reached anonetl's sessions (the startup option
 # outranks them): still so.
 same_as_defaults datestyle_database "born = '01/02/2000'" S \

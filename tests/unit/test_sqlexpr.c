@@ -150,13 +150,44 @@ static void test_words(void **state)
     assert_int_equal(sqlexpr_words("", 0, NULL, 0, &clock), 0);
 }
 
+/* The string constant sqlexpr_numeric_date finds in expr, or "" for none. */
+static const char *numeric_date(const char *expr)
+{
+    static char out[256];
+    size_t offset = 0, n = 0;
+
+    out[0] = '\0';
+    if (sqlexpr_numeric_date(expr, strlen(expr), &offset, &n))
+        snprintf(out, sizeof(out), "%.*s", (int)n, expr + offset);
+    return out;
+}
+
+static void test_numeric_date(void **state)
+{
+    (void)state;
+    assert_string_equal(numeric_date("born = '01/02/2000'"), "'01/02/2000'");
+    assert_string_equal(numeric_date("born < '1.2.99' OR x"), "'1.2.99'");
+    assert_string_equal(numeric_date("at >= E'01-02-2000 10:00' AND y"),
+                        "'01-02-2000 10:00'"); /* the quoted part */
+    assert_string_equal(numeric_date("at >= ' 3/4/2024T10:00'"), "' 3/4/2024T10:00'");
+    assert_string_equal(numeric_date("a = 'x' AND b = '12/31/1999'"), "'12/31/1999'");
+    /* ISO, other shapes, names, bits, dollar quotes and numbers are not such dates */
+    assert_string_equal(numeric_date("born = '2000-01-02' AND at < '2000/01/02'"), "");
+    assert_string_equal(numeric_date("v = '1.2.3' OR v = '01/02' OR v = '01/02/20001'"), "");
+    assert_string_equal(numeric_date("v = '01/02-2000' OR v = '001/02/2000' OR v = '1/2/2000x'"),
+                        "");
+    assert_string_equal(numeric_date("\"01/02/2000\" = 1 AND b = B'01' AND $q$01/02/2000$q$ <> x"),
+                        "");
+    assert_string_equal(numeric_date("x = 1.02 AND y = 01.02"), "");
+    assert_string_equal(numeric_date(""), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accepted),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_nul_and_bounds),
-        cmocka_unit_test(test_words),
+        cmocka_unit_test(test_accepted),       cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_nul_and_bounds), cmocka_unit_test(test_words),
+        cmocka_unit_test(test_numeric_date),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
