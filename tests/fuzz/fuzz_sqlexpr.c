@@ -7,7 +7,8 @@
  *   " slash-star" makes it refused, and "(" text ")" is accepted too;
  * - accepted text never holds a NUL byte;
  * - its words (sqlexpr_words) lie inside it, in order, never overlapping, and their
- *   count does not depend on how many are asked for.
+ *   count does not depend on how many are asked for;
+ * - a date constant sqlexpr_numeric_date finds lies inside it, quotes included.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,6 +46,15 @@ static void words_in_bounds(const char *s, size_t len)
     free(w);
 }
 
+static void date_in_bounds(const char *s, size_t len)
+{
+    size_t offset = 0, n = 0;
+
+    if (!sqlexpr_numeric_date(s, len, &offset, &n))
+        return;
+    require(n >= 2 && offset + n <= len && s[offset] == '\'' && s[offset + n - 1] == '\'');
+}
+
 static bool accepted_with(const char *pre, const char *s, size_t len, const char *post)
 {
     size_t a = strlen(pre), b = strlen(post);
@@ -70,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     require(memchr(s, '\0', size) == NULL);
     words_in_bounds(s, size);
+    date_in_bounds(s, size);
     require(!accepted_with("", s, size, ")"));
     require(!accepted_with("", s, size, ";"));
     require(!accepted_with("", s, size, " --"));
