@@ -15,12 +15,14 @@
 struct pfrds_store {
     struct rds_cluster_list clusters;
     struct rds_instance_list instances;
+    struct rds_cluster_endpoint_list custom;
     struct aws_path_member members[RDS_MEMBERS_MAX];
     char names[RDS_MEMBERS_MAX][RDS_ID_MAX + 16];
     char ips[RDS_MEMBERS_MAX][64];
     const char *groups[RDS_MEMBERS_MAX][RDS_GROUPS_MAX];
     char host[256];
     char problem[400], fix[400];
+    char note[400], note_fix[300]; /* a custom endpoint's own members unknown */
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -216,21 +218,53 @@ static const struct rds_cluster *find_cluster(struct rds *rds, struct pfrds_stor
     return NULL;
 }
 
+/* A custom endpoint's own description (its static or excluded members), or NULL: every
+ * member of the cluster is judged, with a note saying why. */
+static const struct rds_cluster_endpoint *
+custom_endpoint(struct rds *rds, struct pfrds_store *s, const struct rds_cluster *c, const char *id)
+{
+    struct rds_error e;
+
+    if (rds_describe_cluster_endpoints(rds, c->id, id, &s->custom, &e)) {
+        for (size_t i = 0; i < s->custom.n; i++)
+            if (same_host(s->custom.items[i].endpoint, s->host))
+                return &s->custom.items[i];
+        snprintf(s->note, sizeof(s->note),
+                 "DescribeDBClusterEndpoints does not list %s: every instance of cluster %s is "
+                 "judged",
+                 s->host, c->id);
+    } else {
+        snprintf(s->note, sizeof(s->note),
+                 "its own members are not known (%s): every instance of cluster %s is judged, "
+                 "some of which it may never point to",
+                 e.base.msg, c->id);
+    }
+    snprintf(s->note_fix, sizeof(s->note_fix),
+             "allow rds:DescribeDBClusterEndpoints to the job's IAM role, or ignore the lines of "
+             "instances the custom endpoint excludes");
+    return NULL;
+}
+
 static void cluster_members(struct rds *rds, struct pfrds_store *s, enum pfrds_kind k,
                             const char *id, const char *region, bool resolve,
                             struct aws_path_endpoint *ep)
 {
     const struct rds_cluster *c = find_cluster(rds, s, k, id, region);
+    const struct rds_cluster_endpoint *custom = NULL;
     struct rds_error e;
 
     if (!c)
         return;
+    if (k == PFRDS_CUSTOM)
+        custom = custom_endpoint(rds, s, c, id);
     if (!rds_describe_instances(rds, NULL, c->id, &s->instances, &e)) {
         problem(s, &e, region);
         return;
     }
     for (size_t i = 0; i < c->n_members; i++) {
         const struct rds_instance *in = instance_named(s, c->members[i].instance);
+        if (custom && !rds_cluster_endpoint_has(custom, c->members[i].instance))
+            continue; /* the custom endpoint never points there */
         add_member(s, ep, in, c->members[i].instance, c->members[i].writer ? "writer" : "reader",
                    in ? in->az : NULL, resolve);
     }
@@ -300,6 +334,8 @@ struct pfrds_store *pfrds_lookup(struct rds *rds, const char *region, bool resol
     ep->members = s->members;
     ep->members_problem = s->problem[0] ? s->problem : NULL;
     ep->members_fix = s->fix[0] ? s->fix : NULL;
+    ep->members_note = s->note[0] ? s->note : NULL;
+    ep->members_note_fix = s->note_fix[0] ? s->note_fix : NULL;
     return s;
 }
 
@@ -309,5 +345,6 @@ void pfrds_store_free(struct pfrds_store *s)
         return;
     rds_cluster_list_free(&s->clusters);
     rds_instance_list_free(&s->instances);
+    rds_cluster_endpoint_list_free(&s->custom);
     free(s);
 }

@@ -10,7 +10,9 @@
  *   ID.HASH.REGION...                 an instance endpoint
  * A cluster endpoint: DescribeDBClusters (by identifier; a custom endpoint: every cluster,
  * the one listing it), then DescribeDBInstances of its members (filter db-cluster-id):
- * every member can take the writer's role or a reader's after a failover. An instance
+ * every member can take the writer's role or a reader's after a failover. A custom endpoint
+ * points only to its static members, else to every member it does not exclude
+ * (DescribeDBClusterEndpoints; when that cannot be read, every member, with a WARN). An instance
  * endpoint: DescribeDBInstances; a Multi-AZ instance's standby (its subnet in
  * SecondaryAvailabilityZone) is the other instance. Each member's instance endpoint is
  * resolved as the job would (when names are resolved) to find its interface.

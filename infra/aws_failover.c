@@ -95,6 +95,12 @@ void aws_failover_summary(const struct aws_path_endpoint *ep, struct check_repor
         check_result_fix(c, "%s", ep->members_fix ? ep->members_fix : "see the detail");
         return;
     }
+    if (ep->members_note) {
+        c = check_report_add(rep, "path.failover", subject, CHECK_WARN);
+        snprintf(c->object, sizeof(c->object), "%s", host_of(ep));
+        check_result_detail(c, "%s is an %s: %s", host_of(ep), ep->rds_kind, ep->members_note);
+        check_result_fix(c, "%s", ep->members_note_fix ? ep->members_note_fix : "see the detail");
+    }
     for (size_t k = 0; k < ep->n_members; k++)
         others += !ep->members[k].current;
     if (others == 0) {

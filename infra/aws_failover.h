@@ -11,7 +11,8 @@
  *                  naming the instance, its subnet and zone, and what is missing (the
  *                  first hop that would refuse, with its fix)
  * and, when the RDS API could not say which instances there are (permission denied,
- * cluster not found), one WARN "<endpoint> rds" naming the missing permission.
+ * cluster not found), one WARN "<endpoint> rds" naming the missing permission; a WARN too
+ * when a custom endpoint's own members could not be read (every member is judged then).
  */
 #ifndef AWS_FAILOVER_H
 #define AWS_FAILOVER_H
@@ -25,8 +26,8 @@
 void aws_failover_member(const struct aws_path_endpoint *ep, const struct aws_path_member *m,
                          const struct check_report *hops, struct check_report *rep);
 
-/* After the members: a WARN when the RDS API could not say (ep->members_problem), an INFO
- * when the name can point to no other instance. */
+/* After the members: a WARN when the RDS API could not say (ep->members_problem) or said
+ * too little (ep->members_note), an INFO when the name can point to no other instance. */
 void aws_failover_summary(const struct aws_path_endpoint *ep, struct check_report *rep);
 
 #endif

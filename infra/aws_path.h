@@ -107,6 +107,9 @@ struct aws_path_endpoint {
     const struct aws_path_member *members;
     size_t n_members;
     const char *members_problem, *members_fix;
+    /* the members are known but maybe too many (a custom endpoint whose own members could
+     * not be read): why, and what to do (a WARN) */
+    const char *members_note, *members_note_fix;
 };
 
 struct aws_path_input {

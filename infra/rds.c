@@ -126,6 +126,7 @@ typedef bool (*page_parse_fn)(const char *buf, size_t len, void *list, struct in
 struct describe {
     const char *action;
     const char *param, *value;   /* DBClusterIdentifier=id, or NULL */
+    const char *param2, *value2; /* a second one, or NULL */
     const char *filter, *fvalue; /* Filters.Filter.1: db-cluster-id=..., or NULL */
     page_parse_fn parse;
     void *list;
@@ -150,6 +151,8 @@ static bool describe_all(struct rds *c, const struct describe *d, struct rds_err
         aws_form_add(&f, "Version", RDS_API_VERSION);
         if (d->param)
             aws_form_add(&f, d->param, d->value);
+        if (d->param2)
+            aws_form_add(&f, d->param2, d->value2);
         if (d->filter) {
             aws_form_add(&f, "Filters.Filter.1.Name", d->filter);
             aws_form_add(&f, "Filters.Filter.1.Values.Value.1", d->fvalue);
@@ -196,6 +199,12 @@ static bool parse_clusters(const char *buf, size_t len, void *list, struct infra
     return rds_xml_parse_clusters(buf, len, list, err);
 }
 
+static bool parse_cluster_endpoints(const char *buf, size_t len, void *list,
+                                    struct infra_error *err)
+{
+    return rds_xml_parse_cluster_endpoints(buf, len, list, err);
+}
+
 static bool parse_instances(const char *buf, size_t len, void *list, struct infra_error *err)
 {
     return rds_xml_parse_instances(buf, len, list, err);
@@ -208,6 +217,21 @@ bool rds_describe_clusters(struct rds *c, const char *id, struct rds_cluster_lis
                                .param = id ? "DBClusterIdentifier" : NULL,
                                .value = id,
                                .parse = parse_clusters,
+                               .list = out,
+                               .marker = &out->marker};
+
+    return describe_all(c, &d, e);
+}
+
+bool rds_describe_cluster_endpoints(struct rds *c, const char *cluster, const char *id,
+                                    struct rds_cluster_endpoint_list *out, struct rds_error *e)
+{
+    const struct describe d = {.action = "DescribeDBClusterEndpoints",
+                               .param = "DBClusterIdentifier",
+                               .value = cluster,
+                               .param2 = "DBClusterEndpointIdentifier",
+                               .value2 = id,
+                               .parse = parse_cluster_endpoints,
                                .list = out,
                                .marker = &out->marker};
 

@@ -53,6 +53,11 @@ void rds_free(struct rds *c);
  * region. Appends to *out. A cluster that does not exist is RDS_ERR_NOT_FOUND. */
 bool rds_describe_clusters(struct rds *c, const char *id, struct rds_cluster_list *out,
                            struct rds_error *e) INFRA_MUST_CHECK;
+/* DescribeDBClusterEndpoints of one custom endpoint (its identifier: the first label of
+ * its DNS name) of cluster. Appends to *out. */
+bool rds_describe_cluster_endpoints(struct rds *c, const char *cluster, const char *id,
+                                    struct rds_cluster_endpoint_list *out,
+                                    struct rds_error *e) INFRA_MUST_CHECK;
 /* DescribeDBInstances: one instance by identifier (id), or the members of a cluster
  * (cluster: Filters db-cluster-id). Appends to *out. */
 bool rds_describe_instances(struct rds *c, const char *id, const char *cluster,

@@ -213,6 +213,24 @@ static bool parse_custom(const xmlNode *set, struct rds_cluster *c, struct infra
     return true;
 }
 
+/* A list of <member> strings into ids (at most max), *n counted. */
+static bool parse_strings(const xmlNode *set, char (*ids)[RDS_ID_MAX], size_t max, size_t *n,
+                          const char *what, struct infra_error *err)
+{
+    for (xmlNode *m = set ? set->children : NULL; m; m = m->next) {
+        if (!is_named(m, "member"))
+            continue;
+        if (*n == max) {
+            infra_error_set(err, "more than %zu %s", max, what);
+            return false;
+        }
+        if (!node_text(m, "member", ids[*n], RDS_ID_MAX, err))
+            return false;
+        (*n)++;
+    }
+    return true;
+}
+
 static bool parse_cluster(const xmlNode *n, struct rds_cluster *c, struct infra_error *err)
 {
     if (!get_text(n, "DBClusterIdentifier", c->id, sizeof(c->id), err) ||
@@ -249,6 +267,63 @@ bool rds_xml_parse_clusters(const char *buf, size_t len, struct rds_cluster_list
     ok = ok && set_marker(res, &out->marker, err);
     xmlFreeDoc(doc);
     return ok;
+}
+
+/* ---- cluster endpoints ---- */
+
+static bool parse_cluster_endpoint(const xmlNode *n, struct rds_cluster_endpoint *e,
+                                   struct infra_error *err)
+{
+    if (!get_text(n, "DBClusterEndpointIdentifier", e->id, sizeof(e->id), err) ||
+        !get_text(n, "DBClusterIdentifier", e->cluster, sizeof(e->cluster), err) ||
+        !get_text(n, "Endpoint", e->endpoint, sizeof(e->endpoint), err) ||
+        !get_text(n, "CustomEndpointType", e->custom_type, sizeof(e->custom_type), err) ||
+        !parse_strings(child(n, "StaticMembers"), e->static_members, RDS_MEMBERS_MAX, &e->n_static,
+                       "static members", err) ||
+        !parse_strings(child(n, "ExcludedMembers"), e->excluded, RDS_MEMBERS_MAX, &e->n_excluded,
+                       "excluded members", err))
+        return false;
+    if (!e->endpoint[0]) {
+        infra_error_set(err, "a <DBClusterEndpointList> without <Endpoint>");
+        return false;
+    }
+    return true;
+}
+
+bool rds_xml_parse_cluster_endpoints(const char *buf, size_t len,
+                                     struct rds_cluster_endpoint_list *out, struct infra_error *err)
+{
+    xmlDoc *doc;
+    xmlNode *res = open_result(buf, len, "DescribeDBClusterEndpoints", &doc, err);
+    bool ok = res != NULL;
+
+    for (xmlNode *n = ok ? child(child(res, "DBClusterEndpoints"), "DBClusterEndpointList") : NULL;
+         ok && n; n = n->next) {
+        if (!is_named(n, "DBClusterEndpointList"))
+            continue;
+        ok = grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err) &&
+             parse_cluster_endpoint(n, &out->items[out->n], err);
+        if (ok)
+            out->n++;
+        else if (out->n < out->cap)
+            memset(&out->items[out->n], 0, sizeof(out->items[0]));
+    }
+    ok = ok && set_marker(res, &out->marker, err);
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+bool rds_cluster_endpoint_has(const struct rds_cluster_endpoint *e, const char *instance)
+{
+    for (size_t i = 0; i < e->n_static; i++)
+        if (strcmp(e->static_members[i], instance) == 0)
+            return true;
+    if (e->n_static)
+        return false;
+    for (size_t i = 0; i < e->n_excluded; i++)
+        if (strcmp(e->excluded[i], instance) == 0)
+            return false;
+    return true;
 }
 
 /* ---- instances ---- */
@@ -335,6 +410,13 @@ bool rds_xml_parse_instances(const char *buf, size_t len, struct rds_instance_li
 }
 
 void rds_cluster_list_free(struct rds_cluster_list *l)
+{
+    free(l->items);
+    free(l->marker);
+    memset(l, 0, sizeof(*l));
+}
+
+void rds_cluster_endpoint_list_free(struct rds_cluster_endpoint_list *l)
 {
     free(l->items);
     free(l->marker);

@@ -80,6 +80,25 @@ struct rds_instance_list {
     char *marker;
 };
 
+/* DescribeDBClusterEndpoints: one <DBClusterEndpointList> (a custom endpoint's members). */
+struct rds_cluster_endpoint {
+    char id[RDS_ID_MAX];          /* DBClusterEndpointIdentifier */
+    char cluster[RDS_ID_MAX];     /* DBClusterIdentifier */
+    char endpoint[RDS_HOST_MAX];  /* Endpoint */
+    char custom_type[RDS_ID_MAX]; /* CustomEndpointType: READER, ANY ("" when not custom) */
+    /* StaticMembers: only these; else every instance but ExcludedMembers */
+    char static_members[RDS_MEMBERS_MAX][RDS_ID_MAX];
+    size_t n_static;
+    char excluded[RDS_MEMBERS_MAX][RDS_ID_MAX];
+    size_t n_excluded;
+};
+
+struct rds_cluster_endpoint_list {
+    struct rds_cluster_endpoint *items;
+    size_t n, cap;
+    char *marker;
+};
+
 /* DescribeDBClustersResponse: append every DBClusters/DBCluster. */
 bool rds_xml_parse_clusters(const char *buf, size_t len, struct rds_cluster_list *out,
                             struct infra_error *err) INFRA_MUST_CHECK;
@@ -87,7 +106,16 @@ bool rds_xml_parse_clusters(const char *buf, size_t len, struct rds_cluster_list
 bool rds_xml_parse_instances(const char *buf, size_t len, struct rds_instance_list *out,
                              struct infra_error *err) INFRA_MUST_CHECK;
 
+/* DescribeDBClusterEndpointsResponse: append every DBClusterEndpoints/DBClusterEndpointList. */
+bool rds_xml_parse_cluster_endpoints(const char *buf, size_t len,
+                                     struct rds_cluster_endpoint_list *out,
+                                     struct infra_error *err) INFRA_MUST_CHECK;
+
 void rds_cluster_list_free(struct rds_cluster_list *l);
+void rds_cluster_endpoint_list_free(struct rds_cluster_endpoint_list *l);
+/* Is instance one a custom endpoint can point to (its static members, else every one not
+ * excluded)? */
+bool rds_cluster_endpoint_has(const struct rds_cluster_endpoint *e, const char *instance);
 void rds_instance_list_free(struct rds_instance_list *l);
 
 /* The subnet of the group in zone az, or NULL. */

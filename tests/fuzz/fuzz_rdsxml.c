@@ -1,7 +1,7 @@
 /*
  * fuzz_rdsxml.c: libFuzzer target for the RDS response parsers (infra/rds_xml.c).
  *
- * The input is one response body. Both parsers get it (a parser that rejects it must leave
+ * The input is one response body. Each parser gets it (a parser that rejects it must leave
  * nothing to leak); properties checked (abort on violation):
  * - every string of an accepted result is NUL-terminated inside its array;
  * - counts stay within their arrays and RDS_LIST_MAX;
@@ -53,6 +53,36 @@ static int clusters(const char *b, size_t n)
     return ok;
 }
 
+static int cluster_endpoints(const char *b, size_t n)
+{
+    struct rds_cluster_endpoint_list l = {0};
+    struct infra_error err;
+    size_t first;
+    int ok = rds_xml_parse_cluster_endpoints(b, n, &l, &err);
+
+    if (ok) {
+        first = l.n;
+        require(l.n <= l.cap && l.n <= RDS_LIST_MAX);
+        for (size_t i = 0; i < l.n; i++) {
+            const struct rds_cluster_endpoint *e = &l.items[i];
+            TERMINATED(e->id);
+            TERMINATED(e->cluster);
+            TERMINATED(e->endpoint);
+            TERMINATED(e->custom_type);
+            require(e->n_static <= RDS_MEMBERS_MAX && e->n_excluded <= RDS_MEMBERS_MAX);
+            for (size_t j = 0; j < e->n_static; j++)
+                TERMINATED(e->static_members[j]);
+            for (size_t j = 0; j < e->n_excluded; j++)
+                TERMINATED(e->excluded[j]);
+            (void)rds_cluster_endpoint_has(e, "x");
+        }
+        if (rds_xml_parse_cluster_endpoints(b, n, &l, &err))
+            require(l.n == 2 * first);
+    }
+    rds_cluster_endpoint_list_free(&l);
+    return ok;
+}
+
 static int instances(const char *b, size_t n)
 {
     struct rds_instance_list l = {0};
@@ -93,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *b = (const char *)data;
     struct ec2_api_error e;
-    int accepted = clusters(b, size) + instances(b, size);
+    int accepted = clusters(b, size) + cluster_endpoints(b, size) + instances(b, size);
 
     require(accepted <= 1); /* one root element: at most one parser accepts */
     if (ec2_xml_parse_error(b, size, &e))

@@ -245,6 +245,7 @@ static void test_malformed(void **state)
 struct fake {
     const char *clusters, *instances; /* fixture answering each action, or NULL: denied */
     const char *clusters_next;        /* the page after a Marker */
+    const char *endpoints;            /* DescribeDBClusterEndpoints, or NULL: denied */
     char sent[8][512];
     size_t n_sent;
 };
@@ -254,7 +255,8 @@ static bool fake_send(void *ctx, const struct aws_form *form, struct aws_http_re
 {
     struct fake *f = ctx;
     bool clusters = strstr(form->data, "Action=DescribeDBClusters") != NULL;
-    const char *file = clusters ? f->clusters : f->instances;
+    bool endpoints = strstr(form->data, "Action=DescribeDBClusterEndpoints") != NULL;
+    const char *file = clusters ? f->clusters : endpoints ? f->endpoints : f->instances;
 
     if (clusters && strstr(form->data, "Marker=") && f->clusters_next)
         file = f->clusters_next;
@@ -342,7 +344,65 @@ static void test_custom_endpoint_members(void **state)
     assert_string_equal(ep.members[1].role, "writer");
     assert_null(ep.members[1].subnet);
     assert_false(ep.members[1].current);
+    /* its own members could not be read (denied): every member, said */
+    assert_non_null(strstr(f.sent[2], "Action=DescribeDBClusterEndpoints"));
+    assert_non_null(strstr(f.sent[2], "DBClusterEndpointIdentifier=reports"));
+    assert_non_null(ep.members_note);
+    assert_non_null(strstr(ep.members_note, "rds:DescribeDBClusterEndpoints"));
     pfrds_store_free(s);
+}
+
+static void test_custom_endpoint_own_members(void **state)
+{
+    struct fake f = {.clusters = "synthetic_describe_db_clusters_custom.xml",
+                     .clusters_next = "moto_describe_db_clusters.xml",
+                     .endpoints = "synthetic_describe_db_cluster_endpoints.xml",
+                     .instances = "synthetic_describe_db_instances_multi_az.xml"};
+    struct aws_path_endpoint ep;
+    struct pfrds_store *s =
+        lookup(&f, "reports.cluster-custom-c1a2b3c4d5e6.eu-west-2.rds.amazonaws.com", NULL, 0, &ep);
+
+    (void)state;
+    /* reports: its static member only */
+    assert_non_null(s);
+    assert_null(ep.members_note);
+    assert_int_equal(ep.n_members, 1);
+    assert_string_equal(ep.members[0].instance, "sales-b");
+    pfrds_store_free(s);
+    /* batch: every member but the one it excludes */
+    s = lookup(&f, "batch.cluster-custom-c1a2b3c4d5e6.eu-west-2.rds.amazonaws.com", NULL, 0, &ep);
+    assert_non_null(s);
+    assert_int_equal(ep.n_members, 2);
+    assert_string_equal(ep.members[0].instance, "sales-b");
+    assert_string_equal(ep.members[1].instance, "sales-c");
+    pfrds_store_free(s);
+}
+
+static void test_cluster_endpoints_parse(void **state)
+{
+    struct rds_cluster_endpoint_list l = {0};
+    struct infra_error err = {0};
+    size_t len;
+    char *x = slurp("synthetic_describe_db_cluster_endpoints.xml", &len);
+
+    (void)state;
+    assert_true(rds_xml_parse_cluster_endpoints(x, len, &l, &err));
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.items[0].custom_type, "READER");
+    assert_int_equal(l.items[0].n_static, 1);
+    assert_true(rds_cluster_endpoint_has(&l.items[0], "sales-b"));
+    assert_false(rds_cluster_endpoint_has(&l.items[0], "sales-a"));
+    assert_int_equal(l.items[1].n_excluded, 1);
+    assert_false(rds_cluster_endpoint_has(&l.items[1], "sales-a"));
+    assert_true(rds_cluster_endpoint_has(&l.items[1], "sales-c"));
+    /* not a clusters answer, nor the reverse */
+    {
+        struct rds_cluster_list c = {0};
+        assert_false(rds_xml_parse_clusters(x, len, &c, &err));
+        rds_cluster_list_free(&c);
+    }
+    rds_cluster_endpoint_list_free(&l);
+    free(x);
 }
 
 static void test_cluster_members_current(void **state)
@@ -456,6 +516,8 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_host_kind),
         cmocka_unit_test(test_custom_endpoint_members),
+        cmocka_unit_test(test_custom_endpoint_own_members),
+        cmocka_unit_test(test_cluster_endpoints_parse),
         cmocka_unit_test(test_cluster_members_current),
         cmocka_unit_test(test_multi_az_standby),
         cmocka_unit_test(test_instance_single_az_unchanged),

@@ -212,8 +212,8 @@ data "aws_iam_policy_document" "task" {
     # the instances an Aurora cluster / reader / custom endpoint or a Multi-AZ instance can
     # point to after a failover: the path analysis judges each one's subnet and groups
     sid       = "PreflightReadRdsMembers"
-    actions   = ["rds:DescribeDBClusters", "rds:DescribeDBInstances"]
-    resources = ["arn:aws:rds:*:*:cluster:*", "arn:aws:rds:*:*:db:*"]
+    actions   = ["rds:DescribeDBClusters", "rds:DescribeDBClusterEndpoints", "rds:DescribeDBInstances"]
+    resources = ["arn:aws:rds:*:*:cluster:*", "arn:aws:rds:*:*:cluster-endpoint:*", "arn:aws:rds:*:*:db:*"]
   }
 
   dynamic "statement" {
