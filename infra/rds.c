@@ -19,6 +19,10 @@ struct rds {
     rds_send_fn send;
     void *ctx;
     struct aws_client *client; /* owned; NULL with a custom transport */
+    /* the transport failed (no endpoint, timeouts after the retries): every later call
+     * fails at once with this message instead of waiting out the deadline again (a DSN
+     * per database, each an RDS endpoint) */
+    char unreachable[300];
 };
 
 static bool client_send(void *ctx, const struct aws_form *form, struct aws_http_response *resp,
@@ -106,9 +110,14 @@ static bool call(struct rds *c, const struct aws_form *form, struct aws_http_res
         infra_error_set(&e->base, "%s: request too large or out of memory", e->action);
         return false;
     }
+    if (c->unreachable[0]) {
+        infra_error_set(&e->base, "%s: not tried: %s", e->action, c->unreachable);
+        return false;
+    }
     if (!c->send(c->ctx, form, resp, &terr)) {
         infra_error_set(&e->base, "%s: RDS API %s: %s", e->action,
                         aws_http_failure_name(resp->failure), terr.msg);
+        snprintf(c->unreachable, sizeof(c->unreachable), "%s", e->base.msg);
         aws_http_response_free(resp);
         return false;
     }

@@ -43,7 +43,9 @@ typedef bool (*rds_send_fn)(void *ctx, const struct aws_form *form, struct aws_h
 
 struct rds;
 
-/* A client over aws_client("rds", region, endpoint, creds, opts); creds is borrowed. */
+/* A client over aws_client("rds", region, endpoint, creds, opts); creds is borrowed. After
+ * a transport failure (no answer after the retries) every later call fails at once with
+ * that message. */
 struct rds *rds_new(const char *region, const char *endpoint, struct aws_creds_provider *creds,
                     const struct aws_http_options *opts, struct infra_error *err);
 struct rds *rds_new_with_transport(rds_send_fn send, void *ctx, struct infra_error *err);

@@ -505,6 +505,45 @@ static void test_denied(void **state)
     pfrds_store_free(s);
 }
 
+static bool dead_send(void *ctx, const struct aws_form *form, struct aws_http_response *resp,
+                      struct infra_error *err)
+{
+    (void)form;
+    (void)resp;
+    ++*(int *)ctx;
+    infra_error_set(err, "connect timeout");
+    return false;
+}
+
+static void test_unreachable_once(void **state)
+{
+    struct infra_error err = {0};
+    int sent = 0;
+    struct rds *r = rds_new_with_transport(dead_send, &sent, &err);
+    struct aws_path_endpoint a, b;
+    struct pfrds_store *sa, *sb;
+
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    a.name = "source";
+    a.host = "orders.cluster-abc.eu-west-2.rds.amazonaws.com";
+    b.name = "target";
+    b.host = "sales.cluster-ro-abc.eu-west-2.rds.amazonaws.com";
+    sa = pfrds_lookup(r, "eu-west-2", false, &a);
+    sb = pfrds_lookup(r, "eu-west-2", false, &b);
+    rds_free(r);
+    assert_non_null(sa);
+    assert_non_null(sb);
+    /* the second endpoint does not wait out the deadline again */
+    assert_int_equal(sent, 1);
+    assert_non_null(strstr(a.members_problem, "connect timeout"));
+    assert_non_null(strstr(b.members_problem, "not tried"));
+    assert_non_null(strstr(b.members_problem, "connect timeout"));
+    pfrds_store_free(sa);
+    pfrds_store_free(sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_multi_az_standby),
         cmocka_unit_test(test_instance_single_az_unchanged),
         cmocka_unit_test(test_denied),
+        cmocka_unit_test(test_unreachable_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
