@@ -54,6 +54,8 @@ enum pfrds_kind pfrds_host_kind(const char *host, char *id, size_t id_size, char
         return PFRDS_NONE;
     /* ID.HASH.REGION.rds.amazonaws.com[.cn] or ID.HASH.rds.REGION.amazonaws.com.cn */
     snprintf(region, region_size, "%s", strcasecmp(labels[3], "rds") == 0 ? labels[2] : labels[3]);
+    if (strncasecmp(labels[1], "proxy-", 6) == 0)
+        return PFRDS_NONE; /* an RDS Proxy: its own fleet, not one of the instances */
     if (strncasecmp(labels[1], "cluster-custom-", 15) == 0)
         k = PFRDS_CUSTOM;
     else if (strncasecmp(labels[1], "cluster-ro-", 11) == 0)
@@ -280,6 +282,8 @@ static bool instance_standby(struct rds *rds, struct pfrds_store *s, const char 
     char name[RDS_ID_MAX + 16];
 
     if (!rds_describe_instances(rds, id, NULL, &s->instances, &e)) {
+        if (e.kind == RDS_ERR_NOT_FOUND)
+            return false; /* not this account's (across the peering): judged as before */
         problem(s, &e, region);
         return true;
     }

@@ -29,9 +29,9 @@ struct rds;
 
 enum pfrds_kind { PFRDS_NONE = 0, PFRDS_CLUSTER, PFRDS_READER, PFRDS_CUSTOM, PFRDS_INSTANCE };
 
-/* What kind of RDS endpoint host is, its first label (the cluster or instance identifier,
- * or the custom endpoint's name) into id, and its region (when the name says) into
- * region. PFRDS_NONE when it is no RDS name. */
+/* What kind of RDS endpoint host is (an RDS Proxy endpoint, *.proxy-HASH..., is none), its first
+ * label (the cluster or instance identifier, or the custom endpoint's name) into id, and its region
+ * (when the name says) into region. PFRDS_NONE when it is no RDS name. */
 enum pfrds_kind pfrds_host_kind(const char *host, char *id, size_t id_size, char *region,
                                 size_t region_size);
 

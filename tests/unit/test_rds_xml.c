@@ -267,7 +267,7 @@ static bool fake_send(void *ctx, const struct aws_form *form, struct aws_http_re
         snprintf(f->sent[f->n_sent++], sizeof(f->sent[0]), "%.*s", (int)form->len, form->data);
     resp->body = slurp(file ? file : "synthetic_error_access_denied.xml", &len);
     resp->body_len = len;
-    resp->status = file ? 200 : 403;
+    resp->status = !file ? 403 : strstr(file, "error") ? 404 : 200;
     return true;
 }
 
@@ -312,6 +312,9 @@ static void test_host_kind(void **state)
     assert_string_equal(region, "cn-northwest-1");
     assert_string_equal(id, "db1");
     assert_int_equal(pfrds_host_kind("db.example.com", id, sizeof(id), region, sizeof(region)),
+                     PFRDS_NONE);
+    assert_int_equal(pfrds_host_kind("pool.proxy-abc.us-east-1.rds.amazonaws.com", id, sizeof(id),
+                                     region, sizeof(region)),
                      PFRDS_NONE);
     assert_int_equal(pfrds_host_kind("rds.amazonaws.com", id, sizeof(id), region, sizeof(region)),
                      PFRDS_NONE);
@@ -475,6 +478,12 @@ static void test_instance_single_az_unchanged(void **state)
     assert_null(lookup(&f, "orders-1.aaaaaaaaaa.eu-west-2.rds.amazonaws.com", NULL, 0, &ep));
     assert_null(ep.rds_kind);
     assert_int_equal(ep.n_members, 0);
+    /* an instance of another account (not found): nothing said, as before */
+    f.instances = "moto_error_cluster_not_found.xml";
+    f.n_sent = 0;
+    assert_null(lookup(&f, "billing.abc.eu-west-2.rds.amazonaws.com", NULL, 0, &ep));
+    assert_int_equal(f.n_sent, 1);
+    assert_null(ep.rds_kind);
     /* not an RDS name: no call */
     f.n_sent = 0;
     assert_null(lookup(&f, "db.example.com", NULL, 0, &ep));
