@@ -19,6 +19,7 @@ struct pfrds_store {
     struct aws_path_member members[RDS_MEMBERS_MAX];
     char names[RDS_MEMBERS_MAX][RDS_ID_MAX + 16];
     char ips[RDS_MEMBERS_MAX][64];
+    char ips6[RDS_MEMBERS_MAX][64]; /* a dual-stack member's IPv6 address */
     const char *groups[RDS_MEMBERS_MAX][RDS_GROUPS_MAX];
     char host[256];
     char problem[400], fix[400];
@@ -110,32 +111,36 @@ static bool same_host(const char *a, const char *b)
     return n && n == m && strncasecmp(a, b, n) == 0;
 }
 
-/* The address the job would connect to for name (its first IPv4 one, else its first). */
-static bool resolve_one(const char *name, char *out, size_t size)
+/* The addresses the job would connect to for name: its first IPv4 one into v4, its first
+ * IPv6 one into v6 ("" when it has none of a family); false when it does not resolve. */
+static bool resolve_member(const char *name, char *v4, char *v6, size_t size)
 {
     struct addrinfo hints, *res = NULL;
-    bool ok = false;
 
+    v4[0] = v6[0] = '\0';
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     if (!name[0] || getaddrinfo(name, NULL, &hints, &res) != 0)
         return false;
-    for (int pass = 0; pass < 2 && !ok; pass++)
-        for (struct addrinfo *ai = res; ai && !ok; ai = ai->ai_next)
-            if (pass == 1 || ai->ai_family == AF_INET)
-                ok = getnameinfo(ai->ai_addr, ai->ai_addrlen, out, (socklen_t)size, NULL, 0,
-                                 NI_NUMERICHOST) == 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        char *out = ai->ai_family == AF_INET ? v4 : ai->ai_family == AF_INET6 ? v6 : NULL;
+        if (out && !out[0] &&
+            getnameinfo(ai->ai_addr, ai->ai_addrlen, out, (socklen_t)size, NULL, 0,
+                        NI_NUMERICHOST) != 0)
+            out[0] = '\0';
+    }
     freeaddrinfo(res);
-    return ok;
+    return v4[0] || v6[0];
 }
 
 /* Does the name point at this instance now (its address is one the name resolves to, or
  * the name is an alias of its endpoint)? */
-static bool is_current(const struct aws_path_endpoint *ep, const char *ip, const char *address)
+static bool is_current(const struct aws_path_endpoint *ep, const char *ip, const char *ip6,
+                       const char *address)
 {
     for (size_t j = 0; j < ep->n_addrs; j++) {
-        if (ip && strcmp(ep->addrs[j], ip) == 0)
+        if ((ip && strcmp(ep->addrs[j], ip) == 0) || (ip6 && strcmp(ep->addrs[j], ip6) == 0))
             return true;
         if (address[0] && ep->addr_canonicals && ep->addr_canonicals[j] &&
             same_host(ep->addr_canonicals[j], address))
@@ -161,15 +166,18 @@ static void add_member(struct pfrds_store *s, struct aws_path_endpoint *ep,
     m->role = role;
     m->az = az && az[0] ? az : NULL;
     if (in && strcmp(role, "standby") != 0 && resolve &&
-        resolve_one(in->address, s->ips[k], sizeof(s->ips[k])))
-        m->ip = s->ips[k];
+        resolve_member(in->address, s->ips[k], s->ips6[k], sizeof(s->ips[k]))) {
+        /* the IPv4 one first (ip), an IPv6-only instance's address in ip alone */
+        m->ip = s->ips[k][0] ? s->ips[k] : s->ips6[k];
+        m->ip6 = s->ips[k][0] && s->ips6[k][0] ? s->ips6[k] : NULL;
+    }
     m->vpc = in && in->vpc[0] ? in->vpc : NULL;
     m->subnet = sn ? sn->id : NULL;
     for (size_t g = 0; in && g < in->n_groups; g++)
         s->groups[k][g] = in->groups[g];
     m->groups = s->groups[k];
     m->n_groups = in ? in->n_groups : 0;
-    m->current = in && strcmp(role, "standby") != 0 && is_current(ep, m->ip, in->address);
+    m->current = in && strcmp(role, "standby") != 0 && is_current(ep, m->ip, m->ip6, in->address);
     ep->n_members++;
 }
 

@@ -9,9 +9,9 @@
 /* "orders-2 (reader, subnet-b in us-east-1b, 10.10.6.20)" */
 static void member_text(const struct aws_path_member *m, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s (%s, %s%s%s, %s)", m->instance, m->role ? m->role : "member",
+    snprintf(buf, size, "%s (%s, %s%s%s, %s%s%s)", m->instance, m->role ? m->role : "member",
              m->subnet ? m->subnet : "subnet unknown", m->az ? " in " : "", m->az ? m->az : "",
-             m->ip ? m->ip : "no address of its own");
+             m->ip ? m->ip : "no address of its own", m->ip6 ? " and " : "", m->ip6 ? m->ip6 : "");
 }
 
 static const char *host_of(const struct aws_path_endpoint *ep)

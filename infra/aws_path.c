@@ -115,6 +115,8 @@ static size_t member_request(const struct aws_path_input *in, const char **store
             const struct aws_path_member *m = &in->endpoints[i].members[j];
             if (m->ip && n < store_n)
                 store[n++] = m->ip;
+            if (m->ip6 && n < store_n)
+                store[n++] = m->ip6;
             if (m->vpc && k < ids_n)
                 ids[k++] = m->vpc;
         }
@@ -1368,7 +1370,7 @@ static void stale_pin(const struct aws_path_endpoint *ep, struct check_report *r
  */
 static void member_hops(const struct aws_view *v, const struct aws_path_input *in,
                         const struct aws_path_endpoint *ep, const struct side *job,
-                        const struct aws_path_member *m, struct check_report *out)
+                        const struct aws_path_member *m, const char *ip, struct check_report *out)
 {
     struct leg L = {.v = v,
                     .in = in,
@@ -1378,13 +1380,13 @@ static void member_hops(const struct aws_view *v, const struct aws_path_input *i
                     .port = ep->port > 0 ? ep->port : 5432,
                     .src = "its instance endpoint"};
     const struct ec2_network_interface *e = NULL;
-    bool have_ip = m->ip && cidr_parse_addr(m->ip, &L.db.addr);
+    bool have_ip = ip && cidr_parse_addr(ip, &L.db.addr);
 
-    L.db.ip = have_ip ? m->ip : m->instance;
+    L.db.ip = have_ip ? ip : m->instance;
     snprintf(L.db_at, sizeof(L.db_at), L.db.addr.family == AF_INET6 ? "[%s]:%d" : "%s:%d", L.db.ip,
              L.port);
     if (have_ip)
-        e = aws_ends_db_eni(v, job->vpc, job->subnet, m->ip, NULL);
+        e = aws_ends_db_eni(v, job->vpc, job->subnet, ip, NULL);
     if (e) {
         L.db.eni = e;
         L.db.vpc = e->vpc_id;
@@ -1397,7 +1399,8 @@ static void member_hops(const struct aws_view *v, const struct aws_path_input *i
             L.db.groups[L.db.n_groups++] = m->groups[i];
     }
     L.db_known = true;
-    have_ip = have_ip && job_for_family(&L);
+    if (have_ip && !job_for_family(&L))
+        return; /* the job has no address of its family: said by job_for_family */
     if (have_ip) {
         route_hop(&L, "route", &L.job, &L.db, true);
         sg_hop(&L, "sg-egress", &L.job, &L.db, true);
@@ -1423,7 +1426,9 @@ static void members_run(const struct aws_view *v, const struct aws_path_input *i
             continue;
         check_report_init(&hops);
         if (m->subnet || m->ip)
-            member_hops(v, in, ep, job, m, &hops);
+            member_hops(v, in, ep, job, m, m->ip, &hops);
+        if (m->ip6) /* a dual-stack instance: libpq tries its IPv6 address too */
+            member_hops(v, in, ep, job, m, m->ip6, &hops);
         aws_failover_member(ep, m, &hops, rep);
         check_report_free(&hops);
     }

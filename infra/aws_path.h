@@ -65,6 +65,7 @@ struct aws_path_member {
     const char *instance; /* "orders-2", "orders (standby)" */
     const char *role;     /* "writer", "reader", "standby" */
     const char *ip;       /* the address its instance endpoint resolves to, or NULL */
+    const char *ip6;      /* its IPv6 address too (a dual-stack instance), or NULL */
     const char *az;       /* its availability zone, or NULL */
     /* its DB subnet group's VPC and the group's subnet in its zone (NULL: unknown): where
      * its interface is when none holding ip is visible */

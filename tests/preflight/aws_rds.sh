@@ -12,6 +12,8 @@
 #   - the reader endpoint of the same cluster resolving to the reader: its missing route is
 #     the FAIL, the writer's line a PASS;
 #   - every member routed: a PASS line per other member;
+#   - dual-stack VPCs, the reader's zone routing the job back for IPv4 only: its IPv6 leg is
+#     the WARN;
 #   - an instance endpoint (no cluster, single-AZ): no failover line, the path as before; a
 #     Multi-AZ one whose standby's zone moto does not give: a WARN saying so;
 #   - credentials without rds:Describe*: a WARN naming the missing permission, the path of
@@ -59,7 +61,7 @@ export AWS_ACCESS_KEY_ID=$MOTO_AKID AWS_SECRET_ACCESS_KEY=$MOTO_SECRET
 DEAD_URL="http://127.0.0.1:$(_moto_free_port)" # nothing listens there
 export AWS_ENDPOINT_URL=$DEAD_URL AWS_ENDPOINT_URL_EC2=$DEAD_URL AWS_ENDPOINT_URL_RDS=$DEAD_URL
 
-LABELS="r_reader_unrouted r_all_routed r_instance"
+LABELS="r_reader_unrouted r_all_routed r_instance r_dual"
 # shellcheck disable=SC2086 # word splitting of LABELS is wanted
 if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build $LABELS 2>"$tmp/topo.err") &&
     deny=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" deny-user ec2-only 2>>"$tmp/topo.err"); then
@@ -199,6 +201,21 @@ expect_check "... the reader: PASS, every hop judged from its subnet and groups"
     "orders-2 (reader, $SB in ${REG}b, 10.10.6.20): every hop judged passes (route,sg-egress,job-nacl-out,db-nacl-in,sg-ingress,db-nacl-out,route-back,job-nacl-in)"
 expect_eq "... no WARN among the path lines" "" \
     "$(pfq path source 2>&1 | tr ',' '\n' | grep -v '=PASS$')"
+
+# ---- dual-stack: the reader's IPv6 address (libpq tries it too) has no route back ------------
+L=r_dual
+eval "CL=\$${L}_CLUSTER_HOST H1=\$${L}_HOST_1 H2=\$${L}_HOST_2 SB=\$${L}_SUBNET_B RTB_B=\$${L}_RTB_B"
+eval "R6=\$${L}_READER_IP6 J6=\$${L}_JOB_IP6 REG=\$${L}_REGION"
+rconfig $L "$CL"
+rpf $L "10.10.5.20 $H1 $CL
+10.10.6.20 $H2
+$R6 $H2"
+expect_eq "dual-stack cluster: exit 0, nothing fails" "0 " "$rc $(pfq failing 2>&1)"
+expect_check "... the reader's IPv6 leg: WARN, no IPv6 route back from its zone's table" \
+    WARN path.failover "source orders-2" \
+    "orders-2 (reader, $SB in ${REG}b, 10.10.6.20 and $R6), and the job could not reach it: route-back FAIL: no route in $RTB_B (associated with $SB) covers $J6" \
+    "--destination-ipv6-cidr-block"
+rconfig $L "$H1"
 
 # ---- an instance endpoint (no cluster, single-AZ): unchanged -------------------------------
 L=r_instance
