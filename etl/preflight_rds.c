@@ -330,10 +330,20 @@ struct pfrds_store *pfrds_lookup(struct rds *rds, const char *region, bool resol
         return NULL;
     }
     if (host_region[0] && region && strcasecmp(host_region, region) != 0) {
+        /* a database across an inter-region peering: its subnets are not in the EC2 view
+         * of aws.region (the job's), so its other instances cannot be judged here */
+        if (k == PFRDS_INSTANCE) {
+            pfrds_store_free(s);
+            return NULL; /* judged as before */
+        }
         snprintf(s->problem, sizeof(s->problem),
-                 "the endpoint is in region %s, the preflight describes region %s", host_region,
-                 region);
-        snprintf(s->fix, sizeof(s->fix), "set aws.region to %s", host_region);
+                 "the cluster is in region %s and the preflight describes region %s, the job's",
+                 host_region, region);
+        snprintf(s->fix, sizeof(s->fix),
+                 "check by hand in region %s that the subnet of every instance of the cluster "
+                 "routes the job back over the peering and that its network ACL and groups let "
+                 "the job in",
+                 host_region);
     } else if (k == PFRDS_INSTANCE) {
         if (!instance_standby(rds, s, id, region, ep)) {
             pfrds_store_free(s);

@@ -511,7 +511,12 @@ static void test_denied(void **state)
     assert_non_null(s);
     assert_int_equal(f.n_sent, 0);
     assert_non_null(strstr(ep.members_problem, "in region us-east-1"));
+    assert_non_null(strstr(ep.members_fix, "in region us-east-1"));
     pfrds_store_free(s);
+    /* an instance endpoint there (an inter-region peering): as before, nothing said */
+    assert_null(lookup(&f, "billing.abc.us-east-1.rds.amazonaws.com", NULL, 0, &ep));
+    assert_int_equal(f.n_sent, 0);
+    assert_null(ep.rds_kind);
 }
 
 static bool dead_send(void *ctx, const struct aws_form *form, struct aws_http_response *resp,
