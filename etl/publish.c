@@ -435,9 +435,18 @@ static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *vers
     abuf_printf(&sql, "INSERT INTO %s AS v (%s) SELECT %s FROM %s s", version, abuf_cstr(&cols),
                 abuf_cstr(&cols), staging);
     live_rows(conn, plan, &sql);
-    /* No ORDER BY: the piece holds its rows in the order the source read them, the order
-     * of the source's pages (tablecopy.h, physical_order), which is the order a full
-     * refresh wrote the published table in: the merge visits its pages in order. */
+    /* The piece holds its rows in the order the source read them, the order of the
+     * source's pages (tablecopy.h, physical_order), which is the order a full refresh
+     * wrote the published table in: the merge visits its pages in order. A version laid
+     * out by a rewritten key (target_order_by_key) is visited in that key's order. */
+    if (target_key_rewritten(plan)) {
+        abuf_puts(&sql, " ORDER BY ");
+        for (size_t k = 0; k < plan->n_key; k++) {
+            if (k > 0)
+                abuf_puts(&sql, ", ");
+            pgconn_quote_ident(conn, plan->columns[plan->key_columns[k]].source->name, &sql);
+        }
+    }
     abuf_puts(&sql, " ON CONFLICT (");
     for (size_t k = 0; k < plan->n_key; k++) {
         if (k > 0)

@@ -311,6 +311,52 @@ static void key_list(PGconn *conn, const struct table_plan *plan, struct abuf *s
     }
 }
 
+bool target_key_rewritten(const struct table_plan *plan)
+{
+    for (size_t k = 0; k < plan->n_key; k++) {
+        const struct rule *r = plan->columns[plan->key_columns[k]].rule;
+        if (r && strcmp(r->ops->name, "keep") != 0)
+            return true;
+    }
+    return false;
+}
+
+bool target_order_by_key(PGconn *conn, const struct table_plan *plan, const char *version_name,
+                         struct anon_error *err)
+{
+    struct abuf table, sql;
+    PGresult *res;
+    bool ok = true;
+
+    if (!target_key_rewritten(plan))
+        return true;
+    abuf_init(&table, 4096);
+    target_version_sql(conn, version_name, &table);
+    if (abuf_failed(&table)) {
+        anon_error_set(err, "out of memory");
+        return false;
+    }
+    {
+        const char *params[1] = {abuf_cstr(&table)};
+        res = pgconn_query(conn,
+                           "SELECT c.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c "
+                           "ON c.oid = i.indexrelid WHERE i.indrelid = $1::pg_catalog.regclass "
+                           "AND i.indisprimary",
+                           1, params, PGRES_TUPLES_OK, err);
+    }
+    if (res && PQntuples(res) == 1) {
+        abuf_init(&sql, 8192);
+        abuf_printf(&sql, "CLUSTER %s USING ", abuf_cstr(&table));
+        pgconn_quote_ident(conn, PQgetvalue(res, 0, 0), &sql);
+        ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
+        abuf_free(&sql);
+    }
+    ok = ok && res != NULL;
+    PQclear(res);
+    abuf_free(&table);
+    return ok;
+}
+
 bool target_add_primary_key(PGconn *conn, const struct table_plan *plan, const char *version_name,
                             struct anon_error *err)
 {

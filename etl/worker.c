@@ -224,9 +224,10 @@ void worker_chunk_free(struct worker_chunk *c)
     c->len = 0;
 }
 
-/* The last piece of a swapped table: its primary key, once all rows are in, then its
- * statistics, so that the data team's first queries on it are planned well (autovacuum
- * would only analyze it some time after the publish). */
+/* The last piece of a swapped table: its primary key, once all rows are in (and its
+ * order by it when the key is rewritten: target_order_by_key), then its statistics, so
+ * that the data team's first queries on it are planned well (autovacuum would only
+ * analyze it some time after the publish). */
 static int finish_version(PGconn *src, PGconn *tgt, struct publish_table *t, int statistics_target,
                           struct anon_error *err)
 {
@@ -240,6 +241,8 @@ static int finish_version(PGconn *src, PGconn *tgt, struct publish_table *t, int
         return EXIT_TARGET;
     if (target_add_primary_key(tgt, t->plan, t->version_name, err)) {
         bool ok;
+        if (!target_order_by_key(tgt, t->plan, t->version_name, err))
+            return EXIT_TARGET;
         t->index_s = now_s() - start;
         start = now_s();
         ok = target_analyze(tgt, t->version_name, statistics_target, err);
