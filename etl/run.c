@@ -43,6 +43,7 @@ struct run {
     char key_fingerprint[17];
     char config_fingerprint[65];
     PGconn *target;
+    bool locked; /* target_try_lock took the run lock */
     struct source_snapshot *source;
     struct increment_clock clock; /* incremental windows: the source's clock */
     int64_t run_id;
@@ -108,6 +109,7 @@ static int connect_target(struct run *r)
         return EXIT_TARGET;
     switch (target_try_lock(r->target, &r->err)) {
     case TARGET_LOCK_TAKEN:
+        r->locked = true;
         break;
     case TARGET_LOCK_BUSY:
         anon_error_set(&r->err, "another anonetl run holds the lock on the target: skipped");
@@ -837,6 +839,8 @@ static void run_free(struct run *r)
     free(r->tables);
     source_snapshot_close(r->source);
     increment_clock_free(&r->clock);
+    if (r->locked)
+        target_unlock(r->target);
     pgconn_close(r->target);
     hmac_key_free(r->hmac);
     abuf_free_secret(&r->key);

@@ -43,6 +43,19 @@ enum target_lock target_try_lock(PGconn *conn, struct anon_error *err)
     return taken ? TARGET_LOCK_TAKEN : TARGET_LOCK_BUSY;
 }
 
+void target_unlock(PGconn *conn)
+{
+    struct anon_error ignored;
+
+    if (!conn || PQstatus(conn) != CONNECTION_OK)
+        return;
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    PQclear(pgconn_query(
+        conn, "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtextextended('anonetl', 0))", 0,
+        NULL, PGRES_TUPLES_OK, &ignored));
+}
+
 /* Tables in anonetl_data that no published view points at: leftovers of killed runs. */
 static const char orphans_sql[] =
     "SELECT c.relname FROM pg_catalog.pg_class c "

@@ -32,6 +32,10 @@ bool target_bootstrap(PGconn *conn, const char *published_schema,
                       struct anon_error *err) ANON_MUST_CHECK;
 /* Session-level advisory lock on the target: one run at a time per target database. */
 enum target_lock target_try_lock(PGconn *conn, struct anon_error *err);
+/* Give the lock back before disconnecting (best effort): a backend ends after its client
+ * has gone, holding the lock until then, and a run started right after this one (a retry,
+ * a back-to-back schedule) would be skipped with exit 7 meanwhile. */
+void target_unlock(PGconn *conn);
 /* After taking the lock: mark runs left 'running' by a killed process as abandoned and
  * drop versioned tables that no published view uses (left by a killed run). */
 bool target_cleanup(PGconn *conn, struct anon_error *err) ANON_MUST_CHECK;

@@ -264,6 +264,19 @@ check "and it does not wait" test $((SECONDS - start)) -le 2
 wait $pid; rc=$?
 expect_eq "first concurrent run exits 0" 0 "$rc"
 
+# A run gives its lock back before it disconnects: its backend ends some time after the
+# client has gone, and until then holds the lock (a run right after, a retry or a
+# back-to-back schedule, was skipped with exit 7 meanwhile). Seen in the target's
+# statement log: the unlock is the run's own statement, not the backend's exit.
+T -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.3
+: >"$work/tgt/server.log"
+run; rc=$?
+T -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null
+expect_eq "a run with the target's statements logged exits 0" 0 "$rc"
+check "it gives the run lock back itself before it disconnects (pg_advisory_unlock)" \
+    grep -q "pg_advisory_unlock(pg_catalog.hashtextextended('anonetl', 0))" "$work/tgt/server.log"
+
 # --- 8b. run.max_runtime stops a run that takes too long; nothing is published ----------
 bulk_before=$(T -tAc "SELECT count(*), md5(string_agg(payload, '' ORDER BY payload)) FROM anonymised.bulk")
 S -c "UPDATE public.bulk SET payload = 'changed' WHERE id <= 10" >/dev/null
