@@ -19,22 +19,9 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-/* ---- tree helpers ---- */
+#include "infra/awsxml.h"
 
-static bool is_named(const xmlNode *n, const char *name)
-{
-    return n && n->type == XML_ELEMENT_NODE && n->name && strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *child(const xmlNode *parent, const char *name)
-{
-    if (!parent)
-        return NULL;
-    for (xmlNode *c = parent->children; c; c = c->next)
-        if (is_named(c, name))
-            return c;
-    return NULL;
-}
+/* ---- tree helpers (awsxml.h) ---- */
 
 static size_t count_items(const xmlNode *wrapper)
 {
@@ -43,79 +30,30 @@ static size_t count_items(const xmlNode *wrapper)
     if (!wrapper)
         return 0;
     for (xmlNode *c = wrapper->children; c; c = c->next)
-        if (is_named(c, "item"))
+        if (awsxml_is_named(c, "item"))
             n++;
     return n;
-}
-
-/* Copy the trimmed text of `node` into dst; control characters become spaces so a value
- * always stays on one line. Returns false when it does not fit and `strict` is set. */
-static bool node_text(const xmlNode *node, const char *name, char *dst, size_t size, bool strict,
-                      struct infra_error *err)
-{
-    xmlChar *raw;
-    const char *s, *e;
-    size_t len;
-
-    dst[0] = '\0';
-    if (!node)
-        return true;
-    raw = xmlNodeGetContent(node);
-    if (!raw) {
-        infra_error_set(err, "out of memory reading <%s>", name);
-        return false;
-    }
-    s = (const char *)raw;
-    e = s + strlen(s);
-    while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
-        s++;
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        e--;
-    len = (size_t)(e - s);
-    if (len >= size) {
-        if (strict) {
-            infra_error_set(err, "<%s> value too long (%zu bytes, at most %zu)", name, len,
-                            size - 1);
-            xmlFree(raw);
-            return false;
-        }
-        len = size - 1;
-    }
-    memcpy(dst, s, len);
-    dst[len] = '\0';
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f)
-            dst[i] = ' ';
-    xmlFree(raw);
-    return true;
-}
-
-/* Text of the child element `name` of parent ("" when absent); strict length. */
-static bool get_text(const xmlNode *parent, const char *name, char *dst, size_t size,
-                     struct infra_error *err)
-{
-    return node_text(child(parent, name), name, dst, size, true, err);
 }
 
 /* Same for free text: truncated, never an error except out of memory. */
 static bool get_free_text(const xmlNode *parent, const char *name, char *dst, size_t size,
                           struct infra_error *err)
 {
-    return node_text(child(parent, name), name, dst, size, false, err);
+    return awsxml_node_text(awsxml_child(parent, name), name, dst, size, false, err);
 }
 
 static bool get_bool(const xmlNode *parent, const char *name, bool *present, bool *val,
                      struct infra_error *err)
 {
     char buf[16];
-    xmlNode *n = child(parent, name);
+    xmlNode *n = awsxml_child(parent, name);
 
     *val = false;
     if (present)
         *present = n != NULL;
     if (!n)
         return true;
-    if (!node_text(n, name, buf, sizeof(buf), true, err))
+    if (!awsxml_node_text(n, name, buf, sizeof(buf), true, err))
         return false;
     if (strcmp(buf, "true") == 0)
         *val = true;
@@ -131,13 +69,13 @@ static bool get_int(const xmlNode *parent, const char *name, bool *present, int 
 {
     char buf[24], *end;
     long v;
-    xmlNode *n = child(parent, name);
+    xmlNode *n = awsxml_child(parent, name);
 
     *val = 0;
     *present = n != NULL;
     if (!n)
         return true;
-    if (!node_text(n, name, buf, sizeof(buf), true, err))
+    if (!awsxml_node_text(n, name, buf, sizeof(buf), true, err))
         return false;
     errno = 0;
     v = strtol(buf, &end, 10);
@@ -199,7 +137,7 @@ static bool alloc_items(const xmlNode *wrapper, size_t elsz, void **out, size_t 
 
 static bool set_next_token(const xmlNode *root, char **token, struct infra_error *err)
 {
-    xmlNode *n = child(root, "nextToken");
+    xmlNode *n = awsxml_child(root, "nextToken");
     char *copy;
 
     free(*token);
@@ -211,7 +149,7 @@ static bool set_next_token(const xmlNode *root, char **token, struct infra_error
         infra_error_set(err, "out of memory");
         return false;
     }
-    if (!node_text(n, "nextToken", copy, 4096, true, err)) {
+    if (!awsxml_node_text(n, "nextToken", copy, 4096, true, err)) {
         free(copy);
         return false;
     }
@@ -233,10 +171,10 @@ static bool error_from_root(const xmlNode *root, struct ec2_api_error *out)
     memset(out, 0, sizeof(*out));
     /* EC2: <Response><Errors><Error>; STS/Query: <ErrorResponse><Error>; moto also
      * answers <ErrorResponse><Errors><Error>. */
-    if (!is_named(root, "Response") && !is_named(root, "ErrorResponse"))
+    if (!awsxml_is_named(root, "Response") && !awsxml_is_named(root, "ErrorResponse"))
         return false;
-    errors = child(root, "Errors");
-    e = child(errors ? errors : root, "Error");
+    errors = awsxml_child(root, "Errors");
+    e = awsxml_child(errors ? errors : root, "Error");
     if (!e)
         return false;
     (void)get_free_text(e, "Code", out->code, sizeof(out->code), &ignored);
@@ -249,54 +187,12 @@ static bool error_from_root(const xmlNode *root, struct ec2_api_error *out)
     return true;
 }
 
-static xmlDoc *read_doc(const char *buf, size_t len, struct infra_error *err)
-{
-    xmlParserCtxt *ctx;
-    xmlDoc *doc;
-
-    if (!buf || len == 0) {
-        infra_error_set(err, "empty EC2 response body");
-        return NULL;
-    }
-    if (len > EC2_XML_MAX_BYTES) {
-        infra_error_set(err, "EC2 response body too large (%zu bytes)", len);
-        return NULL;
-    }
-    ctx = xmlNewParserCtxt();
-    if (!ctx) {
-        infra_error_set(err, "out of memory");
-        return NULL;
-    }
-    doc = xmlCtxtReadMemory(ctx, buf, (int)len, "ec2-response.xml", NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        const xmlError *e = xmlCtxtGetLastError(ctx);
-        char msg[200] = "not well-formed";
-        if (e && e->message) {
-            snprintf(msg, sizeof(msg), "%s", e->message);
-            for (char *p = msg; *p; p++)
-                if (*p == '\n' || *p == '\r')
-                    *p = ' ';
-        }
-        infra_error_set(err, "EC2 response is not valid XML (line %d): %s", e ? e->line : 0, msg);
-        xmlFreeParserCtxt(ctx);
-        return NULL;
-    }
-    xmlFreeParserCtxt(ctx);
-    if (doc->intSubset || doc->extSubset) {
-        infra_error_set(err, "EC2 response has a DTD; refused");
-        xmlFreeDoc(doc);
-        return NULL;
-    }
-    return doc;
-}
-
 /* Parse and check the root element is <expect>; an error envelope becomes the message. */
 static xmlDoc *open_response(const char *buf, size_t len, const char *expect, xmlNode **root,
                              struct infra_error *err)
 {
     struct ec2_api_error apierr;
-    xmlDoc *doc = read_doc(buf, len, err);
+    xmlDoc *doc = awsxml_read(buf, len, EC2_XML_MAX_BYTES, "EC2", err);
 
     if (!doc)
         return NULL;
@@ -306,7 +202,7 @@ static xmlDoc *open_response(const char *buf, size_t len, const char *expect, xm
         xmlFreeDoc(doc);
         return NULL;
     }
-    if (!*root || !is_named(*root, expect)) {
+    if (!*root || !awsxml_is_named(*root, expect)) {
         infra_error_set(err, "unexpected EC2 response <%.64s>, expected <%s>",
                         *root && (*root)->name ? (const char *)(*root)->name : "", expect);
         xmlFreeDoc(doc);
@@ -322,7 +218,7 @@ static bool add_cidr(struct ec2_vpc_side *s, const xmlNode *parent, const char *
 {
     char cidr[EC2_CIDR_MAX];
 
-    if (!get_text(parent, field, cidr, sizeof(cidr), err))
+    if (!awsxml_get_text(parent, field, cidr, sizeof(cidr), err))
         return false;
     if (cidr[0] == '\0')
         return true;
@@ -344,36 +240,36 @@ static bool parse_vpc_side(const xmlNode *n, struct ec2_vpc_side *s, struct infr
     memset(s, 0, sizeof(*s));
     if (!n)
         return true;
-    if (!get_text(n, "ownerId", s->owner_id, sizeof(s->owner_id), err) ||
-        !get_text(n, "vpcId", s->vpc_id, sizeof(s->vpc_id), err) ||
-        !get_text(n, "region", s->region, sizeof(s->region), err) ||
+    if (!awsxml_get_text(n, "ownerId", s->owner_id, sizeof(s->owner_id), err) ||
+        !awsxml_get_text(n, "vpcId", s->vpc_id, sizeof(s->vpc_id), err) ||
+        !awsxml_get_text(n, "region", s->region, sizeof(s->region), err) ||
         !add_cidr(s, n, "cidrBlock", err))
         return false;
-    set = child(n, "cidrBlockSet");
+    set = awsxml_child(n, "cidrBlockSet");
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next)
-        if (is_named(it, "item") && !add_cidr(s, it, "cidrBlock", err))
+        if (awsxml_is_named(it, "item") && !add_cidr(s, it, "cidrBlock", err))
             return false;
     /* a dual-stack VPC: packets to its IPv6 addresses take the peering too */
-    set = child(n, "ipv6CidrBlockSet");
+    set = awsxml_child(n, "ipv6CidrBlockSet");
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next)
-        if (is_named(it, "item") && !add_cidr(s, it, "ipv6CidrBlock", err))
+        if (awsxml_is_named(it, "item") && !add_cidr(s, it, "ipv6CidrBlock", err))
             return false;
-    opts = child(n, "peeringOptions");
+    opts = awsxml_child(n, "peeringOptions");
     s->has_options = opts != NULL;
     return get_bool(opts, "allowDnsResolutionFromRemoteVpc", NULL, &s->allow_dns_from_remote, err);
 }
 
 static bool parse_peering(const xmlNode *n, struct ec2_peering *p, struct infra_error *err)
 {
-    xmlNode *status = child(n, "status");
+    xmlNode *status = awsxml_child(n, "status");
 
     memset(p, 0, sizeof(*p));
-    return get_text(n, "vpcPeeringConnectionId", p->id, sizeof(p->id), err) &&
-           get_text(status, "code", p->status, sizeof(p->status), err) &&
+    return awsxml_get_text(n, "vpcPeeringConnectionId", p->id, sizeof(p->id), err) &&
+           awsxml_get_text(status, "code", p->status, sizeof(p->status), err) &&
            get_free_text(status, "message", p->status_message, sizeof(p->status_message), err) &&
-           get_text(n, "expirationTime", p->expiration, sizeof(p->expiration), err) &&
-           parse_vpc_side(child(n, "requesterVpcInfo"), &p->requester, err) &&
-           parse_vpc_side(child(n, "accepterVpcInfo"), &p->accepter, err);
+           awsxml_get_text(n, "expirationTime", p->expiration, sizeof(p->expiration), err) &&
+           parse_vpc_side(awsxml_child(n, "requesterVpcInfo"), &p->requester, err) &&
+           parse_vpc_side(awsxml_child(n, "accepterVpcInfo"), &p->accepter, err);
 }
 
 bool ec2_xml_parse_peerings(const char *buf, size_t len, struct ec2_peering_list *out,
@@ -385,9 +281,9 @@ bool ec2_xml_parse_peerings(const char *buf, size_t len, struct ec2_peering_list
 
     if (!doc)
         return false;
-    set = child(root, "vpcPeeringConnectionSet");
+    set = awsxml_child(root, "vpcPeeringConnectionSet");
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err) ||
             !parse_peering(it, &out->items[out->n], err))
@@ -410,7 +306,7 @@ bool ec2_xml_parse_accept_peering(const char *buf, size_t len, struct ec2_peerin
     memset(out, 0, sizeof(*out));
     if (!doc)
         return false;
-    pcx = child(root, "vpcPeeringConnection");
+    pcx = awsxml_child(root, "vpcPeeringConnection");
     if (!pcx)
         infra_error_set(err, "AcceptVpcPeeringConnection response has no <vpcPeeringConnection>");
     else
@@ -429,17 +325,17 @@ static const char *const route_targets[] = {
 
 static bool parse_route(const xmlNode *n, struct ec2_route *r, struct infra_error *err)
 {
-    if (!get_text(n, "destinationCidrBlock", r->dest_cidr, sizeof(r->dest_cidr), err) ||
-        !get_text(n, "destinationIpv6CidrBlock", r->dest_ipv6_cidr, sizeof(r->dest_ipv6_cidr),
-                  err) ||
-        !get_text(n, "destinationPrefixListId", r->dest_prefix_list, sizeof(r->dest_prefix_list),
-                  err) ||
-        !get_text(n, "vpcPeeringConnectionId", r->pcx, sizeof(r->pcx), err) ||
-        !get_text(n, "state", r->state, sizeof(r->state), err) ||
-        !get_text(n, "origin", r->origin, sizeof(r->origin), err))
+    if (!awsxml_get_text(n, "destinationCidrBlock", r->dest_cidr, sizeof(r->dest_cidr), err) ||
+        !awsxml_get_text(n, "destinationIpv6CidrBlock", r->dest_ipv6_cidr,
+                         sizeof(r->dest_ipv6_cidr), err) ||
+        !awsxml_get_text(n, "destinationPrefixListId", r->dest_prefix_list,
+                         sizeof(r->dest_prefix_list), err) ||
+        !awsxml_get_text(n, "vpcPeeringConnectionId", r->pcx, sizeof(r->pcx), err) ||
+        !awsxml_get_text(n, "state", r->state, sizeof(r->state), err) ||
+        !awsxml_get_text(n, "origin", r->origin, sizeof(r->origin), err))
         return false;
     for (size_t i = 0; i < sizeof(route_targets) / sizeof(route_targets[0]); i++) {
-        if (!get_text(n, route_targets[i], r->target, sizeof(r->target), err))
+        if (!awsxml_get_text(n, route_targets[i], r->target, sizeof(r->target), err))
             return false;
         if (r->target[0])
             break;
@@ -465,13 +361,13 @@ static bool parse_associations(const xmlNode *set, struct ec2_route_table *t,
     }
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
         bool present, is_main;
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         if (!get_bool(it, "main", &present, &is_main, err))
             return false;
         if (is_main)
             t->main = true;
-        if (!get_text(it, "subnetId", t->subnets[t->n_subnets], EC2_ID_MAX, err))
+        if (!awsxml_get_text(it, "subnetId", t->subnets[t->n_subnets], EC2_ID_MAX, err))
             return false;
         if (t->subnets[t->n_subnets][0])
             t->n_subnets++;
@@ -481,23 +377,23 @@ static bool parse_associations(const xmlNode *set, struct ec2_route_table *t,
 
 static bool parse_route_table(const xmlNode *n, struct ec2_route_table *t, struct infra_error *err)
 {
-    xmlNode *routes = child(n, "routeSet");
+    xmlNode *routes = awsxml_child(n, "routeSet");
     void *p;
 
-    if (!get_text(n, "routeTableId", t->id, sizeof(t->id), err) ||
-        !get_text(n, "vpcId", t->vpc_id, sizeof(t->vpc_id), err) ||
-        !get_text(n, "ownerId", t->owner_id, sizeof(t->owner_id), err) ||
+    if (!awsxml_get_text(n, "routeTableId", t->id, sizeof(t->id), err) ||
+        !awsxml_get_text(n, "vpcId", t->vpc_id, sizeof(t->vpc_id), err) ||
+        !awsxml_get_text(n, "ownerId", t->owner_id, sizeof(t->owner_id), err) ||
         !alloc_items(routes, sizeof(*t->routes), &p, &t->n_routes, err))
         return false;
     t->routes = p;
     for (xmlNode *it = routes ? routes->children : NULL; it; it = it->next) {
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         if (!parse_route(it, &t->routes[t->n_routes], err))
             return false;
         t->n_routes++;
     }
-    return parse_associations(child(n, "associationSet"), t, err);
+    return parse_associations(awsxml_child(n, "associationSet"), t, err);
 }
 
 static void route_table_free(struct ec2_route_table *t)
@@ -515,10 +411,10 @@ bool ec2_xml_parse_route_tables(const char *buf, size_t len, struct ec2_route_ta
 
     if (!doc)
         return false;
-    set = child(root, "routeTableSet");
+    set = awsxml_child(root, "routeTableSet");
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
         struct ec2_route_table *t;
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
             goto out;
@@ -540,9 +436,9 @@ static bool parse_ranges(const xmlNode *set, const char *field, struct ec2_ip_pe
                          struct infra_error *err)
 {
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
-        if (!get_text(it, field, p->cidrs[p->n_cidrs], EC2_CIDR_MAX, err))
+        if (!awsxml_get_text(it, field, p->cidrs[p->n_cidrs], EC2_CIDR_MAX, err))
             return false;
         if (p->cidrs[p->n_cidrs][0])
             p->n_cidrs++;
@@ -552,13 +448,13 @@ static bool parse_ranges(const xmlNode *set, const char *field, struct ec2_ip_pe
 
 static bool parse_permission(const xmlNode *n, struct ec2_ip_permission *p, struct infra_error *err)
 {
-    xmlNode *v4 = child(n, "ipRanges"), *v6 = child(n, "ipv6Ranges");
-    xmlNode *groups = child(n, "groups"), *pls = child(n, "prefixListIds");
+    xmlNode *v4 = awsxml_child(n, "ipRanges"), *v6 = awsxml_child(n, "ipv6Ranges");
+    xmlNode *groups = awsxml_child(n, "groups"), *pls = awsxml_child(n, "prefixListIds");
     size_t ncidr = count_items(v4) + count_items(v6);
     bool has_from, has_to;
     void *g;
 
-    if (!get_text(n, "ipProtocol", p->protocol, sizeof(p->protocol), err) ||
+    if (!awsxml_get_text(n, "ipProtocol", p->protocol, sizeof(p->protocol), err) ||
         !get_int(n, "fromPort", &has_from, &p->from_port, -1, 65535, err) ||
         !get_int(n, "toPort", &has_to, &p->to_port, -1, 65535, err))
         return false;
@@ -581,23 +477,25 @@ static bool parse_permission(const xmlNode *n, struct ec2_ip_permission *p, stru
     p->groups = g;
     for (xmlNode *it = groups ? groups->children : NULL; it; it = it->next) {
         struct ec2_sg_ref *r;
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         r = &p->groups[p->n_groups++];
-        if (!get_text(it, "groupId", r->group_id, sizeof(r->group_id), err) ||
-            !get_text(it, "userId", r->user_id, sizeof(r->user_id), err) ||
-            !get_text(it, "vpcId", r->vpc_id, sizeof(r->vpc_id), err) ||
-            !get_text(it, "vpcPeeringConnectionId", r->pcx, sizeof(r->pcx), err) ||
-            !get_text(it, "peeringStatus", r->peering_status, sizeof(r->peering_status), err))
+        if (!awsxml_get_text(it, "groupId", r->group_id, sizeof(r->group_id), err) ||
+            !awsxml_get_text(it, "userId", r->user_id, sizeof(r->user_id), err) ||
+            !awsxml_get_text(it, "vpcId", r->vpc_id, sizeof(r->vpc_id), err) ||
+            !awsxml_get_text(it, "vpcPeeringConnectionId", r->pcx, sizeof(r->pcx), err) ||
+            !awsxml_get_text(it, "peeringStatus", r->peering_status, sizeof(r->peering_status),
+                             err))
             return false;
     }
     if (!alloc_items(pls, sizeof(*p->prefix_lists), &g, &p->n_prefix_lists, err))
         return false;
     p->prefix_lists = g;
     for (xmlNode *it = pls ? pls->children : NULL; it; it = it->next) {
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
-        if (!get_text(it, "prefixListId", p->prefix_lists[p->n_prefix_lists], EC2_ID_MAX, err))
+        if (!awsxml_get_text(it, "prefixListId", p->prefix_lists[p->n_prefix_lists], EC2_ID_MAX,
+                             err))
             return false;
         p->n_prefix_lists++;
     }
@@ -624,7 +522,7 @@ static bool parse_permissions(const xmlNode *set, struct ec2_ip_permission **out
         return false;
     *out = p;
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         (*n)++; /* zeroed by calloc: safe to free even if parsing stops here */
         if (!parse_permission(it, &(*out)[*n - 1], err))
@@ -636,12 +534,12 @@ static bool parse_permissions(const xmlNode *set, struct ec2_ip_permission **out
 static bool parse_security_group(const xmlNode *n, struct ec2_security_group *g,
                                  struct infra_error *err)
 {
-    return get_text(n, "groupId", g->id, sizeof(g->id), err) &&
+    return awsxml_get_text(n, "groupId", g->id, sizeof(g->id), err) &&
            get_free_text(n, "groupName", g->name, sizeof(g->name), err) &&
-           get_text(n, "vpcId", g->vpc_id, sizeof(g->vpc_id), err) &&
-           get_text(n, "ownerId", g->owner_id, sizeof(g->owner_id), err) &&
-           parse_permissions(child(n, "ipPermissions"), &g->ingress, &g->n_ingress, err) &&
-           parse_permissions(child(n, "ipPermissionsEgress"), &g->egress, &g->n_egress, err);
+           awsxml_get_text(n, "vpcId", g->vpc_id, sizeof(g->vpc_id), err) &&
+           awsxml_get_text(n, "ownerId", g->owner_id, sizeof(g->owner_id), err) &&
+           parse_permissions(awsxml_child(n, "ipPermissions"), &g->ingress, &g->n_ingress, err) &&
+           parse_permissions(awsxml_child(n, "ipPermissionsEgress"), &g->egress, &g->n_egress, err);
 }
 
 bool ec2_xml_parse_security_groups(const char *buf, size_t len, struct ec2_sg_list *out,
@@ -653,10 +551,10 @@ bool ec2_xml_parse_security_groups(const char *buf, size_t len, struct ec2_sg_li
 
     if (!doc)
         return false;
-    set = child(root, "securityGroupInfo");
+    set = awsxml_child(root, "securityGroupInfo");
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
         struct ec2_security_group *g;
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
             goto out;
@@ -685,9 +583,9 @@ static bool parse_string_items(const xmlNode *set, const char *field, size_t els
         return false;
     arr = *out;
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
-        if (!get_text(it, field, arr + *n * elsz, elsz, err))
+        if (!awsxml_get_text(it, field, arr + *n * elsz, elsz, err))
             return false;
         if (arr[*n * elsz])
             (*n)++;
@@ -697,26 +595,26 @@ static bool parse_string_items(const xmlNode *set, const char *field, size_t els
 
 static bool parse_eni(const xmlNode *n, struct ec2_network_interface *e, struct infra_error *err)
 {
-    if (!get_text(n, "networkInterfaceId", e->id, sizeof(e->id), err) ||
-        !get_text(n, "subnetId", e->subnet_id, sizeof(e->subnet_id), err) ||
-        !get_text(n, "vpcId", e->vpc_id, sizeof(e->vpc_id), err) ||
-        !get_text(n, "ownerId", e->owner_id, sizeof(e->owner_id), err) ||
-        !get_text(n, "status", e->status, sizeof(e->status), err) ||
-        !get_text(n, "interfaceType", e->interface_type, sizeof(e->interface_type), err) ||
-        !get_text(n, "requesterId", e->requester_id, sizeof(e->requester_id), err) ||
+    if (!awsxml_get_text(n, "networkInterfaceId", e->id, sizeof(e->id), err) ||
+        !awsxml_get_text(n, "subnetId", e->subnet_id, sizeof(e->subnet_id), err) ||
+        !awsxml_get_text(n, "vpcId", e->vpc_id, sizeof(e->vpc_id), err) ||
+        !awsxml_get_text(n, "ownerId", e->owner_id, sizeof(e->owner_id), err) ||
+        !awsxml_get_text(n, "status", e->status, sizeof(e->status), err) ||
+        !awsxml_get_text(n, "interfaceType", e->interface_type, sizeof(e->interface_type), err) ||
+        !awsxml_get_text(n, "requesterId", e->requester_id, sizeof(e->requester_id), err) ||
         !get_bool(n, "requesterManaged", NULL, &e->requester_managed, err) ||
         !get_free_text(n, "description", e->description, sizeof(e->description), err) ||
-        !get_text(child(n, "attachment"), "instanceId", e->instance_id, sizeof(e->instance_id),
-                  err) ||
-        !get_text(n, "macAddress", e->mac, sizeof(e->mac), err) ||
-        !get_text(n, "privateIpAddress", e->private_ip, sizeof(e->private_ip), err))
+        !awsxml_get_text(awsxml_child(n, "attachment"), "instanceId", e->instance_id,
+                         sizeof(e->instance_id), err) ||
+        !awsxml_get_text(n, "macAddress", e->mac, sizeof(e->mac), err) ||
+        !awsxml_get_text(n, "privateIpAddress", e->private_ip, sizeof(e->private_ip), err))
         return false;
     /* the arrays are stored at once, so that a failure half way leaves them to _free */
-    return parse_string_items(child(n, "privateIpAddressesSet"), "privateIpAddress",
+    return parse_string_items(awsxml_child(n, "privateIpAddressesSet"), "privateIpAddress",
                               sizeof(*e->ips), (void **)&e->ips, &e->n_ips, err) &&
-           parse_string_items(child(n, "ipv6AddressesSet"), "ipv6Address", sizeof(*e->ipv6s),
+           parse_string_items(awsxml_child(n, "ipv6AddressesSet"), "ipv6Address", sizeof(*e->ipv6s),
                               (void **)&e->ipv6s, &e->n_ipv6s, err) &&
-           parse_string_items(child(n, "groupSet"), "groupId", sizeof(*e->groups),
+           parse_string_items(awsxml_child(n, "groupSet"), "groupId", sizeof(*e->groups),
                               (void **)&e->groups, &e->n_groups, err);
 }
 
@@ -729,10 +627,10 @@ bool ec2_xml_parse_network_interfaces(const char *buf, size_t len, struct ec2_en
 
     if (!doc)
         return false;
-    set = child(root, "networkInterfaceSet");
+    set = awsxml_child(root, "networkInterfaceSet");
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
         struct ec2_network_interface *e;
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
             goto out;
@@ -754,14 +652,14 @@ static bool parse_acl_entry(const xmlNode *n, struct ec2_acl_entry *a, struct in
 {
     char action[16];
     bool has_rule, has_from, has_to;
-    xmlNode *range = child(n, "portRange");
+    xmlNode *range = awsxml_child(n, "portRange");
 
     if (!get_int(n, "ruleNumber", &has_rule, &a->rule_number, 0, 32767, err) ||
-        !get_text(n, "protocol", a->protocol, sizeof(a->protocol), err) ||
-        !get_text(n, "ruleAction", action, sizeof(action), err) ||
+        !awsxml_get_text(n, "protocol", a->protocol, sizeof(a->protocol), err) ||
+        !awsxml_get_text(n, "ruleAction", action, sizeof(action), err) ||
         !get_bool(n, "egress", NULL, &a->egress, err) ||
-        !get_text(n, "cidrBlock", a->cidr, sizeof(a->cidr), err) ||
-        (!a->cidr[0] && !get_text(n, "ipv6CidrBlock", a->cidr, sizeof(a->cidr), err)) ||
+        !awsxml_get_text(n, "cidrBlock", a->cidr, sizeof(a->cidr), err) ||
+        (!a->cidr[0] && !awsxml_get_text(n, "ipv6CidrBlock", a->cidr, sizeof(a->cidr), err)) ||
         !get_int(range, "from", &has_from, &a->from_port, 0, 65535, err) ||
         !get_int(range, "to", &has_to, &a->to_port, 0, 65535, err))
         return false;
@@ -780,23 +678,23 @@ static bool parse_acl_entry(const xmlNode *n, struct ec2_acl_entry *a, struct in
 
 static bool parse_acl(const xmlNode *n, struct ec2_network_acl *a, struct infra_error *err)
 {
-    xmlNode *entries = child(n, "entrySet");
+    xmlNode *entries = awsxml_child(n, "entrySet");
     void *p;
 
-    if (!get_text(n, "networkAclId", a->id, sizeof(a->id), err) ||
-        !get_text(n, "vpcId", a->vpc_id, sizeof(a->vpc_id), err) ||
-        !get_text(n, "ownerId", a->owner_id, sizeof(a->owner_id), err) ||
+    if (!awsxml_get_text(n, "networkAclId", a->id, sizeof(a->id), err) ||
+        !awsxml_get_text(n, "vpcId", a->vpc_id, sizeof(a->vpc_id), err) ||
+        !awsxml_get_text(n, "ownerId", a->owner_id, sizeof(a->owner_id), err) ||
         !get_bool(n, "default", NULL, &a->is_default, err) ||
         !alloc_items(entries, sizeof(*a->entries), &p, &a->n_entries, err))
         return false;
     a->entries = p;
     for (xmlNode *it = entries ? entries->children : NULL; it; it = it->next) {
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         if (!parse_acl_entry(it, &a->entries[a->n_entries++], err))
             return false;
     }
-    return parse_string_items(child(n, "associationSet"), "subnetId", sizeof(*a->subnets),
+    return parse_string_items(awsxml_child(n, "associationSet"), "subnetId", sizeof(*a->subnets),
                               (void **)&a->subnets, &a->n_subnets, err);
 }
 
@@ -809,10 +707,10 @@ bool ec2_xml_parse_network_acls(const char *buf, size_t len, struct ec2_acl_list
 
     if (!doc)
         return false;
-    set = child(root, "networkAclSet");
+    set = awsxml_child(root, "networkAclSet");
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
         struct ec2_network_acl *a;
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
             goto out;
@@ -839,12 +737,12 @@ bool ec2_xml_parse_prefix_entries(const char *buf, size_t len, struct ec2_prefix
 
     if (!doc)
         return false;
-    set = child(root, "entrySet");
+    set = awsxml_child(root, "entrySet");
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         if (!grow((void **)&out->cidrs, &out->cap, out->n, sizeof(*out->cidrs), err) ||
-            !get_text(it, "cidr", out->cidrs[out->n], sizeof(*out->cidrs), err))
+            !awsxml_get_text(it, "cidr", out->cidrs[out->n], sizeof(*out->cidrs), err))
             goto out;
         if (out->cidrs[out->n][0])
             out->n++;
@@ -860,15 +758,17 @@ out:
 static bool parse_tgw_attachment(const xmlNode *n, struct ec2_tgw_attachment *a,
                                  struct infra_error *err)
 {
-    return get_text(n, "transitGatewayAttachmentId", a->id, sizeof(a->id), err) &&
-           get_text(n, "transitGatewayId", a->tgw_id, sizeof(a->tgw_id), err) &&
-           get_text(n, "resourceType", a->resource_type, sizeof(a->resource_type), err) &&
-           get_text(n, "resourceId", a->resource_id, sizeof(a->resource_id), err) &&
-           get_text(n, "resourceOwnerId", a->resource_owner, sizeof(a->resource_owner), err) &&
-           get_text(n, "state", a->state, sizeof(a->state), err) &&
-           get_text(child(n, "association"), "transitGatewayRouteTableId", a->assoc_table,
-                    sizeof(a->assoc_table), err) &&
-           get_text(child(n, "association"), "state", a->assoc_state, sizeof(a->assoc_state), err);
+    return awsxml_get_text(n, "transitGatewayAttachmentId", a->id, sizeof(a->id), err) &&
+           awsxml_get_text(n, "transitGatewayId", a->tgw_id, sizeof(a->tgw_id), err) &&
+           awsxml_get_text(n, "resourceType", a->resource_type, sizeof(a->resource_type), err) &&
+           awsxml_get_text(n, "resourceId", a->resource_id, sizeof(a->resource_id), err) &&
+           awsxml_get_text(n, "resourceOwnerId", a->resource_owner, sizeof(a->resource_owner),
+                           err) &&
+           awsxml_get_text(n, "state", a->state, sizeof(a->state), err) &&
+           awsxml_get_text(awsxml_child(n, "association"), "transitGatewayRouteTableId",
+                           a->assoc_table, sizeof(a->assoc_table), err) &&
+           awsxml_get_text(awsxml_child(n, "association"), "state", a->assoc_state,
+                           sizeof(a->assoc_state), err);
 }
 
 bool ec2_xml_parse_tgw_attachments(const char *buf, size_t len, struct ec2_tgw_attachment_list *out,
@@ -880,9 +780,9 @@ bool ec2_xml_parse_tgw_attachments(const char *buf, size_t len, struct ec2_tgw_a
 
     if (!doc)
         return false;
-    set = child(root, "transitGatewayAttachments");
+    set = awsxml_child(root, "transitGatewayAttachments");
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
             goto out;
@@ -901,22 +801,22 @@ out:
 
 static bool parse_tgw_route(const xmlNode *n, struct ec2_tgw_route *r, struct infra_error *err)
 {
-    const xmlNode *atts = child(n, "transitGatewayAttachments");
+    const xmlNode *atts = awsxml_child(n, "transitGatewayAttachments");
 
-    if (!get_text(n, "destinationCidrBlock", r->dest_cidr, sizeof(r->dest_cidr), err) ||
-        !get_text(n, "prefixListId", r->prefix_list, sizeof(r->prefix_list), err) ||
-        !get_text(n, "type", r->type, sizeof(r->type), err) ||
-        !get_text(n, "state", r->state, sizeof(r->state), err))
+    if (!awsxml_get_text(n, "destinationCidrBlock", r->dest_cidr, sizeof(r->dest_cidr), err) ||
+        !awsxml_get_text(n, "prefixListId", r->prefix_list, sizeof(r->prefix_list), err) ||
+        !awsxml_get_text(n, "type", r->type, sizeof(r->type), err) ||
+        !awsxml_get_text(n, "state", r->state, sizeof(r->state), err))
         return false;
     for (const xmlNode *it = atts ? atts->children : NULL; it; it = it->next) {
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         if (r->n_attachments++ > 0)
             continue;
-        if (!get_text(it, "transitGatewayAttachmentId", r->attachment, sizeof(r->attachment),
-                      err) ||
-            !get_text(it, "resourceId", r->resource_id, sizeof(r->resource_id), err) ||
-            !get_text(it, "resourceType", r->resource_type, sizeof(r->resource_type), err))
+        if (!awsxml_get_text(it, "transitGatewayAttachmentId", r->attachment, sizeof(r->attachment),
+                             err) ||
+            !awsxml_get_text(it, "resourceId", r->resource_id, sizeof(r->resource_id), err) ||
+            !awsxml_get_text(it, "resourceType", r->resource_type, sizeof(r->resource_type), err))
             return false;
     }
     return true;
@@ -931,9 +831,9 @@ bool ec2_xml_parse_tgw_routes(const char *buf, size_t len, struct ec2_tgw_route_
 
     if (!doc)
         return false;
-    set = child(root, "routeSet");
+    set = awsxml_child(root, "routeSet");
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        if (!is_named(it, "item"))
+        if (!awsxml_is_named(it, "item"))
             continue;
         if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
             goto out;
@@ -963,8 +863,8 @@ bool ec2_xml_parse_peering_options(const char *buf, size_t len,
     memset(out, 0, sizeof(*out));
     if (!doc)
         return false;
-    req = child(root, "requesterPeeringConnectionOptions");
-    acc = child(root, "accepterPeeringConnectionOptions");
+    req = awsxml_child(root, "requesterPeeringConnectionOptions");
+    acc = awsxml_child(root, "accepterPeeringConnectionOptions");
     out->has_requester = req != NULL;
     out->has_accepter = acc != NULL;
     ok = get_bool(req, "allowDnsResolutionFromRemoteVpc", NULL, &out->requester_dns, err) &&
@@ -1003,7 +903,7 @@ bool ec2_xml_parse_error(const char *buf, size_t len, struct ec2_api_error *out)
     bool found;
 
     memset(out, 0, sizeof(*out));
-    doc = read_doc(buf, len, &ignored);
+    doc = awsxml_read(buf, len, EC2_XML_MAX_BYTES, "EC2", &ignored);
     if (!doc)
         return false;
     root = xmlDocGetRootElement(doc);

@@ -15,73 +15,16 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "infra/awsxml.h"
 #include "infra/ec2_xml.h"
 
 #define RDS_XML_MAX_BYTES (8u << 20) /* larger bodies are refused */
-
-static bool is_named(const xmlNode *n, const char *name)
-{
-    return n && n->type == XML_ELEMENT_NODE && n->name && strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *child(const xmlNode *parent, const char *name)
-{
-    for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
-        if (is_named(c, name))
-            return c;
-    return NULL;
-}
-
-/* The trimmed text of element n (named name) into dst ("" when n is NULL); control
- * characters become spaces. False (err set) when it does not fit. */
-static bool node_text(const xmlNode *n, const char *name, char *dst, size_t size,
-                      struct infra_error *err)
-{
-    xmlChar *raw;
-    const char *s, *e;
-    size_t len;
-
-    dst[0] = '\0';
-    if (!n)
-        return true;
-    raw = xmlNodeGetContent(n);
-    if (!raw) {
-        infra_error_set(err, "out of memory reading <%s>", name);
-        return false;
-    }
-    s = (const char *)raw;
-    e = s + strlen(s);
-    while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
-        s++;
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        e--;
-    len = (size_t)(e - s);
-    if (len >= size) {
-        infra_error_set(err, "<%s> value too long (%zu bytes, at most %zu)", name, len, size - 1);
-        xmlFree(raw);
-        return false;
-    }
-    memcpy(dst, s, len);
-    dst[len] = '\0';
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f)
-            dst[i] = ' ';
-    xmlFree(raw);
-    return true;
-}
-
-/* The text of parent's child `name` ("" when absent). */
-static bool get_text(const xmlNode *parent, const char *name, char *dst, size_t size,
-                     struct infra_error *err)
-{
-    return node_text(child(parent, name), name, dst, size, err);
-}
 
 static bool get_bool(const xmlNode *parent, const char *name, bool *val, struct infra_error *err)
 {
     char buf[16];
 
-    if (!get_text(parent, name, buf, sizeof(buf), err))
+    if (!awsxml_get_text(parent, name, buf, sizeof(buf), err))
         return false;
     *val = strcmp(buf, "true") == 0;
     if (buf[0] && !*val && strcmp(buf, "false") != 0) {
@@ -121,7 +64,7 @@ static bool set_marker(const xmlNode *result, char **marker, struct infra_error 
 
     free(*marker);
     *marker = NULL;
-    if (!get_text(result, "Marker", buf, sizeof(buf), err))
+    if (!awsxml_get_text(result, "Marker", buf, sizeof(buf), err))
         return false;
     if (!buf[0])
         return true;
@@ -143,37 +86,25 @@ static xmlNode *open_result(const char *buf, size_t len, const char *action, xml
     xmlNode *root;
 
     *doc = NULL;
-    if (!buf || len == 0 || len > RDS_XML_MAX_BYTES) {
-        infra_error_set(err, "RDS response body %s", len ? "too large" : "empty");
-        return NULL;
-    }
-    if (ec2_xml_parse_error(buf, len, &apierr)) {
+    if (buf && len > 0 && len <= RDS_XML_MAX_BYTES && ec2_xml_parse_error(buf, len, &apierr)) {
         infra_error_set(err, "RDS error %s: %s", apierr.code, apierr.message);
         return NULL;
     }
-    *doc = xmlReadMemory(buf, (int)len, "rds-response.xml", NULL,
-                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!*doc) {
-        infra_error_set(err, "RDS response is not valid XML");
+    if (!(*doc = awsxml_read(buf, len, RDS_XML_MAX_BYTES, "RDS", err)))
         return NULL;
-    }
-    if ((*doc)->intSubset || (*doc)->extSubset) {
-        infra_error_set(err, "RDS response has a DTD; refused");
-        return NULL;
-    }
     root = xmlDocGetRootElement(*doc);
     snprintf(want, sizeof(want), "%sResponse", action);
-    if (!is_named(root, want)) {
+    if (!awsxml_is_named(root, want)) {
         infra_error_set(err, "unexpected RDS response <%.64s>, expected <%s>",
                         root && root->name ? (const char *)root->name : "", want);
         return NULL;
     }
     snprintf(want, sizeof(want), "%sResult", action);
-    if (!child(root, want)) {
+    if (!awsxml_child(root, want)) {
         infra_error_set(err, "RDS response without <%s>", want);
         return NULL;
     }
-    return child(root, want);
+    return awsxml_child(root, want);
 }
 
 /* ---- clusters ---- */
@@ -181,14 +112,14 @@ static xmlNode *open_result(const char *buf, size_t len, const char *action, xml
 static bool parse_members(const xmlNode *set, struct rds_cluster *c, struct infra_error *err)
 {
     for (xmlNode *m = set ? set->children : NULL; m; m = m->next) {
-        if (!is_named(m, "DBClusterMember"))
+        if (!awsxml_is_named(m, "DBClusterMember"))
             continue;
         if (c->n_members == RDS_MEMBERS_MAX) {
             infra_error_set(err, "cluster %s: more than %d members", c->id, RDS_MEMBERS_MAX);
             return false;
         }
-        if (!get_text(m, "DBInstanceIdentifier", c->members[c->n_members].instance, RDS_ID_MAX,
-                      err) ||
+        if (!awsxml_get_text(m, "DBInstanceIdentifier", c->members[c->n_members].instance,
+                             RDS_ID_MAX, err) ||
             !get_bool(m, "IsClusterWriter", &c->members[c->n_members].writer, err))
             return false;
         c->n_members++;
@@ -199,14 +130,14 @@ static bool parse_members(const xmlNode *set, struct rds_cluster *c, struct infr
 static bool parse_custom(const xmlNode *set, struct rds_cluster *c, struct infra_error *err)
 {
     for (xmlNode *m = set ? set->children : NULL; m; m = m->next) {
-        if (!is_named(m, "member"))
+        if (!awsxml_is_named(m, "member"))
             continue;
         if (c->n_custom == RDS_CUSTOM_MAX) {
             infra_error_set(err, "cluster %s: more than %d custom endpoints", c->id,
                             RDS_CUSTOM_MAX);
             return false;
         }
-        if (!node_text(m, "member", c->custom[c->n_custom], RDS_HOST_MAX, err))
+        if (!awsxml_node_text(m, "member", c->custom[c->n_custom], RDS_HOST_MAX, true, err))
             return false;
         c->n_custom++;
     }
@@ -218,13 +149,13 @@ static bool parse_strings(const xmlNode *set, char (*ids)[RDS_ID_MAX], size_t ma
                           const char *what, struct infra_error *err)
 {
     for (xmlNode *m = set ? set->children : NULL; m; m = m->next) {
-        if (!is_named(m, "member"))
+        if (!awsxml_is_named(m, "member"))
             continue;
         if (*n == max) {
             infra_error_set(err, "more than %zu %s", max, what);
             return false;
         }
-        if (!node_text(m, "member", ids[*n], RDS_ID_MAX, err))
+        if (!awsxml_node_text(m, "member", ids[*n], RDS_ID_MAX, true, err))
             return false;
         (*n)++;
     }
@@ -233,11 +164,12 @@ static bool parse_strings(const xmlNode *set, char (*ids)[RDS_ID_MAX], size_t ma
 
 static bool parse_cluster(const xmlNode *n, struct rds_cluster *c, struct infra_error *err)
 {
-    if (!get_text(n, "DBClusterIdentifier", c->id, sizeof(c->id), err) ||
-        !get_text(n, "Endpoint", c->endpoint, sizeof(c->endpoint), err) ||
-        !get_text(n, "ReaderEndpoint", c->reader_endpoint, sizeof(c->reader_endpoint), err) ||
-        !parse_custom(child(n, "CustomEndpoints"), c, err) ||
-        !parse_members(child(n, "DBClusterMembers"), c, err))
+    if (!awsxml_get_text(n, "DBClusterIdentifier", c->id, sizeof(c->id), err) ||
+        !awsxml_get_text(n, "Endpoint", c->endpoint, sizeof(c->endpoint), err) ||
+        !awsxml_get_text(n, "ReaderEndpoint", c->reader_endpoint, sizeof(c->reader_endpoint),
+                         err) ||
+        !parse_custom(awsxml_child(n, "CustomEndpoints"), c, err) ||
+        !parse_members(awsxml_child(n, "DBClusterMembers"), c, err))
         return false;
     if (!c->id[0]) {
         infra_error_set(err, "a <DBCluster> without <DBClusterIdentifier>");
@@ -253,9 +185,9 @@ bool rds_xml_parse_clusters(const char *buf, size_t len, struct rds_cluster_list
     xmlNode *res = open_result(buf, len, "DescribeDBClusters", &doc, err);
     bool ok = res != NULL;
 
-    for (xmlNode *n = ok ? child(child(res, "DBClusters"), "DBCluster") : NULL; ok && n;
-         n = n->next) {
-        if (!is_named(n, "DBCluster"))
+    for (xmlNode *n = ok ? awsxml_child(awsxml_child(res, "DBClusters"), "DBCluster") : NULL;
+         ok && n; n = n->next) {
+        if (!awsxml_is_named(n, "DBCluster"))
             continue;
         ok = grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err) &&
              parse_cluster(n, &out->items[out->n], err);
@@ -274,14 +206,14 @@ bool rds_xml_parse_clusters(const char *buf, size_t len, struct rds_cluster_list
 static bool parse_cluster_endpoint(const xmlNode *n, struct rds_cluster_endpoint *e,
                                    struct infra_error *err)
 {
-    if (!get_text(n, "DBClusterEndpointIdentifier", e->id, sizeof(e->id), err) ||
-        !get_text(n, "DBClusterIdentifier", e->cluster, sizeof(e->cluster), err) ||
-        !get_text(n, "Endpoint", e->endpoint, sizeof(e->endpoint), err) ||
-        !get_text(n, "CustomEndpointType", e->custom_type, sizeof(e->custom_type), err) ||
-        !parse_strings(child(n, "StaticMembers"), e->static_members, RDS_MEMBERS_MAX, &e->n_static,
-                       "static members", err) ||
-        !parse_strings(child(n, "ExcludedMembers"), e->excluded, RDS_MEMBERS_MAX, &e->n_excluded,
-                       "excluded members", err))
+    if (!awsxml_get_text(n, "DBClusterEndpointIdentifier", e->id, sizeof(e->id), err) ||
+        !awsxml_get_text(n, "DBClusterIdentifier", e->cluster, sizeof(e->cluster), err) ||
+        !awsxml_get_text(n, "Endpoint", e->endpoint, sizeof(e->endpoint), err) ||
+        !awsxml_get_text(n, "CustomEndpointType", e->custom_type, sizeof(e->custom_type), err) ||
+        !parse_strings(awsxml_child(n, "StaticMembers"), e->static_members, RDS_MEMBERS_MAX,
+                       &e->n_static, "static members", err) ||
+        !parse_strings(awsxml_child(n, "ExcludedMembers"), e->excluded, RDS_MEMBERS_MAX,
+                       &e->n_excluded, "excluded members", err))
         return false;
     if (!e->endpoint[0]) {
         infra_error_set(err, "a <DBClusterEndpointList> without <Endpoint>");
@@ -297,9 +229,11 @@ bool rds_xml_parse_cluster_endpoints(const char *buf, size_t len,
     xmlNode *res = open_result(buf, len, "DescribeDBClusterEndpoints", &doc, err);
     bool ok = res != NULL;
 
-    for (xmlNode *n = ok ? child(child(res, "DBClusterEndpoints"), "DBClusterEndpointList") : NULL;
+    for (xmlNode *n =
+             ok ? awsxml_child(awsxml_child(res, "DBClusterEndpoints"), "DBClusterEndpointList")
+                : NULL;
          ok && n; n = n->next) {
-        if (!is_named(n, "DBClusterEndpointList"))
+        if (!awsxml_is_named(n, "DBClusterEndpointList"))
             continue;
         ok = grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err) &&
              parse_cluster_endpoint(n, &out->items[out->n], err);
@@ -331,15 +265,15 @@ bool rds_cluster_endpoint_has(const struct rds_cluster_endpoint *e, const char *
 static bool parse_subnets(const xmlNode *set, struct rds_instance *i, struct infra_error *err)
 {
     for (xmlNode *s = set ? set->children : NULL; s; s = s->next) {
-        if (!is_named(s, "Subnet"))
+        if (!awsxml_is_named(s, "Subnet"))
             continue;
         if (i->n_subnets == RDS_SUBNETS_MAX) {
             infra_error_set(err, "instance %s: more than %d subnets", i->id, RDS_SUBNETS_MAX);
             return false;
         }
-        if (!get_text(s, "SubnetIdentifier", i->subnets[i->n_subnets].id, RDS_ID_MAX, err) ||
-            !get_text(child(s, "SubnetAvailabilityZone"), "Name", i->subnets[i->n_subnets].az,
-                      RDS_ID_MAX, err))
+        if (!awsxml_get_text(s, "SubnetIdentifier", i->subnets[i->n_subnets].id, RDS_ID_MAX, err) ||
+            !awsxml_get_text(awsxml_child(s, "SubnetAvailabilityZone"), "Name",
+                             i->subnets[i->n_subnets].az, RDS_ID_MAX, err))
             return false;
         i->n_subnets++;
     }
@@ -349,14 +283,14 @@ static bool parse_subnets(const xmlNode *set, struct rds_instance *i, struct inf
 static bool parse_groups(const xmlNode *set, struct rds_instance *i, struct infra_error *err)
 {
     for (xmlNode *g = set ? set->children : NULL; g; g = g->next) {
-        if (!is_named(g, "VpcSecurityGroupMembership"))
+        if (!awsxml_is_named(g, "VpcSecurityGroupMembership"))
             continue;
         if (i->n_groups == RDS_GROUPS_MAX) {
             infra_error_set(err, "instance %s: more than %d security groups", i->id,
                             RDS_GROUPS_MAX);
             return false;
         }
-        if (!get_text(g, "VpcSecurityGroupId", i->groups[i->n_groups], RDS_ID_MAX, err))
+        if (!awsxml_get_text(g, "VpcSecurityGroupId", i->groups[i->n_groups], RDS_ID_MAX, err))
             return false;
         if (i->groups[i->n_groups][0])
             i->n_groups++;
@@ -366,18 +300,20 @@ static bool parse_groups(const xmlNode *set, struct rds_instance *i, struct infr
 
 static bool parse_instance(const xmlNode *n, struct rds_instance *i, struct infra_error *err)
 {
-    const xmlNode *sg = child(n, "DBSubnetGroup");
+    const xmlNode *sg = awsxml_child(n, "DBSubnetGroup");
 
-    if (!get_text(n, "DBInstanceIdentifier", i->id, sizeof(i->id), err) ||
-        !get_text(n, "DBClusterIdentifier", i->cluster, sizeof(i->cluster), err) ||
-        !get_text(n, "DBInstanceStatus", i->status, sizeof(i->status), err) ||
-        !get_text(child(n, "Endpoint"), "Address", i->address, sizeof(i->address), err) ||
-        !get_text(n, "AvailabilityZone", i->az, sizeof(i->az), err) ||
-        !get_text(n, "SecondaryAvailabilityZone", i->secondary_az, sizeof(i->secondary_az), err) ||
+    if (!awsxml_get_text(n, "DBInstanceIdentifier", i->id, sizeof(i->id), err) ||
+        !awsxml_get_text(n, "DBClusterIdentifier", i->cluster, sizeof(i->cluster), err) ||
+        !awsxml_get_text(n, "DBInstanceStatus", i->status, sizeof(i->status), err) ||
+        !awsxml_get_text(awsxml_child(n, "Endpoint"), "Address", i->address, sizeof(i->address),
+                         err) ||
+        !awsxml_get_text(n, "AvailabilityZone", i->az, sizeof(i->az), err) ||
+        !awsxml_get_text(n, "SecondaryAvailabilityZone", i->secondary_az, sizeof(i->secondary_az),
+                         err) ||
         !get_bool(n, "MultiAZ", &i->multi_az, err) ||
-        !get_text(sg, "VpcId", i->vpc, sizeof(i->vpc), err) ||
-        !parse_subnets(child(sg, "Subnets"), i, err) ||
-        !parse_groups(child(n, "VpcSecurityGroups"), i, err))
+        !awsxml_get_text(sg, "VpcId", i->vpc, sizeof(i->vpc), err) ||
+        !parse_subnets(awsxml_child(sg, "Subnets"), i, err) ||
+        !parse_groups(awsxml_child(n, "VpcSecurityGroups"), i, err))
         return false;
     if (!i->id[0]) {
         infra_error_set(err, "a <DBInstance> without <DBInstanceIdentifier>");
@@ -393,9 +329,9 @@ bool rds_xml_parse_instances(const char *buf, size_t len, struct rds_instance_li
     xmlNode *res = open_result(buf, len, "DescribeDBInstances", &doc, err);
     bool ok = res != NULL;
 
-    for (xmlNode *n = ok ? child(child(res, "DBInstances"), "DBInstance") : NULL; ok && n;
-         n = n->next) {
-        if (!is_named(n, "DBInstance"))
+    for (xmlNode *n = ok ? awsxml_child(awsxml_child(res, "DBInstances"), "DBInstance") : NULL;
+         ok && n; n = n->next) {
+        if (!awsxml_is_named(n, "DBInstance"))
             continue;
         ok = grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err) &&
              parse_instance(n, &out->items[out->n], err);
