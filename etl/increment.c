@@ -8,60 +8,14 @@
 
 #include "etl/pgconn.h"
 #include "etl/target.h"
-
-static bool quote_table(PGconn *conn, const struct cfg_table *t, struct abuf *sql)
-{
-    pgconn_quote_ident(conn, t->schema, sql);
-    abuf_putc(sql, '.');
-    return pgconn_quote_ident(conn, t->name, sql);
-}
-
-enum wm_kind { WM_NONE, WM_TIMESTAMPTZ, WM_TIMESTAMP, WM_DATE, WM_INTEGER };
-
-struct watermark {
-    enum wm_kind kind;
-    const char *type; /* format_type() text: "timestamp(0) without time zone" */
-    int precision;    /* fractional second digits of a timestamp, 0..6 */
-    bool not_null;
-};
-
-/* The kind of a format_type() text, and a timestamp's fractional digits. */
-static enum wm_kind kind_of_type(const char *type, int *precision)
-{
-    const char *paren;
-
-    if (strncmp(type, "timestamp", 9) == 0) {
-        if (precision && (paren = strchr(type, '(')) != NULL && paren[1] >= '0' && paren[1] <= '6')
-            *precision = paren[1] - '0';
-        return strstr(type, "with time zone") && !strstr(type, "without") ? WM_TIMESTAMPTZ
-                                                                          : WM_TIMESTAMP;
-    }
-    if (strcmp(type, "date") == 0)
-        return WM_DATE;
-    if (strcmp(type, "bigint") == 0 || strcmp(type, "integer") == 0 ||
-        strcmp(type, "smallint") == 0)
-        return WM_INTEGER;
-    return WM_NONE;
-}
-
-static struct watermark watermark_of(const struct table_plan *plan)
-{
-    struct watermark w = {.kind = WM_NONE, .type = "", .precision = 6};
-    size_t i;
-
-    if (!plan->cfg->watermark || (i = plan_column_index(plan, plan->cfg->watermark)) == (size_t)-1)
-        return w;
-    w.type = plan->columns[i].source->type;
-    w.not_null = plan->columns[i].source->not_null;
-    w.kind = kind_of_type(w.type, &w.precision);
-    return w;
-}
+#include "etl/watermark.h"
 
 bool increment_needs_zone(const struct table_plan *plan)
 {
-    enum wm_kind k = watermark_of(plan).kind;
+    enum watermark_kind k = watermark_of(plan).kind;
 
-    return plan->cfg->mode == CFG_MODE_INCREMENTAL && (k == WM_TIMESTAMP || k == WM_DATE);
+    return plan->cfg->mode == CFG_MODE_INCREMENTAL &&
+           (k == WATERMARK_TIMESTAMP || k == WATERMARK_DATE);
 }
 
 bool increment_check_plan(const struct table_plan *plan, struct abuf *report)
@@ -71,7 +25,7 @@ bool increment_check_plan(const struct table_plan *plan, struct abuf *report)
 
     if (t->mode != CFG_MODE_INCREMENTAL)
         return true;
-    if (w.kind == WM_NONE) {
+    if (w.kind == WATERMARK_NONE) {
         abuf_printf(report,
                     "tables.%s.%s: watermark \"%s\" must be a date, timestamp or integer column "
                     "of the source%s%s\n",
@@ -389,84 +343,10 @@ static void lag_text(long lag_ms, char *out, size_t len)
     snprintf(out, len, "%ld milliseconds", lag_ms);
 }
 
-/*
- * The relations whose writers can change what a table shows: the table, its partitions
- * and inheritance children (a write into a partition need not lock its parent), for a
- * view the relations it reads (recursively); and the sequences that fill the watermark
- * column: its serial or identity sequence and those its default calls (nextval() locks
- * the sequence until the transaction ends, before any row is written). $1 the table
- * (quoted, qualified), $2 the watermark column.
- */
-#define FAMILY_SQL                                                                                 \
-    "WITH RECURSIVE fam(oid) AS ("                                                                 \
-    "  SELECT $1::pg_catalog.regclass::pg_catalog.oid UNION "                                      \
-    "  SELECT e.child FROM fam JOIN ("                                                             \
-    "    SELECT i.inhparent AS parent, i.inhrelid AS child FROM pg_catalog.pg_inherits i "         \
-    "    UNION ALL "                                                                               \
-    "    SELECT w.ev_class, d.refobjid FROM pg_catalog.pg_rewrite w "                              \
-    "    JOIN pg_catalog.pg_depend d "                                                             \
-    "      ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid "       \
-    "     AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "                          \
-    "     AND d.refobjid <> w.ev_class) e ON e.parent = fam.oid), "                                \
-    "col AS (SELECT a.attrelid, a.attnum FROM fam JOIN pg_catalog.pg_attribute a "                 \
-    "  ON a.attrelid = fam.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped), "      \
-    "seqs(oid) AS (SELECT s.oid FROM pg_catalog.pg_class s WHERE s.relkind = 'S' AND s.oid IN ("   \
-    "  SELECT d.objid FROM col JOIN pg_catalog.pg_depend d "                                       \
-    "    ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "                               \
-    "   AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "                            \
-    "   AND d.refobjid = col.attrelid AND d.refobjsubid = col.attnum "                             \
-    "   AND d.deptype IN ('a', 'i') "                                                              \
-    "  UNION ALL "                                                                                 \
-    "  SELECT d.refobjid FROM col JOIN pg_catalog.pg_attrdef ad "                                  \
-    "    ON ad.adrelid = col.attrelid AND ad.adnum = col.attnum "                                  \
-    "  JOIN pg_catalog.pg_depend d "                                                               \
-    "    ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid = ad.oid "        \
-    "   AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass)) "
-
-/* The relations whose write locks are watched, then the foreign tables among those the
- * table reads (partitions, inheritance children, a view's tables): their count and the
- * first by name. */
-static const char family_sql[] =
-    FAMILY_SQL "SELECT (SELECT pg_catalog.string_agg(x.oid::pg_catalog.text, ',') "
-               "  FROM (SELECT fam.oid FROM fam UNION SELECT seqs.oid FROM seqs) x), "
-               "  pg_catalog.count(*), pg_catalog.min(c.oid::pg_catalog.regclass::pg_catalog.text) "
-               "FROM fam JOIN pg_catalog.pg_class c ON c.oid = fam.oid AND c.relkind = 'f'";
-
-/* A one-row query with the table (quoted, qualified) and watermark as $1, $2. */
-static PGresult *watermark_query(PGconn *conn, const struct table_plan *plan, const char *sql,
-                                 struct anon_error *err)
-{
-    struct abuf name;
-    const char *params[2];
-    PGresult *res;
-
-    abuf_init(&name, 4096);
-    quote_table(conn, plan->cfg, &name);
-    params[0] = abuf_cstr(&name);
-    params[1] = plan->cfg->watermark;
-    res = abuf_failed(&name) ? NULL : pgconn_query(conn, sql, 2, params, PGRES_TUPLES_OK, err);
-    abuf_free(&name);
-    return res;
-}
-
-/* The sequences that fill an integer watermark too, with a fourth item "sequence":
- * ALTER SEQUENCE ... RESTART (an identity's: ALTER TABLE ... ALTER ... RESTART) gives one
- * a new relfilenode, and it hands out ids at or below the last run's mark again. */
-static const char storage_sql[] =
-    FAMILY_SQL "SELECT pg_catalog.json_agg(CASE WHEN c.relkind = 'S' "
-               "  THEN pg_catalog.json_build_array(c.oid::pg_catalog.int8, "
-               "    c.relfilenode::pg_catalog.int8, c.oid::pg_catalog.regclass::pg_catalog.text, "
-               "    'sequence') "
-               "  ELSE pg_catalog.json_build_array(c.oid::pg_catalog.int8, "
-               "    c.relfilenode::pg_catalog.int8, c.oid::pg_catalog.regclass::pg_catalog.text) "
-               "  END ORDER BY c.oid) "
-               "FROM (SELECT fam.oid FROM fam UNION SELECT seqs.oid FROM seqs) f "
-               "JOIN pg_catalog.pg_class c ON c.oid = f.oid WHERE c.relkind IN ('r', 'm', 'S')";
-
 bool increment_source_storage(PGconn *src, const struct table_plan *plan, char **out,
                               struct anon_error *err)
 {
-    PGresult *res = watermark_query(src, plan, storage_sql, err);
+    PGresult *res = watermark_storage(src, plan, err);
 
     *out = NULL;
     if (!res)
@@ -477,23 +357,6 @@ bool increment_source_storage(PGconn *src, const struct table_plan *plan, char *
     if (!*out)
         anon_error_set(err, "out of memory");
     return *out != NULL;
-}
-
-/*
- * A foreign table in the family is written on another server too, by transactions that
- * hold no lock this source shows and may take ids from their own sequence: like a
- * standby, only watermark_lag protects the rows they commit late. From a family_sql
- * result: "" when there is none; otherwise its name, with how many others.
- */
-static void foreign_member(const PGresult *fam, char *out, size_t len)
-{
-    long n = strtol(PQgetvalue(fam, 0, 1), NULL, 10);
-
-    out[0] = '\0';
-    if (n == 1)
-        snprintf(out, len, "%s", PQgetvalue(fam, 0, 2));
-    else if (n > 1)
-        snprintf(out, len, "%s (and %ld more)", PQgetvalue(fam, 0, 2), n - 1);
 }
 
 static const char new_relation_sql[] =
@@ -568,51 +431,19 @@ bool increment_check_new_relations(PGconn *src, const struct table_plan *plan,
     return true;
 }
 
-/* The sequences filling an integer watermark that the source role may read, with their
- * step (to read one, SELECT on it is needed). */
-static const char readable_sequences_sql[] =
-    FAMILY_SQL "SELECT n.nspname, c.relname, q.seqincrement, "
-               "  c.oid::pg_catalog.regclass::pg_catalog.text "
-               "FROM seqs s JOIN pg_catalog.pg_class c ON c.oid = s.oid "
-               "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-               "JOIN pg_catalog.pg_sequence q ON q.seqrelid = s.oid "
-               "WHERE pg_catalog.has_sequence_privilege(s.oid, 'SELECT')";
-
-/* Is the next id row i of readable_sequences_sql hands out at or below the mark? */
-static bool sequence_behind(PGconn *src, PGresult *seqs, int i, const char *mark, bool *behind,
-                            struct anon_error *err)
-{
-    const char *params[2] = {PQgetvalue(seqs, i, 2), mark};
-    struct abuf sql;
-    PGresult *res;
-
-    abuf_init(&sql, 1024);
-    /* numeric: last_value + step can pass the largest bigint */
-    abuf_puts(&sql, "SELECT CASE WHEN is_called THEN last_value::pg_catalog.numeric + $1 "
-                    "ELSE last_value END <= $2::pg_catalog.numeric FROM ");
-    pgconn_quote_ident(src, PQgetvalue(seqs, i, 0), &sql);
-    abuf_putc(&sql, '.');
-    pgconn_quote_ident(src, PQgetvalue(seqs, i, 1), &sql);
-    res = pgconn_query_built(src, &sql, 2, params, PGRES_TUPLES_OK, err);
-    if (!res)
-        return false;
-    *behind = PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    return true;
-}
-
 bool increment_check_sequences(PGconn *src, const struct table_plan *plan, struct table_state *st,
                                struct anon_error *err)
 {
     PGresult *seqs;
     bool behind = false;
 
-    if (watermark_of(plan).kind != WM_INTEGER || !st->high_water_mark[0] || st->storage_change[0])
+    if (watermark_of(plan).kind != WATERMARK_INTEGER || !st->high_water_mark[0] ||
+        st->storage_change[0])
         return true;
-    if (!(seqs = watermark_query(src, plan, readable_sequences_sql, err)))
+    if (!(seqs = watermark_readable_sequences(src, plan, err)))
         return false;
     for (int i = 0; i < PQntuples(seqs) && !behind; i++) {
-        if (!sequence_behind(src, seqs, i, st->high_water_mark, &behind, err)) {
+        if (!watermark_sequence_behind(src, seqs, i, st->high_water_mark, &behind, err)) {
             PQclear(seqs);
             return false;
         }
@@ -634,7 +465,7 @@ struct holders {
     bool unknown_start; /* some holder's start is not visible to the source role */
     bool prepared;      /* some holder is a prepared transaction */
     const char *oldest; /* the oldest known start, "" when none is known */
-    char foreign[256];  /* a foreign table the table reads (foreign_member), or "" */
+    char foreign[256];  /* a foreign table the table reads (watermark_foreign_member), or "" */
 };
 
 static bool holders_of(const struct source_snapshot *snap, PGconn *src,
@@ -644,14 +475,14 @@ static bool holders_of(const struct source_snapshot *snap, PGconn *src,
     const struct source_writer *all = source_snapshot_writers(snap, &n_all);
     long long oldest_us = 0;
     unsigned long long *rel;
-    PGresult *res = watermark_query(src, plan, family_sql, err);
+    PGresult *res = watermark_family(src, plan, err);
     const char *p;
 
     memset(h, 0, sizeof(*h));
     h->oldest = "";
     if (!res)
         return false;
-    foreign_member(res, h->foreign, sizeof(h->foreign));
+    watermark_foreign_member(res, h->foreign, sizeof(h->foreign));
     p = PQgetvalue(res, 0, 0);
     rel = calloc(strlen(p) / 2 + 2, sizeof(*rel));
     h->w = calloc(n_all + 1, sizeof(*h->w));
@@ -722,14 +553,14 @@ static bool time_upper(PGconn *src, const struct table_plan *plan, struct waterm
     abuf_init(&sql, 1 << 16);
     abuf_puts(&sql, "WITH t AS (SELECT LEAST(pg_catalog.now() - $1::pg_catalog.interval, "
                     "COALESCE($2::pg_catalog.timestamptz, 'infinity')) AS t), x AS (SELECT ");
-    if (w.kind == WM_TIMESTAMPTZ)
+    if (w.kind == WATERMARK_TIMESTAMPTZ)
         abuf_puts(&sql, "t AS x FROM t) ");
     else
         abuf_puts(&sql, "LEAST(pg_catalog.timezone($3::pg_catalog.text, t), "
                         "pg_catalog.timezone($3::pg_catalog.text, t + '3 hours') - "
                         "'3 hours'::pg_catalog.interval) AS x FROM t) ");
     /* The type text comes from format_type(): SQL syntax, not user input. */
-    if (w.kind == WM_DATE)
+    if (w.kind == WATERMARK_DATE)
         abuf_puts(&sql, "SELECT (x::pg_catalog.date - 1)::pg_catalog.text FROM x");
     else
         abuf_printf(
@@ -739,8 +570,8 @@ static bool time_upper(PGconn *src, const struct table_plan *plan, struct waterm
             "%ld) * %ld - %ld) * '1 microsecond'::pg_catalog.interval)::%s::pg_catalog.text "
             "FROM x",
             unit, unit, unit, w.type);
-    res = pgconn_query_built(src, &sql, w.kind == WM_TIMESTAMPTZ ? 2 : 3, params, PGRES_TUPLES_OK,
-                             err);
+    res = pgconn_query_built(src, &sql, w.kind == WATERMARK_TIMESTAMPTZ ? 2 : 3, params,
+                             PGRES_TUPLES_OK, err);
     if (!res)
         return false;
     snprintf(upper, len, "%s", PQgetvalue(res, 0, 0));
@@ -787,7 +618,7 @@ static bool time_upper(PGconn *src, const struct table_plan *plan, struct waterm
  *
  * The premise: ids increase in the order they are taken, and each is taken while its
  * transaction holds a lock that is watched: nextval() of the column's sequence (serial,
- * identity, OWNED BY, or the column default's: FAMILY_SQL) anywhere in the inserting
+ * identity, OWNED BY, or the column default's: watermark.h) anywhere in the inserting
  * transaction, or any id the inserting statement itself chooses (it locks the table
  * before). check --source refuses sequences that break the order and warns when no
  * sequence is watched.
@@ -934,17 +765,6 @@ static bool source_now_us(PGconn *src, long lag_ms, long long *out, struct anon_
     return true;
 }
 
-/* An integer watermark's lag: the config's; unset, 0 where every writer's locks are seen,
- * CFG_DEFAULT_WATERMARK_LAG_MS where some are not (blind: a standby source, or a foreign
- * table among the relations read). An explicit 0 there trusts the locks this source
- * shows alone: right only when every write goes through it. */
-static long integer_lag_ms(const struct cfg_table *t, bool blind)
-{
-    return t->watermark_lag_ms >= 0 ? t->watermark_lag_ms
-           : blind                  ? CFG_DEFAULT_WATERMARK_LAG_MS
-                                    : 0;
-}
-
 /* Why the bound stops below this run's premark. */
 static void integer_held(const struct holders *h, bool standby, const char *foreign, long lag_ms,
                          const char *upper, char *out, size_t len)
@@ -998,7 +818,7 @@ static bool integer_upper(struct increment_clock *clk, const struct table_plan *
 
     if (!holders_of(clk->snapshot, source_snapshot_conn(clk->snapshot), plan, &h, err))
         return false;
-    lag_ms = integer_lag_ms(plan->cfg, standby || h.foreign[0]);
+    lag_ms = watermark_integer_lag_ms(plan->cfg, standby || h.foreign[0]);
     cut = standby || lag_ms > 0;
     if (cut && !source_now_us(source_snapshot_conn(clk->snapshot), lag_ms, &cut_us, err)) {
         holders_free(&h);
@@ -1066,7 +886,8 @@ static void read_premark(PGconn *conn, const struct cfg_table *t, struct increme
     res = abuf_failed(&name)
               ? NULL
               : pgconn_query(conn, premark_type_sql, 2, params, PGRES_TUPLES_OK, &err);
-    if (res && PQntuples(res) == 1 && kind_of_type(PQgetvalue(res, 0, 0), NULL) == WM_INTEGER) {
+    if (res && PQntuples(res) == 1 &&
+        watermark_kind_of_type(PQgetvalue(res, 0, 0), NULL) == WATERMARK_INTEGER) {
         abuf_puts(&sql, "SELECT pg_catalog.max(");
         pgconn_quote_ident(conn, t->watermark, &sql);
         abuf_printf(&sql,
@@ -1151,9 +972,9 @@ bool increment_upper_bound(struct increment_clock *clk, const struct table_plan 
     bool ok;
 
     memset(out, 0, sizeof(*out));
-    if (w.kind == WM_INTEGER)
+    if (w.kind == WATERMARK_INTEGER)
         return integer_upper(clk, plan, st, out, err);
-    if (w.kind == WM_TIMESTAMP || w.kind == WM_DATE) {
+    if (w.kind == WATERMARK_TIMESTAMP || w.kind == WATERMARK_DATE) {
         if (!source_zone(clk, err))
             return false;
         snprintf(out->marks, sizeof(out->marks), ZONE_RECORD "%s", clk->zone);
@@ -1229,264 +1050,4 @@ bool increment_window_sql(PGconn *conn, const struct table_plan *plan, const cha
         abuf_printf(out, "::%s", type);
     }
     return !abuf_failed(out);
-}
-
-/* The sequences that fill the watermark column (FAMILY_SQL), with what makes ids go out
- * of order. */
-static const char sequences_sql[] =
-    FAMILY_SQL "SELECT s.oid::pg_catalog.regclass::pg_catalog.text, q.seqcache, q.seqincrement, "
-               "       q.seqcycle FROM seqs s JOIN pg_catalog.pg_sequence q ON q.seqrelid = s.oid "
-               "ORDER BY 1";
-
-bool increment_check_source(PGconn *conn, const struct table_plan *plan, struct abuf *report,
-                            struct anon_error *err)
-{
-    const struct cfg_table *t = plan->cfg;
-    PGresult *res;
-    int n;
-
-    if (t->mode != CFG_MODE_INCREMENTAL || watermark_of(plan).kind != WM_INTEGER)
-        return true;
-    if (!(res = watermark_query(conn, plan, sequences_sql, err)))
-        return false;
-    n = PQntuples(res);
-    if (n > 1)
-        abuf_printf(report,
-                    "tables.%s.%s: watermark \"%s\" is filled from %d sequences (%s, %s%s): "
-                    "ids of different sequences are not taken in one order, so a run could "
-                    "move past an id another sequence hands out later (use one sequence, or "
-                    "a timestamptz watermark)\n",
-                    t->schema, t->name, t->watermark, n, PQgetvalue(res, 0, 0),
-                    PQgetvalue(res, 1, 0), n > 2 ? ", ..." : "");
-    for (int i = 0; i < n; i++) {
-        const char *seq = PQgetvalue(res, i, 0);
-        long cache = strtol(PQgetvalue(res, i, 1), NULL, 10);
-        long long step = strtoll(PQgetvalue(res, i, 2), NULL, 10);
-        if (cache > 1)
-            abuf_printf(report,
-                        "tables.%s.%s: watermark \"%s\" comes from a sequence with CACHE %ld "
-                        "(%s): each session takes ids in blocks, so ids are not taken in time "
-                        "order across sessions and a run could move past an id another "
-                        "session commits later (ALTER SEQUENCE %s CACHE 1, or use a "
-                        "timestamptz watermark)\n",
-                        t->schema, t->name, t->watermark, cache, seq, seq);
-        if (step < 0)
-            abuf_printf(report,
-                        "tables.%s.%s: watermark \"%s\" comes from a sequence with INCREMENT "
-                        "BY %lld (%s): ids decrease, so every new row is below the mark of the "
-                        "run before (use a timestamptz watermark)\n",
-                        t->schema, t->name, t->watermark, step, seq);
-        if (PQgetvalue(res, i, 3)[0] == 't')
-            abuf_printf(report,
-                        "tables.%s.%s: watermark \"%s\" comes from a sequence that CYCLEs "
-                        "(%s): once it reaches its MAXVALUE, ids start again from its "
-                        "MINVALUE, below every mark, and no run would read those rows "
-                        "(ALTER SEQUENCE %s NO CYCLE)\n",
-                        t->schema, t->name, t->watermark, seq, seq);
-    }
-    PQclear(res);
-    return true;
-}
-
-/* The access methods of the indexes the window's `watermark > mark` can use: valid, not
- * partial, the watermark their first column, their operator class able to search by `>`
- * (btree, BRIN, btree_gist...; not hash or bloom, which only find equal values). */
-static const char index_sql[] =
-    "SELECT am.amname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
-    "  ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-    "  JOIN pg_catalog.pg_opclass oc ON oc.oid = i.indclass[0] "
-    "  JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod "
-    "  WHERE i.indrelid = $1::pg_catalog.regclass AND a.attname = $2 AND i.indisvalid "
-    "    AND i.indpred IS NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_amop ao "
-    "      JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr "
-    "      WHERE ao.amopfamily = oc.opcfamily AND ao.amoppurpose = 's' AND o.oprname = '>')";
-
-/* A sequence behind the table's ids: every run reloads (increment_check_sequences). Asked
- * with a btree on the watermark (max() is one index entry); the id is never shown. */
-static void warn_sequence_behind(PGconn *conn, const struct table_plan *plan, FILE *out)
-{
-    PGresult *seqs = NULL, *top;
-    struct anon_error err;
-    struct abuf sql;
-    bool behind = false;
-
-    abuf_init(&sql, 4096);
-    abuf_puts(&sql, "SELECT pg_catalog.max(");
-    pgconn_quote_ident(conn, plan->cfg->watermark, &sql);
-    abuf_puts(&sql, ")::pg_catalog.text FROM ");
-    quote_table(conn, plan->cfg, &sql);
-    top = pgconn_query_built(conn, &sql, 0, NULL, PGRES_TUPLES_OK, &err);
-    if (top && !PQgetisnull(top, 0, 0))
-        seqs = watermark_query(conn, plan, readable_sequences_sql, &err);
-    for (int i = 0; seqs && i < PQntuples(seqs) && !behind; i++)
-        if (sequence_behind(conn, seqs, i, PQgetvalue(top, 0, 0), &behind, &err) && behind)
-            fprintf(out,
-                    "warning: %s: the sequence %s of the watermark %s is behind the ids in "
-                    "the table (ids inserted above it, a partition with its own): its rows "
-                    "would fall below the mark, so every run reloads the whole table; "
-                    "setval() it past them, or use a timestamptz watermark\n",
-                    plan->qualified, PQgetvalue(seqs, i, 3), plan->cfg->watermark);
-    PQclear(top);
-    PQclear(seqs);
-}
-
-/* Whether the source role sees other sessions' transaction starts (increment.h). */
-static const char stats_sql[] =
-    "SELECT pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE') OR "
-    "(SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)";
-
-/* A foreign table among the relations read: what protects its server's late writes. */
-static void warn_foreign(PGconn *conn, const struct table_plan *plan, struct watermark w, FILE *out)
-{
-    const struct cfg_table *t = plan->cfg;
-    long lag_ms = w.kind == WM_INTEGER ? integer_lag_ms(t, true) : cfg_watermark_lag_ms(t);
-    struct anon_error err;
-    PGresult *fam = watermark_query(conn, plan, family_sql, &err);
-    char foreign[256] = "";
-
-    if (fam)
-        foreign_member(fam, foreign, sizeof(foreign));
-    PQclear(fam);
-    if (!foreign[0])
-        return;
-    if (lag_ms == 0)
-        fprintf(out,
-                "warning: %s: reads the foreign table %s, and watermark_lag is 0: runs trust "
-                "the locks this source shows alone, but writers on the foreign table's server "
-                "hold none of them (and may take ids from their own sequence): a row they "
-                "commit after a run read past its watermark %s (safe only if every write goes "
-                "through this source; otherwise remove watermark_lag: the default is %ld s "
-                "here)\n",
-                plan->qualified, foreign,
-                t->deletes == CFG_DELETES_KEY_SCAN ? "is published a run later (key_scan: "
-                                                     "rows_missing, a reload)"
-                                                   : "is missed for good",
-                CFG_DEFAULT_WATERMARK_LAG_MS / 1000);
-    else
-        fprintf(out,
-                "warning: %s: reads the foreign table %s: writers on its server hold no lock "
-                "this source shows, so runs cannot tell which of their writes are still in "
-                "flight: only watermark_lag (%ld s%s) protects rows they commit later than "
-                "that after their watermark%s\n",
-                plan->qualified, foreign, lag_ms / 1000,
-                t->watermark_lag_ms < 0 ? ", the default here" : "",
-                w.kind == WM_INTEGER ? " (for ids: after a larger id committed; the first runs "
-                                       "reload until a mark is that old)"
-                                     : "");
-}
-
-void increment_warn_source(PGconn *conn, const struct cfg_db *db, const struct table_plan *plan,
-                           FILE *out)
-{
-    const struct cfg_table *t = plan->cfg;
-    struct watermark w = watermark_of(plan);
-    struct anon_error err;
-    char zone[128] = "";
-    PGresult *res;
-    bool btree = false;
-
-    if (t->mode != CFG_MODE_INCREMENTAL || w.kind == WM_NONE)
-        return;
-    if ((res = watermark_query(conn, plan, index_sql, &err)) != NULL) {
-        for (int i = 0; i < PQntuples(res); i++)
-            btree = btree || strcmp(PQgetvalue(res, i, 0), "btree") == 0;
-        if (PQntuples(res) == 0)
-            fprintf(out,
-                    "warning: %s: no index on the source leads with the watermark %s: every "
-                    "incremental run scans the whole table (%.0f MB, about %.0f rows) to find "
-                    "its changes, whatever their number; with one it reads only them "
-                    "(CREATE INDEX ON %s (%s))\n",
-                    plan->qualified, t->watermark, (double)plan->catalog->est_bytes / 1048576.0,
-                    plan->catalog->est_rows > 0 ? plan->catalog->est_rows : 0.0, plan->qualified,
-                    t->watermark);
-        PQclear(res);
-    }
-    if (w.kind == WM_INTEGER && (res = watermark_query(conn, plan, sequences_sql, &err))) {
-        if (PQntuples(res) == 0)
-            fprintf(out,
-                    "warning: %s: the integer watermark %s is not filled by a sequence runs "
-                    "can watch (serial, identity, OWNED BY, or a default calling nextval()): "
-                    "an id an application takes before its transaction writes the table (from "
-                    "another sequence, an external counter, an ORM's block of ids) is not seen "
-                    "in flight, and a run can move past it for good: safe only if ids are "
-                    "chosen in increasing order by the statement that inserts them (e.g. "
-                    "max(id) + 1); otherwise make the sequence the column's default, set "
-                    "watermark_lag above the longest wait between taking an id and "
-                    "committing it, or use a timestamptz watermark\n",
-                    plan->qualified, t->watermark);
-        for (int i = 0; i < PQntuples(res); i++)
-            if (strtoll(PQgetvalue(res, i, 2), NULL, 10) > 1)
-                fprintf(out,
-                        "warning: %s: the watermark %s comes from %s, with INCREMENT BY %s: "
-                        "often a block of ids an application hands out itself (an ORM's "
-                        "pooled or hi/lo allocator), out of order across sessions: safe only "
-                        "if every id is taken by nextval() in the transaction that inserts "
-                        "it; otherwise set watermark_lag above the longest time an id waits "
-                        "before its row commits, or use a timestamptz watermark\n",
-                        plan->qualified, t->watermark, PQgetvalue(res, i, 0),
-                        PQgetvalue(res, i, 2));
-        PQclear(res);
-        if (btree && w.kind == WM_INTEGER)
-            warn_sequence_behind(conn, plan, out);
-    }
-    if ((res = pgconn_query(conn, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, PGRES_TUPLES_OK,
-                            &err)) != NULL) {
-        if (PQgetvalue(res, 0, 0)[0] == 't')
-            fprintf(out,
-                    "warning: %s: the source is a standby: the primary's transactions hold "
-                    "no lock it can see, so runs cannot tell which writes are still in "
-                    "flight: only watermark_lag (%ld s) protects rows that commit (and "
-                    "replay) later than that after their watermark%s\n",
-                    plan->qualified,
-                    (w.kind == WM_INTEGER ? integer_lag_ms(t, true) : cfg_watermark_lag_ms(t)) /
-                        1000,
-                    w.kind == WM_INTEGER ? " (for ids: after a larger id committed)" : "");
-        PQclear(res);
-    }
-    warn_foreign(conn, plan, w, out);
-    if (w.kind != WM_INTEGER && t->watermark_lag_ms == 0)
-        fprintf(out,
-                "warning: %s: watermark_lag is 0 on the watermark %s: a run sees the "
-                "transactions already writing the table when it starts, but a transaction "
-                "that stamps a row before a run and writes the table only after the run "
-                "started is missed for good if it commits after that run's snapshot: set the "
-                "lag above your longest write transaction\n",
-                plan->qualified, t->watermark);
-    if (w.kind == WM_TIMESTAMP || w.kind == WM_DATE) {
-        if (!pgconn_default_setting(db, "source", "TimeZone", zone, sizeof(zone), &err))
-            snprintf(zone, sizeof(zone), "unknown: %s", err.msg);
-        fprintf(out,
-                "warning: %s: the watermark %s is %s: its values are local times, read in the "
-                "source's default time zone (%s); changes written by sessions set to another "
-                "time zone would be read late or missed: prefer timestamptz%s\n",
-                plan->qualified, t->watermark, w.type, zone,
-                w.kind == WM_DATE ? " (a date watermark also reads the current day again "
-                                    "every run)"
-                                  : "");
-    }
-    if (w.kind != WM_INTEGER &&
-        (res = pgconn_query(conn, stats_sql, 0, NULL, PGRES_TUPLES_OK, &err)) != NULL) {
-        if (PQgetvalue(res, 0, 0)[0] != 't')
-            fprintf(out,
-                    "warning: %s: the source role cannot see when other sessions' "
-                    "transactions began (grant it pg_read_all_stats): only watermark_lag "
-                    "(%ld s) protects rows of write transactions that commit later than that "
-                    "after their watermark\n",
-                    plan->qualified, cfg_watermark_lag_ms(t) / 1000);
-        PQclear(res);
-    }
-}
-
-void increment_warn_config(const struct config *cfg, FILE *out)
-{
-    for (size_t i = 0; i < cfg->n_tables; i++) {
-        const struct cfg_table *t = &cfg->tables[i];
-        if (t->mode == CFG_MODE_INCREMENTAL && t->where && t->deletes == CFG_DELETES_NONE)
-            fprintf(out,
-                    "warning: %s.%s: incremental with where: and deletes: none: a row that "
-                    "stops matching where is removed by the next run, but a row deleted "
-                    "from the source stays published (a withdrawn consent whose row is then "
-                    "deleted stays for good): use deletes: key_scan, or soft\n",
-                    t->schema, t->name);
-    }
 }

@@ -46,7 +46,6 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
-#include <stdio.h>
 
 #include "anonymise/abuf.h"
 #include "etl/plan.h"
@@ -174,17 +173,5 @@ bool increment_window_sql(PGconn *conn, const struct table_plan *plan, const cha
 
 /* Is the watermark column usable (exists, date/timestamp/integer type)? Message if not. */
 bool increment_check_plan(const struct table_plan *plan, struct abuf *report);
-
-/* Config errors only the source shows (an integer watermark's sequence caching ids,
- * counting down or cycling, or more than one sequence filling it):
- * appended to report. False only when the source cannot be asked. */
-bool increment_check_source(PGconn *conn, const struct table_plan *plan, struct abuf *report,
-                            struct anon_error *err) ANON_MUST_CHECK;
-/* `check --source` warnings: no index on the watermark (with what a run then costs), a
- * local-time watermark, a source role that cannot see other sessions' transactions. */
-void increment_warn_source(PGconn *conn, const struct cfg_db *db, const struct table_plan *plan,
-                           FILE *out);
-/* `check` warnings from the config alone: where: with deletes: none. */
-void increment_warn_config(const struct config *cfg, FILE *out);
 
 #endif

@@ -9,12 +9,12 @@
 #include "anonymise/sqlexpr.h"
 #include "etl/catalog.h"
 #include "etl/exitcode.h"
-#include "etl/increment.h"
 #include "etl/keycheck.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
 #include "etl/piicheck.h"
 #include "etl/plan.h"
+#include "etl/watermarkcheck.h"
 
 static size_t count_columns(const struct config *cfg)
 {
@@ -171,7 +171,7 @@ static int check_against_source(const struct config *cfg, PGconn *conn)
     for (size_t i = 0; i < cfg->n_tables; i++) {
         if (plans[i]) {
             n_keeps += piicheck_table(conn, plans[i], &keeps);
-            increment_warn_source(conn, &cfg->source, plans[i], stdout);
+            watermarkcheck_warn_source(conn, &cfg->source, plans[i], stdout);
             warn_key_not_unique(conn, plans[i]);
         }
     }
@@ -194,7 +194,7 @@ int inspect_check(const struct config *cfg, bool with_source)
     PGconn *conn;
     int code;
 
-    increment_warn_config(cfg, stdout);
+    watermarkcheck_warn_config(cfg, stdout);
     warn_where_dates(cfg);
     if (!with_source) {
         struct abuf keeps;

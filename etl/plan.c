@@ -10,6 +10,7 @@
 #include "etl/exitcode.h"
 #include "etl/increment.h"
 #include "etl/pgconn.h"
+#include "etl/watermarkcheck.h"
 #include "etl/wherecheck.h"
 
 void plan_free(struct table_plan *p)
@@ -550,7 +551,7 @@ enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_p
         case PLAN_OK:
             invalid = !increment_check_plan(plans[i], report) || invalid;
             before = report->len;
-            if (!increment_check_source(conn, plans[i], report, &err))
+            if (!watermarkcheck_source(conn, plans[i], report, &err))
                 abuf_printf(report, "%s:%d:%d: tables: %s\n", cfg->path, t->line, t->column,
                             err.msg);
             invalid = invalid || report->len != before;
