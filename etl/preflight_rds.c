@@ -280,10 +280,22 @@ static void cluster_members(struct rds *rds, struct pfrds_store *s, enum pfrds_k
     }
 }
 
-/* A lone instance: its Multi-AZ standby, when it has one. False: not a Multi-AZ instance
- * (nothing to add: the path judges the one instance). */
+/* An instance endpoint's own instance, as a current member, when the name resolves to its
+ * address now: the path judges it from its RDS subnet when its interface is not visible.
+ * Without that (names not resolved) it is left out: it gets no failover line either way. */
+static void instance_self(struct pfrds_store *s, struct aws_path_endpoint *ep,
+                          const struct rds_instance *in, bool resolve)
+{
+    add_member(s, ep, in, in->id, in->cluster[0] ? "cluster member" : "instance", in->az, resolve);
+    if (ep->n_members && !s->members[ep->n_members - 1].current)
+        ep->n_members--;
+}
+
+/* A lone instance (its own instance as a current member, see instance_self): its Multi-AZ
+ * standby, when it has one. False: not a Multi-AZ instance (no other instance: the path
+ * judges the one instance, with no failover line). */
 static bool instance_standby(struct rds *rds, struct pfrds_store *s, const char *id,
-                             const char *region, struct aws_path_endpoint *ep)
+                             const char *region, bool resolve, struct aws_path_endpoint *ep)
 {
     const struct rds_instance *in;
     struct rds_error e;
@@ -296,6 +308,8 @@ static bool instance_standby(struct rds *rds, struct pfrds_store *s, const char 
         return true;
     }
     in = s->instances.n ? &s->instances.items[0] : NULL;
+    if (in)
+        instance_self(s, ep, in, resolve);
     if (!in || in->cluster[0] || !in->multi_az)
         return false;
     if (!in->secondary_az[0]) {
@@ -345,9 +359,15 @@ struct pfrds_store *pfrds_lookup(struct rds *rds, const char *region, bool resol
                  "the job in",
                  host_region);
     } else if (k == PFRDS_INSTANCE) {
-        if (!instance_standby(rds, s, id, region, ep)) {
-            pfrds_store_free(s);
-            return NULL; /* a single-AZ instance or a cluster's member: one instance */
+        if (!instance_standby(rds, s, id, region, resolve, ep)) {
+            /* a single-AZ instance or a cluster's member: one instance, no failover line;
+             * its own instance (if the name resolves to it) for the path.* lines */
+            if (ep->n_members == 0) {
+                pfrds_store_free(s);
+                return NULL;
+            }
+            ep->members = s->members;
+            return s;
         }
     } else {
         cluster_members(rds, s, k, id, region, resolve, ep);

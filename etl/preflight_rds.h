@@ -40,7 +40,10 @@ struct pfrds_store;
 /* Look up ep's RDS endpoint (the first DSN host that is one) with rds and fill ep's
  * rds_kind, members and members_problem, pointing into the store returned (free it with
  * pfrds_store_free after the path ran). region: the region described. resolve: resolve the
- * members' instance endpoints. NULL when ep names no RDS endpoint (or out of memory). */
+ * members' instance endpoints. An instance endpoint's own instance, when the name resolves
+ * to its address, is a current member (the path judges it from its RDS subnet when its
+ * interface is not visible); a single-AZ one leaves rds_kind NULL (no failover line). NULL
+ * when ep names no RDS endpoint, nothing is known of it (or out of memory). */
 struct pfrds_store *pfrds_lookup(struct rds *rds, const char *region, bool resolve,
                                  struct aws_path_endpoint *ep);
 void pfrds_store_free(struct pfrds_store *s);

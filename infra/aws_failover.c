@@ -78,6 +78,29 @@ void aws_failover_member(const struct aws_path_endpoint *ep, const struct aws_pa
                                            : "see the detail: fix it before a failover");
 }
 
+const struct aws_path_member *aws_failover_current(const struct aws_path_endpoint *ep,
+                                                   const char *ip)
+{
+    for (size_t k = 0; ip && k < ep->n_members; k++) {
+        const struct aws_path_member *m = &ep->members[k];
+        if (m->current && m->subnet && m->vpc &&
+            ((m->ip && strcmp(m->ip, ip) == 0) || (m->ip6 && strcmp(m->ip6, ip) == 0)))
+            return m;
+    }
+    return NULL;
+}
+
+void aws_failover_current_detail(struct check_result *c, const struct aws_path_member *m,
+                                 const char *db_at, const char *src, const char *groups)
+{
+    check_result_detail(c,
+                        "%s (%s) is %s (%s) of the RDS API: no interface holding it is "
+                        "visible, so it is judged from its RDS subnet %s%s%s (its DB subnet "
+                        "group's subnet in its zone) in %s, groups %s",
+                        db_at, src, m->instance, m->role ? m->role : "member", m->subnet,
+                        m->az ? " in " : "", m->az ? m->az : "", m->vpc, groups);
+}
+
 void aws_failover_summary(const struct aws_path_endpoint *ep, struct check_report *rep)
 {
     char subject[96];

@@ -26,6 +26,18 @@
 void aws_failover_member(const struct aws_path_endpoint *ep, const struct aws_path_member *m,
                          const struct check_report *hops, struct check_report *rep);
 
+/* The instance the name points at now, when the RDS API knows it: a current member (its
+ * address is ip) whose subnet is known, else NULL. The path.* lines judge it from that
+ * subnet and its groups when no interface holding ip is visible (another account's view,
+ * credentials that cannot describe it; moto makes none for RDS). */
+const struct aws_path_member *aws_failover_current(const struct aws_path_endpoint *ep,
+                                                   const char *ip);
+
+/* The path.database line c of the current member m judged from its RDS subnet: db_at
+ * ("10.10.6.20:5432"), src (where the address came from), groups ("sg-a, sg-b"). */
+void aws_failover_current_detail(struct check_result *c, const struct aws_path_member *m,
+                                 const char *db_at, const char *src, const char *groups);
+
 /* After the members: a WARN when the RDS API could not say (ep->members_problem) or said
  * too little (ep->members_note), an INFO when the name can point to no other instance. */
 void aws_failover_summary(const struct aws_path_endpoint *ep, struct check_report *rep);

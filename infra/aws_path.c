@@ -84,6 +84,16 @@ static void side_groups_from_eni(struct side *s, const struct ec2_network_interf
         s->groups[s->n_groups++] = e->groups[i];
 }
 
+/* An RDS instance's side from the RDS API: its subnet group's subnet in its zone, groups. */
+static void side_from_member(struct side *s, const struct aws_path_member *m)
+{
+    s->vpc = m->vpc;
+    s->subnet = m->subnet;
+    s->n_groups = 0;
+    for (size_t i = 0; i < m->n_groups && i < SIDE_GROUPS; i++)
+        s->groups[s->n_groups++] = m->groups[i];
+}
+
 /* An address as a host block for a fix: "10.1.2.3/32", "2600:1f18::5/128". */
 static const char *host_len(const struct cidr *c)
 {
@@ -270,6 +280,7 @@ static bool database_hop(struct leg *L)
     const char *to_vpc, *tgw;
     const struct ec2_peering *pcx = NULL;
     const struct ec2_vpc_side *far;
+    const struct aws_path_member *m;
     struct check_result *c;
     char groups[256], holders[300], where[200];
     bool other_region, other_account;
@@ -289,6 +300,14 @@ static bool database_hop(struct leg *L)
         check_result_detail(c, "%s (%s) on %s%s%s%s in %s (%s), groups %s", L->db_at, L->src, e->id,
                             e->description[0] ? " \"" : "", e->description,
                             e->description[0] ? "\"" : "", e->subnet_id, e->vpc_id, groups);
+        return true;
+    }
+    if ((m = aws_failover_current(L->ep, L->db.ip)) != NULL) {
+        side_from_member(&L->db, m); /* where the RDS API says it runs */
+        L->db_known = true;
+        groups_text(L->db.groups, L->db.n_groups, groups, sizeof(groups));
+        c = hop(L, "database", m->instance, CHECK_PASS);
+        aws_failover_current_detail(c, m, L->db_at, L->src, groups);
         return true;
     }
     c = hop(L, "database", L->db.ip, CHECK_WARN);
@@ -1393,10 +1412,7 @@ static void member_hops(const struct aws_view *v, const struct aws_path_input *i
         L.db.subnet = e->subnet_id;
         side_groups_from_eni(&L.db, e);
     } else {
-        L.db.vpc = m->vpc;
-        L.db.subnet = m->subnet;
-        for (size_t i = 0; i < m->n_groups && i < SIDE_GROUPS; i++)
-            L.db.groups[L.db.n_groups++] = m->groups[i];
+        side_from_member(&L.db, m);
     }
     L.db_known = true;
     if (have_ip && !job_for_family(&L))

@@ -6,7 +6,10 @@
  * One result per hop, in packet order, group "path.<hop>", subject "<endpoint> <object>":
  *   path.job           where the job runs: its address, interface, subnet, VPC, groups
  *   path.database      the interface that owns the database address (WARN "not visible
- *                      from this account" when it cannot be described)
+ *                      from this account" when it cannot be described; when the RDS API
+ *                      knows the instance the name points at now, its subnet in its zone
+ *                      and groups instead: "judged from its RDS subnet", see
+ *                      aws_failover_current)
  *   path.route         the job subnet's route table (explicit association, else the VPC's
  *                      main table), longest prefix match on the database address: an
  *                      active route via the peering that leads to the database's VPC, the

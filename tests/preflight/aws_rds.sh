@@ -167,6 +167,8 @@ expect_eq "cluster endpoint, reader unrouted: exit 0 (the writer, where the name
     "0 " "$rc $(pfq failing 2>&1)"
 expect_eq "... the writer's path (the name's address now) judged as before" "$ALL_PASS" \
     "$(pfq path source 2>&1)"
+expect_check "... path.database: the writer's interface, not its RDS subnet" PASS path.database \
+    "source eni-" "10.10.5.20:5432 (resolved via $H1) on eni-"
 expect_check "... the reader: WARN naming it, its subnet and zone, and the missing route back" \
     WARN path.failover "source orders-2" \
     "after a failover $CL would point at orders-2 (reader, $SB in ${REG}b, 10.10.6.20)" \
@@ -177,16 +179,42 @@ expect_eq "... one failover line, for the reader only (the writer is the path.* 
     "WARN source orders-2" "$(pfq lines path.failover 2>&1)"
 expect_eq "... --json: the line has its endpoint, object and fix" "ok" "$(pfq schema 2>&1)"
 
-# the reader endpoint resolving to the reader (whose interface moto does not make: the
-# path.* lines say it is not visible, as before): the writer, a reader after a failover or
-# the instance the endpoint falls back to without readers, is the other one
+# the reader endpoint resolving to the reader, whose interface moto does not make: the
+# path.* lines judge it from its RDS subnet (zone b's, without the route back: the job
+# cannot connect now, a FAIL); the writer, a reader after a failover or the instance the
+# endpoint falls back to without readers, is the other one
 rconfig $L "$RD"
 rpf $L "$HOSTS"
+expect_eq "reader endpoint, the reader without an interface, its subnet unrouted: exit 3, route-back FAILs" \
+    "3 path.route-back" "$rc $(pfq failing 2>&1)"
+expect_check "... path.database: the reader judged from its RDS subnet" PASS path.database \
+    "source orders-2" \
+    "10.10.6.20:5432 (resolved via $H2) is orders-2 (reader) of the RDS API: no interface holding it is visible, so it is judged from its RDS subnet $SB in ${REG}b"
+expect_check "... path.route-back: FAIL naming the reader's subnet, its table and the fix" FAIL \
+    path.route-back "source" "no route in $RTB_B (associated with $SB) covers 10.20.2.15" \
+    "create-route --route-table-id $RTB_B"
+expect_eq "... every other hop judged from that subnet and the reader's groups" \
+    "database=PASS,route=PASS,sg-egress=PASS,job-nacl-out=PASS,db-nacl-in=PASS,sg-ingress=PASS,db-nacl-out=PASS,route-back=FAIL,job-nacl-in=PASS" \
+    "$(pfq path source 2>&1)"
 expect_eq "reader endpoint: one failover line, for the writer" "PASS source orders-1" \
     "$(pfq lines path.failover 2>&1)"
 expect_check "... every hop of the writer passes" PASS path.failover "source orders-1" \
     "after a failover $RD can point at orders-1 (writer, "
 expect_eq "... --json: the PASS line names what decided" "ok" "$(pfq schema 2>&1)"
+
+# an instance endpoint resolving to an address no interface holds (moto makes none): the
+# instance is judged from its RDS subnet, zone b's, without the route back: a FAIL
+eval "LH=\$${L}_LONE_HOST"
+rconfig $L "$LH"
+rpf $L "10.10.6.40 $LH"
+expect_eq "instance endpoint without an interface, its subnet unrouted: exit 3, route-back FAILs" \
+    "3 path.route-back" "$rc $(pfq failing 2>&1)"
+expect_check "... path.database: judged from its RDS subnet" PASS path.database "source lone" \
+    "10.10.6.40:5432 (resolved) is lone (instance) of the RDS API: no interface holding it is visible, so it is judged from its RDS subnet $SB in ${REG}b"
+expect_check "... path.route-back: FAIL naming its subnet and the fix" FAIL path.route-back \
+    "source" "no route in $RTB_B (associated with $SB) covers 10.20.2.15" \
+    "create-route --route-table-id $RTB_B"
+expect_eq "... no failover line (a single-AZ instance)" "" "$(pfq lines path.failover 2>&1)"
 
 # ---- every member routed ----------------------------------------------------------------------
 L=r_all_routed
@@ -201,6 +229,14 @@ expect_check "... the reader: PASS, every hop judged from its subnet and groups"
     "orders-2 (reader, $SB in ${REG}b, 10.10.6.20): every hop judged passes (route,sg-egress,job-nacl-out,db-nacl-in,sg-ingress,db-nacl-out,route-back,job-nacl-in)"
 expect_eq "... no WARN among the path lines" "" \
     "$(pfq path source 2>&1 | tr ',' '\n' | grep -v '=PASS$')"
+# the reader endpoint there: the reader, without an interface, judged from its routed subnet
+rconfig $L "$RD"
+rpf $L "10.10.5.20 $H1 $CL
+10.10.6.20 $H2 $RD"
+expect_eq "reader endpoint, the reader without an interface, its subnet routed: every hop passes" \
+    "0 $ALL_PASS" "$rc $(pfq path source 2>&1)"
+expect_check "... path.database says it was judged from its RDS subnet" PASS path.database \
+    "source orders-2" "is orders-2 (reader) of the RDS API: no interface holding it is visible, so it is judged from its RDS subnet $SB in ${REG}b"
 
 # ---- dual-stack: the reader's IPv6 address (libpq tries it too) has no route back ------------
 L=r_dual
@@ -224,6 +260,17 @@ rconfig $L "$IH"
 rpf $L "10.10.5.20 $IH"
 expect_eq "instance endpoint: exit 0, the path of its address as before" "0 $ALL_PASS" \
     "$rc $(pfq path "source" 2>&1)"
+expect_eq "... no failover line" "" "$(pfq lines path.failover 2>&1)"
+expect_check "... path.database: its interface, as before" PASS path.database "source eni-" \
+    "10.10.5.20:5432 (resolved) on eni-"
+# one in zone b without an interface: judged from its RDS subnet, routed there
+eval "LH=\$${L}_LONE_HOST SB=\$${L}_SUBNET_B REG=\$${L}_REGION"
+rconfig $L "$LH"
+rpf $L "10.10.6.40 $LH"
+expect_eq "instance endpoint without an interface, its subnet routed: every hop passes" \
+    "0 $ALL_PASS" "$rc $(pfq path "source" 2>&1)"
+expect_check "... path.database: judged from its RDS subnet" PASS path.database "source lone" \
+    "is lone (instance) of the RDS API: no interface holding it is visible, so it is judged from its RDS subnet $SB in ${REG}b"
 expect_eq "... no failover line" "" "$(pfq lines path.failover 2>&1)"
 # a Multi-AZ instance: its standby is the other instance; moto does not say in which zone
 # (no SecondaryAvailabilityZone), so its subnet is unknown: a WARN saying so

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "etl/preflight_rds.h"
+#include "infra/aws_failover.h"
 #include "infra/aws_http.h"
 #include "infra/rds.h"
 #include "infra/rds_xml.h"
@@ -490,6 +491,60 @@ static void test_instance_single_az_unchanged(void **state)
     assert_int_equal(f.n_sent, 0);
 }
 
+/* The instance the name points at now, for the path.* lines when its interface is not
+ * visible: only a current member with its subnet known, by its IPv4 or IPv6 address. */
+static void test_failover_current(void **state)
+{
+    const char *groups[] = {"sg-db", "sg-extra"};
+    struct aws_path_member m[] = {
+        {.instance = "orders-1",
+         .role = "writer",
+         .ip = "10.10.5.20",
+         .vpc = "vpc-db",
+         .subnet = "subnet-a",
+         .az = "us-east-1a",
+         .current = false},
+        {.instance = "orders-2",
+         .role = "reader",
+         .ip = "10.10.6.20",
+         .ip6 = "2600:1f18::20",
+         .vpc = "vpc-db",
+         .subnet = "subnet-b",
+         .az = "us-east-1b",
+         .groups = groups,
+         .n_groups = 2,
+         .current = true},
+        {.instance = "orders-3",
+         .role = "reader",
+         .ip = "10.10.7.20",
+         .vpc = "vpc-db",
+         .current = true}, /* its zone has no subnet in the group: unknown */
+    };
+    struct aws_path_endpoint ep = {.name = "source", .members = m, .n_members = 3};
+    struct check_report rep;
+    struct check_result *c;
+
+    (void)state;
+    assert_ptr_equal(aws_failover_current(&ep, "10.10.6.20"), &m[1]);
+    assert_ptr_equal(aws_failover_current(&ep, "2600:1f18::20"), &m[1]); /* its IPv6 leg */
+    assert_null(aws_failover_current(&ep, "10.10.5.20")); /* not where the name points now */
+    assert_null(aws_failover_current(&ep, "10.10.7.20")); /* no subnet: not judged so */
+    assert_null(aws_failover_current(&ep, "10.10.9.9"));
+    assert_null(aws_failover_current(&ep, NULL));
+    ep.n_members = 0; /* not an RDS endpoint the API knows */
+    assert_null(aws_failover_current(&ep, "10.10.6.20"));
+
+    check_report_init(&rep);
+    c = check_report_add(&rep, "path.database", "source orders-2", CHECK_PASS);
+    aws_failover_current_detail(c, &m[1], "10.10.6.20:5432", "resolved", "sg-db, sg-extra");
+    assert_string_equal(c->detail,
+                        "10.10.6.20:5432 (resolved) is orders-2 (reader) of the RDS API: no "
+                        "interface holding it is visible, so it is judged from its RDS subnet "
+                        "subnet-b in us-east-1b (its DB subnet group's subnet in its zone) in "
+                        "vpc-db, groups sg-db, sg-extra");
+    check_report_free(&rep);
+}
+
 static void test_denied(void **state)
 {
     struct fake f = {0};
@@ -574,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_cluster_members_current),
         cmocka_unit_test(test_multi_az_standby),
         cmocka_unit_test(test_instance_single_az_unchanged),
+        cmocka_unit_test(test_failover_current),
         cmocka_unit_test(test_denied),
         cmocka_unit_test(test_unreachable_once),
     };

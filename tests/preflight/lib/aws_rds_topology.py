@@ -131,6 +131,15 @@ def build(label):
         ec2.associate_route_table(RouteTableId=ids["RTB_A"], SubnetId=ids["SUBNET_B"])
     rds.create_db_subnet_group(DBSubnetGroupName="dbs", DBSubnetGroupDescription="databases",
                                SubnetIds=[ids["SUBNET_A"], ids["SUBNET_B"]])
+    if label in ("r_reader_unrouted", "r_instance"):
+        # a single-AZ instance in zone b: moto makes no interface for it, so the path judges
+        # it from its RDS subnet (zone b's: unrouted in r_reader_unrouted, routed here)
+        i = rds.create_db_instance(DBInstanceIdentifier="lone", Engine="postgres",
+                                   DBInstanceClass="db.t3.micro", AllocatedStorage=20,
+                                   MasterUsername="u", MasterUserPassword="password1",
+                                   DBSubnetGroupName="dbs", VpcSecurityGroupIds=[ids["SG_DB"]],
+                                   AvailabilityZone=region + "b")["DBInstance"]
+        ids["LONE_HOST"] = i["Endpoint"]["Address"]
     if label == "r_instance":
         i = rds.create_db_instance(DBInstanceIdentifier="solo", Engine="postgres",
                                    DBInstanceClass="db.t3.micro", AllocatedStorage=20,
