@@ -251,7 +251,19 @@ expect_check "... the reader's IPv6 leg: WARN, no IPv6 route back from its zone'
     WARN path.failover "source orders-2" \
     "orders-2 (reader, $SB in ${REG}b, 10.10.6.20 and $R6), and the job could not reach it: route-back FAIL: no route in $RTB_B (associated with $SB) covers $J6" \
     "--destination-ipv6-cidr-block"
-rconfig $L "$H1"
+# the reader endpoint resolving to the reader's two addresses (no interface: its RDS
+# subnet): its IPv6 leg has no route back from zone b's table, a FAIL (libpq tries it)
+eval "RD=\$${L}_READER_HOST"
+rconfig $L "$RD"
+rpf $L "10.10.5.20 $H1 $CL
+10.10.6.20 $H2 $RD
+$R6 $H2 $RD"
+expect_eq "dual-stack reader endpoint, the reader without an interface: exit 3, route-back FAILs" \
+    "3 path.route-back" "$rc $(pfq failing 2>&1)"
+expect_check "... its IPv6 leg judged from its RDS subnet" PASS path.database "source orders-2" \
+    "[$R6]:5432 (resolved via $H2) is orders-2 (reader) of the RDS API: no interface holding it is visible, so it is judged from its RDS subnet $SB"
+expect_check "... the IPv6 route back FAILs in zone b's table" FAIL path.route-back "source" \
+    "no route in $RTB_B (associated with $SB) covers $J6" "--destination-ipv6-cidr-block"
 
 # ---- an instance endpoint (no cluster, single-AZ): unchanged -------------------------------
 L=r_instance
