@@ -107,6 +107,44 @@ static xmlNode *open_result(const char *buf, size_t len, const char *action, xml
     return awsxml_child(root, want);
 }
 
+/* ---- lists ---- */
+
+/* Where a list's items go: *items grown as grow() does, *n of them used; the page's marker. */
+struct rds_list {
+    void **items;
+    size_t *n, *cap, elsz;
+    char **marker;
+};
+
+/* The items of an <ACTIONResult><wrapper><item>... response, each parsed by parse into a
+ * new slot of the list (a slot it fails on is left zeroed), then the page's Marker. */
+static bool parse_list(const char *buf, size_t len, const char *action, const char *wrapper,
+                       const char *item,
+                       bool (*parse)(const xmlNode *, void *, struct infra_error *),
+                       const struct rds_list *l, struct infra_error *err)
+{
+    xmlDoc *doc;
+    xmlNode *res = open_result(buf, len, action, &doc, err);
+    bool ok = res != NULL;
+
+    for (xmlNode *n = ok ? awsxml_child(awsxml_child(res, wrapper), item) : NULL; ok && n;
+         n = n->next) {
+        char *slot;
+        if (!awsxml_is_named(n, item))
+            continue;
+        ok = grow(l->items, l->cap, *l->n, l->elsz, err);
+        slot = ok ? (char *)*l->items + *l->n * l->elsz : NULL;
+        ok = ok && parse(n, slot, err);
+        if (ok)
+            (*l->n)++;
+        else if (slot)
+            memset(slot, 0, l->elsz);
+    }
+    ok = ok && set_marker(res, l->marker, err);
+    xmlFreeDoc(doc);
+    return ok;
+}
+
 /* ---- clusters ---- */
 
 static bool parse_members(const xmlNode *set, struct rds_cluster *c, struct infra_error *err)
@@ -162,8 +200,10 @@ static bool parse_strings(const xmlNode *set, char (*ids)[RDS_ID_MAX], size_t ma
     return true;
 }
 
-static bool parse_cluster(const xmlNode *n, struct rds_cluster *c, struct infra_error *err)
+static bool parse_cluster(const xmlNode *n, void *item, struct infra_error *err)
 {
+    struct rds_cluster *c = item;
+
     if (!awsxml_get_text(n, "DBClusterIdentifier", c->id, sizeof(c->id), err) ||
         !awsxml_get_text(n, "Endpoint", c->endpoint, sizeof(c->endpoint), err) ||
         !awsxml_get_text(n, "ReaderEndpoint", c->reader_endpoint, sizeof(c->reader_endpoint),
@@ -181,31 +221,19 @@ static bool parse_cluster(const xmlNode *n, struct rds_cluster *c, struct infra_
 bool rds_xml_parse_clusters(const char *buf, size_t len, struct rds_cluster_list *out,
                             struct infra_error *err)
 {
-    xmlDoc *doc;
-    xmlNode *res = open_result(buf, len, "DescribeDBClusters", &doc, err);
-    bool ok = res != NULL;
+    struct rds_list list = {(void **)&out->items, &out->n, &out->cap, sizeof(*out->items),
+                            &out->marker};
 
-    for (xmlNode *n = ok ? awsxml_child(awsxml_child(res, "DBClusters"), "DBCluster") : NULL;
-         ok && n; n = n->next) {
-        if (!awsxml_is_named(n, "DBCluster"))
-            continue;
-        ok = grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err) &&
-             parse_cluster(n, &out->items[out->n], err);
-        if (ok)
-            out->n++;
-        else if (out->n < out->cap)
-            memset(&out->items[out->n], 0, sizeof(out->items[0]));
-    }
-    ok = ok && set_marker(res, &out->marker, err);
-    xmlFreeDoc(doc);
-    return ok;
+    return parse_list(buf, len, "DescribeDBClusters", "DBClusters", "DBCluster", parse_cluster,
+                      &list, err);
 }
 
 /* ---- cluster endpoints ---- */
 
-static bool parse_cluster_endpoint(const xmlNode *n, struct rds_cluster_endpoint *e,
-                                   struct infra_error *err)
+static bool parse_cluster_endpoint(const xmlNode *n, void *item, struct infra_error *err)
 {
+    struct rds_cluster_endpoint *e = item;
+
     if (!awsxml_get_text(n, "DBClusterEndpointIdentifier", e->id, sizeof(e->id), err) ||
         !awsxml_get_text(n, "DBClusterIdentifier", e->cluster, sizeof(e->cluster), err) ||
         !awsxml_get_text(n, "Endpoint", e->endpoint, sizeof(e->endpoint), err) ||
@@ -225,26 +253,11 @@ static bool parse_cluster_endpoint(const xmlNode *n, struct rds_cluster_endpoint
 bool rds_xml_parse_cluster_endpoints(const char *buf, size_t len,
                                      struct rds_cluster_endpoint_list *out, struct infra_error *err)
 {
-    xmlDoc *doc;
-    xmlNode *res = open_result(buf, len, "DescribeDBClusterEndpoints", &doc, err);
-    bool ok = res != NULL;
+    struct rds_list list = {(void **)&out->items, &out->n, &out->cap, sizeof(*out->items),
+                            &out->marker};
 
-    for (xmlNode *n =
-             ok ? awsxml_child(awsxml_child(res, "DBClusterEndpoints"), "DBClusterEndpointList")
-                : NULL;
-         ok && n; n = n->next) {
-        if (!awsxml_is_named(n, "DBClusterEndpointList"))
-            continue;
-        ok = grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err) &&
-             parse_cluster_endpoint(n, &out->items[out->n], err);
-        if (ok)
-            out->n++;
-        else if (out->n < out->cap)
-            memset(&out->items[out->n], 0, sizeof(out->items[0]));
-    }
-    ok = ok && set_marker(res, &out->marker, err);
-    xmlFreeDoc(doc);
-    return ok;
+    return parse_list(buf, len, "DescribeDBClusterEndpoints", "DBClusterEndpoints",
+                      "DBClusterEndpointList", parse_cluster_endpoint, &list, err);
 }
 
 bool rds_cluster_endpoint_has(const struct rds_cluster_endpoint *e, const char *instance)
@@ -298,8 +311,9 @@ static bool parse_groups(const xmlNode *set, struct rds_instance *i, struct infr
     return true;
 }
 
-static bool parse_instance(const xmlNode *n, struct rds_instance *i, struct infra_error *err)
+static bool parse_instance(const xmlNode *n, void *item, struct infra_error *err)
 {
+    struct rds_instance *i = item;
     const xmlNode *sg = awsxml_child(n, "DBSubnetGroup");
 
     if (!awsxml_get_text(n, "DBInstanceIdentifier", i->id, sizeof(i->id), err) ||
@@ -325,24 +339,11 @@ static bool parse_instance(const xmlNode *n, struct rds_instance *i, struct infr
 bool rds_xml_parse_instances(const char *buf, size_t len, struct rds_instance_list *out,
                              struct infra_error *err)
 {
-    xmlDoc *doc;
-    xmlNode *res = open_result(buf, len, "DescribeDBInstances", &doc, err);
-    bool ok = res != NULL;
+    struct rds_list list = {(void **)&out->items, &out->n, &out->cap, sizeof(*out->items),
+                            &out->marker};
 
-    for (xmlNode *n = ok ? awsxml_child(awsxml_child(res, "DBInstances"), "DBInstance") : NULL;
-         ok && n; n = n->next) {
-        if (!awsxml_is_named(n, "DBInstance"))
-            continue;
-        ok = grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err) &&
-             parse_instance(n, &out->items[out->n], err);
-        if (ok)
-            out->n++;
-        else if (out->n < out->cap)
-            memset(&out->items[out->n], 0, sizeof(out->items[0]));
-    }
-    ok = ok && set_marker(res, &out->marker, err);
-    xmlFreeDoc(doc);
-    return ok;
+    return parse_list(buf, len, "DescribeDBInstances", "DBInstances", "DBInstance", parse_instance,
+                      &list, err);
 }
 
 void rds_cluster_list_free(struct rds_cluster_list *l)
