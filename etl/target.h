@@ -97,7 +97,8 @@ bool target_key_rewritten(const struct table_plan *plan);
  * through a rule that changes it (hash, hash_int): a scan without ORDER BY returns rows
  * in the order they were written, the source's (row N of an append-only table is about
  * source id N), which would tell what the pseudonyms hide. Nothing to do when the key is
- * published as it is, or the version has no primary key (a key that can be NULL). */
+ * published as it is, the version has no primary key (a key that can be NULL), or it is a
+ * k-anonymous table's private base (its version is written in key order from it). */
 bool target_order_by_key(PGconn *conn, const struct table_plan *plan, const char *version_name,
                          struct anon_error *err) ANON_MUST_CHECK;
 bool target_drop_version(PGconn *conn, const char *version_name, struct anon_error *err);
