@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "infra/aws_http.h"
+#include "infra/aws_pages.h"
 #include "infra/aws_retry.h"
 
 struct ec2 {
@@ -252,54 +253,51 @@ static void describe_form(struct aws_form *f, const struct describe *d, const ch
         aws_form_add(f, "NextToken", next);
 }
 
+struct describe_call {
+    struct ec2 *c;
+    const struct describe *d;
+    struct ec2_error *e;
+};
+
+static bool describe_send(void *ctx, const char *next, struct aws_http_response *resp)
+{
+    struct describe_call *dc = ctx;
+    struct aws_form f;
+    bool sent;
+
+    describe_form(&f, dc->d, next);
+    sent = call(dc->c, &f, resp, dc->e);
+    aws_form_free(&f);
+    return sent;
+}
+
 static bool describe_all(struct ec2 *c, const struct describe *d, struct ec2_error *e)
 {
-    char *next = NULL;
-    bool ok = false;
+    struct describe_call dc = {c, d, e};
+    const struct aws_pages pages = {.action = d->action,
+                                    .service = "EC2",
+                                    .token = "NextToken",
+                                    .max_pages = EC2_MAX_PAGES,
+                                    .send = describe_send,
+                                    .parse = d->parse,
+                                    .ctx = &dc,
+                                    .list = d->list,
+                                    .next = d->token(d->list)};
 
     error_begin(e, d->action);
-    for (int page = 0; page < EC2_MAX_PAGES; page++) {
-        struct aws_form f;
-        struct aws_http_response resp;
-        struct infra_error perr = {{0}};
-        char **tok;
-        bool sent, parsed;
-
-        describe_form(&f, d, next);
-        sent = call(c, &f, &resp, e);
-        aws_form_free(&f);
-        if (!sent)
-            goto out;
-        parsed = d->parse(resp.body, resp.body_len, d->list, &perr);
-        aws_http_response_free(&resp);
-        if (!parsed) {
-            e->kind = EC2_ERR_PARSE;
-            infra_error_set(&e->base, "%s: %s", d->action, perr.msg);
-            goto out;
-        }
-        tok = d->token(d->list);
-        if (!*tok) {
-            ok = true;
-            goto out;
-        }
-        if (next && strcmp(next, *tok) == 0) {
-            e->kind = EC2_ERR_PARSE;
-            infra_error_set(&e->base, "%s: EC2 returned the same NextToken twice", d->action);
-            goto out;
-        }
-        free(next);
-        next = strdup(*tok);
-        if (!next) {
-            e->kind = EC2_ERR_TRANSPORT;
-            infra_error_set(&e->base, "out of memory");
-            goto out;
-        }
+    switch (aws_pages_fetch(&pages, &e->base)) {
+    case AWS_PAGES_DONE:
+        return true;
+    case AWS_PAGES_SEND_FAILED:
+        break;
+    case AWS_PAGES_BAD_PAGE:
+        e->kind = EC2_ERR_PARSE;
+        break;
+    case AWS_PAGES_NO_MEMORY:
+        e->kind = EC2_ERR_TRANSPORT;
+        break;
     }
-    e->kind = EC2_ERR_PARSE;
-    infra_error_set(&e->base, "%s: more than %d pages", d->action, EC2_MAX_PAGES);
-out:
-    free(next);
-    return ok;
+    return false;
 }
 
 static bool parse_peering_page(const char *buf, size_t len, void *list, struct infra_error *err)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "infra/aws_http.h"
+#include "infra/aws_pages.h"
 #include "infra/ec2_xml.h"
 
 struct rds {
@@ -142,65 +143,59 @@ struct describe {
     char **marker; /* the list's marker */
 };
 
+struct describe_call {
+    struct rds *c;
+    const struct describe *d;
+    struct rds_error *e;
+};
+
+static bool describe_send(void *ctx, const char *next, struct aws_http_response *resp)
+{
+    struct describe_call *dc = ctx;
+    const struct describe *d = dc->d;
+    struct aws_form f;
+    bool sent;
+
+    aws_form_init(&f);
+    aws_form_add(&f, "Action", d->action);
+    aws_form_add(&f, "Version", RDS_API_VERSION);
+    if (d->param)
+        aws_form_add(&f, d->param, d->value);
+    if (d->param2)
+        aws_form_add(&f, d->param2, d->value2);
+    if (d->filter) {
+        aws_form_add(&f, "Filters.Filter.1.Name", d->filter);
+        aws_form_add(&f, "Filters.Filter.1.Values.Value.1", d->fvalue);
+    }
+    if (next)
+        aws_form_add(&f, "Marker", next);
+    sent = call(dc->c, &f, resp, dc->e);
+    aws_form_free(&f);
+    return sent;
+}
+
 static bool describe_all(struct rds *c, const struct describe *d, struct rds_error *e)
 {
-    char *prev = NULL;
-    bool ok = false;
+    struct describe_call dc = {c, d, e};
+    const struct aws_pages pages = {.action = d->action,
+                                    .service = "RDS",
+                                    .token = "Marker",
+                                    .max_pages = RDS_MAX_PAGES,
+                                    .send = describe_send,
+                                    .parse = d->parse,
+                                    .ctx = &dc,
+                                    .list = d->list,
+                                    .next = d->marker};
+    enum aws_pages_stop stop;
 
     memset(e, 0, sizeof(*e));
     snprintf(e->action, sizeof(e->action), "%s", d->action);
-    for (int page = 0; page < RDS_MAX_PAGES; page++) {
-        struct aws_form f;
-        struct aws_http_response resp;
-        struct infra_error perr = {{0}};
-        bool sent, parsed;
-
-        aws_form_init(&f);
-        aws_form_add(&f, "Action", d->action);
-        aws_form_add(&f, "Version", RDS_API_VERSION);
-        if (d->param)
-            aws_form_add(&f, d->param, d->value);
-        if (d->param2)
-            aws_form_add(&f, d->param2, d->value2);
-        if (d->filter) {
-            aws_form_add(&f, "Filters.Filter.1.Name", d->filter);
-            aws_form_add(&f, "Filters.Filter.1.Values.Value.1", d->fvalue);
-        }
-        if (prev)
-            aws_form_add(&f, "Marker", prev);
-        sent = call(c, &f, &resp, e);
-        aws_form_free(&f);
-        if (!sent)
-            goto out;
-        parsed = d->parse(resp.body, resp.body_len, d->list, &perr);
-        aws_http_response_free(&resp);
-        if (!parsed) {
-            e->kind = RDS_ERR_OTHER;
-            infra_error_set(&e->base, "%s: %s", d->action, perr.msg);
-            goto out;
-        }
-        if (!*d->marker) {
-            ok = true;
-            goto out;
-        }
-        if (prev && strcmp(prev, *d->marker) == 0) {
-            e->kind = RDS_ERR_OTHER;
-            infra_error_set(&e->base, "%s: RDS returned the same Marker twice", d->action);
-            goto out;
-        }
-        free(prev);
-        prev = strdup(*d->marker);
-        if (!prev) {
-            e->kind = RDS_ERR_OTHER;
-            infra_error_set(&e->base, "out of memory");
-            goto out;
-        }
-    }
-    e->kind = RDS_ERR_OTHER;
-    infra_error_set(&e->base, "%s: more than %d pages", d->action, RDS_MAX_PAGES);
-out:
-    free(prev);
-    return ok;
+    stop = aws_pages_fetch(&pages, &e->base);
+    if (stop == AWS_PAGES_DONE)
+        return true;
+    if (stop != AWS_PAGES_SEND_FAILED)
+        e->kind = RDS_ERR_OTHER;
+    return false;
 }
 
 static bool parse_clusters(const char *buf, size_t len, void *list, struct infra_error *err)
