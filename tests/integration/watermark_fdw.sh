@@ -86,9 +86,12 @@ check "check --source: an explicit 0s: ... or published a run later (key_scan)" 
 # --- a remote transaction holds ids below a committed one across a run --------------------
 # ids 21 and 1011 are taken and wait; 22 and 1012 commit; the runs read; then 21 and 1011
 # commit, below the marks a lag-0 run would store (22, 1012).
+# bash unsets RW and RW_PID when it reaps the coprocess, which may happen before the wait
+# below: keep copies (set -u would end the suite on the unset name)
 coproc RW { R -qtA 2>&1; }
-echo "BEGIN; INSERT INTO events (v) VALUES (-1) RETURNING id; INSERT INTO pev_b (v) VALUES (-1) RETURNING id;" >&"${RW[1]}"
-read -r -t 20 late_ev <&"${RW[0]}"; read -r -t 20 late_pev <&"${RW[0]}"
+rw_pid=$RW_PID rw_in=${RW[1]} rw_out=${RW[0]}
+echo "BEGIN; INSERT INTO events (v) VALUES (-1) RETURNING id; INSERT INTO pev_b (v) VALUES (-1) RETURNING id;" >&"$rw_in"
+read -r -t 20 late_ev <&"$rw_out"; read -r -t 20 late_pev <&"$rw_out"
 expect_eq "the remote writer holds ids 21 and 1011" "21 1011" "${late_ev:-} ${late_pev:-}"
 R -c "INSERT INTO events (v) VALUES (-2); INSERT INTO pev_b (v) VALUES (-2)" >/dev/null
 run inc; expect_eq "a run while a remote writer holds ids exits 0" 0 $?
@@ -100,9 +103,8 @@ check "window_held: the foreign partition, the lag (pev)" \
 expect_eq "no mark younger than the lag: the next run reloads" "|" "$(mark inc ev)|$(mark inc pev)"
 expect_eq "watermark_lag: 0s trusts the local locks alone: marks at 22 and 1012" "22|1012" \
     "$(mark zero ev)|$(mark zero pev)"
-echo "COMMIT;" >&"${RW[1]}"
-echo '\q' >&"${RW[1]}"
-wait "$RW_PID" 2>/dev/null
+printf 'COMMIT;\n\\q\n' >&"$rw_in"
+wait "$rw_pid" 2>/dev/null
 expect_eq "the late remote rows are committed" "-1 -1" \
     "$(R -tAc "SELECT v FROM events WHERE id = 21") $(R -tAc "SELECT v FROM pev_b WHERE id = 1011")"
 run inc; expect_eq "the run after the remote commit exits 0" 0 $?
