@@ -17,7 +17,7 @@ with_moto=1
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev \
 libpq-dev libyaml-dev libssl-dev libcurl4-openssl-dev libxml2-dev \
 libjansson-dev libcmocka-dev libpcre2-dev \
-postgresql postgresql-contrib iproute2 openssl procps time python3 python3-venv"
+postgresql postgresql-contrib iproute2 openssl procps time python3 python3-venv locales"
 
 missing=""
 for p in $PACKAGES; do

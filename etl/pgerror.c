@@ -160,6 +160,45 @@ static bool run_by_code(const PGresult *res)
            PQresultErrorField(res, PG_DIAG_INTERNAL_QUERY) != NULL;
 }
 
+/*
+ * A message in the server's lc_messages language rather than PostgreSQL's own English
+ * (a server initdb'd under fr_FR, de_DE... writes its locale there, and only a superuser
+ * may set it for a session): every rule above reads English. Translations quote values
+ * with their own marks (`la relation « alicesmith » n'existe pas`, `Relation »x«`, `«x»`,
+ * `”x”`), which the quote cut does not know, and put them where no colon is.
+ * Known by its severity (ERREUR, FEHLER for ERROR; the field PostgreSQL 9.6 added next to
+ * the translated one), or, for the languages that keep ERROR (es, ja), by what the
+ * redaction kept: a character outside ASCII that is not inside a quoted known name (an
+ * English message's own words are ASCII; a value's quotes end the message).
+ */
+static bool translated(const PGresult *res, const char *redacted, const char *const *known,
+                       size_t n_known)
+{
+    const char *sev = res ? PQresultErrorField(res, PG_DIAG_SEVERITY) : NULL;
+    const char *sev_en = res ? PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
+    const char *c = redacted;
+
+    if (sev && sev_en && strcmp(sev, sev_en) != 0)
+        return true;
+    while (*c) {
+        size_t name = 0;
+        for (size_t k = 0; k < n_known && name == 0; k++)
+            if (known[k] && known[k][0] && strncmp(c, known[k], strlen(known[k])) == 0)
+                name = strlen(known[k]); /* quoted or not (`permission denied for table ñ`) */
+        if (name > 0) {
+            c += name;
+        } else if (*c == '"' || *c == '\'') {
+            const char *end = strchr(c + 1, *c); /* a known name or the cut's "…" */
+            c = end ? end + 1 : c + strlen(c);
+        } else if ((unsigned char)*c >= 0x80) {
+            return true;
+        } else {
+            c++;
+        }
+    }
+    return false;
+}
+
 /* A name the error reports (table, column...), unless PL code wrote it. */
 static const char *name_field(const PGresult *res, bool by_pl, int code)
 {
@@ -206,6 +245,12 @@ void pgerror_describe(const PGresult *res, const PGconn *conn, char *out, size_t
     else
         pgerror_redact(conn ? skip_severity(PQerrorMessage(conn)) : "no connection", NULL, 0, out,
                        size);
+    if (!pl && translated(res, out, known, sizeof(known) / sizeof(known[0]))) {
+        snprintf(out, size,
+                 "message withheld (translated by the server's lc_messages, or holding text "
+                 "other than ASCII outside quotes, where a row value can stand unrecognised)");
+        pl = true; /* nothing left to cut */
+    }
     if (!state || !*state)
         return;
     /* Cut at the colon in every class: a name cast from a value (to_regclass(v),

@@ -13,7 +13,10 @@
  * are the names it may attach (RAISE ... USING COLUMN = NEW.email): not shown. So is
  * one raised by a statement PL code ran (CONTEXT names a PL function) or a function ran
  * for the query (an internal query: query_to_xml, ts_stat): SQL built from a value makes
- * it a name the message prints unquoted (`column l.alice does not exist`).
+ * it a name the message prints unquoted (`column l.alice does not exist`). So is a
+ * message the server translated (lc_messages: `la relation « alice » n'existe pas`), or
+ * one holding text other than ASCII outside quotes and known names: translations quote
+ * values with marks the cut does not know.
  */
 #ifndef PGERROR_H
 #define PGERROR_H

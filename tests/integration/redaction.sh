@@ -340,6 +340,52 @@ if grep -q 'alice\|smith' "$work/fdw.log"; then not_ok "a remote RAISE: no word 
 else ok "a remote RAISE: no word of the value (no digit to mask) in the log"; fi
 check "a remote RAISE: withheld, its SQLSTATE stays" grep -q 'message withheld.*(SQLSTATE 22023)' "$work/fdw.log"
 
+# --- a server that writes its messages in another language (lc_messages) -----------------
+# initdb under a fr_FR or de_DE locale writes that locale as lc_messages, and only a
+# superuser may set it for a session. Translations quote values with their own marks, where
+# no colon is: `la relation « leakval…alice » n'existe pas` (42P01, a class cut at its colon
+# only), `le fuseau horaire « … zorblax » n'est pas reconnu` (22023: the word has no digit
+# to mask). French and German translate the severity (ERREUR, FEHLER), Spanish keeps ERROR
+# and quotes «x». The locales are compiled into the test's own dir (LOCPATH).
+loc=$work/locales
+if [ -f /usr/share/locale/fr/LC_MESSAGES/postgres-15.mo ] && mkdir -p "$loc" &&
+    localedef -i fr_FR -f UTF-8 "$loc/fr_FR.UTF-8" >/dev/null 2>&1 &&
+    localedef -i de_DE -f UTF-8 "$loc/de_DE.UTF-8" >/dev/null 2>&1 &&
+    localedef -i es_ES -f UTF-8 "$loc/es_ES.UTF-8" >/dev/null 2>&1; then
+    chmod -R a+rX "$loc"
+    pgc_init "$work/intl" >/dev/null && LOCPATH=$loc pgc_start "$work/intl" >/dev/null
+    pgc_psql "$work/intl" -d postgres >/dev/null <<SQL
+CREATE TABLE people (id int PRIMARY KEY, name text, tz text);
+INSERT INTO people VALUES (1, 'public.people', 'UTC'), (2, '${N}alice', '${N} zorblax');
+CREATE VIEW v_reg AS SELECT id, name::regclass::text AS name FROM people;
+CREATE VIEW v_tz AS SELECT id, now() AT TIME ZONE tz AS t FROM people;
+CREATE ROLE speaks_fr LOGIN; ALTER ROLE speaks_fr SET lc_messages = 'fr_FR.UTF-8';
+CREATE ROLE speaks_de LOGIN; ALTER ROLE speaks_de SET lc_messages = 'de_DE.UTF-8';
+CREATE ROLE speaks_es LOGIN; ALTER ROLE speaks_es SET lc_messages = 'es_ES.UTF-8';
+GRANT SELECT ON people, v_reg, v_tz TO speaks_fr, speaks_de, speaks_es;
+SQL
+    for lang in fr de es; do
+        export INTL_URL="$(pgc_dsn "$work/intl" postgres "speaks_$lang")"
+        said=$(pgc_psql "$work/intl" -d postgres -U "speaks_$lang" -c "SELECT 'x'::regclass" 2>&1)
+        case $lang in fr) word=relation ;; de) word=Relation ;; es) word=relación ;; esac
+        if ! printf '%s' "$said" | grep -q "$word"; then
+            skip "lc_messages $lang: the server speaks it" "$(printf '%s' "$said" | head -1)"
+            continue
+        fi
+        for v in reg tz; do
+            config "$work/intl_$lang$v.yaml" "a_intl_$lang$v" "public.v_$v" "{ id: keep, $([ $v = reg ] && echo name || echo t): { hash: {} } }" "" INTL_URL
+            runlog "intl_$lang$v" "$work/intl_$lang$v.yaml"; rc=$?
+            expect_eq "lc_messages $lang, $v: a value the source refuses exits 4" 4 "$rc"
+            no_needle "lc_messages $lang, $v: no value in the log" "$work/intl_$lang$v.log"
+            if grep -q zorblax "$work/intl_$lang$v.log"; then not_ok "lc_messages $lang, $v: no word of the value in the log"
+            else ok "lc_messages $lang, $v: no word of the value in the log"; fi
+        done
+        check "lc_messages $lang: withheld, the SQLSTATE stays" grep -q 'message withheld (translated.*42P01' "$work/intl_${lang}reg.log"
+    done
+else
+    skip "a server writing its messages in another language" "no fr_FR, de_DE, es_ES locale source (Debian package locales) or no translations of PostgreSQL 15"
+fi
+
 # --- everything the target keeps, and what status shows --------------------------------
 "$ANONETL" status -c "$work/inc.yaml" --json >"$work/status.json" 2>&1
 "$ANONETL" status -c "$work/inc.yaml" >"$work/status.txt" 2>&1
