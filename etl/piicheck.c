@@ -9,6 +9,7 @@
 #include "anonymise/pii.h"
 #include "anonymise/rule_json.h"
 #include "anonymise/utf8.h"
+#include "etl/pgconn.h"
 #include "etl/rowsample.h"
 
 size_t piicheck_config(const struct config *cfg, struct abuf *lines)
@@ -388,6 +389,86 @@ static size_t survey_json(PGconn *conn, const struct table_plan *plan, struct ab
     return warned;
 }
 
+/* Each stored generated column of the table and the columns its expression reads (the
+ * normal dependencies of its pg_attrdef entry: the internal one is the column itself). */
+static const char generated_sql[] =
+    "SELECT a.attname, r.attname FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attgenerated = 's' "
+    "  AND NOT a.attisdropped "
+    "JOIN pg_catalog.pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum "
+    "JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass "
+    "  AND dep.objid = d.oid AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+    "  AND dep.refobjid = c.oid AND dep.refobjsubid > 0 AND dep.deptype = 'n' "
+    "JOIN pg_catalog.pg_attribute r ON r.attrelid = c.oid AND r.attnum = dep.refobjsubid "
+    "WHERE n.nspname = $1 AND c.relname = $2 ORDER BY a.attnum, r.attnum";
+
+static const struct plan_column *planned(const struct table_plan *plan, const char *name)
+{
+    for (size_t c = 0; c < plan->n_columns; c++)
+        if (strcmp(plan->columns[c].source->name, name) == 0)
+            return &plan->columns[c];
+    return NULL;
+}
+
+static bool unreviewed_keep(const struct plan_column *pc)
+{
+    return pc && strcmp(pc->rule->ops->name, "keep") == 0 && !rule_keep_reviewed(pc->rule);
+}
+
+/*
+ * A keep on a stored generated column computed from a column another rule hides
+ * (`search tsvector GENERATED ALWAYS AS (to_tsvector(notes))` kept, notes suppressed;
+ * `email_domain` from a hashed email; `name_upper`): it publishes what its expression
+ * derives from them, which the policy did not allow, and the content detectors know no
+ * names (a tsvector of a note is its words). Refused like a personal-looking keep, naming
+ * the columns and their rules, until the keep records its review.
+ */
+static size_t warn_generated(PGconn *conn, const struct table_plan *plan, struct abuf *lines)
+{
+    const char *params[2] = {plan->cfg->schema, plan->cfg->name};
+    struct anon_error err = {0};
+    PGresult *res = NULL;
+    struct abuf from;
+    size_t n = 0;
+    bool any = false;
+
+    for (size_t c = 0; c < plan->n_columns && !any; c++)
+        any = unreviewed_keep(&plan->columns[c]);
+    if (!any)
+        return 0;
+    res = pgconn_query(conn, generated_sql, 2, params, PGRES_TUPLES_OK, &err);
+    if (!res) {
+        abuf_printf(lines, "warning: %s: generated columns not checked: %s\n", plan->qualified,
+                    err.msg);
+        return 0;
+    }
+    abuf_init(&from, 1 << 16);
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *gen = PQgetvalue(res, r, 0);
+        const struct plan_column *g = planned(plan, gen),
+                                 *src = planned(plan, PQgetvalue(res, r, 1));
+        bool last = r + 1 == PQntuples(res) || strcmp(PQgetvalue(res, r + 1, 0), gen) != 0;
+        if (unreviewed_keep(g) && src && strcmp(src->rule->ops->name, "keep") != 0)
+            abuf_printf(&from, "%s%s (%s)", from.len ? ", " : "", src->source->name,
+                        src->rule->ops->name);
+        if (!last)
+            continue;
+        if (from.len > 0) {
+            abuf_printf(lines,
+                        "warning: %s.%s: rule keep on a generated column computed from %s: it "
+                        "publishes what its expression derives from them, which their rules "
+                        "hide; give it a rule as strict, or review the keep\n",
+                        plan->qualified, gen, abuf_cstr(&from));
+            n++;
+        }
+        abuf_reset(&from);
+    }
+    abuf_free(&from);
+    PQclear(res);
+    return n;
+}
+
 size_t piicheck_table(PGconn *conn, const struct table_plan *plan, struct abuf *lines)
 {
     struct anon_error err = {0};
@@ -419,6 +500,7 @@ size_t piicheck_table(PGconn *conn, const struct table_plan *plan, struct abuf *
                                  keep->columns[i].rule, NULL, 0, lines, &failed, &err);
         }
 out:
+    n += warn_generated(conn, plan, lines);
     n += survey_json(conn, plan, lines);
     PQclear(res);
     pii_detector_free(d);

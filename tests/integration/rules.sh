@@ -18,6 +18,8 @@
 #     reason is logged and stored with the run (anonetl.run_reviews), with the column's
 #     type: a kept column retyped to another kind of values (a composite given an
 #     attribute too) needs a (new) review.
+#     A keep on a generated column computed from a column another rule hides is refused
+#     the same way.
 #  4. scrub on real free text (issue 10.11): the spellings that used to slip through are
 #     gone from the published text, look-alikes (dates, amounts, order numbers) survive,
 #     and `row_values` removes the row's own name, e-mail and phone from its message
@@ -555,5 +557,44 @@ for copy in binary text; do
         "1:[]:[] 2:[Lin]:[Lin] 3:[Lin]:[Oka] 4:[Zoë]:[] 5:[]:[]" \
         "$(T -tAc "SELECT string_agg(id || ':[' || surname || ']:[' || coalesce(doc->>'family', '?') || ']', ' ' ORDER BY id) FROM anonymised.surnames")"
 done
+
+# --- a keep on a generated column computed from a column another rule hides ---------------
+# `words tsvector GENERATED ALWAYS AS (to_tsvector(note))` kept while note is suppressed
+# publishes the note's words; `code GENERATED AS (upper(surname))` a hashed surname. The
+# content detectors know no names: refused (check --source and run, exit 6) naming the
+# columns it reads and their rules, until the keep records its review; one computed from
+# kept columns only is not.
+S >/dev/null <<'SQL'
+CREATE TABLE public.visits_gen (id int PRIMARY KEY, surname text, note text, nights int,
+    words tsvector GENERATED ALWAYS AS (to_tsvector('simple', coalesce(note, ''))) STORED,
+    code text GENERATED ALWAYS AS (upper(surname)) STORED,
+    weeks int GENERATED ALWAYS AS (nights / 7) STORED);
+INSERT INTO public.visits_gen (id, surname, note, nights)
+SELECT g, 'Okonkwo' || g, 'stayed with Bartholomew Quayle-Fennimore ' || g, g FROM generate_series(1, 40) g;
+SQL
+gen_config() { # WORDS-RULE
+    header
+    cat <<YAML
+  - name: public.visits_gen
+    columns: { id: keep, surname: { hash: {} }, note: suppress, nights: keep, words: $1, code: keep, weeks: keep }
+YAML
+}
+gen_config keep >"$work/gen.yaml"
+"$ANONETL" check -c "$work/gen.yaml" --source >"$log" 2>&1
+expect_eq "generated: check --source refuses a keep computed from hidden columns (exit 6)" 6 $?
+check "generated: words is named with the column it reads and its rule" \
+    grep -q 'public.visits_gen.words: rule keep on a generated column computed from note (suppress)' "$log"
+check "generated: code is named with surname (hash)" \
+    grep -q 'public.visits_gen.code: rule keep on a generated column computed from surname (hash)' "$log"
+if grep -q 'visits_gen.weeks' "$log"; then not_ok "generated: one computed from kept columns is not refused"
+else ok "generated: one computed from kept columns is not refused"; fi
+"$ANONETL" run -c "$work/gen.yaml" --skip-preflight >"$log" 2>&1
+expect_eq "generated: run refuses it (exit 6), nothing published" "6:0" \
+    "$?:$(T -tAc "SELECT count(*) FROM pg_views WHERE viewname = 'visits_gen'")"
+if grep -q 'Bartholomew\|Okonkwo' "$log"; then not_ok "generated: no value in the refusal"
+else ok "generated: no value in the refusal"; fi
+gen_config '{ keep: { reviewed: "test: words of a note" } }' | sed 's/code: keep/code: { keep: { reviewed: "test: codes" } }/' >"$work/gen.yaml"
+"$ANONETL" run -c "$work/gen.yaml" --skip-preflight >"$log" 2>&1
+expect_eq "generated: reviewed keeps run (exit 0)" 0 $?
 
 done_testing
