@@ -365,4 +365,55 @@ expect_eq "order: its private base is not rewritten" f \
     "$(T -tAc "SELECT c.relfilenode <> c.oid FROM anonetl.published p JOIN pg_class c
                ON c.relname = p.base_table WHERE p.target_schema = 'order3'")"
 
+# --- row order: a merge rewrites only rows whose published values changed ---------------
+# An updated tuple moves (to the end of its page, or of the table): rows whose change is
+# hidden by their rules (a suppressed address, a json key no path names, the suppressed
+# watermark) were rewritten all the same, and a scan without ORDER BY showed which (in a
+# version in key order, exactly the rows out of order). With a hashed key (the version
+# carries the key's digest) and a kept one; a row whose kept column changed is merged.
+S >/dev/null <<'SQL'
+CREATE TABLE public.members (id serial PRIMARY KEY, email text NOT NULL, address text, plan text,
+                             prefs json, updated_at timestamptz NOT NULL DEFAULT now());
+INSERT INTO public.members (email, address, plan, prefs)
+SELECT 'm' || g || '@example.org', g || ' High Street', 'basic', json_build_object('lang', 'en', 'note', 'n' || g)
+FROM generate_series(1, 2000) g;
+SQL
+for idrule in "{ hash_int: {} }" keep; do
+    schema=hidden_$([ "$idrule" = keep ] && echo kept || echo hashed)
+    cat >"$work/$schema.yaml" <<YAML
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: $schema }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.members
+    key: [id]
+    mode: incremental
+    watermark: updated_at
+    watermark_lag: 0s
+    columns:
+      id: $idrule
+      email: { hash: {} }
+      address: suppress
+      plan: keep
+      prefs: { json: { paths: { "\$.lang": keep } } }
+      updated_at: suppress
+YAML
+    "$ANONETL" run -c "$work/$schema.yaml" --skip-preflight >"$work/$schema.log" 2>&1
+    expect_eq "hidden changes ($schema): first run exits 0" 0 $?
+    before=$(T -tAc "SELECT string_agg(id::text, ',') FROM $schema.members")
+    S -c "UPDATE public.members SET address = 'moved', updated_at = now() WHERE id IN (5, 17, 1234)" \
+      -c "UPDATE public.members SET prefs = json_build_object('lang', 'en', 'note', 'moved'), updated_at = now() WHERE id = 40" \
+      -c "UPDATE public.members SET updated_at = now() WHERE id = 1500" >/dev/null
+    "$ANONETL" run -c "$work/$schema.yaml" --skip-preflight --log-format json >"$work/$schema.2.log" 2>&1
+    expect_eq "hidden changes ($schema): the merge exits 0" 0 $?
+    expect_eq "hidden changes ($schema): rows whose published values did not change keep their place" \
+        "$before" "$(T -tAc "SELECT string_agg(id::text, ',') FROM $schema.members")"
+    S -c "UPDATE public.members SET plan = 'gold', address = 'again', updated_at = now() WHERE id IN (5, 6)" >/dev/null
+    "$ANONETL" run -c "$work/$schema.yaml" --skip-preflight --log-format json >"$work/$schema.3.log" 2>&1
+    expect_eq "hidden changes ($schema): a row whose kept column changed is merged" 2 \
+        "$(T -tAc "SELECT count(*) FROM $schema.members WHERE plan = 'gold'")"
+    S -c "UPDATE public.members SET plan = 'basic' WHERE id IN (5, 6)" >/dev/null
+done
+
 done_testing
