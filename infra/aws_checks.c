@@ -19,6 +19,7 @@
 #include "infra/aws_dnsopt.h"
 #include "infra/aws_ends.h"
 #include "infra/aws_eval.h"
+#include "infra/aws_isolation.h"
 #include "infra/aws_view.h"
 #include "infra/cidr.h"
 #include "infra/ec2.h"
@@ -773,6 +774,8 @@ static void check_sg(struct run *r, const struct aws_sg_spec *spec)
 
 struct request_store {
     const char **pcx, **rtb, **sg;
+    const char **data; /* the data team's peerings (required: false), for path.isolation */
+    size_t n_data;
     const char *ips[AWS_VIEW_MAX_IPS];
     const char *ids[AWS_VIEW_MAX_IPS * 4]; /* the RDS members' VPCs and groups */
 };
@@ -784,10 +787,14 @@ static bool build_request(const struct aws_check_input *in, struct request_store
     s->pcx = calloc(in->n_peerings + 1, sizeof(*s->pcx));
     s->rtb = calloc(in->n_routes + 1, sizeof(*s->rtb));
     s->sg = calloc(in->n_security_groups + 1, sizeof(*s->sg));
-    if (!s->pcx || !s->rtb || !s->sg)
+    s->data = calloc(in->n_peerings + 1, sizeof(*s->data));
+    if (!s->pcx || !s->rtb || !s->sg || !s->data)
         return false;
-    for (size_t i = 0; i < in->n_peerings; i++)
+    for (size_t i = 0; i < in->n_peerings; i++) {
         s->pcx[i] = in->peerings[i].id;
+        if (!in->peerings[i].required)
+            s->data[s->n_data++] = in->peerings[i].id;
+    }
     for (size_t i = 0; i < in->n_routes; i++)
         s->rtb[i] = in->routes[i].route_table;
     for (size_t i = 0; i < in->n_security_groups; i++)
@@ -795,6 +802,10 @@ static bool build_request(const struct aws_check_input *in, struct request_store
     if (in->path && (in->run_path || in->path->job.ip || in->path->job.eni))
         aws_path_request(in->path, s->ips, AWS_VIEW_MAX_IPS, s->ids,
                          sizeof(s->ids) / sizeof(s->ids[0]), req);
+    if (in->run_path) { /* path.isolation reads the data team's peerings */
+        req->peerings = s->data;
+        req->n_peerings = s->n_data;
+    }
     if (!in->skip_configured) {
         req->peerings = s->pcx;
         req->n_peerings = in->n_peerings;
@@ -833,13 +844,16 @@ bool aws_checks_run(struct ec2 *ec2, const struct aws_check_input *in, struct ch
         check_route(&r, &in->routes[i]);
     for (size_t i = 0; !in->skip_configured && i < in->n_security_groups; i++)
         check_sg(&r, &in->security_groups[i]);
-    if (in->run_path && in->path)
+    if (in->run_path && in->path) {
         aws_path_run(&r.v, in->path, rep);
+        aws_isolation_run(&r.v, in->path, s.data, s.n_data, rep);
+    }
     ok = true;
 out:
     aws_view_free(&r.v);
     free(s.pcx);
     free(s.rtb);
     free(s.sg);
+    free(s.data);
     return ok;
 }

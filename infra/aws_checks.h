@@ -25,6 +25,8 @@
  *   "sg"         sg-... tcp/PORT from X  the group's rules together let the job in (its real
  *                                        address or groups, when known), else cover X
  *   "path.*"     see infra/aws_path.h
+ *   "path.isolation"  the data team (peerings marked required: false) cannot reach production
+ *                     (infra/aws_isolation.h)
  * A problem with a peering marked required: false (the data team's) is a WARN, not a FAIL;
  * so is a problem with a route via such a peering.
  */

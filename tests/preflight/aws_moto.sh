@@ -496,7 +496,8 @@ expect_eq "... and the 6 more routes, inside the /16 via the peering, need nothi
 # SRCCIDR (the source's expect_cidr), ROUTE (one more aws.routes entry, its inner text),
 # FROM (aws.security_groups[].from, default 10.20.0.0/16), TGWS (aws.transit_gateways),
 # DNSOPT (the peering's dns_resolution), NODB=1 (no configured route/group of the database
-# side: another account's).
+# side: another account's), SRCIP (the source's network.endpoints[].ip, default 10.10.5.20),
+# DATAPCX (the data team's peering, required: false).
 pconfig() {
     local v n
     for v in REGION PCX RTB_JOB RTB_DB SG_DB SG_JOB TGW RTB_OTHER ACL_DB ACL_JOB PL_JOBS PL_DBS \
@@ -522,6 +523,7 @@ YAML
         [ -z "${TGWS:-}" ] || echo "  transit_gateways: [$TGWS]"
         echo "  peerings:"
         echo "    - { id: $PCX${DNSOPT:+, dns_resolution: $DNSOPT} }"
+        [ -z "${DATAPCX:-}" ] || echo "    - { id: $DATAPCX, required: false }"
         echo "  routes:"
         echo "    - { route_table: $RTB_JOB, destination: 10.10.0.0/16, peering: $PCX }"
         [ -n "${NODB:-}" ] ||
@@ -534,7 +536,7 @@ YAML
         cat <<YAML
 network:
   endpoints:
-    - { name: source, expect_cidr: ${SRCCIDR:-10.10.0.0/16}, ip: 10.10.5.20 }
+    - { name: source, expect_cidr: ${SRCCIDR:-10.10.0.0/16}, ip: ${SRCIP:-10.10.5.20} }
     - { name: target, expect_cidr: 10.20.0.0/16, ip: 10.20.3.30 }
 tables:
   - name: public.people
@@ -1315,6 +1317,73 @@ expect_eq "--only path, no EC2 endpoint: exit 3" 3 "$rc"
 expect_check "no EC2 endpoint: FAIL naming the API" FAIL peering "EC2 API" "DescribeNetworkInterfaces"
 
 
+# ---- path.isolation: the data team cannot reach production -----------------------------------
+# p_lab (_isolab): the data team's VPC 10.30.0.0/16 (their account, eu-west-1) is peered with the
+# job's (isolated) VPC; production (the database VPC) has a direct peering with it too, and
+# each database subnet its own way back to 10.30.0.0/16 (aws_path_topology.py _isolab). A
+# TCP connection needs the replies: production's table decides. `--only path` (the data
+# team's peering is read for it even without the configured checks).
+# iso NAME SRCIP WANT_RC WANT_FAILING: `preflight --only path --json` on the database SRCIP
+iso() {
+    DATAPCX=$p_lab_PCX_DATA SRCIP=$2 pconfig p_lab
+    ONLY=path pf p_lab --json
+    if [ "$rc" = "$3" ] && [ "$(pfq failing 2>&1)" = "$4" ]; then
+        ok "$1: exit $3, FAIL in '${4:-nothing}'"
+    else
+        not_ok "$1: exit $3, FAIL in '${4:-nothing}'" "rc=$rc failing=$(pfq failing 2>&1)
+$(pfq detail path.isolation data-team 2>&1) $(cat "$tmp/err")"
+    fi
+}
+iso "isolation: production has no route to the data team" 10.10.5.20 0 ""
+expect_check "isolation: no route back, so no connection from them" PASS path.isolation \
+    "data-team source 10.10.5.20" \
+    "no route of $p_lab_RTB_DB (the table of $p_lab_SUBNET_DB) covers 10.30.0.0/16, so replies to them are dropped"
+expect_eq "isolation: the target, in the isolated VPC, is theirs to reach: no line" "" \
+    "$(pfq status path.isolation "data-team target" 2>&1)"
+expect_eq "isolation: the JSON schema of path.* holds for it (endpoint data-team)" ok \
+    "$(pfq schema 2>&1)"
+iso "isolation: production routes them via the isolated VPC (not transitive)" 10.10.21.20 0 ""
+expect_check "isolation: replies over the production peering stop in the isolated VPC" PASS \
+    path.isolation "data-team source 10.10.21.20" \
+    "route 10.30.0.0/16 via $p_lab_PCX to $p_lab_JOB_VPC, the isolated VPC, which does not send on what arrives over a peering (peering is not transitive)"
+iso "isolation: production routes them over a direct peering" 10.10.22.20 3 path.isolation
+expect_check "isolation: the direct peering is the FAIL, with the way to undo it" FAIL \
+    path.isolation "data-team source 10.10.22.20" \
+    "can reach production's 10.10.22.20:5432: $p_lab_RTB_ISO22" \
+    "aws ec2 delete-route --route-table-id $p_lab_RTB_ISO22 --destination-cidr-block 10.30.0.0/16" \
+    "delete-vpc-peering-connection --vpc-peering-connection-id $p_lab_PCX_DIRECT"
+expect_check "isolation: the line names the peering, their VPC, account and region" FAIL \
+    path.isolation "data-team source 10.10.22.20" \
+    "via $p_lab_PCX_DIRECT, an active peering straight to $p_lab_DATA_VPC (222222222222, eu-west-1)" \
+    "delete-route"
+expect_check "isolation: ... and that only the database's groups keep them out" FAIL \
+    path.isolation "data-team source 10.10.22.20" "only its groups keep them from port 5432"
+expect_eq "isolation: the FAIL's object is the direct peering" "$p_lab_PCX_DIRECT" \
+    "$("$PY" -c 'import json,sys; print(" ".join(c["object"] for c in json.load(open(sys.argv[1]))["checks"] if c["group"] == "path.isolation"))' "$tmp/out")"
+expect_eq "isolation: the job's own path to that database still passes" \
+    "database=PASS,route=PASS,sg-egress=PASS,job-nacl-out=PASS,db-nacl-in=PASS,sg-ingress=PASS,db-nacl-out=PASS,route-back=PASS,job-nacl-in=PASS,isolation=FAIL" \
+    "$(pfq path "source " 2>&1)"
+iso "isolation: a /24 of theirs over the direct peering, the /16 via the isolated VPC" \
+    10.10.23.20 3 path.isolation
+expect_check "isolation: the more specific route inside their block is found" FAIL \
+    path.isolation "data-team source 10.10.23.20" "by route 10.30.1.0/24 via $p_lab_PCX_DIRECT" \
+    "--destination-cidr-block 10.30.1.0/24"
+iso "isolation: production routes 10.0.0.0/8 to a transit gateway" 10.10.24.20 0 ""
+expect_check "isolation: a transit gateway is not followed: a WARN" WARN path.isolation \
+    "data-team source 10.10.24.20" "by route 10.0.0.0/8 via $p_lab_TGW_ISO" \
+    "check by hand that $p_lab_TGW_ISO carries nothing between production and $p_lab_DATA_VPC"
+iso "isolation: a prefix list of theirs over the direct peering" 10.10.25.20 3 path.isolation
+expect_check "isolation: the prefix list's entry, and the group admitting them" FAIL \
+    path.isolation "data-team source 10.10.25.20" \
+    "route $p_lab_PL_DATA (entry 10.30.0.0/16) via $p_lab_PCX_DIRECT" \
+    "--destination-prefix-list-id $p_lab_PL_DATA"
+expect_check "isolation: ... $p_lab_SG_OPEN admits them" FAIL path.isolation \
+    "data-team source 10.10.25.20" "$p_lab_SG_OPEN admits them (tcp 5432-5432 from 10.30.0.0/16)"
+SRCIP=10.10.22.20 pconfig p_lab
+ONLY=path pf p_lab --json
+expect_eq "isolation: without a data team peering in the config, nothing is judged" "0 " \
+    "$rc $(pfq status path.isolation data-team 2>&1)"
+
 # ---- the same under ASan+UBSan -------------------------------------------------------------
 # san NAME WANT_RC ARGS...: pf with the sanitizer build; any sanitizer report fails
 san() {
@@ -1339,6 +1408,8 @@ if [ -x "$ASAN_BIN" ]; then
     ONLY=route,path san "path analysis, prefix list and transit gateway" 0 p_tgw_allowed --json
     NODB=1 pconfig p_cross_account
     ONLY=path san "path analysis, cross account" 0 p_cross_account --json
+    DATAPCX=$p_lab_PCX_DATA SRCIP=10.10.25.20 pconfig p_lab
+    ONLY=path san "path.isolation, a prefix list over a direct peering" 3 p_lab --json
     AWS_SECRET_ACCESS_KEY=$WRONG_SECRET san "wrong secret key" 3 none --json
 else
     skip "ASan+UBSan runs" "$ASAN_BIN not built (make build/asan/anonetl)"

@@ -113,7 +113,19 @@ FAULTS = {
              "job's table routes 10.41/16 (pending-acceptance), 10.42/16 (rejected) and "
              "10.43/16 (deleted) to peerings of their own, each with a database at .5.20; a "
              "database 10.10.5.25 whose group references the job's group over an older, "
-             "deleted peering of the same two VPCs",
+             "deleted peering of the same two VPCs; (_isolab) the data team's VPC 10.30.0.0/16 "
+             "(their account, eu-west-1) peered with the job's (isolated) VPC, whose table "
+             "routes it there, and directly with the database VPC too; database subnets, one "
+             "database each, whose tables route 10.30.0.0/16: 10.10.21.20 via the isolated "
+             "VPC's peering (not transitive: no way back), 10.10.22.20 via the direct peering, "
+             "10.10.23.20 the /16 via the isolated VPC and 10.30.1.0/24 via the direct peering, "
+             "10.10.24.20 10.0.0.0/8 via a transit gateway, 10.10.25.20 a prefix list of "
+             "10.30.0.0/16 via the direct peering, a second group admitting 10.30.0.0/16 (the base "
+             "database 10.10.5.20 has no route to them)",
+    "p_iso_direct": "healthy; the data team's VPC 10.30.0.0/16 (eu-west-1) peered with the "
+                    "job's (isolated) VPC, whose table routes it there, and directly with the "
+                    "database VPC, whose database subnet's table routes it back over that "
+                    "direct peering (netns.sh: the live probes pass, the isolation FAILs)",
     "p_xregion": "the database VPC is in another region (eu-west-1) of our account, over an "
                  "inter-region peering: nothing of it is described from the job's region",
     "p_rtlab": "route tables (_rtlab): the database subnet's association replaced by a table "
@@ -631,11 +643,59 @@ def _instance_lab(ec2, ids):
                SUBNET_PRIMARY=sn, SG_PRIMARY=sg, INSTANCE=inst["InstanceId"])
 
 
-def _labs(ec2, f, ids):
+def _data_team(ec2, ids, data):
+    """The data team's VPC 10.30.0.0/16 on data's side, peered with the job's VPC (routed
+    there from the job's table) and directly with the database VPC (routed nowhere yet)."""
+    owner = data.describe_security_groups()["SecurityGroups"][0]["OwnerId"]
+    dv = data.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+
+    def peer(vpc):
+        pcx = ec2.create_vpc_peering_connection(
+            VpcId=vpc, PeerVpcId=dv, PeerOwnerId=owner, PeerRegion=data.meta.region_name)[
+                "VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        data.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+        return pcx
+    ids.update(DATA_VPC=dv, PCX_DATA=peer(ids["JOB_VPC"]), PCX_DIRECT=peer(ids["DB_VPC"]))
+    ec2.create_route(RouteTableId=ids["RTB_JOB"], DestinationCidrBlock="10.30.0.0/16",
+                     VpcPeeringConnectionId=ids["PCX_DATA"])
+
+
+def _isolab(ec2, ids, data):
+    """p_lab: the data team beside the job's VPC, production's ways back to them."""
+    dbv = ids["DB_VPC"]
+    _data_team(ec2, ids, data)
+    via_iso, direct = {"VpcPeeringConnectionId": ids["PCX"]}, \
+        {"VpcPeeringConnectionId": ids["PCX_DIRECT"]}
+    tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
+    pl = _pl(ec2, "data-team", ["10.30.0.0/16"])
+    sg_open = _sg(ec2, dbv, "data-team-open", [{"IpProtocol": "tcp", "FromPort": 5432,
+                                                 "ToPort": 5432,
+                                                 "IpRanges": [{"CidrIp": "10.30.0.0/16"}]}])
+    plans = [(21, [("10.30.0.0/16", via_iso)], [ids["SG_DB"]]),
+             (22, [("10.30.0.0/16", direct)], [ids["SG_DB"]]),
+             (23, [("10.30.0.0/16", via_iso), ("10.30.1.0/24", direct)], [ids["SG_DB"]]),
+             (24, [("10.0.0.0/8", {"TransitGatewayId": tgw})], [ids["SG_DB"]]),
+             (25, [(pl, direct)], [ids["SG_DB"], sg_open])]
+    for n, routes, sg in plans:  # sg: the database's groups
+        rt = ec2.create_route_table(VpcId=dbv)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=rt, DestinationCidrBlock=P["JOB_VPC"],
+                         VpcPeeringConnectionId=ids["PCX"])
+        for dest, target in routes:
+            key = "DestinationPrefixListId" if dest.startswith("pl-") else "DestinationCidrBlock"
+            ec2.create_route(RouteTableId=rt, **{key: dest}, **target)
+        sn = _subnet(ec2, dbv, "10.10.%d.0/24" % n, rt)
+        _eni(ec2, sn, "10.10.%d.20" % n, sg, "RDSNetworkInterface")
+        ids["RTB_ISO%d" % n] = rt
+    ids.update(TGW_ISO=tgw, PL_DATA=pl, SG_OPEN=sg_open)
+
+
+def _labs(ec2, f, ids, data):
     """Session 3 layouts: several variants side by side in one region."""
     labs = {"p_lab": (_sglab, _nacllab, _pcxlab), "p_rtlab": (_rtlab, _secondary, _v6lab)}
     for lab in labs.get(f, ()):
         lab(ec2, ids)
+    if f == "p_lab":
+        _isolab(ec2, ids, data or ec2)
     if f == "p_ok" and P is PLANS["netns"]:
         _instance_lab(ec2, ids)
 
@@ -704,7 +764,11 @@ def build(client, f, data_client=None):
     if f == "p_many":
         _many(ec2, ids)
     _second_shift(ec2, f, ids)
-    _labs(ec2, f, ids)
+    _labs(ec2, f, ids, data_client)
+    if f == "p_iso_direct":
+        _data_team(ec2, ids, data_client or ec2)
+        ec2.create_route(RouteTableId=ids["RTB_DB"], DestinationCidrBlock="10.30.0.0/16",
+                         VpcPeeringConnectionId=ids["PCX_DIRECT"])
     ids["JOB_MAC"] = ec2.describe_network_interfaces(NetworkInterfaceIds=[ids["JOB_ENI"]])[
         "NetworkInterfaces"][0]["MacAddress"]
     ids.setdefault("TGW", "tgw-00000000")

@@ -52,6 +52,8 @@ import aws_path_topology
 REGION = "us-east-1"
 DATA_REGION = "eu-west-1"
 DATA_ACCOUNT = "222222222222"
+# path layouts with the data team's VPC (aws_path_topology._data_team)
+DATA_TEAM_LAYOUTS = ("p_lab", "p_iso_direct", "n_iso_direct")
 FAULTS = {"none", "pending", "dns_off", "missing_route", "blackhole", "igw", "igw_wide",
           "wrong_pcx", "sg_missing", "repairable"}
 
@@ -163,6 +165,9 @@ def cmd_build(args):
                 if data_keys else None
             if fault == "p_xregion":  # our account, another region
                 dc = client(DATA_REGION)
+            elif fault in DATA_TEAM_LAYOUTS:  # the data team's VPC: their account and region
+                dc = client(DATA_REGION, DATA_ACCOUNT, "ec2", data_keys[0], data_keys[1]) \
+                    if data_keys else client(DATA_REGION)
             ids = aws_path_topology.build(client(region), fault, dc)
         elif fault in FAULTS and label.isidentifier():
             ids = build(ec2, data, fault)

@@ -1,0 +1,41 @@
+/*
+ * aws_isolation.h: the data team cannot reach production. Their VPC is peered with the
+ * isolated VPC only, and a VPC does not forward what arrives over a peering (peering is
+ * not transitive: a packet from the data team is delivered to an address of the isolated
+ * VPC or dropped, never sent on over the production peering, a transit gateway or a NAT
+ * gateway). That holds as long as production has no way back to them of its own: a TCP
+ * connection needs the replies too, and those leave by the route table of the production
+ * database's subnet. So, judged there for every block of the data team's VPC (the far
+ * side of each peering the config marks `required: false`, seen from the job's VPC):
+ *
+ *   PASS  no route covers the block, or each route that does (the longest match and every
+ *         more specific one, prefix-list entries included) is not active, leaves the VPCs
+ *         (internet, NAT gateway), or is a peering to a VPC that does not hold the block
+ *         (the isolated VPC among them: it does not forward the replies);
+ *   FAIL  a route sends (part of) the block over an active peering to a VPC that holds it:
+ *         production is peered with the data team directly, the isolated VPC is no longer
+ *         the only way in (the line says whether production's groups admit the block too);
+ *   WARN  a route sends it to a transit gateway or an appliance (an instance, interface or
+ *         endpoint) the analysis does not follow, or the table cannot be seen.
+ *
+ * Group "path.isolation", subject "data-team <endpoint> <address>", one line per data team
+ * block and address of a database outside the job's VPC whose side is known (its interface,
+ * or the RDS instance the name points to now); object: the route table, or the peering
+ * that breaks the isolation. What this cannot see: a proxy or NAT instance in the isolated
+ * VPC the data team connects to (its own connections to production start there).
+ */
+#ifndef AWS_ISOLATION_H
+#define AWS_ISOLATION_H
+
+#include <stddef.h>
+
+#include "infra/aws_path.h"
+#include "infra/aws_view.h"
+#include "infra/check_report.h"
+
+/* Append the path.isolation lines for the data team's peerings (ids) to rep. */
+void aws_isolation_run(const struct aws_view *v, const struct aws_path_input *in,
+                       const char *const *data_peerings, size_t n_data_peerings,
+                       struct check_report *rep);
+
+#endif
