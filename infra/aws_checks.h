@@ -26,7 +26,7 @@
  *                                        address or groups, when known), else cover X
  *   "path.*"     see infra/aws_path.h
  *   "path.isolation"  the data team (peerings marked required: false) cannot reach production
- *                     (infra/aws_isolation.h)
+ *                     (infra/aws_isolation.h); never overruled by the live probes
  * A problem with a peering marked required: false (the data team's) is a WARN, not a FAIL;
  * so is a problem with a route via such a peering.
  */

@@ -292,7 +292,7 @@ live_probes_decide() {
     done
     if ! ids=$(ip netns exec "$ISO" env MOTO_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=testing \
         AWS_SECRET_ACCESS_KEY=testing "$py" tests/preflight/lib/aws_topology.py build \
-        n_ok n_no_return n_sg_wrong_subnet 2>"$WORK/topo.err"); then
+        n_ok n_no_return n_sg_wrong_subnet n_iso_direct 2>"$WORK/topo.err"); then
         not_ok "path layouts in moto (inside $ISO)" "$(cat "$WORK/topo.err")"
         kill "$moto_pid"
         return 1
@@ -300,6 +300,7 @@ live_probes_decide() {
     eval "$ids"
 
     # run_config LABEL ENDPOINT [NOJOB]: the netns config plus an aws: section over LABEL
+    # (DATAPCX: the data team's peering too, required: false)
     run_config() {
         local v n
         for v in REGION PCX RTB_JOB RTB_DB SG_DB; do
@@ -307,14 +308,18 @@ live_probes_decide() {
             printf -v "$v" '%s' "${!n}"
         done
         write_config db.prod.test "$TLS/ca.crt" 10.77.4.0/22 2s
-        "$py" - "$WORK/anonetl.yaml" "$REGION" "$2" "${3:-}" "$PCX" "$RTB_JOB" "$RTB_DB" "$SG_DB" <<'PY'
+        "$py" - "$WORK/anonetl.yaml" "$REGION" "$2" "${3:-}" "$PCX" "$RTB_JOB" "$RTB_DB" "$SG_DB" \
+            "${DATAPCX:-}" <<'PY'
 import sys
-path, region, endpoint, nojob, pcx, rtb_job, rtb_db, sg_db = sys.argv[1:]
+path, region, endpoint, nojob, pcx, rtb_job, rtb_db, sg_db, data_pcx = sys.argv[1:]
 text = open(path).read().replace("expect_cidr: 10.77.0.0/16", "expect_cidr: 10.77.4.0/22")
 aws = ["aws:", "  region: " + region, "  endpoint: " + endpoint]
 if not nojob:
     aws.append("  job: { ip: 10.77.18.15 }")
-aws += ["  peerings:", "    - { id: %s }" % pcx, "  routes:",
+aws += ["  peerings:", "    - { id: %s }" % pcx]
+if data_pcx:
+    aws.append("    - { id: %s, required: false }" % data_pcx)
+aws += ["  routes:",
         "    - { route_table: %s, destination: 10.77.4.0/22, peering: %s }" % (rtb_job, pcx),
         "    - { route_table: %s, destination: 10.77.16.0/20, peering: %s }" % (rtb_db, pcx),
         "  security_groups:", "    - { group: %s, port: 5432, from: 10.77.16.0/20 }" % sg_db]
@@ -446,6 +451,20 @@ PY
     run_config n_ok "http://127.0.0.1:$port"
     run_in_iso
     expect_eq "path restored, healthy API: the run succeeds" 0 "$RC"
+
+    # -- the job's path works and the live probes pass, but production also routes the data
+    #    team's 10.30.0.0/16 back over a direct peering: path.isolation FAILs and stays a
+    #    FAIL (the job's connections say nothing about what the data team can reach)
+    DATAPCX=$n_iso_direct_PCX_DATA run_config n_iso_direct "http://127.0.0.1:$port"
+    run_in_iso
+    expect_eq "production peered with the data team directly: the run stops (exit 3)" 3 "$RC"
+    if grep -q "FAIL path.isolation data-team source 10.77.5.20.*$n_iso_direct_PCX_DIRECT" \
+        "$WORK/run.err" && ! grep -q 'path.isolation.*the live probes pass' "$WORK/run.err"; then
+        ok "path.isolation stays a FAIL naming the direct peering, not overruled by the live probes"
+    else
+        not_ok "path.isolation stays a FAIL, not overruled" "$(head -c 3000 "$WORK/run.err")"
+    fi
+    run_config n_ok "http://127.0.0.1:$port" # what the checks below run on
 
     # -- an RDS endpoint: the DSN's name is a chain of CNAMEs (the cluster endpoint, then the
     #    current instance's) that a DNS server on iso's loopback answers (the hosts file no
