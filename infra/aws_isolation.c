@@ -68,6 +68,19 @@ static void route_text(const struct ec2_route *r, const struct cidr *dest, bool 
         snprintf(buf, size, "route %s via %s", d, r->target[0] ? r->target : "?");
 }
 
+/* Is far the data team's: their VPC, or a VPC of their account holding part (their hosts
+ * there get the replies)? A VPC of another account that reuses their addresses is not. */
+static bool far_is_theirs(const struct iso_ctx *X, const struct ec2_vpc_side *far,
+                          const struct cidr *part)
+{
+    const struct ec2_vpc_side *t = X->theirs;
+
+    if (strcmp(far->vpc_id, t->vpc_id) == 0)
+        return true;
+    return far->owner_id[0] && t->owner_id[0] && strcmp(far->owner_id, t->owner_id) == 0 &&
+           aws_view_side_holds(X->v, far, part, NULL, 0);
+}
+
 /* A route over a peering: where it leads decides. */
 static void judge_peering(const struct iso_ctx *X, const char *db_vpc, struct iso_piece *p,
                           const char *rt)
@@ -84,13 +97,14 @@ static void judge_peering(const struct iso_ctx *X, const char *db_vpc, struct is
     } else if (strcmp(pcx->status, "active") != 0 || !far) {
         snprintf(p->why, sizeof(p->why), "%s, a peering that is %s: replies are dropped", rt,
                  !far ? "not attached to this VPC" : pcx->status);
-    } else if (strcmp(far->vpc_id, X->theirs->vpc_id) == 0 ||
-               aws_view_side_holds(X->v, far, part, NULL, 0)) {
+    } else if (far_is_theirs(X, far, part)) {
         p->way = ISO_LEAK;
         p->pcx = pcx;
-        snprintf(p->why, sizeof(p->why),
-                 "%s, an active peering straight to %s (%s%s%s), which holds them", rt, far->vpc_id,
-                 far->owner_id[0] ? far->owner_id : "?", far->region[0] ? ", " : "", far->region);
+        snprintf(p->why, sizeof(p->why), "%s, an active peering straight to %s (%s%s%s), %s", rt,
+                 far->vpc_id, far->owner_id[0] ? far->owner_id : "?", far->region[0] ? ", " : "",
+                 far->region,
+                 strcmp(far->vpc_id, X->theirs->vpc_id) == 0 ? "their VPC"
+                                                             : "a VPC of theirs holding them");
     } else if (X->job_vpc && strcmp(far->vpc_id, X->job_vpc) == 0) {
         snprintf(p->why, sizeof(p->why),
                  "%s to %s, the isolated VPC, which does not send on what arrives over a "
@@ -98,9 +112,9 @@ static void judge_peering(const struct iso_ctx *X, const char *db_vpc, struct is
                  rt, far->vpc_id);
     } else {
         snprintf(p->why, sizeof(p->why),
-                 "%s to %s, which does not hold %s and does not send it on (peering is not "
-                 "transitive)",
-                 rt, far->vpc_id, X->block_text);
+                 "%s to %s (%s), not the data team's: their hosts never get these replies, "
+                 "and it does not send them on (peering is not transitive)",
+                 rt, far->vpc_id, far->owner_id[0] ? far->owner_id : "?");
     }
 }
 

@@ -10,10 +10,12 @@
  *
  *   PASS  no route covers the block, or each route that does (the longest match and every
  *         more specific one, prefix-list entries included) is not active, leaves the VPCs
- *         (internet, NAT gateway), or is a peering to a VPC that does not hold the block
- *         (the isolated VPC among them: it does not forward the replies);
- *   FAIL  a route sends (part of) the block over an active peering to a VPC that holds it:
- *         production is peered with the data team directly, the isolated VPC is no longer
+ *         (internet, NAT gateway), or is a peering to a VPC that is not theirs (the
+ *         isolated VPC among them: it does not forward the replies; or a VPC of another
+ *         account reusing their addresses: their hosts never get the replies);
+ *   FAIL  a route sends (part of) the block over an active peering to their VPC, or to a
+ *         VPC of their account holding it: production is peered with the data team
+ *         directly, the isolated VPC is no longer
  *         the only way in (the line says whether production's groups admit the block too);
  *   WARN  a route sends it to a transit gateway or an appliance (an instance, interface or
  *         endpoint) the analysis does not follow, or the table cannot be seen.
