@@ -343,11 +343,51 @@ static void walk_node(struct walk *w, const struct yopts *at, int index, int dep
         walk_sequence(w, &here, n, depth);
 }
 
-static void parser_error(const char *name, const yaml_parser_t *p, struct anon_error *err)
+/* libyaml's reader (bytes that are not UTF-8, control characters) gives no mark, only the
+ * byte offset: the line and column (in characters) are counted here from the text. */
+static void reader_error(const char *name, const yaml_parser_t *p, const char *text, size_t len,
+                         struct anon_error *err)
+{
+    size_t line = 1, column = 1, end = p->problem_offset < len ? p->problem_offset : len;
+    int value = p->problem_value;
+
+    if (strstr(p->problem, "trailing") && end > 0) {
+        /* the offset is the byte that does not continue the sequence: name its start,
+         * the byte a Latin-1 editor wrote (caf\xe9) */
+        end--;
+        while (end > 0 && ((unsigned char)text[end] & 0xC0) == 0x80)
+            end--;
+        value = (unsigned char)text[end];
+    }
+    for (size_t i = 0; i < end; i++) {
+        if (text[i] == '\n') {
+            line++;
+            column = 1;
+        } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+            column++; /* a UTF-8 continuation byte is part of the character before it */
+        }
+    }
+    if (!strstr(p->problem, "UTF-8")) /* a control character, a character YAML forbids */
+        anon_error_add(err, "%s:%zu:%zu: %s (U+%04X)", name, line, column, p->problem,
+                       (unsigned)value);
+    else if (value >= 0)
+        anon_error_add(err, "%s:%zu:%zu: %s (byte 0x%02X): the file must be UTF-8 text", name, line,
+                       column, p->problem, (unsigned)value & 0xFFu);
+    else
+        anon_error_add(err, "%s:%zu:%zu: %s: the file must be UTF-8 text", name, line, column,
+                       p->problem);
+}
+
+static void parser_error(const char *name, const yaml_parser_t *p, const char *text, size_t len,
+                         struct anon_error *err)
 {
     const yaml_mark_t *m = p->problem ? &p->problem_mark : &p->mark;
     const char *problem = p->problem ? p->problem : "cannot parse YAML";
 
+    if (p->error == YAML_READER_ERROR && p->problem) {
+        reader_error(name, p, text, len, err);
+        return;
+    }
     if (p->context)
         anon_error_add(err, "%s:%zu:%zu: %s (%s at line %zu)", name, m->line + 1, m->column + 1,
                        problem, p->context, p->context_mark.line + 1);
@@ -356,14 +396,15 @@ static void parser_error(const char *name, const yaml_parser_t *p, struct anon_e
 }
 
 /* A second document after the first is a mistake (a stray `---`): refuse it. */
-static bool check_single_document(const char *name, yaml_parser_t *p, struct anon_error *err)
+static bool check_single_document(const char *name, yaml_parser_t *p, const char *text, size_t len,
+                                  struct anon_error *err)
 {
     yaml_document_t next;
     yaml_node_t *root;
     bool ok = true;
 
     if (!yaml_parser_load(p, &next)) {
-        parser_error(name, p, err);
+        parser_error(name, p, text, len, err);
         return false;
     }
     root = yaml_document_get_root_node(&next);
@@ -397,13 +438,13 @@ static bool parse_document(struct ydoc *d, const char *text, size_t len, struct 
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     ok = yaml_parser_load(&parser, &d->doc);
     if (!ok) {
-        parser_error(d->name, &parser, err);
+        parser_error(d->name, &parser, text, len, err);
         memset(&d->doc, 0, sizeof(d->doc));
     } else if (!yaml_document_get_root_node(&d->doc)) {
         anon_error_add(err, "%s:1:1: the file is empty", d->name);
         ok = false;
     } else {
-        ok = check_single_document(d->name, &parser, err);
+        ok = check_single_document(d->name, &parser, text, len, err);
     }
     yaml_parser_delete(&parser);
     return ok;
