@@ -4,9 +4,9 @@
  * yopts_load parses the whole file into a yaml_document_t once, then walks it to
  * reject what the document API lets through silently: duplicate mapping keys (libyaml
  * keeps both), aliases (a node reachable twice; refusing them keeps every later walk
- * linear and rules out cycles) and absurd nesting. Every struct yopts is a cheap view:
- * a node of the shared document plus the key path used in messages. libyaml marks
- * count from 0; positions here count from 1.
+ * linear and rules out cycles), explicit tags and absurd nesting. Every struct yopts is a cheap
+ * view: a node of the shared document plus the key path used in messages. libyaml marks count from
+ * 0; positions here count from 1.
  */
 #include "anonymise/yopts.h"
 
@@ -253,9 +253,38 @@ struct walk {
     size_t n_nodes;
     struct anon_error *err;
     bool fatal;
+    bool tagged; /* a tag was refused: every one is reported, then the load fails */
 };
 
 static void walk_node(struct walk *w, const struct yopts *at, int index, int depth);
+
+/* An explicit tag (!secret, !env, !!binary, !!int) would change what a value means to the
+ * writer and mean nothing here: refused. libyaml gives an untagged node its kind's default
+ * tag, so !!str, !!map and !!seq (no-ops) are all that pass. */
+static bool tag_refused(struct walk *w, const struct yopts *at, const yaml_node_t *n)
+{
+    static const char core[] = "tag:yaml.org,2002:";
+    const char *tag = (const char *)n->tag, *want;
+    char s[YOPTS_MAX_SHOWN + 8];
+
+    switch (n->type) {
+    case YAML_MAPPING_NODE:
+        want = YAML_DEFAULT_MAPPING_TAG;
+        break;
+    case YAML_SEQUENCE_NODE:
+        want = YAML_DEFAULT_SEQUENCE_TAG;
+        break;
+    default:
+        want = YAML_DEFAULT_SCALAR_TAG;
+    }
+    if (!tag || strcmp(tag, want) == 0)
+        return false;
+    shown(s, sizeof(s), strncmp(tag, core, sizeof(core) - 1) == 0 ? tag + sizeof(core) - 1 : tag);
+    w->tagged = true;
+    yopts_error(at, NULL, w->err, "YAML tags (%s%s) are not supported: write the value itself",
+                strncmp(tag, core, sizeof(core) - 1) == 0 ? "!!" : "", s);
+    return true;
+}
 
 static void walk_mapping(struct walk *w, const struct yopts *at, yaml_node_t *n, int depth)
 {
@@ -290,6 +319,10 @@ static void walk_mapping(struct walk *w, const struct yopts *at, yaml_node_t *n,
         child.path = path;
         child.line = (int)kn->start_mark.line + 1; /* an alias is reported at its key */
         child.column = (int)kn->start_mark.column + 1;
+        if (tag_refused(w, &child, kn)) {
+            free(path);
+            continue;
+        }
         walk_node(w, &child, start[i].value, depth + 1);
         free(path);
     }
@@ -337,6 +370,8 @@ static void walk_node(struct walk *w, const struct yopts *at, int index, int dep
     here.node = n;
     here.line = (int)n->start_mark.line + 1;
     here.column = (int)n->start_mark.column + 1;
+    if (tag_refused(w, &here, n))
+        return;
     if (n->type == YAML_MAPPING_NODE)
         walk_mapping(w, &here, n, depth);
     else if (n->type == YAML_SEQUENCE_NODE)
@@ -476,7 +511,7 @@ bool yopts_load(const char *name, const char *text, size_t len, struct yopts **r
         goto oom;
     walk_node(&w, r, 1, 0);
     free(w.seen);
-    if (w.fatal) {
+    if (w.fatal || w.tagged) {
         yopts_free(r);
         return false;
     }
