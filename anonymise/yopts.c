@@ -253,7 +253,7 @@ struct walk {
     size_t n_nodes;
     struct anon_error *err;
     bool fatal;
-    bool tagged; /* a tag was refused: every one is reported, then the load fails */
+    bool tagged; /* a tag or merge key was refused: all are reported, then the load fails */
 };
 
 static void walk_node(struct walk *w, const struct yopts *at, int index, int depth);
@@ -299,6 +299,13 @@ static void walk_mapping(struct walk *w, const struct yopts *at, yaml_node_t *n,
 
         if (!k) {
             yopts_error_key_at(at, i, w->err, "mapping keys must be plain words");
+            continue;
+        }
+        if (strcmp(k, "<<") == 0 && kn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+            /* YAML 1.1's merge key: libyaml does not merge, it would be a key named << */
+            yopts_error_key_at(at, i, w->err,
+                               "YAML merge keys (<<) are not supported: write the keys out");
+            w->tagged = true;
             continue;
         }
         for (size_t j = 0; j < i; j++) {
