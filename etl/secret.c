@@ -51,7 +51,9 @@ static bool read_secret_file(const char *path, const char *what, struct abuf *ou
 {
     char chunk[4096];
     ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO (a named pipe, /dev/stdin) with no writer would wait
+     * forever before fstat could refuse it; a regular file reads as before. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
     if (fd < 0) {
         anon_error_set(err, "%s: cannot open secret file %s: %s", what, path, strerror(errno));

@@ -2,7 +2,8 @@
  * test_secret.c: secret references resolved (etl/secret.h), issue 10.9: a `{ file: }`
  * secret readable or writable by group or others, or owned by another user, is refused
  * as ssh refuses such a private key (the message names the path and the mode, never the
- * content); a key read from the environment is wiped from it once used.
+ * content); a FIFO is refused at once, not waited on; a key read from the environment is
+ * wiped from it once used.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -74,7 +75,7 @@ static void file_modes(void **state)
 
 static void file_owner_and_kind(void **state)
 {
-    char path[64], link_path[64];
+    char path[64], link_path[64], fifo_path[64];
     struct abuf out;
     struct anon_error err;
 
@@ -89,6 +90,15 @@ static void file_owner_and_kind(void **state)
     /* a directory is not a secret */
     assert_false(resolve_file(dir, &out, &err));
     assert_non_null(strstr(err.msg, "is not a regular file"));
+    /* nor a FIFO: refused at once, not waited on for a writer that never comes (the
+     * alarm ends a hang as a failure) */
+    snprintf(fifo_path, sizeof(fifo_path), "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo_path, 0600), 0);
+    alarm(20);
+    assert_false(resolve_file(fifo_path, &out, &err));
+    alarm(0);
+    assert_non_null(strstr(err.msg, "is not a regular file"));
+    unlink(fifo_path);
     /* another user's file, even private (only root can make one here) */
     if (geteuid() == 0) {
         assert_int_equal(chown(path, 65534, 65534), 0);
