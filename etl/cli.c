@@ -8,6 +8,7 @@
 #include "etl/cli.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "etl/preflight.h"
@@ -207,6 +208,13 @@ int cli_usage_error(const char *name, const char *fmt, ...)
     fprintf(stderr, "\nusage: anonetl %s\n(anonetl help %s lists every option)\n",
             c ? c->usage : name, name);
     return 2;
+}
+
+const char *cli_config_from_env(void)
+{
+    const char *v = getenv("ANONETL_CONFIG");
+
+    return v && *v ? v : NULL;
 }
 
 /* The option a short name stands for. */

@@ -67,4 +67,8 @@ int cli_next(struct cli_parser *p, const char **value);
 /* Print "anonetl CMD: <message>" and the usage on stderr; returns exit code 2. */
 int cli_usage_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* $ANONETL_CONFIG, the default of -c; NULL when it is unset or empty (a variable set to
+ * nothing names no file). */
+const char *cli_config_from_env(void);
+
 #endif

@@ -98,9 +98,11 @@ static int load_config(const char *cmd, struct common *co, struct config **cfg)
 
     log_init(co->log_format, co->verbose ? LOG_DEBUG : LOG_INFO);
     if (!co->config)
-        co->config = getenv("ANONETL_CONFIG");
+        co->config = cli_config_from_env();
     if (!co->config)
         return cli_usage_error(cmd, "%s", "no config: give -c FILE (or set ANONETL_CONFIG)");
+    if (!*co->config)
+        return cli_usage_error(cmd, "%s", "-c: the config's path is empty");
     anon_error_clear(&err);
     if (!configsrc_load(co->config, cfg, &err)) {
         fprintf(stderr, "%s\n", err.msg);

@@ -532,9 +532,11 @@ static int parse_options(int argc, char **argv, struct preview_options *opt)
     if (c != CLI_DONE)
         return c == CLI_SHOWN_HELP ? -1 : EXIT_USAGE;
     if (!opt->config)
-        opt->config = getenv("ANONETL_CONFIG");
+        opt->config = cli_config_from_env();
     if (!opt->config || !opt->table)
         return cli_usage_error("preview", "%s", "-c FILE and --table T are required");
+    if (!*opt->config)
+        return cli_usage_error("preview", "%s", "-c: the config's path is empty");
     return EXIT_OK;
 }
 

@@ -82,6 +82,21 @@ expect_eq "a stray argument is refused (exit 2, named) by every command" "" "$ba
 "$ANONETL" version extra >"$work/ve" 2>&1; rc=$?
 expect_eq "version with a stray argument exits 2" 2 "$rc"
 
+# --- an empty config path: -c "" is named, ANONETL_CONFIG set to nothing is no config ---
+# (both said ": cannot open: No such file or directory" and "1 problem in " with no name)
+bad=""
+for cmd in check explain status; do
+    "$ANONETL" "$cmd" -c "" >"$work/out" 2>&1; rc=$?
+    [ "$rc" -eq 2 ] && grep -q "anonetl $cmd: -c: the config's path is empty" "$work/out" || bad="$bad [$cmd -c '': exit $rc: $(head -1 "$work/out")]"
+    ANONETL_CONFIG= "$ANONETL" "$cmd" >"$work/out" 2>&1; rc=$?
+    [ "$rc" -eq 2 ] && grep -q "anonetl $cmd: no config: give -c FILE (or set ANONETL_CONFIG)" "$work/out" || bad="$bad [ANONETL_CONFIG= $cmd: exit $rc: $(head -1 "$work/out")]"
+done
+"$ANONETL" preview -c "" --table public.t >"$work/out" 2>&1; rc=$?
+[ "$rc" -eq 2 ] && grep -q "anonetl preview: -c: the config's path is empty" "$work/out" || bad="$bad [preview -c '': exit $rc: $(head -1 "$work/out")]"
+ANONETL_CONFIG= "$ANONETL" preview --table public.t >"$work/out" 2>&1; rc=$?
+[ "$rc" -eq 2 ] && grep -q "anonetl preview: -c FILE and --table T are required" "$work/out" || bad="$bad [ANONETL_CONFIG= preview: exit $rc: $(head -1 "$work/out")]"
+expect_eq "an empty config path is a usage error that says so (exit 2)" "" "$bad"
+
 # --- -v: debug events only when asked (every command used to log at debug level) -------
 "$ANONETL" status -c "$work/f.yaml" --log-format json >"$work/quiet" 2>&1
 check "without -v: no debug event (status)" bash -c "! grep -q '\"level\":\"debug\"' '$work/quiet'"
