@@ -246,6 +246,8 @@ static int write_output(const char *path, bool force, const struct abuf *text)
         fprintf(stderr, "anonetl init: writing %s failed\n", path ? path : "stdout");
         if (path)
             fclose(f);
+        else
+            clearerr(stdout); /* said: main's own check of stdout need not say it again */
         return EXIT_INTERNAL;
     }
     if (path && fclose(f) != 0) {

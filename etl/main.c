@@ -2,6 +2,7 @@
  * main.c: the anonetl command line. The only place that exits; every command returns
  * an exit code from exitcode.h.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,6 +361,26 @@ static int cmd_help(int argc, char **argv)
     return EXIT_OK;
 }
 
+/*
+ * What a command printed must have been written: `explain > f` on a full disk, `status
+ * --json | consumer` whose consumer died, `preflight --json | head -1` ended with exit 0
+ * and an incomplete output (SIGPIPE is ignored, so a closed pipe is a write error here).
+ * A command that failed keeps its own exit code.
+ */
+static int stdout_written(const char *cmd, int code)
+{
+    int flushed = fflush(stdout), why = errno;
+
+    if (flushed == 0 && !ferror(stdout))
+        return code;
+    if (flushed != 0)
+        fprintf(stderr, "anonetl %s: writing stdout failed (%s): the output is incomplete\n", cmd,
+                strerror(why));
+    else
+        fprintf(stderr, "anonetl %s: writing stdout failed: the output is incomplete\n", cmd);
+    return code == EXIT_OK ? EXIT_INTERNAL : code;
+}
+
 int main(int argc, char **argv)
 {
     const struct command *c;
@@ -372,6 +393,9 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+    /* A peer closing a TLS or COPY socket must be an error return, not a silent death;
+     * a closed stdout too (stdout_written). */
+    signal(SIGPIPE, SIG_IGN);
     if (help || strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         if (argc > 2) {
             fprintf(stderr, "anonetl %s: unexpected argument '%s'\n", argv[1], argv[2]);
@@ -381,7 +405,7 @@ int main(int argc, char **argv)
             print_usage(stdout);
         else
             printf("anonetl %s\n", ANONETL_VERSION);
-        return EXIT_OK;
+        return stdout_written(argv[1], EXIT_OK);
     }
     c = find_command(argv[1]);
     if (!c) {
@@ -389,15 +413,13 @@ int main(int argc, char **argv)
         print_usage(stderr);
         return EXIT_USAGE;
     }
-    /* A peer closing a TLS or COPY socket must be an error return, not a silent death. */
-    signal(SIGPIPE, SIG_IGN);
     pgconn_pin_environment();
     no_core_dumps();
     if (!aws_http_global_init(&ierr)) {
         fprintf(stderr, "anonetl: %s\n", ierr.msg);
         return EXIT_INTERNAL;
     }
-    code = c->main(argc - 1, argv + 1);
+    code = stdout_written(argv[1], c->main(argc - 1, argv + 1));
     aws_http_global_cleanup();
     return code;
 }

@@ -27,6 +27,7 @@ int schema_main(int argc, char **argv)
         code = EXIT_INTERNAL;
     } else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
         fprintf(stderr, "anonetl schema: writing stdout failed\n");
+        clearerr(stdout); /* said: main's own check of stdout need not say it again */
         code = EXIT_INTERNAL;
     }
     abuf_free(&out);

@@ -97,6 +97,26 @@ ANONETL_CONFIG= "$ANONETL" preview --table public.t >"$work/out" 2>&1; rc=$?
 [ "$rc" -eq 2 ] && grep -q "anonetl preview: -c FILE and --table T are required" "$work/out" || bad="$bad [ANONETL_CONFIG= preview: exit $rc: $(head -1 "$work/out")]"
 expect_eq "an empty config path is a usage error that says so (exit 2)" "" "$bad"
 
+# --- output that cannot be written is not a success ----------------------------------
+# explain > f on a full disk, status --json | a consumer that died: exit 0 with the
+# output cut (SIGPIPE is ignored). Now exit 1, saying the output is incomplete; init and
+# schema did so already.
+bad=""
+for args in "help" "--help" "version" "help run" "run --help" "schema" "check -c $work/f.yaml" "explain -c $work/f.yaml"; do
+    # shellcheck disable=SC2086 # the words of args are the arguments
+    "$ANONETL" $args >/dev/full 2>"$work/out"; rc=$?
+    [ "$rc" -eq 1 ] && grep -q "writing stdout failed" "$work/out" || bad="$bad [$args >/dev/full: exit $rc: $(head -1 "$work/out")]"
+    [ "$(grep -c "writing stdout failed" "$work/out")" -le 1 ] || bad="$bad [$args: said twice]"
+done
+expect_eq "a full stdout: exit 1, the output named incomplete, by every command" "" "$bad"
+# a pipe whose reader is gone (EPIPE, deterministic: the read end is closed first)
+OUT=$work/epipe python3 -c 'import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+sys.exit(subprocess.run(sys.argv[1:], stdout=w, stderr=open(os.environ["OUT"], "w")).returncode)' \
+    "$ANONETL" explain -c "$work/f.yaml"; rc=$?
+expect_eq "explain into a closed pipe exits 1" 1 "$rc"
+check "and says why" grep -q "anonetl explain: writing stdout failed (Broken pipe): the output is incomplete" "$work/epipe"
+
 # --- -v: debug events only when asked (every command used to log at debug level) -------
 "$ANONETL" status -c "$work/f.yaml" --log-format json >"$work/quiet" 2>&1
 check "without -v: no debug event (status)" bash -c "! grep -q '\"level\":\"debug\"' '$work/quiet'"
