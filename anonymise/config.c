@@ -325,6 +325,24 @@ static void parse_secret(struct load *L, const struct yopts *o, const struct fie
     yopts_free(v);
 }
 
+/* The name is already in the list: a key (id, id) or quasi-identifiers (d, d) named twice
+ * reached the target's ALTER TABLE (exit 5, the column's name hidden) or counted twice. */
+static bool listed_before(char *const *names, size_t n, const char *s)
+{
+    for (size_t j = 0; j < n; j++)
+        if (strcmp(names[j], s) == 0)
+            return true;
+    return false;
+}
+
+static void list_twice_error(struct load *L, const struct yopts *at, const char *s)
+{
+    char shown[64];
+
+    yopts_shown(shown, sizeof(shown), s);
+    yopts_error(at, NULL, L->err, "\"%s\" is listed twice", shown);
+}
+
 /* A list of words; a single word is accepted as a list of one. */
 static void parse_strlist(struct load *L, const struct yopts *o, const struct field *f, void *obj)
 {
@@ -357,12 +375,16 @@ static void parse_strlist(struct load *L, const struct yopts *o, const struct fi
         const struct yopts *at = item ? item : v;
         const char *s = yopts_scalar(at), *problem;
 
-        if (!s || !*s)
+        if (!s || !*s) {
             yopts_error(at, NULL, L->err, "expected a name");
-        else if (f->check && (problem = f->check(s)) != NULL)
+        } else if (f->check && (problem = f->check(s)) != NULL) {
             yopts_error(at, NULL, L->err, "%s", problem);
-        else if (dup_into(L, at, &(*dst)[*count], s))
-            (*count)++;
+        } else {
+            if (listed_before(*dst, *count, s))
+                list_twice_error(L, at, s);
+            if (dup_into(L, at, &(*dst)[*count], s))
+                (*count)++; /* a second one too: messages by index name the right item */
+        }
         yopts_free(item);
     }
     yopts_free(v);
