@@ -777,29 +777,43 @@ bool yopts_get_double(const struct yopts *o, const char *key, double *val, bool 
     return true;
 }
 
-bool yopts_get_bool(const struct yopts *o, const char *key, bool *val, bool *present,
-                    struct anon_error *err)
+/* true/false/yes/no/on/off (any case): 1 true, 0 false, -1 neither. */
+static int bool_word(const char *s)
 {
     static const char *const yes[] = {"true", "yes", "on", NULL};
     static const char *const no[] = {"false", "no", "off", NULL};
+
+    for (size_t i = 0; yes[i]; i++) {
+        if (strcasecmp(s, yes[i]) == 0)
+            return 1;
+        if (strcasecmp(s, no[i]) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+bool yopts_get_bool(const struct yopts *o, const char *key, bool *val, bool *present,
+                    struct anon_error *err)
+{
     bool bad;
     yaml_node_t *v = lookup(o, key, present, &bad, err);
     const char *s;
+    char q[YOPTS_MAX_SHOWN + 8];
+    int b;
 
     if (!v)
         return !bad;
-    s = plain_scalar(v) && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE
-            ? (const char *)v->data.scalar.value
-            : NULL;
-    for (size_t i = 0; s && yes[i]; i++) {
-        if (strcasecmp(s, yes[i]) == 0) {
-            *val = true;
-            return true;
-        }
-        if (strcasecmp(s, no[i]) == 0) {
-            *val = false;
-            return true;
-        }
+    s = plain_scalar(v) ? (const char *)v->data.scalar.value : NULL;
+    b = s ? bool_word(s) : -1;
+    if (b >= 0 && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+        *val = b == 1;
+        return true;
+    }
+    if (b >= 0) { /* "true" in quotes is a string: not 'expected true or false, got "true"' */
+        shown(q, sizeof(q), s);
+        yopts_error(o, key, err,
+                    "expected true or false, got the string \"%s\" (write it without quotes)", q);
+        return false;
     }
     type_error(o, key, v, "true or false", err);
     return false;
