@@ -23,7 +23,8 @@
 #include "anonymise/suggest.h"
 
 #define YOPTS_MAX_DEPTH 64
-#define YOPTS_MAX_SHOWN 48 /* longest user text quoted back in a message */
+#define YOPTS_MAX_PARSE_DEPTH 1000 /* refused before the document is built (nesting_ok) */
+#define YOPTS_MAX_SHOWN 48         /* longest user text quoted back in a message */
 
 struct ydoc {
     yaml_document_t doc;
@@ -468,11 +469,50 @@ static void ydoc_free(struct ydoc *d)
     free(d);
 }
 
+/*
+ * libyaml's scanner costs grow with the square of the flow nesting: 100,000 `[` (200 kB,
+ * far under the size limit) took two minutes before the walk could refuse them past 64
+ * levels. An event pass stops at YOPTS_MAX_PARSE_DEPTH first; under it, the walk's message
+ * names the key path. Syntax errors are left to the load, which reports them.
+ */
+static bool nesting_ok(const char *name, const char *text, size_t len, struct anon_error *err)
+{
+    yaml_parser_t p;
+    yaml_event_t ev;
+    int depth = 0;
+    bool ok = true, done = false;
+
+    if (!yaml_parser_initialize(&p)) {
+        anon_error_add(err, "%s: out of memory", name);
+        return false;
+    }
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    while (!done && yaml_parser_parse(&p, &ev)) {
+        if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+            if (++depth > YOPTS_MAX_PARSE_DEPTH) {
+                anon_error_add(err, "%s:%zu:%zu: nested deeper than %d levels", name,
+                               ev.start_mark.line + 1, ev.start_mark.column + 1, YOPTS_MAX_DEPTH);
+                ok = false;
+                done = true;
+            }
+        } else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+            depth--;
+        } else if (ev.type == YAML_STREAM_END_EVENT) {
+            done = true;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    return ok;
+}
+
 static bool parse_document(struct ydoc *d, const char *text, size_t len, struct anon_error *err)
 {
     yaml_parser_t parser;
     bool ok;
 
+    if (!nesting_ok(d->name, text, len, err))
+        return false;
     if (!yaml_parser_initialize(&parser)) {
         anon_error_add(err, "%s: out of memory", d->name);
         return false;

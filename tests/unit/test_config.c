@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -404,6 +405,38 @@ static void many_errors(void **state)
         err.msg, "many.yaml:6:7: tables[0].colums: unknown key (did you mean \"columns\"?)"));
 }
 
+/* 400,000 nested flow lists (800 kB, under the 4 MB limit): libyaml's scanner costs grow
+ * with the square of the depth (100,000 took two minutes), so the load must refuse them
+ * before building the document. The alarm turns a hang into a failure. */
+static void deep_nesting_refused_fast(void **state)
+{
+    enum { LEVELS = 400000 };
+    static const char head[] = "version: 1\nsource: { dsn: { env: S } }\n"
+                               "target: { dsn: { env: T } }\nsecrets: { hash_key: { env: K } }\n"
+                               "tables: [ { name: t, columns: { id: ";
+    size_t used = sizeof(head) - 1, cap = used + 2 * LEVELS + 16;
+    char *text = malloc(cap);
+    struct anon_error err;
+    struct config *cfg = NULL;
+
+    (void)state;
+    assert_non_null(text);
+    memcpy(text, head, used);
+    memset(text + used, '[', LEVELS);
+    memset(text + used + LEVELS, ']', LEVELS);
+    used += 2 * LEVELS;
+    memcpy(text + used, " } } ]\n", 7);
+    used += 7;
+    anon_error_clear(&err);
+    alarm(60);
+    assert_false(config_load_buffer("deep.yaml", text, used, &cfg, &err));
+    alarm(0);
+    assert_null(cfg);
+    assert_int_equal(err.count, 1);
+    assert_string_equal(err.msg, "deep.yaml:5:1033: nested deeper than 64 levels");
+    free(text);
+}
+
 /* ----------------------------------------------------------- fingerprints */
 
 static const char *const fp_base =
@@ -539,6 +572,7 @@ int main(void)
         cmocka_unit_test(secrets_are_not_read),
         cmocka_unit_test(missing_file),
         cmocka_unit_test(many_errors),
+        cmocka_unit_test(deep_nesting_refused_fast),
         cmocka_unit_test(fingerprints),
         cmocka_unit_test(durations),
         cmocka_unit_test(suggestions),
