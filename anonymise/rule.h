@@ -125,6 +125,11 @@ struct rule_ops {
     /* Optional: the rule's output when it is the same for every value (constant), else
      * NULL: the engine converts it once into the target's binary form. */
     const char *(*fixed_output)(const void *state, size_t *len);
+    /* Optional: how many values apply withheld (published as NULL) because it could not
+     * finish them, since the state was parsed: a scrub pattern past PCRE2's match limit
+     * (and json, for the rules at its paths). Counted from every thread; the engine warns
+     * with the count, as such NULLs are otherwise silent. */
+    unsigned long (*withheld)(const void *state);
 };
 
 /* One configured rule: ops plus parsed state, and where it was written. */

@@ -935,6 +935,20 @@ const char *rule_json_path(const struct rule *r, size_t i, const struct rule **s
     return p->text;
 }
 
+/* The values the rules at its paths withheld (a scrub pattern past its match limit). */
+static unsigned long json_rule_withheld(const void *state)
+{
+    const struct json_state *s = state;
+    unsigned long n = 0;
+
+    for (size_t i = 0; s && i < s->n_paths; i++) {
+        const struct rule *r = &s->paths[i].rule;
+        if (r->ops && r->ops->withheld)
+            n += r->ops->withheld(r->state);
+    }
+    return n;
+}
+
 const struct rule_ops rule_json = {
     .name = "json",
     .summary = "apply rules to paths inside json/jsonb values; keys no path names are dropped",
@@ -944,4 +958,5 @@ const struct rule_ops rule_json = {
     .describe = json_rule_describe,
     .output = json_rule_output,
     .apply = json_rule_apply,
+    .withheld = json_rule_withheld,
 };

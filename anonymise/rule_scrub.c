@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -65,6 +66,9 @@ struct scrub_state {
     struct scrub_pattern *patterns;
     size_t n_patterns;
     struct scrub_rowvals *rowvals; /* NULL: no row_values */
+    /* Values withheld on a match error (PCRE2's match, depth or heap limit: a pattern
+     * that backtracks without end, (a+)+$): the only field apply changes, atomically. */
+    atomic_ulong withheld;
 };
 
 static void scrub_free(void *state)
@@ -581,7 +585,16 @@ static bool scrub_apply(const void *state, const struct rule_ctx *ctx, const str
         return false;
     }
     *out_null = rc != 0; /* a match error: the value is withheld, never passed through */
+    if (rc != 0)
+        atomic_fetch_add_explicit((atomic_ulong *)&s->withheld, 1, memory_order_relaxed);
     return true;
+}
+
+static unsigned long scrub_withheld(const void *state)
+{
+    const struct scrub_state *s = state;
+
+    return atomic_load_explicit((atomic_ulong *)&s->withheld, memory_order_relaxed);
 }
 
 static const struct rule_column_ref *scrub_columns(const void *state, size_t *n)
@@ -602,4 +615,5 @@ const struct rule_ops rule_scrub = {
     .output = scrub_output,
     .apply = scrub_apply,
     .columns = scrub_columns,
+    .withheld = scrub_withheld,
 };

@@ -578,3 +578,25 @@ int plan_exit_code(enum plan_status st)
 {
     return st == PLAN_OK ? EXIT_OK : st == PLAN_POLICY ? EXIT_POLICY : EXIT_USAGE;
 }
+
+size_t plan_withheld_report(const struct table_plan *p, const char *config_path, size_t table_index,
+                            struct abuf *out)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < p->cfg->n_columns; i++) {
+        const struct cfg_column *c = &p->cfg->columns[i];
+        unsigned long count;
+        if (!c->rule.ops || !c->rule.ops->withheld ||
+            !(count = c->rule.ops->withheld(c->rule.state)))
+            continue;
+        abuf_printf(out,
+                    "%s:%d:%d: tables[%zu].columns.%s: %lu value%s published as NULL: a scrub "
+                    "pattern passed PCRE2's match limit on %s (it backtracks without end: "
+                    "rewrite nested quantifiers such as (a+)+)\n",
+                    config_path, c->line, c->column, table_index, c->name, count,
+                    count == 1 ? "" : "s", count == 1 ? "it" : "them");
+        n++;
+    }
+    return n;
+}

@@ -88,6 +88,11 @@ int plan_exit_code(enum plan_status st);
 /* A plan over a subset of the columns of p (by index), sharing its catalog and rules:
  * used to stream the key columns only (key_scan deletes). */
 struct table_plan *plan_project(const struct table_plan *p, const size_t *columns, size_t n);
+/* One line per column whose rule withheld values so far (rule_ops.withheld), appended to
+ * out as "FILE:LINE:COLUMN: tables[I].columns.NAME: N values published as NULL: ...";
+ * returns how many columns. The table is the config's table_index-th. */
+size_t plan_withheld_report(const struct table_plan *p, const char *config_path, size_t table_index,
+                            struct abuf *out);
 /* Index of a column by name, or (size_t)-1. */
 size_t plan_column_index(const struct table_plan *p, const char *name);
 

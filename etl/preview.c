@@ -464,6 +464,20 @@ static int print_text(struct preview *p)
     return code;
 }
 
+/* A NULL in the AFTER column that a scrub pattern past its match limit made: said why. */
+static void warn_withheld(const struct preview *p)
+{
+    struct abuf lines;
+
+    const char *line, *end;
+
+    abuf_init(&lines, 1 << 20);
+    if (plan_withheld_report(p->plan, p->cfg->path, (size_t)(p->table - p->cfg->tables), &lines))
+        for (line = abuf_cstr(&lines); (end = strchr(line, '\n')) != NULL; line = end + 1)
+            fprintf(stderr, "warning: %.*s\n", (int)(end - line), line);
+    abuf_free(&lines);
+}
+
 static int preview_run(struct preview *p)
 {
     enum secret_failure why;
@@ -493,8 +507,11 @@ static int preview_run(struct preview *p)
     if ((code = build_plan(p)) != EXIT_OK || (code = fetch_rows(p)) != EXIT_OK)
         return code;
     if (p->opt->format == 2 || (p->opt->format == 0 && !isatty(STDOUT_FILENO)))
-        return print_json(p);
-    return print_text(p);
+        code = print_json(p);
+    else
+        code = print_text(p);
+    warn_withheld(p);
+    return code;
 }
 
 static int parse_options(int argc, char **argv, struct preview_options *opt)

@@ -265,6 +265,25 @@ static void log_table_summary(const struct publish_table *t)
                   t->stats.elapsed_s);
 }
 
+/* Values a rule published as NULL because it could not finish them (a scrub pattern past
+ * PCRE2's match limit): a warning per column, naming where the rule is written. */
+static void warn_withheld(const struct run *r)
+{
+    struct abuf lines;
+    const char *line, *end;
+
+    abuf_init(&lines, 1 << 20);
+    for (size_t i = 0; i < r->n_tables; i++) {
+        const struct table_plan *p = r->tables[i].plan;
+        abuf_reset(&lines);
+        if (!plan_withheld_report(p, r->cfg->path, (size_t)(p->cfg - r->cfg->tables), &lines))
+            continue;
+        for (line = abuf_cstr(&lines); (end = strchr(line, '\n')) != NULL; line = end + 1)
+            log_warn("values_withheld", p->qualified, "%.*s", (int)(end - line), line);
+    }
+    abuf_free(&lines);
+}
+
 /* On a terminal, a readable summary after the run (JSON logs carry table_done events). */
 static void print_summary(const struct run *r, double elapsed_s)
 {
@@ -787,6 +806,7 @@ static int copy_and_publish(struct run *r)
         return code;
     for (size_t i = 0; i < r->n_tables; i++)
         log_table_summary(&r->tables[i]);
+    warn_withheld(r);
     if (past_deadline(r)) {
         anon_error_set(&r->err, "run.max_runtime exceeded after the copy: stopped, nothing "
                                 "published");

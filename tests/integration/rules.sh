@@ -25,6 +25,8 @@
 #     and `row_values` removes the row's own name, e-mail and phone from its message
 #     (source values, whatever those columns publish); naming a column that is not in
 #     the table is exit 2 with file:line:column at check.
+#  5. a scrub pattern past PCRE2's match limit: the values it withholds (NULL) are counted
+#     in a warning naming file:line:column and key, by run and preview.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
@@ -596,5 +598,37 @@ else ok "generated: no value in the refusal"; fi
 gen_config '{ keep: { reviewed: "test: words of a note" } }' | sed 's/code: keep/code: { keep: { reviewed: "test: codes" } }/' >"$work/gen.yaml"
 "$ANONETL" run -c "$work/gen.yaml" --skip-preflight >"$log" 2>&1
 expect_eq "generated: reviewed keeps run (exit 0)" 0 $?
+
+# --- 5. a scrub pattern past PCRE2's match limit: its NULLs are said, and where ----------
+# (a+)+$ backtracks without end on a run of a's not at the end: the value is withheld
+# (NULL, never passed through), and nothing said so. Now a warning per column names the
+# file, line and key and counts them (never a value), in run's log and preview's output.
+S <<'SQL' >/dev/null
+CREATE TABLE public.backtrack (id integer PRIMARY KEY, t text);
+INSERT INTO public.backtrack VALUES (1, repeat('a', 30) || 'b'), (2, 'plain text'),
+  (3, repeat('a', 28) || '!'), (4, NULL);
+SQL
+{ header
+  cat <<'YAML'
+  - name: public.backtrack
+    columns:
+      id: keep
+      t: { scrub: { patterns: [ { regex: '(a+)+$', replacement: X } ] } }
+YAML
+} >"$work/backtrack.yaml"
+"$ANONETL" run -c "$work/backtrack.yaml" --skip-preflight --log-format json >"$log" 2>&1
+expect_eq "backtracking scrub: the run exits 0" 0 $?
+expect_eq "backtracking scrub: the values past the limit are NULL, the others scrubbed" \
+    "1:NULL 2:plain text 3:NULL 4:NULL" \
+    "$(T -tAc "SELECT string_agg(id || ':' || coalesce(t, 'NULL'), ' ' ORDER BY id) FROM anonymised.backtrack")"
+line=$(grep -n "^      t: " "$work/backtrack.yaml" | cut -d: -f1)
+want="$work/backtrack.yaml:$line:7: tables[0].columns.t: 2 values published as NULL: a scrub pattern passed PCRE2's match limit on them"
+check "backtracking scrub: run warns, naming file, line, key and the count" \
+    grep -qF "\"level\":\"warn\",\"event\":\"values_withheld\",\"run\":" "$log"
+check "backtracking scrub: the warning's text" grep -qF "$want" "$log"
+check "backtracking scrub: no source value in the log" bash -c "! grep -q aaaa '$log'"
+"$ANONETL" preview -c "$work/backtrack.yaml" --table public.backtrack --json >"$work/pv.json" 2>"$work/pv.err"
+expect_eq "backtracking scrub: preview exits 0" 0 $?
+check "backtracking scrub: preview says why its AFTER is NULL" grep -qF "warning: $want" "$work/pv.err"
 
 done_testing
