@@ -276,27 +276,39 @@ static void explain_columns(const struct table_plan *plan, struct abuf *rule)
     }
 }
 
-static void explain_table(const struct config *cfg, const struct cfg_table *t, PGconn *conn)
+/* Explain one table; the status of its match with the source (PLAN_OK without one). */
+static enum plan_status explain_table(const struct config *cfg, const struct cfg_table *t,
+                                      PGconn *conn)
 {
     struct catalog_table *cat = NULL;
     struct table_plan *plan = NULL;
     struct anon_error err;
     struct abuf rule, report;
+    enum plan_status st = PLAN_OK;
 
+    anon_error_clear(&err);
     abuf_init(&rule, 1 << 16);
     abuf_init(&report, 1 << 20);
     printf("%s.%s -> %s.%s (%s)\n", t->schema, t->name, cfg->target.schema, cfg_published_name(t),
            t->mode == CFG_MODE_INCREMENTAL ? "incremental" : "full refresh");
     if (t->where)
         printf("  where: %s\n", t->where);
-    if (conn && catalog_read(conn, t->schema, t->name, &cat, &err) &&
-        plan_build(t, cfg->path, cat, &plan, &report) == PLAN_OK) {
+    if (conn && !catalog_read(conn, t->schema, t->name, &cat, &err)) {
+        /* as check --source says it: where the table is written, a policy problem */
+        abuf_printf(&report, "%s:%d:%d: tables: %s", cfg->path, t->line, t->column, err.msg);
+        st = PLAN_POLICY;
+    } else if (conn) {
+        st = plan_build(t, cfg->path, cat, &plan, &report);
+    }
+    if (conn && st == PLAN_OK) {
         explain_columns(plan, &rule);
         if (plan->binary)
             printf("  copy: binary\n");
         else
             printf("  copy: text (%s)\n", plan->text_reason);
     } else {
+        if (report.len && report.data[report.len - 1] == '\n')
+            report.len--; /* the report's lines end with one: the ")" closes the last */
         if (conn)
             printf("  (cannot match the source: %s)\n", report.len ? abuf_cstr(&report) : err.msg);
         printf("  %-24s %s\n", "COLUMN", "RULE");
@@ -311,12 +323,16 @@ static void explain_table(const struct config *cfg, const struct cfg_table *t, P
     plan_free(plan);
     abuf_free(&rule);
     abuf_free(&report);
+    return st;
 }
 
+/* Without a source (unreachable, or not asked for): the rules alone, exit 0. With one,
+ * a table the rules do not match exits as check --source does (6 or 2), all printed. */
 int inspect_explain(const struct config *cfg, bool with_source)
 {
     struct anon_error err;
     PGconn *conn = NULL;
+    bool policy = false, invalid = false;
 
     if (with_source) {
         conn = pgconn_open(&cfg->source, "source", &err);
@@ -324,10 +340,12 @@ int inspect_explain(const struct config *cfg, bool with_source)
             fprintf(stderr, "anonetl: %s (showing rules without source types)\n", err.msg);
     }
     for (size_t i = 0; i < cfg->n_tables; i++) {
-        explain_table(cfg, &cfg->tables[i], conn);
+        enum plan_status st = explain_table(cfg, &cfg->tables[i], conn);
+        policy = policy || st == PLAN_POLICY;
+        invalid = invalid || st == PLAN_INVALID;
         if (i + 1 < cfg->n_tables)
             putchar('\n');
     }
     pgconn_close(conn);
-    return EXIT_OK;
+    return plan_exit_code(policy ? PLAN_POLICY : invalid ? PLAN_INVALID : PLAN_OK);
 }

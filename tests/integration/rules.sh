@@ -320,6 +320,23 @@ repro "bucket on a date" "{ bucket: { width: 10 } }" t_date "bucket needs a numb
 repro "constant abc on an int" "{ constant: abc }" t_int4 'constant: "abc" is not a valid integer'
 repro "constant not-a-date on a date" "{ constant: not-a-date }" t_date 'is not a valid date'
 repro "constant too long for varchar(3)" "{ constant: abcd }" t_code "longer than the 3 characters"
+# explain agrees with check --source (it printed the problem and exited 0): a rule that
+# cannot handle its column's type is exit 2, a table the source does not have exit 6,
+# each at file:line:column, the rules still shown
+matrix_config "$work/repro.yaml" "{ round: { digits: 0 } }" t_text
+out=$("$ANONETL" explain -c "$work/repro.yaml" 2>&1); rc=$?
+line=$(grep -n "^      t_text: " "$work/repro.yaml" | cut -d: -f1)
+if [ "$rc" -eq 2 ] && grep -q "(cannot match the source: $work/repro.yaml:$line:7: columns\.t_text: round: round needs a number column" <<<"$out" &&
+    grep -q "^  t_text  *round(digits=0)$" <<<"$out"; then
+    ok "explain, round on text: exit 2 as check --source, file:line:column, the rules shown"
+else
+    not_ok "explain, round on text: exit 2 as check --source, file:line:column, the rules shown" "exit $rc: $out"
+fi
+{ header; printf '  - name: public.no_such_table\n    columns: { id: keep }\n'; } >"$work/missing.yaml"
+out=$("$ANONETL" explain -c "$work/missing.yaml" 2>&1); rc=$?
+"$ANONETL" check -c "$work/missing.yaml" --source >/dev/null 2>&1
+expect_eq "explain, a table the source does not have: exit 6, as check --source" "6 6" "$rc $?"
+check "explain names it at file:line:column" grep -q "(cannot match the source: $work/missing.yaml:10:5: tables: table public.no_such_table does not exist in the source" <<<"$out"
 { header; cat <<'YAML'; } >"$work/by.yaml"
   - name: public.matrix
     columns:
