@@ -20,8 +20,9 @@
 #
 # Needs terraform, the hashicorp/aws provider in a local mirror (ANONETL_TF_PLUGIN_DIR,
 # default /opt/tf-plugins), python3 with moto and boto3, and ./anonetl. Prints TAP.
-# Takes about a minute: tests/integration/deploy_artifacts.sh runs it only with
-# ANONETL_TF_E2E=1. All traffic stays on 127.0.0.1.
+# Takes one to two minutes: tests/integration/deploy_artifacts.sh runs it whenever the
+# tools are here (ANONETL_TF_E2E=0 leaves it out); ANONETL_TF_E2E_KEEP=1 keeps its
+# work directory. All traffic stays on 127.0.0.1.
 set -u
 cd "$(dirname "$0")/../../.." || exit 1
 . tests/lib/tap.sh
@@ -32,7 +33,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/anonetl-tf-e2e.XXXXXX")
 moto_pid=""
 cleanup() {
     [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null && wait "$moto_pid" 2>/dev/null
-    rm -rf "$work"
+    [ "${ANONETL_TF_E2E_KEEP:-0}" = 1 ] || rm -rf "$work" # keep: its logs, pf.json
 }
 trap cleanup EXIT
 
@@ -110,7 +111,11 @@ module "config" {
 TF
 
 tf() { (cd "$1" && shift && terraform "$@" -input=false -no-color) >>"$work/terraform.log" 2>&1; }
-preflight() { "$ANONETL" preflight -c "$work/anonetl.yaml" --only peering,dns-option,route,sg --json >"$work/pf.json" 2>"$work/pf.err"; }
+# The checks run (peering, DNS options, routes, security groups) read the AWS APIs only, but
+# the config names its databases by environment: loopback DSNs that nothing listens on.
+preflight() { SOURCE_DATABASE_URL="host=127.0.0.1 port=9 dbname=app user=anonetl" \
+    TARGET_DATABASE_URL="host=127.0.0.1 port=9 dbname=anon user=anonetl" \
+    ANONETL_HASH_KEY=$(printf '%064d' 7) "$ANONETL" preflight -c "$work/anonetl.yaml" --only peering,dns-option,route,sg --json >"$work/pf.json" 2>"$work/pf.err"; }
 count() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for c in d['checks'] if c['status']==sys.argv[2]))" "$work/pf.json" "$1" 2>/dev/null || echo "?"; }
 
 if tf "$complete" init -backend=false && tf "$complete" apply -auto-approve; then
