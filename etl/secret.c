@@ -78,6 +78,10 @@ static bool read_secret_file(const char *path, const char *what, struct abuf *ou
     /* Files written by editors and `echo` end with a newline that is not part of it. */
     while (out->len > 0 && (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == '\r'))
         out->len--;
+    if (out->len == 0) { /* it said "only 0 different characters" (the key's strength) */
+        anon_error_set(err, "%s: secret file %s is empty", what, path);
+        return false;
+    }
     return true;
 }
 
@@ -107,8 +111,12 @@ bool secret_resolve(const struct cfg_secret *s, const char *what, struct abuf *o
         break;
     case CFG_SECRET_ENV:
         v = getenv(s->ref);
-        if (!v || !*v) {
+        if (!v) {
             anon_error_set(err, "%s: environment variable %s is not set", what, s->ref);
+            return false;
+        }
+        if (!*v) { /* set to nothing: an EnvironmentFile line `NAME=`, a CI variable unfilled */
+            anon_error_set(err, "%s: environment variable %s is set but empty", what, s->ref);
             return false;
         }
         abuf_puts(out, v);

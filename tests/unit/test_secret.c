@@ -131,6 +131,41 @@ static void env_forgotten(void **state)
     abuf_free_secret(&out);
 }
 
+/* Unset and set to nothing are told apart; an empty file (or one of newlines only) is
+ * said to be empty (it was "only 0 different characters", from the key's strength). */
+static void empty_secrets(void **state)
+{
+    struct cfg_secret s = {.kind = CFG_SECRET_ENV, .ref = "TEST_SECRET_EMPTY_VAR"};
+    struct abuf out;
+    struct anon_error err;
+    char path[64];
+    enum secret_failure why = SECRET_FAIL_UNAVAILABLE;
+
+    (void)state;
+    abuf_init(&out, 0);
+    unsetenv("TEST_SECRET_EMPTY_VAR");
+    anon_error_clear(&err);
+    assert_false(secret_resolve(&s, "secrets.hash_key", &out, &why, &err));
+    assert_string_equal(err.msg,
+                        "secrets.hash_key: environment variable TEST_SECRET_EMPTY_VAR is not set");
+    assert_int_equal(setenv("TEST_SECRET_EMPTY_VAR", "", 1), 0);
+    anon_error_clear(&err);
+    assert_false(secret_resolve(&s, "secrets.hash_key", &out, &why, &err));
+    assert_string_equal(
+        err.msg, "secrets.hash_key: environment variable TEST_SECRET_EMPTY_VAR is set but empty");
+    assert_int_equal(secret_failure_exit(why), 2);
+    unsetenv("TEST_SECRET_EMPTY_VAR");
+    snprintf(path, sizeof(path), "%s/empty", dir);
+    for (int i = 0; i < 2; i++) {
+        write_file(path, i == 0 ? "" : "\n\r\n", 0600);
+        assert_false(resolve_file(path, &out, &err));
+        assert_non_null(strstr(err.msg, "is empty"));
+        assert_non_null(strstr(err.msg, path));
+    }
+    unlink(path);
+    abuf_free_secret(&out);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -149,6 +184,7 @@ int main(void)
         cmocka_unit_test(file_modes),
         cmocka_unit_test(file_owner_and_kind),
         cmocka_unit_test(env_forgotten),
+        cmocka_unit_test(empty_secrets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
