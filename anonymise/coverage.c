@@ -38,8 +38,9 @@ void coverage_check(const struct cfg_table *t, const char *config_path,
         if (found)
             continue;
         out->n_missing++;
-        abuf_printf(&out->missing, "%s:%d:%d: tables.%s.columns.%s: no such column in the source\n",
-                    config_path, c->line, c->column, t->name, c->name);
+        abuf_printf(&out->missing,
+                    "%s:%d:%d: tables.%s.%s.columns.%s: no such column in the source\n",
+                    config_path, c->line, c->column, t->schema, t->name, c->name);
     }
 }
 

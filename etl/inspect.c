@@ -295,7 +295,8 @@ static enum plan_status explain_table(const struct config *cfg, const struct cfg
         printf("  where: %s\n", t->where);
     if (conn && !catalog_read(conn, t->schema, t->name, &cat, &err)) {
         /* as check --source says it: where the table is written, a policy problem */
-        abuf_printf(&report, "%s:%d:%d: tables: %s", cfg->path, t->line, t->column, err.msg);
+        abuf_printf(&report, "%s:%d:%d: tables.%s.%s: %s", cfg->path, t->line, t->column, t->schema,
+                    t->name, err.msg);
         st = PLAN_POLICY;
     } else if (conn) {
         st = plan_build(t, cfg->path, cat, &plan, &report);

@@ -60,7 +60,8 @@ static enum plan_status check_coverage(const struct cfg_table *cfg, const char *
 }
 
 static bool plan_column(struct plan_column *pc, const struct catalog_column *src,
-                        const struct cfg_column *cc, const char *config_path, struct abuf *report)
+                        const struct cfg_table *t, const struct cfg_column *cc,
+                        const char *config_path, struct abuf *report)
 {
     const struct rule_ops *ops = cc->rule.ops;
 
@@ -90,8 +91,9 @@ static bool plan_column(struct plan_column *pc, const struct catalog_column *src
         pc->target_not_null = src->not_null && !pc->output.may_be_null;
     }
     if (pc->output.problem[0]) {
-        abuf_printf(report, "%s:%d:%d: columns.%s: %s: %s (source type %s)\n", config_path,
-                    cc->line, cc->column, cc->name, ops->name, pc->output.problem, src->type);
+        abuf_printf(report, "%s:%d:%d: tables.%s.%s.columns.%s: %s: %s (source type %s)\n",
+                    config_path, cc->line, cc->column, t->schema, t->name, cc->name, ops->name,
+                    pc->output.problem, src->type);
         return false;
     }
     return true;
@@ -232,8 +234,8 @@ static bool plan_keys(struct table_plan *p, const char *config_path, struct abuf
         for (size_t k = 0; k < t->n_key; k++) {
             size_t i = plan_column_index(p, t->key[k]);
             if (i == (size_t)-1) {
-                abuf_printf(report, "%s:%d:%d: tables.%s.key: no column \"%s\" in the source\n",
-                            config_path, t->line, t->column, t->name, t->key[k]);
+                abuf_printf(report, "%s:%d:%d: tables.%s.%s.key: no column \"%s\" in the source\n",
+                            config_path, t->line, t->column, t->schema, t->name, t->key[k]);
                 return false;
             }
             p->key_columns[p->n_key++] = i;
@@ -252,9 +254,9 @@ static bool plan_key_digest(struct table_plan *p, const char *config_path, struc
 {
     if (plan_column_index(p, PLAN_KEY_DIGEST_COLUMN) != (size_t)-1) {
         abuf_printf(report,
-                    "%s:%d:%d: tables.%s: the source has a column named %s, a name anonetl "
+                    "%s:%d:%d: tables.%s.%s: the source has a column named %s, a name anonetl "
                     "keeps for itself\n",
-                    config_path, p->cfg->line, p->cfg->column, p->cfg->name,
+                    config_path, p->cfg->line, p->cfg->column, p->cfg->schema, p->cfg->name,
                     PLAN_KEY_DIGEST_COLUMN);
         return false;
     }
@@ -296,7 +298,7 @@ enum plan_status plan_build(const struct cfg_table *cfg, const char *config_path
     p->all_passthrough = true;
     for (size_t i = 0; i < catalog->n_columns; i++) {
         const struct catalog_column *src = &catalog->columns[i];
-        if (!plan_column(&p->columns[i], src, config_find_column(cfg, src->name), config_path,
+        if (!plan_column(&p->columns[i], src, cfg, config_find_column(cfg, src->name), config_path,
                          report))
             st = PLAN_INVALID;
     }
@@ -463,9 +465,9 @@ static bool check_literals(PGconn *conn, const struct table_plan *p, const char 
         if (!problem)
             continue;
         yopts_shown(shown, sizeof(shown), pc->output.literal);
-        abuf_printf(report, "%s:%d:%d: columns.%s: %s: \"%s\" is not a valid %s: %s\n", config_path,
-                    cc->line, cc->column, cc->name, pc->rule->ops->name, shown, pc->output.type,
-                    problem);
+        abuf_printf(report, "%s:%d:%d: tables.%s.%s.columns.%s: %s: \"%s\" is not a valid %s: %s\n",
+                    config_path, cc->line, cc->column, p->cfg->schema, p->cfg->name, cc->name,
+                    pc->rule->ops->name, shown, pc->output.type, problem);
         ok = false;
     }
     return ok;
@@ -540,7 +542,8 @@ enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_p
         bool where_refused;
         plans[i] = NULL;
         if (!catalog_read(conn, t->schema, t->name, &cat, &err)) {
-            abuf_printf(report, "%s:%d:%d: tables: %s\n", cfg->path, t->line, t->column, err.msg);
+            abuf_printf(report, "%s:%d:%d: tables.%s.%s: %s\n", cfg->path, t->line, t->column,
+                        t->schema, t->name, err.msg);
             policy = true;
             continue;
         }
@@ -552,8 +555,8 @@ enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_p
             invalid = !increment_check_plan(plans[i], report) || invalid;
             before = report->len;
             if (!watermarkcheck_source(conn, plans[i], report, &err))
-                abuf_printf(report, "%s:%d:%d: tables: %s\n", cfg->path, t->line, t->column,
-                            err.msg);
+                abuf_printf(report, "%s:%d:%d: tables.%s.%s: %s\n", cfg->path, t->line, t->column,
+                            t->schema, t->name, err.msg);
             invalid = invalid || report->len != before;
             invalid = !check_literals(conn, plans[i], cfg->path, report) || invalid;
             break;

@@ -227,10 +227,10 @@ for entry in "${rules[@]}"; do
             for c in $bad; do
                 line=$(grep -n "^      $c: " "$cfg" | cut -d: -f1)
                 # check prints the lines; run logs one config_problem event per line
-                printf '%s\n' "$out" | grep -q "^$cfg:$line:7: columns\.$c: \|\"msg\":\"$cfg:$line:7: columns\.$c: " ||
+                printf '%s\n' "$out" | grep -q "^$cfg:$line:7: tables\.public\.matrix\.columns\.$c: \|\"msg\":\"$cfg:$line:7: tables\.public\.matrix\.columns\.$c: " ||
                     missing="$missing $c"
             done
-            extra=$(printf '%s\n' "$out" | grep -o "$cfg:[0-9]*:[0-9]*: columns\.[a-z_0-9]*" |
+            extra=$(printf '%s\n' "$out" | grep -o "$cfg:[0-9]*:[0-9]*: tables\.public\.matrix\.columns\.[a-z_0-9]*" |
                     sed 's/.*columns\.//' | while read -r c; do works_on "$on" "$c" && echo "$c"; done)
             if [ "$rc" -eq 2 ] && [ -z "$missing" ] && [ -z "$extra" ]; then
                 ok "$name: ${cmd%% *} refuses $(echo "$bad" | wc -w | tr -d ' ') column types with exit 2 and file:line:column"
@@ -282,7 +282,7 @@ sized_config "$work/sized_bad.yaml" 1 x1 '{abc}' '{abc}'
 "$ANONETL" check -c "$work/sized_bad.yaml" --source >"$work/sized.out" 2>&1
 expect_eq "constants longer or shorter than their column's length: check --source exit 2" 2 $?
 expect_eq "... each named with file:line:column" "b vb va ca" \
-    "$(grep -o "sized_bad.yaml:[0-9]*:[0-9]*: columns\.[a-z]*: constant" "$work/sized.out" | sed 's/.*columns\.\([a-z]*\).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
+    "$(grep -o "sized_bad.yaml:[0-9]*:[0-9]*: tables\.public\.sized\.columns\.[a-z]*: constant" "$work/sized.out" | sed 's/.*columns\.\([a-z]*\).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
 "$ANONETL" run -c "$work/sized_bad.yaml" --skip-preflight >"$log" 2>&1
 expect_eq "... and run refuses them before copying (exit 2)" 2 $?
 sized_config "$work/sized_ok.yaml" 010 10 '{ab,c}' '{a}'
@@ -309,7 +309,7 @@ repro() { # NAME RULE COLUMN WANT-IN-MESSAGE
     matrix_config "$work/repro.yaml" "$2" "$3"
     out=$("$ANONETL" check -c "$work/repro.yaml" --source 2>&1); rc=$?
     line=$(grep -n "^      $3: " "$work/repro.yaml" | cut -d: -f1)
-    if [ "$rc" -eq 2 ] && printf '%s\n' "$out" | grep -q "^$work/repro.yaml:$line:7: columns\.$3: .*$4"; then
+    if [ "$rc" -eq 2 ] && printf '%s\n' "$out" | grep -q "^$work/repro.yaml:$line:7: tables\.public\.matrix\.columns\.$3: .*$4"; then
         ok "$1: exit 2 at check --source, file:line:column"
     else
         not_ok "$1: exit 2 at check --source, file:line:column" "exit $rc: $out"
@@ -326,7 +326,7 @@ repro "constant too long for varchar(3)" "{ constant: abcd }" t_code "longer tha
 matrix_config "$work/repro.yaml" "{ round: { digits: 0 } }" t_text
 out=$("$ANONETL" explain -c "$work/repro.yaml" 2>&1); rc=$?
 line=$(grep -n "^      t_text: " "$work/repro.yaml" | cut -d: -f1)
-if [ "$rc" -eq 2 ] && grep -q "(cannot match the source: $work/repro.yaml:$line:7: columns\.t_text: round: round needs a number column" <<<"$out" &&
+if [ "$rc" -eq 2 ] && grep -q "(cannot match the source: $work/repro.yaml:$line:7: tables\.public\.matrix\.columns\.t_text: round: round needs a number column" <<<"$out" &&
     grep -q "^  t_text  *round(digits=0)$" <<<"$out"; then
     ok "explain, round on text: exit 2 as check --source, file:line:column, the rules shown"
 else
@@ -336,7 +336,17 @@ fi
 out=$("$ANONETL" explain -c "$work/missing.yaml" 2>&1); rc=$?
 "$ANONETL" check -c "$work/missing.yaml" --source >/dev/null 2>&1
 expect_eq "explain, a table the source does not have: exit 6, as check --source" "6 6" "$rc $?"
-check "explain names it at file:line:column" grep -q "(cannot match the source: $work/missing.yaml:10:5: tables: table public.no_such_table does not exist in the source" <<<"$out"
+check "explain names it at file:line:column" grep -q "(cannot match the source: $work/missing.yaml:10:5: tables\.public\.no_such_table: table public.no_such_table does not exist in the source" <<<"$out"
+# every message of check --source names the table as the others do (tables.SCHEMA.NAME:
+# it was "columns.X" for a type problem, "tables.NAME.columns.X" for a missing column and
+# "tables:" for a missing table)
+matrix_config "$work/extra.yaml" suppress
+printf '      no_such_col: keep\n' >>"$work/extra.yaml"
+out=$("$ANONETL" check -c "$work/extra.yaml" --source 2>&1); rc=$?
+line=$(grep -n "^      no_such_col: " "$work/extra.yaml" | cut -d: -f1)
+expect_eq "a configured column the source does not have: exit 6" 6 "$rc"
+check "named tables.public.matrix.columns.no_such_col at file:line:column" \
+    grep -q "^$work/extra.yaml:$line:7: tables\.public\.matrix\.columns\.no_such_col: no such column in the source" <<<"$out"
 { header; cat <<'YAML'; } >"$work/by.yaml"
   - name: public.matrix
     columns:
