@@ -12,6 +12,7 @@
 
 #include "etl/awsauth.h"
 #include "etl/exitcode.h"
+#include "etl/log.h"
 
 #define SECRET_MAX (64 * 1024)
 
@@ -119,6 +120,15 @@ bool secret_resolve(const struct cfg_secret *s, const char *what, struct abuf *o
             anon_error_set(err, "%s: environment variable %s is set but empty", what, s->ref);
             return false;
         }
+        if (v[strlen(v) - 1] == '\n' || v[strlen(v) - 1] == '\r')
+            /* Kept (dropping it would change the key of a job that has always had it), but
+             * said: the same key from a { file: } (which drops it) hashes differently. */
+            log_warn("secret_line_end", NULL,
+                     "%s: environment variable %s ends with a line end, which is part of the "
+                     "value (a { file: } secret drops it: the same hash key read from a file "
+                     "gives other pseudonyms); set the variable without it (a Kubernetes "
+                     "secret made from a file written by echo or openssl > file has one)",
+                     what, s->ref);
         abuf_puts(out, v);
         break;
     case CFG_SECRET_FILE:

@@ -117,6 +117,17 @@ sys.exit(subprocess.run(sys.argv[1:], stdout=w, stderr=open(os.environ["OUT"], "
 expect_eq "explain into a closed pipe exits 1" 1 "$rc"
 check "and says why" grep -q "anonetl explain: writing stdout failed (Broken pipe): the output is incomplete" "$work/epipe"
 
+# --- a key in the environment ending with a line end: kept, and said ------------------
+# (a { file: } key drops it, so the same key from a file hashed differently, unsaid)
+sed 's/ANONETL_TEST_NO_SUCH_KEY/ANONETL_TEST_NL_KEY/' "$work/f.yaml" >"$work/nl.yaml"
+ANONETL_TEST_NL_KEY="$(openssl rand -hex 32)"$'\n' "$ANONETL" run -c "$work/nl.yaml" --skip-preflight \
+    --log-format json >"$work/nl.log" 2>&1
+check "an environment key ending with a line end is warned about, named" \
+    grep -q '"level":"warn","event":"secret_line_end","msg":"secrets.hash_key: environment variable ANONETL_TEST_NL_KEY ends with a line end' "$work/nl.log"
+ANONETL_TEST_NL_KEY="$(openssl rand -hex 32)" "$ANONETL" run -c "$work/nl.yaml" --skip-preflight \
+    --log-format json >"$work/nl.log" 2>&1
+check "and not without one" bash -c "! grep -q secret_line_end '$work/nl.log'"
+
 # --- -v: debug events only when asked (every command used to log at debug level) -------
 "$ANONETL" status -c "$work/f.yaml" --log-format json >"$work/quiet" 2>&1
 check "without -v: no debug event (status)" bash -c "! grep -q '\"level\":\"debug\"' '$work/quiet'"
