@@ -136,6 +136,11 @@ static bool token_region(const char *host, const char *given, char *out, size_t 
     return default_region(out, outsz, ie);
 }
 
+bool awsauth_token_host_ok(const char *host)
+{
+    return host && *host && host[0] != '/' && host[0] != '@' && !strchr(host, ',');
+}
+
 bool awsauth_db_token(const char *host, int port, const char *user, const char *region, time_t when,
                       const char *what, char *out, size_t outsz, struct anon_error *err)
 {
@@ -145,7 +150,7 @@ bool awsauth_db_token(const char *host, int port, const char *user, const char *
     char reg[64];
     bool ok;
 
-    if (!host || !*host || host[0] == '/' || host[0] == '@' || strchr(host, ',')) {
+    if (!awsauth_token_host_ok(host)) {
         anon_error_set(err, "%s: iam_auth needs one TCP host name (not a unix socket or a list)",
                        what);
         return false;

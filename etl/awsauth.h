@@ -39,6 +39,10 @@ time_t awsauth_now(void);
 bool awsauth_secret(const struct cfg_secret *s, const char *what, struct abuf *out,
                     enum secret_failure *why, struct anon_error *err) ANON_MUST_CHECK;
 
+/* A host an IAM token can be made for: one TCP host name or address (not empty, not a
+ * unix socket directory, not a list). */
+bool awsauth_token_host_ok(const char *host);
+
 /*
  * An RDS IAM token for user@host:port, signed at `when` with credentials from the chain.
  * region may be NULL (see above). `what` names the database in errors ("source").

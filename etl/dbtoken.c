@@ -45,6 +45,11 @@ int dbtoken_main(int argc, char **argv)
         return c == CLI_SHOWN_HELP ? EXIT_OK : EXIT_USAGE;
     if (!host || !user)
         return cli_usage_error("db-token", "%s", "--host and --user are required");
+    /* what the token cannot be made for is the caller's mistake (2), not an internal one */
+    if (!awsauth_token_host_ok(host))
+        return cli_usage_error("db-token", "--host: expected one TCP host name, got '%s'", host);
+    if (!*user)
+        return cli_usage_error("db-token", "%s", "--user: the user name is empty");
     anon_error_clear(&err);
     if (!awsauth_db_token(host, (int)port, user, region, awsauth_now(), "db-token", token,
                           sizeof(token), &err)) {

@@ -332,8 +332,12 @@ int init_main(int argc, char **argv)
     /* A DSN with a password on the command line shows in `ps`: the environment is better. */
     if (!dsn)
         dsn = getenv("SOURCE_DATABASE_URL");
-    if (!dsn || !*dsn || !*schema)
+    if (!dsn || !*dsn)
         return cli_usage_error("init", "%s",
                                "--source-dsn DSN (or $SOURCE_DATABASE_URL) is required");
+    if (!*schema) /* it said the DSN was missing */
+        return cli_usage_error("init", "%s", "--schema: the schema's name is empty");
+    if (path && !*path) /* it said ": No such file or directory" */
+        return cli_usage_error("init", "%s", "-o: the file's path is empty");
     return generate(dsn, schema, path, force);
 }

@@ -97,6 +97,24 @@ ANONETL_CONFIG= "$ANONETL" preview --table public.t >"$work/out" 2>&1; rc=$?
 [ "$rc" -eq 2 ] && grep -q "anonetl preview: -c FILE and --table T are required" "$work/out" || bad="$bad [ANONETL_CONFIG= preview: exit $rc: $(head -1 "$work/out")]"
 expect_eq "an empty config path is a usage error that says so (exit 2)" "" "$bad"
 
+# --- empty or impossible values of init and db-token are usage errors that say which ----
+# (init --schema '' said the DSN was missing, -o '' ": No such file or directory";
+# db-token --host '' or a socket directory exited 1, an internal error)
+bad=""
+while IFS='|' read -r want args; do
+    # shellcheck disable=SC2086 # args holds the words
+    eval "set -- $args"
+    "$ANONETL" "$@" >"$work/out" 2>&1; rc=$?
+    [ "$rc" -eq 2 ] && grep -qF "$want" "$work/out" || bad="$bad [$args: exit $rc: $(head -1 "$work/out")]"
+done <<'CASES'
+anonetl init: --schema: the schema's name is empty|init --source-dsn "host=/nonexistent" --schema ""
+anonetl init: -o: the file's path is empty|init --source-dsn "host=/nonexistent" -o ""
+anonetl db-token: --host: expected one TCP host name, got ''|db-token --host "" --user u --region eu-west-2
+anonetl db-token: --host: expected one TCP host name, got '/tmp'|db-token --host /tmp --user u --region eu-west-2
+anonetl db-token: --user: the user name is empty|db-token --host db.example --user "" --region eu-west-2
+CASES
+expect_eq "init and db-token: an empty or impossible value is exit 2, named" "" "$bad"
+
 # --- output that cannot be written is not a success ----------------------------------
 # explain > f on a full disk, status --json | a consumer that died: exit 0 with the
 # output cut (SIGPIPE is ignored). Now exit 1, saying the output is incomplete; init and
