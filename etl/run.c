@@ -166,36 +166,52 @@ static bool review_types(struct run *r, const struct table_plan *plan, struct ab
                          size_t *n)
 {
     PGconn *src = source_snapshot_conn(r->source);
-    const char *schema = r->cfg->target.schema;
+    size_t *cols = calloc(plan->n_columns + 1, sizeof(*cols)), n_keep = 0;
+    const char **whys = calloc(plan->n_columns + 1, sizeof(*whys));
+    PGresult *was = NULL;
+    bool ok = false;
 
+    if (!cols || !whys) {
+        anon_error_set(&r->err, "out of memory");
+        goto done;
+    }
     for (size_t c = 0; c < plan->n_columns; c++) {
-        const struct plan_column *col = &plan->columns[c];
-        const char *why = col->rule ? rule_keep_reviewed(col->rule) : NULL;
-        const char *now = catalog_column_type(col->source);
-        char *was;
-        int same = 1;
-        bool failed;
-        if (!col->rule || strcmp(col->rule->ops->name, "keep") != 0)
-            continue;
-        was = why ? target_reviewed_type(r->target, schema, plan, col, why, &r->err)
-                  : target_published_type(r->target, schema, plan, col, &r->err);
-        if (was && was[0])
-            same = catalog_same_kind(src, was, now, &r->err);
-        if (was && same == 0) {
+        const struct rule *rule = plan->columns[c].rule;
+        if (rule && strcmp(rule->ops->name, "keep") == 0) {
+            whys[n_keep] = rule_keep_reviewed(rule);
+            cols[n_keep++] = c;
+        }
+    }
+    if (n_keep == 0) {
+        ok = true;
+        goto done;
+    }
+    was = target_keep_types(r->target, r->cfg->target.schema, plan, cols, whys, n_keep, &r->err);
+    if (!was)
+        goto done;
+    for (size_t k = 0; k < n_keep; k++) {
+        const struct plan_column *col = &plan->columns[cols[k]];
+        const char *then = PQgetvalue(was, (int)k, 0), *now = catalog_column_type(col->source);
+        int same = then[0] ? catalog_same_kind(src, then, now, &r->err) : 1;
+        if (same < 0)
+            goto done;
+        if (same == 0) {
             abuf_printf(lines,
                         "warning: %s.%s: rule keep%s when the column was %s; it is %s now, and "
                         "may hold values of another kind: review it%s or choose another rule\n",
-                        plan->qualified, col->source->name, why ? " reviewed" : ", published", was,
-                        now,
-                        why ? " again (a new `reviewed:` text)" : " (keep: { reviewed: \"why\" })");
+                        plan->qualified, col->source->name, whys[k] ? " reviewed" : ", published",
+                        then, now,
+                        whys[k] ? " again (a new `reviewed:` text)"
+                                : " (keep: { reviewed: \"why\" })");
             (*n)++;
         }
-        failed = !was || same < 0;
-        free(was);
-        if (failed)
-            return false;
     }
-    return true;
+    ok = true;
+done:
+    PQclear(was);
+    free(cols);
+    free(whys);
+    return ok;
 }
 
 /* keep columns that look like personal data stop the run unless reviewed (piicheck.h),

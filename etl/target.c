@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "anonymise/pgarray.h"
 #include "anonymise/pii.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
@@ -147,49 +148,64 @@ bool target_run_reviews(PGconn *conn, int64_t run_id, const struct table_plan *p
 
 /* The single text value of a one-row query (allocated), or "" when it has no row or a
  * NULL; NULL on an error. */
-static char *query_text(PGconn *conn, const char *sql, int n, const char *const *params,
-                        struct anon_error *err)
+PGresult *target_keep_types(PGconn *conn, const char *schema, const struct table_plan *plan,
+                            const size_t *cols, const char *const *whys, size_t n,
+                            struct anon_error *err)
 {
-    PGresult *res = pgconn_query(conn, sql, n, params, PGRES_TUPLES_OK, err);
-    char *out;
+    char reviews_name[300];
+    struct abuf names, reasons;
+    const char *params[5];
+    PGresult *res = NULL;
 
-    if (!res)
-        return NULL;
-    out = strdup(PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
-    PQclear(res);
-    if (!out)
+    /* run_reviews names the source table, published the view (they differ with rename) */
+    snprintf(reviews_name, sizeof(reviews_name), "%s.%s", plan->cfg->schema, plan->cfg->name);
+    abuf_init(&names, 1 << 20);
+    abuf_init(&reasons, 1 << 20);
+    abuf_putc(&names, '{');
+    abuf_putc(&reasons, '{');
+    for (size_t k = 0; k < n; k++) {
+        const char *name = plan->columns[cols[k]].source->name;
+        abuf_puts(&names, k ? "," : "");
+        abuf_puts(&reasons, k ? "," : "");
+        pgarray_encode_elem(name, strlen(name), false, ',', &names);
+        pgarray_encode_elem(whys[k] ? whys[k] : "", whys[k] ? strlen(whys[k]) : 0, !whys[k], ',',
+                            &reasons);
+    }
+    abuf_putc(&names, '}');
+    abuf_putc(&reasons, '}');
+    params[0] = schema;
+    params[1] = cfg_published_name(plan->cfg);
+    params[2] = reviews_name;
+    params[3] = abuf_cstr(&names);
+    params[4] = abuf_cstr(&reasons);
+    if (abuf_failed(&names) || abuf_failed(&reasons))
         anon_error_set(err, "out of memory");
-    return out;
-}
-
-char *target_reviewed_type(PGconn *conn, const char *schema, const struct table_plan *plan,
-                           const struct plan_column *col, const char *reviewed,
-                           struct anon_error *err)
-{
-    char table[300];
-    const char *params[4] = {schema, table, col->source->name, reviewed};
-
-    snprintf(table, sizeof(table), "%s.%s", plan->cfg->schema, plan->cfg->name);
-    return query_text(conn,
-                      "SELECT last.source_type FROM (SELECT rr.reviewed, rr.source_type "
-                      "FROM anonetl.run_reviews rr JOIN anonetl.runs r ON r.run_id = rr.run_id "
-                      "WHERE r.status = 'succeeded' AND r.target_schema = $1 "
-                      "AND rr.table_name = $2 AND rr.column_name = $3 AND rr.json_path = '' "
-                      "ORDER BY rr.run_id DESC LIMIT 1) last WHERE last.reviewed = $4",
-                      4, params, err);
-}
-
-char *target_published_type(PGconn *conn, const char *schema, const struct table_plan *plan,
-                            const struct plan_column *col, struct anon_error *err)
-{
-    const char *params[3] = {schema, cfg_published_name(plan->cfg), col->source->name};
-
-    /* source_layout: [[name, attnum, type], ...] (increment_source_layout) */
-    return query_text(conn,
-                      "SELECT c->>2 FROM anonetl.published p, "
-                      "pg_catalog.jsonb_array_elements(p.source_layout::jsonb) c "
-                      "WHERE p.target_schema = $1 AND p.table_name = $2 AND c->>0 = $3",
-                      3, params, err);
+    else
+        /* source_layout: [[name, attnum, type], ...] (increment_source_layout); the last
+         * review of each column as before: newest run first, one row */
+        res = pgconn_query(
+            conn,
+            "SELECT CASE WHEN n.why IS NULL THEN COALESCE((SELECT c->>2 "
+            "  FROM anonetl.published p, pg_catalog.jsonb_array_elements(p.source_layout::jsonb) c "
+            "  WHERE p.target_schema = $1 AND p.table_name = $2 AND c->>0 = n.name), '') "
+            "ELSE COALESCE((SELECT last.source_type FROM (SELECT rr.reviewed, rr.source_type "
+            "  FROM anonetl.run_reviews rr JOIN anonetl.runs r ON r.run_id = rr.run_id "
+            "  WHERE r.status = 'succeeded' AND r.target_schema = $1 AND rr.table_name = $3 "
+            "  AND rr.column_name = n.name AND rr.json_path = '' "
+            "  ORDER BY rr.run_id DESC LIMIT 1) last WHERE last.reviewed = n.why), '') END "
+            "FROM ROWS FROM (pg_catalog.unnest($4::pg_catalog.text[]), "
+            "pg_catalog.unnest($5::pg_catalog.text[])) "
+            "WITH ORDINALITY AS n(name, why, i) ORDER BY n.i",
+            5, params, PGRES_TUPLES_OK, err);
+    abuf_free(&names);
+    abuf_free(&reasons);
+    if (res && (size_t)PQntuples(res) != n) {
+        anon_error_set(err, "target: the keep columns' history came back with %d rows, not %zu",
+                       PQntuples(res), n);
+        PQclear(res);
+        res = NULL;
+    }
+    return res;
 }
 
 void target_run_failed(PGconn *conn, int64_t run_id, int exit_code, const char *message)

@@ -42,19 +42,18 @@ bool target_cleanup(PGconn *conn, struct anon_error *err) ANON_MUST_CHECK;
 bool target_run_begin(PGconn *conn, const struct target_run_info *info, int64_t *run_id,
                       struct anon_error *err) ANON_MUST_CHECK;
 /* Record the reviewed keeps of one table (keep: { reviewed: ... }) with the run, each
- * with the column's type: what the review covered (target_reviewed_type). */
+ * with the column's type: what the review covered (target_keep_types). */
 bool target_run_reviews(PGconn *conn, int64_t run_id, const struct table_plan *plan,
                         struct anon_error *err) ANON_MUST_CHECK;
-/* The type recorded with the last successful review of col in `schema` when that review
- * had this very `reviewed` text, else "" (never reviewed, reviewed again since, or
- * recorded before types were). Allocated; NULL on a target error. */
-char *target_reviewed_type(PGconn *conn, const char *schema, const struct table_plan *plan,
-                           const struct plan_column *col, const char *reviewed,
-                           struct anon_error *err) ANON_MUST_CHECK;
-/* The source type of col when plan's table was last published into `schema`
- * (anonetl.published.source_layout), else "". Allocated; NULL on a target error. */
-char *target_published_type(PGconn *conn, const char *schema, const struct table_plan *plan,
-                            const struct plan_column *col, struct anon_error *err) ANON_MUST_CHECK;
+/* What each keep column of plan's table was, for review_types (run.c): for column
+ * cols[k] with a `reviewed:` text whys[k], the type recorded with the last successful
+ * review of it in `schema` when that review had this very text, else "" (never reviewed,
+ * reviewed again since, or recorded before types were); with whys[k] NULL, its source
+ * type when the table was last published into `schema` (anonetl.published.source_layout),
+ * else "". One query for the table: row k, field 0 of the result. NULL on a target error. */
+PGresult *target_keep_types(PGconn *conn, const char *schema, const struct table_plan *plan,
+                            const size_t *cols, const char *const *whys, size_t n,
+                            struct anon_error *err) ANON_MUST_CHECK;
 /* Record a failed run (best effort: the connection may be what failed). */
 void target_run_failed(PGconn *conn, int64_t run_id, int exit_code, const char *message);
 
