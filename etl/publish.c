@@ -422,24 +422,17 @@ static void live_rows(PGconn *conn, const struct table_plan *plan, struct abuf *
     abuf_puts(sql, " IS NOT TRUE");
 }
 
-/* alias.c, ... over the columns that are not the key, and the key digest. */
-static void nonkey_columns(PGconn *conn, const struct table_plan *plan, const char *alias,
-                           struct abuf *sql)
+/* alias.c, ... over every column, the key's too (an equal key can be another value:
+ * numeric 1 and 1.00), and the key digest. */
+static void every_column(PGconn *conn, const struct table_plan *plan, const char *alias,
+                         struct abuf *sql)
 {
-    bool first = true;
-
     for (size_t i = 0; i < plan->n_columns; i++) {
-        bool is_key = false;
-        for (size_t k = 0; k < plan->n_key; k++)
-            is_key = is_key || plan->key_columns[k] == i;
-        if (is_key)
-            continue;
-        abuf_printf(sql, "%s%s.", first ? "" : ", ", alias);
+        abuf_printf(sql, "%s%s.", i ? ", " : "", alias);
         pgconn_quote_ident(conn, plan->columns[i].source->name, sql);
-        first = false;
     }
     if (plan->key_digest)
-        abuf_printf(sql, "%s%s." PLAN_KEY_DIGEST_COLUMN, first ? "" : ", ", alias);
+        abuf_printf(sql, ", %s." PLAN_KEY_DIGEST_COLUMN, alias);
 }
 
 /* Whether a merged row can arrive with its published values unchanged. Not when the
@@ -469,9 +462,9 @@ static void unchanged_rows_stay(PGconn *conn, const struct table_plan *plan, str
 {
     abuf_puts(sql, plan->key_digest ? " AND" : " WHERE");
     abuf_puts(sql, " NOT pg_catalog.record_image_eq(ROW(");
-    nonkey_columns(conn, plan, "v", sql);
+    every_column(conn, plan, "v", sql);
     abuf_puts(sql, "), ROW(");
-    nonkey_columns(conn, plan, "EXCLUDED", sql);
+    every_column(conn, plan, "EXCLUDED", sql);
     abuf_puts(sql, "))");
 }
 
@@ -506,15 +499,13 @@ static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *vers
             abuf_puts(&sql, ", ");
         pgconn_quote_ident(conn, plan->columns[plan->key_columns[k]].source->name, &sql);
     }
-    abuf_puts(&sql, plan->n_key < plan->n_columns || plan->key_digest ? ") DO UPDATE SET "
-                                                                      : ") DO NOTHING");
+    /* Every column is set, the key too: a key equal to the published one is not always the
+     * same value (numeric 1 and 1.00, float8 0 and -0, jsonb or arrays holding them): an
+     * UPDATE of the source key to such a value is a change a full refresh publishes.
+     * Setting a key to the same bytes keeps the update HOT. */
+    abuf_puts(&sql, ") DO UPDATE SET ");
     for (size_t i = 0; i < plan->n_columns; i++) {
         const char *name = plan->columns[i].source->name;
-        bool is_key = false;
-        for (size_t k = 0; k < plan->n_key; k++)
-            is_key = is_key || plan->key_columns[k] == i;
-        if (is_key)
-            continue;
         abuf_puts(&sql, first ? "" : ", ");
         pgconn_quote_ident(conn, name, &sql);
         abuf_puts(&sql, " = EXCLUDED.");
@@ -522,11 +513,11 @@ static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *vers
         first = false;
     }
     if (plan->key_digest)
-        abuf_printf(&sql,
-                    "%s" PLAN_KEY_DIGEST_COLUMN " = EXCLUDED." PLAN_KEY_DIGEST_COLUMN
-                    " WHERE v." PLAN_KEY_DIGEST_COLUMN " = EXCLUDED." PLAN_KEY_DIGEST_COLUMN,
-                    first ? "" : ", ");
-    if ((plan->n_key < plan->n_columns || plan->key_digest) && changes_can_hide(plan))
+        abuf_puts(&sql, ", " PLAN_KEY_DIGEST_COLUMN " = EXCLUDED." PLAN_KEY_DIGEST_COLUMN
+                        " WHERE v." PLAN_KEY_DIGEST_COLUMN " = EXCLUDED." PLAN_KEY_DIGEST_COLUMN);
+    /* a table of key columns only: rewritten only when its key's bytes differ (it was
+     * DO NOTHING, which kept the old form of an equal key) */
+    if (changes_can_hide(plan) || (plan->n_key == plan->n_columns && !plan->key_digest))
         unchanged_rows_stay(conn, plan, &sql);
     ok = !abuf_failed(&sql) && (*merged = exec_count(conn, abuf_cstr(&sql), err)) >= 0;
     abuf_free(&sql);

@@ -943,6 +943,49 @@ same_as_full acct_soft acct "... the new account stays published (soft)" email
 run acct_scan; expect_eq "the old rows touched again: exit 0 (where:)" 0 $?
 same_as_full acct_scan acct "... the new account stays published (where:)" email
 
+# --- a key updated to an equal value of another form --------------------------------------
+# numeric 1.0 = 1.00 and float8 0 = -0, but a full refresh publishes what the source now
+# holds: the merge must not keep the old form (ON CONFLICT matched it and left the key).
+# A table of key columns only (key [id, updated_at], rows re-read within the lag) too.
+S >/dev/null <<'SQL'
+CREATE TABLE kform (id numeric PRIMARY KEY, f float8 NOT NULL UNIQUE, code int NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO kform (id, f, code) SELECT g, g, g FROM generate_series(0, 20) g;
+CREATE TABLE kpair (id numeric PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO kpair (id) SELECT g FROM generate_series(0, 20) g;
+SQL
+kform() { # KEY DELETES
+    printf '  - name: public.kform
+    mode: incremental
+    key: [%s]
+    watermark: updated_at
+    watermark_lag: 0s
+    deletes: %s
+    columns: { id: keep, f: keep, code: keep, updated_at: keep }' "$1" "$2"
+}
+kpair='  - name: public.kpair
+    mode: incremental
+    key: [id, updated_at]
+    watermark: updated_at
+    watermark_lag: 1h
+    deletes: none
+    columns: { id: keep, updated_at: keep }'
+config kform_id kform_id incremental "$(kform id none)"
+config ref_kform_id ref_kform_id full "$(kform id none)"
+config kform_f kform_f incremental "$(kform f key_scan)"
+config ref_kform_f ref_kform_f full "$(kform f key_scan)"
+config kpair kpair incremental "$kpair"
+config ref_kpair ref_kpair full "$kpair"
+for n in kform_id kform_f kpair; do run $n; expect_eq "key forms: first run ($n) exits 0" 0 $?; done
+S -c "UPDATE kform SET id = 1.00, code = -1, updated_at = clock_timestamp() WHERE id = 1;
+      UPDATE kform SET f = '-0', code = -2, updated_at = clock_timestamp() WHERE id = 0;
+      UPDATE kpair SET id = 3.000 WHERE id = 3" >/dev/null
+run kform_id; expect_eq "key forms: numeric key 1 -> 1.00 merged: exit 0" 0 $?
+same_as_full kform_id kform "numeric key updated to 1.00 (= 1): published as 1.00, equals a full refresh"
+run kform_f; expect_eq "key forms: float8 key 0 -> -0 merged: exit 0" 0 $?
+same_as_full kform_f kform "float8 key updated to -0 (= 0): published as -0, equals a full refresh" f
+run kpair; expect_eq "key forms: a table of key columns only, merged: exit 0" 0 $?
+same_as_full kpair kpair "key columns only: 3 -> 3.000 published as 3.000, equals a full refresh"
+
 # --- 11.7: a reader whose snapshot predates the publish never sees an empty table -------
 # A REPEATABLE READ transaction takes its snapshot, then reads the published view only
 # after a run published a new version: it must see the old version or the new one, for a
