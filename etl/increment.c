@@ -222,10 +222,54 @@ static json_int_t recorded_node(json_t *old, json_int_t oid)
     return -1;
 }
 
+/* Whether list has an entry for oid. */
+static bool lists_oid(json_t *list, json_int_t oid)
+{
+    return recorded_node(list, oid) >= 0;
+}
+
+/* A relation of `now` (oid, name) that is not recorded under its oid replaces one recorded
+ * under its name whose oid is gone: dropped and created again (DROP and CREATE, a table
+ * renamed away and a new one created in its place, a migration tool's swap). Its rows are
+ * not the published ones: an empty new table merges nothing and keeps the mark, then its
+ * rows come in at or below it (ids from a new sequence, rows copied with their stamps). */
+static bool replaces_recorded(json_t *old, json_t *now, json_int_t oid, const char *name)
+{
+    json_int_t was_oid, was_node;
+    const char *was_name;
+    json_t *b;
+    size_t k;
+
+    json_array_foreach(old, k, b)
+    {
+        if (json_unpack(b, "[IIs]", &was_oid, &was_node, &was_name) == 0 && was_oid != oid &&
+            strcmp(was_name, name) == 0 && !lists_oid(now, was_oid))
+            return true;
+    }
+    return false;
+}
+
+/* Whether the record lists a sequence (versions recorded before sequences were do not). */
+static bool records_sequences(json_t *old)
+{
+    json_t *b;
+    size_t k;
+
+    json_array_foreach(old, k, b)
+    {
+        if (json_array_size(b) > 3)
+            return true;
+    }
+    return false;
+}
+
 /* The source's storage now against that recorded with the published version: a relation
- * recorded with another relfilenode was rewritten; those not recorded (new partitions,
- * children) are listed in st for increment_check_new_relations. A version published before
- * the record existed is merged as before (and records it). */
+ * recorded with another relfilenode was rewritten, one recorded under another oid was
+ * created again, as was a sequence the record does not list (when it lists sequences):
+ * a new one fills the watermark and can hand out ids at or below the mark. Other
+ * relations not recorded (new partitions, children) are listed in st for
+ * increment_check_new_relations. A version published before the record existed is merged
+ * as before (and records it). */
 static void compare_storage(const char *recorded, const char *current, struct table_state *st)
 {
     json_int_t oid, node, was;
@@ -256,6 +300,18 @@ static void compare_storage(const char *recorded, const char *current, struct ta
             snprintf(st->storage_change, sizeof(st->storage_change),
                      "the source table %s was rewritten (ALTER TABLE ... TYPE, VACUUM FULL, "
                      "CLUSTER, TRUNCATE): values may have changed without the watermark",
+                     name);
+        else if (was < 0 && replaces_recorded(old, now, oid, name))
+            snprintf(st->storage_change, sizeof(st->storage_change),
+                     "the source %s %s was dropped and created again (it has a new oid): %s",
+                     sequence ? "sequence" : "table", name,
+                     sequence ? "it can hand out ids at or below the last run's mark again"
+                              : "its rows are not those published");
+        else if (was < 0 && sequence && records_sequences(old))
+            snprintf(st->storage_change, sizeof(st->storage_change),
+                     "the sequence %s is new to the watermark (created again, or another "
+                     "sequence now fills it): it can hand out ids at or below the last run's "
+                     "mark, which no window would read",
                      name);
         else if (was < 0 && sequence)
             continue; /* recorded from now on (a version recorded before sequences were) */

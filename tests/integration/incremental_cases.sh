@@ -321,6 +321,60 @@ logged seq_trunc '"event":"incremental"'; check "sequence: ... merges" test $? -
 expect_eq "sequence: ... and records the sequence" 1 \
     "$(T -tAc "SELECT count(*) FROM anonetl.published p, json_array_elements(p.source_storage::json) e WHERE p.target_schema = 'seq_trunc' AND e->>3 = 'sequence'")"
 
+# A table dropped and created again under its name (a migration tool's swap), or a new
+# sequence filling the watermark: the relation has a new oid. Seen empty by a run, such a
+# table merged nothing and kept the mark: the new sequence's ids then came in below it and
+# were never read (the old rows' values stayed under those ids), with a role that cannot
+# read the sequence (seqblind); with deletes: none the old table's rows stayed beside the
+# new one's. Now a reload, naming the relation.
+S >/dev/null <<'SQL'
+CREATE TABLE rec_int (id bigserial PRIMARY KEY, v int NOT NULL);
+CREATE TABLE rec_seq (id bigserial PRIMARY KEY, v int NOT NULL);
+CREATE TABLE rec_ts (id int PRIMARY KEY, v int NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO rec_int (v) SELECT g FROM generate_series(1, 10) g;
+INSERT INTO rec_seq (v) SELECT g FROM generate_series(1, 10) g;
+INSERT INTO rec_ts (id, v) SELECT g, g FROM generate_series(1, 10) g;
+GRANT SELECT ON rec_int, rec_seq, rec_ts TO seqblind;
+SQL
+for t in rec_int rec_seq rec_ts; do
+    yaml="  - { name: public.$t, mode: incremental, key: [id], watermark: id, columns: { id: keep, v: keep } }"
+    [ $t = rec_ts ] && yaml="  - { name: public.$t, mode: incremental, key: [id], watermark: updated_at, watermark_lag: 0s, columns: { id: keep, v: keep, updated_at: keep } }"
+    config "$t" "$t" incremental "$yaml"
+    config "ref_$t" "ref_$t" full "$(echo "$yaml" | sed -e 's/, watermark: [a-z_]*//' -e 's/, watermark_lag: 0s//')"
+    sed -i -e 's/SOURCE_DATABASE_URL/BLIND_DATABASE_URL/' "$work/$t.yaml"
+    run "$t"; expect_eq "recreated: $t: first run exits 0" 0 $?
+done
+S >/dev/null <<'SQL'
+DROP TABLE rec_int;
+CREATE TABLE rec_int (id bigserial PRIMARY KEY, v int NOT NULL);
+CREATE SEQUENCE rec_seq_new START 4;
+ALTER TABLE rec_seq ALTER id SET DEFAULT nextval('rec_seq_new');
+ALTER SEQUENCE rec_seq_new OWNED BY rec_seq.id;
+DROP SEQUENCE rec_seq_id_seq;
+DELETE FROM rec_seq WHERE id > 3;
+ALTER TABLE rec_ts RENAME TO rec_ts_old;
+CREATE TABLE rec_ts (id int PRIMARY KEY, v int NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO rec_ts (id, v) SELECT g, -g FROM generate_series(1, 5) g;
+GRANT SELECT ON rec_int, rec_ts TO seqblind;
+SQL
+for t in rec_int rec_seq rec_ts; do
+    run "$t"; expect_eq "recreated: $t: the run after exits 0" 0 $?
+done
+logged rec_int '"event":"full_reload".*public.rec_int[a-z_]* was dropped and created again'
+check "recreated: a table dropped and created again (seen empty): reloads, naming it" test $? -eq 0
+logged rec_seq '"event":"full_reload".*the sequence public.rec_seq_new is new to the watermark'
+check "recreated: another sequence fills the watermark: reloads, naming it" test $? -eq 0
+logged rec_ts '"event":"full_reload".*the source table public.rec_ts was dropped and created again'
+check "recreated: a table renamed away and another created in its place: reloads, naming it" test $? -eq 0
+same_as_full rec_ts rec_ts "recreated: rec_ts: ... equals a full refresh (deletes: none kept no row of the old table)"
+S -c "INSERT INTO rec_int (v) SELECT -g FROM generate_series(1, 3) g; INSERT INTO rec_seq (v) SELECT -g FROM generate_series(1, 3) g" >/dev/null
+for t in rec_int rec_seq; do
+    run "$t"; expect_eq "recreated: $t: the next run exits 0" 0 $?
+    same_as_full "$t" "$t" "recreated: $t: ... equals a full refresh (the new ids below the old mark read)"
+done
+run rec_ts; expect_eq "recreated: rec_ts: the next run exits 0" 0 $?
+logged rec_ts '"event":"incremental"'; check "recreated: rec_ts: ... merges again" test $? -eq 0
+
 # --- the watermark moves to another column --------------------------------------------------
 # The rules changed: a reload, whose bound must not start from the old column's marks: a
 # timestamptz mark read as an id ("2026-12-07 ..." as 2026), or a larger id of another
