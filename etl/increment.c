@@ -518,10 +518,11 @@ bool increment_check_sequences(PGconn *src, const struct table_plan *plan, struc
 struct holders {
     const struct source_writer **w;
     size_t n;
-    bool unknown_start; /* some holder's start is not visible to the source role */
-    bool prepared;      /* some holder is a prepared transaction */
-    const char *oldest; /* the oldest known start, "" when none is known */
-    char foreign[256];  /* a foreign table the table reads (watermark_foreign_member), or "" */
+    bool unknown_start;   /* some holder's start is not visible to the source role */
+    bool prepared;        /* some holder is a prepared transaction */
+    const char *oldest;   /* the oldest known start, "" when none is known */
+    char foreign[256];    /* a foreign table the table reads (watermark_foreign_member), or "" */
+    char replicated[256]; /* one a subscription writes (watermark_replicated_member), or "" */
 };
 
 static bool holders_of(const struct source_snapshot *snap, PGconn *src,
@@ -539,6 +540,7 @@ static bool holders_of(const struct source_snapshot *snap, PGconn *src,
     if (!res)
         return false;
     watermark_foreign_member(res, h->foreign, sizeof(h->foreign));
+    watermark_replicated_member(res, h->replicated, sizeof(h->replicated));
     p = PQgetvalue(res, 0, 0);
     rel = calloc(strlen(p) / 2 + 2, sizeof(*rel));
     h->w = calloc(n_all + 1, sizeof(*h->w));
@@ -670,7 +672,10 @@ static bool time_upper(PGconn *src, const struct table_plan *plan, struct waterm
  * its server by transactions no lock here shows, with ids maybe from their own sequence:
  * as on a standby, the lag defaults to CFG_DEFAULT_WATERMARK_LAG_MS and a first run takes
  * no exact bound. The local writers' locks are still watched (vxids kept). An explicit
- * lag of 0 trusts those alone (every write goes through this source).
+ * lag of 0 trusts those alone (every write goes through this source). So for a table a
+ * logical replication subscription writes (the source is a subscriber): the apply worker
+ * commits each publisher transaction when it committed there, in that order, with the
+ * publisher's ids, and holds no lock while it is open there.
  *
  * The premise: ids increase in the order they are taken, and each is taken while its
  * transaction holds a lock that is watched: nextval() of the column's sequence (serial,
@@ -839,6 +844,13 @@ static void integer_held(const struct holders *h, bool standby, const char *fore
                  "server's transactions hold no lock this source shows; ids are taken as "
                  "committed only watermark_lag (%ld s) after a run saw them",
                  from, foreign, lag_ms / 1000);
+    else if (h->replicated[0] && h->n == 0)
+        snprintf(out, len,
+                 "the next run starts again after id %s: a logical replication subscription "
+                 "writes %s, whose publisher's transactions hold no lock this source shows "
+                 "(their rows arrive when they commit there, ids from the publisher); ids are "
+                 "taken as committed only watermark_lag (%ld s) after a run saw them",
+                 from, h->replicated, lag_ms / 1000);
     else if (h->n == 0)
         snprintf(out, len,
                  "the next run starts again after id %s, the largest id an earlier run "
@@ -874,7 +886,7 @@ static bool integer_upper(struct increment_clock *clk, const struct table_plan *
 
     if (!holders_of(clk->snapshot, source_snapshot_conn(clk->snapshot), plan, &h, err))
         return false;
-    lag_ms = watermark_integer_lag_ms(plan->cfg, standby || h.foreign[0]);
+    lag_ms = watermark_integer_lag_ms(plan->cfg, standby || h.foreign[0] || h.replicated[0]);
     cut = standby || lag_ms > 0;
     if (cut && !source_now_us(source_snapshot_conn(clk->snapshot), lag_ms, &cut_us, err)) {
         holders_free(&h);
@@ -889,11 +901,13 @@ static bool integer_upper(struct increment_clock *clk, const struct table_plan *
             own_ok = true;
             if (!have || m.max > best)
                 best = m.max, have = true;
-        } else if (!have && !standby && !h.foreign[0] && mark_usable(&m, &h, false, 0)) {
+        } else if (!have && !standby && !h.foreign[0] && !h.replicated[0] &&
+                   mark_usable(&m, &h, false, 0)) {
             /* A first run (or a reload after one) with a lag has no mark that old yet:
              * the exact bound, rather than none (every run would reload until one is).
-             * Not when a foreign table is read: its server's writers may hold ids below
-             * it from the first run on (a standby's, the primary's). */
+             * Not when a foreign table is read, or a subscription writes one: the other
+             * server's writers may hold ids below it from the first run on (a standby's,
+             * the primary's). */
             own_ok = true;
             best = m.max, have = true;
             snprintf(out->held, sizeof(out->held),
@@ -1063,6 +1077,12 @@ bool increment_upper_bound(struct increment_clock *clk, const struct table_plan 
                  "source shows: only watermark_lag (%ld s) keeps the window below what they "
                  "may still commit",
                  h.foreign, cfg_watermark_lag_ms(plan->cfg) / 1000);
+    else if (h.replicated[0])
+        snprintf(out->held, sizeof(out->held),
+                 "a logical replication subscription writes %s: its publisher's transactions "
+                 "hold no lock this source shows and their rows arrive when they commit there: "
+                 "only watermark_lag (%ld s) keeps the window below what they may still commit",
+                 h.replicated, cfg_watermark_lag_ms(plan->cfg) / 1000);
     else if (h.n > 0 && h.oldest[0])
         snprintf(out->held, sizeof(out->held),
                  "the next run starts again before %s, when the oldest transaction writing "

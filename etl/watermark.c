@@ -110,12 +110,20 @@ PGresult *watermark_query(PGconn *conn, const struct table_plan *plan, const cha
 
 /* The relations whose write locks are watched, then the foreign tables among those the
  * table reads (partitions, inheritance children, a view's tables): their count and the
- * first by name. */
+ * first by name; then the same of those a logical replication subscription of this
+ * database writes (pg_subscription_rel: readable by any role). */
 static const char family_sql[] =
     FAMILY_SQL "SELECT (SELECT pg_catalog.string_agg(x.oid::pg_catalog.text, ',') "
                "  FROM (SELECT fam.oid FROM fam UNION SELECT seqs.oid FROM seqs) x), "
-               "  pg_catalog.count(*), pg_catalog.min(c.oid::pg_catalog.regclass::pg_catalog.text) "
-               "FROM fam JOIN pg_catalog.pg_class c ON c.oid = fam.oid AND c.relkind = 'f'";
+               "  pg_catalog.count(*) FILTER (WHERE c.relkind = 'f'), "
+               "  pg_catalog.min(c.oid::pg_catalog.regclass::pg_catalog.text) "
+               "    FILTER (WHERE c.relkind = 'f'), "
+               "  pg_catalog.count(*) FILTER (WHERE sr.srrelid IS NOT NULL), "
+               "  pg_catalog.min(c.oid::pg_catalog.regclass::pg_catalog.text) "
+               "    FILTER (WHERE sr.srrelid IS NOT NULL) "
+               "FROM fam JOIN pg_catalog.pg_class c ON c.oid = fam.oid "
+               "LEFT JOIN (SELECT DISTINCT srrelid FROM pg_catalog.pg_subscription_rel) sr "
+               "  ON sr.srrelid = c.oid";
 
 PGresult *watermark_family(PGconn *conn, const struct table_plan *plan, struct anon_error *err)
 {
@@ -128,15 +136,32 @@ PGresult *watermark_family(PGconn *conn, const struct table_plan *plan, struct a
  * standby, only watermark_lag protects the rows they commit late. From a family_sql
  * result: "" when there is none; otherwise its name, with how many others.
  */
-void watermark_foreign_member(const PGresult *fam, char *out, size_t len)
+static void family_member(const PGresult *fam, int column, char *out, size_t len)
 {
-    long n = strtol(PQgetvalue(fam, 0, 1), NULL, 10);
+    long n = strtol(PQgetvalue(fam, 0, column), NULL, 10);
 
     out[0] = '\0';
     if (n == 1)
-        snprintf(out, len, "%s", PQgetvalue(fam, 0, 2));
+        snprintf(out, len, "%s", PQgetvalue(fam, 0, column + 1));
     else if (n > 1)
-        snprintf(out, len, "%s (and %ld more)", PQgetvalue(fam, 0, 2), n - 1);
+        snprintf(out, len, "%s (and %ld more)", PQgetvalue(fam, 0, column + 1), n - 1);
+}
+
+void watermark_foreign_member(const PGresult *fam, char *out, size_t len)
+{
+    family_member(fam, 1, out, len);
+}
+
+/*
+ * A table a logical replication subscription writes (the source is a subscriber) gets
+ * the publisher's rows when they commit there, in that order, with the publisher's ids
+ * and stamps: the apply worker holds no lock while the publisher's transaction is open,
+ * so a transaction that took id 21 and commits after the one that took 22 lands here after
+ * a run read 22; as for a foreign table, only watermark_lag protects those rows.
+ */
+void watermark_replicated_member(const PGresult *fam, char *out, size_t len)
+{
+    family_member(fam, 3, out, len);
 }
 
 /* The sequences that fill an integer watermark too, with a fourth item "sequence":

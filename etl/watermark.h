@@ -44,8 +44,8 @@ enum watermark_kind watermark_kind_of_type(const char *type, int *precision);
 struct watermark watermark_of(const struct table_plan *plan);
 
 /* An integer watermark's lag: the config's; unset, 0 where every writer's locks are seen,
- * CFG_DEFAULT_WATERMARK_LAG_MS where some are not (blind: a standby source, or a foreign
- * table among the relations read). */
+ * CFG_DEFAULT_WATERMARK_LAG_MS where some are not (blind: a standby source, a foreign
+ * table among the relations read, or one a logical replication subscription writes). */
 long watermark_integer_lag_ms(const struct cfg_table *t, bool blind);
 
 /* Append the config table's schema.name, each part quoted. */
@@ -56,11 +56,14 @@ PGresult *watermark_query(PGconn *conn, const struct table_plan *plan, const cha
                           struct anon_error *err);
 
 /* One row: the oids of the family and of its sequences ("oid,oid,..."), then the number
- * of foreign tables among the family and the first by name. */
+ * of foreign tables among the family and the first by name, then the same of the tables
+ * a logical replication subscription writes. */
 PGresult *watermark_family(PGconn *conn, const struct table_plan *plan, struct anon_error *err);
 /* From a watermark_family result: "" when no foreign table is read; otherwise its name,
  * with how many others. */
 void watermark_foreign_member(const PGresult *fam, char *out, size_t len);
+/* The same for the tables a subscription writes (the source is a logical replica). */
+void watermark_replicated_member(const PGresult *fam, char *out, size_t len);
 
 /* One row: JSON [[oid, relfilenode, name], ...] of the family's relations with storage
  * and, with a fourth item "sequence", of its sequences; NULL when there is none. */

@@ -155,6 +155,49 @@ static void warn_foreign(PGconn *conn, const struct table_plan *plan, struct wat
                     : "");
 }
 
+/* A table a logical replication subscription writes among the relations read: its rows
+ * arrive when the publisher's transactions commit, which no lock here shows. */
+static void warn_replicated(PGconn *conn, const struct table_plan *plan, struct watermark w,
+                            FILE *out)
+{
+    const struct cfg_table *t = plan->cfg;
+    long lag_ms = blind_lag_ms(t, w);
+    struct anon_error err;
+    PGresult *fam = watermark_family(conn, plan, &err);
+    char replicated[256] = "";
+
+    if (fam)
+        watermark_replicated_member(fam, replicated, sizeof(replicated));
+    PQclear(fam);
+    if (!replicated[0])
+        return;
+    if (lag_ms == 0)
+        fprintf(out,
+                "warning: %s: reads %s, which a logical replication subscription writes, and "
+                "watermark_lag is 0: runs trust the locks this source shows alone, but the "
+                "publisher's transactions hold none of them and arrive in their commit order "
+                "with the publisher's %s: a row committed there after a run read past its "
+                "watermark %s (remove watermark_lag: the default is %ld s here)\n",
+                plan->qualified, replicated, w.kind == WATERMARK_INTEGER ? "ids" : "stamps",
+                t->deletes == CFG_DELETES_KEY_SCAN ? "is published a run later (key_scan: "
+                                                     "rows_missing, a reload)"
+                                                   : "is missed for good",
+                CFG_DEFAULT_WATERMARK_LAG_MS / 1000);
+    else
+        fprintf(out,
+                "warning: %s: reads %s, which a logical replication subscription writes: the "
+                "publisher's transactions hold no lock this source shows and arrive when they "
+                "commit there, so runs cannot tell which are still in flight: only "
+                "watermark_lag (%ld s%s) protects rows committed (and replicated) later than "
+                "that after their watermark%s\n",
+                plan->qualified, replicated, lag_ms / 1000,
+                t->watermark_lag_ms < 0 ? ", the default here" : "",
+                w.kind == WATERMARK_INTEGER
+                    ? " (for ids: after a larger id committed; the first runs "
+                      "reload until a mark is that old)"
+                    : "");
+}
+
 /* No index the window can search by: every run reads the whole table. Whether a btree is
  * among them: max() of the watermark is then one index entry (warn_sequence_behind). */
 static bool warn_index(PGconn *conn, const struct table_plan *plan, FILE *out)
@@ -290,6 +333,7 @@ void watermarkcheck_warn_source(PGconn *conn, const struct cfg_db *db,
         warn_sequences(conn, plan, btree, out);
     warn_standby(conn, plan, w, out);
     warn_foreign(conn, plan, w, out);
+    warn_replicated(conn, plan, w, out);
     if (w.kind != WATERMARK_INTEGER && t->watermark_lag_ms == 0)
         fprintf(out,
                 "warning: %s: watermark_lag is 0 on the watermark %s: a run sees the "
