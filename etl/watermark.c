@@ -20,6 +20,8 @@ enum watermark_kind watermark_kind_of_type(const char *type, int *precision)
 {
     const char *paren;
 
+    if (strchr(type, '[')) /* an array ("timestamp with time zone[]") is no watermark */
+        return WATERMARK_NONE;
     if (strncmp(type, "timestamp", 9) == 0) {
         if (precision && (paren = strchr(type, '(')) != NULL && paren[1] >= '0' && paren[1] <= '6')
             *precision = paren[1] - '0';

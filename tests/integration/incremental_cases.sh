@@ -375,6 +375,24 @@ done
 run rec_ts; expect_eq "recreated: rec_ts: the next run exits 0" 0 $?
 logged rec_ts '"event":"incremental"'; check "recreated: rec_ts: ... merges again" test $? -eq 0
 
+# --- watermark types that cannot be one: refused by check, before any run ----------------
+# An array of timestamps was taken for a timestamp (its type's name starts so): check said
+# ok, and every run failed (exit 4, "cannot cast type timestamp with time zone to
+# timestamp with time zone[]"). Neighbours refused already: uuid, text, numeric, date[].
+S >/dev/null <<'SQL'
+CREATE TABLE wm_types (id int PRIMARY KEY, a_tstz timestamptz[] NOT NULL DEFAULT '{}', a_ts timestamp(3)[] NOT NULL DEFAULT '{}',
+                       a_date date[] NOT NULL DEFAULT '{}', u uuid NOT NULL DEFAULT gen_random_uuid(), t text NOT NULL DEFAULT '',
+                       n numeric NOT NULL DEFAULT 0);
+SQL
+for col in 'a_tstz:timestamp with time zone[]' 'a_ts:timestamp(3) without time zone[]' 'a_date:date[]' u:uuid t:text n:numeric; do
+    c=${col%%:*} type=${col#*:}
+    config "wm_$c" wm_types incremental "  - { name: public.wm_types, mode: incremental, key: [id], watermark: $c, columns: { id: keep, a_tstz: keep, a_ts: keep, a_date: keep, u: keep, t: keep, n: keep } }"
+    "$ANONETL" check -c "$work/wm_$c.yaml" --source >"$work/wm_$c.out" 2>&1
+    expect_eq "watermark types: $c ($type): check exits 2" 2 $?
+    grep -qF "watermark \"$c\" must be a date, timestamp or integer column of the source, not $type" "$work/wm_$c.out"
+    check "watermark types: $c: ... saying why, naming its type" test $? -eq 0
+done
+
 # --- the watermark moves to another column --------------------------------------------------
 # The rules changed: a reload, whose bound must not start from the old column's marks: a
 # timestamptz mark read as an id ("2026-12-07 ..." as 2026), or a larger id of another
