@@ -84,7 +84,11 @@ static const char columns_sql[] =
     /* binary I/O exists for the type and its elements (aclitem has none) */
     "       t.typsend::pg_catalog.oid <> 0 AND t.typreceive::pg_catalog.oid <> 0 AND "
     "       (et.oid IS NULL OR (et.typsend::pg_catalog.oid <> 0 AND "
-    "                           et.typreceive::pg_catalog.oid <> 0)) "
+    "                           et.typreceive::pg_catalog.oid <> 0)), "
+    "       (SELECT pg_catalog.json_agg(e.enumlabel ORDER BY e.enumsortorder)::pg_catalog.text "
+    "        FROM pg_catalog.pg_enum e WHERE e.enumtypid = CASE WHEN t.typtype = 'e' THEN t.oid "
+    "          WHEN bt.typtype = 'e' THEN bt.oid WHEN et.typtype = 'e' THEN et.oid "
+    "          WHEN ebt.typtype = 'e' THEN ebt.oid END) "
     "FROM pg_catalog.pg_attribute a "
     "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid " BASE_OF_DOMAIN(
         "t", "dom") "LEFT JOIN pg_catalog.pg_type bt ON bt.oid = dom.base "
@@ -106,6 +110,7 @@ void catalog_free(struct catalog_table *t)
         free(t->columns[i].type);
         free(t->columns[i].wire_type);
         free(t->columns[i].declared_type);
+        free(t->columns[i].enum_labels);
     }
     free(t->columns);
     free(t->schema);
@@ -206,10 +211,12 @@ static bool read_columns(PGconn *conn, const char *oid, struct catalog_table *t,
         c->declared_type = strdup(PQgetvalue(res, i, 7));
         c->attnum = (int)strtol(PQgetvalue(res, i, 8), NULL, 10);
         c->typmod = (int)strtol(PQgetvalue(res, i, 9), NULL, 10);
+        c->enum_labels = PQgetisnull(res, i, 11) ? NULL : strdup(PQgetvalue(res, i, 11));
         if (c->pk_position > 0)
             t->n_pk++;
         t->n_columns++;
         if (!c->name || !c->type || !c->declared_type ||
+            (!PQgetisnull(res, i, 11) && !c->enum_labels) ||
             (!PQgetisnull(res, i, 5) && !c->wire_type) || !publish_reference_as_text(c) ||
             !publish_name_as_text(c)) {
             PQclear(res);

@@ -133,12 +133,39 @@ char *increment_source_layout(const struct table_plan *plan)
 
     for (size_t i = 0; list && i < plan->n_columns; i++) {
         const struct catalog_column *c = plan->columns[i].source;
-        json_array_append_new(list, json_pack("[sis]", c->name, c->attnum,
-                                              c->declared_type ? c->declared_type : c->type));
+        const char *type = c->declared_type ? c->declared_type : c->type;
+        json_t *labels = c->enum_labels ? json_loads(c->enum_labels, 0, NULL) : NULL;
+        /* an enum's labels as a fourth item (compare_source) */
+        json_array_append_new(list, labels ? json_pack("[siso]", c->name, c->attnum, type, labels)
+                                           : json_pack("[sis]", c->name, c->attnum, type));
     }
     text = list ? json_dumps(list, JSON_COMPACT) : NULL;
     json_decref(list);
     return text;
+}
+
+/* Whether a label of the recorded enum labels (`was`, a JSON array) is gone from `now`
+ * (the column's labels, JSON text): renamed (ALTER TYPE ... RENAME VALUE; labels cannot be
+ * dropped), so every published row holding it shows what the source no longer has.
+ * Labels added (ADD VALUE) change no published value. */
+static bool label_gone(json_t *was, const char *now)
+{
+    json_t *labels = json_loads(now, 0, NULL), *old;
+    bool gone = false;
+    size_t k, j;
+
+    json_array_foreach(was, k, old)
+    {
+        bool found = false;
+        json_t *l;
+        json_array_foreach(labels, j, l)
+        {
+            found = found || json_equal(l, old);
+        }
+        gone = gone || !found;
+    }
+    json_decref(labels);
+    return gone;
 }
 
 /*
@@ -166,13 +193,15 @@ static void compare_source(const struct table_plan *plan, const char *recorded,
         const char *name = NULL, *was = "";
         json_int_t attnum = 0;
         size_t k;
-        json_t *item;
+        json_t *item = NULL, *labels = NULL;
         json_array_foreach(old, k, item)
         {
             if (json_unpack(item, "[sIs]", &name, &attnum, &was) == 0 && strcmp(name, c->name) == 0)
                 break;
             name = NULL;
         }
+        if (name) /* recorded from this version on: none is no change */
+            labels = json_array_get(item, 3);
         if (!name)
             snprintf(st->layout_change, sizeof(st->layout_change), "column %s is new in the source",
                      c->name);
@@ -183,6 +212,12 @@ static void compare_source(const struct table_plan *plan, const char *recorded,
         else if (strcmp(was, type) != 0)
             snprintf(st->layout_change, sizeof(st->layout_change),
                      "column %s changed type in the source (was %s, now %s)", c->name, was, type);
+        else if (json_is_array(labels) && c->enum_labels && label_gone(labels, c->enum_labels))
+            snprintf(st->layout_change, sizeof(st->layout_change),
+                     "a label of column %s's enum %s was renamed in the source (ALTER TYPE ... "
+                     "RENAME VALUE): the rows published with it show a label the source no "
+                     "longer has",
+                     c->name, type);
     }
     json_decref(old);
 }

@@ -393,6 +393,48 @@ for col in 'a_tstz:timestamp with time zone[]' 'a_ts:timestamp(3) without time z
     check "watermark types: $c: ... saying why, naming its type" test $? -eq 0
 done
 
+# --- an enum label renamed in the source (ALTER TYPE ... RENAME VALUE) ----------------------
+# Every row holding the label publishes the new one in a full refresh, and no watermark
+# moves: merged, the published table mixed the old label (rows unchanged since) and the new
+# one. The published version records each enum column's labels: one gone reloads. A label
+# added (ADD VALUE) changes no published value: merged. An enum's domain and arrays too.
+S >/dev/null <<'SQL'
+CREATE TYPE ord_state AS ENUM ('new', 'canceled', 'done');
+CREATE TYPE ord_kind AS ENUM ('a', 'b');
+CREATE DOMAIN ord_kind_d AS ord_kind;
+CREATE TABLE ord (id int PRIMARY KEY, s ord_state NOT NULL, k ord_kind_d NOT NULL, ks ord_kind[] NOT NULL,
+                  updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO ord (id, s, k, ks) SELECT g, (ARRAY['new', 'canceled', 'done'])[g % 3 + 1]::ord_state, 'a', '{a,b}' FROM generate_series(1, 30) g;
+SQL
+ord='  - { name: public.ord, mode: incremental, key: [id], watermark: updated_at, watermark_lag: 0s, columns: { id: keep, s: keep, k: keep, ks: keep, updated_at: keep } }'
+config ord ord incremental "$ord"
+config ref_ord ref_ord full "$(echo "$ord" | sed -e 's/, watermark: updated_at, watermark_lag: 0s//')"
+run ord; expect_eq "enum: first run exits 0" 0 $?
+S -c "ALTER TYPE ord_state ADD VALUE 'shipped' BEFORE 'done'" >/dev/null
+S -c "UPDATE ord SET s = 'shipped', updated_at = clock_timestamp() WHERE id = 2" >/dev/null
+run ord; expect_eq "enum: a label added: exit 0" 0 $?
+logged ord '"event":"incremental"'; check "enum: a label added: merged (no published value changes)" test $? -eq 0
+same_as_full ord ord "enum: a label added: equals a full refresh"
+S -c "ALTER TYPE ord_state RENAME VALUE 'canceled' TO 'cancelled'" >/dev/null
+run ord; expect_eq "enum: a label renamed: exit 0" 0 $?
+logged ord "\"event\":\"full_reload\".*a label of column s's enum public.ord_state was renamed in the source"
+check "enum: a label renamed: reloads, naming the column" test $? -eq 0
+same_as_full ord ord "enum: a label renamed: equals a full refresh (no row keeps the old label)"
+for step in "ALTER TYPE ord_kind RENAME VALUE 'a' TO 'x'"; do
+    S -c "$step" >/dev/null
+    run ord; expect_eq "enum: $step (a domain over it, an array of it): exit 0" 0 $?
+    logged ord '"event":"full_reload".*a label of column k.s enum'
+    check "enum: ... reloads, naming the domain's column" test $? -eq 0
+    same_as_full ord ord "enum: ... equals a full refresh"
+done
+# a version recorded before labels were: merged, and the labels recorded
+T -c "UPDATE anonetl.published SET source_layout = (SELECT json_agg(json_build_array(e->0, e->1, e->2))::text FROM json_array_elements(source_layout::json) e) WHERE target_schema = 'ord'" >/dev/null
+S -c "UPDATE ord SET s = 'done', updated_at = clock_timestamp() WHERE id = 3" >/dev/null
+run ord; expect_eq "enum: a version recorded without labels: exit 0" 0 $?
+logged ord '"event":"incremental"'; check "enum: ... merges" test $? -eq 0
+expect_eq "enum: ... and records the labels" '["new","cancelled","shipped","done"]' \
+    "$(T -tAc "SELECT e->3 FROM anonetl.published p, json_array_elements(p.source_layout::json) e WHERE p.target_schema = 'ord' AND e->>0 = 's'")"
+
 # --- the watermark moves to another column --------------------------------------------------
 # The rules changed: a reload, whose bound must not start from the old column's marks: a
 # timestamptz mark read as an id ("2026-12-07 ..." as 2026), or a larger id of another
