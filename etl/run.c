@@ -352,6 +352,13 @@ static double split_rows(void)
  * The ranges come from min/max of the key in the snapshot; with a skewed key some
  * ranges are larger, which only costs balance, never correctness.
  */
+/* lo + i * step without a signed overflow (the last range's end, unused, can pass
+ * LLONG_MAX; the others lie within [lo, hi]). */
+static long long range_bound(long long lo, long long step, int i)
+{
+    return (long long)((unsigned long long)lo + (unsigned long long)i * (unsigned long long)step);
+}
+
 static int split_task(struct run *r, struct copy_task *first, struct copy_task *tasks,
                       size_t *n_tasks, int jobs)
 {
@@ -401,12 +408,15 @@ static int split_task(struct run *r, struct copy_task *first, struct copy_task *
     lo = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     hi = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
     PQclear(res);
-    step = (hi - lo) / pieces + 1;
+    /* in unsigned arithmetic: hi - lo of keys spread over the whole bigint range (random
+     * 64-bit ids, -9e18 to 9e18) passes LLONG_MAX, a signed overflow (undefined; the
+     * ranges then held by chance) */
+    step = (long long)(((unsigned long long)hi - (unsigned long long)lo) / (unsigned)pieces + 1);
     base = first->where; /* the table's own condition, ANDed to every range */
     first->size /= pieces;
     for (int i = 0; i < pieces; i++) {
         struct copy_task *t = i == 0 ? first : &tasks[(*n_tasks)++];
-        long long from = lo + i * step, to = lo + (i + 1) * step;
+        long long from = range_bound(lo, step, i), to = range_bound(lo, step, i + 1);
         if (i > 0)
             *t = *first;
         abuf_reset(&sql);

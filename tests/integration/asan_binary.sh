@@ -83,6 +83,25 @@ SQL
 pgc_psql "$work/src" -c "UPDATE ev SET updated_at = clock_timestamp(), email = 'x' || email" >/dev/null
 san "incremental: a merge failing midway stops the workers" 5 "$BIN" run -c "$work/inc-soft.yaml" --skip-preflight --jobs 2
 
+# A table split into key ranges whose bigint keys span the whole range (random 64-bit
+# ids): max - min passes LLONG_MAX, a signed overflow the ranges were computed with.
+pgc_psql "$work/src" >/dev/null <<'SQL'
+CREATE TABLE wide_ids (id bigint PRIMARY KEY, v int NOT NULL);
+INSERT INTO wide_ids SELECT (-9223372036854775808::numeric + 18446744073709551615::numeric * g / 2000)::bigint, g
+  FROM generate_series(0, 2000) g;
+ANALYZE wide_ids;
+SQL
+cat >"$work/wide.yaml" <<'YAML'
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: wide }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - { name: public.wide_ids, columns: { id: { hash_int: {} }, v: keep } }
+YAML
+san "bigint keys from -2^63 to 2^63-1 split into ranges (--jobs 2)" 0 env ANONETL_SPLIT_ROWS=100 "$BIN" run -c "$work/wide.yaml" --skip-preflight --jobs 2
+expect_eq "... every row published once" "2001:2001" "$(pgc_psql "$work/tgt" -tAc "SELECT count(*) || ':' || count(DISTINCT v) FROM wide.wide_ids")"
+
 pgc_psql "$work/src" -c "ALTER TABLE parties ADD COLUMN nickname text" >/dev/null
 san "uncovered column" 6 "$BIN" run -c "$work/demo.yaml" --skip-preflight
 printf 'version: 1\ntables: [ { name: x, columns: { a: hsah } } ]\nbogus: 1\n' >"$work/bad.yaml"
