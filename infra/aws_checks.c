@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "infra/aws_datapath.h"
 #include "infra/aws_dnsopt.h"
 #include "infra/aws_ends.h"
 #include "infra/aws_eval.h"
@@ -847,6 +848,7 @@ bool aws_checks_run(struct ec2 *ec2, const struct aws_check_input *in, struct ch
     if (in->run_path && in->path) {
         aws_path_run(&r.v, in->path, rep);
         aws_isolation_run(&r.v, in->path, s.data, s.n_data, rep);
+        aws_datapath_run(&r.v, in->path, s.data, s.n_data, rep);
     }
     ok = true;
 out:

@@ -27,6 +27,8 @@
  *   "path.*"     see infra/aws_path.h
  *   "path.isolation"  the data team (peerings marked required: false) cannot reach production
  *                     (infra/aws_isolation.h); never overruled by the live probes
+ *   "path.data-team"  their way to the target database on our side of their peering
+ *                     (infra/aws_datapath.h): WARN at most
  * A problem with a peering marked required: false (the data team's) is a WARN, not a FAIL;
  * so is a problem with a route via such a peering.
  */

@@ -497,7 +497,8 @@ expect_eq "... and the 6 more routes, inside the /16 via the peering, need nothi
 # FROM (aws.security_groups[].from, default 10.20.0.0/16), TGWS (aws.transit_gateways),
 # DNSOPT (the peering's dns_resolution), NODB=1 (no configured route/group of the database
 # side: another account's), SRCIP (the source's network.endpoints[].ip, default 10.10.5.20),
-# DATAPCX (the data team's peering, required: false).
+# DATAPCX (the data team's peering, required: false), TGTIP (the target's
+# network.endpoints[].ip, default 10.20.3.30).
 pconfig() {
     local v n
     for v in REGION PCX RTB_JOB RTB_DB SG_DB SG_JOB TGW RTB_OTHER ACL_DB ACL_JOB PL_JOBS PL_DBS \
@@ -537,7 +538,7 @@ YAML
 network:
   endpoints:
     - { name: source, expect_cidr: ${SRCCIDR:-10.10.0.0/16}, ip: ${SRCIP:-10.10.5.20} }
-    - { name: target, expect_cidr: 10.20.0.0/16, ip: 10.20.3.30 }
+    - { name: target, expect_cidr: 10.20.0.0/16, ip: ${TGTIP:-10.20.3.30} }
 tables:
   - name: public.people
     columns:
@@ -1381,8 +1382,36 @@ expect_check "isolation: ... $p_lab_SG_OPEN admits them" FAIL path.isolation \
     "data-team source 10.10.25.20" "$p_lab_SG_OPEN admits them (tcp 5432-5432 from 10.30.0.0/16)"
 SRCIP=10.10.22.20 pconfig p_lab
 ONLY=path pf p_lab --json
-expect_eq "isolation: without a data team peering in the config, nothing is judged" "0 " \
-    "$rc $(pfq status path.isolation data-team 2>&1)"
+expect_eq "isolation: without a data team peering in the config, nothing is judged" "0  " \
+    "$rc $(pfq status path.isolation data-team 2>&1) $(pfq status path.data-team data-team 2>&1)"
+
+# ---- path.data-team: their way to the anonymised database (WARN at most: not required) ----
+# dt NAME TGTIP: `preflight --only path --json` on the target TGTIP with the data team's peering
+dt() {
+    DATAPCX=$p_lab_PCX_DATA TGTIP=$2 pconfig p_lab
+    ONLY=path pf p_lab --json
+    expect_eq "$1: exit 0 (the data team's peering is not required)" 0 "$rc"
+}
+dt "data team to the base target" 10.20.3.30
+expect_check "data team: the target's group admits the job's group only: WARN with the rule to add" \
+    WARN path.data-team "data-team target 10.20.3.30" \
+    "no ingress rule of the target's groups admits all of 10.30.0.0/16 on tcp/5432" \
+    "aws ec2 authorize-security-group-ingress --group-id $p_lab_SG_TGT --ip-permissions IpProtocol=tcp,FromPort=5432,ToPort=5432,IpRanges=[{CidrIp=10.30.0.0/16}]"
+dt "data team to a target open to them and routed back" 10.20.7.30
+expect_check "data team: every hop lets their block through: PASS naming what decided" PASS \
+    path.data-team "data-team target 10.20.7.30" \
+    "$p_lab_SG_DT ingress tcp 5432-5432 from 10.30.0.0/16"
+expect_check "data team: ... the route back over their peering" PASS path.data-team \
+    "data-team target 10.20.7.30" "$p_lab_RTB_DT route 10.30.0.0/16 via $p_lab_PCX_DATA"
+expect_eq "data team: its JSON schema holds" ok "$(pfq schema 2>&1)"
+dt "data team to a target whose table has no route to them" 10.20.8.30
+expect_check "data team: no route back: WARN with the route to create" WARN path.data-team \
+    "data-team target 10.20.8.30" "$p_lab_RTB_DT_NONE, the table of" \
+    "aws ec2 create-route --route-table-id $p_lab_RTB_DT_NONE --destination-cidr-block 10.30.0.0/16 --vpc-peering-connection-id $p_lab_PCX_DATA"
+dt "data team to a target whose ACL denies one of their /24s" 10.20.10.30
+expect_check "data team: an ACL rule for part of their block: WARN naming it" WARN path.data-team \
+    "data-team target 10.20.10.30" \
+    "$p_lab_ACL_DT10 inbound rule 90 deny tcp 5432 from 10.30.1.0/24 applies to part of their block only"
 
 # ---- the same under ASan+UBSan -------------------------------------------------------------
 # san NAME WANT_RC ARGS...: pf with the sanitizer build; any sanitizer report fails

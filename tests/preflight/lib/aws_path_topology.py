@@ -687,6 +687,31 @@ def _isolab(ec2, ids, data):
         _eni(ec2, sn, "10.10.%d.20" % n, sg, "RDSNetworkInterface")
         ids["RTB_ISO%d" % n] = rt
     ids.update(TGW_ISO=tgw, PL_DATA=pl, SG_OPEN=sg_open)
+    # the data team's way to anonymised databases of the job's VPC (the base target
+    # 10.20.3.30 admits the job's group only; these admit the job's VPC and the data team):
+    # 10.20.7.30 open to them and routed back,
+    # 10.20.8.30 open but its table has no route to them, 10.20.10.30 routed, open, its
+    # ACL denying their 10.30.1.0/24 first
+    jv = ids["JOB_VPC"]
+    sg_dt = _sg(ec2, jv, "data-team-target", [{"IpProtocol": "tcp", "FromPort": 5432,
+                                                "ToPort": 5432,
+                                                "IpRanges": [{"CidrIp": P["JOB_VPC"]},
+                                                             {"CidrIp": "10.30.0.0/16"}]}])
+    rt_dt = ec2.create_route_table(VpcId=jv)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=rt_dt, DestinationCidrBlock="10.30.0.0/16",
+                     VpcPeeringConnectionId=ids["PCX_DATA"])
+    rt_none = ec2.create_route_table(VpcId=jv)["RouteTable"]["RouteTableId"]
+    for n, rt in ((7, rt_dt), (8, rt_none), (10, rt_dt)):
+        sn = _subnet(ec2, jv, "10.20.%d.0/24" % n, rt)
+        _eni(ec2, sn, "10.20.%d.30" % n, [sg_dt], "RDSNetworkInterface")
+        if n == 10:
+            acl = ec2.create_network_acl(VpcId=jv)["NetworkAcl"]["NetworkAclId"]
+            _entries(ec2, acl, [(90, False, "6", "10.30.1.0/24", 5432, 5432, "deny"),
+                                (100, False, "-1", "0.0.0.0/0", None, None, "allow"),
+                                (100, True, "-1", "0.0.0.0/0", None, None, "allow")])
+            _associate_acl(ec2, acl, sn)
+            ids["ACL_DT10"] = acl
+    ids.update(SG_DT=sg_dt, RTB_DT=rt_dt, RTB_DT_NONE=rt_none)
 
 
 def _labs(ec2, f, ids, data):
