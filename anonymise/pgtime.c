@@ -173,8 +173,16 @@ long pgtime_year(const struct pgtime *t)
 
 bool pgtime_in_years(const struct pgtime *t)
 {
+    int64_t utc = t->usec - (t->kind == PGTIME_TIMESTAMPTZ ? (int64_t)t->zone * 1000000 : 0);
+
     /* pgtime_days(1, 1, 1) and pgtime_days(PGTIME_MAX_YEAR, 12, 31) */
-    return t->days >= -719162 && t->days <= 2145042905;
+    if (t->days < -719162 || t->days > 2145042905)
+        return false;
+    if (t->kind == PGTIME_DATE)
+        return true;
+    /* a timestamp ends before 294277-01-01 00:00 UTC (pgtime_days(294277, 1, 1)), the
+     * server's END_TIMESTAMP; a zone moves the UTC instant by less than a day */
+    return t->days + (utc < 0 ? -1 : utc >= PGTIME_USEC_PER_DAY ? 1 : 0) < INT64_C(106762940);
 }
 
 enum pgtime_status pgtime_status_of(const struct pgtime *t)

@@ -68,7 +68,8 @@ long pgtime_days(long year, int month, int day);
 void pgtime_civil(long days, long *year, int *month, int *day);
 /* The calendar year of a finite value (0 = 1 BC). */
 long pgtime_year(const struct pgtime *t);
-/* Its date lies in years 1 .. PGTIME_MAX_YEAR (what the date rules publish); cheaper than
+/* Its date lies in years 1 .. PGTIME_MAX_YEAR (what the date rules publish), and a
+ * timestamp's instant before 294277-01-01 UTC (the last the server stores); cheaper than
  * pgtime_year, which runs per value. */
 bool pgtime_in_years(const struct pgtime *t);
 

@@ -28,7 +28,8 @@
  *
  * The offset is never 0: a shifted date is never the real one. A NULL entity gives NULL
  * (the shift would be the same for every such row); "infinity" passes through; BC dates,
- * malformed text and results before year 1 become NULL. Dates have no time of day.
+ * malformed text and results before year 1 or past the type's range (a timestamp after
+ * 294276 AD) become NULL. Dates have no time of day.
  */
 #include "anonymise/rules_extra.h"
 

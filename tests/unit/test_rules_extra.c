@@ -518,6 +518,55 @@ static void test_date_shift_offsets(void **state)
     yopts_free(doc);
 }
 
+/* At the end of the types' ranges: a shift past it is NULL, as before year 1 (a timestamp
+ * after 294276 AD failed the run: the target refused it), whatever the zone's offset. */
+static void test_date_shift_range_end(void **state)
+{
+    static const char *const edges[] = {"5874897-12-31", "294276-12-31 10:00:00",
+                                        "294276-12-31 10:00:00+00", "294276-12-31 20:00:00-05"};
+    struct yopts *doc;
+    struct rule r = parse_rule("{ date_shift: { by: who, max_days: 3, time: keep } }", &doc);
+    struct rule_row row;
+    unsigned char key[32];
+    struct rule_ctx ctx;
+    int nulls = 0, values = 0;
+
+    (void)state;
+    memset(&ctx, 0, sizeof(ctx));
+    for (size_t i = 0; i < 32; i++)
+        key[i] = (unsigned char)(i * 7);
+    ctx.key = key;
+    ctx.key_len = 32;
+    ctx.column = who_column;
+    ctx.row = &row;
+    for (int e = 0; e < 100; e++) {
+        struct rule_value day = {"2024-03-01", 10, false};
+        struct anon_error err;
+        struct abuf out;
+        struct pgtime t;
+        bool is_null, later;
+        row.who.len = (size_t)snprintf(row.data, sizeof(row.data), "entity-%d", e);
+        row.who.data = row.data;
+        row.who.is_null = false;
+        abuf_init(&out, 256);
+        assert_true(r.ops->apply(r.state, &ctx, &day, &out, &is_null, &err));
+        assert_int_equal(pgtime_parse(out.data, out.len, &t), PGTIME_OK);
+        later = t.days > 19783; /* this entity's dates move forward */
+        for (size_t k = 0; k < sizeof(edges) / sizeof(edges[0]); k++) {
+            struct rule_value in = {edges[k], strlen(edges[k]), false};
+            abuf_reset(&out);
+            assert_true(r.ops->apply(r.state, &ctx, &in, &out, &is_null, &err));
+            assert_int_equal(is_null, later);
+            nulls += is_null;
+            values += !is_null;
+        }
+        abuf_free(&out);
+    }
+    assert_true(nulls > 0 && values > 0);
+    rule_free(&r);
+    yopts_free(doc);
+}
+
 /*
  * Issue 10.6 (a): the offsets must not be computable from any published pseudonym. With
  * the old construction (HMAC(key, "date_shift" || 0x00 || entity)) a column hashed with
@@ -652,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_pgarray_round_trip),
         cmocka_unit_test(test_scrub_shared_by_threads),
         cmocka_unit_test(test_date_shift_offsets),
+        cmocka_unit_test(test_date_shift_range_end),
         cmocka_unit_test(test_date_shift_not_from_a_hash),
         cmocka_unit_test(test_age_band_default_as_of),
         cmocka_unit_test(test_textfold),
