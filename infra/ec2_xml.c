@@ -211,6 +211,55 @@ static xmlDoc *open_response(const char *buf, size_t len, const char *expect, xm
     return doc;
 }
 
+/* Where a list response's items go: the list's array, capacity, count and next token. */
+struct list_dest {
+    void **items;
+    size_t *cap, *n;
+    size_t elsz;
+    char **next_token;
+};
+/* clang-format off */
+#define LIST_DEST(list) \
+    {(void **)&(list)->items, &(list)->cap, &(list)->n, sizeof(*(list)->items), &(list)->next_token}
+/* clang-format on */
+
+typedef bool (*item_parser)(const xmlNode *item, void *dst, struct infra_error *err);
+
+/* Each <item> of root's child `set` parsed into a new zeroed slot, counted before it is
+ * parsed so that the list's _free releases one that failed half way. */
+static bool parse_items(const xmlNode *root, const char *set, item_parser parse,
+                        const struct list_dest *d, struct infra_error *err)
+{
+    const xmlNode *wrapper = awsxml_child(root, set);
+
+    for (xmlNode *it = wrapper ? wrapper->children : NULL; it; it = it->next) {
+        char *slot;
+        if (!awsxml_is_named(it, "item"))
+            continue;
+        if (!grow(d->items, d->cap, *d->n, d->elsz, err))
+            return false;
+        slot = (char *)*d->items + *d->n * d->elsz;
+        memset(slot, 0, d->elsz);
+        (*d->n)++;
+        if (!parse(it, slot, err))
+            return false;
+    }
+    return true;
+}
+
+/* A Describe* response of one list: its items (parse_items), then its nextToken. */
+static bool parse_list(const char *buf, size_t len, const char *response, const char *set,
+                       item_parser parse, const struct list_dest *d, struct infra_error *err)
+{
+    xmlNode *root;
+    xmlDoc *doc = open_response(buf, len, response, &root, err);
+    bool ok =
+        doc && parse_items(root, set, parse, d, err) && set_next_token(root, d->next_token, err);
+
+    xmlFreeDoc(doc);
+    return ok;
+}
+
 /* ---- peerings ---- */
 
 static bool add_cidr(struct ec2_vpc_side *s, const xmlNode *parent, const char *field,
@@ -259,8 +308,9 @@ static bool parse_vpc_side(const xmlNode *n, struct ec2_vpc_side *s, struct infr
     return get_bool(opts, "allowDnsResolutionFromRemoteVpc", NULL, &s->allow_dns_from_remote, err);
 }
 
-static bool parse_peering(const xmlNode *n, struct ec2_peering *p, struct infra_error *err)
+static bool parse_peering(const xmlNode *n, void *item, struct infra_error *err)
 {
+    struct ec2_peering *p = item;
     xmlNode *status = awsxml_child(n, "status");
 
     memset(p, 0, sizeof(*p));
@@ -275,25 +325,10 @@ static bool parse_peering(const xmlNode *n, struct ec2_peering *p, struct infra_
 bool ec2_xml_parse_peerings(const char *buf, size_t len, struct ec2_peering_list *out,
                             struct infra_error *err)
 {
-    xmlNode *root, *set;
-    xmlDoc *doc = open_response(buf, len, "DescribeVpcPeeringConnectionsResponse", &root, err);
-    bool ok = false;
+    const struct list_dest d = LIST_DEST(out);
 
-    if (!doc)
-        return false;
-    set = awsxml_child(root, "vpcPeeringConnectionSet");
-    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        if (!awsxml_is_named(it, "item"))
-            continue;
-        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err) ||
-            !parse_peering(it, &out->items[out->n], err))
-            goto out;
-        out->n++;
-    }
-    ok = set_next_token(root, &out->next_token, err);
-out:
-    xmlFreeDoc(doc);
-    return ok;
+    return parse_list(buf, len, "DescribeVpcPeeringConnectionsResponse", "vpcPeeringConnectionSet",
+                      parse_peering, &d, err);
 }
 
 bool ec2_xml_parse_accept_peering(const char *buf, size_t len, struct ec2_peering *out,
@@ -375,8 +410,9 @@ static bool parse_associations(const xmlNode *set, struct ec2_route_table *t,
     return true;
 }
 
-static bool parse_route_table(const xmlNode *n, struct ec2_route_table *t, struct infra_error *err)
+static bool parse_route_table(const xmlNode *n, void *item, struct infra_error *err)
 {
+    struct ec2_route_table *t = item;
     xmlNode *routes = awsxml_child(n, "routeSet");
     void *p;
 
@@ -405,29 +441,10 @@ static void route_table_free(struct ec2_route_table *t)
 bool ec2_xml_parse_route_tables(const char *buf, size_t len, struct ec2_route_table_list *out,
                                 struct infra_error *err)
 {
-    xmlNode *root, *set;
-    xmlDoc *doc = open_response(buf, len, "DescribeRouteTablesResponse", &root, err);
-    bool ok = false;
+    const struct list_dest d = LIST_DEST(out);
 
-    if (!doc)
-        return false;
-    set = awsxml_child(root, "routeTableSet");
-    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        struct ec2_route_table *t;
-        if (!awsxml_is_named(it, "item"))
-            continue;
-        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
-            goto out;
-        t = &out->items[out->n];
-        memset(t, 0, sizeof(*t));
-        out->n++; /* counted even when half parsed, so _free releases it */
-        if (!parse_route_table(it, t, err))
-            goto out;
-    }
-    ok = set_next_token(root, &out->next_token, err);
-out:
-    xmlFreeDoc(doc);
-    return ok;
+    return parse_list(buf, len, "DescribeRouteTablesResponse", "routeTableSet", parse_route_table,
+                      &d, err);
 }
 
 /* ---- security groups ---- */
@@ -531,9 +548,9 @@ static bool parse_permissions(const xmlNode *set, struct ec2_ip_permission **out
     return true;
 }
 
-static bool parse_security_group(const xmlNode *n, struct ec2_security_group *g,
-                                 struct infra_error *err)
+static bool parse_security_group(const xmlNode *n, void *item, struct infra_error *err)
 {
+    struct ec2_security_group *g = item;
     return awsxml_get_text(n, "groupId", g->id, sizeof(g->id), err) &&
            get_free_text(n, "groupName", g->name, sizeof(g->name), err) &&
            awsxml_get_text(n, "vpcId", g->vpc_id, sizeof(g->vpc_id), err) &&
@@ -545,29 +562,10 @@ static bool parse_security_group(const xmlNode *n, struct ec2_security_group *g,
 bool ec2_xml_parse_security_groups(const char *buf, size_t len, struct ec2_sg_list *out,
                                    struct infra_error *err)
 {
-    xmlNode *root, *set;
-    xmlDoc *doc = open_response(buf, len, "DescribeSecurityGroupsResponse", &root, err);
-    bool ok = false;
+    const struct list_dest d = LIST_DEST(out);
 
-    if (!doc)
-        return false;
-    set = awsxml_child(root, "securityGroupInfo");
-    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        struct ec2_security_group *g;
-        if (!awsxml_is_named(it, "item"))
-            continue;
-        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
-            goto out;
-        g = &out->items[out->n];
-        memset(g, 0, sizeof(*g));
-        out->n++;
-        if (!parse_security_group(it, g, err))
-            goto out;
-    }
-    ok = set_next_token(root, &out->next_token, err);
-out:
-    xmlFreeDoc(doc);
-    return ok;
+    return parse_list(buf, len, "DescribeSecurityGroupsResponse", "securityGroupInfo",
+                      parse_security_group, &d, err);
 }
 
 /* ---- network interfaces ---- */
@@ -593,8 +591,9 @@ static bool parse_string_items(const xmlNode *set, const char *field, size_t els
     return true;
 }
 
-static bool parse_eni(const xmlNode *n, struct ec2_network_interface *e, struct infra_error *err)
+static bool parse_eni(const xmlNode *n, void *item, struct infra_error *err)
 {
+    struct ec2_network_interface *e = item;
     if (!awsxml_get_text(n, "networkInterfaceId", e->id, sizeof(e->id), err) ||
         !awsxml_get_text(n, "subnetId", e->subnet_id, sizeof(e->subnet_id), err) ||
         !awsxml_get_text(n, "vpcId", e->vpc_id, sizeof(e->vpc_id), err) ||
@@ -621,29 +620,10 @@ static bool parse_eni(const xmlNode *n, struct ec2_network_interface *e, struct 
 bool ec2_xml_parse_network_interfaces(const char *buf, size_t len, struct ec2_eni_list *out,
                                       struct infra_error *err)
 {
-    xmlNode *root, *set;
-    xmlDoc *doc = open_response(buf, len, "DescribeNetworkInterfacesResponse", &root, err);
-    bool ok = false;
+    const struct list_dest d = LIST_DEST(out);
 
-    if (!doc)
-        return false;
-    set = awsxml_child(root, "networkInterfaceSet");
-    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        struct ec2_network_interface *e;
-        if (!awsxml_is_named(it, "item"))
-            continue;
-        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
-            goto out;
-        e = &out->items[out->n];
-        memset(e, 0, sizeof(*e));
-        out->n++;
-        if (!parse_eni(it, e, err))
-            goto out;
-    }
-    ok = set_next_token(root, &out->next_token, err);
-out:
-    xmlFreeDoc(doc);
-    return ok;
+    return parse_list(buf, len, "DescribeNetworkInterfacesResponse", "networkInterfaceSet",
+                      parse_eni, &d, err);
 }
 
 /* ---- network ACLs ---- */
@@ -676,8 +656,9 @@ static bool parse_acl_entry(const xmlNode *n, struct ec2_acl_entry *a, struct in
     return true;
 }
 
-static bool parse_acl(const xmlNode *n, struct ec2_network_acl *a, struct infra_error *err)
+static bool parse_acl(const xmlNode *n, void *item, struct infra_error *err)
 {
+    struct ec2_network_acl *a = item;
     xmlNode *entries = awsxml_child(n, "entrySet");
     void *p;
 
@@ -701,29 +682,9 @@ static bool parse_acl(const xmlNode *n, struct ec2_network_acl *a, struct infra_
 bool ec2_xml_parse_network_acls(const char *buf, size_t len, struct ec2_acl_list *out,
                                 struct infra_error *err)
 {
-    xmlNode *root, *set;
-    xmlDoc *doc = open_response(buf, len, "DescribeNetworkAclsResponse", &root, err);
-    bool ok = false;
+    const struct list_dest d = LIST_DEST(out);
 
-    if (!doc)
-        return false;
-    set = awsxml_child(root, "networkAclSet");
-    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        struct ec2_network_acl *a;
-        if (!awsxml_is_named(it, "item"))
-            continue;
-        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
-            goto out;
-        a = &out->items[out->n];
-        memset(a, 0, sizeof(*a));
-        out->n++;
-        if (!parse_acl(it, a, err))
-            goto out;
-    }
-    ok = set_next_token(root, &out->next_token, err);
-out:
-    xmlFreeDoc(doc);
-    return ok;
+    return parse_list(buf, len, "DescribeNetworkAclsResponse", "networkAclSet", parse_acl, &d, err);
 }
 
 /* ---- managed prefix list entries ---- */
@@ -755,9 +716,9 @@ out:
 
 /* ---- transit gateway attachments ---- */
 
-static bool parse_tgw_attachment(const xmlNode *n, struct ec2_tgw_attachment *a,
-                                 struct infra_error *err)
+static bool parse_tgw_attachment(const xmlNode *n, void *item, struct infra_error *err)
 {
+    struct ec2_tgw_attachment *a = item;
     return awsxml_get_text(n, "transitGatewayAttachmentId", a->id, sizeof(a->id), err) &&
            awsxml_get_text(n, "transitGatewayId", a->tgw_id, sizeof(a->tgw_id), err) &&
            awsxml_get_text(n, "resourceType", a->resource_type, sizeof(a->resource_type), err) &&
@@ -774,33 +735,17 @@ static bool parse_tgw_attachment(const xmlNode *n, struct ec2_tgw_attachment *a,
 bool ec2_xml_parse_tgw_attachments(const char *buf, size_t len, struct ec2_tgw_attachment_list *out,
                                    struct infra_error *err)
 {
-    xmlNode *root, *set;
-    xmlDoc *doc = open_response(buf, len, "DescribeTransitGatewayAttachmentsResponse", &root, err);
-    bool ok = false;
+    const struct list_dest d = LIST_DEST(out);
 
-    if (!doc)
-        return false;
-    set = awsxml_child(root, "transitGatewayAttachments");
-    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        if (!awsxml_is_named(it, "item"))
-            continue;
-        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
-            goto out;
-        memset(&out->items[out->n], 0, sizeof(out->items[0]));
-        if (!parse_tgw_attachment(it, &out->items[out->n], err))
-            goto out;
-        out->n++;
-    }
-    ok = set_next_token(root, &out->next_token, err);
-out:
-    xmlFreeDoc(doc);
-    return ok;
+    return parse_list(buf, len, "DescribeTransitGatewayAttachmentsResponse",
+                      "transitGatewayAttachments", parse_tgw_attachment, &d, err);
 }
 
 /* ---- transit gateway routes ---- */
 
-static bool parse_tgw_route(const xmlNode *n, struct ec2_tgw_route *r, struct infra_error *err)
+static bool parse_tgw_route(const xmlNode *n, void *item, struct infra_error *err)
 {
+    struct ec2_tgw_route *r = item;
     const xmlNode *atts = awsxml_child(n, "transitGatewayAttachments");
 
     if (!awsxml_get_text(n, "destinationCidrBlock", r->dest_cidr, sizeof(r->dest_cidr), err) ||
@@ -825,28 +770,16 @@ static bool parse_tgw_route(const xmlNode *n, struct ec2_tgw_route *r, struct in
 bool ec2_xml_parse_tgw_routes(const char *buf, size_t len, struct ec2_tgw_route_list *out,
                               struct infra_error *err)
 {
-    xmlNode *root, *set;
+    const struct list_dest d = LIST_DEST(out);
+    xmlNode *root;
     xmlDoc *doc = open_response(buf, len, "SearchTransitGatewayRoutesResponse", &root, err);
     bool ok = false, more = false;
 
-    if (!doc)
-        return false;
-    set = awsxml_child(root, "routeSet");
-    for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
-        if (!awsxml_is_named(it, "item"))
-            continue;
-        if (!grow((void **)&out->items, &out->cap, out->n, sizeof(*out->items), err))
-            goto out;
-        memset(&out->items[out->n], 0, sizeof(out->items[0]));
-        if (!parse_tgw_route(it, &out->items[out->n], err))
-            goto out;
-        out->n++;
+    if (doc && parse_items(root, "routeSet", parse_tgw_route, &d, err) &&
+        get_bool(root, "additionalRoutesAvailable", NULL, &more, err)) {
+        out->more = out->more || more;
+        ok = set_next_token(root, &out->next_token, err);
     }
-    if (!get_bool(root, "additionalRoutesAvailable", NULL, &more, err))
-        goto out;
-    out->more = out->more || more;
-    ok = set_next_token(root, &out->next_token, err);
-out:
     xmlFreeDoc(doc);
     return ok;
 }
