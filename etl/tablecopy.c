@@ -23,6 +23,7 @@
 #include "etl/copybin.h"
 #include "etl/copysend.h"
 #include "etl/copytext.h"
+#include "etl/keyorder.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
 #include "etl/pgerror.h"
@@ -349,12 +350,28 @@ static void index_scans_on(PGconn *source)
 
 static bool start_source(const struct tablecopy_request *req, struct anon_error *err)
 {
-    struct abuf sql;
-    bool ok;
+    struct abuf sql, select;
+    bool ok, ordered = false;
 
     abuf_init(&sql, 1 << 20);
+    abuf_init(&select, 1 << 20);
     abuf_puts(&sql, "COPY (");
-    ok = tablecopy_select_sql(req->source, req->plan, req->extra_where, req->failing_where, &sql);
+    ok = tablecopy_select_sql(req->source, req->plan, req->extra_where, req->failing_where,
+                              &select) &&
+         !abuf_failed(&select);
+    if (ok && req->key_order) {
+        ok = keyorder_select(req->source, req->plan, abuf_cstr(&select), &sql, &ordered, err);
+        if (ok && !ordered)
+            log_emit(req->shared ? LOG_DEBUG : LOG_INFO, "physical_order", req->plan->qualified,
+                     NULL, 0,
+                     "read in the source's physical order: in the key's order it would cost "
+                     "the source more than %.1f times the plain read (rows updated at the "
+                     "source stay out of key order: docs/operations.md, \"Row order\")",
+                     KEYORDER_COST_RATIO);
+    } else if (ok) {
+        abuf_puts(&sql, abuf_cstr(&select));
+    }
+    abuf_free(&select);
     abuf_puts(&sql, req->plan->binary ? ") TO STDOUT (FORMAT binary)" : ") TO STDOUT");
     ok = ok && !abuf_failed(&sql) && pgconn_exec(req->source, abuf_cstr(&sql), PGRES_COPY_OUT, err);
     abuf_free(&sql);

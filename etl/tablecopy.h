@@ -76,6 +76,7 @@ struct tablecopy_request {
     const char *extra_where;  /* ANDed to the table's `where` (watermark range), or NULL */
     bool failing_where;       /* select the rows that FAIL the table's `where` instead */
     bool physical_order;      /* read in the heap's order (a window of scattered changes) */
+    bool key_order;           /* a whole read, in the key's order when cheap (keyorder.h) */
     const unsigned char *key; /* hash key */
     size_t key_len;
     const struct hmac_key *hmac; /* the same key, prepared (hmac.h) */

@@ -12,6 +12,7 @@
 #include "etl/audit.h"
 #include "etl/exitcode.h"
 #include "etl/keycheck.h"
+#include "etl/keyorder.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
 #include "etl/tablecopy.h"
@@ -401,6 +402,8 @@ static int run_task(struct worker_pool *p, struct copy_task *task, struct worker
         .extra_where = task->where,
         .failing_where = task->failing_where,
         .physical_order = task->chunked || task->failing_where,
+        .key_order = !task->chunked && !task->failing_where && !task->keys_only &&
+                     keyorder_wanted(task->plan),
         .key = ws->key,
         .key_len = ws->key_len,
         .hmac = ws->hmac,
