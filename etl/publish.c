@@ -482,9 +482,11 @@ static bool merge_upsert(PGconn *conn, struct publish_table *t, const char *vers
                 abuf_cstr(&cols), staging);
     live_rows(conn, plan, &sql);
     /* The piece holds its rows in the order the source read them, the order of the
-     * source's pages (tablecopy.h, physical_order), which is the order a full refresh
-     * wrote the published table in: the merge visits its pages in order. A version laid
-     * out by a rewritten key (target_order_by_key) is visited in that key's order. */
+     * source's pages (tablecopy.h, physical_order), which is about the order a full
+     * refresh wrote the published table in (its physical order, or a kept key's order
+     * when the table mostly follows it: keyorder.h): the merge visits its pages in
+     * order. A version laid out by a rewritten key (target_order_by_key) is visited in
+     * that key's order. */
     if (target_key_rewritten(plan)) {
         abuf_puts(&sql, " ORDER BY ");
         for (size_t k = 0; k < plan->n_key; k++) {
