@@ -27,6 +27,11 @@
 
 #define AT(obj, off, type) ((type *)((char *)(obj) + (off)))
 
+bool config_system_schema(const char *schema)
+{
+    return strncmp(schema, "pg_", 3) == 0 || strcmp(schema, "information_schema") == 0;
+}
+
 /* ------------------------------------------------------------- durations */
 
 bool config_parse_duration(const char *text, long *ms)

@@ -208,6 +208,12 @@ struct config {
     unsigned char fingerprint[32]; /* SHA-256 over every table fingerprint, in order */
 };
 
+/* A schema of the server itself (pg_*, which PostgreSQL reserves, information_schema). */
+bool config_system_schema(const char *schema);
+/* Why a table there is not configured (config and init say the same). */
+#define CONFIG_SYSTEM_SCHEMA_SOURCE                                                                \
+    "a system schema (pg_*, information_schema): anonetl copies user tables (the catalogs "        \
+    "hold the server's roles and password hashes, pg_statistic sampled values)"
 bool config_load(const char *path, struct config **out, struct anon_error *err) ANON_MUST_CHECK;
 /* Same, from memory; `name` is used in messages in place of a file name. */
 bool config_load_buffer(const char *name, const char *text, size_t len, struct config **out,

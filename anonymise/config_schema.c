@@ -181,7 +181,7 @@ static const char *check_target_schema(const char *s)
     if (strcmp(s, "anonetl") == 0 || strcmp(s, "anonetl_data") == 0)
         return "anonetl and anonetl_data are anonetl's private schemas: publish into another "
                "schema";
-    if (strncmp(s, "pg_", 3) == 0 || strcmp(s, "information_schema") == 0)
+    if (config_system_schema(s))
         return "a system schema (pg_*, information_schema): publish into another schema";
     return NULL;
 }
@@ -571,6 +571,12 @@ static bool table_name(struct load *L, const struct yopts *v, void *obj)
     t->name = strdup(dot ? dot + 1 : s);
     if (!t->schema || !t->name) {
         yopts_error(v, NULL, L->err, "out of memory");
+        return false;
+    }
+    if (config_system_schema(t->schema)) {
+        /* init --schema pg_catalog wrote such a config; its run failed at the target
+         * (pg_statistic's anyarray columns), and a keep there publishes source values */
+        yopts_error(v, NULL, L->err, "%s", CONFIG_SYSTEM_SCHEMA_SOURCE);
         return false;
     }
     return true;

@@ -337,6 +337,8 @@ int init_main(int argc, char **argv)
                                "--source-dsn DSN (or $SOURCE_DATABASE_URL) is required");
     if (!*schema) /* it said the DSN was missing */
         return cli_usage_error("init", "%s", "--schema: the schema's name is empty");
+    if (config_system_schema(schema))
+        return cli_usage_error("init", "--schema: %s", CONFIG_SYSTEM_SCHEMA_SOURCE);
     if (path && !*path) /* it said ": No such file or directory" */
         return cli_usage_error("init", "%s", "-o: the file's path is empty");
     return generate(dsn, schema, path, force);

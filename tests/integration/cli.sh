@@ -109,6 +109,7 @@ while IFS='|' read -r want args; do
 done <<'CASES'
 anonetl init: --schema: the schema's name is empty|init --source-dsn "host=/nonexistent" --schema ""
 anonetl init: -o: the file's path is empty|init --source-dsn "host=/nonexistent" -o ""
+anonetl init: --schema: a system schema (pg_*, information_schema): anonetl copies user tables|init --source-dsn "host=/nonexistent" --schema pg_catalog
 anonetl db-token: --host: expected one TCP host name, got ''|db-token --host "" --user u --region eu-west-2
 anonetl db-token: --host: expected one TCP host name, got '/tmp'|db-token --host /tmp --user u --region eu-west-2
 anonetl db-token: --user: the user name is empty|db-token --host db.example --user "" --region eu-west-2
