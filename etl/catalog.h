@@ -32,7 +32,8 @@ struct catalog_column {
     int attnum;
     int typmod; /* of `type` (varchar(5): 9), -1 when it has none */
     /* An enum column's labels (a domain over an enum, an array of either too), in sort
-     * order, as a JSON array of strings; NULL for other types. ALTER TYPE ... RENAME VALUE
+     * order, as a JSON array of strings; a composite's, those of its enum attributes (and
+     * arrays of them); NULL for other types. ALTER TYPE ... RENAME VALUE
      * changes what every row publishes with no row's watermark moving (increment.h). */
     char *enum_labels;
 };

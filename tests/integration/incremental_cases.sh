@@ -435,6 +435,23 @@ logged ord '"event":"incremental"'; check "enum: ... merges" test $? -eq 0
 expect_eq "enum: ... and records the labels" '["new","cancelled","shipped","done"]' \
     "$(T -tAc "SELECT e->3 FROM anonetl.published p, json_array_elements(p.source_layout::json) e WHERE p.target_schema = 'ord' AND e->>0 = 's'")"
 
+# an enum inside a composite column (published as its text): the composite's enum labels
+S >/dev/null <<'SQL'
+CREATE TYPE ship_state AS ENUM ('packed', 'sent');
+CREATE TYPE shipment AS (n int, st ship_state, sts ship_state[]);
+CREATE TABLE ords (id int PRIMARY KEY, sh shipment NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+INSERT INTO ords (id, sh) SELECT g, ROW(g, 'packed', '{sent}')::shipment FROM generate_series(1, 10) g;
+SQL
+ords='  - { name: public.ords, mode: incremental, key: [id], watermark: updated_at, watermark_lag: 0s, columns: { id: keep, sh: keep, updated_at: keep } }'
+config ords ords incremental "$ords"
+config ref_ords ref_ords full "$(echo "$ords" | sed -e 's/, watermark: updated_at, watermark_lag: 0s//')"
+run ords; expect_eq "enum in a composite: first run exits 0" 0 $?
+S -c "ALTER TYPE ship_state RENAME VALUE 'packed' TO 'boxed'" >/dev/null
+run ords; expect_eq "enum in a composite: a label renamed: exit 0" 0 $?
+logged ords '"event":"full_reload".*a label of column sh.s enum public.shipment'
+check "enum in a composite: ... reloads, naming the column" test $? -eq 0
+same_as_full ords ords "enum in a composite: ... equals a full refresh"
+
 # --- the watermark moves to another column --------------------------------------------------
 # The rules changed: a reload, whose bound must not start from the old column's marks: a
 # timestamptz mark read as an id ("2026-12-07 ..." as 2026), or a larger id of another
