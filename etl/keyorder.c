@@ -59,10 +59,22 @@ bool keyorder_select(PGconn *source, const struct table_plan *plan, const char *
         return false;
     }
     plain = plan_cost(source, select_sql, err);
-    by_key = plain < 0 ? -1 : plan_cost(source, abuf_cstr(&sql), err);
-    if (by_key >= 0 && by_key <= plain * KEYORDER_COST_RATIO + KEYORDER_COST_SLACK)
-        *ordered = true;
+    /* Under a savepoint: a key of a type without an ordering (a kept `point` key that can
+     * be NULL, so no primary key needs one) refuses ORDER BY; it is then read as before,
+     * in the snapshot's transaction, which the refusal must not end. */
+    if (plain >= 0 && pgconn_exec(source, "SAVEPOINT anonetl_keyorder", PGRES_COMMAND_OK, err)) {
+        struct anon_error refused;
+        by_key = plan_cost(source, abuf_cstr(&sql), &refused);
+        *ordered = by_key >= 0 && by_key <= plain * KEYORDER_COST_RATIO + KEYORDER_COST_SLACK;
+        if (!pgconn_exec(source,
+                         by_key >= 0 ? "RELEASE SAVEPOINT anonetl_keyorder"
+                                     : "ROLLBACK TO SAVEPOINT anonetl_keyorder",
+                         PGRES_COMMAND_OK, err))
+            plain = -1;
+    } else {
+        plain = -1;
+    }
     abuf_puts(out, *ordered ? abuf_cstr(&sql) : select_sql);
     abuf_free(&sql);
-    return by_key >= 0;
+    return plain >= 0;
 }

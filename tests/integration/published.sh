@@ -443,5 +443,27 @@ check "kept key order: rows updated at the source are not out of key order" scan
 expect_eq "kept key order: no second write on the target" f "$(rewritten homes homes)"
 if grep -q '"physical_order"' "$work/homes.log"; then not_ok "kept key order: read in key order (no physical_order line)"
 else ok "kept key order: read in key order (no physical_order line)"; fi
+# A kept key of a type without an ordering (point; it can be NULL, so no primary key needs
+# one) is read as before, and the snapshot's transaction goes on for the next table.
+S >/dev/null <<'SQL'
+CREATE TABLE public.spots (p point, label text);
+INSERT INTO public.spots SELECT point(g, g), 'l' || g FROM generate_series(1, 50) g;
+SQL
+cat >"$work/spots.yaml" <<'YAML'
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: spots }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.spots
+    key: [p]
+    columns: { p: keep, label: keep }
+  - name: public.homes
+    columns: { id: keep, address: suppress, kind: keep }
+YAML
+"$ANONETL" run -c "$work/spots.yaml" --skip-preflight --log-format json >"$work/spots.log" 2>&1
+expect_eq "kept key without an ordering: the run exits 0, both tables published" "0:50:3000" \
+    "$?:$(T -tAc "SELECT count(*) FROM spots.spots"):$(T -tAc "SELECT count(*) FROM spots.homes")"
+check "kept key without an ordering: said (physical_order)" grep -q '"physical_order".*public.spots' "$work/spots.log"
 
 done_testing
