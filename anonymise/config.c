@@ -209,6 +209,24 @@ static bool env_name_ok(const char *s)
     return true;
 }
 
+/* 32 or more hex digits, a digit among them: a key (openssl rand -hex 32) written where
+ * the variable's name goes. It would be logged as "environment variable <key> is not
+ * set" at every run. (Names are letters, digits and _; a real one has an underscore or
+ * is shorter.) */
+static bool env_name_is_hex_key(const char *s)
+{
+    size_t n = 0;
+    bool digit = false;
+
+    for (; s[n]; n++) {
+        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f') ||
+              (s[n] >= 'A' && s[n] <= 'F')))
+            return false;
+        digit = digit || (s[n] >= '0' && s[n] <= '9');
+    }
+    return n >= 32 && digit;
+}
+
 /* A DSN written in the file must not carry a password: parsed the way libpq will parse
  * it (PQconninfoParse: "password = x", quotes, URIs with user:password@ or ?password=),
  * so no spelling slips through. sslpassword (a client key's passphrase) is a secret
@@ -294,6 +312,12 @@ static void parse_secret_ref(struct load *L, const struct yopts *v, struct cfg_s
     }
     if (which == 0 && !env_name_ok(val[0])) {
         yopts_error(v, "env", L->err, "not a valid environment variable name");
+        return;
+    }
+    if (which == 0 && env_name_is_hex_key(val[0])) {
+        yopts_error(v, "env", L->err,
+                    "looks like a key, not a variable's name: a secret cannot be written in "
+                    "the file; name the variable that holds it ({ env: ANONETL_HASH_KEY })");
         return;
     }
     if (val[which][0] == '\0') {
