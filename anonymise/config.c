@@ -210,9 +210,9 @@ static bool env_name_ok(const char *s)
 }
 
 /* 32 or more hex digits, a digit among them: a key (openssl rand -hex 32) written where
- * the variable's name goes. It would be logged as "environment variable <key> is not
- * set" at every run. (Names are letters, digits and _; a real one has an underscore or
- * is shorter.) */
+ * the variable's name (or the file's path, the secret's ARN) goes. It would be logged as
+ * "environment variable <key> is not set" at every run. (A real name has an underscore
+ * or is shorter, a path a slash, an ARN colons.) */
 static bool env_name_is_hex_key(const char *s)
 {
     size_t n = 0;
@@ -314,10 +314,11 @@ static void parse_secret_ref(struct load *L, const struct yopts *v, struct cfg_s
         yopts_error(v, "env", L->err, "not a valid environment variable name");
         return;
     }
-    if (which == 0 && env_name_is_hex_key(val[0])) {
-        yopts_error(v, "env", L->err,
-                    "looks like a key, not a variable's name: a secret cannot be written in "
-                    "the file; name the variable that holds it ({ env: ANONETL_HASH_KEY })");
+    if (env_name_is_hex_key(val[which])) { /* a path or ARN of hex digits only: the key too */
+        yopts_error(v, keys[which], L->err,
+                    "looks like a key, not a reference to one: a secret cannot be written in "
+                    "the file; name where it is ({ env: ANONETL_HASH_KEY }, { file: PATH }, "
+                    "{ aws_secret: ARN })");
         return;
     }
     if (val[which][0] == '\0') {
