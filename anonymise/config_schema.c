@@ -171,6 +171,16 @@ static const char *check_where(const char *s)
  * views; a role named so would be another role. */
 #define NAME_MAX_BYTES 63
 #define NAME_TOO_LONG "longer than PostgreSQL's 63 bytes for a name (the server would cut it)"
+/* A source name: 63 bytes in the source's encoding, so at most 63 characters whatever it
+ * is (a LATIN1 "é" is one byte there, two here: bytes cannot be counted here). */
+#define SOURCE_NAME_TOO_LONG                                                                       \
+    "longer than 63 characters: no PostgreSQL name is (the server cut it to 63 bytes when "        \
+    "it was created: write it as the catalog has it)"
+
+static bool source_name_too_long(const char *s)
+{
+    return utf8_count(s, strlen(s)) > NAME_MAX_BYTES;
+}
 
 static const char *check_target_schema(const char *s)
 {
@@ -573,6 +583,10 @@ static bool table_name(struct load *L, const struct yopts *v, void *obj)
         yopts_error(v, NULL, L->err, "out of memory");
         return false;
     }
+    if (source_name_too_long(t->schema) || source_name_too_long(t->name)) {
+        yopts_error(v, NULL, L->err, "%s", SOURCE_NAME_TOO_LONG);
+        return false;
+    }
     if (config_system_schema(t->schema)) {
         /* init --schema pg_catalog wrote such a config; its run failed at the target
          * (pg_statistic's anyarray columns), and a keep there publishes source values */
@@ -620,6 +634,8 @@ static bool table_columns(struct load *L, const struct yopts *v, void *obj)
         }
         yopts_key_pos(v, i, &c->line, &c->column);
         t->n_columns++;
+        if (source_name_too_long(name))
+            yopts_error_key_at(v, i, L->err, "%s", SOURCE_NAME_TOO_LONG);
         if (!rule_parse(value, &c->rule, L->err)) {
             /* reported; keep going to report the other columns too */
         }
