@@ -36,7 +36,10 @@ struct iso_piece {
     struct cidr dest;              /* its block, or its prefix list's entry */
     enum iso_way way;
     char why[400];                 /* what it does, for the line */
-    const struct ec2_peering *pcx; /* ISO_LEAK: the peering to the data team */
+    const struct ec2_peering *pcx; /* ISO_LEAK over a peering: it */
+    const char *tgw;               /* ISO_LEAK over a transit gateway: it, and its route */
+    const struct ec2_tgw_route *tgw_route;
+    const char *tgw_table;
 };
 
 struct iso_ctx {
@@ -118,6 +121,58 @@ static void judge_peering(const struct iso_ctx *X, const char *db_vpc, struct is
     }
 }
 
+/* A route to a transit gateway: production's attachment, its route table's route for the
+ * part decide (a route naming no attachment, or another VPC, which may forward it: not
+ * followed). */
+static void judge_tgw(const struct iso_ctx *X, const char *db_vpc, struct iso_piece *p,
+                      const char *rt)
+{
+    const char *tgw = p->route->target;
+    const struct ec2_tgw_attachment *a = aws_view_tgw_attachment(X->v, tgw, db_vpc);
+    const struct aws_tgw_table *T = a ? aws_view_tgw_table(X->v, a->assoc_table) : NULL;
+    const struct cidr *part = p->dest.prefix > X->block.prefix ? &p->dest : &X->block;
+    const struct ec2_tgw_route *m;
+    bool unknown_pl = false;
+    char leads[96] = "";
+
+    p->way = ISO_UNKNOWN;
+    if (!X->v->f_tgw.failed && !a) {
+        p->way = ISO_NONE;
+        snprintf(p->why, sizeof(p->why),
+                 "%s, a transit gateway %s is not attached to: replies "
+                 "are dropped",
+                 rt, db_vpc);
+        return;
+    }
+    m = T && !T->fetch.failed ? aws_tgw_route_match(&T->routes, part, &unknown_pl) : NULL;
+    if (T && !T->fetch.failed && !unknown_pl && !T->routes.more &&
+        (!m || strcmp(m->state, "active") != 0)) {
+        p->way = ISO_NONE;
+        snprintf(p->why, sizeof(p->why), "%s, whose table %s %s: replies are dropped", rt, T->id,
+                 m ? "has it as a blackhole" : "has no route for them");
+        return;
+    }
+    if (m && strcmp(m->resource_type, "vpc") == 0 &&
+        strcmp(m->resource_id, X->theirs->vpc_id) == 0) {
+        p->way = ISO_LEAK;
+        p->tgw = tgw;
+        p->tgw_route = m;
+        p->tgw_table = T->id;
+        snprintf(p->why, sizeof(p->why),
+                 "%s, whose table %s sends them by route %s to %s, "
+                 "their VPC",
+                 rt, T->id, m->dest_cidr, m->attachment);
+        return;
+    }
+    if (m)
+        snprintf(leads, sizeof(leads), " (its route leads to %s)",
+                 m->resource_id[0] ? m->resource_id : "an attachment it does not name");
+    snprintf(p->why, sizeof(p->why),
+             "%s, a transit gateway the analysis does not follow here%s: it may carry them to "
+             "the data team",
+             rt, leads);
+}
+
 /* Judge one route meeting the block into p (p->route, p->dest set). */
 static void judge_piece(const struct iso_ctx *X, const char *db_vpc, bool via_pl,
                         struct iso_piece *p)
@@ -136,6 +191,8 @@ static void judge_piece(const struct iso_ctx *X, const char *db_vpc, bool via_pl
         judge_peering(X, db_vpc, p, rt);
         return;
     case AWS_TARGET_TGW:
+        judge_tgw(X, db_vpc, p, rt);
+        return;
     case AWS_TARGET_APPLIANCE:
         p->way = ISO_UNKNOWN;
         snprintf(p->why, sizeof(p->why),
@@ -268,7 +325,7 @@ static void judge_block(const struct iso_ctx *X, const struct iso_db *db, struct
     groups_say(X, db, worst.dest.prefix > X->block.prefix ? &worst.dest : &X->block, sg,
                sizeof(sg));
     c = check_report_add(rep, "path.isolation", subject, CHECK_FAIL);
-    snprintf(c->object, sizeof(c->object), "%s", worst.pcx->id);
+    snprintf(c->object, sizeof(c->object), "%s", worst.pcx ? worst.pcx->id : worst.tgw);
     check_result_detail(c,
                         "the data team (%s, over %s) can reach production's %s:%d: %s "
                         "(%s's table) sends replies by %s: the isolated VPC is not the only way "
@@ -276,12 +333,21 @@ static void judge_block(const struct iso_ctx *X, const struct iso_db *db, struct
                         X->block_text, X->data->id, db->ip, db->port, X->t->id, db->subnet,
                         worst.why, sg);
     check_result_rule(c, "%s", worst.why);
-    check_result_fix(c,
-                     "aws ec2 delete-route --route-table-id %s %s --region %s, and delete the "
-                     "peering between production and the data team if nothing else needs it: "
-                     "aws ec2 delete-vpc-peering-connection --vpc-peering-connection-id %s "
-                     "--region %s",
-                     X->t->id, args, region(X), worst.pcx->id, region(X));
+    if (worst.tgw)
+        check_result_fix(c,
+                         "aws ec2 delete-route --route-table-id %s %s --region %s, and in the "
+                         "transit gateway's account: aws ec2 delete-transit-gateway-route "
+                         "--transit-gateway-route-table-id %s --destination-cidr-block %s (or "
+                         "keep production's attachment and theirs in tables that do not "
+                         "propagate to each other)",
+                         X->t->id, args, region(X), worst.tgw_table, worst.tgw_route->dest_cidr);
+    else
+        check_result_fix(c,
+                         "aws ec2 delete-route --route-table-id %s %s --region %s, and delete "
+                         "the peering between production and the data team if nothing else "
+                         "needs it: aws ec2 delete-vpc-peering-connection "
+                         "--vpc-peering-connection-id %s --region %s",
+                         X->t->id, args, region(X), worst.pcx->id, region(X));
 }
 
 /* The production database's side of an address: its interface, else the RDS instance the

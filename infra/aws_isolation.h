@@ -12,19 +12,23 @@
  *         more specific one, prefix-list entries included) is not active, leaves the VPCs
  *         (internet, NAT gateway), or is a peering to a VPC that is not theirs (the
  *         isolated VPC among them: it does not forward the replies; or a VPC of another
- *         account reusing their addresses: their hosts never get the replies);
+ *         account reusing their addresses: their hosts never get the replies), or goes to
+ *         a transit gateway production is not attached to, or whose route table (the one
+ *         production's attachment is associated with) has no active route for them;
  *   FAIL  a route sends (part of) the block over an active peering to their VPC, or to a
- *         VPC of their account holding it: production is peered with the data team
- *         directly, the isolated VPC is no longer
- *         the only way in (the line says whether production's groups admit the block too);
- *   WARN  a route sends it to a transit gateway or an appliance (an instance, interface or
- *         endpoint) the analysis does not follow, or the table cannot be seen.
+ *         VPC of their account holding it, or to a transit gateway whose table sends it to
+ *         their VPC's attachment: production is joined to the data team directly, the
+ *         isolated VPC is no longer the only way in (the line says whether production's
+ *         groups admit the block too);
+ *   WARN  a transit gateway's route leads elsewhere (another VPC may forward it: an
+ *         inspection VPC), names no attachment, or its table cannot be read; a route to an
+ *         appliance (an instance, interface or endpoint); the table cannot be seen.
  *
  * Group "path.isolation", subject "data-team <endpoint> <address>", one line per data team
  * block and address of a database outside the job's VPC whose side is known (its interface,
- * or the RDS instance the name points to now); object: the route table, or the peering
- * that breaks the isolation. What this cannot see: a proxy or NAT instance in the isolated
- * VPC the data team connects to (its own connections to production start there).
+ * or the RDS instance the name points to now); object: the route table, or the peering or
+ * transit gateway that breaks the isolation. What this cannot see: a proxy or NAT instance in the
+ * isolated VPC the data team connects to (its own connections to production start there).
  */
 #ifndef AWS_ISOLATION_H
 #define AWS_ISOLATION_H

@@ -1370,9 +1370,16 @@ expect_check "isolation: the more specific route inside their block is found" FA
     path.isolation "data-team source 10.10.23.20" "by route 10.30.1.0/24 via $p_lab_PCX_DIRECT" \
     "--destination-cidr-block 10.30.1.0/24"
 iso "isolation: production routes 10.0.0.0/8 to a transit gateway" 10.10.24.20 0 ""
-expect_check "isolation: a transit gateway is not followed: a WARN" WARN path.isolation \
-    "data-team source 10.10.24.20" "by route 10.0.0.0/8 via $p_lab_TGW_ISO" \
-    "check by hand that $p_lab_TGW_ISO carries nothing between production and $p_lab_DATA_VPC"
+expect_check "isolation: the transit gateway's table has no route to them: PASS" PASS \
+    path.isolation "data-team source 10.10.24.20" \
+    "by route 10.0.0.0/8 via $p_lab_TGW_ISO, whose table tgw-rtb-"
+expect_check "isolation: ... saying so" PASS path.isolation "data-team source 10.10.24.20" \
+    "has no route for them: replies are dropped"
+iso "isolation: a transit gateway whose table routes them on" 10.10.26.20 0 ""
+expect_check "isolation: where it leads is not named (moto): a WARN" WARN path.isolation \
+    "data-team source 10.10.26.20" \
+    "via $p_lab_TGW_ISO2, a transit gateway the analysis does not follow here (its route leads to an attachment it does not name)" \
+    "check by hand that $p_lab_TGW_ISO2 carries nothing between production and $p_lab_DATA_VPC"
 iso "isolation: a prefix list of theirs over the direct peering" 10.10.25.20 3 path.isolation
 expect_check "isolation: the prefix list's entry, and the group admitting them" FAIL \
     path.isolation "data-team source 10.10.25.20" \

@@ -83,7 +83,7 @@ static void peering(struct ec2_peering *p, const char *id, const char *status)
 
 struct world {
     struct aws_view v;
-    struct ec2_network_interface enis[9];
+    struct ec2_network_interface enis[10];
     struct ec2_peering pcx[5];
 };
 
@@ -185,6 +185,83 @@ static void test_ways_back(void **state)
     ec2_route_table_list_free(&w.v.tables);
 }
 
+/* Production's subnet 8 routes 10.0.0.0/8 to tgw-1: its attachment's table decides. */
+static void tgw_world(struct world *w, struct aws_tgw_table *T, struct ec2_tgw_attachment *att)
+{
+    static const char xml[] = "<DescribeRouteTablesResponse><routeTableSet>" TABLE(
+        "rtb-tgw", "subnet-8",
+        ROUTE("10.0.0.0/8", "<transitGatewayId>tgw-1</transitGatewayId>",
+              "active")) "</routeTableSet></DescribeRouteTablesResponse>";
+    struct infra_error err;
+
+    eni(&w->enis[9], "eni-8", "vpc-prod", "subnet-8", "10.10.8.20");
+    w->v.enis.n = 10;
+    memset(att, 0, sizeof(*att));
+    snprintf(att->id, sizeof(att->id), "tgw-attach-p");
+    snprintf(att->tgw_id, sizeof(att->tgw_id), "tgw-1");
+    snprintf(att->resource_type, sizeof(att->resource_type), "vpc");
+    snprintf(att->resource_id, sizeof(att->resource_id), "vpc-prod");
+    snprintf(att->state, sizeof(att->state), "available");
+    snprintf(att->assoc_table, sizeof(att->assoc_table), "tgw-rtb-1");
+    w->v.tgw_attachments.items = att;
+    w->v.tgw_attachments.n = 1;
+    memset(T, 0, sizeof(*T));
+    snprintf(T->id, sizeof(T->id), "tgw-rtb-1");
+    w->v.tgw_tables = T;
+    w->v.n_tgw_tables = 1;
+    if (!ec2_xml_parse_route_tables(xml, sizeof(xml) - 1, &w->v.tables, &err))
+        fail_msg("%s", err.msg);
+}
+
+static void test_transit_gateway(void **state)
+{
+    static const char *const addrs[] = {"10.10.8.20"};
+    static const char *const data[] = {"pcx-data"};
+    struct ec2_tgw_route r = {.dest_cidr = "10.30.0.0/16",
+                              .type = "propagated",
+                              .state = "active",
+                              .attachment = "tgw-attach-d",
+                              .resource_id = "vpc-data",
+                              .resource_type = "vpc",
+                              .n_attachments = 1};
+    struct ec2_tgw_attachment att;
+    struct aws_tgw_table T;
+    struct check_report rep;
+    struct world w;
+
+    (void)state;
+    build(&w);
+    tgw_world(&w, &T, &att);
+    run(&w, addrs, 1, data, 1, &rep); /* its table has no route for them */
+    expect(&rep, "data-team source 10.10.8.20", CHECK_PASS, "rtb-tgw",
+           "via tgw-1, whose table tgw-rtb-1 has no route for them");
+    check_report_free(&rep);
+    T.routes.items = &r; /* it propagates their VPC's block: production is joined to them */
+    T.routes.n = 1;
+    run(&w, addrs, 1, data, 1, &rep);
+    expect(&rep, "data-team source 10.10.8.20", CHECK_FAIL, "tgw-1",
+           "whose table tgw-rtb-1 sends them by route 10.30.0.0/16 to tgw-attach-d, their VPC");
+    assert_non_null(strstr(line(&rep, "data-team source 10.10.8.20")->remediation,
+                           "delete-transit-gateway-route --transit-gateway-route-table-id "
+                           "tgw-rtb-1 --destination-cidr-block 10.30.0.0/16"));
+    check_report_free(&rep);
+    snprintf(r.resource_id, sizeof(r.resource_id), "vpc-inspection"); /* it may forward */
+    run(&w, addrs, 1, data, 1, &rep);
+    expect(&rep, "data-team source 10.10.8.20", CHECK_WARN, "rtb-tgw",
+           "does not follow here (its route leads to vpc-inspection)");
+    check_report_free(&rep);
+    snprintf(r.state, sizeof(r.state), "blackhole");
+    run(&w, addrs, 1, data, 1, &rep);
+    expect(&rep, "data-team source 10.10.8.20", CHECK_PASS, "rtb-tgw", "has it as a blackhole");
+    check_report_free(&rep);
+    w.v.tgw_attachments.n = 0; /* production not attached to it */
+    run(&w, addrs, 1, data, 1, &rep);
+    expect(&rep, "data-team source 10.10.8.20", CHECK_PASS, "rtb-tgw",
+           "a transit gateway vpc-prod is not attached to");
+    check_report_free(&rep);
+    ec2_route_table_list_free(&w.v.tables);
+}
+
 static void test_unseen_and_ipv6(void **state)
 {
     static const char *const addrs[] = {"10.10.5.20", "2600:1f18:bb00::20", "10.10.6.20",
@@ -225,6 +302,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ways_back),
         cmocka_unit_test(test_unseen_and_ipv6),
+        cmocka_unit_test(test_transit_gateway),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,8 +119,11 @@ FAULTS = {
              "database each, whose tables route 10.30.0.0/16: 10.10.21.20 via the isolated "
              "VPC's peering (not transitive: no way back), 10.10.22.20 via the direct peering, "
              "10.10.23.20 the /16 via the isolated VPC and 10.30.1.0/24 via the direct peering, "
-             "10.10.24.20 10.0.0.0/8 via a transit gateway, 10.10.25.20 a prefix list of "
-             "10.30.0.0/16 via the direct peering, a second group admitting 10.30.0.0/16 (the base "
+             "10.10.24.20 10.0.0.0/8 via a transit gateway production is attached to, whose "
+             "table has no route to them, 10.10.26.20 the same via one whose table has a "
+             "static route for 10.30.0.0/16 (moto names no attachment for it), 10.10.25.20 a "
+             "prefix list of 10.30.0.0/16 via the direct peering, a second group admitting "
+             "10.30.0.0/16 (the base "
              "database 10.10.5.20 has no route to them)",
     "p_iso_direct": "healthy; the data team's VPC 10.30.0.0/16 (eu-west-1) peered with the "
                     "job's (isolated) VPC, whose table routes it there, and directly with the "
@@ -666,7 +669,19 @@ def _isolab(ec2, ids, data):
     _data_team(ec2, ids, data)
     via_iso, direct = {"VpcPeeringConnectionId": ids["PCX"]}, \
         {"VpcPeeringConnectionId": ids["PCX_DIRECT"]}
-    tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
+    hubs = []  # production attached to each; the second's table routes 10.30.0.0/16 on
+    for n in (24, 26):
+        hub = ec2.create_transit_gateway(Description="hub")["TransitGateway"]
+        sn = _subnet(ec2, dbv, "10.10.%d.0/24" % (n + 100))
+        att = ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=hub["TransitGatewayId"], VpcId=dbv,
+            SubnetIds=[sn])["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+        if n == 26:
+            ec2.create_transit_gateway_route(
+                TransitGatewayRouteTableId=hub["Options"]["AssociationDefaultRouteTableId"],
+                DestinationCidrBlock="10.30.0.0/16", TransitGatewayAttachmentId=att)
+        hubs.append(hub["TransitGatewayId"])
+    tgw = hubs[0]
     pl = _pl(ec2, "data-team", ["10.30.0.0/16"])
     sg_open = _sg(ec2, dbv, "data-team-open", [{"IpProtocol": "tcp", "FromPort": 5432,
                                                  "ToPort": 5432,
@@ -675,7 +690,8 @@ def _isolab(ec2, ids, data):
              (22, [("10.30.0.0/16", direct)], [ids["SG_DB"]]),
              (23, [("10.30.0.0/16", via_iso), ("10.30.1.0/24", direct)], [ids["SG_DB"]]),
              (24, [("10.0.0.0/8", {"TransitGatewayId": tgw})], [ids["SG_DB"]]),
-             (25, [(pl, direct)], [ids["SG_DB"], sg_open])]
+             (25, [(pl, direct)], [ids["SG_DB"], sg_open]),
+             (26, [("10.0.0.0/8", {"TransitGatewayId": hubs[1]})], [ids["SG_DB"]])]
     for n, routes, sg in plans:  # sg: the database's groups
         rt = ec2.create_route_table(VpcId=dbv)["RouteTable"]["RouteTableId"]
         ec2.create_route(RouteTableId=rt, DestinationCidrBlock=P["JOB_VPC"],
@@ -686,7 +702,7 @@ def _isolab(ec2, ids, data):
         sn = _subnet(ec2, dbv, "10.10.%d.0/24" % n, rt)
         _eni(ec2, sn, "10.10.%d.20" % n, sg, "RDSNetworkInterface")
         ids["RTB_ISO%d" % n] = rt
-    ids.update(TGW_ISO=tgw, PL_DATA=pl, SG_OPEN=sg_open)
+    ids.update(TGW_ISO=tgw, TGW_ISO2=hubs[1], PL_DATA=pl, SG_OPEN=sg_open)
     # the data team's way to anonymised databases of the job's VPC (the base target
     # 10.20.3.30 admits the job's group only; these admit the job's VPC and the data team):
     # 10.20.7.30 open to them and routed back,
