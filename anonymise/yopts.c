@@ -4,9 +4,9 @@
  * yopts_load parses the whole file into a yaml_document_t once, then walks it to
  * reject what the document API lets through silently: duplicate mapping keys (libyaml
  * keeps both), aliases (a node reachable twice; refusing them keeps every later walk
- * linear and rules out cycles), explicit tags and absurd nesting. Every struct yopts is a cheap
- * view: a node of the shared document plus the key path used in messages. libyaml marks count from
- * 0; positions here count from 1.
+ * linear and rules out cycles), explicit tags, merge keys and absurd nesting. Every struct
+ * yopts is a cheap view: a node of the shared document plus the key path used in
+ * messages. libyaml marks count from 0; positions here count from 1.
  */
 #include "anonymise/yopts.h"
 
