@@ -1,6 +1,8 @@
 /* utf8.c: UTF-8 character stepping (see utf8.h); follows RFC 3629 well-formedness. */
 #include "anonymise/utf8.h"
 
+#include <stdlib.h>
+
 static bool cont(unsigned char c)
 {
     return (c & 0xC0) == 0x80;
@@ -53,4 +55,30 @@ bool utf8_is_one_char(const char *s, size_t len)
     if (len == 1)
         return (unsigned char)s[0] < 0x80;
     return utf8_char_len(s, len) == len;
+}
+
+char *utf8_printable(const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    char *out, *o;
+
+    for (const char *p = s; *p; p++)
+        n += (unsigned char)*p < 0x20 || *p == 0x7f ? 4 : 1;
+    out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    for (o = out; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f) {
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    return out;
 }

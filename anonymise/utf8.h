@@ -19,5 +19,8 @@ size_t utf8_count(const char *s, size_t len);
 size_t utf8_offset(const char *s, size_t len, size_t n);
 /* True when s[0..len) is exactly one well-formed character. */
 bool utf8_is_one_char(const char *s, size_t len);
+/* A copy of s to print on a terminal: control characters (a newline, ESC starting a
+ * terminal sequence) as \xNN, the rest as it is. malloc'd; NULL when out of memory. */
+char *utf8_printable(const char *s);
 
 #endif

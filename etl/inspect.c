@@ -7,6 +7,7 @@
 
 #include "anonymise/pii.h"
 #include "anonymise/sqlexpr.h"
+#include "anonymise/utf8.h"
 #include "etl/catalog.h"
 #include "etl/exitcode.h"
 #include "etl/keycheck.h"
@@ -258,10 +259,14 @@ static void explain_columns(const struct table_plan *plan, struct abuf *rule)
 {
     int wn = 6, ws = 11, wt = 11;
     char target[192];
+    /* a source column's name may hold a newline or ESC (a terminal sequence): shown escaped */
+    char **names = calloc(plan->n_columns + 1, sizeof(*names));
 
+    for (size_t i = 0; names && i < plan->n_columns; i++)
+        names[i] = utf8_printable(plan->columns[i].source->name);
     for (size_t i = 0; i < plan->n_columns; i++) {
         const struct plan_column *c = &plan->columns[i];
-        wn = max_width(wn, c->source->name);
+        wn = max_width(wn, names && names[i] ? names[i] : "?");
         ws = max_width(ws, c->source->type);
         wt = max_width(wt, c->output.type) + (c->target_not_null ? 9 : 0);
     }
@@ -271,9 +276,13 @@ static void explain_columns(const struct table_plan *plan, struct abuf *rule)
         explain_rule(c->rule, rule);
         snprintf(target, sizeof(target), "%s%s", c->output.type,
                  c->target_not_null ? " NOT NULL" : "");
-        printf("  %-*s  %-*s  %-*s  %s%s\n", wn, c->source->name, ws, c->source->type, wt, target,
-               abuf_cstr(rule), c->source->pk_position ? "  (primary key)" : "");
+        printf("  %-*s  %-*s  %-*s  %s%s\n", wn, names && names[i] ? names[i] : "?", ws,
+               c->source->type, wt, target, abuf_cstr(rule),
+               c->source->pk_position ? "  (primary key)" : "");
     }
+    for (size_t i = 0; names && i < plan->n_columns; i++)
+        free(names[i]);
+    free(names);
 }
 
 /* Explain one table; the status of its match with the source (PLAN_OK without one). */
@@ -314,8 +323,10 @@ static enum plan_status explain_table(const struct config *cfg, const struct cfg
             printf("  (cannot match the source: %s)\n", report.len ? abuf_cstr(&report) : err.msg);
         printf("  %-24s %s\n", "COLUMN", "RULE");
         for (size_t i = 0; i < t->n_columns; i++) {
+            char *name = utf8_printable(t->columns[i].name);
             explain_rule(&t->columns[i].rule, &rule);
-            printf("  %-24s %s\n", t->columns[i].name, abuf_cstr(&rule));
+            printf("  %-24s %s\n", name ? name : "?", abuf_cstr(&rule));
+            free(name);
         }
     }
     if (t->k_anonymity)

@@ -401,10 +401,15 @@ static void print_text_rows(struct preview *p, struct text_state *ts, char **rul
 {
     size_t w[3] = {6, 4, 6}; /* COLUMN, RULE, BEFORE */
     int n = PQntuples(p->res);
+    /* a column's name may hold a newline or ESC (a terminal sequence): shown escaped, as
+     * the values are */
+    char **names = calloc(p->plan->n_columns + 1, sizeof(*names));
 
+    for (size_t c = 0; names && c < p->plan->n_columns; c++)
+        names[c] = utf8_printable(p->plan->columns[c].source->name);
     for (size_t c = 0; c < p->plan->n_columns; c++) {
-        size_t a =
-            utf8_count(p->plan->columns[c].source->name, strlen(p->plan->columns[c].source->name));
+        const char *name = names && names[c] ? names[c] : "?";
+        size_t a = utf8_count(name, strlen(name));
         size_t b = utf8_count(rules[c], strlen(rules[c]));
         w[0] = a > w[0] ? a : w[0];
         w[1] = b > w[1] ? b : w[1];
@@ -425,12 +430,15 @@ static void print_text_rows(struct preview *p, struct text_state *ts, char **rul
         for (size_t c = 0; c < p->plan->n_columns; c++) {
             size_t at = ((size_t)r * p->plan->n_columns + c) * 2;
             fputs("  ", stdout);
-            print_padded(p->plan->columns[c].source->name, w[0] + 2);
+            print_padded(names && names[c] ? names[c] : "?", w[0] + 2);
             print_padded(rules[c], w[1] + 2);
             print_padded(ts->cells[at], w[2] + 2);
             puts(ts->cells[at + 1]);
         }
     }
+    for (size_t c = 0; names && c < p->plan->n_columns; c++)
+        free(names[c]);
+    free(names);
 }
 
 static int print_text(struct preview *p)

@@ -658,4 +658,28 @@ check "backtracking scrub: no source value in the log" bash -c "! grep -q aaaa '
 expect_eq "backtracking scrub: preview exits 0" 0 $?
 check "backtracking scrub: preview says why its AFTER is NULL" grep -qF "warning: $want" "$work/pv.err"
 
+# --- a column name holding a newline or ESC is shown escaped by explain and preview -----
+# (they printed it raw: a terminal sequence from the source's schema reached the data
+# engineer's terminal, a newline broke the table; init and the values were escaped)
+S >/dev/null <<SQL
+CREATE TABLE public.odd_names (id integer PRIMARY KEY, "a$(printf '\033')[31mred" text, "b
+c" text);
+INSERT INTO public.odd_names VALUES (1, 'x', 'y');
+SQL
+{ header
+  cat <<'YAML'
+  - name: public.odd_names
+    columns: { id: keep, "a\x1b[31mred": suppress, "b\nc": suppress }
+YAML
+} >"$work/odd_names.yaml"
+"$ANONETL" explain -c "$work/odd_names.yaml" >"$work/odd.explain" 2>&1
+expect_eq "odd names: explain exits 0" 0 $?
+"$ANONETL" preview -c "$work/odd_names.yaml" --table public.odd_names --text >"$work/odd.preview" 2>&1
+expect_eq "odd names: preview exits 0" 0 $?
+for f in explain preview; do
+    check "odd names: $f shows them escaped" sh -c "grep -qF 'a\\x1b[31mred' '$work/odd.$f' && grep -qF 'b\\x0ac' '$work/odd.$f'"
+    check "odd names: no raw ESC nor a name cut by its newline in $f" \
+        sh -c "! grep -q \"\$(printf '\\033')\" '$work/odd.$f' && ! grep -q '^c ' '$work/odd.$f'"
+done
+
 done_testing
