@@ -15,6 +15,9 @@ enum exit_code {
     EXIT_TARGET = 5,
     EXIT_POLICY = 6, /* uncovered column, k-anonymity with on_violation: fail */
     EXIT_LOCKED = 7, /* skipped: another run holds the lock */
+    /* run stopped by a signal (stopsig.h): 128 + its number, 143 for SIGTERM, as a shell
+     * reports a process the signal ended */
+    EXIT_SIGNAL_BASE = 128,
 };
 
 #endif

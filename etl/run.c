@@ -32,6 +32,7 @@
 #include "etl/publish.h"
 #include "etl/secret.h"
 #include "etl/sourcesnap.h"
+#include "etl/stopsig.h"
 #include "etl/target.h"
 #include "etl/worker.h"
 
@@ -806,6 +807,11 @@ static int copy_and_publish(struct run *r)
     char run_label[32];
     int code;
 
+    if (stopsig_received()) {
+        anon_error_set(&r->err, "stopped by %s before the copy: nothing published",
+                       stopsig_name(stopsig_received()));
+        return EXIT_INTERNAL;
+    }
     if (!target_run_begin(r->target, &info, &r->run_id, &r->err))
         return EXIT_TARGET;
     for (size_t i = 0; i < r->n_tables; i++)
@@ -833,6 +839,11 @@ static int copy_and_publish(struct run *r)
     for (size_t i = 0; i < r->n_tables; i++)
         log_table_summary(&r->tables[i]);
     warn_withheld(r);
+    if (stopsig_received()) {
+        anon_error_set(&r->err, "stopped by %s after the copy: nothing published",
+                       stopsig_name(stopsig_received()));
+        return EXIT_INTERNAL;
+    }
     if (past_deadline(r)) {
         anon_error_set(&r->err, "run.max_runtime exceeded after the copy: stopped, nothing "
                                 "published");
@@ -971,6 +982,7 @@ int run_main(const struct config *cfg, const struct run_options *opt)
     struct timespec t0, t1;
     int code;
 
+    stopsig_install();
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (cfg->run.max_runtime_ms > 0)
         r.deadline =
@@ -995,9 +1007,14 @@ int run_main(const struct config *cfg, const struct run_options *opt)
                     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
                     r.n_tables);
     } else {
+        const char *event = code == EXIT_LOCKED ? "run_skipped" : "run_failed";
+        if (stopsig_received() && code != EXIT_LOCKED) {
+            /* whatever failed after the signal, the signal is why the run ended */
+            code = EXIT_SIGNAL_BASE + stopsig_received();
+            event = "run_stopped";
+        }
         abandon(&r, code);
-        log_emit(code == EXIT_LOCKED ? LOG_WARN : LOG_ERROR,
-                 code == EXIT_LOCKED ? "run_skipped" : "run_failed", NULL,
+        log_emit(code == EXIT_LOCKED ? LOG_WARN : LOG_ERROR, event, NULL,
                  (struct log_field[]){LF_INT("exit_code", code)}, 1, "%s", r.err.msg);
         metrics_run(code, 0,
                     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,

@@ -27,6 +27,7 @@
 #include "etl/log.h"
 #include "etl/pgconn.h"
 #include "etl/pgerror.h"
+#include "etl/stopsig.h"
 
 #define BATCH_BYTES (256 * 1024)
 #define VALUE_MAX ((size_t)1 << 30) /* PostgreSQL's own limit on one field */
@@ -633,9 +634,17 @@ static bool sink_close(struct sink *s, struct anon_error *err)
     return true;
 }
 
-/* run.max_runtime passed, or another worker failed: the copy stops (err says which). */
+/* A stop signal (stopsig.h), run.max_runtime passed, or another worker failed: the copy
+ * stops (err says which). */
 static bool copy_stopped(const struct tablecopy_request *req, struct anon_error *err)
 {
+    int sig = stopsig_received();
+
+    if (sig) {
+        anon_error_set(err, "%s: stopped by %s: nothing published", req->plan->qualified,
+                       stopsig_name(sig));
+        return true;
+    }
     if (req->abort && atomic_load(req->abort)) {
         anon_error_set(err, "%s: stopped: another worker failed", req->plan->qualified);
         return true;
@@ -698,7 +707,7 @@ static int next_row(const struct tablecopy_request *req, char **buf, bool *stall
         int r = poll(&p, 1, COPYSEND_POLL_MS);
         if (r < 0 && errno != EINTR)
             return -2;
-        if (r == 0 && copy_stopped(req, err)) {
+        if ((r == 0 || (r < 0 && errno == EINTR)) && copy_stopped(req, err)) {
             *stalled = true;
             return 0;
         }
@@ -816,7 +825,8 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
             continue;
         if (req->audit)
             audit_scan_row(req->audit, batch->data + row_start, batch->len - row_start);
-        if (++stats->rows_read % 4096 == 0) {
+        /* a stop signal at once (an atomic load a row), the clock every 4,096 rows */
+        if (++stats->rows_read % 4096 == 0 || stopsig_received()) {
             if (copy_stopped(req, err)) {
                 *st = TABLECOPY_INTERNAL_ERROR;
                 ok = false;
