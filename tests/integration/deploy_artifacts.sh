@@ -330,7 +330,7 @@ fi
 # ---------------------------------------------------------------- systemd
 
 svc=deploy/anonetl.service
-for want in 'Type=oneshot' 'SuccessExitStatus=7' 'ProtectSystem=strict' 'NoNewPrivileges=yes' \
+for want in 'Type=oneshot' 'SuccessExitStatus=7 143' 'ProtectSystem=strict' 'NoNewPrivileges=yes' \
     'PrivateTmp=yes' 'ProtectHome=yes' 'CapabilityBoundingSet=' \
     'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' 'DynamicUser=yes' \
     'EnvironmentFile=/etc/anonetl/anonetl.env' 'LimitCORE=0' 'SystemCallErrorNumber=EPERM'; do
