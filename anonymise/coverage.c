@@ -2,6 +2,7 @@
 #include "anonymise/coverage.h"
 
 #include <string.h>
+#include <strings.h>
 
 static bool is_integer_type(const char *type)
 {
@@ -16,6 +17,36 @@ const char *coverage_default_rule(const struct coverage_column *c)
     return is_integer_type(c->type) ? "{ hash_int: {} }" : "{ hash: {} }";
 }
 
+/* A YAML plain scalar when that is safe, else a double-quoted one. */
+void coverage_yaml_name(struct abuf *out, const char *s)
+{
+    bool plain = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_';
+
+    for (const char *p = s; plain && *p; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                *p == '_';
+    /* words YAML 1.1 readers take as booleans or null */
+    if (plain &&
+        (strcasecmp(s, "y") == 0 || strcasecmp(s, "n") == 0 || strcasecmp(s, "yes") == 0 ||
+         strcasecmp(s, "no") == 0 || strcasecmp(s, "on") == 0 || strcasecmp(s, "off") == 0 ||
+         strcasecmp(s, "true") == 0 || strcasecmp(s, "false") == 0 || strcasecmp(s, "null") == 0))
+        plain = false;
+    if (plain) {
+        abuf_puts(out, s);
+        return;
+    }
+    abuf_putc(out, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            abuf_printf(out, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            abuf_printf(out, "\\x%02x", *p);
+        else
+            abuf_putc(out, (char)*p);
+    }
+    abuf_putc(out, '"');
+}
+
 void coverage_check(const struct cfg_table *t, const char *config_path,
                     const struct coverage_column *cols, size_t n_cols, struct coverage_report *out)
 {
@@ -26,8 +57,11 @@ void coverage_check(const struct cfg_table *t, const char *config_path,
         if (config_find_column(t, cols[i].name))
             continue;
         out->n_uncovered++;
-        abuf_printf(&out->yaml, "      %s: %s   # %s%s\n", cols[i].name,
-                    coverage_default_rule(&cols[i]), cols[i].type,
+        /* quoted as init quotes it: a name YAML reads otherwise (yes, "a: b") or holding a
+         * control character (ESC reached the terminal) */
+        abuf_puts(&out->yaml, "      ");
+        coverage_yaml_name(&out->yaml, cols[i].name);
+        abuf_printf(&out->yaml, ": %s   # %s%s\n", coverage_default_rule(&cols[i]), cols[i].type,
                     cols[i].primary_key ? ", primary key" : "");
     }
     for (size_t j = 0; j < t->n_columns; j++) {

@@ -34,5 +34,8 @@ const char *coverage_default_rule(const struct coverage_column *c);
 void coverage_check(const struct cfg_table *t, const char *config_path,
                     const struct coverage_column *cols, size_t n_cols, struct coverage_report *out);
 void coverage_report_free(struct coverage_report *r);
+/* name as a YAML key or value: plain when that is safe, else double-quoted with control
+ * characters as \xNN (init writes configs with it; coverage's YAML to add too). */
+void coverage_yaml_name(struct abuf *out, const char *name);
 
 #endif

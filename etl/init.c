@@ -38,36 +38,6 @@ static const char columns_sql[] =
     "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
     "ORDER BY c.relname, a.attnum";
 
-/* A YAML plain scalar when that is safe, else a double-quoted one. */
-static void yaml_name(struct abuf *out, const char *s)
-{
-    bool plain = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_';
-
-    for (const char *p = s; plain && *p; p++)
-        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                *p == '_';
-    /* words YAML 1.1 readers take as booleans or null */
-    if (plain &&
-        (strcasecmp(s, "y") == 0 || strcasecmp(s, "n") == 0 || strcasecmp(s, "yes") == 0 ||
-         strcasecmp(s, "no") == 0 || strcasecmp(s, "on") == 0 || strcasecmp(s, "off") == 0 ||
-         strcasecmp(s, "true") == 0 || strcasecmp(s, "false") == 0 || strcasecmp(s, "null") == 0))
-        plain = false;
-    if (plain) {
-        abuf_puts(out, s);
-        return;
-    }
-    abuf_putc(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            abuf_printf(out, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            abuf_printf(out, "\\x%02x", *p);
-        else
-            abuf_putc(out, (char)*p);
-    }
-    abuf_putc(out, '"');
-}
-
 /* "schema.table", plain when both parts are plain, else double-quoted as a whole. */
 static void table_name(struct abuf *out, const char *schema, const char *table)
 {
@@ -75,14 +45,14 @@ static void table_name(struct abuf *out, const char *schema, const char *table)
 
     abuf_init(&a, 4096);
     abuf_init(&b, 4096);
-    yaml_name(&a, schema);
-    yaml_name(&b, table);
+    coverage_yaml_name(&a, schema);
+    coverage_yaml_name(&b, table);
     if (a.len && b.len && a.data[0] != '"' && b.data[0] != '"') {
         abuf_printf(out, "%s.%s", abuf_cstr(&a), abuf_cstr(&b));
     } else {
         abuf_reset(&a);
         abuf_printf(&a, "%s.%s", schema, table);
-        yaml_name(out, abuf_cstr(&a));
+        coverage_yaml_name(out, abuf_cstr(&a));
     }
     abuf_free(&a);
     abuf_free(&b);
@@ -172,7 +142,7 @@ static void write_columns(PGresult *res, int from, int to, struct abuf *out)
             const char *fk = PQgetisnull(res, r, 5) ? NULL : PQgetvalue(res, r, 5);
             abuf_reset(&line);
             abuf_puts(&line, "      ");
-            yaml_name(&line, c.name);
+            coverage_yaml_name(&line, c.name);
             abuf_printf(&line, ": %s", coverage_default_rule(&c));
             if (pass == 0) {
                 width = line.len > width ? line.len : width;

@@ -681,5 +681,14 @@ for f in explain preview; do
     check "odd names: no raw ESC nor a name cut by its newline in $f" \
         sh -c "! grep -q \"\$(printf '\\033')\" '$work/odd.$f' && ! grep -q '^c ' '$work/odd.$f'"
 done
+# check --source's YAML to add for such columns is quoted as init writes it (it printed the
+# raw name: ESC to the terminal, a newline that made two lines, and `yes:` unquoted)
+S -c 'ALTER TABLE public.odd_names ADD COLUMN "yes" text' >/dev/null
+{ header; printf '  - name: public.odd_names\n    columns: { id: keep }\n'; } >"$work/odd_missing.yaml"
+"$ANONETL" check -c "$work/odd_missing.yaml" --source >"$work/odd.check" 2>&1
+expect_eq "odd names: check --source exits 6 (columns without a rule)" 6 $?
+check "odd names: the YAML to add quotes them" sh -c "grep -qxF '      \"a\\x1b[31mred\": suppress   # text' '$work/odd.check' &&
+    grep -qxF '      \"b\\x0ac\": suppress   # text' '$work/odd.check' && grep -qxF '      \"yes\": suppress   # text' '$work/odd.check'"
+check "odd names: no raw ESC in check's output" sh -c "! grep -q \"\$(printf '\\033')\" '$work/odd.check'"
 
 done_testing
