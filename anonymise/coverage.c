@@ -66,15 +66,17 @@ void coverage_check(const struct cfg_table *t, const char *config_path,
     }
     for (size_t j = 0; j < t->n_columns; j++) {
         const struct cfg_column *c = &t->columns[j];
+        char name[64];
         bool found = false;
         for (size_t i = 0; i < n_cols && !found; i++)
             found = strcmp(cols[i].name, c->name) == 0;
         if (found)
             continue;
         out->n_missing++;
+        yopts_shown(name, sizeof(name), c->name); /* a control character written "\x1b" */
         abuf_printf(&out->missing,
                     "%s:%d:%d: tables.%s.%s.columns.%s: no such column in the source\n",
-                    config_path, c->line, c->column, t->schema, t->name, c->name);
+                    config_path, c->line, c->column, t->schema, t->name, name);
     }
 }
 

@@ -91,8 +91,10 @@ static bool plan_column(struct plan_column *pc, const struct catalog_column *src
         pc->target_not_null = src->not_null && !pc->output.may_be_null;
     }
     if (pc->output.problem[0]) {
+        char name[64];
+        yopts_shown(name, sizeof(name), cc->name); /* a control character written "\x1b" */
         abuf_printf(report, "%s:%d:%d: tables.%s.%s.columns.%s: %s: %s (source type %s)\n",
-                    config_path, cc->line, cc->column, t->schema, t->name, cc->name, ops->name,
+                    config_path, cc->line, cc->column, t->schema, t->name, name, ops->name,
                     pc->output.problem, src->type);
         return false;
     }
@@ -457,7 +459,7 @@ static bool check_literals(PGconn *conn, const struct table_plan *p, const char 
     for (size_t i = 0; i < p->n_columns; i++) {
         const struct plan_column *pc = &p->columns[i];
         const struct cfg_column *cc = config_find_column(p->cfg, pc->source->name);
-        char msg[300], shown[64];
+        char msg[300], shown[64], name[64];
         const char *problem;
         if (!pc->output.literal || !cc)
             continue;
@@ -465,8 +467,9 @@ static bool check_literals(PGconn *conn, const struct table_plan *p, const char 
         if (!problem)
             continue;
         yopts_shown(shown, sizeof(shown), pc->output.literal);
+        yopts_shown(name, sizeof(name), cc->name);
         abuf_printf(report, "%s:%d:%d: tables.%s.%s.columns.%s: %s: \"%s\" is not a valid %s: %s\n",
-                    config_path, cc->line, cc->column, p->cfg->schema, p->cfg->name, cc->name,
+                    config_path, cc->line, cc->column, p->cfg->schema, p->cfg->name, name,
                     pc->rule->ops->name, shown, pc->output.type, problem);
         ok = false;
     }
@@ -590,14 +593,16 @@ size_t plan_withheld_report(const struct table_plan *p, const char *config_path,
     for (size_t i = 0; i < p->cfg->n_columns; i++) {
         const struct cfg_column *c = &p->cfg->columns[i];
         unsigned long count;
+        char name[64];
         if (!c->rule.ops || !c->rule.ops->withheld ||
             !(count = c->rule.ops->withheld(c->rule.state)))
             continue;
+        yopts_shown(name, sizeof(name), c->name);
         abuf_printf(out,
                     "%s:%d:%d: tables[%zu].columns.%s: %lu value%s published as NULL: a scrub "
                     "pattern passed PCRE2's match limit on %s (it backtracks without end: "
                     "rewrite nested quantifiers such as (a+)+)\n",
-                    config_path, c->line, c->column, table_index, c->name, count,
+                    config_path, c->line, c->column, table_index, name, count,
                     count == 1 ? "" : "s", count == 1 ? "it" : "them");
         n++;
     }

@@ -690,5 +690,16 @@ expect_eq "odd names: check --source exits 6 (columns without a rule)" 6 $?
 check "odd names: the YAML to add quotes them" sh -c "grep -qxF '      \"a\\x1b[31mred\": suppress   # text' '$work/odd.check' &&
     grep -qxF '      \"b\\x0ac\": suppress   # text' '$work/odd.check' && grep -qxF '      \"yes\": suppress   # text' '$work/odd.check'"
 check "odd names: no raw ESC in check's output" sh -c "! grep -q \"\$(printf '\\033')\" '$work/odd.check'"
+# and its messages about configured columns show a name written with a YAML escape as the
+# config's own messages do ('?' for a control character), never the raw ESC
+{ header; printf '  - name: public.odd_names\n    columns: { id: keep, "a\\x1b[31mred": { bucket: { width: 1 } }, "b\\nc": keep, "yes": keep }\n'; } >"$work/odd_bad.yaml"
+"$ANONETL" check -c "$work/odd_bad.yaml" --source >"$work/odd_bad.check" 2>&1
+expect_eq "odd names: a bucket on text: check --source exits 2" 2 $?
+{ header; printf '  - name: public.odd_names\n    columns: { id: keep, "a\\x1b[31mred": keep, "b\\nc": keep, "yes": keep, "zz\\x1bq": keep }\n'; } >"$work/odd_bad2.yaml"
+"$ANONETL" check -c "$work/odd_bad2.yaml" --source >>"$work/odd_bad.check" 2>&1
+expect_eq "odd names: a column the source does not have: check --source exits 6" 6 $?
+check "odd names: the messages name them with '?'" sh -c "grep -qF 'tables.public.odd_names.columns.a?[31mred: bucket:' '$work/odd_bad.check' &&
+    grep -qF 'tables.public.odd_names.columns.zz?q: no such column in the source' '$work/odd_bad.check'"
+check "odd names: no raw ESC in those messages" sh -c "! grep -q \"\$(printf '\\033')\" '$work/odd_bad.check'"
 
 done_testing
