@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "infra/aws_ends.h"
 #include "infra/aws_eval.h"
@@ -387,7 +388,7 @@ static void judge_db(struct iso_ctx *X, const struct iso_db *db, struct check_re
     char subject[96];
 
     if (!cidr_parse_addr(db->ip, &addr))
-        return;
+        addr.family = AF_INET; /* a member without an address (a standby): its IPv4 side */
     X->t = aws_view_subnet_table(X->v, db->vpc, db->subnet, &explicit_assoc);
     for (size_t b = 0; b < X->theirs->n_cidrs; b++) {
         X->block_text = X->theirs->cidrs[b];
@@ -408,6 +409,24 @@ static void judge_db(struct iso_ctx *X, const struct iso_db *db, struct check_re
                          "check by hand that %s's route table has no route to %s except "
                          "over the peering to the isolated VPC",
                          db->subnet, X->block_text);
+    }
+}
+
+/* The other instances an RDS endpoint can point to after a failover (their subnets are
+ * often another zone's, on tables of their own): each one's subnet from the RDS API. */
+static void members(struct iso_ctx *X, const struct aws_path_endpoint *ep, struct check_report *rep)
+{
+    for (size_t k = 0; k < ep->n_members; k++) {
+        const struct aws_path_member *m = &ep->members[k];
+        struct iso_db db = {.ep = ep, .port = ep->port > 0 ? ep->port : 5432};
+        if (m->current || !m->vpc || !m->subnet || (X->job_vpc && !strcmp(m->vpc, X->job_vpc)))
+            continue;
+        db.ip = m->ip ? m->ip : m->instance;
+        db.vpc = m->vpc;
+        db.subnet = m->subnet;
+        for (size_t i = 0; i < m->n_groups && i < ISO_GROUPS; i++)
+            db.groups[db.n_groups++] = m->groups[i];
+        judge_db(X, &db, rep);
     }
 }
 
@@ -434,6 +453,7 @@ void aws_isolation_run(const struct aws_view *v, const struct aws_path_input *in
                 if (db_side(v, ep, ep->addrs[j], X.job_vpc, job_subnet, &db))
                     judge_db(&X, &db, rep);
             }
+            members(&X, ep, rep);
         }
     }
 }

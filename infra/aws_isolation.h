@@ -26,7 +26,9 @@
  *
  * Group "path.isolation", subject "data-team <endpoint> <address>", one line per data team
  * block and address of a database outside the job's VPC whose side is known (its interface,
- * or the RDS instance the name points to now); object: the route table, or the peering or
+ * or the RDS instance the name points to now), and per other instance an RDS endpoint can
+ * point to after a failover (its DB subnet group's subnet in its zone; a standby without an
+ * address of its own is named by its instance); object: the route table, or the peering or
  * transit gateway that breaks the isolation. What this cannot see: a proxy or NAT instance in the
  * isolated VPC the data team connects to (its own connections to production start there).
  */

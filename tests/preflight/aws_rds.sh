@@ -75,9 +75,11 @@ fi
 DENY_AKID=${deny%% *}
 DENY_SECRET=${deny#* }
 
-# rconfig LABEL HOST: $tmp/LABEL.yaml, the source's DSN naming HOST
+# rconfig LABEL HOST: $tmp/LABEL.yaml, the source's DSN naming HOST (DATAPCX: the data
+# team's peering, required: false)
 rconfig() {
-    local r=${1}_REGION
+    local r=${1}_REGION peers=
+    [ -z "${DATAPCX:-}" ] || peers="  peerings: [{ id: $DATAPCX, required: false }]"
     cat >"$tmp/$1.yaml" <<YAML
 version: 1
 source:
@@ -90,6 +92,7 @@ aws:
   region: ${!r}
   endpoint: $MOTO_URL
   job: { ip: 10.20.2.15 }
+$peers
 tables:
   - name: public.people
     columns:
@@ -178,6 +181,20 @@ expect_check "... which hop refuses: the route back from the reader's subnet" \
 expect_eq "... one failover line, for the reader only (the writer is the path.* lines)" \
     "WARN source orders-2" "$(pfq lines path.failover 2>&1)"
 expect_eq "... --json: the line has its endpoint, object and fix" "ok" "$(pfq schema 2>&1)"
+
+# the data team (its peering in the config): the writer's zone has no route to them, the
+# reader's zone routes them back over a direct peering: the reader, running now, is theirs
+# to reach (path.isolation judges every member from its RDS subnet)
+DATAPCX=$(eval echo "\$${L}_PCX_DATA") rconfig $L "$CL"
+rpf $L "$HOSTS"
+expect_eq "data team: the reader's zone routes them over a direct peering: exit 3, isolation FAILs" \
+    "3 path.isolation" "$rc $(pfq failing 2>&1)"
+expect_eq "... the writer (the name's address) PASSes, the reader (a member) FAILs" \
+    "FAIL data-team source 10.10.6.20,PASS data-team source 10.10.5.20" \
+    "$(pfq lines path.isolation 2>&1)"
+expect_check "... naming the reader's zone table and the direct peering" FAIL path.isolation \
+    "data-team source 10.10.6.20" \
+    "$RTB_B ($SB's table) sends replies by route 10.30.0.0/16 via $(eval echo "\$${L}_PCX_DIRECT")"
 
 # the reader endpoint resolving to the reader, whose interface moto does not make: the
 # path.* lines judge it from its RDS subnet (zone b's, without the route back: the job

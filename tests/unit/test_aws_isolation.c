@@ -297,12 +297,70 @@ static void test_unseen_and_ipv6(void **state)
     ec2_route_table_list_free(&w.v.tables);
 }
 
+/* An Aurora cluster's other instances: each judged from its RDS subnet (the current one
+ * is the address itself; a standby has no address of its own). */
+static void test_failover_members(void **state)
+{
+    static const char *const addrs[] = {"10.10.1.20"};
+    static const char *const groups[] = {"sg-db"};
+    const struct aws_path_member m[] = {
+        {.instance = "orders-1",
+         .role = "writer",
+         .ip = "10.10.1.20",
+         .vpc = "vpc-prod",
+         .subnet = "subnet-1",
+         .groups = groups,
+         .n_groups = 1,
+         .current = true},
+        {.instance = "orders-2",
+         .role = "reader",
+         .ip = "10.10.2.99",
+         .vpc = "vpc-prod",
+         .subnet = "subnet-2",
+         .groups = groups,
+         .n_groups = 1},
+        {.instance = "orders (standby)",
+         .role = "standby",
+         .vpc = "vpc-prod",
+         .subnet = "subnet-4",
+         .groups = groups,
+         .n_groups = 1},
+        {.instance = "orders-3",
+         .role = "reader",
+         .ip = "10.20.9.9",
+         .vpc = "vpc-iso",
+         .subnet = "subnet-tgt",
+         .groups = groups,
+         .n_groups = 1},
+    };
+    struct aws_path_endpoint ep = {
+        .name = "source", .addrs = addrs, .n_addrs = 1, .port = 5432, .members = m, .n_members = 4};
+    struct aws_path_input in = {.region = "eu-west-2", .endpoints = &ep, .n_endpoints = 1};
+    static const char *const ids[] = {"pcx-data"};
+    struct check_report rep;
+    struct world w;
+
+    (void)state;
+    build(&w);
+    in.job.eni = "eni-job";
+    check_report_init(&rep);
+    aws_isolation_run(&w.v, &in, ids, 1, &rep);
+    assert_int_equal(rep.n, 3); /* the current address, the reader, the standby */
+    expect(&rep, "data-team source 10.10.1.20", CHECK_PASS, "rtb-partner", "not the data team's");
+    expect(&rep, "data-team source 10.10.2.99", CHECK_FAIL, "pcx-theirs2",
+           "a VPC of theirs holding them");
+    expect(&rep, "data-team source orders (standby)", CHECK_PASS, "rtb-bh", "which is blackhole");
+    check_report_free(&rep);
+    ec2_route_table_list_free(&w.v.tables);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ways_back),
         cmocka_unit_test(test_unseen_and_ipv6),
         cmocka_unit_test(test_transit_gateway),
+        cmocka_unit_test(test_failover_members),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

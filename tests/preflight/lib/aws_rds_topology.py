@@ -16,7 +16,9 @@ points at now (10.10.5.20, zone a) is made by hand (moto makes none for RDS), a 
 is not (its subnet and groups come from the RDS API).
 
   r_reader_unrouted  Aurora cluster orders: writer orders-1 (zone a), reader orders-2 (zone b);
-                     zone b's subnet has a route table of its own without the peering route
+                     zone b's subnet has a route table of its own without the peering route,
+                     but with a route to the data team's VPC 10.30.0.0/16 (ca-central-1) over
+                     a direct peering (the job's VPC is peered with it too)
   r_all_routed       the same cluster, zone b's subnet on zone a's table (the route back)
   r_dual             dual-stack VPCs (Amazon /56s, a /64 per subnet, custom ACLs allowing both
                      families, as AWS's default ACL does), IPv6 routes over the peering both
@@ -33,6 +35,7 @@ import botocore.session
 
 REGIONS = {"r_reader_unrouted": "us-east-1", "r_all_routed": "us-west-2",
            "r_instance": "eu-west-1", "r_dual": "ap-southeast-2"}
+DATA_REGION = "ca-central-1"  # the data team's VPC (r_reader_unrouted)
 
 
 def client(service, region, akid=None, secret=None):
@@ -116,6 +119,23 @@ def network(ec2, region, dual=False):
     return ids
 
 
+def data_team(ec2, ids, rtb_b):
+    """The data team's VPC 10.30.0.0/16 (in DATA_REGION) peered with the job's VPC (routed
+    from the job's table) and directly with the database VPC, whose zone b table routes it
+    back over that direct peering: the reader there is theirs to reach."""
+    data = client("ec2", DATA_REGION)
+    dv = data.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    pcx = {}
+    for name, vpc in (("PCX_DATA", ids["JOB_VPC"]), ("PCX_DIRECT", ids["DB_VPC"])):
+        pcx[name] = ec2.create_vpc_peering_connection(
+            VpcId=vpc, PeerVpcId=dv, PeerRegion=DATA_REGION)["VpcPeeringConnection"][
+                "VpcPeeringConnectionId"]
+        data.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx[name])
+    ec2.create_route(RouteTableId=rtb_b, DestinationCidrBlock="10.30.0.0/16",
+                     VpcPeeringConnectionId=pcx["PCX_DIRECT"])
+    ids.update(DATA_VPC=dv, **pcx)
+
+
 def build(label):
     region = REGIONS[label]
     ec2, rds = client("ec2", region), client("rds", region)
@@ -124,6 +144,8 @@ def build(label):
         rtb_b = ec2.create_route_table(VpcId=ids["DB_VPC"])["RouteTable"]["RouteTableId"]
         ec2.associate_route_table(RouteTableId=rtb_b, SubnetId=ids["SUBNET_B"])
         ids["RTB_B"] = rtb_b
+        if label == "r_reader_unrouted":
+            data_team(ec2, ids, rtb_b)
         if label == "r_dual":  # the IPv4 route back only: IPv6 forgotten
             ec2.create_route(RouteTableId=rtb_b, DestinationCidrBlock="10.20.0.0/16",
                              VpcPeeringConnectionId=ids["PCX"])
