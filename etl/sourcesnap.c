@@ -131,7 +131,7 @@ PGconn *source_snapshot_attach(const struct source_snapshot *s, const struct cfg
     ok = pgconn_exec(conn, begin_sql, PGRES_COMMAND_OK, err) &&
          pgconn_exec(conn, sql, PGRES_COMMAND_OK, err);
     if (!ok) {
-        PQfinish(conn);
+        pgconn_close(conn);
         return NULL;
     }
     return conn;
@@ -186,7 +186,7 @@ void source_snapshot_close(struct source_snapshot *s)
     if (!s)
         return;
     if (s->conn)
-        PQfinish(s->conn); /* ends the read-only transaction */
+        pgconn_close(s->conn); /* ends the read-only transaction */
     free(s->writers);
     free(s);
 }

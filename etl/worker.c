@@ -380,7 +380,7 @@ static void shared_free(struct publish_table *t)
             tablecopy_copy_in_end(l->conn, t->plan, "anonetl: copy aborted", &rows, &ignored);
         PQclear(PQexec(l->conn, "ROLLBACK"));
     }
-    PQfinish(l->conn);
+    pgconn_close(l->conn);
     if (l->cancel_fd >= 0)
         close(l->cancel_fd);
     pthread_mutex_destroy(&l->lock);
@@ -507,9 +507,9 @@ static void *worker_main(void *arg)
     }
     drain(p, &conns);
     if (conns.owns_target)
-        PQfinish(conns.target);
+        pgconn_close(conns.target);
     if (!lent)
-        PQfinish(conns.source);
+        pgconn_close(conns.source);
     worker_ended(p);
     return NULL;
 }
