@@ -17,6 +17,7 @@
 #include "etl/pgerror.h"
 #include "infra/cidr.h"
 #include "etl/secret.h"
+#include "etl/stopsig.h"
 #include "infra/rds_token.h"
 
 /* Deterministic text output: hashes depend on the text of a value, and text COPY must
@@ -553,8 +554,9 @@ PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error
         return NULL;
     }
     PQsetNoticeReceiver(conn, notice_to_log, (void *)side);
+    stopsig_watch(conn);
     if (!session_timeouts_off(conn, side, err)) {
-        PQfinish(conn);
+        pgconn_close(conn);
         return NULL;
     }
     return conn;
@@ -593,8 +595,10 @@ bool pgconn_default_setting(const struct cfg_db *db, const char *side, const cha
 
 void pgconn_close(PGconn *conn)
 {
-    if (conn)
+    if (conn) {
+        stopsig_unwatch(conn); /* before PQfinish: a stop's watcher may be cancelling */
         PQfinish(conn);
+    }
 }
 
 /* The statement's leading keywords ("COPY", "INSERT INTO"): which statement failed,
@@ -623,6 +627,21 @@ static void report(PGconn *conn, const PGresult *res, const char *sql, struct an
     anon_error_set(err, "%s%s%s%s", msg, verb[0] ? " (in " : "", verb, verb[0] ? ")" : "");
 }
 
+/* A run asked to stop starts no new statement (stopsig.h): the error a cancelled one
+ * would have had (57014), saying why. */
+static bool stopped(const char *sql, struct anon_error *err)
+{
+    char verb[48];
+
+    if (!stopsig_cancelling())
+        return false;
+    snprintf(last_sqlstate, sizeof(last_sqlstate), "57014");
+    statement_verb(sql, verb, sizeof(verb));
+    anon_error_set(err, "%s: no new statement is started%s%s%s", stopsig_name(stopsig_received()),
+                   verb[0] ? " (" : "", verb, verb[0] ? ")" : "");
+    return true;
+}
+
 /*
  * Every statement goes through the extended protocol (PQexecParams, with or without
  * parameters): the server takes exactly one statement per call, so text built into a
@@ -631,7 +650,11 @@ static void report(PGconn *conn, const PGresult *res, const char *sql, struct an
 PGresult *pgconn_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
                        ExecStatusType expect, struct anon_error *err)
 {
-    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    PGresult *res;
+
+    if (stopped(sql, err))
+        return NULL;
+    res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 
     if (res && PQresultStatus(res) == expect) {
         last_sqlstate[0] = '\0';
@@ -665,8 +688,13 @@ bool pgconn_exec(PGconn *conn, const char *sql, ExecStatusType expect, struct an
 
 bool pgconn_exec_script(PGconn *conn, const char *script, struct anon_error *err)
 {
-    PGresult *res = PQexec(conn, script);
-    bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    PGresult *res;
+    bool ok;
+
+    if (stopped(script, err))
+        return false;
+    res = PQexec(conn, script);
+    ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
 
     if (ok)
         last_sqlstate[0] = '\0';

@@ -1118,6 +1118,16 @@ bool publish_begin(PGconn *conn, struct publish_request *req, struct anon_error 
     return req->begun;
 }
 
+/*
+ * A stop signal cancels the statement under way here too (stopsig.h), rather than letting
+ * the publish finish: it is one transaction, so the cancel rolls it back whole and the
+ * data published before stays as it was, which is all a SIGKILL a few seconds later would
+ * leave anyway; and left to finish, a publish waiting for a lock (lock_timeout, 30 s) or
+ * merging a large table outlasts a scheduler's stop timeout (ECS: 30 s) and dies without
+ * a word. A cancel that reaches the COMMIT finds it committed (the run is published and
+ * says so) or rolled back; after it, the old versions are dropped only if no stop came
+ * (a new statement is not started then: the next run's cleanup drops them).
+ */
 bool publish_all(PGconn *conn, struct publish_request *req, struct anon_error *err)
 {
     /* Slots per table: the old version and base, the tables of keys (old_version_of,

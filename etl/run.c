@@ -156,6 +156,14 @@ static int plan_tables(struct run *r)
     return plan_exit_code(st);
 }
 
+/* A stop signal (stopsig.h) seen between steps: the run ends, publishing nothing. */
+static int stopped(struct run *r, const char *when)
+{
+    anon_error_set(&r->err, "stopped by %s %s: nothing published", stopsig_name(stopsig_received()),
+                   when);
+    return EXIT_INTERNAL;
+}
+
 /*
  * A keep covers the kind of values it saw. Retyped to another kind since (integer codes
  * become text, where names can be: no detector flags them), it needs a review: one with
@@ -224,8 +232,13 @@ static int review_keeps(struct run *r)
     size_t n = 0;
 
     abuf_init(&lines, 1 << 20);
-    for (size_t i = 0; i < r->n_tables; i++)
+    for (size_t i = 0; i < r->n_tables && !stopsig_received(); i++)
         n += piicheck_table(src, r->tables[i].plan, &lines);
+    /* a sample cancelled by a stop is not a content check "not done" to warn about */
+    if (stopsig_received()) {
+        abuf_free(&lines);
+        return stopped(r, "during the keep review");
+    }
     for (size_t i = 0; i < r->n_tables; i++) {
         if (!review_types(r, r->tables[i].plan, &lines, &n)) {
             abuf_free(&lines);
@@ -807,11 +820,8 @@ static int copy_and_publish(struct run *r)
     char run_label[32];
     int code;
 
-    if (stopsig_received()) {
-        anon_error_set(&r->err, "stopped by %s before the copy: nothing published",
-                       stopsig_name(stopsig_received()));
-        return EXIT_INTERNAL;
-    }
+    if (stopsig_received())
+        return stopped(r, "before the copy");
     if (!target_run_begin(r->target, &info, &r->run_id, &r->err))
         return EXIT_TARGET;
     for (size_t i = 0; i < r->n_tables; i++)
@@ -839,11 +849,8 @@ static int copy_and_publish(struct run *r)
     for (size_t i = 0; i < r->n_tables; i++)
         log_table_summary(&r->tables[i]);
     warn_withheld(r);
-    if (stopsig_received()) {
-        anon_error_set(&r->err, "stopped by %s after the copy: nothing published",
-                       stopsig_name(stopsig_received()));
-        return EXIT_INTERNAL;
-    }
+    if (stopsig_received())
+        return stopped(r, "after the copy");
     if (past_deadline(r)) {
         anon_error_set(&r->err, "run.max_runtime exceeded after the copy: stopped, nothing "
                                 "published");
@@ -976,6 +983,16 @@ static int run_steps(struct run *r)
     return copy_and_publish(r);
 }
 
+/* The error of a statement the stop cancelled (or did not start), said as the stop it is. */
+static void stop_reason(struct run *r)
+{
+    char was[sizeof(r->err.msg)];
+
+    snprintf(was, sizeof(was), "%s", r->err.msg);
+    anon_error_set(&r->err, "stopped by %s: nothing published (%s)",
+                   stopsig_name(stopsig_received()), was);
+}
+
 int run_main(const struct config *cfg, const struct run_options *opt)
 {
     struct run r = {.cfg = cfg, .opt = opt, .started = time(NULL)};
@@ -991,6 +1008,9 @@ int run_main(const struct config *cfg, const struct run_options *opt)
     log_info("run_start", NULL, "anonetl run: %zu table%s", cfg->n_tables,
              cfg->n_tables == 1 ? "" : "s");
     code = run_steps(&r);
+    /* the work is over (its threads joined): what follows records the run and gives the
+     * lock back, and no stop's cancel may reach it */
+    stopsig_work_done();
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (code == EXIT_OK) {
         uint64_t rows = 0;
@@ -1009,9 +1029,12 @@ int run_main(const struct config *cfg, const struct run_options *opt)
     } else {
         const char *event = code == EXIT_LOCKED ? "run_skipped" : "run_failed";
         if (stopsig_received() && code != EXIT_LOCKED) {
-            /* whatever failed after the signal, the signal is why the run ended */
+            /* whatever failed after the signal, the signal is why the run ended: a
+             * statement it cancelled (57014) is not a source or target failure */
             code = EXIT_SIGNAL_BASE + stopsig_received();
             event = "run_stopped";
+            if (!strstr(r.err.msg, "nothing published"))
+                stop_reason(&r);
         }
         abandon(&r, code);
         log_emit(code == EXIT_LOCKED ? LOG_WARN : LOG_ERROR, event, NULL,

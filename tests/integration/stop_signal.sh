@@ -4,8 +4,10 @@
 # copy, publishes nothing, says so (run_stopped, its record failed, the lock given back)
 # and exits 128 + the signal. The source is a view that takes a millisecond a row, so the
 # signal lands mid-copy; the published rows stay those of the run before, and the next
-# run publishes at once. A second signal ends the process at once. (A statement under way
-# finishes first: a signal during a long one is acted on when it returns.)
+# run publishes at once. A second signal ends the process at once. A statement under way
+# on either server is cancelled: a stop during the keep review's sample of the slow view
+# (20 s) or during a publish waiting for a lock (lock_timeout 30 s) ends the run within
+# seconds too, before a scheduler's SIGKILL would.
 set -u
 [ -n "${STOP_DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/../.."
@@ -114,4 +116,75 @@ expect_eq "the published rows are still the previous run's" "20000 20000" "$(pub
 S -c "UPDATE pace SET ms = 0" >/dev/null
 "$BIN" run -c "$work/c.yaml" --skip-preflight >"$work/next.log" 2>&1
 expect_eq "the next run is not held by a lock and publishes the change" "0 20000 40000" "$? $(published)"
+
+now_ms() { date +%s%3N; }
+wait_until() { # SECONDS SQL-FUNCTION QUERY: poll until the query prints 1 (else false)
+    local end=$(($(date +%s) + $1))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        [ "$("$2" -tAc "$3")" = 1 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# SIGTERM to the run RUN_PID (a child of this shell: not in a subshell); sets rc, its exit
+# code, and ms, how long it took to end
+stop_and_time() { # RUN_PID
+    local t0
+    t0=$(now_ms)
+    kill -TERM "$1"
+    wait "$1"
+    rc=$?
+    ms=$(($(now_ms) - t0))
+}
+
+# A stop during the keep review: the review samples a keep column's rows before the copy,
+# and the sample of a view reads the whole view (20 s at a millisecond a row).
+sed 's/v: { bucket: { width: 1 } }/v: keep/' "$work/c.yaml" >"$work/keep.yaml"
+"$BIN" run -c "$work/keep.yaml" --skip-preflight >"$work/keep_first.log" 2>&1
+rc=$?; [ "$rc" = 0 ] || tail -2 "$work/keep_first.log" | sed "s/^/# /"
+expect_eq "a run with a keep column publishes (fast source)" "0 20000 40000" "$rc $(published)"
+S -c "UPDATE pace SET ms = 1" >/dev/null
+"$BIN" run -c "$work/keep.yaml" --skip-preflight >"$work/keep_stop.log" 2>&1 &
+pid=$!
+check "the keep review samples the slow view" wait_until 60 S \
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl' AND state = 'active' AND query LIKE '%slow_items%' AND query NOT LIKE 'COPY%'"
+sleep 0.5
+stop_and_time "$pid"
+expect_eq "SIGTERM during the keep review's sample: exit 143" 143 "$rc"
+check "it ends within seconds ($ms ms), not when the 20 s sample returns" test "$ms" -lt 8000
+check "run_stopped says the review was stopped and nothing published" \
+    grep -q '"event":"run_stopped".*"exit_code":143.*stopped by SIGTERM during the keep review: nothing published' "$work/keep_stop.log"
+check "no warning that the content check was not done" \
+    bash -c "! grep -q 'content check not done' '$work/keep_stop.log'"
+expect_eq "the published rows are the previous run's" "20000 40000" "$(published)"
+check "the sample's query is no longer running on the source" wait_until 5 S \
+    "SELECT (count(*) = 0)::int FROM pg_stat_activity WHERE query LIKE '%slow_items%' AND state = 'active' AND pid <> pg_backend_pid()"
+
+# A stop during the publish, waiting for a lock another session holds on anonetl.published
+# (a long transaction of an operator's): the publish's lock_timeout is 30 s. The publish
+# is cancelled: one transaction, rolled back whole.
+S -c "UPDATE items SET v = 3" -c "UPDATE pace SET ms = 0.5" >/dev/null
+"$BIN" run -c "$work/c.yaml" --skip-preflight >"$work/lock_stop.log" 2>&1 &
+pid=$!
+wait_until 60 S "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%slow_items%' AND state = 'active'"
+PGAPPNAME=locker T -c "BEGIN" -c "LOCK TABLE anonetl.published IN ACCESS EXCLUSIVE MODE" \
+    -c "SELECT pg_sleep(300)" >/dev/null 2>&1 &
+locker=$!
+check "the publish waits for the lock on anonetl.published" wait_until 90 T \
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl' AND wait_event_type = 'Lock'"
+stop_and_time "$pid"
+expect_eq "SIGTERM during the publish's wait for a lock: exit 143" 143 "$rc"
+check "it ends within seconds ($ms ms), not at the 30 s lock_timeout" test "$ms" -lt 8000
+check "run_stopped: stopped by SIGTERM, nothing published" \
+    grep -q '"event":"run_stopped".*"exit_code":143.*stopped by SIGTERM: nothing published' "$work/lock_stop.log"
+T -tAc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'locker'" >/dev/null
+wait "$locker"
+expect_eq "the published rows are still the previous run's" "20000 40000" "$(published)"
+expect_eq "the run's record is failed" "failed|143" \
+    "$(T -tAc "SELECT status || '|' || exit_code FROM anonetl.runs ORDER BY run_id DESC LIMIT 1")"
+expect_eq "no version table of the stopped run is left" 0 \
+    "$(T -tAc "SELECT count(*) FROM pg_tables WHERE schemaname = 'anonetl_data' AND tablename NOT IN (SELECT version_table FROM anonetl.published)")"
+S -c "UPDATE pace SET ms = 0" >/dev/null
+"$BIN" run -c "$work/c.yaml" --skip-preflight >"$work/after_lock.log" 2>&1
+expect_eq "the next run publishes the change" "0 20000 60000" "$? $(published)"
 done_testing
