@@ -6,8 +6,9 @@
 # signal lands mid-copy; the published rows stay those of the run before, and the next
 # run publishes at once. A second signal ends the process at once. A statement under way
 # on either server is cancelled: a stop during the keep review's sample of the slow view
-# (20 s) or during a publish waiting for a lock (lock_timeout 30 s) ends the run within
-# seconds too, before a scheduler's SIGKILL would.
+# (20 s), during a publish waiting for a lock (lock_timeout 30 s) or while a source statement
+# waits behind a migration's lock ends the run within seconds too, before a scheduler's
+# SIGKILL would.
 set -u
 [ -n "${STOP_DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/../.."
@@ -187,4 +188,28 @@ expect_eq "no version table of the stopped run is left" 0 \
 S -c "UPDATE pace SET ms = 0" >/dev/null
 "$BIN" run -c "$work/c.yaml" --skip-preflight >"$work/after_lock.log" 2>&1
 expect_eq "the next run publishes the change" "0 20000 60000" "$? $(published)"
+
+# A stop while a source statement waits behind a lock: a migration holds items ACCESS
+# EXCLUSIVE (40 s here; the source has no statement_timeout), and the run's first read of
+# the view waits for it.
+PGAPPNAME=migration S -c "BEGIN" -c "LOCK TABLE items IN ACCESS EXCLUSIVE MODE" \
+    -c "SELECT pg_sleep(40)" >/dev/null 2>&1 &
+locker=$!
+wait_until 30 S "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'migration' AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.relation = 'public.items'::regclass"
+"$BIN" run -c "$work/c.yaml" --skip-preflight >"$work/src_lock_stop.log" 2>&1 &
+pid=$!
+check "a source statement of the run waits for the migration's lock" wait_until 60 S \
+    "SELECT (count(*) > 0)::int FROM pg_stat_activity WHERE application_name = 'anonetl' AND wait_event_type = 'Lock'"
+stop_and_time "$pid"
+expect_eq "SIGTERM while a source statement waits for a lock: exit 143" 143 "$rc"
+check "it ends within seconds ($ms ms), not when the lock is given back" test "$ms" -lt 8000
+check "run_stopped: stopped by SIGTERM, nothing published" \
+    grep -q '"event":"run_stopped".*"exit_code":143.*stopped by SIGTERM.*nothing published' "$work/src_lock_stop.log"
+check "no anonetl session is left waiting on the source" wait_until 5 S \
+    "SELECT (count(*) = 0)::int FROM pg_stat_activity WHERE application_name LIKE 'anonetl%'"
+S -tAc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'migration'" >/dev/null
+wait "$locker"
+expect_eq "the published rows are still the previous run's" "20000 60000" "$(published)"
+"$BIN" run -c "$work/c.yaml" --skip-preflight >"$work/after_src_lock.log" 2>&1
+expect_eq "and the next run publishes" "0 20000 60000" "$? $(published)"
 done_testing
