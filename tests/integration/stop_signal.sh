@@ -212,4 +212,53 @@ wait "$locker"
 expect_eq "the published rows are still the previous run's" "20000 60000" "$(published)"
 "$BIN" run -c "$work/c.yaml" --skip-preflight >"$work/after_src_lock.log" 2>&1
 expect_eq "and the next run publishes" "0 20000 60000" "$? $(published)"
+
+# A stop during an incremental run's merge: the leader merges pieces of changed rows into
+# the published version in the publish transaction while the worker copies; a reader holds
+# that version SHARE (40 s), so the merge waits (lock_timeout 30 s). The merge is
+# cancelled, the publish transaction rolled back: the published rows stay the previous ones.
+S >/dev/null <<'SQL'
+CREATE TABLE ev (id int PRIMARY KEY, v int NOT NULL, updated_at timestamptz NOT NULL);
+INSERT INTO ev SELECT g, 1, now() - interval '1 day' FROM generate_series(1, 20000) g;
+SQL
+cat >"$work/inc.yaml" <<YAML
+version: 1
+source: { dsn: "$(pgc_dsn "$work/src" postgres postgres)" }
+target: { dsn: "$(pgc_dsn "$work/tgt" postgres postgres)", schema: anon }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.ev
+    mode: incremental
+    key: [id]
+    watermark: updated_at
+    watermark_lag: 0s
+    deletes: none
+    columns: { id: { round: { digits: 0 } }, v: { bucket: { width: 1 } }, updated_at: { keep: { reviewed: "when a row changed" } } }
+YAML
+ev() { T -tAc "SELECT count(*) || ' ' || sum(v) FROM anon.ev"; }
+"$BIN" run -c "$work/inc.yaml" --skip-preflight >"$work/inc_first.log" 2>&1
+rc=$?; [ "$rc" = 0 ] || tail -2 "$work/inc_first.log" | sed "s/^/# /"
+expect_eq "an incremental table's first run publishes it" "0 20000 20000" "$rc $(ev)"
+S -c "UPDATE ev SET v = 2, updated_at = now()" >/dev/null
+version=$(T -tAc "SELECT version_table FROM anonetl.published WHERE target_schema = 'anon' AND table_name = 'ev'")
+PGAPPNAME=reader T -c "BEGIN" -c "LOCK TABLE anonetl_data.\"$version\" IN SHARE MODE" \
+    -c "SELECT pg_sleep(40)" >/dev/null 2>&1 &
+locker=$!
+check "a reader holds the published version SHARE" wait_until 30 T \
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reader' AND query LIKE '%pg_sleep%'"
+"$BIN" run -c "$work/inc.yaml" --skip-preflight >"$work/inc_stop.log" 2>&1 &
+pid=$!
+check "the incremental run's merge waits for the reader's lock" wait_until 60 T \
+    "SELECT (count(*) > 0)::int FROM pg_stat_activity WHERE application_name = 'anonetl' AND wait_event_type = 'Lock'"
+stop_and_time "$pid"
+expect_eq "SIGTERM during a merge: exit 143" 143 "$rc"
+check "it ends within seconds ($ms ms), not at the 30 s lock_timeout" test "$ms" -lt 8000
+check "run_stopped: stopped by SIGTERM, nothing published" \
+    grep -q '"event":"run_stopped".*"exit_code":143.*stopped by SIGTERM.*nothing published' "$work/inc_stop.log"
+T -tAc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'reader'" >/dev/null
+wait "$locker"
+expect_eq "the published rows are the previous run's" "20000 20000" "$(ev)"
+"$BIN" run -c "$work/inc.yaml" --skip-preflight >"$work/inc_next.log" 2>&1
+rc=$?; [ "$rc" = 0 ] || tail -2 "$work/inc_next.log" | sed "s/^/# /"
+expect_eq "the next run merges the change" "0 20000 40000" "$rc $(ev)"
 done_testing
