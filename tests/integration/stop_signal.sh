@@ -6,9 +6,9 @@
 # signal lands mid-copy; the published rows stay those of the run before, and the next
 # run publishes at once. A second signal ends the process at once. A statement under way
 # on either server is cancelled: a stop during the keep review's sample of the slow view
-# (20 s), during a publish waiting for a lock (lock_timeout 30 s) or while a source statement
-# waits behind a migration's lock ends the run within seconds too, before a scheduler's
-# SIGKILL would.
+# (20 s), during a publish waiting for a lock (lock_timeout 30 s), while a source statement
+# waits behind a migration's lock, or during an incremental merge waiting for a reader's
+# lock ends the run within seconds too, before a scheduler's SIGKILL would.
 set -u
 [ -n "${STOP_DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/../.."
