@@ -14,6 +14,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/lib/pgcluster.sh
+. tests/lib/poll.sh
 
 ANONETL=${ANONETL:-./anonetl}
 pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
@@ -94,26 +95,31 @@ done
 
 # --- during a run: no raw key in memory or environment, no core, not dumpable ---------------
 # A session holds a lock on the source table, so the run waits in its first read of it,
-# long after the key was loaded.
-hold_lock() { # seconds
-    S -c "BEGIN; LOCK TABLE public.items IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($1); COMMIT;" \
+# long after the key was loaded. The lock is taken before the run starts (polled: a fixed
+# sleep let a slow holder lose the race, and the run read the table unblocked) and held
+# until the test has looked (a lock of a fixed 8 s could end before a slow run got there).
+lock_held() {
+    [ "$(S -tAc "SELECT count(*) FROM pg_locks WHERE relation = 'public.items'::regclass AND mode = 'AccessExclusiveLock' AND granted")" = 1 ]
+}
+hold_lock() {
+    PGAPPNAME=lock_holder S -c "BEGIN; LOCK TABLE public.items IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600); COMMIT;" \
         >/dev/null 2>&1 &
-    sleep 1
+    holder=$!
+    poll_until 60 lock_held || not_ok "the lock on public.items was taken"
 }
-wait_for_anonetl() { # the pid of the anonetl started by this test, once it waits
+release_lock() { # ends the holder's session: its transaction, and the lock, with it
+    S -tAc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lock_holder'" >/dev/null
+    wait "$holder" 2>/dev/null
+}
+anonetl_waits() { # prints the pid of the anonetl started by this test once it waits on the lock
     local pid
-    for _ in $(seq 1 50); do
-        pid=$(pgrep -n -f "$ANONETL run -c $cfg" || true)
-        if [ -n "$pid" ] && [ -n "$(S -tAc "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' LIMIT 1")" ]; then
-            echo "$pid"
-            return 0
-        fi
-        sleep 0.2
-    done
-    return 1
+    pid=$(pgrep -n -f "$ANONETL run -c $cfg") || return 1
+    [ -n "$(S -tAc "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' LIMIT 1")" ] || return 1
+    echo "$pid"
 }
+wait_for_anonetl() { poll_until 60 anonetl_waits; }
 KEY=$(openssl rand -hex 32)
-hold_lock 8
+hold_lock
 # started with core files allowed: the process itself must take them away
 (ulimit -c unlimited; ANONETL_HASH_KEY=$KEY exec "$ANONETL" run -c "$cfg" --skip-preflight) \
     >"$work/held.log" 2>&1 &
@@ -148,13 +154,14 @@ PY
 else
     not_ok "the held run did not start waiting" "$(cat "$work/held.log")"
 fi
+release_lock
 wait "$runner"
 expect_eq "the held run finishes once the lock goes" 0 "$?"
 
 # As an ordinary user: another process of that user cannot read the run's environment.
 cp "$ANONETL" "$work/anonetl" && chmod 755 "$work/anonetl"
 chmod 644 "$cfg"
-hold_lock 8
+hold_lock
 runuser -u nobody -- env ANONETL_HASH_KEY="$KEY" SOURCE_DATABASE_URL="$SOURCE_DATABASE_URL" \
     TARGET_DATABASE_URL="$TARGET_DATABASE_URL" "$work/anonetl" run -c "$cfg" --skip-preflight \
     >/dev/null 2>&1 &
@@ -169,6 +176,7 @@ if pid=$(wait_for_anonetl); then
 else
     not_ok "the run as nobody did not start waiting"
 fi
+release_lock
 wait "$runner"
 
 done_testing
