@@ -16,6 +16,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
 . tests/lib/pgcluster.sh
+. tests/lib/poll.sh
 
 ANONETL=${ANONETL:-./anonetl}
 pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
@@ -167,20 +168,25 @@ expect_eq "no run after the first reloaded a table" 0 "$(wc -l <"$work/reloads")
 # --- a writer open across a run, with no lag: the run's mark stops before it -------------
 config "$work/nolag.yaml" inc incremental 0s
 "$ANONETL" run -c "$work/nolag.yaml" --skip-preflight >"$work/nolag.log" 2>&1
-S -q >/dev/null 2>&1 <<'SQL' &
+# The writer stays open until the run has ended (a gate the test opens), and the run
+# starts once it has written: a writer of a fixed 2 s, 0.5 s ahead, could commit before a
+# slow run took its snapshot, or not have written yet when it did.
+PGAPPNAME=open_writer S -q >/dev/null 2>&1 <<SQL &
 BEGIN;
 UPDATE w_tstz SET v = -1000, wm = now() WHERE id = (SELECT min(id) FROM w_tstz);
 UPDATE w_ts0 SET v = -1000, wm = now() WHERE id = (SELECT min(id) FROM w_ts0);
 INSERT INTO w_int (v) VALUES (-1000);
-SELECT pg_sleep(2);
+$(gate_sql "$work/nolag.gate")
 COMMIT;
 SQL
 lw=$!
-sleep 0.5
+writer_at_gate() { [ "$(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'open_writer' AND wait_event = 'PgSleep'")" = 1 ]; }
+check "the open writer has written and waits" poll_until 60 writer_at_gate
 S -c "INSERT INTO w_int (v) VALUES (-1001)" >/dev/null
 "$ANONETL" run -c "$work/nolag.yaml" --skip-preflight >>"$work/nolag.log" 2>&1; expect_eq "lag 0s, a writer open across the run: exits 0" 0 $?
 grep -q '"event":"window_held"' "$work/nolag.log"; check "the run says its mark stopped before the open writer" test $? -eq 0
-wait $lw
+touch "$work/nolag.gate"
+wait $lw; expect_eq "the open writer commits once the gate opens" 0 $?
 "$ANONETL" run -c "$work/nolag.yaml" --skip-preflight >>"$work/nolag.log" 2>&1
 expect_eq "lag 0s: the open writer's rows are published by the next run" 3 \
     "$(T -tAc "SELECT (SELECT count(*) FROM inc.w_tstz WHERE v = -1000) + (SELECT count(*) FROM inc.w_ts0 WHERE v = -1000) + (SELECT count(*) FROM inc.w_int WHERE v = -1000)")"
