@@ -6,6 +6,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
 . tests/lib/pgcluster.sh
+. tests/lib/poll.sh
 
 ANONETL=${ANONETL:-./anonetl}
 pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
@@ -136,12 +137,17 @@ grep -c '"event":"full_reload"' "$work/inc.log" | grep -qx 3; check "--full-refr
 config "$work/lag.yaml" anonymised incremental 3s
 run_lag() { "$ANONETL" run -c "$work/lag.yaml" --skip-preflight >>"$work/lag.log" 2>&1; }
 run_lag
-# A writer stamps updated_at now, but commits only after the next run took its snapshot.
-S -c "BEGIN; INSERT INTO ev_none (id, email, amount, updated_at) VALUES (900001, 'late@x.org', -900001, clock_timestamp()); SELECT pg_sleep(1.5); COMMIT;" >/dev/null &
+# A writer stamps updated_at now, but commits only after the next run took its snapshot:
+# the run starts once the writer has inserted, and the writer commits once the run has
+# ended (a gate the test opens). A writer of a fixed 1.5 s, 0.5 s ahead, committed before
+# a slow run took its snapshot, which then published the row.
+PGAPPNAME=late_writer S -c "BEGIN; INSERT INTO ev_none (id, email, amount, updated_at) VALUES (900001, 'late@x.org', -900001, clock_timestamp()); $(gate_sql "$work/late.gate") COMMIT;" >/dev/null &
 writer=$!
-sleep 0.5
+late_writer_waits() { [ "$(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'late_writer' AND wait_event = 'PgSleep'")" = 1 ]; }
+check "the late writer has inserted and waits" poll_until 60 late_writer_waits
 run_lag
-wait $writer
+touch "$work/late.gate"
+wait $writer; expect_eq "the late writer commits once the gate opens" 0 $?
 expect_eq "late row not visible to the run that started before its commit" 0 "$(T -tAc "SELECT count(*) FROM anonymised.ev_none WHERE amount = -900001")"
 sleep 3.2
 run_lag
