@@ -66,6 +66,10 @@ config "$work/ref.yaml" anonymised_ref full 0s
 digest() { # SCHEMA TABLE [extra where]
     T -tAc "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t.id)), '') FROM $1.$2 t ${3:-}"
 }
+anonetl_sessions_gone() { # no anonetl session on either server
+    [ "$(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'")" = 0 ] &&
+        [ "$(T -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'")" = 0 ]
+}
 run_inc() { "$ANONETL" run -c "$work/inc.yaml" --skip-preflight "$@" >>"$work/inc.log" 2>&1; }
 run_ref() { # a killed run's backend may hold the lock for a moment: exit 7, retry
     local rc
@@ -192,7 +196,9 @@ wait $pid; rc=$?
 check "a source worker backend was terminated mid-copy" test "$killed" -eq 1
 check "the run exits non-zero (got $rc)" test "$rc" -ne 0
 expect_eq "published data intact" "$before" "$(digest jobs4 big)"
-sleep 0.5
+# The run has exited; its backends end a moment later, on their own time (a fixed 0.5 s
+# was too short on a loaded machine). Polled, then checked as before.
+poll_until 30 anonetl_sessions_gone
 expect_eq "no leftover staging tables" 0 "$(T -tAc "SELECT count(*) FROM pg_class WHERE relnamespace = 'anonetl_data'::regnamespace AND relkind = 'r' AND relname NOT IN (SELECT version_table FROM anonetl.published)")"
 expect_eq "no anonetl connections left on the source" 0 "$(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'")"
 expect_eq "no anonetl connections left on the target" 0 "$(T -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'")"
@@ -274,7 +280,7 @@ expect_eq "a merge failing midway: exit 5 (target)" 5 "$rc"
 # A trigger's RAISE text may quote row values: withheld, the SQLSTATE says what it was.
 grep -q "P0001" "$work/inc.log"; check "the failure names the target's error (SQLSTATE P0001, text withheld)" test $? -eq 0
 expect_eq "a merge failing midway: published data unchanged" "$before" "$(all_digests)"
-sleep 0.3
+poll_until 30 anonetl_sessions_gone # the exited run's backends end on their own time
 expect_eq "a merge failing midway: no pieces left behind" 0 "$(T -tAc "SELECT count(*) FROM pg_class WHERE relnamespace = 'anonetl_data'::regnamespace AND relkind = 'r' AND relname NOT IN (SELECT version_table FROM anonetl.published)")"
 expect_eq "a merge failing midway: no anonetl connections left" 0 "$(( $(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'") + $(T -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'") ))"
 T -c "DROP TRIGGER refuse ON anonetl_data.\"$version\"" >/dev/null
