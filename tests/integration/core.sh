@@ -8,6 +8,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
 . tests/lib/pgcluster.sh
+. tests/lib/poll.sh
 
 ANONETL=${ANONETL:-./anonetl}
 pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
@@ -268,8 +269,8 @@ expect_eq "first concurrent run exits 0" 0 "$rc"
 # client has gone, and until then holds the lock (a run right after, a retry or a
 # back-to-back schedule, was skipped with exit 7 meanwhile). Seen in the target's
 # statement log: the unlock is the run's own statement, not the backend's exit.
-T -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
-sleep 0.3
+T -c "ALTER SYSTEM SET log_statement = 'all'" >/dev/null
+reload_conf T # the run's sessions log (a fixed 0.3 s could end before the server reloaded)
 : >"$work/tgt/server.log"
 run; rc=$?
 T -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null

@@ -19,6 +19,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
 . tests/lib/pgcluster.sh
+. tests/lib/poll.sh
 
 ANONETL=${ANONETL:-./anonetl}
 pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
@@ -62,10 +63,17 @@ run() { # NAME CONFIG [env...]: exit code
 digest() { T -tAc "SELECT count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY id), '')) FROM pub.people t"; }
 msg() { grep -o '"msg":"[^"]*' "$work/$1.log" | tail -1; }
 
-sql() { # SIDE STATEMENTS: each statement (';' between them) on its own (ALTER SYSTEM)
+sql() { # SIDE STATEMENTS: each statement (';' between them) on its own (ALTER SYSTEM);
+    # RELOAD: pg_reload_conf(), then wait until new sessions have the files' settings
     local side=$1 one
     IFS=';' read -ra stmts <<<"$2"
-    for one in "${stmts[@]}"; do "$side" -c "$one" >/dev/null; done
+    for one in "${stmts[@]}"; do
+        if [ "${one// /}" = RELOAD ]; then
+            reload_conf "$side" || not_ok "$side: the server reloaded its settings"
+        else
+            "$side" -c "$one" >/dev/null
+        fi
+    done
 }
 # same_as_defaults NAME WHERE SETUP-SQL-SIDE SETUP RESET: the digest with the defaults,
 # then with SETUP run on side S or T (RESET after), on the binary and the text path.
@@ -94,8 +102,7 @@ same_as_defaults() {
 # (initdb writes DMY to postgresql.conf under an en_GB or de_DE locale). The order is
 # PostgreSQL's built-in one, MDY, whatever the server says.
 same_as_defaults datestyle_order "born = '01/02/2000' OR born = '02/03/2000'" S \
-    "ALTER SYSTEM SET DateStyle = 'ISO, DMY'; SELECT pg_reload_conf(); SELECT pg_sleep(0.5)" \
-    "ALTER SYSTEM RESET DateStyle; SELECT pg_reload_conf(); SELECT pg_sleep(0.5)"
+    "ALTER SYSTEM SET DateStyle = 'ISO, DMY'; RELOAD" "ALTER SYSTEM RESET DateStyle; RELOAD"
 expect_eq "datestyle_order: '01/02/2000' is 2 January (MDY)" \
     "$(S -tAc "SELECT count(*) FROM people WHERE born IN ('2000-01-02', '2000-02-03')")" "$(digest | cut -d' ' -f1)"
 S -c "ALTER SYSTEM RESET DateStyle" -c "SELECT pg_reload_conf()" >/dev/null

@@ -14,6 +14,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
 . tests/lib/pgcluster.sh
+. tests/lib/poll.sh
 
 ANONETL=${ANONETL:-./anonetl}
 pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
@@ -126,14 +127,16 @@ S -c "CREATE TABLE slow_a_rows (id int PRIMARY KEY); CREATE TABLE slow_b_rows (i
       CREATE VIEW slow_a AS SELECT id FROM slow_a_rows WHERE pg_sleep(0.05) IS NOT NULL;
       CREATE VIEW slow_b AS SELECT id FROM slow_b_rows WHERE pg_sleep(0.05) IS NOT NULL" >/dev/null
 for side in S T; do
-    $side -c "ALTER SYSTEM SET idle_in_transaction_session_timeout = '1s'" -c "ALTER SYSTEM SET idle_session_timeout = '1s'" -c "SELECT pg_reload_conf()" >/dev/null
+    # the run's sessions must start with the timeouts (a fixed 0.2 s could end before the
+    # servers reloaded, and the run then passed without meeting them)
+    $side -c "ALTER SYSTEM SET idle_in_transaction_session_timeout = '1s'" -c "ALTER SYSTEM SET idle_session_timeout = '1s'" >/dev/null
+    reload_conf $side || not_ok "$side reloaded its idle timeouts"
 done
 export TARGET_DATABASE_URL="$(pgc_dsn "$work/tgt" postgres postgres)"
 config "$work/idle.yaml" TARGET_DATABASE_URL "  - name: public.slow_a
     columns: { id: keep }
   - name: public.slow_b
     columns: { id: keep }"
-sleep 0.2
 start=$SECONDS
 "$ANONETL" run -c "$work/idle.yaml" --skip-preflight --jobs 2 >"$work/idle.log" 2>&1; rc=$?
 expect_eq "1 s idle timeouts on both servers, --jobs 2: the run exits 0" 0 "$rc"
