@@ -12,6 +12,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/lib/pgcluster.sh
+. tests/lib/poll.sh
 
 ANONETL=${ANONETL:-./anonetl}
 pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
@@ -218,15 +219,20 @@ done
 # The new version is written already k-anonymous (COPY FREEZE): a change made after the
 # frozen load would be invisible to that reader, who would see the rows unprotected.
 S -c "UPDATE public.visits SET band = 'a', updated_at = clock_timestamp() WHERE id IN (1, 2, 3, 4, 5, 6)" >/dev/null
+vsnap_reader_waits() { [ "$(T -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'vsnap_reader' AND wait_event = 'PgSleep'")" = 1 ]; }
 for mode in full incremental; do
     visits_config "$work/vsnap.yaml" "vsnap_$mode" "$mode" suppress
     "$ANONETL" run -c "$work/vsnap.yaml" --skip-preflight >"$work/vsnap.log" 2>&1
-    printf "BEGIN ISOLATION LEVEL REPEATABLE READ;\nSELECT 1;\nSELECT pg_sleep(2.5);\nSELECT 'small=' || count(*) FROM (SELECT 1 FROM vsnap_%s.visits GROUP BY region, band HAVING count(*) < 5) s;\nSELECT 'rows=' || count(*) FROM vsnap_%s.visits;\nCOMMIT;\n" "$mode" "$mode" |
-        T -tA -q >"$work/vsnap.reader" 2>&1 &
+    # The reader takes its snapshot (SELECT 1), then waits at a gate the test opens once
+    # the republish has ended: one that slept 0.7 s before the run and 2.5 s in all could
+    # take its snapshot after a slow run's publish, or read before it, and prove nothing.
+    printf "BEGIN ISOLATION LEVEL REPEATABLE READ;\nSELECT 1;\n%s\nSELECT 'small=' || count(*) FROM (SELECT 1 FROM vsnap_%s.visits GROUP BY region, band HAVING count(*) < 5) s;\nSELECT 'rows=' || count(*) FROM vsnap_%s.visits;\nCOMMIT;\n" "$(gate_sql "$work/vsnap_$mode.gate")" "$mode" "$mode" |
+        PGAPPNAME=vsnap_reader T -tA -q >"$work/vsnap.reader" 2>&1 &
     rd=$!
-    sleep 0.7
+    poll_until 60 vsnap_reader_waits || not_ok "$mode: the reader took its snapshot"
     "$ANONETL" run -c "$work/vsnap.yaml" --skip-preflight --full-refresh >>"$work/vsnap.log" 2>&1
     expect_eq "$mode: republish with a reader holding an older snapshot exits 0" 0 $?
+    touch "$work/vsnap_$mode.gate"
     wait $rd
     expect_eq "$mode: that reader sees no class below k ($(grep '^rows=' "$work/vsnap.reader"))" small=0 \
         "$(grep '^small=' "$work/vsnap.reader")"
