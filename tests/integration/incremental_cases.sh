@@ -9,6 +9,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
 . tests/lib/pgcluster.sh
+. tests/lib/poll.sh
 
 ANONETL=${ANONETL:-./anonetl}
 pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
@@ -1126,10 +1127,14 @@ CREATE TABLE big (id bigint PRIMARY KEY, v text NOT NULL, updated_at timestamptz
 INSERT INTO big (id, v) SELECT g, md5(g::text) FROM generate_series(1, 20000) g;
 ANALYZE big;
 SQL
-reader() { # VIEW OUT: count:md5 seen after 3 s by a snapshot taken now
-    printf "BEGIN ISOLATION LEVEL REPEATABLE READ;\nSELECT 1;\nSELECT pg_sleep(3);\nSELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t.id)), '') FROM %s t;\nCOMMIT;\n" "$1" |
-        T -tA -q >"$2" 2>&1
+reader() { # VIEW OUT GATE: count:md5 seen, once GATE exists, by a snapshot taken now
+    printf "BEGIN ISOLATION LEVEL REPEATABLE READ;\nSELECT 1;\n%s\nSELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t.id)), '') FROM %s t;\nCOMMIT;\n" "$(gate_sql "$3")" "$1" |
+        PGAPPNAME=snapshot_reader T -tA -q >"$2" 2>&1
 }
+# The reader has its snapshot (SELECT 1 ran) and waits at its gate. It reads once the
+# republish has ended: a reader that slept 0.7 s before the run and 3 s in all took its
+# snapshot after a slow run's publish, or read before it, and proved nothing.
+reader_at_gate() { [ "$(T -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'snapshot_reader' AND wait_event = 'PgSleep'")" = 1 ]; }
 for mode in full incremental; do
     body="  - name: public.big
     mode: $mode
@@ -1144,12 +1149,13 @@ for mode in full incremental; do
         ANONETL_SPLIT_ROWS=$split run "$name"; expect_eq "$mode, split at $split: first run exits 0" 0 $?
         old=$(digest "$name.big")
         S -c "UPDATE big SET v = v || 'x', updated_at = clock_timestamp() WHERE id % 10 = 0" >/dev/null
-        reader "$name.big" "$work/reader.out" &
+        reader "$name.big" "$work/reader.out" "$work/$name.gate" &
         rd=$!
-        sleep 0.7
+        poll_until 60 reader_at_gate || not_ok "$mode, split at $split: the reader took its snapshot"
         ANONETL_SPLIT_ROWS=$split run "$name" --full-refresh; expect_eq "$mode, split at $split: republish exits 0" 0 $?
         [ "$split" = 1000 ] && { logged "$name" '"event":"split"'; check "$mode: the table was split into key ranges" test $? -eq 0; }
         new=$(digest "$name.big")
+        touch "$work/$name.gate"
         wait $rd
         seen=$(grep -E '^[0-9]+:' "$work/reader.out")
         if [ "$seen" = "$old" ] || [ "$seen" = "$new" ]; then
