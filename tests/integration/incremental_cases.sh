@@ -1180,11 +1180,20 @@ config pair_read pair_read incremental '  - { name: public.pa, mode: incremental
   - { name: public.pb, columns: { id: keep, v: keep } }'
 run pair_read; expect_eq "two tables, one merged, one swapped: first run exits 0" 0 $?
 S -c "BEGIN; UPDATE pa SET v = 1, updated_at = clock_timestamp(); UPDATE pb SET v = 1; COMMIT" >/dev/null
-printf "BEGIN ISOLATION LEVEL REPEATABLE READ;\nLOCK TABLE pair_read.pa, pair_read.pb IN ACCESS SHARE MODE;\nSELECT pg_sleep(2);\nSELECT 'sums ' || (SELECT sum(v) FROM pair_read.pa) || '/' || (SELECT sum(v) FROM pair_read.pb);\nCOMMIT;\n" |
-    T -tA -q >"$work/pair_reader.out" 2>&1 &
+# The reader holds its locks before the run starts, and reads once the run waits for it
+# (a gate): one that slept 0.5 s before the run and 2 s in all could lock after a slow
+# run's publish, or read before the run got there, and prove nothing.
+printf "BEGIN ISOLATION LEVEL REPEATABLE READ;\nLOCK TABLE pair_read.pa, pair_read.pb IN ACCESS SHARE MODE;\n%s\nSELECT 'sums ' || (SELECT sum(v) FROM pair_read.pa) || '/' || (SELECT sum(v) FROM pair_read.pb);\nCOMMIT;\n" "$(gate_sql "$work/pair_read.gate")" |
+    PGAPPNAME=pair_reader T -tA -q >"$work/pair_reader.out" 2>&1 &
 rd=$!
-sleep 0.5
-run pair_read; expect_eq "a publish while a reader holds the views: exits 0 (it waited)" 0 $?
+pair_reader_waits() { [ "$(T -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pair_reader' AND wait_event = 'PgSleep'")" = 1 ]; }
+publish_waits() { [ "$(T -tAc "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.application_name = 'anonetl'")" -ge 1 ]; }
+poll_until 60 pair_reader_waits || not_ok "the reader locked the views"
+run pair_read &
+rp=$!
+check "the publish waits for the reader that locked the views" poll_until 30 publish_waits
+touch "$work/pair_read.gate"
+wait $rp; expect_eq "a publish while a reader holds the views: exits 0 (it waited)" 0 $?
 wait $rd
 seen=$(grep -o 'sums .*' "$work/pair_reader.out")
 check "a reader that locked the views first sees both tables from one run ($seen)" \
