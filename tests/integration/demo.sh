@@ -7,6 +7,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
+. tests/lib/poll.sh
 . tests/lib/pgcluster.sh
 
 work=$(pgc_mktemp)
@@ -55,7 +56,7 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("listening", flush=True); time.sleep(60)' \
     "$taken" >"$work/squatter.out" 2>&1 &
 squatter=$!
-for _ in $(seq 1 50); do grep -q listening "$work/squatter.out" 2>/dev/null && break; sleep 0.1; done
+poll_until 60 grep -q listening "$work/squatter.out"
 check "pgc_start moves off an automatically picked port that got taken" pgc_start "$work/moved"
 moved=$(pgc_port "$work/moved")
 check "the cluster now listens on another port ($taken -> $moved)" test "$moved" != "$taken"

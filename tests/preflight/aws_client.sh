@@ -15,6 +15,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
+. tests/lib/poll.sh
 . tests/preflight/lib/moto.sh
 
 if ! make -s build/asan/aws_probe >/dev/null 2>build/aws_probe.build.log; then
@@ -56,7 +57,7 @@ serve() {
     "$PY" tests/preflight/lib/fault_server.py --port-file "$TMP/$name.port" --log "$LOG" \
         --script "$script" --upstream "$UPSTREAM" --lifetime 240 "$@" 2>"$TMP/$name.err" &
     SERVER_PIDS+=($!)
-    for _ in $(seq 1 100); do [ -s "$TMP/$name.port" ] && break; sleep 0.05; done
+    poll_until 60 test -s "$TMP/$name.port"
     URL="http://127.0.0.1:$(cat "$TMP/$name.port" 2>/dev/null)"
 }
 # probe ARGS... -> OUT (stdout+stderr), RC

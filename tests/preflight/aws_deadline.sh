@@ -18,6 +18,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
+. tests/lib/poll.sh
 . tests/preflight/lib/moto.sh # aws_env_isolate
 
 ANONETL=${ANONETL:-./anonetl}
@@ -45,7 +46,7 @@ export ANONETL_HASH_KEY=$(openssl rand -hex 32)
 "$PY" tests/preflight/lib/fault_server.py --port-file "$TMP/silent.port" --log "$TMP/silent.log" \
     --script hang --hang 300 --lifetime 300 2>"$TMP/silent.err" &
 SERVER_PID=$!
-for _ in $(seq 1 100); do [ -s "$TMP/silent.port" ] && break; sleep 0.05; done
+poll_until 60 test -s "$TMP/silent.port"
 SILENT="http://127.0.0.1:$(cat "$TMP/silent.port" 2>/dev/null)"
 [ "$SILENT" != "http://127.0.0.1:" ] || { not_ok "start the silent endpoint" "$(cat "$TMP/silent.err")"; done_testing; exit 1; }
 export AWS_ENDPOINT_URL=http://127.0.0.1:1 # a safety net: nothing else may be asked

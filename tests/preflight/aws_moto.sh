@@ -34,6 +34,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
+. tests/lib/poll.sh
 . tests/preflight/lib/moto.sh
 
 ANONETL=${ANONETL:-./anonetl}
@@ -114,7 +115,7 @@ while True:
 PY
 LISTENER_PID=$!
 : >"$tmp/pg/connections"
-for _ in $(seq 1 50); do [ -S "$tmp/pg/.s.PGSQL.5432" ] && break; sleep 0.1; done
+poll_until 60 test -S "$tmp/pg/.s.PGSQL.5432"
 [ -S "$tmp/pg/.s.PGSQL.5432" ] || not_ok "the socket listener starts"
 
 # use LABEL: PCX_MAIN PCX_DATA RTB_ISO RTB_MAIN SG_DB IGW of LABEL's topology
@@ -863,7 +864,7 @@ rm -f "$tmp/fs.port" "$tmp/fs.log"
 "$PY" tests/preflight/lib/fault_server.py --port-file "$tmp/fs.port" --log "$tmp/fs.log" \
     --script page --upstream "$MOTO_URL" --lifetime 120 &
 FS_PID=$!
-for _ in $(seq 1 50); do [ -s "$tmp/fs.port" ] && break; sleep 0.1; done
+poll_until 60 test -s "$tmp/fs.port"
 sed "s#endpoint: $MOTO_URL#endpoint: http://127.0.0.1:$(cat "$tmp/fs.port")#" "$tmp/p_ok.yaml" \
     >"$tmp/p_paged.yaml"
 ONLY=path,route,sg,peering pf p_paged --json
@@ -899,7 +900,7 @@ md_start() { # MODE ARGS...: the fake metadata server; sets MD_PORT
     rm -f "$tmp/md.port"
     "$PY" "$JOBMD" --mode "$mode" --port-file "$tmp/md.port" --log "$tmp/md.log" "$@" &
     MD_PID=$!
-    for _ in $(seq 1 50); do [ -s "$tmp/md.port" ] && break; sleep 0.1; done
+    poll_until 60 test -s "$tmp/md.port"
     MD_PORT=$(cat "$tmp/md.port" 2>/dev/null)
 }
 md_stop() { [ -n "$MD_PID" ] && kill "$MD_PID" 2>/dev/null && wait "$MD_PID" 2>/dev/null; MD_PID=; }
@@ -1456,7 +1457,7 @@ expect_eq "--only the AWS groups: no connection to the database socket" 0 \
     "$(wc -l <"$tmp/pg/connections" | tr -d ' ')"
 ONLY=tcp pf none --json
 # the kernel completes the connect before the listener accepts and writes it down: wait
-for _ in $(seq 1 100); do [ -s "$tmp/pg/connections" ] && break; sleep 0.1; done
+poll_until 60 test -s "$tmp/pg/connections"
 if [ "$(wc -l <"$tmp/pg/connections" | tr -d ' ')" -ge 1 ]; then
     ok "the socket listener sees --only tcp connect (so it would have seen the others)"
 else

@@ -9,6 +9,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
+. tests/lib/poll.sh
 . tests/preflight/lib/moto.sh
 
 if ! make -s build/asan/aws_probe >/dev/null 2>build/aws_probe.build.log; then
@@ -64,10 +65,7 @@ start_server() {
     python3 tests/preflight/lib/fake_metadata.py --port-file "$TMP/$name.port" \
         --log "$LOG" "$@" 2>"$TMP/$name.err" &
     SERVER_PIDS+=($!)
-    for _ in $(seq 1 100); do
-        [ -s "$TMP/$name.port" ] && break
-        sleep 0.05
-    done
+    poll_until 60 test -s "$TMP/$name.port"
     PORT=$(cat "$TMP/$name.port" 2>/dev/null)
     [ -n "$PORT" ]
 }

@@ -15,6 +15,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
+. tests/lib/poll.sh
 . tests/lib/pgcluster.sh
 . tests/preflight/lib/netns.sh
 
@@ -354,7 +355,7 @@ PY
         --ip 10.77.18.15 --mac "$n_sg_wrong_subnet_JOB_MAC" --port-file "$WORK/md.port" \
         --log "$WORK/md.log" &
     md_pid=$!
-    for _ in $(seq 1 50); do [ -s "$WORK/md.port" ] && break; sleep 0.1; done
+    poll_until 60 test -s "$WORK/md.port"
     run_config n_sg_wrong_subnet "http://127.0.0.1:$port" nojob
     run_in_iso ECS_CONTAINER_METADATA_URI_V4="http://127.0.0.1:$(cat "$WORK/md.port")/v4/t1"
     expect_eq "API says the group blocks the job, the live probes pass: the run goes on (exit 0)" 0 "$RC"
@@ -385,7 +386,7 @@ PY
         --subnet "$n_ok_SUBNET_PRIMARY" --vpc "$n_ok_JOB_VPC" --groups "$n_ok_SG_PRIMARY" \
         --port-file "$WORK/md.port" --log "$WORK/md.log" &
     md_pid=$!
-    for _ in $(seq 1 50); do [ -s "$WORK/md.port" ] && break; sleep 0.1; done
+    poll_until 60 test -s "$WORK/md.port"
     run_config n_ok "http://127.0.0.1:$port" nojob
     ip netns exec "$ISO" env -i PATH="$PATH" HOME="$WORK" PF_SOURCE_PASSWORD=reader-pw \
         PF_TARGET_PASSWORD=writer-pw AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
@@ -415,7 +416,7 @@ PY
         ip netns exec "$ISO" "$py" tests/preflight/lib/fault_server.py --port-file "$WORK/fs.port" \
             --log "$WORK/fs.log" --script "$script" --skew 3600 --lifetime 60 &
         fs_pid=$!
-        for _ in $(seq 1 50); do [ -s "$WORK/fs.port" ] && break; sleep 0.1; done
+        poll_until 60 test -s "$WORK/fs.port"
         run_config n_ok "http://127.0.0.1:$(cat "$WORK/fs.port")"
         run_in_iso
         if [ "$RC" = 0 ] && grep -q 'EC2 API: the live probes pass' "$WORK/run.err"; then
@@ -476,7 +477,7 @@ PY
         anon.cluster-c1.eu-west-2.rds.amazonaws.test=CNAME:anon-1.c1.eu-west-2.rds.amazonaws.test \
         anon-1.c1.eu-west-2.rds.amazonaws.test=A:10.77.5.20 &
     dns_pid=$!
-    for _ in $(seq 1 50); do [ -s "$WORK/dns.port" ] && break; sleep 0.1; done
+    poll_until 60 test -s "$WORK/dns.port"
     ns_hosts "$ISO" "127.0.0.1 localhost"
     ip netns exec "$ISO" env -i PATH="$PATH" HOME="$WORK" PF_SOURCE_PASSWORD=reader-pw \
         PF_TARGET_PASSWORD=writer-pw AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \

@@ -20,6 +20,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
+. tests/lib/poll.sh
 . tests/lib/pgcluster.sh
 . tests/preflight/lib/moto.sh
 
@@ -226,7 +227,7 @@ serve() { # NAME SCRIPT [options] -> FAULT_URL
         --log "$TMP/$name.log" --script "$script" --upstream "$MOTO_URL" --lifetime 120 "$@" \
         2>"$TMP/$name.err" &
     FAULT_PIDS+=($!)
-    for _ in $(seq 1 100); do [ -s "$TMP/$name.port" ] && break; sleep 0.05; done
+    poll_until 60 test -s "$TMP/$name.port"
     FAULT_URL="http://127.0.0.1:$(cat "$TMP/$name.port" 2>/dev/null)"
 }
 serve throttled throttle-json
