@@ -21,6 +21,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
+. tests/lib/poll.sh
 . tests/lib/pgcluster.sh
 
 if [ -n "${ANONETL:-}" ]; then BIN=$ANONETL
@@ -125,9 +126,16 @@ wait_run() {
     fi
     wait "$RUN_PID"; RC=$?
 }
-sessions_left() {
-    sleep 0.3
+sessions_now() {
     echo "$(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'") $(T -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'")"
+}
+# The run has exited: its backends end on their own time after it (one just resumed from
+# SIGSTOP first has to run), which a fixed 0.3 s did not always cover on a loaded machine.
+# Polled for 30 s; a backend that stays still fails.
+no_sessions() { [ "$(sessions_now)" = "0 0" ]; }
+sessions_left() {
+    poll_until 30 no_sessions
+    sessions_now
 }
 before_big=$(digest big) before_other=$(digest other)
 intact() { # NAME
