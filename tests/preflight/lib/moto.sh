@@ -78,8 +78,24 @@ with opener.open(req, timeout=2) as r:
 EOF
 }
 
+# The port is picked free, then bound by moto seconds later (its imports are slow): on a
+# machine where other suites start clusters and servers, something may take it first.
+# moto then exits at start saying so, and is started again on another port.
 moto_start() {
-    local count=${1:-inf} i
+    local count=${1:-inf} try
+    for try in 1 2 3; do
+        moto__start_once "$count"
+        case $? in
+        0) return 0 ;;
+        2) [ "$try" -lt 3 ] && echo "moto.sh: port $MOTO_PORT was taken meanwhile: another one" >&2 ;;
+        *) return 1 ;;
+        esac
+    done
+    return 1
+}
+
+moto__start_once() { # COUNT: 0 up, 2 its port was taken meanwhile, 1 any other failure
+    local count=$1 i
     moto_find_python || return 1
     MOTO_PORT=$(_moto_free_port) || return 1
     MOTO_URL="http://127.0.0.1:$MOTO_PORT"
@@ -89,9 +105,13 @@ moto_start() {
     MOTO_PID=$!
     for i in $(seq 1 150); do
         if ! kill -0 "$MOTO_PID" 2>/dev/null; then
+            MOTO_PID=
+            if grep -qi 'address already in use' "$MOTO_LOG"; then
+                rm -f "$MOTO_LOG"
+                return 2
+            fi
             echo "moto.sh: moto exited at start; log:" >&2
             tail -20 "$MOTO_LOG" >&2
-            MOTO_PID=
             return 1
         fi
         if _moto_http GET "$MOTO_URL/moto-api/data.json" ""; then
