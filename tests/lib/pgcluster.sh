@@ -32,7 +32,11 @@ pgc__as_owner() {
     fi
 }
 
-pgc__registry() { echo "${TMPDIR:-/tmp}/.pgcluster-$$.list"; }
+# PGC_REGISTRY: for a child process (bash -c, ip netns exec) that starts a cluster the
+# calling shell stops: it names the caller's list (pgc__registry there). A child's own list
+# outlived it, and, pids being reused (pid_max 32768), a later suite's shell given that pid
+# stopped the cluster on its exit while the suite that started it still ran.
+pgc__registry() { echo "${PGC_REGISTRY:-${TMPDIR:-/tmp}/.pgcluster-$$.list}"; }
 
 pgc__port_free() { # PORT: true when nothing listens on 127.0.0.1:PORT
     local port=$1

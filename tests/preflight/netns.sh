@@ -66,7 +66,8 @@ make_pki() { # a CA, a server certificate for db.prod.test signed by it, an unre
 }
 
 start_cluster() { # inside prod: it listens on prod's veth address
-    ip netns exec "$PROD" bash -c ". tests/lib/pgcluster.sh && pgc_start '$WORK/pg'"
+    # registered in this shell's list (pgc__registry), which cleanup empties
+    PGC_REGISTRY=$(pgc__registry) ip netns exec "$PROD" bash -c ". tests/lib/pgcluster.sh && pgc_start '$WORK/pg'"
 }
 
 make_cluster() {
