@@ -110,12 +110,12 @@ SQL
     done
     touch "$work/stopped.$n"
 }
+writers_paused() { [ -e "$work/paused.1" ] && [ -e "$work/paused.2" ] && [ -e "$work/paused.3" ]; }
+# Every writer has finished its transaction: polled for 60 s (10 s ran out on a loaded
+# machine, silently, and the quiet run then raced a writer and differed from the refresh).
 pause_writers() {
     touch "$work/pause"
-    for _ in $(seq 1 200); do
-        [ -e "$work/paused.1" ] && [ -e "$work/paused.2" ] && [ -e "$work/paused.3" ] && return
-        sleep 0.05
-    done
+    poll_until 60 writers_paused || echo "# the writers did not pause within 60 s"
 }
 resume_writers() { rm -f "$work/pause" "$work"/paused.*; }
 
