@@ -252,18 +252,30 @@ run; rc=$?
 expect_eq "the next run after it succeeds (not exit 7)" 0 "$rc"
 
 # --- 8. two runs at once: one exits 7 at once ----------------------------------------------
+# The first run holds the lock, in its first DDL on the target, until the test opens a gate
+# (an event trigger): it ended before a slow second run started, or the second run took a
+# few seconds on a loaded machine, and the checks failed with nothing wrong.
+T -c "CREATE FUNCTION public.gate_ddl() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER AS
+      \$\$BEGIN IF current_setting('application_name') = 'anonetl' THEN
+        WHILE pg_catalog.pg_stat_file('$work/ddl.gate', true) IS NULL LOOP PERFORM pg_sleep(0.05); END LOOP;
+      END IF; END\$\$" \
+  -c "CREATE EVENT TRIGGER gate_ddl ON ddl_command_end EXECUTE FUNCTION public.gate_ddl()" >/dev/null
 "$ANONETL" run -c "$cfg" --skip-preflight >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 200); do
-    [ "$(T -tAc "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" -ge 1 ] && break
-    sleep 0.05
-done
+first_holds_lock() {
+    [ "$(T -tAc "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" -ge 1 ] &&
+        [ "$(T -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl' AND wait_event = 'PgSleep'")" -ge 1 ]
+}
+check "the first run holds the lock (held at the gate)" poll_until 60 first_holds_lock
 start=$SECONDS
-"$ANONETL" run -c "$cfg" --skip-preflight >/dev/null 2>"$work/second.err"; rc=$?
+timeout 60 "$ANONETL" run -c "$cfg" --skip-preflight >/dev/null 2>"$work/second.err"; rc=$?
 expect_eq "second concurrent run exits 7" 7 "$rc"
-check "and it does not wait" test $((SECONDS - start)) -le 2
+check "and it does not wait (the first run still holds the lock; $((SECONDS - start)) s)" \
+    test $((SECONDS - start)) -le 10 -a "$(T -tAc "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" -ge 1
+touch "$work/ddl.gate"
 wait $pid; rc=$?
 expect_eq "first concurrent run exits 0" 0 "$rc"
+T -c "DROP EVENT TRIGGER gate_ddl" -c "DROP FUNCTION public.gate_ddl()" >/dev/null
 
 # A run gives its lock back before it disconnects: its backend ends some time after the
 # client has gone, and until then holds the lock (a run right after, a retry or a
