@@ -15,6 +15,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
+. tests/lib/poll.sh
 . tests/lib/pgcluster.sh
 
 ANONETL=${ANONETL:-./anonetl}
@@ -148,11 +149,9 @@ S -v tables='public.people' -f sql/roles/source_reader.sql >/dev/null
 export READER_URL="$(pgc_dsn "$work/src" postgres anonetl_reader)"
 pgc_psql "$work/src" -c "SET application_name = 'victim_session'; SELECT pg_sleep(60)" >/dev/null 2>&1 &
 sleeper=$!
-for _ in $(seq 1 50); do
-    pid=$(S -tAc "SELECT pid FROM pg_stat_activity WHERE application_name = 'victim_session'")
-    [ -n "$pid" ] && break
-    sleep 0.1
-done
+# polled for 60 s: a psql slow to start on a loaded machine left pid empty after 50 tries
+victim_pid() { pid=$(S -tAc "SELECT pid FROM pg_stat_activity WHERE application_name = 'victim_session'") && [ -n "$pid" ]; }
+poll_until 60 victim_pid || not_ok "the victim session started"
 config "$work/kill.yaml" "pg_terminate_backend($pid) IS NOT NULL" READER_URL reader_view
 run "$work/kill.yaml"; rc=$?
 expect_eq "pg_terminate_backend() of another session: refused before reading (exit 2)" 2 "$rc"
