@@ -360,12 +360,6 @@ static double split_rows(void)
     return 2e6;
 }
 
-/*
- * Split a large table with a single integer key into key ranges, one task each, so
- * several workers copy it at once (each range is one COPY into the same new table).
- * The ranges come from min/max of the key in the snapshot; with a skewed key some
- * ranges are larger, which only costs balance, never correctness.
- */
 /* lo + i * step without a signed overflow (the last range's end, unused, can pass
  * LLONG_MAX; the others lie within [lo, hi]). */
 static long long range_bound(long long lo, long long step, int i)
@@ -373,6 +367,12 @@ static long long range_bound(long long lo, long long step, int i)
     return (long long)((unsigned long long)lo + (unsigned long long)i * (unsigned long long)step);
 }
 
+/*
+ * Split a large table with a single integer key into key ranges, one task each, so
+ * several workers copy it at once (each range is one COPY into the same new table).
+ * The ranges come from min/max of the key in the snapshot; with a skewed key some
+ * ranges are larger, which only costs balance, never correctness.
+ */
 static int split_task(struct run *r, struct copy_task *first, struct copy_task *tasks,
                       size_t *n_tasks, int jobs)
 {
