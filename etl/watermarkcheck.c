@@ -114,18 +114,28 @@ static long blind_lag_ms(const struct cfg_table *t, struct watermark w)
                                        : cfg_watermark_lag_ms(t);
 }
 
+/* The relation among those plan reads that pick finds (watermark_foreign_member,
+ * watermark_replicated_member) into out, "" when none or on a source error. */
+static void family_member(PGconn *conn, const struct table_plan *plan,
+                          void (*pick)(const PGresult *, char *, size_t), char *out, size_t len)
+{
+    struct anon_error err;
+    PGresult *fam = watermark_family(conn, plan, &err);
+
+    out[0] = '\0';
+    if (fam)
+        pick(fam, out, len);
+    PQclear(fam);
+}
+
 /* A foreign table among the relations read: what protects its server's late writes. */
 static void warn_foreign(PGconn *conn, const struct table_plan *plan, struct watermark w, FILE *out)
 {
     const struct cfg_table *t = plan->cfg;
     long lag_ms = blind_lag_ms(t, w);
-    struct anon_error err;
-    PGresult *fam = watermark_family(conn, plan, &err);
-    char foreign[256] = "";
+    char foreign[256];
 
-    if (fam)
-        watermark_foreign_member(fam, foreign, sizeof(foreign));
-    PQclear(fam);
+    family_member(conn, plan, watermark_foreign_member, foreign, sizeof(foreign));
     if (!foreign[0])
         return;
     if (lag_ms == 0)
@@ -162,13 +172,9 @@ static void warn_replicated(PGconn *conn, const struct table_plan *plan, struct 
 {
     const struct cfg_table *t = plan->cfg;
     long lag_ms = blind_lag_ms(t, w);
-    struct anon_error err;
-    PGresult *fam = watermark_family(conn, plan, &err);
-    char replicated[256] = "";
+    char replicated[256];
 
-    if (fam)
-        watermark_replicated_member(fam, replicated, sizeof(replicated));
-    PQclear(fam);
+    family_member(conn, plan, watermark_replicated_member, replicated, sizeof(replicated));
     if (!replicated[0])
         return;
     if (lag_ms == 0)
