@@ -114,28 +114,23 @@ static long blind_lag_ms(const struct cfg_table *t, struct watermark w)
                                        : cfg_watermark_lag_ms(t);
 }
 
-/* The relation among those plan reads that pick finds (watermark_foreign_member,
- * watermark_replicated_member) into out, "" when none or on a source error. */
-static void family_member(PGconn *conn, const struct table_plan *plan,
-                          void (*pick)(const PGresult *, char *, size_t), char *out, size_t len)
+/* What happens to a row committed late behind a run's mark with watermark_lag 0. */
+static const char *late_row_fate(const struct cfg_table *t)
 {
-    struct anon_error err;
-    PGresult *fam = watermark_family(conn, plan, &err);
-
-    out[0] = '\0';
-    if (fam)
-        pick(fam, out, len);
-    PQclear(fam);
+    return t->deletes == CFG_DELETES_KEY_SCAN ? "is published a run later (key_scan: "
+                                                "rows_missing, a reload)"
+                                              : "is missed for good";
 }
 
 /* A foreign table among the relations read: what protects its server's late writes. */
-static void warn_foreign(PGconn *conn, const struct table_plan *plan, struct watermark w, FILE *out)
+static void warn_foreign(const PGresult *fam, const struct table_plan *plan, struct watermark w,
+                         FILE *out)
 {
     const struct cfg_table *t = plan->cfg;
     long lag_ms = blind_lag_ms(t, w);
     char foreign[256];
 
-    family_member(conn, plan, watermark_foreign_member, foreign, sizeof(foreign));
+    watermark_foreign_member(fam, foreign, sizeof(foreign));
     if (!foreign[0])
         return;
     if (lag_ms == 0)
@@ -146,11 +141,7 @@ static void warn_foreign(PGconn *conn, const struct table_plan *plan, struct wat
                 "commit after a run read past its watermark %s (safe only if every write goes "
                 "through this source; otherwise remove watermark_lag: the default is %ld s "
                 "here)\n",
-                plan->qualified, foreign,
-                t->deletes == CFG_DELETES_KEY_SCAN ? "is published a run later (key_scan: "
-                                                     "rows_missing, a reload)"
-                                                   : "is missed for good",
-                CFG_DEFAULT_WATERMARK_LAG_MS / 1000);
+                plan->qualified, foreign, late_row_fate(t), CFG_DEFAULT_WATERMARK_LAG_MS / 1000);
     else
         fprintf(out,
                 "warning: %s: reads the foreign table %s: writers on its server hold no lock "
@@ -167,14 +158,14 @@ static void warn_foreign(PGconn *conn, const struct table_plan *plan, struct wat
 
 /* A table a logical replication subscription writes among the relations read: its rows
  * arrive when the publisher's transactions commit, which no lock here shows. */
-static void warn_replicated(PGconn *conn, const struct table_plan *plan, struct watermark w,
+static void warn_replicated(const PGresult *fam, const struct table_plan *plan, struct watermark w,
                             FILE *out)
 {
     const struct cfg_table *t = plan->cfg;
     long lag_ms = blind_lag_ms(t, w);
     char replicated[256];
 
-    family_member(conn, plan, watermark_replicated_member, replicated, sizeof(replicated));
+    watermark_replicated_member(fam, replicated, sizeof(replicated));
     if (!replicated[0])
         return;
     if (lag_ms == 0)
@@ -185,10 +176,7 @@ static void warn_replicated(PGconn *conn, const struct table_plan *plan, struct 
                 "with the publisher's %s: a row committed there after a run read past its "
                 "watermark %s (remove watermark_lag: the default is %ld s here)\n",
                 plan->qualified, replicated, w.kind == WATERMARK_INTEGER ? "ids" : "stamps",
-                t->deletes == CFG_DELETES_KEY_SCAN ? "is published a run later (key_scan: "
-                                                     "rows_missing, a reload)"
-                                                   : "is missed for good",
-                CFG_DEFAULT_WATERMARK_LAG_MS / 1000);
+                late_row_fate(t), CFG_DEFAULT_WATERMARK_LAG_MS / 1000);
     else
         fprintf(out,
                 "warning: %s: reads %s, which a logical replication subscription writes: the "
@@ -330,6 +318,8 @@ void watermarkcheck_warn_source(PGconn *conn, const struct cfg_db *db,
 {
     const struct cfg_table *t = plan->cfg;
     struct watermark w = watermark_of(plan);
+    struct anon_error err;
+    PGresult *fam;
     bool btree;
 
     if (t->mode != CFG_MODE_INCREMENTAL || w.kind == WATERMARK_NONE)
@@ -338,8 +328,12 @@ void watermarkcheck_warn_source(PGconn *conn, const struct cfg_db *db,
     if (w.kind == WATERMARK_INTEGER)
         warn_sequences(conn, plan, btree, out);
     warn_standby(conn, plan, w, out);
-    warn_foreign(conn, plan, w, out);
-    warn_replicated(conn, plan, w, out);
+    /* the relations read, once for both: a foreign or a replicated one among them */
+    if ((fam = watermark_family(conn, plan, &err)) != NULL) {
+        warn_foreign(fam, plan, w, out);
+        warn_replicated(fam, plan, w, out);
+        PQclear(fam);
+    }
     if (w.kind != WATERMARK_INTEGER && t->watermark_lag_ms == 0)
         fprintf(out,
                 "warning: %s: watermark_lag is 0 on the watermark %s: a run sees the "
