@@ -14,6 +14,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
 . tests/lib/pgcluster.sh
+. tests/lib/poll.sh
 
 if [ -n "${ANONETL:-}" ]; then BIN=$ANONETL
 elif [ -x build/asan/anonetl ]; then BIN=build/asan/anonetl
@@ -53,6 +54,11 @@ expect_eq "a first run publishes every row" "0 20000 20000" "$rc $(published)"
 
 S -c "UPDATE items SET v = 2" -c "UPDATE pace SET ms = 1" >/dev/null
 
+# the copy is under way when the source runs the view's query
+copy_running() {
+    [ "$(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%slow_items%' AND state = 'active'")" = 1 ]
+}
+
 # A non-interactive shell starts background jobs with SIGINT ignored (and anonetl leaves
 # it so): env --default-signal gives the run the default disposition a terminal's has.
 stop_mid_copy() { # SIGNAL LOG: a run, the signal once its copy is under way; prints its
@@ -60,11 +66,7 @@ stop_mid_copy() { # SIGNAL LOG: a run, the signal once its copy is under way; pr
     local pid rc t0
     env --default-signal=INT "$BIN" run -c "$work/c.yaml" --skip-preflight >"$work/$2" 2>&1 &
     pid=$!
-    # the copy is under way when the source runs the view's query
-    for _ in $(seq 1 200); do
-        [ "$(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%slow_items%' AND state = 'active'")" = 1 ] && break
-        sleep 0.1
-    done
+    poll_until 20 copy_running || true
     sleep 0.5
     t0=$SECONDS
     kill -"$1" "$pid"
@@ -107,10 +109,7 @@ expect_eq "and stops on SIGTERM" 143 "$?"
 # a second signal: the process ends at once, by the signal (the target rolls back)
 "$BIN" run -c "$work/c.yaml" --skip-preflight >"$work/twice.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 200); do
-    [ "$(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%slow_items%' AND state = 'active'")" = 1 ] && break
-    sleep 0.1
-done
+poll_until 20 copy_running || true
 kill -STOP "$pid"; kill -TERM "$pid"; kill -TERM "$pid"; kill -CONT "$pid"
 wait "$pid"
 expect_eq "a second SIGTERM: ended by the signal at once" 143 "$?"
@@ -121,13 +120,9 @@ S -c "UPDATE pace SET ms = 0" >/dev/null
 expect_eq "the next run is not held by a lock and publishes the change" "0 20000 40000" "$? $(published)"
 
 now_ms() { date +%s%3N; }
+prints_one() { [ "$("$1" -tAc "$2")" = 1 ]; } # SQL-FUNCTION QUERY
 wait_until() { # SECONDS SQL-FUNCTION QUERY: poll until the query prints 1 (else false)
-    local end=$(($(date +%s) + $1))
-    while [ "$(date +%s)" -lt "$end" ]; do
-        [ "$("$2" -tAc "$3")" = 1 ] && return 0
-        sleep 0.1
-    done
-    return 1
+    poll_until "$1" prints_one "$2" "$3"
 }
 # SIGTERM to the run RUN_PID (a child of this shell: not in a subshell); sets rc, its exit
 # code, and ms, how long it took to end
