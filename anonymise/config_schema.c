@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "anonymise/config_schema.h"
+#include "anonymise/dupkeys.h"
 #include "anonymise/sqlexpr.h"
 #include "anonymise/suggest.h"
 #include "anonymise/utf8.h"
@@ -855,30 +856,58 @@ static void published_clash(struct load *L, const struct yopts *o, const struct 
                       cfg->target.schema ? cfg->target.schema : "anonymised", name);
 }
 
+/* Each table's first earlier namesake (same schema and name) and first earlier table
+ * published under its name: found by sorting (dupkeys.h), not by comparing every pair (a
+ * config of 80,000 tables took 31 s). */
+static bool table_namesakes(const struct config *cfg, size_t *same_table, size_t *same_published)
+{
+    size_t n = cfg->n_tables;
+    struct dupkeys_item *items = calloc(n ? n : 1, sizeof(*items));
+    bool ok = items != NULL;
+
+    for (size_t i = 0; ok && i < n; i++) {
+        const struct cfg_table *t = &cfg->tables[i];
+        items[i] = (struct dupkeys_item){t->name ? t->schema : NULL, t->name};
+    }
+    ok = ok && dupkeys_first(items, n, same_table);
+    for (size_t i = 0; ok && i < n; i++) {
+        const struct cfg_table *t = &cfg->tables[i];
+        items[i] = (struct dupkeys_item){t->name ? cfg_published_name(t) : NULL, NULL};
+    }
+    ok = ok && dupkeys_first(items, n, same_published);
+    free(items);
+    return ok;
+}
+
 static void root_check(struct load *L, const struct yopts *o, void *obj)
 {
     struct config *cfg = obj;
+    size_t n = cfg->n_tables;
+    size_t *same_table = calloc(n ? n : 1, sizeof(size_t));
+    size_t *same_published = calloc(n ? n : 1, sizeof(size_t));
 
-    for (size_t i = 1; i < cfg->n_tables; i++) {
+    if (!same_table || !same_published || !table_namesakes(cfg, same_table, same_published)) {
+        anon_error_add(L->err, "%s: out of memory", cfg->path ? cfg->path : "config");
+        goto out;
+    }
+    for (size_t i = 1; i < n; i++) {
         const struct cfg_table *t = &cfg->tables[i];
-        for (size_t j = 0; j < i; j++) {
-            const struct cfg_table *u = &cfg->tables[j];
-            char shown[64], full[160];
-            if (!t->name || !u->name)
-                continue;
-            if (strcmp(t->schema, u->schema) == 0 && strcmp(t->name, u->name) == 0) {
-                snprintf(full, sizeof(full), "%s.%s", t->schema, t->name);
-                yopts_shown(shown, sizeof(shown), full);
-                config_error_item(L, o, "tables", i, "duplicate table %s (first at line %d)", shown,
-                                  u->line);
-                break;
-            }
-            if (strcmp(cfg_published_name(t), cfg_published_name(u)) == 0) {
-                published_clash(L, o, cfg, i, u);
-                break;
-            }
+        size_t j = same_table[i], k = same_published[i];
+        char shown[64], full[160];
+
+        /* the earlier of the two, a namesake first at the same table (as a scan would) */
+        if (j != DUPKEYS_NONE && (k == DUPKEYS_NONE || j <= k)) {
+            snprintf(full, sizeof(full), "%s.%s", t->schema, t->name);
+            yopts_shown(shown, sizeof(shown), full);
+            config_error_item(L, o, "tables", i, "duplicate table %s (first at line %d)", shown,
+                              cfg->tables[j].line);
+        } else if (k != DUPKEYS_NONE) {
+            published_clash(L, o, cfg, i, &cfg->tables[k]);
         }
     }
+out:
+    free(same_table);
+    free(same_published);
 }
 
 static const struct field root_fields[] = {

@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "anonymise/dupkeys.h"
 #include "anonymise/suggest.h"
 
 #define YOPTS_MAX_DEPTH 64
@@ -287,11 +288,36 @@ static bool tag_refused(struct walk *w, const struct yopts *at, const yaml_node_
     return true;
 }
 
+/* For each key of the mapping, the index of its first earlier occurrence (dupkeys.h:
+ * sorted, not compared with every earlier key), or NULL when out of memory. */
+static size_t *first_keys(const struct walk *w, yaml_node_pair_t *start, size_t count)
+{
+    struct dupkeys_item *items = calloc(count ? count : 1, sizeof(*items));
+    size_t *first = calloc(count ? count : 1, sizeof(*first));
+    bool ok = items && first;
+
+    for (size_t i = 0; ok && i < count; i++)
+        items[i].a = scalar_text(get_node(w->d, start[i].key));
+    ok = ok && dupkeys_first(items, count, first);
+    free(items);
+    if (!ok) {
+        free(first);
+        return NULL;
+    }
+    return first;
+}
+
 static void walk_mapping(struct walk *w, const struct yopts *at, yaml_node_t *n, int depth)
 {
     yaml_node_pair_t *start = n->data.mapping.pairs.start;
     size_t count = (size_t)(n->data.mapping.pairs.top - start);
+    size_t *first = first_keys(w, start, count);
 
+    if (!first) {
+        anon_error_add(w->err, "%s: out of memory", w->d->name);
+        w->fatal = true;
+        return;
+    }
     for (size_t i = 0; i < count && !w->fatal; i++) {
         yaml_node_t *kn = get_node(w->d, start[i].key);
         const char *k = scalar_text(kn);
@@ -309,20 +335,14 @@ static void walk_mapping(struct walk *w, const struct yopts *at, yaml_node_t *n,
             w->tagged = true;
             continue;
         }
-        for (size_t j = 0; j < i; j++) {
-            yaml_node_t *pk = get_node(w->d, start[j].key);
-            const char *prev = scalar_text(pk);
-            if (prev && strcmp(prev, k) == 0) {
-                yopts_error_key_at(at, i, w->err, "duplicate key (first at line %d)",
-                                   (int)pk->start_mark.line + 1);
-                break;
-            }
-        }
+        if (first[i] != DUPKEYS_NONE)
+            yopts_error_key_at(at, i, w->err, "duplicate key (first at line %d)",
+                               (int)get_node(w->d, start[first[i]].key)->start_mark.line + 1);
         path = path_join(at->path, k);
         if (!path) {
             anon_error_add(w->err, "%s: out of memory", w->d->name);
             w->fatal = true;
-            return;
+            break;
         }
         child.path = path;
         child.line = (int)kn->start_mark.line + 1; /* an alias is reported at its key */
@@ -334,6 +354,7 @@ static void walk_mapping(struct walk *w, const struct yopts *at, yaml_node_t *n,
         walk_node(w, &child, start[i].value, depth + 1);
         free(path);
     }
+    free(first);
 }
 
 static void walk_sequence(struct walk *w, const struct yopts *at, yaml_node_t *n, int depth)

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "anonymise/config.h"
+#include "anonymise/dupkeys.h"
 #include "anonymise/suggest.h"
 
 #define BAD_DIR "tests/unit/configs/bad"
@@ -437,6 +438,80 @@ static void deep_nesting_refused_fast(void **state)
     free(text);
 }
 
+/* A config near the 4 MB limit, every name once but the last: the duplicate checks
+ * compared each name with every earlier one (100,000 tables: most of a minute; a mapping of
+ * 200,000 keys: two minutes); sorted, both load in well under a second. */
+static char *big_config(size_t tables, size_t columns, size_t *len)
+{
+    static const char head[] = "version: 1\nsource: { dsn: { env: S } }\n"
+                               "target: { dsn: { env: T } }\nsecrets: { hash_key: { env: K } }\n"
+                               "tables:\n";
+    size_t cap = 64 + sizeof(head) + tables * 48 + columns * 24, used = sizeof(head) - 1;
+    char *text = malloc(cap);
+
+    assert_non_null(text);
+    memcpy(text, head, used);
+    for (size_t t = 0; t < tables && columns == 1; t++) /* the last table is t0 again */
+        used += (size_t)snprintf(text + used, cap - used, "- name: t%zu\n  columns: {c: keep}\n",
+                                 t + 1 == tables ? 0 : t);
+    if (columns > 1) { /* one table, its last column c0 again */
+        used += (size_t)snprintf(text + used, cap - used, "- name: t\n  columns:\n");
+        for (size_t c = 0; c < columns; c++)
+            used += (size_t)snprintf(text + used, cap - used, "    c%zu: keep\n",
+                                     c + 1 == columns ? 0 : c);
+    }
+    *len = used;
+    return text;
+}
+
+static void many_names_checked_fast(void **state)
+{
+    static const struct {
+        size_t tables, columns;
+        const char *msg;
+    } cases[] = {
+        {100000, 1, "big.yaml:200004:3: tables[99999]: duplicate table public.t0 (first at line 6)"},
+        {1, 200000, "big.yaml:200007:5: tables[0].columns.c0: duplicate key (first at line 8)"},
+    };
+    struct anon_error err;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t len;
+        char *text = big_config(cases[i].tables, cases[i].columns, &len);
+        struct config *cfg = NULL;
+
+        assert_in_range(len, 3L * 1024 * 1024, 4L * 1024 * 1024);
+        anon_error_clear(&err);
+        alarm(60);
+        assert_false(config_load_buffer("big.yaml", text, len, &cfg, &err));
+        alarm(0);
+        assert_null(cfg);
+        assert_int_equal(err.count, 1);
+        assert_string_equal(err.msg, cases[i].msg);
+        free(text);
+    }
+}
+
+/* Two-part names compare part by part; a name that could not be read matches nothing. */
+static void dupkeys_first_occurrences(void **state)
+{
+    static const struct dupkeys_item items[] = {
+        {"a.b", "c"}, {"a", "b.c"}, {"a", "b.c"}, {NULL, "x"}, {NULL, "x"},
+        {"a.b", "c"}, {"a", NULL},  {"a", ""},    {"a", "b.c"},
+    };
+    static const size_t want[] = {DUPKEYS_NONE, DUPKEYS_NONE, 1, DUPKEYS_NONE, DUPKEYS_NONE,
+                                  0,            DUPKEYS_NONE, 6, 1};
+    size_t first[sizeof(items) / sizeof(items[0])];
+
+    (void)state;
+    assert_true(dupkeys_first(items, sizeof(items) / sizeof(items[0]), first));
+    for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+        assert_int_equal(first[i], want[i]);
+    assert_true(dupkeys_first(items, 1, first));
+    assert_int_equal(first[0], DUPKEYS_NONE);
+}
+
 /* ----------------------------------------------------------- fingerprints */
 
 static const char *const fp_base =
@@ -573,6 +648,8 @@ int main(void)
         cmocka_unit_test(missing_file),
         cmocka_unit_test(many_errors),
         cmocka_unit_test(deep_nesting_refused_fast),
+        cmocka_unit_test(many_names_checked_fast),
+        cmocka_unit_test(dupkeys_first_occurrences),
         cmocka_unit_test(fingerprints),
         cmocka_unit_test(durations),
         cmocka_unit_test(suggestions),
