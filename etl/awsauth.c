@@ -142,14 +142,19 @@ bool awsauth_token_host_ok(const char *host)
 }
 
 bool awsauth_db_token(const char *host, int port, const char *user, const char *region, time_t when,
-                      const char *what, char *out, size_t outsz, struct anon_error *err)
+                      const char *what, char *out, size_t outsz, enum secret_failure *why,
+                      struct anon_error *err)
 {
     struct infra_error ie = {{0}};
     struct aws_creds_provider *creds;
     struct aws_credentials cr;
+    enum secret_failure why_unused;
     char reg[64];
     bool ok;
 
+    if (!why)
+        why = &why_unused;
+    *why = SECRET_FAIL_CONFIG; /* the host, user or region asked for: the caller's */
     if (!awsauth_token_host_ok(host)) {
         anon_error_set(err, "%s: iam_auth needs one TCP host name (not a unix socket or a list)",
                        what);
@@ -166,6 +171,9 @@ bool awsauth_db_token(const char *host, int port, const char *user, const char *
     creds = chain_for(reg, &ie);
     if (!creds || !aws_creds_get(creds, &cr, &ie)) {
         anon_error_set(err, "%s: iam_auth: AWS credentials: %s", what, ie.msg);
+        /* not found or not obtained: the environment's, as for a secret (operations.md) */
+        if (creds)
+            *why = SECRET_FAIL_UNAVAILABLE;
         aws_creds_provider_free(creds);
         return false;
     }

@@ -46,9 +46,12 @@ bool awsauth_token_host_ok(const char *host);
 /*
  * An RDS IAM token for user@host:port, signed at `when` with credentials from the chain.
  * region may be NULL (see above). `what` names the database in errors ("source").
+ * *why (may be NULL): SECRET_FAIL_UNAVAILABLE when no AWS credentials could be obtained,
+ * SECRET_FAIL_CONFIG for what was asked (a host, user or region a token cannot be made
+ * for, no region found).
  */
 bool awsauth_db_token(const char *host, int port, const char *user, const char *region, time_t when,
-                      const char *what, char *out, size_t outsz,
+                      const char *what, char *out, size_t outsz, enum secret_failure *why,
                       struct anon_error *err) ANON_MUST_CHECK;
 
 #endif

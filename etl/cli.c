@@ -91,7 +91,8 @@ static const struct cli_option dbtoken_options[] = {
     {"port", 0, "PORT", "the database port (default 5432)", 'p', NULL},
     {"user", 0, "USER", "the database user", 'u', NULL},
     {"username", 0, "USER", "the same as --user (as in the AWS CLI)", 'u', NULL},
-    {"region", 0, "REGION", "the AWS region (default: aws.region, AWS_REGION)", 'r', NULL},
+    {"region", 0, "REGION",
+     "the AWS region (default: the RDS host name's, else AWS_REGION or the profile's)", 'r', NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 

@@ -10,6 +10,7 @@
 #include "etl/awsauth.h"
 #include "etl/cli.h"
 #include "etl/exitcode.h"
+#include "etl/secret.h"
 #include "infra/rds_token.h"
 
 int dbtoken_main(int argc, char **argv)
@@ -17,6 +18,7 @@ int dbtoken_main(int argc, char **argv)
     const char *host = NULL, *user = NULL, *region = NULL, *v;
     char token[RDS_TOKEN_MAX], *end;
     struct anon_error err;
+    enum secret_failure why;
     struct cli_parser p;
     long port = 5432;
     int c;
@@ -52,9 +54,11 @@ int dbtoken_main(int argc, char **argv)
         return cli_usage_error("db-token", "%s", "--user: the user name is empty");
     anon_error_clear(&err);
     if (!awsauth_db_token(host, (int)port, user, region, awsauth_now(), "db-token", token,
-                          sizeof(token), &err)) {
+                          sizeof(token), &why, &err)) {
         fprintf(stderr, "anonetl %s\n", err.msg);
-        return EXIT_INTERNAL;
+        /* 2: no region, a host, user or region no token can be made for (the caller's);
+         * 3: no AWS credentials (the environment's), as a secret's exit codes */
+        return secret_failure_exit(why);
     }
     printf("%s\n", token);
     OPENSSL_cleanse(token, sizeof(token));

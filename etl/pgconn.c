@@ -322,7 +322,7 @@ static bool params_iam_token(struct pgconn_params *p, const char *what, struct a
     char token[RDS_TOKEN_MAX];
     long n = port ? strtol(port, NULL, 10) : 5432;
     bool ok = awsauth_db_token(pgconn_params_get(p, "host"), (int)n, pgconn_params_get(p, "user"),
-                               NULL, awsauth_now(), what, token, sizeof(token), err);
+                               NULL, awsauth_now(), what, token, sizeof(token), NULL, err);
 
     if (ok)
         params_set(p, "password", token);

@@ -100,16 +100,26 @@ ours 1700000000 --host h.example --region us-east-1
 expect_eq "no --user: exit 2" 2 "$RC"
 ours 1700000000 --host h.example --user u --port 99999
 expect_eq "bad --port: exit 2" 2 "$RC"
+# What was asked is the caller's (2), credentials the environment's (3): as a secret's codes
+# (docs/operations.md, "Secrets"); 1 would say an internal error.
 ours 1700000000 --host h.example --user u
-if [ "$RC" -eq 1 ] && printf '%s' "$OUT" | grep -q "no region"; then ok "no region anywhere: exit 1, says so"; else
-    not_ok "no region anywhere: exit 1, says so" "rc=$RC $OUT"; fi
+if [ "$RC" -eq 2 ] && printf '%s' "$OUT" | grep -q "no region"; then ok "no region anywhere: exit 2, says so"; else
+    not_ok "no region anywhere: exit 2, says so" "rc=$RC $OUT"; fi
+for bad in "host must be a DNS name|--host|a b|--region|us-east-1" \
+    "invalid or missing region|--host|h.example|--region|eu west" \
+    "user must be 1..255 bytes|--host|h.example|--region|us-east-1|--user|$(printf 'u%.0s' $(seq 256))"; do
+    IFS='|' read -r -a part <<<"$bad"
+    ours 1700000000 --user u "${part[@]:1}"
+    if [ "$RC" -eq 2 ] && printf '%s' "$OUT" | grep -q "${part[0]}"; then ok "no token for it: exit 2, ${part[0]}"; else
+        not_ok "no token for it: exit 2, ${part[0]}" "rc=$RC $OUT"; fi
+done
 OUT=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$ANONETL" db-token --host h.example --user u --region us-east-1 2>&1)
 RC=$?
-if [ "$RC" -eq 1 ] && printf '%s' "$OUT" | grep -q "no AWS credentials" &&
+if [ "$RC" -eq 3 ] && printf '%s' "$OUT" | grep -q "no AWS credentials" &&
     printf '%s' "$OUT" | grep -q "instance metadata disabled"; then
-    ok "no credentials: exit 1, metadata never asked"
+    ok "no credentials: exit 3, metadata never asked"
 else
-    not_ok "no credentials: exit 1" "rc=$RC $OUT"
+    not_ok "no credentials: exit 3" "rc=$RC $OUT"
 fi
 
 # --- iam_auth through pgconn: the token is the password ---------------------------------
