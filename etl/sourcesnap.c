@@ -181,6 +181,37 @@ bool source_snapshot_count_filtered(const struct source_snapshot *s, const struc
     return true;
 }
 
+/* pg_class as the snapshot shows it against pg_relation_filenode(), which reads the
+ * catalog as it is now; mapped relations (system catalogs) have relfilenode 0 there. */
+static const char storage_sql[] =
+    "SELECT c.oid::pg_catalog.regclass::pg_catalog.text, pg_catalog.count(*) OVER () "
+    "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_class c ON c.oid = l.relation "
+    "WHERE l.locktype = 'relation' AND l.pid = pg_catalog.pg_backend_pid() "
+    "  AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d "
+    "                    WHERE d.datname = pg_catalog.current_database()) "
+    "  AND c.relkind = 'r' AND c.relfilenode <> 0 "
+    "  AND pg_catalog.pg_relation_filenode(c.oid) IS DISTINCT FROM c.relfilenode "
+    "ORDER BY 1 LIMIT 1";
+
+bool source_snapshot_storage_kept(PGconn *conn, struct anon_error *err)
+{
+    PGresult *res = pgconn_query(conn, storage_sql, 0, NULL, PGRES_TUPLES_OK, err);
+    bool kept;
+
+    if (!res)
+        return false;
+    kept = PQntuples(res) == 0;
+    if (!kept)
+        anon_error_set(err,
+                       "source: %s was truncated or rewritten (TRUNCATE, ALTER TABLE, VACUUM "
+                       "FULL, CLUSTER) after the run's snapshot (%s relation%s): what the run "
+                       "read of it may lack rows; nothing is published, run again",
+                       PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+                       strcmp(PQgetvalue(res, 0, 1), "1") == 0 ? "" : "s");
+    PQclear(res);
+    return kept;
+}
+
 void source_snapshot_close(struct source_snapshot *s)
 {
     if (!s)

@@ -53,6 +53,17 @@ bool source_snapshot_standby(const struct source_snapshot *s);
 /* Rows the table's `where` filters out (0 without a where), in the snapshot. */
 bool source_snapshot_count_filtered(const struct source_snapshot *s, const struct table_plan *plan,
                                     uint64_t *filtered, struct anon_error *err) ANON_MUST_CHECK;
+/*
+ * After a read on conn (a connection in the run's snapshot, still in its transaction):
+ * false, err naming it, when a table this session has locked - every table it read - got
+ * new storage after the snapshot was taken. TRUNCATE and the rewriting forms of ALTER
+ * TABLE are not MVCC-safe: to an older snapshot the new storage looks empty (its rows
+ * carry a later transaction), so a COPY that waited for such a statement read no rows and
+ * nothing else says so. The lock the read took keeps the storage as it read it, so the
+ * comparison (the snapshot's pg_class row against the current one) is exact for it.
+ * VACUUM FULL and CLUSTER (MVCC-safe) give new storage too and fail the run as well.
+ */
+bool source_snapshot_storage_kept(PGconn *conn, struct anon_error *err) ANON_MUST_CHECK;
 void source_snapshot_close(struct source_snapshot *s);
 
 #endif

@@ -27,6 +27,7 @@
 #include "etl/log.h"
 #include "etl/pgconn.h"
 #include "etl/pgerror.h"
+#include "etl/sourcesnap.h"
 #include "etl/stopsig.h"
 
 #define BATCH_BYTES (256 * 1024)
@@ -932,7 +933,8 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
         else if (st != TABLECOPY_SOURCE_ERROR)
             drain_cancelled(req->source);
         finish_source(req->source, req->plan, &ignored);
-    } else if (!finish_source(req->source, req->plan, err)) {
+    } else if (!finish_source(req->source, req->plan, err) ||
+               !source_snapshot_storage_kept(req->source, err)) {
         st = TABLECOPY_SOURCE_ERROR;
         if (!req->shared && !req->chunks)
             finish_target(req->target, "anonetl: source failed", &ignored_rows, &ignored);

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# tests/integration/snapshot_rewrite.sh: a table truncated or rewritten after the run's
+# snapshot (sourcesnap.h, source_snapshot_storage_kept). TRUNCATE and the rewriting forms
+# of ALTER TABLE are not MVCC-safe: the new storage looks empty to an older snapshot. A
+# session holds such a statement open on one source table, a run starts (its snapshot does
+# not show the statement) and waits on that table's lock, the session commits: the run
+# then read no rows of it, and published an empty table with exit 0 (a lookup table
+# reloaded by TRUNCATE + INSERT; an incremental table with deletes: key_scan lost every
+# published row). Now the run fails (exit 4, the table named), the published data stay as
+# they were, and the next run publishes the source's rows. Each layout: a plain table
+# (binary and text COPY), a column retyped (a rewrite), a partition of a partitioned table
+# (--jobs 2), a view's table, an incremental table. Neighbours that must still publish: a
+# lock held without a rewrite (the snapshot's rows published), a TRUNCATE committed before
+# the run (the table published empty).
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
+. tests/lib/poll.sh
+. tests/lib/pgcluster.sh
+
+BIN=${ANONETL:-./anonetl}
+pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
+echo "# binary: $BIN"
+S >/dev/null <<'SQL'
+CREATE TABLE lookup (id int PRIMARY KEY, code int NOT NULL, name text NOT NULL);
+INSERT INTO lookup SELECT g, g * 7, 'n' || g FROM generate_series(1, 200) g;
+CREATE TABLE parted (id int NOT NULL, name text NOT NULL) PARTITION BY RANGE (id);
+CREATE TABLE parted_a PARTITION OF parted FOR VALUES FROM (0) TO (1000);
+CREATE TABLE parted_b PARTITION OF parted FOR VALUES FROM (1000) TO (2000);
+INSERT INTO parted SELECT g, 'p' || g FROM generate_series(1, 1999, 7) g;
+CREATE TABLE people (id int PRIMARY KEY, name text NOT NULL);
+INSERT INTO people SELECT g, 'person' || g FROM generate_series(1, 150) g;
+CREATE VIEW v_people AS SELECT id, name FROM people;
+CREATE TABLE inc (id int PRIMARY KEY, name text NOT NULL,
+                  updated_at timestamptz NOT NULL DEFAULT '2024-01-01');
+INSERT INTO inc (id, name) SELECT g, 'i' || g FROM generate_series(1, 120) g;
+SQL
+export ANONETL_HASH_KEY=$(openssl rand -hex 32)
+export SOURCE_DATABASE_URL="$(pgc_dsn "$work/src" postgres postgres)"
+export TARGET_DATABASE_URL="$(pgc_dsn "$work/tgt" postgres postgres)"
+cat >"$work/run.yaml" <<'YAML'
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: anonymised }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.lookup
+    columns: { id: keep, code: keep, name: { hash: {} } }
+  - name: public.parted
+    columns: { id: keep, name: { hash: {} } }
+  - name: public.v_people
+    columns: { id: keep, name: { hash: {} } }
+  - name: public.inc
+    mode: incremental
+    key: [id]
+    watermark: updated_at
+    watermark_lag: 0s
+    deletes: key_scan
+    columns: { id: keep, name: { hash: {} }, updated_at: keep }
+YAML
+
+# count and digest of a published table; the source's count of a table
+published() { T -tAc "SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '-') FROM anonymised.$1 t"; }
+source_count() { S -tAc "SELECT count(*) FROM $1"; }
+run() { "$BIN" run -c "$work/run.yaml" --skip-preflight "$@" >"$work/run.log" 2>&1; }
+
+run; expect_eq "first run exits 0" 0 $?
+run; expect_eq "second run exits 0 (the incremental table merges)" 0 $?
+
+# A run behind a session: the session opens a transaction and runs SQL ($1) in it, then
+# the run starts (more args to anonetl); once one of the run's source sessions waits on a
+# lock, the session commits. RC = the run's exit code.
+anonetl_waits() {
+    [ "$(S -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl'
+                 AND wait_event_type = 'Lock'")" -ge 1 ]
+}
+run_behind() {
+    local sql=$1 line=""
+    shift
+    coproc HOLDER { pgc_psql "$work/src" -d postgres -tA 2>&1; }
+    local hpid=$HOLDER_PID hin=${HOLDER[1]} hout=${HOLDER[0]}
+    printf 'BEGIN;\n%s\nSELECT %s;\n' "$sql" "'held'" >&"$hin"
+    read -r -t 60 line <&"$hout"
+    [ "$line" = held ] || echo "# holder said: $line"
+    "$BIN" run -c "$work/run.yaml" --skip-preflight "$@" >"$work/run.log" 2>&1 &
+    local rpid=$!
+    poll_until 60 anonetl_waits || echo "# the run never waited on a lock"
+    printf 'COMMIT;\n\\q\n' >&"$hin"
+    wait "$rpid"; RC=$?
+    wait "$hpid" 2>/dev/null
+}
+failed_naming() { grep -q "\"exit_code\":4.*$1 was truncated or rewritten" "$work/run.log"; }
+
+# $1 label, $2 published table, $3 source relation, $4 SQL of the session, more: anonetl args
+case_rewritten() {
+    local label=$1 pub=$2 rel=$3 sql=$4 src=$2 before
+    shift 4
+    before=$(published "$pub")
+    run_behind "$sql" "$@"
+    expect_eq "$label: the run fails (source)" 4 "$RC"
+    check "$label: the message names $rel" failed_naming "$rel"
+    expect_eq "$label: published $pub unchanged" "$before" "$(published "$pub")"
+    run "$@"; expect_eq "$label: the next run exits 0" 0 $?
+    expect_eq "$label: the next run publishes every row" "$(source_count "$src")" \
+        "$(published "$pub" | cut -d' ' -f1)"
+}
+
+reload_lookup="TRUNCATE lookup; INSERT INTO lookup SELECT g, g * 7, 'm' || g FROM generate_series(1, 210) g;"
+case_rewritten "truncate + insert (binary)" lookup lookup "$reload_lookup"
+ANONETL_TEXT_COPY=1 case_rewritten "truncate + insert (text COPY)" lookup lookup "$reload_lookup"
+case_rewritten "column retyped (rewrite)" lookup lookup "ALTER TABLE lookup ALTER COLUMN code TYPE bigint;"
+case_rewritten "partition truncated, --jobs 2" parted parted_b \
+    "TRUNCATE parted_b; INSERT INTO parted SELECT g, 'q' || g FROM generate_series(1000, 1999, 5) g;" --jobs 2
+case_rewritten "a view's table truncated" v_people people \
+    "TRUNCATE people; INSERT INTO people SELECT g, 'other' || g FROM generate_series(1, 160) g;"
+case_rewritten "incremental, deletes: key_scan" inc inc \
+    "TRUNCATE inc; INSERT INTO inc (id, name) SELECT g, 'i' || g FROM generate_series(1, 125) g;"
+
+# --- neighbours that must still publish ------------------------------------------------
+# A lock without new storage: the run waits, then publishes what its snapshot shows
+# (the 200 rows, not the 5 the session adds).
+before=$(source_count lookup)
+run_behind "LOCK TABLE lookup IN ACCESS EXCLUSIVE MODE; INSERT INTO lookup SELECT g, 0, 'x' FROM generate_series(10001, 10005) g;"
+expect_eq "lock without a rewrite: the run exits 0" 0 "$RC"
+expect_eq "lock without a rewrite: the snapshot's rows published" "$before" "$(published lookup | cut -d' ' -f1)"
+# A TRUNCATE the snapshot shows: an empty table is what the source has.
+S -c "TRUNCATE people" >/dev/null
+run; expect_eq "truncate committed before the run: exits 0" 0 $?
+expect_eq "truncate committed before the run: the view published empty" "0 -" "$(published v_people)"
+done_testing
