@@ -16,7 +16,10 @@
 #include "anonymise/utf8.h"
 
 #define ROWVALS_MAX_SPANS 256
-#define ROWVALS_MIN_LETTERS 3
+/* Words of 2 letters count: surnames such as Li, Wu, Xu, Ng, Oh, Le, Do are the name
+ * ("Mr Li called" kept "Li" when 3 were needed); a name word that is also a common word
+ * ("He", "Do") is removed wherever it stands as a word, as scrubbing errs towards removing. */
+#define ROWVALS_MIN_LETTERS 2
 
 struct scrub_rowvals {
     struct rule_column_ref refs[SCRUB_ROWVALS_MAX];

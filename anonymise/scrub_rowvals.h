@@ -5,14 +5,16 @@
  * marker ("[FULL_NAME]", "[EMAIL]").
  *
  *   - the whole value, and for a value that looks like a name (no '@', no digit) each
- *     of its words of 3 or more letters ("Zoë O'Brien" -> "Zoë O'Brien", "Zoë",
- *     "Brien"; "Lee Li" -> "Lee Li", "Lee");
- *   - case-insensitively and accent-insensitively for Latin letters (textfold.h): the
- *     name "Zoë" removes "ZOE" and "zoë", the name "Seán" removes "Sean";
+ *     of its words of 2 or more letters ("Zoë O'Brien" -> "Zoë O'Brien", "Zoë",
+ *     "Brien"; "Lee Li" -> "Lee Li", "Lee", "Li": two-letter surnames are names);
+ *   - case-insensitively and accent-insensitively for Latin, Greek and Cyrillic letters,
+ *     accents typed as combining marks included (textfold.h): the name "Zoë" removes
+ *     "ZOE" and "zoë", the name "Seán" removes "Sean", "Nguyễn" removes "NGUYEN",
+ *     "Петров" removes "ПЕТРОВ";
  *   - as whole words only: the name "Ann" does not remove the "ann" of "planning";
  *     letters of other scripts count as word letters, so "李小龍" is found when
  *     spaces or punctuation delimit it;
- *   - a NULL value, or one shorter than 3 letters, gives nothing to find.
+ *   - a NULL value, or one shorter than 2 letters, gives nothing to find.
  * The values are the row's SOURCE values (ctx->column), whatever those columns' own
  * rules publish. A name that is also a common word ("Will", "May") is removed wherever
  * it stands as a word: scrubbing errs towards removing.

@@ -37,6 +37,88 @@ static const char *base_of(unsigned cp)
     return NULL;
 }
 
+/* Latin letters past Extended-A that names carry: Vietnamese (o and u with horn, the
+ * Latin Extended Additional block's letters with a dot below, hook or tilde: "Nguyễn"),
+ * Pinyin's tone marks ("Lǚ"), Romanian's comma below ("Ștefan", often typed with the
+ * cedilla of Extended-A, or without). [first, last] -> base letter. */
+static const struct {
+    unsigned first, last;
+    char base;
+} latin_more[] = {
+    {0x1A0, 0x1A1, 'o'},   {0x1AF, 0x1B0, 'u'},   {0x1CD, 0x1CE, 'a'},   {0x1CF, 0x1D0, 'i'},
+    {0x1D1, 0x1D2, 'o'},   {0x1D3, 0x1DC, 'u'},   {0x218, 0x219, 's'},   {0x21A, 0x21B, 't'},
+    {0x1EA0, 0x1EB7, 'a'}, {0x1EB8, 0x1EC7, 'e'}, {0x1EC8, 0x1ECB, 'i'}, {0x1ECC, 0x1EE3, 'o'},
+    {0x1EE4, 0x1EF1, 'u'}, {0x1EF2, 0x1EF9, 'y'},
+};
+
+static char latin_more_base(unsigned cp)
+{
+    for (size_t i = 0; i < sizeof(latin_more) / sizeof(latin_more[0]); i++)
+        if (cp >= latin_more[i].first && cp <= latin_more[i].last)
+            return latin_more[i].base;
+    return 0;
+}
+
+/* Combining marks: an accent typed (or normalised, NFD) as its own character after the
+ * letter ("Zoe" U+0308 for "Zoë"). Folded to nothing, as a precomposed accent is. */
+static bool combining_mark(unsigned cp)
+{
+    return (cp >= 0x300 && cp <= 0x36F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+           (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+           (cp >= 0xFE20 && cp <= 0xFE2F);
+}
+
+/* Greek: lowercase, tonos and dialytika dropped ("Νίκος" and "ΝΙΚΟΣ" are "νικοσ"),
+ * final sigma as sigma. 0 when cp is not a Greek letter to change. */
+static unsigned greek_fold(unsigned cp)
+{
+    static const struct {
+        unsigned from, to;
+    } accented[] = {
+        {0x386, 0x3B1}, {0x388, 0x3B5}, {0x389, 0x3B7}, {0x38A, 0x3B9}, {0x38C, 0x3BF},
+        {0x38E, 0x3C5}, {0x38F, 0x3C9}, {0x390, 0x3B9}, {0x3AA, 0x3B9}, {0x3AB, 0x3C5},
+        {0x3AC, 0x3B1}, {0x3AD, 0x3B5}, {0x3AE, 0x3B7}, {0x3AF, 0x3B9}, {0x3B0, 0x3C5},
+        {0x3C2, 0x3C3}, {0x3CA, 0x3B9}, {0x3CB, 0x3C5}, {0x3CC, 0x3BF}, {0x3CD, 0x3C5},
+        {0x3CE, 0x3C9},
+    };
+
+    if ((cp >= 0x391 && cp <= 0x3A1) || (cp >= 0x3A3 && cp <= 0x3A9))
+        return cp + 0x20;
+    for (size_t i = 0; i < sizeof(accented) / sizeof(accented[0]); i++)
+        if (accented[i].from == cp)
+            return accented[i].to;
+    return 0;
+}
+
+/* Cyrillic: lowercase, and the letters whose accent NFD writes as a combining mark to
+ * their base (ё -> е, й -> и, ї -> і, ў -> у, ѓ -> г, ќ -> к, ѐ -> е, ѝ -> и), as for
+ * Latin. 0 when cp is not a Cyrillic letter to change. */
+static unsigned cyrillic_fold(unsigned cp)
+{
+    static const struct {
+        unsigned from, to;
+    } accented[] = {
+        {0x450, 0x435}, {0x451, 0x435}, {0x439, 0x438}, {0x457, 0x456},
+        {0x45E, 0x443}, {0x453, 0x433}, {0x45C, 0x43A}, {0x45D, 0x438},
+    };
+    unsigned low = cp;
+
+    if (cp >= 0x400 && cp <= 0x40F)
+        low = cp + 0x50;
+    else if (cp >= 0x410 && cp <= 0x42F)
+        low = cp + 0x20;
+    else if (((cp >= 0x460 && cp <= 0x481) || (cp >= 0x48A && cp <= 0x4BF) ||
+              (cp >= 0x4D0 && cp <= 0x52F)) &&
+             cp % 2 == 0)
+        low = cp + 1;
+    else if (cp >= 0x4C1 && cp <= 0x4CE && cp % 2 == 1)
+        low = cp + 1;
+    for (size_t i = 0; i < sizeof(accented) / sizeof(accented[0]); i++)
+        if (accented[i].from == low)
+            return accented[i].to;
+    return low != cp ? low : 0;
+}
+
 void textfold_init(struct textfold *f)
 {
     memset(f, 0, sizeof(*f));
@@ -89,10 +171,48 @@ bool textfold_word_byte(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
-/* The code point of a 2-byte UTF-8 sequence at s (the only ones with a base letter). */
-static unsigned two_byte(const unsigned char *s)
+/* The code point of a well-formed 2- or 3-byte UTF-8 sequence at s (the only ones folded). */
+static unsigned code_point(const unsigned char *s, size_t cl)
 {
-    return (unsigned)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+    if (cl == 2)
+        return (unsigned)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+    return (unsigned)(s[0] & 0x0f) << 12 | (unsigned)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+}
+
+/* The folded form of one non-ASCII character, in out (at most as long as the character:
+ * the caller's buffer never grows). Returns its length; 0 for a combining mark (folded to
+ * nothing); -1 when the character stays as it is. */
+static int fold_char(const unsigned char *s, size_t cl, char out[3])
+{
+    unsigned cp, to;
+    const char *base;
+    char c;
+
+    if (cl != 2 && cl != 3)
+        return -1;
+    cp = code_point(s, cl);
+    if (combining_mark(cp))
+        return 0;
+    if (cp >= 0xFF01 && cp <= 0xFF5E) { /* fullwidth ASCII ("ａｌｉｃｅ＠…") */
+        c = (char)(cp - 0xFEE0);
+        out[0] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+        return 1;
+    }
+    if ((base = base_of(cp)) && *base) {
+        size_t n = strlen(base); /* 1 or 2 letters, from a 2-byte character */
+        memcpy(out, base, n);
+        return (int)n;
+    }
+    if ((c = latin_more_base(cp))) {
+        out[0] = c;
+        return 1;
+    }
+    if ((to = greek_fold(cp)) || (to = cyrillic_fold(cp))) { /* 2 bytes, as cp */
+        out[0] = (char)(0xC0 | to >> 6);
+        out[1] = (char)(0x80 | (to & 0x3f));
+        return 2;
+    }
+    return -1;
 }
 
 /* No byte of s has its high bit set: eight bytes at a time. */
@@ -137,11 +257,12 @@ bool textfold_set(struct textfold *f, const char *s, size_t len)
     }
     while (i < len) {
         size_t cl = u[i] < 0x80 ? 1 : utf8_char_len(s + i, len - i);
-        const char *base = cl == 2 ? base_of(two_byte(u + i)) : NULL;
-        if (base && *base) {
-            for (const char *b = base; *b; b++) {
+        char folded[3];
+        int fl = cl == 1 ? -1 : fold_char(u + i, cl, folded);
+        if (fl >= 0) {
+            for (int k = 0; k < fl; k++) {
                 f->src[n] = i;
-                f->text[n++] = *b;
+                f->text[n++] = folded[k];
             }
         } else {
             for (size_t k = 0; k < cl; k++) {

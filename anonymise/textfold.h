@@ -2,9 +2,14 @@
  * textfold.h: text folded for matching a person's own values inside free text (scrub's
  * row_values): lowercase ASCII, and Latin letters with accents reduced to their base
  * letters ("Zoë" -> "zoe", "Łukasz" -> "lukasz", "Seán Ó Súilleabháin" -> "sean o
- * suilleabhain", "Æ" -> "ae", "ß" -> "ss"), so "Zoe" in a message matches the name
- * "Zoë" of its row and the reverse. Other characters (CJK, Greek, Cyrillic, emoji) are
- * kept as they are: they match themselves, exactly.
+ * suilleabhain", "Æ" -> "ae", "ß" -> "ss"; Vietnamese "Nguyễn" -> "nguyen", Romanian
+ * "Ștefan" -> "stefan", Pinyin "Lǚ" -> "lu"), so "Zoe" in a message matches the name
+ * "Zoë" of its row and the reverse. An accent written as a combining mark after its
+ * letter (NFD: "Zoe" U+0308) folds to nothing, as a precomposed one does. Greek and
+ * Cyrillic are lowercased and lose their accents ("ΝΊΚΟΣ" and "Νίκος", "ПЕТРОВ" and
+ * "Петров", "Алёна" and "Алена" match); fullwidth forms ("ａｌｉｃｅ＠…") are ASCII.
+ * Other characters (CJK, emoji, the rest) are kept as they are: they match themselves,
+ * exactly.
  *
  * A folded text keeps, for each folded byte, the offset of the source character it came
  * from, so a match in the folded text maps back to a span of the source.

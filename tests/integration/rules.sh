@@ -516,7 +516,11 @@ INSERT INTO public.tickets VALUES
   'Lukasz Wisniewski writing: my US number is +1 (202) 555-0143, card 4111  1111  1111  1111, IBAN gb82-west-1234-5698-7654-32, NI AB123456, postcode SW1A  1AA. Ref 17.05.2023 at 10:30.'),
  (3, 'Ann Lee', 'ann@example.org', NULL,
   'Planning a visit: "bob"@example.com asked Ann to call. Version 10.0.19045.2965, 3 items.'),
- (4, NULL, NULL, NULL, 'No name here, just text and order 2025550143.');
+ (4, NULL, NULL, NULL, 'No name here, just text and order 2025550143.'),
+ (5, 'Xu Li', NULL, NULL, 'Called Mr Li and Mrs XU; Lisa took notes.'),
+ (6, 'Zoë Adams', NULL, NULL, 'Zo' || U&'e\0308' || ' phoned; ADAMS too.'),
+ (7, 'Иван Петров', NULL, NULL, 'ПЕТРОВ звонил; Nguyen asked.'),
+ (8, 'Nguyễn Thị Ánh', NULL, NULL, 'Spoke with NGUYỄN, also Nguyen Thi Anh; Petrov absent.');
 SQL
 tickets_config() { # FILE MESSAGE-RULE
     { header; cat <<YAML; } >"$1"
@@ -541,6 +545,16 @@ expect_eq "scrub: row 3 (quoted local part; the name as a word, not inside Plann
     "Planning a visit: [EMAIL] asked [FULL_NAME] to call. Version 10.0.19045.2965, 3 items." "$(msg 3)"
 expect_eq "scrub: row 4 (nothing of its own, look-alikes kept)" \
     "No name here, just text and order 2025550143." "$(msg 4)"
+# two-letter surnames, an accent typed as a combining mark (NFD), Cyrillic in capitals,
+# Vietnamese with and without its diacritics: the row's own name, not another row's
+expect_eq "scrub: row 5 (two-letter surnames, any case; Lisa is another word)" \
+    "Called Mr [FULL_NAME] and Mrs [FULL_NAME]; Lisa took notes." "$(msg 5)"
+expect_eq "scrub: row 6 (a name's accent written as a combining mark)" \
+    "[FULL_NAME] phoned; [FULL_NAME] too." "$(msg 6)"
+expect_eq "scrub: row 7 (Cyrillic in capitals; another row's name stays)" \
+    "[FULL_NAME] звонил; Nguyen asked." "$(msg 7)"
+expect_eq "scrub: row 8 (Vietnamese in capitals and without diacritics)" \
+    "Spoke with [FULL_NAME], also [FULL_NAME]; Petrov absent." "$(msg 8)"
 expect_eq "scrub: no published message holds a word of its row's source name" 0 \
     "$(S -tAc "SELECT count(*) FROM public.tickets s, regexp_split_to_table(lower(s.full_name), '[^[:alpha:]]+') w
                WHERE length(w) >= 3" >/dev/null; T -tAc "SELECT count(*) FROM anonymised.tickets

@@ -657,7 +657,7 @@ static void test_age_band_default_as_of(void **state)
 }
 
 /* textfold (scrub row_values): case and Latin accents folded, offsets back to the source,
- * other scripts kept; the ASCII fast path (eight bytes at a time) against the byte rule. */
+ * combining marks dropped, Greek and Cyrillic lowercased, other scripts kept; the ASCII fast path (eight bytes at a time) against the byte rule. */
 static void test_textfold(void **state)
 {
     struct textfold f;
@@ -675,8 +675,18 @@ static void test_textfold(void **state)
     assert_int_equal(textfold_source(&f, 3), 4);   /* " " after the 2-byte "ë" */
     assert_int_equal(textfold_source(&f, 13), 14); /* "l" <- "Ł" */
     assert_int_equal(textfold_source(&f, f.len), 30);
-    assert_true(textfold_set(&f, "\xe6\x9d\x8e \xce\x91", 6)); /* CJK, Greek: as they are */
-    assert_memory_equal(f.text, "\xe6\x9d\x8e \xce\x91", 6);
+    assert_true(textfold_set(&f, "\xe6\x9d\x8e \xce\x91", 6)); /* CJK as it is, Greek lowercase */
+    assert_memory_equal(f.text, "\xe6\x9d\x8e \xce\xb1", 6);
+    /* a combining mark folds to nothing, its source stays inside the letter's span;
+     * fullwidth and Vietnamese letters (3 bytes) fold to one; Cyrillic to lowercase */
+    assert_true(textfold_set(&f, "Zoe\xcc\x88 \xef\xbc\xa1\xe1\xbb\x85 \xd0\x81", 15));
+    assert_string_equal(f.text, "zoe ae \xd0\xb5");
+    assert_int_equal(f.len, 9);
+    assert_int_equal(textfold_source(&f, 3), 5);  /* " " after "e" U+0308 */
+    assert_int_equal(textfold_source(&f, 4), 6);  /* "a" <- fullwidth "Ａ" */
+    assert_int_equal(textfold_source(&f, 5), 9);  /* "e" <- "ễ" */
+    assert_int_equal(textfold_source(&f, 7), 13); /* "е" <- "Ё" */
+    assert_int_equal(textfold_source(&f, f.len), 15);
     for (size_t i = 0; i < sizeof(ascii); i++)
         ascii[i] = (char)(1 + i % 127);
     assert_true(textfold_set(&f, ascii, sizeof(ascii)));
