@@ -44,6 +44,7 @@
 #include "anonymise/rule_util.h"
 #include "anonymise/scrub_detectors.h"
 #include "anonymise/scrub_rowvals.h"
+#include "anonymise/scrubnorm.h"
 #include "anonymise/sqltype.h"
 #include "anonymise/suggest.h"
 #include "anonymise/utf8.h"
@@ -418,8 +419,47 @@ static bool has_digit(const char *s, size_t len)
     return false;
 }
 
+/*
+ * Where the detectors' matches go. Plain (found NULL): each match is replaced by its
+ * marker in out. Folded (scrubnorm.h): the detectors read a folded copy of the value;
+ * each match is recorded in found and written to out as that many FILLER bytes, so the
+ * next detector reads the copy's offsets unchanged and sees the match as a boundary, as
+ * it sees a marker; the matches are then replaced in the value itself (replace_found).
+ */
+#define FILLER '\x01'
+struct found {
+    struct found_span {
+        size_t start, end;
+        const char *marker;
+    } * v;
+    size_t n, cap;
+    bool failed;
+};
+
+static void put_match(struct abuf *out, struct found *f, size_t start, size_t end,
+                      const char *marker)
+{
+    if (!f) {
+        abuf_puts(out, marker);
+        return;
+    }
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 8;
+        struct found_span *v = realloc(f->v, cap * sizeof(*v));
+        if (!v) {
+            f->failed = true;
+            return;
+        }
+        f->v = v;
+        f->cap = cap;
+    }
+    f->v[f->n++] = (struct found_span){start, end, marker};
+    for (size_t i = start; i < end; i++)
+        abuf_putc(out, FILLER);
+}
+
 /* E-mails, found from each '@' (scrub_email_at). */
-static void replace_emails(const char *subj, size_t len, struct abuf *out)
+static void replace_emails(const char *subj, size_t len, struct abuf *out, struct found *f)
 {
     const char *at;
     size_t from = 0, copied = 0, start, end;
@@ -428,7 +468,7 @@ static void replace_emails(const char *subj, size_t len, struct abuf *out)
         size_t i = (size_t)(at - subj);
         if (i >= copied && scrub_email_at(subj, len, i, &start, &end) && start >= copied) {
             abuf_append(out, subj + copied, start - copied);
-            abuf_puts(out, scrub_detector_at(SCRUB_EMAIL)->marker);
+            put_match(out, f, start, end, scrub_detector_at(SCRUB_EMAIL)->marker);
             copied = from = end;
         } else {
             from = i + 1;
@@ -439,14 +479,14 @@ static void replace_emails(const char *subj, size_t len, struct abuf *out)
 
 /* Addresses spelled out ("alice at example dot com", scrub_email_spelled) replaced:
  * false when there is none (out untouched). */
-static bool replace_spelled(const char *subj, size_t len, struct abuf *out)
+static bool replace_spelled(const char *subj, size_t len, struct abuf *out, struct found *f)
 {
     size_t from = 0, copied = 0, start, end;
     bool any = false;
 
     while (from < len && scrub_email_spelled(subj, len, from, &start, &end)) {
         abuf_append(out, subj + copied, start - copied);
-        abuf_puts(out, scrub_detector_at(SCRUB_EMAIL)->marker);
+        put_match(out, f, start, end, scrub_detector_at(SCRUB_EMAIL)->marker);
         copied = from = end;
         any = true;
     }
@@ -466,11 +506,11 @@ static const char *matched_marker(const struct scrub_state *s, const PCRE2_SIZE 
 
 /*
  * Copy subject to out with every non-empty match of code replaced: by `replacement`, or
- * (replacement NULL) by the marker of the detector that matched. Returns 0, or the PCRE2
- * error code.
+ * (replacement NULL) by the marker of the detector that matched (put_match: f records
+ * it instead). Returns 0, or the PCRE2 error code.
  */
 static int replace_all(const struct scrub_state *s, const pcre2_code *code, const char *replacement,
-                       size_t rlen, const char *subj, size_t len, struct abuf *out)
+                       size_t rlen, const char *subj, size_t len, struct abuf *out, struct found *f)
 {
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
     PCRE2_SIZE start = 0, copied = 0;
@@ -505,7 +545,7 @@ static int replace_all(const struct scrub_state *s, const pcre2_code *code, cons
         if (replacement)
             abuf_append(out, replacement, rlen);
         else
-            abuf_puts(out, matched_marker(s, ov));
+            put_match(out, f, ov[0], ov[1], matched_marker(s, ov));
         copied = start = ov[1];
     }
     if (rc == PCRE2_ERROR_NOMATCH)
@@ -513,6 +553,95 @@ static int replace_all(const struct scrub_state *s, const pcre2_code *code, cons
     if (rc == 0 && copied < len)
         abuf_append(out, subj + copied, len - copied);
     pcre2_match_data_free(md);
+    return rc;
+}
+
+/* The detectors, one after the other, each reading the previous one's output: e-mails,
+ * spelled addresses, then the regex alternation. *cur: the last output (one of bufs). */
+static int run_detectors(const struct scrub_state *s, const char **cur, size_t *cur_len,
+                         struct abuf bufs[2], int *which, struct found *f)
+{
+    int rc = 0;
+
+    if (s->enabled[SCRUB_EMAIL] && memchr(*cur, '@', *cur_len)) {
+        abuf_reset(&bufs[*which]);
+        replace_emails(*cur, *cur_len, &bufs[*which], f);
+        *cur = bufs[*which].data ? bufs[*which].data : "";
+        *cur_len = bufs[*which].len;
+        *which ^= 1;
+    }
+    if (s->enabled[SCRUB_EMAIL]) {
+        abuf_reset(&bufs[*which]);
+        if (replace_spelled(*cur, *cur_len, &bufs[*which], f)) {
+            *cur = bufs[*which].data ? bufs[*which].data : "";
+            *cur_len = bufs[*which].len;
+            *which ^= 1;
+        }
+    }
+    if (s->detect && has_digit(*cur, *cur_len)) {
+        abuf_reset(&bufs[*which]);
+        rc = replace_all(s, s->detect, NULL, 0, *cur, *cur_len, &bufs[*which], f);
+        *cur = bufs[*which].data ? bufs[*which].data : "";
+        *cur_len = bufs[*which].len;
+        *which ^= 1;
+    }
+    return rc;
+}
+
+static int by_found_start(const void *a, const void *b)
+{
+    const struct found_span *x = a, *y = b;
+
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The value with the matches found in its folded copy n replaced by their markers. */
+static void replace_found(const struct scrubnorm *n, struct found *f, const char *text, size_t len,
+                          struct abuf *out)
+{
+    size_t copied = 0;
+
+    if (f->n > 1)
+        qsort(f->v, f->n, sizeof(*f->v), by_found_start);
+    for (size_t i = 0; i < f->n; i++) {
+        size_t start = n->src[f->v[i].start], end = n->src[f->v[i].end];
+        if (start < copied) /* fillers keep matches apart: never */
+            continue;
+        abuf_append(out, text + copied, start - copied);
+        abuf_puts(out, f->v[i].marker);
+        copied = end;
+    }
+    abuf_append(out, text + copied, len - copied);
+}
+
+/* The detectors over a value with characters scrubnorm folds (no-break spaces, dashes,
+ * fullwidth forms...): matched in the folded copy, replaced in the value; run_detectors'
+ * code. *folded: false when nothing folds (nothing done); *oom: out of memory. */
+static int run_detectors_folded(const struct scrub_state *s, const char **cur, size_t *cur_len,
+                                struct abuf bufs[2], int *which, bool *folded, bool *oom)
+{
+    struct scrubnorm norm;
+    struct found f = {0};
+    const char *ncur;
+    size_t nlen;
+    int rc;
+
+    *folded = scrubnorm_set(&norm, *cur, *cur_len, oom);
+    if (!*folded)
+        return 0;
+    ncur = norm.text;
+    nlen = norm.len;
+    rc = run_detectors(s, &ncur, &nlen, bufs, which, &f);
+    if (rc == 0 && !f.failed) {
+        abuf_reset(&bufs[*which]);
+        replace_found(&norm, &f, *cur, *cur_len, &bufs[*which]);
+        *cur = bufs[*which].data ? bufs[*which].data : "";
+        *cur_len = bufs[*which].len;
+        *which ^= 1;
+    }
+    *oom = f.failed;
+    free(f.v);
+    scrubnorm_free(&norm);
     return rc;
 }
 
@@ -524,35 +653,22 @@ static bool scrub_apply(const void *state, const struct rule_ctx *ctx, const str
     const char *cur = in->data;
     size_t cur_len = in->len;
     int rc = 0, which = 0;
-    bool overflow;
+    bool overflow, folded = false, oom = false;
 
     *out_null = in->is_null;
     if (in->is_null)
         return true;
     abuf_init(&bufs[0], out->max);
     abuf_init(&bufs[1], out->max);
-    if (s->enabled[SCRUB_EMAIL] && memchr(cur, '@', cur_len)) {
-        abuf_reset(&bufs[which]);
-        replace_emails(cur, cur_len, &bufs[which]);
-        cur = bufs[which].data ? bufs[which].data : "";
-        cur_len = bufs[which].len;
-        which ^= 1;
+    rc = run_detectors_folded(s, &cur, &cur_len, bufs, &which, &folded, &oom);
+    if (oom) {
+        abuf_free(&bufs[0]);
+        abuf_free(&bufs[1]);
+        anon_error_set(err, "scrub: out of memory");
+        return false;
     }
-    if (s->enabled[SCRUB_EMAIL]) {
-        abuf_reset(&bufs[which]);
-        if (replace_spelled(cur, cur_len, &bufs[which])) {
-            cur = bufs[which].data ? bufs[which].data : "";
-            cur_len = bufs[which].len;
-            which ^= 1;
-        }
-    }
-    if (s->detect && has_digit(cur, cur_len)) {
-        abuf_reset(&bufs[which]);
-        rc = replace_all(s, s->detect, NULL, 0, cur, cur_len, &bufs[which]);
-        cur = bufs[which].data ? bufs[which].data : "";
-        cur_len = bufs[which].len;
-        which ^= 1;
-    }
+    if (!folded)
+        rc = run_detectors(s, &cur, &cur_len, bufs, &which, NULL);
     /* the row's own values after the detectors, so an address goes as a whole before a
      * name inside it ("o'brien@example.ie") could cut it */
     if (rc == 0 && s->rowvals) {
@@ -569,8 +685,8 @@ static bool scrub_apply(const void *state, const struct rule_ctx *ctx, const str
     for (size_t i = 0; rc == 0 && i < s->n_patterns; i++) {
         const struct scrub_pattern *p = &s->patterns[i];
         abuf_reset(&bufs[which]);
-        rc =
-            replace_all(s, p->code, p->replacement, p->replacement_len, cur, cur_len, &bufs[which]);
+        rc = replace_all(s, p->code, p->replacement, p->replacement_len, cur, cur_len, &bufs[which],
+                         NULL);
         cur = bufs[which].data ? bufs[which].data : "";
         cur_len = bufs[which].len;
         which ^= 1;

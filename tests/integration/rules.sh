@@ -520,7 +520,9 @@ INSERT INTO public.tickets VALUES
  (5, 'Xu Li', NULL, NULL, 'Called Mr Li and Mrs XU; Lisa took notes.'),
  (6, 'Zoë Adams', NULL, NULL, 'Zo' || U&'e\0308' || ' phoned; ADAMS too.'),
  (7, 'Иван Петров', NULL, NULL, 'ПЕТРОВ звонил; Nguyen asked.'),
- (8, 'Nguyễn Thị Ánh', NULL, NULL, 'Spoke with NGUYỄN, also Nguyen Thi Anh; Petrov absent.');
+ (8, 'Nguyễn Thị Ánh', NULL, NULL, 'Spoke with NGUYỄN, also Nguyen Thi Anh; Petrov absent.'),
+ (9, NULL, NULL, NULL, U&'Ring 07700\00A0900123 or 020\20137946\20130958; mailto:alice%40example.com, bob\FF20example.org, card 4111\00A01111\00A01111\00A01111.'),
+ (10, NULL, NULL, NULL, U&'Open 9\20135,\00A0Mon\2013Fri, 10%40 off \FF08ref 0123\00A0456\FF09.');
 SQL
 tickets_config() { # FILE MESSAGE-RULE
     { header; cat <<YAML; } >"$1"
@@ -555,6 +557,12 @@ expect_eq "scrub: row 7 (Cyrillic in capitals; another row's name stays)" \
     "[FULL_NAME] звонил; Nguyen asked." "$(msg 7)"
 expect_eq "scrub: row 8 (Vietnamese in capitals and without diacritics)" \
     "Spoke with [FULL_NAME], also [FULL_NAME]; Petrov absent." "$(msg 8)"
+# separators and forms the detectors' patterns do not spell (no-break space, en dash, an
+# '@' escaped in a link or fullwidth): found all the same, the rest published as written
+expect_eq "scrub: row 9 (no-break spaces, en dashes, %40 and a fullwidth at sign)" \
+    "Ring [PHONE] or [PHONE]; mailto:[EMAIL], [EMAIL], card [CARD]." "$(msg 9)"
+expect_eq "scrub: row 10 (nothing found: en dashes, no-break spaces, fullwidth brackets kept)" \
+    "$(S -tAc "SELECT message FROM public.tickets WHERE id = 10")" "$(msg 10)"
 expect_eq "scrub: no published message holds a word of its row's source name" 0 \
     "$(S -tAc "SELECT count(*) FROM public.tickets s, regexp_split_to_table(lower(s.full_name), '[^[:alpha:]]+') w
                WHERE length(w) >= 3" >/dev/null; T -tAc "SELECT count(*) FROM anonymised.tickets
