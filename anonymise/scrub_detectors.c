@@ -431,8 +431,9 @@ static const struct scrub_detector detectors[SCRUB_NKINDS] = {
     /* e-mails are found in C from each '@' (scrub_email_at): much faster than a regex
      * that must try every word as a possible local part */
     {SCRUB_EMAIL, "email", "[EMAIL]", NULL, NULL},
-    /* 13 to 19 digits, groups split by up to two spaces or dashes ("4111  1111 ...") */
-    {SCRUB_CARD, "card_number", "[CARD]", "(?<![0-9])[1-9](?:[ -]{0,2}[0-9]){12,18}(?![0-9])",
+    /* 13 to 19 digits, groups split by up to two spaces, dashes or dots ("4111  1111 ...",
+     * "4111.1111.1111.1111") */
+    {SCRUB_CARD, "card_number", "[CARD]", "(?<![0-9])[1-9](?:[ .-]{0,2}[0-9]){12,18}(?![0-9])",
      scrub_luhn_ok},
     /* any case, groups of 4 split by a space or a dash; country, length, mod 97 in C */
     {SCRUB_IBAN, "iban", "[IBAN]",
@@ -447,13 +448,13 @@ static const struct scrub_detector detectors[SCRUB_NKINDS] = {
     {SCRUB_PHONE, "phone", "[PHONE]",
      "(?<![0-9+])(?:(?:\\+|00 ?)[1-9][0-9]{0,2}(?:[ .-]?\\(0\\))?"
      "(?:[ .-]?(?:\\([0-9]{1,4}\\)|[0-9]++)){1,6}"
-     "|(?:0[0-9]++|\\(0[0-9]++\\))(?:[ .-][0-9]++){0,3}"
+     "|(?:0[0-9]++|\\(0[0-9]++\\)(?:[ .-]?[0-9]++)?)(?:[ .-][0-9]++){0,3}"
      "|(?:\\([2-9][0-9]{2}\\)|[2-9][0-9]{2})[ .-]?[2-9][0-9]{2}[ .-][0-9]{4})"
      "(?![0-9])",
      scrub_phone_ok},
-    /* any case, up to two spaces between the outward and inward codes */
+    /* any case, up to two spaces or a dash between the outward and inward codes */
     {SCRUB_POSTCODE, "postcode", "[POSTCODE]",
-     NB "(?i:GIR {0,2}0AA|[A-Z]{1,2}[0-9][A-Z0-9]? {0,2}[0-9][A-Z]{2})" NA, NULL},
+     NB "(?i:GIR(?: {0,2}|-)0AA|[A-Z]{1,2}[0-9][A-Z0-9]?(?: {0,2}|-)[0-9][A-Z]{2})" NA, NULL},
 };
 
 const struct scrub_detector *scrub_detector_at(enum scrub_kind kind)
