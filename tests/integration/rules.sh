@@ -393,6 +393,24 @@ expect_eq "keep: no sampled value in the output" 0 "$(grep -c '@example.org\|077
 expect_eq "keep: check --source exits 6 as run would" 6 "$?"
 "$ANONETL" check -c "$work/keep.yaml" >"$work/check.out" 2>&1
 expect_eq "keep: check (names only) exits 6 for the email column" 6 "$?"
+# the same content written with no-break spaces and a fullwidth at sign (scrubnorm.h): the
+# content detectors are scrub's, and found neither before (the keeps passed, exit 0)
+S <<'SQL' >/dev/null
+CREATE TABLE public.contacts_nb (id integer PRIMARY KEY, remarks text, memo text);
+INSERT INTO public.contacts_nb
+SELECT g, U&'ring 07700\00A0900' || (100 + g), 'write to user' || g || U&'\FF20example.org'
+FROM generate_series(1, 60) g;
+SQL
+{ header; cat <<YAML; } >"$work/keep_nb.yaml"
+  - name: public.contacts_nb
+    columns: { id: keep, remarks: keep, memo: keep }
+YAML
+out=$("$ANONETL" check -c "$work/keep_nb.yaml" --source 2>&1); rc=$?
+expect_eq "keep: phones with no-break spaces, fullwidth at signs: check --source exits 6" 6 "$rc"
+check "keep: it names contacts_nb.remarks (phone numbers)" \
+    grep -q 'public.contacts_nb.remarks: rule keep, but [0-9]* of [0-9]* sampled values contain phone numbers' <<<"$out"
+check "keep: it names contacts_nb.memo (e-mail addresses)" \
+    grep -q 'public.contacts_nb.memo: rule keep, but [0-9]* of [0-9]* sampled values contain email addresses' <<<"$out"
 # reviewed: the run publishes and records why
 contacts_config "$work/keep.yaml" '{ keep: { reviewed: "test addresses only, generated" } }' \
     '{ keep: { reviewed: "phone numbers of our own offices" } }'
