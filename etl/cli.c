@@ -77,7 +77,8 @@ static const struct cli_option init_options[] = {
 static const struct cli_option preview_options[] = {
     {"config", 'c', "FILE", "the config: a file or s3://BUCKET/KEY (default: $ANONETL_CONFIG)",
      CLI_CONFIG, NULL},
-    {"table", 't', "T", "the configured table (schema.table)", 't', NULL},
+    {"table", 't', "T", "the configured table: SCHEMA.TABLE, or TABLE when one schema has it", 't',
+     NULL},
     {"limit", 'n', "N", "sampled rows, 1..1000 (default 10)", 'n', NULL},
     {"json", 0, NULL, "JSON output (default when stdout is not a terminal)", 'J', NULL},
     {"text", 0, NULL, "aligned text output (default on a terminal)", 'T', NULL},

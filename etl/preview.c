@@ -14,6 +14,7 @@
 #include "anonymise/hmac.h"
 #include "anonymise/keystrength.h"
 #include "anonymise/pgarray.h"
+#include "anonymise/suggest.h"
 #include "anonymise/utf8.h"
 #include "etl/catalog.h"
 #include "etl/cli.h"
@@ -179,18 +180,65 @@ struct preview {
     struct anon_error err;
 };
 
-static const struct cfg_table *find_table(const struct config *cfg, const char *name)
+static bool names_table(const struct cfg_table *t, const char *name)
 {
     const char *dot = strchr(name, '.');
 
-    for (size_t i = 0; i < cfg->n_tables; i++) {
+    if (!dot)
+        return strcmp(name, t->name) == 0;
+    return (size_t)(dot - name) == strlen(t->schema) &&
+           strncmp(name, t->schema, strlen(t->schema)) == 0 && strcmp(dot + 1, t->name) == 0;
+}
+
+/* --table names no configured table: the nearest configured one (suggest.h), if any,
+ * compared as written (SCHEMA.TABLE, or TABLE with the tables' own names). */
+static void no_such_table(const struct config *cfg, const char *name)
+{
+    bool qualified = strchr(name, '.') != NULL;
+    size_t n = cfg->n_tables, near = n;
+    const char **cand = calloc(n + 1, sizeof(*cand));
+    char *full = calloc(n ? n : 1, 2 * 64 + 2);
+    const char *hit;
+
+    for (size_t i = 0; cand && full && i < n; i++) {
         const struct cfg_table *t = &cfg->tables[i];
-        if (dot && (size_t)(dot - name) == strlen(t->schema) &&
-            strncmp(name, t->schema, strlen(t->schema)) == 0 && strcmp(dot + 1, t->name) == 0)
-            return t;
-        if (!dot && strcmp(name, t->name) == 0)
-            return t;
+        snprintf(full + i * 130, 130, "%s.%s", t->schema, t->name);
+        cand[i] = qualified ? full + i * 130 : t->name;
     }
+    if (cand && full && (hit = suggest_word(name, cand)) != NULL)
+        for (near = 0; near < n && cand[near] != hit; near++)
+            ;
+    if (near < n)
+        fprintf(stderr, "anonetl preview: --table %s is not a table of %s (did you mean %s?)\n",
+                name, cfg->path, full + near * 130);
+    else
+        fprintf(stderr, "anonetl preview: --table %s is not a table of %s\n", name, cfg->path);
+    free(cand);
+    free(full);
+}
+
+/* The configured table --table names: SCHEMA.TABLE, or TABLE when one schema has it (the
+ * first of two namesakes was taken silently: another schema's rows were shown). NULL,
+ * said, for none or several. */
+static const struct cfg_table *find_table(const struct config *cfg, const char *name)
+{
+    const struct cfg_table *found = NULL;
+    size_t n = 0;
+
+    for (size_t i = 0; i < cfg->n_tables; i++)
+        if (names_table(&cfg->tables[i], name) && n++ == 0)
+            found = &cfg->tables[i];
+    if (n == 0)
+        no_such_table(cfg, name);
+    if (n <= 1)
+        return found;
+    fprintf(stderr, "anonetl preview: --table %s: %zu tables of %s have that name (", name, n,
+            cfg->path);
+    for (size_t i = 0, shown = 0; i < cfg->n_tables && shown < 3; i++)
+        if (names_table(&cfg->tables[i], name))
+            fprintf(stderr, "%s%s.%s", shown++ ? ", " : "", cfg->tables[i].schema,
+                    cfg->tables[i].name);
+    fprintf(stderr, "%s): write SCHEMA.TABLE\n", n > 3 ? ", ..." : "");
     return NULL;
 }
 
@@ -492,10 +540,8 @@ static int preview_run(struct preview *p)
     int code;
 
     p->table = find_table(p->cfg, p->opt->table);
-    if (!p->table) {
-        fprintf(stderr, "anonetl preview: %s is not a table of %s\n", p->opt->table, p->cfg->path);
+    if (!p->table)
         return EXIT_USAGE;
-    }
     if ((code = prepare_key(p)) != EXIT_OK)
         return code;
     if (!pgconn_params_check(&p->cfg->source, "source", &why, &p->err)) {
@@ -544,10 +590,10 @@ static int parse_options(int argc, char **argv, struct preview_options *opt)
                 return cli_usage_error("preview", "--limit: expected 1..1000, got '%s'", v);
             break;
         case 'J':
-            opt->format = 2;
-            break;
         case 'T':
-            opt->format = 1;
+            if (opt->format && opt->format != (c == 'J' ? 2 : 1))
+                return cli_usage_error("preview", "%s", "--json and --text: give one of them");
+            opt->format = c == 'J' ? 2 : 1;
             break;
         case 'R':
             opt->random_key = true;
@@ -562,6 +608,8 @@ static int parse_options(int argc, char **argv, struct preview_options *opt)
         return cli_usage_error("preview", "%s", "-c FILE and --table T are required");
     if (!*opt->config)
         return cli_usage_error("preview", "%s", "-c: the config's path is empty");
+    if (!*opt->table)
+        return cli_usage_error("preview", "%s", "--table: the table name is empty");
     return EXIT_OK;
 }
 

@@ -116,6 +116,44 @@ anonetl db-token: --user: the user name is empty|db-token --host db.example --us
 CASES
 expect_eq "init and db-token: an empty or impossible value is exit 2, named" "" "$bad"
 
+# --- preview --table: which table, said before any connection -------------------------
+# (a bare name two schemas share took the first one's rows silently; --json --text took
+# the last; --table '' said " is not a table"; a typo got no suggestion)
+cat >"$work/two.yaml" <<'YAML'
+version: 1
+source: { dsn: "host=/nonexistent dbname=x" }
+target: { dsn: "host=/nonexistent dbname=y" }
+secrets: { hash_key: { env: ANONETL_TEST_NO_SUCH_KEY } }
+tables:
+  - name: odd.users
+    columns: { a: keep }
+  - name: public.users
+    publish_as: users_public
+    columns: { a: keep }
+  - name: public.parties
+    columns: { a: keep }
+YAML
+bad=""
+while IFS='|' read -r want args; do
+    eval "set -- $args"
+    "$ANONETL" preview -c "$work/two.yaml" "$@" >"$work/out" 2>&1; rc=$?
+    [ "$rc" -eq 2 ] && grep -qxF "$want" "$work/out" || bad="$bad [$args: exit $rc: $(head -1 "$work/out")]"
+done <<CASES
+anonetl preview: --table users: 2 tables of $work/two.yaml have that name (odd.users, public.users): write SCHEMA.TABLE|--table users
+anonetl preview: --table odd.usres is not a table of $work/two.yaml (did you mean odd.users?)|--table odd.usres
+anonetl preview: --table partys is not a table of $work/two.yaml (did you mean public.parties?)|--table partys
+anonetl preview: --table xyz is not a table of $work/two.yaml|--table xyz
+anonetl preview: --table: the table name is empty|--table ""
+anonetl preview: --json and --text: give one of them|--table parties --json --text
+anonetl preview: --json and --text: give one of them|--table parties --text --json
+CASES
+expect_eq "preview --table: ambiguous, unknown (with the nearest), empty; --json with --text: exit 2, said" "" "$bad"
+# a bare name one schema has, and --json twice, still pass the option checks (then the
+# key: exit 2 naming its variable, not the table)
+"$ANONETL" preview -c "$work/two.yaml" --table parties --json --json >"$work/out" 2>&1; rc=$?
+check "preview --table parties (one schema has it) gets past the table: the key is next" \
+    grep -q ANONETL_TEST_NO_SUCH_KEY "$work/out"
+
 # --- output that cannot be written is not a success ----------------------------------
 # explain > f on a full disk, status --json | a consumer that died: exit 0 with the
 # output cut (SIGPIPE is ignored). Now exit 1, saying the output is incomplete; init and
