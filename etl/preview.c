@@ -18,6 +18,7 @@
 #include "anonymise/utf8.h"
 #include "etl/catalog.h"
 #include "etl/cli.h"
+#include "etl/configsrc.h"
 #include "etl/exitcode.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
@@ -623,7 +624,8 @@ int preview_main(int argc, char **argv)
     code = parse_options(argc, argv, &opt);
     if (code != EXIT_OK)
         return code < 0 ? EXIT_OK : code;
-    if (!config_load(opt.config, &p.cfg, &p.err)) {
+    /* as every command with -c: a file or s3://BUCKET/KEY (its help says so) */
+    if (!configsrc_load(opt.config, &p.cfg, &p.err)) {
         fprintf(stderr, "%s\nanonetl: %d problem%s in %s\n", p.err.msg, p.err.count,
                 p.err.count == 1 ? "" : "s", opt.config);
         return EXIT_USAGE;

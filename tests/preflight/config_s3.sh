@@ -4,7 +4,7 @@
 # signature checking on (an IAM user made by moto_create_user; the bucket, versioned, and
 # the objects made with botocore).
 #
-#   - check and run with the config from S3: a key with spaces and '~' (path-style through
+#   - check, preview and run with the config from S3: a key with spaces and '~' (path-style through
 #     AWS_ENDPOINT_URL_S3, the key encoded once and signed as S3 wants; moto miscomputes
 #     the signature of keys with '+', '(' or non-ASCII letters, even botocore's, so
 #     tests/unit/test_sigv4.c checks those against botocore's S3 signer instead);
@@ -129,6 +129,10 @@ expect_err "the log names the object's version id and ETag" 0 "\"version_id\":\"
     "\"etag\":\"${v1#* }\"" '"event":"config_loaded"'
 ANONETL_CONFIG=$URL run_anonetl check
 expect_err "ANONETL_CONFIG=s3://..." 0 "ok (1 tables"
+
+# preview read -c as a file path ("s3://...: cannot open"), though its help offers s3://
+run_anonetl preview -c "$URL" --table public.people --json
+expect_err "preview -c s3://bucket/key" 0 '"table": "public.people"' '"email": "a@example.com"'
 
 run_anonetl run -c "$URL" --skip-preflight --log-format json
 expect_err "run with the config from S3: exit 0" 0 '"event":"run_done"'
