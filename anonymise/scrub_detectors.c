@@ -365,11 +365,14 @@ static size_t spelled_domain(const char *s, size_t len, size_t i, bool *spelled_
     return dots > 0 && end ? end : 0;
 }
 
-/* Can s hold a spelled address at all? It needs "dot" (any case) or a bracketed "at":
- * vectorised memchr over the letter 'o' and the brackets rules out ordinary text before
- * the token-by-token scan. */
+/* Can s hold a spelled address at all? It needs "dot" (any case), a bracketed "at" or
+ * an '@' (one left by scrub_email_at: spaced or bracketed, "alice @ example.com",
+ * "alice[@]example.com"): vectorised memchr over the letter 'o', the brackets and '@'
+ * rules out ordinary text before the token-by-token scan. */
 static bool spelled_hint(const char *s, size_t len)
 {
+    if (memchr(s, '@', len))
+        return true;
     for (const char *b = "oO([{<"; *b; b++) {
         for (const char *p = s; (p = memchr(p, *b, len - (size_t)(p - s))) != NULL; p++) {
             size_t i = (size_t)(p - s);
@@ -392,12 +395,15 @@ bool scrub_email_spelled(const char *s, size_t len, size_t from, size_t *start, 
         return false;
     for (size_t i = from; i < len; i++) {
         size_t tl = 0, b, e, k;
-        bool spelled = true, dot_word, bracketed;
+        bool spelled = true, dot_word, bracketed, at_sign = false;
         if (s[i] == '@') {
             tl = 1;
             spelled = false;
         } else if (s[i] == 'a' || s[i] == 'A' || (s[i] && strchr("([{<", s[i]))) {
             tl = spelled_token(s, len, i, "at");
+            /* an '@' in brackets: "alice[@]example.com", "alice (@) example.com" */
+            if (!tl && s[i] != 'a' && s[i] != 'A')
+                at_sign = (tl = spelled_token(s, len, i, "@")) != 0;
         }
         if (!tl)
             continue;
@@ -410,11 +416,12 @@ bool scrub_email_spelled(const char *s, size_t len, size_t from, size_t *start, 
         b = local_start(u, k);
         if (b == k || b < from)
             continue;
-        /* "look at example.com" is a sentence: "at" or "@" need a spelled "dot"; "(at)" is
-         * deliberate on its own ("alice (at) example.com") */
-        bracketed = spelled && tl == 4;
+        /* "look at example.com" is a sentence: a spelled "at" needs a spelled "dot"; "(at)"
+         * and "[@]" are deliberate on their own ("alice (at) example.com"), and so is an
+         * '@' (scrub_email_at took those written without spaces) */
+        bracketed = spelled && (tl == 4 || at_sign);
         e = spelled_domain(s, len, i + tl, &dot_word);
-        if (!e || !(dot_word || bracketed))
+        if (!e || !(dot_word || bracketed || !spelled))
             continue;
         *start = b;
         *end = e;
