@@ -268,6 +268,7 @@ bool catalog_read(PGconn *conn, const char *schema, const char *name, struct cat
     }
     t->schema = strdup(schema);
     t->name = strdup(name);
+    t->oid = (unsigned int)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
     t->relkind = PQgetvalue(res, 0, 1)[0];
     t->est_rows = strtod(PQgetvalue(res, 0, 2), NULL);
     t->est_bytes = strtoll(PQgetvalue(res, 0, 3), NULL, 10);

@@ -41,6 +41,7 @@ struct catalog_column {
 struct catalog_table {
     char *schema;
     char *name;
+    unsigned int oid; /* pg_class.oid as the snapshot shows it */
     char relkind;
     double est_rows;     /* pg_class.reltuples (planning only) */
     long long est_bytes; /* pg_relation_size (largest first in parallel runs) */

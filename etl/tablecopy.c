@@ -872,6 +872,54 @@ static bool pump_rows(const struct tablecopy_request *req, struct sink *sink, st
     return ok;
 }
 
+/*
+ * After the read, its lock held: false, err naming it, when a column the read selected by
+ * name is not the one the plan's catalog (read in the run's snapshot) describes. A
+ * migration committed after the snapshot that the read waited behind - a column added,
+ * filled, the old one dropped and the new one renamed to its name, all in one transaction
+ * as migration tools run them; a table swapped for a new one - made the read resolve the
+ * name to the new column or table, whose values the snapshot does not show: every value
+ * NULL (or rows missing), published with exit 0. The names are resolved again, as the
+ * read resolved them, in a query of no rows; libpq reports the relation and the column
+ * number each result column comes from (a view's own columns for a view).
+ */
+static bool columns_kept(PGconn *source, const struct table_plan *plan, struct anon_error *err)
+{
+    const struct catalog_table *t = plan->catalog;
+    struct abuf sql;
+    PGresult *res;
+    bool kept = true;
+
+    abuf_init(&sql, 1 << 16);
+    abuf_puts(&sql, "SELECT ");
+    for (size_t i = 0; i < plan->n_columns; i++) {
+        if (i > 0)
+            abuf_puts(&sql, ", ");
+        pgconn_quote_ident(source, plan->columns[i].source->name, &sql);
+    }
+    abuf_puts(&sql, " FROM ");
+    pgconn_quote_ident(source, t->schema, &sql);
+    abuf_putc(&sql, '.');
+    pgconn_quote_ident(source, t->name, &sql);
+    abuf_puts(&sql, " LIMIT 0");
+    res = pgconn_query_built(source, &sql, 0, NULL, PGRES_TUPLES_OK, err);
+    if (!res)
+        return false;
+    for (size_t i = 0; kept && i < plan->n_columns; i++) {
+        const struct catalog_column *c = plan->columns[i].source;
+        kept = PQftable(res, (int)i) == t->oid && PQftablecol(res, (int)i) == c->attnum;
+        if (!kept)
+            anon_error_set(err,
+                           "source: column %s of %s is not the one the run's snapshot shows "
+                           "(the table, or the column, was dropped, added again or renamed "
+                           "after it): what the run read of it is not the table's; nothing "
+                           "is published, run again",
+                           c->name, plan->qualified);
+    }
+    PQclear(res);
+    return kept;
+}
+
 /* Stop the source COPY early: cancel it, then read what is in flight until the end. */
 static void drain_cancelled(PGconn *source)
 {
@@ -934,7 +982,8 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
             drain_cancelled(req->source);
         finish_source(req->source, req->plan, &ignored);
     } else if (!finish_source(req->source, req->plan, err) ||
-               !source_snapshot_storage_kept(req->source, err)) {
+               !source_snapshot_storage_kept(req->source, err) ||
+               !columns_kept(req->source, req->plan, err)) {
         st = TABLECOPY_SOURCE_ERROR;
         if (!req->shared && !req->chunks)
             finish_target(req->target, "anonetl: source failed", &ignored_rows, &ignored);

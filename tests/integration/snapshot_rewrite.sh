@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/integration/snapshot_rewrite.sh: a table truncated or rewritten after the run's
-# snapshot (sourcesnap.h, source_snapshot_storage_kept). TRUNCATE and the rewriting forms
+# snapshot (sourcesnap.h, source_snapshot_storage_kept), or a column or table the read
+# names replaced (tablecopy.c, columns_kept). TRUNCATE and the rewriting forms
 # of ALTER TABLE are not MVCC-safe: the new storage looks empty to an older snapshot. A
 # session holds such a statement open on one source table, a run starts (its snapshot does
 # not show the statement) and waits on that table's lock, the session commits: the run
@@ -11,7 +12,12 @@
 # (binary and text COPY), a column retyped (a rewrite), a partition of a partitioned table
 # (--jobs 2), a view's table, an incremental table. Neighbours that must still publish: a
 # lock held without a rewrite (the snapshot's rows published), a TRUNCATE committed before
-# the run (the table published empty).
+# the run (the table published empty), a column added during the run.
+# A migration in one transaction (a column added, filled from the old one, the old one
+# dropped and the new one renamed to its name) that a read waited behind made it read the
+# new column, which the snapshot's row versions hold NULL in: published all NULL, exit 0;
+# a table swapped for a filled copy (created, filled, the old one dropped, the copy
+# renamed) was published empty. Both fail now, naming the column.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
@@ -31,6 +37,8 @@ INSERT INTO parted SELECT g, 'p' || g FROM generate_series(1, 1999, 7) g;
 CREATE TABLE people (id int PRIMARY KEY, name text NOT NULL);
 INSERT INTO people SELECT g, 'person' || g FROM generate_series(1, 150) g;
 CREATE VIEW v_people AS SELECT id, name FROM people;
+CREATE TABLE acct (id int PRIMARY KEY, amount int, name text NOT NULL);
+INSERT INTO acct SELECT g, g * 10, 'a' || g FROM generate_series(1, 80) g;
 CREATE TABLE inc (id int PRIMARY KEY, name text NOT NULL,
                   updated_at timestamptz NOT NULL DEFAULT '2024-01-01');
 INSERT INTO inc (id, name) SELECT g, 'i' || g FROM generate_series(1, 120) g;
@@ -48,6 +56,8 @@ tables:
     columns: { id: keep, code: keep, name: { hash: {} } }
   - name: public.parted
     columns: { id: keep, name: { hash: {} } }
+  - name: public.acct
+    columns: { id: keep, amount: keep, name: { hash: {} } }
   - name: public.v_people
     columns: { id: keep, name: { hash: {} } }
   - name: public.inc
@@ -89,16 +99,17 @@ run_behind() {
     wait "$rpid"; RC=$?
     wait "$hpid" 2>/dev/null
 }
-failed_naming() { grep -q "\"exit_code\":4.*$1 was truncated or rewritten" "$work/run.log"; }
+failed_naming() { grep -q "\"exit_code\":4.*$1" "$work/run.log"; }
 
-# $1 label, $2 published table, $3 source relation, $4 SQL of the session, more: anonetl args
-case_rewritten() {
-    local label=$1 pub=$2 rel=$3 sql=$4 src=$2 before
+# $1 label, $2 published table (the source's of that name), $3 what the message says, $4
+# SQL of the session, more: anonetl args
+case_failed() {
+    local label=$1 pub=$2 says=$3 sql=$4 src=$2 before
     shift 4
     before=$(published "$pub")
     run_behind "$sql" "$@"
     expect_eq "$label: the run fails (source)" 4 "$RC"
-    check "$label: the message names $rel" failed_naming "$rel"
+    check "$label: the message says $says" failed_naming "$says"
     expect_eq "$label: published $pub unchanged" "$before" "$(published "$pub")"
     run "$@"; expect_eq "$label: the next run exits 0" 0 $?
     expect_eq "$label: the next run publishes every row" "$(source_count "$src")" \
@@ -106,6 +117,11 @@ case_rewritten() {
 }
 
 reload_lookup="TRUNCATE lookup; INSERT INTO lookup SELECT g, g * 7, 'm' || g FROM generate_series(1, 210) g;"
+case_rewritten() { # LABEL PUBLISHED RELATION SQL [anonetl args]: RELATION named as rewritten
+    local label=$1 pub=$2 rel=$3
+    shift 3
+    case_failed "$label" "$pub" "$rel was truncated or rewritten" "$@"
+}
 case_rewritten "truncate + insert (binary)" lookup lookup "$reload_lookup"
 ANONETL_TEXT_COPY=1 case_rewritten "truncate + insert (text COPY)" lookup lookup "$reload_lookup"
 case_rewritten "column retyped (rewrite)" lookup lookup "ALTER TABLE lookup ALTER COLUMN code TYPE bigint;"
@@ -116,6 +132,17 @@ case_rewritten "a view's table truncated" v_people people \
 case_rewritten "incremental, deletes: key_scan" inc inc \
     "TRUNCATE inc; INSERT INTO inc (id, name) SELECT g, 'i' || g FROM generate_series(1, 125) g;"
 
+replaced="column amount of public.acct is not the one the run's snapshot shows"
+swap_amount="ALTER TABLE acct ADD COLUMN amount_new bigint; UPDATE acct SET amount_new = amount;
+ALTER TABLE acct DROP COLUMN amount; ALTER TABLE acct RENAME amount_new TO amount;"
+case_failed "column replaced by a migration (binary)" acct "$replaced" "$swap_amount"
+ANONETL_TEXT_COPY=1 case_failed "column replaced by a migration (text COPY)" acct "$replaced" \
+    "ALTER TABLE acct ADD COLUMN amount_new int; UPDATE acct SET amount_new = amount;
+     ALTER TABLE acct DROP COLUMN amount; ALTER TABLE acct RENAME amount_new TO amount;"
+case_failed "table swapped for a filled copy" lookup "column id of public.lookup is not the one" \
+    "CREATE TABLE lookup_new (LIKE lookup INCLUDING ALL); INSERT INTO lookup_new SELECT * FROM lookup;
+     DROP TABLE lookup; ALTER TABLE lookup_new RENAME TO lookup;"
+
 # --- neighbours that must still publish ------------------------------------------------
 # A lock without new storage: the run waits, then publishes what its snapshot shows
 # (the 200 rows, not the 5 the session adds).
@@ -123,6 +150,12 @@ before=$(source_count lookup)
 run_behind "LOCK TABLE lookup IN ACCESS EXCLUSIVE MODE; INSERT INTO lookup SELECT g, 0, 'x' FROM generate_series(10001, 10005) g;"
 expect_eq "lock without a rewrite: the run exits 0" 0 "$RC"
 expect_eq "lock without a rewrite: the snapshot's rows published" "$before" "$(published lookup | cut -d' ' -f1)"
+# A column added (no rewrite): the columns the rules name are where they were.
+before=$(published acct)
+run_behind "ALTER TABLE acct ADD COLUMN extra int; UPDATE acct SET extra = 1 WHERE id < 5;"
+expect_eq "column added during the run: exits 0" 0 "$RC"
+expect_eq "column added during the run: the snapshot's rows published" "$before" "$(published acct)"
+S -c "ALTER TABLE acct DROP COLUMN extra" >/dev/null # no rule names it: the next run would refuse
 # A TRUNCATE the snapshot shows: an empty table is what the source has.
 S -c "TRUNCATE people" >/dev/null
 run; expect_eq "truncate committed before the run: exits 0" 0 $?
