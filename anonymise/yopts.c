@@ -527,6 +527,15 @@ static bool nesting_ok(const char *name, const char *text, size_t len, struct an
     return ok;
 }
 
+/* Nothing but spaces and line ends. */
+static bool blank(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!strchr(" \t\r\n", text[i]) || text[i] == '\0')
+            return false;
+    return true;
+}
+
 static bool parse_document(struct ydoc *d, const char *text, size_t len, struct anon_error *err)
 {
     yaml_parser_t parser;
@@ -544,7 +553,10 @@ static bool parse_document(struct ydoc *d, const char *text, size_t len, struct 
         parser_error(d->name, &parser, text, len, err);
         memset(&d->doc, 0, sizeof(d->doc));
     } else if (!yaml_document_get_root_node(&d->doc)) {
-        anon_error_add(err, "%s:1:1: the file is empty", d->name);
+        /* a config cut short (an upload, a copy that stopped) may keep only its comments */
+        anon_error_add(err, "%s:1:1: %s", d->name,
+                       blank(text, len) ? "the file is empty"
+                                        : "the file holds only comments: no config in it");
         ok = false;
     } else {
         ok = check_single_document(d->name, &parser, text, len, err);
