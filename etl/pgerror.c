@@ -218,6 +218,23 @@ static void add_field(char *out, size_t size, size_t *o, const char *label, cons
         put(out, size, o, part, (size_t)n < sizeof(part) ? (size_t)n : sizeof(part) - 1);
 }
 
+/* The server's shared lock table is full (53200, out of shared memory, its hint naming
+ * the setting: a setting's name is never translated). A run and check --source read
+ * every table in one transaction, which keeps a lock on each (and on its indexes) to its
+ * end: a config of a few thousand tables fills the default table. The hint itself is
+ * withheld with the rest (it is free text); this says what to do. */
+#define LOCK_TABLE_ADVICE                                                                          \
+    ": the server's lock table is full (one lock per table read and per index, held to the "       \
+    "end of the transaction that reads every configured table): raise its "                        \
+    "max_locks_per_transaction (a restart)"
+
+static bool lock_table_full(const PGresult *res, const char *state)
+{
+    const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+
+    return strcmp(state, "53200") == 0 && hint && strstr(hint, "max_locks_per_transaction");
+}
+
 void pgerror_describe(const PGresult *res, const PGconn *conn, char *out, size_t size)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -268,5 +285,6 @@ void pgerror_describe(const PGresult *res, const PGconn *conn, char *out, size_t
     fields[o] = '\0';
     m = strlen(out);
     if (m + 1 < size)
-        snprintf(out + m, size - m, " (SQLSTATE %.5s%s)", state, fields);
+        snprintf(out + m, size - m, " (SQLSTATE %.5s%s)%s", state, fields,
+                 lock_table_full(res, state) ? LOCK_TABLE_ADVICE : "");
 }
