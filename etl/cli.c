@@ -228,6 +228,27 @@ static const struct cli_option *by_short(const struct cli_parser *p, int ch)
     return NULL;
 }
 
+/* Remember the value; false, said, when the option had another one: `run -c a.yaml -c
+ * b.yaml` ran b.yaml (the last one), unpublishing a.yaml's tables from a shared schema. */
+static bool given_once(struct cli_parser *p, const struct cli_option *o, const char *value)
+{
+    size_t i;
+
+    for (i = 0; i < p->n_given && p->given[i].id != o->id; i++)
+        ;
+    if (i == p->n_given) {
+        if (p->n_given < CLI_MAX_OPTIONS)
+            p->given[p->n_given++] = (struct cli_given){o->id, value};
+        return true;
+    }
+    if (strcmp(p->given[i].value, value) == 0)
+        return true;
+    /* the values are not shown: --source-dsn's may hold a password */
+    cli_usage_error(p->cmd ? p->cmd->name : "?", "--%s given twice, with two values: give one",
+                    o->name);
+    return false;
+}
+
 int cli_next(struct cli_parser *p, const char **value)
 {
     const char *name = p->cmd ? p->cmd->name : "?";
@@ -259,6 +280,8 @@ int cli_next(struct cli_parser *p, const char **value)
         cli_help(p->cmd, stdout);
         return CLI_SHOWN_HELP;
     }
+    if (o->arg && !given_once(p, o, optarg))
+        return CLI_FAILED;
     *value = o->arg ? optarg : NULL;
     return o->id;
 }

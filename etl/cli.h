@@ -54,6 +54,12 @@ struct cli_parser {
     struct option longopts[CLI_MAX_OPTIONS + 1];
     const struct cli_option *all[CLI_MAX_OPTIONS + 1]; /* by index in longopts */
     size_t n;
+    /* each value option's value so far, by id (aliases share one: --host, --hostname) */
+    struct cli_given {
+        int id;
+        const char *value;
+    } given[CLI_MAX_OPTIONS];
+    size_t n_given;
 };
 
 enum { CLI_DONE = 0, CLI_SHOWN_HELP = -1, CLI_FAILED = -2 };
@@ -62,7 +68,9 @@ enum { CLI_DONE = 0, CLI_SHOWN_HELP = -1, CLI_FAILED = -2 };
 void cli_parser_init(struct cli_parser *p, const char *name, int argc, char **argv);
 /* The next option's id with its value in *value (NULL for a flag); CLI_DONE when every
  * argument was read; CLI_SHOWN_HELP after printing help (-h/--help) on stdout;
- * CLI_FAILED after printing the problem and the usage on stderr. */
+ * CLI_FAILED after printing the problem and the usage on stderr. An option given twice
+ * with two values (`-c a.yaml -c b.yaml`) fails: one of them is a mistake (the same value
+ * twice passes). */
 int cli_next(struct cli_parser *p, const char **value);
 /* Print "anonetl CMD: <message>" and the usage on stderr; returns exit code 2. */
 int cli_usage_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

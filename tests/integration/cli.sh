@@ -116,6 +116,23 @@ anonetl db-token: --user: the user name is empty|db-token --host db.example --us
 CASES
 expect_eq "init and db-token: an empty or impossible value is exit 2, named" "" "$bad"
 
+# --- an option given twice with two values is refused, naming it, never its values -----
+# (`run -c a.yaml -c b.yaml` ran b.yaml; --source-dsn's value may hold a password)
+bad=""
+while IFS='|' read -r want args; do
+    eval "set -- $args"
+    "$ANONETL" "$@" >"$work/out" 2>&1; rc=$?
+    [ "$rc" -eq 2 ] && grep -qxF "$want" "$work/out" && ! grep -q "pw0rd" "$work/out" ||
+        bad="$bad [$args: exit $rc: $(head -1 "$work/out")]"
+done <<CASES
+anonetl run: --config given twice, with two values: give one|run -c $work/f.yaml --config=$work/other.yaml
+anonetl init: --source-dsn given twice, with two values: give one|init --source-dsn postgresql://u:pw0rd@h/db -d x
+anonetl db-token: --hostname given twice, with two values: give one|db-token --host a --hostname b --user u
+CASES
+"$ANONETL" check -c "$work/f.yaml" -c "$work/f.yaml" >"$work/out" 2>&1; rc=$?
+[ "$rc" -eq 0 ] || bad="$bad [check -c f -c f: exit $rc: $(head -1 "$work/out")]"
+expect_eq "an option given twice with two values: exit 2, named; the same value twice passes" "" "$bad"
+
 # --- preview --table: which table, said before any connection -------------------------
 # (a bare name two schemas share took the first one's rows silently; --json --text took
 # the last; --table '' said " is not a table"; a typo got no suggestion)

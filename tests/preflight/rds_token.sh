@@ -105,11 +105,11 @@ expect_eq "bad --port: exit 2" 2 "$RC"
 ours 1700000000 --host h.example --user u
 if [ "$RC" -eq 2 ] && printf '%s' "$OUT" | grep -q "no region"; then ok "no region anywhere: exit 2, says so"; else
     not_ok "no region anywhere: exit 2, says so" "rc=$RC $OUT"; fi
-for bad in "host must be a DNS name|--host|a b|--region|us-east-1" \
-    "invalid or missing region|--host|h.example|--region|eu west" \
+for bad in "host must be a DNS name|--host|a b|--region|us-east-1|--user|u" \
+    "invalid or missing region|--host|h.example|--region|eu west|--user|u" \
     "user must be 1..255 bytes|--host|h.example|--region|us-east-1|--user|$(printf 'u%.0s' $(seq 256))"; do
     IFS='|' read -r -a part <<<"$bad"
-    ours 1700000000 --user u "${part[@]:1}"
+    ours 1700000000 "${part[@]:1}"
     if [ "$RC" -eq 2 ] && printf '%s' "$OUT" | grep -q "${part[0]}"; then ok "no token for it: exit 2, ${part[0]}"; else
         not_ok "no token for it: exit 2, ${part[0]}" "rc=$RC $OUT"; fi
 done

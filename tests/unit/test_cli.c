@@ -139,12 +139,48 @@ static void test_everything_else_is_refused(void **state)
     }
 }
 
+/* One value per option: `run -c a.yaml -c b.yaml` ran b.yaml, unsaid; the same value
+ * twice passes; aliases (--host, --hostname) are one option; flags may repeat. */
+static void test_two_values_are_refused(void **state)
+{
+    const char *v;
+
+    (void)state;
+    {
+        char *argv[] = {"run", "-c", "a.yaml", "--config=b.yaml", NULL};
+        struct cli_parser p;
+        cli_parser_init(&p, "run", 4, argv);
+        assert_int_equal(cli_next(&p, &v), CLI_CONFIG);
+        assert_int_equal(cli_next(&p, &v), CLI_FAILED);
+    }
+    {
+        char *argv[] = {"run", "-c", "a.yaml", "-c", "a.yaml", "-v", "-v", NULL};
+        struct cli_parser p;
+        cli_parser_init(&p, "run", 7, argv);
+        assert_int_equal(cli_next(&p, &v), CLI_CONFIG);
+        assert_int_equal(cli_next(&p, &v), CLI_CONFIG);
+        assert_string_equal(v, "a.yaml");
+        assert_int_equal(cli_next(&p, &v), CLI_VERBOSE);
+        assert_int_equal(cli_next(&p, &v), CLI_VERBOSE);
+        assert_int_equal(cli_next(&p, &v), CLI_DONE);
+    }
+    {
+        char *argv[] = {"db-token", "--host", "a", "--user", "u", "--hostname", "b", NULL};
+        struct cli_parser p;
+        cli_parser_init(&p, "db-token", 7, argv);
+        assert_int_equal(cli_next(&p, &v), 'H');
+        assert_int_equal(cli_next(&p, &v), 'u');
+        assert_int_equal(cli_next(&p, &v), CLI_FAILED);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_lists_every_accepted_option),
         cmocka_unit_test(test_names_are_unique_per_command),
         cmocka_unit_test(test_everything_else_is_refused),
+        cmocka_unit_test(test_two_values_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
