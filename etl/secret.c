@@ -91,6 +91,30 @@ int secret_failure_exit(enum secret_failure f)
     return f == SECRET_FAIL_UNAVAILABLE ? EXIT_PREFLIGHT : EXIT_USAGE;
 }
 
+/*
+ * An environment value ending with a line end keeps it (operations.md, "Secrets"): the
+ * key of a job whose variable has always held one would change with every pseudonym if
+ * it were dropped now, unsaid. Said instead, for what it does to each kind of secret.
+ */
+static void warn_line_end(const struct cfg_secret *s, const char *what)
+{
+    if (strcmp(what, "secrets.hash_key") == 0)
+        log_warn("secret_line_end", NULL,
+                 "%s: environment variable %s ends with a line end, which is part of the "
+                 "value (a { file: } secret drops it: the same hash key read from a file "
+                 "gives other pseudonyms); set the variable without it (a Kubernetes "
+                 "secret made from a file written by echo or openssl > file has one): "
+                 "that changes every pseudonym once, as a key rotation does",
+                 what, s->ref);
+    else
+        log_warn("secret_line_end", NULL,
+                 "%s: environment variable %s ends with a line end, which is part of the "
+                 "value: a password holding it is not the one the server has, and in a "
+                 "postgresql:// URI it ends the last part (a DSN of key=value words "
+                 "ignores it); set the variable without it",
+                 what, s->ref);
+}
+
 bool secret_resolve(const struct cfg_secret *s, const char *what, struct abuf *out,
                     enum secret_failure *why, struct anon_error *err)
 {
@@ -121,14 +145,7 @@ bool secret_resolve(const struct cfg_secret *s, const char *what, struct abuf *o
             return false;
         }
         if (v[strlen(v) - 1] == '\n' || v[strlen(v) - 1] == '\r')
-            /* Kept (dropping it would change the key of a job that has always had it), but
-             * said: the same key from a { file: } (which drops it) hashes differently. */
-            log_warn("secret_line_end", NULL,
-                     "%s: environment variable %s ends with a line end, which is part of the "
-                     "value (a { file: } secret drops it: the same hash key read from a file "
-                     "gives other pseudonyms); set the variable without it (a Kubernetes "
-                     "secret made from a file written by echo or openssl > file has one)",
-                     what, s->ref);
+            warn_line_end(s, what);
         abuf_puts(out, v);
         break;
     case CFG_SECRET_FILE:

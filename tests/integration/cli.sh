@@ -201,6 +201,12 @@ check "an environment key ending with a line end is warned about, named" \
 ANONETL_TEST_NL_KEY="$(openssl rand -hex 32)" "$ANONETL" run -c "$work/nl.yaml" --skip-preflight \
     --log-format json >"$work/nl.log" 2>&1
 check "and not without one" bash -c "! grep -q secret_line_end '$work/nl.log'"
+# a connection string's line end: what it does there, not the hash key's pseudonyms
+sed 's|source: { dsn: "host=/nonexistent dbname=x" }|source: { dsn: { env: ANONETL_TEST_NL_DSN } }|' "$work/f.yaml" >"$work/nl_dsn.yaml"
+ANONETL_TEST_NL_DSN=$'postgresql://u:pw0rd@localhost:1/db\n' "$ANONETL" check -c "$work/nl_dsn.yaml" --source \
+    --log-format json >"$work/nl_dsn.log" 2>&1
+check "a connection string ending with a line end: warned about as one (not as a hash key), never shown" \
+    bash -c "grep -q '\"event\":\"secret_line_end\",\"msg\":\"source: environment variable ANONETL_TEST_NL_DSN ends with a line end, which is part of the value: a password holding it' '$work/nl_dsn.log' && ! grep -q 'pseudonyms\|pw0rd' '$work/nl_dsn.log'"
 
 # --- -v: debug events only when asked (every command used to log at debug level) -------
 "$ANONETL" status -c "$work/f.yaml" --log-format json >"$work/quiet" 2>&1
