@@ -179,6 +179,32 @@ static unsigned code_point(const unsigned char *s, size_t cl)
     return (unsigned)(s[0] & 0x0f) << 12 | (unsigned)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
 }
 
+/* Punctuation and spaces outside ASCII: what ends a word. Every non-ASCII byte counts as
+ * a word byte (letters of other scripts), so a name next to a no-break space ("Mr"
+ * U+00A0 "Smith", Word's), a guillemet ("«Smith»"), a curly quote, an ellipsis, a dash
+ * ("Smith‐Jones") or CJK punctuation ("李小龍，") had no word boundary and was not found.
+ * Folded to ASCII: apostrophes to "'", hyphens and dashes to "-", the rest of Latin-1's
+ * signs, General Punctuation and CJK punctuation to " "; invisible ones (soft hyphen,
+ * zero-width space and joiners, word joiner, BOM) to nothing. Returns the bytes written
+ * (0 or 1), or -1 when cp is none of these. */
+static int punctuation_fold(unsigned cp, char *to)
+{
+    if (cp == 0xAD || (cp >= 0x200B && cp <= 0x200D) || (cp >= 0x2060 && cp <= 0x2064) ||
+        cp == 0xFEFF)
+        return 0;
+    if (cp == 0x2018 || cp == 0x2019 || cp == 0x201B || cp == 0x2032 || cp == 0x2BC)
+        *to = '\'';
+    else if (cp >= 0x2010 && cp <= 0x2015)
+        *to = '-';
+    else if ((cp >= 0xA0 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 ||
+             (cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x3000 && cp <= 0x3004) ||
+             (cp >= 0x3008 && cp <= 0x3020) || cp == 0x3030)
+        *to = ' ';
+    else
+        return -1;
+    return 1;
+}
+
 /* The folded form of one non-ASCII character, in out (at most as long as the character:
  * the caller's buffer never grows). Returns its length; 0 for a combining mark (folded to
  * nothing); -1 when the character stays as it is. */
@@ -187,21 +213,24 @@ static int fold_char(const unsigned char *s, size_t cl, char out[3])
     unsigned cp, to;
     const char *base;
     char c;
+    int n;
 
     if (cl != 2 && cl != 3)
         return -1;
     cp = code_point(s, cl);
     if (combining_mark(cp))
         return 0;
+    if ((n = punctuation_fold(cp, out)) >= 0)
+        return n;
     if (cp >= 0xFF01 && cp <= 0xFF5E) { /* fullwidth ASCII ("ａｌｉｃｅ＠…") */
         c = (char)(cp - 0xFEE0);
         out[0] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
         return 1;
     }
     if ((base = base_of(cp)) && *base) {
-        size_t n = strlen(base); /* 1 or 2 letters, from a 2-byte character */
-        memcpy(out, base, n);
-        return (int)n;
+        size_t len = strlen(base); /* 1 or 2 letters, from a 2-byte character */
+        memcpy(out, base, len);
+        return (int)len;
     }
     if ((c = latin_more_base(cp))) {
         out[0] = c;

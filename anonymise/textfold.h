@@ -8,8 +8,10 @@
  * letter (NFD: "Zoe" U+0308) folds to nothing, as a precomposed one does. Greek and
  * Cyrillic are lowercased and lose their accents ("ΝΊΚΟΣ" and "Νίκος", "ПЕТРОВ" and
  * "Петров", "Алёна" and "Алена" match); fullwidth forms ("ａｌｉｃｅ＠…") are ASCII.
- * Other characters (CJK, emoji, the rest) are kept as they are: they match themselves,
- * exactly.
+ * Spaces and punctuation outside ASCII (a no-break space, « », curly quotes, dashes, an
+ * ellipsis, CJK punctuation) end a word like ASCII ones: folded to " ", "-" or "'"
+ * (invisible ones to nothing). Other characters (CJK, emoji, the rest) are kept as they
+ * are: they match themselves, exactly.
  *
  * A folded text keeps, for each folded byte, the offset of the source character it came
  * from, so a match in the folded text maps back to a span of the source.
