@@ -4,7 +4,10 @@
  * its being shorter than every other output would single it out (a surname "Li" under
  * length: 3, while "Lin" stands for Lin, Lindqvist, Linton...). As a mask never
  * reveals a whole value, a truncate never does. A value of exactly N is published: it
- * looks like the prefix of every longer value;
+ * looks like the prefix of every longer value. What counts is what the value says:
+ * trailing spaces do not (a character(n) column pads "Li" to "Li          ", which was
+ * published as "Li", whole), nor does an accent written as a combining mark after its
+ * letter (NFD "Li" U+0301 is two letters; the mark stays with its letter in a prefix);
  * `truncate: { outward_code: true }` keeps the outward code of a UK postcode
  * ("SW1A 1AA" -> "SW1A"), whatever the spacing or case, uppercased. A value that is not
  * a UK postcode becomes NULL: it is never passed through, since it could be anything.
@@ -83,6 +86,44 @@ static void truncate_output(const void *state, const char *source_type, struct r
                  source_type);
 }
 
+/* A combining mark (U+0300..U+036F, U+1AB0..U+1AFF, U+1DC0..U+1DFF, U+20D0..U+20FF,
+ * U+FE20..U+FE2F): part of the letter before it. */
+static bool combining_mark(const unsigned char *p, size_t cl)
+{
+    unsigned cp;
+
+    if (cl == 2)
+        cp = (unsigned)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+    else if (cl == 3)
+        cp = (unsigned)(p[0] & 0x0f) << 12 | (unsigned)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+    else
+        return false;
+    return (cp >= 0x300 && cp <= 0x36F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+           (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+           (cp >= 0xFE20 && cp <= 0xFE2F);
+}
+
+/* The bytes of the first n letters of s, with the marks that follow the n-th; *letters:
+ * how many s holds without its trailing spaces. A letter is a character that is not a
+ * combining mark after another one. */
+static size_t letters_prefix(const char *s, size_t len, size_t n, size_t *letters)
+{
+    size_t end = len, i = 0, counted = 0, cut = 0;
+
+    while (end > 0 && s[end - 1] == ' ')
+        end--;
+    while (i < end) {
+        size_t cl = utf8_char_len(s + i, end - i);
+        if (counted == 0 || !combining_mark((const unsigned char *)s + i, cl))
+            counted++;
+        i += cl;
+        if (counted <= n)
+            cut = i;
+    }
+    *letters = counted;
+    return cut;
+}
+
 static bool truncate_apply(const void *state, const struct rule_ctx *ctx,
                            const struct rule_value *in, struct abuf *out, bool *out_null,
                            struct anon_error *err)
@@ -100,8 +141,10 @@ static bool truncate_apply(const void *state, const struct rule_ctx *ctx,
             return true;
         }
         abuf_puts(out, outward);
-    } else if (utf8_count(in->data, in->len) >= s->length) {
-        abuf_append(out, in->data, utf8_offset(in->data, in->len, s->length));
+    } else {
+        size_t letters, cut = letters_prefix(in->data, in->len, s->length, &letters);
+        if (letters >= s->length)
+            abuf_append(out, in->data, cut);
     } /* else "": shorter than the prefix, it would be published whole */
     if (abuf_failed(out)) {
         anon_error_set(err, "truncate: output too large");

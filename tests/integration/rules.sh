@@ -629,6 +629,29 @@ for copy in binary text; do
         "1:[]:[] 2:[Lin]:[Lin] 3:[Lin]:[Oka] 4:[Zoë]:[] 5:[]:[]" \
         "$(T -tAc "SELECT string_agg(id || ':[' || surname || ']:[' || coalesce(doc->>'family', '?') || ']', ' ' ORDER BY id) FROM anonymised.surnames")"
 done
+# what counts is what the value says: the padding of a character(n) column ("Li" is
+# "Li          ") and trailing spaces do not count, a combining accent counts with its
+# letter (NFD "Li" U+0301 is two letters): each was published whole
+S <<'SQL' >/dev/null
+CREATE TABLE public.surnames_pad (id integer PRIMARY KEY, surname character(12), nfd text);
+INSERT INTO public.surnames_pad VALUES (1, 'Li', U&'Li\0301'), (2, 'Lin', U&'Li\0301n'), (3, 'Wu', 'Wu  ');
+SQL
+{ header
+  cat <<'YAML'
+  - name: public.surnames_pad
+    columns: { id: keep, surname: { truncate: { length: 3 } }, nfd: { truncate: { length: 3 } } }
+YAML
+} >"$work/surnames_pad.yaml"
+for copy in binary text; do
+    if [ $copy = text ]; then
+        ANONETL_TEXT_COPY=1 "$ANONETL" run -c "$work/surnames_pad.yaml" --skip-preflight >"$log" 2>&1
+    else
+        "$ANONETL" run -c "$work/surnames_pad.yaml" --skip-preflight >"$log" 2>&1
+    fi
+    expect_eq "truncate ($copy COPY): character(n) padding, trailing spaces and combining accents do not make a short value whole" \
+        "1:[]:0 2:[Lin]:4 3:[]:0" \
+        "$(T -tAc "SELECT string_agg(id || ':[' || surname || ']:' || length(nfd), ' ' ORDER BY id) FROM anonymised.surnames_pad")"
+done
 
 # --- a keep on a generated column computed from a column another rule hides ---------------
 # `words tsvector GENERATED ALWAYS AS (to_tsvector(note))` kept while note is suppressed
