@@ -17,6 +17,7 @@
 #include "infra/aws_ends.h"
 #include "infra/aws_eval.h"
 #include "infra/aws_failover.h"
+#include "infra/aws_tgwhop.h"
 #include "infra/cidr.h"
 
 #define SIDE_GROUPS 16
@@ -397,14 +398,6 @@ static const struct ec2_peering *expected_peering(const struct aws_view *v, cons
     return any;
 }
 
-static bool tgw_allowed(const struct aws_path_input *in, const char *tgw)
-{
-    for (size_t i = 0; i < in->n_transit_gateways; i++)
-        if (in->transit_gateways[i] && strcmp(in->transit_gateways[i], tgw) == 0)
-            return true;
-    return false;
-}
-
 /* What a route is for the message: "route 10.10.0.0/16 via pcx-0abc" (prefix list: its
  * entry too). */
 static void route_text(const struct aws_route_hit *h, char *buf, size_t size)
@@ -422,6 +415,7 @@ static void route_text(const struct aws_route_hit *h, char *buf, size_t size)
 struct route_leg {
     const struct ec2_route_table *t;
     const char *from_vpc, *to_vpc; /* to_vpc NULL when the far side is not visible */
+    const char *from_subnet;       /* where the packets leave from */
     const char *to_ip;
     const struct cidr *to;
 };
@@ -580,19 +574,6 @@ static void judge_peering(struct leg *L, const char *name, const struct route_le
                         other->owner_id[0] ? other->owner_id : "");
 }
 
-/* The id of the attachment of tgw to vpc for a fix ("<the attachment of vpc-x>" when not
- * in the view). */
-static const char *attachment_for(const struct aws_view *v, const char *tgw, const char *vpc,
-                                  char *buf, size_t size)
-{
-    const struct ec2_tgw_attachment *a = vpc ? aws_view_tgw_attachment(v, tgw, vpc) : NULL;
-
-    if (a)
-        return a->id;
-    snprintf(buf, size, "<the attachment of %s>", vpc ? vpc : "the database's VPC");
-    return buf;
-}
-
 /* Past the attachment: the transit gateway's route table associated with it must send the
  * address to the attachment of the VPC that holds it. One result. */
 static void judge_tgw_table(struct leg *L, const char *name, const struct route_leg *R,
@@ -668,7 +649,7 @@ static void judge_tgw_table(struct leg *L, const char *name, const struct route_
             attach_first, m ? "replace" : "create", T->id,
             m ? m->dest_cidr
               : (R->to_vpc ? "<the CIDR of the database's VPC>" : "<the database's CIDR>"),
-            attachment_for(L->v, tgw, R->to_vpc, att, sizeof(att)), region(L));
+            aws_tgwhop_attachment_for(L->v, tgw, R->to_vpc, att, sizeof(att)), region(L));
         return;
     }
     if (m->n_attachments == 0 || !m->resource_id[0]) {
@@ -704,7 +685,8 @@ static void judge_tgw_table(struct leg *L, const char *name, const struct route_
                          "--destination-cidr-block %s --transit-gateway-attachment-id %s "
                          "--region %s",
                          "replace", T->id, m->dest_cidr,
-                         attachment_for(L->v, tgw, R->to_vpc, att, sizeof(att)), region(L));
+                         aws_tgwhop_attachment_for(L->v, tgw, R->to_vpc, att, sizeof(att)),
+                         region(L));
         return;
     }
     to = aws_view_tgw_attachment(L->v, tgw, m->resource_id);
@@ -737,9 +719,10 @@ static void judge_tgw(struct leg *L, const char *name, const struct route_leg *R
     const struct ec2_route *r = h->route;
     const struct ec2_tgw_attachment *a = aws_view_tgw_attachment(L->v, r->target, R->from_vpc);
     struct check_result *c;
-    char prefix[160];
+    char prefix[160], lead[300];
+    struct aws_tgwhop_zone z;
 
-    if (!tgw_allowed(L->in, r->target)) {
+    if (!aws_tgwhop_allowed(L->in, r->target)) {
         c = hop(L, name, R->t->id, CHECK_FAIL);
         check_result_detail(c,
                             "%s (%s): %s to %s takes %s, a transit gateway the config does not "
@@ -751,7 +734,15 @@ static void judge_tgw(struct leg *L, const char *name, const struct route_leg *R
         return;
     }
     if (a && strcmp(a->state, "available") == 0) {
-        judge_tgw_table(L, name, R, rt, a);
+        aws_tgwhop_zone(L->v, a, R->from_subnet, &z);
+        c = z.verdict == AWS_TGWHOP_NOT_SERVED ? hop(L, name, R->t->id, CHECK_FAIL) : NULL;
+        snprintf(lead, sizeof(lead), "%s (%s): %s to %s takes %s (allowed transit gateway)",
+                 R->t->id, assoc, R->from_vpc, R->to_ip, rt);
+        if (c)
+            aws_tgwhop_zone_fail(c, &z, a, R->from_subnet, lead, region(L));
+        else
+            judge_tgw_table(L, name, R, rt, a);
+        aws_tgwhop_zone_unknown(&L->rep->items[L->rep->n - 1], &z, a, R->from_subnet, region(L));
         return;
     }
     c = hop(L, name, R->t->id, a ? CHECK_FAIL : CHECK_WARN);
@@ -867,7 +858,8 @@ static void route_hop(struct leg *L, const char *name, const struct side *from,
         snprintf(assoc, sizeof(assoc), "associated with %s", from->subnet);
     else
         snprintf(assoc, sizeof(assoc), "main table: %s has no association", from->subnet);
-    const struct route_leg R = {t, from->vpc, to_known ? to->vpc : NULL, to->ip, &to->addr};
+    const struct route_leg R = {t,      from->vpc, to_known ? to->vpc : NULL, from->subnet,
+                                to->ip, &to->addr};
     judge_route(L, name, &R, assoc);
     route_rule(L, &R);
 }

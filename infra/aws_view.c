@@ -147,6 +147,22 @@ static bool d_tgw(struct ec2 *c, const char *const *ids, size_t n, const struct 
     return ec2_describe_tgw_attachments(c, f, nf, out, e);
 }
 
+static bool d_tgw_vpc(struct ec2 *c, const char *const *ids, size_t n, const struct ec2_filter *f,
+                      size_t nf, void *out, struct ec2_error *e)
+{
+    (void)ids;
+    (void)n;
+    return ec2_describe_tgw_vpc_attachments(c, f, nf, out, e);
+}
+
+static bool d_subnets(struct ec2 *c, const char *const *ids, size_t n, const struct ec2_filter *f,
+                      size_t nf, void *out, struct ec2_error *e)
+{
+    (void)ids;
+    (void)n;
+    return ec2_describe_subnets(c, f, nf, out, e);
+}
+
 struct fetch {
     struct ec2 *ec2;
     const struct aws_view_request *req;
@@ -417,6 +433,36 @@ static bool fetch_tgw_tables(struct fetch *F)
     return go;
 }
 
+/* The subnets of the VPC attachments fetched, and every subnet of their VPCs with its zone:
+ * a transit gateway takes packets only from the zones its attachment has a subnet in (path
+ * only; two calls, none without a VPC attachment). */
+static bool fetch_tgw_zones(struct fetch *F)
+{
+    struct aws_view *v = F->v;
+    struct idset atts = {0}, vpcs = {0};
+    struct ec2_error e;
+    bool go = true;
+
+    for (size_t i = 0; F->req->path && i < v->tgw_attachments.n; i++)
+        if (strcmp(v->tgw_attachments.items[i].resource_type, "vpc") == 0) {
+            idset_add(&atts, v->tgw_attachments.items[i].id);
+            idset_add(&vpcs, v->tgw_attachments.items[i].resource_id);
+        }
+    F->oom = F->oom || atts.oom || vpcs.oom;
+    if (atts.n)
+        go = settle(v, &v->f_tgw_zones,
+                    describe_by(F->ec2, d_tgw_vpc, "transit-gateway-attachment-id", &atts, NULL,
+                                &v->tgw_vpc_attachments, &e, &F->oom),
+                    &e);
+    if (go && atts.n && !v->f_tgw_zones.failed)
+        go = settle(v, &v->f_tgw_zones,
+                    describe_by(F->ec2, d_subnets, "vpc-id", &vpcs, NULL, &v->subnets, &e, &F->oom),
+                    &e);
+    idset_free(&atts);
+    idset_free(&vpcs);
+    return go;
+}
+
 bool aws_view_fetch(struct ec2 *ec2, const struct aws_view_request *req, struct aws_view *v,
                     struct infra_error *err)
 {
@@ -426,7 +472,8 @@ bool aws_view_fetch(struct ec2 *ec2, const struct aws_view_request *req, struct 
 
     memset(v, 0, sizeof(*v));
     go = (!req->path || fetch_enis(&F)) && fetch_tables(&F) && fetch_acls(&F) && fetch_groups(&F) &&
-         fetch_peerings(&F) && fetch_prefix_lists(&F) && fetch_tgw(&F) && fetch_tgw_tables(&F);
+         fetch_peerings(&F) && fetch_prefix_lists(&F) && fetch_tgw(&F) && fetch_tgw_tables(&F) &&
+         fetch_tgw_zones(&F);
     (void)go; /* v->fatal says whether it stopped early */
     if (req->path && F.vpcs.n && !F.vpcs.oom) {
         v->vpcs = F.vpcs.v; /* handed over */
@@ -461,6 +508,8 @@ void aws_view_free(struct aws_view *v)
     ec2_sg_list_free(&v->groups);
     ec2_peering_list_free(&v->peerings);
     ec2_tgw_attachment_list_free(&v->tgw_attachments);
+    ec2_tgw_vpc_attachment_list_free(&v->tgw_vpc_attachments);
+    ec2_subnet_list_free(&v->subnets);
     for (size_t i = 0; i < v->n_prefix_lists; i++)
         ec2_prefix_entries_free(&v->prefix_lists[i].entries);
     free(v->prefix_lists);
@@ -578,6 +627,23 @@ const struct ec2_tgw_attachment *aws_view_tgw_attachment(const struct aws_view *
         if (strcmp(a->tgw_id, tgw) == 0 && strcmp(a->resource_id, vpc) == 0)
             return a;
     }
+    return NULL;
+}
+
+const struct ec2_tgw_vpc_attachment *aws_view_tgw_vpc_attachment(const struct aws_view *v,
+                                                                 const char *id)
+{
+    for (size_t i = 0; id && i < v->tgw_vpc_attachments.n; i++)
+        if (strcmp(v->tgw_vpc_attachments.items[i].id, id) == 0)
+            return &v->tgw_vpc_attachments.items[i];
+    return NULL;
+}
+
+const struct ec2_subnet *aws_view_subnet(const struct aws_view *v, const char *id)
+{
+    for (size_t i = 0; id && i < v->subnets.n; i++)
+        if (strcmp(v->subnets.items[i].id, id) == 0)
+            return &v->subnets.items[i];
     return NULL;
 }
 

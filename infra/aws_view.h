@@ -18,7 +18,10 @@
  *   7. transit gateway attachments of the gateways fetched routes point at, in the VPCs
  *      of step 1 (transit-gateway-id, resource-id);
  *   8. the routes of the transit gateway route tables those attachments are associated
- *      with (SearchTransitGatewayRoutes, one call per table: the API takes one).
+ *      with (SearchTransitGatewayRoutes, one call per table: the API takes one);
+ *   9. for the path, the subnets of those VPC attachments (DescribeTransitGatewayVpc-
+ *      Attachments) and the subnets of their VPCs with their zones (DescribeSubnets,
+ *      vpc-id): a gateway takes packets only from the zones its attachment has a subnet in.
  * Filters never fail on an id that does not exist: a missing object is simply absent.
  *
  * An error that makes every call fail (authentication, no network path, throttling after
@@ -88,6 +91,8 @@ struct aws_view {
     struct ec2_sg_list groups;
     struct ec2_peering_list peerings;
     struct ec2_tgw_attachment_list tgw_attachments;
+    struct ec2_tgw_vpc_attachment_list tgw_vpc_attachments; /* step 9 */
+    struct ec2_subnet_list subnets;                         /* step 9 */
     struct aws_prefix_list *prefix_lists;
     size_t n_prefix_lists;
     struct aws_tgw_table *tgw_tables;
@@ -95,6 +100,7 @@ struct aws_view {
     char (*vpcs)[EC2_ID_MAX]; /* the VPCs whose tables and ACLs were fetched whole */
     size_t n_vpcs;
     struct aws_fetch f_enis, f_tables, f_acls, f_groups, f_peerings, f_tgw;
+    struct aws_fetch f_tgw_zones; /* step 9 (either call) */
     /* the interfaces of the databases' IPv6 addresses (filter ipv6-addresses.ipv6-address):
      * a failure there leaves the IPv4 analysis whole */
     struct aws_fetch f_enis6;
@@ -128,6 +134,11 @@ const struct aws_prefix_list *aws_view_prefix_list(const struct aws_view *v, con
 /* The attachment of tgw to vpc, or NULL. */
 const struct ec2_tgw_attachment *aws_view_tgw_attachment(const struct aws_view *v, const char *tgw,
                                                          const char *vpc);
+/* A VPC attachment's subnets (step 9), by attachment id. */
+const struct ec2_tgw_vpc_attachment *aws_view_tgw_vpc_attachment(const struct aws_view *v,
+                                                                 const char *id);
+/* A subnet of a VPC attached to a transit gateway (step 9), with its zone. */
+const struct ec2_subnet *aws_view_subnet(const struct aws_view *v, const char *id);
 /* A transit gateway route table (fetched or failed), or NULL when it was never asked for. */
 const struct aws_tgw_table *aws_view_tgw_table(const struct aws_view *v, const char *id);
 /* Is the VPC's table set complete in the view (its tables were fetched by vpc-id)? */

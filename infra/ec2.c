@@ -511,6 +511,51 @@ bool ec2_describe_tgw_attachments(struct ec2 *c, const struct ec2_filter *filter
     return describe_all(c, &d, e);
 }
 
+static bool parse_tgw_vpc_page(const char *buf, size_t len, void *list, struct infra_error *err)
+{
+    return ec2_xml_parse_tgw_vpc_attachments(buf, len, list, err);
+}
+
+static char **tgw_vpc_token(void *list)
+{
+    return &((struct ec2_tgw_vpc_attachment_list *)list)->next_token;
+}
+
+bool ec2_describe_tgw_vpc_attachments(struct ec2 *c, const struct ec2_filter *filters,
+                                      size_t n_filters, struct ec2_tgw_vpc_attachment_list *out,
+                                      struct ec2_error *e)
+{
+    const struct describe d = {.action = "DescribeTransitGatewayVpcAttachments",
+                               .filters = filters,
+                               .n_filters = n_filters,
+                               .parse = parse_tgw_vpc_page,
+                               .token = tgw_vpc_token,
+                               .list = out};
+    return describe_all(c, &d, e);
+}
+
+static bool parse_subnet_page(const char *buf, size_t len, void *list, struct infra_error *err)
+{
+    return ec2_xml_parse_subnets(buf, len, list, err);
+}
+
+static char **subnet_token(void *list)
+{
+    return &((struct ec2_subnet_list *)list)->next_token;
+}
+
+bool ec2_describe_subnets(struct ec2 *c, const struct ec2_filter *filters, size_t n_filters,
+                          struct ec2_subnet_list *out, struct ec2_error *e)
+{
+    const struct describe d = {.action = "DescribeSubnets",
+                               .filters = filters,
+                               .n_filters = n_filters,
+                               .parse = parse_subnet_page,
+                               .token = subnet_token,
+                               .list = out};
+    return describe_all(c, &d, e);
+}
+
 static bool parse_tgw_route_page(const char *buf, size_t len, void *list, struct infra_error *err)
 {
     return ec2_xml_parse_tgw_routes(buf, len, list, err);

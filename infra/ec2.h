@@ -130,6 +130,13 @@ bool ec2_get_prefix_list_entries(struct ec2 *c, const char *prefix_list,
 bool ec2_describe_tgw_attachments(struct ec2 *c, const struct ec2_filter *filters, size_t n_filters,
                                   struct ec2_tgw_attachment_list *out,
                                   struct ec2_error *e) INFRA_MUST_CHECK;
+/* DescribeTransitGatewayVpcAttachments (filters, e.g. transit-gateway-attachment-id). */
+bool ec2_describe_tgw_vpc_attachments(struct ec2 *c, const struct ec2_filter *filters,
+                                      size_t n_filters, struct ec2_tgw_vpc_attachment_list *out,
+                                      struct ec2_error *e) INFRA_MUST_CHECK;
+/* DescribeSubnets (filters, e.g. vpc-id). */
+bool ec2_describe_subnets(struct ec2 *c, const struct ec2_filter *filters, size_t n_filters,
+                          struct ec2_subnet_list *out, struct ec2_error *e) INFRA_MUST_CHECK;
 /* SearchTransitGatewayRoutes of one transit gateway route table: every route in state
  * active or blackhole (the API wants a filter; without MaxResults it answers up to 1000);
  * out->more says when the gateway held back some (additionalRoutesAvailable). */

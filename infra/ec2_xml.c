@@ -570,8 +570,9 @@ bool ec2_xml_parse_security_groups(const char *buf, size_t len, struct ec2_sg_li
 
 /* ---- network interfaces ---- */
 
-/* The <field> text of every <item> of set into a new array of EC2_ID_MAX or EC2_CIDR_MAX
- * strings (elsz); empty values are skipped. */
+/* The <field> text of every <item> of set (field NULL: the item's own text, as in
+ * <subnetIds><item>subnet-1</item>) into a new array of EC2_ID_MAX or EC2_CIDR_MAX strings
+ * (elsz); empty values are skipped. */
 static bool parse_string_items(const xmlNode *set, const char *field, size_t elsz, void **out,
                                size_t *n, struct infra_error *err)
 {
@@ -583,7 +584,8 @@ static bool parse_string_items(const xmlNode *set, const char *field, size_t els
     for (xmlNode *it = set ? set->children : NULL; it; it = it->next) {
         if (!awsxml_is_named(it, "item"))
             continue;
-        if (!awsxml_get_text(it, field, arr + *n * elsz, elsz, err))
+        if (!(field ? awsxml_get_text(it, field, arr + *n * elsz, elsz, err)
+                    : awsxml_node_text(it, "item", arr + *n * elsz, elsz, true, err)))
             return false;
         if (arr[*n * elsz])
             (*n)++;
@@ -739,6 +741,44 @@ bool ec2_xml_parse_tgw_attachments(const char *buf, size_t len, struct ec2_tgw_a
 
     return parse_list(buf, len, "DescribeTransitGatewayAttachmentsResponse",
                       "transitGatewayAttachments", parse_tgw_attachment, &d, err);
+}
+
+/* ---- transit gateway VPC attachments, subnets ---- */
+
+static bool parse_tgw_vpc_attachment(const xmlNode *n, void *item, struct infra_error *err)
+{
+    struct ec2_tgw_vpc_attachment *a = item;
+    return awsxml_get_text(n, "transitGatewayAttachmentId", a->id, sizeof(a->id), err) &&
+           awsxml_get_text(n, "vpcId", a->vpc_id, sizeof(a->vpc_id), err) &&
+           parse_string_items(awsxml_child(n, "subnetIds"), NULL, sizeof(*a->subnets),
+                              (void **)&a->subnets, &a->n_subnets, err);
+}
+
+bool ec2_xml_parse_tgw_vpc_attachments(const char *buf, size_t len,
+                                       struct ec2_tgw_vpc_attachment_list *out,
+                                       struct infra_error *err)
+{
+    const struct list_dest d = LIST_DEST(out);
+
+    return parse_list(buf, len, "DescribeTransitGatewayVpcAttachmentsResponse",
+                      "transitGatewayVpcAttachments", parse_tgw_vpc_attachment, &d, err);
+}
+
+static bool parse_subnet(const xmlNode *n, void *item, struct infra_error *err)
+{
+    struct ec2_subnet *s = item;
+    return awsxml_get_text(n, "subnetId", s->id, sizeof(s->id), err) &&
+           awsxml_get_text(n, "vpcId", s->vpc_id, sizeof(s->vpc_id), err) &&
+           awsxml_get_text(n, "availabilityZone", s->az, sizeof(s->az), err) &&
+           awsxml_get_text(n, "availabilityZoneId", s->az_id, sizeof(s->az_id), err);
+}
+
+bool ec2_xml_parse_subnets(const char *buf, size_t len, struct ec2_subnet_list *out,
+                           struct infra_error *err)
+{
+    const struct list_dest d = LIST_DEST(out);
+
+    return parse_list(buf, len, "DescribeSubnetsResponse", "subnetSet", parse_subnet, &d, err);
 }
 
 /* ---- transit gateway routes ---- */
@@ -926,6 +966,26 @@ void ec2_tgw_route_list_free(struct ec2_tgw_route_list *l)
 }
 
 void ec2_tgw_attachment_list_free(struct ec2_tgw_attachment_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    free(l->next_token);
+    memset(l, 0, sizeof(*l));
+}
+
+void ec2_tgw_vpc_attachment_list_free(struct ec2_tgw_vpc_attachment_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i].subnets);
+    free(l->items);
+    free(l->next_token);
+    memset(l, 0, sizeof(*l));
+}
+
+void ec2_subnet_list_free(struct ec2_subnet_list *l)
 {
     if (!l)
         return;

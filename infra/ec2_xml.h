@@ -214,6 +214,38 @@ struct ec2_tgw_attachment_list {
     char *next_token;
 };
 
+/* ---- DescribeTransitGatewayVpcAttachments ---- */
+
+/* A VPC attachment's subnets: the transit gateway takes packets only from resources in the
+ * zones of these subnets (one per zone). */
+struct ec2_tgw_vpc_attachment {
+    char id[EC2_ID_MAX];
+    char vpc_id[EC2_ID_MAX];
+    char (*subnets)[EC2_ID_MAX]; /* subnetIds/item */
+    size_t n_subnets;
+};
+
+struct ec2_tgw_vpc_attachment_list {
+    struct ec2_tgw_vpc_attachment *items;
+    size_t n, cap;
+    char *next_token;
+};
+
+/* ---- DescribeSubnets ---- */
+
+struct ec2_subnet {
+    char id[EC2_ID_MAX];
+    char vpc_id[EC2_ID_MAX];
+    char az[EC2_ID_MAX];    /* availabilityZone: "us-east-1a" (names differ per account) */
+    char az_id[EC2_ID_MAX]; /* availabilityZoneId: "use1-az6" (the same in every account) */
+};
+
+struct ec2_subnet_list {
+    struct ec2_subnet *items;
+    size_t n, cap;
+    char *next_token;
+};
+
 /* ---- SearchTransitGatewayRoutes ---- */
 
 struct ec2_tgw_route {
@@ -274,6 +306,14 @@ bool ec2_xml_parse_prefix_entries(const char *buf, size_t len, struct ec2_prefix
 /* DescribeTransitGatewayAttachmentsResponse: append every <transitGatewayAttachments> item. */
 bool ec2_xml_parse_tgw_attachments(const char *buf, size_t len, struct ec2_tgw_attachment_list *out,
                                    struct infra_error *err) INFRA_MUST_CHECK;
+/* DescribeTransitGatewayVpcAttachmentsResponse: append every <transitGatewayVpcAttachments>
+ * item. */
+bool ec2_xml_parse_tgw_vpc_attachments(const char *buf, size_t len,
+                                       struct ec2_tgw_vpc_attachment_list *out,
+                                       struct infra_error *err) INFRA_MUST_CHECK;
+/* DescribeSubnetsResponse: append every <subnetSet> item. */
+bool ec2_xml_parse_subnets(const char *buf, size_t len, struct ec2_subnet_list *out,
+                           struct infra_error *err) INFRA_MUST_CHECK;
 /* SearchTransitGatewayRoutesResponse: append every <routeSet> item. */
 bool ec2_xml_parse_tgw_routes(const char *buf, size_t len, struct ec2_tgw_route_list *out,
                               struct infra_error *err) INFRA_MUST_CHECK;
@@ -295,5 +335,7 @@ void ec2_acl_list_free(struct ec2_acl_list *l);
 void ec2_prefix_entries_free(struct ec2_prefix_entries *l);
 void ec2_tgw_attachment_list_free(struct ec2_tgw_attachment_list *l);
 void ec2_tgw_route_list_free(struct ec2_tgw_route_list *l);
+void ec2_tgw_vpc_attachment_list_free(struct ec2_tgw_vpc_attachment_list *l);
+void ec2_subnet_list_free(struct ec2_subnet_list *l);
 
 #endif

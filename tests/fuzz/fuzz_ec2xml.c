@@ -207,6 +207,46 @@ static int tgw_attachments(const char *b, size_t n)
     return ok;
 }
 
+static int tgw_vpc_attachments(const char *b, size_t n)
+{
+    struct ec2_tgw_vpc_attachment_list l = {0};
+    struct infra_error err;
+    int ok = ec2_xml_parse_tgw_vpc_attachments(b, n, &l, &err);
+
+    if (ok) {
+        require(l.n <= l.cap);
+        for (size_t i = 0; i < l.n; i++) {
+            TERMINATED(l.items[i].id);
+            TERMINATED(l.items[i].vpc_id);
+            for (size_t j = 0; j < l.items[i].n_subnets; j++) {
+                TERMINATED(l.items[i].subnets[j]);
+                require(l.items[i].subnets[j][0] != '\0');
+            }
+        }
+    }
+    ec2_tgw_vpc_attachment_list_free(&l);
+    return ok;
+}
+
+static int subnets(const char *b, size_t n)
+{
+    struct ec2_subnet_list l = {0};
+    struct infra_error err;
+    int ok = ec2_xml_parse_subnets(b, n, &l, &err);
+
+    if (ok) {
+        require(l.n <= l.cap);
+        for (size_t i = 0; i < l.n; i++) {
+            TERMINATED(l.items[i].id);
+            TERMINATED(l.items[i].vpc_id);
+            TERMINATED(l.items[i].az);
+            TERMINATED(l.items[i].az_id);
+        }
+    }
+    ec2_subnet_list_free(&l);
+    return ok;
+}
+
 static int tgw_routes(const char *b, size_t n)
 {
     struct ec2_tgw_route_list l = {0};
@@ -252,6 +292,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     accepted += prefix_entries(b, size);
     accepted += tgw_attachments(b, size);
     accepted += tgw_routes(b, size);
+    accepted += tgw_vpc_attachments(b, size);
+    accepted += subnets(b, size);
     if (ec2_xml_parse_accept_peering(b, size, &p, &err)) {
         check_peering(&p);
         accepted++;

@@ -87,8 +87,11 @@ PATH_LABELS="p_ok p_sg_group p_sg_cidr_cfg_group p_sg_prefix_list p_sg_wrong_sub
  p_cross_account p_many p_overlap_db p_overlap_job p_xacct_overlap p_route_pl_inner p_appliance
  p_egress_ref_hidden p_nacl_cis p_tgw_no_route p_tgw_blackhole p_standby p_route_main_table
  p_lab p_rtlab p_xregion"
+# (every region is taken: these sit beside a layout of the reference plan, at the netns
+# plan's addresses, see aws_topology.py cmd_build)
+PATH_BESIDE="p_tgw_zone=n_tgw_zone@p_tgw_allowed p_tgw_zone_back=n_tgw_zone_back@p_tgw_blackhole"
 # shellcheck disable=SC2086 # word splitting of LABELS is wanted
-if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build --data-user $LABELS $PATH_LABELS \
+if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build --data-user $LABELS $PATH_LABELS $PATH_BESIDE \
     2>"$tmp/topo.err"); then
     eval "$ids"
     ok "topologies built with botocore (signature checking on, data team in its own account)"
@@ -707,6 +710,43 @@ TGWS=$p_tgw_blackhole_TGW expect_path "the gateway's route to the database is a 
 expect_check "blackhole in the transit gateway's table: FAIL (was a PASS)" FAIL path.route \
     "source" "route 10.10.0.0/16 is blackhole" \
     "aws ec2 replace-transit-gateway-route --transit-gateway-route-table-id $p_tgw_blackhole_TGW_RTB --destination-cidr-block 10.10.0.0/16 --transit-gateway-attachment-id $p_tgw_blackhole_TGW_ATT_DB"
+# A transit gateway takes packets only from the zones its VPC attachment has a subnet in:
+# the route, the attachment and the gateway's table can all be right and the packets still
+# lost (each PASSed before: the zones were not read)
+# (at the netns plan's addresses)
+JOBIP=10.77.18.15 SRCIP=10.77.5.20 TGTIP=10.77.19.30 SRCCIDR=10.77.4.0/22 TGWS=$p_tgw_zone_TGW \
+    expect_path "the job's subnet is in a zone the attachment does not cover" \
+    p_tgw_zone path 3 "path.route"
+expect_check "zone without an attachment subnet: FAIL naming the zone, the subnet, the fix" \
+    FAIL path.route "source $p_tgw_zone_RTB_JOB" \
+    "but attachment $p_tgw_zone_TGW_ATT_JOB has no subnet in $p_tgw_zone_ZONE_2, the zone of $p_tgw_zone_SUBNET_B (its subnets: $p_tgw_zone_SUBNET_A in $p_tgw_zone_ZONE_1)" \
+    "aws ec2 modify-transit-gateway-vpc-attachment --transit-gateway-attachment-id $p_tgw_zone_TGW_ATT_JOB --add-subnet-ids <a subnet of $p_tgw_zone_JOB_VPC in $p_tgw_zone_ZONE_2, e.g. $p_tgw_zone_SUBNET_B> --region $p_tgw_zone_REGION"
+expect_check "... the replies' zone is covered: route-back judged on the gateway's table" WARN \
+    path.route-back "source" "has route 10.77.16.0/20 (static, active), but it names no attachment"
+JOBIP=10.77.18.15 SRCIP=10.77.5.20 TGTIP=10.77.19.30 SRCCIDR=10.77.4.0/22 \
+    TGWS=$p_tgw_zone_back_TGW expect_path "the database's subnet is in a zone its VPC's attachment does not cover" \
+    p_tgw_zone_back path 3 "path.route-back"
+expect_check "replies from a zone without an attachment subnet: FAIL on route-back" FAIL \
+    path.route-back "source $p_tgw_zone_back_RTB_DB" \
+    "but attachment $p_tgw_zone_back_TGW_ATT_DB has no subnet in $p_tgw_zone_back_ZONE_1, the zone of $p_tgw_zone_back_SUBNET_DB (its subnets: $p_tgw_zone_back_SUBNET_DB2 in $p_tgw_zone_back_ZONE_2)" \
+    "--transit-gateway-attachment-id $p_tgw_zone_back_TGW_ATT_DB --add-subnet-ids <a subnet of $p_tgw_zone_back_DB_VPC in $p_tgw_zone_back_ZONE_1"
+expect_check "... the request's zone is covered: route judged on the gateway's table" WARN \
+    path.route "source" "has route 10.77.4.0/22 (static, active), but it names no attachment"
+# ... and when the zones cannot be read (the role lacks the new permissions): never a FAIL,
+# the route line says what is unknown and the other hops are judged as before
+if zdeny=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" deny-user no-zones \
+    ec2:DescribeTransitGatewayVpcAttachments 2>"$tmp/deny.err"); then
+    JOBIP=10.77.18.15 SRCIP=10.77.5.20 TGTIP=10.77.19.30 SRCCIDR=10.77.4.0/22 \
+        TGWS=$p_tgw_zone_TGW AWS_ACCESS_KEY_ID=${zdeny%% *} AWS_SECRET_ACCESS_KEY=${zdeny#* } \
+        expect_path "zones not readable (ec2:DescribeTransitGatewayVpcAttachments denied)" \
+        p_tgw_zone path 0 ""
+    expect_check "... the route line says the zone is unknown and why" WARN path.route \
+        "source $p_tgw_zone_RTB_JOB" \
+        "; unknown: whether $p_tgw_zone_TGW_ATT_JOB has a subnet in the zone of $p_tgw_zone_SUBNET_B (" \
+        "search-transit-gateway-routes"
+else
+    not_ok "an IAM user denied ec2:DescribeTransitGatewayVpcAttachments" "$(cat "$tmp/deny.err")"
+fi
 expect_path "route via a transit gateway the config does not allow" p_tgw_denied route,path 3 \
     "path.route,route"
 expect_check "transit gateway not allowed: names it" FAIL path.route "source" \

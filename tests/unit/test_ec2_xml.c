@@ -476,6 +476,14 @@ static void test_every_fixture(void **state)
             struct ec2_prefix_entries l = {0};
             ok = ec2_xml_parse_prefix_entries(x, len, &l, &err) && l.n > 0;
             ec2_prefix_entries_free(&l);
+        } else if (strstr(n, "describe_transit_gateway_vpc_attachments")) {
+            struct ec2_tgw_vpc_attachment_list l = {0};
+            ok = ec2_xml_parse_tgw_vpc_attachments(x, len, &l, &err) && l.n > 0;
+            ec2_tgw_vpc_attachment_list_free(&l);
+        } else if (strstr(n, "describe_subnets")) {
+            struct ec2_subnet_list l = {0};
+            ok = ec2_xml_parse_subnets(x, len, &l, &err) && l.n > 0;
+            ec2_subnet_list_free(&l);
         } else if (strstr(n, "describe_transit_gateway_attachments")) {
             struct ec2_tgw_attachment_list l = {0};
             ok = ec2_xml_parse_tgw_attachments(x, len, &l, &err) && l.n > 0;
@@ -493,7 +501,7 @@ static void test_every_fixture(void **state)
         seen++;
     }
     closedir(d);
-    assert_true(seen >= 33); /* the 33 fixtures of the README at the time of writing */
+    assert_true(seen >= 35); /* the 35 fixtures of the README at the time of writing */
 }
 
 /* ---- network interfaces, ACLs, prefix lists, transit gateway attachments ---- */
@@ -641,6 +649,51 @@ static void test_prefix_entries_and_tgw(void **state)
     assert_string_equal(tl.items[0].assoc_table, "tgw-rtb-40ca8f1f1bc5a4828");
     assert_string_equal(tl.items[0].assoc_state, "associated");
     ec2_tgw_attachment_list_free(&tl);
+    free(x);
+}
+
+/* A VPC attachment's subnets (the ids are the items' own text) and the subnets' zones. */
+static void test_tgw_vpc_attachments_and_subnets(void **state)
+{
+    struct ec2_tgw_vpc_attachment_list al = {0};
+    struct ec2_subnet_list sl = {0};
+    struct infra_error err = {0};
+    size_t len;
+    char *x = slurp("moto_describe_transit_gateway_vpc_attachments.xml", &len);
+    static const char two[] =
+        "<DescribeTransitGatewayVpcAttachmentsResponse><transitGatewayVpcAttachments><item>"
+        "<transitGatewayAttachmentId>tgw-attach-2</transitGatewayAttachmentId>"
+        "<vpcId>vpc-2</vpcId><subnetIds><item>subnet-a</item><item> subnet-b </item>"
+        "<item></item></subnetIds></item><item><transitGatewayAttachmentId>tgw-attach-3"
+        "</transitGatewayAttachmentId><subnetIds/></item></transitGatewayVpcAttachments>"
+        "<nextToken>t2</nextToken></DescribeTransitGatewayVpcAttachmentsResponse>";
+
+    (void)state;
+    assert_true(ec2_xml_parse_tgw_vpc_attachments(x, len, &al, &err));
+    assert_int_equal(al.n, 1);
+    assert_string_equal(al.items[0].id, "tgw-attach-8bb2f0303d6a0616d");
+    assert_string_equal(al.items[0].vpc_id, "vpc-85370c1d7c079713a");
+    assert_int_equal(al.items[0].n_subnets, 1);
+    assert_string_equal(al.items[0].subnets[0], "subnet-91440180a80acf64f");
+    assert_null(al.next_token);
+    assert_true(ec2_xml_parse_tgw_vpc_attachments(two, strlen(two), &al, &err)); /* appends */
+    assert_int_equal(al.n, 3);
+    assert_int_equal(al.items[1].n_subnets, 2); /* trimmed, the empty item skipped */
+    assert_string_equal(al.items[1].subnets[1], "subnet-b");
+    assert_int_equal(al.items[2].n_subnets, 0);
+    assert_string_equal(al.next_token, "t2");
+    ec2_tgw_vpc_attachment_list_free(&al);
+    free(x);
+
+    x = slurp("moto_describe_subnets.xml", &len);
+    assert_true(ec2_xml_parse_subnets(x, len, &sl, &err));
+    assert_int_equal(sl.n, 2);
+    assert_string_equal(sl.items[0].id, "subnet-91440180a80acf64f");
+    assert_string_equal(sl.items[0].vpc_id, "vpc-85370c1d7c079713a");
+    assert_string_equal(sl.items[0].az, "us-east-1a");
+    assert_string_equal(sl.items[0].az_id, "use1-az6");
+    assert_string_equal(sl.items[1].az, "us-east-1b");
+    ec2_subnet_list_free(&sl);
     free(x);
 }
 
@@ -846,6 +899,7 @@ int main(void)
         cmocka_unit_test(test_route_tables_blackhole),
         cmocka_unit_test(test_route_tables_synthetic),
         cmocka_unit_test(test_sg_peered_ref),
+        cmocka_unit_test(test_tgw_vpc_attachments_and_subnets),
         cmocka_unit_test(test_sg_description),
         cmocka_unit_test(test_sg_botocore),
         cmocka_unit_test(test_enis),

@@ -42,12 +42,13 @@ PLANS = {
     "reference": {"JOB_VPC": "10.20.0.0/16", "SUBNET_A": "10.20.1.0/24",
                   "SUBNET_B": "10.20.2.0/24", "SUBNET_T": "10.20.3.0/24",
                   "JOB_IP": "10.20.2.15", "TGT_IP": "10.20.3.30", "DB_VPC": "10.10.0.0/16",
-                  "SUBNET_DB": "10.10.5.0/24", "DB_IP": "10.10.5.20",
+                  "SUBNET_DB": "10.10.5.0/24", "SUBNET_DB2": "10.10.6.0/24", "DB_IP": "10.10.5.20",
                   "OTHER_VPC": "10.30.0.0/16"},
     "netns": {"JOB_VPC": "10.77.16.0/20", "SUBNET_A": "10.77.17.0/24",
               "SUBNET_B": "10.77.18.0/24", "SUBNET_T": "10.77.19.0/24",
               "JOB_IP": "10.77.18.15", "TGT_IP": "10.77.19.30", "DB_VPC": "10.77.4.0/22",
-              "SUBNET_DB": "10.77.5.0/24", "DB_IP": "10.77.5.20", "OTHER_VPC": "10.78.0.0/16"},
+              "SUBNET_DB": "10.77.5.0/24", "SUBNET_DB2": "10.77.6.0/24", "DB_IP": "10.77.5.20",
+              "OTHER_VPC": "10.78.0.0/16"},
 }
 
 P = PLANS["reference"]
@@ -71,6 +72,12 @@ FAULTS = {
                       "route table has no route to it (the database VPC is not attached)",
     "p_tgw_blackhole": "as p_tgw_allowed, but the gateway's route to 10.10.0.0/16 is a "
                        "blackhole",
+    "p_tgw_zone": "as p_tgw_allowed, but the job's subnet b is in another zone than subnet a, "
+                  "the only subnet of the job VPC's attachment (the gateway takes nothing "
+                  "from zone b)",
+    "p_tgw_zone_back": "as p_tgw_allowed, but the database VPC's attachment has its subnet "
+                       "(SUBNET_DB2) in another zone than the database's subnet: the "
+                       "replies cannot enter the gateway",
     "p_no_return": "the database subnet's table has no route back to the job",
     "p_nacl_no_ephemeral": "the database ACL lets 5432 in but no reply out",
     "p_nacl_linux_only": "the job ACL lets replies in on 32768-65535 only",
@@ -178,13 +185,34 @@ def _pcx(ec2, vpc, peer, accepter=None, **kw):
     return pcx
 
 
+# the transit gateway layouts whose gateway routes both ways
+TGW_HUBS = ("p_tgw_allowed", "p_tgw_blackhole", "p_tgw_zone", "p_tgw_zone_back")
+# the subnet a zone fault moves to the region's second zone
+TGW_MOVED = {"p_tgw_zone": "SUBNET_B", "p_tgw_zone_back": "SUBNET_DB2"}
+
+
+def _zone(ec2, f, subnet):
+    """create_subnet's zone argument: a transit gateway takes packets only from the zones of
+    its attachment's subnets, and moto picks a random zone for a subnet made without one, so
+    the transit gateway layouts put every subnet in the region's first zone (but the one a
+    zone fault moves)."""
+    if not f.startswith("p_tgw_"):
+        return {}
+    zones = sorted(z["ZoneName"] for z in
+                   ec2.describe_availability_zones()["AvailabilityZones"])
+    return {"AvailabilityZone": zones[1 if TGW_MOVED.get(f) == subnet else 0]}
+
+
 def _job_side(ec2, f):
     """The job VPC; a dict of ids."""
     ids = {}
     vpc = ec2.create_vpc(CidrBlock=P["JOB_VPC"])["Vpc"]["VpcId"]
-    sa = ec2.create_subnet(VpcId=vpc, CidrBlock=P["SUBNET_A"])["Subnet"]["SubnetId"]
-    sb = ec2.create_subnet(VpcId=vpc, CidrBlock=P["SUBNET_B"])["Subnet"]["SubnetId"]
-    st = ec2.create_subnet(VpcId=vpc, CidrBlock=P["SUBNET_T"])["Subnet"]["SubnetId"]
+    sa = ec2.create_subnet(VpcId=vpc, CidrBlock=P["SUBNET_A"],
+                           **_zone(ec2, f, "SUBNET_A"))["Subnet"]["SubnetId"]
+    sb = ec2.create_subnet(VpcId=vpc, CidrBlock=P["SUBNET_B"],
+                           **_zone(ec2, f, "SUBNET_B"))["Subnet"]["SubnetId"]
+    st = ec2.create_subnet(VpcId=vpc, CidrBlock=P["SUBNET_T"],
+                           **_zone(ec2, f, "SUBNET_T"))["Subnet"]["SubnetId"]
     sg_job = ec2.create_security_group(GroupName="job", Description="anonetl job",
                                        VpcId=vpc)["GroupId"]
     if f == "p_sg_egress":
@@ -216,7 +244,11 @@ def _job_side(ec2, f):
 def _db_side(ec2, f, owner=None):
     ids = {}
     vpc = ec2.create_vpc(CidrBlock=P["DB_VPC"])["Vpc"]["VpcId"]
-    sd = ec2.create_subnet(VpcId=vpc, CidrBlock=P["SUBNET_DB"])["Subnet"]["SubnetId"]
+    sd = ec2.create_subnet(VpcId=vpc, CidrBlock=P["SUBNET_DB"],
+                           **_zone(ec2, f, "SUBNET_DB"))["Subnet"]["SubnetId"]
+    if f == "p_tgw_zone_back":  # the attachment's subnet, in the region's second zone
+        ids["SUBNET_DB2"] = ec2.create_subnet(VpcId=vpc, CidrBlock=P["SUBNET_DB2"],
+                                              **_zone(ec2, f, "SUBNET_DB2"))["Subnet"]["SubnetId"]
     sg_db = ec2.create_security_group(GroupName="db", Description="source database",
                                       VpcId=vpc)["GroupId"]
     ids.update(DB_VPC=vpc, SUBNET_DB=sd, SG_DB=sg_db)
@@ -259,11 +291,12 @@ def _route_job(ec2, f, ids, rtb):
         ec2.create_route(RouteTableId=rtb, DestinationCidrBlock=P["DB_VPC"],
                          TransitGatewayId=tgw["TransitGatewayId"])
         ids["TGW"] = tgw["TransitGatewayId"]
-        if f in ("p_tgw_allowed", "p_tgw_blackhole"):  # the whole hub: both ways
+        if f in TGW_HUBS:  # the whole hub: both ways
             table = tgw["Options"]["AssociationDefaultRouteTableId"]
             a_db = ec2.create_transit_gateway_vpc_attachment(
                 TransitGatewayId=tgw["TransitGatewayId"], VpcId=ids["DB_VPC"],
-                SubnetIds=[ids["SUBNET_DB"]])["TransitGatewayVpcAttachment"]
+                SubnetIds=[ids.get("SUBNET_DB2", ids["SUBNET_DB"])])[
+                    "TransitGatewayVpcAttachment"]
             ec2.create_transit_gateway_route(
                 TransitGatewayRouteTableId=table, DestinationCidrBlock=P["DB_VPC"],
                 **({"Blackhole": True} if f == "p_tgw_blackhole" else
@@ -271,7 +304,8 @@ def _route_job(ec2, f, ids, rtb):
             ec2.create_transit_gateway_route(
                 TransitGatewayRouteTableId=table, DestinationCidrBlock=P["JOB_VPC"],
                 TransitGatewayAttachmentId=a_job["TransitGatewayAttachmentId"])
-            ids.update(TGW_RTB=table, TGW_ATT_DB=a_db["TransitGatewayAttachmentId"])
+            ids.update(TGW_RTB=table, TGW_ATT_DB=a_db["TransitGatewayAttachmentId"],
+                       TGW_ATT_JOB=a_job["TransitGatewayAttachmentId"])
         return
     if f == "p_route_pl":
         pl = ec2.create_managed_prefix_list(PrefixListName="databases", MaxEntries=5,
@@ -795,7 +829,7 @@ def build(client, f, data_client=None):
     _route_job(ec2, f, ids, rtb)
     rtb_db = dbc.create_route_table(VpcId=ids["DB_VPC"])["RouteTable"]["RouteTableId"]
     dbc.associate_route_table(RouteTableId=rtb_db, SubnetId=ids["SUBNET_DB"])
-    if f in ("p_tgw_allowed", "p_tgw_blackhole"):
+    if f in TGW_HUBS:
         dbc.create_route(RouteTableId=rtb_db, DestinationCidrBlock=P["JOB_VPC"],
                          TransitGatewayId=ids["TGW"])
     elif f != "p_no_return":
@@ -810,6 +844,9 @@ def build(client, f, data_client=None):
         _data_team(ec2, ids, data_client or ec2)
         ec2.create_route(RouteTableId=ids["RTB_DB"], DestinationCidrBlock="10.30.0.0/16",
                          VpcPeeringConnectionId=ids["PCX_DIRECT"])
+    if f in TGW_MOVED:  # the zones, for the checks' messages
+        ids["ZONE_1"] = _zone(ec2, f, "")["AvailabilityZone"]
+        ids["ZONE_2"] = _zone(ec2, f, TGW_MOVED[f])["AvailabilityZone"]
     ids["JOB_MAC"] = ec2.describe_network_interfaces(NetworkInterfaceIds=[ids["JOB_ENI"]])[
         "NetworkInterfaces"][0]["MacAddress"]
     ids.setdefault("TGW", "tgw-00000000")

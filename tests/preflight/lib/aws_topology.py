@@ -86,6 +86,20 @@ def data_user():
     return k["AccessKeyId"], k["SecretAccessKey"]
 
 
+def cmd_deny_user(args):
+    """deny-user NAME ACTION...: an IAM user of our account allowed everything but ACTIONs
+    (made with our user's signed keys); prints its key id and secret."""
+    name, actions = args[0], args[1:]
+    iam = client(REGION, None, "iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="all-but", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
+                       {"Effect": "Deny", "Action": actions, "Resource": "*"}]}))
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    print(k["AccessKeyId"], k["SecretAccessKey"])
+
+
 def peer(ec2, vpc_id, peer_vpc, **kw):
     return ec2.create_vpc_peering_connection(VpcId=vpc_id, PeerVpcId=peer_vpc, **kw)[
         "VpcPeeringConnection"]["VpcPeeringConnectionId"]
@@ -156,11 +170,16 @@ def cmd_build(args):
             print("aws_topology.py: no data team account (%s)" % e, file=sys.stderr)
     ec2 = client(REGION)
     regions = iter(aws_path_topology.REGIONS)
+    region_of = {}
     for arg in args:
         label, _, fault = arg.rpartition("=")
+        # FAULT@LABEL: in LABEL's region (every region is taken; a layout of the netns plan,
+        # n_*, has addresses of its own and can sit beside one of the reference plan)
+        fault, _, beside = fault.partition("@")
         label = label or fault
         if aws_path_topology.is_fault(fault) and label.isidentifier():
-            region = next(regions)
+            region = region_of[beside] if beside else next(regions)
+            region_of[label] = region
             dc = client(region, DATA_ACCOUNT, "ec2", data_keys[0], data_keys[1]) \
                 if data_keys else None
             if fault == "p_xregion":  # our account, another region
@@ -216,10 +235,13 @@ def cmd_state(ids):
 
 
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("build", "state"):
-        sys.exit("usage: aws_topology.py build [--data-user] [LABEL=]FAULT... | state ID...")
+    if len(sys.argv) < 2 or sys.argv[1] not in ("build", "state", "deny-user"):
+        sys.exit("usage: aws_topology.py build [--data-user] [LABEL=]FAULT... | state ID... | "
+                 "deny-user NAME ACTION...")
     if sys.argv[1] == "build":
         cmd_build(sys.argv[2:])
+    elif sys.argv[1] == "deny-user":
+        cmd_deny_user(sys.argv[2:])
     else:
         cmd_state(sys.argv[2:])
 

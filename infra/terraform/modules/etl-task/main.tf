@@ -192,6 +192,8 @@ data "aws_iam_policy_document" "task" {
       "ec2:DescribeNetworkInterfaces",
       "ec2:DescribeNetworkAcls",
       "ec2:DescribeTransitGatewayAttachments",
+      "ec2:DescribeTransitGatewayVpcAttachments", # the zones a VPC attachment serves
+      "ec2:DescribeSubnets",
     ]
     resources = ["*"] # Describe* calls support no resource-level permissions
   }
