@@ -52,6 +52,8 @@ struct publish_table {
     char watermark_marks[INCREMENT_MARKS_MAX]; /* integer watermarks: marks for later runs */
     char *source_storage; /* incremental tables: increment_source_storage, malloc'd */
     struct tablecopy_stats stats;
+    /* SWAP: a piece of the load was not read in the key's order (target_order_by_key) */
+    bool out_of_key_order;
     uint64_t rows_filtered;
     uint64_t rows_deleted;    /* filled by publish (merges) */
     uint64_t rows_suppressed; /* filled by publish (k-anonymity) */

@@ -350,10 +350,10 @@ static void index_scans_on(PGconn *source)
                          NULL, PGRES_TUPLES_OK, &ignored));
 }
 
-static bool start_source(const struct tablecopy_request *req, struct anon_error *err)
+static bool start_source(const struct tablecopy_request *req, bool *ordered, struct anon_error *err)
 {
     struct abuf sql, select;
-    bool ok, ordered = false;
+    bool ok;
 
     abuf_init(&sql, 1 << 20);
     abuf_init(&select, 1 << 20);
@@ -362,13 +362,13 @@ static bool start_source(const struct tablecopy_request *req, struct anon_error 
                               &select) &&
          !abuf_failed(&select);
     if (ok && req->key_order) {
-        ok = keyorder_select(req->source, req->plan, abuf_cstr(&select), &sql, &ordered, err);
-        if (ok && !ordered)
+        ok = keyorder_select(req->source, req->plan, abuf_cstr(&select), &sql, ordered, err);
+        if (ok && !*ordered)
             log_emit(req->shared ? LOG_DEBUG : LOG_INFO, "physical_order", req->plan->qualified,
                      NULL, 0,
-                     "read in the source's physical order: in the key's order it would cost "
-                     "the source more than %.1f times the plain read (rows updated at the "
-                     "source stay out of key order: docs/operations.md, \"Row order\")",
+                     "read in the source's physical order (in the key's order it would cost "
+                     "the source more than %.1f times the plain read): laid out by its published "
+                     "key on the target after the load (docs/operations.md, \"Row order\")",
                      KEYORDER_COST_RATIO);
     } else if (ok) {
         abuf_puts(&sql, abuf_cstr(&select));
@@ -955,7 +955,7 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
         return TABLECOPY_INTERNAL_ERROR;
     }
     if ((req->physical_order && !index_scans_off(req->source, &index_scans, err)) ||
-        !start_source(req, err))
+        !start_source(req, &stats->key_ordered, err))
         st = TABLECOPY_SOURCE_ERROR;
     else if (!sink_open(&sink, err))
         st = TABLECOPY_TARGET_ERROR;

@@ -96,6 +96,9 @@ struct tablecopy_stats {
     uint64_t rows_read;
     uint64_t rows_written;
     double elapsed_s;
+    /* The rows came in the key's order (the source read them ORDER BY the key: key_order
+     * and keyorder_select agreed); false for any other read. */
+    bool key_ordered;
 };
 
 enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,

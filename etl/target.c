@@ -350,8 +350,55 @@ bool target_key_rewritten(const struct table_plan *plan)
     return false;
 }
 
+/*
+ * A version without a primary key (no key, or one that can be NULL) written again in the
+ * order of its rows' published text: the loaded table is renamed, the version created
+ * anew (create_table: the same definition) and filled from it sorted. The order is a
+ * function of the published values only; rows equal in all of them are indistinguishable
+ * whatever their order. In one transaction (the loading one, or its own).
+ */
+static bool rewrite_in_row_order(PGconn *conn, const struct table_plan *plan,
+                                 const char *version_name, const char *table_sql,
+                                 struct anon_error *err)
+{
+    bool own = PQtransactionStatus(conn) == PQTRANS_IDLE, ok;
+    const char *params[1] = {table_sql};
+    char loaded[TARGET_NAME_MAX];
+    struct abuf loaded_sql, sql;
+    PGresult *res;
+
+    res = pgconn_query(conn, "SELECT $1::pg_catalog.regclass::pg_catalog.oid", 1, params,
+                       PGRES_TUPLES_OK, err);
+    if (!res)
+        return false;
+    snprintf(loaded, sizeof(loaded), "anonetl_rows_%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    abuf_init(&loaded_sql, 4096);
+    abuf_init(&sql, 8192);
+    target_version_sql(conn, loaded, &loaded_sql);
+    abuf_printf(&sql, "ALTER TABLE %s RENAME TO ", table_sql);
+    pgconn_quote_ident(conn, loaded, &sql);
+    ok = !abuf_failed(&sql) && !abuf_failed(&loaded_sql) &&
+         (!own || pgconn_exec(conn, "BEGIN", PGRES_COMMAND_OK, err)) &&
+         pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err) &&
+         create_table(conn, plan, version_name, TABLE_VERSION, err);
+    abuf_reset(&sql);
+    abuf_printf(&sql, "INSERT INTO %s SELECT * FROM %s r ORDER BY r::pg_catalog.text COLLATE \"C\"",
+                table_sql, abuf_cstr(&loaded_sql));
+    ok = ok && !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
+    abuf_reset(&sql);
+    abuf_printf(&sql, "DROP TABLE %s", abuf_cstr(&loaded_sql));
+    ok = ok && !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err) &&
+         (!own || pgconn_exec(conn, "COMMIT", PGRES_COMMAND_OK, err));
+    if (!ok && own && PQtransactionStatus(conn) != PQTRANS_IDLE)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    abuf_free(&sql);
+    abuf_free(&loaded_sql);
+    return ok;
+}
+
 bool target_order_by_key(PGconn *conn, const struct table_plan *plan, const char *version_name,
-                         struct anon_error *err)
+                         bool loaded_in_key_order, struct anon_error *err)
 {
     struct abuf table, sql;
     PGresult *res;
@@ -359,7 +406,8 @@ bool target_order_by_key(PGconn *conn, const struct table_plan *plan, const char
 
     /* A k-anonymous table loads a private base; its published version is written from
      * it in the published key's order (kanon_apply.h): nothing to rewrite here. */
-    if (!target_key_rewritten(plan) || plan->cfg->k_anonymity)
+    if (plan->cfg->k_anonymity ||
+        (plan->n_key > 0 && loaded_in_key_order && !target_key_rewritten(plan)))
         return true;
     abuf_init(&table, 4096);
     target_version_sql(conn, version_name, &table);
@@ -381,6 +429,8 @@ bool target_order_by_key(PGconn *conn, const struct table_plan *plan, const char
         pgconn_quote_ident(conn, PQgetvalue(res, 0, 0), &sql);
         ok = !abuf_failed(&sql) && pgconn_exec(conn, abuf_cstr(&sql), PGRES_COMMAND_OK, err);
         abuf_free(&sql);
+    } else if (res) {
+        ok = rewrite_in_row_order(conn, plan, version_name, abuf_cstr(&table), err);
     }
     ok = ok && res != NULL;
     PQclear(res);

@@ -92,14 +92,16 @@ bool target_add_primary_key(PGconn *conn, const struct table_plan *plan, const c
 /* A key column goes through a rule that changes it (its published value is not the
  * source's): such a version lies in its published key's order (target_order_by_key). */
 bool target_key_rewritten(const struct table_plan *plan);
-/* Rewrite a keyed version in its primary key's order (CLUSTER) when a key column went
- * through a rule that changes it (hash, hash_int): a scan without ORDER BY returns rows
- * in the order they were written, the source's (row N of an append-only table is about
- * source id N), which would tell what the pseudonyms hide. Nothing to do when the key is
- * published as it is, the version has no primary key (a key that can be NULL), or it is a
+/* Rewrite a keyed version in its primary key's order (CLUSTER) unless its rows were
+ * loaded in it: a scan without ORDER BY returns rows in the order they were written, the
+ * source's, which would tell what the rules hide. A key that went through a rule that
+ * changes it (hash, hash_int) is always rewritten (row N of an append-only table is about
+ * source id N); a key published as it is when the source could not give its order cheaply
+ * (loaded_in_key_order false: keyorder.h), its physical order being its update history.
+ * Nothing to do when the version has no primary key (a key that can be NULL) or is a
  * k-anonymous table's private base (its version is written in key order from it). */
 bool target_order_by_key(PGconn *conn, const struct table_plan *plan, const char *version_name,
-                         struct anon_error *err) ANON_MUST_CHECK;
+                         bool loaded_in_key_order, struct anon_error *err) ANON_MUST_CHECK;
 bool target_drop_version(PGconn *conn, const char *version_name, struct anon_error *err);
 /* ANALYZE a loaded version with default_statistics_target set to statistics_target for
  * the statement (a sample of 300 x that many rows; see target.c for the figures). */

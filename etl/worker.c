@@ -99,6 +99,7 @@ static bool piece_done(struct worker_pool *p, struct copy_task *task,
     } else {
         t->stats.rows_read += s->rows_read;
         t->stats.rows_written += s->rows_written;
+        t->out_of_key_order |= !s->key_ordered;
     }
     if (t->first_start == 0 || start < t->first_start)
         t->first_start = start;
@@ -226,7 +227,7 @@ void worker_chunk_free(struct worker_chunk *c)
 }
 
 /* The last piece of a swapped table: its primary key, once all rows are in (and its
- * order by it when the key is rewritten: target_order_by_key), then its statistics, so
+ * order by it when the rows did not come in it: target_order_by_key), then its statistics, so
  * that the data team's first queries on it are planned well (autovacuum would only
  * analyze it some time after the publish). */
 static int finish_version(PGconn *src, PGconn *tgt, struct publish_table *t, int statistics_target,
@@ -242,7 +243,7 @@ static int finish_version(PGconn *src, PGconn *tgt, struct publish_table *t, int
         return EXIT_TARGET;
     if (target_add_primary_key(tgt, t->plan, t->version_name, err)) {
         bool ok;
-        if (!target_order_by_key(tgt, t->plan, t->version_name, err))
+        if (!target_order_by_key(tgt, t->plan, t->version_name, !t->out_of_key_order, err))
             return EXIT_TARGET;
         t->index_s = now_s() - start;
         start = now_s();

@@ -313,6 +313,10 @@ scan_sorted() { # RELATION: scan order equals the order of id
     [ "$(T -tAc "SELECT string_agg(id::text, ',' ORDER BY id) FROM $1")" = \
       "$(T -tAc "SELECT string_agg(id::text, ',') FROM $1")" ]
 }
+rows_sorted() { # RELATION: scan order equals the order of its rows' text (C collation)
+    [ "$(T -tAc "SELECT md5(string_agg(r::text, '|' ORDER BY r::text COLLATE \"C\")) FROM $1 r")" = \
+      "$(T -tAc "SELECT md5(string_agg(r::text, '|')) FROM $1 r")" ]
+}
 rewritten() { # SCHEMA TABLE: the version's file is not the one it was created with
     T -tAc "SELECT c.relfilenode <> c.oid FROM anonetl.published p JOIN pg_class c
             ON c.relname = p.version_table WHERE p.target_schema = '$1' AND p.table_name = '$2'"
@@ -443,6 +447,39 @@ check "kept key order: rows updated at the source are not out of key order" scan
 expect_eq "kept key order: no second write on the target" f "$(rewritten homes homes)"
 if grep -q '"physical_order"' "$work/homes.log"; then not_ok "kept key order: read in key order (no physical_order line)"
 else ok "kept key order: read in key order (no physical_order line)"; fi
+# When the source cannot give the key's order cheaply (no index on the key, a sort of the
+# whole table refused: here the source database's enable_sort off makes the planner's sort
+# cost prohibitive, as a large table in no key order does), the table is read in its physical order and laid
+# out in the key's order on the target after the load (CLUSTER).
+S >/dev/null <<'SQL'
+CREATE TABLE public.badges (code text NOT NULL, holder text, kind text NOT NULL DEFAULT 'b');
+INSERT INTO public.badges (code, holder) SELECT md5(g::text), 'holder ' || g FROM generate_series(1, 3000) g;
+UPDATE public.badges SET holder = 'moved' WHERE code IN (SELECT code FROM public.badges ORDER BY code LIMIT 5);
+ANALYZE public.badges;
+SQL
+cat >"$work/badges.yaml" <<'YAML'
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: badges }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.badges
+    key: [code]
+    columns: { code: keep, holder: suppress, kind: keep }
+YAML
+badges_sorted() {
+    [ "$(T -tAc "SELECT string_agg(code, ',' ORDER BY code) FROM badges.badges")" = \
+      "$(T -tAc "SELECT string_agg(code, ',') FROM badges.badges")" ]
+}
+S -c "ALTER DATABASE postgres SET enable_sort = off" >/dev/null # anonetl pins its own options
+"$ANONETL" run -c "$work/badges.yaml" --skip-preflight --log-format json >"$work/badges.log" 2>&1
+expect_eq "kept key the source cannot order cheaply: the run exits 0, 3000 rows" "0:3000" \
+    "$?:$(T -tAc "SELECT count(*) FROM badges.badges")"
+S -c "ALTER DATABASE postgres RESET enable_sort" >/dev/null
+check "kept key the source cannot order cheaply: read in physical order (said)" \
+    grep -q '"physical_order".*public.badges.*laid out by its published key' "$work/badges.log"
+check "kept key the source cannot order cheaply: published in the key's order" badges_sorted
+expect_eq "kept key the source cannot order cheaply: rewritten on the target" t "$(rewritten badges badges)"
 # A kept key of a type without an ordering (point; it can be NULL, so no primary key needs
 # one) is read as before, and the snapshot's transaction goes on for the next table.
 S >/dev/null <<'SQL'
@@ -465,5 +502,36 @@ YAML
 expect_eq "kept key without an ordering: the run exits 0, both tables published" "0:50:3000" \
     "$?:$(T -tAc "SELECT count(*) FROM spots.spots"):$(T -tAc "SELECT count(*) FROM spots.homes")"
 check "kept key without an ordering: said (physical_order)" grep -q '"physical_order".*public.spots' "$work/spots.log"
+check "kept key without an ordering: published in the order of its rows' text" \
+    rows_sorted spots.spots
+
+# --- row order: a table without a key --------------------------------------------------
+# Its physical order is its insertion order: a date generalised to its month would keep
+# its exact order within the month, and two tables written together could be matched row
+# by row. Its version is written again in the order of its published rows' text.
+S >/dev/null <<'SQL'
+CREATE TABLE public.footfall (visited_at timestamptz NOT NULL, room text NOT NULL);
+INSERT INTO public.footfall
+SELECT timestamptz '2026-03-31 23:00+00' - g * interval '7 minutes', 'room ' || (g % 7)
+FROM generate_series(1, 2000) g;
+SQL
+cat >"$work/footfall.yaml" <<'YAML'
+version: 1
+source: { dsn: { env: SOURCE_DATABASE_URL } }
+target: { dsn: { env: TARGET_DATABASE_URL }, schema: footfall }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - name: public.footfall
+    columns: { visited_at: { generalise: { to: month } }, room: keep }
+YAML
+"$ANONETL" run -c "$work/footfall.yaml" --skip-preflight >"$work/footfall.log" 2>&1
+expect_eq "keyless: the run exits 0, 2000 rows" "0:2000" "$?:$(T -tAc "SELECT count(*) FROM footfall.footfall")"
+check "keyless: published in the order of its rows' text, not the source's" rows_sorted footfall.footfall
+expect_eq "keyless: the version keeps its definition (room NOT NULL)" "room" \
+    "$(T -tAc "SELECT string_agg(a.attname, ',') FROM pg_attribute a JOIN anonetl.published p ON a.attrelid =
+               ('anonetl_data.' || quote_ident(p.version_table))::regclass
+               WHERE p.target_schema = 'footfall' AND a.attnum > 0 AND a.attnotnull")"
+expect_eq "keyless: nothing left behind in anonetl_data" "0" \
+    "$(T -tAc "SELECT count(*) FROM pg_class WHERE relname LIKE 'anonetl_rows_%'")"
 
 done_testing
