@@ -189,8 +189,8 @@ static int report_keeps(size_t n, struct abuf *lines)
     fputs(abuf_cstr(lines), stdout);
     if (n == 0)
         return EXIT_OK;
-    printf("anonetl: %zu keep column%s look%s like personal data: %s; `run` refuses "
-           "them (exit 6)\n",
+    printf("anonetl: %zu keep column%s look%s like personal data or could not be checked: "
+           "%s; `run` refuses them (exit 6)\n",
            n, n == 1 ? "" : "s", n == 1 ? "s" : "", PIICHECK_ADVICE);
     return EXIT_POLICY;
 }

@@ -255,8 +255,8 @@ static int review_keeps(struct run *r)
     }
     if (n > 0) {
         anon_error_set(&r->err,
-                       "%zu keep column%s need%s a review (personal-looking, or retyped "
-                       "since reviewed); %s; nothing was copied:\n%s",
+                       "%zu keep column%s need%s a review (personal-looking, not checked, or "
+                       "retyped since reviewed); %s; nothing was copied:\n%s",
                        n, n == 1 ? "" : "s", n == 1 ? "s" : "", PIICHECK_ADVICE, abuf_cstr(&lines));
     }
     abuf_free(&lines);
