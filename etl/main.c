@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 
 #include "anonymise/config.h"
+#include "anonymise/suggest.h"
 #include "etl/audit.h"
 #include "etl/awsauth.h"
 #include "etl/cli.h"
@@ -304,6 +305,24 @@ static int cmd_audit(int argc, char **argv)
     return code;
 }
 
+/* "unknown command": an option written first (`anonetl -c f.yaml check`), or the command
+ * nearest a typo (`Check`, `chekc`, `preveiw`). */
+static void unknown_command(const char *prog, const char *word)
+{
+    const char *names[64], *near = NULL, *hint = "";
+    size_t n = 0;
+
+    for (size_t i = 0; i < cli_n_commands && n + 1 < sizeof(names) / sizeof(names[0]); i++)
+        names[n++] = cli_commands[i].name;
+    names[n] = NULL;
+    if (word[0] == '-' && !prog)
+        hint = " (the command comes first: anonetl COMMAND [OPTIONS])";
+    else if ((near = suggest_word(word, names)) != NULL)
+        hint = " (did you mean ";
+    fprintf(stderr, "anonetl%s%s: unknown command '%s'%s%s%s\n", prog ? " " : "", prog ? prog : "",
+            word, hint, near ? near : "", near ? "?)" : "");
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
@@ -354,7 +373,7 @@ static int cmd_help(int argc, char **argv)
         return cli_usage_error("help", "unexpected argument '%s'", argv[2]);
     c = cli_find(argv[1]);
     if (!c) {
-        fprintf(stderr, "anonetl help: unknown command '%s'\n", argv[1]);
+        unknown_command("help", argv[1]);
         return EXIT_USAGE;
     }
     cli_help(c, stdout);
@@ -409,7 +428,8 @@ int main(int argc, char **argv)
     }
     c = find_command(argv[1]);
     if (!c) {
-        fprintf(stderr, "anonetl: unknown command '%s'\n\n", argv[1]);
+        unknown_command(NULL, argv[1]);
+        fputc('\n', stderr);
         print_usage(stderr);
         return EXIT_USAGE;
     }

@@ -116,6 +116,22 @@ anonetl db-token: --user: the user name is empty|db-token --host db.example --us
 CASES
 expect_eq "init and db-token: an empty or impossible value is exit 2, named" "" "$bad"
 
+# --- an unknown command: the nearest one, or that the command comes first ----------------
+bad=""
+while IFS='|' read -r want args; do
+    eval "set -- $args"
+    "$ANONETL" "$@" >"$work/out" 2>&1; rc=$?
+    [ "$rc" -eq 2 ] && [ "$(head -1 "$work/out")" = "$want" ] || bad="$bad [$args: exit $rc: $(head -1 "$work/out")]"
+done <<CASES
+anonetl: unknown command 'Check' (did you mean check?)|Check -c $work/f.yaml
+anonetl: unknown command 'preveiw' (did you mean preview?)|preveiw
+anonetl: unknown command 'db_token' (did you mean db-token?)|db_token
+anonetl: unknown command '-c' (the command comes first: anonetl COMMAND [OPTIONS])|-c $work/f.yaml check
+anonetl: unknown command 'xyzzy'|xyzzy
+anonetl help: unknown command 'chek' (did you mean check?)|help chek
+CASES
+expect_eq "an unknown command: exit 2, the nearest command or where options go" "" "$bad"
+
 # --- an option given twice with two values is refused, naming it, never its values -----
 # (`run -c a.yaml -c b.yaml` ran b.yaml; --source-dsn's value may hold a password)
 bad=""
