@@ -20,6 +20,9 @@
  * ("Mr Li called" kept "Li" when 3 were needed); a name word that is also a common word
  * ("He", "Do") is removed wherever it stands as a word, as scrubbing errs towards removing. */
 #define ROWVALS_MIN_LETTERS 2
+/* An e-mail's local part is looked for alone from 3 characters ("al" of al@x.org is
+ * not a login anyone quotes; "bob" is). */
+#define LOCAL_MIN_LETTERS 3
 
 struct scrub_rowvals {
     struct rule_column_ref refs[SCRUB_ROWVALS_MAX];
@@ -164,12 +167,25 @@ static size_t letters(const struct textfold *f, const char *s, size_t len)
     return f->identity ? len : utf8_count(s, len);
 }
 
+/* The local part of an e-mail address v[i..len) (one '@', a dot after it): its length,
+ * else 0. The part before the '@' is a login, a handle, often the person's name
+ * ("alice.smith", "jsmith84"): a message quotes it alone ("user alice.smith on Teams"). */
+static size_t local_part(const char *v, size_t i, size_t len)
+{
+    const char *at = memchr(v + i, '@', len - i);
+
+    if (!at || memchr(at + 1, '@', len - (size_t)(at + 1 - v)) ||
+        !memchr(at + 1, '.', len - (size_t)(at + 1 - v)))
+        return 0;
+    return (size_t)(at - (v + i));
+}
+
 /* The needles of one row value (folded into f) looked for in the folded text t. */
 static void find_value(const struct textfold *t, const struct textfold *f, bool words,
                        const char *marker, struct span *spans, size_t *n)
 {
     const char *v = f->text;
-    size_t len = f->len, i = 0;
+    size_t len = f->len, i = 0, local;
 
     while (len > 0 && v[len - 1] == ' ')
         len--;
@@ -177,6 +193,8 @@ static void find_value(const struct textfold *t, const struct textfold *f, bool 
         i++;
     if (letters(f, v + i, len - i) >= ROWVALS_MIN_LETTERS)
         find_needle(t, v + i, len - i, marker, spans, n);
+    if ((local = local_part(v, i, len)) > 0 && letters(f, v + i, local) >= LOCAL_MIN_LETTERS)
+        find_needle(t, v + i, local, marker, spans, n);
     if (!words)
         return;
     while (i < len) {

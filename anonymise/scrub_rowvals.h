@@ -14,6 +14,8 @@
  *   - as whole words only: the name "Ann" does not remove the "ann" of "planning";
  *     letters of other scripts count as word letters, so "李小龍" is found when
  *     spaces or punctuation delimit it;
+ *   - for an e-mail address, also its local part alone, from 3 characters ("user
+ *     alice.smith84 on Teams" for alice.smith84@example.com: a login, a handle);
  *   - a NULL value, or one shorter than 2 letters, gives nothing to find.
  * The values are the row's SOURCE values (ctx->column), whatever those columns' own
  * rules publish. A name that is also a common word ("Will", "May") is removed wherever

@@ -541,7 +541,8 @@ INSERT INTO public.tickets VALUES
  (8, 'Nguyễn Thị Ánh', NULL, NULL, 'Spoke with NGUYỄN, also Nguyen Thi Anh; Petrov absent.'),
  (9, NULL, NULL, NULL, U&'Ring 07700\00A0900123 or 020\20137946\20130958; mailto:alice%40example.com, bob\FF20example.org, card 4111\00A01111\00A01111\00A01111.'),
  (10, NULL, NULL, NULL, U&'Open 9\20135,\00A0Mon\2013Fri, 10%40 off \FF08ref 0123\00A0456\FF09.'),
- (11, 'Zoë Adams', NULL, NULL, U&'Mr\00A0Adams called; \00ABZo\00EB\00BB \201CAdams\201D, Adams\2026');
+ (11, 'Zoë Adams', NULL, NULL, U&'Mr\00A0Adams called; \00ABZo\00EB\00BB \201CAdams\201D, Adams\2026'),
+ (12, NULL, 'a.lee77@example.org', NULL, 'Teams user a.lee77 asked; A.LEE77 again.');
 SQL
 tickets_config() { # FILE MESSAGE-RULE
     { header; cat <<YAML; } >"$1"
@@ -578,6 +579,8 @@ expect_eq "scrub: row 8 (Vietnamese in capitals and without diacritics)" \
     "Spoke with [FULL_NAME], also [FULL_NAME]; Petrov absent." "$(msg 8)"
 expect_eq "scrub: row 11 (the name next to a no-break space, guillemets, curly quotes, an ellipsis)" \
     "$(printf 'Mr\302\240[FULL_NAME] called; \302\253[FULL_NAME]\302\273 \342\200\234[FULL_NAME]\342\200\235, [FULL_NAME]\342\200\246')" "$(msg 11)"
+expect_eq "scrub: row 12 (the local part of the row's e-mail, alone: a login)" \
+    "Teams user [EMAIL] asked; [EMAIL] again." "$(msg 12)"
 # separators and forms the detectors' patterns do not spell (no-break space, en dash, an
 # '@' escaped in a link or fullwidth): found all the same, the rest published as written
 expect_eq "scrub: row 9 (no-break spaces, en dashes, %40 and a fullwidth at sign)" \
