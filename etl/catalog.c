@@ -40,6 +40,22 @@ static const char table_sql[] =
  * as an array of the innermost base type, as the domain itself is (integer[]). */
 #define ARRAY_OF_BUILTIN_DOMAIN                                                                    \
     "(et.typtype = 'd' AND ebt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace)"
+/* The column's composite type (or its array's element) as nest's first row, path {}, then
+ * every composite an attribute of one of them holds (itself or as an array's element):
+ * its pg_class (relid), its type (typ) and the attribute numbers that lead to it (path).
+ * Composite types cannot contain themselves; the depth is capped all the same. */
+#define NESTED_COMPOSITES                                                                          \
+    "WITH RECURSIVE nest(relid, typ, path) AS ("                                                   \
+    "  SELECT COALESCE(NULLIF(t.typrelid, 0), NULLIF(et.typrelid, 0)), "                           \
+    "         COALESCE(et.oid, t.oid), '{}'::pg_catalog.int2[] "                                   \
+    "  UNION ALL SELECT COALESCE(NULLIF(nt.typrelid, 0), NULLIF(ne.typrelid, 0)), "                \
+    "         COALESCE(ne.oid, nt.oid), n.path || na.attnum "                                      \
+    "  FROM nest n JOIN pg_catalog.pg_attribute na ON na.attrelid = n.relid "                      \
+    "    AND na.attnum > 0 AND NOT na.attisdropped "                                               \
+    "  JOIN pg_catalog.pg_type nt ON nt.oid = na.atttypid "                                        \
+    "  LEFT JOIN pg_catalog.pg_type ne ON ne.oid = nt.typelem AND nt.typcategory = 'A' "           \
+    "  WHERE COALESCE(NULLIF(nt.typrelid, 0), NULLIF(ne.typrelid, 0)) IS NOT NULL "                \
+    "    AND pg_catalog.cardinality(n.path) < 32)"
 static const char columns_sql[] =
     "SELECT a.attname, "
     "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
@@ -76,7 +92,16 @@ static const char columns_sql[] =
     "           pg_catalog.format_type(ca.atttypid, ca.atttypmod), ', ' ORDER BY ca.attnum) || '}' "
     "         FROM pg_catalog.pg_attribute ca "
     "         WHERE ca.attrelid = COALESCE(NULLIF(t.typrelid, 0), et.typrelid) "
-    "           AND ca.attnum > 0 AND NOT ca.attisdropped), ''), a.attnum, "
+    "           AND ca.attnum > 0 AND NOT ca.attisdropped), '') || "
+    /* then each composite nested in it (an attribute, an array attribute, at any depth),
+     * with its attributes, depth first: one added there is published by a keep as well */
+    "       COALESCE((" NESTED_COMPOSITES " SELECT pg_catalog.string_agg(' ' || "
+    "         pg_catalog.format_type(n.typ, NULL) || ' {' || (SELECT pg_catalog.string_agg("
+    "           pg_catalog.quote_ident(ca.attname::pg_catalog.text) || ' ' || "
+    "           pg_catalog.format_type(ca.atttypid, ca.atttypmod), ', ' ORDER BY ca.attnum) "
+    "           FROM pg_catalog.pg_attribute ca WHERE ca.attrelid = n.relid AND ca.attnum > 0 "
+    "           AND NOT ca.attisdropped) || '}', '' ORDER BY n.path) "
+    "         FROM nest n WHERE pg_catalog.cardinality(n.path) > 0), ''), a.attnum, "
     "       CASE WHEN t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace THEN a.atttypmod "
     "            WHEN t.typtype = 'd' AND bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace "
     "              THEN dom.mod "
@@ -89,14 +114,16 @@ static const char columns_sql[] =
     "        FROM pg_catalog.pg_enum e WHERE e.enumtypid = CASE WHEN t.typtype = 'e' THEN t.oid "
     "          WHEN bt.typtype = 'e' THEN bt.oid WHEN et.typtype = 'e' THEN et.oid "
     "          WHEN ebt.typtype = 'e' THEN ebt.oid END), "
-    /* a composite's (or an array of composites') enum attributes, theirs in attribute order */
-    "        (SELECT pg_catalog.json_agg(e.enumlabel ORDER BY ca.attnum, e.enumsortorder) "
-    "         FROM pg_catalog.pg_attribute ca JOIN pg_catalog.pg_type at ON at.oid = ca.atttypid "
+    /* a composite's (or an array of composites') enum attributes, theirs in attribute
+     * order, then those of the composites nested in it, depth first */
+    "        (" NESTED_COMPOSITES " SELECT pg_catalog.json_agg(e.enumlabel "
+    "           ORDER BY n.path, ca.attnum, e.enumsortorder) "
+    "         FROM nest n JOIN pg_catalog.pg_attribute ca ON ca.attrelid = n.relid "
+    "           AND ca.attnum > 0 AND NOT ca.attisdropped "
+    "         JOIN pg_catalog.pg_type at ON at.oid = ca.atttypid "
     "         LEFT JOIN pg_catalog.pg_type aet ON aet.oid = at.typelem AND at.typcategory = 'A' "
     "         JOIN pg_catalog.pg_enum e ON e.enumtypid = CASE WHEN at.typtype = 'e' THEN at.oid "
-    "           WHEN aet.typtype = 'e' THEN aet.oid END "
-    "         WHERE ca.attrelid = COALESCE(NULLIF(t.typrelid, 0), et.typrelid) "
-    "           AND ca.attnum > 0 AND NOT ca.attisdropped))::pg_catalog.text "
+    "           WHEN aet.typtype = 'e' THEN aet.oid END))::pg_catalog.text "
     "FROM pg_catalog.pg_attribute a "
     "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid " BASE_OF_DOMAIN(
         "t", "dom") "LEFT JOIN pg_catalog.pg_type bt ON bt.oid = dom.base "
@@ -306,6 +333,14 @@ static size_t type_name_len(const char *type)
     return attributes ? (size_t)(attributes - type) : strlen(type);
 }
 
+bool catalog_nested_unrecorded(const char *was, const char *now)
+{
+    size_t n = strlen(was);
+
+    return n > 0 && was[n - 1] == '}' && strstr(was, " {") && strncmp(was, now, n) == 0 &&
+           strncmp(now + n, " ", 1) == 0 && strchr(was + type_name_len(was) + 2, '{') == NULL;
+}
+
 int catalog_same_kind(PGconn *conn, const char *a, const char *b, struct anon_error *err)
 {
     const char *params[2] = {a, b};
@@ -313,7 +348,7 @@ int catalog_same_kind(PGconn *conn, const char *a, const char *b, struct anon_er
     PGresult *res;
     int same;
 
-    if (strcmp(a, b) == 0)
+    if (strcmp(a, b) == 0 || catalog_nested_unrecorded(a, b))
         return 1;
     /* Composites: attributes changed (both list theirs), or one was recorded before they
      * were (an earlier anonetl) and the name decides. */

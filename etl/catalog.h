@@ -69,5 +69,9 @@ const char *catalog_column_type(const struct catalog_column *c);
  * is a composite whose attributes changed (catalog_column.declared_type).
  * Returns 1, 0, or -1 on a source error. */
 int catalog_same_kind(PGconn *conn, const char *a, const char *b, struct anon_error *err);
+/* A composite's type as an earlier anonetl recorded it, its nested composites not listed
+ * yet ("public.stay {nights integer, at public.place}"), against the same type now
+ * ("... public.place {city text}"): `now` is `was` and what follows its attributes. */
+bool catalog_nested_unrecorded(const char *was, const char *now);
 
 #endif

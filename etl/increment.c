@@ -209,7 +209,7 @@ static void compare_source(const struct table_plan *plan, const char *recorded,
             snprintf(st->layout_change, sizeof(st->layout_change),
                      "column %s was dropped and added again in the source: its values are new",
                      c->name);
-        else if (strcmp(was, type) != 0)
+        else if (strcmp(was, type) != 0 && !catalog_nested_unrecorded(was, type))
             snprintf(st->layout_change, sizeof(st->layout_change),
                      "column %s changed type in the source (was %s, now %s)", c->name, was, type);
         else if (json_is_array(labels) && c->enum_labels && label_gone(labels, c->enum_labels))
