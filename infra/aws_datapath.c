@@ -107,7 +107,7 @@ static bool acl_ok(struct dp *D, const struct ec2_network_acl *a, bool egress, i
 static bool sg_ok(struct dp *D, struct check_result *c)
 {
     const struct ec2_security_group *gs[DP_GROUPS];
-    struct aws_party party = {D->block, NULL, 0, false};
+    struct aws_party party = {D->block, NULL, 0, false, NULL, NULL};
     struct aws_sg_verdict vd;
     size_t n = 0;
     char perm[64];

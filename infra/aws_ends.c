@@ -106,6 +106,23 @@ bool aws_ends_route_leads_to(const struct aws_view *v, const char *vpc, const ch
     return *to_vpc || *tgw;
 }
 
+void aws_ends_carrier(const struct aws_view *v, const char *vpc, const char *subnet,
+                      const struct cidr *addr, const char **pcx, const char **tgw)
+{
+    bool explicit_assoc;
+    const struct ec2_route_table *t = aws_view_subnet_table(v, vpc, subnet, &explicit_assoc);
+    struct aws_route_hit h;
+
+    *pcx = *tgw = NULL;
+    if (!t)
+        return;
+    aws_route_match(v, t, addr, &h);
+    if (h.route && h.route->pcx[0])
+        *pcx = h.route->pcx;
+    else if (h.route && strncmp(h.route->target, "tgw-", 4) == 0)
+        *tgw = h.route->target;
+}
+
 const struct ec2_network_interface *aws_ends_db_eni(const struct aws_view *v, const char *job_vpc,
                                                     const char *job_subnet, const char *ip,
                                                     size_t *n_candidates)
@@ -156,4 +173,34 @@ void aws_ends_holders_text(const struct aws_view *v, const char *ip, char *buf, 
         if (aws_ends_eni_has_ip(&v->enis.items[i], ip))
             len += (size_t)snprintf(buf + len, size - len, "%s%s in %s", len ? ", " : "",
                                     v->enis.items[i].id, v->enis.items[i].vpc_id);
+}
+
+void aws_ends_stale_pin(const struct aws_path_endpoint *ep, struct check_report *rep)
+{
+    char subject[96], now[200] = "";
+    struct check_result *c;
+    size_t len = 0;
+
+    if (!ep->pinned_ip)
+        return;
+    for (size_t j = 0; j < ep->n_addrs; j++) {
+        if (strcmp(ep->addrs[j], ep->pinned_ip) == 0)
+            return;
+        if (len < sizeof(now))
+            len +=
+                (size_t)snprintf(now + len, sizeof(now) - len, "%s%s", j ? ", " : "", ep->addrs[j]);
+    }
+    snprintf(subject, sizeof(subject), "%s %s", ep->name, ep->pinned_ip);
+    c = check_report_add(rep, "path.database", subject, CHECK_WARN);
+    snprintf(c->object, sizeof(c->object), "%s", ep->pinned_ip);
+    check_result_detail(c,
+                        "network.endpoints[].ip %s is not an address %s resolves to now (%s): "
+                        "this analysis follows the name, but `preflight --only path`, which "
+                        "resolves nothing, judges the pinned address (an RDS Multi-AZ "
+                        "failover, or a new instance, moves it)",
+                        ep->pinned_ip, ep->host && ep->host[0] ? ep->host : "the host", now);
+    check_result_fix(c,
+                     "set network.endpoints[].ip of %s to %s, or remove it (the dns check "
+                     "resolves the name)",
+                     ep->name, ep->n_addrs ? ep->addrs[0] : "the address it resolves to");
 }

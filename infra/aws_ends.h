@@ -13,6 +13,7 @@
 
 #include "infra/aws_path.h"
 #include "infra/aws_view.h"
+#include "infra/check_report.h"
 #include "infra/cidr.h"
 
 /* Does the interface hold ip (its primary, secondary or IPv6 addresses)? */
@@ -42,6 +43,17 @@ const struct ec2_network_interface *aws_ends_db_eni(const struct aws_view *v, co
  * or to a VPC that cannot hold the address). */
 bool aws_ends_route_leads_to(const struct aws_view *v, const char *vpc, const char *subnet,
                              const struct cidr *addr, const char **to_vpc, const char **tgw);
+
+/* What carries the packets of vpc/subnet for addr out of the VPC: the peering (*pcx) or
+ * the transit gateway (*tgw) its table's route for addr names; both NULL for the local
+ * route, any other target, or no route. */
+void aws_ends_carrier(const struct aws_view *v, const char *vpc, const char *subnet,
+                      const struct cidr *addr, const char **pcx, const char **tgw);
+
+/* A path.database WARN when the endpoint's network.endpoints[].ip is not one of the
+ * addresses its name resolves to now (`--only path`, which resolves nothing, judges the
+ * pinned one); nothing otherwise. */
+void aws_ends_stale_pin(const struct aws_path_endpoint *ep, struct check_report *rep);
 
 /* "eni-a in vpc-x, eni-b in vpc-y" for the interfaces holding ip */
 void aws_ends_holders_text(const struct aws_view *v, const char *ip, char *buf, size_t size);

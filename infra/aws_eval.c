@@ -267,9 +267,32 @@ static bool ref_inter_region(const struct aws_view *v, const struct ec2_sg_ref *
            strcmp(p->requester.region, p->accepter.region) != 0;
 }
 
+/* Does a reference to one of the party's groups hold for packets taking the party's way
+ * between the two VPCs? False with a note in out when it does not, or may not. */
+static bool ref_on_path(const struct ec2_sg_ref *ref, const struct aws_party *party, bool egress,
+                        struct aws_sg_verdict *out)
+{
+    if (party->via_pcx && ref->pcx[0] && strcmp(ref->pcx, party->via_pcx) != 0) {
+        snprintf(out->stale_reference, sizeof(out->stale_reference),
+                 "%s over %s, but the packets take %s", ref->group_id, ref->pcx, party->via_pcx);
+        return false;
+    }
+    if (!party->via_tgw)
+        return true;
+    if (ref->pcx[0] || egress)
+        snprintf(out->stale_reference, sizeof(out->stale_reference),
+                 "%s %s%s, but the packets take %s%s", ref->group_id,
+                 ref->pcx[0] ? "over " : "in an outbound rule", ref->pcx, party->via_tgw,
+                 ref->pcx[0] ? "" : " (references over a gateway are inbound only)");
+    else
+        snprintf(out->unknown_reference, sizeof(out->unknown_reference), "%s over %s",
+                 ref->group_id, party->via_tgw);
+    return false;
+}
+
 /* Does one permission allow the party? Fills out->matched (and the unknown/stale notes). */
 static bool perm_allows(const struct aws_view *v, const struct ec2_ip_permission *p,
-                        const struct aws_party *party, struct aws_sg_verdict *out)
+                        const struct aws_party *party, bool egress, struct aws_sg_verdict *out)
 {
     struct infra_error ignored;
     struct cidr c;
@@ -300,7 +323,7 @@ static bool perm_allows(const struct aws_view *v, const struct ec2_ip_permission
         }
         if (party->groups_unknown && !out->unknown_group[0])
             snprintf(out->unknown_group, sizeof(out->unknown_group), "%s", ref->group_id);
-        if (!party_has_group(party, ref->group_id))
+        if (!party_has_group(party, ref->group_id) || !ref_on_path(ref, party, egress, out))
             continue;
         if (ref->pcx[0])
             snprintf(out->matched, sizeof(out->matched), "%s (peer VPC, %s)", ref->group_id,
@@ -337,7 +360,7 @@ void aws_sg_judge(const struct aws_view *v, const struct ec2_security_group *con
         size_t n = egress ? sg->n_egress : sg->n_ingress;
         for (size_t i = 0; i < n; i++) {
             if (!aws_perm_covers_tcp_port(&rules[i], port) ||
-                !perm_allows(v, &rules[i], party, out))
+                !perm_allows(v, &rules[i], party, egress, out))
                 continue;
             out->allowed = true;
             out->group = sg;

@@ -8,7 +8,8 @@
  *   security      stateful and additive: a packet passes when any rule of any group of the
  *   groups        interface allows it (a CIDR holding the address, a reference to one of the
  *                 other end's groups, over an active peering when the group is in a peer
- *                 VPC, or a managed prefix list holding the address);
+ *                 VPC and the packets take that peering, or a managed prefix list holding
+ *                 the address);
  *   network ACLs  stateless: rules in rule-number order, the first that matches the
  *                 protocol (tcp, or -1: all; ICMP and others never match), the address and
  *                 the port decides; nothing matching = deny (the "*" rule, 32767).
@@ -90,6 +91,12 @@ struct aws_party {
     const char *const *groups;
     size_t n_groups;
     bool groups_unknown; /* its groups cannot be known (an interface not visible) */
+    /* When it is in another VPC than the groups judged: how the packets go between the
+     * two (NULL both: not known, or not asked). A rule referencing one of its groups holds
+     * only for packets over the peering the reference names; over a transit gateway only
+     * for an inbound rule, and only with the gateway's security group referencing on
+     * (off by default) and its VPC attachments'. */
+    const char *via_pcx, *via_tgw;
 };
 
 struct aws_sg_verdict {
@@ -100,10 +107,14 @@ struct aws_sg_verdict {
     /* when not allowed, what might have: a prefix list whose entries are unknown, or a
      * reference to one of the party's groups over a peering that is not active */
     char unknown_prefix_list[EC2_ID_MAX];
-    char stale_reference[96];
+    char stale_reference[200];
     /* when not allowed and the party's groups are unknown: a group a rule for the port
      * references, which the party may belong to */
     char unknown_group[EC2_ID_MAX];
+    /* when not allowed: an inbound reference to one of the party's groups over a transit
+     * gateway ("sg-1 over tgw-2"), which holds only if the gateway's security group
+     * referencing is on (not read here) */
+    char unknown_reference[96];
 };
 
 /* Do the groups (inbound rules when !egress) allow TCP `port` with the party? */

@@ -251,7 +251,7 @@ static void groups_say(const struct iso_ctx *X, const struct iso_db *db, const s
                        char *buf, size_t size)
 {
     const struct ec2_security_group *gs[ISO_GROUPS];
-    struct aws_party party = {*dest, NULL, 0, false};
+    struct aws_party party = {*dest, NULL, 0, false, NULL, NULL};
     struct aws_sg_verdict vd;
     size_t n = 0;
     char perm[64];

@@ -874,8 +874,9 @@ static void sg_hop(struct leg *L, const char *name, const struct side *owner,
     size_t n = 0;
     /* an interface not visible (the database in another account, the job without one)
      * has groups nobody knows: a rule naming a group may or may not let it through */
-    struct aws_party party = {other->addr, other->groups, other->n_groups,
-                              !other->eni && other->n_groups == 0};
+    struct aws_party party = {
+        other->addr, other->groups, other->n_groups, !other->eni && other->n_groups == 0,
+        NULL,        NULL};
     struct aws_sg_verdict vd;
     char groups[256], perm[64], object[96];
     struct check_result *c;
@@ -889,6 +890,9 @@ static void sg_hop(struct leg *L, const char *name, const struct side *owner,
     }
     groups_text(owner->groups, owner->n_groups, groups, sizeof(groups));
     snprintf(object, sizeof(object), "%s", groups);
+    if (owner->vpc && other->vpc && strcmp(owner->vpc, other->vpc) != 0) /* the request's way */
+        aws_ends_carrier(L->v, L->job.vpc, L->job.subnet, &L->db.addr, &party.via_pcx,
+                         &party.via_tgw);
     aws_sg_judge(L->v, gs, n, egress, L->port, &party, &vd);
     if (vd.allowed) {
         aws_perm_text(vd.rule, perm, sizeof(perm));
@@ -915,15 +919,28 @@ static void sg_hop(struct leg *L, const char *name, const struct side *owner,
         return;
     }
     c = hop(L, name, object,
-            vd.unknown_prefix_list[0] || vd.unknown_group[0] ? CHECK_WARN : CHECK_FAIL);
+            vd.unknown_prefix_list[0] || vd.unknown_group[0] || vd.unknown_reference[0]
+                ? CHECK_WARN
+                : CHECK_FAIL);
     check_result_detail(
-        c, "no %s rule of %s allows tcp/%d %s %s%s%s%s%s%s%s%s%s", egress ? "egress" : "ingress",
-        groups, L->port, egress ? "to" : "from", other->ip,
+        c, "no %s rule of %s allows tcp/%d %s %s%s%s%s%s%s%s%s%s%s%s",
+        egress ? "egress" : "ingress", groups, L->port, egress ? "to" : "from", other->ip,
         vd.stale_reference[0] ? "; stale reference " : "", vd.stale_reference,
         vd.unknown_prefix_list[0] ? "; unknown: the entries of " : "", vd.unknown_prefix_list,
         vd.unknown_group[0] ? "; unknown: whether " : "", vd.unknown_group[0] ? other->ip : "",
-        vd.unknown_group[0] ? " is in " : "", vd.unknown_group);
-    if (vd.unknown_group[0] && !vd.unknown_prefix_list[0])
+        vd.unknown_group[0] ? " is in " : "", vd.unknown_group,
+        vd.unknown_reference[0] ? "; unknown: whether the gateway's security group referencing "
+                                  "is on for "
+                                : "",
+        vd.unknown_reference);
+    if (vd.unknown_reference[0] && !vd.unknown_prefix_list[0] && !vd.unknown_group[0])
+        check_result_fix(c,
+                         "check by hand that %s has security group referencing on, and both "
+                         "its VPC attachments (aws ec2 describe-transit-gateways "
+                         "--transit-gateway-ids %s --region %s); or allow %s%s in %s",
+                         party.via_tgw, party.via_tgw, region(L), other->ip, host_len(&other->addr),
+                         owner->groups[0]);
+    else if (vd.unknown_group[0] && !vd.unknown_prefix_list[0])
         check_result_fix(c,
                          "check by hand whether %s belongs to %s (the rule naming it then "
                          "allows it); if not, allow %s tcp/%d %s %s%s in %s",
@@ -939,7 +956,7 @@ static void sg_hop(struct leg *L, const char *name, const struct side *owner,
                          other->addr.family == AF_INET6 ? "Ipv6Ranges" : "IpRanges",
                          other->addr.family == AF_INET6 ? "CidrIpv6" : "CidrIp", other->ip,
                          host_len(&other->addr), region(L));
-    else if (other->n_groups)
+    else if (other->n_groups && !party.via_tgw) /* no reference over a gateway by default */
         check_result_fix(c,
                          "allow the job's group: aws ec2 authorize-security-group-ingress "
                          "--group-id %s --protocol tcp --port %d --source-group %s --region %s "
@@ -1342,36 +1359,6 @@ static void endpoint_skip(const struct aws_path_endpoint *ep, struct check_repor
 
 /* A pinned address the name no longer resolves to: this run follows the name, but a
  * `--only path` run (no dns check) would judge the pin. */
-static void stale_pin(const struct aws_path_endpoint *ep, struct check_report *rep)
-{
-    char subject[96], now[200] = "";
-    struct check_result *c;
-    size_t len = 0;
-
-    if (!ep->pinned_ip)
-        return;
-    for (size_t j = 0; j < ep->n_addrs; j++) {
-        if (strcmp(ep->addrs[j], ep->pinned_ip) == 0)
-            return;
-        if (len < sizeof(now))
-            len +=
-                (size_t)snprintf(now + len, sizeof(now) - len, "%s%s", j ? ", " : "", ep->addrs[j]);
-    }
-    snprintf(subject, sizeof(subject), "%s %s", ep->name, ep->pinned_ip);
-    c = check_report_add(rep, "path.database", subject, CHECK_WARN);
-    snprintf(c->object, sizeof(c->object), "%s", ep->pinned_ip);
-    check_result_detail(c,
-                        "network.endpoints[].ip %s is not an address %s resolves to now (%s): "
-                        "this analysis follows the name, but `preflight --only path`, which "
-                        "resolves nothing, judges the pinned address (an RDS Multi-AZ "
-                        "failover, or a new instance, moves it)",
-                        ep->pinned_ip, ep->host && ep->host[0] ? ep->host : "the host", now);
-    check_result_fix(c,
-                     "set network.endpoints[].ip of %s to %s, or remove it (the dns check "
-                     "resolves the name)",
-                     ep->name, ep->n_addrs ? ep->addrs[0] : "the address it resolves to");
-}
-
 /*
  * The hops of a leg to member m of an RDS endpoint, as if the name pointed at it, into out
  * (a scratch report infra/aws_failover.c sums up). Its side is the interface holding its
@@ -1484,7 +1471,7 @@ void aws_path_run(const struct aws_view *v, const struct aws_path_input *in,
         }
         if (analysed == 0)
             endpoint_skip(ep, rep, "no IP address (give network.endpoints[].ip)");
-        stale_pin(ep, rep);
+        aws_ends_stale_pin(ep, rep);
         if (ep->rds_kind)
             members_run(v, in, ep, &job, rep);
     }

@@ -19,7 +19,9 @@
  *   path.job-nacl-out  the job subnet's network ACL, outbound, the database port
  *   path.db-nacl-in    the database subnet's network ACL, inbound, the database port
  *   path.sg-ingress    the database interface's groups let the job in (its address, one of
- *                      its groups, a prefix list holding its address)
+ *                      its groups, a prefix list holding its address); a reference to a
+ *                      group of the other VPC holds only for packets over the peering it
+ *                      names (aws_eval.h, aws_party.via_pcx/via_tgw)
  *   path.db-nacl-out   the database subnet's ACL, outbound replies to ports 1024-65535
  *   path.route-back    the database subnet's route table routes the job's address back
  *   path.job-nacl-in   the job subnet's ACL, inbound replies to the job's client ports

@@ -89,7 +89,8 @@ PATH_LABELS="p_ok p_sg_group p_sg_cidr_cfg_group p_sg_prefix_list p_sg_wrong_sub
  p_lab p_rtlab p_xregion"
 # (every region is taken: these sit beside a layout of the reference plan, at the netns
 # plan's addresses, see aws_topology.py cmd_build)
-PATH_BESIDE="p_tgw_zone=n_tgw_zone@p_tgw_allowed p_tgw_zone_back=n_tgw_zone_back@p_tgw_blackhole"
+PATH_BESIDE="p_tgw_zone=n_tgw_zone@p_tgw_allowed p_tgw_zone_back=n_tgw_zone_back@p_tgw_blackhole
+ p_tgw_sg_ref=n_tgw_sg_ref@p_tgw_denied p_tgw_sg_pcx=n_tgw_sg_pcx@p_tgw_no_route"
 # shellcheck disable=SC2086 # word splitting of LABELS is wanted
 if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build --data-user $LABELS $PATH_LABELS $PATH_BESIDE \
     2>"$tmp/topo.err"); then
@@ -747,6 +748,29 @@ if zdeny=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" deny-user no-zones \
 else
     not_ok "an IAM user denied ec2:DescribeTransitGatewayVpcAttachments" "$(cat "$tmp/deny.err")"
 fi
+# A rule referencing a group of another VPC holds only for packets over the peering it
+# names, and over a transit gateway only inbound, with the gateway's referencing on (off by
+# default): both were PASSes whatever way the packets took
+JOBIP=10.77.18.15 SRCIP=10.77.5.20 TGTIP=10.77.19.30 SRCCIDR=10.77.4.0/22 \
+    TGWS=$p_tgw_sg_pcx_TGW expect_path "the database group names the job's group over a peering the packets do not take" \
+    p_tgw_sg_pcx path 3 "path.sg-ingress"
+expect_check "reference over another way than the packets': FAIL naming both" FAIL \
+    path.sg-ingress "source $p_tgw_sg_pcx_SG_DB" \
+    "stale reference $p_tgw_sg_pcx_SG_JOB over $p_tgw_sg_pcx_PCX, but the packets take $p_tgw_sg_pcx_TGW" \
+    "authorize-security-group-ingress --group-id $p_tgw_sg_pcx_SG_DB"
+JOBIP=10.77.18.15 SRCIP=10.77.5.20 TGTIP=10.77.19.30 SRCCIDR=10.77.4.0/22 \
+    TGWS=$p_tgw_sg_ref_TGW pconfig p_tgw_sg_ref
+ONLY=path pf p_tgw_sg_ref --json
+expect_check "outbound reference over a transit gateway: FAIL (they are inbound only)" FAIL \
+    path.sg-egress "source $p_tgw_sg_ref_SG_JOB" \
+    "stale reference $p_tgw_sg_ref_SG_DB in an outbound rule, but the packets take $p_tgw_sg_ref_TGW (references over a gateway are inbound only)" \
+    "authorize-security-group-egress --group-id $p_tgw_sg_ref_SG_JOB"
+expect_check "inbound reference over a transit gateway: WARN, the gateway's option to check" \
+    WARN path.sg-ingress "source $p_tgw_sg_ref_SG_DB" \
+    "unknown: whether the gateway's security group referencing is on for $p_tgw_sg_ref_SG_JOB over $p_tgw_sg_ref_TGW" \
+    "aws ec2 describe-transit-gateways --transit-gateway-ids $p_tgw_sg_ref_TGW"
+expect_check "... the reference in the job's own VPC still holds (target)" PASS path.sg-ingress \
+    "target $p_tgw_sg_ref_SG_TGT" "from $p_tgw_sg_ref_SG_JOB allows tcp/5432"
 expect_path "route via a transit gateway the config does not allow" p_tgw_denied route,path 3 \
     "path.route,route"
 expect_check "transit gateway not allowed: names it" FAIL path.route "source" \

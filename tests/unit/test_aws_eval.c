@@ -305,8 +305,8 @@ static void test_sg_union_and_refs(void **state)
                             "<prefixListIds><item><prefixListId>pl-jobs</prefixListId></item>"
                             "</prefixListIds>")));
     const char *job_groups[] = {"sg-job"};
-    struct aws_party job = {host("10.20.2.15"), job_groups, 1, false};
-    struct aws_party other = {host("10.20.3.15"), job_groups, 1, false};
+    struct aws_party job = {host("10.20.2.15"), job_groups, 1, false, NULL, NULL};
+    struct aws_party other = {host("10.20.3.15"), job_groups, 1, false, NULL, NULL};
     struct ec2_sg_list l = {0};
     const struct ec2_security_group *gs[2];
     struct aws_sg_verdict vd;
@@ -350,7 +350,7 @@ static void test_sg_union_and_refs(void **state)
     /* an end whose interface is not visible: its groups are unknown, but the only rule
      * naming a group goes over a deleted peering, which lets nobody in (see
      * test_sg_ref_inter_region for a live reference) */
-    other = (struct aws_party){host("10.99.0.9"), NULL, 0, true};
+    other = (struct aws_party){host("10.99.0.9"), NULL, 0, true, NULL, NULL};
     aws_sg_judge(&v, gs + 1, 1, false, 5432, &other, &vd);
     assert_false(vd.allowed);
     assert_string_equal(vd.unknown_group, "");
@@ -371,8 +371,8 @@ static void test_sg_ref_inter_region(void **state)
                              "<groups><item><groupId>sg-job</groupId><vpcPeeringConnectionId>pcx-x"
                              "</vpcPeeringConnectionId></item></groups>")));
     const char *job_groups[] = {"sg-job"};
-    struct aws_party job = {host("10.20.2.15"), job_groups, 1, false};
-    struct aws_party hidden = {host("10.20.2.15"), NULL, 0, true};
+    struct aws_party job = {host("10.20.2.15"), job_groups, 1, false, NULL, NULL};
+    struct aws_party hidden = {host("10.20.2.15"), NULL, 0, true, NULL, NULL};
     struct ec2_peering pcx = {.id = "pcx-x", .status = "active"};
     struct ec2_sg_list l = {0};
     const struct ec2_security_group *g;
@@ -413,6 +413,65 @@ static void test_sg_ref_inter_region(void **state)
     ec2_sg_list_free(&l);
 }
 
+/* A reference holds only for packets taking the way it names: over its peering (not
+ * another peering, not a transit gateway); over a gateway an inbound reference naming no
+ * peering may hold (the gateway's option decides: unknown here), an outbound one never. */
+static void test_sg_ref_follows_path(void **state)
+{
+    static const char xml[] =
+        SGS(SG("sg-db", PERM("tcp", "5432", "5432",
+                             "<groups><item><groupId>sg-job</groupId><vpcPeeringConnectionId>pcx-x"
+                             "</vpcPeeringConnectionId></item></groups>"))
+                SG("sg-tgw", PERM("tcp", "5432", "5432",
+                                  "<groups><item><groupId>sg-job</groupId></item></groups>"))
+        /* the same reference in an outbound rule */
+        "<item><groupId>sg-out</groupId><vpcId>vpc-job</vpcId><ipPermissions/>"
+        "<ipPermissionsEgress>" PERM("tcp", "5432", "5432",
+                                     "<groups><item><groupId>sg-job</groupId></item></groups>")
+        "</ipPermissionsEgress></item>");
+    const char *job_groups[] = {"sg-job"};
+    struct aws_party job = {host("10.20.2.15"), job_groups, 1, false, NULL, NULL};
+    struct ec2_sg_list l = {0};
+    const struct ec2_security_group *pcx_ref, *tgw_ref;
+    struct aws_sg_verdict vd;
+    struct infra_error err;
+
+    (void)state;
+    assert_true(ec2_xml_parse_security_groups(xml, sizeof(xml) - 1, &l, &err));
+    pcx_ref = &l.items[0];
+    tgw_ref = &l.items[1];
+    aws_sg_judge(NULL, &pcx_ref, 1, false, 5432, &job, &vd); /* the way unknown: as before */
+    assert_true(vd.allowed);
+    job.via_pcx = "pcx-x"; /* the packets take its peering */
+    aws_sg_judge(NULL, &pcx_ref, 1, false, 5432, &job, &vd);
+    assert_true(vd.allowed);
+    assert_string_equal(vd.matched, "sg-job (peer VPC, pcx-x)");
+    job.via_pcx = "pcx-y"; /* another peering */
+    aws_sg_judge(NULL, &pcx_ref, 1, false, 5432, &job, &vd);
+    assert_false(vd.allowed);
+    assert_string_equal(vd.stale_reference, "sg-job over pcx-x, but the packets take pcx-y");
+    job.via_pcx = NULL;
+    job.via_tgw = "tgw-1"; /* a transit gateway */
+    aws_sg_judge(NULL, &pcx_ref, 1, false, 5432, &job, &vd);
+    assert_false(vd.allowed);
+    assert_string_equal(vd.stale_reference, "sg-job over pcx-x, but the packets take tgw-1");
+    assert_string_equal(vd.unknown_reference, "");
+    aws_sg_judge(NULL, &tgw_ref, 1, false, 5432, &job, &vd); /* inbound: the option decides */
+    assert_false(vd.allowed);
+    assert_string_equal(vd.unknown_reference, "sg-job over tgw-1");
+    assert_string_equal(vd.stale_reference, "");
+    tgw_ref = &l.items[2];
+    aws_sg_judge(NULL, &tgw_ref, 1, true, 5432, &job, &vd); /* outbound: never */
+    assert_false(vd.allowed);
+    assert_string_equal(vd.unknown_reference, "");
+    assert_string_equal(vd.stale_reference, "sg-job in an outbound rule, but the packets take "
+                                            "tgw-1 (references over a gateway are inbound only)");
+    job.via_tgw = NULL; /* the same VPC (no way named): a reference without peering holds */
+    aws_sg_judge(NULL, &tgw_ref, 1, true, 5432, &job, &vd);
+    assert_true(vd.allowed);
+    ec2_sg_list_free(&l);
+}
+
 static void test_sg_fixture_peer_ref(void **state)
 {
     struct ec2_sg_list l = {0};
@@ -428,7 +487,7 @@ static void test_sg_fixture_peer_ref(void **state)
     assert_true(ec2_xml_parse_security_groups(x, len, &l, &err));
     g = &l.items[0];
     groups[0] = g->ingress[0].groups[0].group_id;
-    job = (struct aws_party){host("10.99.0.1"), groups, 1, false};
+    job = (struct aws_party){host("10.99.0.1"), groups, 1, false, NULL, NULL};
     aws_sg_judge(NULL, &g, 1, false, 5432, &job, &vd);
     assert_true(vd.allowed); /* the peering is not in the view and moto gives no status */
     assert_non_null(strstr(vd.matched, "(peer VPC, pcx-"));
@@ -616,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_path_interfaces),
         cmocka_unit_test(test_sg_union_and_refs),
         cmocka_unit_test(test_sg_ref_inter_region),
+        cmocka_unit_test(test_sg_ref_follows_path),
         cmocka_unit_test(test_sg_fixture_peer_ref),
         cmocka_unit_test(test_cidrs_cover),
         cmocka_unit_test(test_acl_rule_order),

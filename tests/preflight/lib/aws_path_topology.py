@@ -78,6 +78,12 @@ FAULTS = {
     "p_tgw_zone_back": "as p_tgw_allowed, but the database VPC's attachment has its subnet "
                        "(SUBNET_DB2) in another zone than the database's subnet: the "
                        "replies cannot enter the gateway",
+    "p_tgw_sg_ref": "as p_tgw_allowed, but the database group admits the job's group (a "
+                    "reference over the gateway, no peering named) and the job's group lets "
+                    "5432 out only to the database's group",
+    "p_tgw_sg_pcx": "as p_tgw_allowed, but the database group admits the job's group over the "
+                    "peering, which the job's packets do not take (its table sends the "
+                    "database VPC to the gateway)",
     "p_no_return": "the database subnet's table has no route back to the job",
     "p_nacl_no_ephemeral": "the database ACL lets 5432 in but no reply out",
     "p_nacl_linux_only": "the job ACL lets replies in on 32768-65535 only",
@@ -186,7 +192,8 @@ def _pcx(ec2, vpc, peer, accepter=None, **kw):
 
 
 # the transit gateway layouts whose gateway routes both ways
-TGW_HUBS = ("p_tgw_allowed", "p_tgw_blackhole", "p_tgw_zone", "p_tgw_zone_back")
+TGW_HUBS = ("p_tgw_allowed", "p_tgw_blackhole", "p_tgw_zone", "p_tgw_zone_back", "p_tgw_sg_ref",
+            "p_tgw_sg_pcx")
 # the subnet a zone fault moves to the region's second zone
 TGW_MOVED = {"p_tgw_zone": "SUBNET_B", "p_tgw_zone_back": "SUBNET_DB2"}
 
@@ -267,9 +274,11 @@ def _db_side(ec2, f, owner=None):
 def _db_ingress(ec2, f, ids):
     """The database group's rule for the job, in the scenario's form."""
     perm = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432}
-    if f == "p_sg_group":
+    if f in ("p_sg_group", "p_tgw_sg_pcx"):
         perm["UserIdGroupPairs"] = [{"GroupId": ids["SG_JOB"], "UserId": ids["OWNER"],
                                      "VpcPeeringConnectionId": ids["PCX"]}]
+    elif f == "p_tgw_sg_ref":
+        perm["UserIdGroupPairs"] = [{"GroupId": ids["SG_JOB"], "UserId": ids["OWNER"]}]
     elif f == "p_sg_cidr_cfg_group":
         perm["IpRanges"] = [{"CidrIp": P["JOB_VPC"]}]
     elif f == "p_sg_prefix_list":
@@ -813,6 +822,12 @@ def build(client, f, data_client=None):
             "PrefixListId"]
     dbc.authorize_security_group_ingress(GroupId=ids["SG_DB"],
                                          IpPermissions=[_db_ingress(ec2, f, ids)])
+    if f == "p_tgw_sg_ref":  # the job may only reach the database's group
+        ec2.revoke_security_group_egress(GroupId=ids["SG_JOB"], IpPermissions=[
+            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        ec2.authorize_security_group_egress(GroupId=ids["SG_JOB"], IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+             "UserIdGroupPairs": [{"GroupId": ids["SG_DB"], "UserId": ids["OWNER"]}]}])
     rtb = ec2.create_route_table(VpcId=ids["JOB_VPC"])["RouteTable"]["RouteTableId"]
     ids["RTB_JOB"] = rtb
     ec2.associate_route_table(RouteTableId=rtb, SubnetId=ids["SUBNET_A"])
