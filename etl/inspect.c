@@ -10,6 +10,7 @@
 #include "anonymise/utf8.h"
 #include "etl/catalog.h"
 #include "etl/exitcode.h"
+#include "etl/inherits.h"
 #include "etl/keycheck.h"
 #include "etl/log.h"
 #include "etl/pgconn.h"
@@ -127,60 +128,22 @@ static void warn_where_referenced(PGconn *conn, struct table_plan **plans, size_
     }
 }
 
-/* The inheritance children (INHERITS, at any depth; not partitions) of a table. */
-static const char CHILDREN_SQL[] =
-    "WITH RECURSIVE kids(oid) AS ("
-    "  SELECT i.inhrelid FROM pg_catalog.pg_inherits i "
-    "  JOIN pg_catalog.pg_class p ON p.oid = i.inhparent "
-    "  JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace "
-    "  WHERE pn.nspname = $1 AND p.relname = $2 "
-    "  UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN kids k ON i.inhparent = k.oid) "
-    "SELECT n.nspname, c.relname, pg_catalog.format('%I.%I', $1::text, $2::text) FROM kids "
-    "JOIN pg_catalog.pg_class c ON c.oid = kids.oid "
-    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE NOT c.relispartition ORDER BY 1, 2";
-
-/*
- * A configured table with inheritance children: reading it reads their rows too (as
- * SELECT does; a partition's rows are its parent's by definition and are not named). A
- * child no rule names has its rows published under the parent's rules (an archive of
- * erased people, another tenant's rows); a configured child, twice, once under the
- * parent's rules, which may hide less than its own. Names only.
- */
+/* inheritance children read with each table (inherits.h): warnings */
 static void warn_inheritance_children(PGconn *conn, struct table_plan **plans, size_t n)
 {
-    for (size_t t = 0; t < n; t++) {
-        const char *params[2];
-        struct anon_error err;
-        PGresult *res;
-        /* a where: reading tableoid chooses among the relations itself */
-        if (!plans[t] || (plans[t]->cfg->where && strcasestr(plans[t]->cfg->where, "tableoid")))
-            continue;
-        params[0] = plans[t]->cfg->schema;
-        params[1] = plans[t]->cfg->name;
-        if (!(res = pgconn_query(conn, CHILDREN_SQL, 2, params, PGRES_TUPLES_OK, &err)))
-            continue; /* a warning only: the run does not depend on it */
-        for (int r = 0; r < PQntuples(res); r++) {
-            const struct table_plan *own =
-                plan_of(plans, n, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
-            char *schema = utf8_printable(PQgetvalue(res, r, 0));
-            char *name = utf8_printable(PQgetvalue(res, r, 1));
-            char *parent = utf8_printable(PQgetvalue(res, r, 2));
-            printf("warning: %s: its inheritance child %s.%s is read with it (a parent's "
-                   "rows include its children's): %s; to leave them out: where: \"tableoid = '",
-                   plans[t]->qualified, schema ? schema : "?", name ? name : "?",
-                   own ? "its rows are published here under these rules too, besides its own"
-                       : "its rows are published under these rules, though no rule names that "
-                         "table");
-            for (const char *c = parent ? parent : "?"; *c; c++) /* YAML double quotes */
-                printf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
-            printf("'::regclass\"\n");
-            free(schema);
-            free(name);
-            free(parent);
-        }
-        PQclear(res);
+    struct abuf lines;
+
+    abuf_init(&lines, 1 << 20);
+    for (size_t t = 0; t < n; t++)
+        if (plans[t])
+            inherits_warn(conn, (const struct table_plan *const *)plans, n, t, &lines);
+    for (const char *line = abuf_cstr(&lines), *nl; *line; line = *nl ? nl + 1 : nl) {
+        nl = strchr(line, '\n');
+        if (!nl)
+            nl = line + strlen(line);
+        printf("warning: %.*s\n", (int)(nl - line), line);
     }
+    abuf_free(&lines);
 }
 
 /* keep columns that look personal: what `run` refuses (exit 6), said the same way. */

@@ -22,6 +22,7 @@
 #include "etl/audit.h"
 #include "etl/configsrc.h"
 #include "etl/exitcode.h"
+#include "etl/inherits.h"
 #include "etl/log.h"
 #include "etl/metrics.h"
 #include "etl/pgconn.h"
@@ -154,6 +155,33 @@ static int plan_tables(struct run *r)
     }
     abuf_free(&report);
     return plan_exit_code(st);
+}
+
+/* Inheritance children read with a table (inherits.h): logged each run, so that a child
+ * added after the config was written is seen (check --source says the same). */
+static void warn_inheritance(struct run *r)
+{
+    const struct table_plan **plans = calloc(r->n_tables + 1, sizeof(*plans));
+    struct abuf lines;
+
+    if (!plans)
+        return;
+    for (size_t i = 0; i < r->n_tables; i++)
+        plans[i] = r->tables[i].plan;
+    abuf_init(&lines, 1 << 20);
+    for (size_t i = 0; i < r->n_tables; i++) {
+        size_t from = lines.len;
+        if (inherits_warn(source_snapshot_conn(r->source), plans, r->n_tables, i, &lines) > 0)
+            for (const char *line = abuf_cstr(&lines) + from, *nl; *line;
+                 line = *nl ? nl + 1 : nl) {
+                nl = strchr(line, '\n');
+                if (!nl)
+                    nl = line + strlen(line);
+                log_warn("inheritance_child", plans[i]->qualified, "%.*s", (int)(nl - line), line);
+            }
+    }
+    abuf_free(&lines);
+    free(plans);
 }
 
 /* A stop signal (stopsig.h) seen between steps: the run ends, publishing nothing. */
@@ -980,6 +1008,7 @@ static int run_steps(struct run *r)
         return EXIT_SOURCE;
     if ((code = plan_tables(r)) != EXIT_OK || (code = review_keeps(r)) != EXIT_OK)
         return code;
+    warn_inheritance(r);
     return copy_and_publish(r);
 }
 

@@ -248,6 +248,8 @@ expect_eq "no warning for a partition, nor for a table without children" 2 "$(gr
 run "$work/inh.yaml"
 expect_eq "(what the warning is about: the run publishes the children's rows under members)" 12 \
     "$(T -tAc "SELECT count(*) FROM inh.members")"
+grep -q '"event":"inheritance_child","table":"public.members".*its inheritance child public.members_erased is read with it' "$work/run.out"
+check "every run logs it too (inheritance_child): a child added after the config is seen" test $? -eq 0
 inh_config "$work/inh2.yaml" "    where: $(sed -n "s/^warning: public.members: its inheritance child public.members_erased .* where: //p" "$work/inh.check")"
 "$ANONETL" check -c "$work/inh2.yaml" --source >"$work/inh2.check" 2>&1; rc=$?
 expect_eq "the where: the warning gives passes check --source" 0 "$rc"
@@ -255,5 +257,6 @@ expect_eq "and silences it (a where: over tableoid chooses the relations)" 0 "$(
 run "$work/inh2.yaml"; rc=$?
 expect_eq "and the run with it exits 0" 0 "$rc"
 expect_eq "and publishes members' own rows only" 10 "$(T -tAc "SELECT count(*) FROM inh.members")"
+expect_eq "and logs no inheritance_child" 0 "$(grep -c '"event":"inheritance_child","table":"public.members"' "$work/run.out")"
 
 done_testing
