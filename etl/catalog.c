@@ -1,6 +1,7 @@
 /* catalog.c: source catalog introspection (see catalog.h). Values go as parameters. */
 #include "etl/catalog.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,13 @@ static const char table_sql[] =
      * or NULL: see rls_relation in catalog.h. Only the queried table's policies filter
      * a query: a partition's or an inheritance child's own apply when it is read alone. */
     "       CASE WHEN pg_catalog.row_security_active(c.oid) "
-    "            THEN c.oid::pg_catalog.regclass::pg_catalog.text END "
+    "            THEN c.oid::pg_catalog.regclass::pg_catalog.text END, "
+    /* this role may read it: the table, or each of its columns (column grants) */
+    "       pg_catalog.has_table_privilege(c.oid, 'SELECT') OR NOT EXISTS ("
+    "         SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 "
+    "           AND NOT a.attisdropped "
+    "           AND NOT pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT')), "
+    "       pg_catalog.quote_ident(current_user), c.oid::pg_catalog.regclass::pg_catalog.text "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','p','v','m','f')";
 
@@ -301,6 +308,9 @@ bool catalog_read(PGconn *conn, const char *schema, const char *name, struct cat
     t->est_bytes = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
     if (!PQgetisnull(res, 0, 4))
         t->rls_relation = strdup(PQgetvalue(res, 0, 4));
+    t->readable = PQgetvalue(res, 0, 5)[0] == 't';
+    snprintf(t->role, sizeof(t->role), "%s", PQgetvalue(res, 0, 6));
+    snprintf(t->relation, sizeof(t->relation), "%s", PQgetvalue(res, 0, 7));
     ok = t->schema && t->name && (PQgetisnull(res, 0, 4) || t->rls_relation) &&
          read_columns(conn, PQgetvalue(res, 0, 0), t, err);
     PQclear(res);

@@ -50,6 +50,11 @@ struct catalog_table {
      * do not (no RLS, or the role is a superuser, has BYPASSRLS, or owns the table and it
      * is not FORCEd). A partition's own policies do not filter a read of its parent. */
     char *rls_relation;
+    /* the role may SELECT the table, or every column of it; role and relation (quoted,
+     * the relation qualified): for a GRANT in messages */
+    bool readable;
+    char role[140];
+    char relation[300];
     struct catalog_column *columns;
     size_t n_columns;
     size_t n_pk;

@@ -314,6 +314,7 @@ static enum plan_status explain_table(const struct config *cfg, const struct cfg
     struct anon_error err;
     struct abuf rule, report;
     enum plan_status st = PLAN_OK;
+    char unreadable[600] = "";
 
     anon_error_clear(&err);
     abuf_init(&rule, 1 << 16);
@@ -328,6 +329,11 @@ static enum plan_status explain_table(const struct config *cfg, const struct cfg
                     t->name, err.msg);
         st = PLAN_POLICY;
     } else if (conn) {
+        if (!cat->readable) /* as check --source and run refuse it (plan.c), exit 6 */
+            snprintf(unreadable, sizeof(unreadable),
+                     "  (cannot be read: the source role %s cannot SELECT it: GRANT SELECT ON %s "
+                     "TO %s)\n",
+                     cat->role, cat->relation, cat->role);
         st = plan_build(t, cfg->path, cat, &plan, &report);
     }
     if (conn && st == PLAN_OK) {
@@ -336,6 +342,10 @@ static enum plan_status explain_table(const struct config *cfg, const struct cfg
             printf("  copy: binary\n");
         else
             printf("  copy: text (%s)\n", plan->text_reason);
+        if (unreadable[0]) {
+            fputs(unreadable, stdout);
+            st = PLAN_POLICY;
+        }
     } else {
         if (report.len && report.data[report.len - 1] == '\n')
             report.len--; /* the report's lines end with one: the ")" closes the last */

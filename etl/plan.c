@@ -550,6 +550,17 @@ enum plan_status plan_all(PGconn *conn, const struct config *cfg, struct table_p
             policy = true;
             continue;
         }
+        if (!cat->readable) { /* as a table it cannot see: the run would fail in its COPY */
+            abuf_printf(report,
+                        "%s:%d:%d: tables.%s.%s: the source role %s cannot SELECT this table "
+                        "(nor each of its columns): GRANT SELECT ON %s TO %s "
+                        "(sql/roles/source_reader.sql)\n",
+                        cfg->path, t->line, t->column, t->schema, t->name, cat->role, cat->relation,
+                        cat->role);
+            catalog_free(cat);
+            policy = true;
+            continue;
+        }
         where_refused = t->where && (!check_where(conn, cfg, t, report) ||
                                      !wherecheck_table(conn, cfg, t, cat, report));
         invalid = invalid || where_refused || !wherecheck_relation(cfg, t, cat, report);

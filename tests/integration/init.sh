@@ -131,4 +131,32 @@ expect_eq "warnings hold no sampled value" 0 "$leaked"
 expect_eq "check without --source: exit 6, name warnings only" "6 1 0" \
     "$rc $(grep -c '^warning: public.parties.email' "$work/keep_static.out") $(grep -c 'sampled' "$work/keep_static.out")"
 
+# --- 7. tables the source role cannot read: init lists them, check says so -----------------
+# (check --source and explain said "ok" / exit 0 and the run failed in its COPY: exit 4
+# "permission denied"; now exit 6 with the GRANT to run, before anything is copied)
+S >/dev/null <<'SQL'
+CREATE SCHEMA priv;
+GRANT USAGE ON SCHEMA priv TO anonetl_reader;
+CREATE TABLE priv.ok (id int PRIMARY KEY, note text);
+CREATE TABLE priv.hidden (id int PRIMARY KEY, note text);
+CREATE TABLE priv."Part Cols" (id int PRIMARY KEY, a text, b text);
+GRANT SELECT ON priv.ok TO anonetl_reader;
+GRANT SELECT (id, a) ON priv."Part Cols" TO anonetl_reader;
+SQL
+"$ANONETL" init --source-dsn "$reader_dsn" --schema priv -o "$work/priv.yaml" 2>/dev/null
+expect_eq "init lists the tables the role cannot read too (3)" 3 "$(grep -c '^  - name: ' "$work/priv.yaml")"
+"$ANONETL" check -c "$work/priv.yaml" --source >"$work/priv.out" 2>&1; rc=$?
+expect_eq "check --source: a table the role cannot SELECT: exit 6" 6 "$rc"
+check "it names the table, the role and the GRANT" grep -qE "^$work/priv.yaml:[0-9]+:5: tables.priv.hidden: the source role anonetl_reader cannot SELECT this table \\(nor each of its columns\\): GRANT SELECT ON priv.hidden TO anonetl_reader" "$work/priv.out"
+check "a column grant short of every column: named, the relation quoted" grep -qF 'tables.priv.Part Cols: the source role anonetl_reader cannot SELECT this table (nor each of its columns): GRANT SELECT ON priv."Part Cols" TO anonetl_reader' "$work/priv.out"
+expect_eq "the readable table is not named" 0 "$(grep -c 'priv.ok' "$work/priv.out")"
+"$ANONETL" explain -c "$work/priv.yaml" >"$work/priv.explain" 2>&1; rc=$?
+expect_eq "explain: exit 6, each unreadable table said" "6 2" "$rc $(grep -c 'cannot be read: the source role anonetl_reader cannot SELECT it' "$work/priv.explain")"
+"$ANONETL" run -c "$work/priv.yaml" --skip-preflight >"$work/priv.run" 2>&1; rc=$?
+expect_eq "run: exit 6 before copying (it failed with exit 4 in the COPY)" "6 f" \
+    "$rc $(T -tAc "SELECT to_regclass('anonymised.ok') IS NOT NULL")"
+S -c "GRANT SELECT ON priv.hidden, priv.\"Part Cols\" TO anonetl_reader" >/dev/null
+"$ANONETL" check -c "$work/priv.yaml" --source >"$work/priv.out" 2>&1; rc=$?
+expect_eq "after the GRANT: check --source exits 0" 0 "$rc"
+
 done_testing
