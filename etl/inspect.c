@@ -152,8 +152,8 @@ static int report_keeps(size_t n, struct abuf *lines)
     fputs(abuf_cstr(lines), stdout);
     if (n == 0)
         return EXIT_OK;
-    printf("anonetl: %zu keep column%s look%s like personal data or could not be checked: "
-           "%s; `run` refuses them (exit 6)\n",
+    printf("anonetl: %zu keep column%s look%s like personal data: %s; `run` refuses "
+           "them (exit 6)\n",
            n, n == 1 ? "" : "s", n == 1 ? "s" : "", PIICHECK_ADVICE);
     return EXIT_POLICY;
 }
@@ -180,7 +180,7 @@ static int check_against_source(const struct config *cfg, PGconn *conn)
     struct table_plan **plans = calloc(cfg->n_tables + 1, sizeof(*plans));
     struct abuf report, keeps;
     enum plan_status st;
-    size_t n_keeps = 0;
+    size_t n_keeps = 0, n_unchecked = 0;
     int code;
 
     if (!plans)
@@ -190,7 +190,7 @@ static int check_against_source(const struct config *cfg, PGconn *conn)
     st = plan_all(conn, cfg, plans, &report);
     for (size_t i = 0; i < cfg->n_tables; i++) {
         if (plans[i]) {
-            n_keeps += piicheck_table(conn, plans[i], &keeps);
+            n_keeps += piicheck_table(conn, plans[i], &keeps, &n_unchecked);
             watermarkcheck_warn_source(conn, &cfg->source, plans[i], stdout);
             warn_key_not_unique(conn, plans[i]);
         }
@@ -201,6 +201,12 @@ static int check_against_source(const struct config *cfg, PGconn *conn)
         plan_free(plans[i]);
     free(plans);
     code = report_keeps(n_keeps, &keeps);
+    if (n_unchecked > 0) { /* as run refuses it: the source failed the keep review's sample */
+        printf("anonetl: the content of %zu keep column%s could not be checked (see above): "
+               "`run` stops there (exit 4)\n",
+               n_unchecked, n_unchecked == 1 ? "" : "s");
+        code = EXIT_SOURCE;
+    }
     if (report.len)
         fputs(abuf_cstr(&report), stdout);
     abuf_free(&report);

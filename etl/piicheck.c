@@ -469,7 +469,8 @@ static size_t warn_generated(PGconn *conn, const struct table_plan *plan, struct
     return n;
 }
 
-size_t piicheck_table(PGconn *conn, const struct table_plan *plan, struct abuf *lines)
+size_t piicheck_table(PGconn *conn, const struct table_plan *plan, struct abuf *lines,
+                      size_t *not_done)
 {
     struct anon_error err = {0};
     struct pii_detector *d = NULL;
@@ -485,9 +486,10 @@ size_t piicheck_table(PGconn *conn, const struct table_plan *plan, struct abuf *
         goto out;
     keep = plan_project(plan, idx, n_keep);
     d = pii_detector_new(&err);
-    /* A content check not done is a review not done: each unreviewed keep counts, as a
-     * signal would (fail closed; check --source said "ok" with a thousand such lines). A
-     * reviewed keep is not sampled, so recording the review is the way past it. */
+    /* A content check not done is a review not done (fail closed: check --source said
+     * "ok" over a thousand such lines and the run copied on): its columns are counted in
+     * *not_done, which check --source and run refuse as the source error it is (exit 4).
+     * A reviewed keep is not sampled. */
     if (!keep || !d) {
         abuf_printf(lines, "warning: %s: content check not done: %s\n", plan->qualified,
                     keep ? err.msg : "out of memory");
@@ -496,14 +498,13 @@ size_t piicheck_table(PGconn *conn, const struct table_plan *plan, struct abuf *
     } else {
         n = scan_columns(d, keep, res, lines, &err);
     }
-    if (!keep)
-        n += n_keep;
-    if (!res) /* names at least; each column counts once, signalled by its name or not */
+    if (!res && not_done)
+        *not_done += n_keep;
+    if (!res) /* names at least */
         for (size_t i = 0; keep && i < keep->n_columns; i++) {
             bool failed;
-            size_t by_name = pii_warn_column(NULL, plan->qualified, keep->columns[i].source->name,
-                                             keep->columns[i].rule, NULL, 0, lines, &failed, &err);
-            n += by_name ? by_name : 1;
+            n += pii_warn_column(NULL, plan->qualified, keep->columns[i].source->name,
+                                 keep->columns[i].rule, NULL, 0, lines, &failed, &err);
         }
 out:
     n += warn_generated(conn, plan, lines);

@@ -26,7 +26,10 @@
 size_t piicheck_config(const struct config *cfg, struct abuf *out);
 /* Names and the content of up to PIICHECK_SAMPLE_ROWS rows, sampled over the whole table
  * (etl/rowsample.h), of one planned table (conn: the source). Appends the warning lines
- * to out, returns their number. */
-size_t piicheck_table(PGconn *conn, const struct table_plan *plan, struct abuf *out);
+ * to out, returns their number. When the sample cannot be read ("content check not
+ * done", said in out), adds the number of unreviewed keep columns left unchecked to
+ * *not_done (may be NULL): a review not done, refused as a source error. */
+size_t piicheck_table(PGconn *conn, const struct table_plan *plan, struct abuf *out,
+                      size_t *not_done);
 
 #endif

@@ -257,11 +257,11 @@ static int review_keeps(struct run *r)
 {
     PGconn *src = source_snapshot_conn(r->source);
     struct abuf lines;
-    size_t n = 0;
+    size_t n = 0, unchecked = 0;
 
     abuf_init(&lines, 1 << 20);
     for (size_t i = 0; i < r->n_tables && !stopsig_received(); i++)
-        n += piicheck_table(src, r->tables[i].plan, &lines);
+        n += piicheck_table(src, r->tables[i].plan, &lines, &unchecked);
     /* a sample cancelled by a stop is not a content check "not done" to warn about */
     if (stopsig_received()) {
         abuf_free(&lines);
@@ -281,10 +281,18 @@ static int review_keeps(struct run *r)
         log_emit(n > 0 ? LOG_ERROR : LOG_WARN, n > 0 ? "keep_not_reviewed" : "keep_warning", NULL,
                  NULL, 0, "%.*s", (int)(nl - line), line);
     }
+    if (unchecked > 0) { /* the source failed the sample: a review not done, nothing copied */
+        anon_error_set(&r->err,
+                       "the content of %zu keep column%s could not be checked (the source "
+                       "failed the keep review's sample); nothing was copied:\n%s",
+                       unchecked, unchecked == 1 ? "" : "s", abuf_cstr(&lines));
+        abuf_free(&lines);
+        return EXIT_SOURCE;
+    }
     if (n > 0) {
         anon_error_set(&r->err,
-                       "%zu keep column%s need%s a review (personal-looking, not checked, or "
-                       "retyped since reviewed); %s; nothing was copied:\n%s",
+                       "%zu keep column%s need%s a review (personal-looking, or retyped "
+                       "since reviewed); %s; nothing was copied:\n%s",
                        n, n == 1 ? "" : "s", n == 1 ? "s" : "", PIICHECK_ADVICE, abuf_cstr(&lines));
     }
     abuf_free(&lines);

@@ -5,8 +5,8 @@
 # tables with primary keys against max_locks_per_transaction = 10, max_connections = 10
 # (about 300 slots; a few thousand tables fill the defaults). The run fails with exit 4
 # (source), says what to raise (the server's hint is withheld with the rest of its text)
-# and publishes nothing: the tables published before stay as they were. check --source
-# refuses unreviewed keeps whose content it could not sample there (exit 6).
+# and publishes nothing: the tables published before stay as they were. Unreviewed keeps
+# whose content cannot be sampled there: check --source and run exit 4 (source).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
@@ -61,15 +61,21 @@ expect_eq "nothing published: t1 as it was, no t2" "$before false" \
     "$(T -tAc "SELECT (SELECT count(*) || ' ' || count(note) FROM anonymised.t1) || ' ' || (to_regclass('anonymised.t2') IS NOT NULL)")"
 # The keep review samples each table with an unreviewed keep in the same snapshot: past
 # the lock table the samples fail. check --source said "ok against the source" (exit 0)
-# over 300 "content check not done" lines: a review not done is now one to do (exit 6,
-# as run refuses it); a reviewed keep is not sampled and passes.
+# over 300 "content check not done" lines, and a run copied on: a review not done is now
+# refused as the source error it is (exit 4, nothing copied); a reviewed keep is not
+# sampled and passes.
 { head; for i in $(seq 1 $N); do echo "  - { name: public.t$i, columns: { id: { hash_int: {} }, note: keep } }"; done; } >"$work/keep.yaml"
 "$ANONETL" check -c "$work/keep.yaml" --source >"$work/keep.out" 2>&1
 rc=$?
-expect_eq "unreviewed keeps whose content check failed: check --source exits 6" 6 "$rc"
+expect_eq "unreviewed keeps whose content check failed: check --source exits 4" 4 "$rc"
 check "and says which were not checked, and why" \
     grep -q '^warning: public.t[0-9]*: content check not done: out of shared memory (SQLSTATE 53200)' "$work/keep.out"
-check "and counts them as reviews to do" grep -q '^anonetl: [0-9]* keep columns look like personal data or could not be checked' "$work/keep.out"
+check "and counts them" grep -q '^anonetl: the content of [0-9]* keep columns could not be checked (see above): `run` stops there (exit 4)' "$work/keep.out"
+"$ANONETL" run -c "$work/keep.yaml" --skip-preflight --log-format json >"$work/keep.log" 2>&1
+expect_eq "run: exit 4 at the keep review, nothing copied (t1 as it was)" "4 $before" \
+    "$? $(T -tAc "SELECT count(*) || ' ' || count(note) FROM anonymised.t1")"
+check "run: says the keep review could not check them" \
+    grep -q '"event":"run_failed".*the content of [0-9]* keep columns could not be checked (the source failed the keep review' "$work/keep.log"
 sed 's/note: keep }/note: { keep: { reviewed: "free text checked by hand" } } }/' "$work/keep.yaml" >"$work/reviewed.yaml"
 "$ANONETL" check -c "$work/reviewed.yaml" --source >"$work/reviewed.out" 2>&1
 expect_eq "reviewed keeps are not sampled: check --source exits 0" 0 $?
