@@ -122,7 +122,7 @@ bool scrub_phone_ok(const char *s, size_t len)
 {
     char d[24] = {0};
     size_t digits = 0, i = 0;
-    bool plus = len > 0 && s[0] == '+';
+    bool plus = len > 0 && (s[0] == '+' || (s[0] == '(' && len > 1 && s[1] == '+'));
 
     for (; i < len; i++) {
         if (s[i] == '(' && i + 2 < len && s[i + 1] == '0' && s[i + 2] == ')' && i > 0) {
@@ -450,10 +450,11 @@ static const struct scrub_detector detectors[SCRUB_NKINDS] = {
      NB "[A-CEGHJ-PR-TW-Za-ceghj-pr-tw-z][A-CEGHJ-NPR-TW-Za-ceghj-npr-tw-z]"
         " ?[0-9]{2} ?[0-9]{2} ?[0-9]{2}(?: ?[A-Da-d])?" NA,
      scrub_nino_ok},
-    /* international (+ or 00, "(0)" trunk), UK national, North American (NXX NXX XXXX);
+    /* international (+ or 00, the country code in parentheses "(+44)", "(0)" trunk), UK
+     * national, North American (NXX NXX XXXX);
      * groups split by a space, a dot or a dash, or in parentheses */
     {SCRUB_PHONE, "phone", "[PHONE]",
-     "(?<![0-9+])(?:(?:\\+|00 ?)[1-9][0-9]{0,2}(?:[ .-]?\\(0\\))?"
+     "(?<![0-9+])(?:(?:(?:\\+|00 ?)[1-9][0-9]{0,2}|\\(\\+[1-9][0-9]{0,2}\\))(?:[ .-]?\\(0\\))?"
      "(?:[ .-]?(?:\\([0-9]{1,4}\\)|[0-9]++)){1,6}"
      "|(?:0[0-9]++|\\(0[0-9]++\\)(?:[ .-]?[0-9]++)?)(?:[ .-][0-9]++){0,3}"
      "|(?:\\([2-9][0-9]{2}\\)|[2-9][0-9]{2})[ .-]?[2-9][0-9]{2}[ .-][0-9]{4})"
