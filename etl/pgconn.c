@@ -554,7 +554,7 @@ PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error
         return NULL;
     }
     PQsetNoticeReceiver(conn, notice_to_log, (void *)side);
-    stopsig_watch(conn);
+    stopsig_watch(conn, side);
     if (!session_timeouts_off(conn, side, err)) {
         pgconn_close(conn);
         return NULL;

@@ -1030,6 +1030,28 @@ static void stop_reason(struct run *r)
                    stopsig_name(stopsig_received()), was);
 }
 
+/* After a stop that cut the sessions of a server it could not reach (stopsig.h): what the
+ * run could not do there, added to its reason. With the target cut, the failure is not
+ * recorded and the run's lock stays with a session the target still believes in. */
+static void stop_unreached(struct run *r)
+{
+    const char *who = stopsig_unreachable();
+    char was[sizeof(r->err.msg)];
+    bool target = who && strstr(who, "target");
+
+    if (!who)
+        return;
+    snprintf(was, sizeof(was), "%s", r->err.msg);
+    anon_error_set(&r->err,
+                   "%s; %s was not reached (no answer to the cancel within %d s): its sessions "
+                   "were cut%s",
+                   was, who, STOP_ANSWER_MS / 1000,
+                   target ? ", the run's record is not marked failed (the next run marks it "
+                            "abandoned) and the target holds the run's lock until it drops "
+                            "the session"
+                          : "");
+}
+
 int run_main(const struct config *cfg, const struct run_options *opt)
 {
     struct run r = {.cfg = cfg, .opt = opt, .started = time(NULL)};
@@ -1072,6 +1094,7 @@ int run_main(const struct config *cfg, const struct run_options *opt)
             event = "run_stopped";
             if (!strstr(r.err.msg, "nothing published"))
                 stop_reason(&r);
+            stop_unreached(&r);
         }
         abandon(&r, code);
         log_emit(code == EXIT_LOCKED ? LOG_WARN : LOG_ERROR, event, NULL,

@@ -21,12 +21,23 @@
  * publish is cancelled too: it is one transaction, so a cancel rolls it back whole and the
  * data published before stays as it was (a COMMIT the cancel reaches either commits or
  * rolls back whole, and the run reports which).
+ *
+ * A server that cannot be reached (a network partition: packets dropped, no RST) does not
+ * take the cancel, and the statement under way there would wait for TCP to give up. A
+ * cancel request still unanswered after STOP_ANSWER_MS cuts that session (its socket is
+ * shut, so the thread waiting on it returns at once); the run says which server it could
+ * not reach (stopsig_unreachable) and what it therefore could not do there.
  */
 #ifndef STOPSIG_H
 #define STOPSIG_H
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+
+/* How long a server has to take a stop's cancel request before its sessions are cut. A
+ * reachable postmaster takes one in milliseconds; a stop must end well within a
+ * scheduler's stop timeout (ECS: 30 s). */
+#define STOP_ANSWER_MS 5000
 
 /* Catch SIGTERM and SIGINT for the rest of the process (either stays ignored when it was
  * at start, as in a shell's background job), and start the watcher thread. */
@@ -37,13 +48,18 @@ int stopsig_received(void);
 const char *stopsig_name(int sig);
 
 /* A connection opened (closed): its statements are cancelled at a stop from now on (no
- * longer). No-ops before stopsig_install. Any thread. */
-void stopsig_watch(PGconn *conn);
+ * longer). side: "source" or "target" (messages). No-ops before stopsig_install. Any
+ * thread, watch in the one that owns conn. */
+void stopsig_watch(PGconn *conn, const char *side);
 void stopsig_unwatch(PGconn *conn);
 /* A stop was received and the run's work has not ended: start no new statement. */
 bool stopsig_cancelling(void);
-/* The run's work is over (its threads joined): no more cancels, the watcher ends; the
+/* The run's work is over (its threads joined): no more cancels, the watcher ends once the
+ * requests under way have ended or their sessions are cut (STOP_ANSWER_MS at most); the
  * statements that record a failed run and give the lock back run to their end. */
 void stopsig_work_done(void);
+/* After a stop: the servers whose sessions were cut because they did not take the cancel
+ * ("the source", "the target", "the source and the target"), NULL for none. */
+const char *stopsig_unreachable(void);
 
 #endif

@@ -27,6 +27,7 @@
 #include "etl/log.h"
 #include "etl/pgconn.h"
 #include "etl/pgerror.h"
+#include "etl/pgcancel.h"
 #include "etl/sourcesnap.h"
 #include "etl/stopsig.h"
 
@@ -920,16 +921,17 @@ static bool columns_kept(PGconn *source, const struct table_plan *plan, struct a
     return kept;
 }
 
-/* Stop the source COPY early: cancel it, then read what is in flight until the end. */
+/* Stop the source COPY early: cancel it, then read what is in flight until the end. A
+ * source that does not take the cancel within STOP_ANSWER_MS cannot be reached (PQcancel
+ * would wait minutes in connect(), and the read after it until TCP gives up): its
+ * connection is given up instead. */
 static void drain_cancelled(PGconn *source)
 {
-    PGcancel *cancel = PQgetCancel(source);
-    char errbuf[256];
     char *junk;
 
-    if (cancel) {
-        PQcancel(cancel, errbuf, sizeof(errbuf));
-        PQfreeCancel(cancel);
+    if (pgcancel_bounded(source, STOP_ANSWER_MS) == PGCANCEL_PENDING) {
+        give_up_source(source);
+        return;
     }
     while (PQgetCopyData(source, &junk, 0) > 0)
         PQfreemem(junk);

@@ -21,14 +21,14 @@ static void test_stop_lifecycle(void **state)
 
     (void)state;
     /* before install: nothing watched, nothing refused */
-    stopsig_watch(NULL);
+    stopsig_watch(NULL, "source");
     assert_int_equal(stopsig_received(), 0);
     assert_false(stopsig_cancelling());
 
     stopsig_install();
     stopsig_install(); /* once: a second call starts no second watcher */
     idle = PQconnectStart("host=/nonexistent-socket-dir connect_timeout=1");
-    stopsig_watch(idle); /* not connected: no cancel key, not kept */
+    stopsig_watch(idle, "source"); /* not connected: no cancel key, not kept */
     assert_false(stopsig_cancelling());
 
     /* the handler runs before raise returns on this thread */
@@ -41,7 +41,8 @@ static void test_stop_lifecycle(void **state)
     stopsig_work_done();
     assert_false(stopsig_cancelling());
     assert_int_equal(stopsig_received(), SIGTERM);
-    stopsig_work_done(); /* twice: a no-op */
+    stopsig_work_done();                /* twice: a no-op */
+    assert_null(stopsig_unreachable()); /* no cancel went unanswered: nothing was cut */
 
     stopsig_unwatch(idle);
     PQfinish(idle);

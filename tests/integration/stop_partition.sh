@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# tests/integration/stop_partition.sh: a stop (SIGTERM) when a server cannot be reached.
+#
+# A network partition between the job and a server (packets dropped, no RST) is when an
+# operator stops a hung run. The run must still end before a scheduler's SIGKILL (ECS: 30 s
+# after SIGTERM): exit 143, a run_stopped line that says what could not be done, the
+# published data intact, and the next run, once the network is back, publishes.
+#
+# Three namespaces the suite creates: "run" (anonetl), "src" and "tgt" (a PostgreSQL each,
+# TLS with a test CA, on 198.18.1.1 and 198.18.2.1, the benchmark range, on veth pairs of
+# their own). Nothing leaves them and the host's unix sockets (the test's own psql). A
+# partition is a tbf qdisc that drops every packet (burst 1 byte) on both ends of one link;
+# the neighbour entries are permanent, so no failed ARP turns the drop into an error.
+set -u
+[ -n "${STOP_DEBUG:-}" ] && set -x
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
+. tests/lib/pgcluster.sh
+. tests/lib/poll.sh
+
+if [ -n "${ANONETL:-}" ]; then BIN=$ANONETL
+elif [ -x build/asan/anonetl ]; then BIN=build/asan/anonetl
+else BIN=./anonetl; fi
+BIN=$(cd "$(dirname "$BIN")" && pwd -P)/$(basename "$BIN")
+export ASAN_OPTIONS=detect_leaks=1:exitcode=99 UBSAN_OPTIONS=halt_on_error=1:exitcode=99:print_stacktrace=1
+
+RUNNS="anrun-$$" SRCNS="ansrc-$$" TGTNS="antgt-$$"
+SRC_ADDR=198.18.1.1 SRC_PEER=198.18.1.2 TGT_ADDR=198.18.2.1 TGT_PEER=198.18.2.2
+work=""
+
+skip_all() {
+    skip "stops across a network partition" "$1"
+    done_testing
+    exit 0
+}
+[ "$(id -u)" -eq 0 ] || skip_all "not root"
+command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1 || skip_all "no ip or tc command"
+command -v openssl >/dev/null 2>&1 || skip_all "no openssl command"
+[ -x "$(pgc__bin)/initdb" ] || skip_all "PostgreSQL binaries not found in $(pgc__bin)"
+
+cleanup() {
+    [ -n "$work" ] && { pgc_stop "$work/src" >/dev/null 2>&1; pgc_stop "$work/tgt" >/dev/null 2>&1; }
+    ip netns del "$RUNNS" 2>/dev/null
+    ip netns del "$SRCNS" 2>/dev/null
+    ip netns del "$TGTNS" 2>/dev/null
+    [ -n "$work" ] && [ -z "${KEEP:-}" ] && rm -rf "$work"
+}
+trap cleanup EXIT
+work=$(pgc_mktemp) || skip_all "cannot make a temp dir"
+[ -n "${KEEP:-}" ] && echo "# work: $work (kept)"
+
+# link NS ADDR PEER DEV: a veth pair, ADDR in NS, PEER in RUNNS; each side knows the
+# other's MAC for good
+link() {
+    local ns=$1 addr=$2 peer=$3 a="${4}s$$" b="${4}r$$" amac bmac
+    ip link add "$a" type veth peer name "$b" || return 1
+    ip link set "$a" netns "$ns" && ip link set "$b" netns "$RUNNS" || return 1
+    ip -n "$ns" addr add "$addr/30" dev "$a" && ip -n "$RUNNS" addr add "$peer/30" dev "$b" || return 1
+    ip -n "$ns" link set "$a" up && ip -n "$RUNNS" link set "$b" up || return 1
+    amac=$(ip -n "$ns" -br link show "$a" | awk '{print $3}')
+    bmac=$(ip -n "$RUNNS" -br link show "$b" | awk '{print $3}')
+    ip -n "$ns" neigh replace "$peer" lladdr "$bmac" dev "$a" nud permanent &&
+        ip -n "$RUNNS" neigh replace "$addr" lladdr "$amac" dev "$b" nud permanent
+}
+setup_net() {
+    ip netns add "$RUNNS" && ip netns add "$SRCNS" && ip netns add "$TGTNS" || return 1
+    for ns in "$RUNNS" "$SRCNS" "$TGTNS"; do ip -n "$ns" link set lo up || return 1; done
+    link "$SRCNS" "$SRC_ADDR" "$SRC_PEER" vs && link "$TGTNS" "$TGT_ADDR" "$TGT_PEER" vt
+}
+# partition SIDE / heal SIDE: every packet on the link to that server dropped (both ways)
+partition() {
+    local ns dev
+    case $1 in src) ns=$SRCNS dev=vs ;; tgt) ns=$TGTNS dev=vt ;; esac
+    tc -n "$ns" qdisc replace dev "${dev}s$$" root tbf rate 1kbit burst 1 latency 1ms &&
+        tc -n "$RUNNS" qdisc replace dev "${dev}r$$" root tbf rate 1kbit burst 1 latency 1ms
+}
+# a connect to the server across the link gets no answer (no refusal, no error)
+unanswered() { # ADDR
+    ip netns exec "$RUNNS" timeout 3 bash -c "exec 3<>/dev/tcp/$1/5432" 2>/dev/null
+    [ $? = 124 ]
+}
+heal() {
+    local ns dev
+    case $1 in src) ns=$SRCNS dev=vs ;; tgt) ns=$TGTNS dev=vt ;; esac
+    tc -n "$ns" qdisc del dev "${dev}s$$" root 2>/dev/null
+    tc -n "$RUNNS" qdisc del dev "${dev}r$$" root 2>/dev/null
+    return 0
+}
+
+make_pki() { # a CA and one server certificate for both addresses
+    mkdir -p "$work/tls" && (
+        cd "$work/tls" &&
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+                -subj "/CN=anonetl partition test CA" -keyout ca.key -out ca.crt 2>/dev/null &&
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+                -subj "/CN=db.test" -keyout server.key -out server.csr 2>/dev/null &&
+            printf 'subjectAltName=IP:%s,IP:%s\n' "$SRC_ADDR" "$TGT_ADDR" >san.ext &&
+            openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
+                -extfile san.ext -out server.crt 2>/dev/null &&
+            chmod 755 . && chown postgres: server.key server.crt && chmod 600 server.key
+    )
+}
+
+# cluster DIR NS ADDR: listens on ADDR inside NS (TLS) and on its unix socket (the test)
+cluster() {
+    pgc_init "$1" 5432 || return 1
+    printf "listen_addresses = '%s'\nssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n" \
+        "$3" "$work/tls/server.crt" "$work/tls/server.key" |
+        pgc__as_owner tee -a "$1/data/postgresql.conf" >/dev/null
+    echo "hostssl all all 198.18.0.0/15 trust" | pgc__as_owner tee -a "$1/data/pg_hba.conf" >/dev/null
+    PGC_REGISTRY=$(pgc__registry) ip netns exec "$2" bash -c ". tests/lib/pgcluster.sh && pgc_start '$1'"
+}
+
+setup_net || skip_all "could not set up the namespaces"
+make_pki || skip_all "openssl could not make the test certificates"
+cluster "$work/src" "$SRCNS" "$SRC_ADDR" && cluster "$work/tgt" "$TGTNS" "$TGT_ADDR" || {
+    not_ok "start the clusters in their namespaces" "$(tail -5 "$work"/*/server.log 2>/dev/null)"
+    done_testing
+    exit 1
+}
+S() { pgc_psql "$work/src" "$@"; }
+T() { pgc_psql "$work/tgt" "$@"; }
+export ANONETL_HASH_KEY=$(openssl rand -hex 32)
+
+S >/dev/null <<'SQL'
+CREATE TABLE items (id int PRIMARY KEY, v int NOT NULL);
+INSERT INTO items SELECT g, 1 FROM generate_series(1, 20000) g;
+CREATE TABLE pace (ms float8 NOT NULL);
+INSERT INTO pace VALUES (0);
+CREATE FUNCTION paced(x int) RETURNS int LANGUAGE plpgsql VOLATILE AS $$
+DECLARE d float8;
+BEGIN
+    SELECT ms INTO d FROM public.pace;
+    IF d > 0 THEN PERFORM pg_sleep(d / 1000); END IF;
+    RETURN x;
+END $$;
+CREATE VIEW slow_items AS SELECT paced(id) AS id, v FROM items;
+SQL
+dsn() { echo "host=$1 port=5432 dbname=postgres user=postgres sslmode=verify-full sslrootcert=$work/tls/ca.crt"; }
+write_config() { # FILE V-RULE
+    cat >"$1" <<YAML
+version: 1
+source: { dsn: "$(dsn $SRC_ADDR)" }
+target: { dsn: "$(dsn $TGT_ADDR)", schema: anon }
+secrets: { hash_key: { env: ANONETL_HASH_KEY } }
+tables:
+  - { name: public.slow_items, key: [id], columns: { id: { round: { digits: 0 } }, v: $2 } }
+YAML
+}
+write_config "$work/c.yaml" "{ bucket: { width: 1 } }"
+published() { T -tAc "SELECT count(*) || ' ' || sum(v) FROM anon.slow_items"; }
+# (in the foreground only: in the background, $! would be a subshell's pid, not the run's)
+run_in_ns() { ip netns exec "$RUNNS" "$BIN" run -c "$1" --skip-preflight; }
+
+run_in_ns "$work/c.yaml" >"$work/first.log" 2>&1
+rc=$?; [ "$rc" = 0 ] || tail -3 "$work/first.log" | sed "s/^/# /"
+expect_eq "a first run across the links publishes every row" "0 20000 20000" "$rc $(published)"
+
+now_ms() { date +%s%3N; }
+prints_one() { [ "$("$1" -tAc "$2")" = 1 ]; } # PSQL-FUNCTION QUERY
+copy_running() { prints_one S "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%slow_items%' AND state = 'active'"; }
+# stop_and_time PID: SIGTERM, then wait for the run (at most 60 s: SIGKILL after that);
+# sets rc and ms (from the signal to the run's end)
+stop_and_time() {
+    local t0 left=600
+    t0=$(now_ms)
+    kill -TERM "$1"
+    while kill -0 "$1" 2>/dev/null && [ "$left" -gt 0 ]; do sleep 0.1; left=$((left - 1)); done
+    ms=$(($(now_ms) - t0))
+    kill -KILL "$1" 2>/dev/null
+    wait "$1"
+    rc=$?
+}
+# the anonetl sessions the server still has (a partitioned client's stay until they hear)
+sessions_gone() { prints_one "$1" "SELECT (count(*) = 0)::int FROM pg_stat_activity WHERE application_name LIKE 'anonetl%'"; }
+# after heal: the target still holds a partitioned run's sessions (their lock): ended here
+drop_ghosts() {
+    T -tAc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'anonetl%'" >/dev/null
+    poll_until 30 sessions_gone T
+}
+next_run_publishes() { # CONFIG LOG EXPECTED-PUBLISHED
+    drop_ghosts
+    run_in_ns "$1" >"$work/$2" 2>&1
+    rc=$?; [ "$rc" = 0 ] || tail -3 "$work/$2" | sed "s/^/# /"
+    expect_eq "after the partition, the next run publishes" "0 $3" "$rc $(published)"
+}
+
+# start_run CONFIG LOG: a run in RUNNS, in the background; sets pid (the run's own: ip
+# netns exec execs it)
+start_run() {
+    ip netns exec "$RUNNS" "$BIN" run -c "$1" --skip-preflight >"$work/$2" 2>&1 &
+    pid=$!
+}
+# stopped_in_time CASE LOG: the checks every stop makes (rc and ms from stop_and_time)
+stopped_in_time() {
+    expect_eq "$1, SIGTERM: exit 143" 143 "$rc"
+    check "$1: it ends within 10 s of the signal ($ms ms)" test "$ms" -lt 10000
+    check "$1: run_stopped names the signal and says nothing was published" \
+        grep -q '"event":"run_stopped".*"exit_code":143.*stopped by SIGTERM.*nothing published' "$work/$2"
+}
+# says LOG TEXT: the run_stopped line says TEXT (a grep pattern)
+says() { grep -q "\"event\":\"run_stopped\".*$2" "$work/$1"; }
+
+# ---- the source partitioned mid-copy -------------------------------------------------
+S -c "UPDATE items SET v = 2" -c "UPDATE pace SET ms = 1" >/dev/null
+start_run "$work/c.yaml" src_copy.log
+check "the copy is under way" poll_until 60 copy_running
+partition src
+check "the link to the source drops every packet" unanswered $SRC_ADDR
+stop_and_time "$pid"
+stopped_in_time "source partitioned mid-copy" src_copy.log
+check "run_stopped says the source was not reached" says src_copy.log "the source was not reached"
+expect_eq "the run's record is failed (the target is reachable)" "failed|143" \
+    "$(T -tAc "SELECT status || '|' || exit_code FROM anonetl.runs ORDER BY run_id DESC LIMIT 1")"
+expect_eq "the published rows are the previous run's" "20000 20000" "$(published)"
+heal src
+S -c "UPDATE pace SET ms = 0" >/dev/null
+next_run_publishes "$work/c.yaml" src_copy_next.log "20000 40000"
+
+# ---- the target partitioned mid-copy -------------------------------------------------
+S -c "UPDATE items SET v = 3" -c "UPDATE pace SET ms = 1" >/dev/null
+start_run "$work/c.yaml" tgt_copy.log
+check "the copy is under way" poll_until 60 copy_running
+partition tgt
+check "the link to the target drops every packet" unanswered $TGT_ADDR
+stop_and_time "$pid"
+stopped_in_time "target partitioned mid-copy" tgt_copy.log
+check "run_stopped says the target was not reached and the record not written" \
+    says tgt_copy.log "the target was not reached.*record is not marked failed"
+heal tgt
+expect_eq "the published rows are the previous run's" "20000 40000" "$(published)"
+S -c "UPDATE pace SET ms = 0" >/dev/null
+next_run_publishes "$work/c.yaml" tgt_copy_next.log "20000 60000"
+
+# ---- both partitioned mid-copy -------------------------------------------------------
+S -c "UPDATE items SET v = 4" -c "UPDATE pace SET ms = 1" >/dev/null
+start_run "$work/c.yaml" both_copy.log
+check "the copy is under way" poll_until 60 copy_running
+partition src
+partition tgt
+stop_and_time "$pid"
+stopped_in_time "both servers partitioned mid-copy" both_copy.log
+check "run_stopped says neither was reached" says both_copy.log "the source and the target was not reached"
+heal src
+heal tgt
+expect_eq "the published rows are the previous run's" "20000 60000" "$(published)"
+S -c "UPDATE pace SET ms = 0" >/dev/null
+next_run_publishes "$work/c.yaml" both_copy_next.log "20000 80000"
+
+# ---- the source partitioned during the keep review's sample --------------------------
+# (a keep column: the review samples the slow view, 20 s, before the copy)
+write_config "$work/keep.yaml" "keep"
+S -c "UPDATE items SET v = 5" -c "UPDATE pace SET ms = 1" >/dev/null
+start_run "$work/keep.yaml" keep.log
+check "the keep review samples the slow view" poll_until 60 prints_one S \
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'anonetl' AND state = 'active' AND query LIKE '%slow_items%' AND query NOT LIKE 'COPY%'"
+partition src
+stop_and_time "$pid"
+stopped_in_time "source partitioned during the keep review" keep.log
+check "run_stopped says the source was not reached" says keep.log "the source was not reached"
+heal src
+expect_eq "the published rows are the previous run's" "20000 80000" "$(published)"
+S -c "UPDATE pace SET ms = 0" >/dev/null
+next_run_publishes "$work/keep.yaml" keep_next.log "20000 100000"
+
+# ---- the target partitioned during the publish ---------------------------------------
+# The publish waits for a lock an operator's session holds on anonetl.published; then the
+# link to the target drops everything. Its transaction never commits.
+S -c "UPDATE items SET v = 6" >/dev/null
+PGAPPNAME=locker T -c "BEGIN" -c "LOCK TABLE anonetl.published IN ACCESS EXCLUSIVE MODE" \
+    -c "SELECT pg_sleep(300)" >/dev/null 2>&1 &
+locker=$!
+start_run "$work/c.yaml" publish.log
+check "the publish waits for the lock on anonetl.published" poll_until 90 prints_one T \
+    "SELECT (count(*) > 0)::int FROM pg_stat_activity WHERE application_name = 'anonetl' AND wait_event_type = 'Lock'"
+partition tgt
+stop_and_time "$pid"
+stopped_in_time "target partitioned during the publish" publish.log
+check "run_stopped says the target was not reached" says publish.log "the target was not reached"
+T -tAc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'locker'" >/dev/null
+wait "$locker"
+heal tgt
+drop_ghosts
+expect_eq "the published rows are the previous run's" "20000 100000" "$(published)"
+next_run_publishes "$work/c.yaml" publish_next.log "20000 120000"
+
+done_testing
