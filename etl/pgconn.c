@@ -417,9 +417,22 @@ static bool params_add_session(struct pgconn_params *p, const struct cfg_db *db,
     if (!pgconn_params_get(p, "connect_timeout"))
         params_set(p, "connect_timeout", "30");
     /* A leader idle for the whole copy must not look dead to a firewall or NAT on the
-     * way (the OS default is 2 hours before the first probe). */
+     * way (the OS default is 2 hours before the first probe). A server that cannot be
+     * reached any more (a network partition: packets dropped, no RST) fails the run in
+     * about 2 minutes instead of hanging it: 6 unanswered probes 10 s apart end an idle
+     * connection (Linux's defaults, 9 at 75 s, took 12 minutes), and tcp_user_timeout
+     * ends one whose data goes unacknowledged for 2 minutes (a COPY to a partitioned
+     * target: keepalives never start while data waits, and the retransmissions went on for
+     * 15 minutes). The same holds for a target that takes no COPY data for 2 minutes.
+     * Each can be set in the connection string. */
     if (!pgconn_params_get(p, "keepalives_idle"))
         params_set(p, "keepalives_idle", "60");
+    if (!pgconn_params_get(p, "keepalives_interval"))
+        params_set(p, "keepalives_interval", "10");
+    if (!pgconn_params_get(p, "keepalives_count"))
+        params_set(p, "keepalives_count", "6");
+    if (!pgconn_params_get(p, "tcp_user_timeout"))
+        params_set(p, "tcp_user_timeout", "120000");
     return !p->failed;
 }
 
@@ -487,6 +500,16 @@ static void notice_to_log(void *arg, const PGresult *res)
              msg);
 }
 
+/* A connection option as libpq uses it (PQconninfo's), "0" when it has none: the
+ * server's default. */
+static const char *conn_option(PQconninfoOption *opts, const char *keyword)
+{
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, keyword) == 0 && o->val && o->val[0])
+            return o->val;
+    return "0";
+}
+
 /*
  * A run's sessions sit idle for as long as the copy takes: the source leader holds the
  * snapshot every worker attaches to (idle in transaction), the target leader waits
@@ -498,18 +521,34 @@ static void notice_to_log(void *arg, const PGresult *res)
  * (kill -9, OOM, a stopped task) leaves backends running its merge or holding the run
  * lock until the statement ends, which blocks the next run with exit 7; checking the
  * client every second ends them within a second of its death.
+ *
+ * The server's side of the session gets the keepalives the client's has
+ * (tcp_keepalives_idle, _interval, _count: the connection string's or pgconn's
+ * defaults). A run cut off from the target by a network partition dies without the target
+ * hearing of it: the target leader's backend, idle and holding the run lock, stayed until
+ * the server's own keepalives (2 hours by default, then 11 minutes of probes) and every
+ * run meanwhile exited 7. With the probes, the server finds the job gone within minutes,
+ * or at its first probe once the network is back, and gives the lock back. (On a unix
+ * socket these settings do nothing.)
  */
 static bool session_timeouts_off(PGconn *conn, const char *side, struct anon_error *err)
 {
     struct anon_error e;
+    PQconninfoOption *opts = PQconninfo(conn);
+    const char *params[3] = {conn_option(opts, "keepalives_idle"),
+                             conn_option(opts, "keepalives_interval"),
+                             conn_option(opts, "keepalives_count")};
     PGresult *res = pgconn_query(
         conn,
         "SELECT pg_catalog.set_config(name, CASE name WHEN 'client_connection_check_interval' "
-        "THEN '1s' ELSE '0' END, false) FROM pg_catalog.pg_settings "
+        "THEN '1s' WHEN 'tcp_keepalives_idle' THEN $1 WHEN 'tcp_keepalives_interval' THEN $2 "
+        "WHEN 'tcp_keepalives_count' THEN $3 ELSE '0' END, false) FROM pg_catalog.pg_settings "
         "WHERE name IN ('idle_in_transaction_session_timeout', 'idle_session_timeout', "
-        "'transaction_timeout', 'client_connection_check_interval')",
-        0, NULL, PGRES_TUPLES_OK, &e);
+        "'transaction_timeout', 'client_connection_check_interval', 'tcp_keepalives_idle', "
+        "'tcp_keepalives_interval', 'tcp_keepalives_count')",
+        3, params, PGRES_TUPLES_OK, &e);
 
+    PQconninfoFree(opts);
     if (!res) {
         anon_error_set(err, "%s: cannot set the session's idle timeouts off: %s", side, e.msg);
         return false;

@@ -6,11 +6,15 @@
 # after SIGTERM): exit 143, a run_stopped line that says what could not be done, the
 # published data intact, and the next run, once the network is back, publishes.
 #
-# Three namespaces the suite creates: "run" (anonetl), "src" and "tgt" (a PostgreSQL each,
-# TLS with a test CA, on 198.18.1.1 and 198.18.2.1, the benchmark range, on veth pairs of
-# their own). Nothing leaves them and the host's unix sockets (the test's own psql). A
-# partition is a tbf qdisc that drops every packet (burst 1 byte) on both ends of one link;
-# the neighbour entries are permanent, so no failed ARP turns the drop into an error.
+# Five namespaces the suite creates: "run" (anonetl), "src" and "tgt" (a PostgreSQL each,
+# TLS with a test CA, on 198.18.1.6 and 198.18.2.6, the benchmark range), each server
+# behind a router namespace of its own ("rs", "rt"), all joined by veth pairs. Nothing
+# leaves them and the host's unix sockets (the test's own psql). A partition is a tbf
+# qdisc that drops every packet (burst 1 byte) on both of the router's interfaces: the
+# packets are lost on the way, as in a real partition, not refused by the sending host
+# (a drop on the sender's own interface counts as local congestion, which makes TCP give
+# up in seconds). The neighbour entries are permanent, so no failed ARP turns the drop
+# into an error either.
 set -u
 [ -n "${STOP_DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/../.."
@@ -24,8 +28,8 @@ else BIN=./anonetl; fi
 BIN=$(cd "$(dirname "$BIN")" && pwd -P)/$(basename "$BIN")
 export ASAN_OPTIONS=detect_leaks=1:exitcode=99 UBSAN_OPTIONS=halt_on_error=1:exitcode=99:print_stacktrace=1
 
-RUNNS="anrun-$$" SRCNS="ansrc-$$" TGTNS="antgt-$$"
-SRC_ADDR=198.18.1.1 SRC_PEER=198.18.1.2 TGT_ADDR=198.18.2.1 TGT_PEER=198.18.2.2
+RUNNS="anrun-$$" SRCNS="ansrc-$$" TGTNS="antgt-$$" SRCRT="anrs-$$" TGTRT="anrt-$$"
+SRC_ADDR=198.18.1.6 TGT_ADDR=198.18.2.6
 work=""
 
 skip_all() {
@@ -43,48 +47,61 @@ cleanup() {
     ip netns del "$RUNNS" 2>/dev/null
     ip netns del "$SRCNS" 2>/dev/null
     ip netns del "$TGTNS" 2>/dev/null
+    ip netns del "$SRCRT" 2>/dev/null
+    ip netns del "$TGTRT" 2>/dev/null
     [ -n "$work" ] && [ -z "${KEEP:-}" ] && rm -rf "$work"
 }
 trap cleanup EXIT
 work=$(pgc_mktemp) || skip_all "cannot make a temp dir"
 [ -n "${KEEP:-}" ] && echo "# work: $work (kept)"
 
-# link NS ADDR PEER DEV: a veth pair, ADDR in NS, PEER in RUNNS; each side knows the
-# other's MAC for good
-link() {
-    local ns=$1 addr=$2 peer=$3 a="${4}s$$" b="${4}r$$" amac bmac
+# pair NS1 ADDR1 NS2 ADDR2 DEV: a veth pair DEV-a (NS1, ADDR1/30) DEV-b (NS2, ADDR2/30);
+# each end knows the other's MAC for good
+pair() {
+    local a="${5}a$$" b="${5}b$$" amac bmac
     ip link add "$a" type veth peer name "$b" || return 1
-    ip link set "$a" netns "$ns" && ip link set "$b" netns "$RUNNS" || return 1
-    ip -n "$ns" addr add "$addr/30" dev "$a" && ip -n "$RUNNS" addr add "$peer/30" dev "$b" || return 1
-    ip -n "$ns" link set "$a" up && ip -n "$RUNNS" link set "$b" up || return 1
-    amac=$(ip -n "$ns" -br link show "$a" | awk '{print $3}')
-    bmac=$(ip -n "$RUNNS" -br link show "$b" | awk '{print $3}')
-    ip -n "$ns" neigh replace "$peer" lladdr "$bmac" dev "$a" nud permanent &&
-        ip -n "$RUNNS" neigh replace "$addr" lladdr "$amac" dev "$b" nud permanent
+    ip link set "$a" netns "$1" && ip link set "$b" netns "$3" || return 1
+    ip -n "$1" addr add "$2/30" dev "$a" && ip -n "$3" addr add "$4/30" dev "$b" || return 1
+    ip -n "$1" link set "$a" up && ip -n "$3" link set "$b" up || return 1
+    amac=$(ip -n "$1" -br link show "$a" | awk '{print $3}')
+    bmac=$(ip -n "$3" -br link show "$b" | awk '{print $3}')
+    ip -n "$1" neigh replace "$4" lladdr "$bmac" dev "$a" nud permanent &&
+        ip -n "$3" neigh replace "$2" lladdr "$amac" dev "$b" nud permanent
+}
+# route NS RT N: RUNNS <-> router RT <-> server NS, on 198.18.N.0/30 and 198.18.N.4/30
+route() {
+    local ns=$1 rt=$2 n=$3
+    ip netns add "$rt" && ip -n "$rt" link set lo up || return 1
+    ip netns exec "$rt" sysctl -qw net.ipv4.ip_forward=1 || return 1
+    pair "$rt" "198.18.$n.1" "$RUNNS" "198.18.$n.2" "r${n}" &&
+        pair "$rt" "198.18.$n.5" "$ns" "198.18.$n.6" "s${n}" || return 1
+    ip -n "$RUNNS" route add "198.18.$n.6/32" via "198.18.$n.1" &&
+        ip -n "$ns" route add "198.18.$n.2/32" via "198.18.$n.5"
 }
 setup_net() {
     ip netns add "$RUNNS" && ip netns add "$SRCNS" && ip netns add "$TGTNS" || return 1
     for ns in "$RUNNS" "$SRCNS" "$TGTNS"; do ip -n "$ns" link set lo up || return 1; done
-    link "$SRCNS" "$SRC_ADDR" "$SRC_PEER" vs && link "$TGTNS" "$TGT_ADDR" "$TGT_PEER" vt
+    route "$SRCNS" "$SRCRT" 1 && route "$TGTNS" "$TGTRT" 2
 }
-# partition SIDE / heal SIDE: every packet on the link to that server dropped (both ways)
+# partition SIDE / heal SIDE: the router to that server drops every packet, both ways
+router_of() { case $1 in src) echo "$SRCRT 1" ;; tgt) echo "$TGTRT 2" ;; esac; }
 partition() {
-    local ns dev
-    case $1 in src) ns=$SRCNS dev=vs ;; tgt) ns=$TGTNS dev=vt ;; esac
-    tc -n "$ns" qdisc replace dev "${dev}s$$" root tbf rate 1kbit burst 1 latency 1ms &&
-        tc -n "$RUNNS" qdisc replace dev "${dev}r$$" root tbf rate 1kbit burst 1 latency 1ms
+    local rt n
+    read -r rt n < <(router_of "$1")
+    tc -n "$rt" qdisc replace dev "r${n}a$$" root tbf rate 1kbit burst 1 latency 1ms &&
+        tc -n "$rt" qdisc replace dev "s${n}a$$" root tbf rate 1kbit burst 1 latency 1ms
+}
+heal() {
+    local rt n
+    read -r rt n < <(router_of "$1")
+    tc -n "$rt" qdisc del dev "r${n}a$$" root 2>/dev/null
+    tc -n "$rt" qdisc del dev "s${n}a$$" root 2>/dev/null
+    return 0
 }
 # a connect to the server across the link gets no answer (no refusal, no error)
 unanswered() { # ADDR
     ip netns exec "$RUNNS" timeout 3 bash -c "exec 3<>/dev/tcp/$1/5432" 2>/dev/null
     [ $? = 124 ]
-}
-heal() {
-    local ns dev
-    case $1 in src) ns=$SRCNS dev=vs ;; tgt) ns=$TGTNS dev=vt ;; esac
-    tc -n "$ns" qdisc del dev "${dev}s$$" root 2>/dev/null
-    tc -n "$RUNNS" qdisc del dev "${dev}r$$" root 2>/dev/null
-    return 0
 }
 
 make_pki() { # a CA and one server certificate for both addresses
@@ -136,7 +153,7 @@ BEGIN
 END $$;
 CREATE VIEW slow_items AS SELECT paced(id) AS id, v FROM items;
 SQL
-dsn() { echo "host=$1 port=5432 dbname=postgres user=postgres sslmode=verify-full sslrootcert=$work/tls/ca.crt"; }
+dsn() { echo "host=$1 port=5432 dbname=postgres user=postgres sslmode=verify-full sslrootcert=$work/tls/ca.crt keepalives_idle=5"; }
 write_config() { # FILE V-RULE
     cat >"$1" <<YAML
 version: 1
@@ -171,15 +188,22 @@ stop_and_time() {
     wait "$1"
     rc=$?
 }
+ended() { ! kill -0 "$1" 2>/dev/null; } # PID (this shell reaps its children as they end)
 # the anonetl sessions the server still has (a partitioned client's stay until they hear)
 sessions_gone() { prints_one "$1" "SELECT (count(*) = 0)::int FROM pg_stat_activity WHERE application_name LIKE 'anonetl%'"; }
-# after heal: the target still holds a partitioned run's sessions (their lock): ended here
-drop_ghosts() {
-    T -tAc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'anonetl%'" >/dev/null
-    poll_until 30 sessions_gone T
+# The stopped run's sessions the target still has end on their own: its backends probe
+# the client with keepalives (the DSN's keepalives_idle, 5 s here; pgconn sets the server's
+# side from it) and a probe across the healed link finds the job gone. Until then the
+# leader's session holds the run lock and a run exits 7.
+# The source's end on their own too (a backend blocked sending the COPY hears the job is
+# gone at its next retransmission); a run started before would find a COPY under way that
+# is not its own.
+ghosts_gone() {
+    check "the target drops the stopped run's sessions on its own" poll_until 240 sessions_gone T
+    poll_until 180 sessions_gone S || echo "# the source still has the stopped run's sessions"
 }
 next_run_publishes() { # CONFIG LOG EXPECTED-PUBLISHED
-    drop_ghosts
+    ghosts_gone
     run_in_ns "$1" >"$work/$2" 2>&1
     rc=$?; [ "$rc" = 0 ] || tail -3 "$work/$2" | sed "s/^/# /"
     expect_eq "after the partition, the next run publishes" "0 $3" "$rc $(published)"
@@ -280,8 +304,32 @@ check "run_stopped says the target was not reached" says publish.log "the target
 T -tAc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'locker'" >/dev/null
 wait "$locker"
 heal tgt
-drop_ghosts
+ghosts_gone
 expect_eq "the published rows are the previous run's" "20000 100000" "$(published)"
 next_run_publishes "$work/c.yaml" publish_next.log "20000 120000"
+
+# ---- no stop: the target partitioned mid-copy ----------------------------------------
+# The run fails on its own, in about 2 minutes (pgconn's tcp_user_timeout: the COPY's data
+# goes unacknowledged; keepalives never start while data waits), with the target named
+# and exit 5, instead of retransmitting for 15 minutes.
+S -c "UPDATE items SET v = 7" -c "UPDATE pace SET ms = 1" >/dev/null
+start_run "$work/c.yaml" tgt_lost.log
+check "the copy is under way" poll_until 60 copy_running
+partition tgt
+t0=$(now_ms)
+poll_until 200 ended "$pid"
+ms=$(($(now_ms) - t0))
+kill -KILL "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+expect_eq "target partitioned mid-copy, no stop: the run fails with exit 5" 5 "$rc"
+check "it fails within 3 minutes ($ms ms)" test "$ms" -lt 180000
+check "run_failed names the target and the timeout" \
+    grep -q '"event":"run_failed".*"exit_code":5.*timed out' "$work/tgt_lost.log"
+heal tgt
+ghosts_gone
+expect_eq "the published rows are the previous run's" "20000 120000" "$(published)"
+S -c "UPDATE pace SET ms = 0" >/dev/null
+next_run_publishes "$work/c.yaml" tgt_lost_next.log "20000 140000"
 
 done_testing

@@ -95,6 +95,32 @@ static void test_local_without_tls(void **state)
     assert_string_equal(sslmode_for("dbname=x sslmode=disable", &err), "disable");
 }
 
+/* A partitioned server fails the run in about 2 minutes (pgconn.c, params_add_session):
+ * keepalives end an idle connection, tcp_user_timeout one whose data goes unacknowledged;
+ * the connection string's own values win. */
+static void test_dead_server_bounds(void **state)
+{
+    struct cfg_db db = {.dsn = {.kind = CFG_SECRET_LITERAL, .ref = "host=/tmp dbname=x"}};
+    struct cfg_db own = {
+        .dsn = {.kind = CFG_SECRET_LITERAL,
+                .ref = "host=/tmp dbname=x keepalives_count=3 tcp_user_timeout=0"}};
+    struct pgconn_params p;
+    struct anon_error err;
+
+    (void)state;
+    clean_env();
+    assert_true(pgconn_params_build(&db, "source", &p, &err));
+    assert_string_equal(pgconn_params_get(&p, "keepalives_idle"), "60");
+    assert_string_equal(pgconn_params_get(&p, "keepalives_interval"), "10");
+    assert_string_equal(pgconn_params_get(&p, "keepalives_count"), "6");
+    assert_string_equal(pgconn_params_get(&p, "tcp_user_timeout"), "120000");
+    pgconn_params_free(&p);
+    assert_true(pgconn_params_build(&own, "target", &p, &err));
+    assert_string_equal(pgconn_params_get(&p, "keepalives_count"), "3");
+    assert_string_equal(pgconn_params_get(&p, "tcp_user_timeout"), "0");
+    pgconn_params_free(&p);
+}
+
 static void test_host_from_the_environment(void **state)
 {
     struct anon_error err;
@@ -218,6 +244,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_local_without_tls),
+        cmocka_unit_test(test_dead_server_bounds),
         cmocka_unit_test(test_host_from_the_environment),
         cmocka_unit_test(test_hostaddr_from_the_environment),
         cmocka_unit_test(test_service_files),
