@@ -8,9 +8,11 @@
 
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "etl/awsauth.h"
 #include "etl/log.h"
@@ -557,12 +559,109 @@ static bool session_timeouts_off(PGconn *conn, const char *side, struct anon_err
     return true;
 }
 
+/* A connect under way in a thread of its own (connect_unless_stopped). */
+struct connect_job {
+    struct pgconn_params params; /* its own: wiped and freed with the job */
+    PGconn *conn;
+    bool done, abandoned; /* under lock */
+    pthread_mutex_t lock;
+    pthread_cond_t ended;
+};
+
+static void connect_job_free(struct connect_job *job)
+{
+    pgconn_params_free(&job->params);
+    pthread_cond_destroy(&job->ended);
+    pthread_mutex_destroy(&job->lock);
+    free(job);
+}
+
+static void *connect_in_thread(void *arg)
+{
+    struct connect_job *job = arg;
+    PGconn *conn = PQconnectdbParams(job->params.keywords, job->params.values, 0);
+    bool abandoned;
+
+    pthread_mutex_lock(&job->lock);
+    job->conn = conn;
+    job->done = true;
+    abandoned = job->abandoned;
+    pthread_cond_signal(&job->ended);
+    pthread_mutex_unlock(&job->lock);
+    if (abandoned) { /* the caller left at a stop: nobody wants this connection */
+        PQfinish(conn);
+        connect_job_free(job);
+    }
+    return NULL;
+}
+
+/*
+ * PQconnectdbParams, but a stop signal (stopsig.h) ends the wait. A connect to a server
+ * that cannot be reached (a network partition) waits connect_timeout for each host (30 s
+ * by default), as long as a scheduler waits between SIGTERM and SIGKILL, and a run opens
+ * connections as it goes (a worker's, the publish's writer). libpq's own connect loop
+ * keeps its per-host timeout and its move to the next host; it runs in a thread of its
+ * own, and at a stop the caller leaves it to end alone (its connection then closed).
+ * Takes *p (left empty). NULL and *stopped at a stop.
+ */
+static PGconn *connect_unless_stopped(struct pgconn_params *p, bool *stopped)
+{
+    struct connect_job *job = calloc(1, sizeof(*job));
+    pthread_attr_t attr;
+    pthread_t thread;
+    bool started = false;
+    PGconn *conn;
+
+    *stopped = false;
+    if (!job) /* without a thread: the connect in this one, as before */
+        return PQconnectdbParams(p->keywords, p->values, 0);
+    job->params = *p;
+    memset(p, 0, sizeof(*p));
+    pthread_mutex_init(&job->lock, NULL);
+    pthread_cond_init(&job->ended, NULL);
+    if (pthread_attr_init(&attr) == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        started = pthread_create(&thread, &attr, connect_in_thread, job) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    if (!started) {
+        conn = PQconnectdbParams(job->params.keywords, job->params.values, 0);
+        connect_job_free(job);
+        return conn;
+    }
+    pthread_mutex_lock(&job->lock);
+    while (!job->done && !stopsig_cancelling()) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 200 * 1000000L; /* a stop is seen within 0.2 s */
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&job->ended, &job->lock, &until);
+    }
+    if (!job->done) {
+        job->abandoned = true;
+        pthread_mutex_unlock(&job->lock);
+        *stopped = true;
+        return NULL;
+    }
+    conn = job->conn;
+    pthread_mutex_unlock(&job->lock);
+    connect_job_free(job);
+    return conn;
+}
+
 PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error *err)
 {
     struct pgconn_params p;
     char why[512];
     PGconn *conn;
+    bool stopped;
 
+    if (stopsig_cancelling()) { /* a stopped run opens no new session */
+        anon_error_set(err, "%s: %s: no new connection is made", side,
+                       stopsig_name(stopsig_received()));
+        return NULL;
+    }
     if (!pgconn_params_build(db, side, &p, err))
         return NULL;
     if (params_target_local(&p, why, sizeof(why)))
@@ -577,8 +676,13 @@ PGconn *pgconn_open(const struct cfg_db *db, const char *side, struct anon_error
                  "%s ignored: anonetl's sessions keep TimeZone=UTC and DateStyle=ISO, and "
                  "read the source's own time zone from the server",
                  ignored_env);
-    conn = PQconnectdbParams(p.keywords, p.values, 0);
+    conn = connect_unless_stopped(&p, &stopped);
     pgconn_params_free(&p);
+    if (stopped) {
+        anon_error_set(err, "%s: %s came while connecting: the connect is abandoned", side,
+                       stopsig_name(stopsig_received()));
+        return NULL;
+    }
     if (!conn) {
         anon_error_set(err, "%s: out of memory connecting", side);
         return NULL;
@@ -608,14 +712,20 @@ bool pgconn_default_setting(const struct cfg_db *db, const char *side, const cha
     const char *params[1] = {name};
     PGconn *conn;
     PGresult *res;
+    bool stopped = false;
 
     if (!pgconn_params_build(db, side, &p, err))
         return false;
     /* Only the search path pinned: every other setting as the server, database and role
      * give it to any new session. */
     params_set(&p, "options", "-c search_path=pg_catalog");
-    conn = p.failed ? NULL : PQconnectdbParams(p.keywords, p.values, 0);
+    conn = p.failed ? NULL : connect_unless_stopped(&p, &stopped);
     pgconn_params_free(&p);
+    if (stopped) {
+        anon_error_set(err, "%s: %s came while connecting: the connect is abandoned", side,
+                       stopsig_name(stopsig_received()));
+        return false;
+    }
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
         anon_error_set(err, "%s: cannot connect: %s", side,
                        conn ? PQerrorMessage(conn) : "out of memory");

@@ -308,6 +308,20 @@ ghosts_gone
 expect_eq "the published rows are the previous run's" "20000 100000" "$(published)"
 next_run_publishes "$work/c.yaml" publish_next.log "20000 120000"
 
+# ---- the target partitioned before the run: a stop while it connects -----------------
+# A connect to a server that does not answer waits connect_timeout (30 s by default, as
+# long as ECS waits before its SIGKILL); a stop ends the wait.
+partition tgt
+start_run "$work/c.yaml" connect.log
+check "the run is connecting to the target" poll_until 60 grep -q '"event":"run_start"' "$work/connect.log"
+sleep 1
+stop_and_time "$pid"
+stopped_in_time "target partitioned while the run connects" connect.log
+check "run_stopped says the stop came while connecting to the target" \
+    says connect.log "target: SIGTERM came while connecting"
+heal tgt
+expect_eq "the published rows are the previous run's" "20000 120000" "$(published)"
+
 # ---- no stop: the target partitioned mid-copy ----------------------------------------
 # The run fails on its own, in about 2 minutes (pgconn's tcp_user_timeout: the COPY's data
 # goes unacknowledged; keepalives never start while data waits), with the target named
