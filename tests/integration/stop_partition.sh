@@ -251,6 +251,13 @@ stop_and_time "$pid"
 stopped_in_time "target partitioned mid-copy" tgt_copy.log
 check "run_stopped says the target was not reached and the record not written" \
     says tgt_copy.log "the target was not reached.*record is not marked failed"
+# The dead run's sessions, the leader's holding the run lock, must not outlive it on the
+# target for the server's 2 hours of idle keepalive: they end while the partition still
+# lasts (its probes go unanswered: 5 s idle + 6 x 10 s). Healed at once, a retransmission
+# from the job's closing sockets tells the server; the partition of an operator's hung run
+# lasts longer than those retransmissions (about a minute).
+check "while the partition lasts, the target drops the dead run's sessions (keepalives)" \
+    poll_until 150 sessions_gone T
 heal tgt
 expect_eq "the published rows are the previous run's" "20000 40000" "$(published)"
 S -c "UPDATE pace SET ms = 0" >/dev/null
