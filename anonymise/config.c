@@ -766,9 +766,15 @@ static char *read_file(const char *path, size_t *len, struct anon_error *err)
         if (cap - n < 4096) {
             char *p;
             cap = cap ? cap * 2 : 8192;
-            if (cap > (size_t)CONFIG_MAX_BYTES + 8192 || !(p = realloc(buf, cap))) {
-                anon_error_add(err, "%s: larger than %ld bytes or out of memory", path,
-                               CONFIG_MAX_BYTES);
+            if (cap > (size_t)CONFIG_MAX_BYTES + 8192) { /* /dev/zero, a dump, a log */
+                anon_error_add(err,
+                               "%s: larger than %ld bytes (4 MiB): not a config (a config of "
+                               "5,000 tables of 20 columns takes about 2 MB)",
+                               path, CONFIG_MAX_BYTES);
+                goto fail;
+            }
+            if (!(p = realloc(buf, cap))) {
+                anon_error_add(err, "%s: out of memory", path);
                 goto fail;
             }
             buf = p;

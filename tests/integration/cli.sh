@@ -116,6 +116,13 @@ anonetl db-token: --user: the user name is empty|db-token --host db.example --us
 CASES
 expect_eq "init and db-token: an empty or impossible value is exit 2, named" "" "$bad"
 
+# --- a file past the config size limit: said as such ------------------------------------
+# (it said "larger than 4194304 bytes or out of memory")
+"$ANONETL" check -c /dev/zero >"$work/out" 2>&1; rc=$?
+expect_eq "check -c /dev/zero: exit 2, not a config, refused at 4 MiB" \
+    "2 /dev/zero: larger than 4194304 bytes (4 MiB): not a config (a config of 5,000 tables of 20 columns takes about 2 MB)" \
+    "$rc $(head -1 "$work/out")"
+
 # --- an unknown command: the nearest one, or that the command comes first ----------------
 bad=""
 while IFS='|' read -r want args; do
