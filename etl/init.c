@@ -38,6 +38,19 @@ static const char columns_sql[] =
     "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
     "ORDER BY c.relname, a.attnum";
 
+/* The schema's other relations a config may name (views, materialised views, foreign
+ * tables), and tables with no column: not written, but listed in a closing comment so
+ * that the data engineer knows they were left out, not missed. */
+static const char others_sql[] =
+    "SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialised view' "
+    "              WHEN 'f' THEN 'foreign table' ELSE 'table without columns' END, c.relname "
+    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = $1 AND (c.relkind IN ('v', 'm', 'f') OR "
+    "      (c.relkind IN ('r', 'p') AND NOT c.relispartition AND NOT EXISTS ("
+    "        SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 "
+    "          AND NOT a.attisdropped))) "
+    "ORDER BY 1, 2";
+
 /* "schema.table", plain when both parts are plain, else double-quoted as a whole. */
 static void table_name(struct abuf *out, const char *schema, const char *table)
 {
@@ -227,13 +240,32 @@ static int write_output(const char *path, bool force, const struct abuf *text)
     return EXIT_OK;
 }
 
+static void write_others(PGresult *res, const char *schema, struct abuf *out)
+{
+    int n = res ? PQntuples(res) : 0;
+
+    if (n == 0)
+        return;
+    abuf_puts(out, "\n# Not written (init writes tables; name one here by hand, with a rule per\n"
+                   "# column, if the data team needs it):\n");
+    for (int r = 0; r < n && r < 500; r++) {
+        abuf_printf(out, "#   %s ", PQgetvalue(res, r, 0));
+        comment_text(out, schema);
+        abuf_putc(out, '.');
+        comment_text(out, PQgetvalue(res, r, 1));
+        abuf_putc(out, '\n');
+    }
+    if (n > 500)
+        abuf_printf(out, "#   ... and %d more\n", n - 500);
+}
+
 static int generate(const char *dsn, const char *schema, const char *path, bool force)
 {
     struct cfg_db db = {.dsn = {.kind = CFG_SECRET_LITERAL, .ref = (char *)dsn}};
     const char *params[1] = {schema};
     struct anon_error err = {0};
     struct abuf out;
-    PGresult *res;
+    PGresult *res, *others;
     PGconn *conn;
     size_t skipped = 0, n_tables;
     int code;
@@ -244,21 +276,26 @@ static int generate(const char *dsn, const char *schema, const char *path, bool 
         return EXIT_SOURCE;
     }
     res = pgconn_query(conn, columns_sql, 1, params, PGRES_TUPLES_OK, &err);
+    others = res ? pgconn_query(conn, others_sql, 1, params, PGRES_TUPLES_OK, &err) : NULL;
     pgconn_close(conn);
-    if (!res) {
+    if (!res || !others) {
         fprintf(stderr, "anonetl init: %s\n", err.msg);
+        PQclear(res);
         return EXIT_SOURCE;
     }
     n_tables = count_tables(res);
     if (n_tables == 0) {
         fprintf(stderr, "anonetl init: schema \"%s\" has no tables this role can see\n", schema);
         PQclear(res);
+        PQclear(others);
         return EXIT_USAGE;
     }
     abuf_init(&out, INIT_OUT_MAX);
     header(&out, schema, n_tables);
     write_tables(res, schema, &out, &skipped);
+    write_others(others, schema, &out);
     PQclear(res);
+    PQclear(others);
     if (abuf_failed(&out)) {
         fprintf(stderr, "anonetl init: the config would be larger than %zu bytes\n", INIT_OUT_MAX);
         abuf_free(&out);
