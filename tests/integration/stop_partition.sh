@@ -153,7 +153,7 @@ BEGIN
 END $$;
 CREATE VIEW slow_items AS SELECT paced(id) AS id, v FROM items;
 SQL
-dsn() { echo "host=$1 port=5432 dbname=postgres user=postgres sslmode=verify-full sslrootcert=$work/tls/ca.crt keepalives_idle=5"; }
+dsn() { echo "host=$1 port=5432 dbname=postgres user=postgres sslmode=verify-full sslrootcert=$work/tls/ca.crt keepalives_idle=5 keepalives_interval=2 keepalives_count=3 tcp_user_timeout=20000"; }
 write_config() { # FILE V-RULE
     cat >"$1" <<YAML
 version: 1
@@ -192,8 +192,9 @@ ended() { ! kill -0 "$1" 2>/dev/null; } # PID (this shell reaps its children as 
 # the anonetl sessions the server still has (a partitioned client's stay until they hear)
 sessions_gone() { prints_one "$1" "SELECT (count(*) = 0)::int FROM pg_stat_activity WHERE application_name LIKE 'anonetl%'"; }
 # The stopped run's sessions the target still has end on their own: its backends probe
-# the client with keepalives (the DSN's keepalives_idle, 5 s here; pgconn sets the server's
-# side from it) and a probe across the healed link finds the job gone. Until then the
+# the client with keepalives (the DSN's: 5 s idle, then 3 probes 2 s apart here, where
+# pgconn's defaults are 60 s, 6 x 10 s; pgconn sets the server's side from them) and a probe
+# across the healed link finds the job gone. Until then the
 # leader's session holds the run lock and a run exits 7.
 # The source's end on their own too (a backend blocked sending the COPY hears the job is
 # gone at its next retransmission); a run started before would find a COPY under way that
@@ -253,7 +254,7 @@ check "run_stopped says the target was not reached and the record not written" \
     says tgt_copy.log "the target was not reached.*record is not marked failed"
 # The dead run's sessions, the leader's holding the run lock, must not outlive it on the
 # target for the server's 2 hours of idle keepalive: they end while the partition still
-# lasts (its probes go unanswered: 5 s idle + 6 x 10 s). Healed at once, a retransmission
+# lasts (its probes go unanswered: 5 s idle + 3 x 2 s here). Healed at once, a retransmission
 # from the job's closing sockets tells the server; the partition of an operator's hung run
 # lasts longer than those retransmissions (about a minute).
 check "while the partition lasts, the target drops the dead run's sessions (keepalives)" \
@@ -330,21 +331,21 @@ heal tgt
 expect_eq "the published rows are the previous run's" "20000 120000" "$(published)"
 
 # ---- no stop: the target partitioned mid-copy ----------------------------------------
-# The run fails on its own, in about 2 minutes (pgconn's tcp_user_timeout: the COPY's data
-# goes unacknowledged; keepalives never start while data waits), with the target named
-# and exit 5, instead of retransmitting for 15 minutes.
+# The run fails on its own, after the DSN's tcp_user_timeout (20 s here; pgconn's default
+# is 2 minutes: the COPY's data goes unacknowledged; keepalives never start while data
+# waits), with the target named and exit 5, instead of retransmitting for 15 minutes.
 S -c "UPDATE items SET v = 7" -c "UPDATE pace SET ms = 1" >/dev/null
 start_run "$work/c.yaml" tgt_lost.log
 check "the copy is under way" poll_until 60 copy_running
 partition tgt
 t0=$(now_ms)
-poll_until 200 ended "$pid"
+poll_until 120 ended "$pid"
 ms=$(($(now_ms) - t0))
 kill -KILL "$pid" 2>/dev/null
 wait "$pid"
 rc=$?
 expect_eq "target partitioned mid-copy, no stop: the run fails with exit 5" 5 "$rc"
-check "it fails within 3 minutes ($ms ms)" test "$ms" -lt 180000
+check "it fails within 60 s ($ms ms)" test "$ms" -lt 60000
 check "run_failed names the target and the timeout" \
     grep -q '"event":"run_failed".*"exit_code":5.*timed out' "$work/tgt_lost.log"
 heal tgt
