@@ -82,7 +82,12 @@ static const struct cli_option preview_options[] = {
     {"limit", 'n', "N", "sampled rows, 1..1000 (default 10)", 'n', NULL},
     {"json", 0, NULL, "JSON output (default when stdout is not a terminal)", 'J', NULL},
     {"text", 0, NULL, "aligned text output (default on a terminal)", 'T', NULL},
-    {"random-key", 0, NULL, "hash with a random key instead of the configured one", 'R', NULL},
+    {"random-key", 0, NULL, "hash with a random key (the default): no pseudonym the run publishes",
+     'R', NULL},
+    {"real-key", 0, NULL,
+     "hash with the configured key: source values beside their published pseudonyms (keep "
+     "it out of tickets)",
+     'K', NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
@@ -117,8 +122,7 @@ const struct cli_command cli_commands[] = {
     {"init", "write a safe-by-default config for every table and column of a source schema",
      "init [--source-dsn DSN] [--schema S] [-o FILE [--force]]", init_options, false},
     {"preview", "before/after of sampled rows of one table (shows SOURCE values: PII)",
-     "preview -c FILE --table T [--limit N] [--json|--text] [--random-key]", preview_options,
-     false},
+     "preview -c FILE --table T [--limit N] [--json|--text] [--real-key]", preview_options, false},
     {"schema", "print the config's JSON Schema (for editors' YAML support)", "schema", no_options,
      false},
     {"db-token", "print an RDS IAM authentication token (as aws rds generate-db-auth-token)",

@@ -34,7 +34,12 @@ struct preview_options {
     const char *table;
     long limit;
     int format; /* 0 auto, 1 text, 2 json */
+    /* Hash with a random key, the default: the output pairs each source value with a
+     * pseudonym, and with the configured key that pairing, pasted into a ticket, would
+     * let anyone with the anonymised data find that person's row. --real-key asks for it
+     * (to check joins against published data); --random-key is the default said aloud. */
     bool random_key;
+    int key_flag; /* 0, 'R' or 'K': the key option given (one of them) */
 };
 
 /* The current row for rules with `by: column` (date_shift): values of one PGresult row. */
@@ -260,8 +265,8 @@ static int prepare_key(struct preview *p)
                !keystrength_ok((const unsigned char *)p->key.data, p->key.len, "secrets.hash_key",
                                &p->err)) {
         fprintf(stderr,
-                "anonetl preview: %s\n  (or --random-key: hashes then differ from "
-                "a run's)\n",
+                "anonetl preview: %s\n  (without --real-key, preview hashes with a random "
+                "key and needs none)\n",
                 p->err.msg);
         abuf_free_secret(&p->key);
         return secret_failure_exit(why);
@@ -469,7 +474,8 @@ static void print_text_rows(struct preview *p, struct text_state *ts, char **rul
         }
     }
     printf("%s: %d sampled row%s, before -> after%s\n", p->plan->qualified, n, n == 1 ? "" : "s",
-           p->opt->random_key ? " (random key: hashes differ from a run)" : "");
+           p->opt->random_key ? " (random key: hashes differ from a run's; --real-key for its)"
+                              : " (the configured key: pseudonyms as published)");
     for (int r = 0; r < n; r++) {
         printf("\nrow %d\n  ", r + 1);
         print_padded("COLUMN", w[0] + 2);
@@ -597,7 +603,12 @@ static int parse_options(int argc, char **argv, struct preview_options *opt)
             opt->format = c == 'J' ? 2 : 1;
             break;
         case 'R':
-            opt->random_key = true;
+        case 'K':
+            if (opt->key_flag && opt->key_flag != c)
+                return cli_usage_error("preview", "%s",
+                                       "--random-key and --real-key: give one of them");
+            opt->key_flag = c;
+            opt->random_key = c == 'R';
             break;
         }
     }
@@ -616,7 +627,7 @@ static int parse_options(int argc, char **argv, struct preview_options *opt)
 
 int preview_main(int argc, char **argv)
 {
-    struct preview_options opt = {.limit = 10};
+    struct preview_options opt = {.limit = 10, .random_key = true};
     struct preview p = {.opt = &opt};
     int code;
 

@@ -96,22 +96,38 @@ else
     skip "the generated config validates against anonetl schema" "python3 jsonschema or PyYAML not importable"
 fi
 
-# --- 5. preview shows what run published -------------------------------------------------
-"$ANONETL" preview -c "$cfg" --table public.parties --limit 5 >"$work/preview.json" 2>"$work/preview.err"; rc=$?
-expect_eq "preview exits 0 (JSON when not a terminal)" 0 "$rc"
-summary=$(python3 -c "
+# --- 5. preview shows what run does, with the run's pseudonyms only when asked ----------
+# By default preview hashes with a random key (and needs none): its output pairs source
+# values with pseudonyms, which with the configured key would re-identify published rows
+# wherever the output is pasted. --real-key shows the pseudonyms the run published.
+preview_summary() { # JSON-FILE: rows, before filled, after NULL but the id, the ids
+    python3 -c "
 import json
-d = json.load(open('$work/preview.json'))
+d = json.load(open('$1'))
 rows = d['rows']
 print(len(rows),
       all(r['before']['full_name'] is not None for r in rows),
       all(v is None for r in rows for k, v in r['after'].items() if k != 'id'),
-      ','.join(r['after']['id'] for r in rows))" 2>&1)
-# shellcheck disable=SC2086 # split the summary into its four words
-set -- $summary
-expect_eq "preview: 5 rows, source values before, NULLs after" "5 True True" "${1:-} ${2:-} ${3:-}"
-expect_eq "preview: the hashed ids are the ones run published" 5 \
+      ','.join(r['after']['id'] for r in rows), d['random_key'])" 2>&1
+}
+env -u ANONETL_HASH_KEY "$ANONETL" preview -c "$cfg" --table public.parties --limit 5 \
+    >"$work/preview.json" 2>"$work/preview.err"; rc=$?
+expect_eq "preview exits 0 without the hash key (JSON when not a terminal)" 0 "$rc"
+# shellcheck disable=SC2046 # split the summary into its five words
+set -- $(preview_summary "$work/preview.json")
+expect_eq "preview: 5 rows, source values before, NULLs after, a random key" "5 True True True" \
+    "${1:-} ${2:-} ${3:-} ${5:-}"
+expect_eq "preview: no hashed id is one the run published" 0 \
     "$(T -tAc "SELECT count(*) FROM anonymised.parties WHERE id IN (${4:-0})" 2>&1)"
+"$ANONETL" preview -c "$cfg" --table public.parties --limit 5 --real-key >"$work/preview.real.json" 2>&1
+expect_eq "preview --real-key exits 0" 0 "$?"
+# shellcheck disable=SC2046
+set -- $(preview_summary "$work/preview.real.json")
+expect_eq "preview --real-key: the configured key" "5 False" "${1:-} ${5:-}"
+expect_eq "preview --real-key: the hashed ids are the ones run published" 5 \
+    "$(T -tAc "SELECT count(*) FROM anonymised.parties WHERE id IN (${4:-0})" 2>&1)"
+"$ANONETL" preview -c "$cfg" --table public.parties --random-key --real-key >/dev/null 2>&1
+expect_eq "preview --random-key --real-key: exit 2" 2 "$?"
 "$ANONETL" preview -c "$cfg" --table public.parties --limit 3 --text >"$work/preview.txt" 2>&1
 check "preview --text: an aligned table with the rules" grep -qE '^  full_name +suppress +.+ +NULL$' "$work/preview.txt"
 "$ANONETL" preview -c "$cfg" --table public.nope >/dev/null 2>&1; rc=$?
