@@ -54,8 +54,9 @@ bool source_snapshot_standby(const struct source_snapshot *s);
 bool source_snapshot_count_filtered(const struct source_snapshot *s, const struct table_plan *plan,
                                     uint64_t *filtered, struct anon_error *err) ANON_MUST_CHECK;
 /*
- * After a read on conn (a connection in the run's snapshot, still in its transaction):
- * false, err naming it, when a table this session has locked - every table it read - got
+ * After the reads on conn (a connection in the run's snapshot, still in its transaction),
+ * before anything is published: false, err naming it, when a table this session has
+ * locked - every table it read - got
  * new storage after the snapshot was taken. TRUNCATE and the rewriting forms of ALTER
  * TABLE are not MVCC-safe: to an older snapshot the new storage looks empty (its rows
  * carry a later transaction), so a COPY that waited for such a statement read no rows and

@@ -28,7 +28,6 @@
 #include "etl/pgconn.h"
 #include "etl/pgerror.h"
 #include "etl/pgcancel.h"
-#include "etl/sourcesnap.h"
 #include "etl/stopsig.h"
 
 #define BATCH_BYTES (256 * 1024)
@@ -984,7 +983,6 @@ enum tablecopy_status tablecopy_run(const struct tablecopy_request *req,
             drain_cancelled(req->source);
         finish_source(req->source, req->plan, &ignored);
     } else if (!finish_source(req->source, req->plan, err) ||
-               !source_snapshot_storage_kept(req->source, err) ||
                !columns_kept(req->source, req->plan, err)) {
         st = TABLECOPY_SOURCE_ERROR;
         if (!req->shared && !req->chunks)

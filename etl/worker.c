@@ -478,6 +478,15 @@ static void drain(struct worker_pool *p, struct worker_conns *conns)
             return;
         }
     }
+    /* Every table this connection read is still locked (its transaction is open) and
+     * nothing is published yet: one look at their storage covers all of its reads (one
+     * per read cost a pg_locks scan over a lock list that grows with the tables). A run
+     * already failing or stopping has nothing to check. */
+    if (atomic_load(&p->abort))
+        return;
+    anon_error_clear(&err);
+    if (!source_snapshot_storage_kept(conns->source, &err))
+        record_failure(p, EXIT_SOURCE, &err);
 }
 
 static void worker_ended(struct worker_pool *p)
