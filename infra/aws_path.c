@@ -1216,8 +1216,23 @@ static bool public_leg(struct leg *L)
     return true;
 }
 
+/* A transit gateway on the way from `from`: its attachment subnet's ACL (aws_tgwhop_acl). */
+static void tgw_acl_hop(struct leg *L, const char *name, const struct side *from,
+                        const struct side *to, int lo, int hi, bool reply)
+{
+    const struct aws_tgwhop_leg g = {
+        name,        L->ep->name, from->vpc, from->subnet, from->ip,
+        &from->addr, &to->addr,   lo,        hi,           reply && L->in->client_from <= 0,
+        region(L)};
+
+    aws_tgwhop_acl(L->v, &g, L->rep);
+}
+
 static void run_leg(struct leg *L)
 {
+    int lo, hi;
+
+    client_range(L, &lo, &hi);
     if (public_leg(L))
         return;
     if (!database_hop(L)) {
@@ -1234,10 +1249,12 @@ static void run_leg(struct leg *L)
     route_hop(L, "route", &L->job, &L->db, true);
     sg_hop(L, "sg-egress", &L->job, &L->db, true);
     acl_hop(L, "job-nacl-out", &L->job, &L->db, true, L->port, L->port);
+    tgw_acl_hop(L, "tgw-nacl-in", &L->job, &L->db, L->port, L->port, false);
     acl_hop(L, "db-nacl-in", &L->db, &L->job, false, L->port, L->port);
     sg_hop(L, "sg-ingress", &L->db, &L->job, false);
     acl_hop(L, "db-nacl-out", &L->db, &L->job, true, AWS_EPHEMERAL_FROM, AWS_EPHEMERAL_TO);
     route_hop(L, "route-back", &L->db, &L->job, true);
+    tgw_acl_hop(L, "tgw-nacl-back", &L->db, &L->job, lo, hi, true);
     acl_hop(L, "job-nacl-in", &L->job, &L->db, false, AWS_EPHEMERAL_FROM, AWS_EPHEMERAL_TO);
 }
 

@@ -25,6 +25,10 @@
  *   path.db-nacl-out   the database subnet's ACL, outbound replies to ports 1024-65535
  *   path.route-back    the database subnet's route table routes the job's address back
  *   path.job-nacl-in   the job subnet's ACL, inbound replies to the job's client ports
+ *   path.tgw-nacl-in, path.tgw-nacl-back  (a route through a transit gateway only) the ACL
+ *                      of its attachment's subnet in the sender's zone, inbound, on the
+ *                      sender's address (aws_tgwhop.h), after path.job-nacl-out and
+ *                      path.route-back
  * Every address of an endpoint is judged (libpq tries each in turn), an IPv6 one from the
  * job interface's IPv6 address (INFO "not used" when it has none and the endpoint has an
  * IPv4 address too, else a FAIL: the job has no IPv6 route).

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "infra/aws_eval.h"
 #include "infra/aws_path.h"
 #include "infra/aws_view.h"
 #include "infra/check_report.h"
@@ -59,5 +60,28 @@ void aws_tgwhop_zone_fail(struct check_result *c, const struct aws_tgwhop_zone *
 void aws_tgwhop_zone_unknown(struct check_result *c, const struct aws_tgwhop_zone *z,
                              const struct ec2_tgw_attachment *a, const char *subnet,
                              const char *region);
+
+/* The packets entering a transit gateway, one path.<name> result ("tgw-nacl-in" for the
+ * request, "tgw-nacl-back" for the replies), none when the route of from_subnet's table for
+ * `to` takes no transit gateway or its attachment is not available or does not serve the
+ * zone (path.route says so). AWS judges packets from a VPC's resources into the gateway by
+ * the inbound rules of the network ACL of the attachment's subnet in their zone, on their
+ * source address and destination port (Transit Gateway guide, network ACLs): when that
+ * subnet is from_subnet itself, its ACL must let its own address in. src is the sender
+ * (the job, or the database for the replies), ports lo..hi the destination ports (the
+ * database port, or the job's client ports); linux_only: the client ports are not known,
+ * and replies passing only for Linux's default range are a WARN. */
+struct aws_tgwhop_leg {
+    const char *name;     /* "tgw-nacl-in", "tgw-nacl-back" */
+    const char *endpoint; /* "source", "target" */
+    const char *from_vpc, *from_subnet;
+    const char *src_ip;
+    const struct cidr *src, *to;
+    int lo, hi;
+    bool linux_only;
+    const char *region;
+};
+void aws_tgwhop_acl(const struct aws_view *v, const struct aws_tgwhop_leg *g,
+                    struct check_report *rep);
 
 #endif

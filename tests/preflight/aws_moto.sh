@@ -90,7 +90,8 @@ PATH_LABELS="p_ok p_sg_group p_sg_cidr_cfg_group p_sg_prefix_list p_sg_wrong_sub
 # (every region is taken: these sit beside a layout of the reference plan, at the netns
 # plan's addresses, see aws_topology.py cmd_build)
 PATH_BESIDE="p_tgw_zone=n_tgw_zone@p_tgw_allowed p_tgw_zone_back=n_tgw_zone_back@p_tgw_blackhole
- p_tgw_sg_ref=n_tgw_sg_ref@p_tgw_denied p_tgw_sg_pcx=n_tgw_sg_pcx@p_tgw_no_route"
+ p_tgw_sg_ref=n_tgw_sg_ref@p_tgw_denied p_tgw_sg_pcx=n_tgw_sg_pcx@p_tgw_no_route
+ p_tgw_nacl=n_tgw_nacl@p_route_pl"
 # shellcheck disable=SC2086 # word splitting of LABELS is wanted
 if ids=$(MOTO_URL=$MOTO_URL "$PY" "$TOPO" build --data-user $LABELS $PATH_LABELS $PATH_BESIDE \
     2>"$tmp/topo.err"); then
@@ -771,6 +772,23 @@ expect_check "inbound reference over a transit gateway: WARN, the gateway's opti
     "aws ec2 describe-transit-gateways --transit-gateway-ids $p_tgw_sg_ref_TGW"
 expect_check "... the reference in the job's own VPC still holds (target)" PASS path.sg-ingress \
     "target $p_tgw_sg_ref_SG_TGT" "from $p_tgw_sg_ref_SG_JOB allows tcp/5432"
+# Packets enter a transit gateway through its attachment's subnet in their zone, judged by
+# that subnet's ACL inbound rules on their source address (the sender's own subnet's ACL
+# when the attachment is there): not judged before
+JOBIP=10.77.18.15 SRCIP=10.77.5.20 TGTIP=10.77.19.30 SRCCIDR=10.77.4.0/22 \
+    TGWS=$p_tgw_nacl_TGW expect_path "the database's own replies may not enter the gateway from its subnet" \
+    p_tgw_nacl path 3 "path.tgw-nacl-back"
+expect_check "replies into the gateway refused by the attachment subnet's ACL: FAIL, the rule to add" \
+    FAIL path.tgw-nacl-back "source $p_tgw_nacl_ACL_DB" \
+    "$p_tgw_nacl_ACL_DB ($p_tgw_nacl_SUBNET_DB, the subnet of $p_tgw_nacl_TGW_ATT_DB in $p_tgw_nacl_ZONE_1, the sender's own): packets from 10.77.5.20 enter $p_tgw_nacl_TGW through it, judged by its inbound rules: tcp refused" \
+    "aws ec2 create-network-acl-entry --network-acl-id $p_tgw_nacl_ACL_DB --ingress" "--cidr-block 10.77.5.20/32"
+expect_check "... the request enters through the job VPC's attachment subnet a: PASS" PASS \
+    path.tgw-nacl-in "source $p_tgw_nacl_ACL_JOB" \
+    "$p_tgw_nacl_ACL_JOB ($p_tgw_nacl_SUBNET_A, the subnet of $p_tgw_nacl_TGW_ATT_JOB in $p_tgw_nacl_ZONE_1): packets from 10.77.18.15 enter $p_tgw_nacl_TGW through it, judged by its inbound rules: tcp allowed 5432-5432 by rule 110"
+TGWS=$p_tgw_allowed_TGW pconfig p_tgw_allowed
+ONLY=path pf p_tgw_allowed --json
+expect_check "healthy hub: the replies enter the gateway (the subnet's rule for its own VPC)" PASS \
+    path.tgw-nacl-back "source $p_tgw_allowed_ACL_DB" "judged by its inbound rules: tcp allowed"
 expect_path "route via a transit gateway the config does not allow" p_tgw_denied route,path 3 \
     "path.route,route"
 expect_check "transit gateway not allowed: names it" FAIL path.route "source" \

@@ -190,6 +190,98 @@ static void test_allowed_and_attachment_for(void **state)
     memset(&f->v.tgw_attachments, 0, sizeof(f->v.tgw_attachments));
 }
 
+/* ---- the attachment subnet's ACL ---- */
+
+static const char tables[] =
+    "<DescribeRouteTablesResponse><routeTableSet><item><routeTableId>rtb-1</routeTableId>"
+    "<vpcId>vpc-1</vpcId><associationSet><item><main>true</main></item></associationSet>"
+    "<routeSet><item><destinationCidrBlock>10.10.0.0/16</destinationCidrBlock>"
+    "<transitGatewayId>tgw-1</transitGatewayId><state>active</state></item></routeSet></item>"
+    "</routeTableSet></DescribeRouteTablesResponse>";
+
+#define ACL_ENTRY(num, egress, cidr, from, to, action)                                             \
+    "<item><ruleNumber>" num "</ruleNumber><protocol>6</protocol><ruleAction>" action              \
+    "</ruleAction><egress>" egress "</egress><cidrBlock>" cidr                                     \
+    "</cidrBlock><portRange><from>" from "</from><to>" to "</to></portRange></item>"
+
+/* the attachment's subnet (subnet-att) lets 5432 in from 10.20.0.0/16 and 32768-60999 from
+ * 10.10.0.0/16; the others' ACL is not described */
+static const char acls[] =
+    "<DescribeNetworkAclsResponse><networkAclSet><item><networkAclId>acl-att</networkAclId>"
+    "<vpcId>vpc-1</vpcId><associationSet><item><subnetId>subnet-att</subnetId></item>"
+    "</associationSet><entrySet>" ACL_ENTRY("100", "false", "10.20.0.0/16", "5432", "5432", "allow")
+        ACL_ENTRY("110", "false", "10.10.0.0/16", "32768", "60999",
+                  "allow") "</entrySet></item></networkAclSet></DescribeNetworkAclsResponse>";
+
+static void test_attachment_subnet_acl(void **state)
+{
+    struct fixture *f = *state;
+    struct ec2_tgw_attachment att = {.id = "tgw-attach-1",
+                                     .tgw_id = "tgw-1",
+                                     .resource_type = "vpc",
+                                     .resource_id = "vpc-1",
+                                     .state = "available"};
+    struct cidr job, db, job_net;
+    struct aws_tgwhop_leg g = {"tgw-nacl-in", "source", "vpc-1", "subnet-job-a", "10.20.2.15", &job,
+                               &db,           5432,     5432,    false,          "us-east-1"};
+    struct check_report rep;
+    struct infra_error err = {0};
+
+    assert_true(cidr_parse_addr("10.20.2.15", &job));
+    assert_true(cidr_parse_addr("10.10.5.20", &db));
+    assert_true(cidr_parse("10.20.0.0/16", &job_net, &err));
+    assert_true(ec2_xml_parse_route_tables(tables, strlen(tables), &f->v.tables, &err));
+    assert_true(ec2_xml_parse_network_acls(acls, strlen(acls), &f->v.acls, &err));
+    f->v.tgw_attachments.items = &att;
+    f->v.tgw_attachments.n = 1;
+    check_report_init(&rep);
+
+    aws_tgwhop_acl(&f->v, &g, &rep); /* subnet-job-a's zone: subnet-att, 5432 allowed */
+    assert_int_equal(rep.n, 1);
+    assert_string_equal(rep.items[0].group, "path.tgw-nacl-in");
+    assert_int_equal(rep.items[0].status, CHECK_PASS);
+    assert_non_null(strstr(rep.items[0].detail, "acl-att (subnet-att, the subnet of tgw-attach-1 "
+                                                "in us-east-1a): packets from 10.20.2.15 enter "
+                                                "tgw-1 through it"));
+    g.lo = g.hi = 5433; /* another port: refused, the rule to add */
+    aws_tgwhop_acl(&f->v, &g, &rep);
+    assert_int_equal(rep.items[1].status, CHECK_FAIL);
+    assert_non_null(strstr(rep.items[1].remediation, "--network-acl-id acl-att --ingress"));
+    assert_non_null(strstr(rep.items[1].remediation, "From=5433,To=5433"));
+    /* replies from 10.10.5.20 (the same route for the test) to unknown client ports: only
+     * Linux's default range passes */
+    g = (struct aws_tgwhop_leg){"tgw-nacl-back", "source", "vpc-1",    "subnet-job-a",
+                                "10.10.5.20",    &db,      &db,        1024,
+                                65535,           true,     "us-east-1"};
+    aws_tgwhop_acl(&f->v, &g, &rep);
+    assert_int_equal(rep.items[2].status, CHECK_WARN);
+    g.linux_only = false; /* known client ports: a FAIL */
+    aws_tgwhop_acl(&f->v, &g, &rep);
+    assert_int_equal(rep.items[3].status, CHECK_FAIL);
+    g.lo = 32768;
+    g.hi = 60999;
+    aws_tgwhop_acl(&f->v, &g, &rep);
+    assert_int_equal(rep.items[4].status, CHECK_PASS);
+    /* a zone the attachment does not serve, or no gateway on the way: nothing (path.route) */
+    g.from_subnet = "subnet-job-b";
+    aws_tgwhop_acl(&f->v, &g, &rep);
+    g.from_subnet = "subnet-job-a";
+    g.to = &job_net; /* 10.20.0.0/16: no route of rtb-1 */
+    aws_tgwhop_acl(&f->v, &g, &rep);
+    assert_int_equal(rep.n, 5);
+    /* the attachment's subnet is the sender's own; its ACL not in the view: a WARN */
+    g = (struct aws_tgwhop_leg){"tgw-nacl-in", "source", "vpc-1", "subnet-att", "10.20.1.5", &job,
+                                &db,           5432,     5432,    false,        "us-east-1"};
+    ec2_acl_list_free(&f->v.acls);
+    aws_tgwhop_acl(&f->v, &g, &rep);
+    assert_int_equal(rep.items[5].status, CHECK_WARN);
+    assert_non_null(strstr(rep.items[5].detail, "in us-east-1a, the sender's own is not visible"));
+
+    check_report_free(&rep);
+    ec2_route_table_list_free(&f->v.tables);
+    memset(&f->v.tgw_attachments, 0, sizeof(f->v.tgw_attachments));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_unknown_is_never_a_fail),
         cmocka_unit_test(test_messages),
         cmocka_unit_test(test_allowed_and_attachment_for),
+        cmocka_unit_test(test_attachment_subnet_acl),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

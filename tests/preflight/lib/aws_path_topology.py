@@ -84,6 +84,8 @@ FAULTS = {
     "p_tgw_sg_pcx": "as p_tgw_allowed, but the database group admits the job's group over the "
                     "peering, which the job's packets do not take (its table sends the "
                     "database VPC to the gateway)",
+    "p_tgw_nacl": "as p_tgw_allowed, but the database subnet (the database VPC's attachment "
+                  "subnet too) has no inbound rule for its own replies entering the gateway",
     "p_no_return": "the database subnet's table has no route back to the job",
     "p_nacl_no_ephemeral": "the database ACL lets 5432 in but no reply out",
     "p_nacl_linux_only": "the job ACL lets replies in on 32768-65535 only",
@@ -193,7 +195,7 @@ def _pcx(ec2, vpc, peer, accepter=None, **kw):
 
 # the transit gateway layouts whose gateway routes both ways
 TGW_HUBS = ("p_tgw_allowed", "p_tgw_blackhole", "p_tgw_zone", "p_tgw_zone_back", "p_tgw_sg_ref",
-            "p_tgw_sg_pcx")
+            "p_tgw_sg_pcx", "p_tgw_nacl")
 # the subnet a zone fault moves to the region's second zone
 TGW_MOVED = {"p_tgw_zone": "SUBNET_B", "p_tgw_zone_back": "SUBNET_DB2"}
 
@@ -267,6 +269,10 @@ def _db_side(ec2, f, owner=None):
         rules.insert(0, (90, False, P["SUBNET_B"], 5432, 5432, "deny"))
     if f != "p_nacl_no_ephemeral":
         rules.append((100, True, P["JOB_VPC"], 1024, 65535, "allow"))
+    if f in TGW_HUBS and f != "p_tgw_nacl":
+        # the replies enter the gateway from this subnet (the attachment's): AWS judges them
+        # by its inbound rules, on the database's own address
+        rules.append((110, False, P["DB_VPC"], 1024, 65535, "allow"))
     ids["ACL_DB"] = _acl(ec2, vpc, [sd], rules)
     return ids
 
@@ -859,8 +865,9 @@ def build(client, f, data_client=None):
         _data_team(ec2, ids, data_client or ec2)
         ec2.create_route(RouteTableId=ids["RTB_DB"], DestinationCidrBlock="10.30.0.0/16",
                          VpcPeeringConnectionId=ids["PCX_DIRECT"])
-    if f in TGW_MOVED:  # the zones, for the checks' messages
+    if f in TGW_HUBS:  # the zones, for the checks' messages
         ids["ZONE_1"] = _zone(ec2, f, "")["AvailabilityZone"]
+    if f in TGW_MOVED:
         ids["ZONE_2"] = _zone(ec2, f, TGW_MOVED[f])["AvailabilityZone"]
     ids["JOB_MAC"] = ec2.describe_network_interfaces(NetworkInterfaceIds=[ids["JOB_ENI"]])[
         "NetworkInterfaces"][0]["MacAddress"]
