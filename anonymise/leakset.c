@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anonymise/scrubnorm.h"
 #include "anonymise/utf8.h"
 
 #define CHUNK_BYTES ((size_t)64 * 1024) /* value storage: fixed chunks, never moved */
@@ -355,6 +356,28 @@ static bool add_escaped(struct leakset *s, const char *v, size_t n, enum leakset
     return k == n || add_one(s, buf, k, use, origin);
 }
 
+/* The value as the scrub's detectors read it (scrubnorm.h: a no-break space, a fullwidth
+ * digit or '@', an '@' written %40), when that differs: searched as well, so that the
+ * same value written one way in the source and another in the published text is found.
+ * False when out of memory. */
+static bool add_folded(struct leakset *s, const char *v, size_t len, enum leakset_class cls,
+                       uint32_t origin)
+{
+    struct scrubnorm f;
+    size_t start, n;
+    enum leakset_use use;
+    bool oom, ok = true;
+
+    if (!scrubnorm_set(&f, v, len, &oom))
+        return !oom;
+    use = leakset_classify(f.text, f.len, cls, &start, &n);
+    if (use != LEAKSET_SKIP)
+        ok = add_one(s, f.text + start, n, use, origin) &&
+             add_escaped(s, f.text + start, n, use, origin);
+    scrubnorm_free(&f);
+    return ok;
+}
+
 bool leakset_add(struct leakset *s, const char *v, size_t len, enum leakset_class cls,
                  uint32_t origin, struct anon_error *err)
 {
@@ -368,9 +391,10 @@ bool leakset_add(struct leakset *s, const char *v, size_t len, enum leakset_clas
     if (!count_origin(s, origin))
         goto oom;
     use = leakset_classify(v, len, cls, &start, &n);
-    if (use == LEAKSET_SKIP)
-        return true;
-    if (!add_one(s, v + start, n, use, origin) || !add_escaped(s, v + start, n, use, origin))
+    if (use != LEAKSET_SKIP &&
+        (!add_one(s, v + start, n, use, origin) || !add_escaped(s, v + start, n, use, origin)))
+        goto oom;
+    if (!add_folded(s, v, len, cls, origin))
         goto oom;
     return true;
 oom:
@@ -524,13 +548,11 @@ static bool find_inside(const struct leakset *s, const char *v, size_t n, uint32
     return false;
 }
 
-bool leakset_find(const struct leakset *s, const char *v, size_t len, bool contain,
-                  uint32_t *origin)
+static bool find_trimmed(const struct leakset *s, const char *v, size_t len, bool contain,
+                         uint32_t *origin)
 {
     size_t a = 0, b = len;
 
-    if (!s->built)
-        return false;
     while (a < b && is_space((unsigned char)v[a]))
         a++;
     while (b > a && is_space((unsigned char)v[b - 1]))
@@ -538,4 +560,22 @@ bool leakset_find(const struct leakset *s, const char *v, size_t len, bool conta
     if (find_equal(s, v + a, b - a, origin))
         return true;
     return contain && b - a >= LEAKSET_MIN_CONTAIN && find_inside(s, v + a, b - a, origin);
+}
+
+bool leakset_find(const struct leakset *s, const char *v, size_t len, bool contain,
+                  uint32_t *origin)
+{
+    struct scrubnorm f;
+    bool oom, hit;
+
+    if (!s->built)
+        return false;
+    if (find_trimmed(s, v, len, contain, origin))
+        return true;
+    /* Also as the detectors read it (add_folded): out of memory, it is not searched so. */
+    if (!scrubnorm_set(&f, v, len, &oom))
+        return false;
+    hit = find_trimmed(s, f.text, f.len, contain, origin);
+    scrubnorm_free(&f);
+    return hit;
 }

@@ -22,7 +22,10 @@
  *   - values are cut at LEAKSET_MAX_VALUE bytes (at a character boundary): the cut
  *     value is still hidden text, so finding it is still a leak.
  * A value holding '"' or '\' is also searched in its backslash-escaped form, the one it
- * takes inside JSON and array text.
+ * takes inside JSON and array text. A value, and a published value, holding characters
+ * the text scrub folds (scrubnorm.h: a no-break space, a fullwidth digit or '@', "%40")
+ * is also searched in its folded form: "07700 900123" sampled is found in a note that
+ * writes "07700" U+00A0 "900123", as the scrub would have found it.
  *
  * Containment: every value of LEAKSET_MIN_CONTAIN characters or more (so at least 8
  * bytes) puts its 4-byte grams at offsets 0..4 in a bitmap, and itself in a table by its

@@ -151,4 +151,11 @@ expect_eq "anonetl audit finds the published leak: exit 6" 6 "$rc"
 check "anonetl audit names public.messages.body" grep -q "public.messages.body (rule scrub" <<<"$out"
 printf '%s\n' "$out" >"$work/audit-cmd.out"
 check "anonetl audit prints no source value" no_needle_in "$work/audit-cmd.out"
+
+# --- a leak written another way: the bodies quote the parties' e-mails and phones with a
+# fullwidth at sign and no-break spaces (as pasted from a web page). The sampled values
+# are the plain ones: the audit searches both as the text scrub reads them.
+pgc_psql "$work/src" -d odr -c "UPDATE messages SET body = translate(body, ' @', U&'\\00A0\\FF20')" >/dev/null
+before=$(published_digest)
+plant body_folded body && expect_caught body_folded public.messages body
 done_testing

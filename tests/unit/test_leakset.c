@@ -146,6 +146,36 @@ static void test_escaped_forms(void **state)
     leakset_free(s);
 }
 
+/* The same value written another way (scrubnorm.h), in the source or in the published
+ * text: found as the scrub's detectors would find it. */
+static void test_folded_forms(void **state)
+{
+    static const char *const values[] = {"07700 900123", "alice.smith@example.com",
+                                         "\xef\xbc\x90\xef\xbc\x97\xef\xbc\x97\xef\xbc\x90"
+                                         "\xef\xbc\x90 811 811"};
+    struct leakset *s = set_of(values, 3, 2);
+    uint32_t o = 0;
+
+    (void)state;
+    assert_true(found(s,
+                      "call 07700\xc2\xa0"
+                      "900123 today",
+                      true, &o)); /* no-break space */
+    assert_int_equal(o, 2);
+    assert_true(found(s, "07700\t900123", false, &o)); /* a tab, whole value */
+    assert_true(found(s,
+                      "mail alice.smith\xef\xbc\xa0"
+                      "example.com now",
+                      true, &o)); /* fullwidth @ */
+    assert_true(found(s, "mailto:alice.smith%40example.com", true, &o));
+    assert_true(found(s, "ring 07700 811 811 later", true, &o)); /* the sample was fullwidth */
+    assert_false(found(s,
+                       "call 07700\xc2\xa0"
+                       "900124 today",
+                       true, &o));
+    leakset_free(s);
+}
+
 static void test_categories_are_not_searched(void **state)
 {
     struct leakset *s = leakset_new();
@@ -210,7 +240,7 @@ int main(void)
         cmocka_unit_test(test_classify_lengths), cmocka_unit_test(test_classify_numbers_and_dates),
         cmocka_unit_test(test_classify_cut),     cmocka_unit_test(test_find_equal_and_inside),
         cmocka_unit_test(test_escaped_forms),    cmocka_unit_test(test_categories_are_not_searched),
-        cmocka_unit_test(test_many_values),
+        cmocka_unit_test(test_many_values),      cmocka_unit_test(test_folded_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
