@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "etl/exitcode.h"
 #include "etl/log.h"
 #include "infra/aws_creds.h"
 #include "infra/s3.h"
@@ -31,7 +32,11 @@ static void hex(const unsigned char *d, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-/* Read s3://bucket/key into *obj; false with the message in err. */
+/* The last load failed for a reason that is not the config's (configsrc_unavailable). */
+static bool g_unavailable;
+
+/* Read s3://bucket/key into *obj; false with the message in err (g_unavailable set when
+ * S3 or the credentials failed, not the URL or the object). */
 static bool fetch(const char *ref, struct s3_object *obj, struct anon_error *err)
 {
     char bucket[S3_BUCKET_MAX], key[S3_KEY_MAX], region[64] = "";
@@ -50,11 +55,14 @@ static bool fetch(const char *ref, struct s3_object *obj, struct anon_error *err
         aws_creds_chain_new(&(struct aws_creds_options){.region = region[0] ? region : NULL}, &ie);
     if (!creds) {
         anon_error_add(err, "%s: %s", ref, ie.msg);
+        g_unavailable = true;
         return false;
     }
     ok = s3_get_object(bucket, key, region, creds, obj, &kind, &ie);
-    if (!ok)
+    if (!ok) {
         anon_error_add(err, "config %s (%s)", ie.msg, s3_error_kind_name(kind));
+        g_unavailable = kind == S3_ERR_TRANSPORT || kind == S3_ERR_OTHER;
+    }
     aws_creds_provider_free(creds);
     return ok;
 }
@@ -65,6 +73,7 @@ bool configsrc_load(const char *ref, struct config **out, struct anon_error *err
     bool ok;
 
     memset(&g_origin, 0, sizeof(g_origin));
+    g_unavailable = false;
     snprintf(g_origin.ref, sizeof(g_origin.ref), "%s", ref);
     snprintf(g_origin.identity, sizeof(g_origin.identity), "%s", ref);
     if (!s3_is_url(ref)) {
@@ -96,4 +105,14 @@ bool configsrc_load(const char *ref, struct config **out, struct anon_error *err
     log_emit(LOG_INFO, "config_loaded", NULL, f, 4, "config %s (fingerprint %.16s)",
              g_origin.description, g_origin.fingerprint);
     return true;
+}
+
+bool configsrc_unavailable(void)
+{
+    return g_unavailable;
+}
+
+int configsrc_failure_exit(void)
+{
+    return g_unavailable ? EXIT_PREFLIGHT : EXIT_USAGE;
 }

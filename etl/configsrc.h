@@ -9,7 +9,9 @@
  * are kept: `configsrc_origin()` describes the config for the run record
  * (anonetl.runs.config_source) and the logs ("config_loaded": source, version id, ETag,
  * fingerprint). A missing object, bucket or a refused read is a config error (exit 2)
- * that says which (NoSuchKey, NoSuchBucket, AccessDenied) and what to check.
+ * that says which (NoSuchKey, NoSuchBucket, AccessDenied) and what to check; S3 not
+ * answering, an S3 error that is not about the object (SlowDown, InternalError) or no
+ * AWS credentials is the environment's (exit 3), as for a secret (operations.md).
  */
 #ifndef CONFIGSRC_H
 #define CONFIGSRC_H
@@ -34,6 +36,12 @@ struct config_origin {
 
 /* Load ref (a path or an s3:// URL). Every problem is in err (as config_load). */
 bool configsrc_load(const char *ref, struct config **out, struct anon_error *err) ANON_MUST_CHECK;
+
+/* The last configsrc_load failed for a reason that is not the config's: S3 gave no
+ * answer, an error not about the object, or no AWS credentials could be obtained. */
+bool configsrc_unavailable(void);
+/* The exit code of the last failed load: EXIT_PREFLIGHT when unavailable, else EXIT_USAGE. */
+int configsrc_failure_exit(void);
 
 /* The origin of the last config loaded (empty before any). */
 const struct config_origin *configsrc_origin(void);

@@ -110,7 +110,7 @@ static int load_config(const char *cmd, struct common *co, struct config **cfg)
         fprintf(stderr, "%s\n", err.msg);
         fprintf(stderr, "anonetl: %d problem%s in %s\n", err.count, err.count == 1 ? "" : "s",
                 co->config);
-        return EXIT_USAGE;
+        return configsrc_failure_exit();
     }
     awsauth_set_region((*cfg)->aws ? (*cfg)->aws->region : NULL);
     return EXIT_OK;

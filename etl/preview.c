@@ -639,7 +639,7 @@ int preview_main(int argc, char **argv)
     if (!configsrc_load(opt.config, &p.cfg, &p.err)) {
         fprintf(stderr, "%s\nanonetl: %d problem%s in %s\n", p.err.msg, p.err.count,
                 p.err.count == 1 ? "" : "s", opt.config);
-        return EXIT_USAGE;
+        return configsrc_failure_exit();
     }
     code = preview_run(&p);
     PQclear(p.res);

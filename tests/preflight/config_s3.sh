@@ -168,7 +168,13 @@ expect_err "a malformed s3:// URL: exit 2" 2 "bucket name"
 run_anonetl check -c "s3://$BUCKET/"
 expect_err "s3://bucket/ without a key: exit 2" 2 "expected s3://BUCKET/KEY"
 AWS_ENDPOINT_URL_S3=$DEAD_URL run_anonetl check -c "$URL"
-expect_err "S3 unreachable: exit 2 after the retries" 2 "(transport)" "after 3 attempts"
+expect_err "S3 unreachable: exit 3 (the environment's, as for a secret) after the retries" 3 "(transport)" "after 3 attempts"
+OUT=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
+    AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent AWS_EC2_METADATA_DISABLED=true \
+    "$ANONETL" check -c "$URL" 2>&1); RC=$?
+expect_err "no AWS credentials for the S3 config: exit 3" 3 "$URL"
+run_anonetl preview -c "s3://$BUCKET/prod/missing.yaml" --table public.t
+expect_err "preview, a missing S3 config: exit 2, NoSuchKey" 2 "NoSuchKey"
 
 leaked=
 for s in "$READER_SECRET" "$NOREAD_SECRET" "$ANONETL_HASH_KEY"; do
