@@ -32,7 +32,7 @@ static void hex(const unsigned char *d, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-/* The last load failed for a reason that is not the config's (configsrc_unavailable). */
+/* The last load failed for a reason that is not the config's (configsrc_failure_exit). */
 static bool g_unavailable;
 
 /* Read s3://bucket/key into *obj; false with the message in err (g_unavailable set when
@@ -105,11 +105,6 @@ bool configsrc_load(const char *ref, struct config **out, struct anon_error *err
     log_emit(LOG_INFO, "config_loaded", NULL, f, 4, "config %s (fingerprint %.16s)",
              g_origin.description, g_origin.fingerprint);
     return true;
-}
-
-bool configsrc_unavailable(void)
-{
-    return g_unavailable;
 }
 
 int configsrc_failure_exit(void)

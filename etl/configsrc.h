@@ -37,10 +37,9 @@ struct config_origin {
 /* Load ref (a path or an s3:// URL). Every problem is in err (as config_load). */
 bool configsrc_load(const char *ref, struct config **out, struct anon_error *err) ANON_MUST_CHECK;
 
-/* The last configsrc_load failed for a reason that is not the config's: S3 gave no
- * answer, an error not about the object, or no AWS credentials could be obtained. */
-bool configsrc_unavailable(void);
-/* The exit code of the last failed load: EXIT_PREFLIGHT when unavailable, else EXIT_USAGE. */
+/* The exit code of the last failed load: EXIT_PREFLIGHT when it failed for a reason that
+ * is not the config's (S3 gave no answer or an error not about the object, or no AWS
+ * credentials could be obtained), else EXIT_USAGE. */
 int configsrc_failure_exit(void);
 
 /* The origin of the last config loaded (empty before any). */
