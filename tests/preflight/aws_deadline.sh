@@ -136,7 +136,7 @@ CASE_PIDS=()
 judge sm_silent "Secrets Manager silent: check --source exit 3 within the deadline" 3 "$ARN" "timed out" "gave up: deadline"
 judge sm_silent_10 "Secrets Manager silent, AWS_MAX_ATTEMPTS=10: run exit 3 within the deadline" 3 "$ARN" "timed out" "gave up: deadline"
 judge ec2_silent "EC2 silent: preflight exit 3 within the deadline" 3 "timed out" "gave up: deadline"
-judge s3_silent "S3 silent: a config from s3:// fails (exit 2) within the deadline" 2 "s3://anonetl-config/anonetl.yaml" "timed out" "gave up: deadline"
+judge s3_silent "S3 silent: a config from s3:// fails (exit 3, the environment's) within the deadline" 3 "s3://anonetl-config/anonetl.yaml" "timed out" "gave up: deadline"
 judge sts_silent "STS silent (web identity), AWS_MAX_ATTEMPTS=10: exit 3 within the deadline" 3 "$ARN" "timed out" "gave up: deadline"
 judge ecs_silent "ECS credentials endpoint silent, AWS_MAX_ATTEMPTS=10: exit 3 within the deadline" 3 "$ARN" "timed out" "gave up: deadline"
 if [ -n "$HAVE_NETNS" ]; then

@@ -13,7 +13,8 @@
 #     the config fingerprint; a new version of the object shows as a new version id;
 #   - errors are exit 2 and say which: NoSuchKey, NoSuchBucket, AccessDenied (a user whose
 #     policy does not allow s3:GetObject), a wrong secret (SignatureDoesNotMatch); a
-#     parse error names s3://bucket/key:line:column;
+#     parse error names s3://bucket/key:line:column; S3 unreachable or no AWS
+#     credentials is exit 3 (the environment's, as for a secret);
 #   - the secret key never appears in any output.
 set -u
 cd "$(dirname "$0")/../.."
