@@ -359,9 +359,11 @@ static bool add_escaped(struct leakset *s, const char *v, size_t n, enum leakset
 /* The value as the scrub's detectors read it (scrubnorm.h: a no-break space, a fullwidth
  * digit or '@', an '@' written %40), when that differs: searched as well, so that the
  * same value written one way in the source and another in the published text is found.
- * False when out of memory. */
+ * seen[0..seen_len) is the value as leakset_add kept it: a folded form that trims to the
+ * same bytes (a tab at an end) is that very sample, not another one, and counting it
+ * again would make a value look like a category. False when out of memory. */
 static bool add_folded(struct leakset *s, const char *v, size_t len, enum leakset_class cls,
-                       uint32_t origin)
+                       uint32_t origin, const char *seen, size_t seen_len)
 {
     struct scrubnorm f;
     size_t start, n;
@@ -371,7 +373,7 @@ static bool add_folded(struct leakset *s, const char *v, size_t len, enum leakse
     if (!scrubnorm_set(&f, v, len, &oom))
         return !oom;
     use = leakset_classify(f.text, f.len, cls, &start, &n);
-    if (use != LEAKSET_SKIP)
+    if (use != LEAKSET_SKIP && !(n == seen_len && memcmp(f.text + start, seen, n) == 0))
         ok = add_one(s, f.text + start, n, use, origin) &&
              add_escaped(s, f.text + start, n, use, origin);
     scrubnorm_free(&f);
@@ -394,7 +396,7 @@ bool leakset_add(struct leakset *s, const char *v, size_t len, enum leakset_clas
     if (use != LEAKSET_SKIP &&
         (!add_one(s, v + start, n, use, origin) || !add_escaped(s, v + start, n, use, origin)))
         goto oom;
-    if (!add_folded(s, v, len, cls, origin))
+    if (!add_folded(s, v, len, cls, origin, v + start, n))
         goto oom;
     return true;
 oom:
