@@ -43,12 +43,14 @@ static void setup(void)
 }
 
 /* Nothing a detector starts from: digits, '@', 'x' (a user pattern), "dot" or a bracket
- * (spelled addresses). */
+ * (spelled addresses), nor what the detectors read as one (scrubnorm.h): '%' and '&'
+ * (an '@' escaped as %40, &#64; or &commat;) and any non-ASCII byte (fullwidth or
+ * Arabic-Indic digits, a fullwidth at sign). */
 static bool plain(const uint8_t *d, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if ((d[i] >= '0' && d[i] <= '9') || d[i] == '@' || d[i] == 'x' ||
-            (d[i] && strchr("([{<", d[i])))
+        if ((d[i] >= '0' && d[i] <= '9') || d[i] == '@' || d[i] == 'x' || d[i] >= 0x80 ||
+            (d[i] && strchr("([{<%&", d[i])))
             return false;
         if (i + 2 < n && (d[i] | 0x20) == 'd' && (d[i + 1] | 0x20) == 'o' && (d[i + 2] | 0x20) == 't')
             return false;
