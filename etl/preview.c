@@ -34,13 +34,18 @@ struct preview_options {
     const char *table;
     long limit;
     int format; /* 0 auto, 1 text, 2 json */
-    /* Hash with a random key, the default: the output pairs each source value with a
-     * pseudonym, and with the configured key that pairing, pasted into a ticket, would
+    /* The key option given, 0, 'R' (--random-key) or 'K' (--real-key): preview hashes
+     * with a random key unless 'K' (random_key): the output pairs each source value with
+     * a pseudonym, and with the configured key that pairing, pasted into a ticket, would
      * let anyone with the anonymised data find that person's row. --real-key asks for it
      * (to check joins against published data); --random-key is the default said aloud. */
-    bool random_key;
-    int key_flag; /* 0, 'R' or 'K': the key option given (one of them) */
+    int key_flag;
 };
+
+static bool random_key(const struct preview_options *opt)
+{
+    return opt->key_flag != 'K';
+}
 
 /* The current row for rules with `by: column` (date_shift): values of one PGresult row. */
 struct rule_row {
@@ -254,7 +259,7 @@ static int prepare_key(struct preview *p)
     unsigned char rnd[32];
 
     abuf_init(&p->key, 1 << 16);
-    if (p->opt->random_key) {
+    if (random_key(p->opt)) {
         if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
             fprintf(stderr, "anonetl preview: no random bytes for --random-key\n");
             return EXIT_INTERNAL;
@@ -407,7 +412,7 @@ static int print_json(struct preview *p)
     }
     abuf_free(&rule);
     json_object_set_new(doc, "table", json_string(p->plan->qualified));
-    json_object_set_new(doc, "random_key", json_boolean(p->opt->random_key));
+    json_object_set_new(doc, "random_key", json_boolean(random_key(p->opt)));
     json_object_set_new(doc, "columns", cols);
     json_object_set_new(doc, "rows", js.rows);
     if (!walk(p, json_emit, &js)) {
@@ -474,7 +479,7 @@ static void print_text_rows(struct preview *p, struct text_state *ts, char **rul
         }
     }
     printf("%s: %d sampled row%s, before -> after%s\n", p->plan->qualified, n, n == 1 ? "" : "s",
-           p->opt->random_key ? " (random key: hashes differ from a run's; --real-key for its)"
+           random_key(p->opt) ? " (random key: hashes differ from a run's; --real-key for its)"
                               : " (the configured key: pseudonyms as published)");
     for (int r = 0; r < n; r++) {
         printf("\nrow %d\n  ", r + 1);
@@ -608,7 +613,6 @@ static int parse_options(int argc, char **argv, struct preview_options *opt)
                 return cli_usage_error("preview", "%s",
                                        "--random-key and --real-key: give one of them");
             opt->key_flag = c;
-            opt->random_key = c == 'R';
             break;
         }
     }
@@ -627,7 +631,7 @@ static int parse_options(int argc, char **argv, struct preview_options *opt)
 
 int preview_main(int argc, char **argv)
 {
-    struct preview_options opt = {.limit = 10, .random_key = true};
+    struct preview_options opt = {.limit = 10};
     struct preview p = {.opt = &opt};
     int code;
 
