@@ -139,20 +139,7 @@ S() { pgc_psql "$work/src" "$@"; }
 T() { pgc_psql "$work/tgt" "$@"; }
 export ANONETL_HASH_KEY=$(openssl rand -hex 32)
 
-S >/dev/null <<'SQL'
-CREATE TABLE items (id int PRIMARY KEY, v int NOT NULL);
-INSERT INTO items SELECT g, 1 FROM generate_series(1, 20000) g;
-CREATE TABLE pace (ms float8 NOT NULL);
-INSERT INTO pace VALUES (0);
-CREATE FUNCTION paced(x int) RETURNS int LANGUAGE plpgsql VOLATILE AS $$
-DECLARE d float8;
-BEGIN
-    SELECT ms INTO d FROM public.pace;
-    IF d > 0 THEN PERFORM pg_sleep(d / 1000); END IF;
-    RETURN x;
-END $$;
-CREATE VIEW slow_items AS SELECT paced(id) AS id, v FROM items;
-SQL
+S -f tests/lib/slow_items.sql >/dev/null
 dsn() { echo "host=$1 port=5432 dbname=postgres user=postgres sslmode=verify-full sslrootcert=$work/tls/ca.crt keepalives_idle=5 keepalives_interval=2 keepalives_count=3 tcp_user_timeout=20000"; }
 write_config() { # FILE V-RULE
     cat >"$1" <<YAML

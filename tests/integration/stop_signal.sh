@@ -23,20 +23,7 @@ export ASAN_OPTIONS=detect_leaks=1:exitcode=99 UBSAN_OPTIONS=halt_on_error=1:exi
 pgc_pair || { echo "not ok 1 - clusters did not start"; exit 1; }
 export ANONETL_HASH_KEY=$(openssl rand -hex 32)
 
-S >/dev/null <<'SQL'
-CREATE TABLE items (id int PRIMARY KEY, v int NOT NULL);
-INSERT INTO items SELECT g, 1 FROM generate_series(1, 20000) g;
-CREATE TABLE pace (ms float8 NOT NULL);
-INSERT INTO pace VALUES (0);
-CREATE FUNCTION paced(x int) RETURNS int LANGUAGE plpgsql VOLATILE AS $$
-DECLARE d float8;
-BEGIN
-    SELECT ms INTO d FROM public.pace;
-    IF d > 0 THEN PERFORM pg_sleep(d / 1000); END IF;
-    RETURN x;
-END $$;
-CREATE VIEW slow_items AS SELECT paced(id) AS id, v FROM items;
-SQL
+S -f tests/lib/slow_items.sql >/dev/null
 cat >"$work/c.yaml" <<YAML
 version: 1
 source: { dsn: "$(pgc_dsn "$work/src" postgres postgres)" }
